@@ -1,0 +1,63 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { MeshError, ExitCode } from '../util/errors.js';
+import type { Finding } from './types.js';
+
+/** A baseline records accepted findings so CI fails only on new ones. */
+export interface BaselineFile {
+  version: 1;
+  generator: 'mesh';
+  findings: Array<{ code: string; origin: string; path?: string; message: string }>;
+}
+
+function keyOf(f: { code: string; origin?: string; path?: string }): string {
+  return `${f.code}|${f.origin ?? ''}|${f.path ?? ''}`;
+}
+
+export function writeBaseline(file: string, findings: readonly Finding[]): void {
+  const data: BaselineFile = {
+    version: 1,
+    generator: 'mesh',
+    findings: findings.map((f) => ({
+      code: f.code,
+      origin: f.origin ?? '',
+      ...(f.path ? { path: f.path } : {}),
+      message: f.message,
+    })),
+  };
+  writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+}
+
+export function readBaseline(file: string): BaselineFile {
+  let data: any;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new MeshError(`cannot read baseline ${file}: ${(err as Error).message}`, {
+      exitCode: ExitCode.USAGE,
+    });
+  }
+  if (!data || data.version !== 1 || !Array.isArray(data.findings)) {
+    throw new MeshError(`${file} is not a mesh baseline (version 1)`, { exitCode: ExitCode.USAGE });
+  }
+  return data as BaselineFile;
+}
+
+/** Splits findings into those already in the baseline and new ones (multiset: counts matter). */
+export function applyBaseline(
+  findings: readonly Finding[],
+  baseline: BaselineFile,
+): { fresh: Finding[]; known: Finding[] } {
+  const counts = new Map<string, number>();
+  for (const b of baseline.findings) counts.set(keyOf(b), (counts.get(keyOf(b)) ?? 0) + 1);
+  const fresh: Finding[] = [];
+  const known: Finding[] = [];
+  for (const f of findings) {
+    const k = keyOf(f);
+    const n = counts.get(k) ?? 0;
+    if (n > 0) {
+      counts.set(k, n - 1);
+      known.push(f);
+    } else fresh.push(f);
+  }
+  return { fresh, known };
+}

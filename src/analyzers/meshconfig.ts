@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import jsYaml from 'js-yaml';
+import { MeshError, ExitCode } from '../util/errors.js';
+
+/** The mesh config defaults that matter to analysis (what an install without overrides gets). */
+export function defaultMeshConfig(): Record<string, any> {
+  return {
+    rootNamespace: 'istio-system',
+    trustDomain: 'cluster.local',
+    ingressService: 'istio-ingressgateway',
+    ingressControllerMode: 'STRICT',
+    ingressClass: 'istio',
+    enableAutoMtls: true,
+    outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
+    defaultConfig: { proxyMetadata: {} },
+    defaultProviders: {},
+    extensionProviders: [],
+  };
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}
+
+function readYamlFile(file: string, what: string): Record<string, any> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MeshError(
+      `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { exitCode: ExitCode.USAGE },
+    );
+  }
+  let value: unknown;
+  try {
+    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
+  } catch (err) {
+    const e = err as { reason?: string; mark?: { line: number; column: number } };
+    const loc = e.mark ? `:${e.mark.line + 1}:${e.mark.column + 1}` : '';
+    throw new MeshError(`${what} ${file}${loc}: YAML syntax error: ${e.reason ?? (err as Error).message}`, {
+      exitCode: ExitCode.DATA,
+    });
+  }
+  if (value === null || value === undefined) return {};
+  if (!isObject(value))
+    throw new MeshError(`${what} ${file}: expected a mapping`, { exitCode: ExitCode.DATA });
+  // Accept both a bare MeshConfig and the istio ConfigMap (data.mesh holds the YAML text).
+  if (value.kind === 'ConfigMap' && isObject(value.data)) {
+    const key = what === 'mesh networks file' ? 'meshNetworks' : 'mesh';
+    const inner = value.data[key];
+    if (typeof inner === 'string') {
+      const parsed = jsYaml.load(inner, { schema: jsYaml.CORE_SCHEMA });
+      return isObject(parsed) ? parsed : {};
+    }
+  }
+  return value;
+}
+
+export function loadMeshConfig(file: string | undefined): Record<string, any> {
+  const defaults = defaultMeshConfig();
+  if (!file) return defaults;
+  return deepMerge(defaults, readYamlFile(file, 'mesh config file'));
+}
+
+export function loadMeshNetworks(file: string | undefined): Record<string, any> {
+  if (!file) return { networks: {} };
+  const v = readYamlFile(file, 'mesh networks file');
+  return { networks: {}, ...v };
+}

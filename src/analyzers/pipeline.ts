@@ -1,0 +1,49 @@
+import { loadManifests, type LoadOptions } from '../manifests/load.js';
+import type { LoadProblem, LoadResult } from '../manifests/types.js';
+import { applyBaseline, type BaselineFile } from './baseline.js';
+import { locateFindings, runAnalyzers, type RunOptions, type RunResult } from './run.js';
+import { LEVEL_RANK, type Finding, type Level } from './types.js';
+import { ExitCode } from '../util/errors.js';
+
+export interface AnalyzeRequest extends RunOptions {
+  paths: string[];
+  load?: LoadOptions;
+  baseline?: BaselineFile;
+  failureThreshold: Level;
+  /** Parse errors do not make the run fail (exit 65). */
+  ignoreParseErrors?: boolean;
+}
+
+export interface AnalyzeOutcome {
+  load: LoadResult;
+  run: RunResult;
+  /** Findings not in the baseline. */
+  findings: Finding[];
+  /** Findings matched by the baseline. */
+  inBaseline: Finding[];
+  parseErrors: LoadProblem[];
+  exitCode: number;
+}
+
+/** Load → analyze → baseline → locate → exit code. Pure apart from reading the input files. */
+export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome> {
+  const load = await loadManifests(req.paths, req.load);
+  const run = runAnalyzers(load.resources, req);
+  let findings = run.findings;
+  let inBaseline: Finding[] = [];
+  if (req.baseline) {
+    const split = applyBaseline(findings, req.baseline);
+    findings = split.fresh;
+    inBaseline = split.known;
+  }
+  await locateFindings(findings);
+  await locateFindings(inBaseline);
+  const parseErrors = load.problems.filter((p) => p.severity === 'error');
+  const failing = findings.some((f) => LEVEL_RANK[f.level] <= LEVEL_RANK[req.failureThreshold]);
+  const exitCode = failing
+    ? ExitCode.FINDINGS
+    : parseErrors.length > 0 && !req.ignoreParseErrors
+      ? ExitCode.DATA
+      : ExitCode.OK;
+  return { load, run, findings, inBaseline, parseErrors, exitCode };
+}

@@ -1,0 +1,148 @@
+import type { Resource } from '../manifests/types.js';
+import { messageType } from './messages.js';
+import { ALL_ANALYZERS } from './registry.js';
+import { Snapshot, type SnapshotOptions } from './snapshot.js';
+import { suppressedByAnnotation, suppressedByRule, type SuppressRule } from './suppress.js';
+import { LEVEL_RANK, type AnalysisContext, type Analyzer, type Finding } from './types.js';
+
+export interface RunOptions extends SnapshotOptions {
+  /** Only report findings on this namespace (and cluster-scoped objects); undefined reports all. */
+  reportNamespace: string | undefined;
+  /** Analyzer names to run; empty = all. */
+  analyzers?: readonly Analyzer[];
+  suppress?: readonly SuppressRule[];
+}
+
+export interface RunResult {
+  findings: Finding[];
+  /** Findings left out because they are on objects outside --namespace. */
+  hiddenByNamespace: number;
+  suppressed: number;
+  executed: string[];
+  skipped: Array<{ name: string; reason: string }>;
+  snapshot: Snapshot;
+}
+
+/** `Kind ns/name` for namespaced objects, `Kind name` otherwise (istioctl's origin string). */
+export function originOf(r: Resource): string {
+  return r.namespace ? `${r.kind} ${r.namespace}/${r.name}` : `${r.kind} ${r.name}`;
+}
+
+export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): RunResult {
+  const snapshot = new Snapshot(resources, opts);
+  const selected = opts.analyzers && opts.analyzers.length > 0 ? opts.analyzers : ALL_ANALYZERS;
+  const raw: Finding[] = [];
+  const executed: string[] = [];
+  const skipped: RunResult['skipped'] = [];
+  for (const analyzer of selected) {
+    const missing = opts.harness ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
+    if (missing.length > 0) {
+      skipped.push({
+        name: analyzer.name,
+        reason: `no ${missing.map((k) => k.split('/')[1]).join(', ')} in the inputs`,
+      });
+      continue;
+    }
+    executed.push(analyzer.name);
+    const ctx: AnalysisContext = {
+      each: (k) => snapshot.each(k),
+      get: (k, ns, n) => snapshot.get(k, ns, n),
+      workloads: () => snapshot.workloads(),
+      has: (k) => snapshot.has(k),
+      all: () => snapshot.all(),
+      meshConfig: opts.meshConfig,
+      meshNetworks: opts.meshNetworks,
+      istioNamespace: opts.istioNamespace,
+      harness: Boolean(opts.harness),
+      report(code, resource, args = [], ropts = {}) {
+        const mt = messageType(code);
+        raw.push({
+          code,
+          level: mt.level,
+          message: mt.format(...args),
+          analyzer: analyzer.name,
+          resource,
+          origin: resource ? originOf(resource) : undefined,
+          path: ropts.path,
+        });
+      },
+    };
+    try {
+      analyzer.analyze(ctx);
+    } catch (err) {
+      ctx.report('IST0001', undefined, [
+        `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}`,
+      ]);
+    }
+  }
+
+  let hiddenByNamespace = 0;
+  let suppressed = 0;
+  const kept: Finding[] = [];
+  for (const f of raw) {
+    if (opts.reportNamespace !== undefined && f.resource) {
+      const ns = f.resource.key === 'core/Namespace' ? f.resource.name : f.resource.namespace;
+      if (ns !== undefined && ns !== opts.reportNamespace) {
+        hiddenByNamespace++;
+        continue;
+      }
+    }
+    if (suppressedByAnnotation(f) || suppressedByRule(f, opts.suppress ?? [])) {
+      suppressed++;
+      continue;
+    }
+    kept.push(f);
+  }
+  return { findings: sortAndDedupe(kept), hiddenByNamespace, suppressed, executed, skipped, snapshot };
+}
+
+function resourceSortKey(r: Resource | undefined): string {
+  return r ? `${r.kind}/${r.name}/${r.namespace ?? ''}` : '';
+}
+
+/** istioctl's order: level, code, resource-less first, Kind/name/namespace, then text; exact repeats collapse. */
+export function sortAndDedupe(findings: Finding[]): Finding[] {
+  const sorted = [...findings].sort((a, b) => {
+    return (
+      LEVEL_RANK[a.level] - LEVEL_RANK[b.level] ||
+      cmp(a.code, b.code) ||
+      Number(a.resource !== undefined) - Number(b.resource !== undefined) ||
+      cmp(resourceSortKey(a.resource), resourceSortKey(b.resource)) ||
+      cmp(a.message, b.message) ||
+      cmp(a.path ?? '', b.path ?? '')
+    );
+  });
+  const seen = new Set<string>();
+  return sorted.filter((f) => {
+    const key = `${f.code}\u0000${f.origin ?? ''}\u0000${f.resource?.origin.file ?? ''}\u0000${f.message}\u0000${f.path ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Fills file/line/column of each finding: the field's own line when a path is known, else the document's. */
+export async function locateFindings(findings: Finding[]): Promise<void> {
+  const needs = findings.some(
+    (f) => f.resource?.source && (f.path || f.resource.origin.listIndex !== undefined),
+  );
+  const positions = needs ? await import('../manifests/positions.js') : undefined;
+  for (const f of findings) {
+    const r = f.resource;
+    if (!r || !r.origin.file) continue;
+    f.file = r.origin.file;
+    f.line = r.origin.line;
+    f.column = r.origin.column;
+    if (positions && r.source && (f.path || r.origin.listIndex !== undefined)) {
+      const pos = positions.positionOf(r, f.path ?? '');
+      if (pos) {
+        f.line = pos.line;
+        f.column = pos.column;
+      }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+import type { Analyzer } from '../types.js';
+
+export const analyzers: Analyzer[] = [];

@@ -1,0 +1,135 @@
+import type { Resource } from '../manifests/types.js';
+
+export type Level = 'Error' | 'Warning' | 'Info';
+
+export const LEVEL_RANK: Record<Level, number> = { Error: 0, Warning: 1, Info: 2 };
+
+/** A message type from the catalogue (`messages.ts`). */
+export interface MessageType {
+  code: string;
+  name: string;
+  level: Level;
+  /** Argument names, in the order `format` takes them. */
+  args: string[];
+  format(...args: any[]): string;
+  /** Longer explanation for the docs page and SARIF help text. */
+  description: string;
+  /** What to do about it. */
+  fix?: string;
+}
+
+/** A pod-like workload: a Pod, or the pod template of a Deployment/StatefulSet/DaemonSet/ReplicaSet/Job. */
+export interface Workload {
+  /** Pod, Deployment, … */
+  kind: string;
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  podSpec: any;
+  resource: Resource;
+  /** true for real Pods, false for pod templates. */
+  isPod: boolean;
+}
+
+export interface ReportOptions {
+  /** Field path the finding is about, e.g. `spec.http[0].route[1].destination.host`. */
+  path?: string;
+}
+
+export interface AnalysisContext {
+  /** Resources of one kind key (`networking.istio.io/VirtualService`, `core/Service`, `apps/Deployment`…). */
+  each(key: string): readonly Resource[];
+  /** Looks up one resource by kind key, namespace ('' for none) and name. */
+  get(key: string, namespace: string, name: string): Resource | undefined;
+  /** Pods and pod templates of workload controllers, from the inputs. */
+  workloads(): readonly Workload[];
+  /** Every resource in the snapshot. */
+  all(): readonly Resource[];
+  /** True when at least one resource of the kind key is in the inputs (synthetic defaults excluded). */
+  has(key: string): boolean;
+  /** Effective mesh config (defaults + --meshConfigFile). */
+  readonly meshConfig: Record<string, any>;
+  /** Mesh networks (`networks:` map), default empty. */
+  readonly meshNetworks: Record<string, any>;
+  readonly istioNamespace: string;
+  /** Conformance-harness mode: behave exactly like upstream's unit-test harness (no offline extras). */
+  readonly harness: boolean;
+  /** Reports a finding. `args` are the message type's arguments in order. */
+  report(code: string, resource: Resource | undefined, args?: unknown[], opts?: ReportOptions): void;
+}
+
+export interface Analyzer {
+  /** istioctl's analyzer name, e.g. `virtualservice.DestinationHostAnalyzer`. */
+  name: string;
+  description: string;
+  /** Kind keys the analyzer reads. */
+  inputs: string[];
+  /**
+   * Kind keys that must be present in the inputs for the analyzer to say anything meaningful offline
+   * (e.g. "host not found" needs Services). When one is missing the analyzer is skipped (see --verbose).
+   */
+  requires?: string[];
+  analyze(ctx: AnalysisContext): void;
+}
+
+export function defineAnalyzer(a: Analyzer): Analyzer {
+  return a;
+}
+
+/** A finding after analysis, before and after position resolution. */
+export interface Finding {
+  code: string;
+  level: Level;
+  message: string;
+  analyzer: string;
+  resource?: Resource;
+  /** `Kind ns/name` or `Kind name`, as istioctl prints it. */
+  origin?: string;
+  path?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/** Well-known kind keys. */
+export const K = {
+  VirtualService: 'networking.istio.io/VirtualService',
+  DestinationRule: 'networking.istio.io/DestinationRule',
+  Gateway: 'networking.istio.io/Gateway',
+  ServiceEntry: 'networking.istio.io/ServiceEntry',
+  Sidecar: 'networking.istio.io/Sidecar',
+  WorkloadEntry: 'networking.istio.io/WorkloadEntry',
+  WorkloadGroup: 'networking.istio.io/WorkloadGroup',
+  EnvoyFilter: 'networking.istio.io/EnvoyFilter',
+  ProxyConfig: 'networking.istio.io/ProxyConfig',
+  AuthorizationPolicy: 'security.istio.io/AuthorizationPolicy',
+  PeerAuthentication: 'security.istio.io/PeerAuthentication',
+  RequestAuthentication: 'security.istio.io/RequestAuthentication',
+  Telemetry: 'telemetry.istio.io/Telemetry',
+  WasmPlugin: 'extensions.istio.io/WasmPlugin',
+  TrafficExtension: 'extensions.istio.io/TrafficExtension',
+  MeshConfig: 'mesh.istio.io/MeshConfig',
+  MeshNetworks: 'mesh.istio.io/MeshNetworks',
+  Service: 'core/Service',
+  Pod: 'core/Pod',
+  Namespace: 'core/Namespace',
+  Secret: 'core/Secret',
+  ConfigMap: 'core/ConfigMap',
+  Node: 'core/Node',
+  ServiceAccount: 'core/ServiceAccount',
+  Deployment: 'apps/Deployment',
+  StatefulSet: 'apps/StatefulSet',
+  DaemonSet: 'apps/DaemonSet',
+  ReplicaSet: 'apps/ReplicaSet',
+  Job: 'batch/Job',
+  CronJob: 'batch/CronJob',
+  MutatingWebhookConfiguration: 'admissionregistration.k8s.io/MutatingWebhookConfiguration',
+  ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/ValidatingWebhookConfiguration',
+  CustomResourceDefinition: 'apiextensions.k8s.io/CustomResourceDefinition',
+  GatewayAPIGateway: 'gateway.networking.k8s.io/Gateway',
+  HTTPRoute: 'gateway.networking.k8s.io/HTTPRoute',
+  GRPCRoute: 'gateway.networking.k8s.io/GRPCRoute',
+  TCPRoute: 'gateway.networking.k8s.io/TCPRoute',
+  TLSRoute: 'gateway.networking.k8s.io/TLSRoute',
+} as const;

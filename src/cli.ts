@@ -1,0 +1,83 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, ExitCode, MeshError } from './util/errors.js';
+import { clientVersion } from './util/version.js';
+
+/** Commands and the module that registers each; modules are imported only when needed. */
+const COMMANDS: Array<{
+  name: string;
+  description: string;
+  load: () => Promise<{ register: (p: Command) => void }>;
+}> = [
+  {
+    name: 'analyze',
+    description: 'Validate and lint Istio configuration in files, folders or stdin',
+    load: () => import('./commands/analyze.js'),
+  },
+  {
+    name: 'version',
+    description: 'Print the mesh client version',
+    load: () => import('./commands/version.js'),
+  },
+];
+
+function buildProgram(): Command {
+  const program = new Command('mesh');
+  program
+    .description('mesh: administration for Istio-compatible service meshes (analyze, proxy-config, certs, …)')
+    .version(clientVersion(), '--version', 'print the client version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith('-'));
+  const loaded = new Set<string>();
+  const loadAll = async () => {
+    for (const c of COMMANDS) {
+      if (loaded.has(c.name)) continue;
+      loaded.add(c.name);
+      (await c.load()).register(program);
+    }
+  };
+  const wanted = COMMANDS.find((c) => c.name === first);
+  if (first === 'completion') {
+    const { register } = await import('./commands/completion.js');
+    register(program, loadAll);
+  } else if (first === 'help' || !wanted) {
+    await loadAll();
+    const { register } = await import('./commands/completion.js');
+    register(program, loadAll);
+  } else {
+    loaded.add(wanted.name);
+    (await wanted.load()).register(program);
+  }
+  for (const c of program.commands) c.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    const verbose = args.includes('--verbose') || args.includes('-v');
+    if (err instanceof MeshError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`Hint: ${err.hint}\n`);
+      if (verbose && err.stack) process.stderr.write(err.stack + '\n');
+      return err.exitCode;
+    }
+    process.stderr.write(`Error: ${describeError(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return ExitCode.RUNTIME;
+  }
+}

@@ -1,0 +1,345 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import jsYaml from 'js-yaml';
+import { splitDocuments } from './split.js';
+import {
+  groupOf,
+  kindKey,
+  type LoadProblem,
+  type LoadResult,
+  type Resource,
+  type DocSource,
+} from './types.js';
+
+export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+export interface LoadOptions {
+  /** Files larger than this are refused (bytes). */
+  maxFileBytes?: number;
+  /** A document whose aliases expand to more nodes than this is refused. */
+  maxExpandedNodes?: number;
+  /** Text to use for "-" (stdin); read from process.stdin when absent. */
+  stdin?: string;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_EXPANDED_NODES = 1_000_000;
+
+/** Expands paths: folders are walked recursively (sorted), only manifest extensions are kept. */
+export function expandPaths(paths: string[], problems: LoadProblem[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).sort();
+    } catch (err) {
+      problems.push({
+        severity: 'error',
+        file: dir,
+        message: `cannot read directory: ${(err as Error).message}`,
+      });
+      return;
+    }
+    for (const e of entries) {
+      if (e === 'node_modules' || e.startsWith('.')) continue;
+      const p = join(dir, e);
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) walk(p);
+      else if (MANIFEST_EXTENSIONS.has(extname(e).toLowerCase())) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    if (p === '-') {
+      out.push(p);
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      problems.push({ severity: 'error', file: p, message: 'no such file or directory' });
+      continue;
+    }
+    if (st.isDirectory()) walk(p);
+    else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase())) out.push(p);
+    else
+      problems.push({
+        severity: 'note',
+        file: p,
+        message: 'skipped: recognised file extensions are .yaml, .yml and .json',
+      });
+  }
+  return out;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Loads every manifest under the given paths. Never throws for bad input: problems are collected. */
+export async function loadManifests(paths: string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  const problems: LoadProblem[] = [];
+  const files = expandPaths(paths, problems);
+  const resources: Resource[] = [];
+  for (const file of files) {
+    let text: string;
+    if (file === '-') {
+      text = opts.stdin ?? (await readStdin());
+    } else {
+      const read = readFileChecked(file, opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, problems);
+      if (read === undefined) continue;
+      text = read;
+    }
+    parseManifestText(text, file, resources, problems, opts);
+  }
+  return { resources, problems, files };
+}
+
+function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]): string | undefined {
+  let buf: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.size > maxBytes) {
+      problems.push({
+        severity: 'error',
+        file,
+        message: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(0)} MiB limit`,
+      });
+      return undefined;
+    }
+    buf = readFileSync(file);
+  } catch (err) {
+    problems.push({
+      severity: 'error',
+      file,
+      message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    });
+    return undefined;
+  }
+  if (looksBinary(buf)) {
+    problems.push({ severity: 'error', file, message: 'binary file (contains NUL bytes), not a manifest' });
+    return undefined;
+  }
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+function looksBinary(buf: Buffer): boolean {
+  const n = Math.min(buf.length, 8192);
+  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+/** Parses one file's text (YAML stream or JSON) into resources, appending problems. */
+export function parseManifestText(
+  text: string,
+  file: string,
+  resources: Resource[],
+  problems: LoadProblem[],
+  opts: LoadOptions = {},
+): void {
+  const maxNodes = opts.maxExpandedNodes ?? DEFAULT_MAX_EXPANDED_NODES;
+  if (file.toLowerCase().endsWith('.json')) {
+    parseJson(text, file, resources, problems);
+    return;
+  }
+  const chunks = splitDocuments(text);
+  let docIndex = -1;
+  for (const chunk of chunks) {
+    if (chunk.empty) continue;
+    docIndex++;
+    let value: unknown;
+    try {
+      value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+    } catch (err) {
+      const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
+      problems.push({
+        severity: 'error',
+        file,
+        docIndex,
+        line: e.mark ? e.mark.line + chunk.lineOffset + 1 : chunk.startLine,
+        column: e.mark ? e.mark.column + 1 : 1,
+        message: `YAML syntax error: ${e.reason ?? e.message.split('\n')[0]}`,
+      });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    if (chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
+      problems.push({
+        severity: 'error',
+        file,
+        docIndex,
+        line: chunk.startLine,
+        column: 1,
+        message: `document expands to more than ${maxNodes} nodes through YAML aliases; refused`,
+      });
+      continue;
+    }
+    addDocument(
+      value,
+      file,
+      docIndex,
+      chunk.startLine,
+      { text: chunk.text, lineOffset: chunk.lineOffset, prefix: [] },
+      resources,
+      problems,
+    );
+  }
+}
+
+function parseJson(text: string, file: string, resources: Resource[], problems: LoadProblem[]): void {
+  if (text.trim() === '') return;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    let line = 1;
+    let column = 1;
+    if (m) {
+      const pos = Number(m[1]);
+      const before = text.slice(0, pos);
+      line = before.split('\n').length;
+      column = pos - before.lastIndexOf('\n');
+    }
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex: 0,
+      line,
+      column,
+      message: `JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$/, '')}`,
+    });
+    return;
+  }
+  const startLine = text.slice(0, text.search(/\S/)).split('\n').length;
+  addDocument(value, file, 0, startLine, { text, lineOffset: 0, prefix: [] }, resources, problems);
+}
+
+function exceedsNodes(root: unknown, max: number): boolean {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++count > max) return true;
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) for (const x of v) stack.push(x);
+      else for (const k in v as object) stack.push((v as any)[k]);
+    }
+  }
+  return false;
+}
+
+function addDocument(
+  value: unknown,
+  file: string,
+  docIndex: number,
+  startLine: number,
+  source: DocSource,
+  resources: Resource[],
+  problems: LoadProblem[],
+): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.push({
+      severity: 'note',
+      file,
+      docIndex,
+      line: startLine,
+      message: 'skipped a document that is not a Kubernetes object (not a mapping)',
+    });
+    return;
+  }
+  const obj = value as Record<string, any>;
+  const hasApi = typeof obj.apiVersion === 'string' && obj.apiVersion !== '';
+  const hasKind = typeof obj.kind === 'string' && obj.kind !== '';
+  if (!hasApi && !hasKind) {
+    if (obj.apiVersion === undefined && obj.kind === undefined) {
+      problems.push({
+        severity: 'note',
+        file,
+        docIndex,
+        line: startLine,
+        message: 'skipped a document that is not a Kubernetes object (no apiVersion or kind)',
+      });
+    } else {
+      problems.push({
+        severity: 'error',
+        file,
+        docIndex,
+        line: startLine,
+        column: 1,
+        message: 'apiVersion and kind must be non-empty strings',
+      });
+    }
+    return;
+  }
+  if (!hasApi || !hasKind) {
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex,
+      line: startLine,
+      column: 1,
+      message: hasKind
+        ? `object of kind ${obj.kind} has no apiVersion`
+        : 'object has an apiVersion but no kind',
+    });
+    return;
+  }
+  if (
+    obj.kind === 'List' ||
+    (obj.kind.endsWith('List') && Array.isArray(obj.items) && obj.apiVersion === 'v1')
+  ) {
+    const items = Array.isArray(obj.items) ? obj.items : [];
+    items.forEach((item: unknown, i: number) => {
+      const itemSource: DocSource = {
+        text: source.text,
+        lineOffset: source.lineOffset,
+        prefix: [...source.prefix, 'items', i],
+      };
+      const before = resources.length;
+      addDocument(item, file, docIndex, startLine, itemSource, resources, problems);
+      for (let r = before; r < resources.length; r++) resources[r]!.origin.listIndex = i;
+    });
+    // Items get their own line lazily (see analyzer origin resolution); keep the List's line for now.
+    return;
+  }
+  const meta =
+    obj.metadata && typeof obj.metadata === 'object' && !Array.isArray(obj.metadata) ? obj.metadata : {};
+  const { group, version } = groupOf(obj.apiVersion);
+  const name = typeof meta.name === 'string' ? meta.name : meta.name === undefined ? '' : String(meta.name);
+  if (name === '' && typeof meta.generateName !== 'string') {
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex,
+      line: startLine,
+      column: 1,
+      message: `${obj.kind} has no metadata.name`,
+    });
+    return;
+  }
+  resources.push({
+    apiVersion: obj.apiVersion,
+    group,
+    version,
+    kind: obj.kind,
+    key: kindKey(group, obj.kind),
+    name: name || String(meta.generateName),
+    namespace: typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined,
+    metadata: meta,
+    spec: obj.spec,
+    body: obj,
+    origin: { file, docIndex, line: startLine, column: 1 },
+    source,
+  });
+}

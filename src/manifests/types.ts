@@ -1,0 +1,80 @@
+/** Where a resource came from: file, document index within the file, and its first line. */
+export interface Origin {
+  /** Path as given by the user (or "-" for stdin). */
+  file: string;
+  /** 0-based index of the YAML document within the file. */
+  docIndex: number;
+  /** 1-based line of the document (first line that is neither blank nor `---`; comments count). */
+  line: number;
+  /** 1-based column. */
+  column: number;
+  /** For items of a `kind: List`, the item's index. */
+  listIndex?: number;
+}
+
+/** A located position of a field inside a document. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/**
+ * The text a resource was parsed from, kept so that field positions can be computed lazily (only for
+ * fields a finding points at). See `positions.ts`.
+ */
+export interface DocSource {
+  text: string;
+  /** 0-based line in the file where `text` starts. */
+  lineOffset: number;
+  /** Path of the resource inside the document (e.g. `items[3]` for a `kind: List` item). */
+  prefix: Array<string | number>;
+  /** Parsed CST, filled on first use. */
+  cache?: unknown;
+}
+
+export interface Resource {
+  apiVersion: string;
+  group: string; // "" for core
+  version: string;
+  kind: string;
+  /** `${group || 'core'}/${kind}`, the key analyzers declare as input. */
+  key: string;
+  name: string;
+  /** Namespace as written in the document (undefined when absent). */
+  namespace: string | undefined;
+  metadata: Record<string, any>;
+  spec: any;
+  /** The whole parsed object. */
+  body: Record<string, any>;
+  origin: Origin;
+  source?: DocSource;
+}
+
+export type ProblemSeverity = 'error' | 'warning' | 'note';
+
+/** A problem found while reading input: never thrown, always collected and reported. */
+export interface LoadProblem {
+  severity: ProblemSeverity;
+  file: string;
+  line?: number;
+  column?: number;
+  docIndex?: number;
+  message: string;
+}
+
+export interface LoadResult {
+  resources: Resource[];
+  problems: LoadProblem[];
+  /** Files that were read (in order). */
+  files: string[];
+}
+
+export function groupOf(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  if (slash < 0) return { group: '', version: apiVersion };
+  return { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+export function kindKey(group: string, kind: string): string {
+  return `${group || 'core'}/${kind}`;
+}

@@ -1,0 +1,55 @@
+import type { Finding } from '../analyzers/types.js';
+import { ansi } from '../util/tty.js';
+import type { AnalysisReport } from './report.js';
+
+/** istioctl's line: `Level [CODE] (Kind ns/name file:line) text`; only the level word is coloured. */
+export function renderLog(findings: readonly Finding[], color: boolean): string {
+  return findings
+    .map((f) => {
+      const level =
+        f.level === 'Error'
+          ? ansi.boldRed('Error', color)
+          : f.level === 'Warning'
+            ? ansi.yellow('Warning', color)
+            : 'Info';
+      let origin = '';
+      if (f.origin) {
+        const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
+        origin = ` (${f.origin}${loc})`;
+      }
+      return `${level} [${f.code}]${origin} ${f.message}`;
+    })
+    .join('\n');
+}
+
+export function renderJson(report: AnalysisReport): string {
+  return JSON.stringify(report, null, 2);
+}
+
+export async function renderYaml(report: AnalysisReport): Promise<string> {
+  const { stringify } = await import('yaml');
+  return stringify(report, { lineWidth: 0 });
+}
+
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** GitHub Actions workflow commands: one `::error|warning|notice file=…,line=…::text` per finding. */
+export function renderGithub(findings: readonly Finding[]): string {
+  return findings
+    .map((f) => {
+      const cmd = f.level === 'Error' ? 'error' : f.level === 'Warning' ? 'warning' : 'notice';
+      const props: string[] = [];
+      if (f.file && f.file !== '-') props.push(`file=${escapeProperty(f.file)}`);
+      if (f.line) props.push(`line=${f.line}`);
+      if (f.column) props.push(`col=${f.column}`);
+      props.push(`title=${escapeProperty(`${f.code}${f.origin ? ` ${f.origin}` : ''}`)}`);
+      return `::${cmd} ${props.join(',')}::${escapeData(`[${f.code}] ${f.message}`)}`;
+    })
+    .join('\n');
+}

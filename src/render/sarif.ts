@@ -1,0 +1,103 @@
+import { MESSAGES, docsUrl } from '../analyzers/messages.js';
+import type { Finding, Level } from '../analyzers/types.js';
+import type { LoadProblem } from '../manifests/types.js';
+
+const SARIF_LEVEL: Record<Level, 'error' | 'warning' | 'note'> = {
+  Error: 'error',
+  Warning: 'warning',
+  Info: 'note',
+};
+
+/** SARIF 2.1.0: one rule per catalogue code (with help text), always a `results` array. */
+export function renderSarif(
+  findings: readonly Finding[],
+  problems: readonly LoadProblem[],
+  toolVersion: string,
+): string {
+  const rules = [...MESSAGES.values()].map((m) => ({
+    id: m.code,
+    name: m.name,
+    shortDescription: { text: m.name },
+    fullDescription: { text: m.description },
+    helpUri: docsUrl(m.code),
+    help: {
+      text: `${m.description}${m.fix ? ` Fix: ${m.fix}` : ''}`,
+      markdown: `**${m.code} ${m.name}**\n\n${m.description}${m.fix ? `\n\n**Fix:** ${m.fix}` : ''}`,
+    },
+    defaultConfiguration: { level: SARIF_LEVEL[m.level] },
+  }));
+  const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
+  const results = findings.map((f) => {
+    const result: Record<string, unknown> = {
+      ruleId: f.code,
+      ruleIndex: ruleIndex.get(f.code),
+      level: SARIF_LEVEL[f.level],
+      message: { text: f.origin ? `${f.message} (${f.origin})` : f.message },
+    };
+    if (f.file) {
+      const region: Record<string, number> = {};
+      if (f.line) region.startLine = f.line;
+      if (f.column) region.startColumn = f.column;
+      result.locations = [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: toUri(f.file) },
+            ...(f.line ? { region } : {}),
+          },
+          ...(f.origin
+            ? {
+                logicalLocations: [
+                  { fullyQualifiedName: f.origin + (f.path ? `#${f.path}` : ''), kind: 'resource' },
+                ],
+              }
+            : {}),
+        },
+      ];
+    }
+    return result;
+  });
+  const notifications = problems
+    .filter((p) => p.severity !== 'note')
+    .map((p) => ({
+      level: p.severity === 'error' ? 'error' : 'warning',
+      message: { text: p.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: toUri(p.file) },
+            ...(p.line
+              ? { region: { startLine: p.line, ...(p.column ? { startColumn: p.column } : {}) } }
+              : {}),
+          },
+        },
+      ],
+    }));
+  const log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'mesh',
+            informationUri: 'https://github.com/mesh-cli/mesh',
+            semanticVersion: toolVersion,
+            version: toolVersion,
+            rules,
+          },
+        },
+        results,
+        invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
+      },
+    ],
+  };
+  return JSON.stringify(log, null, 2);
+}
+
+function toUri(file: string): string {
+  if (file === '-') return 'stdin';
+  return file
+    .split(/[\\/]/)
+    .map((s) => encodeURIComponent(s))
+    .join('/');
+}

@@ -1,0 +1,21 @@
+import { usageError } from './errors.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses Go/kubectl-style durations ("30s", "1m30s", "7d", "250ms") into milliseconds. */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const s = text.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== s.length) {
+    throw usageError(`invalid ${flag} "${text}"`, 'use a duration such as 30s, 2m, 1h30m or 7d');
+  }
+  return total;
+}

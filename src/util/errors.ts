@@ -1,0 +1,31 @@
+/** Exit codes shared by every command (see README "Exit codes"). */
+export const ExitCode = {
+  OK: 0,
+  RUNTIME: 1,
+  USAGE: 64,
+  DATA: 65,
+  FINDINGS: 79,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error a user should see as one line plus an optional hint; carries its exit code. */
+export class MeshError extends Error {
+  readonly exitCode: number;
+  readonly hint?: string;
+  constructor(message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'MeshError';
+    this.exitCode = opts.exitCode ?? ExitCode.RUNTIME;
+    this.hint = opts.hint;
+  }
+}
+
+export function usageError(message: string, hint?: string): MeshError {
+  return new MeshError(message, { exitCode: ExitCode.USAGE, hint });
+}
+
+/** One line describing any thrown value, never a stack trace. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  return String(err);
+}
