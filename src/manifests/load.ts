@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { splitDocuments } from './split.js';
+import { jsonErrorOffset } from './json-error.js';
 import {
   groupOf,
   kindKey,
@@ -201,28 +202,21 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    let line = 1;
-    let column = 1;
-    if (m) {
-      const pos = Number(m[1]);
-      const before = text.slice(0, pos);
-      line = before.split('\n').length;
-      column = pos - before.lastIndexOf('\n');
-    }
-    problems.push({
-      severity: 'error',
-      file,
-      docIndex: 0,
-      line,
-      column,
-      message: `JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$/, '')}`,
-    });
+    const { line, column } = jsonErrorPosition(text, (err as Error).message);
+    const msg = (err as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    problems.push({ severity: 'error', file, docIndex: 0, line, column, message: `JSON syntax error: ${msg}` });
     return;
   }
   const startLine = text.slice(0, text.search(/\S/)).split('\n').length;
   addDocument(value, file, 0, startLine, { text, lineOffset: 0, prefix: [] }, resources, problems);
+}
+
+/** Where a JSON syntax error is: from the message when Node gives a position, else by scanning. */
+function jsonErrorPosition(text: string, message: string): { line: number; column: number } {
+  const m = /position (\d+)/.exec(message);
+  const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+  const before = text.slice(0, pos);
+  return { line: before.split('\n').length, column: pos - before.lastIndexOf('\n') };
 }
 
 function exceedsNodes(root: unknown, max: number): boolean {

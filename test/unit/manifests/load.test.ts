@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifests, parseManifestText } from '../../../src/manifests/load.js';
+import { splitDocuments } from '../../../src/manifests/split.js';
+import { positionOf } from '../../../src/manifests/positions.js';
+import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
+
+function parse(text: string, file = 'in.yaml') {
+  const resources: Resource[] = [];
+  const problems: LoadProblem[] = [];
+  parseManifestText(text, file, resources, problems);
+  return { resources, problems };
+}
+
+const VS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+  namespace: bookinfo
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination:
+        host: reviews
+    - destination:
+        host: ratings
+`;
+
+describe('document splitting', () => {
+  it('reports the first non-blank line of each document, comments included', () => {
+    const chunks = splitDocuments('---\n\n# c\nkind: A\n---\nkind: B\n...\n---   \n\n');
+    expect(chunks.filter((c) => !c.empty).map((c) => c.startLine)).toEqual([3, 6]);
+  });
+  it('does not split on --- inside an indented block scalar', () => {
+    const chunks = splitDocuments('a: |\n  ---\n  x\nb: 1\n');
+    expect(chunks).toHaveLength(1);
+  });
+});
+
+describe('loading manifests', () => {
+  it('keeps file, document index and start line of every resource', () => {
+    const { resources } = parse(`${VS}---\n# second\n${VS.replace('reviews\n  namespace', 'other\n  namespace')}`);
+    expect(resources.map((r) => [r.name, r.origin.docIndex, r.origin.line])).toEqual([
+      ['reviews', 0, 1],
+      ['other', 1, 15],
+    ]);
+    expect(resources[0]!.key).toBe('networking.istio.io/VirtualService');
+  });
+
+  it('locates a field path at its own line and column', () => {
+    const { resources } = parse(`# header\n${VS}`);
+    const r = resources[0]!;
+    expect(positionOf(r, 'spec.http[0].route[1].destination.host')).toEqual({ line: 14, column: 9 });
+    expect(positionOf(r, 'metadata.name')).toEqual({ line: 5, column: 3 });
+    // A path that does not exist falls back to its deepest existing ancestor.
+    expect(positionOf(r, 'spec.http[0].route[7]')?.line).toBe(10);
+  });
+
+  it('expands every item of a kind: List and locates each item', () => {
+    const list = `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n- apiVersion: foo.example/v1\n  kind: Unknown\n  metadata: {name: u}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b, namespace: x}\n`;
+    const { resources, problems } = parse(list);
+    expect(problems).toEqual([]);
+    expect(resources.map((r) => r.name)).toEqual(['a', 'u', 'b']);
+    expect(positionOf(resources[2]!, '')?.line).toBe(10);
+  });
+
+  it('reports YAML syntax errors at file:line:col and keeps the other documents', () => {
+    const { resources, problems } = parse(`${VS}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n---\n${VS}`);
+    expect(resources).toHaveLength(2);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ severity: 'error', file: 'in.yaml', docIndex: 1 });
+    expect(problems[0]!.line).toBeGreaterThanOrEqual(18);
+    expect(problems[0]!.message).toMatch(/YAML syntax error/);
+  });
+
+  it('rejects duplicate keys as a parse error naming the line', () => {
+    const { problems } = parse('apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  name: b\n');
+    expect(problems[0]!.message).toMatch(/duplicated mapping key/);
+    expect(problems[0]!.line).toBe(5);
+  });
+
+  it('keeps quoted dates and yes/no as strings (Kubernetes YAML semantics)', () => {
+    const { resources } = parse('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  d: 2024-01-01\n  y: yes\n');
+    expect(resources[0]!.body.data).toEqual({ d: '2024-01-01', y: 'yes' });
+  });
+
+  it('separates documents without apiVersion/kind (notes) from half-typed objects (errors)', () => {
+    const { problems, resources } = parse('foo: bar\n---\nkind: Service\nmetadata: {name: a}\n---\n- 1\n- 2\n');
+    expect(resources).toHaveLength(0);
+    expect(problems.map((p) => p.severity)).toEqual(['note', 'error', 'note']);
+    expect(problems[1]!.message).toMatch(/no apiVersion/);
+  });
+
+  it('refuses alias bombs instead of expanding them', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill('*' + String.fromCharCode(96 + i)).join(', ')}]`);
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n${bomb.map((l) => '  ' + l).join('\n')}\n`;
+    const { problems, resources } = parse(text);
+    expect(resources).toHaveLength(0);
+    expect(problems[0]!.message).toMatch(/aliases/);
+  });
+
+  it('reads JSON files and reports JSON syntax errors with line and column', () => {
+    const ok = parse('{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}', 'x.json');
+    expect(ok.resources[0]!.name).toBe('s');
+    const bad = parse('{\n  "apiVersion": "v1",\n  "kind": }\n', 'x.json');
+    expect(bad.problems[0]).toMatchObject({ severity: 'error', line: 3, column: 11 });
+  });
+
+  it('walks folders recursively, skips other extensions, refuses binary and oversized files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'vs.yaml'), VS);
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    writeFileSync(join(dir, 'bin.yaml'), Buffer.from([0x61, 0x00, 0x62]));
+    writeFileSync(join(dir, 'big.yml'), 'a: ' + 'x'.repeat(2048));
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    const res = await loadManifests([dir, join(dir, 'missing.yaml')], { maxFileBytes: 1024 });
+    expect(res.resources.map((r) => r.name)).toEqual(['reviews']);
+    const msgs = res.problems.map((p) => `${p.file.replace(dir, '')}: ${p.message}`);
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/bin\.yaml: binary file/),
+        expect.stringMatching(/big\.yml: file is .* over the .* limit/),
+        expect.stringMatching(/missing\.yaml: no such file/),
+      ]),
+    );
+    expect(msgs.some((m) => m.includes('notes.txt'))).toBe(false);
+  });
+
+  it('reads stdin for "-"', async () => {
+    const res = await loadManifests(['-'], { stdin: VS });
+    expect(res.resources[0]!.origin.file).toBe('-');
+  });
+});
