@@ -1,0 +1,166 @@
+/**
+ * Label selectors and "is this workload in the mesh" rules shared by analyzers.
+ *
+ * Selectors come in two shapes: a plain label map (Istio `workloadSelector.labels`, `selector.matchLabels`,
+ * a Service `spec.selector`) and a Kubernetes LabelSelector (`matchLabels` + `matchExpressions`, used by
+ * webhooks). Both treat an empty selector as "matches everything"; callers decide what a missing selector
+ * means for them.
+ */
+import type { Resource } from '../../manifests/types.js';
+import { K, type Workload } from '../types.js';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export const ISTIO_PROXY = 'istio-proxy';
+export const INJECTION_LABEL = 'istio-injection';
+export const REVISION_LABEL = 'istio.io/rev';
+export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
+export const SIDECAR_INJECT = 'sidecar.istio.io/inject';
+export const AMBIENT_REDIRECTION = 'ambient.istio.io/redirection';
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A label map as strings (non-maps give an empty map). */
+export function labelMap(v: unknown): Record<string, string> {
+  if (!isMap(v)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = x === null || x === undefined ? '' : String(x);
+  return out;
+}
+
+/** Plain map selector: every key is present with the same value. An empty selector matches everything. */
+export function labelsMatch(selector: unknown, labels: Labels): boolean {
+  for (const [k, v] of Object.entries(labelMap(selector))) {
+    if (!Object.prototype.hasOwnProperty.call(labels, k) || labels[k] !== v) return false;
+  }
+  return true;
+}
+
+/** True when a plain map selector has no keys (absent, null or `{}`). */
+export function isEmptyLabels(selector: unknown): boolean {
+  return Object.keys(labelMap(selector)).length === 0;
+}
+
+/**
+ * Kubernetes LabelSelector (`matchLabels` and `matchExpressions` with In, NotIn, Exists, DoesNotExist).
+ * An absent or empty selector matches everything; an unknown operator matches nothing (the API server
+ * would reject it).
+ */
+export function selectorMatches(selector: unknown, labels: Labels): boolean {
+  if (!isMap(selector)) return true;
+  if (!labelsMatch(selector.matchLabels, labels)) return false;
+  const exprs = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+  for (const e of exprs) {
+    if (!isMap(e) || typeof e.key !== 'string') return false;
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const values = Array.isArray(e.values) ? e.values.map(String) : [];
+    switch (e.operator) {
+      case 'In':
+        if (!has || !values.includes(labels[e.key])) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(labels[e.key])) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** `a=1,b=2`: a plain map selector as kubectl prints it (keys sorted). */
+export function selectorString(selector: unknown): string {
+  return Object.entries(labelMap(selector))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** The alphabetically first key of a plain map selector (the field istioctl points at), if any. */
+export function firstSelectorKey(selector: unknown): string | undefined {
+  return Object.keys(labelMap(selector)).sort()[0];
+}
+
+/** Objects the snapshot adds itself (mesh config, default ingress gateway): not part of the inputs. */
+export function isSynthetic(r: Resource): boolean {
+  return r.origin.docIndex < 0 && r.origin.file === '';
+}
+
+/** Containers and init containers (native sidecars) of a pod spec. */
+export function allContainers(podSpec: any): any[] {
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter(isMap) : []);
+  return [...list(podSpec?.containers), ...list(podSpec?.initContainers)];
+}
+
+/** True when the pod spec has an `istio-proxy` container (or native sidecar) with an image. */
+export function hasIstioProxy(podSpec: any): boolean {
+  const proxy = allContainers(podSpec).find((c) => c.name === ISTIO_PROXY);
+  return Boolean(proxy?.image);
+}
+
+/**
+ * The workload's own injection choice from `sidecar.istio.io/inject` (label first, then the deprecated
+ * annotation): true/false, or undefined when neither is set.
+ */
+export function workloadInjectionChoice(w: Pick<Workload, 'labels' | 'annotations'>): boolean | undefined {
+  if (Object.prototype.hasOwnProperty.call(w.labels, SIDECAR_INJECT))
+    return w.labels[SIDECAR_INJECT] === 'true';
+  if (Object.prototype.hasOwnProperty.call(w.annotations, SIDECAR_INJECT))
+    return w.annotations[SIDECAR_INJECT] === 'true';
+  return undefined;
+}
+
+/** Looks up the Namespace object of a namespace name (undefined when it is not in the inputs). */
+export type NamespaceLookup = (name: string) => Resource | undefined;
+
+/** A lookup over an analysis context's Namespace objects. */
+export function namespaceLookup(ctx: {
+  get(key: string, namespace: string, name: string): Resource | undefined;
+}): NamespaceLookup {
+  return (name) => ctx.get(K.Namespace, '', name);
+}
+
+export interface InMeshOptions {
+  /**
+   * What to assume when the workload says nothing itself and its Namespace object is not in the inputs.
+   * istioctl (which sees the live cluster) answers "not in the mesh"; offline the namespace labels are
+   * simply unknown.
+   */
+  unknownNamespace?: boolean;
+}
+
+/**
+ * Whether a pod (or pod template) gets or has a sidecar: it has an `istio-proxy` container with an image;
+ * else its own `sidecar.istio.io/inject` label/annotation decides; else its namespace's
+ * `istio-injection=enabled` label.
+ */
+export function workloadInMesh(w: Workload, namespaces: NamespaceLookup, opts: InMeshOptions = {}): boolean {
+  if (hasIstioProxy(w.podSpec)) return true;
+  const own = workloadInjectionChoice(w);
+  if (own !== undefined) return own;
+  const ns = namespaces(w.namespace);
+  if (!ns) return opts.unknownNamespace ?? false;
+  return labelMap(ns.metadata.labels)[INJECTION_LABEL] === 'enabled';
+}
+
+/** A pod the ambient data plane captures (the CNI marks it with `ambient.istio.io/redirection: enabled`). */
+export function workloadInAmbient(w: Pick<Workload, 'annotations'>): boolean {
+  return w.annotations[AMBIENT_REDIRECTION] === 'enabled';
+}
+
+/** A namespace labelled for ambient (`istio.io/dataplane-mode=ambient`) and not for sidecar injection. */
+export function namespaceInAmbient(ns: Resource | undefined): boolean {
+  if (!ns) return false;
+  const labels = labelMap(ns.metadata.labels);
+  if (labels[INJECTION_LABEL] === 'enabled') return false;
+  if (labels[REVISION_LABEL]) return false;
+  return labels[DATAPLANE_MODE_LABEL] === 'ambient';
+}
