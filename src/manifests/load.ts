@@ -134,9 +134,7 @@ function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]
 }
 
 function looksBinary(buf: Buffer): boolean {
-  const n = Math.min(buf.length, 8192);
-  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
-  return false;
+  return buf.subarray(0, 8192).indexOf(0) >= 0;
 }
 
 /** Parses one file's text (YAML stream or JSON) into resources, appending problems. */
@@ -203,8 +201,17 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
     value = JSON.parse(text);
   } catch (err) {
     const { line, column } = jsonErrorPosition(text, (err as Error).message);
-    const msg = (err as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
-    problems.push({ severity: 'error', file, docIndex: 0, line, column, message: `JSON syntax error: ${msg}` });
+    const msg = (err as Error).message
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/, ".*" is not valid JSON$/s, '');
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex: 0,
+      line,
+      column,
+      message: `JSON syntax error: ${msg}`,
+    });
     return;
   }
   const startLine = text.slice(0, text.search(/\S/)).split('\n').length;

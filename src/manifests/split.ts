@@ -9,64 +9,68 @@ export interface DocChunk {
   empty: boolean;
 }
 
-const SEPARATOR = /^---(?:[ \t].*)?$/;
-const DOC_END = /^\.\.\.[ \t]*$/;
+// A top-level document marker: `---` alone or followed by blanks/content, or `...` (document end).
+const MARKER = /^(?:---(?=[ \t\r\n]|$)|\.\.\.(?=[ \t]*\r?$))/gm;
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
 
 /**
- * Splits a multi-document YAML stream on top-level `---` lines. Content after `---` on the same line
- * stays in the new document (the marker itself is blanked so columns do not move).
+ * Splits a multi-document YAML stream on top-level `---` lines without copying it line by line. Content
+ * after `---` on the same line stays in the new document (the marker is blanked so columns do not move);
+ * text after a `...` end marker up to the next `---` is ignored.
  */
 export function splitDocuments(text: string): DocChunk[] {
   const chunks: DocChunk[] = [];
-  let lineNo = 0;
-  let start = 0; // line number of current chunk start
-  let buf: string[] = [];
-  let ended = false;
-  const flush = () => {
-    chunks.push(makeChunk(buf, start));
-    buf = [];
+  let start = 0;
+  let startLineNo = 0;
+  let skipFrom = -1; // offset of a `...` marker inside the current chunk
+  MARKER.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  const push = (end: number) => {
+    const stop = skipFrom >= 0 ? skipFrom : end;
+    let body = text.slice(start, stop);
+    if (body.startsWith('---')) body = '   ' + body.slice(3);
+    chunks.push(makeChunk(body, startLineNo));
   };
-  let pos = 0;
-  const len = text.length;
-  while (pos <= len) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = len;
-    let line = text.slice(pos, nl);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.charCodeAt(0) === 45 /* - */ && SEPARATOR.test(line)) {
-      if (buf.length > 0 || lineNo > 0) flush();
-      start = lineNo;
-      ended = false;
-      buf.push('   ' + line.slice(3));
-    } else if (line.charCodeAt(0) === 46 /* . */ && DOC_END.test(line)) {
-      ended = true;
-      buf.push('');
-    } else {
-      buf.push(ended ? '' : line);
+  while ((m = MARKER.exec(text)) !== null) {
+    if (m[0] === '...') {
+      if (skipFrom < 0) skipFrom = m.index;
+      continue;
     }
-    lineNo++;
-    pos = nl + 1;
+    if (m.index > 0 || skipFrom >= 0) {
+      push(m.index);
+    }
+    startLineNo += countNewlines(text, start, m.index);
+    start = m.index;
+    skipFrom = -1;
   }
-  flush();
+  push(text.length);
   return chunks;
 }
 
-function makeChunk(lines: string[], lineOffset: number): DocChunk {
-  let startLine = lineOffset + 1;
-  let empty = true;
-  let foundStart = false;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    const t = l.trim();
-    if (t === '') continue;
-    if (!foundStart) {
-      startLine = lineOffset + i + 1;
-      foundStart = true;
+function makeChunk(text: string, lineOffset: number): DocChunk {
+  let i = 0;
+  let line = lineOffset + 1;
+  const n = text.length;
+  while (i < n) {
+    // skip blanks on this line
+    let j = i;
+    while (j < n && (text[j] === ' ' || text[j] === '\t' || text[j] === '\r')) j++;
+    if (j < n && text[j] !== '\n') {
+      // first non-blank line: comment lines count as the start; the document is empty only if every
+      // non-blank line is a comment
+      return { text, lineOffset, startLine: line, empty: text[j] === '#' && onlyComments(text, j) };
     }
-    if (t[0] !== '#') {
-      empty = false;
-      break;
-    }
+    i = j + 1;
+    line++;
   }
-  return { text: lines.join('\n'), lineOffset, startLine, empty };
+  return { text, lineOffset, startLine: lineOffset + 1, empty: true };
+}
+
+function onlyComments(text: string, from: number): boolean {
+  return !/^[ \t]*[^#\s]/m.test(text.slice(from));
 }
