@@ -1,0 +1,100 @@
+import type { Resource } from '../../manifests/types.js';
+import { labelMap, labelsMatch } from '../util/labels.js';
+import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import {
+  isNamespaceWide,
+  meshWidePolicy,
+  mtlsMode,
+  namespacePolicy,
+  refOf,
+  type MtlsMode,
+} from './peer-authn.js';
+
+/** The namespace/name of the Kubernetes Service a DestinationRule host names, when it names one. */
+function serviceOf(
+  ctx: AnalysisContext,
+  host: string,
+  drNamespace: string,
+): { namespace: string; name: string } | undefined {
+  if (host.includes('*')) return undefined;
+  const parts = host.split('.');
+  if (parts.length === 1) return { namespace: drNamespace, name: host };
+  if (parts.length >= 4 && parts[2] === 'svc') return { namespace: parts[1]!, name: parts[0]! };
+  if (parts.length === 2 && ctx.get(K.Service, parts[1]!, parts[0]!))
+    return { namespace: parts[1]!, name: parts[0]! };
+  return undefined;
+}
+
+/** The PeerAuthentication that decides mTLS for the Service's workloads (workload, namespace, then mesh). */
+function effectivePolicy(
+  ctx: AnalysisContext,
+  pas: readonly Resource[],
+  svc: { namespace: string; name: string },
+): Resource | undefined {
+  const service = ctx.get(K.Service, svc.namespace, svc.name);
+  const selector = labelMap(service?.spec?.selector);
+  if (Object.keys(selector).length > 0) {
+    const workloads = ctx
+      .workloads()
+      .filter((w) => w.namespace === svc.namespace && labelsMatch(selector, w.labels));
+    const specific = pas.find(
+      (pa) =>
+        pa.namespace === svc.namespace &&
+        !isNamespaceWide(pa) &&
+        mtlsMode(pa) !== 'UNSET' &&
+        workloads.some((w) => labelsMatch(pa.spec?.selector?.matchLabels, w.labels)),
+    );
+    if (specific) return specific;
+  }
+  const ns = namespacePolicy(pas, svc.namespace);
+  if (ns && mtlsMode(ns) !== 'UNSET') return ns;
+  const mesh = meshWidePolicy(pas, String(ctx.meshConfig.rootNamespace ?? 'istio-system'));
+  return mesh && mtlsMode(mesh) !== 'UNSET' ? mesh : undefined;
+}
+
+function conflicts(drMode: string, serverMode: MtlsMode): boolean {
+  if (serverMode === 'STRICT') return drMode === 'DISABLE' || drMode === 'SIMPLE' || drMode === 'MUTUAL';
+  if (serverMode === 'DISABLE') return drMode === 'ISTIO_MUTUAL';
+  return false;
+}
+
+/**
+ * MSH1004: a DestinationRule TLS mode that the server side's PeerAuthentication will refuse: plaintext or
+ * non-Istio TLS towards STRICT workloads, Istio mTLS towards workloads whose mTLS is DISABLEd. Checks the
+ * top-level, port-level and subset traffic policies. Port-level PeerAuthentication is not considered.
+ */
+export default defineAnalyzer({
+  name: 'mesh.DestinationRuleTlsConflictAnalyzer',
+  description: 'Finds DestinationRule TLS modes that conflict with the PeerAuthentication of the destination',
+  inputs: [K.DestinationRule, K.PeerAuthentication, K.Service, K.Deployment, K.MeshConfig],
+  requires: [K.PeerAuthentication],
+  analyze(ctx) {
+    const pas = ctx.each(K.PeerAuthentication);
+    for (const dr of ctx.each(K.DestinationRule)) {
+      const host = dr.spec?.host;
+      if (typeof host !== 'string') continue;
+      const svc = serviceOf(ctx, host, dr.namespace ?? '');
+      if (!svc) continue;
+      const pa = effectivePolicy(ctx, pas, svc);
+      if (!pa) continue;
+      const serverMode = mtlsMode(pa);
+      const check = (policy: any, path: string) => {
+        const mode = policy?.tls?.mode;
+        if (typeof mode === 'string' && conflicts(mode, serverMode)) {
+          ctx.report('MSH1004', dr, [mode, host, refOf(pa), serverMode], { path: `${path}.tls.mode` });
+        }
+        const ports: any[] = Array.isArray(policy?.portLevelSettings) ? policy.portLevelSettings : [];
+        ports.forEach((p, i) => {
+          const m = p?.tls?.mode;
+          if (typeof m === 'string' && conflicts(m, serverMode))
+            ctx.report('MSH1004', dr, [m, `${host}:${p?.port?.number ?? '?'}`, refOf(pa), serverMode], {
+              path: `${path}.portLevelSettings[${i}].tls.mode`,
+            });
+        });
+      };
+      check(dr.spec?.trafficPolicy, 'spec.trafficPolicy');
+      const subsets: any[] = Array.isArray(dr.spec?.subsets) ? dr.spec.subsets : [];
+      subsets.forEach((s, i) => check(s?.trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
+    }
+  },
+});

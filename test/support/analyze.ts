@@ -1,0 +1,40 @@
+import { parseManifestText } from '../../src/manifests/load.js';
+import type { LoadProblem, Resource } from '../../src/manifests/types.js';
+import { locateFindings, runAnalyzers } from '../../src/analyzers/run.js';
+import { findAnalyzer } from '../../src/analyzers/registry.js';
+import { defaultMeshConfig, deepMerge } from '../../src/analyzers/meshconfig.js';
+
+/** Runs named analyzers over manifest text the way `mesh analyze file.yaml` does; returns located findings. */
+export async function analyzeText(
+  text: string,
+  analyzerNames: string[],
+  opts: { meshConfig?: Record<string, any>; allNamespaces?: boolean } = {},
+) {
+  const resources: Resource[] = [];
+  const problems: LoadProblem[] = [];
+  parseManifestText(text, 'in.yaml', resources, problems);
+  if (problems.some((p) => p.severity === 'error'))
+    throw new Error(problems.map((p) => p.message).join('; '));
+  const analyzers = analyzerNames.map((n) => {
+    const a = findAnalyzer(n);
+    if (!a) throw new Error(`no analyzer ${n}`);
+    return a;
+  });
+  const run = runAnalyzers(resources, {
+    defaultNamespace: opts.allNamespaces ? undefined : 'default',
+    reportNamespace: undefined,
+    istioNamespace: 'istio-system',
+    meshConfig: deepMerge(defaultMeshConfig(), opts.meshConfig ?? {}),
+    meshNetworks: { networks: {} },
+    defaultIngress: true,
+    analyzers,
+  });
+  await locateFindings(run.findings);
+  return run.findings.map((f) => ({
+    code: f.code,
+    origin: f.origin,
+    line: f.line,
+    path: f.path,
+    message: f.message,
+  }));
+}

@@ -1,0 +1,171 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { mesh, FIX, ROOT } from './helpers.js';
+
+const subset = join('test/fixtures/cli', 'vs-bad-subset.yaml');
+
+describe('mesh analyze (CLI)', () => {
+  it('prints istioctl-style lines with the field line and exits 79 on errors', () => {
+    const r = mesh(['analyze', subset]);
+    expect(r.code).toBe(79);
+    expect(r.stdout).toContain(
+      `Error [IST0101] (VirtualService shop/reviews ${subset}:14) Referenced host+subset in destinationrule not found: "reviews+v9"`,
+    );
+    expect(r.stderr).toContain('Error: Analyzers found issues');
+  });
+
+  it('honours --failure-threshold and --output-threshold independently', () => {
+    const r = mesh(['analyze', subset, '--output-threshold', 'Error', '--failure-threshold', 'Info']);
+    expect(r.code).toBe(79);
+    expect(mesh(['analyze', subset, '--suppress', 'IST0101=VirtualService shop/*']).code).toBe(0);
+  });
+
+  it('uses the same exit codes in every output format', () => {
+    for (const o of ['json', 'yaml', 'sarif', 'github'])
+      expect(mesh(['analyze', subset, '-o', o]).code, o).toBe(79);
+  });
+
+  it('writes a versioned JSON report with field paths, lines and docs links', () => {
+    const r = mesh(['analyze', subset, '-o', 'json']);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ apiVersion: 'mesh/v1', kind: 'AnalysisReport', version: 1 });
+    const f = report.findings.find((x: any) => x.code === 'IST0101');
+    expect(f).toMatchObject({
+      level: 'Error',
+      origin: 'VirtualService shop/reviews',
+      kind: 'VirtualService',
+      namespace: 'shop',
+      name: 'reviews',
+      file: subset,
+      line: 14,
+      path: 'spec.http[0].route[0].destination.subset',
+    });
+    expect(f.documentationUrl).toMatch(/ist0101/);
+    expect(report.summary).toMatchObject({ errors: 1, files: 1, resources: 2, exitCode: 79 });
+  });
+
+  it('emits SARIF 2.1.0 that validates against the official schema', () => {
+    const r = mesh(['analyze', subset, '-o', 'sarif']);
+    const log = JSON.parse(r.stdout);
+    // The official SARIF 2.1.0 schema ships in @microsoft/jest-sarif (draft-04, so its own ajv 6 validates it).
+    const req = createRequire(import.meta.url);
+    const pkgDir = dirname(req.resolve('@microsoft/jest-sarif/package.json'));
+    const Ajv6 = createRequire(join(pkgDir, 'package.json'))('ajv');
+    const ajv = new Ajv6({ schemaId: 'auto', validateSchema: false, allErrors: true });
+    ajv.addMetaSchema(createRequire(join(pkgDir, 'package.json'))('ajv/lib/refs/json-schema-draft-04.json'));
+    const schema = JSON.parse(readFileSync(join(pkgDir, 'lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
+    const ok = ajv.validate(schema, log);
+    expect(ajv.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+    const result = log.runs[0].results[0];
+    expect(result).toMatchObject({ ruleId: 'IST0101', level: 'error' });
+    expect(result.locations[0].physicalLocation.region).toEqual({ startLine: 14, startColumn: 13 });
+    expect(
+      log.runs[0].tool.driver.rules.find((x: any) => x.id === 'IST0101').help.text.length,
+    ).toBeGreaterThan(20);
+  });
+
+  it('emits SARIF with an empty results array when there is nothing to say', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-cli-'));
+    writeFileSync(
+      join(dir, 'ok.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\n',
+    );
+    const log = JSON.parse(mesh(['analyze', dir, '-o', 'sarif']).stdout);
+    expect(log.runs[0].results).toEqual([]);
+  });
+
+  it('prints GitHub workflow annotations', () => {
+    const r = mesh(['analyze', subset, '-o', 'github']);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^::error file=${subset.replace(/\//g, '\\/')},line=14,col=13,title=IST0101 VirtualService shop/reviews::\\[IST0101\\]`,
+        'm',
+      ),
+    );
+  });
+
+  it('reports parse errors on stderr with file:line:col, still analyzes the rest, exits 65', () => {
+    const r = mesh([
+      'analyze',
+      join(FIX, 'broken.yaml'),
+      join(FIX, 'unknown-istio-kind.yaml'),
+      '--failure-threshold',
+      'Error',
+    ]);
+    expect(r.stderr).toMatch(/error: .*broken\.yaml:4:\d+: YAML syntax error/);
+    expect(r.stdout).toContain('Warning [MSH1006] (VirtualService default/typo');
+    expect(r.code).toBe(65);
+    expect(mesh(['analyze', join(FIX, 'broken.yaml'), '--ignore-unknown']).code).toBe(0);
+  });
+
+  it('reads stdin', () => {
+    const r = mesh(['analyze', '-'], { input: readFileSync(join(ROOT, subset), 'utf8') });
+    expect(r.code).toBe(79);
+    expect(r.stdout).toContain('(VirtualService shop/reviews -:14)');
+  });
+
+  it('keeps -A documents namespace-less and filters -n with a note about hidden findings', () => {
+    const text = readFileSync(join(ROOT, subset), 'utf8').replace(/  namespace: shop\n/g, '');
+    expect(mesh(['analyze', '-', '-A'], { input: text }).stdout).toContain('(VirtualService reviews -:');
+    expect(mesh(['analyze', '-'], { input: text }).stdout).toContain('(VirtualService default/reviews -:');
+    const other = mesh(['analyze', subset, '-n', 'default']);
+    expect(other.code).toBe(0);
+    expect(other.stderr).toContain('1 finding(s) on objects outside namespace default not shown');
+  });
+
+  it('honours the suppression annotation with spaces around codes', () => {
+    const text = readFileSync(join(ROOT, subset), 'utf8').replace(
+      '  name: reviews\n  namespace: shop\nspec:\n  hosts',
+      '  name: reviews\n  namespace: shop\n  annotations:\n    galley.istio.io/analyze-suppress: "IST0002, IST0101"\nspec:\n  hosts',
+    );
+    expect(mesh(['analyze', '-'], { input: text }).code).toBe(0);
+  });
+
+  it('accepts the legacy "Kind name.namespace" suppress form and warns about unknown codes', () => {
+    expect(mesh(['analyze', subset, '-S', 'IST0101=VirtualService reviews.shop']).code).toBe(0);
+    expect(mesh(['analyze', subset, '-S', 'IST9999=*']).stderr).toContain(
+      "'IST9999' is an unknown message code",
+    );
+    expect(mesh(['analyze', subset, '-S', 'nonsense']).code).toBe(64);
+  });
+
+  it('fails only on findings missing from the baseline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-baseline-'));
+    const baseline = join(dir, 'baseline.json');
+    expect(mesh(['analyze', subset, '--write-baseline', baseline]).code).toBe(0);
+    expect(mesh(['analyze', subset, '--baseline', baseline]).code).toBe(0);
+    const extra = readFileSync(join(ROOT, subset), 'utf8').replace(
+      'subset: v9',
+      'subset: v7\n        - destination:\n            host: reviews\n            subset: v8',
+    );
+    const r = mesh(['analyze', '-', '--baseline', baseline, '-o', 'json'], {
+      input: extra.replace(/reviews\n  namespace/, 'reviews\n  namespace'),
+    });
+    expect(r.code).toBe(79);
+  });
+
+  it('treats usage mistakes as exit 64 with a one-line error', () => {
+    expect(mesh(['analyze']).code).toBe(64);
+    expect(mesh(['analyze', subset, '-o', 'xml']).code).toBe(64);
+    expect(mesh(['analyze', subset, '--analyzer', 'no.SuchAnalyzer']).code).toBe(64);
+    expect(mesh(['analyze', subset, '--failure-threshold', 'Warn']).code).toBe(64);
+    const bad = mesh(['analyze', subset, '--meshConfigFile', '/nonexistent/mesh.yaml']);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/^Error: cannot read mesh config file/m);
+  });
+
+  it('lists analyzers', () => {
+    const r = mesh(['analyze', '--list-analyzers']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('* mesh.UnknownIstioKindAnalyzer:');
+  });
+
+  it('prints no colour codes when NO_COLOR is set or stdout is not a TTY', () => {
+    expect(mesh(['analyze', subset]).stdout).not.toContain('\x1b[');
+    expect(mesh(['analyze', subset, '--color']).stdout).toContain('\x1b[1;31mError\x1b[0m');
+  });
+});

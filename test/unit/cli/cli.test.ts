@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { mesh } from './helpers.js';
+
+describe('mesh (CLI basics)', () => {
+  it('shows help listing the commands', () => {
+    const r = mesh(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/analyze/);
+    expect(r.stdout).toMatch(/version/);
+    expect(r.stdout).toMatch(/completion/);
+  });
+
+  it('prints the client version, also as JSON', () => {
+    expect(mesh(['version']).stdout).toMatch(/^client version: \d+\.\d+\.\d+/);
+    expect(JSON.parse(mesh(['version', '-o', 'json']).stdout).clientVersion.version).toMatch(
+      /^\d+\.\d+\.\d+$/,
+    );
+  });
+
+  it('prints completion scripts for bash, zsh and fish', () => {
+    expect(mesh(['completion', 'bash']).stdout).toContain('complete -F _mesh mesh kubectl-mesh');
+    expect(mesh(['completion', 'zsh']).stdout).toContain('#compdef mesh');
+    expect(mesh(['completion', 'fish']).stdout).toContain(
+      "complete -c mesh -n '__fish_use_subcommand' -a 'analyze'",
+    );
+    expect(mesh(['completion', 'bash']).stdout).toContain('--failure-threshold');
+    expect(mesh(['completion', 'powershell']).code).toBe(64);
+  });
+
+  it('exits 64 on an unknown command or flag', () => {
+    expect(mesh(['frobnicate']).code).toBe(64);
+    expect(mesh(['analyze', '--frobnicate']).code).toBe(64);
+  });
+});
