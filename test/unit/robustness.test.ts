@@ -1,0 +1,174 @@
+/**
+ * Property-based robustness: random and mutated manifests through the loader and every analyzer must never
+ * throw, and the run must end in one of the documented exit codes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { analyzePaths } from '../../src/analyzers/pipeline.js';
+import { defaultMeshConfig } from '../../src/analyzers/meshconfig.js';
+import { ISTIO_KINDS } from '../../src/manifests/kinds.js';
+
+const EXAMPLES = join(import.meta.dirname, '../../examples/bookinfo');
+const seeds = readdirSync(EXAMPLES).map((f) => readFileSync(join(EXAMPLES, f), 'utf8'));
+const ALLOWED_EXIT = new Set([0, 65, 79]);
+
+async function analyzeStdin(text: string) {
+  const out = await analyzePaths({
+    paths: ['-'],
+    load: { stdin: text, maxExpandedNodes: 20_000 },
+    defaultNamespace: 'default',
+    reportNamespace: undefined,
+    istioNamespace: 'istio-system',
+    meshConfig: defaultMeshConfig(),
+    meshNetworks: { networks: {} },
+    defaultIngress: true,
+    failureThreshold: 'Error',
+  });
+  // Findings of an analyzer that threw are reported as IST0001 instead of crashing: that is a bug too.
+  const internal = out.findings.filter((f) => f.code === 'IST0001');
+  return { exitCode: out.exitCode, internal };
+}
+
+const istioKinds = Object.entries(ISTIO_KINDS).flatMap(([group, kinds]) =>
+  Object.entries(kinds).flatMap(([kind, versions]) =>
+    versions.map((v) => ({ apiVersion: `${group}/${v}`, kind })),
+  ),
+);
+const kinds = [
+  ...istioKinds,
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'Namespace' },
+  { apiVersion: 'v1', kind: 'Pod' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway' },
+];
+
+/** A line-level mutation of a seed manifest. */
+const mutation = fc.record({
+  seed: fc.nat({ max: seeds.length - 1 }),
+  ops: fc.array(
+    fc.record({
+      kind: fc.constantFrom('delete', 'duplicate', 'replace', 'indent', 'truncate', 'garbage', 'swap'),
+      at: fc.nat(),
+      text: fc.oneof(
+        fc.string(),
+        fc.constantFrom(
+          '- ',
+          ': ',
+          '[',
+          '{',
+          '*a',
+          '&a x',
+          '"',
+          "'",
+          '---',
+          '...',
+          'null',
+          '~',
+          '-1',
+          '1e400',
+          '0x1F',
+        ),
+      ),
+    }),
+    { minLength: 1, maxLength: 6 },
+  ),
+});
+
+function mutate(seed: string, ops: Array<{ kind: string; at: number; text: string }>): string {
+  let lines = seed.split('\n');
+  for (const op of ops) {
+    const i = op.at % Math.max(lines.length, 1);
+    switch (op.kind) {
+      case 'delete':
+        lines.splice(i, 1);
+        break;
+      case 'duplicate':
+        lines.splice(i, 0, lines[i] ?? '');
+        break;
+      case 'replace': {
+        const l = lines[i] ?? '';
+        const colon = l.indexOf(':');
+        lines[i] = colon >= 0 ? `${l.slice(0, colon + 1)} ${op.text}` : op.text;
+        break;
+      }
+      case 'indent':
+        lines[i] = ' '.repeat(op.text.length % 5) + (lines[i] ?? '').trimStart();
+        break;
+      case 'truncate':
+        lines = lines.slice(0, i);
+        break;
+      case 'garbage':
+        lines.splice(i, 0, op.text);
+        break;
+      case 'swap':
+        [lines[i], lines[0]] = [lines[0] ?? '', lines[i] ?? ''];
+        break;
+    }
+  }
+  return lines.join('\n');
+}
+
+describe('robustness (property-based)', () => {
+  it('survives mutated real manifests', async () => {
+    await fc.assert(
+      fc.asyncProperty(mutation, async ({ seed, ops }) => {
+        const r = await analyzeStdin(mutate(seeds[seed]!, ops));
+        expect(ALLOWED_EXIT.has(r.exitCode)).toBe(true);
+        expect(r.internal).toEqual([]);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('survives structurally random objects of every known kind', async () => {
+    const obj = fc.record({
+      kind: fc.constantFrom(...kinds),
+      name: fc.oneof(fc.constant('x'), fc.string({ maxLength: 12 })),
+      ns: fc.option(fc.constantFrom('default', 'istio-system', 'shop', ''), { nil: undefined }),
+      spec: fc.anything({ maxDepth: 4, withNullPrototype: false, withObjectString: false }),
+      metadataExtra: fc.option(
+        fc.dictionary(fc.constantFrom('labels', 'annotations'), fc.anything({ maxDepth: 2 })),
+        { nil: undefined },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(obj, { minLength: 1, maxLength: 6 }), async (objs) => {
+        const docs = objs.map((o) => ({
+          apiVersion: o.kind.apiVersion,
+          kind: o.kind.kind,
+          metadata: {
+            name: o.name,
+            ...(o.ns !== undefined ? { namespace: o.ns } : {}),
+            ...(o.metadataExtra ?? {}),
+          },
+          spec: o.spec,
+        }));
+        let text: string;
+        try {
+          text = docs.map((d) => stringify(d)).join('---\n');
+        } catch {
+          return; // values YAML cannot represent (e.g. symbols) are not manifests
+        }
+        const r = await analyzeStdin(text);
+        expect(ALLOWED_EXIT.has(r.exitCode)).toBe(true);
+        expect(r.internal).toEqual([]);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('survives arbitrary text', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 400, unit: 'binary' }), async (text) => {
+        const r = await analyzeStdin(text);
+        expect(ALLOWED_EXIT.has(r.exitCode)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
