@@ -1,5 +1,5 @@
 import type { Analyzer } from './types.js';
-import { analyzers as annotations } from './annotations/index.js';
+import { analyzers as annotations, optInAnalyzers as annotationsOptIn } from './annotations/index.js';
 import { analyzers as auth } from './auth/index.js';
 import { analyzers as authn } from './authn/index.js';
 import { analyzers as conditions } from './conditions/index.js';
@@ -48,6 +48,9 @@ export const ALL_ANALYZERS: readonly Analyzer[] = [
   ...webhook,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
+/** Analyzers istioctl does not register: they run only when named with --analyzer. */
+export const OPT_IN_ANALYZERS: readonly Analyzer[] = [...annotationsOptIn];
+
 export function findAnalyzer(name: string): Analyzer | undefined {
-  return ALL_ANALYZERS.find((a) => a.name === name);
+  return ALL_ANALYZERS.find((a) => a.name === name) ?? OPT_IN_ANALYZERS.find((a) => a.name === name);
 }

@@ -164,3 +164,66 @@ export function namespaceInAmbient(ns: Resource | undefined): boolean {
   if (labels[REVISION_LABEL]) return false;
   return labels[DATAPLANE_MODE_LABEL] === 'ambient';
 }
+
+/** Path of a workload's pod metadata: `metadata` for Pods, `spec.template.metadata` for controllers. */
+export function podMetadataPath(w: Pick<Workload, 'isPod'>): string {
+  return w.isPod ? 'metadata' : 'spec.template.metadata';
+}
+
+/** Path of a workload's pod spec: `spec` for Pods, `spec.template.spec` for controllers. */
+export function podSpecPath(w: Pick<Workload, 'isPod'>): string {
+  return w.isPod ? 'spec' : 'spec.template.spec';
+}
+
+/**
+ * The workloads selector-based checks match against: Pods and, offline, the pod templates of workload
+ * controllers (manifests rarely contain Pods). The conformance harness replays istioctl, which only looks at
+ * Pods.
+ */
+export function selectableWorkloads(ctx: {
+  workloads(): readonly Workload[];
+  readonly harness: boolean;
+}): readonly Workload[] {
+  const all = ctx.workloads();
+  return ctx.harness ? all.filter((w) => w.isPod) : all;
+}
+
+/**
+ * True when the inputs themselves (not the synthetic default ingress Pod) hold a workload, in `namespace`
+ * when given: offline, "no workload matches" is only meaningful when the workloads were part of the input.
+ */
+export function inputsHaveWorkloads(ctx: { workloads(): readonly Workload[] }, namespace?: string): boolean {
+  return ctx
+    .workloads()
+    .some((w) => !isSynthetic(w.resource) && (namespace === undefined || w.namespace === namespace));
+}
+
+export interface WorkloadSelection<T> {
+  /** Policies whose selector matches no workload of their namespace. */
+  unmatched: T[];
+  /** Each selected workload with the policies that select it, in input order. */
+  selected: Array<{ workload: Workload; policies: T[] }>;
+}
+
+/** Matches namespaced policies with a plain map selector against the workloads of their own namespace. */
+export function selectWorkloads<T extends Resource>(
+  policies: readonly T[],
+  workloads: readonly Workload[],
+  selectorOf: (policy: T) => unknown,
+): WorkloadSelection<T> {
+  const unmatched: T[] = [];
+  const byWorkload = new Map<Workload, T[]>();
+  for (const p of policies) {
+    const selector = selectorOf(p);
+    let found = false;
+    for (const w of workloads) {
+      if (w.namespace !== (p.namespace ?? '') || !labelsMatch(selector, w.labels)) continue;
+      found = true;
+      const list = byWorkload.get(w);
+      if (list) list.push(p);
+      else byWorkload.set(w, [p]);
+    }
+    if (!found) unmatched.push(p);
+  }
+  return { unmatched, selected: [...byWorkload].map(([workload, list]) => ({ workload, policies: list })) };
+}

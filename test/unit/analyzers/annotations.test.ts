@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeText } from '../../support/analyze.js';
+import { ANNOTATIONS, ALWAYS_IGNORED } from '../../../src/analyzers/annotations/catalogue.js';
+import { VALIDATORS } from '../../../src/analyzers/annotations/validators.js';
+
+const fixture = (name: string) =>
+  readFileSync(join(import.meta.dirname, '../../fixtures/analyzers/annotations', name), 'utf8');
+
+describe('annotations.K8sAnalyzer', () => {
+  const run = (text: string) => analyzeText(text, ['annotations.K8sAnalyzer']);
+
+  it('reports each bad annotation of a Deployment and its pod template at the annotation line', async () => {
+    const findings = await run(fixture('reviews.yaml'));
+    const brief = findings.map((f) => [f.code, f.origin, f.line, f.path]);
+    expect(brief).toEqual(
+      expect.arrayContaining([
+        ['IST0107', 'Deployment shop/reviews', 8, 'metadata.annotations["sidecar.istio.io/proxyCPU"]'],
+        [
+          'IST0125',
+          'Deployment shop/reviews',
+          18,
+          'spec.template.metadata.annotations["sidecar.istio.io/proxyMemory"]',
+        ],
+        [
+          'IST0125',
+          'Deployment shop/reviews',
+          19,
+          'spec.template.metadata.annotations["traffic.sidecar.istio.io/excludeOutboundIPRanges"]',
+        ],
+        [
+          'IST0135',
+          'Deployment shop/reviews',
+          20,
+          'spec.template.metadata.annotations["sidecar.istio.io/statsInclusionPrefixes"]',
+        ],
+        [
+          'IST0108',
+          'Deployment shop/reviews',
+          21,
+          'spec.template.metadata.annotations["sidecar.istio.io/logLevell"]',
+        ],
+      ]),
+    );
+    expect(findings).toHaveLength(5);
+    const cidr = findings.find((f) => f.line === 19)!;
+    expect(cidr.message).toContain('"169.254.169.254" is not a CIDR');
+    expect(findings.find((f) => f.code === 'IST0107')!.message).toBe(
+      'Misplaced annotation: sidecar.istio.io/proxyCPU can only be applied to Pod',
+    );
+  });
+
+  it('is quiet on valid values, Istio-written keys, and the inject annotation kept next to its label', async () => {
+    expect(await run(fixture('ratings-ok.yaml'))).toEqual([]);
+  });
+
+  it('suggests the label when only the deprecated sidecar.istio.io/inject annotation is used', async () => {
+    const text = fixture('ratings-ok.yaml').replace(
+      '        sidecar.istio.io/inject: "true"\n      annotations',
+      '      annotations',
+    );
+    const findings = await run(text);
+    expect(findings).toEqual([
+      expect.objectContaining({
+        code: 'IST0135',
+        line: 15,
+        message:
+          'Annotation "sidecar.istio.io/inject" has been deprecated in favor of the "sidecar.istio.io/inject" label and may not work in future Istio versions.',
+      }),
+    ]);
+  });
+});
+
+describe('annotations.AlphaAnalyzer (opt-in)', () => {
+  it('reports alpha annotations when asked for by name, and skips those istio-cni sets itself', async () => {
+    const findings = await analyzeText(fixture('reviews.yaml'), ['annotations.AlphaAnalyzer']);
+    expect(findings.map((f) => f.path)).toEqual([
+      'metadata.annotations["sidecar.istio.io/proxyCPU"]',
+      'spec.template.metadata.annotations["sidecar.istio.io/proxyMemory"]',
+      'spec.template.metadata.annotations["sidecar.istio.io/statsInclusionPrefixes"]',
+      'spec.template.metadata.annotations["traffic.sidecar.istio.io/excludeOutboundIPRanges"]',
+      'metadata.annotations["networking.istio.io/exportTo"]',
+    ]);
+  });
+});
+
+describe('annotation catalogue and value checks', () => {
+  it('matches the shared istio/api catalogue it was converted from', () => {
+    const shared = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, '../../../../shared/conformance/istio-analyze/annotations.json'),
+        'utf8',
+      ),
+    );
+    expect([...ALWAYS_IGNORED]).toEqual(shared.alwaysIgnored);
+    expect([...ANNOTATIONS.values()]).toEqual(
+      shared.annotations.map((a: any) => ({
+        name: a.name,
+        featureStatus: a.featureStatus ?? '',
+        deprecated: a.deprecated,
+        resources: a.resources,
+      })),
+    );
+  });
+
+  it.each([
+    ['sidecar.istio.io/interceptionMode', 'TPROXY', true],
+    ['sidecar.istio.io/interceptionMode', 'redirect', false],
+    ['status.sidecar.istio.io/port', '15020', true],
+    ['status.sidecar.istio.io/port', '70000', false],
+    ['readiness.status.sidecar.istio.io/periodSeconds', '10', true],
+    ['readiness.status.sidecar.istio.io/periodSeconds', '-1', false],
+    ['traffic.sidecar.istio.io/includeOutboundIPRanges', '*', true],
+    ['traffic.sidecar.istio.io/includeOutboundIPRanges', '10.0.0.0/8,fd00::/8', true],
+    ['traffic.sidecar.istio.io/includeOutboundIPRanges', '10.0.0.0/33', false],
+    ['traffic.sidecar.istio.io/excludeInboundPorts', '15020, 8080', true],
+    ['traffic.sidecar.istio.io/excludeOutboundPorts', '80,http', false],
+    ['traffic.sidecar.istio.io/excludeInterfaces', 'eth1,net1', true],
+    ['traffic.sidecar.istio.io/excludeInterfaces', 'a very long name', false],
+    ['prometheus.istio.io/merge-metrics', 'false', true],
+    ['prometheus.istio.io/merge-metrics', 'nope', false],
+    ['proxy.istio.io/config', '{}', true],
+    ['proxy.istio.io/config', 'concurrency: 2\ndrainDuration: 45s', true],
+    ['proxy.istio.io/config', 'drainDuration: soon', false],
+    ['proxy.istio.io/config', 'discoveryAddress: istiod.istio-system.svc', false],
+    ['proxy.istio.io/config', '[a, b]', false],
+    ['sidecar.istio.io/proxyCPULimit', '1.5', true],
+    ['sidecar.istio.io/proxyMemoryLimit', '1Gb', false],
+  ])('%s: %j valid=%s', (key, value, valid) => {
+    expect(VALIDATORS.get(key)!(value) === undefined).toBe(valid);
+  });
+});
