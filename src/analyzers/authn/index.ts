@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import blockedCidrs from './blocked-cidrs.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [blockedCidrs];

@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import conditions from './conditions.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [conditions];

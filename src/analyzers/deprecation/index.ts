@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import deprecation from './deprecation.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [deprecation];

@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import envoyPatch from './envoy-patch.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [envoyPatch];

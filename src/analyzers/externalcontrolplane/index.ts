@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import externalControlPlane from './external-control-plane.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [externalControlPlane];

@@ -1,0 +1,39 @@
+import { defineAnalyzer, K } from '../types.js';
+
+/** CRDs of the rbac.istio.io API, removed in Istio 1.6 in favour of AuthorizationPolicy. */
+const REMOVED_KINDS = new Set(['ClusterRbacConfig', 'RbacConfig', 'ServiceRole', 'ServiceRoleBinding']);
+
+export default defineAnalyzer({
+  name: 'deprecation.DeprecationAnalyzer',
+  description: 'Checks for deprecated Istio types and fields',
+  inputs: [K.VirtualService, K.Sidecar, K.CustomResourceDefinition],
+  analyze(ctx) {
+    // istioctl reports each of these once per object; offline every occurrence gets its own line.
+    const at = (path: string) => (ctx.harness ? {} : { path });
+    for (const vs of ctx.each(K.VirtualService)) {
+      const http = Array.isArray(vs.spec?.http) ? vs.spec.http : [];
+      http.forEach((route: any, i: number) => {
+        if (Number(route?.fault?.delay?.percent) > 0)
+          ctx.report(
+            'IST0002',
+            vs,
+            ['HTTPRoute.fault.delay.percent is deprecated; use HTTPRoute.fault.delay.percentage'],
+            at(`spec.http[${i}].fault.delay.percent`),
+          );
+      });
+    }
+    for (const sc of ctx.each(K.Sidecar)) {
+      if (sc.spec?.outboundTrafficPolicy?.egressProxy != null)
+        ctx.report('IST0002', sc, ['OutboundTrafficPolicy.EgressProxy ignored'], {
+          path: 'spec.outboundTrafficPolicy.egressProxy',
+        });
+    }
+    for (const crd of ctx.each(K.CustomResourceDefinition)) {
+      const kind = crd.spec?.names?.kind;
+      if (crd.spec?.group === 'rbac.istio.io' && REMOVED_KINDS.has(kind))
+        ctx.report('IST0002', crd, [`Custom resource type rbac.istio.io ${kind} is removed`], {
+          path: 'spec.names.kind',
+        });
+    }
+  },
+});

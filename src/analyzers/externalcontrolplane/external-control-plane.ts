@@ -1,0 +1,43 @@
+import { isIP } from 'node:net';
+import type { Resource } from '../../manifests/types.js';
+import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+
+/**
+ * Checks where a webhook of an Istio webhook configuration sends its requests. A URL means istiod runs
+ * outside this cluster (external control plane): it must be a well-formed URL, preferably naming a host.
+ * Without URL and Service the webhook has nowhere to go. (istioctl also resolves the host name in DNS;
+ * mesh stays offline and does not.)
+ */
+function checkWebhooks(ctx: AnalysisContext, r: Resource): void {
+  const hooks = Array.isArray(r.body.webhooks) ? r.body.webhooks : [];
+  hooks.forEach((hook: any, i: number) => {
+    const name = String(hook?.name ?? '');
+    const url = hook?.clientConfig?.url;
+    if (typeof url === 'string' && url !== '') {
+      const path = `webhooks[${i}].clientConfig.url`;
+      let host: string;
+      try {
+        host = new URL(url).hostname;
+      } catch {
+        host = '';
+      }
+      if (host === '') ctx.report('IST0163', r, [url, name, 'was provided in an invalid format'], { path });
+      else if (isIP(host.replace(/^\[|\]$/g, ''))) ctx.report('IST0164', r, [url, name], { path });
+    } else if (!hook?.clientConfig?.service) {
+      ctx.report('IST0163', r, ['', name, 'is blank'], { path: `webhooks[${i}].clientConfig` });
+    }
+  });
+}
+
+export default defineAnalyzer({
+  name: 'externalcontrolplane.ExternalControlPlaneAnalyzer',
+  description: 'Checks that the webhooks of a remote cluster reference an external control plane properly',
+  inputs: [K.ValidatingWebhookConfiguration, K.MutatingWebhookConfiguration],
+  analyze(ctx) {
+    for (const r of ctx.each(K.ValidatingWebhookConfiguration))
+      if (r.name === 'istiod-default-validator' || r.name.startsWith('istio-validator'))
+        checkWebhooks(ctx, r);
+    for (const r of ctx.each(K.MutatingWebhookConfiguration))
+      if (r.name.startsWith('istio-sidecar-injector')) checkWebhooks(ctx, r);
+  },
+});

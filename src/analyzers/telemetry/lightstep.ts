@@ -1,0 +1,31 @@
+import { defineAnalyzer, K } from '../types.js';
+
+export default defineAnalyzer({
+  name: 'telemetry.LightstepAnalyzer',
+  description: 'Reports Telemetry resources that still trace to the deprecated Lightstep provider',
+  inputs: [K.Telemetry, K.MeshConfig],
+  analyze(ctx) {
+    const providers = Array.isArray(ctx.meshConfig.extensionProviders)
+      ? ctx.meshConfig.extensionProviders
+      : [];
+    const lightstep = new Set(
+      providers.filter((p: any) => p?.lightstep != null).map((p: any) => String(p.name)),
+    );
+    if (lightstep.size === 0) return;
+    for (const t of ctx.each(K.Telemetry)) {
+      const tracing = Array.isArray(t.spec?.tracing) ? t.spec.tracing : [];
+      tracing.forEach((tr: any, i: number) => {
+        const list = Array.isArray(tr?.providers) ? tr.providers : [];
+        list.forEach((p: any, j: number) => {
+          if (!lightstep.has(String(p?.name))) return;
+          ctx.report(
+            'IST0002',
+            t,
+            [`the Lightstep tracing provider "${p.name}" is deprecated; use an OpenTelemetry provider`],
+            { path: `spec.tracing[${i}].providers[${j}].name` },
+          );
+        });
+      });
+    }
+  },
+});

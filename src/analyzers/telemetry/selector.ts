@@ -1,0 +1,39 @@
+import { defineAnalyzer, K } from '../types.js';
+import {
+  firstSelectorKey,
+  inputsHaveWorkloads,
+  isEmptyLabels,
+  selectableWorkloads,
+  selectorString,
+  selectWorkloads,
+} from '../util/labels.js';
+import { joinPath } from '../../manifests/path.js';
+
+export default defineAnalyzer({
+  name: 'telemetry.SelectorAnalyzer',
+  description:
+    'Validates that Telemetry selectors match at least one workload, and that no workload is selected by several',
+  inputs: [K.Telemetry, K.Pod],
+  analyze(ctx) {
+    const withSelector = ctx.each(K.Telemetry).filter((t) => !isEmptyLabels(t.spec?.selector?.matchLabels));
+    const { unmatched, selected } = selectWorkloads(
+      withSelector,
+      selectableWorkloads(ctx),
+      (t) => t.spec.selector.matchLabels,
+    );
+    for (const t of unmatched) {
+      // Offline, a namespace whose workloads are not in the inputs tells nothing.
+      if (!ctx.harness && !inputsHaveWorkloads(ctx, t.namespace ?? '')) continue;
+      const labels = t.spec.selector.matchLabels;
+      ctx.report('IST0101', t, ['selector', selectorString(labels)], {
+        path: joinPath('spec.selector.matchLabels', firstSelectorKey(labels)!),
+      });
+    }
+    for (const { workload, policies } of selected) {
+      if (policies.length < 2) continue;
+      const names = policies.map((t) => t.name).sort();
+      for (const t of policies)
+        ctx.report('IST0159', t, [names, workload.namespace, workload.name], { path: 'metadata.name' });
+    }
+  },
+});
