@@ -1,3 +1,74 @@
-import type { Analyzer } from '../types.js';
+import { ISTIO_KINDS, istioKindProblem } from '../../manifests/kinds.js';
+import type { Resource } from '../../manifests/types.js';
+import { parsePath } from '../../manifests/path.js';
+import { defineAnalyzer, K, type AnalysisContext, type Analyzer } from '../types.js';
+import { SEMANTIC_VALIDATORS } from './rules/index.js';
+import { schemaIssues, type SchemaIssue } from './validate.js';
 
-export const analyzers: Analyzer[] = [];
+/**
+ * The 17 `schema.ValidationAnalyzer.<Kind>` analyzers (istioctl's names). They share one shape, so this
+ * module defines them all: for every object of the kind in a served API version, the structural check
+ * against schemas/ (IST0106 per problem, on the offending field), then the kind's semantic rules from
+ * rules/ when there are any (errors → IST0106, warnings → IST0133, or the rule's own code).
+ * Unknown kinds and versions are left to the MSH1006 analyzer.
+ */
+function validationAnalyzer(group: string, kind: string): Analyzer {
+  const key = `${group}/${kind}`;
+  return defineAnalyzer({
+    name: `schema.ValidationAnalyzer.${kind}`,
+    description: `Checks ${kind} objects against the Istio API schema and admission rules`,
+    inputs: [key],
+    analyze(ctx) {
+      for (const r of ctx.each(key)) {
+        if (istioKindProblem(r.group, r.version, r.kind) === undefined) validate(ctx, r);
+      }
+    },
+  });
+}
+
+function validate(ctx: AnalysisContext, r: Resource): void {
+  const structural = schemaIssues(r);
+  for (const issue of structural) ctx.report('IST0106', r, [issue.message], { path: issue.path });
+  const semantic = SEMANTIC_VALIDATORS[r.kind];
+  if (!semantic) return;
+  let issues;
+  try {
+    issues = semantic(r);
+  } catch (err) {
+    // Rules may assume the shapes the schema guarantees; when it does not hold, its errors say enough.
+    if (structural.length > 0) return;
+    throw err;
+  }
+  for (const issue of issues) {
+    // A rule's complaint about a field whose structure is already reported would only repeat it.
+    if (issue.path !== undefined && structural.some((s) => within(issue.path!, s))) continue;
+    const opts = { path: issue.path };
+    if (issue.code) ctx.report(issue.code, r, issue.args ?? [], opts);
+    else ctx.report(issue.level === 'error' ? 'IST0106' : 'IST0133', r, [issue.message], opts);
+  }
+}
+
+/** True when `path` is the structural issue's field or inside it. */
+function within(path: string, issue: SchemaIssue): boolean {
+  const inner = parsePath(path);
+  const outer = parsePath(issue.path);
+  return outer.length <= inner.length && outer.every((seg, i) => seg === inner[i]);
+}
+
+// istioctl lists validators for the mesh config and mesh networks too; neither has anything to check
+// offline, but keeping the names keeps `--analyzer` and suppressions written for istioctl working.
+const meshAnalyzers = (['MeshConfig', 'MeshNetworks'] as const).map((kind) =>
+  defineAnalyzer({
+    name: `schema.ValidationAnalyzer.${kind}`,
+    description: `Checks the ${kind} (nothing to check offline; kept for istioctl compatibility)`,
+    inputs: [K[kind]],
+    analyze() {},
+  }),
+);
+
+export const analyzers: Analyzer[] = [
+  ...Object.entries(ISTIO_KINDS).flatMap(([group, kinds]) =>
+    Object.keys(kinds).map((kind) => validationAnalyzer(group, kind)),
+  ),
+  ...meshAnalyzers,
+];

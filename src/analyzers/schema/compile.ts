@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ValidateFunction } from 'ajv';
+
+/**
+ * The JSON Schemas in `schemas/` (see schemas/README.md) and how they are compiled with ajv. The same
+ * functions serve the build (scripts/build-validators.mjs writes one standalone validator module per kind
+ * into dist/validators/) and the fallback that compiles on first use when no precompiled module exists
+ * (tests run from src/). ajv itself is only loaded when something is compiled.
+ */
+
+/** `<package root>/schemas/`: the same relative place from src/analyzers/schema and dist/analyzers/schema. */
+export const SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+
+/** Base of the schemas' `$id`s; a `$ref` to `common.json` is resolved against it. */
+export const SCHEMA_ID_BASE = 'https://mesh.invalid/schemas/';
+
+/** One entry of schemas/index.json. */
+export interface SchemaKind {
+  group: string;
+  kind: string;
+  plural: string;
+  shortNames?: string[];
+  /** API versions the kind is served in; they all share the one schema file. */
+  versions: string[];
+  /** File name in schemas/ of the kind's `spec` schema. */
+  schema: string;
+  /** True when an object without `spec` is invalid. */
+  specRequired?: boolean;
+}
+
+const files = new Map<string, any>();
+
+/** A schema file from schemas/, parsed once. */
+export function readSchema(file: string): any {
+  let s = files.get(file);
+  if (s === undefined) {
+    s = JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8'));
+    files.set(file, s);
+  }
+  return s;
+}
+
+export function schemaKinds(): SchemaKind[] {
+  return readSchema('index.json').kinds;
+}
+
+export function findSchemaKind(group: string, kind: string): SchemaKind | undefined {
+  return schemaKinds().find((k) => k.group === group && k.kind === kind);
+}
+
+/** The schema of a whole object: basic apiVersion/kind/metadata checks, the kind's spec schema, any status. */
+export function objectSchema(entry: SchemaKind): Record<string, unknown> {
+  return {
+    $id: `${SCHEMA_ID_BASE}objects/${entry.schema}`,
+    type: 'object',
+    additionalProperties: false,
+    ...(entry.specRequired ? { required: ['spec'] } : {}),
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { $ref: `${SCHEMA_ID_BASE}common.json#/$defs/objectMeta` },
+      spec: { $ref: `${SCHEMA_ID_BASE}${entry.schema}` },
+      status: { type: 'object' },
+    },
+  };
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/** An ajv instance holding the shared definitions and the kind's spec schema. */
+function ajvFor(entry: SchemaKind) {
+  const Ajv2019 = requireHere('ajv/dist/2019').default;
+  const ajv = new Ajv2019({ allErrors: true, strict: true, strictRequired: false, inlineRefs: false, code: { source: true } });
+  ajv.addSchema(readSchema('common.json'));
+  ajv.addSchema(readSchema(entry.schema));
+  return ajv;
+}
+
+/** Compiles the object validator of a kind in this process. */
+export function compileValidator(entry: SchemaKind): ValidateFunction {
+  return ajvFor(entry).compile(objectSchema(entry));
+}
+
+/** File name of a kind's precompiled validator module. */
+export function validatorModuleName(entry: SchemaKind): string {
+  return entry.schema.replace(/\.json$/, '.cjs');
+}
+
+/** Source of a standalone (CommonJS) validator module for a kind, as the build writes it. */
+export function standaloneValidatorSource(entry: SchemaKind): string {
+  const ajv = ajvFor(entry);
+  const validate = ajv.compile(objectSchema(entry));
+  const standaloneCode = requireHere('ajv/dist/standalone').default;
+  return standaloneCode(ajv, validate);
+}

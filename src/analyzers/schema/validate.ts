@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject } from 'ajv';
+import type { Resource } from '../../manifests/types.js';
+import { compileValidator, findSchemaKind, validatorModuleName, type SchemaKind } from './compile.js';
+import { describeErrors, type SchemaIssue } from './errors.js';
+
+export type { SchemaIssue } from './errors.js';
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/** Where `npm run build` puts the precompiled validators (dist/validators/, next to dist/analyzers/). */
+export const PRECOMPILED_DIR = fileURLToPath(new URL('../../validators/', import.meta.url));
+
+const requireHere = createRequire(import.meta.url);
+const loaded = new Map<string, Validate>();
+
+/**
+ * The validator of one kind: the precompiled module when `dir` holds one (only that kind's module is
+ * loaded), else compiled with ajv on first use. Both come from the same schema and ajv options.
+ */
+export function validatorFor(entry: SchemaKind, dir: string = PRECOMPILED_DIR): Validate {
+  const file = join(dir, validatorModuleName(entry));
+  let v = loaded.get(file);
+  if (!v) {
+    v = existsSync(file) ? (requireHere(file) as Validate) : compileValidator(entry);
+    loaded.set(file, v);
+  }
+  return v;
+}
+
+/**
+ * Structural (JSON Schema) problems of an Istio object, each with the path of the offending field.
+ * Fields set to null count as absent, as they do for the Kubernetes API server and Istio.
+ */
+export function schemaIssues(resource: Resource, dir?: string): SchemaIssue[] {
+  const entry = findSchemaKind(resource.group, resource.kind);
+  if (!entry) return [];
+  const body = withoutNulls(resource.body);
+  const validate = validatorFor(entry, dir);
+  if (validate(body)) return [];
+  return describeErrors(validate.errors ?? [], body, entry);
+}
+
+/** The value with null-valued object fields removed; returns the same object when there are none. */
+export function withoutNulls<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const stripped = withoutNulls(item);
+      if (stripped !== item) (copy ??= [...value])[i] = stripped;
+    });
+    return (copy ?? value) as T;
+  }
+  const obj = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null) {
+      copy ??= { ...obj };
+      delete copy[k];
+      continue;
+    }
+    const stripped = withoutNulls(v);
+    if (stripped !== v) (copy ??= { ...obj })[k] = stripped;
+  }
+  return (copy ?? value) as T;
+}
