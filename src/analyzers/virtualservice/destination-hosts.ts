@@ -1,0 +1,86 @@
+import type { Resource } from '../../manifests/types.js';
+import { num } from '../schema/rules/common.js';
+import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { fullName, nsOf, scopeOf, ServiceRegistry, toFqdn } from '../util/hosts.js';
+import { boundToMesh, gatewayRefs, MESH_GATEWAY, routeDestinations, vsHosts } from './routes.js';
+
+/**
+ * Every destination (and mirror) host must be a Service or ServiceEntry host the VirtualService can see
+ * (exportTo of both sides, cross-namespace FQDNs, wildcard ServiceEntries); the port must be one the
+ * service exposes, and must be given when it exposes several. What "not found" needs offline is decided by
+ * `ServiceRegistry.absenceIsKnown`, so a manifest set without Services is not flooded with findings.
+ *
+ * Also: a gateway route without subset to a host that a mesh VirtualService routes by subset bypasses that
+ * subset routing (IST0140).
+ */
+export default defineAnalyzer({
+  name: 'virtualservice.DestinationHostAnalyzer',
+  description: 'Checks the destination hosts associated with each virtual service',
+  inputs: [K.ServiceEntry, K.VirtualService, K.Service],
+  analyze(ctx) {
+    const registry = new ServiceRegistry(ctx);
+    const subsetRouted = subsetRoutedHosts(ctx);
+    for (const vs of ctx.each(K.VirtualService)) {
+      checkHosts(ctx, registry, vs);
+      checkIngressSubsets(ctx, vs, subsetRouted);
+    }
+  },
+});
+
+function checkHosts(ctx: AnalysisContext, registry: ServiceRegistry, vs: Resource): void {
+  const ns = nsOf(vs);
+  const consumers = scopeOf(vs.spec?.exportTo, ns, ctx.meshConfig.defaultVirtualServiceExportTo);
+  for (const d of routeDestinations(vs)) {
+    const fqdn = toFqdn(d.host, ns);
+    const found = registry.resolve(fqdn, ns, consumers);
+    const path = `${d.path}.host`;
+    if (found.length === 0) {
+      if (registry.absenceIsKnown(fqdn))
+        ctx.report('IST0101', vs, [d.role === 'mirror' ? 'mirror host' : 'host', d.host], { path });
+      continue;
+    }
+    const ports = [...new Set(found.flatMap((e) => e.ports))];
+    const port = num(d.destination?.port?.number);
+    if (port === undefined) {
+      if (ports.length > 1) ctx.report('IST0112', vs, [d.host, ports], { path });
+    } else if (!ports.includes(port)) {
+      ctx.report('IST0101', vs, ['host:port', `${d.host}:${port}`], { path: `${d.path}.port.number` });
+    }
+  }
+}
+
+/** Mesh-bound VirtualServices that route one of their own hosts by subset: FQDN → those VirtualServices. */
+function subsetRoutedHosts(ctx: AnalysisContext): Map<string, Resource[]> {
+  const out = new Map<string, Resource[]>();
+  for (const vs of ctx.each(K.VirtualService)) {
+    if (!boundToMesh(vs)) continue;
+    const ns = nsOf(vs);
+    const own = new Set(vsHosts(vs).map((h) => toFqdn(h, ns)));
+    for (const d of routeDestinations(vs)) {
+      if (!d.httpRoute || !d.destination?.subset) continue;
+      const fqdn = toFqdn(d.host, ns);
+      if (!own.has(fqdn)) continue;
+      const l = out.get(fqdn) ?? [];
+      if (!l.includes(vs)) l.push(vs);
+      out.set(fqdn, l);
+    }
+  }
+  return out;
+}
+
+/** A VirtualService bound to a gateway routes without subset to a host that mesh routing splits by subset. */
+function checkIngressSubsets(
+  ctx: AnalysisContext,
+  vs: Resource,
+  subsetRouted: Map<string, Resource[]>,
+): void {
+  if (!gatewayRefs(vs).some((g) => g !== MESH_GATEWAY)) return;
+  const ns = nsOf(vs);
+  for (const d of routeDestinations(vs)) {
+    if (!d.httpRoute || d.destination?.subset) continue;
+    for (const other of subsetRouted.get(toFqdn(d.host, ns)) ?? []) {
+      if (other === vs) continue;
+      ctx.report('IST0140', vs, [fullName(other), fullName(vs)], { path: `${d.path}.host` });
+    }
+  }
+}

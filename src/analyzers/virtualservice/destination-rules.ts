@@ -1,0 +1,62 @@
+import type { Resource } from '../../manifests/types.js';
+import { isObject, list, str } from '../schema/rules/common.js';
+import { defineAnalyzer, K } from '../types.js';
+import { hostWithin, nsOf, reachable, scopeOf, toFqdn, type Scope } from '../util/hosts.js';
+import { routeDestinations } from './routes.js';
+
+interface Rule {
+  host: string;
+  namespace: string;
+  scope: Scope;
+  subsets: Set<string>;
+}
+
+/**
+ * A destination that names a subset needs a DestinationRule for its host that defines the subset. The
+ * rule is the most specific one the VirtualService can see (exact host before the longest wildcard),
+ * honouring the DestinationRule's exportTo; hosts compare as FQDNs, so `reviews` in namespace `shop`
+ * and `reviews.shop.svc.cluster.local` are the same host. Offline it needs DestinationRules in the inputs.
+ */
+export default defineAnalyzer({
+  name: 'virtualservice.DestinationRuleAnalyzer',
+  description: 'Checks the destination rules associated with each virtual service',
+  inputs: [K.VirtualService, K.DestinationRule],
+  requires: [K.DestinationRule],
+  analyze(ctx) {
+    const rules: Rule[] = ctx.each(K.DestinationRule).map((dr) => {
+      const ns = nsOf(dr);
+      return {
+        host: toFqdn(str(dr.spec?.host) ?? '', ns),
+        namespace: ns,
+        scope: scopeOf(dr.spec?.exportTo, ns, ctx.meshConfig.defaultDestinationRuleExportTo),
+        subsets: new Set(
+          list(dr.spec?.subsets).flatMap((s) => (isObject(s) && s.name ? [String(s.name)] : [])),
+        ),
+      };
+    });
+    for (const vs of ctx.each(K.VirtualService)) check(vs);
+
+    function check(vs: Resource): void {
+      const ns = nsOf(vs);
+      const consumers = scopeOf(vs.spec?.exportTo, ns, ctx.meshConfig.defaultVirtualServiceExportTo);
+      for (const d of routeDestinations(vs)) {
+        const subset = str(d.destination?.subset);
+        if (!subset) continue;
+        const fqdn = toFqdn(d.host, ns);
+        const visible = rules.filter((r) => hostWithin(fqdn, r.host) && reachable(r, ns, consumers));
+        const best = mostSpecific(visible);
+        if (best.some((r) => r.subsets.has(subset))) continue;
+        const reftype =
+          d.role === 'mirror' ? 'mirror+subset in destinationrule' : 'host+subset in destinationrule';
+        ctx.report('IST0101', vs, [reftype, `${d.host}+${subset}`], { path: `${d.path}.subset` });
+      }
+    }
+  },
+});
+
+/** The rules with the most specific host: the exact host, else the longest wildcard. */
+function mostSpecific(rules: Rule[]): Rule[] {
+  const rank = (r: Rule) => (r.host.startsWith('*') ? r.host.length : Number.MAX_SAFE_INTEGER);
+  const top = Math.max(...rules.map(rank));
+  return rules.filter((r) => rank(r) === top);
+}
