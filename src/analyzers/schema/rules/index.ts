@@ -1,7 +1,19 @@
 import type { SemanticValidator } from './types.js';
+import { validateAuthorizationPolicy } from './authorizationpolicy.js';
+import { validatePeerAuthentication } from './peerauthentication.js';
+import { validateRequestAuthentication } from './requestauthentication.js';
+import { validateTelemetry } from './telemetry.js';
+import { validateTrafficExtension } from './trafficextension.js';
+import { validateWasmPlugin } from './wasmplugin.js';
 import { validateVirtualService } from './virtualservice.js';
 
 /** Kind → semantic validator. Each kind's rules live in their own module in this folder. */
 export const SEMANTIC_VALIDATORS: Record<string, SemanticValidator> = {
+  AuthorizationPolicy: validateAuthorizationPolicy,
+  PeerAuthentication: validatePeerAuthentication,
+  RequestAuthentication: validateRequestAuthentication,
+  Telemetry: validateTelemetry,
+  TrafficExtension: validateTrafficExtension,
+  WasmPlugin: validateWasmPlugin,
   VirtualService: validateVirtualService,
 };
