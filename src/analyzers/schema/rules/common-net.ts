@@ -40,8 +40,11 @@ export function protocolOf(v: unknown): string {
   return typeof v === 'string' ? v.toUpperCase() : '';
 }
 
-export function checkProtocol(issues: Issues, path: string, protocol: unknown): void {
-  if (protocol === undefined || protocol === null || protocol === '') return;
+export function checkProtocol(issues: Issues, path: string, protocol: unknown, required = false): void {
+  if (protocol === undefined || protocol === null || protocol === '') {
+    if (required) issues.error(path, `port protocol is required: use one of ${PROTOCOLS.join(', ')}`);
+    return;
+  }
   if (!(PROTOCOLS as readonly string[]).includes(protocolOf(protocol))) {
     issues.error(path, `unknown protocol ${quote(protocol)}: use one of ${PROTOCOLS.join(', ')}`);
   }
