@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import authorizationPolicies from './authorization-policies.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [authorizationPolicies];

@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import service from './service.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [service];

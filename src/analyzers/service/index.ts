@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import portName from './port-name.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [portName];

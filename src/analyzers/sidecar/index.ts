@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import selector from './selector.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [selector];

@@ -89,6 +89,11 @@ export function firstSelectorKey(selector: unknown): string | undefined {
   return Object.keys(labelMap(selector)).sort()[0];
 }
 
+/** Istio's own control-plane and gateway objects, by their `istio=…` or `release=istio` label. */
+export function isIstioControlPlane(labels: Labels): boolean {
+  return labels.istio !== undefined || labels.release === 'istio';
+}
+
 /** Objects the snapshot adds itself (mesh config, default ingress gateway): not part of the inputs. */
 export function isSynthetic(r: Resource): boolean {
   return r.origin.docIndex < 0 && r.origin.file === '';

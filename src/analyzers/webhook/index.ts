@@ -1,3 +1,4 @@
 import type { Analyzer } from '../types.js';
+import webhook from './webhook.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [webhook];

@@ -1,0 +1,75 @@
+import { joinPath } from '../../manifests/path.js';
+import { defineAnalyzer, K } from '../types.js';
+import {
+  firstSelectorKey,
+  inputsHaveWorkloads,
+  labelsMatch,
+  namespaceLookup,
+  selectableWorkloads,
+  selectorString,
+  workloadInAmbient,
+  workloadInMesh,
+} from '../util/labels.js';
+
+/** `*`, `prefix*`, `*suffix` or an exact (case-insensitive) namespace name. */
+export function namespaceMatches(expr: string, ns: string): boolean {
+  if (expr === '*') return true;
+  if (expr.startsWith('*')) return ns.endsWith(expr.slice(1));
+  if (expr.endsWith('*')) return ns.startsWith(expr.slice(0, -1));
+  return expr.toLowerCase() === ns.toLowerCase();
+}
+
+export default defineAnalyzer({
+  name: 'auth.AuthorizationPoliciesAnalyzer',
+  description: 'Checks the validity of authorization policies',
+  inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, K.Pod],
+  analyze(ctx) {
+    const namespaces = namespaceLookup(ctx);
+    // Workloads the policies can apply to: in the mesh with a sidecar, or captured by ambient.
+    const inMesh = selectableWorkloads(ctx).filter(
+      (w) => workloadInAmbient(w) || workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }),
+    );
+    const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
+    const nsNames = ctx.each(K.Namespace).map((n) => n.name);
+    const checkNamespaces = ctx.harness || ctx.has(K.Namespace);
+
+    for (const ap of ctx.each(K.AuthorizationPolicy)) {
+      const ns = ap.namespace ?? '';
+      const selector = ap.spec?.selector?.matchLabels;
+      const hasSelector = ap.spec?.selector != null;
+      // Offline, "no workload" only means something when the inputs carry the workloads it could match.
+      const known = ctx.harness || inputsHaveWorkloads(ctx, ns === root ? undefined : ns);
+      if (known) {
+        const path = hasSelector
+          ? joinPath('spec.selector.matchLabels', firstSelectorKey(selector) ?? '')
+          : 'metadata.namespace';
+        if (ns === root) {
+          // A mesh-wide policy with a selector applies to matching workloads of every namespace.
+          if (hasSelector && !inMesh.some((w) => labelsMatch(selector, w.labels)))
+            ctx.report('IST0127', ap, [selectorString(selector)], { path });
+        } else if (!hasSelector) {
+          if (!inMesh.some((w) => w.namespace === ns)) ctx.report('IST0127', ap, [''], { path });
+        } else if (!inMesh.some((w) => w.namespace === ns && labelsMatch(selector, w.labels))) {
+          ctx.report('IST0127', ap, [selectorString(selector)], { path });
+        }
+      }
+
+      if (!checkNamespaces) continue;
+      const rules = Array.isArray(ap.spec?.rules) ? ap.spec.rules : [];
+      rules.forEach((rule: any, i: number) => {
+        const froms = Array.isArray(rule?.from) ? rule.from : [];
+        froms.forEach((from: any, j: number) => {
+          for (const field of ['namespaces', 'notNamespaces']) {
+            const list = Array.isArray(from?.source?.[field]) ? from.source[field] : [];
+            list.forEach((expr: unknown, k: number) => {
+              if (nsNames.some((n) => namespaceMatches(String(expr), n))) return;
+              ctx.report('IST0101', ap, ['namespace', String(expr)], {
+                path: `spec.rules[${i}].from[${j}].source.${field}[${k}]`,
+              });
+            });
+          }
+        });
+      });
+    }
+  },
+});

@@ -1,0 +1,71 @@
+import type { Resource } from '../../manifests/types.js';
+import { defineAnalyzer, K } from '../types.js';
+import {
+  isEmptyLabels,
+  isSynthetic,
+  labelMap,
+  labelsMatch,
+  namespaceLookup,
+  workloadInMesh,
+} from '../util/labels.js';
+
+/** Waypoint Deployments, which Istio generates and which serve every Service of their namespace. */
+const isWaypoint = (r: Resource) =>
+  labelMap(r.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
+
+export default defineAnalyzer({
+  name: 'deployment.MultiServiceAnalyzer',
+  description: 'Checks association between services and pods',
+  inputs: [K.Service, K.Deployment, K.Namespace],
+  requires: [K.Service],
+  analyze(ctx) {
+    const namespaces = namespaceLookup(ctx);
+    const services = ctx.each(K.Service);
+    for (const w of ctx.workloads()) {
+      if (w.isPod || (ctx.harness && w.kind !== 'Deployment')) continue;
+      // Offline the namespace labels may be unknown: a workload that does not opt out counts as in the mesh.
+      if (isWaypoint(w.resource) || !workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }))
+        continue;
+      const matching = services.filter(
+        (s) =>
+          (ctx.harness || !isSynthetic(s)) &&
+          s.namespace === w.namespace &&
+          !isEmptyLabels(s.spec?.selector) &&
+          labelsMatch(s.spec.selector, w.labels),
+      );
+      if (matching.length < 2) continue;
+
+      // port number → protocol → services; targetPort → service port → service
+      const protocols = new Map<number, Map<string, string[]>>();
+      const targets = new Map<string, Map<number, string>>();
+      for (const s of matching) {
+        const svcName = `${s.namespace}/${s.name}`;
+        for (const p of Array.isArray(s.spec?.ports) ? s.spec.ports : []) {
+          const port = Number(p?.port);
+          const protocol = String(p?.protocol || 'TCP');
+          const byProtocol = protocols.get(port) ?? new Map<string, string[]>();
+          byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), svcName]);
+          protocols.set(port, byProtocol);
+          const target =
+            p?.targetPort === undefined || p.targetPort === 0 || p.targetPort === ''
+              ? String(port)
+              : String(p.targetPort);
+          const byPort = targets.get(target) ?? new Map<number, string>();
+          byPort.set(port, svcName);
+          targets.set(target, byPort);
+        }
+      }
+      for (const [port, byProtocol] of protocols) {
+        if (byProtocol.size < 2) continue;
+        const names = [...byProtocol.values()].flat().sort();
+        ctx.report('IST0116', w.resource, [w.name, port, names], { path: 'metadata.name' });
+      }
+      for (const [target, byPort] of targets) {
+        if (byPort.size < 2) continue;
+        const names = [...byPort.values()].sort();
+        const ports = [...byPort.keys()].sort((a, b) => a - b);
+        ctx.report('IST0137', w.resource, [w.name, names, target, ports], { path: 'metadata.name' });
+      }
+    }
+  },
+});

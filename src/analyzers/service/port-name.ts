@@ -1,0 +1,36 @@
+import { defineAnalyzer, K } from '../types.js';
+import { isIstioControlPlane, labelMap } from '../util/labels.js';
+import { servicePortProtocol } from './protocol.js';
+
+/** Services the gateway controller generates for Kubernetes Gateways and waypoints. */
+const GATEWAY_MANAGED = new Set([
+  'istio.io-gateway-controller',
+  'istio.io-mesh-controller',
+  'istio.io-eastwest-controller',
+]);
+
+export default defineAnalyzer({
+  name: 'service.PortNameAnalyzer',
+  description: 'Checks the port names associated with each service',
+  inputs: [K.Service],
+  analyze(ctx) {
+    for (const svc of ctx.each(K.Service)) {
+      const labels = labelMap(svc.metadata.labels);
+      if (isIstioControlPlane(labels) || GATEWAY_MANAGED.has(labels['gateway.istio.io/managed'])) continue;
+      const externalName = svc.spec?.type === 'ExternalName';
+      const ports = Array.isArray(svc.spec?.ports) ? svc.spec.ports : [];
+      ports.forEach((p: any, i: number) => {
+        if (!p || typeof p !== 'object') return;
+        // An ExternalName service forwards by host name; a port named plain "tcp" breaks that.
+        const bad = servicePortProtocol(p) === undefined || (externalName && p.name === 'tcp');
+        if (!bad) return;
+        const path = `spec.ports[${i}]${p.name !== undefined ? '.name' : ''}`;
+        if (externalName) ctx.report('IST0150', svc, [], { path });
+        else
+          ctx.report('IST0118', svc, [String(p.name ?? ''), Number(p.port), String(p.targetPort ?? 0)], {
+            path,
+          });
+      });
+    }
+  },
+});

@@ -1,0 +1,79 @@
+import type { Resource } from '../../manifests/types.js';
+import { joinPath } from '../../manifests/path.js';
+import { defineAnalyzer, K } from '../types.js';
+import {
+  firstSelectorKey,
+  inputsHaveWorkloads,
+  isEmptyLabels,
+  namespaceInAmbient,
+  namespaceLookup,
+  selectableWorkloads,
+  selectorString,
+  selectWorkloads,
+  workloadInAmbient,
+} from '../util/labels.js';
+
+export default defineAnalyzer({
+  name: 'sidecar.SelectorAnalyzer',
+  description:
+    'Validates that sidecars that define a workload selector match at least one pod, and that there are no multiple sidecar resources that select overlapping pods',
+  inputs: [K.Sidecar, K.Pod, K.Namespace],
+  analyze(ctx) {
+    const namespaces = namespaceLookup(ctx);
+    const withSelector: Resource[] = [];
+    const namespaceWide = new Map<string, Resource[]>();
+    for (const sc of ctx.each(K.Sidecar)) {
+      if (!isEmptyLabels(sc.spec?.workloadSelector?.labels)) withSelector.push(sc);
+      else namespaceWide.set(sc.namespace ?? '', [...(namespaceWide.get(sc.namespace ?? '') ?? []), sc]);
+    }
+
+    const { unmatched, selected } = selectWorkloads(
+      withSelector,
+      selectableWorkloads(ctx),
+      (sc) => sc.spec.workloadSelector.labels,
+    );
+    for (const sc of unmatched) {
+      // Offline, a namespace whose workloads are not in the inputs tells nothing.
+      if (!ctx.harness && !inputsHaveWorkloads(ctx, sc.namespace ?? '')) continue;
+      const labels = sc.spec.workloadSelector.labels;
+      ctx.report('IST0101', sc, ['selector', selectorString(labels)], {
+        path: joinPath('spec.workloadSelector.labels', firstSelectorKey(labels)!),
+      });
+    }
+
+    // A Sidecar has no effect on ambient workloads: say so once per Sidecar instead of reporting conflicts.
+    const ineffective = new Set<Resource>();
+    for (const { workload, policies } of selected) {
+      if (workloadInAmbient(workload)) {
+        for (const sc of policies) {
+          if (ineffective.has(sc)) continue;
+          ineffective.add(sc);
+          ctx.report('IST0167', sc, ['selected workload is in ambient mode, the policy has no impact'], {
+            path: 'spec.workloadSelector',
+          });
+        }
+        continue;
+      }
+      if (policies.length < 2) continue;
+      const names = policies.map((sc) => sc.name).sort();
+      for (const sc of policies)
+        ctx.report('IST0110', sc, [names, workload.namespace, workload.name], { path: 'metadata.name' });
+    }
+
+    for (const [ns, list] of namespaceWide) {
+      if (namespaceInAmbient(namespaces(ns))) {
+        for (const sc of list) {
+          if (ineffective.has(sc)) continue;
+          ineffective.add(sc);
+          ctx.report('IST0167', sc, ['namespace is in ambient mode, the policy has no impact'], {
+            path: 'metadata.namespace',
+          });
+        }
+        continue;
+      }
+      if (list.length < 2) continue;
+      const names = list.map((sc) => sc.name).sort();
+      for (const sc of list) ctx.report('IST0111', sc, [names, ns], { path: 'metadata.name' });
+    }
+  },
+});
