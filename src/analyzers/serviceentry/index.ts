@@ -1,3 +1,5 @@
 import type { Analyzer } from '../types.js';
+import conflictingProtocol from './conflicting-protocol.js';
+import protocolAddresses from './protocol-addresses.js';
 
-export const analyzers: Analyzer[] = [];
+export const analyzers: Analyzer[] = [protocolAddresses, conflictingProtocol];
