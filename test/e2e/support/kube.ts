@@ -1,0 +1,78 @@
+// Client helpers for e2e tests: everything goes through @kubernetes/client-node against the testbed's
+// API server on 127.0.0.1.
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+
+export interface Clients {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  objects: KubernetesObjectApi;
+}
+
+export function clientsFor(kubeconfigPath: string): Clients {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    objects: KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+/** A DNS-1123 name no earlier test (or earlier run against the same etcd) has used. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export const FIELD_MANAGER = 'mesh-e2e';
+
+/** Server-side apply, the way `mesh install` writes objects. */
+export function apply<T extends KubernetesObject>(
+  objects: KubernetesObjectApi,
+  obj: T,
+  force = true,
+): Promise<T> {
+  return objects.patch(obj, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply);
+}
+
+/** The server's own error message from a failed client-node call (the Status object's `message`). */
+export function serverMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? safeJson(err.body) : err.body;
+    return (body as { message?: string } | undefined)?.message ?? String(err.body);
+  }
+  throw err;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}
+
+/** Polls until `check` returns a value other than undefined. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

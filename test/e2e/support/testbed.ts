@@ -1,0 +1,402 @@
+// Starts the real servers built by scripts/testbed/setup (etcd, kube-apiserver and, on request,
+// kube-controller-manager and istiod) on 127.0.0.1 with free ports and a private temp dir, and stops
+// them again. Every listener is bound to loopback; nothing here dials any other address.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+const repoRoot = join(import.meta.dirname, '../../..');
+const LOOPBACK = '127.0.0.1';
+
+export interface TestbedOptions {
+  /** Also run kube-controller-manager (garbage collection, namespace deletion, ServiceAccounts, Deployments → ReplicaSets). */
+  controllerManager?: boolean;
+  /** Also run istiod (pilot-discovery) against the API server, in namespace istio-system. */
+  istiod?: boolean;
+  /** How long to wait for each server to become ready. */
+  readyTimeoutMs?: number;
+}
+
+/** What tests need to reach the testbed; plain data so vitest can hand it from globalSetup to workers. */
+export interface TestbedInfo {
+  /** Kubeconfig authenticating as `admin` (group system:masters). */
+  kubeconfig: string;
+  /** Kubeconfig authenticating as `mesh-e2e-user`, who has no RBAC grants at all. */
+  restrictedKubeconfig: string;
+  server: string;
+  caFile: string;
+  binDir: string;
+  istiod?: { httpUrl: string; grpcAddress: string; monitoringUrl: string };
+  /** Process ids of the servers' tethers (each server is a child of its tether). */
+  pids: Record<string, number>;
+  startupMs: number;
+}
+
+export interface Testbed extends TestbedInfo {
+  stop(): Promise<void>;
+}
+
+/** Where scripts/testbed/setup puts the binaries (it owns the cache layout; this only asks it). */
+export function testbedBinDir(): string {
+  if (process.env.MESH_TESTBED_BIN) return process.env.MESH_TESTBED_BIN;
+  return execFileSync(join(repoRoot, 'scripts/testbed/setup'), ['--bin-dir'], { encoding: 'utf8' }).trim();
+}
+
+function requireBinary(binDir: string, name: string): string {
+  const path = join(binDir, name);
+  if (!existsSync(path)) {
+    throw new Error(
+      `testbed binary ${path} is missing: run \`npm run testbed:setup\` (or scripts/testbed/setup ${name})`,
+    );
+  }
+  return path;
+}
+
+/** A port the kernel just handed out on loopback; released before the server binds it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, LOOPBACK, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Each server runs under a small bash tether: it starts the server and kills it as soon as its own
+// stdin reaches EOF. Closing that pipe is how stop() ends a server, and because the kernel also closes
+// it when the test process dies (even by SIGKILL), no server outlives the run.
+// (Background jobs of a non-interactive shell get /dev/null as stdin, hence the copy on fd 3.)
+const TETHER =
+  'exec 3<&0; "$@" </dev/null & c=$!; { while read -r -u 3 _; do :; done; kill -TERM "$c" 2>/dev/null; } & ' +
+  'r=$!; wait "$c"; s=$?; kill "$r" 2>/dev/null; exit "$s"';
+
+class Server {
+  readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly logFile: string,
+    bin: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+  ) {
+    const log = createWriteStream(logFile);
+    this.child = spawn('bash', ['-c', TETHER, name, bin, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, ...env },
+    });
+    this.child.stdout!.pipe(log);
+    this.child.stderr!.pipe(log);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  logTail(lines = 25): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Polls `probe` until it returns true; fails early, with the server's log, if the server exits. */
+  async waitReady(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) {
+        throw new Error(
+          `${this.name} exited (code ${this.exitCode}) before it was ready:\n${this.logTail()}`,
+        );
+      }
+      if (await probe().catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${this.name} was not ready after ${timeoutMs} ms:\n${this.logTail()}`);
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Synchronous last resort (process 'exit' handler): kills the tether's whole process group. */
+  kill(): void {
+    if (!this.running || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function httpGet(url: string, ca?: Buffer, token?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? request : httpRequest)(
+      u,
+      { ca, timeout: 2000, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout GET ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function kubeconfigYaml(server: string, caFile: string, user: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'testbed', cluster: { server, 'certificate-authority': caFile } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: `${user}@testbed`, context: { cluster: 'testbed', user } }],
+    'current-context': `${user}@testbed`,
+  });
+}
+
+const DIR_PREFIX = 'mesh-testbed-';
+
+/** Temp dirs of earlier runs whose test process was killed outright (SIGKILL leaves no time to clean up). */
+function removeAbandonedDirs(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    try {
+      process.kill(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')), 0);
+    } catch (err) {
+      // ESRCH: the owner is gone. A dir without owner.pid is one being created right now; leave it.
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
+  const started = Date.now();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+  const binDir = testbedBinDir();
+  const bins = {
+    etcd: requireBinary(binDir, 'etcd'),
+    apiserver: requireBinary(binDir, 'kube-apiserver'),
+    controllerManager: options.controllerManager ? requireBinary(binDir, 'kube-controller-manager') : '',
+    istiod: options.istiod ? requireBinary(binDir, 'pilot-discovery') : '',
+  };
+  removeAbandonedDirs();
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const servers: Server[] = [];
+  let stopped = false;
+
+  const killAllSync = (): void => {
+    for (const s of servers) s.kill();
+    if (!process.env.MESH_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killAllSync);
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    // Dependants first, so the API server is still there while they shut down.
+    for (const s of [...servers].reverse()) await s.stop();
+    process.removeListener('exit', killAllSync);
+    if (process.env.MESH_E2E_KEEP) console.error(`[testbed] kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    // --- etcd ---------------------------------------------------------------------------------
+    const [etcdPort, peerPort] = [await freePort(), await freePort()];
+    const etcdUrl = `http://${LOOPBACK}:${etcdPort}`;
+    const peerUrl = `http://${LOOPBACK}:${peerPort}`;
+    const etcd = new Server('etcd', join(dir, 'etcd.log'), bins.etcd, [
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=default=${peerUrl}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ]);
+    servers.push(etcd);
+    await etcd.waitReady(
+      async () => (await httpGet(`${etcdUrl}/health`)).body.includes('"health":"true"'),
+      readyTimeoutMs,
+    );
+
+    // --- kube-apiserver -----------------------------------------------------------------------
+    const apiPort = await freePort();
+    const server = `https://${LOOPBACK}:${apiPort}`;
+    const certDir = join(dir, 'pki');
+    const caFile = join(certDir, 'apiserver.crt');
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const saKey = join(dir, 'sa.key');
+    const saPub = join(dir, 'sa.pub');
+    writeFileSync(saKey, privateKey, { mode: 0o600 });
+    writeFileSync(saPub, publicKey);
+    const adminToken = randomBytes(24).toString('hex');
+    const userToken = randomBytes(24).toString('hex');
+    const tokenFile = join(dir, 'tokens.csv');
+    writeFileSync(
+      tokenFile,
+      `${adminToken},admin,admin-uid,"system:masters"\n${userToken},mesh-e2e-user,mesh-e2e-user-uid\n`,
+      { mode: 0o600 },
+    );
+    const apiserver = new Server('kube-apiserver', join(dir, 'kube-apiserver.log'), bins.apiserver, [
+      `--etcd-servers=${etcdUrl}`,
+      `--bind-address=${LOOPBACK}`,
+      `--advertise-address=${LOOPBACK}`,
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${certDir}`,
+      `--token-auth-file=${tokenFile}`,
+      '--authorization-mode=RBAC',
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${saPub}`,
+      `--service-account-signing-key-file=${saKey}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      // No controller creates `default` ServiceAccounts unless kube-controller-manager runs, and webhook
+      // configurations rendered by mesh point at in-cluster Services, which tests must never dial.
+      '--disable-admission-plugins=ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+      '--allow-privileged=true',
+      // The `kubernetes` Service endpoints would otherwise be reconciled to the advertise address.
+      '--endpoint-reconciler-type=none',
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+    ]);
+    servers.push(apiserver);
+    let ca: Buffer | undefined;
+    await apiserver.waitReady(async () => {
+      ca ??= existsSync(caFile) ? readFileSync(caFile) : undefined;
+      return ca !== undefined && (await httpGet(`${server}/readyz`, ca)).status === 200;
+    }, readyTimeoutMs);
+
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    const restrictedKubeconfig = join(dir, 'mesh-e2e-user.kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml(server, caFile, 'admin', adminToken), { mode: 0o600 });
+    writeFileSync(restrictedKubeconfig, kubeconfigYaml(server, caFile, 'mesh-e2e-user', userToken), {
+      mode: 0o600,
+    });
+
+    // --- kube-controller-manager (optional) ---------------------------------------------------
+    if (options.controllerManager) {
+      const kcm = new Server(
+        'kube-controller-manager',
+        join(dir, 'kube-controller-manager.log'),
+        bins.controllerManager,
+        [
+          `--kubeconfig=${kubeconfig}`,
+          '--leader-elect=false',
+          `--service-account-private-key-file=${saKey}`,
+          `--root-ca-file=${caFile}`,
+          '--use-service-account-credentials=false',
+          // Node IPAM and node lifecycle need real nodes; pod GC would delete the pods tests fake.
+          '--controllers=*,-nodeipam,-nodelifecycle,-podgc,-cloud-node-lifecycle,-service-lb-controller',
+          '--secure-port=0',
+        ],
+      );
+      servers.push(kcm);
+      // Ready once it has created the `default` ServiceAccount in the `default` namespace.
+      await kcm.waitReady(
+        async () =>
+          (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, ca, adminToken))
+            .status === 200,
+        readyTimeoutMs,
+      );
+    }
+
+    // --- istiod (optional) --------------------------------------------------------------------
+    let istiod: TestbedInfo['istiod'];
+    if (options.istiod) {
+      istiod = await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers);
+    }
+
+    return {
+      kubeconfig,
+      restrictedKubeconfig,
+      server,
+      caFile,
+      binDir,
+      istiod,
+      pids: Object.fromEntries(servers.map((s) => [s.name, s.child.pid!])),
+      startupMs: Date.now() - started,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function startIstiod(
+  bin: string,
+  dir: string,
+  kubeconfig: string,
+  readyTimeoutMs: number,
+  servers: Server[],
+): Promise<NonNullable<TestbedInfo['istiod']>> {
+  const [http, grpc, monitoring, webhook] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const istiod = new Server(
+    'istiod',
+    join(dir, 'istiod.log'),
+    bin,
+    [
+      'discovery',
+      `--kubeconfig=${kubeconfig}`,
+      `--httpAddr=${LOOPBACK}:${http}`,
+      `--grpcAddr=${LOOPBACK}:${grpc}`,
+      `--monitoringAddr=${LOOPBACK}:${monitoring}`,
+      `--httpsAddr=${LOOPBACK}:${webhook}`,
+      '--secureGRPCAddr=',
+      '--log_output_level=default:warn',
+    ],
+    { POD_NAMESPACE: 'istio-system', POD_NAME: 'istiod-e2e', REVISION: 'default', KUBECONFIG: kubeconfig },
+  );
+  servers.push(istiod);
+  const httpUrl = `http://${LOOPBACK}:${http}`;
+  await istiod.waitReady(async () => (await httpGet(`${httpUrl}/ready`)).status === 200, readyTimeoutMs);
+  return { httpUrl, grpcAddress: `${LOOPBACK}:${grpc}`, monitoringUrl: `http://${LOOPBACK}:${monitoring}` };
+}
