@@ -14,6 +14,11 @@ const COMMANDS: Array<{
     load: () => import('./commands/analyze.js'),
   },
   {
+    name: 'authz',
+    description: 'Inspect (check) and test (offline) authorization policies',
+    load: () => import('./commands/authz.js'),
+  },
+  {
     name: 'version',
     description: 'Print the mesh client version',
     load: () => import('./commands/version.js'),

@@ -1,4 +1,6 @@
-import { MeshError, usageError } from '../util/errors.js';
+import http from 'node:http';
+import { MeshError, describeError, usageError } from '../util/errors.js';
+import type { KubeApi } from './api.js';
 
 export interface ProxyTargetOptions {
   /** `<pod>[.<namespace>]` or `<kind>/<name>[.<namespace>]` (e.g. `deployment/reviews.bookinfo`). */
@@ -34,9 +36,55 @@ export function normalizeAdminUrl(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** One plain GET through the tunnel: any HTTP answer proves the admin port is reachable. */
+function probe(baseUrl: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${baseUrl}/ready`, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Port-forwards to the admin port of a pod already fetched from the API server (checked to run an
+ * istio-proxy) and checks the admin API answers. Shared by single-pod commands and `mesh certs`.
+ */
+export async function openPodEndpoint(
+  api: KubeApi,
+  pod: any,
+  adminPort: number,
+  timeoutMs: number,
+): Promise<ProxyEndpoint> {
+  const { assertProxyPod, podLabel } = await import('./pods.js');
+  const { startPortForward } = await import('./port-forward.js');
+  assertProxyPod(pod);
+  const label = podLabel(pod);
+  const forward = await startPortForward({
+    api,
+    namespace: pod.metadata.namespace,
+    pod: pod.metadata.name,
+    port: adminPort,
+  });
+  const baseUrl = `http://127.0.0.1:${forward.localPort}`;
+  try {
+    await probe(baseUrl, timeoutMs);
+  } catch (err) {
+    await forward.close();
+    throw new MeshError(
+      `cannot reach the Envoy admin API of pod ${label} on port ${adminPort}: ${forward.lastError ?? describeError(err)}`,
+      { hint: '--proxy-admin-port must be the port Envoy admin listens on (15000 for Istio proxies)' },
+    );
+  }
+  return { baseUrl, label, close: () => forward.close() };
+}
+
 /**
  * Opens a way to reach one proxy's Envoy admin API: the --admin-url as given, or a Kubernetes
- * port-forward to the pod's admin port (closed by `close()`).
+ * port-forward to the admin port of the pod `target` names (closed by `close()`).
  */
 export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<ProxyEndpoint> {
   if (!Number.isInteger(opts.adminPort) || opts.adminPort < 1 || opts.adminPort > 65535)
@@ -46,5 +94,16 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
     return { baseUrl, label: baseUrl, close: async () => {} };
   }
   if (!opts.target) throw usageError('a pod name or --admin-url is required');
-  throw new MeshError('cluster access is not available yet in this build');
+  const { parsePodRef, resolvePod } = await import('./pods.js');
+  const ref = parsePodRef(opts.target);
+  const { loadKubeContext } = await import('./config.js');
+  const { KubeApi } = await import('./api.js');
+  const kube = loadKubeContext({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    namespace: opts.namespace,
+  });
+  const api = new KubeApi(kube, opts.timeoutMs);
+  const pod = await resolvePod(api, ref, kube.namespace);
+  return openPodEndpoint(api, pod, opts.adminPort, opts.timeoutMs);
 }

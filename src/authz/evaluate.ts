@@ -1,0 +1,354 @@
+/**
+ * Offline evaluation of AuthorizationPolicies for one request, in Istio's order: CUSTOM, then DENY, then
+ * ALLOW (no ALLOW policy for the workload = allowed; ALLOW policies but none matching = denied). AUDIT
+ * policies never decide; policies annotated `istio.io/dry-run: "true"` are evaluated but only reported.
+ */
+import { labelsMatch } from '../analyzers/util/labels.js';
+import type { Resource } from '../manifests/types.js';
+import { matchField, matchHost, matchIp, matchPath, matchString, pathTemplateError } from './match.js';
+
+export type PolicyAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+const ACTIONS: readonly PolicyAction[] = ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'];
+
+export interface Policy {
+  namespace: string;
+  name: string;
+  action: PolicyAction;
+  /** CUSTOM: the extension provider's name. */
+  provider?: string;
+  /** `spec.selector.matchLabels`; undefined selects every workload of the namespace. */
+  selector?: Record<string, string>;
+  dryRun: boolean;
+  /** `spec.rules`; absent or empty matches nothing. */
+  rules: any[];
+  /** `file:line`, for messages. */
+  origin: string;
+}
+
+export interface AuthzRequest {
+  source: { principal?: string; namespace?: string; ip?: string; remoteIp?: string };
+  destination: { namespace: string; labels: Record<string, string>; port?: number; ip?: string };
+  protocol: 'http' | 'tcp';
+  method?: string;
+  path?: string;
+  host?: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  sni?: string;
+  auth?: { principal?: string; audiences?: string[]; presenter?: string; claims?: Record<string, unknown> };
+}
+
+export interface RuleRef {
+  action: PolicyAction;
+  /** `namespace/name`. */
+  policy: string;
+  rule: number;
+  provider?: string;
+}
+
+export type Decision = 'ALLOW' | 'DENY' | 'CUSTOM';
+
+export interface Evaluation {
+  /** CUSTOM: allowed by the local policies, but only if the external authorizer also allows. */
+  decision: Decision;
+  /** The rule that decided (absent when no policy did: default allow, or no ALLOW rule matched). */
+  by?: RuleRef;
+  reason: string;
+  /** The CUSTOM rule that sends the request to an external authorizer, if any. */
+  custom?: RuleRef;
+  audit: RuleRef[];
+  /** Matching rules of dry-run policies (not enforced). */
+  dryRun: RuleRef[];
+  /** ALLOW/DENY/CUSTOM/AUDIT policies that select the destination workload. */
+  applicable: string[];
+}
+
+/** Messages about policies mesh cannot evaluate the way Istio would (reported once each). */
+export interface PolicyNote {
+  origin: string;
+  message: string;
+}
+
+const label = (p: Policy) => `${p.namespace}/${p.name}`;
+
+/** AuthorizationPolicy resources -> policies; ones that cannot apply to workloads are noted and left out. */
+export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]): Policy[] {
+  const out: Policy[] = [];
+  for (const r of resources) {
+    if (r.kind !== 'AuthorizationPolicy' || r.group !== 'security.istio.io') continue;
+    const origin = `${r.origin.file}:${r.origin.line}`;
+    const spec = r.spec ?? {};
+    const action = (spec.action ?? 'ALLOW') as PolicyAction;
+    if (!ACTIONS.includes(action)) {
+      notes.push({ origin, message: `${r.name}: unknown action "${spec.action}" (policy ignored)` });
+      continue;
+    }
+    if (spec.targetRef || spec.targetRefs) {
+      notes.push({
+        origin,
+        message: `${r.name}: targetRef policies apply to gateways and waypoints, not to workloads (policy ignored)`,
+      });
+      continue;
+    }
+    for (const [i, rule] of (Array.isArray(spec.rules) ? spec.rules : []).entries())
+      for (const [j, op] of (Array.isArray(rule?.to) ? rule.to : []).entries())
+        for (const p of [...(op?.operation?.paths ?? []), ...(op?.operation?.notPaths ?? [])]) {
+          const err = pathTemplateError(String(p));
+          if (err)
+            notes.push({ origin, message: `${r.name}: rules[${i}].to[${j}]: invalid path "${p}": ${err}` });
+        }
+    out.push({
+      namespace: r.namespace ?? 'default',
+      name: r.name,
+      action,
+      provider: action === 'CUSTOM' ? String(spec.provider?.name ?? '') : undefined,
+      selector: spec.selector?.matchLabels ?? undefined,
+      dryRun: String(r.metadata?.annotations?.['istio.io/dry-run'] ?? '').toLowerCase() === 'true',
+      rules: Array.isArray(spec.rules) ? spec.rules : [],
+      origin,
+    });
+  }
+  return out.sort((a, b) => (label(a) < label(b) ? -1 : label(a) > label(b) ? 1 : 0));
+}
+
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) ? v.map(String) : v === undefined || v === null ? undefined : [String(v)];
+
+const stripSpiffe = (s: string) => s.replace(/^spiffe:\/\//, '');
+
+function sourceNamespace(req: AuthzRequest): string | undefined {
+  if (req.source.namespace !== undefined) return req.source.namespace;
+  return req.source.principal ? /\/ns\/([^/]+)\//.exec(req.source.principal)?.[1] : undefined;
+}
+
+const matchPrincipal = (pattern: string, principal: string | undefined) =>
+  matchString(stripSpiffe(pattern), principal === undefined ? undefined : stripSpiffe(principal));
+
+/** A value that may be a list (claims, audiences): any element matching counts. */
+const matchAny = (pattern: string, values: string[] | undefined) =>
+  (values ?? []).some((v) => matchString(pattern, v));
+
+/** `request.auth.claims[a][b]` -> the claim's values as strings. */
+function claimValues(claims: Record<string, unknown> | undefined, path: string[]): string[] | undefined {
+  let cur: unknown = claims;
+  for (const k of path) {
+    if (!cur || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  if (cur === undefined || cur === null) return undefined;
+  return Array.isArray(cur) ? cur.map(String) : [String(cur)];
+}
+
+const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals'];
+const HTTP_OPERATION_FIELDS = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
+const isHttpKey = (key: string) => key.startsWith('request.headers') || key.startsWith('request.auth.');
+
+/**
+ * Whether `when` condition `key` holds, or undefined for a key mesh does not evaluate (such a condition
+ * never matches, and is noted).
+ */
+function matchCondition(cond: any, req: AuthzRequest): boolean | undefined {
+  const key = String(cond?.key ?? '');
+  const values = strings(cond?.values);
+  const notValues = strings(cond?.notValues);
+  const field = <T>(actual: T, m: (p: string, a: T) => boolean) => matchField(values, notValues, actual, m);
+  const header = /^request\.headers\[(.+)\]$/.exec(key);
+  if (header) return field(req.headers[header[1]!.toLowerCase()], matchString);
+  const claim = /^request\.auth\.claims((?:\[[^\]]+\])+)$/.exec(key);
+  if (claim) {
+    const path = [...claim[1]!.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!);
+    return field(claimValues(req.auth?.claims, path), matchAny);
+  }
+  switch (key) {
+    case 'source.ip':
+      return field(req.source.ip, matchIp);
+    case 'remote.ip':
+      return field(req.source.remoteIp ?? req.source.ip, matchIp);
+    case 'destination.ip':
+      return field(req.destination.ip, matchIp);
+    case 'destination.port':
+      return field(
+        req.destination.port === undefined ? undefined : String(req.destination.port),
+        matchString,
+      );
+    case 'source.namespace':
+      return field(sourceNamespace(req), matchString);
+    case 'source.principal':
+      return field(req.source.principal, matchPrincipal);
+    case 'request.auth.principal':
+      return field(req.auth?.principal, matchString);
+    case 'request.auth.audiences':
+      return field(req.auth?.audiences, matchAny);
+    case 'request.auth.presenter':
+      return field(req.auth?.presenter, matchString);
+    case 'connection.sni':
+      return field(req.sni, matchString);
+    default:
+      return undefined;
+  }
+}
+
+function matchSource(src: any, req: AuthzRequest, ignore: Set<string>): boolean {
+  const s = src?.source ?? {};
+  const f = <T>(name: string, actual: T, m: (p: string, a: T) => boolean) =>
+    ignore.has(name) || matchField(strings(s[name]), undefined, actual, m);
+  const n = <T>(name: string, actual: T, m: (p: string, a: T) => boolean) =>
+    ignore.has(name) || matchField(undefined, strings(s[name]), actual, m);
+  const remote = req.source.remoteIp ?? req.source.ip;
+  return (
+    f('principals', req.source.principal, matchPrincipal) &&
+    n('notPrincipals', req.source.principal, matchPrincipal) &&
+    f('requestPrincipals', req.auth?.principal, matchString) &&
+    n('notRequestPrincipals', req.auth?.principal, matchString) &&
+    f('namespaces', sourceNamespace(req), matchString) &&
+    n('notNamespaces', sourceNamespace(req), matchString) &&
+    f('ipBlocks', req.source.ip, matchIp) &&
+    n('notIpBlocks', req.source.ip, matchIp) &&
+    f('remoteIpBlocks', remote, matchIp) &&
+    n('notRemoteIpBlocks', remote, matchIp)
+  );
+}
+
+function matchOperation(to: any, req: AuthzRequest, ignore: Set<string>): boolean {
+  const o = to?.operation ?? {};
+  const port = req.destination.port === undefined ? undefined : String(req.destination.port);
+  const f = <T>(name: string, actual: T, m: (p: string, a: T) => boolean, negative = false) =>
+    ignore.has(name) ||
+    (negative
+      ? matchField(undefined, strings(o[name]), actual, m)
+      : matchField(strings(o[name]), undefined, actual, m));
+  return (
+    f('hosts', req.host, matchHost) &&
+    f('notHosts', req.host, matchHost, true) &&
+    f('ports', port, matchString) &&
+    f('notPorts', port, matchString, true) &&
+    f('methods', req.method, matchString) &&
+    f('notMethods', req.method, matchString, true) &&
+    f('paths', req.path, matchPath) &&
+    f('notPaths', req.path, matchPath, true)
+  );
+}
+
+/** Does a rule use fields that only exist for HTTP traffic? */
+function httpOnly(rule: any): boolean {
+  const from: any[] = Array.isArray(rule?.from) ? rule.from : [];
+  const to: any[] = Array.isArray(rule?.to) ? rule.to : [];
+  const when: any[] = Array.isArray(rule?.when) ? rule.when : [];
+  return (
+    from.some((f) => HTTP_SOURCE_FIELDS.some((k) => f?.source?.[k] !== undefined)) ||
+    to.some((t) => HTTP_OPERATION_FIELDS.some((k) => t?.operation?.[k] !== undefined)) ||
+    when.some((w) => isHttpKey(String(w?.key ?? '')))
+  );
+}
+
+/**
+ * One rule against one request. For TCP traffic Istio drops ALLOW rules that use HTTP-only fields (they
+ * match nothing) and ignores those fields in the other actions (the rule matches more).
+ */
+export function matchRule(
+  rule: any,
+  action: PolicyAction,
+  req: AuthzRequest,
+  unknownKeys?: Set<string>,
+): boolean {
+  if (rule === null || typeof rule !== 'object') return false;
+  let ignore = new Set<string>();
+  if (req.protocol === 'tcp' && httpOnly(rule)) {
+    if (action === 'ALLOW') return false;
+    ignore = new Set([...HTTP_SOURCE_FIELDS, ...HTTP_OPERATION_FIELDS]);
+  }
+  const from: any[] = Array.isArray(rule.from) ? rule.from : [];
+  const to: any[] = Array.isArray(rule.to) ? rule.to : [];
+  const when: any[] = Array.isArray(rule.when) ? rule.when : [];
+  if (from.length > 0 && !from.some((s) => matchSource(s, req, ignore))) return false;
+  if (to.length > 0 && !to.some((o) => matchOperation(o, req, ignore))) return false;
+  for (const c of when) {
+    if (ignore.size > 0 && isHttpKey(String(c?.key ?? ''))) continue;
+    const ok = matchCondition(c, req);
+    if (ok === undefined) unknownKeys?.add(String(c?.key ?? ''));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Policies that select the destination workload (its namespace or the root namespace, and labels). */
+export function applicablePolicies(
+  policies: readonly Policy[],
+  req: AuthzRequest,
+  rootNamespace: string,
+): Policy[] {
+  return policies.filter(
+    (p) =>
+      (p.namespace === req.destination.namespace || p.namespace === rootNamespace) &&
+      (p.selector === undefined || labelsMatch(p.selector, req.destination.labels)),
+  );
+}
+
+function firstMatch(
+  policies: readonly Policy[],
+  req: AuthzRequest,
+  unknownKeys: Set<string>,
+): RuleRef | undefined {
+  for (const p of policies) {
+    const i = p.rules.findIndex((r) => matchRule(r, p.action, req, unknownKeys));
+    if (i >= 0) return { action: p.action, policy: label(p), rule: i, provider: p.provider };
+  }
+  return undefined;
+}
+
+export const describeRule = (r: RuleRef) =>
+  `${r.action} ${r.policy} rules[${r.rule}]${r.provider ? ` (provider ${r.provider})` : ''}`;
+
+/** Evaluates one request; `unknownKeys` collects `when` keys that could not be evaluated. */
+export function evaluate(
+  policies: readonly Policy[],
+  req: AuthzRequest,
+  rootNamespace: string,
+  unknownKeys: Set<string> = new Set(),
+): Evaluation {
+  const applicable = applicablePolicies(policies, req, rootNamespace);
+  const enforced = (a: PolicyAction) => applicable.filter((p) => p.action === a && !p.dryRun);
+  const allRules = (ps: readonly Policy[]) =>
+    ps.flatMap((p) =>
+      p.rules.flatMap((r, i) =>
+        matchRule(r, p.action, req, unknownKeys)
+          ? [{ action: p.action, policy: label(p), rule: i, provider: p.provider }]
+          : [],
+      ),
+    );
+  const base = {
+    audit: allRules(enforced('AUDIT')),
+    dryRun: allRules(applicable.filter((p) => p.dryRun)),
+    applicable: applicable.map(label),
+  };
+  const custom = firstMatch(enforced('CUSTOM'), req, unknownKeys);
+  const deny = firstMatch(enforced('DENY'), req, unknownKeys);
+  if (deny) return { ...base, decision: 'DENY', by: deny, custom, reason: `denied by ${describeRule(deny)}` };
+  const allowPolicies = enforced('ALLOW');
+  let decision: Evaluation;
+  if (allowPolicies.length === 0) {
+    decision = {
+      ...base,
+      decision: 'ALLOW',
+      reason: 'no ALLOW policy selects the workload (allowed by default)',
+    };
+  } else {
+    const allow = firstMatch(allowPolicies, req, unknownKeys);
+    decision = allow
+      ? { ...base, decision: 'ALLOW', by: allow, reason: `allowed by ${describeRule(allow)}` }
+      : {
+          ...base,
+          decision: 'DENY',
+          reason: `no rule of the ALLOW policies ${allowPolicies.map(label).join(', ')} matches`,
+        };
+  }
+  if (custom && decision.decision === 'ALLOW')
+    return {
+      ...decision,
+      decision: 'CUSTOM',
+      custom,
+      by: custom,
+      reason: `sent to the external authorizer by ${describeRule(custom)}; ${decision.reason}`,
+    };
+  return custom ? { ...decision, custom } : decision;
+}

@@ -1,0 +1,120 @@
+/** `mesh authz test`: load policies and cases, evaluate each case, report, pick the exit code. */
+import { readFileSync } from 'node:fs';
+import { loadManifests } from '../manifests/load.js';
+import { renderTable } from '../render/tabwriter.js';
+import { ExitCode } from '../util/errors.js';
+import { warn, writeStdout } from '../util/output.js';
+import { ansi, colorEnabled } from '../util/tty.js';
+import { parseCases, type AuthzCase } from './cases.js';
+import { describeRule, evaluate, toPolicies, type Evaluation, type PolicyNote } from './evaluate.js';
+import { goPathError } from './input.js';
+
+export interface PolicyTestOptions {
+  policyPaths: string[];
+  casesFile: string;
+  rootNamespace: string;
+  format: 'table' | 'json' | 'yaml';
+}
+
+export interface CaseResult {
+  name: string;
+  line: number;
+  expect?: string;
+  evaluation: Evaluation;
+  /** undefined when the case states no expectation. */
+  pass?: boolean;
+}
+
+export function runCases(
+  cases: readonly AuthzCase[],
+  policies: ReturnType<typeof toPolicies>,
+  rootNamespace: string,
+) {
+  const unknownKeys = new Set<string>();
+  const results: CaseResult[] = cases.map((c) => {
+    const evaluation = evaluate(policies, c.request, rootNamespace, unknownKeys);
+    return {
+      name: c.name,
+      line: c.line,
+      expect: c.expect,
+      evaluation,
+      pass: c.expect === undefined ? undefined : c.expect === evaluation.decision,
+    };
+  });
+  return { results, unknownKeys: [...unknownKeys].sort() };
+}
+
+export function renderResultsTable(results: readonly CaseResult[], color: boolean): string {
+  const rows = [['CASE', 'EXPECTED', 'DECISION', 'BY', 'RESULT']];
+  for (const r of results) {
+    const result =
+      r.pass === undefined ? '-' : r.pass ? ansi.green('pass', color) : ansi.boldRed('FAIL', color);
+    const by = r.evaluation.by ? describeRule(r.evaluation.by) : r.evaluation.reason;
+    rows.push([r.name, r.expect ?? '-', r.evaluation.decision, by, result]);
+  }
+  return renderTable(rows, 3);
+}
+
+export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
+  let casesText: string;
+  try {
+    casesText = readFileSync(opts.casesFile, 'utf8');
+  } catch (err) {
+    warn(`Error: cannot read cases file: ${goPathError(err, opts.casesFile)}`);
+    return ExitCode.RUNTIME;
+  }
+  const load = await loadManifests(opts.policyPaths);
+  for (const p of load.problems) {
+    if (p.severity === 'note') continue;
+    warn(`${p.severity}: ${p.line ? `${p.file}:${p.line}` : p.file}: ${p.message}`);
+  }
+  const notes: PolicyNote[] = [];
+  const policies = toPolicies(load.resources, notes);
+  for (const n of notes) warn(`warning: ${n.origin}: ${n.message}`);
+  if (policies.length === 0) warn('warning: no AuthorizationPolicy found: every request is allowed');
+
+  const parsed = parseCases(casesText, opts.casesFile);
+  for (const p of parsed.problems) warn(`error: ${p.file}:${p.line}: ${p.message}`);
+  const { results, unknownKeys } = runCases(parsed.cases, policies, opts.rootNamespace);
+  for (const k of unknownKeys)
+    warn(`warning: condition key "${k}" cannot be evaluated offline; it never matches here`);
+
+  const failed = results.filter((r) => r.pass === false).length;
+  const inputErrors = parsed.problems.length + load.problems.filter((p) => p.severity === 'error').length;
+  const exitCode = inputErrors > 0 ? ExitCode.DATA : failed > 0 ? ExitCode.FINDINGS : ExitCode.OK;
+
+  if (opts.format === 'table') {
+    if (results.length > 0) await writeStdout(renderResultsTable(results, colorEnabled(process.stdout)));
+    const checked = results.filter((r) => r.pass !== undefined).length;
+    warn(
+      `${checked - failed}/${checked} case(s) with an expectation passed${failed > 0 ? `, ${failed} failed` : ''}.`,
+    );
+  } else {
+    const report = {
+      apiVersion: 'mesh/v1',
+      kind: 'AuthzTestReport',
+      policies: policies.map((p) => `${p.namespace}/${p.name}`),
+      results: results.map((r) => ({
+        name: r.name,
+        line: r.line,
+        expect: r.expect,
+        decision: r.evaluation.decision,
+        reason: r.evaluation.reason,
+        by: r.evaluation.by,
+        custom: r.evaluation.custom,
+        audit: r.evaluation.audit,
+        dryRun: r.evaluation.dryRun,
+        applicable: r.evaluation.applicable,
+        pass: r.pass,
+      })),
+      problems: parsed.problems,
+      summary: { cases: results.length, passed: results.filter((r) => r.pass).length, failed, exitCode },
+    };
+    const text =
+      opts.format === 'json'
+        ? JSON.stringify(report, null, 2)
+        : (await import('yaml')).stringify(report, { lineWidth: 0 });
+    await writeStdout(text);
+  }
+  return exitCode;
+}

@@ -1,0 +1,123 @@
+import { Command } from 'commander';
+import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
+import { parseDuration } from '../util/duration.js';
+
+const CHECK_FORMATS = ['table', 'json', 'yaml'] as const;
+const TEST_FORMATS = ['table', 'json', 'yaml'] as const;
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command): void {
+  const authz = program.command('authz').description('Inspect and test authorization policies');
+
+  authz
+    .command('check')
+    .description("List the AuthorizationPolicies a proxy enforces (from its listeners' RBAC filters)")
+    .argument('[pod]', '<pod>[.<namespace>] or deployment/<name>[.<namespace>]')
+    .option('-f, --file <dump>', 'Envoy config dump (JSON) instead of a pod; - reads stdin')
+    .option('--admin-url <url>', 'Envoy admin URL instead of a pod (no cluster access)')
+    .option('-o, --output <format>', `output format: ${CHECK_FORMATS.join('|')}`, 'table')
+    .option('-n, --namespace <ns>', 'namespace of the pod (default: from the kubeconfig context)')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', '15000')
+    .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s')
+    .action(async (pod: string | undefined, opts: Record<string, any>) => {
+      process.exitCode = await runAuthzCheck(pod, opts);
+    });
+
+  authz
+    .command('test')
+    .description('Evaluate requests against AuthorizationPolicy manifests offline (allow/deny and why)')
+    .option('-f, --file <path>', 'AuthorizationPolicy manifests: files or folders (repeatable)', collect, [])
+    .requiredOption('--cases <file>', 'YAML file of requests and expected decisions')
+    .option(
+      '--root-namespace <ns>',
+      'mesh root namespace (its policies apply to every namespace)',
+      'istio-system',
+    )
+    .option('-o, --output <format>', `output format: ${TEST_FORMATS.join('|')}`, 'table')
+    .action(async (opts: Record<string, any>) => {
+      process.exitCode = await runAuthzTest(opts);
+    });
+}
+
+async function readDumpFile(file: string): Promise<string> {
+  const { readDumpInput } = await import('../authz/input.js');
+  try {
+    return await readDumpInput(file);
+  } catch (err) {
+    throw new MeshError(`failed to get config dump from file ${file}: ${(err as Error).message}`);
+  }
+}
+
+export async function runAuthzCheck(pod: string | undefined, opts: Record<string, any>): Promise<number> {
+  const format = parseOutputFormat(opts.output, CHECK_FORMATS, 'table');
+  const sources = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
+  if (sources !== 1) throw usageError('authz check requires exactly one of: pod name, --file, --admin-url');
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  const adminPort = Number(opts.proxyAdminPort);
+
+  const { parseJsonText } = await import('../envoy/dump.js');
+  const { isObj } = await import('../envoy/fields.js');
+  let text: string;
+  let source: string;
+  if (opts.file !== undefined) {
+    text = await readDumpFile(opts.file);
+    source = opts.file;
+  } else {
+    const { openProxyEndpoint } = await import('../kube/proxy-target.js');
+    const { adminGet } = await import('../certs/admin-get.js');
+    const endpoint = await openProxyEndpoint({
+      target: pod,
+      namespace: opts.namespace,
+      kubeconfig: opts.kubeconfig,
+      context: opts.context,
+      adminPort,
+      timeoutMs,
+      adminUrl: opts.adminUrl,
+    });
+    try {
+      text = await adminGet(endpoint.baseUrl, 'config_dump', timeoutMs);
+    } catch (err) {
+      throw new MeshError(`failed to get config dump from ${endpoint.label}: ${(err as Error).message}`);
+    } finally {
+      await endpoint.close();
+    }
+    source = endpoint.label;
+  }
+  const root = parseJsonText(text, source, 'cannot parse config dump');
+  if (!isObj(root))
+    throw new MeshError(`cannot parse config dump: ${source}: expected a JSON object`, {
+      exitCode: ExitCode.DATA,
+    });
+
+  const { analyzeDump, renderAuthzTable } = await import('../authz/check.js');
+  const result = analyzeDump(root);
+  for (const key of result.unrecognised)
+    warn(`warning: RBAC policy "${key}" does not follow istiod's naming; listed with an empty name`);
+  if (format === 'table') {
+    await writeStdout(renderAuthzTable(result));
+  } else {
+    const report = { apiVersion: 'mesh/v1', kind: 'AuthzCheck', proxy: source, policies: result.policies };
+    await writeStdout(
+      format === 'json'
+        ? JSON.stringify(report, null, 2)
+        : (await import('yaml')).stringify(report, { lineWidth: 0 }),
+    );
+  }
+  return ExitCode.OK;
+}
+
+export async function runAuthzTest(opts: Record<string, any>): Promise<number> {
+  const format = parseOutputFormat(opts.output, TEST_FORMATS, 'table');
+  if ((opts.file as string[]).length === 0)
+    throw usageError('authz test requires -f with AuthorizationPolicy manifests');
+  const { runPolicyTests } = await import('../authz/test-run.js');
+  return runPolicyTests({
+    policyPaths: opts.file,
+    casesFile: opts.cases,
+    rootNamespace: opts.rootNamespace,
+    format,
+  });
+}

@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ExitCode, MeshError, describeError } from '../util/errors.js';
+
+export interface KubeConfigOptions {
+  /** --kubeconfig: one file, used instead of $KUBECONFIG and ~/.kube/config. */
+  kubeconfig?: string;
+  /** --context: a context of the kubeconfig instead of its current context. */
+  context?: string;
+  /** -n: overrides the context's namespace. */
+  namespace?: string;
+}
+
+/** A kubeconfig with its context resolved: the cluster to talk to and the default namespace. */
+export interface KubeContext {
+  kc: KubeConfig;
+  contextName: string;
+  /** API server URL of the context's cluster. */
+  server: string;
+  /** -n, else the context's namespace, else "default". */
+  namespace: string;
+  /** Where the configuration came from (file list or "in-cluster"), for messages. */
+  source: string;
+}
+
+const NO_CLUSTER_HINT = 'pass --kubeconfig or set KUBECONFIG; --admin-url or --file work without a cluster';
+
+function loadFile(kc: KubeConfig, file: string): void {
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    throw new MeshError(`cannot read kubeconfig ${file}: ${describeError(err)}`, { exitCode: ExitCode.DATA });
+  }
+}
+
+/** Merges `files` kubectl-style: the first file that sets a name (or current-context) wins. */
+function loadFiles(files: string[]): KubeConfig {
+  const kc = new KubeConfig();
+  for (const file of files) {
+    const next = new KubeConfig();
+    loadFile(next, file);
+    if (!kc.getCurrentContext() && next.getCurrentContext()) kc.setCurrentContext(next.getCurrentContext());
+    for (const c of next.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+    for (const u of next.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+    for (const x of next.getContexts()) if (!kc.getContextObject(x.name)) kc.addContext(x);
+  }
+  return kc;
+}
+
+function inClusterAvailable(): boolean {
+  return (
+    Boolean(process.env.KUBERNETES_SERVICE_HOST) &&
+    existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')
+  );
+}
+
+/**
+ * Loads the kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG's existing files merged, else
+ * ~/.kube/config, else the in-cluster service account) and resolves the context. Every failure is one
+ * clear MeshError; nothing here touches the network.
+ */
+export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
+  let kc: KubeConfig;
+  let source: string;
+  if (opts.kubeconfig !== undefined) {
+    if (!existsSync(opts.kubeconfig))
+      throw new MeshError(`kubeconfig ${opts.kubeconfig} not found`, { hint: NO_CLUSTER_HINT });
+    kc = loadFiles([opts.kubeconfig]);
+    source = opts.kubeconfig;
+  } else {
+    const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter((f) => f !== '');
+    const files = fromEnv.length > 0 ? fromEnv.filter((f) => existsSync(f)) : [];
+    const home = process.env.HOME || homedir();
+    const defaultFile = join(home, '.kube', 'config');
+    if (files.length > 0) {
+      kc = loadFiles(files);
+      source = files.join(delimiter);
+    } else if (fromEnv.length === 0 && existsSync(defaultFile)) {
+      kc = loadFiles([defaultFile]);
+      source = defaultFile;
+    } else if (inClusterAvailable()) {
+      kc = new KubeConfig();
+      kc.loadFromCluster();
+      source = 'in-cluster service account';
+    } else {
+      const checked = fromEnv.length > 0 ? `KUBECONFIG=${fromEnv.join(delimiter)}` : defaultFile;
+      throw new MeshError(`no kubeconfig found (looked at ${checked})`, { hint: NO_CLUSTER_HINT });
+    }
+  }
+
+  const contextName = opts.context ?? kc.getCurrentContext();
+  if (!contextName)
+    throw new MeshError(`kubeconfig ${source} has no current context`, {
+      hint: 'choose one with --context (see kubectl config get-contexts)',
+    });
+  const context = kc.getContextObject(contextName);
+  if (!context) {
+    const known = kc.getContexts().map((c) => c.name);
+    throw new MeshError(`context "${contextName}" not found in kubeconfig ${source}`, {
+      hint: known.length > 0 ? `known contexts: ${known.join(', ')}` : 'the kubeconfig defines no contexts',
+    });
+  }
+  kc.setCurrentContext(contextName);
+  const cluster = kc.getCluster(context.cluster);
+  if (!cluster || !cluster.server)
+    throw new MeshError(
+      `context "${contextName}" refers to cluster "${context.cluster}", which kubeconfig ${source} does not define`,
+    );
+  return {
+    kc,
+    contextName,
+    server: cluster.server.replace(/\/+$/, ''),
+    namespace: opts.namespace || context.namespace || 'default',
+    source,
+  };
+}

@@ -1,0 +1,164 @@
+import { MeshError, usageError } from '../util/errors.js';
+import type { KubeApi } from './api.js';
+
+/** A reference to a pod as users type it: `<pod>[.<ns>]` or `<kind>/<name>[.<ns>]`. */
+export interface PodRef {
+  /** Canonical kind (`pod`, `deployment`, …). */
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+interface KindInfo {
+  aliases: string[];
+  /** API path of the object, from namespace and name. */
+  path: (ns: string, name: string) => string;
+  /** The label selector (LabelSelector or plain map) in the object, if any. */
+  selector: (obj: any) => unknown;
+}
+
+const apps = (plural: string) => (ns: string, name: string) =>
+  `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/${plural}/${encodeURIComponent(name)}`;
+
+const KINDS: Record<string, KindInfo> = {
+  deployment: {
+    aliases: ['deployments', 'deploy'],
+    path: apps('deployments'),
+    selector: (o) => o?.spec?.selector,
+  },
+  statefulset: {
+    aliases: ['statefulsets', 'sts'],
+    path: apps('statefulsets'),
+    selector: (o) => o?.spec?.selector,
+  },
+  daemonset: { aliases: ['daemonsets', 'ds'], path: apps('daemonsets'), selector: (o) => o?.spec?.selector },
+  replicaset: {
+    aliases: ['replicasets', 'rs'],
+    path: apps('replicasets'),
+    selector: (o) => o?.spec?.selector,
+  },
+  service: {
+    aliases: ['services', 'svc'],
+    path: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(name)}`,
+    selector: (o) => o?.spec?.selector,
+  },
+};
+
+function canonicalKind(text: string): string | undefined {
+  const k = text.toLowerCase();
+  if (k === 'pod' || k === 'pods' || k === 'po') return 'pod';
+  for (const [kind, info] of Object.entries(KINDS)) if (kind === k || info.aliases.includes(k)) return kind;
+  return undefined;
+}
+
+/**
+ * Parses `<pod>[.<ns>]` or `<kind>/<name>[.<ns>]`: as in istioctl the namespace is the text after the
+ * last dot (of the part after the slash for typed references).
+ */
+export function parsePodRef(text: string): PodRef {
+  let kind = 'pod';
+  let rest = text;
+  const slash = text.indexOf('/');
+  if (slash >= 0) {
+    const k = canonicalKind(text.slice(0, slash));
+    if (!k)
+      throw usageError(
+        `unsupported resource type in "${text}"`,
+        'use <pod>[.<namespace>] or deployment|statefulset|daemonset|replicaset|service/<name>[.<namespace>]',
+      );
+    kind = k;
+    rest = text.slice(slash + 1);
+  }
+  const dot = rest.lastIndexOf('.');
+  const name = dot >= 0 ? rest.slice(0, dot) : rest;
+  const namespace = dot >= 0 ? rest.slice(dot + 1) : undefined;
+  if (!name || namespace === '') throw usageError(`invalid pod reference "${text}"`);
+  return { kind, name, namespace };
+}
+
+/** Kubernetes label selector text (`a=b,c in (d,e),!f`) from a LabelSelector or a plain label map. */
+export function selectorString(selector: unknown): string {
+  if (!selector || typeof selector !== 'object') return '';
+  const s = selector as Record<string, any>;
+  const isLabelSelector = 'matchLabels' in s || 'matchExpressions' in s;
+  const labels: Record<string, unknown> = isLabelSelector ? (s.matchLabels ?? {}) : s;
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`);
+  for (const e of isLabelSelector && Array.isArray(s.matchExpressions) ? s.matchExpressions : []) {
+    const values = Array.isArray(e?.values) ? e.values.join(',') : '';
+    if (e?.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e?.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e?.operator === 'Exists') parts.push(String(e.key));
+    else if (e?.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+const isReady = (pod: any) =>
+  (pod?.status?.conditions ?? []).some((c: any) => c?.type === 'Ready' && c?.status === 'True');
+
+/**
+ * Orders pods the way `kubectl logs deployment/x` picks one: running before others, ready before
+ * unready, then the oldest, then by name.
+ */
+export function comparePodsForPick(a: any, b: any): number {
+  const running = (p: any) => (p?.status?.phase === 'Running' ? 0 : 1);
+  const ready = (p: any) => (isReady(p) ? 0 : 1);
+  const created = (p: any) => String(p?.metadata?.creationTimestamp ?? '');
+  return (
+    running(a) - running(b) ||
+    ready(a) - ready(b) ||
+    created(a).localeCompare(created(b)) ||
+    String(a?.metadata?.name).localeCompare(String(b?.metadata?.name))
+  );
+}
+
+export const podLabel = (pod: any) => `${pod?.metadata?.name}.${pod?.metadata?.namespace}`;
+
+export function podPath(ns: string, name: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
+}
+
+/** Fetches the pod a reference names (for typed references: the first running pod of the selector). */
+export async function resolvePod(api: KubeApi, ref: PodRef, defaultNamespace: string): Promise<any> {
+  const ns = ref.namespace ?? defaultNamespace;
+  if (ref.kind === 'pod') return api.getJson(podPath(ns, ref.name));
+  const info = KINDS[ref.kind]!;
+  const owner = await api.getJson(info.path(ns, ref.name));
+  const selector = selectorString(info.selector(owner));
+  if (!selector) throw new MeshError(`"${ref.kind}/${ref.name}" does not refer to a pod`);
+  const list = await api.getJson(
+    `/api/v1/namespaces/${encodeURIComponent(ns)}/pods?labelSelector=${encodeURIComponent(selector)}`,
+  );
+  const pods = [...(list?.items ?? [])].sort(comparePodsForPick);
+  const pod = pods[0];
+  if (!pod || pod.status?.phase !== 'Running')
+    throw new MeshError(`no running pod found for ${ref.kind}/${ref.name} in namespace ${ns}`, {
+      hint: `selector: ${selector}`,
+    });
+  return pod;
+}
+
+/** The istio-proxy container: a regular container, or a native sidecar (init container). */
+export function hasIstioProxy(pod: any): boolean {
+  const named = (list: unknown) => Array.isArray(list) && list.some((c: any) => c?.name === 'istio-proxy');
+  return named(pod?.spec?.containers) || named(pod?.spec?.initContainers);
+}
+
+/** Throws the clear error for a pod that cannot serve an Envoy admin API (not running, no proxy). */
+export function assertProxyPod(pod: any): void {
+  if (!hasIstioProxy(pod))
+    throw new MeshError(`pod ${podLabel(pod)} has no istio-proxy container`, {
+      hint: 'it is not part of the mesh (sidecar not injected); pick a pod with a sidecar or a gateway pod',
+    });
+  const phase = pod?.status?.phase;
+  if (phase !== 'Running')
+    throw new MeshError(`pod ${podLabel(pod)} is not running (phase ${phase ?? 'unknown'})`);
+}
+
+/** Pods with an istio-proxy container in one namespace, or in all (`namespace` undefined). */
+export async function listProxyPods(api: KubeApi, namespace: string | undefined): Promise<any[]> {
+  const path =
+    namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  const list = await api.getJson(path);
+  return (list?.items ?? []).filter(hasIstioProxy);
+}
