@@ -1,0 +1,100 @@
+/**
+ * Field access over protobuf-JSON that may use Envoy's snake_case names or protojson's lowerCamelCase
+ * names for the same field. Accessors take the snake_case name and fall back to the camelCase one.
+ * Map keys (metadata keys, Struct fields) are never translated: read those with plain indexing.
+ */
+
+export type Obj = Record<string, unknown>;
+
+const camelCache = new Map<string, string>();
+
+/** protojson's JSON name for a proto field name: `foo_bar_1` -> `fooBar1`. */
+export function camel(name: string): string {
+  let c = camelCache.get(name);
+  if (c === undefined) {
+    c = name.indexOf('_') < 0 ? name : name.replace(/_+([a-z0-9])/g, (_m, ch: string) => ch.toUpperCase());
+    camelCache.set(name, c);
+  }
+  return c;
+}
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The raw value of a field under either spelling. */
+export function field(o: unknown, name: string): unknown {
+  if (!isObj(o)) return undefined;
+  const v = o[name];
+  if (v !== undefined) return v;
+  return o[camel(name)];
+}
+
+/** True when the field is present (even with a default value), as a proto wrapper would be. */
+export function has(o: unknown, name: string): boolean {
+  return field(o, name) !== undefined && field(o, name) !== null;
+}
+
+export function obj(o: unknown, name: string): Obj | undefined {
+  const v = field(o, name);
+  return isObj(v) ? v : undefined;
+}
+
+export function arr(o: unknown, name: string): unknown[] {
+  const v = field(o, name);
+  return Array.isArray(v) ? v : [];
+}
+
+export function str(o: unknown, name: string): string {
+  const v = field(o, name);
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+/** Numeric field; protojson writes 64-bit integers as strings, so both forms are accepted. */
+export function num(o: unknown, name: string): number {
+  const v = field(o, name);
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return 0;
+}
+
+export function bool(o: unknown, name: string): boolean {
+  const v = field(o, name);
+  return v === true || v === 'true';
+}
+
+/** Follows a path of field names; undefined as soon as one is missing. */
+export function path(o: unknown, ...names: string[]): unknown {
+  let cur: unknown = o;
+  for (const n of names) {
+    cur = field(cur, n);
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+/** The `@type` of an Any (unpacked inline in protobuf-JSON). */
+export function typeUrl(o: unknown): string {
+  return isObj(o) && typeof o['@type'] === 'string' ? o['@type'] : '';
+}
+
+/** An enum field by name; numeric values are mapped through `names` (index = enum number). */
+export function enumName(o: unknown, name: string, names: readonly string[]): string {
+  const v = field(o, name);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return names[v] ?? String(v);
+  return names[0]!;
+}
+
+/**
+ * A string map/Struct value read without translating its keys: `filter_metadata` -> `istio` ->
+ * `config`, for instance. The first name is a message field, the rest are map keys.
+ */
+export function mapValue(o: unknown, fieldName: string, ...keys: string[]): unknown {
+  let cur: unknown = field(o, fieldName);
+  for (const k of keys) {
+    if (!isObj(cur)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}

@@ -1,0 +1,329 @@
+/**
+ * A re-implementation of Go's text/tabwriter, byte for byte, so that tables match istioctl's
+ * (`tabwriter.NewWriter(out, minwidth, tabwidth, padding, padchar, flags)` + Fprintln of `\t`-joined cells).
+ *
+ * Text is split into cells at `\t` (tab-terminated cell), `\v` (soft cell), `\n` and `\f` (line ends).
+ * Column widths are computed per column block (a run of consecutive lines that all have a
+ * tab-terminated cell at that index); the last cell of a line is never padded. A line with a single
+ * cell, or a `\f`, flushes what is buffered. Widths count runes (UTF-8), like Go.
+ *
+ * Work happens on UTF-8 bytes so the escape byte 0xff (which cannot appear in valid UTF-8) can be
+ * recognised exactly as Go does; `write` accepts strings or bytes and `flush` returns bytes.
+ */
+
+export const TabFlags = {
+  /** Ignore HTML tags and count entities (`&…;`) as one character. */
+  FilterHTML: 1 << 0,
+  /** Strip the 0xff escape bytes bracketing escaped segments instead of passing them through. */
+  StripEscape: 1 << 1,
+  /** Right-align cell contents. */
+  AlignRight: 1 << 2,
+  /** Treat columns whose cells are all empty and soft as absent. */
+  DiscardEmptyColumns: 1 << 3,
+  /** Pad leading empty cells with tabs regardless of padchar. */
+  TabIndent: 1 << 4,
+  /** Print `|` between columns. */
+  Debug: 1 << 5,
+} as const;
+
+/** The escape byte: text between two of them is one opaque segment (tabs inside do not split cells). */
+export const ESCAPE = 0xff;
+
+export interface TabWriterOptions {
+  minwidth?: number;
+  tabwidth?: number;
+  padding?: number;
+  /** A single ASCII character; `\t` pads with tabs and forces left alignment. */
+  padchar?: string;
+  flags?: number;
+}
+
+interface Cell {
+  size: number; // bytes
+  width: number; // runes
+  htab: boolean;
+}
+
+const NL = 0x0a;
+const TAB = 0x09;
+const VTAB = 0x0b;
+const FF = 0x0c;
+
+/** Number of runes in bytes[from, to), counting each invalid byte as one rune (as utf8.RuneCount does). */
+function runeCount(bytes: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  while (i < to) {
+    const b = bytes[i]!;
+    let len = 1;
+    if (b >= 0xc2 && b <= 0xdf) len = 2;
+    else if (b >= 0xe0 && b <= 0xef) len = 3;
+    else if (b >= 0xf0 && b <= 0xf4) len = 4;
+    if (len > 1 && i + len <= to && validSequence(bytes, i, len)) i += len;
+    else i += 1;
+    n++;
+  }
+  return n;
+}
+
+function validSequence(bytes: Uint8Array, i: number, len: number): boolean {
+  const b0 = bytes[i]!;
+  const b1 = bytes[i + 1]!;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b0 === 0xe0) lo = 0xa0;
+  else if (b0 === 0xed) hi = 0x9f;
+  else if (b0 === 0xf0) lo = 0x90;
+  else if (b0 === 0xf4) hi = 0x8f;
+  if (b1 < lo || b1 > hi) return false;
+  for (let k = 2; k < len; k++) {
+    const c = bytes[i + k]!;
+    if (c < 0x80 || c > 0xbf) return false;
+  }
+  return true;
+}
+
+/** Growable byte buffer. */
+class Bytes {
+  data = new Uint8Array(1024);
+  length = 0;
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    let cap = this.data.length * 2;
+    while (cap < this.length + extra) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  push(src: Uint8Array, from = 0, to = src.length): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.ensure(n);
+    this.data.set(src.subarray(from, to), this.length);
+    this.length += n;
+  }
+  fill(byte: number, n: number): void {
+    if (n <= 0) return;
+    this.ensure(n);
+    this.data.fill(byte, this.length, this.length + n);
+    this.length += n;
+  }
+  take(): Buffer {
+    return Buffer.from(this.data.buffer, this.data.byteOffset, this.length);
+  }
+}
+
+export class TabWriter {
+  private readonly minwidth: number;
+  private readonly tabwidth: number;
+  private readonly padding: number;
+  private readonly padbyte: number;
+  private readonly flags: number;
+
+  private buf = new Bytes();
+  private pos = 0;
+  private cell: Cell = { size: 0, width: 0, htab: false };
+  private endChar = 0;
+  private lines: Cell[][] = [[]];
+  private widths: number[] = [];
+  private out = new Bytes();
+
+  constructor(opts: TabWriterOptions = {}) {
+    const { minwidth = 0, tabwidth = 8, padding = 1, padchar = ' ', flags = 0 } = opts;
+    if (minwidth < 0 || tabwidth < 0 || padding < 0)
+      throw new RangeError('negative minwidth, tabwidth, or padding');
+    if (padchar.length !== 1 || padchar.charCodeAt(0) > 0x7f)
+      throw new RangeError('padchar must be one ASCII character');
+    this.minwidth = minwidth;
+    this.tabwidth = tabwidth;
+    this.padding = padding;
+    this.padbyte = padchar.charCodeAt(0);
+    this.flags = this.padbyte === TAB ? flags & ~TabFlags.AlignRight : flags;
+  }
+
+  /** Appends text (strings are UTF-8 encoded). Complete lines may be formatted right away. */
+  write(text: string | Uint8Array): this {
+    const src = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    let n = 0;
+    for (let i = 0; i < src.length; i++) {
+      const ch = src[i]!;
+      if (this.endChar === 0) {
+        if (ch === TAB || ch === VTAB || ch === NL || ch === FF) {
+          this.append(src, n, i);
+          this.updateWidth();
+          n = i + 1;
+          const ncells = this.terminateCell(ch === TAB);
+          if (ch === NL || ch === FF) {
+            this.lines.push([]);
+            if (ch === FF || ncells === 1) {
+              this.flushLines();
+              if (ch === FF && this.flags & TabFlags.Debug) this.out.push(Buffer.from('---\n'));
+            }
+          }
+        } else if (ch === ESCAPE) {
+          this.append(src, n, i);
+          this.updateWidth();
+          n = this.flags & TabFlags.StripEscape ? i + 1 : i;
+          this.endChar = ESCAPE;
+        } else if ((ch === 0x3c || ch === 0x26) && this.flags & TabFlags.FilterHTML) {
+          this.append(src, n, i);
+          this.updateWidth();
+          n = i;
+          this.endChar = ch === 0x3c ? 0x3e : 0x3b; // '<' … '>' or '&' … ';'
+        }
+      } else if (ch === this.endChar) {
+        const j = ch === ESCAPE && this.flags & TabFlags.StripEscape ? i : i + 1;
+        this.append(src, n, j);
+        n = i + 1;
+        this.endEscape();
+      }
+    }
+    this.append(src, n, src.length);
+    return this;
+  }
+
+  /** Formats everything buffered and returns all output produced since the last flush. */
+  flush(): Buffer {
+    this.flushLines();
+    const result = Buffer.from(this.out.take());
+    this.out = new Bytes();
+    return result;
+  }
+
+  /** Convenience: flush and decode as UTF-8. */
+  toString(): string {
+    return this.flush().toString('utf8');
+  }
+
+  private append(src: Uint8Array, from: number, to: number): void {
+    this.buf.push(src, from, to);
+    this.cell.size += to - from;
+  }
+
+  private updateWidth(): void {
+    this.cell.width += runeCount(this.buf.data, this.pos, this.buf.length);
+    this.pos = this.buf.length;
+  }
+
+  private endEscape(): void {
+    if (this.endChar === ESCAPE) {
+      this.updateWidth();
+      if (!(this.flags & TabFlags.StripEscape)) this.cell.width -= 2;
+    } else if (this.endChar === 0x3b) {
+      this.cell.width++;
+    }
+    this.pos = this.buf.length;
+    this.endChar = 0;
+  }
+
+  private terminateCell(htab: boolean): number {
+    this.cell.htab = htab;
+    const line = this.lines[this.lines.length - 1]!;
+    line.push(this.cell);
+    this.cell = { size: 0, width: 0, htab: false };
+    return line.length;
+  }
+
+  private flushLines(): void {
+    if (this.cell.size > 0) {
+      if (this.endChar !== 0) this.endEscape();
+      this.terminateCell(false);
+    }
+    this.format(0, 0, this.lines.length);
+    this.buf = new Bytes();
+    this.pos = 0;
+    this.cell = { size: 0, width: 0, htab: false };
+    this.endChar = 0;
+    this.lines = [[]];
+    this.widths = [];
+  }
+
+  private writePadding(textw: number, cellw: number, useTabs: boolean): void {
+    if (this.padbyte === TAB || useTabs) {
+      if (this.tabwidth === 0) return;
+      const w = Math.ceil(cellw / this.tabwidth) * this.tabwidth;
+      const n = w - textw;
+      if (n < 0) throw new Error('tabwriter: internal error');
+      this.out.fill(TAB, Math.ceil(n / this.tabwidth));
+      return;
+    }
+    this.out.fill(this.padbyte, cellw - textw);
+  }
+
+  private writeLines(pos0: number, line0: number, line1: number): number {
+    let pos = pos0;
+    const data = this.buf.data;
+    for (let i = line0; i < line1; i++) {
+      const line = this.lines[i]!;
+      let useTabs = (this.flags & TabFlags.TabIndent) !== 0;
+      for (let j = 0; j < line.length; j++) {
+        const c = line[j]!;
+        if (j > 0 && this.flags & TabFlags.Debug) this.out.fill(0x7c, 1);
+        if (c.size === 0) {
+          if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!, useTabs);
+        } else {
+          useTabs = false;
+          if (!(this.flags & TabFlags.AlignRight)) {
+            this.out.push(data, pos, pos + c.size);
+            pos += c.size;
+            if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!, false);
+          } else {
+            if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!, false);
+            this.out.push(data, pos, pos + c.size);
+            pos += c.size;
+          }
+        }
+      }
+      if (i + 1 === this.lines.length) {
+        this.out.push(data, pos, pos + this.cell.size);
+        pos += this.cell.size;
+      } else {
+        this.out.fill(NL, 1);
+      }
+    }
+    return pos;
+  }
+
+  private format(pos0: number, line0: number, line1: number): number {
+    let pos = pos0;
+    const column = this.widths.length;
+    for (let row = line0; row < line1; row++) {
+      if (column >= this.lines[row]!.length - 1) continue;
+      pos = this.writeLines(pos, line0, row);
+      line0 = row;
+      let width = this.minwidth;
+      let discardable = true;
+      for (; row < line1; row++) {
+        const line = this.lines[row]!;
+        if (column >= line.length - 1) break;
+        const c = line[column]!;
+        if (c.width + this.padding > width) width = c.width + this.padding;
+        if (c.width > 0 || c.htab) discardable = false;
+      }
+      if (discardable && this.flags & TabFlags.DiscardEmptyColumns) width = 0;
+      this.widths.push(width);
+      pos = this.format(pos, line0, row);
+      this.widths.pop();
+      line0 = row;
+    }
+    return this.writeLines(pos, line0, line1);
+  }
+}
+
+/**
+ * Renders rows the way istioctl does (`Fprintln(w, strings.Join(cells, "\t"))` per row, then Flush)
+ * with minwidth 0, tabwidth 8, pad char space and the given padding.
+ */
+export function renderTable(rows: readonly (readonly string[])[], padding: number): string {
+  const w = new TabWriter({ minwidth: 0, tabwidth: 8, padding, padchar: ' ' });
+  let chunk = '';
+  for (const row of rows) {
+    chunk += row.join('\t') + '\n';
+    if (chunk.length > 65536) {
+      w.write(chunk);
+      chunk = '';
+    }
+  }
+  w.write(chunk);
+  return w.toString();
+}
