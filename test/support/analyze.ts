@@ -38,3 +38,20 @@ export async function analyzeText(
     message: f.message,
   }));
 }
+
+/** 1-based line of the first `needle` that follows the first `after` in a fixture text. */
+export function lineOf(text: string, needle: string, after = ''): number {
+  const from = text.indexOf(after);
+  const i = from < 0 ? -1 : text.indexOf(needle, from);
+  if (i < 0) throw new Error(`"${needle}" not in fixture`);
+  return text.slice(0, i).split('\n').length;
+}
+
+/** The manifest text without its documents of one kind (to show what an analyzer does when they are absent). */
+export function withoutKind(text: string, kind: string): string {
+  const re = new RegExp(`^kind: ${kind}$`, 'm');
+  return text
+    .split('\n---\n')
+    .filter((doc) => !re.test(doc))
+    .join('\n---\n');
+}

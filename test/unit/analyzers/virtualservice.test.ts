@@ -1,24 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeText } from '../../support/analyze.js';
+import { analyzeText, lineOf, withoutKind } from '../../support/analyze.js';
 
 const fixture = (name: string) =>
   readFileSync(join(import.meta.dirname, '../../fixtures/analyzers/virtualservice', name), 'utf8');
-
-/** 1-based line of the first `needle` that follows the first `after` in the text. */
-function lineOf(text: string, needle: string, after = ''): number {
-  const i = text.indexOf(needle, text.indexOf(after));
-  if (text.indexOf(after) < 0 || i < 0) throw new Error(`"${needle}" not in fixture`);
-  return text.slice(0, i).split('\n').length;
-}
-
-/** The manifest text without its documents of one kind. */
-const without = (text: string, kind: string) =>
-  text
-    .split('\n---\n')
-    .filter((doc) => !new RegExp(`^kind: ${kind}$`, 'm').test(doc))
-    .join('\n---\n');
 
 const brief = (findings: Awaited<ReturnType<typeof analyzeText>>) =>
   findings.map((f) => [f.code, f.origin, f.line, f.message]);
@@ -205,7 +191,7 @@ describe('virtualservice.DestinationRuleAnalyzer', () => {
 
   it('is skipped when the inputs hold no DestinationRule at all', async () => {
     expect(
-      await analyzeText(without(text, 'DestinationRule'), ['virtualservice.DestinationRuleAnalyzer']),
+      await analyzeText(withoutKind(text, 'DestinationRule'), ['virtualservice.DestinationRuleAnalyzer']),
     ).toEqual([]);
   });
 });
@@ -286,7 +272,7 @@ describe('virtualservice.JWTClaimRouteAnalyzer', () => {
 
   it('is skipped when the inputs hold no RequestAuthentication', async () => {
     expect(
-      await analyzeText(without(text, 'RequestAuthentication'), ['virtualservice.JWTClaimRouteAnalyzer']),
+      await analyzeText(withoutKind(text, 'RequestAuthentication'), ['virtualservice.JWTClaimRouteAnalyzer']),
     ).toEqual([]);
   });
 });
