@@ -101,10 +101,18 @@ function where(expr: string, pos: number): string {
   return expr.includes('\n') ? `line ${line}, column ${column}` : `column ${column}`;
 }
 
+const TOKEN_NAMES: Partial<Record<TokenKind, string>> = {
+  ident: 'identifier ',
+  int: 'int literal ',
+  uint: 'uint literal ',
+  float: 'double literal ',
+  string: 'string literal ',
+};
+
 function describe(t: Token): string {
   if (t.kind === 'eof') return 'end of expression';
   const shown = t.text.length > 20 ? `${t.text.slice(0, 20)}…` : t.text;
-  return `${t.kind === 'punct' || t.kind === 'keyword' ? '' : `${t.kind} `}'${shown}'`;
+  return `${TOKEN_NAMES[t.kind] ?? ''}'${shown}'`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
