@@ -89,8 +89,9 @@ export function checkNamespacedHost(
   }
   const dns = parts.length === 2 ? parts[1]! : parts[0]!;
   if (parts.length === 2) {
-    const ns = opts.allowTilde && parts[0]!.startsWith('~') ? parts[0]!.slice(1) : parts[0]!;
-    if (ns !== '*' && ns !== '.' && !isDnsLabel(ns)) {
+    const tilde = opts.allowTilde && parts[0]!.startsWith('~');
+    const ns = tilde ? parts[0]!.slice(1) : parts[0]!;
+    if (!(tilde && ns === '') && ns !== '*' && ns !== '.' && !isDnsLabel(ns)) {
       issues.error(
         path,
         `host "${host}": namespace "${parts[0]}" is invalid: use "*", ".", or a namespace name${opts.allowTilde ? ' (optionally prefixed by "~")' : ''}`,

@@ -9,6 +9,7 @@ import {
   checkDuration,
   checkExportTo,
   checkLabels,
+  checkSelectorLabels,
   entries,
   fqdnError,
   isDnsLabel,
@@ -23,7 +24,7 @@ import {
   str,
   wildcardDomainError,
 } from './common.js';
-import { checkConnectionPool, checkWorkloadSelector } from './common-net.js';
+import { checkConnectionPool } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 
 const TOPOLOGY_LABELS = [
@@ -47,7 +48,13 @@ export function validateDestinationRule(resource: Resource): SemanticIssue[] {
 
   checkExportTo(issues, 'spec.exportTo', spec.exportTo, ns, false);
   if (spec.workloadSelector !== undefined && spec.workloadSelector !== null) {
-    checkWorkloadSelector(issues, 'spec.workloadSelector', spec.workloadSelector, 'DestinationRule');
+    checkSelectorLabels(
+      issues,
+      'spec.workloadSelector',
+      spec.workloadSelector,
+      'matchLabels',
+      'workloadSelector has no matchLabels, so this DestinationRule applies to every workload in its namespace; remove the selector or add labels',
+    );
     list(spec.exportTo).forEach((e, i) => {
       if (e !== '.' && (ns === undefined || e !== ns)) {
         issues.error(

@@ -248,17 +248,22 @@ function jwtClaimError(name: string): string | undefined {
   return `JWT claim match "${name}" is invalid: use ${JWT_CLAIM_PREFIX}.<claim> or ${JWT_CLAIM_PREFIX}[<claim>][<nested>]`;
 }
 
-function checkHeaderMatches(ctx: VsContext, path: string, headers: unknown, without: boolean): void {
+function checkHeaderMatches(
+  ctx: VsContext,
+  path: string,
+  headers: unknown,
+  opts: { without: boolean; meshBound: boolean },
+): void {
   const { issues } = ctx;
   for (const [name, sm] of entries(headers)) {
     const p = at(path, name);
     if (isJwtClaim(name)) {
       const err = jwtClaimError(name);
       if (err) issues.error(p, err);
-      else if (ctx.appliesToMesh) {
+      else if (opts.meshBound) {
         issues.error(
           p,
-          `JWT claim match "${name}" only works on gateways; this VirtualService applies to the mesh (no gateways, or "mesh" among them)`,
+          `JWT claim match "${name}" only works on gateways, but this match also applies to sidecars ("mesh" gateway, the default when no gateways are listed)`,
         );
       }
     } else if (!PSEUDO_HEADERS.has(name) && !isHeaderName(name)) {
@@ -268,7 +273,7 @@ function checkHeaderMatches(ctx: VsContext, path: string, headers: unknown, with
       issues.error(p, `header matcher for "${name}" is empty (null); use {} to match presence`);
       continue;
     }
-    if (without && isObject(sm) && sm.regex === '*') continue;
+    if (opts.without && isObject(sm) && sm.regex === '*') continue;
     checkStringMatch(issues, p, sm);
   }
 }
@@ -297,8 +302,11 @@ function checkHttpMatch(ctx: VsContext, path: string, m: unknown): void {
   }
   checkStringMatch(ctx.issues, at(path, 'uri'), m.uri, true);
   for (const f of ['scheme', 'method', 'authority']) checkStringMatch(ctx.issues, at(path, f), m[f]);
-  checkHeaderMatches(ctx, at(path, 'headers'), m.headers, false);
-  checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, true);
+  // A match's own gateways replace the VirtualService's.
+  const gateways = list(m.gateways);
+  const meshBound = gateways.length > 0 ? gateways.includes('mesh') : ctx.appliesToMesh;
+  checkHeaderMatches(ctx, at(path, 'headers'), m.headers, { without: false, meshBound });
+  checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, { without: true, meshBound });
   for (const [name, sm] of entries(m.queryParams))
     checkStringMatch(ctx.issues, at(path, 'queryParams', name), sm);
   checkL4Match(ctx, path, m);
@@ -634,7 +642,7 @@ function checkFault(issues: Issues, path: string, fault: unknown): void {
     if (isSet(d.exponentialDelay)) {
       issues.error(at(dp, 'exponentialDelay'), 'exponentialDelay is not supported; use fixedDelay');
     } else if (d.fixedDelay === undefined || d.fixedDelay === null) {
-      issues.error(dp, 'delay needs fixedDelay');
+      issues.warn(dp, 'delay sets no fixedDelay, so no delay is injected');
     } else checkDuration(issues, at(dp, 'fixedDelay'), d.fixedDelay);
   }
 }
