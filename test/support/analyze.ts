@@ -8,7 +8,11 @@ import { defaultMeshConfig, deepMerge } from '../../src/analyzers/meshconfig.js'
 export async function analyzeText(
   text: string,
   analyzerNames: string[],
-  opts: { meshConfig?: Record<string, any>; allNamespaces?: boolean } = {},
+  opts: {
+    meshConfig?: Record<string, any>;
+    meshNetworks?: Record<string, any>;
+    allNamespaces?: boolean;
+  } = {},
 ) {
   const resources: Resource[] = [];
   const problems: LoadProblem[] = [];
@@ -25,7 +29,7 @@ export async function analyzeText(
     reportNamespace: undefined,
     istioNamespace: 'istio-system',
     meshConfig: deepMerge(defaultMeshConfig(), opts.meshConfig ?? {}),
-    meshNetworks: { networks: {} },
+    meshNetworks: opts.meshNetworks ?? { networks: {} },
     defaultIngress: true,
     analyzers,
   });
