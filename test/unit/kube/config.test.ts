@@ -1,0 +1,121 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadKubeContext } from '../../../src/kube/config.js';
+import { MeshError } from '../../../src/util/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mesh-kc-'));
+function kubeconfig(name: string, body: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, body);
+  return f;
+}
+const config = (ctx: string, server: string, extra = '') => `apiVersion: v1
+kind: Config
+current-context: ${ctx}
+clusters:
+- name: c-${ctx}
+  cluster: { server: "${server}" }
+contexts:
+- name: ${ctx}
+  context: { cluster: c-${ctx}, user: u${extra} }
+users:
+- name: u
+  user: { token: s3cr3t-token }
+`;
+
+function error(fn: () => unknown): MeshError {
+  try {
+    fn();
+  } catch (e) {
+    return e as MeshError;
+  }
+  throw new Error('expected an error');
+}
+
+const saved = {
+  KUBECONFIG: process.env.KUBECONFIG,
+  HOME: process.env.HOME,
+  KSH: process.env.KUBERNETES_SERVICE_HOST,
+};
+beforeEach(() => {
+  delete process.env.KUBECONFIG;
+  delete process.env.KUBERNETES_SERVICE_HOST;
+  process.env.HOME = mkdtempSync(join(tmpdir(), 'mesh-home-'));
+});
+afterEach(() => {
+  for (const [k, v] of Object.entries({
+    KUBECONFIG: saved.KUBECONFIG,
+    HOME: saved.HOME,
+    KUBERNETES_SERVICE_HOST: saved.KSH,
+  })) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+describe('loadKubeContext', () => {
+  it('uses the current context, its server and its namespace; -n overrides', () => {
+    const f = kubeconfig('a', config('prod', 'https://prod.example:6443/', ', namespace: shop'));
+    const k = loadKubeContext({ kubeconfig: f });
+    expect(k.contextName).toBe('prod');
+    expect(k.server).toBe('https://prod.example:6443');
+    expect(k.namespace).toBe('shop');
+    expect(loadKubeContext({ kubeconfig: f, namespace: 'other' }).namespace).toBe('other');
+  });
+
+  it('defaults the namespace to "default" when the context has none', () => {
+    expect(
+      loadKubeContext({ kubeconfig: kubeconfig('b', config('dev', 'https://dev:6443')) }).namespace,
+    ).toBe('default');
+  });
+
+  it('reads ~/.kube/config when neither --kubeconfig nor KUBECONFIG is set', () => {
+    mkdirSync(join(process.env.HOME!, '.kube'));
+    writeFileSync(join(process.env.HOME!, '.kube', 'config'), config('home', 'https://home:6443'));
+    expect(loadKubeContext().contextName).toBe('home');
+  });
+
+  it('merges KUBECONFIG files with the first file winning, skipping missing ones', () => {
+    const a = kubeconfig('m1', config('first', 'https://first:6443'));
+    const b = kubeconfig('m2', config('second', 'https://second:6443'));
+    process.env.KUBECONFIG = [join(dir, 'missing'), a, b].join(delimiter);
+    const k = loadKubeContext();
+    expect(k.contextName).toBe('first');
+    expect(loadKubeContext({ context: 'second' }).server).toBe('https://second:6443');
+  });
+
+  it('names a missing --kubeconfig file', () => {
+    const e = error(() => loadKubeContext({ kubeconfig: join(dir, 'nope') }));
+    expect(e.message).toBe(`kubeconfig ${join(dir, 'nope')} not found`);
+    expect(e.exitCode).toBe(1);
+  });
+
+  it('says where it looked when there is no kubeconfig at all', () => {
+    const e = error(() => loadKubeContext());
+    expect(e.message).toMatch(/^no kubeconfig found \(looked at .*\.kube\/config\)$/);
+    expect(e.hint).toContain('--admin-url');
+  });
+
+  it('lists the known contexts for an unknown --context', () => {
+    const f = kubeconfig('c', config('prod', 'https://prod:6443'));
+    const e = error(() => loadKubeContext({ kubeconfig: f, context: 'staging' }));
+    expect(e.message).toBe(`context "staging" not found in kubeconfig ${f}`);
+    expect(e.hint).toBe('known contexts: prod');
+  });
+
+  it('asks for --context when there is no current context', () => {
+    const f = kubeconfig('d', config('prod', 'https://prod:6443').replace('current-context: prod\n', ''));
+    expect(error(() => loadKubeContext({ kubeconfig: f })).message).toContain('has no current context');
+  });
+
+  it('reports an unparsable kubeconfig as input error (65) without echoing its content', () => {
+    const f = kubeconfig('e', 'clusters: [ {{{ token: s3cr3t-token');
+    const e = error(() => loadKubeContext({ kubeconfig: f }));
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toContain(`cannot read kubeconfig ${f}`);
+    expect(e.message.split('\n')).toHaveLength(1);
+    expect(e.message).not.toContain('s3cr3t');
+  });
+});
