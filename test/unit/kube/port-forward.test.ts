@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApi } from '../../../src/kube/api.js';
 import { loadKubeContext } from '../../../src/kube/config.js';
 import { openPodStream, startPortForward } from '../../../src/kube/port-forward.js';
-import { fakePod, startFakeKube, type FakeKube } from '../../support/port-forward-server.js';
+import { fakePod, startFakeKube } from '../../support/port-forward-server.js';
 
 /** A TCP server that answers every chunk with "echo:<chunk>". */
 async function echoServer(): Promise<{ port: number; close: () => Promise<void> }> {
