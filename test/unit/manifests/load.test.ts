@@ -42,7 +42,9 @@ describe('document splitting', () => {
 
 describe('loading manifests', () => {
   it('keeps file, document index and start line of every resource', () => {
-    const { resources } = parse(`${VS}---\n# second\n${VS.replace('reviews\n  namespace', 'other\n  namespace')}`);
+    const { resources } = parse(
+      `${VS}---\n# second\n${VS.replace('reviews\n  namespace', 'other\n  namespace')}`,
+    );
     expect(resources.map((r) => [r.name, r.origin.docIndex, r.origin.line])).toEqual([
       ['reviews', 0, 1],
       ['other', 1, 15],
@@ -68,7 +70,9 @@ describe('loading manifests', () => {
   });
 
   it('reports YAML syntax errors at file:line:col and keeps the other documents', () => {
-    const { resources, problems } = parse(`${VS}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n---\n${VS}`);
+    const { resources, problems } = parse(
+      `${VS}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n---\n${VS}`,
+    );
     expect(resources).toHaveLength(2);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ severity: 'error', file: 'in.yaml', docIndex: 1 });
@@ -83,12 +87,16 @@ describe('loading manifests', () => {
   });
 
   it('keeps quoted dates and yes/no as strings (Kubernetes YAML semantics)', () => {
-    const { resources } = parse('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  d: 2024-01-01\n  y: yes\n');
+    const { resources } = parse(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  d: 2024-01-01\n  y: yes\n',
+    );
     expect(resources[0]!.body.data).toEqual({ d: '2024-01-01', y: 'yes' });
   });
 
   it('separates documents without apiVersion/kind (notes) from half-typed objects (errors)', () => {
-    const { problems, resources } = parse('foo: bar\n---\nkind: Service\nmetadata: {name: a}\n---\n- 1\n- 2\n');
+    const { problems, resources } = parse(
+      'foo: bar\n---\nkind: Service\nmetadata: {name: a}\n---\n- 1\n- 2\n',
+    );
     expect(resources).toHaveLength(0);
     expect(problems.map((p) => p.severity)).toEqual(['note', 'error', 'note']);
     expect(problems[1]!.message).toMatch(/no apiVersion/);
@@ -96,7 +104,12 @@ describe('loading manifests', () => {
 
   it('refuses alias bombs instead of expanding them', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill('*' + String.fromCharCode(96 + i)).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill('*' + String.fromCharCode(96 + i))
+          .join(', ')}]`,
+      );
     const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n${bomb.map((l) => '  ' + l).join('\n')}\n`;
     const { problems, resources } = parse(text);
     expect(resources).toHaveLength(0);
