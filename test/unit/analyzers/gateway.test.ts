@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeText, lineOf, withoutKind } from '../../support/analyze.js';
+
+const fixture = (name: string) =>
+  readFileSync(join(import.meta.dirname, '../../fixtures/analyzers/gateway', name), 'utf8');
+
+const brief = (findings: Awaited<ReturnType<typeof analyzeText>>) =>
+  findings.map((f) => [f.code, f.origin, f.line, f.message]);
+
+describe('gateway.IngressGatewayPortAnalyzer', () => {
+  const text = fixture('ports.yaml');
+  const run = (t: string) => analyzeText(t, ['gateway.IngressGatewayPortAnalyzer']);
+  const notOnService = (port: number) =>
+    `The gateway is listening on a target port (port ${port}) that is not defined in the Service associated with its workload instances (Pod selector istio=edge-gateway). If you need to access the gateway port through the gateway Service, it will not be available.`;
+
+  it('checks server ports against the Service of the gateway Deployment (ports, target ports, TCP only)', async () => {
+    expect(brief(await run(text))).toEqual([
+      [
+        'IST0101',
+        'Gateway edge/typo',
+        lineOf(text, 'istio: edge-gatway'),
+        'Referenced selector not found: "istio=edge-gatway"',
+      ],
+      ['IST0162', 'Gateway edge/edge', lineOf(text, 'number: 53', 'kind: Gateway'), notOnService(53)],
+      ['IST0162', 'Gateway edge/edge', lineOf(text, 'number: 9000'), notOnService(9000)],
+    ]);
+  });
+
+  it('says nothing when the gateway workloads are not part of the inputs', async () => {
+    expect(await run(withoutKind(text, 'Deployment'))).toEqual([]);
+  });
+});
+
+describe('gateway.SecretAnalyzer', () => {
+  const text = fixture('secrets.yaml');
+  const run = (t: string) => analyzeText(t, ['gateway.SecretAnalyzer']);
+  const invalid =
+    'The credential referenced by the Gateway edge in namespace edge is invalid, which can cause the traffic not to work as expected.';
+
+  it('finds credentials next to the gateway workload, counts cert-manager Certificates, checks validity', async () => {
+    expect(brief(await run(text))).toEqual([
+      ['IST0161', 'Gateway edge/edge', lineOf(text, 'credentialName: old-cert'), invalid],
+      ['IST0161', 'Gateway edge/edge', lineOf(text, 'credentialName: half-cert'), invalid],
+      [
+        'MSH1001',
+        'Gateway edge/edge',
+        lineOf(text, 'credentialName: edge-crt'),
+        'Gateway server https-typo references credentialName "edge-crt" but no Secret edge/edge-crt is in the inputs',
+      ],
+    ]);
+  });
+
+  it('says nothing about missing secrets when the inputs carry none', async () => {
+    expect(await run(withoutKind(withoutKind(text, 'Secret'), 'Certificate'))).toEqual([]);
+  });
+});
+
+describe('gateway.CertificateAnalyzer and gateway.ConflictingGatewayAnalyzer', () => {
+  const text = fixture('sharing.yaml');
+
+  it('reports one certificate on two gateways of the same workload and port', async () => {
+    const duplicate = (a: string, b: string) =>
+      `Duplicate certificate in multiple gateways [${a} ${b}] may cause 404s if clients re-use HTTP2 connections.`;
+    expect(brief(await analyzeText(text, ['gateway.CertificateAnalyzer']))).toEqual([
+      [
+        'IST0138',
+        'Gateway blog/blog',
+        lineOf(text, 'credentialName', 'name: blog'),
+        duplicate('blog/blog', 'shop/shop'),
+      ],
+      ['IST0138', 'Gateway shop/shop', lineOf(text, 'credentialName'), duplicate('shop/shop', 'blog/blog')],
+    ]);
+  });
+
+  it('reports servers of two gateways claiming the same host and port, not a wildcard beside a host', async () => {
+    expect(brief(await analyzeText(text, ['gateway.ConflictingGatewayAnalyzer']))).toEqual([
+      [
+        'IST0145',
+        'Gateway api/api-v2',
+        lineOf(text, 'number: 80', 'name: api-v2'),
+        'Conflict with gateways api/api (workload selector istio=ingressgateway, port 80, hosts */api.example.com).',
+      ],
+      [
+        'IST0145',
+        'Gateway api/api',
+        lineOf(text, 'number: 80', 'name: api\n'),
+        'Conflict with gateways api/api-v2 (workload selector istio=ingressgateway, port 80, hosts api.example.com).',
+      ],
+    ]);
+  });
+});
