@@ -51,6 +51,31 @@ export function findSchemaKind(group: string, kind: string): SchemaKind | undefi
   return schemaKinds().find((k) => k.group === group && k.kind === kind);
 }
 
+/** A schema node with its `$ref`s followed, and the schema file it ends in (its own refs resolve there). */
+export interface SchemaNode {
+  schema: any;
+  file: string;
+}
+
+/**
+ * Follows a node's `$ref` (relative to `file`, or absolute under SCHEMA_ID_BASE) until none is left. Keywords
+ * next to a `$ref` apply too: they are merged in, `required` lists joined.
+ */
+export function deref(schema: any, file: string): SchemaNode {
+  let node: SchemaNode = { schema, file };
+  while (typeof node.schema.$ref === 'string') {
+    const { $ref, ...siblings } = node.schema;
+    const local = $ref.startsWith(SCHEMA_ID_BASE) ? $ref.slice(SCHEMA_ID_BASE.length) : $ref;
+    const [target = '', pointer = ''] = local.split('#');
+    const targetFile = target || node.file;
+    let s = readSchema(targetFile);
+    for (const part of pointer.split('/').filter(Boolean)) s = s[part];
+    const required = [...new Set([...(s.required ?? []), ...(siblings.required ?? [])])];
+    node = { schema: { ...s, ...siblings, ...(required.length > 0 ? { required } : {}) }, file: targetFile };
+  }
+  return node;
+}
+
 /** The schema of a whole object: basic apiVersion/kind/metadata checks, the kind's spec schema, any status. */
 export function objectSchema(entry: SchemaKind): Record<string, unknown> {
   return {
@@ -73,7 +98,13 @@ const requireHere = createRequire(import.meta.url);
 /** An ajv instance holding the shared definitions and the kind's spec schema. */
 function ajvFor(entry: SchemaKind) {
   const Ajv2019 = requireHere('ajv/dist/2019').default;
-  const ajv = new Ajv2019({ allErrors: true, strict: true, strictRequired: false, inlineRefs: false, code: { source: true } });
+  const ajv = new Ajv2019({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    inlineRefs: false,
+    code: { source: true },
+  });
   ajv.addSchema(readSchema('common.json'));
   ajv.addSchema(readSchema(entry.schema));
   return ajv;

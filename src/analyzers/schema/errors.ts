@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { formatPath, type PathSegment } from '../../manifests/path.js';
-import { objectSchema, readSchema, SCHEMA_ID_BASE, type SchemaKind } from './compile.js';
+import { deref, objectSchema, type SchemaKind, type SchemaNode } from './compile.js';
 
 /** One structural problem: the text after "Schema validation error: " and the field it is about. */
 export interface SchemaIssue {
@@ -10,7 +10,11 @@ export interface SchemaIssue {
 }
 
 /** Turns ajv errors into messages that name the field, what was expected and what was found. */
-export function describeErrors(errors: readonly ErrorObject[], data: unknown, entry: SchemaKind): SchemaIssue[] {
+export function describeErrors(
+  errors: readonly ErrorObject[],
+  data: unknown,
+  entry: SchemaKind,
+): SchemaIssue[] {
   const schemas = new SchemaWalker(entry);
   const out: SchemaIssue[] = [];
   const seen = new Set<string>();
@@ -76,7 +80,8 @@ function describe(err: ErrorObject, segs: PathSegment[], value: unknown, schemas
       return at(`must have at most ${p.limit} entries, got ${Object.keys(value as object).length}`);
     case 'not': {
       const exclusive = exclusiveFields(schemas.nodeAt(segs)?.not, value);
-      if (exclusive) return { path: formatPath([...segs, exclusive.last]), message: `${path}: ${exclusive.text}` };
+      if (exclusive)
+        return { path: formatPath([...segs, exclusive.last]), message: `${path}: ${exclusive.text}` };
       return at(err.message ?? 'is not allowed');
     }
     default:
@@ -94,8 +99,12 @@ function exclusiveFields(not: any, value: unknown): { text: string; last: string
   const keys = Object.keys(value);
   const found = keys.filter((k) => pairs.some((r) => r.includes(k) && r.every((f) => keys.includes(f))));
   if (found.length < 2) return undefined;
-  const group = [...new Set(pairs.flat())].filter((f) => pairs.some((r) => r.includes(f) && r.some((g) => found.includes(g))));
-  const clique = group.every((a) => group.every((b) => a === b || pairs.some((r) => r.includes(a) && r.includes(b))));
+  const group = [...new Set(pairs.flat())].filter((f) =>
+    pairs.some((r) => r.includes(f) && r.some((g) => found.includes(g))),
+  );
+  const clique = group.every((a) =>
+    group.every((b) => a === b || pairs.some((r) => r.includes(a) && r.includes(b))),
+  );
   const text =
     clique && group.length > 2
       ? `only one of ${group.join(', ')} may be set (found ${found.join(', ')})`
@@ -144,18 +153,14 @@ class SchemaWalker {
     return this.walk(segs)?.schema;
   }
 
-  /** " (did you mean …?)" for an unknown field: a near miss, a field one level down, or one level up. */
+  /** " (did you mean …?)" for an unknown field: a near miss, a field up to two levels down, or one level up. */
   suggestField(segs: readonly PathSegment[], field: string): string {
     const here = this.walk(segs);
     if (!here) return '';
-    const known = Object.keys(here.schema.properties ?? {});
-    const near = closest(field, known);
+    const near = closest(field, Object.keys(here.schema.properties ?? {}));
     if (near) return ` (did you mean "${near}"?)`;
-    for (const name of known) {
-      const sub = this.child(here, name);
-      const inner = sub && (sub.schema.type === 'array' ? this.child(sub, 0) : sub);
-      if (inner?.schema.properties?.[field] !== undefined) return ` (did you mean "${name}.${field}"?)`;
-    }
+    const nested = this.findBelow(here, field, 2);
+    if (nested) return ` (did you mean "${nested}"?)`;
     let up = segs.length - 1;
     while (up >= 0 && typeof segs[up] === 'number') up--;
     if (up >= 0) {
@@ -166,43 +171,46 @@ class SchemaWalker {
     return '';
   }
 
-  private walk(segs: readonly PathSegment[]): Node | undefined {
-    let node: Node | undefined = this.resolve(this.root, '');
+  /** `a.b.field` when `field` is a property of an object (or list of objects) at most `depth` levels down. */
+  private findBelow(node: SchemaNode, field: string, depth: number): string | undefined {
+    const subs: Array<[string, SchemaNode]> = [];
+    for (const name of Object.keys(node.schema.properties ?? {})) {
+      let sub = this.child(node, name);
+      if (sub?.schema.type === 'array') sub = this.child(sub, 0);
+      if (sub) subs.push([name, sub]);
+    }
+    const direct = subs.find(([, sub]) => sub.schema.properties?.[field] !== undefined);
+    if (direct) return `${direct[0]}.${field}`;
+    if (depth <= 1) return undefined;
+    for (const [name, sub] of subs) {
+      const deeper = this.findBelow(sub, field, depth - 1);
+      if (deeper) return `${name}.${deeper}`;
+    }
+    return undefined;
+  }
+
+  private walk(segs: readonly PathSegment[]): SchemaNode | undefined {
+    let node: SchemaNode | undefined = deref(this.root, '');
     for (const seg of segs) node = node && this.child(node, seg);
     return node;
   }
 
-  private child(node: Node, seg: PathSegment): Node | undefined {
+  private child(node: SchemaNode, seg: PathSegment): SchemaNode | undefined {
     const s = node.schema;
     let next: any;
     if (typeof seg === 'number') next = s.items;
-    else next = s.properties?.[seg] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
-    return next === undefined ? undefined : this.resolve(next, node.file);
-  }
-
-  /** Follows $ref (file-relative or absolute), merging the sibling keywords of the $ref node. */
-  private resolve(schema: any, file: string): Node {
-    let node: Node = { schema, file };
-    while (typeof node.schema.$ref === 'string') {
-      const { $ref, ...siblings } = node.schema;
-      const ref = $ref.startsWith(SCHEMA_ID_BASE) ? $ref.slice(SCHEMA_ID_BASE.length) : $ref;
-      const [target = '', pointer = ''] = ref.split('#');
-      const targetFile = target || node.file;
-      let s = readSchema(targetFile);
-      for (const part of pointer.split('/').filter(Boolean)) s = s[part];
-      node = { schema: { ...s, ...siblings }, file: targetFile };
-    }
-    return node;
+    else
+      next =
+        s.properties?.[seg] ??
+        (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+    return next === undefined ? undefined : deref(next, node.file);
   }
 }
 
-interface Node {
-  schema: any;
-  /** The schema file the node is in, against which its '#/...' refs resolve. */
-  file: string;
-}
-
-/** The candidate closest to `word` (case, `_` and `-` ignored; then at most 1–2 edits), if any. */
+/**
+ * The candidate closest to `word`: the same name but for case, `_` and `-`; else within 1–2 edits; else one
+ * name containing the other (`matchLabels` for `labels`).
+ */
 function closest(word: string, candidates: readonly string[]): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   const w = norm(word);
@@ -218,18 +226,26 @@ function closest(word: string, candidates: readonly string[]): string | undefine
       bestDistance = d;
     }
   }
-  return best;
+  if (best !== undefined || w.length < 4) return best;
+  const containing = candidates.filter(
+    (c) => norm(c).includes(w) || (norm(c).length >= 4 && w.includes(norm(c))),
+  );
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 /** Optimal-string-alignment distance (insertions, deletions, substitutions, adjacent transpositions). */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...Array<number>(b.length).fill(0),
+  ]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }
