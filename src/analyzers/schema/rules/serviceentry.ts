@@ -112,7 +112,8 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
     case 'DNS_ROUND_ROBIN':
       if (endpoints.length === 0) {
         hosts.forEach((h, i) => {
-          if (typeof h !== 'string' || h === '*') return;
+          // hosts that are not valid names at all are reported above
+          if (typeof h !== 'string' || h === '*' || wildcardDomainError(h)) return;
           const err = fqdnError(h.startsWith('*.') ? h.slice(2) : h);
           if (err) {
             issues.error(

@@ -141,17 +141,16 @@ function checkIngressTls(issues: Issues, path: string, tls: Record<string, any>,
   ]) {
     if (isSet(tls[f])) issues.error(at(path, f), `${f} is not supported for Sidecar ingress TLS`);
   }
+  if (!isTlsFamily(protocol)) {
+    issues.error(path, `ingress TLS needs the port protocol to be HTTPS or TLS, not ${protocol || 'unset'}`);
+  }
   const mode = str(tls.mode);
   if (mode === 'ISTIO_MUTUAL' || mode === 'AUTO_PASSTHROUGH') {
     issues.error(
       at(path, 'mode'),
       `mode ${mode} is not supported for Sidecar ingress TLS; use SIMPLE or MUTUAL`,
     );
-  }
-  if (!isTlsFamily(protocol)) {
-    issues.error(path, `ingress TLS needs the port protocol to be HTTPS or TLS, not ${protocol || 'unset'}`);
-  }
-  checkServerTls(issues, path, tls);
+  } else checkServerTls(issues, path, tls);
 }
 
 function checkEgress(issues: Issues, egress: any[]): void {

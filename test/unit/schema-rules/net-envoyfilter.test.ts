@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { SemanticIssue } from '../../../src/analyzers/schema/rules/types.js';
+import { at, checker, paths } from './net-helpers.js';
+
+const check = checker('EnvoyFilter', 'networking.istio.io/v1alpha3');
+/** Issues other than the standing "EnvoyFilter exposes internals" warning. */
+const ef = (spec: string): SemanticIssue[] => {
+  const issues = check(spec);
+  expect(issues[0]!.message).toContain('EnvoyFilter exposes internal implementation details');
+  return issues.slice(1);
+};
+
+describe('EnvoyFilter semantic rules', () => {
+  it('always warns that EnvoyFilter is an implementation-level API', () => {
+    const issues = check('  configPatches: []\n');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.level).toBe('warning');
+  });
+
+  it('requires applyTo, patch, operation and (except for REMOVE) a value', () => {
+    const issues = ef(`  configPatches:
+  - null
+  - patch: {operation: MERGE}
+  - applyTo: CLUSTER
+  - applyTo: CLUSTER
+    patch: {value: {connect_timeout: 1s}}
+  - applyTo: CLUSTER
+    patch: {operation: REMOVE}
+  - applyTo: LISTENER
+    match: {context: WAYPOINT}
+`);
+    expect(paths(issues)).toEqual([
+      'spec.configPatches[0]',
+      'spec.configPatches[1].applyTo',
+      'spec.configPatches[1].patch.value',
+      'spec.configPatches[2].patch',
+      'spec.configPatches[3].patch.operation',
+    ]);
+    expect(at(issues, 'spec.configPatches[1].patch.value').message).toBe(
+      'patch value is required for operation MERGE',
+    );
+  });
+
+  it('checks proxyVersion regexes and their length', () => {
+    const issues = ef(`  configPatches:
+  - applyTo: CLUSTER
+    match: {proxy: {proxyVersion: "^1\\\\.(2[0-9]"}}
+    patch: {operation: REMOVE}
+  - applyTo: CLUSTER
+    match: {proxy: {proxyVersion: "${'1'.repeat(1025)}"}}
+    patch: {operation: REMOVE}
+`);
+    expect(at(issues, 'spec.configPatches[0].match.proxy.proxyVersion').message).toContain(
+      'not a valid RE2 expression',
+    );
+    expect(at(issues, 'spec.configPatches[1].match.proxy.proxyVersion').level).toBe('warning');
+  });
+
+  it('requires the match object type to fit applyTo', () => {
+    const issues = ef(`  configPatches:
+  - applyTo: HTTP_ROUTE
+    match: {listener: {portNumber: 80}}
+    patch: {operation: REMOVE}
+  - applyTo: CLUSTER
+    match: {routeConfiguration: {name: x}}
+    patch: {operation: REMOVE}
+  - applyTo: HTTP_FILTER
+    match: {cluster: {name: x}}
+    patch: {operation: REMOVE}
+`);
+    expect(at(issues, 'spec.configPatches[0].match.listener').message).toBe(
+      'applyTo HTTP_ROUTE needs a match on routeConfiguration, not listener',
+    );
+    expect(at(issues, 'spec.configPatches[1].match.routeConfiguration').level).toBe('error');
+    expect(at(issues, 'spec.configPatches[2].match.cluster').level).toBe('error');
+  });
+
+  it('checks filter and subFilter matches', () => {
+    const issues = ef(`  configPatches:
+  - applyTo: FILTER_CHAIN
+    match: {listener: {filterChain: {filter: {name: envoy.http_connection_manager}}}}
+    patch: {operation: REMOVE}
+  - applyTo: NETWORK_FILTER
+    match: {listener: {filterChain: {filter: {subFilter: {name: envoy.router}}}}}
+    patch: {operation: REMOVE}
+  - applyTo: HTTP_FILTER
+    match: {listener: {filterChain: {filter: {name: envoy.filters.network.tcp_proxy, subFilter: {}}}}}
+    patch: {operation: REMOVE}
+`);
+    const f = (i: number) => `spec.configPatches[${i}].match.listener.filterChain.filter`;
+    expect(at(issues, f(0)).message).toContain('no effect with applyTo FILTER_CHAIN');
+    expect(at(issues, `${f(0)}.name`).message).toContain('use envoy.filters.network.http_connection_manager');
+    expect(at(issues, `${f(1)}.name`).message).toBe('filter match needs a name');
+    expect(at(issues, `${f(1)}.subFilter`).message).toContain('only be used with applyTo HTTP_FILTER');
+    expect(at(issues, `${f(1)}.subFilter.name`).level).toBe('warning');
+    expect(at(issues, `${f(2)}.subFilter`).message).toContain(
+      'inside the envoy.filters.network.http_connection_manager',
+    );
+    expect(at(issues, `${f(2)}.subFilter.name`).message).toBe('subFilter match needs a name');
+  });
+
+  it('checks what it can of patch values without Envoy descriptors', () => {
+    const issues = ef(`  configPatches:
+  - applyTo: HTTP_FILTER
+    patch:
+      operation: INSERT_FIRST
+      value:
+        name: envoy.filters.http.ext_authz
+        typed_config:
+          "@type": type.googleapis.com/envoy.config.filter.http.ext_authz.v2.ExtAuthz
+  - applyTo: NETWORK_FILTER
+    patch:
+      operation: ADD
+      value: {name: envoy.tcp_proxy, config: {stat_prefix: x}}
+  - applyTo: HTTP_FILTER
+    patch:
+      operation: ADD
+      value: {name: my.filter}
+  - applyTo: HTTP_FILTER
+    patch:
+      operation: ADD
+      value:
+        name: my.wasm
+        typed_config: {"@type": type.googleapis.com/udpa.type.v1.TypedStruct}
+`);
+    expect(at(issues, 'spec.configPatches[0].patch.value.typed_config["@type"]').message).toContain(
+      'Envoy v2 API type',
+    );
+    expect(at(issues, 'spec.configPatches[1].patch.value.config').level).toBe('error');
+    expect(at(issues, 'spec.configPatches[1].patch.value.name').message).toContain(
+      'envoy.filters.network.tcp_proxy',
+    );
+    expect(at(issues, 'spec.configPatches[2].patch.value').message).toContain('has no typed_config');
+    expect(at(issues, 'spec.configPatches[3].patch.value.typed_config["@type"]').message).toContain(
+      'xds.type.v3.TypedStruct',
+    );
+  });
+
+  it('applies the workloadSelector rules', () => {
+    expect(
+      at(ef('  workloadSelector: {labels: {"*": x}}\n'), 'spec.workloadSelector.labels["*"]').level,
+    ).toBe('error');
+  });
+});
