@@ -32,80 +32,21 @@ describe('parseGoURL (URLs read the way Go net/url reads them)', () => {
 
 describe('robustness: the security/telemetry/extensions rules never throw', () => {
   // Field names the rules read, so that generated specs reach deep into every check.
-  const KEYS = [
-    'selector',
-    'matchLabels',
-    'targetRef',
-    'targetRefs',
-    'kind',
-    'group',
-    'name',
-    'namespace',
-    'action',
-    'provider',
-    'rules',
-    'from',
-    'to',
-    'when',
-    'source',
-    'operation',
-    'key',
-    'values',
-    'notValues',
-    'principals',
-    'serviceAccounts',
-    'trustDomains',
-    'ipBlocks',
-    'notRemoteIpBlocks',
-    'ports',
-    'paths',
-    'notPorts',
-    'hosts',
-    'jwtRules',
-    'issuer',
-    'jwksUri',
-    'jwks',
-    'audiences',
-    'fromHeaders',
-    'fromParams',
-    'fromCookies',
-    'outputClaimToHeaders',
-    'claim',
-    'header',
-    'timeout',
-    'portLevelMtls',
-    'mtls',
-    'tracing',
-    'metrics',
-    'accessLogging',
-    'providers',
-    'randomSamplingPercentage',
-    'customTags',
-    'literal',
-    'value',
-    'environment',
-    'overrides',
-    'tagOverrides',
-    'match',
-    'customMetric',
-    'filter',
-    'expression',
-    'url',
-    'sha256',
-    'imagePullSecret',
-    'pluginName',
-    'vmConfig',
-    'env',
-    'valueFrom',
-    'number',
-    'wasm',
-    'lua',
-    'inlineCode',
-  ];
+  const KEYS = (
+    'selector matchLabels targetRef targetRefs kind group name namespace action provider rules from ' +
+    'to when source operation key values notValues principals serviceAccounts trustDomains ipBlocks ' +
+    'notRemoteIpBlocks ports paths notPorts hosts jwtRules issuer jwksUri jwks audiences fromHeaders ' +
+    'fromParams fromCookies outputClaimToHeaders claim header timeout portLevelMtls mtls tracing ' +
+    'metrics accessLogging providers randomSamplingPercentage customTags literal value environment ' +
+    'overrides tagOverrides match customMetric filter expression url sha256 constructor __proto__ ' +
+    'toString imagePullSecret pluginName vmConfig env valueFrom number wasm lua inlineCode'
+  ).split(' ');
   const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     value: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       fc.constantFrom(
+        'constructor',
+        'a.constructor(1, 2)',
         null,
         '',
         '*',

@@ -51,6 +51,7 @@ describe('RequestAuthentication semantic rules', () => {
       const msg = (jwks: string) => at(withJwks(jwks), 'spec.jwtRules[0].jwks').message;
       expect(msg('{"keys": {}}')).toContain('"keys" must be an array');
       expect(msg('{"keys": [{"kty": "DSA"}]}')).toContain('keys[0] has unsupported key type "DSA"');
+      expect(msg('{"keys": [{"kty": "constructor"}]}')).toContain('unsupported key type "constructor"');
       expect(msg('{"keys": [{"kty": "RSA", "e": "AQAB"}]}')).toContain('keys[0] (RSA) is missing "n"');
       expect(msg('{"keys": [{"kty": "EC", "crv": "P-999", "x": "AA", "y": "AA"}]}')).toContain('EC curve');
       expect(msg('{"keys": [{"kty": "RSA", "n": "not base64!", "e": "AQAB"}]}')).toContain(

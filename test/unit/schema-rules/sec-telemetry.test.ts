@@ -135,6 +135,7 @@ describe('CEL syntax checker', () => {
     'a[0][1].b["c"]',
     'null == dyn(null) && double(1) / 2.0 != 0.0',
     'x.as == y.while',
+    'a.constructor(1, 2) + a.toString() + a.__proto__.hasOwnProperty(x, y)',
   ])('accepts %s', (expr) => {
     expect(celSyntaxError(expr)).toBeUndefined();
   });

@@ -25,7 +25,7 @@ const SOURCE_LISTS = [
   'notRemoteIpBlocks',
 ] as const;
 
-const IP_LISTS = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const;
+const IP_LISTS: readonly string[] = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'];
 
 /** Source fields that are matched at the TCP level (everything but request principals). */
 const TCP_SOURCE_LISTS = SOURCE_LISTS.filter(
@@ -33,9 +33,7 @@ const TCP_SOURCE_LISTS = SOURCE_LISTS.filter(
 );
 
 /** Source fields CUSTOM policies cannot use (the external authorizer does not see the peer identity). */
-const CUSTOM_FORBIDDEN_SOURCES = SOURCE_LISTS.filter(
-  (f) => !IP_LISTS.includes(f as (typeof IP_LISTS)[number]),
-);
+const CUSTOM_FORBIDDEN_SOURCES = SOURCE_LISTS.filter((f) => !IP_LISTS.includes(f));
 
 const CUSTOM_FORBIDDEN_KEYS = new Set([
   'source.namespace',

@@ -87,9 +87,9 @@ export function parseGoURL(raw: string, viaRequest = false): GoURL | { error: st
     const end = rest.indexOf('/', 2);
     const authority = end < 0 ? rest.slice(2) : rest.slice(2, end);
     rest = end < 0 ? '' : rest.slice(end);
-    const at = authority.lastIndexOf('@');
-    if (at >= 0 && !USERINFO_OK.test(authority.slice(0, at))) return { error: 'invalid userinfo' };
-    const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
+    const atSign = authority.lastIndexOf('@');
+    if (atSign >= 0 && !USERINFO_OK.test(authority.slice(0, atSign))) return { error: 'invalid userinfo' };
+    const hostPort = atSign >= 0 ? authority.slice(atSign + 1) : authority;
     const parsed = parseHostPort(hostPort);
     if ('error' in parsed) return parsed;
     ({ host, port } = parsed);

@@ -96,14 +96,14 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
  * JSON, each key with a known `kty`, its required members present and base64-encoded, known curves. Also
  * lists keys that carry private members. Messages name keys and members only, never their values.
  */
-export function inspectJwks(text: string): { error?: string; privateKeys: string[] } {
+export function inspectJwks(jwks: string): { error?: string; privateKeys: string[] } {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(jwks);
   } catch {
     let offset: number | undefined;
     try {
-      offset = jsonErrorOffset(text);
+      offset = jsonErrorOffset(jwks);
     } catch {
       offset = undefined;
     }
@@ -129,7 +129,7 @@ export function inspectJwks(text: string): { error?: string; privateKeys: string
 function jwkProblem(key: unknown, label: string, privateKeys: string[]): string | undefined {
   if (!isObject(key)) return `${label} is not a JSON object`;
   if (typeof key.kty !== 'string' || key.kty === '') return `${label} has no "kty"`;
-  const members = KEY_MEMBERS[key.kty];
+  const members = Object.hasOwn(KEY_MEMBERS, key.kty) ? KEY_MEMBERS[key.kty] : undefined;
   if (!members) return `${label} has unsupported key type ${JSON.stringify(key.kty)}`;
   const present = members.private.filter((m) => m in key);
   if (present.length > 0)

@@ -314,7 +314,7 @@ class Parser {
         this.next();
         if (this.is('(')) {
           const args = this.args(')');
-          const counts = RECEIVER_MACROS[name.text];
+          const counts = Object.hasOwn(RECEIVER_MACROS, name.text) ? RECEIVER_MACROS[name.text] : undefined;
           if (counts?.includes(args.length) && args[0]!.kind !== 'ident')
             throw new CelError('argument must be a simple name', args[0]!.pos);
           node = { kind: 'other', pos: node.pos };
