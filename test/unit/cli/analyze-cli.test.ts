@@ -96,7 +96,7 @@ describe('mesh analyze (CLI)', () => {
       '--failure-threshold',
       'Error',
     ]);
-    expect(r.stderr).toMatch(/error: .*broken\.yaml:4:\d+: YAML syntax error/);
+    expect(r.stderr).toMatch(/error: .*broken\.yaml:5:19: YAML syntax error/);
     expect(r.stdout).toContain('Warning [MSH1006] (VirtualService default/typo');
     expect(r.code).toBe(65);
     expect(mesh(['analyze', join(FIX, 'broken.yaml'), '--ignore-unknown']).code).toBe(0);
