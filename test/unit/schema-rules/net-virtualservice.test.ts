@@ -80,6 +80,18 @@ describe('VirtualService: hosts, gateways and delegates', () => {
     ).toEqual([]);
   });
 
+  it('checks exportTo', () => {
+    const issues = vs(`  hosts: [reviews]
+  exportTo: ["*", default, "."]
+  http:
+  - route: [{destination: {host: reviews}}]
+`);
+    expect(at(issues, 'spec.exportTo[2]').message).toBe(
+      'duplicate exportTo entry "." (same as entry 1 "default")',
+    );
+    expect(at(issues, 'spec.exportTo').message).toContain('"*" (all namespaces) cannot be combined');
+  });
+
   it('needs at least one route of any type', () => {
     expect(at(vs('  hosts: [reviews]\n'), 'spec').message).toBe(
       'a VirtualService needs at least one http, tcp or tls route',

@@ -8,6 +8,7 @@ import {
   at,
   canonicalJson,
   checkDuration,
+  checkExportTo,
   checkLabels,
   entries,
   fqdnError,
@@ -105,6 +106,7 @@ export function validateVirtualService(resource: Resource): SemanticIssue[] {
     }
   }
   gateways.forEach((g, i) => checkGatewayName(issues, at('spec.gateways', i), g));
+  checkExportTo(issues, 'spec.exportTo', spec.exportTo, resource.namespace, false);
   checkHosts(ctx, spec);
 
   const http = list(spec.http);
