@@ -67,7 +67,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
     source = opts.file;
   } else {
     const { openProxyEndpoint } = await import('../kube/proxy-target.js');
-    const { adminGet } = await import('../certs/admin-get.js');
+    const { AdminClient } = await import('../envoy/admin.js');
     const endpoint = await openProxyEndpoint({
       target: pod,
       namespace: opts.namespace,
@@ -78,9 +78,10 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
       adminUrl: opts.adminUrl,
     });
     try {
-      text = await adminGet(endpoint.baseUrl, 'config_dump', timeoutMs);
-    } catch (err) {
-      throw new MeshError(`failed to get config dump from ${endpoint.label}: ${(err as Error).message}`);
+      text = await new AdminClient({ baseUrl: endpoint.baseUrl, timeoutMs, label: endpoint.label }).request(
+        'GET',
+        'config_dump',
+      );
     } finally {
       await endpoint.close();
     }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAdminUrl, openProxyEndpoint } from '../../../src/kube/proxy-target.js';
-import { adminGet } from '../../../src/certs/admin-get.js';
+import { AdminClient } from '../../../src/envoy/admin.js';
 import { conformanceDump, startEnvoyAdmin, type AdminServer } from '../../support/envoy-admin-server.js';
 import { fakePod, startFakeKube, type FakeKube } from '../../support/port-forward-server.js';
 
@@ -69,7 +69,10 @@ describe('openProxyEndpoint', () => {
     });
     expect(ep.label).toBe('httpbin-1.default');
     expect(ep.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const body = await adminGet(ep.baseUrl, 'config_dump', 5000);
+    const body = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs: 5000 }).request(
+      'GET',
+      'config_dump',
+    );
     expect(JSON.parse(body).configs[0]['@type']).toBe(
       'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
     );

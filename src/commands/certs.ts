@@ -1,0 +1,150 @@
+import { Command } from 'commander';
+import { ExitCode, usageError } from '../util/errors.js';
+import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
+import { parseDuration } from '../util/duration.js';
+import type { CertSource } from '../certs/report.js';
+
+const FORMATS = ['table', 'json', 'yaml'] as const;
+/** The secrets part of the config dump, as `proxy-config secret` asks for it. */
+const SECRETS_MASK = 'dynamic_active_secrets,dynamic_warming_secrets';
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('certs')
+    .description('Report workload and root certificate expiry across proxies; flag differing roots')
+    .option(
+      '-n, --namespace <ns>',
+      'namespace of the pods (repeatable; default: from the kubeconfig context)',
+      collect,
+      [],
+    )
+    .option('-A, --all-namespaces', 'every namespace')
+    .option('--admin-url <url>', 'an Envoy admin URL to read instead of pods (repeatable)', collect, [])
+    .option(
+      '-f, --file <dump>',
+      'an Envoy config dump file to read instead of pods (repeatable)',
+      collect,
+      [],
+    )
+    .option('--warn <duration>', 'report certificates expiring within this window (exit 79)', '7d')
+    .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', '15000')
+    .option('--timeout <duration>', 'timeout per proxy (and per Kubernetes API call)', '15s')
+    .option('--concurrency <n>', 'proxies read at the same time', '16')
+    .action(async (opts: Record<string, any>) => {
+      process.exitCode = await runCerts(opts);
+    });
+}
+
+async function podSources(
+  opts: Record<string, any>,
+  adminPort: number,
+  timeoutMs: number,
+): Promise<CertSource[]> {
+  const { loadKubeContext } = await import('../kube/config.js');
+  const { KubeApi } = await import('../kube/api.js');
+  const { listProxyPods, podLabel } = await import('../kube/pods.js');
+  const { openPodEndpoint } = await import('../kube/proxy-target.js');
+  const { AdminClient } = await import('../envoy/admin.js');
+  const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const api = new KubeApi(kube, timeoutMs);
+  const namespaces: Array<string | undefined> = opts.allNamespaces
+    ? [undefined]
+    : opts.namespace.length > 0
+      ? [...new Set<string>(opts.namespace)]
+      : [kube.namespace];
+  const pods = (await Promise.all(namespaces.map((ns) => listProxyPods(api, ns)))).flat();
+  const running = pods.filter((p) => p.status?.phase === 'Running');
+  if (running.length < pods.length)
+    warn(`note: ${pods.length - running.length} pod(s) with istio-proxy are not running and were skipped`);
+  running.sort((a, b) => (podLabel(a) < podLabel(b) ? -1 : podLabel(a) > podLabel(b) ? 1 : 0));
+  return running.map((pod) => ({
+    label: podLabel(pod),
+    fetch: async () => {
+      const ep = await openPodEndpoint(api, pod, adminPort, timeoutMs);
+      try {
+        return await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label }).request(
+          'GET',
+          'config_dump',
+          {
+            mask: SECRETS_MASK,
+          },
+        );
+      } finally {
+        await ep.close();
+      }
+    },
+  }));
+}
+
+export async function runCerts(opts: Record<string, any>): Promise<number> {
+  const format = parseOutputFormat(opts.output, FORMATS, 'table');
+  const warnMs = parseDuration(opts.warn, '--warn');
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  const concurrency = Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw usageError(`invalid --concurrency "${opts.concurrency}"`, 'use a positive integer');
+  const adminPort = Number(opts.proxyAdminPort);
+  if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535)
+    throw usageError(`port number ${opts.proxyAdminPort} must be in the range 1..65535`);
+  if (opts.allNamespaces && opts.namespace.length > 0)
+    throw usageError('-n/--namespace and -A/--all-namespaces cannot be combined');
+
+  const { normalizeAdminUrl } = await import('../kube/proxy-target.js');
+  const urls = (opts.adminUrl as string[]).map(normalizeAdminUrl);
+  const sources: CertSource[] = [];
+  if (urls.length > 0) {
+    const { AdminClient } = await import('../envoy/admin.js');
+    for (const baseUrl of urls)
+      sources.push({
+        label: baseUrl,
+        fetch: () =>
+          new AdminClient({ baseUrl, timeoutMs }).request('GET', 'config_dump', { mask: SECRETS_MASK }),
+      });
+  }
+  if (opts.file.length > 0) {
+    const { readDumpInput } = await import('../authz/input.js');
+    for (const file of opts.file as string[]) sources.push({ label: file, fetch: () => readDumpInput(file) });
+  }
+  const useCluster = sources.length === 0 || opts.allNamespaces || opts.namespace.length > 0;
+  if (useCluster) sources.push(...(await podSources(opts, adminPort, timeoutMs)));
+
+  const { buildReport, mapBounded, readProxy, renderCertTables, rootWarnings } =
+    await import('../certs/report.js');
+  const now = new Date();
+  const progress = process.stderr.isTTY && sources.length > 1;
+  const proxies = await mapBounded(
+    sources,
+    concurrency,
+    (s) => readProxy(s, now, warnMs),
+    progress
+      ? (done) => process.stderr.write(`\rReading certificates: ${done}/${sources.length} proxies`)
+      : undefined,
+  );
+  if (progress) process.stderr.write('\r\x1b[K');
+  const report = buildReport(proxies, now, warnMs);
+
+  if (format === 'table') {
+    if (proxies.length === 0) warn('No proxies found.');
+    else await writeStdout(renderCertTables(report));
+    for (const line of rootWarnings(report)) warn(line);
+    const s = report.summary;
+    if (s.failed > 0) warn(`${s.failed} of ${s.proxies} proxies could not be read.`);
+    if (s.exitCode === ExitCode.FINDINGS)
+      warn(
+        `Found ${s.expired} expired and ${s.expiring} expiring (within ${opts.warn}) certificate(s)` +
+          `${s.notYetValid ? `, ${s.notYetValid} not yet valid` : ''}${s.invalid ? `, ${s.invalid} unreadable` : ''}` +
+          `${s.rootsDiffer ? `; roots differ across proxies (${report.roots.length} root sets)` : ''}.`,
+      );
+  } else {
+    await writeStdout(
+      format === 'json'
+        ? JSON.stringify(report, null, 2)
+        : (await import('yaml')).stringify(report, { lineWidth: 0, aliasDuplicateObjects: false }),
+    );
+  }
+  return report.summary.exitCode;
+}

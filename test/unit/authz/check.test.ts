@@ -1,0 +1,249 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  analyzeDump,
+  analyzeListenersDump,
+  parsePolicyKey,
+  renderAuthzTable,
+} from '../../../src/authz/check.js';
+import { runCli } from '../../support/cli.js';
+import { conformanceDump, startEnvoyAdmin, type AdminServer } from '../../support/envoy-admin-server.js';
+
+const RBAC_HTTP = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
+const hcm = (...httpFilters: any[]) => ({
+  name: 'envoy.filters.network.http_connection_manager',
+  typed_config: {
+    '@type':
+      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    http_filters: httpFilters,
+  },
+});
+const rbac = (config: any) => ({
+  name: 'envoy.filters.http.rbac',
+  typed_config: { '@type': RBAC_HTTP, ...config },
+});
+const listener = (name: string, ...filters: any[]) => ({
+  name,
+  active_state: {
+    listener: {
+      '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+      name,
+      filter_chains: [{ filters }],
+    },
+  },
+});
+const key = (ns: string, name: string, rule: number) => `ns[${ns}]-policy[${name}]-rule[${rule}]`;
+
+describe('authz check analysis', () => {
+  it('groups by action in istioctl order and counts distinct rules per policy', () => {
+    const result = analyzeListenersDump({
+      dynamic_listeners: [
+        listener(
+          'virtualInbound',
+          hcm(
+            rbac({ rules: { action: 'DENY', policies: { [key('prod', 'deny-ext', 0)]: {} } } }),
+            rbac({
+              rules: {
+                policies: {
+                  [key('prod', 'viewer', 0)]: {},
+                  [key('prod', 'viewer', 1)]: {},
+                  [key('prod', 'admin', 0)]: {},
+                },
+              },
+            }),
+            rbac({ rules: { action: 'LOG', policies: { [key('prod', 'audit', 0)]: {} } } }),
+          ),
+        ),
+        // the same policies on a second listener do not inflate the counts
+        listener('0.0.0.0_8080', hcm(rbac({ rules: { policies: { [key('prod', 'viewer', 1)]: {} } } }))),
+        listener('tcp', {
+          name: 'envoy.filters.network.rbac',
+          typed_config: { rules: { action: 1, policies: { [key('db', 'block', 2)]: {} } } },
+        }),
+      ],
+    });
+    expect(renderAuthzTable(result)).toBe(
+      [
+        'ACTION   AuthorizationPolicy   RULES',
+        'DENY     block.db              1',
+        'DENY     deny-ext.prod         1',
+        'ALLOW    admin.prod            1',
+        'ALLOW    viewer.prod           2',
+        'LOG      audit.prod            1',
+        '',
+      ].join('\n'),
+    );
+    const viewer = result.policies.find((p) => p.name === 'viewer.prod')!;
+    expect(viewer).toMatchObject({
+      namespace: 'prod',
+      policy: 'viewer',
+      ruleIndexes: ['0', '1'],
+      listeners: ['0.0.0.0_8080', 'virtualInbound'],
+    });
+  });
+
+  it('lists CUSTOM from ext-authz shadow rules and the match-nothing pseudo policy', () => {
+    const result = analyzeListenersDump({
+      dynamic_listeners: [
+        listener(
+          'l',
+          hcm(
+            rbac({
+              shadow_rules: {
+                action: 'DENY',
+                policies: { [`istio-ext-authz-${key('default', 'ext', 0)}`]: {} },
+              },
+            }),
+          ),
+        ),
+      ],
+    });
+    expect(result.policies.map((p) => [p.action, p.name, p.rules])).toEqual([
+      ['ALLOW', '_anonymous_match_nothing_', 1],
+      ['CUSTOM', 'ext.default', 1],
+    ]);
+  });
+
+  it('ignores static listeners, default filter chains and listeners without an active state', () => {
+    const deny = rbac({ rules: { action: 'DENY', policies: { [key('a', 'b', 0)]: {} } } });
+    const result = analyzeListenersDump({
+      static_listeners: [{ listener: { filter_chains: [{ filters: [hcm(deny)] }] } }],
+      dynamic_listeners: [
+        { name: 'warming', warming_state: { listener: { filter_chains: [{ filters: [hcm(deny)] }] } } },
+        { name: 'd', active_state: { listener: { default_filter_chain: { filters: [hcm(deny)] } } } },
+      ],
+    });
+    expect(result.policies).toEqual([]);
+  });
+
+  it('accepts camelCase field names and legacy filter names', () => {
+    const result = analyzeListenersDump({
+      dynamicListeners: [
+        {
+          activeState: {
+            listener: {
+              filterChains: [
+                {
+                  filters: [
+                    {
+                      name: 'envoy.http_connection_manager',
+                      typedConfig: {
+                        httpFilters: [
+                          {
+                            name: 'envoy.filters.http.rbac',
+                            typedConfig: { rules: { action: 'DENY', policies: { [key('x', 'y', 3)]: {} } } },
+                          },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      ],
+    });
+    expect(result.policies.map((p) => [p.action, p.name, p.ruleIndexes])).toEqual([['DENY', 'y.x', ['3']]]);
+  });
+
+  it('lists policies with foreign names under an empty name, and reports them', () => {
+    const result = analyzeListenersDump({
+      dynamic_listeners: [listener('l', hcm(rbac({ rules: { policies: { 'hand-written': {} } } })))],
+    });
+    expect(result.unrecognised).toEqual(['hand-written']);
+    expect(renderAuthzTable(result)).toBe(
+      'ACTION   AuthorizationPolicy   RULES\nALLOW                          1\n',
+    );
+  });
+
+  it('parses istiod policy keys (greedy, as the Go regexp)', () => {
+    expect(parsePolicyKey('ns[default]-policy[httpbin]-rule[0]')).toEqual({
+      namespace: 'default',
+      policy: 'httpbin',
+      rule: '0',
+    });
+    expect(parsePolicyKey('istio-ext-authz-ns[a]-policy[b]-rule[12]')).toEqual({
+      namespace: 'a',
+      policy: 'b',
+      rule: '12',
+    });
+    expect(parsePolicyKey('something')).toBeUndefined();
+  });
+
+  it("reports istioctl's error for a dump without listeners", () => {
+    expect(() => analyzeDump({ configs: [] })).toThrow(
+      'config dump has no configuration type type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+    );
+  });
+});
+
+describe('mesh authz check', () => {
+  let admin: AdminServer;
+  beforeAll(async () => {
+    const dump = conformanceDump('istioctl/pkg/authz/testdata/configdump.yaml');
+    admin = await startEnvoyAdmin(undefined, {
+      good: { dump },
+      truncated: { dump, fault: { kind: 'truncate' } },
+      mid: { dump, fault: { kind: 'close-mid-body' } },
+      html: { dump, fault: { kind: 'garbage' } },
+      down: { dump, fault: { kind: 'status', status: 503 } },
+    });
+  });
+  afterAll(() => admin.close());
+
+  it('prints the table from an admin URL', async () => {
+    const r = await runCli(['authz', 'check', '--admin-url', admin.urlOf('good')]);
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        'ACTION   AuthorizationPolicy         RULES\nALLOW    _anonymous_match_nothing_   1\nALLOW    httpbin.default             1\nCUSTOM   ext-authz.default           1\n',
+      stderr: '',
+    });
+    expect(admin.requests).toContain('GET /good/config_dump');
+  });
+
+  it('-o json gives namespace, policy, rule indexes and listeners', async () => {
+    const r = await runCli(['authz', 'check', '--admin-url', admin.urlOf('good'), '-o', 'json']);
+    const report = JSON.parse(r.stdout);
+    expect(report.kind).toBe('AuthzCheck');
+    const httpbin = report.policies.find((p: any) => p.name === 'httpbin.default');
+    expect(httpbin).toMatchObject({
+      action: 'ALLOW',
+      namespace: 'default',
+      policy: 'httpbin',
+      rules: 1,
+      ruleIndexes: ['0'],
+    });
+    expect(httpbin.listeners.length).toBeGreaterThan(0);
+  });
+
+  it('fails with one line on truncated, cut-off, non-JSON or failing endpoints', async () => {
+    const t = await runCli(['authz', 'check', '--admin-url', admin.urlOf('truncated')]);
+    expect(t.code).toBe(65);
+    expect(t.stderr).toMatch(/^Error: cannot parse config dump: .*truncated after \d+ bytes\)\n$/);
+    const m = await runCli(['authz', 'check', '--admin-url', admin.urlOf('mid')]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/truncated/);
+    const h = await runCli(['authz', 'check', '--admin-url', admin.urlOf('html')]);
+    expect(h.code).toBe(65);
+    const d = await runCli(['authz', 'check', '--admin-url', admin.urlOf('down')]);
+    expect(d.stderr).toContain('unexpected status code: 503');
+    for (const r of [t, m, h, d]) expect(r.stdout).toBe('');
+  });
+
+  it('reports a port where nothing listens', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    const r = await runCli(['authz', 'check', '--admin-url', `http://127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('connection refused');
+  });
+
+  it('needs exactly one source', async () => {
+    expect((await runCli(['authz', 'check'])).code).toBe(64);
+    expect((await runCli(['authz', 'check', 'pod-1', '-f', 'x.json'])).code).toBe(64);
+  });
+});
