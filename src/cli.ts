@@ -5,6 +5,7 @@ import { clientVersion } from './util/version.js';
 /** Commands and the module that registers each; modules are imported only when needed. */
 const COMMANDS: Array<{
   name: string;
+  aliases?: string[];
   description: string;
   load: () => Promise<{ register: (p: Command) => void }>;
 }> = [
@@ -22,6 +23,12 @@ const COMMANDS: Array<{
     name: 'certs',
     description: 'Report workload and root certificate expiry across proxies',
     load: () => import('./commands/certs.js'),
+  },
+  {
+    name: 'proxy-config',
+    aliases: ['pc'],
+    description: 'Envoy configuration of a proxy: clusters, listeners, routes, endpoints, secrets, …',
+    load: () => import('./commands/proxy-config.js'),
   },
   {
     name: 'version',
@@ -53,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       (await c.load()).register(program);
     }
   };
-  const wanted = COMMANDS.find((c) => c.name === first);
+  const wanted = COMMANDS.find((c) => c.name === first || c.aliases?.includes(first ?? ''));
   if (first === 'completion') {
     const { register } = await import('./commands/completion.js');
     register(program, loadAll);

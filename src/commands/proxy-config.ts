@@ -1,0 +1,607 @@
+import { Command } from 'commander';
+import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
+import { parseDuration } from '../util/duration.js';
+import type { AdminClient } from '../envoy/admin.js';
+import type { ConfigDump } from '../envoy/dump.js';
+import type { ProxyEndpoint } from '../kube/proxy-target.js';
+
+const FORMATS = ['short', 'json', 'yaml'] as const;
+type Format = (typeof FORMATS)[number];
+type Opts = Record<string, any>;
+
+/** Boolean flags that also accept Go's `--flag=false` spelling. */
+const BOOL_FLAGS = ['verbose', 'with-headers'];
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** `--verbose=false` -> `--no-verbose`, `--verbose=true` -> `--verbose` (pflag's bool syntax). */
+function normalizeBoolFlags(args: string[]): string[] {
+  return args.map((a) => {
+    const m = /^--([a-z-]+)=(.*)$/.exec(a);
+    if (!m || !BOOL_FLAGS.includes(m[1]!)) return a;
+    if (GO_TRUE.has(m[2]!)) return `--${m[1]}`;
+    if (GO_FALSE.has(m[2]!)) return `--no-${m[1]}`;
+    throw usageError(`invalid argument "${m[2]}" for "--${m[1]}" flag: expected true or false`);
+  });
+}
+
+class ProxyConfigCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new ProxyConfigCommand(name);
+  }
+  override parseOptions(args: string[]) {
+    return super.parseOptions(normalizeBoolFlags(args));
+  }
+}
+
+const intArg = (flag: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw usageError(`invalid ${flag} "${v}": expected a number`);
+  return Number(v);
+};
+
+/** Options every subcommand that reads one proxy shares. */
+function withSource(cmd: Command, formats: readonly string[] = FORMATS, defaultFormat = 'short'): Command {
+  return cmd
+    .option('-f, --file <dump>', 'Envoy config dump file (JSON or YAML) instead of a pod; - reads stdin')
+    .option('--admin-url <url>', 'Envoy admin URL (e.g. http://127.0.0.1:15000) instead of a pod')
+    .option('-o, --output <format>', `output format: ${formats.join('|')}`, defaultFormat)
+    .option('-n, --namespace <ns>', 'namespace of the pod (default: from the kubeconfig context)')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
+    .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s');
+}
+
+export function register(program: Command): void {
+  const pc = new ProxyConfigCommand('proxy-config')
+    .alias('pc')
+    .description(
+      'A group of commands used to retrieve information about Envoy configuration from the Envoy instance ' +
+        '(a pod, an admin URL or a saved config dump)',
+    );
+  program.addCommand(pc);
+
+  withSource(pc.command('cluster').aliases(['clusters', 'c']))
+    .description(
+      'Clusters (upstreams) of a proxy: service FQDN, port, subset, direction, type, DestinationRule',
+    )
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .option('--fqdn <fqdn>', 'only clusters whose name contains this FQDN')
+    .option('--port <port>', 'only clusters of this port', intArg('--port'))
+    .option('--subset <subset>', 'only clusters whose name contains this subset')
+    .option('--direction <dir>', 'only clusters whose name contains this direction (inbound|outbound)')
+    .action((pod: string | undefined, opts: Opts) => run(() => runCluster(pod, opts)));
+
+  withSource(pc.command('listener').aliases(['listeners', 'l']))
+    .description('Listeners of a proxy: addresses, port, and per filter chain its match and destination')
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .option('--address <ip>', 'only listeners on this address')
+    .option('--port <port>', 'only listeners on this port', intArg('--port'))
+    .option('--type <type>', 'only listeners of this type (HTTP, TCP, HTTP+TCP, UNKNOWN)')
+    .option('--verbose', 'one row per filter chain with MATCH and DESTINATION (default)', true)
+    .option('--no-verbose', 'one row per listener with its TYPE')
+    .action((pod: string | undefined, opts: Opts) => run(() => runListener(pod, opts)));
+
+  withSource(pc.command('route').aliases(['routes', 'r']))
+    .description('Route configurations of a proxy: virtual hosts, domains, matches, VirtualServices')
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .option('--name <name>', 'only the route configuration of this name')
+    .option('--verbose', 'one row per route (default)', true)
+    .option('--no-verbose', 'one row per route configuration with its virtual host count')
+    .action((pod: string | undefined, opts: Opts) => run(() => runRoute(pod, opts)));
+
+  withSource(pc.command('endpoint').aliases(['endpoints', 'ep']))
+    .description(
+      'Endpoints of a proxy with health and outlier status (admin /clusters; --file takes its JSON)',
+    )
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .option('--address <ip>', 'only endpoints with this IP')
+    .option('--port <port>', 'only endpoints on this port', intArg('--port'))
+    .option('--cluster <name>', 'only endpoints of this cluster')
+    .option('--status <status>', 'only endpoints with this health status (e.g. HEALTHY, UNHEALTHY)')
+    .action((pod: string | undefined, opts: Opts) => run(() => runEndpoint(pod, opts)));
+
+  pc.addCommand(
+    withSource(new ProxyConfigCommand('eds'))
+      .description('Endpoints from the EDS section of the config dump (ip:port, status, locality)')
+      .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+      .option('--address <ip:port>', 'only endpoints with this address (ip:port)')
+      .option('--port <port>', 'only endpoints on this port', intArg('--port'))
+      .option('--cluster <name>', 'only endpoints of this cluster')
+      .option('--status <status>', 'only endpoints with this health status')
+      .action((pod: string | undefined, opts: Opts) => run(() => runEds(pod, opts))),
+    { hidden: true },
+  );
+
+  withSource(pc.command('secret').aliases(['secrets', 's']))
+    .description(
+      'Secrets (certificates) of a proxy: type, status, validity, serial number, dates, trust domain',
+    )
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .action((pod: string | undefined, opts: Opts) => run(() => runSecret(pod, opts)));
+
+  withSource(pc.command('bootstrap').alias('b'), FORMATS, 'json')
+    .description('Bootstrap configuration of a proxy (-o short: Istio and Envoy versions)')
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .action((pod: string | undefined, opts: Opts) => run(() => runBootstrap(pod, opts)));
+
+  withSource(pc.command('ecds').alias('ec'))
+    .description('Extension configurations (ECDS) of a proxy')
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .action((pod: string | undefined, opts: Opts) => run(() => runEcds(pod, opts)));
+
+  withSource(pc.command('all').alias('a'))
+    .description('Everything at once: bootstrap, clusters, listeners, routes, secrets and endpoints')
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .option('--fqdn <fqdn>', 'clusters: FQDN substring')
+    .option('--direction <dir>', 'clusters: direction substring')
+    .option('--subset <subset>', 'clusters: subset substring')
+    .option('--port <port>', 'clusters, listeners and endpoints: port', intArg('--port'))
+    .option('--address <ip>', 'listeners and endpoints: address')
+    .option('--type <type>', 'listeners: type')
+    .option('--name <name>', 'routes: route configuration name')
+    .option('--verbose', 'per filter chain and per route rows (default)', true)
+    .option('--no-verbose', 'one row per listener and per route configuration')
+    .option('--with-headers', 'precede each section with a ------ TITLE ------ header')
+    .action((pod: string | undefined, opts: Opts) => run(() => runAll(pod, opts)));
+
+  const log = pc
+    .command('log')
+    .alias('o')
+    .description('Show or set the Envoy log levels of a proxy (or of every pod matching -l)')
+    .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
+    .option('--level <levels>', 'level for all loggers and/or logger:level pairs, comma separated')
+    .option('-r, --reset', "reset every logger to the mesh default (the injector's global.proxy.logLevel)")
+    .option('-l, --selector <labels>', 'every proxy pod matching this label selector in the namespace')
+    .option('-i, --istio-namespace <ns>', 'namespace of the control plane (for --reset)', 'istio-system');
+  withSource(log).action((pod: string | undefined, opts: Opts) => run(() => runLog(pod, opts)));
+
+  withSource(pc.command('rootca-compare').alias('rc'))
+    .description('Whether two proxies trust a common root certificate (pods, admin URLs or dump files)')
+    .argument('<first>', 'pod, admin URL (http://...) or config dump file')
+    .argument('<second>', 'pod, admin URL (http://...) or config dump file')
+    .action((a: string, b: string, opts: Opts) => run(() => runRootCaCompare(a, b, opts)));
+
+  withSource(pc.command('diff'), ['short', 'json'])
+    .description(
+      'Semantic diff of two proxies or dumps: resources only on one side or differing, and the field paths ' +
+        '(exit 79 when different)',
+    )
+    .argument('<first>', 'pod, admin URL (http://...) or config dump file')
+    .argument('<second>', 'pod, admin URL (http://...) or config dump file')
+    .action((a: string, b: string, opts: Opts) => run(() => runDiff(a, b, opts)));
+}
+
+async function run(body: () => Promise<number>): Promise<void> {
+  process.exitCode = await body();
+}
+
+// ---- sources ----
+
+interface Source {
+  label: string;
+  /** The config dump (file contents, or fetched with the query istioctl uses for this command). */
+  dump(query: { mask?: string; includeEds?: boolean }): Promise<ConfigDump>;
+  /** The admin client, for pods and admin URLs only. */
+  client?: AdminClient;
+  close(): Promise<void>;
+}
+
+function common(opts: Opts) {
+  const format = parseOutputFormat(opts.output, FORMATS, 'short') as Format;
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  return { format, timeoutMs };
+}
+
+async function fileSource(file: string): Promise<Source> {
+  const text = await readInput(file);
+  const { ConfigDump } = await import('../envoy/dump.js');
+  const dump = ConfigDump.parse(text, file === '-' ? 'stdin' : file);
+  return { label: file, dump: async () => dump, close: async () => {} };
+}
+
+async function readInput(file: string): Promise<string> {
+  const { readDumpInput } = await import('../authz/input.js');
+  try {
+    return await readDumpInput(file);
+  } catch (err) {
+    throw new MeshError(`cannot read ${file === '-' ? 'stdin' : file}: ${(err as Error).message}`);
+  }
+}
+
+async function endpointSource(endpoint: ProxyEndpoint, timeoutMs: number): Promise<Source> {
+  const { AdminClient } = await import('../envoy/admin.js');
+  const client = new AdminClient({ baseUrl: endpoint.baseUrl, timeoutMs, label: endpoint.label });
+  return {
+    label: endpoint.label,
+    client,
+    dump: (q) => client.configDump(q),
+    close: () => endpoint.close(),
+  };
+}
+
+async function open(target: string | undefined, opts: Opts, timeoutMs: number): Promise<ProxyEndpoint> {
+  const { openProxyEndpoint } = await import('../kube/proxy-target.js');
+  return openProxyEndpoint({
+    target,
+    namespace: opts.namespace,
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    adminPort: opts.proxyAdminPort,
+    timeoutMs,
+    adminUrl: opts.adminUrl,
+  });
+}
+
+/** Exactly one of pod, --file, --admin-url. */
+async function openSource(
+  cmd: string,
+  pod: string | undefined,
+  opts: Opts,
+  timeoutMs: number,
+): Promise<Source> {
+  const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
+  if (given !== 1) throw usageError(`${cmd} requires pod name or --file parameter`, 'or --admin-url <url>');
+  if (opts.file !== undefined) return fileSource(opts.file);
+  return endpointSource(await open(pod, opts, timeoutMs), timeoutMs);
+}
+
+/** A side of rootca-compare / diff: an existing file, an admin URL, or a pod reference. */
+async function openSide(arg: string, opts: Opts, timeoutMs: number): Promise<Source> {
+  if (/^https?:\/\//.test(arg))
+    return endpointSource(await open(undefined, { ...opts, adminUrl: arg }, timeoutMs), timeoutMs);
+  const { existsSync } = await import('node:fs');
+  if (arg === '-' || existsSync(arg)) return fileSource(arg);
+  return endpointSource(await open(arg, { ...opts, adminUrl: undefined }, timeoutMs), timeoutMs);
+}
+
+async function withDump<T>(
+  cmd: string,
+  pod: string | undefined,
+  opts: Opts,
+  query: { mask?: string; includeEds?: boolean },
+  body: (dump: ConfigDump, format: Format) => Promise<T>,
+): Promise<T> {
+  const { format, timeoutMs } = common(opts);
+  const source = await openSource(cmd, pod, opts, timeoutMs);
+  try {
+    return await body(await source.dump(query), format);
+  } finally {
+    await source.close();
+  }
+}
+
+// ---- output ----
+
+async function printStructured(value: unknown, format: 'json' | 'yaml'): Promise<void> {
+  const { goJson, redactSecrets } = await import('../envoy/protojson.js');
+  const safe = redactSecrets(value);
+  if (format === 'json') return writeStdout(goJson(safe));
+  const { toGoYaml } = await import('../envoy/goyaml.js');
+  return writeStdout(toGoYaml(safe));
+}
+
+/** Resources as protobuf-JSON messages: camelCase, without the Any `@type` of the resource itself. */
+async function printResources(list: readonly object[], format: 'json' | 'yaml'): Promise<void> {
+  const { toProtoJson } = await import('../envoy/protojson.js');
+  const { withoutType } = await import('../envoy/dump.js');
+  return printStructured(
+    list.map((r) => toProtoJson(withoutType(r as Record<string, unknown>))),
+    format,
+  );
+}
+
+async function printMessage(message: object, format: 'json' | 'yaml'): Promise<void> {
+  const { toProtoJson } = await import('../envoy/protojson.js');
+  return printStructured(toProtoJson(message), format);
+}
+
+function portFilter(opts: Opts): number | undefined {
+  return opts.port === undefined ? undefined : Number(opts.port);
+}
+
+// ---- subcommands ----
+
+async function runCluster(pod: string | undefined, opts: Opts): Promise<number> {
+  const filter = { fqdn: opts.fqdn, port: portFilter(opts), subset: opts.subset, direction: opts.direction };
+  const mask = 'dynamic_active_clusters,dynamic_warming_clusters,static_clusters';
+  return withDump('cluster', pod, opts, { mask }, async (dump, format) => {
+    if (format === 'short') {
+      const { clusterSummary } = await import('../envoy/summary.js');
+      await writeStdout(clusterSummary(dump, filter));
+    } else {
+      const { selectClusters } = await import('../envoy/clusters.js');
+      await printResources(selectClusters(dump.clusters(), filter), format);
+    }
+    return ExitCode.OK;
+  });
+}
+
+async function runListener(pod: string | undefined, opts: Opts): Promise<number> {
+  const filter = { address: opts.address, port: portFilter(opts), type: opts.type };
+  return withDump(
+    'listener',
+    pod,
+    opts,
+    { mask: 'dynamic_listeners,static_listeners' },
+    async (dump, format) => {
+      if (format === 'short') {
+        const { listenerSummary } = await import('../envoy/summary.js');
+        await writeStdout(listenerSummary(dump, filter, opts.verbose !== false));
+      } else {
+        const { filterListeners } = await import('../envoy/listeners.js');
+        await printResources(filterListeners(dump.listeners(), filter), format);
+      }
+      return ExitCode.OK;
+    },
+  );
+}
+
+async function runRoute(pod: string | undefined, opts: Opts): Promise<number> {
+  const mask = 'dynamic_route_configs,static_route_configs';
+  return withDump('route', pod, opts, { mask }, async (dump, format) => {
+    if (format === 'short') {
+      const { routeSummary } = await import('../envoy/summary.js');
+      await writeStdout(routeSummary(dump, opts.name, opts.verbose !== false));
+    } else {
+      const { selectRoutes } = await import('../envoy/routes.js');
+      await printResources(selectRoutes(dump.routes(), opts.name), format);
+    }
+    return ExitCode.OK;
+  });
+}
+
+function endpointFilter(opts: Opts) {
+  return { address: opts.address, port: portFilter(opts), cluster: opts.cluster, status: opts.status };
+}
+
+async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number> {
+  const { format, timeoutMs } = common(opts);
+  const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
+  if (given !== 1)
+    throw usageError('endpoints requires pod name or --file parameter', 'or --admin-url <url>');
+  let clusters: unknown;
+  if (opts.file !== undefined) {
+    const { parseJsonText } = await import('../envoy/dump.js');
+    clusters = parseJsonText(
+      await readInput(opts.file),
+      opts.file,
+      'cannot parse clusters (/clusters?format=json)',
+    );
+  } else {
+    const source = await endpointSource(await open(pod, opts, timeoutMs), timeoutMs);
+    try {
+      clusters = await source.client!.clusters();
+    } finally {
+      await source.close();
+    }
+  }
+  const filter = endpointFilter(opts);
+  if (format === 'short') {
+    const { clusterStatusSummary } = await import('../envoy/summary.js');
+    await writeStdout(clusterStatusSummary(clusters, filter));
+  } else {
+    const { selectClusterStatuses } = await import('../envoy/endpoints.js');
+    await printResources(selectClusterStatuses(clusters, filter), format);
+  }
+  return ExitCode.OK;
+}
+
+async function runEds(pod: string | undefined, opts: Opts): Promise<number> {
+  return withDump('eds', pod, opts, { includeEds: true }, async (dump, format) => {
+    if (format === 'short') {
+      const { edsSummary } = await import('../envoy/summary.js');
+      await writeStdout(edsSummary(dump, endpointFilter(opts)));
+    } else {
+      const { selectLoadAssignments } = await import('../envoy/endpoints.js');
+      await printResources(selectLoadAssignments(dump.endpoints(), endpointFilter(opts)), format);
+    }
+    return ExitCode.OK;
+  });
+}
+
+const SECRETS_MASK = 'dynamic_active_secrets,dynamic_warming_secrets';
+
+async function runSecret(pod: string | undefined, opts: Opts): Promise<number> {
+  return withDump('secret', pod, opts, { mask: SECRETS_MASK }, async (dump, format) => {
+    if (format === 'short') {
+      const { secretSummary } = await import('../envoy/summary.js');
+      await writeStdout(secretSummary(dump, new Date()));
+    } else {
+      await printMessage(dump.secretsDump(), format);
+    }
+    return ExitCode.OK;
+  });
+}
+
+async function runBootstrap(pod: string | undefined, opts: Opts): Promise<number> {
+  return withDump('bootstrap', pod, opts, { mask: 'bootstrap' }, async (dump, format) => {
+    if (format === 'short') {
+      const { bootstrapSummary } = await import('../envoy/summary.js');
+      await writeStdout(bootstrapSummary(dump));
+    } else {
+      await printMessage(dump.bootstrapDump(), format);
+    }
+    return ExitCode.OK;
+  });
+}
+
+async function runEcds(pod: string | undefined, opts: Opts): Promise<number> {
+  return withDump('ecds', pod, opts, { includeEds: true }, async (dump, format) => {
+    if (format === 'short') {
+      const { ecdsSummary } = await import('../envoy/summary.js');
+      await writeStdout(ecdsSummary(dump));
+    } else {
+      await printMessage(dump.ecdsDump(), format);
+    }
+    return ExitCode.OK;
+  });
+}
+
+async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
+  return withDump('all', pod, opts, { includeEds: true }, async (dump, format) => {
+    if (format === 'short') {
+      const { allSummary } = await import('../envoy/summary.js');
+      await allSummary(
+        dump,
+        {
+          cluster: {
+            fqdn: opts.fqdn,
+            port: portFilter(opts),
+            subset: opts.subset,
+            direction: opts.direction,
+          },
+          listener: { address: opts.address, port: portFilter(opts), type: opts.type },
+          routeName: opts.name,
+          endpoint: { address: opts.address, port: portFilter(opts) },
+          verbose: opts.verbose !== false,
+          withHeaders: Boolean(opts.withHeaders),
+          now: new Date(),
+        },
+        writeStdout,
+      );
+      return ExitCode.OK;
+    }
+    // Envoy's own bytes (snake_case), unless key material had to be redacted
+    const { redactSecrets } = await import('../envoy/protojson.js');
+    const safe = redactSecrets(dump.root);
+    if (format === 'json')
+      await writeStdout(safe === dump.root && dump.raw ? dump.raw : JSON.stringify(safe, null, 1));
+    else await writeStdout((await import('../envoy/goyaml.js')).toGoYaml(safe));
+    return ExitCode.OK;
+  });
+}
+
+async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
+  const { format, timeoutMs } = common(opts);
+  if (format !== 'short') throw usageError('--output is not applicable for this command');
+  if (opts.level !== undefined && opts.reset) throw usageError('--level cannot be combined with --reset');
+  if (opts.file !== undefined)
+    throw usageError('log needs a live proxy: give a pod, -l or --admin-url, not --file');
+  const targets = [pod, opts.selector, opts.adminUrl].filter((x) => x !== undefined).length;
+  if (targets === 0) throw usageError('log requires pod name or --selector');
+  if (targets > 1) throw usageError('give only one of: pod name, --selector, --admin-url');
+
+  const endpoints =
+    opts.selector !== undefined ? await openSelected(opts, timeoutMs) : [await open(pod, opts, timeoutMs)];
+  const { AdminClient } = await import('../envoy/admin.js');
+  const { applyLogLevels, parseLogLevels } = await import('../envoy/logging.js');
+  let spec: string | undefined = opts.level;
+  if (opts.reset) spec = await resetLevel(opts, timeoutMs);
+  try {
+    for (const ep of endpoints) {
+      const client = new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label });
+      const listing = await client.logging();
+      const result =
+        spec === undefined ? listing : await applyLogLevels(client, parseLogLevels(spec, listing), listing);
+      await writeStdout(`${ep.label}:\n${result}`);
+    }
+  } finally {
+    for (const ep of endpoints) await ep.close();
+  }
+  return ExitCode.OK;
+}
+
+function kubeOptions(opts: Opts) {
+  return { kubeconfig: opts.kubeconfig, context: opts.context, namespace: opts.namespace };
+}
+
+/** Every running proxy pod matching `-l` in the namespace, each behind its own port-forward. */
+async function openSelected(opts: Opts, timeoutMs: number): Promise<ProxyEndpoint[]> {
+  const { loadKubeContext } = await import('../kube/config.js');
+  const { KubeApi } = await import('../kube/api.js');
+  const { hasIstioProxy } = await import('../kube/pods.js');
+  const { openPodEndpoint } = await import('../kube/proxy-target.js');
+  const kube = loadKubeContext(kubeOptions(opts));
+  const api = new KubeApi(kube, timeoutMs);
+  const list = await api.getJson(
+    `/api/v1/namespaces/${encodeURIComponent(kube.namespace)}/pods?labelSelector=${encodeURIComponent(opts.selector)}`,
+  );
+  const pods = (list?.items ?? []).filter((p: any) => hasIstioProxy(p) && p?.status?.phase === 'Running');
+  if (pods.length === 0)
+    throw new MeshError(`no running proxy pods match "${opts.selector}" in namespace ${kube.namespace}`);
+  const out: ProxyEndpoint[] = [];
+  try {
+    for (const p of pods) out.push(await openPodEndpoint(api, p, opts.proxyAdminPort, timeoutMs));
+  } catch (err) {
+    for (const ep of out) await ep.close();
+    throw err;
+  }
+  return out;
+}
+
+/** `--reset`: the injector's `global.proxy.logLevel`, or `warning` when it cannot be read. */
+async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
+  const { DEFAULT_PROXY_LOG_LEVEL } = await import('../envoy/logging.js');
+  if (opts.adminUrl !== undefined) {
+    warn(
+      `Warning: no cluster access with --admin-url; resetting to the default level "${DEFAULT_PROXY_LOG_LEVEL}"`,
+    );
+    return DEFAULT_PROXY_LOG_LEVEL;
+  }
+  try {
+    const { loadKubeContext } = await import('../kube/config.js');
+    const { KubeApi } = await import('../kube/api.js');
+    const api = new KubeApi(loadKubeContext(kubeOptions(opts)), timeoutMs);
+    const cm = await api.getJson(
+      `/api/v1/namespaces/${encodeURIComponent(opts.istioNamespace)}/configmaps/istio-sidecar-injector`,
+    );
+    const level = JSON.parse(cm?.data?.values ?? '{}')?.global?.proxy?.logLevel;
+    if (typeof level === 'string' && level !== '') return level;
+    warn(
+      `Warning: global.proxy.logLevel is not set in istio-sidecar-injector; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+    );
+  } catch (err) {
+    warn(
+      `Warning: cannot read the istio-sidecar-injector ConfigMap (${(err as Error).message}); resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+    );
+  }
+  return DEFAULT_PROXY_LOG_LEVEL;
+}
+
+async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<number> {
+  const { timeoutMs } = common(opts);
+  const { rootCaCertificates, rootCasMatch } = await import('../envoy/rootca.js');
+  const roots: Buffer[][] = [];
+  const labels: string[] = [];
+  for (const side of [a, b]) {
+    const source = await openSide(side, opts, timeoutMs);
+    try {
+      roots.push(rootCaCertificates(await source.dump({ mask: SECRETS_MASK })));
+      labels.push(source.label);
+    } finally {
+      await source.close();
+    }
+  }
+  if (rootCasMatch(roots[0]!, roots[1]!)) {
+    await writeStdout(
+      `Both [${labels[0]}] and [${labels[1]}] have the identical ROOTCA, theoretically the connectivity between them is available`,
+    );
+    return ExitCode.OK;
+  }
+  throw new MeshError(
+    `Both [${labels[0]}] and [${labels[1]}] have the non identical ROOTCA, theoretically the connectivity between them is unavailable`,
+    { exitCode: ExitCode.FINDINGS },
+  );
+}
+
+async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
+  const format = parseOutputFormat(opts.output, ['short', 'json'] as const, 'short');
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  const dumps: ConfigDump[] = [];
+  const labels: string[] = [];
+  for (const side of [a, b]) {
+    const source = await openSide(side, opts, timeoutMs);
+    try {
+      dumps.push(await source.dump({ includeEds: true }));
+      labels.push(source.label);
+    } finally {
+      await source.close();
+    }
+  }
+  const { diffDumps, renderDiffText } = await import('../envoy/diff.js');
+  const d = diffDumps(dumps[0]!, dumps[1]!, { a: labels[0]!, b: labels[1]! });
+  await writeStdout(format === 'json' ? JSON.stringify(d, null, 2) : renderDiffText(d));
+  return d.same ? ExitCode.OK : ExitCode.FINDINGS;
+}

@@ -1,0 +1,63 @@
+/** Istio naming conventions found in Envoy config: cluster subset keys and config-origin metadata. */
+import { field, mapValue } from './fields.js';
+
+export interface SubsetKey {
+  direction: string;
+  port: number;
+  subset: string;
+  fqdn: string;
+}
+
+/** Go's strconv.Atoi: optional sign, decimal digits, int64 range; anything else is an error (null). */
+export function goAtoi(s: string): number | null {
+  if (!/^[+-]?\d+$/.test(s)) return null;
+  const v = BigInt(s);
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return null;
+  return Number(v);
+}
+
+/**
+ * `direction|port|subset|fqdn` (or the DNS SRV spelling `outbound_.port_.subset_.fqdn`). Missing parts
+ * stay empty; a non-numeric port is 0; extra separators leave the fqdn empty.
+ */
+export function parseSubsetKey(name: string): SubsetKey {
+  const sep = name.startsWith('outbound_') || name.startsWith('inbound_') ? '_.' : '|';
+  const key: SubsetKey = { direction: '', port: 0, subset: '', fqdn: '' };
+  const parts = name.split(sep);
+  if (parts.length < 2) return key;
+  key.direction = parts[0]!;
+  if (parts.length < 3) return key;
+  key.port = goAtoi(parts[1]!) ?? 0;
+  if (parts.length < 4) return key;
+  key.subset = parts[2]!;
+  if (parts.length === 4) key.fqdn = parts[3]!;
+  return key;
+}
+
+/** How istioctl orders clusters and load assignments: names of 4+ `|` parts are parsed, others are raw. */
+export function clusterSortKey(name: string): SubsetKey {
+  if (name.split('|').length > 3) return parseSubsetKey(name);
+  return { direction: '', port: 0, subset: '', fqdn: name };
+}
+
+export function clusterKeyLess(a: SubsetKey, b: SubsetKey): boolean {
+  if (a.fqdn !== b.fqdn) return a.fqdn < b.fqdn;
+  if (a.subset !== b.subset) return a.subset < b.subset;
+  if (a.port !== b.port) return a.port < b.port;
+  return a.direction < b.direction;
+}
+
+/**
+ * The Istio object a resource was generated from, from `metadata.filter_metadata.istio.config`
+ * (`/apis/networking.istio.io/v1/namespaces/<ns>/<kind>/<name>`): `<name>.<ns>`, `<unknown>` for
+ * other origins, empty when absent or malformed.
+ */
+export function describeIstioConfig(resource: unknown): string {
+  const fm = mapValue(field(resource, 'metadata'), 'filter_metadata', 'istio', 'config');
+  if (typeof fm !== 'string' || fm === '') return '';
+  if (fm.startsWith('/apis/networking.istio.io/')) {
+    const pieces = fm.split('/');
+    return pieces.length === 8 ? `${pieces[7]}.${pieces[5]}` : '';
+  }
+  return '<unknown>';
+}

@@ -1,0 +1,74 @@
+/** Envoy log levels (`/logging`): parsing `--level` the way istioctl does and applying it. */
+import { MeshError, usageError } from '../util/errors.js';
+import type { AdminClient } from './admin.js';
+
+const LEVELS: Record<string, string> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warning: 'warning',
+  warn: 'warning',
+  error: 'error',
+  critical: 'critical',
+  off: 'off',
+};
+
+export interface LogLevelRequest {
+  /** Level for every logger, applied first. */
+  global?: string;
+  /** Per-logger levels, in the order given. */
+  loggers: Array<{ logger: string; level: string }>;
+}
+
+function level(text: string): string {
+  const l = LEVELS[text.trim().toLowerCase()];
+  if (!l)
+    throw usageError(`unrecognized logging level: ${text}`, `use one of: ${Object.keys(LEVELS).join(', ')}`);
+  return l;
+}
+
+/**
+ * `--level` syntax: comma-separated items; `<level>` alone sets every logger, `[ns::]logger:level` or
+ * `logger=level` one logger. Logger names are checked against Envoy's listing before levels, as istioctl does.
+ */
+export function parseLogLevels(spec: string, listing: string): LogLevelRequest {
+  const req: LogLevelRequest = { loggers: [] };
+  for (const raw of spec.split(',')) {
+    const item = raw.trim();
+    if (item === '') continue;
+    const sep = Math.max(item.lastIndexOf(':'), item.lastIndexOf('='));
+    if (sep < 0 || item[sep - 1] === ':') {
+      req.global = level(item);
+      continue;
+    }
+    let logger = item.slice(0, sep);
+    const ns = logger.lastIndexOf('::');
+    if (ns >= 0) logger = logger.slice(ns + 2);
+    if (logger === '' || !listing.includes(logger)) throw usageError(`unrecognized logger name: ${logger}`);
+    req.loggers.push({ logger, level: level(item.slice(sep + 1)) });
+  }
+  return req;
+}
+
+/** Applies the levels (global first, then each logger) and returns Envoy's final listing. */
+export async function applyLogLevels(
+  client: AdminClient,
+  req: LogLevelRequest,
+  listing: string,
+): Promise<string> {
+  let last = listing;
+  if (req.global) last = await client.logging({ level: req.global });
+  for (const { logger, level: l } of req.loggers) last = await client.logging({ [logger]: l });
+  return last;
+}
+
+/** The default level `--reset` restores when the injector's `global.proxy.logLevel` is unknown. */
+export const DEFAULT_PROXY_LOG_LEVEL = 'warning';
+
+export function checkLevel(text: string): string {
+  try {
+    return level(text);
+  } catch {
+    throw new MeshError(`unrecognized logging level: ${text}`);
+  }
+}

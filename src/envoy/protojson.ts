@@ -1,0 +1,146 @@
+/**
+ * Output encodings of Envoy config as istioctl prints them: protobuf-JSON field names (lowerCamelCase;
+ * map keys and google.protobuf.Struct contents untouched), Go's `json.MarshalIndent` layout, and the
+ * redaction of private key material before anything is printed.
+ */
+import { camel, isObj, typeUrl, type Obj } from './fields.js';
+
+/** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
+const VERBATIM_FIELDS = new Set(['filter_metadata', 'static_layer', 'default_subset']);
+/** Map fields whose keys are data but whose values are messages. */
+const MAP_FIELDS = new Set([
+  'typed_per_filter_config',
+  'typed_extension_protocol_options',
+  'typed_filter_metadata',
+  'policies',
+  'key_values',
+  'map',
+  'dynamic_parameters',
+]);
+/** Fields that are Structs only under certain parents (`node.metadata`, `transport_socket_matches[].match`). */
+const VERBATIM_UNDER: Record<string, string[]> = {
+  metadata: ['node', 'user_agent_build_version'],
+  match: ['transport_socket_matches'],
+};
+const STRUCT_ANY =
+  /\/(?:udpa\.type\.v1|xds\.type\.v3)\.TypedStruct$|\/google\.protobuf\.(?:Struct|Value|ListValue)$/;
+
+const snakeOf = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** A Struct (or map of Structs) as protojson prints it: keys sorted at every level, names untouched. */
+function sortedStruct(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedStruct);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortedStruct(v[k]);
+  return out;
+}
+
+/**
+ * Converts Envoy's snake_case JSON to protojson's lowerCamelCase, leaving map keys and Struct values alone
+ * (but sorted, as protojson orders map entries). Input that already uses camelCase keeps its names.
+ */
+export function toProtoJson(value: unknown, parent = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => toProtoJson(v, parent));
+  if (!isObj(value)) return value;
+  const out: Obj = {};
+  const structAny = STRUCT_ANY.test(typeUrl(value));
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '@type') {
+      out[k] = v;
+      continue;
+    }
+    const snake = snakeOf(k);
+    const key = camel(k);
+    if (
+      VERBATIM_FIELDS.has(snake) ||
+      (structAny && snake === 'value') ||
+      VERBATIM_UNDER[snake]?.includes(parent)
+    ) {
+      out[key] = sortedStruct(v);
+    } else if (MAP_FIELDS.has(snake) && isObj(v)) {
+      const m: Obj = {};
+      for (const mk of Object.keys(v).sort()) m[mk] = toProtoJson(v[mk], snake);
+      out[key] = m;
+    } else {
+      out[key] = toProtoJson(v, snake);
+    }
+  }
+  return out;
+}
+
+const REDACTED_BYTES = Buffer.from('[redacted]').toString('base64');
+
+/** Fields of Envoy secrets that hold key material (DataSources) or passwords. */
+const SECRET_FIELDS = new Set([
+  'private_key',
+  'password',
+  'pkcs12',
+  'secret',
+  'keys',
+  'hmac_secret',
+  'ocsp_staple',
+]);
+
+function redactDataSource(ds: unknown): unknown {
+  if (Array.isArray(ds)) return ds.map(redactDataSource);
+  if (!isObj(ds)) return ds;
+  const out: Obj = { ...ds };
+  let changed = false;
+  for (const k of Object.keys(ds)) {
+    const snake = snakeOf(k);
+    if (snake === 'inline_bytes' && ds[k] !== REDACTED_BYTES) {
+      out[k] = REDACTED_BYTES;
+      changed = true;
+    } else if (snake === 'inline_string' && ds[k] !== '[redacted]') {
+      out[k] = '[redacted]';
+      changed = true;
+    }
+  }
+  return changed ? out : ds;
+}
+
+/**
+ * A copy with private keys, passwords and other secret DataSources replaced by `[redacted]` (as Envoy
+ * itself does); unchanged subtrees are shared, and the input is returned as is when nothing needed it.
+ */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((v) => {
+      const r = redactSecrets(v);
+      if (r !== v) changed = true;
+      return r;
+    });
+    return changed ? out : value;
+  }
+  if (!isObj(value)) return value;
+  let out: Obj | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const snake = snakeOf(k);
+    // `secret` also names the Any inside SecretsConfigDump entries; only redact DataSource-shaped values
+    const r =
+      SECRET_FIELDS.has(snake) && (snake !== 'secret' || !typeUrl(v))
+        ? redactDataSource(v)
+        : redactSecrets(v);
+    if (r !== v) {
+      out ??= { ...value };
+      out[k] = r;
+    }
+  }
+  return out ?? value;
+}
+
+/** True when the raw text may carry key material that Envoy did not redact (cheap pre-check). */
+export function mayHoldSecrets(raw: string): boolean {
+  return /"(?:private_?[kK]ey|password|pkcs12|hmac_?[sS]ecret|session_?[tT]icket_?[kK]eys|generic_?[sS]ecret)"/.test(
+    raw,
+  );
+}
+
+/** Go's json.MarshalIndent(v, "", "    ") output: 4-space indent, `<`, `>`, `&`, U+2028/9 escaped. */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value, null, 4).replace(/[<>&\u2028\u2029]/g, (c) => {
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}

@@ -1,0 +1,33 @@
+/** `proxy-config rootca-compare`: do two proxies trust a common root certificate? */
+import { MeshError } from '../util/errors.js';
+import { dataSourceText, pemCertificates } from './certs.js';
+import type { ConfigDump } from './dump.js';
+import { arr, obj, path } from './fields.js';
+
+/**
+ * The root certificates (DER) of the active `ROOTCA` secret: its trusted CA bundle, or the SPIFFE
+ * trust bundles when roots are given per trust domain. The inline bytes are decoded once.
+ */
+export function rootCaCertificates(dump: ConfigDump): Buffer[] {
+  const secret = dump.secrets().find((s) => s.state === 'ACTIVE' && s.name === 'ROOTCA');
+  if (!secret) throw new MeshError('cannot find ROOTCA from secret');
+  const vc = obj(secret.value, 'validation_context');
+  let pem = dataSourceText(obj(vc, 'trusted_ca'));
+  if (!pem) {
+    const domains = arr(path(vc, 'custom_validator_config', 'typed_config'), 'trust_domains');
+    pem = domains.map((d) => dataSourceText(obj(d, 'trust_bundle'))).join('\n');
+  }
+  return parseRoots(pem);
+}
+
+/** Every certificate of a PEM bundle; none at all is an error quoting the data. */
+export function parseRoots(pem: string): Buffer[] {
+  const certs = pemCertificates(pem);
+  if (certs.length === 0) throw new MeshError(`failed to parse certificates: ${pem.trim().slice(0, 200)}`);
+  return certs;
+}
+
+/** True when any certificate of one bundle is byte-identical (DER) to one of the other. */
+export function rootCasMatch(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return a.some((x) => b.some((y) => x.equals(y)));
+}

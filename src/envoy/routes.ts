@@ -1,0 +1,56 @@
+/** `proxy-config route`: ordering, domain shortening and per-route rows, as istioctl computes them. */
+import type { Resource } from './dump.js';
+import { arr, field, obj, str, type Obj } from './fields.js';
+import { goSortSlice } from './gosort.js';
+import { describeIstioConfig, goAtoi } from './istio.js';
+import { describeRouteMatch } from './listeners.js';
+
+/** Route configurations passing `--name` (exact), in istioctl's order. */
+export function selectRoutes(resources: readonly Resource[], name?: string): Obj[] {
+  const list = resources.map((r) => r.value).filter((rc) => name === undefined || str(rc, 'name') === name);
+  // istioctl's comparator only orders integer names ("80" < "8080"); any other name never compares less,
+  // so it acts as a barrier for the insertion sort (and ties are settled by Go's pdqsort).
+  const keyed = list.map((rc) => ({ rc, n: goAtoi(str(rc, 'name')) }));
+  goSortSlice(keyed, (a, b) => a.n !== null && b.n !== null && a.n < b.n);
+  return keyed.map((k) => k.rc);
+}
+
+const EXPANDED_SUFFIXES = ['.svc.cluster.local', '.svc'];
+
+/**
+ * The DOMAINS cell: host:port spellings dropped (bracketed IPv6 kept), `x.svc.cluster.local` and `x.svc`
+ * dropped when `x` is present, then `a, b + N more...` beyond two.
+ */
+export function describeRouteDomains(domains: readonly string[]): string {
+  if (domains.length === 0) return '';
+  if (domains.length === 1) return domains[0]!;
+  const withoutPort = domains.filter((d) => !d.includes(':') || d.endsWith(']'));
+  const present = new Set(withoutPort);
+  const redundant = (d: string) =>
+    EXPANDED_SUFFIXES.some((sfx) => d.endsWith(sfx) && present.has(d.slice(0, -sfx.length)));
+  const kept = withoutPort.filter((d) => !redundant(d));
+  if (kept.length > 2) return `${kept[0]}, ${kept[1]} + ${kept.length - 2} more...`;
+  return kept.join(', ');
+}
+
+function isPassthrough(route: unknown): boolean {
+  return str(obj(route, 'route'), 'cluster') === 'PassthroughCluster';
+}
+
+export const ROUTE_HEADER = ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'];
+
+/** NAME, VHOST NAME, DOMAINS, MATCH, VIRTUAL SERVICE for each route (a vhost without routes -> 404). */
+export function routeRows(rc: Obj, name: string): string[][] {
+  const rows: string[][] = [];
+  for (const vh of arr(rc, 'virtual_hosts')) {
+    const vhName = str(vh, 'name');
+    const domains = describeRouteDomains(arr(vh, 'domains').map(String));
+    const routes = arr(vh, 'routes');
+    for (const r of routes) {
+      if (isPassthrough(r)) continue;
+      rows.push([name, vhName, domains, describeRouteMatch(field(r, 'match')), describeIstioConfig(r)]);
+    }
+    if (routes.length === 0) rows.push([name, vhName, domains, '/*', '404']);
+  }
+  return rows;
+}

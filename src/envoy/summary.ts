@@ -1,0 +1,144 @@
+/**
+ * The `proxy-config` short (table) outputs, byte for byte as istioctl prints them: Go tabwriter layout
+ * (padding 5, or 1 for listeners and the bootstrap summary) and, for `all`, type-qualified names.
+ */
+import { MeshError } from '../util/errors.js';
+import { renderTable } from '../render/tabwriter.js';
+import { versionRows, versionSummary } from './bootstrap.js';
+import { CLUSTER_HEADER, clusterRow, selectClusters, type ClusterFilter } from './clusters.js';
+import type { ConfigDump } from './dump.js';
+import { ECDS_HEADER, ecdsRows } from './ecds.js';
+import {
+  EDS_HEADER,
+  HOST_HEADER,
+  clusterStatusRows,
+  edsRows,
+  selectLoadAssignments,
+  type EndpointFilter,
+} from './endpoints.js';
+import { arr, str } from './fields.js';
+import {
+  listenerAddresses,
+  listenerChainRows,
+  listenerPort,
+  listenerType,
+  selectListeners,
+  type ListenerFilter,
+} from './listeners.js';
+import { ROUTE_HEADER, routeRows, selectRoutes } from './routes.js';
+import { secretRows, secretTable } from './secrets.js';
+
+const PAD = 5;
+const PAD_NARROW = 1;
+
+export function clusterSummary(dump: ConfigDump, f: ClusterFilter, all = false): string {
+  const resources = dump.clusters();
+  if (resources.length === 0) throw new MeshError('no clusters found');
+  const clusters = selectClusters(resources, f);
+  const rows = all
+    ? [
+        ['NAME', ...CLUSTER_HEADER],
+        ...clusters.map((c) => [`cluster/${str(c, 'name')}`, ...clusterRow(c, 'cluster/')]),
+      ]
+    : [CLUSTER_HEADER, ...clusters.map((c) => clusterRow(c))];
+  return renderTable(rows, PAD);
+}
+
+export function listenerSummary(dump: ConfigDump, f: ListenerFilter, verbose: boolean, all = false): string {
+  const resources = dump.listeners();
+  if (resources.length === 0) throw new MeshError('no listeners found');
+  const listeners = selectListeners(resources, f);
+  const name = (l: object) => (all ? [`listener/${str(l, 'name')}`] : []);
+  const rows: string[][] = [];
+  if (verbose) {
+    rows.push([...(all ? ['NAME'] : []), 'ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']);
+    for (const l of listeners) {
+      const addr = listenerAddresses(l);
+      const port = String(listenerPort(l));
+      for (const c of listenerChainRows(l)) rows.push([...name(l), addr, port, c.match, c.destination]);
+    }
+  } else {
+    rows.push([...(all ? ['NAME'] : []), 'ADDRESSES', 'PORT', 'TYPE']);
+    for (const l of listeners)
+      rows.push([...name(l), listenerAddresses(l), String(listenerPort(l)), listenerType(l)]);
+  }
+  return renderTable(rows, PAD_NARROW);
+}
+
+export function routeSummary(
+  dump: ConfigDump,
+  name: string | undefined,
+  verbose: boolean,
+  all = false,
+): string {
+  const resources = dump.routes();
+  if (resources.length === 0) throw new MeshError('no routes found');
+  const routes = selectRoutes(resources, name);
+  const label = (rc: object) => (all ? `route/${str(rc, 'name')}` : str(rc, 'name'));
+  const rows = verbose
+    ? [ROUTE_HEADER, ...routes.flatMap((rc) => routeRows(rc, label(rc)))]
+    : [
+        ['NAME', 'VIRTUAL HOSTS'],
+        ...routes.map((rc) => [label(rc), String(arr(rc, 'virtual_hosts').length)]),
+      ];
+  return renderTable(rows, PAD);
+}
+
+export function secretSummary(dump: ConfigDump, now: Date, all = false): string {
+  const secrets = dump.secrets();
+  if (secrets.length === 0) return 'No active or warming secrets found.\n';
+  return renderTable(secretTable(secretRows(secrets, now), all ? 'secret/' : ''), PAD);
+}
+
+export function edsSummary(dump: ConfigDump, f: EndpointFilter, all = false): string {
+  const assignments = selectLoadAssignments(dump.endpoints(), f);
+  return renderTable([EDS_HEADER, ...edsRows(assignments, all ? 'endpoint/' : '')], PAD);
+}
+
+export function bootstrapSummary(dump: ConfigDump): string {
+  return renderTable(versionRows(versionSummary(dump.bootstrap())), PAD_NARROW);
+}
+
+export function ecdsSummary(dump: ConfigDump): string {
+  return renderTable([ECDS_HEADER, ...ecdsRows(dump.ecdsFilters())], PAD);
+}
+
+/** `proxy-config endpoint` from an admin `/clusters?format=json` answer. */
+export function clusterStatusSummary(clusters: unknown, f: EndpointFilter): string {
+  return renderTable([HOST_HEADER, ...clusterStatusRows(clusters, f)], PAD);
+}
+
+export interface AllOptions {
+  cluster: ClusterFilter;
+  listener: ListenerFilter;
+  routeName?: string;
+  endpoint: EndpointFilter;
+  verbose: boolean;
+  withHeaders: boolean;
+  now: Date;
+}
+
+/**
+ * `proxy-config all`: bootstrap, cluster, listener, route, secret and endpoint sections separated by a
+ * blank line. Each section is written as soon as it is ready (`emit`), so an error in a later section
+ * leaves the earlier ones printed, as in istioctl.
+ */
+export async function allSummary(
+  dump: ConfigDump,
+  o: AllOptions,
+  emit: (s: string) => Promise<void>,
+): Promise<void> {
+  const sections: Array<[string, () => string]> = [
+    ['BOOTSTRAP', () => bootstrapSummary(dump)],
+    ['CLUSTER', () => clusterSummary(dump, o.cluster, true)],
+    ['LISTENER', () => listenerSummary(dump, o.listener, o.verbose, true)],
+    ['ROUTE', () => routeSummary(dump, o.routeName, o.verbose, true)],
+    ['SECRET', () => secretSummary(dump, o.now, true)],
+    ['ENDPOINTS', () => edsSummary(dump, o.endpoint, true)],
+  ];
+  for (let i = 0; i < sections.length; i++) {
+    const [title, render] = sections[i]!;
+    const head = o.withHeaders ? `------ ${title} INFO ------\n\n` : '';
+    await emit((i > 0 ? '\n' : '') + head + render());
+  }
+}
