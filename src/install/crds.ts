@@ -4,8 +4,8 @@ import { deref, readSchema, schemaKinds, type SchemaKind } from '../analyzers/sc
  * apiextensions.k8s.io/v1 CustomResourceDefinitions of the Istio kinds, generated from the same JSON
  * Schemas that `mesh analyze` validates with (schemas/). Every served version gets the kind's schema; the
  * storage version is the most stable, newest one. The schemas are turned into Kubernetes structural
- * schemas: $refs inlined, `additionalProperties: false` dropped (the API server prunes unknown fields
- * instead), and objects that accept unknown fields (free-form parts such as EnvoyFilter patch values) marked
+ * schemas: $refs inlined, `additionalProperties: false` dropped (the API server prunes unknown fields, or
+ * rejects them on server-side apply), and objects that accept unknown fields (free-form parts such as EnvoyFilter patch values) marked
  * `x-kubernetes-preserve-unknown-fields`. Admission rules beyond the schema stay with Istio's webhook.
  */
 export function istioCrds(): object[] {
@@ -34,7 +34,7 @@ function crdFor(entry: SchemaKind): object {
         listKind: `${entry.kind}List`,
         plural: entry.plural,
         singular: entry.kind.toLowerCase(),
-        ...(entry.shortNames ? { shortNames: entry.shortNames } : {}),
+        ...(entry.shortNames ? { shortNames: [...entry.shortNames] } : {}),
         categories: ['istio-io', `${entry.group.replace(/\.istio\.io$/, '')}-istio-io`],
       },
       scope: 'Namespaced',
