@@ -44,6 +44,8 @@ export interface RuleRef {
   policy: string;
   rule: number;
   provider?: string;
+  /** TCP request: the rule matched with its HTTP-only fields ignored (Istio does this for non-ALLOW rules). */
+  httpFieldsIgnored?: boolean;
 }
 
 export type Decision = 'ALLOW' | 'DENY' | 'CUSTOM';
@@ -284,6 +286,13 @@ export function applicablePolicies(
   );
 }
 
+function ruleRef(p: Policy, i: number, req: AuthzRequest): RuleRef {
+  const ref: RuleRef = { action: p.action, policy: label(p), rule: i };
+  if (p.provider !== undefined) ref.provider = p.provider;
+  if (req.protocol === 'tcp' && httpOnly(p.rules[i])) ref.httpFieldsIgnored = true;
+  return ref;
+}
+
 function firstMatch(
   policies: readonly Policy[],
   req: AuthzRequest,
@@ -291,13 +300,14 @@ function firstMatch(
 ): RuleRef | undefined {
   for (const p of policies) {
     const i = p.rules.findIndex((r) => matchRule(r, p.action, req, unknownKeys));
-    if (i >= 0) return { action: p.action, policy: label(p), rule: i, provider: p.provider };
+    if (i >= 0) return ruleRef(p, i, req);
   }
   return undefined;
 }
 
 export const describeRule = (r: RuleRef) =>
-  `${r.action} ${r.policy} rules[${r.rule}]${r.provider ? ` (provider ${r.provider})` : ''}`;
+  `${r.action} ${r.policy} rules[${r.rule}]${r.provider ? ` (provider ${r.provider})` : ''}` +
+  `${r.httpFieldsIgnored ? ' (HTTP-only fields ignored for TCP)' : ''}`;
 
 /** Evaluates one request; `unknownKeys` collects `when` keys that could not be evaluated. */
 export function evaluate(
@@ -310,11 +320,7 @@ export function evaluate(
   const enforced = (a: PolicyAction) => applicable.filter((p) => p.action === a && !p.dryRun);
   const allRules = (ps: readonly Policy[]) =>
     ps.flatMap((p) =>
-      p.rules.flatMap((r, i) =>
-        matchRule(r, p.action, req, unknownKeys)
-          ? [{ action: p.action, policy: label(p), rule: i, provider: p.provider }]
-          : [],
-      ),
+      p.rules.flatMap((r, i) => (matchRule(r, p.action, req, unknownKeys) ? [ruleRef(p, i, req)] : [])),
     );
   const base = {
     audit: allRules(enforced('AUDIT')),

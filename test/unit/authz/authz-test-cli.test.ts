@@ -1,0 +1,165 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCases } from '../../../src/authz/cases.js';
+import { runCli } from '../../support/cli.js';
+
+const FIX = join(import.meta.dirname, '../../fixtures/authz');
+const dir = mkdtempSync(join(tmpdir(), 'mesh-authz-test-'));
+const file = (name: string, text: string) => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+};
+
+describe('cases file', () => {
+  it('accepts a bare list or cases:, with defaults and lower-cased header names', () => {
+    const { cases, problems } = parseCases(
+      '- destination: { namespace: a }\n  request: { headers: { X-Id: 7 } }\n  expect: Allow\n',
+      'c.yaml',
+    );
+    expect(problems).toEqual([]);
+    expect(cases[0]).toMatchObject({
+      name: 'case 1',
+      line: 1,
+      expect: 'ALLOW',
+      request: { protocol: 'http', headers: { 'x-id': '7' }, destination: { namespace: 'a', labels: {} } },
+    });
+    expect(parseCases('cases:\n- destination: { namespace: a }\n', 'c.yaml').cases).toHaveLength(1);
+  });
+
+  it('names file and line for every bad case and keeps the good ones', () => {
+    const text = [
+      'cases:',
+      '- name: ok',
+      '  destination: { namespace: a }',
+      '- name: typo',
+      '  destination: { namespace: a }',
+      '  reqest: { method: GET }',
+      '- name: no-ns',
+      '  destination: { labels: { app: x } }',
+      '- destination: { namespace: a, port: 99999 }',
+      '- destination: { namespace: a }',
+      '  expect: maybe',
+      '- destination: { namespace: a }',
+      '  request: { auth: { principal: a, groups: [x] } }',
+    ].join('\n');
+    const { cases, problems } = parseCases(text, 'c.yaml');
+    expect(cases.map((c) => c.name)).toEqual(['ok']);
+    expect(problems).toEqual([
+      {
+        file: 'c.yaml',
+        line: 4,
+        message: 'case "typo": unknown key "reqest" (allowed: name, source, destination, request, expect)',
+      },
+      { file: 'c.yaml', line: 7, message: 'case "no-ns": destination.namespace is required' },
+      { file: 'c.yaml', line: 9, message: 'case 4: destination.port "99999" must be 1..65535' },
+      { file: 'c.yaml', line: 10, message: 'case 5: expect "maybe" must be allow, deny or custom' },
+      {
+        file: 'c.yaml',
+        line: 12,
+        message:
+          'case 6: request.auth: unknown key "groups" (allowed: principal, audiences, presenter, claims)',
+      },
+    ]);
+  });
+
+  it('reports YAML syntax errors and wrong shapes with a line', () => {
+    expect(parseCases('cases: [\n  {a: 1\n', 'c.yaml').problems[0]).toMatchObject({
+      file: 'c.yaml',
+      line: expect.any(Number),
+    });
+    expect(parseCases('hello: world\n', 'c.yaml').problems[0]!.message).toBe(
+      'expected a list of cases (or cases: [...])',
+    );
+    expect(parseCases('[]', 'c.yaml').problems[0]!.message).toBe('no cases');
+  });
+});
+
+describe('mesh authz test', () => {
+  it('passes the example cases (exit 0) and explains each decision', async () => {
+    const r = await runCli([
+      'authz',
+      'test',
+      '-f',
+      join(FIX, 'policies.yaml'),
+      '--cases',
+      join(FIX, 'cases.yaml'),
+    ]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^CASE\s+EXPECTED\s+DECISION\s+BY\s+RESULT$/);
+    expect(lines).toHaveLength(8);
+    expect(lines.slice(1).every((l) => l.endsWith('pass'))).toBe(true);
+    expect(r.stdout).toContain('ALLOW shop/products rules[1]');
+    expect(r.stdout).toContain('CUSTOM shop/ext-payments rules[0] (provider opa)');
+    expect(r.stdout).toContain('DENY istio-system/deny-debug rules[0] (HTTP-only fields ignored for TCP)');
+    expect(r.stderr).toBe('7/7 case(s) with an expectation passed.\n');
+  });
+
+  it('exits 79 when a case disagrees, and -o json says which', async () => {
+    const cases = file(
+      'wrong.yaml',
+      '- name: frontend deletes\n  source: { principal: cluster.local/ns/shop/sa/frontend }\n  destination: { namespace: shop, labels: { app: products } }\n  request: { method: DELETE, path: /api/v1/products/1 }\n  expect: allow\n- name: no expectation\n  destination: { namespace: shop, labels: { app: cart } }\n',
+    );
+    const r = await runCli(['authz', 'test', '-f', FIX, '--cases', cases, '-o', 'json']);
+    expect(r.code).toBe(79);
+    const report = JSON.parse(r.stdout);
+    expect(report.results.map((x: any) => [x.name, x.decision, x.pass])).toEqual([
+      ['frontend deletes', 'DENY', false],
+      ['no expectation', 'ALLOW', undefined],
+    ]);
+    expect(report.results[0].reason).toBe('no rule of the ALLOW policies shop/products matches');
+    expect(report.summary).toEqual({ cases: 2, passed: 0, failed: 1, exitCode: 79 });
+    const table = await runCli(['authz', 'test', '-f', FIX, '--cases', cases]);
+    expect(table.stdout).toMatch(
+      /frontend deletes\s+ALLOW\s+DENY\s+no rule of the ALLOW policies shop\/products matches\s+FAIL/,
+    );
+    expect(table.stdout).toMatch(/no expectation\s+-\s+ALLOW\s+.*\s+-\n/);
+  });
+
+  it('exits 65 for an unparsable policy file or bad cases, still evaluating the rest', async () => {
+    const broken = file(
+      'broken.yaml',
+      'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: x\n',
+    );
+    const r = await runCli([
+      'authz',
+      'test',
+      '-f',
+      broken,
+      '-f',
+      join(FIX, 'policies.yaml'),
+      '--cases',
+      join(FIX, 'cases.yaml'),
+    ]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`error: ${broken}:`);
+    expect(r.stdout.split('\n').filter((l) => l.endsWith('pass'))).toHaveLength(7);
+    const badCases = file(
+      'bad-cases.yaml',
+      '- destination: { namespace: shop }\n  expect: nope\n- destination: { namespace: shop }\n',
+    );
+    const b = await runCli(['authz', 'test', '-f', FIX, '--cases', badCases]);
+    expect(b.code).toBe(65);
+    expect(b.stderr).toContain(`error: ${badCases}:1: case 1: expect "nope" must be allow, deny or custom`);
+  });
+
+  it('needs -f and --cases, and a readable cases file', async () => {
+    expect((await runCli(['authz', 'test', '--cases', 'x.yaml'])).code).toBe(64);
+    expect((await runCli(['authz', 'test', '-f', FIX])).code).toBe(64);
+    const r = await runCli(['authz', 'test', '-f', FIX, '--cases', join(dir, 'missing.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `Error: cannot read cases file: open ${join(dir, 'missing.yaml')}: no such file or directory\n`,
+    );
+  });
+
+  it('warns when no policy was found (everything is allowed)', async () => {
+    const empty = file('empty.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n');
+    const r = await runCli(['authz', 'test', '-f', empty, '--cases', join(FIX, 'cases.yaml')]);
+    expect(r.stderr).toContain('warning: no AuthorizationPolicy found: every request is allowed');
+    expect(r.code).toBe(79);
+  });
+});
