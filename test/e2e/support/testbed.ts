@@ -18,9 +18,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { clientsFor } from './kube.js';
 
 const repoRoot = join(import.meta.dirname, '../../..');
 const LOOPBACK = '127.0.0.1';
+export const ISTIO_NAMESPACE = 'istio-system';
 
 export interface TestbedOptions {
   /** Also run kube-controller-manager (garbage collection, namespace deletion, ServiceAccounts, Deployments → ReplicaSets). */
@@ -329,7 +331,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
           `--root-ca-file=${caFile}`,
           '--use-service-account-credentials=false',
           // Node IPAM and node lifecycle need real nodes; pod GC would delete the pods tests fake.
-          '--controllers=*,-nodeipam,-nodelifecycle,-podgc,-cloud-node-lifecycle,-service-lb-controller',
+          '--controllers=*,-node-ipam-controller,-node-lifecycle-controller,-pod-garbage-collector-controller',
           '--secure-port=0',
         ],
       );
@@ -373,12 +375,11 @@ async function startIstiod(
   readyTimeoutMs: number,
   servers: Server[],
 ): Promise<NonNullable<TestbedInfo['istiod']>> {
-  const [http, grpc, monitoring, webhook] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  // istiod keeps its CA secret and its own config in the namespace it runs in.
+  await clientsFor(kubeconfig).core.createNamespace({ body: { metadata: { name: ISTIO_NAMESPACE } } });
+  const port: Record<string, number> = {};
+  for (const name of ['http', 'grpc', 'secureGrpc', 'monitoring', 'webhook', 'ctrlz'])
+    port[name] = await freePort();
   const istiod = new Server(
     'istiod',
     join(dir, 'istiod.log'),
@@ -386,17 +387,24 @@ async function startIstiod(
     [
       'discovery',
       `--kubeconfig=${kubeconfig}`,
-      `--httpAddr=${LOOPBACK}:${http}`,
-      `--grpcAddr=${LOOPBACK}:${grpc}`,
-      `--monitoringAddr=${LOOPBACK}:${monitoring}`,
-      `--httpsAddr=${LOOPBACK}:${webhook}`,
-      '--secureGRPCAddr=',
+      // Every listener istiod opens, each pinned to loopback (several default to all interfaces).
+      `--httpAddr=${LOOPBACK}:${port.http}`,
+      `--grpcAddr=${LOOPBACK}:${port.grpc}`,
+      `--secureGRPCAddr=${LOOPBACK}:${port.secureGrpc}`,
+      `--monitoringAddr=${LOOPBACK}:${port.monitoring}`,
+      `--httpsAddr=${LOOPBACK}:${port.webhook}`,
+      `--ctrlz_address=${LOOPBACK}`,
+      `--ctrlz_port=${port.ctrlz}`,
       '--log_output_level=default:warn',
     ],
-    { POD_NAMESPACE: 'istio-system', POD_NAME: 'istiod-e2e', REVISION: 'default', KUBECONFIG: kubeconfig },
+    { POD_NAMESPACE: ISTIO_NAMESPACE, POD_NAME: 'istiod-e2e', REVISION: 'default' },
   );
   servers.push(istiod);
-  const httpUrl = `http://${LOOPBACK}:${http}`;
+  const httpUrl = `http://${LOOPBACK}:${port.http}`;
   await istiod.waitReady(async () => (await httpGet(`${httpUrl}/ready`)).status === 200, readyTimeoutMs);
-  return { httpUrl, grpcAddress: `${LOOPBACK}:${grpc}`, monitoringUrl: `http://${LOOPBACK}:${monitoring}` };
+  return {
+    httpUrl,
+    grpcAddress: `${LOOPBACK}:${port.grpc}`,
+    monitoringUrl: `http://${LOOPBACK}:${port.monitoring}`,
+  };
 }
