@@ -8,6 +8,7 @@ import {
 } from '../../../src/authz/check.js';
 import { runCli } from '../../support/cli.js';
 import { conformanceDump, startEnvoyAdmin, type AdminServer } from '../../support/envoy-admin-server.js';
+import { fakePod, startFakeKube } from '../../support/port-forward-server.js';
 
 const RBAC_HTTP = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
 const hcm = (...httpFilters: any[]) => ({
@@ -245,5 +246,27 @@ describe('mesh authz check', () => {
   it('needs exactly one source', async () => {
     expect((await runCli(['authz', 'check'])).code).toBe(64);
     expect((await runCli(['authz', 'check', 'pod-1', '-f', 'x.json'])).code).toBe(64);
+  });
+
+  it('reads a pod through a port-forward, and refuses a pod without proxy', async () => {
+    // every port-forward lands on a stand-in serving the authz dump at its root
+    const single = await startEnvoyAdmin({
+      dump: conformanceDump('istioctl/pkg/authz/testdata/configdump.yaml'),
+    });
+    const kube = await startFakeKube({
+      objects: [fakePod('httpbin-1', 'default'), fakePod('db-0', 'default', { proxy: false })],
+      forward: () => Number(new URL(single.url).port),
+    });
+    const kubeconfig = kube.kubeconfig();
+    const r = await runCli(['authz', 'check', 'httpbin-1', '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('CUSTOM   ext-authz.default           1');
+    const noProxy = await runCli(['authz', 'check', 'db-0.default', '--kubeconfig', kubeconfig]);
+    expect(noProxy.code).toBe(1);
+    expect(noProxy.stderr).toMatch(/^Error: pod db-0\.default has no istio-proxy container\nHint: /);
+    const missing = await runCli(['authz', 'check', 'nope', '--kubeconfig', kubeconfig]);
+    expect(missing.stderr).toBe('Error: pods "nope" not found\n');
+    await kube.close();
+    await single.close();
   });
 });
