@@ -25,6 +25,12 @@ export default defineAnalyzer({
   inputs: [K.DestinationRule, K.Pod, K.Service, K.ServiceEntry, K.Node],
   analyze(ctx) {
     const registry = new ServiceRegistry(ctx);
+    const byNamespace = new Map<string, Workload[]>();
+    for (const w of ctx.workloads()) {
+      const inNs = byNamespace.get(w.namespace);
+      if (inNs) inNs.push(w);
+      else byNamespace.set(w.namespace, [w]);
+    }
     for (const dr of ctx.each(K.DestinationRule)) {
       const ns = nsOf(dr);
       const host = str(dr.spec?.host) ?? '';
@@ -38,7 +44,9 @@ export default defineAnalyzer({
         if (registry.absenceIsKnown(fqdn)) ctx.report('IST0174', dr, [host], { path: 'spec.host' });
         continue;
       }
-      const endpoints = entries.map((e) => endpointLabels(ctx, e)).filter((l) => l !== undefined);
+      const endpoints = entries
+        .map((e) => endpointLabels(ctx, e, byNamespace.get(e.namespace) ?? []))
+        .filter((l) => l !== undefined);
       if (endpoints.length === 0) continue;
       list(dr.spec?.subsets).forEach((subset, i) => {
         if (!isObject(subset)) return;
@@ -53,12 +61,15 @@ export default defineAnalyzer({
 /**
  * Label sets of the endpoints behind a Service or ServiceEntry, or undefined when the inputs cannot tell
  * (a Service without selector, an external ServiceEntry, a namespace whose workloads are not in the
- * inputs).
+ * inputs). `inNs` are the workloads of the entry's namespace.
  */
-function endpointLabels(ctx: AnalysisContext, entry: RegistryEntry): Labels[] | undefined {
+function endpointLabels(
+  ctx: AnalysisContext,
+  entry: RegistryEntry,
+  inNs: readonly Workload[],
+): Labels[] | undefined {
   const r = entry.resource;
   const selectWorkloads = (selector: unknown): Labels[] | undefined => {
-    const inNs = ctx.workloads().filter((w) => w.namespace === entry.namespace);
     if (!ctx.harness && !inNs.some((w) => !isSynthetic(w.resource))) return undefined;
     return inNs.filter((w) => labelsMatch(selector, w.labels)).map((w) => withNodeTopology(ctx, w));
   };

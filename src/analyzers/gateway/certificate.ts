@@ -5,56 +5,61 @@ import { defineAnalyzer, K } from '../types.js';
 import { fullName } from '../util/hosts.js';
 import { labelMap } from '../util/labels.js';
 
+interface TlsServer {
+  gw: Resource;
+  selector: Record<string, string>;
+  index: number;
+}
+
 /**
  * Two Gateways on the same workloads (this gateway's selector is contained in the other's; an empty
  * selector covers all) serving the same certificate on the same port: an HTTP/2 client reuses the
- * connection for the other gateway's hosts and gets 404s. Servers on different ports never share a
- * connection, so unlike istioctl those are not reported.
+ * connection for the other gateway's hosts and gets 404s. The same certificate is the same
+ * `credentialName`, or (both without one) the same inline certificate and key. Servers on different ports
+ * never share a connection, so unlike istioctl those are not reported.
  */
 export default defineAnalyzer({
   name: 'gateway.CertificateAnalyzer',
   description: 'Checks a gateway certificate',
   inputs: [K.Gateway],
   analyze(ctx) {
-    const gateways = ctx.each(K.Gateway);
-    for (const gw of gateways) {
+    // Servers grouped by port and certificate: only servers of one group can share a connection.
+    const groups = new Map<string, TlsServer[]>();
+    for (const gw of ctx.each(K.Gateway)) {
       const selector = labelMap(gw.spec?.selector);
-      for (const other of gateways) {
-        if (other === gw) continue;
-        const otherSelector = labelMap(other.spec?.selector);
-        if (!Object.entries(selector).every(([k, v]) => otherSelector[k] === v)) continue;
-        const index = sharedCertificateServer(gw, other);
-        if (index === undefined) continue;
-        ctx.report('IST0138', gw, [[fullName(gw), fullName(other)]], {
-          path: joinPath('spec.servers', index, 'tls', 'credentialName'),
-        });
+      list(gw.spec?.servers).forEach((server, index) => {
+        const cert = isObject(server) ? certificateOf(server.tls) : undefined;
+        if (cert === undefined) return;
+        const key = `${num(server.port?.number)}\u0000${cert}`;
+        const group = groups.get(key) ?? [];
+        group.push({ gw, selector, index });
+        groups.set(key, group);
+      });
+    }
+    const reported = new Set<string>();
+    for (const group of groups.values()) {
+      for (const a of group) {
+        for (const b of group) {
+          if (a.gw === b.gw || !Object.entries(a.selector).every(([k, v]) => b.selector[k] === v)) continue;
+          const pair = [fullName(a.gw), fullName(b.gw)];
+          const id = `${a.gw.key}|${pair.join('|')}`;
+          if (reported.has(id)) continue;
+          reported.add(id);
+          ctx.report('IST0138', a.gw, [pair], {
+            path: joinPath('spec.servers', a.index, 'tls', 'credentialName'),
+          });
+        }
       }
     }
   },
 });
 
-/** Index of the first server of `gw` that shares port and certificate with a server of `other`. */
-function sharedCertificateServer(gw: Resource, other: Resource): number | undefined {
-  const servers = list(gw.spec?.servers);
-  for (let i = 0; i < servers.length; i++) {
-    const a = servers[i];
-    if (!isObject(a) || !isObject(a.tls)) continue;
-    for (const b of list(other.spec?.servers)) {
-      if (!isObject(b) || !isObject(b.tls)) continue;
-      if (num(a.port?.number) !== num(b.port?.number)) continue;
-      if (sameCertificate(a.tls, b.tls)) return i;
-    }
-  }
-  return undefined;
-}
-
-/** Same credentialName, or (both without one) the same inline certificate and private key. */
-function sameCertificate(a: Record<string, any>, b: Record<string, any>): boolean {
-  const ca = str(a.credentialName);
-  const cb = str(b.credentialName);
-  if (ca && cb) return ca === cb;
-  if (ca || cb) return false;
-  const certA = str(a.serverCertificate);
-  const keyA = str(a.privateKey);
-  return Boolean(certA && keyA && certA === str(b.serverCertificate) && keyA === str(b.privateKey));
+/** What identifies a server's certificate: its credentialName, else its inline certificate and key. */
+function certificateOf(tls: unknown): string | undefined {
+  if (!isObject(tls)) return undefined;
+  const credential = str(tls.credentialName);
+  if (credential) return `credential:${credential}`;
+  const cert = str(tls.serverCertificate);
+  const key = str(tls.privateKey);
+  return cert && key ? `inline:${cert}\u0000${key}` : undefined;
 }

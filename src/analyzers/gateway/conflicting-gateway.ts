@@ -26,17 +26,20 @@ export default defineAnalyzer({
   description: "Checks a gateway's selector, port number and hosts",
   inputs: [K.Gateway, K.Pod],
   analyze(ctx) {
-    const gateways = ctx.each(K.Gateway);
-    const servers = gateways.flatMap(serversOf);
+    const servers = ctx.each(K.Gateway).flatMap(serversOf);
+    // Servers by port, bind address and host: only servers of one bucket can conflict.
+    const buckets = new Map<string, Server[]>();
+    const bucketKeys = (s: Server) => s.hosts.map((h) => `${s.port}\u0000${s.bind}\u0000${h}`);
     for (const s of servers) {
-      const others = servers.filter(
-        (o) =>
-          o.gw !== s.gw &&
-          o.port === s.port &&
-          o.bind === s.bind &&
-          o.hosts.some((h) => s.hosts.includes(h)) &&
-          shareWorkloads(ctx, s.gw, o.gw),
-      );
+      for (const key of bucketKeys(s)) {
+        const bucket = buckets.get(key) ?? [];
+        if (!bucket.includes(s)) bucket.push(s);
+        buckets.set(key, bucket);
+      }
+    }
+    for (const s of servers) {
+      const candidates = new Set(bucketKeys(s).flatMap((key) => buckets.get(key) ?? []));
+      const others = [...candidates].filter((o) => o.gw !== s.gw && shareWorkloads(ctx, s.gw, o.gw));
       if (others.length === 0) continue;
       const names = [...new Set(others.map((o) => fullName(o.gw)))].join(',');
       ctx.report(

@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import { isObject, list, num, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
 import { nsOf } from '../util/hosts.js';
 import { isEmptyLabels, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
 import { reportSelectorNotFound, selectedWorkloads } from './workloads.js';
@@ -17,36 +17,50 @@ export default defineAnalyzer({
   description: "Checks a gateway's ports against the gateway's Kubernetes service ports",
   inputs: [K.Gateway, K.Pod, K.Service],
   analyze(ctx) {
+    // Gateways mostly share a handful of selectors: work out the exposed ports once per selector.
+    const bySelector = new Map<string, ExposedPorts | undefined>();
     for (const gw of ctx.each(K.Gateway)) {
       const selector = gw.spec?.selector;
-      const selected = selectedWorkloads(ctx, selector);
-      if (selected.length === 0) {
+      const key = selectorString(selector);
+      if (!bySelector.has(key)) bySelector.set(key, exposedPorts(ctx, selectedWorkloads(ctx, selector)));
+      const exposed = bySelector.get(key);
+      if (!exposed) {
         reportSelectorNotFound(ctx, gw);
         continue;
       }
-      const ports = new Set<number>();
-      let judged = ctx.harness;
-      for (const svc of ctx.each(K.Service)) {
-        const svcSelector = svc.spec?.selector;
-        if (isEmptyLabels(svcSelector)) continue;
-        if (!selected.some((w) => w.namespace === nsOf(svc) && labelsMatch(svcSelector, w.labels))) continue;
-        if (!isSynthetic(svc)) judged = true;
-        for (const p of list(svc.spec?.ports)) {
-          if (!isObject(p) || (str(p.protocol) ?? 'TCP').toUpperCase() !== 'TCP') continue;
-          const port = num(p.port);
-          const target = num(p.targetPort);
-          if (port !== undefined) ports.add(port);
-          if (target !== undefined && target > 0) ports.add(target);
-        }
-      }
-      if (!judged) continue;
+      if (!exposed.judged) continue;
       list(gw.spec?.servers).forEach((server, i) => {
         const port = isObject(server) ? num(server.port?.number) : undefined;
-        if (port === undefined || ports.has(port)) return;
-        ctx.report('IST0162', gw, [port, selectorString(selector)], {
-          path: joinPath('spec.servers', i, 'port', 'number'),
-        });
+        if (port === undefined || exposed.ports.has(port)) return;
+        ctx.report('IST0162', gw, [port, key], { path: joinPath('spec.servers', i, 'port', 'number') });
       });
     }
   },
 });
+
+interface ExposedPorts {
+  /** TCP service ports and numeric target ports of the Services that select the workloads. */
+  ports: Set<number>;
+  /** False offline when no Service from the inputs selects the workloads (nothing to judge against). */
+  judged: boolean;
+}
+
+/** The ports the gateway workloads are reachable on, or undefined when there are no workloads. */
+function exposedPorts(ctx: AnalysisContext, selected: readonly Workload[]): ExposedPorts | undefined {
+  if (selected.length === 0) return undefined;
+  const out: ExposedPorts = { ports: new Set(), judged: ctx.harness };
+  for (const svc of ctx.each(K.Service)) {
+    const svcSelector = svc.spec?.selector;
+    if (isEmptyLabels(svcSelector)) continue;
+    if (!selected.some((w) => w.namespace === nsOf(svc) && labelsMatch(svcSelector, w.labels))) continue;
+    if (!isSynthetic(svc)) out.judged = true;
+    for (const p of list(svc.spec?.ports)) {
+      if (!isObject(p) || (str(p.protocol) ?? 'TCP').toUpperCase() !== 'TCP') continue;
+      const port = num(p.port);
+      const target = num(p.targetPort);
+      if (port !== undefined) out.ports.add(port);
+      if (target !== undefined && target > 0) out.ports.add(target);
+    }
+  }
+  return out;
+}

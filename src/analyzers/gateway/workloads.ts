@@ -4,9 +4,17 @@ import { joinPath } from '../../manifests/path.js';
 import type { AnalysisContext, Workload } from '../types.js';
 import { allContainers, firstSelectorKey, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
 
-/** Pods and pod templates (Deployments, …) the selector picks, in every namespace. */
+const selections = new WeakMap<AnalysisContext, Map<string, Workload[]>>();
+
+/** Pods and pod templates (Deployments, …) the selector picks, in every namespace (memoized per selector). */
 export function selectedWorkloads(ctx: AnalysisContext, selector: unknown): Workload[] {
-  return ctx.workloads().filter((w) => labelsMatch(selector, w.labels));
+  let bySelector = selections.get(ctx);
+  if (!bySelector) selections.set(ctx, (bySelector = new Map()));
+  const key = selectorString(selector);
+  let selected = bySelector.get(key);
+  if (!selected)
+    bySelector.set(key, (selected = ctx.workloads().filter((w) => labelsMatch(selector, w.labels))));
+  return selected;
 }
 
 /** The namespace the gateway runs in: that of the first selected workload, preferring ones from the inputs. */

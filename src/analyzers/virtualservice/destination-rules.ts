@@ -34,6 +34,14 @@ export default defineAnalyzer({
         ),
       };
     });
+    const exact = new Map<string, Rule[]>();
+    for (const r of rules) {
+      if (r.host.startsWith('*')) continue;
+      const same = exact.get(r.host);
+      if (same) same.push(r);
+      else exact.set(r.host, [r]);
+    }
+    const wildcards = rules.filter((r) => r.host.startsWith('*'));
     for (const vs of ctx.each(K.VirtualService)) check(vs);
 
     function check(vs: Resource): void {
@@ -43,8 +51,8 @@ export default defineAnalyzer({
         const subset = str(d.destination?.subset);
         if (!subset) continue;
         const fqdn = toFqdn(d.host, ns);
-        const visible = rules.filter((r) => hostWithin(fqdn, r.host) && reachable(r, ns, consumers));
-        const best = mostSpecific(visible);
+        const candidates = [...(exact.get(fqdn) ?? []), ...wildcards.filter((r) => hostWithin(fqdn, r.host))];
+        const best = mostSpecific(candidates.filter((r) => reachable(r, ns, consumers)));
         if (best.some((r) => r.subsets.has(subset))) continue;
         const reftype =
           d.role === 'mirror' ? 'mirror+subset in destinationrule' : 'host+subset in destinationrule';
