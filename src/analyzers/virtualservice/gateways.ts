@@ -38,10 +38,8 @@ export default defineAnalyzer({
           ctx.report('IST0101', vs, ['gateway', ref], { path });
         }
         const served = gw ? gatewayHosts(gw, ns) : [];
-        if (!served.some((g) => hosts.some((h) => hostsOverlap(g, h)))) {
-          const gwName = target.namespace ? `${target.namespace}/${target.name}` : target.name;
-          ctx.report('IST0132', vs, [vsHosts(vs), fullName(vs), gwName], { path });
-        }
+        if (!served.some((g) => hosts.some((h) => hostsOverlap(g, h))))
+          ctx.report('IST0132', vs, [vsHosts(vs), fullName(vs), fullName(target)], { path });
       });
     }
   },
@@ -49,8 +47,8 @@ export default defineAnalyzer({
 
 /**
  * Hosts a gateway serves to VirtualServices of `vsNamespace`. Istio Gateway server hosts may carry a
- * namespace (`ns/host`, `./host` for the gateway's own, `*\/host` for any); Gateway API listeners without
- * a hostname serve every host.
+ * namespace prefix (`ns/host`; `.` is the gateway's own namespace, `*` any); Gateway API listeners
+ * without a hostname serve every host.
  */
 function gatewayHosts(gw: Resource, vsNamespace: string): string[] {
   if (gw.key === K.GatewayAPIGateway)

@@ -2,7 +2,7 @@ import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
 import { isObject, list, str } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type Workload } from '../types.js';
-import { nsOf } from '../util/hosts.js';
+import { fullName, nsOf } from '../util/hosts.js';
 import { labelsMatch } from '../util/labels.js';
 import { selectedWorkloads } from '../gateway/workloads.js';
 import { gatewayRefs, MESH_GATEWAY, resolveGatewayRef } from './routes.js';
@@ -36,9 +36,9 @@ export default defineAnalyzer({
         const target = resolveGatewayRef(ref, nsOf(vs));
         const gw = ctx.get(K.Gateway, target.namespace, target.name);
         if (!gw) continue; // virtualservice.GatewayAnalyzer reports missing gateways
-        const gwName = target.namespace ? `${target.namespace}/${target.name}` : target.name;
         for (const w of selectedWorkloads(ctx, gw.spec?.selector)) {
-          if (!protectedPod(w)) ctx.report('IST0149', vs, [claim.key, gwName, w.name], { path: claim.path });
+          if (!protectedPod(w))
+            ctx.report('IST0149', vs, [claim.key, fullName(target), w.name], { path: claim.path });
         }
       }
     }
