@@ -145,7 +145,7 @@ function section(dump: any, type: string): any {
 function derivedClusters(dump: any): any {
   const eds = section(dump, 'EndpointsConfigDump');
   const hostsOf = (name: string) =>
-    (eds?.dynamic_endpoint_configs ?? [])
+    [...(eds?.static_endpoint_configs ?? []), ...(eds?.dynamic_endpoint_configs ?? [])]
       .map((d: any) => d.endpoint_config)
       .filter((c: any) => c?.cluster_name === name)
       .flatMap((c: any) => c.endpoints ?? [])

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApi } from '../../../src/kube/api.js';
 import { loadKubeContext } from '../../../src/kube/config.js';
@@ -210,6 +211,24 @@ describe('API server failures', () => {
     expect(err.message).toBe(
       `timed out after 0.2s waiting for the Kubernetes API server ${kube.url} (GET /api/v1/namespaces/default/pods/x)`,
     );
+    await kube.close();
+  });
+
+  it('reports a failing credential plugin (e.g. an expired cloud login) in one line', async () => {
+    const kube = await startFakeKube();
+    const file = kube.kubeconfig().replace(/config$/, 'exec-config');
+    writeFileSync(
+      file,
+      readFileSync(kube.kubeconfig(), 'utf8').replace(
+        '  user: {}',
+        '  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: sh\n      args: ["-c", "echo token has expired >&2; exit 1"]',
+      ),
+    );
+    const api = new KubeApi(loadKubeContext({ kubeconfig: file }), 5000);
+    const err = await resolvePod(api, parsePodRef('x'), 'default').catch((e) => e);
+    expect(err.message).toMatch(/^cannot get credentials for context "fake": /);
+    expect(err.message.split('\n')).toHaveLength(1);
+    expect(err.hint).toContain('log in again');
     await kube.close();
   });
 });
