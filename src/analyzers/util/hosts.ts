@@ -177,10 +177,15 @@ export class ServiceRegistry {
 
   /**
    * The entries that define `fqdn` and are reachable from config in `namespace` exported to `consumers`:
-   * exact hosts when there are any, otherwise wildcard ServiceEntry hosts that cover it.
+   * exact hosts when there are any, otherwise wildcard ServiceEntry hosts that cover it. A wildcard (a
+   * DestinationRule for `*.local`, say) finds every host it has a name in common with.
    */
   resolve(fqdn: string, namespace: string, consumers: Scope): RegistryEntry[] {
     const ok = (e: RegistryEntry) => reachable(e, namespace, consumers);
+    if (fqdn.startsWith('*')) {
+      const all = [...[...this.exact.values()].flat(), ...this.wildcards];
+      return all.filter((e) => hostsOverlap(fqdn, e.host) && ok(e));
+    }
     const exact = (this.exact.get(fqdn) ?? []).filter(ok);
     if (exact.length > 0) return exact;
     return this.wildcards.filter((e) => ok(e) && hostWithin(fqdn, e.host));
@@ -192,12 +197,18 @@ export class ServiceRegistry {
    * - a route with no host, or an IP address: nothing can ever serve it;
    * - a cluster service (`name.ns.svc.cluster.local`, or the unexpanded forms `name.ns` / `name.ns.svc`
    *   that Istio takes literally): only when the inputs define Services in that namespace;
+   * - a wildcard that reaches into the cluster domain (`*.local`, `*.shop.svc.cluster.local`): never, the
+   *   inputs do not hold every service it covers;
    * - any other name (an external host): only when the inputs contain ServiceEntries, i.e. egress is
    *   managed in this input set.
    * In the conformance harness (istioctl's own test setup) absence is always known.
    */
   absenceIsKnown(fqdn: string): boolean {
     if (this.ctx.harness || fqdn === '' || isIP(fqdn) !== 0) return true;
+    const clusterSuffix = `.svc.${CLUSTER_DOMAIN}`;
+    const wildcard = fqdn.startsWith('*') ? fqdn.slice(1) : undefined;
+    if (wildcard !== undefined && (wildcard.endsWith(clusterSuffix) || clusterSuffix.endsWith(wildcard)))
+      return false;
     const ns = parseServiceFqdn(fqdn)?.namespace ?? /^[^.*]+\.([^.]+)(\.svc)?$/.exec(fqdn)?.[1];
     if (ns !== undefined && this.serviceNamespaces.has(ns)) return true;
     if (parseServiceFqdn(fqdn)) return false;

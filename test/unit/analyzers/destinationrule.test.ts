@@ -77,4 +77,16 @@ describe('destinationrule.SubsetSelectPodAnalyzer', () => {
       [...unknownHost.slice(0, 2), lineOf(manifestsWithoutWorkloads, 'host: reveiws'), unknownHost[3]],
     ]);
   });
+
+  it('needs Services of the namespace before calling a cluster host unknown; wildcard hosts are never unknown', async () => {
+    const withoutServices = withoutKind(text, 'Service');
+    expect(brief(await run(withoutServices))).toEqual([
+      [
+        'IST0173',
+        'DestinationRule shop/legacy-db',
+        lineOf(withoutServices, 'name: zone-b'),
+        noPods('zone-b'),
+      ],
+    ]);
+  });
 });
