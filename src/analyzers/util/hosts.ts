@@ -139,7 +139,7 @@ export interface RegistryEntry {
 export class ServiceRegistry {
   private readonly exact = new Map<string, RegistryEntry[]>();
   private readonly wildcards: RegistryEntry[] = [];
-  /** Namespaces where the inputs define at least one Service (the synthetic ingress does not count). */
+  /** Namespaces where the inputs define at least one Service. */
   private readonly serviceNamespaces = new Set<string>();
 
   constructor(private readonly ctx: AnalysisContext) {
@@ -153,8 +153,10 @@ export class ServiceRegistry {
       }
     }
     for (const svc of ctx.each(K.Service)) {
+      // The default ingress Service mesh assumes offline is a stand-in, not a definition to judge routes by.
+      if (isSynthetic(svc) && !ctx.harness) continue;
       const ns = nsOf(svc);
-      if (!isSynthetic(svc)) this.serviceNamespaces.add(ns);
+      this.serviceNamespaces.add(ns);
       this.add({
         host: toFqdn(svc.name, ns),
         namespace: ns,
