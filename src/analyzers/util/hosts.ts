@@ -96,8 +96,9 @@ export function scopesIntersect(a: Scope, b: Scope): boolean {
 }
 
 /**
- * Whether config in `namespace`, exported to `consumers`, can use something defined in `definedIn` with
- * visibility `scope`: some namespace that applies the config must see it.
+ * Whether config in `namespace`, exported to `consumers`, can use a target (a Service, ServiceEntry or
+ * DestinationRule defined in `target.namespace` and visible in `target.scope`): some namespace that
+ * applies the config must see the target.
  *
  * Config exported everywhere (the default) is judged from its own namespace, as istioctl does, with one
  * exception that istioctl gets wrong (istio/istio#39629, #36048): a Service or ServiceEntry that lives in
