@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
+import { packageRoot } from '../../util/paths.js';
 
 /**
  * The JSON Schemas in `schemas/` (see schemas/README.md) and how they are compiled with ajv. The same
@@ -12,7 +12,7 @@ import type { ValidateFunction } from 'ajv';
  */
 
 /** `<package root>/schemas/`: the same relative place from src/analyzers/schema and dist/analyzers/schema. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+export const SCHEMA_DIR = join(packageRoot(), 'schemas');
 
 /** Base of the schemas' `$id`s; a `$ref` to `common.json` is resolved against it. */
 export const SCHEMA_ID_BASE = 'https://mesh.invalid/schemas/';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import type { Resource } from '../../manifests/types.js';
+import { packageRoot } from '../../util/paths.js';
 import { compileValidator, findSchemaKind, validatorModuleName, type SchemaKind } from './compile.js';
 import { describeErrors, type SchemaIssue } from './errors.js';
 
@@ -11,8 +11,8 @@ export type { SchemaIssue } from './errors.js';
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-/** Where `npm run build` puts the precompiled validators (dist/validators/, next to dist/analyzers/). */
-export const PRECOMPILED_DIR = fileURLToPath(new URL('../../validators/', import.meta.url));
+/** Where `npm run build` puts the precompiled validators. */
+export const PRECOMPILED_DIR = join(packageRoot(), 'dist', 'validators');
 
 const requireHere = createRequire(import.meta.url);
 const loaded = new Map<string, Validate>();

@@ -1,0 +1,22 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/**
+ * The installed package's root folder (where package.json, schemas/ and dist/ live), found by walking up
+ * from this module. Works the same from src/ (tests), dist/ and the bundle in dist/bundle/.
+ */
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'mesh-cli')
+      return (root = dir);
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the mesh-cli package root');
+    dir = up;
+  }
+}
