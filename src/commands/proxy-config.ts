@@ -602,6 +602,10 @@ async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
   }
   const { diffDumps, renderDiffText } = await import('../envoy/diff.js');
   const d = diffDumps(dumps[0]!, dumps[1]!, { a: labels[0]!, b: labels[1]! });
-  await writeStdout(format === 'json' ? JSON.stringify(d, null, 2) : renderDiffText(d));
+  await writeStdout(
+    format === 'json'
+      ? JSON.stringify({ apiVersion: 'mesh/v1', kind: 'ProxyConfigDiff', ...d }, null, 2)
+      : renderDiffText(d),
+  );
   return d.same ? ExitCode.OK : ExitCode.FINDINGS;
 }

@@ -112,9 +112,9 @@ export class AdminClient {
     const raw = await this.request('GET', path, query);
     try {
       return JSON.parse(raw);
-    } catch (err) {
+    } catch {
       throw new MeshError(
-        `Envoy admin ${this.label}: /${path}: answer is not JSON: ${describeJsonError(err, raw)}`,
+        `Envoy admin ${this.label}: /${path}: answer is not JSON: ${describeJsonError(raw)}`,
         {
           exitCode: ExitCode.DATA,
         },

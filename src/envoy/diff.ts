@@ -165,9 +165,8 @@ export function renderDiffText(d: DumpDiff): string {
     if (r.status === 'only-in-a') lines.push(`- ${r.kind} ${r.name}: only in ${d.a}`);
     else if (r.status === 'only-in-b') lines.push(`+ ${r.kind} ${r.name}: only in ${d.b}`);
     else {
-      lines.push(
-        `~ ${r.kind} ${r.name}: ${r.fields!.length} field${r.fields!.length === 1 ? '' : 's'} differ`,
-      );
+      const n = r.fields!.length;
+      lines.push(`~ ${r.kind} ${r.name}: ${n} field${n === 1 ? ' differs' : 's differ'}`);
       for (const f of r.fields!) lines.push(`    ${f.path}: ${show(f.a)} -> ${show(f.b)}`);
     }
   }

@@ -38,8 +38,8 @@ export function parseJsonText(text: string, source: string, what: string): unkno
   if (trimmed !== '' && trimmed[0] !== '{' && trimmed[0] !== '[') return parseYamlText(text, source, what);
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new MeshError(`${what}: ${source}: ${describeJsonError(err, text)}`, { exitCode: ExitCode.DATA });
+  } catch {
+    throw new MeshError(`${what}: ${source}: ${describeJsonError(text)}`, { exitCode: ExitCode.DATA });
   }
 }
 
@@ -54,21 +54,106 @@ function parseYamlText(text: string, source: string, what: string): unknown {
   }
 }
 
-/** "Unexpected token … at position N" becomes "line L column C: …"; an early end says "truncated". */
-export function describeJsonError(err: unknown, text: string): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  if (text.trim() === '') return 'unexpected end of JSON input (empty)';
-  if (/Unexpected end of JSON input|Unterminated string/i.test(msg))
-    return `unexpected end of JSON input (truncated after ${Buffer.byteLength(text)} bytes)`;
-  const m = /at position (\d+)/.exec(msg);
-  if (m) {
-    const pos = Number(m[1]);
-    const before = text.slice(0, pos);
-    const line = before.split('\n').length;
-    const column = pos - before.lastIndexOf('\n');
-    return `line ${line} column ${column}: ${msg.replace(/ in JSON at position \d+.*$/, '')}`;
+/**
+ * Where JSON text stops being valid: the offset of the first offending character, or the text length
+ * when it ends early. Only used after JSON.parse failed (V8's messages carry no position).
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = () => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          for (let k = 1; k <= 4; k++) {
+            if (/[0-9a-fA-F]/.test(text[i + 1] ?? '')) i++;
+            else {
+              i++;
+              fail();
+            }
+          }
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? '')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0] === '' || m[0] === '-') fail();
+    i += m![0].length;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (pos) {
+    return typeof pos === 'number' ? pos : 0; // (a stack overflow on absurd nesting reports the start)
   }
-  return msg;
+}
+
+/** One line about invalid JSON: `line L column C: unexpected 'x'`, or that the text is empty or truncated. */
+export function describeJsonError(text: string): string {
+  if (text.trim() === '') return 'unexpected end of JSON input (empty)';
+  const pos = jsonErrorOffset(text);
+  if (pos >= text.length)
+    return `unexpected end of JSON input (truncated after ${Buffer.byteLength(text)} bytes)`;
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return `line ${line} column ${column}: unexpected ${JSON.stringify(text[pos])}`;
 }
 
 export class ConfigDump {

@@ -72,15 +72,7 @@ export function toProtoJson(value: unknown, parent = ''): unknown {
 const REDACTED_BYTES = Buffer.from('[redacted]').toString('base64');
 
 /** Fields of Envoy secrets that hold key material (DataSources) or passwords. */
-const SECRET_FIELDS = new Set([
-  'private_key',
-  'password',
-  'pkcs12',
-  'secret',
-  'keys',
-  'hmac_secret',
-  'ocsp_staple',
-]);
+const SECRET_FIELDS = new Set(['private_key', 'password', 'pkcs12', 'secret', 'keys', 'hmac_secret']);
 
 function redactDataSource(ds: unknown): unknown {
   if (Array.isArray(ds)) return ds.map(redactDataSource);
@@ -118,24 +110,14 @@ export function redactSecrets(value: unknown): unknown {
   let out: Obj | undefined;
   for (const [k, v] of Object.entries(value)) {
     const snake = snakeOf(k);
-    // `secret` also names the Any inside SecretsConfigDump entries; only redact DataSource-shaped values
-    const r =
-      SECRET_FIELDS.has(snake) && (snake !== 'secret' || !typeUrl(v))
-        ? redactDataSource(v)
-        : redactSecrets(v);
+    // `secret` also names the Any inside SecretsConfigDump entries: redact inline data, then look inside
+    const r = redactSecrets(SECRET_FIELDS.has(snake) ? redactDataSource(v) : v);
     if (r !== v) {
       out ??= { ...value };
       out[k] = r;
     }
   }
   return out ?? value;
-}
-
-/** True when the raw text may carry key material that Envoy did not redact (cheap pre-check). */
-export function mayHoldSecrets(raw: string): boolean {
-  return /"(?:private_?[kK]ey|password|pkcs12|hmac_?[sS]ecret|session_?[tT]icket_?[kK]eys|generic_?[sS]ecret)"/.test(
-    raw,
-  );
 }
 
 /** Go's json.MarshalIndent(v, "", "    ") output: 4-space indent, `<`, `>`, `&`, U+2028/9 escaped. */

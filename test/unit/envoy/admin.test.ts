@@ -1,0 +1,106 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../../src/envoy/admin.js';
+import {
+  conformanceDump,
+  startEnvoyAdmin,
+  type AdminServer,
+  type Fault,
+} from '../../support/envoy-admin-server.js';
+
+const SIDECAR = 'istioctl/pkg/proxyconfig/testdata/config_dump.json';
+let server: AdminServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function client(fault?: Fault, timeoutMs = 5000): Promise<AdminClient> {
+  server = await startEnvoyAdmin({ dump: conformanceDump(SIDECAR), fault });
+  return new AdminClient({ baseUrl: `${server.url}/`, timeoutMs, label: 'httpbin.default' });
+}
+
+async function failure(p: Promise<unknown>): Promise<Error & { exitCode?: number }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('AdminClient', () => {
+  it('fetches /config_dump with the query istioctl uses and parses it once', async () => {
+    const c = await client();
+    const dump = await c.configDump({ mask: 'dynamic_active_clusters,static_clusters' });
+    expect(dump.clusters().map((r) => r.value.name)).toContain('agent');
+    expect(server!.requests).toEqual(['GET /config_dump?mask=dynamic_active_clusters%2Cstatic_clusters']);
+    expect((await c.configDump()).endpoints()).toEqual([]);
+    expect((await c.configDump({ includeEds: true })).endpoints().length).toBe(2);
+  });
+
+  it('reads /clusters?format=json, /certs and /server_info', async () => {
+    const c = await client();
+    expect(((await c.clusters()) as any).cluster_statuses.map((s: any) => s.name)).toContain(
+      'prometheus_stats',
+    );
+    expect((await c.certs()) as any).toHaveProperty('certificates');
+    expect(((await c.serverInfo()) as any).state).toBe('LIVE');
+  });
+
+  it('lists and sets log levels with POST /logging', async () => {
+    const c = await client();
+    expect(await c.logging()).toContain('  http: warning');
+    expect(await c.logging({ http: 'debug' })).toContain('  http: debug');
+    expect(server!.requests.slice(-1)).toEqual(['POST /logging?http=debug']);
+  });
+
+  it('says so when nothing listens', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const c = new AdminClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
+    expect((await failure(c.configDump())).message).toBe(
+      `Envoy admin http://127.0.0.1:${port}: /config_dump: connection refused`,
+    );
+  });
+
+  it('reports an answer cut off mid-body', async () => {
+    const c = await client({ kind: 'close-mid-body' });
+    expect((await failure(c.configDump())).message).toMatch(
+      /^Envoy admin httpbin\.default: \/config_dump: connection closed after \d+ bytes of the answer \(truncated\)$/,
+    );
+  });
+
+  it('reports a body shorter than announced as truncated JSON (exit 65)', async () => {
+    const c = await client({ kind: 'truncate' });
+    const e = await failure(c.configDump());
+    expect(e.message).toMatch(
+      /httpbin\.default \/config_dump: unexpected end of JSON input \(truncated after \d+ bytes\)/,
+    );
+    expect(e.exitCode).toBe(65);
+  });
+
+  it('reports an answer that is not JSON', async () => {
+    const c = await client({ kind: 'garbage' });
+    expect((await failure(c.clusters())).message).toBe(
+      `Envoy admin httpbin.default: /clusters: answer is not JSON: line 1 column 1: unexpected "<"`,
+    );
+  });
+
+  it('reports non-200 answers with their status', async () => {
+    const c = await client({ kind: 'status', status: 503 });
+    expect((await failure(c.certs())).message).toBe(
+      'Envoy admin httpbin.default: /certs: unexpected status code: 503 (fault injected)',
+    );
+  });
+
+  it('gives up after the timeout', async () => {
+    const c = await client({ kind: 'delay', delayMs: 2000 }, 200);
+    expect((await failure(c.serverInfo())).message).toBe(
+      'Envoy admin httpbin.default: /server_info: no answer within 0.2s',
+    );
+  });
+});

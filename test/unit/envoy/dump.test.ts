@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigDump, DumpType } from '../../../src/envoy/dump.js';
+import { toProtoJson } from '../../../src/envoy/protojson.js';
+import { allSummary, clusterSummary, listenerSummary, routeSummary } from '../../../src/envoy/summary.js';
+import { MeshError } from '../../../src/util/errors.js';
+
+const ROOT = join(import.meta.dirname, '../../../../shared/conformance/istioctl-proxy');
+const SIDECAR = readFileSync(join(ROOT, 'istioctl/pkg/proxyconfig/testdata/config_dump.json'), 'utf8');
+
+function parseError(text: string): MeshError {
+  try {
+    ConfigDump.parse(text, 'dump.json');
+  } catch (err) {
+    return err as MeshError;
+  }
+  throw new Error('expected a parse error');
+}
+
+async function all(dump: ConfigDump): Promise<string> {
+  let out = '';
+  await allSummary(
+    dump,
+    {
+      cluster: {},
+      listener: {},
+      endpoint: {},
+      verbose: true,
+      withHeaders: false,
+      now: new Date('2025-06-01Z'),
+    },
+    async (s) => {
+      out += s;
+    },
+  );
+  return out;
+}
+
+describe('ConfigDump parsing', () => {
+  it('reports an empty input as unparsable (exit 65), naming the source', () => {
+    const e = parseError('');
+    expect(e.exitCode).toBe(65);
+    expect(e.message).toBe(
+      'error unmarshalling config dump response from Envoy: dump.json: unexpected end of JSON input (empty)',
+    );
+  });
+
+  it('says a dump cut short is truncated, with the byte count', () => {
+    const cut = SIDECAR.slice(0, 1000);
+    expect(parseError(cut).message).toContain('truncated after 1000 bytes');
+  });
+
+  it('gives line and column of a syntax error', () => {
+    expect(parseError('{\n  "configs": [\n    }\n]}').message).toMatch(/dump\.json: line 3 column 5/);
+  });
+
+  it('accepts YAML dumps', () => {
+    const d = ConfigDump.parse(
+      'configs:\n- "@type": type.googleapis.com/envoy.admin.v3.ClustersConfigDump\n  static_clusters:\n  - cluster: {name: agent}\n',
+      'dump.yaml',
+    );
+    expect(d.clusters().map((c) => c.value.name)).toEqual(['agent']);
+  });
+
+  it('rejects a document that is not an object', () => {
+    expect(parseError('[1, 2]').message).toContain('expected a JSON object');
+  });
+});
+
+describe('ConfigDump sections', () => {
+  it('names the missing section the way istioctl does', () => {
+    const d = new ConfigDump({ configs: [] });
+    expect(() => d.clusters()).toThrow(`config dump has no configuration type ${DumpType.clusters}`);
+    expect(d.endpoints()).toEqual([]); // EDS absent just means no endpoints
+  });
+
+  it('takes the last section of a type and merges every ECDS section', () => {
+    const d = new ConfigDump({
+      configs: [
+        { '@type': DumpType.clusters, static_clusters: [{ cluster: { name: 'old' } }] },
+        { '@type': DumpType.ecds, ecds_filters: [{ ecds_filter: { name: 'a' } }] },
+        { '@type': DumpType.clusters, static_clusters: [{ cluster: { name: 'new' } }] },
+        { '@type': DumpType.ecds, ecds_filters: [{ ecds_filter: { name: 'b' } }] },
+      ],
+    });
+    expect(d.clusters().map((c) => c.value.name)).toEqual(['new']);
+    expect(d.ecdsFilters().map((c) => c.value.name)).toEqual(['a', 'b']);
+  });
+
+  it('skips dynamic listeners without an active state (warming or draining only)', () => {
+    const d = new ConfigDump({
+      configs: [
+        {
+          '@type': DumpType.listeners,
+          dynamic_listeners: [{ name: 'w', warming_state: { listener: { name: 'w' } } }, { name: 'x' }],
+        },
+      ],
+    });
+    expect(() => listenerSummary(d, {}, true)).toThrow('no listeners found');
+  });
+
+  it('reads camelCase dumps exactly like snake_case ones', async () => {
+    const snake = ConfigDump.parse(SIDECAR, 'snake');
+    const camel = new ConfigDump(toProtoJson(JSON.parse(SIDECAR)) as Record<string, unknown>);
+    expect(JSON.stringify(camel.root)).toContain('"dynamicActiveClusters"');
+    expect(await all(camel)).toBe(await all(snake));
+  });
+
+  it('survives malformed entries instead of crashing', () => {
+    const d = new ConfigDump({
+      configs: [
+        'not an object',
+        { '@type': DumpType.clusters, static_clusters: [null, { cluster: 'x' }, { cluster: { type: 7 } }] },
+        {
+          '@type': DumpType.listeners,
+          static_listeners: [{ listener: { filter_chains: [null, { filters: 'x' }] } }],
+        },
+        {
+          '@type': DumpType.routes,
+          static_route_configs: [{ route_config: { virtual_hosts: [{ routes: 3 }] } }],
+        },
+      ],
+    });
+    expect(clusterSummary(d, {})).toContain('7');
+    expect(listenerSummary(d, {}, true)).toContain('Non-HTTP/Non-TCP');
+    expect(routeSummary(d, undefined, true)).toContain('404');
+  });
+});

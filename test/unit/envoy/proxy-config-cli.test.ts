@@ -1,0 +1,275 @@
+/** `mesh proxy-config` as users run it (in-process CLI): aliases, flags, outputs, sources, errors, exit codes. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+import {
+  conformanceDump,
+  CONFORMANCE,
+  startEnvoyAdmin,
+  type AdminServer,
+} from '../../support/envoy-admin-server.js';
+
+const SIDECAR = join(CONFORMANCE, 'istioctl/pkg/proxyconfig/testdata/config_dump.json');
+const AUTHZ = join(CONFORMANCE, 'istioctl/pkg/authz/testdata/configdump.yaml');
+const SECRETS = join(CONFORMANCE, 'istioctl/pkg/writer/envoy/configdump/testdata/secret');
+const COMPARE = join(CONFORMANCE, 'istioctl/pkg/writer/compare/testdata');
+const tmp = mkdtempSync(join(tmpdir(), 'mesh-pc-'));
+
+function writeTmp(name: string, value: unknown): string {
+  const file = join(tmp, name);
+  writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+  return file;
+}
+
+describe('aliases and flags', () => {
+  it('`mesh pc clusters` is `mesh proxy-config cluster`', async () => {
+    const long = await runCli(['proxy-config', 'cluster', '--file', SIDECAR]);
+    const short = await runCli(['pc', 'clusters', '-f', SIDECAR]);
+    expect(long.code).toBe(0);
+    expect(short).toEqual(long);
+    expect(long.stdout.split('\n')[0]).toMatch(/^SERVICE FQDN {5,}PORT/);
+  });
+
+  it('accepts Go-style --verbose=false as --no-verbose, and rejects non-booleans', async () => {
+    const a = await runCli(['pc', 'l', '-f', AUTHZ, '--verbose=false']);
+    const b = await runCli(['pc', 'listeners', '-f', AUTHZ, '--no-verbose']);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout.split('\n')[0]).toBe('ADDRESSES      PORT  TYPE');
+    const bad = await runCli(['pc', 'listener', '-f', AUTHZ, '--verbose=maybe']);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('invalid argument "maybe" for "--verbose" flag');
+  });
+
+  it('prints the group help for `mesh pc`', async () => {
+    const r = await runCli(['pc']);
+    expect(r.stdout + r.stderr).toContain('A group of commands used to retrieve information about');
+    expect(r.stdout + r.stderr).toContain('rootca-compare');
+  });
+});
+
+describe('structured output', () => {
+  it('-o json prints protobuf-JSON messages (camelCase, no resource @type, Go escaping) in table order', async () => {
+    const r = await runCli(['pc', 'cluster', '-f', SIDECAR, '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\[\n {4}\{\n {8}"name": "agent",/);
+    const clusters = JSON.parse(r.stdout);
+    expect(clusters.map((c: any) => c.name)).toEqual([
+      'agent',
+      'inbound-vip|8000|http|httpbin.default.svc.cluster.local',
+      'prometheus_stats',
+    ]);
+    expect(clusters[0]['@type']).toBeUndefined();
+    expect(r.stdout).not.toMatch(/"[a-z]+_[a-z_]+":/); // no snake_case field names left
+  });
+
+  it('-o yaml prints the same value as YAML', async () => {
+    const r = await runCli(['pc', 'route', '-f', SIDECAR, '-o', 'yaml']);
+    expect(r.stdout.startsWith('- name: inbound-vip|8000|http|httpbin.default.svc.cluster.local\n')).toBe(
+      true,
+    );
+    expect(r.stdout).toContain("  virtualHosts:\n  - domains:\n    - '*'\n");
+  });
+
+  it('never prints private keys, even when the dump carries them unredacted', async () => {
+    const dump = conformanceDump(
+      'istioctl/pkg/writer/envoy/configdump/testdata/secret/istio/config_dump.json',
+    );
+    const key = Buffer.from(
+      '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----\n',
+    ).toString('base64');
+    dump.configs[0].dynamic_active_secrets[0].secret.tls_certificate.private_key = { inline_bytes: key };
+    const file = writeTmp('leaky.json', dump);
+    for (const args of [
+      ['secret', '-o', 'json'],
+      ['secret', '-o', 'yaml'],
+      ['all', '-o', 'json'],
+      ['all', '-o', 'yaml'],
+    ]) {
+      const r = await runCli(['pc', ...args, '-f', file]);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).not.toContain(key);
+      expect(r.stdout).toContain('W3JlZGFjdGVkXQ==');
+    }
+  });
+
+  it("`all -o json` passes Envoy's bytes through when nothing needs redacting", async () => {
+    const r = await runCli(['pc', 'all', '-f', SIDECAR, '-o', 'json']);
+    expect(r.stdout).toBe(readFileSync(SIDECAR, 'utf8').replace(/\n?$/, '\n'));
+  });
+});
+
+describe('sources and errors', () => {
+  it('needs exactly one of pod, --file, --admin-url (usage error 64)', async () => {
+    const none = await runCli(['pc', 'cluster']);
+    expect(none.code).toBe(64);
+    expect(none.stderr).toContain('Error: cluster requires pod name or --file parameter');
+    const both = await runCli(['pc', 'endpoint', 'pod-1', '-f', SIDECAR]);
+    expect(both.code).toBe(64);
+    expect(both.stderr).toContain('endpoints requires pod name or --file parameter');
+  });
+
+  it('validates --proxy-admin-port and -o', async () => {
+    const port = await runCli(['pc', 'cluster', 'pod-1', '--proxy-admin-port', '70000']);
+    expect(port.code).toBe(64);
+    expect(port.stderr).toContain('port number 70000 must be in the range 1..65535');
+    const fmt = await runCli(['pc', 'cluster', '-f', SIDECAR, '-o', 'table']);
+    expect(fmt.code).toBe(64);
+    expect(fmt.stderr).toContain('unknown output format "table"');
+  });
+
+  it('names a missing file, and reports an unparsable one with exit 65', async () => {
+    const missing = await runCli(['pc', 'cluster', '-f', join(tmp, 'nope.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`nope.json: no such file or directory`);
+    const bad = await runCli(['pc', 'cluster', '-f', writeTmp('bad.json', '{"configs": [}')]);
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).toBe(
+      `Error: error unmarshalling config dump response from Envoy: ${join(tmp, 'bad.json')}: line 1 column 14: unexpected "}"\n`,
+    );
+  });
+
+  it('reports the missing section and "no clusters found"', async () => {
+    const r = await runCli(['pc', 'secret', '-f', AUTHZ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'Error: config dump has no configuration type type.googleapis.com/envoy.admin.v3.SecretsConfigDump\n',
+    );
+    const empty = writeTmp('empty-clusters.json', {
+      configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump' }],
+    });
+    expect((await runCli(['pc', 'cluster', '-f', empty])).stderr).toBe('Error: no clusters found\n');
+  });
+
+  it('prints the earlier sections of `all` before a failing one', async () => {
+    const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
+    dump.configs = dump.configs.filter((c: any) => !c['@type'].endsWith('ListenersConfigDump'));
+    const r = await runCli(['pc', 'all', '-f', writeTmp('no-listeners.json', dump)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Istio Version:       1.21.0-1226\n');
+    expect(r.stdout).toContain('cluster/prometheus_stats');
+    expect(r.stdout).not.toContain('route/');
+    expect(r.stderr).toBe(
+      'Error: config dump has no configuration type type.googleapis.com/envoy.admin.v3.ListenersConfigDump\n',
+    );
+  });
+});
+
+describe('against an Envoy admin endpoint (--admin-url)', () => {
+  let admin: AdminServer;
+  beforeAll(async () => {
+    admin = await startEnvoyAdmin(
+      {},
+      { sidecar: { dump: conformanceDump('istioctl/pkg/proxyconfig/testdata/config_dump.json') } },
+    );
+  });
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  it('prints the same tables as from the dump file, asking for the sections istioctl asks for', async () => {
+    const url = admin.urlOf('sidecar');
+    for (const sub of ['cluster', 'listener', 'route', 'secret', 'bootstrap', 'all']) {
+      const args = sub === 'bootstrap' ? [sub, '-o', 'short'] : [sub];
+      const live = await runCli(['pc', ...args, '--admin-url', url]);
+      const file = await runCli(['pc', ...args, '-f', SIDECAR]);
+      expect(live.stderr, sub).toBe('');
+      expect(live.stdout, sub).toBe(file.stdout);
+    }
+    expect(admin.requests).toContain(
+      'GET /sidecar/config_dump?mask=dynamic_active_clusters%2Cdynamic_warming_clusters%2Cstatic_clusters',
+    );
+    expect(admin.requests).toContain('GET /sidecar/config_dump?include_eds=true');
+  });
+
+  it('shows endpoints from /clusters?format=json', async () => {
+    const r = await runCli([
+      'pc',
+      'ep',
+      '--admin-url',
+      admin.urlOf('sidecar'),
+      '--cluster',
+      'PROMETHEUS_STATS',
+    ]);
+    expect(r.stdout).toBe(
+      'ENDPOINT            STATUS      OUTLIER CHECK     CLUSTER\n127.0.0.1:15000     HEALTHY     OK                prometheus_stats\n',
+    );
+  });
+
+  it('sets log levels and prints the resulting listing', async () => {
+    const url = admin.urlOf('sidecar');
+    const r = await runCli(['pc', 'log', '--admin-url', url, '--level', 'info,envoy::http:debug']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith(`${url}:\nactive loggers:\n`)).toBe(true);
+    expect(r.stdout).toContain('  http: debug\n');
+    expect(r.stdout).toContain('  admin: info\n');
+    expect(admin.requests.slice(-3)).toEqual([
+      'POST /sidecar/logging',
+      'POST /sidecar/logging?level=info',
+      'POST /sidecar/logging?http=debug',
+    ]);
+    const reset = await runCli(['pc', 'log', '--admin-url', url, '-r']);
+    expect(reset.stderr).toContain('resetting to the default level "warning"');
+    expect(reset.stdout).toContain('  http: warning\n');
+    expect((await runCli(['pc', 'log', '--admin-url', url, '-r', '--level', 'debug'])).stderr).toContain(
+      '--level cannot be combined with --reset',
+    );
+  });
+});
+
+describe('rootca-compare and diff', () => {
+  const istio = join(SECRETS, 'istio/config_dump.json');
+  const spire = join(SECRETS, 'spire/config_dump.json');
+
+  it('rootca-compare: identical roots exit 0, different roots exit 79', async () => {
+    const same = await runCli(['pc', 'rc', istio, istio]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toBe(
+      `Both [${istio}] and [${istio}] have the identical ROOTCA, theoretically the connectivity between them is available\n`,
+    );
+    const diff = await runCli(['pc', 'rootca-compare', istio, spire]);
+    expect(diff.code).toBe(79);
+    expect(diff.stderr).toContain('have the non identical ROOTCA');
+  });
+
+  it('diff: exit 0 and a one-line summary when equal (snake_case vs camelCase dump)', async () => {
+    const camel = writeTmp(
+      'camel.json',
+      (await import('../../../src/envoy/protojson.js')).toProtoJson(
+        JSON.parse(readFileSync(SIDECAR, 'utf8')),
+      ),
+    );
+    const r = await runCli(['pc', 'diff', SIDECAR, camel]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^No differences between .* \(compared 3 clusters, 2 listeners, 1 route, 2 endpoints, 2 secrets\)\.\n$/,
+    );
+  });
+
+  it('diff: exit 79 with resources only on one side and field paths that differ', async () => {
+    const a = join(COMPARE, 'configdump.json');
+    const b = join(COMPARE, 'configdump_diff.json');
+    const r = await runCli(['pc', 'diff', a, b]);
+    expect(r.code).toBe(79);
+    expect(r.stdout).toContain(
+      `- cluster inbound-vip|9080|http|ratings.default.svc.cluster.local: only in ${a}`,
+    );
+    expect(r.stdout).toContain(
+      `+ route inbound-vip|9999|http|reviews-v3.default.svc.cluster.local: only in ${b}`,
+    );
+    expect(r.stdout).toContain(
+      '    filterChains[name=default].filters[name=envoy.filters.network.http_connection_manager].typedConfig.useRemoteAddress: false -> (absent)\n',
+    );
+    const json = JSON.parse((await runCli(['pc', 'diff', a, b, '-o', 'json'])).stdout);
+    expect(json.kind).toBe('ProxyConfigDiff');
+    expect(json.same).toBe(false);
+    expect(json.differences.find((d: any) => d.name === 'main_internal').fields).toEqual([
+      {
+        path: 'filterChains[name=inbound-vip|9080||details.default.svc.cluster.local-http].filters[name=envoy.filters.network.http_connection_manager].typedConfig.statPrefix',
+        a: 'inbound_0.0.0.0_9080',
+        b: 'inbound_0.0.0.0_9999',
+      },
+    ]);
+  });
+});
