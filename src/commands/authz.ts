@@ -3,8 +3,7 @@ import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 
-const CHECK_FORMATS = ['table', 'json', 'yaml'] as const;
-const TEST_FORMATS = ['table', 'json', 'yaml'] as const;
+const FORMATS = ['table', 'json', 'yaml'] as const;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command): void {
@@ -16,7 +15,7 @@ export function register(program: Command): void {
     .argument('[pod]', '<pod>[.<namespace>] or deployment/<name>[.<namespace>]')
     .option('-f, --file <dump>', 'Envoy config dump (JSON) instead of a pod; - reads stdin')
     .option('--admin-url <url>', 'Envoy admin URL instead of a pod (no cluster access)')
-    .option('-o, --output <format>', `output format: ${CHECK_FORMATS.join('|')}`, 'table')
+    .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .option('-n, --namespace <ns>', 'namespace of the pod (default: from the kubeconfig context)')
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
@@ -36,7 +35,7 @@ export function register(program: Command): void {
       'mesh root namespace (its policies apply to every namespace)',
       'istio-system',
     )
-    .option('-o, --output <format>', `output format: ${TEST_FORMATS.join('|')}`, 'table')
+    .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .action(async (opts: Record<string, any>) => {
       process.exitCode = await runAuthzTest(opts);
     });
@@ -52,7 +51,7 @@ async function readDumpFile(file: string): Promise<string> {
 }
 
 export async function runAuthzCheck(pod: string | undefined, opts: Record<string, any>): Promise<number> {
-  const format = parseOutputFormat(opts.output, CHECK_FORMATS, 'table');
+  const format = parseOutputFormat(opts.output, FORMATS, 'table');
   const sources = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
   if (sources !== 1) throw usageError('authz check requires exactly one of: pod name, --file, --admin-url');
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
@@ -111,7 +110,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
 }
 
 export async function runAuthzTest(opts: Record<string, any>): Promise<number> {
-  const format = parseOutputFormat(opts.output, TEST_FORMATS, 'table');
+  const format = parseOutputFormat(opts.output, FORMATS, 'table');
   if ((opts.file as string[]).length === 0)
     throw usageError('authz test requires -f with AuthorizationPolicy manifests');
   const { runPolicyTests } = await import('../authz/test-run.js');
