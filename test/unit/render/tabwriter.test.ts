@@ -7,17 +7,40 @@ const reference = JSON.parse(readFileSync(join(import.meta.dirname, '../envoy/go
 
 describe('TabWriter (Go text/tabwriter)', () => {
   it('pads columns to the widest cell plus padding and never pads the last cell', () => {
-    expect(renderTable([['NAME', 'X'], ['a', 'longer'], ['bbb', '']], 5)).toBe(
-      'NAME     X\na        longer\nbbb      \n',
-    );
+    expect(
+      renderTable(
+        [
+          ['NAME', 'X'],
+          ['a', 'longer'],
+          ['bbb', ''],
+        ],
+        5,
+      ),
+    ).toBe('NAME     X\na        longer\nbbb      \n');
   });
 
   it('keeps trailing spaces when the last column is empty, as istioctl tables show', () => {
-    expect(renderTable([['A', 'B', 'C'], ['x', 'y', '']], 5)).toBe('A     B     C\nx     y     \n');
+    expect(
+      renderTable(
+        [
+          ['A', 'B', 'C'],
+          ['x', 'y', ''],
+        ],
+        5,
+      ),
+    ).toBe('A     B     C\nx     y     \n');
   });
 
   it('counts runes, not bytes, for the width', () => {
-    expect(renderTable([['é', 'x'], ['ab', 'y']], 1)).toBe('é  x\nab y\n');
+    expect(
+      renderTable(
+        [
+          ['é', 'x'],
+          ['ab', 'y'],
+        ],
+        1,
+      ),
+    ).toBe('é  x\nab y\n');
   });
 
   it('ends a column block at a line with fewer cells (and flushes at single-cell lines)', () => {
@@ -34,7 +57,14 @@ describe('TabWriter (Go text/tabwriter)', () => {
     w.write('a\tbbb\t\nccc\td\t\n');
     expect(w.toString()).toBe('   a| bbb|\n ccc|   d|\n');
     const e = new TabWriter({ padding: 1, flags: TabFlags.StripEscape });
-    e.write(Buffer.concat([Buffer.from([ESCAPE]), Buffer.from('a\tb'), Buffer.from([ESCAPE]), Buffer.from('\tc\n')]));
+    e.write(
+      Buffer.concat([
+        Buffer.from([ESCAPE]),
+        Buffer.from('a\tb'),
+        Buffer.from([ESCAPE]),
+        Buffer.from('\tc\n'),
+      ]),
+    );
     expect(e.toString()).toBe('a\tb c\n');
   });
 
