@@ -1,7 +1,6 @@
 import type { Analyzer } from '../types.js';
 import allowAllRule from './allow-all-rule.js';
 import drTlsPeerAuthn from './dr-tls-peer-authn.js';
-import gatewayCredentialSecret from './gateway-credential-secret.js';
 import permissiveMtls from './permissive-mtls.js';
 import principalServiceAccount from './principal-service-account.js';
 import unknownIstioKind from './unknown-istio-kind.js';
@@ -10,7 +9,6 @@ import unknownIstioKind from './unknown-istio-kind.js';
 export const analyzers: Analyzer[] = [
   allowAllRule,
   drTlsPeerAuthn,
-  gatewayCredentialSecret,
   permissiveMtls,
   principalServiceAccount,
   unknownIstioKind,

@@ -23,8 +23,8 @@ metadata:
   namespace: istio-system
 ${extra}`;
 
-describe('mesh.GatewayCredentialSecretAnalyzer (MSH1001)', () => {
-  const run = (t: string) => analyzeText(t, ['mesh.GatewayCredentialSecretAnalyzer']);
+describe('gateway.SecretAnalyzer offline (MSH1001)', () => {
+  const run = (t: string) => analyzeText(t, ['gateway.SecretAnalyzer']);
   it('reports a credentialName whose Secret is not next to the gateway workload', async () => {
     expect(await run(gateway('shop-cert'))).toEqual([
       expect.objectContaining({
@@ -35,10 +35,11 @@ describe('mesh.GatewayCredentialSecretAnalyzer (MSH1001)', () => {
       }),
     ]);
   });
-  it('is quiet when the Secret is there (in the workload namespace, not the Gateway one)', async () => {
+  it('finds the Secret in the workload namespace (not the Gateway one) and then checks its content', async () => {
     const secret =
       '---\napiVersion: v1\nkind: Secret\nmetadata: {name: shop-cert, namespace: istio-system}\n';
-    expect(await run(gateway('shop-cert', secret))).toEqual([]);
+    // present, so no MSH1001; but it holds no certificate, which istioctl calls IST0161
+    expect((await run(gateway('shop-cert', secret))).map((f) => f.code)).toEqual(['IST0161']);
   });
   it('says nothing when the inputs carry no Secrets at all', async () => {
     const noSecrets = gateway('shop-cert').split('---')[0]!;
