@@ -1,0 +1,40 @@
+// Differential test: the real istioctl, built by the testbed, analyses the same files as mesh and must
+// report the same Istio findings (code, level, object, message). mesh's own MSH codes are not compared.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+const istioctl = join(inject('testbed').binDir, 'istioctl');
+const fixture = join(import.meta.dirname, 'fixtures/analyze-oracle.yaml');
+
+interface Finding {
+  code: string;
+  level: string;
+  origin: string;
+  message: string;
+}
+
+const key = (f: Finding): string => `${f.code} ${f.level} ${f.origin}: ${f.message}`;
+
+describe('mesh analyze against istioctl analyze', () => {
+  it('reports the same Istio findings for the same files', async () => {
+    // --use-kube=false: istioctl reads only the files and never looks for a cluster.
+    const run = spawnSync(istioctl, ['analyze', '--use-kube=false', '-A', '-o', 'json', fixture], {
+      encoding: 'utf8',
+    });
+    // istioctl exits 79 when it reports an error-level finding, as mesh does.
+    expect([0, 79], run.stderr).toContain(run.status);
+    const oracle = JSON.parse(run.stdout) as Finding[];
+    const ours = await runCli(['analyze', '-A', '-o', 'json', fixture]);
+    const findings = (JSON.parse(ours.stdout) as { findings: Finding[] }).findings;
+
+    expect(oracle.length).toBeGreaterThan(0);
+    expect(
+      findings
+        .filter((f) => f.code.startsWith('IST'))
+        .map(key)
+        .sort(),
+    ).toEqual(oracle.map(key).sort());
+  });
+});
