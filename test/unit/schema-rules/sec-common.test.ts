@@ -15,18 +15,24 @@ describe('parseGoURL (URLs read the way Go net/url reads them)', () => {
     expect(parseGoURL('oci:opaque-part')).toEqual({ scheme: 'oci', host: '', port: '' });
     expect(parseGoURL('/abs/path', true)).toEqual({ scheme: '', host: '', port: '' });
   });
-  it('reports what Go reports for malformed URLs', () => {
-    expect(parseGoURL('http://h:x/')).toEqual({ error: 'invalid port ":x" after host' });
-    expect(parseGoURL('http://[::1/x')).toEqual({ error: "missing ']' in host" });
-    expect(parseGoURL('http://a b/')).toEqual({ error: 'invalid character " " in host name' });
-    expect(parseGoURL('http://u ser@h/')).toEqual({ error: 'invalid userinfo' });
-    expect(parseGoURL('://x')).toEqual({ error: 'missing protocol scheme' });
-    expect(parseGoURL('1a:b/c')).toEqual({
-      error: 'first path segment in URL cannot contain colon',
+  it('rejects the URLs Go rejects, saying what is wrong', () => {
+    expect(parseGoURL('http://h:x/')).toEqual({ error: 'the port after the host is not a number (":x")' });
+    expect(parseGoURL('http://[::1/x')).toEqual({ error: 'the host opens with "[" but has no closing "]"' });
+    expect(parseGoURL('http://a b/')).toEqual({
+      error: 'the host name contains " ", which a host name cannot contain',
     });
-    expect(parseGoURL('relative/path', true)).toEqual({ error: 'invalid URI for request' });
-    expect(parseGoURL('', true)).toEqual({ error: 'empty url' });
-    expect(parseGoURL('/x%2')).toEqual({ error: 'invalid URL escape "%2"' });
+    expect(parseGoURL('http://u ser@h/')).toEqual({
+      error: 'the user part before "@" has characters that must be percent-encoded',
+    });
+    expect(parseGoURL('://x')).toEqual({ error: 'it starts with ":", with no scheme before it' });
+    expect(parseGoURL('1a:b/c')).toEqual({ error: 'it has a ":" in its first path segment but no scheme' });
+    expect(parseGoURL('relative/path', true)).toEqual({
+      error: 'it is neither an absolute URL nor an absolute path',
+    });
+    expect(parseGoURL('', true)).toEqual({ error: 'it is empty' });
+    expect(parseGoURL('/x%2')).toEqual({
+      error: '"%2" is not a valid percent-escape (expected % and two hex digits)',
+    });
   });
 });
 

@@ -11,15 +11,11 @@ describe('PeerAuthentication semantic rules', () => {
   });
 
   it('rejects port-level mTLS without a workload selector (or with one that has no labels)', () => {
-    const msg = 'mesh/namespace peer authentication cannot have port level mTLS';
-    expect(
-      at(pa('spec:\n  portLevelMtls:\n    8080: {mode: DISABLE}\n'), 'spec.portLevelMtls'),
-    ).toMatchObject({
-      level: 'error',
-      message: msg,
-    });
+    const issue = at(pa('spec:\n  portLevelMtls:\n    8080: {mode: DISABLE}\n'), 'spec.portLevelMtls');
+    expect(issue.level).toBe('error');
+    expect(issue.message).toContain('portLevelMtls needs a selector with matchLabels');
     const issues = pa('spec:\n  selector: {matchLabels: {}}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n');
-    expect(at(issues, 'spec.portLevelMtls').message).toBe(msg);
+    expect(at(issues, 'spec.portLevelMtls').message).toBe(issue.message);
     expect(at(issues, 'spec.selector').level).toBe('warning');
   });
 
@@ -27,7 +23,7 @@ describe('PeerAuthentication semantic rules', () => {
     expect(
       at(pa('spec:\n  selector: {matchLabels: {app: a}}\n  portLevelMtls: {}\n'), 'spec.portLevelMtls')
         .message,
-    ).toBe('port level mTLS, if defined, must have at least one element');
+    ).toBe('portLevelMtls is empty; remove it or list at least one port');
     const issues = pa(`spec:
   selector: {matchLabels: {app: a}}
   portLevelMtls:
@@ -41,7 +37,10 @@ describe('PeerAuthentication semantic rules', () => {
       'spec.portLevelMtls.65536',
       'spec.portLevelMtls.http',
     ]);
-    expect(at(issues, 'spec.portLevelMtls.0').message).toContain('port must be in range 1..65535');
+    expect(at(issues, 'spec.portLevelMtls.0').message).toBe(
+      'portLevelMtls key "0" is not a port number (1-65535)',
+    );
+    expect(at(issues, 'spec.portLevelMtls.http').message).toContain('"http" is not a port number');
   });
 
   it('applies the workload selector rules', () => {

@@ -23,7 +23,9 @@ describe('Telemetry semantic rules', () => {
       ['error', 'spec.tracing[0].providers[0].name'],
       ['error', 'spec.accessLogging[0].providers[0].name'],
     ]);
-    expect(issues[0]!.message).toBe('providers.name may not be empty');
+    expect(issues[0]!.message).toBe(
+      'a provider reference needs the `name` of an extension provider from mesh config',
+    );
   });
 
   it('checks tracing: one entry and one provider (warnings), sampling 0-100, custom tags', () => {
@@ -41,24 +43,30 @@ describe('Telemetry semantic rules', () => {
 `);
     expect(at(issues, 'spec.tracing')).toMatchObject({
       level: 'warning',
-      message: 'multiple tracing is not currently supported',
+      message: '2 tracing entries found; Istio supports only one per Telemetry',
     });
     expect(at(issues, 'spec.tracing[0].providers')).toMatchObject({
       level: 'warning',
-      message: 'multiple providers is not currently supported',
+      message: 'several tracing providers found; Istio supports only one per tracing entry',
     });
-    expect(at(issues, 'spec.tracing[0].randomSamplingPercentage').message).toContain('[0.0, 100.0]');
+    expect(at(issues, 'spec.tracing[0].randomSamplingPercentage').message).toBe(
+      'randomSamplingPercentage is 100.5; it must be between 0 and 100',
+    );
     expect(at(issues, 'spec.tracing[1].randomSamplingPercentage').level).toBe('error');
-    expect(at(issues, 'spec.tracing[0].customTags[""]').message).toBe('tag name may not be empty');
-    expect(at(issues, 'spec.tracing[0].customTags.gone').message).toBe("tag 'gone' may not have a nil value");
+    expect(at(issues, 'spec.tracing[0].customTags[""]').message).toBe(
+      'customTags has an entry with an empty tag name',
+    );
+    expect(at(issues, 'spec.tracing[0].customTags.gone').message).toBe(
+      'custom tag "gone" has no value; set literal, environment or header',
+    );
     expect(at(issues, 'spec.tracing[0].customTags.lit.literal.value').message).toBe(
-      'literal tag value may not be empty',
+      'custom tag "lit" needs a non-empty literal value',
     );
     expect(at(issues, 'spec.tracing[0].customTags.hdr.header.name').message).toBe(
-      'header tag name may not be empty',
+      'custom tag "hdr" needs the name of the header to read',
     );
     expect(at(issues, 'spec.tracing[0].customTags.env.environment.name').message).toBe(
-      'environment tag name may not be empty',
+      'custom tag "env" needs the name of the environment variable to read',
     );
   });
 
@@ -76,20 +84,24 @@ describe('Telemetry semantic rules', () => {
       match: {customMetric: ""}
 `);
     const o = 'spec.metrics[0].overrides';
-    expect(at(issues, `${o}[0]`).message).toBe('overrides may not be null');
+    expect(at(issues, `${o}[0]`).message).toBe('an overrides entry cannot be null');
     expect(at(issues, `${o}[1].tagOverrides[""]`)).toMatchObject({
       level: 'warning',
-      message: 'tagOverrides.name may not be empty',
+      message: 'tagOverrides has an entry with an empty tag name',
     });
-    expect(at(issues, `${o}[1].tagOverrides.dropped`).message).toBe('tagOverrides may not be null');
+    expect(at(issues, `${o}[1].tagOverrides.dropped`).message).toBe(
+      'tag override "dropped" cannot be null; set its operation (UPSERT or REMOVE)',
+    );
     expect(at(issues, `${o}[1].tagOverrides.upsert_default.value`).message).toBe(
-      'tagOverrides.value must be set when operation is UPSERT',
+      'tag override "upsert_default" uses operation UPSERT, which needs a value (a CEL expression)',
     );
     expect(at(issues, `${o}[1].tagOverrides.upsert.value`).level).toBe('error');
     expect(at(issues, `${o}[1].tagOverrides.remove.value`).message).toBe(
-      'tagOverrides.value may only be set when operation is UPSERT',
+      'tag override "remove" removes the tag (operation REMOVE), so it takes no value',
     );
-    expect(at(issues, `${o}[1].match.customMetric`).message).toBe('customMetric may not be empty');
+    expect(at(issues, `${o}[1].match.customMetric`).message).toBe(
+      'match.customMetric is empty; give the name of the custom metric',
+    );
   });
 
   it('requires access-log filter expressions to parse as CEL', () => {
@@ -102,7 +114,7 @@ describe('Telemetry semantic rules', () => {
     const first = at(issues, 'spec.accessLogging[0].filter.expression');
     expect(first.level).toBe('error');
     expect(first.message).toBe(
-      'must be a valid CEL expression, syntax error at column 24: unexpected end of expression',
+      'the filter expression is not valid CEL: syntax error at column 24: unexpected end of expression',
     );
     expect(at(issues, 'spec.accessLogging[1].filter.expression').message).toContain(
       'unexpected end of expression',
@@ -111,7 +123,9 @@ describe('Telemetry semantic rules', () => {
 
   it('applies the selector / targetRefs rules', () => {
     const issues = tel('spec:\n  targetRefs: [{kind: Pod, name: x}]\n');
-    expect(at(issues, 'spec.targetRefs[0].kind').message).toContain('but was /Pod');
+    expect(at(issues, 'spec.targetRefs[0].kind').message).toContain(
+      'a target reference to /Pod is not supported',
+    );
   });
 });
 
@@ -147,22 +161,23 @@ describe('CEL syntax checker', () => {
     ['(a', "expected ')' but found end of expression"],
     ['a = b', 'unexpected character "="'],
     ['a.in', "expected a field name but found 'in'"],
-    ['if > 1', 'reserved identifier: if'],
-    ['has(a)', 'invalid argument to has() macro'],
-    ['has(a[0])', 'invalid argument to has() macro'],
-    ['l.all(1, true)', 'argument must be a simple name'],
-    ['l.map(x.y, x, x)', 'argument must be a simple name'],
-    ['a.?b', "unsupported syntax '.?'"],
-    ['m[?"k"]', "unsupported syntax '[?'"],
+    ['if > 1', 'if is a reserved word'],
+    ['has(a)', 'has() takes exactly one field selection'],
+    ['has(a[0])', 'has() takes exactly one field selection'],
+    ['l.all(1, true)', 'the first argument of all() must be a variable name'],
+    ['l.map(x.y, x, x)', 'the first argument of map() must be a variable name'],
+    ['a.?b', "optional field selection '.?' is not accepted"],
+    ['m[?"k"]', "optional index '[?' is not accepted"],
+    ['{?"k": 1}', "optional entries ('?key') are not accepted"],
     ['"unterminated', 'unterminated string literal'],
     ['"line\nbreak"', 'unterminated string literal'],
     [String.raw`"bad \q escape"`, String.raw`invalid escape sequence "\\q"`],
-    ['9223372036854775808', 'invalid int literal'],
-    ['18446744073709551616u', 'invalid uint literal'],
-    ['1e999', 'invalid double literal'],
+    ['9223372036854775808', 'integer 9223372036854775808 does not fit in 64 bits'],
+    ['18446744073709551616u', 'unsigned integer 18446744073709551616u does not fit in 64 bits'],
+    ['1e999', 'number 1e999 is too large for a double'],
     ['0x', 'invalid hexadecimal literal'],
     [String.raw`b"\u00e9"`, 'unicode escape sequences are not allowed in bytes literals'],
-    [String.raw`"\ud800"`, 'invalid unicode code point'],
+    [String.raw`"\ud800"`, 'the escape does not name a Unicode character'],
     ['f(a,)', "unexpected ')'"],
     ['a ? b', "expected ':' but found end of expression"],
     ['!-x', "unexpected '-'"],
@@ -227,7 +242,9 @@ describe('CEL syntax checker', () => {
   it('refuses pathological input without crashing', () => {
     expect(celSyntaxError('('.repeat(300) + 'a' + ')'.repeat(300))).toContain('nests deeper than 250 levels');
     expect(celSyntaxError('('.repeat(200) + 'a' + ')'.repeat(200))).toBeUndefined();
-    expect(celSyntaxError('a'.repeat(100_001))).toContain('code point size exceeds limit');
+    expect(celSyntaxError('a'.repeat(100_001))).toBe(
+      'the expression is 100001 characters long; at most 100000 are allowed',
+    );
     expect(celSyntaxError(Array.from({ length: 5000 }, (_, i) => `v${i}`).join(' || '))).toBeUndefined();
   });
 });

@@ -14,10 +14,10 @@ describe('TrafficExtension semantic rules', () => {
   it('requires exactly one of wasm and lua', () => {
     expect(at(te('spec:\n  phase: AUTHN\n'), 'spec')).toMatchObject({
       level: 'error',
-      message: 'one of wasm or lua must be set',
+      message: 'a TrafficExtension needs its code: set wasm or lua',
     });
     const both = te('spec:\n  lua: {inlineCode: "x"}\n  wasm: {url: "oci://r/x"}\n');
-    expect(at(both, 'spec.lua').message).toBe('only one of wasm or lua can be set');
+    expect(at(both, 'spec.lua').message).toBe('a TrafficExtension is either wasm or lua; remove one of them');
   });
 
   it('requires inline Lua of 1 byte to 64 KiB', () => {
@@ -37,10 +37,14 @@ describe('TrafficExtension semantic rules', () => {
     vmConfig:
       env: [{name: A, valueFrom: HOST, value: v}]
 `);
-    expect(at(issues, 'spec.wasm.url').message).toBe('url contains unsupported scheme: ftp');
-    expect(at(issues, 'spec.wasm.sha256').message).toBe('sha256 field must be 64 characters long');
+    expect(at(issues, 'spec.wasm.url').message).toBe(
+      'url scheme "ftp" is not supported; use oci, https, http or file',
+    );
+    expect(at(issues, 'spec.wasm.sha256').message).toBe(
+      'sha256 must be 64 hex digits long (found 4 characters)',
+    );
     expect(at(issues, 'spec.wasm.vmConfig.env[0].value').level).toBe('error');
-    expect(at(te('spec:\n  wasm: {}\n'), 'spec.wasm.url').message).toBe('url field needs to be set');
+    expect(at(te('spec:\n  wasm: {}\n'), 'spec.wasm.url').message).toContain('url is required');
   });
 
   it('checks match ports and targeting', () => {
@@ -50,7 +54,9 @@ describe('TrafficExtension semantic rules', () => {
   targetRefs: [{kind: HTTPRoute, group: gateway.networking.k8s.io, name: r}]
   match: [{ports: [{number: 65536}]}]
 `);
-    expect(at(issues, 'spec.match[0].ports[0].number').message).toContain('out of range: 65536');
+    expect(at(issues, 'spec.match[0].ports[0].number').message).toBe(
+      'port number 65536 is not between 1 and 65535',
+    );
     expect(at(issues, 'spec.targetRefs').message).toContain('found selector and targetRefs');
     expect(at(issues, 'spec.targetRefs[0].kind').message).toContain('gateway.networking.k8s.io/HTTPRoute');
   });

@@ -15,7 +15,7 @@ describe('WasmPlugin semantic rules', () => {
     it('is required', () => {
       expect(at(wasm('spec:\n  phase: AUTHN\n'), 'spec.url')).toMatchObject({
         level: 'error',
-        message: 'url field needs to be set',
+        message: 'url is required (an oci://, https://, http:// or file:// address of the module)',
       });
     });
     it('accepts the schemes oci, http(s), file and none (absolute path)', () => {
@@ -30,17 +30,19 @@ describe('WasmPlugin semantic rules', () => {
     });
     it('rejects other schemes, including a registry host:port written without a scheme (read as a scheme)', () => {
       expect(at(url('ftp://example.com/filter.wasm'), 'spec.url').message).toBe(
-        'url contains unsupported scheme: ftp',
+        'url scheme "ftp" is not supported; use oci, https, http or file',
       );
       expect(at(url('localhost:5000/filters/auth:v1'), 'spec.url').message).toBe(
-        'url contains unsupported scheme: localhost',
+        'url scheme "localhost" is not supported; use oci, https, http or file',
       );
     });
     it('rejects URLs that do not parse even with an http:// prefix (bad escape, control character)', () => {
       expect(at(url('oci://registry/img%zz'), 'spec.url').message).toBe(
-        'failed to parse url: invalid URL escape "%zz"',
+        'url is not a valid URL: "%zz" is not a valid percent-escape (expected % and two hex digits)',
       );
-      expect(at(url('oci://registry/img\u0001'), 'spec.url').message).toContain('invalid control character');
+      expect(at(url('oci://registry/img\u0001'), 'spec.url').message).toBe(
+        'url is not a valid URL: it contains a control character',
+      );
     });
   });
 
@@ -51,11 +53,17 @@ describe('WasmPlugin semantic rules', () => {
   imagePullSecret: ${'s'.repeat(254)}
   pluginName: ${'p'.repeat(257)}
 `);
-    expect(at(issues, 'spec.sha256').message).toBe('sha256 field must match [a-f0-9]{64} pattern');
-    expect(at(issues, 'spec.imagePullSecret').message).toContain('at most 253 characters');
-    expect(at(issues, 'spec.pluginName').message).toContain('at most 256 characters');
+    expect(at(issues, 'spec.sha256').message).toBe(
+      'sha256 must contain only lowercase hex digits (0-9, a-f)',
+    );
+    expect(at(issues, 'spec.imagePullSecret').message).toBe(
+      'imagePullSecret is 254 bytes long; at most 253 are allowed',
+    );
+    expect(at(issues, 'spec.pluginName').message).toBe(
+      'pluginName is 257 bytes long; at most 256 are allowed',
+    );
     expect(at(wasm('spec:\n  url: oci://r/x\n  sha256: abc\n'), 'spec.sha256').message).toBe(
-      'sha256 field must be 64 characters long',
+      'sha256 must be 64 hex digits long (found 3 characters)',
     );
   });
 
@@ -72,12 +80,16 @@ describe('WasmPlugin semantic rules', () => {
     - {name: C, valueFrom: INLINE, value: ok}
 `);
     const env = 'spec.vmConfig.env';
-    expect(at(issues, `${env}[0].name`).message).toBe('vmConfig env name must not be empty');
-    expect(at(issues, `${env}[2].name`).message).toBe('duplicate vmConfig env A');
-    expect(at(issues, `${env}[3].value`).message).toBe(
-      'value may only be set when valueFrom is INLINE (found HOST)',
+    expect(at(issues, `${env}[0].name`).message).toBe('a vmConfig.env entry needs a `name`');
+    expect(at(issues, `${env}[2].name`).message).toBe(
+      'env variable "A" is defined more than once in vmConfig.env',
     );
-    expect(at(issues, `${env}[4].name`).message).toContain('at most 256 characters');
+    expect(at(issues, `${env}[3].value`).message).toBe(
+      'env variable "B" takes its value from the host (valueFrom: HOST), so `value` must be empty',
+    );
+    expect(at(issues, `${env}[4].name`).message).toBe(
+      'the env name is 257 bytes long; at most 256 are allowed',
+    );
     expect(issues).toHaveLength(4);
   });
 
@@ -88,11 +100,16 @@ describe('WasmPlugin semantic rules', () => {
   - null
   - ports: [null, {number: 0}, {number: 70000}, {}, {number: 443}]
 `);
-    expect(at(issues, 'spec.match[0]').message).toBe('match[0] is nil');
-    expect(at(issues, 'spec.match[1].ports[0]').message).toBe('match[1].ports[0] is nil');
-    expect(at(issues, 'spec.match[1].ports[1].number').message).toBe('match[1].ports[1] is out of range: 0');
-    expect(at(issues, 'spec.match[1].ports[2].number').message).toContain('out of range: 70000');
-    expect(at(issues, 'spec.match[1].ports[3].number').level).toBe('error');
+    expect(at(issues, 'spec.match[0]').message).toBe('a match entry cannot be null');
+    expect(at(issues, 'spec.match[1].ports[0]').message).toContain('a ports entry cannot be null');
+    expect(at(issues, 'spec.match[1].ports[1].number').message).toBe(
+      'port number 0 is not between 1 and 65535',
+    );
+    expect(at(issues, 'spec.match[1].ports[2].number').message).toContain('port number 70000 is not between');
+    expect(at(issues, 'spec.match[1].ports[3].number')).toMatchObject({
+      level: 'error',
+      message: 'a ports entry needs a `number` (1-65535)',
+    });
     expect(issues).toHaveLength(5);
   });
 

@@ -53,9 +53,10 @@ const OPERATION_LISTS = [
   'notPaths',
 ];
 
-const NEVER_TRIGGERED =
-  'action without `rules` is meaningless as it will never be triggered, ' +
-  'add an empty rule `{}` if you want it be triggered for every request';
+/** Why a CUSTOM or DENY policy without rules is a mistake. */
+const noRules = (action: string): string =>
+  `a ${action} policy without \`rules\` matches no request, so it never takes effect; ` +
+  'to apply it to every request, give it one empty rule (`rules: [{}]`)';
 
 export function validateAuthorizationPolicy(resource: Resource): SemanticIssue[] {
   const spec = resource.spec;
@@ -66,13 +67,19 @@ export function validateAuthorizationPolicy(resource: Resource): SemanticIssue[]
   const action = text(spec.action) || 'ALLOW';
   const hasRules = list(spec.rules).length > 0;
   if (action === 'CUSTOM') {
-    if (!hasRules) issues.error('spec.action', `CUSTOM ${NEVER_TRIGGERED}`);
+    if (!hasRules) issues.error('spec.action', noRules('CUSTOM'));
     if (!isObject(spec.provider) || text(spec.provider.name) === '')
-      issues.error('spec.provider.name', '`provider.name` must not be empty');
+      issues.error(
+        'spec.provider.name',
+        'a CUSTOM policy needs `provider.name`: the name of an extension provider defined in mesh config',
+      );
   } else if (spec.provider !== null && spec.provider !== undefined) {
-    issues.error('spec.provider', `\`provider\` must not be set with non CUSTOM action, found ${action}`);
+    issues.error(
+      'spec.provider',
+      `\`provider\` is only used with action CUSTOM, but the action is ${action}; remove it or set action: CUSTOM`,
+    );
   }
-  if (action === 'DENY' && !hasRules) issues.error('spec.action', `DENY ${NEVER_TRIGGERED}`);
+  if (action === 'DENY' && !hasRules) issues.error('spec.action', noRules('DENY'));
 
   list(spec.rules).forEach((rule, i) => checkRule(issues, at('spec.rules', i), rule, action));
   return issues.list;
@@ -80,7 +87,8 @@ export function validateAuthorizationPolicy(resource: Resource): SemanticIssue[]
 
 function checkRule(issues: Issues, path: string, rule: unknown, action: string): void {
   if (!isObject(rule)) {
-    if (rule === null) issues.error(path, '`rule` must not be null');
+    if (rule === null)
+      issues.error(path, 'a rule cannot be null; write `{}` for a rule that matches every request');
     return;
   }
   let fromExists = false;
@@ -88,15 +96,16 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
   let toExists = false;
   let tcpInTo = false;
 
-  if (isEmptyList(rule.from)) issues.error(at(path, 'from'), '`from` must not be empty');
+  if (isEmptyList(rule.from))
+    issues.error(at(path, 'from'), '`from` is an empty list; remove it or add at least one source');
   list(rule.from).forEach((from, j) => {
     const fromPath = at(path, 'from', j);
     if (!isObject(from)) {
-      if (from === null) issues.error(fromPath, '`from` entries must not be null');
+      if (from === null) issues.error(fromPath, 'a `from` entry cannot be null; it needs a `source`');
       return;
     }
     if (!isObject(from.source)) {
-      issues.error(at(fromPath, 'source'), '`from.source` must not be nil');
+      issues.error(at(fromPath, 'source'), 'this `from` entry has no `source`');
       return;
     }
     fromExists = true;
@@ -104,15 +113,16 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
     checkSource(issues, at(fromPath, 'source'), from.source, action);
   });
 
-  if (isEmptyList(rule.to)) issues.error(at(path, 'to'), '`to` must not be empty');
+  if (isEmptyList(rule.to))
+    issues.error(at(path, 'to'), '`to` is an empty list; remove it or add at least one operation');
   list(rule.to).forEach((to, j) => {
     const toPath = at(path, 'to', j);
     if (!isObject(to)) {
-      if (to === null) issues.error(toPath, '`to` entries must not be null');
+      if (to === null) issues.error(toPath, 'a `to` entry cannot be null; it needs an `operation`');
       return;
     }
     if (!isObject(to.operation)) {
-      issues.error(at(toPath, 'operation'), '`to.operation` must not be nil');
+      issues.error(at(toPath, 'operation'), 'this `to` entry has no `operation`');
       return;
     }
     toExists = true;
@@ -125,14 +135,18 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
   if (action === 'DENY' && ((fromExists && !toExists && !tcpInFrom) || (toExists && !tcpInTo)))
     issues.warn(
       path,
-      'configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of ' +
-        'only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port',
+      'this DENY rule matches on HTTP attributes only; plain TCP traffic cannot be checked against them, so the ' +
+        'rule denies every TCP connection to the selected workloads. Set `ports` in its operation to limit it ' +
+        'to the HTTP ports',
     );
 }
 
 function checkSource(issues: Issues, path: string, source: Record<string, any>, action: string): void {
   if (!SOURCE_LISTS.some((f) => list(source[f]).length > 0))
-    issues.error(path, '`from.source` must not be empty');
+    issues.error(
+      path,
+      '`source` sets none of its fields; set at least one, e.g. principals, namespaces or ipBlocks',
+    );
   for (const field of SOURCE_LISTS) checkEmptyValues(issues, at(path, field), source[field], field);
   for (const field of IP_LISTS)
     list(source[field]).forEach((v, k) => {
@@ -144,7 +158,7 @@ function checkSource(issues: Issues, path: string, source: Record<string, any>, 
   for (const field of ['trustDomains', 'notTrustDomains'])
     list(source[field]).forEach((v, k) => {
       const problem = typeof v === 'string' && v !== '' ? trustDomainError(v) : undefined;
-      if (problem) issues.error(at(path, field, k), `${problem}, found in ${field}`);
+      if (problem) issues.error(at(path, field, k), `${problem} (in ${field})`);
     });
   const withSA = ['serviceAccounts', 'notServiceAccounts'].find((f) => list(source[f]).length > 0);
   const mixed = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'].filter(
@@ -160,44 +174,49 @@ function checkSource(issues: Issues, path: string, source: Record<string, any>, 
       if (list(source[field]).length > 0)
         issues.error(
           at(path, field),
-          `From.${capitalize(field)} is currently not supported with CUSTOM action`,
+          `source.${field} cannot be used with action CUSTOM; a CUSTOM policy can match the source only by ` +
+            'ipBlocks or remoteIpBlocks (or their not* forms)',
         );
 }
 
 function checkOperation(issues: Issues, path: string, op: Record<string, any>): void {
   if (!OPERATION_LISTS.some((f) => list(op[f]).length > 0))
-    issues.error(path, '`to.operation` must not be empty');
+    issues.error(
+      path,
+      '`operation` sets none of its fields; set at least one of hosts, ports, methods or paths (or a not* form)',
+    );
   for (const field of OPERATION_LISTS) checkEmptyValues(issues, at(path, field), op[field], field);
   for (const field of ['ports', 'notPorts'])
     list(op[field]).forEach((v, k) => {
       const port = typeof v === 'number' ? String(v) : v;
       if (typeof port === 'string' && port !== '' && !isPortText(port))
-        issues.error(at(path, field, k), `bad port (${port}): must be a number between 0 and 65535`);
+        issues.error(at(path, field, k), badPort(port));
     });
   for (const field of ['paths', 'notPaths'])
     list(op[field]).forEach((v, k) => {
       const problem = typeof v === 'string' ? pathTemplateError(v) : undefined;
       if (problem)
-        issues.error(at(path, field, k), `invalid or unsupported path ${v}, found in ${field}: ${problem}`);
+        issues.error(at(path, field, k), `${field} entry "${v}" is not a supported path: ${problem}`);
     });
 }
 
 function checkCondition(issues: Issues, path: string, cond: unknown, action: string): void {
   if (!isObject(cond)) {
-    if (cond === null) issues.error(path, '`when` conditions must not be null');
+    if (cond === null)
+      issues.error(path, 'a `when` condition cannot be null; it needs a `key` and `values` or `notValues`');
     return;
   }
   const key = text(cond.key);
   if (key === '') {
-    issues.error(at(path, 'key'), '`key` must not be empty');
+    issues.error(at(path, 'key'), 'this condition has no `key`');
     return;
   }
   if (action === 'CUSTOM' && (CUSTOM_FORBIDDEN_KEYS.has(key) || key.startsWith('request.auth.')))
-    issues.error(at(path, 'key'), `${key} is currently not supported with CUSTOM action`);
+    issues.error(at(path, 'key'), `condition key ${key} cannot be used with action CUSTOM`);
   const values = list(cond.values);
   const notValues = list(cond.notValues);
   if (values.length === 0 && notValues.length === 0) {
-    issues.error(path, `at least one of \`values\` or \`notValues\` must be set for key ${key}`);
+    issues.error(path, `the condition on ${key} needs \`values\`, \`notValues\` or both`);
     return;
   }
   const attr = attributeOf(key);
@@ -205,16 +224,16 @@ function checkCondition(issues: Issues, path: string, cond: unknown, action: str
     issues.error(at(path, 'key'), attr.error);
     return;
   }
-  for (const [field, label, items] of [
-    ['values', 'value', values],
-    ['notValues', 'notValue', notValues],
+  for (const [field, items] of [
+    ['values', values],
+    ['notValues', notValues],
   ] as const) {
-    if (attr === 'serviceAccount')
-      checkServiceAccounts(issues, at(path, field), items, `\`${label}\` for \`key\` ${key}`);
+    const where = `${field} of the condition on ${key}`;
+    if (attr === 'serviceAccount') checkServiceAccounts(issues, at(path, field), items, where);
     items.forEach((v, k) => {
       if (typeof v !== 'string') return;
-      const problem = v === '' ? 'empty value not allowed' : valueError(attr, v);
-      if (problem) issues.error(at(path, field, k), `invalid \`${label}\` for \`key\` ${key}: ${problem}`);
+      const problem = v === '' ? 'an empty string is not allowed' : valueError(attr, v);
+      if (problem) issues.error(at(path, field, k), `${where}: ${problem}`);
     });
   }
 }
@@ -224,7 +243,9 @@ type ValueKind = 'any' | 'ip' | 'port' | 'serviceAccount' | 'trustDomain';
 /** The value rule for a condition key, or why the key is not accepted. */
 function attributeOf(key: string): ValueKind | { error: string } {
   const mapKey = (): ValueKind | { error: string } =>
-    mapKeyValid(key) ? 'any' : { error: `bad key (${key}): should have format a[b]` };
+    mapKeyValid(key)
+      ? 'any'
+      : { error: `condition key "${key}" must have the form name[entry], e.g. request.headers[x-user]` };
   if (key.startsWith('request.headers')) return mapKey();
   if (key.startsWith('request.experimental.inline.headers')) return mapKey();
   switch (key) {
@@ -246,16 +267,20 @@ function attributeOf(key: string): ValueKind | { error: string } {
     case 'connection.sni':
       return 'any';
     case 'destination.namespace':
-      return { error: `attribute ${key} is replaced by the metadata.namespace` };
+      return {
+        error: `condition key ${key} is not supported: a policy only applies in its own namespace (metadata.namespace)`,
+      };
     case 'destination.name':
     case 'destination.user':
-      return { error: `deprecated attribute ${key}: only supported in v1alpha1` };
+      return { error: `condition key ${key} is no longer supported (it existed only in the v1alpha1 API)` };
   }
   if (key.startsWith('request.auth.claims')) return mapKey();
   if (key.startsWith('experimental.envoy.filters.')) return mapKey();
   if (key.startsWith('destination.labels'))
-    return { error: `attribute ${key} is replaced by the workload selector` };
-  return { error: `unknown attribute: ${key}` };
+    return {
+      error: `condition key ${key} is not supported: choose the workloads with spec.selector instead`,
+    };
+  return { error: `${key} is not a supported condition key` };
 }
 
 function valueError(kind: ValueKind, v: string): string | undefined {
@@ -263,7 +288,7 @@ function valueError(kind: ValueKind, v: string): string | undefined {
     case 'ip':
       return ipOrCidrError(v);
     case 'port':
-      return isPortText(v) ? undefined : `bad port (${v}): must be a number between 0 and 65535`;
+      return isPortText(v) ? undefined : badPort(v);
     case 'trustDomain':
       return trustDomainError(v);
     default:
@@ -282,31 +307,36 @@ function isPortText(v: string): boolean {
   return /^\d+$/.test(v) && Number(v) <= 65535;
 }
 
+function badPort(v: string): string {
+  return `port "${v}" is not a number from 0 to 65535`;
+}
+
 function checkEmptyValues(issues: Issues, path: string, values: unknown, field: string): void {
   list(values).forEach((v, k) => {
-    if (v === '') issues.error(at(path, k), `empty value not allowed, found in ${field}`);
+    if (v === '') issues.error(at(path, k), `${field} must not contain empty strings`);
   });
 }
 
 /** serviceAccounts: at most 16, each `sa` or `ns/sa`, no `*`, at most 320 characters. */
-function checkServiceAccounts(issues: Issues, path: string, values: unknown, field: string): void {
+function checkServiceAccounts(issues: Issues, path: string, values: unknown, where: string): void {
   const items = list(values);
   if (items.length > 16)
-    issues.error(path, `may not have more than 16 values, found ${items.length} in ${field}`);
-  const expected = "expected format 'serviceAccount' or 'namespace/serviceAccount'";
+    issues.error(path, `${where} lists ${items.length} service accounts; at most 16 are allowed`);
   items.forEach((v, k) => {
-    if (typeof v !== 'string' || v === '') return;
-    const parts = v.split('/');
-    let problem: string | undefined;
-    if (v.includes('*')) problem = 'wildcard not allowed';
-    else if (parts.length > 2) problem = `${expected}, found ${JSON.stringify(v)}`;
-    else if (v.length > 320) problem = 'value cannot exceed 320 characters';
-    else if (parts.length === 2 && parts[0] === '')
-      problem = `${expected}, found empty namespace ${JSON.stringify(v)}`;
-    else if (parts.length === 2 && parts[1] === '')
-      problem = `${expected}, found empty serviceAccount ${JSON.stringify(v)}`;
-    if (problem) issues.error(at(path, k), `${problem}, found in ${field}`);
+    const problem = typeof v === 'string' && v !== '' ? serviceAccountError(v) : undefined;
+    if (problem) issues.error(at(path, k), `${problem} (in ${where})`);
   });
+}
+
+function serviceAccountError(v: string): string | undefined {
+  const parts = v.split('/');
+  const quoted = JSON.stringify(v);
+  if (v.includes('*')) return `${quoted}: wildcards ('*') are not supported for service accounts`;
+  if (parts.length > 2) return `${quoted} has more than one '/'; write "name" or "namespace/name"`;
+  if (v.length > 320) return `service account is ${v.length} characters long; at most 320 are allowed`;
+  if (parts.length === 2 && parts[0] === '') return `${quoted} has an empty namespace before '/'`;
+  if (parts.length === 2 && parts[1] === '') return `${quoted} has an empty name after '/'`;
+  return undefined;
 }
 
 /** Trust domains: at most one `*`, only as the first or last character, and no `/`. */
@@ -331,17 +361,13 @@ function pathTemplateError(path: string): string | undefined {
   let seenAny = false;
   for (const segment of path.replace(/^\/+|\/+$/g, '').split('/')) {
     if (segment === '{*}' || segment === '{**}') {
-      if (seenAny) return '{**} is not the last operator';
+      if (seenAny) return 'no {*} or {**} segment may follow {**}';
       if (segment === '{**}') seenAny = true;
       continue;
     }
-    if (/[{}]/.test(segment)) return "contains '{' or '}' beyond a supported path template";
+    if (/[{}]/.test(segment)) return 'braces are only allowed as whole {*} or {**} segments';
     if (hasTemplate && !PATH_LITERAL.test(segment))
-      return `contains segment ${segment} with invalid string literal`;
+      return `segment "${segment}" has characters a templated path does not allow (letters, digits and -._~%!$&'()+,;:@= only)`;
   }
   return undefined;
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -50,12 +50,12 @@ export function parseGoURL(raw: string, viaRequest = false): GoURL | { error: st
     const hash = rest.indexOf('#');
     if (hash >= 0) {
       const bad = badEscape(rest.slice(hash + 1));
-      if (bad) return { error: `invalid URL escape ${JSON.stringify(bad)}` };
+      if (bad) return { error: malformedEscape(bad) };
       rest = rest.slice(0, hash);
     }
   }
-  if (/[\x00-\x1f\x7f]/.test(rest)) return { error: 'invalid control character in URL' };
-  if (rest === '' && viaRequest) return { error: 'empty url' };
+  if (/[\x00-\x1f\x7f]/.test(rest)) return { error: 'it contains a control character' };
+  if (rest === '' && viaRequest) return { error: 'it is empty' };
   if (rest === '*') return { scheme: '', port: '', host: '' };
   let scheme = '';
   for (let i = 0; i < rest.length; i++) {
@@ -66,7 +66,7 @@ export function parseGoURL(raw: string, viaRequest = false): GoURL | { error: st
       continue;
     }
     if (c === ':') {
-      if (i === 0) return { error: 'missing protocol scheme' };
+      if (i === 0) return { error: 'it starts with ":", with no scheme before it' };
       scheme = rest.slice(0, i).toLowerCase();
       rest = rest.slice(i + 1);
     }
@@ -76,10 +76,10 @@ export function parseGoURL(raw: string, viaRequest = false): GoURL | { error: st
   if (q >= 0) rest = rest.slice(0, q);
   if (!rest.startsWith('/')) {
     if (scheme !== '') return { scheme, port: '', host: '' };
-    if (viaRequest) return { error: 'invalid URI for request' };
+    if (viaRequest) return { error: 'it is neither an absolute URL nor an absolute path' };
     const slash = rest.indexOf('/');
     if ((slash < 0 ? rest : rest.slice(0, slash)).includes(':'))
-      return { error: 'first path segment in URL cannot contain colon' };
+      return { error: 'it has a ":" in its first path segment but no scheme' };
   }
   let host = '';
   let port = '';
@@ -88,14 +88,15 @@ export function parseGoURL(raw: string, viaRequest = false): GoURL | { error: st
     const authority = end < 0 ? rest.slice(2) : rest.slice(2, end);
     rest = end < 0 ? '' : rest.slice(end);
     const atSign = authority.lastIndexOf('@');
-    if (atSign >= 0 && !USERINFO_OK.test(authority.slice(0, atSign))) return { error: 'invalid userinfo' };
+    if (atSign >= 0 && !USERINFO_OK.test(authority.slice(0, atSign)))
+      return { error: 'the user part before "@" has characters that must be percent-encoded' };
     const hostPort = atSign >= 0 ? authority.slice(atSign + 1) : authority;
     const parsed = parseHostPort(hostPort);
     if ('error' in parsed) return parsed;
     ({ host, port } = parsed);
   }
   const bad = badEscape(rest);
-  if (bad) return { error: `invalid URL escape ${JSON.stringify(bad)}` };
+  if (bad) return { error: malformedEscape(bad) };
   return { scheme, port, host };
 }
 
@@ -104,7 +105,7 @@ function parseHostPort(hostPort: string): { host: string; port: string } | { err
   let colonPort = '';
   if (hostPort.startsWith('[')) {
     const close = hostPort.lastIndexOf(']');
-    if (close < 0) return { error: "missing ']' in host" };
+    if (close < 0) return { error: 'the host opens with "[" but has no closing "]"' };
     colonPort = hostPort.slice(close + 1);
     host = hostPort.slice(0, close + 1);
   } else {
@@ -115,14 +116,18 @@ function parseHostPort(hostPort: string): { host: string; port: string } | { err
     }
   }
   if (colonPort !== '' && !/^:\d*$/.test(colonPort))
-    return { error: `invalid port ${JSON.stringify(colonPort)} after host` };
+    return { error: `the port after the host is not a number (${JSON.stringify(colonPort)})` };
   const bad = badEscape(host);
-  if (bad) return { error: `invalid URL escape ${JSON.stringify(bad)}` };
+  if (bad) return { error: malformedEscape(bad) };
   for (const c of host) {
     if (c.charCodeAt(0) >= 0x80 || /[A-Za-z0-9\-._~%]/.test(c) || HOST_EXTRA.has(c)) continue;
-    return { error: `invalid character ${JSON.stringify(c)} in host name` };
+    return { error: `the host name contains ${JSON.stringify(c)}, which a host name cannot contain` };
   }
   return { host, port: colonPort.slice(1) };
+}
+
+function malformedEscape(bad: string): string {
+  return `${JSON.stringify(bad)} is not a valid percent-escape (expected % and two hex digits)`;
 }
 
 /** The first malformed `%` escape in `s`, if any. */
@@ -141,7 +146,7 @@ export function checkPolicySelector(issues: Issues, selector: unknown): void {
     'spec.selector',
     selector,
     'matchLabels',
-    'workload selector specified without labels',
+    'selector has no matchLabels, so it selects every workload in the namespace',
   );
 }
 
@@ -155,11 +160,11 @@ const ALLOWED_TARGETS: ReadonlyArray<readonly [string, string]> = [
 
 export function checkTargetRef(issues: Issues, path: string, ref: unknown): void {
   if (!isObject(ref)) return;
-  if (text(ref.name) === '') issues.error(at(path, 'name'), 'targetRef name must be set');
+  if (text(ref.name) === '') issues.error(at(path, 'name'), 'a target reference needs a `name`');
   if (text(ref.namespace) !== '')
     issues.error(
       at(path, 'namespace'),
-      'targetRef namespace must not be set; cross namespace referencing is not supported',
+      'a target reference cannot name a namespace: a policy can only target resources in its own namespace',
     );
   const group = text(ref.group) || 'core';
   const kind = text(ref.kind);
@@ -167,7 +172,7 @@ export function checkTargetRef(issues: Issues, path: string, ref: unknown): void
     const allowed = ALLOWED_TARGETS.map(([g, k]) => `${g}/${k}`).join(', ');
     issues.error(
       at(path, 'kind'),
-      `targetRef must be to one of ${allowed} but was ${text(ref.group)}/${kind}`,
+      `a target reference to ${text(ref.group)}/${kind} is not supported; it must name one of ${allowed}`,
     );
   }
 }
@@ -184,7 +189,7 @@ export function checkTargeting(issues: Issues, spec: Record<string, any>): void 
   if (set.length > 1)
     issues.error(
       at('spec', set[1]!),
-      `only one of selector, targetRef or targetRefs can be set (found ${set.join(' and ')})`,
+      `selector, targetRef and targetRefs are alternatives; set only one of them (found ${set.join(' and ')})`,
     );
   checkPolicySelector(issues, spec.selector);
   checkTargetRef(issues, 'spec.targetRef', spec.targetRef);

@@ -17,12 +17,19 @@ export function validatePeerAuthentication(resource: Resource): SemanticIssue[] 
     const labels = isObject(spec.selector) ? spec.selector.matchLabels : undefined;
     const emptySelector = !isObject(labels) || Object.keys(labels).length === 0;
     if (ports.length === 0)
-      issues.error('spec.portLevelMtls', 'port level mTLS, if defined, must have at least one element');
+      issues.error('spec.portLevelMtls', 'portLevelMtls is empty; remove it or list at least one port');
     else if (emptySelector)
-      issues.error('spec.portLevelMtls', 'mesh/namespace peer authentication cannot have port level mTLS');
+      issues.error(
+        'spec.portLevelMtls',
+        'portLevelMtls needs a selector with matchLabels: a mesh-wide or namespace-wide PeerAuthentication ' +
+          'cannot set per-port modes',
+      );
     for (const port of ports)
       if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
-        issues.error(at('spec.portLevelMtls', port), `port must be in range 1..65535 (found ${port})`);
+        issues.error(
+          at('spec.portLevelMtls', port),
+          `portLevelMtls key "${port}" is not a port number (1-65535)`,
+        );
   }
   checkPolicySelector(issues, spec.selector);
   return issues.list;

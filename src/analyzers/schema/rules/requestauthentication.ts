@@ -19,9 +19,9 @@ export function validateRequestAuthentication(resource: Resource): SemanticIssue
 function checkJwtRule(issues: Issues, path: string, rule: Record<string, any>): void {
   const jwksUri = text(rule.jwksUri);
   if (text(rule.issuer) === '' && jwksUri === '')
-    issues.error(at(path, 'issuer'), 'one of issuer or jwksUri must be set');
+    issues.error(at(path, 'issuer'), 'a JWT rule needs `issuer`, `jwksUri` or both');
   list(rule.audiences).forEach((a, k) => {
-    if (a === '') issues.error(at(path, 'audiences', k), 'audience must be non-empty string');
+    if (a === '') issues.error(at(path, 'audiences', k), 'audiences must not contain empty strings');
   });
   if (jwksUri !== '') {
     const problem = jwksUriError(jwksUri);
@@ -29,7 +29,7 @@ function checkJwtRule(issues: Issues, path: string, rule: Record<string, any>): 
   }
   if (typeof rule.jwks === 'string' && rule.jwks !== '') {
     const { error, privateKeys } = inspectJwks(rule.jwks);
-    if (error) issues.error(at(path, 'jwks'), `jwks parse error: ${error}`);
+    if (error) issues.error(at(path, 'jwks'), `jwks is not a usable key set: ${error}`);
     if (privateKeys.length > 0)
       issues.warn(
         at(path, 'jwks'),
@@ -40,32 +40,33 @@ function checkJwtRule(issues: Issues, path: string, rule: Record<string, any>): 
   list(rule.fromHeaders).forEach((h, k) => {
     const hPath = at(path, 'fromHeaders', k);
     if (!isObject(h)) {
-      if (h === null) issues.error(hPath, 'location header name must be non-null');
+      if (h === null) issues.error(hPath, 'a fromHeaders entry cannot be null; it needs the header `name`');
     } else if (text(h.name) === '') {
-      issues.error(at(hPath, 'name'), 'location header name must be non-empty string');
+      issues.error(at(hPath, 'name'), 'a fromHeaders entry needs the header `name` that carries the token');
     }
   });
   list(rule.fromParams).forEach((p, k) => {
-    if (p === '') issues.error(at(path, 'fromParams', k), 'location query must be non-empty string');
+    if (p === '') issues.error(at(path, 'fromParams', k), 'fromParams must not contain empty strings');
   });
   list(rule.fromCookies).forEach((c, k) => {
-    if (c === '') issues.error(at(path, 'fromCookies', k), 'cookie name must be non-empty string');
+    if (c === '') issues.error(at(path, 'fromCookies', k), 'fromCookies must not contain empty strings');
   });
   list(rule.outputClaimToHeaders).forEach((o, k) => {
     const oPath = at(path, 'outputClaimToHeaders', k);
     if (!isObject(o)) {
-      if (o === null) issues.error(oPath, 'outputClaimToHeaders must not be null');
+      if (o === null)
+        issues.error(oPath, 'an outputClaimToHeaders entry cannot be null; it needs `claim` and `header`');
       return;
     }
     for (const field of ['claim', 'header'])
       if (text(o[field]) === '')
-        issues.error(
-          at(oPath, field),
-          'outputClaimToHeaders header and claim value must be non-empty string',
-        );
+        issues.error(at(oPath, field), `an outputClaimToHeaders entry needs a non-empty \`${field}\``);
     const header = text(o.header);
     if (header !== '' && !HEADER_NAME.test(header))
-      issues.error(at(oPath, 'header'), `header name ${header} is not a valid header name`);
+      issues.error(
+        at(oPath, 'header'),
+        `"${header}" cannot be used as a header name: only letters, digits, '-' and '_' are allowed`,
+      );
   });
   checkDuration(issues, at(path, 'timeout'), rule.timeout);
 }
@@ -73,10 +74,10 @@ function checkJwtRule(issues: Issues, path: string, rule: Record<string, any>): 
 /** jwksUri must parse as an http(s) URL with a numeric port, if any. */
 function jwksUriError(uri: string): string | undefined {
   const u = parseGoURL(uri);
-  if ('error' in u) return `failed to parse jwksUri: ${u.error}`;
+  if ('error' in u) return `jwksUri is not a valid URL: ${u.error}`;
   if (u.scheme !== 'http' && u.scheme !== 'https')
-    return `URI scheme ${JSON.stringify(u.scheme)} is not supported`;
-  if (u.port !== '' && Number(u.port) > 65535) return `jwksUri port ${u.port} is out of range`;
+    return `jwksUri must be an http:// or https:// URL; ${u.scheme === '' ? 'it has no scheme' : `its scheme is ${u.scheme}`}`;
+  if (u.port !== '' && Number(u.port) > 65535) return `jwksUri port ${u.port} is above 65535`;
   return undefined;
 }
 

@@ -81,7 +81,7 @@ class CelError extends Error {
 export function celSyntaxError(expr: string): string | undefined {
   const size = [...expr].length;
   if (size > MAX_CODE_POINTS)
-    return `expression code point size exceeds limit: size: ${size}, limit ${MAX_CODE_POINTS}`;
+    return `the expression is ${size} characters long; at most ${MAX_CODE_POINTS} are allowed`;
   try {
     const parser = new Parser(tokenize(expr));
     parser.parseExpr();
@@ -210,7 +210,8 @@ function checkEscape(src: string, i: number, bytes: boolean): number {
     if (!hexRun(n)) throw new CelError(`invalid \\${c} escape sequence`, i);
     if (bytes) throw new CelError('unicode escape sequences are not allowed in bytes literals', i);
     const cp = parseInt(src.slice(i + 2, i + 2 + n), 16);
-    if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) throw new CelError('invalid unicode code point', i);
+    if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+      throw new CelError('the escape does not name a Unicode character', i);
     return i + 2 + n;
   }
   if (/^[0-3][0-7][0-7]$/.test(src.slice(i + 1, i + 4))) return i + 4;
@@ -307,7 +308,8 @@ class Parser {
     for (;;) {
       if (this.is('.')) {
         this.next();
-        if (this.is('?')) throw new CelError("unsupported syntax '.?'", this.peek().pos);
+        if (this.is('?'))
+          throw new CelError("optional field selection '.?' is not accepted here", this.peek().pos);
         const name = this.peek();
         if (name.kind !== 'ident')
           throw new CelError(`expected a field name but found ${describe(name)}`, name.pos);
@@ -316,14 +318,14 @@ class Parser {
           const args = this.args(')');
           const counts = Object.hasOwn(RECEIVER_MACROS, name.text) ? RECEIVER_MACROS[name.text] : undefined;
           if (counts?.includes(args.length) && args[0]!.kind !== 'ident')
-            throw new CelError('argument must be a simple name', args[0]!.pos);
+            throw new CelError(`the first argument of ${name.text}() must be a variable name`, args[0]!.pos);
           node = { kind: 'other', pos: node.pos };
         } else {
           node = { kind: 'select', pos: node.pos };
         }
       } else if (this.is('[')) {
         this.next();
-        if (this.is('?')) throw new CelError("unsupported syntax '[?'", this.peek().pos);
+        if (this.is('?')) throw new CelError("optional index '[?' is not accepted here", this.peek().pos);
         this.parseExpr();
         this.expect(']');
         node = { kind: 'other', pos: node.pos };
@@ -358,7 +360,8 @@ class Parser {
   private entries(readKey: () => void): void {
     this.next(); // '{'
     while (!this.is('}')) {
-      if (this.is('?')) throw new CelError("unsupported syntax '?'", this.peek().pos);
+      if (this.is('?'))
+        throw new CelError("optional entries ('?key') are not accepted here", this.peek().pos);
       readKey();
       this.expect(':');
       this.parseExpr();
@@ -404,12 +407,16 @@ class Parser {
     const name = this.peek();
     if (name.kind !== 'ident')
       throw new CelError(`expected an identifier but found ${describe(name)}`, name.pos);
-    if (RESERVED.has(name.text)) throw new CelError(`reserved identifier: ${name.text}`, name.pos);
+    if (RESERVED.has(name.text))
+      throw new CelError(`${name.text} is a reserved word and cannot be used as a name`, name.pos);
     this.next();
     if (this.is('(')) {
       const args = this.args(')');
       if (name.text === 'has' && !leadingDot && (args.length !== 1 || args[0]!.kind !== 'select'))
-        throw new CelError('invalid argument to has() macro', args[0]?.pos ?? name.pos);
+        throw new CelError(
+          'has() takes exactly one field selection, e.g. has(request.headers)',
+          args[0]?.pos ?? name.pos,
+        );
       return { kind: 'other', pos: start.pos };
     }
     // Message construction: a qualified type name followed by `{ field: value, … }`.
@@ -431,11 +438,13 @@ class Parser {
   private literal(t: Token, negative: boolean): void {
     if (t.kind === 'int') {
       const v = BigInt(t.text) * (negative ? -1n : 1n);
-      if (v < INT_MIN || v > INT_MAX) throw new CelError(`invalid int literal ${t.text}`, t.pos);
+      if (v < INT_MIN || v > INT_MAX) throw new CelError(`integer ${t.text} does not fit in 64 bits`, t.pos);
     } else if (t.kind === 'uint') {
-      if (BigInt(t.text.slice(0, -1)) > UINT_MAX) throw new CelError(`invalid uint literal ${t.text}`, t.pos);
+      if (BigInt(t.text.slice(0, -1)) > UINT_MAX)
+        throw new CelError(`unsigned integer ${t.text} does not fit in 64 bits`, t.pos);
     } else if (t.kind === 'float') {
-      if (!Number.isFinite(Number(t.text))) throw new CelError(`invalid double literal ${t.text}`, t.pos);
+      if (!Number.isFinite(Number(t.text)))
+        throw new CelError(`number ${t.text} is too large for a double`, t.pos);
     }
   }
 }

@@ -22,38 +22,55 @@ export function validateTelemetry(resource: Resource): SemanticIssue[] {
 function checkProviders(issues: Issues, path: string, providers: unknown): void {
   list(providers).forEach((p, k) => {
     if (!isObject(p) || text(p.name) === '')
-      issues.error(at(path, 'providers', k, 'name'), 'providers.name may not be empty');
+      issues.error(
+        at(path, 'providers', k, 'name'),
+        'a provider reference needs the `name` of an extension provider from mesh config',
+      );
   });
 }
 
 function checkTracing(issues: Issues, tracing: unknown): void {
   const items = list(tracing);
-  if (items.length > 1) issues.warn('spec.tracing', 'multiple tracing is not currently supported');
+  if (items.length > 1)
+    issues.warn(
+      'spec.tracing',
+      `${items.length} tracing entries found; Istio supports only one per Telemetry`,
+    );
   items.forEach((t, i) => {
     if (!isObject(t)) return;
     const path = at('spec.tracing', i);
     if (list(t.providers).length > 1)
-      issues.warn(at(path, 'providers'), 'multiple providers is not currently supported');
+      issues.warn(
+        at(path, 'providers'),
+        'several tracing providers found; Istio supports only one per tracing entry',
+      );
     checkProviders(issues, path, t.providers);
     const pct = t.randomSamplingPercentage;
     if (typeof pct === 'number' && (pct < 0 || pct > 100))
       issues.error(
         at(path, 'randomSamplingPercentage'),
-        `randomSamplingPercentage must be in range [0.0, 100.0] (found ${pct})`,
+        `randomSamplingPercentage is ${pct}; it must be between 0 and 100`,
       );
     for (const [name, tag] of entries(t.customTags)) {
       const tagPath = at(path, 'customTags', name);
-      if (name === '') issues.error(tagPath, 'tag name may not be empty');
+      if (name === '') issues.error(tagPath, 'customTags has an entry with an empty tag name');
       if (!isObject(tag)) {
-        if (tag === null) issues.error(tagPath, `tag '${name}' may not have a nil value`);
+        if (tag === null)
+          issues.error(tagPath, `custom tag "${name}" has no value; set literal, environment or header`);
         continue;
       }
       if (isObject(tag.literal) && text(tag.literal.value) === '')
-        issues.error(at(tagPath, 'literal', 'value'), 'literal tag value may not be empty');
+        issues.error(at(tagPath, 'literal', 'value'), `custom tag "${name}" needs a non-empty literal value`);
       if (isObject(tag.header) && text(tag.header.name) === '')
-        issues.error(at(tagPath, 'header', 'name'), 'header tag name may not be empty');
+        issues.error(
+          at(tagPath, 'header', 'name'),
+          `custom tag "${name}" needs the name of the header to read`,
+        );
       if (isObject(tag.environment) && text(tag.environment.name) === '')
-        issues.error(at(tagPath, 'environment', 'name'), 'environment tag name may not be empty');
+        issues.error(
+          at(tagPath, 'environment', 'name'),
+          `custom tag "${name}" needs the name of the environment variable to read`,
+        );
     }
   });
 }
@@ -66,25 +83,35 @@ function checkMetrics(issues: Issues, metrics: unknown): void {
     list(m.overrides).forEach((o, j) => {
       const oPath = at(path, 'overrides', j);
       if (!isObject(o)) {
-        if (o === null) issues.error(oPath, 'overrides may not be null');
+        if (o === null) issues.error(oPath, 'an overrides entry cannot be null');
         return;
       }
       for (const [tag, override] of entries(o.tagOverrides)) {
         const tPath = at(oPath, 'tagOverrides', tag);
-        if (tag === '') issues.warn(tPath, 'tagOverrides.name may not be empty');
+        if (tag === '') issues.warn(tPath, 'tagOverrides has an entry with an empty tag name');
         if (!isObject(override)) {
-          if (override === null) issues.error(tPath, 'tagOverrides may not be null');
+          if (override === null)
+            issues.error(tPath, `tag override "${tag}" cannot be null; set its operation (UPSERT or REMOVE)`);
           continue;
         }
         const operation = text(override.operation) || 'UPSERT';
         const value = text(override.value);
         if (operation === 'UPSERT' && value === '')
-          issues.error(at(tPath, 'value'), 'tagOverrides.value must be set when operation is UPSERT');
+          issues.error(
+            at(tPath, 'value'),
+            `tag override "${tag}" uses operation UPSERT, which needs a value (a CEL expression)`,
+          );
         if (operation === 'REMOVE' && value !== '')
-          issues.error(at(tPath, 'value'), 'tagOverrides.value may only be set when operation is UPSERT');
+          issues.error(
+            at(tPath, 'value'),
+            `tag override "${tag}" removes the tag (operation REMOVE), so it takes no value`,
+          );
       }
       if (isObject(o.match) && o.match.customMetric === '')
-        issues.error(at(oPath, 'match', 'customMetric'), 'customMetric may not be empty');
+        issues.error(
+          at(oPath, 'match', 'customMetric'),
+          'match.customMetric is empty; give the name of the custom metric',
+        );
     });
   });
 }
@@ -96,7 +123,7 @@ function checkAccessLogging(issues: Issues, logging: unknown): void {
     if (isObject(l.filter)) {
       const problem = celSyntaxError(text(l.filter.expression));
       if (problem)
-        issues.error(at(path, 'filter', 'expression'), `must be a valid CEL expression, ${problem}`);
+        issues.error(at(path, 'filter', 'expression'), `the filter expression is not valid CEL: ${problem}`);
     }
     checkProviders(issues, path, l.providers);
   });

@@ -18,8 +18,9 @@ export function validateTrafficExtension(resource: Resource): SemanticIssue[] {
   checkTargeting(issues, spec);
   const hasWasm = spec.wasm !== null && spec.wasm !== undefined;
   const hasLua = spec.lua !== null && spec.lua !== undefined;
-  if (hasWasm && hasLua) issues.error('spec.lua', 'only one of wasm or lua can be set');
-  if (!hasWasm && !hasLua) issues.error('spec', 'one of wasm or lua must be set');
+  if (hasWasm && hasLua)
+    issues.error('spec.lua', 'a TrafficExtension is either wasm or lua; remove one of them');
+  if (!hasWasm && !hasLua) issues.error('spec', 'a TrafficExtension needs its code: set wasm or lua');
   if (isObject(spec.wasm)) checkWasmModule(issues, 'spec.wasm', spec.wasm);
   if (isObject(spec.lua)) {
     const size = byteLength(text(spec.lua.inlineCode));
