@@ -3,10 +3,10 @@ import type { SemanticIssue } from '../../../src/analyzers/schema/rules/types.js
 import { at, checker, paths } from './net-helpers.js';
 
 const check = checker('EnvoyFilter', 'networking.istio.io/v1alpha3');
-/** Issues other than the standing "EnvoyFilter exposes internals" warning. */
+/** Issues other than the standing warning that EnvoyFilter patches Envoy directly. */
 const ef = (spec: string): SemanticIssue[] => {
   const issues = check(spec);
-  expect(issues[0]!.message).toContain('EnvoyFilter exposes internal implementation details');
+  expect(issues[0]!.message).toContain('EnvoyFilter patches the generated Envoy configuration directly');
   return issues.slice(1);
 };
 
@@ -88,13 +88,15 @@ describe('EnvoyFilter semantic rules', () => {
     patch: {operation: REMOVE}
 `);
     const f = (i: number) => `spec.configPatches[${i}].match.listener.filterChain.filter`;
-    expect(at(issues, f(0)).message).toContain('no effect with applyTo FILTER_CHAIN');
+    expect(at(issues, f(0)).message).toContain('a filter match is ignored with applyTo FILTER_CHAIN');
     expect(at(issues, `${f(0)}.name`).message).toContain('use envoy.filters.network.http_connection_manager');
     expect(at(issues, `${f(1)}.name`).message).toBe('filter match needs a name');
-    expect(at(issues, `${f(1)}.subFilter`).message).toContain('only be used with applyTo HTTP_FILTER');
+    expect(at(issues, `${f(1)}.subFilter`).message).toContain(
+      'needs applyTo HTTP_FILTER (found NETWORK_FILTER)',
+    );
     expect(at(issues, `${f(1)}.subFilter.name`).level).toBe('warning');
     expect(at(issues, `${f(2)}.subFilter`).message).toContain(
-      'inside the envoy.filters.network.http_connection_manager',
+      'the filter around it must be envoy.filters.network.http_connection_manager',
     );
     expect(at(issues, `${f(2)}.subFilter.name`).message).toBe('subFilter match needs a name');
   });

@@ -69,7 +69,7 @@ describe('Gateway semantic rules', () => {
       [],
     );
     const issues = server('{number: 8080, name: uds, protocol: HTTP}', '    bind: unix://relative.sock\n');
-    expect(at(issues, 'spec.servers[0].port.number').message).toContain('must be 0');
+    expect(at(issues, 'spec.servers[0].port.number').message).toContain('set number to 0');
     expect(at(issues, 'spec.servers[0].bind').message).toContain('absolute path');
     expect(
       at(server('{number: 80, name: h, protocol: HTTP}', '    bind: localhost\n'), 'spec.servers[0].bind')

@@ -78,7 +78,7 @@ describe('ServiceEntry semantic rules', () => {
   ports: [{number: 80, name: http, protocol: HTTP}]
   endpoints: [{address: 10.0.0.1}]
 `);
-    expect(at(none, 'spec.endpoints').message).toBe('endpoints cannot be set with resolution NONE');
+    expect(at(none, 'spec.endpoints').message).toContain('endpoints are not allowed with resolution NONE');
     const staticSe = se(`  hosts: [a.example.com]
   ports: [{number: 80, name: http, protocol: HTTP}, {number: 81, name: admin, protocol: HTTP}]
   resolution: STATIC

@@ -23,6 +23,6 @@ describe('realistic networking manifests pass the semantic rules', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]!.level).toBe('warning');
     expect(issues[0]!.path).toBeUndefined();
-    expect(issues[0]!.message).toContain('EnvoyFilter exposes internal implementation details');
+    expect(issues[0]!.message).toContain('EnvoyFilter patches the generated Envoy configuration directly');
   });
 });

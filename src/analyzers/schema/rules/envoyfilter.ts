@@ -54,7 +54,7 @@ export function validateEnvoyFilter(resource: Resource): SemanticIssue[] {
   issues.add({
     level: 'warning',
     message:
-      'EnvoyFilter exposes internal implementation details that may change at any time; prefer other Istio APIs where possible and re-test on every upgrade',
+      'EnvoyFilter patches the generated Envoy configuration directly, and that configuration can change between Istio releases: use a higher-level Istio API when one covers the need, and re-test this filter on every upgrade',
   });
   checkWorkloadSelector(issues, 'spec.workloadSelector', spec.workloadSelector, 'EnvoyFilter');
   list(spec.configPatches).forEach((cp, i) => checkPatch(issues, at('spec.configPatches', i), cp));
@@ -146,15 +146,21 @@ function checkListenerMatch(
   const fp = at(path, 'filterChain', 'filter');
   const filter = fc.filter;
   if (applyTo === 'LISTENER' || applyTo === 'FILTER_CHAIN') {
-    issues.warn(fp, `a filter match has no effect with applyTo ${applyTo}; it is ignored`);
+    issues.warn(
+      fp,
+      `a filter match is ignored with applyTo ${applyTo}, which patches a whole listener or filter chain`,
+    );
   }
   checkFilterName(issues, at(fp, 'name'), filter.name, 'filter');
   if (isObject(filter.subFilter)) {
     const sp = at(fp, 'subFilter');
     if (applyTo !== 'HTTP_FILTER') {
-      issues.error(sp, `subFilter can only be used with applyTo HTTP_FILTER, not ${applyTo || 'unset'}`);
+      issues.error(
+        sp,
+        `subFilter selects an HTTP filter, so it needs applyTo HTTP_FILTER (found ${applyTo || 'unset'})`,
+      );
     } else if (filter.name !== HCM) {
-      issues.error(sp, `subFilter can only be used inside the ${HCM} filter`);
+      issues.error(sp, `subFilter selects an HTTP filter, so the filter around it must be ${HCM}`);
     }
     checkFilterName(issues, at(sp, 'name'), filter.subFilter.name, 'subFilter');
   }

@@ -68,7 +68,7 @@ function checkServer(issues: Issues, path: string, s: Record<string, any>): void
       if (isSet(port.number)) {
         issues.error(
           at(pp, 'number'),
-          `port number must be 0 when binding to a Unix domain socket (${bind})`,
+          `a server bound to a Unix domain socket (${bind}) listens on no TCP port; set number to 0`,
         );
       }
     } else {

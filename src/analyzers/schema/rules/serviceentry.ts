@@ -79,7 +79,10 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
   switch (resolution) {
     case 'NONE':
       if (endpoints.length > 0)
-        issues.error('spec.endpoints', 'endpoints cannot be set with resolution NONE');
+        issues.error(
+          'spec.endpoints',
+          'endpoints are not allowed with resolution NONE (traffic goes to the address the client connected to)',
+        );
       if (hasSelector) {
         issues.warn('spec.workloadSelector', 'workloadSelector has no effect with resolution NONE');
       }
@@ -154,9 +157,15 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
         }
       });
       if (addresses.length > 0)
-        issues.error('spec.addresses', 'addresses cannot be set with resolution DYNAMIC_DNS');
+        issues.error(
+          'spec.addresses',
+          'addresses are not allowed with resolution DYNAMIC_DNS (traffic is matched by host name only)',
+        );
       if (endpoints.length > 0)
-        issues.error('spec.endpoints', 'endpoints cannot be set with resolution DYNAMIC_DNS');
+        issues.error(
+          'spec.endpoints',
+          'endpoints are not allowed with resolution DYNAMIC_DNS (the destination is looked up in DNS per request)',
+        );
       ports.forEach((p, i) => {
         if (isObject(p) && !DYNAMIC_DNS_PROTOCOLS.includes(protocolOf(p.protocol))) {
           issues.error(

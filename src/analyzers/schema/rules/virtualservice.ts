@@ -695,7 +695,10 @@ function checkRedirect(issues: Issues, path: string, r: unknown, matches: any[])
     }
   }
   if (isSet(r.scheme) && r.scheme !== 'http' && r.scheme !== 'https') {
-    issues.error(at(path, 'scheme'), `redirect scheme ${quote(r.scheme)} must be "http" or "https"`);
+    issues.error(
+      at(path, 'scheme'),
+      `redirect scheme ${quote(r.scheme)} is not supported; use http or https`,
+    );
   }
   if (isSet(r.port)) {
     const err = portError(r.port);
