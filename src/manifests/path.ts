@@ -16,19 +16,26 @@ export function parsePath(path: string): PathSegment[] {
   return out;
 }
 
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+
+function appendSegment(s: string, seg: PathSegment): string {
+  if (typeof seg === 'number') return `${s}[${seg}]`;
+  if (PLAIN_KEY.test(seg)) return s === '' ? seg : `${s}.${seg}`;
+  return `${s}[${JSON.stringify(seg)}]`;
+}
+
 export function formatPath(segments: readonly PathSegment[]): string {
   let s = '';
-  for (const seg of segments) {
-    if (typeof seg === 'number') s += `[${seg}]`;
-    else if (/^[A-Za-z0-9_-]+$/.test(seg)) s += s === '' ? seg : `.${seg}`;
-    else s += `[${JSON.stringify(seg)}]`;
-  }
+  for (const seg of segments) s = appendSegment(s, seg);
   return s;
 }
 
 /** Joins a base path and more segments: `joinPath('spec.http', 0, 'route')` → `spec.http[0].route`. */
 export function joinPath(base: string, ...more: PathSegment[]): string {
-  return formatPath([...parsePath(base), ...more]);
+  // `base` is always a formatted path, so appending to it needs no re-parse (this runs in hot loops).
+  let s = base;
+  for (const seg of more) s = appendSegment(s, seg);
+  return s;
 }
 
 /** Reads a value at a path from a plain object. */

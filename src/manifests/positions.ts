@@ -1,40 +1,62 @@
 import { parseDocument, isMap, isSeq, isScalar, isPair, LineCounter, type Node } from 'yaml';
-import type { Position, Resource } from './types.js';
+import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
+import { buildBlockIndex, pathKey, type BlockIndex } from './block-index.js';
 
 interface Cached {
-  doc: ReturnType<typeof parseDocument>;
-  lines: LineCounter;
+  block?: BlockIndex | null; // null: not plain block style, use the parser
+  doc?: ReturnType<typeof parseDocument>;
+  lines?: LineCounter;
+}
+
+function cacheOf(src: DocSource): Cached {
+  let c = src.cache as Cached | undefined;
+  if (!c) src.cache = c = {};
+  return c;
 }
 
 /**
- * Finds the line and column of a field path inside the resource's document. The document is parsed with
- * the `yaml` package (which keeps source ranges) only on the first call for that document; resources that
- * no finding points at are never re-parsed. Falls back to the deepest existing ancestor of the path.
+ * Finds the line and column of a field path inside the resource's document, or of its deepest existing
+ * ancestor. Computed only for documents a finding points at: first with a one-pass line index of block
+ * YAML (`block-index.ts`), and for anything else (flow style, JSON, multi-line scalars) with the `yaml`
+ * package's parser, which keeps source ranges.
  */
 export function positionOf(resource: Resource, path: string | readonly PathSegment[]): Position | undefined {
   const src = resource.source;
   if (!src) return undefined;
-  let cached = src.cache as Cached | undefined;
-  if (!cached) {
-    const lines = new LineCounter();
-    const doc = parseDocument(src.text, {
-      lineCounter: lines,
-      keepSourceTokens: false,
-      uniqueKeys: false,
-      strict: false,
-    });
-    cached = { doc, lines };
-    src.cache = cached;
-  }
   const segs = [...src.prefix, ...(typeof path === 'string' ? parsePath(path) : path)];
-  let node: unknown = cached.doc.contents;
+  const cache = cacheOf(src);
+  if (cache.block === undefined) cache.block = buildBlockIndex(src.text, src.lineOffset) ?? null;
+  if (cache.block) {
+    for (let n = segs.length; n >= 0; n--) {
+      const hit = cache.block.get(pathKey(segs.slice(0, n)));
+      if (hit) return hit;
+    }
+    return firstLine(src);
+  }
+  return parsedPositionOf(src, segs);
+}
+
+/** The first content line of a document (for the empty path in the block index). */
+function firstLine(src: DocSource): Position | undefined {
+  const m = /^[ \t]*[^\s#]/m.exec(src.text);
+  if (!m) return undefined;
+  const before = src.text.slice(0, m.index);
+  return { line: src.lineOffset + before.split('\n').length, column: m[0].length };
+}
+
+/** The same lookup with the full YAML parser (also used by tests to check the fast index). */
+export function parsedPositionOf(src: DocSource, segs: readonly PathSegment[]): Position | undefined {
+  const cache = cacheOf(src);
+  if (!cache.doc) {
+    cache.lines = new LineCounter();
+    cache.doc = parseDocument(src.text, { lineCounter: cache.lines, keepSourceTokens: false, uniqueKeys: false, strict: false });
+  }
+  let node: unknown = cache.doc.contents;
   let offset: number | undefined = rangeStart(node);
   for (const seg of segs) {
     if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-      );
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
       offset = rangeStart(pair.key) ?? offset;
       node = pair.value;
@@ -48,7 +70,7 @@ export function positionOf(resource: Resource, path: string | readonly PathSegme
     }
   }
   if (offset === undefined) return undefined;
-  const lp = cached.lines.linePos(offset);
+  const lp = cache.lines!.linePos(offset);
   return { line: lp.line + src.lineOffset, column: lp.col };
 }
 

@@ -1,6 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
 import { labelMap, labelsMatch } from '../util/labels.js';
-import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
 import {
   isNamespaceWide,
   meshWidePolicy,
@@ -25,31 +25,46 @@ function serviceOf(
   return undefined;
 }
 
-/** The PeerAuthentication that decides mTLS for the Service's workloads (workload, namespace, then mesh). */
-function effectivePolicy(
-  ctx: AnalysisContext,
-  pas: readonly Resource[],
-  svc: { namespace: string; name: string },
-): Resource | undefined {
-  const service = ctx.get(K.Service, svc.namespace, svc.name);
-  const selector = labelMap(service?.spec?.selector);
-  if (Object.keys(selector).length > 0) {
-    const workloads = ctx
-      .workloads()
-      .filter((w) => w.namespace === svc.namespace && labelsMatch(selector, w.labels));
-    const specific = pas.find(
-      (pa) =>
-        pa.namespace === svc.namespace &&
-        !isNamespaceWide(pa) &&
-        mtlsMode(pa) !== 'UNSET' &&
-        workloads.some((w) => labelsMatch(pa.spec?.selector?.matchLabels, w.labels)),
-    );
-    if (specific) return specific;
+function push<T>(m: Map<string, T[]>, k: string, v: T): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+/** PeerAuthentications and workloads indexed by namespace, built once per run. */
+class PolicyIndex {
+  private readonly pasByNs = new Map<string, Resource[]>();
+  private readonly workloadsByNs = new Map<string, Workload[]>();
+  private readonly mesh: Resource | undefined;
+
+  constructor(
+    private readonly ctx: AnalysisContext,
+    pas: readonly Resource[],
+  ) {
+    for (const pa of pas) push(this.pasByNs, pa.namespace ?? '', pa);
+    for (const w of ctx.workloads()) push(this.workloadsByNs, w.namespace, w);
+    const mesh = meshWidePolicy(pas, String(ctx.meshConfig.rootNamespace ?? 'istio-system'));
+    this.mesh = mesh && mtlsMode(mesh) !== 'UNSET' ? mesh : undefined;
   }
-  const ns = namespacePolicy(pas, svc.namespace);
-  if (ns && mtlsMode(ns) !== 'UNSET') return ns;
-  const mesh = meshWidePolicy(pas, String(ctx.meshConfig.rootNamespace ?? 'istio-system'));
-  return mesh && mtlsMode(mesh) !== 'UNSET' ? mesh : undefined;
+
+  /** The PeerAuthentication that decides mTLS for a Service's workloads: workload, namespace, then mesh. */
+  effectivePolicy(svc: { namespace: string; name: string }): Resource | undefined {
+    const pas = this.pasByNs.get(svc.namespace) ?? [];
+    const specific = pas.filter((pa) => !isNamespaceWide(pa) && mtlsMode(pa) !== 'UNSET');
+    const selector = labelMap(this.ctx.get(K.Service, svc.namespace, svc.name)?.spec?.selector);
+    if (specific.length > 0 && Object.keys(selector).length > 0) {
+      const workloads = (this.workloadsByNs.get(svc.namespace) ?? []).filter((w) =>
+        labelsMatch(selector, w.labels),
+      );
+      const hit = specific.find((pa) =>
+        workloads.some((w) => labelsMatch(pa.spec?.selector?.matchLabels, w.labels)),
+      );
+      if (hit) return hit;
+    }
+    const ns = namespacePolicy(pas, svc.namespace);
+    if (ns && mtlsMode(ns) !== 'UNSET') return ns;
+    return this.mesh;
+  }
 }
 
 function conflicts(drMode: string, serverMode: MtlsMode): boolean {
@@ -69,13 +84,13 @@ export default defineAnalyzer({
   inputs: [K.DestinationRule, K.PeerAuthentication, K.Service, K.Deployment, K.MeshConfig],
   requires: [K.PeerAuthentication],
   analyze(ctx) {
-    const pas = ctx.each(K.PeerAuthentication);
+    const index = new PolicyIndex(ctx, ctx.each(K.PeerAuthentication));
     for (const dr of ctx.each(K.DestinationRule)) {
       const host = dr.spec?.host;
       if (typeof host !== 'string') continue;
       const svc = serviceOf(ctx, host, dr.namespace ?? '');
       if (!svc) continue;
-      const pa = effectivePolicy(ctx, pas, svc);
+      const pa = index.effectivePolicy(svc);
       if (!pa) continue;
       const serverMode = mtlsMode(pa);
       const check = (policy: any, path: string) => {
