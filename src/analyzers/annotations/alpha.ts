@@ -17,7 +17,7 @@ const SET_BY_CNI = new Set([
  */
 export default defineAnalyzer({
   name: 'annotations.AlphaAnalyzer',
-  description: 'Checks for alpha Istio annotations in Kubernetes resources (opt-in: run it with --analyzer)',
+  description: 'Reports alpha-stage Istio annotations on Kubernetes objects (opt-in: run it with --analyzer)',
   inputs: [K.Namespace, K.Service, K.Pod, K.Deployment],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {

@@ -11,7 +11,7 @@ const DEPRECATION_HINTS: Record<string, string> = {
 
 export default defineAnalyzer({
   name: 'annotations.K8sAnalyzer',
-  description: 'Checks for misplaced and invalid Istio annotations in Kubernetes resources',
+  description: 'Reports unknown, misplaced, deprecated and malformed Istio annotations on Kubernetes objects',
   inputs: [K.Namespace, K.Service, K.Pod, K.Deployment],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {

@@ -21,7 +21,7 @@ export function namespaceMatches(expr: string, ns: string): boolean {
 
 export default defineAnalyzer({
   name: 'auth.AuthorizationPoliciesAnalyzer',
-  description: 'Checks the validity of authorization policies',
+  description: 'Finds AuthorizationPolicies that select no workload or name namespaces that do not exist',
   inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, K.Pod],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);

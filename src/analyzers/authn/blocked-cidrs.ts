@@ -7,7 +7,7 @@ const SHOWN = 5;
 export default defineAnalyzer({
   name: 'authn.BlockedCIDRsAnalyzer',
   description:
-    'Checks that BLOCKED_CIDRS_IN_JWKS_URIS is configured on istiod when RequestAuthentication resources exist',
+    'Warns when RequestAuthentications exist but istiod does not limit the addresses jwksUri may fetch (BLOCKED_CIDRS_IN_JWKS_URIS)',
   inputs: [K.RequestAuthentication, K.Deployment],
   analyze(ctx) {
     const ras = ctx

@@ -7,7 +7,7 @@ const EXEMPT_CONTAINERS = new Set([ISTIO_PROXY, 'istio-operator']);
 
 export default defineAnalyzer({
   name: 'applicationUID.Analyzer',
-  description: 'Checks invalid application UID',
+  description: 'Finds workloads that run as UID 1337, which is reserved for the sidecar proxy',
   inputs: [K.Pod, K.Deployment],
   analyze(ctx) {
     for (const w of ctx.workloads()) {

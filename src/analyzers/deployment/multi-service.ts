@@ -15,7 +15,8 @@ const isWaypoint = (r: Resource) =>
 
 export default defineAnalyzer({
   name: 'deployment.MultiServiceAnalyzer',
-  description: 'Checks association between services and pods',
+  description:
+    'Finds Services that select the same Deployment but disagree on a port: protocol or target port',
   inputs: [K.Service, K.Deployment, K.Namespace],
   requires: [K.Service],
   analyze(ctx) {

@@ -5,7 +5,7 @@ const REMOVED_KINDS = new Set(['ClusterRbacConfig', 'RbacConfig', 'ServiceRole',
 
 export default defineAnalyzer({
   name: 'deprecation.DeprecationAnalyzer',
-  description: 'Checks for deprecated Istio types and fields',
+  description: 'Reports deprecated or removed Istio fields and kinds still in use',
   inputs: [K.VirtualService, K.Sidecar, K.CustomResourceDefinition],
   analyze(ctx) {
     // istioctl reports each of these once per object; offline every occurrence gets its own line.
@@ -17,23 +17,30 @@ export default defineAnalyzer({
           ctx.report(
             'IST0002',
             vs,
-            ['HTTPRoute.fault.delay.percent is deprecated; use HTTPRoute.fault.delay.percentage'],
+            [
+              'fault.delay.percent (whole numbers only) is superseded by fault.delay.percentage, which takes fractions',
+            ],
             at(`spec.http[${i}].fault.delay.percent`),
           );
       });
     }
     for (const sc of ctx.each(K.Sidecar)) {
       if (sc.spec?.outboundTrafficPolicy?.egressProxy != null)
-        ctx.report('IST0002', sc, ['OutboundTrafficPolicy.EgressProxy ignored'], {
+        ctx.report('IST0002', sc, ['outboundTrafficPolicy.egressProxy has no effect; Istio ignores it'], {
           path: 'spec.outboundTrafficPolicy.egressProxy',
         });
     }
     for (const crd of ctx.each(K.CustomResourceDefinition)) {
       const kind = crd.spec?.names?.kind;
       if (crd.spec?.group === 'rbac.istio.io' && REMOVED_KINDS.has(kind))
-        ctx.report('IST0002', crd, [`Custom resource type rbac.istio.io ${kind} is removed`], {
-          path: 'spec.names.kind',
-        });
+        ctx.report(
+          'IST0002',
+          crd,
+          [`the rbac.istio.io kind ${kind} was removed in Istio 1.6; use AuthorizationPolicy`],
+          {
+            path: 'spec.names.kind',
+          },
+        );
     }
   },
 });

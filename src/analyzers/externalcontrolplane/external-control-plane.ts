@@ -21,7 +21,8 @@ function checkWebhooks(ctx: AnalysisContext, r: Resource): void {
       } catch {
         host = '';
       }
-      if (host === '') ctx.report('IST0163', r, [url, name, 'was provided in an invalid format'], { path });
+      if (host === '')
+        ctx.report('IST0163', r, [url, name, 'cannot be read as a URL with a host name'], { path });
       else if (isIP(host.replace(/^\[|\]$/g, ''))) ctx.report('IST0164', r, [url, name], { path });
     } else if (!hook?.clientConfig?.service) {
       ctx.report('IST0163', r, ['', name, 'is blank'], { path: `webhooks[${i}].clientConfig` });
@@ -31,7 +32,8 @@ function checkWebhooks(ctx: AnalysisContext, r: Resource): void {
 
 export default defineAnalyzer({
   name: 'externalcontrolplane.ExternalControlPlaneAnalyzer',
-  description: 'Checks that the webhooks of a remote cluster reference an external control plane properly',
+  description:
+    'Checks the addresses the Istio webhooks of a remote cluster use to reach an external control plane',
   inputs: [K.ValidatingWebhookConfiguration, K.MutatingWebhookConfiguration],
   analyze(ctx) {
     for (const r of ctx.each(K.ValidatingWebhookConfiguration))

@@ -9,7 +9,7 @@ function autoImageContainer(podSpec: any): number {
 
 export default defineAnalyzer({
   name: 'injection.ImageAutoAnalyzer',
-  description: 'Makes sure that Pods and Deployments with `image: auto` are going to be injected',
+  description: 'Finds Pods and Deployments with `image: auto` that no injector webhook will fill in',
   inputs: [K.Namespace, K.Pod, K.Deployment, K.MutatingWebhookConfiguration],
   analyze(ctx) {
     const webhooks = ctx

@@ -50,7 +50,7 @@ function imageVariant(ctx: AnalysisContext, pod: Workload): string {
 
 export default defineAnalyzer({
   name: 'injection.ImageAnalyzer',
-  description: 'Checks the image of auto-injection configured with the running proxies on pods',
+  description: 'Compares the proxy image of running pods with the image the injector would use now',
   inputs: [K.Namespace, K.Pod, K.ConfigMap, K.MeshConfig, K.ProxyConfig],
   requires: [K.Namespace, K.Pod, K.ConfigMap],
   analyze(ctx) {

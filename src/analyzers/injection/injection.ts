@@ -12,7 +12,7 @@ import { injectorConfigMap, injectorValues } from './injector.js';
 
 export default defineAnalyzer({
   name: 'injection.Analyzer',
-  description: 'Checks conditions related to Istio sidecar injection',
+  description: 'Checks namespace injection labels, and pods that should have a sidecar proxy but lack one',
   inputs: [K.Namespace, K.Pod, K.ConfigMap],
   requires: [K.Namespace],
   analyze(ctx) {

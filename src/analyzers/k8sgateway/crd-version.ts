@@ -19,7 +19,7 @@ const MINIMUM_VERSIONS: Record<string, string> = {
  */
 export default defineAnalyzer({
   name: 'k8sgateway.CRDVersionAnalyzer',
-  description: 'Checks Gateway API CRDs are at the minimum version required by this Istio version',
+  description: 'Reports Gateway API CRDs from a bundle older than the one this Istio release needs',
   inputs: [K.CustomResourceDefinition],
   analyze(ctx) {
     for (const crd of ctx.each(K.CustomResourceDefinition)) {

@@ -23,7 +23,8 @@ interface GatewayPod {
  */
 export default defineAnalyzer({
   name: 'k8sgateway.SelectorAnalyzer',
-  description: 'Check that selectors are effective for Kubernetes gateway',
+  description:
+    'Finds policies that pick Kubernetes Gateway pods by selector, which has no effect (use targetRefs)',
   inputs: [...POLICY_KINDS, K.Pod],
   analyze(ctx) {
     const pods = gatewayPods(ctx);

@@ -9,7 +9,7 @@ const REMOTE_SECRET_LABEL = 'istio/multiCluster';
 
 export default defineAnalyzer({
   name: 'meshnetworks.MeshNetworksAnalyzer',
-  description: 'Checks the validity of MeshNetworks in the cluster',
+  description: 'Checks that MeshNetworks endpoints name service registries (clusters) istiod knows',
   inputs: [K.MeshNetworks, K.Secret],
   analyze(ctx) {
     const remoteSecrets = ctx

@@ -46,15 +46,15 @@ export function findInconsistentServices(clusters: readonly ClusterServices[]): 
     for (const other of rest) {
       if (isHeadless(first.service) !== isHeadless(other.service)) {
         copies.forEach((c) => clustersOut.add(c.cluster));
-        reasons.add('service has mixed mode like headless and clusterIP');
+        reasons.add('headless in some clusters but with a cluster IP in others');
       }
       if ((first.service.spec?.type ?? '') !== (other.service.spec?.type ?? '')) {
         clustersOut.add(other.cluster);
-        reasons.add('service type is inconsistent');
+        reasons.add('different Service types');
       }
       if (portsKey(first.service) !== portsKey(other.service)) {
         clustersOut.add(other.cluster);
-        reasons.add('service ports are inconsistent');
+        reasons.add('different ports');
       }
     }
     if (clustersOut.size === 0) continue;
@@ -72,7 +72,7 @@ export function findInconsistentServices(clusters: readonly ClusterServices[]): 
 
 export default defineAnalyzer({
   name: 'services.MultiClusterServiceAnalyzer',
-  description: 'Checks the validity of services in the multi-cluster environment',
+  description: 'Compares Services of the same name across clusters (headless or not, type, ports)',
   inputs: [K.Service],
   analyze(ctx) {
     // The inputs are one cluster's view; with a single cluster there is nothing to compare.

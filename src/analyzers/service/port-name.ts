@@ -11,7 +11,7 @@ const GATEWAY_MANAGED = new Set([
 
 export default defineAnalyzer({
   name: 'service.PortNameAnalyzer',
-  description: 'Checks the port names associated with each service',
+  description: 'Checks that Service port names state their protocol (<protocol>[-<suffix>])',
   inputs: [K.Service],
   analyze(ctx) {
     for (const svc of ctx.each(K.Service)) {

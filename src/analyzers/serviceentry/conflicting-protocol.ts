@@ -21,7 +21,7 @@ interface PortClaim {
  */
 export default defineAnalyzer({
   name: 'serviceentry.ConflictingServiceEntryProtocolAnalyzer',
-  description: 'Checks if multiple ServiceEntries define the same host and port with different protocols',
+  description: 'Finds ServiceEntries that give the same host and port different protocols',
   inputs: [K.ServiceEntry],
   analyze(ctx) {
     const claims = new Map<string, PortClaim[]>();

@@ -11,7 +11,8 @@ import { labelMap } from '../util/labels.js';
  */
 export default defineAnalyzer({
   name: 'serviceentry.Analyzer',
-  description: 'Checks the validity of ServiceEntry',
+  description:
+    'Finds ServiceEntries with TCP or unset-protocol ports but no addresses, where none are auto-allocated',
   inputs: [K.ServiceEntry, K.MeshConfig],
   analyze(ctx) {
     const metadata = labelMap(ctx.meshConfig.defaultConfig?.proxyMetadata);

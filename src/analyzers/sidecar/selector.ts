@@ -16,7 +16,7 @@ import {
 export default defineAnalyzer({
   name: 'sidecar.SelectorAnalyzer',
   description:
-    'Validates that sidecars that define a workload selector match at least one pod, and that there are no multiple sidecar resources that select overlapping pods',
+    'Finds Sidecar selectors that match no pod, and pods or namespaces that more than one Sidecar applies to',
   inputs: [K.Sidecar, K.Pod, K.Namespace],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
@@ -48,9 +48,14 @@ export default defineAnalyzer({
         for (const sc of policies) {
           if (ineffective.has(sc)) continue;
           ineffective.add(sc);
-          ctx.report('IST0167', sc, ['selected workload is in ambient mode, the policy has no impact'], {
-            path: 'spec.workloadSelector',
-          });
+          ctx.report(
+            'IST0167',
+            sc,
+            ['the selected workload runs in ambient mode, where Sidecar resources do not apply'],
+            {
+              path: 'spec.workloadSelector',
+            },
+          );
         }
         continue;
       }
@@ -65,9 +70,14 @@ export default defineAnalyzer({
         for (const sc of list) {
           if (ineffective.has(sc)) continue;
           ineffective.add(sc);
-          ctx.report('IST0167', sc, ['namespace is in ambient mode, the policy has no impact'], {
-            path: 'metadata.namespace',
-          });
+          ctx.report(
+            'IST0167',
+            sc,
+            [`namespace ${ns} runs in ambient mode, where Sidecar resources do not apply`],
+            {
+              path: 'metadata.namespace',
+            },
+          );
         }
         continue;
       }

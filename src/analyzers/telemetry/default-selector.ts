@@ -3,7 +3,7 @@ import { defineAnalyzer, K } from '../types.js';
 
 export default defineAnalyzer({
   name: 'telemetry.DefaultSelectorAnalyzer',
-  description: 'Validates that there are no two Telemetry resources without a selector in one namespace',
+  description: 'Finds namespaces where more than one Telemetry resource has no selector',
   inputs: [K.Telemetry],
   analyze(ctx) {
     const byNamespace = new Map<string, Resource[]>();

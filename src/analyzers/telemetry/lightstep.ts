@@ -21,7 +21,10 @@ export default defineAnalyzer({
           ctx.report(
             'IST0002',
             t,
-            [`the Lightstep tracing provider "${p.name}" is deprecated; use an OpenTelemetry provider`],
+            [
+              `tracing provider "${p.name}" is a Lightstep provider, and Lightstep providers are deprecated; ` +
+                'send the traces through an OpenTelemetry provider instead',
+            ],
             { path: `spec.tracing[${i}].providers[${j}].name` },
           );
         });

@@ -12,7 +12,7 @@ import { joinPath } from '../../manifests/path.js';
 export default defineAnalyzer({
   name: 'telemetry.SelectorAnalyzer',
   description:
-    'Validates that Telemetry selectors match at least one workload, and that no workload is selected by several',
+    'Finds Telemetry selectors that match no pod, and pods that more than one Telemetry resource selects',
   inputs: [K.Telemetry, K.Pod],
   analyze(ctx) {
     const withSelector = ctx.each(K.Telemetry).filter((t) => !isEmptyLabels(t.spec?.selector?.matchLabels));

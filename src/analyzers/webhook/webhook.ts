@@ -43,7 +43,7 @@ function withRevisions(
 
 export default defineAnalyzer({
   name: 'webhook.Analyzer',
-  description: 'Checks the validity of Istio webhooks',
+  description: 'Finds injector webhooks that overlap (double injection) or call a missing Service',
   inputs: [K.MutatingWebhookConfiguration, K.Service],
   analyze(ctx) {
     const hooks: Hook[] = [];
@@ -84,7 +84,9 @@ export default defineAnalyzer({
           ctx.report(
             'IST0139',
             h.config,
-            [`Webhook overlaps with others: [${others.join(' ')}]. This may cause injection to occur twice.`],
+            [
+              `Webhook ${h.id} selects the same namespaces and pods as ${others.join(', ')}, so those pods would be injected twice.`,
+            ],
             { path: `webhooks[${h.index}].name` },
           );
         }
@@ -100,7 +102,9 @@ export default defineAnalyzer({
       ctx.report(
         'IST0139',
         h.config,
-        [`Injector refers to a control plane service that does not exist: ${svc.namespace}/${svc.name}.`],
+        [
+          `Webhook ${h.id} sends its requests to the Service ${svc.namespace}/${svc.name}, which does not exist.`,
+        ],
         { path: `webhooks[${h.index}].clientConfig.service.name` },
       );
     }

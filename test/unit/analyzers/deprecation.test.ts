@@ -18,7 +18,7 @@ describe('deprecation.DeprecationAnalyzer', () => {
         line: 16,
         path: 'spec.http[0].fault.delay.percent',
         message:
-          'Deprecated: HTTPRoute.fault.delay.percent is deprecated; use HTTPRoute.fault.delay.percentage',
+          'Deprecated: fault.delay.percent (whole numbers only) is superseded by fault.delay.percentage, which takes fractions',
       },
     ]);
   });
@@ -46,12 +46,12 @@ spec:
       [
         'CustomResourceDefinition serviceroles.rbac.istio.io',
         'spec.names.kind',
-        'Deprecated: Custom resource type rbac.istio.io ServiceRole is removed',
+        'Deprecated: the rbac.istio.io kind ServiceRole was removed in Istio 1.6; use AuthorizationPolicy',
       ],
       [
         'Sidecar shop/default',
         'spec.outboundTrafficPolicy.egressProxy',
-        'Deprecated: OutboundTrafficPolicy.EgressProxy ignored',
+        'Deprecated: outboundTrafficPolicy.egressProxy has no effect; Istio ignores it',
       ],
       expect.arrayContaining(['VirtualService shop/ratings']),
     ]);

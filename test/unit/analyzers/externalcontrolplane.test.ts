@@ -43,7 +43,7 @@ describe('externalcontrolplane.ExternalControlPlaneAnalyzer', () => {
     const broken = remote.replace('https://10.20.30.40:15017/inject', 'istiod:15017 /inject');
     const findings = await run(broken);
     expect(findings.find((f) => f.path === 'webhooks[0].clientConfig.url')!.message).toContain(
-      'was provided in an invalid format',
+      'cannot be read as a URL with a host name',
     );
   });
 });

@@ -18,21 +18,16 @@ describe('services.MultiClusterServiceAnalyzer', () => {
       await cluster('cluster2', 'inconsistent-service-2.yaml'),
     ]);
     expect(found.map((s) => [s.name, s.namespace, s.clusters, s.reasons])).toEqual([
-      ['extra-port', 'my-namespace', ['cluster1', 'cluster2'], ['service ports are inconsistent']],
-      [
-        'inconsistent-port-name',
-        'my-namespace',
-        ['cluster1', 'cluster2'],
-        ['service ports are inconsistent'],
-      ],
+      ['extra-port', 'my-namespace', ['cluster1', 'cluster2'], ['different ports']],
+      ['inconsistent-port-name', 'my-namespace', ['cluster1', 'cluster2'], ['different ports']],
       [
         'mixed-mode',
         'my-namespace',
         ['cluster1', 'cluster2'],
-        ['service has mixed mode like headless and clusterIP'],
+        ['headless in some clusters but with a cluster IP in others'],
       ],
-      ['mixed-type', 'my-namespace', ['cluster1', 'cluster2'], ['service type is inconsistent']],
-      ['mixed-port-protocol', 'my-namespace', ['cluster1', 'cluster2'], ['service ports are inconsistent']],
+      ['mixed-type', 'my-namespace', ['cluster1', 'cluster2'], ['different Service types']],
+      ['mixed-port-protocol', 'my-namespace', ['cluster1', 'cluster2'], ['different ports']],
     ]);
     expect(found[0].service.origin.file).toContain('inconsistent-service-1.yaml');
   });

@@ -76,9 +76,12 @@ describe('telemetry.LightstepAnalyzer', () => {
     analyzeText(text, ['telemetry.LightstepAnalyzer'], { meshConfig });
 
   it('reports tracing to a Lightstep extension provider', async () => {
-    expect((await run(shop, lightstepMesh)).map((f) => [f.code, f.origin, f.line, f.path])).toEqual([
+    const findings = await run(shop, lightstepMesh);
+    expect(findings.map((f) => [f.code, f.origin, f.line, f.path])).toEqual([
       ['IST0002', 'Telemetry istio-system/mesh-default', 71, 'spec.tracing[0].providers[0].name'],
     ]);
+    expect(findings[0]!.message).toContain('tracing provider "lightstep" is a Lightstep provider');
+    expect(findings[0]!.message).toContain('OpenTelemetry');
   });
 
   it('is quiet when the provider of that name is not Lightstep', async () => {
