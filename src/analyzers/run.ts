@@ -19,6 +19,8 @@ export interface RunResult {
   hiddenByNamespace: number;
   suppressed: number;
   executed: string[];
+  /** Milliseconds each executed analyzer took (same order as `executed`). */
+  timings: number[];
   skipped: Array<{ name: string; reason: string }>;
   snapshot: Snapshot;
 }
@@ -33,6 +35,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
   const selected = opts.analyzers && opts.analyzers.length > 0 ? opts.analyzers : ALL_ANALYZERS;
   const raw: Finding[] = [];
   const executed: string[] = [];
+  const timings: number[] = [];
   const skipped: RunResult['skipped'] = [];
   for (const analyzer of selected) {
     const missing = opts.harness ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
@@ -67,6 +70,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
         });
       },
     };
+    const started = performance.now();
     try {
       analyzer.analyze(ctx);
     } catch (err) {
@@ -74,6 +78,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
         `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}`,
       ]);
     }
+    timings.push(performance.now() - started);
   }
 
   let hiddenByNamespace = 0;
@@ -93,7 +98,15 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
     }
     kept.push(f);
   }
-  return { findings: sortAndDedupe(kept), hiddenByNamespace, suppressed, executed, skipped, snapshot };
+  return {
+    findings: sortAndDedupe(kept),
+    hiddenByNamespace,
+    suppressed,
+    executed,
+    timings,
+    skipped,
+    snapshot,
+  };
 }
 
 function resourceSortKey(r: Resource | undefined): string {

@@ -6,7 +6,7 @@ export function verboseReport(o: AnalyzeOutcome): string {
   const lines: string[] = [];
   lines.push(`Analyzed ${o.load.resources.length} resources in ${o.load.files.length} files.`);
   lines.push('Executed analyzers:');
-  for (const n of o.run.executed) lines.push(`\t${n}`);
+  o.run.executed.forEach((n, i) => lines.push(`\t${n} (${(o.run.timings[i] ?? 0).toFixed(1)} ms)`));
   if (o.run.skipped.length > 0) {
     lines.push('Skipped analyzers:');
     for (const s of o.run.skipped) lines.push(`\t${s.name} (${s.reason})`);

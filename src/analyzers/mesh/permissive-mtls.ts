@@ -1,5 +1,6 @@
 import { defineAnalyzer, K } from '../types.js';
-import { isNamespaceWide, meshWidePolicy, mtlsMode, namespacePolicy, refOf } from './peer-authn.js';
+import type { Resource } from '../../manifests/types.js';
+import { isNamespaceWide, meshWidePolicy, mtlsMode, refOf } from './peer-authn.js';
 
 /**
  * MSH1002: a PeerAuthentication that keeps PERMISSIVE mTLS (policy-wide or for a port) where the mesh is
@@ -14,9 +15,12 @@ export default defineAnalyzer({
     const root = String(ctx.meshConfig.rootNamespace ?? 'istio-system');
     const mesh = meshWidePolicy(pas, root);
     const meshStrict = mesh !== undefined && mtlsMode(mesh) === 'STRICT';
+    const nsPolicies = new Map<string, Resource>();
+    for (const pa of pas)
+      if (isNamespaceWide(pa) && !nsPolicies.has(pa.namespace ?? '')) nsPolicies.set(pa.namespace ?? '', pa);
     for (const pa of pas) {
       if (pa === mesh) continue;
-      const nsPolicy = namespacePolicy(pas, pa.namespace ?? '');
+      const nsPolicy = nsPolicies.get(pa.namespace ?? '');
       let strictScope: string | undefined;
       if (!isNamespaceWide(pa) && nsPolicy && mtlsMode(nsPolicy) === 'STRICT')
         strictScope = `namespace ${pa.namespace} (${refOf(nsPolicy)})`;

@@ -32,7 +32,12 @@ export function labelMap(v: unknown): Record<string, string> {
 
 /** Plain map selector: every key is present with the same value. An empty selector matches everything. */
 export function labelsMatch(selector: unknown, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(labelMap(selector))) {
+  if (!isMap(selector)) return true;
+  // Hot path (every selector against every workload): no intermediate objects.
+  for (const k in selector) {
+    if (!Object.prototype.hasOwnProperty.call(selector, k)) continue;
+    const x = selector[k];
+    const v = x === null || x === undefined ? '' : String(x);
     if (!Object.prototype.hasOwnProperty.call(labels, k) || labels[k] !== v) return false;
   }
   return true;
