@@ -7,7 +7,7 @@ const EXEMPT_CONTAINERS = new Set([ISTIO_PROXY, 'istio-operator']);
 
 export default defineAnalyzer({
   name: 'applicationUID.Analyzer',
-  description: 'Finds workloads that run as UID 1337, which is reserved for the sidecar proxy',
+  description: 'Finds workloads that run as UID 1337, the UID of the sidecar proxy itself',
   inputs: [K.Pod, K.Deployment],
   analyze(ctx) {
     for (const w of ctx.workloads()) {

@@ -9,7 +9,7 @@ function autoImageContainer(podSpec: any): number {
 
 export default defineAnalyzer({
   name: 'injection.ImageAutoAnalyzer',
-  description: 'Finds Pods and Deployments with `image: auto` that no injector webhook will fill in',
+  description: 'Finds workloads whose istio-proxy container says `image: auto` but that no injector selects',
   inputs: [K.Namespace, K.Pod, K.Deployment, K.MutatingWebhookConfiguration],
   analyze(ctx) {
     const webhooks = ctx

@@ -21,7 +21,7 @@ interface PortClaim {
  */
 export default defineAnalyzer({
   name: 'serviceentry.ConflictingServiceEntryProtocolAnalyzer',
-  description: 'Finds ServiceEntries that give the same host and port different protocols',
+  description: 'Finds ServiceEntries that disagree on the protocol of a host:port they share',
   inputs: [K.ServiceEntry],
   analyze(ctx) {
     const claims = new Map<string, PortClaim[]>();

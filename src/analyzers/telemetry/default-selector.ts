@@ -3,7 +3,7 @@ import { defineAnalyzer, K } from '../types.js';
 
 export default defineAnalyzer({
   name: 'telemetry.DefaultSelectorAnalyzer',
-  description: 'Finds namespaces where more than one Telemetry resource has no selector',
+  description: 'Finds namespaces with several selector-less Telemetry resources, which then compete',
   inputs: [K.Telemetry],
   analyze(ctx) {
     const byNamespace = new Map<string, Resource[]>();
