@@ -14,7 +14,8 @@ const ORIGINATING = new Set(['SIMPLE', 'MUTUAL']);
  */
 export default defineAnalyzer({
   name: 'destinationrule.CaCertificateAnalyzer',
-  description: 'Checks if caCertificates is set when TLS mode is SIMPLE/MUTUAL',
+  description:
+    'Finds DestinationRules using SIMPLE or MUTUAL TLS without caCertificates to verify the server',
   inputs: [K.DestinationRule],
   analyze(ctx) {
     for (const dr of ctx.each(K.DestinationRule)) {

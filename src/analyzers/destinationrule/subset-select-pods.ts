@@ -21,7 +21,7 @@ const HOSTNAME_LABEL = 'kubernetes.io/hostname';
  */
 export default defineAnalyzer({
   name: 'destinationrule.SubsetSelectPodAnalyzer',
-  description: 'Checks if pods are selected by subsets in destination rules.',
+  description: 'Finds DestinationRule subsets that select no pod, and hosts that match no service',
   inputs: [K.DestinationRule, K.Pod, K.Service, K.ServiceEntry, K.Node],
   analyze(ctx) {
     const registry = new ServiceRegistry(ctx);

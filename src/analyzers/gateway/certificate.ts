@@ -20,7 +20,8 @@ interface TlsServer {
  */
 export default defineAnalyzer({
   name: 'gateway.CertificateAnalyzer',
-  description: 'Checks a gateway certificate',
+  description:
+    'Finds Gateways on the same workloads and port that serve one certificate (HTTP/2 reuse causes 404s)',
   inputs: [K.Gateway],
   analyze(ctx) {
     // Servers grouped by port and certificate: only servers of one group can share a connection.

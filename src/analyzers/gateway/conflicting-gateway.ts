@@ -23,7 +23,7 @@ interface Server {
  */
 export default defineAnalyzer({
   name: 'gateway.ConflictingGatewayAnalyzer',
-  description: "Checks a gateway's selector, port number and hosts",
+  description: 'Finds Gateways that select the same workloads and claim the same port and host',
   inputs: [K.Gateway, K.Pod],
   analyze(ctx) {
     const servers = ctx.each(K.Gateway).flatMap(serversOf);

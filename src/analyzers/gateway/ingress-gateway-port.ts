@@ -14,7 +14,8 @@ import { reportSelectorNotFound, selectedWorkloads } from './workloads.js';
  */
 export default defineAnalyzer({
   name: 'gateway.IngressGatewayPortAnalyzer',
-  description: "Checks a gateway's ports against the gateway's Kubernetes service ports",
+  description:
+    'Checks that each Gateway server port is a target port of the Service in front of the gateway pods',
   inputs: [K.Gateway, K.Pod, K.Service],
   analyze(ctx) {
     // Gateways mostly share a handful of selectors: work out the exposed ports once per selector.

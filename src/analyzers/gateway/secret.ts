@@ -22,7 +22,8 @@ const SECRET_PRODUCERS: Record<string, (r: Resource) => string | undefined> = {
  */
 export default defineAnalyzer({
   name: 'gateway.SecretAnalyzer',
-  description: "Checks a gateway's referenced secrets for correctness",
+  description:
+    'Checks the credentialName Secrets of Gateway servers: present, usable as TLS credentials, valid',
   inputs: [K.Gateway, K.Pod, K.Secret],
   analyze(ctx) {
     const produced = producedSecrets(ctx);

@@ -16,7 +16,7 @@ interface Claim {
  */
 export default defineAnalyzer({
   name: 'virtualservice.ConflictingMeshGatewayHostsAnalyzer',
-  description: 'Checks if multiple virtual services associated with the mesh gateway have conflicting hosts',
+  description: 'Finds VirtualServices applied to the mesh that claim the same host',
   inputs: [K.VirtualService],
   analyze(ctx) {
     const claims = new Map<string, Claim[]>();

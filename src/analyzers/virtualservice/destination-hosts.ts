@@ -15,7 +15,8 @@ import { boundToMesh, gatewayRefs, MESH_GATEWAY, routeDestinations, vsHosts } fr
  */
 export default defineAnalyzer({
   name: 'virtualservice.DestinationHostAnalyzer',
-  description: 'Checks the destination hosts associated with each virtual service',
+  description:
+    'Checks that VirtualService destinations name known hosts, with a port when the service has several',
   inputs: [K.ServiceEntry, K.VirtualService, K.Service],
   analyze(ctx) {
     const registry = new ServiceRegistry(ctx);

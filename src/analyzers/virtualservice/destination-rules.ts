@@ -19,7 +19,8 @@ interface Rule {
  */
 export default defineAnalyzer({
   name: 'virtualservice.DestinationRuleAnalyzer',
-  description: 'Checks the destination rules associated with each virtual service',
+  description:
+    'Checks that the subsets VirtualService routes and mirrors use are defined by a DestinationRule',
   inputs: [K.VirtualService, K.DestinationRule],
   requires: [K.DestinationRule],
   analyze(ctx) {

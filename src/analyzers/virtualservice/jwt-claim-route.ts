@@ -19,7 +19,7 @@ const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 export default defineAnalyzer({
   name: 'virtualservice.JWTClaimRouteAnalyzer',
   description:
-    'Checks the VirtualService using JWT claim based routing has corresponding RequestAuthentication',
+    'Checks that VirtualServices routing on JWT claims have a RequestAuthentication for the gateway pods',
   inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, K.Pod],
   requires: [K.RequestAuthentication],
   analyze(ctx) {
