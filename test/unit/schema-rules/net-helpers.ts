@@ -1,53 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect } from 'vitest';
-import { SEMANTIC_VALIDATORS } from '../../../src/analyzers/schema/rules/index.js';
-import type { SemanticIssue } from '../../../src/analyzers/schema/rules/types.js';
-import { parseManifestText } from '../../../src/manifests/load.js';
-import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
+import type { Resource } from '../../../src/manifests/types.js';
+import { fixtureIn } from './helpers.js';
 
-const FIXTURES = join(import.meta.dirname, '../../fixtures/schema-rules/net');
-
-function parse(text: string, file: string): Resource[] {
-  const resources: Resource[] = [];
-  const problems: LoadProblem[] = [];
-  parseManifestText(text, file, resources, problems);
-  expect(problems).toEqual([]);
-  return resources;
-}
+export { at, checker, issuesOf, paths } from './helpers.js';
 
 /** The resources of a fixture file under test/fixtures/schema-rules/net/. */
-export function fixture(name: string): Resource[] {
-  return parse(readFileSync(join(FIXTURES, name), 'utf8'), name);
-}
-
-/** Runs the registered semantic validator of the resource's kind. */
-export function issuesOf(resource: Resource): SemanticIssue[] {
-  const validate = SEMANTIC_VALIDATORS[resource.kind];
-  expect(validate, `no semantic validator registered for ${resource.kind}`).toBeDefined();
-  return validate!(resource);
-}
-
-/**
- * Returns a checker for one kind: give it the YAML under `spec:` (indented by two spaces) and it validates
- * `<kind> default/test` with that spec.
- */
-export function checker(kind: string, apiVersion = 'networking.istio.io/v1') {
-  return (spec: string, name = 'test'): SemanticIssue[] => {
-    const text = `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n${spec}`;
-    const [resource] = parse(text, 'inline.yaml');
-    return issuesOf(resource!);
-  };
-}
-
-/** The single issue at `path` (fails when there is not exactly one). */
-export function at(issues: SemanticIssue[], path: string): SemanticIssue {
-  const found = issues.filter((i) => i.path === path);
-  expect(found, `issues at ${path} among ${JSON.stringify(issues, null, 1)}`).toHaveLength(1);
-  return found[0]!;
-}
-
-/** Paths of all issues, sorted. */
-export function paths(issues: SemanticIssue[]): string[] {
-  return issues.map((i) => i.path ?? '').sort();
-}
+export const fixture = (name: string): Resource[] => fixtureIn('net', name);
