@@ -202,12 +202,8 @@ async function fileSource(file: string): Promise<Source> {
 }
 
 async function readInput(file: string): Promise<string> {
-  const { readDumpInput } = await import('../authz/input.js');
-  try {
-    return await readDumpInput(file);
-  } catch (err) {
-    throw new MeshError(`cannot read ${file === '-' ? 'stdin' : file}: ${(err as Error).message}`);
-  }
+  const { readInputText } = await import('../envoy/input.js');
+  return readInputText(file);
 }
 
 async function endpointSource(endpoint: ProxyEndpoint, timeoutMs: number): Promise<Source> {
@@ -312,7 +308,10 @@ async function runCluster(pod: string | undefined, opts: Opts): Promise<number> 
       await writeStdout(clusterSummary(dump, filter));
     } else {
       const { selectClusters } = await import('../envoy/clusters.js');
-      await printResources(selectClusters(dump.clusters(), filter), format);
+      await printResources(
+        selectClusters(dump.clusters(), filter).map((e) => e.cluster),
+        format,
+      );
     }
     return ExitCode.OK;
   });

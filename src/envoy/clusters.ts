@@ -2,7 +2,7 @@
 import type { Resource } from './dump.js';
 import { enumName, str, type Obj } from './fields.js';
 import { goSortSlice } from './gosort.js';
-import { clusterKeyLess, clusterSortKey, describeIstioConfig, parseSubsetKey } from './istio.js';
+import { clusterKeyLess, describeIstioConfig, parseSubsetKey, type SubsetKey } from './istio.js';
 
 export interface ClusterFilter {
   fqdn?: string;
@@ -23,26 +23,38 @@ export function clusterMatches(cluster: Obj, f: ClusterFilter): boolean {
   return true;
 }
 
+export interface ClusterEntry {
+  cluster: Obj;
+  name: string;
+  /** Parsed `direction|port|subset|fqdn` when the name has more than three `|` parts. */
+  parsed?: SubsetKey;
+  key: SubsetKey;
+}
+
 /** Filtered clusters in istioctl's order: (fqdn or raw name, subset, port, direction). */
-export function selectClusters(resources: readonly Resource[], f: ClusterFilter): Obj[] {
-  const keyed = resources
-    .map((r) => r.value)
-    .filter((c) => clusterMatches(c, f))
-    .map((c) => ({ c, key: clusterSortKey(str(c, 'name')) }));
-  goSortSlice(keyed, (a, b) => clusterKeyLess(a.key, b.key));
-  return keyed.map((k) => k.c);
+export function selectClusters(resources: readonly Resource[], f: ClusterFilter): ClusterEntry[] {
+  const entries: ClusterEntry[] = [];
+  for (const r of resources) {
+    if (!clusterMatches(r.value, f)) continue;
+    const name = str(r.value, 'name');
+    const parsed = name.split('|').length > 3 ? parseSubsetKey(name) : undefined;
+    entries.push({
+      cluster: r.value,
+      name,
+      parsed,
+      key: parsed ?? { direction: '', port: 0, subset: '', fqdn: name },
+    });
+  }
+  return goSortSlice(entries, (a, b) => clusterKeyLess(a.key, b.key));
 }
 
 export const CLUSTER_HEADER = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'];
 
 /** SERVICE FQDN, PORT, SUBSET, DIRECTION, TYPE, DESTINATION RULE; `prefix` qualifies unparsed names. */
-export function clusterRow(cluster: Obj, prefix = ''): string[] {
-  const name = str(cluster, 'name');
-  const type = enumName(cluster, 'type', DISCOVERY_TYPES);
-  const dr = describeIstioConfig(cluster);
-  if (name.split('|').length > 3) {
-    const k = parseSubsetKey(name);
-    return [k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
-  }
-  return [prefix + name, '-', '-', '-', type, dr];
+export function clusterRow(e: ClusterEntry, prefix = ''): string[] {
+  const type = enumName(e.cluster, 'type', DISCOVERY_TYPES);
+  const dr = describeIstioConfig(e.cluster);
+  const k = e.parsed;
+  if (k) return [k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
+  return [prefix + e.name, '-', '-', '-', type, dr];
 }

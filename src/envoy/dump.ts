@@ -34,8 +34,8 @@ export interface SecretResource extends Resource {
 
 /** Parses JSON (or YAML) bytes, turning syntax errors into one line that names the source and position. */
 export function parseJsonText(text: string, source: string, what: string): unknown {
-  const trimmed = text.trimStart();
-  if (trimmed !== '' && trimmed[0] !== '{' && trimmed[0] !== '[') return parseYamlText(text, source, what);
+  const first = /\S/.exec(text.slice(0, 4096))?.[0];
+  if (first !== undefined && first !== '{' && first !== '[') return parseYamlText(text, source, what);
   try {
     return JSON.parse(text);
   } catch {
@@ -147,7 +147,11 @@ export function jsonErrorOffset(text: string): number {
 /** One line about invalid JSON: `line L column C: unexpected 'x'`, or that the text is empty or truncated. */
 export function describeJsonError(text: string): string {
   if (text.trim() === '') return 'unexpected end of JSON input (empty)';
-  const pos = jsonErrorOffset(text);
+  return describeJsonErrorAt(text, jsonErrorOffset(text));
+}
+
+/** The error at a known offset of the text (line and column are 1-based). */
+export function describeJsonErrorAt(text: string, pos: number): string {
   if (pos >= text.length)
     return `unexpected end of JSON input (truncated after ${Buffer.byteLength(text)} bytes)`;
   const before = text.slice(0, pos);
@@ -156,41 +160,133 @@ export function describeJsonError(text: string): string {
   return `line ${line} column ${column}: unexpected ${JSON.stringify(text[pos])}`;
 }
 
-export class ConfigDump {
-  private readonly sections = new Map<string, Obj>();
-  private readonly ecdsSections: Obj[] = [];
-  private cache = new Map<string, unknown>();
+const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
 
-  /** @param root the parsed `{configs: [...]}`; @param raw the bytes Envoy returned, for pass-through. */
+/** One `configs[]` entry: parsed, or still a slice of the text (parsed on first use). */
+interface SectionRef {
+  type: string;
+  value?: Obj;
+  start?: number;
+  end?: number;
+}
+
+const isWs = (c: string | undefined) => c === ' ' || c === '\n' || c === '\r' || c === '\t';
+
+/**
+ * Finds the `configs[]` sections of a dump text without parsing it: each section is an object whose
+ * first key is `"@type": "type.googleapis.com/envoy.admin.v3.<X>"`, and the text between sections must be
+ * exactly `}, {`. Returns undefined when the text does not have that shape (the caller then parses it
+ * whole), so a section is only ever parsed from a slice that is a complete JSON object.
+ */
+export function indexSections(text: string): SectionRef[] | undefined {
+  const refs: SectionRef[] = [];
+  const skipBack = (i: number) => {
+    while (i >= 0 && isWs(text[i])) i--;
+    return i;
+  };
+  let expectEnd = -1; // where the previous section's closing brace must be found
+  for (let p = text.indexOf(ADMIN); p >= 0; p = text.indexOf(ADMIN, p + 1)) {
+    const close = text.indexOf('"', p);
+    if (close < 0) return undefined;
+    const m = /"@type"\s*:\s*"$/.exec(text.slice(Math.max(0, p - 40), p));
+    if (!m) return undefined;
+    const open = skipBack(p - m[0].length - 1);
+    if (text[open] !== '{') return undefined;
+    const before = skipBack(open - 1);
+    if (refs.length === 0) {
+      if (!/^\s*\{\s*"configs"\s*:\s*\[\s*$/.test(text.slice(0, open))) return undefined;
+    } else {
+      if (text[before] !== ',') return undefined;
+      expectEnd = skipBack(before - 1);
+      if (text[expectEnd] !== '}') return undefined;
+      refs[refs.length - 1]!.end = expectEnd + 1;
+    }
+    refs.push({ type: text.slice(p, close), start: open });
+  }
+  if (refs.length === 0) return undefined;
+  // the last section is followed by `] }`
+  let i = skipBack(text.length - 1);
+  if (text[i] !== '}') return undefined;
+  i = skipBack(i - 1);
+  if (text[i] !== ']') return undefined;
+  i = skipBack(i - 1);
+  if (text[i] !== '}') return undefined;
+  refs[refs.length - 1]!.end = i + 1;
+  return refs;
+}
+
+export class ConfigDump {
+  private readonly sections = new Map<string, SectionRef>();
+  private readonly ecdsSections: SectionRef[] = [];
+  private readonly order: SectionRef[] = [];
+  private cache = new Map<string, unknown>();
+  private parsedRoot?: Obj;
+
+  /**
+   * @param root the parsed `{configs: [...]}`, or undefined with `refs` for a lazily parsed text;
+   * @param raw the bytes Envoy returned, for pass-through; @param source names the input in errors.
+   */
   constructor(
-    readonly root: Obj,
+    root: Obj | undefined,
     readonly raw?: string,
+    private readonly source = 'config dump',
+    refs?: SectionRef[],
   ) {
-    for (const c of arr(root, 'configs')) {
-      if (!isObj(c)) continue;
-      const t = typeUrl(c);
-      if (t === DumpType.ecds) this.ecdsSections.push(c);
-      else if (t) this.sections.set(t, c); // the last section of a type wins
+    this.parsedRoot = root;
+    const list =
+      refs ??
+      arr(root, 'configs')
+        .filter(isObj)
+        .map((c) => ({ type: typeUrl(c), value: c }));
+    for (const ref of list) {
+      this.order.push(ref);
+      if (ref.type === DumpType.ecds) this.ecdsSections.push(ref);
+      else if (ref.type) this.sections.set(ref.type, ref); // the last section of a type wins
     }
   }
 
+  /**
+   * Parses dump text. A well-formed Envoy dump is only indexed here and each section is parsed when a
+   * view first needs it, so `proxy-config cluster` never pays for listeners or endpoints.
+   */
   static parse(text: string, source: string): ConfigDump {
-    const root = parseJsonText(text, source, 'error unmarshalling config dump response from Envoy');
+    const refs = indexSections(text);
+    if (refs) return new ConfigDump(undefined, text, source, refs);
+    const root = parseJsonText(text, source, UNMARSHAL);
     if (!isObj(root))
-      throw new MeshError(
-        `error unmarshalling config dump response from Envoy: ${source}: expected a JSON object`,
-        { exitCode: ExitCode.DATA },
-      );
-    return new ConfigDump(root, text);
+      throw new MeshError(`${UNMARSHAL}: ${source}: expected a JSON object`, { exitCode: ExitCode.DATA });
+    return new ConfigDump(root, text, source);
+  }
+
+  /** The whole dump as parsed JSON (parses any section not parsed yet). */
+  get root(): Obj {
+    this.parsedRoot ??= { configs: this.order.map((r) => this.value(r)) };
+    return this.parsedRoot;
+  }
+
+  private value(ref: SectionRef): Obj {
+    if (ref.value === undefined) {
+      const slice = this.raw!.slice(ref.start, ref.end);
+      try {
+        ref.value = JSON.parse(slice) as Obj;
+      } catch {
+        const pos = ref.start! + jsonErrorOffset(slice);
+        throw new MeshError(`${UNMARSHAL}: ${this.source}: ${describeJsonErrorAt(this.raw!, pos)}`, {
+          exitCode: ExitCode.DATA,
+        });
+      }
+    }
+    return ref.value;
   }
 
   section(type: string): Obj | undefined {
-    return this.sections.get(type);
+    const ref = this.sections.get(type);
+    return ref ? this.value(ref) : undefined;
   }
 
   /** The section, or the error istioctl reports when it is missing. */
   require(type: string): Obj {
-    const s = this.sections.get(type);
+    const s = this.section(type);
     if (!s) throw new MeshError(`config dump has no configuration type ${type}`);
     return s;
   }
@@ -284,7 +380,7 @@ export class ConfigDump {
   ecdsDump(): Obj {
     if (this.ecdsSections.length === 0)
       throw new MeshError(`config dump has no configuration type ${DumpType.ecds}`);
-    return { ecds_filters: this.ecdsSections.flatMap((s) => arr(s, 'ecds_filters')) };
+    return { ecds_filters: this.ecdsSections.flatMap((s) => arr(this.value(s), 'ecds_filters')) };
   }
 
   ecdsFilters(): Resource[] {

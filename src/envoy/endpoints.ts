@@ -52,18 +52,23 @@ function edsEndpointMatches(ep: unknown, cluster: string, f: EndpointFilter): bo
  * ordered by parsed cluster name.
  */
 export function selectLoadAssignments(resources: readonly Resource[], f: EndpointFilter): Obj[] {
+  const filtering = Boolean(f.address || f.port || f.cluster || f.status);
   const out: Array<{ cla: Obj; key: ReturnType<typeof clusterSortKey> }> = [];
   for (const { value: cla } of resources) {
     const cluster = str(cla, 'cluster_name');
+    const all = arr(cla, 'endpoints');
     const groups: Obj[] = [];
-    for (const g of arr(cla, 'endpoints')) {
+    for (const g of all) {
       if (!isObj(g)) continue;
-      const eps = arr(g, 'lb_endpoints').filter((ep) => edsEndpointMatches(ep, cluster, f));
+      const lbs = arr(g, 'lb_endpoints');
+      const eps = filtering ? lbs.filter((ep) => edsEndpointMatches(ep, cluster, f)) : lbs;
       if (eps.length === 0) continue;
-      groups.push(replaceField(g, 'lb_endpoints', eps));
+      groups.push(eps.length === lbs.length ? g : replaceField(g, 'lb_endpoints', eps));
     }
     if (groups.length === 0) continue;
-    out.push({ cla: replaceField(cla, 'endpoints', groups), key: clusterSortKey(cluster) });
+    // copies only where endpoints were removed
+    const kept = groups.length === all.length && groups.every((g, i) => g === all[i]);
+    out.push({ cla: kept ? cla : replaceField(cla, 'endpoints', groups), key: clusterSortKey(cluster) });
   }
   goSortSlice(out, (a, b) => clusterKeyLess(a.key, b.key));
   return out.map((o) => o.cla);

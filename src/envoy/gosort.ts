@@ -6,11 +6,17 @@
  * Behaviour follows the Go 1.26 standard library that istioctl is built with.
  */
 
-type Less = (i: number, j: number) => boolean;
-
+/** The slice and its comparator; `less(d, i, j)` and `swap(d, i, j)` work on indexes. */
 interface Data {
-  less: Less;
-  swap: (i: number, j: number) => void;
+  v: unknown[];
+  lt: (a: any, b: any) => boolean;
+}
+
+const less = (d: Data, i: number, j: number) => d.lt(d.v[i], d.v[j]);
+function swap(d: Data, i: number, j: number): void {
+  const t = d.v[i];
+  d.v[i] = d.v[j];
+  d.v[j] = t;
 }
 
 const enum Hint {
@@ -22,17 +28,9 @@ const enum Hint {
 const MASK64 = (1n << 64n) - 1n;
 
 /** Sorts `items` in place with Go's sort.Slice semantics for the comparator `less(a, b)`. */
-export function goSortSlice<T>(items: T[], less: (a: T, b: T) => boolean): T[] {
-  const data: Data = {
-    less: (i, j) => less(items[i]!, items[j]!),
-    swap: (i, j) => {
-      const t = items[i]!;
-      items[i] = items[j]!;
-      items[j] = t;
-    },
-  };
+export function goSortSlice<T>(items: T[], lessThan: (a: T, b: T) => boolean): T[] {
   const n = items.length;
-  pdqsort(data, 0, n, bitLength(n));
+  pdqsort({ v: items, lt: lessThan }, 0, n, bitLength(n));
   return items;
 }
 
@@ -42,7 +40,7 @@ function bitLength(n: number): number {
 
 function insertionSort(d: Data, a: number, b: number): void {
   for (let i = a + 1; i < b; i++) {
-    for (let j = i; j > a && d.less(j, j - 1); j--) d.swap(j, j - 1);
+    for (let j = i; j > a && less(d, j, j - 1); j--) swap(d, j, j - 1);
   }
 }
 
@@ -51,9 +49,9 @@ function siftDown(d: Data, lo: number, hi: number, first: number): void {
   for (;;) {
     let child = 2 * root + 1;
     if (child >= hi) return;
-    if (child + 1 < hi && d.less(first + child, first + child + 1)) child++;
-    if (!d.less(first + root, first + child)) return;
-    d.swap(first + root, first + child);
+    if (child + 1 < hi && less(d, first + child, first + child + 1)) child++;
+    if (!less(d, first + root, first + child)) return;
+    swap(d, first + root, first + child);
     root = child;
   }
 }
@@ -62,7 +60,7 @@ function heapSort(d: Data, a: number, b: number): void {
   const hi = b - a;
   for (let i = Math.floor((hi - 1) / 2); i >= 0; i--) siftDown(d, i, hi, a);
   for (let i = hi - 1; i >= 0; i--) {
-    d.swap(a, a + i);
+    swap(d, a, a + i);
     siftDown(d, 0, i, a);
   }
 }
@@ -92,7 +90,7 @@ function pdqsort(d: Data, a: number, b: number, limit: number): void {
       hint = Hint.Increasing;
     }
     if (wasBalanced && wasPartitioned && hint === Hint.Increasing && partialInsertionSort(d, a, b)) return;
-    if (a > 0 && !d.less(a - 1, pivot)) {
+    if (a > 0 && !less(d, a - 1, pivot)) {
       a = partitionEqual(d, a, b, pivot);
       continue;
     }
@@ -114,39 +112,39 @@ function pdqsort(d: Data, a: number, b: number, limit: number): void {
 }
 
 function partition(d: Data, a: number, b: number, pivot: number): [number, boolean] {
-  d.swap(a, pivot);
+  swap(d, a, pivot);
   let i = a + 1;
   let j = b - 1;
-  while (i <= j && d.less(i, a)) i++;
-  while (i <= j && !d.less(j, a)) j--;
+  while (i <= j && less(d, i, a)) i++;
+  while (i <= j && !less(d, j, a)) j--;
   if (i > j) {
-    d.swap(j, a);
+    swap(d, j, a);
     return [j, true];
   }
-  d.swap(i, j);
+  swap(d, i, j);
   i++;
   j--;
   for (;;) {
-    while (i <= j && d.less(i, a)) i++;
-    while (i <= j && !d.less(j, a)) j--;
+    while (i <= j && less(d, i, a)) i++;
+    while (i <= j && !less(d, j, a)) j--;
     if (i > j) break;
-    d.swap(i, j);
+    swap(d, i, j);
     i++;
     j--;
   }
-  d.swap(j, a);
+  swap(d, j, a);
   return [j, false];
 }
 
 function partitionEqual(d: Data, a: number, b: number, pivot: number): number {
-  d.swap(a, pivot);
+  swap(d, a, pivot);
   let i = a + 1;
   let j = b - 1;
   for (;;) {
-    while (i <= j && !d.less(a, i)) i++;
-    while (i <= j && d.less(a, j)) j--;
+    while (i <= j && !less(d, a, i)) i++;
+    while (i <= j && less(d, a, j)) j--;
     if (i > j) break;
-    d.swap(i, j);
+    swap(d, i, j);
     i++;
     j--;
   }
@@ -158,21 +156,21 @@ function partialInsertionSort(d: Data, a: number, b: number): boolean {
   const shortestShifting = 50;
   let i = a + 1;
   for (let step = 0; step < maxSteps; step++) {
-    while (i < b && !d.less(i, i - 1)) i++;
+    while (i < b && !less(d, i, i - 1)) i++;
     if (i === b) return true;
     if (b - a < shortestShifting) return false;
-    d.swap(i, i - 1);
+    swap(d, i, i - 1);
     // Go shifts down to index 1 (not a+1) here; kept as is for identical results.
     if (i - a >= 2) {
       for (let j = i - 1; j >= 1; j--) {
-        if (!d.less(j, j - 1)) break;
-        d.swap(j, j - 1);
+        if (!less(d, j, j - 1)) break;
+        swap(d, j, j - 1);
       }
     }
     if (b - i >= 2) {
       for (let j = i + 1; j < b; j++) {
-        if (!d.less(j, j - 1)) break;
-        d.swap(j, j - 1);
+        if (!less(d, j, j - 1)) break;
+        swap(d, j, j - 1);
       }
     }
   }
@@ -191,7 +189,7 @@ function breakPatterns(d: Data, a: number, b: number): void {
     random ^= (random << 17n) & MASK64;
     let other = Number(random & (modulus - 1n));
     if (other >= length) other -= length;
-    d.swap(idx, a + other);
+    swap(d, idx, a + other);
   }
 }
 
@@ -220,7 +218,7 @@ function choosePivot(d: Data, a: number, b: number): [number, Hint] {
 /** Index of the median of d[a], d[b], d[c], counting the swaps a sorting network would make. */
 function median(d: Data, a: number, b: number, c: number, swaps: { n: number }): number {
   const order = (x: number, y: number): [number, number] => {
-    if (d.less(y, x)) {
+    if (less(d, y, x)) {
       swaps.n++;
       return [y, x];
     }
@@ -233,5 +231,5 @@ function median(d: Data, a: number, b: number, c: number, swaps: { n: number }):
 }
 
 function reverseRange(d: Data, a: number, b: number): void {
-  for (let i = a, j = b - 1; i < j; i++, j--) d.swap(i, j);
+  for (let i = a, j = b - 1; i < j; i++, j--) swap(d, i, j);
 }

@@ -43,9 +43,16 @@ export function filterChains(l: Obj): Obj[] {
   return def ? [...chains, def] : chains;
 }
 
+/** Whether any string inside a value mentions `needle` (istioctl searches the serialized proto bytes). */
+function mentions(v: unknown, needle: string): boolean {
+  if (typeof v === 'string') return v.includes(needle);
+  if (Array.isArray(v)) return v.some((x) => mentions(x, needle));
+  if (isObj(v)) for (const k in v) if (mentions(v[k], needle)) return true;
+  return false;
+}
+
 function isBlackholeTcp(filter: unknown): boolean {
-  const cfg = field(filter, 'typed_config');
-  return cfg !== undefined && JSON.stringify(cfg).includes(BLACKHOLE);
+  return mentions(field(filter, 'typed_config'), BLACKHOLE);
 }
 
 /** HTTP, TCP, HTTP+TCP or UNKNOWN from the network filters of all chains. */
@@ -74,25 +81,25 @@ export function listenerMatches(l: Obj, f: ListenerFilter): boolean {
   return true;
 }
 
-interface KeyedListener {
-  l: Obj;
+export interface ListenerEntry {
+  listener: Obj;
   port: number;
   address: string;
   type: string;
 }
 
 /** Filtered listeners ordered by (port, address, type). */
-export function selectListeners(resources: readonly Resource[], f: ListenerFilter): Obj[] {
-  const keyed: KeyedListener[] = resources
-    .map((r) => r.value)
-    .filter((l) => listenerMatches(l, f))
-    .map((l) => ({ l, port: listenerPort(l), address: listenerAddress(l), type: listenerType(l) }));
-  goSortSlice(keyed, (a, b) => {
+export function selectListeners(resources: readonly Resource[], f: ListenerFilter): ListenerEntry[] {
+  const entries: ListenerEntry[] = [];
+  for (const { value: l } of resources) {
+    if (!listenerMatches(l, f)) continue;
+    entries.push({ listener: l, port: listenerPort(l), address: listenerAddress(l), type: listenerType(l) });
+  }
+  return goSortSlice(entries, (a, b) => {
     if (a.port !== b.port) return a.port < b.port;
     if (a.address !== b.address) return a.address < b.address;
     return a.type < b.type;
   });
-  return keyed.map((k) => k.l);
 }
 
 /** Listeners that pass the filter, in dump order (what `-o json|yaml` prints). */

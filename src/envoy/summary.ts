@@ -20,9 +20,8 @@ import { arr, str } from './fields.js';
 import {
   listenerAddresses,
   listenerChainRows,
-  listenerPort,
-  listenerType,
   selectListeners,
+  type ListenerEntry,
   type ListenerFilter,
 } from './listeners.js';
 import { ROUTE_HEADER, routeRows, selectRoutes } from './routes.js';
@@ -38,7 +37,7 @@ export function clusterSummary(dump: ConfigDump, f: ClusterFilter, all = false):
   const rows = all
     ? [
         ['NAME', ...CLUSTER_HEADER],
-        ...clusters.map((c) => [`cluster/${str(c, 'name')}`, ...clusterRow(c, 'cluster/')]),
+        ...clusters.map((c) => [`cluster/${c.name}`, ...clusterRow(c, 'cluster/')]),
       ]
     : [CLUSTER_HEADER, ...clusters.map((c) => clusterRow(c))];
   return renderTable(rows, PAD);
@@ -48,19 +47,19 @@ export function listenerSummary(dump: ConfigDump, f: ListenerFilter, verbose: bo
   const resources = dump.listeners();
   if (resources.length === 0) throw new MeshError('no listeners found');
   const listeners = selectListeners(resources, f);
-  const name = (l: object) => (all ? [`listener/${str(l, 'name')}`] : []);
+  const name = (e: ListenerEntry) => (all ? [`listener/${str(e.listener, 'name')}`] : []);
   const rows: string[][] = [];
   if (verbose) {
     rows.push([...(all ? ['NAME'] : []), 'ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']);
-    for (const l of listeners) {
-      const addr = listenerAddresses(l);
-      const port = String(listenerPort(l));
-      for (const c of listenerChainRows(l)) rows.push([...name(l), addr, port, c.match, c.destination]);
+    for (const e of listeners) {
+      const addr = listenerAddresses(e.listener);
+      const port = String(e.port);
+      for (const c of listenerChainRows(e.listener))
+        rows.push([...name(e), addr, port, c.match, c.destination]);
     }
   } else {
     rows.push([...(all ? ['NAME'] : []), 'ADDRESSES', 'PORT', 'TYPE']);
-    for (const l of listeners)
-      rows.push([...name(l), listenerAddresses(l), String(listenerPort(l)), listenerType(l)]);
+    for (const e of listeners) rows.push([...name(e), listenerAddresses(e.listener), String(e.port), e.type]);
   }
   return renderTable(rows, PAD_NARROW);
 }

@@ -310,11 +310,52 @@ export class TabWriter {
   }
 }
 
+/** Characters that need a closer look: cell/line separators (writer path) and non-ASCII (rune count). */
+const NOT_PLAIN = /[\t\n\v\f\u0080-\uffff]/;
+const SEPARATOR = /[\t\n\v\f]/;
+
 /**
  * Renders rows the way istioctl does (`Fprintln(w, strings.Join(cells, "\t"))` per row, then Flush)
- * with minwidth 0, tabwidth 8, pad char space and the given padding.
+ * with minwidth 0, tabwidth 8, pad char space and the given padding. Rows of equal length whose cells hold
+ * no tab or line-break characters form one column block per column, so their layout is computed
+ * directly (the same bytes TabWriter produces, much faster on large tables); anything else goes through
+ * TabWriter.
  */
 export function renderTable(rows: readonly (readonly string[])[], padding: number): string {
+  const n = rows[0]?.length ?? 0;
+  // Go counts runes: the width of a cell is its code point count (its length when ASCII)
+  const cellWidths = new Int32Array(rows.length * n);
+  const widths = new Int32Array(n);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.length !== n) return renderWithTabWriter(rows, padding);
+    for (let c = 0; c < n; c++) {
+      const cell = r[c]!;
+      let w = cell.length;
+      if (NOT_PLAIN.test(cell)) {
+        if (SEPARATOR.test(cell)) return renderWithTabWriter(rows, padding);
+        w = Array.from(cell).length;
+      }
+      cellWidths[i * n + c] = w;
+      if (w > widths[c]!) widths[c] = w;
+    }
+  }
+  let pad = ' '.repeat(64);
+  const parts: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    let line = '';
+    for (let c = 0; c < n - 1; c++) {
+      const k = widths[c]! + padding - cellWidths[i * n + c]!;
+      while (pad.length < k) pad += pad;
+      line += r[c] + pad.slice(0, k);
+    }
+    parts[i] = line + (r[n - 1] ?? '');
+  }
+  return parts.length > 0 ? parts.join('\n') + '\n' : '';
+}
+
+function renderWithTabWriter(rows: readonly (readonly string[])[], padding: number): string {
   const w = new TabWriter({ minwidth: 0, tabwidth: 8, padding, padchar: ' ' });
   let chunk = '';
   for (const row of rows) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigDump, DumpType } from '../../../src/envoy/dump.js';
+import { ConfigDump, DumpType, indexSections } from '../../../src/envoy/dump.js';
 import { toProtoJson } from '../../../src/envoy/protojson.js';
 import { allSummary, clusterSummary, listenerSummary, routeSummary } from '../../../src/envoy/summary.js';
 import { MeshError } from '../../../src/util/errors.js';
@@ -125,5 +125,47 @@ describe('ConfigDump sections', () => {
     expect(clusterSummary(d, {})).toContain('7');
     expect(listenerSummary(d, {}, true)).toContain('Non-HTTP/Non-TCP');
     expect(routeSummary(d, undefined, true)).toContain('404');
+  });
+});
+
+describe('lazy sections', () => {
+  it('indexes the sections of an Envoy dump (any whitespace) and parses each only when asked', () => {
+    const minified = JSON.stringify(JSON.parse(SIDECAR));
+    for (const text of [SIDECAR, minified]) {
+      const refs = indexSections(text)!;
+      expect(refs.map((r) => r.type.replace(/.*\./, ''))).toEqual([
+        'BootstrapConfigDump',
+        'ClustersConfigDump',
+        'EndpointsConfigDump',
+        'ListenersConfigDump',
+        'ScopedRoutesConfigDump',
+        'RoutesConfigDump',
+        'SecretsConfigDump',
+      ]);
+      for (const r of refs) expect(JSON.parse(text.slice(r.start, r.end))['@type']).toBe(r.type);
+    }
+  });
+
+  it('falls back to a whole parse when the text has another shape', () => {
+    const odd = JSON.parse(SIDECAR);
+    odd.configs.splice(1, 0, {
+      '@type': 'type.googleapis.com/custom.Thing',
+      note: 'type.googleapis.com/envoy.admin.v3.X',
+    });
+    expect(indexSections(JSON.stringify(odd))).toBeUndefined();
+    const d = ConfigDump.parse(JSON.stringify(odd), 'odd.json');
+    expect(d.clusters().length).toBe(3);
+    expect(indexSections('{"configs": []}')).toBeUndefined();
+  });
+
+  it('reads the sections it needs even when another one is damaged, and locates the damage', () => {
+    const at = SIDECAR.indexOf('"static_listeners": [') + '"static_listeners": '.length;
+    const damaged = SIDECAR.slice(0, at) + '#' + SIDECAR.slice(at);
+    const d = ConfigDump.parse(damaged, 'damaged.json');
+    expect(clusterSummary(d, {})).toContain('httpbin.default.svc.cluster.local');
+    const line = damaged.slice(0, at).split('\n').length;
+    expect(() => d.listeners()).toThrow(
+      new RegExp(`damaged\\.json: line ${line} column \\d+: unexpected "#"`),
+    );
   });
 });

@@ -73,6 +73,32 @@ describe('TabWriter (Go text/tabwriter)', () => {
     expect(() => new TabWriter({ padchar: '--' })).toThrow(RangeError);
   });
 
+  it('renderTable lays out uniform tables exactly like the writer (fast path)', () => {
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const pool = ['', 'a', 'bb', 'cluster/x', 'é', '日本語', 'x y', 'outbound|80||a.b.svc.cluster.local'];
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + rnd(6);
+      const rows = Array.from({ length: rnd(8) }, () =>
+        Array.from({ length: n }, () => pool[rnd(pool.length)]!),
+      );
+      const padding = rnd(6);
+      const w = new TabWriter({ padding });
+      for (const r of rows) w.write(r.join('\t') + '\n');
+      expect(renderTable(rows, padding)).toBe(w.toString());
+    }
+    // rows of different lengths go through the writer's column blocks
+    expect(
+      renderTable(
+        [
+          ['a', 'b', 'c'],
+          ['dddd', 'e'],
+        ],
+        1,
+      ),
+    ).toBe('a    b c\ndddd e\n');
+  });
+
   it(`reproduces Go's output byte for byte on ${reference.tabwriter.length} generated inputs`, () => {
     for (const c of reference.tabwriter) {
       const w = new TabWriter({
