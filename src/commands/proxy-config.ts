@@ -40,17 +40,26 @@ const intArg = (flag: string) => (v: string) => {
   return Number(v);
 };
 
-/** Options every subcommand that reads one proxy shares. */
-function withSource(cmd: Command, formats: readonly string[] = FORMATS, defaultFormat = 'short'): Command {
+/** How to reach pods (shared by every subcommand). */
+function withAccess(cmd: Command, formats: readonly string[] = FORMATS, defaultFormat = 'short'): Command {
   return cmd
-    .option('-f, --file <dump>', 'Envoy config dump file (JSON or YAML) instead of a pod; - reads stdin')
-    .option('--admin-url <url>', 'Envoy admin URL (e.g. http://127.0.0.1:15000) instead of a pod')
     .option('-o, --output <format>', `output format: ${formats.join('|')}`, defaultFormat)
     .option('-n, --namespace <ns>', 'namespace of the pod (default: from the kubeconfig context)')
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
     .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s');
+}
+
+/** Subcommands that read one proxy: a pod, or --file, or --admin-url. */
+function withSource(cmd: Command, formats: readonly string[] = FORMATS, defaultFormat = 'short'): Command {
+  return withAccess(
+    cmd
+      .option('-f, --file <dump>', 'Envoy config dump file (JSON or YAML) instead of a pod; - reads stdin')
+      .option('--admin-url <url>', 'Envoy admin URL (e.g. http://127.0.0.1:15000) instead of a pod'),
+    formats,
+    defaultFormat,
+  );
 }
 
 export function register(program: Command): void {
@@ -155,15 +164,17 @@ export function register(program: Command): void {
     .option('-r, --reset', "reset every logger to the mesh default (the injector's global.proxy.logLevel)")
     .option('-l, --selector <labels>', 'every proxy pod matching this label selector in the namespace')
     .option('-i, --istio-namespace <ns>', 'namespace of the control plane (for --reset)', 'istio-system');
-  withSource(log).action((pod: string | undefined, opts: Opts) => run(() => runLog(pod, opts)));
+  withAccess(
+    log.option('--admin-url <url>', 'Envoy admin URL (e.g. http://127.0.0.1:15000) instead of a pod'),
+  ).action((pod: string | undefined, opts: Opts) => run(() => runLog(pod, opts)));
 
-  withSource(pc.command('rootca-compare').alias('rc'))
+  withAccess(pc.command('rootca-compare').alias('rc'))
     .description('Whether two proxies trust a common root certificate (pods, admin URLs or dump files)')
     .argument('<first>', 'pod, admin URL (http://...) or config dump file')
     .argument('<second>', 'pod, admin URL (http://...) or config dump file')
     .action((a: string, b: string, opts: Opts) => run(() => runRootCaCompare(a, b, opts)));
 
-  withSource(pc.command('diff'), ['short', 'json'])
+  withAccess(pc.command('diff'), ['short', 'json'])
     .description(
       'Semantic diff of two proxies or dumps: resources only on one side or differing, and the field paths ' +
         '(exit 79 when different)',
@@ -476,8 +487,6 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
   const { format, timeoutMs } = common(opts);
   if (format !== 'short') throw usageError('--output is not applicable for this command');
   if (opts.level !== undefined && opts.reset) throw usageError('--level cannot be combined with --reset');
-  if (opts.file !== undefined)
-    throw usageError('log needs a live proxy: give a pod, -l or --admin-url, not --file');
   const targets = [pod, opts.selector, opts.adminUrl].filter((x) => x !== undefined).length;
   if (targets === 0) throw usageError('log requires pod name or --selector');
   if (targets > 1) throw usageError('give only one of: pod name, --selector, --admin-url');

@@ -1,6 +1,6 @@
 /** Certificates inside Envoy secrets: PEM extraction and the facts istioctl shows (via Node's X509). */
 import { X509Certificate } from 'node:crypto';
-import { obj, str } from './fields.js';
+import { str } from './fields.js';
 
 export interface CertInfo {
   /** `CA` when basicConstraints says so, else `Cert Chain`. */
@@ -84,9 +84,4 @@ export function rfc3339(d: Date): string {
 /** True when now is strictly between NotBefore and NotAfter. */
 export function certValidAt(c: CertInfo, now: Date): boolean {
   return now.getTime() > c.notBefore.getTime() && now.getTime() < c.notAfter.getTime();
-}
-
-/** The trusted CA of an Envoy Secret's validation context (e.g. the `ROOTCA` secret). */
-export function trustedCaText(secret: unknown): string {
-  return dataSourceText(obj(obj(secret, 'validation_context'), 'trusted_ca'));
 }

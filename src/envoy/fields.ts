@@ -32,7 +32,8 @@ export function field(o: unknown, name: string): unknown {
 
 /** True when the field is present (even with a default value), as a proto wrapper would be. */
 export function has(o: unknown, name: string): boolean {
-  return field(o, name) !== undefined && field(o, name) !== null;
+  const v = field(o, name);
+  return v !== undefined && v !== null;
 }
 
 export function obj(o: unknown, name: string): Obj | undefined {

@@ -1,5 +1,5 @@
 /** Envoy log levels (`/logging`): parsing `--level` the way istioctl does and applying it. */
-import { MeshError, usageError } from '../util/errors.js';
+import { usageError } from '../util/errors.js';
 import type { AdminClient } from './admin.js';
 
 const LEVELS: Record<string, string> = {
@@ -64,11 +64,3 @@ export async function applyLogLevels(
 
 /** The default level `--reset` restores when the injector's `global.proxy.logLevel` is unknown. */
 export const DEFAULT_PROXY_LOG_LEVEL = 'warning';
-
-export function checkLevel(text: string): string {
-  try {
-    return level(text);
-  } catch {
-    throw new MeshError(`unrecognized logging level: ${text}`);
-  }
-}
