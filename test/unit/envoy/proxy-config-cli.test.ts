@@ -100,6 +100,70 @@ describe('structured output', () => {
   });
 });
 
+describe('endpoint (admin /clusters?format=json saved to a file)', () => {
+  const clusters = {
+    cluster_statuses: [
+      {
+        name: 'outbound|80||b.default.svc.cluster.local',
+        host_statuses: [
+          {
+            address: { socket_address: { address: '10.0.0.2', port_value: 80 } },
+            health_status: { eds_health_status: 'HEALTHY' },
+          },
+          {
+            address: { socket_address: { address: '10.0.0.1', port_value: 80 } },
+            health_status: { eds_health_status: 'UNHEALTHY', failed_outlier_check: true },
+          },
+        ],
+      },
+      {
+        name: 'sds-grpc',
+        host_statuses: [{ address: { pipe: { path: './var/run/secrets/workload-spiffe-uds/socket' } } }],
+      },
+      {
+        name: 'inbound-vip|8000|http|a',
+        host_statuses: [
+          {
+            address: {
+              envoy_internal_address: {
+                server_listener_name: 'connect_originate',
+                endpoint_id: '1.2.3.4:80',
+              },
+            },
+            health_status: { eds_health_status: 'HEALTHY' },
+          },
+        ],
+      },
+    ],
+  };
+
+  it('renders addresses, health and outlier status in istioctl order (address, port, cluster)', async () => {
+    const r = await runCli(['pc', 'endpoints', '-f', writeTmp('clusters.json', clusters)]);
+    expect(r.stdout).toBe(
+      [
+        'ENDPOINT                                                STATUS        OUTLIER CHECK     CLUSTER',
+        'envoy://connect_originate/1.2.3.4:80                    HEALTHY       OK                inbound-vip|8000|http|a',
+        'unix://./var/run/secrets/workload-spiffe-uds/socket     UNKNOWN       OK                sds-grpc',
+        '10.0.0.1:80                                             UNHEALTHY     FAILED            outbound|80||b.default.svc.cluster.local',
+        '10.0.0.2:80                                             HEALTHY       OK                outbound|80||b.default.svc.cluster.local',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('-o json keeps whole ClusterStatus objects that have a matching host', async () => {
+    const file = writeTmp('clusters.json', clusters);
+    const r = await runCli(['pc', 'ep', '-f', file, '--status', 'unhealthy', '-o', 'json']);
+    const out = JSON.parse(r.stdout);
+    expect(out.map((c: any) => c.name)).toEqual(['outbound|80||b.default.svc.cluster.local']);
+    expect(out[0].hostStatuses).toHaveLength(2);
+    expect(out[0].hostStatuses[1].healthStatus).toEqual({
+      edsHealthStatus: 'UNHEALTHY',
+      failedOutlierCheck: true,
+    });
+  });
+});
+
 describe('sources and errors', () => {
   it('needs exactly one of pod, --file, --admin-url (usage error 64)', async () => {
     const none = await runCli(['pc', 'cluster']);
