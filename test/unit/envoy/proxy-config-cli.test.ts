@@ -311,6 +311,27 @@ describe('rootca-compare and diff', () => {
     );
   });
 
+  it('diff and rootca-compare also take admin URLs (two live proxies)', async () => {
+    const a = conformanceDump('istioctl/pkg/proxyconfig/testdata/config_dump.json');
+    const b = conformanceDump('istioctl/pkg/proxyconfig/testdata/config_dump.json');
+    const clusters = b.configs.find((c: any) => c['@type'].endsWith('ClustersConfigDump'));
+    clusters.dynamic_active_clusters[0].cluster.connect_timeout = '5s';
+    clusters.dynamic_active_clusters[0].last_updated = '2030-01-01T00:00:00Z'; // bookkeeping: ignored
+    const server = await startEnvoyAdmin({}, { a: { dump: a }, b: { dump: b } });
+    try {
+      const r = await runCli(['pc', 'diff', server.urlOf('a'), server.urlOf('b')]);
+      expect(r.code).toBe(79);
+      expect(r.stdout).toContain(
+        '~ cluster inbound-vip|8000|http|httpbin.default.svc.cluster.local: 1 field differs\n    connectTimeout: (absent) -> "5s"\n',
+      );
+      const rc = await runCli(['pc', 'rc', server.urlOf('a'), server.urlOf('b')]);
+      expect(rc.code).toBe(0);
+      expect(rc.stdout).toContain('have the identical ROOTCA');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('diff: exit 79 with resources only on one side and field paths that differ', async () => {
     const a = join(COMPARE, 'configdump.json');
     const b = join(COMPARE, 'configdump_diff.json');
