@@ -249,7 +249,8 @@ async function openSource(
   timeoutMs: number,
 ): Promise<Source> {
   const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
-  if (given !== 1) throw usageError(`${cmd} requires pod name or --file parameter`, 'or --admin-url <url>');
+  if (given !== 1)
+    throw usageError(`${cmd}: give a pod name or --file (exactly one)`, 'or --admin-url <url>');
   if (opts.file !== undefined) return fileSource(opts.file);
   return endpointSource(await open(pod, opts, timeoutMs), timeoutMs);
 }
@@ -370,7 +371,7 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
   const { format, timeoutMs } = common(opts);
   const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
   if (given !== 1)
-    throw usageError('endpoints requires pod name or --file parameter', 'or --admin-url <url>');
+    throw usageError('endpoints: give a pod name or --file (exactly one)', 'or --admin-url <url>');
   let clusters: unknown;
   if (opts.file !== undefined) {
     const { parseJsonText } = await import('../envoy/dump.js');
@@ -485,8 +486,8 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
 
 async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
   const { format, timeoutMs } = common(opts);
-  if (format !== 'short') throw usageError('--output is not applicable for this command');
-  if (opts.level !== undefined && opts.reset) throw usageError('--level cannot be combined with --reset');
+  if (format !== 'short') throw usageError('-o/--output is not supported by proxy-config log');
+  if (opts.level !== undefined && opts.reset) throw usageError('--level and --reset cannot be used together');
   const targets = [pod, opts.selector, opts.adminUrl].filter((x) => x !== undefined).length;
   if (targets === 0) throw usageError('log requires pod name or --selector');
   if (targets > 1) throw usageError('give only one of: pod name, --selector, --admin-url');
@@ -584,12 +585,12 @@ async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<numbe
   }
   if (rootCasMatch(roots[0]!, roots[1]!)) {
     await writeStdout(
-      `Both [${labels[0]}] and [${labels[1]}] have the identical ROOTCA, theoretically the connectivity between them is available`,
+      `Both [${labels[0]}] and [${labels[1]}] trust the same root CA (ROOTCA): mTLS between them can work`,
     );
     return ExitCode.OK;
   }
   throw new MeshError(
-    `Both [${labels[0]}] and [${labels[1]}] have the non identical ROOTCA, theoretically the connectivity between them is unavailable`,
+    `Both [${labels[0]}] and [${labels[1]}] trust different root CAs (ROOTCA): mTLS between them will fail`,
     { exitCode: ExitCode.FINDINGS },
   );
 }

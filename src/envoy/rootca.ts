@@ -10,7 +10,7 @@ import { arr, obj, path } from './fields.js';
  */
 export function rootCaCertificates(dump: ConfigDump): Buffer[] {
   const secret = dump.secrets().find((s) => s.state === 'ACTIVE' && s.name === 'ROOTCA');
-  if (!secret) throw new MeshError('cannot find ROOTCA from secret');
+  if (!secret) throw new MeshError('the proxy has no active ROOTCA secret');
   const vc = obj(secret.value, 'validation_context');
   let pem = dataSourceText(obj(vc, 'trusted_ca'));
   if (!pem) {

@@ -168,10 +168,10 @@ describe('sources and errors', () => {
   it('needs exactly one of pod, --file, --admin-url (usage error 64)', async () => {
     const none = await runCli(['pc', 'cluster']);
     expect(none.code).toBe(64);
-    expect(none.stderr).toContain('Error: cluster requires pod name or --file parameter');
+    expect(none.stderr).toContain('Error: cluster: give a pod name or --file (exactly one)');
     const both = await runCli(['pc', 'endpoint', 'pod-1', '-f', SIDECAR]);
     expect(both.code).toBe(64);
-    expect(both.stderr).toContain('endpoints requires pod name or --file parameter');
+    expect(both.stderr).toContain('endpoints: give a pod name or --file (exactly one)');
   });
 
   it('validates --proxy-admin-port and -o', async () => {
@@ -277,7 +277,7 @@ describe('against an Envoy admin endpoint (--admin-url)', () => {
     expect(reset.stderr).toContain('resetting to the default level "warning"');
     expect(reset.stdout).toContain('  http: warning\n');
     expect((await runCli(['pc', 'log', '--admin-url', url, '-r', '--level', 'debug'])).stderr).toContain(
-      '--level cannot be combined with --reset',
+      '--level and --reset cannot be used together',
     );
   });
 });
@@ -290,11 +290,11 @@ describe('rootca-compare and diff', () => {
     const same = await runCli(['pc', 'rc', istio, istio]);
     expect(same.code).toBe(0);
     expect(same.stdout).toBe(
-      `Both [${istio}] and [${istio}] have the identical ROOTCA, theoretically the connectivity between them is available\n`,
+      `Both [${istio}] and [${istio}] trust the same root CA (ROOTCA): mTLS between them can work\n`,
     );
     const diff = await runCli(['pc', 'rootca-compare', istio, spire]);
     expect(diff.code).toBe(79);
-    expect(diff.stderr).toContain('have the non identical ROOTCA');
+    expect(diff.stderr).toContain('trust different root CAs (ROOTCA)');
   });
 
   it('diff: exit 0 and a one-line summary when equal (snake_case vs camelCase dump)', async () => {
@@ -326,7 +326,7 @@ describe('rootca-compare and diff', () => {
       );
       const rc = await runCli(['pc', 'rc', server.urlOf('a'), server.urlOf('b')]);
       expect(rc.code).toBe(0);
-      expect(rc.stdout).toContain('have the identical ROOTCA');
+      expect(rc.stdout).toContain('trust the same root CA (ROOTCA)');
     } finally {
       await server.close();
     }

@@ -87,6 +87,6 @@ describe('rootca-compare', () => {
       rootCaCertificates(
         new ConfigDump({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump' }] }),
       ),
-    ).toThrow('cannot find ROOTCA from secret');
+    ).toThrow('the proxy has no active ROOTCA secret');
   });
 });
