@@ -7,7 +7,7 @@ import { warn, writeStdout } from '../util/output.js';
 import { ansi, colorEnabled } from '../util/tty.js';
 import { parseCases, type AuthzCase } from './cases.js';
 import { describeRule, evaluate, toPolicies, type Evaluation, type PolicyNote } from './evaluate.js';
-import { goPathError } from './input.js';
+import { goPathError } from '../util/input.js';
 
 export interface PolicyTestOptions {
   policyPaths: string[];

@@ -42,9 +42,9 @@ export function register(program: Command): void {
 }
 
 async function readDumpFile(file: string): Promise<string> {
-  const { readDumpInput } = await import('../authz/input.js');
+  const { readInputText } = await import('../util/input.js');
   try {
-    return await readDumpInput(file);
+    return await readInputText(file);
   } catch (err) {
     throw new MeshError(`failed to get config dump from file ${file}: ${(err as Error).message}`);
   }

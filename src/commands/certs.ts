@@ -106,8 +106,8 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
       });
   }
   if (opts.file.length > 0) {
-    const { readDumpInput } = await import('../authz/input.js');
-    for (const file of opts.file as string[]) sources.push({ label: file, fetch: () => readDumpInput(file) });
+    const { readInputText } = await import('../util/input.js');
+    for (const file of opts.file as string[]) sources.push({ label: file, fetch: () => readInputText(file) });
   }
   const useCluster = sources.length === 0 || opts.allNamespaces || opts.namespace.length > 0;
   if (useCluster) sources.push(...(await podSources(opts, adminPort, timeoutMs)));

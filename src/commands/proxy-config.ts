@@ -213,8 +213,12 @@ async function fileSource(file: string): Promise<Source> {
 }
 
 async function readInput(file: string): Promise<string> {
-  const { readInputText } = await import('../envoy/input.js');
-  return readInputText(file);
+  const { readInputText } = await import('../util/input.js');
+  try {
+    return await readInputText(file);
+  } catch (err) {
+    throw new MeshError(`cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 async function endpointSource(endpoint: ProxyEndpoint, timeoutMs: number): Promise<Source> {

@@ -3,6 +3,7 @@
  * lazily built typed views (bootstrap, clusters, listeners, routes, endpoints, secrets, ECDS).
  */
 import { createRequire } from 'node:module';
+import { jsonErrorOffset } from '../manifests/json-error.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from './fields.js';
 
@@ -51,96 +52,6 @@ function parseYamlText(text: string, source: string, what: string): unknown {
   } catch (err) {
     const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new MeshError(`${what}: ${source}: ${first}`, { exitCode: ExitCode.DATA });
-  }
-}
-
-/**
- * Where JSON text stops being valid: the offset of the first offending character, or the text length
- * when it ends early. Only used after JSON.parse failed (V8's messages carry no position).
- */
-export function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const fail = () => {
-    throw i;
-  };
-  const literal = (word: string) => {
-    for (const ch of word) {
-      if (text[i] !== ch) fail();
-      i++;
-    }
-  };
-  const string = () => {
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) fail();
-      if (text[i] === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          for (let k = 1; k <= 4; k++) {
-            if (/[0-9a-fA-F]/.test(text[i + 1] ?? '')) i++;
-            else {
-              i++;
-              fail();
-            }
-          }
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? '')) fail();
-      }
-      i++;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    }
-    if (c === '"') return string();
-    if (c === 't') return literal('true');
-    if (c === 'f') return literal('false');
-    if (c === 'n') return literal('null');
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '' || m[0] === '-') fail();
-    i += m![0].length;
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : text.length;
-  } catch (pos) {
-    return typeof pos === 'number' ? pos : 0; // (a stack overflow on absurd nesting reports the start)
   }
 }
 

@@ -78,8 +78,8 @@ export function jsonErrorOffset(text: string): number {
     ws();
     if (i < n) fail();
   } catch (pos) {
-    if (typeof pos === 'number') return Math.min(pos, n);
-    throw pos;
+    // a number is where the grammar broke; anything else is a stack overflow on absurd nesting
+    return typeof pos === 'number' ? Math.min(pos, n) : 0;
   }
   return n;
 }
