@@ -50,7 +50,10 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
     const ctx: AnalysisContext = {
       each: (k) => snapshot.each(k),
       get: (k, ns, n) => snapshot.get(k, ns, n),
+      eachIn: (k, ns) => snapshot.eachIn(k, ns),
       workloads: () => snapshot.workloads(),
+      workloadsIn: (ns) => snapshot.workloadsIn(ns),
+      shared: (build) => snapshot.shared(build, ctx),
       has: (k) => snapshot.has(k),
       all: () => snapshot.all(),
       meshConfig: opts.meshConfig,
@@ -115,23 +118,27 @@ function resourceSortKey(r: Resource | undefined): string {
 
 /** istioctl's order: level, code, resource-less first, Kind/name/namespace, then text; exact repeats collapse. */
 export function sortAndDedupe(findings: Finding[]): Finding[] {
-  const sorted = [...findings].sort((a, b) => {
+  // Each finding's sort key is built once, not on every comparison.
+  const keyed = findings.map((f) => ({ f, resourceKey: resourceSortKey(f.resource) }));
+  keyed.sort(({ f: a, resourceKey: ka }, { f: b, resourceKey: kb }) => {
     return (
       LEVEL_RANK[a.level] - LEVEL_RANK[b.level] ||
       cmp(a.code, b.code) ||
       Number(a.resource !== undefined) - Number(b.resource !== undefined) ||
-      cmp(resourceSortKey(a.resource), resourceSortKey(b.resource)) ||
+      cmp(ka, kb) ||
       cmp(a.message, b.message) ||
       cmp(a.path ?? '', b.path ?? '')
     );
   });
   const seen = new Set<string>();
-  return sorted.filter((f) => {
+  const out: Finding[] = [];
+  for (const { f } of keyed) {
     const key = `${f.code}\u0000${f.origin ?? ''}\u0000${f.resource?.origin.file ?? ''}\u0000${f.message}\u0000${f.path ?? ''}`;
-    if (seen.has(key)) return false;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    out.push(f);
+  }
+  return out;
 }
 
 function cmp(a: string, b: string): number {

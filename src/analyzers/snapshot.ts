@@ -27,10 +27,16 @@ const WORKLOAD_KINDS = new Set([K.Deployment, K.StatefulSet, K.DaemonSet, K.Repl
 /** An indexed, namespace-resolved view of the inputs that analyzers read. */
 export class Snapshot {
   readonly byKey = new Map<string, Resource[]>();
-  private readonly index = new Map<string, Resource>();
+  /** Kind key → namespace ('' for none) → name → resource. */
+  private readonly index = new Map<string, Map<string, Map<string, Resource>>>();
   private readonly present = new Set<string>();
   readonly duplicates: Duplicate[] = [];
   private workloadList: Workload[] | undefined;
+  private allList: Resource[] | undefined;
+  /** Kind key → namespace → resources, built per kind on first use. */
+  private readonly byNamespace = new Map<string, Map<string, Resource[]>>();
+  private workloadsByNamespace: Map<string, Workload[]> | undefined;
+  private readonly sharedValues = new Map<unknown, unknown>();
 
   constructor(
     inputs: readonly Resource[],
@@ -47,8 +53,8 @@ export class Snapshot {
     if (namespace !== undefined && IGNORED_NAMESPACES.has(namespace)) return;
     if (input.key === K.Namespace && IGNORED_NAMESPACES.has(input.name)) return;
     const r: Resource = namespace === input.namespace ? input : { ...input, namespace };
-    const id = `${r.key}|${namespace ?? ''}|${r.name}`;
-    const prev = this.index.get(id);
+    const names = this.namesIn(r.key, namespace ?? '');
+    const prev = names.get(r.name);
     if (prev) {
       const list = this.byKey.get(r.key)!;
       list[list.indexOf(prev)] = r;
@@ -58,8 +64,16 @@ export class Snapshot {
       if (!list) this.byKey.set(r.key, (list = []));
       list.push(r);
     }
-    this.index.set(id, r);
+    names.set(r.name, r);
     if (!synthetic) this.present.add(r.key);
+  }
+
+  private namesIn(key: string, namespace: string): Map<string, Resource> {
+    let byNs = this.index.get(key);
+    if (!byNs) this.index.set(key, (byNs = new Map()));
+    let names = byNs.get(namespace);
+    if (!names) byNs.set(namespace, (names = new Map()));
+    return names;
   }
 
   private addSynthetic(): void {
@@ -85,7 +99,7 @@ export class Snapshot {
         body: { apiVersion, kind, ...body },
         origin: { file: '', docIndex: -1, line: 0, column: 0 },
       };
-      if (!this.index.has(`${r.key}|${namespace}|${name}`)) this.add(r, true);
+      if (!this.get(r.key, namespace, name)) this.add(r, true);
     };
     synth('mesh.istio.io/v1alpha1', 'MeshConfig', 'mesh.istio.io', 'meshconfig', ns, {
       spec: this.opts.meshConfig,
@@ -120,15 +134,37 @@ export class Snapshot {
   }
 
   get(key: string, namespace: string, name: string): Resource | undefined {
-    return this.index.get(`${key}|${namespace}|${name}`);
+    return this.index.get(key)?.get(namespace)?.get(name);
   }
 
   has(key: string): boolean {
     return this.present.has(key);
   }
 
-  all(): Resource[] {
-    return [...this.byKey.values()].flat();
+  eachIn(key: string, namespace: string): readonly Resource[] {
+    let byNs = this.byNamespace.get(key);
+    if (!byNs) {
+      byNs = groupBy(this.each(key), (r) => r.namespace ?? '');
+      this.byNamespace.set(key, byNs);
+    }
+    return byNs.get(namespace) ?? [];
+  }
+
+  all(): readonly Resource[] {
+    return (this.allList ??= [...this.byKey.values()].flat());
+  }
+
+  workloadsIn(namespace: string): readonly Workload[] {
+    this.workloadsByNamespace ??= groupBy(this.workloads(), (w) => w.namespace);
+    return this.workloadsByNamespace.get(namespace) ?? [];
+  }
+
+  /** The value `build` derives from the inputs, built once (see `AnalysisContext.shared`). */
+  shared<C, T>(build: (ctx: C) => T, ctx: C): T {
+    if (this.sharedValues.has(build)) return this.sharedValues.get(build) as T;
+    const value = build(ctx);
+    this.sharedValues.set(build, value);
+    return value;
   }
 
   workloads(): readonly Workload[] {
@@ -167,6 +203,17 @@ export class Snapshot {
     this.workloadList = out;
     return out;
   }
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = out.get(key);
+    if (list) list.push(item);
+    else out.set(key, [item]);
+  }
+  return out;
 }
 
 export function strMap(v: unknown): Record<string, string> {

@@ -42,8 +42,17 @@ export interface AnalysisContext {
   each(key: string): readonly Resource[];
   /** Looks up one resource by kind key, namespace ('' for none) and name. */
   get(key: string, namespace: string, name: string): Resource | undefined;
+  /** Resources of one kind key in one namespace ('' for cluster-scoped ones), in input order. */
+  eachIn(key: string, namespace: string): readonly Resource[];
   /** Pods and pod templates of workload controllers, from the inputs. */
   workloads(): readonly Workload[];
+  /** The workloads of one namespace, in the order of `workloads()`. */
+  workloadsIn(namespace: string): readonly Workload[];
+  /**
+   * A value derived from the inputs (an index such as the service registry), built by `build` on first use
+   * and shared by every analyzer of the run that passes the same function. `build` must not report.
+   */
+  shared<T>(build: (ctx: AnalysisContext) => T): T;
   /** Every resource in the snapshot. */
   all(): readonly Resource[];
   /** True when at least one resource of the kind key is in the inputs (synthetic defaults excluded). */

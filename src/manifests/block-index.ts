@@ -16,15 +16,23 @@ const SEP = '\u0000';
 interface Container {
   kind: 'map' | 'seq';
   indent: number;
-  path: string[];
+  /** `pathKey` of the container's own path; null for the document root. */
+  path: string | null;
   count: number; // seq: items seen
-  pendingKey?: string[]; // map: the last key whose value may be a nested block
+  pendingKey?: string; // map: the last key whose value may be a nested block
 }
 
-const KEY = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s#'"{[\]},&*!|>%@`?][^#]*?|\?[^\s#][^#]*?))[ \t]*:(?=[ \t]|$)/;
+// Sticky: matched at a line's content column.
+const KEY =
+  /(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s#'"{[\]},&*!|>%@`?][^#]*?|\?[^\s#][^#]*?))[ \t]*:(?=[ \t]|$)/y;
 
 export function pathKey(segments: ReadonlyArray<string | number>): string {
   return segments.join(SEP);
+}
+
+/** `pathKey` of a container's path plus one segment, without building the segment list. */
+function childKey(parent: string | null, segment: string): string {
+  return parent === null ? segment : parent + SEP + segment;
 }
 
 /** Returns the index, or undefined when the document is not plain block style. */
@@ -59,7 +67,8 @@ export function buildBlockIndex(text: string, lineOffset: number): BlockIndex | 
 
   /** Processes the content of a line starting at column `col`; may recurse after `- `. */
   function handle(line: string, col: number, lineNumber: number): 'complex' | number | void {
-    const isDash = line.charCodeAt(col) === 45 && (col + 1 === line.length || line.charCodeAt(col + 1) === 32);
+    const isDash =
+      line.charCodeAt(col) === 45 && (col + 1 === line.length || line.charCodeAt(col + 1) === 32);
     // Close containers that end before this column. A sequence at the same column as its parent's key
     // ends when a key (not a dash) appears at that column.
     while (stack.length > 0) {
@@ -72,16 +81,16 @@ export function buildBlockIndex(text: string, lineOffset: number): BlockIndex | 
       let seq: Container;
       if (top && top.kind === 'seq' && top.indent === col) seq = top;
       else {
-        const parentPath = top?.kind === 'map' && top.pendingKey ? top.pendingKey : top ? undefined : [];
-        if (!parentPath) return; // a dash we cannot place (e.g. inside a multi-line scalar): ignore
+        const parentPath = top?.kind === 'map' ? top.pendingKey : top ? undefined : null;
+        if (parentPath === undefined) return; // a dash we cannot place (e.g. inside a multi-line scalar): ignore
         seq = { kind: 'seq', indent: col, path: parentPath, count: 0 };
         if (top?.kind === 'map') top.pendingKey = undefined;
         stack.push(seq);
       }
-      const itemPath = [...seq.path, String(seq.count++)];
+      const itemPath = childKey(seq.path, String(seq.count++));
       let c = col + 1;
       while (c < line.length && line.charCodeAt(c) === 32) c++;
-      index.set(pathKey(itemPath), { line: lineNumber, column: c + 1 });
+      index.set(itemPath, { line: lineNumber, column: c + 1 });
       if (c >= line.length || line.charCodeAt(c) === 35) {
         // the item's value is a nested block on the next lines
         stack.push({ kind: 'map', indent: col + 1, path: itemPath, count: 0, pendingKey: itemPath });
@@ -92,7 +101,8 @@ export function buildBlockIndex(text: string, lineOffset: number): BlockIndex | 
       // a scalar item leaves an empty map container behind; harmless
       return nested;
     }
-    const m = KEY.exec(line.slice(col));
+    KEY.lastIndex = col;
+    const m = KEY.exec(line);
     if (!m) {
       const first = line[col];
       if ((first === '"' || first === "'") && !closesQuote(line.slice(col))) return 'complex';
@@ -101,15 +111,20 @@ export function buildBlockIndex(text: string, lineOffset: number): BlockIndex | 
     let map: Container;
     if (top && top.kind === 'map' && top.indent === col) map = top;
     else {
-      const parentPath = top?.kind === 'map' && top.pendingKey ? top.pendingKey : top ? undefined : [];
-      if (!parentPath) return 'complex';
+      const parentPath = top?.kind === 'map' ? top.pendingKey : top ? undefined : null;
+      if (parentPath === undefined) return 'complex';
       map = { kind: 'map', indent: col, path: parentPath, count: 0 };
       if (top?.kind === 'map') top.pendingKey = undefined;
       stack.push(map);
     }
-    const key = m[1] !== undefined ? unescapeDouble(m[1]) : m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3]!.trim();
-    const keyPath = [...map.path, key];
-    index.set(pathKey(keyPath), { line: lineNumber, column: col + 1 });
+    const key =
+      m[1] !== undefined
+        ? unescapeDouble(m[1])
+        : m[2] !== undefined
+          ? m[2].replace(/''/g, "'")
+          : m[3]!.trim();
+    const keyPath = childKey(map.path, key);
+    index.set(keyPath, { line: lineNumber, column: col + 1 });
     map.pendingKey = undefined;
     let v = col + m[0].length;
     while (v < line.length && (line.charCodeAt(v) === 32 || line.charCodeAt(v) === 9)) v++;

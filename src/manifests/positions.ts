@@ -1,11 +1,21 @@
-import { parseDocument, isMap, isSeq, isScalar, isPair, LineCounter, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
 import { buildBlockIndex, pathKey, type BlockIndex } from './block-index.js';
 
+type YamlModule = typeof import('yaml');
+const requireHere = createRequire(import.meta.url);
+let yamlModule: YamlModule | undefined;
+
+/** The `yaml` package, loaded only when a document needs the full parser (most never do). */
+function yaml(): YamlModule {
+  return (yamlModule ??= requireHere('yaml') as YamlModule);
+}
+
 interface Cached {
   block?: BlockIndex | null; // null: not plain block style, use the parser
-  doc?: ReturnType<typeof parseDocument>;
+  doc?: Document.Parsed;
   lines?: LineCounter;
 }
 
@@ -48,15 +58,23 @@ function firstLine(src: DocSource): Position | undefined {
 /** The same lookup with the full YAML parser (also used by tests to check the fast index). */
 export function parsedPositionOf(src: DocSource, segs: readonly PathSegment[]): Position | undefined {
   const cache = cacheOf(src);
+  const { parseDocument, isMap, isSeq, isScalar, isPair, LineCounter } = yaml();
   if (!cache.doc) {
     cache.lines = new LineCounter();
-    cache.doc = parseDocument(src.text, { lineCounter: cache.lines, keepSourceTokens: false, uniqueKeys: false, strict: false });
+    cache.doc = parseDocument(src.text, {
+      lineCounter: cache.lines,
+      keepSourceTokens: false,
+      uniqueKeys: false,
+      strict: false,
+    });
   }
   let node: unknown = cache.doc.contents;
   let offset: number | undefined = rangeStart(node);
   for (const seg of segs) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) break;
       offset = rangeStart(pair.key) ?? offset;
       node = pair.value;

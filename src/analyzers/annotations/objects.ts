@@ -1,7 +1,7 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import { K, type AnalysisContext } from '../types.js';
-import { isSynthetic, labelMap, podMetadataPath } from '../util/labels.js';
+import { isEmptyLabels, isSynthetic, labelMap, podMetadataPath } from '../util/labels.js';
 import { ALWAYS_IGNORED } from './catalogue.js';
 
 /** One annotation map to check: an object's own metadata, or the pod template of a workload controller. */
@@ -23,11 +23,13 @@ const UPSTREAM_KINDS = [K.Namespace, K.Service, K.Pod, K.Deployment];
 /**
  * The annotation maps the annotation analyzers check. istioctl reads the metadata of Namespaces, Services,
  * Pods and Deployments; offline mesh reads every object from the inputs, plus the pod templates of workload
- * controllers (where pod annotations are written in manifests), checked as Pods.
+ * controllers (where pod annotations are written in manifests), checked as Pods. Objects without
+ * annotations are left out.
  */
 export function annotatedObjects(ctx: AnalysisContext): AnnotatedObject[] {
   const out: AnnotatedObject[] = [];
-  const own = (r: Resource) =>
+  const own = (r: Resource) => {
+    if (isEmptyLabels(r.metadata.annotations)) return;
     out.push({
       resource: r,
       kind: r.kind,
@@ -36,13 +38,14 @@ export function annotatedObjects(ctx: AnalysisContext): AnnotatedObject[] {
       podSpec: r.key === K.Pod ? (r.spec ?? {}) : undefined,
       path: 'metadata.annotations',
     });
+  };
   if (ctx.harness) {
     for (const key of UPSTREAM_KINDS) ctx.each(key).forEach(own);
     return out;
   }
   for (const r of ctx.all()) if (!isSynthetic(r)) own(r);
   for (const w of ctx.workloads()) {
-    if (w.isPod || isSynthetic(w.resource)) continue;
+    if (w.isPod || isSynthetic(w.resource) || isEmptyLabels(w.annotations)) continue;
     out.push({
       resource: w.resource,
       kind: 'Pod',

@@ -3,7 +3,7 @@ import { defineAnalyzer, K } from '../types.js';
 import {
   isEmptyLabels,
   isSynthetic,
-  labelMap,
+  labelValue,
   labelsMatch,
   namespaceLookup,
   workloadInMesh,
@@ -11,7 +11,7 @@ import {
 
 /** Waypoint Deployments, which Istio generates and which serve every Service of their namespace. */
 const isWaypoint = (r: Resource) =>
-  labelMap(r.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
+  labelValue(r.metadata.labels, 'gateway.istio.io/managed') === 'istio.io-mesh-controller';
 
 export default defineAnalyzer({
   name: 'deployment.MultiServiceAnalyzer',
@@ -21,16 +21,15 @@ export default defineAnalyzer({
   requires: [K.Service],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
-    const services = ctx.each(K.Service);
     for (const w of ctx.workloads()) {
       if (w.isPod || (ctx.harness && w.kind !== 'Deployment')) continue;
       // Offline the namespace labels may be unknown: a workload that does not opt out counts as in the mesh.
       if (isWaypoint(w.resource) || !workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }))
         continue;
-      const matching = services.filter(
+      const matching = ctx.eachIn(K.Service, w.namespace).filter(
         (s) =>
           (ctx.harness || !isSynthetic(s)) &&
-          s.namespace === w.namespace &&
+          s.namespace === w.namespace && // under -A, namespace-less objects select nothing
           !isEmptyLabels(s.spec?.selector) &&
           labelsMatch(s.spec.selector, w.labels),
       );

@@ -1,7 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
 import { isObject, list, str } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
-import { nsOf, scopeOf, ServiceRegistry, toFqdn, type RegistryEntry } from '../util/hosts.js';
+import { nsOf, scopeOf, serviceRegistry, toFqdn, type RegistryEntry } from '../util/hosts.js';
 import { isEmptyLabels, isSynthetic, labelMap, labelsMatch, type Labels } from '../util/labels.js';
 
 /** Node labels Istio copies onto the endpoints of the pods scheduled there. */
@@ -24,13 +24,7 @@ export default defineAnalyzer({
   description: 'Finds DestinationRule subsets that select no pod, and hosts that match no service',
   inputs: [K.DestinationRule, K.Pod, K.Service, K.ServiceEntry, K.Node],
   analyze(ctx) {
-    const registry = new ServiceRegistry(ctx);
-    const byNamespace = new Map<string, Workload[]>();
-    for (const w of ctx.workloads()) {
-      const inNs = byNamespace.get(w.namespace);
-      if (inNs) inNs.push(w);
-      else byNamespace.set(w.namespace, [w]);
-    }
+    const registry = serviceRegistry(ctx);
     for (const dr of ctx.each(K.DestinationRule)) {
       const ns = nsOf(dr);
       const host = str(dr.spec?.host) ?? '';
@@ -45,13 +39,12 @@ export default defineAnalyzer({
         continue;
       }
       const endpoints = entries
-        .map((e) => endpointLabels(ctx, e, byNamespace.get(e.namespace) ?? []))
+        .map((e) => endpointLabels(ctx, e, ctx.workloadsIn(e.namespace)))
         .filter((l) => l !== undefined);
       if (endpoints.length === 0) continue;
       list(dr.spec?.subsets).forEach((subset, i) => {
         if (!isObject(subset)) return;
-        const selector = labelMap(subset.labels);
-        if (endpoints.flat().some((labels) => labelsMatch(selector, labels))) return;
+        if (endpoints.some((labels) => labels.some((l) => labelsMatch(subset.labels, l)))) return;
         ctx.report('IST0173', dr, [str(subset.name) ?? ''], { path: joinPath('spec.subsets', i, 'name') });
       });
     }

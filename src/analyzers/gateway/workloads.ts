@@ -4,12 +4,11 @@ import { joinPath } from '../../manifests/path.js';
 import type { AnalysisContext, Workload } from '../types.js';
 import { allContainers, firstSelectorKey, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
 
-const selections = new WeakMap<AnalysisContext, Map<string, Workload[]>>();
+const newSelectionCache = () => new Map<string, Workload[]>();
 
 /** Pods and pod templates (Deployments, …) the selector picks, in every namespace (memoized per selector). */
 export function selectedWorkloads(ctx: AnalysisContext, selector: unknown): Workload[] {
-  let bySelector = selections.get(ctx);
-  if (!bySelector) selections.set(ctx, (bySelector = new Map()));
+  const bySelector = ctx.shared(newSelectionCache);
   const key = selectorString(selector);
   let selected = bySelector.get(key);
   if (!selected)

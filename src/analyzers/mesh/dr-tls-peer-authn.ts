@@ -1,6 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
-import { labelMap, labelsMatch } from '../util/labels.js';
-import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
+import { isEmptyLabels, labelsMatch } from '../util/labels.js';
+import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import {
   isNamespaceWide,
   meshWidePolicy,
@@ -25,45 +25,49 @@ function serviceOf(
   return undefined;
 }
 
-function push<T>(m: Map<string, T[]>, k: string, v: T): void {
-  const l = m.get(k);
-  if (l) l.push(v);
-  else m.set(k, [v]);
+/** What decides mTLS in one namespace: its workload-specific policies and its namespace-wide one. */
+interface NamespacePolicies {
+  specific: Resource[];
+  namespaceWide: Resource | undefined;
 }
 
-/** PeerAuthentications and workloads indexed by namespace, built once per run. */
+/** PeerAuthentications by namespace, worked out once per namespace. */
 class PolicyIndex {
-  private readonly pasByNs = new Map<string, Resource[]>();
-  private readonly workloadsByNs = new Map<string, Workload[]>();
+  private readonly byNamespace = new Map<string, NamespacePolicies>();
   private readonly mesh: Resource | undefined;
 
-  constructor(
-    private readonly ctx: AnalysisContext,
-    pas: readonly Resource[],
-  ) {
-    for (const pa of pas) push(this.pasByNs, pa.namespace ?? '', pa);
-    for (const w of ctx.workloads()) push(this.workloadsByNs, w.namespace, w);
+  constructor(private readonly ctx: AnalysisContext) {
+    const pas = ctx.each(K.PeerAuthentication);
     const mesh = meshWidePolicy(pas, String(ctx.meshConfig.rootNamespace ?? 'istio-system'));
     this.mesh = mesh && mtlsMode(mesh) !== 'UNSET' ? mesh : undefined;
   }
 
+  private inNamespace(namespace: string): NamespacePolicies {
+    let policies = this.byNamespace.get(namespace);
+    if (!policies) {
+      const pas = this.ctx.eachIn(K.PeerAuthentication, namespace);
+      const ns = namespacePolicy(pas, namespace);
+      policies = {
+        specific: pas.filter((pa) => !isNamespaceWide(pa) && mtlsMode(pa) !== 'UNSET'),
+        namespaceWide: ns && mtlsMode(ns) !== 'UNSET' ? ns : undefined,
+      };
+      this.byNamespace.set(namespace, policies);
+    }
+    return policies;
+  }
+
   /** The PeerAuthentication that decides mTLS for a Service's workloads: workload, namespace, then mesh. */
   effectivePolicy(svc: { namespace: string; name: string }): Resource | undefined {
-    const pas = this.pasByNs.get(svc.namespace) ?? [];
-    const specific = pas.filter((pa) => !isNamespaceWide(pa) && mtlsMode(pa) !== 'UNSET');
-    const selector = labelMap(this.ctx.get(K.Service, svc.namespace, svc.name)?.spec?.selector);
-    if (specific.length > 0 && Object.keys(selector).length > 0) {
-      const workloads = (this.workloadsByNs.get(svc.namespace) ?? []).filter((w) =>
-        labelsMatch(selector, w.labels),
-      );
+    const { specific, namespaceWide } = this.inNamespace(svc.namespace);
+    const selector = this.ctx.get(K.Service, svc.namespace, svc.name)?.spec?.selector;
+    if (specific.length > 0 && !isEmptyLabels(selector)) {
+      const workloads = this.ctx.workloadsIn(svc.namespace).filter((w) => labelsMatch(selector, w.labels));
       const hit = specific.find((pa) =>
         workloads.some((w) => labelsMatch(pa.spec?.selector?.matchLabels, w.labels)),
       );
       if (hit) return hit;
     }
-    const ns = namespacePolicy(pas, svc.namespace);
-    if (ns && mtlsMode(ns) !== 'UNSET') return ns;
-    return this.mesh;
+    return namespaceWide ?? this.mesh;
   }
 }
 
@@ -84,7 +88,7 @@ export default defineAnalyzer({
   inputs: [K.DestinationRule, K.PeerAuthentication, K.Service, K.Deployment, K.MeshConfig],
   requires: [K.PeerAuthentication],
   analyze(ctx) {
-    const index = new PolicyIndex(ctx, ctx.each(K.PeerAuthentication));
+    const index = new PolicyIndex(ctx);
     for (const dr of ctx.each(K.DestinationRule)) {
       const host = dr.spec?.host;
       if (typeof host !== 'string') continue;

@@ -22,11 +22,12 @@ const loaded = new Map<string, Validate>();
  * loaded), else compiled with ajv on first use. Both come from the same schema and ajv options.
  */
 export function validatorFor(entry: SchemaKind, dir: string = PRECOMPILED_DIR): Validate {
-  const file = join(dir, validatorModuleName(entry));
-  let v = loaded.get(file);
+  const key = `${dir}\u0000${entry.schema}`;
+  let v = loaded.get(key);
   if (!v) {
+    const file = join(dir, validatorModuleName(entry));
     v = existsSync(file) ? (requireHere(file) as Validate) : compileValidator(entry);
-    loaded.set(file, v);
+    loaded.set(key, v);
   }
   return v;
 }
@@ -46,11 +47,31 @@ export function schemaIssues(resource: Resource, dir?: string): SchemaIssue[] {
 
 /** The value with null-valued object fields removed; returns the same object when there are none. */
 export function withoutNulls<T>(value: T): T {
+  return hasNullField(value) ? stripNulls(value) : value;
+}
+
+/** True when some object inside `value` has a null-valued field (a scan that allocates nothing). */
+function hasNullField(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasNullField(value[i])) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+    const v = obj[k];
+    if (v === null || hasNullField(v)) return true;
+  }
+  return false;
+}
+
+function stripNulls<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
-      const stripped = withoutNulls(item);
+      const stripped = stripNulls(item);
       if (stripped !== item) (copy ??= [...value])[i] = stripped;
     });
     return (copy ?? value) as T;
@@ -63,7 +84,7 @@ export function withoutNulls<T>(value: T): T {
       delete copy[k];
       continue;
     }
-    const stripped = withoutNulls(v);
+    const stripped = stripNulls(v);
     if (stripped !== v) (copy ??= { ...obj })[k] = stripped;
   }
   return (copy ?? value) as T;

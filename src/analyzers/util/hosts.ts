@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import type { Resource } from '../../manifests/types.js';
 import { isObject, list, num, str } from '../schema/rules/common.js';
 import { K, type AnalysisContext } from '../types.js';
-import { isSynthetic, labelMap } from './labels.js';
+import { isSynthetic, labelValue } from './labels.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
@@ -79,7 +79,7 @@ export function scopeOf(exportTo: unknown, ownNamespace: string, meshDefault?: u
 
 /** The scope of a Kubernetes Service (annotation `networking.istio.io/exportTo`, comma-separated). */
 export function serviceScope(svc: Resource, meshConfig: Record<string, any>): Scope {
-  const anno = labelMap(svc.metadata.annotations)[EXPORT_TO_ANNOTATION];
+  const anno = labelValue(svc.metadata.annotations, EXPORT_TO_ANNOTATION);
   const entries = anno ? anno.split(',') : [];
   return scopeOf(entries, nsOf(svc), meshConfig.defaultServiceExportTo);
 }
@@ -132,6 +132,13 @@ export interface RegistryEntry {
   /** The Service or ServiceEntry. */
   resource: Resource;
 }
+
+/** The run's service registry, built once and shared by the analyzers that resolve hosts. */
+export function serviceRegistry(ctx: AnalysisContext): ServiceRegistry {
+  return ctx.shared(buildServiceRegistry);
+}
+
+const buildServiceRegistry = (ctx: AnalysisContext) => new ServiceRegistry(ctx);
 
 /**
  * Every host the inputs define: Kubernetes Services (`name.ns.svc.cluster.local`, exportTo annotation)

@@ -22,12 +22,22 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A label value as a string (null counts as ''). */
+function labelString(x: unknown): string {
+  return x === null || x === undefined ? '' : String(x);
+}
+
 /** A label map as strings (non-maps give an empty map). */
 export function labelMap(v: unknown): Record<string, string> {
   if (!isMap(v)) return {};
   const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = x === null || x === undefined ? '' : String(x);
+  for (const [k, x] of Object.entries(v)) out[k] = labelString(x);
   return out;
+}
+
+/** `labelMap(v)[key]` without building the map: the value as a string, undefined when the key is absent. */
+export function labelValue(v: unknown, key: string): string | undefined {
+  return isMap(v) && Object.prototype.hasOwnProperty.call(v, key) ? labelString(v[key]) : undefined;
 }
 
 /** Plain map selector: every key is present with the same value. An empty selector matches everything. */
@@ -36,16 +46,17 @@ export function labelsMatch(selector: unknown, labels: Labels): boolean {
   // Hot path (every selector against every workload): no intermediate objects.
   for (const k in selector) {
     if (!Object.prototype.hasOwnProperty.call(selector, k)) continue;
-    const x = selector[k];
-    const v = x === null || x === undefined ? '' : String(x);
-    if (!Object.prototype.hasOwnProperty.call(labels, k) || labels[k] !== v) return false;
+    if (!Object.prototype.hasOwnProperty.call(labels, k) || labels[k] !== labelString(selector[k]))
+      return false;
   }
   return true;
 }
 
 /** True when a plain map selector has no keys (absent, null or `{}`). */
 export function isEmptyLabels(selector: unknown): boolean {
-  return Object.keys(labelMap(selector)).length === 0;
+  if (!isMap(selector)) return true;
+  for (const k in selector) if (Object.prototype.hasOwnProperty.call(selector, k)) return false;
+  return true;
 }
 
 /**
@@ -112,8 +123,14 @@ export function allContainers(podSpec: any): any[] {
 
 /** True when the pod spec has an `istio-proxy` container (or native sidecar) with an image. */
 export function hasIstioProxy(podSpec: any): boolean {
-  const proxy = allContainers(podSpec).find((c) => c.name === ISTIO_PROXY);
+  const proxy = findContainer(podSpec?.containers) ?? findContainer(podSpec?.initContainers);
   return Boolean(proxy?.image);
+}
+
+function findContainer(list: unknown): Record<string, any> | undefined {
+  if (!Array.isArray(list)) return undefined;
+  for (const c of list) if (isMap(c) && c.name === ISTIO_PROXY) return c;
+  return undefined;
 }
 
 /**
@@ -158,7 +175,7 @@ export function workloadInMesh(w: Workload, namespaces: NamespaceLookup, opts: I
   if (own !== undefined) return own;
   const ns = namespaces(w.namespace);
   if (!ns) return opts.unknownNamespace ?? false;
-  return labelMap(ns.metadata.labels)[INJECTION_LABEL] === 'enabled';
+  return labelValue(ns.metadata.labels, INJECTION_LABEL) === 'enabled';
 }
 
 /** A pod the ambient data plane captures (the CNI marks it with `ambient.istio.io/redirection: enabled`). */

@@ -1,8 +1,15 @@
 import type { Resource } from '../../manifests/types.js';
 import { num } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
-import { fullName, nsOf, scopeOf, ServiceRegistry, toFqdn } from '../util/hosts.js';
-import { boundToMesh, gatewayRefs, MESH_GATEWAY, routeDestinations, vsHosts } from './routes.js';
+import { fullName, nsOf, scopeOf, serviceRegistry, toFqdn, type ServiceRegistry } from '../util/hosts.js';
+import {
+  boundToMesh,
+  gatewayRefs,
+  MESH_GATEWAY,
+  routeDestinations,
+  vsHosts,
+  type RouteDestination,
+} from './routes.js';
 
 /**
  * Every destination (and mirror) host must be a Service or ServiceEntry host the VirtualService can see
@@ -19,19 +26,25 @@ export default defineAnalyzer({
     'Checks that VirtualService destinations name known hosts, with a port when the service has several',
   inputs: [K.ServiceEntry, K.VirtualService, K.Service],
   analyze(ctx) {
-    const registry = new ServiceRegistry(ctx);
-    const subsetRouted = subsetRoutedHosts(ctx);
-    for (const vs of ctx.each(K.VirtualService)) {
-      checkHosts(ctx, registry, vs);
-      checkIngressSubsets(ctx, vs, subsetRouted);
+    const registry = serviceRegistry(ctx);
+    const destinations = new Map(ctx.each(K.VirtualService).map((vs) => [vs, routeDestinations(vs)]));
+    const subsetRouted = subsetRoutedHosts(destinations);
+    for (const [vs, dests] of destinations) {
+      checkHosts(ctx, registry, vs, dests);
+      checkIngressSubsets(ctx, vs, dests, subsetRouted);
     }
   },
 });
 
-function checkHosts(ctx: AnalysisContext, registry: ServiceRegistry, vs: Resource): void {
+function checkHosts(
+  ctx: AnalysisContext,
+  registry: ServiceRegistry,
+  vs: Resource,
+  destinations: readonly RouteDestination[],
+): void {
   const ns = nsOf(vs);
   const consumers = scopeOf(vs.spec?.exportTo, ns, ctx.meshConfig.defaultVirtualServiceExportTo);
-  for (const d of routeDestinations(vs)) {
+  for (const d of destinations) {
     const fqdn = toFqdn(d.host, ns);
     const found = registry.resolve(fqdn, ns, consumers);
     const path = `${d.path}.host`;
@@ -51,13 +64,13 @@ function checkHosts(ctx: AnalysisContext, registry: ServiceRegistry, vs: Resourc
 }
 
 /** Mesh-bound VirtualServices that route one of their own hosts by subset: FQDN → those VirtualServices. */
-function subsetRoutedHosts(ctx: AnalysisContext): Map<string, Resource[]> {
+function subsetRoutedHosts(destinations: ReadonlyMap<Resource, RouteDestination[]>): Map<string, Resource[]> {
   const out = new Map<string, Resource[]>();
-  for (const vs of ctx.each(K.VirtualService)) {
+  for (const [vs, dests] of destinations) {
     if (!boundToMesh(vs)) continue;
     const ns = nsOf(vs);
     const own = new Set(vsHosts(vs).map((h) => toFqdn(h, ns)));
-    for (const d of routeDestinations(vs)) {
+    for (const d of dests) {
       if (!d.httpRoute || !d.destination?.subset) continue;
       const fqdn = toFqdn(d.host, ns);
       if (!own.has(fqdn)) continue;
@@ -73,11 +86,12 @@ function subsetRoutedHosts(ctx: AnalysisContext): Map<string, Resource[]> {
 function checkIngressSubsets(
   ctx: AnalysisContext,
   vs: Resource,
+  destinations: readonly RouteDestination[],
   subsetRouted: Map<string, Resource[]>,
 ): void {
   if (!gatewayRefs(vs).some((g) => g !== MESH_GATEWAY)) return;
   const ns = nsOf(vs);
-  for (const d of routeDestinations(vs)) {
+  for (const d of destinations) {
     if (!d.httpRoute || d.destination?.subset) continue;
     for (const other of subsetRouted.get(toFqdn(d.host, ns)) ?? []) {
       if (other === vs) continue;

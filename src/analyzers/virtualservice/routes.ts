@@ -1,6 +1,5 @@
 /** What the VirtualService analyzers read from a VirtualService: its gateways and its destinations. */
 import type { Resource } from '../../manifests/types.js';
-import { joinPath } from '../../manifests/path.js';
 import { isObject, list } from '../schema/rules/common.js';
 import { destinationHost } from '../util/hosts.js';
 
@@ -29,12 +28,13 @@ export function routeDestinations(vs: Resource): RouteDestination[] {
       host: destinationHost(d),
       httpRoute,
     });
+  // Paths are written out directly: every segment is a plain key or an index (see `joinPath`).
   for (const section of ['tcp', 'tls', 'http'] as const) {
     list(vs.spec?.[section]).forEach((rule, i) => {
       list(isObject(rule) ? rule.route : undefined).forEach((rd, j) => {
         add(
           'route',
-          joinPath('spec', section, i, 'route', j, 'destination'),
+          `spec.${section}[${i}].route[${j}].destination`,
           isObject(rd) ? rd.destination : undefined,
           section === 'http',
         );
@@ -44,13 +44,9 @@ export function routeDestinations(vs: Resource): RouteDestination[] {
   list(vs.spec?.http).forEach((rule, i) => {
     if (!isObject(rule)) return;
     if (rule.mirror !== undefined && rule.mirror !== null)
-      add('mirror', joinPath('spec.http', i, 'mirror'), rule.mirror);
+      add('mirror', `spec.http[${i}].mirror`, rule.mirror);
     list(rule.mirrors).forEach((m, j) => {
-      add(
-        'mirror',
-        joinPath('spec.http', i, 'mirrors', j, 'destination'),
-        isObject(m) ? m.destination : undefined,
-      );
+      add('mirror', `spec.http[${i}].mirrors[${j}].destination`, isObject(m) ? m.destination : undefined);
     });
   });
   return out;
