@@ -130,7 +130,7 @@ export function buildBlockIndex(text: string, lineOffset: number): BlockIndex | 
     while (v < line.length && (line.charCodeAt(v) === 32 || line.charCodeAt(v) === 9)) v++;
     let value = line.slice(v);
     // anchors and tags before the value
-    while (/^[&!]\S*/.test(value)) value = value.replace(/^[&!]\S*\s*/, '');
+    while (value[0] === '&' || value[0] === '!') value = value.replace(/^[&!]\S*\s*/, '');
     if (value === '' || value[0] === '#') {
       map.pendingKey = keyPath;
       return;

@@ -29,12 +29,17 @@ export function isIstioGroup(group: string): boolean {
   return group.endsWith('istio.io');
 }
 
+/** ISTIO_KINDS as maps (group → kind → versions), for the per-object lookup. */
+const SERVED = new Map(
+  Object.entries(ISTIO_KINDS).map(([group, kinds]) => [group, new Map(Object.entries(kinds))]),
+);
+
 /** Returns undefined when the kind/version is a served Istio kind, else a reason. */
 export function istioKindProblem(group: string, version: string, kind: string): string | undefined {
-  const kinds = ISTIO_KINDS[group];
+  const kinds = SERVED.get(group);
   if (!kinds) return `unknown Istio API group ${group}`;
-  const versions = kinds[kind];
-  if (!versions) return `unknown kind ${kind} in ${group} (known: ${Object.keys(kinds).join(', ')})`;
+  const versions = kinds.get(kind);
+  if (!versions) return `unknown kind ${kind} in ${group} (known: ${[...kinds.keys()].join(', ')})`;
   if (!versions.includes(version))
     return `${kind} is not served as ${group}/${version} (served versions: ${versions.join(', ')})`;
   return undefined;

@@ -54,14 +54,18 @@ export function withoutNulls<T>(value: T): T {
 function hasNullField(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasNullField(value[i])) return true;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && hasNullField(item)) return true;
+    }
     return false;
   }
   const obj = value as Record<string, unknown>;
   for (const k in obj) {
     if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
     const v = obj[k];
-    if (v === null || hasNullField(v)) return true;
+    // Only objects and arrays are descended into (most fields are scalars).
+    if (v === null || (typeof v === 'object' && hasNullField(v))) return true;
   }
   return false;
 }

@@ -24,6 +24,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
 
 /** A label value as a string (null counts as ''). */
 function labelString(x: unknown): string {
+  if (typeof x === 'string') return x;
   return x === null || x === undefined ? '' : String(x);
 }
 

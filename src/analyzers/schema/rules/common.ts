@@ -75,17 +75,19 @@ export function countSet(obj: Record<string, any>, fields: readonly string[]): n
   return fields.filter((f) => isSet(obj[f])).length;
 }
 
-/** JSON with sorted keys, so that two equal structures compare equal whatever their key order. */
+/**
+ * JSON with sorted keys, so that two equal structures compare equal whatever their key order (what
+ * `JSON.stringify` writes for parsed YAML, keys sorted; undefined for undefined).
+ */
 export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, value) =>
-    isObject(value)
-      ? Object.fromEntries(
-          Object.keys(value)
-            .sort()
-            .map((k) => [k, value[k]]),
-        )
-      : value,
-  );
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x) ?? 'null').join(',')}]`;
+  const fields: string[] = [];
+  for (const k of Object.keys(v).sort()) {
+    const value = canonicalJson((v as Record<string, unknown>)[k]);
+    if (value !== undefined) fields.push(`${JSON.stringify(k)}:${value}`);
+  }
+  return `{${fields.join(',')}}`;
 }
 
 export function quote(v: unknown): string {
