@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, K, type Workload } from '../types.js';
 import {
   firstSelectorKey,
   inputsHaveWorkloads,
-  labelsMatch,
+  LabelIndex,
   namespaceLookup,
   selectableWorkloads,
   selectorString,
@@ -29,6 +29,16 @@ export default defineAnalyzer({
     const inMesh = selectableWorkloads(ctx).filter(
       (w) => workloadInAmbient(w) || workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }),
     );
+    const inMeshByLabel = new LabelIndex(inMesh, (w) => w.labels);
+    const inMeshOfNs = new Map<string, Workload[]>();
+    for (const w of inMesh) {
+      const list = inMeshOfNs.get(w.namespace);
+      if (list) list.push(w);
+      else inMeshOfNs.set(w.namespace, [w]);
+    }
+    const inMeshByNs = new Map(
+      [...inMeshOfNs].map(([ns, list]) => [ns, new LabelIndex(list, (w) => w.labels)]),
+    );
     const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
     const nsNames = ctx.each(K.Namespace).map((n) => n.name);
     const checkNamespaces = ctx.harness || ctx.has(K.Namespace);
@@ -40,17 +50,20 @@ export default defineAnalyzer({
       // Offline, "no workload" only means something when the inputs carry the workloads it could match.
       const known = ctx.harness || inputsHaveWorkloads(ctx, ns === root ? undefined : ns);
       if (known) {
-        const path = hasSelector
-          ? joinPath('spec.selector.matchLabels', firstSelectorKey(selector) ?? '')
-          : 'metadata.namespace';
+        const noWorkload = (selectorText: string) =>
+          ctx.report('IST0127', ap, [selectorText], {
+            path: hasSelector
+              ? joinPath('spec.selector.matchLabels', firstSelectorKey(selector) ?? '')
+              : 'metadata.namespace',
+          });
         if (ns === root) {
           // A mesh-wide policy with a selector applies to matching workloads of every namespace.
-          if (hasSelector && !inMesh.some((w) => labelsMatch(selector, w.labels)))
-            ctx.report('IST0127', ap, [selectorString(selector)], { path });
+          if (hasSelector && inMeshByLabel.matching(selector).length === 0)
+            noWorkload(selectorString(selector));
         } else if (!hasSelector) {
-          if (!inMesh.some((w) => w.namespace === ns)) ctx.report('IST0127', ap, [''], { path });
-        } else if (!inMesh.some((w) => w.namespace === ns && labelsMatch(selector, w.labels))) {
-          ctx.report('IST0127', ap, [selectorString(selector)], { path });
+          if (!inMeshByNs.has(ns)) noWorkload('');
+        } else if ((inMeshByNs.get(ns)?.matching(selector).length ?? 0) === 0) {
+          noWorkload(selectorString(selector));
         }
       }
 

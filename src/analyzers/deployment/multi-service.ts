@@ -1,11 +1,11 @@
 import type { Resource } from '../../manifests/types.js';
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, K, type Workload } from '../types.js';
 import {
   isEmptyLabels,
   isSynthetic,
   labelValue,
-  labelsMatch,
   namespaceLookup,
+  SelectorIndex,
   workloadInMesh,
 } from '../util/labels.js';
 
@@ -21,18 +21,25 @@ export default defineAnalyzer({
   requires: [K.Service],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
+    // Per namespace: the Services (from the inputs, offline) with a selector, by selector.
+    const servicesByNs = new Map<string, SelectorIndex<Resource>>();
+    const servicesSelecting = (w: Workload) => {
+      let index = servicesByNs.get(w.namespace);
+      if (!index) {
+        const services = ctx
+          .eachIn(K.Service, w.namespace)
+          .filter((s) => (ctx.harness || !isSynthetic(s)) && !isEmptyLabels(s.spec?.selector));
+        servicesByNs.set(w.namespace, (index = new SelectorIndex(services, (s) => s.spec.selector)));
+      }
+      // under -A, namespace-less objects select nothing
+      return index.matching(w.labels).filter((s) => s.namespace === w.namespace);
+    };
     for (const w of ctx.workloads()) {
       if (w.isPod || (ctx.harness && w.kind !== 'Deployment')) continue;
       // Offline the namespace labels may be unknown: a workload that does not opt out counts as in the mesh.
       if (isWaypoint(w.resource) || !workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }))
         continue;
-      const matching = ctx.eachIn(K.Service, w.namespace).filter(
-        (s) =>
-          (ctx.harness || !isSynthetic(s)) &&
-          s.namespace === w.namespace && // under -A, namespace-less objects select nothing
-          !isEmptyLabels(s.spec?.selector) &&
-          labelsMatch(s.spec.selector, w.labels),
-      );
+      const matching = servicesSelecting(w);
       if (matching.length < 2) continue;
 
       // port number → protocol → services; targetPort → service port → service

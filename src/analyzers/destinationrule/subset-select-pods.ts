@@ -2,7 +2,14 @@ import { joinPath } from '../../manifests/path.js';
 import { isObject, list, str } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
 import { nsOf, scopeOf, serviceRegistry, toFqdn, type RegistryEntry } from '../util/hosts.js';
-import { isEmptyLabels, isSynthetic, labelMap, labelsMatch, type Labels } from '../util/labels.js';
+import {
+  inputsHaveWorkloads,
+  isEmptyLabels,
+  labelMap,
+  labelsMatch,
+  workloadsByLabel,
+  type Labels,
+} from '../util/labels.js';
 
 /** Node labels Istio copies onto the endpoints of the pods scheduled there. */
 const NODE_TOPOLOGY_LABELS = [
@@ -38,9 +45,7 @@ export default defineAnalyzer({
         if (registry.absenceIsKnown(fqdn)) ctx.report('IST0174', dr, [host], { path: 'spec.host' });
         continue;
       }
-      const endpoints = entries
-        .map((e) => endpointLabels(ctx, e, ctx.workloadsIn(e.namespace)))
-        .filter((l) => l !== undefined);
+      const endpoints = entries.map((e) => endpointLabels(ctx, e)).filter((l) => l !== undefined);
       if (endpoints.length === 0) continue;
       list(dr.spec?.subsets).forEach((subset, i) => {
         if (!isObject(subset)) return;
@@ -54,17 +59,15 @@ export default defineAnalyzer({
 /**
  * Label sets of the endpoints behind a Service or ServiceEntry, or undefined when the inputs cannot tell
  * (a Service without selector, an external ServiceEntry, a namespace whose workloads are not in the
- * inputs). `inNs` are the workloads of the entry's namespace.
+ * inputs).
  */
-function endpointLabels(
-  ctx: AnalysisContext,
-  entry: RegistryEntry,
-  inNs: readonly Workload[],
-): Labels[] | undefined {
+function endpointLabels(ctx: AnalysisContext, entry: RegistryEntry): Labels[] | undefined {
   const r = entry.resource;
   const selectWorkloads = (selector: unknown): Labels[] | undefined => {
-    if (!ctx.harness && !inNs.some((w) => !isSynthetic(w.resource))) return undefined;
-    return inNs.filter((w) => labelsMatch(selector, w.labels)).map((w) => withNodeTopology(ctx, w));
+    if (!ctx.harness && !inputsHaveWorkloads(ctx, entry.namespace)) return undefined;
+    return workloadsByLabel(ctx, entry.namespace)
+      .matching(selector)
+      .map((w) => withNodeTopology(ctx, w));
   };
   if (r.key === K.Service)
     return isEmptyLabels(r.spec?.selector) ? undefined : selectWorkloads(r.spec.selector);

@@ -1,5 +1,5 @@
 import type { Resource } from '../../manifests/types.js';
-import { isEmptyLabels, labelsMatch } from '../util/labels.js';
+import { isEmptyLabels, SelectorIndex, workloadsByLabel } from '../util/labels.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import {
   isNamespaceWide,
@@ -27,7 +27,9 @@ function serviceOf(
 
 /** What decides mTLS in one namespace: its workload-specific policies and its namespace-wide one. */
 interface NamespacePolicies {
+  /** Workload-specific policies with a mode, in input order, and by selector. */
   specific: Resource[];
+  specificBySelector: SelectorIndex<Resource>;
   namespaceWide: Resource | undefined;
 }
 
@@ -47,8 +49,10 @@ class PolicyIndex {
     if (!policies) {
       const pas = this.ctx.eachIn(K.PeerAuthentication, namespace);
       const ns = namespacePolicy(pas, namespace);
+      const specific = pas.filter((pa) => !isNamespaceWide(pa) && mtlsMode(pa) !== 'UNSET');
       policies = {
-        specific: pas.filter((pa) => !isNamespaceWide(pa) && mtlsMode(pa) !== 'UNSET'),
+        specific,
+        specificBySelector: new SelectorIndex(specific, (pa) => pa.spec?.selector?.matchLabels),
         namespaceWide: ns && mtlsMode(ns) !== 'UNSET' ? ns : undefined,
       };
       this.byNamespace.set(namespace, policies);
@@ -58,13 +62,14 @@ class PolicyIndex {
 
   /** The PeerAuthentication that decides mTLS for a Service's workloads: workload, namespace, then mesh. */
   effectivePolicy(svc: { namespace: string; name: string }): Resource | undefined {
-    const { specific, namespaceWide } = this.inNamespace(svc.namespace);
+    const { specific, specificBySelector, namespaceWide } = this.inNamespace(svc.namespace);
     const selector = this.ctx.get(K.Service, svc.namespace, svc.name)?.spec?.selector;
     if (specific.length > 0 && !isEmptyLabels(selector)) {
-      const workloads = this.ctx.workloadsIn(svc.namespace).filter((w) => labelsMatch(selector, w.labels));
-      const hit = specific.find((pa) =>
-        workloads.some((w) => labelsMatch(pa.spec?.selector?.matchLabels, w.labels)),
-      );
+      // The first policy (in input order) that selects one of the Service's workloads.
+      const selecting = new Set<Resource>();
+      for (const w of workloadsByLabel(this.ctx, svc.namespace).matching(selector))
+        for (const pa of specificBySelector.matching(w.labels)) selecting.add(pa);
+      const hit = specific.find((pa) => selecting.has(pa));
       if (hit) return hit;
     }
     return namespaceWide ?? this.mesh;

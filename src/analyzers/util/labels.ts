@@ -7,7 +7,7 @@
  * means for them.
  */
 import type { Resource } from '../../manifests/types.js';
-import { K, type Workload } from '../types.js';
+import { K, type AnalysisContext, type Workload } from '../types.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -220,10 +220,101 @@ export function selectableWorkloads(ctx: {
  * True when the inputs themselves (not the synthetic default ingress Pod) hold a workload, in `namespace`
  * when given: offline, "no workload matches" is only meaningful when the workloads were part of the input.
  */
-export function inputsHaveWorkloads(ctx: { workloads(): readonly Workload[] }, namespace?: string): boolean {
-  return ctx
-    .workloads()
-    .some((w) => !isSynthetic(w.resource) && (namespace === undefined || w.namespace === namespace));
+export function inputsHaveWorkloads(
+  ctx: { workloads(): readonly Workload[]; workloadsIn(namespace: string): readonly Workload[] },
+  namespace?: string,
+): boolean {
+  const candidates = namespace === undefined ? ctx.workloads() : ctx.workloadsIn(namespace);
+  return candidates.some((w) => !isSynthetic(w.resource));
+}
+
+/** `key\0value` of a label, the key the indexes below file items under. */
+function labelKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
+/** The label key of a plain map selector's first entry; undefined when it has none (it matches everything). */
+function firstSelectorLabel(selector: unknown): string | undefined {
+  if (!isMap(selector)) return undefined;
+  for (const k in selector)
+    if (Object.prototype.hasOwnProperty.call(selector, k)) return labelKey(k, labelString(selector[k]));
+  return undefined;
+}
+
+/**
+ * Labelled items (workloads, endpoints) by each of their labels, so that the ones a plain map selector
+ * matches are found among those carrying the selector's first label instead of among all of them.
+ */
+export class LabelIndex<T> {
+  private readonly byLabel = new Map<string, T[]>();
+
+  constructor(
+    private readonly items: readonly T[],
+    private readonly labelsOf: (item: T) => Labels,
+  ) {
+    for (const item of items) {
+      const labels = labelsOf(item);
+      for (const k of Object.keys(labels)) push(this.byLabel, labelKey(k, labels[k]!), item);
+    }
+  }
+
+  /** The items `selector` matches (`labelsMatch`), in input order. */
+  matching(selector: unknown): readonly T[] {
+    const first = firstSelectorLabel(selector);
+    if (first === undefined) return this.items;
+    const candidates = this.byLabel.get(first) ?? [];
+    return candidates.filter((item) => labelsMatch(selector, this.labelsOf(item)));
+  }
+}
+
+/**
+ * Items with a plain map selector (Services, policies) by their selector's first label, so that the ones
+ * matching a label set are found among those filed under one of its labels instead of among all of them.
+ */
+export class SelectorIndex<T> {
+  private readonly byFirstLabel = new Map<string, T[]>();
+  /** Items whose selector is empty or absent: they match every label set. */
+  private readonly matchAll: T[] = [];
+  private readonly position = new Map<T, number>();
+
+  constructor(
+    items: readonly T[],
+    private readonly selectorOf: (item: T) => unknown,
+  ) {
+    items.forEach((item, i) => {
+      this.position.set(item, i);
+      const first = firstSelectorLabel(selectorOf(item));
+      if (first === undefined) this.matchAll.push(item);
+      else push(this.byFirstLabel, first, item);
+    });
+  }
+
+  /** The items whose selector matches `labels` (`labelsMatch`), in input order. */
+  matching(labels: Labels): T[] {
+    const out = [...this.matchAll];
+    for (const k of Object.keys(labels)) {
+      for (const item of this.byFirstLabel.get(labelKey(k, labels[k]!)) ?? [])
+        if (labelsMatch(this.selectorOf(item), labels)) out.push(item);
+    }
+    return out.sort((a, b) => this.position.get(a)! - this.position.get(b)!);
+  }
+}
+
+const newWorkloadIndexes = () => new Map<string, LabelIndex<Workload>>();
+
+/** The workloads of a namespace by label, built once per run and namespace. */
+export function workloadsByLabel(ctx: AnalysisContext, namespace: string): LabelIndex<Workload> {
+  const byNamespace = ctx.shared(newWorkloadIndexes);
+  let index = byNamespace.get(namespace);
+  if (!index)
+    byNamespace.set(namespace, (index = new LabelIndex(ctx.workloadsIn(namespace), (w) => w.labels)));
+  return index;
+}
+
+function push<T>(m: Map<string, T[]>, key: string, item: T): void {
+  const list = m.get(key);
+  if (list) list.push(item);
+  else m.set(key, [item]);
 }
 
 export interface WorkloadSelection<T> {
