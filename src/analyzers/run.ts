@@ -1,4 +1,4 @@
-import type { Resource } from '../manifests/types.js';
+import type { DocSource, Resource } from '../manifests/types.js';
 import { messageType } from './messages.js';
 import { ALL_ANALYZERS } from './registry.js';
 import { Snapshot, type SnapshotOptions } from './snapshot.js';
@@ -145,24 +145,38 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Fills file/line/column of each finding: the field's own line when a path is known, else the document's. */
+/**
+ * Fills file/line/column of each finding: the field's own line when a path is known, else the document's.
+ * Findings are located document by document, and each document's position index is dropped once its
+ * findings have their lines (it is only needed here).
+ */
 export async function locateFindings(findings: Finding[]): Promise<void> {
   const needs = findings.some(
     (f) => f.resource?.source && (f.path || f.resource.origin.listIndex !== undefined),
   );
   const positions = needs ? await import('../manifests/positions.js') : undefined;
+  const bySource = new Map<DocSource | undefined, Finding[]>();
   for (const f of findings) {
-    const r = f.resource;
-    if (!r || !r.origin.file) continue;
-    f.file = r.origin.file;
-    f.line = r.origin.line;
-    f.column = r.origin.column;
-    if (positions && r.source && (f.path || r.origin.listIndex !== undefined)) {
-      const pos = positions.positionOf(r, f.path ?? '');
-      if (pos) {
-        f.line = pos.line;
-        f.column = pos.column;
+    const source = f.resource?.source;
+    const group = bySource.get(source);
+    if (group) group.push(f);
+    else bySource.set(source, [f]);
+  }
+  for (const [source, group] of bySource) {
+    for (const f of group) {
+      const r = f.resource;
+      if (!r || !r.origin.file) continue;
+      f.file = r.origin.file;
+      f.line = r.origin.line;
+      f.column = r.origin.column;
+      if (positions && r.source && (f.path || r.origin.listIndex !== undefined)) {
+        const pos = positions.positionOf(r, f.path ?? '');
+        if (pos) {
+          f.line = pos.line;
+          f.column = pos.column;
+        }
       }
     }
+    if (positions && source) positions.forgetPositions(source);
   }
 }

@@ -47,6 +47,11 @@ export function positionOf(resource: Resource, path: string | readonly PathSegme
   return parsedPositionOf(src, segs);
 }
 
+/** Drops what `positionOf` cached for a document (its position index or parsed tree). */
+export function forgetPositions(src: DocSource): void {
+  src.cache = undefined;
+}
+
 /** The first content line of a document (for the empty path in the block index). */
 function firstLine(src: DocSource): Position | undefined {
   const m = /^[ \t]*[^\s#]/m.exec(src.text);
