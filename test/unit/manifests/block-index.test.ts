@@ -17,9 +17,15 @@ function yamlFiles(dir: string): string[] {
 
 /** Every path to a map key or sequence item in a value. */
 function allPaths(v: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
-  if (Array.isArray(v)) v.forEach((x, i) => (out.push([...prefix, i]), allPaths(x, [...prefix, i], out)));
-  else if (v && typeof v === 'object')
-    for (const [k, x] of Object.entries(v)) out.push([...prefix, k]), allPaths(x, [...prefix, k], out);
+  const entries: Array<[string | number, unknown]> = Array.isArray(v)
+    ? v.map((x, i) => [i, x])
+    : v && typeof v === 'object'
+      ? Object.entries(v)
+      : [];
+  for (const [k, x] of entries) {
+    out.push([...prefix, k]);
+    allPaths(x, [...prefix, k], out);
+  }
   return out;
 }
 
@@ -45,7 +51,8 @@ describe('fast block-YAML position index', () => {
           // Inside a one-line flow collection the index knows the line (the key's); the column is exact
           // for every key and item it indexes itself.
           expect(fast?.line, `${file} ${p.join('.')}`).toBe(slow?.line);
-          if (idx.has([...r.source.prefix, ...p].join('\u0000'))) expect(fast, `${file} ${p.join('.')}`).toEqual(slow);
+          if (idx.has([...r.source.prefix, ...p].join('\u0000')))
+            expect(fast, `${file} ${p.join('.')}`).toEqual(slow);
           compared++;
         }
       }
@@ -85,7 +92,12 @@ describe('fast block-YAML position index', () => {
     expect(buildBlockIndex('a: [1,\n  2]\n', 0)).toBeUndefined();
     expect(buildBlockIndex('a: "x\n  y"\n', 0)).toBeUndefined();
     const resources: Resource[] = [];
-    parseManifestText('{"apiVersion": "v1", "kind": "Service",\n "metadata": {"name": "x"}}', 'x.json', resources, []);
+    parseManifestText(
+      '{"apiVersion": "v1", "kind": "Service",\n "metadata": {"name": "x"}}',
+      'x.json',
+      resources,
+      [],
+    );
     expect(positionOf(resources[0]!, 'metadata.name')).toEqual({ line: 2, column: 15 });
   });
 });
