@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
+import { readStdin } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
 import {
@@ -76,12 +77,6 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
       });
   }
   return out;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Loads every manifest under the given paths. Never throws for bad input: problems are collected. */
