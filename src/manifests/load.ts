@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
+import { fastLoad, UNSUPPORTED } from './fast-yaml.js';
 import { readStdin } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
@@ -152,7 +153,9 @@ export function parseManifestText(
     docIndex++;
     let value: unknown;
     try {
-      value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+      value = fastLoad(chunk.text);
+      if (value === UNSUPPORTED)
+        value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
     } catch (err) {
       const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
       problems.push({

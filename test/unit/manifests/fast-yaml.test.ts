@@ -1,0 +1,227 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import jsYaml from 'js-yaml';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { fastLoad, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
+import { splitDocuments } from '../../../src/manifests/split.js';
+
+const ROOT = join(import.meta.dirname, '../../..');
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? yamlFiles(p) : /\.ya?ml$/.test(f) ? [p] : [];
+  });
+}
+
+/** js-yaml's reading of a document (CORE schema, what the loader uses), or an `error` marker. */
+function reference(text: string): { value?: unknown; error?: string } {
+  try {
+    return { value: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** The contract: the fast parser returns exactly js-yaml's value, or gives the document to js-yaml. */
+function expectAgrees(text: string): boolean {
+  const fast = fastLoad(text);
+  const ref = reference(text);
+  if (fast === UNSUPPORTED) return false;
+  expect(ref.error, `fast parser accepted YAML that js-yaml rejects:\n${text}`).toBeUndefined();
+  expect(fast, text).toStrictEqual(ref.value);
+  return true;
+}
+
+describe('fast YAML parser', () => {
+  it('reads every real manifest document exactly as js-yaml does, and most of them itself', () => {
+    const files = [
+      ...yamlFiles(join(ROOT, 'examples')),
+      ...yamlFiles(join(ROOT, 'test/fixtures')),
+      ...yamlFiles(join(ROOT, '../shared/conformance')),
+    ];
+    let docs = 0;
+    let fast = 0;
+    for (const file of files) {
+      for (const chunk of splitDocuments(readFileSync(file, 'utf8'))) {
+        if (chunk.empty) continue;
+        docs++;
+        if (expectAgrees(chunk.text)) fast++;
+      }
+    }
+    expect(docs).toBeGreaterThan(500);
+    // The point of the parser: real manifests rarely need the slow path.
+    expect(fast / docs, `${fast} of ${docs}`).toBeGreaterThan(0.85);
+  });
+
+  it('handles the block styles manifests use', () => {
+    const cases = [
+      'a: 1\nb: two\nc:\n  d: [x, "y", \'z\']\n  e: {}\n  f: []\n',
+      'spec:\n  ports:\n  - name: http\n    port: 80\n  -   name: grpc\n      port: 81\n',
+      'list:\n    - a\n    -\n      b: 1\n    - # note\n      c: 2\n    -\n',
+      'k: |\n  line one\n\n  line three\n    indented\nnext: v # comment\n',
+      'k: |-\n  stripped\n\n\nnext: v\n',
+      'q: \'it\'\'s\'\n"quoted key": "v: #1"\n',
+      'n: null\nt: true\nf: False\nnum: 0x1F\nfl: 1.50\nneg: -3\ninf: .inf\ns: 10s\nv: 1.2.3\ntilde: ~\nempty:\n',
+      '80: port\n1.0: float key\ntrue: bool key\n',
+      '# only a comment\nkey: value\n',
+      '- 1\n- two\n- [a]\n',
+    ];
+    for (const text of cases) expect(expectAgrees(text), text).toBe(true);
+  });
+
+  it('gives everything outside its subset to js-yaml', () => {
+    const cases = [
+      'a: &x 1\nb: *x\n', // anchors and aliases
+      'a: !!str 1\n', // tags
+      'a: >\n  folded\n', // folded scalar
+      'a: plain\n  continued\n', // multi-line plain scalar
+      'a: "esc\\n"\n', // escapes
+      'a:\tb\n', // tabs
+      'a: b\r\n', // CRLF
+      'a: é\n', // non-ASCII
+      'a: 1\na: 2\n', // duplicate key (js-yaml reports it)
+      '{"a": 1}\n', // JSON
+      'a: [b, [c]]\n', // nested flow
+      '  a: 1\n', // indented root
+      'a: b: c\n', // error
+      '- - a\n', // nested inline sequence
+      '<<: {}\n', // merge key
+      'a: |2\n   x\n', // indentation indicator
+      'a: |\n\n  x\n', // leading blank line in a block scalar
+      'a: |\n  x', // unterminated last line
+    ];
+    for (const text of cases) expect(fastLoad(text), text).toBe(UNSUPPORTED);
+  });
+
+  // Values built from the scalars that make YAML subtle: words js-yaml resolves, indicators, quotes.
+  const trickyString = fc.oneof(
+    fc.constantFrom(
+      '',
+      ' ',
+      'null',
+      'Null',
+      '~',
+      'true',
+      'FALSE',
+      'yes',
+      '1',
+      '-1',
+      '0x1F',
+      '0o17',
+      '1e3',
+      '.inf',
+      '.NaN',
+      '1.2.3',
+      '10s',
+      'a: b',
+      'a:b',
+      'x #y',
+      'x#y',
+      '- x',
+      '-x',
+      "it's",
+      'say "hi"',
+      '[a]',
+      '{b}',
+      '&a',
+      '*a',
+      '!t',
+      '|',
+      '>',
+      '%x',
+      '@x',
+      'a\nb',
+      'trailing ',
+      ' leading',
+      '__proto__',
+      '<<',
+      'café',
+    ),
+    fc.stringMatching(/^[a-z][a-z0-9./-]{0,12}$/),
+  );
+  const scalar = fc.oneof(
+    trickyString,
+    fc.integer({ min: -1e6, max: 1e6 }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      scalar,
+      fc.array(tie('node'), { maxLength: 4 }),
+      fc.dictionary(trickyString, tie('node'), { maxKeys: 4 }),
+    ),
+  })).node;
+  const rootMap = fc.dictionary(trickyString, value, { minKeys: 1, maxKeys: 5 });
+
+  function dumps(v: unknown): string[] {
+    const out: string[] = [];
+    for (const opts of [
+      {},
+      { indent: 4 },
+      { flowLevel: 2 },
+      { noArrayIndent: true },
+      { quotingType: '"' as const },
+    ])
+      out.push(jsYaml.dump(v, opts));
+    out.push(stringify(v), stringify(v, { indentSeq: false }), stringify(v, { indent: 3 }));
+    return out;
+  }
+
+  it('agrees with js-yaml on thousands of generated documents in several dump styles', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(rootMap, (v) => {
+        for (const text of dumps(v)) if (expectAgrees(text)) fast++;
+      }),
+      { numRuns: 600, seed: 20261125 },
+    );
+    expect(fast).toBeGreaterThan(1000);
+  });
+
+  it('never accepts a mutated document js-yaml rejects, and reads the rest the same', () => {
+    const edit = fc.record({
+      at: fc.nat(),
+      del: fc.nat({ max: 3 }),
+      ins: fc.constantFrom(
+        '',
+        ' ',
+        '  ',
+        ':',
+        ': ',
+        '- ',
+        '-',
+        '#',
+        ' #',
+        '\n',
+        '\n  ',
+        '"',
+        "'",
+        '|',
+        '|-',
+        '[',
+        ']',
+        '{',
+        '}',
+        ',',
+        'x',
+      ),
+    });
+    fc.assert(
+      fc.property(rootMap, fc.array(edit, { minLength: 1, maxLength: 4 }), (v, edits) => {
+        let text = jsYaml.dump(v);
+        for (const e of edits) {
+          const at = e.at % (text.length + 1);
+          text = text.slice(0, at) + e.ins + text.slice(at + e.del);
+        }
+        expectAgrees(text);
+      }),
+      { numRuns: 3000, seed: 42 },
+    );
+  });
+});
