@@ -1,4 +1,5 @@
 import jsYaml from 'js-yaml';
+import type { PathSegment } from './path.js';
 
 /**
  * A fast parser for the block-style YAML that Kubernetes manifests almost always are. It accepts a
@@ -82,6 +83,14 @@ class Parser {
   /** The next line to look at. */
   private cursor = 0;
 
+  // Locating a field path (`fastLocate`): the path, how deep the node being read is on it (-1: off it),
+  // and the deepest node of the path seen so far (its line index and 1-based column).
+  target: readonly PathSegment[] = [];
+  onPath = -1;
+  foundDepth = 0;
+  foundLine = -1;
+  foundColumn = 0;
+
   constructor(private readonly text: string) {
     const n = text.length;
     let pos = 0;
@@ -135,14 +144,34 @@ class Parser {
     return this.mapping(col, p);
   }
 
+  /** Notes that the node at line `li`, offset `p` is the `depth`-th segment of the target path. */
+  private hit(depth: number, li: number, p: number): void {
+    if (depth < this.foundDepth) return;
+    this.foundDepth = depth;
+    this.foundLine = li;
+    this.foundColumn = p - this.starts[li] + 1;
+  }
+
+  /** The depth of a child on the target path (-1 when it is not on it). */
+  private childDepth(segment: string | number): number {
+    const d = this.onPath;
+    if (d < 0 || d >= this.target.length) return -1;
+    const want = this.target[d];
+    return want === segment || (typeof segment === 'string' && String(want) === segment) ? d + 1 : -1;
+  }
+
   private sequence(col: number): unknown[] {
     const out: unknown[] = [];
     const text = this.text;
+    const depth = this.onPath;
     for (;;) {
       const li = this.cursor;
       const end = this.ends[li];
       let p = this.starts[li] + col + 1;
       while (p < end && text.charCodeAt(p) === SPACE) p++;
+      const item = depth < 0 ? -1 : this.childDepth(out.length);
+      if (item > 0) this.hit(item, li, p);
+      this.onPath = item;
       if (p === end || text.charCodeAt(p) === HASH) {
         out.push(this.nestedOrNull(li, col, false));
       } else if (this.isDash(p, end)) {
@@ -153,6 +182,7 @@ class Parser {
         out.push(this.inline(p, end, col));
         this.noContinuation(col);
       }
+      this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
       if (ni >= this.count || this.indents[ni] < col) return out;
@@ -164,6 +194,7 @@ class Parser {
   private mapping(col: number, firstKeyAt: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const text = this.text;
+    const depth = this.onPath;
     let p = firstKeyAt;
     for (;;) {
       const li = this.cursor;
@@ -172,6 +203,9 @@ class Parser {
       if (colon < 0) throw BAIL;
       const key = this.key(p, colon);
       if (key === '__proto__' || key === '<<' || Object.prototype.hasOwnProperty.call(out, key)) throw BAIL;
+      const child = depth < 0 ? -1 : this.childDepth(key);
+      if (child > 0) this.hit(child, li, p);
+      this.onPath = child;
       let v = colon + 1;
       while (v < end && text.charCodeAt(v) === SPACE) v++;
       if (v === end || text.charCodeAt(v) === HASH) {
@@ -180,6 +214,7 @@ class Parser {
         out[key] = this.inline(v, end, col);
         this.noContinuation(col);
       }
+      this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
       if (ni >= this.count || this.indents[ni] < col) return out;
@@ -196,6 +231,8 @@ class Parser {
       const ind = this.indents[ni];
       if (ind > col) {
         this.cursor = ni;
+        // A sequence item's node is where its nested block starts.
+        if (!compactSeq && this.onPath > 0) this.hit(this.onPath, ni, this.starts[ni] + ind);
         return this.blockNode();
       }
       if (compactSeq && ind === col && this.isDash(this.starts[ni] + col, this.ends[ni])) {
@@ -335,8 +372,13 @@ class Parser {
       this.restOfLineEmpty(q + 1, end);
       return out;
     }
+    const depth = this.onPath;
     for (;;) {
       const c = text.charCodeAt(q);
+      if (depth >= 0) {
+        const item = this.childDepth(out.length);
+        if (item > 0) this.hit(item, this.cursor, q);
+      }
       let after: number;
       if (c === DQUOTE || c === SQUOTE) {
         out.push(this.quoted(q, end));
@@ -399,6 +441,28 @@ class Parser {
     this.cursor = li;
     return strip ? s.slice(0, -1) : s;
   }
+}
+
+/**
+ * Where a field path is in a document: the deepest node of the path that exists (`depth` segments of it;
+ * 0 when not even the first does), as a 0-based line index into `text` and a 1-based column; or
+ * `UNSUPPORTED` when the text is outside the subset this parser handles.
+ */
+export function fastLocate(
+  text: string,
+  path: readonly PathSegment[],
+): { depth: number; line: number; column: number } | typeof UNSUPPORTED {
+  if (OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
+  const parser = new Parser(text);
+  parser.target = path;
+  parser.onPath = 0;
+  try {
+    parser.document();
+  } catch (err) {
+    if (err === BAIL) return UNSUPPORTED;
+    throw err;
+  }
+  return { depth: parser.foundDepth, line: parser.foundLine, column: parser.foundColumn };
 }
 
 /** The document's value, or `UNSUPPORTED` when the text is outside the subset this parser handles. */

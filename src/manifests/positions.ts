@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node } from 'yaml';
 import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
-import { buildBlockIndex, pathKey, type BlockIndex } from './block-index.js';
+import { fastLocate, UNSUPPORTED } from './fast-yaml.js';
 
 type YamlModule = typeof import('yaml');
 const requireHere = createRequire(import.meta.url);
@@ -14,7 +14,8 @@ function yaml(): YamlModule {
 }
 
 interface Cached {
-  block?: BlockIndex | null; // null: not plain block style, use the parser
+  /** false: the document is outside the fast parser's subset, use the `yaml` parser. */
+  fast?: boolean;
   doc?: Document.Parsed;
   lines?: LineCounter;
 }
@@ -27,32 +28,31 @@ function cacheOf(src: DocSource): Cached {
 
 /**
  * Finds the line and column of a field path inside the resource's document, or of its deepest existing
- * ancestor. Computed only for documents a finding points at: first with a one-pass line index of block
- * YAML (`block-index.ts`), and for anything else (flow style, JSON, multi-line scalars) with the `yaml`
- * package's parser, which keeps source ranges.
+ * ancestor. Computed only for documents a finding points at: the fast block-YAML parser walks the document
+ * along the path (`fast-yaml.ts`), and anything outside its subset (flow style, JSON, anchors, multi-line
+ * scalars) is read with the `yaml` package's parser, which keeps source ranges.
  */
 export function positionOf(resource: Resource, path: string | readonly PathSegment[]): Position | undefined {
   const src = resource.source;
   if (!src) return undefined;
   const segs = [...src.prefix, ...(typeof path === 'string' ? parsePath(path) : path)];
   const cache = cacheOf(src);
-  if (cache.block === undefined) cache.block = buildBlockIndex(src.text, src.lineOffset) ?? null;
-  if (cache.block) {
-    for (let n = segs.length; n >= 0; n--) {
-      const hit = cache.block.get(pathKey(segs.slice(0, n)));
-      if (hit) return hit;
+  if (cache.fast !== false) {
+    const hit = fastLocate(src.text, segs);
+    if (hit !== UNSUPPORTED) {
+      return hit.depth > 0 ? { line: src.lineOffset + hit.line + 1, column: hit.column } : firstLine(src);
     }
-    return firstLine(src);
+    cache.fast = false;
   }
   return parsedPositionOf(src, segs);
 }
 
-/** Drops what `positionOf` cached for a document (its position index or parsed tree). */
+/** Drops what `positionOf` cached for a document (its parsed tree). */
 export function forgetPositions(src: DocSource): void {
   src.cache = undefined;
 }
 
-/** The first content line of a document (for the empty path in the block index). */
+/** The first content line of a document (the position of the empty path). */
 function firstLine(src: DocSource): Position | undefined {
   const m = /^[ \t]*[^\s#]/m.exec(src.text);
   if (!m) return undefined;

@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import jsYaml from 'js-yaml';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { fastLoad, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
+import { fastLoad, fastLocate, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
+import { parsedPositionOf } from '../../../src/manifests/positions.js';
+import type { DocSource } from '../../../src/manifests/types.js';
 import { splitDocuments } from '../../../src/manifests/split.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -33,6 +35,20 @@ function expectAgrees(text: string): boolean {
   expect(ref.error, `fast parser accepted YAML that js-yaml rejects:\n${text}`).toBeUndefined();
   expect(fast, text).toStrictEqual(ref.value);
   return true;
+}
+
+/** Every path to a map key or sequence item in a value. */
+function allPaths(v: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
+  const entries: Array<[string | number, unknown]> = Array.isArray(v)
+    ? v.map((x, i) => [i, x])
+    : v && typeof v === 'object'
+      ? Object.entries(v)
+      : [];
+  for (const [k, x] of entries) {
+    out.push([...prefix, k]);
+    allPaths(x, [...prefix, k], out);
+  }
+  return out;
 }
 
 describe('fast YAML parser', () => {
@@ -182,6 +198,29 @@ describe('fast YAML parser', () => {
       { numRuns: 600, seed: 20261125 },
     );
     expect(fast).toBeGreaterThan(1000);
+  });
+
+  it('locates every field of generated documents where the full YAML parser does', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(rootMap, (v) => {
+        for (const text of dumps(v)) {
+          const value = fastLoad(text);
+          if (value === UNSUPPORTED) continue;
+          const src: DocSource = { text, lineOffset: 0, prefix: [] };
+          for (const path of allPaths(value)) {
+            const hit = fastLocate(text, path);
+            if (hit === UNSUPPORTED) throw new Error('fastLocate declined a document fastLoad read');
+            expect({ line: hit.line + 1, column: hit.column }, `${path.join('.')}\n${text}`).toEqual(
+              parsedPositionOf(src, path),
+            );
+            compared++;
+          }
+        }
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+    expect(compared).toBeGreaterThan(2000);
   });
 
   it('never accepts a mutated document js-yaml rejects, and reads the rest the same', () => {

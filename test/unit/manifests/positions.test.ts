@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifestText } from '../../../src/manifests/load.js';
-import { buildBlockIndex } from '../../../src/manifests/block-index.js';
+import { fastLocate, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
 import { parsedPositionOf, positionOf } from '../../../src/manifests/positions.js';
 import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
 
@@ -29,41 +29,40 @@ function allPaths(v: unknown, prefix: Array<string | number> = [], out: Array<Ar
   return out;
 }
 
-describe('fast block-YAML position index', () => {
-  it('agrees with the full YAML parser on every field of every real manifest it accepts', () => {
+describe('field positions', () => {
+  it('agree with the full YAML parser on every field of every real manifest the fast parser reads', () => {
     const files = [
       ...yamlFiles(join(ROOT, 'examples')),
       ...yamlFiles(join(ROOT, '../shared/conformance/istio-analyze/testdata')),
       ...yamlFiles(join(ROOT, 'test/fixtures')),
     ];
     let compared = 0;
-    let indexed = 0;
+    let fastDocs = 0;
     for (const file of files) {
       const resources: Resource[] = [];
       parseManifestText(readFileSync(file, 'utf8'), file, resources, [] as LoadProblem[]);
       for (const r of resources) {
-        if (!r.source || !buildBlockIndex(r.source.text, r.source.lineOffset)) continue;
-        indexed++;
-        const idx = buildBlockIndex(r.source.text, r.source.lineOffset)!;
+        if (!r.source || fastLocate(r.source.text, []) === UNSUPPORTED) continue;
+        fastDocs++;
         for (const p of allPaths(r.body)) {
           const fast = positionOf(r, p);
           const slow = parsedPositionOf(r.source, [...r.source.prefix, ...p]);
-          // Inside a one-line flow collection the index knows the line (the key's); the column is exact
-          // for every key and item it indexes itself.
-          expect(fast?.line, `${file} ${p.join('.')}`).toBe(slow?.line);
-          if (idx.has([...r.source.prefix, ...p].join('\u0000')))
-            expect(fast, `${file} ${p.join('.')}`).toEqual(slow);
+          expect(fast, `${file} ${p.join('.')}`).toEqual(slow);
           compared++;
         }
+        // A path that does not exist points at its deepest existing ancestor.
+        const [first] = allPaths(r.body);
+        if (first) expect(positionOf(r, [...first, 'no-such-field', 3])).toEqual(positionOf(r, first));
       }
     }
-    expect(indexed).toBeGreaterThan(300);
+    expect(fastDocs).toBeGreaterThan(300);
     expect(compared).toBeGreaterThan(10_000);
   });
 
   it('handles sequences at the key indentation, quoted keys, block scalars and one-line flow collections', () => {
     const text = [
       'metadata:',
+      '  name: x',
       '  annotations:',
       '    "sidecar.istio.io/inject": "true"',
       '    note: |',
@@ -74,23 +73,24 @@ describe('fast block-YAML position index', () => {
       '  http:',
       '  - name: first',
       '    route:',
-      '    -   destination: {host: a}',
+      '    -   destination: {}',
       '  - name: second # comment',
       '',
     ].join('\n');
-    const idx = buildBlockIndex(text, 10)!;
-    const at = (...p: Array<string | number>) => idx.get(p.join('\u0000'));
-    expect(at('metadata', 'annotations', 'sidecar.istio.io/inject')).toEqual({ line: 13, column: 5 });
-    expect(at('metadata', 'annotations', 'note', 'key')).toBeUndefined();
-    expect(at('spec', 'http', '0', 'route', '0', 'destination')).toEqual({ line: 22, column: 9 });
-    expect(at('spec', 'http', '1')).toEqual({ line: 23, column: 5 });
-    expect(at('spec', 'http', '1', 'name')).toEqual({ line: 23, column: 5 });
+    const resources: Resource[] = [];
+    parseManifestText(`apiVersion: v1\nkind: X\n${text}`, 'x.yaml', resources, []);
+    const at = (...p: Array<string | number>) => positionOf(resources[0]!, p);
+    expect(at('metadata', 'annotations', 'sidecar.istio.io/inject')).toEqual({ line: 6, column: 5 });
+    expect(at('metadata', 'annotations', 'note', 'key')).toEqual({ line: 7, column: 5 });
+    expect(at('spec', 'hosts', 1)).toEqual({ line: 11, column: 14 });
+    expect(at('spec', 'http', 0, 'route', 0, 'destination')).toEqual({ line: 15, column: 9 });
+    expect(at('spec', 'http', 1)).toEqual({ line: 16, column: 5 });
+    expect(at('spec', 'http', 1, 'name')).toEqual({ line: 16, column: 5 });
   });
 
-  it('declines flow-style documents and multi-line flow collections so the parser takes over', () => {
-    expect(buildBlockIndex('{"a": 1}', 0)).toBeUndefined();
-    expect(buildBlockIndex('a: [1,\n  2]\n', 0)).toBeUndefined();
-    expect(buildBlockIndex('a: "x\n  y"\n', 0)).toBeUndefined();
+  it('uses the full parser for flow-style documents and multi-line values', () => {
+    expect(fastLocate('{"a": 1}', ['a'])).toBe(UNSUPPORTED);
+    expect(fastLocate('a: [1,\n  2]\n', ['a'])).toBe(UNSUPPORTED);
     const resources: Resource[] = [];
     parseManifestText(
       '{"apiVersion": "v1", "kind": "Service",\n "metadata": {"name": "x"}}',
@@ -99,5 +99,12 @@ describe('fast block-YAML position index', () => {
       [],
     );
     expect(positionOf(resources[0]!, 'metadata.name')).toEqual({ line: 2, column: 15 });
+    parseManifestText(
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: >\n    x\n  namespace: y\n',
+      'y.yaml',
+      resources,
+      [],
+    );
+    expect(positionOf(resources[1]!, 'metadata.namespace')).toEqual({ line: 6, column: 3 });
   });
 });
