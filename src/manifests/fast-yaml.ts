@@ -82,6 +82,8 @@ class Parser {
   private readonly count: number;
   /** The next line to look at. */
   private cursor = 0;
+  /** How many null values the document has (schema validation skips its null-stripping pass for none). */
+  nulls = 0;
 
   // Locating a field path (`fastLocate`): the path, how deep the node being read is on it (-1: off it),
   // and the deepest node of the path seen so far (its line index and 1-based column).
@@ -195,6 +197,8 @@ class Parser {
     const out: Record<string, unknown> = {};
     const text = this.text;
     const depth = this.onPath;
+    // The first keys, for the duplicate check (cheaper than hasOwnProperty on a growing object).
+    const keys: string[] = [];
     let p = firstKeyAt;
     for (;;) {
       const li = this.cursor;
@@ -202,7 +206,9 @@ class Parser {
       const colon = this.keyColon(p, end);
       if (colon < 0) throw BAIL;
       const key = this.key(p, colon);
-      if (key === '__proto__' || key === '<<' || Object.prototype.hasOwnProperty.call(out, key)) throw BAIL;
+      const seen = keys.length < 32 ? keys.includes(key) : Object.prototype.hasOwnProperty.call(out, key);
+      if (seen || key === '__proto__' || key === '<<') throw BAIL;
+      if (keys.length < 32) keys.push(key);
       const child = depth < 0 ? -1 : this.childDepth(key);
       if (child > 0) this.hit(child, li, p);
       this.onPath = child;
@@ -241,6 +247,7 @@ class Parser {
       }
     }
     this.cursor = li + 1;
+    this.nulls++;
     return null;
   }
 
@@ -353,7 +360,9 @@ class Parser {
     }
     while (stop > p && text.charCodeAt(stop - 1) === SPACE) stop--;
     this.cursor++;
-    return resolvePlain(text.slice(p, stop));
+    const v = resolvePlain(text.slice(p, stop));
+    if (v === null) this.nulls++;
+    return v;
   }
 
   /** `[]`, `{}`, or a flat single-line sequence of plain or quoted scalars. */
@@ -393,7 +402,9 @@ class Parser {
         }
         after = e;
         while (e > q && text.charCodeAt(e - 1) === SPACE) e--;
-        out.push(resolvePlain(text.slice(q, e)));
+        const v = resolvePlain(text.slice(q, e));
+        if (v === null) this.nulls++;
+        out.push(v);
       }
       while (after < end && text.charCodeAt(after) === SPACE) after++;
       const d = text.charCodeAt(after);
@@ -465,11 +476,17 @@ export function fastLocate(
   return { depth: parser.foundDepth, line: parser.foundLine, column: parser.foundColumn };
 }
 
-/** The document's value, or `UNSUPPORTED` when the text is outside the subset this parser handles. */
-export function fastLoad(text: string): unknown {
+/**
+ * The document's value, or `UNSUPPORTED` when the text is outside the subset this parser handles.
+ * `stats.nulls` is set to the number of null values in it.
+ */
+export function fastLoad(text: string, stats?: { nulls: number }): unknown {
   if (OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
   try {
-    return new Parser(text).document();
+    const parser = new Parser(text);
+    const value = parser.document();
+    if (stats) stats.nulls = parser.nulls;
+    return value;
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
     throw err;

@@ -147,15 +147,17 @@ export function parseManifestText(
     return;
   }
   const chunks = splitDocuments(text);
+  const stats = { nulls: 0 };
   let docIndex = -1;
   for (const chunk of chunks) {
     if (chunk.empty) continue;
     docIndex++;
     let value: unknown;
+    let fast = false;
     try {
-      value = fastLoad(chunk.text);
-      if (value === UNSUPPORTED)
-        value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+      value = fastLoad(chunk.text, stats);
+      fast = value !== UNSUPPORTED;
+      if (!fast) value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
     } catch (err) {
       const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
       problems.push({
@@ -169,7 +171,8 @@ export function parseManifestText(
       continue;
     }
     if (value === null || value === undefined) continue;
-    if (chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
+    // The fast parser expands no aliases; js-yaml's documents are counted when they may have some.
+    if (!fast && chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
       problems.push({
         severity: 'error',
         file,
@@ -188,6 +191,7 @@ export function parseManifestText(
       { text: chunk.text, lineOffset: chunk.lineOffset, prefix: [] },
       resources,
       problems,
+      fast && stats.nulls === 0,
     );
   }
 }
@@ -246,6 +250,7 @@ function addDocument(
   source: DocSource,
   resources: Resource[],
   problems: LoadProblem[],
+  nullFree = false,
 ): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     problems.push({
@@ -306,7 +311,7 @@ function addDocument(
         prefix: [...source.prefix, 'items', i],
       };
       const before = resources.length;
-      addDocument(item, file, docIndex, startLine, itemSource, resources, problems);
+      addDocument(item, file, docIndex, startLine, itemSource, resources, problems, nullFree);
       for (let r = before; r < resources.length; r++) resources[r]!.origin.listIndex = i;
     });
     // Items get their own line lazily (see analyzer origin resolution); keep the List's line for now.
@@ -339,6 +344,7 @@ function addDocument(
     spec: obj.spec,
     body: obj,
     origin: { file, docIndex, line: startLine, column: 1 },
+    nullFree,
     source,
   });
 }

@@ -48,6 +48,8 @@ export interface Resource {
   body: Record<string, any>;
   origin: Origin;
   source?: DocSource;
+  /** True when the loader knows the document holds no null value (schema validation then skips nulls). */
+  nullFree?: boolean;
 }
 
 export type ProblemSeverity = 'error' | 'warning' | 'note';

@@ -39,7 +39,7 @@ export function validatorFor(entry: SchemaKind, dir: string = PRECOMPILED_DIR): 
 export function schemaIssues(resource: Resource, dir?: string): SchemaIssue[] {
   const entry = findSchemaKind(resource.group, resource.kind);
   if (!entry) return [];
-  const body = withoutNulls(resource.body);
+  const body = resource.nullFree ? resource.body : withoutNulls(resource.body);
   const validate = validatorFor(entry, dir);
   if (validate(body)) return [];
   return describeErrors(validate.errors ?? [], body, entry);

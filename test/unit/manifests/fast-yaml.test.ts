@@ -86,6 +86,12 @@ describe('fast YAML parser', () => {
       '- 1\n- two\n- [a]\n',
     ];
     for (const text of cases) expect(expectAgrees(text), text).toBe(true);
+    // It counts null values, so that schema validation can skip its null-stripping pass for none.
+    const stats = { nulls: -1 };
+    fastLoad('a:\nb: ~\nc: [null, x]\nd:\n- \n- 1\n', stats);
+    expect(stats.nulls).toBe(4);
+    fastLoad('a: 1\n', stats);
+    expect(stats.nulls).toBe(0);
   });
 
   it('gives everything outside its subset to js-yaml', () => {
