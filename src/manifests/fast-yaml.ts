@@ -14,6 +14,8 @@ export const UNSUPPORTED: unique symbol = Symbol('unsupported YAML');
 
 /** Thrown inside the parser and caught at the top: one preallocated value, no stack capture. */
 const BAIL = { bail: true };
+/** Thrown by `fastLocate` once the node on the path has been read: the rest of the document is not needed. */
+const FOUND = { found: true };
 
 const SPACE = 32;
 const HASH = 35;
@@ -184,6 +186,7 @@ class Parser {
         out.push(this.inline(p, end, col));
         this.noContinuation(col);
       }
+      if (item > 0) throw FOUND;
       this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
@@ -220,6 +223,7 @@ class Parser {
         out[key] = this.inline(v, end, col);
         this.noContinuation(col);
       }
+      if (child > 0) throw FOUND;
       this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
@@ -457,7 +461,8 @@ class Parser {
 /**
  * Where a field path is in a document: the deepest node of the path that exists (`depth` segments of it;
  * 0 when not even the first does), as a 0-based line index into `text` and a 1-based column; or
- * `UNSUPPORTED` when the text is outside the subset this parser handles.
+ * `UNSUPPORTED` when the text up to the end of that node is outside the subset this parser handles. The
+ * walk stops there: what follows cannot move what precedes it.
  */
 export function fastLocate(
   text: string,
@@ -471,7 +476,7 @@ export function fastLocate(
     parser.document();
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
-    throw err;
+    if (err !== FOUND) throw err;
   }
   return { depth: parser.foundDepth, line: parser.foundLine, column: parser.foundColumn };
 }
