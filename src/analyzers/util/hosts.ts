@@ -6,9 +6,8 @@
  * with a dot is taken literally (Istio does not expand `reviews.default`); `*.example.com` is a wildcard and
  * `*` matches everything.
  */
-import { isIP } from 'node:net';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
+import { isIp, isObject, list, num, str } from '../schema/rules/common.js';
 import { K, type AnalysisContext } from '../types.js';
 import { isSynthetic, labelValue } from './labels.js';
 
@@ -214,7 +213,7 @@ export class ServiceRegistry {
    * In the conformance harness (istioctl's own test setup) absence is always known.
    */
   absenceIsKnown(fqdn: string): boolean {
-    if (this.ctx.harness || fqdn === '' || isIP(fqdn) !== 0) return true;
+    if (this.ctx.harness || fqdn === '' || isIp(fqdn)) return true;
     const clusterSuffix = `.svc.${CLUSTER_DOMAIN}`;
     const wildcard = fqdn.startsWith('*') ? fqdn.slice(1) : undefined;
     if (wildcard !== undefined && (wildcard.endsWith(clusterSuffix) || clusterSuffix.endsWith(wildcard)))

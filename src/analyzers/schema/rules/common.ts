@@ -176,7 +176,9 @@ export function portError(v: unknown): string | undefined {
 }
 
 export function isIp(s: string): boolean {
-  return isIP(s) !== 0;
+  // An IPv4 address starts with a digit and an IPv6 address has a colon: hostnames skip node's regexes.
+  const c = s.charCodeAt(0);
+  return ((c >= 48 && c <= 57) || s.includes(':')) && isIP(s) !== 0;
 }
 
 /** Why `s` is not an IP address or (when it contains a `/`) a CIDR block, or undefined. */
