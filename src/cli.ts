@@ -86,15 +86,17 @@ export async function main(argv: string[]): Promise<number> {
         return ExitCode.OK;
       return ExitCode.USAGE;
     }
-    const verbose = args.includes('--verbose') || args.includes('-v');
+    // Errors mesh expects (bad input, unreachable proxy, …) are one line, whatever the flags (`--verbose`
+    // means more output for several commands, not stack traces). Anything else is a bug: its stack is
+    // printed with --verbose or MESH_DEBUG=1, for the report.
     if (err instanceof MeshError) {
       process.stderr.write(`Error: ${err.message}\n`);
       if (err.hint) process.stderr.write(`Hint: ${err.hint}\n`);
-      if (verbose && err.stack) process.stderr.write(err.stack + '\n');
       return err.exitCode;
     }
     process.stderr.write(`Error: ${describeError(err)}\n`);
-    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    const debug = args.includes('--verbose') || args.includes('-v') || process.env.MESH_DEBUG === '1';
+    if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return ExitCode.RUNTIME;
   }
 }

@@ -27,6 +27,14 @@ describe('mesh (CLI basics)', () => {
     expect(mesh(['completion', 'powershell']).code).toBe(64);
   });
 
+  it('reports an expected error in one line, also with --verbose (no stack trace)', () => {
+    const r = mesh(['proxy-config', 'listener', '--file', '-', '--verbose'], { input: '{"configs": [' });
+    expect(r.code).toBe(65);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'Error: error unmarshalling config dump response from Envoy: stdin: unexpected end of JSON input (truncated after 13 bytes)',
+    ]);
+  });
+
   it('exits 64 on an unknown command or flag', () => {
     expect(mesh(['frobnicate']).code).toBe(64);
     expect(mesh(['analyze', '--frobnicate']).code).toBe(64);
