@@ -313,6 +313,8 @@ export class TabWriter {
 /** Characters that need a closer look: cell/line separators (writer path) and non-ASCII (rune count). */
 const NOT_PLAIN = /[\t\n\v\f\u0080-\uffff]/;
 const SEPARATOR = /[\t\n\v\f]/;
+/** The same minus the line feed, for checking a whole rendered table (whose rows end in line feeds). */
+const NOT_PLAIN_EXCEPT_LF = /[\t\v\f\u0080-\uffff]/;
 
 /**
  * Renders rows the way istioctl does (`Fprintln(w, strings.Join(cells, "\t"))` per row, then Flush)
@@ -323,36 +325,63 @@ const SEPARATOR = /[\t\n\v\f]/;
  */
 export function renderTable(rows: readonly (readonly string[])[], padding: number): string {
   const n = rows[0]?.length ?? 0;
-  // Go counts runes: the width of a cell is its code point count (its length when ASCII)
+  for (const r of rows) if (r.length !== n) return renderWithTabWriter(rows, padding);
+  // Most tables are plain ASCII: lay them out with widths = lengths, then check the result once (one
+  // regex scan and a line count instead of a test per cell). Otherwise measure cell by cell.
+  const plain = layout(rows, n, padding, undefined);
+  if (!NOT_PLAIN_EXCEPT_LF.test(plain) && countLines(plain) === rows.length) return plain;
   const cellWidths = new Int32Array(rows.length * n);
-  const widths = new Int32Array(n);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    if (r.length !== n) return renderWithTabWriter(rows, padding);
     for (let c = 0; c < n; c++) {
       const cell = r[c]!;
       let w = cell.length;
       if (NOT_PLAIN.test(cell)) {
         if (SEPARATOR.test(cell)) return renderWithTabWriter(rows, padding);
+        // Go counts runes: the width of a cell is its code point count
         w = Array.from(cell).length;
       }
       cellWidths[i * n + c] = w;
+    }
+  }
+  return layout(rows, n, padding, cellWidths);
+}
+
+/** Column layout of equal-length rows; cell widths are their lengths unless given. */
+function layout(
+  rows: readonly (readonly string[])[],
+  n: number,
+  padding: number,
+  cellWidths: Int32Array | undefined,
+): string {
+  const widths = new Int32Array(n);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    for (let c = 0; c < n; c++) {
+      const w = cellWidths ? cellWidths[i * n + c]! : r[c]!.length;
       if (w > widths[c]!) widths[c] = w;
     }
   }
-  let pad = ' '.repeat(64);
+  // Padding strings by length, built once.
+  const pads: string[] = [''];
+  for (let k = 1; k <= Math.max(0, ...widths) + padding; k++) pads.push(pads[k - 1] + ' ');
   const parts: string[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     let line = '';
     for (let c = 0; c < n - 1; c++) {
-      const k = widths[c]! + padding - cellWidths[i * n + c]!;
-      while (pad.length < k) pad += pad;
-      line += r[c] + pad.slice(0, k);
+      const cell = r[c]!;
+      line += cell + pads[widths[c]! + padding - (cellWidths ? cellWidths[i * n + c]! : cell.length)]!;
     }
     parts[i] = line + (r[n - 1] ?? '');
   }
   return parts.length > 0 ? parts.join('\n') + '\n' : '';
+}
+
+function countLines(s: string): number {
+  let count = 0;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) count++;
+  return count;
 }
 
 function renderWithTabWriter(rows: readonly (readonly string[])[], padding: number): string {
