@@ -14,8 +14,9 @@ export const UNSUPPORTED: unique symbol = Symbol('unsupported YAML');
 
 /** Thrown inside the parser and caught at the top: one preallocated value, no stack capture. */
 const BAIL = { bail: true };
-/** Thrown by `fastLocate` once the node on the path has been read: the rest of the document is not needed. */
-const FOUND = { found: true };
+
+/** Deepest nesting of block collections read here (js-yaml refuses documents deeper than 100). */
+const MAX_DEPTH = 50;
 
 const SPACE = 32;
 const HASH = 35;
@@ -94,6 +95,8 @@ class Parser {
   foundDepth = 0;
   foundLine = -1;
   foundColumn = 0;
+  /** Set once the located node has been read: every level returns without reading further. */
+  done = false;
 
   constructor(private readonly text: string) {
     const n = text.length;
@@ -125,7 +128,7 @@ class Parser {
     if (this.indents[li] !== 0) throw BAIL;
     this.cursor = li;
     const value = this.blockNode();
-    if (this.next(this.cursor) < this.count) throw BAIL;
+    if (!this.done && this.next(this.cursor) < this.count) throw BAIL;
     return value;
   }
 
@@ -164,7 +167,24 @@ class Parser {
     return want === segment || (typeof segment === 'string' && String(want) === segment) ? d + 1 : -1;
   }
 
+  // Nesting is bounded well below js-yaml's limit, so that js-yaml reports documents nested too deeply.
+  private depth = 0;
+
   private sequence(col: number): unknown[] {
+    if (++this.depth > MAX_DEPTH) throw BAIL;
+    const out = this.sequenceItems(col);
+    this.depth--;
+    return out;
+  }
+
+  private mapping(col: number, firstKeyAt: number): Record<string, unknown> {
+    if (++this.depth > MAX_DEPTH) throw BAIL;
+    const out = this.mappingEntries(col, firstKeyAt);
+    this.depth--;
+    return out;
+  }
+
+  private sequenceItems(col: number): unknown[] {
     const out: unknown[] = [];
     const text = this.text;
     const depth = this.onPath;
@@ -186,7 +206,11 @@ class Parser {
         out.push(this.inline(p, end, col));
         this.noContinuation(col);
       }
-      if (item > 0) throw FOUND;
+      // Locating: once the node on the path has been read, the rest of the document is not needed.
+      if (item > 0 || this.done) {
+        this.done = true;
+        return out;
+      }
       this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
@@ -196,7 +220,7 @@ class Parser {
     }
   }
 
-  private mapping(col: number, firstKeyAt: number): Record<string, unknown> {
+  private mappingEntries(col: number, firstKeyAt: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const text = this.text;
     const depth = this.onPath;
@@ -223,7 +247,10 @@ class Parser {
         out[key] = this.inline(v, end, col);
         this.noContinuation(col);
       }
-      if (child > 0) throw FOUND;
+      if (child > 0 || this.done) {
+        this.done = true;
+        return out;
+      }
       this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
@@ -476,7 +503,7 @@ export function fastLocate(
     parser.document();
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
-    if (err !== FOUND) throw err;
+    throw err;
   }
   return { depth: parser.foundDepth, line: parser.foundLine, column: parser.foundColumn };
 }

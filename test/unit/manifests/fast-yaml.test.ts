@@ -114,6 +114,7 @@ describe('fast YAML parser', () => {
       'a: |2\n   x\n', // indentation indicator
       'a: |\n\n  x\n', // leading blank line in a block scalar
       'a: |\n  x', // unterminated last line
+      Array.from({ length: 60 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1\n', // deep nesting
     ];
     for (const text of cases) expect(fastLoad(text), text).toBe(UNSUPPORTED);
   });

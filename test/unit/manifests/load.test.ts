@@ -116,6 +116,17 @@ describe('loading manifests', () => {
     expect(problems[0]!.message).toMatch(/aliases/);
   });
 
+  it('reports a document nested too deeply as an error at its line, without crashing', () => {
+    const levels = Array.from({ length: 5000 }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n');
+    const { problems, resources } = parse(
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n${levels}\n${VS.replace(/^/, '---\n')}`,
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ severity: 'error', line: 104 });
+    expect(problems[0]!.message).toMatch(/^YAML syntax error: nesting exceeded/);
+    expect(resources.map((r) => r.name)).toEqual(['reviews']);
+  });
+
   it('reads JSON files and reports JSON syntax errors with line and column', () => {
     const ok = parse('{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}', 'x.json');
     expect(ok.resources[0]!.name).toBe('s');
