@@ -1,22 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import jsYaml from 'js-yaml';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { allPaths, ROOT, yamlFiles } from '../../support/manifests.js';
 import { fastLoad, fastLocate, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
 import { parsedPositionOf } from '../../../src/manifests/positions.js';
 import type { DocSource } from '../../../src/manifests/types.js';
 import { splitDocuments } from '../../../src/manifests/split.js';
-
-const ROOT = join(import.meta.dirname, '../../..');
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? yamlFiles(p) : /\.ya?ml$/.test(f) ? [p] : [];
-  });
-}
 
 /** js-yaml's reading of a document (CORE schema, what the loader uses), or an `error` marker. */
 function reference(text: string): { value?: unknown; error?: string } {
@@ -35,20 +27,6 @@ function expectAgrees(text: string): boolean {
   expect(ref.error, `fast parser accepted YAML that js-yaml rejects:\n${text}`).toBeUndefined();
   expect(fast, text).toStrictEqual(ref.value);
   return true;
-}
-
-/** Every path to a map key or sequence item in a value. */
-function allPaths(v: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
-  const entries: Array<[string | number, unknown]> = Array.isArray(v)
-    ? v.map((x, i) => [i, x])
-    : v && typeof v === 'object'
-      ? Object.entries(v)
-      : [];
-  for (const [k, x] of entries) {
-    out.push([...prefix, k]);
-    allPaths(x, [...prefix, k], out);
-  }
-  return out;
 }
 
 describe('fast YAML parser', () => {

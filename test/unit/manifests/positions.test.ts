@@ -1,33 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { allPaths, ROOT, yamlFiles } from '../../support/manifests.js';
 import { parseManifestText } from '../../../src/manifests/load.js';
 import { fastLocate, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
 import { parsedPositionOf, positionOf } from '../../../src/manifests/positions.js';
 import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
-
-const ROOT = join(import.meta.dirname, '../../..');
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? yamlFiles(p) : /\.ya?ml$/.test(f) ? [p] : [];
-  });
-}
-
-/** Every path to a map key or sequence item in a value. */
-function allPaths(v: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
-  const entries: Array<[string | number, unknown]> = Array.isArray(v)
-    ? v.map((x, i) => [i, x])
-    : v && typeof v === 'object'
-      ? Object.entries(v)
-      : [];
-  for (const [k, x] of entries) {
-    out.push([...prefix, k]);
-    allPaths(x, [...prefix, k], out);
-  }
-  return out;
-}
 
 describe('field positions', () => {
   it('agree with the full YAML parser on every field of every real manifest the fast parser reads', () => {

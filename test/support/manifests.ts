@@ -1,0 +1,31 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The repository root. */
+export const ROOT = join(import.meta.dirname, '../..');
+
+/** Every .yaml/.yml file below a folder. */
+export function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? yamlFiles(p) : /\.ya?ml$/.test(f) ? [p] : [];
+  });
+}
+
+/** Every path to a map key or sequence item in a value, in document order. */
+export function allPaths(
+  v: unknown,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
+  const entries: Array<[string | number, unknown]> = Array.isArray(v)
+    ? v.map((x, i) => [i, x])
+    : v && typeof v === 'object'
+      ? Object.entries(v)
+      : [];
+  for (const [k, x] of entries) {
+    out.push([...prefix, k]);
+    allPaths(x, [...prefix, k], out);
+  }
+  return out;
+}
