@@ -88,16 +88,6 @@ class Parser {
   /** How many null values the document has (schema validation skips its null-stripping pass for none). */
   nulls = 0;
 
-  // Locating a field path (`fastLocate`): the path, how deep the node being read is on it (-1: off it),
-  // and the deepest node of the path seen so far (its line index and 1-based column).
-  target: readonly PathSegment[] = [];
-  onPath = -1;
-  foundDepth = 0;
-  foundLine = -1;
-  foundColumn = 0;
-  /** Set once the located node has been read: every level returns without reading further. */
-  done = false;
-
   constructor(private readonly text: string) {
     const n = text.length;
     let pos = 0;
@@ -128,8 +118,130 @@ class Parser {
     if (this.indents[li] !== 0) throw BAIL;
     this.cursor = li;
     const value = this.blockNode();
-    if (!this.done && this.next(this.cursor) < this.count) throw BAIL;
+    if (this.next(this.cursor) < this.count) throw BAIL;
     return value;
+  }
+
+  /** See `fastLocate`. */
+  locate(path: readonly PathSegment[]): Located {
+    const text = this.text;
+    const found: Located = { depth: 0, line: -1, column: 0 };
+    const at = (depth: number, line: number, pos: number) => {
+      found.depth = depth;
+      found.line = line;
+      found.column = pos - this.starts[line] + 1;
+    };
+    let li = this.next(0);
+    if (li >= this.count) return found;
+    let col = this.indents[li];
+    let p = this.starts[li] + col; // where the first entry of the current block starts
+    for (let d = 0; d < path.length; d++) {
+      const seg = path[d];
+      if (this.isDash(p, this.ends[li])) {
+        if (typeof seg !== 'number') return found;
+        let line = li;
+        for (let i = 0; i < seg; i++) {
+          line = this.nextItem(line, col);
+          if (line < 0) return found;
+        }
+        const end = this.ends[line];
+        let c = this.starts[line] + col + 1;
+        while (c < end && text.charCodeAt(c) === SPACE) c++;
+        at(d + 1, line, c);
+        if (c === end || text.charCodeAt(c) === HASH) {
+          // the item's value is a block on the next lines: the item is where that block starts
+          const ni = this.next(line + 1);
+          if (ni >= this.count || this.indents[ni] <= col) return found;
+          li = ni;
+          col = this.indents[ni];
+          p = this.starts[ni] + col;
+          at(d + 1, li, p);
+        } else if (this.keyColon(c, end) >= 0) {
+          li = line; // `- key: value`: a mapping starting on the item's line
+          col = c - this.starts[line];
+          p = c;
+        } else {
+          return this.flowItem(found, path, d + 1, line, c);
+        }
+      } else {
+        let line = li;
+        let q = p;
+        let colon = this.keyColon(q, this.ends[line]);
+        while (this.key(q, colon) !== String(seg)) {
+          line = this.nextKey(line, col);
+          if (line < 0) return found;
+          q = this.starts[line] + col;
+          colon = this.keyColon(q, this.ends[line]);
+        }
+        at(d + 1, line, q);
+        const end = this.ends[line];
+        let v = colon + 1;
+        while (v < end && text.charCodeAt(v) === SPACE) v++;
+        if (v < end && text.charCodeAt(v) !== HASH) return this.flowItem(found, path, d + 1, line, v);
+        // a nested block, or a sequence at the key's own indentation
+        const ni = this.next(line + 1);
+        if (ni >= this.count) return found;
+        const ind = this.indents[ni];
+        if (ind < col || (ind === col && !this.isDash(this.starts[ni] + col, this.ends[ni]))) return found;
+        li = ni;
+        col = ind;
+        p = this.starts[ni] + col;
+      }
+    }
+    return found;
+  }
+
+  /** The next key of a mapping at `col` after the one on `line` (its values' lines skipped), or -1. */
+  private nextKey(line: number, col: number): number {
+    for (let li = this.next(line + 1); li < this.count; li = this.next(li + 1)) {
+      const ind = this.indents[li];
+      if (ind < col) return -1;
+      if (ind === col && !this.isDash(this.starts[li] + col, this.ends[li])) return li;
+    }
+    return -1;
+  }
+
+  /** The next item of a sequence at `col` after the one on `line`, or -1. */
+  private nextItem(line: number, col: number): number {
+    for (let li = this.next(line + 1); li < this.count; li = this.next(li + 1)) {
+      const ind = this.indents[li];
+      if (ind < col) return -1;
+      if (ind === col) return this.isDash(this.starts[li] + col, this.ends[li]) ? li : -1;
+    }
+    return -1;
+  }
+
+  /** An inline value at `v` holds no deeper node, except the items of a one-line flow sequence. */
+  private flowItem(
+    found: Located,
+    path: readonly PathSegment[],
+    d: number,
+    line: number,
+    v: number,
+  ): Located {
+    const index = path[d];
+    const text = this.text;
+    const end = this.ends[line];
+    if (typeof index !== 'number' || text.charCodeAt(v) !== LBRACKET) return found;
+    let q = v + 1;
+    for (let i = 0; ; i++) {
+      while (q < end && text.charCodeAt(q) === SPACE) q++;
+      const c = text.charCodeAt(q);
+      if (q >= end || c === 93 /* ] */) return found;
+      if (i === index) {
+        found.depth = d + 1;
+        found.line = line;
+        found.column = q - this.starts[line] + 1;
+        return found;
+      }
+      if (c === DQUOTE || c === SQUOTE) {
+        this.quoted(q, end);
+        q = this.quoteEnd;
+      }
+      while (q < end && text.charCodeAt(q) !== 44 /* , */ && text.charCodeAt(q) !== 93) q++;
+      if (text.charCodeAt(q) !== 44) return found;
+      q++;
+    }
   }
 
   /** The first content line at or after `li`. */
@@ -149,22 +261,6 @@ class Parser {
     const p = this.starts[li] + col;
     if (this.isDash(p, this.ends[li])) return this.sequence(col);
     return this.mapping(col, p);
-  }
-
-  /** Notes that the node at line `li`, offset `p` is the `depth`-th segment of the target path. */
-  private hit(depth: number, li: number, p: number): void {
-    if (depth < this.foundDepth) return;
-    this.foundDepth = depth;
-    this.foundLine = li;
-    this.foundColumn = p - this.starts[li] + 1;
-  }
-
-  /** The depth of a child on the target path (-1 when it is not on it). */
-  private childDepth(segment: string | number): number {
-    const d = this.onPath;
-    if (d < 0 || d >= this.target.length) return -1;
-    const want = this.target[d];
-    return want === segment || (typeof segment === 'string' && String(want) === segment) ? d + 1 : -1;
   }
 
   // Nesting is bounded well below js-yaml's limit, so that js-yaml reports documents nested too deeply.
@@ -187,15 +283,11 @@ class Parser {
   private sequenceItems(col: number): unknown[] {
     const out: unknown[] = [];
     const text = this.text;
-    const depth = this.onPath;
     for (;;) {
       const li = this.cursor;
       const end = this.ends[li];
       let p = this.starts[li] + col + 1;
       while (p < end && text.charCodeAt(p) === SPACE) p++;
-      const item = depth < 0 ? -1 : this.childDepth(out.length);
-      if (item > 0) this.hit(item, li, p);
-      this.onPath = item;
       if (p === end || text.charCodeAt(p) === HASH) {
         out.push(this.nestedOrNull(li, col, false));
       } else if (this.isDash(p, end)) {
@@ -206,12 +298,6 @@ class Parser {
         out.push(this.inline(p, end, col));
         this.noContinuation(col);
       }
-      // Locating: once the node on the path has been read, the rest of the document is not needed.
-      if (item > 0 || this.done) {
-        this.done = true;
-        return out;
-      }
-      this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
       if (ni >= this.count || this.indents[ni] < col) return out;
@@ -223,7 +309,6 @@ class Parser {
   private mappingEntries(col: number, firstKeyAt: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const text = this.text;
-    const depth = this.onPath;
     // The first keys, for the duplicate check (cheaper than hasOwnProperty on a growing object).
     const keys: string[] = [];
     let p = firstKeyAt;
@@ -236,9 +321,6 @@ class Parser {
       const seen = keys.length < 32 ? keys.includes(key) : Object.prototype.hasOwnProperty.call(out, key);
       if (seen || key === '__proto__' || key === '<<') throw BAIL;
       if (keys.length < 32) keys.push(key);
-      const child = depth < 0 ? -1 : this.childDepth(key);
-      if (child > 0) this.hit(child, li, p);
-      this.onPath = child;
       let v = colon + 1;
       while (v < end && text.charCodeAt(v) === SPACE) v++;
       if (v === end || text.charCodeAt(v) === HASH) {
@@ -247,11 +329,6 @@ class Parser {
         out[key] = this.inline(v, end, col);
         this.noContinuation(col);
       }
-      if (child > 0 || this.done) {
-        this.done = true;
-        return out;
-      }
-      this.onPath = depth;
       const ni = this.next(this.cursor);
       this.cursor = ni;
       if (ni >= this.count || this.indents[ni] < col) return out;
@@ -268,8 +345,6 @@ class Parser {
       const ind = this.indents[ni];
       if (ind > col) {
         this.cursor = ni;
-        // A sequence item's node is where its nested block starts.
-        if (!compactSeq && this.onPath > 0) this.hit(this.onPath, ni, this.starts[ni] + ind);
         return this.blockNode();
       }
       if (compactSeq && ind === col && this.isDash(this.starts[ni] + col, this.ends[ni])) {
@@ -412,13 +487,8 @@ class Parser {
       this.restOfLineEmpty(q + 1, end);
       return out;
     }
-    const depth = this.onPath;
     for (;;) {
       const c = text.charCodeAt(q);
-      if (depth >= 0) {
-        const item = this.childDepth(out.length);
-        if (item > 0) this.hit(item, this.cursor, q);
-      }
       let after: number;
       if (c === DQUOTE || c === SQUOTE) {
         out.push(this.quoted(q, end));
@@ -485,27 +555,30 @@ class Parser {
   }
 }
 
+export interface Located {
+  /** How many segments of the path exist (0: not even the first). */
+  depth: number;
+  /** 0-based line index into the text of the deepest existing node. */
+  line: number;
+  /** 1-based column of that node. */
+  column: number;
+}
+
 /**
- * Where a field path is in a document: the deepest node of the path that exists (`depth` segments of it;
- * 0 when not even the first does), as a 0-based line index into `text` and a 1-based column; or
- * `UNSUPPORTED` when the text up to the end of that node is outside the subset this parser handles. The
- * walk stops there: what follows cannot move what precedes it.
+ * Where a field path is in a document that `fastLoad` reads (the caller knows which those are): the
+ * deepest node of the path that exists — a map key, a sequence item's value (where a nested block starts,
+ * for an item on its own line), or an item of a one-line flow sequence. It follows the indentation of
+ * the lines along the path and reads nothing else, so it costs a fraction of a parse. `UNSUPPORTED` for
+ * text outside the subset.
  */
-export function fastLocate(
-  text: string,
-  path: readonly PathSegment[],
-): { depth: number; line: number; column: number } | typeof UNSUPPORTED {
+export function fastLocate(text: string, path: readonly PathSegment[]): Located | typeof UNSUPPORTED {
   if (OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
-  const parser = new Parser(text);
-  parser.target = path;
-  parser.onPath = 0;
   try {
-    parser.document();
+    return new Parser(text).locate(path);
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
     throw err;
   }
-  return { depth: parser.foundDepth, line: parser.foundLine, column: parser.foundColumn };
 }
 
 /**

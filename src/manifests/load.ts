@@ -188,7 +188,7 @@ export function parseManifestText(
       file,
       docIndex,
       chunk.startLine,
-      { text: chunk.text, lineOffset: chunk.lineOffset, prefix: [] },
+      { text: chunk.text, lineOffset: chunk.lineOffset, prefix: [], fast },
       resources,
       problems,
       fast && stats.nulls === 0,
@@ -305,11 +305,7 @@ function addDocument(
   ) {
     const items = Array.isArray(obj.items) ? obj.items : [];
     items.forEach((item: unknown, i: number) => {
-      const itemSource: DocSource = {
-        text: source.text,
-        lineOffset: source.lineOffset,
-        prefix: [...source.prefix, 'items', i],
-      };
+      const itemSource: DocSource = { ...source, prefix: [...source.prefix, 'items', i] };
       const before = resources.length;
       addDocument(item, file, docIndex, startLine, itemSource, resources, problems, nullFree);
       for (let r = before; r < resources.length; r++) resources[r]!.origin.listIndex = i;

@@ -14,8 +14,6 @@ function yaml(): YamlModule {
 }
 
 interface Cached {
-  /** false: the document is outside the fast parser's subset, use the `yaml` parser. */
-  fast?: boolean;
   doc?: Document.Parsed;
   lines?: LineCounter;
 }
@@ -28,21 +26,19 @@ function cacheOf(src: DocSource): Cached {
 
 /**
  * Finds the line and column of a field path inside the resource's document, or of its deepest existing
- * ancestor. Computed only for documents a finding points at: the fast block-YAML parser walks the document
- * along the path (`fast-yaml.ts`), and anything outside its subset (flow style, JSON, anchors, multi-line
- * scalars) is read with the `yaml` package's parser, which keeps source ranges.
+ * ancestor. Computed only for documents a finding points at: in documents the fast parser read, by
+ * following the indentation of the lines along the path (`fastLocate`); anything else (flow style, JSON,
+ * anchors, multi-line scalars) is read with the `yaml` package's parser, which keeps source ranges.
  */
 export function positionOf(resource: Resource, path: string | readonly PathSegment[]): Position | undefined {
   const src = resource.source;
   if (!src) return undefined;
   const segs = [...src.prefix, ...(typeof path === 'string' ? parsePath(path) : path)];
-  const cache = cacheOf(src);
-  if (cache.fast !== false) {
+  if (src.fast) {
     const hit = fastLocate(src.text, segs);
     if (hit !== UNSUPPORTED) {
       return hit.depth > 0 ? { line: src.lineOffset + hit.line + 1, column: hit.column } : firstLine(src);
     }
-    cache.fast = false;
   }
   return parsedPositionOf(src, segs);
 }

@@ -28,6 +28,8 @@ export interface DocSource {
   lineOffset: number;
   /** Path of the resource inside the document (e.g. `items[3]` for a `kind: List` item). */
   prefix: Array<string | number>;
+  /** True when the fast parser read the document (positions are then found by walking its lines). */
+  fast?: boolean;
   /** Parsed CST, filled on first use. */
   cache?: unknown;
 }

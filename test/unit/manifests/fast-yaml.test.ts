@@ -193,13 +193,16 @@ describe('fast YAML parser', () => {
           const value = fastLoad(text);
           if (value === UNSUPPORTED) continue;
           const src: DocSource = { text, lineOffset: 0, prefix: [] };
-          for (const path of allPaths(value)) {
-            const hit = fastLocate(text, path);
-            if (hit === UNSUPPORTED) throw new Error('fastLocate declined a document fastLoad read');
-            expect({ line: hit.line + 1, column: hit.column }, `${path.join('.')}\n${text}`).toEqual(
-              parsedPositionOf(src, path),
-            );
-            compared++;
+          for (const field of allPaths(value)) {
+            // the field itself, and paths below it that do not exist (they point at the field)
+            for (const path of [field, [...field, 'no-such-key'], [...field, 7]]) {
+              const hit = fastLocate(text, path);
+              if (hit === UNSUPPORTED) throw new Error('fastLocate declined a document fastLoad read');
+              expect({ line: hit.line + 1, column: hit.column }, `${path.join('.')}\n${text}`).toEqual(
+                parsedPositionOf(src, path),
+              );
+              compared++;
+            }
           }
         }
       }),
