@@ -97,16 +97,20 @@ const requireHere = createRequire(import.meta.url);
 
 /** An ajv instance holding the shared definitions and the kind's spec schema. */
 function ajvFor(entry: SchemaKind) {
-  const Ajv2019 = requireHere('ajv/dist/2019').default;
-  const ajv = new Ajv2019({
+  // The schemas are written as draft 2019-09 but use only keywords of ajv's default (draft-07) vocabulary
+  // plus $defs; its generated code skips 2019's bookkeeping for unevaluated properties, which makes the
+  // validators smaller and quicker to load. Their $schema is not used to pick a meta-schema here.
+  const Ajv = requireHere('ajv').default;
+  const ajv = new Ajv({
     allErrors: true,
     strict: true,
     strictRequired: false,
     inlineRefs: false,
     code: { source: true },
   });
-  ajv.addSchema(readSchema('common.json'));
-  ajv.addSchema(readSchema(entry.schema));
+  const withoutMeta = ({ $schema: _meta, ...schema }: any) => schema;
+  ajv.addSchema(withoutMeta(readSchema('common.json')));
+  ajv.addSchema(withoutMeta(readSchema(entry.schema)));
   return ajv;
 }
 
