@@ -242,6 +242,20 @@ function exceedsNodes(root: unknown, max: number): boolean {
   return false;
 }
 
+const interned = new Map<string, string>();
+
+/**
+ * One string object per distinct value for the identity fields every analyzer looks up by (kind, key,
+ * namespace, name, …): the parser gives each document its own copies, and Map lookups with the same
+ * object are several times faster than with equal strings.
+ */
+function intern(s: string): string {
+  const v = interned.get(s);
+  if (v !== undefined) return v;
+  interned.set(s, s);
+  return s;
+}
+
 function addDocument(
   value: unknown,
   file: string,
@@ -328,14 +342,16 @@ function addDocument(
     });
     return;
   }
+  const kind = intern(obj.kind);
+  const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
   resources.push({
-    apiVersion: obj.apiVersion,
-    group,
-    version,
-    kind: obj.kind,
-    key: kindKey(group, obj.kind),
-    name: name || String(meta.generateName),
-    namespace: typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined,
+    apiVersion: intern(obj.apiVersion),
+    group: intern(group),
+    version: intern(version),
+    kind,
+    key: intern(kindKey(group, kind)),
+    name: intern(name || String(meta.generateName)),
+    namespace: namespace === undefined ? undefined : intern(namespace),
     metadata: meta,
     spec: obj.spec,
     body: obj,

@@ -16,12 +16,23 @@ export const PRECOMPILED_DIR = join(packageRoot(), 'dist', 'validators');
 
 const requireHere = createRequire(import.meta.url);
 const loaded = new Map<string, Validate>();
+/** The same for the default folder, by kind entry (no key to build per object). */
+const loadedByEntry = new Map<SchemaKind, Validate>();
 
 /**
  * The validator of one kind: the precompiled module when `dir` holds one (only that kind's module is
  * loaded), else compiled with ajv on first use. Both come from the same schema and ajv options.
  */
 export function validatorFor(entry: SchemaKind, dir: string = PRECOMPILED_DIR): Validate {
+  if (dir === PRECOMPILED_DIR) {
+    let v = loadedByEntry.get(entry);
+    if (!v) loadedByEntry.set(entry, (v = loadValidator(entry, dir)));
+    return v;
+  }
+  return loadValidator(entry, dir);
+}
+
+function loadValidator(entry: SchemaKind, dir: string): Validate {
   const key = `${dir}\u0000${entry.schema}`;
   let v = loaded.get(key);
   if (!v) {

@@ -64,7 +64,9 @@ function checkHosts(
 }
 
 /** Mesh-bound VirtualServices that route one of their own hosts by subset: FQDN → those VirtualServices. */
-function subsetRoutedHosts(destinations: ReadonlyMap<Resource, RouteDestination[]>): Map<string, Resource[]> {
+function subsetRoutedHosts(
+  destinations: ReadonlyMap<Resource, readonly RouteDestination[]>,
+): Map<string, Resource[]> {
   const out = new Map<string, Resource[]>();
   for (const [vs, dests] of destinations) {
     if (!boundToMesh(vs)) continue;

@@ -17,8 +17,19 @@ export interface RouteDestination {
   httpRoute: boolean;
 }
 
-/** Every destination of a VirtualService: tcp, tls and http routes, then http mirrors. */
-export function routeDestinations(vs: Resource): RouteDestination[] {
+const destinationsOf = new WeakMap<Resource, readonly RouteDestination[]>();
+
+/**
+ * Every destination of a VirtualService: tcp, tls and http routes, then http mirrors. Computed once per
+ * object (several analyzers ask); the list is shared, so callers must not change it.
+ */
+export function routeDestinations(vs: Resource): readonly RouteDestination[] {
+  let out = destinationsOf.get(vs);
+  if (!out) destinationsOf.set(vs, (out = collectDestinations(vs)));
+  return out;
+}
+
+function collectDestinations(vs: Resource): RouteDestination[] {
   const out: RouteDestination[] = [];
   const add = (role: RouteDestination['role'], path: string, d: unknown, httpRoute = false) =>
     out.push({

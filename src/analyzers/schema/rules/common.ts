@@ -110,7 +110,34 @@ export function isDnsSubdomain(s: string): boolean {
   return s.length > 0 && s.length <= 253 && s.split('.').every(isDnsLabel);
 }
 
+/**
+ * The common case of `dnsLabelsError` in one pass without allocating: true when every label of `labels` (a
+ * trailing dot allowed) is an RFC 1123 label and the last one is not all digits.
+ */
+function validDnsLabels(labels: string): boolean {
+  const n = labels.endsWith('.') ? labels.length - 1 : labels.length;
+  let start = 0;
+  let allDigits = true;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? labels.charCodeAt(i) : 46; // a '.' after the last label
+    if (c === 46) {
+      const len = i - start;
+      if (len === 0 || len > 63) return false;
+      if (labels.charCodeAt(start) === 45 || labels.charCodeAt(i - 1) === 45) return false;
+      if (i === n && allDigits) return false;
+      start = i + 1;
+      allDigits = true;
+      continue;
+    }
+    const digit = c >= 48 && c <= 57;
+    if (!digit && !(c >= 97 && c <= 122) && c !== 45) return false;
+    if (!digit) allDigits = false;
+  }
+  return true;
+}
+
 function dnsLabelsError(name: string, labels: string): string | undefined {
+  if (validDnsLabels(labels)) return undefined;
   const parts = labels.endsWith('.') ? labels.slice(0, -1).split('.') : labels.split('.');
   for (const label of parts) {
     if (!isDnsLabel(label)) {

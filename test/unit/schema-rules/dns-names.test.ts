@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fqdnError, wildcardDomainError } from '../../../src/analyzers/schema/rules/common.js';
+
+// The definition the messages are written from: dot-separated RFC 1123 labels (a trailing dot allowed),
+// the last one not all digits.
+function reference(name: string): boolean {
+  if (name.length === 0 || name.length > 255) return false;
+  const labels = (name.endsWith('.') ? name.slice(0, -1) : name).split('.');
+  return (
+    labels.every((l) => l.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l)) &&
+    !/^\d+$/.test(labels[labels.length - 1]!)
+  );
+}
+
+describe('DNS names', () => {
+  it('accepts exactly the names the definition accepts, and says why the others fail', () => {
+    const label = fc.stringMatching(/^[-a-z0-9A-Z_*]{0,6}$/);
+    const name = fc.array(label, { minLength: 1, maxLength: 4 }).map((ls) => ls.join('.'));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          name,
+          name.map((n) => n + '.'),
+          fc.constantFrom('a'.repeat(64), '1.2', 'a.1', 'a-.b'),
+        ),
+        (n) => {
+          const err = fqdnError(n);
+          expect(err === undefined, `${n}: ${err}`).toBe(reference(n));
+          if (err !== undefined) expect(err).toMatch(n.length === 0 ? /empty name/ : /not a valid DNS name/);
+        },
+      ),
+      { numRuns: 3000, seed: 11 },
+    );
+  });
+
+  it('allows a wildcard only at the start of the first label', () => {
+    expect(wildcardDomainError('*.example.com')).toBeUndefined();
+    expect(wildcardDomainError('*-api.example.com')).toBeUndefined();
+    expect(wildcardDomainError('reviews')).toBeUndefined();
+    expect(wildcardDomainError('a.*.com')).toMatch(/label "\*" must be/);
+    expect(wildcardDomainError('a.b.123')).toMatch(/top-level label "123" is all digits/);
+  });
+});
