@@ -309,8 +309,6 @@ class Parser {
   private mappingEntries(col: number, firstKeyAt: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const text = this.text;
-    // The first keys, for the duplicate check (cheaper than hasOwnProperty on a growing object).
-    const keys: string[] = [];
     let p = firstKeyAt;
     for (;;) {
       const li = this.cursor;
@@ -318,9 +316,8 @@ class Parser {
       const colon = this.keyColon(p, end);
       if (colon < 0) throw BAIL;
       const key = this.key(p, colon);
-      const seen = keys.length < 32 ? keys.includes(key) : Object.prototype.hasOwnProperty.call(out, key);
-      if (seen || key === '__proto__' || key === '<<') throw BAIL;
-      if (keys.length < 32) keys.push(key);
+      // a repeated key, or one of Object.prototype's names (js-yaml then decides)
+      if (out[key] !== undefined || key === '__proto__' || key === '<<') throw BAIL;
       let v = colon + 1;
       while (v < end && text.charCodeAt(v) === SPACE) v++;
       if (v === end || text.charCodeAt(v) === HASH) {
