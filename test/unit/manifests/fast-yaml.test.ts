@@ -89,6 +89,7 @@ describe('fast YAML parser', () => {
       'a: b: c\n', // error
       '- - a\n', // nested inline sequence
       '<<: {}\n', // merge key
+      'constructor: x\n', // a name Object.prototype has
       'a: |2\n   x\n', // indentation indicator
       'a: |\n\n  x\n', // leading blank line in a block scalar
       'a: |\n  x', // unterminated last line
