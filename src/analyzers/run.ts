@@ -73,7 +73,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
         });
       },
     };
-    const started = performance.now();
+    const started = process.hrtime.bigint();
     try {
       analyzer.analyze(ctx);
     } catch (err) {
@@ -81,7 +81,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
         `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}`,
       ]);
     }
-    timings.push(performance.now() - started);
+    timings.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
 
   let hiddenByNamespace = 0;

@@ -1,10 +1,14 @@
-import { X509Certificate } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
 import { isObject, list, str } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { nsOf } from '../util/hosts.js';
 import { reportSelectorNotFound, selectedWorkloads, workloadNamespace } from './workloads.js';
+
+// node:crypto (a dozen internal modules) is loaded only when a certificate is read.
+const requireHere = createRequire(import.meta.url);
+const crypto = (): typeof import('node:crypto') => requireHere('node:crypto') as typeof import('node:crypto');
 
 /** Objects that produce a Secret of a given name in their namespace (cert-manager, External Secrets, Sealed Secrets). */
 const SECRET_PRODUCERS: Record<string, (r: Resource) => string | undefined> = {
@@ -90,7 +94,7 @@ function validCredential(secret: Resource): boolean {
   const pem = value(pair[0])!;
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) return false;
   try {
-    const cert = new X509Certificate(pem);
+    const cert = new (crypto().X509Certificate)(pem);
     const now = Date.now();
     return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
   } catch {
