@@ -15,30 +15,21 @@ type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
 export const PRECOMPILED_DIR = join(packageRoot(), 'dist', 'validators');
 
 const requireHere = createRequire(import.meta.url);
-const loaded = new Map<string, Validate>();
-/** The same for the default folder, by kind entry (no key to build per object). */
-const loadedByEntry = new Map<SchemaKind, Validate>();
+/** Folder → kind entry → validator (entries come from one parsed index, so they are stable keys). */
+const loaded = new Map<string, Map<SchemaKind, Validate>>();
 
 /**
  * The validator of one kind: the precompiled module when `dir` holds one (only that kind's module is
  * loaded), else compiled with ajv on first use. Both come from the same schema and ajv options.
  */
 export function validatorFor(entry: SchemaKind, dir: string = PRECOMPILED_DIR): Validate {
-  if (dir === PRECOMPILED_DIR) {
-    let v = loadedByEntry.get(entry);
-    if (!v) loadedByEntry.set(entry, (v = loadValidator(entry, dir)));
-    return v;
-  }
-  return loadValidator(entry, dir);
-}
-
-function loadValidator(entry: SchemaKind, dir: string): Validate {
-  const key = `${dir}\u0000${entry.schema}`;
-  let v = loaded.get(key);
+  let byEntry = loaded.get(dir);
+  if (!byEntry) loaded.set(dir, (byEntry = new Map()));
+  let v = byEntry.get(entry);
   if (!v) {
     const file = join(dir, validatorModuleName(entry));
     v = existsSync(file) ? (requireHere(file) as Validate) : compileValidator(entry);
-    loaded.set(key, v);
+    byEntry.set(entry, v);
   }
   return v;
 }
