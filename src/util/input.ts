@@ -16,11 +16,24 @@ export function goPathError(err: unknown, file: string): string {
   return `${op} ${file}: ${(e.code && GO_ERRNO[e.code]) ?? e.message}`;
 }
 
+let utf8: TextDecoder | undefined;
+
+/**
+ * Bytes as UTF-8 text, exactly like `buf.toString('utf8')` (a byte order mark is kept, invalid bytes
+ * become U+FFFD). Large inputs go through TextDecoder, which on Node 20 decodes a 50 MB ASCII dump in
+ * about half the time of `toString` and yields a string JSON.parse reads just as fast.
+ */
+export function decodeUtf8(buf: Uint8Array): string {
+  if (buf.length < 65536) return Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('utf8');
+  utf8 ??= new TextDecoder('utf-8', { ignoreBOM: true });
+  return utf8.decode(buf);
+}
+
 /** All of stdin as UTF-8 text. */
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks));
 }
 
 /**
@@ -31,7 +44,7 @@ export async function readStdin(): Promise<string> {
 export async function readInputText(file: string): Promise<string> {
   if (file === '-') return readStdin();
   try {
-    return readFileSync(file, 'utf8');
+    return decodeUtf8(readFileSync(file));
   } catch (err) {
     throw new Error(goPathError(err, file));
   }
