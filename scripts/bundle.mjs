@@ -1,20 +1,53 @@
-// Bundles the compiled CLI (dist/*.js, from tsc) into dist/bundle/ with esbuild: one file per lazily
-// imported command or module (code splitting keeps `import()` lazy), dependencies left in node_modules.
-// Loading a few bundled files instead of ~150 small modules roughly halves start-up work.
-import { rmSync } from 'node:fs';
+// Bundles the compiled CLI (dist/*.js, from tsc), its dependencies and the precompiled validators
+// (dist/validators/) into one CommonJS file, dist/mesh.cjs, that bin/mesh.js loads with a V8 code cache
+// (see src/boot/code-cache.ts; scripts/code-cache.mjs makes the cache). Lazily imported commands stay
+// lazy: esbuild evaluates a dynamically imported module only when the import runs.
+// The first line, `// mesh-build <id>`, is a hash of the rest: it names the bundle's code cache.
+import { createHash } from 'node:crypto';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { bundleBanner } from '../dist/boot/code-cache.js';
 
-// Chunk names carry content hashes: start empty so stale chunks do not pile up.
+const OUT = 'dist/mesh.cjs';
+
+// Outputs of earlier builds (the former split bundle, caches of other build ids).
 rmSync('dist/bundle', { recursive: true, force: true });
+for (const f of readdirSync('dist')) if (/^mesh\.cjs\..*\.cache$/.test(f)) rmSync(`dist/${f}`);
 
-await build({
-  entryPoints: ['dist/cli.js'],
+// The entry registers every precompiled validator module so that esbuild bundles them.
+const validators = readdirSync('dist/validators')
+  .filter((f) => f.endsWith('.cjs'))
+  .sort();
+if (validators.length === 0)
+  throw new Error('no precompiled validators in dist/validators: run build-validators first');
+writeFileSync(
+  'dist/bundle-entry.js',
+  [
+    '// Written by scripts/bundle.mjs: the entry of dist/mesh.cjs.',
+    "import { registerBundledValidators } from './analyzers/schema/precompiled.js';",
+    'registerBundledValidators({',
+    ...validators.map(
+      (f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(`./validators/${f}`)}),`,
+    ),
+    '});',
+    "export { main } from './cli.js';",
+    '',
+  ].join('\n'),
+);
+
+const result = await build({
+  entryPoints: ['dist/bundle-entry.js'],
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outdir: 'dist/bundle',
-  packages: 'external',
+  outfile: OUT,
+  write: false,
   logLevel: 'warning',
+  // Modules find package files (schemas/, package.json) from their own location.
+  define: { 'import.meta.url': '__meshModuleUrl' },
+  banner: { js: "const __meshModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+const code = result.outputFiles[0].text;
+const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
+writeFileSync(OUT, `${bundleBanner(id)}\n${code}`);

@@ -6,6 +6,7 @@ import type { Resource } from '../../manifests/types.js';
 import { packageRoot } from '../../util/paths.js';
 import { compileValidator, findSchemaKind, validatorModuleName, type SchemaKind } from './compile.js';
 import { describeErrors, type SchemaIssue } from './errors.js';
+import { bundledValidator } from './precompiled.js';
 
 export type { SchemaIssue } from './errors.js';
 
@@ -19,16 +20,20 @@ const requireHere = createRequire(import.meta.url);
 const loaded = new Map<string, Map<SchemaKind, Validate>>();
 
 /**
- * The validator of one kind: the precompiled module when `dir` holds one (only that kind's module is
- * loaded), else compiled with ajv on first use. Both come from the same schema and ajv options.
+ * The validator of one kind: the precompiled module (bundled into dist/mesh.cjs, else read from `dir`
+ * when it holds one; only that kind's module is loaded), else compiled with ajv on first use. All come
+ * from the same schema and ajv options.
  */
 export function validatorFor(entry: SchemaKind, dir: string = PRECOMPILED_DIR): Validate {
   let byEntry = loaded.get(dir);
   if (!byEntry) loaded.set(dir, (byEntry = new Map()));
   let v = byEntry.get(entry);
   if (!v) {
-    const file = join(dir, validatorModuleName(entry));
-    v = existsSync(file) ? (requireHere(file) as Validate) : compileValidator(entry);
+    const name = validatorModuleName(entry);
+    const bundled = dir === PRECOMPILED_DIR ? bundledValidator(name) : undefined;
+    const file = join(dir, name);
+    if (bundled) v = bundled() as Validate;
+    else v = existsSync(file) ? (requireHere(file) as Validate) : compileValidator(entry);
     byEntry.set(entry, v);
   }
   return v;

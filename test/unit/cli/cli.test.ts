@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mesh } from './helpers.js';
+import { loadBundle } from '../../../src/boot/code-cache.js';
+import { ROOT, mesh } from './helpers.js';
 
 describe('mesh (CLI basics)', () => {
   it('shows help listing the commands', () => {
@@ -38,5 +40,14 @@ describe('mesh (CLI basics)', () => {
   it('exits 64 on an unknown command or flag', () => {
     expect(mesh(['frobnicate']).code).toBe(64);
     expect(mesh(['analyze', '--frobnicate']).code).toBe(64);
+  });
+
+  it('runs from the bundle with the code cache the build made, and the same without it', () => {
+    expect(loadBundle(join(ROOT, 'dist/mesh.cjs')).cache).toBe('used');
+    const args = ['analyze', 'examples/', '-o', 'json'];
+    const cached = mesh(args);
+    const uncached = mesh(args, { env: { MESH_NO_CODE_CACHE: '1' } });
+    expect(cached.code).toBe(79);
+    expect(uncached).toEqual(cached);
   });
 });

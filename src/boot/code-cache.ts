@@ -1,0 +1,67 @@
+/**
+ * Loading the single-file CLI bundle (dist/mesh.cjs) with a V8 code cache.
+ *
+ * `npm run build` bundles the CLI into one CommonJS file whose first line is `// mesh-build <id>` (a
+ * content hash), runs a few representative commands in-process and saves V8's code cache for the file
+ * (`<bundle>.<id>.cache`: bytecode of every function those commands compiled). Loading the bundle with
+ * that cache skips parsing and compiling the code a run needs, which is a large share of a short run.
+ *
+ * The cache is only an accelerator: a missing cache, one for another build id, or one V8 rejects (another
+ * Node version or V8 flags) means the bundle is compiled from source as usual. The build id in the file
+ * name ties a cache to the exact bundle it was made from (V8 itself only checks the source length).
+ */
+import { readFileSync } from 'node:fs';
+import { Module, createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+export type CacheState = 'used' | 'rejected' | 'missing';
+
+export interface LoadedBundle<T> {
+  exports: T;
+  /** The compiled script, for producing a cache after a training run. */
+  script: Script;
+  /** The cache file that belongs to this bundle (whether or not it exists). */
+  cacheFile: string;
+  cache: CacheState;
+}
+
+const BANNER = /^\/\/ mesh-build ([0-9a-f]{8,64})$/;
+
+/** `// mesh-build <id>`: the first line of a bundle written by scripts/bundle.mjs. */
+export function bundleBanner(id: string): string {
+  return `// mesh-build ${id}`;
+}
+
+/** Where the cache of a bundle lives: next to it, named by the bundle's build id. */
+export function cacheFileFor(bundleFile: string, source: string): string {
+  const firstLine = source.slice(0, source.indexOf('\n'));
+  const id = BANNER.exec(firstLine)?.[1];
+  return id ? `${bundleFile}.${id}.cache` : '';
+}
+
+/** Evaluates a CommonJS bundle (like `require`, but through vm.Script so a code cache can be given). */
+export function loadBundle<T>(bundleFile: string, opts: { useCache?: boolean } = {}): LoadedBundle<T> {
+  const source = readFileSync(bundleFile, 'utf8');
+  const cacheFile = cacheFileFor(bundleFile, source);
+  let cachedData: Buffer | undefined;
+  if (cacheFile && opts.useCache !== false) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined; // no cache for this build: compile from source
+    }
+  }
+  const script = new Script(Module.wrap(source), { filename: bundleFile, cachedData });
+  const cache: CacheState = !cachedData ? 'missing' : script.cachedDataRejected ? 'rejected' : 'used';
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: { exports: unknown },
+    filename: string,
+    dirname: string,
+  ) => void;
+  const mod = { exports: {} as unknown };
+  wrapper.call(mod.exports, mod.exports, createRequire(bundleFile), mod, bundleFile, dirname(bundleFile));
+  return { exports: mod.exports as T, script, cacheFile, cache };
+}

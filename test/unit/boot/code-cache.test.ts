@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleBanner, loadBundle } from '../../../src/boot/code-cache.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mesh-code-cache-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Api {
+  answer: () => number;
+  file: string;
+}
+const body = (n: number) =>
+  `exports.answer = function () { return ${n}; };\nexports.file = __filename;\nexports.answer();\n`;
+
+function writeBundle(name: string, id: string, n: number): string {
+  const file = join(dir, name);
+  writeFileSync(file, `${bundleBanner(id)}\n${body(n)}`);
+  return file;
+}
+
+/** Loads once without a cache and saves the cache the way the build does. */
+function makeCache(file: string): void {
+  const b = loadBundle<Api>(file, { useCache: false });
+  b.exports.answer();
+  writeFileSync(b.cacheFile, b.script.createCachedData());
+}
+
+describe('loadBundle', () => {
+  it('evaluates a CommonJS bundle with its own __filename, with or without a cache', () => {
+    const file = writeBundle('a.cjs', 'aaaaaaaaaaaaaaaa', 42);
+    const cold = loadBundle<Api>(file);
+    expect(cold.cache).toBe('missing');
+    expect(cold.exports.answer()).toBe(42);
+    expect(cold.exports.file).toBe(file);
+    makeCache(file);
+    const warm = loadBundle<Api>(file);
+    expect(warm.cache).toBe('used');
+    expect(warm.cacheFile).toBe(`${file}.aaaaaaaaaaaaaaaa.cache`);
+    expect(warm.exports.answer()).toBe(42);
+  });
+
+  it('never applies a cache to another build, even one of the same length', () => {
+    const file = writeBundle('b.cjs', 'bbbbbbbbbbbbbbbb', 1);
+    makeCache(file);
+    // A rebuild: same length, new code, new id. The old cache is not even looked at.
+    writeBundle('b.cjs', 'cccccccccccccccc', 2);
+    const b = loadBundle<Api>(file);
+    expect(b.cache).toBe('missing');
+    expect(b.exports.answer()).toBe(2);
+  });
+
+  it('compiles from source when V8 rejects the cache (corrupt, or another Node version)', () => {
+    const file = writeBundle('c.cjs', 'dddddddddddddddd', 3);
+    writeFileSync(`${file}.dddddddddddddddd.cache`, Buffer.from('not a V8 code cache'));
+    const b = loadBundle<Api>(file);
+    expect(b.cache).toBe('rejected');
+    expect(b.exports.answer()).toBe(3);
+  });
+
+  it('ignores caches when told to, and for a bundle without a build line', () => {
+    const file = writeBundle('d.cjs', 'eeeeeeeeeeeeeeee', 4);
+    makeCache(file);
+    expect(loadBundle<Api>(file, { useCache: false }).cache).toBe('missing');
+    const plain = join(dir, 'plain.cjs');
+    writeFileSync(plain, body(5));
+    const b = loadBundle<Api>(plain);
+    expect(b.cache).toBe('missing');
+    expect(b.cacheFile).toBe('');
+    expect(b.exports.answer()).toBe(5);
+  });
+});
