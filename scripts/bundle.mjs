@@ -1,7 +1,7 @@
-// Bundles the compiled CLI (dist/*.js, from tsc), its dependencies and the precompiled validators
-// (dist/validators/) into one CommonJS file, dist/mesh.cjs, that bin/mesh.js loads with a V8 code cache
-// (see src/boot/code-cache.ts; scripts/code-cache.mjs makes the cache). Lazily imported commands stay
-// lazy: esbuild evaluates a dynamically imported module only when the import runs.
+// Bundles the compiled CLI (dist/*.js, from tsc), its dependencies (but the Kubernetes client) and the
+// precompiled validators (dist/validators/) into one CommonJS file, dist/mesh.cjs, that bin/mesh.js
+// loads with a V8 code cache (see src/boot/code-cache.ts; scripts/code-cache.mjs makes the cache).
+// Lazily imported modules stay lazy: esbuild evaluates them only when the import runs.
 // The first line, `// mesh-build <id>`, is a hash of the rest: it names the bundle's code cache.
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +44,9 @@ const result = await build({
   outfile: OUT,
   write: false,
   logLevel: 'warning',
+  // The Kubernetes client (CommonJS, half the size of everything else together) is required from
+  // node_modules by the commands that talk to a cluster, so the others never parse it.
+  external: ['@kubernetes/client-node'],
   // Modules find package files (schemas/, package.json) from their own location.
   define: { 'import.meta.url': '__meshModuleUrl' },
   banner: { js: "const __meshModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

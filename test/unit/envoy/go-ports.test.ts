@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { goSortSlice } from '../../../src/envoy/gosort.js';
 import { goYamlKeyLess, toGoYaml } from '../../../src/envoy/goyaml.js';
+import { goAtoi } from '../../../src/envoy/istio.js';
 
 const reference = JSON.parse(readFileSync(join(import.meta.dirname, 'go-reference.json'), 'utf8'));
 const ints = (s: string) => (s === '' ? [] : s.split(',').map(Number));
@@ -72,5 +73,33 @@ describe('toGoYaml (sigs.k8s.io/yaml output)', () => {
 
   it(`matches sigs.k8s.io/yaml byte for byte on ${reference.yaml.length} generated documents`, () => {
     for (const c of reference.yaml) expect(toGoYaml(c.json), JSON.stringify(c.json)).toBe(c.yaml);
+  });
+});
+
+describe('goAtoi (Go strconv.Atoi, as istioctl reads cluster ports)', () => {
+  it('reads decimal integers with an optional sign, exactly up to the int64 range', () => {
+    expect(goAtoi('8080')).toBe(8080);
+    expect(goAtoi('+7')).toBe(7);
+    expect(goAtoi('-15')).toBe(-15);
+    expect(Object.is(goAtoi('-0'), 0)).toBe(true);
+    expect(goAtoi('000123')).toBe(123);
+    expect(goAtoi('999999999999999')).toBe(999999999999999);
+    expect(goAtoi('9223372036854775807')).toBe(9223372036854775807);
+    expect(goAtoi('-9223372036854775808')).toBe(-9223372036854775808);
+  });
+
+  it('rejects anything else', () => {
+    for (const s of [
+      '',
+      '+',
+      '1.5',
+      ' 1',
+      '1 ',
+      '0x10',
+      '1e3',
+      '9223372036854775808',
+      '-9223372036854775809',
+    ])
+      expect(goAtoi(s), s).toBeNull();
   });
 });
