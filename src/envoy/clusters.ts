@@ -1,8 +1,14 @@
 /** `proxy-config cluster`: filtering, ordering and table rows, as istioctl computes them. */
 import type { Resource } from './dump.js';
 import { enumName, str, type Obj } from './fields.js';
-import { goSortSlice } from './gosort.js';
-import { clusterKeyLess, describeIstioConfig, parseSubsetKey, type SubsetKey } from './istio.js';
+import { goSortByKey } from './gosort.js';
+import {
+  clusterKeyLess,
+  clusterKeyString,
+  describeIstioConfig,
+  parseSubsetKey,
+  type SubsetKey,
+} from './istio.js';
 
 export interface ClusterFilter {
   fqdn?: string;
@@ -45,7 +51,11 @@ export function selectClusters(resources: readonly Resource[], f: ClusterFilter)
       key: parsed ?? { direction: '', port: 0, subset: '', fqdn: name },
     });
   }
-  return goSortSlice(entries, (a, b) => clusterKeyLess(a.key, b.key));
+  return goSortByKey(
+    entries,
+    (e) => clusterKeyString(e.key),
+    (a, b) => clusterKeyLess(a.key, b.key),
+  );
 }
 
 export const CLUSTER_HEADER = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'];

@@ -1,5 +1,6 @@
 /** Istio naming conventions found in Envoy config: cluster subset keys and config-origin metadata. */
 import { field, mapValue } from './fields.js';
+import { orderedUint, tupleKey } from './gosort.js';
 
 export interface SubsetKey {
   direction: string;
@@ -40,6 +41,11 @@ export function parseSubsetKey(name: string): SubsetKey {
 export function clusterSortKey(name: string): SubsetKey {
   if (name.split('|').length > 3) return parseSubsetKey(name);
   return { direction: '', port: 0, subset: '', fqdn: name };
+}
+
+/** A string whose order is clusterKeyLess's (see goSortByKey), or undefined when there is none. */
+export function clusterKeyString(k: SubsetKey): string | undefined {
+  return tupleKey([k.fqdn, k.subset, orderedUint(k.port), k.direction]);
 }
 
 export function clusterKeyLess(a: SubsetKey, b: SubsetKey): boolean {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goSortSlice } from '../../../src/envoy/gosort.js';
+import fc from 'fast-check';
+import { goSortByKey, goSortSlice } from '../../../src/envoy/gosort.js';
 import { goYamlKeyLess, toGoYaml } from '../../../src/envoy/goyaml.js';
-import { goAtoi } from '../../../src/envoy/istio.js';
+import { clusterKeyLess, clusterKeyString, goAtoi, type SubsetKey } from '../../../src/envoy/istio.js';
 
 const reference = JSON.parse(readFileSync(join(import.meta.dirname, 'go-reference.json'), 'utf8'));
 const ints = (s: string) => (s === '' ? [] : s.split(',').map(Number));
@@ -84,8 +85,8 @@ describe('goAtoi (Go strconv.Atoi, as istioctl reads cluster ports)', () => {
     expect(Object.is(goAtoi('-0'), 0)).toBe(true);
     expect(goAtoi('000123')).toBe(123);
     expect(goAtoi('999999999999999')).toBe(999999999999999);
-    expect(goAtoi('9223372036854775807')).toBe(9223372036854775807);
-    expect(goAtoi('-9223372036854775808')).toBe(-9223372036854775808);
+    expect(goAtoi('9223372036854775807')).toBe(2 ** 63); // as a double
+    expect(goAtoi('-9223372036854775808')).toBe(-(2 ** 63));
   });
 
   it('rejects anything else', () => {
@@ -101,5 +102,49 @@ describe('goAtoi (Go strconv.Atoi, as istioctl reads cluster ports)', () => {
       '-9223372036854775809',
     ])
       expect(goAtoi(s), s).toBeNull();
+  });
+});
+
+describe('goSortByKey (goSortSlice with an order-preserving key)', () => {
+  interface Row {
+    id: number;
+    key: SubsetKey;
+  }
+  const less = (a: Row, b: Row) => clusterKeyLess(a.key, b.key);
+  const sorted = (rows: Row[], how: 'go' | 'key') =>
+    (how === 'go'
+      ? goSortSlice([...rows], less)
+      : goSortByKey([...rows], (r) => clusterKeyString(r.key), less)
+    ).map((r) => r.id);
+  // Small alphabets make ties and shared prefixes common; NULs and odd ports take the fallback path.
+  const piece = fc.constantFrom('', 'a', 'ab', 'b', 'a\u0000', 'é', 'z.svc');
+  const key = fc.record({
+    fqdn: piece,
+    subset: piece,
+    port: fc.oneof(fc.constantFrom(0, 80, 443, 8080, -1, 1e16, 1.5), fc.nat(70000)),
+    direction: fc.constantFrom('', 'inbound', 'outbound', 'in'),
+  });
+
+  it('orders every slice exactly as goSortSlice, ties included', () => {
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 200 }), (keys) => {
+        const rows = keys.map((k, id) => ({ id, key: k }));
+        expect(sorted(rows, 'key')).toEqual(sorted(rows, 'go'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes the fast path on distinct keys and still agrees', () => {
+    const rows = Array.from({ length: 500 }, (_, id) => ({
+      id,
+      key: {
+        fqdn: `svc-${(id * 7919) % 500}.ns`,
+        subset: id % 2 ? 'v1' : '',
+        port: 9080,
+        direction: 'outbound',
+      },
+    }));
+    expect(sorted(rows, 'key')).toEqual(sorted(rows, 'go'));
   });
 });
