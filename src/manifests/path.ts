@@ -43,7 +43,7 @@ export function formatPath(segments: readonly PathSegment[]): string {
 export function joinPath(base: string, ...more: PathSegment[]): string {
   // `base` is always a formatted path, so appending to it needs no re-parse (this runs in hot loops).
   let s = base;
-  for (const seg of more) s = appendSegment(s, seg);
+  for (let i = 0; i < more.length; i++) s = appendSegment(s, more[i]!);
   return s;
 }
 

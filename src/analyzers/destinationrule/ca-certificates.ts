@@ -1,4 +1,4 @@
-import { getAt, joinPath } from '../../manifests/path.js';
+import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
 import { isObject, list, num, str } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
@@ -19,16 +19,16 @@ export default defineAnalyzer({
   inputs: [K.DestinationRule],
   analyze(ctx) {
     for (const dr of ctx.each(K.DestinationRule)) {
-      checkPolicy(ctx, dr, 'spec.trafficPolicy');
-      list(dr.spec?.subsets).forEach((_s, i) =>
-        checkPolicy(ctx, dr, joinPath('spec.subsets', i, 'trafficPolicy')),
-      );
+      checkPolicy(ctx, dr, dr.spec?.trafficPolicy, 'spec.trafficPolicy');
+      list(dr.spec?.subsets).forEach((s, i) => {
+        if (isObject(s) && isObject(s.trafficPolicy))
+          checkPolicy(ctx, dr, s.trafficPolicy, joinPath('spec.subsets', i, 'trafficPolicy'));
+      });
     }
   },
 });
 
-function checkPolicy(ctx: AnalysisContext, dr: Resource, path: string): void {
-  const policy = getAt(dr.body, path);
+function checkPolicy(ctx: AnalysisContext, dr: Resource, policy: unknown, path: string): void {
   if (!isObject(policy)) return;
   const host = str(dr.spec?.host) ?? '';
   const mode = unverifiedMode(dr, policy.tls);

@@ -25,10 +25,8 @@ export class Issues {
   }
 }
 
-/** `at('spec.http', 0, 'route')` → `spec.http[0].route`. */
-export function at(base: string, ...more: PathSegment[]): string {
-  return joinPath(base, ...more);
-}
+/** `at('spec.http', 0, 'route')` → `spec.http[0].route` (joinPath under its short name). */
+export const at: (base: string, ...more: PathSegment[]) => string = joinPath;
 
 // ---------------------------------------------------------------------------------------------------
 // Tolerant accessors
