@@ -5,7 +5,7 @@
 // The first line, `// mesh-build <id>`, is a hash of the rest: it names the bundle's code cache.
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { bundleBanner } from '../dist/boot/code-cache.js';
 
 const OUT = 'dist/mesh.cjs';
@@ -51,6 +51,22 @@ const result = await build({
   define: { 'import.meta.url': '__meshModuleUrl' },
   banner: { js: "const __meshModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
-const code = result.outputFiles[0].text;
+const code = await asciiOnly(result.outputFiles[0].text);
 const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
 writeFileSync(OUT, `${bundleBanner(id)}\n${code}`);
+
+/**
+ * The bundle with every non-ASCII character written as a \\u escape: V8 then holds the source as
+ * one-byte text (read ≈ 3× faster, less memory). esbuild already escapes strings and identifiers; what
+ * is left is in comments (from dependencies) and regular expressions. The escaped bundle must minify to
+ * exactly what the original does (comments are dropped there), so an escape that would change code,
+ * e.g. in a regular expression or a template's raw text, fails the build instead.
+ */
+async function asciiOnly(text) {
+  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (escaped === text) return text;
+  const min = async (t) => (await transform(t, { minify: true, format: 'cjs', platform: 'node' })).code;
+  if ((await min(escaped)) !== (await min(text)))
+    throw new Error('non-ASCII characters in bundled code (not in comments): write them as \\u escapes');
+  return escaped;
+}

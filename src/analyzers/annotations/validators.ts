@@ -73,7 +73,7 @@ function bool(value: string): string | undefined {
     : `"${value}" is not a boolean`;
 }
 
-const DURATION = /^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/;
+const DURATION = /^(0|(\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+)$/; // \u00b5: MICRO SIGN
 
 /** The parts of `proxy.istio.io/config` (a ProxyConfig in YAML) that the injector rejects when wrong. */
 function proxyConfig(value: string): string | undefined {

@@ -123,6 +123,8 @@ describe('annotation catalogue and value checks', () => {
     ['proxy.istio.io/config', '{}', true],
     ['proxy.istio.io/config', 'concurrency: 2\ndrainDuration: 45s', true],
     ['proxy.istio.io/config', 'drainDuration: soon', false],
+    ['proxy.istio.io/config', 'drainDuration: 500\u00b5s', true],
+    ['proxy.istio.io/config', 'drainDuration: 1m30.5s', true],
     ['proxy.istio.io/config', 'discoveryAddress: istiod.istio-system.svc', false],
     ['proxy.istio.io/config', '[a, b]', false],
     ['sidecar.istio.io/proxyCPULimit', '1.5', true],

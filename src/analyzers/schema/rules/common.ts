@@ -244,7 +244,8 @@ export function parseGoDuration(text: string): number | undefined {
     s = s.slice(1);
   }
   if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  // microseconds: "us", or "µs" with MICRO SIGN (U+00B5) or GREEK SMALL LETTER MU (U+03BC), as in Go
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
   let total = 0;
   let end = 0;
   let m: RegExpExecArray | null;
