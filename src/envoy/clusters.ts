@@ -1,14 +1,8 @@
 /** `proxy-config cluster`: filtering, ordering and table rows, as istioctl computes them. */
 import type { Resource } from './dump.js';
 import { enumName, str, type Obj } from './fields.js';
-import { goSortByKey } from './gosort.js';
-import {
-  clusterKeyLess,
-  clusterKeyString,
-  describeIstioConfig,
-  parseSubsetKey,
-  type SubsetKey,
-} from './istio.js';
+import { goSortCompare } from './gosort.js';
+import { clusterKeyCompare, describeIstioConfig, parsedClusterName, type SubsetKey } from './istio.js';
 
 export interface ClusterFilter {
   fqdn?: string;
@@ -43,7 +37,7 @@ export function selectClusters(resources: readonly Resource[], f: ClusterFilter)
   for (const r of resources) {
     if (!clusterMatches(r.value, f)) continue;
     const name = str(r.value, 'name');
-    const parsed = name.split('|').length > 3 ? parseSubsetKey(name) : undefined;
+    const parsed = parsedClusterName(name);
     entries.push({
       cluster: r.value,
       name,
@@ -51,11 +45,7 @@ export function selectClusters(resources: readonly Resource[], f: ClusterFilter)
       key: parsed ?? { direction: '', port: 0, subset: '', fqdn: name },
     });
   }
-  return goSortByKey(
-    entries,
-    (e) => clusterKeyString(e.key),
-    (a, b) => clusterKeyLess(a.key, b.key),
-  );
+  return goSortCompare(entries, (a, b) => clusterKeyCompare(a.key, b.key));
 }
 
 export const CLUSTER_HEADER = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'];

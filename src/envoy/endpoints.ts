@@ -4,8 +4,8 @@
  */
 import type { Resource } from './dump.js';
 import { arr, bool, camel, enumName, field, isObj, num, obj, path, str, type Obj } from './fields.js';
-import { goSortByKey, goSortSlice } from './gosort.js';
-import { clusterKeyLess, clusterKeyString, clusterSortKey } from './istio.js';
+import { goSortCompare, goSortSlice } from './gosort.js';
+import { clusterKeyCompare, clusterSortKey } from './istio.js';
 
 export interface EndpointFilter {
   address?: string;
@@ -70,11 +70,7 @@ export function selectLoadAssignments(resources: readonly Resource[], f: Endpoin
     const kept = groups.length === all.length && groups.every((g, i) => g === all[i]);
     out.push({ cla: kept ? cla : replaceField(cla, 'endpoints', groups), key: clusterSortKey(cluster) });
   }
-  goSortByKey(
-    out,
-    (o) => clusterKeyString(o.key),
-    (a, b) => clusterKeyLess(a.key, b.key),
-  );
+  goSortCompare(out, (a, b) => clusterKeyCompare(a.key, b.key));
   return out.map((o) => o.cla);
 }
 

@@ -35,46 +35,24 @@ export function goSortSlice<T>(items: T[], lessThan: (a: T, b: T) => boolean): T
 }
 
 /**
- * The same result as `goSortSlice(items, lessThan)`, faster for large slices, when `key` encodes the
- * order: `lessThan(a, b)` exactly when `key(a) < key(b)`, and equal keys exactly for ties. Without ties the
- * sorted order is unique, so the engine's sort finds Go's order; with a tie (or an item `key` cannot
- * encode, `undefined`) the slice goes to goSortSlice, which decides ties as Go does.
+ * `goSortSlice(items, (a, b) => compare(a, b) < 0)`, faster on large slices, for a `compare` that is a
+ * consistent three-way comparison (0 exactly for ties). Without ties the sorted order is unique, so the
+ * engine's sort finds Go's order; when the sorted slice has a tie, pdqsort decides as Go does.
  */
-export function goSortByKey<T>(
-  items: T[],
-  key: (x: T) => string | undefined,
-  lessThan: (a: T, b: T) => boolean,
-): T[] {
+export function goSortCompare<T>(items: T[], compare: (a: T, b: T) => number): T[] {
+  const lessThan = (a: T, b: T) => compare(a, b) < 0;
   const n = items.length;
   if (n <= 12) return goSortSlice(items, lessThan);
-  const keys = new Array<string>(n);
-  const order = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const k = key(items[i]!);
-    if (k === undefined) return goSortSlice(items, lessThan);
-    keys[i] = k;
-    order[i] = i;
-  }
-  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  const sorted = items.slice().sort(compare);
   for (let i = 1; i < n; i++)
-    if (keys[order[i - 1]!] === keys[order[i]!]) return goSortSlice(items, lessThan);
-  const sorted = order.map((i) => items[i]!);
+    if (compare(sorted[i - 1]!, sorted[i]!) === 0) return goSortSlice(items, lessThan);
   for (let i = 0; i < n; i++) items[i] = sorted[i]!;
   return items;
 }
 
-/**
- * A sort-key piece for a number that keeps numeric order between strings of equal shape: a non-negative
- * integer below 1e15 as 15 digits; undefined for anything else (the caller then sorts the Go way).
- */
-export function orderedUint(n: number): string | undefined {
-  return Number.isInteger(n) && n >= 0 && n < 1e15 ? String(n).padStart(15, '0') : undefined;
-}
-
-/** Joins sort-key pieces so that the result orders like the tuple, if no piece holds a NUL. */
-export function tupleKey(pieces: ReadonlyArray<string | undefined>): string | undefined {
-  for (const p of pieces) if (p === undefined || p.includes('\u0000')) return undefined;
-  return pieces.join('\u0000');
+/** Three-way comparison of two strings or two numbers with `<` (code unit order for strings). */
+export function cmp<T extends string | number>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function bitLength(n: number): number {

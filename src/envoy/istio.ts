@@ -1,6 +1,6 @@
 /** Istio naming conventions found in Envoy config: cluster subset keys and config-origin metadata. */
 import { field, mapValue } from './fields.js';
-import { orderedUint, tupleKey } from './gosort.js';
+import { cmp } from './gosort.js';
 
 export interface SubsetKey {
   direction: string;
@@ -39,20 +39,21 @@ export function parseSubsetKey(name: string): SubsetKey {
 
 /** How istioctl orders clusters and load assignments: names of 4+ `|` parts are parsed, others are raw. */
 export function clusterSortKey(name: string): SubsetKey {
-  if (name.split('|').length > 3) return parseSubsetKey(name);
-  return { direction: '', port: 0, subset: '', fqdn: name };
+  return parsedClusterName(name) ?? { direction: '', port: 0, subset: '', fqdn: name };
 }
 
-/** A string whose order is clusterKeyLess's (see goSortByKey), or undefined when there is none. */
-export function clusterKeyString(k: SubsetKey): string | undefined {
-  return tupleKey([k.fqdn, k.subset, orderedUint(k.port), k.direction]);
+/** The parsed key of a name with more than three `|`-separated parts, else undefined. */
+export function parsedClusterName(name: string): SubsetKey | undefined {
+  let bars = 0;
+  for (let i = name.indexOf('|'); i >= 0 && bars < 3; i = name.indexOf('|', i + 1)) bars++;
+  return bars >= 3 ? parseSubsetKey(name) : undefined;
 }
 
-export function clusterKeyLess(a: SubsetKey, b: SubsetKey): boolean {
-  if (a.fqdn !== b.fqdn) return a.fqdn < b.fqdn;
-  if (a.subset !== b.subset) return a.subset < b.subset;
-  if (a.port !== b.port) return a.port < b.port;
-  return a.direction < b.direction;
+/** istioctl's cluster order (fqdn, subset, port, direction) as a three-way comparison (see goSortCompare). */
+export function clusterKeyCompare(a: SubsetKey, b: SubsetKey): number {
+  return (
+    cmp(a.fqdn, b.fqdn) || cmp(a.subset, b.subset) || cmp(a.port, b.port) || cmp(a.direction, b.direction)
+  );
 }
 
 /**
@@ -64,8 +65,14 @@ export function describeIstioConfig(resource: unknown): string {
   const fm = mapValue(field(resource, 'metadata'), 'filter_metadata', 'istio', 'config');
   if (typeof fm !== 'string' || fm === '') return '';
   if (fm.startsWith('/apis/networking.istio.io/')) {
-    const pieces = fm.split('/');
-    return pieces.length === 8 ? `${pieces[7]}.${pieces[5]}` : '';
+    // exactly 8 `/`-separated pieces: `<piece 7>.<piece 5>`
+    const slashes: number[] = [];
+    for (let i = fm.indexOf('/'); i >= 0; i = fm.indexOf('/', i + 1)) {
+      if (slashes.push(i) > 7) return '';
+    }
+    return slashes.length === 7
+      ? `${fm.slice(slashes[6]! + 1)}.${fm.slice(slashes[4]! + 1, slashes[5])}`
+      : '';
   }
   return '<unknown>';
 }

@@ -1,7 +1,7 @@
 /** `proxy-config listener`: derived address/type/match/destination columns and ordering, as istioctl. */
 import type { Resource } from './dump.js';
 import { arr, field, has, isObj, num, obj, path, str, type Obj } from './fields.js';
-import { goSortByKey, goSortSlice, orderedUint, tupleKey } from './gosort.js';
+import { cmp, goSortCompare, goSortSlice } from './gosort.js';
 
 export interface ListenerFilter {
   address?: string;
@@ -95,14 +95,9 @@ export function selectListeners(resources: readonly Resource[], f: ListenerFilte
     if (!listenerMatches(l, f)) continue;
     entries.push({ listener: l, port: listenerPort(l), address: listenerAddress(l), type: listenerType(l) });
   }
-  return goSortByKey(
+  return goSortCompare(
     entries,
-    (e) => tupleKey([orderedUint(e.port), e.address, e.type]),
-    (a, b) => {
-      if (a.port !== b.port) return a.port < b.port;
-      if (a.address !== b.address) return a.address < b.address;
-      return a.type < b.type;
-    },
+    (a, b) => cmp(a.port, b.port) || cmp(a.address, b.address) || cmp(a.type, b.type),
   );
 }
 

@@ -34,12 +34,12 @@ export function clusterSummary(dump: ConfigDump, f: ClusterFilter, all = false):
   const resources = dump.clusters();
   if (resources.length === 0) throw new MeshError('no clusters found');
   const clusters = selectClusters(resources, f);
-  const rows = all
-    ? [
-        ['NAME', ...CLUSTER_HEADER],
-        ...clusters.map((c) => [`cluster/${c.name}`, ...clusterRow(c, 'cluster/')]),
-      ]
-    : [CLUSTER_HEADER, ...clusters.map((c) => clusterRow(c))];
+  const rows: string[][] = [all ? ['NAME', ...CLUSTER_HEADER] : CLUSTER_HEADER];
+  for (const c of clusters) {
+    const row = clusterRow(c, all ? 'cluster/' : '');
+    if (all) row.unshift(`cluster/${c.name}`);
+    rows.push(row);
+  }
   return renderTable(rows, PAD);
 }
 
@@ -47,19 +47,22 @@ export function listenerSummary(dump: ConfigDump, f: ListenerFilter, verbose: bo
   const resources = dump.listeners();
   if (resources.length === 0) throw new MeshError('no listeners found');
   const listeners = selectListeners(resources, f);
-  const name = (e: ListenerEntry) => (all ? [`listener/${str(e.listener, 'name')}`] : []);
+  // `all` adds a NAME column in front
+  const row = (e: ListenerEntry | undefined, cells: string[]) => {
+    if (all) cells.unshift(e ? `listener/${str(e.listener, 'name')}` : 'NAME');
+    return cells;
+  };
   const rows: string[][] = [];
   if (verbose) {
-    rows.push([...(all ? ['NAME'] : []), 'ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']);
+    rows.push(row(undefined, ['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']));
     for (const e of listeners) {
       const addr = listenerAddresses(e.listener);
       const port = String(e.port);
-      for (const c of listenerChainRows(e.listener))
-        rows.push([...name(e), addr, port, c.match, c.destination]);
+      for (const c of listenerChainRows(e.listener)) rows.push(row(e, [addr, port, c.match, c.destination]));
     }
   } else {
-    rows.push([...(all ? ['NAME'] : []), 'ADDRESSES', 'PORT', 'TYPE']);
-    for (const e of listeners) rows.push([...name(e), listenerAddresses(e.listener), String(e.port), e.type]);
+    rows.push(row(undefined, ['ADDRESSES', 'PORT', 'TYPE']));
+    for (const e of listeners) rows.push(row(e, [listenerAddresses(e.listener), String(e.port), e.type]));
   }
   return renderTable(rows, PAD_NARROW);
 }

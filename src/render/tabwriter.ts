@@ -325,7 +325,7 @@ const NOT_PLAIN_EXCEPT_LF = /[\t\v\f\u0080-\uffff]/;
  */
 export function renderTable(rows: readonly (readonly string[])[], padding: number): string {
   const n = rows[0]?.length ?? 0;
-  for (const r of rows) if (r.length !== n) return renderWithTabWriter(rows, padding);
+  for (let i = 0; i < rows.length; i++) if (rows[i]!.length !== n) return renderWithTabWriter(rows, padding);
   // Most tables are plain ASCII: lay them out with widths = lengths, then check the result once (one
   // regex scan and a line count instead of a test per cell). Otherwise measure cell by cell.
   const plain = layout(rows, n, padding, undefined);
@@ -365,7 +365,9 @@ function layout(
   // Padding strings by length, built once.
   const pads: string[] = [''];
   for (let k = 1; k <= Math.max(0, ...widths) + padding; k++) pads.push(pads[k - 1] + ' ');
-  const parts: string[] = new Array(rows.length);
+  // One more (empty) part makes join end the text with a line feed without another concatenation.
+  const parts: string[] = new Array(rows.length + 1);
+  parts[rows.length] = '';
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     let line = '';
@@ -375,7 +377,7 @@ function layout(
     }
     parts[i] = line + (r[n - 1] ?? '');
   }
-  return parts.length > 0 ? parts.join('\n') + '\n' : '';
+  return rows.length > 0 ? parts.join('\n') : '';
 }
 
 function countLines(s: string): number {
