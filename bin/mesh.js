@@ -6,5 +6,9 @@ const bundle = loadBundle(fileURLToPath(new URL('../dist/mesh.cjs', import.meta.
   useCache: process.env.MESH_NO_CODE_CACHE !== '1',
 });
 bundle.exports.main(process.argv).then((code) => {
+  // The command is done and its output written. When nothing is still queued on stdout or stderr,
+  // leave now rather than wait, as a normal exit does, for V8's background work (optimizing
+  // compilations, concurrent marking) that no longer matters.
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
   process.exitCode = code;
 });

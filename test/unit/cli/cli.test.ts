@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain JavaScript module of the benchmarks
+import { generateDump } from '../../../bench/lib/envoy-dump.mjs';
 import { loadBundle } from '../../../src/boot/code-cache.js';
+import { runCli } from '../../support/cli.js';
 import { ROOT, mesh } from './helpers.js';
 
 describe('mesh (CLI basics)', () => {
@@ -49,5 +54,20 @@ describe('mesh (CLI basics)', () => {
     const uncached = mesh(args, { env: { MESH_NO_CODE_CACHE: '1' } });
     expect(cached.code).toBe(79);
     expect(uncached).toEqual(cached);
+  });
+
+  it('writes a large output through a pipe completely before it exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-cli-'));
+    try {
+      const dump = join(dir, 'dump.json');
+      generateDump(dump, 400);
+      const piped = mesh(['pc', 'all', '--file', dump]);
+      const inProcess = await runCli(['pc', 'all', '--file', dump]);
+      expect(piped.code).toBe(0);
+      expect(piped.stdout.length).toBeGreaterThan(400_000);
+      expect(piped.stdout).toBe(inProcess.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
