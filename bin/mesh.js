@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
-import { loadBundle } from '../dist/boot/code-cache.js';
+import { cacheGroup, loadBundle } from '../dist/boot/code-cache.js';
 
 const bundle = loadBundle(fileURLToPath(new URL('../dist/mesh.cjs', import.meta.url)), {
   useCache: process.env.MESH_NO_CODE_CACHE !== '1',
+  group: cacheGroup(process.argv.slice(2)),
 });
 bundle.exports.main(process.argv).then((code) => {
   // The command is done and its output written. When nothing is still queued on stdout or stderr,

@@ -1,7 +1,8 @@
-// Makes the V8 code cache of dist/mesh.cjs (see src/boot/code-cache.ts): runs representative commands
-// in a child process that loaded the bundle without a cache (`--train`), then saves the bytecode of
-// everything they compiled. The commands' exit codes are checked, so this is also a smoke test of the
-// bundle. Inputs: examples/ and a small generated Envoy config dump.
+// Makes the V8 code caches of dist/mesh.cjs (see src/boot/code-cache.ts), one per command group: for
+// each group, a child process loads the bundle without a cache (`--train <group>`), runs that group's
+// representative commands and saves the bytecode of everything they compiled. The commands' exit
+// codes are checked, so this is also a smoke test of the bundle. Inputs: examples/ and a small
+// generated Envoy config dump.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,20 +11,31 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/mesh.cjs');
+const EXAMPLES = join(ROOT, 'examples');
 
-if (process.argv[2] === '--train') {
-  const { loadBundle } = await import('../dist/boot/code-cache.js');
-  const dump = process.argv[3];
-  const bundle = loadBundle(BUNDLE, { useCache: false });
-  const runs = [
-    [['analyze', join(ROOT, 'examples')], 79],
-    [['analyze', join(ROOT, 'examples'), '-o', 'json'], 79],
-    [['analyze', join(ROOT, 'examples'), '-o', 'sarif'], 79],
+/** Group → [command line, expected exit code][]; `dump` is a config dump file. */
+const TRAINING = (dump) => ({
+  cli: [
+    [['--help'], 0],
+    [['version'], 0],
+  ],
+  analyze: [
+    [['analyze', EXAMPLES], 79],
+    [['analyze', EXAMPLES, '-o', 'json'], 79],
+    [['analyze', EXAMPLES, '-o', 'sarif'], 79],
+  ],
+  'proxy-config': [
     [['proxy-config', 'all', '--file', dump], 0],
     [['proxy-config', 'cluster', '--file', dump, '-o', 'json'], 0],
     [['proxy-config', 'listener', '--file', dump, '-o', 'yaml'], 0],
-  ];
-  for (const [args, want] of runs) {
+  ],
+});
+
+if (process.argv[2] === '--train') {
+  const [, , , group, dump] = process.argv;
+  const { loadBundle } = await import('../dist/boot/code-cache.js');
+  const bundle = loadBundle(BUNDLE, { useCache: false, group });
+  for (const [args, want] of TRAINING(dump)[group]) {
     process.exitCode = undefined;
     const code = await bundle.exports.main(['node', 'mesh', ...args]);
     if (code !== want)
@@ -37,12 +49,14 @@ if (process.argv[2] === '--train') {
   try {
     const dump = join(dir, 'config_dump.json');
     generateDump(dump, 20);
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', dump], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    if (child.status !== 0) {
-      process.stderr.write(child.stderr);
-      throw new Error(`making the code cache failed (exit ${child.status})`);
+    for (const group of Object.keys(TRAINING(dump))) {
+      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', group, dump], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      if (child.status !== 0) {
+        process.stderr.write(child.stderr);
+        throw new Error(`making the ${group} code cache failed (exit ${child.status})`);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,9 +2,10 @@
  * Loading the single-file CLI bundle (dist/mesh.cjs) with a V8 code cache.
  *
  * `npm run build` bundles the CLI into one CommonJS file whose first line is `// mesh-build <id>` (a
- * content hash), runs a few representative commands in-process and saves V8's code cache for the file
- * (`<bundle>.<id>.cache`: bytecode of every function those commands compiled). Loading the bundle with
- * that cache skips parsing and compiling the code a run needs, which is a large share of a short run.
+ * content hash), runs representative commands and saves V8's code cache for the file: one per command
+ * group (`<bundle>.<id>.<group>.cache`: bytecode of every function that group's commands compiled, so a
+ * run deserializes only what its command uses). Loading the bundle with its cache skips parsing and
+ * compiling the code a run needs, which is a large share of a short run.
  *
  * The cache is only an accelerator: a missing cache, one for another build id, or one V8 rejects (another
  * Node version or V8 flags) means the bundle is compiled from source as usual. The build id in the file
@@ -28,22 +29,38 @@ export interface LoadedBundle<T> {
 
 const BANNER = /^\/\/ mesh-build ([0-9a-f]{8,64})$/;
 
+/** Commands with a cache of their own (trained by scripts/code-cache.mjs); all others use `cli`'s. */
+export const CACHE_GROUPS: Readonly<Record<string, string>> = {
+  analyze: 'analyze',
+  'proxy-config': 'proxy-config',
+  pc: 'proxy-config',
+};
+
+/** The cache group of a command line (arguments after `mesh`): its command's, else `cli`. */
+export function cacheGroup(args: readonly string[]): string {
+  const first = args.find((a) => !a.startsWith('-'));
+  return first !== undefined && Object.hasOwn(CACHE_GROUPS, first) ? CACHE_GROUPS[first]! : 'cli';
+}
+
 /** `// mesh-build <id>`: the first line of a bundle written by scripts/bundle.mjs. */
 export function bundleBanner(id: string): string {
   return `// mesh-build ${id}`;
 }
 
-/** Where the cache of a bundle lives: next to it, named by the bundle's build id. */
-export function cacheFileFor(bundleFile: string, source: string): string {
+/** Where a cache of a bundle lives: next to it, named by the bundle's build id and the group. */
+export function cacheFileFor(bundleFile: string, source: string, group: string): string {
   const firstLine = source.slice(0, source.indexOf('\n'));
   const id = BANNER.exec(firstLine)?.[1];
-  return id ? `${bundleFile}.${id}.cache` : '';
+  return id ? `${bundleFile}.${id}.${group}.cache` : '';
 }
 
 /** Evaluates a CommonJS bundle (like `require`, but through vm.Script so a code cache can be given). */
-export function loadBundle<T>(bundleFile: string, opts: { useCache?: boolean } = {}): LoadedBundle<T> {
+export function loadBundle<T>(
+  bundleFile: string,
+  opts: { useCache?: boolean; group?: string } = {},
+): LoadedBundle<T> {
   const source = readFileSync(bundleFile, 'utf8');
-  const cacheFile = cacheFileFor(bundleFile, source);
+  const cacheFile = cacheFileFor(bundleFile, source, opts.group ?? 'cli');
   let cachedData: Buffer | undefined;
   if (cacheFile && opts.useCache !== false) {
     try {

@@ -56,6 +56,9 @@ export function clusterKeyCompare(a: SubsetKey, b: SubsetKey): number {
   );
 }
 
+/** `/apis/networking.istio.io/<version>/namespaces/<ns>/<kind>/<name>`: exactly 8 `/`-separated pieces. */
+const ISTIO_CONFIG_PATH = /^\/apis\/networking\.istio\.io\/[^/]*\/[^/]*\/([^/]*)\/[^/]*\/([^/]*)$/;
+
 /**
  * The Istio object a resource was generated from, from `metadata.filter_metadata.istio.config`
  * (`/apis/networking.istio.io/v1/namespaces/<ns>/<kind>/<name>`): `<name>.<ns>`, `<unknown>` for
@@ -65,14 +68,8 @@ export function describeIstioConfig(resource: unknown): string {
   const fm = mapValue(field(resource, 'metadata'), 'filter_metadata', 'istio', 'config');
   if (typeof fm !== 'string' || fm === '') return '';
   if (fm.startsWith('/apis/networking.istio.io/')) {
-    // exactly 8 `/`-separated pieces: `<piece 7>.<piece 5>`
-    const slashes: number[] = [];
-    for (let i = fm.indexOf('/'); i >= 0; i = fm.indexOf('/', i + 1)) {
-      if (slashes.push(i) > 7) return '';
-    }
-    return slashes.length === 7
-      ? `${fm.slice(slashes[6]! + 1)}.${fm.slice(slashes[4]! + 1, slashes[5])}`
-      : '';
+    const m = ISTIO_CONFIG_PATH.exec(fm);
+    return m ? `${m[2]}.${m[1]}` : '';
   }
   return '<unknown>';
 }

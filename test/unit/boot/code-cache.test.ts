@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleBanner, loadBundle } from '../../../src/boot/code-cache.js';
+import { bundleBanner, cacheGroup, loadBundle } from '../../../src/boot/code-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesh-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,7 +37,7 @@ describe('loadBundle', () => {
     makeCache(file);
     const warm = loadBundle<Api>(file);
     expect(warm.cache).toBe('used');
-    expect(warm.cacheFile).toBe(`${file}.aaaaaaaaaaaaaaaa.cache`);
+    expect(warm.cacheFile).toBe(`${file}.aaaaaaaaaaaaaaaa.cli.cache`);
     expect(warm.exports.answer()).toBe(42);
   });
 
@@ -53,7 +53,7 @@ describe('loadBundle', () => {
 
   it('compiles from source when V8 rejects the cache (corrupt, or another Node version)', () => {
     const file = writeBundle('c.cjs', 'dddddddddddddddd', 3);
-    writeFileSync(`${file}.dddddddddddddddd.cache`, Buffer.from('not a V8 code cache'));
+    writeFileSync(`${file}.dddddddddddddddd.cli.cache`, Buffer.from('not a V8 code cache'));
     const b = loadBundle<Api>(file);
     expect(b.cache).toBe('rejected');
     expect(b.exports.answer()).toBe(3);
@@ -69,5 +69,29 @@ describe('loadBundle', () => {
     expect(b.cache).toBe('missing');
     expect(b.cacheFile).toBe('');
     expect(b.exports.answer()).toBe(5);
+  });
+
+  it('keeps one cache per group, and a run reads only its own group', () => {
+    const file = writeBundle('e.cjs', 'ffffffffffffffff', 6);
+    const b = loadBundle<Api>(file, { useCache: false, group: 'analyze' });
+    writeFileSync(b.cacheFile, b.script.createCachedData());
+    expect(b.cacheFile).toBe(`${file}.ffffffffffffffff.analyze.cache`);
+    expect(loadBundle<Api>(file, { group: 'analyze' }).cache).toBe('used');
+    expect(loadBundle<Api>(file, { group: 'proxy-config' }).cache).toBe('missing');
+  });
+});
+
+describe('cacheGroup', () => {
+  it.each([
+    [['analyze', 'x.yaml'], 'analyze'],
+    [['-v', 'analyze'], 'analyze'],
+    [['proxy-config', 'all'], 'proxy-config'],
+    [['pc', 'cluster'], 'proxy-config'],
+    [['version'], 'cli'],
+    [['--help'], 'cli'],
+    [[], 'cli'],
+    [['constructor'], 'cli'],
+  ])('%j -> %s', (args, group) => {
+    expect(cacheGroup(args)).toBe(group);
   });
 });

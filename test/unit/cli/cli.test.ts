@@ -48,7 +48,8 @@ describe('mesh (CLI basics)', () => {
   });
 
   it('runs from the bundle with the code cache the build made, and the same without it', () => {
-    expect(loadBundle(join(ROOT, 'dist/mesh.cjs')).cache).toBe('used');
+    for (const group of ['cli', 'analyze', 'proxy-config'])
+      expect(loadBundle(join(ROOT, 'dist/mesh.cjs'), { group }).cache, group).toBe('used');
     const args = ['analyze', 'examples/', '-o', 'json'];
     const cached = mesh(args);
     const uncached = mesh(args, { env: { MESH_NO_CODE_CACHE: '1' } });
