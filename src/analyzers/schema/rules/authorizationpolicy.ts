@@ -147,14 +147,14 @@ function checkSource(issues: Issues, path: string, source: Record<string, any>, 
       path,
       '`source` sets none of its fields; set at least one, e.g. principals, namespaces or ipBlocks',
     );
-  for (const field of SOURCE_LISTS) checkEmptyValues(issues, at(path, field), source[field], field);
+  for (const field of SOURCE_LISTS) checkEmptyValues(issues, path, field, source[field]);
   for (const field of IP_LISTS)
     list(source[field]).forEach((v, k) => {
       const problem = typeof v === 'string' && v !== '' ? ipOrCidrError(v) : undefined;
       if (problem) issues.error(at(path, field, k), problem);
     });
   for (const field of ['serviceAccounts', 'notServiceAccounts'])
-    checkServiceAccounts(issues, at(path, field), source[field], field);
+    if (source[field] !== undefined) checkServiceAccounts(issues, at(path, field), source[field], field);
   for (const field of ['trustDomains', 'notTrustDomains'])
     list(source[field]).forEach((v, k) => {
       const problem = typeof v === 'string' && v !== '' ? trustDomainError(v) : undefined;
@@ -185,7 +185,7 @@ function checkOperation(issues: Issues, path: string, op: Record<string, any>): 
       path,
       '`operation` sets none of its fields; set at least one of hosts, ports, methods or paths (or a not* form)',
     );
-  for (const field of OPERATION_LISTS) checkEmptyValues(issues, at(path, field), op[field], field);
+  for (const field of OPERATION_LISTS) checkEmptyValues(issues, path, field, op[field]);
   for (const field of ['ports', 'notPorts'])
     list(op[field]).forEach((v, k) => {
       const port = typeof v === 'number' ? String(v) : v;
@@ -311,9 +311,10 @@ function badPort(v: string): string {
   return `port "${v}" is not a number from 0 to 65535`;
 }
 
-function checkEmptyValues(issues: Issues, path: string, values: unknown, field: string): void {
+/** `<path>.<field>[k]` for every empty string in the list (the path is built only for those). */
+function checkEmptyValues(issues: Issues, path: string, field: string, values: unknown): void {
   list(values).forEach((v, k) => {
-    if (v === '') issues.error(at(path, k), `${field} must not contain empty strings`);
+    if (v === '') issues.error(at(path, field, k), `${field} must not contain empty strings`);
   });
 }
 

@@ -300,9 +300,9 @@ export function checkConnectionPool(issues: Issues, path: string, pool: unknown)
       'maxRetries',
       'maxConcurrentStreams',
     ]) {
-      checkNonNegative(issues, at(hp, f), h[f], f);
+      if (h[f] != null) checkNonNegative(issues, at(hp, f), h[f], f);
     }
-    checkDuration(issues, at(hp, 'idleTimeout'), h.idleTimeout);
+    if (h.idleTimeout != null) checkDuration(issues, at(hp, 'idleTimeout'), h.idleTimeout);
     if (h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol === true) {
       issues.error(
         at(hp, 'useClientProtocol'),
@@ -321,10 +321,14 @@ export function checkConnectionPool(issues: Issues, path: string, pool: unknown)
   if (isObject(pool.tcp)) {
     const t = pool.tcp;
     const tp = at(path, 'tcp');
-    checkNonNegative(issues, at(tp, 'maxConnections'), t.maxConnections, 'maxConnections');
-    checkDuration(issues, at(tp, 'connectTimeout'), t.connectTimeout);
-    checkDuration(issues, at(tp, 'maxConnectionDuration'), t.maxConnectionDuration);
-    checkDuration(issues, at(tp, 'idleTimeout'), t.idleTimeout, { allowZero: true });
+    // (paths are built only for fields that are set)
+    if (t.maxConnections != null)
+      checkNonNegative(issues, at(tp, 'maxConnections'), t.maxConnections, 'maxConnections');
+    if (t.connectTimeout != null) checkDuration(issues, at(tp, 'connectTimeout'), t.connectTimeout);
+    if (t.maxConnectionDuration != null)
+      checkDuration(issues, at(tp, 'maxConnectionDuration'), t.maxConnectionDuration);
+    if (t.idleTimeout != null)
+      checkDuration(issues, at(tp, 'idleTimeout'), t.idleTimeout, { allowZero: true });
     if (isObject(t.tcpKeepalive)) {
       const kp = at(tp, 'tcpKeepalive');
       checkNonNegative(issues, at(kp, 'probes'), t.tcpKeepalive.probes, 'probes');

@@ -195,10 +195,13 @@ function checkOutlierDetection(issues: Issues, path: string, od: unknown): void 
       'consecutiveLocalOriginFailures has no effect unless splitExternalLocalOriginErrors is true',
     );
   }
-  checkDuration(issues, at(path, 'interval'), od.interval);
-  checkDuration(issues, at(path, 'baseEjectionTime'), od.baseEjectionTime);
-  checkPercent(issues, at(path, 'maxEjectionPercent'), od.maxEjectionPercent, 'maxEjectionPercent');
-  checkPercent(issues, at(path, 'minHealthPercent'), od.minHealthPercent, 'minHealthPercent');
+  // (paths are built only for fields that are set)
+  if (od.interval != null) checkDuration(issues, at(path, 'interval'), od.interval);
+  if (od.baseEjectionTime != null) checkDuration(issues, at(path, 'baseEjectionTime'), od.baseEjectionTime);
+  if (od.maxEjectionPercent != null)
+    checkPercent(issues, at(path, 'maxEjectionPercent'), od.maxEjectionPercent, 'maxEjectionPercent');
+  if (od.minHealthPercent != null)
+    checkPercent(issues, at(path, 'minHealthPercent'), od.minHealthPercent, 'minHealthPercent');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -302,13 +302,17 @@ function checkHttpMatch(ctx: VsContext, path: string, m: unknown): void {
     ctx.issues.error(path, 'match entry must not be empty (null)');
     return;
   }
-  checkStringMatch(ctx.issues, at(path, 'uri'), m.uri, true);
-  for (const f of ['scheme', 'method', 'authority']) checkStringMatch(ctx.issues, at(path, f), m[f]);
+  // (paths are built only for matchers that are set)
+  if (isObject(m.uri)) checkStringMatch(ctx.issues, at(path, 'uri'), m.uri, true);
+  for (const f of ['scheme', 'method', 'authority'])
+    if (isObject(m[f])) checkStringMatch(ctx.issues, at(path, f), m[f]);
   // A match's own gateways replace the VirtualService's.
   const gateways = list(m.gateways);
   const meshBound = gateways.length > 0 ? gateways.includes('mesh') : ctx.appliesToMesh;
-  checkHeaderMatches(ctx, at(path, 'headers'), m.headers, { without: false, meshBound });
-  checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, { without: true, meshBound });
+  if (isObject(m.headers))
+    checkHeaderMatches(ctx, at(path, 'headers'), m.headers, { without: false, meshBound });
+  if (isObject(m.withoutHeaders))
+    checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, { without: true, meshBound });
   for (const [name, sm] of entries(m.queryParams))
     checkStringMatch(ctx.issues, at(path, 'queryParams', name), sm);
   checkL4Match(ctx, path, m);
