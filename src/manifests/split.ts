@@ -32,9 +32,16 @@ export function splitDocuments(text: string): DocChunk[] {
   let m: RegExpExecArray | null;
   const push = (end: number) => {
     const stop = skipFrom >= 0 ? skipFrom : end;
-    let body = text.slice(start, stop);
-    if (body.startsWith('---')) body = '   ' + body.slice(3);
-    chunks.push(makeChunk(body, startLineNo));
+    if (!text.startsWith('---', start) || start + 3 > stop) {
+      chunks.push(makeChunk(text.slice(start, stop), startLineNo));
+      return;
+    }
+    // A `---` line with nothing after the marker (the usual case): the document starts on the next
+    // line, and its text stays a slice of the file's (no copy).
+    let j = start + 3;
+    while (j < stop && (text[j] === ' ' || text[j] === '\t' || text[j] === '\r')) j++;
+    if (j < stop && text[j] === '\n') chunks.push(makeChunk(text.slice(j + 1, stop), startLineNo + 1));
+    else chunks.push(makeChunk('   ' + text.slice(start + 3, stop), startLineNo));
   };
   while ((m = MARKER.exec(text)) !== null) {
     if (m[0] === '...') {

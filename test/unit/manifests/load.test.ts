@@ -34,6 +34,11 @@ describe('document splitting', () => {
     const chunks = splitDocuments('---\n\n# c\nkind: A\n---\nkind: B\n...\n---   \n\n');
     expect(chunks.filter((c) => !c.empty).map((c) => c.startLine)).toEqual([3, 6]);
   });
+  it('starts a document after its bare --- line, and keeps columns of content on the marker line', () => {
+    const [, bare, inline] = splitDocuments('a: 1\n--- \r\nkind: B\n--- |\n  text\n');
+    expect(bare).toMatchObject({ text: 'kind: B\n', lineOffset: 2, startLine: 3, empty: false });
+    expect(inline).toMatchObject({ text: '    |\n  text\n', lineOffset: 3, startLine: 4, empty: false });
+  });
   it('does not split on --- inside an indented block scalar', () => {
     const chunks = splitDocuments('a: |\n  ---\n  x\nb: 1\n');
     expect(chunks).toHaveLength(1);
