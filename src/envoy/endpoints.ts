@@ -34,6 +34,19 @@ function lbEndpointAddresses(ep: unknown): unknown[] {
   return [field(e, 'address'), ...arr(e, 'additional_addresses').map((a) => field(a, 'address'))];
 }
 
+/** The NAME cell: the endpoint's addresses (primary, then additional ones), comma separated. */
+function edsName(ep: unknown): string {
+  const e = obj(ep, 'endpoint');
+  const primary = field(e, 'address');
+  let name = primary === undefined ? undefined : edsAddress(primary);
+  for (const a of arr(e, 'additional_addresses')) {
+    const address = field(a, 'address');
+    if (address === undefined) continue;
+    name = name === undefined ? edsAddress(address) : `${name},${edsAddress(address)}`;
+  }
+  return name ?? '';
+}
+
 function lbEndpointStatus(ep: unknown): string {
   return enumName(ep, 'health_status', HEALTH);
 }
@@ -103,11 +116,7 @@ export function edsRows(assignments: readonly Obj[], prefix = ''): string[][] {
     for (const g of arr(cla, 'endpoints')) {
       const locality = describeLocality(field(g, 'locality'));
       for (const ep of arr(g, 'lb_endpoints')) {
-        const name = lbEndpointAddresses(ep)
-          .filter((a) => a !== undefined)
-          .map(edsAddress)
-          .join(',');
-        rows.push([prefix + name, lbEndpointStatus(ep), locality, cluster]);
+        rows.push([prefix + edsName(ep), lbEndpointStatus(ep), locality, cluster]);
       }
     }
   }
