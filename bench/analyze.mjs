@@ -1,5 +1,6 @@
 // Benchmark for `mesh analyze` (issue: foundation). Prints, from one run:
-// the js-yaml loadAll floor, full analyze wall time, resources/s, peak RSS, and a one-file run next to `node -e 0`.
+// the js-yaml loadAll floor, full analyze wall time, resources/s, peak RSS, and a one-file run next to `node -e 0`
+// (cold processes run interleaved, median of BENCH_RUNS rounds, default 7).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,16 +16,21 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function timeRun(args, runs) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (r.status !== 0 && r.status !== 79)
-      throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  }
-  return median(times);
+function timeOnce(args) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  if (r.status !== 0 && r.status !== 79) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * Median wall time of each command over `runs` rounds; every round runs each command once, in turn, so
+ * that load changes on a shared machine hit all of them alike.
+ */
+function timeInterleaved(commands, runs) {
+  const times = commands.map(() => []);
+  for (let i = 0; i < runs; i++) commands.forEach((args, k) => times[k].push(timeOnce(args)));
+  return times.map(median);
 }
 
 /** Peak RSS of a child, measured by GNU time when present. */
@@ -37,7 +43,7 @@ function peakRssMiB(args) {
   return Number.isFinite(kb) ? kb / 1024 : NaN;
 }
 
-export function benchAnalyze({ services = 1000, runs = 5 } = {}) {
+export function benchAnalyze({ services = 1000, runs = Number(process.env.BENCH_RUNS ?? 7) } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-'));
   try {
     const corpusDir = join(dir, 'corpus');
@@ -55,8 +61,13 @@ export function benchAnalyze({ services = 1000, runs = 5 } = {}) {
     const floor = median(floorRuns);
 
     // The same floor as a cold process (Node start-up included), which is how `mesh analyze` runs.
-    const floorCold = timeRun([join(ROOT, 'bench/lib/floor-parse.mjs'), corpusDir], runs);
-    const full = timeRun([MESH, 'analyze', corpusDir, '-o', 'json'], runs);
+    const [floorCold, full] = timeInterleaved(
+      [
+        [join(ROOT, 'bench/lib/floor-parse.mjs'), corpusDir],
+        [MESH, 'analyze', corpusDir, '-o', 'json'],
+      ],
+      runs,
+    );
     const rss = peakRssMiB([MESH, 'analyze', corpusDir, '-o', 'json']);
     const out = spawnSync(process.execPath, [MESH, 'analyze', corpusDir, '-o', 'json'], {
       encoding: 'utf8',
@@ -69,8 +80,13 @@ export function benchAnalyze({ services = 1000, runs = 5 } = {}) {
       small,
       `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: default\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination:\n        host: reviews\n`,
     );
-    const oneFile = timeRun([MESH, 'analyze', small], runs * 2);
-    const nodeZero = timeRun(['-e', '0'], runs * 2);
+    const [oneFile, nodeZero] = timeInterleaved(
+      [
+        [MESH, 'analyze', small],
+        ['-e', '0'],
+      ],
+      runs * 2,
+    );
 
     return {
       corpus: { services, docs, files, megabytes: +(bytes / 1048576).toFixed(2) },
