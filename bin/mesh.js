@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { fileURLToPath } from 'node:url';
-import { cacheGroup, loadBundle } from '../dist/boot/code-cache.js';
+// CommonJS (bin/package.json): a CommonJS entry starts a few milliseconds sooner than an ES module.
+const { join } = require('node:path');
+const { cacheGroup, loadBundle } = require('../dist/boot/code-cache.cjs');
 
-const bundle = loadBundle(fileURLToPath(new URL('../dist/mesh.cjs', import.meta.url)), {
+const bundle = loadBundle(join(__dirname, '../dist/mesh.cjs'), {
   useCache: process.env.MESH_NO_CODE_CACHE !== '1',
   group: cacheGroup(process.argv.slice(2)),
 });
