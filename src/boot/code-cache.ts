@@ -11,6 +11,7 @@
  * Node version or V8 flags) means the bundle is compiled from source as usual. The build id in the file
  * name ties a cache to the exact bundle it was made from (V8 itself only checks the source length).
  */
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -59,7 +60,9 @@ export function loadBundle<T>(
   bundleFile: string,
   opts: { useCache?: boolean; group?: string } = {},
 ): LoadedBundle<T> {
-  const source = readFileSync(bundleFile, 'utf8');
+  const bytes = readFileSync(bundleFile);
+  // The build writes the bundle in ASCII, which decodes as latin1 in half the time of UTF-8.
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   const cacheFile = cacheFileFor(bundleFile, source, opts.group ?? 'cli');
   let cachedData: Buffer | undefined;
   if (cacheFile && opts.useCache !== false) {

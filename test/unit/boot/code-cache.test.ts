@@ -71,6 +71,12 @@ describe('loadBundle', () => {
     expect(b.exports.answer()).toBe(5);
   });
 
+  it('reads a bundle that is not ASCII as UTF-8', () => {
+    const file = join(dir, 'utf8.cjs');
+    writeFileSync(file, `${bundleBanner('abababababababab')}\nexports.answer = () => 'µs → ✓';\n`);
+    expect(loadBundle<{ answer: () => string }>(file).exports.answer()).toBe('µs → ✓');
+  });
+
   it('keeps one cache per group, and a run reads only its own group', () => {
     const file = writeBundle('e.cjs', 'ffffffffffffffff', 6);
     const b = loadBundle<Api>(file, { useCache: false, group: 'analyze' });
