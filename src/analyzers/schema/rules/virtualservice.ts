@@ -373,7 +373,7 @@ function checkRouteDestinations(ctx: VsContext, path: string, routes: any[], htt
         issues.error(at(p, 'weight'), `weight must be a non-negative integer, got ${quote(w)}`);
       } else if (n > 0) positive++;
     }
-    if (http) checkHeaderOperations(issues, at(p, 'headers'), rd.headers);
+    if (http && isObject(rd.headers)) checkHeaderOperations(issues, at(p, 'headers'), rd.headers);
   });
   if (routes.length > 1 && positive === 0) {
     issues.error(
@@ -522,7 +522,7 @@ function checkHttpRoute(ctx: VsContext, path: string, route: unknown): void {
   const matches = list(route.match);
   matches.forEach((m, i) => checkHttpMatch(ctx, at(path, 'match', i), m));
   checkRouteDestinations(ctx, at(path, 'route'), list(route.route), true);
-  checkHeaderOperations(issues, at(path, 'headers'), route.headers);
+  if (isObject(route.headers)) checkHeaderOperations(issues, at(path, 'headers'), route.headers);
   const rewriteAuthority = isObject(route.rewrite) && isSet(route.rewrite.authority) ? 1 : 0;
   if (rewriteAuthority + authorityRewrites(route.headers) > 1) {
     issues.error(
@@ -550,7 +550,7 @@ function checkHttpRoute(ctx: VsContext, path: string, route: unknown): void {
   if (has('directResponse')) checkDirectResponse(issues, at(path, 'directResponse'), route.directResponse);
   if (has('retries')) checkRetries(issues, at(path, 'retries'), route.retries);
   if (has('rewrite')) checkRewrite(issues, at(path, 'rewrite'), route.rewrite);
-  checkDuration(issues, at(path, 'timeout'), route.timeout);
+  if (has('timeout')) checkDuration(issues, at(path, 'timeout'), route.timeout);
 }
 
 function checkDelegate(issues: Issues, path: string, d: unknown): void {
