@@ -28,19 +28,21 @@ export default defineAnalyzer({
   inputs: [...POLICY_KINDS, K.Pod],
   analyze(ctx) {
     const pods = gatewayPods(ctx);
+    if (pods.length === 0) return;
     for (const kind of POLICY_KINDS) {
       for (const policy of ctx.each(kind)) {
         const spec = policy.spec;
         if (!isObject(spec) || isObject(spec.targetRef) || list(spec.targetRefs).length > 0) continue;
         if (!isObject(spec.selector)) continue;
         const matchLabels = spec.selector.matchLabels;
-        const key = firstSelectorKey(matchLabels);
-        const path = key === undefined ? 'spec.selector' : joinPath('spec.selector.matchLabels', key);
         const names = new Set(
           pods
             .filter((p) => p.namespace === nsOf(policy) && labelsMatch(matchLabels, p.labels))
             .map((p) => p.labels[GATEWAY_NAME_LABEL]),
         );
+        if (names.size === 0) continue;
+        const key = firstSelectorKey(matchLabels);
+        const path = key === undefined ? 'spec.selector' : joinPath('spec.selector.matchLabels', key);
         for (const name of names) ctx.report('IST0166', policy, [name], { path });
       }
     }
