@@ -91,8 +91,9 @@ try {
   const { readFileSync } = await import('node:fs');
   const { ConfigDump } = await import(join(ROOT, 'dist/envoy/dump.js'));
   const s = await import(join(ROOT, 'dist/envoy/summary.js'));
+  const { decodeUtf8 } = await import(join(ROOT, 'dist/util/input.js'));
   let t = performance.now();
-  const text = readFileSync(file, 'utf8');
+  const text = decodeUtf8(readFileSync(file)); // as mesh reads --file
   const readMs = performance.now() - t;
   t = performance.now();
   const dump = ConfigDump.parse(text, file);
