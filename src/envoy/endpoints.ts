@@ -70,6 +70,11 @@ export function selectLoadAssignments(resources: readonly Resource[], f: Endpoin
   for (const { value: cla } of resources) {
     const cluster = str(cla, 'cluster_name');
     const all = arr(cla, 'endpoints');
+    // Unfiltered, an assignment whose groups all have endpoints is shown as it is.
+    if (!filtering && all.length > 0 && all.every((g) => isObj(g) && arr(g, 'lb_endpoints').length > 0)) {
+      out.push({ cla, key: clusterSortKey(cluster) });
+      continue;
+    }
     const groups: Obj[] = [];
     for (const g of all) {
       if (!isObj(g)) continue;

@@ -36,9 +36,10 @@ export function listenerAddresses(l: Obj): string {
   return [listenerAddress(l), ...additionalAddresses(l)].join(',');
 }
 
-/** `filter_chains` plus `default_filter_chain`. */
+/** `filter_chains` plus `default_filter_chain` (the listener's own array when that is all of them). */
 export function filterChains(l: Obj): Obj[] {
-  const chains = arr(l, 'filter_chains').filter(isObj);
+  const list = arr(l, 'filter_chains');
+  const chains = list.every(isObj) ? (list as Obj[]) : list.filter(isObj);
   const def = obj(l, 'default_filter_chain');
   return def ? [...chains, def] : chains;
 }

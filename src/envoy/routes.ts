@@ -15,7 +15,7 @@ export function selectRoutes(resources: readonly Resource[], name?: string): Obj
   return keyed.map((k) => k.rc);
 }
 
-const EXPANDED_SUFFIXES = ['.svc.cluster.local', '.svc'];
+const EXPANDED_SUFFIXES = ['.svc.cluster.local', '.svc'] as const;
 
 /**
  * The DOMAINS cell: host:port spellings dropped (bracketed IPv6 kept), `x.svc.cluster.local` and `x.svc`
@@ -27,10 +27,20 @@ export function describeRouteDomains(domains: readonly string[]): string {
   const withoutPort = domains.filter((d) => !d.includes(':') || d.endsWith(']'));
   const present = new Set(withoutPort);
   const redundant = (d: string) =>
-    EXPANDED_SUFFIXES.some((sfx) => d.endsWith(sfx) && present.has(d.slice(0, -sfx.length)));
-  const kept = withoutPort.filter((d) => !redundant(d));
-  if (kept.length > 2) return `${kept[0]}, ${kept[1]} + ${kept.length - 2} more...`;
-  return kept.join(', ');
+    (d.endsWith(EXPANDED_SUFFIXES[0]) && present.has(d.slice(0, -EXPANDED_SUFFIXES[0].length))) ||
+    (d.endsWith(EXPANDED_SUFFIXES[1]) && present.has(d.slice(0, -EXPANDED_SUFFIXES[1].length)));
+  // the first two kept domains and how many there are
+  let first: string | undefined;
+  let second: string | undefined;
+  let count = 0;
+  for (const d of withoutPort) {
+    if (redundant(d)) continue;
+    if (count === 0) first = d;
+    else if (count === 1) second = d;
+    count++;
+  }
+  if (count > 2) return `${first}, ${second} + ${count - 2} more...`;
+  return count === 2 ? `${first}, ${second}` : (first ?? '');
 }
 
 function isPassthrough(route: unknown): boolean {
