@@ -50,11 +50,19 @@ export function selectClusters(resources: readonly Resource[], f: ClusterFilter)
 
 export const CLUSTER_HEADER = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'];
 
-/** SERVICE FQDN, PORT, SUBSET, DIRECTION, TYPE, DESTINATION RULE; `prefix` qualifies unparsed names. */
-export function clusterRow(e: ClusterEntry, prefix = ''): string[] {
+/**
+ * SERVICE FQDN, PORT, SUBSET, DIRECTION, TYPE, DESTINATION RULE; with `all` (`proxy-config all`), first a
+ * NAME cell `cluster/<name>`, and unparsed names are qualified with `cluster/` in SERVICE FQDN too.
+ */
+export function clusterRow(e: ClusterEntry, all = false): string[] {
   const type = enumName(e.cluster, 'type', DISCOVERY_TYPES);
   const dr = describeIstioConfig(e.cluster);
   const k = e.parsed;
+  if (all) {
+    const name = `cluster/${e.name}`;
+    if (k) return [name, k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
+    return [name, name, '-', '-', '-', type, dr];
+  }
   if (k) return [k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
-  return [prefix + e.name, '-', '-', '-', type, dr];
+  return [e.name, '-', '-', '-', type, dr];
 }

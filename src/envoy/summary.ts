@@ -35,11 +35,7 @@ export function clusterSummary(dump: ConfigDump, f: ClusterFilter, all = false):
   if (resources.length === 0) throw new MeshError('no clusters found');
   const clusters = selectClusters(resources, f);
   const rows: string[][] = [all ? ['NAME', ...CLUSTER_HEADER] : CLUSTER_HEADER];
-  for (const c of clusters) {
-    const row = clusterRow(c, all ? 'cluster/' : '');
-    if (all) row.unshift(`cluster/${c.name}`);
-    rows.push(row);
-  }
+  for (const c of clusters) rows.push(clusterRow(c, all));
   return renderTable(rows, PAD);
 }
 
