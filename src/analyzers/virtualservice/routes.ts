@@ -63,9 +63,16 @@ function collectDestinations(vs: Resource): RouteDestination[] {
   return out;
 }
 
+/** A list field as strings: the document's own array when it holds only strings (read-only), else a copy. */
+function strings(v: unknown): readonly string[] {
+  const l = list(v);
+  for (let i = 0; i < l.length; i++) if (typeof l[i] !== 'string') return l.map(String);
+  return l;
+}
+
 /** The `gateways` list as strings. */
-export function gatewayRefs(vs: Resource): string[] {
-  return list(vs.spec?.gateways).map(String);
+export function gatewayRefs(vs: Resource): readonly string[] {
+  return strings(vs.spec?.gateways);
 }
 
 /** A VirtualService applies to sidecars when it names no gateway or names `mesh`. */
@@ -75,8 +82,8 @@ export function boundToMesh(vs: Resource): boolean {
 }
 
 /** The `hosts` list as strings. */
-export function vsHosts(vs: Resource): string[] {
-  return list(vs.spec?.hosts).map(String);
+export function vsHosts(vs: Resource): readonly string[] {
+  return strings(vs.spec?.hosts);
 }
 
 /**
