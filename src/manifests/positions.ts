@@ -33,7 +33,8 @@ function cacheOf(src: DocSource): Cached {
 export function positionOf(resource: Resource, path: string | readonly PathSegment[]): Position | undefined {
   const src = resource.source;
   if (!src) return undefined;
-  const segs = [...src.prefix, ...(typeof path === 'string' ? parsePath(path) : path)];
+  const rel = typeof path === 'string' ? parsedPath(path) : path;
+  const segs = src.prefix.length === 0 ? rel : [...src.prefix, ...rel];
   if (src.fast) {
     const hit = fastLocate(src.text, segs);
     if (hit !== UNSUPPORTED) {
@@ -41,6 +42,15 @@ export function positionOf(resource: Resource, path: string | readonly PathSegme
     }
   }
   return parsedPositionOf(src, segs);
+}
+
+const parsedPaths = new Map<string, readonly PathSegment[]>();
+
+/** parsePath, once per distinct path (findings of one analyzer mostly share their paths). */
+function parsedPath(path: string): readonly PathSegment[] {
+  let segs = parsedPaths.get(path);
+  if (segs === undefined) parsedPaths.set(path, (segs = parsePath(path)));
+  return segs;
 }
 
 /** Drops what `positionOf` cached for a document (its parsed tree). */
