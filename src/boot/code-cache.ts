@@ -15,6 +15,7 @@ import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 export type CacheState = 'used' | 'rejected' | 'missing';
@@ -35,6 +36,17 @@ export const CACHE_GROUPS: Readonly<Record<string, string>> = {
   analyze: 'analyze',
   'proxy-config': 'proxy-config',
   pc: 'proxy-config',
+};
+
+/**
+ * V8 settings per group, applied before the bundle is compiled (so the group's cache is made and used
+ * under the same flags: V8 rejects a cache made under others). `analyze` keeps nearly everything it
+ * allocates while it parses (the documents): letting the young generation grow faster saves scavenges
+ * that would copy them (≈ 16 → 11 scavenges, ≈ 12 ms less GC on the benchmark corpus). `proxy-config` was
+ * measured slower with it and keeps V8's defaults.
+ */
+export const GROUP_V8_FLAGS: Readonly<Record<string, string>> = {
+  analyze: '--semi-space-growth-factor=8',
 };
 
 /** The cache group of a command line (arguments after `mesh`): its command's, else `cli`. */
@@ -60,10 +72,12 @@ export function loadBundle<T>(
   bundleFile: string,
   opts: { useCache?: boolean; group?: string } = {},
 ): LoadedBundle<T> {
+  const group = opts.group ?? 'cli';
+  if (Object.hasOwn(GROUP_V8_FLAGS, group)) setFlagsFromString(GROUP_V8_FLAGS[group]!);
   const bytes = readFileSync(bundleFile);
   // The build writes the bundle in ASCII, which decodes as latin1 in half the time of UTF-8.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  const cacheFile = cacheFileFor(bundleFile, source, opts.group ?? 'cli');
+  const cacheFile = cacheFileFor(bundleFile, source, group);
   let cachedData: Buffer | undefined;
   if (cacheFile && opts.useCache !== false) {
     try {

@@ -1,10 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain JavaScript module of the benchmarks
 import { generateDump } from '../../../bench/lib/envoy-dump.mjs';
-import { loadBundle } from '../../../src/boot/code-cache.js';
 import { runCli } from '../../support/cli.js';
 import { ROOT, mesh } from './helpers.js';
 
@@ -48,8 +48,12 @@ describe('mesh (CLI basics)', () => {
   });
 
   it('runs from the bundle with the code cache the build made, and the same without it', () => {
-    for (const group of ['cli', 'analyze', 'proxy-config'])
-      expect(loadBundle(join(ROOT, 'dist/mesh.cjs'), { group }).cache, group).toBe('used');
+    // each in its own process, as bin/mesh.js does (a group may set V8 flags its cache was made with)
+    for (const group of ['cli', 'analyze', 'proxy-config']) {
+      const script = `const { loadBundle } = require(${JSON.stringify(join(ROOT, 'dist/boot/code-cache.cjs'))});
+        process.stdout.write(loadBundle(${JSON.stringify(join(ROOT, 'dist/mesh.cjs'))}, { group: '${group}' }).cache);`;
+      expect(spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' }).stdout, group).toBe('used');
+    }
     const args = ['analyze', 'examples/', '-o', 'json'];
     const cached = mesh(args);
     const uncached = mesh(args, { env: { MESH_NO_CODE_CACHE: '1' } });
