@@ -10,7 +10,7 @@ import { bundleBanner } from '../dist/boot/code-cache.js';
 
 const OUT = 'dist/mesh.cjs';
 
-// Outputs of earlier builds (the former split bundle, caches of other build ids).
+// Outputs of earlier builds (the former split bundle in dist/bundle/, caches of other build ids).
 rmSync('dist/bundle', { recursive: true, force: true });
 for (const f of readdirSync('dist')) if (/^mesh\.cjs\..*\.cache$/.test(f)) rmSync(`dist/${f}`);
 

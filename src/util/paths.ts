@@ -6,7 +6,7 @@ let root: string | undefined;
 
 /**
  * The installed package's root folder (where package.json, schemas/ and dist/ live), found by walking up
- * from this module. Works the same from src/ (tests), dist/ and the bundle in dist/bundle/.
+ * from this module. Works the same from src/ (tests), dist/ and the bundle dist/mesh.cjs.
  */
 export function packageRoot(): string {
   if (root) return root;
