@@ -6,6 +6,16 @@ import { writeFileSync } from 'node:fs';
 const A = 'type.googleapis.com/envoy.admin.v3.';
 
 const ns = (i) => `team-${i % 60}`;
+/** How a sidecar fetches its secrets: SDS over gRPC from the Istio agent (the `sds-grpc` cluster). */
+const sdsConfig = () => ({
+  api_config_source: {
+    api_type: 'GRPC',
+    grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }],
+    set_node_on_first_message_only: true,
+    transport_api_version: 'V3',
+  },
+  resource_api_version: 'V3',
+});
 const host = (i) => `svc-${i}.${ns(i)}.svc.cluster.local`;
 const ip = (i, j = 0) => `10.${(i >> 8) & 255}.${i & 255}.${10 + j}`;
 
@@ -59,15 +69,7 @@ function cluster(i, port, subset = '') {
                 tls_certificate_sds_secret_configs: [
                   {
                     name: 'default',
-                    sds_config: {
-                      api_config_source: {
-                        api_type: 'GRPC',
-                        grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }],
-                        set_node_on_first_message_only: true,
-                        transport_api_version: 'V3',
-                      },
-                      resource_api_version: 'V3',
-                    },
+                    sds_config: sdsConfig(),
                   },
                 ],
                 combined_validation_context: {
@@ -76,15 +78,7 @@ function cluster(i, port, subset = '') {
                   },
                   validation_context_sds_secret_config: {
                     name: 'ROOTCA',
-                    sds_config: {
-                      api_config_source: {
-                        api_type: 'GRPC',
-                        grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }],
-                        set_node_on_first_message_only: true,
-                        transport_api_version: 'V3',
-                      },
-                      resource_api_version: 'V3',
-                    },
+                    sds_config: sdsConfig(),
                   },
                 },
                 alpn_protocols: ['istio-peer-exchange', 'istio'],
