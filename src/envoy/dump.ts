@@ -19,6 +19,15 @@ export const DumpType = {
   ecds: `${ADMIN}EcdsConfigDump`,
 } as const;
 
+/** The view `ConfigDump` builds on each section type. */
+const VIEW_OF: Record<string, string> = {
+  [DumpType.clusters]: 'clusters',
+  [DumpType.listeners]: 'listeners',
+  [DumpType.routes]: 'routes',
+  [DumpType.endpoints]: 'endpoints',
+  [DumpType.secrets]: 'secrets',
+};
+
 /** A dynamic or static resource with its xDS bookkeeping. */
 export interface Resource {
   /** The unpacked resource (Cluster, Listener, RouteConfiguration, ClusterLoadAssignment, Secret). */
@@ -200,6 +209,18 @@ export class ConfigDump {
     const s = this.section(type);
     if (!s) throw new MeshError(`config dump has no configuration type ${type}`);
     return s;
+  }
+
+  /**
+   * Drops a section's parsed value and the view built on it (a later use parses it again). `proxy-config
+   * all` releases each section once its table is written, so the heap holds one big section at a time.
+   */
+  release(type: string): void {
+    const ref = this.sections.get(type);
+    if (ref?.start === undefined) return; // only sections that can be parsed again from the text
+    ref.value = undefined;
+    this.cache.delete(VIEW_OF[type] ?? '');
+    this.parsedRoot = undefined;
   }
 
   private memo<T>(key: string, build: () => T): T {

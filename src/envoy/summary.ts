@@ -6,7 +6,7 @@ import { MeshError } from '../util/errors.js';
 import { renderTable } from '../render/tabwriter.js';
 import { versionRows, versionSummary } from './bootstrap.js';
 import { CLUSTER_HEADER, clusterRow, selectClusters, type ClusterFilter } from './clusters.js';
-import type { ConfigDump } from './dump.js';
+import { DumpType, type ConfigDump } from './dump.js';
 import { ECDS_HEADER, ecdsRows } from './ecds.js';
 import {
   EDS_HEADER,
@@ -126,17 +126,19 @@ export async function allSummary(
   o: AllOptions,
   emit: (s: string) => Promise<void>,
 ): Promise<void> {
-  const sections: Array<[string, () => string]> = [
-    ['BOOTSTRAP', () => bootstrapSummary(dump)],
-    ['CLUSTER', () => clusterSummary(dump, o.cluster, true)],
-    ['LISTENER', () => listenerSummary(dump, o.listener, o.verbose, true)],
-    ['ROUTE', () => routeSummary(dump, o.routeName, o.verbose, true)],
-    ['SECRET', () => secretSummary(dump, o.now, true)],
-    ['ENDPOINTS', () => edsSummary(dump, o.endpoint, true)],
+  const sections: Array<[string, () => string, string]> = [
+    ['BOOTSTRAP', () => bootstrapSummary(dump), DumpType.bootstrap],
+    ['CLUSTER', () => clusterSummary(dump, o.cluster, true), DumpType.clusters],
+    ['LISTENER', () => listenerSummary(dump, o.listener, o.verbose, true), DumpType.listeners],
+    ['ROUTE', () => routeSummary(dump, o.routeName, o.verbose, true), DumpType.routes],
+    ['SECRET', () => secretSummary(dump, o.now, true), DumpType.secrets],
+    ['ENDPOINTS', () => edsSummary(dump, o.endpoint, true), DumpType.endpoints],
   ];
   for (let i = 0; i < sections.length; i++) {
-    const [title, render] = sections[i]!;
+    const [title, render, type] = sections[i]!;
     const head = o.withHeaders ? `------ ${title} INFO ------\n\n` : '';
-    await emit((i > 0 ? '\n' : '') + head + render());
+    const text = render();
+    dump.release(type); // no later section reads it
+    await emit((i > 0 ? '\n' : '') + head + text);
   }
 }

@@ -69,6 +69,20 @@ describe('ConfigDump parsing', () => {
 });
 
 describe('ConfigDump sections', () => {
+  it('parses a released section again when it is used again (pc all releases each after its table)', () => {
+    const d = ConfigDump.parse(SIDECAR, 'dump.json');
+    const before = clusterSummary(d, {});
+    const names = d.clusters().map((c) => c.value.name);
+    d.release(DumpType.clusters);
+    expect(d.clusters().map((c) => c.value.name)).toEqual(names);
+    expect(clusterSummary(d, {})).toBe(before);
+    // a dump given as parsed JSON has no text to parse again: nothing is dropped
+    const parsed = new ConfigDump(JSON.parse(SIDECAR));
+    const view = parsed.clusters();
+    parsed.release(DumpType.clusters);
+    expect(parsed.clusters()).toBe(view);
+  });
+
   it('names the missing section the way istioctl does', () => {
     const d = new ConfigDump({ configs: [] });
     expect(() => d.clusters()).toThrow(`config dump has no configuration type ${DumpType.clusters}`);
