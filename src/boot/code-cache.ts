@@ -49,6 +49,12 @@ export const GROUP_V8_FLAGS: Readonly<Record<string, string>> = {
   analyze: '--semi-space-growth-factor=8',
 };
 
+/**
+ * V8 versions whose flags GROUP_V8_FLAGS is known to match (Node 20, 22 and 24 ship V8 11–13): a later
+ * V8 that dropped a flag would print an error about it, so it gets V8's defaults instead.
+ */
+const KNOWN_V8 = /^1[1-3]\./.test(process.versions.v8);
+
 /** The cache group of a command line (arguments after `mesh`): its command's, else `cli`. */
 export function cacheGroup(args: readonly string[]): string {
   const first = args.find((a) => !a.startsWith('-'));
@@ -73,7 +79,7 @@ export function loadBundle<T>(
   opts: { useCache?: boolean; group?: string } = {},
 ): LoadedBundle<T> {
   const group = opts.group ?? 'cli';
-  if (Object.hasOwn(GROUP_V8_FLAGS, group)) setFlagsFromString(GROUP_V8_FLAGS[group]!);
+  if (Object.hasOwn(GROUP_V8_FLAGS, group) && KNOWN_V8) setFlagsFromString(GROUP_V8_FLAGS[group]!);
   const bytes = readFileSync(bundleFile);
   // The build writes the bundle in ASCII, which decodes as latin1 in half the time of UTF-8.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
