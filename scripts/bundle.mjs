@@ -47,11 +47,15 @@ const result = await build({
   // The Kubernetes client (CommonJS, half the size of everything else together) is required from
   // node_modules by the commands that talk to a cluster, so the others never parse it.
   external: ['@kubernetes/client-node'],
+  // The bundle runs through vm.Script, which has no loader for import(): externals are required instead.
+  supported: { 'dynamic-import': false },
   // Modules find package files (schemas/, package.json) from their own location.
   define: { 'import.meta.url': '__meshModuleUrl' },
   banner: { js: "const __meshModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 const code = await asciiOnly(result.outputFiles[0].text);
+if (/\bimport\(/.test(code.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '')))
+  throw new Error('dist/mesh.cjs contains import(), which fails under vm.Script: require the module instead');
 const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
 writeFileSync(OUT, `${bundleBanner(id)}\n${code}`);
 

@@ -75,4 +75,33 @@ describe('mesh (CLI basics)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('behaves like the source for every offline command (the bundle runs under vm.Script)', async () => {
+    const proxy = join(ROOT, '../shared/conformance/istioctl-proxy/istioctl');
+    const sidecar = join(proxy, 'pkg/proxyconfig/testdata/config_dump.json');
+    const authzDump = join(proxy, 'pkg/authz/testdata/configdump.yaml');
+    const secrets = join(proxy, 'pkg/writer/envoy/configdump/testdata/secret/istio/config_dump.json');
+    const authz = join(ROOT, 'test/fixtures/authz');
+    const runs = [
+      ['analyze', 'examples/', '-o', 'sarif'],
+      ['analyze', 'examples/', '-o', 'github'],
+      ...['cluster', 'listener', 'route', 'endpoint', 'secret', 'bootstrap', 'ecds', 'all'].map((sub) => [
+        'pc',
+        sub,
+        '-f',
+        sidecar,
+      ]),
+      ['pc', 'all', '-f', sidecar, '-o', 'yaml'],
+      ['pc', 'diff', sidecar, sidecar],
+      ['pc', 'rootca-compare', secrets, secrets],
+      ['authz', 'check', '-f', authzDump],
+      ['authz', 'test', '-f', authz, '--cases', join(authz, 'cases.yaml')],
+      ['completion', 'bash'],
+    ];
+    for (const args of runs) {
+      const bundled = mesh(args);
+      const source = await runCli(args);
+      expect(bundled, args.join(' ')).toEqual(source);
+    }
+  });
 });
