@@ -19,15 +19,6 @@ export const DumpType = {
   ecds: `${ADMIN}EcdsConfigDump`,
 } as const;
 
-/** The view `ConfigDump` builds on each section type. */
-const VIEW_OF: Record<string, string> = {
-  [DumpType.clusters]: 'clusters',
-  [DumpType.listeners]: 'listeners',
-  [DumpType.routes]: 'routes',
-  [DumpType.endpoints]: 'endpoints',
-  [DumpType.secrets]: 'secrets',
-};
-
 /** A dynamic or static resource with its xDS bookkeeping. */
 export interface Resource {
   /** The unpacked resource (Cluster, Listener, RouteConfiguration, ClusterLoadAssignment, Secret). */
@@ -219,10 +210,11 @@ export class ConfigDump {
     const ref = this.sections.get(type);
     if (ref?.start === undefined) return; // only sections that can be parsed again from the text
     ref.value = undefined;
-    this.cache.delete(VIEW_OF[type] ?? '');
+    this.cache.delete(type);
     this.parsedRoot = undefined;
   }
 
+  /** The view built on a section type, built once (and again after `release`). */
   private memo<T>(key: string, build: () => T): T {
     if (!this.cache.has(key)) this.cache.set(key, build());
     return this.cache.get(key) as T;
@@ -239,7 +231,7 @@ export class ConfigDump {
 
   /** Dynamic active clusters, then static clusters (warming clusters are not shown, as in istioctl). */
   clusters(): Resource[] {
-    return this.memo('clusters', () => {
+    return this.memo(DumpType.clusters, () => {
       const s = this.require(DumpType.clusters);
       return [
         ...resources(s, 'dynamic_active_clusters', 'cluster', true),
@@ -250,7 +242,7 @@ export class ConfigDump {
 
   /** Dynamic listeners with an active state, then static listeners. */
   listeners(): Resource[] {
-    return this.memo('listeners', () => {
+    return this.memo(DumpType.listeners, () => {
       const s = this.require(DumpType.listeners);
       const out: Resource[] = [];
       for (const d of arr(s, 'dynamic_listeners')) {
@@ -264,7 +256,7 @@ export class ConfigDump {
 
   /** Dynamic route configurations, then static ones. */
   routes(): Resource[] {
-    return this.memo('routes', () => {
+    return this.memo(DumpType.routes, () => {
       const s = this.require(DumpType.routes);
       return [
         ...resources(s, 'dynamic_route_configs', 'route_config', true),
@@ -275,7 +267,7 @@ export class ConfigDump {
 
   /** ClusterLoadAssignments, dynamic then static; a dump without EDS simply has none. */
   endpoints(): Resource[] {
-    return this.memo('endpoints', () => {
+    return this.memo(DumpType.endpoints, () => {
       const s = this.section(DumpType.endpoints);
       if (!s) return [];
       return [
@@ -291,7 +283,7 @@ export class ConfigDump {
 
   /** Warming secrets first, then active ones (static secrets are not shown, as in istioctl). */
   secrets(): SecretResource[] {
-    return this.memo('secrets', () => {
+    return this.memo(DumpType.secrets, () => {
       const s = this.require(DumpType.secrets);
       const list = (key: string, state: 'ACTIVE' | 'WARMING') =>
         arr(s, key)
@@ -316,7 +308,7 @@ export class ConfigDump {
   }
 
   ecdsFilters(): Resource[] {
-    return this.memo('ecds', () => resources(this.ecdsDump(), 'ecds_filters', 'ecds_filter', true));
+    return this.memo(DumpType.ecds, () => resources(this.ecdsDump(), 'ecds_filters', 'ecds_filter', true));
   }
 }
 

@@ -15,7 +15,7 @@ export function selectRoutes(resources: readonly Resource[], name?: string): Obj
   return keyed.map((k) => k.rc);
 }
 
-const EXPANDED_SUFFIXES = ['.svc.cluster.local', '.svc'] as const;
+const EXPANDED_SUFFIXES = ['.svc.cluster.local', '.svc'];
 
 /**
  * The DOMAINS cell: host:port spellings dropped (bracketed IPv6 kept), `x.svc.cluster.local` and `x.svc`
@@ -27,8 +27,7 @@ export function describeRouteDomains(domains: readonly string[]): string {
   const withoutPort = domains.filter((d) => !d.includes(':') || d.endsWith(']'));
   const present = new Set(withoutPort);
   const redundant = (d: string) =>
-    (d.endsWith(EXPANDED_SUFFIXES[0]) && present.has(d.slice(0, -EXPANDED_SUFFIXES[0].length))) ||
-    (d.endsWith(EXPANDED_SUFFIXES[1]) && present.has(d.slice(0, -EXPANDED_SUFFIXES[1].length)));
+    EXPANDED_SUFFIXES.some((sfx) => d.endsWith(sfx) && present.has(d.slice(0, -sfx.length)));
   // the first two kept domains and how many there are
   let first: string | undefined;
   let second: string | undefined;
