@@ -162,6 +162,19 @@ describe('robustness (property-based)', () => {
     );
   });
 
+  it('takes mappings whose keys shadow toString/valueOf wherever a string is expected', async () => {
+    // String({ toString: '' }) throws; the analyzers read such values as text instead.
+    const odd = '{ toString: "", valueOf: 1 }';
+    const r = await analyzeStdin(
+      [
+        `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: x\n  annotations:\n    a.istio.io/b: ${odd}\n  labels:\n    app: ${odd}\nspec:\n  hosts: [${odd}]\n  gateways: [${odd}]\n  exportTo: [${odd}]\n`,
+        `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: g\nspec:\n  servers:\n  - port: { number: 80, name: http, protocol: HTTP }\n    hosts: [${odd}]\n`,
+      ].join('---\n'),
+    );
+    expect(ALLOWED_EXIT.has(r.exitCode)).toBe(true);
+    expect(r.internal).toEqual([]);
+  });
+
   it('survives arbitrary text', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 400, unit: 'binary' }), async (text) => {

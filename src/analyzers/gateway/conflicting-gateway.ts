@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
+import { isObject, list, num, str, text } from '../schema/rules/common.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
 import { labelMap, labelsMatch, selectorString } from '../util/labels.js';
@@ -58,7 +58,7 @@ function serversOf(gw: Resource): Server[] {
     if (!isObject(server)) return;
     const port = num(server.port?.number);
     if (port === undefined) return;
-    const rawHosts = list(server.hosts).map(String);
+    const rawHosts = list(server.hosts).map(text);
     const hosts = rawHosts.map((h) => {
       if (h.startsWith('*/')) return h.slice(2);
       if (h.startsWith('./')) return `${nsOf(gw)}/${h.slice(2)}`;

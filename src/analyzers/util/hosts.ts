@@ -7,7 +7,7 @@
  * `*` matches everything.
  */
 import type { Resource } from '../../manifests/types.js';
-import { isIp, isObject, list, num, str } from '../schema/rules/common.js';
+import { isIp, isObject, list, num, str, text } from '../schema/rules/common.js';
 import { K, type AnalysisContext } from '../types.js';
 import { isSynthetic, labelValue } from './labels.js';
 
@@ -65,8 +65,8 @@ export type Scope = '*' | ReadonlySet<string>;
  * `.` is the own namespace, `~` nobody, `*` everybody.
  */
 export function scopeOf(exportTo: unknown, ownNamespace: string, meshDefault?: unknown): Scope {
-  let entries = list(exportTo).map(String);
-  if (entries.length === 0) entries = list(meshDefault).map(String);
+  let entries = list(exportTo).map(text);
+  if (entries.length === 0) entries = list(meshDefault).map(text);
   if (entries.length === 0 || entries.includes('*')) return '*';
   const out = new Set<string>();
   for (const e of entries.map((x) => x.trim())) {

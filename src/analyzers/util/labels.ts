@@ -7,6 +7,7 @@
  * means for them.
  */
 import type { Resource } from '../../manifests/types.js';
+import { text } from '../schema/rules/common.js';
 import { K, type AnalysisContext, type Workload } from '../types.js';
 
 export type Labels = Readonly<Record<string, string>>;
@@ -25,7 +26,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
 /** A label value as a string (null counts as ''). */
 function labelString(x: unknown): string {
   if (typeof x === 'string') return x;
-  return x === null || x === undefined ? '' : String(x);
+  return x === null || x === undefined ? '' : text(x);
 }
 
 /** A label map as strings (non-maps give an empty map). */
@@ -72,7 +73,7 @@ export function selectorMatches(selector: unknown, labels: Labels): boolean {
   for (const e of exprs) {
     if (!isMap(e) || typeof e.key !== 'string') return false;
     const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
+    const values = Array.isArray(e.values) ? e.values.map(text) : [];
     switch (e.operator) {
       case 'In':
         if (!has || !values.includes(labels[e.key])) return false;

@@ -1,6 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str, text } from '../schema/rules/common.js';
 import { defineAnalyzer, K } from '../types.js';
 import { fullName, hostsOverlap, nsOf, toFqdn } from '../util/hosts.js';
 import { gatewayRefs, MESH_GATEWAY, resolveGatewayRef, vsHosts } from './routes.js';
@@ -55,7 +55,7 @@ function gatewayHosts(gw: Resource, vsNamespace: string): string[] {
     return list(gw.spec?.listeners).map((l) => (isObject(l) ? (str(l.hostname) ?? '*') : '*'));
   const out: string[] = [];
   for (const server of list(gw.spec?.servers)) {
-    for (const h of list(isObject(server) ? server.hosts : undefined).map(String)) {
+    for (const h of list(isObject(server) ? server.hosts : undefined).map(text)) {
       const slash = h.indexOf('/');
       if (slash < 0) {
         out.push(h);

@@ -1,6 +1,6 @@
 /** What the VirtualService analyzers read from a VirtualService: its gateways and its destinations. */
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list } from '../schema/rules/common.js';
+import { isObject, list, text } from '../schema/rules/common.js';
 import { destinationHost } from '../util/hosts.js';
 
 export const MESH_GATEWAY = 'mesh';
@@ -66,7 +66,7 @@ function collectDestinations(vs: Resource): RouteDestination[] {
 /** A list field as strings: the document's own array when it holds only strings (read-only), else a copy. */
 function strings(v: unknown): readonly string[] {
   const l = list(v);
-  for (let i = 0; i < l.length; i++) if (typeof l[i] !== 'string') return l.map(String);
+  for (let i = 0; i < l.length; i++) if (typeof l[i] !== 'string') return l.map(text);
   return l;
 }
 

@@ -46,6 +46,19 @@ export function entries(v: unknown): Array<[string, any]> {
   return isObject(v) ? Object.entries(v) : [];
 }
 
+/**
+ * Any parsed value as text, as `String(v)` gives it, but never throwing: a mapping from the input can
+ * have keys named `toString` or `valueOf` that are not functions, and then `String` fails.
+ */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return String(v);
+  } catch {
+    return JSON.stringify(v) ?? '';
+  }
+}
+
 /** A string value, or undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
