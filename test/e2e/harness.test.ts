@@ -6,6 +6,7 @@ import { request } from 'node:https';
 import { describe, expect, inject, it } from 'vitest';
 import { clientsFor, serverMessage } from './support/kube.js';
 import { listeningSockets } from './support/sockets.js';
+import { freePort, withPortRetry } from './support/testbed.js';
 
 const testbed = inject('testbed');
 
@@ -57,5 +58,28 @@ describe('testbed', () => {
     const listeners = listeningSockets(Object.values(testbed.pids));
     expect(listeners.map((l) => l.port)).toContain(Number(new URL(testbed.server).port));
     expect(listeners.filter((l) => l.address !== '127.0.0.1')).toEqual([]);
+  });
+
+  it('hands servers ports below the ephemeral range, where outbound connections never land', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    for (let i = 0; i < 20; i++) expect(await freePort()).toBeLessThan(Number(low));
+  });
+
+  it('starts a server again when another process bound its port first, and only then', async () => {
+    const attempts: number[] = [];
+    const started = await withPortRetry(async (attempt) => {
+      attempts.push(attempt);
+      if (attempt === 1)
+        throw new Error('etcd exited: listen tcp 127.0.0.1:45071: bind: address already in use');
+      return 'ready';
+    });
+    expect({ started, attempts }).toEqual({ started: 'ready', attempts: [1, 2] });
+
+    let tries = 0;
+    const other = await withPortRetry(async () => {
+      tries++;
+      throw new Error('etcd exited: permission denied');
+    }).catch((e: Error) => e.message);
+    expect({ other, tries }).toEqual({ other: 'etcd exited: permission denied', tries: 1 });
   });
 });

@@ -68,8 +68,41 @@ function requireBinary(binDir: string, name: string): string {
   return path;
 }
 
-/** A port the kernel just handed out on loopback; released before the server binds it. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, LOOPBACK, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The kernel's ephemeral port range: where bind(0) and every outbound connection take their port. */
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    if (Number(low) > 0 && Number(high) >= Number(low)) return [Number(low), Number(high)];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+const PORT_FLOOR = 10_000;
+
+/**
+ * A free loopback port for a server, released before the server binds it. It is taken from below the
+ * ephemeral range: a port in that range that is free now can become the source port of an outbound
+ * connection a moment later (kube-apiserver dialling etcd in a parallel test file), and the server
+ * then fails with "address already in use". Below it, only explicit binds land.
+ */
 export async function freePort(): Promise<number> {
+  const [low] = ephemeralPorts();
+  if (low > PORT_FLOOR + 1000) {
+    for (let i = 0; i < 50; i++) {
+      const port = PORT_FLOOR + Math.floor(Math.random() * (low - PORT_FLOOR));
+      if (await canBind(port)) return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -78,6 +111,21 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Starts a server again, on new ports, when it lost a port to another process between freePort() and
+ * its own bind. Any other failure is thrown at once.
+ */
+export async function withPortRetry<T>(start: (attempt: number) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (err) {
+      if (attempt >= attempts || !/address already in use/.test(String(err))) throw err;
+      console.error(`[testbed] a port was taken before the server bound it; retrying (${attempt})`);
+    }
+  }
 }
 
 // Each server runs under a small bash tether: it starts the server and kills it as soon as its own
@@ -242,30 +290,30 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
   try {
     // --- etcd ---------------------------------------------------------------------------------
-    const [etcdPort, peerPort] = [await freePort(), await freePort()];
-    const etcdUrl = `http://${LOOPBACK}:${etcdPort}`;
-    const peerUrl = `http://${LOOPBACK}:${peerPort}`;
-    const etcd = new Server('etcd', join(dir, 'etcd.log'), bins.etcd, [
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=default=${peerUrl}`,
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ]);
-    servers.push(etcd);
-    await etcd.waitReady(
-      async () => (await httpGet(`${etcdUrl}/health`)).body.includes('"health":"true"'),
-      readyTimeoutMs,
-    );
+    const etcdUrl = await withPortRetry(async (attempt) => {
+      const [etcdPort, peerPort] = [await freePort(), await freePort()];
+      const url = `http://${LOOPBACK}:${etcdPort}`;
+      const peerUrl = `http://${LOOPBACK}:${peerPort}`;
+      const etcd = new Server('etcd', join(dir, `etcd-${attempt}.log`), bins.etcd, [
+        `--data-dir=${join(dir, `etcd-${attempt}`)}`,
+        `--listen-client-urls=${url}`,
+        `--advertise-client-urls=${url}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=default=${peerUrl}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ]);
+      servers.push(etcd);
+      await etcd.waitReady(
+        async () => (await httpGet(`${url}/health`)).body.includes('"health":"true"'),
+        readyTimeoutMs,
+      );
+      return url;
+    });
 
     // --- kube-apiserver -----------------------------------------------------------------------
-    const apiPort = await freePort();
-    const server = `https://${LOOPBACK}:${apiPort}`;
     const certDir = join(dir, 'pki');
-    const caFile = join(certDir, 'apiserver.crt');
     const { privateKey, publicKey } = generateKeyPairSync('rsa', {
       modulusLength: 2048,
       publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -283,33 +331,44 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       `${adminToken},admin,admin-uid,"system:masters"\n${userToken},mesh-e2e-user,mesh-e2e-user-uid\n`,
       { mode: 0o600 },
     );
-    const apiserver = new Server('kube-apiserver', join(dir, 'kube-apiserver.log'), bins.apiserver, [
-      `--etcd-servers=${etcdUrl}`,
-      `--bind-address=${LOOPBACK}`,
-      `--advertise-address=${LOOPBACK}`,
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${certDir}`,
-      `--token-auth-file=${tokenFile}`,
-      '--authorization-mode=RBAC',
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${saPub}`,
-      `--service-account-signing-key-file=${saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      // No controller creates `default` ServiceAccounts unless kube-controller-manager runs, and webhook
-      // configurations rendered by mesh point at in-cluster Services, which tests must never dial.
-      '--disable-admission-plugins=ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
-      '--allow-privileged=true',
-      // The `kubernetes` Service endpoints would otherwise be reconciled to the advertise address.
-      '--endpoint-reconciler-type=none',
-      '--enable-priority-and-fairness=false',
-      '--profiling=false',
-    ]);
-    servers.push(apiserver);
-    let ca: Buffer | undefined;
-    await apiserver.waitReady(async () => {
-      ca ??= existsSync(caFile) ? readFileSync(caFile) : undefined;
-      return ca !== undefined && (await httpGet(`${server}/readyz`, ca)).status === 200;
-    }, readyTimeoutMs);
+    const { server, caFile, ca } = await withPortRetry(async (attempt) => {
+      const apiPort = await freePort();
+      const server = `https://${LOOPBACK}:${apiPort}`;
+      const caFile = join(certDir, 'apiserver.crt');
+      const apiserver = new Server(
+        'kube-apiserver',
+        join(dir, `kube-apiserver-${attempt}.log`),
+        bins.apiserver,
+        [
+          `--etcd-servers=${etcdUrl}`,
+          `--bind-address=${LOOPBACK}`,
+          `--advertise-address=${LOOPBACK}`,
+          `--secure-port=${apiPort}`,
+          `--cert-dir=${certDir}`,
+          `--token-auth-file=${tokenFile}`,
+          '--authorization-mode=RBAC',
+          `--service-account-issuer=${server}`,
+          `--service-account-key-file=${saPub}`,
+          `--service-account-signing-key-file=${saKey}`,
+          '--service-cluster-ip-range=10.0.0.0/24',
+          // No controller creates `default` ServiceAccounts unless kube-controller-manager runs, and webhook
+          // configurations rendered by mesh point at in-cluster Services, which tests must never dial.
+          '--disable-admission-plugins=ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+          '--allow-privileged=true',
+          // The `kubernetes` Service endpoints would otherwise be reconciled to the advertise address.
+          '--endpoint-reconciler-type=none',
+          '--enable-priority-and-fairness=false',
+          '--profiling=false',
+        ],
+      );
+      servers.push(apiserver);
+      let ca: Buffer | undefined;
+      await apiserver.waitReady(async () => {
+        ca ??= existsSync(caFile) ? readFileSync(caFile) : undefined;
+        return ca !== undefined && (await httpGet(`${server}/readyz`, ca)).status === 200;
+      }, readyTimeoutMs);
+      return { server, caFile, ca: ca! };
+    });
 
     const kubeconfig = join(dir, 'admin.kubeconfig');
     const restrictedKubeconfig = join(dir, 'mesh-e2e-user.kubeconfig');
@@ -377,34 +436,36 @@ async function startIstiod(
 ): Promise<NonNullable<TestbedInfo['istiod']>> {
   // istiod keeps its CA secret and its own config in the namespace it runs in.
   await clientsFor(kubeconfig).core.createNamespace({ body: { metadata: { name: ISTIO_NAMESPACE } } });
-  const port: Record<string, number> = {};
-  for (const name of ['http', 'grpc', 'secureGrpc', 'monitoring', 'webhook', 'ctrlz'])
-    port[name] = await freePort();
-  const istiod = new Server(
-    'istiod',
-    join(dir, 'istiod.log'),
-    bin,
-    [
-      'discovery',
-      `--kubeconfig=${kubeconfig}`,
-      // Every listener istiod opens, each pinned to loopback (several default to all interfaces).
-      `--httpAddr=${LOOPBACK}:${port.http}`,
-      `--grpcAddr=${LOOPBACK}:${port.grpc}`,
-      `--secureGRPCAddr=${LOOPBACK}:${port.secureGrpc}`,
-      `--monitoringAddr=${LOOPBACK}:${port.monitoring}`,
-      `--httpsAddr=${LOOPBACK}:${port.webhook}`,
-      `--ctrlz_address=${LOOPBACK}`,
-      `--ctrlz_port=${port.ctrlz}`,
-      '--log_output_level=default:warn',
-    ],
-    { POD_NAMESPACE: ISTIO_NAMESPACE, POD_NAME: 'istiod-e2e', REVISION: 'default' },
-  );
-  servers.push(istiod);
-  const httpUrl = `http://${LOOPBACK}:${port.http}`;
-  await istiod.waitReady(async () => (await httpGet(`${httpUrl}/ready`)).status === 200, readyTimeoutMs);
-  return {
-    httpUrl,
-    grpcAddress: `${LOOPBACK}:${port.grpc}`,
-    monitoringUrl: `http://${LOOPBACK}:${port.monitoring}`,
-  };
+  return withPortRetry(async (attempt) => {
+    const port: Record<string, number> = {};
+    for (const name of ['http', 'grpc', 'secureGrpc', 'monitoring', 'webhook', 'ctrlz'])
+      port[name] = await freePort();
+    const istiod = new Server(
+      'istiod',
+      join(dir, `istiod-${attempt}.log`),
+      bin,
+      [
+        'discovery',
+        `--kubeconfig=${kubeconfig}`,
+        // Every listener istiod opens, each pinned to loopback (several default to all interfaces).
+        `--httpAddr=${LOOPBACK}:${port.http}`,
+        `--grpcAddr=${LOOPBACK}:${port.grpc}`,
+        `--secureGRPCAddr=${LOOPBACK}:${port.secureGrpc}`,
+        `--monitoringAddr=${LOOPBACK}:${port.monitoring}`,
+        `--httpsAddr=${LOOPBACK}:${port.webhook}`,
+        `--ctrlz_address=${LOOPBACK}`,
+        `--ctrlz_port=${port.ctrlz}`,
+        '--log_output_level=default:warn',
+      ],
+      { POD_NAMESPACE: ISTIO_NAMESPACE, POD_NAME: 'istiod-e2e', REVISION: 'default' },
+    );
+    servers.push(istiod);
+    const httpUrl = `http://${LOOPBACK}:${port.http}`;
+    await istiod.waitReady(async () => (await httpGet(`${httpUrl}/ready`)).status === 200, readyTimeoutMs);
+    return {
+      httpUrl,
+      grpcAddress: `${LOOPBACK}:${port.grpc}`,
+      monitoringUrl: `http://${LOOPBACK}:${port.monitoring}`,
+    };
+  });
 }
