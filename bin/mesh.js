@@ -7,7 +7,18 @@ const bundle = loadBundle(join(__dirname, '../dist/mesh.cjs'), {
   useCache: process.env.MESH_NO_CODE_CACHE !== '1',
   group: cacheGroup(process.argv.slice(2)),
 });
+// A reader that stops early (`mesh … | head`) closes the pipe. Like other Unix tools, end quietly then:
+// with the command's exit code once it has one, else 141 (a shell's status for a tool that SIGPIPE ended).
+let finished;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(finished ?? 141);
+  });
+}
+
 bundle.exports.main(process.argv).then((code) => {
+  finished = code;
   // The command is done and its output written. When nothing is still queued on stdout or stderr,
   // leave now rather than wait, as a normal exit does, for V8's background work (optimizing
   // compilations, concurrent marking) that no longer matters.

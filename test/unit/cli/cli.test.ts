@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,23 @@ describe('mesh (CLI basics)', () => {
       expect(piped.code).toBe(0);
       expect(piped.stdout.length).toBeGreaterThan(400_000);
       expect(piped.stdout).toBe(inProcess.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends quietly when the reader closes the pipe early (`mesh … | head`)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-cli-'));
+    try {
+      const dump = join(dir, 'dump.json');
+      generateDump(dump, 400);
+      const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), 'pc', 'all', '--file', dump]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // Like `head -1`: read the first chunk, then close the pipe (the output is far larger than a pipe holds).
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
