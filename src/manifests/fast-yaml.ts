@@ -65,6 +65,13 @@ let indents = new Int32Array(1024);
 /** 0 blank, 1 comment, 2 content. */
 let kinds = new Uint8Array(1024);
 
+/**
+ * Items of the sequences being read, innermost last: a sequence's items are collected here and copied
+ * out into an array of their exact length. (An array grown by push() from empty keeps room for 16 items;
+ * manifests' sequences mostly hold one or two, and every parsed document stays in memory for the run.)
+ */
+const items: unknown[] = [];
+
 function growTables(): void {
   const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
     const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -87,6 +94,8 @@ class Parser {
   private cursor = 0;
   /** How many null values the document has (schema validation skips its null-stripping pass for none). */
   nulls = 0;
+  /** The end of the used part of `items`. */
+  private top = 0;
 
   constructor(private readonly text: string) {
     const n = text.length;
@@ -281,29 +290,39 @@ class Parser {
   }
 
   private sequenceItems(col: number): unknown[] {
-    const out: unknown[] = [];
+    const base = this.top;
     const text = this.text;
     for (;;) {
       const li = this.cursor;
       const end = this.ends[li];
       let p = this.starts[li] + col + 1;
       while (p < end && text.charCodeAt(p) === SPACE) p++;
+      let item: unknown;
       if (p === end || text.charCodeAt(p) === HASH) {
-        out.push(this.nestedOrNull(li, col, false));
+        item = this.nestedOrNull(li, col, false);
       } else if (this.isDash(p, end)) {
         throw BAIL;
       } else if (this.keyColon(p, end) >= 0) {
-        out.push(this.mapping(p - this.starts[li], p));
+        item = this.mapping(p - this.starts[li], p);
       } else {
-        out.push(this.inline(p, end, col));
+        item = this.inline(p, end, col);
         this.noContinuation(col);
       }
+      // Nested sequences read above have given their part of `items` back by now.
+      items[this.top++] = item;
       const ni = this.next(this.cursor);
       this.cursor = ni;
-      if (ni >= this.count || this.indents[ni] < col) return out;
+      if (ni >= this.count || this.indents[ni] < col) return this.takeItems(base);
       if (this.indents[ni] > col) throw BAIL;
-      if (!this.isDash(this.starts[ni] + col, this.ends[ni])) return out;
+      if (!this.isDash(this.starts[ni] + col, this.ends[ni])) return this.takeItems(base);
     }
+  }
+
+  /** The items collected since `base`, as an array of their own; `items` is then free from `base` on. */
+  private takeItems(base: number): unknown[] {
+    const out = items.slice(base, this.top);
+    this.top = base;
+    return out;
   }
 
   private mappingEntries(col: number, firstKeyAt: number): Record<string, unknown> {
@@ -479,16 +498,16 @@ class Parser {
       this.restOfLineEmpty(q + 1, end);
       return {};
     }
-    const out: unknown[] = [];
     if (text.charCodeAt(q) === 93 /* ] */) {
       this.restOfLineEmpty(q + 1, end);
-      return out;
+      return [];
     }
+    const base = this.top;
     for (;;) {
       const c = text.charCodeAt(q);
       let after: number;
       if (c === DQUOTE || c === SQUOTE) {
-        out.push(this.quoted(q, end));
+        items[this.top++] = this.quoted(q, end);
         after = this.quoteEnd;
       } else {
         if (INDICATOR[c] || q >= end) throw BAIL;
@@ -502,13 +521,13 @@ class Parser {
         while (e > q && text.charCodeAt(e - 1) === SPACE) e--;
         const v = resolvePlain(text.slice(q, e));
         if (v === null) this.nulls++;
-        out.push(v);
+        items[this.top++] = v;
       }
       while (after < end && text.charCodeAt(after) === SPACE) after++;
       const d = text.charCodeAt(after);
       if (d === 93) {
         this.restOfLineEmpty(after + 1, end);
-        return out;
+        return this.takeItems(base);
       }
       if (d !== 44 || after >= end) throw BAIL;
       q = after + 1;
