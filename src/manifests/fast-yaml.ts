@@ -587,8 +587,13 @@ export interface Located {
  * the lines along the path and reads nothing else, so it costs a fraction of a parse. `UNSUPPORTED` for
  * text outside the subset.
  */
-export function fastLocate(text: string, path: readonly PathSegment[]): Located | typeof UNSUPPORTED {
-  if (OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
+export function fastLocate(
+  text: string,
+  path: readonly PathSegment[],
+  /** The text is one `fastLoad` has read (so its characters need no second check). */
+  loaded = false,
+): Located | typeof UNSUPPORTED {
+  if (!loaded && OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
   try {
     return new Parser(text).locate(path);
   } catch (err) {

@@ -36,7 +36,7 @@ export function positionOf(resource: Resource, path: string | readonly PathSegme
   const rel = typeof path === 'string' ? parsedPath(path) : path;
   const segs = src.prefix.length === 0 ? rel : [...src.prefix, ...rel];
   if (src.fast) {
-    const hit = fastLocate(src.text, segs);
+    const hit = fastLocate(src.text, segs, true);
     if (hit !== UNSUPPORTED) {
       return hit.depth > 0 ? { line: src.lineOffset + hit.line + 1, column: hit.column } : firstLine(src);
     }
