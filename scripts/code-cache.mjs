@@ -1,8 +1,10 @@
 // Makes the V8 code caches of dist/mesh.cjs (see src/boot/code-cache.ts), one per command group: for
 // each group, a child process loads the bundle without a cache (`--train <group>`), runs that group's
 // representative commands and saves the bytecode of everything they compiled. The commands' exit
-// codes are checked, so this is also a smoke test of the bundle. Inputs: examples/ and a small
-// generated Envoy config dump.
+// codes are checked, so this is also a smoke test of the bundle. Inputs: examples/, a small generated
+// mesh configuration (the benchmark's generator: each service with its routing, security and
+// ServiceEntry objects, which reaches analyzer paths examples/ does not) and a small generated Envoy
+// config dump.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +15,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/mesh.cjs');
 const EXAMPLES = join(ROOT, 'examples');
 
-/** Group → [command line, expected exit code][]; `dump` is a config dump file. */
-const TRAINING = (dump) => ({
+/** Group → [command line, expected exit code][]; `corpus` is a folder of manifests, `dump` a config dump. */
+const TRAINING = (corpus, dump) => ({
   cli: [
     [['--help'], 0],
     [['version'], 0],
@@ -23,6 +25,7 @@ const TRAINING = (dump) => ({
     [['analyze', EXAMPLES], 79],
     [['analyze', EXAMPLES, '-o', 'json'], 79],
     [['analyze', EXAMPLES, '-o', 'sarif'], 79],
+    [['analyze', corpus, '-o', 'json'], 0],
   ],
   'proxy-config': [
     [['proxy-config', 'all', '--file', dump], 0],
@@ -32,10 +35,10 @@ const TRAINING = (dump) => ({
 });
 
 if (process.argv[2] === '--train') {
-  const [, , , group, dump] = process.argv;
+  const [, , , group, corpus, dump] = process.argv;
   const { loadBundle } = await import('../dist/boot/code-cache.js');
   const bundle = loadBundle(BUNDLE, { useCache: false, group });
-  for (const [args, want] of TRAINING(dump)[group]) {
+  for (const [args, want] of TRAINING(corpus, dump)[group]) {
     process.exitCode = undefined;
     const code = await bundle.exports.main(['node', 'mesh', ...args]);
     if (code !== want)
@@ -45,14 +48,21 @@ if (process.argv[2] === '--train') {
   writeFileSync(bundle.cacheFile, bundle.script.createCachedData());
 } else {
   const { generateDump } = await import('../bench/lib/envoy-dump.mjs');
+  const { generateCorpus } = await import('../bench/lib/corpus.mjs');
   const dir = mkdtempSync(join(tmpdir(), 'mesh-code-cache-'));
   try {
     const dump = join(dir, 'config_dump.json');
     generateDump(dump, 20);
-    for (const group of Object.keys(TRAINING(dump))) {
-      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', group, dump], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+    const corpus = join(dir, 'corpus');
+    generateCorpus(corpus, 20);
+    for (const group of Object.keys(TRAINING(corpus, dump))) {
+      const child = spawnSync(
+        process.execPath,
+        [fileURLToPath(import.meta.url), '--train', group, corpus, dump],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       if (child.status !== 0) {
         process.stderr.write(child.stderr);
         throw new Error(`making the ${group} code cache failed (exit ${child.status})`);
