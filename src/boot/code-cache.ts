@@ -39,21 +39,30 @@ export const CACHE_GROUPS: Readonly<Record<string, string>> = {
 };
 
 /**
- * V8 settings per group, applied before the bundle is compiled (so the group's cache is made and used
- * under the same flags: V8 rejects a cache made under others). `analyze` keeps nearly everything it
- * allocates while it parses (the documents): letting the young generation grow faster saves scavenges
- * that would copy them (≈ 16 → 11 scavenges, ≈ 12 ms less GC on the benchmark corpus). `proxy-config` was
- * measured slower with it and keeps V8's defaults.
+ * V8 settings per command group, each for the V8 versions it was measured on. They are applied before the
+ * bundle is compiled, so a group's cache is made and used under the same flags (V8 rejects a cache made
+ * under others). A V8 outside a setting's versions gets V8's defaults: a later V8 that dropped a flag would
+ * print an error about it, and one that tiers up differently would need measuring again.
  */
-export const GROUP_V8_FLAGS: Readonly<Record<string, string>> = {
-  analyze: '--semi-space-growth-factor=8',
-};
+const V8_SETTINGS: ReadonlyArray<{ groups: readonly string[]; v8: RegExp; flag: string }> = [
+  // analyze keeps nearly everything it allocates while it parses (the documents): letting the young
+  // generation grow faster saves scavenges that would copy them (≈ 16 → 11 scavenges, ≈ 12 ms less GC on
+  // the benchmark corpus). proxy-config was measured slower with it. Node 20–24 (V8 11–13).
+  { groups: ['analyze'], v8: /^1[1-3]\./, flag: '--semi-space-growth-factor=8' },
+  // Optimize later. V8's default budget suits long-running programs; in a run of a few hundred
+  // milliseconds it sends many functions to TurboFan that then run only briefly, and on a small machine
+  // those compilations compete with the run itself. Measured with a budget of 400,000 (Node 20's default
+  // is 67,584; 262,144 gained a little less, 1,000,000 and more lost again): analyze on the benchmark
+  // corpus −12 to −15 % wall time and −30 % CPU, `pc all` on a 50 MB dump −9 %, a corpus five times
+  // larger about the same wall time (−5 to +3 %) with −15 % CPU. Node 20 (V8 11) only: Node 22 and later
+  // add Maglev, a tier in between, and tier up differently.
+  { groups: ['analyze', 'proxy-config'], v8: /^11\./, flag: '--interrupt-budget=400000' },
+];
 
-/**
- * V8 versions whose flags GROUP_V8_FLAGS is known to match (Node 20, 22 and 24 ship V8 11–13): a later
- * V8 that dropped a flag would print an error about it, so it gets V8's defaults instead.
- */
-const KNOWN_V8 = /^1[1-3]\./.test(process.versions.v8);
+/** The V8 flags a command group runs with on a given V8 version. */
+export function v8FlagsFor(group: string, v8Version: string = process.versions.v8): string[] {
+  return V8_SETTINGS.filter((s) => s.groups.includes(group) && s.v8.test(v8Version)).map((s) => s.flag);
+}
 
 /** The cache group of a command line (arguments after `mesh`): its command's, else `cli`. */
 export function cacheGroup(args: readonly string[]): string {
@@ -79,7 +88,7 @@ export function loadBundle<T>(
   opts: { useCache?: boolean; group?: string } = {},
 ): LoadedBundle<T> {
   const group = opts.group ?? 'cli';
-  if (Object.hasOwn(GROUP_V8_FLAGS, group) && KNOWN_V8) setFlagsFromString(GROUP_V8_FLAGS[group]!);
+  for (const flag of v8FlagsFor(group)) setFlagsFromString(flag);
   const bytes = readFileSync(bundleFile);
   // The build writes the bundle in ASCII, which decodes as latin1 in half the time of UTF-8.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleBanner, cacheGroup, loadBundle } from '../../../src/boot/code-cache.js';
+import { bundleBanner, cacheGroup, loadBundle, v8FlagsFor } from '../../../src/boot/code-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesh-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,5 +99,22 @@ describe('cacheGroup', () => {
     [['constructor'], 'cli'],
   ])('%j -> %s', (args, group) => {
     expect(cacheGroup(args)).toBe(group);
+  });
+});
+
+describe('v8FlagsFor', () => {
+  it('gives each group the V8 settings measured for it, only on the V8 versions they were measured on', () => {
+    // Node 20 (V8 11): analyze and proxy-config start optimizing later; analyze's young generation grows faster.
+    expect(v8FlagsFor('analyze', '11.3.244.8-node.33')).toEqual([
+      '--semi-space-growth-factor=8',
+      '--interrupt-budget=400000',
+    ]);
+    expect(v8FlagsFor('proxy-config', '11.3.244.8-node.33')).toEqual(['--interrupt-budget=400000']);
+    expect(v8FlagsFor('cli', '11.3.244.8-node.33')).toEqual([]);
+    // Node 22 and 24 tier up differently (Maglev): only the GC setting applies.
+    expect(v8FlagsFor('analyze', '12.4.254.21-node.33')).toEqual(['--semi-space-growth-factor=8']);
+    expect(v8FlagsFor('proxy-config', '13.6.233.10-node.27')).toEqual([]);
+    // A V8 nobody measured gets V8's defaults.
+    expect(v8FlagsFor('analyze', '14.0.1')).toEqual([]);
   });
 });
