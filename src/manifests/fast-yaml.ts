@@ -71,6 +71,7 @@ let kinds = new Uint8Array(1024);
  * manifests' sequences mostly hold one or two, and every parsed document stays in memory for the run.)
  */
 const items: unknown[] = [];
+const MAX_KEPT_ITEMS = 4096;
 
 function growTables(): void {
   const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
@@ -616,5 +617,8 @@ export function fastLoad(text: string, stats?: { nulls: number }): unknown {
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
     throw err;
+  } finally {
+    // A long sequence leaves `items` holding on to its values; let them go with their document.
+    if (items.length > MAX_KEPT_ITEMS) items.length = 0;
   }
 }

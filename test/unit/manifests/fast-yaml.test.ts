@@ -72,6 +72,20 @@ describe('fast YAML parser', () => {
     expect(stats.nulls).toBe(0);
   });
 
+  it('reads sequences nested in sequences, long ones too, and documents after them', () => {
+    const long = Array.from({ length: 5000 }, (_, i) =>
+      i % 3 === 0
+        ? `- [a${i}, b]\n`
+        : i % 3 === 1
+          ? `-\n  - x${i}\n  -\n    - y\n    - z\n`
+          : `- k: [${i}]\n  l:\n  - m\n`,
+    ).join('');
+    expect(expectAgrees(`items:\n${long.replace(/^/gm, '  ').trimEnd()}\nafter: [1, 2]\n`)).toBe(true);
+    // A document that bails out in the middle of a sequence leaves nothing behind for the next one.
+    expect(fastLoad('a:\n- 1\n- &anchor 2\n')).toBe(UNSUPPORTED);
+    expect(expectAgrees('b:\n- 3\n- [4, 5]\nc: [6]\n')).toBe(true);
+  });
+
   it('gives everything outside its subset to js-yaml', () => {
     const cases = [
       'a: &x 1\nb: *x\n', // anchors and aliases
