@@ -71,8 +71,10 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
     if (st.isDirectory()) walk(p);
     else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase())) out.push(p);
     else
+      // Named on the command line, so said without --verbose (as istioctl does); in folders such files are
+      // skipped quietly.
       problems.push({
-        severity: 'note',
+        severity: 'warning',
         file: p,
         message: 'skipped: recognised file extensions are .yaml, .yml and .json',
       });

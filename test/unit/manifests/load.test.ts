@@ -160,6 +160,20 @@ describe('loading manifests', () => {
     expect(msgs.some((m) => m.includes('notes.txt'))).toBe(false);
   });
 
+  it('says, as a warning that counts as no parse error, when a file named on the command line is skipped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+    writeFileSync(join(dir, 'vs.txt'), VS);
+    const res = await loadManifests([join(dir, 'vs.txt')]);
+    expect(res.resources).toEqual([]);
+    expect(res.problems).toEqual([
+      {
+        severity: 'warning',
+        file: join(dir, 'vs.txt'),
+        message: 'skipped: recognised file extensions are .yaml, .yml and .json',
+      },
+    ]);
+  });
+
   it('reads stdin for "-"', async () => {
     const res = await loadManifests(['-'], { stdin: VS });
     expect(res.resources[0]!.origin.file).toBe('-');
