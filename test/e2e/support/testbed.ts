@@ -314,6 +314,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
     // --- kube-apiserver -----------------------------------------------------------------------
     const certDir = join(dir, 'pki');
+    const caFile = join(certDir, 'apiserver.crt');
     const { privateKey, publicKey } = generateKeyPairSync('rsa', {
       modulusLength: 2048,
       publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -331,10 +332,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       `${adminToken},admin,admin-uid,"system:masters"\n${userToken},mesh-e2e-user,mesh-e2e-user-uid\n`,
       { mode: 0o600 },
     );
-    const { server, caFile, ca } = await withPortRetry(async (attempt) => {
+    const { server, ca } = await withPortRetry(async (attempt) => {
       const apiPort = await freePort();
       const server = `https://${LOOPBACK}:${apiPort}`;
-      const caFile = join(certDir, 'apiserver.crt');
       const apiserver = new Server(
         'kube-apiserver',
         join(dir, `kube-apiserver-${attempt}.log`),
@@ -367,7 +367,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
         ca ??= existsSync(caFile) ? readFileSync(caFile) : undefined;
         return ca !== undefined && (await httpGet(`${server}/readyz`, ca)).status === 200;
       }, readyTimeoutMs);
-      return { server, caFile, ca: ca! };
+      return { server, ca: ca! };
     });
 
     const kubeconfig = join(dir, 'admin.kubeconfig');
