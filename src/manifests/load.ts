@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { fastLoad, UNSUPPORTED } from './fast-yaml.js';
-import { readStdin } from '../util/input.js';
+import { decodeUtf8, readStdin } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
 import {
@@ -126,7 +126,7 @@ function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]
     problems.push({ severity: 'error', file, message: 'binary file (contains NUL bytes), not a manifest' });
     return undefined;
   }
-  let text = buf.toString('utf8');
+  let text = decodeUtf8(buf);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text;
 }
