@@ -6,16 +6,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { makeCa, makeWorkloadCert, secretsDump } from '../support/certs.js';
 import { CONFORMANCE, startEnvoyAdmin, type AdminServer } from '../support/envoy-admin-server.js';
-import { clientsFor, uniqueName } from './support/kube.js';
+import { clientsFor, type Clients, uniqueName } from './support/kube.js';
 import { createSidecarPods, portOf } from './support/sidecars.js';
+import { startTestbed, type Testbed } from './support/testbed.js';
 
-const testbed = inject('testbed');
-const c = clientsFor(testbed.kubeconfig);
-const kube = ['--kubeconfig', testbed.kubeconfig];
+// Its own testbed with nodes: pods of other files stay out of `certs -A`, and these stay out of theirs.
+let testbed: Testbed;
+let c: Clients;
+let kube: string[];
 const tmp = mkdtempSync(join(tmpdir(), 'mesh-e2e-pods-'));
 
 const SIDECAR = join(CONFORMANCE, 'istioctl/pkg/proxyconfig/testdata/config_dump.json');
@@ -44,6 +46,9 @@ function writeTmp(name: string, text: string): string {
 const certDumps: Record<string, { file: string; dump: unknown }> = {};
 
 beforeAll(async () => {
+  testbed = await startTestbed({ nodes: true });
+  c = clientsFor(testbed.kubeconfig);
+  kube = ['--kubeconfig', testbed.kubeconfig];
   const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
   const [catalog, reviews, authz, istioRoots, spireRoots] = await Promise.all([
     admin(json(SIDECAR)),
@@ -83,6 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await testbed?.stop();
   await Promise.all(admins.map((a) => a.close()));
 });
 

@@ -8,18 +8,20 @@
 // kwok differs from a kubelet in one way the tests show: a port-forward stream stays open until both
 // directions end, so a pod-side close never reaches the client; mesh then stops at --timeout.
 import { KubeConfig } from '@kubernetes/client-node';
-import net from 'node:net';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORT_FORWARD_PROTOCOLS } from '../../src/kube/port-forward.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { conformanceDump, startEnvoyAdmin, type AdminServer } from '../support/envoy-admin-server.js';
-import { clientsFor, eventually, uniqueName } from './support/kube.js';
+import { clientsFor, type Clients, eventually, uniqueName } from './support/kube.js';
 import { createSidecarPods, portOf } from './support/sidecars.js';
+import { startTestbed, type Testbed } from './support/testbed.js';
+import { closedPort } from '../support/closed-port.js';
 
-const testbed = inject('testbed');
-const c = clientsFor(testbed.kubeconfig);
-const kube = ['--kubeconfig', testbed.kubeconfig];
+// Its own testbed with nodes: pods of other files stay out of `certs -A`, and these stay out of theirs.
+let testbed: Testbed;
+let c: Clients;
+let kube: string[];
 const ns = uniqueName('pf');
 const dump = conformanceDump('istioctl/pkg/proxyconfig/testdata/config_dump.json');
 const admins: AdminServer[] = [];
@@ -28,14 +30,6 @@ async function admin(opts: Parameters<typeof startEnvoyAdmin>[0]): Promise<Admin
   const server = await startEnvoyAdmin(opts);
   admins.push(server);
   return server;
-}
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** The error line (stderr's first line) of a failed run; any other line may only be the hint. */
@@ -49,6 +43,9 @@ let healthy: AdminServer;
 let slow: AdminServer;
 
 beforeAll(async () => {
+  testbed = await startTestbed({ nodes: true });
+  c = clientsFor(testbed.kubeconfig);
+  kube = ['--kubeconfig', testbed.kubeconfig];
   healthy = await admin({ dump });
   slow = await admin({ dump, fault: { kind: 'delay', delayMs: 20_000, paths: ['/config_dump'] } });
   const cut = await admin({ dump, fault: { kind: 'close-mid-body', paths: ['/config_dump'] } });
@@ -62,6 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await testbed?.stop();
   await Promise.all(admins.map((a) => a.close()));
 });
 
