@@ -3,6 +3,7 @@ import type { LoadProblem, Resource } from '../../src/manifests/types.js';
 import { locateFindings, runAnalyzers } from '../../src/analyzers/run.js';
 import { findAnalyzer } from '../../src/analyzers/registry.js';
 import { defaultMeshConfig, deepMerge } from '../../src/analyzers/meshconfig.js';
+import { readExternalPatterns } from '../../src/analyzers/external.js';
 
 /** Runs named analyzers over manifest text the way `mesh analyze file.yaml` does; returns located findings. */
 export async function analyzeText(
@@ -12,6 +13,8 @@ export async function analyzeText(
     meshConfig?: Record<string, any>;
     meshNetworks?: Record<string, any>;
     allNamespaces?: boolean;
+    /** `--external` patterns: objects that exist outside the inputs. */
+    external?: string[];
   } = {},
 ) {
   const resources: Resource[] = [];
@@ -32,6 +35,7 @@ export async function analyzeText(
     meshNetworks: opts.meshNetworks ?? { networks: {} },
     defaultIngress: true,
     analyzers,
+    external: readExternalPatterns(opts.external ?? [], []),
   });
   await locateFindings(run.findings);
   return run.findings.map((f) => ({

@@ -1,4 +1,4 @@
-import { defineAnalyzer, K } from '../types.js';
+import { ANY_KIND, defineAnalyzer } from '../types.js';
 import { allContainers } from '../util/labels.js';
 import { ANNOTATIONS } from './catalogue.js';
 import { annotatedObjects, annotationPath, isCheckedAnnotation } from './objects.js';
@@ -18,7 +18,7 @@ const SET_BY_CNI = new Set([
 export default defineAnalyzer({
   name: 'annotations.AlphaAnalyzer',
   description: 'Reports alpha-stage Istio annotations on Kubernetes objects (opt-in: run it with --analyzer)',
-  inputs: [K.Namespace, K.Service, K.Pod, K.Deployment],
+  inputs: [ANY_KIND],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {
       // A pod without the istio-init container is redirected by istio-cni, which writes these itself.

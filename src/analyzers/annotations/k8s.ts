@@ -1,4 +1,4 @@
-import { defineAnalyzer, K } from '../types.js';
+import { ANY_KIND, defineAnalyzer } from '../types.js';
 import { SIDECAR_INJECT } from '../util/labels.js';
 import { ANNOTATIONS } from './catalogue.js';
 import { annotatedObjects, annotationPath, isCheckedAnnotation } from './objects.js';
@@ -12,7 +12,7 @@ const DEPRECATION_HINTS: Record<string, string> = {
 export default defineAnalyzer({
   name: 'annotations.K8sAnalyzer',
   description: 'Reports unknown, misplaced, deprecated and malformed Istio annotations on Kubernetes objects',
-  inputs: [K.Namespace, K.Service, K.Pod, K.Deployment],
+  inputs: [ANY_KIND],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {
       for (const [key, value] of Object.entries(obj.annotations)) {

@@ -17,9 +17,6 @@ export interface AnnotatedObject {
   path: string;
 }
 
-/** The kinds istioctl looks at. */
-const UPSTREAM_KINDS = [K.Namespace, K.Service, K.Pod, K.Deployment];
-
 /**
  * The annotation maps the annotation analyzers check. istioctl reads the metadata of Namespaces, Services,
  * Pods and Deployments; offline mesh reads every object from the inputs, plus the pod templates of workload
@@ -39,10 +36,6 @@ export function annotatedObjects(ctx: AnalysisContext): AnnotatedObject[] {
       path: 'metadata.annotations',
     });
   };
-  if (ctx.harness) {
-    for (const key of UPSTREAM_KINDS) ctx.each(key).forEach(own);
-    return out;
-  }
   for (const r of ctx.all()) if (!isSynthetic(r)) own(r);
   for (const w of ctx.workloads()) {
     if (w.isPod || isSynthetic(w.resource) || isEmptyLabels(w.annotations)) continue;

@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
 import { isObject, list, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
+import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { nsOf, scopeOf, serviceRegistry, toFqdn, type RegistryEntry } from '../util/hosts.js';
 import {
-  inputsHaveWorkloads,
+  workloadsKnown,
   isEmptyLabels,
   labelMap,
   labelsMatch,
@@ -29,7 +29,7 @@ const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export default defineAnalyzer({
   name: 'destinationrule.SubsetSelectPodAnalyzer',
   description: 'Finds DestinationRule subsets that select no pod, and hosts that match no service',
-  inputs: [K.DestinationRule, K.Pod, K.Service, K.ServiceEntry, K.Node],
+  inputs: [K.DestinationRule, K.Service, K.ServiceEntry, K.WorkloadEntry, K.Node, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const registry = serviceRegistry(ctx);
     for (const dr of ctx.each(K.DestinationRule)) {
@@ -64,7 +64,7 @@ export default defineAnalyzer({
 function endpointLabels(ctx: AnalysisContext, entry: RegistryEntry): Labels[] | undefined {
   const r = entry.resource;
   const selectWorkloads = (selector: unknown): Labels[] | undefined => {
-    if (!ctx.harness && !inputsHaveWorkloads(ctx, entry.namespace)) return undefined;
+    if (!workloadsKnown(ctx, entry.namespace)) return undefined;
     return workloadsByLabel(ctx, entry.namespace)
       .matching(selector)
       .map((w) => withNodeTopology(ctx, w));

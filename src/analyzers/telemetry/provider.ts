@@ -13,12 +13,7 @@ export default defineAnalyzer({
         if (entry?.disabled === true) return;
         if (Array.isArray(entry?.providers) && entry.providers.length > 0) return;
         // istioctl reports the Telemetry once; offline each entry gets its own line.
-        ctx.report(
-          'IST0157',
-          t,
-          [t.name, t.namespace ?? ''],
-          ctx.harness ? {} : { path: `spec.accessLogging[${i}]` },
-        );
+        ctx.report('IST0157', t, [t.name, t.namespace ?? ''], { path: `spec.accessLogging[${i}]` });
       });
     }
   },

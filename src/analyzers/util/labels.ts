@@ -205,28 +205,18 @@ export function podSpecPath(w: Pick<Workload, 'isPod'>): string {
 }
 
 /**
- * The workloads selector-based checks match against: Pods and, offline, the pod templates of workload
- * controllers (manifests rarely contain Pods). The conformance harness replays istioctl, which only looks at
- * Pods.
+ * Whether the inputs show the workloads of `namespace` (of every namespace when undefined): they hold a
+ * workload or a Service there (not the synthetic default ingress objects). "No workload matches" is only
+ * said where this holds; elsewhere the workloads are likely deployed from another repository.
  */
-export function selectableWorkloads(ctx: {
-  workloads(): readonly Workload[];
-  readonly harness: boolean;
-}): readonly Workload[] {
-  const all = ctx.workloads();
-  return ctx.harness ? all.filter((w) => w.isPod) : all;
-}
-
-/**
- * True when the inputs themselves (not the synthetic default ingress Pod) hold a workload, in `namespace`
- * when given: offline, "no workload matches" is only meaningful when the workloads were part of the input.
- */
-export function inputsHaveWorkloads(
-  ctx: { workloads(): readonly Workload[]; workloadsIn(namespace: string): readonly Workload[] },
+export function workloadsKnown(
+  ctx: Pick<AnalysisContext, 'workloads' | 'workloadsIn' | 'each' | 'eachIn'>,
   namespace?: string,
 ): boolean {
   const candidates = namespace === undefined ? ctx.workloads() : ctx.workloadsIn(namespace);
-  return candidates.some((w) => !isSynthetic(w.resource));
+  if (candidates.some((w) => !isSynthetic(w.resource))) return true;
+  const services = namespace === undefined ? ctx.each(K.Service) : ctx.eachIn(K.Service, namespace);
+  return services.some((s) => !isSynthetic(s));
 }
 
 /** `key\0value` of a label, the key the indexes below file items under. */

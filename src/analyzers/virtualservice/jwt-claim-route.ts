@@ -1,7 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
 import { isObject, list, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type Workload } from '../types.js';
+import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
 import { labelsMatch } from '../util/labels.js';
 import { selectedWorkloads } from '../gateway/workloads.js';
@@ -20,8 +20,7 @@ export default defineAnalyzer({
   name: 'virtualservice.JWTClaimRouteAnalyzer',
   description:
     'Checks that VirtualServices routing on JWT claims have a RequestAuthentication for the gateway pods',
-  inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, K.Pod],
-  requires: [K.RequestAuthentication],
+  inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const rootNs = String(ctx.meshConfig.rootNamespace ?? ctx.istioNamespace);
     const authns = ctx.each(K.RequestAuthentication);
