@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { analyzePaths } from '../../src/analyzers/pipeline.js';
-import { defaultMeshConfig } from '../../src/analyzers/meshconfig.js';
+import { cliRunOptions } from '../support/analyze.js';
 import { ISTIO_KINDS } from '../../src/manifests/kinds.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples/bookinfo');
@@ -17,14 +17,9 @@ const ALLOWED_EXIT = new Set([0, 65, 79]);
 
 async function analyzeStdin(text: string) {
   const out = await analyzePaths({
+    ...cliRunOptions(),
     paths: ['-'],
     load: { stdin: text, maxExpandedNodes: 20_000 },
-    defaultNamespace: 'default',
-    reportNamespace: undefined,
-    istioNamespace: 'istio-system',
-    meshConfig: defaultMeshConfig(),
-    meshNetworks: { networks: {} },
-    defaultIngress: true,
     failureThreshold: 'Error',
   });
   // Findings of an analyzer that threw are reported as IST0001 instead of crashing: that is a bug too.

@@ -32,7 +32,7 @@ export default defineAnalyzer({
       (sc) => sc.spec.workloadSelector.labels,
     );
     for (const sc of unmatched) {
-      // Offline, a namespace whose workloads are not in the inputs tells nothing.
+      // A namespace whose workloads are not in the inputs tells nothing.
       if (!workloadsKnown(ctx, sc.namespace ?? '')) continue;
       const labels = sc.spec.workloadSelector.labels;
       ctx.report('IST0101', sc, ['selector', selectorString(labels)], {

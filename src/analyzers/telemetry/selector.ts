@@ -21,7 +21,7 @@ export default defineAnalyzer({
       (t) => t.spec.selector.matchLabels,
     );
     for (const t of unmatched) {
-      // Offline, a namespace whose workloads are not in the inputs tells nothing.
+      // A namespace whose workloads are not in the inputs tells nothing.
       if (!workloadsKnown(ctx, t.namespace ?? '')) continue;
       const labels = t.spec.selector.matchLabels;
       ctx.report('IST0101', t, ['selector', selectorString(labels)], {

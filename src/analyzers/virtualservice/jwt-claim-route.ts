@@ -13,8 +13,8 @@ const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 /**
  * Routing on `@request.auth.claims…` headers only works where a RequestAuthentication validated the JWT:
  * every pod of every Istio Gateway the VirtualService binds to needs one (from the root namespace or the
- * pod's namespace, by selector or by targetRef to its Kubernetes Gateway). Offline it needs
- * RequestAuthentications in the inputs; gateway pods come from Pods and Deployments alike.
+ * pod's namespace, by selector or by targetRef to its Kubernetes Gateway). Gateway pods come from Pods
+ * and pod templates alike; as in istioctl, no RequestAuthentication at all means every pod is reported.
  */
 export default defineAnalyzer({
   name: 'virtualservice.JWTClaimRouteAnalyzer',

@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../../src/manifests/load.js';
-import { runAnalyzers, type RunOptions } from '../../../src/analyzers/run.js';
+import { runAnalyzers } from '../../../src/analyzers/run.js';
 import { ALL_ANALYZERS, OPT_IN_ANALYZERS } from '../../../src/analyzers/registry.js';
-import { defaultMeshConfig } from '../../../src/analyzers/meshconfig.js';
+import { cliRunOptions } from '../../support/analyze.js';
 import { defineAnalyzer, K } from '../../../src/analyzers/types.js';
 import type { Resource } from '../../../src/manifests/types.js';
 
@@ -21,18 +21,6 @@ const CORPUS = [
   join(REPO, 'examples'),
 ];
 const every = [...ALL_ANALYZERS, ...OPT_IN_ANALYZERS];
-
-function options(extra: Partial<RunOptions> = {}): RunOptions {
-  return {
-    defaultNamespace: 'default',
-    reportNamespace: undefined,
-    istioNamespace: 'istio-system',
-    meshConfig: defaultMeshConfig(),
-    meshNetworks: { networks: {} },
-    defaultIngress: true,
-    ...extra,
-  };
-}
 
 describe('analyzer inputs metadata', () => {
   it('every required kind is a declared input', () => {
@@ -48,7 +36,7 @@ describe('analyzer inputs metadata', () => {
     for (const r of load.resources) byFile.set(r.origin.file, [...(byFile.get(r.origin.file) ?? []), r]);
     const failures = new Set<string>();
     for (const resources of [...byFile.values(), load.resources]) {
-      const run = runAnalyzers(resources, options({ analyzers: every }));
+      const run = runAnalyzers(resources, cliRunOptions({ analyzers: every }));
       for (const f of run.findings) if (f.code === 'IST0001') failures.add(f.message);
     }
     expect([...failures]).toEqual([]);
@@ -63,7 +51,7 @@ describe('analyzer inputs metadata', () => {
         ctx.each(K.Service);
       },
     });
-    const run = runAnalyzers([], options({ analyzers: [sloppy] }));
+    const run = runAnalyzers([], cliRunOptions({ analyzers: [sloppy] }));
     expect(run.findings.map((f) => [f.code, f.message])).toEqual([
       [
         'IST0001',
@@ -80,7 +68,7 @@ describe('analyzer inputs metadata', () => {
       requires: [K.Service],
       analyze: () => {},
     });
-    const run = runAnalyzers([], options({ analyzers: [picky] }));
+    const run = runAnalyzers([], cliRunOptions({ analyzers: [picky] }));
     expect(run.executed).toEqual([]);
     expect(run.skipped).toEqual([{ name: 'test.Picky', reason: 'no Service in the inputs' }]);
   });
