@@ -21,7 +21,7 @@ export function namespaceMatches(expr: string, ns: string): boolean {
 export default defineAnalyzer({
   name: 'auth.AuthorizationPoliciesAnalyzer',
   description: 'Finds AuthorizationPolicies that select no workload or name namespaces that do not exist',
-  inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, K.Service, ...WORKLOAD_INPUTS],
+  inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
     // Workloads the policies can apply to: in the mesh with a sidecar, or captured by ambient.

@@ -23,7 +23,7 @@ const HOSTNAME_LABEL = 'kubernetes.io/hostname';
  * The DestinationRule host must be a Service or ServiceEntry host it can see (IST0174), and each subset must
  * select at least one endpoint of that host (IST0173): pods and pod templates in the service's namespace
  * that its selector picks (with the topology labels of their node), ServiceEntry workloads or endpoints.
- * A subset is only judged where `workloadsKnown` (workloads or Services of the namespace in the inputs), and a host only when
+ * A subset is only judged where the inputs hold workloads of its namespace (`workloadsKnown`), and a host only when
  * `ServiceRegistry.absenceIsKnown` says the inputs could have defined it.
  */
 export default defineAnalyzer({

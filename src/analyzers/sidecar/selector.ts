@@ -16,7 +16,7 @@ export default defineAnalyzer({
   name: 'sidecar.SelectorAnalyzer',
   description:
     'Finds Sidecar selectors that match no pod, and pods or namespaces that more than one Sidecar applies to',
-  inputs: [K.Sidecar, K.Namespace, K.Service, ...WORKLOAD_INPUTS],
+  inputs: [K.Sidecar, K.Namespace, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
     const withSelector: Resource[] = [];

@@ -12,7 +12,7 @@ export default defineAnalyzer({
   name: 'telemetry.SelectorAnalyzer',
   description:
     'Finds Telemetry selectors that match no pod, and pods that more than one Telemetry resource selects',
-  inputs: [K.Telemetry, K.Service, ...WORKLOAD_INPUTS],
+  inputs: [K.Telemetry, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const withSelector = ctx.each(K.Telemetry).filter((t) => !isEmptyLabels(t.spec?.selector?.matchLabels));
     const { unmatched, selected } = selectWorkloads(

@@ -206,17 +206,15 @@ export function podSpecPath(w: Pick<Workload, 'isPod'>): string {
 
 /**
  * Whether the inputs show the workloads of `namespace` (of every namespace when undefined): they hold a
- * workload or a Service there (not the synthetic default ingress objects). "No workload matches" is only
- * said where this holds; elsewhere the workloads are likely deployed from another repository.
+ * workload there (not the synthetic default ingress Pod). "No workload matches" is only said where this
+ * holds; elsewhere the workloads are likely deployed from another repository.
  */
 export function workloadsKnown(
-  ctx: Pick<AnalysisContext, 'workloads' | 'workloadsIn' | 'each' | 'eachIn'>,
+  ctx: Pick<AnalysisContext, 'workloads' | 'workloadsIn'>,
   namespace?: string,
 ): boolean {
   const candidates = namespace === undefined ? ctx.workloads() : ctx.workloadsIn(namespace);
-  if (candidates.some((w) => !isSynthetic(w.resource))) return true;
-  const services = namespace === undefined ? ctx.each(K.Service) : ctx.eachIn(K.Service, namespace);
-  return services.some((s) => !isSynthetic(s));
+  return candidates.some((w) => !isSynthetic(w.resource));
 }
 
 /** `key\0value` of a label, the key the indexes below file items under. */
