@@ -13,6 +13,15 @@ describe('virtualservice.DestinationHostAnalyzer', () => {
   const text = fixture('destination-hosts.yaml');
   const run = (t: string) => analyzeText(t, ['virtualservice.DestinationHostAnalyzer']);
 
+  it('takes a Service declared external (--external) as existing', async () => {
+    const all = await run(text);
+    const declared = await analyzeText(text, ['virtualservice.DestinationHostAnalyzer'], {
+      external: ['Service shop/reveiws'],
+    });
+    expect(all.filter((f) => f.message === 'Referenced host not found: "reveiws"')).toHaveLength(1);
+    expect(declared).toEqual(all.filter((f) => f.message !== 'Referenced host not found: "reveiws"'));
+  });
+
   it('reports unknown hosts, mirror hosts and ports at the field, and nothing else', async () => {
     expect(brief(await run(text))).toEqual([
       [
