@@ -1,11 +1,11 @@
 /**
- * Generic building blocks for the semantic rules of every Istio kind: an issue collector, tolerant
- * accessors (the rules run on any input, also on objects that failed structural validation), and the
+ * Generic building blocks for the semantic rules of every Istio kind: an issue collector, and the
  * value checks Istio applies everywhere (DNS names, wildcard hosts, ports, durations, IPs and CIDRs,
  * label maps, workload selectors, exportTo lists, RE2 regular expressions).
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
+import { entries, isObject, list } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
 /** Collects the issues of one resource. */
@@ -28,49 +28,6 @@ export class Issues {
 /** `at('spec.http', 0, 'route')` → `spec.http[0].route` (joinPath under its short name). */
 export const at: (base: string, ...more: PathSegment[]) => string = joinPath;
 
-// ---------------------------------------------------------------------------------------------------
-// Tolerant accessors
-// ---------------------------------------------------------------------------------------------------
-
-export function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The value when it is an array, else an empty array. */
-export function list(v: unknown): any[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** Entries of a map-shaped value (empty for anything else). */
-export function entries(v: unknown): Array<[string, any]> {
-  return isObject(v) ? Object.entries(v) : [];
-}
-
-/**
- * Any parsed value as text, as `String(v)` gives it, but never throwing: a mapping from the input can
- * have keys named `toString` or `valueOf` that are not functions, and then `String` fails.
- */
-export function text(v: unknown): string {
-  if (typeof v === 'string') return v;
-  try {
-    return String(v);
-  } catch {
-    return JSON.stringify(v) ?? '';
-  }
-}
-
-/** A string value, or undefined. */
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** A numeric value (YAML ints may arrive as numbers; numeric strings are accepted too), or undefined. */
-export function num(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-}
-
 /**
  * Proto3 presence for scalars and lists: absent, null, "", 0, false and [] all mean "not set".
  * Messages (objects) count as set whenever present.
@@ -84,21 +41,6 @@ export function isSet(v: unknown): boolean {
 /** Number of the listed fields of `obj` that are set (see `isSet`). */
 export function countSet(obj: Record<string, any>, fields: readonly string[]): number {
   return fields.filter((f) => isSet(obj[f])).length;
-}
-
-/**
- * JSON with sorted keys, so that two equal structures compare equal whatever their key order (what
- * `JSON.stringify` writes for parsed YAML, keys sorted; undefined for undefined).
- */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x) ?? 'null').join(',')}]`;
-  const fields: string[] = [];
-  for (const k of Object.keys(v).sort()) {
-    const value = canonicalJson((v as Record<string, unknown>)[k]);
-    if (value !== undefined) fields.push(`${JSON.stringify(k)}:${value}`);
-  }
-  return `{${fields.join(',')}}`;
 }
 
 export function quote(v: unknown): string {
