@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', '15000')
-    .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s')
+    .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s')
     .action(async (pod: string | undefined, opts: Record<string, any>) => {
       process.exitCode = await runAuthzCheck(pod, opts);
     });

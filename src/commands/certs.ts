@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', '15000')
-    .option('--timeout <duration>', 'timeout per proxy (and per Kubernetes API call)', '15s')
+    .option('--timeout <duration>', 'timeout per proxy and per Kubernetes API call (0: none)', '15s')
     .option('--concurrency <n>', 'proxies read at the same time', '16')
     .action(async (opts: Record<string, any>) => {
       process.exitCode = await runCerts(opts);

@@ -48,7 +48,7 @@ function withAccess(cmd: Command, formats: readonly string[] = FORMATS, defaultF
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
-    .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s');
+    .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s');
 }
 
 /** Subcommands that read one proxy: a pod, or --file, or --admin-url. */

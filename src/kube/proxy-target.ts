@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError, usageError } from '../util/errors.js';
 import type { KubeApi } from './api.js';
 
@@ -39,13 +40,19 @@ export function normalizeAdminUrl(text: string): string {
 /** One plain GET through the tunnel: any HTTP answer proves the admin port is reachable. */
 function probe(baseUrl: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    const cancel = deadline(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
     const req = http.get(`${baseUrl}/ready`, { agent: false }, (res) => {
       res.resume();
-      res.on('end', () => resolve());
+      res.on('end', () => {
+        cancel();
+        resolve();
+      });
       res.on('error', reject);
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      cancel();
+      reject(err);
+    });
   });
 }
 

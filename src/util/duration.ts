@@ -19,3 +19,14 @@ export function parseDuration(text: string, flag = 'duration'): number {
   }
   return total;
 }
+
+/**
+ * Calls `onTimeout` once `ms` milliseconds have passed since the call: one deadline for a whole operation
+ * (connecting, TLS, waiting for the answer), unlike a socket's idle timeout, which restarts whenever a
+ * byte moves. A timeout of 0 means none, as kubectl's `--request-timeout=0`. Returns the cancel function.
+ */
+export function deadline(ms: number, onTimeout: () => void): () => void {
+  if (ms <= 0) return () => {};
+  const timer = setTimeout(onTimeout, ms);
+  return () => clearTimeout(timer);
+}
