@@ -5,6 +5,7 @@
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
+import { parseGoDuration } from '../../../util/duration.js';
 import { entries, isObject, list } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
@@ -178,39 +179,6 @@ export function ipOrCidrError(s: string): string | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Durations (Go syntax, as the Istio CRDs accept them: "5s", "1m30s", "250ms", "0.5s")
 // ---------------------------------------------------------------------------------------------------
-
-const DURATION_UNITS_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Parses a Go duration into nanoseconds; undefined when it does not parse. */
-export function parseGoDuration(text: string): number | undefined {
-  let s = text.trim();
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    sign = s.startsWith('-') ? -1 : 1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  // microseconds: "us", or "µs" with MICRO SIGN (U+00B5) or GREEK SMALL LETTER MU (U+03BC), as in Go
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
-  let total = 0;
-  let end = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * DURATION_UNITS_NS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (end === 0 || end !== s.length) return undefined;
-  return sign * Math.round(total);
-}
 
 export interface DurationOptions {
   /** `0s` is accepted (e.g. "disabled"). */
