@@ -114,3 +114,37 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
   const pod = await resolvePod(api, ref, kube.namespace);
   return openPodEndpoint(api, pod, opts.adminPort, opts.timeoutMs);
 }
+
+export interface SelectedTargetOptions {
+  /** Label selector (`-l`). */
+  selector: string;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+  adminPort: number;
+  timeoutMs: number;
+}
+
+/** Every running proxy pod a label selector matches in the namespace, each behind its own port-forward. */
+export async function openSelectedEndpoints(opts: SelectedTargetOptions): Promise<ProxyEndpoint[]> {
+  const { loadKubeContext } = await import('./config.js');
+  const { KubeApi } = await import('./api.js');
+  const { selectRunningProxyPods } = await import('./pods.js');
+  const kube = loadKubeContext({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    namespace: opts.namespace,
+  });
+  const api = new KubeApi(kube, opts.timeoutMs);
+  const pods = await selectRunningProxyPods(api, kube.namespace, opts.selector);
+  if (pods.length === 0)
+    throw new MeshError(`no running proxy pods match "${opts.selector}" in namespace ${kube.namespace}`);
+  const out: ProxyEndpoint[] = [];
+  try {
+    for (const p of pods) out.push(await openPodEndpoint(api, p, opts.adminPort, opts.timeoutMs));
+  } catch (err) {
+    for (const ep of out) await ep.close();
+    throw err;
+  }
+  return out;
+}
