@@ -5,6 +5,7 @@ import { fastLoad, UNSUPPORTED } from './fast-yaml.js';
 import { decodeUtf8, readStdin } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
+import { deeperThan, JS_YAML_MAX_DEPTH, jsonNestingOffset, nestingMessage, shortPath } from './limits.js';
 import {
   groupOf,
   kindKey,
@@ -27,6 +28,12 @@ export interface LoadOptions {
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_EXPANDED_NODES = 1_000_000;
+
+// `maxDepth` is js-yaml's (4.1.1+), not yet in its type definitions.
+const JS_YAML_OPTIONS: jsYaml.LoadOptions = {
+  schema: jsYaml.CORE_SCHEMA,
+  ...{ maxDepth: JS_YAML_MAX_DEPTH },
+};
 
 /** Expands paths: folders are walked recursively (sorted), only manifest extensions are kept. */
 export function expandPaths(paths: string[], problems: LoadProblem[]): string[] {
@@ -159,20 +166,36 @@ export function parseManifestText(
     try {
       value = fastLoad(chunk.text, stats);
       fast = value !== UNSUPPORTED;
-      if (!fast) value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+      if (!fast) value = jsYaml.load(chunk.text, { ...JS_YAML_OPTIONS, filename: file });
     } catch (err) {
       const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
+      const reason = e.reason ?? e.message.split('\n')[0];
       problems.push({
         severity: 'error',
         file,
         docIndex,
         line: e.mark ? e.mark.line + chunk.lineOffset + 1 : chunk.startLine,
         column: e.mark ? e.mark.column + 1 : 1,
-        message: `YAML syntax error: ${e.reason ?? e.message.split('\n')[0]}`,
+        message: reason?.startsWith('nesting exceeded maxDepth')
+          ? nestingMessage()
+          : `YAML syntax error: ${reason}`,
       });
       continue;
     }
     if (value === null || value === undefined) continue;
+    // The fast parser reads no deeper than the limit; js-yaml bounds block mappings only loosely.
+    const deep = fast ? undefined : deeperThan(value);
+    if (deep) {
+      problems.push({
+        severity: 'error',
+        file,
+        docIndex,
+        line: chunk.startLine,
+        column: 1,
+        message: nestingMessage(shortPath(deep)),
+      });
+      continue;
+    }
     // The fast parser expands no aliases; js-yaml's documents are counted when they may have some.
     if (!fast && chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
       problems.push({
@@ -200,6 +223,17 @@ export function parseManifestText(
 
 function parseJson(text: string, file: string, resources: Resource[], problems: LoadProblem[]): void {
   if (text.trim() === '') return;
+  const deep = jsonNestingOffset(text);
+  if (deep >= 0) {
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex: 0,
+      ...lineColumnAt(text, deep),
+      message: nestingMessage(),
+    });
+    return;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -225,7 +259,10 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
 /** Where a JSON syntax error is: from the message when Node gives a position, else by scanning. */
 function jsonErrorPosition(text: string, message: string): { line: number; column: number } {
   const m = /position (\d+)/.exec(message);
-  const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+  return lineColumnAt(text, m ? Number(m[1]) : jsonErrorOffset(text));
+}
+
+function lineColumnAt(text: string, pos: number): { line: number; column: number } {
   const before = text.slice(0, pos);
   return { line: before.split('\n').length, column: pos - before.lastIndexOf('\n') };
 }
