@@ -1,5 +1,5 @@
 /** Bad input met through the CLI: each case is reported in one located line and hides nothing else. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +49,83 @@ describe('mesh analyze: one hostile document hides nothing else', () => {
       ),
     );
     expect(r.code).toBe(79);
+  });
+});
+
+describe('mesh analyze: inputs that are missing, empty, looping, mis-encoded or unrendered', () => {
+  it('a path that does not exist is exit 66, with no success line', () => {
+    const r = mesh(['analyze', '/nonexistent/manifests']);
+    expect(r.code).toBe(66);
+    expect(r.stderr).toContain('error: /nonexistent/manifests: no such file or directory');
+    expect(r.stderr).not.toContain('No validation issues');
+    expect(r.stdout).toBe('');
+    const json = mesh(['analyze', '/nonexistent/manifests', '-o', 'json']);
+    expect(json.code).toBe(66);
+    expect(JSON.parse(json.stdout).summary).toMatchObject({ parseErrors: 0, exitCode: 66 });
+  });
+
+  it('findings elsewhere still decide (79 over 66); a missing path next to clean input is 66', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'planted.yaml'), PLANTED);
+    const r = mesh(['analyze', dir, join(dir, 'typo')]);
+    expect(r.code).toBe(79);
+    expect(r.stdout).toContain('IST0106');
+    expect(r.stderr).toContain(`error: ${join(dir, 'typo')}: no such file or directory`);
+    const clean = tmp();
+    writeFileSync(join(clean, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n');
+    const r2 = mesh(['analyze', clean, join(clean, 'typo')]);
+    expect(r2.code).toBe(66);
+    expect(r2.stderr).not.toContain('No validation issues');
+  });
+
+  it('a folder without manifests says so on stderr', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'README.md'), '# not a manifest\n');
+    const r = mesh(['analyze', dir]);
+    expect(r.stderr).toContain(`warning: ${dir}: no .yaml, .yml or .json files in this folder`);
+    expect(r.code).toBe(0);
+  });
+
+  it('a symbolic link loop reads each real file once', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'planted.yaml'), PLANTED);
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('..', join(dir, 'sub', 'up'));
+    symlinkSync('planted.yaml', join(dir, 'alias.yaml'));
+    const r = mesh(['analyze', dir, '-o', 'json']);
+    expect(r.stderr).not.toContain('redefines');
+    const report = JSON.parse(r.stdout);
+    expect(report.summary.files).toBe(1);
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual(['IST0106']);
+    expect(r.code).toBe(79);
+  });
+
+  it('bytes that are not UTF-8 are a warning naming file and line', () => {
+    const dir = tmp();
+    const file = join(dir, 'latin1.yaml');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('\n'),
+      ]),
+    );
+    const r = mesh(['analyze', file]);
+    expect(r.stderr).toContain(`warning: ${file}:4: not valid UTF-8`);
+    expect(r.code).toBe(0);
+  });
+
+  it('an unrendered Helm placeholder in metadata.name is an error naming the file, not "[object Object]"', () => {
+    const dir = tmp();
+    const file = join(dir, 'svc.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  ports:\n  - port: 80\n',
+    );
+    const r = mesh(['analyze', file]);
+    expect(r.stdout + r.stderr).not.toContain('[object Object]');
+    expect(r.stderr).toContain(`error: ${file}:1:1: Service metadata.name is a mapping, not a string`);
+    expect(r.code).toBe(65);
   });
 });
