@@ -129,3 +129,40 @@ describe('mesh analyze: inputs that are missing, empty, looping, mis-encoded or 
     expect(r.code).toBe(65);
   });
 });
+
+describe('mesh authz test: policies are validated as analyze validates them', () => {
+  const policy = (source: string, operation: string) =>
+    `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: only-admin\n  namespace: shop\nspec:\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n        ${source}: ["cluster.local/ns/shop/sa/admin"]\n    to:\n    - operation:\n        ${operation}: ["GET"]\n`;
+  const CASES = `cases:\n- name: stranger posts\n  source: { principal: cluster.local/ns/evil/sa/x }\n  destination: { namespace: shop }\n  request: { method: POST, path: / }\n  expect: deny\n`;
+
+  it('refuses to evaluate a policy with misspelled fields, printing analyze’s findings (exit 65)', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'policy.yaml'), policy('principal', 'method'));
+    writeFileSync(join(dir, 'cases.yaml'), CASES);
+    const r = mesh(['authz', 'test', '-f', join(dir, 'policy.yaml'), '--cases', join(dir, 'cases.yaml')]);
+    const analyzed = mesh(['analyze', join(dir, 'policy.yaml')]);
+    for (const line of analyzed.stdout.trim().split('\n')) expect(r.stderr).toContain(line);
+    expect(r.stderr).toContain('unknown field "principal" in spec.rules[0].from[0].source');
+    expect(r.stderr).toContain('no case is evaluated');
+    expect(r.stdout).not.toContain('ALLOW');
+    expect(r.code).toBe(65);
+
+    writeFileSync(join(dir, 'policy.yaml'), policy('principals', 'methods'));
+    const fixed = mesh(['authz', 'test', '-f', join(dir, 'policy.yaml'), '--cases', join(dir, 'cases.yaml')]);
+    expect(fixed.stdout).toMatch(/stranger posts\s+DENY\s+DENY\s+.*pass/);
+    expect(fixed.code).toBe(0);
+  });
+
+  it('a failing case outranks an unparsable one, as findings outrank parse errors in analyze (79 over 65)', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'policy.yaml'), policy('principals', 'methods'));
+    writeFileSync(
+      join(dir, 'cases.yaml'),
+      `${CASES}- name: wrong expectation\n  destination: { namespace: shop }\n  expect: allow\n- name: typo\n  destination: { namespace: shop }\n  reqest: {}\n`,
+    );
+    const r = mesh(['authz', 'test', '-f', join(dir, 'policy.yaml'), '--cases', join(dir, 'cases.yaml')]);
+    expect(r.stderr).toContain('unknown key "reqest"');
+    expect(r.stdout).toMatch(/wrong expectation\s+ALLOW\s+DENY\s+.*FAIL/);
+    expect(r.code).toBe(79);
+  });
+});
