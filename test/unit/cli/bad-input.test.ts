@@ -166,3 +166,21 @@ describe('mesh authz test: policies are validated as analyze validates them', ()
     expect(r.code).toBe(79);
   });
 });
+
+describe('usage errors', () => {
+  it('read the same at every depth: `Error: …`, a hint, exit 64', () => {
+    for (const args of [
+      ['analyze', '--bogus'],
+      ['bogus'],
+      ['pc', 'bogus'],
+      ['pc', 'cluster', '--bogus'],
+      ['pc', 'eds', '--bogus'],
+      ['authz', 'test', '-f', 'x.yaml'],
+      ['analyze', '-o', 'xml', 'x.yaml'],
+    ]) {
+      const r = mesh(args);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stderr, args.join(' ')).toMatch(/^Error: [^\n]+\nHint: [^\n]+\n$/);
+    }
+  });
+});
