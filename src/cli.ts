@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   const wanted = COMMANDS.find((c) => c.name === first || c.aliases?.includes(first ?? ''));
-  if (first === 'completion') {
+  if (first === 'completion' || first === '__complete') {
     const { register } = await import('./commands/completion.js');
     register(program, loadAll);
   } else if (first === 'help' || !wanted) {
