@@ -320,11 +320,9 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
   if (opts.file !== undefined) {
     const { parseJsonText } = await import('../envoy/dump.js');
     const { readSourceText } = await import('../envoy/source.js');
-    clusters = parseJsonText(
-      await readSourceText(opts.file),
-      opts.file,
-      'cannot parse clusters (/clusters?format=json)',
-    );
+    const { clustersFromInput } = await import('../envoy/endpoints.js');
+    const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
+    clusters = clustersFromInput(parseJsonText(await readSourceText(opts.file), opts.file, what), opts.file);
   } else {
     const { endpointSource, openEndpoint } = await import('../envoy/source.js');
     const source = await endpointSource(await openEndpoint(pod, access(opts, timeoutMs)), timeoutMs);
@@ -400,7 +398,7 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
   return withDump('all', pod, opts, { includeEds: true }, async (dump, format) => {
     if (format === 'short') {
       const { allSummary } = await import('../envoy/summary.js');
-      await allSummary(
+      const unreadable = await allSummary(
         dump,
         {
           cluster: {
@@ -418,7 +416,8 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
         },
         writeStdout,
       );
-      return ExitCode.OK;
+      for (const e of unreadable) warn(`Error: ${e.message}`);
+      return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
     }
     // Envoy's own bytes (snake_case), unless key material had to be redacted
     const { redactSecrets } = await import('../envoy/protojson.js');

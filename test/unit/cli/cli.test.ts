@@ -25,7 +25,7 @@ describe('mesh (CLI basics)', () => {
   });
 
   it('prints completion scripts for bash, zsh and fish', () => {
-    expect(mesh(['completion', 'bash']).stdout).toContain('complete -F _mesh mesh kubectl-mesh');
+    expect(mesh(['completion', 'bash']).stdout).toContain('complete -o filenames -F _mesh mesh kubectl-mesh');
     expect(mesh(['completion', 'zsh']).stdout).toContain('#compdef mesh');
     expect(mesh(['completion', 'fish']).stdout).toContain(
       "complete -c mesh -n '__fish_use_subcommand' -a 'analyze'",
