@@ -206,7 +206,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       );
     if (outcome.inBaseline.length > 0)
       warn(`note: ${outcome.inBaseline.length} finding(s) matched the baseline and do not fail the run`);
+    // A missing input never ends in a success line: the run did not look at what was asked.
+    if (outcome.missing.length > 0) warn(`Error: ${outcome.missing.length} input path(s) could not be read.`);
     if (outcome.findings.length === 0) {
+      if (outcome.missing.length > 0) return outcome.exitCode;
       const suffix =
         outcome.parseErrors.length > 0
           ? ` (but ${outcome.parseErrors.length} document(s) could not be parsed)`

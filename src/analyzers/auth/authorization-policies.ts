@@ -1,14 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
-import {
-  firstSelectorKey,
-  workloadsKnown,
-  LabelIndex,
-  namespaceLookup,
-  selectorString,
-  workloadInAmbient,
-  workloadInMesh,
-} from '../util/labels.js';
+import { workloadsKnown, namespaceLookup, workloadInAmbient, workloadInMesh } from '../util/labels.js';
+import { firstSelectorKey, LabelIndex, selectorString } from '../../kube/labels.js';
 
 /** `*`, `prefix*`, `*suffix` or an exact (case-insensitive) namespace name. */
 export function namespaceMatches(expr: string, ns: string): boolean {

@@ -2,15 +2,13 @@ import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
 import {
-  firstSelectorKey,
   workloadsKnown,
-  isEmptyLabels,
   namespaceInAmbient,
   namespaceLookup,
-  selectorString,
   selectWorkloads,
   workloadInAmbient,
 } from '../util/labels.js';
+import { firstSelectorKey, isEmptyLabels, selectorString } from '../../kube/labels.js';
 
 export default defineAnalyzer({
   name: 'sidecar.SelectorAnalyzer',

@@ -1,11 +1,6 @@
 import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
-import {
-  firstSelectorKey,
-  workloadsKnown,
-  isEmptyLabels,
-  selectorString,
-  selectWorkloads,
-} from '../util/labels.js';
+import { selectWorkloads, workloadsKnown } from '../util/labels.js';
+import { firstSelectorKey, isEmptyLabels, selectorString } from '../../kube/labels.js';
 import { joinPath } from '../../manifests/path.js';
 
 export default defineAnalyzer({
