@@ -3,7 +3,15 @@ import { messageType } from './messages.js';
 import { ALL_ANALYZERS } from './registry.js';
 import { Snapshot, type SnapshotOptions } from './snapshot.js';
 import { suppressedByAnnotation, suppressedByRule, type SuppressRule } from './suppress.js';
-import { LEVEL_RANK, type AnalysisContext, type Analyzer, type Finding } from './types.js';
+import { isExternal, type ExternalPattern } from './external.js';
+import {
+  ANY_KIND,
+  LEVEL_RANK,
+  WORKLOAD_INPUTS,
+  type AnalysisContext,
+  type Analyzer,
+  type Finding,
+} from './types.js';
 
 export interface RunOptions extends SnapshotOptions {
   /** Only report findings on this namespace (and cluster-scoped objects); undefined reports all. */
@@ -11,6 +19,8 @@ export interface RunOptions extends SnapshotOptions {
   /** Analyzer names to run; empty = all. */
   analyzers?: readonly Analyzer[];
   suppress?: readonly SuppressRule[];
+  /** Objects declared to exist outside the inputs (`--external`). */
+  external?: readonly ExternalPattern[];
 }
 
 export interface RunResult {
@@ -38,7 +48,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
   const timings: number[] = [];
   const skipped: RunResult['skipped'] = [];
   for (const analyzer of selected) {
-    const missing = opts.harness ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
+    const missing = (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
     if (missing.length > 0) {
       skipped.push({
         name: analyzer.name,
@@ -92,24 +102,43 @@ function contextFor(
   opts: RunOptions,
   sink: Finding[],
 ): AnalysisContext {
+  const read = inputGuard(analyzer);
   const ctx: AnalysisContext = {
-    each: (k) => snapshot.each(k),
-    get: (k, ns, n) => snapshot.get(k, ns, n),
-    eachIn: (k, ns) => snapshot.eachIn(k, ns),
-    workloads: () => snapshot.workloads(),
-    workloadsIn: (ns) => snapshot.workloadsIn(ns),
+    each: (k) => (read(k), snapshot.each(k)),
+    get: (k, ns, n) => (read(k), snapshot.get(k, ns, n)),
+    eachIn: (k, ns) => (read(k), snapshot.eachIn(k, ns)),
+    workloads: () => (WORKLOAD_INPUTS.forEach(read), snapshot.workloads()),
+    workloadsIn: (ns) => (WORKLOAD_INPUTS.forEach(read), snapshot.workloadsIn(ns)),
     shared: (build) => snapshot.shared(build, ctx),
-    has: (k) => snapshot.has(k),
-    all: () => snapshot.all(),
+    has: (k) => (read(k), snapshot.has(k)),
+    all: () => (read(ANY_KIND), snapshot.all()),
     meshConfig: opts.meshConfig,
     meshNetworks: opts.meshNetworks,
     istioNamespace: opts.istioNamespace,
-    harness: Boolean(opts.harness),
+    external: (kind, ns, name) => isExternal(opts.external ?? [], kind, ns, name),
     report(code, resource, args = [], ropts = {}) {
       sink.push(findingOf(analyzer, code, resource, args, ropts.path));
     },
   };
   return ctx;
+}
+
+/** An analyzer read a kind its `inputs` do not declare: a bug in the analyzer, not in any document. */
+class UndeclaredInput extends Error {}
+
+/**
+ * A check that an analyzer reads only kinds its `inputs` declare (what the runner decides skips by). Reading
+ * another kind throws, so the analyzer fails with IST0001 naming the kind, in every run and every test.
+ */
+function inputGuard(analyzer: Analyzer): (key: string) => void {
+  const declared = new Set(analyzer.inputs);
+  if (declared.has(ANY_KIND)) return () => {};
+  return (key) => {
+    if (!declared.has(key))
+      throw new UndeclaredInput(
+        `it reads ${key}, which its inputs do not declare (a bug in mesh, please report it)`,
+      );
+  };
 }
 
 function findingOf(
@@ -149,9 +178,18 @@ function contain(
   sink: Finding[],
   err: unknown,
 ): void {
-  const candidates = analyzer.inputs?.length
-    ? analyzer.inputs.flatMap((k) => snapshot.each(k))
-    : snapshot.all();
+  const failed = (e: unknown) =>
+    sink.push(
+      findingOf(analyzer, 'IST0001', undefined, [`analyzer ${analyzer.name} failed: ${failureText(e)}`]),
+    );
+  // no document is to blame for an undeclared read
+  if (err instanceof UndeclaredInput) {
+    failed(err);
+    return;
+  }
+  const candidates = analyzer.inputs.includes(ANY_KIND)
+    ? snapshot.all()
+    : analyzer.inputs.flatMap((k) => snapshot.each(k));
   const culprits = new Set<Resource['origin']>();
   const discard: Finding[] = [];
   for (const r of candidates) {
@@ -168,10 +206,6 @@ function contain(
     }
     discard.length = 0;
   }
-  const failed = (e: unknown) =>
-    sink.push(
-      findingOf(analyzer, 'IST0001', undefined, [`analyzer ${analyzer.name} failed: ${failureText(e)}`]),
-    );
   if (culprits.size === 0) {
     failed(err);
     return;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { analyzePaths } from '../../src/analyzers/pipeline.js';
-import { defaultMeshConfig } from '../../src/analyzers/meshconfig.js';
+import { cliRunOptions } from '../support/analyze.js';
 import { ISTIO_KINDS } from '../../src/manifests/kinds.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples/bookinfo');
@@ -18,14 +18,9 @@ const ALLOWED_EXIT = new Set([0, 65, 79]);
 
 async function analyzeStdin(text: string) {
   const out = await analyzePaths({
+    ...cliRunOptions(),
     paths: ['-'],
     load: { stdin: text, maxExpandedNodes: 20_000 },
-    defaultNamespace: 'default',
-    reportNamespace: undefined,
-    istioNamespace: 'istio-system',
-    meshConfig: defaultMeshConfig(),
-    meshNetworks: { networks: {} },
-    defaultIngress: true,
     failureThreshold: 'Error',
   });
   // Findings of an analyzer that threw are reported as IST0001 instead of crashing: that is a bug too.
@@ -269,16 +264,7 @@ describe('robustness: hostile documents never hide a sibling file’s findings',
         rmSync(join(dir, 'hostile.json'), { force: true });
         rmSync(join(dir, 'hostile.yaml'), { force: true });
         writeFileSync(join(dir, file), text);
-        const out = await analyzePaths({
-          paths: [dir],
-          defaultNamespace: 'default',
-          reportNamespace: undefined,
-          istioNamespace: 'istio-system',
-          meshConfig: defaultMeshConfig(),
-          meshNetworks: { networks: {} },
-          defaultIngress: true,
-          failureThreshold: 'Error',
-        });
+        const out = await analyzePaths({ ...cliRunOptions(), paths: [dir], failureThreshold: 'Error' });
         expect(out.findings.map((f) => [f.code, f.origin, f.line])).toContainEqual([
           'IST0106',
           'VirtualService default/planted',

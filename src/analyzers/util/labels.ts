@@ -112,24 +112,12 @@ export function podSpecPath(w: Pick<Workload, 'isPod'>): string {
 }
 
 /**
- * The workloads selector-based checks match against: Pods and, offline, the pod templates of workload
- * controllers (manifests rarely contain Pods). The conformance harness replays istioctl, which only looks at
- * Pods.
+ * Whether the inputs show the workloads of `namespace` (of every namespace when undefined): they hold a
+ * workload there (not the synthetic default ingress Pod). "No workload matches" is only said where this
+ * holds; elsewhere the workloads are likely deployed from another repository.
  */
-export function selectableWorkloads(ctx: {
-  workloads(): readonly Workload[];
-  readonly harness: boolean;
-}): readonly Workload[] {
-  const all = ctx.workloads();
-  return ctx.harness ? all.filter((w) => w.isPod) : all;
-}
-
-/**
- * True when the inputs themselves (not the synthetic default ingress Pod) hold a workload, in `namespace`
- * when given: offline, "no workload matches" is only meaningful when the workloads were part of the input.
- */
-export function inputsHaveWorkloads(
-  ctx: { workloads(): readonly Workload[]; workloadsIn(namespace: string): readonly Workload[] },
+export function workloadsKnown(
+  ctx: Pick<AnalysisContext, 'workloads' | 'workloadsIn'>,
   namespace?: string,
 ): boolean {
   const candidates = namespace === undefined ? ctx.workloads() : ctx.workloadsIn(namespace);

@@ -89,7 +89,7 @@ export default defineAnalyzer({
     }
 
     // Offline the control-plane Services may simply not be among the inputs.
-    if (!ctx.harness && !ctx.has(K.Service)) return;
+    if (!ctx.has(K.Service)) return;
     for (const h of hooks) {
       const svc = h.spec?.clientConfig?.service;
       if (!svc) continue;

@@ -7,7 +7,7 @@ import { parseManifestText } from '../../../src/manifests/load.js';
 import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
 import { locateFindings, runAnalyzers } from '../../../src/analyzers/run.js';
 import { findAnalyzer } from '../../../src/analyzers/registry.js';
-import { defaultMeshConfig } from '../../../src/analyzers/meshconfig.js';
+import { cliRunOptions } from '../../support/analyze.js';
 import { defineAnalyzer } from '../../../src/analyzers/types.js';
 
 const vs = (name: string, weight: number) =>
@@ -25,15 +25,7 @@ async function run(
   resources: Resource[],
   analyzers = [findAnalyzer('schema.ValidationAnalyzer.VirtualService')!],
 ) {
-  const out = runAnalyzers(resources, {
-    defaultNamespace: 'default',
-    reportNamespace: undefined,
-    istioNamespace: 'istio-system',
-    meshConfig: defaultMeshConfig(),
-    meshNetworks: { networks: {} },
-    defaultIngress: true,
-    analyzers,
-  });
+  const out = runAnalyzers(resources, cliRunOptions({ analyzers }));
   await locateFindings(out.findings);
   return out.findings.map((f) => [f.code, f.origin, f.file, f.line, f.message]);
 }

@@ -86,8 +86,16 @@ describe('bash completion', () => {
   });
 
   it('completes flag values: -o formats per command, levels, shells', async () => {
-    expect(await complete(['mesh', 'analyze', '-o', ''])).toEqual(['github', 'json', 'log', 'sarif', 'yaml']);
-    expect(await complete(['mesh', 'analyze', './x', '--output', 'j'])).toEqual(['json']);
+    expect(await complete(['mesh', 'analyze', '-o', ''])).toEqual([
+      'codeclimate',
+      'github',
+      'json',
+      'junit',
+      'log',
+      'sarif',
+      'yaml',
+    ]);
+    expect(await complete(['mesh', 'analyze', './x', '--output', 'j'])).toEqual(['json', 'junit']);
     expect(await complete(['mesh', 'pc', 'cluster', '-o', ''])).toEqual(['json', 'short', 'yaml']);
     expect(await complete(['mesh', 'analyze', '--failure-threshold', 'W'])).toEqual(['Warning']);
     expect(await complete(['mesh', 'completion', ''])).toEqual(['bash', 'fish', 'zsh']);
