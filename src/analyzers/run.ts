@@ -11,6 +11,10 @@ export interface RunOptions extends SnapshotOptions {
   /** Analyzer names to run; empty = all. */
   analyzers?: readonly Analyzer[];
   suppress?: readonly SuppressRule[];
+  /** Kinds that could not be read (kind key → reason): analyzers reading them are skipped. */
+  unreadable?: ReadonlyMap<string, string>;
+  /** The inputs are a whole cluster: a kind with no objects there has none, so nothing is skipped for it. */
+  complete?: boolean;
 }
 
 export interface RunResult {
@@ -38,7 +42,16 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
   const timings: number[] = [];
   const skipped: RunResult['skipped'] = [];
   for (const analyzer of selected) {
-    const missing = opts.harness ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
+    const unreadable = analyzer.inputs.filter((k) => opts.unreadable?.has(k));
+    if (unreadable.length > 0) {
+      skipped.push({
+        name: analyzer.name,
+        reason: unreadable.map((k) => opts.unreadable!.get(k)).join(', '),
+      });
+      continue;
+    }
+    const missing =
+      opts.harness || opts.complete ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
     if (missing.length > 0) {
       skipped.push({
         name: analyzer.name,
@@ -155,14 +168,15 @@ export async function locateFindings(findings: Finding[]): Promise<void> {
     (f) => f.resource?.source && (f.path || f.resource.origin.listIndex !== undefined),
   );
   const positions = needs ? await import('../manifests/positions.js') : undefined;
-  const bySource = new Map<DocSource | undefined, Finding[]>();
+  // By text: the items of a `kind: List` share one (and so one position index).
+  const bySource = new Map<string | undefined, { source?: DocSource; group: Finding[] }>();
   for (const f of findings) {
     const source = f.resource?.source;
-    const group = bySource.get(source);
-    if (group) group.push(f);
-    else bySource.set(source, [f]);
+    const entry = bySource.get(source?.text);
+    if (entry) entry.group.push(f);
+    else bySource.set(source?.text, { source, group: [f] });
   }
-  for (const [source, group] of bySource) {
+  for (const { source, group } of bySource.values()) {
     for (const f of group) {
       const r = f.resource;
       if (!r || !r.origin.file) continue;
