@@ -305,7 +305,13 @@ function objects(i, services) {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { ...meta(), labels: sel },
-      spec: { selector: sel, ports: [{ name: 'http', port: 8080, targetPort: 8080 }, { name: 'grpc-admin', port: 9090 }] },
+      spec: {
+        selector: sel,
+        ports: [
+          { name: 'http', port: 8080, targetPort: 8080 },
+          { name: 'grpc-admin', port: 9090 },
+        ],
+      },
     },
     {
       apiVersion: 'apps/v1',
@@ -316,7 +322,10 @@ function objects(i, services) {
         selector: { matchLabels: sel },
         template: {
           metadata: { labels: { app: name, version: 'v1' } },
-          spec: { serviceAccountName: name, containers: [{ name: 'app', image: `registry.example.com/${name}:1.0.0` }] },
+          spec: {
+            serviceAccountName: name,
+            containers: [{ name: 'app', image: `registry.example.com/${name}:1.0.0` }],
+          },
         },
       },
     },
@@ -340,7 +349,10 @@ function objects(i, services) {
           { route: [{ destination: { host: name, subset, port: { number: 8080 } } }] },
           {
             route: [
-              { destination: { host: `${other}.${otherNs}.svc.cluster.local`, port: { number: 8080 } }, weight: 90 },
+              {
+                destination: { host: `${other}.${otherNs}.svc.cluster.local`, port: { number: 8080 } },
+                weight: 90,
+              },
               { destination: { host: name, subset: 'v1', port: { number: 8080 } }, weight: 10 },
             ],
           },
@@ -398,7 +410,9 @@ function blockYaml(value, indent = '') {
   }
   return Object.entries(value)
     .map(([k, v]) =>
-      v !== null && typeof v === 'object' ? `${indent}${k}:\n${blockYaml(v, `${indent}  `)}` : `${indent}${k}: ${v}\n`,
+      v !== null && typeof v === 'object'
+        ? `${indent}${k}:\n${blockYaml(v, `${indent}  `)}`
+        : `${indent}${k}: ${v}\n`,
     )
     .join('');
 }
@@ -431,7 +445,11 @@ export function generateRealCorpus(dir, docs = 8000, perFile = 25) {
       continue;
     }
     const texts = group.flatMap((i) =>
-      style % 3 === 0 ? flowDocs(i, services) : style % 3 === 1 ? helmDocs(i, services) : objects(i, services).map((o) => blockYaml(o)),
+      style % 3 === 0
+        ? flowDocs(i, services)
+        : style % 3 === 1
+          ? helmDocs(i, services)
+          : objects(i, services).map((o) => blockYaml(o)),
     );
     write(`${base}.yaml`, (style % 3 === 1 ? '---\n' : '') + texts.join('---\n'));
     count += texts.length;

@@ -95,10 +95,12 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
 
   // No paths: the cluster. Paths with --use-kube: the files over the cluster. Files alone stay offline.
-  const { readClusterInputs } = await import('../kube/analyze-inputs.js');
+  // (client-node is loaded only then: files alone never pay for it.)
   const cluster =
     paths.length === 0 || opts.useKube
-      ? await readClusterInputs({
+      ? await (
+          await import('../kube/analyze-inputs.js')
+        ).readClusterInputs({
           kubeconfig: opts.kubeconfig,
           context: opts.context,
           istioNamespace: opts.istioNamespace,
@@ -210,6 +212,8 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
               cluster: {
                 server: cluster.server,
                 objects: cluster.resources.length,
+                kinds: countKinds(cluster.resources),
+                listMs: cluster.listMs,
                 denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
               },
             }
@@ -243,4 +247,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     }
   }
   return outcome.exitCode;
+}
+
+/** Objects read from the cluster per kind key (`core/Pod`: 12). */
+function countKinds(resources: readonly { key: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of resources) out[r.key] = (out[r.key] ?? 0) + 1;
+  return out;
 }

@@ -343,7 +343,11 @@ class Parser {
         item = this.nestedOrNull(li, col, false);
       } else if (this.isDash(p, end)) {
         throw BAIL;
-      } else if (text.charCodeAt(p) !== LBRACKET && text.charCodeAt(p) !== LBRACE && this.keyColon(p, end) >= 0) {
+      } else if (
+        text.charCodeAt(p) !== LBRACKET &&
+        text.charCodeAt(p) !== LBRACE &&
+        this.keyColon(p, end) >= 0
+      ) {
         item = this.mapping(p - this.starts[li], p);
       } else {
         item = this.inline(p, end, col);

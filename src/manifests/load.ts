@@ -219,7 +219,15 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
     return;
   }
   const startLine = text.slice(0, text.search(/\S/)).split('\n').length;
-  addDocument(value, file, 0, startLine, { text, lineOffset: 0, prefix: [], json: true }, resources, problems);
+  addDocument(
+    value,
+    file,
+    0,
+    startLine,
+    { text, lineOffset: 0, prefix: [], json: true },
+    resources,
+    problems,
+  );
 }
 
 /** Where a JSON syntax error is: from the message when Node gives a position, else by scanning. */
