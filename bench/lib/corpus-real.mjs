@@ -296,7 +296,7 @@ spec:
 }
 
 /** The same objects as plain data (block YAML or JSON). */
-function objects(i, services) {
+export function objects(i, services) {
   const { ns, name, other, otherNs, subset, drHost } = names(i, services);
   const meta = (n = name) => ({ name: n, namespace: ns });
   const sel = { app: name };

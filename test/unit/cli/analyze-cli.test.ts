@@ -149,13 +149,22 @@ describe('mesh analyze (CLI)', () => {
   });
 
   it('treats usage mistakes as exit 64 with a one-line error', () => {
-    expect(mesh(['analyze']).code).toBe(64);
+    expect(mesh(['analyze', subset, '--timeout', 'soon']).code).toBe(64);
     expect(mesh(['analyze', subset, '-o', 'xml']).code).toBe(64);
     expect(mesh(['analyze', subset, '--analyzer', 'no.SuchAnalyzer']).code).toBe(64);
     expect(mesh(['analyze', subset, '--failure-threshold', 'Warn']).code).toBe(64);
     const bad = mesh(['analyze', subset, '--meshConfigFile', '/nonexistent/mesh.yaml']);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toMatch(/^Error: cannot read mesh config file/m);
+  });
+
+  it('analyzes the cluster when given no paths, and says so clearly when there is no cluster', () => {
+    const home = mkdtempSync(join(tmpdir(), 'mesh-home-'));
+    const r = mesh(['analyze'], { env: { KUBECONFIG: '', HOME: home } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: no kubeconfig found \(looked at .*\.kube\/config\)/m);
+    // Files alone never look for a cluster.
+    expect(mesh(['analyze', subset], { env: { KUBECONFIG: '', HOME: home } }).code).toBe(79);
   });
 
   it('lists analyzers', () => {
