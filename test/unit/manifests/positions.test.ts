@@ -78,7 +78,7 @@ describe('field positions', () => {
     bodies.push({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'esc', annotations: { 'a\"b': 'x', 'c\\d': '\u00e9', 'e/f': '' } },
+      metadata: { name: 'esc', annotations: { 'a"b': 'x', 'c\\d': '\u00e9', 'e/f': '' } },
       data: { n: null, t: true, num: -1.5e3, list: [[], {}, [1, [2]]] },
     });
     let compared = 0;
