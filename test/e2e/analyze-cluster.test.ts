@@ -44,6 +44,22 @@ function fixture(): KubernetesObject[] {
   return parseAllDocuments(text).map((d) => d.toJS() as KubernetesObject);
 }
 
+/**
+ * mesh's Istio findings equal istioctl's on the same objects. Known differences (each one a documented
+ * deviation, see README "Live cluster: differences from istioctl") are listed here with their reason.
+ */
+const DEVIATIONS: Array<{ only: 'mesh' | 'istioctl'; match: RegExp; why: string }> = [];
+
+function expectLikeIstioctl(mesh: Finding[], oracle: Finding[]): void {
+  const deviates = (side: 'mesh' | 'istioctl') => (k: string) =>
+    DEVIATIONS.some((d) => d.only === side && d.match.test(k));
+  const ours = mesh.filter((f) => f.code.startsWith('IST')).map(key);
+  const theirs = oracle.map(key);
+  expect(ours.filter((k) => !deviates('mesh')(k)).sort()).toEqual(
+    theirs.filter((k) => !deviates('istioctl')(k)).sort(),
+  );
+}
+
 function istioctlAnalyze(args: string[]): Finding[] {
   const run = spawnSync(istioctl, ['analyze', '--kubeconfig', testbed.kubeconfig, '-o', 'json', ...args], {
     encoding: 'utf8',
@@ -93,12 +109,14 @@ describe('mesh analyze on a live cluster', () => {
     expect(run.code, run.stderr).toBe(79);
     const mesh = report(run.stdout).findings.filter(ours);
     expect(oracle.length).toBeGreaterThan(3);
-    expect(
-      mesh
-        .filter((f) => f.code.startsWith('IST'))
-        .map(key)
-        .sort(),
-    ).toEqual(oracle.map(key).sort());
+    expectLikeIstioctl(mesh, oracle);
+    // Every listed deviation happens here; one that no longer does must leave the list.
+    const all = [...mesh, ...oracle].map(key);
+    for (const d of DEVIATIONS)
+      expect(
+        all.some((k) => d.match.test(k)),
+        `stale: ${d.why}`,
+      ).toBe(true);
     // Objects of the cluster have no file: the finding names the object and says where it came from.
     for (const f of mesh) {
       expect(f.file).toBeUndefined();
@@ -113,12 +131,7 @@ describe('mesh analyze on a live cluster', () => {
     const mesh = report(run.stdout).findings;
     expect(mesh.length).toBeGreaterThan(0);
     expect(mesh.every((f) => f.origin.includes(nsB))).toBe(true);
-    expect(
-      mesh
-        .filter((f) => f.code.startsWith('IST'))
-        .map(key)
-        .sort(),
-    ).toEqual(oracle.map(key).sort());
+    expectLikeIstioctl(mesh, oracle);
   });
 
   it('overlays files on the cluster: a file object replaces the cluster object of the same name', async () => {
@@ -147,12 +160,7 @@ describe('mesh analyze on a live cluster', () => {
     const oracle = istioctlAnalyze(['-A', '--use-kube=true', file]).filter(ours);
     const run = await meshAnalyze(['-A', '--use-kube', '-o', 'json', file]);
     const mesh = report(run.stdout).findings.filter(ours);
-    expect(
-      mesh
-        .filter((f) => f.code.startsWith('IST'))
-        .map(key)
-        .sort(),
-    ).toEqual(oracle.map(key).sort());
+    expectLikeIstioctl(mesh, oracle);
     // The cluster's broken VirtualService is replaced by the file's: its findings are gone.
     expect(mesh.some((f) => f.origin === `VirtualService ${nsA}/reviews`)).toBe(false);
     // The file's new DestinationRule names a missing host: reported at its file and line.
