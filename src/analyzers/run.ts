@@ -168,13 +168,14 @@ export async function locateFindings(findings: Finding[]): Promise<void> {
     (f) => f.resource?.source && (f.path || f.resource.origin.listIndex !== undefined),
   );
   const positions = needs ? await import('../manifests/positions.js') : undefined;
-  // By text: the items of a `kind: List` share one (and so one position index).
-  const bySource = new Map<string | undefined, { source?: DocSource; group: Finding[] }>();
+  // The items of a `kind: List` are located together: they share one position index.
+  const bySource = new Map<DocSource | undefined, { source?: DocSource; group: Finding[] }>();
   for (const f of findings) {
     const source = f.resource?.source;
-    const entry = bySource.get(source?.text);
+    const owner = source?.list ?? source;
+    const entry = bySource.get(owner);
     if (entry) entry.group.push(f);
-    else bySource.set(source?.text, { source, group: [f] });
+    else bySource.set(owner, { source, group: [f] });
   }
   for (const { source, group } of bySource.values()) {
     for (const f of group) {

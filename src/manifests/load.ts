@@ -329,7 +329,11 @@ function addDocument(
   ) {
     const items = Array.isArray(obj.items) ? obj.items : [];
     items.forEach((item: unknown, i: number) => {
-      const itemSource: DocSource = { ...source, prefix: [...source.prefix, 'items', i] };
+      const itemSource: DocSource = {
+        ...source,
+        prefix: [...source.prefix, 'items', i],
+        list: source.list ?? source,
+      };
       const before = resources.length;
       addDocument(item, file, docIndex, startLine, itemSource, resources, problems, nullFree);
       for (let r = before; r < resources.length; r++) resources[r]!.origin.listIndex = i;

@@ -3,7 +3,7 @@ import type { Document, LineCounter, Node } from 'yaml';
 import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
 import { fastLocate, UNSUPPORTED } from './fast-yaml.js';
-import { jsonIndex, jsonOffset, type JsonNode } from './json-positions.js';
+import { jsonIndex, jsonOffset } from './json-positions.js';
 
 type YamlModule = typeof import('yaml');
 const requireHere = createRequire(import.meta.url);
@@ -17,20 +17,21 @@ function yaml(): YamlModule {
 interface Cached {
   doc?: Document.Parsed;
   lines?: LineCounter;
-  json?: JsonNode;
+  json?: ReturnType<typeof jsonIndex>;
   /** Offsets where lines start (JSON texts). */
   lineStarts?: number[];
 }
 
 /**
- * What was built to locate fields of a text, by text: the items of a `kind: List` share their document's
- * text, so its tree or index is built once for all of them.
+ * What was built to locate fields of a document: the items of a `kind: List` share their document's
+ * (so its tree or index is built once for all of them).
  */
-const cached = new Map<string, Cached>();
+const cached = new Map<DocSource, Cached>();
 
 function cacheOf(src: DocSource): Cached {
-  let c = cached.get(src.text);
-  if (!c) cached.set(src.text, (c = {}));
+  const owner = src.list ?? src;
+  let c = cached.get(owner);
+  if (!c) cached.set(owner, (c = {}));
   return c;
 }
 
@@ -87,7 +88,7 @@ function parsedPath(path: string): readonly PathSegment[] {
 
 /** Drops what `positionOf` cached for a document's text (its parsed tree or index). */
 export function forgetPositions(src: DocSource): void {
-  cached.delete(src.text);
+  cached.delete(src.list ?? src);
 }
 
 /** The first content line of a document (the position of the empty path). */

@@ -34,6 +34,8 @@ export interface DocSource {
   fast?: boolean;
   /** True for a JSON file (positions come from an index of the JSON text). */
   json?: boolean;
+  /** For items of a `kind: List`: the List document's source, whose text (and position index) they share. */
+  list?: DocSource;
 }
 
 export interface Resource {
