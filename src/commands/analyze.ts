@@ -164,6 +164,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     warn(
       `warning: skipped ${deniedSkips.length} analyzer(s) that read those kinds: ${deniedSkips.map((s) => s.name).join(', ')}`,
     );
+  if (opts.verbose && cluster)
+    warn(
+      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms.`,
+    );
   if (opts.verbose) {
     const { verboseReport } = await import('../analyzers/verbose.js');
     warn(verboseReport(outcome));

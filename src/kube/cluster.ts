@@ -207,6 +207,7 @@ function fatal(
   if (err instanceof ApiException) {
     const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
     const e = apiStatusError(kube, err.code, body, what);
+    if (e.message.includes(kube.server)) return e;
     return new MeshError(`the Kubernetes API server ${kube.server} failed: ${e.message}`, { hint: e.hint });
   }
   return new MeshError(
