@@ -4,7 +4,7 @@
 // output) separately, next to `istioctl analyze -A` on the same server. Skipped, with a note, when the
 // testbed binaries have not been built (npm run testbed:setup).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -26,8 +26,9 @@ function timed(cmd, args) {
 }
 
 /** The e2e suite's testbed (TypeScript), bundled on the fly so this script starts the same servers. */
-async function loadTestbed(dir) {
-  const outfile = join(dir, 'testbed.mjs');
+async function loadTestbed() {
+  // Inside the repository, so that the bundle's imports resolve to its node_modules.
+  const outfile = join(ROOT, 'node_modules/.cache/mesh-bench/testbed.mjs');
   await build({
     entryPoints: [join(ROOT, 'test/e2e/support/testbed.ts')],
     bundle: true,
@@ -51,14 +52,21 @@ export async function benchAnalyzeCluster() {
   for (const b of ['etcd', 'kube-apiserver'])
     if (!existsSync(join(binDir, b)))
       return { skipped: `${join(binDir, b)} not built (npm run testbed:setup)` };
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-cluster-'));
-  const { startTestbed } = await loadTestbed(dir);
+  const { startTestbed } = await loadTestbed();
   const { KubeConfig, KubernetesObjectApi, PatchStrategy } = await import('@kubernetes/client-node');
   const { istioCrds } = await import(join(ROOT, 'dist/install/crds.js'));
   const testbed = await startTestbed();
+  const own = mkdtempSync(join(tmpdir(), 'mesh-bench-cluster-'));
   try {
+    // A private copy of the kubeconfig and CA: the run is long, and /tmp is shared with other work.
+    const kubeconfig = join(own, 'admin.kubeconfig');
+    copyFileSync(testbed.caFile, join(own, 'ca.crt'));
+    writeFileSync(
+      kubeconfig,
+      readFileSync(testbed.kubeconfig, 'utf8').replace(testbed.caFile, join(own, 'ca.crt')),
+    );
     const kc = new KubeConfig();
-    kc.loadFromFile(testbed.kubeconfig);
+    kc.loadFromFile(kubeconfig);
     const api = KubernetesObjectApi.makeApiClient(kc);
     const apply = (o) =>
       api.patch(o, undefined, undefined, 'mesh-bench', true, PatchStrategy.ServerSideApply);
@@ -73,6 +81,8 @@ export async function benchAnalyzeCluster() {
     const all = [];
     for (let i = 0; i < SERVICES; i++) {
       const objs = objects(i, SERVICES);
+      // Headless: the testbed's Service IP range (a /24) holds 254 addresses.
+      objs[0].spec.clusterIP = 'None';
       const ns = objs[0].metadata.namespace;
       all.push(...objs, {
         apiVersion: 'v1',
@@ -82,10 +92,10 @@ export async function benchAnalyzeCluster() {
       });
     }
     const t0 = Date.now();
-    await inBatches(all, 16, apply);
+    await inBatches(all, 32, apply);
     const createMs = Date.now() - t0;
 
-    const args = ['analyze', '-A', '--kubeconfig', testbed.kubeconfig, '-o', 'json'];
+    const args = ['analyze', '-A', '--kubeconfig', kubeconfig, '-o', 'json'];
     const mesh = [];
     const ist = [];
     let summary;
@@ -111,7 +121,7 @@ export async function benchAnalyzeCluster() {
     };
   } finally {
     await testbed.stop();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(own, { recursive: true, force: true });
   }
 }
 

@@ -25,7 +25,8 @@ export interface RunResult {
   executed: string[];
   /** Milliseconds each executed analyzer took (same order as `executed`). */
   timings: number[];
-  skipped: Array<{ name: string; reason: string }>;
+  /** `unreadable`: skipped because a kind it reads could not be read (from the cluster). */
+  skipped: Array<{ name: string; reason: string; unreadable?: boolean }>;
   snapshot: Snapshot;
 }
 
@@ -47,6 +48,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
       skipped.push({
         name: analyzer.name,
         reason: unreadable.map((k) => opts.unreadable!.get(k)).join(', '),
+        unreadable: true,
       });
       continue;
     }

@@ -159,7 +159,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       `warning: ${where(d.kept)}: ${d.kept.kind} ${d.kept.namespace ? `${d.kept.namespace}/` : ''}${d.kept.name} redefines the one at ${where(d.replaced)} (the later one is analyzed)`,
     );
   }
-  const deniedSkips = outcome.run.skipped.filter((s) => cluster && s.reason.startsWith('cannot '));
+  const deniedSkips = outcome.run.skipped.filter((s) => s.unreadable);
   if (deniedSkips.length > 0)
     warn(
       `warning: skipped ${deniedSkips.length} analyzer(s) that read those kinds: ${deniedSkips.map((s) => s.name).join(', ')}`,
