@@ -25,7 +25,7 @@ class Scanner {
   /** Past the end of the string starting at `i`. */
   stringEnd(i: number): number {
     const text = this.text;
-    for (i++; ; ) {
+    for (i++; ;) {
       const q = text.indexOf('"', i);
       if (q < 0) return text.length;
       let slashes = 0;
