@@ -12,6 +12,7 @@ import { parseAllDocuments, parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
 import { runCli } from '../support/cli.js';
+import { sarifErrors } from '../support/sarif.js';
 import { apply, clientsFor, eventually, uniqueName } from './support/kube.js';
 
 const testbed = inject('testbed');
@@ -124,6 +125,23 @@ describe('mesh analyze on a live cluster', () => {
       expect(f.line).toBeUndefined();
       expect(f.source).toBe('cluster');
     }
+  });
+
+  it('names cluster objects without a file in SARIF, which stays valid', async () => {
+    const run = await meshAnalyze(['-A', '-o', 'sarif']);
+    const log = JSON.parse(run.stdout);
+    expect(sarifErrors(log)).toEqual([]);
+    const result = log.runs[0].results.find((r: any) =>
+      r.message.text.includes(`VirtualService ${nsA}/reviews`),
+    );
+    expect(result.properties).toEqual({ source: 'cluster' });
+    expect(result.locations).toEqual([
+      {
+        logicalLocations: [
+          { fullyQualifiedName: expect.stringContaining(`VirtualService ${nsA}/reviews`), kind: 'resource' },
+        ],
+      },
+    ]);
   });
 
   it('reports one namespace with -n, as istioctl does', async () => {
