@@ -62,9 +62,13 @@ function readYamlFile(file: string, what: string): Record<string, any> {
   return value;
 }
 
-export function loadMeshConfig(file: string | undefined): Record<string, any> {
+/** Defaults, overridden by the file's mesh config, or else by `fromCluster` (the cluster's `istio` ConfigMap). */
+export function loadMeshConfig(
+  file: string | undefined,
+  fromCluster?: Record<string, any>,
+): Record<string, any> {
   const defaults = defaultMeshConfig();
-  if (!file) return defaults;
+  if (!file) return fromCluster ? deepMerge(defaults, fromCluster) : defaults;
   return deepMerge(defaults, readYamlFile(file, 'mesh config file'));
 }
 

@@ -21,6 +21,10 @@ export interface RunOptions extends SnapshotOptions {
   suppress?: readonly SuppressRule[];
   /** Objects declared to exist outside the inputs (`--external`). */
   external?: readonly ExternalPattern[];
+  /** Kinds that could not be read (kind key → reason): analyzers reading them are skipped. */
+  unreadable?: ReadonlyMap<string, string>;
+  /** The inputs are a whole cluster: a kind with no objects there has none, so nothing is skipped for it. */
+  complete?: boolean;
 }
 
 export interface RunResult {
@@ -31,7 +35,8 @@ export interface RunResult {
   executed: string[];
   /** Milliseconds each executed analyzer took (same order as `executed`). */
   timings: number[];
-  skipped: Array<{ name: string; reason: string }>;
+  /** `unreadable`: skipped because a kind it reads could not be read (from the cluster). */
+  skipped: Array<{ name: string; reason: string; unreadable?: boolean }>;
   snapshot: Snapshot;
 }
 
@@ -48,7 +53,16 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
   const timings: number[] = [];
   const skipped: RunResult['skipped'] = [];
   for (const analyzer of selected) {
-    const missing = (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
+    const unreadable = analyzer.inputs.filter((k) => opts.unreadable?.has(k));
+    if (unreadable.length > 0) {
+      skipped.push({
+        name: analyzer.name,
+        reason: unreadable.map((k) => opts.unreadable!.get(k)).join(', '),
+        unreadable: true,
+      });
+      continue;
+    }
+    const missing = opts.complete ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
     if (missing.length > 0) {
       skipped.push({
         name: analyzer.name,
@@ -263,14 +277,16 @@ export async function locateFindings(findings: Finding[]): Promise<void> {
     (f) => f.resource?.source && (f.path || f.resource.origin.listIndex !== undefined),
   );
   const positions = needs ? await import('../manifests/positions.js') : undefined;
-  const bySource = new Map<DocSource | undefined, Finding[]>();
+  // The items of a `kind: List` are located together: they share one position index.
+  const bySource = new Map<DocSource | undefined, { source?: DocSource; group: Finding[] }>();
   for (const f of findings) {
     const source = f.resource?.source;
-    const group = bySource.get(source);
-    if (group) group.push(f);
-    else bySource.set(source, [f]);
+    const owner = source?.list ?? source;
+    const entry = bySource.get(owner);
+    if (entry) entry.group.push(f);
+    else bySource.set(owner, { source, group: [f] });
   }
-  for (const [source, group] of bySource) {
+  for (const { source, group } of bySource.values()) {
     for (const f of group) {
       const r = f.resource;
       if (!r || !r.origin.file) continue;

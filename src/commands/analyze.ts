@@ -3,6 +3,7 @@ import { usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
+import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
@@ -19,12 +20,22 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command): void {
   program
     .command('analyze')
-    .description('Validate and lint Istio configuration in files, folders or stdin')
-    .argument('[paths...]', 'files or folders (walked recursively; .yaml, .yml, .json), or - for stdin')
+    .description(
+      'Validate and lint Istio configuration in files, folders or stdin; with no paths, the current cluster',
+    )
+    .argument(
+      '[paths...]',
+      'files or folders (walked recursively; .yaml, .yml, .json), or - for stdin; none: analyze the cluster',
+    )
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'log')
     .option('-n, --namespace <ns>', 'give namespace-less documents this namespace and report only on it')
     .option('-A, --all-namespaces', 'documents without a namespace keep none (origin reads "Kind name")')
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
+    .option('--use-kube', 'overlay the files on the current cluster (what applying them would cause)')
+    .option('--kubeconfig <file>', 'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use for the cluster')
+    .option('-r, --revision <rev>', 'control plane revision whose mesh config the cluster analysis uses')
+    .option('--timeout <duration>', 'timeout for reading the cluster', '60s')
     .option(
       '--failure-threshold <level>',
       'lowest level that makes the exit code 79 (Error|Warning|Info)',
@@ -73,8 +84,6 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   }
   if (opts.namespace && opts.allNamespaces)
     throw usageError('-n/--namespace and -A/--all-namespaces cannot be combined');
-  if (paths.length === 0)
-    throw usageError('no input given', 'pass files, folders, or - to read stdin: mesh analyze ./manifests');
   const selected = (opts.analyzer as string[]).map((name) => {
     const a = findAnalyzer(name);
     if (!a) throw usageError(`unknown analyzer "${name}"`, 'see mesh analyze --list-analyzers');
@@ -90,8 +99,36 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const { rules, warnings } = parseSuppressRules(opts.suppress);
   for (const w of warnings) warn(`Warning: ${w}`);
   const { loadMeshConfig, loadMeshNetworks } = await import('../analyzers/meshconfig.js');
-  const meshConfig = loadMeshConfig(opts.meshConfigFile);
-  const meshNetworks = loadMeshNetworks(opts.meshNetworksFile);
+  let meshConfig = loadMeshConfig(opts.meshConfigFile);
+  let meshNetworks = loadMeshNetworks(opts.meshNetworksFile);
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+
+  // No paths: the cluster. Paths with --use-kube: the files over the cluster. Files alone stay offline.
+  // (client-node is loaded only then: files alone never pay for it.)
+  const cluster =
+    paths.length === 0 || opts.useKube
+      ? await (
+          await import('../kube/analyze-inputs.js')
+        ).readClusterInputs({
+          kubeconfig: opts.kubeconfig,
+          context: opts.context,
+          istioNamespace: opts.istioNamespace,
+          revision: opts.revision,
+          timeoutMs,
+        })
+      : undefined;
+  if (cluster) {
+    for (const d of cluster.denied)
+      warn(
+        `warning: cannot ${d.verb} ${d.resource} (${d.kind}) on ${cluster.server}: analyzers that read it are skipped`,
+      );
+    if (!opts.meshConfigFile && cluster.meshConfig)
+      meshConfig = loadMeshConfig(undefined, cluster.meshConfig);
+    if (!opts.meshNetworksFile && cluster.meshNetworks)
+      meshNetworks = { networks: {}, ...cluster.meshNetworks };
+  }
+  // In the cluster, namespace-less objects and the report default to the context's namespace (as kubectl).
+  const fallbackNamespace = cluster ? cluster.kube.namespace : 'default';
   const baselineMod =
     opts.baseline || opts.writeBaseline ? await import('../analyzers/baseline.js') : undefined;
   const baseline = opts.baseline ? baselineMod!.readBaseline(opts.baseline) : undefined;
@@ -101,12 +138,16 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const outcome = await analyzePaths({
     paths,
     load: { maxFileBytes: maxMiB * 1024 * 1024 },
-    defaultNamespace: opts.allNamespaces ? undefined : (opts.namespace ?? 'default'),
-    reportNamespace: opts.namespace,
+    cluster: cluster?.resources,
+    unreadable: cluster
+      ? new Map(cluster.denied.map((d) => [d.key, `cannot ${d.verb} ${d.resource}`]))
+      : undefined,
+    defaultNamespace: opts.allNamespaces ? undefined : (opts.namespace ?? fallbackNamespace),
+    reportNamespace: cluster && !opts.allNamespaces ? (opts.namespace ?? fallbackNamespace) : opts.namespace,
     istioNamespace: opts.istioNamespace,
     meshConfig,
     meshNetworks,
-    defaultIngress: true,
+    defaultIngress: !cluster,
     analyzers: selected,
     suppress: rules,
     external,
@@ -121,12 +162,22 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     const loc = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
     warn(`${p.severity}: ${loc}: ${p.message}`);
   }
-  for (const d of outcome.run.snapshot.duplicates) {
+  // A file's object replacing the cluster's is the point of --use-kube, not a redefinition.
+  for (const d of outcome.run.snapshot.duplicates.filter((x) => !x.replaced.origin.cluster)) {
     const where = (r: typeof d.kept) => `${r.origin.file}:${r.origin.line}`;
     warn(
       `warning: ${where(d.kept)}: ${d.kept.kind} ${d.kept.namespace ? `${d.kept.namespace}/` : ''}${d.kept.name} redefines the one at ${where(d.replaced)} (the later one is analyzed)`,
     );
   }
+  const deniedSkips = outcome.run.skipped.filter((s) => s.unreadable);
+  if (deniedSkips.length > 0)
+    warn(
+      `warning: skipped ${deniedSkips.length} analyzer(s) that read those kinds: ${deniedSkips.map((s) => s.name).join(', ')}`,
+    );
+  if (opts.verbose && cluster)
+    warn(
+      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms.`,
+    );
   if (opts.verbose) {
     const { verboseReport } = await import('../analyzers/verbose.js');
     warn(verboseReport(outcome));
@@ -142,7 +193,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
 
   const { LEVEL_RANK } = await import('../analyzers/types.js');
   const shown = outcome.findings.filter((f) => LEVEL_RANK[f.level] <= LEVEL_RANK[outputThreshold]);
-  const target = paths.length === 1 ? paths[0] : `${paths.length} paths`;
+  const target =
+    paths.length === 0
+      ? `the cluster at ${cluster!.server}`
+      : (paths.length === 1 ? paths[0] : `${paths.length} paths`) + (cluster ? ' over the cluster' : '');
   if (format === 'log') {
     const { renderLog } = await import('../render/findings.js');
     const color = colorEnabled(process.stdout, opts.color);
@@ -185,7 +239,18 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         ...counts,
         total: shown.length,
         files: outcome.load.files.length,
-        resources: outcome.load.resources.length,
+        resources: outcome.load.resources.length + (cluster?.resources.length ?? 0),
+        ...(cluster
+          ? {
+              cluster: {
+                server: cluster.server,
+                objects: cluster.resources.length,
+                kinds: countKinds(cluster.resources),
+                listMs: cluster.listMs,
+                denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
+              },
+            }
+          : {}),
         parseErrors: outcome.parseErrors.length,
         suppressed: outcome.run.suppressed,
         hiddenByNamespace: outcome.run.hiddenByNamespace,
@@ -220,4 +285,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     }
   }
   return outcome.exitCode;
+}
+
+/** Objects read from the cluster per kind key (`core/Pod`: 12). */
+function countKinds(resources: readonly { key: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of resources) out[r.key] = (out[r.key] ?? 0) + 1;
+  return out;
 }

@@ -295,7 +295,15 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
     return;
   }
   const startLine = text.slice(0, text.search(/\S/)).split('\n').length;
-  addDocument(value, file, 0, startLine, { text, lineOffset: 0, prefix: [] }, resources, problems);
+  addDocument(
+    value,
+    file,
+    0,
+    startLine,
+    { text, lineOffset: 0, prefix: [], json: true },
+    resources,
+    problems,
+  );
 }
 
 /** Where a JSON syntax error is: from the message when Node gives a position, else by scanning. */
@@ -400,7 +408,11 @@ function addDocument(
   ) {
     const items = Array.isArray(obj.items) ? obj.items : [];
     items.forEach((item: unknown, i: number) => {
-      const itemSource: DocSource = { ...source, prefix: [...source.prefix, 'items', i] };
+      const itemSource: DocSource = {
+        ...source,
+        prefix: [...source.prefix, 'items', i],
+        list: source.list ?? source,
+      };
       const before = resources.length;
       addDocument(item, file, docIndex, startLine, itemSource, resources, problems, nullFree);
       for (let r = before; r < resources.length; r++) resources[r]!.origin.listIndex = i;

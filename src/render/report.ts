@@ -19,6 +19,8 @@ export interface ReportFinding {
   message: string;
   analyzer: string;
   documentationUrl: string;
+  /** "cluster" when the object was read from the cluster (it then has no file, line or column). */
+  source?: 'cluster';
   /** true when the finding is in the --baseline file (it does not fail the run). */
   baseline?: boolean;
 }
@@ -63,6 +65,7 @@ export function toReportFinding(f: Finding, baseline = false): ReportFinding {
     out.kind = r.kind;
     if (r.namespace) out.namespace = r.namespace;
     out.name = r.name;
+    if (r.origin.cluster) out.source = 'cluster';
   }
   if (f.file) out.file = f.file;
   if (f.line) out.line = f.line;
