@@ -9,8 +9,10 @@ export async function injectorProxyLogLevel(
   api: KubeApi,
   istioNamespace: string,
 ): Promise<string | undefined> {
-  const cm = await api.getJson(
-    `/api/v1/namespaces/${encodeURIComponent(istioNamespace)}/configmaps/istio-sidecar-injector`,
+  const name = 'istio-sidecar-injector';
+  const path = `/api/v1/namespaces/${encodeURIComponent(istioNamespace)}/configmaps/${name}`;
+  const cm = await api.call(`GET ${path}`, (c, o) =>
+    c.core.readNamespacedConfigMap({ name, namespace: istioNamespace }, o),
   );
   const level = JSON.parse(cm?.data?.values ?? '{}')?.global?.proxy?.logLevel;
   return typeof level === 'string' && level !== '' ? level : undefined;

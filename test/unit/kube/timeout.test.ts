@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeApi } from '../../../src/kube/api.js';
 import { loadKubeContext } from '../../../src/kube/config.js';
+import { parsePodRef, resolvePod } from '../../../src/kube/pods.js';
 import { openPodStream } from '../../../src/kube/port-forward.js';
 import { runCli } from '../../support/cli.js';
 import { startSilentServer, type SilentServer } from '../../support/silent-server.js';
@@ -35,7 +36,7 @@ describe('--timeout against an API server that accepts connections and never ans
     server = await startSilentServer(mode);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const api = new KubeApi(loadKubeContext({ kubeconfig: server.kubeconfig }), 3000);
-    const get = track(api.getJson(podPath));
+    const get = track(resolvePod(api, parsePodRef('x'), 'default'));
     await server.accepted(1);
     await vi.advanceTimersByTimeAsync(2999);
     expect(get.done).toBe(false);
@@ -65,7 +66,7 @@ describe('--timeout against an API server that accepts connections and never ans
     server = await startSilentServer('tls');
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const api = new KubeApi(loadKubeContext({ kubeconfig: server.kubeconfig }), 0);
-    const get = track(api.getJson(podPath));
+    const get = track(resolvePod(api, parsePodRef('x'), 'default'));
     await server.accepted(1);
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(get.done).toBe(false);
