@@ -102,7 +102,7 @@ export function register(program: Command): void {
 
   withSource(pc.command('endpoint').aliases(['endpoints', 'ep']))
     .description(
-      'Endpoints of a proxy with health and outlier status (admin /clusters; --file takes its JSON)',
+      'Endpoints of a proxy with health and outlier status (admin /clusters; --file takes its JSON or a config dump with EDS)',
     )
     .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
     .option('--address <ip>', 'only endpoints with this IP')
