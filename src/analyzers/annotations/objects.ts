@@ -1,7 +1,8 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import { K, type AnalysisContext } from '../types.js';
-import { isEmptyLabels, isSynthetic, labelMap, podMetadataPath } from '../util/labels.js';
+import { isSynthetic, podMetadataPath } from '../util/labels.js';
+import { isEmptyLabels, labelMap } from '../../kube/labels.js';
 import { ALWAYS_IGNORED } from './catalogue.js';
 
 /** One annotation map to check: an object's own metadata, or the pod template of a workload controller. */

@@ -1,15 +1,13 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K, type Workload } from '../types.js';
 import {
-  firstSelectorKey,
   inputsHaveWorkloads,
-  LabelIndex,
   namespaceLookup,
   selectableWorkloads,
-  selectorString,
   workloadInAmbient,
   workloadInMesh,
 } from '../util/labels.js';
+import { firstSelectorKey, LabelIndex, selectorString } from '../../kube/labels.js';
 
 /** `*`, `prefix*`, `*suffix` or an exact (case-insensitive) namespace name. */
 export function namespaceMatches(expr: string, ns: string): boolean {

@@ -1,5 +1,6 @@
 import { defineAnalyzer, K } from '../types.js';
-import { isIstioControlPlane, ISTIO_PROXY, labelMap, podSpecPath } from '../util/labels.js';
+import { isIstioControlPlane, ISTIO_PROXY, podSpecPath } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 /** The UID the sidecar runs as; iptables lets its traffic bypass the proxy. */
 const PROXY_UID = 1337;

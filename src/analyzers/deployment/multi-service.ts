@@ -1,13 +1,7 @@
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type Workload } from '../types.js';
-import {
-  isEmptyLabels,
-  isSynthetic,
-  labelValue,
-  namespaceLookup,
-  SelectorIndex,
-  workloadInMesh,
-} from '../util/labels.js';
+import { isSynthetic, namespaceLookup, workloadInMesh } from '../util/labels.js';
+import { isEmptyLabels, labelValue, SelectorIndex } from '../../kube/labels.js';
 
 /** Waypoint Deployments, which Istio generates and which serve every Service of their namespace. */
 const isWaypoint = (r: Resource) =>

@@ -1,15 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
 import { nsOf, scopeOf, serviceRegistry, toFqdn, type RegistryEntry } from '../util/hosts.js';
-import {
-  inputsHaveWorkloads,
-  isEmptyLabels,
-  labelMap,
-  labelsMatch,
-  workloadsByLabel,
-  type Labels,
-} from '../util/labels.js';
+import { inputsHaveWorkloads, workloadsByLabel } from '../util/labels.js';
+import { isEmptyLabels, labelMap, labelsMatch, type Labels } from '../../kube/labels.js';
 
 /** Node labels Istio copies onto the endpoints of the pods scheduled there. */
 const NODE_TOPOLOGY_LABELS = [

@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str, text } from '../schema/rules/common.js';
+import { isObject, list, num, str, text } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
-import { labelMap, labelsMatch, selectorString } from '../util/labels.js';
+import { labelMap, labelsMatch, selectorString } from '../../kube/labels.js';
 
 interface Server {
   gw: Resource;

@@ -1,8 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
+import { isObject, list, num, str } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
 import { nsOf } from '../util/hosts.js';
-import { isEmptyLabels, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
+import { isSynthetic } from '../util/labels.js';
+import { isEmptyLabels, labelsMatch, selectorString } from '../../kube/labels.js';
 import { reportSelectorNotFound, selectedWorkloads } from './workloads.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { nsOf } from '../util/hosts.js';
 import { reportSelectorNotFound, selectedWorkloads, workloadNamespace } from './workloads.js';

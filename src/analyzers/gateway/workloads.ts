@@ -2,7 +2,8 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import type { AnalysisContext, Workload } from '../types.js';
-import { allContainers, firstSelectorKey, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
+import { allContainers, isSynthetic } from '../util/labels.js';
+import { firstSelectorKey, labelsMatch, selectorString } from '../../kube/labels.js';
 
 const newSelectionCache = () => new Map<string, Workload[]>();
 

@@ -1,5 +1,6 @@
 import { defineAnalyzer, K } from '../types.js';
-import { ISTIO_PROXY, labelMap, podSpecPath, selectorMatches } from '../util/labels.js';
+import { ISTIO_PROXY, podSpecPath } from '../util/labels.js';
+import { labelMap, selectorMatches } from '../../kube/labels.js';
 
 /** Index of the `istio-proxy` container that asks to be filled in by the injector (`image: auto`). */
 function autoImageContainer(podSpec: any): number {

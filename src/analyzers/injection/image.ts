@@ -1,15 +1,8 @@
 import jsYaml from 'js-yaml';
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
-import {
-  allContainers,
-  INJECTION_LABEL,
-  ISTIO_PROXY,
-  isEmptyLabels,
-  labelMap,
-  labelsMatch,
-  REVISION_LABEL,
-} from '../util/labels.js';
+import { allContainers, INJECTION_LABEL, ISTIO_PROXY, REVISION_LABEL } from '../util/labels.js';
+import { isEmptyLabels, labelMap, labelsMatch } from '../../kube/labels.js';
 import { injectedProxyImage, injectorConfigMap, injectorValues } from './injector.js';
 
 /**

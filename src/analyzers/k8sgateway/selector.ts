@@ -1,8 +1,8 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { nsOf } from '../util/hosts.js';
-import { firstSelectorKey, labelMap, labelsMatch, type Labels } from '../util/labels.js';
+import { firstSelectorKey, labelMap, labelsMatch, type Labels } from '../../kube/labels.js';
 
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 const POLICY_KINDS = [K.AuthorizationPolicy, K.RequestAuthentication, K.Telemetry, K.WasmPlugin];

@@ -1,5 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
-import { isEmptyLabels, SelectorIndex, workloadsByLabel } from '../util/labels.js';
+import { workloadsByLabel } from '../util/labels.js';
+import { isEmptyLabels, SelectorIndex } from '../../kube/labels.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import {
   isNamespaceWide,

@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K } from '../types.js';
-import { labelMap } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 /** Registries istiod always knows. */
 const BUILT_IN = ['Mock', 'Kubernetes', 'External'];

@@ -2,16 +2,14 @@ import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K } from '../types.js';
 import {
-  firstSelectorKey,
   inputsHaveWorkloads,
-  isEmptyLabels,
   namespaceInAmbient,
   namespaceLookup,
   selectableWorkloads,
-  selectorString,
   selectWorkloads,
   workloadInAmbient,
 } from '../util/labels.js';
+import { firstSelectorKey, isEmptyLabels, selectorString } from '../../kube/labels.js';
 
 export default defineAnalyzer({
   name: 'sidecar.SelectorAnalyzer',

@@ -1,12 +1,6 @@
 import { defineAnalyzer, K } from '../types.js';
-import {
-  firstSelectorKey,
-  inputsHaveWorkloads,
-  isEmptyLabels,
-  selectableWorkloads,
-  selectorString,
-  selectWorkloads,
-} from '../util/labels.js';
+import { inputsHaveWorkloads, selectableWorkloads, selectWorkloads } from '../util/labels.js';
+import { firstSelectorKey, isEmptyLabels, selectorString } from '../../kube/labels.js';
 import { joinPath } from '../../manifests/path.js';
 
 export default defineAnalyzer({

@@ -7,9 +7,11 @@
  * `*` matches everything.
  */
 import type { Resource } from '../../manifests/types.js';
-import { isIp, isObject, list, num, str, text } from '../schema/rules/common.js';
+import { isIp } from '../schema/rules/common.js';
+import { isObject, list, num, str, text } from '../../util/values.js';
 import { K, type AnalysisContext } from '../types.js';
-import { isSynthetic, labelValue } from './labels.js';
+import { isSynthetic } from './labels.js';
+import { labelValue } from '../../kube/labels.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';

@@ -1,6 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str, text } from '../schema/rules/common.js';
+import { isObject, list, str, text } from '../../util/values.js';
 import { defineAnalyzer, K } from '../types.js';
 import { fullName, hostsOverlap, nsOf, toFqdn } from '../util/hosts.js';
 import { gatewayRefs, MESH_GATEWAY, resolveGatewayRef, vsHosts } from './routes.js';

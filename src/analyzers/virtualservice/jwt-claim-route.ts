@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str } from '../../util/values.js';
 import { defineAnalyzer, K, type Workload } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
-import { labelsMatch } from '../util/labels.js';
+import { labelsMatch } from '../../kube/labels.js';
 import { selectedWorkloads } from '../gateway/workloads.js';
 import { gatewayRefs, MESH_GATEWAY, resolveGatewayRef } from './routes.js';
 
