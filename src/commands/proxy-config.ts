@@ -185,7 +185,11 @@ export function register(program: Command): void {
 }
 
 async function run(body: () => Promise<number>): Promise<void> {
-  process.exitCode = await body();
+  try {
+    process.exitCode = await body();
+  } catch (err) {
+    throw (await import('../envoy/dump.js')).nestingError(err);
+  }
 }
 
 // ---- sources ----
