@@ -72,9 +72,11 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
   }
   const checked = await validatePolicies(load.resources);
   if (checked.findings.length > 0) warn(renderLog(checked.findings, colorEnabled(process.stderr)));
-  // Every decision depends on every policy: with one left out, any result could be wrong.
-  const refuse = checked.refused > 0;
-  if (refuse)
+  // Every decision depends on every policy: with one missing or invalid, any result could be wrong, so
+  // no case is evaluated.
+  const missing = load.problems.some((p) => p.noInput);
+  const refuse = checked.refused > 0 || missing;
+  if (checked.refused > 0)
     warn(
       `error: ${checked.refused} AuthorizationPolicy(ies) have schema errors (as mesh analyze reports them above): no case is evaluated`,
     );
@@ -92,9 +94,18 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
 
   const failed = results.filter((r) => r.pass === false).length;
   const inputErrors =
-    parsed.problems.length + checked.refused + load.problems.filter((p) => p.severity === 'error').length;
-  // As in analyze: a failing case (79) outranks input that could not be used (65).
-  const exitCode = failed > 0 ? ExitCode.FINDINGS : inputErrors > 0 ? ExitCode.DATA : ExitCode.OK;
+    parsed.problems.length +
+    checked.refused +
+    load.problems.filter((p) => p.severity === 'error' && !p.noInput).length;
+  // As in analyze: a failing case (79), then a missing policy path (66), then unusable input (65).
+  const exitCode =
+    failed > 0
+      ? ExitCode.FINDINGS
+      : missing
+        ? ExitCode.NOINPUT
+        : inputErrors > 0
+          ? ExitCode.DATA
+          : ExitCode.OK;
 
   if (opts.format === 'table') {
     if (results.length > 0) await writeStdout(renderResultsTable(results, colorEnabled(process.stdout)));

@@ -102,7 +102,7 @@ export function register(program: Command): void {
 
   withSource(pc.command('endpoint').aliases(['endpoints', 'ep']))
     .description(
-      'Endpoints of a proxy with health and outlier status (admin /clusters; --file takes its JSON)',
+      'Endpoints of a proxy with health and outlier status (admin /clusters; --file takes its JSON or a config dump with EDS)',
     )
     .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
     .option('--address <ip>', 'only endpoints with this IP')
@@ -185,7 +185,11 @@ export function register(program: Command): void {
 }
 
 async function run(body: () => Promise<number>): Promise<void> {
-  process.exitCode = await body();
+  try {
+    process.exitCode = await body();
+  } catch (err) {
+    throw (await import('../envoy/dump.js')).nestingError(err);
+  }
 }
 
 // ---- sources ----

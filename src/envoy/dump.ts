@@ -73,6 +73,21 @@ export function describeJsonErrorAt(text: string, pos: number): string {
 
 const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
 
+/**
+ * A dump nested far deeper than any Envoy writes overflows the stack of the code that walks it (YAML
+ * output, field conversion): that is unusable input (exit 65), not a runtime failure. Checking every
+ * dump's depth up front would cost a pass over tens of megabytes on every run, so it is caught here.
+ */
+export function nestingError(err: unknown): unknown {
+  if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return err;
+  return new MeshError(
+    'the input nests objects and lists too deeply to process (Envoy never writes such dumps)',
+    {
+      exitCode: ExitCode.DATA,
+    },
+  );
+}
+
 /** One `configs[]` entry: parsed, or still a slice of the text (parsed on first use). */
 interface SectionRef {
   type: string;

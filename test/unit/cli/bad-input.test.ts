@@ -165,6 +165,14 @@ describe('mesh authz test: policies are validated as analyze validates them', ()
     expect(r.stdout).toMatch(/wrong expectation\s+ALLOW\s+DENY\s+.*FAIL/);
     expect(r.code).toBe(79);
   });
+
+  it('a policy path that does not exist is exit 66, as in analyze', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'cases.yaml'), CASES);
+    const r = mesh(['authz', 'test', '-f', join(dir, 'nope'), '--cases', join(dir, 'cases.yaml')]);
+    expect(r.stderr).toContain(`error: ${join(dir, 'nope')}: no such file or directory`);
+    expect(r.code).toBe(66);
+  });
 });
 
 describe('usage errors', () => {

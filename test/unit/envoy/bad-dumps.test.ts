@@ -83,3 +83,22 @@ describe('config dump sections with wrong field types', () => {
     expect(blocks(r.stdout)).toEqual(kept);
   });
 });
+
+describe('a dump nested deeper than Envoy ever writes', () => {
+  it('is unusable input (exit 65) in one line, not a stack overflow (exit 1)', async () => {
+    const dump = sidecar();
+    section(dump, 'ClustersConfigDump').dynamic_active_clusters[0].cluster.metadata = 'DEEP';
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const file = writeTmp('deep.json', JSON.stringify(dump).replace('"DEEP"', deep));
+    for (const args of [
+      ['pc', 'all', '-f', file, '-o', 'yaml'],
+      ['pc', 'cluster', '-f', file, '-o', 'yaml'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(65);
+      expect(r.stderr).toBe(
+        'Error: the input nests objects and lists too deeply to process (Envoy never writes such dumps)\n',
+      );
+    }
+  });
+});
