@@ -31,6 +31,12 @@ const COMMANDS: Array<{
     load: () => import('./commands/proxy-config.js'),
   },
   {
+    name: 'proxy-status',
+    aliases: ['ps'],
+    description: 'Sync status of every proxy from istiod, or istiod vs proxy config for one pod',
+    load: () => import('./commands/proxy-status.js'),
+  },
+  {
     name: 'version',
     description: 'Print the mesh client version',
     load: () => import('./commands/version.js'),

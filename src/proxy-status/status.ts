@@ -7,6 +7,7 @@ import { arr, field, isObj, obj, str, type Obj } from '../envoy/fields.js';
 import { toProtoJson } from '../envoy/protojson.js';
 import { renderTable } from '../render/tabwriter.js';
 import { humanDuration } from '../util/age.js';
+import type { MeshError } from '../util/errors.js';
 
 const T = 'type.googleapis.com/';
 export const TYPE = {
@@ -74,7 +75,8 @@ export interface ReplicaAnswer {
   /** The replica as the user knows it (pod name or address). */
   replica: string;
   response?: Obj;
-  error?: string;
+  /** Why this replica gave no answer (one line, names the replica; may carry a hint). */
+  error?: MeshError;
 }
 
 export interface ControlPlaneInfo {

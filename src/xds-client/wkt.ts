@@ -2,8 +2,8 @@
  * Proto3 JSON for the well-known types, as protobufjs "wrappers": protobufjs decodes the bytes and its
  * converter calls these for every Timestamp, Duration, Struct, Value, ListValue and wrapper value it
  * meets, so decoded messages read like Envoy's and istiod's own JSON (RFC 3339 times, `"1.5s"`
- * durations, Structs as plain objects, wrappers as bare values). `fromObject` accepts the same JSON
- * (our requests carry node metadata as a plain object). protobufjs already does this for Any.
+ * durations, Structs as plain objects, wrappers as bare values). `fromObject` accepts a plain object
+ * for a Struct (requests carry node metadata that way). protobufjs already does this for Any.
  *
  * Installed once, before any type is used (protobufjs reads the wrapper when it sets a type up).
  */
@@ -42,31 +42,22 @@ export function durationJson(seconds: number, nanos: number): string {
   return `${neg ? '-' : ''}${Math.abs(seconds)}${fraction(Math.abs(nanos))}s`;
 }
 
-function parseTimestamp(text: string): { seconds: number; nanos: number } {
-  const m = /^(.*?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
-  const ms = Date.parse(m ? m[1] + m[3] : text);
-  if (!m || Number.isNaN(ms)) throw new Error(`invalid timestamp "${text}"`);
-  return { seconds: Math.floor(ms / 1000), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
-}
-
-function parseDurationJson(text: string): { seconds: number; nanos: number } {
-  const m = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/.exec(text);
-  if (!m) throw new Error(`invalid duration "${text}"`);
-  const sign = m[1] ? -1 : 1;
-  return { seconds: sign * Number(m[2]), nanos: sign * Number((m[3] ?? '').padEnd(9, '0')) };
+// protobufjs only hands objects to a message field's converter, so times arrive as {seconds, nanos}
+function passThrough(this: WrapperThis, o: Msg) {
+  return this.fromObject(o);
 }
 
 const isJson = (o?: protobuf.IConversionOptions) => Boolean((o as { json?: boolean } | undefined)?.json);
 
 function valueToJson(this: WrapperThis, v: Msg | undefined): unknown {
   if (!v) return null;
-  if (v.struct_value !== undefined && v.struct_value !== null)
-    return structToJson.call(this, v.struct_value as Msg);
-  if (v.list_value !== undefined && v.list_value !== null)
-    return ((v.list_value as Msg).values ?? []).map((x: Msg) => valueToJson.call(this, x));
-  if (v.string_value !== undefined && v.string_value !== null) return v.string_value;
-  if (v.number_value !== undefined && v.number_value !== null) return v.number_value;
-  if (v.bool_value !== undefined && v.bool_value !== null) return v.bool_value;
+  if (v.structValue !== undefined && v.structValue !== null)
+    return structToJson.call(this, v.structValue as Msg);
+  if (v.listValue !== undefined && v.listValue !== null)
+    return ((v.listValue as Msg).values ?? []).map((x: Msg) => valueToJson.call(this, x));
+  if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
+  if (v.numberValue !== undefined && v.numberValue !== null) return v.numberValue;
+  if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
   return null;
 }
 
@@ -78,23 +69,25 @@ function structToJson(this: WrapperThis, s: Msg): Record<string, unknown> {
 }
 
 function valueFromJson(v: unknown): Msg {
-  if (v === null || v === undefined) return { null_value: 0 };
-  if (typeof v === 'string') return { string_value: v };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(valueFromJson) } };
-  return { struct_value: structFromJson(v as Record<string, unknown>) };
+  if (v === null || v === undefined) return { nullValue: 0 };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(valueFromJson) } };
+  return { structValue: structFromJson(v as Record<string, unknown>) };
 }
 
 function structFromJson(o: Record<string, unknown>): Msg {
   return { fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, valueFromJson(v)])) };
 }
 
+// protobufjs defines struct.proto itself (src/common.js), with camelCase field names whatever keepCase says.
+
 /** A message that is already in its own (non-JSON) shape passes to the original converter. */
 const isProtoShape = (o: unknown, keys: string[]) =>
   typeof o === 'object' && o !== null && !Array.isArray(o) && keys.some((k) => k in (o as object));
 
-const VALUE_KEYS = ['null_value', 'number_value', 'string_value', 'bool_value', 'struct_value', 'list_value'];
+const VALUE_KEYS = ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue'];
 
 const WRAPPERS: Record<string, protobuf.IWrapper> = {
   '.google.protobuf.Timestamp': {
@@ -102,18 +95,14 @@ const WRAPPERS: Record<string, protobuf.IWrapper> = {
       if (!isJson(o)) return this.toObject(m, o);
       return timestampJson(num(m.seconds), num(m.nanos)) as unknown as Msg;
     },
-    fromObject(this: WrapperThis, o: Msg) {
-      return this.fromObject(typeof o === 'string' ? parseTimestamp(o) : o);
-    },
+    fromObject: passThrough,
   },
   '.google.protobuf.Duration': {
     toObject(this: WrapperThis, m: Msg, o?: protobuf.IConversionOptions) {
       if (!isJson(o)) return this.toObject(m, o);
       return durationJson(num(m.seconds), num(m.nanos)) as unknown as Msg;
     },
-    fromObject(this: WrapperThis, o: Msg) {
-      return this.fromObject(typeof o === 'string' ? parseDurationJson(o) : o);
-    },
+    fromObject: passThrough,
   },
   '.google.protobuf.Struct': {
     toObject(this: WrapperThis, m: Msg, o?: protobuf.IConversionOptions) {
