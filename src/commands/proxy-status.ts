@@ -25,16 +25,23 @@ export function withControlPlaneFlags(cmd: Command): Command {
     .option('--authority <name>', 'server name expected in the certificate (default istiod[-<rev>].<ns>.svc)')
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
     .option('-r, --revision <rev>', 'control plane revision (istiod pods labelled istio.io/rev=<rev>)')
-    .option('--xds-port <port>', 'istiod xDS port to port-forward to', intArg('--xds-port'), envPort())
+    .option(
+      '--xds-port <port>',
+      'istiod xDS port to port-forward to (default 15012; 15010 with --plaintext)',
+      intArg('--xds-port'),
+    )
     .option('--xds-label <selector>', 'label selector of istiod pods', 'app=istiod')
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--timeout <duration>', 'timeout for each request', '30s');
 }
 
-function envPort(): number {
+/** --xds-port, else $ISTIOCTL_XDS_PORT (as istioctl), else istiod's TLS or plaintext xDS port. */
+function xdsPort(opts: Opts): number {
+  if (opts.xdsPort !== undefined) return opts.xdsPort;
   const v = process.env.ISTIOCTL_XDS_PORT;
-  return v && /^\d+$/.test(v) ? Number(v) : 15012;
+  if (v && /^\d+$/.test(v)) return Number(v);
+  return opts.plaintext ? 15010 : 15012;
 }
 
 export function controlPlaneOptions(opts: Opts, timeoutMs: number): ControlPlaneOptions {
@@ -46,7 +53,7 @@ export function controlPlaneOptions(opts: Opts, timeoutMs: number): ControlPlane
     authority: opts.authority,
     istioNamespace: opts.istioNamespace,
     revision: opts.revision,
-    xdsPort: opts.xdsPort,
+    xdsPort: xdsPort(opts),
     xdsLabel: opts.xdsLabel,
     timeoutMs,
     kubeconfig: opts.kubeconfig,

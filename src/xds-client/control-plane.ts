@@ -41,14 +41,15 @@ export function validateControlPlaneOptions(o: ControlPlaneOptions): void {
     throw usageError(`port number ${o.xdsPort} must be in the range 1..65535`);
 }
 
-let kubeApi: Promise<KubeApi> | undefined;
-async function api(o: ControlPlaneOptions): Promise<KubeApi> {
-  kubeApi ??= (async () => {
-    const { loadKubeContext } = await import('../kube/config.js');
-    const { KubeApi } = await import('../kube/api.js');
-    return new KubeApi(loadKubeContext({ kubeconfig: o.kubeconfig, context: o.context }), o.timeoutMs);
-  })();
-  return kubeApi;
+/** The API server client, made on first need (--plaintext with --xds-address needs no cluster). */
+function lazyApi(o: ControlPlaneOptions): () => Promise<KubeApi> {
+  let api: Promise<KubeApi> | undefined;
+  return () =>
+    (api ??= (async () => {
+      const { loadKubeContext } = await import('../kube/config.js');
+      const { KubeApi } = await import('../kube/api.js');
+      return new KubeApi(loadKubeContext({ kubeconfig: o.kubeconfig, context: o.context }), o.timeoutMs);
+    })());
 }
 
 /**
@@ -109,7 +110,11 @@ export async function requestIstioToken(kube: KubeApi, namespace: string): Promi
   });
 }
 
-async function security(o: ControlPlaneOptions, authority: string | undefined): Promise<XdsSecurity> {
+async function security(
+  o: ControlPlaneOptions,
+  authority: string | undefined,
+  api: () => Promise<KubeApi>,
+): Promise<XdsSecurity> {
   if (o.plaintext) return { mode: 'plaintext' };
   if (o.certDir !== undefined)
     return { mode: 'tls', insecure: o.insecure, authority, ...readCertDir(o.certDir) };
@@ -118,22 +123,23 @@ async function security(o: ControlPlaneOptions, authority: string | undefined): 
     mode: 'tls',
     insecure: true,
     authority,
-    token: await requestIstioToken(await api(o), o.istioNamespace),
+    token: await requestIstioToken(await api(), o.istioNamespace),
   };
 }
 
 export async function openControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   validateControlPlaneOptions(o);
+  const api = lazyApi(o);
   const authority =
     o.authority ??
     (o.revision && o.revision !== 'default'
       ? `istiod-${o.revision}.${o.istioNamespace}.svc`
       : `istiod.${o.istioNamespace}.svc`);
   if (o.xdsAddress !== undefined) {
-    const sec = await security(o, authority);
+    const sec = await security(o, authority, api);
     return { targets: [{ address: o.xdsAddress, name: o.xdsAddress, security: sec }], close: async () => {} };
   }
-  const kube = await api(o);
+  const kube = await api();
   const selector =
     o.revision && o.revision !== 'default' ? `${o.xdsLabel},istio.io/rev=${o.revision}` : o.xdsLabel;
   const list = await kube.getJson<{ items?: any[] }>(
@@ -143,7 +149,7 @@ export async function openControlPlane(o: ControlPlaneOptions): Promise<ControlP
     .filter((p) => p?.status?.phase === 'Running')
     .sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
   if (pods.length === 0) throw new MeshError(`no running Istio pods in "${o.istioNamespace}"`);
-  const sec = await security(o, authority);
+  const sec = await security(o, authority, api);
   const { startPortForward } = await import('../kube/port-forward.js');
   const forwards = await Promise.all(
     pods.map((p) =>
