@@ -19,7 +19,7 @@ const EXAMPLES = join(ROOT, 'examples');
 const TRAINING = (corpus, dump) => ({
   cli: [
     [['--help'], 0],
-    [['version'], 0],
+    [['version', '--remote=false'], 0],
   ],
   analyze: [
     [['analyze', EXAMPLES], 79],

@@ -112,7 +112,9 @@ function makeClient(target: XdsTarget, service: 'ads' | 'csds', opts: CallOption
 export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: number): MeshError {
   const e = err as { code?: number; details?: string; message?: string };
   const where = target.name === target.address ? target.address : `${target.name} (${target.address})`;
-  const details = (e.details ?? e.message ?? String(err)).split('\n')[0];
+  const details = (e.details ?? e.message ?? String(err))
+    .split('\n')[0]!
+    .replace(/\s*Resolution note:\s*$/, '');
   switch (e.code) {
     case 4: // DEADLINE_EXCEEDED
       return new MeshError(`${where}: no answer within ${timeoutMs / 1000}s`, {
