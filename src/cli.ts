@@ -25,6 +25,11 @@ const COMMANDS: Array<{
     load: () => import('./commands/certs.js'),
   },
   {
+    name: 'drift',
+    description: 'Replicas of a workload whose proxy config differs from their siblings',
+    load: () => import('./commands/drift.js'),
+  },
+  {
     name: 'proxy-config',
     aliases: ['pc'],
     description: 'Envoy configuration of a proxy: clusters, listeners, routes, endpoints, secrets, …',
