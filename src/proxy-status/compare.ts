@@ -59,16 +59,14 @@ export function istiodDump(resources: unknown[]): ConfigDump {
  * resource (Listener, RouteConfiguration, Cluster) in `xds_config`.
  */
 export function csdsDump(clientConfig: Obj): ConfigDump {
+  // grpc-js reports type URLs without the type.googleapis.com/ prefix
+  const full = (u: string) => (u.includes('/') ? u : `type.googleapis.com/${u}`);
   const of = (url: string) =>
     arr(clientConfig, 'generic_xds_configs')
-      .filter((g) => str(g, 'type_url') === url)
+      .filter((g) => full(str(g, 'type_url')) === url)
       .map((g) => field(g, 'xds_config'))
       .filter((v): v is Obj => isObj(v) && typeUrl(v) === url);
-  const bare = (o: Obj): Obj => {
-    const { [AT]: _t, ...rest } = o;
-    return rest;
-  };
-  return fromResources(of(TYPE.CDS).map(bare), of(TYPE.LDS).map(bare), of(TYPE.RDS).map(bare));
+  return fromResources(of(TYPE.CDS), of(TYPE.LDS), of(TYPE.RDS));
 }
 
 const SECTIONS = [

@@ -1,5 +1,5 @@
 /**
- * `mesh version`'s remote half: every istiod replica's version and revision (from the control-plane
+ * `mesh version`'s remote half: every istiod replica's version and build info (from the control-plane
  * identifier of its syncz answer) and how many proxies run which Istio version (their ISTIO_VERSION).
  */
 import { SYNCZ_TYPE } from '../xds-client/client.js';
@@ -54,11 +54,8 @@ export function renderVersionsShort(info: Record<string, any>): string {
   const lines = [`client version: ${info.clientVersion.version}`];
   const mv = info.meshVersion as MeshVersions['meshVersion'] | undefined;
   if (mv) {
-    const cps = mv.map((m) => {
-      const i = (m.Info ?? {}) as Record<string, string>;
-      const rev = i.revision && i.revision !== 'default' ? `-${i.revision}` : '';
-      return `${i.version || 'unknown'}${rev}`;
-    });
+    // Info.revision is istiod's build (git) revision, not the control plane revision: not shown here
+    const cps = mv.map((m) => ((m.Info ?? {}) as Record<string, string>).version || 'unknown');
     lines.push(`control plane version: ${cps.length ? counted(cps, 'replica') : 'none'}`);
     const dp = (info.dataPlaneVersion as MeshVersions['dataPlaneVersion']).map((d) => d.IstioVersion);
     lines.push(

@@ -3,6 +3,7 @@
 // Two istiod replicas share the API server: `istiod-e2e` with debug-endpoint and xDS auth off (the
 // plaintext path), `istiod-auth` with istiod's defaults (debug types need a token, over TLS).
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,11 @@ describe('mesh proxy-status against the real istiod', () => {
     open = testbed.istiod!;
     auth = testbed.istiodReplicas![0]!;
     const c = clientsFor(testbed.kubeconfig);
+    // what kube-controller-manager would have made (the testbed runs without it): the token's account
+    await c.core.createNamespacedServiceAccount({
+      namespace: 'istio-system',
+      body: { metadata: { name: 'default' } },
+    });
     await c.core.createNamespace({ body: { metadata: { name: 'shop' } } });
     await c.core.createNamespacedService({
       namespace: 'shop',
@@ -188,9 +194,83 @@ describe('mesh proxy-status against the real istiod', () => {
       '--csds-address',
       p.csds,
     ]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'Clusters Match (1)\nListeners Match (1)\nRoutes Match (1)\n',
+      stderr: '',
+    });
+  });
+
+  it('mesh version: the istiod replica and the proxies it serves', async () => {
+    const r = await runCli(['version', '--xds-address', open.grpcAddress, '--plaintext']);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Clusters (Match|Don't Match)/m);
-    expect([0, 79]).toContain(r.code);
-    expect(r.stdout).toContain(r.code === 0 ? 'Clusters Match' : 'difference');
+    expect(r.stdout).toMatch(/^control plane version: 1\.31-dev \(1 replica\)$/m);
+    expect(r.stdout).toMatch(/^data plane version: 1\.31\.0 \(2 proxies\)$/m);
+  });
+
+  it('drift: a client cut off from istiod keeps the old config after the Service changes; mesh drift names it', async () => {
+    // catalog-2 reaches istiod through a relay that is then cut: it keeps what it had
+    const relay = await startRelay(open.grpcAddress);
+    const pinned = await startXdsProxy({
+      pod: 'catalog-2',
+      namespace: 'shop',
+      istiod: relay.address,
+      target: TARGET,
+      dir,
+    });
+    proxies.push(pinned);
+    const csds = () =>
+      proxies.filter((p) => p.id.startsWith('catalog-')).flatMap((p) => ['--csds', `${p.id}=${p.csds}`]);
+    await eventually('catalog-2 synced', async () => {
+      const r = await runCli(['drift', ...csds()]);
+      return r.code === 0 && r.stdout === 'shop/catalog: 3 replicas, no drift\n' ? r : undefined;
+    });
+    relay.cut();
+    // the Service is recreated: a new cluster IP, in the listener address and the route domains
+    const c = clientsFor(testbed.kubeconfig);
+    await c.core.deleteNamespacedService({ name: 'catalog', namespace: 'shop' });
+    await c.core.createNamespacedService({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'catalog' },
+        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
+      },
+    });
+    const r = await eventually(
+      'the connected replicas to get the new Service',
+      async () => {
+        const x = await runCli(['drift', ...csds()]);
+        // the two connected replicas may take turns getting the push first
+        return x.code === 79 && x.stdout.includes('+++ catalog-2.shop') ? x : undefined;
+      },
+      60_000,
+    );
+    expect(r.stdout.split('\n')[0]).toBe('shop/catalog: 1 of 3 replicas drifted');
+    expect(r.stdout).toMatch(/~ listener catalog\.shop\.svc\.cluster\.local:8080: \d+ fields? differs?/);
+    const json = JSON.parse((await runCli(['drift', ...csds(), '-o', 'json'])).stdout);
+    expect(json.workloads[0].drifted.map((d: any) => d.id)).toEqual(['catalog-2.shop']);
   });
 });
+
+/** A TCP relay to `target` that can be cut (every connection closed, no new ones accepted). */
+async function startRelay(target: string): Promise<{ address: string; cut(): void }> {
+  const [host, port] = target.split(':') as [string, string];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => s.destroy());
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}

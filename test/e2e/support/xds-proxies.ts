@@ -25,6 +25,8 @@ export interface XdsProxyOptions {
   dir: string;
   clusterId?: string;
   istioVersion?: string;
+  /** More node metadata. */
+  metadata?: Record<string, unknown>;
 }
 
 export async function startXdsProxy(o: XdsProxyOptions): Promise<XdsProxy> {
@@ -38,11 +40,16 @@ export async function startXdsProxy(o: XdsProxyOptions): Promise<XdsProxy> {
       ],
       node: {
         id: `sidecar~127.0.0.1~${id}~${o.namespace}.svc.cluster.local`,
+        // grpc-js-xds refuses a node without one
+        locality: {},
         metadata: {
           GENERATOR: 'grpc',
           NAMESPACE: o.namespace,
           CLUSTER_ID: o.clusterId ?? 'Kubernetes',
           ISTIO_VERSION: o.istioVersion ?? '1.31.0',
+          // istiod lists a connection in syncz only when it carries a ProxyConfig
+          PROXY_CONFIG: {},
+          ...o.metadata,
         },
       },
     }),
