@@ -91,8 +91,13 @@ function channelCredentials(grpc: typeof grpcTypes, s: XdsSecurity): grpcTypes.C
   return grpc.credentials.combineChannelCredentials(ssl, perCall);
 }
 
-function makeClient(target: XdsTarget, service: 'ads' | 'csds', opts: CallOptions) {
-  const protos = loadXdsProtos();
+function makeClient(
+  target: XdsTarget,
+  service: 'ads' | 'csds',
+  opts: CallOptions,
+  what: 'services' | 'config',
+) {
+  const protos = loadXdsProtos(what);
   const { grpc } = protos;
   const Client = grpc.makeGenericClientConstructor(protos[service], service);
   const channelOptions: grpcTypes.ChannelOptions = {
@@ -163,7 +168,8 @@ export function adsRequest(
   resourceNames: string[],
   opts: CallOptions & { namespace: string },
 ): Promise<DiscoveryResponse> {
-  const { grpc, client } = makeClient(target, 'ads', opts);
+  // sync status needs only the service protos; anything else carries config
+  const { grpc, client } = makeClient(target, 'ads', opts, typeUrl === SYNCZ_TYPE ? 'services' : 'config');
   return new Promise<DiscoveryResponse>((resolve, reject) => {
     let settled = false;
     const deadline = new Date(Date.now() + opts.timeoutMs);
@@ -207,7 +213,7 @@ export interface ClientConfig {
 
 /** CSDS `FetchClientStatus`: the config an xDS client (Envoy, a proxyless gRPC app) holds. */
 export function fetchClientStatus(target: XdsTarget, opts: CallOptions): Promise<ClientConfig[]> {
-  const { client } = makeClient(target, 'csds', opts);
+  const { client } = makeClient(target, 'csds', opts, 'config');
   return new Promise<ClientConfig[]>((resolve, reject) => {
     const deadline = new Date(Date.now() + opts.timeoutMs);
     (client as any).FetchClientStatus(

@@ -15,10 +15,15 @@ import { installWellKnownTypes } from './wkt.js';
 
 const require = createRequire(import.meta.url);
 
-/** Files loaded: the services, the config dump, and the resource and extension types Anys carry. */
-const PROTO_FILES = [
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/service/status/v3/csds.proto',
+/** The services: enough for sync status (ClientConfig is in csds.proto). */
+const SERVICE_FILES = ['envoy/service/discovery/v3/ads.proto', 'envoy/service/status/v3/csds.proto'];
+
+/**
+ * Plus the config dump and the resource and extension types that Anys carry, for config (istiod's
+ * config_dump, a client's CSDS resources). Loading these takes several times longer, so only then.
+ */
+const CONFIG_FILES = [
+  ...SERVICE_FILES,
   'envoy/admin/v3/config_dump.proto',
   'envoy/config/bootstrap/v3/bootstrap.proto',
   'envoy/config/cluster/v3/cluster.proto',
@@ -66,7 +71,7 @@ export interface XdsProtos {
   packageDefinition: loaderTypes.PackageDefinition;
 }
 
-let cached: XdsProtos | undefined;
+const cached: { services?: XdsProtos; config?: XdsProtos } = {};
 
 /** Where the proto sources are: the `deps/` folder of @grpc/grpc-js-xds. */
 export function protoIncludeDirs(): string[] {
@@ -74,12 +79,15 @@ export function protoIncludeDirs(): string[] {
   return ['envoy-api', 'xds', 'protoc-gen-validate', 'googleapis'].map((d) => join(base, d));
 }
 
-export function loadXdsProtos(): XdsProtos {
-  if (cached) return cached;
+/** The protos for sync status only (`what: 'services'`), or with every config type (`'config'`). */
+export function loadXdsProtos(what: 'services' | 'config' = 'config'): XdsProtos {
+  const hit = cached[what] ?? (what === 'services' ? cached.config : undefined);
+  if (hit) return hit;
   installWellKnownTypes();
   const loader = require('@grpc/proto-loader') as typeof loaderTypes;
   const grpc = require('@grpc/grpc-js') as typeof grpcTypes;
-  const packageDefinition = loader.loadSync(PROTO_FILES, {
+  const files = what === 'services' ? SERVICE_FILES : CONFIG_FILES;
+  const packageDefinition = loader.loadSync(files, {
     ...LOADER_OPTIONS,
     includeDirs: protoIncludeDirs(),
   });
@@ -88,11 +96,12 @@ export function loadXdsProtos(): XdsProtos {
     if (!def || 'format' in def) throw new Error(`proto service ${name} not found`);
     return def as grpcTypes.ServiceDefinition;
   };
-  cached = {
+  const loaded: XdsProtos = {
     grpc,
     packageDefinition,
     ads: service('envoy.service.discovery.v3.AggregatedDiscoveryService'),
     csds: service('envoy.service.status.v3.ClientStatusDiscoveryService'),
   };
-  return cached;
+  cached[what] = loaded;
+  return loaded;
 }
