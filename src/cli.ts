@@ -43,7 +43,7 @@ const COMMANDS: Array<{
   },
   {
     name: 'version',
-    description: 'Print the mesh client version',
+    description: 'Client, control plane and data plane versions',
     load: () => import('./commands/version.js'),
   },
 ];
