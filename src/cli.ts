@@ -25,14 +25,25 @@ const COMMANDS: Array<{
     load: () => import('./commands/certs.js'),
   },
   {
+    name: 'drift',
+    description: 'Replicas of a workload whose proxy config differs from their siblings',
+    load: () => import('./commands/drift.js'),
+  },
+  {
     name: 'proxy-config',
     aliases: ['pc'],
     description: 'Envoy configuration of a proxy: clusters, listeners, routes, endpoints, secrets, …',
     load: () => import('./commands/proxy-config.js'),
   },
   {
+    name: 'proxy-status',
+    aliases: ['ps'],
+    description: 'Sync status of every proxy from istiod, or istiod vs proxy config for one pod',
+    load: () => import('./commands/proxy-status.js'),
+  },
+  {
     name: 'version',
-    description: 'Print the mesh client version',
+    description: 'Client, control plane and data plane versions',
     load: () => import('./commands/version.js'),
   },
 ];
