@@ -70,7 +70,8 @@ describe('bash completion', () => {
     expect(await complete(['mesh', ''])).toEqual(
       expect.arrayContaining(['analyze', 'proxy-config', 'pc', 'authz', 'certs', 'version', 'completion']),
     );
-    expect(await complete(['mesh', 'p'])).toEqual(['pc', 'proxy-config']);
+    expect(await complete(['mesh', 'pro'])).toEqual(['proxy-config', 'proxy-status']);
+    expect(await complete(['mesh', 'p'])).toEqual(expect.arrayContaining(['pc', 'proxy-config', 'ps']));
     const pc = await complete(['mesh', 'pc', '']);
     expect(pc).toEqual(
       expect.arrayContaining(['cluster', 'clusters', 'c', 'listener', 'endpoint', 'all', 'log']),
