@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import jsYaml from 'js-yaml';
 import { MeshError, ExitCode } from '../util/errors.js';
+import { isObject } from '../util/values.js';
 
 /** The mesh config defaults that matter to analysis (what an install without overrides gets). */
 export function defaultMeshConfig(): Record<string, any> {
@@ -16,10 +17,6 @@ export function defaultMeshConfig(): Record<string, any> {
     defaultProviders: {},
     extensionProviders: [],
   };
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 export function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
@@ -65,9 +62,13 @@ function readYamlFile(file: string, what: string): Record<string, any> {
   return value;
 }
 
-export function loadMeshConfig(file: string | undefined): Record<string, any> {
+/** Defaults, overridden by the file's mesh config, or else by `fromCluster` (the cluster's `istio` ConfigMap). */
+export function loadMeshConfig(
+  file: string | undefined,
+  fromCluster?: Record<string, any>,
+): Record<string, any> {
   const defaults = defaultMeshConfig();
-  if (!file) return defaults;
+  if (!file) return fromCluster ? deepMerge(defaults, fromCluster) : defaults;
   return deepMerge(defaults, readYamlFile(file, 'mesh config file'));
 }
 

@@ -1,5 +1,6 @@
 import { loadManifests, type LoadOptions } from '../manifests/load.js';
-import type { LoadProblem, LoadResult } from '../manifests/types.js';
+import type { LoadProblem, LoadResult, Resource } from '../manifests/types.js';
+import { overlay } from '../kube/cluster-objects.js';
 import { applyBaseline, type BaselineFile } from './baseline.js';
 import { locateFindings, runAnalyzers, type RunOptions, type RunResult } from './run.js';
 import { LEVEL_RANK, type Finding, type Level } from './types.js';
@@ -7,6 +8,8 @@ import { ExitCode } from '../util/errors.js';
 
 export interface AnalyzeRequest extends RunOptions {
   paths: string[];
+  /** Objects read from the cluster; the files' objects replace those of the same kind/namespace/name. */
+  cluster?: Resource[];
   load?: LoadOptions;
   baseline?: BaselineFile;
   failureThreshold: Level;
@@ -22,13 +25,16 @@ export interface AnalyzeOutcome {
   /** Findings matched by the baseline. */
   inBaseline: Finding[];
   parseErrors: LoadProblem[];
+  /** Paths named by the user that do not exist or cannot be read. */
+  missing: LoadProblem[];
   exitCode: number;
 }
 
 /** Load → analyze → baseline → locate → exit code. Pure apart from reading the input files. */
 export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome> {
-  const load = await loadManifests(req.paths, req.load);
-  const run = runAnalyzers(load.resources, req);
+  const load = req.paths.length > 0 ? await loadManifests(req.paths, req.load) : emptyLoad();
+  const inputs = req.cluster ? overlay(req.cluster, load.resources, req.defaultNamespace) : load.resources;
+  const run = runAnalyzers(inputs, { ...req, complete: req.complete ?? req.cluster !== undefined });
   let findings = run.findings;
   let inBaseline: Finding[] = [];
   if (req.baseline) {
@@ -38,12 +44,19 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
   }
   await locateFindings(findings);
   await locateFindings(inBaseline);
-  const parseErrors = load.problems.filter((p) => p.severity === 'error');
+  const parseErrors = load.problems.filter((p) => p.severity === 'error' && !p.noInput);
+  const missing = load.problems.filter((p) => p.noInput);
   const failing = findings.some((f) => LEVEL_RANK[f.level] <= LEVEL_RANK[req.failureThreshold]);
   const exitCode = failing
     ? ExitCode.FINDINGS
-    : parseErrors.length > 0 && !req.ignoreParseErrors
-      ? ExitCode.DATA
-      : ExitCode.OK;
-  return { load, run, findings, inBaseline, parseErrors, exitCode };
+    : missing.length > 0
+      ? ExitCode.NOINPUT
+      : parseErrors.length > 0 && !req.ignoreParseErrors
+        ? ExitCode.DATA
+        : ExitCode.OK;
+  return { load, run, findings, inBaseline, parseErrors, missing, exitCode };
+}
+
+function emptyLoad(): LoadResult {
+  return { resources: [], problems: [], files: [] };
 }

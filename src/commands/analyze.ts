@@ -3,9 +3,10 @@ import { usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
+import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 
-const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github'] as const;
+const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
 
 function parseLevel(value: string, flag: string): Level {
@@ -19,12 +20,22 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command): void {
   program
     .command('analyze')
-    .description('Validate and lint Istio configuration in files, folders or stdin')
-    .argument('[paths...]', 'files or folders (walked recursively; .yaml, .yml, .json), or - for stdin')
+    .description(
+      'Validate and lint Istio configuration in files, folders or stdin; with no paths, the current cluster',
+    )
+    .argument(
+      '[paths...]',
+      'files or folders (walked recursively; .yaml, .yml, .json), or - for stdin; none: analyze the cluster',
+    )
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'log')
     .option('-n, --namespace <ns>', 'give namespace-less documents this namespace and report only on it')
     .option('-A, --all-namespaces', 'documents without a namespace keep none (origin reads "Kind name")')
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
+    .option('--use-kube', 'overlay the files on the current cluster (what applying them would cause)')
+    .option('--kubeconfig <file>', 'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use for the cluster')
+    .option('-r, --revision <rev>', 'control plane revision whose mesh config the cluster analysis uses')
+    .option('--timeout <duration>', 'timeout for reading the cluster', '60s')
     .option(
       '--failure-threshold <level>',
       'lowest level that makes the exit code 79 (Error|Warning|Info)',
@@ -39,6 +50,13 @@ export function register(program: Command): void {
     )
     .option('--analyzer <name>', 'run only this analyzer (repeatable; see --list-analyzers)', collect, [])
     .option('-L, --list-analyzers', 'list the analyzers and exit')
+    .option(
+      '--external <Kind ns/name>',
+      'an object that exists outside the inputs (references to it resolve); * is a wildcard (repeatable)',
+      collect,
+      [],
+    )
+    .option('--external-file <file>', 'a file of --external patterns, one a line (# comments)', collect, [])
     .option('--meshConfigFile <file>', 'mesh config (YAML, or the istio ConfigMap) to analyze against')
     .option('--meshNetworksFile <file>', 'mesh networks (YAML) to analyze against')
     .option('--baseline <file>', 'fail only on findings that are not in this baseline file')
@@ -57,17 +75,15 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const format = parseOutputFormat(opts.output, FORMATS, 'log');
   const failureThreshold = parseLevel(opts.failureThreshold, '--failure-threshold');
   const outputThreshold = parseLevel(opts.outputThreshold, '--output-threshold');
-  const { ALL_ANALYZERS, findAnalyzer } = await import('../analyzers/registry.js');
+  const { findAnalyzer } = await import('../analyzers/registry.js');
 
   if (opts.listAnalyzers) {
-    const lines = ALL_ANALYZERS.map((a) => `* ${a.name}:\n    ${a.description}`);
-    await writeStdout(lines.join('\n'));
+    const { renderAnalyzerList } = await import('../render/analyzers.js');
+    await writeStdout(await renderAnalyzerList(format));
     return 0;
   }
   if (opts.namespace && opts.allNamespaces)
     throw usageError('-n/--namespace and -A/--all-namespaces cannot be combined');
-  if (paths.length === 0)
-    throw usageError('no input given', 'pass files, folders, or - to read stdin: mesh analyze ./manifests');
   const selected = (opts.analyzer as string[]).map((name) => {
     const a = findAnalyzer(name);
     if (!a) throw usageError(`unknown analyzer "${name}"`, 'see mesh analyze --list-analyzers');
@@ -77,12 +93,42 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   if (!Number.isFinite(maxMiB) || maxMiB <= 0)
     throw usageError(`invalid --max-file-size "${opts.maxFileSize}"`);
 
+  const { readExternalPatterns } = await import('../analyzers/external.js');
+  const external = readExternalPatterns(opts.external, opts.externalFile);
   const { parseSuppressRules } = await import('../analyzers/suppress.js');
   const { rules, warnings } = parseSuppressRules(opts.suppress);
   for (const w of warnings) warn(`Warning: ${w}`);
   const { loadMeshConfig, loadMeshNetworks } = await import('../analyzers/meshconfig.js');
-  const meshConfig = loadMeshConfig(opts.meshConfigFile);
-  const meshNetworks = loadMeshNetworks(opts.meshNetworksFile);
+  let meshConfig = loadMeshConfig(opts.meshConfigFile);
+  let meshNetworks = loadMeshNetworks(opts.meshNetworksFile);
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+
+  // No paths: the cluster. Paths with --use-kube: the files over the cluster. Files alone stay offline.
+  // (client-node is loaded only then: files alone never pay for it.)
+  const cluster =
+    paths.length === 0 || opts.useKube
+      ? await (
+          await import('../kube/analyze-inputs.js')
+        ).readClusterInputs({
+          kubeconfig: opts.kubeconfig,
+          context: opts.context,
+          istioNamespace: opts.istioNamespace,
+          revision: opts.revision,
+          timeoutMs,
+        })
+      : undefined;
+  if (cluster) {
+    for (const d of cluster.denied)
+      warn(
+        `warning: cannot ${d.verb} ${d.resource} (${d.kind}) on ${cluster.server}: analyzers that read it are skipped`,
+      );
+    if (!opts.meshConfigFile && cluster.meshConfig)
+      meshConfig = loadMeshConfig(undefined, cluster.meshConfig);
+    if (!opts.meshNetworksFile && cluster.meshNetworks)
+      meshNetworks = { networks: {}, ...cluster.meshNetworks };
+  }
+  // In the cluster, namespace-less objects and the report default to the context's namespace (as kubectl).
+  const fallbackNamespace = cluster ? cluster.kube.namespace : 'default';
   const baselineMod =
     opts.baseline || opts.writeBaseline ? await import('../analyzers/baseline.js') : undefined;
   const baseline = opts.baseline ? baselineMod!.readBaseline(opts.baseline) : undefined;
@@ -92,14 +138,19 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const outcome = await analyzePaths({
     paths,
     load: { maxFileBytes: maxMiB * 1024 * 1024 },
-    defaultNamespace: opts.allNamespaces ? undefined : (opts.namespace ?? 'default'),
-    reportNamespace: opts.namespace,
+    cluster: cluster?.resources,
+    unreadable: cluster
+      ? new Map(cluster.denied.map((d) => [d.key, `cannot ${d.verb} ${d.resource}`]))
+      : undefined,
+    defaultNamespace: opts.allNamespaces ? undefined : (opts.namespace ?? fallbackNamespace),
+    reportNamespace: cluster && !opts.allNamespaces ? (opts.namespace ?? fallbackNamespace) : opts.namespace,
     istioNamespace: opts.istioNamespace,
     meshConfig,
     meshNetworks,
-    defaultIngress: true,
+    defaultIngress: !cluster,
     analyzers: selected,
     suppress: rules,
+    external,
     baseline,
     failureThreshold,
     ignoreParseErrors: Boolean(opts.ignoreUnknown),
@@ -111,12 +162,22 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     const loc = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
     warn(`${p.severity}: ${loc}: ${p.message}`);
   }
-  for (const d of outcome.run.snapshot.duplicates) {
+  // A file's object replacing the cluster's is the point of --use-kube, not a redefinition.
+  for (const d of outcome.run.snapshot.duplicates.filter((x) => !x.replaced.origin.cluster)) {
     const where = (r: typeof d.kept) => `${r.origin.file}:${r.origin.line}`;
     warn(
       `warning: ${where(d.kept)}: ${d.kept.kind} ${d.kept.namespace ? `${d.kept.namespace}/` : ''}${d.kept.name} redefines the one at ${where(d.replaced)} (the later one is analyzed)`,
     );
   }
+  const deniedSkips = outcome.run.skipped.filter((s) => s.unreadable);
+  if (deniedSkips.length > 0)
+    warn(
+      `warning: skipped ${deniedSkips.length} analyzer(s) that read those kinds: ${deniedSkips.map((s) => s.name).join(', ')}`,
+    );
+  if (opts.verbose && cluster)
+    warn(
+      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms.`,
+    );
   if (opts.verbose) {
     const { verboseReport } = await import('../analyzers/verbose.js');
     warn(verboseReport(outcome));
@@ -132,7 +193,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
 
   const { LEVEL_RANK } = await import('../analyzers/types.js');
   const shown = outcome.findings.filter((f) => LEVEL_RANK[f.level] <= LEVEL_RANK[outputThreshold]);
-  const target = paths.length === 1 ? paths[0] : `${paths.length} paths`;
+  const target =
+    paths.length === 0
+      ? `the cluster at ${cluster!.server}`
+      : (paths.length === 1 ? paths[0] : `${paths.length} paths`) + (cluster ? ' over the cluster' : '');
   if (format === 'log') {
     const { renderLog } = await import('../render/findings.js');
     const color = colorEnabled(process.stdout, opts.color);
@@ -140,6 +204,24 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   } else if (format === 'github') {
     const { renderGithub } = await import('../render/findings.js');
     await writeStdout(renderGithub(shown));
+  } else if (format === 'junit') {
+    const { renderJunit } = await import('../render/ci.js');
+    await writeStdout(
+      renderJunit({
+        findings: shown,
+        problems: outcome.load.problems,
+        executed: outcome.run.executed.map((name, i) => ({
+          analyzer: findAnalyzer(name)!,
+          ms: outcome.run.timings[i] ?? 0,
+        })),
+        skipped: outcome.run.skipped,
+        resources: outcome.run.snapshot.all(),
+        failureThreshold,
+      }),
+    );
+  } else if (format === 'codeclimate') {
+    const { renderCodeClimate } = await import('../render/ci.js');
+    await writeStdout(renderCodeClimate(shown, outcome.load.problems));
   } else if (format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
     await writeStdout(renderSarif(shown, outcome.load.problems, clientVersion()));
@@ -152,15 +234,29 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       version: REPORT_VERSION,
       findings: shown.map((f) => toReportFinding(f)),
       problems: outcome.load.problems,
+      skippedAnalyzers: outcome.run.skipped.map((s) => ({ analyzer: s.name, reason: s.reason })),
       summary: {
         ...counts,
         total: shown.length,
         files: outcome.load.files.length,
-        resources: outcome.load.resources.length,
+        resources: outcome.load.resources.length + (cluster?.resources.length ?? 0),
+        ...(cluster
+          ? {
+              cluster: {
+                server: cluster.server,
+                objects: cluster.resources.length,
+                kinds: countKinds(cluster.resources),
+                listMs: cluster.listMs,
+                denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
+              },
+            }
+          : {}),
         parseErrors: outcome.parseErrors.length,
         suppressed: outcome.run.suppressed,
         hiddenByNamespace: outcome.run.hiddenByNamespace,
         inBaseline: outcome.inBaseline.length,
+        analyzers: outcome.run.executed.length,
+        skippedAnalyzers: outcome.run.skipped.length,
         exitCode: outcome.exitCode,
       },
     };
@@ -175,7 +271,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       );
     if (outcome.inBaseline.length > 0)
       warn(`note: ${outcome.inBaseline.length} finding(s) matched the baseline and do not fail the run`);
+    // A missing input never ends in a success line: the run did not look at what was asked.
+    if (outcome.missing.length > 0) warn(`Error: ${outcome.missing.length} input path(s) could not be read.`);
     if (outcome.findings.length === 0) {
+      if (outcome.missing.length > 0) return outcome.exitCode;
       const suffix =
         outcome.parseErrors.length > 0
           ? ` (but ${outcome.parseErrors.length} document(s) could not be parsed)`
@@ -186,4 +285,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     }
   }
   return outcome.exitCode;
+}
+
+/** Objects read from the cluster per kind key (`core/Pod`: 12). */
+function countKinds(resources: readonly { key: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of resources) out[r.key] = (out[r.key] ?? 0) + 1;
+  return out;
 }

@@ -1,26 +1,68 @@
 import type { Command } from 'commander';
-import { parseOutputFormat, writeStdout } from '../util/output.js';
+import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { clientVersion } from '../util/version.js';
+import { controlPlaneOptions, withControlPlaneFlags } from './control-plane-flags.js';
+import { parseDuration } from '../util/duration.js';
+
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+function boolArg(v: string): boolean {
+  if (GO_TRUE.has(v)) return true;
+  if (GO_FALSE.has(v)) return false;
+  throw usageError(`invalid argument "${v}" for "--remote" flag: expected true or false`);
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('version')
-    .description('Print the mesh client version')
+    .description(
+      'Client version, and the control plane and data plane versions of the mesh (--remote=false: client only)',
+    )
     .option('-o, --output <format>', 'output format: short|json|yaml', 'short')
-    .action(async (opts: { output: string }) => {
-      const format = parseOutputFormat(opts.output, ['short', 'json', 'yaml'] as const, 'short');
-      const info = {
-        clientVersion: {
-          version: clientVersion(),
-          nodeVersion: process.version,
-          platform: `${process.platform}/${process.arch}`,
-        },
-      };
-      if (format === 'short') await writeStdout(`client version: ${info.clientVersion.version}`);
-      else if (format === 'json') await writeStdout(JSON.stringify(info, null, 2));
-      else {
-        const { stringify } = await import('yaml');
-        await writeStdout(stringify(info));
+    .option(
+      '--remote [bool]',
+      'also ask the control plane (every istiod replica) for its and its proxies versions',
+      boolArg,
+      true,
+    );
+  cmd.action(async (opts: Record<string, any>) => {
+    const format = parseOutputFormat(opts.output, ['short', 'json', 'yaml'] as const, 'short');
+    const info: Record<string, unknown> = {
+      clientVersion: {
+        version: clientVersion(),
+        nodeVersion: process.version,
+        platform: `${process.platform}/${process.arch}`,
+      },
+    };
+    let failure: MeshError | undefined;
+    if (opts.remote !== false) {
+      const { meshVersions } = await import('../proxy-status/versions.js');
+      try {
+        const timeoutMs = parseDuration(opts.timeout, '--timeout');
+        Object.assign(info, await meshVersions(controlPlaneOptions(opts, timeoutMs), timeoutMs));
+      } catch (err) {
+        failure = err instanceof MeshError ? err : new MeshError(String(err));
       }
-    });
+    }
+    if (format === 'short') {
+      const { renderVersionsShort } = await import('../proxy-status/versions.js');
+      await writeStdout(renderVersionsShort(info));
+    } else if (format === 'json') await writeStdout(JSON.stringify(info, null, 2));
+    else {
+      const { stringify } = await import('yaml');
+      await writeStdout(stringify(info));
+    }
+    for (const f of (info.failedReplicas ?? []) as Array<{ error: string }>) {
+      warn(`error: ${f.error}`);
+      process.exitCode = ExitCode.RUNTIME;
+    }
+    if (failure) {
+      warn(`error: control plane: ${failure.message}`);
+      if (failure.hint) warn(`hint: ${failure.hint}`);
+      process.exitCode = ExitCode.RUNTIME;
+    }
+  });
+  withControlPlaneFlags(cmd);
 }

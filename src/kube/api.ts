@@ -1,5 +1,12 @@
-import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  type ConfigurationOptions,
+  Observable,
+} from '@kubernetes/client-node';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
@@ -52,9 +59,21 @@ export function timeoutError(kube: KubeContext, timeoutMs: number, what: string)
   );
 }
 
-/** Minimal client for the reads mesh needs: GET JSON with the kubeconfig's TLS and credentials. */
+/** client-node's typed clients of the APIs mesh reads. */
+export interface KubeClients {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+}
+
+/**
+ * The API server of a kubeconfig context, read through client-node's typed APIs (CoreV1Api, AppsV1Api
+ * from the already loaded KubeConfig), with what mesh adds around each call: one deadline for the whole
+ * request (`--timeout`, 0 = none) and one-line errors with hints (401: credentials expired, 403: RBAC,
+ * unreachable, timed out), never a stack trace or a request header.
+ */
 export class KubeApi {
   private options?: Promise<RequestOptions>;
+  private clients?: KubeClients;
 
   constructor(
     readonly kube: KubeContext,
@@ -62,8 +81,8 @@ export class KubeApi {
   ) {}
 
   /**
-   * TLS options, headers (credentials) and agent for requests to the API server. Computed once; a
-   * failing credential plugin (exec, OIDC) becomes one clear error.
+   * TLS options, headers (credentials) and agent for requests to the API server (the port-forward's
+   * WebSocket needs them). Computed once; a failing credential plugin (exec, OIDC) becomes one clear error.
    */
   requestOptions(): Promise<RequestOptions> {
     this.options ??= (async () => {
@@ -81,38 +100,53 @@ export class KubeApi {
     return this.options;
   }
 
-  /** GET `path` (e.g. `/api/v1/namespaces/x/pods/y`) and parse the JSON answer. */
-  async getJson<T = any>(path: string): Promise<T> {
-    const base = await this.requestOptions();
-    const url = new URL(this.kube.server + path);
-    const what = `GET ${url.pathname}`;
-    const transport = url.protocol === 'http:' ? http : https;
-    return new Promise<T>((resolve, reject) => {
-      const req = transport.request(
-        url,
-        { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => reject(unreachableError(this.kube, err)));
-          res.on('end', () => {
-            const body = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status < 200 || status >= 300) return reject(apiStatusError(this.kube, status, body, what));
-            try {
-              resolve(JSON.parse(body) as T);
-            } catch {
-              reject(new MeshError(`${what}: the API server answered with invalid JSON`));
-            }
-          });
-        },
-      );
-      req.setTimeout(this.timeoutMs, () => {
-        req.destroy();
-        reject(timeoutError(this.kube, this.timeoutMs, what));
-      });
-      req.on('error', (err) => reject(unreachableError(this.kube, err)));
-      req.end();
+  /**
+   * One typed API call: `what` names it in errors (e.g. `GET /api/v1/namespaces/x/pods/y`), `fn` makes it
+   * with the per-call options that carry the deadline.
+   */
+  async call<T>(what: string, fn: (c: KubeClients, options: ConfigurationOptions) => Promise<T>): Promise<T> {
+    await this.requestOptions(); // credentials first, for their own error
+    this.clients ??= {
+      core: this.kube.kc.makeApiClient(CoreV1Api),
+      apps: this.kube.kc.makeApiClient(AppsV1Api),
+    };
+    const abort = new AbortController();
+    let timedOut = false;
+    const cancel = deadline(this.timeoutMs, () => {
+      timedOut = true;
+      abort.abort();
     });
+    const options: ConfigurationOptions = {
+      middlewareMergeStrategy: 'append',
+      middleware: [
+        {
+          pre: (ctx) => {
+            ctx.setSignal(abort.signal);
+            return new Observable(Promise.resolve(ctx));
+          },
+          post: (res) => new Observable(Promise.resolve(res)),
+        },
+      ],
+    };
+    try {
+      return await fn(this.clients, options);
+    } catch (err) {
+      if (timedOut) throw timeoutError(this.kube, this.timeoutMs, what);
+      if (err instanceof ApiException) {
+        const body =
+          typeof err.body === 'string' ? err.body : err.body === undefined ? '' : JSON.stringify(err.body);
+        throw apiStatusError(this.kube, err.code, body, what);
+      }
+      if (err instanceof SyntaxError)
+        throw new MeshError(`${what}: the API server answered with invalid JSON`);
+      // node-fetch says `request to <url> failed, reason: <cause>`: the server is in the message already
+      const reason =
+        err instanceof Error && err.name === 'FetchError'
+          ? new Error(err.message.replace(/^request to \S+ failed, reason: /, ''))
+          : err;
+      throw unreachableError(this.kube, reason);
+    } finally {
+      cancel();
+    }
   }
 }

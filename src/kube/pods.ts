@@ -1,5 +1,6 @@
 import { MeshError, usageError } from '../util/errors.js';
-import type { KubeApi } from './api.js';
+import type { ConfigurationOptions } from '@kubernetes/client-node';
+import type { KubeApi, KubeClients } from './api.js';
 
 /** A reference to a pod as users type it: `<pod>[.<ns>]` or `<kind>/<name>[.<ns>]`. */
 export interface PodRef {
@@ -11,36 +12,48 @@ export interface PodRef {
 
 interface KindInfo {
   aliases: string[];
-  /** API path of the object, from namespace and name. */
+  /** API path of the object (names it in errors). */
   path: (ns: string, name: string) => string;
+  /** Reads the object. */
+  read: (c: KubeClients, ns: string, name: string, o: ConfigurationOptions) => Promise<any>;
   /** The label selector (LabelSelector or plain map) in the object, if any. */
   selector: (obj: any) => unknown;
 }
 
 const apps = (plural: string) => (ns: string, name: string) =>
   `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/${plural}/${encodeURIComponent(name)}`;
+const specSelector = (o: any) => o?.spec?.selector;
 
 const KINDS: Record<string, KindInfo> = {
   deployment: {
     aliases: ['deployments', 'deploy'],
     path: apps('deployments'),
-    selector: (o) => o?.spec?.selector,
+    read: (c, namespace, name, o) => c.apps.readNamespacedDeployment({ name, namespace }, o),
+    selector: specSelector,
   },
   statefulset: {
     aliases: ['statefulsets', 'sts'],
     path: apps('statefulsets'),
-    selector: (o) => o?.spec?.selector,
+    read: (c, namespace, name, o) => c.apps.readNamespacedStatefulSet({ name, namespace }, o),
+    selector: specSelector,
   },
-  daemonset: { aliases: ['daemonsets', 'ds'], path: apps('daemonsets'), selector: (o) => o?.spec?.selector },
+  daemonset: {
+    aliases: ['daemonsets', 'ds'],
+    path: apps('daemonsets'),
+    read: (c, namespace, name, o) => c.apps.readNamespacedDaemonSet({ name, namespace }, o),
+    selector: specSelector,
+  },
   replicaset: {
     aliases: ['replicasets', 'rs'],
     path: apps('replicasets'),
-    selector: (o) => o?.spec?.selector,
+    read: (c, namespace, name, o) => c.apps.readNamespacedReplicaSet({ name, namespace }, o),
+    selector: specSelector,
   },
   service: {
     aliases: ['services', 'svc'],
     path: (ns, name) => `/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(name)}`,
-    selector: (o) => o?.spec?.selector,
+    read: (c, namespace, name, o) => c.core.readNamespacedService({ name, namespace }, o),
+    selector: specSelector,
   },
 };
 
@@ -93,6 +106,9 @@ export function selectorString(selector: unknown): string {
   return parts.join(',');
 }
 
+/** A pod in phase Running. */
+export const isRunning = (pod: any): boolean => pod?.status?.phase === 'Running';
+
 const isReady = (pod: any) =>
   (pod?.status?.conditions ?? []).some((c: any) => c?.type === 'Ready' && c?.status === 'True');
 
@@ -101,9 +117,13 @@ const isReady = (pod: any) =>
  * unready, then the oldest, then by name.
  */
 export function comparePodsForPick(a: any, b: any): number {
-  const running = (p: any) => (p?.status?.phase === 'Running' ? 0 : 1);
+  const running = (p: any) => (isRunning(p) ? 0 : 1);
   const ready = (p: any) => (isReady(p) ? 0 : 1);
-  const created = (p: any) => String(p?.metadata?.creationTimestamp ?? '');
+  // typed objects hold a Date, JSON an RFC 3339 string: both compare as ISO text
+  const created = (p: any) => {
+    const t = p?.metadata?.creationTimestamp;
+    return t instanceof Date ? t.toISOString() : String(t ?? '');
+  };
   return (
     running(a) - running(b) ||
     ready(a) - ready(b) ||
@@ -121,17 +141,17 @@ export function podPath(ns: string, name: string): string {
 /** Fetches the pod a reference names (for typed references: the first running pod of the selector). */
 export async function resolvePod(api: KubeApi, ref: PodRef, defaultNamespace: string): Promise<any> {
   const ns = ref.namespace ?? defaultNamespace;
-  if (ref.kind === 'pod') return api.getJson(podPath(ns, ref.name));
+  if (ref.kind === 'pod')
+    return api.call(`GET ${podPath(ns, ref.name)}`, (c, o) =>
+      c.core.readNamespacedPod({ name: ref.name, namespace: ns }, o),
+    );
   const info = KINDS[ref.kind]!;
-  const owner = await api.getJson(info.path(ns, ref.name));
+  const owner = await api.call(`GET ${info.path(ns, ref.name)}`, (c, o) => info.read(c, ns, ref.name, o));
   const selector = selectorString(info.selector(owner));
   if (!selector) throw new MeshError(`"${ref.kind}/${ref.name}" does not refer to a pod`);
-  const list = await api.getJson(
-    `/api/v1/namespaces/${encodeURIComponent(ns)}/pods?labelSelector=${encodeURIComponent(selector)}`,
-  );
-  const pods = [...(list?.items ?? [])].sort(comparePodsForPick);
+  const pods = (await listPods(api, ns, selector)).sort(comparePodsForPick);
   const pod = pods[0];
-  if (!pod || pod.status?.phase !== 'Running')
+  if (!pod || !isRunning(pod))
     throw new MeshError(`no running pod found for ${ref.kind}/${ref.name} in namespace ${ns}`, {
       hint: `selector: ${selector}`,
     });
@@ -150,15 +170,37 @@ export function assertProxyPod(pod: any): void {
     throw new MeshError(`pod ${podLabel(pod)} has no istio-proxy container`, {
       hint: 'it is not part of the mesh (sidecar not injected); pick a pod with a sidecar or a gateway pod',
     });
-  const phase = pod?.status?.phase;
-  if (phase !== 'Running')
-    throw new MeshError(`pod ${podLabel(pod)} is not running (phase ${phase ?? 'unknown'})`);
+  if (!isRunning(pod))
+    throw new MeshError(`pod ${podLabel(pod)} is not running (phase ${pod?.status?.phase ?? 'unknown'})`);
+}
+
+/** The pods of a namespace (all namespaces when undefined), only those a label selector matches if given. */
+export async function listPods(
+  api: KubeApi,
+  namespace: string | undefined,
+  selector?: string,
+): Promise<any[]> {
+  const path =
+    namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  const labelSelector = selector || undefined;
+  const list = await api.call(`GET ${path}`, (c, o) =>
+    namespace === undefined
+      ? c.core.listPodForAllNamespaces({ labelSelector }, o)
+      : c.core.listNamespacedPod({ namespace, labelSelector }, o),
+  );
+  return [...list.items];
 }
 
 /** Pods with an istio-proxy container in one namespace, or in all (`namespace` undefined). */
 export async function listProxyPods(api: KubeApi, namespace: string | undefined): Promise<any[]> {
-  const path =
-    namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-  const list = await api.getJson(path);
-  return (list?.items ?? []).filter(hasIstioProxy);
+  return (await listPods(api, namespace)).filter(hasIstioProxy);
+}
+
+/** Running pods with an istio-proxy container that a label selector matches in one namespace. */
+export async function selectRunningProxyPods(
+  api: KubeApi,
+  namespace: string,
+  selector: string,
+): Promise<any[]> {
+  return (await listPods(api, namespace, selector)).filter((p) => hasIstioProxy(p) && isRunning(p));
 }

@@ -4,10 +4,11 @@ import type { PathSegment } from './path.js';
 /**
  * A fast parser for the block-style YAML that Kubernetes manifests almost always are. It accepts a
  * conservative subset — block mappings and sequences (also `- key: v` items and sequences at their key's
- * indentation), plain and single-line quoted scalars, comments, `[]`/`{}` and flat single-line flow
- * sequences, `|`/`|-` literal block scalars — and returns exactly what js-yaml's CORE schema returns for
- * it. Anything else (anchors, aliases, tags, folded or multi-line scalars, escapes, tabs, non-ASCII text,
- * duplicate keys, …) makes it return `UNSUPPORTED` and the caller parses the document with js-yaml, which
+ * indentation), plain and single-line quoted scalars, comments, flow collections written on one line
+ * (`{app: x}`, `[a, b]`, nested), `|`/`|-` literal and `>`/`>-` folded block scalars — and returns exactly
+ * what js-yaml's CORE schema returns for it. Anything else (anchors, aliases, tags, multi-line plain or
+ * flow scalars, escapes, tabs, non-ASCII text, duplicate keys, …) makes it return `UNSUPPORTED` and the
+ * caller parses the document with js-yaml, which
  * also produces the error messages. The equivalence is checked by a differential test against js-yaml.
  */
 export const UNSUPPORTED: unique symbol = Symbol('unsupported YAML');
@@ -27,6 +28,10 @@ const SQUOTE = 39;
 const LBRACKET = 91;
 const LBRACE = 123;
 const PIPE = 124;
+const GT = 62;
+const COMMA = 44;
+const RBRACKET = 93;
+const RBRACE = 125;
 
 // Printable ASCII and line feeds only: tabs, carriage returns and non-ASCII text go to js-yaml.
 const OUTSIDE_SUBSET = /[^\n\x20-\x7e]/;
@@ -158,7 +163,10 @@ class Parser {
         let c = this.starts[line] + col + 1;
         while (c < end && text.charCodeAt(c) === SPACE) c++;
         at(d + 1, line, c);
-        if (c === end || text.charCodeAt(c) === HASH) {
+        const first = text.charCodeAt(c);
+        if (first === LBRACKET || first === LBRACE) {
+          return this.flowItem(found, path, d + 1, line, c);
+        } else if (c === end || first === HASH) {
           // the item's value is a block on the next lines: the item is where that block starts
           const ni = this.next(line + 1);
           if (ni >= this.count || this.indents[ni] <= col) return found;
@@ -221,7 +229,10 @@ class Parser {
     return -1;
   }
 
-  /** An inline value at `v` holds no deeper node, except the items of a one-line flow sequence. */
+  /**
+   * An inline value at `v` holds no deeper node, except inside a one-line flow collection: there the path
+   * goes on through its keys (located at the key) and items (located at the item).
+   */
   private flowItem(
     found: Located,
     path: readonly PathSegment[],
@@ -229,29 +240,58 @@ class Parser {
     line: number,
     v: number,
   ): Located {
-    const index = path[d];
     const text = this.text;
     const end = this.ends[line];
-    if (typeof index !== 'number' || text.charCodeAt(v) !== LBRACKET) return found;
-    let q = v + 1;
-    for (let i = 0; ; i++) {
-      while (q < end && text.charCodeAt(q) === SPACE) q++;
-      const c = text.charCodeAt(q);
-      if (q >= end || c === 93 /* ] */) return found;
-      if (i === index) {
+    let q = v;
+    for (; d < path.length; d++) {
+      const seg = path[d];
+      const open = text.charCodeAt(q);
+      if (open === LBRACKET) {
+        if (typeof seg !== 'number') return found;
+        q = this.skipSpaces(q + 1, end);
+        for (let i = 0; i < seg; i++) {
+          if (text.charCodeAt(q) === RBRACKET) return found;
+          this.flowNode(q, end, 0);
+          q = this.skipSpaces(this.flowEnd, end);
+          if (text.charCodeAt(q) !== COMMA) return found;
+          q = this.skipSpaces(q + 1, end);
+        }
+        if (text.charCodeAt(q) === RBRACKET) return found;
+      } else if (open === LBRACE) {
+        q = this.skipSpaces(q + 1, end);
+        for (;;) {
+          if (text.charCodeAt(q) === RBRACE) return found;
+          const keyAt = q;
+          const colon = this.flowKey(q, end);
+          const match = this.flowKeyText === String(seg);
+          q = this.skipSpaces(colon + 1, end);
+          if (match) {
+            q = keyAt;
+            break;
+          }
+          this.flowNode(q, end, 0);
+          q = this.skipSpaces(this.flowEnd, end);
+          if (text.charCodeAt(q) !== COMMA) return found;
+          q = this.skipSpaces(q + 1, end);
+        }
         found.depth = d + 1;
         found.line = line;
         found.column = q - this.starts[line] + 1;
+        q = this.skipSpaces(this.flowKey(q, end) + 1, end);
+        continue;
+      } else {
         return found;
       }
-      if (c === DQUOTE || c === SQUOTE) {
-        this.quoted(q, end);
-        q = this.quoteEnd;
-      }
-      while (q < end && text.charCodeAt(q) !== 44 /* , */ && text.charCodeAt(q) !== 93) q++;
-      if (text.charCodeAt(q) !== 44) return found;
-      q++;
+      found.depth = d + 1;
+      found.line = line;
+      found.column = q - this.starts[line] + 1;
     }
+    return found;
+  }
+
+  private skipSpaces(q: number, end: number): number {
+    while (q < end && this.text.charCodeAt(q) === SPACE) q++;
+    return q;
   }
 
   /** The first content line at or after `li`. */
@@ -303,7 +343,11 @@ class Parser {
         item = this.nestedOrNull(li, col, false);
       } else if (this.isDash(p, end)) {
         throw BAIL;
-      } else if (this.keyColon(p, end) >= 0) {
+      } else if (
+        text.charCodeAt(p) !== LBRACKET &&
+        text.charCodeAt(p) !== LBRACE &&
+        this.keyColon(p, end) >= 0
+      ) {
         item = this.mapping(p - this.starts[li], p);
       } else {
         item = this.inline(p, end, col);
@@ -464,11 +508,12 @@ class Parser {
       return s;
     }
     if (c === LBRACKET || c === LBRACE) {
-      const v = this.flow(p, end);
+      const v = this.flowNode(p, end, this.depth);
+      this.restOfLineEmpty(this.flowEnd, end);
       this.cursor++;
       return v;
     }
-    if (c === PIPE) return this.literal(p, end, col);
+    if (c === PIPE || c === GT) return this.blockScalar(p, end, col, c === GT);
     // `-` starts a plain scalar when a non-blank follows (`-3`, `-foo`); other indicators are syntax.
     if (INDICATOR[c] && !(c === DASH && p + 1 < end && text.charCodeAt(p + 1) !== SPACE)) throw BAIL;
     // A plain scalar runs to a comment or the end of the line; `: ` inside it is a mapping (an error).
@@ -488,56 +533,104 @@ class Parser {
     return v;
   }
 
-  /** `[]`, `{}`, or a flat single-line sequence of plain or quoted scalars. */
-  private flow(p: number, end: number): unknown {
+  /** Where the last `flowNode` ended (just past the node). */
+  private flowEnd = 0;
+
+  /**
+   * A node inside a one-line flow collection, or the collection itself, starting at `q` and closed before
+   * `end`: plain or quoted scalars, `[...]` and `{key: value, ...}` nested (`depth` bounds the nesting).
+   * Anything subtler (a comment, a key without value, a trailing comma, `:` in a plain scalar, a line
+   * break) is left to js-yaml.
+   */
+  private flowNode(q: number, end: number, depth: number): unknown {
     const text = this.text;
-    const open = text.charCodeAt(p);
-    let q = p + 1;
-    while (q < end && text.charCodeAt(q) === SPACE) q++;
-    if (open === LBRACE) {
-      if (text.charCodeAt(q) !== 125 /* } */) throw BAIL;
-      this.restOfLineEmpty(q + 1, end);
-      return {};
-    }
-    if (text.charCodeAt(q) === 93 /* ] */) {
-      this.restOfLineEmpty(q + 1, end);
-      return [];
-    }
-    const base = this.top;
-    for (;;) {
-      const c = text.charCodeAt(q);
-      let after: number;
-      if (c === DQUOTE || c === SQUOTE) {
-        items[this.top++] = this.quoted(q, end);
-        after = this.quoteEnd;
-      } else {
-        if (INDICATOR[c] || q >= end) throw BAIL;
-        let e = q;
-        for (; e < end; e++) {
-          const d = text.charCodeAt(e);
-          if (d === 44 /* , */ || d === 93 /* ] */) break;
-          if (d === LBRACKET || d === LBRACE || d === 125 || d === COLON || d === HASH) throw BAIL;
+    const c = text.charCodeAt(q);
+    if (c === LBRACKET || c === LBRACE) {
+      if (depth + 1 > MAX_DEPTH) throw BAIL;
+      const isMap = c === LBRACE;
+      const close = isMap ? RBRACE : RBRACKET;
+      let p = this.skipSpaces(q + 1, end);
+      const out: Record<string, unknown> = {};
+      const base = this.top;
+      if (text.charCodeAt(p) !== close) {
+        for (;;) {
+          if (isMap) {
+            const colon = this.flowKey(p, end);
+            const key = this.flowKeyText;
+            if (out[key] !== undefined || key === '__proto__' || key === '<<') throw BAIL;
+            out[key] = this.flowNode(this.skipSpaces(colon + 1, end), end, depth + 1);
+          } else {
+            items[this.top++] = this.flowNode(p, end, depth + 1);
+          }
+          p = this.skipSpaces(this.flowEnd, end);
+          const d = text.charCodeAt(p);
+          if (d === close) break;
+          if (d !== COMMA) throw BAIL;
+          p = this.skipSpaces(p + 1, end);
+          const n = text.charCodeAt(p);
+          if (n === RBRACKET || n === RBRACE || n === COMMA) throw BAIL;
         }
-        after = e;
-        while (e > q && text.charCodeAt(e - 1) === SPACE) e--;
-        const v = resolvePlain(text.slice(q, e));
-        if (v === null) this.nulls++;
-        items[this.top++] = v;
       }
-      while (after < end && text.charCodeAt(after) === SPACE) after++;
-      const d = text.charCodeAt(after);
-      if (d === 93) {
-        this.restOfLineEmpty(after + 1, end);
-        return this.takeItems(base);
-      }
-      if (d !== 44 || after >= end) throw BAIL;
-      q = after + 1;
-      while (q < end && text.charCodeAt(q) === SPACE) q++;
+      this.flowEnd = p + 1;
+      return isMap ? out : this.takeItems(base);
     }
+    if (c === DQUOTE || c === SQUOTE) {
+      const s = this.quoted(q, end);
+      this.flowEnd = this.quoteEnd;
+      return s;
+    }
+    if (q >= end || (INDICATOR[c] && !(c === DASH && q + 1 < end && text.charCodeAt(q + 1) !== SPACE)))
+      throw BAIL;
+    let e = q;
+    for (; e < end; e++) {
+      const d = text.charCodeAt(e);
+      if (d === COMMA || d === RBRACKET || d === RBRACE) break;
+      if (d === LBRACKET || d === LBRACE || d === COLON || d === HASH) throw BAIL;
+    }
+    this.flowEnd = e;
+    while (e > q && text.charCodeAt(e - 1) === SPACE) e--;
+    const v = resolvePlain(text.slice(q, e));
+    if (v === null) this.nulls++;
+    return v;
   }
 
-  /** A `|` or `|-` literal block scalar whose header is at `p`; its owner sits at column `col`. */
-  private literal(p: number, end: number, col: number): string {
+  /** The key read by the last `flowKey`. */
+  private flowKeyText = '';
+
+  /** A `key: ` of a flow mapping at `p`: sets `flowKeyText`, returns where its `:` is. */
+  private flowKey(p: number, end: number): number {
+    const text = this.text;
+    const k = text.charCodeAt(p);
+    let after: number;
+    if (k === DQUOTE || k === SQUOTE) {
+      this.flowKeyText = this.quoted(p, end);
+      after = this.quoteEnd;
+    } else {
+      if (p >= end || INDICATOR[k]) throw BAIL;
+      let e = p;
+      for (; e < end; e++) {
+        const d = text.charCodeAt(e);
+        if (d === COLON) break;
+        if (d === COMMA || d === RBRACKET || d === RBRACE || d === LBRACKET || d === LBRACE || d === HASH)
+          throw BAIL;
+      }
+      after = e;
+      while (e > p && text.charCodeAt(e - 1) === SPACE) e--;
+      const key = resolvePlain(text.slice(p, e));
+      this.flowKeyText = typeof key === 'string' ? key : String(key);
+    }
+    after = this.skipSpaces(after, end);
+    // `key: value` only: a key without value, or `key:value`, is left to js-yaml.
+    if (text.charCodeAt(after) !== COLON || text.charCodeAt(after + 1) !== SPACE) throw BAIL;
+    return after;
+  }
+
+  /**
+   * A `|`/`|-` literal or `>`/`>-` folded block scalar whose header is at `p`; its owner sits at column
+   * `col`. Folded lines are joined with a space, blank lines between them kept as line breaks; a folded
+   * scalar with more-indented lines is left to js-yaml.
+   */
+  private blockScalar(p: number, end: number, col: number, folded: boolean): string {
     const text = this.text;
     let h = p + 1;
     const strip = text.charCodeAt(h) === DASH;
@@ -562,12 +655,16 @@ class Parser {
         if (this.indents[li] > col) throw BAIL;
         break;
       }
-      s += blanks + text.slice(start + indent, this.ends[li]) + '\n';
+      const content = text.slice(start + indent, this.ends[li]);
+      if (!folded) s += blanks + content + '\n';
+      else if (this.indents[li] > indent) throw BAIL;
+      else s = s === '' ? content : s + (blanks === '' ? ' ' : blanks) + content;
       blanks = '';
     }
     // A last line without its newline: chomping of an unterminated line is left to js-yaml.
     if (li >= this.count && text.charCodeAt(text.length - 1) !== 10) throw BAIL;
     this.cursor = li;
+    if (folded) return strip ? s : s + '\n';
     return strip ? s.slice(0, -1) : s;
   }
 }

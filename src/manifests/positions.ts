@@ -3,6 +3,7 @@ import type { Document, LineCounter, Node } from 'yaml';
 import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
 import { fastLocate, UNSUPPORTED } from './fast-yaml.js';
+import { jsonIndex, jsonOffset } from './json-positions.js';
 
 type YamlModule = typeof import('yaml');
 const requireHere = createRequire(import.meta.url);
@@ -16,11 +17,21 @@ function yaml(): YamlModule {
 interface Cached {
   doc?: Document.Parsed;
   lines?: LineCounter;
+  json?: ReturnType<typeof jsonIndex>;
+  /** Offsets where lines start (JSON texts). */
+  lineStarts?: number[];
 }
 
+/**
+ * What was built to locate fields of a document: the items of a `kind: List` share their document's
+ * (so its tree or index is built once for all of them).
+ */
+const cached = new Map<DocSource, Cached>();
+
 function cacheOf(src: DocSource): Cached {
-  let c = src.cache as Cached | undefined;
-  if (!c) src.cache = c = {};
+  const owner = src.list ?? src;
+  let c = cached.get(owner);
+  if (!c) cached.set(owner, (c = {}));
   return c;
 }
 
@@ -29,6 +40,7 @@ function cacheOf(src: DocSource): Cached {
  * ancestor. Computed only for documents a finding points at: in documents the fast parser read, by
  * following the indentation of the lines along the path (`fastLocate`); anything else (flow style, JSON,
  * anchors, multi-line scalars) is read with the `yaml` package's parser, which keeps source ranges.
+ * JSON files get a position index built in one pass over the text.
  */
 export function positionOf(resource: Resource, path: string | readonly PathSegment[]): Position | undefined {
   const src = resource.source;
@@ -41,7 +53,28 @@ export function positionOf(resource: Resource, path: string | readonly PathSegme
       return hit.depth > 0 ? { line: src.lineOffset + hit.line + 1, column: hit.column } : firstLine(src);
     }
   }
+  if (src.json) return jsonPositionOf(src, segs);
   return parsedPositionOf(src, segs);
+}
+
+function jsonPositionOf(src: DocSource, segs: readonly PathSegment[]): Position {
+  const cache = cacheOf(src);
+  const offset = jsonOffset((cache.json ??= jsonIndex(src.text)), segs);
+  const starts = (cache.lineStarts ??= lineStartsOf(src.text));
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: src.lineOffset + lo + 1, column: offset - starts[lo]! + 1 };
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 const parsedPaths = new Map<string, readonly PathSegment[]>();
@@ -53,9 +86,9 @@ function parsedPath(path: string): readonly PathSegment[] {
   return segs;
 }
 
-/** Drops what `positionOf` cached for a document (its parsed tree). */
+/** Drops what `positionOf` cached for a document's text (its parsed tree or index). */
 export function forgetPositions(src: DocSource): void {
-  src.cache = undefined;
+  cached.delete(src.list ?? src);
 }
 
 /** The first content line of a document (the position of the empty path). */

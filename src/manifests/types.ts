@@ -10,6 +10,8 @@ export interface Origin {
   column: number;
   /** For items of a `kind: List`, the item's index. */
   listIndex?: number;
+  /** The object was read from the cluster (`file` is then empty: it has no file or position). */
+  cluster?: boolean;
 }
 
 /** A located position of a field inside a document. */
@@ -30,8 +32,10 @@ export interface DocSource {
   prefix: Array<string | number>;
   /** True when the fast parser read the document (positions are then found by walking its lines). */
   fast?: boolean;
-  /** Parsed CST, filled on first use. */
-  cache?: unknown;
+  /** True for a JSON file (positions come from an index of the JSON text). */
+  json?: boolean;
+  /** For items of a `kind: List`: the List document's source, whose text (and position index) they share. */
+  list?: DocSource;
 }
 
 export interface Resource {
@@ -64,6 +68,8 @@ export interface LoadProblem {
   column?: number;
   docIndex?: number;
   message: string;
+  /** A path named by the user that does not exist or cannot be read: not a parse error (exit 66). */
+  noInput?: boolean;
 }
 
 export interface LoadResult {

@@ -19,6 +19,8 @@ export interface ReportFinding {
   message: string;
   analyzer: string;
   documentationUrl: string;
+  /** "cluster" when the object was read from the cluster (it then has no file, line or column). */
+  source?: 'cluster';
   /** true when the finding is in the --baseline file (it does not fail the run). */
   baseline?: boolean;
 }
@@ -29,6 +31,8 @@ export interface AnalysisReport {
   version: number;
   findings: ReportFinding[];
   problems: LoadProblem[];
+  /** Analyzers not run, and why (e.g. a kind they need is not in the inputs). */
+  skippedAnalyzers: Array<{ analyzer: string; reason: string }>;
   summary: {
     errors: number;
     warnings: number;
@@ -40,6 +44,9 @@ export interface AnalysisReport {
     suppressed: number;
     hiddenByNamespace: number;
     inBaseline: number;
+    /** Number of analyzers run and skipped. */
+    analyzers: number;
+    skippedAnalyzers: number;
     exitCode: number;
   };
 }
@@ -58,6 +65,7 @@ export function toReportFinding(f: Finding, baseline = false): ReportFinding {
     out.kind = r.kind;
     if (r.namespace) out.namespace = r.namespace;
     out.name = r.name;
+    if (r.origin.cluster) out.source = 'cluster';
   }
   if (f.file) out.file = f.file;
   if (f.line) out.line = f.line;

@@ -34,7 +34,17 @@ export function renderSarif(
       level: SARIF_LEVEL[f.level],
       message: { text: f.origin ? `${f.message} (${f.origin})` : f.message },
     };
-    if (f.file) {
+    if (!f.file && f.origin && f.resource?.origin.cluster) {
+      // An object of the cluster: no artifact, only the object's name.
+      result.locations = [
+        {
+          logicalLocations: [
+            { fullyQualifiedName: f.origin + (f.path ? `#${f.path}` : ''), kind: 'resource' },
+          ],
+        },
+      ];
+      result.properties = { source: 'cluster' };
+    } else if (f.file) {
       const region: Record<string, number> = {};
       if (f.line) region.startLine = f.line;
       if (f.column) region.startColumn = f.column;

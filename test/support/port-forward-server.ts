@@ -121,6 +121,7 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
       // /api/v1/pods | /api/v1/namespaces/ns/<plural>[/name] | /apis/apps/v1/namespaces/ns/<plural>/name
       const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
       if (rest.length === 1 && rest[0] === 'pods') {
+        res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ kind: 'PodList', items: objects.filter((o) => o.kind === 'Pod') }));
       }
       if (rest[0] !== 'namespaces' || rest.length < 3)
@@ -134,6 +135,7 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
             o.metadata?.namespace === ns &&
             selectorMatches(selector, o.metadata?.labels ?? {}),
         );
+        res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ kind: 'List', items }));
       }
       const obj = find(plural, ns, name);

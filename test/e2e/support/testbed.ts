@@ -40,6 +40,10 @@ export interface TestbedOptions {
   controllerManager?: boolean;
   /** Also run istiod (pilot-discovery) against the API server, in namespace istio-system. */
   istiod?: boolean;
+  /** Extra environment for istiod (feature flags such as ENABLE_DEBUG_ENDPOINT_AUTH=false). */
+  istiodEnv?: Record<string, string>;
+  /** More istiod replicas (same API server and namespace), each with its pod name and own environment. */
+  istiodReplicas?: Array<{ podName: string; env?: Record<string, string> }>;
   /**
    * Also run kube-scheduler and kwok with one simulated node (`kwok-node-0`): pods are scheduled to
    * it, run through their lifecycle by kwok (Running, Ready, pod IPs) and reachable by port-forward
@@ -48,6 +52,14 @@ export interface TestbedOptions {
   nodes?: boolean;
   /** How long to wait for each server to become ready. */
   readyTimeoutMs?: number;
+}
+
+export interface IstiodInfo {
+  podName: string;
+  httpUrl: string;
+  grpcAddress: string;
+  secureGrpcAddress: string;
+  monitoringUrl: string;
 }
 
 /** What tests need to reach the testbed; plain data so vitest can hand it from globalSetup to workers. */
@@ -59,7 +71,9 @@ export interface TestbedInfo {
   server: string;
   caFile: string;
   binDir: string;
-  istiod?: { httpUrl: string; grpcAddress: string; monitoringUrl: string };
+  istiod?: IstiodInfo;
+  /** The replicas asked for with `istiodReplicas`, in that order. */
+  istiodReplicas?: IstiodInfo[];
   /** The kwok node pods can run on (with `nodes`). */
   node?: string;
   /** Process ids of the servers' tethers (each server is a child of its tether). */
@@ -437,8 +451,20 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     // --- istiod (optional) --------------------------------------------------------------------
     let istiod: TestbedInfo['istiod'];
     if (options.istiod) {
-      istiod = await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers);
+      await clientsFor(kubeconfig).core.createNamespace({ body: { metadata: { name: ISTIO_NAMESPACE } } });
+      istiod = await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers, {
+        POD_NAME: 'istiod-e2e',
+        ...options.istiodEnv,
+      });
     }
+    const istiodReplicas: IstiodInfo[] = [];
+    for (const r of options.istiodReplicas ?? [])
+      istiodReplicas.push(
+        await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers, {
+          POD_NAME: r.podName,
+          ...r.env,
+        }),
+      );
 
     // --- kwok and kube-scheduler (optional) ------------------------------------------------------
     let node: string | undefined;
@@ -458,6 +484,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       caFile,
       binDir,
       istiod,
+      ...(options.istiodReplicas ? { istiodReplicas } : {}),
       node,
       pids: Object.fromEntries(servers.map((s) => [s.name, s.child.pid!])),
       startupMs: Date.now() - started,
@@ -537,16 +564,16 @@ async function startIstiod(
   kubeconfig: string,
   readyTimeoutMs: number,
   servers: Server[],
-): Promise<NonNullable<TestbedInfo['istiod']>> {
-  // istiod keeps its CA secret and its own config in the namespace it runs in.
-  await clientsFor(kubeconfig).core.createNamespace({ body: { metadata: { name: ISTIO_NAMESPACE } } });
+  env: Record<string, string>,
+): Promise<IstiodInfo> {
+  // istiod keeps its CA secret and its own config in the namespace it runs in (created by the caller).
   return withPortRetry(async (attempt) => {
     const port: Record<string, number> = {};
     for (const name of ['http', 'grpc', 'secureGrpc', 'monitoring', 'webhook', 'ctrlz'])
       port[name] = await freePort();
     const istiod = new Server(
-      'istiod',
-      join(dir, `istiod-${attempt}.log`),
+      env.POD_NAME === 'istiod-e2e' ? 'istiod' : env.POD_NAME!,
+      join(dir, `${env.POD_NAME}-${attempt}.log`),
       bin,
       [
         'discovery',
@@ -561,14 +588,16 @@ async function startIstiod(
         `--ctrlz_port=${port.ctrlz}`,
         '--log_output_level=default:warn',
       ],
-      { POD_NAMESPACE: ISTIO_NAMESPACE, POD_NAME: 'istiod-e2e', REVISION: 'default' },
+      { POD_NAMESPACE: ISTIO_NAMESPACE, REVISION: 'default', ...env },
     );
     servers.push(istiod);
     const httpUrl = `http://${LOOPBACK}:${port.http}`;
     await istiod.waitReady(async () => (await httpGet(`${httpUrl}/ready`)).status === 200, readyTimeoutMs);
     return {
+      podName: env.POD_NAME!,
       httpUrl,
       grpcAddress: `${LOOPBACK}:${port.grpc}`,
+      secureGrpcAddress: `${LOOPBACK}:${port.secureGrpc}`,
       monitoringUrl: `http://${LOOPBACK}:${port.monitoring}`,
     };
   });

@@ -62,6 +62,12 @@ describe('fast YAML parser', () => {
       '80: port\n1.0: float key\ntrue: bool key\n',
       '# only a comment\nkey: value\n',
       '- 1\n- two\n- [a]\n',
+      // what real repositories write: one-line flow collections, nested, and folded block scalars
+      'metadata: {name: x, labels: {app: x, version: "v1"}}\nspec:\n  selector: {app: x}   # note\n',
+      'hosts: [a, b]\nports:\n- {name: http, port: 8080, targetPort: 8080}\n- {name: tls, nums: [1, -2, ~]}\n',
+      'r: [{source: {principals: ["cluster.local/ns/a/sa/b"]}}, {}, []]\n"k": {"q": \'it\'\'s\', 1: true}\n',
+      'd: >-\n  folded over\n  two lines\n\n  and a paragraph\nnext: v\n',
+      'd: >\n  kept newline\nargs:\n- |\n  listen: 8080\n',
     ];
     for (const text of cases) expect(expectAgrees(text), text).toBe(true);
     // It counts null values, so that schema validation can skip its null-stripping pass for none.
@@ -90,7 +96,10 @@ describe('fast YAML parser', () => {
     const cases = [
       'a: &x 1\nb: *x\n', // anchors and aliases
       'a: !!str 1\n', // tags
-      'a: >\n  folded\n', // folded scalar
+      'a: >\n  folded\n    more indented\n', // folded scalar with a more-indented line
+      'a: [b,\n  c]\n', // flow collection over several lines
+      'a: {b}\n', // flow mapping key without value
+      'a: [b, ]\n', // trailing comma
       'a: plain\n  continued\n', // multi-line plain scalar
       'a: "esc\\n"\n', // escapes
       'a:\tb\n', // tabs
@@ -98,7 +107,7 @@ describe('fast YAML parser', () => {
       'a: é\n', // non-ASCII
       'a: 1\na: 2\n', // duplicate key (js-yaml reports it)
       '{"a": 1}\n', // JSON
-      'a: [b, [c]]\n', // nested flow
+      'a: {b: c:d}\n', // colon in a flow plain scalar
       '  a: 1\n', // indented root
       'a: b: c\n', // error
       '- - a\n', // nested inline sequence
@@ -181,6 +190,8 @@ describe('fast YAML parser', () => {
       {},
       { indent: 4 },
       { flowLevel: 2 },
+      { flowLevel: 0 },
+      { lineWidth: 16 },
       { noArrayIndent: true },
       { quotingType: '"' as const },
     ])

@@ -66,7 +66,45 @@ describe('field positions', () => {
     expect(at('spec', 'http', 1, 'name')).toEqual({ line: 16, column: 5 });
   });
 
-  it('uses the full parser for flow-style documents and multi-line values', () => {
+  it('locate every field of JSON files (single objects and Lists) where the full YAML parser does', () => {
+    const files = [...yamlFiles(join(ROOT, 'examples')), ...yamlFiles(join(ROOT, 'test/fixtures'))];
+    const bodies: Record<string, unknown>[] = [];
+    for (const file of files) {
+      const resources: Resource[] = [];
+      parseManifestText(readFileSync(file, 'utf8'), file, resources, [] as LoadProblem[]);
+      for (const r of resources) bodies.push(r.body);
+    }
+    // Keys JSON escapes, and values of every type.
+    bodies.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'esc', annotations: { 'a"b': 'x', 'c\\d': '\u00e9', 'e/f': '' } },
+      data: { n: null, t: true, num: -1.5e3, list: [[], {}, [1, [2]]] },
+    });
+    let compared = 0;
+    const texts = [
+      ...bodies.map((b, i) => JSON.stringify(b, null, i % 2 === 0 ? 2 : undefined)),
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: bodies }, null, 1),
+    ];
+    for (const text of texts) {
+      const resources: Resource[] = [];
+      parseManifestText(text, 'x.json', resources, []);
+      for (const r of resources) {
+        expect(r.source?.json).toBe(true);
+        for (const p of allPaths(r.body)) {
+          for (const path of [p, [...p, 'no-such-field']]) {
+            expect(positionOf(r, path), `${path.join('.')}`).toEqual(
+              parsedPositionOf(r.source!, [...r.source!.prefix, ...path]),
+            );
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(5_000);
+  });
+
+  it('uses the full parser for multi-line flow collections and multi-line values', () => {
     expect(fastLocate('{"a": 1}', ['a'])).toBe(UNSUPPORTED);
     const resources: Resource[] = [];
     parseManifestText(
@@ -77,7 +115,7 @@ describe('field positions', () => {
     );
     expect(positionOf(resources[0]!, 'metadata.name')).toEqual({ line: 2, column: 15 });
     parseManifestText(
-      'apiVersion: v1\nkind: Service\nmetadata:\n  name: >\n    x\n  namespace: y\n',
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: &n >\n    x\n  namespace: y\n',
       'y.yaml',
       resources,
       [],

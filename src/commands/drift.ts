@@ -1,0 +1,177 @@
+import type { Command } from 'commander';
+import { ExitCode, describeError, usageError } from '../util/errors.js';
+import { parseOutputFormat, writeStdout } from '../util/output.js';
+import { parseDuration } from '../util/duration.js';
+import { intArg } from './control-plane-flags.js';
+import type { ProxyConfig } from '../drift/drift.js';
+
+type Opts = Record<string, any>;
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** `<pod>.<ns>=<value>` */
+function pair(flag: string, text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1)
+    throw usageError(`invalid ${flag} "${text}": expected <pod>.<namespace>=<value>`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+async function bounded<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('drift')
+    .description(
+      'Replicas of a workload whose proxy config (or trusted roots) differs from their siblings; exit 79 on drift',
+    )
+    .option('-o, --output <format>', 'output format: text|json', 'text')
+    .option('-n, --namespace <ns>', 'only proxies in this namespace (default: from the kubeconfig context)')
+    .option('-A, --all-namespaces', 'proxies in every namespace', false)
+    .option(
+      '--csds <pod.ns=host:port>',
+      "a proxyless gRPC client's CSDS endpoint (repeatable; no cluster needed)",
+      collect,
+    )
+    .option(
+      '-f, --file <pod.ns=dump.json>',
+      "a proxy's saved Envoy config dump (repeatable; no cluster needed)",
+      collect,
+    )
+    .option('--concurrency <n>', 'proxies read at once', intArg('--concurrency'), 8)
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', intArg('--proxy-admin-port'), 15000)
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--timeout <duration>', 'timeout for each request', '30s')
+    .action(async (opts: Opts) => {
+      const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
+      const timeoutMs = parseDuration(opts.timeout, '--timeout');
+      if (opts.concurrency < 1) throw usageError('--concurrency must be at least 1');
+      if (opts.allNamespaces && opts.namespace !== undefined)
+        throw usageError('-A and -n cannot be used together');
+      const drift = await import('../drift/drift.js');
+      const errors: Array<{ id: string; error: string }> = [];
+      const offline = (opts.csds ?? []).length > 0 || (opts.file ?? []).length > 0;
+      const proxies = offline
+        ? await offlineProxies(opts, timeoutMs, errors)
+        : await clusterProxies(opts, timeoutMs, errors);
+      const report = { workloads: drift.detectDrift(proxies), errors };
+      if (format === 'json') await writeStdout(JSON.stringify(report, null, 2));
+      else {
+        const { renderDiffText } = await import('../envoy/diff.js');
+        await writeStdout(drift.renderDriftText(report, renderDiffText));
+      }
+      const drifted = report.workloads.some((w) => w.drifted.length > 0);
+      process.exitCode = drifted ? ExitCode.FINDINGS : errors.length > 0 ? ExitCode.RUNTIME : ExitCode.OK;
+    });
+}
+
+async function offlineProxies(opts: Opts, timeoutMs: number, errors: Array<{ id: string; error: string }>) {
+  const { workloadFromName } = await import('../drift/drift.js');
+  const { dynamicConfig, csdsDump } = await import('../proxy-status/compare.js');
+  const specs = [
+    ...((opts.csds ?? []) as string[]).map((t) => ['csds', ...pair('--csds', t)] as const),
+    ...((opts.file ?? []) as string[]).map((t) => ['file', ...pair('--file', t)] as const),
+  ];
+  const read = async ([kind, id, where]: (typeof specs)[number]): Promise<ProxyConfig | undefined> => {
+    try {
+      let dump;
+      if (kind === 'csds') {
+        const { fetchClientStatus } = await import('../xds-client/client.js');
+        const configs = await fetchClientStatus(
+          { address: where, name: `${id} CSDS ${where}`, security: { mode: 'plaintext' } },
+          { timeoutMs },
+        );
+        dump = csdsDump((configs[0] ?? {}) as Record<string, unknown>);
+      } else {
+        const { readInputText } = await import('../util/input.js');
+        const { ConfigDump } = await import('../envoy/dump.js');
+        dump = dynamicConfig(ConfigDump.parse(await readInputText(where), where));
+      }
+      return { id, workload: workloadFromName(id), dump, podSpecific: [id.slice(0, id.lastIndexOf('.'))] };
+    } catch (err) {
+      errors.push({ id, error: describeError(err) });
+      return undefined;
+    }
+  };
+  return (await bounded(specs, opts.concurrency, read)).filter((p): p is ProxyConfig => p !== undefined);
+}
+
+async function clusterProxies(opts: Opts, timeoutMs: number, errors: Array<{ id: string; error: string }>) {
+  const { loadKubeContext } = await import('../kube/config.js');
+  const { KubeApi } = await import('../kube/api.js');
+  const { isRunning, listProxyPods, podLabel } = await import('../kube/pods.js');
+  const { openPodEndpoint } = await import('../kube/proxy-target.js');
+  const { AdminClient } = await import('../envoy/admin.js');
+  const { rootCaCertificates } = await import('../envoy/rootca.js');
+  const { workloadOf } = await import('../drift/drift.js');
+  const { createHash } = await import('node:crypto');
+  const kube = loadKubeContext({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    namespace: opts.namespace,
+  });
+  const api = new KubeApi(kube, timeoutMs);
+  const pods = (await listProxyPods(api, opts.allNamespaces ? undefined : kube.namespace)).filter(isRunning);
+  // ReplicaSet → Deployment, once per ReplicaSet
+  const rsOwners = new Map<string, string>();
+  for (const p of pods) {
+    const o = (p.metadata?.ownerReferences ?? []).find((r: any) => r?.controller && r.kind === 'ReplicaSet');
+    const key = `${p.metadata.namespace}/${o?.name}`;
+    if (!o || rsOwners.has(key)) continue;
+    try {
+      const namespace = String(p.metadata.namespace);
+      const rs = await api.call(
+        `GET /apis/apps/v1/namespaces/${namespace}/replicasets/${o.name}`,
+        (c, opts) => c.apps.readNamespacedReplicaSet({ namespace, name: String(o.name) }, opts),
+      );
+      const dep = (rs?.metadata?.ownerReferences ?? []).find(
+        (r: any) => r?.controller && r.kind === 'Deployment',
+      );
+      if (dep) rsOwners.set(key, dep.name);
+    } catch {
+      // without the ReplicaSet the pod is grouped by its ReplicaSet: still its siblings
+    }
+  }
+  const read = async (pod: any): Promise<ProxyConfig | undefined> => {
+    const id = podLabel(pod);
+    try {
+      const ep = await openPodEndpoint(api, pod, opts.proxyAdminPort, timeoutMs);
+      try {
+        const dump = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: id }).configDump();
+        let roots: string[] | undefined;
+        try {
+          roots = rootCaCertificates(dump).map((c) => createHash('sha256').update(c).digest('hex'));
+        } catch {
+          roots = undefined; // no secrets in the dump
+        }
+        const ips = [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((x: any) => x?.ip)].filter(Boolean);
+        return {
+          id,
+          workload: workloadOf(pod, rsOwners),
+          dump,
+          podSpecific: [pod.metadata.name, ...ips],
+          roots,
+        };
+      } finally {
+        await ep.close();
+      }
+    } catch (err) {
+      errors.push({ id, error: describeError(err) });
+      return undefined;
+    }
+  };
+  return (await bounded(pods, opts.concurrency, read)).filter((p): p is ProxyConfig => p !== undefined);
+}

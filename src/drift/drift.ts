@@ -1,0 +1,170 @@
+/**
+ * Drift between proxies that should be identical: replicas of one workload. Each proxy's config is
+ * normalised (dynamic clusters, listeners and routes only; versions and timestamps dropped by the diff
+ * engine; the pod's own name and IPs replaced by placeholders; certificates left out), the replicas of a
+ * workload are grouped by identical config, the largest group is taken as the workload's config, and
+ * every other replica is reported with a semantic diff against it. Root certificates are compared on
+ * their own. Pure: the command gathers the dumps.
+ */
+import { createHash } from 'node:crypto';
+import { diffDumps, type DumpDiff } from '../envoy/diff.js';
+import { ConfigDump } from '../envoy/dump.js';
+import { isObj, type Obj } from '../envoy/fields.js';
+import { toProtoJson } from '../envoy/protojson.js';
+import { dynamicConfig } from '../proxy-status/compare.js';
+
+export interface ProxyConfig {
+  /** `<pod>.<namespace>`. */
+  id: string;
+  /** What the proxy is a replica of, e.g. `shop/Deployment/catalog`. */
+  workload: string;
+  dump: ConfigDump;
+  /** Strings that are this pod's own (name, IPs), replaced before comparing. */
+  podSpecific: string[];
+  /** SHA-256 fingerprints of the root certificates the proxy trusts (when its dump shows them). */
+  roots?: string[];
+}
+
+export interface DriftedProxy {
+  id: string;
+  /** The replica its config was compared with (one of the majority). */
+  comparedWith: string;
+  configDiff?: DumpDiff;
+  rootsDiffer?: boolean;
+}
+
+export interface WorkloadDrift {
+  workload: string;
+  replicas: string[];
+  drifted: DriftedProxy[];
+}
+
+export interface DriftReport {
+  workloads: WorkloadDrift[];
+  /** Proxies that could not be read, with why. */
+  errors: Array<{ id: string; error: string }>;
+}
+
+function replaceAll(v: unknown, subs: Array<[string, string]>): unknown {
+  if (typeof v === 'string') {
+    let s = v;
+    for (const [from, to] of subs) if (from !== '' && s.includes(from)) s = s.split(from).join(to);
+    return s;
+  }
+  if (Array.isArray(v)) return v.map((x) => replaceAll(x, subs));
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) out[replaceAll(k, subs) as string] = replaceAll(x, subs);
+  return out;
+}
+
+/** The comparable form of a proxy's config: dynamic resources, placeholders for the pod's own strings. */
+export function normalise(p: ProxyConfig): ConfigDump {
+  const dynamic = dynamicConfig(p.dump);
+  // longest first, so an IP that contains another (10.0.0.1 / 10.0.0.12) is replaced whole
+  const subs = [...new Set(p.podSpecific)]
+    .sort((a, b) => b.length - a.length)
+    .map((s, i): [string, string] => [s, `<pod-${i}>`]);
+  return new ConfigDump(replaceAll(dynamic.root, subs) as Obj);
+}
+
+const VOLATILE = new Set(['versionInfo', 'lastUpdated']);
+function stable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stable);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const k of Object.keys(v).sort()) if (!VOLATILE.has(k)) out[k] = stable(v[k]);
+  return out;
+}
+
+/** A fingerprint of the normalised config: equal fingerprints, equal config. */
+function fingerprint(d: ConfigDump): string {
+  return createHash('sha256')
+    .update(JSON.stringify(stable(toProtoJson(d.root))))
+    .digest('hex');
+}
+
+export function detectDrift(proxies: ProxyConfig[]): WorkloadDrift[] {
+  const byWorkload = new Map<string, ProxyConfig[]>();
+  for (const p of proxies) byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), p]);
+  const out: WorkloadDrift[] = [];
+  for (const [workload, members] of [...byWorkload].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    members.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const normalised = new Map(members.map((m) => [m.id, normalise(m)]));
+    const groups = new Map<string, ProxyConfig[]>();
+    for (const m of members) {
+      const f = fingerprint(normalised.get(m.id)!);
+      groups.set(f, [...(groups.get(f) ?? []), m]);
+    }
+    // the largest group is the workload's config; on a tie, the one holding the first replica by name
+    const majority = [...groups.values()].sort((a, b) => b.length - a.length)[0]!;
+    const reference = majority[0]!;
+    const rootsOf = (p: ProxyConfig) => (p.roots ?? []).slice().sort().join(',');
+    const drifted: DriftedProxy[] = [];
+    for (const m of members) {
+      if (m === reference) continue;
+      const d: DriftedProxy = { id: m.id, comparedWith: reference.id };
+      if (!majority.includes(m))
+        d.configDiff = diffDumps(normalised.get(reference.id)!, normalised.get(m.id)!, {
+          a: reference.id,
+          b: m.id,
+        });
+      if (m.roots !== undefined && reference.roots !== undefined && rootsOf(m) !== rootsOf(reference))
+        d.rootsDiffer = true;
+      if (d.configDiff || d.rootsDiffer) drifted.push(d);
+    }
+    out.push({ workload, replicas: members.map((m) => m.id), drifted });
+  }
+  return out;
+}
+
+/** Human-readable: one line per workload, then each drifted replica with its semantic diff. */
+export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => string): string {
+  const lines: string[] = [];
+  for (const w of r.workloads) {
+    const n = w.replicas.length;
+    if (w.drifted.length === 0) {
+      lines.push(`${w.workload}: ${n} replica${n === 1 ? '' : 's'}, no drift`);
+      continue;
+    }
+    lines.push(`${w.workload}: ${w.drifted.length} of ${n} replicas drifted`);
+    for (const d of w.drifted) {
+      if (d.rootsDiffer) lines.push(`  ${d.id}: trusts other root certificates than ${d.comparedWith}`);
+      if (d.configDiff)
+        lines.push(
+          ...renderDiff(d.configDiff)
+            .trimEnd()
+            .split('\n')
+            .map((l) => `  ${l}`),
+        );
+    }
+  }
+  for (const e of r.errors) lines.push(`error: ${e.id}: ${e.error}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Workload of a pod: its controller (ReplicaSet → its Deployment), else its `app`/`version` labels. */
+export function workloadOf(pod: any, replicaSetOwners: Map<string, string>): string {
+  const ns = pod?.metadata?.namespace ?? '';
+  const owner = (pod?.metadata?.ownerReferences ?? []).find((o: any) => o?.controller) as any;
+  if (owner) {
+    if (owner.kind === 'ReplicaSet') {
+      const dep = replicaSetOwners.get(`${ns}/${owner.name}`);
+      if (dep) return `${ns}/Deployment/${dep}`;
+    }
+    return `${ns}/${owner.kind}/${owner.name}`;
+  }
+  const labels = pod?.metadata?.labels ?? {};
+  const app = labels['app.kubernetes.io/name'] ?? labels.app;
+  if (app) return `${ns}/app=${app}${labels.version ? `,version=${labels.version}` : ''}`;
+  return `${ns}/Pod/${pod?.metadata?.name}`;
+}
+
+/** Without pod objects: the name with a StatefulSet ordinal or ReplicaSet hash suffix removed. */
+export function workloadFromName(id: string): string {
+  const dot = id.lastIndexOf('.');
+  const name = dot > 0 ? id.slice(0, dot) : id;
+  const ns = dot > 0 ? id.slice(dot + 1) : '';
+  const base = name.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '').replace(/-\d+$/, '');
+  return `${ns}/${base}`;
+}

@@ -1,0 +1,296 @@
+// Reads what `mesh analyze` needs from a live cluster: discovery of the served Istio and Gateway API kinds,
+// then paginated, bounded-concurrency lists through @kubernetes/client-node's transport (its auth, TLS and
+// fetch). Objects come back as the API server's JSON, so analyzers see the same shapes as in files.
+import {
+  ApiException,
+  ApisApi,
+  HttpMethod,
+  ServerConfiguration,
+  createConfiguration,
+  type Configuration,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { MeshError, describeError } from '../util/errors.js';
+import { apiStatusError, statusMessage } from './api.js';
+import type { KubeContext } from './config.js';
+import { clusterResource, redactSecret } from './cluster-objects.js';
+import type { Resource } from '../manifests/types.js';
+
+/** One kind to list: where it is served and whether it is namespaced. */
+export interface ListTarget {
+  group: string;
+  version: string;
+  kind: string;
+  /** Plural resource name (the URL segment). */
+  resource: string;
+  namespaced: boolean;
+  /** Only objects of this namespace (ConfigMaps: only the control plane's are read). */
+  namespace?: string;
+  /** Keep only objects this accepts (by name). */
+  keep?: (name: string) => boolean;
+}
+
+/** A kind the user may not list. */
+export interface DeniedKind {
+  /** `${group || 'core'}/${kind}`, as analyzers declare inputs. */
+  key: string;
+  kind: string;
+  resource: string;
+  verb: 'list';
+  message: string;
+}
+
+export interface ClusterRead {
+  server: string;
+  resources: Resource[];
+  denied: DeniedKind[];
+  /** Kinds listed (in order). */
+  listed: ListTarget[];
+  /** Wall time of discovery and lists, in milliseconds. */
+  listMs: number;
+  /** List requests made (pages). */
+  requests: number;
+}
+
+export interface ClusterReadOptions {
+  istioNamespace: string;
+  /** Revision of the control plane: its `istio-<rev>` and `istio-sidecar-injector-<rev>` ConfigMaps are read. */
+  revision?: string;
+  timeoutMs: number;
+  /** Items per list page (the API server's `limit`). */
+  pageSize?: number;
+  /** Lists in flight at once. */
+  concurrency?: number;
+}
+
+/** Built-in kinds analyzers read (served by every API server at these versions). */
+const BUILT_IN: Array<Omit<ListTarget, 'namespace' | 'keep'>> = [
+  { group: '', version: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false },
+  { group: '', version: 'v1', kind: 'Service', resource: 'services', namespaced: true },
+  { group: '', version: 'v1', kind: 'Endpoints', resource: 'endpoints', namespaced: true },
+  { group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
+  { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },
+  { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true },
+  { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true },
+  { group: '', version: 'v1', kind: 'Node', resource: 'nodes', namespaced: false },
+  {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    kind: 'EndpointSlice',
+    resource: 'endpointslices',
+    namespaced: true,
+  },
+  { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
+  {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    kind: 'MutatingWebhookConfiguration',
+    resource: 'mutatingwebhookconfigurations',
+    namespaced: false,
+  },
+  {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    kind: 'ValidatingWebhookConfiguration',
+    resource: 'validatingwebhookconfigurations',
+    namespaced: false,
+  },
+  {
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    kind: 'CustomResourceDefinition',
+    resource: 'customresourcedefinitions',
+    namespaced: false,
+  },
+];
+
+/** API groups whose every served kind is read: Istio's and the Gateway API's. */
+export function isDiscoveredGroup(group: string): boolean {
+  return group === 'istio.io' || group.endsWith('.istio.io') || group === 'gateway.networking.k8s.io';
+}
+
+/** Names of the control plane ConfigMaps analysis reads: mesh config and sidecar injector. */
+export function controlPlaneConfigMap(name: string, revision: string | undefined): boolean {
+  const suffix = revision && revision !== 'default' ? `-${revision}` : '';
+  return name === `istio${suffix}` || name === `istio-sidecar-injector${suffix}`;
+}
+
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
+/** A GET through client-node's configuration (auth, TLS agent, fetch); JSON body or an ApiException. */
+class RawClient {
+  readonly config: Configuration;
+  requests = 0;
+
+  constructor(
+    kc: KubeConfig,
+    server: string,
+    private readonly signal: AbortSignal,
+  ) {
+    this.config = createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: kc },
+    });
+  }
+
+  async get(path: string, query: Record<string, string> = {}): Promise<any> {
+    const ctx = this.config.baseServer.makeRequestContext(path, HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
+    await this.config.authMethods.default?.applySecurityAuthentication(ctx);
+    ctx.setSignal(this.signal);
+    this.requests++;
+    const response = await this.config.httpApi.send(ctx).toPromise();
+    const text = await response.body.text();
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
+      throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
+    return JSON.parse(text);
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; the first failure rejects. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(runners);
+}
+
+/** Kinds of the discovered groups: each kind once, from the group's preferred version first. */
+async function discover(client: RawClient): Promise<ListTarget[]> {
+  const apis = new ApisApi(client.config);
+  const groups = (await apis.getAPIVersions()).groups.filter((g) => isDiscoveredGroup(g.name));
+  const targets: ListTarget[] = [];
+  await pool(groups, 4, async (g) => {
+    const preferred = g.preferredVersion?.version;
+    const versions = g.versions
+      .map((v) => v.version)
+      .sort((a, b) => Number(b === preferred) - Number(a === preferred));
+    const seen = new Set<string>();
+    for (const version of versions) {
+      const list = (await client.get(`/apis/${g.name}/${version}`)) as { resources?: ApiResource[] };
+      for (const r of list.resources ?? []) {
+        if (r.name.includes('/') || !r.verbs.includes('list') || seen.has(r.kind)) continue;
+        seen.add(r.kind);
+        targets.push({ group: g.name, version, kind: r.kind, resource: r.name, namespaced: r.namespaced });
+      }
+    }
+  });
+  return targets.sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
+}
+
+function listPath(t: ListTarget): string {
+  const base = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
+  return t.namespace ? `${base}/namespaces/${t.namespace}/${t.resource}` : `${base}/${t.resource}`;
+}
+
+/** The one-line error for a failure that ends the read (server unreachable, stopped, or timed out). */
+function fatal(
+  kube: KubeContext,
+  err: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+  what: string,
+): MeshError {
+  if (err instanceof MeshError) return err;
+  if (signal.aborted)
+    return new MeshError(
+      `timed out after ${timeoutMs / 1000}s reading the cluster from the Kubernetes API server ${kube.server} (${what})`,
+      { hint: 'raise --timeout, or check the cluster is reachable' },
+    );
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
+    const e = apiStatusError(kube, err.code, body, what);
+    if (e.message.includes(kube.server)) return e;
+    return new MeshError(`the Kubernetes API server ${kube.server} failed: ${e.message}`, { hint: e.hint });
+  }
+  return new MeshError(
+    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(err)}`,
+    {
+      hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Lists everything analysis reads from the cluster. A kind the user may not list is recorded in `denied`
+ * (and the rest is read); any other failure, an unreachable server or the timeout end the read with one
+ * MeshError naming the server.
+ */
+export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): Promise<ClusterRead> {
+  const started = Date.now();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  const client = new RawClient(kube.kc, kube.server, controller.signal);
+  const resources: Resource[] = [];
+  const denied: DeniedKind[] = [];
+  let what = 'discovery';
+  try {
+    const targets: ListTarget[] = BUILT_IN.map((t) =>
+      t.kind === 'ConfigMap'
+        ? {
+            ...t,
+            namespace: opts.istioNamespace,
+            keep: (name: string) => controlPlaneConfigMap(name, opts.revision),
+          }
+        : { ...t },
+    );
+    targets.push(...(await discover(client)));
+    const pageSize = String(opts.pageSize ?? 500);
+    const results = new Map<ListTarget, Resource[]>();
+    await pool(targets, opts.concurrency ?? 4, async (t) => {
+      const path = listPath(t);
+      const apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+      const out: Resource[] = [];
+      let cont: string | undefined;
+      do {
+        what = `GET ${path}`;
+        let page: { items?: any[]; metadata?: { continue?: string } };
+        try {
+          page = await client.get(path, cont ? { limit: pageSize, continue: cont } : { limit: pageSize });
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 403) {
+            const body = typeof err.body === 'string' ? err.body : '';
+            denied.push({
+              key: `${t.group || 'core'}/${t.kind}`,
+              kind: t.kind,
+              resource: t.group ? `${t.resource}.${t.group}` : t.resource,
+              verb: 'list',
+              message: statusMessage(body) ?? 'forbidden',
+            });
+            return;
+          }
+          throw err;
+        }
+        for (const item of page.items ?? []) {
+          if (t.kind === 'Secret') redactSecret(item);
+          if (t.keep && !t.keep(String(item?.metadata?.name ?? ''))) continue;
+          out.push(clusterResource(item, apiVersion, t.kind, t.group, t.version));
+        }
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+      results.set(t, out);
+    });
+    for (const t of targets) resources.push(...(results.get(t) ?? []));
+    denied.sort((a, b) => a.key.localeCompare(b.key));
+    return {
+      server: kube.server,
+      resources,
+      denied,
+      listed: targets,
+      listMs: Date.now() - started,
+      requests: client.requests,
+    };
+  } catch (err) {
+    throw fatal(kube, err, opts.timeoutMs, controller.signal, what);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `mesh version`'s remote half: every istiod replica's version and build info (from the control-plane
+ * identifier of its syncz answer) and how many proxies run which Istio version (their ISTIO_VERSION).
+ */
+import { SYNCZ_TYPE } from '../xds-client/client.js';
+import type { ControlPlaneOptions } from '../xds-client/control-plane.js';
+import { askEveryReplica } from '../xds-client/replicas.js';
+import { controlPlaneOf, rowsOf, type ReplicaAnswer } from './status.js';
+
+export interface MeshVersions {
+  /** One entry per replica that answered: istiod's own identifier ({Component, ID, Info}). */
+  meshVersion: Array<Record<string, unknown>>;
+  /** One entry per proxy. */
+  dataPlaneVersion: Array<{ ID: string; IstioVersion: string }>;
+  /** Replicas that did not answer. */
+  failedReplicas?: Array<{ replica: string; error: string }>;
+}
+
+export function versionsOf(answers: ReplicaAnswer[]): MeshVersions {
+  const meshVersion = answers
+    .filter((a) => a.response)
+    .map((a) => {
+      const cp = controlPlaneOf(a.response!);
+      return cp.raw ?? { Component: 'istiod', ID: cp.id === 'MISSING' ? a.replica : cp.id, Info: {} };
+    });
+  const seen = new Set<string>();
+  const dataPlaneVersion: MeshVersions['dataPlaneVersion'] = [];
+  for (const r of rowsOf(answers)) {
+    if (seen.has(r.name)) continue;
+    seen.add(r.name);
+    dataPlaneVersion.push({ ID: r.name, IstioVersion: r.version });
+  }
+  const failed = answers.filter((a) => a.error).map((a) => ({ replica: a.replica, error: a.error!.message }));
+  return { meshVersion, dataPlaneVersion, ...(failed.length > 0 ? { failedReplicas: failed } : {}) };
+}
+
+export async function meshVersions(cp: ControlPlaneOptions, timeoutMs: number): Promise<MeshVersions> {
+  const answers = await askEveryReplica(cp, SYNCZ_TYPE, [], timeoutMs);
+  if (answers.every((a) => a.error)) throw answers[0]!.error!;
+  return versionsOf(answers);
+}
+
+function counted(values: string[], unit: string): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([v, n]) => `${v || 'unknown'} (${n} ${unit}${n === 1 ? '' : 's'})`)
+    .join(', ');
+}
+
+/** The short form: client, control plane (version and revision per replica) and data plane lines. */
+export function renderVersionsShort(info: Record<string, any>): string {
+  const lines = [`client version: ${info.clientVersion.version}`];
+  const mv = info.meshVersion as MeshVersions['meshVersion'] | undefined;
+  if (mv) {
+    // Info.revision is istiod's build (git) revision, not the control plane revision: not shown here
+    const cps = mv.map((m) => ((m.Info ?? {}) as Record<string, string>).version || 'unknown');
+    lines.push(`control plane version: ${cps.length ? counted(cps, 'replica') : 'none'}`);
+    const dp = (info.dataPlaneVersion as MeshVersions['dataPlaneVersion']).map((d) => d.IstioVersion);
+    lines.push(
+      `data plane version: ${dp.length ? counted(dp, 'proxy').replace(/proxys/g, 'proxies') : 'none'}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

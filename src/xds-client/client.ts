@@ -1,0 +1,229 @@
+/**
+ * A small xDS client: one state-of-the-world ADS request for a (debug) type, answered by the first
+ * response of that type, and the Client Status Discovery Service. Transport is @grpc/grpc-js; messages
+ * come from the real Envoy protos (./protos.ts), decoded to their JSON shape.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as grpcTypes from '@grpc/grpc-js';
+import { ExitCode, MeshError } from '../util/errors.js';
+import { loadXdsProtos } from './protos.js';
+
+export const SYNCZ_TYPE = 'istio.io/debug/syncz';
+export const CONFIG_DUMP_TYPE = 'istio.io/debug/config_dump';
+
+export type XdsSecurity =
+  | { mode: 'plaintext' }
+  | {
+      mode: 'tls';
+      /** Skip server certificate verification (istioctl's default when it uses a token). */
+      insecure: boolean;
+      /** PEM roots to verify against, and a client certificate for mTLS (`--cert-dir`). */
+      rootCert?: Buffer;
+      clientCert?: Buffer;
+      clientKey?: Buffer;
+      /** Expected name in the server certificate (`--authority`). */
+      authority?: string;
+      /** Bearer token sent with every call (TokenRequest, audience istio-ca). */
+      token?: string;
+    };
+
+export interface XdsTarget {
+  /** host:port to dial. */
+  address: string;
+  /** What the user knows it as (an istiod pod name, or the address). */
+  name: string;
+  security: XdsSecurity;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  /** Largest response accepted, in bytes (default: no limit beyond gRPC's own). */
+  maxMessageBytes?: number;
+}
+
+/** A DiscoveryResponse in its JSON shape (snake_case field names, Anys expanded). */
+export interface DiscoveryResponse {
+  version_info?: string;
+  resources?: Array<Record<string, unknown>>;
+  type_url?: string;
+  nonce?: string;
+  control_plane?: { identifier?: string };
+}
+
+/** Reads `root-cert.pem`, `cert-chain.pem` and `key.pem` from a directory (istioctl's `--cert-dir`). */
+export function readCertDir(
+  dir: string,
+): Pick<Extract<XdsSecurity, { mode: 'tls' }>, 'rootCert' | 'clientCert' | 'clientKey'> {
+  const read = (f: string) => {
+    try {
+      return readFileSync(join(dir, f));
+    } catch (err) {
+      throw new MeshError(
+        `cannot read ${join(dir, f)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        {
+          exitCode: ExitCode.USAGE,
+        },
+      );
+    }
+  };
+  return { rootCert: read('root-cert.pem'), clientCert: read('cert-chain.pem'), clientKey: read('key.pem') };
+}
+
+function channelCredentials(grpc: typeof grpcTypes, s: XdsSecurity): grpcTypes.ChannelCredentials {
+  if (s.mode === 'plaintext') return grpc.credentials.createInsecure();
+  const verify: grpcTypes.VerifyOptions = s.insecure
+    ? { rejectUnauthorized: false, checkServerIdentity: () => undefined }
+    : {};
+  const ssl = grpc.credentials.createSsl(
+    s.rootCert ?? null,
+    s.clientKey ?? null,
+    s.clientCert ?? null,
+    verify,
+  );
+  if (!s.token) return ssl;
+  const token = s.token;
+  const perCall = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    callback(null, md);
+  });
+  return grpc.credentials.combineChannelCredentials(ssl, perCall);
+}
+
+function makeClient(
+  target: XdsTarget,
+  service: 'ads' | 'csds',
+  opts: CallOptions,
+  what: 'services' | 'config',
+) {
+  const protos = loadXdsProtos(what);
+  const { grpc } = protos;
+  const Client = grpc.makeGenericClientConstructor(protos[service], service);
+  const channelOptions: grpcTypes.ChannelOptions = {
+    'grpc.max_receive_message_length': opts.maxMessageBytes ?? -1,
+    // Never retry on our own: a failure is reported with the replica's name.
+    'grpc.enable_retries': 0,
+  };
+  if (target.security.mode === 'tls' && target.security.authority)
+    channelOptions['grpc.ssl_target_name_override'] = target.security.authority;
+  return {
+    grpc,
+    client: new Client(target.address, channelCredentials(grpc, target.security), channelOptions),
+  };
+}
+
+/** One line for a failed call, naming the replica and saying what to check. */
+export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: number): MeshError {
+  const e = err as { code?: number; details?: string; message?: string };
+  const where = target.name === target.address ? target.address : `${target.name} (${target.address})`;
+  const details = (e.details ?? e.message ?? String(err))
+    .split('\n')[0]!
+    .replace(/\s*Resolution note:\s*$/, '');
+  switch (e.code) {
+    case 4: // DEADLINE_EXCEEDED
+      return new MeshError(`${where}: no answer within ${timeoutMs / 1000}s`, {
+        hint: 'raise --timeout, or check that the address is an xDS server',
+      });
+    case 14: // UNAVAILABLE
+      return new MeshError(`${where}: unreachable: ${details}`, {
+        hint:
+          target.security.mode === 'plaintext'
+            ? 'is it a plaintext xDS port (istiod: 15010)? for the TLS port 15012 drop --plaintext'
+            : 'is it a TLS xDS port (istiod: 15012)? for plaintext (15010) add --plaintext',
+      });
+    case 16: // UNAUTHENTICATED
+      return new MeshError(`${where}: authentication rejected: ${details}`, {
+        hint: 'istiod accepts a Kubernetes token for audience istio-ca, or a client certificate (--cert-dir)',
+      });
+    case 7: // PERMISSION_DENIED
+      return new MeshError(`${where}: permission denied: ${details}`);
+    case 8: // RESOURCE_EXHAUSTED
+      return new MeshError(`${where}: response too large: ${details}`);
+    default:
+      return new MeshError(`${where}: ${details}`);
+  }
+}
+
+/** The node that mesh presents to the control plane when it asks debug questions. */
+export function debugNode(namespace: string): Record<string, unknown> {
+  return {
+    id: `sidecar~127.0.0.1~mesh-${process.pid}.${namespace}~${namespace}.svc.cluster.local`,
+    metadata: {
+      GENERATOR: 'event',
+      NAMESPACE: namespace,
+      // istiod gates features on the client's version; the highest one asks for everything.
+      ISTIO_VERSION: '65536.65536.65536',
+    },
+  };
+}
+
+/**
+ * Opens an ADS stream, sends one DiscoveryRequest for `typeUrl` and resolves with the first response of
+ * that type. Debug responses are not ACKed; the stream is cancelled once answered.
+ */
+export function adsRequest(
+  target: XdsTarget,
+  typeUrl: string,
+  resourceNames: string[],
+  opts: CallOptions & { namespace: string },
+): Promise<DiscoveryResponse> {
+  // sync status needs only the service protos; anything else carries config
+  const { grpc, client } = makeClient(target, 'ads', opts, typeUrl === SYNCZ_TYPE ? 'services' : 'config');
+  return new Promise<DiscoveryResponse>((resolve, reject) => {
+    let settled = false;
+    const deadline = new Date(Date.now() + opts.timeoutMs);
+    const call = (client as any).StreamAggregatedResources({ deadline }) as grpcTypes.ClientDuplexStream<
+      unknown,
+      DiscoveryResponse
+    >;
+    const finish = (err: unknown, value?: DiscoveryResponse) => {
+      if (settled) return;
+      settled = true;
+      call.cancel();
+      client.close();
+      if (err) reject(describeCallError(target, err, opts.timeoutMs));
+      else resolve(value!);
+    };
+    call.on('data', (res: DiscoveryResponse) => {
+      if (res.type_url === typeUrl) finish(undefined, res);
+    });
+    call.on('error', (err: { code?: number }) => {
+      if (err.code !== grpc.status.CANCELLED || !settled) finish(err);
+    });
+    call.on('end', () =>
+      finish({ code: grpc.status.UNAVAILABLE, details: 'stream closed before a response arrived' }),
+    );
+    call.write({
+      node: debugNode(opts.namespace),
+      type_url: typeUrl,
+      resource_names: resourceNames,
+      response_nonce: `mesh-${Date.now()}`,
+    });
+  });
+}
+
+/** A ClientConfig from CSDS or from istiod's syncz, in its JSON shape. */
+export interface ClientConfig {
+  node?: { id?: string; metadata?: Record<string, unknown> };
+  generic_xds_configs?: Array<Record<string, any>>;
+  xds_config?: Array<Record<string, any>>;
+  [k: string]: unknown;
+}
+
+/** CSDS `FetchClientStatus`: the config an xDS client (Envoy, a proxyless gRPC app) holds. */
+export function fetchClientStatus(target: XdsTarget, opts: CallOptions): Promise<ClientConfig[]> {
+  const { client } = makeClient(target, 'csds', opts, 'config');
+  return new Promise<ClientConfig[]>((resolve, reject) => {
+    const deadline = new Date(Date.now() + opts.timeoutMs);
+    (client as any).FetchClientStatus(
+      {},
+      { deadline },
+      (err: unknown, res: { config?: ClientConfig[] } | undefined) => {
+        client.close();
+        if (err) reject(describeCallError(target, err, opts.timeoutMs));
+        else resolve(res?.config ?? []);
+      },
+    );
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * Reaching the control plane as istioctl does: `--xds-address` directly, or every Running istiod pod
+ * (`app=istiod`, plus `istio.io/rev` for a revision) through a port-forward to its xDS port; TLS with a
+ * Kubernetes TokenRequest token (audience `istio-ca`) unless `--plaintext` or `--cert-dir`.
+ */
+import https from 'node:https';
+import http from 'node:http';
+import { MeshError, describeError, usageError } from '../util/errors.js';
+import type { KubeApi } from '../kube/api.js';
+import { readCertDir, type XdsSecurity, type XdsTarget } from './client.js';
+
+export interface ControlPlaneOptions {
+  xdsAddress?: string;
+  plaintext: boolean;
+  certDir?: string;
+  insecure: boolean;
+  authority?: string;
+  istioNamespace: string;
+  revision?: string;
+  xdsPort: number;
+  xdsLabel: string;
+  timeoutMs: number;
+  kubeconfig?: string;
+  context?: string;
+}
+
+export interface ControlPlane {
+  targets: XdsTarget[];
+  close(): Promise<void>;
+}
+
+export function validateControlPlaneOptions(o: ControlPlaneOptions): void {
+  if (o.xdsAddress !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(o.xdsAddress))
+    throw usageError(
+      `invalid --xds-address "${o.xdsAddress}"`,
+      'use host:port, e.g. istiod.istio-system:15012',
+    );
+  if (o.plaintext && o.certDir !== undefined)
+    throw usageError('--plaintext and --cert-dir cannot be used together');
+  if (!Number.isInteger(o.xdsPort) || o.xdsPort < 1 || o.xdsPort > 65535)
+    throw usageError(`port number ${o.xdsPort} must be in the range 1..65535`);
+}
+
+/** The API server client, made on first need (--plaintext with --xds-address needs no cluster). */
+function lazyApi(o: ControlPlaneOptions): () => Promise<KubeApi> {
+  let api: Promise<KubeApi> | undefined;
+  return () =>
+    (api ??= (async () => {
+      const { loadKubeContext } = await import('../kube/config.js');
+      const { KubeApi } = await import('../kube/api.js');
+      return new KubeApi(loadKubeContext({ kubeconfig: o.kubeconfig, context: o.context }), o.timeoutMs);
+    })());
+}
+
+/**
+ * A token for service account `default` in the istio namespace, audience `istio-ca`, one hour, from the
+ * API server's TokenRequest API (what istiod accepts as a caller's identity). Never printed.
+ */
+export async function requestIstioToken(kube: KubeApi, namespace: string): Promise<string> {
+  const base = await kube.requestOptions();
+  const url = new URL(`${kube.kube.server}/api/v1/namespaces/${namespace}/serviceaccounts/default/token`);
+  const body = JSON.stringify({
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { audiences: ['istio-ca'], expirationSeconds: 3600 },
+  });
+  const transport = url.protocol === 'http:' ? http : https;
+  return new Promise<string>((resolve, reject) => {
+    const req = transport.request(
+      url,
+      {
+        ...base,
+        method: 'POST',
+        headers: { ...base.headers, 'Content-Type': 'application/json', Accept: 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: any;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          const token = parsed?.status?.token;
+          if (res.statusCode === 201 || res.statusCode === 200) {
+            if (typeof token === 'string' && token !== '') return resolve(token);
+          }
+          reject(
+            new MeshError(
+              `cannot get a token for service account ${namespace}/default (audience istio-ca): ` +
+                `${parsed?.message ?? `HTTP ${res.statusCode}`}`,
+              { hint: 'mesh needs create on serviceaccounts/token there, or use --cert-dir / --plaintext' },
+            ),
+          );
+        });
+      },
+    );
+    req.setTimeout(kube.timeoutMs, () =>
+      req.destroy(new Error(`no answer within ${kube.timeoutMs / 1000}s`)),
+    );
+    req.on('error', (err) =>
+      reject(
+        new MeshError(`cannot reach the Kubernetes API server ${kube.kube.server}: ${describeError(err)}`),
+      ),
+    );
+    req.end(body);
+  });
+}
+
+async function security(
+  o: ControlPlaneOptions,
+  authority: string | undefined,
+  api: () => Promise<KubeApi>,
+): Promise<XdsSecurity> {
+  if (o.plaintext) return { mode: 'plaintext' };
+  if (o.certDir !== undefined)
+    return { mode: 'tls', insecure: o.insecure, authority, ...readCertDir(o.certDir) };
+  // istioctl's default: TLS without verifying istiod's certificate, identity by token
+  return {
+    mode: 'tls',
+    insecure: true,
+    authority,
+    token: await requestIstioToken(await api(), o.istioNamespace),
+  };
+}
+
+export async function openControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  validateControlPlaneOptions(o);
+  const api = lazyApi(o);
+  const authority =
+    o.authority ??
+    (o.revision && o.revision !== 'default'
+      ? `istiod-${o.revision}.${o.istioNamespace}.svc`
+      : `istiod.${o.istioNamespace}.svc`);
+  if (o.xdsAddress !== undefined) {
+    const sec = await security(o, authority, api);
+    return { targets: [{ address: o.xdsAddress, name: o.xdsAddress, security: sec }], close: async () => {} };
+  }
+  const kube = await api();
+  const selector =
+    o.revision && o.revision !== 'default' ? `${o.xdsLabel},istio.io/rev=${o.revision}` : o.xdsLabel;
+  const { isRunning, listPods } = await import('../kube/pods.js');
+  const pods = (await listPods(kube, o.istioNamespace, selector))
+    .filter(isRunning)
+    .sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+  if (pods.length === 0) throw new MeshError(`no running Istio pods in "${o.istioNamespace}"`);
+  const sec = await security(o, authority, api);
+  const { startPortForward } = await import('../kube/port-forward.js');
+  const forwards = await Promise.all(
+    pods.map((p) =>
+      startPortForward({ api: kube, namespace: o.istioNamespace, pod: p.metadata.name, port: o.xdsPort }),
+    ),
+  );
+  return {
+    targets: pods.map((p, i) => ({
+      address: `127.0.0.1:${forwards[i]!.localPort}`,
+      name: String(p.metadata.name),
+      security: sec,
+    })),
+    close: async () => {
+      await Promise.all(forwards.map((f) => f.close()));
+    },
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * `mesh proxy-status --xds-address` against stand-in xDS servers speaking the real protocol: what the
+ * request carries, how answers render, and every fault a replica can show (unreachable, TLS mismatch,
+ * rejected credentials, reset mid-response, a ≥ 50 MB answer, an empty answer, silence).
+ * The real istiod and real xDS clients are in test/e2e/proxy-status.test.ts.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { makeCa, makeWorkloadCert } from '../../support/certs.js';
+import { runCli } from '../../support/cli.js';
+import {
+  startResettingServer,
+  startXdsServer,
+  type Answer,
+  type XdsStandIn,
+} from '../../support/xds-server.js';
+
+const CC = 'type.googleapis.com/envoy.service.status.v3.ClientConfig';
+const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+const LDS = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+
+/** A protobuf Timestamp `ms` milliseconds ago. */
+const ago = (ms: number) => {
+  const t = Date.now() - ms;
+  return { seconds: String(Math.floor(t / 1000)), nanos: (t % 1000) * 1e6 };
+};
+const iso = (ts: { seconds: string; nanos: number }) =>
+  new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
+
+function identifier(id: string): string {
+  return JSON.stringify({ Component: 'istiod', ID: id, Info: { version: '1.31.0', revision: 'default' } });
+}
+
+function clientConfig(name: string, ns: string, configs: Array<Record<string, unknown>>) {
+  return {
+    '@type': CC,
+    node: {
+      id: `${name}.${ns}`,
+      metadata: { CLUSTER_ID: 'Kubernetes', NAMESPACE: ns, ISTIO_VERSION: '1.31.0' },
+    },
+    generic_xds_configs: configs,
+  };
+}
+
+function syncz(id: string, resources: unknown[]): Answer {
+  return {
+    kind: 'respond',
+    response: {
+      version_info: '2026-12-04T21:00:00Z/7',
+      type_url: 'istio.io/debug/syncz',
+      resources,
+      control_plane: { identifier: identifier(id) },
+    },
+  };
+}
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function serve(answer: (req: Record<string, any>) => Answer): Promise<XdsStandIn> {
+  const s = await startXdsServer(answer);
+  servers.push(s);
+  return s;
+}
+
+describe('mesh proxy-status --xds-address', () => {
+  it('asks for istio.io/debug/syncz once, as a node of the istio namespace, and renders the table', async () => {
+    const s = await serve(() =>
+      syncz('istiod-7d4f9-abcde', [
+        clientConfig('catalog-0', 'shop', [
+          { type_url: CDS, config_status: 'SYNCED', last_updated: ago(65_000) },
+          { type_url: LDS, config_status: 'NOT_SENT' },
+        ]),
+        clientConfig('cart-1', 'shop', [{ type_url: CDS, config_status: 'STALE' }]),
+      ]),
+    );
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'NAME               CLUSTER        ISTIOD                 VERSION     SUBSCRIBED TYPES',
+        'cart-1.shop        Kubernetes     istiod-7d4f9-abcde     1.31.0      1 (CDS)',
+        'catalog-0.shop     Kubernetes     istiod-7d4f9-abcde     1.31.0      2 (CDS,LDS)',
+        '',
+      ].join('\n'),
+    );
+    expect(s.requests).toHaveLength(1);
+    expect(s.requests[0]!.type_url).toBe('istio.io/debug/syncz');
+    expect(s.requests[0]!.node.id).toMatch(
+      /^sidecar~127\.0\.0\.1~mesh-\d+\.istio-system~istio-system\.svc\.cluster\.local$/,
+    );
+    // plaintext: no token is sent
+    expect(s.metadata[0]!.get('authorization')).toEqual([]);
+
+    const classic = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--classic']);
+    expect(classic.stdout.split('\n')[0]).toBe(
+      'NAME               CLUSTER        CDS              LDS          EDS         RDS         ECDS        ISTIOD                 VERSION',
+    );
+    expect(classic.stdout).toContain('SYNCED (65s)');
+  });
+
+  it('filters by namespace, and prints json/yaml documents with the filtered proxies', async () => {
+    const s = await serve(() =>
+      syncz('istiod-1', [
+        clientConfig('a-0', 'one', [{ type_url: CDS, config_status: 'SYNCED' }]),
+        clientConfig('b-0', 'two', [{ type_url: CDS, config_status: 'SYNCED' }]),
+      ]),
+    );
+    const table = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '-n', 'two']);
+    expect(table.stdout).toContain('b-0.two');
+    expect(table.stdout).not.toContain('a-0.one');
+    const json = await runCli([
+      'proxy-status',
+      '--xds-address',
+      s.address,
+      '--plaintext',
+      '-n',
+      'two',
+      '-o',
+      'json',
+    ]);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.resources.map((c: any) => c.node.id)).toEqual(['b-0.two']);
+    expect(doc.controlPlane.identifier).toContain('istiod-1');
+    expect(doc.resources[0].genericXdsConfigs[0]).toEqual({ typeUrl: CDS, configStatus: 'SYNCED' });
+    const yaml = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '-o', 'yaml']);
+    expect(yaml.stdout).toContain('id: a-0.one');
+  });
+
+  it('an empty mesh prints the header only and exits 0', async () => {
+    const s = await serve(() => syncz('istiod-1', []));
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext']);
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'NAME     CLUSTER     ISTIOD     VERSION     SUBSCRIBED TYPES\n',
+      stderr: '',
+    });
+  });
+
+  it('--stale-after: exit 79 naming the proxy and type not acknowledged for longer, NACK details on stderr', async () => {
+    const old = ago(10 * 60_000);
+    const recent = ago(5_000);
+    const s = await serve(() =>
+      syncz('istiod-1', [
+        clientConfig('slow-0', 'shop', [{ type_url: CDS, config_status: 'STALE', last_updated: old }]),
+        clientConfig('fresh-0', 'shop', [{ type_url: CDS, config_status: 'STALE', last_updated: recent }]),
+        clientConfig('bad-0', 'shop', [
+          {
+            type_url: LDS,
+            config_status: 'ERROR',
+            last_updated: recent,
+            error_state: { details: 'duplicate listener 0.0.0.0_8080', last_update_attempt: recent },
+          },
+        ]),
+      ]),
+    );
+    const ok = await runCli([
+      'proxy-status',
+      '--xds-address',
+      s.address,
+      '--plaintext',
+      '--stale-after',
+      '1h',
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe('NACK: bad-0.shop: LDS rejected: duplicate listener 0.0.0.0_8080\n');
+    const r = await runCli([
+      'proxy-status',
+      '--xds-address',
+      s.address,
+      '--plaintext',
+      '--stale-after',
+      '5m',
+    ]);
+    expect(r.code).toBe(79);
+    expect(r.stderr).toContain(`stale: slow-0.shop: CDS not acknowledged since ${iso(old)}`);
+    expect(r.stderr).not.toContain('fresh-0');
+  });
+
+  it('usage errors exit 64 before any connection', async () => {
+    for (const args of [
+      ['-o', 'invalid-format'],
+      ['--xds-address', 'no-port'],
+      ['--stale-after', 'soon'],
+      ['-v', '2'],
+      ['--plaintext', '--cert-dir', '/tmp'],
+    ]) {
+      const r = await runCli(['proxy-status', '--xds-address', '127.0.0.1:1', '--plaintext', ...args]);
+      expect(r.code, args.join(' ')).toBe(64);
+    }
+  });
+});
+
+describe('proxy-status faults', () => {
+  it('unreachable: one line naming the address, exit 1', async () => {
+    const r = await runCli([
+      'proxy-status',
+      '--xds-address',
+      '127.0.0.1:1',
+      '--plaintext',
+      '--timeout',
+      '5s',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Error: 127\.0\.0\.1:1: unreachable: /);
+  });
+
+  it('TLS against a plaintext server (--cert-dir): exit 1, says which port speaks TLS', async () => {
+    const s = await serve(() => syncz('istiod-1', []));
+    const ca = makeCa('cluster.local');
+    const leaf = makeWorkloadCert(ca, 'spiffe://cluster.local/ns/istio-system/sa/default', {
+      fromDays: -1,
+      toDays: 1,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-certdir-'));
+    writeFileSync(join(dir, 'root-cert.pem'), ca.certPem);
+    writeFileSync(join(dir, 'cert-chain.pem'), leaf.certPem);
+    writeFileSync(join(dir, 'key.pem'), leaf.keyPem);
+    try {
+      const r = await runCli([
+        'proxy-status',
+        '--xds-address',
+        s.address,
+        '--cert-dir',
+        dir,
+        '--timeout',
+        '5s',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^Error: ${s.address}: unreachable: `));
+      expect(r.stderr).toContain('add --plaintext');
+      expect(s.requests).toHaveLength(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an unreadable --cert-dir is a usage error', async () => {
+    const r = await runCli(['proxy-status', '--xds-address', '127.0.0.1:1', '--cert-dir', '/nonexistent']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('cannot read /nonexistent/root-cert.pem');
+  });
+
+  it('credentials rejected: the server status is shown with a hint', async () => {
+    const s = await serve(() => ({ kind: 'fail', code: 16, details: 'authentication failure' }));
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Error: ${s.address}: authentication rejected: authentication failure`);
+    expect(r.stderr).toContain('Hint: istiod accepts a Kubernetes token');
+  });
+
+  it('a stream reset mid-response: exit 1 naming the server', async () => {
+    const s = await startResettingServer();
+    servers.push(s);
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '10s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^Error: ${s.address}: `));
+    expect(r.stdout).toBe('');
+  });
+
+  it('a response over 50 MB is read whole', async () => {
+    const many = Array.from({ length: 60_000 }, (_, i) =>
+      clientConfig(`pod-${String(i).padStart(5, '0')}-${'x'.repeat(700)}`, 'big', [
+        { type_url: CDS, config_status: 'SYNCED' },
+      ]),
+    );
+    const s = await serve(() => syncz('istiod-1', many));
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '-n', 'big']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toHaveLength(60_002);
+  }, 60_000);
+
+  it('a server that never answers: timeout names the server', async () => {
+    const s = await serve(() => ({ kind: 'silent' }));
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Error: ${s.address}: no answer within 1s`);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Reaching every istiod replica the way istioctl does: Running pods labelled app=istiod (and
+ * istio.io/rev) in the istio namespace, each through a Kubernetes port-forward (the API stand-in speaks
+ * the real WebSocket protocol) to a stand-in xDS server; answers merged, a failed replica named.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+import { fakePod, startFakeKube, type FakeKube } from '../../support/port-forward-server.js';
+import { startXdsServer, type Answer, type XdsStandIn } from '../../support/xds-server.js';
+
+const CC = 'type.googleapis.com/envoy.service.status.v3.ClientConfig';
+const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+
+function syncz(id: string, proxies: string[], revision = 'default'): Answer {
+  return {
+    kind: 'respond',
+    response: {
+      type_url: 'istio.io/debug/syncz',
+      resources: proxies.map((p) => ({
+        '@type': CC,
+        node: {
+          id: p,
+          metadata: { CLUSTER_ID: 'Kubernetes', NAMESPACE: p.split('.')[1], ISTIO_VERSION: '1.31.0' },
+        },
+        generic_xds_configs: [{ type_url: CDS, config_status: 'SYNCED' }],
+      })),
+      control_plane: {
+        identifier: JSON.stringify({ Component: 'istiod', ID: id, Info: { version: '1.31.0', revision } }),
+      },
+    },
+  };
+}
+
+const closers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c.close()));
+});
+
+async function cluster(
+  replicas: Array<{ pod: string; answer: Answer | 'down'; labels?: Record<string, string> }>,
+) {
+  const ports = new Map<string, number>();
+  for (const r of replicas) {
+    if (r.answer === 'down') {
+      ports.set(r.pod, 1); // nothing listens there
+      continue;
+    }
+    const answer = r.answer;
+    const s: XdsStandIn = await startXdsServer(() => answer);
+    closers.push(s);
+    ports.set(r.pod, Number(s.address.split(':')[1]));
+  }
+  const kube: FakeKube = await startFakeKube({
+    objects: [
+      ...replicas.map((r) =>
+        fakePod(r.pod, 'istio-system', {
+          labels: r.labels ?? { app: 'istiod', 'istio.io/rev': 'default' },
+          proxy: false,
+        }),
+      ),
+      fakePod('istiod-stopped', 'istio-system', { labels: { app: 'istiod' }, proxy: false, phase: 'Failed' }),
+    ],
+    forward: (_ns, pod, port) => {
+      expect(port).toBe(15010);
+      return ports.get(pod)!;
+    },
+  });
+  closers.push(kube);
+  return kube;
+}
+
+describe('proxy-status through port-forwards to every istiod pod', () => {
+  it('asks every Running replica and merges the rows; ISTIOD names the answering replica', async () => {
+    const kube = await cluster([
+      { pod: 'istiod-a', answer: syncz('istiod-a', ['x-0.shop', 'z-0.shop']) },
+      { pod: 'istiod-b', answer: syncz('istiod-b', ['y-0.shop']) },
+    ]);
+    const r = await runCli(['proxy-status', '--plaintext', '--kubeconfig', kube.kubeconfig()]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'NAME CLUSTER ISTIOD',
+      'x-0.shop Kubernetes istiod-a',
+      'y-0.shop Kubernetes istiod-b',
+      'z-0.shop Kubernetes istiod-a',
+      '',
+    ]);
+    expect(kube.forwards).toBe(2);
+  });
+
+  it('a replica that cannot be reached: the others are shown, the failed one named, exit 1', async () => {
+    const kube = await cluster([
+      { pod: 'istiod-a', answer: syncz('istiod-a', ['x-0.shop']) },
+      { pod: 'istiod-b', answer: 'down' },
+    ]);
+    const r = await runCli([
+      'proxy-status',
+      '--plaintext',
+      '--kubeconfig',
+      kube.kubeconfig(),
+      '--timeout',
+      '5s',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('x-0.shop');
+    expect(r.stderr).toMatch(/^error: istiod-b \(127\.0\.0\.1:\d+\): .*\(its proxies are missing above\)$/m);
+  });
+
+  it('a replica answering empty is a replica without proxies, not an error', async () => {
+    const kube = await cluster([
+      { pod: 'istiod-a', answer: syncz('istiod-a', ['x-0.shop']) },
+      { pod: 'istiod-b', answer: { kind: 'respond', response: { type_url: 'istio.io/debug/syncz' } } },
+    ]);
+    const r = await runCli(['proxy-status', '--plaintext', '--kubeconfig', kube.kubeconfig()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('--revision selects the replicas of that revision; no replica is an error naming the namespace', async () => {
+    const kube = await cluster([
+      { pod: 'istiod-a', answer: syncz('istiod-a', ['x-0.shop']) },
+      {
+        pod: 'istiod-canary-a',
+        answer: syncz('istiod-canary-a', ['c-0.shop'], 'canary'),
+        labels: { app: 'istiod', 'istio.io/rev': 'canary' },
+      },
+    ]);
+    const r = await runCli([
+      'proxy-status',
+      '--plaintext',
+      '--kubeconfig',
+      kube.kubeconfig(),
+      '--revision',
+      'canary',
+    ]);
+    expect(r.stdout).toContain('c-0.shop');
+    expect(r.stdout).not.toContain('x-0.shop');
+    const none = await runCli([
+      'proxy-status',
+      '--plaintext',
+      '--kubeconfig',
+      kube.kubeconfig(),
+      '-i',
+      'elsewhere',
+    ]);
+    expect(none).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: no running Istio pods in "elsewhere"\n',
+    });
+  });
+});
