@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // CommonJS (bin/package.json): a CommonJS entry starts a few milliseconds sooner than an ES module.
 const { join } = require('node:path');
-const { cacheGroup, loadBundle } = require('../dist/boot/code-cache.cjs');
+const { cacheGroup, defaultCacheDir, loadBundle, saveCache } = require('../dist/boot/code-cache.cjs');
 
 const bundle = loadBundle(join(__dirname, '../dist/mesh.cjs'), {
-  useCache: process.env.MESH_NO_CODE_CACHE !== '1',
+  cacheDir: process.env.MESH_NO_CODE_CACHE === '1' ? undefined : defaultCacheDir(),
   group: cacheGroup(process.argv.slice(2)),
 });
 // A reader that stops early (`mesh … | head`) closes the pipe. Like other Unix tools, end quietly then:
@@ -19,6 +19,8 @@ for (const stream of [process.stdout, process.stderr]) {
 
 bundle.exports.main(process.argv).then((code) => {
   finished = code;
+  // The first run of a command group on this runtime saves the code cache of what it compiled.
+  saveCache(bundle);
   // The command is done and its output written. When nothing is still queued on stdout or stderr,
   // leave now rather than wait, as a normal exit does, for V8's background work (optimizing
   // compilations, concurrent marking) that no longer matters.

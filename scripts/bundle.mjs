@@ -1,6 +1,6 @@
 // Bundles the compiled CLI (dist/*.js, from tsc), its dependencies (but the Kubernetes client) and the
 // precompiled validators (dist/validators/) into one CommonJS file, dist/mesh.cjs, that bin/mesh.js
-// loads with a V8 code cache (see src/boot/code-cache.ts; scripts/code-cache.mjs makes the cache).
+// loads with a V8 code cache made on the user's machine (see src/boot/code-cache.ts).
 // Lazily imported modules stay lazy: esbuild evaluates them only when the import runs.
 // The first line, `// mesh-build <id>`, is a hash of the rest: it names the bundle's code cache.
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { bundleBanner } from '../dist/boot/code-cache.js';
 
 const OUT = 'dist/mesh.cjs';
 
-// Outputs of earlier builds (the former split bundle in dist/bundle/, caches of other build ids).
+// Outputs of earlier builds (the former split bundle in dist/bundle/, the former shipped code caches).
 rmSync('dist/bundle', { recursive: true, force: true });
 for (const f of readdirSync('dist')) if (/^mesh\.cjs\..*\.cache$/.test(f)) rmSync(`dist/${f}`);
 

@@ -37,13 +37,20 @@ const COMMANDS: Array<{
   },
 ];
 
+const USAGE_HINT = 'Hint: run with --help for usage';
+
 function buildProgram(): Command {
   const program = new Command('mesh');
   program
     .description('mesh: administration for Istio-compatible service meshes (analyze, proxy-config, certs, …)')
     .version(clientVersion(), '--version', 'print the client version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError(USAGE_HINT)
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      // Commander's usage errors read like mesh's own: `Error: …` then `Hint: …`.
+      outputError: (s, write) => write(s.replace(/^error: /, 'Error: ')),
+    })
     .exitOverride();
   return program;
 }
@@ -61,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   const wanted = COMMANDS.find((c) => c.name === first || c.aliases?.includes(first ?? ''));
-  if (first === 'completion') {
+  if (first === 'completion' || first === '__complete') {
     const { register } = await import('./commands/completion.js');
     register(program, loadAll);
   } else if (first === 'help' || !wanted) {
@@ -72,7 +79,15 @@ export async function main(argv: string[]): Promise<number> {
     loaded.add(wanted.name);
     (await wanted.load()).register(program);
   }
-  for (const c of program.commands) c.exitOverride();
+  // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
+  // reports usage errors the same way and returns instead of exiting.
+  const sameErrors = (parent: Command) => {
+    for (const c of parent.commands) {
+      c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
+      sameErrors(c);
+    }
+  };
+  sameErrors(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;

@@ -1,6 +1,6 @@
 // A generator for realistic Envoy sidecar config dumps (outbound EDS clusters with TLS and metadata,
 // per-service listeners with HTTP and TCP filter chains, route configurations with many virtual hosts,
-// EDS endpoints): the proxy-config benchmark's input, and the build's code-cache training input.
+// EDS endpoints): the proxy-config benchmark's input.
 import { writeFileSync } from 'node:fs';
 
 const A = 'type.googleapis.com/envoy.admin.v3.';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import jsYaml from 'js-yaml';
 import { MeshError, ExitCode } from '../util/errors.js';
+import { isObject } from '../util/values.js';
 
 /** The mesh config defaults that matter to analysis (what an install without overrides gets). */
 export function defaultMeshConfig(): Record<string, any> {
@@ -16,10 +17,6 @@ export function defaultMeshConfig(): Record<string, any> {
     defaultProviders: {},
     extensionProviders: [],
   };
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 export function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {

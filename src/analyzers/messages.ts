@@ -616,15 +616,6 @@ const ROWS: Row[] = [
   ],
   // mesh's own checks (MSH1xxx): things users asked for that istioctl does not check.
   [
-    'MSH1001',
-    'GatewayCredentialSecretMissing',
-    'Error',
-    'Gateway server %s references credentialName %q but no Secret %s is in the inputs',
-    ['server', 'credentialName', 'secret'],
-    'A Gateway TLS server names a Secret that is not among the analyzed manifests; the gateway will fail to serve TLS for it. Only reported when the inputs contain at least one Secret (so a manifest set that keeps secrets elsewhere is not flagged).',
-    'Add the Secret, or fix the name and namespace (the Secret must live in the gateway workload namespace).',
-  ],
-  [
     'MSH1002',
     'PermissiveMtlsInStrictMesh',
     'Warning',

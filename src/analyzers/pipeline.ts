@@ -25,6 +25,8 @@ export interface AnalyzeOutcome {
   /** Findings matched by the baseline. */
   inBaseline: Finding[];
   parseErrors: LoadProblem[];
+  /** Paths named by the user that do not exist or cannot be read. */
+  missing: LoadProblem[];
   exitCode: number;
 }
 
@@ -42,14 +44,17 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
   }
   await locateFindings(findings);
   await locateFindings(inBaseline);
-  const parseErrors = load.problems.filter((p) => p.severity === 'error');
+  const parseErrors = load.problems.filter((p) => p.severity === 'error' && !p.noInput);
+  const missing = load.problems.filter((p) => p.noInput);
   const failing = findings.some((f) => LEVEL_RANK[f.level] <= LEVEL_RANK[req.failureThreshold]);
   const exitCode = failing
     ? ExitCode.FINDINGS
-    : parseErrors.length > 0 && !req.ignoreParseErrors
-      ? ExitCode.DATA
-      : ExitCode.OK;
-  return { load, run, findings, inBaseline, parseErrors, exitCode };
+    : missing.length > 0
+      ? ExitCode.NOINPUT
+      : parseErrors.length > 0 && !req.ignoreParseErrors
+        ? ExitCode.DATA
+        : ExitCode.OK;
+  return { load, run, findings, inBaseline, parseErrors, missing, exitCode };
 }
 
 function emptyLoad(): LoadResult {

@@ -3,7 +3,15 @@ import { messageType } from './messages.js';
 import { ALL_ANALYZERS } from './registry.js';
 import { Snapshot, type SnapshotOptions } from './snapshot.js';
 import { suppressedByAnnotation, suppressedByRule, type SuppressRule } from './suppress.js';
-import { LEVEL_RANK, type AnalysisContext, type Analyzer, type Finding } from './types.js';
+import { isExternal, type ExternalPattern } from './external.js';
+import {
+  ANY_KIND,
+  LEVEL_RANK,
+  WORKLOAD_INPUTS,
+  type AnalysisContext,
+  type Analyzer,
+  type Finding,
+} from './types.js';
 
 export interface RunOptions extends SnapshotOptions {
   /** Only report findings on this namespace (and cluster-scoped objects); undefined reports all. */
@@ -11,6 +19,8 @@ export interface RunOptions extends SnapshotOptions {
   /** Analyzer names to run; empty = all. */
   analyzers?: readonly Analyzer[];
   suppress?: readonly SuppressRule[];
+  /** Objects declared to exist outside the inputs (`--external`). */
+  external?: readonly ExternalPattern[];
   /** Kinds that could not be read (kind key → reason): analyzers reading them are skipped. */
   unreadable?: ReadonlyMap<string, string>;
   /** The inputs are a whole cluster: a kind with no objects there has none, so nothing is skipped for it. */
@@ -52,8 +62,7 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
       });
       continue;
     }
-    const missing =
-      opts.harness || opts.complete ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
+    const missing = opts.complete ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
     if (missing.length > 0) {
       skipped.push({
         name: analyzer.name,
@@ -62,40 +71,13 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
       continue;
     }
     executed.push(analyzer.name);
-    const ctx: AnalysisContext = {
-      each: (k) => snapshot.each(k),
-      get: (k, ns, n) => snapshot.get(k, ns, n),
-      eachIn: (k, ns) => snapshot.eachIn(k, ns),
-      workloads: () => snapshot.workloads(),
-      workloadsIn: (ns) => snapshot.workloadsIn(ns),
-      shared: (build) => snapshot.shared(build, ctx),
-      has: (k) => snapshot.has(k),
-      all: () => snapshot.all(),
-      meshConfig: opts.meshConfig,
-      meshNetworks: opts.meshNetworks,
-      istioNamespace: opts.istioNamespace,
-      // A whole cluster is what upstream's analyzers assume: what is absent from it is known to be absent.
-      harness: Boolean(opts.harness || opts.complete),
-      report(code, resource, args = [], ropts = {}) {
-        const mt = messageType(code);
-        raw.push({
-          code,
-          level: mt.level,
-          message: mt.format(...args),
-          analyzer: analyzer.name,
-          resource,
-          origin: resource ? originOf(resource) : undefined,
-          path: ropts.path,
-        });
-      },
-    };
     const started = process.hrtime.bigint();
+    const before = raw.length;
     try {
-      analyzer.analyze(ctx);
+      analyzer.analyze(contextFor(snapshot, analyzer, opts, raw));
     } catch (err) {
-      ctx.report('IST0001', undefined, [
-        `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}`,
-      ]);
+      raw.length = before; // what the failed run reported may be incomplete
+      contain(analyzer, snapshot, resources, opts, raw, err);
     }
     timings.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
@@ -126,6 +108,130 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
     skipped,
     snapshot,
   };
+}
+
+function contextFor(
+  snapshot: Snapshot,
+  analyzer: Analyzer,
+  opts: RunOptions,
+  sink: Finding[],
+): AnalysisContext {
+  const read = inputGuard(analyzer);
+  const ctx: AnalysisContext = {
+    each: (k) => (read(k), snapshot.each(k)),
+    get: (k, ns, n) => (read(k), snapshot.get(k, ns, n)),
+    eachIn: (k, ns) => (read(k), snapshot.eachIn(k, ns)),
+    workloads: () => (WORKLOAD_INPUTS.forEach(read), snapshot.workloads()),
+    workloadsIn: (ns) => (WORKLOAD_INPUTS.forEach(read), snapshot.workloadsIn(ns)),
+    shared: (build) => snapshot.shared(build, ctx),
+    has: (k) => (read(k), snapshot.has(k)),
+    all: () => (read(ANY_KIND), snapshot.all()),
+    meshConfig: opts.meshConfig,
+    meshNetworks: opts.meshNetworks,
+    istioNamespace: opts.istioNamespace,
+    external: (kind, ns, name) => isExternal(opts.external ?? [], kind, ns, name),
+    report(code, resource, args = [], ropts = {}) {
+      sink.push(findingOf(analyzer, code, resource, args, ropts.path));
+    },
+  };
+  return ctx;
+}
+
+/** An analyzer read a kind its `inputs` do not declare: a bug in the analyzer, not in any document. */
+class UndeclaredInput extends Error {}
+
+/**
+ * A check that an analyzer reads only kinds its `inputs` declare (what the runner decides skips by). Reading
+ * another kind throws, so the analyzer fails with IST0001 naming the kind, in every run and every test.
+ */
+function inputGuard(analyzer: Analyzer): (key: string) => void {
+  const declared = new Set(analyzer.inputs);
+  if (declared.has(ANY_KIND)) return () => {};
+  return (key) => {
+    if (!declared.has(key))
+      throw new UndeclaredInput(
+        `it reads ${key}, which its inputs do not declare (a bug in mesh, please report it)`,
+      );
+  };
+}
+
+function findingOf(
+  analyzer: Analyzer,
+  code: string,
+  resource: Resource | undefined,
+  args: unknown[],
+  path?: string,
+): Finding {
+  const mt = messageType(code);
+  return {
+    code,
+    level: mt.level,
+    message: mt.format(...args),
+    analyzer: analyzer.name,
+    resource,
+    origin: resource ? originOf(resource) : undefined,
+    path,
+  };
+}
+
+function failureText(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+/**
+ * An analyzer threw: the documents it fails on by themselves are reported (IST0001 on each, so the
+ * message names its file and line) and left out, and the analyzer runs again on the others, so one bad
+ * document never hides the findings on the rest. Only when no single document explains the failure is
+ * the analyzer reported as failed for the whole run.
+ */
+function contain(
+  analyzer: Analyzer,
+  snapshot: Snapshot,
+  resources: readonly Resource[],
+  opts: RunOptions,
+  sink: Finding[],
+  err: unknown,
+): void {
+  const failed = (e: unknown) =>
+    sink.push(
+      findingOf(analyzer, 'IST0001', undefined, [`analyzer ${analyzer.name} failed: ${failureText(e)}`]),
+    );
+  // no document is to blame for an undeclared read
+  if (err instanceof UndeclaredInput) {
+    failed(err);
+    return;
+  }
+  const candidates = analyzer.inputs.includes(ANY_KIND)
+    ? snapshot.all()
+    : analyzer.inputs.flatMap((k) => snapshot.each(k));
+  const culprits = new Set<Resource['origin']>();
+  const discard: Finding[] = [];
+  for (const r of candidates) {
+    if (r.origin.docIndex < 0) continue; // added by mesh, not read from a file
+    try {
+      analyzer.analyze(contextFor(new Snapshot([r], opts), analyzer, opts, discard));
+    } catch (alone) {
+      culprits.add(r.origin);
+      sink.push(
+        findingOf(analyzer, 'IST0001', r, [
+          `analyzer ${analyzer.name} failed on this resource and left it out: ${failureText(alone)}`,
+        ]),
+      );
+    }
+    discard.length = 0;
+  }
+  if (culprits.size === 0) {
+    failed(err);
+    return;
+  }
+  const before = sink.length;
+  try {
+    const rest = resources.filter((r) => !culprits.has(r.origin));
+    analyzer.analyze(contextFor(new Snapshot(rest, opts), analyzer, opts, sink));
+  } catch (again) {
+    sink.length = before;
+    failed(again);
+  }
 }
 
 function resourceSortKey(r: Resource | undefined): string {

@@ -1,6 +1,6 @@
 import type { Resource } from '../manifests/types.js';
 import { CLUSTER_SCOPED, IGNORED_NAMESPACES } from '../manifests/kinds.js';
-import { K, type Workload } from './types.js';
+import { K, WORKLOAD_INPUTS, type Workload } from './types.js';
 
 export interface SnapshotOptions {
   /** Namespace given to namespaced documents that carry none; undefined keeps them namespace-less (-A). */
@@ -10,11 +10,6 @@ export interface SnapshotOptions {
   meshNetworks: Record<string, any>;
   /** Add the default ingress gateway Pod and Service that a default install has (as istioctl does). */
   defaultIngress: boolean;
-  /**
-   * Conformance harness mode (upstream analyzer tests): analyzers that are stricter offline than upstream
-   * (e.g. requiring Services before reporting missing hosts) behave exactly like upstream instead.
-   */
-  harness?: boolean;
 }
 
 export interface Duplicate {
@@ -22,7 +17,7 @@ export interface Duplicate {
   replaced: Resource;
 }
 
-const WORKLOAD_KINDS = new Set([K.Deployment, K.StatefulSet, K.DaemonSet, K.ReplicaSet, K.Job]);
+const WORKLOAD_KINDS = new Set(WORKLOAD_INPUTS.filter((k) => k !== K.Pod));
 
 /** An indexed, namespace-resolved view of the inputs that analyzers read. */
 export class Snapshot {
@@ -183,7 +178,7 @@ export class Snapshot {
             resource: r,
             isPod: true,
           });
-      } else if (WORKLOAD_KINDS.has(key as any)) {
+      } else if (WORKLOAD_KINDS.has(key)) {
         for (const r of list) {
           const tpl = r.spec?.template;
           if (!tpl || typeof tpl !== 'object') continue;

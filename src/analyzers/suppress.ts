@@ -10,7 +10,8 @@ export interface SuppressRule {
   resource: RegExp;
 }
 
-function glob(pattern: string): RegExp {
+/** `*` matches any run of characters; everything else is literal. */
+export function glob(pattern: string): RegExp {
   return new RegExp(
     '^' +
       pattern

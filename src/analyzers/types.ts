@@ -62,8 +62,8 @@ export interface AnalysisContext {
   /** Mesh networks (`networks:` map), default empty. */
   readonly meshNetworks: Record<string, any>;
   readonly istioNamespace: string;
-  /** Conformance-harness mode: behave exactly like upstream's unit-test harness (no offline extras). */
-  readonly harness: boolean;
+  /** Whether `Kind ns/name` is declared to exist outside the inputs (`--external`); bare kind, '' namespace for cluster-scoped. */
+  external(kind: string, namespace: string, name: string): boolean;
   /** Reports a finding. `args` are the message type's arguments in order. */
   report(code: string, resource: Resource | undefined, args?: unknown[], opts?: ReportOptions): void;
 }
@@ -72,11 +72,15 @@ export interface Analyzer {
   /** istioctl's analyzer name, e.g. `virtualservice.DestinationHostAnalyzer`. */
   name: string;
   description: string;
-  /** Kind keys the analyzer reads. */
+  /**
+   * Every kind key the analyzer reads (`ANY_KIND` when it reads all objects; `...WORKLOAD_INPUTS` when it
+   * reads `workloads()`). The runner holds analyzers to it: reading an undeclared kind fails the analyzer.
+   */
   inputs: string[];
   /**
-   * Kind keys that must be present in the inputs for the analyzer to say anything meaningful offline
-   * (e.g. "host not found" needs Services). When one is missing the analyzer is skipped (see --verbose).
+   * Inputs that must be present for the analyzer to say anything meaningful offline (e.g. "selects no
+   * pod" needs Pods); a subset of `inputs`. When one is missing the runner skips the analyzer and says why
+   * (`-v`, and the JSON summary).
    */
   requires?: string[];
   analyze(ctx: AnalysisContext): void;
@@ -100,6 +104,9 @@ export interface Finding {
   line?: number;
   column?: number;
 }
+
+/** The `inputs` entry of an analyzer that reads every object (`ctx.all()`). */
+export const ANY_KIND = '*';
 
 /** Well-known kind keys. */
 export const K = {
@@ -142,3 +149,13 @@ export const K = {
   TCPRoute: 'gateway.networking.k8s.io/TCPRoute',
   TLSRoute: 'gateway.networking.k8s.io/TLSRoute',
 } as const;
+
+/** The kinds `workloads()` reads: Pods and the workload controllers whose pod templates count as workloads. */
+export const WORKLOAD_INPUTS: readonly string[] = [
+  K.Pod,
+  K.Deployment,
+  K.StatefulSet,
+  K.DaemonSet,
+  K.ReplicaSet,
+  K.Job,
+];

@@ -3,7 +3,7 @@
  * ALLOW (no ALLOW policy for the workload = allowed; ALLOW policies but none matching = denied). AUDIT
  * policies never decide; policies annotated `istio.io/dry-run: "true"` are evaluated but only reported.
  */
-import { labelsMatch } from '../analyzers/util/labels.js';
+import { labelsMatch } from '../kube/labels.js';
 import type { Resource } from '../manifests/types.js';
 import { matchField, matchHost, matchIp, matchPath, matchString, pathTemplateError } from './match.js';
 

@@ -8,6 +8,8 @@ import { ansi, colorEnabled } from '../util/tty.js';
 import { parseCases, type AuthzCase } from './cases.js';
 import { describeRule, evaluate, toPolicies, type Evaluation, type PolicyNote } from './evaluate.js';
 import { goPathError } from '../util/input.js';
+import { renderLog } from '../render/findings.js';
+import { validatePolicies } from './validate.js';
 
 export interface PolicyTestOptions {
   policyPaths: string[];
@@ -68,20 +70,31 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
     if (p.severity === 'note') continue;
     warn(`${p.severity}: ${p.line ? `${p.file}:${p.line}` : p.file}: ${p.message}`);
   }
+  const checked = await validatePolicies(load.resources);
+  if (checked.findings.length > 0) warn(renderLog(checked.findings, colorEnabled(process.stderr)));
+  // Every decision depends on every policy: with one left out, any result could be wrong.
+  const refuse = checked.refused > 0;
+  if (refuse)
+    warn(
+      `error: ${checked.refused} AuthorizationPolicy(ies) have schema errors (as mesh analyze reports them above): no case is evaluated`,
+    );
   const notes: PolicyNote[] = [];
-  const policies = toPolicies(load.resources, notes);
+  const policies = refuse ? [] : toPolicies(checked.valid, notes);
   for (const n of notes) warn(`warning: ${n.origin}: ${n.message}`);
-  if (policies.length === 0) warn('warning: no AuthorizationPolicy found: every request is allowed');
+  if (!refuse && policies.length === 0)
+    warn('warning: no AuthorizationPolicy found: every request is allowed');
 
   const parsed = parseCases(casesText, opts.casesFile);
   for (const p of parsed.problems) warn(`error: ${p.file}:${p.line}: ${p.message}`);
-  const { results, unknownKeys } = runCases(parsed.cases, policies, opts.rootNamespace);
+  const { results, unknownKeys } = runCases(refuse ? [] : parsed.cases, policies, opts.rootNamespace);
   for (const k of unknownKeys)
     warn(`warning: condition key "${k}" cannot be evaluated offline; it never matches here`);
 
   const failed = results.filter((r) => r.pass === false).length;
-  const inputErrors = parsed.problems.length + load.problems.filter((p) => p.severity === 'error').length;
-  const exitCode = inputErrors > 0 ? ExitCode.DATA : failed > 0 ? ExitCode.FINDINGS : ExitCode.OK;
+  const inputErrors =
+    parsed.problems.length + checked.refused + load.problems.filter((p) => p.severity === 'error').length;
+  // As in analyze: a failing case (79) outranks input that could not be used (65).
+  const exitCode = failed > 0 ? ExitCode.FINDINGS : inputErrors > 0 ? ExitCode.DATA : ExitCode.OK;
 
   if (opts.format === 'table') {
     if (results.length > 0) await writeStdout(renderResultsTable(results, colorEnabled(process.stdout)));

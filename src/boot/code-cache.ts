@@ -1,68 +1,51 @@
 /**
- * Loading the single-file CLI bundle (dist/mesh.cjs) with a V8 code cache.
+ * Loading the single-file CLI bundle (dist/mesh.cjs) with a V8 code cache made on the user's machine.
  *
  * `npm run build` bundles the CLI into one CommonJS file whose first line is `// mesh-build <id>` (a
- * content hash), runs representative commands and saves V8's code cache for the file: one per command
- * group (`<bundle>.<id>.<group>.cache`: bytecode of every function that group's commands compiled, so a
- * run deserializes only what its command uses). Loading the bundle with its cache skips parsing and
- * compiling the code a run needs, which is a large share of a short run.
+ * content hash). The first run of a command group (`analyze`, `proxy-config`, everything else) compiles
+ * the bundle from source and, once its output is written, saves V8's code cache of what it compiled in a
+ * per-user cache directory; later runs of the group load the bundle with it and skip parsing and
+ * compiling the code they need.
  *
- * The cache is only an accelerator: a missing cache, one for another build id, or one V8 rejects (another
- * Node version or V8 flags) means the bundle is compiled from source as usual. The build id in the file
- * name ties a cache to the exact bundle it was made from (V8 itself only checks the source length).
+ * A code cache holds bytecode for one exact runtime. V8 itself checks only its own version, its flags and
+ * the source length, and it accepts a cache made by another Node build with the same V8 (Node 20.11.1 and
+ * 20.20.2 both run V8 11.3): the bytecode then refers to another build's built-ins and the process
+ * crashes. So a cache is only ever read by the runtime that wrote it: its file name holds the bundle's
+ * build id, the group and a hash of the runtime (Node version, platform, architecture, V8's cache tag,
+ * which covers V8's version and flags, and the identity of the node binary itself). Nothing is shipped.
+ * Any failure to read or write a cache only means compiling from source.
  */
 import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { cachedDataVersionTag } from 'node:v8';
 import { Script } from 'node:vm';
 
-export type CacheState = 'used' | 'rejected' | 'missing';
+export type CacheState = 'used' | 'rejected' | 'missing' | 'off';
 
 export interface LoadedBundle<T> {
   exports: T;
-  /** The compiled script, for producing a cache after a training run. */
+  /** The compiled script, for saving its code cache after a run. */
   script: Script;
-  /** The cache file that belongs to this bundle (whether or not it exists). */
+  /** The cache file of this bundle, group and runtime (whether or not it exists); '' when caching is off. */
   cacheFile: string;
   cache: CacheState;
 }
 
 const BANNER = /^\/\/ mesh-build ([0-9a-f]{8,64})$/;
 
-/** Commands with a cache of their own (trained by scripts/code-cache.mjs); all others use `cli`'s. */
+/** Caches not written for this long are deleted when a new cache is saved (older builds, old Node). */
+const STALE_MS = 30 * 24 * 3600 * 1000;
+
+/** Commands with a cache of their own; all others share `cli`'s. */
 export const CACHE_GROUPS: Readonly<Record<string, string>> = {
   analyze: 'analyze',
   'proxy-config': 'proxy-config',
   pc: 'proxy-config',
 };
-
-/**
- * V8 settings per command group, each for the V8 versions it was measured on. They are applied before the
- * bundle is compiled, so a group's cache is made and used under the same flags (V8 rejects a cache made
- * under others). A V8 outside a setting's versions gets V8's defaults: a later V8 that dropped a flag would
- * print an error about it, and one that tiers up differently would need measuring again.
- */
-const V8_SETTINGS: ReadonlyArray<{ groups: readonly string[]; v8: RegExp; flag: string }> = [
-  // analyze keeps nearly everything it allocates while it parses (the documents): letting the young
-  // generation grow faster saves scavenges that would copy them (≈ 16 → 11 scavenges, ≈ 12 ms less GC on
-  // the benchmark corpus). proxy-config was measured slower with it. Node 20–24 (V8 11–13).
-  { groups: ['analyze'], v8: /^1[1-3]\./, flag: '--semi-space-growth-factor=8' },
-  // Optimize later. V8's default budget suits long-running programs; in a run of a few hundred
-  // milliseconds it sends many functions to TurboFan that then run only briefly, and on a small machine
-  // those compilations compete with the run itself. Measured with a budget of 400,000 (Node 20's default
-  // is 67,584; 262,144 gained a little less, 1,000,000 and more lost again): analyze on the benchmark
-  // corpus −12 to −15 % wall time and −30 % CPU, `pc all` on a 50 MB dump −9 %, a corpus five times
-  // larger about the same wall time (−5 to +3 %) with −15 % CPU. Node 20 (V8 11) only: Node 22 and later
-  // add Maglev, a tier in between, and tier up differently.
-  { groups: ['analyze', 'proxy-config'], v8: /^11\./, flag: '--interrupt-budget=400000' },
-];
-
-/** The V8 flags a command group runs with on a given V8 version. */
-export function v8FlagsFor(group: string, v8Version: string = process.versions.v8): string[] {
-  return V8_SETTINGS.filter((s) => s.groups.includes(group) && s.v8.test(v8Version)).map((s) => s.flag);
-}
 
 /** The cache group of a command line (arguments after `mesh`): its command's, else `cli`. */
 export function cacheGroup(args: readonly string[]): string {
@@ -75,34 +58,111 @@ export function bundleBanner(id: string): string {
   return `// mesh-build ${id}`;
 }
 
-/** Where a cache of a bundle lives: next to it, named by the bundle's build id and the group. */
-export function cacheFileFor(bundleFile: string, source: string, group: string): string {
-  const firstLine = source.slice(0, source.indexOf('\n'));
-  const id = BANNER.exec(firstLine)?.[1];
-  return id ? `${bundleFile}.${id}.${group}.cache` : '';
+/** What a code cache is only valid for: one Node binary, run with one set of V8 flags. */
+export interface Runtime {
+  /** `process.version`. */
+  node: string;
+  platform: string;
+  arch: string;
+  /** `v8.cachedDataVersionTag()`: V8's version, its flags and the CPU features it uses. */
+  v8Tag: number;
+  /** The node binary: path, size, modification time and inode (a rebuilt binary of the same version). */
+  binary: string;
+}
+
+/** The runtime of this process. */
+export function currentRuntime(): Runtime {
+  let binary = process.execPath;
+  try {
+    const st = statSync(process.execPath);
+    binary += `:${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    // the binary cannot be inspected: the path and the rest still separate runtimes
+  }
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    v8Tag: cachedDataVersionTag(),
+    binary,
+  };
+}
+
+/** A short hash of a runtime, for cache file names. */
+export function runtimeKey(rt: Runtime): string {
+  const text = [rt.node, rt.platform, rt.arch, rt.v8Tag, rt.binary].join('\n');
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * The per-user directory for mesh's code caches: `$MESH_CACHE_DIR`, else the platform's cache directory
+ * (`$XDG_CACHE_HOME/mesh` or `~/.cache/mesh`; `~/Library/Caches/mesh` on macOS; `%LOCALAPPDATA%\mesh`
+ * on Windows), always with `code-cache` appended. Undefined when there is no home directory.
+ */
+export function defaultCacheDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: string = process.platform,
+): string | undefined {
+  if (env.MESH_CACHE_DIR) return join(env.MESH_CACHE_DIR, 'code-cache');
+  let home: string;
+  try {
+    home = env.HOME || homedir();
+  } catch {
+    return undefined;
+  }
+  if (!home) return undefined;
+  let base: string;
+  if (platform === 'darwin') base = join(home, 'Library', 'Caches');
+  else if (platform === 'win32') base = env.LOCALAPPDATA || join(home, 'AppData', 'Local');
+  else base = env.XDG_CACHE_HOME || join(home, '.cache');
+  return join(base, 'mesh', 'code-cache');
+}
+
+/** The build id of a bundle's source (its first line), or undefined for a bundle without one. */
+function buildId(source: string): string | undefined {
+  return BANNER.exec(source.slice(0, source.indexOf('\n')))?.[1];
+}
+
+/** Where the cache of a bundle build, group and runtime lives. */
+export function cacheFileFor(dir: string, id: string, group: string, runtime: string): string {
+  return join(dir, `mesh-${id}-${group}-${runtime}.cache`);
+}
+
+export interface LoadOptions {
+  /** The cache directory; undefined turns caching off. */
+  cacheDir?: string;
+  /** The command group (see `cacheGroup`). */
+  group?: string;
+  /** The runtime key (see `runtimeKey`); this process's when not given. */
+  runtime?: string;
 }
 
 /** Evaluates a CommonJS bundle (like `require`, but through vm.Script so a code cache can be given). */
-export function loadBundle<T>(
-  bundleFile: string,
-  opts: { useCache?: boolean; group?: string } = {},
-): LoadedBundle<T> {
-  const group = opts.group ?? 'cli';
-  for (const flag of v8FlagsFor(group)) setFlagsFromString(flag);
+export function loadBundle<T>(bundleFile: string, opts: LoadOptions = {}): LoadedBundle<T> {
   const bytes = readFileSync(bundleFile);
   // The build writes the bundle in ASCII, which decodes as latin1 in half the time of UTF-8.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  const cacheFile = cacheFileFor(bundleFile, source, group);
+  const id = buildId(source);
+  const cacheFile =
+    id && opts.cacheDir
+      ? cacheFileFor(opts.cacheDir, id, opts.group ?? 'cli', opts.runtime ?? runtimeKey(currentRuntime()))
+      : '';
   let cachedData: Buffer | undefined;
-  if (cacheFile && opts.useCache !== false) {
+  if (cacheFile) {
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
-      cachedData = undefined; // no cache for this build: compile from source
+      cachedData = undefined; // not made yet for this build, group and runtime
     }
   }
   const script = new Script(Module.wrap(source), { filename: bundleFile, cachedData });
-  const cache: CacheState = !cachedData ? 'missing' : script.cachedDataRejected ? 'rejected' : 'used';
+  const cache: CacheState = !cacheFile
+    ? 'off'
+    : !cachedData
+      ? 'missing'
+      : script.cachedDataRejected
+        ? 'rejected'
+        : 'used';
   const wrapper = script.runInThisContext() as (
     exports: unknown,
     require: NodeJS.Require,
@@ -113,4 +173,37 @@ export function loadBundle<T>(
   const mod = { exports: {} as unknown };
   wrapper.call(mod.exports, mod.exports, createRequire(bundleFile), mod, bundleFile, dirname(bundleFile));
   return { exports: mod.exports as T, script, cacheFile, cache };
+}
+
+/**
+ * After a run that compiled the bundle from source (no cache yet, or one V8 rejected): saves the code
+ * cache of everything the run compiled, atomically (concurrent runs each write a whole file), and deletes
+ * caches nobody wrote for 30 days. Quiet: a cache that cannot be written is simply not there next time.
+ */
+export function saveCache(bundle: LoadedBundle<unknown>, now: number = Date.now()): void {
+  if (!bundle.cacheFile || bundle.cache === 'used' || bundle.cache === 'off') return;
+  const dir = dirname(bundle.cacheFile);
+  const tmp = `${bundle.cacheFile}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, bundle.script.createCachedData());
+    renameSync(tmp, bundle.cacheFile);
+  } catch {
+    quietly(() => rmSync(tmp, { force: true }));
+    return;
+  }
+  quietly(() => {
+    for (const f of readdirSync(dir)) {
+      const file = join(dir, f);
+      if (/^mesh-.*\.(cache|tmp)$/.test(f) && now - statSync(file).mtimeMs > STALE_MS) rmSync(file);
+    }
+  });
+}
+
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // an accelerator only: nothing to report
+  }
 }

@@ -6,7 +6,7 @@ import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 
-const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github'] as const;
+const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
 
 function parseLevel(value: string, flag: string): Level {
@@ -50,6 +50,13 @@ export function register(program: Command): void {
     )
     .option('--analyzer <name>', 'run only this analyzer (repeatable; see --list-analyzers)', collect, [])
     .option('-L, --list-analyzers', 'list the analyzers and exit')
+    .option(
+      '--external <Kind ns/name>',
+      'an object that exists outside the inputs (references to it resolve); * is a wildcard (repeatable)',
+      collect,
+      [],
+    )
+    .option('--external-file <file>', 'a file of --external patterns, one a line (# comments)', collect, [])
     .option('--meshConfigFile <file>', 'mesh config (YAML, or the istio ConfigMap) to analyze against')
     .option('--meshNetworksFile <file>', 'mesh networks (YAML) to analyze against')
     .option('--baseline <file>', 'fail only on findings that are not in this baseline file')
@@ -68,11 +75,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const format = parseOutputFormat(opts.output, FORMATS, 'log');
   const failureThreshold = parseLevel(opts.failureThreshold, '--failure-threshold');
   const outputThreshold = parseLevel(opts.outputThreshold, '--output-threshold');
-  const { ALL_ANALYZERS, findAnalyzer } = await import('../analyzers/registry.js');
+  const { findAnalyzer } = await import('../analyzers/registry.js');
 
   if (opts.listAnalyzers) {
-    const lines = ALL_ANALYZERS.map((a) => `* ${a.name}:\n    ${a.description}`);
-    await writeStdout(lines.join('\n'));
+    const { renderAnalyzerList } = await import('../render/analyzers.js');
+    await writeStdout(await renderAnalyzerList(format));
     return 0;
   }
   if (opts.namespace && opts.allNamespaces)
@@ -86,6 +93,8 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   if (!Number.isFinite(maxMiB) || maxMiB <= 0)
     throw usageError(`invalid --max-file-size "${opts.maxFileSize}"`);
 
+  const { readExternalPatterns } = await import('../analyzers/external.js');
+  const external = readExternalPatterns(opts.external, opts.externalFile);
   const { parseSuppressRules } = await import('../analyzers/suppress.js');
   const { rules, warnings } = parseSuppressRules(opts.suppress);
   for (const w of warnings) warn(`Warning: ${w}`);
@@ -141,6 +150,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     defaultIngress: !cluster,
     analyzers: selected,
     suppress: rules,
+    external,
     baseline,
     failureThreshold,
     ignoreParseErrors: Boolean(opts.ignoreUnknown),
@@ -194,6 +204,24 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   } else if (format === 'github') {
     const { renderGithub } = await import('../render/findings.js');
     await writeStdout(renderGithub(shown));
+  } else if (format === 'junit') {
+    const { renderJunit } = await import('../render/ci.js');
+    await writeStdout(
+      renderJunit({
+        findings: shown,
+        problems: outcome.load.problems,
+        executed: outcome.run.executed.map((name, i) => ({
+          analyzer: findAnalyzer(name)!,
+          ms: outcome.run.timings[i] ?? 0,
+        })),
+        skipped: outcome.run.skipped,
+        resources: outcome.run.snapshot.all(),
+        failureThreshold,
+      }),
+    );
+  } else if (format === 'codeclimate') {
+    const { renderCodeClimate } = await import('../render/ci.js');
+    await writeStdout(renderCodeClimate(shown, outcome.load.problems));
   } else if (format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
     await writeStdout(renderSarif(shown, outcome.load.problems, clientVersion()));
@@ -206,6 +234,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       version: REPORT_VERSION,
       findings: shown.map((f) => toReportFinding(f)),
       problems: outcome.load.problems,
+      skippedAnalyzers: outcome.run.skipped.map((s) => ({ analyzer: s.name, reason: s.reason })),
       summary: {
         ...counts,
         total: shown.length,
@@ -226,6 +255,8 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         suppressed: outcome.run.suppressed,
         hiddenByNamespace: outcome.run.hiddenByNamespace,
         inBaseline: outcome.inBaseline.length,
+        analyzers: outcome.run.executed.length,
+        skippedAnalyzers: outcome.run.skipped.length,
         exitCode: outcome.exitCode,
       },
     };
@@ -240,7 +271,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       );
     if (outcome.inBaseline.length > 0)
       warn(`note: ${outcome.inBaseline.length} finding(s) matched the baseline and do not fail the run`);
+    // A missing input never ends in a success line: the run did not look at what was asked.
+    if (outcome.missing.length > 0) warn(`Error: ${outcome.missing.length} input path(s) could not be read.`);
     if (outcome.findings.length === 0) {
+      if (outcome.missing.length > 0) return outcome.exitCode;
       const suffix =
         outcome.parseErrors.length > 0
           ? ` (but ${outcome.parseErrors.length} document(s) could not be parsed)`

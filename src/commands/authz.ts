@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', '15000')
-    .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s')
+    .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s')
     .action(async (pod: string | undefined, opts: Record<string, any>) => {
       process.exitCode = await runAuthzCheck(pod, opts);
     });
@@ -65,10 +65,10 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
     text = await readDumpFile(opts.file);
     source = opts.file;
   } else {
-    const { openProxyEndpoint } = await import('../kube/proxy-target.js');
+    const { openEndpoint } = await import('../envoy/source.js');
+    const { whileWaiting } = await import('../util/spinner.js');
     const { AdminClient } = await import('../envoy/admin.js');
-    const endpoint = await openProxyEndpoint({
-      target: pod,
+    const endpoint = await openEndpoint(pod, {
       namespace: opts.namespace,
       kubeconfig: opts.kubeconfig,
       context: opts.context,
@@ -77,9 +77,10 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
       adminUrl: opts.adminUrl,
     });
     try {
-      text = await new AdminClient({ baseUrl: endpoint.baseUrl, timeoutMs, label: endpoint.label }).request(
-        'GET',
-        'config_dump',
+      const client = new AdminClient({ baseUrl: endpoint.baseUrl, timeoutMs, label: endpoint.label });
+      text = await whileWaiting(
+        `Reading the configuration of ${endpoint.label}`,
+        client.request('GET', 'config_dump'),
       );
     } finally {
       await endpoint.close();

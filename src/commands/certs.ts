@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', '15000')
-    .option('--timeout <duration>', 'timeout per proxy (and per Kubernetes API call)', '15s')
+    .option('--timeout <duration>', 'timeout per proxy and per Kubernetes API call (0: none)', '15s')
     .option('--concurrency <n>', 'proxies read at the same time', '16')
     .action(async (opts: Record<string, any>) => {
       process.exitCode = await runCerts(opts);
@@ -46,7 +46,8 @@ async function podSources(
 ): Promise<CertSource[]> {
   const { loadKubeContext } = await import('../kube/config.js');
   const { KubeApi } = await import('../kube/api.js');
-  const { listProxyPods, podLabel } = await import('../kube/pods.js');
+  const { isRunning, listProxyPods, podLabel } = await import('../kube/pods.js');
+  const { whileWaiting } = await import('../util/spinner.js');
   const { openPodEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
   const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
@@ -56,8 +57,10 @@ async function podSources(
     : opts.namespace.length > 0
       ? [...new Set<string>(opts.namespace)]
       : [kube.namespace];
-  const pods = (await Promise.all(namespaces.map((ns) => listProxyPods(api, ns)))).flat();
-  const running = pods.filter((p) => p.status?.phase === 'Running');
+  const pods = (
+    await whileWaiting('Listing proxy pods', Promise.all(namespaces.map((ns) => listProxyPods(api, ns))))
+  ).flat();
+  const running = pods.filter(isRunning);
   if (running.length < pods.length)
     warn(`note: ${pods.length - running.length} pod(s) with istio-proxy are not running and were skipped`);
   running.sort((a, b) => (podLabel(a) < podLabel(b) ? -1 : podLabel(a) > podLabel(b) ? 1 : 0));
@@ -115,16 +118,17 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   const { buildReport, mapBounded, readProxy, renderCertTables, rootWarnings } =
     await import('../certs/report.js');
   const now = new Date();
-  const progress = process.stderr.isTTY && sources.length > 1;
-  const proxies = await mapBounded(
-    sources,
-    concurrency,
-    (s) => readProxy(s, now, warnMs),
-    progress
-      ? (done) => process.stderr.write(`\rReading certificates: ${done}/${sources.length} proxies`)
-      : undefined,
+  let done = 0;
+  const { whileWaiting } = await import('../util/spinner.js');
+  const proxies = await whileWaiting(
+    () => `Reading certificates: ${done}/${sources.length} proxies`,
+    mapBounded(
+      sources,
+      concurrency,
+      (s) => readProxy(s, now, warnMs),
+      (n) => (done = n),
+    ),
   );
-  if (progress) process.stderr.write('\r\x1b[K');
   const report = buildReport(proxies, now, warnMs);
 
   if (format === 'table') {

@@ -2,9 +2,9 @@ import { Command } from 'commander';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
-import type { AdminClient } from '../envoy/admin.js';
+import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
-import type { ProxyEndpoint } from '../kube/proxy-target.js';
+import type { AccessOptions } from '../envoy/source.js';
 
 const FORMATS = ['short', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
@@ -48,7 +48,7 @@ function withAccess(cmd: Command, formats: readonly string[] = FORMATS, defaultF
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
-    .option('--timeout <duration>', 'timeout for cluster and proxy requests', '30s');
+    .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s');
 }
 
 /** Subcommands that read one proxy: a pod, or --file, or --admin-url. */
@@ -190,82 +190,21 @@ async function run(body: () => Promise<number>): Promise<void> {
 
 // ---- sources ----
 
-interface Source {
-  label: string;
-  /** The config dump (file contents, or fetched with the query istioctl uses for this command). */
-  dump(query: { mask?: string; includeEds?: boolean }): Promise<ConfigDump>;
-  /** The admin client, for pods and admin URLs only. */
-  client?: AdminClient;
-  close(): Promise<void>;
-}
-
 function common(opts: Opts) {
   const format = parseOutputFormat(opts.output, FORMATS, 'short') as Format;
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   return { format, timeoutMs };
 }
 
-async function fileSource(file: string): Promise<Source> {
-  const text = await readInput(file);
-  const { ConfigDump } = await import('../envoy/dump.js');
-  const dump = ConfigDump.parse(text, file === '-' ? 'stdin' : file);
-  return { label: file, dump: async () => dump, close: async () => {} };
-}
-
-async function readInput(file: string): Promise<string> {
-  const { readInputText } = await import('../util/input.js');
-  try {
-    return await readInputText(file);
-  } catch (err) {
-    throw new MeshError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-}
-
-async function endpointSource(endpoint: ProxyEndpoint, timeoutMs: number): Promise<Source> {
-  const { AdminClient } = await import('../envoy/admin.js');
-  const client = new AdminClient({ baseUrl: endpoint.baseUrl, timeoutMs, label: endpoint.label });
+function access(opts: Opts, timeoutMs: number): AccessOptions {
   return {
-    label: endpoint.label,
-    client,
-    dump: (q) => client.configDump(q),
-    close: () => endpoint.close(),
-  };
-}
-
-async function open(target: string | undefined, opts: Opts, timeoutMs: number): Promise<ProxyEndpoint> {
-  const { openProxyEndpoint } = await import('../kube/proxy-target.js');
-  return openProxyEndpoint({
-    target,
     namespace: opts.namespace,
     kubeconfig: opts.kubeconfig,
     context: opts.context,
     adminPort: opts.proxyAdminPort,
     timeoutMs,
     adminUrl: opts.adminUrl,
-  });
-}
-
-/** Exactly one of pod, --file, --admin-url. */
-async function openSource(
-  cmd: string,
-  pod: string | undefined,
-  opts: Opts,
-  timeoutMs: number,
-): Promise<Source> {
-  const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
-  if (given !== 1)
-    throw usageError(`${cmd}: give a pod name or --file (exactly one)`, 'or --admin-url <url>');
-  if (opts.file !== undefined) return fileSource(opts.file);
-  return endpointSource(await open(pod, opts, timeoutMs), timeoutMs);
-}
-
-/** A side of rootca-compare / diff: an existing file, an admin URL, or a pod reference. */
-async function openSide(arg: string, opts: Opts, timeoutMs: number): Promise<Source> {
-  if (/^https?:\/\//.test(arg))
-    return endpointSource(await open(undefined, { ...opts, adminUrl: arg }, timeoutMs), timeoutMs);
-  const { existsSync } = await import('node:fs');
-  if (arg === '-' || existsSync(arg)) return fileSource(arg);
-  return endpointSource(await open(arg, { ...opts, adminUrl: undefined }, timeoutMs), timeoutMs);
+  };
 }
 
 async function withDump<T>(
@@ -276,7 +215,8 @@ async function withDump<T>(
   body: (dump: ConfigDump, format: Format) => Promise<T>,
 ): Promise<T> {
   const { format, timeoutMs } = common(opts);
-  const source = await openSource(cmd, pod, opts, timeoutMs);
+  const { openSource } = await import('../envoy/source.js');
+  const source = await openSource(cmd, pod, opts.file, access(opts, timeoutMs));
   try {
     return await body(await source.dump(query), format);
   } finally {
@@ -379,13 +319,13 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
   let clusters: unknown;
   if (opts.file !== undefined) {
     const { parseJsonText } = await import('../envoy/dump.js');
-    clusters = parseJsonText(
-      await readInput(opts.file),
-      opts.file,
-      'cannot parse clusters (/clusters?format=json)',
-    );
+    const { readSourceText } = await import('../envoy/source.js');
+    const { clustersFromInput } = await import('../envoy/endpoints.js');
+    const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
+    clusters = clustersFromInput(parseJsonText(await readSourceText(opts.file), opts.file, what), opts.file);
   } else {
-    const source = await endpointSource(await open(pod, opts, timeoutMs), timeoutMs);
+    const { endpointSource, openEndpoint } = await import('../envoy/source.js');
+    const source = await endpointSource(await openEndpoint(pod, access(opts, timeoutMs)), timeoutMs);
     try {
       clusters = await source.client!.clusters();
     } finally {
@@ -458,7 +398,7 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
   return withDump('all', pod, opts, { includeEds: true }, async (dump, format) => {
     if (format === 'short') {
       const { allSummary } = await import('../envoy/summary.js');
-      await allSummary(
+      const unreadable = await allSummary(
         dump,
         {
           cluster: {
@@ -476,7 +416,8 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
         },
         writeStdout,
       );
-      return ExitCode.OK;
+      for (const e of unreadable) warn(`Error: ${e.message}`);
+      return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
     }
     // Envoy's own bytes (snake_case), unless key material had to be redacted
     const { redactSecrets } = await import('../envoy/protojson.js');
@@ -496,8 +437,15 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
   if (targets === 0) throw usageError('log requires pod name or --selector');
   if (targets > 1) throw usageError('give only one of: pod name, --selector, --admin-url');
 
+  const { openEndpoint } = await import('../envoy/source.js');
+  const { openSelectedEndpoints } = await import('../kube/proxy-target.js');
   const endpoints =
-    opts.selector !== undefined ? await openSelected(opts, timeoutMs) : [await open(pod, opts, timeoutMs)];
+    opts.selector !== undefined
+      ? await whileWaiting(
+          `Connecting to the pods matching ${opts.selector}`,
+          openSelectedEndpoints({ ...access(opts, timeoutMs), selector: opts.selector }),
+        )
+      : [await openEndpoint(pod, access(opts, timeoutMs))];
   const { AdminClient } = await import('../envoy/admin.js');
   const { applyLogLevels, parseLogLevels } = await import('../envoy/logging.js');
   let spec: string | undefined = opts.level;
@@ -516,34 +464,6 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
   return ExitCode.OK;
 }
 
-function kubeOptions(opts: Opts) {
-  return { kubeconfig: opts.kubeconfig, context: opts.context, namespace: opts.namespace };
-}
-
-/** Every running proxy pod matching `-l` in the namespace, each behind its own port-forward. */
-async function openSelected(opts: Opts, timeoutMs: number): Promise<ProxyEndpoint[]> {
-  const { loadKubeContext } = await import('../kube/config.js');
-  const { KubeApi } = await import('../kube/api.js');
-  const { hasIstioProxy } = await import('../kube/pods.js');
-  const { openPodEndpoint } = await import('../kube/proxy-target.js');
-  const kube = loadKubeContext(kubeOptions(opts));
-  const api = new KubeApi(kube, timeoutMs);
-  const list = await api.getJson(
-    `/api/v1/namespaces/${encodeURIComponent(kube.namespace)}/pods?labelSelector=${encodeURIComponent(opts.selector)}`,
-  );
-  const pods = (list?.items ?? []).filter((p: any) => hasIstioProxy(p) && p?.status?.phase === 'Running');
-  if (pods.length === 0)
-    throw new MeshError(`no running proxy pods match "${opts.selector}" in namespace ${kube.namespace}`);
-  const out: ProxyEndpoint[] = [];
-  try {
-    for (const p of pods) out.push(await openPodEndpoint(api, p, opts.proxyAdminPort, timeoutMs));
-  } catch (err) {
-    for (const ep of out) await ep.close();
-    throw err;
-  }
-  return out;
-}
-
 /** `--reset`: the injector's `global.proxy.logLevel`, or `warning` when it cannot be read. */
 async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
   const { DEFAULT_PROXY_LOG_LEVEL } = await import('../envoy/logging.js');
@@ -556,12 +476,10 @@ async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
   try {
     const { loadKubeContext } = await import('../kube/config.js');
     const { KubeApi } = await import('../kube/api.js');
-    const api = new KubeApi(loadKubeContext(kubeOptions(opts)), timeoutMs);
-    const cm = await api.getJson(
-      `/api/v1/namespaces/${encodeURIComponent(opts.istioNamespace)}/configmaps/istio-sidecar-injector`,
-    );
-    const level = JSON.parse(cm?.data?.values ?? '{}')?.global?.proxy?.logLevel;
-    if (typeof level === 'string' && level !== '') return level;
+    const { injectorProxyLogLevel } = await import('../kube/injector.js');
+    const api = new KubeApi(loadKubeContext(access(opts, timeoutMs)), timeoutMs);
+    const level = await injectorProxyLogLevel(api, opts.istioNamespace);
+    if (level !== undefined) return level;
     warn(
       `Warning: global.proxy.logLevel is not set in istio-sidecar-injector; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
     );
@@ -575,11 +493,12 @@ async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
 
 async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<number> {
   const { timeoutMs } = common(opts);
+  const { openSide } = await import('../envoy/source.js');
   const { rootCaCertificates, rootCasMatch } = await import('../envoy/rootca.js');
   const roots: Buffer[][] = [];
   const labels: string[] = [];
   for (const side of [a, b]) {
-    const source = await openSide(side, opts, timeoutMs);
+    const source = await openSide(side, access(opts, timeoutMs));
     try {
       roots.push(rootCaCertificates(await source.dump({ mask: SECRETS_MASK })));
       labels.push(source.label);
@@ -602,10 +521,11 @@ async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<numbe
 async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
   const format = parseOutputFormat(opts.output, ['short', 'json'] as const, 'short');
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  const { openSide } = await import('../envoy/source.js');
   const dumps: ConfigDump[] = [];
   const labels: string[] = [];
   for (const side of [a, b]) {
-    const source = await openSide(side, opts, timeoutMs);
+    const source = await openSide(side, access(opts, timeoutMs));
     try {
       dumps.push(await source.dump({ includeEds: true }));
       labels.push(source.label);

@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { deadline } from '../util/duration.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { ConfigDump, describeJsonError } from './dump.js';
 
@@ -61,7 +62,7 @@ export class AdminClient {
       const done = (err: Error | null, body?: string) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        cancel();
         if (err) reject(err);
         else resolve(body!);
       };
@@ -88,10 +89,10 @@ export class AdminClient {
           done(null, body);
         });
       });
-      const timer = setTimeout(() => {
+      const cancel = deadline(this.timeoutMs, () => {
         req.destroy();
         done(fail(`no answer within ${this.timeoutMs / 1000}s`));
-      }, this.timeoutMs);
+      });
       req.on('error', (err: NodeJS.ErrnoException) => {
         const reason =
           err.code === 'ECONNREFUSED'

@@ -234,8 +234,8 @@ export class ConfigDump {
     return this.memo(DumpType.clusters, () => {
       const s = this.require(DumpType.clusters);
       return [
-        ...resources(s, 'dynamic_active_clusters', 'cluster', true),
-        ...resources(s, 'static_clusters', 'cluster', false),
+        ...resources(s, DumpType.clusters, 'dynamic_active_clusters', 'cluster', true),
+        ...resources(s, DumpType.clusters, 'static_clusters', 'cluster', false),
       ];
     });
   }
@@ -245,12 +245,17 @@ export class ConfigDump {
     return this.memo(DumpType.listeners, () => {
       const s = this.require(DumpType.listeners);
       const out: Resource[] = [];
-      for (const d of arr(s, 'dynamic_listeners')) {
-        const active = obj(d, 'active_state');
-        const l = obj(active, 'listener');
-        if (l) out.push(resource(active!, l, true));
-      }
-      return [...out, ...resources(s, 'static_listeners', 'listener', false)];
+      const dynamic = typedList(s, DumpType.listeners, 'dynamic_listeners');
+      dynamic.forEach((d, i) => {
+        const at = `dynamic_listeners[${i}]`;
+        expectType(isObj(d), DumpType.listeners, at, 'an object', d);
+        const active = field(d, 'active_state');
+        if (active === undefined) return;
+        expectType(isObj(active), DumpType.listeners, `${at}.active_state`, 'an object', active);
+        const l = checkedValue(active as Obj, DumpType.listeners, `${at}.active_state`, 'listener');
+        if (l) out.push(resource(active as Obj, l, true));
+      });
+      return [...out, ...resources(s, DumpType.listeners, 'static_listeners', 'listener', false)];
     });
   }
 
@@ -259,8 +264,8 @@ export class ConfigDump {
     return this.memo(DumpType.routes, () => {
       const s = this.require(DumpType.routes);
       return [
-        ...resources(s, 'dynamic_route_configs', 'route_config', true),
-        ...resources(s, 'static_route_configs', 'route_config', false),
+        ...resources(s, DumpType.routes, 'dynamic_route_configs', 'route_config', true),
+        ...resources(s, DumpType.routes, 'static_route_configs', 'route_config', false),
       ];
     });
   }
@@ -271,8 +276,8 @@ export class ConfigDump {
       const s = this.section(DumpType.endpoints);
       if (!s) return [];
       return [
-        ...resources(s, 'dynamic_endpoint_configs', 'endpoint_config', true),
-        ...resources(s, 'static_endpoint_configs', 'endpoint_config', false),
+        ...resources(s, DumpType.endpoints, 'dynamic_endpoint_configs', 'endpoint_config', true),
+        ...resources(s, DumpType.endpoints, 'static_endpoint_configs', 'endpoint_config', false),
       ];
     });
   }
@@ -286,8 +291,12 @@ export class ConfigDump {
     return this.memo(DumpType.secrets, () => {
       const s = this.require(DumpType.secrets);
       const list = (key: string, state: 'ACTIVE' | 'WARMING') =>
-        arr(s, key)
-          .filter(isObj)
+        typedList(s, DumpType.secrets, key)
+          .map((d, i) => {
+            expectType(isObj(d), DumpType.secrets, `${key}[${i}]`, 'an object', d);
+            checkedValue(d as Obj, DumpType.secrets, `${key}[${i}]`, 'secret');
+            return d as Obj;
+          })
           .map((d) => ({
             name: str(d, 'name'),
             state,
@@ -308,7 +317,9 @@ export class ConfigDump {
   }
 
   ecdsFilters(): Resource[] {
-    return this.memo(DumpType.ecds, () => resources(this.ecdsDump(), 'ecds_filters', 'ecds_filter', true));
+    return this.memo(DumpType.ecds, () =>
+      resources(this.ecdsDump(), DumpType.ecds, 'ecds_filters', 'ecds_filter', true),
+    );
   }
 }
 
@@ -321,13 +332,58 @@ function resource(wrapper: Obj, value: Obj, dynamic: boolean): Resource {
   };
 }
 
-function resources(section: Obj, listField: string, valueField: string, dynamic: boolean): Resource[] {
+function resources(
+  section: Obj,
+  type: string,
+  listField: string,
+  valueField: string,
+  dynamic: boolean,
+): Resource[] {
   const out: Resource[] = [];
-  for (const w of arr(section, listField)) {
-    const v = field(w, valueField);
-    if (isObj(w) && isObj(v)) out.push(resource(w, v, dynamic));
-  }
+  typedList(section, type, listField).forEach((w, i) => {
+    expectType(isObj(w), type, `${listField}[${i}]`, 'an object', w);
+    const v = checkedValue(w as Obj, type, `${listField}[${i}]`, valueField);
+    if (v) out.push(resource(w as Obj, v, dynamic));
+  });
   return out;
+}
+
+// ---- field types: a section whose fields have the wrong type is reported like a syntax error ----
+
+/** The name field of each resource kind in a dump. */
+const NAME_FIELD: Record<string, string> = { endpoint_config: 'cluster_name' };
+
+/** A list field of a section: absent is empty, anything but a list is an error naming the section. */
+function typedList(section: Obj, type: string, listField: string): unknown[] {
+  const v = field(section, listField);
+  if (v === undefined || v === null) return [];
+  expectType(Array.isArray(v), type, listField, 'a list', v);
+  return v as unknown[];
+}
+
+/** The wrapped resource (`cluster`, `listener`, …) of a list entry, with its name checked to be a string. */
+function checkedValue(wrapper: Obj, type: string, at: string, valueField: string): Obj | undefined {
+  const v = field(wrapper, valueField);
+  if (v === undefined || v === null) return undefined;
+  expectType(isObj(v), type, `${at}.${valueField}`, 'an object', v);
+  const nameField = NAME_FIELD[valueField] ?? 'name';
+  const name = field(v, nameField);
+  expectType(
+    name === undefined || typeof name === 'string',
+    type,
+    `${at}.${valueField}.${nameField}`,
+    'a string',
+    name,
+  );
+  return v as Obj;
+}
+
+function expectType(ok: boolean, type: string, at: string, expected: string, got: unknown): void {
+  if (ok) return;
+  const shown = JSON.stringify(got)?.slice(0, 40) ?? String(got);
+  throw new MeshError(`${type.slice(ADMIN.length)}: ${at} must be ${expected}, got ${shown}`, {
+    exitCode: ExitCode.DATA,
+  });
 }
 
 export function withoutType(o: Obj): Obj {

@@ -2,7 +2,8 @@
  * Endpoints two ways, as istioctl shows them: the EDS section of a config dump (`proxy-config eds`
  * and the ENDPOINTS part of `all`), and the admin `/clusters?format=json` answer (`proxy-config endpoint`).
  */
-import type { Resource } from './dump.js';
+import { ConfigDump, DumpType, type Resource } from './dump.js';
+import { ExitCode, MeshError } from '../util/errors.js';
 import { arr, bool, camel, enumName, field, isObj, num, obj, path, str, type Obj } from './fields.js';
 import { goSortCompare, goSortSlice } from './gosort.js';
 import { clusterKeyCompare, clusterSortKey } from './istio.js';
@@ -199,4 +200,39 @@ export function selectClusterStatuses(clusters: unknown, f: EndpointFilter): Obj
   return arr(clusters, 'cluster_statuses')
     .filter(isObj)
     .filter((cs) => arr(cs, 'host_statuses').some((h) => hostMatches(hostRow(h, str(cs, 'name')), f)));
+}
+
+// ---- `proxy-config endpoint --file`: which input is it? ----
+
+/**
+ * The `/clusters?format=json` shape of what `proxy-config endpoint --file` was given: Envoy's
+ * `/clusters?format=json` answer as it is, or a config dump whose EDS section (`?include_eds`) is read
+ * as the same table (each endpoint's `health_status`; a dump has no outlier state, which reads OK).
+ * Anything else is refused: an empty table would look like a proxy without endpoints.
+ */
+export function clustersFromInput(value: unknown, source: string): Obj {
+  if (isObj(value) && Array.isArray(field(value, 'cluster_statuses'))) return value;
+  if (isObj(value) && Array.isArray(value.configs)) {
+    const dump = new ConfigDump(value, undefined, source);
+    if (!dump.section(DumpType.endpoints))
+      throw new MeshError(
+        `${source}: the config dump has no endpoints (no EndpointsConfigDump section): take it with /config_dump?include_eds, or pass /clusters?format=json`,
+        { exitCode: ExitCode.DATA },
+      );
+    return {
+      cluster_statuses: dump.endpoints().map(({ value: cla }) => ({
+        name: str(cla, 'cluster_name'),
+        host_statuses: arr(cla, 'endpoints').flatMap((g) =>
+          arr(g, 'lb_endpoints').map((ep) => ({
+            address: field(obj(ep, 'endpoint'), 'address'),
+            health_status: { eds_health_status: field(ep, 'health_status') ?? 'UNKNOWN' },
+          })),
+        ),
+      })),
+    };
+  }
+  throw new MeshError(
+    `${source}: neither Envoy's /clusters?format=json output ("cluster_statuses") nor a config dump with endpoints ("configs")`,
+    { exitCode: ExitCode.DATA },
+  );
 }

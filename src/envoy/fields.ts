@@ -4,6 +4,8 @@
  * Map keys (metadata keys, Struct fields) are never translated: read those with plain indexing.
  */
 
+import { isObject } from '../util/values.js';
+
 export type Obj = Record<string, unknown>;
 
 const camelCache = new Map<string, string>();
@@ -18,9 +20,7 @@ export function camel(name: string): string {
   return c;
 }
 
-export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export const isObj: (v: unknown) => v is Obj = isObject;
 
 /** The raw value of a field under either spelling. */
 export function field(o: unknown, name: string): unknown {

@@ -2,7 +2,7 @@
  * The `proxy-config` short (table) outputs, byte for byte as istioctl prints them: Go tabwriter layout
  * (padding 5, or 1 for listeners and the bootstrap summary) and, for `all`, type-qualified names.
  */
-import { MeshError } from '../util/errors.js';
+import { ExitCode, MeshError } from '../util/errors.js';
 import { renderTable } from '../render/tabwriter.js';
 import { versionRows, versionSummary } from './bootstrap.js';
 import { CLUSTER_HEADER, clusterRow, selectClusters, type ClusterFilter } from './clusters.js';
@@ -121,11 +121,17 @@ export interface AllOptions {
  * blank line. Each section is written as soon as it is ready (`emit`), so an error in a later section
  * leaves the earlier ones printed, as in istioctl.
  */
+/**
+ * Every section's table. A section that cannot be read (wrong field types: exit 65 errors) is left out
+ * and its error returned, so the sections that are fine are still printed.
+ */
 export async function allSummary(
   dump: ConfigDump,
   o: AllOptions,
   emit: (s: string) => Promise<void>,
-): Promise<void> {
+): Promise<MeshError[]> {
+  const unreadable: MeshError[] = [];
+  let printed = 0;
   const sections: Array<[string, () => string, string]> = [
     ['BOOTSTRAP', () => bootstrapSummary(dump), DumpType.bootstrap],
     ['CLUSTER', () => clusterSummary(dump, o.cluster, true), DumpType.clusters],
@@ -137,8 +143,17 @@ export async function allSummary(
   for (let i = 0; i < sections.length; i++) {
     const [title, render, type] = sections[i]!;
     const head = o.withHeaders ? `------ ${title} INFO ------\n\n` : '';
-    const text = render();
-    dump.release(type); // no later section reads it
-    await emit((i > 0 ? '\n' : '') + head + text);
+    let text: string;
+    try {
+      text = render();
+    } catch (err) {
+      if (!(err instanceof MeshError && err.exitCode === ExitCode.DATA)) throw err;
+      unreadable.push(err);
+      continue;
+    } finally {
+      dump.release(type); // no later section reads it
+    }
+    await emit((printed++ > 0 ? '\n' : '') + head + text);
   }
+  return unreadable;
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
@@ -88,6 +89,10 @@ export class KubeApi {
     const what = `GET ${url.pathname}`;
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise<T>((resolve, reject) => {
+      const cancel = deadline(this.timeoutMs, () => {
+        req.destroy();
+        reject(timeoutError(this.kube, this.timeoutMs, what));
+      });
       const req = transport.request(
         url,
         { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } },
@@ -96,6 +101,7 @@ export class KubeApi {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (err) => reject(unreachableError(this.kube, err)));
           res.on('end', () => {
+            cancel();
             const body = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
             if (status < 200 || status >= 300) return reject(apiStatusError(this.kube, status, body, what));
@@ -107,11 +113,10 @@ export class KubeApi {
           });
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
-        req.destroy();
-        reject(timeoutError(this.kube, this.timeoutMs, what));
+      req.on('error', (err) => {
+        cancel();
+        reject(unreachableError(this.kube, err));
       });
-      req.on('error', (err) => reject(unreachableError(this.kube, err)));
       req.end();
     });
   }

@@ -93,6 +93,9 @@ export function selectorString(selector: unknown): string {
   return parts.join(',');
 }
 
+/** A pod in phase Running. */
+export const isRunning = (pod: any): boolean => pod?.status?.phase === 'Running';
+
 const isReady = (pod: any) =>
   (pod?.status?.conditions ?? []).some((c: any) => c?.type === 'Ready' && c?.status === 'True');
 
@@ -101,7 +104,7 @@ const isReady = (pod: any) =>
  * unready, then the oldest, then by name.
  */
 export function comparePodsForPick(a: any, b: any): number {
-  const running = (p: any) => (p?.status?.phase === 'Running' ? 0 : 1);
+  const running = (p: any) => (isRunning(p) ? 0 : 1);
   const ready = (p: any) => (isReady(p) ? 0 : 1);
   const created = (p: any) => String(p?.metadata?.creationTimestamp ?? '');
   return (
@@ -126,12 +129,9 @@ export async function resolvePod(api: KubeApi, ref: PodRef, defaultNamespace: st
   const owner = await api.getJson(info.path(ns, ref.name));
   const selector = selectorString(info.selector(owner));
   if (!selector) throw new MeshError(`"${ref.kind}/${ref.name}" does not refer to a pod`);
-  const list = await api.getJson(
-    `/api/v1/namespaces/${encodeURIComponent(ns)}/pods?labelSelector=${encodeURIComponent(selector)}`,
-  );
-  const pods = [...(list?.items ?? [])].sort(comparePodsForPick);
+  const pods = (await listPods(api, ns, selector)).sort(comparePodsForPick);
   const pod = pods[0];
-  if (!pod || pod.status?.phase !== 'Running')
+  if (!pod || !isRunning(pod))
     throw new MeshError(`no running pod found for ${ref.kind}/${ref.name} in namespace ${ns}`, {
       hint: `selector: ${selector}`,
     });
@@ -150,15 +150,33 @@ export function assertProxyPod(pod: any): void {
     throw new MeshError(`pod ${podLabel(pod)} has no istio-proxy container`, {
       hint: 'it is not part of the mesh (sidecar not injected); pick a pod with a sidecar or a gateway pod',
     });
-  const phase = pod?.status?.phase;
-  if (phase !== 'Running')
-    throw new MeshError(`pod ${podLabel(pod)} is not running (phase ${phase ?? 'unknown'})`);
+  if (!isRunning(pod))
+    throw new MeshError(`pod ${podLabel(pod)} is not running (phase ${pod?.status?.phase ?? 'unknown'})`);
+}
+
+/** The pods of a namespace (all namespaces when undefined), only those a label selector matches if given. */
+export async function listPods(
+  api: KubeApi,
+  namespace: string | undefined,
+  selector?: string,
+): Promise<any[]> {
+  const path =
+    namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  const query = selector ? `?labelSelector=${encodeURIComponent(selector)}` : '';
+  const list = await api.getJson(path + query);
+  return Array.isArray(list?.items) ? [...list.items] : [];
 }
 
 /** Pods with an istio-proxy container in one namespace, or in all (`namespace` undefined). */
 export async function listProxyPods(api: KubeApi, namespace: string | undefined): Promise<any[]> {
-  const path =
-    namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-  const list = await api.getJson(path);
-  return (list?.items ?? []).filter(hasIstioProxy);
+  return (await listPods(api, namespace)).filter(hasIstioProxy);
+}
+
+/** Running pods with an istio-proxy container that a label selector matches in one namespace. */
+export async function selectRunningProxyPods(
+  api: KubeApi,
+  namespace: string,
+  selector: string,
+): Promise<any[]> {
+  return (await listPods(api, namespace, selector)).filter((p) => hasIstioProxy(p) && isRunning(p));
 }

@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import { apiStatusError, timeoutError, unreachableError, type KubeApi } from './api.js';
 
@@ -126,10 +127,11 @@ export async function openPodStream(target: PortForwardTarget): Promise<Duplex> 
   return new Promise<Duplex>((resolve, reject) => {
     const ws = new WebSocket(url, PORT_FORWARD_PROTOCOLS, {
       ...(base as WebSocket.ClientOptions),
-      handshakeTimeout: api.timeoutMs,
       perMessageDeflate: false,
     });
+    const cancel = deadline(api.timeoutMs, () => fail(timeoutError(api.kube, api.timeoutMs, what)));
     const fail = (err: MeshError) => {
+      cancel();
       ws.removeAllListeners();
       ws.on('error', () => {});
       ws.terminate();
@@ -143,14 +145,9 @@ export async function openPodStream(target: PortForwardTarget): Promise<Duplex> 
       );
       res.on('error', (err) => fail(unreachableError(api.kube, err)));
     });
-    ws.once('error', (err) =>
-      fail(
-        /timeout/i.test(err.message)
-          ? timeoutError(api.kube, api.timeoutMs, what)
-          : unreachableError(api.kube, err),
-      ),
-    );
+    ws.once('error', (err) => fail(unreachableError(api.kube, err)));
     ws.once('open', () => {
+      cancel();
       ws.removeAllListeners();
       if (!PORT_FORWARD_PROTOCOLS.includes(ws.protocol))
         return fail(new MeshError(`${what}: the server did not agree on a port-forward protocol`));

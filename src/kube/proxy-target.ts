@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError, usageError } from '../util/errors.js';
 import type { KubeApi } from './api.js';
 
@@ -39,13 +40,19 @@ export function normalizeAdminUrl(text: string): string {
 /** One plain GET through the tunnel: any HTTP answer proves the admin port is reachable. */
 function probe(baseUrl: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    const cancel = deadline(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
     const req = http.get(`${baseUrl}/ready`, { agent: false }, (res) => {
       res.resume();
-      res.on('end', () => resolve());
+      res.on('end', () => {
+        cancel();
+        resolve();
+      });
       res.on('error', reject);
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      cancel();
+      reject(err);
+    });
   });
 }
 
@@ -106,4 +113,38 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
   const api = new KubeApi(kube, opts.timeoutMs);
   const pod = await resolvePod(api, ref, kube.namespace);
   return openPodEndpoint(api, pod, opts.adminPort, opts.timeoutMs);
+}
+
+export interface SelectedTargetOptions {
+  /** Label selector (`-l`). */
+  selector: string;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+  adminPort: number;
+  timeoutMs: number;
+}
+
+/** Every running proxy pod a label selector matches in the namespace, each behind its own port-forward. */
+export async function openSelectedEndpoints(opts: SelectedTargetOptions): Promise<ProxyEndpoint[]> {
+  const { loadKubeContext } = await import('./config.js');
+  const { KubeApi } = await import('./api.js');
+  const { selectRunningProxyPods } = await import('./pods.js');
+  const kube = loadKubeContext({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    namespace: opts.namespace,
+  });
+  const api = new KubeApi(kube, opts.timeoutMs);
+  const pods = await selectRunningProxyPods(api, kube.namespace, opts.selector);
+  if (pods.length === 0)
+    throw new MeshError(`no running proxy pods match "${opts.selector}" in namespace ${kube.namespace}`);
+  const out: ProxyEndpoint[] = [];
+  try {
+    for (const p of pods) out.push(await openPodEndpoint(api, p, opts.adminPort, opts.timeoutMs));
+  } catch (err) {
+    for (const ep of out) await ep.close();
+    throw err;
+  }
+  return out;
 }

@@ -1,10 +1,11 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { fastLoad, UNSUPPORTED } from './fast-yaml.js';
-import { decodeUtf8, readStdin } from '../util/input.js';
+import { decodeUtf8, invalidUtf8Lines, invalidUtf8Message, readStdinBytes } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
+import { deeperThan, JS_YAML_MAX_DEPTH, jsonNestingOffset, nestingMessage, shortPath } from './limits.js';
 import {
   groupOf,
   kindKey,
@@ -28,10 +29,35 @@ export interface LoadOptions {
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_EXPANDED_NODES = 1_000_000;
 
-/** Expands paths: folders are walked recursively (sorted), only manifest extensions are kept. */
+// `maxDepth` is js-yaml's (4.1.1+), not yet in its type definitions.
+const JS_YAML_OPTIONS: jsYaml.LoadOptions = {
+  schema: jsYaml.CORE_SCHEMA,
+  ...{ maxDepth: JS_YAML_MAX_DEPTH },
+};
+
+/**
+ * Expands paths: folders are walked recursively (sorted), only manifest extensions are kept. Each real
+ * file and folder is visited once, however many symbolic links lead to it (a link to a parent folder is
+ * a loop otherwise). A path that does not exist is a `noInput` problem; a folder without manifests is
+ * a warning.
+ */
 export function expandPaths(paths: string[], problems: LoadProblem[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
+  /** False when the real path of `p` was already visited. */
+  const firstVisit = (p: string) => {
+    let real: string;
+    try {
+      real = realpathSync(p);
+    } catch {
+      real = p;
+    }
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  };
   const walk = (dir: string) => {
+    if (!firstVisit(dir)) return;
     let entries: string[];
     try {
       entries = readdirSync(dir).sort();
@@ -53,7 +79,7 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
         continue;
       }
       if (st.isDirectory()) walk(p);
-      else if (MANIFEST_EXTENSIONS.has(extname(e).toLowerCase())) out.push(p);
+      else if (MANIFEST_EXTENSIONS.has(extname(e).toLowerCase()) && firstVisit(p)) out.push(p);
     }
   };
   for (const p of paths) {
@@ -64,13 +90,29 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
     let st;
     try {
       st = statSync(p);
-    } catch {
-      problems.push({ severity: 'error', file: p, message: 'no such file or directory' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push({
+        severity: 'error',
+        file: p,
+        message:
+          code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code ?? (err as Error).message}`,
+        noInput: true,
+      });
       continue;
     }
-    if (st.isDirectory()) walk(p);
-    else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase())) out.push(p);
-    else
+    if (st.isDirectory()) {
+      const before = out.length;
+      walk(p);
+      if (out.length === before)
+        problems.push({
+          severity: 'warning',
+          file: p,
+          message: 'no .yaml, .yml or .json files in this folder',
+        });
+    } else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase())) {
+      if (firstVisit(p)) out.push(p);
+    } else
       // Named on the command line, so said without --verbose (as istioctl does); in folders such files are
       // skipped quietly.
       problems.push({
@@ -90,7 +132,7 @@ export async function loadManifests(paths: string[], opts: LoadOptions = {}): Pr
   for (const file of files) {
     let text: string;
     if (file === '-') {
-      text = opts.stdin ?? (await readStdin());
+      text = opts.stdin ?? decodeChecked(await readStdinBytes(), file, problems);
     } else {
       const read = readFileChecked(file, opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, problems);
       if (read === undefined) continue;
@@ -126,9 +168,16 @@ function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]
     problems.push({ severity: 'error', file, message: 'binary file (contains NUL bytes), not a manifest' });
     return undefined;
   }
-  let text = decodeUtf8(buf);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return text;
+  const text = decodeChecked(buf, file, problems);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The bytes as UTF-8 text, with a warning on the first line that is not UTF-8. */
+function decodeChecked(buf: Buffer, file: string, problems: LoadProblem[]): string {
+  const bad = invalidUtf8Lines(buf);
+  if (bad.length > 0)
+    problems.push({ severity: 'warning', file, line: bad[0], message: invalidUtf8Message(bad) });
+  return decodeUtf8(buf);
 }
 
 function looksBinary(buf: Buffer): boolean {
@@ -159,20 +208,36 @@ export function parseManifestText(
     try {
       value = fastLoad(chunk.text, stats);
       fast = value !== UNSUPPORTED;
-      if (!fast) value = jsYaml.load(chunk.text, { schema: jsYaml.CORE_SCHEMA, filename: file });
+      if (!fast) value = jsYaml.load(chunk.text, { ...JS_YAML_OPTIONS, filename: file });
     } catch (err) {
       const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
+      const reason = e.reason ?? e.message.split('\n')[0];
       problems.push({
         severity: 'error',
         file,
         docIndex,
         line: e.mark ? e.mark.line + chunk.lineOffset + 1 : chunk.startLine,
         column: e.mark ? e.mark.column + 1 : 1,
-        message: `YAML syntax error: ${e.reason ?? e.message.split('\n')[0]}`,
+        message: reason?.startsWith('nesting exceeded maxDepth')
+          ? nestingMessage()
+          : `YAML syntax error: ${reason}`,
       });
       continue;
     }
     if (value === null || value === undefined) continue;
+    // The fast parser reads no deeper than the limit; js-yaml bounds block mappings only loosely.
+    const deep = fast ? undefined : deeperThan(value);
+    if (deep) {
+      problems.push({
+        severity: 'error',
+        file,
+        docIndex,
+        line: chunk.startLine,
+        column: 1,
+        message: nestingMessage(shortPath(deep)),
+      });
+      continue;
+    }
     // The fast parser expands no aliases; js-yaml's documents are counted when they may have some.
     if (!fast && chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
       problems.push({
@@ -200,6 +265,17 @@ export function parseManifestText(
 
 function parseJson(text: string, file: string, resources: Resource[], problems: LoadProblem[]): void {
   if (text.trim() === '') return;
+  const deep = jsonNestingOffset(text);
+  if (deep >= 0) {
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex: 0,
+      ...lineColumnAt(text, deep),
+      message: nestingMessage(),
+    });
+    return;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -233,7 +309,10 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
 /** Where a JSON syntax error is: from the message when Node gives a position, else by scanning. */
 function jsonErrorPosition(text: string, message: string): { line: number; column: number } {
   const m = /position (\d+)/.exec(message);
-  const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+  return lineColumnAt(text, m ? Number(m[1]) : jsonErrorOffset(text));
+}
+
+function lineColumnAt(text: string, pos: number): { line: number; column: number } {
   const before = text.slice(0, pos);
   return { line: before.split('\n').length, column: pos - before.lastIndexOf('\n') };
 }
@@ -344,7 +423,21 @@ function addDocument(
   const meta =
     obj.metadata && typeof obj.metadata === 'object' && !Array.isArray(obj.metadata) ? obj.metadata : {};
   const { group, version } = groupOf(obj.apiVersion);
-  const name = typeof meta.name === 'string' ? meta.name : meta.name === undefined ? '' : String(meta.name);
+  for (const field of ['name', 'namespace'] as const) {
+    const v = meta[field];
+    if (v === null || typeof v !== 'object') continue;
+    // `name: {{ .Values.name }}` is valid YAML: a mapping. Printing it would say `[object Object]`.
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex,
+      line: startLine,
+      column: 1,
+      message: `${obj.kind} metadata.${field} is a ${Array.isArray(v) ? 'sequence' : 'mapping'}, not a string (an unrendered template such as {{ .Values.${field} }}? render it first: helm template … | mesh analyze -)`,
+    });
+    return;
+  }
+  const name = typeof meta.name === 'string' ? meta.name : meta.name == null ? '' : String(meta.name);
   if (name === '' && typeof meta.generateName !== 'string') {
     problems.push({
       severity: 'error',

@@ -68,6 +68,8 @@ export interface LoadProblem {
   column?: number;
   docIndex?: number;
   message: string;
+  /** A path named by the user that does not exist or cannot be read: not a parse error (exit 66). */
+  noInput?: boolean;
 }
 
 export interface LoadResult {

@@ -31,6 +31,8 @@ export interface AnalysisReport {
   version: number;
   findings: ReportFinding[];
   problems: LoadProblem[];
+  /** Analyzers not run, and why (e.g. a kind they need is not in the inputs). */
+  skippedAnalyzers: Array<{ analyzer: string; reason: string }>;
   summary: {
     errors: number;
     warnings: number;
@@ -42,6 +44,9 @@ export interface AnalysisReport {
     suppressed: number;
     hiddenByNamespace: number;
     inBaseline: number;
+    /** Number of analyzers run and skipped. */
+    analyzers: number;
+    skippedAnalyzers: number;
     exitCode: number;
   };
 }

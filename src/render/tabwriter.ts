@@ -7,41 +7,22 @@
  * tab-terminated cell at that index); the last cell of a line is never padded. A line with a single
  * cell, or a `\f`, flushes what is buffered. Widths count runes (UTF-8), like Go.
  *
- * Work happens on UTF-8 bytes so the escape byte 0xff (which cannot appear in valid UTF-8) can be
- * recognised exactly as Go does; `write` accepts strings or bytes and `flush` returns bytes.
+ * Only what the commands use is kept: none of Go's flags (FilterHTML, StripEscape, AlignRight,
+ * DiscardEmptyColumns, TabIndent, Debug) nor the 0xff escape byte. Work happens on UTF-8 bytes, so widths
+ * count runes as Go's do; `write` accepts strings or bytes and `flush` returns bytes.
  */
-
-export const TabFlags = {
-  /** Ignore HTML tags and count entities (`&…;`) as one character. */
-  FilterHTML: 1 << 0,
-  /** Strip the 0xff escape bytes bracketing escaped segments instead of passing them through. */
-  StripEscape: 1 << 1,
-  /** Right-align cell contents. */
-  AlignRight: 1 << 2,
-  /** Treat columns whose cells are all empty and soft as absent. */
-  DiscardEmptyColumns: 1 << 3,
-  /** Pad leading empty cells with tabs regardless of padchar. */
-  TabIndent: 1 << 4,
-  /** Print `|` between columns. */
-  Debug: 1 << 5,
-} as const;
-
-/** The escape byte: text between two of them is one opaque segment (tabs inside do not split cells). */
-export const ESCAPE = 0xff;
 
 export interface TabWriterOptions {
   minwidth?: number;
   tabwidth?: number;
   padding?: number;
-  /** A single ASCII character; `\t` pads with tabs and forces left alignment. */
+  /** A single ASCII character; `\t` pads with tabs. */
   padchar?: string;
-  flags?: number;
 }
 
 interface Cell {
   size: number; // bytes
   width: number; // runes
-  htab: boolean;
 }
 
 const NL = 0x0a;
@@ -118,18 +99,16 @@ export class TabWriter {
   private readonly tabwidth: number;
   private readonly padding: number;
   private readonly padbyte: number;
-  private readonly flags: number;
 
   private buf = new Bytes();
   private pos = 0;
-  private cell: Cell = { size: 0, width: 0, htab: false };
-  private endChar = 0;
+  private cell: Cell = { size: 0, width: 0 };
   private lines: Cell[][] = [[]];
   private widths: number[] = [];
   private out = new Bytes();
 
   constructor(opts: TabWriterOptions = {}) {
-    const { minwidth = 0, tabwidth = 8, padding = 1, padchar = ' ', flags = 0 } = opts;
+    const { minwidth = 0, tabwidth = 8, padding = 1, padchar = ' ' } = opts;
     if (minwidth < 0 || tabwidth < 0 || padding < 0)
       throw new RangeError('negative minwidth, tabwidth, or padding');
     if (padchar.length !== 1 || padchar.charCodeAt(0) > 0x7f)
@@ -138,7 +117,6 @@ export class TabWriter {
     this.tabwidth = tabwidth;
     this.padding = padding;
     this.padbyte = padchar.charCodeAt(0);
-    this.flags = this.padbyte === TAB ? flags & ~TabFlags.AlignRight : flags;
   }
 
   /** Appends text (strings are UTF-8 encoded). Complete lines may be formatted right away. */
@@ -147,35 +125,14 @@ export class TabWriter {
     let n = 0;
     for (let i = 0; i < src.length; i++) {
       const ch = src[i]!;
-      if (this.endChar === 0) {
-        if (ch === TAB || ch === VTAB || ch === NL || ch === FF) {
-          this.append(src, n, i);
-          this.updateWidth();
-          n = i + 1;
-          const ncells = this.terminateCell(ch === TAB);
-          if (ch === NL || ch === FF) {
-            this.lines.push([]);
-            if (ch === FF || ncells === 1) {
-              this.flushLines();
-              if (ch === FF && this.flags & TabFlags.Debug) this.out.push(Buffer.from('---\n'));
-            }
-          }
-        } else if (ch === ESCAPE) {
-          this.append(src, n, i);
-          this.updateWidth();
-          n = this.flags & TabFlags.StripEscape ? i + 1 : i;
-          this.endChar = ESCAPE;
-        } else if ((ch === 0x3c || ch === 0x26) && this.flags & TabFlags.FilterHTML) {
-          this.append(src, n, i);
-          this.updateWidth();
-          n = i;
-          this.endChar = ch === 0x3c ? 0x3e : 0x3b; // '<' … '>' or '&' … ';'
-        }
-      } else if (ch === this.endChar) {
-        const j = ch === ESCAPE && this.flags & TabFlags.StripEscape ? i : i + 1;
-        this.append(src, n, j);
-        n = i + 1;
-        this.endEscape();
+      if (ch !== TAB && ch !== VTAB && ch !== NL && ch !== FF) continue;
+      this.append(src, n, i);
+      this.updateWidth();
+      n = i + 1;
+      const ncells = this.terminateCell();
+      if (ch === NL || ch === FF) {
+        this.lines.push([]);
+        if (ch === FF || ncells === 1) this.flushLines();
       }
     }
     this.append(src, n, src.length);
@@ -205,41 +162,25 @@ export class TabWriter {
     this.pos = this.buf.length;
   }
 
-  private endEscape(): void {
-    if (this.endChar === ESCAPE) {
-      this.updateWidth();
-      if (!(this.flags & TabFlags.StripEscape)) this.cell.width -= 2;
-    } else if (this.endChar === 0x3b) {
-      this.cell.width++;
-    }
-    this.pos = this.buf.length;
-    this.endChar = 0;
-  }
-
-  private terminateCell(htab: boolean): number {
-    this.cell.htab = htab;
+  private terminateCell(): number {
     const line = this.lines[this.lines.length - 1]!;
     line.push(this.cell);
-    this.cell = { size: 0, width: 0, htab: false };
+    this.cell = { size: 0, width: 0 };
     return line.length;
   }
 
   private flushLines(): void {
-    if (this.cell.size > 0) {
-      if (this.endChar !== 0) this.endEscape();
-      this.terminateCell(false);
-    }
+    if (this.cell.size > 0) this.terminateCell();
     this.format(0, 0, this.lines.length);
     this.buf = new Bytes();
     this.pos = 0;
-    this.cell = { size: 0, width: 0, htab: false };
-    this.endChar = 0;
+    this.cell = { size: 0, width: 0 };
     this.lines = [[]];
     this.widths = [];
   }
 
-  private writePadding(textw: number, cellw: number, useTabs: boolean): void {
-    if (this.padbyte === TAB || useTabs) {
+  private writePadding(textw: number, cellw: number): void {
+    if (this.padbyte === TAB) {
       if (this.tabwidth === 0) return;
       const w = Math.ceil(cellw / this.tabwidth) * this.tabwidth;
       const n = w - textw;
@@ -255,24 +196,11 @@ export class TabWriter {
     const data = this.buf.data;
     for (let i = line0; i < line1; i++) {
       const line = this.lines[i]!;
-      let useTabs = (this.flags & TabFlags.TabIndent) !== 0;
       for (let j = 0; j < line.length; j++) {
         const c = line[j]!;
-        if (j > 0 && this.flags & TabFlags.Debug) this.out.fill(0x7c, 1);
-        if (c.size === 0) {
-          if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!, useTabs);
-        } else {
-          useTabs = false;
-          if (!(this.flags & TabFlags.AlignRight)) {
-            this.out.push(data, pos, pos + c.size);
-            pos += c.size;
-            if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!, false);
-          } else {
-            if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!, false);
-            this.out.push(data, pos, pos + c.size);
-            pos += c.size;
-          }
-        }
+        this.out.push(data, pos, pos + c.size);
+        pos += c.size;
+        if (j < this.widths.length) this.writePadding(c.width, this.widths[j]!);
       }
       if (i + 1 === this.lines.length) {
         this.out.push(data, pos, pos + this.cell.size);
@@ -292,15 +220,12 @@ export class TabWriter {
       pos = this.writeLines(pos, line0, row);
       line0 = row;
       let width = this.minwidth;
-      let discardable = true;
       for (; row < line1; row++) {
         const line = this.lines[row]!;
         if (column >= line.length - 1) break;
         const c = line[column]!;
         if (c.width + this.padding > width) width = c.width + this.padding;
-        if (c.width > 0 || c.htab) discardable = false;
       }
-      if (discardable && this.flags & TabFlags.DiscardEmptyColumns) width = 0;
       this.widths.push(width);
       pos = this.format(pos, line0, row);
       this.widths.pop();

@@ -1,21 +1,69 @@
 import { usageError } from './errors.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const NS_PER: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  '\u00b5s': 1e3, // MICRO SIGN
+  '\u03bcs': 1e3, // GREEK SMALL LETTER MU
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+  d: 86_400e9,
+};
 
-/** Parses Go/kubectl-style durations ("30s", "1m30s", "7d", "250ms") into milliseconds. */
+/** `<number><unit>` repeated; `d` (days) only for command-line flags, Go has no such unit. */
+const GO_TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
+const FLAG_TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d)/y;
+
+function parseTerms(s: string, term: RegExp): number | undefined {
+  term.lastIndex = 0;
+  let total = 0;
+  let end = 0;
+  let m: RegExpExecArray | null;
+  while ((m = term.exec(s)) !== null) {
+    total += Number(m[1]) * NS_PER[m[2]!]!;
+    end = term.lastIndex;
+  }
+  return end === 0 || end !== s.length ? undefined : total;
+}
+
+/**
+ * Parses a Go duration (Go's time.ParseDuration: "5s", "1m30s", "250ms", "0.5s", "-1h", "0") into
+ * nanoseconds, as the Istio CRDs accept them; undefined when it does not parse.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  let s = text.trim();
+  let sign = 1;
+  if (s.startsWith('-') || s.startsWith('+')) {
+    sign = s.startsWith('-') ? -1 : 1;
+    s = s.slice(1);
+  }
+  if (s === '0') return 0;
+  const ns = parseTerms(s, GO_TERM);
+  return ns === undefined ? undefined : sign * Math.round(ns);
+}
+
+/**
+ * Parses a duration flag ("30s", "1m30s", "250ms", "7d", or a bare number of seconds, as kubectl reads
+ * them) into milliseconds; a usage error otherwise.
+ */
 export function parseDuration(text: string, flag = 'duration'): number {
   const s = text.trim();
   if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched === 0 || matched !== s.length) {
+  const ns = parseTerms(s, FLAG_TERM);
+  if (ns === undefined)
     throw usageError(`invalid ${flag} "${text}"`, 'use a duration such as 30s, 2m, 1h30m or 7d');
-  }
-  return total;
+  return ns / 1e6;
+}
+
+/**
+ * Calls `onTimeout` once `ms` milliseconds have passed since the call: one deadline for a whole operation
+ * (connecting, TLS, waiting for the answer), unlike a socket's idle timeout, which restarts whenever a
+ * byte moves. A timeout of 0 means none, as kubectl's `--request-timeout=0`. Returns the cancel function.
+ */
+export function deadline(ms: number, onTimeout: () => void): () => void {
+  if (ms <= 0) return () => {};
+  const timer = setTimeout(onTimeout, ms);
+  return () => clearTimeout(timer);
 }

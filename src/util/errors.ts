@@ -4,6 +4,8 @@ export const ExitCode = {
   RUNTIME: 1,
   USAGE: 64,
   DATA: 65,
+  /** An input file or folder named by the user does not exist or cannot be read (sysexits' EX_NOINPUT). */
+  NOINPUT: 66,
   FINDINGS: 79,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

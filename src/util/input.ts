@@ -1,4 +1,5 @@
 /** Reading input files and stdin for commands that take `--file` (`-` = stdin). */
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 
 const GO_ERRNO: Record<string, string> = {
@@ -29,11 +30,36 @@ export function decodeUtf8(buf: Uint8Array): string {
   return utf8.decode(buf);
 }
 
-/** All of stdin as UTF-8 text. */
-export async function readStdin(): Promise<string> {
+/** 1-based numbers of the lines of `buf` that are not valid UTF-8 (none for almost every input). */
+export function invalidUtf8Lines(buf: Uint8Array): number[] {
+  if (isUtf8(buf)) return [];
+  const lines: number[] = [];
+  let start = 0;
+  for (let line = 1; start <= buf.length; line++) {
+    let end = buf.indexOf(10, start);
+    if (end < 0) end = buf.length;
+    if (!isUtf8(buf.subarray(start, end))) lines.push(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
+/** What to tell a user whose file has bytes that are not UTF-8 (they are read as U+FFFD). */
+export function invalidUtf8Message(lines: readonly number[]): string {
+  const more = lines.length > 1 ? ` (and ${lines.length - 1} more line(s))` : '';
+  return `not valid UTF-8${more}: the bytes are read as "\uFFFD", so names or values holding them will not match; save the file as UTF-8`;
+}
+
+/** All of stdin, as bytes. */
+export async function readStdinBytes(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return decodeUtf8(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
+}
+
+/** All of stdin as UTF-8 text. */
+export async function readStdin(): Promise<string> {
+  return decodeUtf8(await readStdinBytes());
 }
 
 /**

@@ -1,3 +1,5 @@
+import { Chalk } from 'chalk';
+
 /** Colour is on only for a TTY, with NO_COLOR unset and TERM not "dumb"; FORCE_COLOR forces it. */
 export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, flag?: boolean): boolean {
   if (flag !== undefined) return flag;
@@ -7,9 +9,12 @@ export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, flag?:
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
+/** Colours for text that is shown only when `on` (see colorEnabled, which decides; chalk only paints). */
+const paint = new Chalk({ level: 1 });
+
 export const ansi = {
-  boldRed: (s: string, on: boolean) => (on ? `\x1b[1;31m${s}\x1b[0m` : s),
-  yellow: (s: string, on: boolean) => (on ? `\x1b[33m${s}\x1b[0m` : s),
-  green: (s: string, on: boolean) => (on ? `\x1b[32m${s}\x1b[0m` : s),
-  dim: (s: string, on: boolean) => (on ? `\x1b[2m${s}\x1b[0m` : s),
+  boldRed: (s: string, on: boolean) => (on ? paint.bold.red(s) : s),
+  yellow: (s: string, on: boolean) => (on ? paint.yellow(s) : s),
+  green: (s: string, on: boolean) => (on ? paint.green(s) : s),
+  dim: (s: string, on: boolean) => (on ? paint.dim(s) : s),
 };

@@ -37,4 +37,20 @@ describe('mesh analyze against istioctl analyze', () => {
         .sort(),
     ).toEqual(oracle.map(key).sort());
   });
+
+  it('reports a VirtualService gateway that resolves to nothing, by default, as istioctl does', async () => {
+    // the short name `public-gw` resolves in the VirtualService's namespace, not in istio-system
+    const repo = join(import.meta.dirname, '../fixtures/ci/repo/k8s');
+    const run = spawnSync(istioctl, ['analyze', '--use-kube=false', '-A', '-o', 'json', repo], {
+      encoding: 'utf8',
+    });
+    const oracle = JSON.parse(run.stdout) as Finding[];
+    const ours = await runCli(['analyze', '-A', '-o', 'json', repo]);
+    const findings = (JSON.parse(ours.stdout) as { findings: Finding[] }).findings;
+    expect(oracle.map(key).sort()).toEqual([
+      'IST0101 Error VirtualService shop/web: Referenced gateway not found: "public-gw"',
+      'IST0132 Warning VirtualService shop/web: one or more host [shop.example.com] defined in VirtualService shop/web not found in Gateway shop/public-gw.',
+    ]);
+    expect(findings.map(key).sort()).toEqual(oracle.map(key).sort());
+  });
 });

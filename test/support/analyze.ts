@@ -1,8 +1,22 @@
 import { parseManifestText } from '../../src/manifests/load.js';
 import type { LoadProblem, Resource } from '../../src/manifests/types.js';
-import { locateFindings, runAnalyzers } from '../../src/analyzers/run.js';
+import { locateFindings, runAnalyzers, type RunOptions } from '../../src/analyzers/run.js';
 import { findAnalyzer } from '../../src/analyzers/registry.js';
 import { defaultMeshConfig, deepMerge } from '../../src/analyzers/meshconfig.js';
+import { readExternalPatterns } from '../../src/analyzers/external.js';
+
+/** The options `mesh analyze FILE` runs the analyzers with (default namespace, mesh config, ingress). */
+export function cliRunOptions(extra: Partial<RunOptions> = {}): RunOptions {
+  return {
+    defaultNamespace: 'default',
+    reportNamespace: undefined,
+    istioNamespace: 'istio-system',
+    meshConfig: defaultMeshConfig(),
+    meshNetworks: { networks: {} },
+    defaultIngress: true,
+    ...extra,
+  };
+}
 
 /** Runs named analyzers over manifest text the way `mesh analyze file.yaml` does; returns located findings. */
 export async function analyzeText(
@@ -12,6 +26,8 @@ export async function analyzeText(
     meshConfig?: Record<string, any>;
     meshNetworks?: Record<string, any>;
     allNamespaces?: boolean;
+    /** `--external` patterns: objects that exist outside the inputs. */
+    external?: string[];
   } = {},
 ) {
   const resources: Resource[] = [];
@@ -24,15 +40,16 @@ export async function analyzeText(
     if (!a) throw new Error(`no analyzer ${n}`);
     return a;
   });
-  const run = runAnalyzers(resources, {
-    defaultNamespace: opts.allNamespaces ? undefined : 'default',
-    reportNamespace: undefined,
-    istioNamespace: 'istio-system',
-    meshConfig: deepMerge(defaultMeshConfig(), opts.meshConfig ?? {}),
-    meshNetworks: opts.meshNetworks ?? { networks: {} },
-    defaultIngress: true,
-    analyzers,
-  });
+  const run = runAnalyzers(
+    resources,
+    cliRunOptions({
+      defaultNamespace: opts.allNamespaces ? undefined : 'default',
+      meshConfig: deepMerge(defaultMeshConfig(), opts.meshConfig ?? {}),
+      meshNetworks: opts.meshNetworks ?? { networks: {} },
+      analyzers,
+      external: readExternalPatterns(opts.external ?? [], []),
+    }),
+  );
   await locateFindings(run.findings);
   return run.findings.map((f) => ({
     code: f.code,

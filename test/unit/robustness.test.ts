@@ -2,13 +2,14 @@
  * Property-based robustness: random and mutated manifests through the loader and every analyzer must never
  * throw, and the run must end in one of the documented exit codes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { analyzePaths } from '../../src/analyzers/pipeline.js';
-import { defaultMeshConfig } from '../../src/analyzers/meshconfig.js';
+import { cliRunOptions } from '../support/analyze.js';
 import { ISTIO_KINDS } from '../../src/manifests/kinds.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples/bookinfo');
@@ -17,14 +18,9 @@ const ALLOWED_EXIT = new Set([0, 65, 79]);
 
 async function analyzeStdin(text: string) {
   const out = await analyzePaths({
+    ...cliRunOptions(),
     paths: ['-'],
     load: { stdin: text, maxExpandedNodes: 20_000 },
-    defaultNamespace: 'default',
-    reportNamespace: undefined,
-    istioNamespace: 'istio-system',
-    meshConfig: defaultMeshConfig(),
-    meshNetworks: { networks: {} },
-    defaultIngress: true,
     failureThreshold: 'Error',
   });
   // Findings of an analyzer that threw are reported as IST0001 instead of crashing: that is a bug too.
@@ -184,4 +180,106 @@ describe('robustness (property-based)', () => {
       { numRuns: 1000 },
     );
   });
+});
+
+/** A VirtualService with a schema error (IST0106) that must be reported whatever its sibling file holds. */
+const PLANTED = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: planted
+  namespace: default
+spec:
+  hosts: [planted]
+  http:
+  - route:
+    - destination:
+        host: planted
+      weight: -5
+`;
+
+/** A hostile VirtualService: `payload` (JSON text) under an unknown field, written as JSON or YAML. */
+function hostile(
+  format: 'json' | 'yaml-flow' | 'yaml-block',
+  payload: string,
+): { file: string; text: string } {
+  const head = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' };
+  if (format === 'json')
+    return {
+      file: 'hostile.json',
+      text: `{"apiVersion":"${head.apiVersion}","kind":"${head.kind}","metadata":{"name":"hostile"},"spec":{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"}}],"x":${payload}}]}}`,
+    };
+  const lead = `apiVersion: ${head.apiVersion}\nkind: ${head.kind}\nmetadata:\n  name: hostile\nspec:\n  hosts: [h]\n  http:\n  - route:\n    - destination:\n        host: h\n`;
+  if (format === 'yaml-flow') return { file: 'hostile.yaml', text: `${lead}    x: ${payload}\n` };
+  return {
+    file: 'hostile.yaml',
+    text: `${lead}    x:\n${stringify(JSON.parse(payload), { indent: 2 }).replace(/^/gm, '      ')}`,
+  };
+}
+
+describe('robustness: hostile documents never hide a sibling file’s findings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-hostile-'));
+  writeFileSync(join(dir, 'sibling.yaml'), PLANTED);
+
+  const format = fc.constantFrom('json', 'yaml-flow', 'yaml-block') as fc.Arbitrary<
+    'json' | 'yaml-flow' | 'yaml-block'
+  >;
+  const payload = fc.oneof(
+    // Deep nesting of mappings or sequences, around the limit and far past it. Block style indents every
+    // level, so past a few hundred levels it is megabytes of text: those are written in flow style.
+    fc
+      .record({
+        depth: fc.oneof(fc.integer({ min: 95, max: 105 }), fc.integer({ min: 1, max: 20_000 })),
+        open: fc.constantFrom('[', '{"a":'),
+        format,
+      })
+      .map(({ depth, open, format }) => ({
+        text: `${open.repeat(depth)}1${(open === '[' ? ']' : '}').repeat(depth)}`,
+        format: depth > 300 && format === 'yaml-block' ? ('yaml-flow' as const) : format,
+      })),
+    // Huge arrays, of scalars or small objects.
+    fc
+      .record({
+        n: fc.integer({ min: 0, max: 50_000 }),
+        item: fc.constantFrom('1', '"s"', '{"k":null}', '[]'),
+        format,
+      })
+      .map(({ n, item, format }) => ({ text: `[${Array(n).fill(item).join(',')}]`, format })),
+    // Long keys and values.
+    fc
+      .record({
+        n: fc.integer({ min: 1, max: 300_000 }),
+        c: fc.constantFrom('k', 'é', '"', '\\', '{'),
+        format,
+      })
+      .map(({ n, c, format }) => ({
+        text: `{${JSON.stringify(c.repeat(n))}:${JSON.stringify(c.repeat(n % 1000))}}`,
+        format,
+      })),
+  );
+
+  it('reports the planted finding next to deep, huge and long documents in JSON and YAML', async () => {
+    await fc.assert(
+      fc.asyncProperty(payload, async (p) => {
+        const { file, text } = hostile(p.format, p.text);
+        rmSync(join(dir, 'hostile.json'), { force: true });
+        rmSync(join(dir, 'hostile.yaml'), { force: true });
+        writeFileSync(join(dir, file), text);
+        const out = await analyzePaths({ ...cliRunOptions(), paths: [dir], failureThreshold: 'Error' });
+        expect(out.findings.map((f) => [f.code, f.origin, f.line])).toContainEqual([
+          'IST0106',
+          'VirtualService default/planted',
+          12,
+        ]);
+        expect(out.findings.filter((f) => f.code === 'IST0001')).toEqual([]);
+        expect(out.exitCode).toBe(79);
+        // The hostile file is either analyzed (an unknown field) or refused with a located problem.
+        const refused = out.load.problems.filter((pr) => pr.severity === 'error');
+        const analyzed = out.findings.some((f) => f.origin === 'VirtualService default/hostile');
+        expect(refused.length + Number(analyzed)).toBe(1);
+        for (const pr of refused)
+          expect(pr).toMatchObject({ file: join(dir, file), line: expect.any(Number) });
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, WORKLOAD_INPUTS } from '../types.js';
 import { allContainers } from '../util/labels.js';
 import { ANNOTATIONS } from './catalogue.js';
-import { annotatedObjects, annotationPath, isCheckedAnnotation } from './objects.js';
+import { ANNOTATED_KINDS, annotatedObjects, annotationPath, isCheckedAnnotation } from './objects.js';
 
 /** Annotations the injector itself sets on pods when istio-cni does the traffic redirection. */
 const SET_BY_CNI = new Set([
@@ -18,7 +18,7 @@ const SET_BY_CNI = new Set([
 export default defineAnalyzer({
   name: 'annotations.AlphaAnalyzer',
   description: 'Reports alpha-stage Istio annotations on Kubernetes objects (opt-in: run it with --analyzer)',
-  inputs: [K.Namespace, K.Service, K.Pod, K.Deployment],
+  inputs: [...ANNOTATED_KINDS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {
       // A pod without the istio-init container is redirected by istio-cni, which writes these itself.

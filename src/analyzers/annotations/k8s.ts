@@ -1,7 +1,7 @@
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, WORKLOAD_INPUTS } from '../types.js';
 import { SIDECAR_INJECT } from '../util/labels.js';
 import { ANNOTATIONS } from './catalogue.js';
-import { annotatedObjects, annotationPath, isCheckedAnnotation } from './objects.js';
+import { ANNOTATED_KINDS, annotatedObjects, annotationPath, isCheckedAnnotation } from './objects.js';
 import { VALIDATORS } from './validators.js';
 
 /** Extra hint for deprecated annotations that have a direct replacement. */
@@ -12,7 +12,7 @@ const DEPRECATION_HINTS: Record<string, string> = {
 export default defineAnalyzer({
   name: 'annotations.K8sAnalyzer',
   description: 'Reports unknown, misplaced, deprecated and malformed Istio annotations on Kubernetes objects',
-  inputs: [K.Namespace, K.Service, K.Pod, K.Deployment],
+  inputs: [...ANNOTATED_KINDS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {
       for (const [key, value] of Object.entries(obj.annotations)) {

@@ -1,7 +1,8 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import { K, type AnalysisContext } from '../types.js';
-import { isEmptyLabels, isSynthetic, labelMap, podMetadataPath } from '../util/labels.js';
+import { isSynthetic, podMetadataPath } from '../util/labels.js';
+import { isEmptyLabels, labelMap } from '../../kube/labels.js';
 import { ALWAYS_IGNORED } from './catalogue.js';
 
 /** One annotation map to check: an object's own metadata, or the pod template of a workload controller. */
@@ -17,14 +18,13 @@ export interface AnnotatedObject {
   path: string;
 }
 
-/** The kinds istioctl looks at. */
-const UPSTREAM_KINDS = [K.Namespace, K.Service, K.Pod, K.Deployment];
+/** The kinds whose own annotations are checked, as in istioctl. */
+export const ANNOTATED_KINDS = [K.Namespace, K.Service, K.Pod, K.Deployment];
 
 /**
- * The annotation maps the annotation analyzers check. istioctl reads the metadata of Namespaces, Services,
- * Pods and Deployments; offline mesh reads every object from the inputs, plus the pod templates of workload
- * controllers (where pod annotations are written in manifests), checked as Pods. Objects without
- * annotations are left out.
+ * The annotation maps the annotation analyzers check: the metadata of Namespaces, Services, Pods and
+ * Deployments (as istioctl), plus the pod templates of workload controllers (where pod annotations are
+ * written in manifests), checked as Pods. Objects without annotations are left out.
  */
 export function annotatedObjects(ctx: AnalysisContext): AnnotatedObject[] {
   const out: AnnotatedObject[] = [];
@@ -39,11 +39,7 @@ export function annotatedObjects(ctx: AnalysisContext): AnnotatedObject[] {
       path: 'metadata.annotations',
     });
   };
-  if (ctx.harness) {
-    for (const key of UPSTREAM_KINDS) ctx.each(key).forEach(own);
-    return out;
-  }
-  for (const r of ctx.all()) if (!isSynthetic(r)) own(r);
+  for (const key of ANNOTATED_KINDS) for (const r of ctx.each(key)) if (!isSynthetic(r)) own(r);
   for (const w of ctx.workloads()) {
     if (w.isPod || isSynthetic(w.resource) || isEmptyLabels(w.annotations)) continue;
     out.push({

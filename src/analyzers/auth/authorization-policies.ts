@@ -1,15 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
-import { defineAnalyzer, K, type Workload } from '../types.js';
-import {
-  firstSelectorKey,
-  inputsHaveWorkloads,
-  LabelIndex,
-  namespaceLookup,
-  selectableWorkloads,
-  selectorString,
-  workloadInAmbient,
-  workloadInMesh,
-} from '../util/labels.js';
+import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
+import { workloadsKnown, namespaceLookup, workloadInAmbient, workloadInMesh } from '../util/labels.js';
+import { firstSelectorKey, LabelIndex, selectorString } from '../../kube/labels.js';
 
 /** `*`, `prefix*`, `*suffix` or an exact (case-insensitive) namespace name. */
 export function namespaceMatches(expr: string, ns: string): boolean {
@@ -22,13 +14,13 @@ export function namespaceMatches(expr: string, ns: string): boolean {
 export default defineAnalyzer({
   name: 'auth.AuthorizationPoliciesAnalyzer',
   description: 'Finds AuthorizationPolicies that select no workload or name namespaces that do not exist',
-  inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, K.Pod],
+  inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
     // Workloads the policies can apply to: in the mesh with a sidecar, or captured by ambient.
-    const inMesh = selectableWorkloads(ctx).filter(
-      (w) => workloadInAmbient(w) || workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }),
-    );
+    const inMesh = ctx
+      .workloads()
+      .filter((w) => workloadInAmbient(w) || workloadInMesh(w, namespaces, { unknownNamespace: true }));
     const inMeshByLabel = new LabelIndex(inMesh, (w) => w.labels);
     const inMeshOfNs = new Map<string, Workload[]>();
     for (const w of inMesh) {
@@ -41,14 +33,14 @@ export default defineAnalyzer({
     );
     const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
     const nsNames = ctx.each(K.Namespace).map((n) => n.name);
-    const checkNamespaces = ctx.harness || ctx.has(K.Namespace);
+    const checkNamespaces = ctx.has(K.Namespace);
 
     for (const ap of ctx.each(K.AuthorizationPolicy)) {
       const ns = ap.namespace ?? '';
       const selector = ap.spec?.selector?.matchLabels;
       const hasSelector = ap.spec?.selector != null;
       // Offline, "no workload" only means something when the inputs carry the workloads it could match.
-      const known = ctx.harness || inputsHaveWorkloads(ctx, ns === root ? undefined : ns);
+      const known = workloadsKnown(ctx, ns === root ? undefined : ns);
       if (known) {
         const noWorkload = (selectorText: string) =>
           ctx.report('IST0127', ap, [selectorText], {

@@ -1,5 +1,5 @@
 import { defineAnalyzer, K } from '../types.js';
-import { labelMap } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 const ENV = 'BLOCKED_CIDRS_IN_JWKS_URIS';
 const SHOWN = 5;

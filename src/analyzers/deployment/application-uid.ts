@@ -1,5 +1,6 @@
-import { defineAnalyzer, K } from '../types.js';
-import { isIstioControlPlane, ISTIO_PROXY, labelMap, podSpecPath } from '../util/labels.js';
+import { defineAnalyzer, WORKLOAD_INPUTS } from '../types.js';
+import { isIstioControlPlane, ISTIO_PROXY, podSpecPath } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 /** The UID the sidecar runs as; iptables lets its traffic bypass the proxy. */
 const PROXY_UID = 1337;
@@ -8,10 +9,9 @@ const EXEMPT_CONTAINERS = new Set([ISTIO_PROXY, 'istio-operator']);
 export default defineAnalyzer({
   name: 'applicationUID.Analyzer',
   description: 'Finds workloads that run as UID 1337, the UID of the sidecar proxy itself',
-  inputs: [K.Pod, K.Deployment],
+  inputs: [...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const w of ctx.workloads()) {
-      if (ctx.harness && w.kind !== 'Pod' && w.kind !== 'Deployment') continue;
       if (isIstioControlPlane(labelMap(w.resource.metadata.labels))) continue;
       const spec = podSpecPath(w);
       const spots: string[] = [];
@@ -22,8 +22,8 @@ export default defineAnalyzer({
         if (!EXEMPT_CONTAINERS.has(c?.name) && Number(c?.securityContext?.runAsUser) === PROXY_UID)
           spots.push(`${spec}.containers[${i}].securityContext.runAsUser`);
       });
-      // istioctl reports the workload once; offline each offending field gets its own line.
-      for (const path of spots) ctx.report('IST0144', w.resource, [], ctx.harness ? {} : { path });
+      // Once per workload (as istioctl), at the first offending field.
+      if (spots.length > 0) ctx.report('IST0144', w.resource, [], { path: spots[0] });
     }
   },
 });

@@ -1,13 +1,7 @@
 import type { Resource } from '../../manifests/types.js';
-import { defineAnalyzer, K, type Workload } from '../types.js';
-import {
-  isEmptyLabels,
-  isSynthetic,
-  labelValue,
-  namespaceLookup,
-  SelectorIndex,
-  workloadInMesh,
-} from '../util/labels.js';
+import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
+import { isSynthetic, namespaceLookup, workloadInMesh } from '../util/labels.js';
+import { isEmptyLabels, labelValue, SelectorIndex } from '../../kube/labels.js';
 
 /** Waypoint Deployments, which Istio generates and which serve every Service of their namespace. */
 const isWaypoint = (r: Resource) =>
@@ -17,7 +11,7 @@ export default defineAnalyzer({
   name: 'deployment.MultiServiceAnalyzer',
   description:
     'Finds Services that select the same Deployment but disagree on a port: protocol or target port',
-  inputs: [K.Service, K.Deployment, K.Namespace],
+  inputs: [K.Service, K.Namespace, ...WORKLOAD_INPUTS],
   requires: [K.Service],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
@@ -28,17 +22,16 @@ export default defineAnalyzer({
       if (!index) {
         const services = ctx
           .eachIn(K.Service, w.namespace)
-          .filter((s) => (ctx.harness || !isSynthetic(s)) && !isEmptyLabels(s.spec?.selector));
+          .filter((s) => !isSynthetic(s) && !isEmptyLabels(s.spec?.selector));
         servicesByNs.set(w.namespace, (index = new SelectorIndex(services, (s) => s.spec.selector)));
       }
       // under -A, namespace-less objects select nothing
       return index.matching(w.labels).filter((s) => s.namespace === w.namespace);
     };
     for (const w of ctx.workloads()) {
-      if (w.isPod || (ctx.harness && w.kind !== 'Deployment')) continue;
+      if (w.isPod) continue;
       // Offline the namespace labels may be unknown: a workload that does not opt out counts as in the mesh.
-      if (isWaypoint(w.resource) || !workloadInMesh(w, namespaces, { unknownNamespace: !ctx.harness }))
-        continue;
+      if (isWaypoint(w.resource) || !workloadInMesh(w, namespaces, { unknownNamespace: true })) continue;
       const matching = servicesSelecting(w);
       if (matching.length < 2) continue;
 

@@ -8,8 +8,7 @@ export default defineAnalyzer({
   description: 'Reports deprecated or removed Istio fields and kinds still in use',
   inputs: [K.VirtualService, K.Sidecar, K.CustomResourceDefinition],
   analyze(ctx) {
-    // istioctl reports each of these once per object; offline every occurrence gets its own line.
-    const at = (path: string) => (ctx.harness ? {} : { path });
+    const at = (path: string) => ({ path });
     for (const vs of ctx.each(K.VirtualService)) {
       const http = Array.isArray(vs.spec?.http) ? vs.spec.http : [];
       http.forEach((route: any, i: number) => {

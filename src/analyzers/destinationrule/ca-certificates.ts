@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
+import { isObject, list, num, str } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { nsOf } from '../util/hosts.js';
 

@@ -1,15 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
+import { isObject, list, str } from '../../util/values.js';
+import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { nsOf, scopeOf, serviceRegistry, toFqdn, type RegistryEntry } from '../util/hosts.js';
-import {
-  inputsHaveWorkloads,
-  isEmptyLabels,
-  labelMap,
-  labelsMatch,
-  workloadsByLabel,
-  type Labels,
-} from '../util/labels.js';
+import { workloadsKnown, workloadsByLabel } from '../util/labels.js';
+import { isEmptyLabels, labelMap, labelsMatch, type Labels } from '../../kube/labels.js';
 
 /** Node labels Istio copies onto the endpoints of the pods scheduled there. */
 const NODE_TOPOLOGY_LABELS = [
@@ -23,13 +17,13 @@ const HOSTNAME_LABEL = 'kubernetes.io/hostname';
  * The DestinationRule host must be a Service or ServiceEntry host it can see (IST0174), and each subset must
  * select at least one endpoint of that host (IST0173): pods and pod templates in the service's namespace
  * that its selector picks (with the topology labels of their node), ServiceEntry workloads or endpoints.
- * Offline a subset is only judged when the inputs hold workloads of that namespace, and a host only when
+ * A subset is only judged where the inputs hold workloads of its namespace (`workloadsKnown`), and a host only when
  * `ServiceRegistry.absenceIsKnown` says the inputs could have defined it.
  */
 export default defineAnalyzer({
   name: 'destinationrule.SubsetSelectPodAnalyzer',
   description: 'Finds DestinationRule subsets that select no pod, and hosts that match no service',
-  inputs: [K.DestinationRule, K.Pod, K.Service, K.ServiceEntry, K.Node],
+  inputs: [K.DestinationRule, K.Service, K.ServiceEntry, K.WorkloadEntry, K.Node, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const registry = serviceRegistry(ctx);
     for (const dr of ctx.each(K.DestinationRule)) {
@@ -64,7 +58,7 @@ export default defineAnalyzer({
 function endpointLabels(ctx: AnalysisContext, entry: RegistryEntry): Labels[] | undefined {
   const r = entry.resource;
   const selectWorkloads = (selector: unknown): Labels[] | undefined => {
-    if (!ctx.harness && !inputsHaveWorkloads(ctx, entry.namespace)) return undefined;
+    if (!workloadsKnown(ctx, entry.namespace)) return undefined;
     return workloadsByLabel(ctx, entry.namespace)
       .matching(selector)
       .map((w) => withNodeTopology(ctx, w));

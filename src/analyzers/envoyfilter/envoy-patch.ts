@@ -33,19 +33,24 @@ export default defineAnalyzer({
     for (const ef of ctx.each(K.EnvoyFilter)) {
       const patches = Array.isArray(ef.spec?.configPatches) ? ef.spec.configPatches : [];
       const priority = Number(ef.spec?.priority ?? 0);
+      // Each code once per EnvoyFilter (as istioctl), at the first patch that has it.
+      const reported = new Set<string>();
+      const report = (code: string, i: number) => {
+        if (reported.has(code)) return;
+        reported.add(code);
+        ctx.report(code, ef, [], { path: `spec.configPatches[${i}].patch.operation` });
+      };
       for (let i = 0; i < patches.length; i++) {
         const p = patches[i];
         if (!p?.patch || typeof p.patch !== 'object') break;
         const operation = String(p.patch.operation ?? '');
         const applyTo = String(p.applyTo ?? '');
         const name = instanceName(p);
-        // istioctl reports the document once per code; offline each patch gets its own line.
-        const at = ctx.harness ? {} : { path: `spec.configPatches[${i}].patch.operation` };
-        if (operation === 'ADD' && ROUTE_LEVEL.has(applyTo)) ctx.report('IST0153', ef, [], at);
-        else if (operation === 'REMOVE' && ROUTE_LEVEL.has(applyTo)) ctx.report('IST0154', ef, [], at);
-        else if (operation === 'REPLACE' && !REPLACEABLE.has(applyTo)) ctx.report('IST0152', ef, [], at);
+        if (operation === 'ADD' && ROUTE_LEVEL.has(applyTo)) report('IST0153', i);
+        else if (operation === 'REMOVE' && ROUTE_LEVEL.has(applyTo)) report('IST0154', i);
+        else if (operation === 'REPLACE' && !REPLACEABLE.has(applyTo)) report('IST0152', i);
         else if (isRelative(operation, applyTo) && priority === 0)
-          ctx.report(versioned.has(name) ? 'IST0155' : 'IST0151', ef, [], at);
+          report(versioned.has(name) ? 'IST0155' : 'IST0151', i);
         if (p.match?.proxy?.proxyVersion) versioned.add(name);
       }
     }

@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
+import { isObject, list, num, str } from '../../util/values.js';
 import { defineAnalyzer, K } from '../types.js';
 import { fullName } from '../util/hosts.js';
-import { labelMap } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 interface TlsServer {
   gw: Resource;

@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str, text } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { isObject, list, num, str, text } from '../../util/values.js';
+import { defineAnalyzer, K, type AnalysisContext, WORKLOAD_INPUTS } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
-import { labelMap, labelsMatch, selectorString } from '../util/labels.js';
+import { labelMap, labelsMatch, selectorString } from '../../kube/labels.js';
 
 interface Server {
   gw: Resource;
@@ -24,7 +24,7 @@ interface Server {
 export default defineAnalyzer({
   name: 'gateway.ConflictingGatewayAnalyzer',
   description: 'Finds Gateways that select the same workloads and claim the same port and host',
-  inputs: [K.Gateway, K.Pod],
+  inputs: [K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const servers = ctx.each(K.Gateway).flatMap(serversOf);
     // Servers by port, bind address and host: only servers of one bucket can conflict.

@@ -1,8 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
+import { isObject, list, num, str } from '../../util/values.js';
+import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { nsOf } from '../util/hosts.js';
-import { isEmptyLabels, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
+import { isSynthetic } from '../util/labels.js';
+import { isEmptyLabels, labelsMatch, selectorString } from '../../kube/labels.js';
 import { reportSelectorNotFound, selectedWorkloads } from './workloads.js';
 
 /**
@@ -16,7 +17,7 @@ export default defineAnalyzer({
   name: 'gateway.IngressGatewayPortAnalyzer',
   description:
     'Checks that each Gateway server port is a target port of the Service in front of the gateway pods',
-  inputs: [K.Gateway, K.Pod, K.Service],
+  inputs: [K.Gateway, K.Service, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     // Gateways mostly share a handful of selectors: work out the exposed ports once per selector.
     const bySelector = new Map<string, ExposedPorts | undefined>();
@@ -49,7 +50,7 @@ interface ExposedPorts {
 /** The ports the gateway workloads are reachable on, or undefined when there are no workloads. */
 function exposedPorts(ctx: AnalysisContext, selected: readonly Workload[]): ExposedPorts | undefined {
   if (selected.length === 0) return undefined;
-  const out: ExposedPorts = { ports: new Set(), judged: ctx.harness };
+  const out: ExposedPorts = { ports: new Set(), judged: false };
   for (const svc of ctx.each(K.Service)) {
     const svcSelector = svc.spec?.selector;
     if (isEmptyLabels(svcSelector)) continue;

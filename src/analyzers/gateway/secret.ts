@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { isObject, list, str } from '../../util/values.js';
+import { defineAnalyzer, K, type AnalysisContext, WORKLOAD_INPUTS } from '../types.js';
 import { nsOf } from '../util/hosts.js';
 import { reportSelectorNotFound, selectedWorkloads, workloadNamespace } from './workloads.js';
 
@@ -20,15 +20,16 @@ const SECRET_PRODUCERS: Record<string, (r: Resource) => string | undefined> = {
 /**
  * Each server `tls.credentialName` (and `credentialNames`) must name a Secret in the namespace of the
  * gateway workload (`ns/name` allowed), holding a PEM certificate (`tls.crt`/`tls.key` or `cert`/`key`)
- * that is valid now. istioctl reports a missing secret as IST0101; offline mesh says MSH1001 and only
- * when the inputs carry Secrets (or cert-manager Certificates, ExternalSecrets, SealedSecrets, which
- * count as the Secret they produce), since TLS secrets are often kept out of manifests.
+ * that is valid now. A missing Secret is IST0101, as in istioctl, but only when the inputs carry Secrets
+ * (or cert-manager Certificates, ExternalSecrets, SealedSecrets, which count as the Secret they produce),
+ * since TLS secrets are often kept out of manifests, and when it is not declared external
+ * (`--external "Secret ns/name"`).
  */
 export default defineAnalyzer({
   name: 'gateway.SecretAnalyzer',
   description:
     'Checks the credentialName Secrets of Gateway servers: present, usable as TLS credentials, valid',
-  inputs: [K.Gateway, K.Pod, K.Secret],
+  inputs: [K.Gateway, K.Secret, ...Object.keys(SECRET_PRODUCERS), ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const produced = producedSecrets(ctx);
     const secretsInInputs = ctx.has(K.Secret) || produced.size > 0;
@@ -55,11 +56,12 @@ export default defineAnalyzer({
           const secret = ctx.get(K.Secret, secretNs, secretName);
           if (secret) {
             if (!validCredential(secret)) ctx.report('IST0161', gw, [gw.name, nsOf(gw)], { path });
-          } else if (ctx.harness) {
+          } else if (
+            secretsInInputs &&
+            !produced.has(`${secretNs}/${secretName}`) &&
+            !ctx.external('Secret', secretNs, secretName)
+          ) {
             ctx.report('IST0101', gw, ['credentialName', cn], { path });
-          } else if (secretsInInputs && !produced.has(`${secretNs}/${secretName}`)) {
-            const label = str(server.port?.name) ?? `#${i}`;
-            ctx.report('MSH1001', gw, [label, cn, `${secretNs}/${secretName}`], { path });
           }
         }
       });

@@ -2,7 +2,8 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
 import type { AnalysisContext, Workload } from '../types.js';
-import { allContainers, firstSelectorKey, isSynthetic, labelsMatch, selectorString } from '../util/labels.js';
+import { allContainers, isSynthetic } from '../util/labels.js';
+import { firstSelectorKey, labelsMatch, selectorString } from '../../kube/labels.js';
 
 const newSelectionCache = () => new Map<string, Workload[]>();
 
@@ -37,7 +38,7 @@ export function looksLikeGateway(w: Workload): boolean {
  * when the inputs deploy gateways themselves; otherwise the gateway pods live in another repository.
  */
 export function reportSelectorNotFound(ctx: AnalysisContext, gw: Resource): void {
-  const known = ctx.harness || ctx.workloads().some((w) => !isSynthetic(w.resource) && looksLikeGateway(w));
+  const known = ctx.workloads().some((w) => !isSynthetic(w.resource) && looksLikeGateway(w));
   if (!known) return;
   const selector = gw.spec?.selector;
   const key = firstSelectorKey(selector);

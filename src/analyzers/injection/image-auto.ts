@@ -1,5 +1,6 @@
-import { defineAnalyzer, K } from '../types.js';
-import { ISTIO_PROXY, labelMap, podSpecPath, selectorMatches } from '../util/labels.js';
+import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
+import { ISTIO_PROXY, podSpecPath } from '../util/labels.js';
+import { labelMap, selectorMatches } from '../../kube/labels.js';
 
 /** Index of the `istio-proxy` container that asks to be filled in by the injector (`image: auto`). */
 function autoImageContainer(podSpec: any): number {
@@ -10,14 +11,14 @@ function autoImageContainer(podSpec: any): number {
 export default defineAnalyzer({
   name: 'injection.ImageAutoAnalyzer',
   description: 'Finds workloads whose istio-proxy container says `image: auto` but that no injector selects',
-  inputs: [K.Namespace, K.Pod, K.Deployment, K.MutatingWebhookConfiguration],
+  inputs: [K.Namespace, K.MutatingWebhookConfiguration, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const webhooks = ctx
       .each(K.MutatingWebhookConfiguration)
       .flatMap((r) => (Array.isArray(r.body.webhooks) ? r.body.webhooks : []))
       .filter((w: any) => typeof w?.name === 'string' && w.name.endsWith('istio.io'));
-    // Offline the webhooks usually live in the cluster only: without them, say nothing about templates.
-    const checkTemplates = ctx.harness || ctx.has(K.MutatingWebhookConfiguration);
+    // The webhooks usually live in the cluster only: without any in the inputs, templates are not judged.
+    const checkTemplates = ctx.has(K.MutatingWebhookConfiguration);
     for (const w of ctx.workloads()) {
       const i = autoImageContainer(w.podSpec);
       if (i < 0) continue;
@@ -27,9 +28,9 @@ export default defineAnalyzer({
         ctx.report('IST0147', w.resource, ['Pod', w.name], { path });
         continue;
       }
-      if (!checkTemplates || (ctx.harness && w.kind !== 'Deployment')) continue;
+      if (!checkTemplates) continue;
+      // A namespace that is not in the inputs has no labels: the template must opt in itself.
       const ns = ctx.get(K.Namespace, '', w.namespace || 'default');
-      if (!ns && !ctx.harness) continue;
       const nsLabels = labelMap(ns?.metadata.labels);
       const injected = webhooks.some(
         (hook: any) =>

@@ -1,15 +1,8 @@
 import jsYaml from 'js-yaml';
 import type { Resource } from '../../manifests/types.js';
-import { defineAnalyzer, K, type AnalysisContext, type Workload } from '../types.js';
-import {
-  allContainers,
-  INJECTION_LABEL,
-  ISTIO_PROXY,
-  isEmptyLabels,
-  labelMap,
-  labelsMatch,
-  REVISION_LABEL,
-} from '../util/labels.js';
+import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS } from '../types.js';
+import { allContainers, INJECTION_LABEL, ISTIO_PROXY, REVISION_LABEL } from '../util/labels.js';
+import { isEmptyLabels, labelMap, labelsMatch } from '../../kube/labels.js';
 import { injectedProxyImage, injectorConfigMap, injectorValues } from './injector.js';
 
 /**
@@ -51,7 +44,7 @@ function imageVariant(ctx: AnalysisContext, pod: Workload): string {
 export default defineAnalyzer({
   name: 'injection.ImageAnalyzer',
   description: 'Compares the proxy image of running pods with the image the injector would use now',
-  inputs: [K.Namespace, K.Pod, K.ConfigMap, K.MeshConfig, K.ProxyConfig],
+  inputs: [K.Namespace, K.ConfigMap, K.MeshConfig, K.ProxyConfig, ...WORKLOAD_INPUTS],
   requires: [K.Namespace, K.Pod, K.ConfigMap],
   analyze(ctx) {
     // namespace → injector revision, for namespaces that get sidecars injected

@@ -4,10 +4,10 @@ import {
   DATAPLANE_MODE_LABEL,
   INJECTION_LABEL,
   ISTIO_PROXY,
-  labelMap,
   REVISION_LABEL,
   SIDECAR_INJECT,
 } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 import { injectorConfigMap, injectorValues } from './injector.js';
 
 export default defineAnalyzer({

@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K } from '../types.js';
-import { labelMap } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 const BUNDLE_VERSION = 'gateway.networking.k8s.io/bundle-version';
 

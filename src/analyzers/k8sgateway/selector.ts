@@ -1,11 +1,12 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { isObject, list, str } from '../../util/values.js';
+import { defineAnalyzer, K, type AnalysisContext, WORKLOAD_INPUTS } from '../types.js';
 import { nsOf } from '../util/hosts.js';
-import { firstSelectorKey, labelMap, labelsMatch, type Labels } from '../util/labels.js';
+import { firstSelectorKey, labelMap, labelsMatch, type Labels } from '../../kube/labels.js';
 
 const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 const POLICY_KINDS = [K.AuthorizationPolicy, K.RequestAuthentication, K.Telemetry, K.WasmPlugin];
+const GATEWAY_CLASS = 'gateway.networking.k8s.io/GatewayClass';
 /** GatewayClasses for which Istio deploys the gateway pods itself. */
 const ISTIO_CLASSES = new Set(['istio', 'istio-waypoint', 'istio-east-west']);
 const ISTIO_CONTROLLERS = new Set(['istio.io/gateway-controller', 'istio.io/mesh-controller']);
@@ -25,7 +26,7 @@ export default defineAnalyzer({
   name: 'k8sgateway.SelectorAnalyzer',
   description:
     'Finds policies that pick Kubernetes Gateway pods by selector, which has no effect (use targetRefs)',
-  inputs: [...POLICY_KINDS, K.Pod],
+  inputs: [...POLICY_KINDS, K.GatewayAPIGateway, GATEWAY_CLASS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const pods = gatewayPods(ctx);
     if (pods.length === 0) return;
@@ -54,9 +55,8 @@ function gatewayPods(ctx: AnalysisContext): GatewayPod[] {
     .workloads()
     .filter((w) => GATEWAY_NAME_LABEL in w.labels)
     .map((w) => ({ namespace: w.namespace, labels: w.labels }));
-  if (ctx.harness) return out;
   const classes = new Set(ISTIO_CLASSES);
-  for (const gc of ctx.each('gateway.networking.k8s.io/GatewayClass'))
+  for (const gc of ctx.each(GATEWAY_CLASS))
     if (ISTIO_CONTROLLERS.has(str(gc.spec?.controllerName) ?? '')) classes.add(gc.name);
   for (const gw of ctx.each(K.GatewayAPIGateway)) {
     if (!classes.has(str(gw.spec?.gatewayClassName) ?? '')) continue;

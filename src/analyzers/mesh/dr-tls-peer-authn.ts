@@ -1,6 +1,7 @@
 import type { Resource } from '../../manifests/types.js';
-import { isEmptyLabels, SelectorIndex, workloadsByLabel } from '../util/labels.js';
-import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { workloadsByLabel } from '../util/labels.js';
+import { isEmptyLabels, SelectorIndex } from '../../kube/labels.js';
+import { defineAnalyzer, K, type AnalysisContext, WORKLOAD_INPUTS } from '../types.js';
 import {
   isNamespaceWide,
   meshWidePolicy,
@@ -90,7 +91,7 @@ function conflicts(drMode: string, serverMode: MtlsMode): boolean {
 export default defineAnalyzer({
   name: 'mesh.DestinationRuleTlsConflictAnalyzer',
   description: 'Finds DestinationRule TLS modes that conflict with the PeerAuthentication of the destination',
-  inputs: [K.DestinationRule, K.PeerAuthentication, K.Service, K.Deployment, K.MeshConfig],
+  inputs: [K.DestinationRule, K.PeerAuthentication, K.Service, K.MeshConfig, ...WORKLOAD_INPUTS],
   requires: [K.PeerAuthentication],
   analyze(ctx) {
     const index = new PolicyIndex(ctx);

@@ -1,5 +1,5 @@
 import type { Resource } from '../../manifests/types.js';
-import { isEmptyLabels } from '../util/labels.js';
+import { isEmptyLabels } from '../../kube/labels.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE' | 'UNSET';
 

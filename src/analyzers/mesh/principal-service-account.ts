@@ -1,4 +1,4 @@
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
 
 const PRINCIPAL = /^[^/*]+\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 
@@ -10,7 +10,7 @@ const PRINCIPAL = /^[^/*]+\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 export default defineAnalyzer({
   name: 'mesh.PrincipalServiceAccountAnalyzer',
   description: 'Checks that AuthorizationPolicy principals name ServiceAccounts that exist in the inputs',
-  inputs: [K.AuthorizationPolicy, K.ServiceAccount, K.Deployment, K.Pod],
+  inputs: [K.AuthorizationPolicy, K.ServiceAccount, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const known = new Set<string>();
     const covered = new Set<string>();

@@ -1,5 +1,5 @@
 import { istioKindProblem, isIstioGroup } from '../../manifests/kinds.js';
-import { defineAnalyzer } from '../types.js';
+import { ANY_KIND, defineAnalyzer } from '../types.js';
 
 /**
  * istioctl silently ignores an Istio-group document whose kind or version is not served (a typo in
@@ -8,7 +8,7 @@ import { defineAnalyzer } from '../types.js';
 export default defineAnalyzer({
   name: 'mesh.UnknownIstioKindAnalyzer',
   description: 'Reports documents in an Istio API group whose kind or version Istio does not serve',
-  inputs: ['*'],
+  inputs: [ANY_KIND],
   analyze(ctx) {
     for (const r of ctx.all()) {
       if (!isIstioGroup(r.group) || r.group === 'mesh.istio.io' || !r.origin.file) continue;

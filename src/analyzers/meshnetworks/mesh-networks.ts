@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K } from '../types.js';
-import { labelMap } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 /** Registries istiod always knows. */
 const BUILT_IN = ['Mock', 'Kubernetes', 'External'];
@@ -16,7 +16,7 @@ export default defineAnalyzer({
       .each(K.Secret)
       .filter((s) => labelMap(s.metadata.labels)[REMOTE_SECRET_LABEL] === 'true');
     // Offline the remote-cluster secrets (which name the other registries) usually live in the cluster only.
-    if (!ctx.harness && remoteSecrets.length === 0) return;
+    if (remoteSecrets.length === 0) return;
     const known = new Set(BUILT_IN);
     for (const s of remoteSecrets)
       for (const field of ['data', 'stringData'])

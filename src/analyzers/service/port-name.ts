@@ -1,5 +1,6 @@
 import { defineAnalyzer, K } from '../types.js';
-import { isIstioControlPlane, labelMap } from '../util/labels.js';
+import { isIstioControlPlane } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 import { servicePortProtocol } from './protocol.js';
 
 /** Services the gateway controller generates for Kubernetes Gateways and waypoints. */

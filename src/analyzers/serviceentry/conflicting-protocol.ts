@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, num, str } from '../schema/rules/common.js';
+import { isObject, list, num, str } from '../../util/values.js';
 import { defineAnalyzer, K } from '../types.js';
 import { fullName, nsOf, scopeOf, scopesIntersect, toFqdn, type Scope } from '../util/hosts.js';
 

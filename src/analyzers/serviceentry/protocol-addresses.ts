@@ -1,7 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str } from '../../util/values.js';
 import { defineAnalyzer, K } from '../types.js';
-import { labelMap } from '../util/labels.js';
+import { labelMap } from '../../kube/labels.js';
 
 /**
  * A ServiceEntry port with TCP or no protocol needs `addresses` (or an allocated `status.addresses`) unless

@@ -1,23 +1,20 @@
 import type { Resource } from '../../manifests/types.js';
 import { joinPath } from '../../manifests/path.js';
-import { defineAnalyzer, K } from '../types.js';
+import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
 import {
-  firstSelectorKey,
-  inputsHaveWorkloads,
-  isEmptyLabels,
+  workloadsKnown,
   namespaceInAmbient,
   namespaceLookup,
-  selectableWorkloads,
-  selectorString,
   selectWorkloads,
   workloadInAmbient,
 } from '../util/labels.js';
+import { firstSelectorKey, isEmptyLabels, selectorString } from '../../kube/labels.js';
 
 export default defineAnalyzer({
   name: 'sidecar.SelectorAnalyzer',
   description:
     'Finds Sidecar selectors that match no pod, and pods or namespaces that more than one Sidecar applies to',
-  inputs: [K.Sidecar, K.Pod, K.Namespace],
+  inputs: [K.Sidecar, K.Namespace, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);
     const withSelector: Resource[] = [];
@@ -29,12 +26,12 @@ export default defineAnalyzer({
 
     const { unmatched, selected } = selectWorkloads(
       withSelector,
-      selectableWorkloads(ctx),
+      ctx.workloads(),
       (sc) => sc.spec.workloadSelector.labels,
     );
     for (const sc of unmatched) {
-      // Offline, a namespace whose workloads are not in the inputs tells nothing.
-      if (!ctx.harness && !inputsHaveWorkloads(ctx, sc.namespace ?? '')) continue;
+      // A namespace whose workloads are not in the inputs tells nothing.
+      if (!workloadsKnown(ctx, sc.namespace ?? '')) continue;
       const labels = sc.spec.workloadSelector.labels;
       ctx.report('IST0101', sc, ['selector', selectorString(labels)], {
         path: joinPath('spec.workloadSelector.labels', firstSelectorKey(labels)!),

@@ -12,13 +12,8 @@ export default defineAnalyzer({
       logging.forEach((entry: any, i: number) => {
         if (entry?.disabled === true) return;
         if (Array.isArray(entry?.providers) && entry.providers.length > 0) return;
-        // istioctl reports the Telemetry once; offline each entry gets its own line.
-        ctx.report(
-          'IST0157',
-          t,
-          [t.name, t.namespace ?? ''],
-          ctx.harness ? {} : { path: `spec.accessLogging[${i}]` },
-        );
+        // each entry gets its own line (istioctl gives them all the document's line)
+        ctx.report('IST0157', t, [t.name, t.namespace ?? ''], { path: `spec.accessLogging[${i}]` });
       });
     }
   },

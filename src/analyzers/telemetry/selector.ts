@@ -1,29 +1,23 @@
-import { defineAnalyzer, K } from '../types.js';
-import {
-  firstSelectorKey,
-  inputsHaveWorkloads,
-  isEmptyLabels,
-  selectableWorkloads,
-  selectorString,
-  selectWorkloads,
-} from '../util/labels.js';
+import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
+import { selectWorkloads, workloadsKnown } from '../util/labels.js';
+import { firstSelectorKey, isEmptyLabels, selectorString } from '../../kube/labels.js';
 import { joinPath } from '../../manifests/path.js';
 
 export default defineAnalyzer({
   name: 'telemetry.SelectorAnalyzer',
   description:
     'Finds Telemetry selectors that match no pod, and pods that more than one Telemetry resource selects',
-  inputs: [K.Telemetry, K.Pod],
+  inputs: [K.Telemetry, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const withSelector = ctx.each(K.Telemetry).filter((t) => !isEmptyLabels(t.spec?.selector?.matchLabels));
     const { unmatched, selected } = selectWorkloads(
       withSelector,
-      selectableWorkloads(ctx),
+      ctx.workloads(),
       (t) => t.spec.selector.matchLabels,
     );
     for (const t of unmatched) {
-      // Offline, a namespace whose workloads are not in the inputs tells nothing.
-      if (!ctx.harness && !inputsHaveWorkloads(ctx, t.namespace ?? '')) continue;
+      // A namespace whose workloads are not in the inputs tells nothing.
+      if (!workloadsKnown(ctx, t.namespace ?? '')) continue;
       const labels = t.spec.selector.matchLabels;
       ctx.report('IST0101', t, ['selector', selectorString(labels)], {
         path: joinPath('spec.selector.matchLabels', firstSelectorKey(labels)!),

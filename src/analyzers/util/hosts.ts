@@ -7,9 +7,11 @@
  * `*` matches everything.
  */
 import type { Resource } from '../../manifests/types.js';
-import { isIp, isObject, list, num, str, text } from '../schema/rules/common.js';
+import { isIp } from '../schema/rules/common.js';
+import { isObject, list, num, str, text } from '../../util/values.js';
 import { K, type AnalysisContext } from '../types.js';
-import { isSynthetic, labelValue } from './labels.js';
+import { isSynthetic } from './labels.js';
+import { labelValue } from '../../kube/labels.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
@@ -161,7 +163,7 @@ export class ServiceRegistry {
     }
     for (const svc of ctx.each(K.Service)) {
       // The default ingress Service mesh assumes offline is a stand-in, not a definition to judge routes by.
-      if (isSynthetic(svc) && !ctx.harness) continue;
+      if (isSynthetic(svc)) continue;
       const ns = nsOf(svc);
       this.serviceNamespaces.add(ns);
       this.add({
@@ -204,16 +206,18 @@ export class ServiceRegistry {
    * Offline, the inputs are rarely the whole cluster, so "host not found" is only said when the inputs
    * could have defined the host:
    * - a route with no host, or an IP address: nothing can ever serve it;
+   * - a cluster service declared external (`--external "Service ns/name"`): never;
    * - a cluster service (`name.ns.svc.cluster.local`, or the unexpanded forms `name.ns` / `name.ns.svc`
    *   that Istio takes literally): only when the inputs define Services in that namespace;
    * - a wildcard that reaches into the cluster domain (`*.local`, `*.shop.svc.cluster.local`): never, the
    *   inputs do not hold every service it covers;
    * - any other name (an external host): only when the inputs contain ServiceEntries, i.e. egress is
    *   managed in this input set.
-   * In the conformance harness (istioctl's own test setup) absence is always known.
    */
   absenceIsKnown(fqdn: string): boolean {
-    if (this.ctx.harness || fqdn === '' || isIp(fqdn)) return true;
+    if (fqdn === '' || isIp(fqdn)) return true;
+    const service = parseServiceFqdn(fqdn);
+    if (service && this.ctx.external('Service', service.namespace, service.name)) return false;
     const clusterSuffix = `.svc.${CLUSTER_DOMAIN}`;
     const wildcard = fqdn.startsWith('*') ? fqdn.slice(1) : undefined;
     if (wildcard !== undefined && (wildcard.endsWith(clusterSuffix) || clusterSuffix.endsWith(wildcard)))

@@ -1,5 +1,5 @@
 import type { Resource } from '../../manifests/types.js';
-import { num } from '../schema/rules/common.js';
+import { num } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { fullName, nsOf, scopeOf, serviceRegistry, toFqdn, type ServiceRegistry } from '../util/hosts.js';
 import {

@@ -1,5 +1,5 @@
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../schema/rules/common.js';
+import { isObject, list, str } from '../../util/values.js';
 import { defineAnalyzer, K } from '../types.js';
 import { hostWithin, nsOf, reachable, scopeOf, toFqdn, type Scope } from '../util/hosts.js';
 import { routeDestinations } from './routes.js';

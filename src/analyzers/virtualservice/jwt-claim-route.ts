@@ -1,9 +1,9 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../schema/rules/common.js';
-import { defineAnalyzer, K, type Workload } from '../types.js';
+import { isObject, list, str } from '../../util/values.js';
+import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
-import { labelsMatch } from '../util/labels.js';
+import { labelsMatch } from '../../kube/labels.js';
 import { selectedWorkloads } from '../gateway/workloads.js';
 import { gatewayRefs, MESH_GATEWAY, resolveGatewayRef } from './routes.js';
 
@@ -13,15 +13,14 @@ const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 /**
  * Routing on `@request.auth.claims…` headers only works where a RequestAuthentication validated the JWT:
  * every pod of every Istio Gateway the VirtualService binds to needs one (from the root namespace or the
- * pod's namespace, by selector or by targetRef to its Kubernetes Gateway). Offline it needs
- * RequestAuthentications in the inputs; gateway pods come from Pods and Deployments alike.
+ * pod's namespace, by selector or by targetRef to its Kubernetes Gateway). Gateway pods come from Pods
+ * and pod templates alike; as in istioctl, no RequestAuthentication at all means every pod is reported.
  */
 export default defineAnalyzer({
   name: 'virtualservice.JWTClaimRouteAnalyzer',
   description:
     'Checks that VirtualServices routing on JWT claims have a RequestAuthentication for the gateway pods',
-  inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, K.Pod],
-  requires: [K.RequestAuthentication],
+  inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const rootNs = String(ctx.meshConfig.rootNamespace ?? ctx.istioNamespace);
     const authns = ctx.each(K.RequestAuthentication);

@@ -1,6 +1,6 @@
 /** What the VirtualService analyzers read from a VirtualService: its gateways and its destinations. */
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, text } from '../schema/rules/common.js';
+import { isObject, list, text } from '../../util/values.js';
 import { destinationHost } from '../util/hosts.js';
 
 export const MESH_GATEWAY = 'mesh';

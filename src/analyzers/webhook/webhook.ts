@@ -1,12 +1,7 @@
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K } from '../types.js';
-import {
-  INJECTION_LABEL,
-  labelMap,
-  REVISION_LABEL,
-  selectorMatches,
-  SIDECAR_INJECT,
-} from '../util/labels.js';
+import { INJECTION_LABEL, REVISION_LABEL, SIDECAR_INJECT } from '../util/labels.js';
+import { labelMap, selectorMatches } from '../../kube/labels.js';
 
 interface Hook {
   config: Resource;
@@ -94,7 +89,7 @@ export default defineAnalyzer({
     }
 
     // Offline the control-plane Services may simply not be among the inputs.
-    if (!ctx.harness && !ctx.has(K.Service)) return;
+    if (!ctx.has(K.Service)) return;
     for (const h of hooks) {
       const svc = h.spec?.clientConfig?.service;
       if (!svc) continue;

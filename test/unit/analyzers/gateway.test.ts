@@ -41,15 +41,23 @@ describe('gateway.SecretAnalyzer', () => {
 
   it('finds credentials next to the gateway workload, counts cert-manager Certificates, checks validity', async () => {
     expect(brief(await run(text))).toEqual([
-      ['IST0161', 'Gateway edge/edge', lineOf(text, 'credentialName: old-cert'), invalid],
-      ['IST0161', 'Gateway edge/edge', lineOf(text, 'credentialName: half-cert'), invalid],
       [
-        'MSH1001',
+        'IST0101',
         'Gateway edge/edge',
         lineOf(text, 'credentialName: edge-crt'),
-        'Gateway server https-typo references credentialName "edge-crt" but no Secret edge/edge-crt is in the inputs',
+        'Referenced credentialName not found: "edge-crt"',
       ],
+      ['IST0161', 'Gateway edge/edge', lineOf(text, 'credentialName: old-cert'), invalid],
+      ['IST0161', 'Gateway edge/edge', lineOf(text, 'credentialName: half-cert'), invalid],
     ]);
+  });
+
+  it('takes a Secret declared external (--external) as present', async () => {
+    const found = await analyzeText(text, ['gateway.SecretAnalyzer'], { external: ['Secret edge/edge-*'] });
+    expect(found.map((f) => f.code)).toEqual(['IST0161', 'IST0161']);
+    // a pattern for another namespace does not cover it
+    const other = await analyzeText(text, ['gateway.SecretAnalyzer'], { external: ['Secret shop/*'] });
+    expect(other.map((f) => f.code)).toEqual(['IST0101', 'IST0161', 'IST0161']);
   });
 
   it('says nothing about missing secrets when the inputs carry none', async () => {

@@ -23,12 +23,13 @@ metadata:
   namespace: istio-system
 ${extra}`;
 
-describe('gateway.SecretAnalyzer offline (MSH1001)', () => {
+describe('gateway.SecretAnalyzer, a missing Secret (IST0101)', () => {
   const run = (t: string) => analyzeText(t, ['gateway.SecretAnalyzer']);
   it('reports a credentialName whose Secret is not next to the gateway workload', async () => {
     expect(await run(gateway('shop-cert'))).toEqual([
       expect.objectContaining({
-        code: 'MSH1001',
+        code: 'IST0101',
+        message: 'Referenced credentialName not found: "shop-cert"',
         origin: 'Gateway shop/web',
         line: 14,
         path: 'spec.servers[0].tls.credentialName',
@@ -38,7 +39,7 @@ describe('gateway.SecretAnalyzer offline (MSH1001)', () => {
   it('finds the Secret in the workload namespace (not the Gateway one) and then checks its content', async () => {
     const secret =
       '---\napiVersion: v1\nkind: Secret\nmetadata: {name: shop-cert, namespace: istio-system}\n';
-    // present, so no MSH1001; but it holds no certificate, which istioctl calls IST0161
+    // present, so no IST0101; but it holds no certificate, which istioctl calls IST0161
     expect((await run(gateway('shop-cert', secret))).map((f) => f.code)).toEqual(['IST0161']);
   });
   it('says nothing when the inputs carry no Secrets at all', async () => {

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../../src/manifests/types.js';
 import type { Workload } from '../../../src/analyzers/types.js';
-import {
-  labelsMatch,
-  namespaceInAmbient,
-  selectorMatches,
-  selectorString,
-  workloadInMesh,
-} from '../../../src/analyzers/util/labels.js';
+import { namespaceInAmbient, workloadInMesh } from '../../../src/analyzers/util/labels.js';
+import { labelsMatch, selectorMatches, selectorString } from '../../../src/kube/labels.js';
 
 function ns(name: string, labels: Record<string, string>): Resource {
   const metadata = { name, labels };

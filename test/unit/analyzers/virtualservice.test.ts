@@ -13,6 +13,15 @@ describe('virtualservice.DestinationHostAnalyzer', () => {
   const text = fixture('destination-hosts.yaml');
   const run = (t: string) => analyzeText(t, ['virtualservice.DestinationHostAnalyzer']);
 
+  it('takes a Service declared external (--external) as existing', async () => {
+    const all = await run(text);
+    const declared = await analyzeText(text, ['virtualservice.DestinationHostAnalyzer'], {
+      external: ['Service shop/reveiws'],
+    });
+    expect(all.filter((f) => f.message === 'Referenced host not found: "reveiws"')).toHaveLength(1);
+    expect(declared).toEqual(all.filter((f) => f.message !== 'Referenced host not found: "reveiws"'));
+  });
+
   it('reports unknown hosts, mirror hosts and ports at the field, and nothing else', async () => {
     expect(brief(await run(text))).toEqual([
       [
@@ -199,8 +208,34 @@ describe('virtualservice.DestinationRuleAnalyzer', () => {
 describe('virtualservice.GatewayAnalyzer', () => {
   const text = fixture('gateways.yaml');
 
-  it('finds Istio and Gateway API gateways, checks hosts, and ignores gateways managed elsewhere', async () => {
-    const findings = await analyzeText(text, ['virtualservice.GatewayAnalyzer']);
+  it('reports a gateway in another namespace that the inputs do not hold, unless declared external', async () => {
+    const missing = (await analyzeText(text, ['virtualservice.GatewayAnalyzer'])).filter(
+      (f) => f.origin === 'VirtualService shop/platform',
+    );
+    expect(brief(missing)).toEqual([
+      [
+        'IST0101',
+        'VirtualService shop/platform',
+        lineOf(text, '- istio-ingress/public'),
+        'Referenced gateway not found: "istio-ingress/public"',
+      ],
+      [
+        'IST0132',
+        'VirtualService shop/platform',
+        lineOf(text, '- istio-ingress/public'),
+        'one or more host [shop.example.com] defined in VirtualService shop/platform not found in Gateway istio-ingress/public.',
+      ],
+    ]);
+    const declared = await analyzeText(text, ['virtualservice.GatewayAnalyzer'], {
+      external: ['Gateway istio-ingress/*'],
+    });
+    expect(declared.filter((f) => f.origin === 'VirtualService shop/platform')).toEqual([]);
+  });
+
+  it('finds Istio and Gateway API gateways and checks hosts', async () => {
+    const findings = await analyzeText(text, ['virtualservice.GatewayAnalyzer'], {
+      external: ['Gateway istio-ingress/public'],
+    });
     expect(brief(findings)).toEqual([
       [
         'IST0101',
@@ -270,9 +305,19 @@ describe('virtualservice.JWTClaimRouteAnalyzer', () => {
     ]);
   });
 
-  it('is skipped when the inputs hold no RequestAuthentication', async () => {
+  it('without any RequestAuthentication in the inputs, reports every gateway pod (as istioctl)', async () => {
+    const findings = await analyzeText(withoutKind(text, 'RequestAuthentication'), [
+      'virtualservice.JWTClaimRouteAnalyzer',
+    ]);
     expect(
-      await analyzeText(withoutKind(text, 'RequestAuthentication'), ['virtualservice.JWTClaimRouteAnalyzer']),
-    ).toEqual([]);
+      findings.map((f) => [
+        f.code,
+        f.origin,
+        f.message.match(/\(gateways\/\S+\) pod \(\S+\)|\(istio-system\/\S+\) pod \(\S+\)/)?.[0],
+      ]),
+    ).toEqual([
+      ['IST0149', 'VirtualService shop/plans', '(gateways/partners) pod (partner-gateway)'],
+      ['IST0149', 'VirtualService shop/plans', '(istio-system/public) pod (istio-ingressgateway-dummypod)'],
+    ]);
   });
 });

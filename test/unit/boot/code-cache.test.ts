@@ -1,8 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cachedDataVersionTag } from 'node:v8';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleBanner, cacheGroup, loadBundle, v8FlagsFor } from '../../../src/boot/code-cache.js';
+import {
+  bundleBanner,
+  cacheFileFor,
+  cacheGroup,
+  currentRuntime,
+  defaultCacheDir,
+  loadBundle,
+  runtimeKey,
+  saveCache,
+  type Runtime,
+} from '../../../src/boot/code-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesh-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,55 +31,106 @@ function writeBundle(name: string, id: string, n: number): string {
   return file;
 }
 
-/** Loads once without a cache and saves the cache the way the build does. */
-function makeCache(file: string): void {
-  const b = loadBundle<Api>(file, { useCache: false });
-  b.exports.answer();
-  writeFileSync(b.cacheFile, b.script.createCachedData());
-}
+let dirs = 0;
+const newCacheDir = () => join(dir, `cache-${dirs++}`);
 
-describe('loadBundle', () => {
-  it('evaluates a CommonJS bundle with its own __filename, with or without a cache', () => {
+describe('loadBundle and saveCache', () => {
+  it('compiles from source and saves the cache on the first run; the next run of this runtime uses it', () => {
     const file = writeBundle('a.cjs', 'aaaaaaaaaaaaaaaa', 42);
-    const cold = loadBundle<Api>(file);
+    const cacheDir = newCacheDir();
+    const cold = loadBundle<Api>(file, { cacheDir });
     expect(cold.cache).toBe('missing');
     expect(cold.exports.answer()).toBe(42);
     expect(cold.exports.file).toBe(file);
-    makeCache(file);
-    const warm = loadBundle<Api>(file);
+    saveCache(cold);
+    expect(readdirSync(cacheDir)).toEqual([
+      `mesh-aaaaaaaaaaaaaaaa-cli-${runtimeKey(currentRuntime())}.cache`,
+    ]);
+    const warm = loadBundle<Api>(file, { cacheDir });
     expect(warm.cache).toBe('used');
-    expect(warm.cacheFile).toBe(`${file}.aaaaaaaaaaaaaaaa.cli.cache`);
+    expect(warm.cacheFile).toBe(cold.cacheFile);
     expect(warm.exports.answer()).toBe(42);
+  });
+
+  it('never reads a cache another runtime wrote, even one V8 would accept (same V8, other Node build)', () => {
+    const file = writeBundle('r.cjs', 'abcdefabcdefabcd', 7);
+    const cacheDir = newCacheDir();
+    // This process's V8 accepts what it wrote itself; under another runtime's key it is not looked at.
+    const made = loadBundle<Api>(file, { cacheDir, runtime: 'node-20.11.1' });
+    saveCache(made);
+    expect(loadBundle<Api>(file, { cacheDir, runtime: 'node-20.11.1' }).cache).toBe('used');
+    const other = loadBundle<Api>(file, { cacheDir, runtime: 'node-20.20.2' });
+    expect(other.cache).toBe('missing');
+    expect(other.exports.answer()).toBe(7);
   });
 
   it('never applies a cache to another build, even one of the same length', () => {
     const file = writeBundle('b.cjs', 'bbbbbbbbbbbbbbbb', 1);
-    makeCache(file);
+    const cacheDir = newCacheDir();
+    saveCache(loadBundle<Api>(file, { cacheDir }));
     // A rebuild: same length, new code, new id. The old cache is not even looked at.
     writeBundle('b.cjs', 'cccccccccccccccc', 2);
-    const b = loadBundle<Api>(file);
+    const b = loadBundle<Api>(file, { cacheDir });
     expect(b.cache).toBe('missing');
     expect(b.exports.answer()).toBe(2);
   });
 
-  it('compiles from source when V8 rejects the cache (corrupt, or another Node version)', () => {
+  it('compiles from source when V8 rejects the cache, and replaces that cache', () => {
     const file = writeBundle('c.cjs', 'dddddddddddddddd', 3);
-    writeFileSync(`${file}.dddddddddddddddd.cli.cache`, Buffer.from('not a V8 code cache'));
-    const b = loadBundle<Api>(file);
+    const cacheDir = newCacheDir();
+    const cacheFile = cacheFileFor(cacheDir, 'dddddddddddddddd', 'cli', runtimeKey(currentRuntime()));
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(cacheFile, Buffer.from('not a V8 code cache'));
+    const b = loadBundle<Api>(file, { cacheDir });
     expect(b.cache).toBe('rejected');
     expect(b.exports.answer()).toBe(3);
+    saveCache(b);
+    expect(loadBundle<Api>(file, { cacheDir }).cache).toBe('used');
   });
 
-  it('ignores caches when told to, and for a bundle without a build line', () => {
+  it('is off without a cache directory, and for a bundle without a build line', () => {
     const file = writeBundle('d.cjs', 'eeeeeeeeeeeeeeee', 4);
-    makeCache(file);
-    expect(loadBundle<Api>(file, { useCache: false }).cache).toBe('missing');
+    const off = loadBundle<Api>(file);
+    expect(off.cache).toBe('off');
+    saveCache(off); // nothing to save, nowhere
     const plain = join(dir, 'plain.cjs');
     writeFileSync(plain, body(5));
-    const b = loadBundle<Api>(plain);
-    expect(b.cache).toBe('missing');
+    const cacheDir = newCacheDir();
+    const b = loadBundle<Api>(plain, { cacheDir });
+    expect(b.cache).toBe('off');
     expect(b.cacheFile).toBe('');
     expect(b.exports.answer()).toBe(5);
+    saveCache(b);
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+
+  it('runs normally when the cache directory cannot be written', () => {
+    const file = writeBundle('f.cjs', '1111111111111111', 8);
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'a file where the cache directory would be');
+    const b = loadBundle<Api>(file, { cacheDir: join(blocker, 'code-cache') });
+    expect(b.cache).toBe('missing');
+    expect(() => saveCache(b)).not.toThrow();
+    expect(b.exports.answer()).toBe(8);
+  });
+
+  it('deletes caches nobody wrote for 30 days when it saves one', () => {
+    const file = writeBundle('g.cjs', '2222222222222222', 9);
+    const cacheDir = newCacheDir();
+    mkdirSync(cacheDir, { recursive: true });
+    const old = join(cacheDir, 'mesh-0000000000000000-cli-0000000000000000.cache');
+    const recent = join(cacheDir, 'mesh-0000000000000001-cli-0000000000000000.cache');
+    const foreign = join(cacheDir, 'other-tool.cache');
+    for (const f of [old, recent, foreign]) writeFileSync(f, 'x');
+    const longAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    utimesSync(old, longAgo, longAgo);
+    utimesSync(foreign, longAgo, longAgo);
+    const b = loadBundle<Api>(file, { cacheDir });
+    saveCache(b);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    expect(existsSync(foreign)).toBe(true);
+    expect(existsSync(b.cacheFile)).toBe(true);
   });
 
   it('reads a bundle that is not ASCII as UTF-8', () => {
@@ -79,11 +141,52 @@ describe('loadBundle', () => {
 
   it('keeps one cache per group, and a run reads only its own group', () => {
     const file = writeBundle('e.cjs', 'ffffffffffffffff', 6);
-    const b = loadBundle<Api>(file, { useCache: false, group: 'analyze' });
-    writeFileSync(b.cacheFile, b.script.createCachedData());
-    expect(b.cacheFile).toBe(`${file}.ffffffffffffffff.analyze.cache`);
-    expect(loadBundle<Api>(file, { group: 'analyze' }).cache).toBe('used');
-    expect(loadBundle<Api>(file, { group: 'proxy-config' }).cache).toBe('missing');
+    const cacheDir = newCacheDir();
+    saveCache(loadBundle<Api>(file, { cacheDir, group: 'analyze' }));
+    expect(loadBundle<Api>(file, { cacheDir, group: 'analyze' }).cache).toBe('used');
+    expect(loadBundle<Api>(file, { cacheDir, group: 'proxy-config' }).cache).toBe('missing');
+  });
+});
+
+describe('runtimeKey', () => {
+  const base: Runtime = {
+    node: 'v20.20.2',
+    platform: 'linux',
+    arch: 'x64',
+    v8Tag: 2208153205,
+    binary: '/usr/bin/node:96000000:1700000000000:1234',
+  };
+
+  it('differs for every part of the runtime, including Node builds that share a V8', () => {
+    const keys = [
+      base,
+      { ...base, node: 'v20.11.1' }, // same V8 11.3 and the same V8 cache tag: the crash of issue 13
+      { ...base, arch: 'arm64' },
+      { ...base, platform: 'darwin' },
+      { ...base, v8Tag: 1234 }, // other V8 flags (NODE_OPTIONS=--max-old-space-size=4096)
+      { ...base, binary: '/usr/bin/node:96000000:1700000009999:1234' }, // a rebuilt binary
+    ].map(runtimeKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(runtimeKey({ ...base })).toBe(keys[0]);
+  });
+
+  it("includes this process's Node version and V8 cache tag", () => {
+    const rt = currentRuntime();
+    expect(rt.node).toBe(process.version);
+    expect(rt.v8Tag).toBe(cachedDataVersionTag());
+    expect(rt.binary.startsWith(process.execPath)).toBe(true);
+  });
+});
+
+describe('defaultCacheDir', () => {
+  it('follows MESH_CACHE_DIR, XDG_CACHE_HOME and each platform’s cache folder', () => {
+    expect(defaultCacheDir({ MESH_CACHE_DIR: '/c', HOME: '/h' }, 'linux')).toBe('/c/code-cache');
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x', HOME: '/h' }, 'linux')).toBe('/x/mesh/code-cache');
+    expect(defaultCacheDir({ HOME: '/h' }, 'linux')).toBe('/h/.cache/mesh/code-cache');
+    expect(defaultCacheDir({ HOME: '/h' }, 'darwin')).toBe('/h/Library/Caches/mesh/code-cache');
+    expect(defaultCacheDir({ HOME: '/h', LOCALAPPDATA: '/l' }, 'win32')).toBe(
+      join('/l', 'mesh', 'code-cache'),
+    );
   });
 });
 
@@ -99,22 +202,5 @@ describe('cacheGroup', () => {
     [['constructor'], 'cli'],
   ])('%j -> %s', (args, group) => {
     expect(cacheGroup(args)).toBe(group);
-  });
-});
-
-describe('v8FlagsFor', () => {
-  it('gives each group the V8 settings measured for it, only on the V8 versions they were measured on', () => {
-    // Node 20 (V8 11): analyze and proxy-config start optimizing later; analyze's young generation grows faster.
-    expect(v8FlagsFor('analyze', '11.3.244.8-node.33')).toEqual([
-      '--semi-space-growth-factor=8',
-      '--interrupt-budget=400000',
-    ]);
-    expect(v8FlagsFor('proxy-config', '11.3.244.8-node.33')).toEqual(['--interrupt-budget=400000']);
-    expect(v8FlagsFor('cli', '11.3.244.8-node.33')).toEqual([]);
-    // Node 22 and 24 tier up differently (Maglev): only the GC setting applies.
-    expect(v8FlagsFor('analyze', '12.4.254.21-node.33')).toEqual(['--semi-space-growth-factor=8']);
-    expect(v8FlagsFor('proxy-config', '13.6.233.10-node.27')).toEqual([]);
-    // A V8 nobody measured gets V8's defaults.
-    expect(v8FlagsFor('analyze', '14.0.1')).toEqual([]);
   });
 });

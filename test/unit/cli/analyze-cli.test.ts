@@ -166,6 +166,6 @@ describe('mesh analyze (CLI)', () => {
 
   it('prints no colour codes when NO_COLOR is set or stdout is not a TTY', () => {
     expect(mesh(['analyze', subset]).stdout).not.toContain('\x1b[');
-    expect(mesh(['analyze', subset, '--color']).stdout).toContain('\x1b[1;31mError\x1b[0m');
+    expect(mesh(['analyze', subset, '--color']).stdout).toContain('\x1b[1m\x1b[31mError\x1b[39m\x1b[22m');
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ describe('mesh (CLI basics)', () => {
   });
 
   it('prints completion scripts for bash, zsh and fish', () => {
-    expect(mesh(['completion', 'bash']).stdout).toContain('complete -F _mesh mesh kubectl-mesh');
+    expect(mesh(['completion', 'bash']).stdout).toContain('complete -o filenames -F _mesh mesh kubectl-mesh');
     expect(mesh(['completion', 'zsh']).stdout).toContain('#compdef mesh');
     expect(mesh(['completion', 'fish']).stdout).toContain(
       "complete -c mesh -n '__fish_use_subcommand' -a 'analyze'",
@@ -47,18 +47,32 @@ describe('mesh (CLI basics)', () => {
     expect(mesh(['analyze', '--frobnicate']).code).toBe(64);
   });
 
-  it('runs from the bundle with the code cache the build made, and the same without it', () => {
-    // each in its own process, as bin/mesh.js does (a group may set V8 flags its cache was made with)
-    for (const group of ['cli', 'analyze', 'proxy-config']) {
-      const script = `const { loadBundle } = require(${JSON.stringify(join(ROOT, 'dist/boot/code-cache.cjs'))});
-        process.stdout.write(loadBundle(${JSON.stringify(join(ROOT, 'dist/mesh.cjs'))}, { group: '${group}' }).cache);`;
-      expect(spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' }).stdout, group).toBe('used');
+  it('saves a code cache on the first run of a command group and uses it on the next, with the same result', () => {
+    const cacheHome = mkdtempSync(join(tmpdir(), 'mesh-cli-cache-'));
+    try {
+      const env = { MESH_CACHE_DIR: cacheHome };
+      const args = ['analyze', 'examples/', '-o', 'json'];
+      const first = mesh(args, { env });
+      const files = readdirSync(join(cacheHome, 'code-cache'));
+      expect(files).toEqual([expect.stringMatching(/^mesh-[0-9a-f]{16}-analyze-[0-9a-f]{16}\.cache$/)]);
+      // each group in its own process, as bin/mesh.js loads it
+      const script = `const c = require(${JSON.stringify(join(ROOT, 'dist/boot/code-cache.cjs'))});
+        process.stdout.write(c.loadBundle(${JSON.stringify(join(ROOT, 'dist/mesh.cjs'))},
+          { cacheDir: c.defaultCacheDir(), group: 'analyze' }).cache);`;
+      const load = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+      expect(load.stdout).toBe('used');
+      const second = mesh(args, { env });
+      const uncached = mesh(args, { env: { ...env, MESH_NO_CODE_CACHE: '1' } });
+      expect(first.code).toBe(79);
+      expect(second).toEqual(first);
+      expect(uncached).toEqual(first);
+      expect(readdirSync(join(cacheHome, 'code-cache'))).toEqual(files);
+    } finally {
+      rmSync(cacheHome, { recursive: true, force: true });
     }
-    const args = ['analyze', 'examples/', '-o', 'json'];
-    const cached = mesh(args);
-    const uncached = mesh(args, { env: { MESH_NO_CODE_CACHE: '1' } });
-    expect(cached.code).toBe(79);
-    expect(uncached).toEqual(cached);
   });
 
   it('writes a large output through a pipe completely before it exits', async () => {

@@ -103,4 +103,9 @@ describe('AdminClient', () => {
       'Envoy admin httpbin.default: /server_info: no answer within 0.2s',
     );
   });
+
+  it('waits for a slow answer with a timeout of 0 (no timeout, as --timeout 0 says)', async () => {
+    const c = await client({ kind: 'delay', delayMs: 300 }, 0);
+    expect(await c.serverInfo()).toMatchObject({ state: 'LIVE' });
+  });
 });

@@ -125,7 +125,7 @@ describe('ConfigDump sections', () => {
     const d = new ConfigDump({
       configs: [
         'not an object',
-        { '@type': DumpType.clusters, static_clusters: [null, { cluster: 'x' }, { cluster: { type: 7 } }] },
+        { '@type': DumpType.clusters, static_clusters: [{ cluster: { type: 7 } }] },
         {
           '@type': DumpType.listeners,
           static_listeners: [{ listener: { filter_chains: [null, { filters: 'x' }] } }],
@@ -139,6 +139,20 @@ describe('ConfigDump sections', () => {
     expect(clusterSummary(d, {})).toContain('7');
     expect(listenerSummary(d, {}, true)).toContain('Non-HTTP/Non-TCP');
     expect(routeSummary(d, undefined, true)).toContain('404');
+  });
+
+  it('reports a list entry or resource name of the wrong type as unreadable input (exit 65), naming the section', () => {
+    for (const [entry, message] of [
+      [null, 'ClustersConfigDump: static_clusters[0] must be an object, got null'],
+      [{ cluster: 'x' }, 'ClustersConfigDump: static_clusters[0].cluster must be an object, got "x"'],
+      [
+        { cluster: { name: ['a'] } },
+        'ClustersConfigDump: static_clusters[0].cluster.name must be a string, got ["a"]',
+      ],
+    ] as const) {
+      const d = new ConfigDump({ configs: [{ '@type': DumpType.clusters, static_clusters: [entry] }] });
+      expect(() => d.clusters()).toThrow(expect.objectContaining({ message, exitCode: 65 }));
+    }
   });
 });
 

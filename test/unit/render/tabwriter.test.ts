@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ESCAPE, renderTable, TabFlags, TabWriter } from '../../../src/render/tabwriter.js';
+import { renderTable, TabWriter } from '../../../src/render/tabwriter.js';
 
 const reference = JSON.parse(readFileSync(join(import.meta.dirname, '../envoy/go-reference.json'), 'utf8'));
 
@@ -52,22 +52,6 @@ describe('TabWriter (Go text/tabwriter)', () => {
     expect(w.toString()).toBe('a    b c\naaaa b\n\nx y\n');
   });
 
-  it('supports AlignRight, Debug and the escape byte', () => {
-    const w = new TabWriter({ padding: 1, flags: TabFlags.AlignRight | TabFlags.Debug });
-    w.write('a\tbbb\t\nccc\td\t\n');
-    expect(w.toString()).toBe('   a| bbb|\n ccc|   d|\n');
-    const e = new TabWriter({ padding: 1, flags: TabFlags.StripEscape });
-    e.write(
-      Buffer.concat([
-        Buffer.from([ESCAPE]),
-        Buffer.from('a\tb'),
-        Buffer.from([ESCAPE]),
-        Buffer.from('\tc\n'),
-      ]),
-    );
-    expect(e.toString()).toBe('a\tb c\n');
-  });
-
   it('rejects negative sizes and multi-character pad chars', () => {
     expect(() => new TabWriter({ padding: -1 })).toThrow(RangeError);
     expect(() => new TabWriter({ padchar: '--' })).toThrow(RangeError);
@@ -102,14 +86,19 @@ describe('TabWriter (Go text/tabwriter)', () => {
     ).toBe('a    b c\ndddd e\n');
   });
 
-  it(`reproduces Go's output byte for byte on ${reference.tabwriter.length} generated inputs`, () => {
-    for (const c of reference.tabwriter) {
+  // Go's reference cases without flags or escape bytes (the writer keeps only what commands use).
+  const plain = reference.tabwriter.filter(
+    (c: any) =>
+      c.Flags === 0 && !c.Chunks.some((chunk: string) => Buffer.from(chunk, 'base64').includes(0xff)),
+  );
+  it(`reproduces Go's output byte for byte on ${plain.length} generated inputs`, () => {
+    expect(plain.length).toBeGreaterThan(10);
+    for (const c of plain) {
       const w = new TabWriter({
         minwidth: c.Minwidth,
         tabwidth: c.Tabwidth,
         padding: c.Padding,
         padchar: c.Padchar,
-        flags: c.Flags,
       });
       for (const chunk of c.Chunks) w.write(Buffer.from(chunk, 'base64'));
       expect(w.flush().toString('base64'), JSON.stringify(c)).toBe(c.Output);

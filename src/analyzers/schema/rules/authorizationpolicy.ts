@@ -1,5 +1,6 @@
 import type { Resource } from '../../../manifests/types.js';
-import { at, ipOrCidrError, isObject, Issues, list } from './common.js';
+import { at, ipOrCidrError, Issues } from './common.js';
+import { isObject, list } from '../../../util/values.js';
 import { checkTargeting, isEmptyList, text } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 

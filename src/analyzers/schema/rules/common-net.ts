@@ -9,16 +9,13 @@ import {
   checkSelectorLabels,
   isDnsLabel,
   isIp,
-  isObject,
   isPartialWildcard,
   isSet,
-  list,
-  num,
   quote,
-  str,
   wildcardDomainError,
   type Issues,
 } from './common.js';
+import { isObject, list, num, str } from '../../../util/values.js';
 
 /** Istio port protocol names (compared case-insensitively; empty means "detect"). */
 export const PROTOCOLS = [

@@ -1,4 +1,5 @@
-import { at, checkSelectorLabels, isObject, list, type Issues } from './common.js';
+import { at, checkSelectorLabels, type Issues } from './common.js';
+import { isObject, list } from '../../../util/values.js';
 
 /**
  * Helpers shared by the security / telemetry / extensions rule sets (AuthorizationPolicy,

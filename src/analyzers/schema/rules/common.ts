@@ -1,11 +1,12 @@
 /**
- * Generic building blocks for the semantic rules of every Istio kind: an issue collector, tolerant
- * accessors (the rules run on any input, also on objects that failed structural validation), and the
+ * Generic building blocks for the semantic rules of every Istio kind: an issue collector, and the
  * value checks Istio applies everywhere (DNS names, wildcard hosts, ports, durations, IPs and CIDRs,
  * label maps, workload selectors, exportTo lists, RE2 regular expressions).
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
+import { parseGoDuration } from '../../../util/duration.js';
+import { entries, isObject, list } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
 /** Collects the issues of one resource. */
@@ -28,49 +29,6 @@ export class Issues {
 /** `at('spec.http', 0, 'route')` → `spec.http[0].route` (joinPath under its short name). */
 export const at: (base: string, ...more: PathSegment[]) => string = joinPath;
 
-// ---------------------------------------------------------------------------------------------------
-// Tolerant accessors
-// ---------------------------------------------------------------------------------------------------
-
-export function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The value when it is an array, else an empty array. */
-export function list(v: unknown): any[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** Entries of a map-shaped value (empty for anything else). */
-export function entries(v: unknown): Array<[string, any]> {
-  return isObject(v) ? Object.entries(v) : [];
-}
-
-/**
- * Any parsed value as text, as `String(v)` gives it, but never throwing: a mapping from the input can
- * have keys named `toString` or `valueOf` that are not functions, and then `String` fails.
- */
-export function text(v: unknown): string {
-  if (typeof v === 'string') return v;
-  try {
-    return String(v);
-  } catch {
-    return JSON.stringify(v) ?? '';
-  }
-}
-
-/** A string value, or undefined. */
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** A numeric value (YAML ints may arrive as numbers; numeric strings are accepted too), or undefined. */
-export function num(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-}
-
 /**
  * Proto3 presence for scalars and lists: absent, null, "", 0, false and [] all mean "not set".
  * Messages (objects) count as set whenever present.
@@ -84,21 +42,6 @@ export function isSet(v: unknown): boolean {
 /** Number of the listed fields of `obj` that are set (see `isSet`). */
 export function countSet(obj: Record<string, any>, fields: readonly string[]): number {
   return fields.filter((f) => isSet(obj[f])).length;
-}
-
-/**
- * JSON with sorted keys, so that two equal structures compare equal whatever their key order (what
- * `JSON.stringify` writes for parsed YAML, keys sorted; undefined for undefined).
- */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x) ?? 'null').join(',')}]`;
-  const fields: string[] = [];
-  for (const k of Object.keys(v).sort()) {
-    const value = canonicalJson((v as Record<string, unknown>)[k]);
-    if (value !== undefined) fields.push(`${JSON.stringify(k)}:${value}`);
-  }
-  return `{${fields.join(',')}}`;
 }
 
 export function quote(v: unknown): string {
@@ -236,39 +179,6 @@ export function ipOrCidrError(s: string): string | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Durations (Go syntax, as the Istio CRDs accept them: "5s", "1m30s", "250ms", "0.5s")
 // ---------------------------------------------------------------------------------------------------
-
-const DURATION_UNITS_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Parses a Go duration into nanoseconds; undefined when it does not parse. */
-export function parseGoDuration(text: string): number | undefined {
-  let s = text.trim();
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    sign = s.startsWith('-') ? -1 : 1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  // microseconds: "us", or "µs" with MICRO SIGN (U+00B5) or GREEK SMALL LETTER MU (U+03BC), as in Go
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
-  let total = 0;
-  let end = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * DURATION_UNITS_NS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (end === 0 || end !== s.length) return undefined;
-  return sign * Math.round(total);
-}
 
 export interface DurationOptions {
   /** `0s` is accepted (e.g. "disabled"). */

@@ -10,20 +10,16 @@ import {
   checkExportTo,
   checkLabels,
   checkSelectorLabels,
-  entries,
   fqdnError,
   isDnsLabel,
   isIp,
-  isObject,
   isSet,
   Issues,
-  list,
-  num,
   portError,
   quote,
-  str,
   wildcardDomainError,
 } from './common.js';
+import { entries, isObject, list, num, str } from '../../../util/values.js';
 import { checkConnectionPool } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 

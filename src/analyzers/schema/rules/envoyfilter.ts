@@ -5,7 +5,8 @@
  * Building the value into the Envoy proto for its applyTo (which needs Envoy's descriptors) is not done.
  */
 import type { Resource } from '../../../manifests/types.js';
-import { at, isObject, isSet, Issues, list, quote, re2Error, str } from './common.js';
+import { at, isSet, Issues, quote, re2Error } from './common.js';
+import { isObject, list, str } from '../../../util/values.js';
 import { checkWorkloadSelector } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 

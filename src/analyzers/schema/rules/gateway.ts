@@ -3,7 +3,8 @@
  * object name, servers, hosts, ports, binds and server TLS.
  */
 import type { Resource } from '../../../manifests/types.js';
-import { at, isDnsLabel, isIp, isObject, isSet, Issues, list, portError, quote } from './common.js';
+import { at, isDnsLabel, isIp, isSet, Issues, portError, quote } from './common.js';
+import { isObject, list } from '../../../util/values.js';
 import {
   checkNamespacedHost,
   checkProtocol,

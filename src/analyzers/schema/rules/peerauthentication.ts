@@ -1,5 +1,6 @@
 import type { Resource } from '../../../manifests/types.js';
-import { at, isObject, Issues } from './common.js';
+import { at, Issues } from './common.js';
+import { isObject } from '../../../util/values.js';
 import { checkPolicySelector } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 

@@ -1,6 +1,7 @@
 /** ProxyConfig semantic rules (../shared/docs/reference/analyzers.md §9 "ProxyConfig"). */
 import type { Resource } from '../../../manifests/types.js';
-import { checkSelectorLabels, isObject, Issues, num, quote } from './common.js';
+import { checkSelectorLabels, Issues, quote } from './common.js';
+import { isObject, num } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
 export function validateProxyConfig(resource: Resource): SemanticIssue[] {

@@ -1,6 +1,7 @@
 import { jsonErrorOffset } from '../../../manifests/json-error.js';
 import type { Resource } from '../../../manifests/types.js';
-import { at, checkDuration, isObject, Issues, list } from './common.js';
+import { at, checkDuration, Issues } from './common.js';
+import { isObject, list } from '../../../util/values.js';
 import { checkTargeting, HEADER_NAME, parseGoURL, text } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 

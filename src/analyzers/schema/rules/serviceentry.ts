@@ -8,20 +8,17 @@ import type { Resource } from '../../../manifests/types.js';
 import {
   at,
   checkExportTo,
-  entries,
   fqdnError,
   ipOrCidrError,
   isDnsLabel,
-  isObject,
   isPartialWildcard,
   isSet,
   Issues,
-  list,
   portError,
   quote,
-  str,
   wildcardDomainError,
 } from './common.js';
+import { entries, isObject, list, str } from '../../../util/values.js';
 import { checkProtocol, checkWorkloadSelector, isHttpFamily, isTlsFamily, protocolOf } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 import { checkWorkloadEntry } from './workloadentry.js';

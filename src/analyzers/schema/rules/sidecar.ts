@@ -3,19 +3,8 @@
  * listeners, their ports, binds, hosts and TLS, outbound traffic policy and connection pools.
  */
 import type { Resource } from '../../../manifests/types.js';
-import {
-  at,
-  fqdnError,
-  isDnsLabel,
-  isIp,
-  isObject,
-  isSet,
-  Issues,
-  list,
-  portError,
-  quote,
-  str,
-} from './common.js';
+import { at, fqdnError, isDnsLabel, isIp, isSet, Issues, portError, quote } from './common.js';
+import { isObject, list, str } from '../../../util/values.js';
 import {
   checkConnectionPool,
   checkNamespacedHost,

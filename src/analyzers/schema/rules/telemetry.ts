@@ -1,5 +1,6 @@
 import type { Resource } from '../../../manifests/types.js';
-import { at, entries, isObject, Issues, list } from './common.js';
+import { at, Issues } from './common.js';
+import { entries, isObject, list } from '../../../util/values.js';
 import { checkTargeting, text } from './common-sec.js';
 import { celSyntaxError } from './telemetry-cel.js';
 import type { SemanticIssue } from './types.js';

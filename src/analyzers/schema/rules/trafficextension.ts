@@ -1,5 +1,6 @@
 import type { Resource } from '../../../manifests/types.js';
-import { isObject, Issues } from './common.js';
+import { Issues } from './common.js';
+import { isObject } from '../../../util/values.js';
 import { byteLength, checkTargeting, text } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 import { checkTrafficMatch, checkWasmModule } from './wasmplugin.js';

@@ -6,27 +6,22 @@
 import type { Resource } from '../../../manifests/types.js';
 import {
   at,
-  canonicalJson,
   checkDuration,
   checkExportTo,
   checkLabels,
-  entries,
   fqdnError,
   ipOrCidrError,
   isDnsLabel,
   isDnsSubdomain,
   isIp,
-  isObject,
   isSet,
   Issues,
-  list,
-  num,
   portError,
   quote,
   re2Error,
-  str,
   wildcardDomainError,
 } from './common.js';
+import { canonicalJson, entries, isObject, list, num, str } from '../../../util/values.js';
 import { isHeaderName } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 

@@ -1,5 +1,6 @@
 import type { Resource } from '../../../manifests/types.js';
-import { at, isObject, Issues, list } from './common.js';
+import { at, Issues } from './common.js';
+import { isObject, list } from '../../../util/values.js';
 import { byteLength, checkTargeting, parseGoURL, text } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 

@@ -3,18 +3,8 @@
  * apply to ServiceEntry endpoints.
  */
 import type { Resource } from '../../../manifests/types.js';
-import {
-  at,
-  checkLabels,
-  entries,
-  fqdnError,
-  isDnsLabel,
-  isIp,
-  isObject,
-  Issues,
-  portError,
-  quote,
-} from './common.js';
+import { at, checkLabels, fqdnError, isDnsLabel, isIp, Issues, portError, quote } from './common.js';
+import { entries, isObject } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
 export interface WorkloadEntryOptions {

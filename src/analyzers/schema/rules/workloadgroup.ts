@@ -3,7 +3,8 @@
  * metadata labels and the readiness probe.
  */
 import type { Resource } from '../../../manifests/types.js';
-import { at, checkLabels, isObject, isSet, Issues, list, num, portError, quote } from './common.js';
+import { at, checkLabels, isSet, Issues, portError, quote } from './common.js';
+import { isObject, list, num } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 import { checkWorkloadEntry } from './workloadentry.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LabelIndex, labelsMatch, SelectorIndex } from '../../../src/analyzers/util/labels.js';
+import { LabelIndex, labelsMatch, SelectorIndex } from '../../../src/kube/labels.js';
 
 // Small alphabets so that selectors and label sets overlap often.
 const key = fc.constantFrom('app', 'version', 'tier', 'istio');

@@ -1,0 +1,88 @@
+/**
+ * Limits every input document is held to, whatever its format (JSON, YAML block or flow style): code that
+ * walks documents recursively (schema validation, semantic rules, position lookup) can then rely on them.
+ * The size limit is per file (`--max-file-size`); the nesting limit is per document.
+ */
+import { formatPath, type PathSegment } from './path.js';
+
+/** Deepest nesting of mappings and sequences in a document (the top-level mapping is level 1). */
+export const MAX_NESTING = 100;
+
+export function nestingMessage(path?: string): string {
+  const at = path ? ` at ${path}` : '';
+  return `document nests mappings and sequences more than ${MAX_NESTING} levels deep${at}; refused`;
+}
+
+/**
+ * js-yaml's own `maxDepth` for the same limit: js-yaml counts the document node and the collection it is
+ * checking on top of the nesting, and only bounds block mappings loosely (its recursion stays bounded),
+ * so `deeperThan` checks its results exactly.
+ */
+export const JS_YAML_MAX_DEPTH = MAX_NESTING + 2;
+
+/**
+ * The path of the first collection nested deeper than `max` levels in a parsed value, or undefined when
+ * none is. Iterative, so any depth is measured without recursion.
+ */
+export function deeperThan(root: unknown, max = MAX_NESTING): PathSegment[] | undefined {
+  interface Frame {
+    value: object;
+    depth: number;
+    parent: Frame | undefined;
+    key: PathSegment;
+  }
+  if (root === null || typeof root !== 'object') return undefined;
+  const stack: Frame[] = [{ value: root, depth: 1, parent: undefined, key: '' }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (f.depth > max) {
+      const path: PathSegment[] = [];
+      for (let p: Frame | undefined = f; p?.parent; p = p.parent) path.push(p.key);
+      return path.reverse();
+    }
+    const v = f.value as Record<string, unknown>;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (x !== null && typeof x === 'object')
+          stack.push({ value: x, depth: f.depth + 1, parent: f, key: i });
+      }
+    } else {
+      for (const k in v) {
+        const x = v[k];
+        if (x !== null && typeof x === 'object')
+          stack.push({ value: x, depth: f.depth + 1, parent: f, key: k });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A path for a message: its first segments, not ten thousand. */
+export function shortPath(path: readonly PathSegment[]): string {
+  return path.length <= 8 ? formatPath(path) : `${formatPath(path.slice(0, 8))}…`;
+}
+
+/**
+ * The offset in JSON text of the bracket that opens a collection nested deeper than `max` levels, or -1.
+ * Brackets inside strings do not count. A linear scan, done before `JSON.parse` so the line is known.
+ */
+export function jsonNestingOffset(text: string, max = MAX_NESTING): number {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return i;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+    }
+  }
+  return -1;
+}

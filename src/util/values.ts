@@ -1,0 +1,58 @@
+/**
+ * Tolerant readers of parsed values (YAML or JSON documents, API responses): they never throw on a value of
+ * the wrong type, they return an empty or undefined answer instead.
+ */
+
+export function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The value when it is an array, else an empty array. */
+export function list(v: unknown): any[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Entries of a map-shaped value (empty for anything else). */
+export function entries(v: unknown): Array<[string, any]> {
+  return isObject(v) ? Object.entries(v) : [];
+}
+
+/**
+ * Any parsed value as text, as `String(v)` gives it, but never throwing: a mapping from the input can
+ * have keys named `toString` or `valueOf` that are not functions, and then `String` fails.
+ */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return String(v);
+  } catch {
+    return JSON.stringify(v) ?? '';
+  }
+}
+
+/** A string value, or undefined. */
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A numeric value (YAML ints may arrive as numbers; numeric strings are accepted too), or undefined. */
+export function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+/**
+ * JSON with sorted keys, so that two equal structures compare equal whatever their key order (what
+ * `JSON.stringify` writes for parsed YAML, keys sorted; undefined for undefined).
+ */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x) ?? 'null').join(',')}]`;
+  const fields: string[] = [];
+  for (const k of Object.keys(v).sort()) {
+    const value = canonicalJson((v as Record<string, unknown>)[k]);
+    if (value !== undefined) fields.push(`${JSON.stringify(k)}:${value}`);
+  }
+  return `{${fields.join(',')}}`;
+}

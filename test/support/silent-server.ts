@@ -1,0 +1,111 @@
+/**
+ * A Kubernetes API server that never answers: it accepts TCP connections on 127.0.0.1 and, in `tls`
+ * mode, completes the TLS handshake (a certificate for 127.0.0.1 made by `openssl` at test time) and then
+ * reads requests without ever writing a byte; in `tcp` mode it does not even answer the TLS handshake.
+ * What a hung API server, or a firewall that swallows packets after the connect, looks like.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+
+export interface SilentServer {
+  url: string;
+  /** Connections accepted so far (TLS: with a completed handshake). */
+  readonly connections: number;
+  /** Resolves once the server has accepted `n` connections. */
+  accepted(n?: number): Promise<void>;
+  /** A kubeconfig for this server (context "silent", a bearer token, the server's CA). */
+  kubeconfig: string;
+  /** Cuts every open connection (the client sees a reset). */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<SilentServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-silent-'));
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const onConnection = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.resume(); // read the request, never answer
+    connections++;
+    for (const w of waiters.filter((x) => connections >= x.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  const server =
+    mode === 'tls'
+      ? tls.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, onConnection)
+      : net.createServer(onConnection);
+  if (mode === 'tls') server.on('connection', (raw: net.Socket) => sockets.add(raw));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: silent',
+      `  cluster: {server: "${url}", certificate-authority: "${certFile}"}`,
+      'users:',
+      '- name: silent',
+      '  user: {token: silent-token}',
+      'contexts:',
+      '- name: silent',
+      '  context: {cluster: silent, user: silent, namespace: default}',
+      'current-context: silent',
+      '',
+    ].join('\n'),
+  );
+  return {
+    url,
+    get connections() {
+      return connections;
+    },
+    accepted: (n = 1) =>
+      connections >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
+    kubeconfig,
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The bash completion script, run by bash itself: COMP_WORDS/COMP_CWORD are set as bash sets them on
+ * <TAB>, `_mesh` is called, and COMPREPLY is what the user would be offered.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mesh, ROOT } from './helpers.js';
+import { fakePod, startFakeKube, type FakeKube } from '../../support/port-forward-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mesh-completion-'));
+const bin = join(dir, 'bin');
+const script = join(dir, 'mesh.bash');
+
+/**
+ * What bash offers for the command line `words` (the last word is the one being completed), sorted. Run
+ * asynchronously: the stand-in API server answering pod lists lives in this process.
+ */
+async function complete(words: string[], cwd = ROOT): Promise<string[]> {
+  const quoted = words.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn(
+    'bash',
+    [
+      '-c',
+      `source ${script}; COMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _mesh; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    ],
+    { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
+}
+
+let kube: FakeKube;
+
+beforeAll(async () => {
+  const r = mesh(['completion', 'bash']);
+  expect(r.code).toBe(0);
+  writeFileSync(script, r.stdout);
+  // `mesh` on the PATH, as after an install (the script asks it for pod names).
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, 'mesh'),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin/mesh.js')}" "$@"\n`,
+  );
+  chmodSync(join(bin, 'mesh'), 0o755);
+  kube = await startFakeKube({
+    objects: [
+      fakePod('reviews-v1-7d9f', 'bookinfo'),
+      fakePod('ratings-v1-55c8', 'bookinfo'),
+      fakePod('mysql-0', 'bookinfo', { proxy: false }),
+      fakePod('frontend-6f7b', 'shop'),
+    ],
+  });
+});
+afterAll(() => kube.close());
+
+describe('bash completion', () => {
+  it('completes commands, and the subcommands and aliases of proxy-config (pc) at any depth', async () => {
+    expect(await complete(['mesh', ''])).toEqual(
+      expect.arrayContaining(['analyze', 'proxy-config', 'pc', 'authz', 'certs', 'version', 'completion']),
+    );
+    expect(await complete(['mesh', 'p'])).toEqual(['pc', 'proxy-config']);
+    const pc = await complete(['mesh', 'pc', '']);
+    expect(pc).toEqual(
+      expect.arrayContaining(['cluster', 'clusters', 'c', 'listener', 'endpoint', 'all', 'log']),
+    );
+    expect(await complete(['mesh', 'pc', 'li'])).toEqual(['listener', 'listeners']);
+    expect(await complete(['mesh', 'authz', ''])).toEqual(['check', 'test']);
+  });
+
+  it('completes the flags of the command at hand, through aliases and flags with values', async () => {
+    expect(await complete(['mesh', 'pc', 'clusters', '--f'])).toEqual(['--file', '--fqdn']);
+    expect(await complete(['mesh', 'pc', 'c', '-n', 'shop', '--dir'])).toEqual(['--direction']);
+    expect(await complete(['mesh', 'analyze', '--failure'])).toEqual(['--failure-threshold']);
+  });
+
+  it('completes flag values: -o formats per command, levels, shells', async () => {
+    expect(await complete(['mesh', 'analyze', '-o', ''])).toEqual([
+      'codeclimate',
+      'github',
+      'json',
+      'junit',
+      'log',
+      'sarif',
+      'yaml',
+    ]);
+    expect(await complete(['mesh', 'analyze', './x', '--output', 'j'])).toEqual(['json', 'junit']);
+    expect(await complete(['mesh', 'pc', 'cluster', '-o', ''])).toEqual(['json', 'short', 'yaml']);
+    expect(await complete(['mesh', 'analyze', '--failure-threshold', 'W'])).toEqual(['Warning']);
+    expect(await complete(['mesh', 'completion', ''])).toEqual(['bash', 'fish', 'zsh']);
+  });
+
+  it('completes files where a command or flag takes one', async () => {
+    expect(await complete(['mesh', 'analyze', 'exa'])).toEqual(['examples']);
+    expect(await complete(['mesh', 'pc', 'all', '-f', 'package'])).toEqual([
+      'package-lock.json',
+      'package.json',
+    ]);
+    expect(await complete(['mesh', 'analyze', '--baseline', 'tsconfig.b'])).toEqual(['tsconfig.build.json']);
+  });
+
+  it('completes the pods with a proxy from the cluster, in the namespace of -n or of the context', async () => {
+    const config = kube.kubeconfig({ namespace: 'shop' });
+    expect(await complete(['mesh', 'pc', 'cluster', '--kubeconfig', config, '-n', 'bookinfo', ''])).toEqual(
+      expect.arrayContaining(['reviews-v1-7d9f', 'ratings-v1-55c8']),
+    );
+    expect(await complete(['mesh', 'pc', 'cluster', '--kubeconfig', config, '-n', 'bookinfo', 'r'])).toEqual([
+      'ratings-v1-55c8',
+      'reviews-v1-7d9f',
+    ]);
+    // No proxy, no offer; the context's namespace when -n is not given.
+    expect(await complete(['mesh', 'pc', 'cluster', '--kubeconfig', config, '-n', 'bookinfo', 'my'])).toEqual(
+      [],
+    );
+    expect(await complete(['mesh', 'pc', 'listener', '--kubeconfig', config, 'f'])).toEqual([
+      'frontend-6f7b',
+    ]);
+  });
+
+  it('offers no pod, and prints nothing, when the cluster cannot be reached', async () => {
+    const down = await startFakeKube();
+    const config = down.kubeconfig();
+    await down.close();
+    expect(await complete(['mesh', 'pc', 'cluster', '--kubeconfig', config, 'r'])).toEqual([]);
+  });
+});

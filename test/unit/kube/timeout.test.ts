@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KubeApi } from '../../../src/kube/api.js';
+import { loadKubeContext } from '../../../src/kube/config.js';
+import { openPodStream } from '../../../src/kube/port-forward.js';
+import { runCli } from '../../support/cli.js';
+import { startSilentServer, type SilentServer } from '../../support/silent-server.js';
+
+/** Tracks a promise without awaiting it. */
+function track(p: Promise<unknown>): { done: boolean; error?: Error } {
+  const state: { done: boolean; error?: Error } = { done: false };
+  p.then(
+    () => (state.done = true),
+    (err: Error) => {
+      state.done = true;
+      state.error = err;
+    },
+  );
+  return state;
+}
+
+const podPath = '/api/v1/namespaces/default/pods/x';
+
+let server: SilentServer | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await server?.close();
+  server = undefined;
+});
+
+describe('--timeout against an API server that accepts connections and never answers', () => {
+  // The clock is faked: the request must end when the asked time has passed on it (one deadline for
+  // connect, TLS and answer), not when a socket has been idle that long (which restarts with each
+  // handshake step and took 2-3x the asked time).
+  it.each(['tls', 'tcp'] as const)('a GET ends when the timeout has passed (%s)', async (mode) => {
+    server = await startSilentServer(mode);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const api = new KubeApi(loadKubeContext({ kubeconfig: server.kubeconfig }), 3000);
+    const get = track(api.getJson(podPath));
+    await server.accepted(1);
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(get.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(get.error?.message).toBe(
+      `timed out after 3s waiting for the Kubernetes API server ${server.url} (GET ${podPath})`,
+    );
+    expect(server.connections).toBe(1);
+  });
+
+  it('a port-forward ends when the timeout has passed', async () => {
+    server = await startSilentServer('tls');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const api = new KubeApi(loadKubeContext({ kubeconfig: server.kubeconfig }), 2000);
+    const forward = track(openPodStream({ api, namespace: 'default', pod: 'x', port: 15000 }));
+    await server.accepted(1);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(forward.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(forward.error?.message).toBe(
+      `timed out after 2s waiting for the Kubernetes API server ${server.url} (port-forward to pod x.default)`,
+    );
+    expect(server.connections).toBe(1);
+  });
+
+  it('--timeout 0 waits as long as it takes (no timeout), and still reports a dropped connection', async () => {
+    server = await startSilentServer('tls');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const api = new KubeApi(loadKubeContext({ kubeconfig: server.kubeconfig }), 0);
+    const get = track(api.getJson(podPath));
+    await server.accepted(1);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(get.done).toBe(false);
+    vi.useRealTimers();
+    server.dropConnections();
+    await vi.waitFor(() => expect(get.done).toBe(true));
+    expect(get.error?.message).toMatch(
+      /^cannot reach the Kubernetes API server https:\/\/127\.0\.0\.1:\d+: /,
+    );
+  });
+
+  it('mesh pc names the timeout it was given and exits 1, after one connection', async () => {
+    server = await startSilentServer('tls');
+    const r = await runCli(['pc', 'cluster', 'x', '--kubeconfig', server.kubeconfig, '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `Error: timed out after 1s waiting for the Kubernetes API server ${server.url} (GET ${podPath})`,
+    );
+    expect(server.connections).toBe(1);
+  });
+});
