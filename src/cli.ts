@@ -25,6 +25,11 @@ const COMMANDS: Array<{
     load: () => import('./commands/certs.js'),
   },
   {
+    name: 'manifest',
+    description: 'Render (generate) or plan (diff) the control plane manifest',
+    load: () => import('./commands/manifest.js'),
+  },
+  {
     name: 'proxy-config',
     aliases: ['pc'],
     description: 'Envoy configuration of a proxy: clusters, listeners, routes, endpoints, secrets, …',
