@@ -25,6 +25,11 @@ const COMMANDS: Array<{
     load: () => import('./commands/certs.js'),
   },
   {
+    name: 'kube-inject',
+    description: 'Add the sidecar to workloads in a file, offline',
+    load: () => import('./commands/kube-inject.js'),
+  },
+  {
     name: 'manifest',
     description: 'Render (generate) or plan (diff) the control plane manifest',
     load: () => import('./commands/manifest.js'),

@@ -6,14 +6,9 @@ import { resolveSpec, type InstallSpec } from './spec.js';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** The rendering flags every install-family command takes (same names as istioctl's). */
-export function addSpecOptions(cmd: Command): Command {
+export function addSpecOptions(cmd: Command, fileFlag = '-f, --filename <file>'): Command {
   return cmd
-    .option(
-      '-f, --filename <file>',
-      'IstioOperator file (repeatable, merged left to right; - = stdin)',
-      collect,
-      [],
-    )
+    .option(fileFlag, 'IstioOperator file (repeatable, merged left to right; - = stdin)', collect, [])
     .option(
       '-s, --set <path=value>',
       'set a spec field, e.g. values.global.proxy.logLevel=debug (repeatable)',
@@ -25,14 +20,15 @@ export function addSpecOptions(cmd: Command): Command {
 
 /** Reads the `-f` files (stdin at most once) and resolves the install spec. */
 export async function specFromOptions(opts: {
-  filename: string[];
+  filename?: string[] | string;
+  operatorFileName?: string[];
   set: string[];
   revision?: string;
 }): Promise<InstallSpec> {
-  if (opts.filename.filter((f) => f === '-').length > 1)
-    throw usageError('-f - (stdin) can be given only once');
+  const names = opts.operatorFileName ?? (Array.isArray(opts.filename) ? opts.filename : []);
+  if (names.filter((f) => f === '-').length > 1) throw usageError('-f - (stdin) can be given only once');
   const files: Array<{ name: string; text: string }> = [];
-  for (const f of opts.filename) {
+  for (const f of names) {
     try {
       files.push({ name: f === '-' ? '<stdin>' : f, text: await readInputText(f) });
     } catch (err) {
