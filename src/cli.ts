@@ -25,6 +25,16 @@ const COMMANDS: Array<{
     load: () => import('./commands/certs.js'),
   },
   {
+    name: 'check',
+    description: 'Health of the installed control plane (workloads, webhooks, CRDs, injection)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerCheck })),
+  },
+  {
+    name: 'install',
+    description: 'Install or update the control plane (plan, confirm, apply in order, wait until ready)',
+    load: () => import('./commands/install.js'),
+  },
+  {
     name: 'kube-inject',
     description: 'Add the sidecar to workloads in a file, offline',
     load: () => import('./commands/kube-inject.js'),
@@ -35,10 +45,25 @@ const COMMANDS: Array<{
     load: () => import('./commands/manifest.js'),
   },
   {
+    name: 'precheck',
+    description: 'Check a cluster before installing (version, permissions, existing installs, conflicts)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerPrecheck })),
+  },
+  {
     name: 'proxy-config',
     aliases: ['pc'],
     description: 'Envoy configuration of a proxy: clusters, listeners, routes, endpoints, secrets, …',
     load: () => import('./commands/proxy-config.js'),
+  },
+  {
+    name: 'uninstall',
+    description: 'Remove the objects mesh installed (one revision, or all with --purge)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerUninstall })),
+  },
+  {
+    name: 'upgrade',
+    description: 'Upgrade the control plane in place (install, showing the version change)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerUpgrade })),
   },
   {
     name: 'version',

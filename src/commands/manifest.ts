@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
+import { registerManifestDiff } from './install.js';
 
 export function register(program: Command): void {
   const manifest = program
@@ -22,4 +23,5 @@ export function register(program: Command): void {
       for (const f of componentFiles(components)) writeFileSync(join(opts.output, f.file), f.text);
     } else await writeStdout(toYaml(components.flatMap((c) => c.objects)));
   });
+  registerManifestDiff(manifest);
 }
