@@ -156,7 +156,7 @@ export async function runInstall(
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
   const rest = await connect(opts);
-  const owner = { name: spec.name, revision: spec.revision };
+  const owner = { name: spec.name, namespace: spec.namespace, revision: spec.revision };
   warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
   if (!opts.dryRun) {
     const { guardContext } = await import('../kube/guard.js');

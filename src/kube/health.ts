@@ -1,7 +1,7 @@
 import { objectRef } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
 import { listOwned, mapBounded, notReadyReason } from './installer.js';
-import type { KubeRest } from './rest.js';
+import { ApiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES } from './resources.js';
 
 /** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
@@ -209,12 +209,23 @@ export async function precheck(
   revision: string,
 ): Promise<CheckResult[]> {
   return [
-    await serverVersion(rest),
-    ...(await permissions(rest, namespace)),
-    ...(await existingControlPlanes(rest, namespace, revision)),
-    ...(await injectorConflicts(rest, components)),
-    ...(await crdVersions(rest, components)),
+    ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
+    ...(await guarded('Permissions', () => permissions(rest, namespace))),
+    ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
+    ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
+    ...(await guarded('CRDs', () => crdVersions(rest, components))),
   ];
+}
+
+/** A check that the server refuses (e.g. a forbidden list) is a failed result, not the end of the report. */
+async function guarded(group: string, fn: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError)
+      return [fail(group, `cannot check: ${err.message}`, 'the user lacks read access for this check')];
+    throw err;
+  }
 }
 
 /** `mesh check`: the health of what mesh installed (all revisions). */

@@ -21,12 +21,13 @@ export const FIELD_MANAGER = 'mesh';
 
 export interface Owner {
   name: string;
+  namespace: string;
   revision: string;
 }
 
 /** Selector of everything one install owns (all components), for pruning. */
 export function ownerSelector(o: Owner): string {
-  return `${LABEL.managedBy}=${MANAGED_BY},${LABEL.owner}=${o.name},${LABEL.revision}=${o.revision || 'default'}`;
+  return `${LABEL.managedBy}=${MANAGED_BY},${LABEL.owner}=${o.name},${LABEL.ownerNamespace}=${o.namespace},${LABEL.revision}=${o.revision || 'default'}`;
 }
 
 export type PlanAction = 'create' | 'change' | 'unchanged' | 'prune' | 'conflict';
