@@ -23,20 +23,20 @@ function addApplyOptions(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  addApplyOptions(
-    program.command('install').description('Install or update the control plane (shows the plan first)'),
-  ).action(async (opts) => {
-    process.exitCode = await runInstall(opts, 'install');
-  });
+  registerApply(program, 'install', 'Install or update the control plane (shows the plan first)');
 }
 
 export function registerUpgrade(program: Command): void {
-  addApplyOptions(
-    program
-      .command('upgrade')
-      .description('Upgrade the control plane in place (same as install; shows the version change)'),
-  ).action(async (opts) => {
-    process.exitCode = await runInstall(opts, 'upgrade');
+  registerApply(
+    program,
+    'upgrade',
+    'Upgrade the control plane in place (same as install; shows the version change)',
+  );
+}
+
+function registerApply(program: Command, verb: 'install' | 'upgrade', description: string): void {
+  addApplyOptions(program.command(verb).description(description)).action(async (opts) => {
+    process.exitCode = await runInstall(opts, verb);
   });
 }
 

@@ -549,43 +549,15 @@ function renderPilot(s: InstallSpec): K8sObject[] {
   );
   if (k8s.serviceAnnotations)
     (objects[objects.length - 1]!.metadata as any).annotations = k8s.serviceAnnotations;
-  if (autoscale ? min > 1 : replicas > 1)
-    objects.push(
-      obj(
-        'policy/v1',
-        'PodDisruptionBudget',
-        name,
-        ns,
-        { spec: { minAvailable: 1, selector: { matchLabels: selector } } },
-        labels,
-      ),
-    );
-  if (autoscale)
-    objects.push(
-      obj(
-        'autoscaling/v2',
-        'HorizontalPodAutoscaler',
-        name,
-        ns,
-        {
-          spec: {
-            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-            minReplicas: min,
-            maxReplicas: max,
-            metrics: [
-              {
-                type: 'Resource',
-                resource: {
-                  name: 'cpu',
-                  target: { type: 'Utilization', averageUtilization: pilot.cpu.targetAverageUtilization },
-                },
-              },
-            ],
-          },
-        },
-        labels,
-      ),
-    );
+  objects.push(
+    ...scaling(name, ns, selector, labels, {
+      autoscale,
+      min,
+      max,
+      replicas,
+      cpuTarget: pilot.cpu.targetAverageUtilization,
+    }),
+  );
   return objects;
 }
 
@@ -913,8 +885,32 @@ function renderGateway(
   const annotations = { ...(gv.serviceAnnotations ?? {}), ...(k8s.serviceAnnotations ?? {}) };
   if (Object.keys(annotations).length > 0)
     (objects[objects.length - 1]!.metadata as any).annotations = annotations;
-  if (autoscale ? min > 1 : replicas > 1)
-    objects.push(
+  objects.push(
+    ...scaling(name, ns, selector, labels, {
+      autoscale,
+      min,
+      max: k8s.hpaSpec?.maxReplicas ?? gv.autoscaleMax ?? 5,
+      replicas,
+      cpuTarget: 80,
+    }),
+  );
+  return objects;
+}
+
+/**
+ * The HorizontalPodAutoscaler of a Deployment when it autoscales, and a PodDisruptionBudget only when more
+ * than one replica is guaranteed (a PDB over a single replica would block node drains).
+ */
+function scaling(
+  name: string,
+  ns: string,
+  selector: Record<string, string>,
+  labels: Record<string, string>,
+  o: { autoscale: boolean; min: number; max: number; replicas: number; cpuTarget: number },
+): K8sObject[] {
+  const out: K8sObject[] = [];
+  if (o.autoscale ? o.min > 1 : o.replicas > 1)
+    out.push(
       obj(
         'policy/v1',
         'PodDisruptionBudget',
@@ -924,8 +920,8 @@ function renderGateway(
         labels,
       ),
     );
-  if (autoscale)
-    objects.push(
+  if (o.autoscale)
+    out.push(
       obj(
         'autoscaling/v2',
         'HorizontalPodAutoscaler',
@@ -934,12 +930,12 @@ function renderGateway(
         {
           spec: {
             scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-            minReplicas: min,
-            maxReplicas: k8s.hpaSpec?.maxReplicas ?? gv.autoscaleMax ?? 5,
+            minReplicas: o.min,
+            maxReplicas: o.max,
             metrics: [
               {
                 type: 'Resource',
-                resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+                resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: o.cpuTarget } },
               },
             ],
           },
@@ -947,5 +943,5 @@ function renderGateway(
         labels,
       ),
     );
-  return objects;
+  return out;
 }
