@@ -31,17 +31,17 @@ describe('fieldDiff', () => {
     };
     expect(fieldDiff(live, after)).toEqual([
       { path: 'metadata.labels."b.io/x"', from: undefined, to: '2' },
-      {
-        path: 'spec.containers[0].env',
-        from: [{ name: 'A', value: '1' }],
-        to: [
-          { name: 'A', value: '1' },
-          { name: 'B', value: '2' },
-        ],
-      },
-      { path: 'spec.containers[0].image', from: 'i:1', to: 'i:2' },
+      { path: 'spec.containers[name:c].env[name:B]', from: undefined, to: { name: 'B', value: '2' } },
+      { path: 'spec.containers[name:c].image', from: 'i:1', to: 'i:2' },
     ]);
     expect(fieldDiff(live, structuredClone(live))).toEqual([]);
+    expect(fieldDiff({ args: ['a', 'b'] }, { args: ['a', 'c', 'd'] })).toEqual([
+      { path: 'args[1]', from: 'b', to: 'c' },
+      { path: 'args[2]', from: undefined, to: 'd' },
+    ]);
+    expect(fieldDiff({ l: [{ name: 'x' }, { name: 'y' }] }, { l: [{ name: 'y' }, { name: 'x' }] })).toEqual([
+      { path: 'l (order)', from: ['x', 'y'], to: ['y', 'x'] },
+    ]);
   });
 });
 
