@@ -37,20 +37,20 @@ function mesh(args: string[], env: Record<string, string> = {}): Promise<Run> {
 
 /**
  * Makes every Deployment in `namespace` ready at its current generation, until stopped (the controllers'
- * and kubelet's part). ReplicaSets and Pods left by a deleted Deployment are removed first, as the
- * garbage collector would.
+ * and kubelet's part). ReplicaSets and Pods of earlier generations, and those left by a deleted
+ * Deployment, are removed first, as a rollout and the garbage collector would.
  */
 function readier(c: Clients, namespace: string): { stop: () => Promise<void> } {
   let running = true;
-  const collectOrphans = async (uids: Set<string>) => {
+  const collect = async (keep: Set<string>) => {
     const sets = await c.apps.listNamespacedReplicaSet({ namespace });
     for (const rs of sets.items)
-      if (!rs.metadata?.ownerReferences?.some((o) => uids.has(o.uid))) {
+      if (!rs.metadata?.ownerReferences?.some((o) => keep.has(o.uid))) {
         await c.apps.deleteNamespacedReplicaSet({ name: rs.metadata!.name!, namespace });
         const pods = await c.core.listNamespacedPod({ namespace });
         for (const p of pods.items)
           if (p.metadata?.ownerReferences?.some((o) => o.uid === rs.metadata!.uid))
-            await c.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace });
+            await c.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace, gracePeriodSeconds: 0 });
       }
   };
   const loop = (async () => {
@@ -60,7 +60,9 @@ function readier(c: Clients, namespace: string): { stop: () => Promise<void> } {
         (d) =>
           !(d.status?.observedGeneration === d.metadata?.generation && (d.status?.readyReplicas ?? 0) > 0),
       );
-      if (pending.length > 0) await collectOrphans(new Set(list.items.map((d) => d.metadata!.uid!)));
+      const pendingUids = new Set(pending.map((d) => d.metadata!.uid!));
+      if (pending.length > 0)
+        await collect(new Set(list.items.map((d) => d.metadata!.uid!).filter((u) => !pendingUids.has(u))));
       for (const d of pending) await makeDeploymentReady(c, namespace, d.metadata!.name!);
       await new Promise((r) => setTimeout(r, 200));
     }
