@@ -1,4 +1,5 @@
-// vitest globalSetup for the real-cluster suite: one etcd + kube-apiserver for all e2e test files.
+// vitest globalSetup for the real-cluster suite: one etcd + kube-apiserver, with kube-scheduler and a
+// kwok node for pods, for all e2e test files.
 // Tests read the connection details with `inject('testbed')`.
 import type { TestProject } from 'vitest/node';
 import { startTestbed, type TestbedInfo } from './testbed.js';
@@ -10,7 +11,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const testbed = await startTestbed();
+  const testbed = await startTestbed({ nodes: true });
   console.error(`[testbed] kube-apiserver ready at ${testbed.server} after ${testbed.startupMs} ms`);
   const { stop, ...info } = testbed;
   project.provide('testbed', info);

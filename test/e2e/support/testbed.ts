@@ -1,6 +1,7 @@
 // Starts the real servers built by scripts/testbed/setup (etcd, kube-apiserver and, on request,
-// kube-controller-manager and istiod) on 127.0.0.1 with free ports and a private temp dir, and stops
-// them again. Every listener is bound to loopback; nothing here dials any other address.
+// kube-controller-manager, kube-scheduler with kwok, and istiod) on 127.0.0.1 with free ports and a
+// private temp dir, and stops them again. Every listener is bound to loopback; nothing here dials any
+// other address.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
@@ -19,6 +20,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { clientsFor } from './kube.js';
+import {
+  KWOK_CRDS,
+  KWOK_NODE,
+  KWOK_NODE_ANNOTATION,
+  KWOK_NODE_ANNOTATION_VALUE,
+  establishCrds,
+  registerKwokNode,
+  writeKubeletServingCert,
+  writeKwokConfig,
+} from './kwok.js';
 
 const repoRoot = join(import.meta.dirname, '../../..');
 const LOOPBACK = '127.0.0.1';
@@ -29,6 +40,12 @@ export interface TestbedOptions {
   controllerManager?: boolean;
   /** Also run istiod (pilot-discovery) against the API server, in namespace istio-system. */
   istiod?: boolean;
+  /**
+   * Also run kube-scheduler and kwok with one simulated node (`kwok-node-0`): pods are scheduled to
+   * it, run through their lifecycle by kwok (Running, Ready, pod IPs) and reachable by port-forward
+   * through the API server, wherever kwok's PortForward resources send their ports.
+   */
+  nodes?: boolean;
   /** How long to wait for each server to become ready. */
   readyTimeoutMs?: number;
 }
@@ -43,6 +60,8 @@ export interface TestbedInfo {
   caFile: string;
   binDir: string;
   istiod?: { httpUrl: string; grpcAddress: string; monitoringUrl: string };
+  /** The kwok node pods can run on (with `nodes`). */
+  node?: string;
   /** Process ids of the servers' tethers (each server is a child of its tether). */
   pids: Record<string, number>;
   startupMs: number;
@@ -265,6 +284,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     apiserver: requireBinary(binDir, 'kube-apiserver'),
     controllerManager: options.controllerManager ? requireBinary(binDir, 'kube-controller-manager') : '',
     istiod: options.istiod ? requireBinary(binDir, 'pilot-discovery') : '',
+    scheduler: options.nodes ? requireBinary(binDir, 'kube-scheduler') : '',
+    kwok: options.nodes ? requireBinary(binDir, 'kwok') : '',
   };
   removeAbandonedDirs();
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
@@ -332,6 +353,14 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       `${adminToken},admin,admin-uid,"system:masters"\n${userToken},mesh-e2e-user,mesh-e2e-user-uid\n`,
       { mode: 0o600 },
     );
+    // The API server dials kubelets (kwok) by their InternalIP and verifies their serving certificate.
+    const kubelet = options.nodes ? writeKubeletServingCert(dir) : undefined;
+    const kubeletFlags = kubelet
+      ? [
+          '--kubelet-preferred-address-types=InternalIP',
+          `--kubelet-certificate-authority=${kubelet.certFile}`,
+        ]
+      : [];
     const { server, ca } = await withPortRetry(async (attempt) => {
       const apiPort = await freePort();
       const server = `https://${LOOPBACK}:${apiPort}`;
@@ -359,6 +388,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
           '--endpoint-reconciler-type=none',
           '--enable-priority-and-fairness=false',
           '--profiling=false',
+          ...kubeletFlags,
         ],
       );
       servers.push(apiserver);
@@ -410,6 +440,17 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       istiod = await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers);
     }
 
+    // --- kwok and kube-scheduler (optional) ------------------------------------------------------
+    let node: string | undefined;
+    if (kubelet) {
+      const c = clientsFor(kubeconfig);
+      await establishCrds(c, KWOK_CRDS);
+      await startKwok(bins.kwok, dir, kubeconfig, kubelet, readyTimeoutMs, servers);
+      await startScheduler(bins.scheduler, dir, kubeconfig, readyTimeoutMs, servers);
+      node = KWOK_NODE;
+      await registerKwokNode(c, node, readyTimeoutMs);
+    }
+
     return {
       kubeconfig,
       restrictedKubeconfig,
@@ -417,6 +458,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       caFile,
       binDir,
       istiod,
+      node,
       pids: Object.fromEntries(servers.map((s) => [s.name, s.child.pid!])),
       startupMs: Date.now() - started,
       stop,
@@ -425,6 +467,68 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     await stop();
     throw err;
   }
+}
+
+async function startKwok(
+  bin: string,
+  dir: string,
+  kubeconfig: string,
+  cert: { certFile: string; keyFile: string },
+  readyTimeoutMs: number,
+  servers: Server[],
+): Promise<void> {
+  const config = writeKwokConfig(dir);
+  await withPortRetry(async (attempt) => {
+    // One port for the whole kubelet API: the node's advertised kubelet port is the one kwok serves.
+    const port = await freePort();
+    const kwok = new Server('kwok', join(dir, `kwok-${attempt}.log`), bin, [
+      `--kubeconfig=${kubeconfig}`,
+      `--config=${config}`,
+      `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=${KWOK_NODE_ANNOTATION_VALUE}`,
+      `--node-ip=${LOOPBACK}`,
+      `--node-port=${port}`,
+      `--server-address=${LOOPBACK}:${port}`,
+      `--tls-cert-file=${cert.certFile}`,
+      `--tls-private-key-file=${cert.keyFile}`,
+      // Pod IPs are data only (nothing dials them); kept apart from the Service range.
+      '--cidr=10.244.0.0/16',
+      '-v=WARN',
+    ]);
+    servers.push(kwok);
+    const ca = readFileSync(cert.certFile);
+    await kwok.waitReady(
+      async () => (await httpGet(`https://${LOOPBACK}:${port}/healthz`, ca)).status === 200,
+      readyTimeoutMs,
+    );
+  });
+}
+
+async function startScheduler(
+  bin: string,
+  dir: string,
+  kubeconfig: string,
+  readyTimeoutMs: number,
+  servers: Server[],
+): Promise<void> {
+  await withPortRetry(async (attempt) => {
+    const port = await freePort();
+    const certDir = join(dir, `kube-scheduler-${attempt}-pki`);
+    const scheduler = new Server('kube-scheduler', join(dir, `kube-scheduler-${attempt}.log`), bin, [
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      `--bind-address=${LOOPBACK}`,
+      `--secure-port=${port}`,
+      `--cert-dir=${certDir}`,
+      '--profiling=false',
+    ]);
+    servers.push(scheduler);
+    // Its serving certificate is self-signed and written at start; /healthz needs no credentials.
+    const certFile = join(certDir, 'kube-scheduler.crt');
+    await scheduler.waitReady(async () => {
+      if (!existsSync(certFile)) return false;
+      return (await httpGet(`https://${LOOPBACK}:${port}/healthz`, readFileSync(certFile))).status === 200;
+    }, readyTimeoutMs);
+  });
 }
 
 async function startIstiod(
