@@ -1,12 +1,12 @@
 // Benchmark for `mesh install` (run `npm run build` and `npm run testbed:setup` first): the default
 // profile installed into a fresh testbed API server with `mesh install -y` (a child process: plan, apply
 // in order, readiness waits, prune), next to the sum of bare round trips for the same objects applied one
-// by one (server-side apply, sequential, no plan and no waits) into another fresh testbed. Deployments
-// are made ready by the testbed's stand-in for controllers and kubelet (scripts/testbed/support.mjs).
+// by one (server-side apply, sequential, no plan and no waits) into another fresh testbed. Both testbeds
+// run controllers, a scheduler and a kwok node, so the Deployments become ready as in a cluster.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { loadTestbedSupport, readyDeployments } from '../scripts/testbed/support.mjs';
+import { loadTestbedSupport, WITH_NODES } from '../scripts/testbed/support.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { resolveSpec } = await import(join(ROOT, 'dist/install/spec.js'));
@@ -28,7 +28,7 @@ const objects = renderComponents(resolveSpec({})).flatMap((c) => sortObjects(c.o
 
 // Bare round trips: each object applied on its own, one after the other.
 {
-  const tb = await support.startTestbed();
+  const tb = await support.startTestbed(WITH_NODES);
   try {
     const rest = new KubeRest(loadKubeContext({ kubeconfig: tb.kubeconfig }), 30_000);
     let total = 0;
@@ -47,8 +47,7 @@ const objects = renderComponents(resolveSpec({})).flatMap((c) => sortObjects(c.o
 
 // mesh install -y, end to end.
 {
-  const tb = await support.startTestbed();
-  const readier = readyDeployments(support, tb.kubeconfig, 'istio-system');
+  const tb = await support.startTestbed(WITH_NODES);
   try {
     const t0 = performance.now();
     const r = spawnSync(
@@ -75,7 +74,6 @@ const objects = renderComponents(resolveSpec({})).flatMap((c) => sortObjects(c.o
       `mesh install -y again (empty plan): ${(performance.now() - t1).toFixed(0)} ms wall (exit ${again.status})`,
     );
   } finally {
-    await readier.stop();
     await tb.stop();
   }
 }
