@@ -115,8 +115,14 @@ export function renderComponents(s: InstallSpec): RenderedComponent[] {
   }
   for (const c of out)
     for (const o of c.objects) {
-      const labels = (o.metadata.labels ?? {}) as JsonMap;
-      o.metadata.labels = { ...labels, ...ownershipLabels(s, c.component) };
+      const labels: JsonMap = {
+        ...((o.metadata.labels ?? {}) as JsonMap),
+        ...ownershipLabels(s, c.component),
+      };
+      // On a Namespace, istio.io/rev selects it for sidecar injection: the control plane's own namespace
+      // must not carry it (its pods would be injected).
+      if (o.kind === 'Namespace') delete labels[LABEL.revision];
+      o.metadata.labels = labels;
     }
   return out;
 }

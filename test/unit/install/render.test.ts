@@ -61,11 +61,18 @@ describe('objects', () => {
       for (const o of c.objects)
         expect(o.metadata.labels, objectRef(o)).toMatchObject({
           [LABEL.component]: c.component,
-          [LABEL.revision]: '1-30',
+          ...(o.kind === 'Namespace' ? {} : { [LABEL.revision]: '1-30' }),
           [LABEL.owner]: 'mesh',
           [LABEL.version]: '1.30.0',
           [LABEL.managedBy]: 'mesh',
         });
+  });
+
+  it('the install namespace is not labelled for injection (istio.io/rev on a Namespace selects its pods)', () => {
+    const ns = render()
+      .flatMap((c) => c.objects)
+      .find((o) => o.kind === 'Namespace')!;
+    expect(Object.keys(ns.metadata.labels as object)).not.toContain(LABEL.revision);
   });
 
   it('a revision suffixes names and selects istiod pods by revision', () => {
