@@ -79,6 +79,25 @@ export async function connect(opts: Record<string, any>) {
   return new KubeRest(kube, parseDuration(opts.timeout, '--timeout'));
 }
 
+/**
+ * Connects for a command that changes the cluster: prints the context and server it will change, and
+ * (unless only planning) refuses a protected context that --context did not name.
+ */
+async function connectGuarded(opts: Record<string, any>, verb: string) {
+  const rest = await connect(opts);
+  warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
+  if (!opts.dryRun) {
+    const { guardContext } = await import('../kube/guard.js');
+    await guardContext(
+      rest.kube.contextName,
+      opts.context !== undefined,
+      verb,
+      interactive() ? ask : undefined,
+    );
+  }
+  return rest;
+}
+
 /** One line from the terminal. */
 async function ask(question: string): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
@@ -155,18 +174,8 @@ export async function runInstall(
   const { applyComponents, computePlan, planIsEmpty } = await import('../kube/installer.js');
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
-  const rest = await connect(opts);
+  const rest = await connectGuarded(opts, verb);
   const owner = { name: spec.name, namespace: spec.namespace, revision: spec.revision };
-  warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
-  if (!opts.dryRun) {
-    const { guardContext } = await import('../kube/guard.js');
-    await guardContext(
-      rest.kube.contextName,
-      opts.context !== undefined,
-      verb,
-      interactive() ? ask : undefined,
-    );
-  }
   const from = await installedVersion(rest, spec.namespace, spec.revision);
   if (from && from !== spec.tag)
     warn(`Control plane${spec.revision ? ` revision ${spec.revision}` : ''}: ${from} → ${spec.tag}`);
@@ -207,17 +216,7 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
   const { deleteObjects, listOwned } = await import('../kube/installer.js');
   const { objectRef } = await import('../install/manifest.js');
-  const rest = await connect(opts);
-  warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
-  if (!opts.dryRun) {
-    const { guardContext } = await import('../kube/guard.js');
-    await guardContext(
-      rest.kube.contextName,
-      opts.context !== undefined,
-      'uninstall',
-      interactive() ? ask : undefined,
-    );
-  }
+  const rest = await connectGuarded(opts, 'uninstall');
   const revision = opts.revision === '' ? 'default' : String(opts.revision);
   const selector = opts.purge
     ? `${LABEL.managedBy}=${MANAGED_BY}`

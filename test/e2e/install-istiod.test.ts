@@ -8,27 +8,14 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { runMesh } from './support/mesh-cli.js';
 import { clientsFor, eventually, type Clients } from './support/kube.js';
 import { freePort, startTestbed, testbedBinDir, type Testbed } from './support/testbed.js';
 import { makeDeploymentReady } from './support/workloads.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 const NS = 'istio-system';
 
-function mesh(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+const mesh = (args: string[], input?: string) => runMesh(args, input === undefined ? {} : { input });
 
 let tb: Testbed;
 let c: Clients;

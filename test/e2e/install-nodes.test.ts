@@ -1,27 +1,12 @@
 // `mesh install` on a testbed that runs pods: kube-controller-manager (Deployments → ReplicaSets → Pods,
 // garbage collection), kube-scheduler and a kwok node (pods Running and Ready). No stand-in: the
 // Deployments mesh creates become ready the way they would in a cluster, and uninstall's deletes cascade.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMesh } from './support/mesh-cli.js';
 import { clientsFor, eventually, type Clients } from './support/kube.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-
-function mesh(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), ...args], {
-      env: { ...process.env, NO_COLOR: '1', MESH_PROTECTED_CONTEXTS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const mesh = (args: string[]) => runMesh(args);
 
 let tb: Testbed;
 let c: Clients;

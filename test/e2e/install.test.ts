@@ -3,37 +3,17 @@
 // other files). Nothing turns Deployments into running pods here, so a stand-in for the controllers and
 // the kubelet (support/workloads.ts: ReplicaSet, Pods, status written as the controllers would) makes
 // the Deployments mesh creates ready, only where a test says so.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { runMesh, type MeshRun } from './support/mesh-cli.js';
 import { apply, clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
 import { makeDeploymentReady } from './support/workloads.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mesh(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), ...args], {
-      env: { ...process.env, NO_COLOR: '1', MESH_PROTECTED_CONTEXTS: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const mesh = (args: string[], env: Record<string, string> = {}) => runMesh(args, { env });
 
 /**
  * Makes every Deployment in `namespace` ready at its current generation, until stopped (the controllers'
@@ -87,7 +67,7 @@ const installArgs = (ns: string, ...more: string[]) => [
   ...more,
 ];
 
-async function installReady(ns: string, ...more: string[]): Promise<Run> {
+async function installReady(ns: string, ...more: string[]): Promise<MeshRun> {
   const r = readier(c, ns);
   try {
     return await mesh(['install', '-y', ...installArgs(ns, ...more)]);
