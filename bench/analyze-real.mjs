@@ -2,7 +2,7 @@
 // collections, comments, anchors, multi-line strings, JSON files, `helm template` output, > 2,000 findings),
 // at 8,000 and 40,000 documents. Per size: the js-yaml floor as a cold process, mesh (with and without the
 // V8 code cache), and `istioctl analyze --use-kube=false` when the testbed has built istioctl.
-// Cold processes run interleaved; median of BENCH_RUNS rounds (default 5; istioctl 3 at most). Wall time
+// Cold processes run interleaved; median of BENCH_RUNS rounds (default 5; istioctl BENCH_ISTIOCTL_RUNS, 1). Wall time
 // and CPU time (user + system, by GNU time): on a shared machine CPU time is the steadier of the two.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const MESH = join(ROOT, 'bin/mesh.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? '8000,40000').split(',').map(Number);
+// istioctl takes minutes on these corpora (thousands of findings): one run unless asked for more.
+const ISTIOCTL_RUNS = Number(process.env.BENCH_ISTIOCTL_RUNS ?? 1);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -98,7 +100,7 @@ export function benchAnalyzeReal() {
       if (istioctl.bin) {
         const runs = [];
         const cpuRuns = [];
-        for (let i = 0; i < Math.min(RUNS, 3); i++) {
+        for (let i = 0; i < ISTIOCTL_RUNS; i++) {
           const r = timeOnce([istioctl.bin, ['analyze', '--use-kube=false', '-A', '-o', 'json', dir]]);
           runs.push(r.ms);
           cpuRuns.push(r.cpuMs);

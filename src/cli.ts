@@ -25,9 +25,34 @@ const COMMANDS: Array<{
     load: () => import('./commands/certs.js'),
   },
   {
+    name: 'check',
+    description: 'Health of the installed control plane (workloads, webhooks, CRDs, injection)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerCheck })),
+  },
+  {
     name: 'drift',
     description: 'Replicas of a workload whose proxy config differs from their siblings',
     load: () => import('./commands/drift.js'),
+  },
+  {
+    name: 'install',
+    description: 'Install or update the control plane (plan, confirm, apply in order, wait until ready)',
+    load: () => import('./commands/install.js'),
+  },
+  {
+    name: 'kube-inject',
+    description: 'Add the sidecar to workloads in a file, offline',
+    load: () => import('./commands/kube-inject.js'),
+  },
+  {
+    name: 'manifest',
+    description: 'Render (generate) or plan (diff) the control plane manifest',
+    load: () => import('./commands/manifest.js'),
+  },
+  {
+    name: 'precheck',
+    description: 'Check a cluster before installing (version, permissions, existing installs, conflicts)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerPrecheck })),
   },
   {
     name: 'proxy-config',
@@ -40,6 +65,16 @@ const COMMANDS: Array<{
     aliases: ['ps'],
     description: 'Sync status of every proxy from istiod, or istiod vs proxy config for one pod',
     load: () => import('./commands/proxy-status.js'),
+  },
+  {
+    name: 'uninstall',
+    description: 'Remove the objects mesh installed (one revision, or all with --purge)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerUninstall })),
+  },
+  {
+    name: 'upgrade',
+    description: 'Upgrade the control plane in place (install, showing the version change)',
+    load: () => import('./commands/install.js').then((m) => ({ register: m.registerUpgrade })),
   },
   {
     name: 'version',

@@ -129,6 +129,7 @@ function contextFor(
     meshConfig: opts.meshConfig,
     meshNetworks: opts.meshNetworks,
     istioNamespace: opts.istioNamespace,
+    complete: Boolean(opts.complete),
     external: (kind, ns, name) => isExternal(opts.external ?? [], kind, ns, name),
     report(code, resource, args = [], ropts = {}) {
       sink.push(findingOf(analyzer, code, resource, args, ropts.path));

@@ -62,6 +62,8 @@ export interface AnalysisContext {
   /** Mesh networks (`networks:` map), default empty. */
   readonly meshNetworks: Record<string, any>;
   readonly istioNamespace: string;
+  /** The inputs are a whole cluster (`mesh analyze` without paths, or with `--use-kube`): what is not in them does not exist. */
+  readonly complete: boolean;
   /** Whether `Kind ns/name` is declared to exist outside the inputs (`--external`); bare kind, '' namespace for cluster-scoped. */
   external(kind: string, namespace: string, name: string): boolean;
   /** Reports a finding. `args` are the message type's arguments in order. */

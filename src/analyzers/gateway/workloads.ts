@@ -35,10 +35,11 @@ export function looksLikeGateway(w: Workload): boolean {
 
 /**
  * Reports that a Gateway's selector picks no workload (IST0101 `selector`). Offline that is only known
- * when the inputs deploy gateways themselves; otherwise the gateway pods live in another repository.
+ * when the inputs deploy gateways themselves (or are a whole cluster); otherwise the gateway pods live in
+ * another repository.
  */
 export function reportSelectorNotFound(ctx: AnalysisContext, gw: Resource): void {
-  const known = ctx.workloads().some((w) => !isSynthetic(w.resource) && looksLikeGateway(w));
+  const known = ctx.complete || ctx.workloads().some((w) => !isSynthetic(w.resource) && looksLikeGateway(w));
   if (!known) return;
   const selector = gw.spec?.selector;
   const key = firstSelectorKey(selector);

@@ -21,7 +21,7 @@ export function isIstioControlPlane(labels: Labels): boolean {
 
 /** Objects the snapshot adds itself (mesh config, default ingress gateway): not part of the inputs. */
 export function isSynthetic(r: Resource): boolean {
-  return r.origin.docIndex < 0 && r.origin.file === '';
+  return r.origin.docIndex < 0 && r.origin.file === '' && !r.origin.cluster;
 }
 
 /** Containers and init containers (native sidecars) of a pod spec. */

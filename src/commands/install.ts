@@ -1,0 +1,300 @@
+import type { Command } from 'commander';
+import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { parseDuration } from '../util/duration.js';
+import { warn, writeStdout } from '../util/output.js';
+import { addSpecOptions, specFromOptions } from '../install/inputs.js';
+import type { Progress } from '../kube/installer.js';
+
+/** Cluster flags of the install family. */
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--timeout <duration>', 'timeout of each Kubernetes API call', '30s');
+}
+
+function addApplyOptions(cmd: Command): Command {
+  return addClusterOptions(addSpecOptions(cmd))
+    .option('-y, --skip-confirmation', 'do not ask for confirmation')
+    .option('--dry-run', 'print the plan (create / change with changed fields / prune) and change nothing')
+    .option('--force', 'take over fields other field managers own (server-side apply conflicts)')
+    .option('--readiness-timeout <duration>', 'how long to wait for each component to become ready', '5m')
+    .option('--concurrency <n>', 'objects applied at the same time', '8');
+}
+
+export function register(program: Command): void {
+  registerApply(program, 'install', 'Install or update the control plane (shows the plan first)');
+}
+
+export function registerUpgrade(program: Command): void {
+  registerApply(
+    program,
+    'upgrade',
+    'Upgrade the control plane in place (same as install; shows the version change)',
+  );
+}
+
+function registerApply(program: Command, verb: 'install' | 'upgrade', description: string): void {
+  addApplyOptions(program.command(verb).description(description)).action(async (opts) => {
+    process.exitCode = await runInstall(opts, verb);
+  });
+}
+
+export function registerUninstall(program: Command): void {
+  addClusterOptions(
+    program
+      .command('uninstall')
+      .description(
+        'Delete the objects mesh installed for a revision (or everything mesh installed, with --purge)',
+      )
+      .option('-r, --revision <name>', 'revision to remove', 'default')
+      .option('--purge', 'remove every object mesh installed, including CRDs and base objects')
+      .option('-y, --skip-confirmation', 'do not ask for confirmation')
+      .option('--dry-run', 'list what would be deleted and delete nothing'),
+  ).action(async (opts) => {
+    process.exitCode = await runUninstall(opts);
+  });
+}
+
+export function registerManifestDiff(manifest: Command): void {
+  addClusterOptions(
+    addSpecOptions(
+      manifest
+        .command('diff')
+        .description(
+          'Plan against the live cluster: what install would create, change, prune (exit 79 if anything)',
+        ),
+    ),
+  )
+    .option('--force', 'plan as if taking over fields other managers own')
+    .action(async (opts) => {
+      process.exitCode = await runInstall({ ...opts, dryRun: true }, 'diff');
+    });
+}
+
+export async function connect(opts: Record<string, any>) {
+  const { loadKubeContext } = await import('../kube/config.js');
+  const { KubeRest } = await import('../kube/rest.js');
+  const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
+  return new KubeRest(kube, parseDuration(opts.timeout, '--timeout'));
+}
+
+/**
+ * Connects for a command that changes the cluster: prints the context and server it will change, and
+ * (unless only planning) refuses a protected context that --context did not name.
+ */
+async function connectGuarded(opts: Record<string, any>, verb: string) {
+  const rest = await connect(opts);
+  warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
+  if (!opts.dryRun) {
+    const { guardContext } = await import('../kube/guard.js');
+    await guardContext(
+      rest.kube.contextName,
+      opts.context !== undefined,
+      verb,
+      interactive() ? ask : undefined,
+    );
+  }
+  return rest;
+}
+
+/** One line from the terminal. */
+async function ask(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+const interactive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
+
+/** Asks before a destructive change: on a terminal unless -y; off a terminal -y is required. */
+async function confirm(opts: Record<string, any>, question: string): Promise<void> {
+  if (opts.skipConfirmation) return;
+  if (!interactive())
+    throw usageError(`${question.replace(/\?$/, '')}: refusing without -y (not a terminal)`);
+  const answer = (await ask(`${question} [y/N] `)).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new MeshError('aborted: nothing was changed');
+}
+
+/** ora spinners on a terminal; plain lines on stderr otherwise. */
+export async function progressReporter(): Promise<Progress> {
+  if (!process.stderr.isTTY) {
+    let last = '';
+    return {
+      start: (t) => warn(t),
+      update: (t) => {
+        // Off a terminal only a change of what is awaited gets a line, not every poll.
+        const what = t.replace(/ \([\d.]+s\)$/, '');
+        if (what !== last) warn(t);
+        last = what;
+      },
+      succeed: (t) => warn(`✔ ${t}`),
+      fail: (t) => warn(`✘ ${t}`),
+    };
+  }
+  const ora = (await import('ora')).default;
+  let spinner: ReturnType<typeof ora> | undefined;
+  return {
+    start: (t) => {
+      spinner = ora({ text: t, stream: process.stderr }).start();
+    },
+    update: (t) => {
+      if (spinner) spinner.text = t;
+    },
+    succeed: (t) => spinner?.succeed(t),
+    fail: (t) => spinner?.fail(t),
+  };
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`invalid ${flag} "${v}"`, 'use a positive integer');
+  return n;
+}
+
+/** The version label of the control plane of this revision in the cluster, if one is installed. */
+async function installedVersion(rest: any, namespace: string, revision: string): Promise<string | undefined> {
+  const name = revision ? `istiod-${revision}` : 'istiod';
+  const res = await rest.request('GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+  return res.status === 200 ? res.body.metadata?.labels?.['operator.istio.io/version'] : undefined;
+}
+
+export async function runInstall(
+  opts: Record<string, any>,
+  verb: 'install' | 'upgrade' | 'diff',
+): Promise<number> {
+  const readinessTimeoutMs = parseDuration(opts.readinessTimeout ?? '5m', '--readiness-timeout');
+  const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
+  const spec = await specFromOptions(opts as any);
+  const { renderComponents } = await import('../install/render.js');
+  const { applyComponents, computePlan, planIsEmpty } = await import('../kube/installer.js');
+  const { formatPlan } = await import('../install/plan-format.js');
+  const components = renderComponents(spec);
+  const rest = await connectGuarded(opts, verb);
+  const owner = { name: spec.name, namespace: spec.namespace, revision: spec.revision };
+  const from = await installedVersion(rest, spec.namespace, spec.revision);
+  if (from && from !== spec.tag)
+    warn(`Control plane${spec.revision ? ` revision ${spec.revision}` : ''}: ${from} → ${spec.tag}`);
+  else if (!from && verb === 'upgrade')
+    warn(
+      `No control plane${spec.revision ? ` of revision ${spec.revision}` : ''} found in ${spec.namespace}: upgrade installs ${spec.tag}`,
+    );
+  const plan = await computePlan(rest, components, owner, { force: opts.force, concurrency });
+  if (opts.dryRun) {
+    await writeStdout(formatPlan(plan));
+    return verb === 'diff' && !planIsEmpty(plan) ? ExitCode.FINDINGS : ExitCode.OK;
+  }
+  warn(formatPlan(plan));
+  const conflicts = plan.entries.filter((e) => e.action === 'conflict');
+  if (conflicts.length > 0 && !opts.force)
+    throw new MeshError(`${conflicts[0]!.ref}: conflict: ${conflicts[0]!.message}`, {
+      hint: 're-run with --force to take over the fields (nothing was changed)',
+    });
+  if (planIsEmpty(plan)) {
+    warn('Nothing to change: the cluster already matches.');
+    return ExitCode.OK;
+  }
+  await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
+  const result = await applyComponents(rest, components, owner, {
+    force: opts.force,
+    concurrency,
+    readinessTimeoutMs,
+    progress: await progressReporter(),
+  });
+  warn(
+    `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
+      `${result.applied.length} object(s) applied${result.pruned.length ? `, ${result.pruned.length} pruned` : ''}.`,
+  );
+  return ExitCode.OK;
+}
+
+export async function runUninstall(opts: Record<string, any>): Promise<number> {
+  const { LABEL, MANAGED_BY } = await import('../install/render.js');
+  const { deleteObjects, listOwned } = await import('../kube/installer.js');
+  const { objectRef } = await import('../install/manifest.js');
+  const rest = await connectGuarded(opts, 'uninstall');
+  const revision = opts.revision === '' ? 'default' : String(opts.revision);
+  const selector = opts.purge
+    ? `${LABEL.managedBy}=${MANAGED_BY}`
+    : `${LABEL.managedBy}=${MANAGED_BY},${LABEL.revision}=${revision},${LABEL.component} in (Pilot,IngressGateways,EgressGateways)`;
+  const kinds = (await import('../kube/resources.js')).RESOURCE_TYPES.map((t) => t.kind).filter(
+    (k) => k !== 'Namespace',
+  );
+  const objects = await listOwned(rest, selector, kinds);
+  if (objects.length === 0) {
+    warn(
+      opts.purge
+        ? 'Nothing to remove: no objects installed by mesh.'
+        : `Nothing to remove: no objects of revision ${revision} installed by mesh.`,
+    );
+    return ExitCode.OK;
+  }
+  const nsSelector =
+    revision === 'default'
+      ? ['istio-injection=enabled', `${LABEL.revision}=default`]
+      : [`${LABEL.revision}=${revision}`];
+  const users = new Set<string>();
+  for (const sel of nsSelector) {
+    const res = await rest.request('GET', `/api/v1/namespaces?labelSelector=${encodeURIComponent(sel)}`);
+    for (const n of res.body?.items ?? []) users.add(n.metadata.name);
+  }
+  if (users.size > 0)
+    warn(
+      `Warning: namespace(s) ${[...users].sort().join(', ')} still select revision ${revision} for injection; their new pods will fail to start.`,
+    );
+  const refs = objects.map(objectRef);
+  if (opts.dryRun) {
+    await writeStdout(refs.map((r) => `- ${r}`).join('\n'));
+    return ExitCode.OK;
+  }
+  warn(refs.map((r) => `- ${r}`).join('\n'));
+  await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
+  const deleted = await deleteObjects(rest, objects, 8);
+  warn(`✔ Removed ${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}.`);
+  return ExitCode.OK;
+}
+
+function registerHealth(program: Command, name: 'precheck' | 'check', description: string): void {
+  addClusterOptions(addSpecOptions(program.command(name).description(description)))
+    .option('-o, --output <format>', 'output format: text|json', 'text')
+    .action(async (opts) => {
+      const { parseOutputFormat } = await import('../util/output.js');
+      const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
+      const spec = await specFromOptions(opts as any);
+      const { renderComponents } = await import('../install/render.js');
+      const health = await import('../kube/health.js');
+      const components = renderComponents(spec);
+      const rest = await connect(opts);
+      const results =
+        name === 'precheck'
+          ? await health.precheck(rest, components, spec.namespace, spec.revision)
+          : await health.check(rest, components);
+      if (format === 'json')
+        await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
+      else {
+        const { colorEnabled } = await import('../util/tty.js');
+        await writeStdout(health.formatChecks(results, colorEnabled()));
+      }
+      process.exitCode = results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK;
+    });
+}
+
+export function registerPrecheck(program: Command): void {
+  registerHealth(
+    program,
+    'precheck',
+    'Check a cluster before installing: version, permissions, existing installs, conflicts (exit 79 on a problem)',
+  );
+}
+
+export function registerCheck(program: Command): void {
+  registerHealth(
+    program,
+    'check',
+    'Health of the installed control plane: workloads, webhooks, CRDs, injection (exit 79 on a problem)',
+  );
+}

@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { readInputText } from '../util/input.js';
+import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
+import { resolveSpec, type InstallSpec } from './spec.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The rendering flags every install-family command takes (same names as istioctl's). */
+export function addSpecOptions(cmd: Command, fileFlag = '-f, --filename <file>'): Command {
+  return cmd
+    .option(fileFlag, 'IstioOperator file (repeatable, merged left to right; - = stdin)', collect, [])
+    .option(
+      '-s, --set <path=value>',
+      'set a spec field, e.g. values.global.proxy.logLevel=debug (repeatable)',
+      collect,
+      [],
+    )
+    .option('-r, --revision <name>', 'control plane revision (a DNS-1123 label)');
+}
+
+/** Reads the `-f` files (stdin at most once) and resolves the install spec. */
+export async function specFromOptions(opts: {
+  filename?: string[] | string;
+  operatorFileName?: string[];
+  set: string[];
+  revision?: string;
+}): Promise<InstallSpec> {
+  const names = opts.operatorFileName ?? (Array.isArray(opts.filename) ? opts.filename : []);
+  if (names.filter((f) => f === '-').length > 1) throw usageError('-f - (stdin) can be given only once');
+  const files: Array<{ name: string; text: string }> = [];
+  for (const f of names) {
+    try {
+      files.push({ name: f === '-' ? '<stdin>' : f, text: await readInputText(f) });
+    } catch (err) {
+      throw new MeshError(describeError(err), { exitCode: ExitCode.DATA });
+    }
+  }
+  return resolveSpec({
+    files,
+    sets: opts.set,
+    ...(opts.revision !== undefined ? { revision: opts.revision } : {}),
+  });
+}

@@ -1,0 +1,19 @@
+import type { Plan } from '../kube/installer.js';
+
+/** The plan as text: one line per object that changes, with its changed fields; a summary line last. */
+export function formatPlan(plan: Plan): string {
+  const lines: string[] = [];
+  const sym = { create: '+', change: '~', prune: '-', conflict: '!', unchanged: ' ' } as const;
+  const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v).slice(0, 120));
+  for (const e of plan.entries) {
+    if (e.action === 'unchanged') continue;
+    lines.push(`${sym[e.action]} ${e.ref}${e.action === 'conflict' ? `: conflict: ${e.message}` : ''}`);
+    for (const c of e.changes ?? []) lines.push(`    ${c.path}: ${show(c.from)} → ${show(c.to)}`);
+  }
+  const count = (a: string) => plan.entries.filter((e) => e.action === a).length;
+  lines.push(
+    `Plan: ${count('create')} to create, ${count('change')} to change, ${count('prune')} to prune, ` +
+      `${count('unchanged')} unchanged${count('conflict') ? `, ${count('conflict')} in conflict` : ''}.`,
+  );
+  return lines.join('\n');
+}

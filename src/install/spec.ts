@@ -1,0 +1,155 @@
+import { createRequire } from 'node:module';
+import { parseAllDocuments } from 'yaml';
+import { ExitCode, MeshError } from '../util/errors.js';
+import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
+import { ISTIO_OPERATOR_SCHEMA } from './spec-schema.js';
+import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
+
+/** What the user gave: `-f` files (already read) in order, `--set` flags in order, `--revision`. */
+export interface SpecInputs {
+  files?: Array<{ name: string; text: string }>;
+  sets?: string[];
+  revision?: string;
+}
+
+/** The merged, validated IstioOperator document and the facts the templates derive from it. */
+export interface InstallSpec {
+  /** The whole merged document (apiVersion, kind, metadata, spec). */
+  operator: JsonMap;
+  spec: JsonMap;
+  profile: string;
+  /** Install name (metadata.name, else "mesh"): the owning-install label of every object. */
+  name: string;
+  namespace: string;
+  /** "" for the default revision. */
+  revision: string;
+  hub: string;
+  tag: string;
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Reads one `-f` file: exactly one IstioOperator document (comments and `---` around it are fine). */
+export function parseOperatorFile(name: string, text: string): JsonMap {
+  const docs = parseAllDocuments(text).filter((d) => d.contents !== null);
+  if (docs.length !== 1)
+    throw new MeshError(`${name}: expected one IstioOperator document, found ${docs.length}`, {
+      exitCode: ExitCode.DATA,
+    });
+  const doc = docs[0]!;
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new MeshError(`${name}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`, {
+      exitCode: ExitCode.DATA,
+    });
+  }
+  const value = doc.toJS() as Json;
+  if (!isMap(value)) throw new MeshError(`${name}: not a YAML map`, { exitCode: ExitCode.DATA });
+  if (value.kind !== 'IstioOperator')
+    throw new MeshError(`${name}: kind is "${String(value.kind)}", expected IstioOperator`, {
+      exitCode: ExitCode.DATA,
+    });
+  return value;
+}
+
+let validator: ((doc: unknown) => boolean) & { errors?: any[] | null } = undefined as any;
+
+function validate(doc: JsonMap): string[] {
+  if (!validator) {
+    const Ajv = createRequire(import.meta.url)('ajv').default;
+    validator = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+      ISTIO_OPERATOR_SCHEMA,
+    );
+  }
+  if (validator(doc)) return [];
+  const out = new Set<string>();
+  for (const e of validator.errors ?? []) {
+    const path = (e.instancePath as string)
+      .split('/')
+      .slice(1)
+      .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+      .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+    if (e.keyword === 'additionalProperties')
+      out.add(`${path ? path + '.' : ''}${e.params.additionalProperty}: unknown field`);
+    else if (e.keyword === 'anyOf') continue;
+    else
+      out.add(
+        `${path || '(document)'}: ${e.message}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`,
+      );
+  }
+  return [...out].sort();
+}
+
+/**
+ * Merges the inputs into one IstioOperator document, lowest precedence first (each step with
+ * `mergeTree`): the `default` profile → the chosen profile (`spec.profile` as the files and flags set it)
+ * → `-f` files left to right; then `--set` flags left to right are written into that tree (so `[name:x]`
+ * selectors find the profile's list entries) → `--revision`. Then validates it against
+ * the schema: every unknown field or bad value is reported with its path.
+ */
+export function resolveSpec(inputs: SpecInputs): InstallSpec {
+  let files: JsonMap = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: {} };
+  for (const f of inputs.files ?? []) files = mergeTree(files, parseOperatorFile(f.name, f.text)) as JsonMap;
+  let sets: Array<{ path: string; value: Json }>;
+  try {
+    sets = (inputs.sets ?? []).map(parseSetFlag);
+  } catch (err) {
+    throw usage(err);
+  }
+  const fileSpec = (isMap(files.spec) ? files.spec : {}) as JsonMap;
+  const profileSet = sets.filter((s) => s.path === 'profile').pop();
+  const profile = String(profileSet?.value ?? fileSpec.profile ?? 'default');
+  if (!isProfileName(profile))
+    throw new MeshError(`spec.profile: unknown profile "${profile}"`, {
+      exitCode: ExitCode.USAGE,
+      hint: `built-in profiles: ${PROFILE_NAMES.join(', ')}`,
+    });
+  let spec = mergeTree(mergeTree(defaultProfile(), profileOverlay(profile)), fileSpec) as JsonMap;
+  try {
+    for (const s of sets) setPath(spec, s.path, s.value);
+  } catch (err) {
+    throw usage(err);
+  }
+  if (inputs.revision !== undefined) spec = mergeTree(spec, { revision: inputs.revision }) as JsonMap;
+  const operator = { ...files, spec };
+  const problems = validate(operator);
+  if (problems.length > 0)
+    throw new MeshError(
+      `invalid install spec: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`,
+      { exitCode: ExitCode.USAGE },
+    );
+  return derive(operator, profile);
+}
+
+function usage(err: unknown): unknown {
+  return err instanceof PathError ? new MeshError(err.message, { exitCode: ExitCode.USAGE }) : err;
+}
+
+function derive(operator: JsonMap, profile: string): InstallSpec {
+  const spec = operator.spec as JsonMap;
+  const values = spec.values as JsonMap;
+  const global = (values.global ?? {}) as JsonMap;
+  const meta = (operator.metadata ?? {}) as JsonMap;
+  // Explicit values win over the spec's short forms, as in istioctl's translation (install.md §1.4).
+  const revisionRaw = String(values.revision ?? spec.revision ?? '');
+  const revision = revisionRaw === 'default' ? '' : revisionRaw;
+  if (revision !== '' && (!DNS1123_LABEL.test(revision) || revision.length > 63))
+    throw new MeshError(`revision "${revision}" is not a DNS-1123 label`, {
+      exitCode: ExitCode.USAGE,
+      hint: 'use lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. 1-30)',
+    });
+  const namespace = String(global.istioNamespace ?? spec.namespace ?? meta.namespace ?? 'istio-system');
+  if (!DNS1123_LABEL.test(namespace))
+    throw new MeshError(`namespace "${namespace}" is not a DNS-1123 label`, { exitCode: ExitCode.USAGE });
+  return {
+    operator,
+    spec,
+    profile,
+    name: String(meta.name ?? 'mesh'),
+    namespace,
+    revision,
+    hub: String(global.hub ?? spec.hub),
+    tag: String(global.tag ?? spec.tag),
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The tree operations of the install spec: the one merge function every input goes through, and istioctl's
+ * `--set path=value` syntax. Pure functions over plain JSON values.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonMap = { [key: string]: Json };
+
+export const isMap = (v: unknown): v is JsonMap => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Merges `overlay` over `base` and returns a new tree (neither input is changed). Maps merge key by key,
+ * recursively; anything else in the overlay (scalars and whole lists) replaces what the base holds; a
+ * `null` in the overlay removes the key. This is the only merge: profiles, `-f` files and `--set` flags
+ * are all layered with it, lowest precedence first.
+ */
+export function mergeTree(base: Json | undefined, overlay: Json | undefined): Json | undefined {
+  if (overlay === undefined) return clone(base);
+  if (!isMap(base) || !isMap(overlay)) return clone(overlay);
+  const out: JsonMap = {};
+  for (const [k, v] of Object.entries(base)) out[k] = clone(v) as Json;
+  for (const [k, v] of Object.entries(overlay)) {
+    if (v === null) delete out[k];
+    else out[k] = mergeTree(out[k], v) as Json;
+  }
+  return out;
+}
+
+export function clone<T extends Json | undefined>(v: T): T {
+  return v === undefined ? v : (structuredClone(v) as T);
+}
+
+/** A problem with a `--set` flag or a spec path; the message names the path. */
+export class PathError extends Error {}
+
+/** One step of a parsed path: a map key, a list index, or a `[key:value]` selector of a list element. */
+export type PathStep =
+  | { kind: 'key'; key: string }
+  | { kind: 'index'; index: number }
+  | { kind: 'select'; key: string; value: string };
+
+/**
+ * Splits an istioctl path: dots separate keys, `\.` is a literal dot within a key, and a key may be
+ * followed by selectors `[N]` (list index) or `[key:value]` (the list element whose `key` is `value`).
+ */
+export function parsePath(path: string): PathStep[] {
+  const keys: string[] = [];
+  let cur = '';
+  let depth = 0;
+  for (let i = 0; i < path.length; i++) {
+    const ch = path[i]!;
+    if (ch === '\\' && path[i + 1] === '.') {
+      cur += '\u0000';
+      i++;
+    } else if (ch === '[') {
+      depth++;
+      cur += ch;
+    } else if (ch === ']') {
+      depth--;
+      cur += ch;
+    } else if (ch === '.' && depth === 0) {
+      keys.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  keys.push(cur);
+  const steps: PathStep[] = [];
+  for (const raw of keys) {
+    const m = /^([^[\]]*)((?:\[[^\]]*\])*)$/.exec(raw);
+    if (!m || (m[1] === '' && m[2] === ''))
+      throw new PathError(`invalid path "${path}": empty or malformed key`);
+    if (m[1]) steps.push({ kind: 'key', key: m[1].replaceAll('\u0000', '.') });
+    for (const sel of m[2]!.match(/\[[^\]]*\]/g) ?? []) {
+      const inner = sel.slice(1, -1).replaceAll('\u0000', '.');
+      if (/^\d+$/.test(inner)) steps.push({ kind: 'index', index: Number(inner) });
+      else {
+        const colon = inner.indexOf(':');
+        if (colon <= 0)
+          throw new PathError(`invalid path "${path}": selector "${sel}" is neither [N] nor [key:value]`);
+        steps.push({ kind: 'select', key: inner.slice(0, colon), value: inner.slice(colon + 1) });
+      }
+    }
+  }
+  return steps;
+}
+
+export function formatPath(steps: readonly PathStep[]): string {
+  let out = '';
+  for (const s of steps) {
+    if (s.kind === 'key') out += (out ? '.' : '') + s.key.replaceAll('.', '\\.');
+    else if (s.kind === 'index') out += `[${s.index}]`;
+    else out += `[${s.key}:${s.value}]`;
+  }
+  return out;
+}
+
+/** Paths (under `spec.`) whose values always stay strings, as in istioctl (versions, tags, proxy metadata). */
+function alwaysString(fullPath: string): boolean {
+  return (
+    fullPath === 'tag' ||
+    fullPath === 'values.global.tag' ||
+    fullPath === 'compatibilityVersion' ||
+    fullPath === 'values.compatibilityVersion' ||
+    /(^|\.)meshConfig\.defaultConfig\.proxyMetadata\./.test(fullPath)
+  );
+}
+
+/** Types a `--set` value by trial: integer, float, boolean, else string (with `\,` read as `,`). */
+export function typedValue(text: string, path = ''): Json {
+  if (alwaysString(path)) return text;
+  if (/^[+-]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text.replaceAll('\\,', ',');
+}
+
+/** Parses one `--set` flag `path=value` into its path and typed value. */
+export function parseSetFlag(flag: string): { path: string; value: Json } {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new PathError(`--set "${flag}": expected path=value`);
+  const path = flag.slice(0, eq).trim();
+  return { path, value: typedValue(flag.slice(eq + 1), path) };
+}
+
+/**
+ * Sets `value` at `path` inside `root` (changed in place). Missing maps and lists are created; `[N]` may
+ * address an existing element or the one just past the end (appends); a `[key:value]` selector must
+ * match an existing element.
+ */
+export function setPath(root: JsonMap, path: string, value: Json): void {
+  const steps = parsePath(path);
+  let node: Json = root;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const last = i === steps.length - 1;
+    const next = steps[i + 1];
+    const fresh = (): Json => (next && next.kind !== 'key' ? [] : {});
+    if (step.kind === 'key') {
+      if (!isMap(node)) throw new PathError(`--set ${path}: "${formatPath(steps.slice(0, i))}" is not a map`);
+      if (last) node[step.key] = value;
+      else {
+        if (node[step.key] === undefined || node[step.key] === null) node[step.key] = fresh();
+        node = node[step.key]!;
+      }
+    } else {
+      if (!Array.isArray(node))
+        throw new PathError(`--set ${path}: "${formatPath(steps.slice(0, i))}" is not a list`);
+      let index: number;
+      if (step.kind === 'index') {
+        if (step.index > node.length)
+          throw new PathError(
+            `--set ${path}: index ${step.index} is out of range (the list has ${node.length})`,
+          );
+        index = step.index;
+      } else {
+        index = node.findIndex((e) => isMap(e) && String(e[step.key]) === step.value);
+        if (index < 0)
+          throw new PathError(`--set ${path}: no element of the list matches [${step.key}:${step.value}]`);
+      }
+      if (last) node[index] = value;
+      else {
+        if (node[index] === undefined || node[index] === null) node[index] = fresh();
+        node = node[index]!;
+      }
+    }
+  }
+}

@@ -1,0 +1,400 @@
+import { objectRef } from '../install/manifest.js';
+import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
+import { listOwned, mapBounded, notReadyReason } from './installer.js';
+import { ApiError, type KubeRest } from './rest.js';
+import { objectPath, RESOURCE_TYPES } from './resources.js';
+
+/** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  group: string;
+  status: CheckStatus;
+  message: string;
+  hint?: string;
+}
+
+/** The oldest Kubernetes minor version the installed control plane supports (install.md §1.1). */
+export const MIN_KUBE_MINOR = 32;
+
+const ok = (group: string, message: string): CheckResult => ({ group, status: 'ok', message });
+const warnR = (group: string, message: string, hint?: string): CheckResult => ({
+  group,
+  status: 'warn',
+  message,
+  ...(hint ? { hint } : {}),
+});
+const fail = (group: string, message: string, hint?: string): CheckResult => ({
+  group,
+  status: 'fail',
+  message,
+  ...(hint ? { hint } : {}),
+});
+
+async function serverVersion(rest: KubeRest): Promise<CheckResult> {
+  const v = await rest.call('GET', '/version');
+  const minor = parseInt(String(v.minor), 10);
+  const text = `Kubernetes ${v.gitVersion ?? `${v.major}.${v.minor}`}`;
+  return minor >= MIN_KUBE_MINOR
+    ? ok('Kubernetes', `${text} is supported (1.${MIN_KUBE_MINOR} or newer)`)
+    : fail(
+        'Kubernetes',
+        `${text} is older than 1.${MIN_KUBE_MINOR}`,
+        'upgrade the cluster before installing',
+      );
+}
+
+/** The (verb, resource) pairs install needs, cluster-wide and in the install namespace. */
+export function requiredAccess(
+  namespace: string,
+): Array<{ verb: string; group: string; resource: string; namespace?: string }> {
+  const verbs = ['get', 'list', 'create', 'patch', 'delete'];
+  const out: Array<{ verb: string; group: string; resource: string; namespace?: string }> = [];
+  for (const t of RESOURCE_TYPES) {
+    const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
+    if (t.kind === 'Secret' || t.kind === 'DaemonSet') continue;
+    for (const verb of verbs)
+      out.push({ verb, group, resource: t.plural, ...(t.namespaced ? { namespace } : {}) });
+  }
+  return out;
+}
+
+async function permissions(rest: KubeRest, namespace: string): Promise<CheckResult[]> {
+  const access = requiredAccess(namespace);
+  const answers = await mapBounded(access, 8, async (a) => {
+    const review = await rest.call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: {
+        resourceAttributes: {
+          verb: a.verb,
+          group: a.group,
+          resource: a.resource,
+          ...(a.namespace ? { namespace: a.namespace } : {}),
+        },
+      },
+    });
+    return review.status?.allowed === true;
+  });
+  const denied = access.filter((_, i) => !answers[i]);
+  if (denied.length === 0)
+    return [
+      ok(
+        'Permissions',
+        `can ${['get', 'list', 'create', 'patch', 'delete'].join('/')} every kind install writes`,
+      ),
+    ];
+  const byResource = new Map<string, string[]>();
+  for (const d of denied) {
+    const key = `${d.resource}${d.group ? `.${d.group}` : ''}${d.namespace ? ` in ${d.namespace}` : ''}`;
+    byResource.set(key, [...(byResource.get(key) ?? []), d.verb]);
+  }
+  return [...byResource].map(([res, verbs]) =>
+    fail(
+      'Permissions',
+      `cannot ${verbs.join('/')} ${res}`,
+      `ask a cluster admin for these RBAC permissions (the user of context "${rest.kube.contextName}" lacks them)`,
+    ),
+  );
+}
+
+async function existingControlPlanes(
+  rest: KubeRest,
+  namespace: string,
+  revision: string,
+): Promise<CheckResult[]> {
+  const res = await rest.call(
+    'GET',
+    `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent('app=istiod')}`,
+  );
+  const items = (res.items ?? []) as any[];
+  if (items.length === 0) return [ok('Control planes', 'no control plane installed yet')];
+  return items.map((d) => {
+    const labels = d.metadata.labels ?? {};
+    const rev = labels[LABEL.revision] ?? 'default';
+    const what = `${d.metadata.namespace}/${d.metadata.name} (revision ${rev}, version ${labels[LABEL.version] ?? 'unknown'})`;
+    if (labels[LABEL.managedBy] !== MANAGED_BY)
+      return warnR(
+        'Control planes',
+        `${what} was installed by another tool`,
+        'install a different --revision, or remove it first',
+      );
+    if (rev === (revision || 'default') && d.metadata.namespace === namespace)
+      return ok('Control planes', `${what}: install updates it in place`);
+    return ok('Control planes', `${what} keeps running next to the new revision`);
+  });
+}
+
+async function injectorConflicts(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+): Promise<CheckResult[]> {
+  const ours = components.flatMap((c) => c.objects).filter((o) => o.kind === 'MutatingWebhookConfiguration');
+  if (ours.length === 0) return [];
+  const res = await rest.call('GET', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
+  const out: CheckResult[] = [];
+  for (const live of (res.items ?? []) as any[]) {
+    if (ours.some((o) => o.metadata.name === live.metadata.name)) continue;
+    for (const mine of ours) {
+      const names = new Set(((mine as any).webhooks as any[]).map((w) => w.name));
+      const clash = ((live.webhooks ?? []) as any[]).filter(
+        (w) =>
+          names.has(w.name) &&
+          sameRevision(
+            w,
+            (mine as any).webhooks.find((m: any) => m.name === w.name),
+          ),
+      );
+      if (clash.length > 0)
+        out.push(
+          fail(
+            'Injection webhooks',
+            `MutatingWebhookConfiguration ${live.metadata.name} already injects the same pods (${clash.map((w) => w.name).join(', ')})`,
+            'pods would get two sidecars: remove it, or install with a different --revision',
+          ),
+        );
+    }
+  }
+  return out.length > 0 ? out : [ok('Injection webhooks', 'no other injector selects the same pods')];
+}
+
+function sameRevision(a: any, b: any): boolean {
+  const revs = (w: any) =>
+    JSON.stringify(
+      [...(w?.namespaceSelector?.matchExpressions ?? []), ...(w?.objectSelector?.matchExpressions ?? [])]
+        .filter((e: any) => e.key === LABEL.revision && e.operator === 'In')
+        .map((e: any) => e.values),
+    );
+  return revs(a) === revs(b);
+}
+
+async function crdVersions(rest: KubeRest, components: readonly RenderedComponent[]): Promise<CheckResult[]> {
+  const crds = components.flatMap((c) => c.objects).filter((o) => o.kind === 'CustomResourceDefinition');
+  const out: CheckResult[] = [];
+  await mapBounded(crds, 8, async (crd) => {
+    const res = await rest.request('GET', objectPath(crd));
+    if (res.status === 404) return;
+    const served = new Set(
+      ((res.body.spec?.versions ?? []) as any[]).filter((v) => v.served).map((v) => v.name),
+    );
+    const missing = ((crd.spec as any).versions as any[]).map((v) => v.name).filter((v) => !served.has(v));
+    const owner = res.body.metadata?.labels?.[LABEL.managedBy];
+    if (missing.length > 0)
+      out.push(
+        warnR(
+          'CRDs',
+          `${crd.metadata.name} does not serve ${missing.join(', ')} yet`,
+          'install replaces it with the version mesh renders',
+        ),
+      );
+    else if (owner !== MANAGED_BY)
+      out.push(
+        warnR(
+          'CRDs',
+          `${crd.metadata.name} was installed by another tool`,
+          'install takes over its fields; use --force if it reports conflicts',
+        ),
+      );
+  });
+  return out.length > 0
+    ? out.sort((a, b) => a.message.localeCompare(b.message))
+    : [ok('CRDs', 'no CRDs of other versions or owners')];
+}
+
+export async function precheck(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+  namespace: string,
+  revision: string,
+): Promise<CheckResult[]> {
+  return [
+    ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
+    ...(await guarded('Permissions', () => permissions(rest, namespace))),
+    ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
+    ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
+    ...(await guarded('CRDs', () => crdVersions(rest, components))),
+  ];
+}
+
+/** A check that the server refuses (e.g. a forbidden list) is a failed result, not the end of the report. */
+async function guarded(group: string, fn: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError)
+      return [fail(group, `cannot check: ${err.message}`, 'the user lacks read access for this check')];
+    throw err;
+  }
+}
+
+/** `mesh check`: the health of what mesh installed (all revisions). */
+export async function check(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+): Promise<CheckResult[]> {
+  const owned = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  const out: CheckResult[] = [];
+  const deployments = owned.filter((o) => o.kind === 'Deployment');
+  if (deployments.length === 0)
+    return [fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install')];
+  const reasons = await mapBounded(deployments, 8, (d) => notReadyReason(rest, d));
+  deployments.forEach((d, i) =>
+    out.push(
+      reasons[i] === undefined
+        ? ok('Control plane', `${objectRef(d)} is ready`)
+        : fail(
+            'Control plane',
+            `${objectRef(d)} is not ready: ${reasons[i]}`,
+            'look at its pods and events (kubectl describe)',
+          ),
+    ),
+  );
+  for (const wh of owned.filter((o) => o.kind.endsWith('WebhookConfiguration')))
+    out.push(...(await webhookHealth(rest, wh)));
+  out.push(...(await crdHealth(rest, components)));
+  out.push(...(await injectionHealth(rest)));
+  return out;
+}
+
+async function webhookHealth(rest: KubeRest, wh: K8sObject): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const services = new Map<string, any>();
+  let noCa = 0;
+  for (const w of ((wh as any).webhooks ?? []) as any[]) {
+    if (!w.clientConfig?.caBundle) noCa++;
+    const s = w.clientConfig?.service;
+    if (s) services.set(`${s.namespace}/${s.name}`, s);
+  }
+  for (const [key, s] of services) {
+    const res = await rest.request(
+      'GET',
+      `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${s.name}`)}`,
+    );
+    const ready = ((res.body?.items ?? []) as any[])
+      .flatMap((sl) => sl.endpoints ?? [])
+      .filter((e: any) => e.conditions?.ready !== false);
+    out.push(
+      ready.length > 0
+        ? ok('Webhooks', `${objectRef(wh)} → Service ${key} has ${ready.length} ready endpoint(s)`)
+        : fail(
+            'Webhooks',
+            `${objectRef(wh)} → Service ${key} has no ready endpoints`,
+            'the API server cannot call the webhook: is istiod running?',
+          ),
+    );
+  }
+  if (noCa > 0)
+    out.push(
+      warnR(
+        'Webhooks',
+        `${objectRef(wh)}: ${noCa} webhook(s) without a CA bundle`,
+        'istiod writes the CA bundle once it serves; check its logs if this stays',
+      ),
+    );
+  return out;
+}
+
+async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[]): Promise<CheckResult[]> {
+  const crds = components.flatMap((c) => c.objects).filter((o) => o.kind === 'CustomResourceDefinition');
+  const problems: CheckResult[] = [];
+  await mapBounded(crds, 8, async (crd) => {
+    const res = await rest.request('GET', objectPath(crd));
+    if (res.status === 404)
+      return problems.push(fail('CRDs', `${crd.metadata.name} is missing`, 'run mesh install'));
+    const served = new Set(
+      ((res.body.spec?.versions ?? []) as any[]).filter((v) => v.served).map((v) => v.name),
+    );
+    const missing = ((crd.spec as any).versions as any[]).map((v) => v.name).filter((v) => !served.has(v));
+    const established = (res.body.status?.conditions ?? []).some(
+      (c: any) => c.type === 'Established' && c.status === 'True',
+    );
+    if (missing.length > 0)
+      problems.push(
+        fail(
+          'CRDs',
+          `${crd.metadata.name} does not serve ${missing.join(', ')}`,
+          'run mesh install to update it',
+        ),
+      );
+    else if (!established) problems.push(fail('CRDs', `${crd.metadata.name} is not Established`));
+    return undefined;
+  });
+  return problems.length > 0
+    ? problems.sort((a, b) => a.message.localeCompare(b.message))
+    : [ok('CRDs', `${crds.length} CRDs present at the served versions`)];
+}
+
+async function injectionHealth(rest: KubeRest): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const seen = new Map<string, string>();
+  for (const sel of ['istio-injection=enabled', LABEL.revision]) {
+    const res = await rest.call('GET', `/api/v1/namespaces?labelSelector=${encodeURIComponent(sel)}`);
+    for (const n of res.items ?? [])
+      if (!seen.has(n.metadata.name))
+        seen.set(n.metadata.name, n.metadata.labels?.[LABEL.revision] ?? 'default');
+  }
+  for (const [ns, rev] of [...seen].sort()) {
+    const pods = ((await rest.call('GET', `/api/v1/namespaces/${ns}/pods`)).items ?? []) as any[];
+    const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const without = live.filter(
+      (p) =>
+        !(p.spec?.containers ?? []).some((c: any) => c.name === 'istio-proxy') &&
+        p.metadata?.annotations?.['sidecar.istio.io/inject'] !== 'false',
+    );
+    const old = live.filter((p) => {
+      const st = p.metadata?.annotations?.['sidecar.istio.io/status'];
+      if (!st) return false;
+      try {
+        return (JSON.parse(st).revision ?? 'default') !== rev;
+      } catch {
+        return false;
+      }
+    });
+    if (without.length > 0)
+      out.push(
+        warnR(
+          'Injection',
+          `namespace ${ns}: ${without.length} pod(s) without a proxy (e.g. ${without[0].metadata.name})`,
+          `restart them: kubectl rollout restart deployment -n ${ns}`,
+        ),
+      );
+    if (old.length > 0)
+      out.push(
+        warnR(
+          'Injection',
+          `namespace ${ns}: ${old.length} pod(s) run a proxy of another revision than ${rev} (e.g. ${old[0].metadata.name})`,
+          `restart them: kubectl rollout restart deployment -n ${ns}`,
+        ),
+      );
+    if (without.length === 0 && old.length === 0)
+      out.push(ok('Injection', `namespace ${ns}: every pod has a proxy of revision ${rev}`));
+  }
+  return out;
+}
+
+/** Grouped ✓/‼/× lines with hints, the way `mesh check` and `mesh precheck` print them. */
+export function formatChecks(results: readonly CheckResult[], color: boolean): string {
+  const mark = {
+    ok: color ? '\x1b[32m✓\x1b[0m' : '✓',
+    warn: color ? '\x1b[33m‼\x1b[0m' : '‼',
+    fail: color ? '\x1b[1;31m×\x1b[0m' : '×',
+  };
+  const lines: string[] = [];
+  for (const group of [...new Set(results.map((r) => r.group))]) {
+    lines.push(group, '-'.repeat(group.length));
+    for (const r of results.filter((x) => x.group === group)) {
+      lines.push(`${mark[r.status]} ${r.message}`);
+      if (r.hint && r.status !== 'ok') lines.push(`    hint: ${r.hint}`);
+    }
+    lines.push('');
+  }
+  const failed = results.filter((r) => r.status === 'fail').length;
+  const warned = results.filter((r) => r.status === 'warn').length;
+  lines.push(
+    failed > 0
+      ? `Status: ${failed} problem(s) found${warned ? `, ${warned} warning(s)` : ''}`
+      : `Status: all good${warned ? ` (${warned} warning(s))` : ''}`,
+  );
+  return lines.join('\n');
+}

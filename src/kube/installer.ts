@@ -1,0 +1,382 @@
+import { MeshError } from '../util/errors.js';
+import { fieldDiff, type FieldChange } from '../install/diff.js';
+import { objectRef, sortObjects } from '../install/manifest.js';
+import {
+  LABEL,
+  MANAGED_BY,
+  type ComponentName,
+  type K8sObject,
+  type RenderedComponent,
+} from '../install/render.js';
+import { ApiError, type KubeRest } from './rest.js';
+import { collectionPath, objectPath, RESOURCE_TYPES } from './resources.js';
+
+/**
+ * Putting rendered components into a cluster: the plan (server-side dry-run apply against the live
+ * objects), the ordered apply with readiness waits, pruning and uninstalling. Every write is a
+ * server-side apply with field manager `mesh`.
+ */
+
+export const FIELD_MANAGER = 'mesh';
+
+export interface Owner {
+  name: string;
+  namespace: string;
+  revision: string;
+}
+
+/** Selector of everything one install owns (all components), for pruning. */
+export function ownerSelector(o: Owner): string {
+  return `${LABEL.managedBy}=${MANAGED_BY},${LABEL.owner}=${o.name},${LABEL.ownerNamespace}=${o.namespace},${LABEL.revision}=${o.revision || 'default'}`;
+}
+
+export type PlanAction = 'create' | 'change' | 'unchanged' | 'prune' | 'conflict';
+
+export interface PlanEntry {
+  ref: string;
+  component?: ComponentName;
+  action: PlanAction;
+  changes?: FieldChange[];
+  /** For conflicts: the server's message (which manager owns which field). */
+  message?: string;
+}
+
+export interface Plan {
+  entries: PlanEntry[];
+}
+
+export const planIsEmpty = (p: Plan) => p.entries.every((e) => e.action === 'unchanged');
+
+const applyPath = (o: K8sObject, opts: { dryRun?: boolean; force?: boolean }) =>
+  `${objectPath(o)}?fieldManager=${FIELD_MANAGER}${opts.force ? '&force=true' : ''}${opts.dryRun ? '&dryRun=All' : ''}`;
+
+/** Server-side apply of one object; returns the object as the server stored (or would store) it. */
+export function applyObject(
+  rest: KubeRest,
+  o: K8sObject,
+  opts: { dryRun?: boolean; force?: boolean } = {},
+): Promise<any> {
+  return rest.call('PATCH', applyPath(o, opts), o, 'application/apply-patch+yaml');
+}
+
+async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined> {
+  const res = await rest.request('GET', objectPath(o));
+  if (res.status === 404) return undefined;
+  if (res.status >= 200 && res.status < 300) return res.body;
+  const { apiError } = await import('./rest.js');
+  throw apiError(res, `GET ${objectRef(o)}`);
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; results in input order; the first error wins. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+  return out;
+}
+
+/** Owned objects in the cluster matching `selector`, over every kind mesh manages (or `kinds`). */
+export async function listOwned(
+  rest: KubeRest,
+  selector: string,
+  kinds?: readonly string[],
+): Promise<K8sObject[]> {
+  const types = RESOURCE_TYPES.filter((t) => !kinds || kinds.includes(t.kind));
+  const lists = await mapBounded(types, 8, async (t) => {
+    const res = await rest.request(
+      'GET',
+      `${collectionPath(t)}?labelSelector=${encodeURIComponent(selector)}`,
+    );
+    if (res.status === 404) return [];
+    if (res.status < 200 || res.status >= 300) {
+      const { apiError } = await import('./rest.js');
+      throw apiError(res, `list ${t.plural}`);
+    }
+    return ((res.body.items ?? []) as any[]).map(
+      (i) => ({ ...i, apiVersion: t.apiVersion, kind: t.kind }) as K8sObject,
+    );
+  });
+  return sortObjects(lists.flat());
+}
+
+/** Kinds that prune considers (never CRDs: deleting them deletes users' configuration; never the Namespace). */
+const PRUNABLE = RESOURCE_TYPES.map((t) => t.kind).filter(
+  (k) => k !== 'CustomResourceDefinition' && k !== 'Namespace',
+);
+
+/** Owned objects of this install that the new rendering no longer contains. */
+export async function pruneCandidates(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+  owner: Owner,
+): Promise<K8sObject[]> {
+  const rendered = new Set(components.flatMap((c) => c.objects.map(objectRef)));
+  const live = await listOwned(rest, ownerSelector(owner), PRUNABLE);
+  return live.filter(
+    (o) =>
+      !rendered.has(objectRef(o)) &&
+      o.metadata.labels?.['install.operator.istio.io/owning-resource-not-pruned' as never] !== 'true',
+  );
+}
+
+/**
+ * The plan: for each rendered object, whether applying it creates it, changes it (the changed fields, from
+ * a server-side dry-run apply compared with the live object), leaves it as it is, or conflicts with
+ * another field manager; plus the owned objects that would be pruned.
+ */
+export async function computePlan(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+  owner: Owner,
+  opts: { force?: boolean; concurrency?: number } = {},
+): Promise<Plan> {
+  const items = components.flatMap((c) => sortObjects(c.objects).map((o) => ({ o, component: c.component })));
+  const entries = await mapBounded(
+    items,
+    opts.concurrency ?? 8,
+    async ({ o, component }): Promise<PlanEntry> => {
+      const ref = objectRef(o);
+      const live = await getObject(rest, o);
+      if (live === undefined) return { ref, component, action: 'create' };
+      try {
+        const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
+        const changes = fieldDiff(live, after);
+        return {
+          ref,
+          component,
+          action: changes.length > 0 ? 'change' : 'unchanged',
+          ...(changes.length ? { changes } : {}),
+        };
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 409)
+          return { ref, component, action: 'conflict', message: err.message };
+        throw withObject(err, ref);
+      }
+    },
+  );
+  const prune = await pruneCandidates(rest, components, owner);
+  return { entries: [...entries, ...prune.map((o) => ({ ref: objectRef(o), action: 'prune' as const }))] };
+}
+
+/** An error from the server about one object, reworded to name the object first. */
+export function withObject(err: unknown, ref: string): unknown {
+  if (err instanceof ApiError) return new ApiError(err.status, err.reason, `${ref}: ${err.message}`);
+  return err;
+}
+
+export interface Progress {
+  /** A new step starts (e.g. "Applying Pilot (12 objects)"). */
+  start(text: string): void;
+  /** What the current step is waiting for now. */
+  update(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
+}
+
+export interface ApplyOptions {
+  force?: boolean;
+  concurrency: number;
+  readinessTimeoutMs: number;
+  pollMs?: number;
+  progress: Progress;
+}
+
+/** Thrown when an install stops halfway: what failed, and what had been applied before. */
+export class InstallError extends MeshError {
+  constructor(
+    message: string,
+    readonly applied: string[],
+    hint: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
+/**
+ * Applies the components in dependency order: CRDs and the Namespace first (waiting until the CRDs are
+ * Established), the rest of Base, then each later component, waiting after each until its workloads are
+ * ready. Objects within a step are applied concurrently (bounded). Then prunes. Returns the refs applied.
+ */
+export async function applyComponents(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+  owner: Owner,
+  opts: ApplyOptions,
+): Promise<{ applied: string[]; pruned: string[] }> {
+  const applied: string[] = [];
+  const step = async (label: string, objects: K8sObject[]) => {
+    if (objects.length === 0) return;
+    const started = Date.now();
+    opts.progress.start(`${label}: applying ${objects.length} object(s)`);
+    try {
+      await mapBounded(sortObjects(objects), opts.concurrency, async (o) => {
+        try {
+          await applyObject(rest, o, { force: opts.force });
+        } catch (err) {
+          throw withObject(err, objectRef(o));
+        }
+        applied.push(objectRef(o));
+      });
+      await waitReady(rest, objects, opts, (what) =>
+        opts.progress.update(`${label}: waiting for ${what} (${elapsed(started)})`),
+      );
+    } catch (err) {
+      opts.progress.fail(`${label}: failed`);
+      throw halfway(err, applied);
+    }
+    opts.progress.succeed(`${label}: ${objects.length} object(s) applied and ready (${elapsed(started)})`);
+  };
+  for (const c of components) {
+    if (c.component === 'Base') {
+      const first = c.objects.filter((o) => o.kind === 'CustomResourceDefinition' || o.kind === 'Namespace');
+      await step('CRDs and namespace', first);
+      await step(
+        c.component,
+        c.objects.filter((o) => !first.includes(o)),
+      );
+    } else await step(c.component, c.objects);
+  }
+  let pruned: string[] = [];
+  try {
+    const candidates = await pruneCandidates(rest, components, owner);
+    if (candidates.length > 0)
+      opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
+    pruned = await deleteObjects(rest, candidates, opts.concurrency);
+    if (candidates.length > 0) opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+  } catch (err) {
+    throw halfway(err, applied);
+  }
+  return { applied, pruned };
+}
+
+function halfway(err: unknown, applied: string[]): unknown {
+  if (err instanceof InstallError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const conflict = err instanceof ApiError && err.status === 409;
+  return new InstallError(
+    `${message}${applied.length > 0 ? ` (${applied.length} object(s) were applied before this)` : ' (nothing was applied)'}`,
+    applied,
+    conflict
+      ? 'another field manager owns these fields: re-run with --force to take them over'
+      : 're-running the same command completes the install (applying is idempotent)',
+  );
+}
+
+const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+
+/** Deletes objects (background propagation; already gone is fine); returns their refs. */
+export async function deleteObjects(
+  rest: KubeRest,
+  objects: readonly K8sObject[],
+  concurrency: number,
+): Promise<string[]> {
+  return mapBounded(objects, concurrency, async (o) => {
+    const res = await rest.request('DELETE', objectPath(o), { propagationPolicy: 'Background' });
+    if (res.status !== 404 && (res.status < 200 || res.status >= 300)) {
+      const { apiError } = await import('./rest.js');
+      throw withObject(apiError(res, 'DELETE'), objectRef(o));
+    }
+    return objectRef(o);
+  });
+}
+
+/** Why an object is not ready yet, or undefined when it is. */
+export async function notReadyReason(rest: KubeRest, o: K8sObject): Promise<string | undefined> {
+  if (o.kind === 'CustomResourceDefinition') {
+    const live = await rest.call('GET', objectPath(o));
+    const c = (live.status?.conditions ?? []).find((x: any) => x.type === 'Established');
+    return c?.status === 'True' ? undefined : (c?.message ?? 'not Established yet');
+  }
+  if (o.kind === 'Namespace') {
+    const live = await rest.call('GET', objectPath(o));
+    return live.status?.phase === 'Active' ? undefined : `phase ${live.status?.phase ?? 'unknown'}`;
+  }
+  if (o.kind === 'Deployment') {
+    const live = await rest.call('GET', objectPath(o));
+    const want = live.spec?.replicas ?? 1;
+    const st = live.status ?? {};
+    if (
+      (st.observedGeneration ?? 0) >= live.metadata.generation &&
+      (st.updatedReplicas ?? 0) >= want &&
+      (st.readyReplicas ?? 0) >= want &&
+      (st.availableReplicas ?? 0) >= want
+    )
+      return undefined;
+    return deploymentReason(rest, live, want);
+  }
+  return undefined;
+}
+
+async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<string> {
+  const st = d.status ?? {};
+  const parts = [`${st.readyReplicas ?? 0}/${want} replicas ready`];
+  for (const c of st.conditions ?? [])
+    if (c.status !== 'True' || c.reason === 'ProgressDeadlineExceeded')
+      parts.push(`${c.type}: ${c.reason ?? ''} ${c.message ?? ''}`.trim());
+  const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await rest.request(
+    'GET',
+    `/api/v1/namespaces/${d.metadata.namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
+  );
+  const newest = ((pods.body?.items ?? []) as any[]).sort((a, b) =>
+    String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+  )[0];
+  if (newest) {
+    const waiting = (newest.status?.containerStatuses ?? []).map((c: any) => c.state?.waiting).find(Boolean);
+    const cond = (newest.status?.conditions ?? []).find((c: any) => c.status === 'False' && c.message);
+    if (waiting)
+      parts.push(
+        `pod ${newest.metadata.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`,
+      );
+    else if (cond) parts.push(`pod ${newest.metadata.name}: ${cond.type}=False: ${cond.message}`);
+    else parts.push(`pod ${newest.metadata.name}: phase ${newest.status?.phase ?? 'unknown'}`);
+  } else if (pods.status === 200) parts.push('no pods yet');
+  return parts.join('; ');
+}
+
+/** Polls until every object that has a readiness rule is ready; a timeout names the object and the reason. */
+export async function waitReady(
+  rest: KubeRest,
+  objects: readonly K8sObject[],
+  opts: ApplyOptions,
+  onWait: (what: string) => void,
+): Promise<void> {
+  const watched = objects.filter((o) =>
+    ['CustomResourceDefinition', 'Namespace', 'Deployment'].includes(o.kind),
+  );
+  if (watched.length === 0) return;
+  const deadline = Date.now() + opts.readinessTimeoutMs;
+  for (;;) {
+    const reasons = await mapBounded(watched, opts.concurrency, (o) => notReadyReason(rest, o));
+    const pending = watched
+      .map((o, i) => ({ ref: objectRef(o), reason: reasons[i] }))
+      .filter((p) => p.reason !== undefined);
+    if (pending.length === 0) return;
+    if (Date.now() >= deadline) {
+      const p = pending[0]!;
+      throw new MeshError(
+        `${p.ref} is not ready after ${opts.readinessTimeoutMs / 1000}s: ${p.reason}${pending.length > 1 ? ` (and ${pending.length - 1} more not ready)` : ''}`,
+      );
+    }
+    onWait(pending.map((p) => p.ref).join(', '));
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+  }
+}

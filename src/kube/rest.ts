@@ -1,0 +1,132 @@
+import http from 'node:http';
+import https from 'node:https';
+import { MeshError, describeError } from '../util/errors.js';
+import type { KubeContext } from './config.js';
+
+/**
+ * A small REST client for the writes `mesh install` makes (server-side apply PATCH, DELETE, POST of
+ * access reviews) and the reads around them. Uses only the kubeconfig's TLS material and credentials;
+ * answers come back as status + parsed body so callers decide what a 404 or 409 means.
+ */
+
+export interface RestResponse<T = any> {
+  status: number;
+  body: T;
+}
+
+/** A failure answer of the API server, with the Status reason and message it gave. */
+export class ApiError extends MeshError {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A failure to reach the API server at all (refused, reset, timed out). */
+export class UnreachableError extends MeshError {}
+
+export class KubeRest {
+  private options?: Promise<https.RequestOptions>;
+
+  constructor(
+    readonly kube: KubeContext,
+    readonly timeoutMs: number,
+  ) {}
+
+  private requestOptions(): Promise<https.RequestOptions> {
+    this.options ??= (async () => {
+      const opts: https.RequestOptions = {};
+      try {
+        await this.kube.kc.applyToHTTPSOptions(opts);
+      } catch (err) {
+        throw new MeshError(
+          `cannot get credentials for context "${this.kube.contextName}": ${describeError(err)}`,
+        );
+      }
+      return opts;
+    })();
+    return this.options;
+  }
+
+  /** Any request; resolves for every HTTP status (non-JSON bodies come back as text). */
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<RestResponse<T>> {
+    const base = await this.requestOptions();
+    const url = new URL(this.kube.server + path);
+    const transport = url.protocol === 'http:' ? http : https;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = transport.request(
+        url,
+        {
+          ...base,
+          method,
+          headers: {
+            ...base.headers,
+            Accept: 'application/json',
+            ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => reject(this.unreachable(err)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: any = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // not JSON: keep the text
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy();
+        reject(
+          new UnreachableError(
+            `timed out after ${this.timeoutMs / 1000}s waiting for the Kubernetes API server ${this.kube.server} (${method} ${url.pathname})`,
+          ),
+        );
+      });
+      req.on('error', (err) => reject(this.unreachable(err)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  private unreachable(err: unknown): UnreachableError {
+    return new UnreachableError(
+      `cannot reach the Kubernetes API server ${this.kube.server}: ${describeError(err)}`,
+      {
+        hint: `check that the cluster of context "${this.kube.contextName}" is up and reachable`,
+      },
+    );
+  }
+
+  /** Like request, but a non-2xx answer throws an ApiError carrying the server's reason and message. */
+  async call<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const res = await this.request<T>(method, path, body, contentType);
+    if (res.status >= 200 && res.status < 300) return res.body;
+    throw apiError(res, `${method} ${path.split('?')[0]}`);
+  }
+}
+
+export function apiError(res: RestResponse, what: string): ApiError {
+  const b = res.body as any;
+  const reason = typeof b === 'object' && b ? String(b.reason ?? '') : '';
+  const message =
+    typeof b === 'object' && b && typeof b.message === 'string'
+      ? b.message
+      : `${what}: status ${res.status}${typeof b === 'string' && b ? `: ${b.trim().split('\n')[0]!.slice(0, 200)}` : ''}`;
+  return new ApiError(res.status, reason, message);
+}

@@ -1,0 +1,385 @@
+// `mesh install`, `manifest diff`, `uninstall`, `precheck` and `check` against a real kube-apiserver of
+// its own (this file purges CRDs and cuts the connection to the server, so it shares no server with
+// other files). Nothing turns Deployments into running pods here, so a stand-in for the controllers and
+// the kubelet (support/workloads.ts: ReplicaSet, Pods, status written as the controllers would) makes
+// the Deployments mesh creates ready, only where a test says so.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { runMesh, type MeshRun } from './support/mesh-cli.js';
+import { apply, clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
+import { startTestbed, type Testbed } from './support/testbed.js';
+import { makeDeploymentReady } from './support/workloads.js';
+
+const mesh = (args: string[], env: Record<string, string> = {}) => runMesh(args, { env });
+
+/**
+ * Makes every Deployment in `namespace` ready at its current generation, until stopped (the controllers'
+ * and kubelet's part). ReplicaSets and Pods of earlier generations, and those left by a deleted
+ * Deployment, are removed first, as a rollout and the garbage collector would.
+ */
+function readier(c: Clients, namespace: string): { stop: () => Promise<void> } {
+  let running = true;
+  const collect = async (keep: Set<string>) => {
+    const sets = await c.apps.listNamespacedReplicaSet({ namespace });
+    for (const rs of sets.items)
+      if (!rs.metadata?.ownerReferences?.some((o) => keep.has(o.uid))) {
+        await c.apps.deleteNamespacedReplicaSet({ name: rs.metadata!.name!, namespace });
+        const pods = await c.core.listNamespacedPod({ namespace });
+        for (const p of pods.items)
+          if (p.metadata?.ownerReferences?.some((o) => o.uid === rs.metadata!.uid))
+            await c.core.deleteNamespacedPod({ name: p.metadata!.name!, namespace, gracePeriodSeconds: 0 });
+      }
+  };
+  const loop = (async () => {
+    while (running) {
+      const list = await c.apps.listNamespacedDeployment({ namespace }).catch(() => ({ items: [] }));
+      const pending = list.items.filter(
+        (d) =>
+          !(d.status?.observedGeneration === d.metadata?.generation && (d.status?.readyReplicas ?? 0) > 0),
+      );
+      const pendingUids = new Set(pending.map((d) => d.metadata!.uid!));
+      if (pending.length > 0)
+        await collect(new Set(list.items.map((d) => d.metadata!.uid!).filter((u) => !pendingUids.has(u))));
+      for (const d of pending) await makeDeploymentReady(c, namespace, d.metadata!.name!);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+let tb: Testbed;
+let c: Clients;
+let kubeconfig: string;
+
+const installArgs = (ns: string, ...more: string[]) => [
+  '--kubeconfig',
+  kubeconfig,
+  '--set',
+  `namespace=${ns}`,
+  ...more,
+];
+
+async function installReady(ns: string, ...more: string[]): Promise<MeshRun> {
+  const r = readier(c, ns);
+  try {
+    return await mesh(['install', '-y', ...installArgs(ns, ...more)]);
+  } finally {
+    await r.stop();
+  }
+}
+
+/** `kind/ns/name` of every object `manifest generate` renders for these flags. */
+async function renderedRefs(ns: string, ...more: string[]): Promise<string[]> {
+  const out = await mesh(['manifest', 'generate', '--set', `namespace=${ns}`, ...more]);
+  expect(out.code).toBe(0);
+  return out.stdout
+    .split(/^---$/m)
+    .map((d) => parse(d))
+    .map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
+}
+
+async function exists(ref: string): Promise<boolean> {
+  const [kind, ...rest] = ref.split('/');
+  const name = rest.pop()!;
+  const namespace = rest[0];
+  const api =
+    {
+      CustomResourceDefinition: 'apiextensions.k8s.io/v1',
+      ClusterRole: 'rbac.authorization.k8s.io/v1',
+      ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
+      Role: 'rbac.authorization.k8s.io/v1',
+      RoleBinding: 'rbac.authorization.k8s.io/v1',
+      Deployment: 'apps/v1',
+      HorizontalPodAutoscaler: 'autoscaling/v2',
+      PodDisruptionBudget: 'policy/v1',
+      MutatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
+      ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
+    }[kind!] ?? 'v1';
+  try {
+    await c.objects.read({
+      apiVersion: api,
+      kind,
+      metadata: { name, ...(namespace ? { namespace } : {}) },
+    } as any);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  tb = await startTestbed();
+  c = clientsFor(tb.kubeconfig);
+  kubeconfig = tb.kubeconfig;
+}, 180_000);
+
+afterAll(async () => {
+  await tb?.stop();
+});
+
+describe('mesh install on a real API server', () => {
+  const ns = uniqueName('mesh-default');
+
+  it('installs the default profile: every rendered object accepted, Deployments ready, exit 0', async () => {
+    const run = await installReady(ns);
+    expect(run.stderr).toContain(`Context: `);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/Installed 1\.30\.0 in mesh-default-\w+: \d+ object\(s\) applied/);
+    const refs = await renderedRefs(ns);
+    for (const ref of refs) expect(await exists(ref), ref).toBe(true);
+    const istiod = await c.apps.readNamespacedDeployment({ name: 'istiod', namespace: ns });
+    expect(istiod.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'mesh',
+      'operator.istio.io/component': 'Pilot',
+    });
+    expect(istiod.metadata?.managedFields?.map((f) => f.manager)).toContain('mesh');
+  });
+
+  it('a second run plans nothing and changes nothing', async () => {
+    const plan = await mesh(['install', '--dry-run', ...installArgs(ns)]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Plan: 0 to create, 0 to change, 0 to prune, \d+ unchanged\.$/),
+    ]);
+    const diff = await mesh(['manifest', 'diff', ...installArgs(ns)]);
+    expect(diff.code).toBe(0);
+    const again = await mesh(['install', '-y', ...installArgs(ns)]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('Nothing to change');
+  });
+
+  it('the plan shows field-level changes and prunes, and install applies and prunes them', async () => {
+    const plan = await mesh([
+      'manifest',
+      'diff',
+      ...installArgs(
+        ns,
+        '--set',
+        'values.pilot.env.PILOT_X=1',
+        '--set',
+        'components.ingressGateways[0].enabled=false',
+      ),
+    ]);
+    expect(plan.code).toBe(79);
+    expect(plan.stdout).toContain(`~ Deployment/${ns}/istiod`);
+    expect(plan.stdout).toContain(
+      'spec.template.spec.containers[name:discovery].env[name:PILOT_X]: (none) → {"name":"PILOT_X","value":"1"}',
+    );
+    expect(plan.stdout).toContain(`- Deployment/${ns}/istio-ingressgateway`);
+    expect(plan.stdout).toContain(`- Service/${ns}/istio-ingressgateway`);
+    const run = await installReady(
+      ns,
+      '--set',
+      'values.pilot.env.PILOT_X=1',
+      '--set',
+      'components.ingressGateways[0].enabled=false',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await exists(`Deployment/${ns}/istio-ingressgateway`)).toBe(false);
+    const back = await installReady(ns);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await exists(`Deployment/${ns}/istio-ingressgateway`)).toBe(true);
+  });
+
+  it('mesh check reports the installed control plane', async () => {
+    const run = await mesh(['check', '--kubeconfig', kubeconfig, '--set', `namespace=${ns}`, '-o', 'json']);
+    const out = JSON.parse(run.stdout);
+    const messages = out.results.map((r: any) => `${r.status} ${r.message}`);
+    expect(messages).toContain(`ok Deployment/${ns}/istiod is ready`);
+    expect(messages).toContain('ok 15 CRDs present at the served versions');
+    // No kubelet or endpoint controller: the webhooks' Service has no endpoints, which check reports.
+    expect(messages).toContain(
+      `fail MutatingWebhookConfiguration/istio-sidecar-injector-${ns} → Service ${ns}/istiod has no ready endpoints`,
+    );
+    expect(run.code).toBe(79);
+  });
+
+  it('uninstall removes every owned object of the revision and leaves decoys and base alone', async () => {
+    const decoyNs = uniqueName('decoy');
+    await c.core.createNamespace({ body: { metadata: { name: decoyNs } } });
+    const decoys = [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: decoyNs },
+        data: { mesh: '{}' },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'other-owner',
+          namespace: ns,
+          labels: { 'operator.istio.io/component': 'Pilot', 'istio.io/rev': 'default' },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: 'istiod',
+          namespace: decoyNs,
+          labels: { 'app.kubernetes.io/managed-by': 'someone-else', 'istio.io/rev': 'default' },
+        },
+      },
+    ];
+    for (const d of decoys) await apply(c.objects, d as any);
+    const list = await mesh(['uninstall', '--dry-run', '--kubeconfig', kubeconfig]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(`- Deployment/${ns}/istiod`);
+    expect(list.stdout).not.toContain('CustomResourceDefinition');
+    const run = await mesh(['uninstall', '-y', '--kubeconfig', kubeconfig]);
+    expect(run.code, run.stderr).toBe(0);
+    const rendered = await renderedRefs(ns);
+    const base = rendered.filter(
+      (r) =>
+        r.startsWith('CustomResourceDefinition/') ||
+        r.startsWith('Namespace/') ||
+        r.includes('istio-reader-service-account'),
+    );
+    for (const ref of rendered) expect(await exists(ref), ref).toBe(base.includes(ref));
+    for (const d of decoys)
+      expect(await exists(`${d.kind}/${d.metadata.namespace}/${d.metadata.name}`)).toBe(true);
+  });
+});
+
+describe('profiles, revisions and faults', () => {
+  it('precheck: the restricted user is told which verbs it lacks before install tries (exit 79); admin passes', async () => {
+    const denied = await mesh(['precheck', '--kubeconfig', tb.restrictedKubeconfig]);
+    expect(denied.code).toBe(79);
+    expect(denied.stdout).toContain(
+      '× cannot get/list/create/patch/delete customresourcedefinitions.apiextensions.k8s.io',
+    );
+    expect(denied.stdout).toContain('× cannot get/list/create/patch/delete deployments.apps in istio-system');
+    const ok = await mesh(['precheck', '--kubeconfig', kubeconfig, '-o', 'json']);
+    const results = JSON.parse(ok.stdout).results;
+    expect(results.filter((r: any) => r.status === 'fail')).toEqual([]);
+    expect(ok.code).toBe(0);
+  });
+
+  it('installs the minimal profile as a revision next to nothing else: no gateway, revisioned names', async () => {
+    const ns = uniqueName('mesh-minimal');
+    const run = await installReady(ns, '--set', 'profile=minimal', '-r', 'canary');
+    expect(run.code, run.stderr).toBe(0);
+    expect(await exists(`Deployment/${ns}/istiod-canary`)).toBe(true);
+    expect(await exists(`Deployment/${ns}/istio-ingressgateway`)).toBe(false);
+    expect(await exists(`ConfigMap/${ns}/istio-sidecar-injector-canary`)).toBe(true);
+    const un = await mesh(['uninstall', '-y', '-r', 'canary', '--kubeconfig', kubeconfig]);
+    expect(un.code).toBe(0);
+    expect(await exists(`Deployment/${ns}/istiod-canary`)).toBe(false);
+  });
+
+  it('a conflicting object is reported with its owner, and --force takes it over', async () => {
+    const ns = uniqueName('mesh-conflict');
+    await c.core.createNamespace({ body: { metadata: { name: ns } } });
+    await apply(c.objects, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: ns },
+      data: { mesh: 'accessLogFile: /tmp/x\n' },
+    } as any);
+    const run = await installReady(ns, '--set', 'profile=minimal');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Error: ConfigMap/${ns}/istio: conflict: `);
+    expect(run.stderr).toContain('mesh-e2e');
+    expect(run.stderr).toContain('--force');
+    const forced = await installReady(ns, '--set', 'profile=minimal', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    const cm = await c.core.readNamespacedConfigMap({ name: 'istio', namespace: ns });
+    expect(parse(cm.data!.mesh!)).toMatchObject({ rootNamespace: ns });
+  });
+
+  it('a Deployment that never becomes ready: the timeout names it and the reason', async () => {
+    const ns = uniqueName('mesh-stuck');
+    const run = await mesh([
+      'install',
+      '-y',
+      '--readiness-timeout',
+      '3s',
+      ...installArgs(ns, '--set', 'profile=minimal'),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `Error: Deployment/${ns}/istiod is not ready after 3s: 0/1 replicas ready; no pods yet \\(\\d+ object\\(s\\) were applied before this\\)`,
+      ),
+    );
+    const rerun = await installReady(ns, '--set', 'profile=minimal');
+    expect(rerun.code, rerun.stderr).toBe(0);
+  });
+
+  it('the API server going away mid-install is one clear error; a re-run completes', async () => {
+    const ns = uniqueName('mesh-cut');
+    const target = new URL(tb.server);
+    const sockets = new Set<Socket>();
+    const proxy: Server = createServer((s) => {
+      const up = connect(Number(target.port), target.hostname);
+      sockets.add(s).add(up);
+      s.pipe(up).pipe(s);
+      s.on('error', () => up.destroy());
+      up.on('error', () => s.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const port = (proxy.address() as { port: number }).port;
+    const cfg = parse(readFileSync(tb.kubeconfig, 'utf8'));
+    for (const cl of cfg.clusters) cl.cluster.server = `https://127.0.0.1:${port}`;
+    const viaProxy = join(tb.kubeconfig, '..', `${ns}.kubeconfig`);
+    writeFileSync(viaProxy, stringify(cfg));
+    const running = mesh([
+      'install',
+      '-y',
+      '--kubeconfig',
+      viaProxy,
+      '--set',
+      `namespace=${ns}`,
+      '--set',
+      'profile=minimal',
+      '--readiness-timeout',
+      '60s',
+    ]);
+    // Cut the connection while mesh waits for istiod to become ready.
+    for (let i = 0; i < 200 && !(await exists(`Deployment/${ns}/istiod`)); i++)
+      await new Promise((r) => setTimeout(r, 250));
+    proxy.close();
+    for (const s of sockets) s.destroy();
+    const run = await running;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /Error: cannot reach the Kubernetes API server https:\/\/127\.0\.0\.1:\d+: .*\(\d+ object\(s\) were applied before this\)/,
+    );
+    expect(run.stderr).toContain('Hint: re-running the same command completes the install');
+    const rerun = await installReady(ns, '--set', 'profile=minimal');
+    expect(rerun.code, rerun.stderr).toBe(0);
+  });
+
+  it('a protected context is refused unless named with --context', async () => {
+    const context = parse(readFileSync(kubeconfig, 'utf8'))['current-context'];
+    const run = await mesh(['install', '-y', ...installArgs('mesh-protected')], {
+      MESH_PROTECTED_CONTEXTS: context,
+    });
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain(`context "${context}" is protected`);
+    expect(await exists('Namespace/mesh-protected')).toBe(false);
+  });
+
+  it('uninstall --purge removes every object mesh installed, CRDs included', async () => {
+    const ns = uniqueName('mesh-purge');
+    expect((await installReady(ns, '--set', 'profile=minimal')).code).toBe(0);
+    const run = await mesh(['uninstall', '--purge', '-y', '--kubeconfig', kubeconfig]);
+    expect(run.code, run.stderr).toBe(0);
+    // The API server's own CRD finalizer removes the CRD (and any custom objects) a moment later.
+    await eventually('the CRD to be gone', async () =>
+      (await exists('CustomResourceDefinition/virtualservices.networking.istio.io')) ? undefined : true,
+    );
+    expect(await exists(`Deployment/${ns}/istiod`)).toBe(false);
+    expect(await exists(`ServiceAccount/${ns}/istio-reader-service-account`)).toBe(false);
+  });
+});

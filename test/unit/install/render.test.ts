@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { resolveSpec } from '../../../src/install/spec.js';
+import { LABEL, renderComponents, type K8sObject } from '../../../src/install/render.js';
+import { objectRef, toYaml } from '../../../src/install/manifest.js';
+
+const render = (sets: string[] = [], revision?: string) =>
+  renderComponents(resolveSpec({ sets, ...(revision ? { revision } : {}) }));
+const refs = (objects: K8sObject[]) =>
+  objects
+    .filter((o) => o.kind !== 'CustomResourceDefinition')
+    .map(objectRef)
+    .sort();
+
+describe('profiles', () => {
+  it('default: base, istiod with HPA, ingress gateway; no egress', () => {
+    const cs = render();
+    expect(cs.map((c) => c.component)).toEqual(['Base', 'Pilot', 'IngressGateways']);
+    const all = cs.flatMap((c) => c.objects);
+    expect(all.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(15);
+    expect(refs(all)).toContain('Deployment/istio-system/istiod');
+    expect(refs(all)).toContain('HorizontalPodAutoscaler/istio-system/istiod');
+    expect(refs(all)).toContain('Deployment/istio-system/istio-ingressgateway');
+    expect(refs(all)).not.toContain('Deployment/istio-system/istio-egressgateway');
+    expect(refs(all)).not.toContain('PodDisruptionBudget/istio-system/istiod');
+  });
+
+  it('demo adds the egress gateway and turns autoscaling off; minimal has no gateway; empty nothing', () => {
+    const demo = render(['profile=demo']).flatMap((c) => c.objects);
+    expect(refs(demo)).toContain('Deployment/istio-system/istio-egressgateway');
+    expect(refs(demo).filter((r) => r.startsWith('HorizontalPodAutoscaler'))).toEqual([]);
+    expect(render(['profile=minimal']).map((c) => c.component)).toEqual(['Base', 'Pilot']);
+    expect(render(['profile=empty'])).toEqual([]);
+  });
+
+  it('remote: only the injector webhook besides base, pointing at the given URL', () => {
+    const cs = render([
+      'profile=remote',
+      'values.istiodRemote.injectionURL=https://istiod.example:15017/inject',
+    ]);
+    const pilot = cs.find((c) => c.component === 'Pilot')!.objects;
+    expect(pilot.map(objectRef)).toEqual(['MutatingWebhookConfiguration/istio-sidecar-injector']);
+    expect((pilot[0] as any).webhooks[0].clientConfig).toEqual({
+      url: 'https://istiod.example:15017/inject',
+    });
+  });
+
+  it('a replica count above one without autoscaling brings a PodDisruptionBudget', () => {
+    const objs = render(['values.pilot.autoscaleEnabled=false', 'values.pilot.replicaCount=2']).flatMap(
+      (c) => c.objects,
+    );
+    expect(refs(objs)).toContain('PodDisruptionBudget/istio-system/istiod');
+    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod') as any;
+    expect(dep.spec.replicas).toBe(2);
+  });
+});
+
+describe('objects', () => {
+  it('every object carries the ownership labels', () => {
+    for (const c of render([], '1-30'))
+      for (const o of c.objects)
+        expect(o.metadata.labels, objectRef(o)).toMatchObject({
+          [LABEL.component]: c.component,
+          ...(o.kind === 'Namespace' ? {} : { [LABEL.revision]: '1-30' }),
+          [LABEL.owner]: 'mesh',
+          [LABEL.version]: '1.30.0',
+          [LABEL.managedBy]: 'mesh',
+        });
+  });
+
+  it('the install namespace is not labelled for injection (istio.io/rev on a Namespace selects its pods)', () => {
+    const ns = render()
+      .flatMap((c) => c.objects)
+      .find((o) => o.kind === 'Namespace')!;
+    expect(Object.keys(ns.metadata.labels as object)).not.toContain(LABEL.revision);
+  });
+
+  it('a revision suffixes names and selects istiod pods by revision', () => {
+    const objs = render([], '1-30').flatMap((c) => c.objects);
+    expect(refs(objs)).toEqual(
+      expect.arrayContaining([
+        'ConfigMap/istio-system/istio-1-30',
+        'ConfigMap/istio-system/istio-sidecar-injector-1-30',
+        'Deployment/istio-system/istiod-1-30',
+        'MutatingWebhookConfiguration/istio-sidecar-injector-1-30',
+        'ValidatingWebhookConfiguration/istio-validator-1-30-istio-system',
+        'ClusterRole/istiod-clusterrole-1-30-istio-system',
+      ]),
+    );
+    const svc = objs.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod-1-30') as any;
+    expect(svc.spec.selector).toEqual({ app: 'istiod', 'istio.io/rev': '1-30' });
+    const hook = objs.find((o) => o.kind === 'MutatingWebhookConfiguration') as any;
+    expect(hook.webhooks.map((w: any) => w.name)).toEqual([
+      'rev.namespace.sidecar-injector.istio.io',
+      'rev.object.sidecar-injector.istio.io',
+    ]);
+  });
+
+  it('hub, tag and meshConfig reach the images and the mesh ConfigMap; values.global wins over spec', () => {
+    const objs = render([
+      'hub=registry.example/istio',
+      'tag=1.29.2',
+      'meshConfig.accessLogFile=/dev/stdout',
+      'values.global.tag=1.29.3',
+    ]).flatMap((c) => c.objects);
+    const istiod = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod') as any;
+    expect(istiod.spec.template.spec.containers[0].image).toBe('registry.example/istio/pilot:1.29.3');
+    const mesh = parse((objs.find((o) => o.metadata.name === 'istio') as any).data.mesh);
+    expect(mesh).toMatchObject({
+      accessLogFile: '/dev/stdout',
+      rootNamespace: 'istio-system',
+      defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012' },
+    });
+    const injector = objs.find(
+      (o) => o.metadata.name === 'istio-sidecar-injector' && o.kind === 'ConfigMap',
+    ) as any;
+    const template = parse(parse(injector.data.config).templates.sidecar);
+    expect(template.spec.containers[0]).toMatchObject({
+      name: 'istio-proxy',
+      image: 'registry.example/istio/proxyv2:1.29.3',
+    });
+    expect(injector.data.config).not.toContain('{{');
+  });
+});
+
+describe('manifest YAML', () => {
+  it('is byte-identical for the same input, CRDs first, Services last', () => {
+    const a = toYaml(render().flatMap((c) => c.objects));
+    const b = toYaml(render().flatMap((c) => c.objects));
+    expect(a).toBe(b);
+    const kinds = a.split('---\n').map((d) => (parse(d) as K8sObject).kind);
+    expect(kinds.slice(0, 15).every((k) => k === 'CustomResourceDefinition')).toBe(true);
+    expect(kinds[15]).toBe('Namespace');
+    expect(kinds.slice(-2)).toEqual(['Service', 'Service']);
+    expect(kinds.indexOf('ClusterRoleBinding')).toBeGreaterThan(kinds.lastIndexOf('ClusterRole'));
+    expect(kinds.indexOf('HorizontalPodAutoscaler')).toBeGreaterThan(kinds.lastIndexOf('Deployment'));
+  });
+});
+
+describe('spec errors name the path', () => {
+  const files = (text: string) => ({ files: [{ name: 'iop.yaml', text }] });
+  it('unknown fields, bad values, unknown profile', () => {
+    expect(() =>
+      resolveSpec(
+        files(
+          'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    pilot:\n      autoscaleMn: 2\n',
+        ),
+      ),
+    ).toThrow('spec.values.pilot.autoscaleMn: unknown field');
+    expect(() => resolveSpec({ sets: ['components.ingressGateways[0].k8s.replicaCount=-1'] })).toThrow(
+      'spec.components.ingressGateways[0].k8s.replicaCount: must be >= 0',
+    );
+    expect(() => resolveSpec({ sets: ['profile=nope'] })).toThrow('unknown profile "nope"');
+    expect(() => resolveSpec(files('kind: Deployment\n'))).toThrow('iop.yaml: kind is "Deployment"');
+  });
+
+  it('-f files merge left to right, then --set wins', () => {
+    const iop = (v: string) =>
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    global:\n      proxy:\n        logLevel: ${v}\n`;
+    const s = resolveSpec({
+      files: [
+        { name: 'a', text: iop('debug') },
+        { name: 'b', text: iop('error') },
+      ],
+    });
+    expect((s.spec.values as any).global.proxy.logLevel).toBe('error');
+    const t = resolveSpec({
+      files: [{ name: 'a', text: iop('debug') }],
+      sets: ['values.global.proxy.logLevel=info'],
+    });
+    expect((t.spec.values as any).global.proxy.logLevel).toBe('info');
+    expect((t.spec.values as any).global.proxy.image).toBe('proxyv2');
+  });
+});
