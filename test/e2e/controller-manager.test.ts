@@ -1,6 +1,8 @@
 // With kube-controller-manager running beside the API server, controllers do the work the readiness
 // helpers otherwise fake: ServiceAccounts, Deployment → ReplicaSet → Pod, garbage collection and
-// namespace deletion. This file starts its own testbed, since the shared one runs no controllers.
+// namespace deletion; with kube-scheduler and kwok too, the pods are bound to a node and run, so a
+// Deployment becomes Available as in a real cluster. This file starts its own testbed, since the
+// shared one runs no controllers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
 import { listeningSockets } from './support/sockets.js';
@@ -13,7 +15,7 @@ const labels = { app: 'web' };
 
 describe('kube-controller-manager', () => {
   beforeAll(async () => {
-    testbed = await startTestbed({ controllerManager: true });
+    testbed = await startTestbed({ controllerManager: true, nodes: true });
     c = clientsFor(testbed.kubeconfig);
     await c.core.createNamespace({ body: { metadata: { name: namespace } } });
   });
@@ -60,6 +62,44 @@ describe('kube-controller-manager', () => {
     await eventually('the garbage collector to delete the ReplicaSet', async () =>
       (await c.apps.listNamespacedReplicaSet({ namespace })).items.length === 0 ? true : undefined,
     );
+  });
+
+  it("schedules a Deployment's pods to the kwok node, runs them and reports the Deployment Available", async () => {
+    const api = { app: 'api' };
+    await c.apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'api' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: api },
+          template: {
+            metadata: { labels: api },
+            spec: { containers: [{ name: 'api', image: 'registry.invalid/api:1' }] },
+          },
+        },
+      },
+    });
+    const deployment = await eventually(
+      'the Deployment to be Available with 2 ready replicas',
+      async () => {
+        const d = await c.apps.readNamespacedDeployment({ name: 'api', namespace });
+        const available = d.status?.conditions?.some((x) => x.type === 'Available' && x.status === 'True');
+        return available && d.status?.readyReplicas === 2 ? d : undefined;
+      },
+      60_000,
+    );
+    expect(deployment.status?.availableReplicas).toBe(2);
+    const pods = (await c.core.listNamespacedPod({ namespace, labelSelector: 'app=api' })).items;
+    expect(pods.map((p) => [p.spec?.nodeName, p.status?.phase, p.status?.hostIP])).toEqual([
+      [testbed.node, 'Running', '127.0.0.1'],
+      [testbed.node, 'Running', '127.0.0.1'],
+    ]);
+    // Bound by kube-scheduler (an event says so), not by this test.
+    const events = (await c.core.listNamespacedEvent({ namespace })).items;
+    expect(
+      events.some((e) => e.reason === 'Scheduled' && e.involvedObject.name === pods[0]!.metadata?.name),
+    ).toBe(true);
   });
 
   it('finishes deleting a namespace and its contents', async () => {

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { runCli } from '../../support/cli.js';
 import { startEnvoyAdmin, type AdminServer } from '../../support/envoy-admin-server.js';
 import { makeCa, makeWorkloadCert, secretsDump, type TestCa } from '../../support/certs.js';
 import { fakePod, startFakeKube } from '../../support/port-forward-server.js';
+import { closedPort } from '../../support/closed-port.js';
 
 const spiffe = (ns: string, sa: string) => `spiffe://cluster.local/ns/${ns}/sa/${sa}`;
 let rootA: TestCa;
@@ -54,14 +54,6 @@ beforeAll(async () => {
 afterAll(() => admin.close());
 
 const url = (id: string) => ['--admin-url', admin.urlOf(id)];
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('mesh certs through --admin-url', () => {
   it('exits 0 and prints leaf and root tables for healthy proxies, asking Envoy for the secrets only', async () => {

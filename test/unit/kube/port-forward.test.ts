@@ -5,6 +5,7 @@ import { KubeApi } from '../../../src/kube/api.js';
 import { loadKubeContext } from '../../../src/kube/config.js';
 import { openPodStream, startPortForward } from '../../../src/kube/port-forward.js';
 import { fakePod, startFakeKube } from '../../support/port-forward-server.js';
+import { closedPort } from '../../support/closed-port.js';
 
 /** A TCP server that answers every chunk with "echo:<chunk>". */
 async function echoServer(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -26,14 +27,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
       })
       .on('error', reject);
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 const pod = fakePod('web-1', 'shop');
@@ -95,7 +88,7 @@ describe('port-forward client against the WebSocket stand-in', () => {
   });
 
   it('turns an error-channel message into the forward error (nothing listens on the pod port)', async () => {
-    const closed = await freePort();
+    const closed = await closedPort();
     const kube = await startFakeKube({ objects: [pod], forward: () => closed });
     const api = new KubeApi(loadKubeContext({ kubeconfig: kube.kubeconfig() }), 5000);
     const fwd = await startPortForward({ api, namespace: 'shop', pod: 'web-1', port: 15000 });
