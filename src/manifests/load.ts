@@ -226,28 +226,16 @@ export function parseManifestText(
     }
     if (value === null || value === undefined) continue;
     // The fast parser reads no deeper than the limit; js-yaml bounds block mappings only loosely.
+    const refuse = (message: string) =>
+      problems.push({ severity: 'error', file, docIndex, line: chunk.startLine, column: 1, message });
     const deep = fast ? undefined : deeperThan(value);
     if (deep) {
-      problems.push({
-        severity: 'error',
-        file,
-        docIndex,
-        line: chunk.startLine,
-        column: 1,
-        message: nestingMessage(shortPath(deep)),
-      });
+      refuse(nestingMessage(shortPath(deep)));
       continue;
     }
     // The fast parser expands no aliases; js-yaml's documents are counted when they may have some.
     if (!fast && chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
-      problems.push({
-        severity: 'error',
-        file,
-        docIndex,
-        line: chunk.startLine,
-        column: 1,
-        message: `document expands to more than ${maxNodes} nodes through YAML aliases; refused`,
-      });
+      refuse(`document expands to more than ${maxNodes} nodes through YAML aliases; refused`);
       continue;
     }
     addDocument(

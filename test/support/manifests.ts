@@ -29,3 +29,18 @@ export function allPaths(
   }
   return out;
 }
+
+/** A VirtualService with a schema error (IST0106) that must be reported whatever its sibling file holds. */
+export const PLANTED = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: planted
+  namespace: default
+spec:
+  hosts: [planted]
+  http:
+  - route:
+    - destination:
+        host: planted
+      weight: -5
+`;

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { analyzePaths } from '../../src/analyzers/pipeline.js';
 import { cliRunOptions } from '../support/analyze.js';
+import { PLANTED } from '../support/manifests.js';
 import { ISTIO_KINDS } from '../../src/manifests/kinds.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples/bookinfo');
@@ -181,21 +182,6 @@ describe('robustness (property-based)', () => {
     );
   });
 });
-
-/** A VirtualService with a schema error (IST0106) that must be reported whatever its sibling file holds. */
-const PLANTED = `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: planted
-  namespace: default
-spec:
-  hosts: [planted]
-  http:
-  - route:
-    - destination:
-        host: planted
-      weight: -5
-`;
 
 /** A hostile VirtualService: `payload` (JSON text) under an unknown field, written as JSON or YAML. */
 function hostile(

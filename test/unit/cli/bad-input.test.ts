@@ -4,22 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mesh } from './helpers.js';
+import { PLANTED } from '../../support/manifests.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mesh-bad-'));
-
-const PLANTED = `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: planted
-  namespace: default
-spec:
-  hosts: [planted]
-  http:
-  - route:
-    - destination:
-        host: planted
-      weight: -5
-`;
 
 describe('mesh analyze: one hostile document hides nothing else', () => {
   it('a 10,000-level JSON or YAML flow document is refused with its line; the sibling’s finding stays', () => {
