@@ -1,10 +1,12 @@
 // Commands that target pods, on the real path: mesh lists and gets pods from the real kube-apiserver,
 // then port-forwards through it (`pods/portforward`, relayed to kwok's kubelet API) to a stand-in
 // Envoy admin server serving a real Envoy dump. What they print must be what the same dump gives from
-// `--file`.
+// `--file`, and what the testbed's istioctl prints for the same pod.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -162,6 +164,24 @@ describe('mesh proxy-config <pod> through the API server and kwok', () => {
       const named = (text: string) => text.replaceAll(ca, a).replaceAll(cb, b);
       expect(live.stdout).toBe(named(file.stdout));
       expect(live.stderr).toBe(named(file.stderr));
+    }
+  });
+});
+
+describe('istioctl proxy-config <pod> against the same pod (differential)', () => {
+  // Asynchronously: the stand-in admin servers live in this process, and a synchronous spawn would stop
+  // them from answering istioctl's request until istioctl had given up.
+  const istioctl = (args: string[]) =>
+    promisify(execFile)(join(testbed.binDir, 'istioctl'), args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+
+  it('cluster, listener, route, endpoint, secret, all: the same table, byte for byte', async () => {
+    for (const sub of ['cluster', 'listener', 'route', 'endpoint', 'secret', 'all']) {
+      const oracle = await istioctl(['proxy-config', sub, `catalog-0.${shop}`, ...kube]);
+      const ours = await runCli(['pc', sub, 'catalog-0', '-n', shop, ...kube]);
+      expect({ sub, code: ours.code, stderr: ours.stderr }).toEqual({ sub, code: 0, stderr: '' });
+      expect(ours.stdout, sub).toBe(oracle.stdout);
+      // A header and at least one row.
+      expect(oracle.stdout.trim().split('\n').length, sub).toBeGreaterThan(1);
     }
   });
 });
