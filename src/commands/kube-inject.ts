@@ -4,6 +4,9 @@ import { ExitCode, MeshError, describeError, usageError } from '../util/errors.j
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { InjectTemplate } from '../install/inject.js';
+import { parseDuration } from '../util/duration.js';
+import { lazyKubeApi } from '../kube/lazy-api.js';
+import type { KubeApi as Api } from '../kube/api.js';
 
 type Opts = Record<string, any>;
 
@@ -53,7 +56,7 @@ export function register(program: Command): void {
       );
     const source = opts.filename === '-' ? '<stdin>' : opts.filename;
     const workloads = await read(opts.filename);
-    const api = lazyApi(opts);
+    const api = lazyKubeApi(opts, parseDuration(opts.timeout, '--timeout'));
     let template = await injectTemplate(opts, api);
     const mesh = await meshConfigFrom(opts, api);
     if (mesh) {
@@ -76,21 +79,6 @@ async function read(file: string): Promise<string> {
 /** ConfigMap names as istioctl derives them: `<name>-<rev>` for a revision other than `default`. */
 function revisioned(name: string, revision: string | undefined): string {
   return revision && revision !== 'default' ? `${name}-${revision}` : name;
-}
-
-type Api = import('../kube/api.js').KubeApi;
-
-/** The API server of --kubeconfig/--context, connected on first use (offline runs load no client). */
-function lazyApi(opts: Opts): () => Promise<Api> {
-  let api: Promise<Api> | undefined;
-  return () =>
-    (api ??= (async () => {
-      const { parseDuration } = await import('../util/duration.js');
-      const { loadKubeContext } = await import('../kube/config.js');
-      const { KubeApi } = await import('../kube/api.js');
-      const timeoutMs = parseDuration(opts.timeout, '--timeout');
-      return new KubeApi(loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context }), timeoutMs);
-    })());
 }
 
 /** `data[key]` of a ConfigMap of the control-plane namespace, and a name for it in messages. */

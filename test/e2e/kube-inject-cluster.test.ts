@@ -36,6 +36,18 @@ async function renderedConfigMaps(revisionArgs: string[]): Promise<V1ConfigMap[]
     .filter((o) => o.kind === 'ConfigMap');
 }
 
+const CANARY_CONFIGMAPS = [
+  '-r',
+  'canary',
+  '--injectConfigMapName',
+  'istio-sidecar-injector',
+  '--meshConfigMapName',
+  'istio',
+];
+
+/** kube-inject of the bookinfo Deployments with the ConfigMaps of NS. */
+const injectFromCluster = (...flags: string[]) => ok(['kube-inject', '-f', DEPLOYMENTS, ...kube, ...flags]);
+
 const pods = (out: string) =>
   parseAllDocuments(out).map((d) => (d.toJS() as any).spec.template.spec as Record<string, any>);
 const proxyOf = (pod: any) => pod.containers.find((x: any) => x.name === 'istio-proxy');
@@ -51,45 +63,23 @@ beforeAll(async () => {
 describe('kube-inject with the ConfigMaps of a cluster', () => {
   it('--injectConfigMapName gives exactly the offline render of the same template', async () => {
     const offline = await ok(['kube-inject', '-f', DEPLOYMENTS, ...inNs]);
-    const fromCluster = await ok([
-      'kube-inject',
-      '-f',
-      DEPLOYMENTS,
-      ...kube,
-      '--injectConfigMapName',
-      'istio-sidecar-injector',
-    ]);
+    const fromCluster = await injectFromCluster('--injectConfigMapName', 'istio-sidecar-injector');
     expect(fromCluster).toBe(offline);
     const proxy = proxyOf(pods(fromCluster)[0]);
     expect(env(proxy).CA_ADDR).toBe(`istiod.${NS}.svc:15012`);
     // the mesh config mesh installed agrees with its template: reading it too changes nothing
-    const withMesh = await ok([
-      'kube-inject',
-      '-f',
-      DEPLOYMENTS,
-      ...kube,
+    const withMesh = await injectFromCluster(
       '--injectConfigMapName',
       'istio-sidecar-injector',
       '--meshConfigMapName',
       'istio',
-    ]);
+    );
     expect(withMesh).toBe(offline);
   });
 
   it('--revision reads istio-sidecar-injector-<rev> (and istio-<rev>), as the offline render of that revision', async () => {
     const offline = await ok(['kube-inject', '-f', DEPLOYMENTS, ...inNs, '-r', 'canary']);
-    const fromCluster = await ok([
-      'kube-inject',
-      '-f',
-      DEPLOYMENTS,
-      ...kube,
-      '-r',
-      'canary',
-      '--injectConfigMapName',
-      'istio-sidecar-injector',
-      '--meshConfigMapName',
-      'istio',
-    ]);
+    const fromCluster = await injectFromCluster(...CANARY_CONFIGMAPS);
     expect(fromCluster).toBe(offline);
     const pod = parseAllDocuments(fromCluster)[0]!.toJS() as any;
     const status = JSON.parse(pod.spec.template.metadata.annotations['sidecar.istio.io/status']);
@@ -108,14 +98,7 @@ describe('kube-inject with the ConfigMaps of a cluster', () => {
       namespace: NS,
       body: [{ op: 'replace', path: '/data/mesh', value: stringify(mesh) }],
     });
-    const args = ['kube-inject', '-f', DEPLOYMENTS, ...kube, '-r', 'canary'];
-    const fromCluster = await ok([
-      ...args,
-      '--injectConfigMapName',
-      'istio-sidecar-injector',
-      '--meshConfigMapName',
-      'istio',
-    ]);
+    const fromCluster = await injectFromCluster(...CANARY_CONFIGMAPS);
     const [pod] = pods(fromCluster);
     expect(pod!.containers.map((x: any) => x.name)).toEqual(['istio-proxy', 'productpage']);
     expect(proxyOf(pod).lifecycle.postStart.exec.command).toEqual(['pilot-agent', 'wait']);
@@ -123,13 +106,14 @@ describe('kube-inject with the ConfigMaps of a cluster', () => {
     expect(JSON.parse(env(proxyOf(pod)).PROXY_CONFIG).holdApplicationUntilProxyStarts).toBe(true);
     const meshFile = join(dir, 'mesh.yaml');
     writeFileSync(meshFile, stringify(mesh));
-    const fromFile = await ok([
-      ...args,
+    const fromFile = await injectFromCluster(
+      '-r',
+      'canary',
       '--injectConfigMapName',
       'istio-sidecar-injector',
       '--meshConfigFile',
       meshFile,
-    ]);
+    );
     expect(fromFile).toBe(fromCluster);
   });
 
@@ -146,7 +130,7 @@ describe('kube-inject with the ConfigMaps of a cluster', () => {
       namespace: NS,
       body: [{ op: 'replace', path: '/data/config', value: stringify(config) }],
     });
-    const out = await ok(['kube-inject', '-f', DEPLOYMENTS, ...kube, '--injectConfigMapName', name]);
+    const out = await injectFromCluster('--injectConfigMapName', name);
     for (const pod of pods(out)) {
       expect(proxyOf(pod).image).toBe('registry.example/proxyv2:9.9.9');
       expect(pod.initContainers[0].image).toBe('registry.example/proxyv2:9.9.9');
