@@ -3,48 +3,130 @@ import { readInputText } from '../util/input.js';
 import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
+import type { InjectTemplate } from '../install/inject.js';
+import { parseDuration } from '../util/duration.js';
+import { lazyKubeApi } from '../kube/lazy-api.js';
+import type { KubeApi as Api } from '../kube/api.js';
+
+type Opts = Record<string, any>;
 
 export function register(program: Command): void {
   addSpecOptions(
     program
       .command('kube-inject')
       .description(
-        'Add the sidecar to workloads in a file, offline, with the template `mesh install` installs',
+        'Add the sidecar to workloads in a file, with the template `mesh install` installs (offline) or the injector ConfigMap of a cluster',
       )
       .requiredOption('-f, --filename <file>', 'workloads to inject (multi-document YAML; - = stdin)')
       .option(
         '--injectConfigFile <file>',
         'injector config to use instead of rendering one from --operatorFileName/--set (the ConfigMap or its `config` key)',
-      ),
+      )
+      .option(
+        '--injectConfigMapName <name>',
+        'read the injector ConfigMap from the cluster (e.g. istio-sidecar-injector; -<rev> is added with --revision)',
+      )
+      .option(
+        '--meshConfigFile <file>',
+        'mesh config to apply to the sidecar (the config, or ConfigMap `istio`)',
+      )
+      .option(
+        '--meshConfigMapName <name>',
+        'read the mesh config ConfigMap from the cluster (e.g. istio; -<rev> is added with --revision)',
+      )
+      .option(
+        '-i, --istioNamespace <ns>',
+        'namespace of the control plane (with the ConfigMap flags)',
+        'istio-system',
+      )
+      .option('--kubeconfig <file>', 'kubeconfig file')
+      .option('--context <name>', 'kubeconfig context')
+      .option('--timeout <duration>', 'timeout for each Kubernetes API call (0: none)', '30s'),
     '--operatorFileName <file>',
-  ).action(async (opts: Record<string, any>) => {
-    const { injectYaml, templateFromInjectorConfig } = await import('../install/inject.js');
-    const read = async (f: string) => {
-      try {
-        return await readInputText(f);
-      } catch (err) {
-        throw new MeshError(describeError(err), { exitCode: ExitCode.DATA });
-      }
-    };
-    if (opts.filename === '-' && (opts.operatorFileName as string[]).includes('-'))
-      throw usageError('-f - and --operatorFileName - cannot both read stdin');
-    let template;
-    if (opts.injectConfigFile) {
-      template = templateFromInjectorConfig(
-        await read(opts.injectConfigFile),
-        opts.injectConfigFile,
-        opts.revision || 'default',
+  ).action(async (opts: Opts) => {
+    const { injectYaml } = await import('../install/inject.js');
+    if (opts.injectConfigFile && opts.injectConfigMapName)
+      throw usageError('--injectConfigFile and --injectConfigMapName cannot be used together');
+    if (opts.meshConfigFile && opts.meshConfigMapName)
+      throw usageError('--meshConfigFile and --meshConfigMapName cannot be used together');
+    const stdinUsers = [opts.filename, opts.injectConfigFile, opts.meshConfigFile, ...opts.operatorFileName];
+    if (stdinUsers.filter((f) => f === '-').length > 1)
+      throw usageError(
+        'only one of -f, --operatorFileName, --injectConfigFile and --meshConfigFile can read stdin',
       );
-    } else {
-      const { sidecarPatch, sidecarSettings } = await import('../install/sidecar.js');
-      const { istiodName } = await import('../install/render.js');
-      const spec = await specFromOptions(opts as any);
-      template = {
-        spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
-        revision: spec.revision || 'default',
-      };
-    }
     const source = opts.filename === '-' ? '<stdin>' : opts.filename;
-    await writeStdout(injectYaml(await read(opts.filename), template, source));
+    const workloads = await read(opts.filename);
+    const api = lazyKubeApi(opts, parseDuration(opts.timeout, '--timeout'));
+    let template = await injectTemplate(opts, api);
+    const mesh = await meshConfigFrom(opts, api);
+    if (mesh) {
+      const { applyMeshConfig } = await import('../install/mesh-config.js');
+      template = applyMeshConfig(template, mesh);
+    }
+    await writeStdout(injectYaml(workloads, template, source));
   });
+}
+
+/** A named input file's text; one that does not exist or cannot be read exits 66. */
+async function read(file: string): Promise<string> {
+  try {
+    return await readInputText(file);
+  } catch (err) {
+    throw new MeshError(describeError(err), { exitCode: ExitCode.NOINPUT });
+  }
+}
+
+/** ConfigMap names as istioctl derives them: `<name>-<rev>` for a revision other than `default`. */
+function revisioned(name: string, revision: string | undefined): string {
+  return revision && revision !== 'default' ? `${name}-${revision}` : name;
+}
+
+/** `data[key]` of a ConfigMap of the control-plane namespace, and a name for it in messages. */
+async function clusterConfig(
+  opts: Opts,
+  api: () => Promise<Api>,
+  flagValue: string,
+  key: string,
+): Promise<[string, string]> {
+  const { readConfigMap } = await import('../kube/injector.js');
+  const name = revisioned(flagValue, opts.revision);
+  const cm = await readConfigMap(await api(), opts.istioNamespace, name);
+  const where = `ConfigMap ${opts.istioNamespace}/${name}`;
+  const text = cm.data?.[key];
+  if (typeof text !== 'string')
+    throw new MeshError(`${where} has no \`${key}\` key`, { exitCode: ExitCode.DATA });
+  return [text, where];
+}
+
+async function injectTemplate(opts: Opts, api: () => Promise<Api>): Promise<InjectTemplate> {
+  const { templateFromInjectorConfig } = await import('../install/inject.js');
+  const revision = opts.revision || 'default';
+  if (opts.injectConfigFile)
+    return templateFromInjectorConfig(await read(opts.injectConfigFile), opts.injectConfigFile, revision);
+  if (opts.injectConfigMapName) {
+    const [text, where] = await clusterConfig(opts, api, opts.injectConfigMapName, 'config');
+    return templateFromInjectorConfig(text, where, revision);
+  }
+  const { sidecarPatch, sidecarSettings } = await import('../install/sidecar.js');
+  const { istiodName } = await import('../install/render.js');
+  const spec = await specFromOptions(opts as any);
+  return {
+    spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
+    revision: spec.revision || 'default',
+  };
+}
+
+/** The mesh config of --meshConfigFile or --meshConfigMapName; undefined without either. */
+async function meshConfigFrom(opts: Opts, api: () => Promise<Api>): Promise<Record<string, any> | undefined> {
+  const { parseMeshConfig } = await import('../install/mesh-config.js');
+  if (opts.meshConfigFile)
+    return parseMeshConfig(
+      await read(opts.meshConfigFile),
+      opts.meshConfigFile === '-' ? '<stdin>' : opts.meshConfigFile,
+    );
+  if (opts.meshConfigMapName) {
+    const [text, where] = await clusterConfig(opts, api, opts.meshConfigMapName, 'mesh');
+    return parseMeshConfig(text, where);
+  }
+  return undefined;
 }

@@ -81,7 +81,11 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   const containers = (t.spec.containers ?? []) as Obj[];
   const volumes = (t.spec.volumes ?? []) as Obj[];
   if (init.length > 0) out.spec.initContainers = mergeByName(out.spec.initContainers, init, true);
-  out.spec.containers = mergeByName(appContainers, containers, false);
+  // as istiod: the proxy goes first when the application waits for it, else last
+  const waits = containers.some(
+    (c) => c.lifecycle?.postStart?.exec?.command?.join(' ') === 'pilot-agent wait',
+  );
+  out.spec.containers = mergeByName(appContainers, containers, waits);
   if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, false);
   const defaultContainer = appContainers.find((c) => !containers.some((s) => s.name === c.name))?.name;
   out.metadata.annotations = {

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { InstallSpec } from './spec.js';
+import { WAIT_FOR_PROXY } from './mesh-config.js';
 type Obj = Record<string, unknown>;
 
 /**
@@ -151,7 +152,7 @@ export function sidecarPatch(c: SidecarSettings): {
       { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
     ],
   };
-  if (c.holdApplication) proxy.lifecycle = { postStart: { exec: { command: ['pilot-agent', 'wait'] } } };
+  if (c.holdApplication) proxy.lifecycle = WAIT_FOR_PROXY;
   const volumes: Obj[] = [
     { name: 'workload-socket', emptyDir: {} },
     { name: 'credential-socket', emptyDir: {} },

@@ -1,4 +1,25 @@
+import { ApiException, type V1ConfigMap } from '@kubernetes/client-node';
+import { MeshError } from '../util/errors.js';
 import type { KubeApi } from './api.js';
+
+/**
+ * A ConfigMap of the control-plane namespace. A missing one is one clear error naming it and the
+ * namespace (exit 1); other failures are KubeApi's one-line errors (401/403 hints, unreachable, timeout).
+ */
+export async function readConfigMap(api: KubeApi, namespace: string, name: string): Promise<V1ConfigMap> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+  const cm = await api.call(`GET ${path}`, (c, o) =>
+    c.core.readNamespacedConfigMap({ name, namespace }, o).catch((err: unknown) => {
+      if (err instanceof ApiException && err.code === 404) return undefined;
+      throw err;
+    }),
+  );
+  if (!cm)
+    throw new MeshError(`ConfigMap "${name}" not found in namespace "${namespace}"`, {
+      hint: 'check the name, -i/--istioNamespace and --revision (is the control plane installed?)',
+    });
+  return cm;
+}
 
 /**
  * The proxy log level the sidecar injector gives new proxies: `global.proxy.logLevel` of the `values`
@@ -9,11 +30,7 @@ export async function injectorProxyLogLevel(
   api: KubeApi,
   istioNamespace: string,
 ): Promise<string | undefined> {
-  const name = 'istio-sidecar-injector';
-  const path = `/api/v1/namespaces/${encodeURIComponent(istioNamespace)}/configmaps/${name}`;
-  const cm = await api.call(`GET ${path}`, (c, o) =>
-    c.core.readNamespacedConfigMap({ name, namespace: istioNamespace }, o),
-  );
+  const cm = await readConfigMap(api, istioNamespace, 'istio-sidecar-injector');
   const level = JSON.parse(cm?.data?.values ?? '{}')?.global?.proxy?.logLevel;
   return typeof level === 'string' && level !== '' ? level : undefined;
 }

@@ -7,6 +7,7 @@ import https from 'node:https';
 import http from 'node:http';
 import { MeshError, describeError, usageError } from '../util/errors.js';
 import type { KubeApi } from '../kube/api.js';
+import { lazyKubeApi } from '../kube/lazy-api.js';
 import { readCertDir, type XdsSecurity, type XdsTarget } from './client.js';
 
 export interface ControlPlaneOptions {
@@ -39,17 +40,6 @@ export function validateControlPlaneOptions(o: ControlPlaneOptions): void {
     throw usageError('--plaintext and --cert-dir cannot be used together');
   if (!Number.isInteger(o.xdsPort) || o.xdsPort < 1 || o.xdsPort > 65535)
     throw usageError(`port number ${o.xdsPort} must be in the range 1..65535`);
-}
-
-/** The API server client, made on first need (--plaintext with --xds-address needs no cluster). */
-function lazyApi(o: ControlPlaneOptions): () => Promise<KubeApi> {
-  let api: Promise<KubeApi> | undefined;
-  return () =>
-    (api ??= (async () => {
-      const { loadKubeContext } = await import('../kube/config.js');
-      const { KubeApi } = await import('../kube/api.js');
-      return new KubeApi(loadKubeContext({ kubeconfig: o.kubeconfig, context: o.context }), o.timeoutMs);
-    })());
 }
 
 /**
@@ -129,7 +119,7 @@ async function security(
 
 export async function openControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   validateControlPlaneOptions(o);
-  const api = lazyApi(o);
+  const api = lazyKubeApi(o, o.timeoutMs);
   const authority =
     o.authority ??
     (o.revision && o.revision !== 'default'

@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { runCli } from '../../support/cli.js';
+
+const DEPLOYMENTS = 'examples/bookinfo/20-deployments.yaml';
+const dir = mkdtempSync(join(tmpdir(), 'mesh-meshconfig-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** The pod specs of every injected Deployment in kube-inject's output. */
+const pods = (out: string) =>
+  parseAllDocuments(out).map((d) => (d.toJS() as any).spec.template.spec as Record<string, any>);
+const proxyOf = (pod: any) => pod.containers.find((c: any) => c.name === 'istio-proxy');
+const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+
+async function inject(...extra: string[]) {
+  const r = await runCli(['kube-inject', '-f', DEPLOYMENTS, ...extra]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return pods(r.stdout);
+}
+
+describe('kube-inject --meshConfigFile', () => {
+  it('puts defaultConfig into PROXY_CONFIG, proxyMetadata into env and trustDomain into TRUST_DOMAIN', async () => {
+    const plain = await inject();
+    const meshFile = file(
+      'mesh.yaml',
+      stringify({
+        trustDomain: 'corp.example',
+        defaultConfig: {
+          discoveryAddress: 'istiod.mesh-cp.svc:15012',
+          proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true', BOOTSTRAP_XDS_AGENT: 'true' },
+        },
+      }),
+    );
+    const withMesh = await inject('--meshConfigFile', meshFile);
+    expect(withMesh).toHaveLength(6);
+    for (const [i, pod] of withMesh.entries()) {
+      const before = env(proxyOf(plain[i]));
+      const after = env(proxyOf(pod));
+      expect(JSON.parse(before.PROXY_CONFIG).discoveryAddress).toBe('istiod.istio-system.svc:15012');
+      expect(JSON.parse(after.PROXY_CONFIG)).toEqual({
+        discoveryAddress: 'istiod.mesh-cp.svc:15012',
+        proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true', BOOTSTRAP_XDS_AGENT: 'true' },
+      });
+      expect(after.ISTIO_META_DNS_CAPTURE).toBe('true');
+      expect(after.BOOTSTRAP_XDS_AGENT).toBe('true');
+      expect(before.TRUST_DOMAIN).toBe('cluster.local');
+      expect(after.TRUST_DOMAIN).toBe('corp.example');
+      // nothing else of the pod changes
+      expect(pod.initContainers).toEqual(plain[i]!.initContainers);
+      expect(pod.volumes).toEqual(plain[i]!.volumes);
+      expect(pod.containers.map((c: any) => c.name)).toEqual(plain[i]!.containers.map((c: any) => c.name));
+    }
+  });
+
+  it('holdApplicationUntilProxyStarts puts the proxy first, waiting with pilot-agent wait', async () => {
+    const plain = await inject();
+    expect(plain[0]!.containers.map((c: any) => c.name)).toEqual(['productpage', 'istio-proxy']);
+    expect(proxyOf(plain[0]).lifecycle).toBeUndefined();
+    const hold = file('hold.yaml', 'defaultConfig:\n  holdApplicationUntilProxyStarts: true\n');
+    const [pod] = await inject('--meshConfigFile', hold);
+    expect(pod!.containers.map((c: any) => c.name)).toEqual(['istio-proxy', 'productpage']);
+    expect(proxyOf(pod).lifecycle).toEqual({ postStart: { exec: { command: ['pilot-agent', 'wait'] } } });
+  });
+
+  it('reads the istio ConfigMap as mesh renders it (its `mesh` key) like the bare mesh config', async () => {
+    const r = await runCli([
+      'manifest',
+      'generate',
+      '--set',
+      'meshConfig.defaultConfig.proxyMetadata.FOO=bar',
+    ]);
+    expect(r.code).toBe(0);
+    const cm = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .find((o: any) => o?.kind === 'ConfigMap' && o.metadata.name === 'istio');
+    const fromConfigMap = await inject('--meshConfigFile', file('cm.yaml', stringify(cm)));
+    const fromKey = await inject('--meshConfigFile', file('key.yaml', cm.data.mesh));
+    expect(fromConfigMap).toEqual(fromKey);
+    expect(env(proxyOf(fromKey[0])).FOO).toBe('bar');
+  });
+
+  it('a missing file exits 66 naming it; an unparsable one 65 with its line; both mesh flags 64', async () => {
+    const missing = await runCli([
+      'kube-inject',
+      '-f',
+      DEPLOYMENTS,
+      '--meshConfigFile',
+      join(dir, 'nope.yaml'),
+    ]);
+    expect(missing.code).toBe(66);
+    expect(missing.stderr).toContain(`open ${join(dir, 'nope.yaml')}: no such file or directory`);
+    expect(missing.stdout).toBe('');
+    const noWorkloads = await runCli(['kube-inject', '-f', join(dir, 'absent.yaml')]);
+    expect(noWorkloads.code).toBe(66);
+    const bad = file('bad.yaml', 'defaultConfig:\n  proxyMetadata: [1, 2\n');
+    const unparsable = await runCli(['kube-inject', '-f', DEPLOYMENTS, '--meshConfigFile', bad]);
+    expect(unparsable.code).toBe(65);
+    expect(unparsable.stderr).toMatch(new RegExp(`${bad}:\\d+: `));
+    const notAMap = file('list.yaml', 'defaultConfig:\n  proxyMetadata: [a]\n');
+    const wrong = await runCli(['kube-inject', '-f', DEPLOYMENTS, '--meshConfigFile', notAMap]);
+    expect(wrong.code).toBe(65);
+    expect(wrong.stderr).toContain('defaultConfig.proxyMetadata must be a map');
+    const both = await runCli([
+      'kube-inject',
+      '-f',
+      DEPLOYMENTS,
+      '--meshConfigFile',
+      notAMap,
+      '--meshConfigMapName',
+      'istio',
+    ]);
+    expect(both.code).toBe(64);
+  });
+
+  it('an injector ConfigMap file and a mesh config file together: the template of one, the proxy settings of the other', async () => {
+    const r = await runCli(['manifest', 'generate', '--set', 'tag=1.29.9']);
+    const injector = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .find((o: any) => o?.kind === 'ConfigMap' && o.metadata.name === 'istio-sidecar-injector');
+    const [pod] = await inject(
+      '--injectConfigFile',
+      file('injector.yaml', stringify(injector)),
+      '--meshConfigFile',
+      file('m.yaml', 'defaultConfig:\n  proxyMetadata:\n    X: "1"\n'),
+    );
+    expect(proxyOf(pod).image).toBe('docker.io/istio/proxyv2:1.29.9');
+    expect(env(proxyOf(pod)).X).toBe('1');
+    expect(parse(stringify(pod)).initContainers[0].image).toBe('docker.io/istio/proxyv2:1.29.9');
+  });
+});
