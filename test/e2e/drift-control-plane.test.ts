@@ -1,7 +1,8 @@
 // mesh drift --control-plane against two real istiod replicas sharing the testbed's API server, as
 // users run it: istiod pods found in istio-system, a port-forward through the real API server to each
 // pod's 15012 (kwok relays it to that replica's TLS port), TLS plus a TokenRequest token, istiod's
-// default authentication. The proxy is a real xDS client (@grpc/grpc-js-xds) connected to both
+// default authentication (istiod-b, whose API server connection the test cuts, checks no tokens: it
+// could not review them). The proxy is a real xDS client (@grpc/grpc-js-xds) connected to both
 // replicas under one node id, so each replica has config for it.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,17 @@ const TARGET = 'xds:///catalog.shop.svc.cluster.local:8080';
 
 describe('mesh drift --control-plane against two real istiod replicas', () => {
   beforeAll(async () => {
-    testbed = await startTestbed({ istiod: true, nodes: true, istiodReplicas: [{ podName: 'istiod-b' }] });
+    testbed = await startTestbed({
+      istiod: true,
+      nodes: true,
+      istiodReplicas: [
+        {
+          podName: 'istiod-b',
+          env: { XDS_AUTH: 'false', ENABLE_DEBUG_ENDPOINT_AUTH: 'false' },
+          apiServerRelay: true,
+        },
+      ],
+    });
     const c = clientsFor(testbed.kubeconfig);
     await c.core
       .createNamespacedServiceAccount({ namespace: 'istio-system', body: { metadata: { name: 'default' } } })
@@ -97,5 +108,41 @@ describe('mesh drift --control-plane against two real istiod replicas', () => {
       ['catalog-0.shop', ['istiod-b', 'istiod-e2e'], []],
     ]);
     expect(json.errors).toEqual([]);
+  });
+
+  it('a replica cut off from the API server misses a Service change: the two replicas are named with the diff, exit 79', async () => {
+    testbed.cutApiServer('istiod-b');
+    // the Service is recreated: a new cluster IP, in the listener address and the route domains
+    const c = clientsFor(testbed.kubeconfig);
+    await c.core.deleteNamespacedService({ name: 'catalog', namespace: 'shop' });
+    await c.core.createNamespacedService({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'catalog' },
+        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
+      },
+    });
+    const args = ['drift', '--control-plane', '--kubeconfig', testbed.kubeconfig];
+    const r = await eventually(
+      'istiod-e2e to build config with the new Service',
+      async () => {
+        const x = await runCli(args);
+        return x.code === 79 ? x : undefined;
+      },
+      60_000,
+    );
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('cart-0.shop: only istiod-e2e serves it, nothing to compare');
+    // two replicas, two configs: the first replica by name is the reference
+    expect(lines[1]).toBe('catalog-0.shop: istiod-e2e would send other config than istiod-b');
+    expect(lines.slice(2, 4)).toEqual(['  --- istiod-b', '  +++ istiod-e2e']);
+    expect(r.stdout).toMatch(/~ listener catalog\.shop\.svc\.cluster\.local:8080: \d+ fields? differs?/);
+    const json = JSON.parse((await runCli([...args, '-o', 'json'])).stdout);
+    const catalog = json.controlPlane.find((x: any) => x.proxy === 'catalog-0.shop');
+    expect(catalog.drifted.map((d: any) => [d.replica, d.comparedWith])).toEqual([
+      ['istiod-e2e', 'istiod-b'],
+    ]);
+    expect(catalog.drifted[0].configDiff.differences.map((d: any) => d.kind)).toContain('listener');
   });
 });
