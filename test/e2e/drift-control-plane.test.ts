@@ -12,7 +12,7 @@ import { runCli } from '../support/cli.js';
 import { clientsFor, eventually } from './support/kube.js';
 import { createSidecarPods } from './support/sidecars.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
-import { startXdsProxy, type XdsProxy } from './support/xds-proxies.js';
+import { createCatalogService, startXdsProxy, type XdsProxy } from './support/xds-proxies.js';
 
 let testbed: Testbed;
 let dir: string;
@@ -38,13 +38,7 @@ describe('mesh drift --control-plane against two real istiod replicas', () => {
       .createNamespacedServiceAccount({ namespace: 'istio-system', body: { metadata: { name: 'default' } } })
       .catch(() => undefined); // present when a controller made it
     await c.core.createNamespace({ body: { metadata: { name: 'shop' } } });
-    await c.core.createNamespacedService({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'catalog' },
-        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
-      },
-    });
+    await createCatalogService(c);
     dir = mkdtempSync(join(tmpdir(), 'mesh-drift-cp-'));
     const replicas = [testbed.istiod!, testbed.istiodReplicas![0]!];
     // catalog-0 connected to both replicas (one bootstrap directory each); cart-0 to the first only
@@ -115,13 +109,7 @@ describe('mesh drift --control-plane against two real istiod replicas', () => {
     // the Service is recreated: a new cluster IP, in the listener address and the route domains
     const c = clientsFor(testbed.kubeconfig);
     await c.core.deleteNamespacedService({ name: 'catalog', namespace: 'shop' });
-    await c.core.createNamespacedService({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'catalog' },
-        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
-      },
-    });
+    await createCatalogService(c);
     const args = ['drift', '--control-plane', '--kubeconfig', testbed.kubeconfig];
     const r = await eventually(
       'istiod-e2e to build config with the new Service',
