@@ -173,6 +173,7 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
       if (d.configDiff) lines.push(...indented(renderDiff(d.configDiff)));
     }
   }
+  if (r.controlPlane?.length === 0) lines.push('no proxy is connected to the control plane');
   for (const c of r.controlPlane ?? []) {
     const n = c.replicas.length;
     if (n < 2) {

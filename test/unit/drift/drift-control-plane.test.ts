@@ -153,6 +153,11 @@ describe('mesh drift --control-plane', () => {
     });
     const ns = await drift('-n', 'front');
     expect(ns.stdout).toBe('web-0.front: 2 control-plane replicas agree (istiod-a, istiod-b)\n');
+    expect(await drift('-n', 'elsewhere')).toEqual({
+      code: 0,
+      stdout: 'no proxy is connected to the control plane\n',
+      stderr: '',
+    });
   });
 
   it('a replica that cannot be reached is named; the others are still compared; exit 1, or 79 when they differ', async () => {
