@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode, describeError, usageError } from '../util/errors.js';
-import { parseOutputFormat, writeStdout } from '../util/output.js';
+import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
-import { intArg } from './control-plane-flags.js';
+import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
 import type { ProxyConfig } from '../drift/drift.js';
 
 type Opts = Record<string, any>;
@@ -32,50 +32,124 @@ async function bounded<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>
 }
 
 export function register(program: Command): void {
-  program
-    .command('drift')
-    .description(
-      'Replicas of a workload whose proxy config (or trusted roots) differs from their siblings; exit 79 on drift',
-    )
-    .option('-o, --output <format>', 'output format: text|json', 'text')
-    .option('-n, --namespace <ns>', 'only proxies in this namespace (default: from the kubeconfig context)')
-    .option('-A, --all-namespaces', 'proxies in every namespace', false)
-    .option(
-      '--csds <pod.ns=host:port>',
-      "a proxyless gRPC client's CSDS endpoint (repeatable; no cluster needed)",
-      collect,
-    )
-    .option(
-      '-f, --file <pod.ns=dump.json>',
-      "a proxy's saved Envoy config dump (repeatable; no cluster needed)",
-      collect,
-    )
-    .option('--concurrency <n>', 'proxies read at once', intArg('--concurrency'), 8)
-    .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', intArg('--proxy-admin-port'), 15000)
-    .option('--kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--timeout <duration>', 'timeout for each request', '30s')
-    .action(async (opts: Opts) => {
-      const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
-      const timeoutMs = parseDuration(opts.timeout, '--timeout');
-      if (opts.concurrency < 1) throw usageError('--concurrency must be at least 1');
-      if (opts.allNamespaces && opts.namespace !== undefined)
-        throw usageError('-A and -n cannot be used together');
-      const drift = await import('../drift/drift.js');
-      const errors: Array<{ id: string; error: string }> = [];
-      const offline = (opts.csds ?? []).length > 0 || (opts.file ?? []).length > 0;
-      const proxies = offline
-        ? await offlineProxies(opts, timeoutMs, errors)
-        : await clusterProxies(opts, timeoutMs, errors);
-      const report = { workloads: drift.detectDrift(proxies), errors };
-      if (format === 'json') await writeStdout(JSON.stringify(report, null, 2));
-      else {
-        const { renderDiffText } = await import('../envoy/diff.js');
-        await writeStdout(drift.renderDriftText(report, renderDiffText));
+  withControlPlaneFlags(
+    program
+      .command('drift')
+      .description(
+        'Replicas of a workload whose proxy config (or trusted roots) differs from their siblings; exit 79 on drift',
+      )
+      .option('-o, --output <format>', 'output format: text|json', 'text')
+      .option('-n, --namespace <ns>', 'only proxies in this namespace (default: from the kubeconfig context)')
+      .option('-A, --all-namespaces', 'proxies in every namespace', false)
+      .option(
+        '--csds <pod.ns=host:port>',
+        "a proxyless gRPC client's CSDS endpoint (repeatable; no cluster needed)",
+        collect,
+      )
+      .option(
+        '-f, --file <pod.ns=dump.json>',
+        "a proxy's saved Envoy config dump (repeatable; no cluster needed)",
+        collect,
+      )
+      .option('--concurrency <n>', 'proxies read at once', intArg('--concurrency'), 8)
+      .option(
+        '--proxy-admin-port <port>',
+        'Envoy admin port in the pods',
+        intArg('--proxy-admin-port'),
+        15000,
+      )
+      .option(
+        '--control-plane',
+        'instead: for each proxy istiod serves (every namespace unless -n), compare the config every istiod replica would send it',
+        false,
+      ),
+  ).action(async (opts: Opts) => {
+    const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
+    const timeoutMs = parseDuration(opts.timeout, '--timeout');
+    if (opts.concurrency < 1) throw usageError('--concurrency must be at least 1');
+    if (opts.allNamespaces && opts.namespace !== undefined)
+      throw usageError('-A and -n cannot be used together');
+    const drift = await import('../drift/drift.js');
+    const errors: Array<{ id: string; error: string }> = [];
+    const offline = (opts.csds ?? []).length > 0 || (opts.file ?? []).length > 0;
+    if (opts.controlPlane && offline)
+      throw usageError('--control-plane asks istiod: it cannot be used with --csds or -f');
+    const report: import('../drift/drift.js').DriftReport = opts.controlPlane
+      ? {
+          workloads: [],
+          controlPlane: drift.detectControlPlaneDrift(await controlPlaneConfigs(opts, timeoutMs, errors)),
+          errors,
+        }
+      : {
+          workloads: drift.detectDrift(
+            offline
+              ? await offlineProxies(opts, timeoutMs, errors)
+              : await clusterProxies(opts, timeoutMs, errors),
+          ),
+          errors,
+        };
+    if (format === 'json') await writeStdout(JSON.stringify(report, null, 2));
+    else {
+      const { renderDiffText } = await import('../envoy/diff.js');
+      await writeStdout(drift.renderDriftText(report, renderDiffText));
+    }
+    const drifted =
+      report.workloads.some((w) => w.drifted.length > 0) ||
+      (report.controlPlane ?? []).some((c) => c.drifted.length > 0);
+    process.exitCode = drifted ? ExitCode.FINDINGS : errors.length > 0 ? ExitCode.RUNTIME : ExitCode.OK;
+  });
+}
+
+/** `<replica>: <why>` from a replica's error: the replica as the id, the rest as the error. */
+function replicaError(replica: string, err: Error, asking?: string) {
+  const m = err.message;
+  const why = m.startsWith(replica) && m.includes(': ') ? m.slice(m.indexOf(': ') + 2) : m;
+  return { id: replica, error: asking ? `${why} (asking for ${asking})` : why };
+}
+
+/**
+ * The proxies every replica serves (istiod's syncz, filtered by -n), then for each one every replica's
+ * config_dump for it; a replica answering none does not serve that proxy.
+ */
+async function controlPlaneConfigs(
+  opts: Opts,
+  timeoutMs: number,
+  errors: Array<{ id: string; error: string }>,
+) {
+  const { openControlPlane } = await import('../xds-client/control-plane.js');
+  const { askTargets } = await import('../xds-client/replicas.js');
+  const { SYNCZ_TYPE, CONFIG_DUMP_TYPE } = await import('../xds-client/client.js');
+  const { rowsOf } = await import('../proxy-status/status.js');
+  const { istiodDump } = await import('../proxy-status/compare.js');
+  const o = controlPlaneOptions(opts, timeoutMs);
+  const cp = await openControlPlane(o);
+  try {
+    const ask = (type: string, names: string[]) =>
+      askTargets(cp.targets, o.istioNamespace, type, names, timeoutMs);
+    const syncz = await ask(SYNCZ_TYPE, []);
+    const failed = syncz.filter((a) => a.error !== undefined);
+    if (failed.length === syncz.length) {
+      for (const f of failed.slice(1)) warn(`error: ${f.error!.message}`);
+      throw failed[0]!.error!;
+    }
+    for (const f of failed) errors.push(replicaError(f.replica, f.error!));
+    const answering = cp.targets.filter((t) => !failed.some((f) => f.replica === t.name));
+    const ids = [
+      ...new Set(rowsOf(syncz, opts.allNamespaces ? undefined : opts.namespace).map((r) => r.name)),
+    ];
+    return await bounded(ids, opts.concurrency, async (proxy) => {
+      const answers = await askTargets(answering, o.istioNamespace, CONFIG_DUMP_TYPE, [proxy], timeoutMs);
+      const intended = [];
+      for (const a of answers) {
+        if (a.error) errors.push(replicaError(a.replica, a.error, proxy));
+        const resources = (a.response?.resources as unknown[] | undefined) ?? [];
+        if (resources.length > 0) intended.push({ replica: a.replica, dump: istiodDump(resources) });
       }
-      const drifted = report.workloads.some((w) => w.drifted.length > 0);
-      process.exitCode = drifted ? ExitCode.FINDINGS : errors.length > 0 ? ExitCode.RUNTIME : ExitCode.OK;
+      return { proxy, intended };
     });
+  } finally {
+    await cp.close();
+  }
 }
 
 async function offlineProxies(opts: Opts, timeoutMs: number, errors: Array<{ id: string; error: string }>) {

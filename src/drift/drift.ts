@@ -39,8 +39,18 @@ export interface WorkloadDrift {
   drifted: DriftedProxy[];
 }
 
+/** One proxy's config as each control-plane replica that serves it would send it. */
+export interface ControlPlaneDrift {
+  proxy: string;
+  /** The replicas that answered with config for the proxy. */
+  replicas: string[];
+  drifted: Array<{ replica: string; comparedWith: string; configDiff: DumpDiff }>;
+}
+
 export interface DriftReport {
   workloads: WorkloadDrift[];
+  /** With `--control-plane`: per proxy, the replicas whose config for it differs. */
+  controlPlane?: ControlPlaneDrift[];
   /** Proxies that could not be read, with why. */
   errors: Array<{ id: string; error: string }>;
 }
@@ -118,6 +128,36 @@ export function detectDrift(proxies: ProxyConfig[]): WorkloadDrift[] {
   return out;
 }
 
+/**
+ * Across control-plane replicas: each proxy's config as every replica would send it, compared as the
+ * replicas of a workload are (same normalisation, majority as reference, semantic diff).
+ */
+export function detectControlPlaneDrift(
+  proxies: Array<{ proxy: string; intended: Array<{ replica: string; dump: ConfigDump }> }>,
+): ControlPlaneDrift[] {
+  return proxies.map(({ proxy, intended }) => {
+    const [w] = detectDrift(
+      intended.map((i) => ({ id: i.replica, workload: proxy, dump: i.dump, podSpecific: [] })),
+    );
+    return {
+      proxy,
+      replicas: w?.replicas ?? [],
+      drifted: (w?.drifted ?? []).map((d) => ({
+        replica: d.id,
+        comparedWith: d.comparedWith,
+        configDiff: d.configDiff!,
+      })),
+    };
+  });
+}
+
+function indented(text: string): string[] {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`);
+}
+
 /** Human-readable: one line per workload, then each drifted replica with its semantic diff. */
 export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => string): string {
   const lines: string[] = [];
@@ -130,13 +170,24 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
     lines.push(`${w.workload}: ${w.drifted.length} of ${n} replicas drifted`);
     for (const d of w.drifted) {
       if (d.rootsDiffer) lines.push(`  ${d.id}: trusts other root certificates than ${d.comparedWith}`);
-      if (d.configDiff)
-        lines.push(
-          ...renderDiff(d.configDiff)
-            .trimEnd()
-            .split('\n')
-            .map((l) => `  ${l}`),
-        );
+      if (d.configDiff) lines.push(...indented(renderDiff(d.configDiff)));
+    }
+  }
+  if (r.controlPlane?.length === 0) lines.push('no proxy is connected to the control plane');
+  for (const c of r.controlPlane ?? []) {
+    const n = c.replicas.length;
+    if (n < 2) {
+      const from = n === 0 ? 'no control-plane replica has config for it' : `only ${c.replicas[0]} serves it`;
+      lines.push(`${c.proxy}: ${from}, nothing to compare`);
+      continue;
+    }
+    if (c.drifted.length === 0) {
+      lines.push(`${c.proxy}: ${n} control-plane replicas agree (${c.replicas.join(', ')})`);
+      continue;
+    }
+    for (const d of c.drifted) {
+      lines.push(`${c.proxy}: ${d.replica} would send other config than ${d.comparedWith}`);
+      lines.push(...indented(renderDiff(d.configDiff)));
     }
   }
   for (const e of r.errors) lines.push(`error: ${e.id}: ${e.error}`);

@@ -12,7 +12,7 @@ import { runCli } from '../support/cli.js';
 import { clientsFor, eventually, type Clients } from './support/kube.js';
 import { createSidecarPods } from './support/sidecars.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
-import { startXdsProxy, type XdsProxy } from './support/xds-proxies.js';
+import { createCatalogService, startXdsProxy, type XdsProxy } from './support/xds-proxies.js';
 
 const run = promisify(execFile);
 let testbed: Testbed;
@@ -29,13 +29,7 @@ describe('mesh proxy-status through port-forwards to the istiod pods', () => {
       .createNamespacedServiceAccount({ namespace: 'istio-system', body: { metadata: { name: 'default' } } })
       .catch(() => undefined); // present when a controller made it
     await c.core.createNamespace({ body: { metadata: { name: 'shop' } } });
-    await c.core.createNamespacedService({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'catalog' },
-        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
-      },
-    });
+    await createCatalogService(c);
     dir = mkdtempSync(join(tmpdir(), 'mesh-xds-pf-'));
     for (const pod of ['catalog-0', 'catalog-1'])
       proxies.push(

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { clientsFor, eventually } from './support/kube.js';
 import { startTestbed, type IstiodInfo, type Testbed } from './support/testbed.js';
-import { startXdsProxy, type XdsProxy } from './support/xds-proxies.js';
+import { createCatalogService, startXdsProxy, type XdsProxy } from './support/xds-proxies.js';
 
 const run = promisify(execFile);
 let testbed: Testbed;
@@ -50,13 +50,7 @@ describe('mesh proxy-status against the real istiod', () => {
       body: { metadata: { name: 'default' } },
     });
     await c.core.createNamespace({ body: { metadata: { name: 'shop' } } });
-    await c.core.createNamespacedService({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'catalog' },
-        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
-      },
-    });
+    await createCatalogService(c);
     dir = mkdtempSync(join(tmpdir(), 'mesh-xds-e2e-'));
     for (const [pod, istiod] of [
       ['catalog-0', open.grpcAddress],
@@ -229,13 +223,7 @@ describe('mesh proxy-status against the real istiod', () => {
     // the Service is recreated: a new cluster IP, in the listener address and the route domains
     const c = clientsFor(testbed.kubeconfig);
     await c.core.deleteNamespacedService({ name: 'catalog', namespace: 'shop' });
-    await c.core.createNamespacedService({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'catalog' },
-        spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
-      },
-    });
+    await createCatalogService(c);
     const r = await eventually(
       'the connected replicas to get the new Service',
       async () => {

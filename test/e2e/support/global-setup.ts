@@ -13,7 +13,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const testbed = await startTestbed({ nodes: true });
   console.error(`[testbed] kube-apiserver ready at ${testbed.server} after ${testbed.startupMs} ms`);
-  const { stop, ...info } = testbed;
+  const { stop, cutApiServer: _cut, ...info } = testbed;
   project.provide('testbed', info);
   // Ctrl-C or a kill while tests run: stop the servers and remove the temp dir before exiting.
   const onSignal = (signal: NodeJS.Signals): void => {

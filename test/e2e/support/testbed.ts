@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -43,7 +43,12 @@ export interface TestbedOptions {
   /** Extra environment for istiod (feature flags such as ENABLE_DEBUG_ENDPOINT_AUTH=false). */
   istiodEnv?: Record<string, string>;
   /** More istiod replicas (same API server and namespace), each with its pod name and own environment. */
-  istiodReplicas?: Array<{ podName: string; env?: Record<string, string> }>;
+  istiodReplicas?: Array<{
+    podName: string;
+    env?: Record<string, string>;
+    /** Reach the API server through a TCP relay that `cutApiServer(podName)` cuts. */
+    apiServerRelay?: boolean;
+  }>;
   /**
    * Also run kube-scheduler and kwok with one simulated node (`kwok-node-0`): pods are scheduled to
    * it, run through their lifecycle by kwok (Running, Ready, pod IPs) and reachable by port-forward
@@ -83,6 +88,11 @@ export interface TestbedInfo {
 
 export interface Testbed extends TestbedInfo {
   stop(): Promise<void>;
+  /**
+   * Closes the relay between a replica (started with `apiServerRelay`) and the API server and refuses
+   * new connections: the replica keeps serving what its informers last saw.
+   */
+  cutApiServer(podName: string): void;
 }
 
 /** Where scripts/testbed/setup puts the binaries (it owns the cache layout; this only asks it). */
@@ -313,9 +323,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   };
   process.once('exit', killAllSync);
 
+  const relays = new Map<string, () => void>();
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    for (const cut of relays.values()) cut();
     // Dependants first, so the API server is still there while they shut down.
     for (const s of [...servers].reverse()) await s.stop();
     process.removeListener('exit', killAllSync);
@@ -458,13 +470,21 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       });
     }
     const istiodReplicas: IstiodInfo[] = [];
-    for (const r of options.istiodReplicas ?? [])
+    for (const r of options.istiodReplicas ?? []) {
+      let own = kubeconfig;
+      if (r.apiServerRelay) {
+        const relay = await startRelay(new URL(server));
+        relays.set(r.podName, relay.cut);
+        own = join(dir, `${r.podName}.kubeconfig`);
+        writeFileSync(own, kubeconfigYaml(relay.url, caFile, 'admin', adminToken), { mode: 0o600 });
+      }
       istiodReplicas.push(
-        await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers, {
+        await startIstiod(bins.istiod, dir, own, readyTimeoutMs, servers, {
           POD_NAME: r.podName,
           ...r.env,
         }),
       );
+    }
 
     // --- kwok and kube-scheduler (optional) ------------------------------------------------------
     let node: string | undefined;
@@ -489,11 +509,39 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       pids: Object.fromEntries(servers.map((s) => [s.name, s.child.pid!])),
       startupMs: Date.now() - started,
       stop,
+      cutApiServer: (podName) => {
+        const cut = relays.get(podName);
+        if (!cut) throw new Error(`istiod replica ${podName} was not started with apiServerRelay`);
+        cut();
+      },
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** A TCP relay on loopback to the API server (TLS passes through: 127.0.0.1 is in its certificate). */
+async function startRelay(target: URL): Promise<{ url: string; cut: () => void }> {
+  const sockets = new Set<Socket>();
+  const relay = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const sock of [client, upstream]) {
+      sockets.add(sock);
+      sock.on('error', () => sock.destroy());
+      sock.on('close', () => sockets.delete(sock));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, LOOPBACK, () => resolve()));
+  const port = (relay.address() as { port: number }).port;
+  return {
+    url: `https://${LOOPBACK}:${port}`,
+    cut: () => {
+      relay.close();
+      for (const sock of sockets) sock.destroy();
+    },
+  };
 }
 
 async function startKwok(

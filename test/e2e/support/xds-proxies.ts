@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Clients } from './kube.js';
 
 export interface XdsProxy {
   /** `<pod>.<namespace>`, the proxy id istiod reports. */
@@ -76,4 +77,15 @@ export async function startXdsProxy(o: XdsProxyOptions): Promise<XdsProxy> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Service `catalog` in namespace `shop` (gRPC on 8080): what the clients ask for. A new one gets a new cluster IP. */
+export async function createCatalogService(c: Clients): Promise<void> {
+  await c.core.createNamespacedService({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'catalog' },
+      spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
+    },
+  });
 }
