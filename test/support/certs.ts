@@ -167,3 +167,42 @@ export function secretsDump(o: { chain: string; roots: string; privateKey?: stri
     ],
   };
 }
+
+/**
+ * A self-signed EC P-256 serving certificate for 127.0.0.1 (one day), written as PEM files into `dir`:
+ * what the loopback TLS servers of the tests present (kwok's kubelet API, the silent TLS server).
+ */
+export function writeLoopbackServingCert(
+  dir: string,
+  name: string,
+  commonName = '127.0.0.1',
+): { certFile: string; keyFile: string } {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'pipe' },
+  );
+  return { certFile, keyFile };
+}

@@ -4,12 +4,12 @@
  * reads requests without ever writing a byte; in `tcp` mode it does not even answer the TLS handshake.
  * What a hung API server, or a firewall that swallows packets after the connect, looks like.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { writeLoopbackServingCert } from './certs.js';
 
 export interface SilentServer {
   url: string;
@@ -26,31 +26,7 @@ export interface SilentServer {
 
 export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<SilentServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-silent-'));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { certFile, keyFile } = writeLoopbackServingCert(dir, 'silent');
   const sockets = new Set<net.Socket>();
   let connections = 0;
   const waiters: Array<{ n: number; resolve: () => void }> = [];

@@ -2,10 +2,10 @@
 // and pods through their lifecycle, written for this testbed), the CustomResourceDefinitions of its
 // PortForward and ClusterPortForward resources (so tests can point a pod's port at a local server
 // while kwok runs), a serving certificate the API server verifies, and the Node objects it manages.
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeLoopbackServingCert } from '../../support/certs.js';
 import {
   ApiextensionsV1Api,
   PatchStrategy,
@@ -15,7 +15,6 @@ import {
 import type { Clients } from './kube.js';
 import { eventually } from './kube.js';
 
-const LOOPBACK = '127.0.0.1';
 /** kwok manages the nodes with this annotation (`--manage-nodes-with-annotation-selector`). */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const KWOK_NODE_ANNOTATION_VALUE = 'fake';
@@ -28,34 +27,7 @@ export const KWOK_GROUP = 'kwok.x-k8s.io';
  * with it and the API server verifies it (`--kubelet-certificate-authority`), as with a real kubelet.
  */
 export function writeKubeletServingCert(dir: string): { certFile: string; keyFile: string } {
-  const certFile = join(dir, 'kwok-serving.crt');
-  const keyFile = join(dir, 'kwok-serving.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kwok-kubelet',
-      '-addext',
-      `subjectAltName=IP:${LOOPBACK}`,
-      '-addext',
-      'extendedKeyUsage=serverAuth',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'pipe' },
-  );
-  return { certFile, keyFile };
+  return writeLoopbackServingCert(dir, 'kwok-serving', 'kwok-kubelet');
 }
 
 const jq = (key: string, operator: 'Exists' | 'DoesNotExist' | 'In', values?: string[]) => ({
