@@ -19,8 +19,9 @@ const refs = (yaml: string) =>
 
 describe('mesh manifest generate against istioctl manifest generate (default profile)', () => {
   it('renders the same kinds and names in the same order, but for the documented differences', async () => {
-    const theirs = spawnSync(istioctl, ['manifest', 'generate'], { encoding: 'utf8' });
-    expect(theirs.status, theirs.stderr).toBe(0);
+    // istioctl's manifest is over 1 MiB, spawnSync's default output limit (it kills the child past it)
+    const theirs = spawnSync(istioctl, ['manifest', 'generate'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(theirs.status, `${theirs.error ?? ''} ${theirs.stderr}`).toBe(0);
     const ours = await runCli(['manifest', 'generate']);
     expect(ours.code).toBe(0);
     const [a, b] = [refs(theirs.stdout), refs(ours.stdout)];
