@@ -226,16 +226,21 @@ export function parseManifestText(
     }
     if (value === null || value === undefined) continue;
     // The fast parser reads no deeper than the limit; js-yaml bounds block mappings only loosely.
-    const refuse = (message: string) =>
-      problems.push({ severity: 'error', file, docIndex, line: chunk.startLine, column: 1, message });
     const deep = fast ? undefined : deeperThan(value);
     if (deep) {
-      refuse(nestingMessage(shortPath(deep)));
+      docProblem(problems, 'error', file, docIndex, chunk.startLine, nestingMessage(shortPath(deep)));
       continue;
     }
     // The fast parser expands no aliases; js-yaml's documents are counted when they may have some.
     if (!fast && chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
-      refuse(`document expands to more than ${maxNodes} nodes through YAML aliases; refused`);
+      docProblem(
+        problems,
+        'error',
+        file,
+        docIndex,
+        chunk.startLine,
+        `document expands to more than ${maxNodes} nodes through YAML aliases; refused`,
+      );
       continue;
     }
     addDocument(
@@ -333,6 +338,22 @@ function intern(s: string): string {
   return s;
 }
 
+/** A problem with one whole document: errors point at its first line and column 1, notes at its line. */
+function docProblem(
+  problems: LoadProblem[],
+  severity: 'error' | 'note',
+  file: string,
+  docIndex: number,
+  line: number,
+  message: string,
+): void {
+  problems.push(
+    severity === 'error'
+      ? { severity, file, docIndex, line, column: 1, message }
+      : { severity, file, docIndex, line, message },
+  );
+}
+
 function addDocument(
   value: unknown,
   file: string,
@@ -344,13 +365,14 @@ function addDocument(
   nullFree = false,
 ): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.push({
-      severity: 'note',
+    docProblem(
+      problems,
+      'note',
       file,
       docIndex,
-      line: startLine,
-      message: 'skipped a document that is not a Kubernetes object (not a mapping)',
-    });
+      startLine,
+      'skipped a document that is not a Kubernetes object (not a mapping)',
+    );
     return;
   }
   const obj = value as Record<string, any>;
@@ -358,36 +380,35 @@ function addDocument(
   const hasKind = typeof obj.kind === 'string' && obj.kind !== '';
   if (!hasApi && !hasKind) {
     if (obj.apiVersion === undefined && obj.kind === undefined) {
-      problems.push({
-        severity: 'note',
+      docProblem(
+        problems,
+        'note',
         file,
         docIndex,
-        line: startLine,
-        message: 'skipped a document that is not a Kubernetes object (no apiVersion or kind)',
-      });
+        startLine,
+        'skipped a document that is not a Kubernetes object (no apiVersion or kind)',
+      );
     } else {
-      problems.push({
-        severity: 'error',
+      docProblem(
+        problems,
+        'error',
         file,
         docIndex,
-        line: startLine,
-        column: 1,
-        message: 'apiVersion and kind must be non-empty strings',
-      });
+        startLine,
+        'apiVersion and kind must be non-empty strings',
+      );
     }
     return;
   }
   if (!hasApi || !hasKind) {
-    problems.push({
-      severity: 'error',
+    docProblem(
+      problems,
+      'error',
       file,
       docIndex,
-      line: startLine,
-      column: 1,
-      message: hasKind
-        ? `object of kind ${obj.kind} has no apiVersion`
-        : 'object has an apiVersion but no kind',
-    });
+      startLine,
+      hasKind ? `object of kind ${obj.kind} has no apiVersion` : 'object has an apiVersion but no kind',
+    );
     return;
   }
   if (
@@ -415,26 +436,19 @@ function addDocument(
     const v = meta[field];
     if (v === null || typeof v !== 'object') continue;
     // `name: {{ .Values.name }}` is valid YAML: a mapping. Printing it would say `[object Object]`.
-    problems.push({
-      severity: 'error',
+    docProblem(
+      problems,
+      'error',
       file,
       docIndex,
-      line: startLine,
-      column: 1,
-      message: `${obj.kind} metadata.${field} is a ${Array.isArray(v) ? 'sequence' : 'mapping'}, not a string (an unrendered template such as {{ .Values.${field} }}? render it first: helm template … | mesh analyze -)`,
-    });
+      startLine,
+      `${obj.kind} metadata.${field} is a ${Array.isArray(v) ? 'sequence' : 'mapping'}, not a string (an unrendered template such as {{ .Values.${field} }}? render it first: helm template … | mesh analyze -)`,
+    );
     return;
   }
   const name = typeof meta.name === 'string' ? meta.name : meta.name == null ? '' : String(meta.name);
   if (name === '' && typeof meta.generateName !== 'string') {
-    problems.push({
-      severity: 'error',
-      file,
-      docIndex,
-      line: startLine,
-      column: 1,
-      message: `${obj.kind} has no metadata.name`,
-    });
+    docProblem(problems, 'error', file, docIndex, startLine, `${obj.kind} has no metadata.name`);
     return;
   }
   const kind = intern(obj.kind);
