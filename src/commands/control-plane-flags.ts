@@ -15,6 +15,16 @@ export const intArg = (flag: string) => (v: string) => {
 
 /** The flags every command that asks istiod shares (proxy-status, drift, version). */
 export function withControlPlaneFlags(cmd: Command): Command {
+  return withXdsFlags(cmd)
+    .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
+    .option('-r, --revision <rev>', 'control plane revision (istiod pods labelled istio.io/rev=<rev>)')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--timeout <duration>', 'timeout for each request', '30s');
+}
+
+/** How to reach istiod's xDS debug endpoint (mesh check declares the cluster flags itself). */
+export function withXdsFlags(cmd: Command): Command {
   return cmd
     .option('--xds-address <host:port>', 'xDS server to ask instead of the istiod pods (port-forward)')
     .option(
@@ -25,17 +35,12 @@ export function withControlPlaneFlags(cmd: Command): Command {
     .option('--cert-dir <dir>', 'mTLS with root-cert.pem, cert-chain.pem and key.pem from this directory')
     .option('--insecure', "do not verify the server's certificate (with --cert-dir)", false)
     .option('--authority <name>', 'server name expected in the certificate (default istiod[-<rev>].<ns>.svc)')
-    .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
-    .option('-r, --revision <rev>', 'control plane revision (istiod pods labelled istio.io/rev=<rev>)')
     .option(
       '--xds-port <port>',
       'istiod xDS port to port-forward to (default 15012; 15010 with --plaintext)',
       intArg('--xds-port'),
     )
-    .option('--xds-label <selector>', 'label selector of istiod pods', 'app=istiod')
-    .option('--kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--timeout <duration>', 'timeout for each request', '30s');
+    .option('--xds-label <selector>', 'label selector of istiod pods', 'app=istiod');
 }
 
 /** --xds-port, else $ISTIOCTL_XDS_PORT (as istioctl), else istiod's TLS or plaintext xDS port. */

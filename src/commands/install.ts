@@ -4,6 +4,8 @@ import { parseDuration } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { Progress } from '../kube/installer.js';
+import type { KubeRest } from '../kube/rest.js';
+import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -259,28 +261,55 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
 }
 
 function registerHealth(program: Command, name: 'precheck' | 'check', description: string): void {
-  addClusterOptions(addSpecOptions(program.command(name).description(description)))
-    .option('-o, --output <format>', 'output format: text|json', 'text')
-    .action(async (opts) => {
-      const { parseOutputFormat } = await import('../util/output.js');
-      const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
-      const spec = await specFromOptions(opts as any);
-      const { renderComponents } = await import('../install/render.js');
-      const health = await import('../kube/health.js');
-      const components = renderComponents(spec);
-      const rest = await connect(opts);
-      const results =
-        name === 'precheck'
-          ? await health.precheck(rest, components, spec.namespace, spec.revision)
-          : await health.check(rest, components);
-      if (format === 'json')
-        await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
-      else {
-        const { colorEnabled } = await import('../util/tty.js');
-        await writeStdout(health.formatChecks(results, colorEnabled()));
-      }
-      process.exitCode = results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK;
-    });
+  const cmd = addClusterOptions(addSpecOptions(program.command(name).description(description))).option(
+    '-o, --output <format>',
+    'output format: text|json',
+    'text',
+  );
+  if (name === 'check')
+    withXdsFlags(cmd)
+      .option(
+        '--stale-after <duration>',
+        'a proxy that has not acknowledged a push for this long is reported',
+        '1m',
+      )
+      .option('--cert-warn <duration>', 'warn about CA certificates expiring within this window', '30d')
+      .option('--skip-proxies', 'do not ask istiod about its proxies (no port-forward to istiod)', false);
+  cmd.action(async (opts) => {
+    const { parseOutputFormat } = await import('../util/output.js');
+    const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
+    const spec = await specFromOptions(opts as any);
+    const { renderComponents } = await import('../install/render.js');
+    const health = await import('../kube/health.js');
+    const components = renderComponents(spec);
+    const rest = await connect(opts);
+    const results =
+      name === 'precheck'
+        ? await health.precheck(rest, components, spec.namespace, spec.revision)
+        : [...(await health.check(rest, components)), ...(await trustAndSync(rest, opts, spec.namespace))];
+    if (format === 'json')
+      await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
+    else {
+      const { colorEnabled } = await import('../util/tty.js');
+      await writeStdout(health.formatChecks(results, colorEnabled()));
+    }
+    process.exitCode = results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK;
+  });
+}
+
+/** The certificate and proxy sync groups of `mesh check`. */
+async function trustAndSync(rest: KubeRest, opts: Record<string, any>, istioNamespace: string) {
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  const warnMs = parseDuration(opts.certWarn, '--cert-warn');
+  const staleAfterMs = parseDuration(opts.staleAfter, '--stale-after');
+  const { trustChecks } = await import('../certs/ca-health.js');
+  const out = await trustChecks(rest, { istioNamespace, warnMs, now: new Date() });
+  if (!opts.skipProxies) {
+    const { proxySyncChecks } = await import('../proxy-status/health.js');
+    const cp = controlPlaneOptions({ ...opts, istioNamespace }, timeoutMs);
+    out.push(...(await proxySyncChecks(cp, staleAfterMs, timeoutMs)));
+  }
+  return out;
 }
 
 export function registerPrecheck(program: Command): void {
@@ -295,6 +324,6 @@ export function registerCheck(program: Command): void {
   registerHealth(
     program,
     'check',
-    'Health of the installed control plane: workloads, webhooks, CRDs, injection (exit 79 on a problem)',
+    'Health of the installed control plane: workloads, webhooks, CRDs, injection, CA certificates, proxy sync (exit 79 on a problem)',
   );
 }

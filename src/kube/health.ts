@@ -18,14 +18,14 @@ export interface CheckResult {
 /** The oldest Kubernetes minor version the installed control plane supports (install.md §1.1). */
 export const MIN_KUBE_MINOR = 32;
 
-const ok = (group: string, message: string): CheckResult => ({ group, status: 'ok', message });
-const warnR = (group: string, message: string, hint?: string): CheckResult => ({
+export const ok = (group: string, message: string): CheckResult => ({ group, status: 'ok', message });
+export const warnR = (group: string, message: string, hint?: string): CheckResult => ({
   group,
   status: 'warn',
   message,
   ...(hint ? { hint } : {}),
 });
-const fail = (group: string, message: string, hint?: string): CheckResult => ({
+export const fail = (group: string, message: string, hint?: string): CheckResult => ({
   group,
   status: 'fail',
   message,

@@ -202,6 +202,38 @@ describe('mesh proxy-status against the real istiod', () => {
     expect(r.stdout).toMatch(/^data plane version: 1\.31\.0 \(2 proxies\)$/m);
   });
 
+  it("mesh check: the proxies' sync state and the CA that the real istiod made, with nothing installed by mesh", async () => {
+    const r = await runCli([
+      'check',
+      '--kubeconfig',
+      testbed.kubeconfig,
+      '--xds-address',
+      open.grpcAddress,
+      '--plaintext',
+      '-o',
+      'json',
+    ]);
+    // istiod here was not installed by mesh: that is the one failure (exit 79); the other groups still report
+    expect(r.code).toBe(79);
+    const results: Array<{ group: string; status: string; message: string }> = JSON.parse(r.stdout).results;
+    const group = (g: string) => results.filter((x) => x.group === g).map((x) => [x.status, x.message]);
+    expect(group('Control plane')).toEqual([['fail', 'no control plane installed by mesh in this cluster']]);
+    expect(group('Proxy sync')).toEqual([
+      ['ok', `all 2 proxies connected to ${open.grpcAddress} are in sync`],
+    ]);
+    expect(group('Certificates')).toEqual([
+      ['ok', expect.stringMatching(/^root certificate O=cluster\.local valid until \S+Z \(\d+d\)$/)],
+      [
+        'ok',
+        expect.stringMatching(
+          /^signing CA O=cluster\.local \(Secret istio-system\/istio-ca-secret\) valid until \S+Z \(\d+d\)$/,
+        ),
+      ],
+      ['ok', expect.stringMatching(/^all \d+ namespace\(s\) with istio-ca-root-cert trust the same root$/)],
+    ]);
+    expect(r.stdout).not.toContain('PRIVATE KEY');
+  });
+
   it('drift: a client cut off from istiod keeps the old config after the Service changes; mesh drift names it', async () => {
     // catalog-2 reaches istiod through a relay that is then cut: it keeps what it had
     const relay = await startRelay(open.grpcAddress);
