@@ -160,7 +160,8 @@ export function debugNode(namespace: string): Record<string, unknown> {
 
 /**
  * Opens an ADS stream, sends one DiscoveryRequest for `typeUrl` and resolves with the first response of
- * that type. Debug responses are not ACKed; the stream is cancelled once answered.
+ * that type (or with no type, which can only answer the one request). Debug responses are not ACKed; the
+ * stream is cancelled once answered.
  */
 export function adsRequest(
   target: XdsTarget,
@@ -186,7 +187,8 @@ export function adsRequest(
       else resolve(value!);
     };
     call.on('data', (res: DiscoveryResponse) => {
-      if (res.type_url === typeUrl) finish(undefined, res);
+      // One request is outstanding on this stream: an answer that leaves type_url empty answers it.
+      if (res.type_url === typeUrl || !res.type_url) finish(undefined, res);
     });
     call.on('error', (err: { code?: number }) => {
       if (err.code !== grpc.status.CANCELLED || !settled) finish(err);

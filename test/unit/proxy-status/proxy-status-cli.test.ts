@@ -280,6 +280,31 @@ describe('proxy-status faults', () => {
     expect(r.stdout.split('\n')).toHaveLength(60_002);
   }, 60_000);
 
+  it('an answer without type_url (optional in practice for some servers) answers the one request on the stream', async () => {
+    const s = await serve(() => {
+      const a = syncz('istiod-1', [
+        clientConfig('catalog-0', 'shop', [{ type_url: CDS, config_status: 'SYNCED' }]),
+      ]);
+      if (a.kind === 'respond') delete a.response.type_url;
+      return a;
+    });
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '5s']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^catalog-0\.shop\s+Kubernetes\s+istiod-1\s+1\.31\.0\s+1 \(CDS\)$/m);
+  });
+
+  it('an answer of another type is not taken for the one asked for', async () => {
+    const s = await serve(() => {
+      const a = syncz('istiod-1', []);
+      if (a.kind === 'respond') a.response.type_url = CDS;
+      return a;
+    });
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Error: ${s.address}: no answer within 1s`);
+  });
+
   it('a server that never answers: timeout names the server', async () => {
     const s = await serve(() => ({ kind: 'silent' }));
     const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '1s']);
