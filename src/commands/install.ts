@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { describeError, ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
@@ -244,7 +244,12 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   }
   // With --purge every revision goes; the warning names the users of the one asked about (default
   // unless -r), like a plain uninstall of it would.
-  const users = formatRevisionUsers(await findRevisionUsers(rest, revision, objects), revision);
+  // A warning only: a user who may not list every namespace and pod still gets to uninstall.
+  const users = await findRevisionUsers(rest, revision, objects).then(
+    (u) => formatRevisionUsers(u, revision),
+    (err) =>
+      `Warning: cannot tell which workloads still point at revision ${revision}: ${describeError(err)}`,
+  );
   if (users) warn(users);
   const refs = objects.map(objectRef);
   if (opts.dryRun) {

@@ -78,7 +78,7 @@ export interface RevisionUsersInput {
    * Workloads the uninstall removes itself (the revision's istiod and gateways): their pods are not
    * users, they go with it.
    */
-  removed?: readonly (Meta & { kind: string; spec?: { selector?: unknown } })[];
+  removed?: readonly { metadata: { namespace?: unknown }; spec?: unknown }[];
 }
 
 const SHOWN_NAMES = 3;
@@ -90,9 +90,10 @@ export function revisionUsers(input: RevisionUsersInput): RevisionUsers {
     const label = namespaceSelects(n.metadata?.labels, input.revision, aliases);
     if (label && n.metadata?.name) nsLabel.set(n.metadata.name, label);
   }
-  const removedSelectors = (input.removed ?? [])
-    .filter((w) => w.spec?.selector !== undefined)
-    .map((w) => ({ namespace: w.metadata?.namespace, selector: w.spec!.selector }));
+  const removedSelectors = (input.removed ?? []).flatMap((w) => {
+    const selector = (w.spec as { selector?: unknown } | undefined)?.selector;
+    return selector === undefined ? [] : [{ namespace: w.metadata.namespace, selector }];
+  });
   const byNs = new Map<string, string[]>();
   for (const p of input.pods) {
     const ns = p.metadata?.namespace ?? '';

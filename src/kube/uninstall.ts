@@ -33,7 +33,7 @@ export async function findRevisionUsers(
     tags,
     namespaces: namespaces.items ?? [],
     pods: pods.items ?? [],
-    removed: removed as never,
+    removed,
   });
 }
 

@@ -337,6 +337,31 @@ describe('profiles, revisions and faults', () => {
     expect(parse(cm.data!.mesh!)).toMatchObject({ rootNamespace: ns });
   });
 
+  it("an object the server refuses halfway: named with the server's reason and what was already applied; a re-run completes", async () => {
+    const ns = uniqueName('mesh-quota');
+    await c.core.createNamespace({ body: { metadata: { name: ns } } });
+    // The API server's ResourceQuota admission refuses a Deployment in this namespace; everything before
+    // it (CRDs, Base, Pilot's other objects) is accepted.
+    await c.core.createNamespacedResourceQuota({
+      namespace: ns,
+      body: { metadata: { name: 'no-deployments' }, spec: { hard: { 'count/deployments.apps': '0' } } },
+    });
+    const run = await installReady(ns, '--set', 'profile=minimal');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `Error: Deployment/${ns}/istiod: deployments.apps "istiod" is forbidden: exceeded quota: no-deployments.* ` +
+          `\\(already applied \\d+ object\\(s\\): CRDs and namespace \\d+/\\d+ ready, Base \\d+/\\d+ ready, Pilot \\d+/\\d+ applied\\)`,
+      ),
+    );
+    expect(run.stderr).toContain(`- ConfigMap/${ns}/istio\n`);
+    expect(run.stderr).not.toContain(`- Deployment/${ns}/istiod\n`);
+    expect(await exists(`ConfigMap/${ns}/istio`)).toBe(true);
+    await c.core.deleteNamespacedResourceQuota({ name: 'no-deployments', namespace: ns });
+    const rerun = await installReady(ns, '--set', 'profile=minimal');
+    expect(rerun.code, rerun.stderr).toBe(0);
+  });
+
   it("a Deployment that never becomes ready: the timeout names it, the scheduler's reason and what was applied", async () => {
     const ns = uniqueName('mesh-stuck');
     const run = await mesh([
@@ -443,6 +468,70 @@ describe('profiles, revisions and faults', () => {
     await eventually('the held Deployment to be gone', async () =>
       (await exists(`Deployment/${ns}/istiod-held`)) ? undefined : true,
     );
+  });
+
+  it('a user who may not list pods still uninstalls; the warning says it could not tell who uses the revision', async () => {
+    const ns = uniqueName('mesh-limited');
+    expect((await installReady(ns, '--set', 'profile=minimal', '-r', 'limited')).code).toBe(0);
+    // Everything uninstall lists and deletes, but not pods.
+    const name = uniqueName('uninstall-without-pods');
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [
+        {
+          apiGroups: [
+            '',
+            'apps',
+            'apiextensions.k8s.io',
+            'rbac.authorization.k8s.io',
+            'policy',
+            'autoscaling',
+            'admissionregistration.k8s.io',
+          ],
+          resources: [
+            'namespaces',
+            'customresourcedefinitions',
+            'serviceaccounts',
+            'configmaps',
+            'secrets',
+            'services',
+            'deployments',
+            'daemonsets',
+            'clusterroles',
+            'clusterrolebindings',
+            'roles',
+            'rolebindings',
+            'poddisruptionbudgets',
+            'horizontalpodautoscalers',
+            'mutatingwebhookconfigurations',
+            'validatingwebhookconfigurations',
+          ],
+          verbs: ['get', 'list', 'delete'],
+        },
+      ],
+    };
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mesh-e2e-user' }],
+    };
+    await apply(c.objects, role as any);
+    await apply(c.objects, binding as any);
+    try {
+      const run = await mesh(['uninstall', '-y', '-r', 'limited', '--kubeconfig', tb.restrictedKubeconfig]);
+      expect(run.stderr).toMatch(
+        /Warning: cannot tell which workloads still point at revision limited: .*User "mesh-e2e-user" cannot list resource "pods"/,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(await exists(`Deployment/${ns}/istiod-limited`)).toBe(false);
+    } finally {
+      await c.objects.delete(binding as any);
+      await c.objects.delete(role as any);
+    }
   });
 
   it('uninstall --purge removes every object mesh installed, CRDs included', async () => {
