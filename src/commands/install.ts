@@ -242,9 +242,8 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
     );
     return ExitCode.OK;
   }
-  // With --purge every revision goes; the warning names the users of the one asked about (default
-  // unless -r), like a plain uninstall of it would.
-  // A warning only: a user who may not list every namespace and pod still gets to uninstall.
+  // A warning, not a refusal (as istioctl's); a user who may not list every namespace and pod still gets
+  // to uninstall. With --purge every revision goes; the warning is about -r (default `default`).
   const users = await findRevisionUsers(rest, revision, objects).then(
     (u) => formatRevisionUsers(u, revision),
     (err) =>

@@ -78,10 +78,11 @@ export interface RevisionUsersInput {
    * Workloads the uninstall removes itself (the revision's istiod and gateways): their pods are not
    * users, they go with it.
    */
-  removed?: readonly { metadata: { namespace?: unknown }; spec?: unknown }[];
+  removed?: readonly { kind: string; metadata: { name?: unknown; namespace?: unknown }; spec?: unknown }[];
 }
 
 const SHOWN_NAMES = 3;
+const WORKLOAD_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 
 export function revisionUsers(input: RevisionUsersInput): RevisionUsers {
   const aliases = new Set([input.revision, ...(input.tags ?? [])]);
@@ -91,6 +92,8 @@ export function revisionUsers(input: RevisionUsersInput): RevisionUsers {
     if (label && n.metadata?.name) nsLabel.set(n.metadata.name, label);
   }
   const removedSelectors = (input.removed ?? []).flatMap((w) => {
+    // Only workloads own pods (a Service's selector is a plain map, not a LabelSelector).
+    if (!WORKLOAD_KINDS.has(w.kind)) return [];
     const selector = (w.spec as { selector?: unknown } | undefined)?.selector;
     return selector === undefined ? [] : [{ namespace: w.metadata.namespace, selector }];
   });

@@ -3,7 +3,7 @@ import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
 import { mapBounded } from './installer.js';
-import type { KubeRest } from './rest.js';
+import { apiError, type KubeRest } from './rest.js';
 import { objectPath } from './resources.js';
 
 /**
@@ -41,10 +41,7 @@ export async function findRevisionUsers(
 async function stillThere(rest: KubeRest, o: K8sObject): Promise<string | undefined> {
   const res = await rest.request('GET', objectPath(o));
   if (res.status === 404) return undefined;
-  if (res.status < 200 || res.status >= 300) {
-    const { apiError } = await import('./rest.js');
-    throw apiError(res, `GET ${objectRef(o)}`);
-  }
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`);
   const live = res.body;
   const uid = (o.metadata as { uid?: string }).uid;
   if (uid && live.metadata?.uid !== uid) return undefined;

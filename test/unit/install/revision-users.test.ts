@@ -78,7 +78,15 @@ describe('revisionUsers', () => {
         pod('old', 'pinned', { labels: { 'istio.io/rev': 'canary' } }),
         pod('istio-system', 'istiod-canary-abc', { labels: { app: 'istiod', 'istio.io/rev': 'canary' } }),
       ],
-      removed: [istiod],
+      removed: [
+        istiod,
+        // A Service's selector is a plain map: it owns no pods and hides none.
+        {
+          kind: 'Service',
+          metadata: { name: 'istiod', namespace: 'old' },
+          spec: { selector: { app: 'istiod' } },
+        },
+      ],
     });
     expect(users).toEqual({
       namespaces: [
