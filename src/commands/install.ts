@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { describeError, ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
@@ -52,7 +52,9 @@ export function registerUninstall(program: Command): void {
       .option('-r, --revision <name>', 'revision to remove', 'default')
       .option('--purge', 'remove every object mesh installed, including CRDs and base objects')
       .option('-y, --skip-confirmation', 'do not ask for confirmation')
-      .option('--dry-run', 'list what would be deleted and delete nothing'),
+      .option('--dry-run', 'list what would be deleted and delete nothing')
+      .option('--wait <duration>', 'how long to wait until the deleted objects are gone', '5m')
+      .option('--no-wait', 'return once the server accepted the deletes'),
   ).action(async (opts) => {
     process.exitCode = await runUninstall(opts);
   });
@@ -173,7 +175,7 @@ export async function runInstall(
   const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
   const spec = await specFromOptions(opts as any);
   const { renderComponents } = await import('../install/render.js');
-  const { applyComponents, computePlan, planIsEmpty } = await import('../kube/installer.js');
+  const { applyComponents, computePlan, planIsEmpty, InstallError } = await import('../kube/installer.js');
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
   const rest = await connectGuarded(opts, verb);
@@ -206,6 +208,10 @@ export async function runInstall(
     concurrency,
     readinessTimeoutMs,
     progress: await progressReporter(),
+  }).catch((err) => {
+    if (err instanceof InstallError && err.applied.length > 0)
+      warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
+    throw err;
   });
   warn(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
@@ -217,7 +223,10 @@ export async function runInstall(
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
   const { deleteObjects, listOwned } = await import('../kube/installer.js');
+  const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
+  const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
+  const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
   const rest = await connectGuarded(opts, 'uninstall');
   const revision = opts.revision === '' ? 'default' : String(opts.revision);
   const selector = opts.purge
@@ -235,19 +244,14 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
     );
     return ExitCode.OK;
   }
-  const nsSelector =
-    revision === 'default'
-      ? ['istio-injection=enabled', `${LABEL.revision}=default`]
-      : [`${LABEL.revision}=${revision}`];
-  const users = new Set<string>();
-  for (const sel of nsSelector) {
-    const res = await rest.request('GET', `/api/v1/namespaces?labelSelector=${encodeURIComponent(sel)}`);
-    for (const n of res.body?.items ?? []) users.add(n.metadata.name);
-  }
-  if (users.size > 0)
-    warn(
-      `Warning: namespace(s) ${[...users].sort().join(', ')} still select revision ${revision} for injection; their new pods will fail to start.`,
-    );
+  // A warning, not a refusal (as istioctl's); a user who may not list every namespace and pod still gets
+  // to uninstall. With --purge every revision goes; the warning is about -r (default `default`).
+  const users = await findRevisionUsers(rest, revision, objects).then(
+    (u) => formatRevisionUsers(u, revision),
+    (err) =>
+      `Warning: cannot tell which workloads still point at revision ${revision}: ${describeError(err)}`,
+  );
+  if (users) warn(users);
   const refs = objects.map(objectRef);
   if (opts.dryRun) {
     await writeStdout(refs.map((r) => `- ${r}`).join('\n'));
@@ -256,7 +260,25 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   warn(refs.map((r) => `- ${r}`).join('\n'));
   await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
   const deleted = await deleteObjects(rest, objects, 8);
-  warn(`✔ Removed ${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}.`);
+  const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
+  if (waitMs > 0) {
+    const progress = await progressReporter();
+    const started = Date.now();
+    progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
+    try {
+      await waitGone(rest, objects, {
+        timeoutMs: waitMs,
+        onWait: (pending) =>
+          progress.update(
+            `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''} (${((Date.now() - started) / 1000).toFixed(1)}s)`,
+          ),
+      });
+    } catch (err) {
+      progress.fail('Deleted objects are still terminating');
+      throw err;
+    }
+    progress.succeed(`Removed ${what}.`);
+  } else warn(`✔ Deleted ${what} (not waiting until they are gone).`);
   return ExitCode.OK;
 }
 

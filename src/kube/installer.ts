@@ -220,9 +220,12 @@ export async function applyComponents(
   opts: ApplyOptions,
 ): Promise<{ applied: string[]; pruned: string[] }> {
   const applied: string[] = [];
+  const steps: AppliedStep[] = [];
   const step = async (label: string, objects: K8sObject[]) => {
     if (objects.length === 0) return;
     const started = Date.now();
+    const done: AppliedStep = { label, total: objects.length, applied: 0, ready: false };
+    steps.push(done);
     opts.progress.start(`${label}: applying ${objects.length} object(s)`);
     try {
       await mapBounded(sortObjects(objects), opts.concurrency, async (o) => {
@@ -232,13 +235,15 @@ export async function applyComponents(
           throw withObject(err, objectRef(o));
         }
         applied.push(objectRef(o));
+        done.applied++;
       });
       await waitReady(rest, objects, opts, (what) =>
         opts.progress.update(`${label}: waiting for ${what} (${elapsed(started)})`),
       );
+      done.ready = true;
     } catch (err) {
       opts.progress.fail(`${label}: failed`);
-      throw halfway(err, applied);
+      throw halfway(err, applied, steps);
     }
     opts.progress.succeed(`${label}: ${objects.length} object(s) applied and ready (${elapsed(started)})`);
   };
@@ -260,17 +265,38 @@ export async function applyComponents(
     pruned = await deleteObjects(rest, candidates, opts.concurrency);
     if (candidates.length > 0) opts.progress.succeed(`pruned ${pruned.length} object(s)`);
   } catch (err) {
-    throw halfway(err, applied);
+    throw halfway(err, applied, steps);
   }
   return { applied, pruned };
 }
 
-function halfway(err: unknown, applied: string[]): unknown {
+/** One step of an install as far as it got: how many of its objects were applied, whether they became ready. */
+export interface AppliedStep {
+  label: string;
+  total: number;
+  applied: number;
+  ready: boolean;
+}
+
+/**
+ * What an install had applied when it stopped, by step: `Base 9/9 ready, Pilot 5/7 applied`, or
+ * `nothing was applied`.
+ */
+export function appliedSummary(steps: readonly AppliedStep[]): string {
+  const started = steps.filter((s) => s.applied > 0);
+  if (started.length === 0) return 'nothing was applied';
+  const count = started.reduce((n, s) => n + s.applied, 0);
+  return `already applied ${count} object(s): ${started
+    .map((s) => `${s.label} ${s.applied}/${s.total}${s.ready ? ' ready' : ' applied'}`)
+    .join(', ')}`;
+}
+
+function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[]): unknown {
   if (err instanceof InstallError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const conflict = err instanceof ApiError && err.status === 409;
   return new InstallError(
-    `${message}${applied.length > 0 ? ` (${applied.length} object(s) were applied before this)` : ' (nothing was applied)'}`,
+    `${message} (${appliedSummary(steps)})`,
     applied,
     conflict
       ? 'another field manager owns these fields: re-run with --force to take them over'

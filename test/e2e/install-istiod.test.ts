@@ -9,16 +9,14 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runMesh } from './support/mesh-cli.js';
-import { clientsFor, eventually, type Clients } from './support/kube.js';
+import { eventually } from './support/kube.js';
 import { freePort, startTestbed, testbedBinDir, type Testbed } from './support/testbed.js';
-import { makeDeploymentReady } from './support/workloads.js';
 
 const NS = 'istio-system';
 
 const mesh = (args: string[], input?: string) => runMesh(args, input === undefined ? {} : { input });
 
 let tb: Testbed;
-let c: Clients;
 let istiod: ChildProcess;
 const port: Record<string, number> = {};
 
@@ -80,20 +78,7 @@ const pod = {
 };
 
 beforeAll(async () => {
-  tb = await startTestbed();
-  c = clientsFor(tb.kubeconfig);
-  const readying = (async () => {
-    const done = new Set<string>();
-    for (let i = 0; i < 600 && done.size < 1; i++) {
-      const list = await c.apps.listNamespacedDeployment({ namespace: NS }).catch(() => ({ items: [] }));
-      for (const d of list.items)
-        if (!done.has(d.metadata!.name!)) {
-          done.add(d.metadata!.name!);
-          await makeDeploymentReady(c, NS, d.metadata!.name!);
-        }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
+  tb = await startTestbed({ controllerManager: true, nodes: true });
   const run = await mesh([
     'install',
     '-y',
@@ -104,7 +89,6 @@ beforeAll(async () => {
     '--set',
     'meshConfig.accessLogFile=/dev/stdout',
   ]);
-  await readying;
   expect(run.code, run.stderr).toBe(0);
   for (const name of ['http', 'grpc', 'secureGrpc', 'monitoring', 'webhook', 'ctrlz'])
     port[name] = await freePort();

@@ -1,0 +1,81 @@
+import { MeshError } from '../util/errors.js';
+import { objectRef } from '../install/manifest.js';
+import type { K8sObject } from '../install/render.js';
+import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
+import { mapBounded } from './installer.js';
+import { apiError, type KubeRest } from './rest.js';
+import { objectPath } from './resources.js';
+
+/**
+ * The cluster side of `mesh uninstall` beyond listing and deleting owned objects: who still uses the
+ * revision, and waiting until the deleted objects are really gone.
+ */
+
+/** Namespaces and pods that still point at `revision` (the `removed` workloads' own pods excepted). */
+export async function findRevisionUsers(
+  rest: KubeRest,
+  revision: string,
+  removed: readonly K8sObject[],
+): Promise<RevisionUsers> {
+  const [namespaces, pods, hooks] = await Promise.all([
+    rest.call('GET', '/api/v1/namespaces'),
+    rest.call('GET', '/api/v1/pods'),
+    rest.call(
+      'GET',
+      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=${encodeURIComponent(`istio.io/tag,istio.io/rev=${revision}`)}`,
+    ),
+  ]);
+  const tags = ((hooks.items ?? []) as Array<{ metadata?: { labels?: Record<string, string> } }>)
+    .map((h) => h.metadata?.labels?.['istio.io/tag'])
+    .filter((t): t is string => typeof t === 'string');
+  return revisionUsers({
+    revision,
+    tags,
+    namespaces: namespaces.items ?? [],
+    pods: pods.items ?? [],
+    removed,
+  });
+}
+
+/** Why a deleted object is still there, or undefined when it is gone (or replaced by a new one). */
+async function stillThere(rest: KubeRest, o: K8sObject): Promise<string | undefined> {
+  const res = await rest.request('GET', objectPath(o));
+  if (res.status === 404) return undefined;
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`);
+  const live = res.body;
+  const uid = (o.metadata as { uid?: string }).uid;
+  if (uid && live.metadata?.uid !== uid) return undefined;
+  const finalizers: string[] = live.metadata?.finalizers ?? [];
+  const why = finalizers.length > 0 ? `finalizers ${finalizers.join(', ')}` : 'no finalizers';
+  return live.metadata?.deletionTimestamp ? `terminating, ${why}` : `not deleted yet, ${why}`;
+}
+
+/**
+ * Polls until every deleted object is gone; after `timeoutMs` throws an error naming what is still
+ * terminating and the finalizers that hold it.
+ */
+export async function waitGone(
+  rest: KubeRest,
+  objects: readonly K8sObject[],
+  opts: { timeoutMs: number; pollMs?: number; onWait?: (pending: string[]) => void },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let pending = [...objects];
+  for (;;) {
+    const reasons = await mapBounded(pending, 8, (o) => stillThere(rest, o));
+    const left = pending.map((o, i) => ({ o, reason: reasons[i] })).filter((p) => p.reason !== undefined);
+    if (left.length === 0) return;
+    pending = left.map((p) => p.o);
+    if (Date.now() >= deadline) {
+      const shown = left.slice(0, 5).map((p) => `${objectRef(p.o)} (${p.reason})`);
+      throw new MeshError(
+        `${left.length} deleted object(s) still there after ${opts.timeoutMs / 1000}s: ${shown.join('; ')}${left.length > shown.length ? `; and ${left.length - shown.length} more` : ''}`,
+        {
+          hint: 'a finalizer holds them until its controller finishes; check that controller, or wait longer with --wait',
+        },
+      );
+    }
+    opts.onWait?.(pending.map(objectRef));
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+  }
+}
