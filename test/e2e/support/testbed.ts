@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  statSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -294,8 +295,27 @@ function removeAbandonedDirs(): void {
       process.kill(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')), 0);
     } catch (err) {
       // ESRCH: the owner is gone. A dir without owner.pid is one being created right now; leave it.
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+      // A pid says little across PID namespaces (another sandbox's run, a reused pid), so the dir must
+      // also be quiet: live servers write their logs there all the time.
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH' && quietFor(dir, ABANDONED_AFTER_MS))
+        rmSync(dir, { recursive: true, force: true });
     }
+  }
+}
+
+/** How long a testbed dir whose owner is gone must have seen no writes before it is removed. */
+const ABANDONED_AFTER_MS = 5 * 60_000;
+
+/** True when nothing directly in `dir` changed for `ms`. */
+function quietFor(dir: string, ms: number): boolean {
+  try {
+    const newest = Math.max(
+      ...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs),
+      statSync(dir).mtimeMs,
+    );
+    return Date.now() - newest > ms;
+  } catch {
+    return false; // being removed by its owner right now
   }
 }
 
