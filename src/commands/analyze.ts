@@ -19,9 +19,9 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** The spellings of a boolean flag value Go's strconv.ParseBool (and so istioctl's flags) accept. */
 const GO_BOOLS = new Map<string, boolean>(
-  ['1', 't', 'T', 'true', 'TRUE', 'True'].map((s) => [s, true] as [string, boolean]).concat(
-    ['0', 'f', 'F', 'false', 'FALSE', 'False'].map((s) => [s, false]),
-  ),
+  ['1', 't', 'T', 'true', 'TRUE', 'True']
+    .map((s) => [s, true] as [string, boolean])
+    .concat(['0', 'f', 'F', 'false', 'FALSE', 'False'].map((s) => [s, false])),
 );
 
 /**
@@ -131,7 +131,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     throw usageError(`invalid --max-file-size "${opts.maxFileSize}"`);
 
   if (paths.length === 0 && opts.useKube === false)
-    throw usageError('nothing to analyze: --use-kube=false and no paths', 'name files or folders, or - for stdin');
+    throw usageError(
+      'nothing to analyze: --use-kube=false and no paths',
+      'name files or folders, or - for stdin',
+    );
 
   const { readExternalPatterns } = await import('../analyzers/external.js');
   const external = readExternalPatterns(opts.external, opts.externalFile);
