@@ -71,7 +71,10 @@ export function register(program: Command): void {
     .addOption(new Option('--no-use-kube', 'files alone, offline (the default)').hideHelp())
     .option('--kubeconfig <file>', 'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use for the cluster')
-    .option('-r, --revision <rev>', 'control plane revision whose mesh config the cluster analysis uses')
+    .option(
+      '-r, --revision <rev>',
+      'control plane revision the cluster is analyzed for: its mesh config; objects labelled istio.io/rev for others are not read',
+    )
     .option('--timeout <duration>', 'timeout for reading the cluster', '60s')
     .option(
       '--failure-threshold <level>',
@@ -219,7 +222,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     );
   if (opts.verbose && cluster)
     warn(
-      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms.`,
+      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms` +
+        (cluster.otherRevisions > 0
+          ? ` (${cluster.otherRevisions} labelled for another revision than ${opts.revision ?? 'default'} not read).`
+          : '.'),
     );
   if (opts.verbose) {
     const { verboseReport } = await import('../analyzers/verbose.js');
@@ -290,6 +296,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
                 objects: cluster.resources.length,
                 kinds: countKinds(cluster.resources),
                 listMs: cluster.listMs,
+                otherRevisions: cluster.otherRevisions,
                 denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
               },
             }
