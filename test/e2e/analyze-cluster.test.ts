@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
 import { runCli } from '../support/cli.js';
 import { sarifErrors } from '../support/sarif.js';
-import { apply, clientsFor, eventually, uniqueName } from './support/kube.js';
+import { apply, applyCrd, clientsFor, eventually, uniqueName } from './support/kube.js';
 
 const testbed = inject('testbed');
 const istioctl = join(testbed.binDir, 'istioctl');
@@ -91,35 +91,8 @@ async function applyWithStatus(objects: Array<KubernetesObject & { status?: unkn
   }
 }
 
-/**
- * Server-side apply of a CRD as written: client-node's typed serializer drops keys such as
- * `x-kubernetes-preserve-unknown-fields` from objects that are not in its own camelCase form.
- */
-async function applyCrd(crd: KubernetesObject): Promise<void> {
-  const kc = parse(readFileSync(testbed.kubeconfig, 'utf8'));
-  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}`;
-  const body = JSON.stringify(crd);
-  const status = await new Promise<number>((resolve, reject) => {
-    const req = httpsRequest(
-      `${testbed.server}${path}?fieldManager=mesh-e2e&force=true`,
-      {
-        method: 'PATCH',
-        ca: readFileSync(testbed.caFile),
-        headers: {
-          authorization: `Bearer ${kc.users[0].user.token}`,
-          'content-type': 'application/apply-patch+yaml',
-        },
-      },
-      (res) => res.resume().on('end', () => resolve(res.statusCode!)),
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-  expect([200, 201], `apply ${crd.metadata!.name}`).toContain(status);
-}
-
 async function installCrds(crds: KubernetesObject[]): Promise<void> {
-  for (const crd of crds) await applyCrd(crd);
+  for (const crd of crds) await applyCrd(admin.kc, crd);
   const extensions = admin.kc.makeApiClient(ApiextensionsV1Api);
   for (const crd of crds)
     await eventually(`${crd.metadata!.name} Established`, async () => {
