@@ -17,9 +17,42 @@ function parseLevel(value: string, flag: string): Level {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** The spellings of a boolean flag value Go's strconv.ParseBool (and so istioctl's flags) accept. */
+const GO_BOOLS = new Map<string, boolean>(
+  ['1', 't', 'T', 'true', 'TRUE', 'True']
+    .map((s) => [s, true] as [string, boolean])
+    .concat(['0', 'f', 'F', 'false', 'FALSE', 'False'].map((s) => [s, false])),
+);
+
+/**
+ * `--use-kube` as istioctl's (pflag) bool flag: alone it means true, `--use-kube=true|false` (or `-k=…`)
+ * sets it, and the next argument is never its value (`--use-kube FILE` keeps FILE a path). Commander's
+ * boolean options take no `=value`, so the attached forms become `--use-kube` / `--no-use-kube` before
+ * it parses; everything after `--` is left alone.
+ */
+export function pflagBoolArgs(args: string[], fail: (message: string) => never): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const m = /^(--use-kube|-k)=(.*)$/s.exec(arg);
+    if (!m) {
+      out.push(arg);
+      continue;
+    }
+    const value = GO_BOOLS.get(m[2]!);
+    if (value === undefined) fail(`error: invalid argument "${m[2]}" for ${m[1]}: use true or false`);
+    out.push(value ? '--use-kube' : '--no-use-kube');
+  }
+  return out;
+}
+
 export function register(program: Command): void {
-  program
-    .command('analyze')
+  const command = program.command('analyze');
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (args: string[]) =>
+    parseOptions(pflagBoolArgs(args, (message) => command.error(message, { code: 'mesh.invalidBool' })));
+  command
     .description(
       'Validate and lint Istio configuration in files, folders or stdin; with no paths, the current cluster',
     )
@@ -31,10 +64,17 @@ export function register(program: Command): void {
     .option('-n, --namespace <ns>', 'give namespace-less documents this namespace and report only on it')
     .option('-A, --all-namespaces', 'documents without a namespace keep none (origin reads "Kind name")')
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
-    .option('--use-kube', 'overlay the files on the current cluster (what applying them would cause)')
+    .option(
+      '-k, --use-kube',
+      'overlay the files on the current cluster (what applying them would cause); =false: files alone',
+    )
+    .addOption(new Option('--no-use-kube', 'files alone, offline (the default)').hideHelp())
     .option('--kubeconfig <file>', 'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use for the cluster')
-    .option('-r, --revision <rev>', 'control plane revision whose mesh config the cluster analysis uses')
+    .option(
+      '-r, --revision <rev>',
+      'control plane revision the cluster is analyzed for: its mesh config; objects labelled istio.io/rev for others are not read',
+    )
     .option('--timeout <duration>', 'timeout for reading the cluster', '60s')
     .option(
       '--failure-threshold <level>',
@@ -92,6 +132,12 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const maxMiB = Number(opts.maxFileSize);
   if (!Number.isFinite(maxMiB) || maxMiB <= 0)
     throw usageError(`invalid --max-file-size "${opts.maxFileSize}"`);
+
+  if (paths.length === 0 && opts.useKube === false)
+    throw usageError(
+      'nothing to analyze: --use-kube=false and no paths',
+      'name files or folders, or - for stdin',
+    );
 
   const { readExternalPatterns } = await import('../analyzers/external.js');
   const external = readExternalPatterns(opts.external, opts.externalFile);
@@ -176,7 +222,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     );
   if (opts.verbose && cluster)
     warn(
-      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms.`,
+      `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms` +
+        (cluster.otherRevisions > 0
+          ? ` (${cluster.otherRevisions} labelled for another revision than ${opts.revision ?? 'default'} not read).`
+          : '.'),
     );
   if (opts.verbose) {
     const { verboseReport } = await import('../analyzers/verbose.js');
@@ -247,6 +296,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
                 objects: cluster.resources.length,
                 kinds: countKinds(cluster.resources),
                 listMs: cluster.listMs,
+                otherRevisions: cluster.otherRevisions,
                 denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
               },
             }

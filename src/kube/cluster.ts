@@ -14,7 +14,7 @@ import { MeshError, describeError } from '../util/errors.js';
 import { apiStatusError, statusMessage } from './api.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
-import type { Resource } from '../manifests/types.js';
+import { kindKey, type Resource } from '../manifests/types.js';
 
 /** One kind to list: where it is served and whether it is namespaced. */
 export interface ListTarget {
@@ -44,6 +44,8 @@ export interface ClusterRead {
   server: string;
   resources: Resource[];
   denied: DeniedKind[];
+  /** Objects not read because they are labelled for another control plane revision. */
+  otherRevisions: number;
   /** Kinds listed (in order). */
   listed: ListTarget[];
   /** Wall time of discovery and lists, in milliseconds. */
@@ -63,23 +65,19 @@ export interface ClusterReadOptions {
   concurrency?: number;
 }
 
-/** Built-in kinds analyzers read (served by every API server at these versions). */
+/**
+ * Built-in kinds analyzers read (served by every API server at these versions). Endpoints and
+ * EndpointSlices are not among them: no analyzer (here or in istioctl) reads endpoint data, and they are
+ * the largest lists of a big cluster.
+ */
 const BUILT_IN: Array<Omit<ListTarget, 'namespace' | 'keep'>> = [
   { group: '', version: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false },
   { group: '', version: 'v1', kind: 'Service', resource: 'services', namespaced: true },
-  { group: '', version: 'v1', kind: 'Endpoints', resource: 'endpoints', namespaced: true },
   { group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
   { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },
   { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true },
   { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true },
   { group: '', version: 'v1', kind: 'Node', resource: 'nodes', namespaced: false },
-  {
-    group: 'discovery.k8s.io',
-    version: 'v1',
-    kind: 'EndpointSlice',
-    resource: 'endpointslices',
-    namespaced: true,
-  },
   { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
   {
     group: 'admissionregistration.k8s.io',
@@ -103,6 +101,27 @@ const BUILT_IN: Array<Omit<ListTarget, 'namespace' | 'keep'>> = [
     namespaced: false,
   },
 ];
+
+/**
+ * Kinds read whatever `istio.io/rev` label they carry. Every other object labelled for another control plane
+ * revision than the one analyzed (`--revision`, default `default`) belongs to that revision and is not read,
+ * as istioctl's cluster analysis (and istiod) do.
+ */
+const ALL_REVISIONS = new Set([
+  'core/Service',
+  'core/Namespace',
+  'core/Node',
+  'core/Pod',
+  'core/Secret',
+  'gateway.networking.k8s.io/Gateway',
+]);
+
+/** Whether an object of `key` with these labels belongs to the analyzed revision (no label: every one). */
+export function inRevision(key: string, labels: unknown, revision: string | undefined): boolean {
+  if (ALL_REVISIONS.has(key)) return true;
+  const rev = (labels as Record<string, unknown> | undefined)?.['istio.io/rev'];
+  return rev === undefined || rev === (revision || 'default');
+}
 
 /** API groups whose every served kind is read: Istio's and the Gateway API's. */
 export function isDiscoveredGroup(group: string): boolean {
@@ -231,6 +250,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
   const client = new RawClient(kube.kc, kube.server, controller.signal);
   const resources: Resource[] = [];
   const denied: DeniedKind[] = [];
+  let otherRevisions = 0;
   let what = 'discovery';
   try {
     const targets: ListTarget[] = BUILT_IN.map((t) =>
@@ -272,6 +292,10 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
         for (const item of page.items ?? []) {
           if (t.kind === 'Secret') redactSecret(item);
           if (t.keep && !t.keep(String(item?.metadata?.name ?? ''))) continue;
+          if (!inRevision(kindKey(t.group, t.kind), item?.metadata?.labels, opts.revision)) {
+            otherRevisions++;
+            continue;
+          }
           out.push(clusterResource(item, apiVersion, t.kind, t.group, t.version));
         }
         cont = page.metadata?.continue || undefined;
@@ -284,6 +308,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
       server: kube.server,
       resources,
       denied,
+      otherRevisions,
       listed: targets,
       listMs: Date.now() - started,
       requests: client.requests,

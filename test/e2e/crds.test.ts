@@ -4,7 +4,15 @@
 import { ApiextensionsV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
-import { apply, clientsFor, eventually, FIELD_MANAGER, serverMessage, uniqueName } from './support/kube.js';
+import {
+  apply,
+  applyCrd,
+  clientsFor,
+  eventually,
+  FIELD_MANAGER,
+  serverMessage,
+  uniqueName,
+} from './support/kube.js';
 
 const testbed = inject('testbed');
 const crds = istioCrds() as (KubernetesObject & { metadata: { name: string } })[];
@@ -24,7 +32,7 @@ function virtualService(name: string, spec: Record<string, unknown>): Kubernetes
 describe('Istio CRDs on a real API server', () => {
   beforeAll(async () => {
     await c.core.createNamespace({ body: { metadata: { name: namespace } } });
-    for (const obj of crds) await apply(c.objects, obj);
+    for (const obj of crds) await applyCrd(c.kc, obj);
     const extensions = c.kc.makeApiClient(ApiextensionsV1Api);
     for (const { metadata } of crds) {
       await eventually(`${metadata.name} to be Established`, async () => {
@@ -40,6 +48,12 @@ describe('Istio CRDs on a real API server', () => {
     const stored = await c.objects.read(crd);
     const managers = stored.metadata?.managedFields?.map((f) => [f.manager, f.operation]);
     expect(managers).toContainEqual([FIELD_MANAGER, 'Apply']);
+    // The schema is stored as written: the status istiod writes is kept, not pruned.
+    const definition = await c.kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: crd.metadata.name });
+    const status = definition.spec.versions[0]!.schema?.openAPIV3Schema?.properties?.status;
+    expect(status?.x_kubernetes_preserve_unknown_fields).toBe(true);
   });
 
   it('applies a VirtualService and re-applies it idempotently', async () => {

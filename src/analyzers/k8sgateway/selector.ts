@@ -20,7 +20,8 @@ interface GatewayPod {
  * A policy that picks Kubernetes Gateway pods with a workload `selector` has no effect on them: they must
  * be targeted with `targetRef(s)`. Gateway pods are pods or templates labelled with the gateway name;
  * offline, where the pods Istio deploys for a Gateway are not in the manifests, each Gateway of an Istio
- * class stands for its pods (labels: the gateway name plus `spec.infrastructure.labels`).
+ * class stands for its pods (labels: the gateway name plus `spec.infrastructure.labels`). A cluster holds
+ * the pods themselves: there only they count, as in istioctl.
  */
 export default defineAnalyzer({
   name: 'k8sgateway.SelectorAnalyzer',
@@ -55,6 +56,7 @@ function gatewayPods(ctx: AnalysisContext): GatewayPod[] {
     .workloads()
     .filter((w) => GATEWAY_NAME_LABEL in w.labels)
     .map((w) => ({ namespace: w.namespace, labels: w.labels }));
+  if (ctx.complete) return out;
   const classes = new Set(ISTIO_CLASSES);
   for (const gc of ctx.each(GATEWAY_CLASS))
     if (ISTIO_CONTROLLERS.has(str(gc.spec?.controllerName) ?? '')) classes.add(gc.name);

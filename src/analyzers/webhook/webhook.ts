@@ -76,12 +76,11 @@ export default defineAnalyzer({
             .filter((o) => o !== h)
             .map((o) => o.id)
             .sort();
+          // (istioctl's wording, so reports and suppressions carry over.)
           ctx.report(
             'IST0139',
             h.config,
-            [
-              `Webhook ${h.id} selects the same namespaces and pods as ${others.join(', ')}, so those pods would be injected twice.`,
-            ],
+            [`Webhook overlaps with others: [${others.join(' ')}]. This may cause injection to occur twice.`],
             { path: `webhooks[${h.index}].name` },
           );
         }
@@ -97,9 +96,7 @@ export default defineAnalyzer({
       ctx.report(
         'IST0139',
         h.config,
-        [
-          `Webhook ${h.id} sends its requests to the Service ${svc.namespace}/${svc.name}, which does not exist.`,
-        ],
+        [`Injector refers to a control plane service that does not exist: ${svc.namespace}/${svc.name}.`],
         { path: `webhooks[${h.index}].clientConfig.service.name` },
       );
     }

@@ -10,6 +10,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 
 export interface Clients {
   kc: KubeConfig;
@@ -43,6 +44,30 @@ export function apply<T extends KubernetesObject>(
   force = true,
 ): Promise<T> {
   return objects.patch(obj, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply);
+}
+
+/**
+ * Server-side apply of a CustomResourceDefinition exactly as written. (client-node's typed serializer
+ * drops the keys it knows only in camelCase, such as a schema's `x-kubernetes-preserve-unknown-fields`,
+ * so `apply` would store a schema that prunes what the CRD means to keep.)
+ */
+export async function applyCrd(kc: KubeConfig, crd: KubernetesObject): Promise<void> {
+  const server = kc.getCurrentCluster()!.server;
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata!.name}`;
+  const opts: RequestOptions = { method: 'PATCH', headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  opts.headers = { ...opts.headers, 'content-type': 'application/apply-patch+yaml' };
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpsRequest(`${server}${path}?fieldManager=${FIELD_MANAGER}&force=true`, opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(crd));
+  });
+  if (status !== 200 && status !== 201)
+    throw new Error(`apply ${crd.metadata!.name}: HTTP ${status}: ${body.slice(0, 500)}`);
 }
 
 /** The server's own error message from a failed client-node call (the Status object's `message`). */

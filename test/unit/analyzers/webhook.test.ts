@@ -37,14 +37,14 @@ describe('webhook.Analyzer', () => {
         'MutatingWebhookConfiguration istio-sidecar-injector-1-22',
         112,
         'webhooks[0].name',
-        'Webhook istio-sidecar-injector-1-22/namespace.sidecar-injector.istio.io selects the same namespaces and pods as istio-sidecar-injector/namespace.sidecar-injector.istio.io, so those pods would be injected twice.',
+        'Webhook overlaps with others: [istio-sidecar-injector/namespace.sidecar-injector.istio.io]. This may cause injection to occur twice.',
       ],
       [
         'IST0139',
         'MutatingWebhookConfiguration istio-sidecar-injector',
         29,
         'webhooks[2].name',
-        'Webhook istio-sidecar-injector/namespace.sidecar-injector.istio.io selects the same namespaces and pods as istio-sidecar-injector-1-22/namespace.sidecar-injector.istio.io, so those pods would be injected twice.',
+        'Webhook overlaps with others: [istio-sidecar-injector-1-22/namespace.sidecar-injector.istio.io]. This may cause injection to occur twice.',
       ],
     ]);
   });
@@ -64,7 +64,7 @@ describe('webhook.Analyzer', () => {
       ],
     ]);
     expect(findings[0].message).toBe(
-      'Webhook istio-sidecar-injector-canary/rev.namespace.sidecar-injector.istio.io sends its requests to the Service istio-system/istiod-canary, which does not exist.',
+      'Injector refers to a control plane service that does not exist: istio-system/istiod-canary.',
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusterResource, overlay, redactSecret, REDACTED_VALUE } from '../../../src/kube/cluster-objects.js';
-import { controlPlaneConfigMap, isDiscoveredGroup } from '../../../src/kube/cluster.js';
+import { controlPlaneConfigMap, inRevision, isDiscoveredGroup } from '../../../src/kube/cluster.js';
 import { parseManifestText } from '../../../src/manifests/load.js';
 import type { Resource } from '../../../src/manifests/types.js';
 
@@ -86,5 +86,19 @@ describe('cluster objects as analysis inputs', () => {
     expect(controlPlaneConfigMap('istio-canary', 'canary')).toBe(true);
     expect(controlPlaneConfigMap('istio', 'canary')).toBe(false);
     expect(controlPlaneConfigMap('istio-ca-root-cert', undefined)).toBe(false);
+  });
+
+  it('belong to the analyzed revision unless labelled istio.io/rev for another (as istioctl reads them)', () => {
+    const canary = { 'istio.io/rev': 'canary' };
+    const hook = 'admissionregistration.k8s.io/MutatingWebhookConfiguration';
+    // Unlabelled objects belong to every revision; labelled ones to theirs (default: `default`).
+    expect(inRevision(hook, undefined, undefined)).toBe(true);
+    expect(inRevision(hook, canary, undefined)).toBe(false);
+    expect(inRevision(hook, { 'istio.io/rev': 'default' }, undefined)).toBe(true);
+    expect(inRevision(hook, canary, 'canary')).toBe(true);
+    expect(inRevision('networking.istio.io/VirtualService', canary, 'stable')).toBe(false);
+    // Workloads, Services, Namespaces, Nodes, Secrets and Gateway API Gateways are read whatever the label.
+    for (const key of ['core/Pod', 'core/Service', 'core/Namespace', 'gateway.networking.k8s.io/Gateway'])
+      expect(inRevision(key, canary, undefined), key).toBe(true);
   });
 });

@@ -1,0 +1,152 @@
+// `--use-kube` spelled the ways istioctl (a pflag bool flag) accepts it, through the CLI, against a small
+// API server that answers discovery and lists as kube-apiserver does on the wire (plain HTTP, one
+// VirtualService in the cluster).
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+import { FIX } from './helpers.js';
+
+const file = join(FIX, 'vs-bad-subset.yaml');
+const CLUSTER_VS = {
+  metadata: { name: 'cluster-vs', namespace: 'shop', uid: 'u1', resourceVersion: '1' },
+  spec: {
+    hosts: ['a.example.com'],
+    gateways: ['missing-gw'],
+    http: [{ route: [{ destination: { host: 'a.example.com' } }] }],
+  },
+};
+
+/** Answers like kube-apiserver: discovery of networking.istio.io/v1, lists (one VirtualService). */
+function apiServer(requests: string[]): Server {
+  return createServer((req, res) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    requests.push(path);
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (path === '/apis' || path === '/apis/')
+      return json({
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: [
+          {
+            name: 'networking.istio.io',
+            versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' },
+          },
+        ],
+      });
+    if (path === '/apis/networking.istio.io/v1')
+      return json({
+        kind: 'APIResourceList',
+        groupVersion: 'networking.istio.io/v1',
+        resources: [
+          { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['get', 'list'] },
+        ],
+      });
+    const items =
+      path === '/apis/networking.istio.io/v1/virtualservices'
+        ? [CLUSTER_VS]
+        : path === '/api/v1/namespaces'
+          ? [{ metadata: { name: 'shop' } }]
+          : [];
+    json({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items });
+  });
+}
+
+const requests: string[] = [];
+const server = apiServer(requests);
+let kubeconfig = '';
+
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  kubeconfig = join(mkdtempSync(join(tmpdir(), 'mesh-use-kube-')), 'config');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      // (client-node speaks plain HTTP only to a cluster marked insecure.)
+      `- name: c\n  cluster: {server: 'http://127.0.0.1:${port}', insecure-skip-tls-verify: true}`,
+      'users:',
+      '- name: u\n  user: {}',
+      'contexts:',
+      '- name: ctx\n  context: {cluster: c, user: u, namespace: shop}',
+      'current-context: ctx',
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => server.close());
+
+async function analyze(...args: string[]) {
+  requests.length = 0;
+  const run = await runCli(['analyze', '--kubeconfig', kubeconfig, '-o', 'json', ...args]);
+  const findings: Array<{ origin: string }> = run.stdout ? JSON.parse(run.stdout).findings : [];
+  // (The cluster's Namespace gets its own finding: not injected. Only the VirtualServices matter here.)
+  const origins = findings.map((f) => f.origin).filter((o) => o.startsWith('VirtualService '));
+  return { ...run, origins: [...new Set(origins)].sort(), requests: requests.length };
+}
+
+const BOTH = ['VirtualService shop/cluster-vs', 'VirtualService shop/reviews'];
+const FILE_ONLY = ['VirtualService shop/reviews'];
+
+describe('mesh analyze --use-kube, spelled as istioctl users type it', () => {
+  it('plain --use-kube (and -k) overlays the files on the cluster, and the next path stays a path', async () => {
+    for (const flag of ['--use-kube', '-k']) {
+      const run = await analyze(flag, file);
+      expect(run.code, run.stderr).toBe(79);
+      expect(run.origins).toEqual(BOTH);
+      expect(run.requests).toBeGreaterThan(0);
+    }
+  });
+
+  it('--use-kube=true, =1, =T, -k=True read the cluster', async () => {
+    for (const flag of ['--use-kube=true', '--use-kube=1', '--use-kube=T', '-k=True']) {
+      const run = await analyze(flag, file);
+      expect(run.origins, flag).toEqual(BOTH);
+    }
+  });
+
+  it('--use-kube=false (istioctl analyze --use-kube=false f.yaml) analyzes the files alone', async () => {
+    for (const flag of ['--use-kube=false', '--use-kube=False', '--use-kube=0', '-k=f']) {
+      const run = await analyze(flag, file);
+      expect(run.code, run.stderr).toBe(79);
+      expect(run.origins, flag).toEqual(FILE_ONLY);
+      expect(run.requests, `${flag} must not contact the cluster`).toBe(0);
+    }
+    // The last one given wins, as with pflag.
+    expect((await analyze('--use-kube', '--use-kube=false', file)).origins).toEqual(FILE_ONLY);
+    expect((await analyze('--use-kube=false', file, '--use-kube')).origins).toEqual(BOTH);
+  });
+
+  it('--use-kube false: "false" is a path, as in istioctl (a bool flag never takes the next argument)', async () => {
+    const run = await analyze('--use-kube', 'false', file);
+    expect(run.origins).toEqual(BOTH);
+    expect(run.stderr).toMatch(/^error: false: /m);
+    expect(run.code).not.toBe(0);
+  });
+
+  it('rejects other values, and --use-kube=false with nothing to analyze, as usage errors', async () => {
+    const bad = await analyze('--use-kube=no', file);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('Error: invalid argument "no" for --use-kube: use true or false');
+    expect(bad.requests).toBe(0);
+    const empty = await analyze('--use-kube=false');
+    expect(empty.code).toBe(64);
+    expect(empty.stderr).toContain('Error: nothing to analyze: --use-kube=false and no paths');
+    expect(empty.requests).toBe(0);
+  });
+
+  it('leaves arguments after -- alone', async () => {
+    const run = await analyze(file, '--', '--use-kube=false');
+    expect(run.origins).toEqual(FILE_ONLY);
+    expect(run.stderr).toMatch(/^error: --use-kube=false: /m);
+  });
+});
