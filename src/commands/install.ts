@@ -3,7 +3,6 @@ import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
-import type { Progress } from '../kube/installer.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -98,12 +97,18 @@ async function connectGuarded(opts: Record<string, any>, verb: string) {
   return rest;
 }
 
-/** One line from the terminal. */
+/** One line from the terminal (the prompt on stderr). Ctrl+C or Ctrl+D aborts: nothing is changed. */
 async function ask(question: string): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError')
+      throw new MeshError(
+        `aborted (${(err as Error).message.replace(/^Aborted with /, '')}): nothing was changed`,
+      );
+    throw err;
   } finally {
     rl.close();
   }
@@ -118,36 +123,6 @@ async function confirm(opts: Record<string, any>, question: string): Promise<voi
     throw usageError(`${question.replace(/\?$/, '')}: refusing without -y (not a terminal)`);
   const answer = (await ask(`${question} [y/N] `)).trim().toLowerCase();
   if (answer !== 'y' && answer !== 'yes') throw new MeshError('aborted: nothing was changed');
-}
-
-/** ora spinners on a terminal; plain lines on stderr otherwise. */
-export async function progressReporter(): Promise<Progress> {
-  if (!process.stderr.isTTY) {
-    let last = '';
-    return {
-      start: (t) => warn(t),
-      update: (t) => {
-        // Off a terminal only a change of what is awaited gets a line, not every poll.
-        const what = t.replace(/ \([\d.]+s\)$/, '');
-        if (what !== last) warn(t);
-        last = what;
-      },
-      succeed: (t) => warn(`✔ ${t}`),
-      fail: (t) => warn(`✘ ${t}`),
-    };
-  }
-  const ora = (await import('ora')).default;
-  let spinner: ReturnType<typeof ora> | undefined;
-  return {
-    start: (t) => {
-      spinner = ora({ text: t, stream: process.stderr }).start();
-    },
-    update: (t) => {
-      if (spinner) spinner.text = t;
-    },
-    succeed: (t) => spinner?.succeed(t),
-    fail: (t) => spinner?.fail(t),
-  };
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -203,7 +178,7 @@ export async function runInstall(
     force: opts.force,
     concurrency,
     readinessTimeoutMs,
-    progress: await progressReporter(),
+    progress: await (await import('../util/progress.js')).progressReporter(),
   });
   warn(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +

@@ -233,9 +233,7 @@ export async function applyComponents(
         }
         applied.push(objectRef(o));
       });
-      await waitReady(rest, objects, opts, (what) =>
-        opts.progress.update(`${label}: waiting for ${what} (${elapsed(started)})`),
-      );
+      await waitReady(rest, objects, opts, (what) => opts.progress.update(`${label}: waiting for ${what}`));
     } catch (err) {
       opts.progress.fail(`${label}: failed`);
       throw halfway(err, applied);
@@ -376,7 +374,8 @@ export async function waitReady(
         `${p.ref} is not ready after ${opts.readinessTimeoutMs / 1000}s: ${p.reason}${pending.length > 1 ? ` (and ${pending.length - 1} more not ready)` : ''}`,
       );
     }
-    onWait(pending.map((p) => p.ref).join(', '));
+    const first = pending[0]!;
+    onWait(`${first.ref} (${first.reason})${pending.length > 1 ? ` and ${pending.length - 1} more` : ''}`);
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
   }
 }
