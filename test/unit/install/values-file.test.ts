@@ -1,38 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { renderComponents } from '../../../src/install/render.js';
 import { resolveSpec } from '../../../src/install/spec.js';
 import { runCli } from '../../support/cli.js';
+import { DEPLOYMENTS, env, injectText as inject, pods, proxyOf, scratch } from './kube-inject-run.js';
 
-const DEPLOYMENTS = 'examples/bookinfo/20-deployments.yaml';
-const dir = mkdtempSync(join(tmpdir(), 'mesh-values-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
-
-const pods = (out: string) =>
-  parseAllDocuments(out).map((d) => (d.toJS() as any).spec.template.spec as Record<string, any>);
-const proxyOf = (pod: any) => pod.containers.find((c: any) => c.name === 'istio-proxy');
+const { dir, file } = scratch('mesh-values-');
 const initOf = (pod: any) => pod.initContainers.find((c: any) => c.name === 'istio-init');
-const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
-
-async function inject(...extra: string[]) {
-  const r = await runCli(['kube-inject', '-f', DEPLOYMENTS, ...extra]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
-}
 
 /** The injector ConfigMap `mesh install` renders for these spec inputs. */
 const injectorConfigMap = (sets: string[] = []) =>
   renderComponents(resolveSpec({ sets }))
     .flatMap((c) => c.objects)
-    .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-sidecar-injector')!;
+    .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-sidecar-injector') as any;
 
 describe('kube-inject --valuesFile', () => {
   it('the `values` mesh installs in the injector ConfigMap (or the ConfigMap itself) give the same output as none', async () => {
