@@ -110,9 +110,9 @@ function validate(doc: JsonMap): string[] {
 /**
  * Merges the inputs into one IstioOperator document, lowest precedence first (each step with
  * `mergeTree`): the `default` profile → the chosen profile (`spec.profile` as the files and flags set it)
- * → `-f` files left to right → injector values (as `spec.values`); then `--set` flags left to right are written into that tree (so `[name:x]`
- * selectors find the profile's list entries) → `--revision`. Then validates it against
- * the schema: every unknown field or bad value is reported with its path.
+ * → `-f` files left to right → injector values (as `spec.values`); then `--set` flags left to right
+ * are written into that tree (so `[name:x]` selectors find the profile's list entries) → `--revision`.
+ * Then validates it against the schema: every unknown field or bad value is reported with its path.
  */
 export function resolveSpec(inputs: SpecInputs): InstallSpec {
   let files: JsonMap = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: {} };

@@ -251,13 +251,17 @@ export async function applyComponents(
     } else await step(c.component, c.objects);
   }
   let pruned: string[] = [];
+  let pruning = false;
   try {
     const candidates = await pruneCandidates(rest, components, owner);
-    if (candidates.length > 0)
+    if (candidates.length > 0) {
+      pruning = true;
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
-    pruned = await deleteObjects(rest, candidates, opts.concurrency);
-    if (candidates.length > 0) opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+      pruned = await deleteObjects(rest, candidates, opts.concurrency);
+      opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+    }
   } catch (err) {
+    if (pruning) opts.progress.fail('pruning: failed');
     throw halfway(err, applied);
   }
   return { applied, pruned };
