@@ -1,11 +1,15 @@
 // `mesh install` and `mesh uninstall` at a real terminal (a pseudo-terminal from util-linux `script`)
 // against a testbed of its own with real controllers, scheduler and a kwok node: the confirmation
 // prompt, the protected-context guard with its typed name, and the progress spinner; and the same
-// commands off a terminal (plain lines, no escape sequences at all).
+// commands off a terminal (plain lines, no escape sequences at all). Where a test looks at what install
+// shows while it waits, the kwok node is cordoned first, so istiod's pod stays unscheduled until the test
+// has seen the wait and uncordons it (kwok runs pods so fast that a Deployment can be ready at the first
+// look otherwise).
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
 import { runMeshInPty } from './support/pty.js';
 import { clientsFor, type Clients } from './support/kube.js';
@@ -24,6 +28,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await tb?.stop();
 });
+
+/** Marks the node (un)schedulable, as `kubectl cordon` / `uncordon` do. */
+async function cordon(unschedulable: boolean): Promise<void> {
+  await c.core.patchNode(
+    { name: tb.node!, body: { spec: { unschedulable } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+afterEach(() => cordon(false));
 
 const minimal = (...more: string[]) => ['--kubeconfig', tb.kubeconfig, '--set', 'profile=minimal', ...more];
 
@@ -68,16 +81,19 @@ describe('mesh install at a terminal', () => {
   });
 
   it('"y" installs: a spinner per component with what it waits for and the time so far, ✔ lines in colour; stdout untouched', async () => {
+    await cordon(true);
     const run = runMeshInPty(['install', ...minimal()]);
     await run.waitFor('[y/N] ');
     run.type('y\r');
+    // While waiting, the spinner names the component, the object it waits for and why, and the seconds
+    // since the step started keep counting (a second and more, where it started at 0.0s).
+    await run.waitFor(
+      /Pilot: waiting for Deployment\/istio-system\/istiod \(0\/1 replicas ready;[^\r\n]* pod istiod-[^\r\n]*unschedulable[^\r\n]*\) \([1-9]\d*\.\ds\)/,
+    );
+    await cordon(false);
     const r = await run.done;
     expect(r.code, r.screen).toBe(0);
     expect(await istiods()).toEqual(['istiod']);
-    // While waiting, the spinner names the component, the object it waits for, why, and the seconds so far.
-    expect(r.screen).toMatch(
-      /Pilot: waiting for Deployment\/istio-system\/istiod \([^)]*replicas ready[^)]*\) \(\d+\.\ds\)/,
-    );
     expect(r.screen).toMatch(/CRDs and namespace: (applying|waiting for)[^\r\n]*\(\d+\.\ds\)/);
     expect(r.screen).toMatch(SPINNER_FRAME);
     // The finished steps stay, with a green ✔.
@@ -87,22 +103,34 @@ describe('mesh install at a terminal', () => {
   });
 
   it('NO_COLOR at a terminal: the spinner still turns, with no colour', async () => {
+    await cordon(true);
     const run = runMeshInPty(['install', '-y', ...minimal('-r', 'nocolor')], { env: { NO_COLOR: '1' } });
+    await run.waitFor('Pilot: waiting for Deployment/istio-system/istiod-nocolor');
+    await cordon(false);
     const r = await run.done;
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toMatch(SPINNER_FRAME);
-    expect(r.screen).toMatch(/Pilot: waiting for Deployment\/istio-system\/istiod-nocolor/);
     expect(r.screen).not.toMatch(SGR);
     expect(await istiods()).toEqual(['istiod', 'istiod-nocolor']);
   });
 
   it('off a terminal: plain progress lines on stderr, no escape sequence anywhere, even with colours allowed', async () => {
     const env = { NO_COLOR: '', FORCE_COLOR: '', TERM: 'xterm-256color' };
-    const run = await runMesh(['install', '-y', ...minimal('-r', 'plain')], { env });
+    await cordon(true);
+    const waiting =
+      /^Pilot: waiting for Deployment\/istio-system\/istiod-plain \(0\/1 replicas ready.*\) \(\d+\.\ds\)$/m;
+    let released = false;
+    const run = await runMesh(['install', '-y', ...minimal('-r', 'plain')], {
+      env,
+      // Uncordon once mesh has said what it waits for.
+      onStderr: (soFar) => {
+        if (released || !waiting.test(soFar)) return;
+        released = true;
+        void cordon(false);
+      },
+    });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(
-      /^Pilot: waiting for Deployment\/istio-system\/istiod-plain \(.*replicas ready.*\) \(\d+\.\ds\)$/m,
-    );
+    expect(run.stderr).toMatch(waiting);
     expect(run.stderr).toMatch(/^✔ Pilot: \d+ object\(s\) applied and ready/m);
     expect(run.stderr).not.toContain(ESC);
     expect(run.stdout).toBe('');

@@ -13,8 +13,8 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 export interface PtyRun {
   /** Everything the terminal showed so far (stderr, prompts, echo of what was typed). */
   screen(): string;
-  /** Resolves once the terminal shows `text`; fails after `timeoutMs` naming what it saw. */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once the terminal shows `text` (or matches it); fails after `timeoutMs` naming what it saw. */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
   /** Types `keys` at the terminal (`\r` is Enter, `\x03` Ctrl+C). */
   type(keys: string): void;
   /** The exit code, the whole screen, and what mesh wrote to stdout (the file). */
@@ -72,10 +72,10 @@ export function runMeshInPty(
         const fail = (why: string) => {
           waiters.delete(check);
           clearTimeout(timer);
-          reject(new Error(`terminal never showed ${JSON.stringify(text)} (${why}); it showed:\n${screen}`));
+          reject(new Error(`terminal never showed ${String(text)} (${why}); it showed:\n${screen}`));
         };
         const check = () => {
-          if (screen.includes(text)) {
+          if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) {
             waiters.delete(check);
             clearTimeout(timer);
             resolve();
