@@ -3,7 +3,6 @@ import { describeError, ExitCode, MeshError, usageError } from '../util/errors.j
 import { parseDuration } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
-import type { Progress } from '../kube/installer.js';
 import type { KubeRest } from '../kube/rest.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 
@@ -102,12 +101,18 @@ async function connectGuarded(opts: Record<string, any>, verb: string) {
   return rest;
 }
 
-/** One line from the terminal. */
+/** One line from the terminal (the prompt on stderr). Ctrl+C or Ctrl+D aborts: nothing is changed. */
 async function ask(question: string): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError')
+      throw new MeshError(
+        `aborted (${(err as Error).message.replace(/^Aborted with /, '')}): nothing was changed`,
+      );
+    throw err;
   } finally {
     rl.close();
   }
@@ -122,36 +127,6 @@ async function confirm(opts: Record<string, any>, question: string): Promise<voi
     throw usageError(`${question.replace(/\?$/, '')}: refusing without -y (not a terminal)`);
   const answer = (await ask(`${question} [y/N] `)).trim().toLowerCase();
   if (answer !== 'y' && answer !== 'yes') throw new MeshError('aborted: nothing was changed');
-}
-
-/** ora spinners on a terminal; plain lines on stderr otherwise. */
-export async function progressReporter(): Promise<Progress> {
-  if (!process.stderr.isTTY) {
-    let last = '';
-    return {
-      start: (t) => warn(t),
-      update: (t) => {
-        // Off a terminal only a change of what is awaited gets a line, not every poll.
-        const what = t.replace(/ \([\d.]+s\)$/, '');
-        if (what !== last) warn(t);
-        last = what;
-      },
-      succeed: (t) => warn(`✔ ${t}`),
-      fail: (t) => warn(`✘ ${t}`),
-    };
-  }
-  const ora = (await import('ora')).default;
-  let spinner: ReturnType<typeof ora> | undefined;
-  return {
-    start: (t) => {
-      spinner = ora({ text: t, stream: process.stderr }).start();
-    },
-    update: (t) => {
-      if (spinner) spinner.text = t;
-    },
-    succeed: (t) => spinner?.succeed(t),
-    fail: (t) => spinner?.fail(t),
-  };
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -207,7 +182,7 @@ export async function runInstall(
     force: opts.force,
     concurrency,
     readinessTimeoutMs,
-    progress: await progressReporter(),
+    progress: await (await import('../util/progress.js')).progressReporter(),
   }).catch((err) => {
     if (err instanceof InstallError && err.applied.length > 0)
       warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
@@ -262,15 +237,14 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const deleted = await deleteObjects(rest, objects, 8);
   const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
   if (waitMs > 0) {
-    const progress = await progressReporter();
-    const started = Date.now();
+    const progress = await (await import('../util/progress.js')).progressReporter();
     progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
     try {
       await waitGone(rest, objects, {
         timeoutMs: waitMs,
         onWait: (pending) =>
           progress.update(
-            `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''} (${((Date.now() - started) / 1000).toFixed(1)}s)`,
+            `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}`,
           ),
       });
     } catch (err) {

@@ -27,6 +27,10 @@ export function register(program: Command): void {
         'read the injector ConfigMap from the cluster (e.g. istio-sidecar-injector; -<rev> is added with --revision)',
       )
       .option(
+        '--valuesFile <file>',
+        "injector values for the rendered template (the injector ConfigMap's `values` key, or that ConfigMap)",
+      )
+      .option(
         '--meshConfigFile <file>',
         'mesh config to apply to the sidecar (the config, or ConfigMap `istio`)',
       )
@@ -49,10 +53,21 @@ export function register(program: Command): void {
       throw usageError('--injectConfigFile and --injectConfigMapName cannot be used together');
     if (opts.meshConfigFile && opts.meshConfigMapName)
       throw usageError('--meshConfigFile and --meshConfigMapName cannot be used together');
-    const stdinUsers = [opts.filename, opts.injectConfigFile, opts.meshConfigFile, ...opts.operatorFileName];
+    if (opts.valuesFile && (opts.injectConfigFile || opts.injectConfigMapName))
+      throw usageError(
+        `--valuesFile fills in the template mesh renders; it cannot change the already rendered template of ${opts.injectConfigFile ? '--injectConfigFile' : '--injectConfigMapName'}`,
+        'drop one of them: mesh renders its template from --operatorFileName, --valuesFile and --set',
+      );
+    const stdinUsers = [
+      opts.filename,
+      opts.injectConfigFile,
+      opts.meshConfigFile,
+      opts.valuesFile,
+      ...opts.operatorFileName,
+    ];
     if (stdinUsers.filter((f) => f === '-').length > 1)
       throw usageError(
-        'only one of -f, --operatorFileName, --injectConfigFile and --meshConfigFile can read stdin',
+        'only one of -f, --operatorFileName, --injectConfigFile, --valuesFile and --meshConfigFile can read stdin',
       );
     const source = opts.filename === '-' ? '<stdin>' : opts.filename;
     const workloads = await read(opts.filename);
@@ -109,11 +124,24 @@ async function injectTemplate(opts: Opts, api: () => Promise<Api>): Promise<Inje
   }
   const { sidecarPatch, sidecarSettings } = await import('../install/sidecar.js');
   const { istiodName } = await import('../install/render.js');
-  const spec = await specFromOptions(opts as any);
+  const spec = await specFromOptions(opts as any, await valuesFrom(opts));
   return {
     spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
     revision: spec.revision || 'default',
   };
+}
+
+/** The injector values of --valuesFile (unreadable or invalid: exit 65, naming file and line). */
+async function valuesFrom(opts: Opts) {
+  if (!opts.valuesFile) return undefined;
+  const { parseValuesFile } = await import('../install/values-file.js');
+  let text: string;
+  try {
+    text = await readInputText(opts.valuesFile);
+  } catch (err) {
+    throw new MeshError(describeError(err), { exitCode: ExitCode.DATA });
+  }
+  return parseValuesFile(opts.valuesFile === '-' ? '<stdin>' : opts.valuesFile, text);
 }
 
 /** The mesh config of --meshConfigFile or --meshConfigMapName; undefined without either. */

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { readInputText } from '../util/input.js';
 import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
 import { resolveSpec, type InstallSpec } from './spec.js';
+import type { JsonMap } from './values.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -18,13 +19,16 @@ export function addSpecOptions(cmd: Command, fileFlag = '-f, --filename <file>')
     .option('-r, --revision <name>', 'control plane revision (a DNS-1123 label)');
 }
 
-/** Reads the `-f` files (stdin at most once) and resolves the install spec. */
-export async function specFromOptions(opts: {
-  filename?: string[] | string;
-  operatorFileName?: string[];
-  set: string[];
-  revision?: string;
-}): Promise<InstallSpec> {
+/** Reads the `-f` files (stdin at most once) and resolves the install spec (with injector `values`). */
+export async function specFromOptions(
+  opts: {
+    filename?: string[] | string;
+    operatorFileName?: string[];
+    set: string[];
+    revision?: string;
+  },
+  values?: JsonMap,
+): Promise<InstallSpec> {
   const names = opts.operatorFileName ?? (Array.isArray(opts.filename) ? opts.filename : []);
   if (names.filter((f) => f === '-').length > 1) throw usageError('-f - (stdin) can be given only once');
   const files: Array<{ name: string; text: string }> = [];
@@ -37,6 +41,7 @@ export async function specFromOptions(opts: {
   }
   return resolveSpec({
     files,
+    ...(values ? { values } : {}),
     sets: opts.set,
     ...(opts.revision !== undefined ? { revision: opts.revision } : {}),
   });

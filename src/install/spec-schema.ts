@@ -67,7 +67,8 @@ const gatewayValues = obj({
   enabled: bool,
 });
 
-const values = obj({
+/** `spec.values`: also what the injector ConfigMap's `values` key holds (kube-inject --valuesFile). */
+export const VALUES_SCHEMA = obj({
   defaultRevision: str,
   revision: str,
   profile: str,
@@ -107,7 +108,12 @@ const values = obj({
     podAnnotations: strMap,
   }),
   gateways: { type: 'object', additionalProperties: gatewayValues },
-  sidecarInjectorWebhook: obj({ enableNamespacesByDefault: bool, injectedAnnotations: strMap }),
+  sidecarInjectorWebhook: obj({
+    enableNamespacesByDefault: bool,
+    injectedAnnotations: strMap,
+    // mesh's template never rewrites probes (the injector ConfigMap's values say so): only false is honest.
+    rewriteAppHTTPProbe: { enum: [false] },
+  }),
   telemetry: obj({ enabled: bool }),
   istiodRemote: obj({ enabled: bool, injectionURL: str }),
   meshConfig: freeMap,
@@ -133,7 +139,7 @@ export const ISTIO_OPERATOR_SCHEMA = obj(
         ingressGateways: { type: 'array', items: gateway },
         egressGateways: { type: 'array', items: gateway },
       }),
-      values,
+      values: VALUES_SCHEMA,
     }),
   },
   ['apiVersion', 'kind'],

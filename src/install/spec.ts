@@ -5,9 +5,13 @@ import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './
 import { ISTIO_OPERATOR_SCHEMA } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
 
-/** What the user gave: `-f` files (already read) in order, `--set` flags in order, `--revision`. */
+/**
+ * What the user gave: `-f` files (already read) in order, injector values (kube-inject's --valuesFile,
+ * already parsed and validated), `--set` flags in order, `--revision`.
+ */
 export interface SpecInputs {
   files?: Array<{ name: string; text: string }>;
+  values?: JsonMap;
   sets?: string[];
   revision?: string;
 }
@@ -53,44 +57,67 @@ export function parseOperatorFile(name: string, text: string): JsonMap {
   return value;
 }
 
-let validator: ((doc: unknown) => boolean) & { errors?: any[] | null } = undefined as any;
+type Validator = ((doc: unknown) => boolean) & { errors?: any[] | null };
+const validators = new Map<object, Validator>();
 
-function validate(doc: JsonMap): string[] {
+/** One schema problem: where (keys from the validated document's root) and what. */
+export interface SchemaProblem {
+  at: string[];
+  message: string;
+}
+
+/** `a.b[0].c` for the keys of a problem. */
+export function formatPath(at: readonly string[]): string {
+  return at.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
+
+/** Problems of `doc` against `schema` (strict ajv); an unknown field's path ends with its key. */
+export function schemaProblems(schema: object, doc: unknown): SchemaProblem[] {
+  let validator = validators.get(schema);
   if (!validator) {
     const Ajv = createRequire(import.meta.url)('ajv').default;
     validator = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-      ISTIO_OPERATOR_SCHEMA,
-    );
+      schema,
+    ) as Validator;
+    validators.set(schema, validator);
   }
   if (validator(doc)) return [];
-  const out = new Set<string>();
+  const out = new Map<string, SchemaProblem>();
   for (const e of validator.errors ?? []) {
-    const path = (e.instancePath as string)
+    if (e.keyword === 'anyOf') continue;
+    const at = (e.instancePath as string)
       .split('/')
       .slice(1)
-      .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-      .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
-    if (e.keyword === 'additionalProperties')
-      out.add(`${path ? path + '.' : ''}${e.params.additionalProperty}: unknown field`);
-    else if (e.keyword === 'anyOf') continue;
-    else
-      out.add(
-        `${path || '(document)'}: ${e.message}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`,
-      );
+      .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const problem =
+      e.keyword === 'additionalProperties'
+        ? { at: [...at, e.params.additionalProperty as string], message: 'unknown field' }
+        : {
+            at,
+            message: `${e.message}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`,
+          };
+    out.set(`${formatPath(problem.at)}: ${problem.message}`, problem);
   }
-  return [...out].sort();
+  return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => p);
+}
+
+function validate(doc: JsonMap): string[] {
+  return schemaProblems(ISTIO_OPERATOR_SCHEMA, doc).map(
+    (p) => `${formatPath(p.at) || '(document)'}: ${p.message}`,
+  );
 }
 
 /**
  * Merges the inputs into one IstioOperator document, lowest precedence first (each step with
  * `mergeTree`): the `default` profile → the chosen profile (`spec.profile` as the files and flags set it)
- * → `-f` files left to right; then `--set` flags left to right are written into that tree (so `[name:x]`
- * selectors find the profile's list entries) → `--revision`. Then validates it against
- * the schema: every unknown field or bad value is reported with its path.
+ * → `-f` files left to right → injector values (as `spec.values`); then `--set` flags left to right
+ * are written into that tree (so `[name:x]` selectors find the profile's list entries) → `--revision`.
+ * Then validates it against the schema: every unknown field or bad value is reported with its path.
  */
 export function resolveSpec(inputs: SpecInputs): InstallSpec {
   let files: JsonMap = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: {} };
   for (const f of inputs.files ?? []) files = mergeTree(files, parseOperatorFile(f.name, f.text)) as JsonMap;
+  if (inputs.values) files = mergeTree(files, { spec: { values: inputs.values } }) as JsonMap;
   let sets: Array<{ path: string; value: Json }>;
   try {
     sets = (inputs.sets ?? []).map(parseSetFlag);

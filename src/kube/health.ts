@@ -169,26 +169,59 @@ function sameRevision(a: any, b: any): boolean {
   return revs(a) === revs(b);
 }
 
-async function crdVersions(rest: KubeRest, components: readonly RenderedComponent[]): Promise<CheckResult[]> {
-  const crds = components.flatMap((c) => c.objects).filter((o) => o.kind === 'CustomResourceDefinition');
+type CrdList = () => Promise<any[]>;
+
+const names = (versions: readonly any[] | undefined, served = false) =>
+  (versions ?? []).filter((v) => !served || v.served).map((v) => String(v.name));
+
+/**
+ * Istio CRDs already in the cluster, compared with the ones mesh renders: objects stored at a version
+ * mesh's CRD drops (× — the API server refuses to remove a version listed in status.storedVersions),
+ * versions served there that mesh's CRD drops or does not serve yet, other owners, and CRDs of Istio
+ * groups mesh does not install (leftovers of other Istio versions).
+ */
+async function crdVersions(
+  crdList: CrdList,
+  components: readonly RenderedComponent[],
+): Promise<CheckResult[]> {
+  const ours = components.flatMap((c) => c.objects).filter((o) => o.kind === 'CustomResourceDefinition');
+  const live = new Map((await crdList()).map((c) => [String(c.metadata.name), c]));
   const out: CheckResult[] = [];
-  await mapBounded(crds, 8, async (crd) => {
-    const res = await rest.request('GET', objectPath(crd));
-    if (res.status === 404) return;
-    const served = new Set(
-      ((res.body.spec?.versions ?? []) as any[]).filter((v) => v.served).map((v) => v.name),
-    );
-    const missing = ((crd.spec as any).versions as any[]).map((v) => v.name).filter((v) => !served.has(v));
-    const owner = res.body.metadata?.labels?.[LABEL.managedBy];
+  let present = 0;
+  for (const crd of ours) {
+    const l = live.get(String(crd.metadata.name));
+    if (!l) continue;
+    present++;
+    const mine = names((crd.spec as any).versions);
+    const there = `served ${names(l.spec?.versions, true).join(', ') || 'at no version'}`;
+    const stranded = ((l.status?.storedVersions ?? []) as string[]).filter((v) => !mine.includes(v));
+    const missing = mine.filter((v) => !names(l.spec?.versions, true).includes(v));
+    const dropped = names(l.spec?.versions).filter((v) => !mine.includes(v) && !stranded.includes(v));
+    if (stranded.length > 0)
+      out.push(
+        fail(
+          'CRDs',
+          `${crd.metadata.name} has objects stored at ${stranded.join(', ')}, which mesh's CRD (${mine.join(', ')}) does not list: the API server refuses to drop a stored version`,
+          `rewrite those objects at a version mesh lists (e.g. kubectl get ${l.spec?.names?.plural ?? crd.metadata.name} -A -o yaml | kubectl replace -f -), then remove ${stranded.join(', ')} from the CRD's status.storedVersions`,
+        ),
+      );
+    if (dropped.length > 0)
+      out.push(
+        warnR(
+          'CRDs',
+          `${crd.metadata.name} (${there}) also has ${dropped.join(', ')}, which mesh's CRD drops`,
+          `after install, clients and manifests using ${dropped.join(', ')} get "not found": move them to ${mine.join(', ')}`,
+        ),
+      );
     if (missing.length > 0)
       out.push(
         warnR(
           'CRDs',
-          `${crd.metadata.name} does not serve ${missing.join(', ')} yet`,
+          `${crd.metadata.name} (${there}) does not serve ${missing.join(', ')} yet`,
           'install replaces it with the version mesh renders',
         ),
       );
-    else if (owner !== MANAGED_BY)
+    if (l.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY)
       out.push(
         warnR(
           'CRDs',
@@ -196,10 +229,103 @@ async function crdVersions(rest: KubeRest, components: readonly RenderedComponen
           'install takes over its fields; use --force if it reports conflicts',
         ),
       );
-  });
+  }
+  const rendered = new Set(ours.map((c) => String(c.metadata.name)));
+  for (const [name, l] of live) {
+    const group = String(l.spec?.group ?? '');
+    if (rendered.has(name) || !(group === 'istio.io' || group.endsWith('.istio.io'))) continue;
+    out.push(
+      warnR(
+        'CRDs',
+        `${name} (served ${names(l.spec?.versions, true).join(', ') || 'at no version'}) is not a CRD mesh installs`,
+        `a leftover of another Istio version? mesh leaves it alone; remove it when nothing uses it (kubectl get ${l.spec?.names?.plural ?? name} -A)`,
+      ),
+    );
+  }
+  const rank = { fail: 0, warn: 1, ok: 2 };
+  if (out.length > 0)
+    return out.sort((a, b) => rank[a.status] - rank[b.status] || a.message.localeCompare(b.message));
+  return [
+    ok(
+      'CRDs',
+      present > 0
+        ? `${present} of mesh's ${ours.length} CRDs already present, at mesh's versions`
+        : 'no Istio CRDs yet',
+    ),
+  ];
+}
+
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+const BUNDLE_VERSION = `${GATEWAY_API_GROUP}/bundle-version`;
+const CHANNEL = `${GATEWAY_API_GROUP}/channel`;
+
+/** The Gateway API kinds istiod reads and the versions it reads them at (install.md §1.9). */
+export const GATEWAY_API_NEEDS: ReadonlyArray<{ kind: string; plural: string; versions: string[] }> = [
+  { kind: 'GatewayClass', plural: 'gatewayclasses', versions: ['v1', 'v1beta1'] },
+  { kind: 'Gateway', plural: 'gateways', versions: ['v1', 'v1beta1'] },
+  { kind: 'HTTPRoute', plural: 'httproutes', versions: ['v1', 'v1beta1'] },
+  { kind: 'GRPCRoute', plural: 'grpcroutes', versions: ['v1'] },
+  { kind: 'ReferenceGrant', plural: 'referencegrants', versions: ['v1beta1'] },
+];
+
+/**
+ * Gateway API CRDs: Istio does not install them, and its Gateway API support needs them. Informational
+ * (‼ at most): nothing about them stops an install.
+ */
+async function gatewayApi(crdList: CrdList): Promise<CheckResult[]> {
+  const crds = (await crdList()).filter((c) => c.spec?.group === GATEWAY_API_GROUP);
+  const G = 'Gateway API';
+  const needs = `istiod reads ${GATEWAY_API_NEEDS.map((n) => `${n.kind} at ${n.versions.join('/')}`).join(', ')}`;
+  if (crds.length === 0)
+    return [
+      warnR(
+        G,
+        `Gateway API CRDs (${GATEWAY_API_GROUP}) are not installed`,
+        `Istio does not install them; to use Gateway and HTTPRoute with this mesh, apply a Gateway API release's standard CRDs first (${needs})`,
+      ),
+    ];
+  const bundles = [
+    ...new Set(crds.map((c) => c.metadata?.annotations?.[BUNDLE_VERSION] ?? 'unknown')),
+  ].sort();
+  const channels = [...new Set(crds.map((c) => c.metadata?.annotations?.[CHANNEL] ?? 'unknown'))].sort();
+  const release = `${bundles.join(', ')} (${channels.join(', ')} channel)`;
+  const out: CheckResult[] = [];
+  if (bundles.length > 1)
+    out.push(
+      warnR(
+        G,
+        `CRDs of different Gateway API releases: ${bundles.join(', ')}`,
+        "apply one release's CRDs (all of them) so the kinds agree",
+      ),
+    );
+  const served: string[] = [];
+  for (const n of GATEWAY_API_NEEDS) {
+    const crd = crds.find((c) => c.spec?.names?.plural === n.plural);
+    if (!crd) {
+      out.push(
+        warnR(
+          G,
+          `${n.kind} (${n.plural}.${GATEWAY_API_GROUP}) is not installed`,
+          `apply it from the same release; ${needs}`,
+        ),
+      );
+      continue;
+    }
+    const versions = names(crd.spec?.versions, true);
+    served.push(`${n.kind} ${versions.join('/')}`);
+    const missing = n.versions.filter((v) => !versions.includes(v));
+    if (missing.length > 0)
+      out.push(
+        warnR(
+          G,
+          `${n.kind} is served at ${versions.join(', ') || 'no version'}, not ${missing.join(', ')}`,
+          `istiod ignores the kinds it cannot read at ${n.versions.join(' and ')}: apply a Gateway API release that serves them`,
+        ),
+      );
+  }
   return out.length > 0
-    ? out.sort((a, b) => a.message.localeCompare(b.message))
-    : [ok('CRDs', 'no CRDs of other versions or owners')];
+    ? [ok(G, `Gateway API ${release} installed`), ...out]
+    : [ok(G, `Gateway API ${release}: ${served.join(', ')}`)];
 }
 
 export async function precheck(
@@ -208,12 +334,18 @@ export async function precheck(
   namespace: string,
   revision: string,
 ): Promise<CheckResult[]> {
+  let crds: Promise<any[]> | undefined;
+  const crdList: CrdList = () =>
+    (crds ??= rest
+      .call('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions')
+      .then((l) => (l.items ?? []) as any[]));
   return [
     ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
     ...(await guarded('Permissions', () => permissions(rest, namespace))),
     ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
     ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
-    ...(await guarded('CRDs', () => crdVersions(rest, components))),
+    ...(await guarded('CRDs', () => crdVersions(crdList, components))),
+    ...(await guarded('Gateway API', () => gatewayApi(crdList))),
   ];
 }
 

@@ -237,9 +237,7 @@ export async function applyComponents(
         applied.push(objectRef(o));
         done.applied++;
       });
-      await waitReady(rest, objects, opts, (what) =>
-        opts.progress.update(`${label}: waiting for ${what} (${elapsed(started)})`),
-      );
+      await waitReady(rest, objects, opts, (what) => opts.progress.update(`${label}: waiting for ${what}`));
       done.ready = true;
     } catch (err) {
       opts.progress.fail(`${label}: failed`);
@@ -258,13 +256,17 @@ export async function applyComponents(
     } else await step(c.component, c.objects);
   }
   let pruned: string[] = [];
+  let pruning = false;
   try {
     const candidates = await pruneCandidates(rest, components, owner);
-    if (candidates.length > 0)
+    if (candidates.length > 0) {
+      pruning = true;
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
-    pruned = await deleteObjects(rest, candidates, opts.concurrency);
-    if (candidates.length > 0) opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+      pruned = await deleteObjects(rest, candidates, opts.concurrency);
+      opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+    }
   } catch (err) {
+    if (pruning) opts.progress.fail('pruning: failed');
     throw halfway(err, applied, steps);
   }
   return { applied, pruned };
@@ -402,7 +404,8 @@ export async function waitReady(
         `${p.ref} is not ready after ${opts.readinessTimeoutMs / 1000}s: ${p.reason}${pending.length > 1 ? ` (and ${pending.length - 1} more not ready)` : ''}`,
       );
     }
-    onWait(pending.map((p) => p.ref).join(', '));
+    const first = pending[0]!;
+    onWait(`${first.ref} (${first.reason})${pending.length > 1 ? ` and ${pending.length - 1} more` : ''}`);
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
   }
 }

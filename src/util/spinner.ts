@@ -1,4 +1,5 @@
 import type { Ora } from 'ora';
+import { colorEnabled } from './tty.js';
 
 /**
  * Awaits `work`, showing a spinner with `text` on `stream` (stderr) once the wait has lasted `afterMs`
@@ -19,7 +20,8 @@ export async function whileWaiting<T>(
   const timer = setTimeout(() => {
     void import('ora').then(({ default: ora }) => {
       if (done) return;
-      const shown = (spinner = ora({ text: current(), stream }).start());
+      const color = colorEnabled(stream) ? 'cyan' : false;
+      const shown = (spinner = ora({ text: current(), stream, color }).start());
       if (typeof text === 'function') frames = setInterval(() => (shown.text = current()), 100);
     });
   }, afterMs);

@@ -13,7 +13,8 @@ export interface MeshRun {
 
 export function runMesh(
   args: string[],
-  opts: { env?: Record<string, string>; input?: string } = {},
+  /** `onStderr` sees all of stderr so far on every chunk (to act while mesh runs). */
+  opts: { env?: Record<string, string>; input?: string; onStderr?: (soFar: string) => void } = {},
 ): Promise<MeshRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), ...args], {
@@ -23,7 +24,10 @@ export function runMesh(
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });

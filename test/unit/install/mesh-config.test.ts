@@ -1,30 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { runCli } from '../../support/cli.js';
+import { DEPLOYMENTS, env, injectText, pods, proxyOf, scratch } from './kube-inject-run.js';
 
-const DEPLOYMENTS = 'examples/bookinfo/20-deployments.yaml';
-const dir = mkdtempSync(join(tmpdir(), 'mesh-meshconfig-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
-
-/** The pod specs of every injected Deployment in kube-inject's output. */
-const pods = (out: string) =>
-  parseAllDocuments(out).map((d) => (d.toJS() as any).spec.template.spec as Record<string, any>);
-const proxyOf = (pod: any) => pod.containers.find((c: any) => c.name === 'istio-proxy');
-const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
-
-async function inject(...extra: string[]) {
-  const r = await runCli(['kube-inject', '-f', DEPLOYMENTS, ...extra]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return pods(r.stdout);
-}
+const { dir, file } = scratch('mesh-meshconfig-');
+const inject = async (...extra: string[]) => pods(await injectText(...extra));
 
 describe('kube-inject --meshConfigFile', () => {
   it('puts defaultConfig into PROXY_CONFIG, proxyMetadata into env and trustDomain into TRUST_DOMAIN', async () => {

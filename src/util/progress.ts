@@ -1,0 +1,66 @@
+import type { Progress } from '../kube/installer.js';
+import { ansi, colorEnabled } from './tty.js';
+
+/**
+ * Whether a spinner may animate on `stream`: a terminal, TERM not "dumb", and not under CI (where ora
+ * itself would stay still). Elsewhere progress is plain lines.
+ */
+export function spinnerAllowed(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb' && !('CI' in env);
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/**
+ * Progress of a long operation on `stream` (stderr; stdout is never touched). On a terminal: one ora
+ * spinner per step showing what it waits for and the time since the step started, ticking; ✔/✘ lines
+ * stay. Elsewhere: a plain line when a step starts, when what it waits for changes (not on every poll,
+ * with the time so far), and when it ends. Colour only as colorEnabled(stream) says (NO_COLOR).
+ */
+export async function progressReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+  now: () => number = Date.now,
+): Promise<Progress> {
+  let text = '';
+  let since = now();
+  const line = () => `${text} (${seconds(now() - since)})`;
+  if (!spinnerAllowed(stream)) {
+    const write = (s: string) => stream.write(`${s}\n`);
+    return {
+      start: (t) => {
+        [text, since] = [t, now()];
+        write(t);
+      },
+      update: (t) => {
+        if (t === text) return;
+        text = t;
+        write(line());
+      },
+      succeed: (t) => write(`✔ ${t}`),
+      fail: (t) => write(`✘ ${t}`),
+    };
+  }
+  const ora = (await import('ora')).default;
+  const on = colorEnabled(stream);
+  let spinner: ReturnType<typeof ora> | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const end = (symbol: string, t: string) => {
+    clearInterval(ticker);
+    spinner?.stopAndPersist({ symbol, text: t });
+    spinner = undefined;
+  };
+  return {
+    start: (t) => {
+      if (spinner) end('-', line());
+      [text, since] = [t, now()];
+      spinner = ora({ text: line(), stream, color: on ? 'cyan' : false }).start();
+      ticker = setInterval(() => spinner && (spinner.text = line()), 100);
+    },
+    update: (t) => {
+      text = t;
+      if (spinner) spinner.text = line();
+    },
+    succeed: (t) => end(ansi.green('✔', on), t),
+    fail: (t) => end(ansi.boldRed('✘', on), t),
+  };
+}
