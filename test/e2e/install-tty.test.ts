@@ -171,7 +171,9 @@ describe('a protected context at a terminal', () => {
     right.type('y\r');
     const ok = await right.done;
     expect(ok.code, ok.screen).toBe(0);
-    expect(ok.screen).toContain('✔ Removed');
+    // uninstall waits until the objects are gone, under a spinner that ends with a green ✔ line
+    expect(ok.screen).toMatch(/✔(\x1b\[\d+m)? Removed 16 object\(s\) of revision nocolor\./);
+    expect(ok.screen).not.toContain('Warning:');
     expect(await istiods()).toEqual(['istiod']);
   });
 });

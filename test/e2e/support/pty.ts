@@ -43,6 +43,8 @@ export function runMeshInPty(
     ...opts.env,
   };
   delete env.CI;
+  // Unset rather than empty: Node warns on a terminal when NO_COLOR and FORCE_COLOR are both defined.
+  for (const k of ['NO_COLOR', 'FORCE_COLOR']) if (env[k] === '') delete env[k];
   const child = spawn('script', ['-qfec', `stty cols 100 rows 40; exec ${mesh} ${redirect}`, '/dev/null'], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
