@@ -16,7 +16,9 @@ export function syncChecks(answers: ReplicaAnswer[], staleAfterMs: number, nowMs
       out.push(
         warnR(
           GROUP,
-          `cannot ask ${a.replica}: ${a.error.message}`,
+          a.error.message.startsWith(a.replica)
+            ? `cannot ask ${a.error.message}`
+            : `cannot ask ${a.replica}: ${a.error.message}`,
           'its proxies are not checked; mesh proxy-status shows the same',
         ),
       );

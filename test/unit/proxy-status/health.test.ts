@@ -33,7 +33,7 @@ describe('mesh check: proxy sync', () => {
     const synced = answers().slice(3); // istiod4: its proxy reports no type status at all
     synced.push({ replica: 'istiod-9', error: new MeshError('istiod-9: connection refused') });
     expect(syncChecks(synced, 60_000, Date.now()).map((r) => [r.status, r.message])).toEqual([
-      ['warn', 'cannot ask istiod-9: istiod-9: connection refused'],
+      ['warn', 'cannot ask istiod-9: connection refused'],
       ['ok', 'all 1 proxies connected to istiod4 are in sync'],
     ]);
   });
