@@ -9,40 +9,35 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
 import { runMeshInPty } from './support/pty.js';
-import { clientsFor, type Clients } from './support/kube.js';
-import { startTestbed, type Testbed } from './support/testbed.js';
+import { useNodesTestbed } from './support/nodes.js';
 
-let tb: Testbed;
-let c: Clients;
+const bed = useNodesTestbed();
 const CONTEXT = 'admin@testbed';
 const NS = 'istio-system';
 
-beforeAll(async () => {
-  tb = await startTestbed({ controllerManager: true, nodes: true });
-  c = clientsFor(tb.kubeconfig);
-}, 180_000);
-
-afterAll(async () => {
-  await tb?.stop();
-});
-
 /** Marks the node (un)schedulable, as `kubectl cordon` / `uncordon` do. */
 async function cordon(unschedulable: boolean): Promise<void> {
-  await c.core.patchNode(
-    { name: tb.node!, body: { spec: { unschedulable } } },
+  await bed.c.core.patchNode(
+    { name: bed.tb.node!, body: { spec: { unschedulable } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
 afterEach(() => cordon(false));
 
-const minimal = (...more: string[]) => ['--kubeconfig', tb.kubeconfig, '--set', 'profile=minimal', ...more];
+const minimal = (...more: string[]) => [
+  '--kubeconfig',
+  bed.tb.kubeconfig,
+  '--set',
+  'profile=minimal',
+  ...more,
+];
 
 /** Names of the istiod Deployments in istio-system (what an install of the minimal profile adds). */
 const istiods = async () =>
-  (await c.apps.listNamespacedDeployment({ namespace: NS, labelSelector: 'app=istiod' })).items
+  (await bed.c.apps.listNamespacedDeployment({ namespace: NS, labelSelector: 'app=istiod' })).items
     .map((d) => d.metadata!.name!)
     .sort();
 
@@ -55,7 +50,7 @@ describe('mesh install at a terminal', () => {
   it('without -y asks; "n" changes nothing (exit 1); stdin that is not the terminal is never read for an answer', async () => {
     const run = runMeshInPty(['install', ...minimal()]);
     await run.waitFor(`Apply this plan to context "${CONTEXT}"? [y/N] `);
-    expect(run.screen()).toContain(`Context: ${CONTEXT}  Server: ${tb.server}`);
+    expect(run.screen()).toContain(`Context: ${CONTEXT}  Server: ${bed.tb.server}`);
     expect(run.screen()).toContain('+ Deployment/istio-system/istiod');
     run.type('n\r');
     const r = await run.done;
@@ -134,7 +129,7 @@ describe('mesh install at a terminal', () => {
     expect(run.stderr).toMatch(/^✔ Pilot: \d+ object\(s\) applied and ready/m);
     expect(run.stderr).not.toContain(ESC);
     expect(run.stdout).toBe('');
-    const un = await runMesh(['uninstall', '-y', '-r', 'plain', '--kubeconfig', tb.kubeconfig], { env });
+    const un = await runMesh(['uninstall', '-y', '-r', 'plain', '--kubeconfig', bed.tb.kubeconfig], { env });
     expect(un.code, un.stderr).toBe(0);
     expect(un.stderr + un.stdout).not.toContain(ESC);
     expect(await istiods()).toEqual(['istiod', 'istiod-nocolor']);
@@ -143,7 +138,7 @@ describe('mesh install at a terminal', () => {
 
 describe('a protected context at a terminal', () => {
   it('refuses unless --context names it; a wrong typed name changes nothing; the right name proceeds', async () => {
-    const args = ['uninstall', '-r', 'nocolor', '--kubeconfig', tb.kubeconfig];
+    const args = ['uninstall', '-r', 'nocolor', '--kubeconfig', bed.tb.kubeconfig];
     const env = { MESH_PROTECTED_CONTEXTS: `other,${CONTEXT}` };
     const implicit = await runMeshInPty(args, { env }).done;
     expect(implicit.code, implicit.screen).toBe(64);

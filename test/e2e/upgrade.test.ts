@@ -1,27 +1,17 @@
 // `mesh upgrade` on a testbed that runs pods (kube-controller-manager, kube-scheduler, a kwok node): the
 // version change is shown before anything changes, the plan names the changed images, the Deployments
 // roll out to new pods that become ready, and a canary revision leaves the running revision alone.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
-import { clientsFor, eventually, type Clients } from './support/kube.js';
-import { startTestbed, type Testbed } from './support/testbed.js';
+import { eventually } from './support/kube.js';
+import { useNodesTestbed } from './support/nodes.js';
 
-let tb: Testbed;
-let c: Clients;
-const mesh = (...args: string[]) => runMesh([...args, '--kubeconfig', tb.kubeconfig]);
-
-beforeAll(async () => {
-  tb = await startTestbed({ controllerManager: true, nodes: true });
-  c = clientsFor(tb.kubeconfig);
-}, 180_000);
-
-afterAll(async () => {
-  await tb?.stop();
-});
+const bed = useNodesTestbed();
+const mesh = (...args: string[]) => runMesh([...args, '--kubeconfig', bed.tb.kubeconfig]);
 
 /** Images of the Ready pods of a selector in istio-system. */
 const readyImages = async (selector: string) =>
-  (await c.core.listNamespacedPod({ namespace: 'istio-system', labelSelector: selector })).items
+  (await bed.c.core.listNamespacedPod({ namespace: 'istio-system', labelSelector: selector })).items
     .filter(
       (p) =>
         !p.metadata?.deletionTimestamp &&
