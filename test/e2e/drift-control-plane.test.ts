@@ -103,4 +103,36 @@ describe('mesh drift --control-plane against two real istiod replicas', () => {
     ]);
     expect(json.errors).toEqual([]);
   });
+
+  it('a replica cut off from the API server misses a Service change: the two replicas are named with the diff, exit 79', async () => {
+    testbed.cutApiServer('istiod-b');
+    // the Service is recreated with another cluster IP (named: a freed IP may be handed out again), which
+    // is in the route's domains and the listener's address
+    const c = clientsFor(testbed.kubeconfig);
+    const before = await c.core.readNamespacedService({ name: 'catalog', namespace: 'shop' });
+    await c.core.deleteNamespacedService({ name: 'catalog', namespace: 'shop' });
+    await createCatalogService(c, before.spec!.clusterIP === '10.0.0.200' ? '10.0.0.201' : '10.0.0.200');
+    const args = ['drift', '--control-plane', '--kubeconfig', testbed.kubeconfig];
+    const r = await eventually(
+      'istiod-e2e to build config with the new Service',
+      async () => {
+        const x = await runCli(args);
+        return x.code === 79 ? x : undefined;
+      },
+      60_000,
+    );
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('cart-0.shop: only istiod-e2e serves it, nothing to compare');
+    // two replicas, two configs: the first replica by name is the reference
+    expect(lines[1]).toBe('catalog-0.shop: istiod-e2e would send other config than istiod-b');
+    expect(lines.slice(2, 4)).toEqual(['  --- istiod-b', '  +++ istiod-e2e']);
+    expect(r.stdout).toMatch(/~ listener catalog\.shop\.svc\.cluster\.local:8080: \d+ fields? differs?/);
+    const json = JSON.parse((await runCli([...args, '-o', 'json'])).stdout);
+    const catalog = json.controlPlane.find((x: any) => x.proxy === 'catalog-0.shop');
+    expect(catalog.drifted.map((d: any) => [d.replica, d.comparedWith])).toEqual([
+      ['istiod-e2e', 'istiod-b'],
+    ]);
+    expect(catalog.drifted[0].configDiff.differences.map((d: any) => d.kind)).toContain('listener');
+  });
 });

@@ -80,12 +80,16 @@ export async function startXdsProxy(o: XdsProxyOptions): Promise<XdsProxy> {
 }
 
 /** Service `catalog` in namespace `shop` (gRPC on 8080): what the clients ask for. A new one gets a new cluster IP. */
-export async function createCatalogService(c: Clients): Promise<void> {
+export async function createCatalogService(c: Clients, clusterIP?: string): Promise<void> {
   await c.core.createNamespacedService({
     namespace: 'shop',
     body: {
       metadata: { name: 'catalog' },
-      spec: { selector: { app: 'catalog' }, ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }] },
+      spec: {
+        selector: { app: 'catalog' },
+        ports: [{ name: 'grpc', port: 8080, targetPort: 8080 }],
+        ...(clusterIP ? { clusterIP } : {}),
+      },
     },
   });
 }
