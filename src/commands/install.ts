@@ -275,6 +275,8 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const { parseOutputFormat } = await import('../util/output.js');
     const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
     const spec = await specFromOptions(opts as any);
+    // check's own flags are usage errors before anything connects
+    const limits = name === 'check' ? await checkLimits(opts, spec.namespace) : undefined;
     const { renderComponents } = await import('../install/render.js');
     const health = await import('../kube/health.js');
     const components = renderComponents(spec);
@@ -282,7 +284,7 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const results =
       name === 'precheck'
         ? await health.precheck(rest, components, spec.namespace, spec.revision)
-        : [...(await health.check(rest, components)), ...(await trustAndSync(rest, opts, spec.namespace))];
+        : [...(await health.check(rest, components)), ...(await trustAndSync(rest, limits!))];
     if (format === 'json')
       await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
     else {
@@ -293,17 +295,28 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
   });
 }
 
-/** The certificate and proxy sync groups of `mesh check`. */
-async function trustAndSync(rest: KubeRest, opts: Record<string, any>, istioNamespace: string) {
+/** The flags of `mesh check`'s certificate and proxy sync groups, parsed and validated. */
+async function checkLimits(opts: Record<string, any>, istioNamespace: string) {
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
-  const warnMs = parseDuration(opts.certWarn, '--cert-warn');
-  const staleAfterMs = parseDuration(opts.staleAfter, '--stale-after');
+  const { validateControlPlaneOptions } = await import('../xds-client/control-plane.js');
+  const controlPlane = controlPlaneOptions({ ...opts, istioNamespace }, timeoutMs);
+  if (!opts.skipProxies) validateControlPlaneOptions(controlPlane);
+  return {
+    istioNamespace,
+    timeoutMs,
+    warnMs: parseDuration(opts.certWarn, '--cert-warn'),
+    staleAfterMs: parseDuration(opts.staleAfter, '--stale-after'),
+    controlPlane: opts.skipProxies ? undefined : controlPlane,
+  };
+}
+
+/** The certificate and proxy sync groups of `mesh check`. */
+async function trustAndSync(rest: KubeRest, limits: Awaited<ReturnType<typeof checkLimits>>) {
   const { trustChecks } = await import('../certs/ca-health.js');
-  const out = await trustChecks(rest, { istioNamespace, warnMs, now: new Date() });
-  if (!opts.skipProxies) {
+  const out = await trustChecks(rest, { ...limits, now: new Date() });
+  if (limits.controlPlane) {
     const { proxySyncChecks } = await import('../proxy-status/health.js');
-    const cp = controlPlaneOptions({ ...opts, istioNamespace }, timeoutMs);
-    out.push(...(await proxySyncChecks(cp, staleAfterMs, timeoutMs)));
+    out.push(...(await proxySyncChecks(limits.controlPlane, limits.staleAfterMs, limits.timeoutMs)));
   }
   return out;
 }

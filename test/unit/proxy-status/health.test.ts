@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { syncChecks } from '../../../src/proxy-status/health.js';
 import type { ReplicaAnswer } from '../../../src/proxy-status/status.js';
 import { MeshError } from '../../../src/util/errors.js';
+import { runCli } from '../../support/cli.js';
 
 const INPUT = join(
   import.meta.dirname,
@@ -36,5 +37,19 @@ describe('mesh check: proxy sync', () => {
       ['warn', 'cannot ask istiod-9: connection refused'],
       ['ok', 'all 1 proxies connected to istiod4 are in sync'],
     ]);
+  });
+
+  it("check's own flags are usage errors (exit 64) before anything connects", async () => {
+    const cases: Array<[string[], string]> = [
+      [['--cert-warn', 'abc'], 'Error: invalid --cert-warn "abc"'],
+      [['--stale-after', '5x'], 'Error: invalid --stale-after "5x"'],
+      [['--xds-address', 'nope'], 'Error: invalid --xds-address "nope"'],
+    ];
+    for (const [flags, error] of cases) {
+      // a kubeconfig that does not exist: reading it would be a different error (exit 1)
+      const r = await runCli(['check', ...flags, '--kubeconfig', '/nonexistent/kubeconfig']);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stderr.split('\n')[0]).toBe(error);
+    }
   });
 });
