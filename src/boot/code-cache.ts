@@ -40,11 +40,28 @@ const BANNER = /^\/\/ mesh-build ([0-9a-f]{8,64})$/;
 /** Caches not written for this long are deleted when a new cache is saved (older builds, old Node). */
 const STALE_MS = 30 * 24 * 3600 * 1000;
 
-/** Commands with a cache of their own; all others share `cli`'s. */
+/**
+ * Commands with a cache of their own; all others share `cli`'s. A group's cache holds what its first run
+ * compiled, so commands that talk to a cluster share one (`cluster`): it holds the Kubernetes client.
+ */
 export const CACHE_GROUPS: Readonly<Record<string, string>> = {
   analyze: 'analyze',
   'proxy-config': 'proxy-config',
   pc: 'proxy-config',
+  ...Object.fromEntries(
+    [
+      'install',
+      'upgrade',
+      'uninstall',
+      'check',
+      'precheck',
+      'certs',
+      'proxy-status',
+      'ps',
+      'drift',
+      'version',
+    ].map((c) => [c, 'cluster']),
+  ),
 };
 
 /** The cache group of a command line (arguments after `mesh`): its command's, else `cli`. */
