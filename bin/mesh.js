@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // CommonJS (bin/package.json): a CommonJS entry starts a few milliseconds sooner than an ES module.
 const { join } = require('node:path');
+
+// Deprecation warnings are for the authors of the code that triggers them: Node 24 reports `punycode` and
+// `url.parse()` used by the bundled Kubernetes client's HTTP stack on every cluster command (it stays
+// quiet for code inside node_modules, but the bundle is not there). Users of a CLI should not see them.
+process.noDeprecation = true;
 const { cacheGroup, defaultCacheDir, loadBundle, saveCache } = require('../dist/boot/code-cache.cjs');
 
 const bundle = loadBundle(join(__dirname, '../dist/mesh.cjs'), {
