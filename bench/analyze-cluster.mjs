@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { loadTestbedSupport } from '../scripts/testbed/support.mjs';
 import { objects } from './lib/corpus-real.mjs';
 import { testbedIstioctl } from './analyze-real.mjs';
 
@@ -25,22 +25,6 @@ function timed(cmd, args) {
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, stdout: r.stdout };
 }
 
-/** The e2e suite's testbed (TypeScript), bundled on the fly so this script starts the same servers. */
-async function loadTestbed() {
-  // Inside the repository, so that the bundle's imports resolve to its node_modules.
-  const outfile = join(ROOT, 'node_modules/.cache/mesh-bench/testbed.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'test/e2e/support/testbed.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-  });
-  return import(outfile);
-}
-
 async function inBatches(items, size, fn) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -52,7 +36,7 @@ export async function benchAnalyzeCluster() {
   for (const b of ['etcd', 'kube-apiserver'])
     if (!existsSync(join(binDir, b)))
       return { skipped: `${join(binDir, b)} not built (npm run testbed:setup)` };
-  const { startTestbed } = await loadTestbed();
+  const { startTestbed } = await loadTestbedSupport();
   const { KubeConfig, KubernetesObjectApi, PatchStrategy } = await import('@kubernetes/client-node');
   const { istioCrds } = await import(join(ROOT, 'dist/install/crds.js'));
   const testbed = await startTestbed();

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { loadTestbedSupport } from '../scripts/testbed/support.mjs';
 import { dumpBody, generate } from './lib/cert-dumps.mjs';
 import { runMesh } from './lib/run-mesh.mjs';
 
@@ -28,32 +28,6 @@ if (missing.length > 0) {
   process.exit(0);
 }
 if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/ is missing: run npm run build first');
-
-/** The e2e harness (TypeScript) compiled for this script: testbed, kube clients, sidecar pods. */
-async function loadHarness() {
-  // Under node_modules, so that the packages the bundle leaves out resolve from the repository.
-  const outfile = join(ROOT, 'node_modules/.cache/mesh-bench/harness.mjs');
-  await build({
-    stdin: {
-      contents: [
-        "export { startTestbed } from './test/e2e/support/testbed.ts';",
-        "export { clientsFor } from './test/e2e/support/kube.ts';",
-        "export { createSidecarPods } from './test/e2e/support/sidecars.ts';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-  });
-  // The harness finds the repository from its own location; the bundle lives elsewhere.
-  process.env.MESH_TESTBED_BIN = binDir;
-  return import(outfile);
-}
 
 /** One stand-in admin server per pod (its own port, as each sidecar has), answering with its dump. */
 async function startAdmins(bodies) {
@@ -85,7 +59,13 @@ async function main() {
   let testbed;
   let admins;
   try {
-    const { startTestbed, clientsFor, createSidecarPods } = await loadHarness();
+    // the harness finds the testbed binaries through this, wherever it was bundled to
+    process.env.MESH_TESTBED_BIN = binDir;
+    const { startTestbed, clientsFor, createSidecarPods } = await loadTestbedSupport([
+      'testbed',
+      'kube',
+      'sidecars',
+    ]);
     let t0 = Date.now();
     const { root, leaves } = generate(dir);
     admins = await startAdmins(leaves.map((leaf) => dumpBody(leaf, root)));

@@ -1,5 +1,5 @@
 // Loads the e2e testbed helpers (test/e2e/support/testbed.ts) into a plain Node script by bundling them
-// with esbuild, for scripts/testbed/up.mjs and bench/install.mjs. The bundle is written under
+// with esbuild, for scripts/testbed/up.mjs and the benchmarks that start a testbed. The bundle is written under
 // node_modules so that its imports of the project's dependencies resolve.
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
@@ -8,20 +8,28 @@ import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '../..');
 
-/** `{ startTestbed }` from test/e2e/support/testbed.ts. */
-export async function loadTestbedSupport() {
+/**
+ * The exports of test/e2e/support/<name>.ts for each of `modules` (by default only `testbed`, which
+ * gives `startTestbed`), e.g. `['testbed', 'kube', 'sidecars']` for the kube clients and sidecar pods.
+ */
+export async function loadTestbedSupport(modules = ['testbed']) {
   const out = join(root, 'node_modules/.cache/mesh-testbed-support');
   mkdirSync(out, { recursive: true });
+  const outfile = join(out, `${modules.join('-')}.mjs`);
   await build({
-    entryPoints: [join(root, 'test/e2e/support/testbed.ts')],
+    stdin: {
+      contents: modules.map((m) => `export * from './test/e2e/support/${m}.ts';`).join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
     bundle: true,
     platform: 'node',
     format: 'esm',
     packages: 'external',
-    outfile: join(out, 'testbed.mjs'),
+    outfile,
     logLevel: 'warning',
   });
-  return import(pathToFileURL(join(out, 'testbed.mjs')).href);
+  return import(pathToFileURL(outfile).href);
 }
 
 /** A testbed that runs pods: controllers, scheduler and a kwok node (what `mesh install` waits for). */

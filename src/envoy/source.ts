@@ -7,7 +7,7 @@ import { MeshError, usageError } from '../util/errors.js';
 import { whileWaiting } from '../util/spinner.js';
 import type { AdminClient } from './admin.js';
 import type { ConfigDump } from './dump.js';
-import type { ProxyEndpoint } from '../kube/proxy-target.js';
+import type { ProxyEndpoint, ProxyTargetOptions } from '../kube/proxy-target.js';
 
 export interface DumpQuery {
   mask?: string;
@@ -23,16 +23,8 @@ export interface Source {
   close(): Promise<void>;
 }
 
-/** How to reach a proxy (the flags every proxy command shares). */
-export interface AccessOptions {
-  namespace?: string;
-  kubeconfig?: string;
-  context?: string;
-  adminPort: number;
-  /** Per request; 0 = no timeout. */
-  timeoutMs: number;
-  adminUrl?: string;
-}
+/** How to reach a proxy (the flags every proxy command shares): a proxy target without the target. */
+export type AccessOptions = Omit<ProxyTargetOptions, 'target'>;
 
 /** The text of a file, or of stdin for `-`; one clear error when it cannot be read. */
 export async function readSourceText(file: string): Promise<string> {

@@ -10,6 +10,7 @@ export interface ProxyTargetOptions {
   kubeconfig?: string;
   context?: string;
   adminPort: number;
+  /** Per request; 0 = no timeout. */
   timeoutMs: number;
   /** Envoy admin base URL (e.g. http://127.0.0.1:15000): used as is, no cluster access. */
   adminUrl?: string;
