@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { offsetInTree } from '../manifests/positions.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { VALUES_SCHEMA } from './spec-schema.js';
 import { formatPath, schemaProblems } from './spec.js';
@@ -63,28 +64,16 @@ function parseOne(name: string, text: string, offset: number): Parsed {
     const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw dataError(`${name}${line ? `:${line + offset}` : ''}: ${what}`);
   }
-  const lineAt = (n: Node | null | undefined) => lines.linePos(n?.range?.[0] ?? 0).line + offset;
   return {
     name,
     doc,
     lines,
-    lineOf(at) {
-      let node: unknown = doc.contents;
-      let line = lineAt(doc.contents as Node);
-      for (const key of at) {
-        if (isMap(node)) {
-          const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === key);
-          if (!pair) break;
-          line = lineAt(pair.key as Node);
-          node = pair.value;
-        } else if (isSeq(node)) {
-          const item = node.items[Number(key)];
-          if (!item) break;
-          line = lineAt(item as Node);
-          node = item;
-        } else break;
-      }
-      return line;
-    },
+    lineOf: (at) =>
+      lines.linePos(
+        offsetInTree(
+          doc.contents,
+          at.map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
+        ) ?? 0,
+      ).line + offset,
   };
 }

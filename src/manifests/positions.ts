@@ -102,7 +102,7 @@ function firstLine(src: DocSource): Position | undefined {
 /** The same lookup with the full YAML parser (also used by tests to check the fast index). */
 export function parsedPositionOf(src: DocSource, segs: readonly PathSegment[]): Position | undefined {
   const cache = cacheOf(src);
-  const { parseDocument, isMap, isSeq, isScalar, isPair, LineCounter } = yaml();
+  const { parseDocument, LineCounter } = yaml();
   if (!cache.doc) {
     cache.lines = new LineCounter();
     cache.doc = parseDocument(src.text, {
@@ -112,7 +112,19 @@ export function parsedPositionOf(src: DocSource, segs: readonly PathSegment[]): 
       strict: false,
     });
   }
-  let node: unknown = cache.doc.contents;
+  const offset = offsetInTree(cache.doc.contents, segs);
+  if (offset === undefined) return undefined;
+  const lp = cache.lines!.linePos(offset);
+  return { line: lp.line + src.lineOffset, column: lp.col };
+}
+
+/**
+ * The source offset of the key (or sequence item) at `segs` in a tree of the `yaml` package, or of the
+ * deepest part of the path that exists (the root's when none does).
+ */
+export function offsetInTree(root: unknown, segs: readonly PathSegment[]): number | undefined {
+  const { isMap, isSeq, isScalar, isPair } = yaml();
+  let node = root;
   let offset: number | undefined = rangeStart(node);
   for (const seg of segs) {
     if (isMap(node)) {
@@ -131,9 +143,7 @@ export function parsedPositionOf(src: DocSource, segs: readonly PathSegment[]): 
       break;
     }
   }
-  if (offset === undefined) return undefined;
-  const lp = cache.lines!.linePos(offset);
-  return { line: lp.line + src.lineOffset, column: lp.col };
+  return offset;
 }
 
 function rangeStart(node: unknown): number | undefined {
