@@ -52,27 +52,6 @@ export interface CertReport {
 
 const FINDING_STATUSES = new Set(['EXPIRED', 'EXPIRING', 'NOT YET VALID', 'INVALID']);
 
-/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-  onDone?: (done: number) => void,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!, i);
-      onDone?.(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** Reads one proxy; a failure becomes an error entry, never an exception. */
 export async function readProxy(source: CertSource, now: Date, warnMs: number): Promise<ProxyCerts> {
   try {

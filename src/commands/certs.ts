@@ -115,8 +115,8 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   const useCluster = sources.length === 0 || opts.allNamespaces || opts.namespace.length > 0;
   if (useCluster) sources.push(...(await podSources(opts, adminPort, timeoutMs)));
 
-  const { buildReport, mapBounded, readProxy, renderCertTables, rootWarnings } =
-    await import('../certs/report.js');
+  const { buildReport, readProxy, renderCertTables, rootWarnings } = await import('../certs/report.js');
+  const { mapBounded } = await import('../util/bounded.js');
   const now = new Date();
   let done = 0;
   const { whileWaiting } = await import('../util/spinner.js');

@@ -1,6 +1,7 @@
 import { objectRef } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { listOwned, mapBounded, notReadyReason } from './installer.js';
+import { listOwned, notReadyReason } from './installer.js';
+import { mapBounded } from '../util/bounded.js';
 import { ApiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES } from './resources.js';
 

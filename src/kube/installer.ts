@@ -8,7 +8,8 @@ import {
   type K8sObject,
   type RenderedComponent,
 } from '../install/render.js';
-import { ApiError, type KubeRest } from './rest.js';
+import { ApiError, apiError, type KubeRest } from './rest.js';
+import { mapBounded } from '../util/bounded.js';
 import { collectionPath, objectPath, RESOURCE_TYPES } from './resources.js';
 
 /**
@@ -63,32 +64,7 @@ async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined>
   const res = await rest.request('GET', objectPath(o));
   if (res.status === 404) return undefined;
   if (res.status >= 200 && res.status < 300) return res.body;
-  const { apiError } = await import('./rest.js');
   throw apiError(res, `GET ${objectRef(o)}`);
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time; results in input order; the first error wins. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-  return out;
 }
 
 /** Owned objects in the cluster matching `selector`, over every kind mesh manages (or `kinds`). */
@@ -105,7 +81,6 @@ export async function listOwned(
     );
     if (res.status === 404) return [];
     if (res.status < 200 || res.status >= 300) {
-      const { apiError } = await import('./rest.js');
       throw apiError(res, `list ${t.plural}`);
     }
     return ((res.body.items ?? []) as any[]).map(
@@ -317,7 +292,6 @@ export async function deleteObjects(
   return mapBounded(objects, concurrency, async (o) => {
     const res = await rest.request('DELETE', objectPath(o), { propagationPolicy: 'Background' });
     if (res.status !== 404 && (res.status < 200 || res.status >= 300)) {
-      const { apiError } = await import('./rest.js');
       throw withObject(apiError(res, 'DELETE'), objectRef(o));
     }
     return objectRef(o);

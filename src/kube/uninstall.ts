@@ -2,7 +2,7 @@ import { MeshError } from '../util/errors.js';
 import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
-import { mapBounded } from './installer.js';
+import { mapBounded } from '../util/bounded.js';
 import { apiError, type KubeRest } from './rest.js';
 import { objectPath } from './resources.js';
 

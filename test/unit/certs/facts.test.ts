@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigDump } from '../../../src/envoy/dump.js';
 import { certFacts, certStatus } from '../../../src/certs/facts.js';
-import {
-  buildReport,
-  formatRemaining,
-  groupRoots,
-  mapBounded,
-  type ProxyCerts,
-} from '../../../src/certs/report.js';
+import { buildReport, formatRemaining, groupRoots, type ProxyCerts } from '../../../src/certs/report.js';
+import { mapBounded } from '../../../src/util/bounded.js';
 import { conformanceDump } from '../../support/envoy-admin-server.js';
 import { makeCa, makeWorkloadCert, secretsDump } from '../../support/certs.js';
 
