@@ -3,13 +3,26 @@
  * `%s`/`%v` plain (arrays as `[a b]`), `%q` double-quoted, `%d` integer.
  */
 export function goFormat(template: string, args: readonly unknown[]): string {
+  // A scan for `%` rather than a replace() callback: every finding's message is formatted here.
+  let out = '';
+  let from = 0;
   let i = 0;
-  return template.replace(/%([sqvd%])/g, (_m, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[i++];
-    if (verb === 'q') return quote(a);
-    return plain(a);
-  });
+  for (let at = template.indexOf('%'); at >= 0; at = template.indexOf('%', from)) {
+    const verb = template.charAt(at + 1);
+    if (verb !== 's' && verb !== 'q' && verb !== 'v' && verb !== 'd' && verb !== '%') {
+      out += template.slice(from, at + 1);
+      from = at + 1;
+      continue;
+    }
+    out += template.slice(from, at);
+    from = at + 2;
+    if (verb === '%') out += '%';
+    else {
+      const a = args[i++];
+      out += verb === 'q' ? quote(a) : plain(a);
+    }
+  }
+  return from === 0 ? template : out + template.slice(from);
 }
 
 function quote(a: unknown): string {

@@ -242,26 +242,53 @@ function resourceSortKey(r: Resource | undefined): string {
 /** istioctl's order: level, code, resource-less first, Kind/name/namespace, then text; exact repeats collapse. */
 export function sortAndDedupe(findings: Finding[]): Finding[] {
   // Each finding's sort key is built once, not on every comparison.
-  const keyed = findings.map((f) => ({ f, resourceKey: resourceSortKey(f.resource) }));
-  keyed.sort(({ f: a, resourceKey: ka }, { f: b, resourceKey: kb }) => {
-    return (
-      LEVEL_RANK[a.level] - LEVEL_RANK[b.level] ||
-      cmp(a.code, b.code) ||
-      Number(a.resource !== undefined) - Number(b.resource !== undefined) ||
-      cmp(ka, kb) ||
-      cmp(a.message, b.message) ||
-      cmp(a.path ?? '', b.path ?? '')
-    );
-  });
-  const seen = new Set<string>();
+  const keyed = findings.map((f) => ({
+    f,
+    rank: LEVEL_RANK[f.level],
+    resourceKey: resourceSortKey(f.resource),
+  }));
+  keyed.sort(
+    (a, b) =>
+      a.rank - b.rank ||
+      cmp(a.f.code, b.f.code) ||
+      Number(a.f.resource !== undefined) - Number(b.f.resource !== undefined) ||
+      cmp(a.resourceKey, b.resourceKey) ||
+      cmp(a.f.message, b.f.message) ||
+      cmp(a.f.path ?? '', b.f.path ?? ''),
+  );
+  // Exact repeats share every sort field, so they are in one run of equal fields: only the file (and
+  // origin) is left to compare, against the run's findings kept so far.
   const out: Finding[] = [];
-  for (const { f } of keyed) {
-    const key = `${f.code}\u0000${f.origin ?? ''}\u0000${f.resource?.origin.file ?? ''}\u0000${f.message}\u0000${f.path ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+  let run = 0;
+  for (let i = 0; i < keyed.length; i++) {
+    const { f } = keyed[i]!;
+    const prev = keyed[i - 1];
+    if (
+      prev &&
+      prev.rank === keyed[i]!.rank &&
+      prev.resourceKey === keyed[i]!.resourceKey &&
+      sameText(prev.f, f)
+    ) {
+      let repeat = false;
+      for (let k = run; k < out.length && !repeat; k++)
+        repeat = out[k]!.origin === f.origin && out[k]!.resource?.origin.file === f.resource?.origin.file;
+      if (repeat) continue;
+    } else {
+      run = out.length;
+    }
     out.push(f);
   }
   return out;
+}
+
+/** Same code, resource presence, message and path. */
+function sameText(a: Finding, b: Finding): boolean {
+  return (
+    a.code === b.code &&
+    (a.resource === undefined) === (b.resource === undefined) &&
+    a.message === b.message &&
+    (a.path ?? '') === (b.path ?? '')
+  );
 }
 
 function cmp(a: string, b: string): number {

@@ -90,6 +90,9 @@ function growTables(): void {
   kinds = grow(kinds);
 }
 
+/** The parser whose lines the tables hold (each new parser refills them). */
+let tablesOwner: Parser | undefined;
+
 class Parser {
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
@@ -103,7 +106,8 @@ class Parser {
   /** The end of the used part of `items`. */
   private top = 0;
 
-  constructor(private readonly text: string) {
+  constructor(readonly text: string) {
+    tablesOwner = this;
     const n = text.length;
     let pos = 0;
     let line = 0;
@@ -693,7 +697,9 @@ export function fastLocate(
 ): Located | typeof UNSUPPORTED {
   if (!loaded && OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
   try {
-    return new Parser(text).locate(path);
+    // A document's findings are located one after another: its line tables are built once for them all.
+    const parser = tablesOwner?.text === text ? tablesOwner : new Parser(text);
+    return parser.locate(path);
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
     throw err;

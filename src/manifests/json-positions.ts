@@ -3,14 +3,19 @@ import type { PathSegment } from './path.js';
 /**
  * A JSON value's place in a text that `JSON.parse` has accepted. Containers are indexed lazily: the first
  * lookup into one scans it once, recording where its members or items start (values are skipped, not
- * built), so locating findings costs about one pass over the parts of the file that hold them.
+ * built), so locating findings costs about one pass over the parts of the file that hold them. Nothing
+ * is copied out of the text: member names are compared where they stand.
  */
 export interface JsonNode {
   at: number;
-  /** Object members: key → where the key's opening quote is, and the value. (Last duplicate wins.) */
-  keys?: Map<string, { key: number; node: JsonNode }>;
-  items?: JsonNode[];
+  /** Object members: where each key's opening quote is (in order; the last of duplicates wins). */
+  keys?: number[];
+  /** The values of the members in `keys`, or the items of an array. */
+  children?: JsonNode[];
 }
+
+/** Everything up to the next bracket outside a string (a sticky regex: it matches at `lastIndex`). */
+const BETWEEN_BRACKETS = /(?:[^"[\]{}]+|"(?:[^"\\]|\\.)*")*/y;
 
 const isBlank = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
@@ -41,18 +46,19 @@ class Scanner {
     const c = text.charCodeAt(i);
     if (c === 34) return this.stringEnd(i);
     if (c === 123 || c === 91) {
+      // From bracket to bracket: one regex match steps over everything in between (blanks, scalars,
+      // whole strings), so the scan runs at the regex engine's speed even before this code is optimized.
+      const re = BETWEEN_BRACKETS;
       let depth = 0;
       for (;;) {
         const d = text.charCodeAt(i);
-        if (d === 34) {
-          i = this.stringEnd(i);
-          continue;
-        }
         if (d === 123 || d === 91) depth++;
         else if (d === 125 || d === 93) {
           if (--depth === 0) return i + 1;
-        } else if (Number.isNaN(d)) return i;
-        i++;
+        } else return i; // the text ended (JSON.parse accepted it, so only at the end)
+        re.lastIndex = i + 1;
+        re.test(text);
+        i = re.lastIndex;
       }
     }
     while (i < text.length) {
@@ -63,35 +69,44 @@ class Scanner {
     return i;
   }
 
-  /** Fills `node.keys` or `node.items` (once). */
-  expand(node: JsonNode): void {
+  /**
+   * Fills `node.keys` and `node.children`, and those of its children that are containers: one scan
+   * indexes two levels, so the whole-file levels of a `kind: List` (the root and its `items`) are read
+   * once, not twice. Returns where the node's value ends.
+   */
+  expand(node: JsonNode, levels = 2): number {
     const text = this.text;
     const open = text.charCodeAt(node.at);
+    if (open !== 123 && open !== 91) return this.skip(node.at);
+    const children: JsonNode[] = (node.children = []);
+    const keys: number[] | undefined = open === 123 ? (node.keys = []) : undefined;
     let i = this.blanks(node.at + 1);
-    if (open === 123) {
-      node.keys = new Map();
-      if (text.charCodeAt(i) === 125) return;
-      for (;;) {
-        const key = i;
-        const end = this.stringEnd(i);
-        const raw = text.slice(i, end);
-        const name = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        i = this.blanks(this.blanks(end) + 1); // past ':'
-        node.keys.set(name, { key, node: { at: i } });
-        i = this.blanks(this.skip(i));
-        if (text.charCodeAt(i) !== 44) return;
-        i = this.blanks(i + 1);
+    if (text.charCodeAt(i) === (keys ? 125 : 93)) return i + 1;
+    for (;;) {
+      if (keys) {
+        keys.push(i);
+        i = this.blanks(this.blanks(this.stringEnd(i)) + 1); // past ':'
       }
-    } else if (open === 91) {
-      node.items = [];
-      if (text.charCodeAt(i) === 93) return;
-      for (;;) {
-        node.items.push({ at: i });
-        i = this.blanks(this.skip(i));
-        if (text.charCodeAt(i) !== 44) return;
-        i = this.blanks(i + 1);
-      }
+      const child: JsonNode = { at: i };
+      children.push(child);
+      i = this.blanks(levels > 1 ? this.expand(child, levels - 1) : this.skip(i));
+      if (text.charCodeAt(i) !== 44) return i + 1;
+      i = this.blanks(i + 1);
     }
+  }
+
+  /** True when the key whose opening quote is at `at` is `name`. */
+  keyIs(at: number, name: string): boolean {
+    const text = this.text;
+    const end = at + 1 + name.length;
+    if (text.charCodeAt(end) === 34 && text.startsWith(name, at + 1)) {
+      // the same characters, unless the text escapes the closing quote
+      return text.charCodeAt(end - 1) !== 92 || this.stringEnd(at) === end + 1;
+    }
+    // an escaped key (`"a\u0062"`) can still be `name`
+    const close = this.stringEnd(at);
+    const raw = text.slice(at, close);
+    return raw.includes('\\') && (JSON.parse(raw) as string) === name;
   }
 }
 
@@ -103,23 +118,32 @@ export function jsonIndex(text: string): { root: JsonNode; scanner: Scanner } {
 
 /** The offset of the deepest node along `segs` (a key's quote for members, an item's start for items). */
 export function jsonOffset(index: ReturnType<typeof jsonIndex>, segs: readonly PathSegment[]): number {
+  const scanner = index.scanner;
   let node = index.root;
   let offset = node.at;
   for (const seg of segs) {
-    if (!node.keys && !node.items) index.scanner.expand(node);
-    if (node.keys) {
-      const member = node.keys.get(String(seg));
-      if (!member) break;
-      offset = member.key;
-      node = member.node;
-    } else if (node.items && typeof seg === 'number') {
-      const item = node.items[seg];
-      if (!item) break;
-      offset = item.at;
-      node = item;
+    if (!node.children) scanner.expand(node);
+    const children = node.children!;
+    const keys = node.keys;
+    let found = -1;
+    if (keys) {
+      const name = String(seg);
+      // the last of duplicate keys is the one JSON.parse keeps
+      for (let k = keys.length - 1; k >= 0; k--) {
+        if (scanner.keyIs(keys[k]!, name)) {
+          found = k;
+          break;
+        }
+      }
+      if (found < 0) break;
+      offset = keys[found]!;
+    } else if (typeof seg === 'number' && seg < children.length) {
+      found = seg;
+      offset = children[seg]!.at;
     } else {
       break;
     }
+    node = children[found]!;
   }
   return offset;
 }

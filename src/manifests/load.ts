@@ -296,6 +296,8 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
     { text, lineOffset: 0, prefix: [], json: true },
     resources,
     problems,
+    // without the word anywhere in the text, no value can be null
+    !text.includes('null'),
   );
 }
 

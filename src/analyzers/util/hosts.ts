@@ -16,10 +16,29 @@ import { labelValue } from '../../kube/labels.js';
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
 
-/** `reviews` → `reviews.<namespace>.svc.cluster.local`; names with a dot and wildcards stay as they are. */
+/** Namespace → short name → FQDN: see `toFqdn`. */
+const fqdns = new Map<string, Map<string, string>>();
+const MAX_FQDNS = 100_000;
+let fqdnCount = 0;
+
+/**
+ * `reviews` → `reviews.<namespace>.svc.cluster.local`; names with a dot and wildcards stay as they are.
+ * Analyzers ask for the same few hosts thousands of times and use the answer as a Map key: each FQDN is
+ * built once, so every lookup with it reuses one string (and its hash) instead of hashing a new copy.
+ */
 export function toFqdn(host: string, namespace: string): string {
   if (host.startsWith('*') || host.includes('.')) return host;
-  return `${host}.${namespace}.svc.${CLUSTER_DOMAIN}`;
+  let byHost = fqdns.get(namespace);
+  let fqdn = byHost?.get(host);
+  if (fqdn === undefined) {
+    fqdn = `${host}.${namespace}.svc.${CLUSTER_DOMAIN}`;
+    if (fqdnCount < MAX_FQDNS) {
+      if (!byHost) fqdns.set(namespace, (byHost = new Map()));
+      byHost.set(host, fqdn);
+      fqdnCount++;
+    }
+  }
+  return fqdn;
 }
 
 /** `name.ns.svc.cluster.local` → its name and namespace. */
@@ -67,6 +86,8 @@ export type Scope = '*' | ReadonlySet<string>;
  * `.` is the own namespace, `~` nobody, `*` everybody.
  */
 export function scopeOf(exportTo: unknown, ownNamespace: string, meshDefault?: unknown): Scope {
+  // the common case: no exportTo anywhere
+  if (!Array.isArray(exportTo) && !Array.isArray(meshDefault)) return '*';
   let entries = list(exportTo).map(text);
   if (entries.length === 0) entries = list(meshDefault).map(text);
   if (entries.length === 0 || entries.includes('*')) return '*';
@@ -191,14 +212,20 @@ export class ServiceRegistry {
    * exact hosts when there are any, otherwise wildcard ServiceEntry hosts that cover it. A wildcard (a
    * DestinationRule for `*.local`, say) finds every host it has a name in common with.
    */
-  resolve(fqdn: string, namespace: string, consumers: Scope): RegistryEntry[] {
+  resolve(fqdn: string, namespace: string, consumers: Scope): readonly RegistryEntry[] {
     const ok = (e: RegistryEntry) => reachable(e, namespace, consumers);
     if (fqdn.startsWith('*')) {
       const all = [...[...this.exact.values()].flat(), ...this.wildcards];
       return all.filter((e) => hostsOverlap(fqdn, e.host) && ok(e));
     }
-    const exact = (this.exact.get(fqdn) ?? []).filter(ok);
-    if (exact.length > 0) return exact;
+    const exact = this.exact.get(fqdn);
+    // Mostly one entry, and reachable: the registry's own list is returned then (callers only read it).
+    if (exact !== undefined) {
+      if (exact.every(ok)) return exact;
+      const some = exact.filter(ok);
+      if (some.length > 0) return some;
+    }
+    if (this.wildcards.length === 0) return [];
     return this.wildcards.filter((e) => ok(e) && hostWithin(fqdn, e.host));
   }
 

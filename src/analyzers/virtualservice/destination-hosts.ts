@@ -1,7 +1,15 @@
 import type { Resource } from '../../manifests/types.js';
 import { num } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
-import { fullName, nsOf, scopeOf, serviceRegistry, toFqdn, type ServiceRegistry } from '../util/hosts.js';
+import {
+  fullName,
+  nsOf,
+  scopeOf,
+  serviceRegistry,
+  toFqdn,
+  type RegistryEntry,
+  type ServiceRegistry,
+} from '../util/hosts.js';
 import {
   boundToMesh,
   gatewayRefs,
@@ -47,20 +55,27 @@ function checkHosts(
   for (const d of destinations) {
     const fqdn = toFqdn(d.host, ns);
     const found = registry.resolve(fqdn, ns, consumers);
-    const path = `${d.path}.host`;
+    const path = () => `${d.path}.host`;
     if (found.length === 0) {
       if (registry.absenceIsKnown(fqdn))
-        ctx.report('IST0101', vs, [d.role === 'mirror' ? 'mirror host' : 'host', d.host], { path });
+        ctx.report('IST0101', vs, [d.role === 'mirror' ? 'mirror host' : 'host', d.host], { path: path() });
       continue;
     }
-    const ports = [...new Set(found.flatMap((e) => e.ports))];
+    const ports = found.length === 1 ? found[0]!.ports : portsOf(found);
     const port = num(d.destination?.port?.number);
     if (port === undefined) {
-      if (ports.length > 1) ctx.report('IST0112', vs, [d.host, ports], { path });
+      if (ports.length > 1) ctx.report('IST0112', vs, [d.host, ports], { path: path() });
     } else if (!ports.includes(port)) {
       ctx.report('IST0101', vs, ['host:port', `${d.host}:${port}`], { path: `${d.path}.port.number` });
     }
   }
+}
+
+/** The port numbers of several registry entries, each once. */
+function portsOf(entries: readonly RegistryEntry[]): number[] {
+  const out: number[] = [];
+  for (const e of entries) for (const p of e.ports) if (!out.includes(p)) out.push(p);
+  return out;
 }
 
 /** Mesh-bound VirtualServices that route one of their own hosts by subset: FQDN → those VirtualServices. */
