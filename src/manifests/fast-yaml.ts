@@ -90,7 +90,7 @@ function growTables(): void {
   kinds = grow(kinds);
 }
 
-/** The parser whose lines the tables hold (each new parser refills them). */
+/** The parser whose lines the tables hold (each new parser refills them; every one is made through here). */
 let tablesOwner: Parser | undefined;
 
 class Parser {
@@ -107,7 +107,6 @@ class Parser {
   private top = 0;
 
   constructor(readonly text: string) {
-    tablesOwner = this;
     const n = text.length;
     let pos = 0;
     let line = 0;
@@ -698,8 +697,8 @@ export function fastLocate(
   if (!loaded && OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
   try {
     // A document's findings are located one after another: its line tables are built once for them all.
-    const parser = tablesOwner?.text === text ? tablesOwner : new Parser(text);
-    return parser.locate(path);
+    if (tablesOwner?.text !== text) tablesOwner = new Parser(text);
+    return tablesOwner.locate(path);
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;
     throw err;
@@ -713,7 +712,7 @@ export function fastLocate(
 export function fastLoad(text: string, stats?: { nulls: number }): unknown {
   if (OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
   try {
-    const parser = new Parser(text);
+    const parser = (tablesOwner = new Parser(text));
     const value = parser.document();
     if (stats) stats.nulls = parser.nulls;
     return value;
