@@ -5,7 +5,7 @@
 // the Kubernetes client: it is an ES module, which Node before 20.19 cannot require() (every cluster
 // command failed there while it stayed in node_modules), and bundled it is covered by the code cache
 // (a cluster command starts in ≈ 0.14 s instead of ≈ 0.42 s).
-// A command that never touches a cluster only pays for reading the larger file (≈ 8 MB; a few ms).
+// A command that never touches a cluster only pays for reading the larger file (≈ 4 MB; a few ms).
 // The first line, `// mesh-build <id>`, is a hash of the rest: it names the bundle's code cache.
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,10 @@ const result = await build({
   outfile: OUT,
   write: false,
   logLevel: 'warning',
+  // Half the size to read and decode on every start (≈ 8 ms less per run); names are kept, so stack
+  // traces and profiles still name functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // The bundle runs through vm.Script, which has no loader for import(): externals are required instead.
   supported: { 'dynamic-import': false },
   // Modules find package files (schemas/, package.json) from their own location.

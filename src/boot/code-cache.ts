@@ -16,7 +16,6 @@
  * Any failure to read or write a cache only means compiling from source.
  */
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -105,10 +104,22 @@ export function currentRuntime(): Runtime {
   };
 }
 
-/** A short hash of a runtime, for cache file names. */
+/**
+ * A short hash of a runtime, for cache file names: 64 bits of FNV-1a (two 32-bit lanes with different
+ * offsets). It only has to keep runtimes apart, not resist an attacker, and `node:crypto` alone would add
+ * several milliseconds to every start (it is the largest module the loader would need).
+ */
 export function runtimeKey(rt: Runtime): string {
   const text = [rt.node, rt.platform, rt.arch, rt.v8Tag, rt.binary].join('\n');
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (a >>> 15);
+  }
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  return hex(a) + hex(b);
 }
 
 /**
