@@ -1,27 +1,20 @@
 import { Argument, type Command } from 'commander';
 import { writeStdout } from '../util/output.js';
 
-interface Spec {
-  name: string;
-  options: string[];
-  subcommands: string[];
-}
-
-function specs(program: Command): Spec[] {
-  return program.commands.map((c) => ({
-    name: c.name(),
-    options: c.options.flatMap((o) => [o.long, o.short].filter((x): x is string => Boolean(x))),
-    subcommands: c.commands.map((s) => s.name()),
-  }));
-}
-
 /** One command of the tree, for the bash script: how to read the words after it. */
 interface Node {
   /** Canonical path, e.g. `proxy-config cluster` ('' for mesh itself). */
   path: string;
   /** Name and aliases. */
   names: string[];
-  options: Array<{ flags: string[]; takesValue: boolean; values: string[] | 'files' | undefined }>;
+  /** The first line of the command's description (zsh and fish show it next to the name). */
+  description: string;
+  options: Array<{
+    flags: string[];
+    description: string;
+    takesValue: boolean;
+    values: string[] | 'files' | undefined;
+  }>;
   children: Node[];
   /** What a bare word may be here besides a subcommand. */
   args: { pods: boolean; files: boolean; words: string[] };
@@ -39,25 +32,35 @@ function tree(c: Command, path: string): Node {
       args.files ||= /file|folder/.test(a.description) || !/pod/.test(a.description);
     }
   }
+  // What `--help` lists: hidden options (`--no-use-kube`) and commands (`__complete`) are not offered.
+  const visible = new Set(c.createHelp().visibleCommands(c));
   return {
     path,
     names: [c.name(), ...c.aliases()],
-    options: c.options.map((o) => {
-      const takesValue = o.required || o.optional;
-      const listed = VALUE_LIST.exec(o.description)?.[1];
-      return {
-        flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
-        takesValue,
-        values: !takesValue
-          ? undefined
-          : (o.argChoices ?? (FILE_VALUE.test(o.flags) ? 'files' : listed?.split('|'))),
-      };
-    }),
+    description: firstLine(c.description()),
+    options: c.options
+      .filter((o) => !o.hidden)
+      .map((o) => {
+        const takesValue = o.required || o.optional;
+        const listed = VALUE_LIST.exec(o.description)?.[1];
+        return {
+          flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
+          description: firstLine(o.description),
+          takesValue,
+          values: !takesValue
+            ? undefined
+            : (o.argChoices ?? (FILE_VALUE.test(o.flags) ? 'files' : listed?.split('|'))),
+        };
+      }),
     children: c.commands
-      .filter((s) => s.name() !== '__complete')
+      .filter((s) => visible.has(s))
       .map((s) => tree(s, path ? `${path} ${s.name()}` : s.name())),
     args,
   };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
 }
 
 function walk(n: Node, visit: (n: Node) => void): void {
@@ -157,39 +160,145 @@ complete -o filenames -F _mesh mesh kubectl-mesh
 `;
 }
 
-export function zshScript(all: Spec[]): string {
-  const cases = all
-    .map(
-      (s) =>
-        `    ${s.name}) _values 'option' ${[...s.subcommands, ...s.options].map((o) => `'${o}'`).join(' ') || "''"} ; _files ;;`,
-    )
-    .join('\n');
+/** One offer: the word, and what it is (shown by zsh and fish). */
+export interface Candidate {
+  value: string;
+  description: string;
+}
+
+/** The flags that carry the cluster to ask for pod names, as typed on the line. */
+const KUBE_FLAGS = new Set(['-n', '--namespace', '--context', '--kubeconfig']);
+
+/**
+ * What may stand in the word being completed (the last of `words`, the words typed after `mesh`), as the
+ * bash script works it out: the command the earlier words name (aliases too, flags and their values
+ * skipped), then that command's flag values, flags, or subcommands, choices, pods and files. `pods` is
+ * asked only where a command takes a pod, with the `-n`/`--context`/`--kubeconfig` given on the line.
+ * Candidates are not filtered by what is typed: the shell matches them its own way.
+ */
+export async function completeWords(
+  root: Node,
+  words: readonly string[],
+  pods: (kube: string[]) => Promise<string[]>,
+): Promise<{ candidates: Candidate[]; files: boolean }> {
+  let node = root;
+  const kube: string[] = [];
+  const last = words.length - 1;
+  const valued = (n: Node, flag: string) => n.options.find((o) => o.takesValue && o.flags.includes(flag));
+  for (let i = 0; i < last; i++) {
+    const w = words[i]!;
+    if (w.startsWith('-')) {
+      if (valued(node, w)) {
+        if (KUBE_FLAGS.has(w) && i + 1 < last) kube.push(w, words[i + 1]!);
+        i++;
+      }
+      continue;
+    }
+    node = node.children.find((c) => c.names.includes(w)) ?? node;
+  }
+  const current = words[last] ?? '';
+  const valuesOf = (o: Node['options'][number], prefix = '') =>
+    o.values === 'files'
+      ? { candidates: [], files: true }
+      : { candidates: (o.values ?? []).map((v) => ({ value: prefix + v, description: '' })), files: false };
+  const prev = last > 0 ? valued(node, words[last - 1]!) : undefined;
+  if (prev && words[last - 1]!.startsWith('-')) return valuesOf(prev);
+  if (current.startsWith('-')) {
+    // `--output=j`: the value of a flag written in one word
+    const eq = current.indexOf('=');
+    const inline = eq > 0 ? valued(node, current.slice(0, eq)) : undefined;
+    if (inline) return valuesOf(inline, current.slice(0, eq + 1));
+    const flags = node.options.flatMap((o) => o.flags.map((f) => ({ value: f, description: o.description })));
+    return { candidates: [...flags, { value: '--help', description: 'display help' }], files: false };
+  }
+  const candidates: Candidate[] = [
+    ...node.children.flatMap((c) => c.names.map((value) => ({ value, description: c.description }))),
+    ...node.args.words.map((value) => ({ value, description: '' })),
+  ];
+  if (node.args.pods) for (const pod of await pods(kube)) candidates.push({ value: pod, description: 'pod' });
+  return { candidates, files: node.args.files };
+}
+
+/**
+ * zsh: asks `mesh __complete words` (see `completeWords`) on every <TAB>, so subcommands, flags, their
+ * values, files and pods are completed at any depth, with descriptions.
+ */
+export function zshScript(): string {
   return `#compdef mesh kubectl-mesh
 _mesh() {
-  if (( CURRENT == 2 )); then
-    _values 'command' ${all.map((s) => `'${s.name}'`).join(' ')}
-    return
-  fi
-  case "\${words[2]}" in
-${cases}
-  esac
+  local -a offers lines
+  local line files=0
+  lines=("\${(@f)$("\${words[1]}" __complete words -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  for line in "\${lines[@]}"; do
+    case "$line" in
+      :files) files=1 ;;
+      '') ;;
+      *$'\\t'*) offers+=("\${\${line%%$'\\t'*}//:/\\:}:\${line#*$'\\t'}") ;;
+      *) offers+=("\${line//:/\\:}") ;;
+    esac
+  done
+  (( \${#offers} )) && _describe -t mesh 'mesh' offers
+  (( files )) && _files
+  return 0
 }
-compdef _mesh mesh kubectl-mesh
+# Autoloaded from $fpath this file is the body of _mesh: complete now. Sourced, register the function.
+if [[ "\${funcstack[1]}" == _mesh ]]; then
+  _mesh "$@"
+else
+  compdef _mesh mesh kubectl-mesh
+fi
 `;
 }
 
-export function fishScript(all: Spec[]): string {
-  const lines = ['# fish completion for mesh', 'complete -c mesh -f'];
-  for (const s of all) {
-    lines.push(`complete -c mesh -n '__fish_use_subcommand' -a '${s.name}'`);
-    for (const sub of s.subcommands)
-      lines.push(`complete -c mesh -n '__fish_seen_subcommand_from ${s.name}' -a '${sub}'`);
-    for (const o of s.options) {
-      const flag = o.startsWith('--') ? `-l '${o.slice(2)}'` : `-s '${o.slice(1)}'`;
-      lines.push(`complete -c mesh -n '__fish_seen_subcommand_from ${s.name}' ${flag}`);
-    }
+/** fish: the same query as zsh; fish reads its `value<TAB>description` lines as they are. */
+export function fishScript(): string {
+  return `# fish completion for mesh (and kubectl-mesh)
+function __mesh_complete
+    set -l tokens (commandline -opc)
+    set -l current (commandline -ct)
+    set -l cmd $tokens[1]
+    set -e tokens[1]
+    for line in (command $cmd __complete words -- $tokens $current 2>/dev/null)
+        switch $line
+            case ':files'
+                __fish_complete_path $current
+            case '*'
+                printf '%s\\n' $line
+        end
+    end
+end
+complete -c mesh -f -a '(__mesh_complete)'
+complete -c kubectl-mesh -f -a '(__mesh_complete)'
+`;
+}
+
+/** The names of the pods with a proxy in the namespace of the line's flags or context; none on any failure. */
+async function proxyPodNames(opts: Record<string, string | undefined>): Promise<string[]> {
+  try {
+    const { loadKubeContext } = await import('../kube/config.js');
+    const { KubeApi } = await import('../kube/api.js');
+    const { listProxyPods } = await import('../kube/pods.js');
+    const kube = loadKubeContext({
+      kubeconfig: opts.kubeconfig,
+      context: opts.context,
+      namespace: opts.namespace,
+    });
+    const pods = await listProxyPods(new KubeApi(kube, COMPLETION_TIMEOUT_MS), kube.namespace);
+    return pods.map((p) => p.metadata?.name).filter((n): n is string => Boolean(n));
+  } catch {
+    // A completion that cannot reach the cluster offers no pod names; it never prints an error.
+    return [];
   }
-  return lines.join('\n') + '\n';
+}
+
+/** `-n x --context y` as typed on the line → the options `proxyPodNames` reads. */
+function kubeOptions(flags: readonly string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (let i = 0; i + 1 < flags.length; i += 2) {
+    const key = flags[i] === '-n' ? 'namespace' : flags[i]!.slice(2);
+    out[key] = flags[i + 1];
+  }
+  return out;
 }
 
 export function register(program: Command, loadAll: () => Promise<void>): void {
@@ -200,30 +309,28 @@ export function register(program: Command, loadAll: () => Promise<void>): void {
     .action(async (shell: string) => {
       await loadAll();
       if (shell === 'bash') await writeStdout(bashScript(tree(program, '')));
-      else await writeStdout((shell === 'zsh' ? zshScript : fishScript)(specs(program)));
+      else await writeStdout(shell === 'zsh' ? zshScript() : fishScript());
     });
-  // Asked by the completion scripts: the names of pods with a proxy, one a line; nothing on any failure.
+  // Asked by the completion scripts. `pods`: the names of pods with a proxy, one a line, nothing on any
+  // failure (bash). `words -- <word>...`: the offers for the last word, `value<TAB>description` a line,
+  // then `:files` when file names fit there too (zsh, fish).
   program
     .command('__complete', { hidden: true })
-    .argument('<what>', 'pods')
+    .argument('<what>', 'pods or words')
+    .argument('[words...]', 'the words after mesh, the last one being completed')
     .option('-n, --namespace <ns>')
     .option('--context <name>')
     .option('--kubeconfig <file>')
-    .action(async (what: string, opts: Record<string, string | undefined>) => {
-      if (what !== 'pods') return;
-      try {
-        const { loadKubeContext } = await import('../kube/config.js');
-        const { KubeApi } = await import('../kube/api.js');
-        const { listProxyPods } = await import('../kube/pods.js');
-        const kube = loadKubeContext({
-          kubeconfig: opts.kubeconfig,
-          context: opts.context,
-          namespace: opts.namespace,
-        });
-        const pods = await listProxyPods(new KubeApi(kube, COMPLETION_TIMEOUT_MS), kube.namespace);
-        await writeStdout(pods.map((p) => `${p.metadata?.name}\n`).join(''));
-      } catch {
-        // A completion that cannot reach the cluster offers no pod names; it never prints an error.
+    .action(async (what: string, words: string[], opts: Record<string, string | undefined>) => {
+      if (what === 'pods') {
+        await writeStdout((await proxyPodNames(opts)).map((name) => `${name}\n`).join(''));
+      } else if (what === 'words') {
+        await loadAll();
+        const { candidates, files } = await completeWords(tree(program, ''), words, (kube) =>
+          proxyPodNames(kubeOptions(kube)),
+        );
+        const lines = candidates.map((c) => (c.description ? `${c.value}\t${c.description}` : c.value));
+        await writeStdout(lines.map((l) => `${l}\n`).join('') + (files ? ':files\n' : ''));
       }
     });
 }

@@ -41,6 +41,32 @@ async function complete(words: string[], cwd = ROOT): Promise<string[]> {
     .sort();
 }
 
+/**
+ * What `mesh __complete words` (asked by the zsh and fish scripts on <TAB>) offers for the command line
+ * `words` (the words after `mesh`, the last one being completed): the values that start with that word,
+ * sorted, each value's description, and whether file names fit there too.
+ */
+async function query(words: string[]) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), '__complete', 'words', '--', ...words], {
+    cwd: ROOT,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  const offers = lines.filter((l) => !l.startsWith(':')).map((l) => l.split('\t'));
+  const current = words[words.length - 1] ?? '';
+  return {
+    values: [...new Set(offers.map(([v]) => v!).filter((v) => v.startsWith(current)))].sort(),
+    descriptions: new Map(offers.map(([v, d]) => [v!, d ?? ''])),
+    files: lines.includes(':files'),
+  };
+}
+
 let kube: FakeKube;
 
 beforeAll(async () => {
@@ -134,5 +160,97 @@ describe('bash completion', () => {
     const config = down.kubeconfig();
     await down.close();
     expect(await complete(['mesh', 'pc', 'cluster', '--kubeconfig', config, 'r'])).toEqual([]);
+  });
+});
+
+describe('zsh and fish completion (mesh __complete words)', () => {
+  it('offers what the bash script offers, at any depth, through aliases and flags with values', async () => {
+    const lines = [
+      [''],
+      ['pro'],
+      ['pc', ''],
+      ['pc', 'li'],
+      ['authz', ''],
+      ['pc', 'clusters', '--f'],
+      ['pc', 'c', '-n', 'shop', '--dir'],
+      ['analyze', '--failure'],
+      ['analyze', '-o', ''],
+      ['analyze', './x', '--output', 'j'],
+      ['pc', 'cluster', '-o', ''],
+      ['analyze', '--failure-threshold', 'W'],
+      ['completion', ''],
+      ['ps', '--'],
+    ];
+    for (const words of lines) {
+      const bash = await complete(['mesh', ...words]);
+      const { values, files } = await query(words);
+      expect(values, words.join(' ')).toEqual(bash);
+      expect(files, words.join(' ')).toBe(false);
+    }
+  });
+
+  it('shows what each subcommand and flag is for', async () => {
+    const pc = await query(['pc', '']);
+    expect(pc.values).toEqual(expect.arrayContaining(['cluster', 'clusters', 'c', 'listener', 'all', 'log']));
+    expect(pc.descriptions.get('cluster')).toMatch(/^Clusters \(upstreams\) of a proxy/);
+    expect(pc.descriptions.get('c')).toBe(pc.descriptions.get('cluster'));
+    const flags = await query(['analyze', '--failure']);
+    expect(flags.descriptions.get('--failure-threshold')).toMatch(/exit code 79/);
+  });
+
+  it('offers no hidden command or option', async () => {
+    expect((await query([''])).values).not.toContain('__complete');
+    expect((await query(['analyze', '--'])).values).toContain('--use-kube');
+    expect((await query(['analyze', '--no-u'])).values).toEqual([]);
+    expect(await complete(['mesh', 'analyze', '--no-u'])).toEqual([]);
+  });
+
+  it('says where file names fit: file arguments and flags that take a file', async () => {
+    expect(await query(['analyze', 'exa'])).toMatchObject({ values: [], files: true });
+    expect(await query(['pc', 'all', '-f', 'package'])).toMatchObject({ values: [], files: true });
+    expect((await query(['analyze', '--baseline', ''])).files).toBe(true);
+    expect((await query(['pc', ''])).files).toBe(false);
+  });
+
+  it('completes the value of a flag written in one word', async () => {
+    expect((await query(['analyze', '--output=j'])).values).toEqual(['--output=json', '--output=junit']);
+    expect((await query(['pc', 'cluster', '-o', 'y'])).values).toEqual(['yaml']);
+  });
+
+  it('offers the pods with a proxy from the namespace of -n, or of the context', async () => {
+    const config = kube.kubeconfig({ namespace: 'shop' });
+    const pods = await query(['pc', 'cluster', '--kubeconfig', config, '-n', 'bookinfo', '']);
+    expect(pods.values).toEqual(expect.arrayContaining(['reviews-v1-7d9f', 'ratings-v1-55c8']));
+    expect(pods.values).not.toContain('mysql-0');
+    expect(pods.descriptions.get('reviews-v1-7d9f')).toBe('pod');
+    expect((await query(['pc', 'listener', '--kubeconfig', config, 'f'])).values).toEqual(['frontend-6f7b']);
+    const down = await startFakeKube();
+    const unreachable = down.kubeconfig();
+    await down.close();
+    expect((await query(['pc', 'cluster', '--kubeconfig', unreachable, 'r'])).values).toEqual([]);
+  });
+
+  it('installs as the shells expect: autoloaded or sourced in zsh, a function in fish', () => {
+    const zsh = mesh(['completion', 'zsh']);
+    expect(zsh.code).toBe(0);
+    expect(zsh.stdout.split('\n')[0]).toBe('#compdef mesh kubectl-mesh');
+    expect(zsh.stdout).toContain('__complete words -- "${(@)words[2,CURRENT]}"');
+    // From $fpath the file is the body of _mesh and must complete on the first <TAB>, too.
+    expect(
+      zsh.stdout.endsWith(
+        [
+          'if [[ "${funcstack[1]}" == _mesh ]]; then',
+          '  _mesh "$@"',
+          'else',
+          '  compdef _mesh mesh kubectl-mesh',
+          'fi',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true);
+    const fish = mesh(['completion', 'fish']);
+    expect(fish.code).toBe(0);
+    expect(fish.stdout).toContain("complete -c mesh -f -a '(__mesh_complete)'");
+    expect(fish.stdout).toContain('__complete words -- $tokens $current');
   });
 });
