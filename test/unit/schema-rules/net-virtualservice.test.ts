@@ -432,13 +432,9 @@ describe('VirtualService: unreachable rules and ineffective matches', () => {
       {
         level: 'warning',
         code: 'IST0130',
-        args: [
-          '"never"',
-          'rule #0 has no match conditions and catches all traffic; only the last rule may omit matches',
-        ],
+        args: ['"never"', 'route without matches defined before'],
         path: 'spec.http[1]',
-        message:
-          'VirtualService rule "never" not used (rule #0 has no match conditions and catches all traffic; only the last rule may omit matches).',
+        message: 'VirtualService rule "never" not used (route without matches defined before).',
       },
     ]);
   });
@@ -457,7 +453,7 @@ describe('VirtualService: unreachable rules and ineffective matches', () => {
 `);
     expect(issues.map((i) => [i.code, i.path, i.args])).toEqual([
       ['IST0131', 'spec.http[1].match[0]', ['#1', '"same-but-named"', '"first"']],
-      ['IST0130', 'spec.http[1]', ['#1', 'all its matches duplicate matches of earlier rules']],
+      ['IST0130', 'spec.http[1]', ['#1', 'all matches used by prior rules']],
     ]);
   });
 
@@ -480,6 +476,10 @@ describe('VirtualService: unreachable rules and ineffective matches', () => {
       ['IST0131', 'spec.http[1].match[0]'],
       ['IST0131', 'spec.http[1].match[1]'],
     ]);
+    // istioctl's words: the prefixes, and the covering match before the rule it is in
+    expect(issues[0]!.message).toBe(
+      'VirtualService rule #1 match #0 of prefix /api/v1 is not used (duplicate/overlapping match in rule #0 of prefix /api on #0).',
+    );
   });
 
   it('analyzes TCP and TLS rules the same way (without prefixes)', () => {

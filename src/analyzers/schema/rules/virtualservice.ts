@@ -917,7 +917,7 @@ function isPrefixMatch(m: Record<string, any>): boolean {
  */
 function analyzeReachability(issues: Issues, base: string, routes: any[], http: boolean): void {
   const seen = new Map<string, number>();
-  const prefixes: Array<{ rule: number; match: Record<string, any> }> = [];
+  const prefixes: Array<{ rule: number; index: number; match: Record<string, any> }> = [];
   let catchAll = -1;
   routes.forEach((route, i) => {
     if (!isObject(route)) return;
@@ -925,13 +925,12 @@ function analyzeReachability(issues: Issues, base: string, routes: any[], http: 
     const path = at(base, i);
     const matches = list(route.match);
     if (catchAll >= 0) {
-      issues.add(
-        unreachable(
-          path,
-          rule,
-          `rule ${ruleLabel(routes[catchAll], catchAll)} has no match conditions and catches all traffic; only the last rule may omit matches`,
-        ),
-      );
+      // istioctl's reasons, word for word
+      const reason =
+        matches.length === 0
+          ? 'only the last rule can have no matches'
+          : 'route without matches defined before';
+      issues.add(unreachable(path, rule, reason));
       return;
     }
     if (matches.length === 0) {
@@ -953,12 +952,20 @@ function analyzeReachability(issues: Issues, base: string, routes: any[], http: 
       seen.set(key, i);
       if (!http || !isPrefixMatch(m)) return;
       const cover = prefixes.find((p) => prefixCovers(p.match, m));
+      // as istioctl words it: `"m2" of prefix /api/v1` covered by `"m1" of prefix /api on "r0"`
       if (cover)
-        issues.add(ineffective(mp, rule, ruleLabel(m, j), ruleLabel(routes[cover.rule], cover.rule)));
-      else prefixes.push({ rule: i, match: m });
+        issues.add(
+          ineffective(
+            mp,
+            rule,
+            `${ruleLabel(m, j)} of prefix ${m.uri.prefix}`,
+            `${ruleLabel(cover.match, cover.index)} of prefix ${cover.match.uri.prefix} on ${ruleLabel(routes[cover.rule], cover.rule)}`,
+          ),
+        );
+      else prefixes.push({ rule: i, index: j, match: m });
     });
     if (duplicates === matches.length) {
-      issues.add(unreachable(path, rule, 'all its matches duplicate matches of earlier rules'));
+      issues.add(unreachable(path, rule, 'all matches used by prior rules'));
     }
   });
 }
