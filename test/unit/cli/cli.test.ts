@@ -27,9 +27,7 @@ describe('mesh (CLI basics)', () => {
   it('prints completion scripts for bash, zsh and fish', () => {
     expect(mesh(['completion', 'bash']).stdout).toContain('complete -o filenames -F _mesh mesh kubectl-mesh');
     expect(mesh(['completion', 'zsh']).stdout).toContain('#compdef mesh');
-    expect(mesh(['completion', 'fish']).stdout).toContain(
-      "complete -c mesh -n '__fish_use_subcommand' -a 'analyze'",
-    );
+    expect(mesh(['completion', 'fish']).stdout).toContain("complete -c mesh -f -a '(__mesh_complete)'");
     expect(mesh(['completion', 'bash']).stdout).toContain('--failure-threshold');
     expect(mesh(['completion', 'powershell']).code).toBe(64);
   });
