@@ -1,6 +1,8 @@
 // Differential test: the real istioctl, built by the testbed, analyses the same files as mesh and must
 // report the same Istio findings (code, level, object, message). mesh's own MSH codes are not compared.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -52,5 +54,30 @@ describe('mesh analyze against istioctl analyze', () => {
       'IST0132 Warning VirtualService shop/web: one or more host [shop.example.com] defined in VirtualService shop/web not found in Gateway shop/public-gw.',
     ]);
     expect(findings.map(key).sort()).toEqual(oracle.map(key).sort());
+  });
+
+  it('reads every item of a List holding a Service, which istioctl drops whole (a documented deviation)', async () => {
+    const list = join(import.meta.dirname, 'fixtures/analyze-oracle-list.json');
+    const run = spawnSync(istioctl, ['analyze', '--use-kube=false', '-A', '-o', 'json', list], {
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([]);
+    // the VirtualService alone, istioctl does report
+    const alone = join(mkdtempSync(join(tmpdir(), 'mesh-oracle-')), 'vs.json');
+    writeFileSync(alone, JSON.stringify(JSON.parse(readFileSync(list, 'utf8')).items[1]));
+    const single = spawnSync(istioctl, ['analyze', '--use-kube=false', '-A', '-o', 'json', alone], {
+      encoding: 'utf8',
+    });
+    expect((JSON.parse(single.stdout) as Finding[]).map((f) => f.code).sort()).toEqual([
+      'IST0101',
+      'IST0132',
+    ]);
+    const ours = await runCli(['analyze', '-A', '-o', 'json', list]);
+    const findings = (JSON.parse(ours.stdout) as { findings: Finding[] }).findings;
+    expect(findings.map(key).sort()).toEqual([
+      'IST0101 Error VirtualService shop/web: Referenced gateway not found: "missing-gw"',
+      'IST0132 Warning VirtualService shop/web: one or more host [web.example.com] defined in VirtualService shop/web not found in Gateway shop/missing-gw.',
+    ]);
   });
 });
