@@ -416,3 +416,29 @@ export function re2Error(pattern: string): string | undefined {
     return (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
   }
 }
+
+/**
+ * The `name` of a list item (a DestinationRule subset, a ServiceEntry port): a DNS label, and not the name
+ * of an earlier item (`seen`: name → index, filled here).
+ */
+export function checkItemName(
+  issues: Issues,
+  path: string,
+  what: string,
+  name: unknown,
+  seen: Map<string, number>,
+  listName: string,
+  index: number,
+): void {
+  if (typeof name !== 'string' || !isDnsLabel(name)) {
+    issues.error(
+      path,
+      `${what} name ${quote(name)} is invalid: use a DNS label (lowercase letters, digits, '-')`,
+    );
+    return;
+  }
+  const first = seen.get(name);
+  if (first !== undefined)
+    issues.error(path, `duplicate ${what} name "${name}" (also ${listName}[${first}])`);
+  else seen.set(name, index);
+}

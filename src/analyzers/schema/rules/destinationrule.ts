@@ -6,12 +6,12 @@
 import type { Resource } from '../../../manifests/types.js';
 import {
   at,
+  checkItemName,
   checkDuration,
   checkExportTo,
   checkLabels,
   checkSelectorLabels,
   fqdnError,
-  isDnsLabel,
   isIp,
   isSet,
   Issues,
@@ -70,17 +70,7 @@ export function validateDestinationRule(resource: Resource): SemanticIssue[] {
       issues.error(p, 'subset must not be empty (null)');
       return;
     }
-    if (typeof s.name !== 'string' || !isDnsLabel(s.name)) {
-      issues.error(
-        at(p, 'name'),
-        `subset name ${quote(s.name)} is invalid: use a DNS label (lowercase letters, digits, '-')`,
-      );
-    } else {
-      const first = names.get(s.name);
-      if (first !== undefined)
-        issues.error(at(p, 'name'), `duplicate subset name "${s.name}" (also subsets[${first}])`);
-      else names.set(s.name, i);
-    }
+    checkItemName(issues, at(p, 'name'), 'subset', s.name, names, 'subsets', i);
     checkLabels(issues, at(p, 'labels'), s.labels);
     checkTrafficPolicy(issues, ns, at(p, 'trafficPolicy'), s.trafficPolicy);
   });

@@ -7,10 +7,10 @@
 import type { Resource } from '../../../manifests/types.js';
 import {
   at,
+  checkItemName,
   checkExportTo,
   fqdnError,
   ipOrCidrError,
-  isDnsLabel,
   isPartialWildcard,
   isSet,
   Issues,
@@ -204,14 +204,7 @@ function checkPorts(issues: Issues, ports: any[], hasAddresses: boolean, resolut
       issues.error(p, 'port must not be empty (null)');
       return;
     }
-    if (typeof port.name !== 'string' || !isDnsLabel(port.name)) {
-      issues.error(
-        at(p, 'name'),
-        `port name ${quote(port.name)} is invalid: use a DNS label (lowercase letters, digits, '-')`,
-      );
-    } else if (names.has(port.name)) {
-      issues.error(at(p, 'name'), `duplicate port name "${port.name}" (also ports[${names.get(port.name)}])`);
-    } else names.set(port.name, i);
+    checkItemName(issues, at(p, 'name'), 'port', port.name, names, 'ports', i);
     const err = portError(port.number);
     if (err) issues.error(at(p, 'number'), err);
     else if (numbers.has(port.number)) {
