@@ -20,14 +20,23 @@ const script = join(dir, 'mesh.bash');
  */
 async function complete(words: string[], cwd = ROOT): Promise<string[]> {
   const quoted = words.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn(
+  const stdout = await run(
     'bash',
     [
       '-c',
       `source ${script}; COMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _mesh; printf '%s\\n' "\${COMPREPLY[@]}"`,
     ],
-    { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+    cwd,
   );
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
+}
+
+/** Runs a command with `mesh` on the PATH; its stdout, after checking that it exits 0 and says nothing on stderr. */
+async function run(cmd: string, args: string[], cwd = ROOT): Promise<string> {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -35,10 +44,7 @@ async function complete(words: string[], cwd = ROOT): Promise<string[]> {
   const code = await new Promise((resolve) => child.on('close', resolve));
   expect(stderr).toBe('');
   expect(code).toBe(0);
-  return stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .sort();
+  return stdout;
 }
 
 /**
@@ -47,16 +53,13 @@ async function complete(words: string[], cwd = ROOT): Promise<string[]> {
  * sorted, each value's description, and whether file names fit there too.
  */
 async function query(words: string[]) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/mesh.js'), '__complete', 'words', '--', ...words], {
-    cwd: ROOT,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  expect(stderr).toBe('');
-  expect(code).toBe(0);
+  const stdout = await run(process.execPath, [
+    join(ROOT, 'bin/mesh.js'),
+    '__complete',
+    'words',
+    '--',
+    ...words,
+  ]);
   const lines = stdout.split('\n').filter((l) => l !== '');
   const offers = lines.filter((l) => !l.startsWith(':')).map((l) => l.split('\t'));
   const current = words[words.length - 1] ?? '';
