@@ -138,6 +138,83 @@ describe('EnvoyFilter semantic rules', () => {
     );
   });
 
+  // Messages and levels as the testbed's istioctl gives them (see envoy-fields.ts).
+  describe('patch values read as the Envoy message of their applyTo', () => {
+    /** The one problem of each patch: `path level message`. */
+    const problems = (patches: string) =>
+      ef(`  priority: 1\n  configPatches:\n${patches}`).map((i) => `${i.path} ${i.level} ${i.message}`);
+
+    it('names the first unknown field in sorted order, with the message it is unknown in', () => {
+      expect(
+        problems(`  - applyTo: CLUSTER
+    patch:
+      operation: MERGE
+      value: {connectTimeout: 1s, zzz: 1, bogus: 1, lb_policy: 3, metadata: {filter_metadata: {any: {thing: 1}}}}
+  - applyTo: HTTP_ROUTE
+    patch: {operation: MERGE, value: {route: {timeout: 1s, bogusNested: true}}}
+  - applyTo: CLUSTER
+    patch:
+      operation: MERGE
+      value: {circuit_breakers: {thresholds: [{max_connections: 1}, {nope_deep: 2}]}}
+  - applyTo: LISTENER
+    patch: {operation: REMOVE}
+  - applyTo: ROUTE_CONFIGURATION
+    patch: {operation: MERGE, value: {LbPolicy: x, virtual_hosts: [{name: vh, domains: ["*"]}]}}
+`),
+      ).toEqual([
+        'spec.configPatches[0].patch.value.bogus warning Envoy filter: unknown field "bogus" in envoy.config.cluster.v3.Cluster',
+        'spec.configPatches[1].patch.value.route.bogusNested warning Envoy filter: unknown field "bogusNested" in envoy.config.route.v3.RouteAction',
+        'spec.configPatches[2].patch.value.circuit_breakers.thresholds[1].nope_deep warning Envoy filter: unknown field "nope_deep" in envoy.config.cluster.v3.CircuitBreakers.Thresholds',
+        'spec.configPatches[4].patch.value.LbPolicy warning Envoy filter: unknown field "LbPolicy" in envoy.config.route.v3.RouteConfiguration',
+      ]);
+    });
+
+    it('checks inside Anys of known types first, and an error anywhere before an unknown field', () => {
+      expect(
+        problems(`  - applyTo: HTTP_FILTER
+    patch:
+      operation: INSERT_FIRST
+      value:
+        aaa_top: 1
+        name: f
+        typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua, aaa: 1}
+  - applyTo: NETWORK_FILTER
+    patch:
+      operation: MERGE
+      value:
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          http_filters:
+          - name: x
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua, nested: 1}
+  - applyTo: CLUSTER
+    patch: {operation: MERGE, value: {aaa: 1, lb_policy: NOT_A_POLICY}}
+  - applyTo: HTTP_FILTER
+    patch: {operation: INSERT_FIRST, value: {name: f, typed_config: {inline_code: x}}}
+  - applyTo: CLUSTER
+    patch:
+      operation: ADD
+      value:
+        name: c
+        typed_extension_protocol_options:
+          envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+            "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+            nope: 1
+  - applyTo: HTTP_FILTER
+    patch:
+      operation: INSERT_FIRST
+      value: {name: f, typed_config: {"@type": type.googleapis.com/foo.bar.Unknown, anything: 1}}
+`),
+      ).toEqual([
+        'spec.configPatches[0].patch.value.typed_config.aaa warning Envoy filter: can\'t unmarshal Any nested proto type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua: unknown field "aaa" in envoy.extensions.filters.http.lua.v3.Lua',
+        'spec.configPatches[1].patch.value.typed_config.http_filters[0].typed_config.nested warning Envoy filter: can\'t unmarshal Any nested proto type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager: can\'t unmarshal Any nested proto type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua: unknown field "nested" in envoy.extensions.filters.http.lua.v3.Lua',
+        'spec.configPatches[2].patch.value.lb_policy error Envoy filter: unknown value "\\"NOT_A_POLICY\\"" for enum envoy.config.cluster.v3.Cluster.LbPolicy',
+        "spec.configPatches[3].patch.value.typed_config error Envoy filter: Any JSON doesn't have '@type'",
+        'spec.configPatches[4].patch.value.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].nope warning Envoy filter: can\'t unmarshal Any nested proto type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions: unknown field "nope" in envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      ]);
+    });
+  });
+
   it('applies the workloadSelector rules', () => {
     expect(
       at(ef('  workloadSelector: {labels: {"*": x}}\n'), 'spec.workloadSelector.labels["*"]').level,

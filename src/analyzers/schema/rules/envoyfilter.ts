@@ -1,13 +1,14 @@
 /**
  * EnvoyFilter semantic rules (../shared/docs/reference/analyzers.md §9 "EnvoyFilter"): the standing
  * warning that EnvoyFilter is an implementation-level API, workloadSelector, and per patch the required
- * fields, proxyVersion regex, match/applyTo consistency, filter names and obviously wrong patch values.
- * Building the value into the Envoy proto for its applyTo (which needs Envoy's descriptors) is not done.
+ * fields, proxyVersion regex, match/applyTo consistency, filter names and obviously wrong patch values,
+ * and the patch value read as the Envoy message of its applyTo (envoy-fields.ts).
  */
 import type { Resource } from '../../../manifests/types.js';
 import { at, isSet, Issues, quote, re2Error } from './common.js';
 import { isObject, list, str } from '../../../util/values.js';
 import { checkWorkloadSelector } from './common-net.js';
+import { checkPatchFields } from './envoy-fields.js';
 import type { SemanticIssue } from './types.js';
 
 const MAX_PROXY_VERSION_LENGTH = 1024;
@@ -86,7 +87,17 @@ function checkPatch(issues: Issues, path: string, cp: unknown): void {
     } else if (op !== 'REMOVE' && !isObject(patch.value)) {
       issues.error(at(path, 'patch', 'value'), `patch value is required for operation ${op}`);
     } else if (isObject(patch.value)) {
-      checkPatchValue(issues, at(path, 'patch', 'value'), patch.value, applyTo, op);
+      const valuePath = at(path, 'patch', 'value');
+      checkPatchValue(issues, valuePath, patch.value, applyTo, op);
+      const problem = op === 'REMOVE' ? undefined : checkPatchFields(applyTo, patch.value);
+      if (problem) {
+        const where = at(valuePath, ...problem.path);
+        // a field the checks above already explain (the untyped `config`) is not reported twice
+        if (!issues.list.some((i) => i.path === where)) {
+          if (problem.level === 'error') issues.error(where, problem.message);
+          else issues.warn(where, problem.message);
+        }
+      }
     }
   }
   checkProxyVersion(issues, at(path, 'match', 'proxy', 'proxyVersion'), match.proxy);
