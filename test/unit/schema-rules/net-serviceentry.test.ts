@@ -94,10 +94,15 @@ describe('ServiceEntry semantic rules', () => {
   ports: [{number: 443, name: https, protocol: HTTPS}]
   resolution: DNS_ROUND_ROBIN
 `);
-    expect(paths(dns)).toEqual(['spec.hosts[2]', 'spec.hosts[2]']);
-    expect(dns.map((i) => i.level)).toEqual(['warning', 'error']);
-    expect(dns[1]!.message).toContain(
-      'with resolution DNS_ROUND_ROBIN and no endpoints, hosts must be DNS names',
+    // Wildcards are refused too, `*.b.example.com` included (istioctl: `domain name "*.b.example.com"
+    // invalid (label "*" invalid)`), although Istio's message speaks of "prefix wildcards".
+    expect(dns.map((i) => `${i.path} ${i.level}`).sort()).toEqual([
+      'spec.hosts[1] error',
+      'spec.hosts[2] error',
+      'spec.hosts[2] warning',
+    ]);
+    expect(at(dns, 'spec.hosts[1]').message).toBe(
+      'with resolution DNS_ROUND_ROBIN and no endpoints, hosts must be DNS names: "*.b.example.com" is not a valid DNS name: label "*" must be 1-63 lowercase letters, digits or \'-\', starting and ending with a letter or digit',
     );
     const rr = se(`  hosts: [a.example.com]
   ports: [{number: 443, name: https, protocol: HTTPS}]
