@@ -71,6 +71,11 @@ describe('ServiceEntry semantic rules', () => {
     expect(paths(issues)).toEqual(['spec.ports[0]']);
     expect(issues[0]!.level).toBe('warning');
     expect(issues[0]!.message).toContain('match all traffic to port 5432');
+    // the protocol as written, as Istio compares it: `tcp` gets no warning (istioctl gives none either)
+    const lower = se(`  hosts: [a.example.com]
+  ports: [{number: 22, name: ssh, protocol: tcp}, {number: 23, name: telnet}]
+`);
+    expect(paths(lower)).toEqual(['spec.ports[1]']);
   });
 
   it('applies the resolution-specific endpoint rules', () => {

@@ -220,7 +220,14 @@ function checkPorts(issues: Issues, ports: any[], hasAddresses: boolean, resolut
       const terr = portError(port.targetPort);
       if (terr) issues.error(at(p, 'targetPort'), `targetPort: ${terr}`);
     }
-    if (!hasAddresses && resolution === 'NONE' && isTcpLike(port.protocol)) {
+    // Istio's check compares the name as written: `tcp` is TCP elsewhere, but does not get this warning
+    // (nor does istioctl give it; the serviceentry analyzer's IST0134 still does)
+    const tcpAsWritten =
+      port.protocol === undefined ||
+      port.protocol === null ||
+      port.protocol === '' ||
+      port.protocol === 'TCP';
+    if (!hasAddresses && resolution === 'NONE' && tcpAsWritten) {
       issues.warn(
         p,
         `port ${port.number} is TCP (or has no protocol) but the ServiceEntry has no addresses and resolution NONE gets no auto-allocated IP, so it will match all traffic to port ${port.number}; add addresses or use an HTTP/TLS protocol`,
