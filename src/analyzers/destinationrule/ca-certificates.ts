@@ -2,7 +2,7 @@ import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
 import { isObject, list, num, str } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
-import { nsOf } from '../util/hosts.js';
+import { fullName, nsOf } from '../util/hosts.js';
 
 const ORIGINATING = new Set(['SIMPLE', 'MUTUAL']);
 
@@ -32,14 +32,20 @@ function checkPolicy(ctx: AnalysisContext, dr: Resource, policy: unknown, path: 
   if (!isObject(policy)) return;
   const host = str(dr.spec?.host) ?? '';
   const mode = unverifiedMode(dr, policy.tls);
-  if (mode) ctx.report('IST0128', dr, [dr.name, nsOf(dr), mode, host], { path: `${path}.tls.mode` });
+  // istioctl's arguments: the full name, and the port selector as Go prints it (`number:8443`, `<nil>`)
+  if (mode) ctx.report('IST0128', dr, [fullName(dr), nsOf(dr), mode, host], { path: `${path}.tls.mode` });
   list(policy.portLevelSettings).forEach((p, i) => {
     const portMode = isObject(p) ? unverifiedMode(dr, p.tls) : undefined;
     if (!portMode) return;
     const port = num(p.port?.number);
-    ctx.report('IST0129', dr, [dr.name, nsOf(dr), portMode, host, port === undefined ? '' : String(port)], {
-      path: joinPath(path, 'portLevelSettings', i, 'tls', 'mode'),
-    });
+    ctx.report(
+      'IST0129',
+      dr,
+      [fullName(dr), nsOf(dr), portMode, host, port === undefined ? '<nil>' : `number:${port}`],
+      {
+        path: joinPath(path, 'portLevelSettings', i, 'tls', 'mode'),
+      },
+    );
   });
 }
 

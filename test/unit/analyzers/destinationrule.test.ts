@@ -12,6 +12,7 @@ const brief = (findings: Awaited<ReturnType<typeof analyzeText>>) =>
 describe('destinationrule.CaCertificateAnalyzer', () => {
   const text = fixture('tls.yaml');
 
+  // istioctl's wording: the full name, and the port selector as Go prints it
   it('reports TLS origination without a CA at destination, port and subset level, at the mode', async () => {
     const findings = await analyzeText(text, ['destinationrule.CaCertificateAnalyzer']);
     const unverified = (name: string, mode: string, host: string) =>
@@ -21,19 +22,19 @@ describe('destinationrule.CaCertificateAnalyzer', () => {
         'IST0128',
         'DestinationRule shop/db-tls',
         lineOf(text, 'mode: SIMPLE'),
-        unverified('db-tls', 'SIMPLE', 'db.example.com'),
+        unverified('shop/db-tls', 'SIMPLE', 'db.example.com'),
       ],
       [
         'IST0128',
         'DestinationRule shop/payments',
         lineOf(text, 'mode: SIMPLE', 'name: legacy'),
-        unverified('payments', 'SIMPLE', 'payments.example.com'),
+        unverified('shop/payments', 'SIMPLE', 'payments.example.com'),
       ],
       [
         'IST0129',
         'DestinationRule shop/ledger',
         lineOf(text, 'mode: MUTUAL'),
-        `${unverified('ledger', 'MUTUAL', 'ledger.example.com')} at port 8443`,
+        `${unverified('shop/ledger', 'MUTUAL', 'ledger.example.com')} at port number:8443`,
       ],
     ]);
   });
