@@ -76,6 +76,8 @@ interface VsContext {
   isDelegate: boolean;
   /** Bound to sidecars: no gateways, or `mesh` among them. */
   appliesToMesh: boolean;
+  /** The VirtualService's `gateways`, as written. */
+  gateways: unknown[];
 }
 
 export function validateVirtualService(resource: Resource): SemanticIssue[] {
@@ -88,6 +90,7 @@ export function validateVirtualService(resource: Resource): SemanticIssue[] {
     hosts,
     isDelegate: list(spec.hosts).length === 0,
     appliesToMesh: gateways.length === 0 || gateways.includes('mesh'),
+    gateways,
   };
 
   if (ctx.isDelegate) {
@@ -245,22 +248,19 @@ function jwtClaimError(name: string): string | undefined {
   return `JWT claim match "${name}" is invalid: use ${JWT_CLAIM_PREFIX}.<claim> or ${JWT_CLAIM_PREFIX}[<claim>][<nested>]`;
 }
 
-function checkHeaderMatches(
-  ctx: VsContext,
-  path: string,
-  headers: unknown,
-  opts: { without: boolean; meshBound: boolean },
-): void {
+function checkHeaderMatches(ctx: VsContext, path: string, headers: unknown, without: boolean): void {
   const { issues } = ctx;
   for (const [name, sm] of entries(headers)) {
     const p = at(path, name);
     if (isJwtClaim(name)) {
       const err = jwtClaimError(name);
       if (err) issues.error(p, err);
-      else if (opts.meshBound) {
+      else if (ctx.appliesToMesh) {
+        // Istio's admission rule looks at the VirtualService's gateways only (a match's own gateways do
+        // not exempt it), and so does the API server that applies it; istioctl's words
         issues.error(
           p,
-          `JWT claim match "${name}" only works on gateways, but this match also applies to sidecars ("mesh" gateway, the default when no gateways are listed)`,
+          `JWT claim based routing (key: ${name}) is only supported for gateway, found no gateways: [${ctx.gateways.map(String).join(' ')}]`,
         );
       }
     } else if (!PSEUDO_HEADERS.has(name) && !isHeaderName(name)) {
@@ -270,7 +270,7 @@ function checkHeaderMatches(
       issues.error(p, `header matcher for "${name}" is empty (null); use {} to match presence`);
       continue;
     }
-    if (opts.without && isObject(sm) && sm.regex === '*') continue;
+    if (without && isObject(sm) && sm.regex === '*') continue;
     checkStringMatch(issues, p, sm);
   }
 }
@@ -301,13 +301,8 @@ function checkHttpMatch(ctx: VsContext, path: string, m: unknown): void {
   if (isObject(m.uri)) checkStringMatch(ctx.issues, at(path, 'uri'), m.uri, true);
   for (const f of ['scheme', 'method', 'authority'])
     if (isObject(m[f])) checkStringMatch(ctx.issues, at(path, f), m[f]);
-  // A match's own gateways replace the VirtualService's.
-  const gateways = list(m.gateways);
-  const meshBound = gateways.length > 0 ? gateways.includes('mesh') : ctx.appliesToMesh;
-  if (isObject(m.headers))
-    checkHeaderMatches(ctx, at(path, 'headers'), m.headers, { without: false, meshBound });
-  if (isObject(m.withoutHeaders))
-    checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, { without: true, meshBound });
+  if (isObject(m.headers)) checkHeaderMatches(ctx, at(path, 'headers'), m.headers, false);
+  if (isObject(m.withoutHeaders)) checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, true);
   for (const [name, sm] of entries(m.queryParams))
     checkStringMatch(ctx.issues, at(path, 'queryParams', name), sm);
   checkL4Match(ctx, path, m);
