@@ -2,19 +2,20 @@
 // .proto files shipped with @grpc/grpc-js-xds describe, so that `mesh analyze` can check EnvoyFilter patch
 // values field by field without loading protobuf at run time (src/analyzers/schema/rules/envoy-fields.ts).
 // A file whose imports are not all shipped is left out; its types are then simply not checked.
+// Runs after tsc: it uses the compiled dist/ (the include dirs the xDS client loads from, the output path).
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import { ENVOY_TYPES_FILE } from '../dist/analyzers/schema/rules/envoy-fields.js';
+import { protoIncludeDirs } from '../dist/xds-client/protos.js';
 
 const require = createRequire(import.meta.url);
-const OUT = 'dist/envoy-types.json';
-const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-const includeDirs = ['envoy-api', 'xds', 'protoc-gen-validate', 'googleapis'].map((d) => join(deps, d));
+const includeDirs = protoIncludeDirs();
 // proto-loader's own loader (a protobufjs Root resolved against include dirs, with Google's common protos)
 const { addCommonProtos, loadProtosWithOptionsSync } = require('@grpc/proto-loader/build/src/util.js');
 const protobuf = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs');
 
-const envoyDir = join(deps, 'envoy-api');
+const envoyDir = includeDirs[0]; // envoy-api
 const files = [];
 const walk = (dir) => {
   for (const e of readdirSync(dir).sort()) {
@@ -79,5 +80,5 @@ const visit = (ns) => {
 };
 visit(root);
 
-mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(OUT, JSON.stringify({ messages, enums }));
+mkdirSync(dirname(ENVOY_TYPES_FILE), { recursive: true });
+writeFileSync(ENVOY_TYPES_FILE, JSON.stringify({ messages, enums }));

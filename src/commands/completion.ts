@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander';
+import type { KubeConfigOptions } from '../kube/config.js';
 import { writeStdout } from '../util/output.js';
 
 /** One command of the tree, for the bash script: how to read the words after it. */
@@ -167,7 +168,12 @@ export interface Candidate {
 }
 
 /** The flags that carry the cluster to ask for pod names, as typed on the line. */
-const KUBE_FLAGS = new Set(['-n', '--namespace', '--context', '--kubeconfig']);
+const KUBE_FLAGS = new Map<string, keyof KubeConfigOptions>([
+  ['-n', 'namespace'],
+  ['--namespace', 'namespace'],
+  ['--context', 'context'],
+  ['--kubeconfig', 'kubeconfig'],
+]);
 
 /**
  * What may stand in the word being completed (the last of `words`, the words typed after `mesh`), as the
@@ -179,17 +185,18 @@ const KUBE_FLAGS = new Set(['-n', '--namespace', '--context', '--kubeconfig']);
 export async function completeWords(
   root: Node,
   words: readonly string[],
-  pods: (kube: string[]) => Promise<string[]>,
+  pods: (kube: KubeConfigOptions) => Promise<string[]>,
 ): Promise<{ candidates: Candidate[]; files: boolean }> {
   let node = root;
-  const kube: string[] = [];
+  const kube: KubeConfigOptions = {};
   const last = words.length - 1;
   const valued = (n: Node, flag: string) => n.options.find((o) => o.takesValue && o.flags.includes(flag));
   for (let i = 0; i < last; i++) {
     const w = words[i]!;
     if (w.startsWith('-')) {
       if (valued(node, w)) {
-        if (KUBE_FLAGS.has(w) && i + 1 < last) kube.push(w, words[i + 1]!);
+        const option = KUBE_FLAGS.get(w);
+        if (option && i + 1 < last) kube[option] = words[i + 1]!;
         i++;
       }
       continue;
@@ -273,32 +280,18 @@ complete -c kubectl-mesh -f -a '(__mesh_complete)'
 }
 
 /** The names of the pods with a proxy in the namespace of the line's flags or context; none on any failure. */
-async function proxyPodNames(opts: Record<string, string | undefined>): Promise<string[]> {
+async function proxyPodNames(opts: KubeConfigOptions): Promise<string[]> {
   try {
     const { loadKubeContext } = await import('../kube/config.js');
     const { KubeApi } = await import('../kube/api.js');
     const { listProxyPods } = await import('../kube/pods.js');
-    const kube = loadKubeContext({
-      kubeconfig: opts.kubeconfig,
-      context: opts.context,
-      namespace: opts.namespace,
-    });
+    const kube = loadKubeContext(opts);
     const pods = await listProxyPods(new KubeApi(kube, COMPLETION_TIMEOUT_MS), kube.namespace);
     return pods.map((p) => p.metadata?.name).filter((n): n is string => Boolean(n));
   } catch {
     // A completion that cannot reach the cluster offers no pod names; it never prints an error.
     return [];
   }
-}
-
-/** `-n x --context y` as typed on the line → the options `proxyPodNames` reads. */
-function kubeOptions(flags: readonly string[]): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (let i = 0; i + 1 < flags.length; i += 2) {
-    const key = flags[i] === '-n' ? 'namespace' : flags[i]!.slice(2);
-    out[key] = flags[i + 1];
-  }
-  return out;
 }
 
 export function register(program: Command, loadAll: () => Promise<void>): void {
@@ -321,14 +314,12 @@ export function register(program: Command, loadAll: () => Promise<void>): void {
     .option('-n, --namespace <ns>')
     .option('--context <name>')
     .option('--kubeconfig <file>')
-    .action(async (what: string, words: string[], opts: Record<string, string | undefined>) => {
+    .action(async (what: string, words: string[], opts: KubeConfigOptions) => {
       if (what === 'pods') {
         await writeStdout((await proxyPodNames(opts)).map((name) => `${name}\n`).join(''));
       } else if (what === 'words') {
         await loadAll();
-        const { candidates, files } = await completeWords(tree(program, ''), words, (kube) =>
-          proxyPodNames(kubeOptions(kube)),
-        );
+        const { candidates, files } = await completeWords(tree(program, ''), words, proxyPodNames);
         const lines = candidates.map((c) => (c.description ? `${c.value}\t${c.description}` : c.value));
         await writeStdout(lines.map((l) => `${l}\n`).join('') + (files ? ':files\n' : ''));
       }

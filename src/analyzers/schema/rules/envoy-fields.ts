@@ -46,15 +46,16 @@ export const PATCH_TYPES: Readonly<Record<string, string>> = {
 
 const ANY = 'google.protobuf.Any';
 
+/** Where `npm run build` writes the type tables (scripts/build-envoy-types.mjs). */
+export const ENVOY_TYPES_FILE = join(packageRoot(), 'dist', 'envoy-types.json');
+
 let loaded: EnvoyTypes | null | undefined;
 
 /** The type tables, read once; null when the build did not write them (nothing is checked then). */
 function envoyTypes(): EnvoyTypes | null {
   if (loaded === undefined) {
     try {
-      loaded = JSON.parse(
-        readFileSync(join(packageRoot(), 'dist', 'envoy-types.json'), 'utf8'),
-      ) as EnvoyTypes;
+      loaded = JSON.parse(readFileSync(ENVOY_TYPES_FILE, 'utf8')) as EnvoyTypes;
     } catch {
       loaded = null;
     }
@@ -137,17 +138,7 @@ function walk(
     if (v === null || v === undefined) continue;
     const [kind, fieldType, shape] = fields[key]!;
     if (kind === 's') continue;
-    const items: Array<[unknown, PathSegment[]]> =
-      shape === 'r'
-        ? (Array.isArray(v) ? v : []).map((x, i) => [x, [...path, key, i]])
-        : shape === 'k'
-          ? isObject(v)
-            ? Object.keys(v)
-                .sort()
-                .map((k) => [v[k], [...path, key, k]])
-            : []
-          : [[v, [...path, key]]];
-    for (const [item, itemPath] of items) {
+    for (const [item, itemPath] of fieldValues(v, shape, [...path, key])) {
       if (kind === 'e') {
         if (typeof item === 'string' && !types.enums[fieldType]?.includes(item))
           found.error ??= {
@@ -161,6 +152,18 @@ function walk(
       }
     }
   }
+}
+
+/** The values a field holds, with their paths: a repeated field's items, a map's values (by sorted key). */
+function fieldValues(v: unknown, shape: Field[2], at: PathSegment[]): Array<[unknown, PathSegment[]]> {
+  if (shape === 'r') return Array.isArray(v) ? v.map((x, i) => [x, [...at, i]]) : [];
+  if (shape === 'k')
+    return isObject(v)
+      ? Object.keys(v)
+          .sort()
+          .map((k) => [v[k], [...at, k]])
+      : [];
+  return [[v, at]];
 }
 
 /** An Any: its `@type` must be there; the contents of a type the tables know are checked as that message. */
