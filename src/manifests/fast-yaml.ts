@@ -5,11 +5,13 @@ import type { PathSegment } from './path.js';
  * A fast parser for the block-style YAML that Kubernetes manifests almost always are. It accepts a
  * conservative subset — block mappings and sequences (also `- key: v` items and sequences at their key's
  * indentation), plain and single-line quoted scalars, comments, flow collections written on one line
- * (`{app: x}`, `[a, b]`, nested), `|`/`|-` literal and `>`/`>-` folded block scalars — and returns exactly
- * what js-yaml's CORE schema returns for it. Anything else (anchors, aliases, tags, multi-line plain or
- * flow scalars, escapes, tabs, non-ASCII text, duplicate keys, …) makes it return `UNSUPPORTED` and the
- * caller parses the document with js-yaml, which
- * also produces the error messages. The equivalence is checked by a differential test against js-yaml.
+ * (`{app: x}`, `[a, b]`, nested), `|`/`|-` literal and `>`/`>-` folded block scalars, anchors on values
+ * and aliases as values (`labels: &labels {app: x}` … `labels: *labels`) — and returns exactly what
+ * js-yaml's CORE schema returns for it (an alias gives the anchored value itself, as js-yaml does).
+ * Anything else (tags, anchors on keys, merge keys, multi-line plain or flow scalars, escapes, tabs,
+ * non-ASCII text, duplicate keys, …) makes it return `UNSUPPORTED` and the caller parses the document
+ * with js-yaml, which also produces the error messages. The equivalence is checked by a differential
+ * test against js-yaml.
  */
 export const UNSUPPORTED: unique symbol = Symbol('unsupported YAML');
 
@@ -29,6 +31,8 @@ const LBRACKET = 91;
 const LBRACE = 123;
 const PIPE = 124;
 const GT = 62;
+const AMP = 38;
+const STAR = 42;
 const COMMA = 44;
 const RBRACKET = 93;
 const RBRACE = 125;
@@ -103,6 +107,12 @@ class Parser {
   private cursor = 0;
   /** How many null values the document has (schema validation skips its null-stripping pass for none). */
   nulls = 0;
+  /** How many aliases the document uses (the loader then bounds what they expand to, as for js-yaml's). */
+  aliases = 0;
+  /** Anchored values by name (most documents have none). */
+  private anchors: Map<string, unknown> | undefined;
+  /** Locating: an alias whose anchor was not read (locating reads only part of the text) is no error. */
+  private locating = false;
   /** The end of the used part of `items`. */
   private top = 0;
 
@@ -142,6 +152,7 @@ class Parser {
 
   /** See `fastLocate`. */
   locate(path: readonly PathSegment[]): Located {
+    this.locating = true;
     const text = this.text;
     const found: Located = { depth: 0, line: -1, column: 0 };
     const at = (depth: number, line: number, pos: number) => {
@@ -163,8 +174,7 @@ class Parser {
           if (line < 0) return found;
         }
         const end = this.ends[line];
-        let c = this.starts[line] + col + 1;
-        while (c < end && text.charCodeAt(c) === SPACE) c++;
+        const c = this.pastAnchor(this.skipSpaces(this.starts[line] + col + 1, end), end);
         at(d + 1, line, c);
         const first = text.charCodeAt(c);
         if (first === LBRACKET || first === LBRACE) {
@@ -196,8 +206,7 @@ class Parser {
         }
         at(d + 1, line, q);
         const end = this.ends[line];
-        let v = colon + 1;
-        while (v < end && text.charCodeAt(v) === SPACE) v++;
+        const v = this.pastAnchor(this.skipSpaces(colon + 1, end), end);
         if (v < end && text.charCodeAt(v) !== HASH) return this.flowItem(found, path, d + 1, line, v);
         // a nested block, or a sequence at the key's own indentation
         const ni = this.next(line + 1);
@@ -260,6 +269,7 @@ class Parser {
           q = this.skipSpaces(q + 1, end);
         }
         if (text.charCodeAt(q) === RBRACKET) return found;
+        q = this.pastAnchor(q, end);
       } else if (open === LBRACE) {
         q = this.skipSpaces(q + 1, end);
         for (;;) {
@@ -280,7 +290,7 @@ class Parser {
         found.depth = d + 1;
         found.line = line;
         found.column = q - this.starts[line] + 1;
-        q = this.skipSpaces(this.flowKey(q, end) + 1, end);
+        q = this.pastAnchor(this.skipSpaces(this.flowKey(q, end) + 1, end), end);
         continue;
       } else {
         return found;
@@ -295,6 +305,56 @@ class Parser {
   private skipSpaces(q: number, end: number): number {
     while (q < end && this.text.charCodeAt(q) === SPACE) q++;
     return q;
+  }
+
+  /** Where the last `anchorName` or `alias` name ended. */
+  private nameEnd = 0;
+
+  /**
+   * An anchor or alias name starting at `p`: letters, digits, `_`, `-` and `.` (js-yaml takes more; such
+   * names are left to it). Sets `nameEnd`.
+   */
+  private anchorName(p: number, end: number): string {
+    const text = this.text;
+    let e = p;
+    for (; e < end; e++) {
+      const c = text.charCodeAt(e);
+      if (!(
+        (c >= 97 && c <= 122) ||
+        (c >= 65 && c <= 90) ||
+        (c >= 48 && c <= 57) ||
+        c === 95 ||
+        c === 45 ||
+        c === 46
+      ))
+        break;
+    }
+    const next = text.charCodeAt(e);
+    if (e === p || (e < end && next !== SPACE && next !== COMMA && next !== RBRACKET && next !== RBRACE))
+      throw BAIL;
+    this.nameEnd = e;
+    return text.slice(p, e);
+  }
+
+  /** The value an alias `*name` (name at `p`) stands for; sets `nameEnd`. */
+  private alias(p: number, end: number): unknown {
+    const name = this.anchorName(p, end);
+    this.aliases++;
+    if (this.anchors?.has(name)) {
+      const v = this.anchors.get(name);
+      if (v === null) this.nulls++;
+      return v;
+    }
+    // js-yaml reports an alias to no anchor; locating reads only part of the text, so it may not have seen it
+    if (!this.locating) throw BAIL;
+    return null;
+  }
+
+  /** Past an anchor (`&name` and the blanks after it) at `q`, if there is one. */
+  private pastAnchor(q: number, end: number): number {
+    if (this.text.charCodeAt(q) !== AMP) return q;
+    this.anchorName(q + 1, end);
+    return this.skipSpaces(this.nameEnd, end);
   }
 
   /** The first content line at or after `li`. */
@@ -349,11 +409,13 @@ class Parser {
       } else if (
         text.charCodeAt(p) !== LBRACKET &&
         text.charCodeAt(p) !== LBRACE &&
+        text.charCodeAt(p) !== AMP &&
+        text.charCodeAt(p) !== STAR &&
         this.keyColon(p, end) >= 0
       ) {
         item = this.mapping(p - this.starts[li], p);
       } else {
-        item = this.inline(p, end, col);
+        item = this.inline(p, end, col, false);
         this.noContinuation(col);
       }
       // Nested sequences read above have given their part of `items` back by now.
@@ -390,7 +452,7 @@ class Parser {
       if (v === end || text.charCodeAt(v) === HASH) {
         out[key] = this.nestedOrNull(li, col, true);
       } else {
-        out[key] = this.inline(v, end, col);
+        out[key] = this.inline(v, end, col, true);
         this.noContinuation(col);
       }
       const ni = this.next(this.cursor);
@@ -500,10 +562,31 @@ class Parser {
     throw BAIL;
   }
 
-  /** A value on the rest of a line (owned by a node at column `col`). */
-  private inline(p: number, end: number, col: number): unknown {
+  /**
+   * A value on the rest of a line (owned by a node at column `col`; `compactSeq`: a mapping's value, which
+   * may be a sequence at the key's own indentation). An anchored value may also be a block on the next
+   * lines (`key: &name` alone on its line).
+   */
+  private inline(p: number, end: number, col: number, compactSeq: boolean): unknown {
     const text = this.text;
     const c = text.charCodeAt(p);
+    if (c === AMP) {
+      const name = this.anchorName(p + 1, end);
+      const q = this.skipSpaces(this.nameEnd, end);
+      if (q === this.nameEnd && q < end) throw BAIL; // `&name{…}`: js-yaml's rules there are subtle
+      let v: unknown;
+      if (q === end || text.charCodeAt(q) === HASH) v = this.nestedOrNull(this.cursor, col, compactSeq);
+      else if (text.charCodeAt(q) === AMP || text.charCodeAt(q) === STAR) throw BAIL;
+      else v = this.inline(q, end, col, compactSeq);
+      (this.anchors ??= new Map()).set(name, v);
+      return v;
+    }
+    if (c === STAR) {
+      const v = this.alias(p + 1, end);
+      this.restOfLineEmpty(this.nameEnd, end);
+      this.cursor++;
+      return v;
+    }
     if (c === DQUOTE || c === SQUOTE) {
       const s = this.quoted(p, end);
       this.restOfLineEmpty(this.quoteEnd, end);
@@ -548,6 +631,24 @@ class Parser {
   private flowNode(q: number, end: number, depth: number): unknown {
     const text = this.text;
     const c = text.charCodeAt(q);
+    if (c === AMP) {
+      const name = this.anchorName(q + 1, end);
+      const r = this.skipSpaces(this.nameEnd, end);
+      const n = text.charCodeAt(r);
+      // a node must follow, after a space (`[&a, b]` anchors a null: left to js-yaml)
+      if (r === this.nameEnd || r >= end || n === COMMA || n === RBRACKET || n === RBRACE) throw BAIL;
+      if (n === AMP || n === STAR) throw BAIL;
+      const v = this.flowNode(r, end, depth);
+      (this.anchors ??= new Map()).set(name, v);
+      return v;
+    }
+    if (c === STAR) {
+      const v = this.alias(q + 1, end);
+      const n = text.charCodeAt(this.nameEnd);
+      if (this.nameEnd < end && n !== SPACE && n !== COMMA && n !== RBRACKET && n !== RBRACE) throw BAIL;
+      this.flowEnd = this.nameEnd;
+      return v;
+    }
     if (c === LBRACKET || c === LBRACE) {
       if (depth + 1 > MAX_DEPTH) throw BAIL;
       const isMap = c === LBRACE;
@@ -709,12 +810,15 @@ export function fastLocate(
  * The document's value, or `UNSUPPORTED` when the text is outside the subset this parser handles.
  * `stats.nulls` is set to the number of null values in it.
  */
-export function fastLoad(text: string, stats?: { nulls: number }): unknown {
+export function fastLoad(text: string, stats?: { nulls: number; aliases?: number }): unknown {
   if (OUTSIDE_SUBSET.test(text)) return UNSUPPORTED;
   try {
     const parser = (tablesOwner = new Parser(text));
     const value = parser.document();
-    if (stats) stats.nulls = parser.nulls;
+    if (stats) {
+      stats.nulls = parser.nulls;
+      stats.aliases = parser.aliases;
+    }
     return value;
   } catch (err) {
     if (err === BAIL) return UNSUPPORTED;

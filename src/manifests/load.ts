@@ -198,7 +198,7 @@ export function parseManifestText(
     return;
   }
   const chunks = splitDocuments(text);
-  const stats = { nulls: 0 };
+  const stats = { nulls: 0, aliases: 0 };
   let docIndex = -1;
   for (const chunk of chunks) {
     if (chunk.empty) continue;
@@ -225,14 +225,10 @@ export function parseManifestText(
       continue;
     }
     if (value === null || value === undefined) continue;
-    // The fast parser reads no deeper than the limit; js-yaml bounds block mappings only loosely.
-    const deep = fast ? undefined : deeperThan(value);
-    if (deep) {
-      docProblem(problems, 'error', file, docIndex, chunk.startLine, nestingMessage(shortPath(deep)));
-      continue;
-    }
-    // The fast parser expands no aliases; js-yaml's documents are counted when they may have some.
-    if (!fast && chunk.text.includes('*') && chunk.text.includes('&') && exceedsNodes(value, maxNodes)) {
+    // Documents with aliases are counted as expanded first (a few lines can stand for billions of nodes,
+    // which the depth check below would walk).
+    const expands = fast ? stats.aliases > 0 : chunk.text.includes('*') && chunk.text.includes('&');
+    if (expands && exceedsNodes(value, maxNodes)) {
       docProblem(
         problems,
         'error',
@@ -241,6 +237,13 @@ export function parseManifestText(
         chunk.startLine,
         `document expands to more than ${maxNodes} nodes through YAML aliases; refused`,
       );
+      continue;
+    }
+    // The fast parser reads no deeper than the limit (aliases aside); js-yaml bounds block mappings only
+    // loosely.
+    const deep = fast && !expands ? undefined : deeperThan(value);
+    if (deep) {
+      docProblem(problems, 'error', file, docIndex, chunk.startLine, nestingMessage(shortPath(deep)));
       continue;
     }
     addDocument(

@@ -68,6 +68,12 @@ describe('fast YAML parser', () => {
       'r: [{source: {principals: ["cluster.local/ns/a/sa/b"]}}, {}, []]\n"k": {"q": \'it\'\'s\', 1: true}\n',
       'd: >-\n  folded over\n  two lines\n\n  and a paragraph\nnext: v\n',
       'd: >\n  kept newline\nargs:\n- |\n  listen: 8080\n',
+      // anchors on values and aliases as values (shared labels are the common case)
+      'metadata: {name: x, labels: &labels {app: x, version: v1}}\nspec:\n  template:\n    labels: *labels\n',
+      'a: &x 1\nb: *x\nc: [*x, &y "two", *y]\nd: {k: *y}\n',
+      'base: &base\n  port: 80\n  name: http\nports:\n- *base\n- &second\n  port: 81\n- *second\n',
+      'seq: &s\n- 1\n- 2\nagain: *s\nnone: &n\nalso: *n\nlit: &l |\n  text\nl2: *l\n',
+      'a: &a.b-c_1 # comment\n  x: 1\nb: *a.b-c_1 # comment\n',
     ];
     for (const text of cases) expect(expectAgrees(text), text).toBe(true);
     // It counts null values, so that schema validation can skip its null-stripping pass for none.
@@ -76,6 +82,12 @@ describe('fast YAML parser', () => {
     expect(stats.nulls).toBe(4);
     fastLoad('a: 1\n', stats);
     expect(stats.nulls).toBe(0);
+    // An alias gives the anchored value itself, as js-yaml does, and is counted (the loader bounds them).
+    const aliasStats = { nulls: 0, aliases: 0 };
+    const shared = fastLoad('a: &x {b: 1}\nc: *x\nd: [*x]\n', aliasStats) as Record<string, any>;
+    expect(shared.c).toBe(shared.a);
+    expect(shared.d[0]).toBe(shared.a);
+    expect(aliasStats.aliases).toBe(2);
   });
 
   it('reads sequences nested in sequences, long ones too, and documents after them', () => {
@@ -88,13 +100,22 @@ describe('fast YAML parser', () => {
     ).join('');
     expect(expectAgrees(`items:\n${long.replace(/^/gm, '  ').trimEnd()}\nafter: [1, 2]\n`)).toBe(true);
     // A document that bails out in the middle of a sequence leaves nothing behind for the next one.
-    expect(fastLoad('a:\n- 1\n- &anchor 2\n')).toBe(UNSUPPORTED);
+    expect(fastLoad('a:\n- 1\n- !!str 2\n')).toBe(UNSUPPORTED);
     expect(expectAgrees('b:\n- 3\n- [4, 5]\nc: [6]\n')).toBe(true);
   });
 
   it('gives everything outside its subset to js-yaml', () => {
     const cases = [
-      'a: &x 1\nb: *x\n', // anchors and aliases
+      'a: *x\n', // an alias to no anchor (js-yaml reports it)
+      'a: [*x]\nb: &x 1\n', // an alias ahead of its anchor
+      '&x a: 1\n', // an anchor on a key
+      '- &a k: v\n', // an anchor on the key of a compact mapping
+      'a: &x{b: 1}\n', // no blank after the anchor name
+      'a: [&x, b]\n', // an anchored empty node
+      'a: &x &y 1\n', // two anchors
+      'a: &x *y\n', // an anchored alias
+      'a: *x y\n', // text after an alias
+      'a: &x:y 1\n', // an anchor name with characters js-yaml allows and this parser leaves to it
       'a: !!str 1\n', // tags
       'a: >\n  folded\n    more indented\n', // folded scalar with a more-indented line
       'a: [b,\n  c]\n', // flow collection over several lines
@@ -183,6 +204,25 @@ describe('fast YAML parser', () => {
     ),
   })).node;
   const rootMap = fc.dictionary(trickyString, value, { minKeys: 1, maxKeys: 5 });
+  // The same object or array under several keys: js-yaml's dump writes it once with an anchor (`&ref_0`)
+  // and then as aliases, as hand-written manifests share labels.
+  const sharingMap = fc
+    .tuple(
+      rootMap,
+      fc.oneof(
+        fc.dictionary(trickyString, value, { minKeys: 1, maxKeys: 3 }),
+        fc.array(value, { minLength: 1, maxLength: 3 }),
+      ),
+      fc.array(fc.constantFrom('s1', 's2', 'nested'), { minLength: 2, maxLength: 3 }),
+    )
+    .map(([root, shared, keys]) => {
+      const out: Record<string, unknown> = { ...root };
+      for (const k of keys) {
+        if (k === 'nested') out.nested = { inner: shared, list: [shared] };
+        else out[k] = shared;
+      }
+      return out;
+    });
 
   function dumps(v: unknown): string[] {
     const out: string[] = [];
@@ -202,19 +242,26 @@ describe('fast YAML parser', () => {
 
   it('agrees with js-yaml on thousands of generated documents in several dump styles', () => {
     let fast = 0;
+    let withAliases = 0;
     fc.assert(
-      fc.property(rootMap, (v) => {
-        for (const text of dumps(v)) if (expectAgrees(text)) fast++;
+      fc.property(fc.oneof(rootMap, sharingMap), (v) => {
+        for (const text of dumps(v)) {
+          if (!expectAgrees(text)) continue;
+          fast++;
+          if (/\*ref_0\b/.test(text)) withAliases++;
+        }
       }),
       { numRuns: 600, seed: 20261125 },
     );
     expect(fast).toBeGreaterThan(1000);
+    // js-yaml's dumps of shared values (`&ref_0` … `*ref_0`) are read here too, not only by js-yaml
+    expect(withAliases).toBeGreaterThan(200);
   });
 
   it('locates every field of generated documents where the full YAML parser does', () => {
     let compared = 0;
     fc.assert(
-      fc.property(rootMap, (v) => {
+      fc.property(fc.oneof(rootMap, sharingMap), (v) => {
         for (const text of dumps(v)) {
           const value = fastLoad(text);
           if (value === UNSUPPORTED) continue;
@@ -263,17 +310,24 @@ describe('fast YAML parser', () => {
         '}',
         ',',
         'x',
+        '&a ',
+        '*a',
+        '&b',
       ),
     });
     fc.assert(
-      fc.property(rootMap, fc.array(edit, { minLength: 1, maxLength: 4 }), (v, edits) => {
-        let text = jsYaml.dump(v);
-        for (const e of edits) {
-          const at = e.at % (text.length + 1);
-          text = text.slice(0, at) + e.ins + text.slice(at + e.del);
-        }
-        expectAgrees(text);
-      }),
+      fc.property(
+        fc.oneof(rootMap, sharingMap),
+        fc.array(edit, { minLength: 1, maxLength: 4 }),
+        (v, edits) => {
+          let text = jsYaml.dump(v);
+          for (const e of edits) {
+            const at = e.at % (text.length + 1);
+            text = text.slice(0, at) + e.ins + text.slice(at + e.del);
+          }
+          expectAgrees(text);
+        },
+      ),
       { numRuns: 3000, seed: 42 },
     );
   });

@@ -121,6 +121,23 @@ describe('loading manifests', () => {
     expect(problems[0]!.message).toMatch(/aliases/);
   });
 
+  it('refuses documents that aliases nest too deeply, though each line nests little', () => {
+    // 40 levels anchored, aliased 40 levels down, and that again: 120 levels
+    const open = '['.repeat(40);
+    const close = ']'.repeat(40);
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  a: &a ${open}1${close}\n  b: &b ${open}*a${close}\n  c: ${open}*b${close}\n`;
+    const { problems, resources } = parse(text);
+    expect(resources).toHaveLength(0);
+    expect(problems).toMatchObject([{ severity: 'error', line: 1 }]);
+    expect(problems[0]!.message).toMatch(/^document nests mappings and sequences more than 100 levels deep/);
+    // the same anchors aliased once stay within the limit and are read
+    const shallow = parse(
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata:\n  a: &a ${open}1${close}\n  b: *a\n`,
+    );
+    expect(shallow.problems).toEqual([]);
+    expect(shallow.resources[0]!.body.data.b).toBe(shallow.resources[0]!.body.data.a);
+  });
+
   it('reports a document nested too deeply as an error at its line, without crashing', () => {
     const levels = Array.from({ length: 5000 }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n');
     const { problems, resources } = parse(
