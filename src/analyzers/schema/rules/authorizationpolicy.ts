@@ -28,10 +28,10 @@ const SOURCE_LISTS = [
 
 const IP_LISTS: readonly string[] = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'];
 
-/** Source fields that are matched at the TCP level (everything but request principals). */
-const TCP_SOURCE_LISTS = SOURCE_LISTS.filter(
-  (f) => f !== 'requestPrincipals' && f !== 'notRequestPrincipals',
-);
+const SOURCE_FIELDS: ReadonlySet<string> = new Set(SOURCE_LISTS);
+const SERVICE_ACCOUNT_LISTS = ['serviceAccounts', 'notServiceAccounts'];
+const TRUST_DOMAIN_LISTS: ReadonlySet<string> = new Set(['trustDomains', 'notTrustDomains']);
+const IP_FIELDS: ReadonlySet<string> = new Set(IP_LISTS);
 
 /** Source fields CUSTOM policies cannot use (the external authorizer does not see the peer identity). */
 const CUSTOM_FORBIDDEN_SOURCES = SOURCE_LISTS.filter((f) => !IP_LISTS.includes(f));
@@ -43,7 +43,7 @@ const CUSTOM_FORBIDDEN_KEYS = new Set([
   'source.principal',
 ]);
 
-const OPERATION_LISTS = [
+const OPERATION_LISTS: ReadonlySet<string> = new Set([
   'hosts',
   'notHosts',
   'ports',
@@ -52,7 +52,7 @@ const OPERATION_LISTS = [
   'notMethods',
   'paths',
   'notPaths',
-];
+]);
 
 /** Why a CUSTOM or DENY policy without rules is a mistake. */
 const noRules = (action: string): string =>
@@ -110,8 +110,7 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
       return;
     }
     fromExists = true;
-    if (TCP_SOURCE_LISTS.some((f) => Array.isArray(from.source[f]))) tcpInFrom = true;
-    checkSource(issues, at(fromPath, 'source'), from.source, action);
+    if (checkSource(issues, at(fromPath, 'source'), from.source, action)) tcpInFrom = true;
   });
 
   if (isEmptyList(rule.to))
@@ -142,34 +141,56 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
     );
 }
 
-function checkSource(issues: Issues, path: string, source: Record<string, any>, action: string): void {
-  if (!SOURCE_LISTS.some((f) => list(source[f]).length > 0))
+/**
+ * Checks a `source`; true when it sets a field matched at the TCP level (a list other than
+ * (not)requestPrincipals). Only the fields present are read: most sources set one or two of the fourteen.
+ */
+function checkSource(issues: Issues, path: string, source: Record<string, any>, action: string): boolean {
+  let anySet = false;
+  let tcp = false;
+  let serviceAccounts = false;
+  for (const field of Object.keys(source)) {
+    if (!SOURCE_FIELDS.has(field)) continue;
+    const values = source[field];
+    if (!Array.isArray(values)) continue;
+    if (field !== 'requestPrincipals' && field !== 'notRequestPrincipals') tcp = true;
+    if (values.length === 0) continue;
+    anySet = true;
+    for (let k = 0; k < values.length; k++) {
+      const v: unknown = values[k];
+      if (v === '') {
+        issues.error(at(path, field, k), `${field} must not contain empty strings`);
+        continue;
+      }
+      if (typeof v !== 'string') continue;
+      const problem = IP_FIELDS.has(field)
+        ? ipOrCidrError(v)
+        : TRUST_DOMAIN_LISTS.has(field)
+          ? trustDomainError(v)
+          : undefined;
+      if (problem)
+        issues.error(at(path, field, k), IP_FIELDS.has(field) ? problem : `${problem} (in ${field})`);
+    }
+    if (field === 'serviceAccounts' || field === 'notServiceAccounts') serviceAccounts = true;
+  }
+  if (!anySet)
     issues.error(
       path,
       '`source` sets none of its fields; set at least one, e.g. principals, namespaces or ipBlocks',
     );
-  for (const field of SOURCE_LISTS) checkEmptyValues(issues, path, field, source[field]);
-  for (const field of IP_LISTS)
-    list(source[field]).forEach((v, k) => {
-      const problem = typeof v === 'string' && v !== '' ? ipOrCidrError(v) : undefined;
-      if (problem) issues.error(at(path, field, k), problem);
-    });
-  for (const field of ['serviceAccounts', 'notServiceAccounts'])
-    if (source[field] !== undefined) checkServiceAccounts(issues, at(path, field), source[field], field);
-  for (const field of ['trustDomains', 'notTrustDomains'])
-    list(source[field]).forEach((v, k) => {
-      const problem = typeof v === 'string' && v !== '' ? trustDomainError(v) : undefined;
-      if (problem) issues.error(at(path, field, k), `${problem} (in ${field})`);
-    });
-  const withSA = ['serviceAccounts', 'notServiceAccounts'].find((f) => list(source[f]).length > 0);
-  const mixed = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'].filter(
-    (f) => list(source[f]).length > 0,
-  );
-  if (withSA && mixed.length > 0)
-    issues.error(
-      at(path, withSA),
-      `${withSA} cannot be set together with ${mixed.join(', ')}; use one way to identify the source workload`,
+  for (const field of SERVICE_ACCOUNT_LISTS)
+    if (Array.isArray(source[field])) checkServiceAccounts(issues, at(path, field), source[field], field);
+  if (serviceAccounts) {
+    const withSA = SERVICE_ACCOUNT_LISTS.find((f) => list(source[f]).length > 0)!;
+    const mixed = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'].filter(
+      (f) => list(source[f]).length > 0,
     );
+    if (mixed.length > 0)
+      issues.error(
+        at(path, withSA),
+        `${withSA} cannot be set together with ${mixed.join(', ')}; use one way to identify the source workload`,
+      );
+  }
   if (action === 'CUSTOM')
     for (const field of CUSTOM_FORBIDDEN_SOURCES)
       if (list(source[field]).length > 0)
@@ -178,27 +199,38 @@ function checkSource(issues: Issues, path: string, source: Record<string, any>, 
           `source.${field} cannot be used with action CUSTOM; a CUSTOM policy can match the source only by ` +
             'ipBlocks or remoteIpBlocks (or their not* forms)',
         );
+  return tcp;
 }
 
+/** Checks an `operation`, reading only the fields present. */
 function checkOperation(issues: Issues, path: string, op: Record<string, any>): void {
-  if (!OPERATION_LISTS.some((f) => list(op[f]).length > 0))
+  let anySet = false;
+  for (const field of Object.keys(op)) {
+    if (!OPERATION_LISTS.has(field)) continue;
+    const values = op[field];
+    if (!Array.isArray(values) || values.length === 0) continue;
+    anySet = true;
+    const ports = field === 'ports' || field === 'notPorts';
+    const paths = field === 'paths' || field === 'notPaths';
+    for (let k = 0; k < values.length; k++) {
+      const v: unknown = values[k];
+      if (v === '') issues.error(at(path, field, k), `${field} must not contain empty strings`);
+      if (ports) {
+        const port = typeof v === 'number' ? String(v) : v;
+        if (typeof port === 'string' && port !== '' && !isPortText(port))
+          issues.error(at(path, field, k), badPort(port));
+      } else if (paths && typeof v === 'string') {
+        const problem = pathTemplateError(v);
+        if (problem)
+          issues.error(at(path, field, k), `${field} entry "${v}" is not a supported path: ${problem}`);
+      }
+    }
+  }
+  if (!anySet)
     issues.error(
       path,
       '`operation` sets none of its fields; set at least one of hosts, ports, methods or paths (or a not* form)',
     );
-  for (const field of OPERATION_LISTS) checkEmptyValues(issues, path, field, op[field]);
-  for (const field of ['ports', 'notPorts'])
-    list(op[field]).forEach((v, k) => {
-      const port = typeof v === 'number' ? String(v) : v;
-      if (typeof port === 'string' && port !== '' && !isPortText(port))
-        issues.error(at(path, field, k), badPort(port));
-    });
-  for (const field of ['paths', 'notPaths'])
-    list(op[field]).forEach((v, k) => {
-      const problem = typeof v === 'string' ? pathTemplateError(v) : undefined;
-      if (problem)
-        issues.error(at(path, field, k), `${field} entry "${v}" is not a supported path: ${problem}`);
-    });
 }
 
 function checkCondition(issues: Issues, path: string, cond: unknown, action: string): void {
@@ -313,12 +345,6 @@ function badPort(v: string): string {
 }
 
 /** `<path>.<field>[k]` for every empty string in the list (the path is built only for those). */
-function checkEmptyValues(issues: Issues, path: string, field: string, values: unknown): void {
-  list(values).forEach((v, k) => {
-    if (v === '') issues.error(at(path, field, k), `${field} must not contain empty strings`);
-  });
-}
-
 /** serviceAccounts: at most 16, each `sa` or `ns/sa`, no `*`, at most 320 characters. */
 function checkServiceAccounts(issues: Issues, path: string, values: unknown, where: string): void {
   const items = list(values);
