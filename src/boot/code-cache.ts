@@ -5,7 +5,9 @@
  * content hash). The first run of a command group (`analyze`, `proxy-config`, everything else) compiles
  * the bundle from source and, once its output is written, saves V8's code cache of what it compiled in a
  * per-user cache directory; later runs of the group load the bundle with it and skip parsing and
- * compiling the code they need.
+ * compiling the code they need. A cache holds only what the run that made it compiled: a later run at
+ * least twice as long (a larger input, which reaches more code) saves it again if it compiled more, so
+ * a cache made by `mesh analyze one-file.yaml` grows to cover the repository analyzed next.
  *
  * A code cache holds bytecode for one exact runtime. V8 itself checks only its own version, its flags and
  * the source length, and it accepts a cache made by another Node build with the same V8 (Node 20.11.1 and
@@ -32,12 +34,20 @@ export interface LoadedBundle<T> {
   /** The cache file of this bundle, group and runtime (whether or not it exists); '' when caching is off. */
   cacheFile: string;
   cache: CacheState;
+  /** Size of the cache the bundle was loaded with (0 without one). */
+  cacheBytes: number;
 }
 
 const BANNER = /^\/\/ mesh-build ([0-9a-f]{8,64})$/;
 
 /** Caches not written for this long are deleted when a new cache is saved (older builds, old Node). */
 const STALE_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * Runs shorter than this never look for code their cache lacks: asking V8 for the cache costs a few
+ * milliseconds (≈ 8 ms for the analyze group's).
+ */
+const GROW_MIN_MS = 200;
 
 /**
  * Commands with a cache of their own; all others share `cli`'s. A group's cache holds what its first run
@@ -200,32 +210,63 @@ export function loadBundle<T>(bundleFile: string, opts: LoadOptions = {}): Loade
   ) => void;
   const mod = { exports: {} as unknown };
   wrapper.call(mod.exports, mod.exports, createRequire(bundleFile), mod, bundleFile, dirname(bundleFile));
-  return { exports: mod.exports as T, script, cacheFile, cache };
+  return { exports: mod.exports as T, script, cacheFile, cache, cacheBytes: cachedData?.length ?? 0 };
+}
+
+/** Beside each cache: how long (ms) the run that last saved or checked it took. */
+function runTimeFile(cacheFile: string): string {
+  return `${cacheFile}.ms`;
 }
 
 /**
- * After a run that compiled the bundle from source (no cache yet, or one V8 rejected): saves the code
- * cache of everything the run compiled, atomically (concurrent runs each write a whole file), and deletes
- * caches nobody wrote for 30 days. Quiet: a cache that cannot be written is simply not there next time.
+ * After a run: saves the code cache of everything the run compiled when there was none (or V8 rejected
+ * it), or when a run at least twice as long as the one that made it (and at least `GROW_MIN_MS`) compiled
+ * code the cache lacks. Writes are atomic (concurrent runs each write a whole file); caches nobody wrote
+ * for 30 days are deleted. Quiet: a cache that cannot be written is simply not there next time.
  */
-export function saveCache(bundle: LoadedBundle<unknown>, now: number = Date.now()): void {
-  if (!bundle.cacheFile || bundle.cache === 'used' || bundle.cache === 'off') return;
+export function saveCache(bundle: LoadedBundle<unknown>, opts: { runMs?: number; now?: number } = {}): void {
+  if (!bundle.cacheFile || bundle.cache === 'off') return;
+  const runMs = Math.round(opts.runMs ?? 0);
+  let data: Buffer;
+  if (bundle.cache === 'used') {
+    if (runMs < GROW_MIN_MS) return;
+    const madeIn = Number(readText(runTimeFile(bundle.cacheFile)));
+    if (madeIn > 0 && runMs < 2 * madeIn) return;
+    data = bundle.script.createCachedData();
+    if (data.length <= bundle.cacheBytes) {
+      // nothing new compiled: runs of this size need not look again
+      quietly(() => writeFileSync(runTimeFile(bundle.cacheFile), String(runMs)));
+      return;
+    }
+  } else {
+    data = bundle.script.createCachedData();
+  }
   const dir = dirname(bundle.cacheFile);
   const tmp = `${bundle.cacheFile}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, bundle.script.createCachedData());
+    writeFileSync(tmp, data);
     renameSync(tmp, bundle.cacheFile);
   } catch {
     quietly(() => rmSync(tmp, { force: true }));
     return;
   }
+  quietly(() => writeFileSync(runTimeFile(bundle.cacheFile), String(runMs)));
+  const now = opts.now ?? Date.now();
   quietly(() => {
     for (const f of readdirSync(dir)) {
       const file = join(dir, f);
-      if (/^mesh-.*\.(cache|tmp)$/.test(f) && now - statSync(file).mtimeMs > STALE_MS) rmSync(file);
+      if (/^mesh-.*\.(cache|tmp|ms)$/.test(f) && now - statSync(file).mtimeMs > STALE_MS) rmSync(file);
     }
   });
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function quietly(f: () => void): void {

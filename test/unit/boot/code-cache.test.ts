@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedDataVersionTag } from 'node:v8';
@@ -43,13 +53,56 @@ describe('loadBundle and saveCache', () => {
     expect(cold.exports.answer()).toBe(42);
     expect(cold.exports.file).toBe(file);
     saveCache(cold);
-    expect(readdirSync(cacheDir)).toEqual([
+    // the cache, and how long the run that made it took
+    expect(readdirSync(cacheDir).sort()).toEqual([
       `mesh-aaaaaaaaaaaaaaaa-cli-${runtimeKey(currentRuntime())}.cache`,
+      `mesh-aaaaaaaaaaaaaaaa-cli-${runtimeKey(currentRuntime())}.cache.ms`,
     ]);
     const warm = loadBundle<Api>(file, { cacheDir });
     expect(warm.cache).toBe('used');
     expect(warm.cacheFile).toBe(cold.cacheFile);
     expect(warm.exports.answer()).toBe(42);
+  });
+
+  it('saves the cache again after a much longer run that compiled code the cache lacks', () => {
+    // `more()` is compiled only when called: a short first run leaves it out of the cache
+    const file = join(dir, 'grow.cjs');
+    writeFileSync(
+      file,
+      `${bundleBanner('6666666666666666')}\nexports.small = function () { return 1; };\nexports.more = function () { return [1, 2, 3].map((x) => x * 2).join(); };\n`,
+    );
+    const cacheDir = newCacheDir();
+    const first = loadBundle<{ small: () => number; more: () => string }>(file, { cacheDir });
+    first.exports.small();
+    saveCache(first, { runMs: 150 });
+    const made = statSync(first.cacheFile).size;
+    expect(readFileSync(`${first.cacheFile}.ms`, 'utf8')).toBe('150');
+
+    // a run not twice as long is not looked at, whatever it compiled
+    const second = loadBundle<{ small: () => number; more: () => string }>(file, { cacheDir });
+    expect(second.cache).toBe('used');
+    second.exports.more();
+    saveCache(second, { runMs: 290 });
+    expect(statSync(first.cacheFile).size).toBe(made);
+
+    // twice as long, and it compiled `more`: the cache grows
+    const third = loadBundle<{ small: () => number; more: () => string }>(file, { cacheDir });
+    third.exports.more();
+    saveCache(third, { runMs: 400 });
+    expect(statSync(first.cacheFile).size).toBeGreaterThan(made);
+    expect(readFileSync(`${first.cacheFile}.ms`, 'utf8')).toBe('400');
+
+    // a longer run that compiled nothing new leaves the cache as it is and notes its length
+    const grown = statSync(first.cacheFile).size;
+    const fourth = loadBundle<{ small: () => number; more: () => string }>(file, { cacheDir });
+    fourth.exports.more();
+    saveCache(fourth, { runMs: 900 });
+    expect(statSync(first.cacheFile).size).toBe(grown);
+    expect(readFileSync(`${first.cacheFile}.ms`, 'utf8')).toBe('900');
+    // short runs never ask V8 for the cache
+    const short = loadBundle<{ small: () => number; more: () => string }>(file, { cacheDir });
+    saveCache(short, { runMs: 50 });
+    expect(readFileSync(`${first.cacheFile}.ms`, 'utf8')).toBe('900');
   });
 
   it('never reads a cache another runtime wrote, even one V8 would accept (same V8, other Node build)', () => {
