@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // CommonJS (bin/package.json): a CommonJS entry starts a few milliseconds sooner than an ES module.
 const { join } = require('node:path');
-const { performance } = require('node:perf_hooks');
 
 // Deprecation warnings are for the authors of the code that triggers them: Node 24 reports `punycode` and
 // `url.parse()` used by the bundled Kubernetes client's HTTP stack on every cluster command (it stays
@@ -27,7 +26,7 @@ bundle.exports.main(process.argv).then((code) => {
   finished = code;
   // The first run of a command group on this runtime saves the code cache of what it compiled (and a
   // much longer run, what it compiled beyond that).
-  saveCache(bundle, { runMs: performance.now() });
+  saveCache(bundle, { runMs: process.uptime() * 1000 });
   // The command is done and its output written. When nothing is still queued on stdout or stderr,
   // leave now rather than wait, as a normal exit does, for V8's background work (optimizing
   // compilations, concurrent marking) that no longer matters.
