@@ -50,22 +50,36 @@ export default defineAnalyzer({
       const consumers = scopeOf(vs.spec?.exportTo, ns, ctx.meshConfig.defaultVirtualServiceExportTo);
       for (const d of routeDestinations(vs)) {
         const subset = str(d.destination?.subset);
-        if (!subset) continue;
-        const fqdn = toFqdn(d.host, ns);
-        const candidates = [...(exact.get(fqdn) ?? []), ...wildcards.filter((r) => hostWithin(fqdn, r.host))];
-        const best = mostSpecific(candidates.filter((r) => reachable(r, ns, consumers)));
-        if (best.some((r) => r.subsets.has(subset))) continue;
+        if (!subset || definesSubset(toFqdn(d.host, ns), subset, ns, consumers)) continue;
         const reftype =
           d.role === 'mirror' ? 'mirror+subset in destinationrule' : 'host+subset in destinationrule';
         ctx.report('IST0101', vs, [reftype, `${d.host}+${subset}`], { path: `${d.path}.subset` });
       }
     }
+
+    /**
+     * Whether the most specific rules for `fqdn` that a VirtualService of `ns` (visible to `consumers`)
+     * can see define the subset: the rules for the exact host, else those of the longest wildcard.
+     */
+    function definesSubset(fqdn: string, subset: string, ns: string, consumers: Scope): boolean {
+      let reached = false;
+      for (const r of exact.get(fqdn) ?? []) {
+        if (!reachable(r, ns, consumers)) continue;
+        if (r.subsets.has(subset)) return true;
+        reached = true;
+      }
+      if (reached) return false;
+      let longest = -1;
+      let defined = false;
+      for (const r of wildcards) {
+        if (r.host.length < longest || !hostWithin(fqdn, r.host) || !reachable(r, ns, consumers)) continue;
+        if (r.host.length > longest) {
+          longest = r.host.length;
+          defined = false;
+        }
+        if (r.subsets.has(subset)) defined = true;
+      }
+      return defined;
+    }
   },
 });
-
-/** The rules with the most specific host: the exact host, else the longest wildcard. */
-function mostSpecific(rules: Rule[]): Rule[] {
-  const rank = (r: Rule) => (r.host.startsWith('*') ? r.host.length : Number.MAX_SAFE_INTEGER);
-  const top = Math.max(...rules.map(rank));
-  return rules.filter((r) => rank(r) === top);
-}
