@@ -56,6 +56,40 @@ describe('mesh analyze against istioctl analyze', () => {
     expect(findings.map(key).sort()).toEqual(oracle.map(key).sort());
   });
 
+  it('finds the same schema errors as istioctl and words them in its own terms (a documented difference)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mesh-oracle-')), 'vs.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: networking.istio.io/v1',
+        'kind: VirtualService',
+        'metadata: {name: r, namespace: default}',
+        'spec:',
+        '  hosts: [reviews]',
+        '  http:',
+        '  - match: [{uri: {prefix: /a}}]',
+        '    route:',
+        '    - destination: {host: reviews}',
+        '      weight: -5',
+        '  - route:',
+        '    - destination: {host: "*"}',
+        '',
+      ].join('\n'),
+    );
+    const run = spawnSync(istioctl, ['analyze', '--use-kube=false', '-A', '-o', 'json', file], {
+      encoding: 'utf8',
+    });
+    expect((JSON.parse(run.stdout) as Finding[]).map(key).sort()).toEqual([
+      'IST0106 Error VirtualService default/r: Schema validation error: invalid destination host *',
+      'IST0106 Error VirtualService default/r: Schema validation error: weight -5 < 0',
+    ]);
+    const ours = await runCli(['analyze', '-A', '-o', 'json', file]);
+    expect((JSON.parse(ours.stdout) as { findings: Finding[] }).findings.map(key).sort()).toEqual([
+      'IST0106 Error VirtualService default/r: Schema validation error: destination host cannot be "*"; name a service',
+      'IST0106 Error VirtualService default/r: Schema validation error: weight must be a non-negative integer, got -5',
+    ]);
+  });
+
   it('reads EnvoyFilter patch values as Envoy messages and words each problem as istioctl does', async () => {
     const envoy = (fs: Finding[]) =>
       fs
