@@ -307,7 +307,7 @@ class Parser {
     return q;
   }
 
-  /** Where the last `anchorName` or `alias` name ended. */
+  /** Where the last anchor or alias name ended (past an anchor's blanks: see `anchor`). */
   private nameEnd = 0;
 
   /**
@@ -350,11 +350,31 @@ class Parser {
     return null;
   }
 
+  /**
+   * The name of the anchor `&name` at `p`; `nameEnd` is then where its node starts (past the blanks). A
+   * blank must follow the name, and the node must not be another anchor or an alias: js-yaml's rules
+   * there are subtle, so such documents are left to it.
+   */
+  private anchor(p: number, end: number): string {
+    const name = this.anchorName(p + 1, end);
+    const q = this.skipSpaces(this.nameEnd, end);
+    const n = this.text.charCodeAt(q);
+    if (q < end && (q === this.nameEnd || n === AMP || n === STAR)) throw BAIL;
+    this.nameEnd = q;
+    return name;
+  }
+
+  /** Records an anchored value (for the aliases after it) and returns it. */
+  private remember(name: string, value: unknown): unknown {
+    (this.anchors ??= new Map()).set(name, value);
+    return value;
+  }
+
   /** Past an anchor (`&name` and the blanks after it) at `q`, if there is one. */
   private pastAnchor(q: number, end: number): number {
     if (this.text.charCodeAt(q) !== AMP) return q;
-    this.anchorName(q + 1, end);
-    return this.skipSpaces(this.nameEnd, end);
+    this.anchor(q, end);
+    return this.nameEnd;
   }
 
   /** The first content line at or after `li`. */
@@ -571,15 +591,14 @@ class Parser {
     const text = this.text;
     const c = text.charCodeAt(p);
     if (c === AMP) {
-      const name = this.anchorName(p + 1, end);
-      const q = this.skipSpaces(this.nameEnd, end);
-      if (q === this.nameEnd && q < end) throw BAIL; // `&name{…}`: js-yaml's rules there are subtle
-      let v: unknown;
-      if (q === end || text.charCodeAt(q) === HASH) v = this.nestedOrNull(this.cursor, col, compactSeq);
-      else if (text.charCodeAt(q) === AMP || text.charCodeAt(q) === STAR) throw BAIL;
-      else v = this.inline(q, end, col, compactSeq);
-      (this.anchors ??= new Map()).set(name, v);
-      return v;
+      const name = this.anchor(p, end);
+      const q = this.nameEnd;
+      return this.remember(
+        name,
+        q === end || text.charCodeAt(q) === HASH
+          ? this.nestedOrNull(this.cursor, col, compactSeq)
+          : this.inline(q, end, col, compactSeq),
+      );
     }
     if (c === STAR) {
       const v = this.alias(p + 1, end);
@@ -632,20 +651,15 @@ class Parser {
     const text = this.text;
     const c = text.charCodeAt(q);
     if (c === AMP) {
-      const name = this.anchorName(q + 1, end);
-      const r = this.skipSpaces(this.nameEnd, end);
+      const name = this.anchor(q, end);
+      const r = this.nameEnd;
       const n = text.charCodeAt(r);
-      // a node must follow, after a space (`[&a, b]` anchors a null: left to js-yaml)
-      if (r === this.nameEnd || r >= end || n === COMMA || n === RBRACKET || n === RBRACE) throw BAIL;
-      if (n === AMP || n === STAR) throw BAIL;
-      const v = this.flowNode(r, end, depth);
-      (this.anchors ??= new Map()).set(name, v);
-      return v;
+      // an anchored empty node (`[&a, b]`, a null) is left to js-yaml
+      if (r >= end || n === COMMA || n === RBRACKET || n === RBRACE) throw BAIL;
+      return this.remember(name, this.flowNode(r, end, depth));
     }
     if (c === STAR) {
       const v = this.alias(q + 1, end);
-      const n = text.charCodeAt(this.nameEnd);
-      if (this.nameEnd < end && n !== SPACE && n !== COMMA && n !== RBRACKET && n !== RBRACE) throw BAIL;
       this.flowEnd = this.nameEnd;
       return v;
     }

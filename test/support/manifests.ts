@@ -12,6 +12,15 @@ export function yamlFiles(dir: string): string[] {
   });
 }
 
+/** Every manifest the project ships or reads: the examples, the test fixtures and the upstream conformance inputs. */
+export function realManifestFiles(): string[] {
+  return [
+    ...yamlFiles(join(ROOT, 'examples')),
+    ...yamlFiles(join(ROOT, 'test/fixtures')),
+    ...yamlFiles(join(ROOT, '../shared/conformance')),
+  ];
+}
+
 /** Every path to a map key or sequence item in a value, in document order. */
 export function allPaths(
   v: unknown,

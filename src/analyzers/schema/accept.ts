@@ -1,4 +1,4 @@
-import { objectSchema, readSchema, SCHEMA_ID_BASE, type SchemaKind } from './compile.js';
+import { objectSchema, resolveRef, type SchemaKind } from './compile.js';
 
 /**
  * A quick "yes" to "does the kind's validator accept this object?", for the common case: most documents
@@ -79,21 +79,22 @@ function newCheck(): Check {
 
 /** Reads schema nodes into checks, once per node (a node's `$ref` resolves against its own file). */
 class Reader {
-  private readonly seen = new Map<string, Map<object, Check>>();
+  /** Each schema file is parsed once, so a node (an object of one file) is its own key. */
+  private readonly seen = new Map<object, Check>();
 
+  /** The check of a schema node of `file` (against which its `$ref`s resolve). */
   read(schema: unknown, file: string): Check {
     if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Unsupported();
-    let byNode = this.seen.get(file);
-    if (!byNode) this.seen.set(file, (byNode = new Map()));
-    const known = byNode.get(schema);
+    const known = this.seen.get(schema);
     if (known) return known;
     const c = newCheck();
-    byNode.set(schema, c);
+    this.seen.set(schema, c);
     const s = schema as Record<string, any>;
     for (const [key, value] of Object.entries(s)) {
       switch (key) {
         case '$ref': {
-          // the target applies as a whole, and the keywords beside `$ref` apply too (as in ajv)
+          // the target applies as a whole (its own `$ref` read as a keyword of its own), and the keywords
+          // beside `$ref` apply too (as in ajv); a pointer that leads nowhere is left to ajv
           const target = resolveRef(value as string, file);
           c.ref = this.read(target.schema, target.file);
           break;
@@ -152,17 +153,6 @@ class Reader {
     }
     return c;
   }
-}
-
-/** The node a `$ref` names (not followed further: its own `$ref` is read as a keyword of its own). */
-function resolveRef(ref: string, file: string): { schema: unknown; file: string } {
-  const local = ref.startsWith(SCHEMA_ID_BASE) ? ref.slice(SCHEMA_ID_BASE.length) : ref;
-  const [target = '', pointer = ''] = local.split('#');
-  const targetFile = target || file;
-  let schema: any = readSchema(targetFile);
-  for (const part of pointer.split('/').filter(Boolean)) schema = schema?.[part];
-  if (schema === undefined) throw new Unsupported();
-  return { schema, file: targetFile };
 }
 
 /** Code points, as ajv counts a string's length. */

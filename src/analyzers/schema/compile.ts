@@ -65,15 +65,25 @@ export function deref(schema: any, file: string): SchemaNode {
   let node: SchemaNode = { schema, file };
   while (typeof node.schema.$ref === 'string') {
     const { $ref, ...siblings } = node.schema;
-    const local = $ref.startsWith(SCHEMA_ID_BASE) ? $ref.slice(SCHEMA_ID_BASE.length) : $ref;
-    const [target = '', pointer = ''] = local.split('#');
-    const targetFile = target || node.file;
-    let s = readSchema(targetFile);
-    for (const part of pointer.split('/').filter(Boolean)) s = s[part];
+    const target = resolveRef($ref, node.file);
+    const s = target.schema;
     const required = [...new Set([...(s.required ?? []), ...(siblings.required ?? [])])];
-    node = { schema: { ...s, ...siblings, ...(required.length > 0 ? { required } : {}) }, file: targetFile };
+    node = { schema: { ...s, ...siblings, ...(required.length > 0 ? { required } : {}) }, file: target.file };
   }
   return node;
+}
+
+/**
+ * The node one `$ref` names (relative to `file`, or absolute under SCHEMA_ID_BASE), not followed further;
+ * its schema is undefined when the pointer leads nowhere.
+ */
+export function resolveRef(ref: string, file: string): SchemaNode {
+  const local = ref.startsWith(SCHEMA_ID_BASE) ? ref.slice(SCHEMA_ID_BASE.length) : ref;
+  const [target = '', pointer = ''] = local.split('#');
+  const targetFile = target || file;
+  let s = readSchema(targetFile);
+  for (const part of pointer.split('/').filter(Boolean)) s = s?.[part];
+  return { schema: s, file: targetFile };
 }
 
 /** The schema of a whole object: basic apiVersion/kind/metadata checks, the kind's spec schema, any status. */

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import jsYaml from 'js-yaml';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { allPaths, ROOT, yamlFiles } from '../../support/manifests.js';
+import { allPaths, realManifestFiles } from '../../support/manifests.js';
 import { fastLoad, fastLocate, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
 import { parsedPositionOf } from '../../../src/manifests/positions.js';
 import type { DocSource } from '../../../src/manifests/types.js';
@@ -31,11 +30,7 @@ function expectAgrees(text: string): boolean {
 
 describe('fast YAML parser', () => {
   it('reads every real manifest document exactly as js-yaml does, and most of them itself', () => {
-    const files = [
-      ...yamlFiles(join(ROOT, 'examples')),
-      ...yamlFiles(join(ROOT, 'test/fixtures')),
-      ...yamlFiles(join(ROOT, '../shared/conformance')),
-    ];
+    const files = realManifestFiles();
     let docs = 0;
     let fast = 0;
     for (const file of files) {

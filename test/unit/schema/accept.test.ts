@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { acceptanceCheck } from '../../../src/analyzers/schema/accept.js';
@@ -7,17 +6,12 @@ import { findSchemaKind, schemaKinds, type SchemaKind } from '../../../src/analy
 import { validatorFor, withoutNulls } from '../../../src/analyzers/schema/validate.js';
 import { parseManifestText } from '../../../src/manifests/load.js';
 import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
-import { allPaths, ROOT, yamlFiles } from '../../support/manifests.js';
+import { allPaths, realManifestFiles } from '../../support/manifests.js';
 
 /** Every Istio object of the shipped examples, the fixtures and the upstream conformance inputs. */
 function istioObjects(): Array<{ entry: SchemaKind; body: unknown; where: string }> {
   const out: Array<{ entry: SchemaKind; body: unknown; where: string }> = [];
-  const files = [
-    ...yamlFiles(join(ROOT, 'examples')),
-    ...yamlFiles(join(ROOT, 'test/fixtures')),
-    ...yamlFiles(join(ROOT, '../shared/conformance')),
-  ];
-  for (const file of files) {
+  for (const file of realManifestFiles()) {
     const resources: Resource[] = [];
     const problems: LoadProblem[] = [];
     parseManifestText(readFileSync(file, 'utf8'), file, resources, problems);

@@ -148,30 +148,22 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
 function checkSource(issues: Issues, path: string, source: Record<string, any>, action: string): boolean {
   let anySet = false;
   let tcp = false;
-  let serviceAccounts = false;
   for (const field of Object.keys(source)) {
     if (!SOURCE_FIELDS.has(field)) continue;
     const values = source[field];
     if (!Array.isArray(values)) continue;
     if (field !== 'requestPrincipals' && field !== 'notRequestPrincipals') tcp = true;
-    if (values.length === 0) continue;
-    anySet = true;
+    if (values.length > 0) anySet = true;
+    const ip = IP_FIELDS.has(field);
+    const trustDomain = TRUST_DOMAIN_LISTS.has(field);
     for (let k = 0; k < values.length; k++) {
       const v: unknown = values[k];
-      if (v === '') {
-        issues.error(at(path, field, k), `${field} must not contain empty strings`);
-        continue;
+      if (v === '') issues.error(at(path, field, k), `${field} must not contain empty strings`);
+      else if (typeof v === 'string' && (ip || trustDomain)) {
+        const problem = ip ? ipOrCidrError(v) : trustDomainError(v);
+        if (problem) issues.error(at(path, field, k), ip ? problem : `${problem} (in ${field})`);
       }
-      if (typeof v !== 'string') continue;
-      const problem = IP_FIELDS.has(field)
-        ? ipOrCidrError(v)
-        : TRUST_DOMAIN_LISTS.has(field)
-          ? trustDomainError(v)
-          : undefined;
-      if (problem)
-        issues.error(at(path, field, k), IP_FIELDS.has(field) ? problem : `${problem} (in ${field})`);
     }
-    if (field === 'serviceAccounts' || field === 'notServiceAccounts') serviceAccounts = true;
   }
   if (!anySet)
     issues.error(
@@ -180,17 +172,15 @@ function checkSource(issues: Issues, path: string, source: Record<string, any>, 
     );
   for (const field of SERVICE_ACCOUNT_LISTS)
     if (Array.isArray(source[field])) checkServiceAccounts(issues, at(path, field), source[field], field);
-  if (serviceAccounts) {
-    const withSA = SERVICE_ACCOUNT_LISTS.find((f) => list(source[f]).length > 0)!;
-    const mixed = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'].filter(
-      (f) => list(source[f]).length > 0,
+  const withSA = SERVICE_ACCOUNT_LISTS.find((f) => list(source[f]).length > 0);
+  const mixed = withSA
+    ? ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'].filter((f) => list(source[f]).length > 0)
+    : [];
+  if (withSA && mixed.length > 0)
+    issues.error(
+      at(path, withSA),
+      `${withSA} cannot be set together with ${mixed.join(', ')}; use one way to identify the source workload`,
     );
-    if (mixed.length > 0)
-      issues.error(
-        at(path, withSA),
-        `${withSA} cannot be set together with ${mixed.join(', ')}; use one way to identify the source workload`,
-      );
-  }
   if (action === 'CUSTOM')
     for (const field of CUSTOM_FORBIDDEN_SOURCES)
       if (list(source[field]).length > 0)

@@ -197,6 +197,9 @@ function isTcpLike(protocol: unknown): boolean {
   return p === '' || p === 'TCP';
 }
 
+/** A port protocol Istio's no-addresses check reads as TCP: none, or `TCP` exactly as written. */
+const TCP_AS_WRITTEN: ReadonlySet<unknown> = new Set([undefined, null, '', 'TCP']);
+
 function checkPorts(issues: Issues, ports: any[], hasAddresses: boolean, resolution: string): void {
   const names = new Map<string, number>();
   const numbers = new Map<number, number>();
@@ -222,12 +225,7 @@ function checkPorts(issues: Issues, ports: any[], hasAddresses: boolean, resolut
     }
     // Istio's check compares the name as written: `tcp` is TCP elsewhere, but does not get this warning
     // (nor does istioctl give it; the serviceentry analyzer's IST0134 still does)
-    const tcpAsWritten =
-      port.protocol === undefined ||
-      port.protocol === null ||
-      port.protocol === '' ||
-      port.protocol === 'TCP';
-    if (!hasAddresses && resolution === 'NONE' && tcpAsWritten) {
+    if (!hasAddresses && resolution === 'NONE' && TCP_AS_WRITTEN.has(port.protocol)) {
       issues.warn(
         p,
         `port ${port.number} is TCP (or has no protocol) but the ServiceEntry has no addresses and resolution NONE gets no auto-allocated IP, so it will match all traffic to port ${port.number}; add addresses or use an HTTP/TLS protocol`,
