@@ -144,8 +144,7 @@ class Parser {
     const li = this.next(0);
     if (li >= this.count) return null;
     if (this.indents[li] !== 0) throw BAIL;
-    this.cursor = li;
-    const value = this.blockNode();
+    const value = this.blockNode(li, 0);
     if (this.next(this.cursor) < this.count) throw BAIL;
     return value;
   }
@@ -387,13 +386,11 @@ class Parser {
     return this.text.charCodeAt(p) === DASH && (p + 1 === end || this.text.charCodeAt(p + 1) === SPACE);
   }
 
-  /** A block node starting at the cursor line (which callers checked is indented deeper than its parent). */
-  private blockNode(): unknown {
-    const li = this.cursor;
-    const col = this.indents[li];
+  /** A block node on line `li` at column `col` (callers checked it is indented deeper than its parent). */
+  private blockNode(li: number, col: number): unknown {
+    this.cursor = li;
     const p = this.starts[li] + col;
-    if (this.isDash(p, this.ends[li])) return this.sequence(col);
-    return this.mapping(col, p);
+    return this.isDash(p, this.ends[li]) ? this.sequence(col) : this.mapping(col, p);
   }
 
   // Nesting is bounded well below js-yaml's limit, so that js-yaml reports documents nested too deeply.
@@ -401,19 +398,6 @@ class Parser {
 
   private sequence(col: number): unknown[] {
     if (++this.depth > MAX_DEPTH) throw BAIL;
-    const out = this.sequenceItems(col);
-    this.depth--;
-    return out;
-  }
-
-  private mapping(col: number, firstKeyAt: number): Record<string, unknown> {
-    if (++this.depth > MAX_DEPTH) throw BAIL;
-    const out = this.mappingEntries(col, firstKeyAt);
-    this.depth--;
-    return out;
-  }
-
-  private sequenceItems(col: number): unknown[] {
     const base = this.top;
     const text = this.text;
     for (;;) {
@@ -442,20 +426,23 @@ class Parser {
       items[this.top++] = item;
       const ni = this.next(this.cursor);
       this.cursor = ni;
-      if (ni >= this.count || this.indents[ni] < col) return this.takeItems(base);
+      if (ni >= this.count || this.indents[ni] < col) break;
       if (this.indents[ni] > col) throw BAIL;
-      if (!this.isDash(this.starts[ni] + col, this.ends[ni])) return this.takeItems(base);
+      if (!this.isDash(this.starts[ni] + col, this.ends[ni])) break;
     }
+    this.depth--;
+    return this.takeItems(base);
   }
 
-  /** The items collected since `base`, as an array of their own; `items` is then free from `base` on. */
+  /** The items collected since `base`, as an array of their own (`items` is then free from `base` on). */
   private takeItems(base: number): unknown[] {
     const out = items.slice(base, this.top);
     this.top = base;
     return out;
   }
 
-  private mappingEntries(col: number, firstKeyAt: number): Record<string, unknown> {
+  private mapping(col: number, firstKeyAt: number): Record<string, unknown> {
+    if (++this.depth > MAX_DEPTH) throw BAIL;
     const out: Record<string, unknown> = {};
     const text = this.text;
     let p = firstKeyAt;
@@ -477,11 +464,13 @@ class Parser {
       }
       const ni = this.next(this.cursor);
       this.cursor = ni;
-      if (ni >= this.count || this.indents[ni] < col) return out;
+      if (ni >= this.count || this.indents[ni] < col) break;
       if (this.indents[ni] > col) throw BAIL;
       p = this.starts[ni] + col;
       if (this.isDash(p, this.ends[ni])) throw BAIL;
     }
+    this.depth--;
+    return out;
   }
 
   /** The value of `key:` or `-` with nothing after it: a nested block, a compact sequence, or null. */
@@ -489,10 +478,7 @@ class Parser {
     const ni = this.next(li + 1);
     if (ni < this.count) {
       const ind = this.indents[ni];
-      if (ind > col) {
-        this.cursor = ni;
-        return this.blockNode();
-      }
+      if (ind > col) return this.blockNode(ni, ind);
       if (compactSeq && ind === col && this.isDash(this.starts[ni] + col, this.ends[ni])) {
         this.cursor = ni;
         return this.sequence(col);
