@@ -332,15 +332,37 @@ function exceedsNodes(root: unknown, max: number): boolean {
 const interned = new Map<string, string>();
 
 /**
- * One string object per distinct value for the identity fields every analyzer looks up by (kind, key,
- * namespace, name, …): the parser gives each document its own copies, and Map lookups with the same
- * object are several times faster than with equal strings.
+ * One string object per distinct value for the identity fields every analyzer looks up by (namespace,
+ * name): the parser gives each document its own copies, and Map lookups with the same object are several
+ * times faster than with equal strings.
  */
 function intern(s: string): string {
   const v = interned.get(s);
   if (v !== undefined) return v;
   interned.set(s, s);
   return s;
+}
+
+interface TypeIds {
+  apiVersion: string;
+  group: string;
+  version: string;
+  kind: string;
+  key: string;
+}
+
+/** apiVersion → kind → the type's identity strings, each made once (as `intern` does for names). */
+const typeIds = new Map<string, Map<string, TypeIds>>();
+
+function typeIdsOf(apiVersion: string, kind: string): TypeIds {
+  let byKind = typeIds.get(apiVersion);
+  if (!byKind) typeIds.set(apiVersion, (byKind = new Map()));
+  let ids = byKind.get(kind);
+  if (!ids) {
+    const { group, version } = groupOf(apiVersion);
+    byKind.set(kind, (ids = { apiVersion, group, version, kind, key: kindKey(group, kind) }));
+  }
+  return ids;
 }
 
 /** A problem with one whole document: errors point at its first line and column 1, notes at its line. */
@@ -436,7 +458,6 @@ function addDocument(
   }
   const meta =
     obj.metadata && typeof obj.metadata === 'object' && !Array.isArray(obj.metadata) ? obj.metadata : {};
-  const { group, version } = groupOf(obj.apiVersion);
   for (const field of ['name', 'namespace'] as const) {
     const v = meta[field];
     if (v === null || typeof v !== 'object') continue;
@@ -456,14 +477,14 @@ function addDocument(
     docProblem(problems, 'error', file, docIndex, startLine, `${obj.kind} has no metadata.name`);
     return;
   }
-  const kind = intern(obj.kind);
+  const ids = typeIdsOf(obj.apiVersion, obj.kind);
   const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
   resources.push({
-    apiVersion: intern(obj.apiVersion),
-    group: intern(group),
-    version: intern(version),
-    kind,
-    key: intern(kindKey(group, kind)),
+    apiVersion: ids.apiVersion,
+    group: ids.group,
+    version: ids.version,
+    kind: ids.kind,
+    key: ids.key,
     name: intern(name || String(meta.generateName)),
     namespace: namespace === undefined ? undefined : intern(namespace),
     metadata: meta,
