@@ -93,6 +93,9 @@ export class Snapshot {
         spec: body.spec,
         body: { apiVersion, kind, ...body },
         origin: { file: '', docIndex: -1, line: 0, column: 0 },
+        // the loader's fields, in its order: one object shape for every resource the analyzers read
+        nullFree: false,
+        source: undefined,
       };
       if (!this.get(r.key, namespace, name)) this.add(r, true);
     };

@@ -50,6 +50,9 @@ export function clusterResource(
     spec: item.spec,
     body: item,
     origin: { file: '', docIndex: -1, line: 0, column: 0, cluster: true },
+    // the loader's fields, in its order: one object shape for every resource the analyzers read
+    nullFree: false,
+    source: undefined,
   };
 }
 
