@@ -181,7 +181,7 @@ function accepts(c: Check, v: unknown): boolean {
       if (typeof v !== 'string') return false;
       break;
     case INTEGER:
-      if (typeof v !== 'number' || v % 1 !== 0 || !Number.isFinite(v)) return false;
+      if (typeof v !== 'number' || !Number.isInteger(v)) return false;
       break;
     case NUMBER:
       if (typeof v !== 'number' || !Number.isFinite(v)) return false;
