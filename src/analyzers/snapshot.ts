@@ -1,4 +1,4 @@
-import type { Resource } from '../manifests/types.js';
+import { newResource, type Resource } from '../manifests/types.js';
 import { CLUSTER_SCOPED, IGNORED_NAMESPACES } from '../manifests/kinds.js';
 import { K, WORKLOAD_INPUTS, type Workload } from './types.js';
 
@@ -73,46 +73,33 @@ export class Snapshot {
 
   private addSynthetic(): void {
     const ns = this.opts.istioNamespace;
-    const synth = (
-      apiVersion: string,
-      kind: string,
-      group: string,
-      name: string,
-      namespace: string,
-      body: any,
-    ) => {
-      const r: Resource = {
+    const synth = (apiVersion: string, kind: string, name: string, namespace: string, body: any) => {
+      const r = newResource({
         apiVersion,
-        group,
-        version: apiVersion.split('/').pop()!,
         kind,
-        key: `${group || 'core'}/${kind}`,
         name,
         namespace,
         metadata: body.metadata ?? { name, namespace },
         spec: body.spec,
         body: { apiVersion, kind, ...body },
         origin: { file: '', docIndex: -1, line: 0, column: 0 },
-        // the loader's fields, in its order: one object shape for every resource the analyzers read
-        nullFree: false,
-        source: undefined,
-      };
+      });
       if (!this.get(r.key, namespace, name)) this.add(r, true);
     };
-    synth('mesh.istio.io/v1alpha1', 'MeshConfig', 'mesh.istio.io', 'meshconfig', ns, {
+    synth('mesh.istio.io/v1alpha1', 'MeshConfig', 'meshconfig', ns, {
       spec: this.opts.meshConfig,
     });
-    synth('mesh.istio.io/v1alpha1', 'MeshNetworks', 'mesh.istio.io', 'meshnetworks', ns, {
+    synth('mesh.istio.io/v1alpha1', 'MeshNetworks', 'meshnetworks', ns, {
       spec: this.opts.meshNetworks,
     });
     if (this.opts.defaultIngress && this.opts.meshConfig.ingressControllerMode !== 'OFF') {
       const svcName = String(this.opts.meshConfig.ingressService ?? 'istio-ingressgateway');
       const labels = { istio: 'ingressgateway' };
-      synth('v1', 'Pod', '', `${svcName}-dummypod`, ns, {
+      synth('v1', 'Pod', `${svcName}-dummypod`, ns, {
         metadata: { name: `${svcName}-dummypod`, namespace: ns, labels },
         spec: { containers: [{ name: 'istio-proxy' }] },
       });
-      synth('v1', 'Service', '', svcName, ns, {
+      synth('v1', 'Service', svcName, ns, {
         metadata: { name: svcName, namespace: ns },
         spec: {
           selector: labels,

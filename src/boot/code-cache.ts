@@ -227,19 +227,17 @@ function runTimeFile(cacheFile: string): string {
 export function saveCache(bundle: LoadedBundle<unknown>, opts: { runMs?: number; now?: number } = {}): void {
   if (!bundle.cacheFile || bundle.cache === 'off') return;
   const runMs = Math.round(opts.runMs ?? 0);
-  let data: Buffer;
-  if (bundle.cache === 'used') {
+  const growing = bundle.cache === 'used';
+  if (growing) {
     if (runMs < GROW_MIN_MS) return;
     const madeIn = Number(readText(runTimeFile(bundle.cacheFile)));
     if (madeIn > 0 && runMs < 2 * madeIn) return;
-    data = bundle.script.createCachedData();
-    if (data.length <= bundle.cacheBytes) {
-      // nothing new compiled: runs of this size need not look again
-      quietly(() => writeFileSync(runTimeFile(bundle.cacheFile), String(runMs)));
-      return;
-    }
-  } else {
-    data = bundle.script.createCachedData();
+  }
+  const data = bundle.script.createCachedData();
+  if (growing && data.length <= bundle.cacheBytes) {
+    // nothing new compiled: runs of this size need not look again
+    quietly(() => writeFileSync(runTimeFile(bundle.cacheFile), String(runMs)));
+    return;
   }
   const dir = dirname(bundle.cacheFile);
   const tmp = `${bundle.cacheFile}.${process.pid}.tmp`;

@@ -1,6 +1,6 @@
 // Cluster objects as analysis inputs: the same Resource shape files give, with no file and no position.
 import { CLUSTER_SCOPED } from '../manifests/kinds.js';
-import { kindKey, type Resource } from '../manifests/types.js';
+import { newResource, type Resource } from '../manifests/types.js';
 
 /** Secret keys whose values are public certificates, kept so certificate checks still work. */
 const CERTIFICATE_KEYS = new Set(['tls.crt', 'cert', 'ca.crt', 'cacert']);
@@ -24,13 +24,7 @@ export function redactSecret(item: any): void {
 }
 
 /** One listed object as an analysis input (list items carry no apiVersion/kind: they come from the list). */
-export function clusterResource(
-  item: any,
-  apiVersion: string,
-  kind: string,
-  group: string,
-  version: string,
-): Resource {
+export function clusterResource(item: any, apiVersion: string, kind: string): Resource {
   const metadata = item.metadata ?? {};
   delete metadata.managedFields;
   item.apiVersion = apiVersion;
@@ -38,22 +32,16 @@ export function clusterResource(
   item.metadata = metadata;
   const namespace =
     typeof metadata.namespace === 'string' && metadata.namespace ? metadata.namespace : undefined;
-  return {
+  return newResource({
     apiVersion,
-    group,
-    version,
     kind,
-    key: kindKey(group, kind),
     name: String(metadata.name ?? ''),
     namespace,
     metadata,
     spec: item.spec,
     body: item,
     origin: { file: '', docIndex: -1, line: 0, column: 0, cluster: true },
-    // the loader's fields, in its order: one object shape for every resource the analyzers read
-    nullFree: false,
-    source: undefined,
-  };
+  });
 }
 
 /** The identity an overlay replaces by: kind, namespace, name. */

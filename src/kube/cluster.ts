@@ -296,7 +296,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
             otherRevisions++;
             continue;
           }
-          out.push(clusterResource(item, apiVersion, t.kind, t.group, t.version));
+          out.push(clusterResource(item, apiVersion, t.kind));
         }
         cont = page.metadata?.continue || undefined;
       } while (cont);

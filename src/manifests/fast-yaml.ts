@@ -403,20 +403,14 @@ class Parser {
     for (;;) {
       const li = this.cursor;
       const end = this.ends[li];
-      let p = this.starts[li] + col + 1;
-      while (p < end && text.charCodeAt(p) === SPACE) p++;
+      const p = this.skipSpaces(this.starts[li] + col + 1, end);
+      const c = text.charCodeAt(p);
       let item: unknown;
-      if (p === end || text.charCodeAt(p) === HASH) {
+      if (p === end || c === HASH) {
         item = this.nestedOrNull(li, col, false);
       } else if (this.isDash(p, end)) {
         throw BAIL;
-      } else if (
-        text.charCodeAt(p) !== LBRACKET &&
-        text.charCodeAt(p) !== LBRACE &&
-        text.charCodeAt(p) !== AMP &&
-        text.charCodeAt(p) !== STAR &&
-        this.keyColon(p, end) >= 0
-      ) {
+      } else if (c !== LBRACKET && c !== LBRACE && c !== AMP && c !== STAR && this.keyColon(p, end) >= 0) {
         item = this.mapping(p - this.starts[li], p);
       } else {
         item = this.inline(p, end, col, false);
@@ -454,8 +448,7 @@ class Parser {
       const key = this.key(p, colon);
       // a repeated key, or one of Object.prototype's names (js-yaml then decides)
       if (out[key] !== undefined || key === '__proto__' || key === '<<') throw BAIL;
-      let v = colon + 1;
-      while (v < end && text.charCodeAt(v) === SPACE) v++;
+      const v = this.skipSpaces(colon + 1, end);
       if (v === end || text.charCodeAt(v) === HASH) {
         out[key] = this.nestedOrNull(li, col, true);
       } else {
@@ -562,7 +555,7 @@ class Parser {
   /** Only blanks or a comment may follow a value on its line. */
   private restOfLineEmpty(p: number, end: number): void {
     const text = this.text;
-    while (p < end && text.charCodeAt(p) === SPACE) p++;
+    p = this.skipSpaces(p, end);
     if (p === end) return;
     if (text.charCodeAt(p) === HASH && text.charCodeAt(p - 1) === SPACE) return;
     throw BAIL;

@@ -6,14 +6,7 @@ import { decodeUtf8, invalidUtf8Lines, invalidUtf8Message, readStdinBytes } from
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
 import { deeperThan, JS_YAML_MAX_DEPTH, jsonNestingOffset, nestingMessage, shortPath } from './limits.js';
-import {
-  groupOf,
-  kindKey,
-  type LoadProblem,
-  type LoadResult,
-  type Resource,
-  type DocSource,
-} from './types.js';
+import { newResource, type LoadProblem, type LoadResult, type Resource, type DocSource } from './types.js';
 
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -343,28 +336,6 @@ function intern(s: string): string {
   return s;
 }
 
-interface TypeIds {
-  apiVersion: string;
-  group: string;
-  version: string;
-  kind: string;
-  key: string;
-}
-
-/** apiVersion → kind → the type's identity strings, each made once (as `intern` does for names). */
-const typeIds = new Map<string, Map<string, TypeIds>>();
-
-function typeIdsOf(apiVersion: string, kind: string): TypeIds {
-  let byKind = typeIds.get(apiVersion);
-  if (!byKind) typeIds.set(apiVersion, (byKind = new Map()));
-  let ids = byKind.get(kind);
-  if (!ids) {
-    const { group, version } = groupOf(apiVersion);
-    byKind.set(kind, (ids = { apiVersion, group, version, kind, key: kindKey(group, kind) }));
-  }
-  return ids;
-}
-
 /** A problem with one whole document: errors point at its first line and column 1, notes at its line. */
 function docProblem(
   problems: LoadProblem[],
@@ -477,21 +448,19 @@ function addDocument(
     docProblem(problems, 'error', file, docIndex, startLine, `${obj.kind} has no metadata.name`);
     return;
   }
-  const ids = typeIdsOf(obj.apiVersion, obj.kind);
   const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
-  resources.push({
-    apiVersion: ids.apiVersion,
-    group: ids.group,
-    version: ids.version,
-    kind: ids.kind,
-    key: ids.key,
-    name: intern(name || String(meta.generateName)),
-    namespace: namespace === undefined ? undefined : intern(namespace),
-    metadata: meta,
-    spec: obj.spec,
-    body: obj,
-    origin: { file, docIndex, line: startLine, column: 1 },
-    nullFree,
-    source,
-  });
+  resources.push(
+    newResource({
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      name: intern(name || String(meta.generateName)),
+      namespace: namespace === undefined ? undefined : intern(namespace),
+      metadata: meta,
+      spec: obj.spec,
+      body: obj,
+      origin: { file, docIndex, line: startLine, column: 1 },
+      nullFree,
+      source,
+    }),
+  );
 }

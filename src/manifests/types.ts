@@ -88,3 +88,58 @@ export function groupOf(apiVersion: string): { group: string; version: string } 
 export function kindKey(group: string, kind: string): string {
   return `${group || 'core'}/${kind}`;
 }
+
+/** The identity strings of a type, derived from its apiVersion and kind. */
+interface TypeIds {
+  apiVersion: string;
+  group: string;
+  version: string;
+  kind: string;
+  key: string;
+}
+
+/**
+ * apiVersion → kind → the type's identity strings, each made once: every resource of a type shares one
+ * string object per field (the parser gives each document its own copies), which keeps Map lookups by
+ * them fast.
+ */
+const typeIds = new Map<string, Map<string, TypeIds>>();
+
+function typeIdsOf(apiVersion: string, kind: string): TypeIds {
+  let byKind = typeIds.get(apiVersion);
+  if (!byKind) typeIds.set(apiVersion, (byKind = new Map()));
+  let ids = byKind.get(kind);
+  if (!ids) {
+    const { group, version } = groupOf(apiVersion);
+    byKind.set(kind, (ids = { apiVersion, group, version, kind, key: kindKey(group, kind) }));
+  }
+  return ids;
+}
+
+/** What a resource is made from: its type's other identity fields are derived from apiVersion and kind. */
+export type ResourceInit = Omit<Resource, 'group' | 'version' | 'key' | 'nullFree' | 'source'> &
+  Partial<Pick<Resource, 'nullFree' | 'source'>>;
+
+/**
+ * A resource, made the one way every resource is (files, the cluster, mesh's own defaults): the same
+ * fields in the same order, so the analyzers' code sees one object shape (a second one made V8 discard
+ * and recompile optimized code when the first such object reached it).
+ */
+export function newResource(r: ResourceInit): Resource {
+  const ids = typeIdsOf(r.apiVersion, r.kind);
+  return {
+    apiVersion: ids.apiVersion,
+    group: ids.group,
+    version: ids.version,
+    kind: ids.kind,
+    key: ids.key,
+    name: r.name,
+    namespace: r.namespace,
+    metadata: r.metadata,
+    spec: r.spec,
+    body: r.body,
+    origin: r.origin,
+    nullFree: r.nullFree ?? false,
+    source: r.source,
+  };
+}

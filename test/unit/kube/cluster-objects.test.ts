@@ -5,7 +5,7 @@ import { parseManifestText } from '../../../src/manifests/load.js';
 import type { Resource } from '../../../src/manifests/types.js';
 
 const fromCluster = (kind: string, ns: string | undefined, name: string, group = ''): Resource =>
-  clusterResource({ metadata: { name, namespace: ns } }, group ? `${group}/v1` : 'v1', kind, group, 'v1');
+  clusterResource({ metadata: { name, namespace: ns } }, group ? `${group}/v1` : 'v1', kind);
 
 function fromFile(text: string): Resource[] {
   const out: Resource[] = [];
@@ -22,8 +22,6 @@ describe('cluster objects as analysis inputs', () => {
       },
       'networking.istio.io/v1',
       'VirtualService',
-      'networking.istio.io',
-      'v1',
     );
     expect(r).toMatchObject({
       key: 'networking.istio.io/VirtualService',
