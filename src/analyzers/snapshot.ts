@@ -1,6 +1,7 @@
 import { newResource, type Resource } from '../manifests/types.js';
 import { CLUSTER_SCOPED, IGNORED_NAMESPACES } from '../manifests/kinds.js';
 import { K, WORKLOAD_INPUTS, type Workload } from './types.js';
+import { labelMap } from '../kube/labels.js';
 
 export interface SnapshotOptions {
   /** Namespace given to namespaced documents that carry none; undefined keeps them namespace-less (-A). */
@@ -155,15 +156,16 @@ export class Snapshot {
   workloads(): readonly Workload[] {
     if (this.workloadList) return this.workloadList;
     const out: Workload[] = [];
-    for (const [key, list] of this.byKey) {
+    for (const key of this.byKey.keys()) {
+      const list = this.byKey.get(key)!;
       if (key === K.Pod) {
         for (const r of list)
           out.push({
             kind: 'Pod',
             name: r.name,
             namespace: r.namespace ?? '',
-            labels: strMap(r.metadata.labels),
-            annotations: strMap(r.metadata.annotations),
+            labels: labelMap(r.metadata.labels),
+            annotations: labelMap(r.metadata.annotations),
             podSpec: r.spec ?? {},
             resource: r,
             isPod: true,
@@ -176,8 +178,8 @@ export class Snapshot {
             kind: r.kind,
             name: r.name,
             namespace: r.namespace ?? '',
-            labels: strMap(tpl.metadata?.labels),
-            annotations: strMap(tpl.metadata?.annotations),
+            labels: labelMap(tpl.metadata?.labels),
+            annotations: labelMap(tpl.metadata?.annotations),
             podSpec: tpl.spec ?? {},
             resource: r,
             isPod: false,
@@ -198,13 +200,5 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
     if (list) list.push(item);
     else out.set(key, [item]);
   }
-  return out;
-}
-
-export function strMap(v: unknown): Record<string, string> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>))
-    out[k] = x === null || x === undefined ? '' : String(x);
   return out;
 }

@@ -166,6 +166,9 @@ describe('robustness (property-based)', () => {
       [
         `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: x\n  annotations:\n    a.istio.io/b: ${odd}\n  labels:\n    app: ${odd}\nspec:\n  hosts: [${odd}]\n  gateways: [${odd}]\n  exportTo: [${odd}]\n`,
         `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: g\nspec:\n  servers:\n  - port: { number: 80, name: http, protocol: HTTP }\n    hosts: [${odd}]\n`,
+        // workloads: the labels and annotations of a Pod and of a Deployment's pod template
+        `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: { app: ${odd} }\n  annotations: { a: ${odd} }\nspec:\n  containers: [{ name: c, image: i }]\n`,
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    metadata:\n      labels: { app: ${odd} }\n      annotations: { a: ${odd} }\n    spec:\n      containers: [{ name: c, image: i }]\n`,
       ].join('---\n'),
     );
     expect(ALLOWED_EXIT.has(r.exitCode)).toBe(true);
