@@ -57,7 +57,7 @@ export function parseSuppressRules(values: string[]): { rules: SuppressRule[]; w
 }
 
 export function suppressedByRule(f: Finding, rules: readonly SuppressRule[]): boolean {
-  if (!f.origin) return false;
+  if (!f.origin || rules.length === 0) return false;
   return rules.some((r) => r.code.test(f.code) && r.resource.test(f.origin!));
 }
 

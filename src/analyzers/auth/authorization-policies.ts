@@ -28,9 +28,8 @@ export default defineAnalyzer({
       if (list) list.push(w);
       else inMeshOfNs.set(w.namespace, [w]);
     }
-    const inMeshByNs = new Map(
-      [...inMeshOfNs].map(([ns, list]) => [ns, new LabelIndex(list, (w) => w.labels)]),
-    );
+    const inMeshByNs = new Map<string, LabelIndex<Workload>>();
+    inMeshOfNs.forEach((list, ns) => inMeshByNs.set(ns, new LabelIndex(list, (w) => w.labels)));
     const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
     const nsNames = ctx.each(K.Namespace).map((n) => n.name);
     const checkNamespaces = ctx.has(K.Namespace);

@@ -55,12 +55,14 @@ export default defineAnalyzer({
           targets.set(target, byPort);
         }
       }
-      for (const [port, byProtocol] of protocols) {
+      for (const port of protocols.keys()) {
+        const byProtocol = protocols.get(port)!;
         if (byProtocol.size < 2) continue;
         const names = [...byProtocol.values()].flat().sort();
         ctx.report('IST0116', w.resource, [w.name, port, names], { path: 'metadata.name' });
       }
-      for (const [target, byPort] of targets) {
+      for (const target of targets.keys()) {
+        const byPort = targets.get(target)!;
         if (byPort.size < 2) continue;
         const names = [...byPort.values()].sort();
         const ports = [...byPort.keys()].sort((a, b) => a - b);

@@ -41,7 +41,8 @@ export default defineAnalyzer({
     for (const group of groups.values()) {
       for (const a of group) {
         for (const b of group) {
-          if (a.gw === b.gw || !Object.entries(a.selector).every(([k, v]) => b.selector[k] === v)) continue;
+          if (a.gw === b.gw || !Object.keys(a.selector).every((k) => b.selector[k] === a.selector[k]))
+            continue;
           const pair = [fullName(a.gw), fullName(b.gw)];
           const id = `${a.gw.key}|${pair.join('|')}`;
           if (reported.has(id)) continue;

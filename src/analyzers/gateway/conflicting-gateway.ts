@@ -75,7 +75,7 @@ function shareWorkloads(ctx: AnalysisContext, a: Resource, b: Resource): boolean
   const sb = labelMap(b.spec?.selector);
   if (selectorString(sa) === selectorString(sb)) return true;
   const within = (x: Record<string, string>, y: Record<string, string>) =>
-    Object.entries(x).every(([k, v]) => y[k] === v);
+    Object.keys(x).every((k) => y[k] === x[k]);
   if (!within(sa, sb) && !within(sb, sa)) return false;
   return ctx.workloads().some((w) => labelsMatch(sa, w.labels) && labelsMatch(sb, w.labels));
 }

@@ -42,14 +42,14 @@ export default defineAnalyzer({
       list(gw.spec?.servers).forEach((server, i) => {
         const tls = isObject(server) ? server.tls : undefined;
         if (!isObject(tls)) return;
-        const refs: Array<[string, string]> = [];
+        const refs: Array<{ cn: string; path: string }> = [];
         const single = str(tls.credentialName);
-        if (single) refs.push([single, joinPath('spec.servers', i, 'tls', 'credentialName')]);
+        if (single) refs.push({ cn: single, path: joinPath('spec.servers', i, 'tls', 'credentialName') });
         list(tls.credentialNames).forEach((n, j) => {
           if (typeof n === 'string' && n)
-            refs.push([n, joinPath('spec.servers', i, 'tls', 'credentialNames', j)]);
+            refs.push({ cn: n, path: joinPath('spec.servers', i, 'tls', 'credentialNames', j) });
         });
-        for (const [cn, path] of refs) {
+        for (const { cn, path } of refs) {
           const slash = cn.indexOf('/');
           const secretNs = slash >= 0 ? cn.slice(0, slash) : gwNs;
           const secretName = slash >= 0 ? cn.slice(slash + 1) : cn;

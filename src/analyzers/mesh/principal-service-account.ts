@@ -33,8 +33,9 @@ export default defineAnalyzer({
             if (typeof p !== 'string') return;
             const m = PRINCIPAL.exec(p);
             if (!m) return;
-            const [, ns, sa] = m;
-            if (sa === 'default' || !covered.has(ns!) || known.has(`${ns}/${sa}`)) return;
+            const ns = m[1]!;
+            const sa = m[2]!;
+            if (sa === 'default' || !covered.has(ns) || known.has(`${ns}/${sa}`)) return;
             ctx.report('MSH1005', ap, [p, ns, sa], {
               path: `spec.rules[${i}].from[${j}].source.principals[${k}]`,
             });

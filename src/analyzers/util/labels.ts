@@ -162,5 +162,7 @@ export function selectWorkloads<T extends Resource>(
     }
     if (!found) unmatched.push(p);
   }
-  return { unmatched, selected: [...byWorkload].map(([workload, list]) => ({ workload, policies: list })) };
+  const selected: WorkloadSelection<T>['selected'] = [];
+  byWorkload.forEach((list, workload) => selected.push({ workload, policies: list }));
+  return { unmatched, selected };
 }

@@ -35,16 +35,16 @@ export default defineAnalyzer({
       });
     }
 
+    const exportedToAll = [...claims.keys()].filter((key) => key.startsWith('*/'));
     const reported = new Set<Resource>();
-    for (const [key, own] of claims) {
+    for (const key of claims.keys()) {
       const slash = key.indexOf('/');
       const scope = key.slice(0, slash);
       const host = key.slice(slash + 1);
-      const all = [...own];
+      const all = [...claims.get(key)!];
       if (scope !== '*') {
-        for (const [other, list] of claims) {
-          if (other.startsWith('*/') && hostsOverlap(host, other.slice(2))) all.push(...list);
-        }
+        for (const other of exportedToAll)
+          if (hostsOverlap(host, other.slice(2))) all.push(...claims.get(other)!);
       }
       const vsList = [...new Set(all.map((c) => c.vs))];
       if (vsList.length < 2) continue;

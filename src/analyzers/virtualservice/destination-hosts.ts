@@ -37,10 +37,10 @@ export default defineAnalyzer({
     const registry = serviceRegistry(ctx);
     const destinations = new Map(ctx.each(K.VirtualService).map((vs) => [vs, routeDestinations(vs)]));
     const subsetRouted = subsetRoutedHosts(destinations);
-    for (const [vs, dests] of destinations) {
+    destinations.forEach((dests, vs) => {
       checkHosts(ctx, registry, vs, dests);
       checkIngressSubsets(ctx, vs, dests, subsetRouted);
-    }
+    });
   },
 });
 
@@ -83,8 +83,9 @@ function subsetRoutedHosts(
   destinations: ReadonlyMap<Resource, readonly RouteDestination[]>,
 ): Map<string, Resource[]> {
   const out = new Map<string, Resource[]>();
-  for (const [vs, dests] of destinations) {
+  for (const vs of destinations.keys()) {
     if (!boundToMesh(vs)) continue;
+    const dests = destinations.get(vs)!;
     const ns = nsOf(vs);
     const own = new Set(vsHosts(vs).map((h) => toFqdn(h, ns)));
     for (const d of dests) {

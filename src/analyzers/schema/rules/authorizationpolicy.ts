@@ -247,18 +247,25 @@ function checkCondition(issues: Issues, path: string, cond: unknown, action: str
     issues.error(at(path, 'key'), attr.error);
     return;
   }
-  for (const [field, items] of [
-    ['values', values],
-    ['notValues', notValues],
-  ] as const) {
-    const where = `${field} of the condition on ${key}`;
-    if (attr === 'serviceAccount') checkServiceAccounts(issues, at(path, field), items, where);
-    items.forEach((v, k) => {
-      if (typeof v !== 'string') return;
-      const problem = v === '' ? 'an empty string is not allowed' : valueError(attr, v);
-      if (problem) issues.error(at(path, field, k), `${where}: ${problem}`);
-    });
-  }
+  checkConditionValues(issues, path, key, attr, 'values', values);
+  checkConditionValues(issues, path, key, attr, 'notValues', notValues);
+}
+
+function checkConditionValues(
+  issues: Issues,
+  path: string,
+  key: string,
+  attr: ValueKind,
+  field: 'values' | 'notValues',
+  items: unknown[],
+): void {
+  const where = `${field} of the condition on ${key}`;
+  if (attr === 'serviceAccount') checkServiceAccounts(issues, at(path, field), items, where);
+  items.forEach((v, k) => {
+    if (typeof v !== 'string') return;
+    const problem = v === '' ? 'an empty string is not allowed' : valueError(attr, v);
+    if (problem) issues.error(at(path, field, k), `${where}: ${problem}`);
+  });
 }
 
 type ValueKind = 'any' | 'ip' | 'port' | 'serviceAccount' | 'trustDomain';

@@ -6,7 +6,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
 import { parseGoDuration } from '../../../util/duration.js';
-import { entries, isObject, list } from '../../../util/values.js';
+import { isObject, keysOf, list } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
 /** Collects the issues of one resource. */
@@ -243,8 +243,8 @@ export function labelValueError(value: unknown): string | undefined {
 
 /** Checks a label map (keys and values), one issue per bad entry at `path["key"]`. */
 export function checkLabels(issues: Issues, path: string, labels: unknown): void {
-  for (const [k, v] of entries(labels)) {
-    const err = labelKeyError(k) ?? labelValueError(v);
+  for (const k of keysOf(labels)) {
+    const err = labelKeyError(k) ?? labelValueError((labels as Record<string, unknown>)[k]);
     if (err) issues.error(at(path, k), err);
   }
 }
@@ -264,11 +264,13 @@ export function checkSelectorLabels(
   if (selector === undefined || selector === null) return;
   const labels = isObject(selector) ? selector[field] : undefined;
   const labelsPath = at(selectorPath, field);
-  if (entries(labels).length === 0) {
+  const keys = keysOf(labels);
+  if (keys.length === 0) {
     issues.warn(selectorPath, noLabelsWarning);
     return;
   }
-  for (const [k, v] of entries(labels)) {
+  for (const k of keys) {
+    const v = labels[k];
     const p = at(labelsPath, k);
     if (k === '') issues.error(p, 'empty label key in selector; every selector label needs a key');
     else if (k.includes('*') || (typeof v === 'string' && v.includes('*'))) {

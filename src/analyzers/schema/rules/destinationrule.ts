@@ -19,7 +19,7 @@ import {
   quote,
   wildcardDomainError,
 } from './common.js';
-import { entries, isObject, list, num, str } from '../../../util/values.js';
+import { isObject, keysOf, list, num, str } from '../../../util/values.js';
 import { checkConnectionPool } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 
@@ -324,9 +324,10 @@ function checkLocalityLb(
   distribute.forEach((d, i) => {
     if (!isObject(d)) return;
     const dp = at(path, 'distribute', i, 'to');
-    const to = entries(d.to);
+    const locs = keysOf(d.to);
     let sum = 0;
-    for (const [loc, w] of to) {
+    for (const loc of locs) {
+      const w = d.to[loc];
       const err = localityError(loc);
       if (err) issues.error(at(dp, loc), err);
       const n = num(w);
@@ -335,11 +336,7 @@ function checkLocalityLb(
       }
       sum += n ?? 0;
     }
-    checkLocalityList(
-      issues,
-      (k) => at(dp, to[k]![0]),
-      to.map(([loc]) => loc),
-    );
+    checkLocalityList(issues, (k) => at(dp, locs[k]!), locs);
     if (sum !== 100) issues.error(dp, `distribute weights must sum to 100, got ${sum}`);
   });
   failover.forEach((f, i) => {

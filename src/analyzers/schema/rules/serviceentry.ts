@@ -18,7 +18,7 @@ import {
   quote,
   wildcardDomainError,
 } from './common.js';
-import { entries, isObject, list, str } from '../../../util/values.js';
+import { isObject, keysOf, list, str } from '../../../util/values.js';
 import { checkProtocol, checkWorkloadSelector, isHttpFamily, isTlsFamily, protocolOf } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 import { checkWorkloadEntry } from './workloadentry.js';
@@ -92,7 +92,7 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
           return;
         }
         checkWorkloadEntry(issues, p, ep, { ipOnly: true });
-        for (const [name] of entries(ep.ports)) {
+        for (const name of keysOf(ep.ports)) {
           if (!portNames.has(name)) {
             issues.error(
               at(p, 'ports', name),

@@ -1,6 +1,6 @@
 import type { Resource } from '../../../manifests/types.js';
 import { at, Issues } from './common.js';
-import { entries, isObject, list } from '../../../util/values.js';
+import { isObject, keysOf, list } from '../../../util/values.js';
 import { checkTargeting, text } from './common-sec.js';
 import { celSyntaxError } from './telemetry-cel.js';
 import type { SemanticIssue } from './types.js';
@@ -52,7 +52,8 @@ function checkTracing(issues: Issues, tracing: unknown): void {
         at(path, 'randomSamplingPercentage'),
         `randomSamplingPercentage is ${pct}; it must be between 0 and 100`,
       );
-    for (const [name, tag] of entries(t.customTags)) {
+    for (const name of keysOf(t.customTags)) {
+      const tag = t.customTags[name];
       const tagPath = at(path, 'customTags', name);
       if (name === '') issues.error(tagPath, 'customTags has an entry with an empty tag name');
       if (!isObject(tag)) {
@@ -87,7 +88,8 @@ function checkMetrics(issues: Issues, metrics: unknown): void {
         if (o === null) issues.error(oPath, 'an overrides entry cannot be null');
         return;
       }
-      for (const [tag, override] of entries(o.tagOverrides)) {
+      for (const tag of keysOf(o.tagOverrides)) {
+        const override = o.tagOverrides[tag];
         const tPath = at(oPath, 'tagOverrides', tag);
         if (tag === '') issues.warn(tPath, 'tagOverrides has an entry with an empty tag name');
         if (!isObject(override)) {

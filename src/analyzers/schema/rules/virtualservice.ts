@@ -21,7 +21,7 @@ import {
   re2Error,
   wildcardDomainError,
 } from './common.js';
-import { canonicalJson, entries, isObject, list, num, str } from '../../../util/values.js';
+import { canonicalJson, isObject, keysOf, list, num, str } from '../../../util/values.js';
 import { isHeaderName } from './common-net.js';
 import type { SemanticIssue } from './types.js';
 
@@ -136,8 +136,7 @@ function checkGatewayName(issues: Issues, path: string, gw: unknown): void {
   if (gw === 'mesh') return;
   const parts = gw.split('/');
   if (parts.length === 2) {
-    const [ns, name] = parts as [string, string];
-    if (!isDnsLabel(ns) || !isDnsLabel(name)) {
+    if (!isDnsLabel(parts[0]!) || !isDnsLabel(parts[1]!)) {
       issues.error(
         path,
         `gateway "${gw}" is invalid: namespace and name must both be DNS labels (lowercase letters, digits, '-')`,
@@ -250,7 +249,8 @@ function jwtClaimError(name: string): string | undefined {
 
 function checkHeaderMatches(ctx: VsContext, path: string, headers: unknown, without: boolean): void {
   const { issues } = ctx;
-  for (const [name, sm] of entries(headers)) {
+  for (const name of keysOf(headers)) {
+    const sm = (headers as Record<string, unknown>)[name];
     const p = at(path, name);
     if (isJwtClaim(name)) {
       const err = jwtClaimError(name);
@@ -303,8 +303,8 @@ function checkHttpMatch(ctx: VsContext, path: string, m: unknown): void {
     if (isObject(m[f])) checkStringMatch(ctx.issues, at(path, f), m[f]);
   if (isObject(m.headers)) checkHeaderMatches(ctx, at(path, 'headers'), m.headers, false);
   if (isObject(m.withoutHeaders)) checkHeaderMatches(ctx, at(path, 'withoutHeaders'), m.withoutHeaders, true);
-  for (const [name, sm] of entries(m.queryParams))
-    checkStringMatch(ctx.issues, at(path, 'queryParams', name), sm);
+  for (const name of keysOf(m.queryParams))
+    checkStringMatch(ctx.issues, at(path, 'queryParams', name), m.queryParams[name]);
   checkL4Match(ctx, path, m);
 }
 
@@ -435,7 +435,7 @@ function isAuthorityHeader(name: string): boolean {
 /** Counts the header operations in `headers.request` that rewrite the authority. */
 function authorityRewrites(headers: unknown): number {
   const req = isObject(headers) && isObject(headers.request) ? headers.request : {};
-  return [...entries(req.set), ...entries(req.add)].filter(([name]) => isAuthorityHeader(name)).length;
+  return keysOf(req.set).filter(isAuthorityHeader).length + keysOf(req.add).filter(isAuthorityHeader).length;
 }
 
 function checkHeaderOperations(issues: Issues, path: string, headers: unknown): void {
@@ -445,7 +445,8 @@ function checkHeaderOperations(issues: Issues, path: string, headers: unknown): 
     if (!isObject(ops)) continue;
     const dp = at(path, dir);
     for (const op of ['set', 'add'] as const) {
-      for (const [name, value] of entries(ops[op])) {
+      for (const name of keysOf(ops[op])) {
+        const value = ops[op][name];
         const p = at(dp, op, name);
         if (name === '') issues.error(at(dp, op), `header name in ${dir}.${op} must not be empty`);
         else if (dir === 'request' && name.startsWith(':') && name.toLowerCase() !== ':authority') {
@@ -888,12 +889,13 @@ function prefixCovers(a: Record<string, any>, b: Record<string, any>): boolean {
   const pb = b.uri.prefix as string;
   if (b.ignoreUriCase && !a.ignoreUriCase) return false;
   if (!(a.ignoreUriCase ? pb.toLowerCase().startsWith(pa.toLowerCase()) : pb.startsWith(pa))) return false;
-  for (const [field, value] of Object.entries(a)) {
+  for (const field of Object.keys(a)) {
+    const value = a[field];
     if (NON_CONSTRAINTS.has(field) || !isSet(value)) continue;
     if (MAP_CONSTRAINTS.has(field)) {
       const other = isObject(b[field]) ? b[field] : {};
-      for (const [k, v] of entries(value)) {
-        if (!(k in other) || canonicalJson(other[k]) !== canonicalJson(v)) return false;
+      for (const k of keysOf(value)) {
+        if (!(k in other) || canonicalJson(other[k]) !== canonicalJson(value[k])) return false;
       }
     } else if (canonicalJson(b[field]) !== canonicalJson(value)) return false;
   }

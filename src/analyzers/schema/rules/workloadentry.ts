@@ -4,7 +4,7 @@
  */
 import type { Resource } from '../../../manifests/types.js';
 import { at, checkLabels, fqdnError, isDnsLabel, isIp, Issues, portError, quote } from './common.js';
-import { entries, isObject } from '../../../util/values.js';
+import { isObject, keysOf } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
 export interface WorkloadEntryOptions {
@@ -40,7 +40,7 @@ export function checkWorkloadEntry(
     if (!address.slice('unix://'.length).startsWith('/')) {
       issues.error(ap, `address "${address}" must be unix:// followed by an absolute path`);
     }
-    if (entries(we.ports).length > 0) {
+    if (keysOf(we.ports).length > 0) {
       issues.error(at(path, 'ports'), 'ports cannot be set for a Unix domain socket address');
     }
   } else if (!isIp(address)) {
@@ -52,7 +52,8 @@ export function checkWorkloadEntry(
       );
     }
   }
-  for (const [name, port] of entries(we.ports)) {
+  for (const name of keysOf(we.ports)) {
+    const port = we.ports[name];
     const p = at(path, 'ports', name);
     if (!isDnsLabel(name)) {
       issues.error(p, `port name "${name}" is invalid: use a DNS label (lowercase letters, digits, '-')`);
