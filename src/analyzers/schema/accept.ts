@@ -30,6 +30,8 @@ interface Check {
   values: ReadonlySet<unknown> | undefined;
   not: Check | undefined;
   anyOf: Check[] | undefined;
+  /** True when the check is `type: string` and nothing else (most leaves): tested in place, not walked. */
+  plainString: boolean;
 }
 
 const ANY = 0;
@@ -74,13 +76,35 @@ function newCheck(): Check {
     values: undefined,
     not: undefined,
     anyOf: undefined,
+    plainString: false,
   };
+}
+
+/** `type: string` with no other keyword that applies to a string. */
+function isPlainString(c: Check): boolean {
+  return (
+    c.type === STRING &&
+    c.ref === undefined &&
+    c.values === undefined &&
+    c.pattern === undefined &&
+    c.minLength === 0 &&
+    c.maxLength === Infinity &&
+    c.not === undefined &&
+    c.anyOf === undefined
+  );
 }
 
 /** Reads schema nodes into checks, once per node (a node's `$ref` resolves against its own file). */
 class Reader {
   /** Each schema file is parsed once, so a node (an object of one file) is its own key. */
   private readonly seen = new Map<object, Check>();
+
+  /** The check of a kind's root schema node, every node of it read. */
+  root(schema: unknown, file: string): Check {
+    const c = this.read(schema, file);
+    for (const check of this.seen.values()) check.plainString = isPlainString(check);
+    return c;
+  }
 
   /** The check of a schema node of `file` (against which its `$ref`s resolve). */
   read(schema: unknown, file: string): Check {
@@ -194,7 +218,12 @@ function accepts(c: Check, v: unknown): boolean {
   if (v !== null && typeof v === 'object') {
     if (Array.isArray(v)) {
       if (v.length < c.minItems || v.length > c.maxItems) return false;
-      if (c.items !== undefined) for (let i = 0; i < v.length; i++) if (!accepts(c.items, v[i])) return false;
+      const items = c.items;
+      if (items !== undefined)
+        for (let i = 0; i < v.length; i++) {
+          const x = v[i];
+          if (items.plainString ? typeof x !== 'string' : !accepts(items, x)) return false;
+        }
     } else {
       const obj = v as Record<string, unknown>;
       if (c.required !== undefined)
@@ -206,7 +235,7 @@ function accepts(c: Check, v: unknown): boolean {
           const sub = c.properties?.get(key);
           if (sub !== undefined) {
             const x = obj[key];
-            if (x !== undefined && !accepts(sub, x)) return false;
+            if (x !== undefined && (sub.plainString ? typeof x !== 'string' : !accepts(sub, x))) return false;
           } else if (
             c.additional === false ||
             (c.additional !== undefined && !accepts(c.additional, obj[key]))
@@ -246,7 +275,7 @@ export function acceptanceCheck(entry: SchemaKind): ((body: unknown) => boolean)
   let f = checkers.get(entry);
   if (f === undefined) {
     try {
-      const root = new Reader().read(objectSchema(entry), `objects/${entry.schema}`);
+      const root = new Reader().root(objectSchema(entry), `objects/${entry.schema}`);
       f = (body) => accepts(root, body);
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
