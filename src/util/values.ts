@@ -36,6 +36,19 @@ export function text(v: unknown): string {
 }
 
 /**
+ * Any parsed value as a number, as `Number(v)` gives it, but never throwing (NaN instead): a mapping with
+ * keys named `valueOf` or `toString` that are not functions makes `Number` fail.
+ */
+export function number(v: unknown): number {
+  if (typeof v === 'number') return v;
+  try {
+    return Number(v);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
  * `obj[key] = value` for a key read from a document: a key named `__proto__` becomes an own property
  * (plain assignment would set the object's prototype, or be ignored, and the entry would be lost).
  */
