@@ -31,7 +31,7 @@ export default defineAnalyzer({
     }
     const inMeshByNs = new Map<string, LabelIndex<Workload>>();
     inMeshOfNs.forEach((list, ns) => inMeshByNs.set(ns, new LabelIndex(list, (w) => w.labels)));
-    const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
+    const root = text(ctx.meshConfig.rootNamespace || 'istio-system');
     const nsNames = ctx.each(K.Namespace).map((n) => n.name);
     const checkNamespaces = ctx.has(K.Namespace);
 
