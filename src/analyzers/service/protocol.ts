@@ -25,7 +25,8 @@ const KNOWN: Record<string, string> = {
 const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
 
 export function parseProtocol(name: string): string | undefined {
-  return KNOWN[name.toLowerCase()];
+  const key = name.toLowerCase();
+  return Object.hasOwn(KNOWN, key) ? KNOWN[key] : undefined;
 }
 
 export function servicePortProtocol(port: {
