@@ -1,3 +1,5 @@
+import { text } from '../util/values.js';
+
 /**
  * Formats message arguments the way istioctl prints them (Go fmt verbs), so message text reads the same:
  * `%s`/`%v` plain (arrays as `[a b]`), `%q` double-quoted, `%d` integer.
@@ -27,12 +29,12 @@ export function goFormat(template: string, args: readonly unknown[]): string {
 
 function quote(a: unknown): string {
   if (Array.isArray(a)) return `[${a.map(quote).join(' ')}]`;
-  return JSON.stringify(a === undefined || a === null ? '' : String(a));
+  return JSON.stringify(a === undefined || a === null ? '' : text(a));
 }
 
 function plain(a: unknown): string {
   if (Array.isArray(a)) return `[${a.map(plain).join(' ')}]`;
   if (a === undefined || a === null) return '';
   if (a instanceof Error) return a.message;
-  return String(a);
+  return text(a);
 }

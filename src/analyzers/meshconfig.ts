@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import jsYaml from 'js-yaml';
 import { MeshError, ExitCode } from '../util/errors.js';
-import { isObject } from '../util/values.js';
+import { isObject, setOwn } from '../util/values.js';
 
 /** The mesh config defaults that matter to analysis (what an install without overrides gets). */
 export function defaultMeshConfig(): Record<string, any> {
@@ -22,7 +22,7 @@ export function defaultMeshConfig(): Record<string, any> {
 export function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
   const out: Record<string, any> = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k], v) : v;
+    setOwn(out, k, isObject(v) && isObject(out[k]) ? deepMerge(out[k], v) : v);
   }
   return out;
 }

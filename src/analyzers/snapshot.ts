@@ -2,6 +2,7 @@ import { newResource, type Resource } from '../manifests/types.js';
 import { CLUSTER_SCOPED, IGNORED_NAMESPACES } from '../manifests/kinds.js';
 import { K, WORKLOAD_INPUTS, type Workload } from './types.js';
 import { labelMap } from '../kube/labels.js';
+import { text } from '../util/values.js';
 
 export interface SnapshotOptions {
   /** Namespace given to namespaced documents that carry none; undefined keeps them namespace-less (-A). */
@@ -94,7 +95,7 @@ export class Snapshot {
       spec: this.opts.meshNetworks,
     });
     if (this.opts.defaultIngress && this.opts.meshConfig.ingressControllerMode !== 'OFF') {
-      const svcName = String(this.opts.meshConfig.ingressService ?? 'istio-ingressgateway');
+      const svcName = text(this.opts.meshConfig.ingressService ?? 'istio-ingressgateway');
       const labels = { istio: 'ingressgateway' };
       synth('v1', 'Pod', `${svcName}-dummypod`, ns, {
         metadata: { name: `${svcName}-dummypod`, namespace: ns, labels },

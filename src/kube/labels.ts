@@ -6,7 +6,7 @@
  * webhooks). Both treat an empty selector as "matches everything"; callers decide what a missing selector
  * means for them. Values are read tolerantly: the inputs may be any parsed document.
  */
-import { isObject, text } from '../util/values.js';
+import { isObject, setOwn, text } from '../util/values.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -20,7 +20,7 @@ function labelString(x: unknown): string {
 export function labelMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return {};
   const out: Record<string, string> = {};
-  for (const k of Object.keys(v)) out[k] = labelString(v[k]);
+  for (const k of Object.keys(v)) setOwn(out, k, labelString(v[k]));
   return out;
 }
 

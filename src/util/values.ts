@@ -35,6 +35,29 @@ export function text(v: unknown): string {
   }
 }
 
+/**
+ * Any parsed value as a number, as `Number(v)` gives it, but never throwing (NaN instead): a mapping with
+ * keys named `valueOf` or `toString` that are not functions makes `Number` fail.
+ */
+export function number(v: unknown): number {
+  if (typeof v === 'number') return v;
+  try {
+    return Number(v);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * `obj[key] = value` for a key read from a document: a key named `__proto__` becomes an own property
+ * (plain assignment would set the object's prototype, or be ignored, and the entry would be lost).
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 /** A string value, or undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import jsYaml from 'js-yaml';
+import { number, text } from '../../util/values.js';
 
 type Validator = (value: string) => string | undefined;
 
@@ -89,26 +90,26 @@ function proxyConfig(value: string): string | undefined {
   for (const key of ['drainDuration', 'terminationDrainDuration', 'parentShutdownDuration']) {
     const d = pc[key];
     if (d !== undefined && (typeof d !== 'string' || !DURATION.test(d)))
-      return `${key}: "${String(d)}" is not a duration (e.g. 5s)`;
+      return `${key}: "${text(d)}" is not a duration (e.g. 5s)`;
   }
   for (const key of ['proxyAdminPort', 'statusPort']) {
     const p = pc[key];
-    if (p !== undefined && (uint(String(p), 65535) === undefined || Number(p) === 0))
-      return `${key}: "${String(p)}" is not a port number (1-65535)`;
+    if (p !== undefined && (uint(text(p), 65535) === undefined || number(p) === 0))
+      return `${key}: "${text(p)}" is not a port number (1-65535)`;
   }
   for (const key of ['concurrency', 'statNameLength']) {
     const n = pc[key];
-    if (n !== undefined && uint(String(n), 2 ** 31 - 1) === undefined)
-      return `${key}: "${String(n)}" must be a non-negative integer`;
+    if (n !== undefined && uint(text(n), 2 ** 31 - 1) === undefined)
+      return `${key}: "${text(n)}" must be a non-negative integer`;
   }
   if (pc.discoveryAddress !== undefined) {
-    const addr = String(pc.discoveryAddress);
+    const addr = text(pc.discoveryAddress);
     const colon = addr.lastIndexOf(':');
     if (colon <= 0 || uint(addr.slice(colon + 1), 65535) === undefined)
       return `discoveryAddress: "${addr}" must be host:port`;
   }
-  if (pc.interceptionMode !== undefined && !INTERCEPTION_MODES.includes(String(pc.interceptionMode)))
-    return `interceptionMode: "${String(pc.interceptionMode)}" is not one of ${INTERCEPTION_MODES.join(', ')}`;
+  if (pc.interceptionMode !== undefined && !INTERCEPTION_MODES.includes(text(pc.interceptionMode)))
+    return `interceptionMode: "${text(pc.interceptionMode)}" is not one of ${INTERCEPTION_MODES.join(', ')}`;
   if (
     pc.proxyMetadata !== undefined &&
     (typeof pc.proxyMetadata !== 'object' || Array.isArray(pc.proxyMetadata))

@@ -2,6 +2,7 @@ import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { workloadsKnown, namespaceLookup, workloadInAmbient, workloadInMesh } from '../util/labels.js';
 import { firstSelectorKey, LabelIndex, selectorString } from '../../kube/labels.js';
+import { text } from '../../util/values.js';
 
 /** `*`, `prefix*`, `*suffix` or an exact (case-insensitive) namespace name. */
 export function namespaceMatches(expr: string, ns: string): boolean {
@@ -30,7 +31,7 @@ export default defineAnalyzer({
     }
     const inMeshByNs = new Map<string, LabelIndex<Workload>>();
     inMeshOfNs.forEach((list, ns) => inMeshByNs.set(ns, new LabelIndex(list, (w) => w.labels)));
-    const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
+    const root = text(ctx.meshConfig.rootNamespace || 'istio-system');
     const nsNames = ctx.each(K.Namespace).map((n) => n.name);
     const checkNamespaces = ctx.has(K.Namespace);
 
@@ -66,8 +67,8 @@ export default defineAnalyzer({
           for (const field of ['namespaces', 'notNamespaces']) {
             const list = Array.isArray(from?.source?.[field]) ? from.source[field] : [];
             list.forEach((expr: unknown, k: number) => {
-              if (nsNames.some((n) => namespaceMatches(String(expr), n))) return;
-              ctx.report('IST0101', ap, ['namespace', String(expr)], {
+              if (nsNames.some((n) => namespaceMatches(text(expr), n))) return;
+              ctx.report('IST0101', ap, ['namespace', text(expr)], {
                 path: `spec.rules[${i}].from[${j}].source.${field}[${k}]`,
               });
             });

@@ -1,5 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { text } from '../../util/values.js';
 
 const WAYPOINT_BOUND = ['istio.io/WaypointBound'];
 const GATEWAY_API = ['Accepted', 'Programmed', 'ResolvedRefs'];
@@ -23,9 +24,9 @@ function check(ctx: AnalysisContext, r: Resource, types: string[], conditions: u
     if (!c || !types.includes(c.type)) return;
     // A waypoint that accepted only part of a policy says so in the reason, with status True.
     const negative =
-      String(c.status) === 'False' || (c.type === 'WaypointAccepted' && c.reason === 'PartiallyInvalid');
+      text(c.status) === 'False' || (c.type === 'WaypointAccepted' && c.reason === 'PartiallyInvalid');
     if (negative)
-      ctx.report('IST0171', r, [c.type, String(c.reason ?? ''), String(c.message ?? '')], {
+      ctx.report('IST0171', r, [c.type, text(c.reason ?? ''), text(c.message ?? '')], {
         path: `${path}[${i}].status`,
       });
   });

@@ -1,6 +1,7 @@
 import { defineAnalyzer, WORKLOAD_INPUTS } from '../types.js';
 import { isIstioControlPlane, ISTIO_PROXY, podSpecPath } from '../util/labels.js';
 import { labelMap } from '../../kube/labels.js';
+import { number } from '../../util/values.js';
 
 /** The UID the sidecar runs as; iptables lets its traffic bypass the proxy. */
 const PROXY_UID = 1337;
@@ -15,11 +16,11 @@ export default defineAnalyzer({
       if (isIstioControlPlane(labelMap(w.resource.metadata.labels))) continue;
       const spec = podSpecPath(w);
       const spots: string[] = [];
-      if (Number(w.podSpec?.securityContext?.runAsUser) === PROXY_UID)
+      if (number(w.podSpec?.securityContext?.runAsUser) === PROXY_UID)
         spots.push(`${spec}.securityContext.runAsUser`);
       const containers: any[] = Array.isArray(w.podSpec?.containers) ? w.podSpec.containers : [];
       containers.forEach((c, i) => {
-        if (!EXEMPT_CONTAINERS.has(c?.name) && Number(c?.securityContext?.runAsUser) === PROXY_UID)
+        if (!EXEMPT_CONTAINERS.has(c?.name) && number(c?.securityContext?.runAsUser) === PROXY_UID)
           spots.push(`${spec}.containers[${i}].securityContext.runAsUser`);
       });
       // Once per workload (as istioctl), at the first offending field.

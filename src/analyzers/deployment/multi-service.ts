@@ -2,6 +2,7 @@ import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { isSynthetic, namespaceLookup, workloadInMesh } from '../util/labels.js';
 import { isEmptyLabels, labelValue, SelectorIndex } from '../../kube/labels.js';
+import { number, text } from '../../util/values.js';
 
 /** Waypoint Deployments, which Istio generates and which serve every Service of their namespace. */
 const isWaypoint = (r: Resource) =>
@@ -41,15 +42,15 @@ export default defineAnalyzer({
       for (const s of matching) {
         const svcName = `${s.namespace}/${s.name}`;
         for (const p of Array.isArray(s.spec?.ports) ? s.spec.ports : []) {
-          const port = Number(p?.port);
-          const protocol = String(p?.protocol || 'TCP');
+          const port = number(p?.port);
+          const protocol = text(p?.protocol || 'TCP');
           const byProtocol = protocols.get(port) ?? new Map<string, string[]>();
           byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), svcName]);
           protocols.set(port, byProtocol);
           const target =
             p?.targetPort === undefined || p.targetPort === 0 || p.targetPort === ''
-              ? String(port)
-              : String(p.targetPort);
+              ? text(port)
+              : text(p.targetPort);
           const byPort = targets.get(target) ?? new Map<number, string>();
           byPort.set(port, svcName);
           targets.set(target, byPort);

@@ -1,4 +1,5 @@
 import { defineAnalyzer, K } from '../types.js';
+import { number } from '../../util/values.js';
 
 /** CRDs of the rbac.istio.io API, removed in Istio 1.6 in favour of AuthorizationPolicy. */
 const REMOVED_KINDS = new Set(['ClusterRbacConfig', 'RbacConfig', 'ServiceRole', 'ServiceRoleBinding']);
@@ -12,7 +13,7 @@ export default defineAnalyzer({
     for (const vs of ctx.each(K.VirtualService)) {
       const http = Array.isArray(vs.spec?.http) ? vs.spec.http : [];
       http.forEach((route: any, i: number) => {
-        if (Number(route?.fault?.delay?.percent) > 0)
+        if (number(route?.fault?.delay?.percent) > 0)
           ctx.report(
             'IST0002',
             vs,

@@ -1,4 +1,5 @@
 import { defineAnalyzer, K } from '../types.js';
+import { number, text } from '../../util/values.js';
 
 /** applyTo values that ADD and REMOVE are ignored for. */
 const ROUTE_LEVEL = new Set(['ROUTE_CONFIGURATION', 'HTTP_ROUTE']);
@@ -13,7 +14,7 @@ function instanceName(patch: any): string {
   const value = patch?.patch?.value;
   if (!value || typeof value !== 'object') return '';
   if (value.name !== undefined && value.name !== null) return JSON.stringify(value.name);
-  return String(patch?.match?.listener?.filterChain?.filter?.name ?? '');
+  return text(patch?.match?.listener?.filterChain?.filter?.name ?? '');
 }
 
 /** Operations whose effect depends on the order EnvoyFilters are applied in. */
@@ -32,7 +33,7 @@ export default defineAnalyzer({
     const versioned = new Set<string>();
     for (const ef of ctx.each(K.EnvoyFilter)) {
       const patches = Array.isArray(ef.spec?.configPatches) ? ef.spec.configPatches : [];
-      const priority = Number(ef.spec?.priority ?? 0);
+      const priority = number(ef.spec?.priority ?? 0);
       // Each code once per EnvoyFilter (as istioctl), at the first patch that has it.
       const reported = new Set<string>();
       const report = (code: string, i: number) => {
@@ -43,8 +44,8 @@ export default defineAnalyzer({
       for (let i = 0; i < patches.length; i++) {
         const p = patches[i];
         if (!p?.patch || typeof p.patch !== 'object') break;
-        const operation = String(p.patch.operation ?? '');
-        const applyTo = String(p.applyTo ?? '');
+        const operation = text(p.patch.operation ?? '');
+        const applyTo = text(p.applyTo ?? '');
         const name = instanceName(p);
         if (operation === 'ADD' && ROUTE_LEVEL.has(applyTo)) report('IST0153', i);
         else if (operation === 'REMOVE' && ROUTE_LEVEL.has(applyTo)) report('IST0154', i);

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
+import { text } from '../../util/values.js';
 
 /**
  * Checks where a webhook of an Istio webhook configuration sends its requests. A URL means istiod runs
@@ -11,7 +12,7 @@ import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 function checkWebhooks(ctx: AnalysisContext, r: Resource): void {
   const hooks = Array.isArray(r.body.webhooks) ? r.body.webhooks : [];
   hooks.forEach((hook: any, i: number) => {
-    const name = String(hook?.name ?? '');
+    const name = text(hook?.name ?? '');
     const url = hook?.clientConfig?.url;
     if (typeof url === 'string' && url !== '') {
       const path = `webhooks[${i}].clientConfig.url`;

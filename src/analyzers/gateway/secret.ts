@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../../util/values.js';
+import { isObject, list, str, text } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext, WORKLOAD_INPUTS } from '../types.js';
 import { nsOf } from '../util/hosts.js';
 import { reportSelectorNotFound, selectedWorkloads, workloadNamespace } from './workloads.js';
@@ -84,9 +84,9 @@ function producedSecrets(ctx: AnalysisContext): Set<string> {
 function validCredential(secret: Resource): boolean {
   const value = (key: string): string | undefined => {
     const b64 = secret.body.data?.[key];
-    if (b64 !== undefined && b64 !== null) return Buffer.from(String(b64), 'base64').toString('utf8');
+    if (b64 !== undefined && b64 !== null) return Buffer.from(text(b64), 'base64').toString('utf8');
     const plain = secret.body.stringData?.[key];
-    return plain === undefined || plain === null ? undefined : String(plain);
+    return plain === undefined || plain === null ? undefined : text(plain);
   };
   const pair = [
     ['tls.crt', 'tls.key'],

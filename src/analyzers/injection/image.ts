@@ -4,6 +4,7 @@ import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS
 import { allContainers, INJECTION_LABEL, ISTIO_PROXY, REVISION_LABEL } from '../util/labels.js';
 import { isEmptyLabels, labelMap, labelsMatch } from '../../kube/labels.js';
 import { injectedProxyImage, injectorConfigMap, injectorValues } from './injector.js';
+import { text } from '../../util/values.js';
 
 /**
  * The proxy image variant (`distroless`, `debug`) in effect for a pod: mesh default, then the root
@@ -11,7 +12,7 @@ import { injectedProxyImage, injectorConfigMap, injectorValues } from './injecto
  * pod's `proxy.istio.io/config` annotation; the later one wins.
  */
 function imageVariant(ctx: AnalysisContext, pod: Workload): string {
-  const root = String(ctx.meshConfig.rootNamespace || 'istio-system');
+  const root = text(ctx.meshConfig.rootNamespace || 'istio-system');
   const typeOf = (pc: any) => (typeof pc?.image?.imageType === 'string' ? pc.image.imageType : '');
   let variant = typeOf(ctx.meshConfig.defaultConfig);
   const configs = ctx.each(K.ProxyConfig);

@@ -1,6 +1,7 @@
 /** Reading the sidecar injector's ConfigMap (`istio-sidecar-injector[-<revision>]` in the Istio namespace). */
 import type { Resource } from '../../manifests/types.js';
 import { K, type AnalysisContext } from '../types.js';
+import { text } from '../../util/values.js';
 
 /** Name of the injector ConfigMap of a revision (`default` and no revision share the plain name). */
 export function injectorConfigMapName(revision: string): string {
@@ -27,7 +28,7 @@ export function injectorValues(cm: Resource): Record<string, any> | undefined {
 
 /** The proxy image the injector adds: `global.proxy.image` when it is a full reference, else hub/image:tag. */
 export function injectedProxyImage(values: Record<string, any>): string {
-  const image = String(values.global?.proxy?.image ?? '');
+  const image = text(values.global?.proxy?.image ?? '');
   if (image.includes('/')) return image;
   return `${values.global?.hub ?? ''}/${image}:${values.global?.tag ?? ''}`;
 }

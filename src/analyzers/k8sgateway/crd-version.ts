@@ -23,7 +23,7 @@ export default defineAnalyzer({
   inputs: [K.CustomResourceDefinition],
   analyze(ctx) {
     for (const crd of ctx.each(K.CustomResourceDefinition)) {
-      const minimum = MINIMUM_VERSIONS[crd.name];
+      const minimum = Object.hasOwn(MINIMUM_VERSIONS, crd.name) ? MINIMUM_VERSIONS[crd.name] : undefined;
       const installed = parseVersion(labelMap(crd.metadata.annotations)[BUNDLE_VERSION]);
       if (!minimum || !installed) continue;
       if (compare(installed.core, parseVersion(minimum)!.core) >= 0) continue;

@@ -10,6 +10,7 @@ import {
   refOf,
   type MtlsMode,
 } from './peer-authn.js';
+import { text } from '../../util/values.js';
 
 /** The namespace/name of the Kubernetes Service a DestinationRule host names, when it names one. */
 function serviceOf(
@@ -41,7 +42,7 @@ class PolicyIndex {
 
   constructor(private readonly ctx: AnalysisContext) {
     const pas = ctx.each(K.PeerAuthentication);
-    const mesh = meshWidePolicy(pas, String(ctx.meshConfig.rootNamespace ?? 'istio-system'));
+    const mesh = meshWidePolicy(pas, text(ctx.meshConfig.rootNamespace ?? 'istio-system'));
     this.mesh = mesh && mtlsMode(mesh) !== 'UNSET' ? mesh : undefined;
   }
 

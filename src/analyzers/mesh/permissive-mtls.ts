@@ -1,6 +1,7 @@
 import { defineAnalyzer, K } from '../types.js';
 import type { Resource } from '../../manifests/types.js';
 import { isNamespaceWide, meshWidePolicy, mtlsMode, refOf } from './peer-authn.js';
+import { text } from '../../util/values.js';
 
 /**
  * MSH1002: a PeerAuthentication that keeps PERMISSIVE mTLS (policy-wide or for a port) where the mesh is
@@ -12,7 +13,7 @@ export default defineAnalyzer({
   inputs: [K.PeerAuthentication, K.MeshConfig],
   analyze(ctx) {
     const pas = ctx.each(K.PeerAuthentication);
-    const root = String(ctx.meshConfig.rootNamespace ?? 'istio-system');
+    const root = text(ctx.meshConfig.rootNamespace ?? 'istio-system');
     const mesh = meshWidePolicy(pas, root);
     const meshStrict = mesh !== undefined && mtlsMode(mesh) === 'STRICT';
     const nsPolicies = new Map<string, Resource>();

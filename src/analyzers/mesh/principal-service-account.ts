@@ -1,4 +1,5 @@
 import { defineAnalyzer, K, WORKLOAD_INPUTS } from '../types.js';
+import { text } from '../../util/values.js';
 
 const PRINCIPAL = /^[^/*]+\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 
@@ -20,7 +21,9 @@ export default defineAnalyzer({
     }
     for (const w of ctx.workloads()) {
       if (w.resource.origin.docIndex < 0) continue; // synthetic default ingress gateway
-      known.add(`${w.namespace}/${w.podSpec?.serviceAccountName ?? w.podSpec?.serviceAccount ?? 'default'}`);
+      known.add(
+        `${w.namespace}/${text(w.podSpec?.serviceAccountName ?? w.podSpec?.serviceAccount ?? 'default')}`,
+      );
       covered.add(w.namespace);
     }
     for (const ap of ctx.each(K.AuthorizationPolicy)) {

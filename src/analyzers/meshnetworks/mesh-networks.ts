@@ -1,6 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K } from '../types.js';
 import { labelMap } from '../../kube/labels.js';
+import { text } from '../../util/values.js';
 
 /** Registries istiod always knows. */
 const BUILT_IN = ['Mock', 'Kubernetes', 'External'];
@@ -28,8 +29,8 @@ export default defineAnalyzer({
       for (const [name, network] of Object.entries<any>(networks)) {
         const endpoints = Array.isArray(network?.endpoints) ? network.endpoints : [];
         endpoints.forEach((e: any, i: number) => {
-          if (e?.fromRegistry === undefined || known.has(String(e.fromRegistry))) return;
-          ctx.report('IST0126', mn, [String(e.fromRegistry), name], {
+          if (e?.fromRegistry === undefined || known.has(text(e.fromRegistry))) return;
+          ctx.report('IST0126', mn, [text(e.fromRegistry), name], {
             path: joinPath('spec.networks', name, 'endpoints', i, 'fromRegistry'),
           });
         });

@@ -1,5 +1,6 @@
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K } from '../types.js';
+import { text } from '../../util/values.js';
 
 export interface ClusterServices {
   cluster: string;
@@ -22,7 +23,7 @@ const isHeadless = (s: Resource) => s.spec?.clusterIP === 'None';
 /** Ports compared independently of their order (sorted by name). */
 function portsKey(s: Resource): string {
   const ports = Array.isArray(s.spec?.ports) ? [...s.spec.ports] : [];
-  ports.sort((a: any, b: any) => String(a?.name ?? '').localeCompare(String(b?.name ?? '')));
+  ports.sort((a: any, b: any) => text(a?.name ?? '').localeCompare(text(b?.name ?? '')));
   return JSON.stringify(ports);
 }
 

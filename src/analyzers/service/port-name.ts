@@ -2,6 +2,7 @@ import { defineAnalyzer, K } from '../types.js';
 import { isIstioControlPlane } from '../util/labels.js';
 import { labelMap } from '../../kube/labels.js';
 import { servicePortProtocol } from './protocol.js';
+import { number, text } from '../../util/values.js';
 
 /** Services the gateway controller generates for Kubernetes Gateways and waypoints. */
 const GATEWAY_MANAGED = new Set([
@@ -28,7 +29,7 @@ export default defineAnalyzer({
         const path = `spec.ports[${i}]${p.name !== undefined ? '.name' : ''}`;
         if (externalName) ctx.report('IST0150', svc, [], { path });
         else
-          ctx.report('IST0118', svc, [String(p.name ?? ''), Number(p.port), String(p.targetPort ?? 0)], {
+          ctx.report('IST0118', svc, [text(p.name ?? ''), number(p.port), text(p.targetPort ?? 0)], {
             path,
           });
       });

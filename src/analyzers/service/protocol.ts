@@ -1,3 +1,5 @@
+import { number } from '../../util/values.js';
+
 /**
  * The protocol Istio infers for a Kubernetes Service port: `appProtocol` when set, else the port name's
  * prefix (`http-web` → HTTP, `grpc-web…` → gRPC-Web). `undefined` when it cannot tell, in which case Istio
@@ -23,7 +25,8 @@ const KNOWN: Record<string, string> = {
 const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
 
 export function parseProtocol(name: string): string | undefined {
-  return KNOWN[name.toLowerCase()];
+  const key = name.toLowerCase();
+  return Object.hasOwn(KNOWN, key) ? KNOWN[key] : undefined;
 }
 
 export function servicePortProtocol(port: {
@@ -43,5 +46,5 @@ export function servicePortProtocol(port: {
   const dash = name.indexOf('-');
   const parsed = parseProtocol(dash >= 0 ? name.slice(0, dash) : name);
   if (parsed) return parsed;
-  return WELL_KNOWN_TCP_PORTS.has(Number(port.port)) ? 'TCP' : undefined;
+  return WELL_KNOWN_TCP_PORTS.has(number(port.port)) ? 'TCP' : undefined;
 }

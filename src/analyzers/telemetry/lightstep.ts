@@ -1,4 +1,5 @@
 import { defineAnalyzer, K } from '../types.js';
+import { text } from '../../util/values.js';
 
 export default defineAnalyzer({
   name: 'telemetry.LightstepAnalyzer',
@@ -9,7 +10,7 @@ export default defineAnalyzer({
       ? ctx.meshConfig.extensionProviders
       : [];
     const lightstep = new Set(
-      providers.filter((p: any) => p?.lightstep != null).map((p: any) => String(p.name)),
+      providers.filter((p: any) => p?.lightstep != null).map((p: any) => text(p.name)),
     );
     if (lightstep.size === 0) return;
     for (const t of ctx.each(K.Telemetry)) {
@@ -17,7 +18,7 @@ export default defineAnalyzer({
       tracing.forEach((tr: any, i: number) => {
         const list = Array.isArray(tr?.providers) ? tr.providers : [];
         list.forEach((p: any, j: number) => {
-          if (!lightstep.has(String(p?.name))) return;
+          if (!lightstep.has(text(p?.name))) return;
           ctx.report(
             'IST0002',
             t,

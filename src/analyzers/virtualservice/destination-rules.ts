@@ -1,5 +1,5 @@
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../../util/values.js';
+import { isObject, list, str, text } from '../../util/values.js';
 import { defineAnalyzer, K } from '../types.js';
 import { hostWithin, nsOf, reachable, scopeOf, toFqdn, type Scope } from '../util/hosts.js';
 import { routeDestinations } from './routes.js';
@@ -31,7 +31,7 @@ export default defineAnalyzer({
         namespace: ns,
         scope: scopeOf(dr.spec?.exportTo, ns, ctx.meshConfig.defaultDestinationRuleExportTo),
         subsets: new Set(
-          list(dr.spec?.subsets).flatMap((s) => (isObject(s) && s.name ? [String(s.name)] : [])),
+          list(dr.spec?.subsets).flatMap((s) => (isObject(s) && s.name ? [text(s.name)] : [])),
         ),
       };
     });

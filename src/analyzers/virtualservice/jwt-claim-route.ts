@@ -1,6 +1,6 @@
 import { joinPath } from '../../manifests/path.js';
 import type { Resource } from '../../manifests/types.js';
-import { isObject, list, str } from '../../util/values.js';
+import { isObject, list, str, text } from '../../util/values.js';
 import { defineAnalyzer, K, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { fullName, nsOf } from '../util/hosts.js';
 import { labelsMatch } from '../../kube/labels.js';
@@ -22,7 +22,7 @@ export default defineAnalyzer({
     'Checks that VirtualServices routing on JWT claims have a RequestAuthentication for the gateway pods',
   inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
-    const rootNs = String(ctx.meshConfig.rootNamespace ?? ctx.istioNamespace);
+    const rootNs = text(ctx.meshConfig.rootNamespace ?? ctx.istioNamespace);
     const authns = ctx.each(K.RequestAuthentication);
     const protectedPod = (w: Workload) =>
       authns.some((ra) => (nsOf(ra) === rootNs || nsOf(ra) === w.namespace) && appliesTo(ra, w));

@@ -2,6 +2,7 @@ import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K } from '../types.js';
 import { INJECTION_LABEL, REVISION_LABEL, SIDECAR_INJECT } from '../util/labels.js';
 import { labelMap, selectorMatches } from '../../kube/labels.js';
+import { text } from '../../util/values.js';
 
 interface Hook {
   config: Resource;
@@ -19,10 +20,10 @@ function revisionsOf(config: Resource, hooks: any[]): string[] {
   for (const h of hooks) {
     for (const sel of [h?.namespaceSelector, h?.objectSelector]) {
       const fromLabels = sel?.matchLabels?.[REVISION_LABEL];
-      if (fromLabels !== undefined) revs.add(String(fromLabels));
+      if (fromLabels !== undefined) revs.add(text(fromLabels));
       for (const e of Array.isArray(sel?.matchExpressions) ? sel.matchExpressions : [])
         if (e?.key === REVISION_LABEL && Array.isArray(e.values))
-          e.values.forEach((v: unknown) => revs.add(String(v)));
+          e.values.forEach((v: unknown) => revs.add(text(v)));
     }
   }
   return [...revs];
@@ -50,7 +51,7 @@ export default defineAnalyzer({
       if (revs.length === 0 && !istio) continue;
       revs.forEach((r) => revisions.add(r));
       list.forEach((spec: any, index: number) =>
-        hooks.push({ config, index, id: `${config.name}/${String(spec?.name ?? '')}`, spec }),
+        hooks.push({ config, index, id: `${config.name}/${text(spec?.name ?? '')}`, spec }),
       );
     }
 
@@ -92,11 +93,13 @@ export default defineAnalyzer({
     for (const h of hooks) {
       const svc = h.spec?.clientConfig?.service;
       if (!svc) continue;
-      if (ctx.get(K.Service, String(svc.namespace ?? ''), String(svc.name ?? ''))) continue;
+      if (ctx.get(K.Service, text(svc.namespace ?? ''), text(svc.name ?? ''))) continue;
       ctx.report(
         'IST0139',
         h.config,
-        [`Injector refers to a control plane service that does not exist: ${svc.namespace}/${svc.name}.`],
+        [
+          `Injector refers to a control plane service that does not exist: ${text(svc.namespace)}/${text(svc.name)}.`,
+        ],
         { path: `webhooks[${h.index}].clientConfig.service.name` },
       );
     }

@@ -89,7 +89,7 @@ export function checkPatchFields(
   value: Record<string, unknown>,
 ): EnvoyValueProblem | undefined {
   const types = envoyTypes();
-  const type = PATCH_TYPES[applyTo];
+  const type = Object.hasOwn(PATCH_TYPES, applyTo) ? PATCH_TYPES[applyTo] : undefined;
   if (!types || !type || !own(types.messages, type)) return undefined;
   const found = checkMessage(types, type, value, []);
   const first = found.error ?? found.unknown;

@@ -138,12 +138,17 @@ function checkObjectTypes(issues: Issues, path: string, match: Record<string, an
   if (objectType === 'listener') checkListenerMatch(issues, at(path, 'listener'), match.listener, applyTo);
 }
 
+/** The filter name that replaces a deprecated one (own entries only: a name may be `constructor`). */
+function deprecatedFilterReplacement(name: string): string | undefined {
+  return Object.hasOwn(DEPRECATED_FILTER_NAMES, name) ? DEPRECATED_FILTER_NAMES[name] : undefined;
+}
+
 function checkFilterName(issues: Issues, path: string, name: unknown, what: string): void {
   if (typeof name !== 'string' || name === '') {
     issues.error(path, `${what} match needs a name`);
     return;
   }
-  const replacement = DEPRECATED_FILTER_NAMES[name];
+  const replacement = deprecatedFilterReplacement(name);
   if (replacement) issues.warn(path, `${what} name "${name}" is deprecated; use ${replacement}`);
 }
 
@@ -224,11 +229,8 @@ function checkPatchValue(
         `the ${applyTo === 'HTTP_FILTER' ? 'HTTP' : applyTo === 'LISTENER_FILTER' ? 'listener' : 'network'} filter has no typed_config; Envoy may reject it or apply defaults`,
       );
     }
-    if (typeof value.name === 'string' && DEPRECATED_FILTER_NAMES[value.name]) {
-      issues.warn(
-        at(path, 'name'),
-        `filter name "${value.name}" is deprecated; use ${DEPRECATED_FILTER_NAMES[value.name]}`,
-      );
-    }
+    const replacement = typeof value.name === 'string' ? deprecatedFilterReplacement(value.name) : undefined;
+    if (replacement)
+      issues.warn(at(path, 'name'), `filter name "${value.name}" is deprecated; use ${replacement}`);
   }
 }
