@@ -58,6 +58,14 @@ export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   else obj[key] = value;
 }
 
+/**
+ * `table[key]` for a constant table looked up by a name read from a document: own entries only, so a name
+ * such as `constructor` or `__proto__` finds nothing rather than an Object.prototype member.
+ */
+export function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** A string value, or undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

@@ -1,6 +1,7 @@
 import { joinPath } from '../../manifests/path.js';
 import { defineAnalyzer, K } from '../types.js';
 import { labelMap } from '../../kube/labels.js';
+import { ownValue } from '../../util/values.js';
 
 const BUNDLE_VERSION = 'gateway.networking.k8s.io/bundle-version';
 
@@ -23,7 +24,7 @@ export default defineAnalyzer({
   inputs: [K.CustomResourceDefinition],
   analyze(ctx) {
     for (const crd of ctx.each(K.CustomResourceDefinition)) {
-      const minimum = Object.hasOwn(MINIMUM_VERSIONS, crd.name) ? MINIMUM_VERSIONS[crd.name] : undefined;
+      const minimum = ownValue(MINIMUM_VERSIONS, crd.name);
       const installed = parseVersion(labelMap(crd.metadata.annotations)[BUNDLE_VERSION]);
       if (!minimum || !installed) continue;
       if (compare(installed.core, parseVersion(minimum)!.core) >= 0) continue;

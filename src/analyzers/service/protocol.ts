@@ -1,4 +1,4 @@
-import { number } from '../../util/values.js';
+import { number, ownValue } from '../../util/values.js';
 
 /**
  * The protocol Istio infers for a Kubernetes Service port: `appProtocol` when set, else the port name's
@@ -25,8 +25,7 @@ const KNOWN: Record<string, string> = {
 const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
 
 export function parseProtocol(name: string): string | undefined {
-  const key = name.toLowerCase();
-  return Object.hasOwn(KNOWN, key) ? KNOWN[key] : undefined;
+  return ownValue(KNOWN, name.toLowerCase());
 }
 
 export function servicePortProtocol(port: {

@@ -341,7 +341,6 @@ function badPort(v: string): string {
   return `port "${v}" is not a number from 0 to 65535`;
 }
 
-/** `<path>.<field>[k]` for every empty string in the list (the path is built only for those). */
 /** serviceAccounts: at most 16, each `sa` or `ns/sa`, no `*`, at most 320 characters. */
 function checkServiceAccounts(issues: Issues, path: string, values: unknown, where: string): void {
   const items = list(values);

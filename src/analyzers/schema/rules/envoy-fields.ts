@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathSegment } from '../../../manifests/path.js';
 import { packageRoot } from '../../../util/paths.js';
-import { isObject } from '../../../util/values.js';
+import { isObject, ownValue } from '../../../util/values.js';
 
 /** kind (`s` scalar, `m` message, `e` enum), the message's or enum's full name, shape (`r` repeated, `k` map). */
 type Field = readonly [kind: 's' | 'm' | 'e', type: string, shape: '' | 'r' | 'k'];
@@ -89,7 +89,7 @@ export function checkPatchFields(
   value: Record<string, unknown>,
 ): EnvoyValueProblem | undefined {
   const types = envoyTypes();
-  const type = Object.hasOwn(PATCH_TYPES, applyTo) ? PATCH_TYPES[applyTo] : undefined;
+  const type = ownValue(PATCH_TYPES, applyTo);
   if (!types || !type || !own(types.messages, type)) return undefined;
   const found = checkMessage(types, type, value, []);
   const first = found.error ?? found.unknown;

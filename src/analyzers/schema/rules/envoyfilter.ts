@@ -6,7 +6,7 @@
  */
 import type { Resource } from '../../../manifests/types.js';
 import { at, isSet, Issues, quote, re2Error } from './common.js';
-import { isObject, list, str } from '../../../util/values.js';
+import { isObject, list, ownValue, str } from '../../../util/values.js';
 import { checkWorkloadSelector } from './common-net.js';
 import { checkPatchFields } from './envoy-fields.js';
 import type { SemanticIssue } from './types.js';
@@ -138,17 +138,12 @@ function checkObjectTypes(issues: Issues, path: string, match: Record<string, an
   if (objectType === 'listener') checkListenerMatch(issues, at(path, 'listener'), match.listener, applyTo);
 }
 
-/** The filter name that replaces a deprecated one (own entries only: a name may be `constructor`). */
-function deprecatedFilterReplacement(name: string): string | undefined {
-  return Object.hasOwn(DEPRECATED_FILTER_NAMES, name) ? DEPRECATED_FILTER_NAMES[name] : undefined;
-}
-
 function checkFilterName(issues: Issues, path: string, name: unknown, what: string): void {
   if (typeof name !== 'string' || name === '') {
     issues.error(path, `${what} match needs a name`);
     return;
   }
-  const replacement = deprecatedFilterReplacement(name);
+  const replacement = ownValue(DEPRECATED_FILTER_NAMES, name);
   if (replacement) issues.warn(path, `${what} name "${name}" is deprecated; use ${replacement}`);
 }
 
@@ -229,7 +224,8 @@ function checkPatchValue(
         `the ${applyTo === 'HTTP_FILTER' ? 'HTTP' : applyTo === 'LISTENER_FILTER' ? 'listener' : 'network'} filter has no typed_config; Envoy may reject it or apply defaults`,
       );
     }
-    const replacement = typeof value.name === 'string' ? deprecatedFilterReplacement(value.name) : undefined;
+    const replacement =
+      typeof value.name === 'string' ? ownValue(DEPRECATED_FILTER_NAMES, value.name) : undefined;
     if (replacement)
       issues.warn(at(path, 'name'), `filter name "${value.name}" is deprecated; use ${replacement}`);
   }

@@ -1,7 +1,7 @@
 import { jsonErrorOffset } from '../../../manifests/json-error.js';
 import type { Resource } from '../../../manifests/types.js';
 import { at, checkDuration, Issues } from './common.js';
-import { isObject, list } from '../../../util/values.js';
+import { isObject, list, ownValue } from '../../../util/values.js';
 import { checkTargeting, HEADER_NAME, parseGoURL, text } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 
@@ -131,7 +131,7 @@ export function inspectJwks(jwks: string): { error?: string; privateKeys: string
 function jwkProblem(key: unknown, label: string, privateKeys: string[]): string | undefined {
   if (!isObject(key)) return `${label} is not a JSON object`;
   if (typeof key.kty !== 'string' || key.kty === '') return `${label} has no "kty"`;
-  const members = Object.hasOwn(KEY_MEMBERS, key.kty) ? KEY_MEMBERS[key.kty] : undefined;
+  const members = ownValue(KEY_MEMBERS, key.kty);
   if (!members) return `${label} has unsupported key type ${JSON.stringify(key.kty)}`;
   const present = members.private.filter((m) => m in key);
   if (present.length > 0)

@@ -20,6 +20,7 @@
  * optional syntax `.?` / `[?` is not enabled; at most 100 000 code points. Nesting deeper than 250 levels
  * is refused (the CEL parser has a recursion limit of the same size).
  */
+import { ownValue } from '../../../util/values.js';
 
 const MAX_CODE_POINTS = 100_000;
 const MAX_DEPTH = 250;
@@ -316,7 +317,7 @@ class Parser {
         this.next();
         if (this.is('(')) {
           const args = this.args(')');
-          const counts = Object.hasOwn(RECEIVER_MACROS, name.text) ? RECEIVER_MACROS[name.text] : undefined;
+          const counts = ownValue(RECEIVER_MACROS, name.text);
           if (counts?.includes(args.length) && args[0]!.kind !== 'ident')
             throw new CelError(`the first argument of ${name.text}() must be a variable name`, args[0]!.pos);
           node = { kind: 'other', pos: node.pos };
