@@ -660,6 +660,15 @@ const ROWS: Row[] = [
     'The document uses an Istio API group, but the kind or version is not one Istio serves; the API server would reject it and istioctl silently ignores it.',
     'Fix apiVersion or kind.',
   ],
+  [
+    'MSH1007',
+    'MetadataValueNotString',
+    'Error',
+    '%s is %s, not %s: the API server rejects the object',
+    ['field', 'value', 'expected'],
+    'A label, annotation, name or namespace (of the object or of the pods a workload creates) is a number, a boolean or a collection: valid YAML, but Kubernetes wants a string there and rejects the whole object. istioctl fails to parse such a file and skips the object; Istio kinds get IST0106 for the same mistake.',
+    'Quote the value (`version: "1.0"`, `sidecar.istio.io/inject: "false"`).',
+  ],
 ];
 
 export const MESSAGES: ReadonlyMap<string, MessageType> = new Map(

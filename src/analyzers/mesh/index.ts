@@ -1,6 +1,7 @@
 import type { Analyzer } from '../types.js';
 import allowAllRule from './allow-all-rule.js';
 import drTlsPeerAuthn from './dr-tls-peer-authn.js';
+import metadataValues from './metadata-values.js';
 import permissiveMtls from './permissive-mtls.js';
 import principalServiceAccount from './principal-service-account.js';
 import unknownIstioKind from './unknown-istio-kind.js';
@@ -9,6 +10,7 @@ import unknownIstioKind from './unknown-istio-kind.js';
 export const analyzers: Analyzer[] = [
   allowAllRule,
   drTlsPeerAuthn,
+  metadataValues,
   permissiveMtls,
   principalServiceAccount,
   unknownIstioKind,

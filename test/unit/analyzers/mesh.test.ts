@@ -182,3 +182,84 @@ describe('mesh.UnknownIstioKindAnalyzer (MSH1006)', () => {
     expect(f[0]!.message).toContain('served versions: v1, v1beta1, v1alpha3');
   });
 });
+
+describe('mesh.MetadataValueAnalyzer (MSH1007)', () => {
+  const run = (t: string) => analyzeText(t, ['mesh.MetadataValueAnalyzer']);
+  const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels:
+    app: web
+    version: 1.0
+  annotations:
+    sidecar.istio.io/inject: false
+    note: ~
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web, enabled: true}
+      annotations: [a, b]
+    spec:
+      containers: [{name: web, image: web}]
+`;
+  it('reports unquoted numbers and booleans in labels and annotations of objects and pod templates, on their lines', async () => {
+    const f = (await run(deployment)).sort((a, b) => a.line! - b.line!);
+    expect(f.map((x) => [x.code, x.line, x.message])).toEqual([
+      ['MSH1007', 8, 'metadata.labels.version is a number, not a string: the API server rejects the object'],
+      [
+        'MSH1007',
+        10,
+        'metadata.annotations["sidecar.istio.io/inject"] is a boolean, not a string: the API server rejects the object',
+      ],
+      [
+        'MSH1007',
+        17,
+        'spec.template.metadata.labels.enabled is a boolean, not a string: the API server rejects the object',
+      ],
+      [
+        'MSH1007',
+        18,
+        'spec.template.metadata.annotations is a sequence, not a mapping of strings: the API server rejects the object',
+      ],
+    ]);
+  });
+  it('reads the job template and the pod template of a CronJob, and names and namespaces', async () => {
+    const cron = `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: 2024, namespace: jobs}
+spec:
+  schedule: "@daily"
+  jobTemplate:
+    metadata:
+      labels: {run: 1}
+    spec:
+      template:
+        metadata:
+          annotations: {proxy.istio.io/config: {holdApplicationUntilProxyStarts: true}}
+        spec: {containers: [{name: c, image: c}]}
+`;
+    expect((await run(cron)).map((x) => [x.path, x.line])).toEqual([
+      ['metadata.name', 3],
+      ['spec.jobTemplate.metadata.labels.run', 8],
+      ['spec.jobTemplate.spec.template.metadata.annotations["proxy.istio.io/config"]', 12],
+    ]);
+  });
+  it('accepts strings and null values, and leaves Istio kinds to their schema analyzer (IST0106)', async () => {
+    const ok = deployment
+      .replace('version: 1.0', 'version: "1.0"')
+      .replace('inject: false', 'inject: "false"')
+      .replace('enabled: true', "enabled: 'true'")
+      .replace('annotations: [a, b]', 'annotations: {a: b}');
+    expect(await run(ok)).toEqual([]);
+    const dr =
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d, labels: {v: 1}}\nspec: {host: x}\n';
+    expect(await run(dr)).toEqual([]);
+    expect(await analyzeText(dr, ['schema.ValidationAnalyzer.DestinationRule'])).toEqual([
+      expect.objectContaining({ code: 'IST0106', path: 'metadata.labels.v' }),
+    ]);
+  });
+});

@@ -93,6 +93,22 @@ describe('mesh analyze (CLI)', () => {
     expect(mesh(['analyze', join(FIX, 'broken.yaml'), '--ignore-unknown']).code).toBe(0);
   });
 
+  it('reports an unquoted label value as an error (exit 79) and still analyzes the object (istioctl skips it, exit 65)', () => {
+    const text =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  labels: {version: 2}\n' +
+      '  annotations: {sidecar.istio.io/proxyCPU: 100m}\nspec:\n  selector: {matchLabels: {app: web}}\n' +
+      '  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web}]}\n';
+    const r = mesh(['analyze', '-', '-o', 'json'], { input: text });
+    expect(r.code).toBe(79);
+    const report = JSON.parse(r.stdout);
+    expect(report.findings.map((f: any) => [f.code, f.level, f.line, f.path])).toEqual([
+      ['MSH1007', 'Error', 6, 'metadata.labels.version'],
+      // the object is still analyzed: its other mistakes are reported too
+      ['IST0107', 'Warning', 7, 'metadata.annotations["sidecar.istio.io/proxyCPU"]'],
+    ]);
+    expect(report.summary.parseErrors).toBe(0);
+  });
+
   it('reads stdin', () => {
     const r = mesh(['analyze', '-'], { input: readFileSync(join(ROOT, subset), 'utf8') });
     expect(r.code).toBe(79);
