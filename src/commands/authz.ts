@@ -46,6 +46,7 @@ async function readDumpFile(file: string): Promise<string> {
   try {
     return await readInputText(file);
   } catch (err) {
+    if (err instanceof MeshError) throw err; // binary content: exit 65, said in full
     throw new MeshError(`failed to get config dump from file ${file}: ${(err as Error).message}`);
   }
 }

@@ -87,6 +87,7 @@ async function read(file: string): Promise<string> {
   try {
     return await readInputText(file);
   } catch (err) {
+    if (err instanceof MeshError) throw err; // binary content: exit 65, said in full
     throw new MeshError(describeError(err), { exitCode: ExitCode.NOINPUT });
   }
 }

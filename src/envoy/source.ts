@@ -32,6 +32,7 @@ export async function readSourceText(file: string): Promise<string> {
   try {
     return await readInputText(file);
   } catch (err) {
+    if (err instanceof MeshError) throw err; // binary content: exit 65, said in full
     throw new MeshError(`cannot read ${file}: ${(err as Error).message}`);
   }
 }

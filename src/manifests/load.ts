@@ -2,7 +2,13 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { fastLoad, UNSUPPORTED } from './fast-yaml.js';
-import { decodeUtf8, invalidUtf8Lines, invalidUtf8Message, readStdinBytes } from '../util/input.js';
+import {
+  decodeUtf8,
+  invalidUtf8Lines,
+  invalidUtf8Message,
+  looksBinary,
+  readStdinBytes,
+} from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
 import { deeperThan, JS_YAML_MAX_DEPTH, jsonNestingOffset, nestingMessage, shortPath } from './limits.js';
@@ -171,10 +177,6 @@ function decodeChecked(buf: Buffer, file: string, problems: LoadProblem[]): stri
   if (bad.length > 0)
     problems.push({ severity: 'warning', file, line: bad[0], message: invalidUtf8Message(bad) });
   return decodeUtf8(buf);
-}
-
-function looksBinary(buf: Buffer): boolean {
-  return buf.subarray(0, 8192).indexOf(0) >= 0;
 }
 
 /** Parses one file's text (YAML stream or JSON) into resources, appending problems. */

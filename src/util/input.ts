@@ -1,6 +1,7 @@
 /** Reading input files and stdin for commands that take `--file` (`-` = stdin). */
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { ExitCode, MeshError } from './errors.js';
 
 const GO_ERRNO: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -62,16 +63,30 @@ export async function readStdin(): Promise<string> {
   return decodeUtf8(await readStdinBytes());
 }
 
+/** A NUL byte in the first 8 KiB: an image, an archive, a compiled file — no text any command reads. */
+export function looksBinary(buf: Uint8Array): boolean {
+  return buf.subarray(0, 8192).indexOf(0) >= 0;
+}
+
 /**
- * The whole text of `file` (`-` = stdin); a failure throws an Error worded like Go's. Files are read
+ * The whole text of `file` (`-` = stdin); a failure throws an Error worded like Go's, and binary content
+ * (which a YAML parser would read as one string) is refused as unusable input (exit 65). Files are read
  * synchronously in one piece: for dumps of tens of megabytes that is markedly cheaper than a chunked
  * asynchronous read and its decoding garbage.
  */
 export async function readInputText(file: string): Promise<string> {
-  if (file === '-') return readStdin();
-  try {
-    return decodeUtf8(readFileSync(file));
-  } catch (err) {
-    throw new Error(goPathError(err, file));
+  let buf: Buffer;
+  if (file === '-') buf = await readStdinBytes();
+  else {
+    try {
+      buf = readFileSync(file);
+    } catch (err) {
+      throw new Error(goPathError(err, file));
+    }
   }
+  if (looksBinary(buf))
+    throw new MeshError(`${file === '-' ? '<stdin>' : file}: binary file (contains NUL bytes), not text`, {
+      exitCode: ExitCode.DATA,
+    });
+  return decodeUtf8(buf);
 }

@@ -187,6 +187,12 @@ describe('sources and errors', () => {
     const missing = await runCli(['pc', 'cluster', '-f', join(tmp, 'nope.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`nope.json: no such file or directory`);
+    writeFileSync(join(tmp, 'dump.pb'), Buffer.from([8, 0, 18, 0])); // a protobuf dump, not JSON
+    const binary = await runCli(['pc', 'cluster', '-f', join(tmp, 'dump.pb')]);
+    expect([binary.code, binary.stderr]).toEqual([
+      65,
+      `Error: ${join(tmp, 'dump.pb')}: binary file (contains NUL bytes), not text\n`,
+    ]);
     const bad = await runCli(['pc', 'cluster', '-f', writeTmp('bad.json', '{"configs": [}')]);
     expect(bad.code).toBe(65);
     expect(bad.stderr).toBe(

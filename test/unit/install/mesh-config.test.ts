@@ -81,6 +81,14 @@ describe('kube-inject --meshConfigFile', () => {
     expect(missing.stdout).toBe('');
     const noWorkloads = await runCli(['kube-inject', '-f', join(dir, 'absent.yaml')]);
     expect(noWorkloads.code).toBe(66);
+    // a binary file is no YAML stream: refused, not echoed back as one quoted string
+    const binary = file('image.yaml', '\u0000\u0001PNG data');
+    const refused = await runCli(['kube-inject', '-f', binary]);
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([
+      65,
+      '',
+      `Error: ${binary}: binary file (contains NUL bytes), not text\n`,
+    ]);
     const bad = file('bad.yaml', 'defaultConfig:\n  proxyMetadata: [1, 2\n');
     const unparsable = await runCli(['kube-inject', '-f', DEPLOYMENTS, '--meshConfigFile', bad]);
     expect(unparsable.code).toBe(65);

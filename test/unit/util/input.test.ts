@@ -36,3 +36,16 @@ describe('decodeUtf8', () => {
     expect(await readInputText(file)).toBe(bytes.toString('utf8'));
   });
 });
+
+describe('readInputText', () => {
+  it('refuses binary content (a NUL byte) with exit 65, naming the file', async () => {
+    const file = join(dir, 'dump.bin');
+    writeFileSync(file, Buffer.from([0x7b, 0x00, 0x7d]));
+    await expect(readInputText(file)).rejects.toMatchObject({
+      exitCode: 65,
+      message: `${file}: binary file (contains NUL bytes), not text`,
+    });
+    writeFileSync(file, '{"configs": []}');
+    expect(await readInputText(file)).toBe('{"configs": []}');
+  });
+});
