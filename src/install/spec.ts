@@ -124,9 +124,22 @@ export function resolveSpec(inputs: SpecInputs): InstallSpec {
   } catch (err) {
     throw usage(err);
   }
-  const fileSpec = (isMap(files.spec) ? files.spec : {}) as JsonMap;
+  // a spec or profile of the wrong type would otherwise be dropped (spec) or read as "[object Object]"
+  if (files.spec !== undefined && !isMap(files.spec))
+    throw new MeshError(`invalid install spec: spec: must be object, got ${JSON.stringify(files.spec)}`, {
+      exitCode: ExitCode.USAGE,
+    });
+  const fileSpec = (files.spec ?? {}) as JsonMap;
   const profileSet = sets.filter((s) => s.path === 'profile').pop();
-  const profile = String(profileSet?.value ?? fileSpec.profile ?? 'default');
+  const profileValue = profileSet?.value ?? fileSpec.profile ?? 'default';
+  if (typeof profileValue === 'object')
+    throw new MeshError(
+      `invalid install spec: spec.profile: must be string, got ${JSON.stringify(profileValue)}`,
+      {
+        exitCode: ExitCode.USAGE,
+      },
+    );
+  const profile = String(profileValue);
   if (!isProfileName(profile))
     throw new MeshError(`spec.profile: unknown profile "${profile}"`, {
       exitCode: ExitCode.USAGE,

@@ -4,6 +4,8 @@ import { runCli } from '../../support/cli.js';
 import { scratch } from './kube-inject-run.js';
 
 const { file } = scratch('mesh-spec-input-');
+const operator = (spec: string) =>
+  file('iop.yaml', `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n${spec}\n`);
 
 describe('manifest generate with odd inputs', () => {
   it('--set paths through __proto__ or constructor are unknown fields, not a TypeError', async () => {
@@ -32,6 +34,21 @@ describe('manifest generate with odd inputs', () => {
       code: 64,
       stdout: '',
       stderr: 'Error: invalid install spec: spec.__proto__: unknown field\n',
+    });
+  });
+
+  it('a spec that is not a mapping, or a profile that is not a string, is refused rather than ignored', async () => {
+    const spec = await runCli(['manifest', 'generate', '-f', operator('spec: 5')]);
+    expect(spec).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: 'Error: invalid install spec: spec: must be object, got 5\n',
+    });
+    const profile = await runCli(['manifest', 'generate', '-f', operator('spec: {profile: {name: demo}}')]);
+    expect(profile).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: 'Error: invalid install spec: spec.profile: must be string, got {"name":"demo"}\n',
     });
   });
 });
