@@ -102,3 +102,54 @@ describe('a dump nested deeper than Envoy ever writes', () => {
     }
   });
 });
+
+describe('lists of the wrong type deep inside a resource', () => {
+  const mutated = (name: string, change: (dump: any) => void) => {
+    const dump = sidecar();
+    change(dump);
+    return writeTmp(name, dump);
+  };
+  const inlineRoute = (dump: any) =>
+    section(dump, 'ListenersConfigDump')
+      .dynamic_listeners.map((l: any) => l.active_state?.listener)
+      .flatMap((l: any) => l?.filter_chains ?? [])
+      .flatMap((c: any) => c.filters ?? [])
+      .find((f: any) => f.typed_config?.route_config).typed_config.route_config;
+
+  it('a domain that is not a string is exit 65 naming the field, not a TypeError or "[object Object]"', async () => {
+    const route = mutated('domain-object.json', (dump) => {
+      section(dump, '.RoutesConfigDump').static_route_configs[0].route_config.virtual_hosts[0].domains[0] = {
+        toString: 1,
+      };
+    });
+    const r = await runCli(['pc', 'route', '-f', route]);
+    expect(r).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: 'Error: field domains[0] must be a string, got {"toString":1}\n',
+    });
+    const listener = mutated('inline-domain.json', (dump) => {
+      inlineRoute(dump).virtual_hosts[0].domains = [{}];
+    });
+    const l = await runCli(['pc', 'listener', '-f', listener]);
+    expect(l).toEqual({ code: 65, stdout: '', stderr: 'Error: field domains[0] must be a string, got {}\n' });
+  });
+
+  it('a repeated field holding a scalar is exit 65, where it read as empty and dropped the rows', async () => {
+    const file = mutated('vhosts-string.json', (dump) => {
+      section(dump, '.RoutesConfigDump').static_route_configs[0].route_config.virtual_hosts = 'garbage';
+    });
+    const r = await runCli(['pc', 'route', '-f', file]);
+    expect(r).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: 'Error: field virtual_hosts must be a list, got "garbage"\n',
+    });
+    const all = await runCli(['pc', 'all', '-f', file]);
+    expect(all.code).toBe(65);
+    expect(all.stdout).toContain('cluster/prometheus_stats');
+    expect(all.stderr).toBe('Error: field virtual_hosts must be a list, got "garbage"\n');
+    const configs = await runCli(['pc', 'cluster', '-f', writeTmp('configs-number.json', { configs: 5 })]);
+    expect(configs).toEqual({ code: 65, stdout: '', stderr: 'Error: field configs must be a list, got 5\n' });
+  });
+});
