@@ -94,6 +94,59 @@ describe('structured output', () => {
     }
   });
 
+  it('never prints credentials of gRPC services, Redis or basic auth a dump may carry', async () => {
+    const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
+    const bootstrap = dump.configs.find((c: any) => c['@type'].endsWith('BootstrapConfigDump')).bootstrap;
+    bootstrap.dynamic_resources = {
+      ads_config: {
+        api_type: 'GRPC',
+        grpc_services: [
+          {
+            google_grpc: {
+              target_uri: 'xds.example:443',
+              stat_prefix: 'ads',
+              call_credentials: [
+                { access_token: 'SECRET-access' },
+                { google_iam: { authorization_token: 'SECRET-iam', authority_selector: 'a' } },
+                { service_account_jwt_access: { json_key: 'SECRET-json', token_lifetime_seconds: 60 } },
+                { google_refresh_token: 'SECRET-refresh' },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    bootstrap.static_resources = { listeners: [] };
+    bootstrap.static_resources.listeners.push({
+      name: 'redis',
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: 'envoy.filters.network.redis_proxy',
+              typed_config: {
+                downstream_auth_password: { inline_string: 'SECRET-redis' },
+                settings: { op_timeout: '1s' },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const file = writeTmp('credentials.json', dump);
+    for (const args of [
+      ['bootstrap', '-o', 'json'],
+      ['bootstrap', '-o', 'yaml'],
+      ['all', '-o', 'json'],
+      ['all', '-o', 'yaml'],
+    ]) {
+      const r = await runCli(['pc', ...args, '-f', file]);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).not.toContain('SECRET-');
+      expect(r.stdout.match(/\[redacted\]/g)?.length, args.join(' ')).toBe(5);
+    }
+  });
+
   it("`all -o json` passes Envoy's bytes through when nothing needs redacting", async () => {
     const r = await runCli(['pc', 'all', '-f', SIDECAR, '-o', 'json']);
     expect(r.stdout).toBe(readFileSync(SIDECAR, 'utf8').replace(/\n?$/, '\n'));
