@@ -3,6 +3,7 @@
  * map keys and google.protobuf.Struct contents untouched), Go's `json.MarshalIndent` layout, and the
  * redaction of private key material before anything is printed.
  */
+import { ownValue, setOwn } from '../util/values.js';
 import { camel, isObj, typeUrl, type Obj } from './fields.js';
 
 /** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
@@ -32,7 +33,7 @@ function sortedStruct(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedStruct);
   if (!isObj(v)) return v;
   const out: Obj = {};
-  for (const k of Object.keys(v).sort()) out[k] = sortedStruct(v[k]);
+  for (const k of Object.keys(v).sort()) setOwn(out, k, sortedStruct(v[k]));
   return out;
 }
 
@@ -55,15 +56,15 @@ export function toProtoJson(value: unknown, parent = ''): unknown {
     if (
       VERBATIM_FIELDS.has(snake) ||
       (structAny && snake === 'value') ||
-      VERBATIM_UNDER[snake]?.includes(parent)
+      ownValue(VERBATIM_UNDER, snake)?.includes(parent)
     ) {
-      out[key] = sortedStruct(v);
+      setOwn(out, key, sortedStruct(v));
     } else if (MAP_FIELDS.has(snake) && isObj(v)) {
       const m: Obj = {};
-      for (const mk of Object.keys(v).sort()) m[mk] = toProtoJson(v[mk], snake);
-      out[key] = m;
+      for (const mk of Object.keys(v).sort()) setOwn(m, mk, toProtoJson(v[mk], snake));
+      setOwn<unknown>(out, key, m);
     } else {
-      out[key] = toProtoJson(v, snake);
+      setOwn(out, key, toProtoJson(v, snake));
     }
   }
   return out;
@@ -147,7 +148,7 @@ export function redactSecrets(value: unknown): unknown {
         : redactSecrets(SECRET_FIELDS.has(snake) ? redactDataSource(v) : v);
     if (r !== v) {
       out ??= { ...value };
-      out[k] = r;
+      setOwn(out, k, r);
     }
   }
   return out ?? value;

@@ -147,6 +147,16 @@ describe('structured output', () => {
     }
   });
 
+  it('keys named like Object.prototype members are printed as keys, not a TypeError', async () => {
+    const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
+    const clusters = dump.configs.find((c: any) => c['@type'].endsWith('ClustersConfigDump'));
+    Object.assign(clusters.static_clusters[0].cluster, { constructor: { a: 1 }, toString: 'x' });
+    const r = await runCli(['pc', 'cluster', '-f', writeTmp('proto-keys.json', dump), '-o', 'yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('  constructor:\n    a: 1\n');
+  });
+
   it("`all -o json` passes Envoy's bytes through when nothing needs redacting", async () => {
     const r = await runCli(['pc', 'all', '-f', SIDECAR, '-o', 'json']);
     expect(r.stdout).toBe(readFileSync(SIDECAR, 'utf8').replace(/\n?$/, '\n'));
