@@ -248,8 +248,21 @@ describe('sources and errors', () => {
 
   it('names a missing file, and reports an unparsable one with exit 65', async () => {
     const missing = await runCli(['pc', 'cluster', '-f', join(tmp, 'nope.json')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(66); // README's exit codes: an input path that does not exist
     expect(missing.stderr).toContain(`nope.json: no such file or directory`);
+    const folder = await runCli(['pc', 'all', '-f', tmp]);
+    expect([folder.code, folder.stderr]).toEqual([
+      66,
+      `Error: cannot read ${tmp}: read ${tmp}: is a directory\n`,
+    ]);
+    // in diff and rootca-compare, a path is a file even when it is missing, not a pod name
+    for (const cmd of ['diff', 'rootca-compare']) {
+      const side = await runCli(['pc', cmd, SIDECAR, join(tmp, 'nope.json')]);
+      expect([side.code, side.stderr], cmd).toEqual([
+        66,
+        `Error: cannot read ${join(tmp, 'nope.json')}: open ${join(tmp, 'nope.json')}: no such file or directory\n`,
+      ]);
+    }
     writeFileSync(join(tmp, 'dump.pb'), Buffer.from([8, 0, 18, 0])); // a protobuf dump, not JSON
     const binary = await runCli(['pc', 'cluster', '-f', join(tmp, 'dump.pb')]);
     expect([binary.code, binary.stderr]).toEqual([
