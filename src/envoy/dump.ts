@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { jsonErrorOffset } from '../manifests/json-error.js';
+import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from './fields.js';
 
@@ -47,13 +48,24 @@ export function parseJsonText(text: string, source: string, what: string): unkno
 function parseYamlText(text: string, source: string, what: string): unknown {
   // js-yaml is loaded only when a YAML dump is actually given.
   const yaml = createRequire(import.meta.url)('js-yaml') as { load: (s: string) => unknown };
+  let value: unknown;
   try {
-    return yaml.load(text);
+    value = yaml.load(text);
   } catch (err) {
     const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new MeshError(`${what}: ${source}: ${first}`, { exitCode: ExitCode.DATA });
   }
+  // Without aliases a document has fewer nodes than its text has bytes; a few anchors and aliases can
+  // stand for billions of nodes, which every view and -o json|yaml would then walk (Envoy writes none).
+  if (ANCHOR.test(text) && exceedsNodes(value, 2 * text.length + 1000))
+    throw new MeshError(`${what}: ${source}: YAML aliases expand it past twice its size; refused`, {
+      exitCode: ExitCode.DATA,
+    });
+  return value;
 }
+
+/** A YAML anchor (`&name` where a node starts), which aliases (`*name`) can repeat. */
+const ANCHOR = /(?:^|[\s[{,:-])&[^\s[\]{},]/m;
 
 /** One line about invalid JSON: `line L column C: unexpected 'x'`, or that the text is empty or truncated. */
 export function describeJsonError(text: string): string {

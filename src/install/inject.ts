@@ -1,6 +1,7 @@
 import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject, list, ownValue, text as textOf } from '../util/values.js';
+import { docValue } from './yaml-doc.js';
 
 /**
  * Offline sidecar injection (`mesh kube-inject`): merges the injector template into the pod templates of
@@ -49,7 +50,7 @@ function parseOne(text: string, source: string): Obj | undefined {
   const doc = parseAllDocuments(text)[0];
   if (!doc) return undefined;
   throwFirstError(doc, source);
-  return doc.toJS() as Obj;
+  return docValue(doc, source) as Obj;
 }
 
 function throwFirstError(doc: Document.Parsed, source: string): void {
@@ -230,7 +231,7 @@ export function injectYaml(text: string, t: InjectTemplate, source: string): str
       out += text.slice(start, end);
       return;
     }
-    const value = doc.toJS() as Obj;
+    const value = docValue(doc, `${source}:${lines.linePos(start).line}`) as Obj;
     let injected: Obj;
     try {
       injected = injectObject(value, t);

@@ -4,6 +4,7 @@ import { ExitCode, MeshError } from '../util/errors.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
 import { ISTIO_OPERATOR_SCHEMA } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
+import { docValue } from './yaml-doc.js';
 
 /**
  * What the user gave: `-f` files (already read) in order, injector values (kube-inject's --valuesFile,
@@ -48,7 +49,7 @@ export function parseOperatorFile(name: string, text: string): JsonMap {
       exitCode: ExitCode.DATA,
     });
   }
-  const value = doc.toJS() as Json;
+  const value = docValue(doc, name) as Json;
   if (!isMap(value)) throw new MeshError(`${name}: not a YAML map`, { exitCode: ExitCode.DATA });
   if (value.kind !== 'IstioOperator')
     throw new MeshError(`${name}: kind is "${String(value.kind)}", expected IstioOperator`, {

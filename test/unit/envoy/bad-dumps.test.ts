@@ -153,3 +153,44 @@ describe('lists of the wrong type deep inside a resource', () => {
     expect(configs).toEqual({ code: 65, stdout: '', stderr: 'Error: field configs must be a list, got 5\n' });
   });
 });
+
+describe('a YAML dump whose aliases expand without bound ("billion laughs")', () => {
+  const laughs = (indent: string) =>
+    [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefg'.split('').map((k, i) => {
+        const prev = 'abcdefg'[i];
+        return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(', ')}]`;
+      }),
+    ]
+      .map((l) => indent + l)
+      .join('\n');
+
+  it('is refused in one line (exit 65) before any view walks billions of nodes', async () => {
+    const file = writeTmp(
+      'laughs.yaml',
+      `configs:\n- "@type": type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\n  bootstrap:\n    node:\n      metadata:\n${laughs('        ')}\n`,
+    );
+    for (const args of [
+      ['pc', 'bootstrap', '-f', file, '-o', 'json'],
+      ['pc', 'all', '-f', file],
+    ]) {
+      const r = await runCli(args);
+      expect(r, args.join(' ')).toEqual({
+        code: 65,
+        stdout: '',
+        stderr: `Error: error unmarshalling config dump response from Envoy: ${file}: YAML aliases expand it past twice its size; refused\n`,
+      });
+    }
+  });
+
+  it('a few aliases that repeat a small node are read as YAML means them', async () => {
+    const file = writeTmp(
+      'alias.yaml',
+      'configs:\n- "@type": type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\n  bootstrap:\n    node:\n      metadata:\n        a: &a {x: 1}\n        b: *a\n',
+    );
+    const r = await runCli(['pc', 'bootstrap', '-f', file, '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).bootstrap.node.metadata).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+});

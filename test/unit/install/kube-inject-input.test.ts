@@ -106,3 +106,38 @@ describe('kube-inject refuses a pod template it would have to mangle (exit 65, f
     }
   });
 });
+
+describe('YAML aliases that expand without bound ("billion laughs")', () => {
+  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]']
+    .concat('bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`))
+    .join('\n');
+  const refused = (file: string, line = '') =>
+    `Error: ${file}${line}: Excessive alias count indicates a resource exhaustion attack\n`;
+
+  it('in workloads, --valuesFile and an IstioOperator: exit 65 naming the file, not exit 1', async () => {
+    const workloads = file(
+      'laughs.yaml',
+      `apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n${laughs.replace(/^/gm, '  ')}\n`,
+    );
+    expect(await runCli(['kube-inject', '-f', workloads])).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: refused(workloads, ':4'),
+    });
+    const values = file('values.yaml', `global:\n${laughs.replace(/^/gm, '  ')}\n`);
+    expect(await runCli(['kube-inject', '-f', DEPLOYMENTS, '--valuesFile', values])).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: refused(values),
+    });
+    const operator = file(
+      'iop.yaml',
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n${laughs.replace(/^/gm, '    ')}\n`,
+    );
+    expect(await runCli(['manifest', 'generate', '-f', operator])).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: refused(operator),
+    });
+  });
+});
