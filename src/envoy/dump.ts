@@ -36,6 +36,8 @@ export interface SecretResource extends Resource {
 
 /** Parses JSON (or YAML) bytes, turning syntax errors into one line that names the source and position. */
 export function parseJsonText(text: string, source: string, what: string): unknown {
+  // a byte order mark (an editor's UTF-8 signature) is no JSON, and JSON.parse refuses it
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const first = /\S/.exec(text.slice(0, 4096))?.[0];
   if (first !== undefined && first !== '{' && first !== '[') return parseYamlText(text, source, what);
   try {

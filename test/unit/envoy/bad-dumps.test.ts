@@ -194,3 +194,26 @@ describe('a YAML dump whose aliases expand without bound ("billion laughs")', ()
     expect(JSON.parse(r.stdout).bootstrap.node.metadata).toEqual({ a: { x: 1 }, b: { x: 1 } });
   });
 });
+
+describe('a dump saved by an editor (UTF-8 byte order mark, CRLF line endings)', () => {
+  it('reads as the same dump in every command', async () => {
+    const text = readFileSync(SIDECAR, 'utf8');
+    const saved = writeTmp('bom-crlf.json', `\ufeff${text.replaceAll('\n', '\r\n')}`);
+    const compact = writeTmp('bom-compact.json', `\ufeff${JSON.stringify(JSON.parse(text))}`);
+    for (const cmd of [
+      ['authz', 'check'],
+      ['pc', 'cluster'],
+      ['pc', 'listener'],
+      ['pc', 'endpoint'],
+    ]) {
+      const plain = await runCli([...cmd, '-f', SIDECAR]);
+      for (const file of [saved, compact]) {
+        const r = await runCli([...cmd, '-f', file]);
+        expect(r, `${cmd.join(' ')} ${file}`).toEqual({
+          ...plain,
+          stdout: plain.stdout.replaceAll(SIDECAR, file),
+        });
+      }
+    }
+  });
+});
