@@ -362,6 +362,19 @@ describe('against an Envoy admin endpoint (--admin-url)', () => {
       '--level and --reset cannot be used together',
     );
   });
+
+  it('refuses level names that are Object.prototype members instead of sending them to Envoy', async () => {
+    const url = admin.urlOf('sidecar');
+    for (const level of ['constructor', 'http:toString', '__proto__']) {
+      const before = admin.requests.length;
+      const r = await runCli(['pc', 'log', '--admin-url', url, '--level', level]);
+      expect([r.code, r.stderr.split('\n')[0]], level).toEqual([
+        64,
+        `Error: unrecognized logging level: ${level.split(':').pop()}`,
+      ]);
+      expect(admin.requests.slice(before)).toEqual(['POST /sidecar/logging']); // the listing, nothing set
+    }
+  });
 });
 
 describe('rootca-compare and diff', () => {
