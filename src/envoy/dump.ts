@@ -49,10 +49,12 @@ export function parseJsonText(text: string, source: string, what: string): unkno
 
 function parseYamlText(text: string, source: string, what: string): unknown {
   // js-yaml is loaded only when a YAML dump is actually given.
-  const yaml = createRequire(import.meta.url)('js-yaml') as { load: (s: string) => unknown };
+  const yaml = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
   let value: unknown;
   try {
-    value = yaml.load(text);
+    // YAML 1.2's core schema: an unquoted 2023-05-15T01:32:52Z stays the string protobuf JSON has there
+    // (js-yaml's default schema would make it a Date, printed as {} by -o json|yaml)
+    value = yaml.load(text, { schema: yaml.CORE_SCHEMA });
   } catch (err) {
     const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new MeshError(`${what}: ${source}: ${first}`, { exitCode: ExitCode.DATA });

@@ -217,3 +217,31 @@ describe('a dump saved by an editor (UTF-8 byte order mark, CRLF line endings)',
     }
   });
 });
+
+describe('a YAML dump written by hand or by a YAML tool', () => {
+  it('keeps unquoted timestamps as the strings protobuf JSON has (not Dates printed as {})', async () => {
+    const file = writeTmp(
+      'timestamps.yaml',
+      [
+        'configs:',
+        '- "@type": type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
+        '  dynamic_active_secrets:',
+        '  - name: default',
+        '    last_updated: 2023-05-15T01:32:52.262Z',
+        '    version_info: 2023-05-15',
+        '    secret:',
+        '      "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        '      name: default',
+        '',
+      ].join('\n'),
+    );
+    const json = await runCli(['pc', 'secret', '-f', file, '-o', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).dynamicActiveSecrets[0]).toMatchObject({
+      lastUpdated: '2023-05-15T01:32:52.262Z',
+      versionInfo: '2023-05-15',
+    });
+    const yaml = await runCli(['pc', 'secret', '-f', file, '-o', 'yaml']);
+    expect(yaml.stdout).toContain('lastUpdated: "2023-05-15T01:32:52.262Z"');
+  });
+});
