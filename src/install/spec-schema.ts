@@ -5,6 +5,8 @@
  * affinity or resources, which the API server validates when the objects are applied).
  */
 
+import type { PathStep } from './values.js';
+
 const str = { type: 'string' };
 const bool = { type: 'boolean' };
 const int = { type: 'integer', minimum: 0 };
@@ -144,3 +146,23 @@ export const ISTIO_OPERATOR_SCHEMA = obj(
   },
   ['apiVersion', 'kind'],
 );
+
+/**
+ * True when the schema takes only a string at `steps` under `spec` (a label, an annotation, a hub, a
+ * name): there a `--set` value such as `true` or `1` stays a string instead of failing validation. Paths
+ * the schema does not know, free-form parts (meshConfig) and mixed types are typed by trial as before.
+ */
+export function takesOnlyString(steps: readonly PathStep[]): boolean {
+  let node: any = (ISTIO_OPERATOR_SCHEMA.properties as any).spec;
+  for (const step of steps) {
+    if (node === undefined) return false;
+    if (step.kind === 'key')
+      node = Object.hasOwn(node.properties ?? {}, step.key)
+        ? node.properties[step.key]
+        : typeof node.additionalProperties === 'object'
+          ? node.additionalProperties
+          : undefined;
+    else node = node.items;
+  }
+  return node?.type === 'string';
+}

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { parseAllDocuments } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
-import { ISTIO_OPERATOR_SCHEMA } from './spec-schema.js';
+import { ISTIO_OPERATOR_SCHEMA, takesOnlyString } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
 import { docValue } from './yaml-doc.js';
 
@@ -121,7 +121,7 @@ export function resolveSpec(inputs: SpecInputs): InstallSpec {
   if (inputs.values) files = mergeTree(files, { spec: { values: inputs.values } }) as JsonMap;
   let sets: Array<{ path: string; value: Json }>;
   try {
-    sets = (inputs.sets ?? []).map(parseSetFlag);
+    sets = (inputs.sets ?? []).map((flag) => parseSetFlag(flag, takesOnlyString));
   } catch (err) {
     throw usage(err);
   }

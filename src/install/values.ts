@@ -108,21 +108,31 @@ function alwaysString(fullPath: string): boolean {
   );
 }
 
-/** Types a `--set` value by trial: integer, float, boolean, else string (with `\,` read as `,`). */
-export function typedValue(text: string, path = ''): Json {
+/**
+ * Types a `--set` value by trial: integer, float, boolean, else string (with `\,` read as `,`). A value at
+ * a path that takes only strings (`takesString`: labels, annotations, names …) stays the string it is.
+ */
+export function typedValue(text: string, path = '', takesString = false): Json {
   if (alwaysString(path)) return text;
+  if (takesString) return text.replaceAll('\\,', ',');
   if (/^[+-]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
   if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
   if (text === 'true' || text === 'false') return text === 'true';
   return text.replaceAll('\\,', ',');
 }
 
-/** Parses one `--set` flag `path=value` into its path and typed value. */
-export function parseSetFlag(flag: string): { path: string; value: Json } {
+/**
+ * Parses one `--set` flag `path=value` into its path and typed value; `takesString` says which paths take
+ * only strings (the install schema knows).
+ */
+export function parseSetFlag(
+  flag: string,
+  takesString: (steps: readonly PathStep[]) => boolean = () => false,
+): { path: string; value: Json } {
   const eq = flag.indexOf('=');
   if (eq <= 0) throw new PathError(`--set "${flag}": expected path=value`);
   const path = flag.slice(0, eq).trim();
-  return { path, value: typedValue(flag.slice(eq + 1), path) };
+  return { path, value: typedValue(flag.slice(eq + 1), path, takesString(parsePath(path))) };
 }
 
 /**

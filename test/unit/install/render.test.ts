@@ -154,6 +154,33 @@ describe('spec errors name the path', () => {
     expect(() => resolveSpec(files('kind: Deployment\n'))).toThrow('iop.yaml: kind is "Deployment"');
   });
 
+  it('--set values where the spec takes only strings stay strings (labels, annotations, hub); elsewhere typed by trial', () => {
+    const spec = resolveSpec({
+      sets: [
+        'values.pilot.podAnnotations.x=true',
+        'components.pilot.k8s.podAnnotations.sidecar\\.istio\\.io/inject=false',
+        'components.ingressGateways[0].label.ver=2',
+        'values.global.hub=123',
+        'meshConfig.enableTracing=true',
+        'values.pilot.env.N=5',
+      ],
+    }).spec as any;
+    expect(spec.values.pilot.podAnnotations).toEqual({ x: 'true' });
+    expect(spec.components.pilot.k8s.podAnnotations).toEqual({ 'sidecar.istio.io/inject': 'false' });
+    expect(spec.components.ingressGateways[0].label.ver).toBe('2');
+    expect(spec.values.global.hub).toBe('123');
+    expect(spec.meshConfig.enableTracing).toBe(true);
+    expect(spec.values.pilot.env.N).toBe(5);
+    // a file says what it means: a boolean annotation there is still an error
+    expect(() =>
+      resolveSpec(
+        files(
+          'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    pilot:\n      podAnnotations: {x: true}\n',
+        ),
+      ),
+    ).toThrow('spec.values.pilot.podAnnotations.x: must be string');
+  });
+
   it('-f files merge left to right, then --set wins', () => {
     const iop = (v: string) =>
       `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    global:\n      proxy:\n        logLevel: ${v}\n`;
