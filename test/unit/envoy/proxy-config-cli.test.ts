@@ -42,6 +42,17 @@ describe('aliases and flags', () => {
     expect(bad.stderr).toContain('invalid argument "maybe" for "--verbose" flag');
   });
 
+  it('refuses a --port past 2^53, which would filter on another number (exit 64)', async () => {
+    for (const cmd of ['cluster', 'listener', 'endpoint']) {
+      const r = await runCli(['pc', cmd, '-f', SIDECAR, '--port', '99999999999999999999']);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], cmd).toEqual([
+        64,
+        '',
+        'Error: invalid --port "99999999999999999999": value out of range',
+      ]);
+    }
+  });
+
   it('prints the group help for `mesh pc`', async () => {
     const r = await runCli(['pc']);
     expect(r.stdout + r.stderr).toContain('A group of commands used to retrieve information about');
