@@ -134,7 +134,9 @@ function toCase(raw: unknown, index: number): { name: string; request: AuthzRequ
 /** Parses the cases file text; cases with problems are left out and reported. */
 export function parseCases(text: string, file: string): { cases: AuthzCase[]; problems: CasesProblem[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // the yaml parser misreads a list right after a byte order mark ("Unexpected scalar at node end")
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false });
   const problems: CasesProblem[] = [];
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
   if (doc.errors.length > 0) {

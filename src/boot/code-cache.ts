@@ -18,12 +18,13 @@
  * Any failure to read or write a cache only means compiling from source.
  */
 import { isAscii } from 'node:buffer';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cachedDataVersionTag } from 'node:v8';
 import { Script } from 'node:vm';
+import { makeDirs } from '../util/dirs.js';
 
 export type CacheState = 'used' | 'rejected' | 'missing' | 'off';
 
@@ -242,7 +243,7 @@ export function saveCache(bundle: LoadedBundle<unknown>, opts: { runMs?: number;
   const dir = dirname(bundle.cacheFile);
   const tmp = `${bundle.cacheFile}.${process.pid}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     writeFileSync(tmp, data);
     renameSync(tmp, bundle.cacheFile);
   } catch {

@@ -42,13 +42,8 @@ export function register(program: Command): void {
 }
 
 async function readDumpFile(file: string): Promise<string> {
-  const { readInputText } = await import('../util/input.js');
-  try {
-    return await readInputText(file);
-  } catch (err) {
-    if (err instanceof MeshError) throw err; // binary content: exit 65, said in full
-    throw new MeshError(`failed to get config dump from file ${file}: ${(err as Error).message}`);
-  }
+  const { readNamedInput } = await import('../util/input.js');
+  return readNamedInput(file, `failed to get config dump from file ${file}: `);
 }
 
 export async function runAuthzCheck(pod: string | undefined, opts: Record<string, any>): Promise<number> {

@@ -100,10 +100,10 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   const urls = (opts.adminUrl as string[]).map(normalizeAdminUrl);
   const sources: CertSource[] = [];
   if (urls.length > 0) {
-    const { AdminClient } = await import('../envoy/admin.js');
+    const { AdminClient, adminUrlLabel } = await import('../envoy/admin.js');
     for (const baseUrl of urls)
       sources.push({
-        label: baseUrl,
+        label: adminUrlLabel(baseUrl),
         fetch: () =>
           new AdminClient({ baseUrl, timeoutMs }).request('GET', 'config_dump', { mask: SECRETS_MASK }),
       });

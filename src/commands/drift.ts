@@ -12,9 +12,12 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** `<pod>.<ns>=<value>` */
 function pair(flag: string, text: string): [string, string] {
   const eq = text.indexOf('=');
-  if (eq <= 0 || eq === text.length - 1)
+  const id = text.slice(0, Math.max(eq, 0));
+  const dot = id.lastIndexOf('.');
+  // the pod's name is what drift replaces by a placeholder in its config: both parts are needed
+  if (eq <= 0 || eq === text.length - 1 || dot <= 0 || dot === id.length - 1)
     throw usageError(`invalid ${flag} "${text}": expected <pod>.<namespace>=<value>`);
-  return [text.slice(0, eq), text.slice(eq + 1)];
+  return [id, text.slice(eq + 1)];
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time. */

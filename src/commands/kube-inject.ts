@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readInputText } from '../util/input.js';
+import { readInputText, readNamedInput } from '../util/input.js';
 import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
@@ -83,14 +83,7 @@ export function register(program: Command): void {
 }
 
 /** A named input file's text; one that does not exist or cannot be read exits 66. */
-async function read(file: string): Promise<string> {
-  try {
-    return await readInputText(file);
-  } catch (err) {
-    if (err instanceof MeshError) throw err; // binary content: exit 65, said in full
-    throw new MeshError(describeError(err), { exitCode: ExitCode.NOINPUT });
-  }
-}
+const read = (file: string) => readNamedInput(file);
 
 /** ConfigMap names as istioctl derives them: `<name>-<rev>` for a revision other than `default`. */
 function revisioned(name: string, revision: string | undefined): string {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { writeStdout } from '../util/output.js';
+import { describeError, MeshError } from '../util/errors.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import { registerManifestDiff } from './install.js';
 
@@ -17,10 +18,15 @@ export function register(program: Command): void {
     const { componentFiles, toYaml } = await import('../install/manifest.js');
     const components = renderComponents(await specFromOptions(opts as any));
     if (opts.output) {
-      const { mkdirSync, writeFileSync } = await import('node:fs');
+      const { writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
-      mkdirSync(opts.output, { recursive: true });
-      for (const f of componentFiles(components)) writeFileSync(join(opts.output, f.file), f.text);
+      const { makeDirs } = await import('../util/dirs.js');
+      try {
+        makeDirs(opts.output);
+        for (const f of componentFiles(components)) writeFileSync(join(opts.output, f.file), f.text);
+      } catch (err) {
+        throw new MeshError(`cannot write the manifest into ${opts.output}: ${describeError(err)}`);
+      }
     } else await writeStdout(toYaml(components.flatMap((c) => c.objects)));
   });
   registerManifestDiff(manifest);

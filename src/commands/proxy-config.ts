@@ -37,6 +37,8 @@ class ProxyConfigCommand extends Command {
 
 const intArg = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw usageError(`invalid ${flag} "${v}": expected a number`);
+  // beyond 2^53 the number is no longer the one given (as istioctl's int flag, refuse it)
+  if (!Number.isSafeInteger(Number(v))) throw usageError(`invalid ${flag} "${v}": value out of range`);
   return Number(v);
 };
 

@@ -20,6 +20,14 @@ export interface ConfigDumpQuery {
   nameRegex?: string;
 }
 
+/** An admin URL as it is shown in tables and messages: a password in it reads `xxxxx` (as Go's URL.Redacted). */
+export function adminUrlLabel(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  if (!url.password) return baseUrl;
+  url.password = 'xxxxx';
+  return url.href.replace(/\/+$/, '');
+}
+
 export interface AdminClientOptions {
   baseUrl: string;
   timeoutMs: number;
@@ -37,7 +45,7 @@ export class AdminClient {
   constructor(opts: AdminClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs;
-    this.label = opts.label ?? this.baseUrl;
+    this.label = opts.label ?? adminUrlLabel(this.baseUrl);
   }
 
   url(path: string, query: Query = {}): string {

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { jsonErrorOffset } from '../manifests/json-error.js';
+import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from './fields.js';
 
@@ -35,6 +36,8 @@ export interface SecretResource extends Resource {
 
 /** Parses JSON (or YAML) bytes, turning syntax errors into one line that names the source and position. */
 export function parseJsonText(text: string, source: string, what: string): unknown {
+  // a byte order mark (an editor's UTF-8 signature) is no JSON, and JSON.parse refuses it
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const first = /\S/.exec(text.slice(0, 4096))?.[0];
   if (first !== undefined && first !== '{' && first !== '[') return parseYamlText(text, source, what);
   try {
@@ -46,14 +49,27 @@ export function parseJsonText(text: string, source: string, what: string): unkno
 
 function parseYamlText(text: string, source: string, what: string): unknown {
   // js-yaml is loaded only when a YAML dump is actually given.
-  const yaml = createRequire(import.meta.url)('js-yaml') as { load: (s: string) => unknown };
+  const yaml = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
+  let value: unknown;
   try {
-    return yaml.load(text);
+    // YAML 1.2's core schema: an unquoted 2023-05-15T01:32:52Z stays the string protobuf JSON has there
+    // (js-yaml's default schema would make it a Date, printed as {} by -o json|yaml)
+    value = yaml.load(text, { schema: yaml.CORE_SCHEMA });
   } catch (err) {
     const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new MeshError(`${what}: ${source}: ${first}`, { exitCode: ExitCode.DATA });
   }
+  // Without aliases a document has fewer nodes than its text has bytes; a few anchors and aliases can
+  // stand for billions of nodes, which every view and -o json|yaml would then walk (Envoy writes none).
+  if (ANCHOR.test(text) && exceedsNodes(value, 2 * text.length + 1000))
+    throw new MeshError(`${what}: ${source}: YAML aliases expand it past twice its size; refused`, {
+      exitCode: ExitCode.DATA,
+    });
+  return value;
 }
+
+/** A YAML anchor (`&name` where a node starts), which aliases (`*name`) can repeat. */
+const ANCHOR = /(?:^|[\s[{,:-])&[^\s[\]{},]/m;
 
 /** One line about invalid JSON: `line L column C: unexpected 'x'`, or that the text is empty or truncated. */
 export function describeJsonError(text: string): string {

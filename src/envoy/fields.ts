@@ -4,6 +4,7 @@
  * Map keys (metadata keys, Struct fields) are never translated: read those with plain indexing.
  */
 
+import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
 
 export type Obj = Record<string, unknown>;
@@ -41,9 +42,33 @@ export function obj(o: unknown, name: string): Obj | undefined {
   return isObj(v) ? v : undefined;
 }
 
+/**
+ * A repeated field: absent (or null) is empty; anything else that is not a list is unusable input (exit
+ * 65, naming the field) rather than read as empty, which would drop its entries from a table in silence.
+ */
 export function arr(o: unknown, name: string): unknown[] {
   const v = field(o, name);
-  return Array.isArray(v) ? v : [];
+  if (Array.isArray(v)) return v;
+  if (v === undefined || v === null) return [];
+  throw wrongType(name, 'a list', v);
+}
+
+/** A repeated string field (domains, server names, trust domains, …), every entry checked to be a string. */
+export function strs(o: unknown, name: string): string[] {
+  const list = arr(o, name);
+  for (let i = 0; i < list.length; i++)
+    if (typeof list[i] !== 'string') throw wrongType(`${name}[${i}]`, 'a string', list[i]);
+  return list as string[];
+}
+
+function wrongType(at: string, expected: string, got: unknown): MeshError {
+  let shown: string;
+  try {
+    shown = JSON.stringify(got)?.slice(0, 40) ?? String(got);
+  } catch {
+    shown = typeof got;
+  }
+  return new MeshError(`field ${at} must be ${expected}, got ${shown}`, { exitCode: ExitCode.DATA });
 }
 
 export function str(o: unknown, name: string): string {

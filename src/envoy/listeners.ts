@@ -1,6 +1,6 @@
 /** `proxy-config listener`: derived address/type/match/destination columns and ordering, as istioctl. */
 import type { Resource } from './dump.js';
-import { arr, field, has, isObj, num, obj, path, str, type Obj } from './fields.js';
+import { arr, field, has, isObj, num, obj, path, str, strs, type Obj } from './fields.js';
 import { cmp, goSortCompare, goSortSlice } from './gosort.js';
 
 export interface ListenerFilter {
@@ -122,11 +122,11 @@ function sameList(a: readonly unknown[], b: readonly string[]): boolean {
 export function describeChainMatch(chain: Obj): string {
   const m = obj(chain, 'filter_chain_match') ?? {};
   const parts: string[] = [];
-  const sni = arr(m, 'server_names');
+  const sni = strs(m, 'server_names');
   if (sni.length > 0) parts.push(`SNI: ${sni.join(',')}`);
   const trans = str(m, 'transport_protocol');
   if (trans) parts.push(`Trans: ${trans}`);
-  const apps = arr(m, 'application_protocols');
+  const apps = strs(m, 'application_protocols');
   if (apps.length > 0) {
     const known = APP_PROTOCOL_LABELS.find(([, list]) => sameList(apps, list));
     parts.push(`App: ${known ? known[0] : apps.join(',')}`);
@@ -165,7 +165,7 @@ function matchAllCluster(rc: Obj): string {
   const vhosts = arr(rc, 'virtual_hosts');
   if (vhosts.length !== 1) return '';
   const vh = vhosts[0];
-  if (!sameList(arr(vh, 'domains'), ['*'])) return '';
+  if (!sameList(strs(vh, 'domains'), ['*'])) return '';
   const routes = arr(vh, 'routes');
   if (routes.length !== 1) return '';
   const r = routes[0];
@@ -179,7 +179,7 @@ function describeInlineRoutes(rc: Obj): string {
   const all = matchAllCluster(rc);
   if (all) return all;
   const vhosts = arr(rc, 'virtual_hosts').map((vh) => {
-    const domains = arr(vh, 'domains');
+    const domains = strs(vh, 'domains');
     const d = domains.length === 1 && domains[0] === '*' ? '' : domains.join('/');
     const routes = arr(vh, 'routes')
       .map((r) => describeRouteMatch(field(r, 'match')))

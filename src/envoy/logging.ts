@@ -1,5 +1,6 @@
 /** Envoy log levels (`/logging`): parsing `--level` the way istioctl does and applying it. */
 import { usageError } from '../util/errors.js';
+import { ownValue } from '../util/values.js';
 import type { AdminClient } from './admin.js';
 
 const LEVELS: Record<string, string> = {
@@ -21,7 +22,7 @@ export interface LogLevelRequest {
 }
 
 function level(text: string): string {
-  const l = LEVELS[text.trim().toLowerCase()];
+  const l = ownValue(LEVELS, text.trim().toLowerCase());
   if (!l)
     throw usageError(`unrecognized logging level: ${text}`, `use one of: ${Object.keys(LEVELS).join(', ')}`);
   return l;

@@ -3,6 +3,7 @@
  * map keys and google.protobuf.Struct contents untouched), Go's `json.MarshalIndent` layout, and the
  * redaction of private key material before anything is printed.
  */
+import { ownValue, setOwn } from '../util/values.js';
 import { camel, isObj, typeUrl, type Obj } from './fields.js';
 
 /** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
@@ -32,7 +33,7 @@ function sortedStruct(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedStruct);
   if (!isObj(v)) return v;
   const out: Obj = {};
-  for (const k of Object.keys(v).sort()) out[k] = sortedStruct(v[k]);
+  for (const k of Object.keys(v).sort()) setOwn(out, k, sortedStruct(v[k]));
   return out;
 }
 
@@ -55,24 +56,54 @@ export function toProtoJson(value: unknown, parent = ''): unknown {
     if (
       VERBATIM_FIELDS.has(snake) ||
       (structAny && snake === 'value') ||
-      VERBATIM_UNDER[snake]?.includes(parent)
+      ownValue(VERBATIM_UNDER, snake)?.includes(parent)
     ) {
-      out[key] = sortedStruct(v);
+      setOwn(out, key, sortedStruct(v));
     } else if (MAP_FIELDS.has(snake) && isObj(v)) {
       const m: Obj = {};
-      for (const mk of Object.keys(v).sort()) m[mk] = toProtoJson(v[mk], snake);
-      out[key] = m;
+      for (const mk of Object.keys(v).sort()) setOwn(m, mk, toProtoJson(v[mk], snake));
+      setOwn<unknown>(out, key, m);
     } else {
-      out[key] = toProtoJson(v, snake);
+      setOwn(out, key, toProtoJson(v, snake));
     }
   }
   return out;
 }
 
-const REDACTED_BYTES = Buffer.from('[redacted]').toString('base64');
+const REDACTED = '[redacted]';
+const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
 
-/** Fields of Envoy secrets that hold key material (DataSources) or passwords. */
-const SECRET_FIELDS = new Set(['private_key', 'password', 'pkcs12', 'secret', 'keys', 'hmac_secret']);
+/**
+ * DataSource fields that hold key material, passwords or credentials: those Envoy's protos mark
+ * sensitive (TLS keys and passwords, generic and session-ticket secrets, basic-auth users, Redis
+ * credentials, gRPC credential metadata) and HMAC secrets.
+ */
+const SECRET_FIELDS = new Set([
+  'private_key',
+  'password',
+  'pkcs12',
+  'secret',
+  'keys',
+  'hmac_secret',
+  'users',
+  'auth_password',
+  'auth_username',
+  'downstream_auth_password',
+  'downstream_auth_username',
+  'secret_data',
+]);
+/**
+ * String fields that are credentials: gRPC call credentials (access and refresh tokens, IAM
+ * authorization tokens, service-account JSON keys) and SkyWalking's backend token. Envoy redacts only the
+ * last itself; a dump from anywhere else may carry any of them.
+ */
+const SECRET_STRINGS = new Set([
+  'access_token',
+  'google_refresh_token',
+  'authorization_token',
+  'json_key',
+  'backend_token',
+]);
 
 function redactDataSource(ds: unknown): unknown {
   if (Array.isArray(ds)) return ds.map(redactDataSource);
@@ -84,8 +115,8 @@ function redactDataSource(ds: unknown): unknown {
     if (snake === 'inline_bytes' && ds[k] !== REDACTED_BYTES) {
       out[k] = REDACTED_BYTES;
       changed = true;
-    } else if (snake === 'inline_string' && ds[k] !== '[redacted]') {
-      out[k] = '[redacted]';
+    } else if (snake === 'inline_string' && ds[k] !== REDACTED) {
+      out[k] = REDACTED;
       changed = true;
     }
   }
@@ -111,10 +142,13 @@ export function redactSecrets(value: unknown): unknown {
   for (const [k, v] of Object.entries(value)) {
     const snake = snakeOf(k);
     // `secret` also names the Any inside SecretsConfigDump entries: redact inline data, then look inside
-    const r = redactSecrets(SECRET_FIELDS.has(snake) ? redactDataSource(v) : v);
+    const r =
+      typeof v === 'string' && SECRET_STRINGS.has(snake)
+        ? REDACTED
+        : redactSecrets(SECRET_FIELDS.has(snake) ? redactDataSource(v) : v);
     if (r !== v) {
       out ??= { ...value };
-      out[k] = r;
+      setOwn(out, k, r);
     }
   }
   return out ?? value;

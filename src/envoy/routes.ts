@@ -1,6 +1,6 @@
 /** `proxy-config route`: ordering, domain shortening and per-route rows, as istioctl computes them. */
 import type { Resource } from './dump.js';
-import { arr, field, obj, str, type Obj } from './fields.js';
+import { arr, field, obj, str, strs, type Obj } from './fields.js';
 import { goSortSlice } from './gosort.js';
 import { describeIstioConfig, goAtoi } from './istio.js';
 import { describeRouteMatch } from './listeners.js';
@@ -53,7 +53,7 @@ export function routeRows(rc: Obj, name: string): string[][] {
   const rows: string[][] = [];
   for (const vh of arr(rc, 'virtual_hosts')) {
     const vhName = str(vh, 'name');
-    const domains = describeRouteDomains(arr(vh, 'domains').map(String));
+    const domains = describeRouteDomains(strs(vh, 'domains'));
     const routes = arr(vh, 'routes');
     for (const r of routes) {
       if (isPassthrough(r)) continue;

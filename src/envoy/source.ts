@@ -3,7 +3,7 @@
  * a pod reached through a Kubernetes port-forward. Commands take exactly one and read the dump through
  * the same `Source`.
  */
-import { MeshError, usageError } from '../util/errors.js';
+import { usageError } from '../util/errors.js';
 import { whileWaiting } from '../util/spinner.js';
 import type { AdminClient } from './admin.js';
 import type { ConfigDump } from './dump.js';
@@ -26,15 +26,10 @@ export interface Source {
 /** How to reach a proxy (the flags every proxy command shares): a proxy target without the target. */
 export type AccessOptions = Omit<ProxyTargetOptions, 'target'>;
 
-/** The text of a file, or of stdin for `-`; one clear error when it cannot be read. */
+/** The text of a file, or of stdin for `-`; one clear error when it cannot be read (exit 66). */
 export async function readSourceText(file: string): Promise<string> {
-  const { readInputText } = await import('../util/input.js');
-  try {
-    return await readInputText(file);
-  } catch (err) {
-    if (err instanceof MeshError) throw err; // binary content: exit 65, said in full
-    throw new MeshError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const { readNamedInput } = await import('../util/input.js');
+  return readNamedInput(file, `cannot read ${file}: `);
 }
 
 export async function fileSource(file: string): Promise<Source> {
@@ -86,6 +81,7 @@ export async function openSide(arg: string, access: AccessOptions): Promise<Sour
   if (/^https?:\/\//.test(arg))
     return endpointSource(await openEndpoint(undefined, { ...access, adminUrl: arg }), access.timeoutMs);
   const { existsSync } = await import('node:fs');
-  if (arg === '-' || existsSync(arg)) return fileSource(arg);
+  // a pod reference never starts with `/` or `.`: such an argument is a file, even a missing one
+  if (arg === '-' || existsSync(arg) || /^\.{0,2}\//.test(arg)) return fileSource(arg);
   return endpointSource(await openEndpoint(arg, { ...access, adminUrl: undefined }), access.timeoutMs);
 }

@@ -1,5 +1,7 @@
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { isObject, list, ownValue, text as textOf } from '../util/values.js';
+import { docValue } from './yaml-doc.js';
 
 /**
  * Offline sidecar injection (`mesh kube-inject`): merges the injector template into the pod templates of
@@ -16,8 +18,11 @@ export interface InjectTemplate {
 
 /** Reads `templates.sidecar` from an injector `config` (or a whole injector ConfigMap). */
 export function templateFromInjectorConfig(text: string, source: string, revision: string): InjectTemplate {
-  let doc = parse(text) as Obj;
-  if (doc?.kind === 'ConfigMap') doc = parse(String(doc.data?.config ?? '')) as Obj;
+  let doc = parseOne(text, source);
+  if (doc?.kind === 'ConfigMap') {
+    const config = doc.data?.config;
+    doc = parseOne(typeof config === 'string' ? config : '', `${source} (data.config)`);
+  }
   const sidecar = doc?.templates?.sidecar;
   if (typeof sidecar !== 'string')
     throw new MeshError(`${source}: no templates.sidecar in the injector config`, {
@@ -31,7 +36,71 @@ export function templateFromInjectorConfig(text: string, source: string, revisio
         hint: 'use the injector ConfigMap mesh installs (mesh manifest generate), whose template is plain YAML',
       },
     );
-  return { spec: (parse(sidecar) as Obj).spec ?? {}, revision };
+  const tpl = parseOne(sidecar, `${source} (templates.sidecar)`);
+  const problem = isObject(tpl) ? podProblem({ spec: tpl.spec }) : { at: [], expected: 'a mapping' };
+  if (problem)
+    throw new MeshError(`${source}: templates.sidecar: ${describeProblem(problem)}`, {
+      exitCode: ExitCode.DATA,
+    });
+  return { spec: (tpl as Obj).spec ?? {}, revision };
+}
+
+/** One YAML document as plain data; a syntax error is unusable input naming the source and line. */
+function parseOne(text: string, source: string): Obj | undefined {
+  const doc = parseAllDocuments(text)[0];
+  if (!doc) return undefined;
+  throwFirstError(doc, source);
+  return docValue(doc, source) as Obj;
+}
+
+function throwFirstError(doc: Document.Parsed, source: string): void {
+  const e = doc.errors[0];
+  if (!e) return;
+  throw new MeshError(`${source}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`, {
+    exitCode: ExitCode.DATA,
+  });
+}
+
+/** A field of a pod template whose type would make the merge drop or mangle it: where, and what it should be. */
+interface ShapeProblem {
+  at: Array<string | number>;
+  expected: string;
+}
+
+function describeProblem(p: ShapeProblem): string {
+  const at = p.at.reduce<string>(
+    (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k),
+    '',
+  );
+  return `${at || 'the document'} must be ${p.expected}`;
+}
+
+/**
+ * The first field of a pod (template) that injection reads or writes with the wrong type: metadata and
+ * its annotations and labels must be mappings, spec a mapping, and its containers, initContainers and
+ * volumes lists of mappings. Injecting around such a field would crash or turn it into something else.
+ */
+function podProblem(pod: Obj): ShapeProblem | undefined {
+  const mapping = (v: unknown) => v === undefined || v === null || isObject(v);
+  if (!mapping(pod.metadata)) return { at: ['metadata'], expected: 'a mapping' };
+  for (const k of ['annotations', 'labels'])
+    if (!mapping(pod.metadata?.[k])) return { at: ['metadata', k], expected: 'a mapping' };
+  if (!mapping(pod.spec)) return { at: ['spec'], expected: 'a mapping' };
+  for (const k of ['initContainers', 'containers', 'volumes']) {
+    const v = pod.spec?.[k];
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v)) return { at: ['spec', k], expected: 'a list' };
+    const i = v.findIndex((e) => !isObject(e));
+    if (i >= 0) return { at: ['spec', k, i], expected: 'a mapping' };
+  }
+  return undefined;
+}
+
+/** A workload whose pod template cannot be injected as written; `at` is the path from the document root. */
+class ShapeError extends Error {
+  constructor(readonly problem: ShapeProblem) {
+    super(describeProblem(problem));
+  }
 }
 
 /** Where each workload kind keeps its pod template (path of keys from the object). */
@@ -52,7 +121,7 @@ export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 function skipReason(pod: Obj): string | undefined {
   const ann = pod.metadata?.annotations ?? {};
   const labels = pod.metadata?.labels ?? {};
-  if (String(labels['sidecar.istio.io/inject'] ?? ann['sidecar.istio.io/inject']) === 'false')
+  if (textOf(labels['sidecar.istio.io/inject'] ?? ann['sidecar.istio.io/inject']) === 'false')
     return 'injection disabled';
   if (pod.spec?.hostNetwork === true) return 'host network';
   if (ann[STATUS_ANNOTATION] !== undefined) return 'already injected';
@@ -83,7 +152,7 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   if (init.length > 0) out.spec.initContainers = mergeByName(out.spec.initContainers, init, true);
   // as istiod: the proxy goes first when the application waits for it, else last
   const waits = containers.some(
-    (c) => c.lifecycle?.postStart?.exec?.command?.join(' ') === 'pilot-agent wait',
+    (c) => list(c.lifecycle?.postStart?.exec?.command).join(' ') === 'pilot-agent wait',
   );
   out.spec.containers = mergeByName(appContainers, containers, waits);
   if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, false);
@@ -106,47 +175,96 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
 
 /** A workload with its pod template injected; other kinds (and a List's other items) are returned as they are. */
 export function injectObject(o: Obj, t: InjectTemplate): Obj {
-  if (o?.kind === 'List' && Array.isArray(o.items))
-    return { ...o, items: o.items.map((i: Obj) => injectObject(i, t)) };
-  const path = POD_TEMPLATE[o?.kind];
+  if (o?.kind === 'List' && o.items !== undefined && o.items !== null) {
+    if (!Array.isArray(o.items)) throw new ShapeError({ at: ['items'], expected: 'a list' });
+    return {
+      ...o,
+      items: o.items.map((item: Obj, i: number) => {
+        try {
+          return injectObject(item, t);
+        } catch (err) {
+          if (err instanceof ShapeError)
+            throw new ShapeError({ ...err.problem, at: ['items', i, ...err.problem.at] });
+          throw err;
+        }
+      }),
+    };
+  }
+  const path = typeof o?.kind === 'string' ? ownValue(POD_TEMPLATE, o.kind) : undefined;
   if (!path) return o;
-  if (path.length === 0) return injectPodTemplate(o, t);
+  // an absent pod template is left alone; one of the wrong type is an error, not a silent pass-through
+  let pod: unknown = o;
+  for (let i = 0; i < path.length; i++) {
+    if (!isObject(pod)) throw new ShapeError({ at: path.slice(0, i), expected: 'a mapping' });
+    pod = pod[path[i]!];
+    if (pod === undefined || pod === null) return o;
+  }
+  if (!isObject(pod)) throw new ShapeError({ at: path, expected: 'a mapping' });
+  const problem = podProblem(pod);
+  if (problem) throw new ShapeError({ ...problem, at: [...path, ...problem.at] });
+  const injected = injectPodTemplate(pod, t);
+  if (injected === pod) return o;
+  if (path.length === 0) return injected;
   const out = structuredClone(o);
   let parent: Obj = out;
-  for (const key of path.slice(0, -1)) {
-    if (typeof parent[key] !== 'object' || parent[key] === null) return o;
-    parent = parent[key];
-  }
-  const last = path[path.length - 1]!;
-  if (typeof parent[last] !== 'object' || parent[last] === null) return o;
-  const pod = injectPodTemplate(parent[last], t);
-  if (pod === parent[last]) return o;
-  parent[last] = pod;
+  for (const key of path.slice(0, -1)) parent = parent[key];
+  parent[path[path.length - 1]!] = injected;
   return out;
 }
 
 /**
- * Injects every document of a multi-document YAML text. Documents that are not workloads come back
- * unchanged (their text as written); a document that does not parse is an error naming its line.
+ * Injects every document of a multi-document YAML text. Documents that are not workloads (or are left
+ * alone) come back byte for byte, with the separators, comments, line endings and blank documents
+ * around them; an injected document keeps its `---` line and the comments before and after it. A
+ * document that does not parse, or a workload whose pod template has fields of the wrong type, is an
+ * error naming its line.
  */
 export function injectYaml(text: string, t: InjectTemplate, source: string): string {
-  const docs = parseAllDocuments(text);
-  const out: string[] = [];
-  for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      throw new MeshError(`${source}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`, {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines });
+  let out = text.slice(0, docs[0]?.range[0] ?? text.length);
+  docs.forEach((doc, i) => {
+    throwFirstError(doc, source);
+    const start = doc.range[0];
+    const end = docs[i + 1]?.range[0] ?? text.length;
+    if (doc.contents === null) {
+      out += text.slice(start, end);
+      return;
+    }
+    const value = docValue(doc, `${source}:${lines.linePos(start).line}`) as Obj;
+    let injected: Obj;
+    try {
+      injected = injectObject(value, t);
+    } catch (err) {
+      if (!(err instanceof ShapeError)) throw err;
+      const line = lineOf(doc, lines, err.problem.at);
+      throw new MeshError(`${source}:${line}: ${workloadName(value, err.problem.at)}${err.message}`, {
         exitCode: ExitCode.DATA,
       });
     }
-    if (doc.contents === null) continue;
-    const value = doc.toJS() as Obj;
-    const injected = injectObject(value, t);
-    out.push(
-      injected === value
-        ? doc.toString({ lineWidth: 0 }).replace(/^---\n/, '')
-        : stringify(injected, { lineWidth: 0 }),
-    );
+    if (injected === value) {
+      out += text.slice(start, end);
+      return;
+    }
+    const body = stringify(injected, { lineWidth: 0 });
+    const eol = text.slice(start, end).includes('\r\n') ? body.replaceAll('\n', '\r\n') : body;
+    out += text.slice(start, doc.contents.range[0]) + eol + text.slice(doc.range[1], end);
+  });
+  return out;
+}
+
+/** The line of the deepest node of `at` that the document has. */
+function lineOf(doc: Document.Parsed, lines: LineCounter, at: ReadonlyArray<string | number>): number {
+  for (let n = at.length; n >= 0; n--) {
+    const node = doc.getIn(at.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lines.linePos(node.range[0]).line;
   }
-  return out.join('---\n');
+  return lines.linePos(doc.range[0]).line;
+}
+
+/** `Deployment web: ` for the object the problem is in (a List's item, or the document itself). */
+function workloadName(value: Obj, at: ReadonlyArray<string | number>): string {
+  const o = at[0] === 'items' && typeof at[1] === 'number' ? value.items[at[1]] : value;
+  const name = o?.metadata?.name;
+  return `${String(o.kind)}${typeof name === 'string' ? ` ${name}` : ''}: `;
 }

@@ -34,10 +34,23 @@ export function parseMeshConfig(text: string, source: string): Obj {
   if (d !== undefined && (typeof d !== 'object' || d === null || Array.isArray(d)))
     throw new MeshError(`${source}: defaultConfig must be a map`, { exitCode: ExitCode.DATA });
   const md = d?.proxyMetadata;
-  if (md !== undefined && (typeof md !== 'object' || md === null || Array.isArray(md)))
+  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
+  if (
+    md !== undefined &&
+    (typeof md !== 'object' || md === null || Array.isArray(md) || !Object.values(md).every(scalar))
+  )
     throw new MeshError(`${source}: defaultConfig.proxyMetadata must be a map of strings`, {
       exitCode: ExitCode.DATA,
     });
+  // the fields kube-inject applies: one of another type would be skipped in silence
+  const hold = d?.holdApplicationUntilProxyStarts;
+  if (hold !== undefined && typeof hold !== 'boolean')
+    throw new MeshError(`${source}: defaultConfig.holdApplicationUntilProxyStarts must be true or false`, {
+      exitCode: ExitCode.DATA,
+    });
+  const trustDomain = (doc as Obj).trustDomain;
+  if (trustDomain !== undefined && typeof trustDomain !== 'string')
+    throw new MeshError(`${source}: trustDomain must be a string`, { exitCode: ExitCode.DATA });
   return doc as Obj;
 }
 

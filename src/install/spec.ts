@@ -4,6 +4,7 @@ import { ExitCode, MeshError } from '../util/errors.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
 import { ISTIO_OPERATOR_SCHEMA, takesOnlyString } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
+import { docValue } from './yaml-doc.js';
 
 /**
  * What the user gave: `-f` files (already read) in order, injector values (kube-inject's --valuesFile,
@@ -48,7 +49,7 @@ export function parseOperatorFile(name: string, text: string): JsonMap {
       exitCode: ExitCode.DATA,
     });
   }
-  const value = doc.toJS() as Json;
+  const value = docValue(doc, name) as Json;
   if (!isMap(value)) throw new MeshError(`${name}: not a YAML map`, { exitCode: ExitCode.DATA });
   if (value.kind !== 'IstioOperator')
     throw new MeshError(`${name}: kind is "${String(value.kind)}", expected IstioOperator`, {
@@ -124,9 +125,22 @@ export function resolveSpec(inputs: SpecInputs): InstallSpec {
   } catch (err) {
     throw usage(err);
   }
-  const fileSpec = (isMap(files.spec) ? files.spec : {}) as JsonMap;
+  // a spec or profile of the wrong type would otherwise be dropped (spec) or read as "[object Object]"
+  if (files.spec !== undefined && !isMap(files.spec))
+    throw new MeshError(`invalid install spec: spec: must be object, got ${JSON.stringify(files.spec)}`, {
+      exitCode: ExitCode.USAGE,
+    });
+  const fileSpec = (files.spec ?? {}) as JsonMap;
   const profileSet = sets.filter((s) => s.path === 'profile').pop();
-  const profile = String(profileSet?.value ?? fileSpec.profile ?? 'default');
+  const profileValue = profileSet?.value ?? fileSpec.profile ?? 'default';
+  if (typeof profileValue === 'object')
+    throw new MeshError(
+      `invalid install spec: spec.profile: must be string, got ${JSON.stringify(profileValue)}`,
+      {
+        exitCode: ExitCode.USAGE,
+      },
+    );
+  const profile = String(profileValue);
   if (!isProfileName(profile))
     throw new MeshError(`spec.profile: unknown profile "${profile}"`, {
       exitCode: ExitCode.USAGE,

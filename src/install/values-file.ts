@@ -2,6 +2,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from '
 import { offsetInTree } from '../manifests/positions.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { VALUES_SCHEMA } from './spec-schema.js';
+import { docValue } from './yaml-doc.js';
 import { formatPath, schemaProblems } from './spec.js';
 import type { JsonMap } from './values.js';
 
@@ -25,7 +26,7 @@ export function parseValuesFile(name: string, text: string): JsonMap {
     const headerLine = file.lines.linePos(node.range![0]).line;
     values = parseOne(block ? name : `${name} (data.values)`, node.value, block ? headerLine : 0);
   }
-  const value = values.doc.toJS() as unknown;
+  const value = docValue(values.doc, values.name);
   if (value === null || value === undefined) throw dataError(NO_VALUES(values.name));
   if (typeof value !== 'object' || Array.isArray(value))
     throw dataError(`${values.name}:${values.lineOf([])}: the injector values must be a map`);

@@ -3,6 +3,8 @@
  * `--set path=value` syntax. Pure functions over plain JSON values.
  */
 
+import { ownValue, setOwn } from '../util/values.js';
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonMap = { [key: string]: Json };
 
@@ -17,11 +19,12 @@ export const isMap = (v: unknown): v is JsonMap => typeof v === 'object' && v !=
 export function mergeTree(base: Json | undefined, overlay: Json | undefined): Json | undefined {
   if (overlay === undefined) return clone(base);
   if (!isMap(base) || !isMap(overlay)) return clone(overlay);
+  // keys come from documents and flags: `__proto__` or `constructor` are keys like any other
   const out: JsonMap = {};
-  for (const [k, v] of Object.entries(base)) out[k] = clone(v) as Json;
+  for (const [k, v] of Object.entries(base)) setOwn(out, k, clone(v) as Json);
   for (const [k, v] of Object.entries(overlay)) {
     if (v === null) delete out[k];
-    else out[k] = mergeTree(out[k], v) as Json;
+    else setOwn(out, k, mergeTree(ownValue(out, k), v) as Json);
   }
   return out;
 }
@@ -147,11 +150,14 @@ export function setPath(root: JsonMap, path: string, value: Json): void {
     const fresh = (): Json => (next && next.kind !== 'key' ? [] : {});
     if (step.kind === 'key') {
       if (!isMap(node)) throw new PathError(`--set ${path}: "${formatPath(steps.slice(0, i))}" is not a map`);
-      if (last) node[step.key] = value;
-      else {
-        if (node[step.key] === undefined || node[step.key] === null) node[step.key] = fresh();
-        node = node[step.key]!;
-      }
+      // own keys only: `__proto__` or `constructor` in a path is a key (the schema then names it)
+      const cur: Json | undefined = ownValue(node, step.key);
+      if (last) setOwn(node, step.key, value);
+      else if (cur === undefined || cur === null) {
+        const created = fresh();
+        setOwn(node, step.key, created);
+        node = created;
+      } else node = cur;
     } else {
       if (!Array.isArray(node))
         throw new PathError(`--set ${path}: "${formatPath(steps.slice(0, i))}" is not a list`);

@@ -108,6 +108,12 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
     throw new MeshError(
       `context "${contextName}" refers to cluster "${context.cluster}", which kubeconfig ${source} does not define`,
     );
+  // every request is built on this URL: one that does not parse would fail each of them as "Invalid URL"
+  if (!URL.canParse(cluster.server) || !/^https?:$/.test(new URL(cluster.server).protocol))
+    throw new MeshError(
+      `cluster "${context.cluster}" of kubeconfig ${source} has server "${cluster.server}", which is not an http(s) URL`,
+      { exitCode: ExitCode.DATA, hint: 'the server is written like https://10.0.0.1:6443' },
+    );
   return {
     kc,
     contextName,

@@ -99,7 +99,8 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
     throw usageError(`port number ${opts.adminPort} must be in the range 1..65535`);
   if (opts.adminUrl !== undefined) {
     const baseUrl = normalizeAdminUrl(opts.adminUrl);
-    return { baseUrl, label: baseUrl, close: async () => {} };
+    const { adminUrlLabel } = await import('../envoy/admin.js');
+    return { baseUrl, label: adminUrlLabel(baseUrl), close: async () => {} };
   }
   if (!opts.target) throw usageError('a pod name or --admin-url is required');
   const { parsePodRef, resolvePod } = await import('./pods.js');

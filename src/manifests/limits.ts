@@ -86,3 +86,18 @@ export function jsonNestingOffset(text: string, max = MAX_NESTING): number {
   }
   return -1;
 }
+
+/** Whether a parsed value holds more than `max` nodes once YAML aliases are expanded (stops counting there). */
+export function exceedsNodes(root: unknown, max: number): boolean {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++count > max) return true;
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) for (const x of v) stack.push(x);
+      else for (const k in v as object) stack.push((v as any)[k]);
+    }
+  }
+  return false;
+}

@@ -11,7 +11,14 @@ import {
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
-import { deeperThan, JS_YAML_MAX_DEPTH, jsonNestingOffset, nestingMessage, shortPath } from './limits.js';
+import {
+  deeperThan,
+  exceedsNodes,
+  JS_YAML_MAX_DEPTH,
+  jsonNestingOffset,
+  nestingMessage,
+  shortPath,
+} from './limits.js';
 import { newResource, type LoadProblem, type LoadResult, type Resource, type DocSource } from './types.js';
 
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -308,20 +315,6 @@ function jsonErrorPosition(text: string, message: string): { line: number; colum
 function lineColumnAt(text: string, pos: number): { line: number; column: number } {
   const before = text.slice(0, pos);
   return { line: before.split('\n').length, column: pos - before.lastIndexOf('\n') };
-}
-
-function exceedsNodes(root: unknown, max: number): boolean {
-  let count = 0;
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (++count > max) return true;
-    if (v !== null && typeof v === 'object') {
-      if (Array.isArray(v)) for (const x of v) stack.push(x);
-      else for (const k in v as object) stack.push((v as any)[k]);
-    }
-  }
-  return false;
 }
 
 const interned = new Map<string, string>();

@@ -26,9 +26,9 @@ async function proxyId(pod: string, opts: Opts): Promise<string> {
 async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ConfigDump> {
   const { dynamicConfig, csdsDump } = await import('./compare.js');
   if (opts.file !== undefined) {
-    const { readInputText } = await import('../util/input.js');
+    const { readNamedInput } = await import('../util/input.js');
     const { ConfigDump } = await import('../envoy/dump.js');
-    const text = await readInputText(opts.file);
+    const text = await readNamedInput(opts.file, `cannot read ${opts.file}: `);
     return dynamicConfig(ConfigDump.parse(text, opts.file === '-' ? 'stdin' : opts.file));
   }
   if (opts.csdsAddress !== undefined) {

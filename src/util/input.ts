@@ -90,3 +90,16 @@ export async function readInputText(file: string): Promise<string> {
     });
   return decodeUtf8(buf);
 }
+
+/**
+ * `readInputText` for an input file a command cannot do without: one that does not exist or cannot be
+ * read is exit 66 (sysexits' EX_NOINPUT), its Go-worded error after `prefix`; binary content stays 65.
+ */
+export async function readNamedInput(file: string, prefix = ''): Promise<string> {
+  try {
+    return await readInputText(file);
+  } catch (err) {
+    if (err instanceof MeshError) throw err;
+    throw new MeshError(`${prefix}${(err as Error).message}`, { exitCode: ExitCode.NOINPUT });
+  }
+}

@@ -29,6 +29,23 @@ describe('cases file', () => {
     expect(parseCases('cases:\n- destination: { namespace: a }\n', 'c.yaml').cases).toHaveLength(1);
   });
 
+  it('reads a bare list saved with a byte order mark and CRLF line endings', async () => {
+    const text = '\ufeff- name: frontend reads\r\n  destination: { namespace: shop }\r\n  expect: allow\r\n';
+    const { cases, problems } = parseCases(text, 'c.yaml');
+    expect(problems).toEqual([]);
+    expect(cases.map((c) => [c.name, c.line])).toEqual([['frontend reads', 1]]);
+    const r = await runCli([
+      'authz',
+      'test',
+      '-f',
+      join(FIX, 'policies.yaml'),
+      '--cases',
+      file('bom.yaml', text),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('frontend reads   ALLOW      ALLOW');
+  });
+
   it('names file and line for every bad case and keeps the good ones', () => {
     const text = [
       'cases:',

@@ -243,6 +243,16 @@ describe('mesh authz check', () => {
     expect(r.stderr).toContain('connection refused');
   });
 
+  it('a dump file that does not exist is exit 66, as README says of missing inputs', async () => {
+    const r = await runCli(['authz', 'check', '-f', '/nonexistent/dump.json']);
+    expect(r).toEqual({
+      code: 66,
+      stdout: '',
+      stderr:
+        'Error: failed to get config dump from file /nonexistent/dump.json: open /nonexistent/dump.json: no such file or directory\n',
+    });
+  });
+
   it('needs exactly one source', async () => {
     expect((await runCli(['authz', 'check'])).code).toBe(64);
     expect((await runCli(['authz', 'check', 'pod-1', '-f', 'x.json'])).code).toBe(64);

@@ -90,6 +90,20 @@ describe('mesh drift --file', () => {
     const bad = await runCli(['drift', '-f', 'no-equals-sign']);
     expect(bad.code).toBe(64);
   });
+
+  it('a --file or --csds name without its namespace (or pod) is a usage error, not a guessed pod name', async () => {
+    const dump = file('ok.json', base());
+    for (const id of ['web-0', '.shop', 'web-0.']) {
+      const r = await runCli(['drift', '-f', `${id}=${dump}`, '-f', `web-1.shop=${dump}`]);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], id).toEqual([
+        64,
+        '',
+        `Error: invalid --file "${id}=${dump}": expected <pod>.<namespace>=<value>`,
+      ]);
+    }
+    const csds = await runCli(['drift', '--csds', 'web-0=127.0.0.1:1']);
+    expect(csds.code).toBe(64);
+  });
 });
 
 describe('mesh drift (cluster)', () => {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../src/envoy/admin.js';
+import { runCli } from '../../support/cli.js';
 import {
   conformanceDump,
   startEnvoyAdmin,
@@ -107,5 +108,26 @@ describe('AdminClient', () => {
   it('waits for a slow answer with a timeout of 0 (no timeout, as --timeout 0 says)', async () => {
     const c = await client({ kind: 'delay', delayMs: 300 }, 0);
     expect(await c.serverInfo()).toMatchObject({ state: 'LIVE' });
+  });
+});
+
+describe('an --admin-url with a password', () => {
+  it('shows it as xxxxx in errors and tables of every command, never the password', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    const url = `http://admin:hunter2@127.0.0.1:${port}`;
+    const shown = `Envoy admin http://admin:xxxxx@127.0.0.1:${port}: /config_dump: connection refused`;
+    for (const cmd of [
+      ['pc', 'cluster'],
+      ['authz', 'check'],
+      ['certs', '--timeout', '2s'],
+    ]) {
+      const r = await runCli([...cmd, '--admin-url', url]);
+      expect(r.code, cmd[0]).toBe(1);
+      expect(r.stdout + r.stderr, cmd[0]).not.toContain('hunter2');
+      expect(r.stdout + r.stderr, cmd[0]).toContain(shown);
+    }
   });
 });

@@ -102,3 +102,146 @@ describe('a dump nested deeper than Envoy ever writes', () => {
     }
   });
 });
+
+describe('lists of the wrong type deep inside a resource', () => {
+  const mutated = (name: string, change: (dump: any) => void) => {
+    const dump = sidecar();
+    change(dump);
+    return writeTmp(name, dump);
+  };
+  const inlineRoute = (dump: any) =>
+    section(dump, 'ListenersConfigDump')
+      .dynamic_listeners.map((l: any) => l.active_state?.listener)
+      .flatMap((l: any) => l?.filter_chains ?? [])
+      .flatMap((c: any) => c.filters ?? [])
+      .find((f: any) => f.typed_config?.route_config).typed_config.route_config;
+
+  it('a domain that is not a string is exit 65 naming the field, not a TypeError or "[object Object]"', async () => {
+    const route = mutated('domain-object.json', (dump) => {
+      section(dump, '.RoutesConfigDump').static_route_configs[0].route_config.virtual_hosts[0].domains[0] = {
+        toString: 1,
+      };
+    });
+    const r = await runCli(['pc', 'route', '-f', route]);
+    expect(r).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: 'Error: field domains[0] must be a string, got {"toString":1}\n',
+    });
+    const listener = mutated('inline-domain.json', (dump) => {
+      inlineRoute(dump).virtual_hosts[0].domains = [{}];
+    });
+    const l = await runCli(['pc', 'listener', '-f', listener]);
+    expect(l).toEqual({ code: 65, stdout: '', stderr: 'Error: field domains[0] must be a string, got {}\n' });
+  });
+
+  it('a repeated field holding a scalar is exit 65, where it read as empty and dropped the rows', async () => {
+    const file = mutated('vhosts-string.json', (dump) => {
+      section(dump, '.RoutesConfigDump').static_route_configs[0].route_config.virtual_hosts = 'garbage';
+    });
+    const r = await runCli(['pc', 'route', '-f', file]);
+    expect(r).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: 'Error: field virtual_hosts must be a list, got "garbage"\n',
+    });
+    const all = await runCli(['pc', 'all', '-f', file]);
+    expect(all.code).toBe(65);
+    expect(all.stdout).toContain('cluster/prometheus_stats');
+    expect(all.stderr).toBe('Error: field virtual_hosts must be a list, got "garbage"\n');
+    const configs = await runCli(['pc', 'cluster', '-f', writeTmp('configs-number.json', { configs: 5 })]);
+    expect(configs).toEqual({ code: 65, stdout: '', stderr: 'Error: field configs must be a list, got 5\n' });
+  });
+});
+
+describe('a YAML dump whose aliases expand without bound ("billion laughs")', () => {
+  const laughs = (indent: string) =>
+    [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefg'.split('').map((k, i) => {
+        const prev = 'abcdefg'[i];
+        return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(', ')}]`;
+      }),
+    ]
+      .map((l) => indent + l)
+      .join('\n');
+
+  it('is refused in one line (exit 65) before any view walks billions of nodes', async () => {
+    const file = writeTmp(
+      'laughs.yaml',
+      `configs:\n- "@type": type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\n  bootstrap:\n    node:\n      metadata:\n${laughs('        ')}\n`,
+    );
+    for (const args of [
+      ['pc', 'bootstrap', '-f', file, '-o', 'json'],
+      ['pc', 'all', '-f', file],
+    ]) {
+      const r = await runCli(args);
+      expect(r, args.join(' ')).toEqual({
+        code: 65,
+        stdout: '',
+        stderr: `Error: error unmarshalling config dump response from Envoy: ${file}: YAML aliases expand it past twice its size; refused\n`,
+      });
+    }
+  });
+
+  it('a few aliases that repeat a small node are read as YAML means them', async () => {
+    const file = writeTmp(
+      'alias.yaml',
+      'configs:\n- "@type": type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\n  bootstrap:\n    node:\n      metadata:\n        a: &a {x: 1}\n        b: *a\n',
+    );
+    const r = await runCli(['pc', 'bootstrap', '-f', file, '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).bootstrap.node.metadata).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+});
+
+describe('a dump saved by an editor (UTF-8 byte order mark, CRLF line endings)', () => {
+  it('reads as the same dump in every command', async () => {
+    const text = readFileSync(SIDECAR, 'utf8');
+    const saved = writeTmp('bom-crlf.json', `\ufeff${text.replaceAll('\n', '\r\n')}`);
+    const compact = writeTmp('bom-compact.json', `\ufeff${JSON.stringify(JSON.parse(text))}`);
+    for (const cmd of [
+      ['authz', 'check'],
+      ['pc', 'cluster'],
+      ['pc', 'listener'],
+      ['pc', 'endpoint'],
+    ]) {
+      const plain = await runCli([...cmd, '-f', SIDECAR]);
+      for (const file of [saved, compact]) {
+        const r = await runCli([...cmd, '-f', file]);
+        expect(r, `${cmd.join(' ')} ${file}`).toEqual({
+          ...plain,
+          stdout: plain.stdout.replaceAll(SIDECAR, file),
+        });
+      }
+    }
+  });
+});
+
+describe('a YAML dump written by hand or by a YAML tool', () => {
+  it('keeps unquoted timestamps as the strings protobuf JSON has (not Dates printed as {})', async () => {
+    const file = writeTmp(
+      'timestamps.yaml',
+      [
+        'configs:',
+        '- "@type": type.googleapis.com/envoy.admin.v3.SecretsConfigDump',
+        '  dynamic_active_secrets:',
+        '  - name: default',
+        '    last_updated: 2023-05-15T01:32:52.262Z',
+        '    version_info: 2023-05-15',
+        '    secret:',
+        '      "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        '      name: default',
+        '',
+      ].join('\n'),
+    );
+    const json = await runCli(['pc', 'secret', '-f', file, '-o', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).dynamicActiveSecrets[0]).toMatchObject({
+      lastUpdated: '2023-05-15T01:32:52.262Z',
+      versionInfo: '2023-05-15',
+    });
+    const yaml = await runCli(['pc', 'secret', '-f', file, '-o', 'yaml']);
+    expect(yaml.stdout).toContain('lastUpdated: "2023-05-15T01:32:52.262Z"');
+  });
+});

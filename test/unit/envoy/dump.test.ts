@@ -121,24 +121,34 @@ describe('ConfigDump sections', () => {
     expect(await all(camel)).toBe(await all(snake));
   });
 
-  it('survives malformed entries instead of crashing', () => {
-    const d = new ConfigDump({
-      configs: [
-        'not an object',
-        { '@type': DumpType.clusters, static_clusters: [{ cluster: { type: 7 } }] },
-        {
-          '@type': DumpType.listeners,
-          static_listeners: [{ listener: { filter_chains: [null, { filters: 'x' }] } }],
-        },
-        {
-          '@type': DumpType.routes,
-          static_route_configs: [{ route_config: { virtual_hosts: [{ routes: 3 }] } }],
-        },
-      ],
-    });
+  it('survives malformed entries instead of crashing; a list field that is not a list is unreadable input', () => {
+    const dump = (filters: unknown, routes: unknown) =>
+      new ConfigDump({
+        configs: [
+          'not an object',
+          { '@type': DumpType.clusters, static_clusters: [{ cluster: { type: 7 } }] },
+          {
+            '@type': DumpType.listeners,
+            static_listeners: [{ listener: { filter_chains: [null, { filters }] } }],
+          },
+          {
+            '@type': DumpType.routes,
+            static_route_configs: [{ route_config: { virtual_hosts: [{ routes }] } }],
+          },
+        ],
+      });
+    const d = dump(null, null);
     expect(clusterSummary(d, {})).toContain('7');
     expect(listenerSummary(d, {}, true)).toContain('Non-HTTP/Non-TCP');
     expect(routeSummary(d, undefined, true)).toContain('404');
+    // read as empty, they would show a listener without filters and a route without routes (404)
+    const bad = dump('x', 3);
+    expect(() => listenerSummary(bad, {}, true)).toThrow(
+      expect.objectContaining({ message: 'field filters must be a list, got "x"', exitCode: 65 }),
+    );
+    expect(() => routeSummary(bad, undefined, true)).toThrow(
+      expect.objectContaining({ message: 'field routes must be a list, got 3', exitCode: 65 }),
+    );
   });
 
   it('reports a list entry or resource name of the wrong type as unreadable input (exit 65), naming the section', () => {

@@ -42,6 +42,17 @@ describe('aliases and flags', () => {
     expect(bad.stderr).toContain('invalid argument "maybe" for "--verbose" flag');
   });
 
+  it('refuses a --port past 2^53, which would filter on another number (exit 64)', async () => {
+    for (const cmd of ['cluster', 'listener', 'endpoint']) {
+      const r = await runCli(['pc', cmd, '-f', SIDECAR, '--port', '99999999999999999999']);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], cmd).toEqual([
+        64,
+        '',
+        'Error: invalid --port "99999999999999999999": value out of range',
+      ]);
+    }
+  });
+
   it('prints the group help for `mesh pc`', async () => {
     const r = await runCli(['pc']);
     expect(r.stdout + r.stderr).toContain('A group of commands used to retrieve information about');
@@ -92,6 +103,69 @@ describe('structured output', () => {
       expect(r.stdout).not.toContain(key);
       expect(r.stdout).toContain('W3JlZGFjdGVkXQ==');
     }
+  });
+
+  it('never prints credentials of gRPC services, Redis or basic auth a dump may carry', async () => {
+    const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
+    const bootstrap = dump.configs.find((c: any) => c['@type'].endsWith('BootstrapConfigDump')).bootstrap;
+    bootstrap.dynamic_resources = {
+      ads_config: {
+        api_type: 'GRPC',
+        grpc_services: [
+          {
+            google_grpc: {
+              target_uri: 'xds.example:443',
+              stat_prefix: 'ads',
+              call_credentials: [
+                { access_token: 'SECRET-access' },
+                { google_iam: { authorization_token: 'SECRET-iam', authority_selector: 'a' } },
+                { service_account_jwt_access: { json_key: 'SECRET-json', token_lifetime_seconds: 60 } },
+                { google_refresh_token: 'SECRET-refresh' },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    bootstrap.static_resources = { listeners: [] };
+    bootstrap.static_resources.listeners.push({
+      name: 'redis',
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: 'envoy.filters.network.redis_proxy',
+              typed_config: {
+                downstream_auth_password: { inline_string: 'SECRET-redis' },
+                settings: { op_timeout: '1s' },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const file = writeTmp('credentials.json', dump);
+    for (const args of [
+      ['bootstrap', '-o', 'json'],
+      ['bootstrap', '-o', 'yaml'],
+      ['all', '-o', 'json'],
+      ['all', '-o', 'yaml'],
+    ]) {
+      const r = await runCli(['pc', ...args, '-f', file]);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).not.toContain('SECRET-');
+      expect(r.stdout.match(/\[redacted\]/g)?.length, args.join(' ')).toBe(5);
+    }
+  });
+
+  it('keys named like Object.prototype members are printed as keys, not a TypeError', async () => {
+    const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
+    const clusters = dump.configs.find((c: any) => c['@type'].endsWith('ClustersConfigDump'));
+    Object.assign(clusters.static_clusters[0].cluster, { constructor: { a: 1 }, toString: 'x' });
+    const r = await runCli(['pc', 'cluster', '-f', writeTmp('proto-keys.json', dump), '-o', 'yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('  constructor:\n    a: 1\n');
   });
 
   it("`all -o json` passes Envoy's bytes through when nothing needs redacting", async () => {
@@ -185,8 +259,21 @@ describe('sources and errors', () => {
 
   it('names a missing file, and reports an unparsable one with exit 65', async () => {
     const missing = await runCli(['pc', 'cluster', '-f', join(tmp, 'nope.json')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(66); // README's exit codes: an input path that does not exist
     expect(missing.stderr).toContain(`nope.json: no such file or directory`);
+    const folder = await runCli(['pc', 'all', '-f', tmp]);
+    expect([folder.code, folder.stderr]).toEqual([
+      66,
+      `Error: cannot read ${tmp}: read ${tmp}: is a directory\n`,
+    ]);
+    // in diff and rootca-compare, a path is a file even when it is missing, not a pod name
+    for (const cmd of ['diff', 'rootca-compare']) {
+      const side = await runCli(['pc', cmd, SIDECAR, join(tmp, 'nope.json')]);
+      expect([side.code, side.stderr], cmd).toEqual([
+        66,
+        `Error: cannot read ${join(tmp, 'nope.json')}: open ${join(tmp, 'nope.json')}: no such file or directory\n`,
+      ]);
+    }
     writeFileSync(join(tmp, 'dump.pb'), Buffer.from([8, 0, 18, 0])); // a protobuf dump, not JSON
     const binary = await runCli(['pc', 'cluster', '-f', join(tmp, 'dump.pb')]);
     expect([binary.code, binary.stderr]).toEqual([
@@ -285,6 +372,19 @@ describe('against an Envoy admin endpoint (--admin-url)', () => {
     expect((await runCli(['pc', 'log', '--admin-url', url, '-r', '--level', 'debug'])).stderr).toContain(
       '--level and --reset cannot be used together',
     );
+  });
+
+  it('refuses level names that are Object.prototype members instead of sending them to Envoy', async () => {
+    const url = admin.urlOf('sidecar');
+    for (const level of ['constructor', 'http:toString', '__proto__']) {
+      const before = admin.requests.length;
+      const r = await runCli(['pc', 'log', '--admin-url', url, '--level', level]);
+      expect([r.code, r.stderr.split('\n')[0]], level).toEqual([
+        64,
+        `Error: unrecognized logging level: ${level.split(':').pop()}`,
+      ]);
+      expect(admin.requests.slice(before)).toEqual(['POST /sidecar/logging']); // the listing, nothing set
+    }
   });
 });
 

@@ -109,6 +109,34 @@ describe('kube-inject --meshConfigFile', () => {
     expect(both.code).toBe(64);
   });
 
+  it('fields kube-inject applies, of the wrong type, are exit 65 rather than "[object Object]" or skipped', async () => {
+    for (const [text, message] of [
+      [
+        'defaultConfig:\n  proxyMetadata: {A: {b: 1}}\n',
+        'defaultConfig.proxyMetadata must be a map of strings',
+      ],
+      [
+        'defaultConfig:\n  proxyMetadata: {A: {toString: 1}}\n',
+        'defaultConfig.proxyMetadata must be a map of strings',
+      ],
+      [
+        'defaultConfig:\n  holdApplicationUntilProxyStarts: "yes"\n',
+        'defaultConfig.holdApplicationUntilProxyStarts must be true or false',
+      ],
+      ['trustDomain: {a: 1}\n', 'trustDomain must be a string'],
+    ]) {
+      const path = file('typed.yaml', text!);
+      const r = await runCli(['kube-inject', '-f', DEPLOYMENTS, '--meshConfigFile', path]);
+      expect(r, text).toEqual({ code: 65, stdout: '', stderr: `Error: ${path}: ${message}\n` });
+    }
+    // numbers and booleans in proxyMetadata are written as the strings an env var holds
+    const [pod] = await inject(
+      '--meshConfigFile',
+      file('scalars.yaml', 'defaultConfig:\n  proxyMetadata: {N: 5, T: true}\n'),
+    );
+    expect(env(proxyOf(pod))).toMatchObject({ N: '5', T: 'true' });
+  });
+
   it('an injector ConfigMap file and a mesh config file together: the template of one, the proxy settings of the other', async () => {
     const r = await runCli(['manifest', 'generate', '--set', 'tag=1.29.9']);
     const injector = parseAllDocuments(r.stdout)

@@ -60,3 +60,18 @@ describe('mergeTree', () => {
     expect(over).toEqual({ a: { c: [3], f: true }, e: null });
   });
 });
+
+describe('keys named like Object.prototype members', () => {
+  it('--set and merged files treat __proto__ and constructor as keys, never as the prototype', () => {
+    const root: JsonMap = {};
+    setPath(root, '__proto__.x', 1);
+    setPath(root, 'values.constructor.y', 2);
+    expect(({} as any).x).toBeUndefined();
+    expect(Object.keys(root)).toEqual(['__proto__', 'values']);
+    expect(Object.getPrototypeOf(root)).toBe(Object.prototype);
+    expect(JSON.stringify(root)).toBe('{"__proto__":{"x":1},"values":{"constructor":{"y":2}}}');
+    const merged = mergeTree({ a: 1 }, JSON.parse('{"__proto__": {"hub": "evil"}}')) as JsonMap;
+    expect(Object.keys(merged)).toEqual(['a', '__proto__']);
+    expect((merged as any).hub).toBeUndefined();
+  });
+});

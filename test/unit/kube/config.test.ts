@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadKubeContext } from '../../../src/kube/config.js';
 import { MeshError } from '../../../src/util/errors.js';
+import { runCli } from '../../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesh-kc-'));
 function kubeconfig(name: string, body: string): string {
@@ -117,5 +118,24 @@ describe('loadKubeContext', () => {
     expect(e.message).toContain(`cannot read kubeconfig ${f}`);
     expect(e.message.split('\n')).toHaveLength(1);
     expect(e.message).not.toContain('s3cr3t');
+  });
+
+  it('refuses a server that is not an http(s) URL (exit 65) instead of failing each request with "Invalid URL"', async () => {
+    for (const server of ['not a url', 'ftp://prod:6443', 'prod:6443']) {
+      const f = kubeconfig('url', config('prod', server));
+      const e = error(() => loadKubeContext({ kubeconfig: f }));
+      expect(e.exitCode).toBe(65);
+      expect(e.message).toBe(
+        `cluster "c-prod" of kubeconfig ${f} has server "${server}", which is not an http(s) URL`,
+      );
+    }
+    const f = kubeconfig('url', config('prod', 'not a url'));
+    for (const cmd of [['precheck'], ['check'], ['certs']]) {
+      const r = await runCli([...cmd, '--kubeconfig', f]);
+      expect([r.code, r.stderr.split('\n')[0]], cmd[0]).toEqual([
+        65,
+        `Error: cluster "c-prod" of kubeconfig ${f} has server "not a url", which is not an http(s) URL`,
+      ]);
+    }
   });
 });
