@@ -64,9 +64,11 @@ if (/\bimport\(/.test(code.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '')))
 const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
 writeFileSync(OUT, `${bundleBanner(id)}\n${code}`);
 
-// The loader in CommonJS too, for bin/mesh.js (a CommonJS entry starts a few milliseconds sooner).
+// The loader in CommonJS too, for bin/mesh.js (a CommonJS entry starts a few milliseconds sooner), with
+// what it imports from dist/ inlined: requiring an ES module from CommonJS fails before Node 20.19.
 await build({
   entryPoints: ['dist/boot/code-cache.js'],
+  bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
