@@ -100,10 +100,11 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   const urls = (opts.adminUrl as string[]).map(normalizeAdminUrl);
   const sources: CertSource[] = [];
   if (urls.length > 0) {
-    const { AdminClient, adminUrlLabel } = await import('../envoy/admin.js');
+    const { AdminClient } = await import('../envoy/admin.js');
+    const { redactPassword } = await import('../util/url.js');
     for (const baseUrl of urls)
       sources.push({
-        label: adminUrlLabel(baseUrl),
+        label: redactPassword(baseUrl),
         fetch: () =>
           new AdminClient({ baseUrl, timeoutMs }).request('GET', 'config_dump', { mask: SECRETS_MASK }),
       });

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { deadline } from '../util/duration.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { ConfigDump, describeJsonError } from './dump.js';
+import { redactPassword } from '../util/url.js';
 
 export interface ConfigDumpQuery {
   includeEds?: boolean;
@@ -18,14 +19,6 @@ export interface ConfigDumpQuery {
   mask?: string;
   /** Only resources whose name matches this regular expression. */
   nameRegex?: string;
-}
-
-/** An admin URL as it is shown in tables and messages: a password in it reads `xxxxx` (as Go's URL.Redacted). */
-export function adminUrlLabel(baseUrl: string): string {
-  const url = new URL(baseUrl);
-  if (!url.password) return baseUrl;
-  url.password = 'xxxxx';
-  return url.href.replace(/\/+$/, '');
 }
 
 export interface AdminClientOptions {
@@ -45,7 +38,7 @@ export class AdminClient {
   constructor(opts: AdminClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs;
-    this.label = opts.label ?? adminUrlLabel(this.baseUrl);
+    this.label = opts.label ?? redactPassword(this.baseUrl);
   }
 
   url(path: string, query: Query = {}): string {

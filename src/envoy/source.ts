@@ -8,6 +8,7 @@ import { whileWaiting } from '../util/spinner.js';
 import type { AdminClient } from './admin.js';
 import type { ConfigDump } from './dump.js';
 import type { ProxyEndpoint, ProxyTargetOptions } from '../kube/proxy-target.js';
+import { redactPassword } from '../util/url.js';
 
 export interface DumpQuery {
   mask?: string;
@@ -46,7 +47,7 @@ export async function openEndpoint(
 ): Promise<ProxyEndpoint> {
   const { openProxyEndpoint } = await import('../kube/proxy-target.js');
   return whileWaiting(
-    `Connecting to ${access.adminUrl ?? target ?? 'the proxy'}`,
+    `Connecting to ${access.adminUrl !== undefined ? redactPassword(access.adminUrl) : (target ?? 'the proxy')}`,
     openProxyEndpoint({ ...access, target }),
   );
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError, usageError } from '../util/errors.js';
 import type { KubeApi } from './api.js';
+import { redactPassword } from '../util/url.js';
 
 export interface ProxyTargetOptions {
   /** `<pod>[.<namespace>]` or `<kind>/<name>[.<namespace>]` (e.g. `deployment/reviews.bookinfo`). */
@@ -30,11 +31,15 @@ export function normalizeAdminUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw usageError(`invalid --admin-url "${text}"`, 'use a URL such as http://127.0.0.1:15000');
+    throw usageError(
+      `invalid --admin-url "${redactPassword(text)}"`,
+      'use a URL such as http://127.0.0.1:15000',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw usageError(`invalid --admin-url "${text}": only http and https are supported`);
-  if (url.search || url.hash) throw usageError(`invalid --admin-url "${text}": no query or fragment allowed`);
+    throw usageError(`invalid --admin-url "${redactPassword(text)}": only http and https are supported`);
+  if (url.search || url.hash)
+    throw usageError(`invalid --admin-url "${redactPassword(text)}": no query or fragment allowed`);
   return url.href.replace(/\/+$/, '');
 }
 
@@ -99,8 +104,7 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
     throw usageError(`port number ${opts.adminPort} must be in the range 1..65535`);
   if (opts.adminUrl !== undefined) {
     const baseUrl = normalizeAdminUrl(opts.adminUrl);
-    const { adminUrlLabel } = await import('../envoy/admin.js');
-    return { baseUrl, label: adminUrlLabel(baseUrl), close: async () => {} };
+    return { baseUrl, label: redactPassword(baseUrl), close: async () => {} };
   }
   if (!opts.target) throw usageError('a pod name or --admin-url is required');
   const { parsePodRef, resolvePod } = await import('./pods.js');

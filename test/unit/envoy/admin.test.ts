@@ -130,4 +130,22 @@ describe('an --admin-url with a password', () => {
       expect(r.stdout + r.stderr, cmd[0]).toContain(shown);
     }
   });
+
+  it('is not echoed by the usage error of a URL mesh refuses (exit 64)', async () => {
+    for (const [url, error] of [
+      [
+        'ftp://admin:hunter2@h',
+        'invalid --admin-url "ftp://admin:xxxxx@h": only http and https are supported',
+      ],
+      ['http://admin:hunter2@h:99999', 'invalid --admin-url "http://admin:xxxxx@h:99999"'],
+      [
+        'http://admin:hunter2@h/?q=1',
+        'invalid --admin-url "http://admin:xxxxx@h/?q=1": no query or fragment',
+      ],
+    ]) {
+      const r = await runCli(['pc', 'cluster', '--admin-url', url!]);
+      expect([r.code, r.stderr.includes('hunter2')], url).toEqual([64, false]);
+      expect(r.stderr, url).toContain(error);
+    }
+  });
 });
