@@ -105,6 +105,31 @@ const SECRET_STRINGS = new Set([
   'backend_token',
 ]);
 
+/**
+ * Header names of a gRPC service's `initial_metadata` whose values are credentials: Envoy documents the
+ * field as the place for ad hoc authorization headers, and does not redact it.
+ */
+const CREDENTIAL_HEADER = /auth|token|secret|passw|key|cookie|credential|session/i;
+
+/** `initial_metadata` entries ({key, value}) with the values of credential headers redacted. */
+function redactMetadata(list: unknown): unknown {
+  if (!Array.isArray(list)) return list;
+  let changed = false;
+  const out = list.map((h) => {
+    if (!isObj(h) || typeof h.key !== 'string' || !CREDENTIAL_HEADER.test(h.key)) return h;
+    // `value` is text, `raw_value` (rawValue once converted) bytes
+    const valueKey = Object.keys(h).find((k) => k === 'value' || snakeOf(k) === 'raw_value');
+    if (valueKey === undefined) return h;
+    const redacted = valueKey === 'value' ? REDACTED : REDACTED_BYTES;
+    if (h[valueKey] === redacted) return h;
+    changed = true;
+    const copy = { ...h };
+    setOwn(copy, valueKey, redacted);
+    return copy;
+  });
+  return changed ? out : list;
+}
+
 function redactDataSource(ds: unknown): unknown {
   if (Array.isArray(ds)) return ds.map(redactDataSource);
   if (!isObj(ds)) return ds;
@@ -145,7 +170,9 @@ export function redactSecrets(value: unknown): unknown {
     const r =
       typeof v === 'string' && SECRET_STRINGS.has(snake)
         ? REDACTED
-        : redactSecrets(SECRET_FIELDS.has(snake) ? redactDataSource(v) : v);
+        : snake === 'initial_metadata'
+          ? redactMetadata(v)
+          : redactSecrets(SECRET_FIELDS.has(snake) ? redactDataSource(v) : v);
     if (r !== v) {
       out ??= { ...value };
       setOwn(out, k, r);

@@ -105,7 +105,7 @@ describe('structured output', () => {
     }
   });
 
-  it('never prints credentials of gRPC services, Redis or basic auth a dump may carry', async () => {
+  it('never prints credentials of gRPC services (call credentials, credential headers), Redis or basic auth a dump may carry', async () => {
     const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
     const bootstrap = dump.configs.find((c: any) => c['@type'].endsWith('BootstrapConfigDump')).bootstrap;
     bootstrap.dynamic_resources = {
@@ -113,6 +113,11 @@ describe('structured output', () => {
         api_type: 'GRPC',
         grpc_services: [
           {
+            initial_metadata: [
+              { key: 'authorization', value: 'Bearer SECRET-header' },
+              { key: 'x-api-key', raw_value: Buffer.from('SECRET-raw').toString('base64') },
+              { key: 'x-tenant', value: 'shop' },
+            ],
             google_grpc: {
               target_uri: 'xds.example:443',
               stat_prefix: 'ads',
@@ -154,7 +159,10 @@ describe('structured output', () => {
       const r = await runCli(['pc', ...args, '-f', file]);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).not.toContain('SECRET-');
-      expect(r.stdout.match(/\[redacted\]/g)?.length, args.join(' ')).toBe(5);
+      expect(r.stdout, args.join(' ')).not.toContain(Buffer.from('SECRET-raw').toString('base64'));
+      // six strings (and one header's bytes, checked above); a header that is no credential is shown
+      expect(r.stdout.match(/\[redacted\]/g)?.length, args.join(' ')).toBe(6);
+      expect(r.stdout, args.join(' ')).toContain('shop');
     }
   });
 
