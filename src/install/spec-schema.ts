@@ -8,6 +8,8 @@
 import type { PathStep } from './values.js';
 
 const str = { type: 'string' };
+/** A Kubernetes namespace name (DNS-1123 label): anything else renders objects the API server rejects. */
+const namespace = { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
 const bool = { type: 'boolean' };
 const int = { type: 'integer', minimum: 0 };
 const freeMap = { type: 'object' };
@@ -42,12 +44,12 @@ const k8s = obj({
   tolerations: { type: 'array', items: freeMap },
 });
 
-const component = obj({ enabled: bool, namespace: str, hub: str, tag: { type: ['string', 'number'] }, k8s });
+const component = obj({ enabled: bool, namespace, hub: str, tag: { type: ['string', 'number'] }, k8s });
 const gateway = obj(
   {
     name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
     enabled: bool,
-    namespace: str,
+    namespace,
     hub: str,
     tag: { type: ['string', 'number'] },
     label: strMap,
@@ -77,7 +79,7 @@ export const VALUES_SCHEMA = obj({
   global: obj({
     hub: str,
     tag: { type: ['string', 'number'] },
-    istioNamespace: str,
+    istioNamespace: namespace,
     configValidation: bool,
     logAsJson: bool,
     imagePullPolicy: { enum: ['', 'Always', 'IfNotPresent', 'Never'] },
@@ -126,12 +128,12 @@ export const ISTIO_OPERATOR_SCHEMA = obj(
   {
     apiVersion: { const: 'install.istio.io/v1alpha1' },
     kind: { const: 'IstioOperator' },
-    metadata: obj({ name: str, namespace: str, labels: strMap, annotations: strMap }),
+    metadata: obj({ name: str, namespace, labels: strMap, annotations: strMap }),
     spec: obj({
       profile: str,
       hub: str,
       tag: { type: ['string', 'number'] },
-      namespace: str,
+      namespace,
       revision: str,
       compatibilityVersion: str,
       meshConfig: freeMap,

@@ -151,6 +151,13 @@ describe('spec errors name the path', () => {
       'spec.components.ingressGateways[0].k8s.replicaCount: must be >= 0',
     );
     expect(() => resolveSpec({ sets: ['profile=nope'] })).toThrow('unknown profile "nope"');
+    // a namespace the API server would refuse is refused here, not rendered into every object
+    expect(() => resolveSpec({ sets: ['components.ingressGateways[0].namespace=BAD_NS'] })).toThrow(
+      'spec.components.ingressGateways[0].namespace: must match pattern',
+    );
+    expect(() => resolveSpec({ sets: ['values.global.istioNamespace=a.b'] })).toThrow(
+      'spec.values.global.istioNamespace: must match pattern',
+    );
     expect(() => resolveSpec(files('kind: Deployment\n'))).toThrow('iop.yaml: kind is "Deployment"');
   });
 
