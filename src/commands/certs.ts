@@ -85,6 +85,10 @@ async function podSources(
 
 export async function runCerts(opts: Record<string, any>): Promise<number> {
   const format = parseOutputFormat(opts.output, FORMATS, 'table');
+  // A bare number would be seconds (as for --timeout), but an expiry window is counted in days: `--warn 7`
+  // read as 7 seconds would report nothing, so a unit is required here.
+  if (/^\d+$/.test(String(opts.warn).trim()) && Number(opts.warn) !== 0)
+    throw usageError(`invalid --warn "${opts.warn}": give a unit`, 'for example 7d, 36h or 30m');
   const warnMs = parseDuration(opts.warn, '--warn');
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   const concurrency = Number(opts.concurrency);

@@ -90,6 +90,12 @@ describe('mesh certs through --admin-url', () => {
     expect((await runCli(['certs', ...url('expiring'), '--warn', '1d'])).code).toBe(0);
     expect((await runCli(['certs', ...url('valid'), '--warn', '90d'])).code).toBe(79);
     expect((await runCli(['certs', ...url('valid'), '--warn', 'soon'])).code).toBe(64);
+    // 7 what? read as seconds it would warn about nothing
+    const bare = await runCli(['certs', ...url('valid'), '--warn', '7']);
+    expect([bare.code, bare.stderr]).toEqual([
+      64,
+      'Error: invalid --warn "7": give a unit\nHint: for example 7d, 36h or 30m\n',
+    ]);
   });
 
   it('groups proxies by root and flags differing roots (exit 79)', async () => {
