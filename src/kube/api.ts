@@ -5,10 +5,12 @@ import {
   CoreV1Api,
   type ConfigurationOptions,
   Observable,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
+import { notJsonError } from './rest.js';
 
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
 export type RequestOptions = https.RequestOptions;
@@ -124,7 +126,8 @@ export class KubeApi {
             ctx.setSignal(abort.signal);
             return new Observable(Promise.resolve(ctx));
           },
-          post: (res) => new Observable(Promise.resolve(res)),
+          // A success answer that is not JSON is refused here, before client-node reads it as an empty object.
+          post: (res) => new Observable(this.jsonOnly(res, what)),
         },
       ],
     };
@@ -132,6 +135,7 @@ export class KubeApi {
       return await fn(this.clients, options);
     } catch (err) {
       if (timedOut) throw timeoutError(this.kube, this.timeoutMs, what);
+      if (err instanceof MeshError) throw err;
       if (err instanceof ApiException) {
         const body =
           typeof err.body === 'string' ? err.body : err.body === undefined ? '' : JSON.stringify(err.body);
@@ -148,5 +152,12 @@ export class KubeApi {
     } finally {
       cancel();
     }
+  }
+
+  private async jsonOnly(res: ResponseContext, what: string): Promise<ResponseContext> {
+    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) return res;
+    const contentType = res.headers['content-type'];
+    if (contentType && /^application\/(?:[\w.-]+\+)?json\b/i.test(contentType)) return res;
+    throw notJsonError(this.kube, what, contentType, (await res.body.text()) ?? '');
   }
 }

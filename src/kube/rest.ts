@@ -51,7 +51,10 @@ export class KubeRest {
     return this.options;
   }
 
-  /** Any request; resolves for every HTTP status (non-JSON bodies come back as text). */
+  /**
+   * Any request; resolves for every HTTP status (non-JSON failure bodies come back as text). A success
+   * answer that is not a JSON object rejects (see notJsonError).
+   */
   async request<T = any>(
     method: string,
     path: string,
@@ -80,13 +83,12 @@ export class KubeRest {
           res.on('error', (err) => reject(this.unreachable(err)));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: any = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            const status = res.statusCode ?? 0;
+            const parsed = jsonObject(text);
+            // Every success answer of the API server is a JSON object; anything else is not one.
+            if (!parsed && status >= 200 && status < 300)
+              reject(notJsonError(this.kube, `${method} ${url.pathname}`, res.headers['content-type'], text));
+            else resolve({ status, body: (parsed ?? text) as T });
           });
         },
       );
@@ -118,6 +120,37 @@ export class KubeRest {
     const res = await this.request<T>(method, path, body, contentType);
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
+  }
+}
+
+/**
+ * The one-line error for a success answer (2xx) that is not a JSON object: whatever answers at the
+ * kubeconfig's address is not a Kubernetes API server (a proxy's login page, another service), and
+ * reading it as one gave empty lists and made-up objects. `contentType` and the start of the body
+ * name what came instead.
+ */
+export function notJsonError(
+  kube: KubeContext,
+  what: string,
+  contentType: string | undefined,
+  body: string,
+): MeshError {
+  const text = body.trim().split('\n')[0]?.slice(0, 80) ?? '';
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} answered ${what} with ${contentType || 'no content type'}, not a JSON object${text ? `: ${JSON.stringify(text)}` : ''}`,
+    { hint: `check that the server of context "${kube.contextName}" is the cluster's API server` },
+  );
+}
+
+/** A body of a success answer as a JSON object, or undefined when it is not one. */
+export function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
