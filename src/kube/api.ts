@@ -10,7 +10,7 @@ import {
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
-import { notJsonError } from './rest.js';
+import { credentialsRejected, notJsonError } from './rest.js';
 
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
 export type RequestOptions = https.RequestOptions;
@@ -32,11 +32,7 @@ export function statusMessage(body: string): string | undefined {
  */
 export function apiStatusError(kube: KubeContext, status: number, body: string, what: string): MeshError {
   const message = statusMessage(body);
-  if (status === 401)
-    return new MeshError(
-      `the Kubernetes API server ${kube.server} rejected the credentials of context "${kube.contextName}" (401 Unauthorized)`,
-      { hint: 'the token or client certificate has probably expired: log in again and retry' },
-    );
+  if (status === 401) return credentialsRejected(kube);
   if (status === 403)
     return new MeshError(message ?? `${what}: forbidden (403)`, {
       hint: `the user of context "${kube.contextName}" lacks the RBAC permission for this`,

@@ -84,6 +84,8 @@ export class KubeRest {
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
+            // No caller can do anything with rejected credentials but stop: one error naming the server.
+            if (status === 401) return reject(credentialsRejected(this.kube));
             const parsed = jsonObject(text);
             // Every success answer of the API server is a JSON object; anything else is not one.
             if (!parsed && status >= 200 && status < 300)
@@ -121,6 +123,14 @@ export class KubeRest {
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
   }
+}
+
+/** The one-line error for a 401: the API server does not accept the context's token or certificate. */
+export function credentialsRejected(kube: KubeContext): MeshError {
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} rejected the credentials of context "${kube.contextName}" (401 Unauthorized)`,
+    { hint: 'the token or client certificate has probably expired: log in again and retry' },
+  );
 }
 
 /**
