@@ -10,7 +10,9 @@ import {
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
-import { credentialsRejected, notJsonError } from './rest.js';
+import { credentialsRejected, notJsonError, timeoutError } from './rest.js';
+
+export { timeoutError };
 
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
 export type RequestOptions = https.RequestOptions;
@@ -48,13 +50,6 @@ export function unreachableError(kube: KubeContext, err: unknown): MeshError {
     hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
     cause: err,
   });
-}
-
-export function timeoutError(kube: KubeContext, timeoutMs: number, what: string): MeshError {
-  return new MeshError(
-    `timed out after ${timeoutMs / 1000}s waiting for the Kubernetes API server ${kube.server} (${what})`,
-    { hint: 'raise --timeout, or check the cluster is reachable' },
-  );
 }
 
 /** client-node's typed clients of the APIs mesh reads. */

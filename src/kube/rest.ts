@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
@@ -94,14 +95,13 @@ export class KubeRest {
           });
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
+      // One deadline from connect to the last byte (a socket's idle timeout restarts at each TLS step
+      // and let a silent server hold a request for twice the asked time); 0: none.
+      const cancel = deadline(this.timeoutMs, () => {
         req.destroy();
-        reject(
-          new UnreachableError(
-            `timed out after ${this.timeoutMs / 1000}s waiting for the Kubernetes API server ${this.kube.server} (${method} ${url.pathname})`,
-          ),
-        );
+        reject(timeoutError(this.kube, this.timeoutMs, `${method} ${url.pathname}`));
       });
+      req.on('close', cancel);
       req.on('error', (err) => reject(this.unreachable(err)));
       if (payload) req.write(payload);
       req.end();
@@ -123,6 +123,13 @@ export class KubeRest {
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
   }
+}
+
+export function timeoutError(kube: KubeContext, timeoutMs: number, what: string): MeshError {
+  return new MeshError(
+    `timed out after ${timeoutMs / 1000}s waiting for the Kubernetes API server ${kube.server} (${what})`,
+    { hint: 'raise --timeout, or check the cluster is reachable' },
+  );
 }
 
 /** The one-line error for a 401: the API server does not accept the context's token or certificate. */

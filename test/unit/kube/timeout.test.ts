@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeApi } from '../../../src/kube/api.js';
 import { loadKubeContext } from '../../../src/kube/config.js';
 import { readCluster } from '../../../src/kube/cluster.js';
+import { KubeRest } from '../../../src/kube/rest.js';
+import type { MeshError } from '../../../src/util/errors.js';
 import { parsePodRef, resolvePod } from '../../../src/kube/pods.js';
 import { openPodStream } from '../../../src/kube/port-forward.js';
 import { runCli } from '../../support/cli.js';
@@ -118,4 +120,24 @@ describe('--timeout against an API server that accepts connections and never ans
       /^cannot read the cluster from the Kubernetes API server https:\/\/127\.0\.0\.1:\d+: /,
     );
   });
+
+  // KubeRest (precheck, check, install, uninstall) used the socket's idle timeout: against a silent
+  // server 'precheck --timeout 3s' took about 6 s, and its error had no hint.
+  it.each(['tls', 'tcp'] as const)(
+    'a KubeRest request ends when the timeout has passed (%s)',
+    async (mode) => {
+      server = await startSilentServer(mode);
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const rest = new KubeRest(loadKubeContext({ kubeconfig: server.kubeconfig }), 3000);
+      const get = track(rest.request('GET', '/version'));
+      await server.accepted(1);
+      await vi.advanceTimersByTimeAsync(2999);
+      expect(get.done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(get.error?.message).toBe(
+        `timed out after 3s waiting for the Kubernetes API server ${server.url} (GET /version)`,
+      );
+      expect((get.error as MeshError).hint).toBe('raise --timeout, or check the cluster is reachable');
+    },
+  );
 });
