@@ -319,7 +319,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   if (format === 'log') {
     if (outcome.run.hiddenByNamespace > 0)
       warn(
-        `note: ${outcome.run.hiddenByNamespace} finding(s) on objects outside namespace ${reportNamespace} not shown (${opts.namespace ? 'drop -n' : '-A shows them'})`,
+        `note: ${outcome.run.hiddenByNamespace} finding(s) on objects outside namespace ${reportNamespace} not shown (${opts.namespace ? 'drop -n to see them' : '-A shows them'})`,
       );
     if (outcome.inBaseline.length > 0)
       warn(`note: ${outcome.inBaseline.length} finding(s) matched the baseline and do not fail the run`);
