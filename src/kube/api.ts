@@ -12,8 +12,6 @@ import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 import { credentialsRejected, notJsonError, timeoutError } from './rest.js';
 
-export { timeoutError };
-
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
 export type RequestOptions = https.RequestOptions;
 
