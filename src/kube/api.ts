@@ -42,6 +42,13 @@ export function apiStatusError(kube: KubeContext, status: number, body: string, 
   return new MeshError(`${what}: unexpected status code ${status}${text ? `: ${text}` : ''}`);
 }
 
+/** node-fetch says `request to <url> failed, reason: <cause>`: the cause alone (errors name the server already). */
+export function fetchReason(err: unknown): unknown {
+  return err instanceof Error && err.name === 'FetchError'
+    ? new Error(err.message.replace(/^request to \S+ failed, reason: /, ''))
+    : err;
+}
+
 /** The one-line error for a failure to reach the API server at all. */
 export function unreachableError(kube: KubeContext, err: unknown): MeshError {
   return new MeshError(`cannot reach the Kubernetes API server ${kube.server}: ${describeError(err)}`, {
@@ -132,12 +139,7 @@ export class KubeApi {
       }
       if (err instanceof SyntaxError)
         throw new MeshError(`${what}: the API server answered with invalid JSON`);
-      // node-fetch says `request to <url> failed, reason: <cause>`: the server is in the message already
-      const reason =
-        err instanceof Error && err.name === 'FetchError'
-          ? new Error(err.message.replace(/^request to \S+ failed, reason: /, ''))
-          : err;
-      throw unreachableError(this.kube, reason);
+      throw unreachableError(this.kube, fetchReason(err));
     } finally {
       cancel();
     }

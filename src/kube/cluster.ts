@@ -11,7 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
-import { apiStatusError, statusMessage } from './api.js';
+import { apiStatusError, fetchReason, statusMessage } from './api.js';
 import { jsonObject, notJsonError } from './rest.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
@@ -233,7 +233,7 @@ function fatal(
     return new MeshError(`the Kubernetes API server ${kube.server} failed: ${e.message}`, { hint: e.hint });
   }
   return new MeshError(
-    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(err)}`,
+    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(fetchReason(err))}`,
     {
       hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
       cause: err,
