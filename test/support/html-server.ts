@@ -3,12 +3,13 @@
  * 200 with an HTML page (what a corporate proxy's login page or another web service answers), for the
  * commands' handling of a success answer that is not JSON.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeLoopbackServingCert } from './certs.js';
+import { writeKubeconfig } from './silent-server.js';
 
 export const LOGIN_PAGE = '<html><body>Please log in</body></html>';
 
@@ -38,25 +39,7 @@ export async function startHtmlServer(): Promise<HtmlServer> {
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: html',
-      `  cluster: {server: "${url}", certificate-authority: "${certFile}"}`,
-      'users:',
-      '- name: html',
-      '  user: {token: html-token}',
-      'contexts:',
-      '- name: html',
-      '  context: {cluster: html, user: html, namespace: default}',
-      'current-context: html',
-      '',
-    ].join('\n'),
-  );
+  const kubeconfig = writeKubeconfig(dir, 'html', url, certFile);
   return {
     url,
     kubeconfig,
