@@ -181,6 +181,8 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
 
   if (paths.includes('-') && process.stdin.isTTY && format === 'log') warn('Reading from stdin:');
   const { analyzePaths } = await import('../analyzers/pipeline.js');
+  const reportNamespace =
+    cluster && !opts.allNamespaces ? (opts.namespace ?? fallbackNamespace) : opts.namespace;
   const outcome = await analyzePaths({
     paths,
     load: { maxFileBytes: maxMiB * 1024 * 1024 },
@@ -189,7 +191,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       ? new Map(cluster.denied.map((d) => [d.key, `cannot ${d.verb} ${d.resource}`]))
       : undefined,
     defaultNamespace: opts.allNamespaces ? undefined : (opts.namespace ?? fallbackNamespace),
-    reportNamespace: cluster && !opts.allNamespaces ? (opts.namespace ?? fallbackNamespace) : opts.namespace,
+    reportNamespace,
     istioNamespace: opts.istioNamespace,
     meshConfig,
     meshNetworks,
@@ -317,7 +319,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   if (format === 'log') {
     if (outcome.run.hiddenByNamespace > 0)
       warn(
-        `note: ${outcome.run.hiddenByNamespace} finding(s) on objects outside namespace ${opts.namespace} not shown (drop -n to see them)`,
+        `note: ${outcome.run.hiddenByNamespace} finding(s) on objects outside namespace ${reportNamespace} not shown (${opts.namespace ? 'drop -n to see them' : '-A shows them'})`,
       );
     if (outcome.inBaseline.length > 0)
       warn(`note: ${outcome.inBaseline.length} finding(s) matched the baseline and do not fail the run`);

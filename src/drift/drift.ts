@@ -191,6 +191,8 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
     }
   }
   for (const e of r.errors) lines.push(`error: ${e.id}: ${e.error}`);
+  // Nothing matched (an empty namespace, a context namespace that does not exist): say so, as certs does.
+  if (lines.length === 0) lines.push('No proxies found.');
   return lines.join('\n') + '\n';
 }
 

@@ -5,10 +5,12 @@ import {
   CoreV1Api,
   type ConfigurationOptions,
   Observable,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
+import { credentialsRejected, notJsonError, timeoutError } from './rest.js';
 
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
 export type RequestOptions = https.RequestOptions;
@@ -30,11 +32,7 @@ export function statusMessage(body: string): string | undefined {
  */
 export function apiStatusError(kube: KubeContext, status: number, body: string, what: string): MeshError {
   const message = statusMessage(body);
-  if (status === 401)
-    return new MeshError(
-      `the Kubernetes API server ${kube.server} rejected the credentials of context "${kube.contextName}" (401 Unauthorized)`,
-      { hint: 'the token or client certificate has probably expired: log in again and retry' },
-    );
+  if (status === 401) return credentialsRejected(kube);
   if (status === 403)
     return new MeshError(message ?? `${what}: forbidden (403)`, {
       hint: `the user of context "${kube.contextName}" lacks the RBAC permission for this`,
@@ -44,19 +42,19 @@ export function apiStatusError(kube: KubeContext, status: number, body: string, 
   return new MeshError(`${what}: unexpected status code ${status}${text ? `: ${text}` : ''}`);
 }
 
+/** node-fetch says `request to <url> failed, reason: <cause>`: the cause alone (errors name the server already). */
+export function fetchReason(err: unknown): unknown {
+  return err instanceof Error && err.name === 'FetchError'
+    ? new Error(err.message.replace(/^request to \S+ failed, reason: /, ''))
+    : err;
+}
+
 /** The one-line error for a failure to reach the API server at all. */
 export function unreachableError(kube: KubeContext, err: unknown): MeshError {
   return new MeshError(`cannot reach the Kubernetes API server ${kube.server}: ${describeError(err)}`, {
     hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
     cause: err,
   });
-}
-
-export function timeoutError(kube: KubeContext, timeoutMs: number, what: string): MeshError {
-  return new MeshError(
-    `timed out after ${timeoutMs / 1000}s waiting for the Kubernetes API server ${kube.server} (${what})`,
-    { hint: 'raise --timeout, or check the cluster is reachable' },
-  );
 }
 
 /** client-node's typed clients of the APIs mesh reads. */
@@ -124,7 +122,8 @@ export class KubeApi {
             ctx.setSignal(abort.signal);
             return new Observable(Promise.resolve(ctx));
           },
-          post: (res) => new Observable(Promise.resolve(res)),
+          // A success answer that is not JSON is refused here, before client-node reads it as an empty object.
+          post: (res) => new Observable(this.jsonOnly(res, what)),
         },
       ],
     };
@@ -132,6 +131,7 @@ export class KubeApi {
       return await fn(this.clients, options);
     } catch (err) {
       if (timedOut) throw timeoutError(this.kube, this.timeoutMs, what);
+      if (err instanceof MeshError) throw err;
       if (err instanceof ApiException) {
         const body =
           typeof err.body === 'string' ? err.body : err.body === undefined ? '' : JSON.stringify(err.body);
@@ -139,14 +139,16 @@ export class KubeApi {
       }
       if (err instanceof SyntaxError)
         throw new MeshError(`${what}: the API server answered with invalid JSON`);
-      // node-fetch says `request to <url> failed, reason: <cause>`: the server is in the message already
-      const reason =
-        err instanceof Error && err.name === 'FetchError'
-          ? new Error(err.message.replace(/^request to \S+ failed, reason: /, ''))
-          : err;
-      throw unreachableError(this.kube, reason);
+      throw unreachableError(this.kube, fetchReason(err));
     } finally {
       cancel();
     }
+  }
+
+  private async jsonOnly(res: ResponseContext, what: string): Promise<ResponseContext> {
+    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) return res;
+    const contentType = res.headers['content-type'];
+    if (contentType && /^application\/(?:[\w.-]+\+)?json\b/i.test(contentType)) return res;
+    throw notJsonError(this.kube, what, contentType, (await res.body.text()) ?? '');
   }
 }

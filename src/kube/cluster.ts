@@ -3,15 +3,16 @@
 // fetch). Objects come back as the API server's JSON, so analyzers see the same shapes as in files.
 import {
   ApiException,
-  ApisApi,
   HttpMethod,
   ServerConfiguration,
   createConfiguration,
   type Configuration,
-  type KubeConfig,
+  type V1APIGroup,
 } from '@kubernetes/client-node';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
-import { apiStatusError, statusMessage } from './api.js';
+import { apiStatusError, fetchReason, statusMessage } from './api.js';
+import { jsonObject, notJsonError } from './rest.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
 import { kindKey, type Resource } from '../manifests/types.js';
@@ -147,13 +148,12 @@ class RawClient {
   requests = 0;
 
   constructor(
-    kc: KubeConfig,
-    server: string,
+    private readonly kube: KubeContext,
     private readonly signal: AbortSignal,
   ) {
     this.config = createConfiguration({
-      baseServer: new ServerConfiguration(server, {}),
-      authMethods: { default: kc },
+      baseServer: new ServerConfiguration(kube.server, {}),
+      authMethods: { default: kube.kc },
     });
   }
 
@@ -168,7 +168,9 @@ class RawClient {
     const text = await response.body.text();
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
       throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
-    return JSON.parse(text);
+    const body = jsonObject(text);
+    if (!body) throw notJsonError(this.kube, `GET ${path}`, response.headers['content-type'], text);
+    return body;
   }
 }
 
@@ -183,8 +185,9 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
 
 /** Kinds of the discovered groups: each kind once, from the group's preferred version first. */
 async function discover(client: RawClient): Promise<ListTarget[]> {
-  const apis = new ApisApi(client.config);
-  const groups = (await apis.getAPIVersions()).groups.filter((g) => isDiscoveredGroup(g.name));
+  // Through client.get like every list, so the --timeout deadline covers it too.
+  const groupList = (await client.get('/apis')) as { groups?: V1APIGroup[] };
+  const groups = (groupList.groups ?? []).filter((g) => isDiscoveredGroup(g.name));
   const targets: ListTarget[] = [];
   await pool(groups, 4, async (g) => {
     const preferred = g.preferredVersion?.version;
@@ -230,7 +233,7 @@ function fatal(
     return new MeshError(`the Kubernetes API server ${kube.server} failed: ${e.message}`, { hint: e.hint });
   }
   return new MeshError(
-    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(err)}`,
+    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(fetchReason(err))}`,
     {
       hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
       cause: err,
@@ -246,8 +249,8 @@ function fatal(
 export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): Promise<ClusterRead> {
   const started = Date.now();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
-  const client = new RawClient(kube.kc, kube.server, controller.signal);
+  const cancel = deadline(opts.timeoutMs, () => controller.abort()); // 0: no timeout
+  const client = new RawClient(kube, controller.signal);
   const resources: Resource[] = [];
   const denied: DeniedKind[] = [];
   let otherRevisions = 0;
@@ -316,6 +319,6 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
   } catch (err) {
     throw fatal(kube, err, opts.timeoutMs, controller.signal, what);
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

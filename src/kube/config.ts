@@ -114,6 +114,10 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
       `cluster "${context.cluster}" of kubeconfig ${source} has server "${cluster.server}", which is not an http(s) URL`,
       { exitCode: ExitCode.DATA, hint: 'the server is written like https://10.0.0.1:6443' },
     );
+  // A plain-HTTP server (kubectl proxy's http://127.0.0.1:8001) has no TLS to verify; client-node refuses
+  // it unless told to skip verification, which failed every request with a misleading credentials error.
+  if (new URL(cluster.server).protocol === 'http:' && !cluster.skipTLSVerify)
+    kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
   return {
     kc,
     contextName,

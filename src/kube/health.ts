@@ -356,7 +356,13 @@ async function guarded(group: string, fn: () => Promise<CheckResult[]>): Promise
     return await fn();
   } catch (err) {
     if (err instanceof ApiError)
-      return [fail(group, `cannot check: ${err.message}`, 'the user lacks read access for this check')];
+      return [
+        fail(
+          group,
+          `cannot check: ${err.message}`,
+          err.status === 403 ? 'the user lacks read access for this check' : undefined,
+        ),
+      ];
     throw err;
   }
 }

@@ -11,7 +11,8 @@ import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
-import { apiStatusError, timeoutError, unreachableError, type KubeApi } from './api.js';
+import { apiStatusError, unreachableError, type KubeApi } from './api.js';
+import { timeoutError } from './rest.js';
 
 export const PORT_FORWARD_PROTOCOLS = [
   'v4.channel.k8s.io',

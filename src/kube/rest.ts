@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
@@ -51,7 +52,10 @@ export class KubeRest {
     return this.options;
   }
 
-  /** Any request; resolves for every HTTP status (non-JSON bodies come back as text). */
+  /**
+   * Any request; resolves for every HTTP status (non-JSON failure bodies come back as text). A success
+   * answer that is not a JSON object rejects (see notJsonError).
+   */
   async request<T = any>(
     method: string,
     path: string,
@@ -80,24 +84,24 @@ export class KubeRest {
           res.on('error', (err) => reject(this.unreachable(err)));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: any = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            const status = res.statusCode ?? 0;
+            // No caller can do anything with rejected credentials but stop: one error naming the server.
+            if (status === 401) return reject(credentialsRejected(this.kube));
+            const parsed = jsonObject(text);
+            // Every success answer of the API server is a JSON object; anything else is not one.
+            if (!parsed && status >= 200 && status < 300)
+              reject(notJsonError(this.kube, `${method} ${url.pathname}`, res.headers['content-type'], text));
+            else resolve({ status, body: (parsed ?? text) as T });
           });
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
+      // One deadline from connect to the last byte (a socket's idle timeout restarts at each TLS step
+      // and let a silent server hold a request for twice the asked time); 0: none.
+      const cancel = deadline(this.timeoutMs, () => {
         req.destroy();
-        reject(
-          new UnreachableError(
-            `timed out after ${this.timeoutMs / 1000}s waiting for the Kubernetes API server ${this.kube.server} (${method} ${url.pathname})`,
-          ),
-        );
+        reject(timeoutError(this.kube, this.timeoutMs, `${method} ${url.pathname}`));
       });
+      req.on('close', cancel);
       req.on('error', (err) => reject(this.unreachable(err)));
       if (payload) req.write(payload);
       req.end();
@@ -118,6 +122,52 @@ export class KubeRest {
     const res = await this.request<T>(method, path, body, contentType);
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
+  }
+}
+
+export function timeoutError(kube: KubeContext, timeoutMs: number, what: string): MeshError {
+  return new MeshError(
+    `timed out after ${timeoutMs / 1000}s waiting for the Kubernetes API server ${kube.server} (${what})`,
+    { hint: 'raise --timeout, or check the cluster is reachable' },
+  );
+}
+
+/** The one-line error for a 401: the API server does not accept the context's token or certificate. */
+export function credentialsRejected(kube: KubeContext): MeshError {
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} rejected the credentials of context "${kube.contextName}" (401 Unauthorized)`,
+    { hint: 'the token or client certificate has probably expired: log in again and retry' },
+  );
+}
+
+/**
+ * The one-line error for a success answer (2xx) that is not a JSON object: whatever answers at the
+ * kubeconfig's address is not a Kubernetes API server (a proxy's login page, another service), and
+ * reading it as one gave empty lists and made-up objects. `contentType` and the start of the body
+ * name what came instead.
+ */
+export function notJsonError(
+  kube: KubeContext,
+  what: string,
+  contentType: string | undefined,
+  body: string,
+): MeshError {
+  const text = body.trim().split('\n')[0]?.slice(0, 80) ?? '';
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} answered ${what} with ${contentType || 'no content type'}, not a JSON object${text ? `: ${JSON.stringify(text)}` : ''}`,
+    { hint: `check that the server of context "${kube.contextName}" is the cluster's API server` },
+  );
+}
+
+/** A body of a success answer as a JSON object, or undefined when it is not one. */
+export function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

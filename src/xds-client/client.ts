@@ -113,6 +113,11 @@ function makeClient(
   };
 }
 
+/** gRPC's deadline for a call of `timeoutMs` (--timeout); 0 means none, as everywhere in mesh. */
+export function callDeadline(timeoutMs: number): Date | number {
+  return timeoutMs > 0 ? new Date(Date.now() + timeoutMs) : Infinity;
+}
+
 /** One line for a failed call, naming the replica and saying what to check. */
 export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: number): MeshError {
   const e = err as { code?: number; details?: string; message?: string };
@@ -173,7 +178,7 @@ export function adsRequest(
   const { grpc, client } = makeClient(target, 'ads', opts, typeUrl === SYNCZ_TYPE ? 'services' : 'config');
   return new Promise<DiscoveryResponse>((resolve, reject) => {
     let settled = false;
-    const deadline = new Date(Date.now() + opts.timeoutMs);
+    const deadline = callDeadline(opts.timeoutMs);
     const call = (client as any).StreamAggregatedResources({ deadline }) as grpcTypes.ClientDuplexStream<
       unknown,
       DiscoveryResponse
@@ -217,7 +222,7 @@ export interface ClientConfig {
 export function fetchClientStatus(target: XdsTarget, opts: CallOptions): Promise<ClientConfig[]> {
   const { client } = makeClient(target, 'csds', opts, 'config');
   return new Promise<ClientConfig[]>((resolve, reject) => {
-    const deadline = new Date(Date.now() + opts.timeoutMs);
+    const deadline = callDeadline(opts.timeoutMs);
     (client as any).FetchClientStatus(
       {},
       { deadline },

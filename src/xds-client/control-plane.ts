@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import http from 'node:http';
+import { deadline } from '../util/duration.js';
 import { MeshError, describeError, usageError } from '../util/errors.js';
 import type { KubeApi } from '../kube/api.js';
 import { lazyKubeApi } from '../kube/lazy-api.js';
@@ -88,9 +89,11 @@ export async function requestIstioToken(kube: KubeApi, namespace: string): Promi
         });
       },
     );
-    req.setTimeout(kube.timeoutMs, () =>
+    // one deadline from connect to the last byte (a socket's idle timeout restarts at each TLS step); 0: none
+    const cancel = deadline(kube.timeoutMs, () =>
       req.destroy(new Error(`no answer within ${kube.timeoutMs / 1000}s`)),
     );
+    req.on('close', cancel);
     req.on('error', (err) =>
       reject(
         new MeshError(`cannot reach the Kubernetes API server ${kube.kube.server}: ${describeError(err)}`),

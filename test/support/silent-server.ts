@@ -48,25 +48,7 @@ export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<Si
   if (mode === 'tls') server.on('connection', (raw: net.Socket) => sockets.add(raw));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: silent',
-      `  cluster: {server: "${url}", certificate-authority: "${certFile}"}`,
-      'users:',
-      '- name: silent',
-      '  user: {token: silent-token}',
-      'contexts:',
-      '- name: silent',
-      '  context: {cluster: silent, user: silent, namespace: default}',
-      'current-context: silent',
-      '',
-    ].join('\n'),
-  );
+  const kubeconfig = writeKubeconfig(dir, 'silent', url, certFile);
   return {
     url,
     get connections() {
@@ -84,4 +66,28 @@ export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<Si
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token, the server's CA); its path. */
+export function writeKubeconfig(dir: string, name: string, url: string, certFile: string): string {
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: ${name}`,
+      `  cluster: {server: "${url}", certificate-authority: "${certFile}"}`,
+      'users:',
+      `- name: ${name}`,
+      `  user: {token: ${name}-token}`,
+      'contexts:',
+      `- name: ${name}`,
+      `  context: {cluster: ${name}, user: ${name}, namespace: default}`,
+      `current-context: ${name}`,
+      '',
+    ].join('\n'),
+  );
+  return kubeconfig;
 }

@@ -158,4 +158,13 @@ describe('mesh drift (cluster)', () => {
     expect(r.stdout).toContain('+++ web-7c9d-bbbbb.shop');
     expect(r.stdout).toContain('shop/StatefulSet/db: 1 replica, no drift');
   });
+
+  it('says so when no proxy matched (it printed an empty line), exit 0', async () => {
+    const kube = await startFakeKube({ objects: [] });
+    closers.push(kube);
+    const r = await runCli(['drift', '--kubeconfig', kube.kubeconfig({ namespace: 'ghost' })]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('No proxies found.\n');
+    expect(r.code).toBe(0);
+  });
 });

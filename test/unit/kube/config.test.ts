@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadKubeContext } from '../../../src/kube/config.js';
 import { MeshError } from '../../../src/util/errors.js';
 import { runCli } from '../../support/cli.js';
+import { startFakeKube } from '../../support/port-forward-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mesh-kc-'));
 function kubeconfig(name: string, body: string): string {
@@ -136,6 +137,23 @@ describe('loadKubeContext', () => {
         65,
         `Error: cluster "c-prod" of kubeconfig ${f} has server "not a url", which is not an http(s) URL`,
       ]);
+    }
+  });
+
+  // kubectl proxy serves the API on plain HTTP (http://127.0.0.1:8001) and adds the credentials itself;
+  // client-node refuses an http: server unless insecure-skip-tls-verify is set, and every command failed
+  // with 'cannot get credentials …: HTTP protocol is not allowed when skipTLSVerify is not set or false'.
+  it('reads a plain-HTTP server (kubectl proxy) without insecure-skip-tls-verify', async () => {
+    const kube = await startFakeKube({ objects: [] });
+    try {
+      const f = kubeconfig('http', config('proxy', kube.url));
+      expect(loadKubeContext({ kubeconfig: f }).server).toBe(kube.url);
+      const certs = await runCli(['certs', '-A', '--kubeconfig', f]);
+      expect([certs.code, certs.stderr, certs.stdout]).toEqual([0, 'No proxies found.\n', '']);
+      const drift = await runCli(['drift', '-n', 'shop', '--kubeconfig', f]);
+      expect([drift.code, drift.stderr, drift.stdout]).toEqual([0, '', 'No proxies found.\n']);
+    } finally {
+      await kube.close();
     }
   });
 });

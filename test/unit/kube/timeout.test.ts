@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeApi } from '../../../src/kube/api.js';
 import { loadKubeContext } from '../../../src/kube/config.js';
+import { readCluster } from '../../../src/kube/cluster.js';
+import { KubeRest } from '../../../src/kube/rest.js';
+import type { MeshError } from '../../../src/util/errors.js';
 import { parsePodRef, resolvePod } from '../../../src/kube/pods.js';
 import { openPodStream } from '../../../src/kube/port-forward.js';
 import { runCli } from '../../support/cli.js';
@@ -87,4 +90,55 @@ describe('--timeout against an API server that accepts connections and never ans
     );
     expect(server.connections).toBe(1);
   });
+
+  // analyze's cluster read starts with discovery (GET /apis); it was made without the deadline's signal,
+  // so a server that never answered held mesh analyze forever, whatever --timeout said.
+  it.each(['tls', 'tcp'] as const)(
+    'mesh analyze ends at --timeout, discovery included (%s)',
+    async (mode) => {
+      server = await startSilentServer(mode);
+      const r = await runCli(['analyze', '--kubeconfig', server.kubeconfig, '--timeout', '1s']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n')[0]).toBe(
+        `Error: timed out after 1s reading the cluster from the Kubernetes API server ${server.url} (discovery)`,
+      );
+    },
+  );
+
+  it('mesh analyze --timeout 0 waits as long as it takes (it failed at once: "timed out after 0s")', async () => {
+    server = await startSilentServer('tls');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const kube = loadKubeContext({ kubeconfig: server.kubeconfig });
+    const read = track(readCluster(kube, { istioNamespace: 'istio-system', timeoutMs: 0 }));
+    await server.accepted(1);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(read.done).toBe(false);
+    vi.useRealTimers();
+    server.dropConnections();
+    await vi.waitFor(() => expect(read.done).toBe(true));
+    // the cause alone: node-fetch's 'request to <url> failed, reason:' repeated the server
+    expect(read.error?.message).toMatch(
+      /^cannot read the cluster from the Kubernetes API server https:\/\/127\.0\.0\.1:\d+: (?!request to)/,
+    );
+  });
+
+  // KubeRest (precheck, check, install, uninstall) used the socket's idle timeout: against a silent
+  // server 'precheck --timeout 3s' took about 6 s, and its error had no hint.
+  it.each(['tls', 'tcp'] as const)(
+    'a KubeRest request ends when the timeout has passed (%s)',
+    async (mode) => {
+      server = await startSilentServer(mode);
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const rest = new KubeRest(loadKubeContext({ kubeconfig: server.kubeconfig }), 3000);
+      const get = track(rest.request('GET', '/version'));
+      await server.accepted(1);
+      await vi.advanceTimersByTimeAsync(2999);
+      expect(get.done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(get.error?.message).toBe(
+        `timed out after 3s waiting for the Kubernetes API server ${server.url} (GET /version)`,
+      );
+      expect((get.error as MeshError).hint).toBe('raise --timeout, or check the cluster is reachable');
+    },
+  );
 });

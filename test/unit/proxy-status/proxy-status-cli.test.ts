@@ -71,6 +71,18 @@ async function serve(answer: (req: Record<string, any>) => Answer): Promise<XdsS
 }
 
 describe('mesh proxy-status --xds-address', () => {
+  it('--timeout 0 means no timeout (it failed at once with "no answer within 0s")', async () => {
+    const s = await serve(() =>
+      syncz('istiod-7d4f9-abcde', [
+        clientConfig('catalog-0', 'shop', [{ type_url: CDS, config_status: 'SYNCED' }]),
+      ]),
+    );
+    const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '0']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('catalog-0.shop     Kubernetes     istiod-7d4f9-abcde');
+  });
+
   it('asks for istio.io/debug/syncz once, as a node of the istio namespace, and renders the table', async () => {
     const s = await serve(() =>
       syncz('istiod-7d4f9-abcde', [
