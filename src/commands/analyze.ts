@@ -327,10 +327,17 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     if (outcome.missing.length > 0) warn(`Error: ${outcome.missing.length} input path(s) could not be read.`);
     if (outcome.findings.length === 0) {
       if (outcome.missing.length > 0) return outcome.exitCode;
-      const suffix =
-        outcome.parseErrors.length > 0
-          ? ` (but ${outcome.parseErrors.length} document(s) could not be parsed)`
-          : '';
+      // A success line says what the run did not look at: unparsable documents, analyzers skipped
+      // because the user may not list what they read.
+      const but = [
+        ...(outcome.parseErrors.length > 0
+          ? [`${outcome.parseErrors.length} document(s) could not be parsed`]
+          : []),
+        ...(deniedSkips.length > 0
+          ? [`${deniedSkips.length} analyzer(s) were skipped: the user may not list what they read`]
+          : []),
+      ];
+      const suffix = but.length > 0 ? ` (but ${but.join('; ')})` : '';
       warn(`✔ No validation issues found when analyzing ${target}${suffix}.`);
     } else if (outcome.exitCode === 79) {
       warn(`Error: Analyzers found issues when analyzing ${target}.`);
