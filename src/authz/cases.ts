@@ -5,6 +5,7 @@
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { AuthzRequest, Decision } from './evaluate.js';
+import { withoutBom } from '../util/input.js';
 
 export interface AuthzCase {
   name: string;
@@ -135,8 +136,7 @@ function toCase(raw: unknown, index: number): { name: string; request: AuthzRequ
 export function parseCases(text: string, file: string): { cases: AuthzCase[]; problems: CasesProblem[] } {
   const lines = new LineCounter();
   // the yaml parser misreads a list right after a byte order mark ("Unexpected scalar at node end")
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(withoutBom(text), { lineCounter: lines, prettyErrors: false });
   const problems: CasesProblem[] = [];
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
   if (doc.errors.length > 0) {

@@ -70,7 +70,7 @@ export function register(program: Command): void {
         'only one of -f, --operatorFileName, --injectConfigFile, --valuesFile and --meshConfigFile can read stdin',
       );
     const source = opts.filename === '-' ? '<stdin>' : opts.filename;
-    const workloads = await read(opts.filename);
+    const workloads = await readNamedInput(opts.filename);
     const api = lazyKubeApi(opts, parseDuration(opts.timeout, '--timeout'));
     let template = await injectTemplate(opts, api);
     const mesh = await meshConfigFrom(opts, api);
@@ -81,9 +81,6 @@ export function register(program: Command): void {
     await writeStdout(injectYaml(workloads, template, source));
   });
 }
-
-/** A named input file's text; one that does not exist or cannot be read exits 66. */
-const read = (file: string) => readNamedInput(file);
 
 /** ConfigMap names as istioctl derives them: `<name>-<rev>` for a revision other than `default`. */
 function revisioned(name: string, revision: string | undefined): string {
@@ -111,7 +108,11 @@ async function injectTemplate(opts: Opts, api: () => Promise<Api>): Promise<Inje
   const { templateFromInjectorConfig } = await import('../install/inject.js');
   const revision = opts.revision || 'default';
   if (opts.injectConfigFile)
-    return templateFromInjectorConfig(await read(opts.injectConfigFile), opts.injectConfigFile, revision);
+    return templateFromInjectorConfig(
+      await readNamedInput(opts.injectConfigFile),
+      opts.injectConfigFile,
+      revision,
+    );
   if (opts.injectConfigMapName) {
     const [text, where] = await clusterConfig(opts, api, opts.injectConfigMapName, 'config');
     return templateFromInjectorConfig(text, where, revision);
@@ -143,7 +144,7 @@ async function meshConfigFrom(opts: Opts, api: () => Promise<Api>): Promise<Reco
   const { parseMeshConfig } = await import('../install/mesh-config.js');
   if (opts.meshConfigFile)
     return parseMeshConfig(
-      await read(opts.meshConfigFile),
+      await readNamedInput(opts.meshConfigFile),
       opts.meshConfigFile === '-' ? '<stdin>' : opts.meshConfigFile,
     );
   if (opts.meshConfigMapName) {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { jsonErrorOffset } from '../manifests/json-error.js';
 import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { withoutBom } from '../util/input.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from './fields.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -37,7 +38,7 @@ export interface SecretResource extends Resource {
 /** Parses JSON (or YAML) bytes, turning syntax errors into one line that names the source and position. */
 export function parseJsonText(text: string, source: string, what: string): unknown {
   // a byte order mark (an editor's UTF-8 signature) is no JSON, and JSON.parse refuses it
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  text = withoutBom(text);
   const first = /\S/.exec(text.slice(0, 4096))?.[0];
   if (first !== undefined && first !== '{' && first !== '[') return parseYamlText(text, source, what);
   try {

@@ -1,7 +1,7 @@
 import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject, list, ownValue, text as textOf } from '../util/values.js';
-import { docValue } from './yaml-doc.js';
+import { docValue, yamlSyntaxError } from './yaml-doc.js';
 
 /**
  * Offline sidecar injection (`mesh kube-inject`): merges the injector template into the pod templates of
@@ -54,11 +54,7 @@ function parseOne(text: string, source: string): Obj | undefined {
 }
 
 function throwFirstError(doc: Document.Parsed, source: string): void {
-  const e = doc.errors[0];
-  if (!e) return;
-  throw new MeshError(`${source}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`, {
-    exitCode: ExitCode.DATA,
-  });
+  if (doc.errors[0]) throw yamlSyntaxError(source, doc.errors[0]);
 }
 
 /** A field of a pod template whose type would make the merge drop or mangle it: where, and what it should be. */

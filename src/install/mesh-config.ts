@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import type { InjectTemplate } from './inject.js';
+import { yamlSyntaxError } from './yaml-doc.js';
 
 /**
  * The mesh config's effect on the injected pod (`mesh kube-inject --meshConfigFile/--meshConfigMapName`),
@@ -22,10 +23,7 @@ export function parseMeshConfig(text: string, source: string): Obj {
     }
   } catch (err) {
     if (err instanceof MeshError) throw err;
-    const e = err as { message: string; linePos?: Array<{ line: number }> };
-    throw new MeshError(`${source}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`, {
-      exitCode: ExitCode.DATA,
-    });
+    throw yamlSyntaxError(source, err as Error & { linePos?: Array<{ line: number }> });
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc))

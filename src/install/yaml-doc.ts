@@ -2,6 +2,19 @@ import type { Document } from 'yaml';
 import { describeError, ExitCode, MeshError } from '../util/errors.js';
 
 /**
+ * The one-line error for a YAML syntax error (the `yaml` package's, thrown or in `doc.errors`): the
+ * source, the line when the parser knows it (`?` otherwise) and the first line of the message; exit 65.
+ */
+export function yamlSyntaxError(
+  source: string,
+  err: { message: string; linePos?: ReadonlyArray<{ line: number }> },
+): MeshError {
+  return new MeshError(`${source}:${err.linePos?.[0]?.line ?? '?'}: ${err.message.split('\n')[0]}`, {
+    exitCode: ExitCode.DATA,
+  });
+}
+
+/**
  * A parsed YAML document as plain data. The parser refuses aliases that would expand without bound (a
  * "billion laughs" file): that is unusable input naming the file (exit 65), not a runtime failure.
  */

@@ -109,14 +109,15 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
       `context "${contextName}" refers to cluster "${context.cluster}", which kubeconfig ${source} does not define`,
     );
   // every request is built on this URL: one that does not parse would fail each of them as "Invalid URL"
-  if (!URL.canParse(cluster.server) || !/^https?:$/.test(new URL(cluster.server).protocol))
+  const server = URL.canParse(cluster.server) ? new URL(cluster.server) : undefined;
+  if (!server || !/^https?:$/.test(server.protocol))
     throw new MeshError(
       `cluster "${context.cluster}" of kubeconfig ${source} has server "${cluster.server}", which is not an http(s) URL`,
       { exitCode: ExitCode.DATA, hint: 'the server is written like https://10.0.0.1:6443' },
     );
   // A plain-HTTP server (kubectl proxy's http://127.0.0.1:8001) has no TLS to verify; client-node refuses
   // it unless told to skip verification, which failed every request with a misleading credentials error.
-  if (new URL(cluster.server).protocol === 'http:' && !cluster.skipTLSVerify)
+  if (server.protocol === 'http:' && !cluster.skipTLSVerify)
     kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
   return {
     kc,

@@ -34,6 +34,11 @@ const SERVED = new Map(
   Object.entries(ISTIO_KINDS).map(([group, kinds]) => [group, new Map(Object.entries(kinds))]),
 );
 
+/** True for a kind and version Istio serves (what `istioKindProblem` accepts, without building a reason). */
+export function isServedIstioKind(group: string, version: string, kind: string): boolean {
+  return SERVED.get(group)?.get(kind)?.includes(version) ?? false;
+}
+
 /** Returns undefined when the kind/version is a served Istio kind, else a reason. */
 export function istioKindProblem(group: string, version: string, kind: string): string | undefined {
   const kinds = SERVED.get(group);

@@ -8,6 +8,7 @@ import {
   invalidUtf8Message,
   looksBinary,
   readStdinBytes,
+  withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
 import { jsonErrorOffset } from './json-error.js';
@@ -174,8 +175,7 @@ function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]
     problems.push({ severity: 'error', file, message: 'binary file (contains NUL bytes), not a manifest' });
     return undefined;
   }
-  const text = decodeChecked(buf, file, problems);
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return withoutBom(decodeChecked(buf, file, problems));
 }
 
 /** The bytes as UTF-8 text, with a warning on the first line that is not UTF-8. */

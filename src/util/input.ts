@@ -63,6 +63,11 @@ export async function readStdin(): Promise<string> {
   return decodeUtf8(await readStdinBytes());
 }
 
+/** The text without a leading byte order mark (the UTF-8 signature some editors write). */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** A NUL byte in the first 8 KiB: an image, an archive, a compiled file — no text any command reads. */
 export function looksBinary(buf: Uint8Array): boolean {
   return buf.subarray(0, 8192).indexOf(0) >= 0;

@@ -1,6 +1,6 @@
-import { istioKindProblem, ISTIO_KINDS } from '../../manifests/kinds.js';
-import { joinPath } from '../../manifests/path.js';
-import { kindKey, type Resource } from '../../manifests/types.js';
+import { isServedIstioKind } from '../../manifests/kinds.js';
+import { getAt, joinPath } from '../../manifests/path.js';
+import type { Resource } from '../../manifests/types.js';
 import { isObject } from '../../util/values.js';
 import { ANY_KIND, defineAnalyzer, type AnalysisContext } from '../types.js';
 
@@ -18,13 +18,6 @@ const TEMPLATE_METADATA: ReadonlyMap<string, readonly { path: string; segs: read
   }).map(([key, paths]) => [key, paths.map((path) => ({ path, segs: path.split('.') }))]),
 );
 
-/** The keys of the Istio kinds (`networking.istio.io/VirtualService`), whose schema analyzers read metadata. */
-const ISTIO_KEYS: ReadonlySet<string> = new Set(
-  Object.keys(ISTIO_KINDS).flatMap((group) =>
-    Object.keys(ISTIO_KINDS[group]!).map((kind) => kindKey(group, kind)),
-  ),
-);
-
 /**
  * `version: 1.0` or `sidecar.istio.io/inject: false` unquoted in labels or annotations: valid YAML, but a
  * number or a boolean where Kubernetes wants a string, so the API server rejects the whole object
@@ -39,23 +32,15 @@ export default defineAnalyzer({
   inputs: [ANY_KIND],
   analyze(ctx) {
     for (const r of ctx.all()) {
-      if (!r.origin.file || schemaValidated(r)) continue;
+      // served Istio kinds: their schema analyzer checks the metadata (IST0106)
+      if (!r.origin.file || isServedIstioKind(r.group, r.version, r.kind)) continue;
       checkMetadata(ctx, r, r.metadata, 'metadata');
       const templates = TEMPLATE_METADATA.get(r.key);
       if (templates === undefined) continue;
-      for (const { path, segs } of templates) {
-        let meta: unknown = r.body;
-        for (const seg of segs) meta = isObject(meta) ? meta[seg] : undefined;
-        checkMetadata(ctx, r, meta, path);
-      }
+      for (const { path, segs } of templates) checkMetadata(ctx, r, getAt(r.body, segs), path);
     }
   },
 });
-
-/** True for the Istio kinds whose schema analyzer checks the metadata too. */
-function schemaValidated(r: Resource): boolean {
-  return ISTIO_KEYS.has(r.key) && istioKindProblem(r.group, r.version, r.kind) === undefined;
-}
 
 // One check per field, no loops over lists of field names: this runs once per object of the inputs,
 // mostly before V8 has optimized it, where each such loop costs more than the checks themselves.

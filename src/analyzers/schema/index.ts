@@ -1,4 +1,4 @@
-import { ISTIO_KINDS, istioKindProblem } from '../../manifests/kinds.js';
+import { ISTIO_KINDS, isServedIstioKind } from '../../manifests/kinds.js';
 import type { Resource } from '../../manifests/types.js';
 import { parsePath } from '../../manifests/path.js';
 import { defineAnalyzer, K, type AnalysisContext, type Analyzer } from '../types.js';
@@ -20,7 +20,7 @@ function validationAnalyzer(group: string, kind: string): Analyzer {
     inputs: [key],
     analyze(ctx) {
       for (const r of ctx.each(key)) {
-        if (istioKindProblem(r.group, r.version, r.kind) === undefined) validate(ctx, r);
+        if (isServedIstioKind(r.group, r.version, r.kind)) validate(ctx, r);
       }
     },
   });
