@@ -32,7 +32,17 @@ function fraction(nanos: number): string {
   return '.' + s;
 }
 
+// RFC 3339 and google.protobuf.Timestamp cover 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+const MIN_SECONDS = -62_135_596_800;
+const MAX_SECONDS = 253_402_300_799;
+
+/**
+ * A Timestamp as RFC 3339. One outside the range the type allows (a broken or hostile control plane)
+ * is written as what it is, not mangled into another date and not an error that loses the whole answer.
+ */
 export function timestampJson(seconds: number, nanos: number): string {
+  if (!(seconds >= MIN_SECONDS && seconds <= MAX_SECONDS && nanos >= 0 && nanos <= 999_999_999))
+    return `invalid timestamp (seconds ${seconds}, nanos ${nanos})`;
   const iso = new Date(seconds * 1000).toISOString(); // …T12:34:56.000Z
   return iso.slice(0, 19) + fraction(nanos) + 'Z';
 }

@@ -158,6 +158,42 @@ describe('mesh proxy-status --xds-address', () => {
     });
   });
 
+  it('a timestamp outside what RFC 3339 allows is shown as invalid; the rest of the answer is kept', async () => {
+    // Was: year 285,000 lost the replica's whole answer ("Invalid time value", exit 1); year 10,000
+    // printed as "+010000-01-01T00:00Z".
+    const s = await serve(() =>
+      syncz('istiod-1', [
+        clientConfig('far-0', 'shop', [
+          { type_url: CDS, config_status: 'STALE', last_updated: { seconds: '9000000000000', nanos: 0 } },
+        ]),
+        clientConfig('next-0', 'shop', [
+          { type_url: CDS, config_status: 'STALE', last_updated: { seconds: '253402300800', nanos: 0 } },
+        ]),
+        clientConfig('ok-0', 'shop', [{ type_url: CDS, config_status: 'SYNCED', last_updated: ago(5_000) }]),
+      ]),
+    );
+    const base = ['proxy-status', '--xds-address', s.address, '--plaintext'];
+    const classic = await runCli([...base, '--classic']);
+    expect(classic.code).toBe(0);
+    expect(classic.stderr).toBe('');
+    expect(classic.stdout).toMatch(/^far-0\.shop +Kubernetes +STALE +IGNORED /m); // no age to show
+    expect(classic.stdout).toMatch(/^next-0\.shop +Kubernetes +STALE +IGNORED /m);
+    expect(classic.stdout).toMatch(/^ok-0\.shop +Kubernetes +SYNCED \(5s\) /m);
+    const json = await runCli([...base, '-o', 'json']);
+    expect(json.code).toBe(0);
+    const configs = JSON.parse(json.stdout).resources.map((r: any) => r.genericXdsConfigs[0]);
+    expect(configs.map((c: any) => c.lastUpdated).slice(0, 2)).toEqual([
+      'invalid timestamp (seconds 9000000000000, nanos 0)',
+      'invalid timestamp (seconds 253402300800, nanos 0)',
+    ]);
+    // with no time to go by, a STALE type counts as stale
+    const stale = await runCli([...base, '--stale-after', '1h']);
+    expect(stale.code).toBe(79);
+    expect(stale.stderr).toBe(
+      'stale: far-0.shop: CDS not acknowledged\nstale: next-0.shop: CDS not acknowledged\n',
+    );
+  });
+
   it('--stale-after: exit 79 naming the proxy and type not acknowledged for longer, NACK details on stderr', async () => {
     const old = ago(10 * 60_000);
     const recent = ago(5_000);
