@@ -1,6 +1,6 @@
 import { objectRef } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { listOwned, notReadyReason } from './installer.js';
+import { listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
 import { mapBounded } from '../util/bounded.js';
 import { ApiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES } from './resources.js';
@@ -377,18 +377,31 @@ export async function check(
   const deployments = owned.filter((o) => o.kind === 'Deployment');
   if (deployments.length === 0)
     return [fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install')];
-  const reasons = await mapBounded(deployments, 8, (d) => notReadyReason(rest, d));
-  deployments.forEach((d, i) =>
-    out.push(
-      reasons[i] === undefined
-        ? ok('Control plane', `${objectRef(d)} is ready`)
-        : fail(
-            'Control plane',
-            `${objectRef(d)} is not ready: ${reasons[i]}`,
-            'look at its pods and events (kubectl describe)',
-          ),
-    ),
+  // A Deployment deleted (or being deleted) since it was listed is a failure of its own, not the end of the report.
+  const reasons = await mapBounded(deployments, 8, (d) =>
+    notReadyReason(rest, d).catch((err: unknown) => {
+      if (err instanceof ObjectDeletedError) return err;
+      throw err;
+    }),
   );
+  deployments.forEach((d, i) => {
+    const r = reasons[i];
+    out.push(
+      r === undefined
+        ? ok('Control plane', `${objectRef(d)} is ready`)
+        : r instanceof ObjectDeletedError
+          ? fail(
+              'Control plane',
+              `${objectRef(d)} ${r.state}`,
+              'run mesh install once it is gone to put it back',
+            )
+          : fail(
+              'Control plane',
+              `${objectRef(d)} is not ready: ${r}`,
+              'look at its pods and events (kubectl describe)',
+            ),
+    );
+  });
   for (const wh of owned.filter((o) => o.kind.endsWith('WebhookConfiguration')))
     out.push(...(await webhookHealth(rest, wh)));
   out.push(...(await crdHealth(rest, components)));

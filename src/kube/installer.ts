@@ -60,6 +60,74 @@ export function applyObject(
   return rest.call('PATCH', applyPath(o, opts), o, 'application/apply-patch+yaml');
 }
 
+/**
+ * An object mesh is about to apply, or waits for, is being deleted (or was deleted after mesh applied
+ * it): applying again does not stop a deletion, so the hint says what to do instead of "re-run".
+ */
+export class ObjectDeletedError extends MeshError {
+  constructor(
+    /** `Kind/ns/name` */
+    readonly ref: string,
+    /** `is being deleted (since …; what holds it)` or `was deleted …` */
+    readonly state: string,
+    message: string,
+    hint: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
+/** Why a live object is being deleted (`since …; what holds it`), or undefined when it is not. */
+export function deletionState(live: any): string | undefined {
+  const since = live?.metadata?.deletionTimestamp;
+  if (!since) return undefined;
+  // A Namespace waits for its content; its conditions name what is left and which finalizers hold it.
+  const held = ((live.status?.conditions ?? []) as any[])
+    .filter((c) => c.status === 'True' && /^Namespace(Content|Finalizers)Remaining$/.test(c.type ?? ''))
+    .map((c) => String(c.message));
+  const finalizers: string[] = live.metadata.finalizers ?? [];
+  const why = held.length ? held : finalizers.length ? [`finalizers ${finalizers.join(', ')}`] : [];
+  return [`since ${since}`, ...why].join('; ');
+}
+
+const BEING_DELETED_HINT =
+  'wait until it is gone (or remove what holds it: its finalizers, or the content of a namespace), then re-run';
+
+function beingDeleted(ref: string, why: string, nothingChanged: boolean): ObjectDeletedError {
+  const state = `is being deleted (${why})`;
+  return new ObjectDeletedError(
+    ref,
+    state,
+    `${ref} ${state}: mesh cannot apply it until it is gone${nothingChanged ? '; nothing was changed' : ''}`,
+    BEING_DELETED_HINT,
+  );
+}
+
+/** The live object for a readiness check; an object deleted or being deleted meanwhile ends the wait. */
+async function getLive(rest: KubeRest, o: K8sObject): Promise<any> {
+  const res = await rest.request('GET', objectPath(o));
+  if (res.status === 404) {
+    // Gone with its namespace: re-running cannot put it back until the namespace is gone too.
+    const ns = o.metadata.namespace;
+    if (ns) {
+      const nsObj = { kind: 'Namespace', metadata: { name: ns } };
+      const owner = await rest.request('GET', objectPath(nsObj));
+      const why = owner.status === 200 ? deletionState(owner.body) : undefined;
+      if (why) throw beingDeleted(`Namespace/${ns}`, why, false);
+    }
+    throw new ObjectDeletedError(
+      objectRef(o),
+      'was deleted',
+      `${objectRef(o)} was deleted by someone else after mesh applied it`,
+      're-running the same command creates it again',
+    );
+  }
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`);
+  const why = deletionState(res.body);
+  if (why) throw beingDeleted(objectRef(o), why, false);
+  return res.body;
+}
+
 async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined> {
   const res = await rest.request('GET', objectPath(o));
   if (res.status === 404) return undefined;
@@ -129,6 +197,8 @@ export async function computePlan(
       const ref = objectRef(o);
       const live = await getObject(rest, o);
       if (live === undefined) return { ref, component, action: 'create' };
+      const deleting = deletionState(live);
+      if (deleting) throw beingDeleted(ref, deleting, true);
       try {
         const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
         const changes = fieldDiff(live, after);
@@ -275,9 +345,11 @@ function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[])
   return new InstallError(
     `${message} (${appliedSummary(steps)})`,
     applied,
-    conflict
-      ? 'another field manager owns these fields: re-run with --force to take them over'
-      : 're-running the same command completes the install (applying is idempotent)',
+    err instanceof ObjectDeletedError && err.hint
+      ? err.hint
+      : conflict
+        ? 'another field manager owns these fields: re-run with --force to take them over'
+        : 're-running the same command completes the install (applying is idempotent)',
   );
 }
 
@@ -298,19 +370,22 @@ export async function deleteObjects(
   });
 }
 
-/** Why an object is not ready yet, or undefined when it is. */
+/**
+ * Why an object is not ready yet, or undefined when it is. An object deleted or being deleted throws an
+ * ObjectDeletedError: it will not become ready by waiting.
+ */
 export async function notReadyReason(rest: KubeRest, o: K8sObject): Promise<string | undefined> {
   if (o.kind === 'CustomResourceDefinition') {
-    const live = await rest.call('GET', objectPath(o));
+    const live = await getLive(rest, o);
     const c = (live.status?.conditions ?? []).find((x: any) => x.type === 'Established');
     return c?.status === 'True' ? undefined : (c?.message ?? 'not Established yet');
   }
   if (o.kind === 'Namespace') {
-    const live = await rest.call('GET', objectPath(o));
+    const live = await getLive(rest, o);
     return live.status?.phase === 'Active' ? undefined : `phase ${live.status?.phase ?? 'unknown'}`;
   }
   if (o.kind === 'Deployment') {
-    const live = await rest.call('GET', objectPath(o));
+    const live = await getLive(rest, o);
     const want = live.spec?.replicas ?? 1;
     const st = live.status ?? {};
     if (

@@ -1,0 +1,167 @@
+// `mesh install`, `check` and `uninstall` against a real kube-apiserver (with the controller-manager,
+// scheduler and a kwok node) whose objects another client changes under them: a namespace being deleted
+// when install starts or while it waits, a Deployment held by a finalizer while check reads it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMesh } from './support/mesh-cli.js';
+import { clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
+import { startTestbed, type Testbed } from './support/testbed.js';
+
+let tb: Testbed;
+let c: Clients;
+
+const HOLD = 'mesh-e2e.example.com/hold';
+
+const mesh = (args: string[], onStderr?: (soFar: string) => void) =>
+  runMesh([...args, '--kubeconfig', tb.kubeconfig], { onStderr });
+
+const install = (ns: string, ...more: string[]) =>
+  mesh(['install', '-y', '--set', `namespace=${ns}`, '--set', 'profile=minimal', ...more]);
+
+/** A ConfigMap whose finalizer nobody removes: its namespace stays Terminating until the test releases it. */
+async function holdNamespace(ns: string): Promise<() => Promise<void>> {
+  await c.core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: 'held', finalizers: [HOLD] } },
+  });
+  return async () => {
+    await c.core.patchNamespacedConfigMap({
+      name: 'held',
+      namespace: ns,
+      body: [{ op: 'remove', path: '/metadata/finalizers' }],
+    });
+  };
+}
+
+async function webhookExists(name: string): Promise<boolean> {
+  return c.objects
+    .read({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name },
+    } as any)
+    .then(
+      () => true,
+      () => false,
+    );
+}
+
+beforeAll(async () => {
+  tb = await startTestbed({ controllerManager: true, nodes: true });
+  c = clientsFor(tb.kubeconfig);
+}, 180_000);
+
+afterAll(async () => {
+  await tb?.stop();
+});
+
+describe('objects deleted under mesh', () => {
+  it('install into a namespace that is being deleted stops before changing anything, naming what holds it (exit 1)', async () => {
+    const ns = uniqueName('mesh-terminating');
+    await c.core.createNamespace({ body: { metadata: { name: ns } } });
+    const release = await holdNamespace(ns);
+    await c.core.deleteNamespace({ name: ns });
+    // The namespace controller reports what keeps the namespace; mesh's message quotes it.
+    await eventually('the namespace to report its finalizers', async () => {
+      const live = await c.core.readNamespace({ name: ns });
+      return live.status?.conditions?.some((x) => x.type === 'NamespaceFinalizersRemaining')
+        ? true
+        : undefined;
+    });
+    try {
+      // Before: it applied the CRDs and the namespace, then waited the whole readiness timeout for
+      // "phase Terminating" and said re-running would complete the install.
+      const run = await install(ns, '--readiness-timeout', '60s');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `Error: Namespace/${ns} is being deleted \\(since [^;]+; [^)]*Some content in the namespace has finalizers remaining: ${HOLD} in 1 resource instances\\): mesh cannot apply it until it is gone; nothing was changed\n`,
+        ),
+      );
+      expect(run.stderr).toContain('Hint: wait until it is gone (or remove what holds it');
+      expect(run.stderr).not.toContain('Applied before the failure');
+      expect(await webhookExists(`istio-sidecar-injector-${ns}`)).toBe(false);
+    } finally {
+      await release();
+    }
+  });
+
+  it('the namespace deleted while install waits for istiod: stops at once, naming the namespace and what was applied', async () => {
+    const ns = uniqueName('mesh-deleted-mid');
+    let release: (() => Promise<void>) | undefined;
+    let deleting: Promise<void> | undefined;
+    // istiod cannot be scheduled (no node matches), so install waits for it until the namespace goes.
+    const run = await mesh(
+      [
+        'install',
+        '-y',
+        '--set',
+        `namespace=${ns}`,
+        '--set',
+        'profile=minimal',
+        '--readiness-timeout',
+        '120s',
+        '--set',
+        'values.pilot.nodeSelector.mesh-e2e/pool=none',
+      ],
+      (soFar) => {
+        if (deleting || !soFar.includes('Pilot: waiting for')) return;
+        deleting = (async () => {
+          release = await holdNamespace(ns);
+          await c.core.deleteNamespace({ name: ns });
+        })();
+      },
+    );
+    await deleting;
+    try {
+      expect(run.code).toBe(1);
+      // Before: `deployments.apps "istiod" not found (…)` and "re-running the same command completes the install".
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `Error: Namespace/${ns} is being deleted \\(since [^)]*\\): mesh cannot apply it until it is gone \\(already applied \\d+ object\\(s\\): CRDs and namespace \\d+/\\d+ ready, Base \\d+/\\d+ ready, Pilot (\\d+)/\\1 applied\\)`,
+        ),
+      );
+      expect(run.stderr).toContain('Hint: wait until it is gone');
+      expect(run.stderr).toContain(`- Deployment/${ns}/istiod\n`);
+      expect(run.stderr).not.toContain('not ready after');
+    } finally {
+      await release?.();
+    }
+  });
+
+  it('check reports a Deployment held by a finalizer as being deleted, not as ready (exit 79)', async () => {
+    const ns = uniqueName('mesh-check-del');
+    expect((await install(ns, '-r', 'going')).code).toBe(0);
+    await c.apps.patchNamespacedDeployment({
+      name: 'istiod-going',
+      namespace: ns,
+      body: [{ op: 'add', path: '/metadata/finalizers', value: [HOLD] }],
+    });
+    await c.apps.deleteNamespacedDeployment({ name: 'istiod-going', namespace: ns });
+    try {
+      // Its pods are still ready while the finalizer holds it: before, check said "is ready", exit 0.
+      const run = await mesh(['check', '--skip-proxies', '--set', `namespace=${ns}`, '-o', 'json']);
+      const results = JSON.parse(run.stdout).results.map((r: any) => `${r.status} ${r.message}`);
+      expect(results).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^fail Deployment/${ns}/istiod-going is being deleted \\(since [^;]+; finalizers ${HOLD}\\)$`,
+          ),
+        ),
+      );
+      expect(results).not.toContain(`ok Deployment/${ns}/istiod-going is ready`);
+      expect(run.code).toBe(79);
+      // install does not re-apply into it either: nothing changes until it is gone.
+      const again = await install(ns, '-r', 'going');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`Error: Deployment/${ns}/istiod-going is being deleted (since `);
+      expect(again.stderr).toContain('nothing was changed');
+    } finally {
+      await c.apps.patchNamespacedDeployment({
+        name: 'istiod-going',
+        namespace: ns,
+        body: [{ op: 'remove', path: '/metadata/finalizers' }],
+      });
+    }
+    await mesh(['uninstall', '-y', '-r', 'going']);
+  });
+});
