@@ -197,7 +197,7 @@ export async function runInstall(
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const { deleteObjects, listOwned } = await import('../kube/installer.js');
+  const { deleteObjects, listOwned, notAppliedLines } = await import('../kube/installer.js');
   const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
@@ -210,7 +210,15 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const kinds = (await import('../kube/resources.js')).RESOURCE_TYPES.map((t) => t.kind).filter(
     (k) => k !== 'Namespace',
   );
-  const objects = await listOwned(rest, selector, kinds);
+  const { owned: objects, notApplied } = await listOwned(rest, selector, kinds);
+  if (notApplied.length > 0)
+    warn(
+      `Left alone: ${notApplied.length} object(s) carry mesh's labels but mesh never applied them:\n${notAppliedLines(
+        notApplied,
+      )
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+    );
   if (objects.length === 0) {
     warn(
       opts.purge

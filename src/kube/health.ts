@@ -372,7 +372,7 @@ export async function check(
   rest: KubeRest,
   components: readonly RenderedComponent[],
 ): Promise<CheckResult[]> {
-  const owned = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  const { owned } = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
   const out: CheckResult[] = [];
   const deployments = owned.filter((o) => o.kind === 'Deployment');
   if (deployments.length === 0)

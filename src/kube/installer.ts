@@ -44,6 +44,8 @@ export interface PlanEntry {
 
 export interface Plan {
   entries: PlanEntry[];
+  /** Objects with this install's labels that mesh did not apply and will not prune (`Kind/ns/name (written by …)`). */
+  leftAlone?: string[];
 }
 
 export const planIsEmpty = (p: Plan) => p.entries.every((e) => e.action === 'unchanged');
@@ -135,8 +137,51 @@ async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined>
   throw apiError(res, `GET ${objectRef(o)}`);
 }
 
-/** Owned objects in the cluster matching `selector`, over every kind mesh manages (or `kinds`). */
+/**
+ * Whether mesh applied this object: its managedFields hold an Apply entry of field manager `mesh`. Labels
+ * alone do not tell: a user who copies one of mesh's objects (`kubectl get … -o yaml`, new name, apply)
+ * copies its ownership labels too, and that copy is not mesh's to prune or delete.
+ */
+export function appliedByMesh(o: K8sObject): boolean {
+  const fields = (o.metadata as { managedFields?: Array<{ manager?: string; operation?: string }> })
+    .managedFields;
+  return (fields ?? []).some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply');
+}
+
+/** Objects carrying mesh's labels: those mesh applied, and those it did not (left alone, and said so). */
+export interface Labelled {
+  owned: K8sObject[];
+  notApplied: K8sObject[];
+}
+
+/**
+ * Objects in the cluster matching `selector`, over every kind mesh manages (or `kinds`), split into those
+ * mesh applied (its to prune or delete) and those that only carry its labels.
+ */
 export async function listOwned(
+  rest: KubeRest,
+  selector: string,
+  kinds?: readonly string[],
+): Promise<Labelled> {
+  const all = await listLabelled(rest, selector, kinds);
+  return { owned: all.filter(appliedByMesh), notApplied: all.filter((o) => !appliedByMesh(o)) };
+}
+
+/** One line per object that carries mesh's labels but was not applied by mesh, naming who wrote it. */
+export function notAppliedLines(objects: readonly K8sObject[]): string[] {
+  return objects.map((o) => {
+    const managers = [
+      ...new Set(
+        ((o.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
+          (f) => f.manager ?? '?',
+        ),
+      ),
+    ];
+    return `${objectRef(o)} (written by ${managers.length ? managers.join(', ') : 'an unknown manager'})`;
+  });
+}
+
+async function listLabelled(
   rest: KubeRest,
   selector: string,
   kinds?: readonly string[],
@@ -163,19 +208,21 @@ const PRUNABLE = RESOURCE_TYPES.map((t) => t.kind).filter(
   (k) => k !== 'CustomResourceDefinition' && k !== 'Namespace',
 );
 
-/** Owned objects of this install that the new rendering no longer contains. */
+/**
+ * Owned objects of this install that the new rendering no longer contains (`owned`), and objects that
+ * only carry this install's labels (`notApplied`: never pruned).
+ */
 export async function pruneCandidates(
   rest: KubeRest,
   components: readonly RenderedComponent[],
   owner: Owner,
-): Promise<K8sObject[]> {
+): Promise<Labelled> {
   const rendered = new Set(components.flatMap((c) => c.objects.map(objectRef)));
   const live = await listOwned(rest, ownerSelector(owner), PRUNABLE);
-  return live.filter(
-    (o) =>
-      !rendered.has(objectRef(o)) &&
-      o.metadata.labels?.['install.operator.istio.io/owning-resource-not-pruned' as never] !== 'true',
-  );
+  const gone = (o: K8sObject) =>
+    !rendered.has(objectRef(o)) &&
+    o.metadata.labels?.['install.operator.istio.io/owning-resource-not-pruned' as never] !== 'true';
+  return { owned: live.owned.filter(gone), notApplied: live.notApplied.filter(gone) };
 }
 
 /**
@@ -216,7 +263,10 @@ export async function computePlan(
     },
   );
   const prune = await pruneCandidates(rest, components, owner);
-  return { entries: [...entries, ...prune.map((o) => ({ ref: objectRef(o), action: 'prune' as const }))] };
+  return {
+    entries: [...entries, ...prune.owned.map((o) => ({ ref: objectRef(o), action: 'prune' as const }))],
+    ...(prune.notApplied.length ? { leftAlone: notAppliedLines(prune.notApplied) } : {}),
+  };
 }
 
 /** An error from the server about one object, reworded to name the object first. */
@@ -303,7 +353,7 @@ export async function applyComponents(
   let pruned: string[] = [];
   let pruning = false;
   try {
-    const candidates = await pruneCandidates(rest, components, owner);
+    const candidates = (await pruneCandidates(rest, components, owner)).owned;
     if (candidates.length > 0) {
       pruning = true;
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);

@@ -1,9 +1,10 @@
 // `mesh install`, `check` and `uninstall` against a real kube-apiserver (with the controller-manager,
 // scheduler and a kwok node) whose objects another client changes under them: a namespace being deleted
-// when install starts or while it waits, a Deployment held by a finalizer while check reads it.
+// when install starts or while it waits, a Deployment held by a finalizer while check reads it, and a
+// user's object that carries mesh's ownership labels without mesh having applied it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
-import { clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
+import { apply, clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
 
 let tb: Testbed;
@@ -163,5 +164,53 @@ describe('objects deleted under mesh', () => {
       });
     }
     await mesh(['uninstall', '-y', '-r', 'going']);
+  });
+});
+
+describe("objects that carry mesh's labels but are not mesh's", () => {
+  it("a user's copy of mesh's ConfigMap, labels and all, is neither pruned by install nor deleted by uninstall; both say so", async () => {
+    const ns = uniqueName('mesh-copied');
+    expect((await install(ns, '-r', 'copied')).code).toBe(0);
+    const original = await c.core.readNamespacedConfigMap({ name: 'istio-copied', namespace: ns });
+    // What `kubectl get cm -o yaml`, a new name and `kubectl apply` give: the same labels, another writer.
+    await apply(c.objects, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'my-mesh-config', namespace: ns, labels: original.metadata!.labels },
+      data: original.data,
+    } as any);
+    const ref = `ConfigMap/${ns}/my-mesh-config`;
+    const stillThere = () =>
+      c.core.readNamespacedConfigMap({ name: 'my-mesh-config', namespace: ns }).then(
+        () => true,
+        () => false,
+      );
+
+    const plan = await mesh([
+      'manifest',
+      'diff',
+      '--set',
+      `namespace=${ns}`,
+      '--set',
+      'profile=minimal',
+      '-r',
+      'copied',
+    ]);
+    expect(plan.stdout).not.toContain(`- ${ref}`);
+    expect(plan.stdout).toContain(`  ${ref} (written by mesh-e2e)`);
+    expect(plan.code, plan.stdout).toBe(0);
+    // Before: the plan listed it as "- ConfigMap/…/my-mesh-config" and install -y deleted it.
+    const run = await install(ns, '-r', 'copied');
+    expect(run.code, run.stderr).toBe(0);
+    expect(await stillThere()).toBe(true);
+
+    const un = await mesh(['uninstall', '-y', '-r', 'copied']);
+    expect(un.code, un.stderr).toBe(0);
+    expect(un.stderr).toContain(
+      `Left alone: 1 object(s) carry mesh's labels but mesh never applied them:\n  ${ref} (written by mesh-e2e)`,
+    );
+    expect(un.stderr).not.toContain(`- ${ref}`);
+    expect(await stillThere()).toBe(true);
+    await expect(c.core.readNamespacedConfigMap({ name: 'istio-copied', namespace: ns })).rejects.toThrow();
   });
 });
