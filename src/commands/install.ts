@@ -150,7 +150,8 @@ export async function runInstall(
   const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
   const spec = await specFromOptions(opts as any);
   const { renderComponents } = await import('../install/render.js');
-  const { applyComponents, computePlan, planIsEmpty, InstallError } = await import('../kube/installer.js');
+  const { applyComponents, computePlan, planIsEmpty, replacedWarning, InstallError } =
+    await import('../kube/installer.js');
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
   const rest = await connectGuarded(opts, verb);
@@ -188,6 +189,7 @@ export async function runInstall(
       warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
     throw err;
   });
+  if (result.replaced.length > 0) warn(replacedWarning(result.replaced));
   warn(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
       `${result.applied.length} object(s) applied${result.pruned.length ? `, ${result.pruned.length} pruned` : ''}.`,
@@ -197,7 +199,7 @@ export async function runInstall(
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const { deleteObjects, listOwned, notAppliedLines } = await import('../kube/installer.js');
+  const { deleteObjects, listOwned, notAppliedLines, replacedWarning } = await import('../kube/installer.js');
   const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
@@ -242,13 +244,14 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   }
   warn(refs.map((r) => `- ${r}`).join('\n'));
   await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
-  const deleted = await deleteObjects(rest, objects, 8);
+  const { deleted, replaced } = await deleteObjects(rest, objects, 8);
+  if (replaced.length > 0) warn(replacedWarning(replaced));
   const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
   if (waitMs > 0) {
     const progress = await (await import('../util/progress.js')).progressReporter();
     progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
     try {
-      await waitGone(rest, objects, {
+      await waitGone(rest, deleted, {
         timeoutMs: waitMs,
         onWait: (pending) =>
           progress.update(

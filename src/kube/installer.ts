@@ -306,14 +306,15 @@ export class InstallError extends MeshError {
 /**
  * Applies the components in dependency order: CRDs and the Namespace first (waiting until the CRDs are
  * Established), the rest of Base, then each later component, waiting after each until its workloads are
- * ready. Objects within a step are applied concurrently (bounded). Then prunes. Returns the refs applied.
+ * ready. Objects within a step are applied concurrently (bounded). Then prunes. Returns the refs applied,
+ * pruned, and left alone because a new object took a pruned one's name (see deleteObjects).
  */
 export async function applyComponents(
   rest: KubeRest,
   components: readonly RenderedComponent[],
   owner: Owner,
   opts: ApplyOptions,
-): Promise<{ applied: string[]; pruned: string[] }> {
+): Promise<{ applied: string[]; pruned: string[]; replaced: string[] }> {
   const applied: string[] = [];
   const steps: AppliedStep[] = [];
   const step = async (label: string, objects: K8sObject[]) => {
@@ -351,20 +352,23 @@ export async function applyComponents(
     } else await step(c.component, c.objects);
   }
   let pruned: string[] = [];
+  let replaced: string[] = [];
   let pruning = false;
   try {
     const candidates = (await pruneCandidates(rest, components, owner)).owned;
     if (candidates.length > 0) {
       pruning = true;
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
-      pruned = await deleteObjects(rest, candidates, opts.concurrency);
+      const result = await deleteObjects(rest, candidates, opts.concurrency);
+      pruned = result.deleted.map(objectRef);
       opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+      replaced = result.replaced;
     }
   } catch (err) {
     if (pruning) opts.progress.fail('pruning: failed');
     throw halfway(err, applied, steps);
   }
-  return { applied, pruned };
+  return { applied, pruned, replaced };
 }
 
 /** One step of an install as far as it got: how many of its objects were applied, whether they became ready. */
@@ -405,19 +409,42 @@ function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[])
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
-/** Deletes objects (background propagation; already gone is fine); returns their refs. */
+/** What a delete did: the objects deleted (or already gone), and those replaced since they were listed. */
+export interface Deleted {
+  deleted: K8sObject[];
+  /** `Kind/ns/name` of objects whose name now belongs to a new object (another UID): left alone. */
+  replaced: string[];
+}
+
+/**
+ * Deletes objects (background propagation; already gone is fine). Each delete carries the listed object's
+ * UID as a precondition: an object deleted and created again under the same name since it was listed
+ * (between the plan or list and a confirmation, say) is not the one the user agreed to delete, and the
+ * server refuses with 409; it is reported as replaced, and left alone.
+ */
 export async function deleteObjects(
   rest: KubeRest,
   objects: readonly K8sObject[],
   concurrency: number,
-): Promise<string[]> {
-  return mapBounded(objects, concurrency, async (o) => {
-    const res = await rest.request('DELETE', objectPath(o), { propagationPolicy: 'Background' });
-    if (res.status !== 404 && (res.status < 200 || res.status >= 300)) {
+): Promise<Deleted> {
+  const out: Deleted = { deleted: [], replaced: [] };
+  await mapBounded(objects, concurrency, async (o) => {
+    const uid = (o.metadata as { uid?: string }).uid;
+    const res = await rest.request('DELETE', objectPath(o), {
+      propagationPolicy: 'Background',
+      ...(uid ? { preconditions: { uid } } : {}),
+    });
+    if (res.status === 409 && uid) out.replaced.push(objectRef(o));
+    else if (res.status !== 404 && (res.status < 200 || res.status >= 300))
       throw withObject(apiError(res, 'DELETE'), objectRef(o));
-    }
-    return objectRef(o);
+    else out.deleted.push(o);
   });
+  return out;
+}
+
+/** The warning for objects a delete left alone because a new object now has their name. */
+export function replacedWarning(replaced: readonly string[]): string {
+  return `Left alone: ${replaced.length} object(s) were replaced by a new object of the same name since mesh listed them (not the object that was to be deleted):\n${replaced.map((r) => `  ${r}`).join('\n')}`;
 }
 
 /**

@@ -4,6 +4,7 @@
 // user's object that carries mesh's ownership labels without mesh having applied it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
+import { runMeshInPty } from './support/pty.js';
 import { apply, clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
 
@@ -212,5 +213,31 @@ describe("objects that carry mesh's labels but are not mesh's", () => {
     expect(un.stderr).not.toContain(`- ${ref}`);
     expect(await stillThere()).toBe(true);
     await expect(c.core.readNamespacedConfigMap({ name: 'istio-copied', namespace: ns })).rejects.toThrow();
+  });
+});
+
+describe('objects replaced between the list and the delete', () => {
+  it('uninstall leaves alone an object deleted and created again by someone else while the prompt waited, and says so', async () => {
+    const ns = uniqueName('mesh-replaced');
+    expect((await install(ns, '-r', 'swap')).code).toBe(0);
+    const term = runMeshInPty(['uninstall', '-r', 'swap', '--kubeconfig', tb.kubeconfig]);
+    await term.waitFor('[y/N]');
+    // While the user reads the list: another tool deletes mesh's ConfigMap and writes its own of that name.
+    await c.core.deleteNamespacedConfigMap({ name: 'istio-swap', namespace: ns });
+    await c.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'istio-swap' }, data: { owner: 'someone else' } },
+    });
+    term.type('y\r');
+    const { code, screen } = await term.done;
+    expect(code, screen).toBe(0);
+    // Before: the delete went by name, and the new ConfigMap was deleted with the rest.
+    expect(screen).toContain(
+      'Left alone: 1 object(s) were replaced by a new object of the same name since mesh listed them',
+    );
+    expect(screen).toContain(`  ConfigMap/${ns}/istio-swap`);
+    const kept = await c.core.readNamespacedConfigMap({ name: 'istio-swap', namespace: ns });
+    expect(kept.data).toEqual({ owner: 'someone else' });
+    await expect(c.apps.readNamespacedDeployment({ name: 'istiod-swap', namespace: ns })).rejects.toThrow();
   });
 });
