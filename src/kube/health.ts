@@ -1,8 +1,8 @@
 import { objectRef } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
+import { deletionState, listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
 import { mapBounded } from '../util/bounded.js';
-import { ApiError, type KubeRest } from './rest.js';
+import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES } from './resources.js';
 
 /** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
@@ -100,6 +100,24 @@ async function permissions(rest: KubeRest, namespace: string): Promise<CheckResu
   );
 }
 
+/** The install namespace: there, to be created, or being deleted (install cannot apply into it then). */
+async function installNamespace(rest: KubeRest, namespace: string): Promise<CheckResult[]> {
+  const res = await rest.request('GET', objectPath({ kind: 'Namespace', metadata: { name: namespace } }));
+  if (res.status === 404)
+    return [ok('Install namespace', `${namespace} does not exist yet: install creates it`)];
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET namespace ${namespace}`);
+  const why = deletionState(res.body);
+  return [
+    why
+      ? fail(
+          'Install namespace',
+          `${namespace} is being deleted (${why}): install cannot apply into it`,
+          'wait until it is gone (or remove what holds it), then install',
+        )
+      : ok('Install namespace', `${namespace} exists`),
+  ];
+}
+
 async function existingControlPlanes(
   rest: KubeRest,
   namespace: string,
@@ -193,6 +211,15 @@ async function crdVersions(
     const l = live.get(String(crd.metadata.name));
     if (!l) continue;
     present++;
+    const deleting = deletionState(l);
+    if (deleting)
+      out.push(
+        fail(
+          'CRDs',
+          `${crd.metadata.name} is being deleted (${deleting}): install cannot apply it until it is gone`,
+          'its custom resources are being removed with it; wait until it is gone, then install',
+        ),
+      );
     const mine = names((crd.spec as any).versions);
     const there = `served ${names(l.spec?.versions, true).join(', ') || 'at no version'}`;
     const stranded = ((l.status?.storedVersions ?? []) as string[]).filter((v) => !mine.includes(v));
@@ -342,6 +369,7 @@ export async function precheck(
       .then((l) => (l.items ?? []) as any[]));
   return [
     ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
+    ...(await guarded('Install namespace', () => installNamespace(rest, namespace))),
     ...(await guarded('Permissions', () => permissions(rest, namespace))),
     ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
     ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
@@ -454,6 +482,15 @@ async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[
     const res = await rest.request('GET', objectPath(crd));
     if (res.status === 404)
       return problems.push(fail('CRDs', `${crd.metadata.name} is missing`, 'run mesh install'));
+    const deleting = deletionState(res.body);
+    if (deleting)
+      return problems.push(
+        fail(
+          'CRDs',
+          `${crd.metadata.name} is being deleted (${deleting})`,
+          'its custom resources (Istio configuration) go with it; run mesh install once it is gone',
+        ),
+      );
     const served = new Set(
       ((res.body.spec?.versions ?? []) as any[]).filter((v) => v.served).map((v) => v.name),
     );

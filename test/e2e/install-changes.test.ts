@@ -82,6 +82,18 @@ describe('objects deleted under mesh', () => {
       expect(run.stderr).toContain('Hint: wait until it is gone (or remove what holds it');
       expect(run.stderr).not.toContain('Applied before the failure');
       expect(await webhookExists(`istio-sidecar-injector-${ns}`)).toBe(false);
+      // precheck says so first (before: nothing about the namespace, exit 0).
+      const pre = await mesh(['precheck', '--set', `namespace=${ns}`, '-o', 'json']);
+      expect(JSON.parse(pre.stdout).results).toContainEqual(
+        expect.objectContaining({
+          group: 'Install namespace',
+          status: 'fail',
+          message: expect.stringMatching(
+            new RegExp(`^${ns} is being deleted \\(since .*${HOLD}.*\\): install cannot apply into it$`),
+          ),
+        }),
+      );
+      expect(pre.code).toBe(79);
     } finally {
       await release();
     }
@@ -239,5 +251,63 @@ describe('objects replaced between the list and the delete', () => {
     const kept = await c.core.readNamespacedConfigMap({ name: 'istio-swap', namespace: ns });
     expect(kept.data).toEqual({ owner: 'someone else' });
     await expect(c.apps.readNamespacedDeployment({ name: 'istiod-swap', namespace: ns })).rejects.toThrow();
+  });
+});
+
+describe('a CRD being deleted', () => {
+  // Last in this file: the CRD goes for good.
+  it('precheck and check give × and install refuses before changing anything while a custom resource holds the CRD', async () => {
+    const ns = uniqueName('mesh-crd-going');
+    expect((await install(ns, '-r', 'crd')).code).toBe(0);
+    const vs = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'held', namespace: ns, finalizers: [HOLD] },
+      spec: { hosts: ['web'] },
+    };
+    await apply(c.objects, vs as any);
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'virtualservices.networking.istio.io' },
+    };
+    await c.objects.delete(crd as any);
+    try {
+      const pre = await mesh(['precheck', '--set', `namespace=${ns}`, '-o', 'json']);
+      expect(JSON.parse(pre.stdout).results).toContainEqual(
+        expect.objectContaining({
+          group: 'CRDs',
+          status: 'fail',
+          message: expect.stringMatching(
+            /^virtualservices\.networking\.istio\.io is being deleted \(since [^)]*\): install cannot apply it until it is gone$/,
+          ),
+        }),
+      );
+      expect(pre.code).toBe(79);
+      const check = await mesh(['check', '--skip-proxies', '--set', `namespace=${ns}`, '-o', 'json']);
+      expect(JSON.parse(check.stdout).results).toContainEqual(
+        expect.objectContaining({
+          group: 'CRDs',
+          status: 'fail',
+          message: expect.stringMatching(/^virtualservices\.networking\.istio\.io is being deleted \(since /),
+        }),
+      );
+      expect(check.code).toBe(79);
+      const run = await install(ns, '-r', 'crd');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'Error: CustomResourceDefinition/virtualservices.networking.istio.io is being deleted (since ',
+      );
+      expect(run.stderr).toContain('nothing was changed');
+    } finally {
+      await c.objects.patch(
+        { ...vs, metadata: { ...vs.metadata, finalizers: null } } as any,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'application/merge-patch+json' as any,
+      );
+    }
   });
 });
