@@ -2,6 +2,7 @@
 // scheduler and a kwok node) whose objects another client changes under them: a namespace being deleted
 // when install starts or while it waits, a Deployment held by a finalizer while check reads it, and a
 // user's object that carries mesh's ownership labels without mesh having applied it.
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
 import { runMeshInPty } from './support/pty.js';
@@ -251,6 +252,48 @@ describe('objects replaced between the list and the delete', () => {
     const kept = await c.core.readNamespacedConfigMap({ name: 'istio-swap', namespace: ns });
     expect(kept.data).toEqual({ owner: 'someone else' });
     await expect(c.apps.readNamespacedDeployment({ name: 'istiod-swap', namespace: ns })).rejects.toThrow();
+  });
+});
+
+describe('objects edited between the plan and the apply', () => {
+  it("a user's edit made while the prompt waited is not overwritten: install stops naming the object and the other manager (exit 1)", async () => {
+    const ns = uniqueName('mesh-edited');
+    expect((await install(ns, '-r', 'edit')).code).toBe(0);
+    const term = runMeshInPty([
+      'install',
+      '--kubeconfig',
+      tb.kubeconfig,
+      '--set',
+      `namespace=${ns}`,
+      '--set',
+      'profile=minimal',
+      '-r',
+      'edit',
+      '--set',
+      'meshConfig.accessLogFile=/dev/stdout',
+    ]);
+    await term.waitFor('[y/N]');
+    // The plan was computed; now someone edits the mesh config by hand (an update, as kubectl edit does).
+    await c.core.patchNamespacedConfigMap(
+      {
+        name: 'istio-edit',
+        namespace: ns,
+        fieldManager: 'kubectl-edit',
+        body: { data: { mesh: 'accessLogFile: /var/log/by-hand\n' } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    term.type('y\r');
+    const { code, screen } = await term.done;
+    expect(code, screen).toBe(1);
+    expect(screen).toMatch(
+      new RegExp(
+        `Error: ConfigMap/${ns}/istio-edit: Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: \\.data\\.mesh \\(already applied`,
+      ),
+    );
+    expect(screen).toContain('--force');
+    const cm = await c.core.readNamespacedConfigMap({ name: 'istio-edit', namespace: ns });
+    expect(cm.data?.mesh).toBe('accessLogFile: /var/log/by-hand\n');
   });
 });
 
