@@ -179,12 +179,19 @@ export async function runInstall(
     return ExitCode.OK;
   }
   await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
-  const result = await applyComponents(rest, components, owner, {
-    force: opts.force,
-    concurrency,
-    readinessTimeoutMs,
-    progress: await (await import('../util/progress.js')).progressReporter(),
-  }).catch((err) => {
+  const { withInstallLock } = await import('../kube/install-lock.js');
+  const progress = await (await import('../util/progress.js')).progressReporter();
+  const result = await withInstallLock(
+    rest,
+    `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`,
+    () =>
+      applyComponents(rest, components, owner, {
+        force: opts.force,
+        concurrency,
+        readinessTimeoutMs,
+        progress,
+      }),
+  ).catch((err) => {
     if (err instanceof InstallError && err.applied.length > 0)
       warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
     throw err;
@@ -244,7 +251,12 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   }
   warn(refs.map((r) => `- ${r}`).join('\n'));
   await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
-  const { deleted, replaced } = await deleteObjects(rest, objects, 8);
+  const { withInstallLock } = await import('../kube/install-lock.js');
+  const { deleted, replaced } = await withInstallLock(
+    rest,
+    `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}`,
+    () => deleteObjects(rest, objects, 8),
+  );
   if (replaced.length > 0) warn(replacedWarning(replaced));
   const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
   if (waitMs > 0) {

@@ -297,6 +297,53 @@ describe('objects edited between the plan and the apply', () => {
   });
 });
 
+describe('two mesh runs at once', () => {
+  it('a second install while one is applying is refused before changing anything, naming the first; the lock goes with the first', async () => {
+    const first = uniqueName('mesh-first');
+    const second = uniqueName('mesh-second');
+    let during: Promise<Awaited<ReturnType<typeof mesh>>> | undefined;
+    // The first waits for an istiod that cannot be scheduled; the second starts meanwhile.
+    const run = await mesh(
+      [
+        'install',
+        '-y',
+        '--set',
+        `namespace=${first}`,
+        '--set',
+        'profile=minimal',
+        '-r',
+        'first',
+        '--readiness-timeout',
+        '8s',
+        '--set',
+        'values.pilot.nodeSelector.mesh-e2e/pool=none',
+      ],
+      (soFar) => {
+        if (!during && soFar.includes('Pilot: waiting for')) during = install(second, '-r', 'second');
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Deployment/${first}/istiod-first is not ready after 8s`);
+    const refused = await during!;
+    // Before: both applied at once, each reporting its own inputs as installed.
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `Error: another mesh run is changing this cluster: \\S+@\\S+ pid \\d+: install of revision first in ${first} \\(since [^)]+\\); nothing was changed\n`,
+      ),
+    );
+    expect(refused.stderr).toContain('Lease kube-system/mesh-install');
+    await expect(
+      c.core.readNamespacedConfigMap({ name: 'istio-second', namespace: second }),
+    ).rejects.toThrow();
+    // The first released the lock when it ended: the second now goes through.
+    const again = await install(second, '-r', 'second');
+    expect(again.code, again.stderr).toBe(0);
+    await mesh(['uninstall', '-y', '-r', 'second']);
+    await mesh(['uninstall', '-y', '-r', 'first']);
+  });
+});
+
 describe('a CRD being deleted', () => {
   // Last in this file: the CRD goes for good.
   it('precheck and check give × and install refuses before changing anything while a custom resource holds the CRD', async () => {
