@@ -403,7 +403,16 @@ export async function check(
   const { owned } = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
   const out: CheckResult[] = [];
   const deployments = owned.filter((o) => o.kind === 'Deployment');
-  if (deployments.length === 0)
+  const missing = missingDeployments(owned, components);
+  for (const [ref, siblings] of missing)
+    out.push(
+      fail(
+        'Control plane',
+        `${ref} is missing, while ${siblings} other object(s) mesh installed with it are there`,
+        'someone deleted it: run mesh install with the same inputs to put it back',
+      ),
+    );
+  if (deployments.length === 0 && missing.length === 0)
     return [fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install')];
   // A Deployment deleted (or being deleted) since it was listed is a failure of its own, not the end of the report.
   const reasons = await mapBounded(deployments, 8, (d) =>
@@ -434,6 +443,28 @@ export async function check(
     out.push(...(await webhookHealth(rest, wh)));
   out.push(...(await crdHealth(rest, components)));
   out.push(...(await injectionHealth(rest)));
+  return out;
+}
+
+/**
+ * Deployments the checked inputs render that are not in the cluster although other objects of their
+ * component and revision, installed by mesh in that namespace, are (a half-deleted install), with how many.
+ */
+function missingDeployments(
+  owned: readonly K8sObject[],
+  components: readonly RenderedComponent[],
+): Array<[string, number]> {
+  const present = new Set(owned.map(objectRef));
+  const key = (o: K8sObject) => {
+    const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+    return `${o.metadata.namespace}/${labels[LABEL.component]}/${labels[LABEL.revision]}`;
+  };
+  const out: Array<[string, number]> = [];
+  for (const d of components.flatMap((c) => c.objects).filter((o) => o.kind === 'Deployment')) {
+    if (present.has(objectRef(d))) continue;
+    const siblings = owned.filter((o) => key(o) === key(d)).length;
+    if (siblings > 0) out.push([objectRef(d), siblings]);
+  }
   return out;
 }
 

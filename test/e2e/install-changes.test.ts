@@ -181,6 +181,47 @@ describe('objects deleted under mesh', () => {
   });
 });
 
+describe('half of an install already gone', () => {
+  it('check names a deleted istiod as missing next to the rest of its install; uninstall removes what is left (exit 0)', async () => {
+    const ns = uniqueName('mesh-half');
+    expect((await install(ns, '-r', 'half')).code).toBe(0);
+    await c.apps.deleteNamespacedDeployment({ name: 'istiod-half', namespace: ns });
+    await c.core.deleteNamespacedConfigMap({ name: 'istio-sidecar-injector-half', namespace: ns });
+    await eventually('istiod-half to be gone', () =>
+      c.apps.readNamespacedDeployment({ name: 'istiod-half', namespace: ns }).then(
+        () => undefined,
+        () => true,
+      ),
+    );
+    const run = await mesh([
+      'check',
+      '--skip-proxies',
+      '--set',
+      `namespace=${ns}`,
+      '-r',
+      'half',
+      '-o',
+      'json',
+    ]);
+    const results = JSON.parse(run.stdout).results.map((r: any) => `${r.status} ${r.message}`);
+    // Before: only the webhooks' "no ready endpoints", or, with no other Deployment of mesh's left,
+    // "no control plane installed by mesh in this cluster".
+    expect(results).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^fail Deployment/${ns}/istiod-half is missing, while \\d+ other object\\(s\\) mesh installed with it are there$`,
+        ),
+      ),
+    );
+    expect(results).not.toContain('fail no control plane installed by mesh in this cluster');
+    expect(run.code).toBe(79);
+    const un = await mesh(['uninstall', '-y', '-r', 'half']);
+    expect(un.code, un.stderr).toBe(0);
+    expect(un.stderr).toMatch(/✔ Removed \d+ object\(s\) of revision half\./);
+    await expect(c.core.readNamespacedConfigMap({ name: 'istio-half', namespace: ns })).rejects.toThrow();
+  });
+});
+
 describe("objects that carry mesh's labels but are not mesh's", () => {
   it("a user's copy of mesh's ConfigMap, labels and all, is neither pruned by install nor deleted by uninstall; both say so", async () => {
     const ns = uniqueName('mesh-copied');
