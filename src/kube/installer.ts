@@ -465,9 +465,12 @@ export async function notReadyReason(rest: KubeRest, o: K8sObject): Promise<stri
     const live = await getLive(rest, o);
     const want = live.spec?.replicas ?? 1;
     const st = live.status ?? {};
+    // As `kubectl rollout status`: the rollout is done only when no replica of an older template is
+    // left. Mid-rollout the old pod keeps ready and available at `want` while the new one may never start.
     if (
       (st.observedGeneration ?? 0) >= live.metadata.generation &&
       (st.updatedReplicas ?? 0) >= want &&
+      (st.replicas ?? 0) <= (st.updatedReplicas ?? 0) &&
       (st.readyReplicas ?? 0) >= want &&
       (st.availableReplicas ?? 0) >= want
     )
@@ -480,6 +483,9 @@ export async function notReadyReason(rest: KubeRest, o: K8sObject): Promise<stri
 async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<string> {
   const st = d.status ?? {};
   const parts = [`${st.readyReplicas ?? 0}/${want} replicas ready`];
+  const old = (st.replicas ?? 0) - (st.updatedReplicas ?? 0);
+  if (old > 0)
+    parts.push(`${st.updatedReplicas ?? 0}/${want} updated, ${old} old replica(s) not replaced yet`);
   for (const c of st.conditions ?? [])
     if (c.status !== 'True' || c.reason === 'ProgressDeadlineExceeded')
       parts.push(`${c.type}: ${c.reason ?? ''} ${c.message ?? ''}`.trim());

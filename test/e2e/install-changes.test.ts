@@ -181,6 +181,37 @@ describe('objects deleted under mesh', () => {
   });
 });
 
+describe('a rollout that never completes', () => {
+  it('upgrade waits for the new istiod, not the old one still serving: the timeout names it and the new pod (exit 1)', async () => {
+    const ns = uniqueName('mesh-rollout');
+    expect((await install(ns, '-r', 'roll', '--set', 'tag=1.29.0')).code).toBe(0);
+    // The new template's pod cannot be scheduled; the old pod stays ready and available meanwhile.
+    const run = await mesh([
+      'upgrade',
+      '-y',
+      '--set',
+      `namespace=${ns}`,
+      '--set',
+      'profile=minimal',
+      '-r',
+      'roll',
+      '--readiness-timeout',
+      '6s',
+      '--set',
+      'values.pilot.nodeSelector.mesh-e2e/pool=none',
+    ]);
+    // Before: '✔ Pilot: 16 object(s) applied and ready' and '✔ Upgraded 1.30.0', exit 0.
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `Error: Deployment/${ns}/istiod-roll is not ready after 6s: 1/1 replicas ready; 1/1 updated, 1 old replica\\(s\\) not replaced yet; pod istiod-roll-[a-z0-9-]+: PodScheduled=False: 0/1 nodes are available.* \\(already applied \\d+ object\\(s\\): .*Pilot (\\d+)/\\1 applied\\)`,
+      ),
+    );
+    expect(run.stderr).not.toContain('Upgraded');
+    await mesh(['uninstall', '-y', '-r', 'roll']);
+  });
+});
+
 describe('half of an install already gone', () => {
   it('check names a deleted istiod as missing next to the rest of its install; uninstall removes what is left (exit 0)', async () => {
     const ns = uniqueName('mesh-half');
