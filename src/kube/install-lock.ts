@@ -22,7 +22,16 @@ interface Holder {
   what: string;
 }
 
-const holderIdentity = (h: Holder) => `${userInfo().username}@${h.host} pid ${h.pid}: ${h.what}`;
+/** The login name; userInfo() throws for a uid without a passwd entry (common in containers). */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER || `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+const holderIdentity = (h: Holder) => `${userName()}@${h.host} pid ${h.pid}: ${h.what}`;
 
 function parseHolder(identity: string): { host: string; pid: number } | undefined {
   const m = /^[^@]*@(\S+) pid (\d+):/.exec(identity);
