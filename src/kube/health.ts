@@ -139,8 +139,16 @@ async function existingControlPlanes(
         `${what} was installed by another tool`,
         'install a different --revision, or remove it first',
       );
+    const deleting = deletionState(d);
     if (rev === (revision || 'default') && d.metadata.namespace === namespace)
-      return ok('Control planes', `${what}: install updates it in place`);
+      return deleting
+        ? fail(
+            'Control planes',
+            `${what} is being deleted (${deleting}): install cannot apply to it until it is gone`,
+            'wait until it is gone (or remove its finalizers), then install',
+          )
+        : ok('Control planes', `${what}: install updates it in place`);
+    if (deleting) return ok('Control planes', `${what} is being deleted`);
     return ok('Control planes', `${what} keeps running next to the new revision`);
   });
 }

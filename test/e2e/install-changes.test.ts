@@ -165,6 +165,20 @@ describe('objects deleted under mesh', () => {
       );
       expect(results).not.toContain(`ok Deployment/${ns}/istiod-going is ready`);
       expect(run.code).toBe(79);
+      // precheck for the same inputs: install would stop on it (before: "install updates it in place").
+      const pre = await mesh(['precheck', '--set', `namespace=${ns}`, '-r', 'going', '-o', 'json']);
+      expect(JSON.parse(pre.stdout).results).toContainEqual(
+        expect.objectContaining({
+          group: 'Control planes',
+          status: 'fail',
+          message: expect.stringMatching(
+            new RegExp(
+              `^${ns}/istiod-going \\(revision going, version 1\\.30\\.0\\) is being deleted \\(since [^;]+; finalizers ${HOLD}\\): install cannot apply to it until it is gone$`,
+            ),
+          ),
+        }),
+      );
+      expect(pre.code).toBe(79);
       // install does not re-apply into it either: nothing changes until it is gone.
       const again = await install(ns, '-r', 'going');
       expect(again.code).toBe(1);
