@@ -4,7 +4,7 @@
 // user's object that carries mesh's ownership labels without mesh having applied it.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMesh } from './support/mesh-cli.js';
+import { runMesh, type MeshRun } from './support/mesh-cli.js';
 import { runMeshInPty } from './support/pty.js';
 import { apply, clientsFor, eventually, uniqueName, type Clients } from './support/kube.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
@@ -17,8 +17,29 @@ const HOLD = 'mesh-e2e.example.com/hold';
 const mesh = (args: string[], onStderr?: (soFar: string) => void) =>
   runMesh([...args, '--kubeconfig', tb.kubeconfig], { onStderr });
 
+/** The inputs every test here installs with: the minimal profile in `ns`, as revision `revision`. */
+const inputs = (ns: string, revision: string) => [
+  '--set',
+  `namespace=${ns}`,
+  '--set',
+  'profile=minimal',
+  '-r',
+  revision,
+];
+
+/** A pod nodeSelector no node satisfies: istiod's new pod stays Pending, and the scheduler says why. */
+const UNSCHEDULABLE = ['--set', 'values.pilot.nodeSelector.mesh-e2e/pool=none'];
+
 const install = (ns: string, ...more: string[]) =>
   mesh(['install', '-y', '--set', `namespace=${ns}`, '--set', 'profile=minimal', ...more]);
+
+/** `mesh precheck|check … -o json` gave a × in `group` whose message matches `message`, and exit 79. */
+function expectFail(run: MeshRun, group: string, message: RegExp): void {
+  expect(JSON.parse(run.stdout).results).toContainEqual(
+    expect.objectContaining({ group, status: 'fail', message: expect.stringMatching(message) }),
+  );
+  expect(run.code).toBe(79);
+}
 
 /** A ConfigMap whose finalizer nobody removes: its namespace stays Terminating until the test releases it. */
 async function holdNamespace(ns: string): Promise<() => Promise<void>> {
@@ -85,16 +106,11 @@ describe('objects deleted under mesh', () => {
       expect(await webhookExists(`istio-sidecar-injector-${ns}`)).toBe(false);
       // precheck says so first (before: nothing about the namespace, exit 0).
       const pre = await mesh(['precheck', '--set', `namespace=${ns}`, '-o', 'json']);
-      expect(JSON.parse(pre.stdout).results).toContainEqual(
-        expect.objectContaining({
-          group: 'Install namespace',
-          status: 'fail',
-          message: expect.stringMatching(
-            new RegExp(`^${ns} is being deleted \\(since .*${HOLD}.*\\): install cannot apply into it$`),
-          ),
-        }),
+      expectFail(
+        pre,
+        'Install namespace',
+        new RegExp(`^${ns} is being deleted \\(since .*${HOLD}.*\\): install cannot apply into it$`),
       );
-      expect(pre.code).toBe(79);
     } finally {
       await release();
     }
@@ -106,18 +122,7 @@ describe('objects deleted under mesh', () => {
     let deleting: Promise<void> | undefined;
     // istiod cannot be scheduled (no node matches), so install waits for it until the namespace goes.
     const run = await mesh(
-      [
-        'install',
-        '-y',
-        '--set',
-        `namespace=${ns}`,
-        '--set',
-        'profile=minimal',
-        '--readiness-timeout',
-        '120s',
-        '--set',
-        'values.pilot.nodeSelector.mesh-e2e/pool=none',
-      ],
+      ['install', '-y', ...inputs(ns, 'default'), '--readiness-timeout', '120s', ...UNSCHEDULABLE],
       (soFar) => {
         if (deleting || !soFar.includes('Pilot: waiting for')) return;
         deleting = (async () => {
@@ -167,18 +172,13 @@ describe('objects deleted under mesh', () => {
       expect(run.code).toBe(79);
       // precheck for the same inputs: install would stop on it (before: "install updates it in place").
       const pre = await mesh(['precheck', '--set', `namespace=${ns}`, '-r', 'going', '-o', 'json']);
-      expect(JSON.parse(pre.stdout).results).toContainEqual(
-        expect.objectContaining({
-          group: 'Control planes',
-          status: 'fail',
-          message: expect.stringMatching(
-            new RegExp(
-              `^${ns}/istiod-going \\(revision going, version 1\\.30\\.0\\) is being deleted \\(since [^;]+; finalizers ${HOLD}\\): install cannot apply to it until it is gone$`,
-            ),
-          ),
-        }),
+      expectFail(
+        pre,
+        'Control planes',
+        new RegExp(
+          `^${ns}/istiod-going \\(revision going, version 1\\.30\\.0\\) is being deleted \\(since [^;]+; finalizers ${HOLD}\\): install cannot apply to it until it is gone$`,
+        ),
       );
-      expect(pre.code).toBe(79);
       // install does not re-apply into it either: nothing changes until it is gone.
       const again = await install(ns, '-r', 'going');
       expect(again.code).toBe(1);
@@ -203,16 +203,10 @@ describe('a rollout that never completes', () => {
     const run = await mesh([
       'upgrade',
       '-y',
-      '--set',
-      `namespace=${ns}`,
-      '--set',
-      'profile=minimal',
-      '-r',
-      'roll',
+      ...inputs(ns, 'roll'),
       '--readiness-timeout',
       '6s',
-      '--set',
-      'values.pilot.nodeSelector.mesh-e2e/pool=none',
+      ...UNSCHEDULABLE,
     ]);
     // Before: '✔ Pilot: 16 object(s) applied and ready' and '✔ Upgraded 1.30.0', exit 0.
     expect(run.code, run.stderr).toBe(1);
@@ -238,16 +232,7 @@ describe('half of an install already gone', () => {
         () => true,
       ),
     );
-    const run = await mesh([
-      'check',
-      '--skip-proxies',
-      '--set',
-      `namespace=${ns}`,
-      '-r',
-      'half',
-      '-o',
-      'json',
-    ]);
+    const run = await mesh(['check', '--skip-proxies', ...inputs(ns, 'half'), '-o', 'json']);
     const results = JSON.parse(run.stdout).results.map((r: any) => `${r.status} ${r.message}`);
     // Before: only the webhooks' "no ready endpoints", or, with no other Deployment of mesh's left,
     // "no control plane installed by mesh in this cluster".
@@ -286,16 +271,7 @@ describe("objects that carry mesh's labels but are not mesh's", () => {
         () => false,
       );
 
-    const plan = await mesh([
-      'manifest',
-      'diff',
-      '--set',
-      `namespace=${ns}`,
-      '--set',
-      'profile=minimal',
-      '-r',
-      'copied',
-    ]);
+    const plan = await mesh(['manifest', 'diff', ...inputs(ns, 'copied')]);
     expect(plan.stdout).not.toContain(`- ${ref}`);
     expect(plan.stdout).toContain(`  ${ref} (written by mesh-e2e)`);
     expect(plan.code, plan.stdout).toBe(0);
@@ -349,12 +325,7 @@ describe('objects edited between the plan and the apply', () => {
       'install',
       '--kubeconfig',
       tb.kubeconfig,
-      '--set',
-      `namespace=${ns}`,
-      '--set',
-      'profile=minimal',
-      '-r',
-      'edit',
+      ...inputs(ns, 'edit'),
       '--set',
       'meshConfig.accessLogFile=/dev/stdout',
     ]);
@@ -390,20 +361,7 @@ describe('two mesh runs at once', () => {
     let during: Promise<Awaited<ReturnType<typeof mesh>>> | undefined;
     // The first waits for an istiod that cannot be scheduled; the second starts meanwhile.
     const run = await mesh(
-      [
-        'install',
-        '-y',
-        '--set',
-        `namespace=${first}`,
-        '--set',
-        'profile=minimal',
-        '-r',
-        'first',
-        '--readiness-timeout',
-        '8s',
-        '--set',
-        'values.pilot.nodeSelector.mesh-e2e/pool=none',
-      ],
+      ['install', '-y', ...inputs(first, 'first'), '--readiness-timeout', '8s', ...UNSCHEDULABLE],
       (soFar) => {
         if (!during && soFar.includes('Pilot: waiting for')) during = install(second, '-r', 'second');
       },
@@ -450,16 +408,11 @@ describe('a CRD being deleted', () => {
     await c.objects.delete(crd as any);
     try {
       const pre = await mesh(['precheck', '--set', `namespace=${ns}`, '-o', 'json']);
-      expect(JSON.parse(pre.stdout).results).toContainEqual(
-        expect.objectContaining({
-          group: 'CRDs',
-          status: 'fail',
-          message: expect.stringMatching(
-            /^virtualservices\.networking\.istio\.io is being deleted \(since [^)]*\): install cannot apply it until it is gone$/,
-          ),
-        }),
+      expectFail(
+        pre,
+        'CRDs',
+        /^virtualservices\.networking\.istio\.io is being deleted \(since [^)]*\): install cannot apply it until it is gone$/,
       );
-      expect(pre.code).toBe(79);
       const check = await mesh(['check', '--skip-proxies', '--set', `namespace=${ns}`, '-o', 'json']);
       expect(JSON.parse(check.stdout).results).toContainEqual(
         expect.objectContaining({
