@@ -181,21 +181,33 @@ export async function runInstall(
   await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
   const { withInstallLock } = await import('../kube/install-lock.js');
   const progress = await (await import('../util/progress.js')).progressReporter();
+  // Ctrl+C or a TERM while applying: no further write, then the usual report of what was applied (and
+  // the lock released) instead of dying silently halfway. A second one ends mesh at once. (`on`, not
+  // `once`: signal-exit, which ora loads, re-raises the signal when it sees no other listener left.)
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new MeshError(`interrupted (${sig === 'SIGINT' ? 'Ctrl+C' : sig}) while applying`));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const result = await withInstallLock(
     rest,
     `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`,
     () =>
       applyComponents(rest, components, owner, {
+        signal: interrupt.signal,
         force: opts.force,
         concurrency,
         readinessTimeoutMs,
         progress,
       }),
-  ).catch((err) => {
-    if (err instanceof InstallError && err.applied.length > 0)
-      warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
-    throw err;
-  });
+  )
+    .catch((err) => {
+      if (err instanceof InstallError && err.applied.length > 0)
+        warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
+      throw err;
+    })
+    .finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
   if (result.replaced.length > 0) warn(replacedWarning(result.replaced));
   warn(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +

@@ -285,6 +285,8 @@ export interface Progress {
 }
 
 export interface ApplyOptions {
+  /** Aborted (with a MeshError as reason) when the user interrupts: no further write, no further wait. */
+  signal?: AbortSignal;
   force?: boolean;
   concurrency: number;
   readinessTimeoutMs: number;
@@ -325,6 +327,7 @@ export async function applyComponents(
     opts.progress.start(`${label}: applying ${objects.length} object(s)`);
     try {
       await mapBounded(sortObjects(objects), opts.concurrency, async (o) => {
+        opts.signal?.throwIfAborted();
         try {
           await applyObject(rest, o, { force: opts.force });
         } catch (err) {
@@ -355,6 +358,7 @@ export async function applyComponents(
   let replaced: string[] = [];
   let pruning = false;
   try {
+    opts.signal?.throwIfAborted();
     const candidates = (await pruneCandidates(rest, components, owner)).owned;
     if (candidates.length > 0) {
       pruning = true;
@@ -512,6 +516,20 @@ async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<s
   return parts.join('; ');
 }
 
+/** Sleeps `ms`, or less when `signal` aborts meanwhile (then throws its reason). */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+  signal?.throwIfAborted();
+}
+
 /** Polls until every object that has a readiness rule is ready; a timeout names the object and the reason. */
 export async function waitReady(
   rest: KubeRest,
@@ -525,6 +543,7 @@ export async function waitReady(
   if (watched.length === 0) return;
   const deadline = Date.now() + opts.readinessTimeoutMs;
   for (;;) {
+    opts.signal?.throwIfAborted();
     const reasons = await mapBounded(watched, opts.concurrency, (o) => notReadyReason(rest, o));
     const pending = watched
       .map((o, i) => ({ ref: objectRef(o), reason: reasons[i] }))
@@ -538,6 +557,6 @@ export async function waitReady(
     }
     const first = pending[0]!;
     onWait(`${first.ref} (${first.reason})${pending.length > 1 ? ` and ${pending.length - 1} more` : ''}`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+    await pause(opts.pollMs ?? 1000, opts.signal);
   }
 }

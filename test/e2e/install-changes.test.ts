@@ -220,6 +220,43 @@ describe('a rollout that never completes', () => {
   });
 });
 
+describe('interrupted while applying', () => {
+  it('Ctrl+C while install waits: it stops writing, says what was applied, releases the lock (exit 1)', async () => {
+    const ns = uniqueName('mesh-interrupted');
+    const term = runMeshInPty([
+      'install',
+      '-y',
+      '--kubeconfig',
+      tb.kubeconfig,
+      ...inputs(ns, 'stop'),
+      '--readiness-timeout',
+      '60s',
+      ...UNSCHEDULABLE,
+    ]);
+    await term.waitFor('Pilot: waiting for');
+    term.type('\x03');
+    const { code, screen } = await term.done;
+    // Before: Ctrl+C did nothing under the spinner (ora held the terminal in raw mode without reading
+    // it); mesh waited out the readiness timeout. Killed by the signal, it said nothing of what it applied.
+    expect(code, screen).toBe(1);
+    expect(screen).toMatch(
+      /Error: interrupted \(Ctrl\+C\) while applying \(already applied \d+ object\(s\): CRDs and namespace \d+\/\d+ ready, Base \d+\/\d+ ready, Pilot (\d+)\/\1 applied\)/,
+    );
+    expect(screen).toContain('Applied before the failure:');
+    expect(screen).toContain(`- Deployment/${ns}/istiod-stop`);
+    // The lock went with it: the next run goes ahead.
+    await expect(
+      c.objects.read({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'mesh-install', namespace: 'kube-system' },
+      } as any),
+    ).rejects.toThrow();
+    expect((await install(ns, '-r', 'stop')).code).toBe(0);
+    await mesh(['uninstall', '-y', '-r', 'stop']);
+  });
+});
+
 describe('half of an install already gone', () => {
   it('check names a deleted istiod as missing next to the rest of its install; uninstall removes what is left (exit 0)', async () => {
     const ns = uniqueName('mesh-half');
