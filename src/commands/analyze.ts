@@ -5,6 +5,7 @@ import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
+import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
@@ -61,7 +62,11 @@ export function register(program: Command): void {
       'files or folders (walked recursively; .yaml, .yml, .json), or - for stdin; none: analyze the cluster',
     )
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'log')
-    .option('-n, --namespace <ns>', 'give namespace-less documents this namespace and report only on it')
+    .option(
+      '-n, --namespace <ns>',
+      'give namespace-less documents this namespace and report only on it',
+      namespaceArg,
+    )
     .option('-A, --all-namespaces', 'documents without a namespace keep none (origin reads "Kind name")')
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
     .option(

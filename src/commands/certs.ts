@@ -3,6 +3,7 @@ import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import type { CertSource } from '../certs/report.js';
+import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 /** The secrets part of the config dump, as `proxy-config secret` asks for it. */
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .option(
       '-n, --namespace <ns>',
       'namespace of the pods (repeatable; default: from the kubeconfig context)',
-      collect,
+      (v: string, prev: string[]) => collect(namespaceArg(v), prev),
       [],
     )
     .option('-A, --all-namespaces', 'every namespace')
