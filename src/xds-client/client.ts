@@ -146,6 +146,11 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
     case 8: // RESOURCE_EXHAUSTED
       return new MeshError(`${where}: response too large: ${details}`);
     default:
+      // grpc-js's words for an HTTP/2 answer without gRPC (a web server, a proxy, a wrong port)
+      if (/^Received HTTP status code \d+/.test(details))
+        return new MeshError(`${where}: answered HTTP, not gRPC: ${details}`, {
+          hint: 'is it an xDS port? istiod serves xDS on 15010 (plaintext) and 15012 (TLS)',
+        });
       return new MeshError(`${where}: ${details}`);
   }
 }
