@@ -22,7 +22,7 @@ export function register(program: Command): void {
       'namespace of the pod (default: from the kubeconfig context)',
       namespaceArg,
     )
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', '15000')
     .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s')

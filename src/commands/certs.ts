@@ -30,7 +30,7 @@ export function register(program: Command): void {
     )
     .option('--warn <duration>', 'report certificates expiring within this window (exit 79)', '7d')
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', '15000')
     .option('--timeout <duration>', 'timeout per proxy and per Kubernetes API call (0: none)', '15s')

@@ -43,7 +43,7 @@ export function register(program: Command): void {
         'namespace of the control plane (with the ConfigMap flags)',
         'istio-system',
       )
-      .option('--kubeconfig <file>', 'kubeconfig file')
+      .option('-c, --kubeconfig <file>', 'kubeconfig file')
       .option('--context <name>', 'kubeconfig context')
       .option('--timeout <duration>', 'timeout for each Kubernetes API call (0: none)', '30s'),
     '--operatorFileName <file>',

@@ -52,7 +52,7 @@ function withAccess(cmd: Command, formats: readonly string[] = FORMATS, defaultF
       'namespace of the pod (default: from the kubeconfig context)',
       namespaceArg,
     )
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
     .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s');
