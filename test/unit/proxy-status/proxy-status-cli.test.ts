@@ -83,6 +83,19 @@ describe('mesh proxy-status --xds-address', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('catalog-0.shop     Kubernetes     istiod-7d4f9-abcde');
+    // nor does one beyond a timer's or a date's range (was: "no answer within 2592000s" at once)
+    for (const timeout of ['30d', '99999999999999999999s']) {
+      const long = await runCli([
+        'proxy-status',
+        '--xds-address',
+        s.address,
+        '--plaintext',
+        '--timeout',
+        timeout,
+      ]);
+      expect(long.stderr, timeout).toBe('');
+      expect(long.stdout, timeout).toBe(r.stdout);
+    }
   });
 
   it('asks for istio.io/debug/syncz once, as a node of the istio namespace, and renders the table', async () => {
