@@ -213,3 +213,27 @@ describe('names the API server could never hold', () => {
     }
   });
 });
+
+describe('impersonation flags (--as, --as-group, --as-uid) are checked before any request', () => {
+  it('a group or UID without --as, an empty --as, or several groups: exit 64', () => {
+    const cases: Array<[string[], string]> = [
+      [
+        ['certs', '--as-group', 'devs'],
+        'Error: --as-group and --as-uid need --as (the user to impersonate)\n',
+      ],
+      [
+        ['pc', 'cluster', 'x', '--as-uid', '42'],
+        'Error: --as-group and --as-uid need --as (the user to impersonate)\n',
+      ],
+      [['analyze', '--as', ''], 'Error: --as needs a user name\n'],
+      [
+        ['proxy-status', '--as', 'jane', '--as-group', 'a', '--as-group', 'b'],
+        'Error: give at most one --as-group\n',
+      ],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = mesh([...args, '--kubeconfig', '/nonexistent/kubeconfig']);
+      expect({ code: r.code, stderr: r.stderr }, args.join(' ')).toEqual({ code: 64, stderr });
+    }
+  });
+});
