@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, ExitCode, MeshError } from './util/errors.js';
 import { clientVersion } from './util/version.js';
+import { addImpersonationFlags } from './commands/kube-flags.js';
+import { setImpersonation } from './kube/impersonation.js';
 
 /** Commands and the module that registers each; modules are imported only when needed. */
 const COMMANDS: Array<{
@@ -102,6 +104,7 @@ function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  setImpersonation(undefined); // until this run's flags say otherwise
   const program = buildProgram();
   const args = argv.slice(2);
   const first = args.find((a) => !a.startsWith('-'));
@@ -126,10 +129,12 @@ export async function main(argv: string[]): Promise<number> {
     (await wanted.load()).register(program);
   }
   // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
-  // reports usage errors the same way and returns instead of exiting.
+  // reports usage errors the same way and returns instead of exiting; those that read the cluster take
+  // the impersonation flags.
   const sameErrors = (parent: Command) => {
     for (const c of parent.commands) {
       c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
+      addImpersonationFlags(c);
       sameErrors(c);
     }
   };

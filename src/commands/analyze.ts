@@ -5,6 +5,7 @@ import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
+import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
@@ -25,7 +26,7 @@ const GO_BOOLS = new Map<string, boolean>(
 );
 
 /**
- * `--use-kube` as istioctl's (pflag) bool flag: alone it means true, `--use-kube=true|false` (or `-k=…`)
+ * `--use-kube` (and `--recursive`) as istioctl's (pflag) bool flags: alone it means true, `--use-kube=true|false` (or `-k=…`)
  * sets it, and the next argument is never its value (`--use-kube FILE` keeps FILE a path). Commander's
  * boolean options take no `=value`, so the attached forms become `--use-kube` / `--no-use-kube` before
  * it parses; everything after `--` is left alone.
@@ -35,14 +36,18 @@ export function pflagBoolArgs(args: string[], fail: (message: string) => never):
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') return [...out, ...args.slice(i)];
-    const m = /^(--use-kube|-k)=(.*)$/s.exec(arg);
+    const m = /^(--use-kube|-k|--recursive|-R)=(.*)$/s.exec(arg);
     if (!m) {
       out.push(arg);
       continue;
     }
     const value = GO_BOOLS.get(m[2]!);
     if (value === undefined) fail(`error: invalid argument "${m[2]}" for ${m[1]}: use true or false`);
-    out.push(value ? '--use-kube' : '--no-use-kube');
+    if (m[1] === '--recursive' || m[1] === '-R') {
+      // istioctl ignores it; analyzing sub-folders a user asked to leave out would be silently different
+      if (!value) fail(`error: ${m[1]}=false is not supported: mesh always walks folders recursively`);
+      out.push('--recursive');
+    } else out.push(value ? '--use-kube' : '--no-use-kube');
   }
   return out;
 }
@@ -61,7 +66,11 @@ export function register(program: Command): void {
       'files or folders (walked recursively; .yaml, .yml, .json), or - for stdin; none: analyze the cluster',
     )
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'log')
-    .option('-n, --namespace <ns>', 'give namespace-less documents this namespace and report only on it')
+    .option(
+      '-n, --namespace <ns>',
+      'give namespace-less documents this namespace and report only on it',
+      namespaceArg,
+    )
     .option('-A, --all-namespaces', 'documents without a namespace keep none (origin reads "Kind name")')
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
     .option(
@@ -69,7 +78,11 @@ export function register(program: Command): void {
       'overlay the files on the current cluster (what applying them would cause); =false: files alone',
     )
     .addOption(new Option('--no-use-kube', 'files alone, offline (the default)').hideHelp())
-    .option('--kubeconfig <file>', 'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)')
+    .option('-R, --recursive', "accepted as istioctl's: folders are always walked recursively")
+    .option(
+      '-c, --kubeconfig <file>',
+      'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)',
+    )
     .option('--context <name>', 'kubeconfig context to use for the cluster')
     .option(
       '-r, --revision <rev>',

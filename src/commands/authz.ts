@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
+import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -16,8 +17,12 @@ export function register(program: Command): void {
     .option('-f, --file <dump>', 'Envoy config dump (JSON) instead of a pod; - reads stdin')
     .option('--admin-url <url>', 'Envoy admin URL instead of a pod (no cluster access)')
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
-    .option('-n, --namespace <ns>', 'namespace of the pod (default: from the kubeconfig context)')
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option(
+      '-n, --namespace <ns>',
+      'namespace of the pod (default: from the kubeconfig context)',
+      namespaceArg,
+    )
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', '15000')
     .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s')

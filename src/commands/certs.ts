@@ -3,6 +3,7 @@ import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import type { CertSource } from '../certs/report.js';
+import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 /** The secrets part of the config dump, as `proxy-config secret` asks for it. */
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .option(
       '-n, --namespace <ns>',
       'namespace of the pods (repeatable; default: from the kubeconfig context)',
-      collect,
+      (v: string, prev: string[]) => collect(namespaceArg(v), prev),
       [],
     )
     .option('-A, --all-namespaces', 'every namespace')
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     )
     .option('--warn <duration>', 'report certificates expiring within this window (exit 79)', '7d')
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', '15000')
     .option('--timeout <duration>', 'timeout per proxy and per Kubernetes API call (0: none)', '15s')

@@ -124,7 +124,7 @@ _mesh() {
       _mesh_spec "$path"
       if [[ " $valopts " == *" $w "* ]]; then
         case "$w" in
-          -n|--namespace|--context|--kubeconfig) ((i + 1 < COMP_CWORD)) && kube+=("$w" "\${COMP_WORDS[i+1]}") ;;
+          -n|--namespace|--context|-c|--kubeconfig) ((i + 1 < COMP_CWORD)) && kube+=("$w" "\${COMP_WORDS[i+1]}") ;;
         esac
         ((i++))
       fi
@@ -172,6 +172,7 @@ const KUBE_FLAGS = new Map<string, keyof KubeConfigOptions>([
   ['-n', 'namespace'],
   ['--namespace', 'namespace'],
   ['--context', 'context'],
+  ['-c', 'kubeconfig'],
   ['--kubeconfig', 'kubeconfig'],
 ]);
 
@@ -313,7 +314,7 @@ export function register(program: Command, loadAll: () => Promise<void>): void {
     .argument('[words...]', 'the words after mesh, the last one being completed')
     .option('-n, --namespace <ns>')
     .option('--context <name>')
-    .option('--kubeconfig <file>')
+    .option('-c, --kubeconfig <file>')
     .action(async (what: string, words: string[], opts: KubeConfigOptions) => {
       if (what === 'pods') {
         await writeStdout((await proxyPodNames(opts)).map((name) => `${name}\n`).join(''));

@@ -18,7 +18,7 @@ export function withControlPlaneFlags(cmd: Command): Command {
   return withXdsFlags(cmd)
     .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
     .option('-r, --revision <rev>', 'control plane revision (istiod pods labelled istio.io/rev=<rev>)')
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--timeout <duration>', 'timeout for each request', '30s');
 }

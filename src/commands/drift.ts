@@ -4,6 +4,7 @@ import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
 import type { ProxyConfig } from '../drift/drift.js';
+import { namespaceArg } from '../util/names.js';
 
 type Opts = Record<string, any>;
 
@@ -42,7 +43,11 @@ export function register(program: Command): void {
         'Replicas of a workload whose proxy config (or trusted roots) differs from their siblings; exit 79 on drift',
       )
       .option('-o, --output <format>', 'output format: text|json', 'text')
-      .option('-n, --namespace <ns>', 'only proxies in this namespace (default: from the kubeconfig context)')
+      .option(
+        '-n, --namespace <ns>',
+        'only proxies in this namespace (default: from the kubeconfig context)',
+        namespaceArg,
+      )
       .option('-A, --all-namespaces', 'proxies in every namespace', false)
       .option(
         '--csds <pod.ns=host:port>',

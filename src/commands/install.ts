@@ -9,7 +9,7 @@ import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
   return cmd
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--timeout <duration>', 'timeout of each Kubernetes API call', '30s');
 }

@@ -1,5 +1,7 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { readInputText, readNamedInput } from '../util/input.js';
+import { errnoText, readInputText, readNamedInput } from '../util/input.js';
 import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
@@ -18,6 +20,7 @@ export function register(program: Command): void {
         'Add the sidecar to workloads in a file, with the template `mesh install` installs (offline) or the injector ConfigMap of a cluster',
       )
       .requiredOption('-f, --filename <file>', 'workloads to inject (multi-document YAML; - = stdin)')
+      .option('-o, --output <file>', 'write the injected workloads to this file instead of stdout')
       .option(
         '--injectConfigFile <file>',
         'injector config to use instead of rendering one from --operatorFileName/--set (the ConfigMap or its `config` key)',
@@ -43,7 +46,7 @@ export function register(program: Command): void {
         'namespace of the control plane (with the ConfigMap flags)',
         'istio-system',
       )
-      .option('--kubeconfig <file>', 'kubeconfig file')
+      .option('-c, --kubeconfig <file>', 'kubeconfig file')
       .option('--context <name>', 'kubeconfig context')
       .option('--timeout <duration>', 'timeout for each Kubernetes API call (0: none)', '30s'),
     '--operatorFileName <file>',
@@ -78,8 +81,25 @@ export function register(program: Command): void {
       const { applyMeshConfig } = await import('../install/mesh-config.js');
       template = applyMeshConfig(template, mesh);
     }
-    await writeStdout(injectYaml(workloads, template, source));
+    const injected = injectYaml(workloads, template, source);
+    if (opts.output === undefined) await writeStdout(injected);
+    else writeWhole(opts.output, injected);
   });
+}
+
+/**
+ * Writes `text` to `file` whole or not at all (a temporary file beside it, then renamed): with `-o` naming
+ * the `-f` file, a failed write must not leave the user's workloads truncated.
+ */
+function writeWhole(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.mesh-${process.pid}`);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new MeshError(`cannot write ${file}: ${errnoText(err)}`);
+  }
 }
 
 /** ConfigMap names as istioctl derives them: `<name>-<rev>` for a revision other than `default`. */

@@ -5,6 +5,7 @@ import { parseDuration } from '../util/duration.js';
 import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
 import type { AccessOptions } from '../envoy/source.js';
+import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['short', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
@@ -46,8 +47,12 @@ const intArg = (flag: string) => (v: string) => {
 function withAccess(cmd: Command, formats: readonly string[] = FORMATS, defaultFormat = 'short'): Command {
   return cmd
     .option('-o, --output <format>', `output format: ${formats.join('|')}`, defaultFormat)
-    .option('-n, --namespace <ns>', 'namespace of the pod (default: from the kubeconfig context)')
-    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option(
+      '-n, --namespace <ns>',
+      'namespace of the pod (default: from the kubeconfig context)',
+      namespaceArg,
+    )
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
     .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s');

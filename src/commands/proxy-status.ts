@@ -3,6 +3,7 @@ import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
+import { namespaceArg } from '../util/names.js';
 
 type Opts = Record<string, any>;
 
@@ -15,7 +16,11 @@ export function register(program: Command): void {
         "Sync status of every proxy from istiod (istioctl's table), or with a pod: istiod's config for it against the proxy's",
       )
       .option('-o, --output <format>', 'output format: table|json|yaml', 'table')
-      .option('-n, --namespace <ns>', 'only proxies in this namespace (pod namespace with a pod argument)')
+      .option(
+        '-n, --namespace <ns>',
+        'only proxies in this namespace (pod namespace with a pod argument)',
+        namespaceArg,
+      )
       .option('-A, --all-namespaces', 'proxies in every namespace (the default without -n)', false)
       .option('-v, --verbosity <level>', '1: one column per xDS type (istioctl -v 1)', '0')
       .option(

@@ -8,11 +8,11 @@ import { parseDuration } from '../util/duration.js';
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-function boolArg(v: string): boolean {
+const boolArg = (flag: string) => (v: string) => {
   if (GO_TRUE.has(v)) return true;
   if (GO_FALSE.has(v)) return false;
-  throw usageError(`invalid argument "${v}" for "--remote" flag: expected true or false`);
-}
+  throw usageError(`invalid argument "${v}" for "${flag}" flag: expected true or false`);
+};
 
 export function register(program: Command): void {
   const cmd = program
@@ -24,11 +24,18 @@ export function register(program: Command): void {
     .option(
       '--remote [bool]',
       'also ask the control plane (every istiod replica) for its and its proxies versions',
-      boolArg,
+      boolArg('--remote'),
+      true,
+    )
+    .option(
+      '-s, --short [bool]',
+      "istioctl's: the short text (the default); --short=false prints everything, as -o yaml",
+      boolArg('--short'),
       true,
     );
   cmd.action(async (opts: Record<string, any>) => {
-    const format = parseOutputFormat(opts.output, ['short', 'json', 'yaml'] as const, 'short');
+    let format = parseOutputFormat(opts.output, ['short', 'json', 'yaml'] as const, 'short');
+    if (opts.short === false && format === 'short') format = 'yaml';
     const info: Record<string, unknown> = {
       clientVersion: {
         version: clientVersion(),

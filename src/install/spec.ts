@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { parseAllDocuments } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { isDnsLabel } from '../util/names.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
 import { ISTIO_OPERATOR_SCHEMA, takesOnlyString } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
@@ -31,8 +32,6 @@ export interface InstallSpec {
   hub: string;
   tag: string;
 }
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Reads one `-f` file: exactly one IstioOperator document (comments and `---` around it are fine). */
 export function parseOperatorFile(name: string, text: string): JsonMap {
@@ -175,13 +174,13 @@ function derive(operator: JsonMap, profile: string): InstallSpec {
   // Explicit values win over the spec's short forms, as in istioctl's translation (install.md §1.4).
   const revisionRaw = String(values.revision ?? spec.revision ?? '');
   const revision = revisionRaw === 'default' ? '' : revisionRaw;
-  if (revision !== '' && (!DNS1123_LABEL.test(revision) || revision.length > 63))
+  if (revision !== '' && !isDnsLabel(revision))
     throw new MeshError(`revision "${revision}" is not a DNS-1123 label`, {
       exitCode: ExitCode.USAGE,
       hint: 'use lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. 1-30)',
     });
   const namespace = String(global.istioNamespace ?? spec.namespace ?? meta.namespace ?? 'istio-system');
-  if (!DNS1123_LABEL.test(namespace))
+  if (!isDnsLabel(namespace))
     throw new MeshError(`namespace "${namespace}" is not a DNS-1123 label`, { exitCode: ExitCode.USAGE });
   return {
     operator,

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExitCode, MeshError, describeError } from '../util/errors.js';
+import { applyImpersonation } from './impersonation.js';
 
 export interface KubeConfigOptions {
   /** --kubeconfig: one file, used instead of $KUBECONFIG and ~/.kube/config. */
@@ -119,6 +120,7 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
   // it unless told to skip verification, which failed every request with a misleading credentials error.
   if (server.protocol === 'http:' && !cluster.skipTLSVerify)
     kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
+  applyImpersonation(kc);
   return {
     kc,
     contextName,

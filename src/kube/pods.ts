@@ -1,4 +1,5 @@
 import { MeshError, usageError } from '../util/errors.js';
+import { checkRefNamespace, isDnsSubdomain } from '../util/names.js';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import type { KubeApi, KubeClients } from './api.js';
 
@@ -86,6 +87,12 @@ export function parsePodRef(text: string): PodRef {
   const name = dot >= 0 ? rest.slice(0, dot) : rest;
   const namespace = dot >= 0 ? rest.slice(dot + 1) : undefined;
   if (!name || namespace === '') throw usageError(`invalid pod reference "${text}"`);
+  if (!isDnsSubdomain(name))
+    throw usageError(
+      `invalid name "${name}" in "${text}"`,
+      'a name is lower-case letters, digits, "-" and "."; <name>.<namespace> splits at the last dot',
+    );
+  if (namespace !== undefined) checkRefNamespace(namespace, text);
   return { kind, name, namespace };
 }
 

@@ -58,12 +58,20 @@ export function parseDuration(text: string, flag = 'duration'): number {
 }
 
 /**
+ * Whether a timeout of `ms` limits anything: 0 means none, and so does one longer than a timer can hold
+ * (2^31 − 1 ms, ≈ 24.8 days), which Node would otherwise fire at once (`--timeout 30d` failed at once).
+ */
+export function isDeadline(ms: number): boolean {
+  return ms > 0 && ms <= 2 ** 31 - 1;
+}
+
+/**
  * Calls `onTimeout` once `ms` milliseconds have passed since the call: one deadline for a whole operation
  * (connecting, TLS, waiting for the answer), unlike a socket's idle timeout, which restarts whenever a
  * byte moves. A timeout of 0 means none, as kubectl's `--request-timeout=0`. Returns the cancel function.
  */
 export function deadline(ms: number, onTimeout: () => void): () => void {
-  if (ms <= 0) return () => {};
+  if (!isDeadline(ms)) return () => {};
   const timer = setTimeout(onTimeout, ms);
   return () => clearTimeout(timer);
 }

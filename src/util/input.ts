@@ -1,7 +1,7 @@
 /** Reading input files and stdin for commands that take `--file` (`-` = stdin). */
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { ExitCode, MeshError } from './errors.js';
+import { describeError, ExitCode, MeshError } from './errors.js';
 
 const GO_ERRNO: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -9,13 +9,21 @@ const GO_ERRNO: Record<string, string> = {
   EISDIR: 'is a directory',
   ENOTDIR: 'not a directory',
   ELOOP: 'too many levels of symbolic links',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
 };
+
+/** What a failed file operation means, in Go's words (without Node's operation and paths). */
+export function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e?.code && GO_ERRNO[e.code]) ?? describeError(err);
+}
 
 /** Go's `*PathError` text (`open <f>: no such file or directory`), the way istioctl reports file errors. */
 export function goPathError(err: unknown, file: string): string {
   const e = err as NodeJS.ErrnoException;
   const op = e.code === 'EISDIR' ? 'read' : 'open';
-  return `${op} ${file}: ${(e.code && GO_ERRNO[e.code]) ?? e.message}`;
+  return `${op} ${file}: ${errnoText(e)}`;
 }
 
 let utf8: TextDecoder | undefined;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { isDeadline } from '../util/duration.js';
 import { loadXdsProtos } from './protos.js';
 
 export const SYNCZ_TYPE = 'istio.io/debug/syncz';
@@ -113,9 +114,9 @@ function makeClient(
   };
 }
 
-/** gRPC's deadline for a call of `timeoutMs` (--timeout); 0 means none, as everywhere in mesh. */
+/** gRPC's deadline for a call of `timeoutMs` (--timeout); 0 (or beyond a timer's range) means none, as everywhere in mesh. */
 export function callDeadline(timeoutMs: number): Date | number {
-  return timeoutMs > 0 ? new Date(Date.now() + timeoutMs) : Infinity;
+  return isDeadline(timeoutMs) ? new Date(Date.now() + timeoutMs) : Infinity;
 }
 
 /** One line for a failed call, naming the replica and saying what to check. */
@@ -146,6 +147,11 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
     case 8: // RESOURCE_EXHAUSTED
       return new MeshError(`${where}: response too large: ${details}`);
     default:
+      // grpc-js's words for an HTTP/2 answer without gRPC (a web server, a proxy, a wrong port)
+      if (/^Received HTTP status code \d+/.test(details))
+        return new MeshError(`${where}: answered HTTP, not gRPC: ${details}`, {
+          hint: 'is it an xDS port? istiod serves xDS on 15010 (plaintext) and 15012 (TLS)',
+        });
       return new MeshError(`${where}: ${details}`);
   }
 }

@@ -327,6 +327,10 @@ describe('mesh analyze on a live cluster', () => {
     expect(run.stderr.match(/cannot list secrets /g)).toHaveLength(1);
     expect(run.stderr).toMatch(/skipped \d+ analyzer\(s\) that read those kinds: .*gateway\.SecretAnalyzer/);
     expect(report(run.stdout).summary.cluster.denied).toContain('list secrets');
+    // the admin impersonating that user sees what the user sees
+    const as = await meshAnalyze(['-A', '-o', 'json', '--as', 'mesh-e2e-user']);
+    expect(as.code, as.stderr).toBe(0);
+    expect(report(as.stdout).summary.cluster.denied).toEqual(report(run.stdout).summary.cluster.denied);
     // the success line says how much was not looked at (this user may list no Istio kind: no finding)
     const log = await meshAnalyze(['-A'], testbed.restrictedKubeconfig);
     const skippedCount = /skipped (\d+) analyzer\(s\)/.exec(log.stderr)![1];

@@ -221,5 +221,21 @@ describe('port-forward faults on the real path', () => {
     const certs = await runCli(['certs', '-n', ns, ...restricted]);
     expect(certs.code).toBe(1);
     expect(certs.stdout).toContain('pods/portforward');
+    // The admin impersonating that user (--as, as kubectl and istioctl): the same answer, on both the
+    // pod read and the port-forward WebSocket; and with a group that may do anything, the dump.
+    const as = await runCli(['pc', 'cluster', `healthy-0.${ns}`, ...kube, '--as', 'mesh-e2e-user']);
+    expect([as.code, errorLine(as)]).toEqual([1, errorLine(r)]);
+    const asAdmin = await runCli([
+      'pc',
+      'cluster',
+      `healthy-0.${ns}`,
+      ...kube,
+      '--as',
+      'mesh-e2e-user',
+      '--as-group',
+      'system:masters',
+    ]);
+    expect(asAdmin.stderr).toBe('');
+    expect(asAdmin.stdout).toContain('SERVICE FQDN');
   });
 });

@@ -144,6 +144,22 @@ describe('mesh analyze --use-kube, spelled as istioctl users type it', () => {
     expect(empty.requests).toBe(0);
   });
 
+  it("istioctl's -c (kubeconfig) and -R (recursive, always on) are accepted; -R=false is refused", async () => {
+    requests.length = 0;
+    const short = await runCli(['analyze', '-c', kubeconfig, '-o', 'json', '-k', '-R', file]);
+    expect(short.code, short.stderr).toBe(79);
+    expect(requests.length).toBeGreaterThan(0);
+    const vs = JSON.parse(short.stdout).findings.map((f: { origin: string }) => f.origin);
+    expect(vs).toContain('VirtualService shop/cluster-vs');
+    for (const flag of ['--recursive', '--recursive=true', '-R=1'])
+      expect((await analyze(flag, file)).origins, flag).toEqual(FILE_ONLY);
+    const off = await analyze('--recursive=false', file);
+    expect(off.code).toBe(64);
+    expect(off.stderr).toContain(
+      'Error: --recursive=false is not supported: mesh always walks folders recursively',
+    );
+  });
+
   it('leaves arguments after -- alone', async () => {
     const run = await analyze(file, '--', '--use-kube=false');
     expect(run.origins).toEqual(FILE_ONLY);

@@ -179,3 +179,61 @@ describe('usage errors', () => {
     }
   });
 });
+
+describe('names the API server could never hold', () => {
+  // Was: `pc cluster 'catalog-0.shop?x=1'` asked for namespace `shop?x=1` without a word, `%2e%2e.shop`
+  // came back from the API server as exit 1, `-n 'a/b'` reached the server as a path. No cluster is
+  // needed to refuse them: the kubeconfig here does not exist.
+  const kubeconfig = ['--kubeconfig', '/nonexistent/kubeconfig'];
+  it('a bad -n or <name>.<namespace> is a usage error before any request (exit 64)', () => {
+    const cases: Array<[string[], string]> = [
+      [
+        ['pc', 'cluster', 'catalog-0.shop?x=1'],
+        'Error: invalid namespace "shop?x=1" in "catalog-0.shop?x=1"',
+      ],
+      [['pc', 'cluster', '%2e%2e.shop'], 'Error: invalid name "%2e%2e" in "%2e%2e.shop"'],
+      [['pc', 'cluster', 'deploy/Web.shop'], 'Error: invalid name "Web" in "deploy/Web.shop"'],
+      [['pc', 'cluster', 'catalog-0', '-n', 'shop?x=1'], 'Error: invalid namespace "shop?x=1"'],
+      [['authz', 'check', 'catalog-0', '-n', 'a/b'], 'Error: invalid namespace "a/b"'],
+      [['certs', '-n', 'shop', '-n', '..'], 'Error: invalid namespace ".."'],
+      [['drift', '-n', 'Shop'], 'Error: invalid namespace "Shop"'],
+      [['proxy-status', '-n', 'x'.repeat(64)], `Error: invalid namespace "${'x'.repeat(64)}"`],
+      [['analyze', '-n', 'bad_ns', 'README.md'], 'Error: invalid namespace "bad_ns"'],
+    ];
+    for (const [args, line] of cases) {
+      const r = mesh([...args, ...kubeconfig]);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stderr, args.join(' ')).toBe(
+        `${line}\nHint: ${
+          line.includes('invalid name "')
+            ? 'a name is lower-case letters, digits, "-" and "."; <name>.<namespace> splits at the last dot'
+            : 'a namespace is lower-case letters, digits and "-", starting and ending with a letter or digit'
+        }\n`,
+      );
+    }
+  });
+});
+
+describe('impersonation flags (--as, --as-group, --as-uid) are checked before any request', () => {
+  it('a group or UID without --as, an empty --as, or several groups: exit 64', () => {
+    const cases: Array<[string[], string]> = [
+      [
+        ['certs', '--as-group', 'devs'],
+        'Error: --as-group and --as-uid need --as (the user to impersonate)\n',
+      ],
+      [
+        ['pc', 'cluster', 'x', '--as-uid', '42'],
+        'Error: --as-group and --as-uid need --as (the user to impersonate)\n',
+      ],
+      [['analyze', '--as', ''], 'Error: --as needs a user name\n'],
+      [
+        ['proxy-status', '--as', 'jane', '--as-group', 'a', '--as-group', 'b'],
+        'Error: give at most one --as-group\n',
+      ],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = mesh([...args, '--kubeconfig', '/nonexistent/kubeconfig']);
+      expect({ code: r.code, stderr: r.stderr }, args.join(' ')).toEqual({ code: 64, stderr });
+    }
+  });
+});

@@ -24,6 +24,20 @@ describe('mesh (CLI basics)', () => {
     ).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it("takes istioctl's --short: -s and --short=true are the short text, --short=false everything", () => {
+    const short = mesh(['version', '--remote=false']).stdout;
+    for (const flag of ['-s', '--short', '--short=true'])
+      expect(mesh(['version', '--remote=false', flag]).stdout, flag).toBe(short);
+    expect(mesh(['version', '--remote=false', '--short=false']).stdout).toBe(
+      mesh(['version', '--remote=false', '-o', 'yaml']).stdout,
+    );
+    const bad = mesh(['version', '--remote=false', '--short=maybe']);
+    expect([bad.code, bad.stderr]).toEqual([
+      64,
+      'Error: invalid argument "maybe" for "--short" flag: expected true or false\n',
+    ]);
+  });
+
   it('prints completion scripts for bash, zsh and fish', () => {
     expect(mesh(['completion', 'bash']).stdout).toContain('complete -o filenames -F _mesh mesh kubectl-mesh');
     expect(mesh(['completion', 'zsh']).stdout).toContain('#compdef mesh');

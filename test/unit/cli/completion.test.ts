@@ -227,6 +227,7 @@ describe('zsh and fish completion (mesh __complete words)', () => {
     expect(pods.values).not.toContain('mysql-0');
     expect(pods.descriptions.get('reviews-v1-7d9f')).toBe('pod');
     expect((await query(['pc', 'listener', '--kubeconfig', config, 'f'])).values).toEqual(['frontend-6f7b']);
+    expect((await query(['pc', 'listener', '-c', config, 'f'])).values).toEqual(['frontend-6f7b']);
     const down = await startFakeKube();
     const unreachable = down.kubeconfig();
     await down.close();

@@ -348,6 +348,16 @@ describe('against an Envoy admin endpoint (--admin-url)', () => {
     expect(admin.requests).toContain('GET /sidecar/config_dump?include_eds=true');
   });
 
+  it('a --timeout longer than a timer holds (≈ 24.8 days) means no limit, not an instant timeout', async () => {
+    // Was: `--timeout 30d` failed at once ("no answer within 2592000s"): Node fires such a timer after 1 ms.
+    const url = admin.urlOf('sidecar');
+    for (const timeout of ['30d', '99999999999999999999s']) {
+      const live = await runCli(['pc', 'cluster', '--admin-url', url, '--timeout', timeout]);
+      expect(live.stderr, timeout).toBe('');
+      expect(live.stdout, timeout).toBe((await runCli(['pc', 'cluster', '-f', SIDECAR])).stdout);
+    }
+  });
+
   it('shows endpoints from /clusters?format=json', async () => {
     const r = await runCli([
       'pc',

@@ -1,4 +1,6 @@
 /** kube-inject on inputs a hand-edited or generated file can hold: kept byte for byte, or one clear error. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../support/cli.js';
@@ -139,5 +141,39 @@ describe('YAML aliases that expand without bound ("billion laughs")', () => {
       stdout: '',
       stderr: refused(operator),
     });
+  });
+});
+
+describe("kube-inject -o FILE (istioctl's --output)", () => {
+  const { dir, file } = scratch('mesh-inject-output-');
+  it('writes what stdout would show; -o naming the -f file rewrites it in place', async () => {
+    const expected = (await runCli(['kube-inject', '-f', DEPLOYMENTS])).stdout;
+    expect(expected).toContain('istio-proxy');
+    const out = join(dir, 'injected.yaml');
+    expect(await runCli(['kube-inject', '-f', DEPLOYMENTS, '-o', out])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+    expect(readFileSync(out, 'utf8')).toBe(expected);
+    const inPlace = file('in-place.yaml', readFileSync(DEPLOYMENTS, 'utf8'));
+    expect((await runCli(['kube-inject', '-f', inPlace, '--output', inPlace])).code).toBe(0);
+    expect(readFileSync(inPlace, 'utf8')).toBe(expected);
+    expect(readdirSync(dir).sort()).toEqual(['in-place.yaml', 'injected.yaml']); // no temporary file left
+  });
+
+  it('a place it cannot write is one line, exit 1, and the input stays as it was', async () => {
+    const input = file('keep.yaml', readFileSync(DEPLOYMENTS, 'utf8'));
+    const missing = join(dir, 'no-such-dir', 'out.yaml');
+    expect(await runCli(['kube-inject', '-f', input, '-o', missing])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: cannot write ${missing}: no such file or directory\n`,
+    });
+    const r = await runCli(['kube-inject', '-f', input, '-o', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`Error: cannot write ${dir}: is a directory\n`);
+    expect(readFileSync(input, 'utf8')).toBe(readFileSync(DEPLOYMENTS, 'utf8'));
+    expect(readdirSync(dir).filter((f) => f.includes('.mesh-'))).toEqual([]);
   });
 });

@@ -41,11 +41,8 @@ describe('parsePodRef', () => {
   it('rejects unknown kinds and empty parts as usage errors', () => {
     expect(() => parsePodRef('configmap/x')).toThrow(/unsupported resource type in "configmap\/x"/);
     expect(() => parsePodRef('x.')).toThrow(/invalid pod reference/);
-    try {
-      parsePodRef('cronjob/x');
-    } catch (e: any) {
-      expect(e.exitCode).toBe(64);
-    }
+    for (const bad of ['cronjob/x', 'x.', 'x.Shop', 'x.y/z', 'a_b.shop'])
+      expect(() => parsePodRef(bad), bad).toThrow(expect.objectContaining({ exitCode: 64 }));
   });
 });
 

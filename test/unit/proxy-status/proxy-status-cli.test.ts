@@ -5,6 +5,8 @@
  * The real istiod and real xDS clients are in test/e2e/proxy-status.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -81,6 +83,19 @@ describe('mesh proxy-status --xds-address', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('catalog-0.shop     Kubernetes     istiod-7d4f9-abcde');
+    // nor does one beyond a timer's or a date's range (was: "no answer within 2592000s" at once)
+    for (const timeout of ['30d', '99999999999999999999s']) {
+      const long = await runCli([
+        'proxy-status',
+        '--xds-address',
+        s.address,
+        '--plaintext',
+        '--timeout',
+        timeout,
+      ]);
+      expect(long.stderr, timeout).toBe('');
+      expect(long.stdout, timeout).toBe(r.stdout);
+    }
   });
 
   it('asks for istio.io/debug/syncz once, as a node of the istio namespace, and renders the table', async () => {
@@ -358,5 +373,23 @@ describe('proxy-status faults', () => {
     const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '1s']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Error: ${s.address}: no answer within 1s`);
+  });
+
+  it('an HTTP/2 server that is not gRPC (a web server, a proxy) is named as such, with the xDS ports', async () => {
+    const web = http2.createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => new Promise<void>((resolve) => web.close(() => resolve())) });
+    const address = `127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const r = await runCli(['proxy-status', '--xds-address', address, '--plaintext', '--timeout', '5s']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: ${address}: answered HTTP, not gRPC: Received HTTP status code 404\n` +
+        'Hint: is it an xDS port? istiod serves xDS on 15010 (plaintext) and 15012 (TLS)\n',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseGoDuration } from '../../../src/util/duration.js';
+import { isDeadline, parseDuration, parseGoDuration } from '../../../src/util/duration.js';
 
 // Go's time.ParseDuration: microseconds may be written us, µs (U+00B5 MICRO SIGN) or μs (U+03BC).
 describe('parseGoDuration', () => {
@@ -37,5 +37,15 @@ describe('parseDuration', () => {
       expect(() => parseDuration(s, '--timeout'), s).toThrow(`invalid --timeout "${s}"`);
     }
     expect(() => parseDuration('soon', '--warn')).toThrow(expect.objectContaining({ exitCode: 64 }));
+  });
+
+  it('a timeout of 0, or longer than a timer can hold (2^31 - 1 ms), limits nothing', () => {
+    expect([0, 1, 2 ** 31 - 1, 2 ** 31, parseDuration('30d')].map(isDeadline)).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });

@@ -6,6 +6,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
 import { parseGoDuration } from '../../../util/duration.js';
+import { isDnsLabel, isDnsSubdomain } from '../../../util/names.js';
 import { isObject, keysOf, list } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
@@ -52,17 +53,7 @@ export function quote(v: unknown): string {
 // DNS names and hosts
 // ---------------------------------------------------------------------------------------------------
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** RFC 1123 label: ≤63 chars of lowercase alphanumerics and `-`, not starting or ending with `-`. */
-export function isDnsLabel(s: string): boolean {
-  return s.length <= 63 && DNS_LABEL.test(s);
-}
-
-/** RFC 1123 subdomain (Kubernetes object names, label-key prefixes): ≤253 chars, dot-separated labels. */
-export function isDnsSubdomain(s: string): boolean {
-  return s.length > 0 && s.length <= 253 && s.split('.').every(isDnsLabel);
-}
+export { isDnsLabel, isDnsSubdomain };
 
 /**
  * The common case of `dnsLabelsError` in one pass without allocating: true when every label of `labels` (a

@@ -1,0 +1,31 @@
+/** Kubernetes name rules (RFC 1123), for flags and references checked before any request. */
+import { usageError } from './errors.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** RFC 1123 label: ≤63 chars of lowercase alphanumerics and `-`, not starting or ending with `-`. */
+export function isDnsLabel(s: string): boolean {
+  return s.length <= 63 && DNS_LABEL.test(s);
+}
+
+/** RFC 1123 subdomain (Kubernetes object names, label-key prefixes): ≤253 chars, dot-separated labels. */
+export function isDnsSubdomain(s: string): boolean {
+  return s.length > 0 && s.length <= 253 && s.split('.').every(isDnsLabel);
+}
+
+const LABEL_HINT =
+  'a namespace is lower-case letters, digits and "-", starting and ending with a letter or digit';
+
+/**
+ * Commander parser for `-n/--namespace`: a name the API server could never hold is a usage error (64)
+ * here, not a request for a path such as `namespaces/shop?x=1/pods/…`.
+ */
+export function namespaceArg(value: string): string {
+  if (!isDnsLabel(value)) throw usageError(`invalid namespace "${value}"`, LABEL_HINT);
+  return value;
+}
+
+/** The same check for the namespace part of a `<name>.<namespace>` reference. */
+export function checkRefNamespace(namespace: string, ref: string): void {
+  if (!isDnsLabel(namespace)) throw usageError(`invalid namespace "${namespace}" in "${ref}"`, LABEL_HINT);
+}
