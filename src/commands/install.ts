@@ -150,7 +150,8 @@ export async function runInstall(
   const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
   const spec = await specFromOptions(opts as any);
   const { renderComponents } = await import('../install/render.js');
-  const { applyComponents, computePlan, planIsEmpty, InstallError } = await import('../kube/installer.js');
+  const { applyComponents, computePlan, planIsEmpty, replacedWarning, InstallError } =
+    await import('../kube/installer.js');
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
   const rest = await connectGuarded(opts, verb);
@@ -178,16 +179,36 @@ export async function runInstall(
     return ExitCode.OK;
   }
   await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
-  const result = await applyComponents(rest, components, owner, {
-    force: opts.force,
-    concurrency,
-    readinessTimeoutMs,
-    progress: await (await import('../util/progress.js')).progressReporter(),
-  }).catch((err) => {
-    if (err instanceof InstallError && err.applied.length > 0)
-      warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
-    throw err;
-  });
+  const { withInstallLock } = await import('../kube/install-lock.js');
+  const progress = await (await import('../util/progress.js')).progressReporter();
+  // Ctrl+C or a TERM while applying: no further write, then the usual report of what was applied (and
+  // the lock released) instead of dying silently halfway. A second one ends mesh at once. (`on`, not
+  // `once`: signal-exit, which ora loads, re-raises the signal when it sees no other listener left.)
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new MeshError(`interrupted (${sig === 'SIGINT' ? 'Ctrl+C' : sig}) while applying`));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const result = await withInstallLock(
+    rest,
+    `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`,
+    () =>
+      applyComponents(rest, components, owner, {
+        signal: interrupt.signal,
+        force: opts.force,
+        concurrency,
+        readinessTimeoutMs,
+        progress,
+      }),
+  )
+    .catch((err) => {
+      if (err instanceof InstallError && err.applied.length > 0)
+        warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
+      throw err;
+    })
+    .finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+  if (result.replaced.length > 0) warn(replacedWarning(result.replaced));
   warn(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
       `${result.applied.length} object(s) applied${result.pruned.length ? `, ${result.pruned.length} pruned` : ''}.`,
@@ -197,7 +218,7 @@ export async function runInstall(
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const { deleteObjects, listOwned } = await import('../kube/installer.js');
+  const { deleteObjects, listOwned, notAppliedLines, replacedWarning } = await import('../kube/installer.js');
   const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
@@ -210,7 +231,15 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const kinds = (await import('../kube/resources.js')).RESOURCE_TYPES.map((t) => t.kind).filter(
     (k) => k !== 'Namespace',
   );
-  const objects = await listOwned(rest, selector, kinds);
+  const { owned: objects, notApplied } = await listOwned(rest, selector, kinds);
+  if (notApplied.length > 0)
+    warn(
+      `Left alone: ${notApplied.length} object(s) carry mesh's labels but mesh never applied them:\n${notAppliedLines(
+        notApplied,
+      )
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+    );
   if (objects.length === 0) {
     warn(
       opts.purge
@@ -234,13 +263,19 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   }
   warn(refs.map((r) => `- ${r}`).join('\n'));
   await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
-  const deleted = await deleteObjects(rest, objects, 8);
+  const { withInstallLock } = await import('../kube/install-lock.js');
+  const { deleted, replaced } = await withInstallLock(
+    rest,
+    `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}`,
+    () => deleteObjects(rest, objects, 8),
+  );
+  if (replaced.length > 0) warn(replacedWarning(replaced));
   const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
   if (waitMs > 0) {
     const progress = await (await import('../util/progress.js')).progressReporter();
     progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
     try {
-      await waitGone(rest, objects, {
+      await waitGone(rest, deleted, {
         timeoutMs: waitMs,
         onWait: (pending) =>
           progress.update(

@@ -10,6 +10,11 @@ export function formatPlan(plan: Plan): string {
     lines.push(`${sym[e.action]} ${e.ref}${e.action === 'conflict' ? `: conflict: ${e.message}` : ''}`);
     for (const c of e.changes ?? []) lines.push(`    ${c.path}: ${show(c.from)} → ${show(c.to)}`);
   }
+  if (plan.leftAlone?.length)
+    lines.push(
+      `Left alone (they carry this install's labels but mesh never applied them, so they are not pruned):`,
+      ...plan.leftAlone.map((l) => `  ${l}`),
+    );
   const count = (a: string) => plan.entries.filter((e) => e.action === a).length;
   lines.push(
     `Plan: ${count('create')} to create, ${count('change')} to change, ${count('prune')} to prune, ` +

@@ -1,8 +1,8 @@
 import { objectRef } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { listOwned, notReadyReason } from './installer.js';
+import { deletionState, listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
 import { mapBounded } from '../util/bounded.js';
-import { ApiError, type KubeRest } from './rest.js';
+import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES } from './resources.js';
 
 /** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
@@ -100,6 +100,24 @@ async function permissions(rest: KubeRest, namespace: string): Promise<CheckResu
   );
 }
 
+/** The install namespace: there, to be created, or being deleted (install cannot apply into it then). */
+async function installNamespace(rest: KubeRest, namespace: string): Promise<CheckResult[]> {
+  const res = await rest.request('GET', objectPath({ kind: 'Namespace', metadata: { name: namespace } }));
+  if (res.status === 404)
+    return [ok('Install namespace', `${namespace} does not exist yet: install creates it`)];
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET namespace ${namespace}`);
+  const why = deletionState(res.body);
+  return [
+    why
+      ? fail(
+          'Install namespace',
+          `${namespace} is being deleted (${why}): install cannot apply into it`,
+          'wait until it is gone (or remove what holds it), then install',
+        )
+      : ok('Install namespace', `${namespace} exists`),
+  ];
+}
+
 async function existingControlPlanes(
   rest: KubeRest,
   namespace: string,
@@ -121,8 +139,16 @@ async function existingControlPlanes(
         `${what} was installed by another tool`,
         'install a different --revision, or remove it first',
       );
+    const deleting = deletionState(d);
     if (rev === (revision || 'default') && d.metadata.namespace === namespace)
-      return ok('Control planes', `${what}: install updates it in place`);
+      return deleting
+        ? fail(
+            'Control planes',
+            `${what} is being deleted (${deleting}): install cannot apply to it until it is gone`,
+            'wait until it is gone (or remove its finalizers), then install',
+          )
+        : ok('Control planes', `${what}: install updates it in place`);
+    if (deleting) return ok('Control planes', `${what} is being deleted`);
     return ok('Control planes', `${what} keeps running next to the new revision`);
   });
 }
@@ -193,6 +219,15 @@ async function crdVersions(
     const l = live.get(String(crd.metadata.name));
     if (!l) continue;
     present++;
+    const deleting = deletionState(l);
+    if (deleting)
+      out.push(
+        fail(
+          'CRDs',
+          `${crd.metadata.name} is being deleted (${deleting}): install cannot apply it until it is gone`,
+          'its custom resources are being removed with it; wait until it is gone, then install',
+        ),
+      );
     const mine = names((crd.spec as any).versions);
     const there = `served ${names(l.spec?.versions, true).join(', ') || 'at no version'}`;
     const stranded = ((l.status?.storedVersions ?? []) as string[]).filter((v) => !mine.includes(v));
@@ -342,6 +377,7 @@ export async function precheck(
       .then((l) => (l.items ?? []) as any[]));
   return [
     ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
+    ...(await guarded('Install namespace', () => installNamespace(rest, namespace))),
     ...(await guarded('Permissions', () => permissions(rest, namespace))),
     ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
     ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
@@ -372,27 +408,71 @@ export async function check(
   rest: KubeRest,
   components: readonly RenderedComponent[],
 ): Promise<CheckResult[]> {
-  const owned = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  const { owned } = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
   const out: CheckResult[] = [];
   const deployments = owned.filter((o) => o.kind === 'Deployment');
-  if (deployments.length === 0)
-    return [fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install')];
-  const reasons = await mapBounded(deployments, 8, (d) => notReadyReason(rest, d));
-  deployments.forEach((d, i) =>
+  const missing = missingDeployments(owned, components);
+  for (const [ref, siblings] of missing)
     out.push(
-      reasons[i] === undefined
-        ? ok('Control plane', `${objectRef(d)} is ready`)
-        : fail(
-            'Control plane',
-            `${objectRef(d)} is not ready: ${reasons[i]}`,
-            'look at its pods and events (kubectl describe)',
-          ),
-    ),
+      fail(
+        'Control plane',
+        `${ref} is missing, while ${siblings} other object(s) mesh installed with it are there`,
+        'someone deleted it: run mesh install with the same inputs to put it back',
+      ),
+    );
+  if (deployments.length === 0 && missing.length === 0)
+    return [fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install')];
+  // A Deployment deleted (or being deleted) since it was listed is a failure of its own, not the end of the report.
+  const reasons = await mapBounded(deployments, 8, (d) =>
+    notReadyReason(rest, d).catch((err: unknown) => {
+      if (err instanceof ObjectDeletedError) return err;
+      throw err;
+    }),
   );
+  deployments.forEach((d, i) => {
+    const r = reasons[i];
+    out.push(
+      r === undefined
+        ? ok('Control plane', `${objectRef(d)} is ready`)
+        : r instanceof ObjectDeletedError
+          ? fail(
+              'Control plane',
+              `${objectRef(d)} ${r.state}`,
+              'run mesh install once it is gone to put it back',
+            )
+          : fail(
+              'Control plane',
+              `${objectRef(d)} is not ready: ${r}`,
+              'look at its pods and events (kubectl describe)',
+            ),
+    );
+  });
   for (const wh of owned.filter((o) => o.kind.endsWith('WebhookConfiguration')))
     out.push(...(await webhookHealth(rest, wh)));
   out.push(...(await crdHealth(rest, components)));
   out.push(...(await injectionHealth(rest)));
+  return out;
+}
+
+/**
+ * Deployments the checked inputs render that are not in the cluster although other objects of their
+ * component and revision, installed by mesh in that namespace, are (a half-deleted install), with how many.
+ */
+function missingDeployments(
+  owned: readonly K8sObject[],
+  components: readonly RenderedComponent[],
+): Array<[string, number]> {
+  const present = new Set(owned.map(objectRef));
+  const key = (o: K8sObject) => {
+    const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+    return `${o.metadata.namespace}/${labels[LABEL.component]}/${labels[LABEL.revision]}`;
+  };
+  const out: Array<[string, number]> = [];
+  for (const d of components.flatMap((c) => c.objects).filter((o) => o.kind === 'Deployment')) {
+    if (present.has(objectRef(d))) continue;
+    const siblings = owned.filter((o) => key(o) === key(d)).length;
+    if (siblings > 0) out.push([objectRef(d), siblings]);
+  }
   return out;
 }
 
@@ -441,6 +521,15 @@ async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[
     const res = await rest.request('GET', objectPath(crd));
     if (res.status === 404)
       return problems.push(fail('CRDs', `${crd.metadata.name} is missing`, 'run mesh install'));
+    const deleting = deletionState(res.body);
+    if (deleting)
+      return problems.push(
+        fail(
+          'CRDs',
+          `${crd.metadata.name} is being deleted (${deleting})`,
+          'its custom resources (Istio configuration) go with it; run mesh install once it is gone',
+        ),
+      );
     const served = new Set(
       ((res.body.spec?.versions ?? []) as any[]).filter((v) => v.served).map((v) => v.name),
     );

@@ -44,6 +44,8 @@ export interface PlanEntry {
 
 export interface Plan {
   entries: PlanEntry[];
+  /** Objects with this install's labels that mesh did not apply and will not prune (`Kind/ns/name (written by …)`). */
+  leftAlone?: string[];
 }
 
 export const planIsEmpty = (p: Plan) => p.entries.every((e) => e.action === 'unchanged');
@@ -60,6 +62,74 @@ export function applyObject(
   return rest.call('PATCH', applyPath(o, opts), o, 'application/apply-patch+yaml');
 }
 
+/**
+ * An object mesh is about to apply, or waits for, is being deleted (or was deleted after mesh applied
+ * it): applying again does not stop a deletion, so the hint says what to do instead of "re-run".
+ */
+export class ObjectDeletedError extends MeshError {
+  constructor(
+    /** `Kind/ns/name` */
+    readonly ref: string,
+    /** `is being deleted (since …; what holds it)` or `was deleted …` */
+    readonly state: string,
+    message: string,
+    hint: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
+/** Why a live object is being deleted (`since …; what holds it`), or undefined when it is not. */
+export function deletionState(live: any): string | undefined {
+  const since = live?.metadata?.deletionTimestamp;
+  if (!since) return undefined;
+  // A Namespace waits for its content; its conditions name what is left and which finalizers hold it.
+  const held = ((live.status?.conditions ?? []) as any[])
+    .filter((c) => c.status === 'True' && /^Namespace(Content|Finalizers)Remaining$/.test(c.type ?? ''))
+    .map((c) => String(c.message));
+  const finalizers: string[] = live.metadata.finalizers ?? [];
+  const why = held.length ? held : finalizers.length ? [`finalizers ${finalizers.join(', ')}`] : [];
+  return [`since ${since}`, ...why].join('; ');
+}
+
+const BEING_DELETED_HINT =
+  'wait until it is gone (or remove what holds it: its finalizers, or the content of a namespace), then re-run';
+
+function beingDeleted(ref: string, why: string, nothingChanged: boolean): ObjectDeletedError {
+  const state = `is being deleted (${why})`;
+  return new ObjectDeletedError(
+    ref,
+    state,
+    `${ref} ${state}: mesh cannot apply it until it is gone${nothingChanged ? '; nothing was changed' : ''}`,
+    BEING_DELETED_HINT,
+  );
+}
+
+/** The live object for a readiness check; an object deleted or being deleted meanwhile ends the wait. */
+async function getLive(rest: KubeRest, o: K8sObject): Promise<any> {
+  const res = await rest.request('GET', objectPath(o));
+  if (res.status === 404) {
+    // Gone with its namespace: re-running cannot put it back until the namespace is gone too.
+    const ns = o.metadata.namespace;
+    if (ns) {
+      const nsObj = { kind: 'Namespace', metadata: { name: ns } };
+      const owner = await rest.request('GET', objectPath(nsObj));
+      const why = owner.status === 200 ? deletionState(owner.body) : undefined;
+      if (why) throw beingDeleted(`Namespace/${ns}`, why, false);
+    }
+    throw new ObjectDeletedError(
+      objectRef(o),
+      'was deleted',
+      `${objectRef(o)} was deleted by someone else after mesh applied it`,
+      're-running the same command creates it again',
+    );
+  }
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`);
+  const why = deletionState(res.body);
+  if (why) throw beingDeleted(objectRef(o), why, false);
+  return res.body;
+}
+
 async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined> {
   const res = await rest.request('GET', objectPath(o));
   if (res.status === 404) return undefined;
@@ -67,8 +137,51 @@ async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined>
   throw apiError(res, `GET ${objectRef(o)}`);
 }
 
-/** Owned objects in the cluster matching `selector`, over every kind mesh manages (or `kinds`). */
+/**
+ * Whether mesh applied this object: its managedFields hold an Apply entry of field manager `mesh`. Labels
+ * alone do not tell: a user who copies one of mesh's objects (`kubectl get … -o yaml`, new name, apply)
+ * copies its ownership labels too, and that copy is not mesh's to prune or delete.
+ */
+export function appliedByMesh(o: K8sObject): boolean {
+  const fields = (o.metadata as { managedFields?: Array<{ manager?: string; operation?: string }> })
+    .managedFields;
+  return (fields ?? []).some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply');
+}
+
+/** Objects carrying mesh's labels: those mesh applied, and those it did not (left alone, and said so). */
+export interface Labelled {
+  owned: K8sObject[];
+  notApplied: K8sObject[];
+}
+
+/**
+ * Objects in the cluster matching `selector`, over every kind mesh manages (or `kinds`), split into those
+ * mesh applied (its to prune or delete) and those that only carry its labels.
+ */
 export async function listOwned(
+  rest: KubeRest,
+  selector: string,
+  kinds?: readonly string[],
+): Promise<Labelled> {
+  const all = await listLabelled(rest, selector, kinds);
+  return { owned: all.filter(appliedByMesh), notApplied: all.filter((o) => !appliedByMesh(o)) };
+}
+
+/** One line per object that carries mesh's labels but was not applied by mesh, naming who wrote it. */
+export function notAppliedLines(objects: readonly K8sObject[]): string[] {
+  return objects.map((o) => {
+    const managers = [
+      ...new Set(
+        ((o.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
+          (f) => f.manager ?? '?',
+        ),
+      ),
+    ];
+    return `${objectRef(o)} (written by ${managers.length ? managers.join(', ') : 'an unknown manager'})`;
+  });
+}
+
+async function listLabelled(
   rest: KubeRest,
   selector: string,
   kinds?: readonly string[],
@@ -95,19 +208,21 @@ const PRUNABLE = RESOURCE_TYPES.map((t) => t.kind).filter(
   (k) => k !== 'CustomResourceDefinition' && k !== 'Namespace',
 );
 
-/** Owned objects of this install that the new rendering no longer contains. */
+/**
+ * Owned objects of this install that the new rendering no longer contains (`owned`), and objects that
+ * only carry this install's labels (`notApplied`: never pruned).
+ */
 export async function pruneCandidates(
   rest: KubeRest,
   components: readonly RenderedComponent[],
   owner: Owner,
-): Promise<K8sObject[]> {
+): Promise<Labelled> {
   const rendered = new Set(components.flatMap((c) => c.objects.map(objectRef)));
   const live = await listOwned(rest, ownerSelector(owner), PRUNABLE);
-  return live.filter(
-    (o) =>
-      !rendered.has(objectRef(o)) &&
-      o.metadata.labels?.['install.operator.istio.io/owning-resource-not-pruned' as never] !== 'true',
-  );
+  const gone = (o: K8sObject) =>
+    !rendered.has(objectRef(o)) &&
+    o.metadata.labels?.['install.operator.istio.io/owning-resource-not-pruned' as never] !== 'true';
+  return { owned: live.owned.filter(gone), notApplied: live.notApplied.filter(gone) };
 }
 
 /**
@@ -129,6 +244,8 @@ export async function computePlan(
       const ref = objectRef(o);
       const live = await getObject(rest, o);
       if (live === undefined) return { ref, component, action: 'create' };
+      const deleting = deletionState(live);
+      if (deleting) throw beingDeleted(ref, deleting, true);
       try {
         const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
         const changes = fieldDiff(live, after);
@@ -146,7 +263,10 @@ export async function computePlan(
     },
   );
   const prune = await pruneCandidates(rest, components, owner);
-  return { entries: [...entries, ...prune.map((o) => ({ ref: objectRef(o), action: 'prune' as const }))] };
+  return {
+    entries: [...entries, ...prune.owned.map((o) => ({ ref: objectRef(o), action: 'prune' as const }))],
+    ...(prune.notApplied.length ? { leftAlone: notAppliedLines(prune.notApplied) } : {}),
+  };
 }
 
 /** An error from the server about one object, reworded to name the object first. */
@@ -165,6 +285,8 @@ export interface Progress {
 }
 
 export interface ApplyOptions {
+  /** Aborted (with a MeshError as reason) when the user interrupts: no further write, no further wait. */
+  signal?: AbortSignal;
   force?: boolean;
   concurrency: number;
   readinessTimeoutMs: number;
@@ -186,14 +308,15 @@ export class InstallError extends MeshError {
 /**
  * Applies the components in dependency order: CRDs and the Namespace first (waiting until the CRDs are
  * Established), the rest of Base, then each later component, waiting after each until its workloads are
- * ready. Objects within a step are applied concurrently (bounded). Then prunes. Returns the refs applied.
+ * ready. Objects within a step are applied concurrently (bounded). Then prunes. Returns the refs applied,
+ * pruned, and left alone because a new object took a pruned one's name (see deleteObjects).
  */
 export async function applyComponents(
   rest: KubeRest,
   components: readonly RenderedComponent[],
   owner: Owner,
   opts: ApplyOptions,
-): Promise<{ applied: string[]; pruned: string[] }> {
+): Promise<{ applied: string[]; pruned: string[]; replaced: string[] }> {
   const applied: string[] = [];
   const steps: AppliedStep[] = [];
   const step = async (label: string, objects: K8sObject[]) => {
@@ -204,6 +327,7 @@ export async function applyComponents(
     opts.progress.start(`${label}: applying ${objects.length} object(s)`);
     try {
       await mapBounded(sortObjects(objects), opts.concurrency, async (o) => {
+        opts.signal?.throwIfAborted();
         try {
           await applyObject(rest, o, { force: opts.force });
         } catch (err) {
@@ -231,20 +355,24 @@ export async function applyComponents(
     } else await step(c.component, c.objects);
   }
   let pruned: string[] = [];
+  let replaced: string[] = [];
   let pruning = false;
   try {
-    const candidates = await pruneCandidates(rest, components, owner);
+    opts.signal?.throwIfAborted();
+    const candidates = (await pruneCandidates(rest, components, owner)).owned;
     if (candidates.length > 0) {
       pruning = true;
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
-      pruned = await deleteObjects(rest, candidates, opts.concurrency);
+      const result = await deleteObjects(rest, candidates, opts.concurrency);
+      pruned = result.deleted.map(objectRef);
       opts.progress.succeed(`pruned ${pruned.length} object(s)`);
+      replaced = result.replaced;
     }
   } catch (err) {
     if (pruning) opts.progress.fail('pruning: failed');
     throw halfway(err, applied, steps);
   }
-  return { applied, pruned };
+  return { applied, pruned, replaced };
 }
 
 /** One step of an install as far as it got: how many of its objects were applied, whether they became ready. */
@@ -275,47 +403,78 @@ function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[])
   return new InstallError(
     `${message} (${appliedSummary(steps)})`,
     applied,
-    conflict
-      ? 'another field manager owns these fields: re-run with --force to take them over'
-      : 're-running the same command completes the install (applying is idempotent)',
+    err instanceof ObjectDeletedError && err.hint
+      ? err.hint
+      : conflict
+        ? 'another field manager owns these fields: re-run with --force to take them over'
+        : 're-running the same command completes the install (applying is idempotent)',
   );
 }
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
-/** Deletes objects (background propagation; already gone is fine); returns their refs. */
+/** What a delete did: the objects deleted (or already gone), and those replaced since they were listed. */
+export interface Deleted {
+  deleted: K8sObject[];
+  /** `Kind/ns/name` of objects whose name now belongs to a new object (another UID): left alone. */
+  replaced: string[];
+}
+
+/**
+ * Deletes objects (background propagation; already gone is fine). Each delete carries the listed object's
+ * UID as a precondition: an object deleted and created again under the same name since it was listed
+ * (between the plan or list and a confirmation, say) is not the one the user agreed to delete, and the
+ * server refuses with 409; it is reported as replaced, and left alone.
+ */
 export async function deleteObjects(
   rest: KubeRest,
   objects: readonly K8sObject[],
   concurrency: number,
-): Promise<string[]> {
-  return mapBounded(objects, concurrency, async (o) => {
-    const res = await rest.request('DELETE', objectPath(o), { propagationPolicy: 'Background' });
-    if (res.status !== 404 && (res.status < 200 || res.status >= 300)) {
+): Promise<Deleted> {
+  const out: Deleted = { deleted: [], replaced: [] };
+  await mapBounded(objects, concurrency, async (o) => {
+    const uid = (o.metadata as { uid?: string }).uid;
+    const res = await rest.request('DELETE', objectPath(o), {
+      propagationPolicy: 'Background',
+      ...(uid ? { preconditions: { uid } } : {}),
+    });
+    if (res.status === 409 && uid) out.replaced.push(objectRef(o));
+    else if (res.status !== 404 && (res.status < 200 || res.status >= 300))
       throw withObject(apiError(res, 'DELETE'), objectRef(o));
-    }
-    return objectRef(o);
+    else out.deleted.push(o);
   });
+  return out;
 }
 
-/** Why an object is not ready yet, or undefined when it is. */
+/** The warning for objects a delete left alone because a new object now has their name. */
+export function replacedWarning(replaced: readonly string[]): string {
+  return `Left alone: ${replaced.length} object(s) were replaced by a new object of the same name since mesh listed them (not the object that was to be deleted):\n${replaced.map((r) => `  ${r}`).join('\n')}`;
+}
+
+/**
+ * Why an object is not ready yet, or undefined when it is. An object deleted or being deleted throws an
+ * ObjectDeletedError: it will not become ready by waiting.
+ */
 export async function notReadyReason(rest: KubeRest, o: K8sObject): Promise<string | undefined> {
   if (o.kind === 'CustomResourceDefinition') {
-    const live = await rest.call('GET', objectPath(o));
+    const live = await getLive(rest, o);
     const c = (live.status?.conditions ?? []).find((x: any) => x.type === 'Established');
     return c?.status === 'True' ? undefined : (c?.message ?? 'not Established yet');
   }
   if (o.kind === 'Namespace') {
-    const live = await rest.call('GET', objectPath(o));
+    const live = await getLive(rest, o);
     return live.status?.phase === 'Active' ? undefined : `phase ${live.status?.phase ?? 'unknown'}`;
   }
   if (o.kind === 'Deployment') {
-    const live = await rest.call('GET', objectPath(o));
+    const live = await getLive(rest, o);
     const want = live.spec?.replicas ?? 1;
     const st = live.status ?? {};
+    // As `kubectl rollout status`: the rollout is done only when no replica of an older template is
+    // left. Mid-rollout the old pod keeps ready and available at `want` while the new one may never start.
     if (
       (st.observedGeneration ?? 0) >= live.metadata.generation &&
       (st.updatedReplicas ?? 0) >= want &&
+      (st.replicas ?? 0) <= (st.updatedReplicas ?? 0) &&
       (st.readyReplicas ?? 0) >= want &&
       (st.availableReplicas ?? 0) >= want
     )
@@ -328,6 +487,9 @@ export async function notReadyReason(rest: KubeRest, o: K8sObject): Promise<stri
 async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<string> {
   const st = d.status ?? {};
   const parts = [`${st.readyReplicas ?? 0}/${want} replicas ready`];
+  const old = (st.replicas ?? 0) - (st.updatedReplicas ?? 0);
+  if (old > 0)
+    parts.push(`${st.updatedReplicas ?? 0}/${want} updated, ${old} old replica(s) not replaced yet`);
   for (const c of st.conditions ?? [])
     if (c.status !== 'True' || c.reason === 'ProgressDeadlineExceeded')
       parts.push(`${c.type}: ${c.reason ?? ''} ${c.message ?? ''}`.trim());
@@ -354,6 +516,20 @@ async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<s
   return parts.join('; ');
 }
 
+/** Sleeps `ms`, or less when `signal` aborts meanwhile (then throws its reason). */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+  signal?.throwIfAborted();
+}
+
 /** Polls until every object that has a readiness rule is ready; a timeout names the object and the reason. */
 export async function waitReady(
   rest: KubeRest,
@@ -367,6 +543,7 @@ export async function waitReady(
   if (watched.length === 0) return;
   const deadline = Date.now() + opts.readinessTimeoutMs;
   for (;;) {
+    opts.signal?.throwIfAborted();
     const reasons = await mapBounded(watched, opts.concurrency, (o) => notReadyReason(rest, o));
     const pending = watched
       .map((o, i) => ({ ref: objectRef(o), reason: reasons[i] }))
@@ -380,6 +557,6 @@ export async function waitReady(
     }
     const first = pending[0]!;
     onWait(`${first.ref} (${first.reason})${pending.length > 1 ? ` and ${pending.length - 1} more` : ''}`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+    await pause(opts.pollMs ?? 1000, opts.signal);
   }
 }

@@ -53,7 +53,9 @@ export async function progressReporter(
     start: (t) => {
       if (spinner) end('-', line());
       [text, since] = [t, now()];
-      spinner = ora({ text: line(), stream, color: on ? 'cyan' : false }).start();
+      // discardStdin off: ora's discarder puts the terminal in raw mode and listens with prependListener,
+      // which never sets stdin flowing, so Ctrl+C was neither a signal nor read: it did nothing at all.
+      spinner = ora({ text: line(), stream, color: on ? 'cyan' : false, discardStdin: false }).start();
       ticker = setInterval(() => spinner && (spinner.text = line()), 100);
     },
     update: (t) => {
