@@ -6,6 +6,7 @@ import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 import { namespaceArg } from '../util/names.js';
+import { collect } from '../util/flags.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
@@ -15,8 +16,6 @@ function parseLevel(value: string, flag: string): Level {
   if (!l) throw usageError(`invalid ${flag} "${value}"`, 'use Error, Warning or Info');
   return l;
 }
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** The spellings of a boolean flag value Go's strconv.ParseBool (and so istioctl's flags) accept. */
 const GO_BOOLS = new Map<string, boolean>(

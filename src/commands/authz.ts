@@ -3,10 +3,9 @@ import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { namespaceArg } from '../util/names.js';
+import { collect } from '../util/flags.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
 export function register(program: Command): void {
   const authz = program.command('authz').description('Inspect and test authorization policies');
 

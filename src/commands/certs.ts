@@ -4,12 +4,11 @@ import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import type { CertSource } from '../certs/report.js';
 import { namespaceArg } from '../util/names.js';
+import { collect } from '../util/flags.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 /** The secrets part of the config dump, as `proxy-config secret` asks for it. */
 const SECRETS_MASK = 'dynamic_active_secrets,dynamic_warming_secrets';
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
 export function register(program: Command): void {
   program
     .command('certs')

@@ -5,10 +5,9 @@ import { parseDuration } from '../util/duration.js';
 import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
 import type { ProxyConfig } from '../drift/drift.js';
 import { namespaceArg } from '../util/names.js';
+import { collect } from '../util/flags.js';
 
 type Opts = Record<string, any>;
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** `<pod>.<ns>=<value>` */
 function pair(flag: string, text: string): [string, string] {

@@ -5,6 +5,7 @@ import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { KubeRest } from '../kube/rest.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
+import { collect } from '../util/flags.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -48,7 +49,19 @@ export function registerUninstall(program: Command): void {
       .description(
         'Delete the objects mesh installed for a revision (or everything mesh installed, with --purge)',
       )
-      .option('-r, --revision <name>', 'revision to remove', 'default')
+      .option('-r, --revision <name>', 'revision to remove (default: "default")')
+      .option(
+        '-f, --filename <file>',
+        'IstioOperator file whose revision to remove (repeatable, merged left to right; - = stdin)',
+        collect,
+        [],
+      )
+      .option(
+        '-s, --set <path=value>',
+        'a spec field, as for install: --set revision=canary (repeatable)',
+        collect,
+        [],
+      )
       .option('--purge', 'remove every object mesh installed, including CRDs and base objects')
       .option('-y, --skip-confirmation', 'do not ask for confirmation')
       .option('--dry-run', 'list what would be deleted and delete nothing')
@@ -216,6 +229,21 @@ export async function runInstall(
   return ExitCode.OK;
 }
 
+/**
+ * The revision to remove: `-r`, else the one the `-f` files and `--set` flags give (as istioctl's
+ * `uninstall -f iop.yaml`), else `default`. `--purge` removes every revision, so a file says nothing there.
+ */
+async function uninstallRevision(opts: Record<string, any>): Promise<string> {
+  const fromSpec = opts.filename.length > 0 || opts.set.length > 0;
+  if (opts.purge && fromSpec)
+    throw usageError(
+      '--purge removes everything mesh installed: it takes no -f or --set',
+      'to remove the revision a file names, drop --purge',
+    );
+  if (!fromSpec) return opts.revision || 'default';
+  return (await specFromOptions(opts as any)).revision || 'default';
+}
+
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
   const { deleteObjects, listOwned, notAppliedLines, replacedWarning } = await import('../kube/installer.js');
@@ -223,8 +251,8 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
   const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
+  const revision = await uninstallRevision(opts);
   const rest = await connectGuarded(opts, 'uninstall');
-  const revision = opts.revision === '' ? 'default' : String(opts.revision);
   const selector = opts.purge
     ? `${LABEL.managedBy}=${MANAGED_BY}`
     : `${LABEL.managedBy}=${MANAGED_BY},${LABEL.revision}=${revision},${LABEL.component} in (Pilot,IngressGateways,EgressGateways)`;

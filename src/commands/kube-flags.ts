@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { impersonationFrom, setImpersonation } from '../kube/impersonation.js';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+import { collect } from '../util/flags.js';
 
 /**
  * Every command that reads the cluster (it has `--kubeconfig`) also takes kubectl's impersonation flags;

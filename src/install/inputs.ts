@@ -3,8 +3,7 @@ import { readInputText } from '../util/input.js';
 import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
 import { resolveSpec, type InstallSpec } from './spec.js';
 import type { JsonMap } from './values.js';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+import { collect } from '../util/flags.js';
 
 /** The rendering flags every install-family command takes (same names as istioctl's). */
 export function addSpecOptions(cmd: Command, fileFlag = '-f, --filename <file>'): Command {

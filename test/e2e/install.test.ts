@@ -312,6 +312,25 @@ describe('profiles, revisions and faults', () => {
     expect(await exists(`Deployment/${ns}/istiod-canary`)).toBe(true);
     expect(await exists(`Deployment/${ns}/istio-ingressgateway`)).toBe(false);
     expect(await exists(`ConfigMap/${ns}/istio-sidecar-injector-canary`)).toBe(true);
+    // istioctl's `uninstall -f iop.yaml` / `--set revision=…`: the revision comes from the spec
+    const byRevision = await mesh(['uninstall', '--dry-run', '-r', 'canary', '--kubeconfig', kubeconfig]);
+    expect(byRevision.stdout).toContain(`- Deployment/${ns}/istiod-canary`);
+    const iop = join(tb.kubeconfig, '..', `${ns}-iop.yaml`);
+    writeFileSync(
+      iop,
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  revision: canary\n',
+    );
+    for (const flags of [
+      ['-f', iop],
+      ['--set', 'revision=canary'],
+    ]) {
+      const dry = await mesh(['uninstall', '--dry-run', ...flags, '--kubeconfig', kubeconfig]);
+      expect([dry.code, dry.stdout, dry.stderr], flags.join(' ')).toEqual([
+        byRevision.code,
+        byRevision.stdout,
+        byRevision.stderr,
+      ]);
+    }
     const un = await mesh(['uninstall', '-y', '-r', 'canary', '--kubeconfig', kubeconfig]);
     expect(un.code).toBe(0);
     expect(await exists(`Deployment/${ns}/istiod-canary`)).toBe(false);

@@ -172,6 +172,7 @@ describe('usage errors', () => {
       ['pc', 'eds', '--bogus'],
       ['authz', 'test', '-f', 'x.yaml'],
       ['analyze', '-o', 'xml', 'x.yaml'],
+      ['uninstall', '--purge', '-f', 'iop.yaml'],
     ]) {
       const r = mesh(args);
       expect(r.code, args.join(' ')).toBe(64);
