@@ -4,6 +4,7 @@ import { parseDuration } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { KubeRest } from '../kube/rest.js';
+import type { RenderedComponent } from '../install/render.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
 
@@ -21,7 +22,8 @@ function addApplyOptions(cmd: Command): Command {
     .option('--dry-run', 'print the plan (create / change with changed fields / prune) and change nothing')
     .option('--force', 'take over fields other field managers own (server-side apply conflicts)')
     .option('--readiness-timeout <duration>', 'how long to wait for each component to become ready', '5m')
-    .option('--concurrency <n>', 'objects applied at the same time', '8');
+    .option('--concurrency <n>', 'objects applied at the same time', '8')
+    .option('--verify', "then run check's control-plane checks (istioctl's --verify); exit 79 on a problem");
 }
 
 export function register(program: Command): void {
@@ -189,7 +191,7 @@ export async function runInstall(
     });
   if (planIsEmpty(plan)) {
     warn('Nothing to change: the cluster already matches.');
-    return ExitCode.OK;
+    return opts.verify ? verifyInstall(rest, components) : ExitCode.OK;
   }
   await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
   const { withInstallLock } = await import('../kube/install-lock.js');
@@ -226,7 +228,16 @@ export async function runInstall(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
       `${result.applied.length} object(s) applied${result.pruned.length ? `, ${result.pruned.length} pruned` : ''}.`,
   );
-  return ExitCode.OK;
+  return opts.verify ? verifyInstall(rest, components) : ExitCode.OK;
+}
+
+/** `--verify`: check's control-plane group (workloads, webhooks, CRDs) on stdout; 79 when one fails. */
+async function verifyInstall(rest: KubeRest, components: readonly RenderedComponent[]): Promise<number> {
+  const health = await import('../kube/health.js');
+  const { colorEnabled } = await import('../util/tty.js');
+  const results = await health.check(rest, components);
+  await writeStdout(health.formatChecks(results, colorEnabled()));
+  return results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK;
 }
 
 /**

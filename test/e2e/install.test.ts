@@ -163,6 +163,16 @@ describe('mesh install on a real API server', () => {
     expect(run.code).toBe(0);
   });
 
+  it("install --verify (istioctl's) ends with check's control-plane group on stdout", async () => {
+    const run = await installReady(ns, '--verify');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('Nothing to change: the cluster already matches.');
+    expect(run.stdout).toContain(`Deployment/${ns}/istiod is ready`);
+    expect(run.stdout).toContain('15 CRDs present at the served versions');
+    const without = await installReady(ns);
+    expect([without.code, without.stdout]).toEqual([0, '']);
+  });
+
   it('uninstall removes every owned object of the revision and leaves decoys and base alone', async () => {
     const decoyNs = uniqueName('decoy');
     await c.core.createNamespace({ body: { metadata: { name: decoyNs } } });
