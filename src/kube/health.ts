@@ -4,6 +4,7 @@ import { deletionState, listOwned, notReadyReason, ObjectDeletedError } from './
 import { mapBounded } from '../util/bounded.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES } from './resources.js';
+import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
 
 /** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
 
@@ -46,12 +47,12 @@ async function serverVersion(rest: KubeRest): Promise<CheckResult> {
       );
 }
 
+type Access = { verb: string; group: string; resource: string; namespace?: string };
+
 /** The (verb, resource) pairs install needs, cluster-wide and in the install namespace. */
-export function requiredAccess(
-  namespace: string,
-): Array<{ verb: string; group: string; resource: string; namespace?: string }> {
+export function requiredAccess(namespace: string): Access[] {
   const verbs = ['get', 'list', 'create', 'patch', 'delete'];
-  const out: Array<{ verb: string; group: string; resource: string; namespace?: string }> = [];
+  const out: Access[] = [];
   for (const t of RESOURCE_TYPES) {
     const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
     if (t.kind === 'Secret' || t.kind === 'DaemonSet') continue;
@@ -61,23 +62,48 @@ export function requiredAccess(
   return out;
 }
 
+/** Whether the context's user may do `a` (a SelfSubjectAccessReview). */
+async function canI(rest: KubeRest, a: Access): Promise<boolean> {
+  const review = await rest.call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    spec: {
+      resourceAttributes: {
+        verb: a.verb,
+        group: a.group,
+        resource: a.resource,
+        ...(a.namespace ? { namespace: a.namespace } : {}),
+      },
+    },
+  });
+  return review.status?.allowed === true;
+}
+
+/**
+ * What the install lock needs (install-lock.ts). Without it install still runs, unlocked: a warning, as
+ * install's own, not a failure.
+ */
+async function lockPermissions(rest: KubeRest): Promise<CheckResult[]> {
+  const verbs = ['get', 'create', 'update', 'delete'];
+  const what = `leases.coordination.k8s.io in ${LOCK_NAMESPACE}`;
+  const allowed = await mapBounded(verbs, 4, (verb) =>
+    canI(rest, { verb, group: 'coordination.k8s.io', resource: 'leases', namespace: LOCK_NAMESPACE }),
+  );
+  const denied = verbs.filter((_, i) => !allowed[i]);
+  return denied.length === 0
+    ? [ok('Permissions', `can ${verbs.join('/')} ${what} (the install lock)`)]
+    : [
+        warnR(
+          'Permissions',
+          `cannot ${denied.join('/')} ${what}: install would run without its lock (Lease ${LOCK_NAMESPACE}/${LOCK_NAME})`,
+          'another mesh install, upgrade or uninstall at the same time would not be noticed',
+        ),
+      ];
+}
+
 async function permissions(rest: KubeRest, namespace: string): Promise<CheckResult[]> {
   const access = requiredAccess(namespace);
-  const answers = await mapBounded(access, 8, async (a) => {
-    const review = await rest.call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      spec: {
-        resourceAttributes: {
-          verb: a.verb,
-          group: a.group,
-          resource: a.resource,
-          ...(a.namespace ? { namespace: a.namespace } : {}),
-        },
-      },
-    });
-    return review.status?.allowed === true;
-  });
+  const answers = await mapBounded(access, 8, (a) => canI(rest, a));
   const denied = access.filter((_, i) => !answers[i]);
   if (denied.length === 0)
     return [
@@ -379,6 +405,7 @@ export async function precheck(
     ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
     ...(await guarded('Install namespace', () => installNamespace(rest, namespace))),
     ...(await guarded('Permissions', () => permissions(rest, namespace))),
+    ...(await guarded('Permissions', () => lockPermissions(rest))),
     ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
     ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
     ...(await guarded('CRDs', () => crdVersions(crdList, components))),

@@ -309,9 +309,18 @@ describe('profiles, revisions and faults', () => {
       '× cannot get/list/create/patch/delete customresourcedefinitions.apiextensions.k8s.io',
     );
     expect(denied.stdout).toContain('× cannot get/list/create/patch/delete deployments.apps in istio-system');
+    // the install lock: a warning (install runs unlocked), not a failure
+    expect(denied.stdout).toContain(
+      '‼ cannot get/create/update/delete leases.coordination.k8s.io in kube-system: install would run without its lock (Lease kube-system/mesh-install)',
+    );
     const ok = await mesh(['precheck', '--kubeconfig', kubeconfig, '-o', 'json']);
     const results = JSON.parse(ok.stdout).results;
     expect(results.filter((r: any) => r.status === 'fail')).toEqual([]);
+    expect(results).toContainEqual({
+      group: 'Permissions',
+      status: 'ok',
+      message: 'can get/create/update/delete leases.coordination.k8s.io in kube-system (the install lock)',
+    });
     expect(ok.code).toBe(0);
   });
 
