@@ -6,7 +6,7 @@ import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 import { namespaceArg } from '../util/names.js';
-import { collect } from '../util/flags.js';
+import { collect, goBool } from '../util/flags.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
@@ -16,13 +16,6 @@ function parseLevel(value: string, flag: string): Level {
   if (!l) throw usageError(`invalid ${flag} "${value}"`, 'use Error, Warning or Info');
   return l;
 }
-
-/** The spellings of a boolean flag value Go's strconv.ParseBool (and so istioctl's flags) accept. */
-const GO_BOOLS = new Map<string, boolean>(
-  ['1', 't', 'T', 'true', 'TRUE', 'True']
-    .map((s) => [s, true] as [string, boolean])
-    .concat(['0', 'f', 'F', 'false', 'FALSE', 'False'].map((s) => [s, false])),
-);
 
 /**
  * `--use-kube` (and `--recursive`) as istioctl's (pflag) bool flags: alone it means true, `--use-kube=true|false` (or `-k=…`)
@@ -40,7 +33,7 @@ export function pflagBoolArgs(args: string[], fail: (message: string) => never):
       out.push(arg);
       continue;
     }
-    const value = GO_BOOLS.get(m[2]!);
+    const value = goBool(m[2]!);
     if (value === undefined) fail(`error: invalid argument "${m[2]}" for ${m[1]}: use true or false`);
     if (m[1] === '--recursive' || m[1] === '-R') {
       // istioctl ignores it; analyzing sub-folders a user asked to leave out would be silently different

@@ -6,6 +6,7 @@ import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
 import type { AccessOptions } from '../envoy/source.js';
 import { namespaceArg } from '../util/names.js';
+import { goBool } from '../util/flags.js';
 
 const FORMATS = ['short', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
@@ -13,16 +14,14 @@ type Opts = Record<string, any>;
 
 /** Boolean flags that also accept Go's `--flag=false` spelling. */
 const BOOL_FLAGS = ['verbose', 'with-headers'];
-const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /** `--verbose=false` -> `--no-verbose`, `--verbose=true` -> `--verbose` (pflag's bool syntax). */
 function normalizeBoolFlags(args: string[]): string[] {
   return args.map((a) => {
     const m = /^--([a-z-]+)=(.*)$/.exec(a);
     if (!m || !BOOL_FLAGS.includes(m[1]!)) return a;
-    if (GO_TRUE.has(m[2]!)) return `--${m[1]}`;
-    if (GO_FALSE.has(m[2]!)) return `--no-${m[1]}`;
+    const value = goBool(m[2]!);
+    if (value !== undefined) return value ? `--${m[1]}` : `--no-${m[1]}`;
     throw usageError(`invalid argument "${m[2]}" for "--${m[1]}" flag: expected true or false`);
   });
 }

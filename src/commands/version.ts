@@ -4,14 +4,13 @@ import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { clientVersion } from '../util/version.js';
 import { controlPlaneOptions, withControlPlaneFlags } from './control-plane-flags.js';
 import { parseDuration } from '../util/duration.js';
-
-const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+import { goBool } from '../util/flags.js';
 
 const boolArg = (flag: string) => (v: string) => {
-  if (GO_TRUE.has(v)) return true;
-  if (GO_FALSE.has(v)) return false;
-  throw usageError(`invalid argument "${v}" for "${flag}" flag: expected true or false`);
+  const value = goBool(v);
+  if (value === undefined)
+    throw usageError(`invalid argument "${v}" for "${flag}" flag: expected true or false`);
+  return value;
 };
 
 export function register(program: Command): void {

@@ -6,10 +6,11 @@
  */
 
 import type { PathStep } from './values.js';
+import { DNS_LABEL } from '../util/names.js';
 
 const str = { type: 'string' };
 /** A Kubernetes namespace name (DNS-1123 label): anything else renders objects the API server rejects. */
-const namespace = { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+const namespace = { type: 'string', maxLength: 63, pattern: DNS_LABEL.source };
 const bool = { type: 'boolean' };
 const int = { type: 'integer', minimum: 0 };
 const freeMap = { type: 'object' };
@@ -47,7 +48,7 @@ const k8s = obj({
 const component = obj({ enabled: bool, namespace, hub: str, tag: { type: ['string', 'number'] }, k8s });
 const gateway = obj(
   {
-    name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    name: { type: 'string', pattern: DNS_LABEL.source },
     enabled: bool,
     namespace,
     hub: str,

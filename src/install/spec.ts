@@ -179,9 +179,8 @@ function derive(operator: JsonMap, profile: string): InstallSpec {
       exitCode: ExitCode.USAGE,
       hint: 'use lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. 1-30)',
     });
+  // (every source of the namespace is a DNS-1123 label already: the schema validated it)
   const namespace = String(global.istioNamespace ?? spec.namespace ?? meta.namespace ?? 'istio-system');
-  if (!isDnsLabel(namespace))
-    throw new MeshError(`namespace "${namespace}" is not a DNS-1123 label`, { exitCode: ExitCode.USAGE });
   return {
     operator,
     spec,

@@ -49,14 +49,15 @@ async function serverVersion(rest: KubeRest): Promise<CheckResult> {
 
 type Access = { verb: string; group: string; resource: string; namespace?: string };
 
+const INSTALL_VERBS = ['get', 'list', 'create', 'patch', 'delete'];
+
 /** The (verb, resource) pairs install needs, cluster-wide and in the install namespace. */
 export function requiredAccess(namespace: string): Access[] {
-  const verbs = ['get', 'list', 'create', 'patch', 'delete'];
   const out: Access[] = [];
   for (const t of RESOURCE_TYPES) {
     const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
     if (t.kind === 'Secret' || t.kind === 'DaemonSet') continue;
-    for (const verb of verbs)
+    for (const verb of INSTALL_VERBS)
       out.push({ verb, group, resource: t.plural, ...(t.namespaced ? { namespace } : {}) });
   }
   return out;
@@ -106,12 +107,7 @@ async function permissions(rest: KubeRest, namespace: string): Promise<CheckResu
   const answers = await mapBounded(access, 8, (a) => canI(rest, a));
   const denied = access.filter((_, i) => !answers[i]);
   if (denied.length === 0)
-    return [
-      ok(
-        'Permissions',
-        `can ${['get', 'list', 'create', 'patch', 'delete'].join('/')} every kind install writes`,
-      ),
-    ];
+    return [ok('Permissions', `can ${INSTALL_VERBS.join('/')} every kind install writes`)];
   const byResource = new Map<string, string[]>();
   for (const d of denied) {
     const key = `${d.resource}${d.group ? `.${d.group}` : ''}${d.namespace ? ` in ${d.namespace}` : ''}`;

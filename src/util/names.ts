@@ -1,7 +1,8 @@
 /** Kubernetes name rules (RFC 1123), for flags and references checked before any request. */
 import { usageError } from './errors.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 label characters (the length limit is checked apart). */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** RFC 1123 label: ≤63 chars of lowercase alphanumerics and `-`, not starting or ending with `-`. */
 export function isDnsLabel(s: string): boolean {
