@@ -42,6 +42,10 @@ export function register(program: Command): void {
         'read the mesh config ConfigMap from the cluster (e.g. istio; -<rev> is added with --revision)',
       )
       .option(
+        '--webhookConfig [name]',
+        "inject with the cluster's sidecar injector webhook, as istioctl does: this MutatingWebhookConfiguration, or without a name the one labelled istio.io/rev=<revision>",
+      )
+      .option(
         '-i, --istioNamespace <ns>',
         'namespace of the control plane (with the ConfigMap flags)',
         'istio-system',
@@ -51,7 +55,7 @@ export function register(program: Command): void {
       .option('--timeout <duration>', 'timeout for each Kubernetes API call (0: none)', '30s'),
     '--operatorFileName <file>',
   ).action(async (opts: Opts) => {
-    const { injectYaml } = await import('../install/inject.js');
+    const { injectYaml, templateInjector } = await import('../install/inject.js');
     if (opts.injectConfigFile && opts.injectConfigMapName)
       throw usageError('--injectConfigFile and --injectConfigMapName cannot be used together');
     if (opts.meshConfigFile && opts.meshConfigMapName)
@@ -72,16 +76,20 @@ export function register(program: Command): void {
       throw usageError(
         'only one of -f, --operatorFileName, --injectConfigFile, --valuesFile and --meshConfigFile can read stdin',
       );
+    if (opts.webhookConfig !== undefined) {
+      const local = Object.entries(LOCAL_CONFIG_FLAGS).filter(([k]) => isGiven(opts[k]));
+      if (local.length > 0)
+        throw usageError(
+          `--webhookConfig asks the cluster's injector, which has its own template, values and mesh config: drop ${local.map(([, flag]) => flag).join(', ')}`,
+        );
+    }
     const source = opts.filename === '-' ? '<stdin>' : opts.filename;
     const workloads = await readNamedInput(opts.filename);
     const api = lazyKubeApi(opts, parseDuration(opts.timeout, '--timeout'));
-    let template = await injectTemplate(opts, api);
-    const mesh = await meshConfigFrom(opts, api);
-    if (mesh) {
-      const { applyMeshConfig } = await import('../install/mesh-config.js');
-      template = applyMeshConfig(template, mesh);
-    }
-    const injected = injectYaml(workloads, template, source);
+    const injected =
+      opts.webhookConfig !== undefined
+        ? await injectWithWebhook(opts, await api(), workloads, source)
+        : await injectYaml(workloads, templateInjector(await localTemplate(opts, api)), source);
     if (opts.output === undefined) await writeStdout(injected);
     else writeWhole(opts.output, injected);
   });
@@ -99,6 +107,43 @@ function writeWhole(file: string, text: string): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw new MeshError(`cannot write ${file}: ${errnoText(err)}`);
+  }
+}
+
+/** What decides the injection when mesh injects itself (each refused with --webhookConfig). */
+const LOCAL_CONFIG_FLAGS: Record<string, string> = {
+  injectConfigFile: '--injectConfigFile',
+  injectConfigMapName: '--injectConfigMapName',
+  valuesFile: '--valuesFile',
+  meshConfigFile: '--meshConfigFile',
+  meshConfigMapName: '--meshConfigMapName',
+  operatorFileName: '--operatorFileName',
+  set: '--set',
+};
+
+const isGiven = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined);
+
+/** The template mesh injects with: the injector config given, or mesh's own render, with the mesh config applied. */
+async function localTemplate(opts: Opts, api: () => Promise<Api>): Promise<InjectTemplate> {
+  const template = await injectTemplate(opts, api);
+  const mesh = await meshConfigFrom(opts, api);
+  if (!mesh) return template;
+  const { applyMeshConfig } = await import('../install/mesh-config.js');
+  return applyMeshConfig(template, mesh);
+}
+
+/** Every workload through the cluster's sidecar injector webhook (`--webhookConfig`). */
+async function injectWithWebhook(opts: Opts, api: Api, workloads: string, source: string): Promise<string> {
+  const { injectYaml } = await import('../install/inject.js');
+  const { openInjectorWebhook } = await import('../kube/inject-webhook.js');
+  const webhook = await openInjectorWebhook(api, {
+    ...(typeof opts.webhookConfig === 'string' ? { config: opts.webhookConfig } : {}),
+    revision: opts.revision || 'default',
+  });
+  try {
+    return await injectYaml(workloads, webhook.inject, source);
+  } finally {
+    await webhook.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
-import { isObject, list, ownValue, text as textOf } from '../util/values.js';
+import { isObject, list, ownValue, str, text as textOf } from '../util/values.js';
 import { docValue, yamlSyntaxError } from './yaml-doc.js';
 
 /**
@@ -15,6 +15,26 @@ export interface InjectTemplate {
   spec: Obj;
   revision: string;
 }
+
+/** The workload a pod template belongs to, as the injector is told of it. */
+export interface PodOwner {
+  kind: string;
+  name?: string;
+  /** The pod template's namespace, else the workload's; undefined when the document gives none. */
+  namespace?: string;
+}
+
+/**
+ * Injects one pod template: the injected template (a new object), or the same object when the injector
+ * leaves it alone. A failure throws (a MeshError for the user).
+ */
+export type PodInjector = (pod: Obj, owner: PodOwner) => Obj | Promise<Obj>;
+
+/** The offline injector: mesh's template (or a rendered injector ConfigMap's) merged into the pod. */
+export const templateInjector =
+  (t: InjectTemplate): PodInjector =>
+  (pod) =>
+    injectPodTemplate(pod, t);
 
 /** Reads `templates.sidecar` from an injector `config` (or a whole injector ConfigMap). */
 export function templateFromInjectorConfig(text: string, source: string, revision: string): InjectTemplate {
@@ -33,7 +53,7 @@ export function templateFromInjectorConfig(text: string, source: string, revisio
       `${source}: the sidecar template uses Go template actions, which only istiod can render`,
       {
         exitCode: ExitCode.DATA,
-        hint: 'use the injector ConfigMap mesh installs (mesh manifest generate), whose template is plain YAML',
+        hint: "let istiod inject: --webhookConfig asks the cluster's injector webhook (or use the injector ConfigMap mesh installs, whose template is plain YAML)",
       },
     );
   const tpl = parseOne(sidecar, `${source} (templates.sidecar)`);
@@ -113,13 +133,12 @@ const POD_TEMPLATE: Record<string, string[]> = {
 
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 
-/** Why a pod template is left alone, or undefined when it gets the sidecar. */
+/** Why a pod template is left alone, or undefined when it gets the sidecar (host network: see injectObject). */
 function skipReason(pod: Obj): string | undefined {
   const ann = pod.metadata?.annotations ?? {};
   const labels = pod.metadata?.labels ?? {};
   if (textOf(labels['sidecar.istio.io/inject'] ?? ann['sidecar.istio.io/inject']) === 'false')
     return 'injection disabled';
-  if (pod.spec?.hostNetwork === true) return 'host network';
   if (ann[STATUS_ANNOTATION] !== undefined) return 'already injected';
   return undefined;
 }
@@ -170,21 +189,20 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
 }
 
 /** A workload with its pod template injected; other kinds (and a List's other items) are returned as they are. */
-export function injectObject(o: Obj, t: InjectTemplate): Obj {
+export async function injectObject(o: Obj, inject: PodInjector): Promise<Obj> {
   if (o?.kind === 'List' && o.items !== undefined && o.items !== null) {
     if (!Array.isArray(o.items)) throw new ShapeError({ at: ['items'], expected: 'a list' });
-    return {
-      ...o,
-      items: o.items.map((item: Obj, i: number) => {
-        try {
-          return injectObject(item, t);
-        } catch (err) {
-          if (err instanceof ShapeError)
-            throw new ShapeError({ ...err.problem, at: ['items', i, ...err.problem.at] });
-          throw err;
-        }
-      }),
-    };
+    const items: Obj[] = [];
+    for (const [i, item] of (o.items as Obj[]).entries()) {
+      try {
+        items.push(await injectObject(item, inject));
+      } catch (err) {
+        if (err instanceof ShapeError)
+          throw new ShapeError({ ...err.problem, at: ['items', i, ...err.problem.at] });
+        throw err;
+      }
+    }
+    return items.every((item, i) => item === o.items[i]) ? o : { ...o, items };
   }
   const path = typeof o?.kind === 'string' ? ownValue(POD_TEMPLATE, o.kind) : undefined;
   if (!path) return o;
@@ -198,7 +216,10 @@ export function injectObject(o: Obj, t: InjectTemplate): Obj {
   if (!isObject(pod)) throw new ShapeError({ at: path, expected: 'a mapping' });
   const problem = podProblem(pod);
   if (problem) throw new ShapeError({ ...problem, at: [...path, ...problem.at] });
-  const injected = injectPodTemplate(pod, t);
+  // as istioctl: a pod on the host's network is never given to the injector (its iptables rules would
+  // redirect the node's traffic)
+  if (pod.spec?.hostNetwork === true) return o;
+  const injected = await inject(pod, ownerOf(o, pod));
   if (injected === pod) return o;
   if (path.length === 0) return injected;
   const out = structuredClone(o);
@@ -215,22 +236,22 @@ export function injectObject(o: Obj, t: InjectTemplate): Obj {
  * document that does not parse, or a workload whose pod template has fields of the wrong type, is an
  * error naming its line.
  */
-export function injectYaml(text: string, t: InjectTemplate, source: string): string {
+export async function injectYaml(text: string, inject: PodInjector, source: string): Promise<string> {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines });
   let out = text.slice(0, docs[0]?.range[0] ?? text.length);
-  docs.forEach((doc, i) => {
+  for (const [i, doc] of docs.entries()) {
     throwFirstError(doc, source);
     const start = doc.range[0];
     const end = docs[i + 1]?.range[0] ?? text.length;
     if (doc.contents === null) {
       out += text.slice(start, end);
-      return;
+      continue;
     }
     const value = docValue(doc, `${source}:${lines.linePos(start).line}`) as Obj;
     let injected: Obj;
     try {
-      injected = injectObject(value, t);
+      injected = await injectObject(value, inject);
     } catch (err) {
       if (!(err instanceof ShapeError)) throw err;
       const line = lineOf(doc, lines, err.problem.at);
@@ -240,13 +261,20 @@ export function injectYaml(text: string, t: InjectTemplate, source: string): str
     }
     if (injected === value) {
       out += text.slice(start, end);
-      return;
+      continue;
     }
     const body = stringify(injected, { lineWidth: 0 });
     const eol = text.slice(start, end).includes('\r\n') ? body.replaceAll('\n', '\r\n') : body;
     out += text.slice(start, doc.contents.range[0]) + eol + text.slice(doc.range[1], end);
-  });
+  }
   return out;
+}
+
+/** Kind, name and namespace of the workload a pod template belongs to (the template's own first). */
+function ownerOf(o: Obj, pod: Obj): PodOwner {
+  const name = str(pod.metadata?.name) || str(o.metadata?.name);
+  const namespace = str(pod.metadata?.namespace) || str(o.metadata?.namespace);
+  return { kind: String(o.kind), ...(name ? { name } : {}), ...(namespace ? { namespace } : {}) };
 }
 
 /** The line of the deepest node of `at` that the document has. */

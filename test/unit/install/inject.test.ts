@@ -4,7 +4,9 @@ import {
   injectObject,
   injectYaml,
   templateFromInjectorConfig,
+  templateInjector,
   type InjectTemplate,
+  type PodOwner,
 } from '../../../src/install/inject.js';
 import { istiodName, renderComponents } from '../../../src/install/render.js';
 import { sidecarPatch, sidecarSettings } from '../../../src/install/sidecar.js';
@@ -15,6 +17,7 @@ const template: InjectTemplate = {
   spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
   revision: 'default',
 };
+const viaTemplate = templateInjector(template);
 const podSpec = { containers: [{ name: 'app', image: 'app:1' }] };
 const names = (list: Array<{ name: string }> | undefined) => (list ?? []).map((c) => c.name);
 
@@ -63,8 +66,8 @@ const podOf = (o: any) =>
 describe('kube-inject', () => {
   it.each(Object.keys(workloads))(
     '%s gets istio-init, istio-proxy after the app, volumes and the status annotation',
-    (kind) => {
-      const pod = podOf(injectObject(workloads[kind], template));
+    async (kind) => {
+      const pod = podOf(await injectObject(workloads[kind], viaTemplate));
       expect(names(pod.spec.initContainers)).toEqual(['istio-init']);
       expect(names(pod.spec.containers)).toEqual(['app', 'istio-proxy']);
       expect(pod.spec.containers[1].image).toBe('docker.io/istio/proxyv2:1.30.0');
@@ -78,7 +81,7 @@ describe('kube-inject', () => {
     },
   );
 
-  it('leaves opted-out, host-network and already injected pods, and other kinds, as they are', () => {
+  it('leaves opted-out, host-network and already injected pods, and other kinds, as they are', async () => {
     const optOut = {
       ...workloads.Pod,
       metadata: { name: 'p', annotations: { 'sidecar.istio.io/inject': 'false' } },
@@ -90,28 +93,30 @@ describe('kube-inject', () => {
       metadata: { name: 's' },
       spec: { ports: [{ port: 80 }] },
     };
-    for (const o of [optOut, host, svc]) expect(injectObject(o, template)).toBe(o);
-    const once = injectObject(workloads.Pod, template);
-    expect(injectObject(once, template)).toBe(once);
+    for (const o of [optOut, host, svc]) expect(await injectObject(o, viaTemplate)).toBe(o);
+    const once = await injectObject(workloads.Pod, viaTemplate);
+    expect(await injectObject(once, viaTemplate)).toBe(once);
   });
 
-  it('injects each document of a multi-document file and keeps the others byte for byte', () => {
+  it('injects each document of a multi-document file and keeps the others byte for byte', async () => {
     const cm = '# keep me\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n';
     const text = `${stringify(workloads.Deployment)}---\n${cm}---\n${stringify(workloads.Job)}`;
-    const out = injectYaml(text, template, 'in.yaml');
+    const out = await injectYaml(text, viaTemplate, 'in.yaml');
     const docs = parseAllDocuments(out).map((d) => d.toJS());
     expect(docs.map((d) => d.kind)).toEqual(['Deployment', 'ConfigMap', 'Job']);
     expect(out).toContain(cm);
     expect(names(docs[2].spec.template.spec.containers)).toEqual(['app', 'istio-proxy']);
-    expect(() => injectYaml('a: [b\n', template, 'bad.yaml')).toThrow(/^bad.yaml:\d+: /);
+    await expect(injectYaml('a: [b\n', viaTemplate, 'bad.yaml')).rejects.toThrow(/^bad.yaml:\d+: /);
   });
 
-  it('the injector ConfigMap mesh installs carries the same template kube-inject uses', () => {
+  it('the injector ConfigMap mesh installs carries the same template kube-inject uses', async () => {
     const cm = renderComponents(spec)
       .flatMap((c) => c.objects)
       .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-sidecar-injector')!;
     const fromCm = templateFromInjectorConfig(stringify(cm), 'cm.yaml', 'default');
-    expect(injectObject(workloads.Deployment, fromCm)).toEqual(injectObject(workloads.Deployment, template));
+    expect(await injectObject(workloads.Deployment, templateInjector(fromCm))).toEqual(
+      await injectObject(workloads.Deployment, viaTemplate),
+    );
     expect(() =>
       templateFromInjectorConfig(
         stringify({ templates: { sidecar: 'spec: {{ .Values }}' } }),
@@ -119,5 +124,25 @@ describe('kube-inject', () => {
         'default',
       ),
     ).toThrow('x: the sidecar template uses Go template actions');
+  });
+
+  it("tells the injector each pod template's workload (the namespace a webhook is asked in), and keeps a List whose items it leaves alone", async () => {
+    const seen: PodOwner[] = [];
+    const leaveAlone = (pod: any, owner: PodOwner) => (seen.push(owner), pod);
+    const inNs = { ...workloads.Deployment, metadata: { name: 'd', namespace: 'shop' } };
+    const templated = {
+      ...workloads.Job,
+      spec: { template: { metadata: { name: 'tpl', namespace: 'batch' }, spec: podSpec } },
+    };
+    const list = { apiVersion: 'v1', kind: 'List', items: [inNs, templated, workloads.CronJob] };
+    expect(await injectObject(list, leaveAlone)).toBe(list);
+    expect(seen).toEqual([
+      { kind: 'Deployment', name: 'd', namespace: 'shop' },
+      { kind: 'Job', name: 'tpl', namespace: 'batch' },
+      { kind: 'CronJob', name: 'cj' },
+    ]);
+    const host = { ...workloads.Pod, spec: { ...podSpec, hostNetwork: true } };
+    await injectObject(host, leaveAlone);
+    expect(seen).toHaveLength(3);
   });
 });
