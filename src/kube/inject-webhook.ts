@@ -194,6 +194,38 @@ function podPort(service: Obj, port: number, pod: any, where: string): number {
 const ownerName = (o: PodOwner) =>
   `${o.kind}${o.name ? ` ${o.namespace ? `${o.namespace}/` : ''}${o.name}` : ''}`;
 
+const CONTAINER_LISTS = ['initContainers', 'containers'] as const;
+
+/**
+ * The pod as Go encodes it, as far as the webhook's patch depends on it: istiod computes its JSONPatch
+ * against its own encoding of the pod, which writes `resources: {}` in every container, and diffs lists
+ * index by index (a proxy put first becomes field-by-field changes of the first container, e.g. `add
+ * /spec/containers/0/resources/limits`). So mesh sends and patches the template with those, and drops
+ * them again afterwards where the template had none (`bare`: names of its containers without resources).
+ */
+function goShaped(pod: Obj): { shaped: Obj; bare: Set<string> } {
+  const shaped: Obj = { ...pod, metadata: pod.metadata ?? {}, spec: { ...(pod.spec ?? {}) } };
+  const bare = new Set<string>();
+  for (const key of CONTAINER_LISTS) {
+    const list = shaped.spec[key];
+    if (!Array.isArray(list)) continue;
+    shaped.spec[key] = list.map((c: Obj) => {
+      if (c.resources !== undefined) return c;
+      bare.add(String(c.name));
+      return { ...c, resources: {} };
+    });
+  }
+  return { shaped, bare };
+}
+
+function dropGoResources(pod: Obj, bare: Set<string>): Obj {
+  for (const key of CONTAINER_LISTS)
+    for (const c of Array.isArray(pod.spec?.[key]) ? pod.spec[key] : [])
+      if (bare.has(String(c?.name)) && isObject(c.resources) && Object.keys(c.resources).length === 0)
+        delete c.resources;
+  return pod;
+}
+
 /** One AdmissionReview for one pod template, and the template with the webhook's patch applied. */
 async function injectOne(
   ep: Endpoint,
@@ -202,6 +234,7 @@ async function injectOne(
   pod: Obj,
   owner: PodOwner,
 ): Promise<Obj> {
+  const { shaped, bare } = goShaped(pod);
   const review = {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -212,7 +245,7 @@ async function injectOne(
       operation: 'CREATE',
       namespace: owner.namespace ?? '',
       name: typeof pod.metadata?.name === 'string' ? pod.metadata.name : '',
-      object: { apiVersion: 'v1', kind: 'Pod', ...pod },
+      object: { apiVersion: 'v1', kind: 'Pod', ...shaped },
       userInfo: {},
       dryRun: true,
     },
@@ -243,7 +276,7 @@ async function injectOne(
   }
   if (Array.isArray(ops) && ops.length === 0) return pod;
   try {
-    return applyJsonPatch({ ...pod, metadata: pod.metadata ?? {}, spec: pod.spec ?? {} }, ops);
+    return dropGoResources(applyJsonPatch(shaped, ops), bare);
   } catch (err) {
     if (!(err instanceof JsonPatchError)) throw err;
     throw new MeshError(

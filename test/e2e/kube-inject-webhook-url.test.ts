@@ -170,12 +170,34 @@ describe('kube-inject --webhookConfig with a webhook at a url', () => {
       kind: { group: '', version: 'v1', kind: 'Pod' },
     });
     expect(req.uid).toMatch(/^[0-9a-f-]{36}$/);
+    // (with `resources: {}` in each container, as Go encodes a Pod: istiod's patch is computed against that)
     expect(req.object).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { labels: { app: 'web' } },
-      spec: { containers: [{ name: 'web', image: 'web:1' }] },
+      spec: { containers: [{ name: 'web', image: 'web:1', resources: {} }] },
     });
+  });
+
+  it("applies a patch made against Go's encoding of the pod: the proxy put first, field by field", async () => {
+    // what gomodules.xyz/jsonpatch makes of [web] → [istio-proxy, web] (lists are diffed index by index)
+    behave = (review, res) =>
+      answer(
+        res,
+        review.request.uid,
+        patch([
+          { op: 'add', path: '/spec/containers/1', value: { name: 'web', image: 'web:1', resources: {} } },
+          { op: 'replace', path: '/spec/containers/0/name', value: 'istio-proxy' },
+          { op: 'replace', path: '/spec/containers/0/image', value: 'proxyv2:test' },
+          { op: 'add', path: '/spec/containers/0/resources/limits', value: { cpu: '2' } },
+        ]),
+      );
+    const r = await kubeInject(CONFIGS.good);
+    expect(r.stderr).toBe('');
+    expect(parseAllDocuments(r.stdout)[1]!.toJS().spec.template.spec.containers).toEqual([
+      { name: 'istio-proxy', image: 'proxyv2:test', resources: { limits: { cpu: '2' } } },
+      { name: 'web', image: 'web:1' },
+    ]);
   });
 
   it('a pod the webhook leaves alone (allowed, no patch) comes back byte for byte', async () => {
