@@ -43,6 +43,11 @@ export interface TestbedOptions {
   istiod?: boolean;
   /** Extra environment for istiod (feature flags such as ENABLE_DEBUG_ENDPOINT_AUTH=false). */
   istiodEnv?: Record<string, string>;
+  /**
+   * Runs once the API server is up and istio-system exists, before istiod starts: for objects istiod
+   * reads only when it starts (its injector ConfigMap decides whether it serves `/inject` at all).
+   */
+  beforeIstiod?: (kubeconfig: string) => Promise<void>;
   /** More istiod replicas (same API server and namespace), each with its pod name and own environment. */
   istiodReplicas?: Array<{
     podName: string;
@@ -66,6 +71,8 @@ export interface IstiodInfo {
   grpcAddress: string;
   secureGrpcAddress: string;
   monitoringUrl: string;
+  /** istiod's https listener (`--httpsAddr`): the sidecar injector webhook's `/inject`, when it serves one. */
+  webhookAddress: string;
 }
 
 /** What tests need to reach the testbed; plain data so vitest can hand it from globalSetup to workers. */
@@ -484,6 +491,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     let istiod: TestbedInfo['istiod'];
     if (options.istiod) {
       await clientsFor(kubeconfig).core.createNamespace({ body: { metadata: { name: ISTIO_NAMESPACE } } });
+      await options.beforeIstiod?.(kubeconfig);
       istiod = await startIstiod(bins.istiod, dir, kubeconfig, readyTimeoutMs, servers, {
         POD_NAME: 'istiod-e2e',
         ...options.istiodEnv,
@@ -667,6 +675,7 @@ async function startIstiod(
       grpcAddress: `${LOOPBACK}:${port.grpc}`,
       secureGrpcAddress: `${LOOPBACK}:${port.secureGrpc}`,
       monitoringUrl: `http://${LOOPBACK}:${port.monitoring}`,
+      webhookAddress: `${LOOPBACK}:${port.webhook}`,
     };
   });
 }
