@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { deadline } from '../util/duration.js';
-import { ExitCode, MeshError } from '../util/errors.js';
+import { ExitCode, MeshError, firstLine } from '../util/errors.js';
 import { ConfigDump, describeJsonError } from './dump.js';
 import { redactPassword } from '../util/url.js';
 
@@ -84,7 +84,7 @@ export class AdminClient {
           if (!res.complete) return done(cut());
           const body = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode !== 200) {
-            const first = body.trim().split('\n')[0]?.slice(0, 200);
+            const first = firstLine(body);
             return done(fail(`unexpected status code: ${res.statusCode}${first ? ` (${first})` : ''}`));
           }
           done(null, body);

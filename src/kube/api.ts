@@ -8,7 +8,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
-import { MeshError, describeError } from '../util/errors.js';
+import { MeshError, describeError, firstLine } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 import { credentialsRejected, notJsonError, timeoutError } from './rest.js';
 
@@ -38,7 +38,7 @@ export function apiStatusError(kube: KubeContext, status: number, body: string, 
       hint: `the user of context "${kube.contextName}" lacks the RBAC permission for this`,
     });
   if (message) return new MeshError(message);
-  const text = body.trim().split('\n')[0]?.slice(0, 200) ?? '';
+  const text = firstLine(body);
   return new MeshError(`${what}: unexpected status code ${status}${text ? `: ${text}` : ''}`);
 }
 

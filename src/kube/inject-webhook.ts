@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { PodInjector, PodOwner } from '../install/inject.js';
 import { deadline } from '../util/duration.js';
-import { MeshError, describeError } from '../util/errors.js';
+import { MeshError, describeError, firstLine } from '../util/errors.js';
 import { JsonPatchError, applyJsonPatch } from '../util/json-patch.js';
 import { isObject } from '../util/values.js';
 import type { KubeApi } from './api.js';
@@ -253,7 +253,7 @@ async function injectOne(
   const { status, text } = await post(ep, agent, timeoutMs, Buffer.from(JSON.stringify(review)));
   const who = `the injector webhook ${ep.name}`;
   if (status !== 200) {
-    const first = text.trim().split('\n')[0]!.slice(0, 200);
+    const first = firstLine(text);
     throw new MeshError(`${who} answered HTTP ${status} for ${ownerName(owner)}${first ? `: ${first}` : ''}`);
   }
   const response = jsonObject(text)?.response;
@@ -261,7 +261,8 @@ async function injectOne(
     throw new MeshError(`${who} answered ${ownerName(owner)} without an AdmissionReview response`);
   if (response.allowed !== true)
     throw new MeshError(
-      `${who} refused ${ownerName(owner)}: ${String(response.status?.message || response.status?.reason || 'no reason given')}`,
+      // istiod's message may quote the whole request: its first line is what went wrong
+      `${who} refused ${ownerName(owner)}: ${firstLine(String(response.status?.message || response.status?.reason || 'no reason given'), 300)}`,
     );
   if (response.patch === undefined || response.patch === null) return pod;
   if (response.patchType !== undefined && response.patchType !== 'JSONPatch')

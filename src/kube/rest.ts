@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { deadline } from '../util/duration.js';
-import { MeshError, describeError } from '../util/errors.js';
+import { MeshError, describeError, firstLine } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
 /**
@@ -177,6 +177,6 @@ export function apiError(res: RestResponse, what: string): ApiError {
   const message =
     typeof b === 'object' && b && typeof b.message === 'string'
       ? b.message
-      : `${what}: status ${res.status}${typeof b === 'string' && b ? `: ${b.trim().split('\n')[0]!.slice(0, 200)}` : ''}`;
+      : `${what}: status ${res.status}${typeof b === 'string' && b ? `: ${firstLine(b)}` : ''}`;
   return new ApiError(res.status, reason, message);
 }

@@ -26,6 +26,11 @@ export function usageError(message: string, hint?: string): MeshError {
   return new MeshError(message, { exitCode: ExitCode.USAGE, hint });
 }
 
+/** The first line of a server's answer, shortened for a one-line error ('' when it is blank). */
+export function firstLine(text: string, max = 200): string {
+  return text.trim().split('\n')[0]!.slice(0, max);
+}
+
 /** One line describing any thrown value, never a stack trace. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);

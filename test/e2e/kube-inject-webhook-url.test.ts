@@ -124,7 +124,9 @@ async function fails(config: string, ...extra: string[]): Promise<string> {
   const r = await kubeInject(config, ...extra);
   expect(r.stdout).toBe('');
   expect(r.code, r.stderr).toBe(1);
-  return r.stderr.split('\n')[0]!;
+  const [error, ...rest] = r.stderr.trimEnd().split('\n');
+  expect(rest.every((l) => l.startsWith('Hint: ')) && rest.length <= 1, r.stderr).toBe(true);
+  return error!;
 }
 
 beforeAll(async () => {
@@ -210,7 +212,8 @@ describe('kube-inject --webhookConfig with a webhook at a url', () => {
     behave = (review, res) =>
       answer(res, review.request.uid, {
         allowed: false,
-        status: { message: 'image web:1 is not allowed', code: 403 },
+        // as istiod's refusals do, the message quotes the request on the next line: only the first is shown
+        status: { message: `image web:1 is not allowed\n${JSON.stringify(review)}`, code: 403 },
       });
     expect(await fails(CONFIGS.good)).toBe(
       `Error: the injector webhook ${url} refused Deployment shop/web: image web:1 is not allowed`,
