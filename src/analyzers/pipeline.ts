@@ -10,6 +10,8 @@ export interface AnalyzeRequest extends RunOptions {
   paths: string[];
   /** Objects read from the cluster; the files' objects replace those of the same kind/namespace/name. */
   cluster?: Resource[];
+  /** Objects of the mesh's remote clusters (each carries its cluster ID); files never replace them. */
+  remote?: Resource[];
   load?: LoadOptions;
   baseline?: BaselineFile;
   failureThreshold: Level;
@@ -33,7 +35,8 @@ export interface AnalyzeOutcome {
 /** Load → analyze → baseline → locate → exit code. Pure apart from reading the input files. */
 export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome> {
   const load = req.paths.length > 0 ? await loadManifests(req.paths, req.load) : emptyLoad();
-  const inputs = req.cluster ? overlay(req.cluster, load.resources, req.defaultNamespace) : load.resources;
+  const local = req.cluster ? overlay(req.cluster, load.resources, req.defaultNamespace) : load.resources;
+  const inputs = req.remote && req.remote.length > 0 ? [...local, ...req.remote] : local;
   const run = runAnalyzers(inputs, { ...req, complete: req.complete ?? req.cluster !== undefined });
   let findings = run.findings;
   let inBaseline: Finding[] = [];

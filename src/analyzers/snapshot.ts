@@ -52,6 +52,13 @@ export class Snapshot {
     const r: Resource = namespace === input.namespace ? input : { ...input, namespace };
     const names = this.namesIn(r.key, namespace ?? '');
     const prev = names.get(r.name);
+    if (prev && prev.origin.clusterName !== r.origin.clusterName) {
+      // the same object in another cluster of the mesh: both are analyzed (each() lists both), and
+      // get() keeps answering with the first (the primary cluster's, which is read first)
+      this.byKey.get(r.key)!.push(r);
+      if (!synthetic) this.present.add(r.key);
+      return;
+    }
     if (prev) {
       const list = this.byKey.get(r.key)!;
       list[list.indexOf(prev)] = r;

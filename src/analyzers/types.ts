@@ -101,6 +101,8 @@ export interface Finding {
   resource?: Resource;
   /** `Kind ns/name` or `Kind name`, as istioctl prints it. */
   origin?: string;
+  /** In a multi-cluster analysis: the cluster ID of the object (istioctl's `[cluster-ID]`). */
+  cluster?: string;
   path?: string;
   file?: string;
   line?: number;

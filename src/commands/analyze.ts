@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { usageError } from '../util/errors.js';
+import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
@@ -77,6 +77,12 @@ export function register(program: Command): void {
     )
     .option('--context <name>', 'kubeconfig context to use for the cluster')
     .option(
+      '--remote-contexts <context>',
+      "contexts of the mesh's remote clusters, analyzed with it (repeatable); default: the clusters of the control plane's istio/multiCluster Secrets",
+      collect,
+      [],
+    )
+    .option(
       '-r, --revision <rev>',
       'control plane revision the cluster is analyzed for: its mesh config; objects labelled istio.io/rev for others are not read',
     )
@@ -144,6 +150,12 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       'name files or folders, or - for stdin',
     );
 
+  const remoteContexts = (opts.remoteContexts as string[]).flatMap((c) => c.split(',')).filter(Boolean);
+  if (remoteContexts.length > 0 && paths.length > 0 && !opts.useKube)
+    throw usageError(
+      '--remote-contexts needs the cluster: analyze it (no paths), or overlay the files on it with --use-kube',
+    );
+
   const { readExternalPatterns } = await import('../analyzers/external.js');
   const external = readExternalPatterns(opts.external, opts.externalFile);
   const { parseSuppressRules } = await import('../analyzers/suppress.js');
@@ -166,6 +178,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
           istioNamespace: opts.istioNamespace,
           revision: opts.revision,
           timeoutMs,
+          remoteContexts,
         })
       : undefined;
   if (cluster) {
@@ -173,6 +186,14 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       warn(
         `warning: cannot ${d.verb} ${d.resource} (${d.kind}) on ${cluster.server}: analyzers that read it are skipped`,
       );
+    for (const r of cluster.remotes) {
+      if (r.error)
+        warn(
+          `warning: cannot read remote cluster ${r.id} (${r.from}${r.server ? `, ${r.server}` : ''}): ${r.error}: its objects are not analyzed`,
+        );
+      for (const d of r.read?.denied ?? [])
+        warn(`warning: cannot ${d.verb} ${d.resource} (${d.kind}) in remote cluster ${r.id} (${r.server})`);
+    }
     if (!opts.meshConfigFile && cluster.meshConfig)
       meshConfig = loadMeshConfig(undefined, cluster.meshConfig);
     if (!opts.meshNetworksFile && cluster.meshNetworks)
@@ -192,6 +213,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     paths,
     load: { maxFileBytes: maxMiB * 1024 * 1024 },
     cluster: cluster?.resources,
+    remote: cluster?.remotes.flatMap((r) => r.read?.resources ?? []),
     unreadable: cluster
       ? new Map(cluster.denied.map((d) => [d.key, `cannot ${d.verb} ${d.resource}`]))
       : undefined,
@@ -227,6 +249,20 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     warn(
       `warning: skipped ${deniedSkips.length} analyzer(s) that read those kinds: ${deniedSkips.map((s) => s.name).join(', ')}`,
     );
+  // A mesh of several clusters: each finding names the cluster of its object, as istioctl's [cluster-ID].
+  const remoteFailures = cluster?.remotes.filter((r) => r.error) ?? [];
+  if (cluster && cluster.remotes.length > 0) {
+    const { PRIMARY_CLUSTER } = await import('../analyzers/multicluster/service.js');
+    for (const f of [...outcome.findings, ...outcome.inBaseline])
+      if (f.resource) f.cluster = f.resource.origin.clusterName ?? PRIMARY_CLUSTER;
+  }
+  if (remoteFailures.length > 0 && outcome.exitCode === 0) outcome.exitCode = ExitCode.RUNTIME;
+  if (opts.verbose && cluster)
+    for (const r of cluster.remotes)
+      if (r.read)
+        warn(
+          `Read ${r.read.resources.length} objects from remote cluster ${r.id} at ${r.server} in ${r.read.listMs} ms.`,
+        );
   if (opts.verbose && cluster)
     warn(
       `Read ${cluster.resources.length} objects from the cluster at ${cluster.server} in ${cluster.listMs} ms` +
@@ -295,7 +331,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         ...counts,
         total: shown.length,
         files: outcome.load.files.length,
-        resources: outcome.load.resources.length + (cluster?.resources.length ?? 0),
+        resources:
+          outcome.load.resources.length +
+          (cluster?.resources.length ?? 0) +
+          (cluster?.remotes.reduce((n, r) => n + (r.read?.resources.length ?? 0), 0) ?? 0),
         ...(cluster
           ? {
               cluster: {
@@ -305,6 +344,23 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
                 listMs: cluster.listMs,
                 otherRevisions: cluster.otherRevisions,
                 denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
+                ...(cluster.remotes.length > 0
+                  ? {
+                      remotes: cluster.remotes.map((r) => ({
+                        cluster: r.id,
+                        from: r.from,
+                        ...(r.server ? { server: r.server } : {}),
+                        ...(r.read
+                          ? {
+                              objects: r.read.resources.length,
+                              kinds: countKinds(r.read.resources),
+                              listMs: r.read.listMs,
+                              denied: r.read.denied.map((d) => `${d.verb} ${d.resource}`),
+                            }
+                          : { error: r.error }),
+                      })),
+                    }
+                  : {}),
               },
             }
           : {}),
@@ -340,6 +396,9 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
           : []),
         ...(deniedSkips.length > 0
           ? [`${deniedSkips.length} analyzer(s) were skipped: the user may not list what they read`]
+          : []),
+        ...(remoteFailures.length > 0
+          ? [`${remoteFailures.length} remote cluster(s) could not be read`]
           : []),
       ];
       const suffix = but.length > 0 ? ` (but ${but.join('; ')})` : '';

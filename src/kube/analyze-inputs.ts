@@ -2,8 +2,9 @@
 // config and mesh networks its control plane runs with.
 import jsYaml from 'js-yaml';
 import type { Resource } from '../manifests/types.js';
-import { loadKubeContext, type KubeContext } from './config.js';
-import { controlPlaneConfigMap, readCluster, type ClusterRead } from './cluster.js';
+import { describeError } from '../util/errors.js';
+import { kubeContextFromText, loadKubeContext, type KubeContext } from './config.js';
+import { controlPlaneConfigMap, readCluster, type ClusterRead, type RemoteSecret } from './cluster.js';
 
 export interface ClusterInputOptions {
   kubeconfig?: string;
@@ -11,10 +12,30 @@ export interface ClusterInputOptions {
   istioNamespace: string;
   revision?: string;
   timeoutMs: number;
+  /**
+   * Contexts (of the same kubeconfig) of the mesh's remote clusters, each analyzed with the primary under
+   * its context name as cluster ID (istioctl's --remote-contexts). Without them, the remote clusters are
+   * those of the control plane's `istio/multiCluster=true` Secrets, as istioctl finds them.
+   */
+  remoteContexts?: readonly string[];
+}
+
+/** A remote cluster of a multi-cluster analysis: what was read, or why it could not be. */
+export interface RemoteCluster {
+  /** Its cluster ID: the context name, or the current context's cluster of the Secret's kubeconfig. */
+  id: string;
+  /** Where its kubeconfig came from: `context NAME` or `Secret ns/name (key)`. */
+  from: string;
+  server?: string;
+  read?: ClusterRead;
+  /** One line: why it was not read (unreachable, credentials rejected, a kubeconfig mesh will not run). */
+  error?: string;
 }
 
 export interface ClusterInputs extends ClusterRead {
   kube: KubeContext;
+  /** The mesh's other clusters, when there are any (multi-cluster analysis). */
+  remotes: RemoteCluster[];
   /** `data.mesh` of the control plane's `istio[-<rev>]` ConfigMap, when the cluster has one. */
   meshConfig?: Record<string, any>;
   /** `data.meshNetworks` of the same ConfigMap. */
@@ -44,16 +65,73 @@ function meshConfigMap(resources: readonly Resource[], opts: ClusterInputOptions
 
 export async function readClusterInputs(opts: ClusterInputOptions): Promise<ClusterInputs> {
   const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
+  // named contexts are checked before anything is read (an unknown one is an error, as in istioctl)
+  const fromContexts: RemoteTarget[] = (opts.remoteContexts ?? []).map((context) => ({
+    id: context,
+    from: `context ${context}`,
+    kube: loadKubeContext({ kubeconfig: opts.kubeconfig, context }),
+  }));
   const read = await readCluster(kube, {
     istioNamespace: opts.istioNamespace,
     revision: opts.revision,
     timeoutMs: opts.timeoutMs,
   });
   const cm = meshConfigMap(read.resources, opts);
+  const targets = fromContexts.length > 0 ? fromContexts : read.remoteSecrets.map(fromSecret);
+  read.remoteSecrets.length = 0; // the credentials are held by the targets now, and only there
+  const remotes = await Promise.all(
+    targets.map(async (t): Promise<RemoteCluster> => {
+      if (!('kube' in t)) return t;
+      try {
+        const remoteRead = await readCluster(t.kube, {
+          istioNamespace: opts.istioNamespace,
+          revision: opts.revision,
+          timeoutMs: opts.timeoutMs,
+          remoteCluster: t.id,
+        });
+        return { id: t.id, from: t.from, server: t.kube.server, read: remoteRead };
+      } catch (err) {
+        return { id: t.id, from: t.from, server: t.kube.server, error: describeError(err) };
+      }
+    }),
+  );
   return {
     ...read,
     kube,
+    remotes,
     meshConfig: yamlMap(cm?.body.data?.mesh),
     meshNetworks: yamlMap(cm?.body.data?.meshNetworks),
   };
+}
+
+/** A remote cluster to read. */
+interface RemoteTarget {
+  id: string;
+  from: string;
+  kube: KubeContext;
+}
+
+/**
+ * The cluster a remote Secret's kubeconfig names (its current context's cluster is the cluster ID, as
+ * istioctl takes it). A kubeconfig that would run a program to get credentials (`exec`, `auth-provider`)
+ * is not used: it comes from the cluster, and mesh runs no command a cluster object names.
+ */
+function fromSecret(s: RemoteSecret): RemoteTarget | RemoteCluster {
+  const from = `Secret ${s.secret} (${s.key})`;
+  let kube: KubeContext;
+  try {
+    kube = kubeContextFromText(s.kubeconfig, from);
+  } catch (err) {
+    return { id: s.key, from, error: describeError(err) };
+  }
+  const id = kube.kc.getContextObject(kube.contextName)?.cluster ?? s.key;
+  const user = kube.kc.getCurrentUser();
+  if (user?.exec || user?.authProvider)
+    return {
+      id,
+      from,
+      server: kube.server,
+      error: `its kubeconfig gets credentials by running ${user.exec ? 'an exec plugin' : 'an auth-provider'}, which mesh does not run`,
+    };
+  return { id, from, kube };
 }

@@ -24,7 +24,12 @@ export function redactSecret(item: any): void {
 }
 
 /** One listed object as an analysis input (list items carry no apiVersion/kind: they come from the list). */
-export function clusterResource(item: any, apiVersion: string, kind: string): Resource {
+export function clusterResource(
+  item: any,
+  apiVersion: string,
+  kind: string,
+  remoteCluster?: string,
+): Resource {
   const metadata = item.metadata ?? {};
   delete metadata.managedFields;
   item.apiVersion = apiVersion;
@@ -40,7 +45,14 @@ export function clusterResource(item: any, apiVersion: string, kind: string): Re
     metadata,
     spec: item.spec,
     body: item,
-    origin: { file: '', docIndex: -1, line: 0, column: 0, cluster: true },
+    origin: {
+      file: '',
+      docIndex: -1,
+      line: 0,
+      column: 0,
+      cluster: true,
+      ...(remoteCluster !== undefined ? { clusterName: remoteCluster } : {}),
+    },
   });
 }
 

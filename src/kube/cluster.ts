@@ -51,6 +51,8 @@ export interface ClusterRead {
   listed: ListTarget[];
   /** Wall time of discovery and lists, in milliseconds. */
   listMs: number;
+  /** Remote clusters' kubeconfigs found in the control plane's Secrets (the primary cluster only). */
+  remoteSecrets: RemoteSecret[];
   /** List requests made (pages). */
   requests: number;
 }
@@ -64,7 +66,32 @@ export interface ClusterReadOptions {
   pageSize?: number;
   /** Lists in flight at once. */
   concurrency?: number;
+  /**
+   * A remote cluster of a multi-cluster mesh, by its cluster ID: its objects carry the ID, and the kinds
+   * only the primary's analysis needs (Deployments, ConfigMaps, webhook configurations) are not read.
+   */
+  remoteCluster?: string;
 }
+
+/** The kubeconfig of a remote cluster, from a Secret of the control plane labelled `istio/multiCluster=true`. */
+export interface RemoteSecret {
+  /** `<namespace>/<name>` of the Secret. */
+  secret: string;
+  /** Its data key (istiod names it after the cluster). */
+  key: string;
+  /** The decoded kubeconfig: credentials, held in memory only and never printed. */
+  kubeconfig: string;
+}
+
+/** Kinds not read from a remote cluster (as istioctl's multi-cluster analysis). */
+const NOT_READ_REMOTELY = new Set([
+  'Deployment',
+  'ConfigMap',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+]);
+
+export const MULTICLUSTER_SECRET_LABEL = 'istio/multiCluster';
 
 /**
  * Built-in kinds analyzers read (served by every API server at these versions). Endpoints and
@@ -241,6 +268,20 @@ function fatal(
   );
 }
 
+/** The kubeconfigs a control plane's multi-cluster Secret holds (one per data key), before it is redacted. */
+function remoteSecretsOf(item: any, istioNamespace: string): RemoteSecret[] {
+  const meta = item?.metadata;
+  if (meta?.namespace !== istioNamespace || meta?.labels?.[MULTICLUSTER_SECRET_LABEL] !== 'true') return [];
+  const data = item.data && typeof item.data === 'object' ? item.data : {};
+  return Object.keys(data)
+    .filter((key) => typeof data[key] === 'string')
+    .map((key) => ({
+      secret: `${meta.namespace}/${meta.name}`,
+      key,
+      kubeconfig: Buffer.from(data[key], 'base64').toString('utf8'),
+    }));
+}
+
 /**
  * Lists everything analysis reads from the cluster. A kind the user may not list is recorded in `denied`
  * (and the rest is read); any other failure, an unreachable server or the timeout end the read with one
@@ -253,10 +294,13 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
   const client = new RawClient(kube, controller.signal);
   const resources: Resource[] = [];
   const denied: DeniedKind[] = [];
+  const remoteSecrets: RemoteSecret[] = [];
   let otherRevisions = 0;
   let what = 'discovery';
   try {
-    const targets: ListTarget[] = BUILT_IN.map((t) =>
+    const targets: ListTarget[] = BUILT_IN.filter(
+      (t) => !opts.remoteCluster || !NOT_READ_REMOTELY.has(t.kind),
+    ).map((t) =>
       t.kind === 'ConfigMap'
         ? {
             ...t,
@@ -293,13 +337,16 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
           throw err;
         }
         for (const item of page.items ?? []) {
-          if (t.kind === 'Secret') redactSecret(item);
+          if (t.kind === 'Secret') {
+            if (!opts.remoteCluster) remoteSecrets.push(...remoteSecretsOf(item, opts.istioNamespace));
+            redactSecret(item);
+          }
           if (t.keep && !t.keep(String(item?.metadata?.name ?? ''))) continue;
           if (!inRevision(kindKey(t.group, t.kind), item?.metadata?.labels, opts.revision)) {
             otherRevisions++;
             continue;
           }
-          out.push(clusterResource(item, apiVersion, t.kind));
+          out.push(clusterResource(item, apiVersion, t.kind, opts.remoteCluster));
         }
         cont = page.metadata?.continue || undefined;
       } while (cont);
@@ -315,6 +362,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
       listed: targets,
       listMs: Date.now() - started,
       requests: client.requests,
+      remoteSecrets,
     };
   } catch (err) {
     throw fatal(kube, err, opts.timeoutMs, controller.signal, what);

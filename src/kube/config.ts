@@ -91,6 +91,33 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
     }
   }
 
+  return resolveContext(kc, source, opts, true);
+}
+
+/**
+ * A kubeconfig held as text (the kubeconfig of a remote cluster's Secret), with its current context
+ * resolved. `--as` impersonation is not applied: these are the credentials the control plane reads the
+ * cluster with, not the user's.
+ */
+export function kubeContextFromText(text: string, source: string): KubeContext {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch (err) {
+    throw new MeshError(`cannot read kubeconfig ${source}: ${describeError(err)}`, {
+      exitCode: ExitCode.DATA,
+    });
+  }
+  return resolveContext(kc, source, {}, false);
+}
+
+/** The context of a loaded kubeconfig (`opts.context`, else its current one), checked; see loadKubeContext. */
+function resolveContext(
+  kc: KubeConfig,
+  source: string,
+  opts: KubeConfigOptions,
+  impersonate: boolean,
+): KubeContext {
   const contextName = opts.context ?? kc.getCurrentContext();
   if (!contextName)
     throw new MeshError(`kubeconfig ${source} has no current context`, {
@@ -120,7 +147,7 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
   // it unless told to skip verification, which failed every request with a misleading credentials error.
   if (server.protocol === 'http:' && !cluster.skipTLSVerify)
     kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
-  applyImpersonation(kc);
+  if (impersonate) applyImpersonation(kc);
   return {
     kc,
     contextName,

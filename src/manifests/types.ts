@@ -12,6 +12,8 @@ export interface Origin {
   listIndex?: number;
   /** The object was read from the cluster (`file` is then empty: it has no file or position). */
   cluster?: boolean;
+  /** The remote cluster (its ID) the object was read from, in a multi-cluster analysis; else the primary's. */
+  clusterName?: string;
 }
 
 /** A located position of a field inside a document. */

@@ -2,7 +2,10 @@ import type { Finding } from '../analyzers/types.js';
 import { ansi } from '../util/tty.js';
 import type { AnalysisReport } from './report.js';
 
-/** istioctl's line: `Level [CODE] (Kind ns/name file:line) text`; only the level word is coloured. */
+/**
+ * istioctl's line: `Level [CODE] (Kind ns/name file:line) text`, with `[cluster-ID]` before the origin in a
+ * multi-cluster analysis; only the level word is coloured.
+ */
 export function renderLog(findings: readonly Finding[], color: boolean): string {
   return findings
     .map((f) => {
@@ -17,6 +20,7 @@ export function renderLog(findings: readonly Finding[], color: boolean): string 
         const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
         origin = ` (${f.origin}${loc})`;
       }
+      if (f.cluster !== undefined) origin = ` [cluster-${f.cluster}]${origin}`;
       return `${level} [${f.code}]${origin} ${f.message}`;
     })
     .join('\n');

@@ -21,6 +21,8 @@ export interface ReportFinding {
   documentationUrl: string;
   /** "cluster" when the object was read from the cluster (it then has no file, line or column). */
   source?: 'cluster';
+  /** In a multi-cluster analysis: the cluster ID of the object ("default": the primary cluster or a file). */
+  cluster?: string;
   /** true when the finding is in the --baseline file (it does not fail the run). */
   baseline?: boolean;
 }
@@ -67,6 +69,7 @@ export function toReportFinding(f: Finding, baseline = false): ReportFinding {
     out.name = r.name;
     if (r.origin.cluster) out.source = 'cluster';
   }
+  if (f.cluster !== undefined) out.cluster = f.cluster;
   if (f.file) out.file = f.file;
   if (f.line) out.line = f.line;
   if (f.column) out.column = f.column;

@@ -49,7 +49,8 @@ async function replay(c: Case): Promise<string[]> {
   return report.findings.map((f: any) => `${f.code} ${f.origin ?? ''}`).sort();
 }
 
-// The multi-cluster case needs two clusters; it is replayed as such in test/unit/analyzers/multicluster.test.ts.
+// The multi-cluster case needs two clusters: test/e2e/analyze-multicluster.test.ts replays it through the CLI
+// (`--remote-contexts`), each cluster's file applied to a real API server of its own.
 const singleCluster = cases.filter((c) => !c.clusters);
 
 describe('istioctl analyzer conformance replay, through the CLI', () => {

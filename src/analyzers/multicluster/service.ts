@@ -18,6 +18,9 @@ export interface InconsistentService {
   reasons: string[];
 }
 
+/** The cluster ID istioctl gives the primary cluster (and the files) in a multi-cluster analysis. */
+export const PRIMARY_CLUSTER = 'default';
+
 const isHeadless = (s: Resource) => s.spec?.clusterIP === 'None';
 
 /** Ports compared independently of their order (sorted by name). */
@@ -47,15 +50,15 @@ export function findInconsistentServices(clusters: readonly ClusterServices[]): 
     for (const other of rest) {
       if (isHeadless(first.service) !== isHeadless(other.service)) {
         copies.forEach((c) => clustersOut.add(c.cluster));
-        reasons.add('headless in some clusters but with a cluster IP in others');
+        reasons.add('service has mixed mode like headless and clusterIP');
       }
       if ((first.service.spec?.type ?? '') !== (other.service.spec?.type ?? '')) {
         clustersOut.add(other.cluster);
-        reasons.add('different Service types');
+        reasons.add('service type is inconsistent');
       }
       if (portsKey(first.service) !== portsKey(other.service)) {
         clustersOut.add(other.cluster);
-        reasons.add('different ports');
+        reasons.add('service ports are inconsistent');
       }
     }
     if (clustersOut.size === 0) continue;
@@ -76,8 +79,14 @@ export default defineAnalyzer({
   description: 'Compares Services of the same name across clusters (headless or not, type, ports)',
   inputs: [K.Service],
   analyze(ctx) {
-    // The inputs are one cluster's view; with a single cluster there is nothing to compare.
-    const clusters: ClusterServices[] = [{ cluster: 'Kubernetes', services: ctx.each(K.Service) }];
+    // Services by cluster: the primary's (and the files') are cluster "default", as istioctl names it; the
+    // remote clusters' objects carry their cluster ID. One cluster alone has nothing to compare.
+    const byCluster = new Map<string, Resource[]>();
+    for (const s of ctx.each(K.Service)) {
+      const id = s.origin.clusterName ?? PRIMARY_CLUSTER;
+      byCluster.set(id, [...(byCluster.get(id) ?? []), s]);
+    }
+    const clusters: ClusterServices[] = [...byCluster].map(([cluster, services]) => ({ cluster, services }));
     for (const s of findInconsistentServices(clusters))
       ctx.report('IST0170', s.service, [s.name, s.namespace, s.clusters, s.reasons.join('; ')]);
   },

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../../src/manifests/load.js';
 import { findInconsistentServices } from '../../../src/analyzers/multicluster/service.js';
-import { analyzeText } from '../../support/analyze.js';
+import { analyzeText, cliRunOptions } from '../../support/analyze.js';
+import { runAnalyzers } from '../../../src/analyzers/run.js';
+import { findAnalyzer } from '../../../src/analyzers/registry.js';
 
 const DATA = join(import.meta.dirname, '../../../../shared/conformance/istio-analyze/testdata/multicluster');
 
@@ -18,16 +20,21 @@ describe('services.MultiClusterServiceAnalyzer', () => {
       await cluster('cluster2', 'inconsistent-service-2.yaml'),
     ]);
     expect(found.map((s) => [s.name, s.namespace, s.clusters, s.reasons])).toEqual([
-      ['extra-port', 'my-namespace', ['cluster1', 'cluster2'], ['different ports']],
-      ['inconsistent-port-name', 'my-namespace', ['cluster1', 'cluster2'], ['different ports']],
+      ['extra-port', 'my-namespace', ['cluster1', 'cluster2'], ['service ports are inconsistent']],
+      [
+        'inconsistent-port-name',
+        'my-namespace',
+        ['cluster1', 'cluster2'],
+        ['service ports are inconsistent'],
+      ],
       [
         'mixed-mode',
         'my-namespace',
         ['cluster1', 'cluster2'],
-        ['headless in some clusters but with a cluster IP in others'],
+        ['service has mixed mode like headless and clusterIP'],
       ],
-      ['mixed-type', 'my-namespace', ['cluster1', 'cluster2'], ['different Service types']],
-      ['mixed-port-protocol', 'my-namespace', ['cluster1', 'cluster2'], ['different ports']],
+      ['mixed-type', 'my-namespace', ['cluster1', 'cluster2'], ['service type is inconsistent']],
+      ['mixed-port-protocol', 'my-namespace', ['cluster1', 'cluster2'], ['service ports are inconsistent']],
     ]);
     expect(found[0].service.origin.file).toContain('inconsistent-service-1.yaml');
   });
@@ -37,5 +44,29 @@ describe('services.MultiClusterServiceAnalyzer', () => {
     expect(await analyzeText(text, ['services.MultiClusterServiceAnalyzer'])).toEqual([]);
     const one = await cluster('cluster1', 'inconsistent-service-1.yaml');
     expect(findInconsistentServices([one, { ...one, cluster: 'cluster2' }])).toEqual([]);
+  });
+
+  it('compares the copies of each cluster in one analysis; the primary (and files) is cluster "default"', async () => {
+    const { resources: primary } = await loadManifests([join(DATA, 'inconsistent-service-1.yaml')]);
+    const { resources: remote } = await loadManifests([join(DATA, 'inconsistent-service-2.yaml')]);
+    const west = remote.map((r) => ({ ...r, origin: { ...r.origin, cluster: true, clusterName: 'west' } }));
+    const run = runAnalyzers(
+      [...primary, ...west],
+      cliRunOptions({ analyzers: [findAnalyzer('services.MultiClusterServiceAnalyzer')!] }),
+    );
+    expect(run.findings.map((f) => [f.code, f.origin, f.resource!.origin.clusterName])).toEqual([
+      ['IST0170', 'Service my-namespace/extra-port', undefined],
+      ['IST0170', 'Service my-namespace/inconsistent-port-name', undefined],
+      ['IST0170', 'Service my-namespace/mixed-mode', undefined],
+      ['IST0170', 'Service my-namespace/mixed-port-protocol', undefined],
+      ['IST0170', 'Service my-namespace/mixed-type', undefined],
+    ]);
+    expect(run.findings[0]!.message).toContain('across clusters ["default" "west"]');
+    // both copies are inputs (not one object redefined by the other), and lookups answer with the first
+    expect(run.snapshot.eachIn('core/Service', 'my-namespace')).toHaveLength(primary.length + west.length);
+    expect(run.snapshot.duplicates).toEqual([]);
+    expect(
+      run.snapshot.get('core/Service', 'my-namespace', 'mixed-type')!.origin.clusterName,
+    ).toBeUndefined();
   });
 });

@@ -1,0 +1,373 @@
+// Multi-cluster analysis against two real API servers (two testbeds: a primary with Istio's CRDs and a
+// remote), compared with the testbed's istioctl on the same kubeconfig: the remote clusters named with
+// --remote-contexts, or found as istioctl finds them (the control plane's `istio/multiCluster=true`
+// Secrets, each a kubeconfig), and a remote cluster that cannot be read.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiextensionsV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { istioCrds } from '../../src/install/crds.js';
+import { apply, applyCrd, clientsFor, eventually, type Clients } from './support/kube.js';
+import { runMesh, type MeshRun } from './support/mesh-cli.js';
+import { ISTIO_NAMESPACE, startTestbed, type Testbed } from './support/testbed.js';
+
+const CONFORMANCE = join(import.meta.dirname, '../../../shared/conformance/istio-analyze');
+const NS = 'shop';
+/** A namespace with nothing to report. */
+const QUIET = 'quiet';
+let primary: Testbed;
+let remote: Testbed;
+let admin: Clients;
+let dir: string;
+/** One kubeconfig, two contexts: `primary` (current) and `remote`. */
+let kubeconfig: string;
+
+/** A testbed kubeconfig with its cluster, user and context renamed (certificate paths stay absolute). */
+function renamed(file: string, name: string, cluster = name) {
+  const k = parse(readFileSync(file, 'utf8'));
+  return {
+    cluster: { name: cluster, cluster: k.clusters[0].cluster },
+    user: { name, user: k.users[0].user },
+    context: { name, context: { cluster, user: name } },
+  };
+}
+
+function kubeconfigOf(parts: Array<ReturnType<typeof renamed>>, current: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: parts.map((p) => p.cluster),
+    users: parts.map((p) => p.user),
+    contexts: parts.map((p) => p.context),
+    'current-context': current,
+  });
+}
+
+const service = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: NS },
+  spec: { selector: { app: name }, ...spec },
+});
+const http = { name: 'http', port: 9080, targetPort: 9080, protocol: 'TCP' };
+
+async function create(kc: Clients, objects: KubernetesObject[]): Promise<void> {
+  for (const o of objects) await apply(KubernetesObjectApi.makeApiClient(kc.kc), o);
+}
+
+/** The testbed's istioctl, without blocking the event loop. */
+function istioctl(args: string[]): Promise<MeshRun> {
+  return new Promise((resolve) => {
+    const child = spawn(join(primary.binDir, 'istioctl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+interface Finding {
+  code: string;
+  origin: string;
+  message: string;
+  cluster?: string;
+}
+
+/**
+ * `code [cluster] origin: message` of the findings on this test's namespace. For IST0170 the clusters and
+ * reasons are sorted and the cluster is `*`: istioctl lists both, and picks the copy it reports on, in Go
+ * map order, which changes from run to run (mesh: sorted, and the first cluster's copy).
+ */
+function keys(findings: Finding[]): string[] {
+  return findings
+    .filter((f) => f.origin.includes(` ${NS}/`))
+    .map((f) => {
+      if (f.code !== 'IST0170') return `${f.code} [${f.cluster ?? ''}] ${f.origin}: ${f.message}`;
+      const message = f.message
+        .replace(
+          /clusters \[([^\]]*)\]/,
+          (_, list: string) => `clusters [${list.split(' ').sort().join(' ')}]`,
+        )
+        .replace(
+          /behaviors are: (.*)\.$/,
+          (_, list: string) => `behaviors are: ${list.split('; ').sort().join('; ')}.`,
+        );
+      return `${f.code} [*] ${f.origin}: ${message}`;
+    })
+    .sort();
+}
+
+async function meshJson(...args: string[]): Promise<{ run: MeshRun; findings: Finding[]; summary: any }> {
+  const run = await runMesh(['analyze', '-A', '--kubeconfig', kubeconfig, '-o', 'json', ...args]);
+  const report = JSON.parse(run.stdout);
+  return { run, findings: report.findings, summary: report.summary };
+}
+
+async function istioctlJson(...args: string[]): Promise<Finding[]> {
+  const run = await istioctl(['analyze', '-A', '--kubeconfig', kubeconfig, '-o', 'json', ...args]);
+  expect([0, 79], run.stderr).toContain(run.code);
+  return JSON.parse(run.stdout.slice(run.stdout.search(/^\[/m)));
+}
+
+/** The two Services that differ, as keys() writes them, with the remote cluster's ID. */
+const expected = (cluster: string) => [
+  `IST0170 [*] Service shop/details: The service details in namespace "shop" is inconsistent across clusters ["default" "${cluster}"], which can lead to undefined behaviors. The inconsistent behaviors are: service has mixed mode like headless and clusterIP.`,
+  `IST0170 [*] Service shop/reviews: The service reviews in namespace "shop" is inconsistent across clusters ["default" "${cluster}"], which can lead to undefined behaviors. The inconsistent behaviors are: service ports are inconsistent; service type is inconsistent.`,
+];
+
+beforeAll(async () => {
+  [primary, remote] = await Promise.all([startTestbed(), startTestbed()]);
+  dir = mkdtempSync(join(tmpdir(), 'mesh-multicluster-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    kubeconfigOf([renamed(primary.kubeconfig, 'primary'), renamed(remote.kubeconfig, 'remote')], 'primary'),
+  );
+  admin = clientsFor(primary.kubeconfig);
+  const crds = istioCrds() as KubernetesObject[];
+  for (const crd of crds) await applyCrd(admin.kc, crd);
+  const extensions = admin.kc.makeApiClient(ApiextensionsV1Api);
+  for (const crd of crds)
+    await eventually(`${crd.metadata!.name} Established`, async () => {
+      const c = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      return c.status?.conditions?.find((x) => x.type === 'Established' && x.status === 'True');
+    });
+  const other = clientsFor(remote.kubeconfig);
+  for (const c of [admin, other]) await c.core.createNamespace({ body: { metadata: { name: NS } } });
+  await admin.core.createNamespace({
+    body: { metadata: { name: QUIET, labels: { 'istio-injection': 'enabled' } } },
+  });
+  // where the control plane keeps its remote secrets (the testbed runs no istiod here)
+  await admin.core.createNamespace({ body: { metadata: { name: ISTIO_NAMESPACE } } });
+  await create(admin, [
+    service('reviews', { ports: [http] }),
+    service('details', { ports: [http] }),
+    service('ratings', { ports: [http] }),
+  ]);
+  await create(other, [
+    service('reviews', { type: 'NodePort', ports: [http, { ...http, name: 'grpc', port: 9090 }] }),
+    service('details', { clusterIP: 'None', ports: [http] }),
+    service('ratings', { ports: [http] }),
+    // only in the remote cluster: what the primary's VirtualService routes to
+    service('payments', { ports: [http] }),
+  ]);
+  // The VirtualService is created once its kind is served (a CRD just established may take a moment).
+  await eventually('VirtualService served', async () => {
+    try {
+      await create(admin, [
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'checkout', namespace: NS },
+          spec: {
+            hosts: ['checkout.shop.svc.cluster.local'],
+            http: [
+              {
+                route: [
+                  { destination: { host: 'payments.shop.svc.cluster.local' }, weight: 50 },
+                  { destination: { host: 'ghost.shop.svc.cluster.local' }, weight: 50 },
+                ],
+              },
+            ],
+          },
+        } as KubernetesObject,
+      ]);
+      return true;
+    } catch {
+      return undefined;
+    }
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([primary?.stop(), remote?.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mesh analyze of a mesh of two clusters', () => {
+  it('--remote-contexts: Services that differ between the clusters (IST0170), hosts found in either, as istioctl', async () => {
+    const { run, findings, summary } = await meshJson('--remote-contexts', 'remote');
+    expect(run.code, run.stderr).toBe(79);
+    expect(run.stderr).toBe('');
+    const ours = keys(findings);
+    expect(ours.filter((k) => k.startsWith('IST0170'))).toEqual(expected('remote'));
+    // payments exists in the remote cluster only: found; ghost exists nowhere
+    const hostNotFound = ours.filter((k) => k.startsWith('IST0101'));
+    expect(hostNotFound).toHaveLength(1);
+    expect(hostNotFound[0]).toContain('ghost.shop.svc.cluster.local');
+    expect(summary.cluster.remotes).toEqual([
+      expect.objectContaining({
+        cluster: 'remote',
+        from: 'context remote',
+        server: remote.server,
+        denied: [],
+      }),
+    ]);
+    expect(ours).toEqual(keys(await istioctlJson('--remote-contexts', 'remote')));
+  });
+
+  it('prints each finding with its cluster, as istioctl does once there is more than one', async () => {
+    const run = await runMesh(['analyze', '-A', '--kubeconfig', kubeconfig, '--remote-contexts', 'remote']);
+    expect(run.code).toBe(79);
+    const lines = run.stdout.split('\n').filter((l) => l.includes(` ${NS}/`));
+    expect(lines).toContain(
+      'Error [IST0101] [cluster-default] (VirtualService shop/checkout) Referenced host not found: "ghost.shop.svc.cluster.local"',
+    );
+    expect(
+      lines.filter((l) => l.startsWith('Warning [IST0170] [cluster-default] (Service shop/')),
+    ).toHaveLength(2);
+  });
+
+  it('one cluster alone: nothing to compare, and the host only the remote cluster has is not found', async () => {
+    const { findings } = await meshJson();
+    const ours = keys(findings);
+    expect(ours.filter((k) => k.startsWith('IST0170'))).toEqual([]);
+    expect(
+      ours
+        .filter((k) => k.startsWith('IST0101'))
+        .map((k) => /"(.*)"/.exec(k)![1])
+        .sort(),
+    ).toEqual(['ghost.shop.svc.cluster.local', 'payments.shop.svc.cluster.local']);
+    expect(findings.every((f) => f.cluster === undefined)).toBe(true);
+    expect(ours).toEqual(keys(await istioctlJson()));
+  });
+
+  describe('remote clusters found in the control plane’s istio/multiCluster Secrets', () => {
+    const secret = (name: string, key: string, kubeconfigText: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: ISTIO_NAMESPACE, labels: { 'istio/multiCluster': 'true' } },
+      stringData: { [key]: kubeconfigText },
+    });
+    const remove = (name: string) => admin.core.deleteNamespacedSecret({ name, namespace: ISTIO_NAMESPACE });
+
+    it('reads the cluster a Secret’s kubeconfig names, under that cluster’s name, as istioctl', async () => {
+      const west = kubeconfigOf([renamed(remote.kubeconfig, 'west-admin', 'remote-west')], 'west-admin');
+      await create(admin, [secret('istio-remote-secret-west', 'remote-west', west)]);
+      try {
+        const { run, findings, summary } = await meshJson();
+        expect(run.code, run.stderr).toBe(79);
+        expect(keys(findings).filter((k) => k.startsWith('IST0170'))).toEqual(expected('remote-west'));
+        expect(summary.cluster.remotes).toEqual([
+          expect.objectContaining({
+            cluster: 'remote-west',
+            from: `Secret ${ISTIO_NAMESPACE}/istio-remote-secret-west (remote-west)`,
+          }),
+        ]);
+        expect(keys(findings)).toEqual(keys(await istioctlJson()));
+        // the kubeconfig's credentials are nowhere in what mesh prints
+        const token = parse(west).users[0].user.token as string;
+        expect(run.stdout + run.stderr).not.toContain(token);
+      } finally {
+        await remove('istio-remote-secret-west');
+      }
+    });
+
+    it('a remote cluster that cannot be read is one warning; the rest is analyzed and the run fails (exit 1)', async () => {
+      const closed = kubeconfigOf([renamed(remote.kubeconfig, 'gone', 'gone-cluster')], 'gone').replace(
+        remote.server,
+        'https://127.0.0.1:1',
+      );
+      const marker = join(dir, 'exec-ran');
+      const execUser = stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'exec-cluster', cluster: { server: remote.server } }],
+        users: [
+          {
+            name: 'exec',
+            user: {
+              exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [marker] },
+            },
+          },
+        ],
+        contexts: [{ name: 'exec', context: { cluster: 'exec-cluster', user: 'exec' } }],
+        'current-context': 'exec',
+      });
+      await create(admin, [
+        secret('istio-remote-secret-gone', 'gone-cluster', closed),
+        secret('istio-remote-secret-exec', 'exec-cluster', execUser),
+      ]);
+      try {
+        // a namespace without findings: the unread clusters alone decide the exit code
+        const run = await runMesh(['analyze', '-n', QUIET, '--kubeconfig', kubeconfig]);
+        expect(run.code).toBe(1);
+        const warnings = run.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('warning: cannot read remote cluster'));
+        // in the order of the Secrets' names
+        expect(warnings).toEqual([
+          `warning: cannot read remote cluster exec-cluster (Secret ${ISTIO_NAMESPACE}/istio-remote-secret-exec (exec-cluster), ${remote.server}): its kubeconfig gets credentials by running an exec plugin, which mesh does not run: its objects are not analyzed`,
+          expect.stringMatching(
+            new RegExp(
+              `^warning: cannot read remote cluster gone-cluster \\(Secret ${ISTIO_NAMESPACE}/istio-remote-secret-gone \\(gone-cluster\\), https://127\\.0\\.0\\.1:1\\): cannot read the cluster from the Kubernetes API server https://127\\.0\\.0\\.1:1: connect ECONNREFUSED .*: its objects are not analyzed$`,
+            ),
+          ),
+        ]);
+        // the success line says what was not looked at
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toContain(
+          '✔ No validation issues found when analyzing the cluster at ' +
+            `${primary.server} (but 2 remote cluster(s) could not be read).`,
+        );
+        expect(existsSync(marker)).toBe(false);
+      } finally {
+        await remove('istio-remote-secret-gone');
+        await remove('istio-remote-secret-exec');
+      }
+    });
+  });
+
+  it("replays istioctl's multi-cluster conformance case: each cluster's file applied to its cluster", async () => {
+    // InconsistentMultiClusterService (../shared/conformance/istio-analyze/expected.json): cluster1's file
+    // in the primary, cluster2's in the remote; the expected IST0170 findings are upstream's
+    const upstream = JSON.parse(readFileSync(join(CONFORMANCE, 'expected.json'), 'utf8')) as any[];
+    const c = upstream.find((x) => x.uniqueName === 'InconsistentMultiClusterService')!;
+    // (a fixed clusterIP outside the testbed's service range is refused: the API server allocates one, and
+    // the Service stays a non-headless one, which is what the case compares)
+    const objects = (file: string) =>
+      parseAllDocuments(readFileSync(join(CONFORMANCE, file), 'utf8')).map((d) => {
+        const o = d.toJS();
+        if (o.spec.clusterIP !== 'None') delete o.spec.clusterIP;
+        return o as KubernetesObject;
+      });
+    const other = clientsFor(remote.kubeconfig);
+    for (const k of [admin, other])
+      await k.core.createNamespace({ body: { metadata: { name: 'my-namespace' } } });
+    await create(admin, objects(c.clusters.cluster1[0]));
+    await create(other, objects(c.clusters.cluster2[0]));
+    const run = await runMesh([
+      'analyze',
+      '-A',
+      '--kubeconfig',
+      kubeconfig,
+      '--remote-contexts',
+      'remote',
+      '--analyzer',
+      c.analyzer,
+      '-o',
+      'json',
+    ]);
+    expect(run.code, run.stderr).toBe(0); // IST0170 is a warning
+    const found = JSON.parse(run.stdout)
+      .findings.map((f: any) => `${f.code} ${f.origin}`)
+      .filter((k: string) => k.includes(' my-namespace/'))
+      .sort();
+    expect(found).toEqual(c.expected.map((e: any) => `${e.code} ${e.resource}`).sort());
+  });
+
+  it('refuses an unknown context and --remote-contexts on files alone', async () => {
+    const unknown = await runMesh(['analyze', '--kubeconfig', kubeconfig, '--remote-contexts', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.split('\n')[0]).toBe(`Error: context "nope" not found in kubeconfig ${kubeconfig}`);
+    const offline = await runMesh(['analyze', 'examples/', '--remote-contexts', 'remote']);
+    expect(offline.code).toBe(64);
+    expect(offline.stderr.split('\n')[0]).toBe(
+      'Error: --remote-contexts needs the cluster: analyze it (no paths), or overlay the files on it with --use-kube',
+    );
+  });
+});
