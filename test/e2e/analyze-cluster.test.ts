@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ApiException,
-  ApiextensionsV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -22,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
 import { runCli } from '../support/cli.js';
 import { sarifErrors } from '../support/sarif.js';
-import { apply, applyCrd, clientsFor, eventually, uniqueName } from './support/kube.js';
+import { apply, applyCrds, clientsFor, uniqueName } from './support/kube.js';
 
 const testbed = inject('testbed');
 const istioctl = join(testbed.binDir, 'istioctl');
@@ -91,16 +90,6 @@ async function applyWithStatus(objects: Array<KubernetesObject & { status?: unkn
   }
 }
 
-async function installCrds(crds: KubernetesObject[]): Promise<void> {
-  for (const crd of crds) await applyCrd(admin.kc, crd);
-  const extensions = admin.kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of crds)
-    await eventually(`${crd.metadata!.name} Established`, async () => {
-      const c = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return c.status?.conditions?.find((x) => x.type === 'Established' && x.status === 'True');
-    });
-}
-
 /**
  * mesh's Istio findings equal istioctl's on the same objects, but for the documented deviations (README
  * "Live cluster: differences from istioctl"): each one is the exact finding (`key`) one side gives and the
@@ -163,7 +152,7 @@ function kubeconfigWith(name: string, change: { token?: string; server?: string 
 }
 
 beforeAll(async () => {
-  await installCrds([...(istioCrds() as KubernetesObject[]), ...fixture('gateway-api-crds.yaml')]);
+  await applyCrds(admin.kc, [...(istioCrds() as KubernetesObject[]), ...fixture('gateway-api-crds.yaml')]);
   await applyWithStatus(fixture('live-cluster.yaml'));
 });
 

@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
-import { apply, applyCrd, clientsFor, eventually, type Clients } from './support/kube.js';
+import { apply, applyCrds, clientsFor, eventually, type Clients } from './support/kube.js';
 import { runMesh, type MeshRun } from './support/mesh-cli.js';
 import { ISTIO_NAMESPACE, startTestbed, type Testbed } from './support/testbed.js';
 
@@ -128,14 +128,7 @@ beforeAll(async () => {
     kubeconfigOf([renamed(primary.kubeconfig, 'primary'), renamed(remote.kubeconfig, 'remote')], 'primary'),
   );
   admin = clientsFor(primary.kubeconfig);
-  const crds = istioCrds() as KubernetesObject[];
-  for (const crd of crds) await applyCrd(admin.kc, crd);
-  const extensions = admin.kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of crds)
-    await eventually(`${crd.metadata!.name} Established`, async () => {
-      const c = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return c.status?.conditions?.find((x) => x.type === 'Established' && x.status === 'True');
-    });
+  await applyCrds(admin.kc, istioCrds() as KubernetesObject[]);
   const other = clientsFor(remote.kubeconfig);
   for (const c of [admin, other]) await c.core.createNamespace({ body: { metadata: { name: NS } } });
   await admin.core.createNamespace({

@@ -84,8 +84,11 @@ export default defineAnalyzer({
     const byCluster = new Map<string, Resource[]>();
     for (const s of ctx.each(K.Service)) {
       const id = s.origin.clusterName ?? PRIMARY_CLUSTER;
-      byCluster.set(id, [...(byCluster.get(id) ?? []), s]);
+      const list = byCluster.get(id);
+      if (list) list.push(s);
+      else byCluster.set(id, [s]);
     }
+    if (byCluster.size < 2) return;
     const clusters: ClusterServices[] = [...byCluster].map(([cluster, services]) => ({ cluster, services }));
     for (const s of findInconsistentServices(clusters))
       ctx.report('IST0170', s.service, [s.name, s.namespace, s.clusters, s.reasons.join('; ')]);

@@ -2,6 +2,7 @@
 // API server on 127.0.0.1.
 import {
   ApiException,
+  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
@@ -68,6 +69,17 @@ export async function applyCrd(kc: KubeConfig, crd: KubernetesObject): Promise<v
   });
   if (status !== 200 && status !== 201)
     throw new Error(`apply ${crd.metadata!.name}: HTTP ${status}: ${body.slice(0, 500)}`);
+}
+
+/** Applies CRDs exactly as written (see applyCrd) and waits until the API server serves each (Established). */
+export async function applyCrds(kc: KubeConfig, crds: KubernetesObject[]): Promise<void> {
+  for (const crd of crds) await applyCrd(kc, crd);
+  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  for (const crd of crds)
+    await eventually(`${crd.metadata!.name} Established`, async () => {
+      const c = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      return c.status?.conditions?.find((x) => x.type === 'Established' && x.status === 'True');
+    });
 }
 
 /** The server's own error message from a failed client-node call (the Status object's `message`). */
