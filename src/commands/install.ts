@@ -197,14 +197,9 @@ export async function runInstall(
   const { withInstallLock } = await import('../kube/install-lock.js');
   const progress = await (await import('../util/progress.js')).progressReporter();
   // Ctrl+C or a TERM while applying: no further write, then the usual report of what was applied (and
-  // the lock released) instead of dying silently halfway. A second one ends mesh at once. (`on`, not
-  // `once`: signal-exit, which ora loads, re-raises the signal when it sees no other listener left.)
-  const interrupt = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupt.signal.aborted) process.exit(130);
-    interrupt.abort(new MeshError(`interrupted (${sig === 'SIGINT' ? 'Ctrl+C' : sig}) while applying`));
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  // the lock released) instead of dying silently halfway.
+  const { interruptible } = await import('../util/interrupt.js');
+  const interrupt = interruptible('applying');
   const result = await withInstallLock(
     rest,
     `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`,
@@ -222,7 +217,7 @@ export async function runInstall(
         warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
       throw err;
     })
-    .finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+    .finally(() => interrupt.dispose());
   if (result.replaced.length > 0) warn(replacedWarning(result.replaced));
   warn(
     `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
@@ -257,7 +252,8 @@ async function uninstallRevision(opts: Record<string, any>): Promise<string> {
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const { deleteObjects, listOwned, notAppliedLines, replacedWarning } = await import('../kube/installer.js');
+  const { DeleteInterrupted, deleteObjects, listOwned, notAppliedLines, replacedWarning } =
+    await import('../kube/installer.js');
   const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
@@ -303,31 +299,49 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   warn(refs.map((r) => `- ${r}`).join('\n'));
   await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
   const { withInstallLock } = await import('../kube/install-lock.js');
-  const { deleted, replaced } = await withInstallLock(
-    rest,
-    `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}`,
-    () => deleteObjects(rest, objects, 8),
-  );
-  if (replaced.length > 0) warn(replacedWarning(replaced));
-  const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
-  if (waitMs > 0) {
-    const progress = await (await import('../util/progress.js')).progressReporter();
-    progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
-    try {
-      await waitGone(rest, deleted, {
-        timeoutMs: waitMs,
-        onWait: (pending) =>
-          progress.update(
-            `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}`,
-          ),
-      });
-    } catch (err) {
-      progress.fail('Deleted objects are still terminating');
+  // Ctrl+C or a TERM: no further delete (what was deleted is listed), or no further waiting (what is
+  // still terminating is named), instead of dying without a word.
+  const { interruptible } = await import('../util/interrupt.js');
+  const interrupt = interruptible('deleting');
+  try {
+    const { deleted, replaced } = await withInstallLock(
+      rest,
+      `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}`,
+      () => deleteObjects(rest, objects, 8, interrupt.signal),
+    ).catch((err) => {
+      if (err instanceof DeleteInterrupted && err.deleted.length > 0)
+        warn(`Deleted before the interruption:\n${err.deleted.map((o) => `- ${objectRef(o)}`).join('\n')}`);
       throw err;
-    }
-    progress.succeed(`Removed ${what}.`);
-  } else warn(`✔ Deleted ${what} (not waiting until they are gone).`);
-  return ExitCode.OK;
+    });
+    if (replaced.length > 0) warn(replacedWarning(replaced));
+    const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
+    if (waitMs > 0) {
+      interrupt.during(`waiting until the ${deleted.length} deleted object(s) are gone`);
+      const progress = await (await import('../util/progress.js')).progressReporter();
+      progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
+      try {
+        await waitGone(rest, deleted, {
+          timeoutMs: waitMs,
+          signal: interrupt.signal,
+          onWait: (pending) =>
+            progress.update(
+              `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}`,
+            ),
+        });
+      } catch (err) {
+        progress.fail(
+          interrupt.signal.aborted
+            ? `Deleted ${what}; stopped waiting for them to be gone`
+            : 'Deleted objects are still terminating',
+        );
+        throw err;
+      }
+      progress.succeed(`Removed ${what}.`);
+    } else warn(`✔ Deleted ${what} (not waiting until they are gone).`);
+    return ExitCode.OK;
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 function registerHealth(program: Command, name: 'precheck' | 'check', description: string): void {

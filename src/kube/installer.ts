@@ -11,6 +11,7 @@ import {
 import { ApiError, apiError, type KubeRest } from './rest.js';
 import { mapBounded } from '../util/bounded.js';
 import { collectionPath, objectPath, RESOURCE_TYPES } from './resources.js';
+import { pause } from '../util/interrupt.js';
 
 /**
  * Putting rendered components into a cluster: the plan (server-side dry-run apply against the live
@@ -426,13 +427,29 @@ export interface Deleted {
  * (between the plan or list and a confirmation, say) is not the one the user agreed to delete, and the
  * server refuses with 409; it is reported as replaced, and left alone.
  */
+/** Deleting stopped by the user (Ctrl+C): the abort's reason, with what was deleted before it. */
+export class DeleteInterrupted extends MeshError {
+  constructor(
+    reason: MeshError,
+    readonly deleted: readonly K8sObject[],
+    total: number,
+  ) {
+    super(`${reason.message} (${deleted.length} of ${total} object(s) deleted; the others are still there)`, {
+      hint: 're-running uninstall deletes the rest',
+    });
+  }
+}
+
 export async function deleteObjects(
   rest: KubeRest,
   objects: readonly K8sObject[],
   concurrency: number,
+  /** Aborted (reason: a MeshError): no further delete; the ones in flight finish, then DeleteInterrupted. */
+  signal?: AbortSignal,
 ): Promise<Deleted> {
   const out: Deleted = { deleted: [], replaced: [] };
   await mapBounded(objects, concurrency, async (o) => {
+    if (signal?.aborted) return;
     const uid = (o.metadata as { uid?: string }).uid;
     const res = await rest.request('DELETE', objectPath(o), {
       propagationPolicy: 'Background',
@@ -443,6 +460,7 @@ export async function deleteObjects(
       throw withObject(apiError(res, 'DELETE'), objectRef(o));
     else out.deleted.push(o);
   });
+  if (signal?.aborted) throw new DeleteInterrupted(signal.reason as MeshError, out.deleted, objects.length);
   return out;
 }
 
@@ -514,20 +532,6 @@ async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<s
     else parts.push(`pod ${newest.metadata.name}: phase ${newest.status?.phase ?? 'unknown'}`);
   } else if (pods.status === 200) parts.push('no pods yet');
   return parts.join('; ');
-}
-
-/** Sleeps `ms`, or less when `signal` aborts meanwhile (then throws its reason). */
-async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-  signal?.throwIfAborted();
 }
 
 /** Polls until every object that has a readiness rule is ready; a timeout names the object and the reason. */

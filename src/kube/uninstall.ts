@@ -1,4 +1,5 @@
-import { MeshError } from '../util/errors.js';
+import { MeshError, describeError } from '../util/errors.js';
+import { pause } from '../util/interrupt.js';
 import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
@@ -57,7 +58,13 @@ async function stillThere(rest: KubeRest, o: K8sObject): Promise<string | undefi
 export async function waitGone(
   rest: KubeRest,
   objects: readonly K8sObject[],
-  opts: { timeoutMs: number; pollMs?: number; onWait?: (pending: string[]) => void },
+  opts: {
+    timeoutMs: number;
+    pollMs?: number;
+    onWait?: (pending: string[]) => void;
+    /** Aborted (reason: a MeshError): stop waiting, naming what is still there. */
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let pending = [...objects];
@@ -76,6 +83,13 @@ export async function waitGone(
       );
     }
     opts.onWait?.(pending.map(objectRef));
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    try {
+      await pause(opts.pollMs ?? 500, opts.signal);
+    } catch (err) {
+      const shown = pending.slice(0, 5).map(objectRef);
+      throw new MeshError(
+        `${describeError(err)}: all ${objects.length} object(s) were deleted, ${pending.length} still terminating: ${shown.join(', ')}${pending.length > shown.length ? ', …' : ''}`,
+      );
+    }
   }
 }

@@ -257,6 +257,51 @@ describe('interrupted while applying', () => {
   });
 });
 
+describe('interrupted while uninstalling', () => {
+  it('Ctrl+C while uninstall waits for the deleted objects: what is still terminating is named, the lock released (exit 1)', async () => {
+    const ns = uniqueName('mesh-unint');
+    expect((await install(ns, '-r', 'unint')).code).toBe(0);
+    // a finalizer nobody removes holds one of the deleted objects in Terminating: uninstall waits for it
+    const held = { name: 'istio-unint', namespace: ns };
+    await c.core.patchNamespacedConfigMap(
+      { ...held, body: [{ op: 'add', path: '/metadata/finalizers', value: [HOLD] }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const term = runMeshInPty([
+      'uninstall',
+      '-y',
+      '-r',
+      'unint',
+      '--kubeconfig',
+      tb.kubeconfig,
+      '--wait',
+      '60s',
+    ]);
+    await term.waitFor('to be gone');
+    term.type('\x03');
+    const { code, screen } = await term.done;
+    // Before: killed by the signal (exit 130) with the spinner's line as the last word: nothing said that
+    // every object had been deleted, nor what was left.
+    expect(code, screen).toBe(1);
+    expect(screen).toMatch(
+      new RegExp(
+        `Error: interrupted \\(Ctrl\\+C\\) while waiting until the (\\d+) deleted object\\(s\\) are gone: all \\1 object\\(s\\) were deleted, 1 still terminating: ConfigMap/${ns}/istio-unint`,
+      ),
+    );
+    await expect(
+      c.objects.read({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'mesh-install', namespace: 'kube-system' },
+      } as any),
+    ).rejects.toThrow();
+    await c.core.patchNamespacedConfigMap(
+      { ...held, body: [{ op: 'remove', path: '/metadata/finalizers' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+  });
+});
+
 describe('half of an install already gone', () => {
   it('check names a deleted istiod as missing next to the rest of its install; uninstall removes what is left (exit 0)', async () => {
     const ns = uniqueName('mesh-half');

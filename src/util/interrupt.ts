@@ -1,0 +1,45 @@
+import { MeshError } from './errors.js';
+
+export interface Interrupt {
+  /** Aborted at the first Ctrl+C or SIGTERM; its reason is the MeshError to end with. */
+  readonly signal: AbortSignal;
+  /** What the command is doing now, for the message (`applying`, `deleting`, `waiting …`). */
+  during(what: string): void;
+  /** Stops listening (call when the interruptible part is over). */
+  dispose(): void;
+}
+
+/**
+ * Ctrl+C (or SIGTERM) while a command changes the cluster: the first one aborts `signal` with
+ * `interrupted (Ctrl+C) while <what>`, so the command stops its writes and reports what it did instead of
+ * dying silently halfway; a second one ends mesh at once (exit 130). (`on`, not `once`: signal-exit,
+ * which ora loads, re-raises the signal when it sees no other listener left.)
+ */
+export function interruptible(what: string): Interrupt {
+  const controller = new AbortController();
+  let doing = what;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new MeshError(`interrupted (${sig === 'SIGINT' ? 'Ctrl+C' : sig}) while ${doing}`));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    during: (next) => void (doing = next),
+    dispose: () => void process.off('SIGINT', onSignal).off('SIGTERM', onSignal),
+  };
+}
+
+/** Sleeps `ms`, or less when `signal` aborts meanwhile (then throws its reason). */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+  signal?.throwIfAborted();
+}
