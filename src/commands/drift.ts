@@ -98,7 +98,9 @@ export function register(program: Command): void {
     if (format === 'json') await writeStdout(JSON.stringify(report, null, 2));
     else {
       const { renderDiffText } = await import('../envoy/diff.js');
-      await writeStdout(drift.renderDriftText(report, renderDiffText));
+      const text = drift.renderDriftText(report, renderDiffText);
+      if (text === '') warn('No proxies found.');
+      else await writeStdout(text);
     }
     const drifted =
       report.workloads.some((w) => w.drifted.length > 0) ||

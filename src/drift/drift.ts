@@ -191,9 +191,9 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
     }
   }
   for (const e of r.errors) lines.push(`error: ${e.id}: ${e.error}`);
-  // Nothing matched (an empty namespace, a context namespace that does not exist): say so, as certs does.
-  if (lines.length === 0) lines.push('No proxies found.');
-  return lines.join('\n') + '\n';
+  // Nothing matched (an empty namespace, a context namespace that does not exist): no report at all; the
+  // command says so on stderr, as certs (and kubectl's "No resources found") do.
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
 /** Workload of a pod: its controller (ReplicaSet → its Deployment), else its `app`/`version` labels. */

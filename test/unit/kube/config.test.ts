@@ -151,7 +151,7 @@ describe('loadKubeContext', () => {
       const certs = await runCli(['certs', '-A', '--kubeconfig', f]);
       expect([certs.code, certs.stderr, certs.stdout]).toEqual([0, 'No proxies found.\n', '']);
       const drift = await runCli(['drift', '-n', 'shop', '--kubeconfig', f]);
-      expect([drift.code, drift.stderr, drift.stdout]).toEqual([0, '', 'No proxies found.\n']);
+      expect([drift.code, drift.stderr, drift.stdout]).toEqual([0, 'No proxies found.\n', '']);
     } finally {
       await kube.close();
     }
