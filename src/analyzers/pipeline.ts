@@ -5,13 +5,18 @@ import { applyBaseline, type BaselineFile } from './baseline.js';
 import { locateFindings, runAnalyzers, type RunOptions, type RunResult } from './run.js';
 import { LEVEL_RANK, type Finding, type Level } from './types.js';
 import { ExitCode } from '../util/errors.js';
+import { PRIMARY_CLUSTER } from './multicluster/service.js';
 
 export interface AnalyzeRequest extends RunOptions {
   paths: string[];
   /** Objects read from the cluster; the files' objects replace those of the same kind/namespace/name. */
   cluster?: Resource[];
-  /** Objects of the mesh's remote clusters (each carries its cluster ID); files never replace them. */
-  remote?: Resource[];
+  /**
+   * A mesh of several clusters: the remote clusters' objects (each carries its cluster ID; files never
+   * replace them), and how many remote clusters could not be read (the run then fails, exit 1, unless
+   * findings make it 79). Each finding then names its object's cluster.
+   */
+  remote?: { resources: Resource[]; unread: number };
   load?: LoadOptions;
   baseline?: BaselineFile;
   failureThreshold: Level;
@@ -36,7 +41,7 @@ export interface AnalyzeOutcome {
 export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome> {
   const load = req.paths.length > 0 ? await loadManifests(req.paths, req.load) : emptyLoad();
   const local = req.cluster ? overlay(req.cluster, load.resources, req.defaultNamespace) : load.resources;
-  const inputs = req.remote && req.remote.length > 0 ? [...local, ...req.remote] : local;
+  const inputs = req.remote ? [...local, ...req.remote.resources] : local;
   const run = runAnalyzers(inputs, { ...req, complete: req.complete ?? req.cluster !== undefined });
   let findings = run.findings;
   let inBaseline: Finding[] = [];
@@ -45,6 +50,9 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
     findings = split.fresh;
     inBaseline = split.known;
   }
+  if (req.remote)
+    for (const f of [...findings, ...inBaseline])
+      if (f.resource) f.cluster = f.resource.origin.clusterName ?? PRIMARY_CLUSTER;
   await locateFindings(findings);
   await locateFindings(inBaseline);
   const parseErrors = load.problems.filter((p) => p.severity === 'error' && !p.noInput);
@@ -56,7 +64,9 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
       ? ExitCode.NOINPUT
       : parseErrors.length > 0 && !req.ignoreParseErrors
         ? ExitCode.DATA
-        : ExitCode.OK;
+        : (req.remote?.unread ?? 0) > 0
+          ? ExitCode.RUNTIME
+          : ExitCode.OK;
   return { load, run, findings, inBaseline, parseErrors, missing, exitCode };
 }
 

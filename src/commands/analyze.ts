@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ExitCode, usageError } from '../util/errors.js';
+import { usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
@@ -213,7 +213,13 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     paths,
     load: { maxFileBytes: maxMiB * 1024 * 1024 },
     cluster: cluster?.resources,
-    remote: cluster?.remotes.flatMap((r) => r.read?.resources ?? []),
+    remote:
+      cluster && cluster.remotes.length > 0
+        ? {
+            resources: cluster.remotes.flatMap((r) => r.read?.resources ?? []),
+            unread: cluster.remotes.filter((r) => r.error).length,
+          }
+        : undefined,
     unreadable: cluster
       ? new Map(cluster.denied.map((d) => [d.key, `cannot ${d.verb} ${d.resource}`]))
       : undefined,
@@ -249,14 +255,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     warn(
       `warning: skipped ${deniedSkips.length} analyzer(s) that read those kinds: ${deniedSkips.map((s) => s.name).join(', ')}`,
     );
-  // A mesh of several clusters: each finding names the cluster of its object, as istioctl's [cluster-ID].
   const remoteFailures = cluster?.remotes.filter((r) => r.error) ?? [];
-  if (cluster && cluster.remotes.length > 0) {
-    const { PRIMARY_CLUSTER } = await import('../analyzers/multicluster/service.js');
-    for (const f of [...outcome.findings, ...outcome.inBaseline])
-      if (f.resource) f.cluster = f.resource.origin.clusterName ?? PRIMARY_CLUSTER;
-  }
-  if (remoteFailures.length > 0 && outcome.exitCode === 0) outcome.exitCode = ExitCode.RUNTIME;
   if (opts.verbose && cluster)
     for (const r of cluster.remotes)
       if (r.read)
