@@ -56,6 +56,17 @@ async function holdNamespace(ns: string): Promise<() => Promise<void>> {
   };
 }
 
+/** The install lock (Lease kube-system/mesh-install) is gone: the next run goes ahead. */
+async function expectLockReleased(): Promise<void> {
+  await expect(
+    c.objects.read({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'mesh-install', namespace: 'kube-system' },
+    } as any),
+  ).rejects.toThrow();
+}
+
 async function webhookExists(name: string): Promise<boolean> {
   return c.objects
     .read({
@@ -245,13 +256,7 @@ describe('interrupted while applying', () => {
     expect(screen).toContain('Applied before the failure:');
     expect(screen).toContain(`- Deployment/${ns}/istiod-stop`);
     // The lock went with it: the next run goes ahead.
-    await expect(
-      c.objects.read({
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: 'mesh-install', namespace: 'kube-system' },
-      } as any),
-    ).rejects.toThrow();
+    await expectLockReleased();
     expect((await install(ns, '-r', 'stop')).code).toBe(0);
     await mesh(['uninstall', '-y', '-r', 'stop']);
   });
@@ -288,13 +293,7 @@ describe('interrupted while uninstalling', () => {
         `Error: interrupted \\(Ctrl\\+C\\) while waiting until the (\\d+) deleted object\\(s\\) are gone: all \\1 object\\(s\\) were deleted, 1 still terminating: ConfigMap/${ns}/istio-unint`,
       ),
     );
-    await expect(
-      c.objects.read({
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: 'mesh-install', namespace: 'kube-system' },
-      } as any),
-    ).rejects.toThrow();
+    await expectLockReleased();
     await c.core.patchNamespacedConfigMap(
       { ...held, body: [{ op: 'remove', path: '/metadata/finalizers' }] },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
