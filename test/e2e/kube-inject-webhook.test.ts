@@ -345,6 +345,23 @@ describe('mesh kube-inject --webhookConfig: the cluster’s own injector webhook
     expect(containers[1]).not.toHaveProperty('resources');
   });
 
+  it('a pod asking for a native sidecar gets istio-proxy among its init containers, as for istioctl', async () => {
+    const source = readFileSync(DEPLOYMENTS, 'utf8').split(/^---\n/m)[0]!;
+    const native = source.replace(
+      '  template:\n    metadata:\n',
+      '  template:\n    metadata:\n      annotations:\n        sidecar.istio.io/nativeSidecar: "true"\n',
+    );
+    expect(native).toContain('nativeSidecar');
+    const file = join(dir, 'native.yaml');
+    writeFileSync(file, native);
+    const mesh = await meshOk(['kube-inject', '-f', file, ...kube(), '--webhookConfig']);
+    const [deployment] = expectSameAsIstioctl(file, mesh, await istioctlOk(file));
+    const spec = deployment!.spec.template.spec;
+    expect(spec.containers.map((x: Obj) => x.name)).toEqual(['productpage']);
+    const proxy = spec.initContainers.find((x: Obj) => x.name === 'istio-proxy');
+    expect(proxy.restartPolicy).toBe('Always');
+  });
+
   it('a configuration whose webhook has a clientConfig.url: mesh POSTs there, with the same result', async () => {
     const patched = await mwcApi().readMutatingWebhookConfiguration({ name: 'istio-sidecar-injector' });
     const [, port] = testbed.istiod!.webhookAddress.split(':');
