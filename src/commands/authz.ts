@@ -65,7 +65,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
     text = await readDumpFile(opts.file);
     source = opts.file;
   } else {
-    const { openEndpoint } = await import('../envoy/source.js');
+    const { FILE_OR_ADMIN_URL, openEndpoint } = await import('../envoy/source.js');
     const { whileWaiting } = await import('../util/spinner.js');
     const { AdminClient } = await import('../envoy/admin.js');
     const endpoint = await openEndpoint(pod, {
@@ -75,6 +75,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
       adminPort,
       timeoutMs,
       adminUrl: opts.adminUrl,
+      offline: FILE_OR_ADMIN_URL,
     });
     try {
       const client = new AdminClient({ baseUrl: endpoint.baseUrl, timeoutMs, label: endpoint.label });

@@ -50,7 +50,11 @@ async function podSources(
   const { whileWaiting } = await import('../util/spinner.js');
   const { openPodEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
-  const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const kube = loadKubeContext({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    offline: '--admin-url or -f work without a cluster',
+  });
   const api = new KubeApi(kube, timeoutMs);
   const namespaces: Array<string | undefined> = opts.allNamespaces
     ? [undefined]

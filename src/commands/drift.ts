@@ -205,6 +205,7 @@ async function clusterProxies(opts: Opts, timeoutMs: number, errors: Array<{ id:
     kubeconfig: opts.kubeconfig,
     context: opts.context,
     namespace: opts.namespace,
+    offline: '-f or --csds work without a cluster',
   });
   const api = new KubeApi(kube, timeoutMs);
   const pods = (await listProxyPods(api, opts.allNamespaces ? undefined : kube.namespace)).filter(isRunning);

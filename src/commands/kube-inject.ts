@@ -1,8 +1,8 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { errnoText, readInputText, readNamedInput } from '../util/input.js';
-import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
+import { errnoText, readNamedInput } from '../util/input.js';
+import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { InjectTemplate } from '../install/inject.js';
@@ -191,16 +191,11 @@ async function injectTemplate(opts: Opts, api: () => Promise<Api>): Promise<Inje
   };
 }
 
-/** The injector values of --valuesFile (unreadable or invalid: exit 65, naming file and line). */
+/** The injector values of --valuesFile (missing or unreadable: exit 66; invalid: exit 65, naming file and line). */
 async function valuesFrom(opts: Opts) {
   if (!opts.valuesFile) return undefined;
   const { parseValuesFile } = await import('../install/values-file.js');
-  let text: string;
-  try {
-    text = await readInputText(opts.valuesFile);
-  } catch (err) {
-    throw new MeshError(describeError(err), { exitCode: ExitCode.DATA });
-  }
+  const text = await readNamedInput(opts.valuesFile);
   return parseValuesFile(opts.valuesFile === '-' ? '<stdin>' : opts.valuesFile, text);
 }
 

@@ -455,7 +455,12 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
           `Connecting to the pods matching ${opts.selector}`,
           openSelectedEndpoints({ ...access(opts, timeoutMs), selector: opts.selector }),
         )
-      : [await openEndpoint(pod, access(opts, timeoutMs))];
+      : [
+          await openEndpoint(pod, {
+            ...access(opts, timeoutMs),
+            offline: '--admin-url works without a cluster',
+          }),
+        ];
   const { AdminClient } = await import('../envoy/admin.js');
   const { applyLogLevels, parseLogLevels } = await import('../envoy/logging.js');
   let spec: string | undefined = opts.level;

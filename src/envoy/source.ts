@@ -63,6 +63,9 @@ export async function endpointSource(endpoint: ProxyEndpoint, timeoutMs: number)
   };
 }
 
+/** The hint, when there is no kubeconfig, of the commands that take a pod, `--file` or `--admin-url`. */
+export const FILE_OR_ADMIN_URL = '--file or --admin-url work without a cluster';
+
 /** Exactly one of pod, `--file`, `--admin-url`. */
 export async function openSource(
   cmd: string,
@@ -74,7 +77,7 @@ export async function openSource(
   if (given !== 1)
     throw usageError(`${cmd}: give a pod name or --file (exactly one)`, 'or --admin-url <url>');
   if (file !== undefined) return fileSource(file);
-  return endpointSource(await openEndpoint(pod, access), access.timeoutMs);
+  return endpointSource(await openEndpoint(pod, { ...access, offline: FILE_OR_ADMIN_URL }), access.timeoutMs);
 }
 
 /** A side of rootca-compare / diff: an admin URL, an existing file (or -), or a pod reference. */
@@ -84,5 +87,9 @@ export async function openSide(arg: string, access: AccessOptions): Promise<Sour
   const { existsSync } = await import('node:fs');
   // a pod reference never starts with `/` or `.`: such an argument is a file, even a missing one
   if (arg === '-' || existsSync(arg) || /^\.{0,2}\//.test(arg)) return fileSource(arg);
-  return endpointSource(await openEndpoint(arg, { ...access, adminUrl: undefined }), access.timeoutMs);
+  const offline = 'a config dump file (./dump.json) or an admin URL (http://…) works without a cluster';
+  return endpointSource(
+    await openEndpoint(arg, { ...access, adminUrl: undefined, offline }),
+    access.timeoutMs,
+  );
 }

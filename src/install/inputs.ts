@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { readInputText } from '../util/input.js';
-import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
+import { readNamedInput } from '../util/input.js';
+import { usageError } from '../util/errors.js';
 import { resolveSpec, type InstallSpec } from './spec.js';
 import type { JsonMap } from './values.js';
 import { collect } from '../util/flags.js';
@@ -31,13 +31,8 @@ export async function specFromOptions(
   const names = opts.operatorFileName ?? (Array.isArray(opts.filename) ? opts.filename : []);
   if (names.filter((f) => f === '-').length > 1) throw usageError('-f - (stdin) can be given only once');
   const files: Array<{ name: string; text: string }> = [];
-  for (const f of names) {
-    try {
-      files.push({ name: f === '-' ? '<stdin>' : f, text: await readInputText(f) });
-    } catch (err) {
-      throw new MeshError(describeError(err), { exitCode: ExitCode.DATA });
-    }
-  }
+  // a file that does not exist or cannot be read: exit 66, as every command's input file
+  for (const f of names) files.push({ name: f === '-' ? '<stdin>' : f, text: await readNamedInput(f) });
   return resolveSpec({
     files,
     ...(values ? { values } : {}),

@@ -12,6 +12,8 @@ export interface KubeConfigOptions {
   context?: string;
   /** -n: overrides the context's namespace. */
   namespace?: string;
+  /** What the command can do without a cluster, for the hint when there is no kubeconfig (e.g. `-f works without a cluster`). */
+  offline?: string;
 }
 
 /** A kubeconfig with its context resolved: the cluster to talk to and the default namespace. */
@@ -26,7 +28,8 @@ export interface KubeContext {
   source: string;
 }
 
-const NO_CLUSTER_HINT = 'pass --kubeconfig or set KUBECONFIG; --admin-url or --file work without a cluster';
+const noClusterHint = (offline: string | undefined) =>
+  `pass --kubeconfig or set KUBECONFIG${offline ? `; ${offline}` : ''}`;
 
 function loadFile(kc: KubeConfig, file: string): void {
   try {
@@ -67,7 +70,7 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
   let source: string;
   if (opts.kubeconfig !== undefined) {
     if (!existsSync(opts.kubeconfig))
-      throw new MeshError(`kubeconfig ${opts.kubeconfig} not found`, { hint: NO_CLUSTER_HINT });
+      throw new MeshError(`kubeconfig ${opts.kubeconfig} not found`, { hint: noClusterHint(opts.offline) });
     kc = loadFiles([opts.kubeconfig]);
     source = opts.kubeconfig;
   } else {
@@ -87,7 +90,9 @@ export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
       source = 'in-cluster service account';
     } else {
       const checked = fromEnv.length > 0 ? `KUBECONFIG=${fromEnv.join(delimiter)}` : defaultFile;
-      throw new MeshError(`no kubeconfig found (looked at ${checked})`, { hint: NO_CLUSTER_HINT });
+      throw new MeshError(`no kubeconfig found (looked at ${checked})`, {
+        hint: noClusterHint(opts.offline),
+      });
     }
   }
 

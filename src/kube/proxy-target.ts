@@ -15,6 +15,8 @@ export interface ProxyTargetOptions {
   timeoutMs: number;
   /** Envoy admin base URL (e.g. http://127.0.0.1:15000): used as is, no cluster access. */
   adminUrl?: string;
+  /** What works without a cluster, for the hint when there is no kubeconfig (see KubeConfigOptions). */
+  offline?: string;
 }
 
 export interface ProxyEndpoint {
@@ -115,6 +117,7 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
     kubeconfig: opts.kubeconfig,
     context: opts.context,
     namespace: opts.namespace,
+    offline: opts.offline,
   });
   const api = new KubeApi(kube, opts.timeoutMs);
   const pod = await resolvePod(api, ref, kube.namespace);

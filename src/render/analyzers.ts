@@ -17,7 +17,8 @@ export interface AnalyzerListEntry {
 const entry = (a: Analyzer, optIn: boolean): AnalyzerListEntry => ({
   name: a.name,
   description: a.description,
-  inputs: [...a.inputs],
+  // Once each: an analyzer may declare a kind twice (a workload kind is also an annotated kind).
+  inputs: [...new Set(a.inputs)],
   requires: [...(a.requires ?? [])],
   optIn,
 });

@@ -231,6 +231,11 @@ describe('skipped analyzers and the analyzer list', () => {
       optIn: false,
     });
     expect(list.analyzers.find((a: any) => a.name === 'annotations.AlphaAnalyzer').optIn).toBe(true);
+    // each kind once (annotations.K8sAnalyzer listed Pod and Deployment twice)
+    for (const a of list.analyzers) expect(a.inputs).toEqual([...new Set(a.inputs)]);
+    expect(list.analyzers.find((a: any) => a.name === 'annotations.K8sAnalyzer').inputs).toContain(
+      'core/Pod',
+    );
     expect(parseYaml(mesh(['analyze', '-L', '-o', 'yaml']).stdout)).toEqual(list);
     expect(mesh(['analyze', '-L', '-o', 'sarif']).code).toBe(64);
   });

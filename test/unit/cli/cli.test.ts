@@ -54,6 +54,28 @@ describe('mesh (CLI basics)', () => {
     ]);
   });
 
+  it('without a kubeconfig, hints only at ways without a cluster that the command has', () => {
+    const env = { KUBECONFIG: '', HOME: mkdtempSync(join(tmpdir(), 'mesh-home-')) };
+    const hint = (args: string[]) => {
+      const r = mesh(args, { env });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^Error: no kubeconfig found /);
+      return r.stderr.split('\n')[1];
+    };
+    // these have neither --admin-url nor --file (the hint used to offer both everywhere)
+    for (const args of [['analyze'], ['proxy-status'], ['check'], ['install', '--dry-run']])
+      expect(hint(args), args.join(' ')).toBe('Hint: pass --kubeconfig or set KUBECONFIG');
+    const pc = 'Hint: pass --kubeconfig or set KUBECONFIG; --file or --admin-url work without a cluster';
+    expect(hint(['pc', 'cluster', 'web-0.shop'])).toBe(pc);
+    expect(hint(['authz', 'check', 'web-0.shop'])).toBe(pc);
+    expect(hint(['pc', 'log', 'web-0.shop'])).toContain('; --admin-url works without a cluster');
+    expect(hint(['pc', 'diff', 'web-0.shop', 'web-1.shop'])).toContain(
+      '; a config dump file (./dump.json) or an admin URL (http://…) works without a cluster',
+    );
+    expect(hint(['certs'])).toContain('; --admin-url or -f work without a cluster');
+    expect(hint(['drift'])).toContain('; -f or --csds work without a cluster');
+  });
+
   it('exits 64 on an unknown command or flag', () => {
     expect(mesh(['frobnicate']).code).toBe(64);
     expect(mesh(['analyze', '--frobnicate']).code).toBe(64);

@@ -1,9 +1,10 @@
 /** Install inputs of the wrong shape: each is named with its path (exit 64), never dropped or a crash. */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
 import { scratch } from './kube-inject-run.js';
 
-const { file } = scratch('mesh-spec-input-');
+const { dir, file } = scratch('mesh-spec-input-');
 const operator = (spec: string) =>
   file('iop.yaml', `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n${spec}\n`);
 
@@ -50,5 +51,20 @@ describe('manifest generate with odd inputs', () => {
       stdout: '',
       stderr: 'Error: invalid install spec: spec.profile: must be string, got {"name":"demo"}\n',
     });
+  });
+
+  it('an IstioOperator file that does not exist is exit 66 naming it (as every input file; it was 65)', async () => {
+    const absent = join(dir, 'absent.yaml');
+    const stderr = `Error: open ${absent}: no such file or directory\n`;
+    for (const args of [
+      ['manifest', 'generate', '-f', absent],
+      ['install', '--dry-run', '-f', absent],
+      ['uninstall', '--dry-run', '-f', absent],
+      ['kube-inject', '-f', operator('spec: {}'), '--operatorFileName', absent],
+    ])
+      expect(await runCli(args), args.join(' ')).toEqual({ code: 66, stdout: '', stderr });
+    // binary content is still unparsable input
+    const binary = file('iop.bin', 'apiVersion: \u0000');
+    expect((await runCli(['manifest', 'generate', '-f', binary])).code).toBe(65);
   });
 });

@@ -125,7 +125,7 @@ describe('kube-inject --valuesFile', () => {
       '--valuesFile',
       join(dir, 'absent.json'),
     ]);
-    expect(missing.code).toBe(65);
+    expect(missing.code).toBe(66); // a missing input file, as everywhere (it was 65)
     expect(missing.stderr).toContain(`absent.json`);
   });
 
