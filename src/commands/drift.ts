@@ -99,8 +99,9 @@ export function register(program: Command): void {
     else {
       const { renderDiffText } = await import('../envoy/diff.js');
       const text = drift.renderDriftText(report, renderDiffText);
-      if (text === '') warn('No proxies found.');
-      else await writeStdout(text);
+      await writeStdout(text);
+      for (const e of report.errors) warn(`error: ${e.id}: ${e.error}`);
+      if (text === '' && report.errors.length === 0) warn('No proxies found.');
     }
     const drifted =
       report.workloads.some((w) => w.drifted.length > 0) ||

@@ -190,9 +190,9 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
       lines.push(...indented(renderDiff(d.configDiff)));
     }
   }
-  for (const e of r.errors) lines.push(`error: ${e.id}: ${e.error}`);
-  // Nothing matched (an empty namespace, a context namespace that does not exist): no report at all; the
-  // command says so on stderr, as certs (and kubectl's "No resources found") do.
+  // Proxies that could not be read are the command's errors (stderr), not lines of the report. Nothing
+  // matched (an empty namespace, a context namespace that does not exist): no report at all; the command
+  // says so on stderr, as certs (and kubectl's "No resources found") do.
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 

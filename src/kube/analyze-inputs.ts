@@ -64,7 +64,11 @@ function meshConfigMap(resources: readonly Resource[], opts: ClusterInputOptions
 }
 
 export async function readClusterInputs(opts: ClusterInputOptions): Promise<ClusterInputs> {
-  const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const kube = loadKubeContext({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    offline: 'name files or folders to analyze them without a cluster',
+  });
   // named contexts are checked before anything is read (an unknown one is an error, as in istioctl)
   const fromContexts: RemoteTarget[] = (opts.remoteContexts ?? []).map((context) => ({
     id: context,

@@ -63,8 +63,11 @@ describe('mesh (CLI basics)', () => {
       return r.stderr.split('\n')[1];
     };
     // these have neither --admin-url nor --file (the hint used to offer both everywhere)
-    for (const args of [['analyze'], ['proxy-status'], ['check'], ['install', '--dry-run']])
+    for (const args of [['proxy-status'], ['check'], ['install', '--dry-run']])
       expect(hint(args), args.join(' ')).toBe('Hint: pass --kubeconfig or set KUBECONFIG');
+    expect(hint(['analyze'])).toBe(
+      'Hint: pass --kubeconfig or set KUBECONFIG; name files or folders to analyze them without a cluster',
+    );
     const pc = 'Hint: pass --kubeconfig or set KUBECONFIG; --file or --admin-url work without a cluster';
     expect(hint(['pc', 'cluster', 'web-0.shop'])).toBe(pc);
     expect(hint(['authz', 'check', 'web-0.shop'])).toBe(pc);

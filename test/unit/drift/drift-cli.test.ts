@@ -86,7 +86,9 @@ describe('mesh drift --file', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('shop/a: 1 replica, no drift');
-    expect(r.stdout).toMatch(/^error: a-1\.shop: .*missing\.json/m);
+    // the proxy that could not be read is an error on stderr, not a line of the report
+    expect(r.stderr).toMatch(/^error: a-1\.shop: .*missing\.json/m);
+    expect(r.stdout).not.toContain('error:');
     const bad = await runCli(['drift', '-f', 'no-equals-sign']);
     expect(bad.code).toBe(64);
   });
