@@ -83,6 +83,10 @@ export function register(program: Command): void {
       [],
     )
     .option(
+      '--no-remote-secrets',
+      "do not analyze the remote clusters the control plane's istio/multiCluster Secrets name (the primary alone, unless --remote-contexts)",
+    )
+    .option(
       '-r, --revision <rev>',
       'control plane revision the cluster is analyzed for: its mesh config; objects labelled istio.io/rev for others are not read',
     )
@@ -179,6 +183,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
           revision: opts.revision,
           timeoutMs,
           remoteContexts,
+          remoteSecrets: opts.remoteSecrets !== false,
         })
       : undefined;
   if (cluster) {

@@ -18,6 +18,8 @@ export interface ClusterInputOptions {
    * those of the control plane's `istio/multiCluster=true` Secrets, as istioctl finds them.
    */
   remoteContexts?: readonly string[];
+  /** Without remote contexts: read the remote clusters of the istio/multiCluster Secrets (default true). */
+  remoteSecrets?: boolean;
 }
 
 /** A remote cluster of a multi-cluster analysis: what was read, or why it could not be. */
@@ -81,7 +83,12 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
     timeoutMs: opts.timeoutMs,
   });
   const cm = meshConfigMap(read.resources, opts);
-  const targets = fromContexts.length > 0 ? fromContexts : read.remoteSecrets.map(fromSecret);
+  const targets =
+    fromContexts.length > 0
+      ? fromContexts
+      : opts.remoteSecrets === false
+        ? []
+        : read.remoteSecrets.map(fromSecret);
   read.remoteSecrets.length = 0; // the credentials are held by the targets now, and only there
   const remotes = await Promise.all(
     targets.map(async (t): Promise<RemoteCluster> => {

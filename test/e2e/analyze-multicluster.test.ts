@@ -308,6 +308,20 @@ describe('mesh analyze of a mesh of two clusters', () => {
             `${primary.server} (but 2 remote cluster(s) could not be read).`,
         );
         expect(existsSync(marker)).toBe(false);
+        // --no-remote-secrets: the primary alone, as before multi-cluster analysis
+        const alone = await runMesh([
+          'analyze',
+          '-n',
+          QUIET,
+          '--kubeconfig',
+          kubeconfig,
+          '--no-remote-secrets',
+        ]);
+        expect([alone.code, alone.stdout]).toEqual([0, '']);
+        expect(alone.stderr).not.toContain('remote cluster');
+        expect(alone.stderr).toContain(
+          `✔ No validation issues found when analyzing the cluster at ${primary.server}.\n`,
+        );
       } finally {
         await remove('istio-remote-secret-gone');
         await remove('istio-remote-secret-exec');
