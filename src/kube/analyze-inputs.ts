@@ -3,6 +3,7 @@
 import jsYaml from 'js-yaml';
 import type { Resource } from '../manifests/types.js';
 import { describeError } from '../util/errors.js';
+import { PRIMARY_CLUSTER } from '../analyzers/multicluster/service.js';
 import { kubeContextFromText, loadKubeContext, type KubeContext } from './config.js';
 import { controlPlaneConfigMap, readCluster, type ClusterRead, type RemoteSecret } from './cluster.js';
 
@@ -83,12 +84,13 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
     timeoutMs: opts.timeoutMs,
   });
   const cm = meshConfigMap(read.resources, opts);
-  const targets =
+  const targets = uniqueIds(
     fromContexts.length > 0
       ? fromContexts
       : opts.remoteSecrets === false
         ? []
-        : read.remoteSecrets.map(fromSecret);
+        : read.remoteSecrets.map(fromSecret),
+  );
   read.remoteSecrets.length = 0; // the credentials are held by the targets now, and only there
   const remotes = await Promise.all(
     targets.map(async (t): Promise<RemoteCluster> => {
@@ -113,6 +115,28 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
     meshConfig: yamlMap(cm?.body.data?.mesh),
     meshNetworks: yamlMap(cm?.body.data?.meshNetworks),
   };
+}
+
+/**
+ * One cluster per ID: a second kubeconfig naming the same cluster ID, or the primary's (`default`), is not
+ * read (its objects would be taken for the other cluster's; istioctl keeps the last one silently).
+ */
+function uniqueIds(targets: Array<RemoteTarget | RemoteCluster>): Array<RemoteTarget | RemoteCluster> {
+  const seen = new Map<string, string>([[PRIMARY_CLUSTER, 'the primary cluster']]);
+  return targets.map((t) => {
+    const first = seen.get(t.id);
+    if (first === undefined) {
+      seen.set(t.id, t.from);
+      return t;
+    }
+    const server = 'kube' in t ? t.kube.server : t.server;
+    return {
+      id: t.id,
+      from: t.from,
+      ...(server ? { server } : {}),
+      error: `cluster ID "${t.id}" is already that of ${first}`,
+    };
+  });
 }
 
 /** A remote cluster to read. */

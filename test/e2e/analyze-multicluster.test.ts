@@ -260,6 +260,39 @@ describe('mesh analyze of a mesh of two clusters', () => {
       }
     });
 
+    it('a second kubeconfig naming a cluster ID already taken is not read (its objects would pass for the other’s)', async () => {
+      const west = kubeconfigOf([renamed(remote.kubeconfig, 'west-admin', 'remote-west')], 'west-admin');
+      const primaryAgain = kubeconfigOf([renamed(primary.kubeconfig, 'p', 'default')], 'p');
+      await create(admin, [
+        secret('istio-remote-secret-west', 'remote-west', west),
+        secret('istio-remote-secret-west2', 'remote-west', west),
+        secret('istio-remote-secret-zz', 'default', primaryAgain),
+      ]);
+      try {
+        const { run, findings, summary } = await meshJson();
+        expect(run.code).toBe(79);
+        const from = (name: string, key: string) => `Secret ${ISTIO_NAMESPACE}/${name} (${key})`;
+        expect(run.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+          `warning: cannot read remote cluster remote-west (${from('istio-remote-secret-west2', 'remote-west')}, ${remote.server}): cluster ID "remote-west" is already that of ${from('istio-remote-secret-west', 'remote-west')}: its objects are not analyzed`,
+          `warning: cannot read remote cluster default (${from('istio-remote-secret-zz', 'default')}, ${primary.server}): cluster ID "default" is already that of the primary cluster: its objects are not analyzed`,
+        ]);
+        expect(summary.cluster.remotes.map((r: any) => [r.cluster, r.error === undefined])).toEqual([
+          ['remote-west', true],
+          ['remote-west', false],
+          ['default', false],
+        ]);
+        // the analysis is that of the two distinct clusters
+        expect(keys(findings).filter((k) => k.startsWith('IST0170'))).toEqual(expected('remote-west'));
+      } finally {
+        for (const name of [
+          'istio-remote-secret-west',
+          'istio-remote-secret-west2',
+          'istio-remote-secret-zz',
+        ])
+          await remove(name);
+      }
+    });
+
     it('a remote cluster that cannot be read is one warning; the rest is analyzed and the run fails (exit 1)', async () => {
       const closed = kubeconfigOf([renamed(remote.kubeconfig, 'gone', 'gone-cluster')], 'gone').replace(
         remote.server,
