@@ -1,11 +1,10 @@
 import { loadManifests, type LoadOptions } from '../manifests/load.js';
-import type { LoadProblem, LoadResult, Resource } from '../manifests/types.js';
+import { PRIMARY_CLUSTER, type LoadProblem, type LoadResult, type Resource } from '../manifests/types.js';
 import { overlay } from '../kube/cluster-objects.js';
 import { applyBaseline, type BaselineFile } from './baseline.js';
 import { locateFindings, runAnalyzers, type RunOptions, type RunResult } from './run.js';
 import { LEVEL_RANK, type Finding, type Level } from './types.js';
 import { ExitCode } from '../util/errors.js';
-import { PRIMARY_CLUSTER } from './multicluster/service.js';
 
 export interface AnalyzeRequest extends RunOptions {
   paths: string[];

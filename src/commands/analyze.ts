@@ -7,6 +7,7 @@ import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 import { namespaceArg } from '../util/names.js';
 import { collect, goBool } from '../util/flags.js';
+import type { RemoteCluster } from '../kube/analyze-inputs.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
@@ -348,23 +349,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
                 listMs: cluster.listMs,
                 otherRevisions: cluster.otherRevisions,
                 denied: cluster.denied.map((d) => `${d.verb} ${d.resource}`),
-                ...(cluster.remotes.length > 0
-                  ? {
-                      remotes: cluster.remotes.map((r) => ({
-                        cluster: r.id,
-                        from: r.from,
-                        ...(r.server ? { server: r.server } : {}),
-                        ...(r.read
-                          ? {
-                              objects: r.read.resources.length,
-                              kinds: countKinds(r.read.resources),
-                              listMs: r.read.listMs,
-                              denied: r.read.denied.map((d) => `${d.verb} ${d.resource}`),
-                            }
-                          : { error: r.error }),
-                      })),
-                    }
-                  : {}),
+                ...(cluster.remotes.length > 0 ? { remotes: cluster.remotes.map(remoteSummary) } : {}),
               },
             }
           : {}),
@@ -412,6 +397,24 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     }
   }
   return outcome.exitCode;
+}
+
+/** A remote cluster in the JSON summary: what was read from it, or why it was not. */
+function remoteSummary(r: RemoteCluster): Record<string, unknown> {
+  const read = r.read;
+  return {
+    cluster: r.id,
+    from: r.from,
+    ...(r.server ? { server: r.server } : {}),
+    ...(read
+      ? {
+          objects: read.resources.length,
+          kinds: countKinds(read.resources),
+          listMs: read.listMs,
+          denied: read.denied.map((d) => `${d.verb} ${d.resource}`),
+        }
+      : { error: r.error }),
+  };
 }
 
 /** Objects read from the cluster per kind key (`core/Pod`: 12). */

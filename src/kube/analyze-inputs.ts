@@ -1,9 +1,9 @@
 // `mesh analyze` against a live cluster: the kubeconfig's context, the cluster's objects, and the mesh
 // config and mesh networks its control plane runs with.
 import jsYaml from 'js-yaml';
-import type { Resource } from '../manifests/types.js';
+import { PRIMARY_CLUSTER, type Resource } from '../manifests/types.js';
 import { describeError } from '../util/errors.js';
-import { PRIMARY_CLUSTER } from '../analyzers/multicluster/service.js';
+
 import { kubeContextFromText, loadKubeContext, type KubeContext } from './config.js';
 import { controlPlaneConfigMap, readCluster, type ClusterRead, type RemoteSecret } from './cluster.js';
 
@@ -82,15 +82,10 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
     istioNamespace: opts.istioNamespace,
     revision: opts.revision,
     timeoutMs: opts.timeoutMs,
+    remoteSecrets: fromContexts.length === 0 && opts.remoteSecrets !== false,
   });
   const cm = meshConfigMap(read.resources, opts);
-  const targets = uniqueIds(
-    fromContexts.length > 0
-      ? fromContexts
-      : opts.remoteSecrets === false
-        ? []
-        : read.remoteSecrets.map(fromSecret),
-  );
+  const targets = uniqueIds(fromContexts.length > 0 ? fromContexts : read.remoteSecrets.map(fromSecret));
   read.remoteSecrets.length = 0; // the credentials are held by the targets now, and only there
   const remotes = await Promise.all(
     targets.map(async (t): Promise<RemoteCluster> => {

@@ -51,7 +51,7 @@ export interface ClusterRead {
   listed: ListTarget[];
   /** Wall time of discovery and lists, in milliseconds. */
   listMs: number;
-  /** Remote clusters' kubeconfigs found in the control plane's Secrets (the primary cluster only). */
+  /** Remote clusters' kubeconfigs found in the control plane's Secrets (with `remoteSecrets` only). */
   remoteSecrets: RemoteSecret[];
   /** List requests made (pages). */
   requests: number;
@@ -71,6 +71,8 @@ export interface ClusterReadOptions {
    * only the primary's analysis needs (Deployments, ConfigMaps, webhook configurations) are not read.
    */
   remoteCluster?: string;
+  /** Keep the kubeconfigs of the control plane's remote-cluster Secrets (`remoteSecrets`) before redaction. */
+  remoteSecrets?: boolean;
 }
 
 /** The kubeconfig of a remote cluster, from a Secret of the control plane labelled `istio/multiCluster=true`. */
@@ -338,7 +340,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
         }
         for (const item of page.items ?? []) {
           if (t.kind === 'Secret') {
-            if (!opts.remoteCluster) remoteSecrets.push(...remoteSecretsOf(item, opts.istioNamespace));
+            if (opts.remoteSecrets) remoteSecrets.push(...remoteSecretsOf(item, opts.istioNamespace));
             redactSecret(item);
           }
           if (t.keep && !t.keep(String(item?.metadata?.name ?? ''))) continue;

@@ -16,6 +16,9 @@ export interface Origin {
   clusterName?: string;
 }
 
+/** The cluster ID istioctl gives the primary cluster (and the files) in a multi-cluster analysis. */
+export const PRIMARY_CLUSTER = 'default';
+
 /** A located position of a field inside a document. */
 export interface Position {
   line: number;

@@ -68,8 +68,11 @@ export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<Si
   };
 }
 
-/** A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token, the server's CA); its path. */
-export function writeKubeconfig(dir: string, name: string, url: string, certFile: string): string {
+/**
+ * A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token, the server's CA when it
+ * speaks TLS); its path.
+ */
+export function writeKubeconfig(dir: string, name: string, url: string, certFile?: string): string {
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
     kubeconfig,
@@ -78,7 +81,7 @@ export function writeKubeconfig(dir: string, name: string, url: string, certFile
       'kind: Config',
       'clusters:',
       `- name: ${name}`,
-      `  cluster: {server: "${url}", certificate-authority: "${certFile}"}`,
+      `  cluster: {server: "${url}"${certFile ? `, certificate-authority: "${certFile}"` : ''}}`,
       'users:',
       `- name: ${name}`,
       `  user: {token: ${name}-token}`,

@@ -1,4 +1,4 @@
-import type { Resource } from '../../manifests/types.js';
+import { PRIMARY_CLUSTER, type Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K } from '../types.js';
 import { text } from '../../util/values.js';
 
@@ -17,9 +17,6 @@ export interface InconsistentService {
   /** What differs, e.g. `service type is inconsistent`. */
   reasons: string[];
 }
-
-/** The cluster ID istioctl gives the primary cluster (and the files) in a multi-cluster analysis. */
-export const PRIMARY_CLUSTER = 'default';
 
 const isHeadless = (s: Resource) => s.spec?.clusterIP === 'None';
 

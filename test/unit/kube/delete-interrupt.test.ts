@@ -7,7 +7,7 @@
  * test/e2e/install-changes.test.ts.
  */
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { loadKubeContext } from '../../../src/kube/config.js';
 import { DeleteInterrupted, deleteObjects } from '../../../src/kube/installer.js';
 import { KubeRest } from '../../../src/kube/rest.js';
 import { MeshError } from '../../../src/util/errors.js';
+import { writeKubeconfig } from '../../support/silent-server.js';
 import type { K8sObject } from '../../../src/install/render.js';
 
 const deletes: string[] = [];
@@ -31,10 +32,10 @@ let kubeconfig = '';
 beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as { port: number };
-  kubeconfig = join(mkdtempSync(join(tmpdir(), 'mesh-delete-')), 'config');
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:${port}'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+  kubeconfig = writeKubeconfig(
+    mkdtempSync(join(tmpdir(), 'mesh-delete-')),
+    'stand-in',
+    `http://127.0.0.1:${port}`,
   );
 });
 afterAll(() => server.close());
