@@ -271,7 +271,7 @@ export function sortAndDedupe(findings: Finding[]): Finding[] {
     ) {
       let repeat = false;
       for (let k = run; k < out.length && !repeat; k++)
-        repeat = out[k]!.origin === f.origin && out[k]!.resource?.origin.file === f.resource?.origin.file;
+        repeat = out[k]!.origin === f.origin && sameSource(out[k]!.resource, f.resource);
       if (repeat) continue;
     } else {
       run = out.length;
@@ -279,6 +279,11 @@ export function sortAndDedupe(findings: Finding[]): Finding[] {
     out.push(f);
   }
   return out;
+}
+
+/** The same file, and the same cluster: same-named objects of two clusters are two objects. */
+function sameSource(a: Resource | undefined, b: Resource | undefined): boolean {
+  return a?.origin.file === b?.origin.file && a?.origin.clusterName === b?.origin.clusterName;
 }
 
 /** Same code, resource presence, message and path. */

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { originOf } from '../analyzers/run.js';
 import { ANY_KIND, LEVEL_RANK, type Analyzer, type Finding, type Level } from '../analyzers/types.js';
-import type { LoadProblem, Resource } from '../manifests/types.js';
+import { PRIMARY_CLUSTER, type LoadProblem, type Resource } from '../manifests/types.js';
 import { isSynthetic } from '../analyzers/util/labels.js';
+import { clusterTag, renderLog } from './findings.js';
 
 export interface CiReportInput {
   /** Findings to report (after suppression, baseline and --output-threshold). */
@@ -32,11 +33,6 @@ const xml = (s: string) =>
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
-function logLine(f: Finding): string {
-  const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
-  return `${f.level} [${f.code}]${f.origin ? ` (${f.origin}${loc})` : ''} ${f.message}`;
-}
-
 interface TestCase {
   name: string;
   file?: string;
@@ -61,14 +57,21 @@ export function renderJunit(input: CiReportInput): string {
   let skipped = 0;
   let totalMs = 0;
 
+  // In a multi-cluster analysis a case is an object of one cluster, named as its findings are.
+  const multiCluster =
+    input.findings.some((f) => f.cluster !== undefined) ||
+    input.resources.some((r) => r.origin.clusterName !== undefined);
+  const caseName = (r: Resource) =>
+    clusterTag(multiCluster ? (r.origin.clusterName ?? PRIMARY_CLUSTER) : undefined) + originOf(r);
+
   for (const { analyzer, ms } of input.executed) {
     const declared = new Set(analyzer.inputs);
     const cases = new Map<string, TestCase>();
     for (const r of input.resources)
       if (!isSynthetic(r) && (declared.has(ANY_KIND) || declared.has(r.key)))
-        cases.set(originOf(r), { name: originOf(r), file: r.origin.file || undefined, findings: [] });
+        cases.set(caseName(r), { name: caseName(r), file: r.origin.file || undefined, findings: [] });
     for (const f of byAnalyzer.get(analyzer.name) ?? []) {
-      const name = f.origin ?? '(mesh)';
+      const name = f.origin ? `${clusterTag(f.cluster)}${f.origin}` : '(mesh)';
       let c = cases.get(name);
       if (!c) cases.set(name, (c = { name, file: f.file, findings: [] }));
       c.findings.push(f);
@@ -85,12 +88,11 @@ export function renderJunit(input: CiReportInput): string {
         out.push(
           `      <failure message="${xml(`[${first.code}] ${first.message}`)}" type="${xml(
             [...new Set(failed.map((f) => f.code))].join(','),
-          )}">${xml(failed.map(logLine).join('\n'))}</failure>`,
+          )}">${xml(renderLog(failed, false))}</failure>`,
         );
       }
       const passed = c.findings.filter((f) => !failing(f));
-      if (passed.length > 0)
-        out.push(`      <system-out>${xml(passed.map(logLine).join('\n'))}</system-out>`);
+      if (passed.length > 0) out.push(`      <system-out>${xml(renderLog(passed, false))}</system-out>`);
       out.push('    </testcase>');
       return out.join('\n');
     });
@@ -158,6 +160,15 @@ export function fingerprint(parts: readonly string[]): string {
 }
 
 /**
+ * What identifies a finding: a remote cluster's object is another object than the primary's of the same
+ * name, while the primary's findings keep the fingerprints of an analysis of the primary alone.
+ */
+function fingerprintParts(f: Finding): string[] {
+  const parts = [f.code, f.origin ?? '', f.path ?? '', f.file ?? '', f.message];
+  return f.cluster !== undefined && f.cluster !== PRIMARY_CLUSTER ? [...parts, f.cluster] : parts;
+}
+
+/**
  * GitLab Code Quality (`artifacts:reports:codequality`): a JSON array of issues with `description`,
  * `check_name`, `fingerprint`, `severity` and `location` (`path`, `lines.begin`). Findings on objects that
  * come from no file (mesh config defaults) point at `.` line 1; unparsable input is a `blocker` issue.
@@ -173,9 +184,9 @@ export function renderCodeClimate(findings: readonly Finding[], problems: readon
   const issues = findings.map((f): CodeQualityIssue => ({
     type: 'issue',
     check_name: f.code,
-    description: `[${f.code}]${f.origin ? ` ${f.origin}:` : ''} ${f.message}`,
+    description: `[${f.code}]${f.origin ? ` ${clusterTag(f.cluster)}${f.origin}:` : ''} ${f.message}`,
     categories: ['Bug Risk'],
-    fingerprint: unique(fingerprint([f.code, f.origin ?? '', f.path ?? '', f.file ?? '', f.message])),
+    fingerprint: unique(fingerprint(fingerprintParts(f))),
     severity: CODE_QUALITY_SEVERITY[f.level],
     location: { path: f.file && f.file !== '-' ? f.file : '.', lines: { begin: f.line ?? 1 } },
   }));

@@ -15,15 +15,19 @@ export function renderLog(findings: readonly Finding[], color: boolean): string 
           : f.level === 'Warning'
             ? ansi.yellow('Warning', color)
             : 'Info';
-      let origin = '';
-      if (f.origin) {
-        const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
-        origin = ` (${f.origin}${loc})`;
-      }
-      if (f.cluster !== undefined) origin = ` [cluster-${f.cluster}]${origin}`;
-      return `${level} [${f.code}]${origin} ${f.message}`;
+      const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
+      const origin = f.origin ? `(${f.origin}${loc}) ` : '';
+      return `${level} [${f.code}] ${clusterTag(f.cluster)}${origin}${f.message}`;
     })
     .join('\n');
+}
+
+/**
+ * `[cluster-ID] ` of a finding's object in a multi-cluster analysis (istioctl's tag, which every report format
+ * carries next to the object's name), '' otherwise.
+ */
+export function clusterTag(cluster: string | undefined): string {
+  return cluster !== undefined ? `[cluster-${cluster}] ` : '';
 }
 
 export function renderJson(report: AnalysisReport): string {
@@ -52,7 +56,9 @@ export function renderGithub(findings: readonly Finding[]): string {
       if (f.file && f.file !== '-') props.push(`file=${escapeProperty(f.file)}`);
       if (f.line) props.push(`line=${f.line}`);
       if (f.column) props.push(`col=${f.column}`);
-      props.push(`title=${escapeProperty(`${f.code}${f.origin ? ` ${f.origin}` : ''}`)}`);
+      props.push(
+        `title=${escapeProperty(`${f.code}${f.origin ? ` ${clusterTag(f.cluster)}${f.origin}` : ''}`)}`,
+      );
       return `::${cmd} ${props.join(',')}::${escapeData(`[${f.code}] ${f.message}`)}`;
     })
     .join('\n');

@@ -1,6 +1,7 @@
 import { MESSAGES, docsUrl } from '../analyzers/messages.js';
 import type { Finding, Level } from '../analyzers/types.js';
 import type { LoadProblem } from '../manifests/types.js';
+import { clusterTag } from './findings.js';
 
 const SARIF_LEVEL: Record<Level, 'error' | 'warning' | 'note'> = {
   Error: 'error',
@@ -32,8 +33,10 @@ export function renderSarif(
       ruleId: f.code,
       ruleIndex: ruleIndex.get(f.code),
       level: SARIF_LEVEL[f.level],
-      message: { text: f.origin ? `${f.message} (${f.origin})` : f.message },
+      message: { text: f.origin ? `${f.message} (${clusterTag(f.cluster)}${f.origin})` : f.message },
     };
+    const properties: Record<string, string> = {};
+    if (f.cluster !== undefined) properties.cluster = f.cluster;
     if (!f.file && f.origin && f.resource?.origin.cluster) {
       // An object of the cluster: no artifact, only the object's name.
       result.locations = [
@@ -43,7 +46,7 @@ export function renderSarif(
           ],
         },
       ];
-      result.properties = { source: 'cluster' };
+      properties.source = 'cluster';
     } else if (f.file) {
       const region: Record<string, number> = {};
       if (f.line) region.startLine = f.line;
@@ -64,6 +67,7 @@ export function renderSarif(
         },
       ];
     }
+    if (Object.keys(properties).length > 0) result.properties = properties;
     return result;
   });
   const notifications = problems

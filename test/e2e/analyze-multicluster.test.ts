@@ -78,13 +78,13 @@ interface Finding {
 }
 
 /**
- * `code [cluster] origin: message` of the findings on this test's namespace. For IST0170 the clusters and
+ * `code [cluster] origin: message` of the findings on this test's namespace and its objects. For IST0170 the clusters and
  * reasons are sorted and the cluster is `*`: istioctl lists both, and picks the copy it reports on, in Go
  * map order, which changes from run to run (mesh: sorted, and the first cluster's copy).
  */
 function keys(findings: Finding[]): string[] {
   return findings
-    .filter((f) => f.origin.includes(` ${NS}/`))
+    .filter((f) => f.origin.includes(` ${NS}/`) || f.origin === `Namespace ${NS}`)
     .map((f) => {
       if (f.code !== 'IST0170') return `${f.code} [${f.cluster ?? ''}] ${f.origin}: ${f.message}`;
       const message = f.message
@@ -213,6 +213,58 @@ describe('mesh analyze of a mesh of two clusters', () => {
     expect(
       lines.filter((l) => l.startsWith('Warning [IST0170] [cluster-default] (Service shop/')),
     ).toHaveLength(2);
+  });
+
+  it('names the cluster of each finding in every report format: SARIF, GitHub, JUnit, Code Quality', async () => {
+    const report = (format: string, ...more: string[]) =>
+      runMesh(['analyze', '-A', '--kubeconfig', kubeconfig, '-o', format, ...more]);
+    const remoteContexts = ['--remote-contexts', 'remote'];
+    const [sarif, github, junit, quality, qualityAlone] = await Promise.all([
+      report('sarif', ...remoteContexts),
+      report('github', ...remoteContexts),
+      report('junit', ...remoteContexts),
+      report('codeclimate', ...remoteContexts),
+      report('codeclimate', '--no-remote-secrets'),
+    ]);
+    // the namespace exists in both clusters, and both copies lack the injection label (IST0102, Info)
+    const notInjected = (cluster: string) => `[cluster-${cluster}] Namespace ${NS}`;
+    const results = JSON.parse(sarif.stdout).runs[0].results.filter(
+      (r: any) => r.ruleId === 'IST0102' && r.message.text.endsWith(` Namespace ${NS})`),
+    );
+    expect(results.map((r: any) => [r.message.text.replace(/.*\(/, '('), r.properties])).toEqual([
+      [`(${notInjected('default')})`, { cluster: 'default', source: 'cluster' }],
+      [`(${notInjected('remote')})`, { cluster: 'remote', source: 'cluster' }],
+    ]);
+    expect(github.stdout.split('\n').filter((l) => l.includes(`Namespace ${NS}::`))).toEqual([
+      expect.stringMatching(new RegExp(`^::notice title=IST0102 \\[cluster-default\\] Namespace ${NS}::`)),
+      expect.stringMatching(new RegExp(`^::notice title=IST0102 \\[cluster-remote\\] Namespace ${NS}::`)),
+    ]);
+    // JUnit: a case per object of each cluster (same-named ones are not merged), named as the findings are
+    const suite = /<testsuite name="injection\.Analyzer"[^>]*>([\s\S]*?)<\/testsuite>/.exec(
+      junit.stdout,
+    )![1]!;
+    for (const cluster of ['default', 'remote'])
+      expect(suite).toContain(
+        `<testcase name="${notInjected(cluster)}" classname="injection.Analyzer">\n      <system-out>Info [IST0102] ${notInjected(cluster).replace('Namespace', '(Namespace')}) The namespace is not enabled`,
+      );
+    // Code Quality: the two copies are two issues; the primary's findings keep the fingerprints of an
+    // analysis of the primary alone
+    const issues = (run: MeshRun) =>
+      new Map((JSON.parse(run.stdout) as any[]).map((i) => [i.description, i.fingerprint]));
+    const withRemote = issues(quality);
+    const alone = issues(qualityAlone);
+    const ghost = ' VirtualService shop/checkout: Referenced host not found: "ghost.shop.svc.cluster.local"';
+    const notEnabled = `Namespace ${NS}: The namespace is not enabled for Istio injection.`;
+    const fingerprint = (map: Map<string, string>, start: string) =>
+      [...map].filter(([d]) => d.startsWith(start)).map(([, f]) => f);
+    expect(fingerprint(withRemote, `[IST0101] [cluster-default]${ghost}`)).toEqual(
+      fingerprint(alone, `[IST0101]${ghost}`),
+    );
+    const [primaryCopy] = fingerprint(alone, `[IST0102] ${notEnabled}`);
+    expect(fingerprint(withRemote, `[IST0102] [cluster-default] ${notEnabled}`)).toEqual([primaryCopy]);
+    const [remoteCopy] = fingerprint(withRemote, `[IST0102] [cluster-remote] ${notEnabled}`);
+    expect(remoteCopy).toMatch(/^[0-9a-f]{32}$/);
+    expect(remoteCopy).not.toBe(primaryCopy);
   });
 
   it('one cluster alone: nothing to compare, and the host only the remote cluster has is not found', async () => {
