@@ -1,16 +1,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { MeshError, ExitCode } from '../util/errors.js';
+import { PRIMARY_CLUSTER } from '../manifests/types.js';
 import type { Finding } from './types.js';
 
 /** A baseline records accepted findings so CI fails only on new ones. */
 export interface BaselineFile {
   version: 1;
   generator: 'mesh';
-  findings: Array<{ code: string; origin: string; path?: string; message: string }>;
+  /** `cluster`: a remote cluster's ID, for a finding on its object (the primary's and files' have none). */
+  findings: Array<{ code: string; origin: string; path?: string; message: string; cluster?: string }>;
 }
 
-function keyOf(f: { code: string; origin?: string; path?: string }): string {
-  return `${f.code}|${f.origin ?? ''}|${f.path ?? ''}`;
+/** A remote cluster's ID; undefined for the primary cluster, the files, and a single-cluster analysis. */
+const remoteCluster = (cluster: string | undefined) => (cluster === PRIMARY_CLUSTER ? undefined : cluster);
+
+function keyOf(f: { code: string; origin?: string; path?: string; cluster?: string }): string {
+  return `${f.code}|${f.origin ?? ''}|${f.path ?? ''}|${remoteCluster(f.cluster) ?? ''}`;
 }
 
 export function writeBaseline(file: string, findings: readonly Finding[]): void {
@@ -22,6 +27,7 @@ export function writeBaseline(file: string, findings: readonly Finding[]): void 
       origin: f.origin ?? '',
       ...(f.path ? { path: f.path } : {}),
       message: f.message,
+      ...(remoteCluster(f.cluster) !== undefined ? { cluster: f.cluster } : {}),
     })),
   };
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');

@@ -43,15 +43,14 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
   const inputs = req.remote ? [...local, ...req.remote.resources] : local;
   const run = runAnalyzers(inputs, { ...req, complete: req.complete ?? req.cluster !== undefined });
   let findings = run.findings;
+  if (req.remote)
+    for (const f of findings) if (f.resource) f.cluster = f.resource.origin.clusterName ?? PRIMARY_CLUSTER;
   let inBaseline: Finding[] = [];
   if (req.baseline) {
     const split = applyBaseline(findings, req.baseline);
     findings = split.fresh;
     inBaseline = split.known;
   }
-  if (req.remote)
-    for (const f of [...findings, ...inBaseline])
-      if (f.resource) f.cluster = f.resource.origin.clusterName ?? PRIMARY_CLUSTER;
   await locateFindings(findings);
   await locateFindings(inBaseline);
   const parseErrors = load.problems.filter((p) => p.severity === 'error' && !p.noInput);

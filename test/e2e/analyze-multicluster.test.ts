@@ -267,6 +267,34 @@ describe('mesh analyze of a mesh of two clusters', () => {
     expect(remoteCopy).not.toBe(primaryCopy);
   });
 
+  it('a baseline tells the clusters apart: a remote cluster’s finding is not the primary’s', async () => {
+    const baseline = join(dir, 'baseline.json');
+    const write = await runMesh([
+      'analyze',
+      '-A',
+      '--kubeconfig',
+      kubeconfig,
+      '--remote-contexts',
+      'remote',
+      '--write-baseline',
+      baseline,
+    ]);
+    expect(write.code, write.stderr).toBe(0);
+    const file = JSON.parse(readFileSync(baseline, 'utf8'));
+    const isShop = (e: any) => e.code === 'IST0102' && e.origin === `Namespace ${NS}`;
+    // the remote cluster's entries carry its ID; the primary's have none (as in a single-cluster baseline)
+    expect(file.findings.filter(isShop).map((e: any) => e.cluster)).toEqual([undefined, 'remote']);
+    // with the primary's entry gone, the primary's finding is the new one, not the remote's
+    file.findings = file.findings.filter((e: any) => !(isShop(e) && e.cluster === undefined));
+    writeFileSync(baseline, JSON.stringify(file));
+    const { run, findings, summary } = await meshJson('--remote-contexts', 'remote', '--baseline', baseline);
+    expect(run.code, run.stderr).toBe(0);
+    expect(findings.map((f) => `${f.code} [${f.cluster}] ${f.origin}`)).toEqual([
+      `IST0102 [default] Namespace ${NS}`,
+    ]);
+    expect(summary.inBaseline).toBe(file.findings.length);
+  });
+
   it('one cluster alone: nothing to compare, and the host only the remote cluster has is not found', async () => {
     const { findings } = await meshJson();
     const ours = keys(findings);
