@@ -206,6 +206,7 @@ export async function runInstall(
     () =>
       applyComponents(rest, components, owner, {
         signal: interrupt.signal,
+        during: interrupt.during,
         force: opts.force,
         concurrency,
         readinessTimeoutMs,
@@ -215,6 +216,8 @@ export async function runInstall(
     .catch((err) => {
       if (err instanceof InstallError && err.applied.length > 0)
         warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
+      if (err instanceof InstallError && err.pruned.length > 0)
+        warn(`Pruned before the interruption:\n${err.pruned.map((r) => `- ${r}`).join('\n')}`);
       throw err;
     })
     .finally(() => interrupt.dispose());

@@ -288,6 +288,8 @@ export interface Progress {
 export interface ApplyOptions {
   /** Aborted (with a MeshError as reason) when the user interrupts: no further write, no further wait. */
   signal?: AbortSignal;
+  /** Told what the install does next (`pruning`), for the message of an interruption. */
+  during?: (what: string) => void;
   force?: boolean;
   concurrency: number;
   readinessTimeoutMs: number;
@@ -301,6 +303,8 @@ export class InstallError extends MeshError {
     message: string,
     readonly applied: string[],
     hint: string,
+    /** `Kind/ns/name` of the objects pruned before an interruption. */
+    readonly pruned: string[] = [],
   ) {
     super(message, { hint });
   }
@@ -363,8 +367,9 @@ export async function applyComponents(
     const candidates = (await pruneCandidates(rest, components, owner)).owned;
     if (candidates.length > 0) {
       pruning = true;
+      opts.during?.('pruning');
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
-      const result = await deleteObjects(rest, candidates, opts.concurrency);
+      const result = await deleteObjects(rest, candidates, opts.concurrency, opts.signal);
       pruned = result.deleted.map(objectRef);
       opts.progress.succeed(`pruned ${pruned.length} object(s)`);
       replaced = result.replaced;
@@ -409,6 +414,7 @@ function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[])
       : conflict
         ? 'another field manager owns these fields: re-run with --force to take them over'
         : 're-running the same command completes the install (applying is idempotent)',
+    err instanceof DeleteInterrupted ? err.deleted.map(objectRef) : [],
   );
 }
 
@@ -421,12 +427,6 @@ export interface Deleted {
   replaced: string[];
 }
 
-/**
- * Deletes objects (background propagation; already gone is fine). Each delete carries the listed object's
- * UID as a precondition: an object deleted and created again under the same name since it was listed
- * (between the plan or list and a confirmation, say) is not the one the user agreed to delete, and the
- * server refuses with 409; it is reported as replaced, and left alone.
- */
 /** Deleting stopped by the user (Ctrl+C): the abort's reason, with what was deleted before it. */
 export class DeleteInterrupted extends MeshError {
   constructor(
@@ -440,6 +440,12 @@ export class DeleteInterrupted extends MeshError {
   }
 }
 
+/**
+ * Deletes objects (background propagation; already gone is fine). Each delete carries the listed object's
+ * UID as a precondition: an object deleted and created again under the same name since it was listed
+ * (between the plan or list and a confirmation, say) is not the one the user agreed to delete, and the
+ * server refuses with 409; it is reported as replaced, and left alone.
+ */
 export async function deleteObjects(
   rest: KubeRest,
   objects: readonly K8sObject[],

@@ -1,8 +1,9 @@
 /**
- * Ctrl+C while uninstall deletes: no further DELETE is sent, the ones in flight finish, and the error says
- * how many were deleted and lists them (DeleteInterrupted). Timing a Ctrl+C between two deletes of a
- * real API server is not possible (they take milliseconds), so a stand-in answers DELETE as the API
- * server does (200 and a Status), and the test interrupts when the first DELETE arrives, two being in
+ * Ctrl+C while uninstall deletes, or while install prunes: no further DELETE is sent, the ones in flight
+ * finish, and the error says how many were deleted and lists them (DeleteInterrupted; InstallError's
+ * `pruned`). Timing a Ctrl+C between two deletes of a real API server is not possible (they take
+ * milliseconds), so a stand-in answers as the API server does (a list of the install's labelled objects,
+ * and 200 with a Status to a DELETE), and the test interrupts when the first DELETE arrives, two being in
  * flight. The wait after the deletes is interrupted against the real API server in
  * test/e2e/install-changes.test.ts.
  */
@@ -12,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeContext } from '../../../src/kube/config.js';
-import { DeleteInterrupted, deleteObjects } from '../../../src/kube/installer.js';
+import {
+  applyComponents,
+  DeleteInterrupted,
+  deleteObjects,
+  FIELD_MANAGER,
+  InstallError,
+} from '../../../src/kube/installer.js';
 import { KubeRest } from '../../../src/kube/rest.js';
 import { MeshError } from '../../../src/util/errors.js';
 import { writeKubeconfig } from '../../support/silent-server.js';
@@ -22,9 +29,14 @@ const deletes: string[] = [];
 /** Called when the first DELETE arrives (the test interrupts there, before it is answered). */
 let onFirst: () => void = () => {};
 const server = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  if (req.method === 'GET') {
+    // the install's labelled objects: three ConfigMaps mesh applied, nothing of the other kinds
+    const configMaps = req.url!.startsWith('/api/v1/configmaps?labelSelector=');
+    return res.end(JSON.stringify({ items: configMaps ? ['a', 'b', 'c'].map(applied) : [] }));
+  }
   deletes.push(`${req.method} ${req.url}`);
   if (deletes.length === 1) onFirst();
-  res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Success' }));
 });
 let kubeconfig = '';
@@ -47,6 +59,16 @@ const configMap = (name: string): K8sObject =>
     metadata: { name, namespace: 'istio-system', uid: `uid-${name}` },
   }) as any;
 
+/** A ConfigMap as the API server lists it once mesh has applied it. */
+const applied = (name: string): K8sObject =>
+  ({
+    ...configMap(name),
+    metadata: {
+      ...configMap(name).metadata,
+      managedFields: [{ manager: FIELD_MANAGER, operation: 'Apply' }],
+    },
+  }) as any;
+
 describe('deleteObjects interrupted', () => {
   it('sends no further DELETE, lets the one in flight finish, and names what was deleted', async () => {
     const rest = new KubeRest(loadKubeContext({ kubeconfig }), 5000);
@@ -60,6 +82,42 @@ describe('deleteObjects interrupted', () => {
       'interrupted (Ctrl+C) while deleting (2 of 5 object(s) deleted; the others are still there)',
     );
     expect((err as DeleteInterrupted).deleted.map((o) => o.metadata.name)).toEqual(['a', 'b']);
+    expect(deletes).toEqual([
+      'DELETE /api/v1/namespaces/istio-system/configmaps/a',
+      'DELETE /api/v1/namespaces/istio-system/configmaps/b',
+    ]);
+  });
+});
+
+describe('install interrupted while pruning', () => {
+  it('sends no further DELETE and names what was pruned; re-running the same command prunes the rest', async () => {
+    deletes.length = 0;
+    const rest = new KubeRest(loadKubeContext({ kubeconfig }), 5000);
+    const interrupt = new AbortController();
+    let doing = 'applying';
+    onFirst = () => interrupt.abort(new MeshError(`interrupted (Ctrl+C) while ${doing}`));
+    const quiet = { start() {}, update() {}, succeed() {}, fail() {} };
+    // nothing rendered any more: the three ConfigMaps the install applied before are to be pruned
+    const err = await applyComponents(
+      rest,
+      [],
+      { name: 'installed-state', namespace: 'istio-system', revision: '' },
+      {
+        signal: interrupt.signal,
+        during: (what) => (doing = what),
+        concurrency: 2,
+        readinessTimeoutMs: 1000,
+        progress: quiet,
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InstallError);
+    expect((err as InstallError).message).toBe(
+      'interrupted (Ctrl+C) while pruning (2 of 3 object(s) deleted; the others are still there) (nothing was applied)',
+    );
+    expect((err as InstallError).hint).toBe(
+      're-running the same command completes the install (applying is idempotent)',
+    );
+    expect((err as InstallError).pruned).toEqual(['ConfigMap/istio-system/a', 'ConfigMap/istio-system/b']);
     expect(deletes).toEqual([
       'DELETE /api/v1/namespaces/istio-system/configmaps/a',
       'DELETE /api/v1/namespaces/istio-system/configmaps/b',
