@@ -93,6 +93,11 @@ export function register(program: Command): void {
     )
     .option('--timeout <duration>', 'timeout for reading the cluster', '60s')
     .option(
+      '--kubeclient-timeout <duration>',
+      "timeout of each request to a cluster's API server (istioctl's; 0: none)",
+      '15s',
+    )
+    .option(
       '--failure-threshold <level>',
       'lowest level that makes the exit code 79 (Error|Warning|Info)',
       'Error',
@@ -170,6 +175,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   let meshConfig = loadMeshConfig(opts.meshConfigFile);
   let meshNetworks = loadMeshNetworks(opts.meshNetworksFile);
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  const requestTimeoutMs = parseDuration(opts.kubeclientTimeout, '--kubeclient-timeout');
 
   // No paths: the cluster. Paths with --use-kube: the files over the cluster. Files alone stay offline.
   // (client-node is loaded only then: files alone never pay for it.)
@@ -183,6 +189,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
           istioNamespace: opts.istioNamespace,
           revision: opts.revision,
           timeoutMs,
+          requestTimeoutMs,
           remoteContexts,
           remoteSecrets: opts.remoteSecrets !== false,
         })

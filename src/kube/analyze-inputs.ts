@@ -13,6 +13,8 @@ export interface ClusterInputOptions {
   istioNamespace: string;
   revision?: string;
   timeoutMs: number;
+  /** Deadline of each request to an API server (istioctl's --kubeclient-timeout); 0: none. */
+  requestTimeoutMs?: number;
   /**
    * Contexts (of the same kubeconfig) of the mesh's remote clusters, each analyzed with the primary under
    * its context name as cluster ID (istioctl's --remote-contexts). Without them, the remote clusters are
@@ -82,6 +84,7 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
     istioNamespace: opts.istioNamespace,
     revision: opts.revision,
     timeoutMs: opts.timeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs,
     remoteSecrets: fromContexts.length === 0 && opts.remoteSecrets !== false,
   });
   const cm = meshConfigMap(read.resources, opts);
@@ -95,6 +98,7 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
           istioNamespace: opts.istioNamespace,
           revision: opts.revision,
           timeoutMs: opts.timeoutMs,
+          requestTimeoutMs: opts.requestTimeoutMs,
           remoteCluster: t.id,
         });
         return { id: t.id, from: t.from, server: t.kube.server, read: remoteRead };

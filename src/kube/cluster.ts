@@ -7,12 +7,13 @@ import {
   ServerConfiguration,
   createConfiguration,
   type Configuration,
+  type ResponseContext,
   type V1APIGroup,
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError } from '../util/errors.js';
 import { apiStatusError, fetchReason, statusMessage } from './api.js';
-import { jsonObject, notJsonError } from './rest.js';
+import { jsonObject, notJsonError, timeoutError } from './rest.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
 import { kindKey, type Resource } from '../manifests/types.js';
@@ -62,6 +63,8 @@ export interface ClusterReadOptions {
   /** Revision of the control plane: its `istio-<rev>` and `istio-sidecar-injector-<rev>` ConfigMaps are read. */
   revision?: string;
   timeoutMs: number;
+  /** Deadline of each request (istioctl's --kubeclient-timeout); 0 or none: only the whole read's. */
+  requestTimeoutMs?: number;
   /** Items per list page (the API server's `limit`). */
   pageSize?: number;
   /** Lists in flight at once. */
@@ -178,7 +181,9 @@ class RawClient {
 
   constructor(
     private readonly kube: KubeContext,
+    /** The whole read's deadline (and the end of the read on a failure elsewhere). */
     private readonly signal: AbortSignal,
+    private readonly requestTimeoutMs = 0,
   ) {
     this.config = createConfiguration({
       baseServer: new ServerConfiguration(kube.server, {}),
@@ -191,10 +196,31 @@ class RawClient {
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
     await this.config.authMethods.default?.applySecurityAuthentication(ctx);
-    ctx.setSignal(this.signal);
+    // aborted by the whole read's deadline, or by this request's own
+    const request = new AbortController();
+    const stop = () => request.abort();
+    if (this.signal.aborted) stop();
+    this.signal.addEventListener('abort', stop, { once: true });
+    let late = false;
+    const cancel = deadline(this.requestTimeoutMs, () => {
+      late = true;
+      stop();
+    });
+    ctx.setSignal(request.signal);
     this.requests++;
-    const response = await this.config.httpApi.send(ctx).toPromise();
-    const text = await response.body.text();
+    let response: ResponseContext;
+    let text: string;
+    try {
+      response = await this.config.httpApi.send(ctx).toPromise();
+      text = await response.body.text();
+    } catch (err) {
+      if (late && !this.signal.aborted)
+        throw timeoutError(this.kube, this.requestTimeoutMs, `GET ${path}`, '--kubeclient-timeout');
+      throw err;
+    } finally {
+      cancel();
+      this.signal.removeEventListener('abort', stop);
+    }
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
       throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
     const body = jsonObject(text);
@@ -293,7 +319,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
   const started = Date.now();
   const controller = new AbortController();
   const cancel = deadline(opts.timeoutMs, () => controller.abort()); // 0: no timeout
-  const client = new RawClient(kube, controller.signal);
+  const client = new RawClient(kube, controller.signal, opts.requestTimeoutMs);
   const resources: Resource[] = [];
   const denied: DeniedKind[] = [];
   const remoteSecrets: RemoteSecret[] = [];

@@ -125,10 +125,15 @@ export class KubeRest {
   }
 }
 
-export function timeoutError(kube: KubeContext, timeoutMs: number, what: string): MeshError {
+export function timeoutError(
+  kube: KubeContext,
+  timeoutMs: number,
+  what: string,
+  flag = '--timeout',
+): MeshError {
   return new MeshError(
     `timed out after ${timeoutMs / 1000}s waiting for the Kubernetes API server ${kube.server} (${what})`,
-    { hint: 'raise --timeout, or check the cluster is reachable' },
+    { hint: `raise ${flag}, or check the cluster is reachable` },
   );
 }
 

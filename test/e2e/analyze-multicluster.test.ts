@@ -13,6 +13,7 @@ import { istioCrds } from '../../src/install/crds.js';
 import { apply, applyCrds, clientsFor, eventually, type Clients } from './support/kube.js';
 import { runMesh, type MeshRun } from './support/mesh-cli.js';
 import { ISTIO_NAMESPACE, startTestbed, type Testbed } from './support/testbed.js';
+import { startSilentServer } from '../support/silent-server.js';
 
 const CONFORMANCE = join(import.meta.dirname, '../../../shared/conformance/istio-analyze');
 const NS = 'shop';
@@ -394,13 +395,35 @@ describe('mesh analyze of a mesh of two clusters', () => {
         contexts: [{ name: 'exec', context: { cluster: 'exec-cluster', user: 'exec' } }],
         'current-context': 'exec',
       });
+      // a server that accepts the connection and never answers (a firewall that swallows packets)
+      const silent = await startSilentServer('tcp');
+      const silentUser = stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          { name: 'silent-cluster', cluster: { server: silent.url, 'insecure-skip-tls-verify': true } },
+        ],
+        users: [{ name: 'silent', user: { token: 'silent-token' } }],
+        contexts: [{ name: 'silent', context: { cluster: 'silent-cluster', user: 'silent' } }],
+        'current-context': 'silent',
+      });
       await create(admin, [
         secret('istio-remote-secret-gone', 'gone-cluster', closed),
         secret('istio-remote-secret-exec', 'exec-cluster', execUser),
+        secret('istio-remote-secret-silent', 'silent-cluster', silentUser),
       ]);
       try {
-        // a namespace without findings: the unread clusters alone decide the exit code
-        const run = await runMesh(['analyze', '-n', QUIET, '--kubeconfig', kubeconfig]);
+        // a namespace without findings: the unread clusters alone decide the exit code; the silent one is
+        // given up after --kubeclient-timeout (istioctl's per-request deadline), not the read's --timeout
+        const run = await runMesh([
+          'analyze',
+          '-n',
+          QUIET,
+          '--kubeconfig',
+          kubeconfig,
+          '--kubeclient-timeout',
+          '2s',
+        ]);
         expect(run.code).toBe(1);
         const warnings = run.stderr
           .split('\n')
@@ -413,12 +436,13 @@ describe('mesh analyze of a mesh of two clusters', () => {
               `^warning: cannot read remote cluster gone-cluster \\(Secret ${ISTIO_NAMESPACE}/istio-remote-secret-gone \\(gone-cluster\\), https://127\\.0\\.0\\.1:1\\): cannot read the cluster from the Kubernetes API server https://127\\.0\\.0\\.1:1: connect ECONNREFUSED .*: its objects are not analyzed$`,
             ),
           ),
+          `warning: cannot read remote cluster silent-cluster (Secret ${ISTIO_NAMESPACE}/istio-remote-secret-silent (silent-cluster), ${silent.url}): timed out after 2s waiting for the Kubernetes API server ${silent.url} (GET /apis): its objects are not analyzed`,
         ]);
         // the success line says what was not looked at
         expect(run.stdout).toBe('');
         expect(run.stderr).toContain(
           '✔ No validation issues found when analyzing the cluster at ' +
-            `${primary.server} (but 2 remote cluster(s) could not be read).`,
+            `${primary.server} (but 3 remote cluster(s) could not be read).`,
         );
         expect(existsSync(marker)).toBe(false);
         // --no-remote-secrets: the primary alone, as before multi-cluster analysis
@@ -438,6 +462,8 @@ describe('mesh analyze of a mesh of two clusters', () => {
       } finally {
         await remove('istio-remote-secret-gone');
         await remove('istio-remote-secret-exec');
+        await remove('istio-remote-secret-silent');
+        await silent.close();
       }
     });
   });

@@ -105,6 +105,41 @@ describe('--timeout against an API server that accepts connections and never ans
     },
   );
 
+  // istioctl's --kubeclient-timeout (default 15s): each request has its own deadline, so a server (a
+  // remote cluster's, say) that never answers is given up after it, not after the whole read's --timeout
+  it.each(['tls', 'tcp'] as const)(
+    'mesh analyze --kubeclient-timeout ends a request that gets no answer (%s)',
+    async (mode) => {
+      server = await startSilentServer(mode);
+      const r = await runCli(['analyze', '--kubeconfig', server.kubeconfig, '--kubeclient-timeout', '1s']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+        `Error: timed out after 1s waiting for the Kubernetes API server ${server.url} (GET /apis)`,
+        'Hint: raise --kubeclient-timeout, or check the cluster is reachable',
+      ]);
+    },
+  );
+
+  it('mesh analyze: the first deadline to pass names itself; an invalid --kubeclient-timeout is a usage error', async () => {
+    server = await startSilentServer('tls');
+    const whole = await runCli([
+      'analyze',
+      '--kubeconfig',
+      server.kubeconfig,
+      '--kubeclient-timeout',
+      '0',
+      '--timeout',
+      '1s',
+    ]);
+    expect(whole.code).toBe(1);
+    expect(whole.stderr.split('\n')[0]).toBe(
+      `Error: timed out after 1s reading the cluster from the Kubernetes API server ${server.url} (discovery)`,
+    );
+    const invalid = await runCli(['analyze', 'examples/', '--kubeclient-timeout', 'soon']);
+    expect(invalid.code).toBe(64);
+    expect(invalid.stderr.split('\n')[0]).toBe('Error: invalid --kubeclient-timeout "soon"');
+  });
+
   it('mesh analyze --timeout 0 waits as long as it takes (it failed at once: "timed out after 0s")', async () => {
     server = await startSilentServer('tls');
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
