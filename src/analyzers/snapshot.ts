@@ -21,6 +21,14 @@ export interface Duplicate {
 
 const WORKLOAD_KINDS = new Set(WORKLOAD_INPUTS.filter((k) => k !== K.Pod));
 
+/**
+ * Kinds each cluster of a mesh has its own objects of (istioctl's per-cluster stores): same-named ones of
+ * two clusters are two objects. Every other kind (Istio configuration, Gateway API, ServiceAccounts, …) is
+ * the mesh's one configuration: a remote cluster's object whose kind, namespace and name were already read
+ * (from the primary, or an earlier remote cluster) is that object again, and is not analyzed twice.
+ */
+const PER_CLUSTER_KINDS = new Set<string>([K.Service, K.Namespace, K.Node, K.Pod, K.Secret]);
+
 /** An indexed, namespace-resolved view of the inputs that analyzers read. */
 export class Snapshot {
   readonly byKey = new Map<string, Resource[]>();
@@ -28,6 +36,8 @@ export class Snapshot {
   private readonly index = new Map<string, Map<string, Map<string, Resource>>>();
   private readonly present = new Set<string>();
   readonly duplicates: Duplicate[] = [];
+  /** Remote clusters' configuration objects whose kind, namespace and name were read before (see PER_CLUSTER_KINDS). */
+  readonly shadowed: Resource[] = [];
   private workloadList: Workload[] | undefined;
   private allList: Resource[] | undefined;
   /** Kind key → namespace → resources, built per kind on first use. */
@@ -53,6 +63,10 @@ export class Snapshot {
     const names = this.namesIn(r.key, namespace ?? '');
     const prev = names.get(r.name);
     if (prev && prev.origin.clusterName !== r.origin.clusterName) {
+      if (!PER_CLUSTER_KINDS.has(r.key)) {
+        this.shadowed.push(r);
+        return;
+      }
       // the same object in another cluster of the mesh: both are analyzed (each() lists both), and
       // get() keeps answering with the first (the primary cluster's, which is read first)
       this.byKey.get(r.key)!.push(r);

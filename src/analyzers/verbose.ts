@@ -11,6 +11,18 @@ export function verboseReport(o: AnalyzeOutcome): string {
     lines.push('Skipped analyzers:');
     for (const s of o.run.skipped) lines.push(`\t${s.name} (${s.reason})`);
   }
+  const shadowed = o.run.snapshot.shadowed;
+  if (shadowed.length > 0) {
+    const byKind = new Map<string, number>();
+    for (const r of shadowed) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
+    lines.push(
+      `Configuration of remote clusters already read from the primary or an earlier remote cluster (the same kind, namespace and name; analyzed once, as istioctl): ${[
+        ...byKind,
+      ]
+        .map(([kind, n]) => `${n} ${kind}`)
+        .join(', ')}`,
+    );
+  }
   const unknown = new Map<string, string>();
   for (const r of o.load.resources) {
     if (isIstioGroup(r.group) || KNOWN_K8S_GROUPS.has(r.group)) continue;

@@ -17,6 +17,8 @@ import { startSilentServer } from '../support/silent-server.js';
 
 const CONFORMANCE = join(import.meta.dirname, '../../../shared/conformance/istio-analyze');
 const NS = 'shop';
+/** A VirtualService only the remote cluster holds (the other one, `checkout`, both clusters hold). */
+const REMOTE_ONLY = `VirtualService ${NS}/refunds`;
 /** A namespace with nothing to report. */
 const QUIET = 'quiet';
 let primary: Testbed;
@@ -87,6 +89,9 @@ function keys(findings: Finding[]): string[] {
   return findings
     .filter((f) => f.origin.includes(` ${NS}/`) || f.origin === `Namespace ${NS}`)
     .map((f) => {
+      // a configuration object only a remote cluster holds: istioctl names it the primary's (its one
+      // configuration store is the primary's), mesh names the cluster it was read from
+      if (f.origin === REMOTE_ONLY) return `${f.code} [*] ${f.origin}: ${f.message}`;
       if (f.code !== 'IST0170') return `${f.code} [${f.cluster ?? ''}] ${f.origin}: ${f.message}`;
       const message = f.message
         .replace(
@@ -149,27 +154,46 @@ beforeAll(async () => {
     // only in the remote cluster: what the primary's VirtualService routes to
     service('payments', { ports: [http] }),
   ]);
-  // The VirtualService is created once its kind is served (a CRD just established may take a moment).
+  // Both clusters hold the mesh's configuration (as multi-primary meshes do): the same VirtualService
+  // `checkout` in each, and `refunds` in the remote cluster only.
+  await applyCrds(other.kc, istioCrds() as KubernetesObject[]);
+  const checkout = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'checkout', namespace: NS },
+    spec: {
+      hosts: ['checkout.shop.svc.cluster.local'],
+      http: [
+        {
+          route: [
+            { destination: { host: 'payments.shop.svc.cluster.local' }, weight: 50 },
+            { destination: { host: 'ghost.shop.svc.cluster.local' }, weight: 50 },
+          ],
+        },
+      ],
+    },
+  } as KubernetesObject;
+  const refunds = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'refunds', namespace: NS },
+    spec: {
+      hosts: ['refunds.shop.svc.cluster.local'],
+      http: [{ route: [{ destination: { host: 'phantom.shop.svc.cluster.local' } }] }],
+    },
+  } as KubernetesObject;
+  // Each is created once its kind is served (a CRD just established may take a moment).
+  await eventually('VirtualService served in the remote cluster', async () => {
+    try {
+      await create(other, [checkout, refunds]);
+      return true;
+    } catch {
+      return undefined;
+    }
+  });
   await eventually('VirtualService served', async () => {
     try {
-      await create(admin, [
-        {
-          apiVersion: 'networking.istio.io/v1',
-          kind: 'VirtualService',
-          metadata: { name: 'checkout', namespace: NS },
-          spec: {
-            hosts: ['checkout.shop.svc.cluster.local'],
-            http: [
-              {
-                route: [
-                  { destination: { host: 'payments.shop.svc.cluster.local' }, weight: 50 },
-                  { destination: { host: 'ghost.shop.svc.cluster.local' }, weight: 50 },
-                ],
-              },
-            ],
-          },
-        } as KubernetesObject,
-      ]);
+      await create(admin, [checkout]);
       return true;
     } catch {
       return undefined;
@@ -189,10 +213,24 @@ describe('mesh analyze of a mesh of two clusters', () => {
     expect(run.stderr).toBe('');
     const ours = keys(findings);
     expect(ours.filter((k) => k.startsWith('IST0170'))).toEqual(expected('remote'));
-    // payments exists in the remote cluster only: found; ghost exists nowhere
-    const hostNotFound = ours.filter((k) => k.startsWith('IST0101'));
-    expect(hostNotFound).toHaveLength(1);
-    expect(hostNotFound[0]).toContain('ghost.shop.svc.cluster.local');
+    // payments exists in the remote cluster only: found; ghost exists nowhere. The VirtualService both
+    // clusters hold is the mesh's one configuration: analyzed once, and not in conflict with itself
+    // (IST0109 on every VirtualService of a multi-primary mesh before)
+    expect(findings.filter((f) => f.origin === `VirtualService ${NS}/checkout`)).toEqual([
+      expect.objectContaining({
+        code: 'IST0101',
+        cluster: 'default',
+        message: 'Referenced host not found: "ghost.shop.svc.cluster.local"',
+      }),
+    ]);
+    // the configuration only the remote cluster holds is analyzed too, under the cluster it was read from
+    expect(findings.filter((f) => f.origin === REMOTE_ONLY)).toEqual([
+      expect.objectContaining({
+        code: 'IST0101',
+        cluster: 'remote',
+        message: 'Referenced host not found: "phantom.shop.svc.cluster.local"',
+      }),
+    ]);
     expect(summary.cluster.remotes).toEqual([
       expect.objectContaining({
         cluster: 'remote',
@@ -201,12 +239,26 @@ describe('mesh analyze of a mesh of two clusters', () => {
         denied: [],
       }),
     ]);
-    expect(ours).toEqual(keys(await istioctlJson('--remote-contexts', 'remote')));
+    const theirs = await istioctlJson('--remote-contexts', 'remote');
+    expect(ours).toEqual(keys(theirs));
+    expect(theirs.filter((f) => f.origin === REMOTE_ONLY).map((f) => f.cluster)).toEqual(['default']);
   });
 
   it('prints each finding with its cluster, as istioctl does once there is more than one', async () => {
-    const run = await runMesh(['analyze', '-A', '--kubeconfig', kubeconfig, '--remote-contexts', 'remote']);
+    const run = await runMesh([
+      'analyze',
+      '-A',
+      '--kubeconfig',
+      kubeconfig,
+      '--remote-contexts',
+      'remote',
+      '-v',
+    ]);
     expect(run.code).toBe(79);
+    // -v counts the remote cluster's configuration that the primary's already is (the remote CRDs too)
+    expect(run.stderr).toMatch(
+      /^Configuration of remote clusters already read from the primary or an earlier remote cluster \(the same kind, namespace and name; analyzed once, as istioctl\): \d+ CustomResourceDefinition, 1 VirtualService$/m,
+    );
     const lines = run.stdout.split('\n').filter((l) => l.includes(` ${NS}/`));
     expect(lines).toContain(
       'Error [IST0101] [cluster-default] (VirtualService shop/checkout) Referenced host not found: "ghost.shop.svc.cluster.local"',

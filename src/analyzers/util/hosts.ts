@@ -185,6 +185,10 @@ export class ServiceRegistry {
     for (const svc of ctx.each(K.Service)) {
       // The default ingress Service mesh assumes offline is a stand-in, not a definition to judge routes by.
       if (isSynthetic(svc)) continue;
+      // A host is one Service (its ports, its exportTo), as in istioctl: of the same-named Services of
+      // several clusters, the first (the primary's); IST0170 reports where they differ.
+      if (svc.origin.clusterName !== undefined && ctx.get(K.Service, svc.namespace ?? '', svc.name) !== svc)
+        continue;
       const ns = nsOf(svc);
       this.serviceNamespaces.add(ns);
       this.add({

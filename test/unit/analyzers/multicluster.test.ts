@@ -70,3 +70,36 @@ describe('services.MultiClusterServiceAnalyzer', () => {
     ).toBeUndefined();
   });
 });
+
+describe('the mesh configuration of several clusters', () => {
+  const docs = (text: string) => loadManifests(['-'], { stdin: text });
+  const remoteOf = (rs: Awaited<ReturnType<typeof docs>>['resources'], clusterName: string) =>
+    rs.map((r) => ({ ...r, origin: { ...r.origin, cluster: true, clusterName } }));
+  const reviews = (ports: string) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec:\n  ports: [${ports}]\n`;
+  const route = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n`;
+
+  it('is one set: a VirtualService both clusters hold is analyzed once, not in conflict with itself (IST0109)', async () => {
+    const { resources: primary } = await docs(`${reviews('{name: http, port: 9080}')}---\n${route}`);
+    const { resources: remote } = await docs(`${reviews('{name: http, port: 9080}')}---\n${route}`);
+    const run = runAnalyzers([...primary, ...remoteOf(remote, 'west')], cliRunOptions({}));
+    expect(run.findings.filter((f) => f.code === 'IST0109')).toEqual([]);
+    expect(run.snapshot.each('networking.istio.io/VirtualService')).toHaveLength(1);
+    expect(run.snapshot.shadowed.map((r) => `${r.kind} ${r.origin.clusterName}`)).toEqual([
+      'VirtualService west',
+    ]);
+    // Services are each cluster's own: both copies are analyzed
+    expect(run.snapshot.each('core/Service').filter((s) => s.name === 'reviews')).toHaveLength(2);
+  });
+
+  it("routes to a host by the primary's Service: the remote copy's other ports do not make it multi-port (IST0112)", async () => {
+    const { resources: primary } = await docs(`${reviews('{name: http, port: 9080}')}---\n${route}`);
+    const { resources: remote } = await docs(reviews('{name: http, port: 9080}, {name: grpc, port: 9090}'));
+    const run = runAnalyzers([...primary, ...remoteOf(remote, 'west')], cliRunOptions({}));
+    expect(run.findings.map((f) => f.code)).not.toContain('IST0112');
+    // where the copies differ is IST0170's to say
+    expect(run.findings.filter((f) => f.code === 'IST0170').map((f) => f.origin)).toEqual([
+      'Service shop/reviews',
+    ]);
+  });
+});
