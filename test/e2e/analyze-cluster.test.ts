@@ -28,6 +28,7 @@ const istioctl = join(testbed.binDir, 'istioctl');
 const admin = clientsFor(testbed.kubeconfig);
 const nsA = uniqueName('live-a');
 const nsB = uniqueName('live-b');
+const nsC = uniqueName('live-c');
 const work = mkdtempSync(join(tmpdir(), 'mesh-live-'));
 const SENTINEL = 'SENTINEL-SECRET-VALUE';
 
@@ -50,12 +51,13 @@ const OLD_CRD = 'CustomResourceDefinition tcproutes.gateway.networking.k8s.io';
  * its cluster-scoped objects (named after its namespace) and the Gateway API CRDs it installs.
  */
 const ours = (f: Finding): boolean =>
-  f.origin.includes(nsA) || f.origin.includes(nsB) || f.origin === OLD_CRD;
+  f.origin.includes(nsA) || f.origin.includes(nsB) || f.origin.includes(nsC) || f.origin === OLD_CRD;
 
 function fixture(name: string): Array<KubernetesObject & { status?: unknown }> {
   const text = readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')
     .replaceAll('NS_A', nsA)
-    .replaceAll('NS_B', nsB);
+    .replaceAll('NS_B', nsB)
+    .replaceAll('NS_C', nsC);
   return parseAllDocuments(text).map((d) => d.toJS());
 }
 
@@ -173,6 +175,15 @@ describe('mesh analyze on a live cluster', () => {
     const mesh = report(run.stdout).findings.filter(ours);
     expect(oracle.length).toBeGreaterThan(3);
     expectLikeIstioctl(mesh, oracle, [VS_ON_K8S_GATEWAY]);
+    // What the cluster does not hold does not exist: the policy of an app not deployed is reported (files
+    // alone skip these references: the Services and workloads may come from another repository).
+    expect(mesh.filter((f) => f.origin.includes(nsC)).map(key)).toEqual([
+      `IST0101 Error Sidecar ${nsC}/orders: Referenced selector not found: "app=orders"`,
+      `IST0101 Error VirtualService ${nsC}/orders: Referenced host not found: "orders"`,
+      `IST0127 Warning AuthorizationPolicy ${nsC}/orders-allow: No matching workloads for this resource with the following labels: app=orders`,
+      `IST0146 Warning Deployment ${nsC}/billing-gateway: Deployment billing-gateway contains \`image: auto\` but does not match any Istio injection webhook selectors.`,
+      `IST0174 Warning DestinationRule ${nsC}/orders: The host orders defined in the DestinationRule does not match any services in the mesh.`,
+    ]);
     // The Gateway API: a policy selecting the Kubernetes Gateway's pods, an outdated CRD.
     expect(mesh.map(key)).toEqual(
       expect.arrayContaining([

@@ -32,7 +32,7 @@ export default defineAnalyzer({
   inputs: [K.Gateway, K.Secret, ...Object.keys(SECRET_PRODUCERS), ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const produced = producedSecrets(ctx);
-    const secretsInInputs = ctx.has(K.Secret) || produced.size > 0;
+    const secretsInInputs = ctx.complete || ctx.has(K.Secret) || produced.size > 0;
     for (const gw of ctx.each(K.Gateway)) {
       const gwNs = workloadNamespace(selectedWorkloads(ctx, gw.spec?.selector));
       if (gwNs === undefined) {

@@ -17,8 +17,9 @@ export default defineAnalyzer({
       .each(K.MutatingWebhookConfiguration)
       .flatMap((r) => (Array.isArray(r.body.webhooks) ? r.body.webhooks : []))
       .filter((w: any) => typeof w?.name === 'string' && w.name.endsWith('istio.io'));
-    // The webhooks usually live in the cluster only: without any in the inputs, templates are not judged.
-    const checkTemplates = ctx.has(K.MutatingWebhookConfiguration);
+    // The webhooks usually live in the cluster only: without any in the inputs, templates are not judged
+    // (in a whole cluster, no webhook means none).
+    const checkTemplates = ctx.complete || ctx.has(K.MutatingWebhookConfiguration);
     for (const w of ctx.workloads()) {
       const i = autoImageContainer(w.podSpec);
       if (i < 0) continue;

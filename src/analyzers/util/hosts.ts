@@ -244,6 +244,8 @@ export class ServiceRegistry {
    *   inputs do not hold every service it covers;
    * - any other name (an external host): only when the inputs contain ServiceEntries, i.e. egress is
    *   managed in this input set.
+   * A whole cluster (`complete`) holds every Service and ServiceEntry: there, all but the first three are
+   * known to be absent.
    */
   absenceIsKnown(fqdn: string): boolean {
     if (fqdn === '' || isIp(fqdn)) return true;
@@ -253,6 +255,8 @@ export class ServiceRegistry {
     const wildcard = fqdn.startsWith('*') ? fqdn.slice(1) : undefined;
     if (wildcard !== undefined && (wildcard.endsWith(clusterSuffix) || clusterSuffix.endsWith(wildcard)))
       return false;
+    // a whole cluster: what it does not hold does not exist
+    if (this.ctx.complete) return true;
     const ns = parseServiceFqdn(fqdn)?.namespace ?? /^[^.*]+\.([^.]+)(\.svc)?$/.exec(fqdn)?.[1];
     if (ns !== undefined && this.serviceNamespaces.has(ns)) return true;
     if (parseServiceFqdn(fqdn)) return false;

@@ -112,14 +112,15 @@ export function podSpecPath(w: Pick<Workload, 'isPod'>): string {
 }
 
 /**
- * Whether the inputs show the workloads of `namespace` (of every namespace when undefined): they hold a
- * workload there (not the synthetic default ingress Pod). "No workload matches" is only said where this
- * holds; elsewhere the workloads are likely deployed from another repository.
+ * Whether the inputs show the workloads of `namespace` (of every namespace when undefined): they are a
+ * whole cluster, or hold a workload there (not the synthetic default ingress Pod). "No workload matches"
+ * is only said where this holds; elsewhere the workloads are likely deployed from another repository.
  */
 export function workloadsKnown(
-  ctx: Pick<AnalysisContext, 'workloads' | 'workloadsIn'>,
+  ctx: Pick<AnalysisContext, 'workloads' | 'workloadsIn' | 'complete'>,
   namespace?: string,
 ): boolean {
+  if (ctx.complete) return true;
   const candidates = namespace === undefined ? ctx.workloads() : ctx.workloadsIn(namespace);
   return candidates.some((w) => !isSynthetic(w.resource));
 }
