@@ -17,7 +17,7 @@ interface PortClaim {
 /**
  * ServiceEntries that a namespace sees together (their exportTo scopes intersect) and that define the same
  * host (as FQDN) and port with different protocols: which protocol wins is undefined. Reported once per
- * ServiceEntry, at the conflicting port's protocol.
+ * ServiceEntry, at the conflicting port's protocol, naming all the ServiceEntries of that host:port.
  */
 export default defineAnalyzer({
   name: 'serviceentry.ConflictingServiceEntryProtocolAnalyzer',
@@ -51,8 +51,11 @@ export default defineAnalyzer({
           (o) => o.se !== c.se && o.protocol !== c.protocol && scopesIntersect(o.scope, c.scope),
         );
         if (conflicting.length === 0) continue;
-        const protocols = [...new Set([c, ...conflicting].map((o) => o.protocol))].sort();
-        const names = [...new Set([c, ...conflicting].map((o) => fullName(o.se)))].sort().join(', ');
+        // every ServiceEntry that shares the host:port with it (its own protocol or another), as istioctl
+        // names them
+        const group = sameHostPort.filter((o) => scopesIntersect(o.scope, c.scope));
+        const protocols = [...new Set(group.map((o) => o.protocol))].sort();
+        const names = [...new Set(group.map((o) => fullName(o.se)))].sort().join(', ');
         reported.add(c.se);
         ctx.report('IST0177', c.se, [names, c.host, c.port, protocols.join(', ')], {
           path: joinPath('spec.ports', c.portIndex, 'protocol'),

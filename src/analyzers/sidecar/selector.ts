@@ -45,14 +45,9 @@ export default defineAnalyzer({
         for (const sc of policies) {
           if (ineffective.has(sc)) continue;
           ineffective.add(sc);
-          ctx.report(
-            'IST0167',
-            sc,
-            ['the selected workload runs in ambient mode, where Sidecar resources do not apply'],
-            {
-              path: 'spec.workloadSelector',
-            },
-          );
+          ctx.report('IST0167', sc, ['selected workload is in ambient mode, the policy has no impact'], {
+            path: 'spec.workloadSelector',
+          });
         }
         continue;
       }
@@ -67,14 +62,9 @@ export default defineAnalyzer({
         for (const sc of list) {
           if (ineffective.has(sc)) continue;
           ineffective.add(sc);
-          ctx.report(
-            'IST0167',
-            sc,
-            [`namespace ${ns} runs in ambient mode, where Sidecar resources do not apply`],
-            {
-              path: 'metadata.namespace',
-            },
-          );
+          ctx.report('IST0167', sc, ['namespace is in ambient mode, the policy has no impact'], {
+            path: 'metadata.namespace',
+          });
         }
         continue;
       }

@@ -48,7 +48,7 @@ export default defineAnalyzer({
       }
       const vsList = [...new Set(all.map((c) => c.vs))];
       if (vsList.length < 2) continue;
-      const names = vsList.map(fullName).join(',');
+      const names = vsList.map(fullName).sort().join(',');
       for (const c of all) {
         if (reported.has(c.vs)) continue;
         reported.add(c.vs);

@@ -40,10 +40,7 @@ describe('sidecar.SelectorAnalyzer', () => {
     const ambient = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/dataplane-mode: ambient\n`;
     const findings = await run(ambient + sidecar('default', 'shop'));
     expect(findings.map((f) => [f.code, f.message])).toEqual([
-      [
-        'IST0167',
-        'The policy has no impact: namespace shop runs in ambient mode, where Sidecar resources do not apply.',
-      ],
+      ['IST0167', 'The policy has no impact: namespace is in ambient mode, the policy has no impact.'],
     ]);
   });
 });

@@ -277,7 +277,7 @@ describe('virtualservice.ConflictingMeshGatewayHostsAnalyzer', () => {
   it('reports mesh VirtualServices claiming one host (short name or FQDN) in the same scope', async () => {
     const findings = await analyzeText(text, ['virtualservice.ConflictingMeshGatewayHostsAnalyzer']);
     const message =
-      'The VirtualServices shop/reviews-routing,shop/reviews-retries associated with mesh gateway define the same host */reviews.shop.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.';
+      'The VirtualServices shop/reviews-retries,shop/reviews-routing associated with mesh gateway define the same host */reviews.shop.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.';
     expect(brief(findings)).toEqual([
       [
         'IST0109',
