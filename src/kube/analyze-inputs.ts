@@ -5,7 +5,7 @@ import { PRIMARY_CLUSTER, type Resource } from '../manifests/types.js';
 import { describeError } from '../util/errors.js';
 
 import { kubeContextFromText, loadKubeContext, type KubeContext } from './config.js';
-import { controlPlaneConfigMap, readCluster, type ClusterRead, type RemoteSecret } from './cluster.js';
+import { meshConfigMapName, readCluster, type ClusterRead, type RemoteSecret } from './cluster.js';
 
 export interface ClusterInputOptions {
   kubeconfig?: string;
@@ -63,8 +63,7 @@ function meshConfigMap(resources: readonly Resource[], opts: ClusterInputOptions
     (r) =>
       r.key === 'core/ConfigMap' &&
       r.namespace === opts.istioNamespace &&
-      controlPlaneConfigMap(r.name, opts.revision) &&
-      !r.name.startsWith('istio-sidecar-injector'),
+      r.name === meshConfigMapName(opts.revision),
   );
 }
 

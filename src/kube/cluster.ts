@@ -28,8 +28,8 @@ export interface ListTarget {
   namespaced: boolean;
   /** Only objects of this namespace (ConfigMaps: only the control plane's are read). */
   namespace?: string;
-  /** Keep only objects this accepts (by name). */
-  keep?: (name: string) => boolean;
+  /** Keep only the listed items this accepts. */
+  keep?: (item: any) => boolean;
 }
 
 /** A kind the user may not list. */
@@ -161,10 +161,22 @@ export function isDiscoveredGroup(group: string): boolean {
   return group === 'istio.io' || group.endsWith('.istio.io') || group === 'gateway.networking.k8s.io';
 }
 
-/** Names of the control plane ConfigMaps analysis reads: mesh config and sidecar injector. */
-export function controlPlaneConfigMap(name: string, revision: string | undefined): boolean {
-  const suffix = revision && revision !== 'default' ? `-${revision}` : '';
-  return name === `istio${suffix}` || name === `istio-sidecar-injector${suffix}`;
+/**
+ * The ConfigMaps of the control plane's namespace that analysis reads, as istioctl: those named `istio…`
+ * (mesh config and sidecar injector of every revision: IST0158 compares a revision's pods with its own
+ * injector), except leader-election records.
+ */
+export function istioConfigMap(item: any): boolean {
+  const meta = item?.metadata;
+  return (
+    String(meta?.name ?? '').startsWith('istio') &&
+    meta?.annotations?.['control-plane.alpha.kubernetes.io/leader'] === undefined
+  );
+}
+
+/** The name of a revision's mesh config ConfigMap: `istio`, or `istio-<rev>`. */
+export function meshConfigMapName(revision: string | undefined): string {
+  return revision && revision !== 'default' ? `istio-${revision}` : 'istio';
 }
 
 interface ApiResource {
@@ -333,7 +345,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
         ? {
             ...t,
             namespace: opts.istioNamespace,
-            keep: (name: string) => controlPlaneConfigMap(name, opts.revision),
+            keep: istioConfigMap,
           }
         : { ...t },
     );
@@ -369,7 +381,7 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
             if (opts.remoteSecrets) remoteSecrets.push(...remoteSecretsOf(item, opts.istioNamespace));
             redactSecret(item);
           }
-          if (t.keep && !t.keep(String(item?.metadata?.name ?? ''))) continue;
+          if (t.keep && !t.keep(item)) continue;
           if (!inRevision(kindKey(t.group, t.kind), item?.metadata?.labels, opts.revision)) {
             otherRevisions++;
             continue;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { clusterResource, overlay, redactSecret, REDACTED_VALUE } from '../../../src/kube/cluster-objects.js';
-import { controlPlaneConfigMap, inRevision, isDiscoveredGroup } from '../../../src/kube/cluster.js';
+import {
+  inRevision,
+  isDiscoveredGroup,
+  istioConfigMap,
+  meshConfigMapName,
+} from '../../../src/kube/cluster.js';
 import { parseManifestText } from '../../../src/manifests/load.js';
 import type { Resource } from '../../../src/manifests/types.js';
 
@@ -79,11 +84,20 @@ describe('cluster objects as analysis inputs', () => {
       ),
     ).toBe(true);
     expect(['apps', 'notistio.io', 'gateway.networking.x-k8s.io.evil'].some(isDiscoveredGroup)).toBe(false);
-    expect(controlPlaneConfigMap('istio', undefined)).toBe(true);
-    expect(controlPlaneConfigMap('istio-sidecar-injector', 'default')).toBe(true);
-    expect(controlPlaneConfigMap('istio-canary', 'canary')).toBe(true);
-    expect(controlPlaneConfigMap('istio', 'canary')).toBe(false);
-    expect(controlPlaneConfigMap('istio-ca-root-cert', undefined)).toBe(false);
+    // the istio… ConfigMaps (every revision's mesh config and injector, as istioctl), not leader elections
+    const cm = (name: string, annotations?: Record<string, string>) => ({ metadata: { name, annotations } });
+    for (const name of ['istio', 'istio-canary', 'istio-sidecar-injector', 'istio-sidecar-injector-canary'])
+      expect(istioConfigMap(cm(name)), name).toBe(true);
+    expect(istioConfigMap(cm('kube-root-ca.crt'))).toBe(false);
+    expect(
+      istioConfigMap(
+        cm('istio-leader', { 'control-plane.alpha.kubernetes.io/leader': '{"holderIdentity":"x"}' }),
+      ),
+    ).toBe(false);
+    // the mesh config is the analyzed revision's
+    expect([meshConfigMapName(undefined), meshConfigMapName('default'), meshConfigMapName('canary')]).toEqual(
+      ['istio', 'istio', 'istio-canary'],
+    );
   });
 
   it('belong to the analyzed revision unless labelled istio.io/rev for another (as istioctl reads them)', () => {
