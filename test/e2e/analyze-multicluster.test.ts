@@ -107,6 +107,11 @@ function keys(findings: Finding[]): string[] {
     .sort();
 }
 
+/** `mesh analyze -A` of the primary with the remote cluster (`--remote-contexts remote`), and `more`. */
+function analyzeBoth(...more: string[]): Promise<MeshRun> {
+  return runMesh(['analyze', '-A', '--kubeconfig', kubeconfig, '--remote-contexts', 'remote', ...more]);
+}
+
 async function meshJson(...args: string[]): Promise<{ run: MeshRun; findings: Finding[]; summary: any }> {
   const run = await runMesh(['analyze', '-A', '--kubeconfig', kubeconfig, '-o', 'json', ...args]);
   const report = JSON.parse(run.stdout);
@@ -245,15 +250,7 @@ describe('mesh analyze of a mesh of two clusters', () => {
   });
 
   it('prints each finding with its cluster, as istioctl does once there is more than one', async () => {
-    const run = await runMesh([
-      'analyze',
-      '-A',
-      '--kubeconfig',
-      kubeconfig,
-      '--remote-contexts',
-      'remote',
-      '-v',
-    ]);
+    const run = await analyzeBoth('-v');
     expect(run.code).toBe(79);
     // -v counts the remote cluster's configuration that the primary's already is (the remote CRDs too)
     expect(run.stderr).toMatch(
@@ -322,16 +319,7 @@ describe('mesh analyze of a mesh of two clusters', () => {
 
   it('a baseline tells the clusters apart: a remote cluster’s finding is not the primary’s', async () => {
     const baseline = join(dir, 'baseline.json');
-    const write = await runMesh([
-      'analyze',
-      '-A',
-      '--kubeconfig',
-      kubeconfig,
-      '--remote-contexts',
-      'remote',
-      '--write-baseline',
-      baseline,
-    ]);
+    const write = await analyzeBoth('--write-baseline', baseline);
     expect(write.code, write.stderr).toBe(0);
     const file = JSON.parse(readFileSync(baseline, 'utf8'));
     const isShop = (e: any) => e.code === 'IST0102' && e.origin === `Namespace ${NS}`;
@@ -538,18 +526,7 @@ describe('mesh analyze of a mesh of two clusters', () => {
       await k.core.createNamespace({ body: { metadata: { name: 'my-namespace' } } });
     await create(admin, objects(c.clusters.cluster1[0]));
     await create(other, objects(c.clusters.cluster2[0]));
-    const run = await runMesh([
-      'analyze',
-      '-A',
-      '--kubeconfig',
-      kubeconfig,
-      '--remote-contexts',
-      'remote',
-      '--analyzer',
-      c.analyzer,
-      '-o',
-      'json',
-    ]);
+    const run = await analyzeBoth('--analyzer', c.analyzer, '-o', 'json');
     expect(run.code, run.stderr).toBe(0); // IST0170 is a warning
     const found = JSON.parse(run.stdout)
       .findings.map((f: any) => `${f.code} ${f.origin}`)
