@@ -1,0 +1,165 @@
+// Istio's own analyzer cases (../shared/conformance/istio-analyze) as a cluster holds them: each case's
+// objects are created in a real API server (its own testbed, with Istio's CRDs), one case after the other,
+// and `mesh analyze -A` and the testbed's `istioctl analyze -A` read that cluster. The findings on the
+// case's objects must be the same (code, object, words; each once: istioctl collapses repeats, which
+// carry no line in a cluster, where mesh keeps one per field path), and so must a failing exit code, but
+// for the differences listed in fixtures/analyze-cluster-deviations.json, each with its reason. The file-mode replay
+// (test/conformance/analyze-replay.test.ts) runs one analyzer per case; here every analyzer runs, with
+// what a whole cluster means (what it does not hold does not exist).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { istioCrds } from '../../src/install/crds.js';
+import { apply, applyCrds, clientsFor, serverMessage } from './support/kube.js';
+import { runMesh, type MeshRun } from './support/mesh-cli.js';
+import { startTestbed, type Testbed } from './support/testbed.js';
+
+const ROOT = join(import.meta.dirname, '../../../shared/conformance/istio-analyze');
+
+interface Case {
+  uniqueName: string;
+  inputFiles: string[];
+  meshConfigFile: string | null;
+  clusters?: unknown;
+}
+interface Finding {
+  code: string;
+  origin: string;
+  message: string;
+}
+interface Deviation {
+  only: 'mesh' | 'istioctl';
+  key: string;
+  why: string;
+  /** istioctl's answer changes from run to run (Go map order): the difference happens only sometimes. */
+  sometimes?: boolean;
+}
+
+// The multi-cluster case needs two clusters: test/e2e/analyze-multicluster.test.ts replays it.
+const cases = (JSON.parse(readFileSync(join(ROOT, 'expected.json'), 'utf8')) as Case[]).filter(
+  (c) => !c.clusters,
+);
+const deviations: Record<string, Deviation[]> = JSON.parse(
+  readFileSync(join(import.meta.dirname, 'fixtures/analyze-cluster-deviations.json'), 'utf8'),
+);
+
+/** Codes whose words are mesh's own, a documented difference (README): compared by code and object only. */
+const OWN_WORDS = new Set(['IST0002', 'IST0106', 'IST0133']);
+const key = (f: Finding) => `${f.code} ${f.origin}: ${OWN_WORDS.has(f.code) ? '…' : f.message}`;
+
+let tb: Testbed;
+let objects: KubernetesObjectApi;
+
+beforeAll(async () => {
+  tb = await startTestbed();
+  const admin = clientsFor(tb.kubeconfig);
+  await applyCrds(admin.kc, istioCrds() as KubernetesObject[]);
+  objects = KubernetesObjectApi.makeApiClient(admin.kc);
+}, 180_000);
+
+afterAll(async () => {
+  await tb?.stop();
+});
+
+/** `Kind ns/name` (or `Kind name`), as both tools name an object. */
+const originOf = (o: KubernetesObject) =>
+  `${o.kind} ${o.metadata!.namespace ? `${o.metadata!.namespace}/` : ''}${o.metadata!.name}`;
+
+/**
+ * The case's objects that the API server accepts (upstream's inputs include ones it refuses: those are
+ * files-only cases), in the default namespace when they name none, as `kubectl apply` would.
+ */
+async function createCase(c: Case): Promise<KubernetesObject[]> {
+  const created: KubernetesObject[] = [];
+  for (const file of c.inputFiles)
+    for (const doc of parseAllDocuments(readFileSync(join(ROOT, file), 'utf8'))) {
+      const o = doc.toJS() as KubernetesObject | null;
+      if (!o?.kind || !o.metadata?.name) continue;
+      const ns = o.metadata.namespace;
+      if (ns) await ensureNamespace(ns);
+      try {
+        // Namespaces are applied (several cases label `default`), everything else created
+        if (o.kind === 'Namespace') await apply(objects, o);
+        else await objects.create(o);
+        created.push(o);
+      } catch (err) {
+        serverMessage(err); // refused by the API server (invalid, or a kind it does not serve): not part of the case
+      }
+    }
+  return created;
+}
+
+async function ensureNamespace(name: string): Promise<void> {
+  try {
+    await objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  } catch {
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+}
+
+/**
+ * Removes the case's objects. Namespaces cannot be deleted here (no namespace controller runs): their
+ * labels and annotations are applied away instead, so that no case sees another's.
+ */
+async function removeCase(created: KubernetesObject[]): Promise<void> {
+  for (const o of created.reverse()) {
+    if (o.kind === 'Namespace')
+      await apply(objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.metadata!.name } });
+    else await objects.delete(o, undefined, undefined, 0).catch(() => undefined);
+  }
+}
+
+/** The testbed's istioctl, without blocking the event loop. */
+function istioctl(args: string[]): Promise<MeshRun> {
+  return new Promise((resolve) => {
+    const child = spawn(join(tb.binDir, 'istioctl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('the upstream analyzer cases in a cluster, as istioctl analyzes them', () => {
+  it.each(cases.map((c) => [c.uniqueName, c] as const))('%s', async (_, c) => {
+    const created = await createCase(c);
+    try {
+      const ours = new Set(created.map(originOf));
+      const extra = c.meshConfigFile ? ['--meshConfigFile', join(ROOT, c.meshConfigFile)] : [];
+      const args = ['analyze', '-A', '--kubeconfig', tb.kubeconfig, '-o', 'json', ...extra];
+      const [mesh, oracle] = await Promise.all([runMesh(args), istioctl(args)]);
+      /** The distinct findings on the case's objects, and the exit code unless it is 0 or 79. */
+      const keys = (run: MeshRun, findings: Finding[]) => [
+        ...new Set(findings.filter((f) => ours.has(f.origin)).map(key)),
+        ...([0, 79].includes(run.code) ? [] : [`exit ${run.code}`]),
+      ];
+      const meshKeys = keys(mesh, mesh.stdout ? JSON.parse(mesh.stdout).findings : []);
+      // (istioctl may log before its JSON, and prints none when it fails)
+      const json = oracle.stdout.search(/^\[/m);
+      const oracleKeys = keys(oracle, json < 0 ? [] : JSON.parse(oracle.stdout.slice(json)));
+
+      // every difference is a listed one, and every listed one (but those that only sometimes happen)
+      // still happens
+      const listed = deviations[c.uniqueName] ?? [];
+      const only = {
+        mesh: meshKeys.filter((k) => !oracleKeys.includes(k)).sort(),
+        istioctl: oracleKeys.filter((k) => !meshKeys.includes(k)).sort(),
+      };
+      for (const side of ['mesh', 'istioctl'] as const) {
+        const allowed = new Set(listed.filter((d) => d.only === side).map((d) => d.key));
+        expect(
+          only[side].filter((k) => !allowed.has(k)),
+          `only ${side}`,
+        ).toEqual([]);
+      }
+      for (const d of listed.filter((x) => !x.sometimes))
+        expect(only[d.only], `stale: ${d.why}`).toContain(d.key);
+    } finally {
+      await removeCase(created);
+    }
+  });
+});
