@@ -41,7 +41,7 @@ export default defineAnalyzer({
       const candidates = new Set(bucketKeys(s).flatMap((key) => buckets.get(key) ?? []));
       const others = [...candidates].filter((o) => o.gw !== s.gw && shareWorkloads(ctx, s.gw, o.gw));
       if (others.length === 0) continue;
-      const names = [...new Set(others.map((o) => fullName(o.gw)))].join(',');
+      const names = [...new Set(others.map((o) => fullName(o.gw)))].sort().join(',');
       ctx.report(
         'IST0145',
         s.gw,

@@ -65,6 +65,20 @@ describe('gateway.SecretAnalyzer', () => {
   });
 });
 
+describe('gateway.ConflictingGatewayAnalyzer names', () => {
+  it('lists the other gateways sorted, as istioctl does, whatever the input order', async () => {
+    const gw = (name: string) =>
+      `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: ${name}, namespace: edge}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [shop.example.com]\n`;
+    const text = ['zeta', 'alpha', 'mid'].map(gw).join('---\n');
+    const found = await analyzeText(text, ['gateway.ConflictingGatewayAnalyzer']);
+    expect(found.map((f) => [f.origin, /gateways (\S+) /.exec(f.message)![1]])).toEqual([
+      ['Gateway edge/alpha', 'edge/mid,edge/zeta'],
+      ['Gateway edge/mid', 'edge/alpha,edge/zeta'],
+      ['Gateway edge/zeta', 'edge/alpha,edge/mid'],
+    ]);
+  });
+});
+
 describe('gateway.CertificateAnalyzer and gateway.ConflictingGatewayAnalyzer', () => {
   const text = fixture('sharing.yaml');
 
