@@ -43,6 +43,8 @@ export class Snapshot {
   /** Kind key → namespace → resources, built per kind on first use. */
   private readonly byNamespace = new Map<string, Map<string, Resource[]>>();
   private workloadsByNamespace: Map<string, Workload[]> | undefined;
+  private podList: Workload[] | undefined;
+  private podsByNamespace: Map<string, Workload[]> | undefined;
   private readonly sharedValues = new Map<unknown, unknown>();
 
   constructor(
@@ -165,6 +167,16 @@ export class Snapshot {
   workloadsIn(namespace: string): readonly Workload[] {
     this.workloadsByNamespace ??= groupBy(this.workloads(), (w) => w.namespace);
     return this.workloadsByNamespace.get(namespace) ?? [];
+  }
+
+  /** The workloads that are Pods (not pod templates). */
+  pods(): readonly Workload[] {
+    return (this.podList ??= this.workloads().filter((w) => w.isPod));
+  }
+
+  podsIn(namespace: string): readonly Workload[] {
+    this.podsByNamespace ??= groupBy(this.pods(), (w) => w.namespace);
+    return this.podsByNamespace.get(namespace) ?? [];
   }
 
   /** The value `build` derives from the inputs, built once (see `AnalysisContext.shared`). */

@@ -49,6 +49,13 @@ export interface AnalysisContext {
   /** The workloads of one namespace, in the order of `workloads()`. */
   workloadsIn(namespace: string): readonly Workload[];
   /**
+   * The workloads a selector can pick: in a whole cluster its Pods, as istioctl (a pod template is what
+   * its controller will run, and its pods are listed themselves); in files Pods and pod templates.
+   */
+  selectable(): readonly Workload[];
+  /** The selectable workloads of one namespace. */
+  selectableIn(namespace: string): readonly Workload[];
+  /**
    * A value derived from the inputs (an index such as the service registry), built by `build` on first use
    * and shared by every analyzer of the run that passes the same function. `build` must not report.
    */

@@ -180,6 +180,11 @@ describe('mesh analyze on a live cluster', () => {
     expect(mesh.filter((f) => f.origin.includes(nsC)).map(key)).toEqual([
       `IST0101 Error Sidecar ${nsC}/orders: Referenced selector not found: "app=orders"`,
       `IST0101 Error VirtualService ${nsC}/orders: Referenced host not found: "orders"`,
+      // one finding per Sidecar for the pod, none for its Deployment's template (a pod "ledger" does not exist)
+      `IST0110 Error Sidecar ${nsC}/ledger-egress: The Sidecars [ledger-egress ledger-tuning] in namespace "${nsC}" select the same workload pod "ledger-7d4b9-x2x7q", which can lead to undefined behavior.`,
+      `IST0110 Error Sidecar ${nsC}/ledger-tuning: The Sidecars [ledger-egress ledger-tuning] in namespace "${nsC}" select the same workload pod "ledger-7d4b9-x2x7q", which can lead to undefined behavior.`,
+      // a Deployment scaled to zero runs no pod for the policy
+      `IST0127 Warning AuthorizationPolicy ${nsC}/batch-allow: No matching workloads for this resource with the following labels: app=batch`,
       `IST0127 Warning AuthorizationPolicy ${nsC}/orders-allow: No matching workloads for this resource with the following labels: app=orders`,
       `IST0146 Warning Deployment ${nsC}/billing-gateway: Deployment billing-gateway contains \`image: auto\` but does not match any Istio injection webhook selectors.`,
       `IST0174 Warning DestinationRule ${nsC}/orders: The host orders defined in the DestinationRule does not match any services in the mesh.`,

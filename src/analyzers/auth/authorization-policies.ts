@@ -20,7 +20,7 @@ export default defineAnalyzer({
     const namespaces = namespaceLookup(ctx);
     // Workloads the policies can apply to: in the mesh with a sidecar, or captured by ambient.
     const inMesh = ctx
-      .workloads()
+      .selectable()
       .filter((w) => workloadInAmbient(w) || workloadInMesh(w, namespaces, { unknownNamespace: true }));
     const inMeshByLabel = new LabelIndex(inMesh, (w) => w.labels);
     const inMeshOfNs = new Map<string, Workload[]>();

@@ -77,5 +77,5 @@ function shareWorkloads(ctx: AnalysisContext, a: Resource, b: Resource): boolean
   const within = (x: Record<string, string>, y: Record<string, string>) =>
     Object.keys(x).every((k) => y[k] === x[k]);
   if (!within(sa, sb) && !within(sb, sa)) return false;
-  return ctx.workloads().some((w) => labelsMatch(sa, w.labels) && labelsMatch(sb, w.labels));
+  return ctx.selectable().some((w) => labelsMatch(sa, w.labels) && labelsMatch(sb, w.labels));
 }

@@ -7,13 +7,13 @@ import { firstSelectorKey, labelsMatch, selectorString } from '../../kube/labels
 
 const newSelectionCache = () => new Map<string, Workload[]>();
 
-/** Pods and pod templates (Deployments, …) the selector picks, in every namespace (memoized per selector). */
+/** The selectable workloads (see AnalysisContext.selectable) the selector picks, in every namespace (memoized). */
 export function selectedWorkloads(ctx: AnalysisContext, selector: unknown): Workload[] {
   const bySelector = ctx.shared(newSelectionCache);
   const key = selectorString(selector);
   let selected = bySelector.get(key);
   if (!selected)
-    bySelector.set(key, (selected = ctx.workloads().filter((w) => labelsMatch(selector, w.labels))));
+    bySelector.set(key, (selected = ctx.selectable().filter((w) => labelsMatch(selector, w.labels))));
   return selected;
 }
 

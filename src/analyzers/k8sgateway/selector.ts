@@ -53,7 +53,7 @@ export default defineAnalyzer({
 
 function gatewayPods(ctx: AnalysisContext): GatewayPod[] {
   const out: GatewayPod[] = ctx
-    .workloads()
+    .selectable()
     .filter((w) => GATEWAY_NAME_LABEL in w.labels)
     .map((w) => ({ namespace: w.namespace, labels: w.labels }));
   if (ctx.complete) return out;

@@ -26,7 +26,7 @@ export default defineAnalyzer({
 
     const { unmatched, selected } = selectWorkloads(
       withSelector,
-      ctx.workloads(),
+      ctx.selectable(),
       (sc) => sc.spec.workloadSelector.labels,
     );
     for (const sc of unmatched) {

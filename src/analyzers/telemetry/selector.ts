@@ -12,7 +12,7 @@ export default defineAnalyzer({
     const withSelector = ctx.each(K.Telemetry).filter((t) => !isEmptyLabels(t.spec?.selector?.matchLabels));
     const { unmatched, selected } = selectWorkloads(
       withSelector,
-      ctx.workloads(),
+      ctx.selectable(),
       (t) => t.spec.selector.matchLabels,
     );
     for (const t of unmatched) {

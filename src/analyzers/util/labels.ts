@@ -132,7 +132,7 @@ export function workloadsByLabel(ctx: AnalysisContext, namespace: string): Label
   const byNamespace = ctx.shared(newWorkloadIndexes);
   let index = byNamespace.get(namespace);
   if (!index)
-    byNamespace.set(namespace, (index = new LabelIndex(ctx.workloadsIn(namespace), (w) => w.labels)));
+    byNamespace.set(namespace, (index = new LabelIndex(ctx.selectableIn(namespace), (w) => w.labels)));
   return index;
 }
 
