@@ -123,10 +123,13 @@ function contextFor(
     eachIn: (k, ns) => (read(k), snapshot.eachIn(k, ns)),
     workloads: () => (WORKLOAD_INPUTS.forEach(read), snapshot.workloads()),
     workloadsIn: (ns) => (WORKLOAD_INPUTS.forEach(read), snapshot.workloadsIn(ns)),
-    selectable: () => (WORKLOAD_INPUTS.forEach(read), opts.complete ? snapshot.pods() : snapshot.workloads()),
+    selectable: () => (
+      WORKLOAD_INPUTS.forEach(read),
+      opts.complete ? snapshot.running() : snapshot.workloads()
+    ),
     selectableIn: (ns) => (
       WORKLOAD_INPUTS.forEach(read),
-      opts.complete ? snapshot.podsIn(ns) : snapshot.workloadsIn(ns)
+      opts.complete ? snapshot.runningIn(ns) : snapshot.workloadsIn(ns)
     ),
     shared: (build) => snapshot.shared(build, ctx),
     has: (k) => (read(k), snapshot.has(k)),

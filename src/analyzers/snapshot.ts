@@ -43,8 +43,8 @@ export class Snapshot {
   /** Kind key → namespace → resources, built per kind on first use. */
   private readonly byNamespace = new Map<string, Map<string, Resource[]>>();
   private workloadsByNamespace: Map<string, Workload[]> | undefined;
-  private podList: Workload[] | undefined;
-  private podsByNamespace: Map<string, Workload[]> | undefined;
+  private runningList: Workload[] | undefined;
+  private runningByNamespace: Map<string, Workload[]> | undefined;
   private readonly sharedValues = new Map<unknown, unknown>();
 
   constructor(
@@ -169,14 +169,17 @@ export class Snapshot {
     return this.workloadsByNamespace.get(namespace) ?? [];
   }
 
-  /** The workloads that are Pods (not pod templates). */
-  pods(): readonly Workload[] {
-    return (this.podList ??= this.workloads().filter((w) => w.isPod));
+  /**
+   * The pods a cluster runs, or will once the files over it are applied: its Pods, and the pod templates
+   * that come from files (a cluster's own templates are what its pods already show).
+   */
+  running(): readonly Workload[] {
+    return (this.runningList ??= this.workloads().filter((w) => w.isPod || !w.resource.origin.cluster));
   }
 
-  podsIn(namespace: string): readonly Workload[] {
-    this.podsByNamespace ??= groupBy(this.pods(), (w) => w.namespace);
-    return this.podsByNamespace.get(namespace) ?? [];
+  runningIn(namespace: string): readonly Workload[] {
+    this.runningByNamespace ??= groupBy(this.running(), (w) => w.namespace);
+    return this.runningByNamespace.get(namespace) ?? [];
   }
 
   /** The value `build` derives from the inputs, built once (see `AnalysisContext.shared`). */

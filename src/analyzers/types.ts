@@ -49,8 +49,9 @@ export interface AnalysisContext {
   /** The workloads of one namespace, in the order of `workloads()`. */
   workloadsIn(namespace: string): readonly Workload[];
   /**
-   * The workloads a selector can pick: in a whole cluster its Pods, as istioctl (a pod template is what
-   * its controller will run, and its pods are listed themselves); in files Pods and pod templates.
+   * The workloads a selector can pick: in a whole cluster its Pods, as istioctl (a template of the cluster
+   * is what its pods already show), plus the pod templates of files over it (what applying them will run);
+   * in files alone, Pods and pod templates.
    */
   selectable(): readonly Workload[];
   /** The selectable workloads of one namespace. */

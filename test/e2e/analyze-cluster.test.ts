@@ -317,6 +317,45 @@ describe('mesh analyze on a live cluster', () => {
     expect(offline.summary.cluster).toBeUndefined();
   });
 
+  it('files over the cluster: a policy for a Deployment the same files add matches the pods it will run', async () => {
+    const file = join(work, 'new-app.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        `metadata: {name: invoices, namespace: ${nsC}}`,
+        'spec:',
+        '  selector: {matchLabels: {app: invoices}}',
+        '  template:',
+        '    metadata: {labels: {app: invoices}}',
+        '    spec: {containers: [{name: invoices, image: example/invoices:1.0}]}',
+        '---',
+        'apiVersion: security.istio.io/v1',
+        'kind: AuthorizationPolicy',
+        `metadata: {name: invoices-allow, namespace: ${nsC}}`,
+        'spec:',
+        '  selector: {matchLabels: {app: invoices}}',
+        '  action: ALLOW',
+        `  rules: [{from: [{source: {namespaces: [${nsC}]}}]}]`,
+        '',
+      ].join('\n'),
+    );
+    const oracle = istioctlAnalyze(['-A', '--use-kube=true', file]).filter(ours);
+    const run = await meshAnalyze(['-A', '--use-kube', '-o', 'json', file]);
+    const mesh = report(run.stdout).findings.filter(ours);
+    // istioctl matches the policy against the pods running now; mesh also against the templates of the
+    // files, which applying them will run (the cluster's own templates are what its pods show)
+    expectLikeIstioctl(mesh, oracle, [
+      VS_ON_K8S_GATEWAY,
+      {
+        only: 'istioctl',
+        key: `IST0127 Warning AuthorizationPolicy ${nsC}/invoices-allow: No matching workloads for this resource with the following labels: app=invoices`,
+        why: 'a Deployment of the files is what applying them will run',
+      },
+    ]);
+  });
+
   it('never prints Secret values, in any output format', async () => {
     for (const format of ['json', 'yaml', 'log', 'sarif']) {
       const run = await meshAnalyze(['-A', '-v', '-o', format]);
