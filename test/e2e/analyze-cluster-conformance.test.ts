@@ -6,7 +6,6 @@
 // for the differences listed in fixtures/analyze-cluster-deviations.json, each with its reason. The file-mode replay
 // (test/conformance/analyze-replay.test.ts) runs one analyzer per case; here every analyzer runs, with
 // what a whole cluster means (what it does not hold does not exist).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -14,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
 import { apply, applyCrds, clientsFor, serverMessage } from './support/kube.js';
+import { runIstioctl } from './support/istioctl.js';
 import { runMesh, type MeshRun } from './support/mesh-cli.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
 
@@ -113,16 +113,7 @@ async function removeCase(created: KubernetesObject[]): Promise<void> {
 }
 
 /** The testbed's istioctl, without blocking the event loop. */
-function istioctl(args: string[]): Promise<MeshRun> {
-  return new Promise((resolve) => {
-    const child = spawn(join(tb.binDir, 'istioctl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const istioctl = (args: string[]) => runIstioctl(tb.binDir, args);
 
 describe('the upstream analyzer cases in a cluster, as istioctl analyzes them', () => {
   it.each(cases.map((c) => [c.uniqueName, c] as const))('%s', async (_, c) => {

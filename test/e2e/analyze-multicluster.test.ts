@@ -2,7 +2,6 @@
 // remote), compared with the testbed's istioctl on the same kubeconfig: the remote clusters named with
 // --remote-contexts, or found as istioctl finds them (the control plane's `istio/multiCluster=true`
 // Secrets, each a kubeconfig), and a remote cluster that cannot be read.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { istioCrds } from '../../src/install/crds.js';
 import { apply, applyCrds, clientsFor, eventually, type Clients } from './support/kube.js';
+import { runIstioctl } from './support/istioctl.js';
 import { runMesh, type MeshRun } from './support/mesh-cli.js';
 import { ISTIO_NAMESPACE, startTestbed, type Testbed } from './support/testbed.js';
 import { startSilentServer } from '../support/silent-server.js';
@@ -62,16 +62,7 @@ async function create(kc: Clients, objects: KubernetesObject[]): Promise<void> {
 }
 
 /** The testbed's istioctl, without blocking the event loop. */
-function istioctl(args: string[]): Promise<MeshRun> {
-  return new Promise((resolve) => {
-    const child = spawn(join(primary.binDir, 'istioctl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const istioctl = (args: string[]) => runIstioctl(primary.binDir, args);
 
 interface Finding {
   code: string;
