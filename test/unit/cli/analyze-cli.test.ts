@@ -69,6 +69,40 @@ describe('mesh analyze (CLI)', () => {
     expect(log.runs[0].results).toEqual([]);
   });
 
+  it('prints each distinct line once, as istioctl dedupes its lines: two routes on one line naming one missing host', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mesh-dup-')), 'vs.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: {name: web, namespace: shop}',
+        'spec: {ports: [{name: http, port: 80}]}',
+        '---',
+        'apiVersion: networking.istio.io/v1',
+        'kind: VirtualService',
+        'metadata: {name: web, namespace: shop}',
+        'spec:',
+        '  hosts: [web]',
+        '  tcp:',
+        '  - route: [{destination: {host: ghost}, weight: 50}, {destination: {host: ghost}, weight: 50}]',
+        '',
+      ].join('\n'),
+    );
+    const log = mesh(['analyze', file]);
+    expect(log.code).toBe(79);
+    expect(log.stdout.trim().split('\n')).toEqual([
+      `Error [IST0101] (VirtualService shop/web ${file}:12) Referenced host not found: "ghost"`,
+    ]);
+    // the report formats keep both findings, told apart by column and field path
+    const json = JSON.parse(mesh(['analyze', file, '-o', 'json']).stdout);
+    expect(json.findings.map((f: any) => [f.line, f.path])).toEqual([
+      [12, 'spec.tcp[0].route[0].destination.host'],
+      [12, 'spec.tcp[0].route[1].destination.host'],
+    ]);
+    expect(mesh(['analyze', file, '-o', 'github']).stdout.trim().split('\n')).toHaveLength(2);
+  });
+
   it('prints GitHub workflow annotations', () => {
     const r = mesh(['analyze', subset, '-o', 'github']);
     expect(r.stdout).toMatch(
