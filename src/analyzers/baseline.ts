@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { MeshError, ExitCode } from '../util/errors.js';
-import { PRIMARY_CLUSTER } from '../manifests/types.js';
+import { remoteClusterId } from '../manifests/types.js';
 import type { Finding } from './types.js';
 
 /** A baseline records accepted findings so CI fails only on new ones. */
@@ -11,11 +11,8 @@ export interface BaselineFile {
   findings: Array<{ code: string; origin: string; path?: string; message: string; cluster?: string }>;
 }
 
-/** A remote cluster's ID; undefined for the primary cluster, the files, and a single-cluster analysis. */
-const remoteCluster = (cluster: string | undefined) => (cluster === PRIMARY_CLUSTER ? undefined : cluster);
-
 function keyOf(f: { code: string; origin?: string; path?: string; cluster?: string }): string {
-  return `${f.code}|${f.origin ?? ''}|${f.path ?? ''}|${remoteCluster(f.cluster) ?? ''}`;
+  return `${f.code}|${f.origin ?? ''}|${f.path ?? ''}|${remoteClusterId(f.cluster) ?? ''}`;
 }
 
 export function writeBaseline(file: string, findings: readonly Finding[]): void {
@@ -27,7 +24,7 @@ export function writeBaseline(file: string, findings: readonly Finding[]): void 
       origin: f.origin ?? '',
       ...(f.path ? { path: f.path } : {}),
       message: f.message,
-      ...(remoteCluster(f.cluster) !== undefined ? { cluster: f.cluster } : {}),
+      ...(remoteClusterId(f.cluster) !== undefined ? { cluster: f.cluster } : {}),
     })),
   };
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');

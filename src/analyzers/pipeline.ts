@@ -1,5 +1,5 @@
 import { loadManifests, type LoadOptions } from '../manifests/load.js';
-import { PRIMARY_CLUSTER, type LoadProblem, type LoadResult, type Resource } from '../manifests/types.js';
+import { clusterIdOf, type LoadProblem, type LoadResult, type Resource } from '../manifests/types.js';
 import { overlay } from '../kube/cluster-objects.js';
 import { applyBaseline, type BaselineFile } from './baseline.js';
 import { locateFindings, runAnalyzers, type RunOptions, type RunResult } from './run.js';
@@ -43,8 +43,7 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
   const inputs = req.remote ? [...local, ...req.remote.resources] : local;
   const run = runAnalyzers(inputs, { ...req, complete: req.complete ?? req.cluster !== undefined });
   let findings = run.findings;
-  if (req.remote)
-    for (const f of findings) if (f.resource) f.cluster = f.resource.origin.clusterName ?? PRIMARY_CLUSTER;
+  if (req.remote) for (const f of findings) if (f.resource) f.cluster = clusterIdOf(f.resource);
   let inBaseline: Finding[] = [];
   if (req.baseline) {
     const split = applyBaseline(findings, req.baseline);

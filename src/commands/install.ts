@@ -214,10 +214,11 @@ export async function runInstall(
       }),
   )
     .catch((err) => {
-      if (err instanceof InstallError && err.applied.length > 0)
-        warn(`Applied before the failure:\n${err.applied.map((r) => `- ${r}`).join('\n')}`);
-      if (err instanceof InstallError && err.pruned.length > 0)
-        warn(`Pruned before the interruption:\n${err.pruned.map((r) => `- ${r}`).join('\n')}`);
+      if (err instanceof InstallError) {
+        const list = (refs: string[]) => refs.map((r) => `- ${r}`).join('\n');
+        if (err.applied.length > 0) warn(`Applied before the failure:\n${list(err.applied)}`);
+        if (err.pruned.length > 0) warn(`Pruned before the interruption:\n${list(err.pruned)}`);
+      }
       throw err;
     })
     .finally(() => interrupt.dispose());

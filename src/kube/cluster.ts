@@ -60,7 +60,7 @@ export interface ClusterRead {
 
 export interface ClusterReadOptions {
   istioNamespace: string;
-  /** Revision of the control plane: its `istio-<rev>` and `istio-sidecar-injector-<rev>` ConfigMaps are read. */
+  /** Revision of the control plane analyzed: objects labelled `istio.io/rev` for another are not read. */
   revision?: string;
   timeoutMs: number;
   /** Deadline of each request (istioctl's --kubeclient-timeout); 0 or none: only the whole read's. */

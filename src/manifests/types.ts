@@ -19,6 +19,16 @@ export interface Origin {
 /** The cluster ID istioctl gives the primary cluster (and the files) in a multi-cluster analysis. */
 export const PRIMARY_CLUSTER = 'default';
 
+/** The ID of the cluster an object belongs to: a remote cluster's, else the primary's (files included). */
+export function clusterIdOf(r: { origin: { clusterName?: string } }): string {
+  return r.origin.clusterName ?? PRIMARY_CLUSTER;
+}
+
+/** A remote cluster's ID; undefined for the primary cluster, the files and a single-cluster analysis. */
+export function remoteClusterId(cluster: string | undefined): string | undefined {
+  return cluster === PRIMARY_CLUSTER ? undefined : cluster;
+}
+
 /** A located position of a field inside a document. */
 export interface Position {
   line: number;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { originOf } from '../analyzers/run.js';
 import { ANY_KIND, LEVEL_RANK, type Analyzer, type Finding, type Level } from '../analyzers/types.js';
-import { PRIMARY_CLUSTER, type LoadProblem, type Resource } from '../manifests/types.js';
+import { clusterIdOf, remoteClusterId, type LoadProblem, type Resource } from '../manifests/types.js';
 import { isSynthetic } from '../analyzers/util/labels.js';
 import { clusterTag, renderLog } from './findings.js';
 
@@ -61,8 +61,7 @@ export function renderJunit(input: CiReportInput): string {
   const multiCluster =
     input.findings.some((f) => f.cluster !== undefined) ||
     input.resources.some((r) => r.origin.clusterName !== undefined);
-  const caseName = (r: Resource) =>
-    clusterTag(multiCluster ? (r.origin.clusterName ?? PRIMARY_CLUSTER) : undefined) + originOf(r);
+  const caseName = (r: Resource) => clusterTag(multiCluster ? clusterIdOf(r) : undefined) + originOf(r);
 
   for (const { analyzer, ms } of input.executed) {
     const declared = new Set(analyzer.inputs);
@@ -165,7 +164,8 @@ export function fingerprint(parts: readonly string[]): string {
  */
 function fingerprintParts(f: Finding): string[] {
   const parts = [f.code, f.origin ?? '', f.path ?? '', f.file ?? '', f.message];
-  return f.cluster !== undefined && f.cluster !== PRIMARY_CLUSTER ? [...parts, f.cluster] : parts;
+  const remote = remoteClusterId(f.cluster);
+  return remote !== undefined ? [...parts, remote] : parts;
 }
 
 /**

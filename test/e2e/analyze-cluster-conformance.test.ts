@@ -92,12 +92,17 @@ async function createCase(c: Case): Promise<KubernetesObject[]> {
   return created;
 }
 
+/** Namespaces known to exist (they outlive the cases: no namespace controller runs here). */
+const namespaces = new Set<string>();
+
 async function ensureNamespace(name: string): Promise<void> {
+  if (namespaces.has(name)) return;
   try {
     await objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   } catch {
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
+  namespaces.add(name);
 }
 
 /**

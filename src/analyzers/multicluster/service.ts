@@ -1,4 +1,4 @@
-import { PRIMARY_CLUSTER, type Resource } from '../../manifests/types.js';
+import { clusterIdOf, type Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K } from '../types.js';
 import { text } from '../../util/values.js';
 
@@ -80,7 +80,7 @@ export default defineAnalyzer({
     // remote clusters' objects carry their cluster ID. One cluster alone has nothing to compare.
     const byCluster = new Map<string, Resource[]>();
     for (const s of ctx.each(K.Service)) {
-      const id = s.origin.clusterName ?? PRIMARY_CLUSTER;
+      const id = clusterIdOf(s);
       const list = byCluster.get(id);
       if (list) list.push(s);
       else byCluster.set(id, [s]);
