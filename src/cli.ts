@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, ExitCode, MeshError } from './util/errors.js';
 import { clientVersion } from './util/version.js';
-import { addImpersonationFlags } from './commands/kube-flags.js';
+import { addClusterClientFlags } from './commands/kube-flags.js';
 import { setImpersonation } from './kube/impersonation.js';
 
 /** Commands and the module that registers each; modules are imported only when needed. */
@@ -130,11 +130,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
   // reports usage errors the same way and returns instead of exiting; those that read the cluster take
-  // the impersonation flags.
+  // the impersonation flags and --kubeclient-timeout.
   const sameErrors = (parent: Command) => {
     for (const c of parent.commands) {
       c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
-      addImpersonationFlags(c);
+      addClusterClientFlags(c);
       sameErrors(c);
     }
   };

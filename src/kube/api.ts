@@ -8,6 +8,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
+import { apiRequestTimeout } from './client-timeout.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 import { credentialsRejected, notJsonError, timeoutError } from './rest.js';
@@ -73,10 +74,17 @@ export class KubeApi {
   private options?: Promise<RequestOptions>;
   private clients?: KubeClients;
 
+  /** The deadline of each request: `--kubeclient-timeout` when given, else the command's `--timeout`. */
+  readonly timeoutMs: number;
+  /** The flag that set it, named in a timeout's hint. */
+  readonly timeoutFlag: string;
+
   constructor(
     readonly kube: KubeContext,
-    readonly timeoutMs: number,
-  ) {}
+    commandTimeoutMs: number,
+  ) {
+    ({ ms: this.timeoutMs, flag: this.timeoutFlag } = apiRequestTimeout(commandTimeoutMs));
+  }
 
   /**
    * TLS options, headers (credentials) and agent for requests to the API server (the port-forward's
@@ -130,7 +138,7 @@ export class KubeApi {
     try {
       return await fn(this.clients, options);
     } catch (err) {
-      if (timedOut) throw timeoutError(this.kube, this.timeoutMs, what);
+      if (timedOut) throw timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
       if (err instanceof MeshError) throw err;
       if (err instanceof ApiException) {
         const body =

@@ -130,7 +130,9 @@ export async function openPodStream(target: PortForwardTarget): Promise<Duplex> 
       ...(base as WebSocket.ClientOptions),
       perMessageDeflate: false,
     });
-    const cancel = deadline(api.timeoutMs, () => fail(timeoutError(api.kube, api.timeoutMs, what)));
+    const cancel = deadline(api.timeoutMs, () =>
+      fail(timeoutError(api.kube, api.timeoutMs, what, api.timeoutFlag)),
+    );
     const fail = (err: MeshError) => {
       cancel();
       ws.removeAllListeners();

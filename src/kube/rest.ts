@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { deadline } from '../util/duration.js';
+import { apiRequestTimeout } from './client-timeout.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
@@ -32,10 +33,17 @@ export class UnreachableError extends MeshError {}
 export class KubeRest {
   private options?: Promise<https.RequestOptions>;
 
+  /** The deadline of each request: `--kubeclient-timeout` when given, else the command's `--timeout`. */
+  readonly timeoutMs: number;
+  /** The flag that set it, named in a timeout's hint. */
+  readonly timeoutFlag: string;
+
   constructor(
     readonly kube: KubeContext,
-    readonly timeoutMs: number,
-  ) {}
+    commandTimeoutMs: number,
+  ) {
+    ({ ms: this.timeoutMs, flag: this.timeoutFlag } = apiRequestTimeout(commandTimeoutMs));
+  }
 
   private requestOptions(): Promise<https.RequestOptions> {
     this.options ??= (async () => {
@@ -99,7 +107,7 @@ export class KubeRest {
       // and let a silent server hold a request for twice the asked time); 0: none.
       const cancel = deadline(this.timeoutMs, () => {
         req.destroy();
-        reject(timeoutError(this.kube, this.timeoutMs, `${method} ${url.pathname}`));
+        reject(timeoutError(this.kube, this.timeoutMs, `${method} ${url.pathname}`, this.timeoutFlag));
       });
       req.on('close', cancel);
       req.on('error', (err) => reject(this.unreachable(err)));

@@ -140,6 +140,58 @@ describe('--timeout against an API server that accepts connections and never ans
     expect(invalid.stderr.split('\n')[0]).toBe('Error: invalid --kubeclient-timeout "soon"');
   });
 
+  // istioctl has --kubeclient-timeout on every command; an istioctl user's script passing it to another
+  // command than analyze got "unknown option". There it sets each API server request's deadline, in
+  // place of the command's --timeout, which keeps its meaning for everything else (a proxy's admin API).
+  it.each([['pc', 'cluster', 'x'], ['precheck']])(
+    'mesh %s … --kubeclient-timeout 1s ends an API request after 1s, not --timeout',
+    async (...cmd) => {
+      server = await startSilentServer('tls');
+      const t0 = Date.now();
+      const r = await runCli([
+        ...cmd,
+        '--kubeconfig',
+        server.kubeconfig,
+        '--kubeclient-timeout',
+        '1s',
+        '--timeout',
+        '1m',
+      ]);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(r.code).not.toBe(0);
+      const lines = r.stderr.split('\n');
+      expect(lines.find((l) => l.includes('timed out'))).toMatch(
+        new RegExp(
+          `timed out after 1s waiting for the Kubernetes API server ${server.url.replace(/\./g, '\\.')} \\(GET /`,
+        ),
+      );
+      expect(lines).toContain('Hint: raise --kubeclient-timeout, or check the cluster is reachable');
+    },
+  );
+
+  it('--kubeclient-timeout is taken by every command that reads the cluster, and checked before any request', async () => {
+    for (const cmd of [
+      ['ps'],
+      ['certs'],
+      ['drift'],
+      ['install', '-y'],
+      ['kube-inject', '-f', 'x.yaml'],
+      ['check'],
+    ]) {
+      const r = await runCli([
+        ...cmd,
+        '--kubeconfig',
+        '/nonexistent/kubeconfig',
+        '--kubeclient-timeout',
+        'soon',
+      ]);
+      expect({ code: r.code, first: r.stderr.split('\n')[0] }, cmd.join(' ')).toEqual({
+        code: 64,
+        first: 'Error: invalid --kubeclient-timeout "soon"',
+      });
+    }
+  });
+
   it('mesh analyze --timeout 0 waits as long as it takes (it failed at once: "timed out after 0s")', async () => {
     server = await startSilentServer('tls');
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
