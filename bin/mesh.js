@@ -22,6 +22,19 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The command's promise settles on every path, with an answer or an error. Should a bug leave it pending with
+// nothing left to wait for (a connection dropped in a way nothing noticed), Node would exit 0 having printed
+// nothing, which a script takes for success. Say so, and fail.
+process.on('exit', (code) => {
+  if (finished !== undefined || code !== 0) return;
+  require('node:fs').writeSync(
+    2,
+    'Error: mesh stopped with its work unfinished: nothing it waited for (a connection, a process) can still answer\n' +
+      'Hint: this is a bug in mesh; please report it with the command and its --verbose output\n',
+  );
+  process.exitCode = 1;
+});
+
 bundle.exports.main(process.argv).then((code) => {
   finished = code;
   // The first run of a command group on this runtime saves the code cache of what it compiled (and a

@@ -21,7 +21,10 @@ export interface RunOptions extends SnapshotOptions {
   suppress?: readonly SuppressRule[];
   /** Objects declared to exist outside the inputs (`--external`). */
   external?: readonly ExternalPattern[];
-  /** Kinds that could not be read (kind key → reason): analyzers reading them are skipped. */
+  /**
+   * Kinds that could not be read (kind key, or `<group>/*` for every kind of an API group → reason):
+   * analyzers reading them are skipped.
+   */
   unreadable?: ReadonlyMap<string, string>;
   /** The inputs are a whole cluster: a kind with no objects there has none, so nothing is skipped for it. */
   complete?: boolean;
@@ -53,13 +56,10 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
   const timings: number[] = [];
   const skipped: RunResult['skipped'] = [];
   for (const analyzer of selected) {
-    const unreadable = analyzer.inputs.filter((k) => opts.unreadable?.has(k));
-    if (unreadable.length > 0) {
-      skipped.push({
-        name: analyzer.name,
-        reason: unreadable.map((k) => opts.unreadable!.get(k)).join(', '),
-        unreadable: true,
-      });
+    // each reason once: several inputs may share one (the same kind twice, the kinds of one group)
+    const reasons = new Set(analyzer.inputs.flatMap((k) => unreadableReason(opts.unreadable, k) ?? []));
+    if (reasons.size > 0) {
+      skipped.push({ name: analyzer.name, reason: [...reasons].join(', '), unreadable: true });
       continue;
     }
     const missing = opts.complete ? [] : (analyzer.requires ?? []).filter((k) => !snapshot.has(k));
@@ -108,6 +108,14 @@ export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): 
     skipped,
     snapshot,
   };
+}
+
+/** Why a kind could not be read: its own entry, or its API group's (`<group>/*`). */
+function unreadableReason(
+  unreadable: ReadonlyMap<string, string> | undefined,
+  key: string,
+): string | undefined {
+  return unreadable?.get(key) ?? unreadable?.get(key.replace(/\/[^/]*$/, '/*'));
 }
 
 function contextFor(

@@ -9,9 +9,18 @@ import {
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
 import { apiRequestTimeout } from './client-timeout.js';
+import { meshHttpLibrary } from './transport.js';
+import { withCredentials } from './credentials.js';
+import { AnswerCutError } from '../util/http.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
 import type { KubeContext } from './config.js';
-import { credentialsRejected, notJsonError, timeoutError } from './rest.js';
+import {
+  answerCutError,
+  credentialsRejected,
+  notJsonError,
+  notKubernetesError,
+  timeoutError,
+} from './rest.js';
 
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
 export type RequestOptions = https.RequestOptions;
@@ -41,13 +50,6 @@ export function apiStatusError(kube: KubeContext, status: number, body: string, 
   if (message) return new MeshError(message);
   const text = firstLine(body);
   return new MeshError(`${what}: unexpected status code ${status}${text ? `: ${text}` : ''}`);
-}
-
-/** node-fetch says `request to <url> failed, reason: <cause>`: the cause alone (errors name the server already). */
-export function fetchReason(err: unknown): unknown {
-  return err instanceof Error && err.name === 'FetchError'
-    ? new Error(err.message.replace(/^request to \S+ failed, reason: /, ''))
-    : err;
 }
 
 /** The one-line error for a failure to reach the API server at all. */
@@ -93,14 +95,8 @@ export class KubeApi {
   requestOptions(): Promise<RequestOptions> {
     this.options ??= (async () => {
       const opts: RequestOptions = {};
-      try {
-        await this.kube.kc.applyToHTTPSOptions(opts);
-      } catch (err) {
-        throw new MeshError(
-          `cannot get credentials for context "${this.kube.contextName}": ${describeError(err)}`,
-          { hint: 'log in again (the credential plugin or token may have expired)' },
-        );
-      }
+      const limit = { timeoutMs: this.timeoutMs, flag: this.timeoutFlag };
+      await withCredentials(this.kube, limit, () => this.kube.kc.applyToHTTPSOptions(opts));
       return opts;
     })();
     return this.options;
@@ -123,6 +119,7 @@ export class KubeApi {
       abort.abort();
     });
     const options: ConfigurationOptions = {
+      httpApi: meshHttpLibrary,
       middlewareMergeStrategy: 'append',
       middleware: [
         {
@@ -135,8 +132,9 @@ export class KubeApi {
         },
       ],
     };
+    let result: T;
     try {
-      return await fn(this.clients, options);
+      result = await fn(this.clients, options);
     } catch (err) {
       if (timedOut) throw timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
       if (err instanceof MeshError) throw err;
@@ -147,10 +145,19 @@ export class KubeApi {
       }
       if (err instanceof SyntaxError)
         throw new MeshError(`${what}: the API server answered with invalid JSON`);
-      throw unreachableError(this.kube, fetchReason(err));
+      if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, what);
+      throw unreachableError(this.kube, err);
     } finally {
       cancel();
     }
+    // every answer mesh asks for is a Kubernetes object or list, which has a kind ({} is not an empty list)
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as { kind?: unknown }).kind !== 'string'
+    )
+      throw notKubernetesError(this.kube, what);
+    return result;
   }
 
   private async jsonOnly(res: ResponseContext, what: string): Promise<ResponseContext> {

@@ -8,12 +8,21 @@ import {
   createConfiguration,
   type Configuration,
   type ResponseContext,
-  type V1APIGroup,
 } from '@kubernetes/client-node';
 import { deadline } from '../util/duration.js';
-import { MeshError, describeError } from '../util/errors.js';
-import { apiStatusError, fetchReason, statusMessage } from './api.js';
-import { jsonObject, notJsonError, timeoutError } from './rest.js';
+import { MeshError, describeError, firstLine } from '../util/errors.js';
+import { statusMessage } from './api.js';
+import {
+  answerCutError,
+  credentialsRejected,
+  jsonObject,
+  notJsonError,
+  notKubernetesError,
+  timeoutError,
+} from './rest.js';
+import { meshHttpLibrary } from './transport.js';
+import { withCredentials } from './credentials.js';
+import { AnswerCutError } from '../util/http.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
 import { kindKey, type Resource } from '../manifests/types.js';
@@ -32,13 +41,18 @@ export interface ListTarget {
   keep?: (item: any) => boolean;
 }
 
-/** A kind the user may not list. */
+/**
+ * A kind the user may not list, or an API group version the user may not discover (`get` of
+ * `/apis/<group>/<version>`): its kinds are unknown, so it stands for every kind of the group.
+ */
 export interface DeniedKind {
-  /** `${group || 'core'}/${kind}`, as analyzers declare inputs. */
+  /** `${group || 'core'}/${kind}`, as analyzers declare inputs; `${group}/*` for a group version. */
   key: string;
+  /** The kind; `API discovery` for a group version. */
   kind: string;
+  /** `<plural>.<group>`; `<group>/<version>` for a group version. */
   resource: string;
-  verb: 'list';
+  verb: 'list' | 'get';
   message: string;
 }
 
@@ -179,13 +193,6 @@ export function meshConfigMapName(revision: string | undefined): string {
   return revision && revision !== 'default' ? `istio-${revision}` : 'istio';
 }
 
-interface ApiResource {
-  name: string;
-  kind: string;
-  namespaced: boolean;
-  verbs: string[];
-}
-
 /** A GET through client-node's configuration (auth, TLS agent, fetch); JSON body or an ApiException. */
 class RawClient {
   readonly config: Configuration;
@@ -198,8 +205,9 @@ class RawClient {
     private readonly requestTimeoutMs = 0,
   ) {
     this.config = createConfiguration({
-      baseServer: new ServerConfiguration(kube.server, {}),
+      baseServer: new ServerConfiguration(kube.url, {}),
       authMethods: { default: kube.kc },
+      httpApi: meshHttpLibrary,
     });
   }
 
@@ -207,7 +215,10 @@ class RawClient {
     const ctx = this.config.baseServer.makeRequestContext(path, HttpMethod.GET);
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
-    await this.config.authMethods.default?.applySecurityAuthentication(ctx);
+    const limit = { timeoutMs: this.requestTimeoutMs, flag: '--kubeclient-timeout', signal: this.signal };
+    await withCredentials(this.kube, limit, async () => {
+      await this.config.authMethods.default?.applySecurityAuthentication(ctx);
+    });
     // aborted by the whole read's deadline, or by this request's own
     const request = new AbortController();
     const stop = () => request.abort();
@@ -228,6 +239,7 @@ class RawClient {
     } catch (err) {
       if (late && !this.signal.aborted)
         throw timeoutError(this.kube, this.requestTimeoutMs, `GET ${path}`, '--kubeclient-timeout');
+      if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, `GET ${path}`);
       throw err;
     } finally {
       cancel();
@@ -237,6 +249,7 @@ class RawClient {
       throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
     const body = jsonObject(text);
     if (!body) throw notJsonError(this.kube, `GET ${path}`, response.headers['content-type'], text);
+    if (typeof body.kind !== 'string') throw notKubernetesError(this.kube, `GET ${path}`);
     return body;
   }
 }
@@ -250,25 +263,136 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
   await Promise.all(runners);
 }
 
-/** Kinds of the discovered groups: each kind once, from the group's preferred version first. */
-async function discover(client: RawClient): Promise<ListTarget[]> {
-  // Through client.get like every list, so the --timeout deadline covers it too.
-  const groupList = (await client.get('/apis')) as { groups?: V1APIGroup[] };
-  const groups = (groupList.groups ?? []).filter((g) => isDiscoveredGroup(g.name));
+/** A GET of the read (RawClient.get: the JSON object answered), tracked while in flight. */
+type Get = (path: string, query?: Record<string, string>) => Promise<Record<string, unknown>>;
+
+function isObject(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Readers of the fields of a JSON answer, which may not have the shape `request` asks for: each returns
+ * the field, or throws one error naming the server, the request and the field.
+ */
+function fieldsOf(kube: KubeContext, request: string, document: string) {
+  const malformed = (field: string, problem: string) =>
+    new MeshError(
+      `the Kubernetes API server ${kube.server} answered ${request} with a malformed ${document}: "${field}" ${problem}`,
+      { hint: `check that the server of context "${kube.contextName}" is the cluster's API server` },
+    );
+  const object = (value: unknown, field: string): Record<string, any> => {
+    if (!isObject(value)) throw malformed(field, 'is not an object');
+    return value;
+  };
+  const string = (value: unknown, field: string): string => {
+    if (typeof value !== 'string') throw malformed(field, 'is not a string');
+    return value;
+  };
+  return {
+    object,
+    string,
+    /** Missing or null: empty, as client-go decodes it. */
+    array(value: unknown, field: string): unknown[] {
+      if (value === undefined || value === null) return [];
+      if (!Array.isArray(value)) throw malformed(field, 'is not an array');
+      return value;
+    },
+    /** Missing or null: {}. */
+    optionalObject: (value: unknown, field: string) =>
+      value === undefined || value === null ? {} : object(value, field),
+    /** Missing or null: undefined. */
+    optionalString: (value: unknown, field: string) =>
+      value === undefined || value === null ? undefined : string(value, field),
+  };
+}
+
+function bodyOf(err: ApiException<unknown>): string {
+  return typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
+}
+
+/**
+ * The one-line error for a request of the read that the server answered with a failure (but those the
+ * read takes in its stride: 403 and 404 of a group version or a list), naming what it was for (`purpose`)
+ * and the request. Anything else (unreachable, timed out) is left to `fatal`.
+ */
+function requestFailed(kube: KubeContext, err: unknown, purpose: string, request: string): unknown {
+  if (!(err instanceof ApiException)) return err;
+  if (err.code === 401) return credentialsRejected(kube);
+  const body = bodyOf(err);
+  const text = firstLine(body);
+  const reason = statusMessage(body) ?? `unexpected status code ${err.code}${text ? `: ${text}` : ''}`;
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} failed to ${purpose} (${request}): ${reason}`,
+    err.code === 403
+      ? { hint: `the user of context "${kube.contextName}" lacks the RBAC permission for this` }
+      : {},
+  );
+}
+
+/**
+ * Kinds of the discovered groups: each kind once, from the group's preferred version first. A group
+ * version the user may not discover (403) is recorded in `denied`; one that is gone (404: removed since
+ * GET /apis) serves nothing. The answers are read as client-go (kubectl) decodes them: a missing or null
+ * `versions` or `verbs` is empty (the group serves nothing, the resource cannot be listed), while a field
+ * of another type, a name that is not a string, or an entry that is not an object fails the decoding: a
+ * malformed answer ends the read.
+ */
+async function discover(kube: KubeContext, get: Get, denied: DeniedKind[]): Promise<ListTarget[]> {
+  let groupList: Record<string, unknown>;
+  try {
+    groupList = await get('/apis');
+  } catch (err) {
+    throw requestFailed(kube, err, 'discover its API groups', 'GET /apis');
+  }
+  const apis = fieldsOf(kube, 'GET /apis', 'API group list');
+  const groups: Array<{ name: string; versions: string[] }> = [];
+  apis.array(groupList.groups, 'groups').forEach((value, i) => {
+    const g = apis.object(value, `groups[${i}]`);
+    const name = apis.string(g.name, `groups[${i}].name`);
+    if (!isDiscoveredGroup(name)) return;
+    const preferred = isObject(g.preferredVersion) ? g.preferredVersion.version : undefined;
+    const versions = apis
+      .array(g.versions, `groups[${i}].versions`)
+      .map((v, j) =>
+        apis.string(
+          apis.object(v, `groups[${i}].versions[${j}]`).version,
+          `groups[${i}].versions[${j}].version`,
+        ),
+      )
+      .sort((a, b) => Number(b === preferred) - Number(a === preferred));
+    groups.push({ name, versions });
+  });
   const targets: ListTarget[] = [];
   await pool(groups, 4, async (g) => {
-    const preferred = g.preferredVersion?.version;
-    const versions = g.versions
-      .map((v) => v.version)
-      .sort((a, b) => Number(b === preferred) - Number(a === preferred));
     const seen = new Set<string>();
-    for (const version of versions) {
-      const list = (await client.get(`/apis/${g.name}/${version}`)) as { resources?: ApiResource[] };
-      for (const r of list.resources ?? []) {
-        if (r.name.includes('/') || !r.verbs.includes('list') || seen.has(r.kind)) continue;
-        seen.add(r.kind);
-        targets.push({ group: g.name, version, kind: r.kind, resource: r.name, namespaced: r.namespaced });
+    for (const version of g.versions) {
+      const path = `/apis/${g.name}/${version}`;
+      let resourceList: Record<string, unknown>;
+      try {
+        resourceList = await get(path);
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 403)
+          denied.push({
+            key: `${g.name}/*`,
+            kind: 'API discovery',
+            resource: `${g.name}/${version}`,
+            verb: 'get',
+            message: statusMessage(bodyOf(err)) ?? 'forbidden',
+          });
+        else if (!(err instanceof ApiException && err.code === 404))
+          throw requestFailed(kube, err, `discover ${g.name}/${version}`, `GET ${path}`);
+        continue;
       }
+      const fields = fieldsOf(kube, `GET ${path}`, 'API resource list');
+      fields.array(resourceList.resources, 'resources').forEach((value, i) => {
+        const r = fields.object(value, `resources[${i}]`);
+        const name = fields.string(r.name, `resources[${i}].name`);
+        const kind = fields.string(r.kind, `resources[${i}].kind`);
+        const verbs = fields.array(r.verbs, `resources[${i}].verbs`);
+        if (name.includes('/') || !verbs.includes('list') || seen.has(kind)) return;
+        seen.add(kind);
+        targets.push({ group: g.name, version, kind, resource: name, namespaced: r.namespaced === true });
+      });
     }
   });
   return targets.sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
@@ -279,28 +403,26 @@ function listPath(t: ListTarget): string {
   return t.namespace ? `${base}/namespaces/${t.namespace}/${t.resource}` : `${base}/${t.resource}`;
 }
 
-/** The one-line error for a failure that ends the read (server unreachable, stopped, or timed out). */
-function fatal(
-  kube: KubeContext,
-  err: unknown,
-  timeoutMs: number,
-  signal: AbortSignal,
-  what: string,
-): MeshError {
+/** What a read that timed out was waiting for: the requests in flight, at most three named. */
+function waitingFor(requests: ReadonlySet<string>): string {
+  const named = [...requests].slice(0, 3).join(', ');
+  return named ? `waiting for ${named}${requests.size > 3 ? ', …' : ''}` : 'lists';
+}
+
+/**
+ * The one-line error for a failure that ends the read: a MeshError as it is (a failed request, a
+ * malformed answer), the whole read's timeout (`waiting`: what it was waiting for then), or the server
+ * unreachable or stopped.
+ */
+function fatal(kube: KubeContext, err: unknown, timeoutMs: number, waiting: string | undefined): MeshError {
   if (err instanceof MeshError) return err;
-  if (signal.aborted)
+  if (waiting !== undefined)
     return new MeshError(
-      `timed out after ${timeoutMs / 1000}s reading the cluster from the Kubernetes API server ${kube.server} (${what})`,
+      `timed out after ${timeoutMs / 1000}s reading the cluster from the Kubernetes API server ${kube.server} (${waiting})`,
       { hint: 'raise --timeout, or check the cluster is reachable' },
     );
-  if (err instanceof ApiException) {
-    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
-    const e = apiStatusError(kube, err.code, body, what);
-    if (e.message.includes(kube.server)) return e;
-    return new MeshError(`the Kubernetes API server ${kube.server} failed: ${e.message}`, { hint: e.hint });
-  }
   return new MeshError(
-    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(fetchReason(err))}`,
+    `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(err)}`,
     {
       hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
       cause: err,
@@ -323,22 +445,38 @@ function remoteSecretsOf(item: any, istioNamespace: string): RemoteSecret[] {
 }
 
 /**
- * Lists everything analysis reads from the cluster. A kind the user may not list is recorded in `denied`
- * (and the rest is read); any other failure, an unreachable server or the timeout end the read with one
- * MeshError naming the server.
+ * Lists everything analysis reads from the cluster. A kind the user may not list, or a group version the
+ * user may not discover, is recorded in `denied` (and the rest is read); a kind no longer served (404)
+ * is passed over; any other failure, a malformed answer, broken pagination, an unreachable server or the
+ * timeout end the read with one MeshError naming the server, and stop the lists still running.
  */
 export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): Promise<ClusterRead> {
   const started = Date.now();
   const controller = new AbortController();
-  const cancel = deadline(opts.timeoutMs, () => controller.abort()); // 0: no timeout
+  // the requests in flight, named when the whole read times out (discovery as a whole)
+  const inFlight = new Set<string>();
+  let discovering = true;
+  let waiting: string | undefined;
+  const cancel = deadline(opts.timeoutMs, () => {
+    waiting = discovering ? 'discovery' : waitingFor(inFlight);
+    controller.abort();
+  }); // 0: no timeout
   const client = new RawClient(kube, controller.signal, opts.requestTimeoutMs);
+  const get: Get = async (path, query) => {
+    const request = `GET ${path}`;
+    inFlight.add(request);
+    try {
+      return await client.get(path, query);
+    } finally {
+      inFlight.delete(request);
+    }
+  };
   const resources: Resource[] = [];
   const denied: DeniedKind[] = [];
   const remoteSecrets: RemoteSecret[] = [];
   let otherRevisions = 0;
-  let what = 'discovery';
   try {
-    const targets: ListTarget[] = BUILT_IN.filter(
+    const builtIn: ListTarget[] = BUILT_IN.filter(
       (t) => !opts.remoteCluster || !NOT_READ_REMOTELY.has(t.kind),
     ).map((t) =>
       t.kind === 'ConfigMap'
@@ -349,50 +487,68 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
           }
         : { ...t },
     );
-    targets.push(...(await discover(client)));
+    const targets = [...builtIn, ...(await discover(kube, get, denied))];
+    discovering = false;
     const pageSize = String(opts.pageSize ?? 500);
     const results = new Map<ListTarget, Resource[]>();
     await pool(targets, opts.concurrency ?? 4, async (t) => {
       const path = listPath(t);
+      const request = `GET ${path}`;
+      const resource = t.group ? `${t.resource}.${t.group}` : t.resource;
       const apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+      const fields = fieldsOf(kube, request, 'list');
+      const tokens = new Set<string>();
       const out: Resource[] = [];
       let cont: string | undefined;
       do {
-        what = `GET ${path}`;
-        let page: { items?: any[]; metadata?: { continue?: string } };
+        let page: Record<string, unknown>;
         try {
-          page = await client.get(path, cont ? { limit: pageSize, continue: cont } : { limit: pageSize });
+          page = await get(path, cont ? { limit: pageSize, continue: cont } : { limit: pageSize });
         } catch (err) {
           if (err instanceof ApiException && err.code === 403) {
-            const body = typeof err.body === 'string' ? err.body : '';
             denied.push({
               key: `${t.group || 'core'}/${t.kind}`,
               kind: t.kind,
-              resource: t.group ? `${t.resource}.${t.group}` : t.resource,
+              resource,
               verb: 'list',
-              message: statusMessage(body) ?? 'forbidden',
+              message: statusMessage(bodyOf(err)) ?? 'forbidden',
             });
             return;
           }
-          throw err;
+          // its CRD was deleted since discovery: the kind is not served any more
+          if (err instanceof ApiException && err.code === 404) return;
+          throw requestFailed(kube, err, `list ${resource}`, request);
         }
-        for (const item of page.items ?? []) {
+        const items = fields.array(page.items, 'items');
+        for (let i = 0; i < items.length; i++) {
+          const item = fields.object(items[i], `items[${i}]`);
+          const labels = fields.optionalObject(item.metadata, `items[${i}].metadata`).labels;
           if (t.kind === 'Secret') {
-            if (opts.remoteSecrets) remoteSecrets.push(...remoteSecretsOf(item, opts.istioNamespace));
+            if (opts.remoteSecrets)
+              for (const secret of remoteSecretsOf(item, opts.istioNamespace)) remoteSecrets.push(secret);
             redactSecret(item);
           }
           if (t.keep && !t.keep(item)) continue;
-          if (!inRevision(kindKey(t.group, t.kind), item?.metadata?.labels, opts.revision)) {
+          if (!inRevision(kindKey(t.group, t.kind), labels, opts.revision)) {
             otherRevisions++;
             continue;
           }
           out.push(clusterResource(item, apiVersion, t.kind, opts.remoteCluster));
         }
-        cont = page.metadata?.continue || undefined;
+        const metadata = fields.optionalObject(page.metadata, 'metadata');
+        cont = fields.optionalString(metadata.continue, 'metadata.continue') || undefined;
+        if (cont !== undefined) {
+          if (tokens.has(cont))
+            throw new MeshError(
+              `the Kubernetes API server ${kube.server} returned the same continue token twice for ${request}: its pagination is broken`,
+            );
+          tokens.add(cont);
+        }
       } while (cont);
       results.set(t, out);
     });
-    for (const t of targets) resources.push(...(results.get(t) ?? []));
+    // one push per object: spreading a kind's list into one call overflows the stack from ~125,000
+    for (const t of targets) for (const r of results.get(t) ?? []) resources.push(r);
     denied.sort((a, b) => a.key.localeCompare(b.key));
     return {
       server: kube.server,
@@ -405,7 +561,9 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
       remoteSecrets,
     };
   } catch (err) {
-    throw fatal(kube, err, opts.timeoutMs, controller.signal, what);
+    const error = fatal(kube, err, opts.timeoutMs, waiting);
+    controller.abort(); // the lists still running stop at once
+    throw error;
   } finally {
     cancel();
   }

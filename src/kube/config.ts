@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExitCode, MeshError, describeError } from '../util/errors.js';
 import { applyImpersonation } from './impersonation.js';
+import { redactPassword } from '../util/url.js';
 
 export interface KubeConfigOptions {
   /** --kubeconfig: one file, used instead of $KUBECONFIG and ~/.kube/config. */
@@ -20,8 +21,10 @@ export interface KubeConfigOptions {
 export interface KubeContext {
   kc: KubeConfig;
   contextName: string;
-  /** API server URL of the context's cluster. */
+  /** API server URL of the context's cluster, as messages and reports show it (a password reads `xxxxx`). */
   server: string;
+  /** The URL requests are made to (with a password in it, when the kubeconfig has one). */
+  url: string;
   /** -n, else the context's namespace, else "default". */
   namespace: string;
   /** Where the configuration came from (file list or "in-cluster"), for messages. */
@@ -156,7 +159,8 @@ function resolveContext(
   return {
     kc,
     contextName,
-    server: cluster.server.replace(/\/+$/, ''),
+    server: redactPassword(cluster.server.replace(/\/+$/, '')),
+    url: cluster.server.replace(/\/+$/, ''),
     namespace: opts.namespace || context.namespace || 'default',
     source,
   };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { PodInjector, PodOwner } from '../install/inject.js';
-import { deadline } from '../util/duration.js';
+import { AnswerCutError, ExchangeTimeoutError, exchange } from '../util/http.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
 import { JsonPatchError, applyJsonPatch } from '../util/json-patch.js';
 import { isObject } from '../util/values.js';
@@ -286,43 +286,36 @@ async function injectOne(
   }
 }
 
-function post(
+async function post(
   ep: Endpoint,
   agent: https.Agent,
   timeoutMs: number,
   body: Buffer,
 ): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      ep.url,
-      {
-        method: 'POST',
-        agent,
-        ...(ep.ca ? { ca: ep.ca } : {}),
-        ...(ep.servername ? { servername: ep.servername } : {}),
-        headers: {
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-          'Content-Length': body.length,
-        },
+  try {
+    const answer = await exchange(ep.url, {
+      method: 'POST',
+      agent,
+      ...(ep.ca ? { ca: ep.ca } : {}),
+      ...(ep.servername ? { servername: ep.servername } : {}),
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'Content-Length': body.length,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(unreachable(ep, err)));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
-    const cancel = deadline(timeoutMs, () => {
-      req.destroy();
-      reject(new MeshError(`the injector webhook ${ep.name} did not answer within ${timeoutMs / 1000}s`));
+      body,
+      timeoutMs,
     });
-    req.on('close', cancel);
-    req.on('error', (err) => reject(unreachable(ep, err)));
-    req.end(body);
-  });
+    return { status: answer.status, text: answer.body.toString('utf8') };
+  } catch (err) {
+    if (err instanceof ExchangeTimeoutError)
+      throw new MeshError(`the injector webhook ${ep.name} did not answer within ${timeoutMs / 1000}s`);
+    if (err instanceof AnswerCutError)
+      throw new MeshError(
+        `the injector webhook ${ep.name} closed the connection after ${err.received} bytes of its answer`,
+      );
+    throw unreachable(ep, err);
+  }
 }
 
 function unreachable(ep: Endpoint, err: unknown): MeshError {

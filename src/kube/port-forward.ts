@@ -123,7 +123,7 @@ export async function openPodStream(target: PortForwardTarget): Promise<Duplex> 
   const { api, namespace, pod, port } = target;
   const base = await api.requestOptions();
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/portforward?ports=${port}`;
-  const url = api.kube.server.replace(/^http/, 'ws') + path;
+  const url = api.kube.url.replace(/^http/, 'ws') + path;
   const what = `port-forward to pod ${pod}.${namespace}`;
   return new Promise<Duplex>((resolve, reject) => {
     const ws = new WebSocket(url, PORT_FORWARD_PROTOCOLS, {

@@ -1,7 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
-import { deadline } from '../util/duration.js';
+import type https from 'node:https';
+import { AnswerCutError, ExchangeTimeoutError, exchange } from '../util/http.js';
 import { apiRequestTimeout } from './client-timeout.js';
+import { withCredentials } from './credentials.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
 import type { KubeContext } from './config.js';
 
@@ -48,13 +48,8 @@ export class KubeRest {
   private requestOptions(): Promise<https.RequestOptions> {
     this.options ??= (async () => {
       const opts: https.RequestOptions = {};
-      try {
-        await this.kube.kc.applyToHTTPSOptions(opts);
-      } catch (err) {
-        throw new MeshError(
-          `cannot get credentials for context "${this.kube.contextName}": ${describeError(err)}`,
-        );
-      }
+      const limit = { timeoutMs: this.timeoutMs, flag: this.timeoutFlag };
+      await withCredentials(this.kube, limit, () => this.kube.kc.applyToHTTPSOptions(opts));
       return opts;
     })();
     return this.options;
@@ -71,49 +66,40 @@ export class KubeRest {
     contentType = 'application/json',
   ): Promise<RestResponse<T>> {
     const base = await this.requestOptions();
-    const url = new URL(this.kube.server + path);
-    const transport = url.protocol === 'http:' ? http : https;
+    const url = new URL(this.kube.url + path);
+    const what = `${method} ${url.pathname}`;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((resolve, reject) => {
-      const req = transport.request(
-        url,
-        {
-          ...base,
-          method,
-          headers: {
-            ...base.headers,
-            Accept: 'application/json',
-            ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
-          },
+    let answer;
+    try {
+      answer = await exchange(url, {
+        ...base,
+        method,
+        headers: {
+          ...base.headers,
+          Accept: 'application/json',
+          ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => reject(this.unreachable(err)));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            // No caller can do anything with rejected credentials but stop: one error naming the server.
-            if (status === 401) return reject(credentialsRejected(this.kube));
-            const parsed = jsonObject(text);
-            // Every success answer of the API server is a JSON object; anything else is not one.
-            if (!parsed && status >= 200 && status < 300)
-              reject(notJsonError(this.kube, `${method} ${url.pathname}`, res.headers['content-type'], text));
-            else resolve({ status, body: (parsed ?? text) as T });
-          });
-        },
-      );
-      // One deadline from connect to the last byte (a socket's idle timeout restarts at each TLS step
-      // and let a silent server hold a request for twice the asked time); 0: none.
-      const cancel = deadline(this.timeoutMs, () => {
-        req.destroy();
-        reject(timeoutError(this.kube, this.timeoutMs, `${method} ${url.pathname}`, this.timeoutFlag));
+        body: payload,
+        timeoutMs: this.timeoutMs,
       });
-      req.on('close', cancel);
-      req.on('error', (err) => reject(this.unreachable(err)));
-      if (payload) req.write(payload);
-      req.end();
-    });
+    } catch (err) {
+      if (err instanceof ExchangeTimeoutError)
+        throw timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
+      if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, what);
+      throw this.unreachable(err);
+    }
+    const { status } = answer;
+    const text = answer.body.toString('utf8');
+    // No caller can do anything with rejected credentials but stop: one error naming the server.
+    if (status === 401) throw credentialsRejected(this.kube);
+    const parsed = jsonObject(text);
+    if (status >= 200 && status < 300) {
+      // Every success answer of the API server is a JSON object; anything else is not one.
+      if (!parsed) throw notJsonError(this.kube, what, answer.headers['content-type'], text);
+      // and every one but /version's is a Kubernetes object or list, which has a kind
+      if (path !== '/version' && typeof parsed.kind !== 'string') throw notKubernetesError(this.kube, what);
+    }
+    return { status, body: (parsed ?? text) as T };
   }
 
   private unreachable(err: unknown): UnreachableError {
@@ -145,6 +131,14 @@ export function timeoutError(
   );
 }
 
+/** The one-line error for an answer the connection's end cut short. */
+export function answerCutError(kube: KubeContext, err: AnswerCutError, what: string): MeshError {
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} closed the connection after ${err.received} bytes of the answer (${what})`,
+    { hint: 'the server, or a proxy in between, cut the answer short: retry, and check its logs' },
+  );
+}
+
 /** The one-line error for a 401: the API server does not accept the context's token or certificate. */
 export function credentialsRejected(kube: KubeContext): MeshError {
   return new MeshError(
@@ -168,6 +162,18 @@ export function notJsonError(
   const text = body.trim().split('\n')[0]?.slice(0, 80) ?? '';
   return new MeshError(
     `the Kubernetes API server ${kube.server} answered ${what} with ${contentType || 'no content type'}, not a JSON object${text ? `: ${JSON.stringify(text)}` : ''}`,
+    { hint: `check that the server of context "${kube.contextName}" is the cluster's API server` },
+  );
+}
+
+/**
+ * The one-line error for a success answer that is a JSON object but no Kubernetes object or list (it has
+ * no `kind`): read as one, `{}` passed for an empty cluster ("No validation issues found", an install
+ * plan with nothing to do) or failed later with "undefined" in the message.
+ */
+export function notKubernetesError(kube: KubeContext, what: string): MeshError {
+  return new MeshError(
+    `the Kubernetes API server ${kube.server} answered ${what} with a JSON object that is not a Kubernetes object or list (it has no "kind")`,
     { hint: `check that the server of context "${kube.contextName}" is the cluster's API server` },
   );
 }

@@ -3,11 +3,9 @@
  * (`app=istiod`, plus `istio.io/rev` for a revision) through a port-forward to its xDS port; TLS with a
  * Kubernetes TokenRequest token (audience `istio-ca`) unless `--plaintext` or `--cert-dir`.
  */
-import https from 'node:https';
-import http from 'node:http';
-import { deadline } from '../util/duration.js';
-import { MeshError, describeError, usageError } from '../util/errors.js';
+import { MeshError, usageError } from '../util/errors.js';
 import type { KubeApi } from '../kube/api.js';
+import { KubeRest } from '../kube/rest.js';
 import { lazyKubeApi } from '../kube/lazy-api.js';
 import { readCertDir, type XdsSecurity, type XdsTarget } from './client.js';
 
@@ -48,59 +46,23 @@ export function validateControlPlaneOptions(o: ControlPlaneOptions): void {
  * API server's TokenRequest API (what istiod accepts as a caller's identity). Never printed.
  */
 export async function requestIstioToken(kube: KubeApi, namespace: string): Promise<string> {
-  const base = await kube.requestOptions();
-  const url = new URL(`${kube.kube.server}/api/v1/namespaces/${namespace}/serviceaccounts/default/token`);
-  const body = JSON.stringify({
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { audiences: ['istio-ca'], expirationSeconds: 3600 },
-  });
-  const transport = url.protocol === 'http:' ? http : https;
-  return new Promise<string>((resolve, reject) => {
-    const req = transport.request(
-      url,
-      {
-        ...base,
-        method: 'POST',
-        headers: { ...base.headers, 'Content-Type': 'application/json', Accept: 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: any;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = undefined;
-          }
-          const token = parsed?.status?.token;
-          if (res.statusCode === 201 || res.statusCode === 200) {
-            if (typeof token === 'string' && token !== '') return resolve(token);
-          }
-          reject(
-            new MeshError(
-              `cannot get a token for service account ${namespace}/default (audience istio-ca): ` +
-                `${parsed?.message ?? `HTTP ${res.statusCode}`}`,
-              { hint: 'mesh needs create on serviceaccounts/token there, or use --cert-dir / --plaintext' },
-            ),
-          );
-        });
-      },
-    );
-    // one deadline from connect to the last byte (a socket's idle timeout restarts at each TLS step); 0: none
-    const cancel = deadline(kube.timeoutMs, () =>
-      req.destroy(new Error(`no answer within ${kube.timeoutMs / 1000}s`)),
-    );
-    req.on('close', cancel);
-    req.on('error', (err) =>
-      reject(
-        new MeshError(`cannot reach the Kubernetes API server ${kube.kube.server}: ${describeError(err)}`),
-      ),
-    );
-    req.end(body);
-  });
+  const res = await new KubeRest(kube.kube, kube.timeoutMs).request(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/default/token`,
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: ['istio-ca'], expirationSeconds: 3600 },
+    },
+  );
+  const answer = res.body as { status?: { token?: unknown }; message?: unknown };
+  const token = answer?.status?.token;
+  if ((res.status === 201 || res.status === 200) && typeof token === 'string' && token !== '') return token;
+  const message = typeof answer?.message === 'string' ? answer.message : `HTTP ${res.status}`;
+  throw new MeshError(
+    `cannot get a token for service account ${namespace}/default (audience istio-ca): ${message}`,
+    { hint: 'mesh needs create on serviceaccounts/token there, or use --cert-dir / --plaintext' },
+  );
 }
 
 async function security(

@@ -33,7 +33,13 @@ const server = http.createServer((req, res) => {
   if (req.method === 'GET') {
     // the install's labelled objects: three ConfigMaps mesh applied, nothing of the other kinds
     const configMaps = req.url!.startsWith('/api/v1/configmaps?labelSelector=');
-    return res.end(JSON.stringify({ items: configMaps ? ['a', 'b', 'c'].map(applied) : [] }));
+    return res.end(
+      JSON.stringify({
+        kind: 'List',
+        apiVersion: 'v1',
+        items: configMaps ? ['a', 'b', 'c'].map(applied) : [],
+      }),
+    );
   }
   deletes.push(`${req.method} ${req.url}`);
   if (deletes.length === 1) onFirst();

@@ -1,0 +1,98 @@
+/**
+ * One HTTP(S) exchange, the way every mesh client needs it and Node's `http.request` (or node-fetch, which
+ * client-node uses) does not give it: it settles exactly once, on every way an exchange can end. A
+ * connection closed before the whole answer arrived is an error (node-fetch 2 never settled when an answer
+ * with a Content-Length was cut short, and the CLI then exited 0 with nothing printed); so are a deadline
+ * passing (one for connect, TLS and the whole answer, 0 = none) and an aborted signal. A gzip answer is
+ * inflated, as fetch does.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { gunzip } from 'node:zlib';
+import { deadline } from './duration.js';
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** The connection closed before the whole answer arrived. */
+export class AnswerCutError extends Error {
+  constructor(readonly received: number) {
+    super(`the connection closed after ${received} bytes of the answer`);
+  }
+}
+
+/** The deadline passed before the answer was complete. */
+export class ExchangeTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs / 1000}s`);
+  }
+}
+
+export interface ExchangeOptions extends https.RequestOptions {
+  body?: string | Buffer;
+  /** One deadline for the whole exchange; 0 or absent: none. */
+  timeoutMs?: number;
+  /** Ends the exchange; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnswer> {
+  const { body, timeoutMs = 0, signal, ...requestOptions } = opts;
+  const transport = url.protocol === 'http:' ? http : https;
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    let settled = false;
+    const finish = (err: unknown, answer?: HttpAnswer) => {
+      if (settled) return;
+      settled = true;
+      cancel();
+      signal?.removeEventListener('abort', onAbort);
+      if (err !== undefined) {
+        req.destroy();
+        reject(err);
+      } else resolve(answer!);
+    };
+    const onAbort = () => finish(signal!.reason ?? new Error('aborted'));
+    const req = transport.request(
+      url,
+      {
+        ...requestOptions,
+        headers: { 'Accept-Encoding': 'gzip', ...requestOptions.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          received += c.length;
+        });
+        const cut = () => finish(new AnswerCutError(received));
+        res.on('aborted', cut);
+        res.on('error', cut);
+        res.on('close', () => {
+          if (!res.complete) cut();
+        });
+        res.on('end', () => {
+          if (!res.complete) return cut();
+          const answer = (b: Buffer) => ({ status: res.statusCode ?? 0, headers: res.headers, body: b });
+          const raw = Buffer.concat(chunks);
+          if (!/^\s*(x-)?gzip\s*$/i.test(String(res.headers['content-encoding'] ?? '')))
+            return finish(undefined, answer(raw));
+          gunzip(raw, (err, inflated) =>
+            finish(
+              err ? new Error(`the gzip answer does not inflate: ${err.message}`) : undefined,
+              answer(inflated),
+            ),
+          );
+        });
+      },
+    );
+    const cancel = deadline(timeoutMs, () => finish(new ExchangeTimeoutError(timeoutMs)));
+    req.on('error', (err) => finish(err));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.end(body);
+  });
+}

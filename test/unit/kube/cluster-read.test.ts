@@ -1,0 +1,373 @@
+// readCluster (what `mesh analyze` reads from a live cluster) against small fake API servers that answer
+// as kube-apiserver does on the wire, but for one fault each: a kind too big to spread into a call, a list
+// or a discovery document that fails, pagination that never ends, lists that never answer, and answers
+// that are JSON but not the shape Kubernetes gives.
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadKubeContext } from '../../../src/kube/config.js';
+import { readCluster, type ClusterReadOptions } from '../../../src/kube/cluster.js';
+import { runAnalyzers } from '../../../src/analyzers/run.js';
+import { cliRunOptions } from '../../support/analyze.js';
+import { runCli } from '../../support/cli.js';
+import { writeKubeconfig } from '../../support/silent-server.js';
+
+/** What the fake server answers to one request: a body (JSON, or a string as it is) with a status, or nothing ever. */
+type Answer = { status?: number; body: unknown } | 'hang';
+
+interface FakeApi {
+  url: string;
+  kubeconfig: string;
+  /** Paths requested so far, in order (`GET /api/v1/pods`). */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+let fake: FakeApi | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const list = (items: unknown, cont?: string) => ({
+  kind: 'List',
+  apiVersion: 'v1',
+  metadata: cont ? { resourceVersion: '1', continue: cont } : { resourceVersion: '1' },
+  items,
+});
+
+const status = (code: number, reason: string, message: string): Answer => ({
+  status: code,
+  body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code },
+});
+
+const groupList = (groups: unknown[]): Answer => ({
+  body: { kind: 'APIGroupList', apiVersion: 'v1', groups },
+});
+
+/** The networking.istio.io group, served at v1. */
+const NETWORKING = {
+  name: 'networking.istio.io',
+  versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }],
+  preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' },
+};
+
+const resourceList = (groupVersion: string, resources: unknown[]): Answer => ({
+  body: { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources },
+});
+
+const NETWORKING_V1 = resourceList('networking.istio.io/v1', [
+  { name: 'destinationrules', kind: 'DestinationRule', namespaced: true, verbs: ['get', 'list'] },
+  { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['get', 'list'] },
+]);
+
+const VS = { metadata: { name: 'reviews', namespace: 'shop' }, spec: { hosts: ['reviews'] } };
+
+/**
+ * An API server on 127.0.0.1 (plain HTTP, as kubectl proxy serves it): `answer` decides, else discovery
+ * serves no group and every list is empty.
+ */
+async function startFakeApi(answer: (path: string, query: URLSearchParams) => Answer | undefined) {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-cluster-read-'));
+  const requests: string[] = [];
+  const server = createServer((req, res: ServerResponse) => {
+    const url = new URL(req.url!, 'http://x');
+    requests.push(`${req.method} ${url.pathname}`);
+    const a =
+      answer(url.pathname, url.searchParams) ??
+      (url.pathname === '/apis' ? groupList([]) : { body: list([]) });
+    if (a === 'hang') return;
+    // a string is sent as it is (what a proxy in front of the server may answer)
+    const text = typeof a.body === 'string';
+    res.writeHead(a.status ?? 200, { 'content-type': text ? 'text/plain' : 'application/json' });
+    res.end(text ? a.body : JSON.stringify(a.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake = {
+    url,
+    kubeconfig: writeKubeconfig(dir, 'fake', url),
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return fake;
+}
+
+function read(api: FakeApi, opts: Partial<ClusterReadOptions> = {}) {
+  return readCluster(loadKubeContext({ kubeconfig: api.kubeconfig }), {
+    istioNamespace: 'istio-system',
+    timeoutMs: 10_000,
+    ...opts,
+  });
+}
+
+/** The message the read fails with. */
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('the read succeeded');
+}
+
+/** A fake server that discovers networking.istio.io/v1 and answers `answers` by path. */
+function networking(answers: Record<string, Answer>) {
+  return startFakeApi((path) => {
+    if (path === '/apis') return groupList([NETWORKING]);
+    if (path === '/apis/networking.istio.io/v1') return NETWORKING_V1;
+    return answers[path];
+  });
+}
+
+describe('readCluster', () => {
+  // `resources.push(...list)` passed every object of a kind as an argument: from about 125,000 objects
+  // it overflowed the stack, reported as if the server were unreachable.
+  it('reads a kind of 130,000 objects (260 pages of 500)', async () => {
+    const total = 130_000;
+    const api = await startFakeApi((path, query) => {
+      if (path !== '/api/v1/secrets') return undefined;
+      const start = Number(query.get('continue') ?? 0);
+      const end = Math.min(total, start + Number(query.get('limit')));
+      const items = [];
+      for (let i = start; i < end; i++)
+        items.push({ metadata: { name: `s${i}`, namespace: 'shop' }, type: 'Opaque', data: { k: 'dg==' } });
+      return { body: list(items, end < total ? String(end) : undefined) };
+    });
+    const cluster = await read(api);
+    expect(cluster.resources.filter((r) => r.kind === 'Secret')).toHaveLength(total);
+    expect(api.requests.filter((r) => r === 'GET /api/v1/secrets')).toHaveLength(260);
+  });
+
+  it('goes on without a kind whose list answers 404 (its CRD was deleted after discovery)', async () => {
+    const api = await networking({
+      '/apis/networking.istio.io/v1/destinationrules': status(
+        404,
+        'NotFound',
+        'the server could not find the requested resource',
+      ),
+      '/apis/networking.istio.io/v1/virtualservices': { body: list([VS]) },
+    });
+    const cluster = await read(api);
+    expect(cluster.resources.map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual([
+      'VirtualService shop/reviews',
+    ]);
+    expect(cluster.denied).toEqual([]);
+  });
+
+  it('goes on without a group version whose discovery answers 404 (removed after GET /apis)', async () => {
+    const api = await startFakeApi((path) => {
+      if (path === '/apis') return groupList([NETWORKING]);
+      if (path === '/apis/networking.istio.io/v1')
+        return status(404, 'NotFound', 'the server could not find the requested resource');
+      return undefined;
+    });
+    const cluster = await read(api);
+    expect(cluster.listed.some((t) => t.group === 'networking.istio.io')).toBe(false);
+    expect(cluster.denied).toEqual([]);
+  });
+
+  it('a list that fails (5xx, or a status that is not a Status) ends the read naming the kind and the request', async () => {
+    const api = await networking({
+      '/apis/networking.istio.io/v1/destinationrules': status(
+        503,
+        'ServiceUnavailable',
+        'the server is currently unable to handle the request',
+      ),
+    });
+    expect(await failure(read(api))).toBe(
+      `the Kubernetes API server ${api.url} failed to list destinationrules.networking.istio.io (GET /apis/networking.istio.io/v1/destinationrules): the server is currently unable to handle the request`,
+    );
+    await api.close();
+    const pods = await startFakeApi((path) =>
+      path === '/api/v1/pods' ? { status: 500, body: 'etcd is down' } : undefined,
+    );
+    expect(await failure(read(pods))).toBe(
+      `the Kubernetes API server ${pods.url} failed to list pods (GET /api/v1/pods): unexpected status code 500: etcd is down`,
+    );
+  });
+
+  it("a 403 on a group version's discovery is recorded as denied, and the rest is read", async () => {
+    const api = await startFakeApi((path) => {
+      if (path === '/apis') return groupList([NETWORKING]);
+      if (path === '/apis/networking.istio.io/v1')
+        return status(
+          403,
+          'Forbidden',
+          'forbidden: User "ci" cannot get path "/apis/networking.istio.io/v1"',
+        );
+      if (path === '/api/v1/namespaces') return { body: list([{ metadata: { name: 'shop' } }]) };
+      return undefined;
+    });
+    const cluster = await read(api);
+    expect(cluster.denied).toEqual([
+      {
+        key: 'networking.istio.io/*',
+        kind: 'API discovery',
+        resource: 'networking.istio.io/v1',
+        verb: 'get',
+        message: 'forbidden: User "ci" cannot get path "/apis/networking.istio.io/v1"',
+      },
+    ]);
+    expect(cluster.resources.map((r) => `${r.kind} ${r.name}`)).toEqual(['Namespace shop']);
+  });
+
+  it('mesh analyze warns once about a group version it may not discover and skips the analyzers of its kinds', async () => {
+    const api = await startFakeApi((path) => {
+      if (path === '/apis') return groupList([NETWORKING]);
+      if (path === '/apis/networking.istio.io/v1') return status(403, 'Forbidden', 'forbidden');
+      return undefined;
+    });
+    const r = await runCli(['analyze', '--kubeconfig', api.kubeconfig, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('networking.istio.io/v1'));
+    expect(warnings).toEqual([
+      `warning: cannot get networking.istio.io/v1 (API discovery) on ${api.url}: analyzers that read it are skipped`,
+    ]);
+    const report = JSON.parse(r.stdout);
+    expect(report.summary.cluster.denied).toEqual(['get networking.istio.io/v1']);
+    const skipped = report.skippedAnalyzers as Array<{ analyzer: string; reason: string }>;
+    expect(skipped.map((s) => s.analyzer)).toContain('virtualservice.GatewayAnalyzer');
+    // one reason per denied group version, however many of its kinds an analyzer reads
+    expect(new Set(skipped.map((s) => s.reason))).toEqual(new Set(['cannot get networking.istio.io/v1']));
+  });
+
+  // A server that gives the same continue token again was asked for the same page thousands of times a
+  // second until --timeout (forever with --timeout 0).
+  it('a continue token given twice ends the read naming the server and the request', async () => {
+    const api = await startFakeApi((path) =>
+      path === '/api/v1/services' ? { body: list([], 'again') } : undefined,
+    );
+    expect(await failure(read(api, { timeoutMs: 0 }))).toBe(
+      `the Kubernetes API server ${api.url} returned the same continue token twice for GET /api/v1/services: its pagination is broken`,
+    );
+    expect(api.requests.filter((r) => r === 'GET /api/v1/services')).toHaveLength(2);
+  });
+
+  // The timeout named whichever list had started last, not the one that never answered.
+  it("the whole read's timeout names the requests still waiting for an answer", async () => {
+    const one = await startFakeApi((path) => (path === '/api/v1/pods' ? 'hang' : undefined));
+    expect(await failure(read(one, { timeoutMs: 1000 }))).toBe(
+      `timed out after 1s reading the cluster from the Kubernetes API server ${one.url} (waiting for GET /api/v1/pods)`,
+    );
+    await one.close();
+    const hung = ['/api/v1/namespaces', '/api/v1/services', '/api/v1/pods', '/api/v1/secrets'];
+    const four = await startFakeApi((path) => (hung.includes(path) ? 'hang' : undefined));
+    expect(await failure(read(four, { timeoutMs: 1000 }))).toBe(
+      `timed out after 1s reading the cluster from the Kubernetes API server ${four.url} (waiting for GET /api/v1/namespaces, GET /api/v1/services, GET /api/v1/pods, …)`,
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['items: "garbage"', 'garbage', '"items" is not an array'],
+    ['items: {}', {}, '"items" is not an array'],
+    ['items: [null]', [null], '"items[0]" is not an object'],
+    ['items: [VS, "x"]', [VS, 'x'], '"items[1]" is not an object'],
+    ['items: [{metadata: 1}]', [{ metadata: 1 }], '"items[0].metadata" is not an object'],
+  ])('a list answer with %s is one error naming the request', async (_, items, problem) => {
+    const api = await networking({ '/apis/networking.istio.io/v1/virtualservices': { body: list(items) } });
+    expect(await failure(read(api))).toBe(
+      `the Kubernetes API server ${api.url} answered GET /apis/networking.istio.io/v1/virtualservices with a malformed list: ${problem}`,
+    );
+  });
+
+  it('a list answer without items, or with items: null, is an empty list', async () => {
+    const api = await networking({
+      '/apis/networking.istio.io/v1/virtualservices': { body: { kind: 'List', metadata: {} } },
+      '/apis/networking.istio.io/v1/destinationrules': { body: list(null) },
+    });
+    expect((await read(api)).resources).toEqual([]);
+  });
+
+  it.each<[string, unknown[], unknown, string]>([
+    [
+      'groups: {}',
+      [],
+      { kind: 'APIGroupList', groups: {} },
+      'answered GET /apis with a malformed API group list: "groups" is not an array',
+    ],
+    [
+      'versions: "v1"',
+      [],
+      { kind: 'APIGroupList', groups: [{ ...NETWORKING, versions: 'v1' }] },
+      'answered GET /apis with a malformed API group list: "groups[0].versions" is not an array',
+    ],
+    [
+      'a version without a name',
+      [],
+      { kind: 'APIGroupList', groups: [{ ...NETWORKING, versions: [{}] }] },
+      'answered GET /apis with a malformed API group list: "groups[0].versions[0].version" is not a string',
+    ],
+    [
+      'verbs: "list"',
+      [{ name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: 'list' }],
+      undefined,
+      'answered GET /apis/networking.istio.io/v1 with a malformed API resource list: "resources[0].verbs" is not an array',
+    ],
+    [
+      'resources: [null]',
+      [null],
+      undefined,
+      'answered GET /apis/networking.istio.io/v1 with a malformed API resource list: "resources[0]" is not an object',
+    ],
+  ])('a discovery answer with %s is one error naming the request', async (_, resources, apis, problem) => {
+    const api = await startFakeApi((path) => {
+      if (path === '/apis') return apis ? { body: apis } : groupList([NETWORKING]);
+      if (path === '/apis/networking.istio.io/v1') return resourceList('networking.istio.io/v1', resources);
+      return undefined;
+    });
+    expect(await failure(read(api))).toBe(`the Kubernetes API server ${api.url} ${problem}`);
+  });
+
+  // client-go (kubectl) decodes a missing field as empty: a group without versions serves nothing, a
+  // resource without verbs cannot be listed.
+  it('a group without versions, or a resource without verbs, is not read', async () => {
+    const api = await startFakeApi((path) => {
+      if (path === '/apis') return groupList([{ name: 'security.istio.io' }, NETWORKING]);
+      if (path === '/apis/networking.istio.io/v1')
+        return resourceList('networking.istio.io/v1', [
+          { name: 'destinationrules', kind: 'DestinationRule', namespaced: true },
+          { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['list'] },
+        ]);
+      if (path === '/apis/networking.istio.io/v1/virtualservices') return { body: list([VS]) };
+      return undefined;
+    });
+    const cluster = await read(api);
+    expect(cluster.listed.filter((t) => t.group.endsWith('istio.io')).map((t) => t.kind)).toEqual([
+      'VirtualService',
+    ]);
+    expect(cluster.resources.map((r) => r.kind)).toEqual(['VirtualService']);
+    expect(api.requests).not.toContain('GET /apis/security.istio.io/v1');
+  });
+});
+
+describe('analyzers skipped for kinds that could not be read', () => {
+  it('give each reason once, however many of their inputs it covers', () => {
+    const analyzer = {
+      name: 'test.Twice',
+      description: 'reads Pods twice over',
+      inputs: ['core/Pod', 'core/Pod', 'apps/Deployment'],
+      analyze: () => {},
+    };
+    const run = runAnalyzers(
+      [],
+      cliRunOptions({
+        analyzers: [analyzer],
+        unreadable: new Map([
+          ['core/Pod', 'cannot list pods'],
+          ['apps/Deployment', 'cannot list deployments.apps'],
+        ]),
+      }),
+    );
+    expect(run.skipped).toEqual([
+      { name: 'test.Twice', reason: 'cannot list pods, cannot list deployments.apps', unreadable: true },
+    ]);
+  });
+});
