@@ -256,7 +256,7 @@ async function uninstallRevision(opts: Record<string, any>): Promise<string> {
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const { DeleteInterrupted, deleteObjects, listOwned, notAppliedLines, replacedWarning } =
+  const { DeleteFailed, DeleteInterrupted, deleteObjects, listOwned, notAppliedLines, replacedWarning } =
     await import('../kube/installer.js');
   const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
@@ -313,8 +313,10 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
       `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}`,
       () => deleteObjects(rest, objects, 8, interrupt.signal),
     ).catch((err) => {
-      if (err instanceof DeleteInterrupted && err.deleted.length > 0)
-        warn(`Deleted before the interruption:\n${err.deleted.map((o) => `- ${objectRef(o)}`).join('\n')}`);
+      if ((err instanceof DeleteInterrupted || err instanceof DeleteFailed) && err.deleted.length > 0)
+        warn(
+          `Deleted before the ${err instanceof DeleteFailed ? 'failure' : 'interruption'}:\n${err.deleted.map((o) => `- ${objectRef(o)}`).join('\n')}`,
+        );
       throw err;
     });
     if (replaced.length > 0) warn(replacedWarning(replaced));

@@ -1,9 +1,9 @@
-import { objectRef } from '../install/manifest.js';
+import { objectRef, sortObjects } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { deletionState, listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
+import { deletionState, listOwned, notReadyReason, ObjectDeletedError, withObject } from './installer.js';
 import { mapBounded } from '../util/bounded.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
-import { objectPath, RESOURCE_TYPES } from './resources.js';
+import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
 
 /** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
@@ -36,9 +36,23 @@ export const fail = (group: string, message: string, hint?: string): CheckResult
 
 async function serverVersion(rest: KubeRest): Promise<CheckResult> {
   const v = await rest.call('GET', '/version');
-  const minor = parseInt(String(v.minor), 10);
-  const text = `Kubernetes ${v.gitVersion ?? `${v.major}.${v.minor}`}`;
-  return minor >= MIN_KUBE_MINOR
+  // "1" and "33"; some providers add a "+" ("33+")
+  const part = (x: unknown) =>
+    typeof x === 'string' || typeof x === 'number' ? /^\d+/.exec(String(x))?.[0] : undefined;
+  const major = part(v.major);
+  const minor = part(v.minor);
+  if (major === undefined || minor === undefined)
+    return fail(
+      'Kubernetes',
+      `cannot check: the API server's /version answer has no major/minor version${
+        v.major === undefined && v.minor === undefined
+          ? ''
+          : ` (major ${JSON.stringify(v.major)}, minor ${JSON.stringify(v.minor)})`
+      }`,
+      `mesh cannot tell whether the cluster runs Kubernetes 1.${MIN_KUBE_MINOR} or newer: check its version with kubectl version`,
+    );
+  const text = `Kubernetes ${typeof v.gitVersion === 'string' && v.gitVersion ? v.gitVersion : `${major}.${minor}`}`;
+  return Number(major) > 1 || (Number(major) === 1 && Number(minor) >= MIN_KUBE_MINOR)
     ? ok('Kubernetes', `${text} is supported (1.${MIN_KUBE_MINOR} or newer)`)
     : fail(
         'Kubernetes',
@@ -400,8 +414,9 @@ export async function precheck(
   return [
     ...(await guarded('Kubernetes', async () => [await serverVersion(rest)])),
     ...(await guarded('Install namespace', () => installNamespace(rest, namespace))),
-    ...(await guarded('Permissions', () => permissions(rest, namespace))),
-    ...(await guarded('Permissions', () => lockPermissions(rest))),
+    // two checks in one group: each line names its own
+    ...(await guarded('Permissions', () => permissions(rest, namespace), 'what install needs')),
+    ...(await guarded('Permissions', () => lockPermissions(rest), 'the install lock')),
     ...(await guarded('Control planes', () => existingControlPlanes(rest, namespace, revision))),
     ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
     ...(await guarded('CRDs', () => crdVersions(crdList, components))),
@@ -409,21 +424,29 @@ export async function precheck(
   ];
 }
 
-/** A check that the server refuses (e.g. a forbidden list) is a failed result, not the end of the report. */
-async function guarded(group: string, fn: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+/**
+ * A check that the server refuses (e.g. a forbidden list) is a failed result, not the end of the report;
+ * `what` names the check in its line when its group holds more than one.
+ */
+async function guarded(
+  group: string,
+  fn: () => Promise<CheckResult[]>,
+  what?: string,
+): Promise<CheckResult[]> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ApiError)
-      return [
-        fail(
-          group,
-          `cannot check: ${err.message}`,
-          err.status === 403 ? 'the user lacks read access for this check' : undefined,
-        ),
-      ];
+    if (err instanceof ApiError) return [cannotCheck(group, err, what)];
     throw err;
   }
+}
+
+function cannotCheck(group: string, err: ApiError, what?: string): CheckResult {
+  return fail(
+    group,
+    `cannot check${what ? ` ${what}` : ''}: ${err.message}`,
+    err.status === 403 ? 'the user lacks read access for this check' : undefined,
+  );
 }
 
 /** `mesh check`: the health of what mesh installed (all revisions). */
@@ -431,10 +454,13 @@ export async function check(
   rest: KubeRest,
   components: readonly RenderedComponent[],
 ): Promise<CheckResult[]> {
-  const { owned } = await listOwned(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
-  const out: CheckResult[] = [];
+  const { owned, refused } = await listOwnedByKind(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  const out: CheckResult[] = refusedLists(refused, 'Control plane');
+  const webhooksRefused = refusedLists(refused, 'Webhooks');
   const deployments = owned.filter((o) => o.kind === 'Deployment');
-  const missing = missingDeployments(owned, components);
+  // Without the Deployment list, which ones are missing (or whether any are installed) is unknown.
+  const deploymentsListed = !refused.some((r) => r.type.kind === 'Deployment');
+  const missing = deploymentsListed ? missingDeployments(owned, components) : [];
   for (const [ref, siblings] of missing)
     out.push(
       fail(
@@ -443,12 +469,18 @@ export async function check(
         'someone deleted it: run mesh install with the same inputs to put it back',
       ),
     );
-  if (deployments.length === 0 && missing.length === 0)
-    return [fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install')];
-  // A Deployment deleted (or being deleted) since it was listed is a failure of its own, not the end of the report.
+  if (deploymentsListed && deployments.length === 0 && missing.length === 0)
+    return [
+      ...out,
+      fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install'),
+      ...webhooksRefused,
+    ];
+  // A Deployment deleted (or being deleted) since it was listed, or one the server does not show, is a
+  // failure of its own, not the end of the report.
   const reasons = await mapBounded(deployments, 8, (d) =>
     notReadyReason(rest, d).catch((err: unknown) => {
       if (err instanceof ObjectDeletedError) return err;
+      if (err instanceof ApiError) return withObject(err, objectRef(d)) as ApiError;
       throw err;
     }),
   );
@@ -463,18 +495,72 @@ export async function check(
               `${objectRef(d)} ${r.state}`,
               'run mesh install once it is gone to put it back',
             )
-          : fail(
-              'Control plane',
-              `${objectRef(d)} is not ready: ${r}`,
-              'look at its pods and events (kubectl describe)',
-            ),
+          : r instanceof ApiError
+            ? cannotCheck('Control plane', r)
+            : fail(
+                'Control plane',
+                `${objectRef(d)} is not ready: ${r}`,
+                'look at its pods and events (kubectl describe)',
+              ),
     );
   });
+  out.push(...webhooksRefused);
   for (const wh of owned.filter((o) => o.kind.endsWith('WebhookConfiguration')))
-    out.push(...(await webhookHealth(rest, wh)));
-  out.push(...(await crdHealth(rest, components)));
-  out.push(...(await injectionHealth(rest)));
+    out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh))));
+  out.push(...(await guarded('CRDs', () => crdHealth(rest, components))));
+  out.push(...(await guarded('Injection', () => injectionHealth(rest))));
   return out;
+}
+
+/**
+ * The objects mesh applied, listed kind by kind: a list the server refuses (a user who may not list
+ * Secrets cluster-wide) does not stop the others, and is reported by the checks that read that kind.
+ */
+async function listOwnedByKind(
+  rest: KubeRest,
+  selector: string,
+): Promise<{ owned: K8sObject[]; refused: Array<{ type: ResourceType; err: ApiError }> }> {
+  const lists = await mapBounded(RESOURCE_TYPES, 8, (t) =>
+    listOwned(rest, selector, [t.kind]).then(
+      (l) => l.owned,
+      (err: unknown) => {
+        if (err instanceof ApiError) return err;
+        throw err;
+      },
+    ),
+  );
+  const owned: K8sObject[] = [];
+  const refused: Array<{ type: ResourceType; err: ApiError }> = [];
+  RESOURCE_TYPES.forEach((type, i) => {
+    const l = lists[i]!;
+    if (l instanceof ApiError) refused.push({ type, err: l });
+    else owned.push(...l);
+  });
+  return { owned: sortObjects(owned), refused };
+}
+
+/**
+ * The refused lists of the kinds `group` reads (webhook configurations: Webhooks; the rest: Control
+ * plane), one line per distinct answer, naming the kinds when the server's message does not.
+ */
+function refusedLists(
+  refused: ReadonlyArray<{ type: ResourceType; err: ApiError }>,
+  group: 'Control plane' | 'Webhooks',
+): CheckResult[] {
+  const byMessage = new Map<string, { err: ApiError; plurals: string[] }>();
+  for (const { type, err } of refused) {
+    if ((type.kind.endsWith('WebhookConfiguration') ? 'Webhooks' : 'Control plane') !== group) continue;
+    const same = byMessage.get(err.message);
+    if (same) same.plurals.push(type.plural);
+    else byMessage.set(err.message, { err, plurals: [type.plural] });
+  }
+  return [...byMessage.values()].map(({ err, plurals }) =>
+    cannotCheck(
+      group,
+      err,
+      plurals.every((p) => err.message.includes(p)) ? undefined : `the ${plurals.join(', ')} mesh installed`,
+    ),
+  );
 }
 
 /**
@@ -513,6 +599,7 @@ async function webhookHealth(rest: KubeRest, wh: K8sObject): Promise<CheckResult
       'GET',
       `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${s.name}`)}`,
     );
+    if (res.status < 200 || res.status >= 300) throw apiError(res, `list endpointslices of Service ${key}`);
     const ready = ((res.body?.items ?? []) as any[])
       .flatMap((sl) => sl.endpoints ?? [])
       .filter((e: any) => e.conditions?.ready !== false);
@@ -544,6 +631,7 @@ async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[
     const res = await rest.request('GET', objectPath(crd));
     if (res.status === 404)
       return problems.push(fail('CRDs', `${crd.metadata.name} is missing`, 'run mesh install'));
+    if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(crd)}`);
     const deleting = deletionState(res.body);
     if (deleting)
       return problems.push(

@@ -414,7 +414,7 @@ function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[])
       : conflict
         ? 'another field manager owns these fields: re-run with --force to take them over'
         : 're-running the same command completes the install (applying is idempotent)',
-    err instanceof DeleteInterrupted ? err.deleted.map(objectRef) : [],
+    err instanceof DeleteInterrupted || err instanceof DeleteFailed ? err.deleted.map(objectRef) : [],
   );
 }
 
@@ -440,6 +440,21 @@ export class DeleteInterrupted extends MeshError {
   }
 }
 
+/** Deleting stopped at a delete that failed (refused, or the server gone): its error, with what was deleted before. */
+export class DeleteFailed extends MeshError {
+  constructor(
+    err: MeshError,
+    /** The objects deleted (or already gone) before the failure, in the order they were listed. */
+    readonly deleted: readonly K8sObject[],
+    total: number,
+  ) {
+    super(
+      `${err.message} (${deleted.length > 0 ? `${deleted.length} of ${total} object(s) deleted; the others are still there` : 'nothing was deleted'})`,
+      { hint: err.hint ?? 're-running uninstall deletes the rest' },
+    );
+  }
+}
+
 /**
  * Deletes objects (background propagation; already gone is fine). Each delete carries the listed object's
  * UID as a precondition: an object deleted and created again under the same name since it was listed
@@ -453,21 +468,31 @@ export async function deleteObjects(
   /** Aborted (reason: a MeshError): no further delete; the ones in flight finish, then DeleteInterrupted. */
   signal?: AbortSignal,
 ): Promise<Deleted> {
-  const out: Deleted = { deleted: [], replaced: [] };
+  const done = new Set<K8sObject>();
+  const replaced: string[] = [];
+  let failure: unknown;
   await mapBounded(objects, concurrency, async (o) => {
-    if (signal?.aborted) return;
+    if (signal?.aborted || failure !== undefined) return;
     const uid = (o.metadata as { uid?: string }).uid;
-    const res = await rest.request('DELETE', objectPath(o), {
-      propagationPolicy: 'Background',
-      ...(uid ? { preconditions: { uid } } : {}),
-    });
-    if (res.status === 409 && uid) out.replaced.push(objectRef(o));
-    else if (res.status !== 404 && (res.status < 200 || res.status >= 300))
-      throw withObject(apiError(res, 'DELETE'), objectRef(o));
-    else out.deleted.push(o);
+    try {
+      const res = await rest.request('DELETE', objectPath(o), {
+        propagationPolicy: 'Background',
+        ...(uid ? { preconditions: { uid } } : {}),
+      });
+      if (res.status === 409 && uid) replaced.push(objectRef(o));
+      else if (res.status !== 404 && (res.status < 200 || res.status >= 300))
+        throw withObject(apiError(res, 'DELETE'), objectRef(o));
+      else done.add(o);
+    } catch (err) {
+      // no further delete; the ones in flight finish, so that what was deleted is known
+      failure ??= err;
+    }
   });
-  if (signal?.aborted) throw new DeleteInterrupted(signal.reason as MeshError, out.deleted, objects.length);
-  return out;
+  const deleted = objects.filter((o) => done.has(o));
+  if (failure !== undefined)
+    throw failure instanceof MeshError ? new DeleteFailed(failure, deleted, objects.length) : failure;
+  if (signal?.aborted) throw new DeleteInterrupted(signal.reason as MeshError, deleted, objects.length);
+  return { deleted, replaced };
 }
 
 /** The warning for objects a delete left alone because a new object now has their name. */
