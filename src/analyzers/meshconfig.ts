@@ -55,8 +55,21 @@ function readYamlFile(file: string, what: string): Record<string, any> {
     const key = what === 'mesh networks file' ? 'meshNetworks' : 'mesh';
     const inner = value.data[key];
     if (typeof inner === 'string') {
-      const parsed = jsYaml.load(inner, { schema: jsYaml.CORE_SCHEMA });
-      return isObject(parsed) ? parsed : {};
+      let parsed: unknown;
+      try {
+        parsed = jsYaml.load(inner, { schema: jsYaml.CORE_SCHEMA });
+      } catch (err) {
+        const e = err as { reason?: string; mark?: { line: number; column: number } };
+        const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';
+        throw new MeshError(
+          `${what} ${file}: data.${key}${loc}: YAML syntax error: ${e.reason ?? (err as Error).message}`,
+          { exitCode: ExitCode.DATA },
+        );
+      }
+      if (parsed === null || parsed === undefined) return {};
+      if (!isObject(parsed))
+        throw new MeshError(`${what} ${file}: data.${key}: expected a mapping`, { exitCode: ExitCode.DATA });
+      return parsed;
     }
   }
   return value;

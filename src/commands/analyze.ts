@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { usageError } from '../util/errors.js';
+import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
@@ -211,6 +211,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       meshConfig = loadMeshConfig(undefined, cluster.meshConfig);
     if (!opts.meshNetworksFile && cluster.meshNetworks)
       meshNetworks = { networks: {}, ...cluster.meshNetworks };
+    for (const p of cluster.configProblems) warn(`warning: ${p}`);
   }
   // In the cluster, namespace-less objects and the report default to the context's namespace (as kubectl).
   const fallbackNamespace = cluster ? cluster.kube.namespace : 'default';
@@ -292,6 +293,17 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     warn(
       `Wrote ${outcome.findings.length + outcome.inBaseline.length} findings to baseline ${opts.writeBaseline}.`,
     );
+    // A baseline made from part of the inputs would let the findings of the rest pass unnoticed later.
+    const unread = outcome.missing.length;
+    const unparsed = opts.ignoreUnknown ? 0 : outcome.parseErrors.length;
+    if (unread > 0 || unparsed > 0) {
+      const what = [
+        ...(unread > 0 ? [`${unread} input path(s) could not be read`] : []),
+        ...(unparsed > 0 ? [`${unparsed} document(s) could not be parsed`] : []),
+      ].join(' and ');
+      warn(`Error: baseline ${opts.writeBaseline} not written: ${what}, and it would lack their findings`);
+      return unread > 0 ? ExitCode.NOINPUT : ExitCode.DATA;
+    }
     return 0;
   }
 

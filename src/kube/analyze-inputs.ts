@@ -45,16 +45,38 @@ export interface ClusterInputs extends ClusterRead {
   meshConfig?: Record<string, any>;
   /** `data.meshNetworks` of the same ConfigMap. */
   meshNetworks?: Record<string, any>;
+  /** Why a key of that ConfigMap was not used (not YAML, not a map): the defaults are analyzed instead. */
+  configProblems: string[];
 }
 
-function yamlMap(text: unknown): Record<string, any> | undefined {
-  if (typeof text !== 'string') return undefined;
-  try {
-    const v = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : undefined;
-  } catch {
+/**
+ * A YAML map held as text in a ConfigMap key; undefined when the key is absent. A value that is not a
+ * YAML map is recorded in `problems`, with what is analyzed `instead`.
+ */
+function yamlMap(
+  text: unknown,
+  where: string,
+  problems: string[],
+  instead: string,
+): Record<string, any> | undefined {
+  if (text === undefined || text === null) return undefined;
+  if (typeof text !== 'string') {
+    problems.push(`${where} is not a string: ${instead}`);
     return undefined;
   }
+  let v: unknown;
+  try {
+    v = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
+  } catch (err) {
+    const e = err as { reason?: string; mark?: { line: number; column: number } };
+    const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';
+    problems.push(`${where}${loc}: YAML syntax error: ${e.reason ?? describeError(err)}: ${instead}`);
+    return undefined;
+  }
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, any>;
+  problems.push(`${where} is not a YAML map: ${instead}`);
+  return undefined;
 }
 
 /** The control plane's mesh ConfigMap among the listed objects. */
@@ -106,12 +128,25 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
       }
     }),
   );
+  const configProblems: string[] = [];
+  const where = `ConfigMap ${cm?.namespace}/${cm?.name} data`;
   return {
     ...read,
     kube,
     remotes,
-    meshConfig: yamlMap(cm?.body.data?.mesh),
-    meshNetworks: yamlMap(cm?.body.data?.meshNetworks),
+    meshConfig: yamlMap(
+      cm?.body.data?.mesh,
+      `${where}.mesh`,
+      configProblems,
+      'the default mesh config is analyzed instead',
+    ),
+    meshNetworks: yamlMap(
+      cm?.body.data?.meshNetworks,
+      `${where}.meshNetworks`,
+      configProblems,
+      'no mesh networks are analyzed',
+    ),
+    configProblems,
   };
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { mesh, FIX, ROOT } from './helpers.js';
@@ -189,6 +189,24 @@ describe('mesh analyze (CLI)', () => {
     expect(r.code).toBe(79);
   });
 
+  // It wrote a baseline without the findings of the inputs it could not read or parse, and exited 0.
+  it('--write-baseline writes nothing when an input could not be read (66) or parsed (65)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-wb-'));
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'a:\n\tb: 1\n');
+    const out = join(dir, 'base.json');
+    const missing = mesh(['analyze', subset, join(dir, 'typo.yaml'), broken, '--write-baseline', out]);
+    expect(missing.code).toBe(66);
+    expect(missing.stderr).toContain(
+      `Error: baseline ${out} not written: 1 input path(s) could not be read and 1 document(s) could not be parsed, and it would lack their findings`,
+    );
+    const unparsed = mesh(['analyze', subset, broken, '--write-baseline', out]);
+    expect(unparsed.code).toBe(65);
+    expect(existsSync(out)).toBe(false);
+    expect(mesh(['analyze', subset, '--write-baseline', out]).code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
   it('treats usage mistakes as exit 64 with a one-line error', () => {
     expect(mesh(['analyze', subset, '--timeout', 'soon']).code).toBe(64);
     expect(mesh(['analyze', subset, '-o', 'xml']).code).toBe(64);
@@ -197,6 +215,32 @@ describe('mesh analyze (CLI)', () => {
     const bad = mesh(['analyze', subset, '--meshConfigFile', '/nonexistent/mesh.yaml']);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toMatch(/^Error: cannot read mesh config file/m);
+  });
+
+  // The istio ConfigMap as --meshConfigFile: a data.mesh that was not YAML failed with js-yaml's words
+  // alone ("unexpected end of the stream …"), naming neither the file nor the key, exit 1.
+  it('a --meshConfigFile ConfigMap whose data.mesh is not a YAML map: exit 65, naming the file and the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-cm-'));
+    const cm = (mesh: string) => {
+      const file = join(dir, `cm-${mesh.length}.yaml`);
+      writeFileSync(
+        file,
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: ${JSON.stringify(mesh)}\n`,
+      );
+      return file;
+    };
+    const broken = cm('[unclosed');
+    const r = mesh(['analyze', subset, '--meshConfigFile', broken]);
+    expect(r.code).toBe(65);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `Error: mesh config file ${broken}: data.mesh (line 2, column 1 of it): YAML syntax error: unexpected end of the stream within a flow collection`,
+    );
+    const list = cm('- a\n- b');
+    const l = mesh(['analyze', subset, '--meshConfigFile', list]);
+    expect({ code: l.code, first: l.stderr.split('\n')[0] }).toEqual({
+      code: 65,
+      first: `Error: mesh config file ${list}: data.mesh: expected a mapping`,
+    });
   });
 
   it('analyzes the cluster when given no paths, and says so clearly when there is no cluster', () => {

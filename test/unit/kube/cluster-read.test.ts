@@ -371,3 +371,28 @@ describe('analyzers skipped for kinds that could not be read', () => {
     ]);
   });
 });
+
+describe("the control plane's istio ConfigMap", () => {
+  // A data.mesh that was not YAML was dropped without a word: the defaults were analyzed in its place.
+  it('a data.mesh or data.meshNetworks that is not a YAML map is a warning naming it, and the rest is analyzed', async () => {
+    const api = await startFakeApi((path) =>
+      path === '/api/v1/namespaces/istio-system/configmaps'
+        ? {
+            body: list([
+              {
+                metadata: { name: 'istio', namespace: 'istio-system' },
+                data: { mesh: 'defaultConfig: [unclosed', meshNetworks: '- a list' },
+              },
+            ]),
+          }
+        : undefined,
+    );
+    const r = await runCli(['analyze', '-A', '--kubeconfig', api.kubeconfig, '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).findings).toEqual([]);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      'warning: ConfigMap istio-system/istio data.mesh (line 2, column 1 of it): YAML syntax error: unexpected end of the stream within a flow collection: the default mesh config is analyzed instead',
+      'warning: ConfigMap istio-system/istio data.meshNetworks is not a YAML map: no mesh networks are analyzed',
+    ]);
+  });
+});
