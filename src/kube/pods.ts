@@ -1,5 +1,6 @@
 import { MeshError, usageError } from '../util/errors.js';
 import { checkRefNamespace, isDnsSubdomain } from '../util/names.js';
+import { text } from '../util/values.js';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import type { KubeApi, KubeClients } from './api.js';
 
@@ -102,7 +103,7 @@ export function selectorString(selector: unknown): string {
   const s = selector as Record<string, any>;
   const isLabelSelector = 'matchLabels' in s || 'matchExpressions' in s;
   const labels: Record<string, unknown> = isLabelSelector ? (s.matchLabels ?? {}) : s;
-  const parts = Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`);
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${text(v)}`);
   for (const e of isLabelSelector && Array.isArray(s.matchExpressions) ? s.matchExpressions : []) {
     const values = Array.isArray(e?.values) ? e.values.join(',') : '';
     if (e?.operator === 'In') parts.push(`${e.key} in (${values})`);

@@ -23,11 +23,20 @@ export function keysOf(v: unknown): string[] {
 }
 
 /**
- * Any parsed value as text, as `String(v)` gives it, but never throwing: a mapping from the input can
- * have keys named `toString` or `valueOf` that are not functions, and then `String` fails.
+ * Any parsed value as text: a string as it is, a mapping or list as JSON, anything else as `String(v)`
+ * gives it, but never throwing (a mapping from the input can have keys named `toString` or `valueOf` that
+ * are not functions, and then `String` fails).
  */
 export function text(v: unknown): string {
   if (typeof v === 'string') return v;
+  // a mapping or a list where a string belongs reads as the user wrote it, not "[object Object]"
+  if (v !== null && typeof v === 'object') {
+    try {
+      return JSON.stringify(v);
+    } catch {
+      // (cannot be: parsed values have no cycles)
+    }
+  }
   try {
     return String(v);
   } catch {

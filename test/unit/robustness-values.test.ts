@@ -200,8 +200,13 @@ async function internalErrors(text: string): Promise<string[]> {
     load: { stdin: text },
     failureThreshold: 'Error',
   });
-  return out.findings.filter((f) => f.code === 'IST0001').map((f) => `${f.origin}: ${f.message}`);
+  return out.findings
+    .filter((f) => f.code === 'IST0001' || GARBLED.test(f.message))
+    .map((f) => `${f.origin}: ${f.message}`);
 }
+
+/** What a message shows when it interpolates a value of the wrong type as it is. */
+const GARBLED = /\[object Object\]|\bundefined\b(?! behavior)|\bNaN\b/;
 
 describe('robustness: one hostile value at a time in every real document', () => {
   it('no analyzer fails on any of them', async () => {
@@ -227,7 +232,7 @@ describe('robustness: one hostile value at a time in every real document', () =>
     }
     expect(runs).toBeGreaterThan(20_000);
     expect([...read].filter((k) => !kinds.has(k))).toEqual([]);
-    expect(failures.slice(0, 40)).toEqual([]);
+    expect(failures.slice(0, 400)).toEqual([]);
   }, 600_000);
 });
 

@@ -43,6 +43,8 @@ export default defineAnalyzer({
         const svcName = `${s.namespace}/${s.name}`;
         for (const p of Array.isArray(s.spec?.ports) ? s.spec.ports : []) {
           const port = number(p?.port);
+          // a port without a number (the API server refuses it) cannot be compared with another
+          if (!Number.isFinite(port)) continue;
           const protocol = text(p?.protocol || 'TCP');
           const byProtocol = protocols.get(port) ?? new Map<string, string[]>();
           byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), svcName]);

@@ -29,10 +29,17 @@ export default defineAnalyzer({
         const path = `spec.ports[${i}]${p.name !== undefined ? '.name' : ''}`;
         if (externalName) ctx.report('IST0150', svc, [], { path });
         else
-          ctx.report('IST0118', svc, [text(p.name ?? ''), number(p.port), text(p.targetPort ?? 0)], {
+          // (a port without a number reads 0, as istioctl's Go zero value)
+          ctx.report('IST0118', svc, [text(p.name ?? ''), portNumber(p.port), text(p.targetPort ?? 0)], {
             path,
           });
       });
     }
   },
 });
+
+/** A port number as IST0118 shows it: 0 when missing or not a number (never NaN). */
+function portNumber(v: unknown): number {
+  const n = number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}

@@ -174,7 +174,8 @@ export default defineAnalyzer({
     if (!ctx.has(K.Service)) return;
     for (const h of hooks) {
       const svc = h.spec?.clientConfig?.service;
-      if (!svc) continue;
+      // (a service without a name is refused by the API server; nothing names a Service to look for)
+      if (!svc || typeof svc.name !== 'string' || svc.name === '') continue;
       if (ctx.get(K.Service, text(svc.namespace ?? ''), text(svc.name ?? ''))) continue;
       ctx.report(
         'IST0139',

@@ -46,7 +46,8 @@ export function countSet(obj: Record<string, any>, fields: readonly string[]): n
 }
 
 export function quote(v: unknown): string {
-  return JSON.stringify(v);
+  // (a field that is absent reads "(none)", not "undefined")
+  return JSON.stringify(v) ?? '(none)';
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -142,9 +143,9 @@ export function isValidPort(v: unknown): boolean {
 }
 
 export function portError(v: unknown): string | undefined {
-  return isValidPort(v)
-    ? undefined
-    : `port number ${quote(v)} is invalid: must be an integer from 1 to 65535`;
+  if (isValidPort(v)) return undefined;
+  if (v === undefined || v === null) return 'port number is missing: must be an integer from 1 to 65535';
+  return `port number ${quote(v)} is invalid: must be an integer from 1 to 65535`;
 }
 
 export function isIp(s: string): boolean {

@@ -342,7 +342,8 @@ function checkLocalityLb(
   failover.forEach((f, i) => {
     const fp = at(path, 'failover', i);
     if (!isObject(f)) return;
-    if (f.from === f.to) issues.error(fp, `failover from and to are both "${f.from}"; they must differ`);
+    if (typeof f.from === 'string' && f.from === f.to)
+      issues.error(fp, `failover from and to are both "${f.from}"; they must differ`);
     for (const side of ['from', 'to']) {
       const v = f[side];
       if (typeof v !== 'string' || v === '' || v.includes('/') || v.includes('*')) {

@@ -13,6 +13,7 @@ import {
   ipOrCidrError,
   isPartialWildcard,
   isSet,
+  isValidPort,
   Issues,
   portError,
   quote,
@@ -225,7 +226,12 @@ function checkPorts(issues: Issues, ports: any[], hasAddresses: boolean, resolut
     }
     // Istio's check compares the name as written: `tcp` is TCP elsewhere, but does not get this warning
     // (nor does istioctl give it; the serviceentry analyzer's IST0134 still does)
-    if (!hasAddresses && resolution === 'NONE' && TCP_AS_WRITTEN.has(port.protocol)) {
+    if (
+      !hasAddresses &&
+      resolution === 'NONE' &&
+      TCP_AS_WRITTEN.has(port.protocol) &&
+      isValidPort(port.number)
+    ) {
       issues.warn(
         p,
         `port ${port.number} is TCP (or has no protocol) but the ServiceEntry has no addresses and resolution NONE gets no auto-allocated IP, so it will match all traffic to port ${port.number}; add addresses or use an HTTP/TLS protocol`,
