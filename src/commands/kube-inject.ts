@@ -1,7 +1,6 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { errnoText, readNamedInput } from '../util/input.js';
+import { readNamedInput } from '../util/input.js';
+import { writeOutput } from '../util/write-output.js';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
@@ -91,23 +90,8 @@ export function register(program: Command): void {
         ? await injectWithWebhook(opts, await api(), workloads, source)
         : await injectYaml(workloads, templateInjector(await localTemplate(opts, api)), source);
     if (opts.output === undefined) await writeStdout(injected);
-    else writeWhole(opts.output, injected);
+    else await writeOutput(opts.output, injected);
   });
-}
-
-/**
- * Writes `text` to `file` whole or not at all (a temporary file beside it, then renamed): with `-o` naming
- * the `-f` file, a failed write must not leave the user's workloads truncated.
- */
-function writeWhole(file: string, text: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.mesh-${process.pid}`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new MeshError(`cannot write ${file}: ${errnoText(err)}`);
-  }
 }
 
 /** What decides the injection when mesh injects itself (each refused with --webhookConfig). */

@@ -1,6 +1,20 @@
-import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseAllDocuments,
+  stringify,
+  type Document,
+  type Node as YamlNode,
+  type YAMLError,
+} from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject, list, ownValue, str, text as textOf } from '../util/values.js';
+import { deeperThan, MAX_NESTING, nestingMessage, shortPath } from '../manifests/limits.js';
+import { formatPath, type PathSegment } from '../manifests/path.js';
 import { docValue, yamlSyntaxError } from './yaml-doc.js';
 
 /**
@@ -67,14 +81,139 @@ export function templateFromInjectorConfig(text: string, source: string, revisio
 
 /** One YAML document as plain data; a syntax error is unusable input naming the source and line. */
 function parseOne(text: string, source: string): Obj | undefined {
-  const doc = parseAllDocuments(text)[0];
+  const { docs, lines } = parseDocuments(text);
+  const doc = docs[0];
   if (!doc) return undefined;
-  throwFirstError(doc, source);
-  return docValue(doc, source) as Obj;
+  return checkedValue(doc, lines, text, source, source) as Obj;
 }
 
-function throwFirstError(doc: Document.Parsed, source: string): void {
-  if (doc.errors[0]) throw yamlSyntaxError(source, doc.errors[0]);
+/**
+ * The documents of a YAML text and their line positions. The parser never prints anything: its messages
+ * are only read from `doc.errors` (its default would also report, as a Node process warning on stderr,
+ * each mapping used as a key; those are refused in `checkedValue`).
+ */
+function parseDocuments(text: string) {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
+  return { docs, lines };
+}
+
+/**
+ * A parsed document as plain data, once it is known to be one a Kubernetes object can be: no syntax
+ * error, no mapping or sequence used as a key (the sign of an unrendered Helm template:
+ * `name: {{ .Values.name }}` is a mapping whose key is a mapping), no nesting deeper than analyze allows.
+ * Each is an error naming the source and line (exit 65); `where` names the source in the other errors.
+ */
+function checkedValue(
+  doc: Document.Parsed,
+  lines: LineCounter,
+  text: string,
+  source: string,
+  where: string,
+): unknown {
+  const problem = doc.errors.find((e) => e.code === 'RESOURCE_EXHAUSTION') ?? doc.errors[0];
+  if (problem) throw syntaxError(problem, lines, text, source);
+  const at = (offset: number) => `${source}:${lines.linePos(offset).line}`;
+  checkNodes(doc, text, at);
+  const value = docValue(doc, where);
+  // aliases can nest a document deeper than its text does
+  const deep = deeperThan(value, MAX_NESTING);
+  if (deep)
+    throw new MeshError(`${source}:${lineOf(doc, lines, deep)}: ${nestingMessage(shortPath(deep))}`, {
+      exitCode: ExitCode.DATA,
+    });
+  return value;
+}
+
+const RENDER_FIRST = 'render it first: helm template … | mesh kube-inject -f -';
+
+/**
+ * A syntax error in one line, ending with what is wrong and its column (the parser's own message would
+ * end with ` at line L, column C:` and an excerpt). The parser running out of stack is nesting too deep;
+ * an error on a line with `{{` gets the advice to render the template first.
+ */
+function syntaxError(err: YAMLError, lines: LineCounter, text: string, source: string): MeshError {
+  const { line, col } = lines.linePos(err.pos[0]);
+  if (err.code === 'RESOURCE_EXHAUSTION')
+    return new MeshError(`${source}:${line}: ${nestingMessage()}`, { exitCode: ExitCode.DATA });
+  const start = lines.lineStarts[line - 1] ?? 0;
+  const end = lines.lineStarts[line] ?? text.length;
+  const template = text.slice(start, end).includes('{{') ? ` (an unrendered template? ${RENDER_FIRST})` : '';
+  return yamlSyntaxError(source, {
+    message: `${err.message.split('\n')[0]} at column ${col}${template}`,
+    linePos: [{ line }],
+  });
+}
+
+/**
+ * Walks a document's nodes without recursion and throws for the first collection nested deeper than
+ * MAX_NESTING (the top-level one is level 1, as analyze counts) or used as a mapping key (directly or
+ * through an alias). `at` gives `file:line` for an offset.
+ */
+function checkNodes(doc: Document.Parsed, text: string, at: (offset: number) => string): void {
+  interface Frame {
+    node: unknown;
+    depth: number;
+    parent?: Frame;
+    key: PathSegment;
+  }
+  const pathOf = (f: Frame) => {
+    const path: PathSegment[] = [];
+    for (let p: Frame | undefined = f; p?.parent; p = p.parent) path.push(p.key);
+    return path.reverse();
+  };
+  const aliasKeys: Array<[YamlNode, Frame]> = [];
+  const stack: Frame[] = [{ node: doc.contents, depth: 1, key: '' }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (!isCollection(f.node)) continue;
+    const offset = f.node.range?.[0] ?? 0;
+    if (f.depth > MAX_NESTING)
+      throw new MeshError(`${at(offset)}: ${nestingMessage(shortPath(pathOf(f)))}`, {
+        exitCode: ExitCode.DATA,
+      });
+    const children: Frame[] = [];
+    for (const [i, item] of (f.node.items as unknown[]).entries()) {
+      if (!isPair(item)) {
+        children.push({ node: item, depth: f.depth + 1, parent: f, key: i });
+        continue;
+      }
+      if (isCollection(item.key))
+        throw collectionKey(f.node, item.key, at(item.key.range?.[0] ?? offset), pathOf(f), text);
+      if (isAlias(item.key)) aliasKeys.push([f.node, f]);
+      const key = isScalar(item.key) ? String(item.key.value) : '';
+      children.push({ node: item.value, depth: f.depth + 1, parent: f, key: isMap(f.node) ? key : i });
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  for (const [map, f] of aliasKeys)
+    for (const item of (map as { items: unknown[] }).items)
+      if (isPair(item) && isAlias(item.key)) {
+        const target = item.key.resolve(doc);
+        if (isCollection(target))
+          throw collectionKey(map, target, at(item.key.range?.[0] ?? 0), pathOf(f), text);
+      }
+}
+
+/**
+ * The error for a mapping or sequence used as a key (`where`: its file and line) in `map` (at `path`):
+ * JSON, and so Kubernetes, has only string keys. Written in the text as `{{ … }}`, it is an unrendered
+ * template.
+ */
+function collectionKey(
+  map: YamlNode,
+  key: YamlNode,
+  where: string,
+  path: PathSegment[],
+  text: string,
+): MeshError {
+  const [start, end] = map.range ?? [0, 0];
+  const written = text.slice(start, end).trim();
+  const field = path.length > 0 ? formatPath(path) : 'the document';
+  const message = written.startsWith('{{')
+    ? `${field} is ${written.split(/\r?\n/)[0]!.slice(0, 80)}, an unrendered template: ${RENDER_FIRST}`
+    : `${field} has a ${isMap(key) ? 'mapping' : 'sequence'} as a key, which a Kubernetes object cannot hold`;
+  return new MeshError(`${where}: ${message}`, { exitCode: ExitCode.DATA });
 }
 
 /** A field of a pod template whose type would make the merge drop or mangle it: where, and what it should be. */
@@ -237,18 +376,16 @@ export async function injectObject(o: Obj, inject: PodInjector): Promise<Obj> {
  * error naming its line.
  */
 export async function injectYaml(text: string, inject: PodInjector, source: string): Promise<string> {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines });
+  const { docs, lines } = parseDocuments(text);
   let out = text.slice(0, docs[0]?.range[0] ?? text.length);
   for (const [i, doc] of docs.entries()) {
-    throwFirstError(doc, source);
     const start = doc.range[0];
     const end = docs[i + 1]?.range[0] ?? text.length;
+    const value = checkedValue(doc, lines, text, source, `${source}:${lines.linePos(start).line}`) as Obj;
     if (doc.contents === null) {
       out += text.slice(start, end);
       continue;
     }
-    const value = docValue(doc, `${source}:${lines.linePos(start).line}`) as Obj;
     let injected: Obj;
     try {
       injected = await injectObject(value, inject);

@@ -1,0 +1,144 @@
+/**
+ * kube-inject on YAML it cannot turn into Kubernetes objects faithfully: an unrendered Helm template,
+ * nesting deeper than the limit analyze holds documents to, syntax errors. One line naming the file and
+ * line, exit 65, nothing on stdout, and never a Node process warning.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../../support/cli.js';
+import { DEPLOYMENTS, scratch } from './kube-inject-run.js';
+
+const { file } = scratch('mesh-inject-refused-');
+
+/** kube-inject with `args`, and the Node process warnings emitted meanwhile (they are emitted on a later tick). */
+async function run(args: string[]): Promise<CliResult & { warnings: string[] }> {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    const r = await runCli(['kube-inject', ...args]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return { ...r, warnings };
+  } finally {
+    process.off('warning', onWarning);
+  }
+}
+
+const refused = (path: string, message: string) => ({
+  code: 65,
+  stdout: '',
+  stderr: `Error: ${path}${message}\n`,
+  warnings: [],
+});
+
+const RENDER = 'render it first: helm template … | mesh kube-inject -f -';
+
+describe('kube-inject refuses an unrendered Helm template', () => {
+  it('`name: {{ .Values.name }}` (valid YAML: a mapping as a key): the file, the line, the field', async () => {
+    const path = file(
+      'helm.yaml',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  template:\n    metadata: {labels: {app: x}}\n    spec:\n      containers: [{name: c, image: i}]\n',
+    );
+    expect(await run(['-f', path])).toEqual(
+      refused(path, `:4: metadata.name is {{ .Values.name }}, an unrendered template: ${RENDER}`),
+    );
+  });
+
+  it('in a document kube-inject would pass through, and in a list item', async () => {
+    const path = file(
+      'svc.yaml',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - port: {{ .Values.port }}\n',
+    );
+    expect(await run(['-f', path])).toEqual(
+      refused(path, `:10: spec.ports[0].port is {{ .Values.port }}, an unrendered template: ${RENDER}`),
+    );
+  });
+
+  it('template actions that are not even valid YAML get the same advice after the syntax error', async () => {
+    const path = file(
+      'if.yaml',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  labels:\n    {{- include "x.labels" . | nindent 4 }}\n',
+    );
+    const r = await run(['-f', path]);
+    expect(r).toMatchObject({ code: 65, stdout: '', warnings: [] });
+    expect(r.stderr).toMatch(
+      new RegExp(`^Error: ${path}:6: .* \\(an unrendered template\\? ${RENDER}\\)\\n$`),
+    );
+  });
+
+  it('a mapping as a key that is no template is refused too, without a Node warning', async () => {
+    const path = file(
+      'key.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  ? [a, b]\n  : c\n',
+    );
+    expect(await run(['-f', path])).toEqual(
+      refused(path, ':5: data has a sequence as a key, which a Kubernetes object cannot hold'),
+    );
+  });
+
+  it('in --injectConfigFile: refused, without a Node warning', async () => {
+    const path = file('injector.yaml', 'templates:\n  sidecar: x\nextra:\n  name: {{ .Values.name }}\n');
+    expect(await run(['-f', DEPLOYMENTS, '--injectConfigFile', path])).toEqual(
+      refused(path, `:4: extra.name is {{ .Values.name }}, an unrendered template: ${RENDER}`),
+    );
+  });
+});
+
+describe('kube-inject refuses nesting deeper than analyze allows (100 levels)', () => {
+  const pod = (x: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b}]\n${x}`;
+  /** `x:` then `levels - 2` nested `a:` mappings under it (the document itself is level 1). */
+  const block = (levels: number) => {
+    let x = 'x:\n';
+    for (let i = 1; i < levels - 1; i++) x += `${' '.repeat(i)}a:\n`;
+    return pod(`${x}${' '.repeat(levels - 1)}a: 1\n`);
+  };
+
+  it('100 levels are injected', async () => {
+    const r = await run(['-f', file('ok.yaml', block(100))]);
+    expect(r).toMatchObject({ code: 0, stderr: '', warnings: [] });
+    expect(r.stdout).toContain('istio-proxy');
+  });
+
+  it('101 levels in block style: the line and the path of the first one too deep', async () => {
+    const path = file('deep.yaml', block(101));
+    expect(await run(['-f', path])).toEqual(
+      refused(
+        path,
+        ':106: document nests mappings and sequences more than 100 levels deep at x.a.a.a.a.a.a.a…; refused',
+      ),
+    );
+  });
+
+  it('nested deeper only once aliases are expanded: the line of the alias', async () => {
+    const path = file(
+      'alias.yaml',
+      pod(`x: &x ${'['.repeat(60)}${']'.repeat(60)}\ny:\n  z: ${'['.repeat(40)}*x${']'.repeat(40)}\n`),
+    );
+    const r = await run(['-f', path]);
+    expect(r).toMatchObject({ code: 65, stdout: '', warnings: [] });
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^Error: ${path}:8: document nests mappings and sequences more than 100 levels deep at y\\.z\\[0\\]`,
+      ),
+    );
+  });
+
+  it('thousands of levels of flow sequences (the parser runs out of stack): the same message', async () => {
+    const path = file('flow.yaml', pod(`x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`));
+    expect(await run(['-f', path])).toEqual(
+      refused(path, ':6: document nests mappings and sequences more than 100 levels deep; refused'),
+    );
+  });
+});
+
+describe('kube-inject YAML syntax errors are one line that ends with what is wrong', () => {
+  it('no dangling colon: the column instead', async () => {
+    const path = file('syntax.yaml', 'apiVersion: v1\nkind: Pod\nspec: [\n');
+    expect(await run(['-f', path])).toEqual(
+      refused(
+        path,
+        ':4: Flow sequence in block collection must be sufficiently indented and end with a ] at column 1',
+      ),
+    );
+  });
+});
