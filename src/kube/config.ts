@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { ExitCode, MeshError, describeError } from '../util/errors.js';
 import { applyImpersonation } from './impersonation.js';
 import { redactPassword } from '../util/url.js';
+import { errnoText } from '../util/input.js';
 
 export interface KubeConfigOptions {
   /** --kubeconfig: one file, used instead of $KUBECONFIG and ~/.kube/config. */
@@ -34,26 +36,74 @@ export interface KubeContext {
 const noClusterHint = (offline: string | undefined) =>
   `pass --kubeconfig or set KUBECONFIG${offline ? `; ${offline}` : ''}`;
 
-function loadFile(kc: KubeConfig, file: string): void {
+/**
+ * Users' `tokenFile`s (kubectl's field), by user name, of the kubeconfigs read from files: client-node
+ * reads only `token-file` and sent the requests of such a user without credentials.
+ */
+const tokenFiles = new WeakMap<KubeConfig, Map<string, string>>();
+
+function loadFile(kc: KubeConfig, file: string): Map<string, string> {
+  const fail = (why: string) =>
+    new MeshError(`cannot read kubeconfig ${file}: ${why}`, { exitCode: ExitCode.DATA });
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'), { logLevel: 'error' });
+  } catch (err) {
+    throw fail(describeError(err).split('\n')[0]!);
+  }
+  // (client-node failed on these with "Cannot read properties of undefined (reading 'clusters')")
+  if (raw === null || raw === undefined) throw fail('it is empty');
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw fail('it is not a kubeconfig (a YAML mapping)');
   try {
     kc.loadFromFile(file);
   } catch (err) {
-    throw new MeshError(`cannot read kubeconfig ${file}: ${describeError(err)}`, { exitCode: ExitCode.DATA });
+    throw fail(describeError(err));
   }
+  const files = new Map<string, string>();
+  const users = (raw as { users?: unknown }).users;
+  for (const u of Array.isArray(users) ? users : []) {
+    const tokenFile = u?.user?.tokenFile;
+    if (typeof u?.name === 'string' && typeof tokenFile === 'string' && tokenFile !== '' && !u.user.token)
+      files.set(u.name, resolvePath(dirname(file), tokenFile)); // relative to the kubeconfig, as kubectl
+  }
+  return files;
 }
 
 /** Merges `files` kubectl-style: the first file that sets a name (or current-context) wins. */
 function loadFiles(files: string[]): KubeConfig {
   const kc = new KubeConfig();
+  const tokens = new Map<string, string>();
   for (const file of files) {
     const next = new KubeConfig();
-    loadFile(next, file);
+    const nextTokens = loadFile(next, file);
     if (!kc.getCurrentContext() && next.getCurrentContext()) kc.setCurrentContext(next.getCurrentContext());
     for (const c of next.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
-    for (const u of next.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+    for (const u of next.getUsers())
+      if (!kc.getUser(u.name)) {
+        kc.addUser(u);
+        const tokenFile = nextTokens.get(u.name);
+        if (tokenFile) tokens.set(u.name, tokenFile);
+      }
     for (const x of next.getContexts()) if (!kc.getContextObject(x.name)) kc.addContext(x);
   }
+  tokenFiles.set(kc, tokens);
   return kc;
+}
+
+/** The context user's token from its `tokenFile`, read as kubectl reads it (a missing file is an error). */
+function applyTokenFile(kc: KubeConfig, userName: string, source: string): void {
+  const file = tokenFiles.get(kc)?.get(userName);
+  if (!file) return;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new MeshError(
+      `cannot read the tokenFile ${file} of user "${userName}" (kubeconfig ${source}): ${errnoText(err)}`,
+      { exitCode: ExitCode.DATA },
+    );
+  }
+  kc.users = kc.users.map((u) => (u.name === userName ? { ...u, token } : u));
 }
 
 function inClusterAvailable(): boolean {
@@ -139,6 +189,7 @@ function resolveContext(
     });
   }
   kc.setCurrentContext(contextName);
+  if (context.user) applyTokenFile(kc, context.user, source);
   const cluster = kc.getCluster(context.cluster);
   if (!cluster || !cluster.server)
     throw new MeshError(

@@ -13,7 +13,7 @@ import { loadKubeContext } from '../../../src/kube/config.js';
 import { runCli } from '../../support/cli.js';
 import { writeKubeconfig } from '../../support/silent-server.js';
 
-type Mode = 'cut' | 'empty-object' | 'gzip';
+type Mode = 'cut' | 'empty-object' | 'gzip' | 'whoami';
 let mode: Mode = 'cut';
 const server = http.createServer((req, res) => {
   req.resume();
@@ -25,6 +25,10 @@ const server = http.createServer((req, res) => {
   } else if (mode === 'empty-object') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
+  } else if (mode === 'whoami') {
+    // the credentials the request carried, as the name of the object answered
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Namespace', metadata: { name: req.headers.authorization ?? 'none' } }));
   } else {
     const body = gzipSync(
       JSON.stringify({ kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'zipped' } }),
@@ -164,6 +168,40 @@ describe('credentials', () => {
       expect(r.stdout + r.stderr).not.toContain('SUPERSECRET');
     },
   );
+
+  // kubectl's tokenFile: client-node reads only `token-file`, and sent such a user's requests with no
+  // credentials (the server's 401 then blamed an expired token)
+  it('a user with a tokenFile (relative to the kubeconfig) sends that token; a missing one is an error naming it', async () => {
+    writeFileSync(join(dir, 'token'), 'from-the-file\n');
+    mode = 'whoami';
+    const kc = withUser('{tokenFile: token}');
+    const res = await new KubeRest(loadKubeContext({ kubeconfig: kc }), 5000).request(
+      'GET',
+      '/api/v1/namespaces/x',
+    );
+    expect(res.body.metadata.name).toBe('Bearer from-the-file');
+    const missing = withUser('{tokenFile: /nonexistent/token}');
+    const r = await runCli(['pc', 'cluster', 'web', '--kubeconfig', missing]);
+    expect(r.code).toBe(65);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `Error: cannot read the tokenFile /nonexistent/token of user "u" (kubeconfig ${missing}): no such file or directory`,
+    );
+  });
+
+  it('an empty kubeconfig, or one that is not a mapping, says so (not "reading \'clusters\'")', async () => {
+    for (const [text, why] of [
+      ['', 'it is empty'],
+      ['- a\n- b\n', 'it is not a kubeconfig (a YAML mapping)'],
+    ]) {
+      const file = join(dir, `kc-bad-${why.length}`);
+      writeFileSync(file, text);
+      const r = await runCli(['pc', 'cluster', 'web', '--kubeconfig', file]);
+      expect({ code: r.code, first: r.stderr.split('\n')[0] }).toEqual({
+        code: 65,
+        first: `Error: cannot read kubeconfig ${file}: ${why}`,
+      });
+    }
+  });
 
   it('a password in the server URL is never shown (errors, report)', async () => {
     const secretUrl = url.replace('http://', 'http://admin:S3cr3t-PASSWORD@');
