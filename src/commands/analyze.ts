@@ -151,8 +151,12 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     return a;
   });
   const maxMiB = Number(opts.maxFileSize);
-  if (!Number.isFinite(maxMiB) || maxMiB <= 0)
-    throw usageError(`invalid --max-file-size "${opts.maxFileSize}"`);
+  const { MAX_FILE_SIZE_MIB } = await import('../manifests/limits.js');
+  if (!Number.isFinite(maxMiB) || maxMiB <= 0 || maxMiB > MAX_FILE_SIZE_MIB)
+    throw usageError(
+      `invalid --max-file-size "${opts.maxFileSize}": a number of MiB above 0, at most ${MAX_FILE_SIZE_MIB}`,
+      `a file is parsed as one string, and Node's strings hold less than 512 MiB`,
+    );
 
   if (paths.length === 0 && opts.useKube === false)
     throw usageError(

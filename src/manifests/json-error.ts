@@ -83,3 +83,44 @@ export function jsonErrorOffset(text: string): number {
   }
   return n;
 }
+
+/**
+ * Node's JSON.parse messages that name the kind of error and nothing of the text, and how mesh words
+ * them. The other messages (`Unexpected token 'S', …"assword": SuperSecre"… is not valid JSON`) quote
+ * the text around the error, which may be a secret and may hold a line break: they are never shown.
+ */
+const JSON_ERROR_KINDS: ReadonlyArray<[string, string]> = [
+  ['Unexpected end of JSON input', 'unexpected end of input'],
+  ['Unterminated string', 'unterminated string'],
+  ['Bad control character in string literal', 'control character in a string (write it escaped, as \\n)'],
+  ['Bad escaped character', 'invalid escape in a string'],
+  ['Bad Unicode escape', 'invalid \\u escape in a string'],
+  ["Expected property name or '}'", "expected a property name or '}'"],
+  ['Expected double-quoted property name', 'expected a double-quoted property name'],
+  ["Expected ':' after property name", "expected ':' after a property name"],
+  ["Expected ',' or '}' after property value", "expected ',' or '}' after a property value"],
+  ["Expected ',' or ']' after array element", "expected ',' or ']' after an array element"],
+  ['Unexpected non-whitespace character after JSON', 'unexpected text after the JSON value'],
+  ['No number after minus sign', 'malformed number'],
+  ['Exponent part is missing a number', 'malformed number'],
+  ['Unterminated fractional number', 'malformed number'],
+  ['Unexpected number', 'unexpected number'],
+  ['Unexpected string', 'unexpected string'],
+];
+
+/**
+ * A JSON syntax error of `text` as its kind and offset only: the offset is Node's when its message gives
+ * one, else the scanner's; the kind is Node's, reworded, when it is one of the known kinds, else
+ * `unexpected character` (or `unexpected end of input` at the end of the text).
+ */
+export function jsonSyntaxError(text: string, nodeMessage: string): { offset: number; kind: string } {
+  const position = / at position (\d+)/.exec(nodeMessage);
+  const offset = position ? Number(position[1]) : jsonErrorOffset(text);
+  const known = JSON_ERROR_KINDS.find(([prefix]) => nodeMessage.startsWith(prefix));
+  const kind = known
+    ? known[1]
+    : text.slice(offset).trim() === ''
+      ? 'unexpected end of input'
+      : 'unexpected character';
+  return { offset, kind };
+}

@@ -3,7 +3,16 @@
  * walks documents recursively (schema validation, semantic rules, position lookup) can then rely on them.
  * The size limit is per file (`--max-file-size`); the nesting limit is per document.
  */
+import { constants } from 'node:buffer';
 import { formatPath, type PathSegment } from './path.js';
+
+/**
+ * The largest `--max-file-size` (MiB): a file is parsed as one string, and a string holds at most
+ * `MAX_STRING_LENGTH` characters (2^29 - 24, just under 512 Mi, in Node 20), which a file of that many bytes
+ * never exceeds. A larger file could not be parsed at all, so a larger limit is refused rather than
+ * failing later with `Cannot create a string longer than …`.
+ */
+export const MAX_FILE_SIZE_MIB = Math.floor(constants.MAX_STRING_LENGTH / 1048576);
 
 /** Deepest nesting of mappings and sequences in a document (the top-level mapping is level 1). */
 export const MAX_NESTING = 100;

@@ -1,17 +1,30 @@
-import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  createReadStream,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  statSync,
+  type BigIntStats,
+  type Dirent,
+} from 'node:fs';
 import { extname, join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { fastLoad, UNSUPPORTED } from './fast-yaml.js';
 import {
   decodeUtf8,
+  errnoText,
   invalidUtf8Lines,
   invalidUtf8Message,
   looksBinary,
-  readStdinBytes,
+  readBounded,
+  readFdBounded,
   withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
-import { jsonErrorOffset } from './json-error.js';
+import { jsonSyntaxError } from './json-error.js';
 import {
   deeperThan,
   exceedsNodes,
@@ -29,8 +42,11 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** A document whose aliases expand to more nodes than this is refused. */
   maxExpandedNodes?: number;
-  /** Text to use for "-" (stdin); read from process.stdin when absent. */
-  stdin?: string;
+  /**
+   * What "-" (stdin) holds: text is taken as it is; bytes are read as process.stdin is (the default),
+   * up to `maxFileBytes`.
+   */
+  stdin?: string | AsyncIterable<Uint8Array>;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -42,51 +58,87 @@ const JS_YAML_OPTIONS: jsYaml.LoadOptions = {
   ...{ maxDepth: JS_YAML_MAX_DEPTH },
 };
 
+/** A path that cannot be read (EACCES, EIO, …): exit 66 as a missing one, never a parse error. */
+function unreadable(file: string, what: string | undefined, err: unknown): LoadProblem {
+  const message = `cannot read${what ? ` ${what}` : ''}: ${errnoText(err)}`;
+  return { severity: 'error', file, message, noInput: true };
+}
+
+/** What a path that is neither a regular file nor a folder is, for a message. */
+function specialKind(st: BigIntStats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 /**
  * Expands paths: folders are walked recursively (sorted), only manifest extensions are kept. Each real
- * file and folder is visited once, however many symbolic links lead to it (a link to a parent folder is
- * a loop otherwise). A path that does not exist is a `noInput` problem; a folder without manifests is
- * a warning.
+ * file and folder (device and inode) is visited once, however many symbolic links lead to it (a link to a
+ * parent folder is a loop otherwise); a folder is recognised by its own inode, not its real path, so a
+ * walk costs the same at any depth. A path that does not exist or cannot be read is a `noInput` problem;
+ * a folder without manifests is a warning. In folders only regular files are inputs: a FIFO, socket or
+ * device, and a symbolic link to nothing or to itself, is skipped with a warning. A path named on the
+ * command line that is not a regular file is added to `streams` (it is read as a stream, up to the size
+ * limit).
  */
-export function expandPaths(paths: string[], problems: LoadProblem[]): string[] {
+export function expandPaths(
+  paths: string[],
+  problems: LoadProblem[],
+  streams: Set<string> = new Set(),
+): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  /** False when the real path of `p` was already visited. */
-  const firstVisit = (p: string) => {
-    let real: string;
-    try {
-      real = realpathSync(p);
-    } catch {
-      real = p;
-    }
-    if (seen.has(real)) return false;
-    seen.add(real);
+  /** False when the file or folder was already visited. */
+  const firstVisit = (st: BigIntStats) => {
+    const id = `${st.dev}:${st.ino}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
     return true;
   };
   const walk = (dir: string) => {
-    if (!firstVisit(dir)) return;
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = readdirSync(dir).sort();
+      entries = readdirSync(dir, { withFileTypes: true }).sort(byName);
     } catch (err) {
-      problems.push({
-        severity: 'error',
-        file: dir,
-        message: `cannot read directory: ${(err as Error).message}`,
-      });
+      problems.push(unreadable(dir, 'folder', err));
       return;
     }
     for (const e of entries) {
-      if (e === 'node_modules' || e.startsWith('.')) continue;
-      const p = join(dir, e);
-      let st;
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      const manifest = MANIFEST_EXTENSIONS.has(extname(e.name).toLowerCase());
+      // other files are skipped unseen (a link or an unknown type may still be a folder)
+      if (e.isFile() && !manifest) continue;
+      const p = join(dir, e.name);
+      let st: BigIntStats;
       try {
-        st = statSync(p);
-      } catch {
+        st = statSync(p, { bigint: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ELOOP') {
+          if (isLink(p))
+            problems.push({
+              severity: 'warning',
+              file: p,
+              message: `skipped: symbolic link to ${code === 'ENOENT' ? 'nothing (dangling)' : 'itself (a loop)'}`,
+            });
+          // else: removed since the folder was listed
+        } else problems.push(unreadable(p, undefined, err));
         continue;
       }
-      if (st.isDirectory()) walk(p);
-      else if (MANIFEST_EXTENSIONS.has(extname(e).toLowerCase()) && firstVisit(p)) out.push(p);
+      if (st.isDirectory()) {
+        if (firstVisit(st)) walk(p);
+      } else if (!manifest) continue;
+      else if (!st.isFile())
+        problems.push({
+          severity: 'warning',
+          file: p,
+          message: `skipped: ${specialKind(st)}, not a regular file`,
+        });
+      else if (firstVisit(st)) out.push(p);
     }
   };
   for (const p of paths) {
@@ -94,21 +146,20 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
       out.push(p);
       continue;
     }
-    let st;
+    let st: BigIntStats;
     try {
-      st = statSync(p);
+      st = statSync(p, { bigint: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      problems.push({
-        severity: 'error',
-        file: p,
-        message:
-          code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code ?? (err as Error).message}`,
-        noInput: true,
-      });
+      problems.push(
+        code === 'ENOENT'
+          ? { severity: 'error', file: p, message: 'no such file or directory', noInput: true }
+          : unreadable(p, undefined, err),
+      );
       continue;
     }
     if (st.isDirectory()) {
+      if (!firstVisit(st)) continue;
       const before = out.length;
       walk(p);
       if (out.length === before)
@@ -118,7 +169,10 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
           message: 'no .yaml, .yml or .json files in this folder',
         });
     } else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase())) {
-      if (firstVisit(p)) out.push(p);
+      if (firstVisit(st)) {
+        out.push(p);
+        if (!st.isFile()) streams.add(p);
+      }
     } else
       // Named on the command line, so said without --verbose (as istioctl does); in folders such files are
       // skipped quietly.
@@ -131,46 +185,110 @@ export function expandPaths(paths: string[], problems: LoadProblem[]): string[] 
   return out;
 }
 
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Loads every manifest under the given paths. Never throws for bad input: problems are collected. */
 export async function loadManifests(paths: string[], opts: LoadOptions = {}): Promise<LoadResult> {
   const problems: LoadProblem[] = [];
-  const files = expandPaths(paths, problems);
+  const streams = new Set<string>();
+  const files = expandPaths(paths, problems, streams);
+  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const resources: Resource[] = [];
   for (const file of files) {
-    let text: string;
-    if (file === '-') {
-      text = opts.stdin ?? decodeChecked(await readStdinBytes(), file, problems);
-    } else {
-      const read = readFileChecked(file, opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, problems);
-      if (read === undefined) continue;
-      text = read;
+    const stdin = file === '-' ? (opts.stdin ?? process.stdin) : undefined;
+    let text: string | undefined;
+    if (typeof stdin === 'string') text = stdin;
+    else {
+      // stdin, FIFOs and devices may never end: they are read up to the limit
+      const bytes = stdin
+        ? await readStreamChecked(file, stdin, maxBytes, problems)
+        : streams.has(file)
+          ? await readStreamChecked(file, createReadStream(file), maxBytes, problems)
+          : readFileChecked(file, maxBytes, problems);
+      if (bytes !== undefined) text = textChecked(bytes, file, problems);
     }
-    parseManifestText(text, file, resources, problems, opts);
+    if (text !== undefined) parseManifestText(text, file, resources, problems, opts);
   }
   return { resources, problems, files };
 }
 
-function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]): string | undefined {
-  let buf: Buffer;
+/** The size limit in a message: `64 MiB`, `0.5 MiB`. */
+function mib(bytes: number): string {
+  return `${Number((bytes / 1048576).toFixed(3))} MiB`;
+}
+
+/** A file (or stdin, `-`) over the size limit: refused as unusable input. */
+function tooLarge(file: string, maxBytes: number, size?: number): LoadProblem {
+  const what = file === '-' ? 'stdin' : 'file';
+  const over = `over the ${mib(maxBytes)} limit (--max-file-size)`;
+  return {
+    severity: 'error',
+    file,
+    message:
+      size === undefined
+        ? `${what} is ${over}; reading stopped there`
+        : `${what} is ${(size / 1048576).toFixed(1)} MiB, ${over}`,
+  };
+}
+
+/**
+ * A regular file's bytes, or undefined with a problem. It is opened without blocking, so a file that
+ * became a FIFO since the folder was listed is found out by its fstat rather than waited on.
+ */
+function readFileChecked(file: string, maxBytes: number, problems: LoadProblem[]): Buffer | undefined {
+  let fd: number;
   try {
-    const st = statSync(file);
-    if (st.size > maxBytes) {
-      problems.push({
-        severity: 'error',
-        file,
-        message: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(0)} MiB limit`,
-      });
-      return undefined;
-    }
-    buf = readFileSync(file);
+    fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (err) {
-    problems.push({
-      severity: 'error',
-      file,
-      message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    });
+    problems.push(unreadable(file, 'file', err));
     return undefined;
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      problems.push({ severity: 'warning', file, message: 'skipped: not a regular file any more' });
+      return undefined;
+    }
+    if (st.size > maxBytes) {
+      problems.push(tooLarge(file, maxBytes, st.size));
+      return undefined;
+    }
+    const bytes = readFdBounded(fd, st.size, maxBytes);
+    if (bytes === undefined) problems.push(tooLarge(file, maxBytes));
+    return bytes;
+  } catch (err) {
+    problems.push(unreadable(file, 'file', err));
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The bytes of stdin, a FIFO or a device, up to the size limit; else undefined with a problem. */
+async function readStreamChecked(
+  file: string,
+  stream: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  problems: LoadProblem[],
+): Promise<Buffer | undefined> {
+  try {
+    const bytes = await readBounded(stream, maxBytes);
+    if (bytes === undefined) problems.push(tooLarge(file, maxBytes));
+    return bytes;
+  } catch (err) {
+    problems.push(unreadable(file, file === '-' ? 'stdin' : 'file', err));
+    return undefined;
+  }
+}
+
+/** The bytes as manifest text: binary content is refused, a byte order mark dropped. */
+function textChecked(buf: Buffer, file: string, problems: LoadProblem[]): string | undefined {
   if (looksBinary(buf)) {
     problems.push({ severity: 'error', file, message: 'binary file (contains NUL bytes), not a manifest' });
     return undefined;
@@ -213,7 +331,7 @@ export function parseManifestText(
       if (!fast) value = jsYaml.load(chunk.text, { ...JS_YAML_OPTIONS, filename: file });
     } catch (err) {
       const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
-      const reason = e.reason ?? e.message.split('\n')[0];
+      const reason = yamlReason(e.reason ?? e.message.split('\n')[0] ?? '');
       problems.push({
         severity: 'error',
         file,
@@ -261,6 +379,33 @@ export function parseManifestText(
   }
 }
 
+/**
+ * js-yaml's reasons that quote the text (a tag or alias name: an unquoted `password: *hunter2` is an
+ * alias), without the quote; the others name the kind of error only.
+ */
+const YAML_QUOTING_REASONS: ReadonlyArray<[RegExp, string]> = [
+  [/^unidentified alias /, 'unidentified alias (an unquoted value cannot start with "*")'],
+  [/^unknown tag /, 'unknown tag (an unquoted value cannot start with "!")'],
+  [
+    /^unacceptable node kind for .* tag; (it should be "\w+", not "\w+")$/s,
+    'unacceptable node kind for its tag; $1',
+  ],
+  [/^cannot resolve a node with /, 'cannot resolve a node with its explicit tag'],
+  [/^tag name cannot contain such characters: /, 'tag name cannot contain such characters'],
+  [/^tag name is malformed: /, 'tag name is malformed'],
+  [/^undeclared tag handle /, 'undeclared tag handle'],
+  [/^there is a previously declared suffix for /, 'a tag handle is declared twice'],
+  [/^tag prefix is malformed: /, 'tag prefix is malformed'],
+];
+
+function yamlReason(reason: string): string {
+  for (const [re, said] of YAML_QUOTING_REASONS) {
+    const m = re.exec(reason);
+    if (m) return said.replace('$1', m[1] ?? '');
+  }
+  return reason;
+}
+
 function parseJson(text: string, file: string, resources: Resource[], problems: LoadProblem[]): void {
   if (text.trim() === '') return;
   const deep = jsonNestingOffset(text);
@@ -278,17 +423,14 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const { line, column } = jsonErrorPosition(text, (err as Error).message);
-    const msg = (err as Error).message
-      .replace(/ in JSON at position \d+.*$/s, '')
-      .replace(/, ".*" is not valid JSON$/s, '');
+    // the kind and the place only: Node's message quotes the text around the error
+    const { offset, kind } = jsonSyntaxError(text, (err as Error).message);
     problems.push({
       severity: 'error',
       file,
       docIndex: 0,
-      line,
-      column,
-      message: `JSON syntax error: ${msg}`,
+      ...lineColumnAt(text, offset),
+      message: `JSON syntax error: ${kind}`,
     });
     return;
   }
@@ -304,12 +446,6 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
     // without the word anywhere in the text, no value can be null
     !text.includes('null'),
   );
-}
-
-/** Where a JSON syntax error is: from the message when Node gives a position, else by scanning. */
-function jsonErrorPosition(text: string, message: string): { line: number; column: number } {
-  const m = /position (\d+)/.exec(message);
-  return lineColumnAt(text, m ? Number(m[1]) : jsonErrorOffset(text));
 }
 
 function lineColumnAt(text: string, pos: number): { line: number; column: number } {

@@ -83,7 +83,10 @@ export interface LoadProblem {
   column?: number;
   docIndex?: number;
   message: string;
-  /** A path named by the user that does not exist or cannot be read: not a parse error (exit 66). */
+  /**
+   * A path named by the user that does not exist or cannot be read, or a file or folder in it that cannot
+   * be read: not a parse error (exit 66).
+   */
   noInput?: boolean;
 }
 

@@ -1,6 +1,6 @@
 /** Reading input files and stdin for commands that take `--file` (`-` = stdin). */
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import { describeError, ExitCode, MeshError } from './errors.js';
 
 const GO_ERRNO: Record<string, string> = {
@@ -11,6 +11,10 @@ const GO_ERRNO: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
   ENOSPC: 'no space left on device',
   EROFS: 'read-only file system',
+  EIO: 'input/output error',
+  ENXIO: 'no such device or address',
+  ENAMETOOLONG: 'file name too long',
+  EPERM: 'operation not permitted',
 };
 
 /** What a failed file operation means, in Go's words (without Node's operation and paths). */
@@ -64,6 +68,46 @@ export async function readStdinBytes(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * All the bytes of a stream (stdin, a FIFO, a device), or undefined as soon as there are more than
+ * `maxBytes`: reading stops there (the stream is destroyed), so an endless source such as /dev/zero costs
+ * at most `maxBytes` and one chunk, and no buffer or string longer than the limit is ever made.
+ */
+export async function readBounded(
+  chunks: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total > maxBytes) return undefined;
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, total);
+}
+
+/**
+ * The bytes of an open regular file, read synchronously in one piece when `size` (its size from fstat)
+ * is right, or undefined when it holds more than `maxBytes` (it grew after fstat, or it is a file such as
+ * /proc's whose size reads 0). Holds at most `maxBytes + 1` bytes.
+ */
+export function readFdBounded(fd: number, size: number, maxBytes: number): Buffer | undefined {
+  let buf = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buf.length) {
+      if (length > maxBytes) return undefined;
+      const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(2 * length, 65536)));
+      buf.copy(bigger, 0, 0, length);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, length, buf.length - length, null);
+    if (n === 0) return buf.subarray(0, length);
+    length += n;
+  }
 }
 
 /** All of stdin as UTF-8 text. */
