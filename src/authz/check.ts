@@ -139,12 +139,14 @@ const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * A parsed dump: a full `{configs: [...]}` config dump (its ListenersConfigDump section, or istioctl's
- * error when it has none) or a bare ListenersConfigDump message.
+ * error when it has none: exit 65, naming `source` when given) or a bare ListenersConfigDump message.
  */
-export function analyzeDump(root: Obj): AuthzCheckResult {
+export function analyzeDump(root: Obj, source?: string): AuthzCheckResult {
   const bare =
     field(root, 'configs') === undefined && (has(root, 'dynamic_listeners') || has(root, 'static_listeners'));
-  return analyzeListenersDump(bare ? root : new ConfigDump(root).require(DumpType.listeners));
+  return analyzeListenersDump(
+    bare ? root : new ConfigDump(root, undefined, source).require(DumpType.listeners),
+  );
 }
 
 /** istioctl's table: `ACTION  AuthorizationPolicy  RULES`, padding 3. */

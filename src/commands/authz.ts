@@ -95,7 +95,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
     });
 
   const { analyzeDump, renderAuthzTable } = await import('../authz/check.js');
-  const result = analyzeDump(root);
+  const result = analyzeDump(root, source);
   for (const key of result.unrecognised)
     warn(`warning: RBAC policy "${key}" does not follow istiod's naming; listed with an empty name`);
   if (format === 'table') {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, describeError, usageError } from '../util/errors.js';
+import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
@@ -8,6 +8,22 @@ import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
 
 type Opts = Record<string, any>;
+
+/** An error of one proxy or replica (it is named; the others are still compared), with its exit code. */
+type Fail = (entry: { id: string; error: string }, exitCode: number) => void;
+
+const exitCodeOf = (err: unknown) => (err instanceof MeshError ? err.exitCode : ExitCode.RUNTIME);
+
+/**
+ * The exit code of the errors when nothing drifted: 1 when a proxy or replica could not be reached (or
+ * failed otherwise), else 66 when a dump file is missing or unreadable, else 65 when some input could not
+ * be parsed (a dump, or a part of one, that was left out of the comparison).
+ */
+function errorsExitCode(codes: readonly number[]): number {
+  if (codes.length === 0) return ExitCode.OK;
+  if (codes.some((c) => c !== ExitCode.NOINPUT && c !== ExitCode.DATA)) return ExitCode.RUNTIME;
+  return codes.includes(ExitCode.NOINPUT) ? ExitCode.NOINPUT : ExitCode.DATA;
+}
 
 /** `<pod>.<ns>=<value>` */
 function pair(flag: string, text: string): [string, string] {
@@ -78,20 +94,29 @@ export function register(program: Command): void {
       throw usageError('-A and -n cannot be used together');
     const drift = await import('../drift/drift.js');
     const errors: Array<{ id: string; error: string }> = [];
+    const codes: number[] = [];
+    const fail: Fail = (entry, exitCode) => {
+      if (errors.some((e) => e.id === entry.id && e.error === entry.error)) return;
+      errors.push(entry);
+      codes.push(exitCode);
+    };
+    // a part of a dump that could not be read: left out of the comparison, named here
+    const unreadable = (id: string, error: string) => fail({ id, error }, ExitCode.DATA);
     const offline = (opts.csds ?? []).length > 0 || (opts.file ?? []).length > 0;
     if (opts.controlPlane && offline)
       throw usageError('--control-plane asks istiod: it cannot be used with --csds or -f');
     const report: import('../drift/drift.js').DriftReport = opts.controlPlane
       ? {
           workloads: [],
-          controlPlane: drift.detectControlPlaneDrift(await controlPlaneConfigs(opts, timeoutMs, errors)),
+          controlPlane: drift.detectControlPlaneDrift(await controlPlaneConfigs(opts, timeoutMs, fail)),
           errors,
         }
       : {
           workloads: drift.detectDrift(
             offline
-              ? await offlineProxies(opts, timeoutMs, errors)
-              : await clusterProxies(opts, timeoutMs, errors),
+              ? await offlineProxies(opts, timeoutMs, fail)
+              : await clusterProxies(opts, timeoutMs, fail),
+            unreadable,
           ),
           errors,
         };
@@ -106,7 +131,9 @@ export function register(program: Command): void {
     const drifted =
       report.workloads.some((w) => w.drifted.length > 0) ||
       (report.controlPlane ?? []).some((c) => c.drifted.length > 0);
-    process.exitCode = drifted ? ExitCode.FINDINGS : errors.length > 0 ? ExitCode.RUNTIME : ExitCode.OK;
+    // drift found (79) outranks the errors: a proxy not reached (1), a dump file missing (66), a dump or
+    // a part of one that could not be parsed (65)
+    process.exitCode = drifted ? ExitCode.FINDINGS : errorsExitCode(codes);
   });
 }
 
@@ -121,11 +148,7 @@ function replicaError(replica: string, err: Error, asking?: string) {
  * The proxies every replica serves (istiod's syncz, filtered by -n), then for each one every replica's
  * config_dump for it; a replica answering none does not serve that proxy.
  */
-async function controlPlaneConfigs(
-  opts: Opts,
-  timeoutMs: number,
-  errors: Array<{ id: string; error: string }>,
-) {
+async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
   const { openControlPlane } = await import('../xds-client/control-plane.js');
   const { askTargets } = await import('../xds-client/replicas.js');
   const { SYNCZ_TYPE, CONFIG_DUMP_TYPE } = await import('../xds-client/client.js');
@@ -142,7 +165,7 @@ async function controlPlaneConfigs(
       for (const f of failed.slice(1)) warn(`error: ${f.error!.message}`);
       throw failed[0]!.error!;
     }
-    for (const f of failed) errors.push(replicaError(f.replica, f.error!));
+    for (const f of failed) fail(replicaError(f.replica, f.error!), exitCodeOf(f.error));
     const answering = cp.targets.filter((t) => !failed.some((f) => f.replica === t.name));
     const ids = [
       ...new Set(rowsOf(syncz, opts.allNamespaces ? undefined : opts.namespace).map((r) => r.name)),
@@ -151,7 +174,7 @@ async function controlPlaneConfigs(
       const answers = await askTargets(answering, o.istioNamespace, CONFIG_DUMP_TYPE, [proxy], timeoutMs);
       const intended = [];
       for (const a of answers) {
-        if (a.error) errors.push(replicaError(a.replica, a.error, proxy));
+        if (a.error) fail(replicaError(a.replica, a.error, proxy), exitCodeOf(a.error));
         const resources = (a.response?.resources as unknown[] | undefined) ?? [];
         if (resources.length > 0) intended.push({ replica: a.replica, dump: istiodDump(resources) });
       }
@@ -162,9 +185,10 @@ async function controlPlaneConfigs(
   }
 }
 
-async function offlineProxies(opts: Opts, timeoutMs: number, errors: Array<{ id: string; error: string }>) {
+async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
   const { workloadFromName } = await import('../drift/drift.js');
   const { dynamicConfig, csdsDump } = await import('../proxy-status/compare.js');
+  const { driftProblems } = await import('../drift/drift.js');
   const specs = [
     ...((opts.csds ?? []) as string[]).map((t) => ['csds', ...pair('--csds', t)] as const),
     ...((opts.file ?? []) as string[]).map((t) => ['file', ...pair('--file', t)] as const),
@@ -172,6 +196,7 @@ async function offlineProxies(opts: Opts, timeoutMs: number, errors: Array<{ id:
   const read = async ([kind, id, where]: (typeof specs)[number]): Promise<ProxyConfig | undefined> => {
     try {
       let dump;
+      let problems;
       if (kind === 'csds') {
         const { fetchClientStatus } = await import('../xds-client/client.js');
         const configs = await fetchClientStatus(
@@ -180,27 +205,33 @@ async function offlineProxies(opts: Opts, timeoutMs: number, errors: Array<{ id:
         );
         dump = csdsDump((configs[0] ?? {}) as Record<string, unknown>);
       } else {
-        const { readInputText } = await import('../util/input.js');
+        const { readNamedInput } = await import('../util/input.js');
         const { ConfigDump } = await import('../envoy/dump.js');
-        dump = dynamicConfig(ConfigDump.parse(await readInputText(where), where));
+        // what cannot be read is left out (and reported), the rest compared
+        const text = await readNamedInput(where, `cannot read ${where}: `);
+        const full = ConfigDump.parse(text, where).readLeniently();
+        dump = dynamicConfig(full);
+        problems = driftProblems(full);
       }
-      return { id, workload: workloadFromName(id), dump, podSpecific: [id.slice(0, id.lastIndexOf('.'))] };
+      const podSpecific = [id.slice(0, id.lastIndexOf('.'))];
+      return { id, workload: workloadFromName(id), dump, podSpecific, problems };
     } catch (err) {
-      errors.push({ id, error: describeError(err) });
+      fail({ id, error: describeError(err) }, exitCodeOf(err));
       return undefined;
     }
   };
   return (await bounded(specs, opts.concurrency, read)).filter((p): p is ProxyConfig => p !== undefined);
 }
 
-async function clusterProxies(opts: Opts, timeoutMs: number, errors: Array<{ id: string; error: string }>) {
+async function clusterProxies(opts: Opts, timeoutMs: number, fail: Fail) {
   const { loadKubeContext } = await import('../kube/config.js');
   const { KubeApi } = await import('../kube/api.js');
   const { isRunning, listProxyPods, podLabel } = await import('../kube/pods.js');
   const { openPodEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
   const { rootCaCertificates } = await import('../envoy/rootca.js');
-  const { workloadOf } = await import('../drift/drift.js');
+  const { driftProblems, workloadOf } = await import('../drift/drift.js');
+  const { dynamicConfig } = await import('../proxy-status/compare.js');
   const { createHash } = await import('node:crypto');
   const kube = loadKubeContext({
     kubeconfig: opts.kubeconfig,
@@ -235,26 +266,30 @@ async function clusterProxies(opts: Opts, timeoutMs: number, errors: Array<{ id:
     try {
       const ep = await openPodEndpoint(api, pod, opts.proxyAdminPort, timeoutMs);
       try {
-        const dump = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: id }).configDump();
+        const full = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: id }).configDump();
         let roots: string[] | undefined;
         try {
-          roots = rootCaCertificates(dump).map((c) => createHash('sha256').update(c).digest('hex'));
+          roots = rootCaCertificates(full).map((c) => createHash('sha256').update(c).digest('hex'));
         } catch {
           roots = undefined; // no secrets in the dump
         }
         const ips = [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((x: any) => x?.ip)].filter(Boolean);
+        // what cannot be read is left out (and reported), the rest compared
+        full.readLeniently();
+        const dump = dynamicConfig(full);
         return {
           id,
           workload: workloadOf(pod, rsOwners),
           dump,
           podSpecific: [pod.metadata.name, ...ips],
           roots,
+          problems: driftProblems(full),
         };
       } finally {
         await ep.close();
       }
     } catch (err) {
-      errors.push({ id, error: describeError(err) });
+      fail({ id, error: describeError(err) }, exitCodeOf(err));
       return undefined;
     }
   };

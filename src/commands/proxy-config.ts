@@ -228,7 +228,13 @@ async function withDump<T>(
   const { openSource } = await import('../envoy/source.js');
   const source = await openSource(cmd, pod, opts.file, access(opts, timeoutMs));
   try {
-    return await body(await source.dump(query), format);
+    const dump = await source.dump(query);
+    try {
+      return await body(dump, format);
+    } catch (err) {
+      // a field of the wrong type deep in a resource: say where it is in the dump
+      throw dump.explain(err);
+    }
   } finally {
     await source.close();
   }
@@ -331,8 +337,17 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
     const { parseJsonText } = await import('../envoy/dump.js');
     const { readSourceText } = await import('../envoy/source.js');
     const { clustersFromInput } = await import('../envoy/endpoints.js');
+    const { explainIn } = await import('../envoy/dump.js');
     const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
-    clusters = clustersFromInput(parseJsonText(await readSourceText(opts.file), opts.file, what), opts.file);
+    const text = await readSourceText(opts.file);
+    const value = parseJsonText(text, opts.file, what);
+    const source: string = opts.file;
+    try {
+      clusters = clustersFromInput(value, source);
+      return await printEndpoints(clusters, format, endpointFilter(opts));
+    } catch (err) {
+      throw explainIn(err, value, text, source);
+    }
   } else {
     const { endpointSource, openEndpoint } = await import('../envoy/source.js');
     const source = await endpointSource(await openEndpoint(pod, access(opts, timeoutMs)), timeoutMs);
@@ -342,7 +357,14 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
       await source.close();
     }
   }
-  const filter = endpointFilter(opts);
+  return printEndpoints(clusters, format, endpointFilter(opts));
+}
+
+async function printEndpoints(
+  clusters: unknown,
+  format: Format,
+  filter: ReturnType<typeof endpointFilter>,
+): Promise<number> {
   if (format === 'short') {
     const { clusterStatusSummary } = await import('../envoy/summary.js');
     await writeStdout(clusterStatusSummary(clusters, filter));
@@ -549,11 +571,15 @@ async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
     }
   }
   const { diffDumps, renderDiffText } = await import('../envoy/diff.js');
+  // what a side cannot read is left out of the comparison and reported, never a difference
+  for (const dump of dumps) dump.readLeniently();
   const d = diffDumps(dumps[0]!, dumps[1]!, { a: labels[0]!, b: labels[1]! });
   await writeStdout(
     format === 'json'
       ? JSON.stringify({ apiVersion: 'mesh/v1', kind: 'ProxyConfigDiff', ...d }, null, 2)
       : renderDiffText(d),
   );
-  return d.same ? ExitCode.OK : ExitCode.FINDINGS;
+  for (const u of d.unreadable ?? []) warn(`Error: ${u.error}`);
+  // a difference found (79) outranks a part that could not be read (65)
+  return !d.same ? ExitCode.FINDINGS : d.unreadable ? ExitCode.DATA : ExitCode.OK;
 }

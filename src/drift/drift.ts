@@ -7,8 +7,8 @@
  * their own. Pure: the command gathers the dumps.
  */
 import { createHash } from 'node:crypto';
-import { diffDumps, type DumpDiff } from '../envoy/diff.js';
-import { ConfigDump } from '../envoy/dump.js';
+import { diffDumps, problemKind, type DumpDiff } from '../envoy/diff.js';
+import { ConfigDump, type DumpProblem } from '../envoy/dump.js';
 import { isObj, type Obj } from '../envoy/fields.js';
 import { toProtoJson } from '../envoy/protojson.js';
 import { dynamicConfig } from '../proxy-status/compare.js';
@@ -23,6 +23,11 @@ export interface ProxyConfig {
   podSpecific: string[];
   /** SHA-256 fingerprints of the root certificates the proxy trusts (when its dump shows them). */
   roots?: string[];
+  /**
+   * What could not be read of its clusters, listeners and routes (a lenient read of the dump): left out
+   * of `dump`, never a difference; reported through `detectDrift`'s `report`.
+   */
+  problems?: DumpProblem[];
 }
 
 export interface DriftedProxy {
@@ -37,6 +42,8 @@ export interface WorkloadDrift {
   workload: string;
   replicas: string[];
   drifted: DriftedProxy[];
+  /** Some replica's config could not all be read: what was left out was not compared. */
+  incomplete?: boolean;
 }
 
 /** One proxy's config as each control-plane replica that serves it would send it. */
@@ -94,38 +101,73 @@ function fingerprint(d: ConfigDump): string {
     .digest('hex');
 }
 
-export function detectDrift(proxies: ProxyConfig[]): WorkloadDrift[] {
+/**
+ * The drifted replicas of each workload. A replica's config that could not all be read (`problems`) is
+ * compared in what could be read: a resource its siblings have and it may hold unreadable is not a
+ * difference. `report` hears each problem that matters: a damaged part always, a missing section when a
+ * replica it is compared with has resources of that kind.
+ */
+export function detectDrift(
+  proxies: ProxyConfig[],
+  report: (id: string, error: string) => void = () => {},
+): WorkloadDrift[] {
   const byWorkload = new Map<string, ProxyConfig[]>();
   for (const p of proxies) byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), p]);
   const out: WorkloadDrift[] = [];
+  const damaged = (p: ProxyConfig) => (p.problems ?? []).some((x) => !x.missing);
   for (const [workload, members] of [...byWorkload].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     members.sort((a, b) => (a.id < b.id ? -1 : 1));
+    let incomplete = false;
+    for (const m of members)
+      for (const p of m.problems ?? [])
+        if (!p.missing) {
+          report(m.id, p.error.message);
+          incomplete = true;
+        }
     const normalised = new Map(members.map((m) => [m.id, normalise(m)]));
     const groups = new Map<string, ProxyConfig[]>();
     for (const m of members) {
       const f = fingerprint(normalised.get(m.id)!);
       groups.set(f, [...(groups.get(f) ?? []), m]);
     }
-    // the largest group is the workload's config; on a tie, the one holding the first replica by name
-    const majority = [...groups.values()].sort((a, b) => b.length - a.length)[0]!;
+    // the largest group is the workload's config; on a tie, one whose configs could all be read, then
+    // the one holding the first replica by name
+    const majority = [...groups.values()].sort(
+      (a, b) => b.length - a.length || Number(a.some(damaged)) - Number(b.some(damaged)),
+    )[0]!;
     const reference = majority[0]!;
     const rootsOf = (p: ProxyConfig) => (p.roots ?? []).slice().sort().join(',');
     const drifted: DriftedProxy[] = [];
     for (const m of members) {
       if (m === reference) continue;
       const d: DriftedProxy = { id: m.id, comparedWith: reference.id };
-      if (!majority.includes(m))
-        d.configDiff = diffDumps(normalised.get(reference.id)!, normalised.get(m.id)!, {
-          a: reference.id,
-          b: m.id,
-        });
+      if (!majority.includes(m)) {
+        const diff = diffDumps(
+          normalised.get(reference.id)!,
+          normalised.get(m.id)!,
+          { a: reference.id, b: m.id },
+          { problems: { a: reference.problems, b: m.problems } },
+        );
+        for (const u of diff.unreadable ?? [])
+          if (u.missing) report(u.side === 'a' ? reference.id : m.id, u.error);
+        if (diff.unreadable) incomplete = true;
+        // a difference in what both could read, not only a resource one side could not read
+        if (!diff.same || !diff.unreadable) d.configDiff = diff;
+      }
       if (m.roots !== undefined && reference.roots !== undefined && rootsOf(m) !== rootsOf(reference))
         d.rootsDiffer = true;
       if (d.configDiff || d.rootsDiffer) drifted.push(d);
     }
-    out.push({ workload, replicas: members.map((m) => m.id), drifted });
+    const w: WorkloadDrift = { workload, replicas: members.map((m) => m.id), drifted };
+    if (incomplete) w.incomplete = true;
+    out.push(w);
   }
   return out;
+}
+
+/** The problems of a lenient read of a dump that drift cares about: its clusters, listeners and routes. */
+export function driftProblems(dump: ConfigDump): DumpProblem[] {
+  return dump.problems.filter((p) => ['cluster', 'listener', 'route'].includes(problemKind(p) ?? ''));
 }
 
 /**
@@ -164,7 +206,8 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
   for (const w of r.workloads) {
     const n = w.replicas.length;
     if (w.drifted.length === 0) {
-      lines.push(`${w.workload}: ${n} replica${n === 1 ? '' : 's'}, no drift`);
+      const partly = w.incomplete ? ' in what could be read' : '';
+      lines.push(`${w.workload}: ${n} replica${n === 1 ? '' : 's'}, no drift${partly}`);
       continue;
     }
     lines.push(`${w.workload}: ${w.drifted.length} of ${n} replicas drifted`);

@@ -3,11 +3,16 @@
  * routes, endpoints, secrets and extension configs exist on one side only or differ, and in which field
  * paths. xDS bookkeeping (version_info, last_updated, nonces) is ignored, snake_case and camelCase dumps
  * compare equal, and secret key material is redacted before comparing.
+ *
+ * What one side cannot read (a damaged resource, list or section, or a missing section while the other
+ * side has resources of that kind) is never a difference: a resource present only on the other side may
+ * be the one that could not be read, so it is listed as not compared, and the problem is reported.
  */
-import type { ConfigDump, Resource } from './dump.js';
+import { DumpType, MissingSectionError, type ConfigDump, type DumpProblem, type Resource } from './dump.js';
 import { isObj, str, typeUrl, type Obj } from './fields.js';
 import { listenerAddress, listenerPort } from './listeners.js';
 import { redactSecrets, toProtoJson } from './protojson.js';
+import { ExitCode, MeshError } from '../util/errors.js';
 
 export type ResourceKind = 'cluster' | 'listener' | 'route' | 'endpoint' | 'secret' | 'ecds';
 
@@ -25,25 +30,67 @@ export interface ResourceDiff {
   fields?: FieldChange[];
 }
 
+/** A resource found on one side only while the other side's resources of its kind are not all readable. */
+export interface NotCompared {
+  kind: ResourceKind;
+  name: string;
+  /** The side it was found on. */
+  side: 'a' | 'b';
+}
+
+/** What a side could not read, where it hides resources of the other side (or is damaged). */
+export interface Unreadable {
+  side: 'a' | 'b';
+  kind: ResourceKind;
+  /** The dump has no section of that kind (the other side has resources of it). */
+  missing: boolean;
+  error: string;
+}
+
 export interface DumpDiff {
   a: string;
   b: string;
+  /** No difference found (in what both sides could read: see `unreadable`). */
   same: boolean;
-  /** Resources compared per kind (union of both sides). */
+  /** Resources compared per kind (union of both sides, less those not compared). */
   compared: Record<ResourceKind, number>;
   differences: ResourceDiff[];
+  /** Only when something could not be read. */
+  unreadable?: Unreadable[];
+  notCompared?: NotCompared[];
+}
+
+export interface DiffOptions {
+  /**
+   * Problems of each side beyond those its dump noted itself (`ConfigDump.problems`): for dumps that
+   * were rebuilt from what the original one could read (drift's normalised configs).
+   */
+  problems?: { a?: readonly DumpProblem[]; b?: readonly DumpProblem[] };
 }
 
 const KINDS: ResourceKind[] = ['cluster', 'listener', 'route', 'endpoint', 'secret', 'ecds'];
 const IGNORED_KEYS = new Set(['versionInfo', 'lastUpdated', 'nonce', 'responseNonce']);
 
-/** A dump section that is absent yields nothing to compare rather than an error. */
-function tryList<T>(get: () => T[]): T[] {
-  try {
-    return get();
-  } catch {
-    return [];
-  }
+const TYPE_OF: Record<ResourceKind, string> = {
+  cluster: DumpType.clusters,
+  listener: DumpType.listeners,
+  route: DumpType.routes,
+  endpoint: DumpType.endpoints,
+  secret: DumpType.secrets,
+  ecds: DumpType.ecds,
+};
+const KIND_OF: Record<string, ResourceKind> = {
+  [DumpType.clusters]: 'cluster',
+  [DumpType.listeners]: 'listener',
+  [DumpType.routes]: 'route',
+  [DumpType.endpoints]: 'endpoint',
+  [DumpType.secrets]: 'secret',
+  [DumpType.ecds]: 'ecds',
+};
+
+/** The kind of resources a dump problem is about, if any the diff compares. */
+export function problemKind(p: DumpProblem): ResourceKind | undefined {
+  return KIND_OF[p.type];
 }
 
 type Named = { name: string; value: unknown };
@@ -60,9 +107,20 @@ const SOURCES: Record<ResourceKind, (d: ConfigDump) => Named[]> = {
   ecds: (d) => byName(d.ecdsFilters(), (v) => str(v, 'name')),
 };
 
-function keyed(kind: ResourceKind, dump: ConfigDump): Map<string, unknown> {
+/**
+ * The resources of a kind by name. A dump read strictly throws on the first problem: then nothing of the
+ * kind is read, and the problem is noted as the lenient read would have.
+ */
+function keyed(kind: ResourceKind, dump: ConfigDump, problems: DumpProblem[]): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  for (const { name, value } of tryList(() => SOURCES[kind](dump))) {
+  let list: Named[] = [];
+  try {
+    list = SOURCES[kind](dump);
+  } catch (err) {
+    if (!(err instanceof MeshError && err.exitCode === ExitCode.DATA)) throw err;
+    problems.push({ type: TYPE_OF[kind], missing: err instanceof MissingSectionError, error: err });
+  }
+  for (const { name, value } of list) {
     let key = name;
     for (let n = 2; out.has(key); n++) key = `${name} #${n}`;
     out.set(key, normalize(value));
@@ -127,25 +185,56 @@ function diffValues(a: unknown, b: unknown, path: string, out: FieldChange[]): v
   out.push(change);
 }
 
-export function diffDumps(a: ConfigDump, b: ConfigDump, labels: { a: string; b: string }): DumpDiff {
+export function diffDumps(
+  a: ConfigDump,
+  b: ConfigDump,
+  labels: { a: string; b: string },
+  opts: DiffOptions = {},
+): DumpDiff {
   const differences: ResourceDiff[] = [];
+  const notCompared: NotCompared[] = [];
+  const unreadable: Unreadable[] = [];
   const compared = {} as Record<ResourceKind, number>;
+  const noted = { a: [] as DumpProblem[], b: [] as DumpProblem[] };
   for (const kind of KINDS) {
-    const ka = keyed(kind, a);
-    const kb = keyed(kind, b);
-    const names = [...new Set([...ka.keys(), ...kb.keys()])].sort();
-    compared[kind] = names.length;
-    for (const name of names) {
-      if (!kb.has(name)) differences.push({ kind, name, status: 'only-in-a' });
-      else if (!ka.has(name)) differences.push({ kind, name, status: 'only-in-b' });
-      else {
-        const fields: FieldChange[] = [];
-        diffValues(ka.get(name), kb.get(name), '', fields);
-        if (fields.length > 0) differences.push({ kind, name, status: 'changed', fields });
+    const ka = keyed(kind, a, noted.a);
+    const kb = keyed(kind, b, noted.b);
+    // what each side could not read of this kind: a damaged part always, a missing section only when
+    // the other side has resources it would hide
+    const blind = (side: 'a' | 'b', dump: ConfigDump, other: Map<string, unknown>) => {
+      const all = [...dump.problems, ...(opts.problems?.[side] ?? []), ...noted[side]];
+      const seen = new Set<string>();
+      for (const p of all) {
+        if (problemKind(p) !== kind || (p.missing && other.size === 0) || seen.has(p.error.message)) continue;
+        seen.add(p.error.message);
+        unreadable.push({ side, kind, missing: p.missing, error: p.error.message });
       }
+      return seen.size > 0;
+    };
+    const blindA = blind('a', a, kb);
+    const blindB = blind('b', b, ka);
+    const names = [...new Set([...ka.keys(), ...kb.keys()])].sort();
+    compared[kind] = 0;
+    for (const name of names) {
+      const side = !kb.has(name) ? 'a' : !ka.has(name) ? 'b' : undefined;
+      if (side && (side === 'a' ? blindB : blindA)) {
+        notCompared.push({ kind, name, side });
+        continue;
+      }
+      compared[kind]++;
+      if (side) {
+        differences.push({ kind, name, status: side === 'a' ? 'only-in-a' : 'only-in-b' });
+        continue;
+      }
+      const fields: FieldChange[] = [];
+      diffValues(ka.get(name), kb.get(name), '', fields);
+      if (fields.length > 0) differences.push({ kind, name, status: 'changed', fields });
     }
   }
-  return { a: labels.a, b: labels.b, same: differences.length === 0, compared, differences };
+  const d: DumpDiff = { a: labels.a, b: labels.b, same: differences.length === 0, compared, differences };
+  if (unreadable.length > 0) d.unreadable = unreadable;
+  if (notCompared.length > 0) d.notCompared = notCompared;
+  return d;
 }
 
 function show(v: unknown): string {
@@ -154,12 +243,38 @@ function show(v: unknown): string {
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 
-/** Human-readable report: one line per resource, indented field changes below changed ones. */
+const count = (n: number, kind: ResourceKind) => `${n} ${kind}${n === 1 ? '' : 's'}`;
+
+/** Why the other side of a resource found on one side only could not say whether it has it. */
+function whyNotCompared(d: DumpDiff, x: NotCompared): string {
+  const side = x.side === 'a' ? 'b' : 'a';
+  const label = side === 'a' ? d.a : d.b;
+  const problems = (d.unreadable ?? []).filter((u) => u.side === side && u.kind === x.kind);
+  if (problems.length > 0 && problems.every((u) => u.missing))
+    return `${label} has no ${TYPE_OF[x.kind].replace(/.*\./, '')} section`;
+  return `not every ${x.kind} of ${label} could be read`;
+}
+
+/**
+ * Human-readable report: one line per resource, indented field changes below changed ones; resources not
+ * compared (`?`) after them.
+ */
 export function renderDiffText(d: DumpDiff): string {
   const totals = KINDS.filter((k) => d.compared[k] > 0)
-    .map((k) => `${d.compared[k]} ${k}${d.compared[k] === 1 ? '' : 's'}`)
+    .map((k) => count(d.compared[k], k))
     .join(', ');
-  if (d.same) return `No differences between ${d.a} and ${d.b} (compared ${totals || 'no resources'}).\n`;
+  const skipped = KINDS.map((k) => [k, (d.notCompared ?? []).filter((x) => x.kind === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => count(n, k));
+  const summary = `compared ${totals || 'no resources'}${skipped.length > 0 ? `; ${skipped.join(', ')} not compared` : ''}`;
+  const notCompared = (d.notCompared ?? []).map(
+    (x) =>
+      `? ${x.kind} ${x.name}: only in ${x.side === 'a' ? d.a : d.b}, not compared (${whyNotCompared(d, x)})`,
+  );
+  if (d.same) {
+    const partly = d.unreadable?.length ? ' in what both could read' : '';
+    return [`No differences between ${d.a} and ${d.b}${partly} (${summary}).`, ...notCompared, ''].join('\n');
+  }
   const lines: string[] = [`--- ${d.a}`, `+++ ${d.b}`];
   for (const r of d.differences) {
     if (r.status === 'only-in-a') lines.push(`- ${r.kind} ${r.name}: only in ${d.a}`);
@@ -170,8 +285,7 @@ export function renderDiffText(d: DumpDiff): string {
       for (const f of r.fields!) lines.push(`    ${f.path}: ${show(f.a)} -> ${show(f.b)}`);
     }
   }
-  lines.push(
-    `${d.differences.length} difference${d.differences.length === 1 ? '' : 's'} (compared ${totals}).`,
-  );
+  lines.push(...notCompared);
+  lines.push(`${d.differences.length} difference${d.differences.length === 1 ? '' : 's'} (${summary}).`);
   return lines.join('\n') + '\n';
 }

@@ -7,7 +7,8 @@ import { jsonErrorOffset } from '../manifests/json-error.js';
 import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { withoutBom } from '../util/input.js';
-import { arr, field, isObj, obj, str, typeUrl, type Obj } from './fields.js';
+import { FieldTypeError, field, fieldKey, isObj, obj, shownValue, str, typeUrl, type Obj } from './fields.js';
+import { jsonValueOffset, lineColumn, pathTo, renderPath, type JsonPath } from './locate.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 export const DumpType = {
@@ -82,10 +83,7 @@ export function describeJsonError(text: string): string {
 export function describeJsonErrorAt(text: string, pos: number): string {
   if (pos >= text.length)
     return `unexpected end of JSON input (truncated after ${Buffer.byteLength(text)} bytes)`;
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const column = pos - before.lastIndexOf('\n');
-  return `line ${line} column ${column}: unexpected ${JSON.stringify(text[pos])}`;
+  return `${lineColumn(text, pos)}: unexpected ${JSON.stringify(text[pos])}`;
 }
 
 const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
@@ -111,6 +109,20 @@ interface SectionRef {
   value?: Obj;
   start?: number;
   end?: number;
+  /** Its index in `configs` of a dump parsed whole (where the text is searched for a field's position). */
+  index?: number;
+}
+
+/**
+ * What a lenient read (`readLeniently`) left out: a section, list or resource of the wrong shape, or a
+ * section the dump does not have. `error` is the one line a strict read would have thrown.
+ */
+export interface DumpProblem {
+  /** The section's `@type`. */
+  type: string;
+  /** The dump has no such section at all (rather than a damaged one). */
+  missing: boolean;
+  error: MeshError;
 }
 
 const isWs = (c: string | undefined) => c === ' ' || c === '\n' || c === '\r' || c === '\t';
@@ -158,29 +170,48 @@ export function indexSections(text: string): SectionRef[] | undefined {
   return refs;
 }
 
+/** A section the dump does not have: istioctl's words, with the input named (exit 65). */
+export class MissingSectionError extends MeshError {
+  constructor(
+    readonly type: string,
+    source?: string,
+  ) {
+    const what = `config dump has no configuration type ${type}`;
+    super(source === undefined ? what : `${source}: ${what}`, { exitCode: ExitCode.DATA });
+  }
+}
+
 export class ConfigDump {
   private readonly sections = new Map<string, SectionRef>();
   private readonly ecdsSections: SectionRef[] = [];
   private readonly order: SectionRef[] = [];
   private cache = new Map<string, unknown>();
   private parsedRoot?: Obj;
+  private lenient = false;
+  /** What views left out since `readLeniently` (each once). */
+  readonly problems: DumpProblem[] = [];
 
   /**
    * @param root the parsed `{configs: [...]}`, or undefined with `refs` for a lazily parsed text;
-   * @param raw the bytes Envoy returned, for pass-through; @param source names the input in errors.
+   * @param raw the bytes Envoy returned, for pass-through and for the line and column of errors;
+   * @param source names the input (a file, stdin, a proxy) in errors.
    */
   constructor(
     root: Obj | undefined,
     readonly raw?: string,
-    private readonly source = 'config dump',
+    private readonly source?: string,
     refs?: SectionRef[],
   ) {
     this.parsedRoot = root;
-    const list =
-      refs ??
-      arr(root, 'configs')
-        .filter(isObj)
-        .map((c) => ({ type: typeUrl(c), value: c }));
+    let list = refs;
+    if (!list) {
+      const configs = field(root, 'configs');
+      if (configs !== undefined && configs !== null && !Array.isArray(configs))
+        throw this.fieldError(undefined, [fieldKey(root, 'configs')], 'a list', shownValue(configs));
+      list = ((configs as unknown[] | null | undefined) ?? []).flatMap((c, index) =>
+        isObj(c) ? [{ type: typeUrl(c), value: c, index }] : [],
+      );
+    }
     for (const ref of list) {
       this.order.push(ref);
       if (ref.type === DumpType.ecds) this.ecdsSections.push(ref);
@@ -201,6 +232,17 @@ export class ConfigDump {
     return new ConfigDump(root, text, source);
   }
 
+  /**
+   * From now on the views (clusters, listeners, routes, endpoints, secrets, ECDS) leave out what they
+   * cannot read — a missing or damaged section, a list or resource of the wrong shape — and note it in
+   * `problems`, rather than throwing: for comparisons, which compare what can be read.
+   */
+  readLeniently(): this {
+    this.lenient = true;
+    this.cache.clear();
+    return this;
+  }
+
   /** The whole dump as parsed JSON (parses any section not parsed yet). */
   get root(): Obj {
     this.parsedRoot ??= { configs: this.order.map((r) => this.value(r)) };
@@ -214,7 +256,8 @@ export class ConfigDump {
         ref.value = JSON.parse(slice) as Obj;
       } catch {
         const pos = ref.start! + jsonErrorOffset(slice);
-        throw new MeshError(`${UNMARSHAL}: ${this.source}: ${describeJsonErrorAt(this.raw!, pos)}`, {
+        const at = describeJsonErrorAt(this.raw!, pos);
+        throw new MeshError(`${UNMARSHAL}: ${this.source ?? 'config dump'}: ${at} in ${short(ref.type)}`, {
           exitCode: ExitCode.DATA,
         });
       }
@@ -227,11 +270,15 @@ export class ConfigDump {
     return ref ? this.value(ref) : undefined;
   }
 
-  /** The section, or the error istioctl reports when it is missing. */
+  /** The section, or the error istioctl reports when it is missing (with the input named: exit 65). */
   require(type: string): Obj {
     const s = this.section(type);
-    if (!s) throw new MeshError(`config dump has no configuration type ${type}`);
+    if (!s) throw this.missing(type);
     return s;
+  }
+
+  private missing(type: string): MissingSectionError {
+    return new MissingSectionError(type, this.source);
   }
 
   /**
@@ -252,6 +299,136 @@ export class ConfigDump {
     return this.cache.get(key) as T;
   }
 
+  // ---- where a problem is: input, position, section, JSON path ----
+
+  /**
+   * `<input>: line L column C: <Section>: <path> <what>`: each part that is known (the line and column
+   * only when the dump is JSON text).
+   */
+  private describe(ref: SectionRef | undefined, path: JsonPath, what: string): string {
+    const parts: string[] = [];
+    if (this.source !== undefined) parts.push(this.source);
+    const pos = this.offset(ref, path);
+    if (pos !== undefined) parts.push(lineColumn(this.raw!, pos));
+    if (ref) parts.push(short(ref.type));
+    parts.push(`${renderPath(path)} ${what}`);
+    return parts.join(': ');
+  }
+
+  /** Where the value at `path` (inside the section, or from the root without one) starts in the text. */
+  private offset(ref: SectionRef | undefined, path: JsonPath): number | undefined {
+    if (this.raw === undefined) return undefined;
+    if (!ref) return jsonValueOffset(this.raw, path);
+    if (ref.start !== undefined) return jsonValueOffset(this.raw, path, ref.start);
+    if (ref.index !== undefined) return jsonValueOffset(this.raw, ['configs', ref.index, ...path]);
+    return undefined;
+  }
+
+  /** `<path> must be <expected>, got <shown>`, located. */
+  private fieldError(ref: SectionRef | undefined, path: JsonPath, expected: string, shown: string) {
+    return new MeshError(this.describe(ref, path, `must be ${expected}, got ${shown}`), {
+      exitCode: ExitCode.DATA,
+    });
+  }
+
+  /**
+   * A wrong-type error of a view built on this dump (`field filters must be a list`), said with the input,
+   * the line and column, the section and the JSON path of the field; any other error as it is.
+   */
+  explain(err: unknown): unknown {
+    if (!(err instanceof FieldTypeError)) return err;
+    const tail = err.index === undefined ? [err.key] : [err.key, err.index];
+    for (const ref of this.order) {
+      if (ref.value === undefined) continue;
+      const at = pathTo(ref.value, err.holder);
+      if (at !== undefined) return this.fieldError(ref, [...at, ...tail], err.expected, err.shown);
+    }
+    if (this.source === undefined) return err;
+    return new MeshError(`${this.source}: ${err.message}`, { exitCode: ExitCode.DATA });
+  }
+
+  /** A problem: thrown, or noted when reading leniently. */
+  private problem(type: string, error: MeshError, missing = false): void {
+    if (!this.lenient) throw error;
+    if (!this.problems.some((p) => p.error.message === error.message))
+      this.problems.push({ type, missing, error });
+  }
+
+  /**
+   * True when `ok`; else the problem at `path` (built only then: this runs for every resource) is thrown,
+   * or noted (false) when reading leniently.
+   */
+  private check(ok: boolean, ref: SectionRef, path: () => JsonPath, expected: string, got: unknown): boolean {
+    if (!ok) this.problem(ref.type, this.fieldError(ref, path(), expected, shownValue(got)));
+    return ok;
+  }
+
+  /** The section a view reads; undefined (noted) when it is missing or damaged and read leniently. */
+  private open(type: string, required = true): SectionRef | undefined {
+    const ref = this.sections.get(type);
+    if (!ref) {
+      if (required) this.problem(type, this.missing(type), true);
+      return undefined;
+    }
+    return this.parsed(ref) ? ref : undefined;
+  }
+
+  /** Parses a section (its syntax error is a problem of that section). */
+  private parsed(ref: SectionRef): boolean {
+    try {
+      this.value(ref);
+      return true;
+    } catch (err) {
+      if (!(err instanceof MeshError)) throw err;
+      this.problem(ref.type, err);
+      return false;
+    }
+  }
+
+  /** A list field of a section (absent is empty) and its key as written. */
+  private entries(ref: SectionRef, listField: string): { key: string; list: unknown[] } {
+    const s = ref.value!;
+    const key = fieldKey(s, listField);
+    const v = s[key];
+    if (v === undefined || v === null) return { key, list: [] };
+    if (!this.check(Array.isArray(v), ref, () => [key], 'a list', v)) return { key, list: [] };
+    return { key, list: v as unknown[] };
+  }
+
+  /**
+   * The wrapped resource (`cluster`, `listener`, …) of a list entry, its name checked to be a string:
+   * undefined when the entry has none, null when it cannot be read (noted when reading leniently).
+   */
+  private wrapped(
+    ref: SectionRef,
+    entry: unknown,
+    at: () => JsonPath,
+    valueField: string,
+  ): Obj | undefined | null {
+    if (!this.check(isObj(entry), ref, at, 'an object', entry)) return null;
+    const key = fieldKey(entry, valueField);
+    const v = (entry as Obj)[key];
+    if (v === undefined || v === null) return undefined;
+    if (!this.check(isObj(v), ref, () => [...at(), key], 'an object', v)) return null;
+    const nameField = fieldKey(v, NAME_FIELD[valueField] ?? 'name');
+    const name = (v as Obj)[nameField];
+    const named = name === undefined || typeof name === 'string';
+    if (!this.check(named, ref, () => [...at(), key, nameField], 'a string', name)) return null;
+    return v as Obj;
+  }
+
+  private resources(ref: SectionRef, listField: string, valueField: string, dynamic: boolean): Resource[] {
+    const out: Resource[] = [];
+    const { key, list } = this.entries(ref, listField);
+    list.forEach((w, i) => {
+      const v = this.wrapped(ref, w, () => [key, i], valueField);
+      if (v) out.push(resource(w as Obj, v, dynamic));
+    });
+    return out;
+  }
+
+  // ---- views ----
+
   /** BootstrapConfigDump (with `@type` removed). */
   bootstrapDump(): Obj {
     return withoutType(this.require(DumpType.bootstrap));
@@ -264,10 +441,11 @@ export class ConfigDump {
   /** Dynamic active clusters, then static clusters (warming clusters are not shown, as in istioctl). */
   clusters(): Resource[] {
     return this.memo(DumpType.clusters, () => {
-      const s = this.require(DumpType.clusters);
+      const ref = this.open(DumpType.clusters);
+      if (!ref) return [];
       return [
-        ...resources(s, DumpType.clusters, 'dynamic_active_clusters', 'cluster', true),
-        ...resources(s, DumpType.clusters, 'static_clusters', 'cluster', false),
+        ...this.resources(ref, 'dynamic_active_clusters', 'cluster', true),
+        ...this.resources(ref, 'static_clusters', 'cluster', false),
       ];
     });
   }
@@ -275,29 +453,32 @@ export class ConfigDump {
   /** Dynamic listeners with an active state, then static listeners. */
   listeners(): Resource[] {
     return this.memo(DumpType.listeners, () => {
-      const s = this.require(DumpType.listeners);
+      const ref = this.open(DumpType.listeners);
+      if (!ref) return [];
       const out: Resource[] = [];
-      const dynamic = typedList(s, DumpType.listeners, 'dynamic_listeners');
-      dynamic.forEach((d, i) => {
-        const at = `dynamic_listeners[${i}]`;
-        expectType(isObj(d), DumpType.listeners, at, 'an object', d);
-        const active = field(d, 'active_state');
+      const { key: listKey, list } = this.entries(ref, 'dynamic_listeners');
+      list.forEach((d, i) => {
+        if (!this.check(isObj(d), ref, () => [listKey, i], 'an object', d)) return;
+        const key = fieldKey(d, 'active_state');
+        const active = (d as Obj)[key];
         if (active === undefined) return;
-        expectType(isObj(active), DumpType.listeners, `${at}.active_state`, 'an object', active);
-        const l = checkedValue(active as Obj, DumpType.listeners, `${at}.active_state`, 'listener');
+        const activeAt = () => [listKey, i, key];
+        if (!this.check(isObj(active), ref, activeAt, 'an object', active)) return;
+        const l = this.wrapped(ref, active, activeAt, 'listener');
         if (l) out.push(resource(active as Obj, l, true));
       });
-      return [...out, ...resources(s, DumpType.listeners, 'static_listeners', 'listener', false)];
+      return [...out, ...this.resources(ref, 'static_listeners', 'listener', false)];
     });
   }
 
   /** Dynamic route configurations, then static ones. */
   routes(): Resource[] {
     return this.memo(DumpType.routes, () => {
-      const s = this.require(DumpType.routes);
+      const ref = this.open(DumpType.routes);
+      if (!ref) return [];
       return [
-        ...resources(s, DumpType.routes, 'dynamic_route_configs', 'route_config', true),
-        ...resources(s, DumpType.routes, 'static_route_configs', 'route_config', false),
+        ...this.resources(ref, 'dynamic_route_configs', 'route_config', true),
+        ...this.resources(ref, 'static_route_configs', 'route_config', false),
       ];
     });
   }
@@ -305,11 +486,11 @@ export class ConfigDump {
   /** ClusterLoadAssignments, dynamic then static; a dump without EDS simply has none. */
   endpoints(): Resource[] {
     return this.memo(DumpType.endpoints, () => {
-      const s = this.section(DumpType.endpoints);
-      if (!s) return [];
+      const ref = this.open(DumpType.endpoints, false);
+      if (!ref) return [];
       return [
-        ...resources(s, DumpType.endpoints, 'dynamic_endpoint_configs', 'endpoint_config', true),
-        ...resources(s, DumpType.endpoints, 'static_endpoint_configs', 'endpoint_config', false),
+        ...this.resources(ref, 'dynamic_endpoint_configs', 'endpoint_config', true),
+        ...this.resources(ref, 'static_endpoint_configs', 'endpoint_config', false),
       ];
     });
   }
@@ -321,38 +502,75 @@ export class ConfigDump {
   /** Warming secrets first, then active ones (static secrets are not shown, as in istioctl). */
   secrets(): SecretResource[] {
     return this.memo(DumpType.secrets, () => {
-      const s = this.require(DumpType.secrets);
-      const list = (key: string, state: 'ACTIVE' | 'WARMING') =>
-        typedList(s, DumpType.secrets, key)
-          .map((d, i) => {
-            expectType(isObj(d), DumpType.secrets, `${key}[${i}]`, 'an object', d);
-            checkedValue(d as Obj, DumpType.secrets, `${key}[${i}]`, 'secret');
-            return d as Obj;
-          })
-          .map((d) => ({
-            name: str(d, 'name'),
-            state,
-            value: obj(d, 'secret') ?? {},
-            versionInfo: str(d, 'version_info'),
-            lastUpdated: str(d, 'last_updated'),
-            dynamic: true,
-          }));
+      const ref = this.open(DumpType.secrets);
+      if (!ref) return [];
+      const list = (key: string, state: 'ACTIVE' | 'WARMING'): SecretResource[] =>
+        this.entries(ref, key).list.flatMap((d, i) => {
+          const secret = this.wrapped(ref, d, () => [key, i], 'secret');
+          if (secret === null) return [];
+          return [
+            {
+              name: str(d, 'name'),
+              state,
+              value: secret ?? {},
+              versionInfo: str(d, 'version_info'),
+              lastUpdated: str(d, 'last_updated'),
+              dynamic: true,
+            },
+          ];
+        });
       return [...list('dynamic_warming_secrets', 'WARMING'), ...list('dynamic_active_secrets', 'ACTIVE')];
     });
   }
 
   /** All EcdsConfigDump sections merged (Envoy emits one per extension kind). */
   ecdsDump(): Obj {
-    if (this.ecdsSections.length === 0)
-      throw new MeshError(`config dump has no configuration type ${DumpType.ecds}`);
-    return { ecds_filters: this.ecdsSections.flatMap((s) => arr(this.value(s), 'ecds_filters')) };
+    if (this.ecdsSections.length === 0) throw this.missing(DumpType.ecds);
+    return {
+      ecds_filters: this.ecdsSections.flatMap((ref) =>
+        this.parsed(ref) ? this.entries(ref, 'ecds_filters').list : [],
+      ),
+    };
   }
 
+  /** The filters of every ECDS section; a dump without one has none when read leniently. */
   ecdsFilters(): Resource[] {
-    return this.memo(DumpType.ecds, () =>
-      resources(this.ecdsDump(), DumpType.ecds, 'ecds_filters', 'ecds_filter', true),
-    );
+    return this.memo(DumpType.ecds, () => {
+      if (this.ecdsSections.length === 0 && !this.lenient) throw this.missing(DumpType.ecds);
+      return this.ecdsSections.flatMap((ref) =>
+        this.parsed(ref) ? this.resources(ref, 'ecds_filters', 'ecds_filter', true) : [],
+      );
+    });
   }
+}
+
+/**
+ * A wrong-type error met while reading any parsed JSON input (Envoy's `/clusters?format=json` answer, a
+ * config dump), said with the input, the line and column (JSON text), the section of a dump and the JSON
+ * path; any other error as it is.
+ */
+export function explainIn(err: unknown, root: unknown, text: string | undefined, source: string): unknown {
+  if (!(err instanceof FieldTypeError)) return err;
+  const at = pathTo(root, err.holder);
+  if (at === undefined) return new MeshError(`${source}: ${err.message}`, { exitCode: ExitCode.DATA });
+  const path = [...at, err.key, ...(err.index === undefined ? [] : [err.index])];
+  const parts = [source];
+  const pos = text === undefined ? undefined : jsonValueOffset(text, path);
+  if (pos !== undefined) parts.push(lineColumn(text!, pos));
+  const configs = field(root, 'configs');
+  let inner: JsonPath = path;
+  const type = path[0] === 'configs' && Array.isArray(configs) ? typeUrl(configs[path[1] as number]) : '';
+  if (type !== '') {
+    parts.push(short(type));
+    inner = path.slice(2);
+  }
+  parts.push(`${renderPath(inner)} must be ${err.expected}, got ${err.shown}`);
+  return new MeshError(parts.join(': '), { exitCode: ExitCode.DATA });
+}
+
+/** `ClustersConfigDump` for its type URL. */
+function short(type: string): string {
+  return type.startsWith(ADMIN) ? type.slice(ADMIN.length) : type;
 }
 
 function resource(wrapper: Obj, value: Obj, dynamic: boolean): Resource {
@@ -364,59 +582,8 @@ function resource(wrapper: Obj, value: Obj, dynamic: boolean): Resource {
   };
 }
 
-function resources(
-  section: Obj,
-  type: string,
-  listField: string,
-  valueField: string,
-  dynamic: boolean,
-): Resource[] {
-  const out: Resource[] = [];
-  typedList(section, type, listField).forEach((w, i) => {
-    expectType(isObj(w), type, `${listField}[${i}]`, 'an object', w);
-    const v = checkedValue(w as Obj, type, `${listField}[${i}]`, valueField);
-    if (v) out.push(resource(w as Obj, v, dynamic));
-  });
-  return out;
-}
-
-// ---- field types: a section whose fields have the wrong type is reported like a syntax error ----
-
 /** The name field of each resource kind in a dump. */
 const NAME_FIELD: Record<string, string> = { endpoint_config: 'cluster_name' };
-
-/** A list field of a section: absent is empty, anything but a list is an error naming the section. */
-function typedList(section: Obj, type: string, listField: string): unknown[] {
-  const v = field(section, listField);
-  if (v === undefined || v === null) return [];
-  expectType(Array.isArray(v), type, listField, 'a list', v);
-  return v as unknown[];
-}
-
-/** The wrapped resource (`cluster`, `listener`, …) of a list entry, with its name checked to be a string. */
-function checkedValue(wrapper: Obj, type: string, at: string, valueField: string): Obj | undefined {
-  const v = field(wrapper, valueField);
-  if (v === undefined || v === null) return undefined;
-  expectType(isObj(v), type, `${at}.${valueField}`, 'an object', v);
-  const nameField = NAME_FIELD[valueField] ?? 'name';
-  const name = field(v, nameField);
-  expectType(
-    name === undefined || typeof name === 'string',
-    type,
-    `${at}.${valueField}.${nameField}`,
-    'a string',
-    name,
-  );
-  return v as Obj;
-}
-
-function expectType(ok: boolean, type: string, at: string, expected: string, got: unknown): void {
-  if (ok) return;
-  const shown = JSON.stringify(got)?.slice(0, 40) ?? String(got);
-  throw new MeshError(`${type.slice(ADMIN.length)}: ${at} must be ${expected}, got ${shown}`, {
-    exitCode: ExitCode.DATA,
-  });
-}
 
 export function withoutType(o: Obj): Obj {
   const { '@type': _t, ...rest } = o;

@@ -50,25 +50,55 @@ export function arr(o: unknown, name: string): unknown[] {
   const v = field(o, name);
   if (Array.isArray(v)) return v;
   if (v === undefined || v === null) return [];
-  throw wrongType(name, 'a list', v);
+  throw new FieldTypeError(o as Obj, fieldKey(o, name), undefined, 'a list', v);
 }
 
 /** A repeated string field (domains, server names, trust domains, …), every entry checked to be a string. */
 export function strs(o: unknown, name: string): string[] {
   const list = arr(o, name);
   for (let i = 0; i < list.length; i++)
-    if (typeof list[i] !== 'string') throw wrongType(`${name}[${i}]`, 'a string', list[i]);
+    if (typeof list[i] !== 'string')
+      throw new FieldTypeError(o as Obj, fieldKey(o, name), i, 'a string', list[i]);
   return list as string[];
 }
 
-function wrongType(at: string, expected: string, got: unknown): MeshError {
-  let shown: string;
+/** The key a field is stored under: its snake_case name, else its camelCase one. */
+export function fieldKey(o: unknown, name: string): string {
+  return isObj(o) && o[name] !== undefined ? name : camel(name);
+}
+
+/** A value for an error message: its JSON, cut at 40 characters. */
+export function shownValue(got: unknown): string {
   try {
-    shown = JSON.stringify(got)?.slice(0, 40) ?? String(got);
+    return JSON.stringify(got)?.slice(0, 40) ?? String(got);
   } catch {
-    shown = typeof got;
+    return typeof got;
   }
-  return new MeshError(`field ${at} must be ${expected}, got ${shown}`, { exitCode: ExitCode.DATA });
+}
+
+/**
+ * A field of the wrong type (exit 65). It keeps the object holding the field, so that a caller that knows
+ * the whole input (a config dump) can say where that object is: file, section, JSON path, line and column.
+ */
+export class FieldTypeError extends MeshError {
+  /** The wrong value, as the message shows it. */
+  readonly shown: string;
+  constructor(
+    /** The object whose field has the wrong type. */
+    readonly holder: Obj,
+    /** The field's key in that object, as written (snake_case or camelCase). */
+    readonly key: string,
+    /** The list entry that has the wrong type, for a list of strings. */
+    readonly index: number | undefined,
+    /** What it should be (`a list`, `a string`). */
+    readonly expected: string,
+    got: unknown,
+  ) {
+    const shown = shownValue(got);
+    const at = `${key}${index === undefined ? '' : `[${index}]`}`;
+    super(`field ${at} must be ${expected}, got ${shown}`, { exitCode: ExitCode.DATA });
+    this.shown = shown;
+  }
 }
 
 export function str(o: unknown, name: string): string {

@@ -118,12 +118,9 @@ export interface AllOptions {
 
 /**
  * `proxy-config all`: bootstrap, cluster, listener, route, secret and endpoint sections separated by a
- * blank line. Each section is written as soon as it is ready (`emit`), so an error in a later section
- * leaves the earlier ones printed, as in istioctl.
- */
-/**
- * Every section's table. A section that cannot be read (wrong field types: exit 65 errors) is left out
- * and its error returned, so the sections that are fine are still printed.
+ * blank line, each written as soon as it is ready (`emit`). A section that cannot be read (missing,
+ * damaged, or with fields of the wrong type: exit 65 errors) is left out and its error returned, said
+ * with the input, section and field, so the sections that are fine are still printed.
  */
 export async function allSummary(
   dump: ConfigDump,
@@ -148,7 +145,7 @@ export async function allSummary(
       text = render();
     } catch (err) {
       if (!(err instanceof MeshError && err.exitCode === ExitCode.DATA)) throw err;
-      unreadable.push(err);
+      unreadable.push(dump.explain(err) as MeshError);
       continue;
     } finally {
       dump.release(type); // no later section reads it

@@ -16,6 +16,14 @@ const writeTmp = (name: string, value: unknown) => {
 };
 const sidecar = () => JSON.parse(readFileSync(SIDECAR, 'utf8'));
 const section = (dump: any, name: string) => dump.configs.find((c: any) => c['@type'].endsWith(name));
+/** `line 1 column C` of the value `value` that follows `before` (once) in a one-line file. */
+const at = (file: string, before: string, value: string) => {
+  const text = readFileSync(file, 'utf8');
+  const i = text.indexOf(before + value);
+  expect(i, before + value).toBeGreaterThanOrEqual(0);
+  expect(text.lastIndexOf(before + value)).toBe(i);
+  return `line 1 column ${i + before.length + 1}`;
+};
 
 describe('proxy-config endpoint --file', () => {
   it('reads the EDS section of a config dump as the endpoint table', async () => {
@@ -47,30 +55,31 @@ describe('config dump sections with wrong field types', () => {
     return writeTmp('garbage.json', dump);
   };
 
-  it('each view names the section and field, exit 65, no table', async () => {
+  it('each view names the file, position, section and field, exit 65, no table', async () => {
     const file = garbage();
     const listeners = await runCli(['pc', 'listener', '-f', file]);
     expect(listeners.code).toBe(65);
     expect(listeners.stdout).toBe('');
     expect(listeners.stderr).toBe(
-      'Error: ListenersConfigDump: dynamic_listeners must be a list, got "garbage"\n',
+      `Error: ${file}: ${at(file, '"dynamic_listeners":', '"garbage"')}: ListenersConfigDump: dynamic_listeners must be a list, got "garbage"\n`,
     );
     const clusters = await runCli(['pc', 'cluster', '-f', file, '-o', 'json']);
     expect(clusters.code).toBe(65);
     expect(clusters.stderr).toBe(
-      'Error: ClustersConfigDump: dynamic_active_clusters[0].cluster.name must be a string, got 5\n',
+      `Error: ${file}: ${at(file, '"name":', '5')}: ClustersConfigDump: dynamic_active_clusters[0].cluster.name must be a string, got 5\n`,
     );
     expect((await runCli(['pc', 'route', '-f', file])).code).toBe(0);
   });
 
   it('`all` prints the sections that are fine and reports the others (exit 65)', async () => {
     const good = await runCli(['pc', 'all', '-f', SIDECAR]);
-    const r = await runCli(['pc', 'all', '-f', garbage()]);
+    const file = garbage();
+    const r = await runCli(['pc', 'all', '-f', file]);
     expect(r.code).toBe(65);
     expect(r.stderr).toBe(
       [
-        'Error: ClustersConfigDump: dynamic_active_clusters[0].cluster.name must be a string, got 5',
-        'Error: ListenersConfigDump: dynamic_listeners must be a list, got "garbage"',
+        `Error: ${file}: ${at(file, '"name":', '5')}: ClustersConfigDump: dynamic_active_clusters[0].cluster.name must be a string, got 5`,
+        `Error: ${file}: ${at(file, '"dynamic_listeners":', '"garbage"')}: ListenersConfigDump: dynamic_listeners must be a list, got "garbage"`,
         '',
       ].join('\n'),
     );
@@ -126,13 +135,23 @@ describe('lists of the wrong type deep inside a resource', () => {
     expect(r).toEqual({
       code: 65,
       stdout: '',
-      stderr: 'Error: field domains[0] must be a string, got {"toString":1}\n',
+      stderr: `Error: ${route}: ${at(route, '"domains":[', '{"toString":1}')}: RoutesConfigDump: static_route_configs[0].route_config.virtual_hosts[0].domains[0] must be a string, got {"toString":1}\n`,
     });
     const listener = mutated('inline-domain.json', (dump) => {
       inlineRoute(dump).virtual_hosts[0].domains = [{}];
     });
     const l = await runCli(['pc', 'listener', '-f', listener]);
-    expect(l).toEqual({ code: 65, stdout: '', stderr: 'Error: field domains[0] must be a string, got {}\n' });
+    const inline = JSON.parse(readFileSync(listener, 'utf8'));
+    const listeners = section(inline, 'ListenersConfigDump').dynamic_listeners;
+    const li = listeners.findIndex((x: any) => JSON.stringify(x).includes('"domains":[{}]'));
+    const chains = listeners[li].active_state.listener.filter_chains;
+    const ci = chains.findIndex((x: any) => JSON.stringify(x).includes('"domains":[{}]'));
+    const fi = chains[ci].filters.findIndex((x: any) => JSON.stringify(x).includes('"domains":[{}]'));
+    expect(l).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: `Error: ${listener}: ${at(listener, '"domains":[', '{}]')}: ListenersConfigDump: dynamic_listeners[${li}].active_state.listener.filter_chains[${ci}].filters[${fi}].typed_config.route_config.virtual_hosts[0].domains[0] must be a string, got {}\n`,
+    });
   });
 
   it('a repeated field holding a scalar is exit 65, where it read as empty and dropped the rows', async () => {
@@ -140,17 +159,19 @@ describe('lists of the wrong type deep inside a resource', () => {
       section(dump, '.RoutesConfigDump').static_route_configs[0].route_config.virtual_hosts = 'garbage';
     });
     const r = await runCli(['pc', 'route', '-f', file]);
-    expect(r).toEqual({
-      code: 65,
-      stdout: '',
-      stderr: 'Error: field virtual_hosts must be a list, got "garbage"\n',
-    });
+    const message = `Error: ${file}: ${at(file, '"virtual_hosts":', '"garbage"')}: RoutesConfigDump: static_route_configs[0].route_config.virtual_hosts must be a list, got "garbage"\n`;
+    expect(r).toEqual({ code: 65, stdout: '', stderr: message });
     const all = await runCli(['pc', 'all', '-f', file]);
     expect(all.code).toBe(65);
     expect(all.stdout).toContain('cluster/prometheus_stats');
-    expect(all.stderr).toBe('Error: field virtual_hosts must be a list, got "garbage"\n');
-    const configs = await runCli(['pc', 'cluster', '-f', writeTmp('configs-number.json', { configs: 5 })]);
-    expect(configs).toEqual({ code: 65, stdout: '', stderr: 'Error: field configs must be a list, got 5\n' });
+    expect(all.stderr).toBe(message);
+    const numbers = writeTmp('configs-number.json', { configs: 5 });
+    const configs = await runCli(['pc', 'cluster', '-f', numbers]);
+    expect(configs).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: `Error: ${numbers}: line 1 column 12: configs must be a list, got 5\n`,
+    });
   });
 });
 

@@ -295,11 +295,11 @@ describe('sources and errors', () => {
     );
   });
 
-  it('reports the missing section and "no clusters found"', async () => {
+  it('reports the missing section (exit 65, the file named) and "no clusters found"', async () => {
     const r = await runCli(['pc', 'secret', '-f', AUTHZ]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(65);
     expect(r.stderr).toBe(
-      'Error: config dump has no configuration type type.googleapis.com/envoy.admin.v3.SecretsConfigDump\n',
+      `Error: ${AUTHZ}: config dump has no configuration type type.googleapis.com/envoy.admin.v3.SecretsConfigDump\n`,
     );
     const empty = writeTmp('empty-clusters.json', {
       configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump' }],
@@ -307,16 +307,18 @@ describe('sources and errors', () => {
     expect((await runCli(['pc', 'cluster', '-f', empty])).stderr).toBe('Error: no clusters found\n');
   });
 
-  it('prints the earlier sections of `all` before a failing one', async () => {
+  it('prints the sections of `all` before and after a missing one (exit 65)', async () => {
     const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
     dump.configs = dump.configs.filter((c: any) => !c['@type'].endsWith('ListenersConfigDump'));
-    const r = await runCli(['pc', 'all', '-f', writeTmp('no-listeners.json', dump)]);
-    expect(r.code).toBe(1);
+    const file = writeTmp('no-listeners.json', dump);
+    const r = await runCli(['pc', 'all', '-f', file]);
+    expect(r.code).toBe(65);
     expect(r.stdout).toContain('Istio Version:       1.21.0-1226\n');
     expect(r.stdout).toContain('cluster/prometheus_stats');
-    expect(r.stdout).not.toContain('route/');
+    expect(r.stdout).not.toContain('listener/');
+    expect(r.stdout).toContain('route/');
     expect(r.stderr).toBe(
-      'Error: config dump has no configuration type type.googleapis.com/envoy.admin.v3.ListenersConfigDump\n',
+      `Error: ${file}: config dump has no configuration type type.googleapis.com/envoy.admin.v3.ListenersConfigDump\n`,
     );
   });
 });
