@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { MeshError, ExitCode } from '../util/errors.js';
 import { remoteClusterId } from '../manifests/types.js';
+import { jsonSyntaxError } from '../manifests/json-error.js';
+import { errnoText } from '../util/input.js';
 import type { Finding } from './types.js';
 
 /** A baseline records accepted findings so CI fails only on new ones. */
@@ -32,10 +34,19 @@ export function writeBaseline(file: string, findings: readonly Finding[]): void 
 
 export function readBaseline(file: string): BaselineFile {
   let data: any;
+  let text: string;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new MeshError(`cannot read baseline ${file}: ${(err as Error).message}`, {
+    throw new MeshError(`cannot read baseline ${file}: ${errnoText(err)}`, { exitCode: ExitCode.USAGE });
+  }
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    // the kind of error and where, never the text around it (JSON.parse's message quotes it)
+    const { offset, kind } = jsonSyntaxError(text, (err as Error).message);
+    const line = text.slice(0, offset).split('\n').length;
+    throw new MeshError(`cannot read baseline ${file}: line ${line}: JSON syntax error: ${kind}`, {
       exitCode: ExitCode.USAGE,
     });
   }

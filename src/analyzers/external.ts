@@ -55,7 +55,12 @@ export function readExternalPatterns(values: readonly string[], files: readonly 
       const body = line.replace(/(^|\s)#.*$/, '').trim();
       if (body === '') return;
       const p = parseExternalPattern(body);
-      if (!p) throw usageError(`${file}:${i + 1}: invalid external object "${body}"`, HINT);
+      // (the line as JSON, at most 80 characters: a binary file's bytes are not sent to the terminal)
+      if (!p)
+        throw usageError(
+          `${file}:${i + 1}: invalid external object ${JSON.stringify(body.length > 80 ? `${body.slice(0, 80)}…` : body)}`,
+          HINT,
+        );
       out.push(p);
     });
   }
