@@ -47,6 +47,10 @@ export function apiStatusError(kube: KubeContext, status: number, body: string, 
     return new MeshError(message ?? `${what}: forbidden (403)`, {
       hint: `the user of context "${kube.contextName}" lacks the RBAC permission for this`,
     });
+  // `pods "web" not found` names what is missing; the bare "the server could not find the requested
+  // resource" (an API the server does not serve, or something else at its address) needs the request
+  if (message && status === 404 && !message.includes('"'))
+    return new MeshError(`the Kubernetes API server ${kube.server} answered ${what}: ${message} (404)`);
   if (message) return new MeshError(message);
   const text = firstLine(body);
   return new MeshError(`${what}: unexpected status code ${status}${text ? `: ${text}` : ''}`);
