@@ -28,8 +28,10 @@ import type { K8sObject } from '../../../src/install/render.js';
 const deletes: string[] = [];
 /** Called when the first DELETE arrives (the test interrupts there, before it is answered). */
 let onFirst: () => void = () => {};
+/** The DELETE (1-based) answered 503 instead. */
+let failNth = 0;
 const server = http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
+  res.setHeader('content-type', 'application/json');
   if (req.method === 'GET') {
     // the install's labelled objects: three ConfigMaps mesh applied, nothing of the other kinds
     const configMaps = req.url!.startsWith('/api/v1/configmaps?labelSelector=');
@@ -43,6 +45,13 @@ const server = http.createServer((req, res) => {
   }
   deletes.push(`${req.method} ${req.url}`);
   if (deletes.length === 1) onFirst();
+  if (deletes.length === failNth) {
+    res.statusCode = 503;
+    const message = 'the server is currently unable to handle the request';
+    return res.end(
+      JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 503, message }),
+    );
+  }
   res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Success' }));
 });
 let kubeconfig = '';
@@ -128,5 +137,28 @@ describe('install interrupted while pruning', () => {
       'DELETE /api/v1/namespaces/istio-system/configmaps/a',
       'DELETE /api/v1/namespaces/istio-system/configmaps/b',
     ]);
+  });
+});
+
+describe('install pruning stopped by a DELETE that fails', () => {
+  // the error named the failed object only: what was pruned before it went unsaid
+  it('names what was pruned before the failure', async () => {
+    deletes.length = 0;
+    onFirst = () => {};
+    failNth = 2;
+    const rest = new KubeRest(loadKubeContext({ kubeconfig }), 5000);
+    const quiet = { start() {}, update() {}, succeed() {}, fail() {} };
+    const err = await applyComponents(
+      rest,
+      [],
+      { name: 'installed-state', namespace: 'istio-system', revision: '' },
+      { concurrency: 1, readinessTimeoutMs: 1000, progress: quiet },
+    ).catch((e: unknown) => e);
+    failNth = 0;
+    expect(err).toBeInstanceOf(InstallError);
+    expect((err as InstallError).message).toBe(
+      'ConfigMap/istio-system/b: the server is currently unable to handle the request (1 of 3 object(s) deleted; the others are still there) (nothing was applied)',
+    );
+    expect((err as InstallError).pruned).toEqual(['ConfigMap/istio-system/a']);
   });
 });
