@@ -25,3 +25,10 @@ export function docValue(doc: Document.Parsed, source: string): unknown {
     throw new MeshError(`${source}: ${describeError(err)}`, { exitCode: ExitCode.DATA });
   }
 }
+
+/**
+ * Options for the `yaml` parser: it reports what it does not stop on (a mapping used as a key, as an
+ * unrendered `{{ … }}` template is) as a Node process warning on stderr, which users of a CLI should not
+ * see; mesh reads those documents' problems itself.
+ */
+export const QUIET = { logLevel: 'error' } as const;

@@ -83,6 +83,16 @@ describe('kube-inject refuses an unrendered Helm template', () => {
   });
 });
 
+describe('the other YAML files install and kube-inject read', () => {
+  // --meshConfigFile, --valuesFile, -f IstioOperator, authz cases, the mesh config: the parser printed a
+  // Node process warning ("Keys with collection values will be stringified …") for a mapping used as a key
+  it('a mapping used as a key gets no Node warning (--meshConfigFile)', async () => {
+    const path = file('mesh.yaml', 'a: {{ b }}\n');
+    const r = await run(['-f', DEPLOYMENTS, '--meshConfigFile', path]);
+    expect(r.warnings).toEqual([]);
+  });
+});
+
 describe('kube-inject refuses nesting deeper than analyze allows (100 levels)', () => {
   const pod = (x: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b}]\n${x}`;
