@@ -55,24 +55,30 @@ function readYamlFile(file: string, what: string): Record<string, any> {
     const key = what === 'mesh networks file' ? 'meshNetworks' : 'mesh';
     const inner = value.data[key];
     if (typeof inner === 'string') {
-      let parsed: unknown;
-      try {
-        parsed = jsYaml.load(inner, { schema: jsYaml.CORE_SCHEMA });
-      } catch (err) {
-        const e = err as { reason?: string; mark?: { line: number; column: number } };
-        const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';
-        throw new MeshError(
-          `${what} ${file}: data.${key}${loc}: YAML syntax error: ${e.reason ?? (err as Error).message}`,
-          { exitCode: ExitCode.DATA },
-        );
-      }
-      if (parsed === null || parsed === undefined) return {};
-      if (!isObject(parsed))
-        throw new MeshError(`${what} ${file}: data.${key}: expected a mapping`, { exitCode: ExitCode.DATA });
-      return parsed;
+      const { map, problem } = embeddedYamlMap(inner);
+      if (problem) throw new MeshError(`${what} ${file}: data.${key}${problem}`, { exitCode: ExitCode.DATA });
+      return map ?? {};
     }
   }
   return value;
+}
+
+/**
+ * The mapping a ConfigMap key holds as YAML text (the istio ConfigMap's `mesh`, `meshNetworks`): the map
+ * (none when the text is empty), or why it is not one, written to follow the key in a message
+ * (`data.mesh (line 2, column 1 of it): YAML syntax error: …`, `data.mesh is not a YAML map`).
+ */
+export function embeddedYamlMap(text: string): { map?: Record<string, any>; problem?: string } {
+  let value: unknown;
+  try {
+    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
+  } catch (err) {
+    const e = err as { reason?: string; mark?: { line: number; column: number } };
+    const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';
+    return { problem: `${loc}: YAML syntax error: ${e.reason ?? (err as Error).message}` };
+  }
+  if (value === null || value === undefined) return {};
+  return isObject(value) ? { map: value } : { problem: ' is not a YAML map' };
 }
 
 /** Defaults, overridden by the file's mesh config, or else by `fromCluster` (the cluster's `istio` ConfigMap). */

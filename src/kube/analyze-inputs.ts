@@ -1,6 +1,6 @@
 // `mesh analyze` against a live cluster: the kubeconfig's context, the cluster's objects, and the mesh
 // config and mesh networks its control plane runs with.
-import jsYaml from 'js-yaml';
+import { embeddedYamlMap } from '../analyzers/meshconfig.js';
 import { PRIMARY_CLUSTER, type Resource } from '../manifests/types.js';
 import { describeError } from '../util/errors.js';
 
@@ -64,19 +64,9 @@ function yamlMap(
     problems.push(`${where} is not a string: ${instead}`);
     return undefined;
   }
-  let v: unknown;
-  try {
-    v = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
-  } catch (err) {
-    const e = err as { reason?: string; mark?: { line: number; column: number } };
-    const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';
-    problems.push(`${where}${loc}: YAML syntax error: ${e.reason ?? describeError(err)}: ${instead}`);
-    return undefined;
-  }
-  if (v === null || v === undefined) return undefined;
-  if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, any>;
-  problems.push(`${where} is not a YAML map: ${instead}`);
-  return undefined;
+  const { map, problem } = embeddedYamlMap(text);
+  if (problem) problems.push(`${where}${problem}: ${instead}`);
+  return map;
 }
 
 /** The control plane's mesh ConfigMap among the listed objects. */

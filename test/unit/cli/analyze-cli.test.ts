@@ -239,7 +239,7 @@ describe('mesh analyze (CLI)', () => {
     const l = mesh(['analyze', subset, '--meshConfigFile', list]);
     expect({ code: l.code, first: l.stderr.split('\n')[0] }).toEqual({
       code: 65,
-      first: `Error: mesh config file ${list}: data.mesh: expected a mapping`,
+      first: `Error: mesh config file ${list}: data.mesh is not a YAML map`,
     });
   });
 
