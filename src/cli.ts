@@ -128,6 +128,17 @@ export async function main(argv: string[]): Promise<number> {
     loaded.add(wanted.name);
     (await wanted.load()).register(program);
   }
+  // `mesh help nope` printed the general help and exited 0, as if `nope` were a command
+  if (first === 'help') {
+    const topic = args.slice(args.indexOf('help') + 1).find((a) => !a.startsWith('-'));
+    if (
+      topic !== undefined &&
+      !program.commands.some((c) => c.name() === topic || c.aliases().includes(topic))
+    ) {
+      process.stderr.write(`Error: unknown command '${topic}'\n${USAGE_HINT}\n`);
+      return ExitCode.USAGE;
+    }
+  }
   // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
   // reports usage errors the same way and returns instead of exiting; those that read the cluster take
   // the impersonation flags and --kubeclient-timeout.

@@ -32,3 +32,19 @@ describe('input files of flags', () => {
     expect(r.stderr).not.toContain('\u001b');
   });
 });
+
+describe('mesh help', () => {
+  // `mesh help nope` printed the general help and exited 0, as if nope were a command
+  it('an unknown command is a usage error; a known one (or an alias) prints its help', async () => {
+    expect(await runCli(['help', 'nope'])).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: "Error: unknown command 'nope'\nHint: run with --help for usage\n",
+    });
+    for (const topic of ['analyze', 'pc']) {
+      const r = await runCli(['help', topic]);
+      expect(r.code, topic).toBe(0);
+      expect(r.stdout, topic).toMatch(/^Usage: mesh (analyze|proxy-config)/);
+    }
+  });
+});
