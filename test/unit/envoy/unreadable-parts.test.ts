@@ -151,7 +151,9 @@ describe('a dump without the section a command reads (exit 65, the file and sect
     const r = await runCli(['authz', 'check', '-f', file]);
     expect(r.code).toBe(65);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`Error: ${file}: config dump has no configuration type ${ADMIN}ListenersConfigDump\n`);
+    expect(r.stderr).toBe(
+      `Error: ${file}: config dump has no configuration type ${ADMIN}ListenersConfigDump\n`,
+    );
     expect(() => analyzeDump({ configs: [] }, 'dump.json')).toThrow(
       expect.objectContaining({
         message: `dump.json: config dump has no configuration type ${ADMIN}ListenersConfigDump`,

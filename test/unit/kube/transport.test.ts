@@ -236,7 +236,13 @@ it('a bare 404 ("the server could not find the requested resource") names the se
   await new Promise<void>((r) => notFound.listen(0, '127.0.0.1', () => r()));
   const at = `http://127.0.0.1:${(notFound.address() as AddressInfo).port}`;
   try {
-    const r = await runCli(['pc', 'cluster', 'web', '--kubeconfig', writeKubeconfig(mkdtempSync(join(dir, 'nf-')), 'nf', at)]);
+    const r = await runCli([
+      'pc',
+      'cluster',
+      'web',
+      '--kubeconfig',
+      writeKubeconfig(mkdtempSync(join(dir, 'nf-')), 'nf', at),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toBe(
       `Error: the Kubernetes API server ${at} answered GET /api/v1/namespaces/default/pods/web: the server could not find the requested resource (404)`,
