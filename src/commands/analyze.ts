@@ -211,11 +211,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       for (const d of r.read?.denied ?? [])
         warn(`warning: cannot ${d.verb} ${d.resource} (${d.kind}) in remote cluster ${r.id} (${r.server})`);
     }
+    for (const p of cluster.configProblems) warn(`warning: ${p}`);
     if (!opts.meshConfigFile && cluster.meshConfig)
       meshConfig = loadMeshConfig(undefined, cluster.meshConfig);
     if (!opts.meshNetworksFile && cluster.meshNetworks)
       meshNetworks = { networks: {}, ...cluster.meshNetworks };
-    for (const p of cluster.configProblems) warn(`warning: ${p}`);
   }
   // In the cluster, namespace-less objects and the report default to the context's namespace (as kubectl).
   const fallbackNamespace = cluster ? cluster.kube.namespace : 'default';
@@ -293,10 +293,6 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   }
 
   if (opts.writeBaseline) {
-    baselineMod!.writeBaseline(opts.writeBaseline, [...outcome.findings, ...outcome.inBaseline]);
-    warn(
-      `Wrote ${outcome.findings.length + outcome.inBaseline.length} findings to baseline ${opts.writeBaseline}.`,
-    );
     // A baseline made from part of the inputs would let the findings of the rest pass unnoticed later.
     const unread = outcome.missing.length;
     const unparsed = opts.ignoreUnknown ? 0 : outcome.parseErrors.length;
@@ -308,6 +304,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       warn(`Error: baseline ${opts.writeBaseline} not written: ${what}, and it would lack their findings`);
       return unread > 0 ? ExitCode.NOINPUT : ExitCode.DATA;
     }
+    baselineMod!.writeBaseline(opts.writeBaseline, [...outcome.findings, ...outcome.inBaseline]);
+    warn(
+      `Wrote ${outcome.findings.length + outcome.inBaseline.length} findings to baseline ${opts.writeBaseline}.`,
+    );
     return 0;
   }
 
@@ -317,17 +317,19 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     paths.length === 0
       ? `the cluster at ${cluster!.server}`
       : (paths.length === 1 ? paths[0] : `${paths.length} paths`) + (cluster ? ' over the cluster' : '');
+  // Written in pieces: a large report is longer than the longest string V8 can make.
+  const { writeChunks, jsonChunks } = await import('../render/chunks.js');
   if (format === 'log') {
-    const { renderLog } = await import('../render/findings.js');
+    const { logChunks } = await import('../render/findings.js');
     const color = colorEnabled(process.stdout, opts.color);
-    await writeStdout(renderLog(shown, color));
+    await writeChunks(logChunks(shown, color));
   } else if (format === 'github') {
-    const { renderGithub } = await import('../render/findings.js');
-    await writeStdout(renderGithub(shown));
+    const { githubChunks } = await import('../render/findings.js');
+    await writeChunks(githubChunks(shown));
   } else if (format === 'junit') {
-    const { renderJunit } = await import('../render/ci.js');
-    await writeStdout(
-      renderJunit({
+    const { junitChunks } = await import('../render/ci.js');
+    await writeChunks(
+      junitChunks({
         findings: shown,
         problems: outcome.load.problems,
         executed: outcome.run.executed.map((name, i) => ({
@@ -340,11 +342,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       }),
     );
   } else if (format === 'codeclimate') {
-    const { renderCodeClimate } = await import('../render/ci.js');
-    await writeStdout(renderCodeClimate(shown, outcome.load.problems));
+    const { codeClimateChunks } = await import('../render/ci.js');
+    await writeChunks(codeClimateChunks(shown, outcome.load.problems));
   } else if (format === 'sarif') {
-    const { renderSarif } = await import('../render/sarif.js');
-    await writeStdout(renderSarif(shown, outcome.load.problems, clientVersion()));
+    const { sarifChunks } = await import('../render/sarif.js');
+    await writeChunks(sarifChunks(shown, outcome.load.problems, clientVersion()));
   } else {
     const { toReportFinding, countLevels, REPORT_VERSION } = await import('../render/report.js');
     const counts = countLevels(shown);
@@ -385,8 +387,8 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         exitCode: outcome.exitCode,
       },
     };
-    const { renderJson, renderYaml } = await import('../render/findings.js');
-    await writeStdout(format === 'json' ? renderJson(report) : await renderYaml(report));
+    const { yamlChunks } = await import('../render/findings.js');
+    await writeChunks(format === 'json' ? jsonChunks(report) : await yamlChunks(report));
   }
 
   if (format === 'log') {

@@ -7,7 +7,8 @@ import { originOf } from '../analyzers/run.js';
 import { ANY_KIND, LEVEL_RANK, type Analyzer, type Finding, type Level } from '../analyzers/types.js';
 import { clusterIdOf, remoteClusterId, type LoadProblem, type Resource } from '../manifests/types.js';
 import { isSynthetic } from '../analyzers/util/labels.js';
-import { clusterTag, renderLog } from './findings.js';
+import { jsonChunks, type Chunks } from './chunks.js';
+import { clusterTag, logLines } from './findings.js';
 
 export interface CiReportInput {
   /** Findings to report (after suppression, baseline and --output-threshold). */
@@ -22,14 +23,21 @@ export interface CiReportInput {
   failureThreshold: Level;
 }
 
+/** Characters XML 1.0 cannot carry at all, even as references. */
+const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+/** Text content: markup escaped, a carriage return as a reference (a parser would read it as a newline). */
 const xml = (s: string) =>
   s
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    // characters XML 1.0 cannot carry at all
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd');
+    .replace(/\r/g, '&#13;')
+    .replace(XML_INVALID, '\ufffd');
+
+/** An attribute value: also tabs and newlines as references (a parser would read them as spaces). */
+const attr = (s: string) => xml(s).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
@@ -42,20 +50,19 @@ interface TestCase {
 /**
  * JUnit XML: one `<testsuite>` per analyzer and one `<testcase>` per analyzer × object it examined (the
  * objects of the kinds its `inputs` declare, and any object it reported on). A case fails (`<failure>`)
- * when it has a finding at or above the failure threshold; lower findings go to its `<system-out>`.
- * Skipped analyzers are a suite with one `<skipped>` case giving the reason; unparsable input is a suite
- * `mesh.Inputs` with one `<error>` case per problem.
+ * when it has a finding at or above the failure threshold; lower findings go to its `<system-out>`, both
+ * as the lines of `-o log`. Skipped analyzers are a suite with one `<skipped>` case giving the reason;
+ * unparsable input is a suite `mesh.Inputs` with one `<error>` case per problem. In pieces: the counts of
+ * `<testsuites>` are known before its suites are written.
  */
-export function renderJunit(input: CiReportInput): string {
+export function* junitChunks(input: CiReportInput): Generator<string> {
   const failing = (f: Finding) => LEVEL_RANK[f.level] <= LEVEL_RANK[input.failureThreshold];
   const byAnalyzer = new Map<string, Finding[]>();
-  for (const f of input.findings) byAnalyzer.set(f.analyzer, [...(byAnalyzer.get(f.analyzer) ?? []), f]);
-  const suites: string[] = [];
-  let tests = 0;
-  let failures = 0;
-  let errors = 0;
-  let skipped = 0;
-  let totalMs = 0;
+  for (const f of input.findings) {
+    const list = byAnalyzer.get(f.analyzer);
+    if (list) list.push(f);
+    else byAnalyzer.set(f.analyzer, [f]);
+  }
 
   // In a multi-cluster analysis a case is an object of one cluster, named as its findings are.
   const multiCluster =
@@ -63,7 +70,8 @@ export function renderJunit(input: CiReportInput): string {
     input.resources.some((r) => r.origin.clusterName !== undefined);
   const caseName = (r: Resource) => clusterTag(multiCluster ? clusterIdOf(r) : undefined) + originOf(r);
 
-  for (const { analyzer, ms } of input.executed) {
+  // The cases first: the counts head the document.
+  const suites = input.executed.map(({ analyzer, ms }) => {
     const declared = new Set(analyzer.inputs);
     const cases = new Map<string, TestCase>();
     for (const r of input.resources)
@@ -75,61 +83,75 @@ export function renderJunit(input: CiReportInput): string {
       if (!c) cases.set(name, (c = { name, file: f.file, findings: [] }));
       c.findings.push(f);
     }
-    let suiteFailures = 0;
-    const body = [...cases.values()].map((c) => {
-      const attrs = `name="${xml(c.name)}" classname="${xml(analyzer.name)}"${c.file ? ` file="${xml(c.file)}"` : ''}`;
-      if (c.findings.length === 0) return `    <testcase ${attrs}/>`;
+    let failures = 0;
+    for (const c of cases.values()) if (c.findings.some(failing)) failures++;
+    return { analyzer, ms, cases, failures };
+  });
+  const problems = input.problems.filter((p) => p.severity === 'error');
+  let tests = input.skipped.length + problems.length;
+  let failures = 0;
+  let totalMs = 0;
+  for (const s of suites) {
+    tests += s.cases.size;
+    failures += s.failures;
+    totalMs += s.ms;
+  }
+
+  yield `<?xml version="1.0" encoding="UTF-8"?>\n`;
+  yield `<testsuites name="mesh analyze" tests="${tests}" failures="${failures}" errors="${problems.length}" skipped="${input.skipped.length}" time="${seconds(totalMs)}">\n`;
+  let written = 0;
+  const separate = () => (written++ > 0 ? '\n' : '');
+  for (const { analyzer, ms, cases, failures: suiteFailures } of suites) {
+    yield `${separate()}  <testsuite name="${attr(analyzer.name)}" tests="${cases.size}" failures="${suiteFailures}" errors="0" skipped="0" time="${seconds(ms)}">\n`;
+    for (const c of cases.values()) {
+      const attrs = `name="${attr(c.name)}" classname="${attr(analyzer.name)}"${c.file ? ` file="${attr(c.file)}"` : ''}`;
+      if (c.findings.length === 0) {
+        yield `    <testcase ${attrs}/>\n`;
+        continue;
+      }
+      yield `    <testcase ${attrs}>\n`;
       const failed = c.findings.filter(failing);
-      const out: string[] = [`    <testcase ${attrs}>`];
       if (failed.length > 0) {
-        suiteFailures++;
-        const first = failed[0]!;
-        out.push(
-          `      <failure message="${xml(`[${first.code}] ${first.message}`)}" type="${xml(
-            [...new Set(failed.map((f) => f.code))].join(','),
-          )}">${xml(renderLog(failed, false))}</failure>`,
-        );
+        const shown = failed[0]!;
+        yield `      <failure message="${attr(`[${shown.code}] ${shown.message}`)}" type="${attr(
+          [...new Set(failed.map((f) => f.code))].join(','),
+        )}">`;
+        yield* logText(failed);
+        yield '</failure>\n';
       }
       const passed = c.findings.filter((f) => !failing(f));
-      if (passed.length > 0) out.push(`      <system-out>${xml(renderLog(passed, false))}</system-out>`);
-      out.push('    </testcase>');
-      return out.join('\n');
-    });
-    tests += cases.size;
-    failures += suiteFailures;
-    totalMs += ms;
-    suites.push(
-      `  <testsuite name="${xml(analyzer.name)}" tests="${cases.size}" failures="${suiteFailures}" errors="0" skipped="0" time="${seconds(ms)}">` +
-        (body.length > 0 ? `\n${body.join('\n')}\n` : '\n') +
-        '  </testsuite>',
-    );
+      if (passed.length > 0) {
+        yield '      <system-out>';
+        yield* logText(passed);
+        yield '</system-out>\n';
+      }
+      yield '    </testcase>\n';
+    }
+    yield '  </testsuite>';
   }
-  for (const s of input.skipped) {
-    tests++;
-    skipped++;
-    suites.push(
-      `  <testsuite name="${xml(s.name)}" tests="1" failures="0" errors="0" skipped="1" time="0.000">\n` +
-        `    <testcase name="${xml(s.name)}" classname="${xml(s.name)}">\n      <skipped message="${xml(s.reason)}"/>\n    </testcase>\n  </testsuite>`,
+  for (const s of input.skipped)
+    yield (
+      `${separate()}  <testsuite name="${attr(s.name)}" tests="1" failures="0" errors="0" skipped="1" time="0.000">\n` +
+      `    <testcase name="${attr(s.name)}" classname="${attr(s.name)}">\n      <skipped message="${attr(s.reason)}"/>\n    </testcase>\n  </testsuite>`
     );
-  }
-  const problems = input.problems.filter((p) => p.severity === 'error');
   if (problems.length > 0) {
-    tests += problems.length;
-    errors += problems.length;
-    const cases = problems.map((p) => {
+    yield `${separate()}  <testsuite name="mesh.Inputs" tests="${problems.length}" failures="0" errors="${problems.length}" skipped="0" time="0.000">\n`;
+    for (const p of problems) {
       const at = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
-      return `    <testcase name="${xml(at)}" classname="mesh.Inputs" file="${xml(p.file)}">\n      <error message="${xml(p.message)}" type="ParseError">${xml(`${at}: ${p.message}`)}</error>\n    </testcase>`;
-    });
-    suites.push(
-      `  <testsuite name="mesh.Inputs" tests="${problems.length}" failures="0" errors="${problems.length}" skipped="0" time="0.000">\n${cases.join('\n')}\n  </testsuite>`,
-    );
+      yield `    <testcase name="${attr(at)}" classname="mesh.Inputs" file="${attr(p.file)}">\n      <error message="${attr(p.message)}" type="ParseError">${xml(`${at}: ${p.message}`)}</error>\n    </testcase>\n`;
+    }
+    yield '  </testsuite>';
   }
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites name="mesh analyze" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(totalMs)}">\n` +
-    suites.join('\n') +
-    `\n</testsuites>\n`
-  );
+  yield `\n</testsuites>\n`;
+}
+
+/** The `-o log` lines of findings, as XML text. */
+function* logText(findings: readonly Finding[]): Generator<string> {
+  let first = true;
+  for (const line of logLines(findings, false)) {
+    yield first ? xml(line) : `\n${xml(line)}`;
+    first = false;
+  }
 }
 
 /** GitLab Code Quality severities for mesh's levels. */
@@ -173,7 +195,7 @@ function fingerprintParts(f: Finding): string[] {
  * `check_name`, `fingerprint`, `severity` and `location` (`path`, `lines.begin`). Findings on objects that
  * come from no file (mesh config defaults) point at `.` line 1; unparsable input is a `blocker` issue.
  */
-export function renderCodeClimate(findings: readonly Finding[], problems: readonly LoadProblem[]): string {
+export function codeClimateChunks(findings: readonly Finding[], problems: readonly LoadProblem[]): Chunks {
   const seen = new Map<string, number>();
   const unique = (fp: string) => {
     // two findings that differ only in their line would share a fingerprint: number the repeats
@@ -202,5 +224,5 @@ export function renderCodeClimate(findings: readonly Finding[], problems: readon
       location: { path: p.file, lines: { begin: p.line ?? 1 } },
     });
   }
-  return JSON.stringify(issues, null, 2);
+  return jsonChunks(issues);
 }

@@ -1,5 +1,7 @@
+import type { ScalarTag, Tags } from 'yaml';
 import type { Finding } from '../analyzers/types.js';
 import { ansi } from '../util/tty.js';
+import type { Chunks } from './chunks.js';
 import type { AnalysisReport } from './report.js';
 
 /**
@@ -7,25 +9,139 @@ import type { AnalysisReport } from './report.js';
  * multi-cluster analysis; only the level word is coloured. A line is printed once, as istioctl prints it:
  * findings it repeats differ in what the line does not show (the column, the field path of `-o json`), for
  * instance one missing host named by two routes written on one line, or of an object of the cluster.
+ * Control characters of the inputs (a name, a host, a file name) are shown escaped (`escapeControl`), so a
+ * finding is always one line and never moves the cursor, clears the screen or forges a CI workflow command.
  */
 export function renderLog(findings: readonly Finding[], color: boolean): string {
-  return distinct(findings, (f) => {
-    const level =
-      f.level === 'Error'
-        ? ansi.boldRed('Error', color)
-        : f.level === 'Warning'
-          ? ansi.yellow('Warning', color)
-          : 'Info';
+  return [...logLines(findings, color)].join('\n');
+}
+
+/** `renderLog`'s lines, each distinct one once, in order. */
+export function* logLines(findings: readonly Finding[], color: boolean): Generator<string> {
+  const line = logLiner(color);
+  for (const f of findings) {
+    const text = line(f);
+    if (text !== undefined) yield CONTROL.test(text) ? shown(text) : text;
+  }
+}
+
+/** `renderLog`'s output in pieces of many lines, with its final newline. */
+export function* logChunks(findings: readonly Finding[], color: boolean): Generator<string> {
+  const line = logLiner(color);
+  for (let at = 0; at < findings.length;) {
+    const lines: string[] = [];
+    at = gather(findings, at, line, lines);
+    if (lines.length > 0) yield shownPiece(lines);
+  }
+}
+
+/** Lines are gathered into pieces of about this many characters. */
+const PIECE = 1 << 22;
+
+/**
+ * Adds to `lines` the lines of the findings from `at` on, until they make a piece; returns where it stopped.
+ * (A plain loop, outside the generators: it is the hot part.)
+ */
+function gather(
+  findings: readonly Finding[],
+  at: number,
+  line: (f: Finding) => string | undefined,
+  lines: string[],
+): number {
+  let size = 0;
+  let i = at;
+  while (i < findings.length && size < PIECE) {
+    const text = line(findings[i++]!);
+    if (text === undefined) continue;
+    lines.push(text);
+    size += text.length;
+  }
+  return i;
+}
+
+/**
+ * The lines as they are shown, each followed by a newline. A control character is rare: one test looks for
+ * one in the whole piece (its newlines are the lines' own ends when there are as many as lines), and only
+ * a piece that has one is shown line by line (a coloured one always is: its colours are escape codes).
+ */
+function shownPiece(lines: readonly string[]): string {
+  const text = `${lines.join('\n')}\n`;
+  if (!CONTROL_BUT_NEWLINE.test(text) && newlines(text) === lines.length) return text;
+  return `${lines.map((l) => (CONTROL.test(l) ? shown(l) : l)).join('\n')}\n`;
+}
+
+/** A line as it is shown: the level word (and its colour) as it is, the rest with control characters escaped. */
+function shown(line: string): string {
+  const at = line.indexOf(' ');
+  return line.slice(0, at) + escapeControl(line.slice(at));
+}
+
+function newlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** The line of each finding whose line was not printed yet (as it is written), undefined for the others. */
+function logLiner(color: boolean): (f: Finding) => string | undefined {
+  const seen = new Distinct();
+  const error = `${ansi.boldRed('Error', color)} `;
+  const warning = `${ansi.yellow('Warning', color)} `;
+  return (f) => {
+    const level = f.level === 'Error' ? error : f.level === 'Warning' ? warning : 'Info ';
     const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
     const origin = f.origin ? `(${f.origin}${loc}) ` : '';
-    return `${level} [${f.code}] ${clusterTag(f.cluster)}${origin}${f.message}`;
+    const head = `${level}[${f.code}] ${clusterTag(f.cluster)}${origin}`;
+    return f.message.length < LONG_MESSAGE ? seen.line(head + f.message) : seen.longLine(head, f.message);
+  };
+}
+
+/** Messages at least this long are remembered apart from the rest of their line. */
+const LONG_MESSAGE = 4096;
+
+/**
+ * The lines already printed. A line with a long message (one that lists thousands of objects) is remembered
+ * as its head and the message, the finding's own string, rather than as one more string: a report of long
+ * messages is not held twice.
+ */
+class Distinct {
+  private readonly lines = new Set<string>();
+  private readonly long = new Map<string, Set<string>>();
+
+  /** The line if it was not seen yet (it is now), else undefined. */
+  line(line: string): string | undefined {
+    const size = this.lines.size;
+    return this.lines.add(line).size > size ? line : undefined;
+  }
+
+  /** `head + message` if it was not seen yet (it is now), else undefined. */
+  longLine(head: string, message: string): string | undefined {
+    let messages = this.long.get(head);
+    if (!messages) this.long.set(head, (messages = new Set()));
+    const size = messages.size;
+    return messages.add(message).size > size ? head + message : undefined;
+  }
+}
+
+/** C0 controls (newline and tab included), DEL, C1 controls, and the Unicode line and paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text for a terminal or a log: each control character as an escape (`\n`, `\r`, `\t`, `\x1b`, `\x9b`,
+ * `\u2028`), everything else as it is. A string without any is returned as it is (the same string).
+ */
+export function escapeControl(s: string): string {
+  if (!CONTROL.test(s)) return s;
+  return s.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED[c] ?? (code < 0x100 ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`);
   });
 }
 
-/** The lines `line` gives for the findings, each distinct one once, in order. */
-function distinct(findings: readonly Finding[], line: (f: Finding) => string): string {
-  return [...new Set(findings.map(line))].join('\n');
-}
+const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 
 /**
  * `[cluster-ID] ` of a finding's object in a multi-cluster analysis (istioctl's tag, which every report format
@@ -35,13 +151,75 @@ export function clusterTag(cluster: string | undefined): string {
   return cluster !== undefined ? `[cluster-${cluster}] ` : '';
 }
 
-export function renderJson(report: AnalysisReport): string {
-  return JSON.stringify(report, null, 2);
+/** Elements of a long top-level list of the YAML report given to the yaml library at once. */
+const YAML_BATCH = 512;
+
+/**
+ * `-o yaml`: the report as the yaml library prints it (`lineWidth: 0`), one top-level key at a time, a long
+ * list (the findings) `batch` elements at a time, so that neither the text nor the library's document of a
+ * million findings is ever whole. (Its elements must not share objects: the library would alias them.)
+ * A string with a line break, DEL or a C1 control is printed as one double-quoted line with escapes
+ * (`yamlSafeStrings`).
+ */
+export async function yamlChunks(
+  report: AnalysisReport | Record<string, unknown>,
+  batch = YAML_BATCH,
+): Promise<Chunks> {
+  const { stringify } = await import('yaml');
+  const options = { lineWidth: 0, customTags: yamlSafeStrings };
+  const document = report as Record<string, unknown>;
+  /** Elements `from`…`to` of a long list, without its `key:` line but for the first; halved if too long. */
+  function* batches(key: string, list: unknown[], from: number, to: number): Generator<string> {
+    let text: string | undefined;
+    try {
+      text = stringify({ [key]: list.slice(from, to) }, options);
+    } catch (err) {
+      if (!(err instanceof RangeError) || to - from === 1) throw err;
+    }
+    if (text !== undefined) yield from === 0 ? text : text.slice(text.indexOf('\n') + 1);
+    else {
+      const mid = from + Math.ceil((to - from) / 2);
+      yield* batches(key, list, from, mid);
+      yield* batches(key, list, mid, to);
+    }
+  }
+  function* pieces(): Generator<string> {
+    let any = false;
+    for (const key of Object.keys(document)) {
+      const value = document[key];
+      if (value === undefined) continue;
+      any = true;
+      if (Array.isArray(value) && value.length > batch)
+        for (let i = 0; i < value.length; i += batch)
+          yield* batches(key, value, i, Math.min(i + batch, value.length));
+      else yield stringify({ [key]: value }, options);
+    }
+    if (!any) yield stringify(document, options);
+  }
+  return pieces();
 }
 
-export async function renderYaml(report: AnalysisReport): Promise<string> {
-  const { stringify } = await import('yaml');
-  return stringify(report, { lineWidth: 0 });
+/**
+ * The yaml library prints a string with a line break as lines of a block or folded scalar, and DEL and C1
+ * controls as they are (in double quotes): YAML 1.2 forbids them unescaped, a YAML 1.1 reader takes NEL
+ * (U+0085), U+2028 and U+2029 for line breaks, and a line of the report could start with the text of a value
+ * (a forged `::error` workflow command in a CI log). Such strings are printed as one double-quoted line with
+ * JSON's escapes (which YAML's double-quoted style shares) and `\u` escapes for those characters; every
+ * other string as the library prints it.
+ */
+const YAML_UNSAFE = /[\n\r\u007f-\u009f\u2028\u2029]/;
+const YAML_RAW = /[\u007f-\u009f\u2028\u2029]/g;
+
+function yamlSafeStrings(tags: Tags): Tags {
+  return tags.map((tag) => {
+    if (typeof tag !== 'object' || tag.tag !== 'tag:yaml.org,2002:str' || !tag.stringify) return tag;
+    const original = tag as ScalarTag;
+    const stringify: ScalarTag['stringify'] = (item, ctx, onComment, onChompKeep) =>
+      typeof item.value === 'string' && YAML_UNSAFE.test(item.value)
+        ? JSON.stringify(item.value).replace(YAML_RAW, (c) => `\\u${hex(c.charCodeAt(0), 4)}`)
+        : original.stringify!(item, ctx, onComment, onChompKeep);
+    return { ...original, stringify };
+  });
 }
 
 function escapeData(s: string): string {
@@ -52,9 +230,23 @@ function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** GitHub Actions workflow commands: one `::error|warning|notice file=…,line=…::text` per distinct finding. */
-export function renderGithub(findings: readonly Finding[]): string {
-  return distinct(findings, (f) => {
+/**
+ * GitHub Actions workflow commands: one `::error|warning|notice file=…,line=…::text` per distinct finding, in
+ * pieces of many lines, with its final newline.
+ */
+export function* githubChunks(findings: readonly Finding[]): Generator<string> {
+  const line = githubLiner();
+  for (let at = 0; at < findings.length;) {
+    const lines: string[] = [];
+    at = gather(findings, at, line, lines);
+    if (lines.length > 0) yield `${lines.join('\n')}\n`;
+  }
+}
+
+/** The workflow command of each finding whose command was not printed yet; undefined for the others. */
+function githubLiner(): (f: Finding) => string | undefined {
+  const seen = new Distinct();
+  return (f) => {
     const cmd = f.level === 'Error' ? 'error' : f.level === 'Warning' ? 'warning' : 'notice';
     const props: string[] = [];
     if (f.file && f.file !== '-') props.push(`file=${escapeProperty(f.file)}`);
@@ -63,6 +255,8 @@ export function renderGithub(findings: readonly Finding[]): string {
     props.push(
       `title=${escapeProperty(`${f.code}${f.origin ? ` ${clusterTag(f.cluster)}${f.origin}` : ''}`)}`,
     );
-    return `::${cmd} ${props.join(',')}::${escapeData(`[${f.code}] ${f.message}`)}`;
-  });
+    const head = `::${cmd} ${props.join(',')}::`;
+    if (f.message.length < LONG_MESSAGE) return seen.line(head + escapeData(`[${f.code}] ${f.message}`));
+    return seen.longLine(head + escapeData(`[${f.code}] `), escapeData(f.message));
+  };
 }

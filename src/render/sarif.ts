@@ -1,6 +1,7 @@
 import { MESSAGES, docsUrl } from '../analyzers/messages.js';
 import type { Finding, Level } from '../analyzers/types.js';
 import type { LoadProblem } from '../manifests/types.js';
+import { jsonChunks, type Chunks } from './chunks.js';
 import { clusterTag } from './findings.js';
 
 const SARIF_LEVEL: Record<Level, 'error' | 'warning' | 'note'> = {
@@ -9,12 +10,16 @@ const SARIF_LEVEL: Record<Level, 'error' | 'warning' | 'note'> = {
   Info: 'note',
 };
 
-/** SARIF 2.1.0: one rule per catalogue code (with help text), always a `results` array. */
-export function renderSarif(
+/** SARIF 2.1.0 in pieces: one rule per catalogue code (with help text), always a `results` array. */
+export function sarifChunks(
   findings: readonly Finding[],
   problems: readonly LoadProblem[],
   toolVersion: string,
-): string {
+): Chunks {
+  return jsonChunks(sarifLog(findings, problems, toolVersion));
+}
+
+function sarifLog(findings: readonly Finding[], problems: readonly LoadProblem[], toolVersion: string) {
   const rules = [...MESSAGES.values()].map((m) => ({
     id: m.code,
     name: m.name,
@@ -105,7 +110,7 @@ export function renderSarif(
       },
     ],
   };
-  return JSON.stringify(log, null, 2);
+  return log;
 }
 
 function toUri(file: string): string {
