@@ -26,7 +26,7 @@ export function checkWorkloadEntry(
   if (address === undefined || address === null || address === '') {
     if (opts.addressOptional) {
       // a template's address is filled in when a workload registers
-    } else if (we.network) {
+    } else if (typeof we.network === 'string' && we.network !== '') {
       issues.warn(
         ap,
         `no address: the workload is only reachable through the gateway of network "${we.network}"`,
