@@ -255,17 +255,22 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     ignoreParseErrors: Boolean(opts.ignoreUnknown),
   });
 
-  // Input problems always go to stderr, one line each (notes only with --verbose).
+  // Input problems always go to stderr, one line each (notes only with --verbose). What comes from the
+  // inputs (file and object names) is shown with its control characters escaped, as in the findings: a
+  // name holding a line break would start a line of its own (a forged `::error` workflow command).
+  const { escapeControl } = await import('../render/findings.js');
   for (const p of outcome.load.problems) {
     if (p.severity === 'note' && !opts.verbose) continue;
     const loc = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
-    warn(`${p.severity}: ${loc}: ${p.message}`);
+    warn(escapeControl(`${p.severity}: ${loc}: ${p.message}`));
   }
   // A file's object replacing the cluster's is the point of --use-kube, not a redefinition.
   for (const d of outcome.run.snapshot.duplicates.filter((x) => !x.replaced.origin.cluster)) {
     const where = (r: typeof d.kept) => `${r.origin.file}:${r.origin.line}`;
     warn(
-      `warning: ${where(d.kept)}: ${d.kept.kind} ${d.kept.namespace ? `${d.kept.namespace}/` : ''}${d.kept.name} redefines the one at ${where(d.replaced)} (the later one is analyzed)`,
+      escapeControl(
+        `warning: ${where(d.kept)}: ${d.kept.kind} ${d.kept.namespace ? `${d.kept.namespace}/` : ''}${d.kept.name} redefines the one at ${where(d.replaced)} (the later one is analyzed)`,
+      ),
     );
   }
   const deniedSkips = outcome.run.skipped.filter((s) => s.unreadable);

@@ -3,7 +3,7 @@
  * `-o log` shows them escaped, one finding a line; the report formats carry them as data their readers
  * get back exactly, and never as a line of their own (a forged `::error` workflow command).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
@@ -54,6 +54,19 @@ describe('-o log', () => {
         `Warning [IST0132] (VirtualService shop/${SHOWN} ${file}:8) one or more host [a] defined in VirtualService shop/${SHOWN} not found in Gateway shop/nogw.\n`,
     );
     expect(r.stdout.split('\n').some(workflowCommand)).toBe(false);
+  });
+
+  // the warnings on stderr interpolated the names raw: an object defined twice wrote its name's line break
+  it('the warning about an object defined twice is one line on stderr too', async () => {
+    const file = manifest();
+    const twice = join(mkdtempSync(join(tmpdir(), 'mesh-twice-')), 'twice.yaml');
+    writeFileSync(twice, `${readFileSync(file, 'utf8')}---\n${readFileSync(file, 'utf8')}`);
+    const r = await runCli(['analyze', twice]);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('redefines'));
+    expect(warnings).toEqual([
+      `warning: ${twice}:11: VirtualService shop/${SHOWN} redefines the one at ${twice}:1 (the later one is analyzed)`,
+    ]);
+    expect(r.stderr.split('\n').some(workflowCommand)).toBe(false);
   });
 
   it('escapes the file name, the cluster and the message too; colour only paints the level', () => {
