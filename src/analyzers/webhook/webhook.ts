@@ -13,7 +13,7 @@ interface Hook {
 }
 
 /** Revisions a webhook configuration serves: its istio.io/rev label and revision selectors. */
-function revisionsOf(config: Resource, hooks: any[]): string[] {
+export function revisionsOf(config: Resource, hooks: any[]): string[] {
   const revs = new Set<string>();
   const own = labelMap(config.metadata.labels)[REVISION_LABEL];
   if (own !== undefined) revs.add(own);
@@ -30,7 +30,7 @@ function revisionsOf(config: Resource, hooks: any[]): string[] {
 }
 
 /** `base` alone and with each revision label added. */
-function withRevisions(
+export function withRevisions(
   base: Array<Record<string, string>>,
   revisions: string[],
 ): Array<Record<string, string>> {

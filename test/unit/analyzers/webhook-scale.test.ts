@@ -6,9 +6,10 @@ import { locateFindings, runAnalyzers } from '../../../src/analyzers/run.js';
 import { findAnalyzer } from '../../../src/analyzers/registry.js';
 import { defineAnalyzer, K, type Analyzer } from '../../../src/analyzers/types.js';
 import { INJECTION_LABEL, REVISION_LABEL, SIDECAR_INJECT } from '../../../src/analyzers/util/labels.js';
-import { labelMap, selectorMatches } from '../../../src/kube/labels.js';
+import { selectorMatches } from '../../../src/kube/labels.js';
 import { text } from '../../../src/util/values.js';
 import { analyzeText, cliRunOptions } from '../../support/analyze.js';
+import { revisionsOf, withRevisions } from '../../../src/analyzers/webhook/webhook.js';
 
 const run = (manifests: string) => analyzeText(manifests, ['webhook.Analyzer']);
 
@@ -64,36 +65,14 @@ describe('webhook.Analyzer with many revisions', () => {
 // REFERENCE ONLY, not shipped: webhook.Analyzer's overlap search as it was before it was made to scale. It
 // tries every namespace × pod label-set combination (the square of 3 × (revisions + 1)) and reports each
 // combination's matches, which ran out of memory with 100 revisions. It stays here solely as the oracle
-// the differential test below compares the analyzer with.
+// the differential test below compares the analyzer with (the label sets come from the analyzer's own
+// revisionsOf and withRevisions, which the change left as they were).
 // ---------------------------------------------------------------------------------------------------------
 interface ReferenceHook {
   config: Resource;
   index: number;
   id: string;
   spec: any;
-}
-
-function referenceRevisionsOf(config: Resource, hooks: any[]): string[] {
-  const revs = new Set<string>();
-  const own = labelMap(config.metadata.labels)[REVISION_LABEL];
-  if (own !== undefined) revs.add(own);
-  for (const h of hooks) {
-    for (const sel of [h?.namespaceSelector, h?.objectSelector]) {
-      const fromLabels = sel?.matchLabels?.[REVISION_LABEL];
-      if (fromLabels !== undefined) revs.add(text(fromLabels));
-      for (const e of Array.isArray(sel?.matchExpressions) ? sel.matchExpressions : [])
-        if (e?.key === REVISION_LABEL && Array.isArray(e.values))
-          e.values.forEach((v: unknown) => revs.add(text(v)));
-    }
-  }
-  return [...revs];
-}
-
-function referenceWithRevisions(
-  base: Array<Record<string, string>>,
-  revisions: string[],
-): Array<Record<string, string>> {
-  return [...base, ...revisions.flatMap((rev) => base.map((b) => ({ ...b, [REVISION_LABEL]: rev })))];
 }
 
 const referenceAnalyzer: Analyzer = defineAnalyzer({
@@ -105,7 +84,7 @@ const referenceAnalyzer: Analyzer = defineAnalyzer({
     const revisions = new Set<string>();
     for (const config of ctx.each(K.MutatingWebhookConfiguration)) {
       const list = Array.isArray(config.body.webhooks) ? config.body.webhooks : [];
-      const revs = referenceRevisionsOf(config, list);
+      const revs = revisionsOf(config, list);
       const istio = list.some((h: any) => typeof h?.name === 'string' && h.name.endsWith('istio.io'));
       if (revs.length === 0 && !istio) continue;
       revs.forEach((r) => revisions.add(r));
@@ -113,11 +92,11 @@ const referenceAnalyzer: Analyzer = defineAnalyzer({
         hooks.push({ config, index, id: `${config.name}/${text(spec?.name ?? '')}`, spec }),
       );
     }
-    const nsLabelSets = referenceWithRevisions(
+    const nsLabelSets = withRevisions(
       [{}, { [INJECTION_LABEL]: 'enabled' }, { [INJECTION_LABEL]: 'disabled' }],
       [...revisions],
     );
-    const podLabelSets = referenceWithRevisions(
+    const podLabelSets = withRevisions(
       [{}, { [SIDECAR_INJECT]: 'true' }, { [SIDECAR_INJECT]: 'false' }],
       [...revisions],
     );
