@@ -330,7 +330,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     await writeChunks(logChunks(shown, color));
   } else if (format === 'github') {
     const { githubChunks } = await import('../render/findings.js');
-    await writeChunks(githubChunks(shown));
+    await writeChunks(githubChunks(shown, outcome.load.problems));
   } else if (format === 'junit') {
     const { junitChunks } = await import('../render/ci.js');
     await writeChunks(

@@ -483,6 +483,23 @@ function docProblem(
   );
 }
 
+/** What a YAML value is, for messages: "the number 5", "a string", "a mapping", "a sequence", "null". */
+function kindOfValue(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'a sequence';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return v === '' ? 'an empty string' : 'a string';
+  return `the ${typeof v} ${String(v)}`;
+}
+
+/** For "apiVersion and kind must be non-empty strings": what each of the two is instead. */
+function fieldTypes(obj: Record<string, unknown>): string {
+  const parts = (['apiVersion', 'kind'] as const)
+    .filter((f) => obj[f] !== undefined)
+    .map((f) => `${f} is ${kindOfValue(obj[f])}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 function addDocument(
   value: unknown,
   file: string,
@@ -493,7 +510,20 @@ function addDocument(
   problems: LoadProblem[],
   nullFree = false,
 ): void {
+  const item = source.list === undefined ? '' : `List item ${String(source.prefix.at(-1))}`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    if (item !== '') {
+      // A List holds objects only: an item that is not one is a mistake, not a file to pass over.
+      docProblem(
+        problems,
+        'error',
+        file,
+        docIndex,
+        startLine,
+        `${item} is ${kindOfValue(value)}, not a Kubernetes object`,
+      );
+      return;
+    }
     docProblem(
       problems,
       'note',
@@ -524,19 +554,26 @@ function addDocument(
         file,
         docIndex,
         startLine,
-        'apiVersion and kind must be non-empty strings',
+        `${item === '' ? '' : `${item}: `}apiVersion and kind must be non-empty strings${fieldTypes(obj)}`,
       );
     }
     return;
   }
   if (!hasApi || !hasKind) {
+    const missing = (field: 'apiVersion' | 'kind'): string =>
+      obj[field] === undefined
+        ? `has no ${field}`
+        : obj[field] === ''
+          ? `has an empty ${field}`
+          : `has ${field} ${kindOfValue(obj[field])}, not a string`;
     docProblem(
       problems,
       'error',
       file,
       docIndex,
       startLine,
-      hasKind ? `object of kind ${obj.kind} has no apiVersion` : 'object has an apiVersion but no kind',
+      `${item === '' ? 'object' : item} ` +
+        (hasKind ? `of kind ${obj.kind} ${missing('apiVersion')}` : missing('kind')),
     );
     return;
   }
@@ -544,7 +581,18 @@ function addDocument(
     obj.kind === 'List' ||
     (obj.kind.endsWith('List') && Array.isArray(obj.items) && obj.apiVersion === 'v1')
   ) {
-    const items = Array.isArray(obj.items) ? obj.items : [];
+    if (obj.items != null && !Array.isArray(obj.items)) {
+      docProblem(
+        problems,
+        'error',
+        file,
+        docIndex,
+        startLine,
+        `${item === '' ? '' : `${item}: `}${obj.kind} items must be a sequence of objects, not ${kindOfValue(obj.items)}`,
+      );
+      return;
+    }
+    const items: unknown[] = obj.items ?? [];
     items.forEach((item: unknown, i: number) => {
       const itemSource: DocSource = {
         ...source,

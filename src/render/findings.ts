@@ -1,5 +1,6 @@
 import type { ScalarTag, Tags } from 'yaml';
 import type { Finding } from '../analyzers/types.js';
+import type { LoadProblem } from '../manifests/types.js';
 import { ansi } from '../util/tty.js';
 import type { Chunks } from './chunks.js';
 import type { AnalysisReport } from './report.js';
@@ -234,13 +235,33 @@ function escapeProperty(s: string): string {
  * GitHub Actions workflow commands: one `::error|warning|notice file=…,line=…::text` per distinct finding, in
  * pieces of many lines, with its final newline.
  */
-export function* githubChunks(findings: readonly Finding[]): Generator<string> {
+export function* githubChunks(
+  findings: readonly Finding[],
+  problems: readonly LoadProblem[] = [],
+): Generator<string> {
   const line = githubLiner();
   for (let at = 0; at < findings.length;) {
     const lines: string[] = [];
     at = gather(findings, at, line, lines);
     if (lines.length > 0) yield `${lines.join('\n')}\n`;
   }
+  // Inputs that could not be read or parsed (stderr has them too): the annotation puts them on the file's
+  // line in the pull request, where a broken manifest is otherwise only a failed step. Notes (a document
+  // passed over) are not mistakes and get none.
+  const annotated = problems.filter((p) => p.severity !== 'note');
+  for (let at = 0; at < annotated.length; at += 1000)
+    yield annotated
+      .slice(at, at + 1000)
+      .map((p) => {
+        // stdin (`-`) is no file of the repository: the annotation goes on the run, with the line in its text
+        const props = p.file === '-' ? [] : [`file=${escapeProperty(p.file)}`];
+        if (p.line && p.file !== '-') props.push(`line=${p.line}`);
+        if (p.column && p.file !== '-') props.push(`col=${p.column}`);
+        props.push(`title=${p.noInput ? 'mesh.UnreadableInput' : 'mesh.ParseError'}`);
+        const where = p.file === '-' ? `-${p.line ? `:${p.line}` : ''}: ` : '';
+        return `::${p.severity} ${props.join(',')}::${escapeData(where + p.message)}\n`;
+      })
+      .join('');
 }
 
 /** The workflow command of each finding whose command was not printed yet; undefined for the others. */

@@ -113,6 +113,22 @@ describe('mesh analyze (CLI)', () => {
     );
   });
 
+  it('annotates unparsable and unreadable inputs for GitHub too, not only on stderr', () => {
+    const broken = join(FIX, 'broken.yaml');
+    const r = mesh(['analyze', broken, subset, 'no/such.yaml', '-o', 'github']);
+    expect(r.code).toBe(79);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.includes('title=IST'))).not.toHaveLength(0);
+    expect(lines.filter((l) => l.includes('title=mesh.'))).toEqual([
+      '::error file=no/such.yaml,title=mesh.UnreadableInput::no such file or directory',
+      `::error file=${broken},line=5,col=19,title=mesh.ParseError::YAML syntax error: ${/broken\.yaml:5:19: YAML syntax error: (.*)/.exec(r.stderr)![1]}`,
+    ]);
+    // stdin is no file of the repository: the place goes in the text
+    const s = mesh(['analyze', '-', '-o', 'github'], { input: 'a: [\n' });
+    expect(s.code).toBe(65);
+    expect(s.stdout).toMatch(/^::error title=mesh\.ParseError::-:2: YAML syntax error: [^\n]+\n$/);
+  });
+
   it('reports parse errors on stderr with file:line:col, still analyzes the rest, exits 65', () => {
     const r = mesh([
       'analyze',

@@ -74,6 +74,31 @@ describe('loading manifests', () => {
     expect(positionOf(resources[2]!, '')?.line).toBe(10);
   });
 
+  it('reports a List whose items are not objects instead of passing over them, and keeps the good items', () => {
+    const { resources, problems } = parse(
+      `apiVersion: v1\nkind: List\nitems: oops\n---\napiVersion: v1\nkind: List\nitems:\n- 5\n- {kind: Service}\n- {apiVersion: v1, kind: 7}\n- {apiVersion: v1, kind: List, items: {a: 1}}\n- {apiVersion: v1, kind: Service, metadata: {name: kept}}\n`,
+    );
+    expect(resources.map((r) => r.name)).toEqual(['kept']);
+    expect(problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
+      'error 1: List items must be a sequence of objects, not a string',
+      'error 5: List item 0 is the number 5, not a Kubernetes object',
+      'error 5: List item 1 of kind Service has no apiVersion',
+      'error 5: List item 2 has kind the number 7, not a string',
+      'error 5: List item 3: List items must be a sequence of objects, not a mapping',
+    ]);
+  });
+
+  it('says what kind and apiVersion are when they are not strings', () => {
+    const { problems } = parse(
+      'apiVersion: v1\nkind: 5\n---\napiVersion: 5\nkind: [a]\n---\napiVersion: v1\nkind: ""\n',
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      'object has kind the number 5, not a string',
+      'apiVersion and kind must be non-empty strings (apiVersion is the number 5, kind is a sequence)',
+      'object has an empty kind',
+    ]);
+  });
+
   it('reports YAML syntax errors at file:line:col and keeps the other documents', () => {
     const { resources, problems } = parse(
       `${VS}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n---\n${VS}`,
