@@ -4,9 +4,7 @@
  * `/certs`, `/server_info`. Every failure is one line naming the endpoint: connection refused, no answer
  * in time, a status other than 200, a body cut short, or an answer that is not JSON.
  */
-import http from 'node:http';
-import https from 'node:https';
-import { deadline } from '../util/duration.js';
+import { AnswerCutError, exchange, ExchangeTimeoutError, type HttpAnswer } from '../util/http.js';
 import { ExitCode, MeshError, firstLine } from '../util/errors.js';
 import { ConfigDump, describeJsonError } from './dump.js';
 import { redactPassword } from '../util/url.js';
@@ -53,60 +51,27 @@ export class AdminClient {
   }
 
   /** The body of a GET (or POST) answered with 200, as text. */
-  request(method: 'GET' | 'POST', path: string, query: Query = {}): Promise<string> {
-    const url = this.url(path, query);
+  async request(method: 'GET' | 'POST', path: string, query: Query = {}): Promise<string> {
     const what = `${method === 'POST' ? 'POST ' : ''}/${path.replace(/^\//, '')}`;
     const fail = (msg: string) => new MeshError(`Envoy admin ${this.label}: ${what}: ${msg}`);
-    const transport = url.startsWith('https:') ? https : http;
-    return new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const done = (err: Error | null, body?: string) => {
-        if (settled) return;
-        settled = true;
-        cancel();
-        if (err) reject(err);
-        else resolve(body!);
-      };
-      const req = transport.request(url, { method, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (c: Buffer) => {
-          chunks.push(c);
-          received += c.length;
-        });
-        const cut = () => fail(`connection closed after ${received} bytes of the answer (truncated)`);
-        res.on('error', () => done(cut()));
-        res.on('aborted', () => done(cut()));
-        res.on('close', () => {
-          if (!res.complete) done(cut());
-        });
-        res.on('end', () => {
-          if (!res.complete) return done(cut());
-          const body = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            const first = firstLine(body);
-            return done(fail(`unexpected status code: ${res.statusCode}${first ? ` (${first})` : ''}`));
-          }
-          done(null, body);
-        });
+    let answer: HttpAnswer;
+    try {
+      // Envoy's admin answers are never gzip: ask for them as they are
+      answer = await exchange(new URL(this.url(path, query)), {
+        method,
+        agent: false,
+        timeoutMs: this.timeoutMs,
+        headers: { 'Accept-Encoding': 'identity' },
       });
-      const cancel = deadline(this.timeoutMs, () => {
-        req.destroy();
-        done(fail(`no answer within ${this.timeoutMs / 1000}s`));
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const reason =
-          err.code === 'ECONNREFUSED'
-            ? 'connection refused'
-            : err.code === 'ECONNRESET'
-              ? 'connection reset before an answer'
-              : err.code === 'ENOTFOUND'
-                ? 'host not found'
-                : err.message;
-        done(fail(reason));
-      });
-      req.end();
-    });
+    } catch (err) {
+      throw fail(exchangeFailure(err));
+    }
+    const body = answer.body.toString('utf8');
+    if (answer.status !== 200) {
+      const first = firstLine(body);
+      throw fail(`unexpected status code: ${answer.status}${first ? ` (${first})` : ''}`);
+    }
+    return body;
   }
 
   /** A GET whose body must be JSON. */
@@ -157,4 +122,16 @@ export class AdminClient {
   logging(query: Record<string, string> = {}): Promise<string> {
     return this.request('POST', 'logging', query);
   }
+}
+
+/** Why an exchange with the admin endpoint failed, in a few words. */
+function exchangeFailure(err: unknown): string {
+  if (err instanceof AnswerCutError)
+    return `connection closed after ${err.received} bytes of the answer (truncated)`;
+  if (err instanceof ExchangeTimeoutError) return `no answer within ${err.timeoutMs / 1000}s`;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET') return 'connection reset before an answer';
+  if (code === 'ENOTFOUND') return 'host not found';
+  return err instanceof Error ? err.message : String(err);
 }
