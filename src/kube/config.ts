@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse as parseYaml } from 'yaml';
+import { load as loadYaml } from 'js-yaml';
 import { ExitCode, MeshError, describeError } from '../util/errors.js';
 import { applyImpersonation } from './impersonation.js';
 import { redactPassword } from '../util/url.js';
@@ -45,9 +45,13 @@ const tokenFiles = new WeakMap<KubeConfig, Map<string, string>>();
 function loadFile(kc: KubeConfig, file: string): Map<string, string> {
   const fail = (why: string) =>
     new MeshError(`cannot read kubeconfig ${file}: ${why}`, { exitCode: ExitCode.DATA });
+  // Read once and parsed with js-yaml, the parser client-node reads it with (so the two agree on what the
+  // file says); loadFromFile would read it again.
+  let text: string;
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'), { logLevel: 'error' });
+    text = readFileSync(file, 'utf8');
+    raw = loadYaml(text);
   } catch (err) {
     throw fail(describeError(err).split('\n')[0]!);
   }
@@ -55,7 +59,8 @@ function loadFile(kc: KubeConfig, file: string): Map<string, string> {
   if (raw === null || raw === undefined) throw fail('it is empty');
   if (typeof raw !== 'object' || Array.isArray(raw)) throw fail('it is not a kubeconfig (a YAML mapping)');
   try {
-    kc.loadFromFile(file);
+    kc.loadFromString(text);
+    kc.makePathsAbsolute(dirname(file)); // certificate and token files are relative to the kubeconfig
   } catch (err) {
     throw fail(describeError(err));
   }
