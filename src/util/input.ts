@@ -1,6 +1,6 @@
 /** Reading input files and stdin for commands that take `--file` (`-` = stdin). */
 import { isUtf8 } from 'node:buffer';
-import { readFileSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { describeError, ExitCode, MeshError } from './errors.js';
 
 const GO_ERRNO: Record<string, string> = {
@@ -63,13 +63,6 @@ export function invalidUtf8Message(lines: readonly number[]): string {
   return `not valid UTF-8${more}: the bytes are read as "\uFFFD", so names or values holding them will not match; save the file as UTF-8`;
 }
 
-/** All of stdin, as bytes. */
-export async function readStdinBytes(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /**
  * All the bytes of a stream (stdin, a FIFO, a device), or undefined as soon as there are more than
  * `maxBytes`: reading stops there (the stream is destroyed), so an endless source such as /dev/zero costs
@@ -110,11 +103,6 @@ export function readFdBounded(fd: number, size: number, maxBytes: number): Buffe
   }
 }
 
-/** All of stdin as UTF-8 text. */
-export async function readStdin(): Promise<string> {
-  return decodeUtf8(await readStdinBytes());
-}
-
 /** The text without a leading byte order mark (the UTF-8 signature some editors write). */
 export function withoutBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -126,23 +114,50 @@ export function looksBinary(buf: Uint8Array): boolean {
 }
 
 /**
+ * The most a command reads of one input file or stdin: a little under the longest string V8 makes (a
+ * larger input could not be held as text, and an endless one such as /dev/zero exhausted memory).
+ */
+export const MAX_INPUT_BYTES = 511 * 1024 * 1024;
+
+/**
  * The whole text of `file` (`-` = stdin); a failure throws an Error worded like Go's, and binary content
- * (which a YAML parser would read as one string) is refused as unusable input (exit 65). Files are read
- * synchronously in one piece: for dumps of tens of megabytes that is markedly cheaper than a chunked
- * asynchronous read and its decoding garbage.
+ * (which a YAML parser would read as one string) or more than MAX_INPUT_BYTES is refused as unusable input (exit
+ * 65). Regular files are read synchronously in one piece: for dumps of tens of megabytes that is markedly
+ * cheaper than a chunked asynchronous read and its decoding garbage; stdin, FIFOs and devices, which may
+ * never end, are read as a stream up to the limit.
  */
 export async function readInputText(file: string): Promise<string> {
-  let buf: Buffer;
-  if (file === '-') buf = await readStdinBytes();
+  const maxBytes = MAX_INPUT_BYTES;
+  const name = file === '-' ? '<stdin>' : file;
+  let buf: Buffer | undefined;
+  if (file === '-') buf = await readBounded(process.stdin, maxBytes);
   else {
+    let fd: number;
     try {
-      buf = readFileSync(file);
+      fd = openSync(file, 'r');
     } catch (err) {
       throw new Error(goPathError(err, file));
     }
+    try {
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      buf = st.isFile()
+        ? st.size > maxBytes
+          ? undefined
+          : readFdBounded(fd, st.size, maxBytes)
+        : await readBounded(createReadStream('', { fd, autoClose: false }), maxBytes);
+    } catch (err) {
+      throw new Error(goPathError(err, file));
+    } finally {
+      closeSync(fd);
+    }
   }
+  if (buf === undefined)
+    throw new MeshError(`${name}: larger than ${maxBytes / 1048576} MiB, more than mesh reads of one input`, {
+      exitCode: ExitCode.DATA,
+    });
   if (looksBinary(buf))
-    throw new MeshError(`${file === '-' ? '<stdin>' : file}: binary file (contains NUL bytes), not text`, {
+    throw new MeshError(`${name}: binary file (contains NUL bytes), not text`, {
       exitCode: ExitCode.DATA,
     });
   return decodeUtf8(buf);
