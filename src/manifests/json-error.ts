@@ -124,3 +124,34 @@ export function jsonSyntaxError(text: string, nodeMessage: string): { offset: nu
       : 'unexpected character';
   return { offset, kind };
 }
+
+/**
+ * The offset and text of the first key of valid JSON `text` that repeats a key of the same object, or
+ * undefined. Walks the text with one set of keys per open object; run only when the key count says a key
+ * repeats.
+ */
+export function duplicateJsonKey(text: string): { offset: number; key: string } | undefined {
+  const open: Array<Set<string> | undefined> = []; // a set per object, undefined per array
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const start = i;
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) <= 32) j++;
+      const keys = open.at(-1);
+      if (keys === undefined || text.charCodeAt(j) !== 58 /* : */) continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (keys.has(key)) return { offset: start, key };
+      keys.add(key);
+    } else if (c === 123 /* { */) open.push(new Set());
+    else if (c === 91 /* [ */) open.push(undefined);
+    else if (c === 125 /* } */ || c === 93 /* ] */) open.pop();
+  }
+  return undefined;
+}

@@ -73,11 +73,14 @@ export function shortPath(path: readonly PathSegment[]): string {
 }
 
 /**
- * The offset in JSON text of the bracket that opens a collection nested deeper than `max` levels, or -1.
- * Brackets inside strings do not count. A linear scan, done before `JSON.parse` so the line is known.
+ * One linear pass over JSON text, done before `JSON.parse` so that lines are known: the offset of the
+ * bracket that opens a collection nested deeper than `max` levels (-1 when none is), and the number of
+ * object keys written in the text (strings followed by a colon), which `JSON.parse` keeps fewer of when a
+ * key is repeated. Brackets and colons inside strings do not count.
  */
-export function jsonNestingOffset(text: string, max = MAX_NESTING): number {
+export function scanJson(text: string, max = MAX_NESTING): { deepAt: number; keys: number } {
   let depth = 0;
+  let keys = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -87,13 +90,35 @@ export function jsonNestingOffset(text: string, max = MAX_NESTING): number {
         if (d === 92 /* \ */) i++;
         else if (d === 34) break;
       }
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) <= 32) j++;
+      if (text.charCodeAt(j) === 58 /* : */) keys++;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > max) return i;
+      if (++depth > max) return { deepAt: i, keys };
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       depth--;
     }
   }
-  return -1;
+  return { deepAt: -1, keys };
+}
+
+/** The number of keys of all the objects in a parsed JSON value. */
+export function countKeys(root: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+    } else
+      for (const k in v as object) {
+        count++;
+        const x = (v as any)[k];
+        if (x !== null && typeof x === 'object') stack.push(x);
+      }
+  }
+  return count;
 }
 
 /** Whether a parsed value holds more than `max` nodes once YAML aliases are expanded (stops counting there). */

@@ -24,12 +24,13 @@ import {
   withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
-import { jsonSyntaxError } from './json-error.js';
+import { duplicateJsonKey, jsonSyntaxError } from './json-error.js';
 import {
   deeperThan,
   exceedsNodes,
   JS_YAML_MAX_DEPTH,
-  jsonNestingOffset,
+  countKeys,
+  scanJson,
   nestingMessage,
   shortPath,
 } from './limits.js';
@@ -408,13 +409,13 @@ function yamlReason(reason: string): string {
 
 function parseJson(text: string, file: string, resources: Resource[], problems: LoadProblem[]): void {
   if (text.trim() === '') return;
-  const deep = jsonNestingOffset(text);
-  if (deep >= 0) {
+  const { deepAt, keys } = scanJson(text);
+  if (deepAt >= 0) {
     problems.push({
       severity: 'error',
       file,
       docIndex: 0,
-      ...lineColumnAt(text, deep),
+      ...lineColumnAt(text, deepAt),
       message: nestingMessage(),
     });
     return;
@@ -431,6 +432,19 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
       docIndex: 0,
       ...lineColumnAt(text, offset),
       message: `JSON syntax error: ${kind}`,
+    });
+    return;
+  }
+  // JSON.parse keeps the last of a repeated key and drops the others without a word (as kubectl and
+  // istioctl do); mesh refuses such a document, as it does in YAML
+  const repeated = countKeys(value) === keys ? undefined : duplicateJsonKey(text);
+  if (repeated) {
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex: 0,
+      ...lineColumnAt(text, repeated.offset),
+      message: `JSON syntax error: duplicated key ${JSON.stringify(repeated.key)} in an object`,
     });
     return;
   }

@@ -116,6 +116,31 @@ describe('loading manifests', () => {
     expect(problems[0]!.line).toBe(5);
   });
 
+  it('rejects duplicate keys in a JSON file as YAML does, naming the line, and not keys merely alike', () => {
+    const dup = parse(
+      '{"apiVersion": "v1", "kind": "Service",\n "metadata": {"name": "a",\n  "labels": {"x": "1"}, "name": "b"}}\n',
+      'in.json',
+    );
+    expect(dup.resources).toEqual([]);
+    expect(dup.problems).toEqual([
+      {
+        severity: 'error',
+        file: 'in.json',
+        docIndex: 0,
+        line: 3,
+        column: 25,
+        message: 'JSON syntax error: duplicated key "name" in an object',
+      },
+    ]);
+    // the same key in sibling objects, in an array's objects, and key-like text inside strings are no repeats
+    const ok = parse(
+      '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "labels": {"name": "x\\":", "k:": "\\"name\\" :"}},\n "spec": {"ports": [{"name": "a", "port": 1}, {"name": "b", "port": 2}]}}',
+      'in.json',
+    );
+    expect(ok.problems).toEqual([]);
+    expect(ok.resources.map((r) => r.metadata.labels)).toEqual([{ name: 'x":', 'k:': '"name" :' }]);
+  });
+
   it('keeps quoted dates and yes/no as strings (Kubernetes YAML semantics)', () => {
     const { resources } = parse(
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  d: 2024-01-01\n  y: yes\n',
