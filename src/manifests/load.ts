@@ -19,6 +19,8 @@ import {
   invalidUtf8Lines,
   invalidUtf8Message,
   looksBinary,
+  utf16Text,
+  binaryMessage,
   readBounded,
   readFdBounded,
   withoutBom,
@@ -288,10 +290,12 @@ async function readStreamChecked(
   }
 }
 
-/** The bytes as manifest text: binary content is refused, a byte order mark dropped. */
+/** The bytes as manifest text (UTF-8, or UTF-16 with a byte order mark): binary content is refused, a byte order mark dropped. */
 function textChecked(buf: Buffer, file: string, problems: LoadProblem[]): string | undefined {
+  const utf16 = utf16Text(buf);
+  if (utf16 !== undefined) return utf16;
   if (looksBinary(buf)) {
-    problems.push({ severity: 'error', file, message: 'binary file (contains NUL bytes), not a manifest' });
+    problems.push({ severity: 'error', file, message: binaryMessage(buf, 'a manifest') });
     return undefined;
   }
   return withoutBom(decodeChecked(buf, file, problems));

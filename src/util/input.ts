@@ -114,6 +114,35 @@ export function looksBinary(buf: Uint8Array): boolean {
 }
 
 /**
+ * The text of UTF-16 bytes that start with a byte order mark (FF FE: little-endian, FE FF: big-endian),
+ * without the mark; undefined for any other bytes. Windows PowerShell writes UTF-16LE with a mark when
+ * output is redirected (`helm template … > out.yaml`, `kubectl exec … > dump.json`); istioctl reads such
+ * files too. Decoded with Buffer's own UTF-16LE (in every Node build; big-endian bytes are swapped first).
+ */
+export function utf16Text(buf: Buffer): string | undefined {
+  const le = buf[0] === 0xff && buf[1] === 0xfe;
+  const be = buf[0] === 0xfe && buf[1] === 0xff;
+  if (!le && !be) return undefined;
+  const units = buf.subarray(2, 2 + ((buf.length - 2) & ~1));
+  return (be ? Buffer.from(units).swap16() : units).toString('utf16le');
+}
+
+/**
+ * Why content with NUL bytes is refused, ending `, not <what>`; UTF-16 text without a byte order mark
+ * (every other byte NUL) gets its own words.
+ */
+export function binaryMessage(buf: Uint8Array, what: string): string {
+  const head = buf.subarray(0, 64 & ~1);
+  let zeroEven = 0;
+  let zeroOdd = 0;
+  for (let i = 0; i < head.length; i++) if (head[i] === 0) i % 2 === 0 ? zeroEven++ : zeroOdd++;
+  const half = head.length / 2;
+  if (head.length >= 8 && (zeroOdd === half || zeroEven === half) && zeroOdd + zeroEven === half)
+    return `UTF-16 text without a byte order mark, not ${what}: save it as UTF-8`;
+  return `binary file (contains NUL bytes), not ${what}`;
+}
+
+/**
  * The most a command reads of one input file or stdin: a little under the longest string V8 makes (a
  * larger input could not be held as text, and an endless one such as /dev/zero exhausted memory).
  */
@@ -156,10 +185,10 @@ export async function readInputText(file: string): Promise<string> {
     throw new MeshError(`${name}: larger than ${maxBytes / 1048576} MiB, more than mesh reads of one input`, {
       exitCode: ExitCode.DATA,
     });
+  const utf16 = utf16Text(buf);
+  if (utf16 !== undefined) return utf16;
   if (looksBinary(buf))
-    throw new MeshError(`${name}: binary file (contains NUL bytes), not text`, {
-      exitCode: ExitCode.DATA,
-    });
+    throw new MeshError(`${name}: ${binaryMessage(buf, 'text')}`, { exitCode: ExitCode.DATA });
   return decodeUtf8(buf);
 }
 

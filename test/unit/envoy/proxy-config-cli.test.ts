@@ -288,6 +288,25 @@ describe('sources and errors', () => {
       65,
       `Error: ${join(tmp, 'dump.pb')}: binary file (contains NUL bytes), not text\n`,
     ]);
+    // UTF-16 with a byte order mark (PowerShell's `> dump.json`) reads as the same dump; without one, refused
+    const utf8 = await runCli(['pc', 'cluster', '-f', SIDECAR]);
+    const text = readFileSync(SIDECAR, 'utf8');
+    writeFileSync(
+      join(tmp, 'le.json'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    );
+    writeFileSync(
+      join(tmp, 'be.json'),
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]),
+    );
+    for (const f of ['le.json', 'be.json'])
+      expect(await runCli(['pc', 'cluster', '-f', join(tmp, f)]), f).toEqual(utf8);
+    writeFileSync(join(tmp, 'nobom.json'), Buffer.from(text, 'utf16le'));
+    const nobom = await runCli(['pc', 'cluster', '-f', join(tmp, 'nobom.json')]);
+    expect([nobom.code, nobom.stderr]).toEqual([
+      65,
+      `Error: ${join(tmp, 'nobom.json')}: UTF-16 text without a byte order mark, not text: save it as UTF-8\n`,
+    ]);
     const bad = await runCli(['pc', 'cluster', '-f', writeTmp('bad.json', '{"configs": [}')]);
     expect(bad.code).toBe(65);
     expect(bad.stderr).toBe(

@@ -227,6 +227,37 @@ describe('loading manifests', () => {
     expect(msgs.some((m) => m.includes('notes.txt'))).toBe(false);
   });
 
+  it('reads UTF-16 files with a byte order mark (as Windows PowerShell writes them) and names the line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
+    const bom = { le: [0xff, 0xfe], be: [0xfe, 0xff] } as const;
+    const utf16 = (order: 'le' | 'be', text: string) => {
+      const units = Buffer.from(text, 'utf16le');
+      return Buffer.concat([Buffer.from(bom[order]), order === 'le' ? units : units.swap16()]);
+    };
+    writeFileSync(join(dir, 'le.yaml'), utf16('le', VS));
+    writeFileSync(join(dir, 'be.yaml'), utf16('be', VS.replace('reviews\n', 'ratings\n')));
+    writeFileSync(
+      join(dir, 'le.json'),
+      utf16('le', JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'é' } })),
+    );
+    writeFileSync(join(dir, 'nobom.yaml'), Buffer.from(VS, 'utf16le'));
+    const res = await loadManifests([dir]);
+    expect(res.resources.map((r) => `${r.origin.file.replace(dir, '')} ${r.name}`).sort()).toEqual([
+      '/be.yaml ratings',
+      '/le.json é',
+      '/le.yaml reviews',
+    ]);
+    const le = res.resources.find((r) => r.origin.file.endsWith('le.yaml'))!;
+    expect(positionOf(le, 'spec.http[0].route[1].destination.host')?.line).toBe(13);
+    expect(res.problems).toEqual([
+      {
+        severity: 'error',
+        file: join(dir, 'nobom.yaml'),
+        message: 'UTF-16 text without a byte order mark, not a manifest: save it as UTF-8',
+      },
+    ]);
+  });
+
   it('says, as a warning that counts as no parse error, when a file named on the command line is skipped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mesh-load-'));
     writeFileSync(join(dir, 'vs.txt'), VS);
