@@ -135,7 +135,11 @@ export function binaryMessage(buf: Uint8Array, what: string): string {
   const head = buf.subarray(0, 64 & ~1);
   let zeroEven = 0;
   let zeroOdd = 0;
-  for (let i = 0; i < head.length; i++) if (head[i] === 0) i % 2 === 0 ? zeroEven++ : zeroOdd++;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] !== 0) continue;
+    if (i % 2 === 0) zeroEven++;
+    else zeroOdd++;
+  }
   const half = head.length / 2;
   if (head.length >= 8 && (zeroOdd === half || zeroEven === half) && zeroOdd + zeroEven === half)
     return `UTF-16 text without a byte order mark, not ${what}: save it as UTF-8`;
