@@ -51,9 +51,10 @@ export function parseOperatorFile(name: string, text: string): JsonMap {
   const value = docValue(doc, name) as Json;
   if (!isMap(value)) throw new MeshError(`${name}: not a YAML map`, { exitCode: ExitCode.DATA });
   if (value.kind !== 'IstioOperator')
-    throw new MeshError(`${name}: kind is "${String(value.kind)}", expected IstioOperator`, {
-      exitCode: ExitCode.DATA,
-    });
+    throw new MeshError(
+      `${name}: ${value.kind === undefined ? 'has no kind' : `kind is ${JSON.stringify(value.kind)}`}, expected kind: IstioOperator`,
+      { exitCode: ExitCode.DATA },
+    );
   return value;
 }
 
@@ -102,9 +103,61 @@ export function schemaProblems(schema: object, doc: unknown): SchemaProblem[] {
 }
 
 function validate(doc: JsonMap): string[] {
-  return schemaProblems(ISTIO_OPERATOR_SCHEMA, doc).map(
+  const problems = schemaProblems(ISTIO_OPERATOR_SCHEMA, doc).map(
     (p) => `${formatPath(p.at) || '(document)'}: ${p.message}`,
   );
+  return problems.length > 0 ? problems : imageProblems(doc);
+}
+
+/** A Docker tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A registry host with an optional port (`gcr.io`, `localhost:5000`, `10.0.0.1:5000`). */
+const REGISTRY =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]+)?$/;
+/** One part of a repository path: lower-case letters and digits, separated by `.`, `_`, `__` or dashes. */
+const PATH_PART = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/;
+
+/** Why `hub` cannot start an image reference (`<hub>/<image>:<tag>`), or undefined when it can. */
+function hubProblem(hub: string): string | undefined {
+  const parts = hub.split('/');
+  // as Docker reads a reference: the first part is the registry when it has a "." or ":" or is localhost
+  const registry =
+    (parts.length > 0 && /[.:]/.test(parts[0]!)) || parts[0] === 'localhost' ? parts.shift()! : undefined;
+  if (registry !== undefined && !REGISTRY.test(registry))
+    return `"${registry}" is not a registry host[:port]`;
+  if (parts.includes('')) return 'it has an empty part (an empty hub, or a "/" at its start or end, or "//")';
+  const bad = parts.find((p) => !PATH_PART.test(p));
+  if (bad !== undefined)
+    return `${JSON.stringify(bad)} is not a repository path part (lower-case letters and digits, with ".", "_" or "-" between them)`;
+  return undefined;
+}
+
+/**
+ * The hubs and tags of the document that would render image references a container runtime refuses (a
+ * pod that never starts, found only after the install waited for it): istioctl refuses them too.
+ */
+function imageProblems(doc: JsonMap): string[] {
+  const spec = (doc.spec ?? {}) as JsonMap;
+  const places: Array<[string, unknown]> = [['spec', spec]];
+  const global = ((spec.values as JsonMap | undefined)?.global ?? undefined) as JsonMap | undefined;
+  if (global) places.push(['spec.values.global', global]);
+  for (const [name, c] of Object.entries((spec.components ?? {}) as JsonMap)) {
+    if (Array.isArray(c)) c.forEach((g, i) => places.push([`spec.components.${name}[${i}]`, g]));
+    else places.push([`spec.components.${name}`, c]);
+  }
+  const problems: string[] = [];
+  for (const [at, m] of places) {
+    if (!isMap(m)) continue;
+    if (typeof m.hub === 'string') {
+      const why = hubProblem(m.hub);
+      if (why) problems.push(`${at}.hub: bad hub ${JSON.stringify(m.hub)}: ${why}`);
+    }
+    if (m.tag !== undefined && !TAG.test(String(m.tag)))
+      problems.push(
+        `${at}.tag: bad tag ${JSON.stringify(String(m.tag))}: a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"`,
+      );
+  }
+  return problems;
 }
 
 /**

@@ -67,4 +67,66 @@ describe('manifest generate with odd inputs', () => {
     const binary = file('iop.bin', 'apiVersion: \u0000');
     expect((await runCli(['manifest', 'generate', '-f', binary])).code).toBe(65);
   });
+
+  it('hubs and tags that make image references no runtime pulls are refused (exit 64), as istioctl refuses them', async () => {
+    const refused = async (args: string[]) => {
+      const r = await runCli(['manifest', 'generate', ...args]);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stdout).toBe('');
+      return r.stderr;
+    };
+    const TAG_RULE = 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"';
+    expect(await refused(['--set', 'tag=a b'])).toBe(
+      `Error: invalid install spec: spec.tag: bad tag "a b": ${TAG_RULE}\n`,
+    );
+    expect(await refused(['--set', 'hub=UPPER/x'])).toBe(
+      'Error: invalid install spec: spec.hub: bad hub "UPPER/x": "UPPER" is not a repository path part (lower-case letters and digits, with ".", "_" or "-" between them)\n',
+    );
+    expect(await refused(['--set', 'hub=my_reg.io:5000/istio'])).toBe(
+      'Error: invalid install spec: spec.hub: bad hub "my_reg.io:5000/istio": "my_reg.io:5000" is not a registry host[:port]\n',
+    );
+    expect(await refused(['--set', 'values.global.hub=docker.io/istio/'])).toBe(
+      'Error: invalid install spec: spec.values.global.hub: bad hub "docker.io/istio/": it has an empty part (an empty hub, or a "/" at its start or end, or "//")\n',
+    );
+    expect(
+      await refused([
+        '-f',
+        operator('spec:\n  components:\n    ingressGateways:\n    - {name: istio-ingressgateway, tag: -rc}'),
+      ]),
+    ).toBe(
+      `Error: invalid install spec: spec.components.ingressGateways[0].tag: bad tag "-rc": ${TAG_RULE}\n`,
+    );
+    // what registries and tags really look like is accepted, and rendered into the images
+    for (const [set, image] of [
+      [
+        ['--set', 'hub=localhost:5000', '--set', 'tag=1.31.0-distroless'],
+        'localhost:5000/pilot:1.31.0-distroless',
+      ],
+      [
+        ['--set', 'hub=10.0.0.1:5000/my-org/istio', '--set', 'tag=1.2'],
+        '10.0.0.1:5000/my-org/istio/pilot:1.2',
+      ],
+      [
+        ['--set', 'hub=gcr.io/istio-release', '--set', 'tag=1.31.0_rc.1'],
+        'gcr.io/istio-release/pilot:1.31.0_rc.1',
+      ],
+    ] as const) {
+      const r = await runCli(['manifest', 'generate', ...set]);
+      expect(r.code, set.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`image: ${image}\n`);
+    }
+  });
+
+  it('an IstioOperator file without a kind, or with one that is not a string, says so', async () => {
+    const none = file('none.yaml', 'apiVersion: install.istio.io/v1alpha1\nspec: {}\n');
+    expect(await runCli(['manifest', 'generate', '-f', none])).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: `Error: ${none}: has no kind, expected kind: IstioOperator\n`,
+    });
+    const five = file('five.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: 5\n');
+    expect((await runCli(['manifest', 'generate', '-f', five])).stderr).toBe(
+      `Error: ${five}: kind is 5, expected kind: IstioOperator\n`,
+    );
+  });
 });
