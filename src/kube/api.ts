@@ -20,6 +20,7 @@ import {
   notJsonError,
   notKubernetesError,
   timeoutError,
+  unreachableHint,
 } from './rest.js';
 
 /** Options for one request to the API server: TLS material, auth headers and agent from the kubeconfig. */
@@ -59,7 +60,7 @@ export function apiStatusError(kube: KubeContext, status: number, body: string, 
 /** The one-line error for a failure to reach the API server at all. */
 export function unreachableError(kube: KubeContext, err: unknown): MeshError {
   return new MeshError(`cannot reach the Kubernetes API server ${kube.server}: ${describeError(err)}`, {
-    hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
+    hint: unreachableHint(kube, err),
     cause: err,
   });
 }

@@ -12,6 +12,7 @@ import {
 import { deadline } from '../util/duration.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
 import { statusMessage } from './api.js';
+import { unreachableHint } from './rest.js';
 import {
   answerCutError,
   credentialsRejected,
@@ -424,7 +425,7 @@ function fatal(kube: KubeContext, err: unknown, timeoutMs: number, waiting: stri
   return new MeshError(
     `cannot read the cluster from the Kubernetes API server ${kube.server}: ${describeError(err)}`,
     {
-      hint: `check that the cluster of context "${kube.contextName}" is up and reachable`,
+      hint: unreachableHint(kube, err),
       cause: err,
     },
   );

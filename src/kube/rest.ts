@@ -106,7 +106,7 @@ export class KubeRest {
     return new UnreachableError(
       `cannot reach the Kubernetes API server ${this.kube.server}: ${describeError(err)}`,
       {
-        hint: `check that the cluster of context "${this.kube.contextName}" is up and reachable`,
+        hint: unreachableHint(this.kube, err),
       },
     );
   }
@@ -198,4 +198,41 @@ export function apiError(res: RestResponse, what: string): ApiError {
       ? b.message
       : `${what}: status ${res.status}${typeof b === 'string' && b ? `: ${firstLine(b)}` : ''}`;
   return new ApiError(res.status, reason, message);
+}
+
+/** OpenSSL's codes for a server certificate no CA the client trusts has signed. */
+const UNTRUSTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/**
+ * What to do when the API server could not be reached: a server that answered with a certificate this
+ * kubeconfig does not trust is up, and "check that it is reachable" sent users the wrong way.
+ */
+export function unreachableHint(kube: KubeContext, err: unknown): string {
+  const cluster = kube.kc.getCurrentCluster()?.name ?? '';
+  let code: unknown;
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 5 && code === undefined;
+    i++
+  ) {
+    code = e.code;
+    e = e.cause as typeof e;
+  }
+  if (typeof code === 'string' && UNTRUSTED.has(code))
+    return `the server's certificate is not signed by a CA the kubeconfig trusts for cluster "${cluster}": set its certificate-authority(-data) to the cluster's CA`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the server's certificate is not issued for the host name in the server URL of cluster "${cluster}": use a name it is issued for, or set tls-server-name`;
+  if (code === 'INVALID_PURPOSE')
+    return `the server's certificate is not one for a TLS server (its key usage): check the certificate the API server of cluster "${cluster}" presents`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return `the server's certificate is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'}: check the cluster's certificates and this machine's clock`;
+  return `check that the cluster of context "${kube.contextName}" is up and reachable`;
 }
