@@ -3,6 +3,7 @@ import { describeError, ExitCode, MeshError } from './util/errors.js';
 import { clientVersion } from './util/version.js';
 import { addClusterClientFlags } from './commands/kube-flags.js';
 import { setImpersonation } from './kube/impersonation.js';
+import { pflagBoolArgs } from './util/flags.js';
 
 /** Commands and the module that registers each; modules are imported only when needed. */
 const COMMANDS: Array<{
@@ -142,10 +143,13 @@ export async function main(argv: string[]): Promise<number> {
   // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
   // reports usage errors the same way and returns instead of exiting; those that read the cluster take
   // the impersonation flags and --kubeclient-timeout.
+  // Every command's boolean flags also take pflag's `--flag=true|false`, as istioctl's do.
   const sameErrors = (parent: Command) => {
     for (const c of parent.commands) {
       c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
       addClusterClientFlags(c);
+      const parseOptions = c.parseOptions.bind(c);
+      c.parseOptions = (argv: string[]) => parseOptions(pflagBoolArgs(c, argv));
       sameErrors(c);
     }
   };

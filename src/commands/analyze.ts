@@ -6,7 +6,7 @@ import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
 import { namespaceArg } from '../util/names.js';
-import { collect, goBool } from '../util/flags.js';
+import { collect } from '../util/flags.js';
 import type { RemoteCluster } from '../kube/analyze-inputs.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
@@ -18,38 +18,13 @@ function parseLevel(value: string, flag: string): Level {
   return l;
 }
 
-/**
- * `--use-kube` (and `--recursive`) as istioctl's (pflag) bool flags: alone it means true, `--use-kube=true|false` (or `-k=…`)
- * sets it, and the next argument is never its value (`--use-kube FILE` keeps FILE a path). Commander's
- * boolean options take no `=value`, so the attached forms become `--use-kube` / `--no-use-kube` before
- * it parses; everything after `--` is left alone.
- */
-export function pflagBoolArgs(args: string[], fail: (message: string) => never): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') return [...out, ...args.slice(i)];
-    const m = /^(--use-kube|-k|--recursive|-R)=(.*)$/s.exec(arg);
-    if (!m) {
-      out.push(arg);
-      continue;
-    }
-    const value = goBool(m[2]!);
-    if (value === undefined) fail(`error: invalid argument "${m[2]}" for ${m[1]}: use true or false`);
-    if (m[1] === '--recursive' || m[1] === '-R') {
-      // istioctl ignores it; analyzing sub-folders a user asked to leave out would be silently different
-      if (!value) fail(`error: ${m[1]}=false is not supported: mesh always walks folders recursively`);
-      out.push('--recursive');
-    } else out.push(value ? '--use-kube' : '--no-use-kube');
-  }
-  return out;
-}
-
 export function register(program: Command): void {
   const command = program.command('analyze');
-  const parseOptions = command.parseOptions.bind(command);
-  command.parseOptions = (args: string[]) =>
-    parseOptions(pflagBoolArgs(args, (message) => command.error(message, { code: 'mesh.invalidBool' })));
+  command.on('option:no-recursive', () =>
+    command.error('error: --recursive=false is not supported: mesh always walks folders recursively', {
+      code: 'mesh.recursiveOff',
+    }),
+  );
   command
     .description(
       'Validate and lint Istio configuration in files, folders or stdin; with no paths, the current cluster',
@@ -72,6 +47,9 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--no-use-kube', 'files alone, offline (the default)').hideHelp())
     .option('-R, --recursive', "accepted as istioctl's: folders are always walked recursively")
+    // (`--recursive=false` arrives as this: analyzing sub-folders a user asked to leave out would be
+    // silently different, so it is refused; istioctl ignores it)
+    .addOption(new Option('--no-recursive').hideHelp())
     .option(
       '-c, --kubeconfig <file>',
       'kubeconfig to use for the cluster (default: $KUBECONFIG, ~/.kube/config)',

@@ -6,34 +6,10 @@ import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
 import type { AccessOptions } from '../envoy/source.js';
 import { namespaceArg } from '../util/names.js';
-import { goBool } from '../util/flags.js';
 
 const FORMATS = ['short', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
 type Opts = Record<string, any>;
-
-/** Boolean flags that also accept Go's `--flag=false` spelling. */
-const BOOL_FLAGS = ['verbose', 'with-headers'];
-
-/** `--verbose=false` -> `--no-verbose`, `--verbose=true` -> `--verbose` (pflag's bool syntax). */
-function normalizeBoolFlags(args: string[]): string[] {
-  return args.map((a) => {
-    const m = /^--([a-z-]+)=(.*)$/.exec(a);
-    if (!m || !BOOL_FLAGS.includes(m[1]!)) return a;
-    const value = goBool(m[2]!);
-    if (value !== undefined) return value ? `--${m[1]}` : `--no-${m[1]}`;
-    throw usageError(`invalid argument "${m[2]}" for "--${m[1]}" flag: expected true or false`);
-  });
-}
-
-class ProxyConfigCommand extends Command {
-  override createCommand(name?: string): Command {
-    return new ProxyConfigCommand(name);
-  }
-  override parseOptions(args: string[]) {
-    return super.parseOptions(normalizeBoolFlags(args));
-  }
-}
 
 const intArg = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw usageError(`invalid ${flag} "${v}": expected a number`);
@@ -69,7 +45,7 @@ function withSource(cmd: Command, formats: readonly string[] = FORMATS, defaultF
 }
 
 export function register(program: Command): void {
-  const pc = new ProxyConfigCommand('proxy-config')
+  const pc = new Command('proxy-config')
     .alias('pc')
     .description(
       'A group of commands used to retrieve information about Envoy configuration from the Envoy instance ' +
@@ -118,7 +94,7 @@ export function register(program: Command): void {
     .action((pod: string | undefined, opts: Opts) => run(() => runEndpoint(pod, opts)));
 
   pc.addCommand(
-    withSource(new ProxyConfigCommand('eds'))
+    withSource(new Command('eds'))
       .description('Endpoints from the EDS section of the config dump (ip:port, status, locality)')
       .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
       .option('--address <ip:port>', 'only endpoints with this address (ip:port)')

@@ -1,3 +1,6 @@
+import type { Command } from 'commander';
+import { usageError } from './errors.js';
+
 /** Commander's parser for a repeatable flag: each value is added to the list of those before it. */
 export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -12,4 +15,35 @@ const GO_BOOLS = new Map<string, boolean>([
  */
 export function goBool(text: string): boolean | undefined {
   return GO_BOOLS.get(text);
+}
+
+/**
+ * pflag's bool syntax (istioctl's, kubectl's) for every boolean flag of `command`, i.e. one that takes no
+ * value: `--flag=true|false` and `-f=…`, in Go's spellings. Commander takes no `=value` on such flags, so
+ * before it parses, true becomes `--flag` and false `--no-flag` when the command has that, else nothing
+ * (the flag stays unset); any other value is a usage error. The next argument is never a bool flag's
+ * value (`--use-kube FILE` keeps FILE a path), and arguments after `--` are left alone.
+ */
+export function pflagBoolArgs(command: Command, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const m = /^(--[^=]+|-[^-=])=(.*)$/s.exec(arg);
+    const flag = m?.[1];
+    const option = command.options.find(
+      (o) => !o.negate && !o.required && !o.optional && (o.long === flag || o.short === flag),
+    );
+    if (!m || !option?.long) {
+      out.push(arg);
+      continue;
+    }
+    const value = goBool(m[2]!);
+    if (value === undefined)
+      throw usageError(`invalid argument "${m[2]}" for "${flag}" flag: expected true or false`);
+    const negation = `--no-${option.long.slice(2)}`;
+    if (value) out.push(option.long);
+    else if (command.options.some((o) => o.long === negation)) out.push(negation);
+  }
+  return out;
 }

@@ -176,3 +176,33 @@ describe('mesh (CLI basics)', () => {
     }
   });
 });
+
+describe("pflag's --flag=true|false on every command's boolean flags", () => {
+  it('analyze --color=false (as istioctl documents it) and --color=true, -v=true and -v=false', async () => {
+    const on = await runCli(['analyze', '--color=true', 'examples/']);
+    const off = await runCli(['analyze', '--color=false', 'examples/']);
+    expect(on.code).toBe(79);
+    expect(on.stdout).toContain('\u001b[');
+    expect(off.code).toBe(79);
+    expect(off.stdout).not.toContain('\u001b[');
+    expect(off.stdout).toBe((await runCli(['analyze', '--no-color', 'examples/'])).stdout);
+    expect((await runCli(['analyze', '-v=true', 'examples/'])).stderr).toContain('Executed analyzers:');
+    expect((await runCli(['analyze', '-v=false', 'examples/'])).stderr).not.toContain('Executed analyzers:');
+  });
+
+  it('refuses other values (exit 64), and leaves arguments after -- alone', async () => {
+    for (const [args, flag] of [
+      [['analyze', '--color=yes', 'examples/'], '--color'],
+      [['install', '--dry-run=maybe'], '--dry-run'],
+      [['pc', 'listener', '--verbose=2'], '--verbose'],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([
+        64,
+        `Error: invalid argument "${args.find((a) => a.startsWith(flag))!.split('=')[1]}" for "${flag}" flag: expected true or false`,
+      ]);
+    }
+    const after = await runCli(['analyze', 'examples/', '--', '--color=false']);
+    expect(after.stderr).toMatch(/^error: --color=false: /m);
+  });
+});
