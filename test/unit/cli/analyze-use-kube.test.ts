@@ -136,7 +136,9 @@ describe('mesh analyze --use-kube, spelled as istioctl users type it', () => {
   it('rejects other values, and --use-kube=false with nothing to analyze, as usage errors', async () => {
     const bad = await analyze('--use-kube=no', file);
     expect(bad.code).toBe(64);
-    expect(bad.stderr).toContain('Error: invalid argument "no" for "--use-kube" flag: expected true or false');
+    expect(bad.stderr).toContain(
+      'Error: invalid argument "no" for "--use-kube" flag: expected true or false',
+    );
     expect(bad.requests).toBe(0);
     const empty = await analyze('--use-kube=false');
     expect(empty.code).toBe(64);
