@@ -4,7 +4,7 @@
  * connection closed before the whole answer arrived is an error (node-fetch 2 never settled when an answer
  * with a Content-Length was cut short, and the CLI then exited 0 with nothing printed); so are a deadline
  * passing (one for connect, TLS and the whole answer, 0 = none) and an aborted signal. A gzip answer is
- * inflated, as fetch does.
+ * inflated, as fetch does; an answer larger than MAX_ANSWER_BYTES, as sent or inflated, is an error.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,6 +23,20 @@ export class AnswerCutError extends Error {
     super(`the connection closed after ${received} bytes of the answer`);
   }
 }
+
+/** The answer (or what a gzip answer inflates to) is larger than the exchange takes. */
+export class AnswerTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the answer is larger than ${maxBytes / 1048576} MiB, more than mesh reads of one answer`);
+  }
+}
+
+/**
+ * The most an exchange takes of one answer, also once inflated: a little under the longest string V8
+ * makes (the body is read as text). A gzip answer of a few megabytes that inflates to gigabytes, or an
+ * endless one, ended the process by exhausting memory before.
+ */
+export const MAX_ANSWER_BYTES = 511 * 1024 * 1024;
 
 /** The deadline passed before the answer was complete. */
 export class ExchangeTimeoutError extends Error {
@@ -65,8 +79,9 @@ export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnsw
         const chunks: Buffer[] = [];
         let received = 0;
         res.on('data', (c: Buffer) => {
-          chunks.push(c);
           received += c.length;
+          if (received > MAX_ANSWER_BYTES) return finish(new AnswerTooLargeError(MAX_ANSWER_BYTES));
+          chunks.push(c);
         });
         const cut = () => finish(new AnswerCutError(received));
         res.on('aborted', cut);
@@ -80,9 +95,13 @@ export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnsw
           const raw = Buffer.concat(chunks);
           if (!/^\s*(x-)?gzip\s*$/i.test(String(res.headers['content-encoding'] ?? '')))
             return finish(undefined, answer(raw));
-          gunzip(raw, (err, inflated) =>
+          gunzip(raw, { maxOutputLength: MAX_ANSWER_BYTES }, (err, inflated) =>
             finish(
-              err ? new Error(`the gzip answer does not inflate: ${err.message}`) : undefined,
+              err
+                ? (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+                  ? new AnswerTooLargeError(MAX_ANSWER_BYTES)
+                  : new Error(`the gzip answer does not inflate: ${err.message}`)
+                : undefined,
               answer(inflated),
             ),
           );
