@@ -67,8 +67,31 @@ export function fieldKey(o: unknown, name: string): string {
   return isObj(o) && o[name] !== undefined ? name : camel(name);
 }
 
+/**
+ * DataSource fields that hold key material, passwords or credentials: those Envoy's protos mark
+ * sensitive (TLS keys and passwords, generic and session-ticket secrets, basic-auth users, Redis
+ * credentials, gRPC credential metadata) and HMAC secrets.
+ */
+export const SECRET_FIELDS = new Set([
+  'private_key',
+  'password',
+  'pkcs12',
+  'secret',
+  'keys',
+  'hmac_secret',
+  'users',
+  'auth_password',
+  'auth_username',
+  'downstream_auth_password',
+  'downstream_auth_username',
+  'secret_data',
+]);
+
 /** A value for an error message: its JSON, cut at 40 characters. */
 export function shownValue(got: unknown): string {
+  // key material put where something else belongs: say what it is, never quote it
+  if (typeof got === 'string' && /PRIVATE KEY|^LS0tLS1CRUdJTi/.test(got))
+    return 'a private key or PEM data (not shown)';
   try {
     return JSON.stringify(got)?.slice(0, 40) ?? String(got);
   } catch {
@@ -94,7 +117,11 @@ export class FieldTypeError extends MeshError {
     readonly expected: string,
     got: unknown,
   ) {
-    const shown = shownValue(got);
+    // a secret field's wrong value may be the secret itself (a password written as a plain string)
+    const secret = SECRET_FIELDS.has(key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    const shown = secret
+      ? `${Array.isArray(got) ? 'a list' : `a ${typeof got}`} (not shown)`
+      : shownValue(got);
     const at = `${key}${index === undefined ? '' : `[${index}]`}`;
     super(`field ${at} must be ${expected}, got ${shown}`, { exitCode: ExitCode.DATA });
     this.shown = shown;

@@ -4,7 +4,7 @@
  * redaction of private key material before anything is printed.
  */
 import { ownValue, setOwn } from '../util/values.js';
-import { camel, isObj, typeUrl, type Obj } from './fields.js';
+import { camel, isObj, SECRET_FIELDS, typeUrl, type Obj } from './fields.js';
 
 /** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
 const VERBATIM_FIELDS = new Set(['filter_metadata', 'static_layer', 'default_subset']);
@@ -74,25 +74,6 @@ const REDACTED = '[redacted]';
 const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
 
 /**
- * DataSource fields that hold key material, passwords or credentials: those Envoy's protos mark
- * sensitive (TLS keys and passwords, generic and session-ticket secrets, basic-auth users, Redis
- * credentials, gRPC credential metadata) and HMAC secrets.
- */
-const SECRET_FIELDS = new Set([
-  'private_key',
-  'password',
-  'pkcs12',
-  'secret',
-  'keys',
-  'hmac_secret',
-  'users',
-  'auth_password',
-  'auth_username',
-  'downstream_auth_password',
-  'downstream_auth_username',
-  'secret_data',
-]);
-/**
  * String fields that are credentials: gRPC call credentials (access and refresh tokens, IAM
  * authorization tokens, service-account JSON keys) and SkyWalking's backend token. Envoy redacts only the
  * last itself; a dump from anywhere else may carry any of them.
@@ -132,7 +113,9 @@ function redactMetadata(list: unknown): unknown {
 
 function redactDataSource(ds: unknown): unknown {
   if (Array.isArray(ds)) return ds.map(redactDataSource);
-  if (!isObj(ds)) return ds;
+  // a secret field that is not a DataSource (a string, a number) is not what Envoy writes, and may be the
+  // key itself: none of it is shown
+  if (!isObj(ds)) return ds === null || ds === undefined || ds === REDACTED ? ds : REDACTED;
   const out: Obj = { ...ds };
   let changed = false;
   for (const k of Object.keys(ds)) {

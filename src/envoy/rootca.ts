@@ -20,11 +20,21 @@ export function rootCaCertificates(dump: ConfigDump): Buffer[] {
   return parseRoots(pem);
 }
 
-/** Every certificate of a PEM bundle; none at all is an error quoting the data. */
+/**
+ * Every certificate of a PEM bundle; none at all is an error saying what the data is instead, never the
+ * data itself (it may be a private key put where the roots belong).
+ */
 export function parseRoots(pem: string): Buffer[] {
   const certs = pemCertificates(pem);
-  if (certs.length === 0) throw new MeshError(`failed to parse certificates: ${pem.trim().slice(0, 200)}`);
-  return certs;
+  if (certs.length > 0) return certs;
+  const data = pem.trim();
+  const what =
+    data === ''
+      ? 'no data'
+      : /PRIVATE KEY/.test(data)
+        ? 'a private key (not shown), not a certificate'
+        : `${Buffer.byteLength(data)} bytes that are no PEM certificate (not shown)`;
+  throw new MeshError(`failed to parse certificates: the ROOTCA secret holds ${what}`);
 }
 
 /** True when any certificate of one bundle is byte-identical (DER) to one of the other. */
