@@ -4,6 +4,7 @@ import { clientVersion } from './util/version.js';
 import { addClusterClientFlags } from './commands/kube-flags.js';
 import { setImpersonation } from './kube/impersonation.js';
 import { pflagBoolArgs } from './util/flags.js';
+import { escapeControlKeepLines } from './render/escape.js';
 
 /** Commands and the module that registers each; modules are imported only when needed. */
 const COMMANDS: Array<{
@@ -170,12 +171,13 @@ export async function main(argv: string[]): Promise<number> {
     // Errors mesh expects (bad input, unreachable proxy, …) are one line, whatever the flags (`--verbose`
     // means more output for several commands, not stack traces). Anything else is a bug: its stack is
     // printed with --verbose or MESH_DEBUG=1, for the report.
+    // (messages carry text from inputs and servers: their control characters are shown escaped)
     if (err instanceof MeshError) {
-      process.stderr.write(`Error: ${err.message}\n`);
-      if (err.hint) process.stderr.write(`Hint: ${err.hint}\n`);
+      process.stderr.write(`Error: ${escapeControlKeepLines(err.message)}\n`);
+      if (err.hint) process.stderr.write(`Hint: ${escapeControlKeepLines(err.hint)}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`Error: ${describeError(err)}\n`);
+    process.stderr.write(`Error: ${escapeControlKeepLines(describeError(err))}\n`);
     const debug = args.includes('--verbose') || args.includes('-v') || process.env.MESH_DEBUG === '1';
     if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return ExitCode.RUNTIME;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { loadManifests } from '../manifests/load.js';
 import { renderTable } from '../render/tabwriter.js';
 import { ExitCode } from '../util/errors.js';
-import { warn, writeStdout } from '../util/output.js';
+import { warn, writeStderr, writeStdout } from '../util/output.js';
 import { ansi, colorEnabled } from '../util/tty.js';
 import { parseCases, type AuthzCase } from './cases.js';
 import { describeRule, evaluate, toPolicies, type Evaluation, type PolicyNote } from './evaluate.js';
@@ -71,7 +71,7 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
     warn(`${p.severity}: ${p.line ? `${p.file}:${p.line}` : p.file}: ${p.message}`);
   }
   const checked = await validatePolicies(load.resources);
-  if (checked.findings.length > 0) warn(renderLog(checked.findings, colorEnabled(process.stderr)));
+  if (checked.findings.length > 0) writeStderr(renderLog(checked.findings, colorEnabled(process.stderr)));
   // Every decision depends on every policy: with one missing or invalid, any result could be wrong, so
   // no case is evaluated.
   const missing = load.problems.some((p) => p.noInput);

@@ -236,7 +236,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   // Input problems always go to stderr, one line each (notes only with --verbose). What comes from the
   // inputs (file and object names) is shown with its control characters escaped, as in the findings: a
   // name holding a line break would start a line of its own (a forged `::error` workflow command).
-  const { escapeControl } = await import('../render/findings.js');
+  const { escapeControl } = await import('../render/escape.js');
   for (const p of outcome.load.problems) {
     if (p.severity === 'note' && !opts.verbose) continue;
     const loc = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;

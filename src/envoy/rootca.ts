@@ -21,20 +21,16 @@ export function rootCaCertificates(dump: ConfigDump): Buffer[] {
 }
 
 /**
- * Every certificate of a PEM bundle; none at all is an error saying what the data is instead, never the
- * data itself (it may be a private key put where the roots belong).
+ * Every certificate of a PEM bundle; none at all is an error quoting the data as istioctl does, except a
+ * private key put where the roots belong: that is named, never shown.
  */
 export function parseRoots(pem: string): Buffer[] {
   const certs = pemCertificates(pem);
   if (certs.length > 0) return certs;
   const data = pem.trim();
-  const what =
-    data === ''
-      ? 'no data'
-      : /PRIVATE KEY/.test(data)
-        ? 'a private key (not shown), not a certificate'
-        : `${Buffer.byteLength(data)} bytes that are no PEM certificate (not shown)`;
-  throw new MeshError(`failed to parse certificates: the ROOTCA secret holds ${what}`);
+  throw new MeshError(
+    `failed to parse certificates: ${/PRIVATE KEY/.test(data) ? 'the ROOTCA secret holds a private key (not shown), not a certificate' : data.slice(0, 200)}`,
+  );
 }
 
 /** True when any certificate of one bundle is byte-identical (DER) to one of the other. */

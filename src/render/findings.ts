@@ -2,6 +2,7 @@ import type { ScalarTag, Tags } from 'yaml';
 import type { Finding } from '../analyzers/types.js';
 import type { LoadProblem } from '../manifests/types.js';
 import { ansi } from '../util/tty.js';
+import { CONTROL, CONTROL_BUT_NEWLINE, escapeControl, hex } from './escape.js';
 import type { Chunks } from './chunks.js';
 import type { AnalysisReport } from './report.js';
 
@@ -123,26 +124,6 @@ class Distinct {
     return messages.add(message).size > size ? head + message : undefined;
   }
 }
-
-/** C0 controls (newline and tab included), DEL, C1 controls, and the Unicode line and paragraph separators. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/**
- * Text for a terminal or a log: each control character as an escape (`\n`, `\r`, `\t`, `\x1b`, `\x9b`,
- * `\u2028`), everything else as it is. A string without any is returned as it is (the same string).
- */
-export function escapeControl(s: string): string {
-  if (!CONTROL.test(s)) return s;
-  return s.replace(CONTROLS, (c) => {
-    const code = c.charCodeAt(0);
-    return NAMED[c] ?? (code < 0x100 ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`);
-  });
-}
-
-const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 
 /**
  * `[cluster-ID] ` of a finding's object in a multi-cluster analysis (istioctl's tag, which every report format

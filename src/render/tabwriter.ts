@@ -11,6 +11,7 @@
  * DiscardEmptyColumns, TabIndent, Debug) nor the 0xff escape byte. Work happens on UTF-8 bytes, so widths
  * count runes as Go's do; `write` accepts strings or bytes and `flush` returns bytes.
  */
+import { CONTROL, escapeControl } from './escape.js';
 
 export interface TabWriterOptions {
   minwidth?: number;
@@ -235,41 +236,41 @@ export class TabWriter {
   }
 }
 
-/** Characters that need a closer look: cell/line separators (writer path) and non-ASCII (rune count). */
-const NOT_PLAIN = /[\t\n\v\f\u0080-\uffff]/;
-const SEPARATOR = /[\t\n\v\f]/;
+/** Characters that need a closer look: anything but printable ASCII (controls, non-ASCII: rune count). */
+const NOT_PLAIN = /[^\x20-\x7e]/;
 /** The same minus the line feed, for checking a whole rendered table (whose rows end in line feeds). */
-const NOT_PLAIN_EXCEPT_LF = /[\t\v\f\u0080-\uffff]/;
+const NOT_PLAIN_EXCEPT_LF = /[^\x20-\x7e\n]/;
 
 /**
  * Renders rows the way istioctl does (`Fprintln(w, strings.Join(cells, "\t"))` per row, then Flush)
- * with minwidth 0, tabwidth 8, pad char space and the given padding. Rows of equal length whose cells hold
- * no tab or line-break characters form one column block per column, so their layout is computed
- * directly (the same bytes TabWriter produces, much faster on large tables); anything else goes through
- * TabWriter.
+ * with minwidth 0, tabwidth 8, pad char space and the given padding. Rows of equal length form one column
+ * block per column, so their layout is computed directly (the same bytes TabWriter produces, much faster
+ * on large tables); rows of different lengths go through TabWriter. Cells are text from inputs (names in
+ * a dump, a certificate's SAN): a control character in one is shown escaped (`\x1b`, `\n`), where
+ * istioctl prints it as it is (an escape sequence then acts on the terminal, a line break forges a row).
  */
 export function renderTable(rows: readonly (readonly string[])[], padding: number): string {
   const n = rows[0]?.length ?? 0;
-  for (let i = 0; i < rows.length; i++) if (rows[i]!.length !== n) return renderWithTabWriter(rows, padding);
   // Most tables are plain ASCII: lay them out with widths = lengths, then check the result once (one
-  // regex scan and a line count instead of a test per cell). Otherwise measure cell by cell.
-  const plain = layout(rows, n, padding, undefined);
-  if (!NOT_PLAIN_EXCEPT_LF.test(plain) && countLines(plain) === rows.length) return plain;
-  const cellWidths = new Int32Array(rows.length * n);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
+  // regex scan and a line count instead of a test per cell). Otherwise escape and measure cell by cell.
+  let ragged = false;
+  for (let i = 0; i < rows.length && !ragged; i++) ragged = rows[i]!.length !== n;
+  if (!ragged) {
+    const plain = layout(rows, n, padding, undefined);
+    if (!NOT_PLAIN_EXCEPT_LF.test(plain) && countLines(plain) === rows.length) return plain;
+  }
+  const safe = rows.map((r) => (r.some((c) => CONTROL.test(c)) ? r.map(escapeControl) : r));
+  if (ragged) return renderWithTabWriter(safe, padding);
+  const cellWidths = new Int32Array(safe.length * n);
+  for (let i = 0; i < safe.length; i++) {
+    const r = safe[i]!;
     for (let c = 0; c < n; c++) {
       const cell = r[c]!;
-      let w = cell.length;
-      if (NOT_PLAIN.test(cell)) {
-        if (SEPARATOR.test(cell)) return renderWithTabWriter(rows, padding);
-        // Go counts runes: the width of a cell is its code point count
-        w = Array.from(cell).length;
-      }
-      cellWidths[i * n + c] = w;
+      // Go counts runes: the width of a cell is its code point count
+      cellWidths[i * n + c] = NOT_PLAIN.test(cell) ? Array.from(cell).length : cell.length;
     }
   }
-  return layout(rows, n, padding, cellWidths);
+  return layout(safe, n, padding, cellWidths);
 }
 
 /** Column layout of equal-length rows; cell widths are their lengths unless given. */

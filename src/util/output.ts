@@ -1,4 +1,5 @@
 import { usageError } from './errors.js';
+import { escapeControlKeepLines } from '../render/escape.js';
 
 /** Validates an -o value against the formats a command supports (case-insensitive). */
 export function parseOutputFormat<T extends string>(
@@ -21,6 +22,17 @@ export function writeStdout(text: string): Promise<void> {
   });
 }
 
+/**
+ * A message on stderr, its own line. Messages carry text from inputs (names, a server's answer): their
+ * control characters are shown escaped (`\x1b`), so none acts on the terminal or forges a line; the line
+ * breaks of a message of several lines stay. Text already rendered for a terminal (coloured, its input parts
+ * escaped) goes through writeStderr.
+ */
 export function warn(message: string): void {
-  process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+  writeStderr(escapeControlKeepLines(message));
+}
+
+/** Text already made safe for a terminal (see warn), on stderr, ending its line. */
+export function writeStderr(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
 }

@@ -39,8 +39,6 @@ export interface XdsTarget {
 
 export interface CallOptions {
   timeoutMs: number;
-  /** Largest response accepted, in bytes (default: no limit beyond gRPC's own). */
-  maxMessageBytes?: number;
 }
 
 /** A DiscoveryResponse in its JSON shape (snake_case field names, Anys expanded). */
@@ -92,17 +90,12 @@ function channelCredentials(grpc: typeof grpcTypes, s: XdsSecurity): grpcTypes.C
   return grpc.credentials.combineChannelCredentials(ssl, perCall);
 }
 
-function makeClient(
-  target: XdsTarget,
-  service: 'ads' | 'csds',
-  opts: CallOptions,
-  what: 'services' | 'config',
-) {
+function makeClient(target: XdsTarget, service: 'ads' | 'csds', what: 'services' | 'config') {
   const protos = loadXdsProtos(what);
   const { grpc } = protos;
   const Client = grpc.makeGenericClientConstructor(protos[service], service);
   const channelOptions: grpcTypes.ChannelOptions = {
-    'grpc.max_receive_message_length': opts.maxMessageBytes ?? -1,
+    'grpc.max_receive_message_length': MAX_XDS_MESSAGE_BYTES,
     // Never retry on our own: a failure is reported with the replica's name.
     'grpc.enable_retries': 0,
   };
@@ -120,6 +113,13 @@ export function callDeadline(timeoutMs: number): Date | number {
 }
 
 /** One line for a failed call, naming the replica and saying what to check. */
+/**
+ * The largest answer mesh takes from an xDS server: a proxy's config dump of a large mesh is tens of
+ * megabytes; a 510 MB answer, decoded at once (no deadline can fire meanwhile), exhausted the heap after
+ * running minutes past --timeout, and a server announcing 4 GiB was read into memory until the timeout.
+ */
+export const MAX_XDS_MESSAGE_BYTES = 256 * 1024 * 1024;
+
 export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: number): MeshError {
   const e = err as { code?: number; details?: string; message?: string };
   const where = target.name === target.address ? target.address : `${target.name} (${target.address})`;
@@ -132,6 +132,8 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
         hint: 'raise --timeout, or check that the address is an xDS server',
       });
     case 14: // UNAVAILABLE
+      // grpc-js's words for a server that does not speak HTTP/2 (istiod's HTTP/1.1 port 15014, a web server)
+      if (/Protocol error/.test(details)) return notGrpc(where, `answered HTTP/1, not gRPC: ${details}`);
       return new MeshError(`${where}: unreachable: ${details}`, {
         hint:
           target.security.mode === 'plaintext'
@@ -145,15 +147,23 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
     case 7: // PERMISSION_DENIED
       return new MeshError(`${where}: permission denied: ${details}`);
     case 8: // RESOURCE_EXHAUSTED
-      return new MeshError(`${where}: response too large: ${details}`);
+      return new MeshError(`${where}: response too large: ${details}`, {
+        // (an HTTP/2 server answering with a web page: its first bytes read as a huge message length)
+        hint: `mesh takes answers of up to ${MAX_XDS_MESSAGE_BYTES / 1048576} MiB from an xDS server; is it an xDS port? istiod serves xDS on 15010 (plaintext) and 15012 (TLS)`,
+      });
     default:
-      // grpc-js's words for an HTTP/2 answer without gRPC (a web server, a proxy, a wrong port)
-      if (/^Received HTTP status code \d+/.test(details))
-        return new MeshError(`${where}: answered HTTP, not gRPC: ${details}`, {
-          hint: 'is it an xDS port? istiod serves xDS on 15010 (plaintext) and 15012 (TLS)',
-        });
+      // grpc-js's words for an HTTP/2 answer without gRPC (a web server, a proxy, a wrong port): an error
+      // status, or a 200 that ends without a gRPC status
+      if (/^Received HTTP status code \d+|Call ended without gRPC status/.test(details))
+        return notGrpc(where, `answered HTTP, not gRPC: ${details}`);
       return new MeshError(`${where}: ${details}`);
   }
+}
+
+function notGrpc(where: string, what: string): MeshError {
+  return new MeshError(`${where}: ${what}`, {
+    hint: 'is it an xDS port? istiod serves xDS on 15010 (plaintext) and 15012 (TLS)',
+  });
 }
 
 /** The node that mesh presents to the control plane when it asks debug questions. */
@@ -181,7 +191,7 @@ export function adsRequest(
   opts: CallOptions & { namespace: string },
 ): Promise<DiscoveryResponse> {
   // sync status needs only the service protos; anything else carries config
-  const { grpc, client } = makeClient(target, 'ads', opts, typeUrl === SYNCZ_TYPE ? 'services' : 'config');
+  const { grpc, client } = makeClient(target, 'ads', typeUrl === SYNCZ_TYPE ? 'services' : 'config');
   return new Promise<DiscoveryResponse>((resolve, reject) => {
     let settled = false;
     const deadline = callDeadline(opts.timeoutMs);
@@ -226,7 +236,7 @@ export interface ClientConfig {
 
 /** CSDS `FetchClientStatus`: the config an xDS client (Envoy, a proxyless gRPC app) holds. */
 export function fetchClientStatus(target: XdsTarget, opts: CallOptions): Promise<ClientConfig[]> {
-  const { client } = makeClient(target, 'csds', opts, 'config');
+  const { client } = makeClient(target, 'csds', 'config');
   return new Promise<ClientConfig[]>((resolve, reject) => {
     const deadline = callDeadline(opts.timeoutMs);
     (client as any).FetchClientStatus(

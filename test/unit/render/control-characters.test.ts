@@ -10,7 +10,8 @@ import { validateXML } from 'xmllint-wasm';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/analyzers/types.js';
-import { escapeControl, renderLog, yamlChunks } from '../../../src/render/findings.js';
+import { escapeControl } from '../../../src/render/escape.js';
+import { renderLog, yamlChunks } from '../../../src/render/findings.js';
 import { runCli } from '../../support/cli.js';
 
 /** The whole text of pieces. */

@@ -61,8 +61,14 @@ describe('TabWriter (Go text/tabwriter)', () => {
     let seed = 7;
     const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     const pool = ['', 'a', 'bb', 'cluster/x', 'é', '日本語', 'x y', 'outbound|80||a.b.svc.cluster.local'];
-    // cells with tabs or line breaks (rare) make the table go through the writer, with the same result
-    const rare = ['a\tb', 'two\nlines', 'v\vt', '😀'];
+    // cells with control characters (rare: from inputs) are laid out as the writer lays out their escaped
+    // text (`a\tb` as `a\\tb`): a tab or line break in a name never splits a cell or forges a row
+    const rare = ['a\tb', 'two\nlines', 'v\vt', '😀', 'esc\u001b[2J', 'bell\u0007'];
+    const escaped = (c: string) =>
+      c.replace(
+        /[\u0000-\u001f]/g,
+        (x) => ({ '\t': '\\t', '\n': '\\n' })[x] ?? `\\x${x.charCodeAt(0).toString(16).padStart(2, '0')}`,
+      );
     for (let t = 0; t < 400; t++) {
       if (t === 200) pool.push(...rare);
       const n = 1 + rnd(6);
@@ -71,7 +77,7 @@ describe('TabWriter (Go text/tabwriter)', () => {
       );
       const padding = rnd(6);
       const w = new TabWriter({ padding });
-      for (const r of rows) w.write(r.join('\t') + '\n');
+      for (const r of rows) w.write(r.map(escaped).join('\t') + '\n');
       expect(renderTable(rows, padding)).toBe(w.toString());
     }
     // rows of different lengths go through the writer's column blocks
@@ -84,6 +90,16 @@ describe('TabWriter (Go text/tabwriter)', () => {
         1,
       ),
     ).toBe('a    b c\ndddd e\n');
+    // escaped there too
+    expect(
+      renderTable(
+        [
+          ['a\n', 'b', 'c'],
+          ['d', 'e'],
+        ],
+        1,
+      ),
+    ).toBe('a\\n b c\nd   e\n');
   });
 
   // Go's reference cases without flags or escape bytes (the writer keeps only what commands use).

@@ -1,0 +1,33 @@
+/**
+ * Text from inputs (names in a dump, a server's error body, a certificate's SAN) shown on a terminal or in
+ * a log: control characters would act there (an escape sequence that clears the screen or retitles the
+ * window, a carriage return that hides what came before, a line break that forges a table row or a CI
+ * workflow command), so each is written as an escape instead.
+ */
+
+/** C0 controls (newline and tab included), DEL, C1 controls, and the Unicode line and paragraph separators. */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+const escaped = (c: string) => {
+  const code = c.charCodeAt(0);
+  return NAMED[c] ?? (code < 0x100 ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`);
+};
+
+export const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
+
+/**
+ * Each control character as an escape (`\n`, `\r`, `\t`, `\x1b`, `\x9b`, `\u2028`), everything else as it
+ * is. A string without any is returned as it is (the same string).
+ */
+export function escapeControl(s: string): string {
+  return CONTROL.test(s) ? s.replace(CONTROLS, escaped) : s;
+}
+
+/** escapeControl for text of several lines made by mesh (an error listing problems): line breaks stay. */
+export function escapeControlKeepLines(s: string): string {
+  return CONTROL_BUT_NEWLINE.test(s) ? s.replace(CONTROLS_BUT_NEWLINE, escaped) : s;
+}
