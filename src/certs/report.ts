@@ -129,13 +129,19 @@ const byExpiry = (a: { expiresInSeconds: number }, b: { expiresInSeconds: number
   a.expiresInSeconds - b.expiresInSeconds;
 
 /**
- * Two tables: proxy certificates (leaf and chain, soonest expiry first, then the proxies that
- * could not be read), and the distinct trusted roots with how many proxies trust each set.
+ * A root that could not be read has no fingerprint, so no root set holds it: it is listed with the
+ * proxy's own certificates, or no row would show where the unreadable one is.
+ */
+const inProxyTable = (c: CertFact) => c.kind !== 'root' || !c.sha256;
+
+/**
+ * Two tables: proxy certificates (leaf, chain and unreadable roots, soonest expiry first, then the
+ * proxies that could not be read), and the distinct trusted roots with how many proxies trust each set.
  */
 export function renderCertTables(report: CertReport): string {
   const rows: Array<{ expiresInSeconds: number; cells: string[] }> = [];
   for (const p of report.proxies) {
-    for (const c of p.certificates.filter((x) => x.kind !== 'root'))
+    for (const c of p.certificates.filter(inProxyTable))
       rows.push({
         expiresInSeconds: c.status === 'INVALID' ? -Infinity : c.expiresInSeconds,
         cells: [

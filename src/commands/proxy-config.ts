@@ -308,32 +308,55 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
   const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
   if (given !== 1)
     throw usageError('endpoints: give a pod name or --file (exactly one)', 'or --admin-url <url>');
-  let clusters: unknown;
-  if (opts.file !== undefined) {
-    const { parseJsonText } = await import('../envoy/dump.js');
-    const { readSourceText } = await import('../envoy/source.js');
-    const { clustersFromInput } = await import('../envoy/endpoints.js');
-    const { explainIn } = await import('../envoy/dump.js');
-    const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
-    const text = await readSourceText(opts.file);
-    const value = parseJsonText(text, opts.file, what);
-    const source: string = opts.file;
-    try {
-      clusters = clustersFromInput(value, source);
-      return await printEndpoints(clusters, format, endpointFilter(opts));
-    } catch (err) {
-      throw explainIn(err, value, text, source);
-    }
-  } else {
-    const { endpointSource, openEndpoint } = await import('../envoy/source.js');
-    const source = await endpointSource(await openEndpoint(pod, access(opts, timeoutMs)), timeoutMs);
-    try {
-      clusters = await source.client!.clusters();
-    } finally {
-      await source.close();
-    }
+  const input =
+    opts.file !== undefined ? await endpointFile(opts.file) : await endpointAnswer(pod, opts, timeoutMs);
+  const { clustersFromInput } = await import('../envoy/endpoints.js');
+  const { explainIn } = await import('../envoy/dump.js');
+  try {
+    // a file and a live answer get the same checks: an answer of another shape is no empty table
+    const clusters = clustersFromInput(input.value, input.source);
+    return await printEndpoints(clusters, format, endpointFilter(opts));
+  } catch (err) {
+    throw explainIn(err, input.value, input.text, input.source);
   }
-  return printEndpoints(clusters, format, endpointFilter(opts));
+}
+
+/** What `endpoint` reads, parsed; `text` (a file's) gives errors their line and column. */
+interface EndpointInput {
+  value: unknown;
+  text?: string;
+  /** Names the input in errors. */
+  source: string;
+}
+
+async function endpointFile(file: string): Promise<EndpointInput> {
+  const { parseJsonText } = await import('../envoy/dump.js');
+  const { readSourceText } = await import('../envoy/source.js');
+  const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
+  const text = await readSourceText(file);
+  return { value: parseJsonText(text, file, what), text, source: file };
+}
+
+/**
+ * A proxy's `/clusters?format=json` answer, named in errors as the admin client names its requests.
+ * Envoy leaves an empty `cluster_statuses` out, so an object without it is a proxy without clusters
+ * (istioctl prints the header alone); any other answer gets the checks of a file.
+ */
+async function endpointAnswer(
+  pod: string | undefined,
+  opts: Opts,
+  timeoutMs: number,
+): Promise<EndpointInput> {
+  const { endpointSource, openEndpoint } = await import('../envoy/source.js');
+  const { has, isObj } = await import('../envoy/fields.js');
+  const source = await endpointSource(await openEndpoint(pod, access(opts, timeoutMs)), timeoutMs);
+  try {
+    const answer = await source.client!.clusters();
+    const value = isObj(answer) && !has(answer, 'cluster_statuses') ? { cluster_statuses: [] } : answer;
+    return { value, source: `Envoy admin ${source.label}: /clusters` };
+  } finally {
+    await source.close();
+  }
 }
 
 async function printEndpoints(
@@ -427,11 +450,13 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
       for (const e of unreadable) warn(`Error: ${e.message}`);
       return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
     }
-    // Envoy's own bytes (snake_case), unless key material had to be redacted
+    // Envoy's own bytes (snake_case), as istioctl prints them, when they are JSON and nothing had to be
+    // redacted; else the dump re-serialised as Envoy writes it (one-space indent): a YAML dump or a byte
+    // order mark is no JSON
     const { redactSecrets } = await import('../envoy/protojson.js');
     const safe = redactSecrets(dump.root);
-    if (format === 'json')
-      await writeStdout(safe === dump.root && dump.raw ? dump.raw : JSON.stringify(safe, null, 1));
+    const json = safe === dump.root && dump.raw !== undefined && /^[ \t\r\n]*\{/.test(dump.raw);
+    if (format === 'json') await writeStdout(json ? dump.raw! : JSON.stringify(safe, null, 1));
     else await writeStdout((await import('../envoy/goyaml.js')).toGoYaml(safe));
     return ExitCode.OK;
   });

@@ -9,7 +9,7 @@ export interface CertInfo {
   serial: string;
   notBefore: Date;
   notAfter: Date;
-  /** Host of the last `spiffe://` URI SAN, if any. */
+  /** Host of the last `spiffe://` URI SAN; empty when there is none or it is no URL. */
   trustDomain: string;
   sans: string[];
   cert: X509Certificate;
@@ -57,10 +57,18 @@ export function describeCertificate(der: Buffer): CertInfo | undefined {
     serial: BigInt(`0x${cert.serialNumber}`).toString(16).padStart(32, '0'),
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
-    trustDomain: last ? new URL(last).host : '',
+    trustDomain: last ? spiffeHost(last) : '',
     sans,
     cert,
   };
+}
+
+/**
+ * The host of a SPIFFE URI, or empty when it does not parse as a URL (`spiffe://bad host/ns/x`): a SAN
+ * holds whatever the CA wrote, and one odd certificate must not hide the others.
+ */
+function spiffeHost(uri: string): string {
+  return URL.canParse(uri) ? new URL(uri).host : '';
 }
 
 /** Node prints SANs as `URI:a, DNS:b`; values containing commas are JSON-quoted. */

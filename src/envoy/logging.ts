@@ -28,11 +28,24 @@ function level(text: string): string {
   return l;
 }
 
+/** The logger names of Envoy's `/logging` listing (`active loggers:` then one `  <name>: <level>` a line). */
+function loggerNames(listing: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of listing.split('\n')) {
+    const m = /^\s*(\S+):\s*\S+\s*$/.exec(line);
+    if (m) names.add(m[1]!);
+  }
+  return names;
+}
+
 /**
  * `--level` syntax: comma-separated items; `<level>` alone sets every logger, `[ns::]logger:level` or
- * `logger=level` one logger. Logger names are checked against Envoy's listing before levels, as istioctl does.
+ * `logger=level` one logger. Logger names are checked against Envoy's listing before levels, as istioctl
+ * does, and whole names only: a part of one (`ctive`, `a`) would pass here and fail at Envoy after the
+ * global level had already been changed.
  */
 export function parseLogLevels(spec: string, listing: string): LogLevelRequest {
+  const known = loggerNames(listing);
   const req: LogLevelRequest = { loggers: [] };
   for (const raw of spec.split(',')) {
     const item = raw.trim();
@@ -45,7 +58,7 @@ export function parseLogLevels(spec: string, listing: string): LogLevelRequest {
     let logger = item.slice(0, sep);
     const ns = logger.lastIndexOf('::');
     if (ns >= 0) logger = logger.slice(ns + 2);
-    if (logger === '' || !listing.includes(logger)) throw usageError(`unrecognized logger name: ${logger}`);
+    if (!known.has(logger)) throw usageError(`unrecognized logger name: ${logger}`);
     req.loggers.push({ logger, level: level(item.slice(sep + 1)) });
   }
   return req;

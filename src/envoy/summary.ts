@@ -30,9 +30,12 @@ import { secretRows, secretTable } from './secrets.js';
 const PAD = 5;
 const PAD_NARROW = 1;
 
+// The cluster, listener and route tables alone fail on a section with nothing to show ("no clusters
+// found", as istioctl); in `all` (`all = true`) such a section is its header, and the next ones follow.
+
 export function clusterSummary(dump: ConfigDump, f: ClusterFilter, all = false): string {
   const resources = dump.clusters();
-  if (resources.length === 0) throw new MeshError('no clusters found');
+  if (resources.length === 0 && !all) throw new MeshError('no clusters found');
   const clusters = selectClusters(resources, f);
   const rows: string[][] = [all ? ['NAME', ...CLUSTER_HEADER] : CLUSTER_HEADER];
   for (const c of clusters) rows.push(clusterRow(c, all));
@@ -41,7 +44,7 @@ export function clusterSummary(dump: ConfigDump, f: ClusterFilter, all = false):
 
 export function listenerSummary(dump: ConfigDump, f: ListenerFilter, verbose: boolean, all = false): string {
   const resources = dump.listeners();
-  if (resources.length === 0) throw new MeshError('no listeners found');
+  if (resources.length === 0 && !all) throw new MeshError('no listeners found');
   const listeners = selectListeners(resources, f);
   // `all` adds a NAME column in front
   const row = (e: ListenerEntry | undefined, cells: string[]) => {
@@ -70,7 +73,7 @@ export function routeSummary(
   all = false,
 ): string {
   const resources = dump.routes();
-  if (resources.length === 0) throw new MeshError('no routes found');
+  if (resources.length === 0 && !all) throw new MeshError('no routes found');
   const routes = selectRoutes(resources, name);
   const label = (rc: object) => (all ? `route/${str(rc, 'name')}` : str(rc, 'name'));
   const rows = verbose
@@ -120,7 +123,8 @@ export interface AllOptions {
  * `proxy-config all`: bootstrap, cluster, listener, route, secret and endpoint sections separated by a
  * blank line, each written as soon as it is ready (`emit`). A section that cannot be read (missing,
  * damaged, or with fields of the wrong type: exit 65 errors) is left out and its error returned, said
- * with the input, section and field, so the sections that are fine are still printed.
+ * with the input, section and field, so the sections that are fine are still printed; a section that is
+ * there but holds nothing to show (all listeners still warming) is printed as its table header.
  */
 export async function allSummary(
   dump: ConfigDump,

@@ -192,6 +192,47 @@ describe('mesh certs through --admin-url', () => {
   });
 });
 
+describe('mesh certs with certificates it cannot fully read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-certs-odd-'));
+  const dumpFile = (name: string, o: { chain: string; roots: string }) => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify(secretsDump(o)));
+    return file;
+  };
+  const cells = (line: string) => line.trim().split(/\s{2,}/);
+
+  it('shows an unreadable root (garbage or a private key) as an INVALID row of its proxy, exit 79', async () => {
+    const chain = makeWorkloadCert(rootA, spiffe('a', 'b'), { fromDays: -1, toDays: 30 }).certPem;
+    const garbage = dumpFile('garbage-root.json', { chain, roots: 'not a certificate' });
+    const key = dumpFile('key-root.json', { chain, roots: PRIVATE_KEY });
+    const r = await runCli(['certs', '-f', garbage, '-f', key]);
+    expect(r.code).toBe(79);
+    const rows = r.stdout.split('\n').map(cells);
+    for (const file of [garbage, key])
+      expect(rows, file).toContainEqual([file, 'ROOTCA', 'root', '-', '-', '-', '-', '-', 'INVALID']);
+    expect(r.stderr).toContain('2 unreadable');
+    expect(r.stdout + r.stderr).not.toContain(PRIVATE_KEY.split('\n')[1]!);
+    const json = JSON.parse((await runCli(['certs', '-f', garbage, '-o', 'json'])).stdout);
+    expect(json.proxies[0].certificates.map((c: any) => [c.secret, c.kind, c.status])).toContainEqual([
+      'ROOTCA',
+      'root',
+      'INVALID',
+    ]);
+  });
+
+  it('describes a certificate whose SPIFFE SAN is no URL, its identity as written (exit 0)', async () => {
+    const leaf = makeWorkloadCert(rootA, 'spiffe://bad host/ns/x', { fromDays: -1, toDays: 30 });
+    const file = dumpFile('bad-san.json', { chain: leaf.certPem, roots: rootA.certPem });
+    const r = await runCli(['certs', '-f', file]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const leafRow = r.stdout
+      .split('\n')
+      .map(cells)
+      .find((c) => c[2] === 'leaf');
+    expect([leafRow?.[0], leafRow?.[7], leafRow?.[8]]).toEqual([file, 'spiffe://bad host/ns/x', 'OK']);
+  });
+});
+
 describe('mesh certs over a namespace', () => {
   it('reads every running pod with a proxy through port-forwards', async () => {
     // Every pod's port-forward lands on one stand-in proxy.

@@ -1,5 +1,6 @@
 /** `mesh proxy-config` as users run it (in-process CLI): aliases, flags, outputs, sources, errors, exit codes. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +181,21 @@ describe('structured output', () => {
     const r = await runCli(['pc', 'all', '-f', SIDECAR, '-o', 'json']);
     expect(r.stdout).toBe(readFileSync(SIDECAR, 'utf8').replace(/\n?$/, '\n'));
   });
+
+  it("`all -o json` prints JSON in Envoy's layout for a dump saved as YAML or with a byte order mark", async () => {
+    const text = readFileSync(SIDECAR, 'utf8');
+    const expected = JSON.stringify(JSON.parse(text), null, 1) + '\n';
+    const yaml = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
+    const inputs = {
+      yaml: writeTmp('dump.yaml', yaml.dump(JSON.parse(text))),
+      bom: writeTmp('bom.json', '\uFEFF' + text),
+    };
+    for (const [name, file] of Object.entries(inputs)) {
+      const r = await runCli(['pc', 'all', '-f', file, '-o', 'json']);
+      expect([r.code, r.stderr], name).toEqual([0, '']);
+      expect(r.stdout, name).toBe(expected);
+    }
+  });
 });
 
 describe('endpoint (admin /clusters?format=json saved to a file)', () => {
@@ -342,12 +358,44 @@ describe('sources and errors', () => {
   });
 });
 
+describe('pc all with a section that holds nothing to show', () => {
+  it('prints the empty section as its header and goes on with the next ones (exit 0)', async () => {
+    const dump = JSON.parse(readFileSync(SIDECAR, 'utf8'));
+    const listeners = dump.configs.find((c: any) => c['@type'].endsWith('ListenersConfigDump'));
+    // every listener still warming: none is active, none is static
+    listeners.dynamic_listeners = listeners.dynamic_listeners.map((l: any) => ({
+      name: l.name,
+      warming_state: l.active_state,
+    }));
+    listeners.static_listeners = [];
+    const r = await runCli(['pc', 'all', '-f', writeTmp('warming.json', dump), '--with-headers']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain(
+      '------ LISTENER INFO ------\n\nNAME ADDRESSES PORT MATCH DESTINATION\n\n------ ROUTE INFO ------\n',
+    );
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('------'))).toEqual(
+      ['BOOTSTRAP', 'CLUSTER', 'LISTENER', 'ROUTE', 'SECRET', 'ENDPOINTS'].map(
+        (t) => `------ ${t} INFO ------`,
+      ),
+    );
+  });
+});
+
 describe('against an Envoy admin endpoint (--admin-url)', () => {
   let admin: AdminServer;
   beforeAll(async () => {
     admin = await startEnvoyAdmin(
       {},
-      { sidecar: { dump: conformanceDump('istioctl/pkg/proxyconfig/testdata/config_dump.json') } },
+      {
+        sidecar: { dump: conformanceDump('istioctl/pkg/proxyconfig/testdata/config_dump.json') },
+        // /clusters?format=json answers that are not Envoy's admin.v3.Clusters
+        list: { clusters: [1, 2, 3] },
+        text: { clusters: 'hello' },
+        notalist: { clusters: { cluster_statuses: 'x' } },
+        deep: { clusters: { cluster_statuses: [{ name: 'a', host_statuses: 'x' }] } },
+        // Envoy without clusters: it leaves the empty list out
+        none: { clusters: {} },
+      },
     );
   });
   afterAll(async () => {
@@ -393,6 +441,28 @@ describe('against an Envoy admin endpoint (--admin-url)', () => {
     );
   });
 
+  it("refuses an answer of /clusters that is not Envoy's, as --file does (exit 65, the endpoint named)", async () => {
+    for (const id of ['list', 'text', 'notalist']) {
+      const r = await runCli(['pc', 'endpoint', '--admin-url', admin.urlOf(id)]);
+      expect([r.code, r.stdout, r.stderr], id).toEqual([
+        65,
+        '',
+        `Error: Envoy admin ${admin.urlOf(id)}: /clusters: neither Envoy's /clusters?format=json output ("cluster_statuses") nor a config dump with endpoints ("configs")\n`,
+      ]);
+    }
+    const deep = await runCli(['pc', 'endpoint', '--admin-url', admin.urlOf('deep')]);
+    expect([deep.code, deep.stderr]).toEqual([
+      65,
+      `Error: Envoy admin ${admin.urlOf('deep')}: /clusters: cluster_statuses[0].host_statuses must be a list, got "x"\n`,
+    ]);
+    const none = await runCli(['pc', 'endpoint', '--admin-url', admin.urlOf('none')]);
+    expect([none.code, none.stdout, none.stderr]).toEqual([
+      0,
+      'ENDPOINT     STATUS     OUTLIER CHECK     CLUSTER\n',
+      '',
+    ]);
+  });
+
   it('sets log levels and prints the resulting listing', async () => {
     const url = admin.urlOf('sidecar');
     const r = await runCli(['pc', 'log', '--admin-url', url, '--level', 'info,envoy::http:debug']);
@@ -424,6 +494,36 @@ describe('against an Envoy admin endpoint (--admin-url)', () => {
       ]);
       expect(admin.requests.slice(before)).toEqual(['POST /sidecar/logging']); // the listing, nothing set
     }
+  });
+});
+
+describe('pc log with a logger name that is only part of one in the listing', () => {
+  let admin: AdminServer;
+  beforeAll(async () => {
+    admin = await startEnvoyAdmin({}, { p: { logging: 'active loggers:\n  admin: info\n  http: info\n' } });
+  });
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  it('refuses it (exit 64) before changing any level', async () => {
+    const url = admin.urlOf('p');
+    for (const [level, name] of [
+      ['trace,ctive:info', 'ctive'], // "active loggers:"
+      ['a:debug', 'a'],
+      ['debug,htt:info', 'htt'],
+    ]) {
+      const before = admin.requests.length;
+      const r = await runCli(['pc', 'log', '--admin-url', url, '--level', level!]);
+      expect([r.code, r.stdout, r.stderr], level).toEqual([
+        64,
+        '',
+        `Error: unrecognized logger name: ${name}\n`,
+      ]);
+      expect(admin.requests.slice(before), level).toEqual(['POST /p/logging']); // the listing, nothing set
+    }
+    const listing = await runCli(['pc', 'log', '--admin-url', url]);
+    expect(listing.stdout).toBe(`${url}:\nactive loggers:\n  admin: info\n  http: info\n`);
   });
 });
 
