@@ -137,15 +137,9 @@ export function duplicateJsonKey(text: string): { offset: number; key: string } 
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
       const start = i;
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i++;
-        else if (d === 34) break;
-      }
-      let j = i + 1;
-      while (j < n && text.charCodeAt(j) <= 32) j++;
+      i = stringEnd(text, i);
       const keys = open.at(-1);
-      if (keys === undefined || text.charCodeAt(j) !== 58 /* : */) continue;
+      if (keys === undefined || !isKeyEnd(text, i)) continue;
       const key = JSON.parse(text.slice(start, i + 1)) as string;
       if (keys.has(key)) return { offset: start, key };
       keys.add(key);
@@ -154,4 +148,23 @@ export function duplicateJsonKey(text: string): { offset: number; key: string } 
     else if (c === 125 /* } */ || c === 93 /* ] */) open.pop();
   }
   return undefined;
+}
+
+/** The offset of the quote that closes the JSON string opened at `start` (the text's length if none). */
+export function stringEnd(text: string, start: number): number {
+  const n = text.length;
+  let i = start + 1;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i);
+    if (d === 92 /* \ */) i++;
+    else if (d === 34) break;
+  }
+  return i;
+}
+
+/** True when the string that closes at `end` is an object key: a colon follows it, after white space. */
+export function isKeyEnd(text: string, end: number): boolean {
+  let j = end + 1;
+  while (j < text.length && text.charCodeAt(j) <= 32) j++;
+  return text.charCodeAt(j) === 58; /* : */
 }

@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:buffer';
 import { formatPath, type PathSegment } from './path.js';
+import { isKeyEnd, stringEnd } from './json-error.js';
 
 /**
  * The largest `--max-file-size` (MiB): a file is parsed as one string, and a string holds at most
@@ -85,14 +86,8 @@ export function scanJson(text: string, max = MAX_NESTING): { deepAt: number; key
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i++;
-        else if (d === 34) break;
-      }
-      let j = i + 1;
-      while (j < n && text.charCodeAt(j) <= 32) j++;
-      if (text.charCodeAt(j) === 58 /* : */) keys++;
+      i = stringEnd(text, i);
+      if (isKeyEnd(text, i)) keys++;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
       if (++depth > max) return { deepAt: i, keys };
     } else if (c === 125 /* } */ || c === 93 /* ] */) {

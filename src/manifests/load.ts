@@ -528,28 +528,17 @@ function addDocument(
   problems: LoadProblem[],
   nullFree = false,
 ): void {
+  // every problem of the document is at its first line
+  const problem = (severity: 'error' | 'note', message: string) =>
+    docProblem(problems, severity, file, docIndex, startLine, message);
   const item = source.list === undefined ? '' : `List item ${String(source.prefix.at(-1))}`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     if (item !== '') {
       // A List holds objects only: an item that is not one is a mistake, not a file to pass over.
-      docProblem(
-        problems,
-        'error',
-        file,
-        docIndex,
-        startLine,
-        `${item} is ${kindOfValue(value)}, not a Kubernetes object`,
-      );
+      problem('error', `${item} is ${kindOfValue(value)}, not a Kubernetes object`);
       return;
     }
-    docProblem(
-      problems,
-      'note',
-      file,
-      docIndex,
-      startLine,
-      'skipped a document that is not a Kubernetes object (not a mapping)',
-    );
+    problem('note', 'skipped a document that is not a Kubernetes object (not a mapping)');
     return;
   }
   const obj = value as Record<string, any>;
@@ -557,21 +546,10 @@ function addDocument(
   const hasKind = typeof obj.kind === 'string' && obj.kind !== '';
   if (!hasApi && !hasKind) {
     if (obj.apiVersion === undefined && obj.kind === undefined) {
-      docProblem(
-        problems,
-        'note',
-        file,
-        docIndex,
-        startLine,
-        'skipped a document that is not a Kubernetes object (no apiVersion or kind)',
-      );
+      problem('note', 'skipped a document that is not a Kubernetes object (no apiVersion or kind)');
     } else {
-      docProblem(
-        problems,
+      problem(
         'error',
-        file,
-        docIndex,
-        startLine,
         `${item === '' ? '' : `${item}: `}apiVersion and kind must be non-empty strings${fieldTypes(obj)}`,
       );
     }
@@ -584,12 +562,8 @@ function addDocument(
         : obj[field] === ''
           ? `has an empty ${field}`
           : `has ${field} ${kindOfValue(obj[field])}, not a string`;
-    docProblem(
-      problems,
+    problem(
       'error',
-      file,
-      docIndex,
-      startLine,
       `${item === '' ? 'object' : item} ` +
         (hasKind ? `of kind ${obj.kind} ${missing('apiVersion')}` : missing('kind')),
     );
@@ -600,12 +574,8 @@ function addDocument(
     (obj.kind.endsWith('List') && Array.isArray(obj.items) && obj.apiVersion === 'v1')
   ) {
     if (obj.items != null && !Array.isArray(obj.items)) {
-      docProblem(
-        problems,
+      problem(
         'error',
-        file,
-        docIndex,
-        startLine,
         `${item === '' ? '' : `${item}: `}${obj.kind} items must be a sequence of objects, not ${kindOfValue(obj.items)}`,
       );
       return;
@@ -630,19 +600,15 @@ function addDocument(
     const v = meta[field];
     if (v === null || typeof v !== 'object') continue;
     // `name: {{ .Values.name }}` is valid YAML: a mapping. Printing it would say `[object Object]`.
-    docProblem(
-      problems,
+    problem(
       'error',
-      file,
-      docIndex,
-      startLine,
       `${obj.kind} metadata.${field} is a ${Array.isArray(v) ? 'sequence' : 'mapping'}, not a string (an unrendered template such as {{ .Values.${field} }}? render it first: helm template … | mesh analyze -)`,
     );
     return;
   }
   const name = typeof meta.name === 'string' ? meta.name : meta.name == null ? '' : String(meta.name);
   if (name === '' && typeof meta.generateName !== 'string') {
-    docProblem(problems, 'error', file, docIndex, startLine, `${obj.kind} has no metadata.name`);
+    problem('error', `${obj.kind} has no metadata.name`);
     return;
   }
   const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;
