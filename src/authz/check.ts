@@ -3,7 +3,7 @@
  * RBAC filters of its listeners, as istioctl's `x authz check` does (see docs/reference/proxy.md §13).
  */
 import { ConfigDump, DumpType } from '../envoy/dump.js';
-import { arr, field, has, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
+import { FieldTypeError, arr, field, fieldKey, has, isObj, str, typeUrl, type Obj } from '../envoy/fields.js';
 import { renderTable } from '../render/tabwriter.js';
 
 export const AUTHZ_ACTIONS = ['DENY', 'ALLOW', 'LOG', 'CUSTOM'] as const;
@@ -35,6 +35,8 @@ export interface AuthzCheckResult {
   policies: AuthzPolicyRow[];
   /** RBAC policy keys that do not follow istiod's naming (listed under an empty name). */
   unrecognised: string[];
+  /** Fields of the wrong type that left a listener, filter chain or RBAC filter out of `policies`. */
+  unreadable: FieldTypeError[];
 }
 
 /** `ns[<ns>]-policy[<name>]-rule[<i>]` (optionally `istio-ext-authz-` prefixed) -> its parts. */
@@ -43,37 +45,66 @@ export function parsePolicyKey(key: string): { namespace: string; policy: string
   return m ? { namespace: m[1]!, policy: m[2]!, rule: m[3]! } : undefined;
 }
 
-/** The RBAC configs of one listener: HTTP RBAC filters inside HCMs and network RBAC filters. */
-function rbacConfigs(listener: Obj): Obj[] {
-  const out: Obj[] = [];
-  const add = (f: unknown) => {
-    const cfg = obj(f, 'typed_config');
-    // A typed config of another type cannot be read as RBAC (istioctl skips it too).
-    if (cfg && (!typeUrl(cfg) || typeUrl(cfg).endsWith('.rbac.v3.RBAC'))) out.push(cfg);
-  };
-  for (const chain of arr(listener, 'filter_chains')) {
-    for (const f of arr(chain, 'filters')) {
-      const name = str(f, 'name');
-      if (name === NETWORK_RBAC) add(f);
-      else if (HCM_NAMES.has(name))
-        for (const hf of arr(obj(f, 'typed_config'), 'http_filters'))
-          if (str(hf, 'name') === HTTP_RBAC) add(hf);
-    }
+/**
+ * A message field: absent (or null) is undefined; any other value that is not an object is unreadable
+ * input, rather than read as absent (an RBAC filter would then silently enforce nothing).
+ */
+function message(o: unknown, name: string): Obj | undefined {
+  const v = field(o, name);
+  if (v === undefined || v === null) return undefined;
+  if (isObj(v)) return v;
+  throw new FieldTypeError(o as Obj, fieldKey(o, name), undefined, 'an object', v);
+}
+
+/** The RBAC filters of a filter chain: network RBAC filters and HTTP RBAC filters inside HCMs. */
+function rbacFilters(chain: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (const f of arr(chain, 'filters')) {
+    const name = str(f, 'name');
+    if (name === NETWORK_RBAC) out.push(f);
+    else if (HCM_NAMES.has(name))
+      for (const hf of arr(message(f, 'typed_config'), 'http_filters'))
+        if (str(hf, 'name') === HTTP_RBAC) out.push(hf);
   }
   return out;
 }
 
+/** What one RBAC filter enforces: its action and policy keys, and the ext-authz (CUSTOM) shadow keys. */
+interface RbacPolicies {
+  action: AuthzAction;
+  keys: string[];
+  custom: string[];
+}
+
+/**
+ * Reads an RBAC filter; undefined when its typed config is of another type (istioctl skips it too). A
+ * field of the wrong type is thrown before anything is noted, so a filter is listed whole or not at all.
+ */
+function readRbac(filter: unknown): RbacPolicies | undefined {
+  const cfg = message(filter, 'typed_config');
+  if (!cfg || (typeUrl(cfg) && !typeUrl(cfg).endsWith('.rbac.v3.RBAC'))) return undefined;
+  const rules = message(cfg, 'rules');
+  const action = rbacAction(rules);
+  const keys = Object.keys(message(rules, 'policies') ?? {});
+  const shadow = Object.keys(message(message(cfg, 'shadow_rules'), 'policies') ?? {});
+  return { action, keys, custom: shadow.filter((k) => k.startsWith(EXT_AUTHZ_PREFIX)) };
+}
+
+/** The RBAC action (ALLOW when unset, as in proto3); an unknown one is unreadable, not taken for ALLOW. */
 function rbacAction(rules: Obj | undefined): AuthzAction {
   const v = field(rules, 'action');
-  if (typeof v === 'number') return RBAC_ACTIONS[v] ?? 'ALLOW';
-  return typeof v === 'string' && (RBAC_ACTIONS as readonly string[]).includes(v)
-    ? (v as AuthzAction)
-    : 'ALLOW';
+  if (v === undefined || v === null) return 'ALLOW';
+  const action = typeof v === 'number' ? RBAC_ACTIONS[v] : RBAC_ACTIONS.find((a) => a === v);
+  if (action === undefined)
+    throw new FieldTypeError(rules!, fieldKey(rules, 'action'), undefined, 'ALLOW, DENY or LOG', v);
+  return action;
 }
 
 /**
  * Analyzes a ListenersConfigDump section (only dynamic listeners with an active state count, as in
- * istioctl; static listeners and default filter chains are ignored).
+ * istioctl; static listeners and default filter chains are ignored). A listener, filter chain or RBAC
+ * filter with a field of the wrong type is left out and its error kept in `unreadable`, so the rest is
+ * still reported; a section whose listener list cannot be read is thrown.
  */
 export function analyzeListenersDump(section: Obj): AuthzCheckResult {
   const byAction = new Map<AuthzAction, Map<string, Set<string>>>(); // action -> name -> listeners
@@ -101,20 +132,33 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
     ruleIndexes.get(name)!.add(rule);
   };
 
-  for (const d of arr(section, 'dynamic_listeners')) {
-    const listener = obj(obj(d, 'active_state'), 'listener');
-    if (!listener) continue;
-    const listenerName = str(listener, 'name') || str(d, 'name');
-    for (const cfg of rbacConfigs(listener)) {
-      const rules = obj(cfg, 'rules');
-      const action = rbacAction(rules);
-      const keys = Object.keys(obj(rules, 'policies') ?? {});
-      for (const k of keys) note(action, k, listenerName);
-      for (const k of Object.keys(obj(obj(cfg, 'shadow_rules'), 'policies') ?? {}))
-        if (k.startsWith(EXT_AUTHZ_PREFIX)) note('CUSTOM', k, listenerName);
-      if (keys.length === 0) note(action, MATCH_NOTHING, listenerName);
+  // what cannot be read (a listener, a filter chain, an RBAC filter) leaves out only itself
+  const unreadable: FieldTypeError[] = [];
+  const tolerant = (read: () => void) => {
+    try {
+      read();
+    } catch (err) {
+      if (!(err instanceof FieldTypeError)) throw err;
+      unreadable.push(err);
     }
-  }
+  };
+  for (const d of arr(section, 'dynamic_listeners'))
+    tolerant(() => {
+      const listener = message(message(d, 'active_state'), 'listener');
+      if (!listener) return;
+      const listenerName = str(listener, 'name') || str(d, 'name');
+      for (const chain of arr(listener, 'filter_chains'))
+        tolerant(() => {
+          for (const filter of rbacFilters(chain))
+            tolerant(() => {
+              const rbac = readRbac(filter);
+              if (!rbac) return;
+              for (const k of rbac.keys) note(rbac.action, k, listenerName);
+              for (const k of rbac.custom) note('CUSTOM', k, listenerName);
+              if (rbac.keys.length === 0) note(rbac.action, MATCH_NOTHING, listenerName);
+            });
+        });
+    });
 
   const policies: AuthzPolicyRow[] = [];
   for (const action of AUTHZ_ACTIONS) {
@@ -132,7 +176,7 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
       });
     }
   }
-  return { policies, unrecognised: [...unrecognised].sort(byteOrder) };
+  return { policies, unrecognised: [...unrecognised].sort(byteOrder), unreadable };
 }
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -57,7 +57,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   const adminPort = Number(opts.proxyAdminPort);
 
-  const { parseJsonText } = await import('../envoy/dump.js');
+  const { explainIn, parseJsonText } = await import('../envoy/dump.js');
   const { isObj } = await import('../envoy/fields.js');
   let text: string;
   let source: string;
@@ -95,7 +95,14 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
     });
 
   const { analyzeDump, renderAuthzTable } = await import('../authz/check.js');
-  const result = analyzeDump(root, source);
+  // a field of the wrong type: said with the input, line and column, section and JSON path
+  const located = (err: unknown) => explainIn(err, root, text, source);
+  let result;
+  try {
+    result = analyzeDump(root, source);
+  } catch (err) {
+    throw located(err);
+  }
   for (const key of result.unrecognised)
     warn(`warning: RBAC policy "${key}" does not follow istiod's naming; listed with an empty name`);
   if (format === 'table') {
@@ -108,7 +115,9 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
         : (await import('yaml')).stringify(report, { lineWidth: 0 }),
     );
   }
-  return ExitCode.OK;
+  // what could not be read is left out of the report, which is otherwise complete (as `pc all` does)
+  for (const err of result.unreadable) warn(`Error: ${(located(err) as MeshError).message}`);
+  return result.unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
 }
 
 export async function runAuthzTest(opts: Record<string, any>): Promise<number> {

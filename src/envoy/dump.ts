@@ -3,11 +3,23 @@
  * lazily built typed views (bootstrap, clusters, listeners, routes, endpoints, secrets, ECDS).
  */
 import { createRequire } from 'node:module';
-import { jsonErrorOffset } from '../manifests/json-error.js';
+import { jsonErrorOffset, stringEnd } from '../manifests/json-error.js';
 import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { withoutBom } from '../util/input.js';
-import { FieldTypeError, field, fieldKey, isObj, obj, shownValue, str, typeUrl, type Obj } from './fields.js';
+import { warn } from '../util/output.js';
+import {
+  FieldTypeError,
+  camel,
+  field,
+  fieldKey,
+  isObj,
+  obj,
+  shownValue,
+  str,
+  typeUrl,
+  type Obj,
+} from './fields.js';
 import { jsonValueOffset, lineColumn, pathTo, renderPath, type JsonPath } from './locate.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -91,16 +103,36 @@ const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
 /**
  * A dump nested far deeper than any Envoy writes overflows the stack of the code that walks it (YAML
  * output, field conversion): that is unusable input (exit 65), not a runtime failure. Checking every
- * dump's depth up front would cost a pass over tens of megabytes on every run, so it is caught here.
+ * dump's depth up front would cost a pass over tens of megabytes on every run, so it is caught here,
+ * said with the input and, for JSON text, the line and column where it nests deepest.
  */
-export function nestingError(err: unknown): unknown {
+export function nestingError(err: unknown, source?: string, text?: string): unknown {
   if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return err;
-  return new MeshError(
-    'the input nests objects and lists too deeply to process (Envoy never writes such dumps)',
-    {
-      exitCode: ExitCode.DATA,
-    },
-  );
+  const parts = source === undefined ? [] : [source];
+  const pos = text === undefined ? undefined : deepestOffset(text);
+  if (pos !== undefined) parts.push(lineColumn(text!, pos));
+  parts.push('the input nests objects and lists too deeply to process (Envoy never writes such dumps)');
+  return new MeshError(parts.join(': '), { exitCode: ExitCode.DATA });
+}
+
+/**
+ * The offset of the bracket where a JSON text first reaches its deepest nesting; undefined for YAML.
+ * A pass over the text, run only once a dump has proved too deep.
+ */
+function deepestOffset(text: string): number | undefined {
+  const first = /\S/.exec(withoutBom(text.slice(0, 4096)))?.[0];
+  if (first !== '{' && first !== '[') return undefined;
+  let depth = 0;
+  let deepest = 0;
+  let at: number | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') i = stringEnd(text, i);
+    else if (c === '{' || c === '[') {
+      if (++depth > deepest) [deepest, at] = [depth, i];
+    } else if (c === '}' || c === ']') depth--;
+  }
+  return at;
 }
 
 /** One `configs[]` entry: parsed, or still a slice of the text (parsed on first use). */
@@ -131,7 +163,9 @@ const isWs = (c: string | undefined) => c === ' ' || c === '\n' || c === '\r' ||
  * Finds the `configs[]` sections of a dump text without parsing it: each section is an object whose
  * first key is `"@type": "type.googleapis.com/envoy.admin.v3.<X>"`, and the text between sections must be
  * exactly `}, {`. Returns undefined when the text does not have that shape (the caller then parses it
- * whole), so a section is only ever parsed from a slice that is a complete JSON object.
+ * whole), so a section is only ever parsed from a slice that is a complete JSON object. An object nested
+ * in a section can look the same (an admin `@type` first, `}, {` before it); telling it apart here would
+ * take a pass over the text, so a slice that then does not parse is checked by `ConfigDump.reindex`.
  */
 export function indexSections(text: string): SectionRef[] | undefined {
   const refs: SectionRef[] = [];
@@ -181,13 +215,20 @@ export class MissingSectionError extends MeshError {
   }
 }
 
+/** Thrown by `value` once the dump was indexed again (`reindex`): the caller reads it anew (`reread`). */
+class IndexRebuilt extends Error {}
+
 export class ConfigDump {
-  private readonly sections = new Map<string, SectionRef>();
-  private readonly ecdsSections: SectionRef[] = [];
-  private readonly order: SectionRef[] = [];
+  /** The sections of each type, in dump order (Envoy writes several ECDS sections, one of any other). */
+  private sections = new Map<string, SectionRef[]>();
+  private order: SectionRef[] = [];
   private cache = new Map<string, unknown>();
   private parsedRoot?: Obj;
   private lenient = false;
+  /** Where the whole text is first not JSON, once it was parsed after a section would not (`reindex`). */
+  private wholeError?: number;
+  /** Types whose repeated sections were warned about. */
+  private readonly warned = new Set<string>();
   /** What views left out since `readLeniently` (each once). */
   readonly problems: DumpProblem[] = [];
 
@@ -203,19 +244,27 @@ export class ConfigDump {
     refs?: SectionRef[],
   ) {
     this.parsedRoot = root;
-    let list = refs;
-    if (!list) {
-      const configs = field(root, 'configs');
-      if (configs !== undefined && configs !== null && !Array.isArray(configs))
-        throw this.fieldError(undefined, [fieldKey(root, 'configs')], 'a list', shownValue(configs));
-      list = ((configs as unknown[] | null | undefined) ?? []).flatMap((c, index) =>
-        isObj(c) ? [{ type: typeUrl(c), value: c, index }] : [],
-      );
-    }
+    this.index(refs ?? this.configsOf(root));
+  }
+
+  /** The `configs[]` entries of a parsed dump (entries that are not objects are no sections). */
+  private configsOf(root: Obj | undefined): SectionRef[] {
+    const configs = field(root, 'configs');
+    if (configs !== undefined && configs !== null && !Array.isArray(configs))
+      throw this.fieldError(undefined, [fieldKey(root, 'configs')], 'a list', shownValue(configs));
+    return ((configs as unknown[] | null | undefined) ?? []).flatMap((c, index) =>
+      isObj(c) ? [{ type: typeUrl(c), value: c, index }] : [],
+    );
+  }
+
+  private index(list: SectionRef[]): void {
+    this.order = list;
+    this.sections = new Map();
     for (const ref of list) {
-      this.order.push(ref);
-      if (ref.type === DumpType.ecds) this.ecdsSections.push(ref);
-      else if (ref.type) this.sections.set(ref.type, ref); // the last section of a type wins
+      if (!ref.type) continue;
+      const same = this.sections.get(ref.type);
+      if (same) same.push(ref);
+      else this.sections.set(ref.type, [ref]);
     }
   }
 
@@ -245,7 +294,7 @@ export class ConfigDump {
 
   /** The whole dump as parsed JSON (parses any section not parsed yet). */
   get root(): Obj {
-    this.parsedRoot ??= { configs: this.order.map((r) => this.value(r)) };
+    this.parsedRoot ??= this.reread(() => ({ configs: this.order.map((r) => this.value(r)) }));
     return this.parsedRoot;
   }
 
@@ -255,19 +304,75 @@ export class ConfigDump {
       try {
         ref.value = JSON.parse(slice) as Obj;
       } catch {
-        const pos = ref.start! + jsonErrorOffset(slice);
-        const at = describeJsonErrorAt(this.raw!, pos);
-        throw new MeshError(`${UNMARSHAL}: ${this.source ?? 'config dump'}: ${at} in ${short(ref.type)}`, {
-          exitCode: ExitCode.DATA,
-        });
+        if (this.reindex()) throw new IndexRebuilt();
+        throw this.syntaxError(ref, ref.start! + jsonErrorOffset(slice));
       }
     }
     return ref.value;
   }
 
+  /**
+   * A section's syntax error at `pos`. A real section's slice fails where the whole text does; one
+   * failing before the whole text's first error was cut by a nested object taken for a section (see
+   * `reindex`), so that first error of the whole text is the one to show, of no section.
+   */
+  private syntaxError(ref: SectionRef, pos: number): MeshError {
+    const at =
+      pos < this.wholeError!
+        ? describeJsonErrorAt(this.raw!, this.wholeError!)
+        : `${describeJsonErrorAt(this.raw!, pos)} in ${short(ref.type)}`;
+    return new MeshError(`${UNMARSHAL}: ${this.source ?? 'config dump'}: ${at}`, { exitCode: ExitCode.DATA });
+  }
+
+  /**
+   * A section's slice of the text is no JSON while the whole text is: `indexSections` took an object
+   * nested in a section for a section (its `@type` is an admin type and `}, {` precedes it, as between
+   * sections; only a parse tells them apart). The dump is indexed again from a whole parse: a pass over
+   * the text that only such dumps, and damaged ones (once), pay for. False when the whole is no JSON.
+   */
+  private reindex(): boolean {
+    if (this.wholeError !== undefined) return false;
+    const text = withoutBom(this.raw!);
+    try {
+      // an object with `configs` first: indexSections saw its text start so
+      this.parsedRoot = JSON.parse(text) as Obj;
+    } catch {
+      this.wholeError = this.raw!.length - text.length + jsonErrorOffset(text);
+      return false;
+    }
+    this.index(this.configsOf(this.parsedRoot));
+    this.cache.clear();
+    return true;
+  }
+
+  /** Runs `read` again when it met a section the index had wrong: every section is parsed by then. */
+  private reread<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof IndexRebuilt)) throw err;
+      return read();
+    }
+  }
+
+  /** The section of a type (several merged: see `merged`), or undefined when the dump has none. */
   section(type: string): Obj | undefined {
-    const ref = this.sections.get(type);
-    return ref ? this.value(ref) : undefined;
+    const values = this.reread(() => (this.sections.get(type) ?? []).map((ref) => this.value(ref)));
+    this.warnRepeated(type, values.length);
+    return values.length > 1 ? merged(values) : values[0];
+  }
+
+  /**
+   * Envoy writes one section of each type but ECDS; a dump with more (edited by hand, or pasted together)
+   * is read whole, its views listing the resources of each in order, and said once per type. Only of a
+   * dump read from a named input: one built in memory from a dump already read (drift) would say it again.
+   */
+  private warnRepeated(type: string, count: number): void {
+    if (count < 2 || type === DumpType.ecds || this.source === undefined || this.warned.has(type)) return;
+    this.warned.add(type);
+    warn(
+      `warning: ${this.source}: ${count} ${short(type)} sections (Envoy writes one); reading them all, in order`,
+    );
   }
 
   /** The section, or the error istioctl reports when it is missing (with the input named: exit 65). */
@@ -286,9 +391,10 @@ export class ConfigDump {
    * all` releases each section once its table is written, so the heap holds one big section at a time.
    */
   release(type: string): void {
-    const ref = this.sections.get(type);
-    if (ref?.start === undefined) return; // only sections that can be parsed again from the text
-    ref.value = undefined;
+    // only sections that can be parsed again from the text
+    const refs = (this.sections.get(type) ?? []).filter((ref) => ref.start !== undefined);
+    if (refs.length === 0) return;
+    for (const ref of refs) ref.value = undefined;
     this.cache.delete(type);
     this.parsedRoot = undefined;
   }
@@ -333,10 +439,11 @@ export class ConfigDump {
 
   /**
    * A wrong-type error of a view built on this dump (`field filters must be a list`), said with the input,
-   * the line and column, the section and the JSON path of the field; any other error as it is.
+   * the line and column, the section and the JSON path of the field; a dump nested too deeply with the
+   * input and where (`nestingError`); any other error as it is.
    */
   explain(err: unknown): unknown {
-    if (!(err instanceof FieldTypeError)) return err;
+    if (!(err instanceof FieldTypeError)) return nestingError(err, this.source, this.raw);
     const tail = err.index === undefined ? [err.key] : [err.key, err.index];
     for (const ref of this.order) {
       if (ref.value === undefined) continue;
@@ -363,14 +470,18 @@ export class ConfigDump {
     return ok;
   }
 
-  /** The section a view reads; undefined (noted) when it is missing or damaged and read leniently. */
-  private open(type: string, required = true): SectionRef | undefined {
-    const ref = this.sections.get(type);
-    if (!ref) {
-      if (required) this.problem(type, this.missing(type), true);
-      return undefined;
-    }
-    return this.parsed(ref) ? ref : undefined;
+  /**
+   * The sections a view reads, parsed; those missing or damaged are left out (noted) when read leniently.
+   * A view reads every section of its type, in order (see `warnRepeated`).
+   */
+  private open(type: string, required = true): SectionRef[] {
+    return this.reread(() => {
+      const refs = this.sections.get(type) ?? [];
+      if (refs.length === 0 && required) this.problem(type, this.missing(type), true);
+      const readable = refs.filter((ref) => this.parsed(ref));
+      this.warnRepeated(type, refs.length);
+      return readable;
+    });
   }
 
   /** Parses a section (its syntax error is a problem of that section). */
@@ -417,13 +528,16 @@ export class ConfigDump {
     return v as Obj;
   }
 
-  private resources(ref: SectionRef, listField: string, valueField: string, dynamic: boolean): Resource[] {
+  /** The resources of a list field in each of the sections, in order. */
+  private resources(refs: SectionRef[], listField: string, valueField: string, dynamic: boolean): Resource[] {
     const out: Resource[] = [];
-    const { key, list } = this.entries(ref, listField);
-    list.forEach((w, i) => {
-      const v = this.wrapped(ref, w, () => [key, i], valueField);
-      if (v) out.push(resource(w as Obj, v, dynamic));
-    });
+    for (const ref of refs) {
+      const { key, list } = this.entries(ref, listField);
+      list.forEach((w, i) => {
+        const v = this.wrapped(ref, w, () => [key, i], valueField);
+        if (v) out.push(resource(w as Obj, v, dynamic));
+      });
+    }
     return out;
   }
 
@@ -441,11 +555,10 @@ export class ConfigDump {
   /** Dynamic active clusters, then static clusters (warming clusters are not shown, as in istioctl). */
   clusters(): Resource[] {
     return this.memo(DumpType.clusters, () => {
-      const ref = this.open(DumpType.clusters);
-      if (!ref) return [];
+      const refs = this.open(DumpType.clusters);
       return [
-        ...this.resources(ref, 'dynamic_active_clusters', 'cluster', true),
-        ...this.resources(ref, 'static_clusters', 'cluster', false),
+        ...this.resources(refs, 'dynamic_active_clusters', 'cluster', true),
+        ...this.resources(refs, 'static_clusters', 'cluster', false),
       ];
     });
   }
@@ -453,32 +566,38 @@ export class ConfigDump {
   /** Dynamic listeners with an active state, then static listeners. */
   listeners(): Resource[] {
     return this.memo(DumpType.listeners, () => {
-      const ref = this.open(DumpType.listeners);
-      if (!ref) return [];
-      const out: Resource[] = [];
-      const { key: listKey, list } = this.entries(ref, 'dynamic_listeners');
-      list.forEach((d, i) => {
-        if (!this.check(isObj(d), ref, () => [listKey, i], 'an object', d)) return;
-        const key = fieldKey(d, 'active_state');
-        const active = (d as Obj)[key];
-        if (active === undefined) return;
-        const activeAt = () => [listKey, i, key];
-        if (!this.check(isObj(active), ref, activeAt, 'an object', active)) return;
-        const l = this.wrapped(ref, active, activeAt, 'listener');
-        if (l) out.push(resource(active as Obj, l, true));
-      });
-      return [...out, ...this.resources(ref, 'static_listeners', 'listener', false)];
+      const refs = this.open(DumpType.listeners);
+      return [
+        ...refs.flatMap((ref) => this.activeListeners(ref)),
+        ...this.resources(refs, 'static_listeners', 'listener', false),
+      ];
     });
+  }
+
+  /** The dynamic listeners of a section that have an active state. */
+  private activeListeners(ref: SectionRef): Resource[] {
+    const out: Resource[] = [];
+    const { key: listKey, list } = this.entries(ref, 'dynamic_listeners');
+    list.forEach((d, i) => {
+      if (!this.check(isObj(d), ref, () => [listKey, i], 'an object', d)) return;
+      const key = fieldKey(d, 'active_state');
+      const active = (d as Obj)[key];
+      if (active === undefined) return;
+      const activeAt = () => [listKey, i, key];
+      if (!this.check(isObj(active), ref, activeAt, 'an object', active)) return;
+      const l = this.wrapped(ref, active, activeAt, 'listener');
+      if (l) out.push(resource(active as Obj, l, true));
+    });
+    return out;
   }
 
   /** Dynamic route configurations, then static ones. */
   routes(): Resource[] {
     return this.memo(DumpType.routes, () => {
-      const ref = this.open(DumpType.routes);
-      if (!ref) return [];
+      const refs = this.open(DumpType.routes);
       return [
-        ...this.resources(ref, 'dynamic_route_configs', 'route_config', true),
-        ...this.resources(ref, 'static_route_configs', 'route_config', false),
+        ...this.resources(refs, 'dynamic_route_configs', 'route_config', true),
+        ...this.resources(refs, 'static_route_configs', 'route_config', false),
       ];
     });
   }
@@ -486,11 +605,10 @@ export class ConfigDump {
   /** ClusterLoadAssignments, dynamic then static; a dump without EDS simply has none. */
   endpoints(): Resource[] {
     return this.memo(DumpType.endpoints, () => {
-      const ref = this.open(DumpType.endpoints, false);
-      if (!ref) return [];
+      const refs = this.open(DumpType.endpoints, false);
       return [
-        ...this.resources(ref, 'dynamic_endpoint_configs', 'endpoint_config', true),
-        ...this.resources(ref, 'static_endpoint_configs', 'endpoint_config', false),
+        ...this.resources(refs, 'dynamic_endpoint_configs', 'endpoint_config', true),
+        ...this.resources(refs, 'static_endpoint_configs', 'endpoint_config', false),
       ];
     });
   }
@@ -502,55 +620,64 @@ export class ConfigDump {
   /** Warming secrets first, then active ones (static secrets are not shown, as in istioctl). */
   secrets(): SecretResource[] {
     return this.memo(DumpType.secrets, () => {
-      const ref = this.open(DumpType.secrets);
-      if (!ref) return [];
+      const refs = this.open(DumpType.secrets);
       const list = (key: string, state: 'ACTIVE' | 'WARMING'): SecretResource[] =>
-        this.entries(ref, key).list.flatMap((d, i) => {
-          const secret = this.wrapped(ref, d, () => [key, i], 'secret');
-          if (secret === null) return [];
-          return [
-            {
-              name: str(d, 'name'),
-              state,
-              value: secret ?? {},
-              versionInfo: str(d, 'version_info'),
-              lastUpdated: str(d, 'last_updated'),
-              dynamic: true,
-            },
-          ];
-        });
+        refs.flatMap((ref) =>
+          this.entries(ref, key).list.flatMap((d, i) => {
+            const secret = this.wrapped(ref, d, () => [key, i], 'secret');
+            if (secret === null) return [];
+            return [
+              {
+                name: str(d, 'name'),
+                state,
+                value: secret ?? {},
+                versionInfo: str(d, 'version_info'),
+                lastUpdated: str(d, 'last_updated'),
+                dynamic: true,
+              },
+            ];
+          }),
+        );
       return [...list('dynamic_warming_secrets', 'WARMING'), ...list('dynamic_active_secrets', 'ACTIVE')];
     });
   }
 
   /** All EcdsConfigDump sections merged (Envoy emits one per extension kind). */
   ecdsDump(): Obj {
-    if (this.ecdsSections.length === 0) throw this.missing(DumpType.ecds);
-    return {
-      ecds_filters: this.ecdsSections.flatMap((ref) =>
-        this.parsed(ref) ? this.entries(ref, 'ecds_filters').list : [],
-      ),
-    };
+    const refs = this.open(DumpType.ecds);
+    return { ecds_filters: refs.flatMap((ref) => this.entries(ref, 'ecds_filters').list) };
   }
 
   /** The filters of every ECDS section; a dump without one has none when read leniently. */
   ecdsFilters(): Resource[] {
-    return this.memo(DumpType.ecds, () => {
-      if (this.ecdsSections.length === 0 && !this.lenient) throw this.missing(DumpType.ecds);
-      return this.ecdsSections.flatMap((ref) =>
-        this.parsed(ref) ? this.resources(ref, 'ecds_filters', 'ecds_filter', true) : [],
-      );
-    });
+    return this.memo(DumpType.ecds, () =>
+      this.resources(this.open(DumpType.ecds, !this.lenient), 'ecds_filters', 'ecds_filter', true),
+    );
   }
+}
+
+/**
+ * Sections of one type read as one, the way protobuf merges messages: list fields concatenated in order,
+ * any other field taken from the last section that has it (names matched in either spelling).
+ */
+function merged(sections: Obj[]): Obj {
+  const out: Obj = {};
+  for (const section of sections)
+    for (const [key, v] of Object.entries(section)) {
+      const at = Object.keys(out).find((k) => camel(k) === camel(key)) ?? key;
+      const before = out[at];
+      out[at] = Array.isArray(before) && Array.isArray(v) ? [...before, ...v] : v;
+    }
+  return out;
 }
 
 /**
  * A wrong-type error met while reading any parsed JSON input (Envoy's `/clusters?format=json` answer, a
  * config dump), said with the input, the line and column (JSON text), the section of a dump and the JSON
- * path; any other error as it is.
+ * path; an input nested too deeply with the input and where (`nestingError`); any other error as it is.
  */
 export function explainIn(err: unknown, root: unknown, text: string | undefined, source: string): unknown {
-  if (!(err instanceof FieldTypeError)) return err;
+  if (!(err instanceof FieldTypeError)) return nestingError(err, source, text);
   const at = pathTo(root, err.holder);
   if (at === undefined) return new MeshError(`${source}: ${err.message}`, { exitCode: ExitCode.DATA });
   const path = [...at, err.key, ...(err.index === undefined ? [] : [err.index])];

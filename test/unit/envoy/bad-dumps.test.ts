@@ -98,7 +98,10 @@ describe('a dump nested deeper than Envoy ever writes', () => {
     const dump = sidecar();
     section(dump, 'ClustersConfigDump').dynamic_active_clusters[0].cluster.metadata = 'DEEP';
     const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
-    const file = writeTmp('deep.json', JSON.stringify(dump).replace('"DEEP"', deep));
+    const text = JSON.stringify(dump);
+    const file = writeTmp('deep.json', text.replace('"DEEP"', deep));
+    // named with the file, and where it nests deepest: the last of the opening braces (one line of JSON)
+    const column = text.indexOf('"DEEP"') + 5 * (100_000 - 1) + 1;
     for (const args of [
       ['pc', 'all', '-f', file, '-o', 'yaml'],
       ['pc', 'cluster', '-f', file, '-o', 'yaml'],
@@ -106,7 +109,7 @@ describe('a dump nested deeper than Envoy ever writes', () => {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(65);
       expect(r.stderr).toBe(
-        'Error: the input nests objects and lists too deeply to process (Envoy never writes such dumps)\n',
+        `Error: ${file}: line 1 column ${column}: the input nests objects and lists too deeply to process (Envoy never writes such dumps)\n`,
       );
     }
   });

@@ -89,17 +89,27 @@ describe('ConfigDump sections', () => {
     expect(d.endpoints()).toEqual([]); // EDS absent just means no endpoints
   });
 
-  it('takes the last section of a type and merges every ECDS section', () => {
+  it('reads every section of a type, in order, as one (and merges every ECDS section)', () => {
     const d = new ConfigDump({
       configs: [
         { '@type': DumpType.clusters, static_clusters: [{ cluster: { name: 'old' } }] },
         { '@type': DumpType.ecds, ecds_filters: [{ ecds_filter: { name: 'a' } }] },
-        { '@type': DumpType.clusters, static_clusters: [{ cluster: { name: 'new' } }] },
+        {
+          '@type': DumpType.clusters,
+          dynamicActiveClusters: [{ cluster: { name: 'dynamic' } }],
+          static_clusters: [{ cluster: { name: 'new' } }],
+        },
         { '@type': DumpType.ecds, ecds_filters: [{ ecds_filter: { name: 'b' } }] },
       ],
     });
-    expect(d.clusters().map((c) => c.value.name)).toEqual(['new']);
+    expect(d.clusters().map((c) => c.value.name)).toEqual(['dynamic', 'old', 'new']);
     expect(d.ecdsFilters().map((c) => c.value.name)).toEqual(['a', 'b']);
+    // as protobuf merges messages: lists concatenated, in either spelling
+    expect(d.section(DumpType.clusters)).toEqual({
+      '@type': DumpType.clusters,
+      static_clusters: [{ cluster: { name: 'old' } }, { cluster: { name: 'new' } }],
+      dynamicActiveClusters: [{ cluster: { name: 'dynamic' } }],
+    });
   });
 
   it('skips dynamic listeners without an active state (warming or draining only)', () => {
