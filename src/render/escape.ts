@@ -9,7 +9,9 @@
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Controls but tab and newline: what a message of several (tab-indented) lines made by mesh keeps. */
+const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 const escaped = (c: string) => {
@@ -27,7 +29,10 @@ export function escapeControl(s: string): string {
   return CONTROL.test(s) ? s.replace(CONTROLS, escaped) : s;
 }
 
-/** escapeControl for text of several lines made by mesh (an error listing problems): line breaks stay. */
+/**
+ * escapeControl for text of several lines made by mesh (an error listing problems, `-v`'s tab-indented
+ * lists): line breaks and tabs stay.
+ */
 export function escapeControlKeepLines(s: string): string {
-  return CONTROL_BUT_NEWLINE.test(s) ? s.replace(CONTROLS_BUT_NEWLINE, escaped) : s;
+  return CONTROL_BUT_LAYOUT.test(s) ? s.replace(CONTROLS_BUT_LAYOUT, escaped) : s;
 }
