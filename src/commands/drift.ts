@@ -4,7 +4,7 @@ import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
 import type { ProxyConfig } from '../drift/drift.js';
-import { namespaceArg } from '../util/names.js';
+import { checkRefNamespace, isDnsSubdomain, namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
 
 type Opts = Record<string, any>;
@@ -25,7 +25,7 @@ function errorsExitCode(codes: readonly number[]): number {
   return codes.includes(ExitCode.NOINPUT) ? ExitCode.NOINPUT : ExitCode.DATA;
 }
 
-/** `<pod>.<ns>=<value>` */
+/** `<pod>.<ns>=<value>`, the pod and namespace valid Kubernetes names. */
 function pair(flag: string, text: string): [string, string] {
   const eq = text.indexOf('=');
   const id = text.slice(0, Math.max(eq, 0));
@@ -33,7 +33,37 @@ function pair(flag: string, text: string): [string, string] {
   // the pod's name is what drift replaces by a placeholder in its config: both parts are needed
   if (eq <= 0 || eq === text.length - 1 || dot <= 0 || dot === id.length - 1)
     throw usageError(`invalid ${flag} "${text}": expected <pod>.<namespace>=<value>`);
+  if (!isDnsSubdomain(id.slice(0, dot)))
+    throw usageError(
+      `invalid ${flag} "${text}": "${id.slice(0, dot)}" is not a pod name`,
+      'a pod name is lower-case letters, digits, "-" and "."; <pod>.<namespace> splits at the last dot',
+    );
+  checkRefNamespace(id.slice(dot + 1), text);
   return [id, text.slice(eq + 1)];
+}
+
+type Spec = readonly ['csds' | 'file', string, string];
+
+/**
+ * The `--csds` and `-f` proxies, each checked before anything is read. A proxy given twice is refused:
+ * the second would silently stand in for the first, one replica fewer compared.
+ */
+async function offlineSpecs(opts: Opts): Promise<Spec[]> {
+  const { checkHostPort } = await import('../xds-client/control-plane.js');
+  const specs: Spec[] = [
+    ...((opts.csds ?? []) as string[]).map((t) => ['csds', ...pair('--csds', t)] as const),
+    ...((opts.file ?? []) as string[]).map((t) => ['file', ...pair('--file', t)] as const),
+  ];
+  const given = new Map<string, string>();
+  for (const [kind, id, where] of specs) {
+    const flag = `${kind === 'csds' ? '--csds' : '-f'} ${id}=${where}`;
+    const first = given.get(id);
+    if (first !== undefined)
+      throw usageError(`proxy ${id} is given twice: ${first}, ${flag}`, 'give each replica once');
+    given.set(id, flag);
+    if (kind === 'csds') checkHostPort('--csds', where, 'catalog-0.shop=10.0.0.7:15000');
+  }
+  return specs;
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time. */
@@ -108,7 +138,10 @@ export function register(program: Command): void {
     const report: import('../drift/drift.js').DriftReport = opts.controlPlane
       ? {
           workloads: [],
-          controlPlane: drift.detectControlPlaneDrift(await controlPlaneConfigs(opts, timeoutMs, fail)),
+          controlPlane: drift.detectControlPlaneDrift(
+            await controlPlaneConfigs(opts, timeoutMs, fail),
+            unreadable,
+          ),
           errors,
         }
       : {
@@ -153,7 +186,7 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
   const { askTargets } = await import('../xds-client/replicas.js');
   const { SYNCZ_TYPE, CONFIG_DUMP_TYPE } = await import('../xds-client/client.js');
   const { rowsOf } = await import('../proxy-status/status.js');
-  const { istiodDump } = await import('../proxy-status/compare.js');
+  const { istiodSide } = await import('../proxy-status/compare.js');
   const o = controlPlaneOptions(opts, timeoutMs);
   const cp = await openControlPlane(o);
   try {
@@ -176,7 +209,12 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
       for (const a of answers) {
         if (a.error) fail(replicaError(a.replica, a.error, proxy), exitCodeOf(a.error));
         const resources = (a.response?.resources as unknown[] | undefined) ?? [];
-        if (resources.length > 0) intended.push({ replica: a.replica, dump: istiodDump(resources) });
+        if (resources.length === 0) continue;
+        try {
+          intended.push({ replica: a.replica, ...istiodSide(resources, `config_dump for ${proxy}`) });
+        } catch (err) {
+          fail({ id: a.replica, error: describeError(err) }, exitCodeOf(err)); // not a config dump at all
+        }
       }
       return { proxy, intended };
     });
@@ -187,13 +225,10 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
 
 async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
   const { workloadFromName } = await import('../drift/drift.js');
-  const { dynamicConfig, csdsDump } = await import('../proxy-status/compare.js');
-  const { driftProblems } = await import('../drift/drift.js');
-  const specs = [
-    ...((opts.csds ?? []) as string[]).map((t) => ['csds', ...pair('--csds', t)] as const),
-    ...((opts.file ?? []) as string[]).map((t) => ['file', ...pair('--file', t)] as const),
-  ];
-  const read = async ([kind, id, where]: (typeof specs)[number]): Promise<ProxyConfig | undefined> => {
+  const { dynamicConfig, dynamicProblems, csdsDump, clientConfigsOf } =
+    await import('../proxy-status/compare.js');
+  const specs = await offlineSpecs(opts);
+  const read = async ([kind, id, where]: Spec): Promise<ProxyConfig | undefined> => {
     try {
       let dump;
       let problems;
@@ -203,7 +238,7 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
           { address: where, name: `${id} CSDS ${where}`, security: { mode: 'plaintext' } },
           { timeoutMs },
         );
-        dump = csdsDump((configs[0] ?? {}) as Record<string, unknown>);
+        dump = csdsDump(clientConfigsOf(configs, id, `CSDS ${where}`));
       } else {
         const { readNamedInput } = await import('../util/input.js');
         const { ConfigDump } = await import('../envoy/dump.js');
@@ -211,7 +246,7 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
         const text = await readNamedInput(where, `cannot read ${where}: `);
         const full = ConfigDump.parse(text, where).readLeniently();
         dump = dynamicConfig(full);
-        problems = driftProblems(full);
+        problems = dynamicProblems(full);
       }
       const podSpecific = [id.slice(0, id.lastIndexOf('.'))];
       return { id, workload: workloadFromName(id), dump, podSpecific, problems };
@@ -230,8 +265,8 @@ async function clusterProxies(opts: Opts, timeoutMs: number, fail: Fail) {
   const { openPodEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
   const { rootCaCertificates } = await import('../envoy/rootca.js');
-  const { driftProblems, workloadOf } = await import('../drift/drift.js');
-  const { dynamicConfig } = await import('../proxy-status/compare.js');
+  const { workloadOf } = await import('../drift/drift.js');
+  const { dynamicConfig, dynamicProblems } = await import('../proxy-status/compare.js');
   const { createHash } = await import('node:crypto');
   const kube = loadKubeContext({
     kubeconfig: opts.kubeconfig,
@@ -283,7 +318,7 @@ async function clusterProxies(opts: Opts, timeoutMs: number, fail: Fail) {
           dump,
           podSpecific: [pod.metadata.name, ...ips],
           roots,
-          problems: driftProblems(full),
+          problems: dynamicProblems(full),
         };
       } finally {
         await ep.close();

@@ -90,6 +90,8 @@ async function runStatus(opts: Opts, timeoutMs: number): Promise<number> {
   }
   for (const line of status.nackLines(rows)) warn(`NACK: ${line}`);
   for (const f of failed) warn(`error: ${f.error!.message} (its proxies are missing above)`);
+  const foreign = status.foreignResources(answers);
+  for (const line of foreign) warn(`error: ${line}`);
   let code: number = failed.length > 0 ? ExitCode.RUNTIME : ExitCode.OK;
   if (staleAfterMs !== undefined) {
     const stale = status.staleProxies(rows, staleAfterMs, now);
@@ -100,5 +102,7 @@ async function runStatus(opts: Opts, timeoutMs: number): Promise<number> {
       );
     if (stale.length > 0 && code === ExitCode.OK) code = ExitCode.FINDINGS;
   }
+  // an answer partly unusable: what it held besides ClientConfigs was left out (1 and 79 say more)
+  if (foreign.length > 0 && code === ExitCode.OK) code = ExitCode.DATA;
   return code;
 }

@@ -7,10 +7,11 @@
  * their own. Pure: the command gathers the dumps.
  */
 import { createHash } from 'node:crypto';
-import { diffDumps, problemKind, type DumpDiff } from '../envoy/diff.js';
+import { diffDumps, type DumpDiff } from '../envoy/diff.js';
 import { ConfigDump, type DumpProblem } from '../envoy/dump.js';
 import { isObj, type Obj } from '../envoy/fields.js';
 import { toProtoJson } from '../envoy/protojson.js';
+import { escapeControl } from '../render/escape.js';
 import { dynamicConfig } from '../proxy-status/compare.js';
 
 export interface ProxyConfig {
@@ -165,21 +166,28 @@ export function detectDrift(
   return out;
 }
 
-/** The problems of a lenient read of a dump that drift cares about: its clusters, listeners and routes. */
-export function driftProblems(dump: ConfigDump): DumpProblem[] {
-  return dump.problems.filter((p) => ['cluster', 'listener', 'route'].includes(problemKind(p) ?? ''));
-}
-
 /**
  * Across control-plane replicas: each proxy's config as every replica would send it, compared as the
- * replicas of a workload are (same normalisation, majority as reference, semantic diff).
+ * replicas of a workload are (same normalisation, majority as reference, semantic diff). `report` hears
+ * what of a replica's answer could not be read, as `detectDrift`'s does.
  */
 export function detectControlPlaneDrift(
-  proxies: Array<{ proxy: string; intended: Array<{ replica: string; dump: ConfigDump }> }>,
+  proxies: Array<{
+    proxy: string;
+    intended: Array<{ replica: string; dump: ConfigDump; problems: DumpProblem[] }>;
+  }>,
+  report: (replica: string, error: string) => void = () => {},
 ): ControlPlaneDrift[] {
   return proxies.map(({ proxy, intended }) => {
     const [w] = detectDrift(
-      intended.map((i) => ({ id: i.replica, workload: proxy, dump: i.dump, podSpecific: [] })),
+      intended.map((i) => ({
+        id: i.replica,
+        workload: proxy,
+        dump: i.dump,
+        podSpecific: [],
+        problems: i.problems,
+      })),
+      report,
     );
     return {
       proxy,
@@ -235,8 +243,9 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
   }
   // Proxies that could not be read are the command's errors (stderr), not lines of the report. Nothing
   // matched (an empty namespace, a context namespace that does not exist): no report at all; the command
-  // says so on stderr, as certs (and kubectl's "No resources found") do.
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  // says so on stderr, as certs (and kubectl's "No resources found") do. Names come from the cluster and
+  // the dumps: a control character in one would act on the terminal, a line break forge a line.
+  return lines.length === 0 ? '' : lines.map(escapeControl).join('\n') + '\n';
 }
 
 /** Workload of a pod: its controller (ReplicaSet → its Deployment), else its `app`/`version` labels. */

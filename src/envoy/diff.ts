@@ -13,6 +13,7 @@ import { isObj, str, typeUrl, type Obj } from './fields.js';
 import { listenerAddress, listenerPort } from './listeners.js';
 import { redactSecrets, toProtoJson } from './protojson.js';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { escapeControl } from '../render/escape.js';
 
 export type ResourceKind = 'cluster' | 'listener' | 'route' | 'endpoint' | 'secret' | 'ecds';
 
@@ -47,6 +48,19 @@ export interface Unreadable {
   error: string;
 }
 
+/**
+ * A field that holds an Any mesh could not decode on one side (istiod's answer keeps it as type URL and
+ * bytes) and decoded on the other (an Envoy dump expands every type it knows): same type, contents
+ * not compared. Never a difference.
+ */
+export interface OpaqueField {
+  kind: ResourceKind;
+  name: string;
+  path: string;
+  /** The type URL both sides hold. */
+  type: string;
+}
+
 export interface DumpDiff {
   a: string;
   b: string;
@@ -58,6 +72,8 @@ export interface DumpDiff {
   /** Only when something could not be read. */
   unreadable?: Unreadable[];
   notCompared?: NotCompared[];
+  /** Only when some field held a type mesh could not decode on one side. */
+  opaque?: OpaqueField[];
 }
 
 export interface DiffOptions {
@@ -160,8 +176,37 @@ function namedElements(list: unknown[]): Map<string, unknown> | undefined {
   return m;
 }
 
-function diffValues(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
-  if (a === b) return;
+/** What two resources' fields differ in, and which fields could not be compared. */
+interface FieldDiff {
+  changes: FieldChange[];
+  opaque: Array<{ path: string; type: string }>;
+}
+
+/**
+ * The type URL of an Any that protobufjs could not decode (its .proto is not loaded): it keeps the Any's
+ * own fields, `{typeUrl, value}` (bytes as base64), where a decoded one is `{"@type": …, …fields}`.
+ */
+function undecodedAny(v: unknown): string | undefined {
+  if (!isObj(v) || '@type' in v || typeof v.typeUrl !== 'string') return undefined;
+  return Object.keys(v).every((k) => k === 'typeUrl' || k === 'value') ? v.typeUrl : undefined;
+}
+
+/**
+ * One side's Any undecoded and the other's decoded, of the same type: the bytes cannot be compared with
+ * the fields (returns true: not compared). Of different types they differ as any two values do.
+ */
+function opaquePair(a: unknown, b: unknown, path: string, out: FieldDiff): boolean {
+  const rawA = undecodedAny(a);
+  const rawB = undecodedAny(b);
+  if ((rawA === undefined) === (rawB === undefined)) return false;
+  const type = rawA ?? rawB!;
+  if (type !== typeUrl(rawA === undefined ? a : b)) return false;
+  out.opaque.push({ path: path || '.', type });
+  return true;
+}
+
+function diffValues(a: unknown, b: unknown, path: string, out: FieldDiff): void {
+  if (a === b || opaquePair(a, b, path, out)) return;
   if (Array.isArray(a) && Array.isArray(b)) {
     const an = namedElements(a);
     const bn = namedElements(b);
@@ -182,7 +227,7 @@ function diffValues(a: unknown, b: unknown, path: string, out: FieldChange[]): v
   const change: FieldChange = { path: path || '.' };
   if (a !== undefined) change.a = a;
   if (b !== undefined) change.b = b;
-  out.push(change);
+  out.changes.push(change);
 }
 
 export function diffDumps(
@@ -194,6 +239,7 @@ export function diffDumps(
   const differences: ResourceDiff[] = [];
   const notCompared: NotCompared[] = [];
   const unreadable: Unreadable[] = [];
+  const opaque: OpaqueField[] = [];
   const compared = {} as Record<ResourceKind, number>;
   const noted = { a: [] as DumpProblem[], b: [] as DumpProblem[] };
   for (const kind of KINDS) {
@@ -226,14 +272,17 @@ export function diffDumps(
         differences.push({ kind, name, status: side === 'a' ? 'only-in-a' : 'only-in-b' });
         continue;
       }
-      const fields: FieldChange[] = [];
+      const fields: FieldDiff = { changes: [], opaque: [] };
       diffValues(ka.get(name), kb.get(name), '', fields);
-      if (fields.length > 0) differences.push({ kind, name, status: 'changed', fields });
+      if (fields.changes.length > 0)
+        differences.push({ kind, name, status: 'changed', fields: fields.changes });
+      opaque.push(...fields.opaque.map((f) => ({ kind, name, ...f })));
     }
   }
   const d: DumpDiff = { a: labels.a, b: labels.b, same: differences.length === 0, compared, differences };
   if (unreadable.length > 0) d.unreadable = unreadable;
   if (notCompared.length > 0) d.notCompared = notCompared;
+  if (opaque.length > 0) d.opaque = opaque;
   return d;
 }
 
@@ -256,8 +305,25 @@ function whyNotCompared(d: DumpDiff, x: NotCompared): string {
 }
 
 /**
- * Human-readable report: one line per resource, indented field changes below changed ones; resources not
- * compared (`?`) after them.
+ * One line per type that fields held undecoded on one side: how many fields were not compared, and the
+ * first of them.
+ */
+function opaqueLines(d: DumpDiff): string[] {
+  const byType = new Map<string, OpaqueField[]>();
+  for (const f of d.opaque ?? []) byType.set(f.type, [...(byType.get(f.type) ?? []), f]);
+  return [...byType].map(([type, fields]) => {
+    const n = fields.length;
+    const first = fields[0]!;
+    const where = `${first.kind} ${first.name}: ${first.path}`;
+    const which = n === 1 ? `field not compared (${where})` : `fields not compared (first: ${where})`;
+    return `? ${n} ${which}: it holds ${type}, which mesh cannot decode`;
+  });
+}
+
+/**
+ * Human-readable report: one line per resource, indented field changes below changed ones; resources and
+ * fields not compared (`?`) after them. Names and values come from the dumps: each control character is
+ * written as an escape, so none acts on the terminal and no line break forges a line.
  */
 export function renderDiffText(d: DumpDiff): string {
   const totals = KINDS.filter((k) => d.compared[k] > 0)
@@ -267,13 +333,21 @@ export function renderDiffText(d: DumpDiff): string {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => count(n, k));
   const summary = `compared ${totals || 'no resources'}${skipped.length > 0 ? `; ${skipped.join(', ')} not compared` : ''}`;
-  const notCompared = (d.notCompared ?? []).map(
-    (x) =>
-      `? ${x.kind} ${x.name}: only in ${x.side === 'a' ? d.a : d.b}, not compared (${whyNotCompared(d, x)})`,
-  );
+  const notCompared = [
+    ...(d.notCompared ?? []).map(
+      (x) =>
+        `? ${x.kind} ${x.name}: only in ${x.side === 'a' ? d.a : d.b}, not compared (${whyNotCompared(d, x)})`,
+    ),
+    ...opaqueLines(d),
+  ];
   if (d.same) {
-    const partly = d.unreadable?.length ? ' in what both could read' : '';
-    return [`No differences between ${d.a} and ${d.b}${partly} (${summary}).`, ...notCompared, ''].join('\n');
+    const partly = d.unreadable?.length
+      ? ' in what both could read'
+      : d.opaque
+        ? ' in what mesh could decode'
+        : '';
+    const lines = [`No differences between ${d.a} and ${d.b}${partly} (${summary}).`, ...notCompared];
+    return lines.map(escapeControl).join('\n') + '\n';
   }
   const lines: string[] = [`--- ${d.a}`, `+++ ${d.b}`];
   for (const r of d.differences) {
@@ -287,5 +361,5 @@ export function renderDiffText(d: DumpDiff): string {
   }
   lines.push(...notCompared);
   lines.push(`${d.differences.length} difference${d.differences.length === 1 ? '' : 's'} (${summary}).`);
-  return lines.join('\n') + '\n';
+  return lines.map(escapeControl).join('\n') + '\n';
 }

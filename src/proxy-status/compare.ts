@@ -4,34 +4,69 @@
  * semantic diff of the dynamic clusters, listeners and routes. Versions and timestamps never count
  * (the diff engine ignores them); static resources (Envoy's bootstrap clusters) are not istiod's.
  */
-import { diffDumps, type DumpDiff, type ResourceDiff } from '../envoy/diff.js';
-import { ConfigDump, DumpType } from '../envoy/dump.js';
-import { arr, field, isObj, str, typeUrl, type Obj } from '../envoy/fields.js';
+import { diffDumps, problemKind, type DumpDiff, type ResourceDiff } from '../envoy/diff.js';
+import { ConfigDump, DumpType, type DumpProblem } from '../envoy/dump.js';
+import { arr, field, isObj, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
+import { ExitCode, MeshError } from '../util/errors.js';
 import { TYPE } from './status.js';
 
 const AT = '@type';
 
-/** A dump with only the dynamic clusters, active listeners and dynamic routes of `dump`. */
+/** One side of a comparison: its dynamic config, and what of it could not be read (left out of `dump`). */
+export interface ConfigSide {
+  dump: ConfigDump;
+  problems: DumpProblem[];
+}
+
+/**
+ * A dump with only the dynamic clusters, active listeners and dynamic routes of `dump`. A dump read
+ * strictly throws on the first part it cannot read; one read leniently leaves it out and notes it.
+ */
 export function dynamicConfig(dump: ConfigDump): ConfigDump {
-  const pick = <T>(get: () => T[]): T[] => {
-    try {
-      return get();
-    } catch {
-      return []; // a dump without that section has none of it
-    }
-  };
   return fromResources(
-    pick(() => dump.clusters())
+    dump
+      .clusters()
       .filter((r) => r.dynamic)
       .map((r) => r.value),
-    pick(() => dump.listeners())
+    dump
+      .listeners()
       .filter((r) => r.dynamic)
       .map((r) => r.value),
-    pick(() => dump.routes())
+    dump
+      .routes()
       .filter((r) => r.dynamic)
       .map((r) => r.value),
   );
 }
+
+/** The problems of a lenient read of a dump that a comparison cares about: its clusters, listeners and routes. */
+export function dynamicProblems(dump: ConfigDump): DumpProblem[] {
+  return dump.problems.filter((p) => ['cluster', 'listener', 'route'].includes(problemKind(p) ?? ''));
+}
+
+const SECTION_TYPES = [DumpType.clusters, DumpType.listeners, DumpType.routes] as const;
+
+/**
+ * What can be read of the clusters, listeners and routes of `dump` (read leniently). A dump with none of
+ * those sections is not a config dump at all (`{"foo":"bar"}`, an answer of other resources): rather than
+ * "no clusters, no listeners, no routes", an error naming `source` (exit 65).
+ */
+export function readSide(dump: ConfigDump, source: string, holds = ''): ConfigSide {
+  dump.readLeniently();
+  const config = dynamicConfig(dump);
+  const problems = dynamicProblems(dump);
+  const missing = new Set(problems.filter((p) => p.missing).map((p) => p.type));
+  if (SECTION_TYPES.every((t) => missing.has(t)))
+    throw new MeshError(
+      `${source}: not a config dump: it has no ${SECTION_TYPES.map(sectionName).join(', ')} section${holds}`,
+      { exitCode: ExitCode.DATA },
+    );
+  return { dump: config, problems };
+}
+
+/** A type's full name (the type URL less its prefix), and a dump section's message name. */
+const short = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+const sectionName = (url: string) => url.slice(url.lastIndexOf('.') + 1);
 
 function fromResources(clusters: Obj[], listeners: Obj[], routes: Obj[]): ConfigDump {
   return new ConfigDump({
@@ -49,23 +84,75 @@ function fromResources(clusters: Obj[], listeners: Obj[], routes: Obj[]): Config
   });
 }
 
-/** istiod's debug config_dump answer (its resources are the dump's sections) as a dump. */
-export function istiodDump(resources: unknown[]): ConfigDump {
-  return dynamicConfig(new ConfigDump({ configs: resources.filter(isObj) }));
+const isSection = (r: unknown) => typeUrl(r).startsWith('type.googleapis.com/envoy.admin.v3.');
+
+/** A resource's type: its `@type`, or the type URL of an Any mesh could not decode. */
+const resourceType = (r: unknown) => typeUrl(r) || str(r, 'type_url') || 'untyped';
+
+/**
+ * istiod's debug config_dump answer for a proxy (its resources are the dump's sections), named `source`
+ * in errors. A resource that is not a section is left out and noted as a problem.
+ */
+export function istiodSide(resources: unknown[], source: string): ConfigSide {
+  const others = resources.filter((r) => !isSection(r));
+  const types = [...new Set(others.map(resourceType))].map(short);
+  const side = readSide(
+    new ConfigDump({ configs: resources.filter(isSection) }, undefined, source),
+    source,
+    types.length > 0 ? ` (it holds ${types.join(', ')})` : '',
+  );
+  for (const type of types) {
+    const n = others.filter((r) => short(resourceType(r)) === type).length;
+    const error = `${source}: left out ${n} ${type} resource${n === 1 ? '' : 's'} (not config dump sections)`;
+    side.problems.push({ type, missing: false, error: new MeshError(error, { exitCode: ExitCode.DATA }) });
+  }
+  return side;
+}
+
+/** The proxy a node id names: `<pod>.<ns>` itself, or that part of a sidecar id (`sidecar~<ip>~<pod>.<ns>~<domain>`). */
+function proxyOfNode(node: string): string {
+  const parts = node.split('~');
+  return parts.length === 4 ? parts[2]! : node;
 }
 
 /**
- * What a proxyless client holds, from a CSDS ClientConfig: each generic_xds_config carries one
- * resource (Listener, RouteConfiguration, Cluster) in `xds_config`.
+ * The ClientConfigs of proxy `id` among those a CSDS endpoint (`endpoint`) reports: those whose node is
+ * the proxy (a client with one xDS client per control plane reports several), else the only one (a
+ * proxyless client's node id need not name its pod). Anything else would compare another client's
+ * config, or none, as the proxy's.
  */
-export function csdsDump(clientConfig: Obj): ConfigDump {
+export function clientConfigsOf(configs: Obj[], id: string, endpoint: string): Obj[] {
+  const node = (cc: Obj) => str(obj(cc, 'node'), 'id');
+  const mine = configs.filter((cc) => proxyOfNode(node(cc)) === id);
+  if (mine.length > 0) return mine;
+  if (configs.length === 1) return configs;
+  if (configs.length === 0) throw new MeshError(`${endpoint} reported no xDS client`);
+  const nodes = configs.map((cc) => JSON.stringify(node(cc))).join(', ');
+  throw new MeshError(`${endpoint} reported ${configs.length} xDS clients, none of them ${id}: ${nodes}`);
+}
+
+/**
+ * What a proxyless client holds, from its CSDS ClientConfigs: each generic_xds_config carries one
+ * resource (Listener, RouteConfiguration, Cluster) in `xds_config`; one that several of its xDS clients
+ * hold is taken once.
+ */
+export function csdsDump(clientConfigs: Obj[]): ConfigDump {
   // grpc-js reports type URLs without the type.googleapis.com/ prefix
   const full = (u: string) => (u.includes('/') ? u : `type.googleapis.com/${u}`);
-  const of = (url: string) =>
-    arr(clientConfig, 'generic_xds_configs')
-      .filter((g) => full(str(g, 'type_url')) === url)
-      .map((g) => field(g, 'xds_config'))
-      .filter((v): v is Obj => isObj(v) && typeUrl(v) === url);
+  const generic = clientConfigs.flatMap((cc) => arr(cc, 'generic_xds_configs'));
+  const of = (url: string) => {
+    const out: Obj[] = [];
+    const seen = new Set<string>();
+    for (const g of generic) {
+      const v = field(g, 'xds_config');
+      if (full(str(g, 'type_url')) !== url || !isObj(v) || typeUrl(v) !== url) continue;
+      const name = str(v, 'name');
+      if (name !== '' && seen.has(name)) continue;
+      seen.add(name);
+      out.push(v);
+    }
+    return out;
+  };
   return fromResources(of(TYPE.CDS), of(TYPE.LDS), of(TYPE.RDS));
 }
 
@@ -76,23 +163,42 @@ const SECTIONS = [
 ] as const;
 
 export function compareConfigs(
-  intended: ConfigDump,
-  actual: ConfigDump,
+  intended: ConfigSide,
+  actual: ConfigSide,
   labels: { a: string; b: string },
 ): DumpDiff {
-  return diffDumps(intended, actual, labels);
+  return diffDumps(intended.dump, actual.dump, labels, {
+    problems: { a: intended.problems, b: actual.problems },
+  });
 }
 
-/** `Clusters Match` / `Clusters Don't Match` per kind (istioctl's words), then the semantic diff. */
+/**
+ * What could not be read, one line each: every damaged part of either side, and a missing section where
+ * it hides resources of the other side (one neither side has hides nothing).
+ */
+export function unreadableParts(intended: ConfigSide, actual: ConfigSide, d: DumpDiff): string[] {
+  const damaged = [...intended.problems, ...actual.problems].filter((p) => !p.missing);
+  return [...new Set([...damaged.map((p) => p.error.message), ...(d.unreadable ?? []).map((u) => u.error)])];
+}
+
+/**
+ * `Clusters Match` / `Clusters Don't Match` per kind (istioctl's words), then the semantic diff. A kind
+ * that could not all be read matches only "in what could be read", and the diff says what was not
+ * compared.
+ */
 export function renderComparison(d: DumpDiff, render: (d: DumpDiff) => string): string {
   const lines: string[] = [];
   for (const [kind, title] of SECTIONS) {
-    const diffs = d.differences.filter((x: ResourceDiff) => x.kind === kind);
-    lines.push(
-      diffs.length === 0
-        ? `${title} Match (${d.compared[kind]})`
-        : `${title} Don't Match (${diffs.length} of ${d.compared[kind]} differ)`,
-    );
+    const diffs = d.differences.filter((x: ResourceDiff) => x.kind === kind).length;
+    const skipped = (d.notCompared ?? []).filter((x) => x.kind === kind).length;
+    const partly = (d.unreadable ?? []).some((u) => u.kind === kind);
+    const notCompared = skipped > 0 ? `; ${skipped} not compared` : '';
+    if (diffs > 0) lines.push(`${title} Don't Match (${diffs} of ${d.compared[kind]} differ${notCompared})`);
+    else
+      lines.push(
+        `${title} Match${partly ? ' in what could be read' : ''} (${d.compared[kind]}${notCompared})`,
+      );
   }
-  return lines.join('\n') + '\n' + (d.same ? '' : '\n' + render(d));
+  const details = !d.same || d.unreadable !== undefined || d.opaque !== undefined;
+  return lines.join('\n') + '\n' + (details ? '\n' + render(d) : '');
 }

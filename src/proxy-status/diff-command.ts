@@ -5,16 +5,29 @@
  */
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { warn, writeStdout } from '../util/output.js';
-import type { ControlPlaneOptions } from '../xds-client/control-plane.js';
-import type { ConfigDump } from '../envoy/dump.js';
+import { checkRefNamespace, isDnsSubdomain } from '../util/names.js';
+import { checkHostPort, type ControlPlaneOptions } from '../xds-client/control-plane.js';
+import type { ConfigSide } from './compare.js';
 
 type Opts = Record<string, any>;
 
-/** `<pod>.<ns>` as istiod names the proxy: the argument's namespace, else -n, else the context's. */
+/**
+ * `<pod>.<ns>` as istiod names the proxy: the argument's namespace, else -n, else the context's. A name
+ * no pod can have is a usage error here, not a question to every istiod replica.
+ */
 async function proxyId(pod: string, opts: Opts): Promise<string> {
   if (pod.includes('/')) throw usageError(`"${pod}": give a pod name (<pod>[.<namespace>])`);
   const dot = pod.lastIndexOf('.');
-  if (dot > 0) return pod;
+  const name = dot >= 0 ? pod.slice(0, dot) : pod;
+  if (!isDnsSubdomain(name))
+    throw usageError(
+      `invalid pod name "${name}" in "${pod}"`,
+      'a pod name is lower-case letters, digits, "-" and "."; <pod>.<namespace> splits at the last dot',
+    );
+  if (dot >= 0) {
+    checkRefNamespace(pod.slice(dot + 1), pod);
+    return pod;
+  }
   let ns: string | undefined = opts.namespace;
   if (ns === undefined && opts.xdsAddress === undefined) {
     const { loadKubeContext } = await import('../kube/config.js');
@@ -23,22 +36,23 @@ async function proxyId(pod: string, opts: Opts): Promise<string> {
   return `${pod}.${ns ?? 'default'}`;
 }
 
-async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ConfigDump> {
-  const { dynamicConfig, csdsDump } = await import('./compare.js');
+async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ConfigSide> {
+  const { readSide, csdsDump, clientConfigsOf } = await import('./compare.js');
+  const { ConfigDump } = await import('../envoy/dump.js');
   if (opts.file !== undefined) {
     const { readNamedInput } = await import('../util/input.js');
-    const { ConfigDump } = await import('../envoy/dump.js');
     const text = await readNamedInput(opts.file, `cannot read ${opts.file}: `);
-    return dynamicConfig(ConfigDump.parse(text, opts.file === '-' ? 'stdin' : opts.file));
+    const source = opts.file === '-' ? 'stdin' : opts.file;
+    return readSide(ConfigDump.parse(text, source), source);
   }
   if (opts.csdsAddress !== undefined) {
     const { fetchClientStatus } = await import('../xds-client/client.js');
+    const endpoint = `CSDS ${opts.csdsAddress}`;
     const configs = await fetchClientStatus(
-      { address: opts.csdsAddress, name: `CSDS ${opts.csdsAddress}`, security: { mode: 'plaintext' } },
+      { address: opts.csdsAddress, name: endpoint, security: { mode: 'plaintext' } },
       { timeoutMs },
     );
-    if (configs.length === 0) throw new MeshError(`CSDS ${opts.csdsAddress} reported no xDS client`);
-    return csdsDump(configs[0] as Record<string, unknown>);
+    return { dump: csdsDump(clientConfigsOf(configs, id, endpoint)), problems: [] };
   }
   const { openProxyEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
@@ -50,9 +64,8 @@ async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<Con
     timeoutMs,
   });
   try {
-    return dynamicConfig(
-      await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label }).configDump(),
-    );
+    const dump = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label }).configDump();
+    return readSide(dump, `${ep.label} /config_dump`);
   } finally {
     await ep.close();
   }
@@ -68,6 +81,7 @@ export async function runProxyDiff(
     throw usageError('proxy-status --file needs a pod name: mesh proxy-status <pod> --file dump.json');
   if (opts.output !== 'table' && opts.output !== 'short')
     throw usageError(`output format "${opts.output}" not supported with a pod argument`);
+  if (opts.csdsAddress !== undefined) checkHostPort('--csds-address', opts.csdsAddress, '10.0.0.7:15000');
   const id = await proxyId(pod, opts);
   const { askEveryReplica } = await import('../xds-client/replicas.js');
   const { CONFIG_DUMP_TYPE } = await import('../xds-client/client.js');
@@ -79,11 +93,15 @@ export async function runProxyDiff(
       hint: 'is the proxy connected? `mesh proxy-status` lists the proxies each replica knows',
     });
   }
-  const { istiodDump, compareConfigs, renderComparison } = await import('./compare.js');
+  const { istiodSide, compareConfigs, renderComparison, unreadableParts } = await import('./compare.js');
   const { renderDiffText } = await import('../envoy/diff.js');
-  const intended = istiodDump(found.response!.resources as unknown[]);
+  const intended = istiodSide(found.response!.resources as unknown[], `istiod ${found.replica}`);
   const actual = await proxySide(id, opts, timeoutMs);
   const d = compareConfigs(intended, actual, { a: `istiod ${found.replica}`, b: `proxy ${id}` });
   await writeStdout(renderComparison(d, renderDiffText));
-  return d.same ? ExitCode.OK : ExitCode.FINDINGS;
+  // what could not be read was left out of the comparison: named, exit 65 unless a difference was found
+  const unreadable = unreadableParts(intended, actual, d);
+  for (const line of unreadable) warn(`error: ${line}`);
+  if (!d.same) return ExitCode.FINDINGS;
+  return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
 }

@@ -3,8 +3,9 @@
  * holding a ClientConfig per connected proxy) → rows → istioctl's tables. Pure: no I/O, "now" injected.
  * Accepts protobuf-JSON in either spelling (snake_case from mesh's client, camelCase from istioctl -o json).
  */
-import { arr, field, isObj, obj, str, type Obj } from '../envoy/fields.js';
+import { arr, field, isObj, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
 import { toProtoJson } from '../envoy/protojson.js';
+import { escapeControl } from '../render/escape.js';
 import { renderTable } from '../render/tabwriter.js';
 import { humanDuration } from '../util/age.js';
 import type { MeshError } from '../util/errors.js';
@@ -149,10 +150,44 @@ function metadataString(cc: Obj, key: string): string {
   return isObj(v) && typeof v[key] === 'string' ? v[key] : '';
 }
 
+const CLIENT_CONFIG = `${T}envoy.service.status.v3.ClientConfig`;
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** Why a syncz resource describes no proxy (a broken or foreign server), or undefined for a ClientConfig that does. */
+function unusable(r: unknown): ((n: number) => string) | undefined {
+  const type = typeUrl(r) || str(r, 'type_url');
+  if (type === CLIENT_CONFIG)
+    return str(obj(r, 'node'), 'id') === ''
+      ? (n) => `${plural(n, 'ClientConfig')} without a node id`
+      : undefined;
+  if (type === '') return (n) => `${plural(n, 'resource')} without a type`;
+  return (n) => `${plural(n, 'resource')} of type ${type}: not ClientConfigs`;
+}
+
 /** The ClientConfigs of one response, filtered by namespace (node metadata NAMESPACE) when given. */
 export function clientConfigs(response: Obj, namespace?: string): Obj[] {
-  const all = arr(response, 'resources').filter(isObj);
+  const all = arr(response, 'resources').filter((r): r is Obj => unusable(r) === undefined);
   return namespace ? all.filter((cc) => metadataString(cc, 'NAMESPACE') === namespace) : all;
+}
+
+/**
+ * What each replica's syncz answer holds that describes no proxy, one line per replica and kind: left
+ * out of the rows and documents, where it made nameless rows.
+ */
+export function foreignResources(answers: ReplicaAnswer[]): string[] {
+  const out: string[] = [];
+  for (const a of answers) {
+    const counts = new Map<string, { n: number; say: (n: number) => string }>();
+    for (const r of arr(a.response, 'resources')) {
+      const say = unusable(r);
+      if (!say) continue;
+      const key = say(1);
+      counts.set(key, { n: (counts.get(key)?.n ?? 0) + 1, say });
+    }
+    for (const { n, say } of counts.values()) out.push(`${a.replica}: left out ${say(n)}`);
+  }
+  return out;
 }
 
 export function rowsOf(answers: ReplicaAnswer[], namespace?: string): ProxyRow[] {
@@ -217,13 +252,13 @@ export function renderStatusTable(rows: ProxyRow[], layout: Layout, nowMs: numbe
   return renderTable(lines, PADDING);
 }
 
-/** `-o json|yaml`: each replica's response with the ClientConfigs outside `-n` removed, protobuf-JSON. */
+/** `-o json|yaml`: each replica's response, its ClientConfigs only (outside `-n` removed), protobuf-JSON. */
 export function responsesForOutput(answers: ReplicaAnswer[], namespace?: string): Obj[] {
   const out: Obj[] = [];
   for (const a of answers) {
     if (!a.response) continue;
     const r: Obj = { ...a.response };
-    if (namespace !== undefined && 'resources' in r) r.resources = clientConfigs(a.response, namespace);
+    if ('resources' in r) r.resources = clientConfigs(a.response, namespace);
     out.push(toProtoJson(r) as Obj);
   }
   return out;
@@ -252,11 +287,15 @@ export function staleProxies(rows: ProxyRow[], afterMs: number, nowMs: number): 
   return out;
 }
 
-/** NACK details, one line per rejected type, for stderr after the table. */
+/**
+ * NACK details, one line per rejected type, for stderr after the table. The proxy's name and Envoy's
+ * words come from the control plane: control characters in them are written as escapes.
+ */
 export function nackLines(rows: ProxyRow[]): string[] {
   const out: string[] = [];
   for (const r of rows)
     for (const t of r.types.values())
-      if (t.error?.details) out.push(`${r.name}: ${shortType(t.typeUrl)} rejected: ${t.error.details}`);
+      if (t.error?.details)
+        out.push(escapeControl(`${r.name}: ${shortType(t.typeUrl)} rejected: ${t.error.details}`));
   return out;
 }

@@ -29,12 +29,21 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/;
+
+/**
+ * `host:port` for `flag`, the port in 1..65535: anything else is a usage error naming the flag, rather
+ * than a name resolution error or a socket's RangeError once mesh connects.
+ */
+export function checkHostPort(flag: string, value: string, example: string): void {
+  const port = Number(HOST_PORT.exec(value)?.[2] ?? Number.NaN);
+  if (port >= 1 && port <= 65535) return;
+  const why = Number.isNaN(port) ? '' : `: port ${port} is not in 1..65535`;
+  throw usageError(`invalid ${flag} "${value}"${why}`, `use host:port, e.g. ${example}`);
+}
+
 export function validateControlPlaneOptions(o: ControlPlaneOptions): void {
-  if (o.xdsAddress !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(o.xdsAddress))
-    throw usageError(
-      `invalid --xds-address "${o.xdsAddress}"`,
-      'use host:port, e.g. istiod.istio-system:15012',
-    );
+  if (o.xdsAddress !== undefined) checkHostPort('--xds-address', o.xdsAddress, 'istiod.istio-system:15012');
   if (o.plaintext && o.certDir !== undefined)
     throw usageError('--plaintext and --cert-dir cannot be used together');
   if (!Number.isInteger(o.xdsPort) || o.xdsPort < 1 || o.xdsPort > 65535)

@@ -57,17 +57,25 @@ function passThrough(this: WrapperThis, o: Msg) {
   return this.fromObject(o);
 }
 
+const VALUE_KEYS = ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue'];
+
 const isJson = (o?: protobuf.IConversionOptions) => Boolean((o as { json?: boolean } | undefined)?.json);
+
+/**
+ * The field a Value holds. A decoded Value has every field's default on its prototype (`stringValue`
+ * is `""` there), so only its own fields say which one was sent; a Value with none is a null.
+ */
+function valueKind(v: Msg): string | undefined {
+  return VALUE_KEYS.find((k) => Object.hasOwn(v, k) && v[k] !== undefined && v[k] !== null);
+}
 
 function valueToJson(this: WrapperThis, v: Msg | undefined): unknown {
   if (!v) return null;
-  if (v.structValue !== undefined && v.structValue !== null)
-    return structToJson.call(this, v.structValue as Msg);
-  if (v.listValue !== undefined && v.listValue !== null)
+  const kind = valueKind(v);
+  if (kind === 'structValue') return structToJson.call(this, v.structValue as Msg);
+  if (kind === 'listValue')
     return ((v.listValue as Msg).values ?? []).map((x: Msg) => valueToJson.call(this, x));
-  if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
-  if (v.numberValue !== undefined && v.numberValue !== null) return v.numberValue;
-  if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
+  if (kind === 'stringValue' || kind === 'numberValue' || kind === 'boolValue') return v[kind];
   return null;
 }
 
@@ -96,8 +104,6 @@ function structFromJson(o: Record<string, unknown>): Msg {
 /** A message that is already in its own (non-JSON) shape passes to the original converter. */
 const isProtoShape = (o: unknown, keys: string[]) =>
   typeof o === 'object' && o !== null && !Array.isArray(o) && keys.some((k) => k in (o as object));
-
-const VALUE_KEYS = ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue'];
 
 const WRAPPERS: Record<string, protobuf.IWrapper> = {
   '.google.protobuf.Timestamp': {

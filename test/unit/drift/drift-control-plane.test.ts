@@ -21,6 +21,8 @@ interface Replica {
   proxies: string[];
   connectTimeout?: number;
   down?: boolean;
+  /** Answers config_dump with a bare Cluster instead of the dump's sections. */
+  bare?: boolean;
 }
 
 function answer(r: Replica, req: Record<string, any>): Answer {
@@ -40,6 +42,11 @@ function answer(r: Replica, req: Record<string, any>): Answer {
     };
   // istio.io/debug/config_dump: the dump's sections for a connected proxy, nothing for another
   const connected = r.proxies.includes(req.resource_names[0]);
+  if (connected && r.bare)
+    return {
+      kind: 'respond',
+      response: { type_url: req.type_url, resources: [{ '@type': CDS, name: CATALOG, type: 'EDS' }] },
+    };
   return {
     kind: 'respond',
     response: {
@@ -182,6 +189,20 @@ describe('mesh drift --control-plane', () => {
     const json = JSON.parse(d.stdout);
     expect(json.errors.map((e: any) => e.id)).toEqual(['istiod-c']);
     expect(json.controlPlane[0].drifted[0].replica).toBe('istiod-b');
+  });
+
+  it('a replica whose answer is not a config dump is named (exit 65), not compared as one without clusters', async () => {
+    const { drift } = await cluster([
+      { pod: 'istiod-a', proxies: ['catalog-0.shop'] },
+      { pod: 'istiod-b', proxies: ['catalog-0.shop'], bare: true },
+    ]);
+    expect(await drift()).toEqual({
+      code: 65,
+      stdout: 'catalog-0.shop: only istiod-a serves it, nothing to compare\n',
+      stderr:
+        'error: istiod-b: config_dump for catalog-0.shop: not a config dump: it has no ClustersConfigDump, ' +
+        'ListenersConfigDump, RoutesConfigDump section (it holds envoy.config.cluster.v3.Cluster)\n',
+    });
   });
 
   it('--control-plane with --csds or -f is a usage error', async () => {

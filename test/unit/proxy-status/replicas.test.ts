@@ -4,6 +4,7 @@
  * the real WebSocket protocol) to a stand-in xDS server; answers merged, a failed replica named.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../support/cli.js';
 import { fakePod, startFakeKube, type FakeKube } from '../../support/port-forward-server.js';
 import { startXdsServer, type Answer, type XdsStandIn } from '../../support/xds-server.js';
@@ -104,6 +105,24 @@ describe('proxy-status through port-forwards to every istiod pod', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('x-0.shop');
     expect(r.stderr).toMatch(/^error: istiod-b \(127\.0\.0\.1:\d+\): .*\(its proxies are missing above\)$/m);
+  });
+
+  it('-o yaml: one document per replica, separated by --- (a YAML reader kept only the last one); -o json as istioctl', async () => {
+    const kube = await cluster([
+      { pod: 'istiod-a', answer: syncz('istiod-a', ['x-0.shop']) },
+      { pod: 'istiod-b', answer: syncz('istiod-b', ['y-0.shop']) },
+    ]);
+    const args = ['proxy-status', '--plaintext', '--kubeconfig', kube.kubeconfig(), '-o'];
+    const yaml = await runCli([...args, 'yaml']);
+    expect([yaml.code, yaml.stderr]).toEqual([0, '']);
+    const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS());
+    expect(docs.map((d) => d.resources.map((r: any) => r.node.id))).toEqual([['x-0.shop'], ['y-0.shop']]);
+    expect(yaml.stdout.split('\n').filter((l) => l === '---')).toHaveLength(1);
+    // JSON stays istioctl's: the documents one after the other, no separator
+    const json = await runCli([...args, 'json']);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toMatch(/^\{\n[^]*\n\}\n\{\n[^]*\n\}\n$/);
+    expect(json.stdout).not.toContain('---');
   });
 
   it('a replica answering empty is a replica without proxies, not an error', async () => {
