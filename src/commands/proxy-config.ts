@@ -538,7 +538,14 @@ async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<numbe
   for (const side of [a, b]) {
     const source = await openSide(side, access(opts, timeoutMs));
     try {
-      roots.push(rootCaCertificates(await source.dump({ mask: SECRETS_MASK })));
+      const dump = await source.dump({ mask: SECRETS_MASK });
+      try {
+        roots.push(rootCaCertificates(dump));
+      } catch (err) {
+        // which of the two proxies holds no usable roots
+        if (err instanceof MeshError) throw new MeshError(`${source.label}: ${err.message}`, err);
+        throw err;
+      }
       labels.push(source.label);
     } finally {
       await source.close();

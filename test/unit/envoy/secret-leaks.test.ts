@@ -35,13 +35,13 @@ const leaks = (r: { stdout: string; stderr: string }) =>
   );
 
 describe('private keys in odd places are not printed', () => {
-  it('pc rootca-compare: a ROOTCA that holds a key says so without quoting it', async () => {
+  it('pc rootca-compare: a ROOTCA that holds a key says so, naming the side, without quoting it', async () => {
     const keyRoots = write('key-roots.json', secretsDump({ chain: ca.certPem, roots: KEY }));
     const good = write('good.json', secretsDump({ chain: ca.certPem, roots: ca.certPem }));
     const r = await runCli(['pc', 'rootca-compare', keyRoots, good]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'Error: failed to parse certificates: the ROOTCA secret holds a private key (not shown), not a certificate\n',
+      `Error: ${keyRoots}: failed to parse certificates: the ROOTCA secret holds a private key (not shown), not a certificate\n`,
     );
   });
 
