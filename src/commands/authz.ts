@@ -105,10 +105,18 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
   }
   for (const key of result.unrecognised)
     warn(`warning: RBAC policy "${key}" does not follow istiod's naming; listed with an empty name`);
+  const unreadable = result.unreadable.map((err) => (located(err) as MeshError).message);
   if (format === 'table') {
     await writeStdout(renderAuthzTable(result));
   } else {
-    const report = { apiVersion: 'mesh/v1', kind: 'AuthzCheck', proxy: source, policies: result.policies };
+    // a report that lacks a part says so in itself, not only on stderr
+    const report = {
+      apiVersion: 'mesh/v1',
+      kind: 'AuthzCheck',
+      proxy: source,
+      policies: result.policies,
+      ...(unreadable.length > 0 ? { unreadable } : {}),
+    };
     await writeStdout(
       format === 'json'
         ? JSON.stringify(report, null, 2)
@@ -116,8 +124,8 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
     );
   }
   // what could not be read is left out of the report, which is otherwise complete (as `pc all` does)
-  for (const err of result.unreadable) warn(`Error: ${(located(err) as MeshError).message}`);
-  return result.unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
+  for (const message of unreadable) warn(`Error: ${message}`);
+  return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
 }
 
 export async function runAuthzTest(opts: Record<string, any>): Promise<number> {

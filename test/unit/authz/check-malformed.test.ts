@@ -61,6 +61,12 @@ describe('authz check with an RBAC filter that cannot be read', () => {
     );
     expect(r.stderr.split('\n')).toHaveLength(2);
     expect(textAt(dump, r.stderr)).toMatch(/^\[/);
+    // -o json says in the report itself that a part is missing
+    const json = await runCli(['authz', 'check', '-f', file, '-o', 'json']);
+    expect(json.code).toBe(65);
+    const report = JSON.parse(json.stdout);
+    expect(report.unreadable).toEqual([r.stderr.replace(/^Error: /, '').trimEnd()]);
+    expect(report.policies.map((p: { name: string }) => p.name)).toContain('httpbin.default');
   });
 
   it('every httpbin filter with a policy list (the tester’s dump): httpbin.default is not silently lost', async () => {
