@@ -1,13 +1,6 @@
 import type { Progress } from '../kube/installer.js';
+import { spinnerAllowed } from './spinner.js';
 import { ansi, colorEnabled } from './tty.js';
-
-/**
- * Whether a spinner may animate on `stream`: a terminal, TERM not "dumb", and not under CI (where ora
- * itself would stay still). Elsewhere progress is plain lines.
- */
-export function spinnerAllowed(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(stream.isTTY) && env.TERM !== 'dumb' && !('CI' in env);
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 

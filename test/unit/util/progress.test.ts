@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { progressReporter, spinnerAllowed } from '../../../src/util/progress.js';
+import { progressReporter } from '../../../src/util/progress.js';
+import { spinnerAllowed } from '../../../src/util/spinner.js';
 
 /** A stream that records what is written; `isTTY` as a terminal would say. */
 function stream(isTTY: boolean) {
@@ -15,6 +16,9 @@ describe('progress', () => {
     expect(spinnerAllowed(stream(false).s, { TERM: 'xterm' })).toBe(false);
     expect(spinnerAllowed(stream(true).s, { TERM: 'dumb' })).toBe(false);
     expect(spinnerAllowed(stream(true).s, { TERM: 'xterm', CI: 'true' })).toBe(false);
+    // a terminal that reports no width: ora would clear Infinity lines a frame
+    const zero = { ...stream(true).s, columns: 0 } as NodeJS.WriteStream;
+    expect(spinnerAllowed(zero, { TERM: 'xterm' })).toBe(false);
   });
 
   it('plain lines: a step, each change of what it waits for with the time so far (not every poll), the end', async () => {
