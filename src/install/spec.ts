@@ -106,7 +106,22 @@ function validate(doc: JsonMap): string[] {
   const problems = schemaProblems(ISTIO_OPERATOR_SCHEMA, doc).map(
     (p) => `${formatPath(p.at) || '(document)'}: ${p.message}`,
   );
-  return problems.length > 0 ? problems : imageProblems(doc);
+  return problems.length > 0 ? problems : [...nameProblems(doc), ...imageProblems(doc)];
+}
+
+/** A Kubernetes label value: up to 63 letters, digits, `-`, `_` and `.`, starting and ending alphanumeric. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * `metadata.name` is written into the `install.operator.istio.io/owning-resource` label of every object:
+ * one that is no label value passed `manifest generate` and failed install at the API server, halfway.
+ */
+function nameProblems(doc: JsonMap): string[] {
+  const name = (doc.metadata as JsonMap | undefined)?.name;
+  if (typeof name !== 'string' || (name.length <= 63 && LABEL_VALUE.test(name))) return [];
+  return [
+    `metadata.name: ${JSON.stringify(name)} is no Kubernetes label value (up to 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit): it labels every object installed`,
+  ];
 }
 
 /** A Docker tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`. */

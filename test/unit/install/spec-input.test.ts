@@ -129,4 +129,27 @@ describe('manifest generate with odd inputs', () => {
       `Error: ${five}: kind is 5, expected kind: IstioOperator\n`,
     );
   });
+
+  it('a metadata.name that is no label value is refused (exit 64) before anything is rendered', async () => {
+    for (const name of ['has space', 'a'.repeat(64), '-x', 'x\u001b[2J']) {
+      const r = await runCli([
+        'manifest',
+        'generate',
+        '-f',
+        operator(`metadata: {name: ${JSON.stringify(name)}}\nspec: {}`),
+      ]);
+      expect([r.code, r.stdout], name).toEqual([64, '']);
+      expect(r.stderr.split('\n')[0], name).toMatch(
+        /^Error: invalid install spec: metadata\.name: .* is no Kubernetes label value/,
+      );
+    }
+    const ok = await runCli([
+      'manifest',
+      'generate',
+      '-f',
+      operator('metadata: {name: my-mesh_1.0}\nspec: {}'),
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('install.operator.istio.io/owning-resource: my-mesh_1.0');
+  });
 });
