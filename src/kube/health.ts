@@ -449,12 +449,38 @@ function cannotCheck(group: string, err: ApiError, what?: string): CheckResult {
   );
 }
 
-/** `mesh check`: the health of what mesh installed (all revisions). */
+/**
+ * The revision the inputs name (`-r`, `--set revision=…`, an IstioOperator file), read from the rendered
+ * objects' revision label; undefined for the default revision, which `check` reads as "every revision".
+ */
+export function checkedRevision(components: readonly RenderedComponent[]): string | undefined {
+  for (const o of components.flatMap((c) => c.objects)) {
+    const rev = (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.revision];
+    if (rev) return rev === 'default' ? undefined : rev;
+  }
+  return undefined;
+}
+
+/**
+ * `mesh check`: the health of what mesh installed. With a `revision` ("" or "default" for the default
+ * one), its istiod and gateway Deployments, webhooks and injected namespaces only; without, every
+ * revision's. The CRDs are shared and always checked.
+ */
 export async function check(
   rest: KubeRest,
   components: readonly RenderedComponent[],
+  revision: string | undefined = checkedRevision(components),
 ): Promise<CheckResult[]> {
-  const { owned, refused } = await listOwnedByKind(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  const rev = revision === undefined ? undefined : revision || 'default';
+  const listed = await listOwnedByKind(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  const { refused } = listed;
+  // the revision label marks every object of a revision (the shared CRDs are checked from the inputs)
+  const owned =
+    rev === undefined
+      ? listed.owned
+      : listed.owned.filter(
+          (o) => (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.revision] === rev,
+        );
   const out: CheckResult[] = refusedLists(refused, 'Control plane');
   const webhooksRefused = refusedLists(refused, 'Webhooks');
   const deployments = owned.filter((o) => o.kind === 'Deployment');
@@ -472,7 +498,11 @@ export async function check(
   if (deploymentsListed && deployments.length === 0 && missing.length === 0)
     return [
       ...out,
-      fail('Control plane', 'no control plane installed by mesh in this cluster', 'run mesh install'),
+      fail(
+        'Control plane',
+        `no control plane${rev === undefined ? '' : ` of revision ${rev}`} installed by mesh in this cluster`,
+        rev === undefined ? 'run mesh install' : `run mesh install -r ${rev}`,
+      ),
       ...webhooksRefused,
     ];
   // A Deployment deleted (or being deleted) since it was listed, or one the server does not show, is a
@@ -508,7 +538,7 @@ export async function check(
   for (const wh of owned.filter((o) => o.kind.endsWith('WebhookConfiguration')))
     out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh))));
   out.push(...(await guarded('CRDs', () => crdHealth(rest, components))));
-  out.push(...(await guarded('Injection', () => injectionHealth(rest))));
+  out.push(...(await guarded('Injection', () => injectionHealth(rest, rev))));
   return out;
 }
 
@@ -664,7 +694,8 @@ async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[
     : [ok('CRDs', `${crds.length} CRDs present at the served versions`)];
 }
 
-async function injectionHealth(rest: KubeRest): Promise<CheckResult[]> {
+/** Pods of the namespaces labelled for injection (by `revision` only, when given). */
+async function injectionHealth(rest: KubeRest, revision?: string): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const seen = new Map<string, string>();
   for (const sel of ['istio-injection=enabled', LABEL.revision]) {
@@ -674,6 +705,7 @@ async function injectionHealth(rest: KubeRest): Promise<CheckResult[]> {
         seen.set(n.metadata.name, n.metadata.labels?.[LABEL.revision] ?? 'default');
   }
   for (const [ns, rev] of [...seen].sort()) {
+    if (revision !== undefined && rev !== revision) continue;
     const pods = ((await rest.call('GET', `/api/v1/namespaces/${ns}/pods`)).items ?? []) as any[];
     const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const without = live.filter(

@@ -69,27 +69,46 @@ export class KubeRest {
     const url = new URL(this.kube.url + path);
     const what = `${method} ${url.pathname}`;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    // One deadline for the request, its retries and the waits between them (a timeout of 0 is none).
+    const deadline = this.timeoutMs > 0 ? Date.now() + this.timeoutMs : Infinity;
     let answer;
-    try {
-      answer = await exchange(url, {
-        ...base,
-        method,
-        headers: {
-          ...base.headers,
-          Accept: 'application/json',
-          ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
-        },
-        body: payload,
-        timeoutMs: this.timeoutMs,
-      });
-    } catch (err) {
-      if (err instanceof ExchangeTimeoutError)
-        throw timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
-      if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, what);
-      throw this.unreachable(err);
+    let retries = 0;
+    let gaveUp = '';
+    for (;;) {
+      try {
+        answer = await exchange(url, {
+          ...base,
+          method,
+          headers: {
+            ...base.headers,
+            Accept: 'application/json',
+            ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
+          },
+          body: payload,
+          timeoutMs:
+            retries === 0 || deadline === Infinity ? this.timeoutMs : Math.max(1, deadline - Date.now()),
+        });
+      } catch (err) {
+        if (err instanceof ExchangeTimeoutError)
+          throw timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
+        if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, what);
+        throw this.unreachable(err);
+      }
+      // 429 Too Many Requests (API priority and fairness, a rate-limiting proxy): wait as the server
+      // asks and send the same request again, as client-go does. The body is a buffer, resent as is.
+      if (answer.status !== 429) break;
+      if (retries >= MAX_429_RETRIES) break;
+      const waitMs = retryAfterMs(answer.headers['retry-after']);
+      if (Date.now() + waitMs >= deadline) {
+        gaveUp = `; the ${waitMs / 1000}s it asks to wait would pass the ${this.timeoutMs / 1000}s deadline (${this.timeoutFlag})`;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      retries++;
     }
     const { status } = answer;
-    const text = answer.body.toString('utf8');
+    let text = answer.body.toString('utf8');
+    if (status === 429) text = tooManyRequests(text, retries, gaveUp);
     // No caller can do anything with rejected credentials but stop: one error naming the server.
     if (status === 401) throw credentialsRejected(this.kube);
     const parsed = jsonObject(text);
@@ -117,6 +136,36 @@ export class KubeRest {
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
   }
+}
+
+/** How many times a request answered 429 Too Many Requests is sent again. */
+export const MAX_429_RETRIES = 5;
+/** The longest wait before a retry, whatever `Retry-After` asks. */
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** A 429's `Retry-After` (whole seconds; absent or unreadable: 1 s), capped at 10 s. */
+function retryAfterMs(header: string | string[] | undefined): number {
+  const value = String(Array.isArray(header) ? header[0] : (header ?? '')).trim();
+  const seconds = /^\d+$/.test(value) ? Number(value) : 1;
+  return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
+}
+
+/** The final 429 answer as a Status whose message says how often the request was retried. */
+function tooManyRequests(text: string, retries: number, gaveUp: string): string {
+  const parsed = jsonObject(text);
+  const message =
+    typeof parsed?.message === 'string' && parsed.message
+      ? parsed.message
+      : `Too many requests${text.trim() ? `: ${firstLine(text.trim())}` : ''}`;
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    reason: typeof parsed?.reason === 'string' ? parsed.reason : 'TooManyRequests',
+    code: 429,
+    ...(parsed?.details ? { details: parsed.details } : {}),
+    message: `${message} (the API server answered 429 Too Many Requests; ${retries > 0 ? `retried ${retries} time(s)` : 'not retried'}${gaveUp})`,
+  });
 }
 
 export function timeoutError(

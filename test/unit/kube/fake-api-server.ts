@@ -12,6 +12,8 @@ import { writeKubeconfig } from '../../support/silent-server.js';
 export interface Answer {
   status: number;
   body: unknown;
+  /** Extra response headers (e.g. Retry-After). */
+  headers?: Record<string, string>;
 }
 
 export interface FakeApiServer {
@@ -59,7 +61,7 @@ export async function startFakeApiServer(
       (/\/[a-z]+s$/.test(url.pathname)
         ? list()
         : status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
