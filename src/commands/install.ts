@@ -49,22 +49,25 @@ export function registerUninstall(program: Command): void {
     program
       .command('uninstall')
       .description(
-        'Delete the objects mesh installed for a revision (or everything mesh installed, with --purge)',
+        'Delete the objects mesh installed for a revision in an install namespace (or everything mesh installed there, with --purge)',
       )
       .option('-r, --revision <name>', 'revision to remove (default: "default")')
       .option(
         '-f, --filename <file>',
-        'IstioOperator file whose revision to remove (repeatable, merged left to right; - = stdin)',
+        'IstioOperator file whose revision and namespace to remove (repeatable, merged left to right; - = stdin)',
         collect,
         [],
       )
       .option(
         '-s, --set <path=value>',
-        'a spec field, as for install: --set revision=canary (repeatable)',
+        'a spec field, as for install: --set revision=canary, --set namespace=istio-two (repeatable)',
         collect,
         [],
       )
-      .option('--purge', 'remove every object mesh installed, including CRDs and base objects')
+      .option(
+        '--purge',
+        'remove every object mesh installed in istio-system, including CRDs and base objects',
+      )
       .option('-y, --skip-confirmation', 'do not ask for confirmation')
       .option('--dry-run', 'list what would be deleted and delete nothing')
       .option('--wait <duration>', 'how long to wait until the deleted objects are gone', '5m')
@@ -165,7 +168,7 @@ export async function runInstall(
   const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
   const spec = await specFromOptions(opts as any);
   const { renderComponents } = await import('../install/render.js');
-  const { applyComponents, computePlan, planIsEmpty, replacedWarning, InstallError } =
+  const { applyComponents, computePlan, planIsEmpty, planRefusals, replacedWarning, InstallError } =
     await import('../kube/installer.js');
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
@@ -179,16 +182,26 @@ export async function runInstall(
       `No control plane${spec.revision ? ` of revision ${spec.revision}` : ''} found in ${spec.namespace}: upgrade installs ${spec.tag}`,
     );
   const plan = await computePlan(rest, components, owner, { force: opts.force, concurrency });
+  // Conflicts, and objects mesh did not create (without --force): install would refuse the plan.
+  const refused = planRefusals(plan, opts.force);
   if (opts.dryRun) {
     await writeStdout(formatPlan(plan));
-    return verb === 'diff' && !planIsEmpty(plan) ? ExitCode.FINDINGS : ExitCode.OK;
+    if (verb === 'diff') return planIsEmpty(plan) ? ExitCode.OK : ExitCode.FINDINGS;
+    return refused.length > 0 ? ExitCode.FINDINGS : ExitCode.OK;
   }
   warn(formatPlan(plan));
-  const conflicts = plan.entries.filter((e) => e.action === 'conflict');
-  if (conflicts.length > 0 && !opts.force)
-    throw new MeshError(`${conflicts[0]!.ref}: conflict: ${conflicts[0]!.message}`, {
+  const first = refused[0];
+  if (first?.action === 'conflict')
+    throw new MeshError(`${first.ref}: conflict: ${first.message}`, {
       hint: 're-run with --force to take over the fields (nothing was changed)',
     });
+  if (first)
+    throw new MeshError(
+      `${first.ref}: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`,
+      {
+        hint: 'mesh takes over only objects it created: re-run with --force to take it over, and uninstall then deletes it (nothing was changed)',
+      },
+    );
   if (planIsEmpty(plan)) {
     warn('Nothing to change: the cluster already matches.');
     return opts.verify ? verifyInstall(rest, components) : ExitCode.OK;
@@ -240,18 +253,26 @@ async function verifyInstall(rest: KubeRest, components: readonly RenderedCompon
 }
 
 /**
- * The revision to remove: `-r`, else the one the `-f` files and `--set` flags give (as istioctl's
- * `uninstall -f iop.yaml`), else `default`. `--purge` removes every revision, so a file says nothing there.
+ * What uninstall removes: the revision (`-r`, else the one the `-f` files and `--set` flags give, as
+ * istioctl's `uninstall -f iop.yaml`, else `default`; with `--purge` every revision, `-r` naming only
+ * the one the warning about workloads is about) and, when files or flags describe the install, its
+ * namespace (`spec.namespace`, default istio-system): then only that install's objects are selected, and
+ * another namespace's control plane of the same revision is not this uninstall's to delete. With `-r`
+ * alone (or nothing, or `--purge`, which takes no files or flags) the revision is removed wherever mesh
+ * installed it, as before.
  */
-async function uninstallRevision(opts: Record<string, any>): Promise<string> {
+async function uninstallTarget(
+  opts: Record<string, any>,
+): Promise<{ revision: string; namespace: string | undefined }> {
   const fromSpec = opts.filename.length > 0 || opts.set.length > 0;
   if (opts.purge && fromSpec)
     throw usageError(
       '--purge removes everything mesh installed: it takes no -f or --set',
       'to remove the revision a file names, drop --purge',
     );
-  if (!fromSpec) return opts.revision || 'default';
-  return (await specFromOptions(opts as any)).revision || 'default';
+  if (!fromSpec) return { revision: opts.revision || 'default', namespace: undefined };
+  const spec = await specFromOptions(opts as any);
+  return { revision: spec.revision || 'default', namespace: spec.namespace };
 }
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
@@ -262,11 +283,15 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
   const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
-  const revision = await uninstallRevision(opts);
+  const { revision, namespace } = await uninstallTarget(opts);
   const rest = await connectGuarded(opts, 'uninstall');
+  // The owning-namespace label names the install an object belongs to: the namespaced objects in that
+  // namespace, its cluster-scoped ones, and gateways it put into other namespaces.
+  const ofInstall = `${LABEL.managedBy}=${MANAGED_BY}${namespace ? `,${LABEL.ownerNamespace}=${namespace}` : ''}`;
+  const where = namespace ? ` in ${namespace}` : '';
   const selector = opts.purge
-    ? `${LABEL.managedBy}=${MANAGED_BY}`
-    : `${LABEL.managedBy}=${MANAGED_BY},${LABEL.revision}=${revision},${LABEL.component} in (Pilot,IngressGateways,EgressGateways)`;
+    ? ofInstall
+    : `${ofInstall},${LABEL.revision}=${revision},${LABEL.component} in (Pilot,IngressGateways,EgressGateways)`;
   const kinds = (await import('../kube/resources.js')).RESOURCE_TYPES.map((t) => t.kind).filter(
     (k) => k !== 'Namespace',
   );
@@ -282,8 +307,8 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   if (objects.length === 0) {
     warn(
       opts.purge
-        ? 'Nothing to remove: no objects installed by mesh.'
-        : `Nothing to remove: no objects of revision ${revision} installed by mesh.`,
+        ? `Nothing to remove: no objects installed by mesh${where}.`
+        : `Nothing to remove: no objects of revision ${revision} installed by mesh${where}.`,
     );
     return ExitCode.OK;
   }
@@ -310,7 +335,7 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   try {
     const { deleted, replaced } = await withInstallLock(
       rest,
-      `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}`,
+      `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}${where}`,
       () => deleteObjects(rest, objects, 8, interrupt.signal),
     ).catch((err) => {
       if ((err instanceof DeleteInterrupted || err instanceof DeleteFailed) && err.deleted.length > 0)

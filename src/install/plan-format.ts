@@ -3,11 +3,13 @@ import type { Plan } from '../kube/installer.js';
 /** The plan as text: one line per object that changes, with its changed fields; a summary line last. */
 export function formatPlan(plan: Plan): string {
   const lines: string[] = [];
-  const sym = { create: '+', change: '~', prune: '-', conflict: '!', unchanged: ' ' } as const;
+  const sym = { create: '+', change: '~', prune: '-', conflict: '!', adopt: '!', unchanged: ' ' } as const;
   const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v).slice(0, 120));
   for (const e of plan.entries) {
     if (e.action === 'unchanged') continue;
-    lines.push(`${sym[e.action]} ${e.ref}${e.action === 'conflict' ? `: conflict: ${e.message}` : ''}`);
+    const why =
+      e.action === 'conflict' ? `: conflict: ${e.message}` : e.action === 'adopt' ? `: ${e.message}` : '';
+    lines.push(`${sym[e.action]} ${e.ref}${why}`);
     for (const c of e.changes ?? []) lines.push(`    ${c.path}: ${show(c.from)} → ${show(c.to)}`);
   }
   if (plan.leftAlone?.length)
@@ -18,7 +20,8 @@ export function formatPlan(plan: Plan): string {
   const count = (a: string) => plan.entries.filter((e) => e.action === a).length;
   lines.push(
     `Plan: ${count('create')} to create, ${count('change')} to change, ${count('prune')} to prune, ` +
-      `${count('unchanged')} unchanged${count('conflict') ? `, ${count('conflict')} in conflict` : ''}.`,
+      `${count('unchanged')} unchanged${count('conflict') ? `, ${count('conflict')} in conflict` : ''}` +
+      `${count('adopt') ? `, ${count('adopt')} to take over` : ''}.`,
   );
   return lines.join('\n');
 }

@@ -32,14 +32,19 @@ export function ownerSelector(o: Owner): string {
   return `${LABEL.managedBy}=${MANAGED_BY},${LABEL.owner}=${o.name},${LABEL.ownerNamespace}=${o.namespace},${LABEL.revision}=${o.revision || 'default'}`;
 }
 
-export type PlanAction = 'create' | 'change' | 'unchanged' | 'prune' | 'conflict';
+/**
+ * `adopt`: the object exists and mesh did not create it (no Apply entry of manager `mesh`, see
+ * appliedByMesh): applying takes it over, and uninstall would then delete it with whatever the user put
+ * in it. Install refuses that without `--force`.
+ */
+export type PlanAction = 'create' | 'change' | 'unchanged' | 'prune' | 'conflict' | 'adopt';
 
 export interface PlanEntry {
   ref: string;
   component?: ComponentName;
   action: PlanAction;
   changes?: FieldChange[];
-  /** For conflicts: the server's message (which manager owns which field). */
+  /** For conflicts: the server's message (which manager owns which field); for adopt: who wrote it. */
   message?: string;
 }
 
@@ -50,6 +55,17 @@ export interface Plan {
 }
 
 export const planIsEmpty = (p: Plan) => p.entries.every((e) => e.action === 'unchanged');
+
+/**
+ * The entries install refuses to apply: conflicts, and (without `--force`) objects it would take over.
+ * Conflicts first.
+ */
+export function planRefusals(p: Plan, force: boolean | undefined): PlanEntry[] {
+  return [
+    ...p.entries.filter((e) => e.action === 'conflict'),
+    ...(force ? [] : p.entries.filter((e) => e.action === 'adopt')),
+  ];
+}
 
 const applyPath = (o: K8sObject, opts: { dryRun?: boolean; force?: boolean }) =>
   `${objectPath(o)}?fieldManager=${FIELD_MANAGER}${opts.force ? '&force=true' : ''}${opts.dryRun ? '&dryRun=All' : ''}`;
@@ -168,18 +184,21 @@ export async function listOwned(
   return { owned: all.filter(appliedByMesh), notApplied: all.filter((o) => !appliedByMesh(o)) };
 }
 
+/** `written by kubectl-create, …`: the field managers of an object. */
+function writtenBy(o: K8sObject): string {
+  const managers = [
+    ...new Set(
+      ((o.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
+        (f) => f.manager ?? '?',
+      ),
+    ),
+  ];
+  return `written by ${managers.length ? managers.join(', ') : 'an unknown manager'}`;
+}
+
 /** One line per object that carries mesh's labels but was not applied by mesh, naming who wrote it. */
 export function notAppliedLines(objects: readonly K8sObject[]): string[] {
-  return objects.map((o) => {
-    const managers = [
-      ...new Set(
-        ((o.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
-          (f) => f.manager ?? '?',
-        ),
-      ),
-    ];
-    return `${objectRef(o)} (written by ${managers.length ? managers.join(', ') : 'an unknown manager'})`;
-  });
+  return objects.map((o) => `${objectRef(o)} (${writtenBy(o)})`);
 }
 
 async function listLabelled(
@@ -247,14 +266,20 @@ export async function computePlan(
       if (live === undefined) return { ref, component, action: 'create' };
       const deleting = deletionState(live);
       if (deleting) throw beingDeleted(ref, deleting, true);
+      // Ownership is the same test prune and uninstall use (an Apply entry of manager `mesh`), not the
+      // labels: labels are copied with an object, and an object mesh applied once (even taken over with
+      // --force) keeps that entry. The Namespace is exempt: it is often made before installing, and
+      // neither prune nor uninstall ever deletes it.
+      const adopt = o.kind !== 'Namespace' && !appliedByMesh(live);
       try {
         const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
         const changes = fieldDiff(live, after);
         return {
           ref,
           component,
-          action: changes.length > 0 ? 'change' : 'unchanged',
+          action: adopt ? 'adopt' : changes.length > 0 ? 'change' : 'unchanged',
           ...(changes.length ? { changes } : {}),
+          ...(adopt ? { message: `exists, not created by mesh (${writtenBy(live)})` } : {}),
         };
       } catch (err) {
         if (err instanceof ApiError && err.status === 409)

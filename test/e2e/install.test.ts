@@ -337,11 +337,13 @@ describe('profiles, revisions and faults', () => {
     const iop = join(tb.kubeconfig, '..', `${ns}-iop.yaml`);
     writeFileSync(
       iop,
-      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  revision: canary\n',
+      `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  namespace: ${ns}\n  revision: canary\n`,
     );
+    // a spec describes one install: its namespace too (istio-system when it names none, where there is
+    // nothing of canary's)
     for (const flags of [
       ['-f', iop],
-      ['--set', 'revision=canary'],
+      ['--set', 'revision=canary', '--set', `namespace=${ns}`],
     ]) {
       const dry = await mesh(['uninstall', '--dry-run', ...flags, '--kubeconfig', kubeconfig]);
       expect([dry.code, dry.stdout, dry.stderr], flags.join(' ')).toEqual([
@@ -350,6 +352,18 @@ describe('profiles, revisions and faults', () => {
         byRevision.stderr,
       ]);
     }
+    const elsewhere = await mesh([
+      'uninstall',
+      '--dry-run',
+      '--set',
+      'revision=canary',
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    expect([elsewhere.code, elsewhere.stdout]).toEqual([0, '']);
+    expect(elsewhere.stderr).toContain(
+      'Nothing to remove: no objects of revision canary installed by mesh in istio-system.',
+    );
     const un = await mesh(['uninstall', '-y', '-r', 'canary', '--kubeconfig', kubeconfig]);
     expect(un.code).toBe(0);
     expect(await exists(`Deployment/${ns}/istiod-canary`)).toBe(false);

@@ -1,0 +1,187 @@
+/**
+ * A stand-in Kubernetes API server that stores objects, enough for `mesh install` and `mesh uninstall`
+ * end to end: GET of an object or a collection (all namespaces, one namespace, cluster-scoped; with a
+ * label selector), server-side apply (PATCH, `fieldManager`, `force`, `dryRun=All`: maps merged, lists
+ * replaced, the manager's Apply entry recorded in managedFields), POST, PUT and DELETE (with a UID
+ * precondition). Applied CRDs are Established, Namespaces Active and Deployments ready at once.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeKubeconfig } from '../../support/silent-server.js';
+
+export interface StoreApiServer {
+  kubeconfig: string;
+  /** `METHOD path?query` of every request so far. */
+  requests: string[];
+  /** The stored object at `plural/ns/name` (`plural//name` when cluster-scoped). */
+  get(plural: string, namespace: string | undefined, name: string): any | undefined;
+  /** Stores an object as another client would create it (its manager's Update entry). */
+  put(plural: string, obj: any, manager?: string): void;
+  /** Every stored `plural/ns/name`. */
+  keys(): string[];
+  close(): Promise<void>;
+}
+
+const key = (plural: string, ns: string | undefined, name: string) => `${plural}/${ns ?? ''}/${name}`;
+
+/** Matches `a=b,c in (d,e),!f,g` against labels (enough of the selector grammar for mesh). */
+function selectorMatches(selector: string, labels: Record<string, string>): boolean {
+  const parts = selector.match(/[^,(]+(\([^)]*\))?/g) ?? [];
+  return parts.every((raw) => {
+    const p = raw.trim();
+    let m: RegExpMatchArray | null;
+    if ((m = p.match(/^(\S+) (in|notin) \((.*)\)$/))) {
+      const has = m[3]!.split(',').includes(labels[m[1]!] ?? '\0');
+      return m[2] === 'in' ? has : !has;
+    }
+    if ((m = p.match(/^(\S+?)=(.*)$/))) return labels[m[1]!] === m[2];
+    if (p.startsWith('!')) return !(p.slice(1) in labels);
+    return p in labels;
+  });
+}
+
+function merge(live: any, applied: any): any {
+  if (!live || typeof live !== 'object' || Array.isArray(live)) return structuredClone(applied);
+  if (!applied || typeof applied !== 'object' || Array.isArray(applied)) return structuredClone(applied);
+  const out: any = { ...live };
+  for (const [k, v] of Object.entries(applied)) out[k] = merge(live[k], v);
+  return out;
+}
+
+/** What the controllers would report at once: CRDs Established, Namespaces Active, Deployments ready. */
+function withStatus(o: any): any {
+  if (o.kind === 'CustomResourceDefinition')
+    o.status = { conditions: [{ type: 'Established', status: 'True' }] };
+  if (o.kind === 'Namespace') o.status = { phase: 'Active' };
+  if (o.kind === 'Deployment') {
+    const n = o.spec?.replicas ?? 1;
+    o.metadata.generation = 1;
+    o.status = {
+      observedGeneration: 1,
+      replicas: n,
+      updatedReplicas: n,
+      readyReplicas: n,
+      availableReplicas: n,
+    };
+  }
+  return o;
+}
+
+export async function startStoreApiServer(
+  opts: {
+    /** `plural/ns/name` whose apply without force gets a 409 naming this other manager's field. */
+    conflicts?: Record<string, string>;
+  } = {},
+): Promise<StoreApiServer> {
+  const store = new Map<string, any>();
+  const requests: string[] = [];
+  let uid = 0;
+  let rv = 0;
+  const send = (res: http.ServerResponse, code: number, body: unknown) => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const fail = (res: http.ServerResponse, code: number, reason: string, message: string) =>
+    send(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
+  const stamp = (o: any) => {
+    o.metadata.uid ??= `uid-${++uid}`;
+    o.metadata.resourceVersion = String(++rv);
+    o.metadata.creationTimestamp ??= '2026-01-01T00:00:00Z';
+    return o;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      requests.push(`${req.method} ${url.pathname}${url.search}`);
+      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+      let ns: string | undefined;
+      let plural: string;
+      let name: string | undefined;
+      if (rest[0] === 'namespaces' && rest.length >= 3)
+        [, ns, plural, name] = rest as [string, string, string];
+      else [plural, name] = rest as [string, string | undefined];
+      if (!plural) return fail(res, 404, 'NotFound', 'the server could not find the requested resource');
+      const k = name === undefined ? '' : key(plural, ns, name);
+      const live = name === undefined ? undefined : store.get(k);
+      switch (req.method) {
+        case 'GET': {
+          if (name !== undefined)
+            return live ? send(res, 200, live) : fail(res, 404, 'NotFound', `${plural} "${name}" not found`);
+          const selector = url.searchParams.get('labelSelector') ?? '';
+          const items = [...store.entries()]
+            .filter(([key]) => {
+              const [p, n] = key.split('/');
+              return p === plural && (ns === undefined || n === ns);
+            })
+            .map(([, o]) => o)
+            .filter((o) => selectorMatches(selector, o.metadata?.labels ?? {}));
+          return send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: {}, items });
+        }
+        case 'PATCH': {
+          const manager = url.searchParams.get('fieldManager') ?? 'unknown';
+          const force = url.searchParams.get('force') === 'true';
+          const conflict = opts.conflicts?.[k];
+          if (live && conflict && !force)
+            return fail(res, 409, 'Conflict', `Apply failed with 1 conflict: ${conflict}`);
+          const merged = withStatus(merge(live, body));
+          const fields = (live?.metadata?.managedFields ?? []).filter(
+            (f: any) => !(f.manager === manager && f.operation === 'Apply'),
+          );
+          merged.metadata.managedFields = [...fields, { manager, operation: 'Apply' }];
+          if (url.searchParams.get('dryRun') === 'All') return send(res, 200, merged);
+          store.set(k, stamp(merged));
+          return send(res, live ? 200 : 201, merged);
+        }
+        case 'POST': {
+          const n = body?.metadata?.name as string;
+          const kk = key(plural, ns, n);
+          if (store.has(kk)) return fail(res, 409, 'AlreadyExists', `${plural} "${n}" already exists`);
+          store.set(kk, stamp(structuredClone(body)));
+          return send(res, 201, store.get(kk));
+        }
+        case 'PUT':
+          store.set(k, stamp(structuredClone(body)));
+          return send(res, 200, store.get(k));
+        case 'DELETE': {
+          if (!live) return fail(res, 404, 'NotFound', `${plural} "${name}" not found`);
+          const want = body?.preconditions?.uid;
+          if (want && want !== live.metadata.uid)
+            return fail(res, 409, 'Conflict', 'Precondition failed: UID in precondition does not match');
+          store.delete(k);
+          return send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
+        }
+      }
+      fail(res, 405, 'MethodNotAllowed', 'method not allowed');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-store-api-'));
+  const kubeconfig = writeKubeconfig(
+    dir,
+    'ci',
+    `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+  );
+  return {
+    kubeconfig,
+    requests,
+    get: (plural, namespace, name) => store.get(key(plural, namespace, name)),
+    put: (plural, obj, manager = 'kubectl-create') => {
+      const o = stamp(structuredClone(obj));
+      o.metadata.managedFields = [{ manager, operation: 'Update' }];
+      store.set(key(plural, o.metadata.namespace, o.metadata.name), o);
+    },
+    keys: () => [...store.keys()].sort(),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
