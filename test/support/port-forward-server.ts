@@ -54,7 +54,7 @@ function status(res: http.ServerResponse, code: number, message: string): void {
 }
 
 /** Matches `a=b,c in (d,e),!f,g` against labels (enough of the selector grammar for tests). */
-function selectorMatches(selector: string, labels: Record<string, string>): boolean {
+export function selectorMatches(selector: string, labels: Record<string, string>): boolean {
   const parts = selector.match(/[^,(]+(\([^)]*\))?/g) ?? [];
   return parts.every((raw) => {
     const p = raw.trim();

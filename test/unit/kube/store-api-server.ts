@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeKubeconfig } from '../../support/silent-server.js';
+import { selectorMatches } from '../../support/port-forward-server.js';
 
 export interface StoreApiServer {
   kubeconfig: string;
@@ -25,22 +26,6 @@ export interface StoreApiServer {
 }
 
 const key = (plural: string, ns: string | undefined, name: string) => `${plural}/${ns ?? ''}/${name}`;
-
-/** Matches `a=b,c in (d,e),!f,g` against labels (enough of the selector grammar for mesh). */
-function selectorMatches(selector: string, labels: Record<string, string>): boolean {
-  const parts = selector.match(/[^,(]+(\([^)]*\))?/g) ?? [];
-  return parts.every((raw) => {
-    const p = raw.trim();
-    let m: RegExpMatchArray | null;
-    if ((m = p.match(/^(\S+) (in|notin) \((.*)\)$/))) {
-      const has = m[3]!.split(',').includes(labels[m[1]!] ?? '\0');
-      return m[2] === 'in' ? has : !has;
-    }
-    if ((m = p.match(/^(\S+?)=(.*)$/))) return labels[m[1]!] === m[2];
-    if (p.startsWith('!')) return !(p.slice(1) in labels);
-    return p in labels;
-  });
-}
 
 function merge(live: any, applied: any): any {
   if (!live || typeof live !== 'object' || Array.isArray(live)) return structuredClone(applied);
@@ -105,7 +90,7 @@ export async function startStoreApiServer(
       let plural: string;
       let name: string | undefined;
       if (rest[0] === 'namespaces' && rest.length >= 3)
-        [, ns, plural, name] = rest as [string, string, string];
+        [, ns, plural, name] = rest as [string, string, string, string | undefined];
       else [plural, name] = rest as [string, string | undefined];
       if (!plural) return fail(res, 404, 'NotFound', 'the server could not find the requested resource');
       const k = name === undefined ? '' : key(plural, ns, name);
