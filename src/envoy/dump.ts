@@ -696,7 +696,7 @@ export function explainIn(err: unknown, root: unknown, text: string | undefined,
 }
 
 /** `ClustersConfigDump` for its type URL. */
-function short(type: string): string {
+export function short(type: string): string {
   return type.startsWith(ADMIN) ? type.slice(ADMIN.length) : type;
 }
 

@@ -5,7 +5,7 @@
  * (the diff engine ignores them); static resources (Envoy's bootstrap clusters) are not istiod's.
  */
 import { diffDumps, problemKind, type DumpDiff, type ResourceDiff } from '../envoy/diff.js';
-import { ConfigDump, DumpType, type DumpProblem } from '../envoy/dump.js';
+import { ConfigDump, DumpType, short as sectionName, type DumpProblem } from '../envoy/dump.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { TYPE } from './status.js';
@@ -64,9 +64,8 @@ export function readSide(dump: ConfigDump, source: string, holds = ''): ConfigSi
   return { dump: config, problems };
 }
 
-/** A type's full name (the type URL less its prefix), and a dump section's message name. */
+/** A type's full name (the type URL less its prefix). */
 const short = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-const sectionName = (url: string) => url.slice(url.lastIndexOf('.') + 1);
 
 function fromResources(clusters: Obj[], listeners: Obj[], routes: Obj[]): ConfigDump {
   return new ConfigDump({

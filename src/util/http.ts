@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { gunzip } from 'node:zlib';
 import { deadline } from './duration.js';
+import { MAX_INPUT_BYTES } from './input.js';
 
 export interface HttpAnswer {
   status: number;
@@ -32,11 +33,11 @@ export class AnswerTooLargeError extends Error {
 }
 
 /**
- * The most an exchange takes of one answer, also once inflated: a little under the longest string V8
- * makes (the body is read as text). A gzip answer of a few megabytes that inflates to gigabytes, or an
- * endless one, ended the process by exhausting memory before.
+ * The most an exchange takes of one answer, also once inflated: as much as any input (the body is read as
+ * text). A gzip answer of a few megabytes that inflates to gigabytes, or an endless one, ended the process
+ * by exhausting memory before.
  */
-export const MAX_ANSWER_BYTES = 511 * 1024 * 1024;
+const MAX_ANSWER_BYTES = MAX_INPUT_BYTES;
 
 /** The deadline passed before the answer was complete. */
 export class ExchangeTimeoutError extends Error {

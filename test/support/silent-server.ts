@@ -5,6 +5,7 @@
  * What a hung API server, or a firewall that swallows packets after the connect, looks like.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,4 +94,25 @@ export function writeKubeconfig(dir: string, name: string, url: string, certFile
     ].join('\n'),
   );
   return kubeconfig;
+}
+
+/**
+ * `server` listening on a loopback port, with a kubeconfig (context `ci`) for it in a temporary folder:
+ * what the test API server stand-ins share. `close` stops the server and removes the folder.
+ */
+export async function serveWithKubeconfig(
+  server: http.Server,
+  prefix: string,
+): Promise<{ kubeconfig: string; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    kubeconfig: writeKubeconfig(dir, 'ci', url),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

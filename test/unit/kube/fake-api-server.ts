@@ -4,10 +4,7 @@
  * a path ending in a plural, a 404 Status otherwise. Every request is recorded.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeKubeconfig } from '../../support/silent-server.js';
+import { serveWithKubeconfig } from '../../support/silent-server.js';
 
 export interface Answer {
   status: number;
@@ -64,20 +61,10 @@ export async function startFakeApiServer(
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-fake-api-'));
-  const kubeconfig = writeKubeconfig(
-    dir,
-    'ci',
-    `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-  );
+  const { kubeconfig, close } = await serveWithKubeconfig(server, 'mesh-fake-api-');
   return {
     kubeconfig,
     requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }

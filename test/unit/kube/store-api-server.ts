@@ -6,10 +6,7 @@
  * precondition). Applied CRDs are Established, Namespaces Active and Deployments ready at once.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeKubeconfig } from '../../support/silent-server.js';
+import { serveWithKubeconfig } from '../../support/silent-server.js';
 import { selectorMatches } from '../../support/port-forward-server.js';
 
 export interface StoreApiServer {
@@ -146,13 +143,7 @@ export async function startStoreApiServer(
       fail(res, 405, 'MethodNotAllowed', 'method not allowed');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-store-api-'));
-  const kubeconfig = writeKubeconfig(
-    dir,
-    'ci',
-    `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-  );
+  const { kubeconfig, close } = await serveWithKubeconfig(server, 'mesh-store-api-');
   return {
     kubeconfig,
     requests,
@@ -163,10 +154,6 @@ export async function startStoreApiServer(
       store.set(key(plural, o.metadata.namespace, o.metadata.name), o);
     },
     keys: () => [...store.keys()].sort(),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }
