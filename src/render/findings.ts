@@ -2,7 +2,7 @@ import type { ScalarTag, Tags } from 'yaml';
 import type { Finding } from '../analyzers/types.js';
 import type { LoadProblem } from '../manifests/types.js';
 import { ansi } from '../util/tty.js';
-import { CONTROL, CONTROL_BUT_NEWLINE, escapeControl, hex } from './escape.js';
+import { CONTROL, CONTROL_BUT_NEWLINE, escapeControl, escapeControlKeepLines, hex } from './escape.js';
 import type { Chunks } from './chunks.js';
 import type { AnalysisReport } from './report.js';
 
@@ -204,12 +204,17 @@ function yamlSafeStrings(tags: Tags): Tags {
   });
 }
 
+/**
+ * A workflow command's text: line breaks percent-encoded (the annotation keeps them), every other control
+ * character written as an escape, as in the text report (the runner's log would act on an escape sequence).
+ */
 function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return escapeControlKeepLines(s).replace(/%/g, '%25').replace(/\n/g, '%0A');
 }
 
+/** A workflow command's property (file, title): one line, so every control character is an escape. */
 function escapeProperty(s: string): string {
-  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  return escapeControl(s).replace(/%/g, '%25').replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
 /**

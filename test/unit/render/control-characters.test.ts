@@ -162,14 +162,20 @@ describe('report formats carry the characters as data', () => {
     expect(r.stdout.split('\n').some(workflowCommand)).toBe(false);
   });
 
-  it('-o github: the workflow commands stay one a line (% escapes, as the runner reads them)', async () => {
+  it('-o github: the workflow commands stay one a line (% escapes, as the runner reads them); no control character reaches the log', async () => {
     const file = manifest();
     const r = await runCli(['analyze', file, '-o', 'github']);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(
-      /^::error file=.*,line=8,col=14,title=IST0101 VirtualService shop\/x%0A%3A%3Aerror /,
+    // the title is one line: the name as the text report shows it; the message keeps a line break as the
+    // runner's %0A (the annotation shows it) and a tab, every other control character escaped
+    const title = `IST0101 VirtualService shop/${SHOWN.replace(/:/g, '%3A')}`;
+    expect(lines[0]).toBe(
+      `::error file=${file},line=8,col=14,title=${title}::[IST0101] Referenced gateway not found: "nogw"`,
     );
+    const inMessage = NAME.replace(/[^\n\t]/gu, (c) => escapeControl(c)).replace(/\n/g, '%0A');
+    expect(lines[1]).toContain(`defined in VirtualService shop/${inMessage} not found`);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(lines.filter(workflowCommand)).toHaveLength(2);
   });
 });
