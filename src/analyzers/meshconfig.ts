@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import jsYaml from 'js-yaml';
+import { KUBE_YAML_SCHEMA } from '../manifests/yaml-schema.js';
 import { MeshError, ExitCode } from '../util/errors.js';
 import { isObject, setOwn } from '../util/values.js';
 
@@ -39,7 +40,7 @@ function readYamlFile(file: string, what: string): Record<string, any> {
   }
   let value: unknown;
   try {
-    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
+    value = jsYaml.load(text, { schema: KUBE_YAML_SCHEMA });
   } catch (err) {
     const e = err as { reason?: string; mark?: { line: number; column: number } };
     const loc = e.mark ? `:${e.mark.line + 1}:${e.mark.column + 1}` : '';
@@ -71,7 +72,7 @@ function readYamlFile(file: string, what: string): Record<string, any> {
 export function embeddedYamlMap(text: string): { map?: Record<string, any>; problem?: string } {
   let value: unknown;
   try {
-    value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA });
+    value = jsYaml.load(text, { schema: KUBE_YAML_SCHEMA });
   } catch (err) {
     const e = err as { reason?: string; mark?: { line: number; column: number } };
     const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';

@@ -4,7 +4,7 @@
  * typo cannot silently turn a test into one that passes.
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { QUIET } from '../install/yaml-doc.js';
+import { YAML_READ } from '../install/yaml-doc.js';
 import type { AuthzRequest, Decision } from './evaluate.js';
 import { withoutBom } from '../util/input.js';
 
@@ -137,7 +137,7 @@ function toCase(raw: unknown, index: number): { name: string; request: AuthzRequ
 export function parseCases(text: string, file: string): { cases: AuthzCase[]; problems: CasesProblem[] } {
   const lines = new LineCounter();
   // the yaml parser misreads a list right after a byte order mark ("Unexpected scalar at node end")
-  const doc = parseDocument(withoutBom(text), { ...QUIET, lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(withoutBom(text), { ...YAML_READ, lineCounter: lines, prettyErrors: false });
   const problems: CasesProblem[] = [];
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
   if (doc.errors.length > 0) {

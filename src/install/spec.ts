@@ -5,7 +5,7 @@ import { isDnsLabel } from '../util/names.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
 import { ISTIO_OPERATOR_SCHEMA, takesOnlyString } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
-import { docValue, QUIET } from './yaml-doc.js';
+import { docValue, YAML_READ } from './yaml-doc.js';
 
 /**
  * What the user gave: `-f` files (already read) in order, injector values (kube-inject's --valuesFile,
@@ -35,7 +35,7 @@ export interface InstallSpec {
 
 /** Reads one `-f` file: exactly one IstioOperator document (comments and `---` around it are fine). */
 export function parseOperatorFile(name: string, text: string): JsonMap {
-  const docs = parseAllDocuments(text, QUIET).filter((d) => d.contents !== null);
+  const docs = parseAllDocuments(text, YAML_READ).filter((d) => d.contents !== null);
   if (docs.length !== 1)
     throw new MeshError(`${name}: expected one IstioOperator document, found ${docs.length}`, {
       exitCode: ExitCode.DATA,

@@ -2,7 +2,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from '
 import { offsetInTree } from '../manifests/positions.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { VALUES_SCHEMA } from './spec-schema.js';
-import { docValue, QUIET } from './yaml-doc.js';
+import { docValue, YAML_READ } from './yaml-doc.js';
 import { formatPath, schemaProblems } from './spec.js';
 import type { JsonMap } from './values.js';
 
@@ -54,7 +54,7 @@ interface Parsed {
 /** One YAML/JSON document; `offset` lines are added to every line reported. */
 function parseOne(name: string, text: string, offset: number): Parsed {
   const lines = new LineCounter();
-  const docs = [...parseAllDocuments(text, { ...QUIET, lineCounter: lines })];
+  const docs = [...parseAllDocuments(text, { ...YAML_READ, lineCounter: lines })];
   const found = docs.filter((d) => d.contents !== null);
   if (found.length > 1) throw dataError(`${name}: expected one document, found ${found.length}`);
   const doc = found[0] ?? docs[0];

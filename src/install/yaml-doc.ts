@@ -27,8 +27,9 @@ export function docValue(doc: Document.Parsed, source: string): unknown {
 }
 
 /**
- * Options for the `yaml` parser: it reports what it does not stop on (a mapping used as a key, as an
- * unrendered `{{ … }}` template is) as a Node process warning on stderr, which users of a CLI should not
- * see; mesh reads those documents' problems itself.
+ * Options for the `yaml` parser. Merge keys (`<<: *defaults`) are read as Kubernetes and istioctl read
+ * them (YAML 1.1's, which `yaml` leaves out of YAML 1.2 unless asked). Quiet: it reports what it does not
+ * stop on (a mapping used as a key, as an unrendered `{{ … }}` template is) as a Node process warning on
+ * stderr, which users of a CLI should not see; mesh reads those documents' problems itself.
  */
-export const QUIET = { logLevel: 'error' } as const;
+export const YAML_READ = { logLevel: 'error', merge: true } as const;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { QUIET } from '../install/yaml-doc.js';
+import { YAML_READ } from '../install/yaml-doc.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -27,7 +27,7 @@ export function protectedContexts(): string[] {
   if (existsSync(file)) {
     let doc: any;
     try {
-      doc = parse(readFileSync(file, 'utf8'), QUIET);
+      doc = parse(readFileSync(file, 'utf8'), YAML_READ);
     } catch (err) {
       throw new MeshError(`${file}: ${(err as Error).message.split('\n')[0]}`, { exitCode: 65 });
     }

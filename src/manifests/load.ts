@@ -26,6 +26,7 @@ import {
   withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
+import { KUBE_YAML_SCHEMA } from './yaml-schema.js';
 import { duplicateJsonKey, jsonSyntaxError } from './json-error.js';
 import {
   deeperThan,
@@ -57,7 +58,7 @@ export const DEFAULT_MAX_EXPANDED_NODES = 1_000_000;
 
 // `maxDepth` is js-yaml's (4.1.1+), not yet in its type definitions.
 const JS_YAML_OPTIONS: jsYaml.LoadOptions = {
-  schema: jsYaml.CORE_SCHEMA,
+  schema: KUBE_YAML_SCHEMA,
   ...{ maxDepth: JS_YAML_MAX_DEPTH },
 };
 

@@ -148,6 +148,48 @@ describe('loading manifests', () => {
     expect(resources[0]!.body.data).toEqual({ d: '2024-01-01', y: 'yes' });
   });
 
+  it("reads YAML merge keys as Kubernetes and istioctl do: merged, the mapping's own keys first", () => {
+    const { problems, resources } = parse(
+      [
+        'apiVersion: networking.istio.io/v1',
+        'kind: DestinationRule',
+        'metadata: {name: dr, namespace: default}',
+        'spec:',
+        '  host: reviews',
+        '  trafficPolicy: &tp',
+        '    tls: {mode: ISTIO_MUTUAL}',
+        '    loadBalancer: {simple: ROUND_ROBIN}',
+        '  subsets:',
+        '  - name: v1',
+        '    trafficPolicy:',
+        '      <<: *tp',
+        '      loadBalancer: {simple: LEAST_REQUEST}',
+        '  - name: v2',
+        '    trafficPolicy: {<<: [*tp, {connectionPool: {tcp: {maxConnections: 1}}}]}',
+        '  - name: v3',
+        '    labels: {"<<": quoted}',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([]);
+    expect(resources[0]!.spec.subsets).toEqual([
+      {
+        name: 'v1',
+        trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, loadBalancer: { simple: 'LEAST_REQUEST' } },
+      },
+      {
+        name: 'v2',
+        trafficPolicy: {
+          tls: { mode: 'ISTIO_MUTUAL' },
+          loadBalancer: { simple: 'ROUND_ROBIN' },
+          connectionPool: { tcp: { maxConnections: 1 } },
+        },
+      },
+      // a quoted "<<" is an ordinary key
+      { name: 'v3', labels: { '<<': 'quoted' } },
+    ]);
+  });
+
   it('separates documents without apiVersion/kind (notes) from half-typed objects (errors)', () => {
     const { problems, resources } = parse(
       'foo: bar\n---\nkind: Service\nmetadata: {name: a}\n---\n- 1\n- 2\n',
