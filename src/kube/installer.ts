@@ -8,10 +8,11 @@ import {
   type K8sObject,
   type RenderedComponent,
 } from '../install/render.js';
-import { ApiError, apiError, type KubeRest } from './rest.js';
+import { ApiError, apiError, WaitDeadlineError, type KubeRest } from './rest.js';
 import { mapBounded } from '../util/bounded.js';
 import { collectionPath, objectPath, RESOURCE_TYPES } from './resources.js';
 import { pause } from '../util/interrupt.js';
+import { isDeadline } from '../util/duration.js';
 
 /**
  * Putting rendered components into a cluster: the plan (server-side dry-run apply against the live
@@ -590,7 +591,10 @@ async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<s
   return parts.join('; ');
 }
 
-/** Polls until every object that has a readiness rule is ready; a timeout names the object and the reason. */
+/**
+ * Polls until every object that has a readiness rule is ready; a timeout names the object and the reason.
+ * The wait ends at its deadline, its requests included (see KubeRest.until).
+ */
 export async function waitReady(
   rest: KubeRest,
   objects: readonly K8sObject[],
@@ -602,21 +606,32 @@ export async function waitReady(
   );
   if (watched.length === 0) return;
   const deadline = Date.now() + opts.readinessTimeoutMs;
+  const capped = isDeadline(opts.readinessTimeoutMs) ? rest.until(deadline) : rest;
+  const notReady = (pending: ReadonlyArray<{ ref: string; reason?: string }>) =>
+    new MeshError(
+      `${pending[0]!.ref} is not ready after ${opts.readinessTimeoutMs / 1000}s: ${pending[0]!.reason}${pending.length > 1 ? ` (and ${pending.length - 1} more not ready)` : ''}`,
+    );
+  /** Why each object was not ready at the last poll: the reason to name when a request is cut at the deadline. */
+  let known = new Map<string, string>();
   for (;;) {
     opts.signal?.throwIfAborted();
-    const reasons = await mapBounded(watched, opts.concurrency, (o) => notReadyReason(rest, o));
+    let late = false;
+    const reasons = await mapBounded(watched, opts.concurrency, (o) =>
+      notReadyReason(capped, o).catch((err: unknown) => {
+        if (!(err instanceof WaitDeadlineError)) throw err;
+        late = true;
+        return known.get(objectRef(o)) ?? err.message;
+      }),
+    );
     const pending = watched
       .map((o, i) => ({ ref: objectRef(o), reason: reasons[i] }))
       .filter((p) => p.reason !== undefined);
     if (pending.length === 0) return;
-    if (Date.now() >= deadline) {
-      const p = pending[0]!;
-      throw new MeshError(
-        `${p.ref} is not ready after ${opts.readinessTimeoutMs / 1000}s: ${p.reason}${pending.length > 1 ? ` (and ${pending.length - 1} more not ready)` : ''}`,
-      );
-    }
+    if (late || Date.now() >= deadline) throw notReady(pending);
+    known = new Map(pending.map((p) => [p.ref, p.reason!]));
     const first = pending[0]!;
     onWait(`${first.ref} (${first.reason})${pending.length > 1 ? ` and ${pending.length - 1} more` : ''}`);
-    await pause(opts.pollMs ?? 1000, opts.signal);
+    await pause(Math.min(opts.pollMs ?? 1000, deadline - Date.now()), opts.signal);
+    if (Date.now() >= deadline) throw notReady(pending);
   }
 }

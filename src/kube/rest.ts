@@ -30,8 +30,17 @@ export class ApiError extends MeshError {
 /** A failure to reach the API server at all (refused, reset, timed out). */
 export class UnreachableError extends MeshError {}
 
+/**
+ * A request of a wait (see KubeRest.until) cut at the wait's deadline: the waiting code reports its own
+ * timeout, naming this request as the reason when it knows no other.
+ */
+export class WaitDeadlineError extends MeshError {}
+
 export class KubeRest {
-  private options?: Promise<https.RequestOptions>;
+  /** Shared with the clients `until` makes, so that the credential step runs once. */
+  private readonly shared: { options?: Promise<https.RequestOptions> } = {};
+  /** The end of the wait this client's requests belong to (ms since the epoch), or Infinity. */
+  private waitDeadline = Infinity;
 
   /** The deadline of each request: `--kubeclient-timeout` when given, else the command's `--timeout`. */
   readonly timeoutMs: number;
@@ -45,14 +54,25 @@ export class KubeRest {
     ({ ms: this.timeoutMs, flag: this.timeoutFlag } = apiRequestTimeout(commandTimeoutMs));
   }
 
+  /**
+   * This client for the requests of a wait that ends at `deadline` (ms since the epoch): each request
+   * ends by then too, with a WaitDeadlineError, instead of keeping its whole own timeout (a GET that got
+   * no answer held `--readiness-timeout 5s` for the 30 s of `--timeout`).
+   */
+  until(deadline: number): KubeRest {
+    const view = Object.create(this) as KubeRest;
+    view.waitDeadline = deadline;
+    return view;
+  }
+
   private requestOptions(): Promise<https.RequestOptions> {
-    this.options ??= (async () => {
+    this.shared.options ??= (async () => {
       const opts: https.RequestOptions = {};
       const limit = { timeoutMs: this.timeoutMs, flag: this.timeoutFlag };
       await withCredentials(this.kube, limit, () => this.kube.kc.applyToHTTPSOptions(opts));
       return opts;
     })();
-    return this.options;
+    return this.shared.options;
   }
 
   /**
@@ -69,8 +89,10 @@ export class KubeRest {
     const url = new URL(this.kube.url + path);
     const what = `${method} ${url.pathname}`;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    // One deadline for the request, its retries and the waits between them (a timeout of 0 is none).
-    const deadline = this.timeoutMs > 0 ? Date.now() + this.timeoutMs : Infinity;
+    // One deadline for the request, its retries and the waits between them (a timeout of 0 is none),
+    // and not past the end of the wait the request belongs to.
+    const own = this.timeoutMs > 0 ? Date.now() + this.timeoutMs : Infinity;
+    const deadline = Math.min(own, this.waitDeadline);
     let answer;
     let retries = 0;
     let gaveUp = '';
@@ -86,11 +108,15 @@ export class KubeRest {
           },
           body: payload,
           timeoutMs:
-            retries === 0 || deadline === Infinity ? this.timeoutMs : Math.max(1, deadline - Date.now()),
+            (retries === 0 && deadline === own) || deadline === Infinity
+              ? this.timeoutMs
+              : Math.max(1, deadline - Date.now()),
         });
       } catch (err) {
         if (err instanceof ExchangeTimeoutError)
-          throw timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
+          throw deadline < own
+            ? this.waitOver(what)
+            : timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
         if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, what);
         throw this.unreachable(err);
       }
@@ -100,6 +126,7 @@ export class KubeRest {
       if (retries >= MAX_429_RETRIES) break;
       const waitMs = retryAfterMs(answer.headers['retry-after']);
       if (Date.now() + waitMs >= deadline) {
+        if (deadline < own) throw this.waitOver(what);
         gaveUp = `; the ${waitMs / 1000}s it asks to wait would pass the ${this.timeoutMs / 1000}s deadline (${this.timeoutFlag})`;
         break;
       }
@@ -119,6 +146,12 @@ export class KubeRest {
       if (path !== '/version' && typeof parsed.kind !== 'string') throw notKubernetesError(this.kube, what);
     }
     return { status, body: (parsed ?? text) as T };
+  }
+
+  private waitOver(what: string): WaitDeadlineError {
+    return new WaitDeadlineError(
+      `the Kubernetes API server ${this.kube.server} did not answer ${what} within the wait`,
+    );
   }
 
   private unreachable(err: unknown): UnreachableError {

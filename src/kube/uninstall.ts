@@ -1,10 +1,11 @@
 import { MeshError, describeError } from '../util/errors.js';
 import { pause } from '../util/interrupt.js';
+import { isDeadline } from '../util/duration.js';
 import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
 import { mapBounded } from '../util/bounded.js';
-import { apiError, type KubeRest } from './rest.js';
+import { apiError, WaitDeadlineError, type KubeRest } from './rest.js';
 import { objectPath } from './resources.js';
 
 /**
@@ -53,7 +54,8 @@ async function stillThere(rest: KubeRest, o: K8sObject): Promise<string | undefi
 
 /**
  * Polls until every deleted object is gone; after `timeoutMs` throws an error naming what is still
- * terminating and the finalizers that hold it.
+ * terminating and the finalizers that hold it. The wait ends then, its requests included (see
+ * KubeRest.until).
  */
 export async function waitGone(
   rest: KubeRest,
@@ -67,29 +69,41 @@ export async function waitGone(
   },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
+  const capped = isDeadline(opts.timeoutMs) ? rest.until(deadline) : rest;
   let pending = [...objects];
+  let left: Array<{ o: K8sObject; reason?: string }> = [];
+  const stillThereError = () => {
+    const shown = left.slice(0, 5).map((p) => `${objectRef(p.o)} (${p.reason})`);
+    return new MeshError(
+      `${left.length} deleted object(s) still there after ${opts.timeoutMs / 1000}s: ${shown.join('; ')}${left.length > shown.length ? `; and ${left.length - shown.length} more` : ''}`,
+      {
+        hint: 'a finalizer holds them until its controller finishes; check that controller, or wait longer with --wait',
+      },
+    );
+  };
   for (;;) {
-    const reasons = await mapBounded(pending, 8, (o) => stillThere(rest, o));
-    const left = pending.map((o, i) => ({ o, reason: reasons[i] })).filter((p) => p.reason !== undefined);
+    let late = false;
+    const known = new Map(left.map((p) => [p.o, p.reason]));
+    const reasons = await mapBounded(pending, 8, (o) =>
+      stillThere(capped, o).catch((err: unknown) => {
+        if (!(err instanceof WaitDeadlineError)) throw err;
+        late = true;
+        return known.get(o) ?? err.message;
+      }),
+    );
+    left = pending.map((o, i) => ({ o, reason: reasons[i] })).filter((p) => p.reason !== undefined);
     if (left.length === 0) return;
     pending = left.map((p) => p.o);
-    if (Date.now() >= deadline) {
-      const shown = left.slice(0, 5).map((p) => `${objectRef(p.o)} (${p.reason})`);
-      throw new MeshError(
-        `${left.length} deleted object(s) still there after ${opts.timeoutMs / 1000}s: ${shown.join('; ')}${left.length > shown.length ? `; and ${left.length - shown.length} more` : ''}`,
-        {
-          hint: 'a finalizer holds them until its controller finishes; check that controller, or wait longer with --wait',
-        },
-      );
-    }
+    if (late || Date.now() >= deadline) throw stillThereError();
     opts.onWait?.(pending.map(objectRef));
     try {
-      await pause(opts.pollMs ?? 500, opts.signal);
+      await pause(Math.min(opts.pollMs ?? 500, deadline - Date.now()), opts.signal);
     } catch (err) {
       const shown = pending.slice(0, 5).map(objectRef);
       throw new MeshError(
         `${describeError(err)}: all ${objects.length} object(s) were deleted, ${pending.length} still terminating: ${shown.join(', ')}${pending.length > shown.length ? ', …' : ''}`,
       );
     }
+    if (Date.now() >= deadline) throw stillThereError();
   }
 }

@@ -3,7 +3,8 @@
  * end to end: GET of an object or a collection (all namespaces, one namespace, cluster-scoped; with a
  * label selector), server-side apply (PATCH, `fieldManager`, `force`, `dryRun=All`: maps merged, lists
  * replaced, the manager's Apply entry recorded in managedFields), POST, PUT and DELETE (with a UID
- * precondition). Applied CRDs are Established, Namespaces Active and Deployments ready at once.
+ * precondition). Applied CRDs are Established, Namespaces Active and Deployments ready at once. A
+ * request `hang` selects is read and never answered.
  */
 import http from 'node:http';
 import { serveWithKubeconfig } from '../../support/silent-server.js';
@@ -55,6 +56,8 @@ export async function startStoreApiServer(
   opts: {
     /** `plural/ns/name` whose apply without force gets a 409 naming this other manager's field. */
     conflicts?: Record<string, string>;
+    /** Requests (`METHOD path`, without the query) left unanswered, as a hung API server leaves them. */
+    hang?: (request: string) => boolean;
   } = {},
 ): Promise<StoreApiServer> {
   const store = new Map<string, any>();
@@ -80,6 +83,7 @@ export async function startStoreApiServer(
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       requests.push(`${req.method} ${url.pathname}${url.search}`);
+      if (opts.hang?.(`${req.method} ${url.pathname}`)) return;
       const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
