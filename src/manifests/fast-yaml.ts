@@ -1,5 +1,6 @@
 import jsYaml from 'js-yaml';
 import type { PathSegment } from './path.js';
+import { isYamlWord, KUBE_YAML_SCHEMA } from './yaml-schema.js';
 
 /**
  * A fast parser for the block-style YAML that Kubernetes manifests almost always are. It accepts a
@@ -7,7 +8,8 @@ import type { PathSegment } from './path.js';
  * indentation), plain and single-line quoted scalars, comments, flow collections written on one line
  * (`{app: x}`, `[a, b]`, nested), `|`/`|-` literal and `>`/`>-` folded block scalars, anchors on values
  * and aliases as values (`labels: &labels {app: x}` … `labels: *labels`) — and returns exactly what
- * js-yaml's CORE schema returns for it (an alias gives the anchored value itself, as js-yaml does).
+ * js-yaml returns for it with the loader's schema (KUBE_YAML_SCHEMA: Go's YAML 1.1 scalars, as kubectl
+ * reads them; an alias gives the anchored value itself, as js-yaml does).
  * Anything else (tags, anchors on keys, merge keys, multi-line plain or flow scalars, escapes, tabs,
  * non-ASCII text, duplicate keys, …) makes it return `UNSUPPORTED` and the caller parses the document
  * with js-yaml, which also produces the error messages. The equivalence is checked by a differential
@@ -44,19 +46,18 @@ const OUTSIDE_SUBSET = /[^\n\x20-\x7e]/;
 const INDICATOR = new Uint8Array(128);
 for (const c of '-?:,[]{}#&*!|>\'"%@`') INDICATOR[c.charCodeAt(0)] = 1;
 
-const SPECIAL_WORDS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 const scalarCache = new Map<string, string | number | boolean | null>();
 
-/** What js-yaml (CORE schema) makes of a plain scalar. */
+/** What js-yaml (with the loader's schema, Go's reading of scalars) makes of a plain scalar. */
 function resolvePlain(s: string): string | number | boolean | null {
   const c = s.charCodeAt(0);
   const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 47;
-  if (letter && !(s.length <= 5 && SPECIAL_WORDS.has(s))) return s;
+  if (letter && !(s.length <= 5 && isYamlWord(s))) return s;
   let v = scalarCache.get(s);
   if (v !== undefined || scalarCache.has(s)) return v as string | number | boolean | null;
   let parsed: unknown;
   try {
-    parsed = jsYaml.load(s, { schema: jsYaml.CORE_SCHEMA });
+    parsed = jsYaml.load(s, { schema: KUBE_YAML_SCHEMA });
   } catch {
     throw BAIL;
   }

@@ -3,6 +3,7 @@ import type { Document, LineCounter, Node } from 'yaml';
 import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
 import { fastLocate, UNSUPPORTED } from './fast-yaml.js';
+import { plainScalarValue } from './yaml-schema.js';
 import { jsonIndex, jsonOffset } from './json-positions.js';
 
 type YamlModule = typeof import('yaml');
@@ -128,8 +129,14 @@ export function offsetInTree(root: unknown, segs: readonly PathSegment[]): numbe
   let offset: number | undefined = rangeStart(node);
   for (const seg of segs) {
     if (isMap(node)) {
+      // a plain key is what the loader made of it (`yes:` is the key "true", as for kubectl)
       const pair = node.items.find(
-        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        (p) =>
+          isPair(p) &&
+          isScalar(p.key) &&
+          String(
+            p.key.type === 'PLAIN' && !p.key.tag ? plainScalarValue(String(p.key.source)) : p.key.value,
+          ) === String(seg),
       );
       if (!pair) break;
       offset = rangeStart(pair.key) ?? offset;

@@ -5,14 +5,15 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { allPaths, realManifestFiles } from '../../support/manifests.js';
 import { fastLoad, fastLocate, UNSUPPORTED } from '../../../src/manifests/fast-yaml.js';
+import { KUBE_YAML_SCHEMA } from '../../../src/manifests/yaml-schema.js';
 import { parsedPositionOf } from '../../../src/manifests/positions.js';
 import type { DocSource } from '../../../src/manifests/types.js';
 import { splitDocuments } from '../../../src/manifests/split.js';
 
-/** js-yaml's reading of a document (CORE schema, what the loader uses), or an `error` marker. */
+/** js-yaml's reading of a document (the loader's schema), or an `error` marker. */
 function reference(text: string): { value?: unknown; error?: string } {
   try {
-    return { value: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
+    return { value: jsYaml.load(text, { schema: KUBE_YAML_SCHEMA }) };
   } catch (err) {
     return { error: (err as Error).message };
   }

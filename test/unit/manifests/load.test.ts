@@ -141,11 +141,88 @@ describe('loading manifests', () => {
     expect(ok.resources.map((r) => r.metadata.labels)).toEqual([{ name: 'x":', 'k:': '"name" :' }]);
   });
 
-  it('keeps quoted dates and yes/no as strings (Kubernetes YAML semantics)', () => {
-    const { resources } = parse(
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  d: 2024-01-01\n  y: yes\n',
+  // What kubectl sends for these scalars (sigs.k8s.io/yaml v1.6.0's YAMLToJSON, Go's YAML 1.1 reader,
+  // printed by a Go program against that module): a plain yes/on/y is a boolean there, 017 is octal.
+  it('reads plain scalars as kubectl does (YAML 1.1 booleans and numbers); quoted ones and dates stay strings', () => {
+    const kubectl: Array<[string, unknown]> = [
+      ['yes', true],
+      ['Yes', true],
+      ['YES', true],
+      ['on', true],
+      ['ON', true],
+      ['y', true],
+      ['Y', true],
+      ['no', false],
+      ['NO', false],
+      ['off', false],
+      ['Off', false],
+      ['n', false],
+      ['N', false],
+      ['True', true],
+      ['FALSE', false],
+      ['tRue', 'tRue'],
+      ['yEs', 'yEs'],
+      ['"yes"', 'yes'],
+      ["'on'", 'on'],
+      ['017', 15],
+      ['0o17', 15],
+      ['0O17', 15],
+      ['08', 8],
+      ['00.5', 0.5],
+      ['0x_1F', 31],
+      ['-0x1F', -31],
+      ['0b101', 5],
+      ['1_000', 1000],
+      ['1__0', 10],
+      ['1_', 1],
+      ['_1', '_1'],
+      ['+_1', 1],
+      ['0_1', 1],
+      ['1_0.5', 10.5],
+      ['0.1_2', 0.12],
+      ['1_e3', 1000],
+      ['5.', 5],
+      ['.5', 0.5],
+      ['._5', '._5'],
+      ['+.5', 0.5],
+      ['1e3.5', '1e3.5'],
+      ['12e', '12e'],
+      ['0xg', '0xg'],
+      ['0b2', '0b2'],
+      ['0o8', '0o8'],
+      ['1:20', '1:20'],
+      ['0x10000000000000000', '0x10000000000000000'],
+      ['-0x8000000000000001', '-0x8000000000000001'],
+      ['2024-01-01', '2024-01-01'],
+      ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z'],
+      ['~', null],
+      ['Null', null],
+      ['=', '='],
+      ['-.', '-.'],
+      ['v1', 'v1'],
+      ['1.20', 1.2],
+      ['10.0.0.1', '10.0.0.1'],
+    ];
+    const text = kubectl.map(([v], i) => `  k${i}: ${v}`).join('\n');
+    // the flow style is read by the fast parser and a tab sends the document to js-yaml: both read the same
+    for (const doc of [
+      text,
+      `${text}\n  tab:\t1`,
+      `${text}\n  flow: [${kubectl.map(([v]) => v).join(', ')}]`,
+    ]) {
+      const { problems, resources } = parse(
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n${doc}\n`,
+      );
+      expect(problems).toEqual([]);
+      const data = resources[0]!.body.data;
+      expect(kubectl.map((_, i) => data[`k${i}`])).toEqual(kubectl.map(([, want]) => want));
+      if (data.flow) expect(data.flow).toEqual(kubectl.map(([, want]) => want));
+    }
+    // keys too: `on:` is the key "true", `017:` the key "15"
+    const keys = parse(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  on: a\n  017: b\n  "on": c\n',
     );
-    expect(resources[0]!.body.data).toEqual({ d: '2024-01-01', y: 'yes' });
+    expect(keys.resources[0]!.body.data).toEqual({ true: 'a', 15: 'b', on: 'c' });
   });
 
   it("reads YAML merge keys as Kubernetes and istioctl do: merged, the mapping's own keys first", () => {
