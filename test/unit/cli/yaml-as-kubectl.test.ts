@@ -1,6 +1,7 @@
-// YAML merge keys (`<<: *defaults`) mean what they mean to kubectl and istioctl (Go's YAML 1.1 reader):
-// the anchored mapping's keys, merged. Read as a field named `<<` they gave false schema errors and lost
-// the findings on what was merged in.
+// YAML means what it means to kubectl and istioctl (Go's YAML 1.1 reader): merge keys (`<<: *defaults`)
+// merge the anchored mapping's keys (read as a field named `<<` they gave false schema errors and lost the
+// findings on what was merged in), and a plain `yes` or `on` is a boolean (read as a string, a label that
+// kubectl refuses passed).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,32 @@ describe('YAML merge keys', () => {
     expect(refused.code).toBe(64);
     expect(refused.stderr).toContain(
       'spec.values.gateways.istio-ingressgateway.autoscaleEnabledd: unknown field',
+    );
+  });
+
+  it('analyze: a plain yes or on where a string belongs is the boolean kubectl sends (istioctl cannot parse the file)', async () => {
+    const file = write('yes.yaml', [
+      'apiVersion: networking.istio.io/v1',
+      'kind: DestinationRule',
+      'metadata:',
+      '  name: dr',
+      '  namespace: default',
+      '  labels: {enabled: yes, quoted: "yes"}',
+      'spec:',
+      '  host: reviews',
+      '  subsets:',
+      '  - name: on',
+      '---',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: c, namespace: default, labels: {audit: off}}',
+    ]);
+    const r = await runCli(['analyze', file]);
+    expect(r.code).toBe(79);
+    expect(r.stdout).toBe(
+      `Error [IST0106] (DestinationRule default/dr ${file}:6) Schema validation error: metadata.labels.enabled: must be string, got boolean true\n` +
+        `Error [IST0106] (DestinationRule default/dr ${file}:10) Schema validation error: spec.subsets[0].name: must be string, got boolean true\n` +
+        `Error [MSH1007] (ConfigMap default/c ${file}:14) metadata.labels.audit is a boolean, not a string: the API server rejects the object\n`,
     );
   });
 });
