@@ -205,6 +205,9 @@ async function withDump<T>(
   const source = await openSource(cmd, pod, opts.file, access(opts, timeoutMs));
   try {
     const dump = await source.dump(query);
+    // -o json|yaml write the dump's values back: numbers JSON.parse would change are kept as written
+    // (`all` first sees whether it can pass Envoy's own bytes through)
+    if (format !== 'short' && cmd !== 'all') dump.keepExactNumbers();
     try {
       return await body(dump, format);
     } catch (err) {
@@ -309,7 +312,9 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
   if (given !== 1)
     throw usageError('endpoints: give a pod name or --file (exactly one)', 'or --admin-url <url>');
   const input =
-    opts.file !== undefined ? await endpointFile(opts.file) : await endpointAnswer(pod, opts, timeoutMs);
+    opts.file !== undefined
+      ? await endpointFile(opts.file, format !== 'short')
+      : await endpointAnswer(pod, opts, timeoutMs);
   const { clustersFromInput } = await import('../envoy/endpoints.js');
   const { explainIn } = await import('../envoy/dump.js');
   try {
@@ -329,12 +334,12 @@ interface EndpointInput {
   source: string;
 }
 
-async function endpointFile(file: string): Promise<EndpointInput> {
+async function endpointFile(file: string, exact: boolean): Promise<EndpointInput> {
   const { parseJsonText } = await import('../envoy/dump.js');
   const { readSourceText } = await import('../envoy/source.js');
   const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
   const text = await readSourceText(file);
-  return { value: parseJsonText(text, file, what), text, source: file };
+  return { value: parseJsonText(text, file, what, exact), text, source: file };
 }
 
 /**
@@ -451,12 +456,16 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
       return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
     }
     // Envoy's own bytes (snake_case), as istioctl prints them, when they are JSON and nothing had to be
-    // redacted; else the dump re-serialised as Envoy writes it (one-space indent): a YAML dump or a byte
-    // order mark is no JSON
+    // redacted; else the dump re-serialised as Envoy writes it (one-space indent), numbers JSON.parse
+    // would change as written: a YAML dump or a byte order mark is no JSON
     const { redactSecrets } = await import('../envoy/protojson.js');
-    const safe = redactSecrets(dump.root);
-    const json = safe === dump.root && dump.raw !== undefined && /^[ \t\r\n]*\{/.test(dump.raw);
-    if (format === 'json') await writeStdout(json ? dump.raw! : JSON.stringify(safe, null, 1));
+    const { jsonText } = await import('../envoy/exact-numbers.js');
+    if (format === 'json' && redactSecrets(dump.root) === dump.root && /^[ \t\r\n]*\{/.test(dump.raw ?? '')) {
+      await writeStdout(dump.raw!);
+      return ExitCode.OK;
+    }
+    const safe = redactSecrets(dump.keepExactNumbers().root);
+    if (format === 'json') await writeStdout(jsonText(safe, 1));
     else await writeStdout((await import('../envoy/goyaml.js')).toGoYaml(safe));
     return ExitCode.OK;
   });

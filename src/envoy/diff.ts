@@ -9,6 +9,7 @@
  * be the one that could not be read, so it is listed as not compared, and the problem is reported.
  */
 import { DumpType, MissingSectionError, type ConfigDump, type DumpProblem, type Resource } from './dump.js';
+import { exactText } from './exact-numbers.js';
 import { isObj, str, typeUrl, type Obj } from './fields.js';
 import { listenerAddress, listenerPort } from './listeners.js';
 import { redactSecrets, toProtoJson } from './protojson.js';
@@ -288,7 +289,7 @@ export function diffDumps(
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
-  const s = JSON.stringify(v);
+  const s = exactText(v) ?? JSON.stringify(v);
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 

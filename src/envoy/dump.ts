@@ -20,7 +20,8 @@ import {
   typeUrl,
   type Obj,
 } from './fields.js';
-import { jsonValueOffset, lineColumn, pathTo, renderPath, type JsonPath } from './locate.js';
+import { exactYamlSchema, mayHoldInexactNumber, parseJsonExactly } from './exact-numbers.js';
+import { jsonValueOffset, lineColumn, numberAt, pathTo, renderPath, type JsonPath } from './locate.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 export const DumpType = {
@@ -48,14 +49,17 @@ export interface SecretResource extends Resource {
   state: 'ACTIVE' | 'WARMING';
 }
 
-/** Parses JSON (or YAML) bytes, turning syntax errors into one line that names the source and position. */
-export function parseJsonText(text: string, source: string, what: string): unknown {
+/**
+ * Parses JSON (or YAML) bytes, turning syntax errors into one line that names the source and position.
+ * `exact`: numbers JSON.parse would change are kept as their text (see exact-numbers.ts).
+ */
+export function parseJsonText(text: string, source: string, what: string, exact = false): unknown {
   // a byte order mark (an editor's UTF-8 signature) is no JSON, and JSON.parse refuses it
   text = withoutBom(text);
   const first = /\S/.exec(text.slice(0, 4096))?.[0];
   if (first !== undefined && first !== '{' && first !== '[') return parseYamlText(text, source, what);
   try {
-    return JSON.parse(text);
+    return exact ? parseJsonExactly(text) : JSON.parse(text);
   } catch {
     throw new MeshError(`${what}: ${source}: ${describeJsonError(text)}`, { exitCode: ExitCode.DATA });
   }
@@ -67,8 +71,9 @@ function parseYamlText(text: string, source: string, what: string): unknown {
   let value: unknown;
   try {
     // YAML 1.2's core schema: an unquoted 2023-05-15T01:32:52Z stays the string protobuf JSON has there
-    // (js-yaml's default schema would make it a Date, printed as {} by -o json|yaml)
-    value = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+    // (js-yaml's default schema would make it a Date, printed as {} by -o json|yaml); a number a
+    // JavaScript number cannot hold as written is kept as its text (exact-numbers.ts)
+    value = yaml.load(text, { schema: exactYamlSchema(yaml) });
   } catch (err) {
     const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new MeshError(`${what}: ${source}: ${first}`, { exitCode: ExitCode.DATA });
@@ -225,6 +230,8 @@ export class ConfigDump {
   private cache = new Map<string, unknown>();
   private parsedRoot?: Obj;
   private lenient = false;
+  /** Numbers JSON.parse would change are kept as their text (`keepExactNumbers`). */
+  private exact = false;
   /** Where the whole text is first not JSON, once it was parsed after a section would not (`reindex`). */
   private wholeError?: number;
   /** Types whose repeated sections were warned about. */
@@ -292,6 +299,38 @@ export class ConfigDump {
     return this;
   }
 
+  /**
+   * From now on numbers JSON.parse would change (`1e400`, 18446744073709551615) are read as their text,
+   * for outputs that write the dump's values back (`-o json|yaml`): a pass over each section's text, and
+   * a slower parse of a section that may hold such a number. One read already is read again.
+   */
+  keepExactNumbers(): this {
+    if (this.exact || this.raw === undefined) return this;
+    this.exact = true;
+    const raw = this.raw;
+    if (this.order.some((ref) => ref.start !== undefined)) {
+      // sections of the text: those parsed already are parsed again when they may hold such a number
+      const stale = this.order.filter(
+        (ref) => ref.value !== undefined && mayHoldInexactNumber(raw.slice(ref.start, ref.end)),
+      );
+      if (stale.length === 0) return this;
+      for (const ref of stale) ref.value = undefined;
+      this.parsedRoot = undefined;
+    } else {
+      // parsed whole (not laid out as Envoy writes dumps); a YAML dump is read exactly already
+      const text = withoutBom(raw);
+      if (!/^\s*[{[]/.test(text) || !mayHoldInexactNumber(text)) return this;
+      this.parsedRoot = parseJsonExactly(text) as Obj;
+      this.index(this.configsOf(this.parsedRoot));
+    }
+    this.cache.clear();
+    return this;
+  }
+
+  private parseJson(text: string): Obj {
+    return (this.exact ? parseJsonExactly(text) : JSON.parse(text)) as Obj;
+  }
+
   /** The whole dump as parsed JSON (parses any section not parsed yet). */
   get root(): Obj {
     this.parsedRoot ??= this.reread(() => ({ configs: this.order.map((r) => this.value(r)) }));
@@ -302,7 +341,7 @@ export class ConfigDump {
     if (ref.value === undefined) {
       const slice = this.raw!.slice(ref.start, ref.end);
       try {
-        ref.value = JSON.parse(slice) as Obj;
+        ref.value = this.parseJson(slice);
       } catch {
         if (this.reindex()) throw new IndexRebuilt();
         throw this.syntaxError(ref, ref.start! + jsonErrorOffset(slice));
@@ -335,7 +374,7 @@ export class ConfigDump {
     const text = withoutBom(this.raw!);
     try {
       // an object with `configs` first: indexSections saw its text start so
-      this.parsedRoot = JSON.parse(text) as Obj;
+      this.parsedRoot = this.parseJson(text);
     } catch {
       this.wholeError = this.raw!.length - text.length + jsonErrorOffset(text);
       return false;
@@ -411,10 +450,14 @@ export class ConfigDump {
    * `<input>: line L column C: <Section>: <path> <what>`: each part that is known (the line and column
    * only when the dump is JSON text).
    */
-  private describe(ref: SectionRef | undefined, path: JsonPath, what: string): string {
+  private describe(
+    ref: SectionRef | undefined,
+    path: JsonPath,
+    what: string,
+    pos = this.offset(ref, path),
+  ): string {
     const parts: string[] = [];
     if (this.source !== undefined) parts.push(this.source);
-    const pos = this.offset(ref, path);
     if (pos !== undefined) parts.push(lineColumn(this.raw!, pos));
     if (ref) parts.push(short(ref.type));
     parts.push(`${renderPath(path)} ${what}`);
@@ -430,9 +473,11 @@ export class ConfigDump {
     return undefined;
   }
 
-  /** `<path> must be <expected>, got <shown>`, located. */
+  /** `<path> must be <expected>, got <shown>`, located; a number as the text writes it. */
   private fieldError(ref: SectionRef | undefined, path: JsonPath, expected: string, shown: string) {
-    return new MeshError(this.describe(ref, path, `must be ${expected}, got ${shown}`), {
+    const pos = this.offset(ref, path);
+    const got = (pos !== undefined && numberAt(this.raw!, pos)) || shown;
+    return new MeshError(this.describe(ref, path, `must be ${expected}, got ${got}`, pos), {
       exitCode: ExitCode.DATA,
     });
   }
@@ -684,6 +729,7 @@ export function explainIn(err: unknown, root: unknown, text: string | undefined,
   const parts = [source];
   const pos = text === undefined ? undefined : jsonValueOffset(text, path);
   if (pos !== undefined) parts.push(lineColumn(text!, pos));
+  const got = (pos !== undefined && numberAt(text!, pos)) || err.shown;
   const configs = field(root, 'configs');
   let inner: JsonPath = path;
   const type = path[0] === 'configs' && Array.isArray(configs) ? typeUrl(configs[path[1] as number]) : '';
@@ -691,7 +737,7 @@ export function explainIn(err: unknown, root: unknown, text: string | undefined,
     parts.push(short(type));
     inner = path.slice(2);
   }
-  parts.push(`${renderPath(inner)} must be ${err.expected}, got ${err.shown}`);
+  parts.push(`${renderPath(inner)} must be ${err.expected}, got ${got}`);
   return new MeshError(parts.join(': '), { exitCode: ExitCode.DATA });
 }
 

@@ -6,6 +6,7 @@
 
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
+import { exactText } from './exact-numbers.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -93,7 +94,7 @@ export function shownValue(got: unknown): string {
   if (typeof got === 'string' && /PRIVATE KEY|^LS0tLS1CRUdJTi/.test(got))
     return 'a private key or PEM data (not shown)';
   try {
-    return JSON.stringify(got)?.slice(0, 40) ?? String(got);
+    return (exactText(got) ?? JSON.stringify(got))?.slice(0, 40) ?? String(got);
   } catch {
     return typeof got;
   }
@@ -130,15 +131,24 @@ export class FieldTypeError extends MeshError {
 
 export function str(o: unknown, name: string): string {
   const v = field(o, name);
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : (exactText(v) ?? '');
 }
 
-/** Numeric field; protojson writes 64-bit integers as strings, so both forms are accepted. */
+/**
+ * A uint32 field (a port, a prefix length, a version number); protojson writes 64-bit integers as
+ * strings, so both forms are accepted. A number mesh cannot hold as written (`1e400`, 18446744073709551615:
+ * beyond 2^53, or kept as its text) is no uint32: an error naming the field (exit 65) rather than a
+ * table showing another number.
+ */
 export function num(o: unknown, name: string): number {
   const v = field(o, name);
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return 0;
+  let n = 0;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) n = Number(v);
+  else if (exactText(v) !== undefined) n = NaN;
+  if (Math.abs(n) <= Number.MAX_SAFE_INTEGER) return n;
+  throw new FieldTypeError(o as Obj, fieldKey(o, name), undefined, 'an integer in 0..4294967295', v);
 }
 
 export function bool(o: unknown, name: string): boolean {
@@ -166,7 +176,7 @@ export function enumName(o: unknown, name: string, names: readonly string[]): st
   const v = field(o, name);
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return names[v] ?? String(v);
-  return names[0]!;
+  return exactText(v) ?? names[0]!;
 }
 
 /**

@@ -6,6 +6,8 @@
  * blocks, and long scalars folded at spaces beyond column 80.
  */
 
+import { exactText } from './exact-numbers.js';
+
 const BEST_WIDTH = 80;
 const INDENT = 2;
 
@@ -306,6 +308,8 @@ function writeAtom(out: Out, v: unknown, indent: number): void {
   if (v === null || v === undefined) out.write('null');
   else if (typeof v === 'boolean') out.write(String(v));
   else if (typeof v === 'number') out.write(formatNumber(v));
+  // a number kept as its text (exact-numbers.ts)
+  else if (exactText(v) !== undefined) out.write(exactText(v)!);
   else if (typeof v === 'string') return writeScalar(out, v, indent, false);
   else if (Array.isArray(v)) out.write('[]');
   else out.write('{}');

@@ -141,6 +141,13 @@ export function jsonValueOffset(text: string, path: JsonPath, start = 0): number
   return i < n ? i : undefined;
 }
 
+/** The JSON number token at `pos` of `text` (as written, `1e400`), or undefined when none starts there. */
+export function numberAt(text: string, pos: number): string | undefined {
+  const m = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/y;
+  m.lastIndex = pos;
+  return m.exec(text)?.[0];
+}
+
 /** `line L column C` of an offset (1-based; a byte order mark at the start is no column). */
 export function lineColumn(text: string, pos: number): string {
   const before = text.slice(0, pos);

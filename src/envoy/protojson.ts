@@ -4,6 +4,7 @@
  * redaction of private key material before anything is printed.
  */
 import { ownValue, setOwn } from '../util/values.js';
+import { jsonText } from './exact-numbers.js';
 import { camel, isObj, SECRET_FIELDS, typeUrl, type Obj } from './fields.js';
 
 /** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
@@ -164,9 +165,12 @@ export function redactSecrets(value: unknown): unknown {
   return out ?? value;
 }
 
-/** Go's json.MarshalIndent(v, "", "    ") output: 4-space indent, `<`, `>`, `&`, U+2028/9 escaped. */
+/**
+ * Go's json.MarshalIndent(v, "", "    ") output: 4-space indent, `<`, `>`, `&`, U+2028/9 escaped; a number
+ * kept as its text (exact-numbers.ts) written as it was.
+ */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value, null, 4).replace(/[<>&\u2028\u2029]/g, (c) => {
+  return jsonText(value, 4).replace(/[<>&\u2028\u2029]/g, (c) => {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
