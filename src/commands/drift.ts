@@ -185,7 +185,7 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
   const { openControlPlane } = await import('../xds-client/control-plane.js');
   const { askTargets } = await import('../xds-client/replicas.js');
   const { SYNCZ_TYPE, CONFIG_DUMP_TYPE } = await import('../xds-client/client.js');
-  const { rowsOf } = await import('../proxy-status/status.js');
+  const { rowsOf, sharedNodeIds } = await import('../proxy-status/status.js');
   const { istiodSide } = await import('../proxy-status/compare.js');
   const o = controlPlaneOptions(opts, timeoutMs);
   const cp = await openControlPlane(o);
@@ -203,20 +203,31 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
     const ids = [
       ...new Set(rowsOf(syncz, opts.allNamespaces ? undefined : opts.namespace).map((r) => r.name)),
     ];
+    // istiod's config for a node id that several of its proxies share is one connection's, whichever it
+    // finds first: such an answer is named and not compared (it may be another proxy's config)
+    const shared = new Map(syncz.map((a) => [a.replica, sharedNodeIds(a.response)]));
     return await bounded(ids, opts.concurrency, async (proxy) => {
       const answers = await askTargets(answering, o.istioNamespace, CONFIG_DUMP_TYPE, [proxy], timeoutMs);
       const intended = [];
+      const ambiguous: string[] = [];
       for (const a of answers) {
         if (a.error) fail(replicaError(a.replica, a.error, proxy), exitCodeOf(a.error));
         const resources = (a.response?.resources as unknown[] | undefined) ?? [];
         if (resources.length === 0) continue;
+        const n = shared.get(a.replica)?.get(proxy);
+        if (n) {
+          const error = `${n} connected proxies share node id ${proxy}: its config for it is one of theirs, not compared`;
+          fail({ id: a.replica, error }, ExitCode.RUNTIME);
+          ambiguous.push(a.replica);
+          continue;
+        }
         try {
           intended.push({ replica: a.replica, ...istiodSide(resources, `config_dump for ${proxy}`) });
         } catch (err) {
           fail({ id: a.replica, error: describeError(err) }, exitCodeOf(err)); // not a config dump at all
         }
       }
-      return { proxy, intended };
+      return { proxy, intended, ambiguous };
     });
   } finally {
     await cp.close();
@@ -225,8 +236,7 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
 
 async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
   const { workloadFromName } = await import('../drift/drift.js');
-  const { dynamicConfig, dynamicProblems, csdsDump, clientConfigsOf } =
-    await import('../proxy-status/compare.js');
+  const { dynamicConfig, dynamicProblems, csdsSide } = await import('../proxy-status/compare.js');
   const specs = await offlineSpecs(opts);
   const read = async ([kind, id, where]: Spec): Promise<ProxyConfig | undefined> => {
     try {
@@ -238,7 +248,9 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
           { address: where, name: `${id} CSDS ${where}`, security: { mode: 'plaintext' } },
           { timeoutMs },
         );
-        dump = csdsDump(clientConfigsOf(configs, id, `CSDS ${where}`));
+        const side = csdsSide(configs, id, `CSDS ${where}`);
+        if (side.warning) warn(`warning: ${id}: ${side.warning}`);
+        dump = side.dump;
       } else {
         const { readNamedInput } = await import('../util/input.js');
         const { ConfigDump } = await import('../envoy/dump.js');

@@ -89,6 +89,7 @@ async function runStatus(opts: Opts, timeoutMs: number): Promise<number> {
     await writeStdout(renderResponses(status.responsesForOutput(answers, namespace), format));
   }
   for (const line of status.nackLines(rows)) warn(`NACK: ${line}`);
+  for (const line of status.sharedNodeLines(answers, namespace)) warn(`warning: ${line}`);
   for (const f of failed) warn(`error: ${f.error!.message} (its proxies are missing above)`);
   const foreign = status.foreignResources(answers);
   for (const line of foreign) warn(`error: ${line}`);

@@ -53,6 +53,8 @@ export interface ControlPlaneDrift {
   /** The replicas that answered with config for the proxy. */
   replicas: string[];
   drifted: Array<{ replica: string; comparedWith: string; configDiff: DumpDiff }>;
+  /** Replicas with config for the proxy that serve several proxies of its node id: not compared. */
+  ambiguous?: string[];
 }
 
 export interface DriftReport {
@@ -175,10 +177,11 @@ export function detectControlPlaneDrift(
   proxies: Array<{
     proxy: string;
     intended: Array<{ replica: string; dump: ConfigDump; problems: DumpProblem[] }>;
+    ambiguous?: string[];
   }>,
   report: (replica: string, error: string) => void = () => {},
 ): ControlPlaneDrift[] {
-  return proxies.map(({ proxy, intended }) => {
+  return proxies.map(({ proxy, intended, ambiguous }) => {
     const [w] = detectDrift(
       intended.map((i) => ({
         id: i.replica,
@@ -189,7 +192,7 @@ export function detectControlPlaneDrift(
       })),
       report,
     );
-    return {
+    const c: ControlPlaneDrift = {
       proxy,
       replicas: w?.replicas ?? [],
       drifted: (w?.drifted ?? []).map((d) => ({
@@ -198,6 +201,8 @@ export function detectControlPlaneDrift(
         configDiff: d.configDiff!,
       })),
     };
+    if (ambiguous?.length) c.ambiguous = ambiguous;
+    return c;
   });
 }
 
@@ -227,6 +232,14 @@ export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => str
   if (r.controlPlane?.length === 0) lines.push('no proxy is connected to the control plane');
   for (const c of r.controlPlane ?? []) {
     const n = c.replicas.length;
+    if (n < 2 && c.ambiguous) {
+      const serve = c.ambiguous.length === 1 ? 'serves' : 'serve';
+      const one = n === 1 ? `, ${c.replicas[0]} one` : '';
+      lines.push(
+        `${c.proxy}: ${c.ambiguous.join(', ')} ${serve} several proxies with this node id${one}: nothing to compare`,
+      );
+      continue;
+    }
     if (n < 2) {
       const from = n === 0 ? 'no control-plane replica has config for it' : `only ${c.replicas[0]} serves it`;
       lines.push(`${c.proxy}: ${from}, nothing to compare`);

@@ -4,6 +4,7 @@
  * semantic diff of the dynamic clusters, listeners and routes. Versions and timestamps never count
  * (the diff engine ignores them); static resources (Envoy's bootstrap clusters) are not istiod's.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { diffDumps, problemKind, type DumpDiff, type ResourceDiff } from '../envoy/diff.js';
 import { ConfigDump, DumpType, short as sectionName, type DumpProblem } from '../envoy/dump.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
@@ -116,11 +117,11 @@ function proxyOfNode(node: string): string {
 
 /**
  * The ClientConfigs of proxy `id` among those a CSDS endpoint (`endpoint`) reports: those whose node is
- * the proxy (a client with one xDS client per control plane reports several), else the only one (a
- * proxyless client's node id need not name its pod). Anything else would compare another client's
- * config, or none, as the proxy's.
+ * the proxy (a client with one xDS client per data-plane target or control plane reports several), else
+ * the only one (a proxyless client's node id need not name its pod). Anything else would compare another
+ * client's config, or none, as the proxy's.
  */
-export function clientConfigsOf(configs: Obj[], id: string, endpoint: string): Obj[] {
+function clientConfigsOf(configs: Obj[], id: string, endpoint: string): Obj[] {
   const node = (cc: Obj) => str(obj(cc, 'node'), 'id');
   const mine = configs.filter((cc) => proxyOfNode(node(cc)) === id);
   if (mine.length > 0) return mine;
@@ -130,29 +131,60 @@ export function clientConfigsOf(configs: Obj[], id: string, endpoint: string): O
   throw new MeshError(`${endpoint} reported ${configs.length} xDS clients, none of them ${id}: ${nodes}`);
 }
 
+/** ` (scopes "xds:///a", "xds:///b")`: the clients' `client_scope`s (gRPC: the data-plane target), if any. */
+function scopes(clients: Obj[]): string {
+  const named = clients.map((cc) => str(cc, 'client_scope'));
+  return named.some((s) => s !== '') ? ` (scopes ${named.map((s) => JSON.stringify(s)).join(', ')})` : '';
+}
+
 /**
  * What a proxyless client holds, from its CSDS ClientConfigs: each generic_xds_config carries one
- * resource (Listener, RouteConfiguration, Cluster) in `xds_config`; one that several of its xDS clients
- * hold is taken once.
+ * resource (Listener, RouteConfiguration, Cluster) in `xds_config`. One that several of its xDS clients
+ * hold alike is taken once; held in different versions, which one is the proxy's config cannot be told:
+ * an error naming the resource (never one of them picked in silence).
  */
-export function csdsDump(clientConfigs: Obj[]): ConfigDump {
+function csdsDump(clients: Obj[], id: string, endpoint: string): ConfigDump {
   // grpc-js reports type URLs without the type.googleapis.com/ prefix
   const full = (u: string) => (u.includes('/') ? u : `type.googleapis.com/${u}`);
-  const generic = clientConfigs.flatMap((cc) => arr(cc, 'generic_xds_configs'));
-  const of = (url: string) => {
+  const generic = clients.flatMap((client) => arr(client, 'generic_xds_configs').map((g) => ({ g, client })));
+  const of = (url: string, kind: string) => {
     const out: Obj[] = [];
-    const seen = new Set<string>();
-    for (const g of generic) {
+    const seen = new Map<string, { v: Obj; client: Obj }>();
+    for (const { g, client } of generic) {
       const v = field(g, 'xds_config');
       if (full(str(g, 'type_url')) !== url || !isObj(v) || typeUrl(v) !== url) continue;
       const name = str(v, 'name');
-      if (name !== '' && seen.has(name)) continue;
-      seen.add(name);
+      const first = seen.get(name);
+      if (name !== '' && first) {
+        if (isDeepStrictEqual(first.v, v)) continue;
+        throw new MeshError(
+          `${endpoint}: the xDS clients of ${id} hold different versions of ${kind} ${JSON.stringify(name)}` +
+            `${scopes([first.client, client])}: which one is the proxy's config cannot be told`,
+        );
+      }
+      seen.set(name, { v, client });
       out.push(v);
     }
     return out;
   };
-  return fromResources(of(TYPE.CDS), of(TYPE.LDS), of(TYPE.RDS));
+  return fromResources(of(TYPE.CDS, 'cluster'), of(TYPE.LDS, 'listener'), of(TYPE.RDS, 'route'));
+}
+
+/**
+ * Proxy `id`'s config from the ClientConfigs its CSDS endpoint reports (see `clientConfigsOf`). Several
+ * xDS clients of the proxy (gRPC keeps one per data-plane target) are compared as one config, and
+ * `warning` says so.
+ */
+export function csdsSide(
+  configs: Obj[],
+  id: string,
+  endpoint: string,
+): { dump: ConfigDump; warning?: string } {
+  const clients = clientConfigsOf(configs, id, endpoint);
+  const dump = csdsDump(clients, id, endpoint);
+  if (clients.length < 2) return { dump };
+  const warning = `${endpoint} reported ${clients.length} xDS clients of ${id}${scopes(clients)}: comparing what they hold together`;
+  return { dump, warning };
 }
 
 const SECTIONS = [

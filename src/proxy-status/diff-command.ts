@@ -37,7 +37,7 @@ async function proxyId(pod: string, opts: Opts): Promise<string> {
 }
 
 async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ConfigSide> {
-  const { readSide, csdsDump, clientConfigsOf } = await import('./compare.js');
+  const { readSide, csdsSide } = await import('./compare.js');
   const { ConfigDump } = await import('../envoy/dump.js');
   if (opts.file !== undefined) {
     const { readNamedInput } = await import('../util/input.js');
@@ -52,7 +52,9 @@ async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<Con
       { address: opts.csdsAddress, name: endpoint, security: { mode: 'plaintext' } },
       { timeoutMs },
     );
-    return { dump: csdsDump(clientConfigsOf(configs, id, endpoint)), problems: [] };
+    const { dump, warning } = csdsSide(configs, id, endpoint);
+    if (warning) warn(`warning: ${warning}`);
+    return { dump, problems: [] };
   }
   const { openProxyEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
@@ -83,10 +85,16 @@ export async function runProxyDiff(
     throw usageError(`output format "${opts.output}" not supported with a pod argument`);
   if (opts.csdsAddress !== undefined) checkHostPort('--csds-address', opts.csdsAddress, '10.0.0.7:15000');
   const id = await proxyId(pod, opts);
-  const { askEveryReplica } = await import('../xds-client/replicas.js');
-  const { CONFIG_DUMP_TYPE } = await import('../xds-client/client.js');
-  const answers = await askEveryReplica(cp, CONFIG_DUMP_TYPE, [id], timeoutMs);
-  const found = answers.find((a) => ((a.response?.resources as unknown[] | undefined) ?? []).length > 0);
+  const { withEveryReplica } = await import('../xds-client/replicas.js');
+  const { CONFIG_DUMP_TYPE, SYNCZ_TYPE } = await import('../xds-client/client.js');
+  const { answers, found, syncz } = await withEveryReplica(cp, timeoutMs, async (ask) => {
+    const answers = await ask(CONFIG_DUMP_TYPE, [id]);
+    const found = answers.find((a) => ((a.response?.resources as unknown[] | undefined) ?? []).length > 0);
+    // istiod answers for the first of its connections with that node id: the proxies connected to the
+    // replica say whether there are several
+    const syncz = found ? (await ask(SYNCZ_TYPE, [], [found.replica]))[0] : undefined;
+    return { answers, found, syncz };
+  });
   for (const a of answers) if (a.error) warn(`error: ${a.error.message}`);
   if (!found) {
     throw new MeshError(`no control-plane replica has config for proxy ${id} (asked ${answers.length})`, {
@@ -102,6 +110,16 @@ export async function runProxyDiff(
   // what could not be read was left out of the comparison: named, exit 65 unless a difference was found
   const unreadable = unreadableParts(intended, actual, d);
   for (const line of unreadable) warn(`error: ${line}`);
+  const { sharedNodeIds } = await import('./status.js');
+  const shared = sharedNodeIds(syncz?.response).get(id);
+  if (syncz?.error)
+    warn(`warning: cannot tell whether other proxies share node id ${id}: ${syncz.error.message}`);
+  if (shared)
+    warn(
+      `error: istiod ${found.replica}: ${shared} connected proxies share node id ${id}: its config above is one of theirs, not necessarily this pod's`,
+    );
+  // a difference (79), then an answer that may be another proxy's (1), then what could not be read (65)
   if (!d.same) return ExitCode.FINDINGS;
+  if (shared) return ExitCode.RUNTIME;
   return unreadable.length > 0 ? ExitCode.DATA : ExitCode.OK;
 }

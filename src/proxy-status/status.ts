@@ -190,6 +190,31 @@ export function foreignResources(answers: ReplicaAnswer[]): string[] {
   return out;
 }
 
+/**
+ * The node ids that several ClientConfigs of one replica's answer share, with how many: proxies connected
+ * more than once under one id (a proxyless gRPC client keeps a stream per data-plane target; pods of one
+ * name and namespace in two clusters). Each is a row of its own, but istiod's config for that id
+ * (`istio.io/debug/config_dump`) is one connection's, whichever it finds first.
+ */
+export function sharedNodeIds(response: Obj | undefined, namespace?: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const cc of clientConfigs(response ?? {}, namespace)) {
+    const id = str(obj(cc, 'node'), 'id');
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  for (const [id, n] of counts) if (n < 2) counts.delete(id);
+  return counts;
+}
+
+/** One line per replica and node id that several of its proxies share (control characters escaped). */
+export function sharedNodeLines(answers: ReplicaAnswer[], namespace?: string): string[] {
+  return answers.flatMap((a) =>
+    [...sharedNodeIds(a.response, namespace)].map(([id, n]) =>
+      escapeControl(`${a.replica}: ${n} connected proxies share node id ${id} (a row each)`),
+    ),
+  );
+}
+
 export function rowsOf(answers: ReplicaAnswer[], namespace?: string): ProxyRow[] {
   const rows: ProxyRow[] = [];
   for (const a of answers) {
@@ -206,7 +231,8 @@ export function rowsOf(answers: ReplicaAnswer[], namespace?: string): ProxyRow[]
       });
     }
   }
-  // node ids are unique per istiod; a stable sort keeps replicas in the order they were asked
+  // a stable sort keeps replicas in the order they were asked (and a replica's proxies that share a node
+  // id in its order: see sharedNodeIds)
   return rows.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 

@@ -29,20 +29,47 @@ export function askTargets(
   );
 }
 
+/** Asks replicas one debug request: every replica, or those named in `only`. */
+export type AskReplicas = (
+  typeUrl: string,
+  resourceNames: string[],
+  only?: string[],
+) => Promise<ReplicaAnswer[]>;
+
+/**
+ * Opens the control plane, runs `fn` with a way to ask its replicas debug requests (each answer or
+ * error naming the replica, in replica order), and closes it. Errors reaching the cluster are thrown.
+ */
+export async function withEveryReplica<T>(
+  o: ControlPlaneOptions,
+  timeoutMs: number,
+  fn: (ask: AskReplicas) => Promise<T>,
+): Promise<T> {
+  const cp = await openControlPlane(o);
+  try {
+    return await fn((typeUrl, resourceNames, only) =>
+      askTargets(
+        only ? cp.targets.filter((t) => only.includes(t.name)) : cp.targets,
+        o.istioNamespace,
+        typeUrl,
+        resourceNames,
+        timeoutMs,
+      ),
+    );
+  } finally {
+    await cp.close();
+  }
+}
+
 /**
  * Sends the same debug request to every control-plane replica at once and returns each one's answer or
  * error (naming the replica), in replica order. Errors reaching the cluster itself are thrown.
  */
-export async function askEveryReplica(
+export function askEveryReplica(
   o: ControlPlaneOptions,
   typeUrl: string,
   resourceNames: string[],
   timeoutMs: number,
 ): Promise<ReplicaAnswer[]> {
-  const cp = await openControlPlane(o);
-  try {
-    return await askTargets(cp.targets, o.istioNamespace, typeUrl, resourceNames, timeoutMs);
-  } finally {
-    await cp.close();
-  }
+  return withEveryReplica(o, timeoutMs, (ask) => ask(typeUrl, resourceNames));
 }
