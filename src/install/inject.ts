@@ -15,6 +15,7 @@ import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject, list, ownValue, str, text as textOf } from '../util/values.js';
 import { deeperThan, MAX_NESTING, nestingMessage, shortPath } from '../manifests/limits.js';
 import { formatPath, type PathSegment } from '../manifests/path.js';
+import { offsetInTree } from '../manifests/positions.js';
 import { docValue, yamlSyntaxError } from './yaml-doc.js';
 
 /**
@@ -416,11 +417,8 @@ function ownerOf(o: Obj, pod: Obj): PodOwner {
 
 /** The line of the deepest node of `at` that the document has. */
 function lineOf(doc: Document.Parsed, lines: LineCounter, at: ReadonlyArray<string | number>): number {
-  for (let n = at.length; n >= 0; n--) {
-    const node = doc.getIn(at.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return lines.linePos(node.range[0]).line;
-  }
-  return lines.linePos(doc.range[0]).line;
+  // keys as the value has them (docValue: `y:` is the key "true"), found as the analyze locator finds them
+  return lines.linePos(offsetInTree(doc.contents, at) ?? doc.range[0]).line;
 }
 
 /** `Deployment web: ` for the object the problem is in (a List's item, or the document itself). */

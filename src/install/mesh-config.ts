@@ -1,7 +1,6 @@
-import { parse } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import type { InjectTemplate } from './inject.js';
-import { yamlSyntaxError, YAML_READ } from './yaml-doc.js';
+import { yamlSyntaxError, yamlValue } from './yaml-doc.js';
 
 /**
  * The mesh config's effect on the injected pod (`mesh kube-inject --meshConfigFile/--meshConfigMapName`),
@@ -14,12 +13,12 @@ type Obj = Record<string, any>;
 export function parseMeshConfig(text: string, source: string): Obj {
   let doc: unknown;
   try {
-    doc = parse(text, YAML_READ);
+    doc = yamlValue(text, source);
     if ((doc as Obj)?.kind === 'ConfigMap') {
       const mesh = (doc as Obj).data?.mesh;
       if (typeof mesh !== 'string')
         throw new MeshError(`${source}: the ConfigMap has no \`mesh\` key`, { exitCode: ExitCode.DATA });
-      doc = parse(mesh, YAML_READ);
+      doc = yamlValue(mesh, source);
     }
   } catch (err) {
     if (err instanceof MeshError) throw err;

@@ -1,4 +1,5 @@
-import type { Document } from 'yaml';
+import { parseDocument, visit, type Document } from 'yaml';
+import { plainScalarValue } from '../manifests/yaml-schema.js';
 import { describeError, ExitCode, MeshError } from '../util/errors.js';
 
 /**
@@ -15,15 +16,32 @@ export function yamlSyntaxError(
 }
 
 /**
- * A parsed YAML document as plain data. The parser refuses aliases that would expand without bound (a
- * "billion laughs" file): that is unusable input naming the file (exit 65), not a runtime failure.
+ * A parsed YAML document as plain data, its plain scalars read as kubectl and istioctl read them (Go's
+ * YAML 1.1 reader: `yes` and `on` are booleans, `017` is octal; see manifests/yaml-schema.ts), which the
+ * `yaml` package's YAML 1.2 would read otherwise. The document itself is left as it was written. The
+ * parser refuses aliases that would expand without bound (a "billion laughs" file): that is unusable input
+ * naming the file (exit 65), not a runtime failure.
  */
 export function docValue(doc: Document.Parsed, source: string): unknown {
   try {
-    return doc.toJS();
+    const read = doc.clone();
+    visit(read, {
+      Scalar(_, node) {
+        if (node.type === 'PLAIN' && !node.tag && typeof node.source === 'string')
+          node.value = plainScalarValue(node.source);
+      },
+    });
+    return read.toJS();
   } catch (err) {
     throw new MeshError(`${source}: ${describeError(err)}`, { exitCode: ExitCode.DATA });
   }
+}
+
+/** YAML text as plain data, read as docValue reads it; a syntax error is thrown (the `yaml` package's). */
+export function yamlValue(text: string, source: string): unknown {
+  const doc = parseDocument(text, YAML_READ);
+  if (doc.errors.length > 0) throw doc.errors[0];
+  return docValue(doc, source);
 }
 
 /**

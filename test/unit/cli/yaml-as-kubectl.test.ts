@@ -117,4 +117,20 @@ describe('YAML merge keys', () => {
         `Error [MSH1007] (ConfigMap default/c ${file}:14) metadata.labels.audit is a boolean, not a string: the API server rejects the object\n`,
     );
   });
+
+  it('manifest generate -f: a plain no is false there too (istioctl: the autoscalers go)', async () => {
+    const file = write('no.yaml', [
+      'apiVersion: install.istio.io/v1alpha1',
+      'kind: IstioOperator',
+      'spec:',
+      '  values:',
+      '    pilot: {autoscaleEnabled: no}',
+      '    gateways:',
+      '      istio-ingressgateway: {autoscaleEnabled: off}',
+    ]);
+    const r = await runCli(['manifest', 'generate', '-f', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/^kind: HorizontalPodAutoscaler\n/m);
+  });
 });

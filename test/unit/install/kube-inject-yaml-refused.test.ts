@@ -122,13 +122,13 @@ describe('kube-inject refuses nesting deeper than analyze allows (100 levels)', 
   it('nested deeper only once aliases are expanded: the line of the alias', async () => {
     const path = file(
       'alias.yaml',
-      pod(`x: &x ${'['.repeat(60)}${']'.repeat(60)}\ny:\n  z: ${'['.repeat(40)}*x${']'.repeat(40)}\n`),
+      pod(`x: &x ${'['.repeat(60)}${']'.repeat(60)}\nw:\n  z: ${'['.repeat(40)}*x${']'.repeat(40)}\n`),
     );
     const r = await run(['-f', path]);
     expect(r).toMatchObject({ code: 65, stdout: '', warnings: [] });
     expect(r.stderr).toMatch(
       new RegExp(
-        `^Error: ${path}:8: document nests mappings and sequences more than 100 levels deep at y\\.z\\[0\\]`,
+        `^Error: ${path}:8: document nests mappings and sequences more than 100 levels deep at w\\.z\\[0\\]`,
       ),
     );
   });

@@ -132,9 +132,9 @@ describe('kube-inject --meshConfigFile', () => {
     // numbers and booleans in proxyMetadata are written as the strings an env var holds
     const [pod] = await inject(
       '--meshConfigFile',
-      file('scalars.yaml', 'defaultConfig:\n  proxyMetadata: {N: 5, T: true}\n'),
+      file('scalars.yaml', 'defaultConfig:\n  proxyMetadata: {NUM: 5, T: true}\n'),
     );
-    expect(env(proxyOf(pod))).toMatchObject({ N: '5', T: 'true' });
+    expect(env(proxyOf(pod))).toMatchObject({ NUM: '5', T: 'true' });
   });
 
   it('an injector ConfigMap file and a mesh config file together: the template of one, the proxy settings of the other', async () => {
