@@ -96,19 +96,15 @@ describe('mesh proxy-status: proxies that share a node id', () => {
   });
 });
 
+/** `mesh proxy-status <ID>` against the istiod stand-in, the pod's config from the CSDS stand-in. */
+const psPod = (istiodAddress: string, csdsAddress: string) =>
+  runCli(['proxy-status', ID, '--xds-address', istiodAddress, '--plaintext', '--csds-address', csdsAddress]);
+
 describe('mesh proxy-status <pod>: several ClientConfigs of the pod', () => {
   it("istiod's answer for a node id two proxies share may be the other's: compared, named, exit 1", async () => {
     const s = await istiod([connected(ID, 'east'), connected(ID, 'west')]);
     const c = await csds(client(ID, 'xds:///catalog', cluster()));
-    const r = await runCli([
-      'proxy-status',
-      ID,
-      '--xds-address',
-      s.address,
-      '--plaintext',
-      '--csds-address',
-      c.address,
-    ]);
+    const r = await psPod(s.address, c.address);
     expect(r).toEqual({
       code: 1,
       stdout: 'Clusters Match (1)\nListeners Match (0)\nRoutes Match (0)\n',
@@ -122,15 +118,7 @@ describe('mesh proxy-status <pod>: several ClientConfigs of the pod', () => {
     const s = await istiod([connected(ID, 'east')]);
     // one cluster both clients hold alike is taken once
     const c = await csds(client(ID, 'xds:///catalog', cluster()), client(ID, 'xds:///catalog-v2', cluster()));
-    const r = await runCli([
-      'proxy-status',
-      ID,
-      '--xds-address',
-      s.address,
-      '--plaintext',
-      '--csds-address',
-      c.address,
-    ]);
+    const r = await psPod(s.address, c.address);
     expect(r).toEqual({
       code: 0,
       stdout: 'Clusters Match (1)\nListeners Match (0)\nRoutes Match (0)\n',
@@ -146,15 +134,7 @@ describe('mesh proxy-status <pod>: several ClientConfigs of the pod', () => {
       client(ID, 'xds:///catalog', cluster()),
       client(ID, 'xds:///catalog-admin', cluster({ connect_timeout: { seconds: '99' } })),
     );
-    const r = await runCli([
-      'proxy-status',
-      ID,
-      '--xds-address',
-      s.address,
-      '--plaintext',
-      '--csds-address',
-      c.address,
-    ]);
+    const r = await psPod(s.address, c.address);
     expect(r).toEqual({
       code: 1,
       stdout: '',
