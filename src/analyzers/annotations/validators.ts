@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import jsYaml from 'js-yaml';
 import { number, text } from '../../util/values.js';
+import { KUBE_YAML_SCHEMA } from '../../manifests/yaml-schema.js';
 
 type Validator = (value: string) => string | undefined;
 
@@ -80,7 +81,7 @@ const DURATION = /^(0|(\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+)$/; // \u00b5: MICR
 function proxyConfig(value: string): string | undefined {
   let parsed: unknown;
   try {
-    parsed = jsYaml.load(value, { schema: jsYaml.CORE_SCHEMA });
+    parsed = jsYaml.load(value, { schema: KUBE_YAML_SCHEMA });
   } catch (err) {
     return `not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`;
   }

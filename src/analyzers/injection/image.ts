@@ -5,6 +5,7 @@ import { allContainers, INJECTION_LABEL, ISTIO_PROXY, REVISION_LABEL } from '../
 import { isEmptyLabels, labelMap, labelsMatch } from '../../kube/labels.js';
 import { injectedProxyImage, injectorConfigMap, injectorValues } from './injector.js';
 import { text } from '../../util/values.js';
+import { KUBE_YAML_SCHEMA } from '../../manifests/yaml-schema.js';
 
 /**
  * The proxy image variant (`distroless`, `debug`) in effect for a pod: mesh default, then the root
@@ -33,7 +34,7 @@ function imageVariant(ctx: AnalysisContext, pod: Workload): string {
   const annotation = pod.annotations['proxy.istio.io/config'];
   if (annotation !== undefined) {
     try {
-      const v = typeOf(jsYaml.load(annotation, { schema: jsYaml.CORE_SCHEMA }));
+      const v = typeOf(jsYaml.load(annotation, { schema: KUBE_YAML_SCHEMA }));
       if (v) variant = v;
     } catch {
       // An unparsable annotation is the annotation analyzer's business; the injector ignores it here too.
