@@ -202,35 +202,45 @@ export async function runInstall(
         hint: 'mesh takes over only objects it created: re-run with --force to take it over, and uninstall then deletes it (nothing was changed)',
       },
     );
+  const { withInstallLock } = await import('../kube/install-lock.js');
+  const what = `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`;
   if (planIsEmpty(plan)) {
+    // Nothing to write, but a run holding the lock (an uninstall deleting, say) is changing what the plan
+    // read: reported as when there is something to change.
+    await withInstallLock(rest, what, async () => undefined);
     warn('Nothing to change: the cluster already matches.');
     return opts.verify ? verifyInstall(rest, components) : ExitCode.OK;
   }
   await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
-  const { withInstallLock } = await import('../kube/install-lock.js');
   const progress = await (await import('../util/progress.js')).progressReporter();
-  // Ctrl+C or a TERM while applying: no further write, then the usual report of what was applied (and
-  // the lock released) instead of dying silently halfway.
-  const { interruptible } = await import('../util/interrupt.js');
-  const interrupt = interruptible('applying');
+  // Ctrl+C or a TERM while applying, or the lock lost to another run: no further write, then the usual
+  // report of what was applied (and the lock released) instead of dying silently halfway.
+  const { eitherSignal, interruptible } = await import('../util/interrupt.js');
+  const interrupt = interruptible('waiting for the install lock');
+  let signal = interrupt.signal;
   const result = await withInstallLock(
     rest,
-    `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`,
-    () =>
-      applyComponents(rest, components, owner, {
-        signal: interrupt.signal,
+    what,
+    (lost) => {
+      signal = eitherSignal(interrupt.signal, lost);
+      interrupt.during('applying');
+      return applyComponents(rest, components, owner, {
+        signal,
         during: interrupt.during,
         force: opts.force,
         concurrency,
         readinessTimeoutMs,
         progress,
-      }),
+      });
+    },
+    { signal: interrupt.signal },
   )
     .catch((err) => {
       if (err instanceof InstallError) {
         const list = (refs: string[]) => refs.map((r) => `- ${r}`).join('\n');
         if (err.applied.length > 0) warn(`Applied before the failure:\n${list(err.applied)}`);
-        if (err.pruned.length > 0) warn(`Pruned before the interruption:\n${list(err.pruned)}`);
+        if (err.pruned.length > 0)
+          warn(`Pruned before the ${signal.aborted ? 'interruption' : 'failure'}:\n${list(err.pruned)}`);
       }
       throw err;
     })
@@ -328,15 +338,19 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   warn(refs.map((r) => `- ${r}`).join('\n'));
   await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
   const { withInstallLock } = await import('../kube/install-lock.js');
-  // Ctrl+C or a TERM: no further delete (what was deleted is listed), or no further waiting (what is
-  // still terminating is named), instead of dying without a word.
-  const { interruptible } = await import('../util/interrupt.js');
-  const interrupt = interruptible('deleting');
+  // Ctrl+C or a TERM, or the lock lost to another run: no further delete (what was deleted is listed),
+  // or no further waiting (what is still terminating is named), instead of dying without a word.
+  const { eitherSignal, interruptible } = await import('../util/interrupt.js');
+  const interrupt = interruptible('waiting for the install lock');
   try {
     const { deleted, replaced } = await withInstallLock(
       rest,
       `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}${where}`,
-      () => deleteObjects(rest, objects, 8, interrupt.signal),
+      (lost) => {
+        interrupt.during('deleting');
+        return deleteObjects(rest, objects, 8, eitherSignal(interrupt.signal, lost));
+      },
+      { signal: interrupt.signal },
     ).catch((err) => {
       if ((err instanceof DeleteInterrupted || err instanceof DeleteFailed) && err.deleted.length > 0)
         warn(

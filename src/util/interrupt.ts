@@ -43,3 +43,20 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
   signal?.throwIfAborted();
 }
+
+/**
+ * A signal aborted when the first of `signals` aborts, with its reason (AbortSignal.any, which Node has
+ * only from 20.3; mesh runs on every Node 20).
+ */
+export function eitherSignal(...signals: AbortSignal[]): AbortSignal {
+  const controller = new AbortController();
+  const aborted = signals.find((s) => s.aborted);
+  if (aborted) controller.abort(aborted.reason);
+  else
+    for (const s of signals)
+      s.addEventListener('abort', () => controller.abort(s.reason), {
+        once: true,
+        signal: controller.signal,
+      });
+  return controller.signal;
+}

@@ -4,7 +4,8 @@
  * label selector), server-side apply (PATCH, `fieldManager`, `force`, `dryRun=All`: maps merged, lists
  * replaced, the manager's Apply entry recorded in managedFields), POST, PUT and DELETE (with a UID
  * precondition). Applied CRDs are Established, Namespaces Active and Deployments ready at once. A
- * request `hang` selects is read and never answered.
+ * request `hang` selects is read and never answered; `intercept` plays another client or a lossy network,
+ * and `strictPut` checks a PUT's resourceVersion as the API server does.
  */
 import http from 'node:http';
 import { serveWithKubeconfig } from '../../support/silent-server.js';
@@ -18,6 +19,8 @@ export interface StoreApiServer {
   get(plural: string, namespace: string | undefined, name: string): any | undefined;
   /** Stores an object as another client would create it (its manager's Update entry). */
   put(plural: string, obj: any, manager?: string): void;
+  /** Deletes a stored object, as another client would. */
+  remove(plural: string, namespace: string | undefined, name: string): void;
   /** Every stored `plural/ns/name`. */
   keys(): string[];
   close(): Promise<void>;
@@ -52,19 +55,38 @@ function withStatus(o: any): any {
   return o;
 }
 
+/** What `intercept` makes of a request: an answer in its place, or its answer lost. */
+export type Intercepted = { status: number; body: unknown } | 'drop';
+
 export async function startStoreApiServer(
   opts: {
     /** `plural/ns/name` whose apply without force gets a 409 naming this other manager's field. */
     conflicts?: Record<string, string>;
     /** Requests (`METHOD path`, without the query) left unanswered, as a hung API server leaves them. */
     hang?: (request: string) => boolean;
+    /**
+     * Called with each request (`METHOD path?query`) and its body before it is handled
+     * (awaited): it may change the store as another client would meanwhile, return an answer given in
+     * the request's place, or return 'drop': the request is handled, but its answer lost (the connection
+     * closed without one).
+     */
+    intercept?: (request: string, body: any) => Intercepted | undefined | Promise<Intercepted | undefined>;
+    /**
+     * PUT as the API server handles it: a metadata.resourceVersion other than the stored one gets 409
+     * Conflict, and a PUT of an object not there creates it (201, as for a Lease). Otherwise a PUT
+     * always replaces, answered 200.
+     */
+    strictPut?: boolean;
   } = {},
 ): Promise<StoreApiServer> {
   const store = new Map<string, any>();
   const requests: string[] = [];
   let uid = 0;
   let rv = 0;
+  /** Answers handled but never sent (intercept's 'drop'). */
+  const dropped = new WeakSet<http.ServerResponse>();
   const send = (res: http.ServerResponse, code: number, body: unknown) => {
+    if (dropped.has(res)) return void res.socket?.destroy();
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
@@ -80,11 +102,14 @@ export async function startStoreApiServer(
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       requests.push(`${req.method} ${url.pathname}${url.search}`);
       if (opts.hang?.(`${req.method} ${url.pathname}`)) return;
       const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+      const intercepted = await opts.intercept?.(`${req.method} ${url.pathname}${url.search}`, body);
+      if (intercepted === 'drop') dropped.add(res);
+      else if (intercepted) return send(res, intercepted.status, intercepted.body);
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
       let ns: string | undefined;
@@ -132,9 +157,20 @@ export async function startStoreApiServer(
           store.set(kk, stamp(structuredClone(body)));
           return send(res, 201, store.get(kk));
         }
-        case 'PUT':
-          store.set(k, stamp(structuredClone(body)));
-          return send(res, 200, store.get(k));
+        case 'PUT': {
+          const want = body?.metadata?.resourceVersion;
+          if (opts.strictPut && live && want && want !== live.metadata.resourceVersion)
+            return fail(
+              res,
+              409,
+              'Conflict',
+              `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            );
+          const replaced = stamp(structuredClone(body));
+          if (opts.strictPut && live) replaced.metadata.uid = live.metadata.uid;
+          store.set(k, replaced);
+          return send(res, opts.strictPut && !live ? 201 : 200, replaced);
+        }
         case 'DELETE': {
           if (!live) return fail(res, 404, 'NotFound', `${plural} "${name}" not found`);
           const want = body?.preconditions?.uid;
@@ -157,6 +193,7 @@ export async function startStoreApiServer(
       o.metadata.managedFields = [{ manager, operation: 'Update' }];
       store.set(key(plural, o.metadata.namespace, o.metadata.name), o);
     },
+    remove: (plural, namespace, name) => void store.delete(key(plural, namespace, name)),
     keys: () => [...store.keys()].sort(),
     close,
   };
