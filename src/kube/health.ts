@@ -1,6 +1,6 @@
 import { objectRef, sortObjects } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { deletionState, listOwned, notReadyReason, ObjectDeletedError, withObject } from './installer.js';
+import { deletionState, listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
 import { mapBounded } from '../util/bounded.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
@@ -510,7 +510,8 @@ export async function check(
   const reasons = await mapBounded(deployments, 8, (d) =>
     notReadyReason(rest, d).catch((err: unknown) => {
       if (err instanceof ObjectDeletedError) return err;
-      if (err instanceof ApiError) return withObject(err, objectRef(d)) as ApiError;
+      // its message names the request (`GET Deployment/ns/name: …`)
+      if (err instanceof ApiError) return err;
       throw err;
     }),
   );
@@ -629,7 +630,21 @@ async function webhookHealth(rest: KubeRest, wh: K8sObject): Promise<CheckResult
       'GET',
       `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${s.name}`)}`,
     );
-    if (res.status < 200 || res.status >= 300) throw apiError(res, `list endpointslices of Service ${key}`);
+    if (res.status < 200 || res.status >= 300) {
+      // A refusal names the resource and namespace; another answer (a 503) names nothing, and two
+      // webhook configurations calling one Service gave two identical lines.
+      const err = apiError(res, `list endpointslices of Service ${key}`);
+      out.push(
+        cannotCheck(
+          'Webhooks',
+          err,
+          err.message.includes('endpointslices')
+            ? undefined
+            : `the endpoints of Service ${key} that ${objectRef(wh)} calls`,
+        ),
+      );
+      continue;
+    }
     const ready = ((res.body?.items ?? []) as any[])
       .flatMap((sl) => sl.endpoints ?? [])
       .filter((e: any) => e.conditions?.ready !== false);
@@ -661,7 +676,13 @@ async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[
     const res = await rest.request('GET', objectPath(crd));
     if (res.status === 404)
       return problems.push(fail('CRDs', `${crd.metadata.name} is missing`, 'run mesh install'));
-    if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(crd)}`);
+    if (res.status < 200 || res.status >= 300) {
+      const err = apiError(res, `GET ${objectRef(crd)}`);
+      // named unless the server's message does (a refusal names the CRD)
+      throw err.message.includes(String(crd.metadata.name))
+        ? err
+        : apiError(res, `GET ${objectRef(crd)}`, true);
+    }
     const deleting = deletionState(res.body);
     if (deleting)
       return problems.push(

@@ -8,7 +8,15 @@ import {
   type K8sObject,
   type RenderedComponent,
 } from '../install/render.js';
-import { ApiError, apiError, WaitDeadlineError, type KubeRest } from './rest.js';
+import {
+  AnswerLostError,
+  ApiError,
+  apiError,
+  isTransient,
+  malformedAnswer,
+  WaitDeadlineError,
+  type KubeRest,
+} from './rest.js';
 import { mapBounded } from '../util/bounded.js';
 import { collectionPath, objectPath, RESOURCE_TYPES } from './resources.js';
 import { pause } from '../util/interrupt.js';
@@ -142,7 +150,11 @@ async function getLive(rest: KubeRest, o: K8sObject): Promise<any> {
       're-running the same command creates it again',
     );
   }
-  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`);
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`, true);
+  // read as one, an answer without metadata failed with "Cannot read properties of undefined"
+  const meta = res.body.metadata;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+    throw malformedAnswer(rest.kube, `GET ${objectRef(o)}`, 'an object without "metadata"');
   const why = deletionState(res.body);
   if (why) throw beingDeleted(objectRef(o), why, false);
   return res.body;
@@ -152,7 +164,7 @@ async function getObject(rest: KubeRest, o: K8sObject): Promise<any | undefined>
   const res = await rest.request('GET', objectPath(o));
   if (res.status === 404) return undefined;
   if (res.status >= 200 && res.status < 300) return res.body;
-  throw apiError(res, `GET ${objectRef(o)}`);
+  throw apiError(res, `GET ${objectRef(o)}`, true);
 }
 
 /**
@@ -296,11 +308,17 @@ export async function computePlan(
   };
 }
 
-/** An error from the server about one object, reworded to name the object first. */
+/** An error from the server (or a lost answer) about one object, reworded to name the object first. */
 export function withObject(err: unknown, ref: string): unknown {
   if (err instanceof ApiError) return new ApiError(err.status, err.reason, `${ref}: ${err.message}`);
+  if (err instanceof AnswerLostError)
+    return new AnswerLostError(`${ref}: ${err.message}`, { hint: err.hint, cause: err.cause });
   return err;
 }
+
+/** `; A, B may have been applied (the answer was lost)`, or '' when no answer was lost. */
+const lostNote = (refs: readonly string[], verb: string) =>
+  refs.length ? `; ${refs.join(', ')} may have been ${verb} (the answer was lost)` : '';
 
 export interface Progress {
   /** A new step starts (e.g. "Applying Pilot (12 objects)"). */
@@ -348,7 +366,11 @@ export async function applyComponents(
   owner: Owner,
   opts: ApplyOptions,
 ): Promise<{ applied: string[]; pruned: string[]; replaced: string[] }> {
+  // Ctrl+C ends the requests in flight too: one that gets no answer no longer holds the run
+  const r = rest.abortable(opts.signal);
   const applied: string[] = [];
+  /** Objects whose apply was sent but whose answer was lost: they may have been applied. */
+  const lost: string[] = [];
   const steps: AppliedStep[] = [];
   const step = async (label: string, objects: K8sObject[]) => {
     if (objects.length === 0) return;
@@ -360,18 +382,20 @@ export async function applyComponents(
       await mapBounded(sortObjects(objects), opts.concurrency, async (o) => {
         opts.signal?.throwIfAborted();
         try {
-          await applyObject(rest, o, { force: opts.force });
+          await applyObject(r, o, { force: opts.force });
         } catch (err) {
-          throw withObject(err, objectRef(o));
+          if (err instanceof AnswerLostError) lost.push(objectRef(o));
+          // interrupted, the interruption is the error (an apply it cut short is among the lost ones)
+          throw opts.signal?.aborted ? (opts.signal.reason as unknown) : withObject(err, objectRef(o));
         }
         applied.push(objectRef(o));
         done.applied++;
       });
-      await waitReady(rest, objects, opts, (what) => opts.progress.update(`${label}: waiting for ${what}`));
+      await waitReady(r, objects, opts, (what) => opts.progress.update(`${label}: waiting for ${what}`));
       done.ready = true;
     } catch (err) {
       opts.progress.fail(`${label}: failed`);
-      throw halfway(err, applied, steps);
+      throw halfway(err, applied, steps, lost);
     }
     opts.progress.succeed(`${label}: ${objects.length} object(s) applied and ready (${elapsed(started)})`);
   };
@@ -390,19 +414,19 @@ export async function applyComponents(
   let pruning = false;
   try {
     opts.signal?.throwIfAborted();
-    const candidates = (await pruneCandidates(rest, components, owner)).owned;
+    const candidates = (await pruneCandidates(r, components, owner)).owned;
     if (candidates.length > 0) {
       pruning = true;
       opts.during?.('pruning');
       opts.progress.start(`pruning ${candidates.length} object(s) no longer rendered`);
-      const result = await deleteObjects(rest, candidates, opts.concurrency, opts.signal);
+      const result = await deleteObjects(r, candidates, opts.concurrency, opts.signal);
       pruned = result.deleted.map(objectRef);
       opts.progress.succeed(`pruned ${pruned.length} object(s)`);
       replaced = result.replaced;
     }
   } catch (err) {
     if (pruning) opts.progress.fail('pruning: failed');
-    throw halfway(err, applied, steps);
+    throw halfway(err, applied, steps, lost);
   }
   return { applied, pruned, replaced };
 }
@@ -428,19 +452,34 @@ export function appliedSummary(steps: readonly AppliedStep[]): string {
     .join(', ')}`;
 }
 
-function halfway(err: unknown, applied: string[], steps: readonly AppliedStep[]): unknown {
+/**
+ * The InstallError of an install stopped by `err`: what was applied (and, listed with them, what may have
+ * been: `lost`, applies whose answer was lost), and a hint that fits the error.
+ */
+function halfway(
+  err: unknown,
+  applied: readonly string[],
+  steps: readonly AppliedStep[],
+  lost: readonly string[],
+): unknown {
   if (err instanceof InstallError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const conflict = err instanceof ApiError && err.status === 409;
+  const status = err instanceof ApiError ? err.status : 0;
+  const maybe = (refs: readonly string[], verb: string) =>
+    refs.map((ref) => `${ref} (may have been ${verb}: the answer was lost)`);
   return new InstallError(
-    `${message} (${appliedSummary(steps)})`,
-    applied,
+    `${message} (${appliedSummary(steps)}${lostNote(lost, 'applied')})`,
+    [...applied, ...maybe(lost, 'applied')],
     err instanceof ObjectDeletedError && err.hint
       ? err.hint
-      : conflict
+      : status === 409
         ? 'another field manager owns these fields: re-run with --force to take them over'
-        : 're-running the same command completes the install (applying is idempotent)',
-    err instanceof DeleteInterrupted || err instanceof DeleteFailed ? err.deleted.map(objectRef) : [],
+        : status === 422 || status === 400
+          ? 'the API server rejects the object as mesh rendered it, and re-running sends the same: change the input that sets the field it names (-f, --set), then re-run'
+          : 're-running the same command completes the install (applying is idempotent)',
+    err instanceof DeleteStopped
+      ? [...err.deleted.map(objectRef), ...maybe(err.lost.map(objectRef), 'deleted')]
+      : [],
   );
 }
 
@@ -453,71 +492,115 @@ export interface Deleted {
   replaced: string[];
 }
 
-/** Deleting stopped by the user (Ctrl+C): the abort's reason, with what was deleted before it. */
-export class DeleteInterrupted extends MeshError {
+/** Deleting stopped before the end: what was deleted, and what may have been (deletes whose answer was lost). */
+abstract class DeleteStopped extends MeshError {
   constructor(
-    reason: MeshError,
+    message: string,
+    hint: string,
+    /** The objects deleted (or already gone) before it stopped, in the order they were listed. */
     readonly deleted: readonly K8sObject[],
-    total: number,
+    /** The objects whose DELETE was sent but whose answer was lost: they may have been deleted. */
+    readonly lost: readonly K8sObject[],
   ) {
-    super(`${reason.message} (${deleted.length} of ${total} object(s) deleted; the others are still there)`, {
-      hint: 're-running uninstall deletes the rest',
-    });
+    super(message, { hint });
+  }
+}
+
+/** `12 of 22 object(s) deleted; ConfigMap/ns/x may have been deleted (the answer was lost); the others are still there` */
+function deletedSoFar(deleted: readonly K8sObject[], lost: readonly K8sObject[], total: number): string {
+  const others = deleted.length + lost.length < total ? '; the others are still there' : '';
+  return `${deleted.length} of ${total} object(s) deleted${lostNote(lost.map(objectRef), 'deleted')}${others}`;
+}
+
+/** Deleting stopped by the user (Ctrl+C): the abort's reason, with what was deleted before it. */
+export class DeleteInterrupted extends DeleteStopped {
+  constructor(reason: MeshError, deleted: readonly K8sObject[], lost: readonly K8sObject[], total: number) {
+    super(
+      `${reason.message} (${deletedSoFar(deleted, lost, total)})`,
+      're-running uninstall deletes the rest',
+      deleted,
+      lost,
+    );
   }
 }
 
 /** Deleting stopped at a delete that failed (refused, or the server gone): its error, with what was deleted before. */
-export class DeleteFailed extends MeshError {
-  constructor(
-    err: MeshError,
-    /** The objects deleted (or already gone) before the failure, in the order they were listed. */
-    readonly deleted: readonly K8sObject[],
-    total: number,
-  ) {
+export class DeleteFailed extends DeleteStopped {
+  constructor(err: MeshError, deleted: readonly K8sObject[], lost: readonly K8sObject[], total: number) {
     super(
-      `${err.message} (${deleted.length > 0 ? `${deleted.length} of ${total} object(s) deleted; the others are still there` : 'nothing was deleted'})`,
-      { hint: err.hint ?? 're-running uninstall deletes the rest' },
+      `${err.message} (${deleted.length + lost.length > 0 ? deletedSoFar(deleted, lost, total) : 'nothing was deleted'})`,
+      err.hint ?? 're-running uninstall deletes the rest',
+      deleted,
+      lost,
     );
   }
 }
 
 /**
- * Deletes objects (background propagation; already gone is fine). Each delete carries the listed object's
- * UID as a precondition: an object deleted and created again under the same name since it was listed
- * (between the plan or list and a confirmation, say) is not the one the user agreed to delete, and the
- * server refuses with 409; it is reported as replaced, and left alone.
+ * Deletes one object: `deleted` (or already gone), or `replaced` when its name now belongs to another
+ * object. The DELETE carries the listed object's UID as a precondition, and the server refuses it with a
+ * 409 once the object was deleted and created again; but a 409 is any conflict (a webhook's, a proxy's),
+ * and was reported as "replaced" while the same object stayed: the live object's UID tells.
+ */
+async function deleteOne(rest: KubeRest, o: K8sObject): Promise<'deleted' | 'replaced'> {
+  const ref = objectRef(o);
+  const uid = (o.metadata as { uid?: string }).uid;
+  const res = await rest
+    .request('DELETE', objectPath(o), {
+      propagationPolicy: 'Background',
+      ...(uid ? { preconditions: { uid } } : {}),
+    })
+    .catch((err: unknown) => Promise.reject(withObject(err, ref)));
+  if (res.status === 404 || (res.status >= 200 && res.status < 300)) return 'deleted';
+  if (res.status === 409 && uid) {
+    const live = await getObject(rest, o);
+    if (live === undefined) return 'deleted';
+    const liveUid: unknown = live.metadata?.uid;
+    if (typeof liveUid === 'string' && liveUid !== uid) return 'replaced';
+    // the same object, being deleted all the same (by someone else, or by an earlier run)
+    if (liveUid === uid && live.metadata?.deletionTimestamp) return 'deleted';
+  }
+  throw withObject(apiError(res, 'DELETE'), ref);
+}
+
+/**
+ * Deletes objects (background propagation; already gone is fine). An object deleted and created again
+ * under the same name since it was listed (between the plan or list and a confirmation, say) is not the
+ * one the user agreed to delete: it is reported as replaced, and left alone (see deleteOne).
  */
 export async function deleteObjects(
   rest: KubeRest,
   objects: readonly K8sObject[],
   concurrency: number,
-  /** Aborted (reason: a MeshError): no further delete; the ones in flight finish, then DeleteInterrupted. */
+  /**
+   * Aborted (reason: a MeshError): no further delete; the ones in flight get a moment to be answered
+   * (see KubeRest.abortable), then DeleteInterrupted.
+   */
   signal?: AbortSignal,
 ): Promise<Deleted> {
+  const r = rest.abortable(signal);
   const done = new Set<K8sObject>();
+  const lost = new Set<K8sObject>();
   const replaced: string[] = [];
   let failure: unknown;
   await mapBounded(objects, concurrency, async (o) => {
     if (signal?.aborted || failure !== undefined) return;
-    const uid = (o.metadata as { uid?: string }).uid;
     try {
-      const res = await rest.request('DELETE', objectPath(o), {
-        propagationPolicy: 'Background',
-        ...(uid ? { preconditions: { uid } } : {}),
-      });
-      if (res.status === 409 && uid) replaced.push(objectRef(o));
-      else if (res.status !== 404 && (res.status < 200 || res.status >= 300))
-        throw withObject(apiError(res, 'DELETE'), objectRef(o));
+      if ((await deleteOne(r, o)) === 'replaced') replaced.push(objectRef(o));
       else done.add(o);
     } catch (err) {
-      // no further delete; the ones in flight finish, so that what was deleted is known
-      failure ??= err;
+      if (err instanceof AnswerLostError) lost.add(o);
+      // no further delete; the ones in flight finish, so that what was deleted is known (interrupted, a
+      // delete cut short is no failure of its own: it is among the lost ones, or still there)
+      if (!signal?.aborted) failure ??= err;
     }
   });
   const deleted = objects.filter((o) => done.has(o));
+  const maybe = objects.filter((o) => lost.has(o));
   if (failure !== undefined)
-    throw failure instanceof MeshError ? new DeleteFailed(failure, deleted, objects.length) : failure;
-  if (signal?.aborted) throw new DeleteInterrupted(signal.reason as MeshError, deleted, objects.length);
+    throw failure instanceof MeshError ? new DeleteFailed(failure, deleted, maybe, objects.length) : failure;
+  if (signal?.aborted)
+    throw new DeleteInterrupted(signal.reason as MeshError, deleted, maybe, objects.length);
   return { deleted, replaced };
 }
 
@@ -575,25 +658,29 @@ async function deploymentReason(rest: KubeRest, d: any, want: number): Promise<s
     'GET',
     `/api/v1/namespaces/${d.metadata.namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
   );
-  const newest = ((pods.body?.items ?? []) as any[]).sort((a, b) =>
-    String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+  const items: unknown = pods.body?.items;
+  const newest = (Array.isArray(items) ? (items as any[]) : []).sort((a, b) =>
+    String(b?.metadata?.creationTimestamp).localeCompare(String(a?.metadata?.creationTimestamp)),
   )[0];
   if (newest) {
     const waiting = (newest.status?.containerStatuses ?? []).map((c: any) => c.state?.waiting).find(Boolean);
     const cond = (newest.status?.conditions ?? []).find((c: any) => c.status === 'False' && c.message);
     if (waiting)
       parts.push(
-        `pod ${newest.metadata.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`,
+        `pod ${newest.metadata?.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`,
       );
-    else if (cond) parts.push(`pod ${newest.metadata.name}: ${cond.type}=False: ${cond.message}`);
-    else parts.push(`pod ${newest.metadata.name}: phase ${newest.status?.phase ?? 'unknown'}`);
+    else if (cond) parts.push(`pod ${newest.metadata?.name}: ${cond.type}=False: ${cond.message}`);
+    else parts.push(`pod ${newest.metadata?.name}: phase ${newest.status?.phase ?? 'unknown'}`);
   } else if (pods.status === 200) parts.push('no pods yet');
   return parts.join('; ');
 }
 
 /**
  * Polls until every object that has a readiness rule is ready; a timeout names the object and the reason.
- * The wait ends at its deadline, its requests included (see KubeRest.until).
+ * The wait ends at its deadline, its requests included (see KubeRest.until), or at once when `opts.signal`
+ * aborts (see KubeRest.abortable). A transient failure answer (a 503 of an API server restarting, see
+ * isTransient) is no reason to stop: as `kubectl rollout status`, the wait polls again, and names it
+ * as the reason if the deadline comes first.
  */
 export async function waitReady(
   rest: KubeRest,
@@ -606,7 +693,8 @@ export async function waitReady(
   );
   if (watched.length === 0) return;
   const deadline = Date.now() + opts.readinessTimeoutMs;
-  const capped = isDeadline(opts.readinessTimeoutMs) ? rest.until(deadline) : rest;
+  const r = rest.abortable(opts.signal);
+  const capped = isDeadline(opts.readinessTimeoutMs) ? r.until(deadline) : r;
   const notReady = (pending: ReadonlyArray<{ ref: string; reason?: string }>) =>
     new MeshError(
       `${pending[0]!.ref} is not ready after ${opts.readinessTimeoutMs / 1000}s: ${pending[0]!.reason}${pending.length > 1 ? ` (and ${pending.length - 1} more not ready)` : ''}`,
@@ -618,6 +706,7 @@ export async function waitReady(
     let late = false;
     const reasons = await mapBounded(watched, opts.concurrency, (o) =>
       notReadyReason(capped, o).catch((err: unknown) => {
+        if (isTransient(err)) return err.message;
         if (!(err instanceof WaitDeadlineError)) throw err;
         late = true;
         return known.get(objectRef(o)) ?? err.message;

@@ -1,5 +1,6 @@
 import type https from 'node:https';
 import { AnswerCutError, ExchangeTimeoutError, exchange } from '../util/http.js';
+import { pause } from '../util/interrupt.js';
 import { apiRequestTimeout } from './client-timeout.js';
 import { withCredentials } from './credentials.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
@@ -36,11 +37,30 @@ export class UnreachableError extends MeshError {}
  */
 export class WaitDeadlineError extends MeshError {}
 
+/**
+ * A write (PATCH, POST, PUT, DELETE; not a dry run) that was sent but got no answer: the connection
+ * ended, the deadline passed or the run was interrupted first. The server may have carried it out.
+ */
+export class AnswerLostError extends MeshError {}
+
+/**
+ * A failure answer that may pass by itself: a 5xx (an API server restarting or overloaded, a proxy in
+ * front of it) or a 429 still refused after its retries. A wait polls again; elsewhere it is an error.
+ */
+export const isTransient = (err: unknown): err is ApiError =>
+  err instanceof ApiError && (err.status === 429 || err.status >= 500);
+
+/** How long a write in flight when the run is interrupted may still take to be answered (see abortable). */
+export const WRITE_GRACE_MS = 2000;
+
 export class KubeRest {
   /** Shared with the clients `until` makes, so that the credential step runs once. */
   private readonly shared: { options?: Promise<https.RequestOptions> } = {};
   /** The end of the wait this client's requests belong to (ms since the epoch), or Infinity. */
   private waitDeadline = Infinity;
+  /** The run's interrupt (see abortable), and the same aborted WRITE_GRACE_MS later, for writes. */
+  private signal?: AbortSignal;
+  private writeSignal?: AbortSignal;
 
   /** The deadline of each request: `--kubeclient-timeout` when given, else the command's `--timeout`. */
   readonly timeoutMs: number;
@@ -65,6 +85,21 @@ export class KubeRest {
     return view;
   }
 
+  /**
+   * This client with requests that end when `signal` (the run's interrupt: Ctrl+C, SIGTERM) aborts, with
+   * its reason: none starts after it; a read in flight ends at once; a write already sent gets
+   * WRITE_GRACE_MS to be answered, so that what was applied or deleted is known in the usual case, and
+   * then ends with an AnswerLostError. Before, a request that got no answer held the run until its
+   * `--timeout` (or for ever with `--timeout 0`), the interrupt unheard.
+   */
+  abortable(signal: AbortSignal | undefined): KubeRest {
+    if (!signal || signal === this.signal) return this;
+    const view = Object.create(this) as KubeRest;
+    view.signal = signal;
+    view.writeSignal = later(signal, WRITE_GRACE_MS);
+    return view;
+  }
+
   private requestOptions(): Promise<https.RequestOptions> {
     this.shared.options ??= (async () => {
       const opts: https.RequestOptions = {};
@@ -77,7 +112,8 @@ export class KubeRest {
 
   /**
    * Any request; resolves for every HTTP status (non-JSON failure bodies come back as text). A success
-   * answer that is not a JSON object rejects (see notJsonError).
+   * answer that is not a JSON object rejects (see notJsonError); so does a write sent whose answer never
+   * came, with an AnswerLostError.
    */
   async request<T = any>(
     method: string,
@@ -85,9 +121,12 @@ export class KubeRest {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<RestResponse<T>> {
+    this.signal?.throwIfAborted();
     const base = await this.requestOptions();
     const url = new URL(this.kube.url + path);
     const what = `${method} ${url.pathname}`;
+    const write = method !== 'GET' && !/[?&]dryRun=All\b/.test(path);
+    const signal = write ? this.writeSignal : this.signal;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     // One deadline for the request, its retries and the waits between them (a timeout of 0 is none),
     // and not past the end of the wait the request belongs to.
@@ -97,6 +136,7 @@ export class KubeRest {
     let retries = 0;
     let gaveUp = '';
     for (;;) {
+      let sent = false;
       try {
         answer = await exchange(url, {
           ...base,
@@ -111,14 +151,18 @@ export class KubeRest {
             (retries === 0 && deadline === own) || deadline === Infinity
               ? this.timeoutMs
               : Math.max(1, deadline - Date.now()),
+          signal,
+          onSent: () => void (sent = true),
         });
       } catch (err) {
-        if (err instanceof ExchangeTimeoutError)
-          throw deadline < own
-            ? this.waitOver(what)
-            : timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
-        if (err instanceof AnswerCutError) throw answerCutError(this.kube, err, what);
-        throw this.unreachable(err);
+        const failure = this.failure(err, what, deadline < own);
+        if (!write || !sent) throw failure;
+        throw new AnswerLostError(
+          failure instanceof UnreachableError
+            ? `the Kubernetes API server ${this.kube.server} sent no answer to ${what}: ${describeError(err)}`
+            : failure.message,
+          { hint: failure instanceof UnreachableError ? undefined : failure.hint, cause: failure },
+        );
       }
       // 429 Too Many Requests (API priority and fairness, a rate-limiting proxy): wait as the server
       // asks and send the same request again, as client-go does. The body is a buffer, resent as is.
@@ -130,7 +174,7 @@ export class KubeRest {
         gaveUp = `; the ${waitMs / 1000}s it asks to wait would pass the ${this.timeoutMs / 1000}s deadline (${this.timeoutFlag})`;
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await pause(waitMs, signal);
       retries++;
     }
     const { status } = answer;
@@ -146,6 +190,16 @@ export class KubeRest {
       if (path !== '/version' && typeof parsed.kind !== 'string') throw notKubernetesError(this.kube, what);
     }
     return { status, body: (parsed ?? text) as T };
+  }
+
+  /** The error for an exchange that ended without an answer: the interrupt's reason, a deadline, a lost connection. */
+  private failure(err: unknown, what: string, waitCut: boolean): MeshError {
+    if (this.signal?.aborted && err === this.signal.reason)
+      return err instanceof MeshError ? err : new MeshError(describeError(err));
+    if (err instanceof ExchangeTimeoutError)
+      return waitCut ? this.waitOver(what) : timeoutError(this.kube, this.timeoutMs, what, this.timeoutFlag);
+    if (err instanceof AnswerCutError) return answerCutError(this.kube, err, what);
+    return this.unreachable(err);
   }
 
   private waitOver(what: string): WaitDeadlineError {
@@ -169,6 +223,15 @@ export class KubeRest {
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
   }
+}
+
+/** A signal that aborts `ms` after `signal` does, with its reason. */
+export function later(signal: AbortSignal, ms: number): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => void setTimeout(() => controller.abort(signal.reason), ms).unref();
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return controller.signal;
 }
 
 /** How many times a request answered 429 Too Many Requests is sent again. */
@@ -254,10 +317,18 @@ export function notJsonError(
  * plan with nothing to do) or failed later with "undefined" in the message.
  */
 export function notKubernetesError(kube: KubeContext, what: string): MeshError {
-  return new MeshError(
-    `the Kubernetes API server ${kube.server} answered ${what} with a JSON object that is not a Kubernetes object or list (it has no "kind")`,
-    { hint: `check that the server of context "${kube.contextName}" is the cluster's API server` },
+  return malformedAnswer(
+    kube,
+    what,
+    'a JSON object that is not a Kubernetes object or list (it has no "kind")',
   );
+}
+
+/** The one-line error for a success answer that is not what `what` answers (`an object without "metadata"`). */
+export function malformedAnswer(kube: KubeContext, what: string, problem: string): MeshError {
+  return new MeshError(`the Kubernetes API server ${kube.server} answered ${what} with ${problem}`, {
+    hint: `check that the server of context "${kube.contextName}" is the cluster's API server`,
+  });
 }
 
 /** A body of a success answer as a JSON object, or undefined when it is not one. */
@@ -272,13 +343,21 @@ export function jsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-export function apiError(res: RestResponse, what: string): ApiError {
+/**
+ * The ApiError of a failure answer: the server's message, or `<what>: status N…` when it gave none;
+ * `named`: `<what>: <the server's message>` (a 503's "the server is currently unable to handle the
+ * request" names no object).
+ */
+export function apiError(res: RestResponse, what: string, named = false): ApiError {
   const b = res.body as any;
   const reason = typeof b === 'object' && b ? String(b.reason ?? '') : '';
+  const own = typeof b === 'object' && b && typeof b.message === 'string' ? (b.message as string) : undefined;
   const message =
-    typeof b === 'object' && b && typeof b.message === 'string'
-      ? b.message
-      : `${what}: status ${res.status}${typeof b === 'string' && b ? `: ${firstLine(b)}` : ''}`;
+    own === undefined
+      ? `${what}: status ${res.status}${typeof b === 'string' && b ? `: ${firstLine(b)}` : ''}`
+      : named
+        ? `${what}: ${own}`
+        : own;
   return new ApiError(res.status, reason, message);
 }
 

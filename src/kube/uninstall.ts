@@ -5,7 +5,10 @@ import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
 import { mapBounded } from '../util/bounded.js';
-import { apiError, WaitDeadlineError, type KubeRest } from './rest.js';
+import { apiError, isTransient, later, WaitDeadlineError, type KubeRest } from './rest.js';
+
+/** How long the reads of a poll may still take once the wait is interrupted. */
+const POLL_GRACE_MS = 1000;
 import { objectPath } from './resources.js';
 
 /**
@@ -43,7 +46,7 @@ export async function findRevisionUsers(
 async function stillThere(rest: KubeRest, o: K8sObject): Promise<string | undefined> {
   const res = await rest.request('GET', objectPath(o));
   if (res.status === 404) return undefined;
-  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`);
+  if (res.status < 200 || res.status >= 300) throw apiError(res, `GET ${objectRef(o)}`, true);
   const live = res.body;
   const uid = (o.metadata as { uid?: string }).uid;
   if (uid && live.metadata?.uid !== uid) return undefined;
@@ -55,7 +58,8 @@ async function stillThere(rest: KubeRest, o: K8sObject): Promise<string | undefi
 /**
  * Polls until every deleted object is gone; after `timeoutMs` throws an error naming what is still
  * terminating and the finalizers that hold it. The wait ends then, its requests included (see
- * KubeRest.until).
+ * KubeRest.until), or at once when `opts.signal` aborts (see KubeRest.abortable). A transient failure
+ * answer (see isTransient) is polled again, and named as the reason if the deadline comes first.
  */
 export async function waitGone(
   rest: KubeRest,
@@ -69,7 +73,10 @@ export async function waitGone(
   },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
-  const capped = isDeadline(opts.timeoutMs) ? rest.until(deadline) : rest;
+  // interrupted mid-poll, the poll's reads get a moment to finish (on a server that answers, what is
+  // left is then known), and a read that gets no answer is given up after it
+  const r = rest.abortable(opts.signal && later(opts.signal, POLL_GRACE_MS));
+  const capped = isDeadline(opts.timeoutMs) ? r.until(deadline) : r;
   let pending = [...objects];
   let left: Array<{ o: K8sObject; reason?: string }> = [];
   const stillThereError = () => {
@@ -81,11 +88,21 @@ export async function waitGone(
       },
     );
   };
+  /** Interrupted (polling or between polls): what is left, as far as known. */
+  const interrupted = () => {
+    const shown = pending.slice(0, 5).map(objectRef);
+    return new MeshError(
+      `${describeError(opts.signal?.reason)}: all ${objects.length} object(s) were deleted, ${pending.length} still terminating: ${shown.join(', ')}${pending.length > shown.length ? ', …' : ''}`,
+    );
+  };
   for (;;) {
     let late = false;
     const known = new Map(left.map((p) => [p.o, p.reason]));
     const reasons = await mapBounded(pending, 8, (o) =>
       stillThere(capped, o).catch((err: unknown) => {
+        // interrupted and cut: not seen gone (those this poll saw gone are not named)
+        if (opts.signal?.aborted) return known.get(o) ?? 'not seen gone yet';
+        if (isTransient(err)) return err.message;
         if (!(err instanceof WaitDeadlineError)) throw err;
         late = true;
         return known.get(o) ?? err.message;
@@ -94,16 +111,12 @@ export async function waitGone(
     left = pending.map((o, i) => ({ o, reason: reasons[i] })).filter((p) => p.reason !== undefined);
     if (left.length === 0) return;
     pending = left.map((p) => p.o);
+    if (opts.signal?.aborted) throw interrupted();
     if (late || Date.now() >= deadline) throw stillThereError();
     opts.onWait?.(pending.map(objectRef));
-    try {
-      await pause(Math.min(opts.pollMs ?? 500, deadline - Date.now()), opts.signal);
-    } catch (err) {
-      const shown = pending.slice(0, 5).map(objectRef);
-      throw new MeshError(
-        `${describeError(err)}: all ${objects.length} object(s) were deleted, ${pending.length} still terminating: ${shown.join(', ')}${pending.length > shown.length ? ', …' : ''}`,
-      );
-    }
+    await pause(Math.min(opts.pollMs ?? 500, deadline - Date.now()), opts.signal).catch(() =>
+      Promise.reject(interrupted()),
+    );
     if (Date.now() >= deadline) throw stillThereError();
   }
 }

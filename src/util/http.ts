@@ -52,10 +52,12 @@ export interface ExchangeOptions extends https.RequestOptions {
   timeoutMs?: number;
   /** Ends the exchange; it rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Called once the whole request is written: from then on the server may act on it, answer or not. */
+  onSent?: () => void;
 }
 
 export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnswer> {
-  const { body, timeoutMs = 0, signal, ...requestOptions } = opts;
+  const { body, timeoutMs = 0, signal, onSent, ...requestOptions } = opts;
   const transport = url.protocol === 'http:' ? http : https;
   return new Promise<HttpAnswer>((resolve, reject) => {
     let settled = false;
@@ -113,6 +115,7 @@ export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnsw
     req.on('error', (err) => finish(err));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (onSent) req.once('finish', onSent);
     req.end(body);
   });
 }
