@@ -1,6 +1,6 @@
 import type https from 'node:https';
 import { AnswerCutError, ExchangeTimeoutError, exchange } from '../util/http.js';
-import { pause } from '../util/interrupt.js';
+import { later, pause } from '../util/interrupt.js';
 import { apiRequestTimeout } from './client-timeout.js';
 import { withCredentials } from './credentials.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
@@ -223,15 +223,6 @@ export class KubeRest {
     if (res.status >= 200 && res.status < 300) return res.body;
     throw apiError(res, `${method} ${path.split('?')[0]}`);
   }
-}
-
-/** A signal that aborts `ms` after `signal` does, with its reason. */
-export function later(signal: AbortSignal, ms: number): AbortSignal {
-  const controller = new AbortController();
-  const abort = () => void setTimeout(() => controller.abort(signal.reason), ms).unref();
-  if (signal.aborted) abort();
-  else signal.addEventListener('abort', abort, { once: true });
-  return controller.signal;
 }
 
 /** How many times a request answered 429 Too Many Requests is sent again. */

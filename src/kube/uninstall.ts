@@ -1,11 +1,11 @@
 import { MeshError, describeError } from '../util/errors.js';
-import { pause } from '../util/interrupt.js';
+import { later, pause } from '../util/interrupt.js';
 import { isDeadline } from '../util/duration.js';
 import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
 import { mapBounded } from '../util/bounded.js';
-import { apiError, isTransient, later, WaitDeadlineError, type KubeRest } from './rest.js';
+import { apiError, isTransient, WaitDeadlineError, type KubeRest } from './rest.js';
 
 /** How long the reads of a poll may still take once the wait is interrupted. */
 const POLL_GRACE_MS = 1000;

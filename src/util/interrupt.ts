@@ -60,3 +60,12 @@ export function eitherSignal(...signals: AbortSignal[]): AbortSignal {
       });
   return controller.signal;
 }
+
+/** A signal that aborts `ms` after `signal` does, with its reason. */
+export function later(signal: AbortSignal, ms: number): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => void setTimeout(() => controller.abort(signal.reason), ms).unref();
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return controller.signal;
+}
