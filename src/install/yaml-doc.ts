@@ -1,4 +1,4 @@
-import { parseDocument, visit, type Document } from 'yaml';
+import { parseDocument, visit, type Document, type Scalar } from 'yaml';
 import { plainScalarValue } from '../manifests/yaml-schema.js';
 import { describeError, ExitCode, MeshError } from '../util/errors.js';
 
@@ -24,17 +24,34 @@ export function yamlSyntaxError(
  */
 export function docValue(doc: Document.Parsed, source: string): unknown {
   try {
+    // the copy only when some scalar reads otherwise: copying costs more than reading (a 39-document
+    // manifest: ≈ 100 ms against ≈ 15 ms)
+    let differs = false;
+    visit(doc, {
+      Scalar(_, node) {
+        if (goValue(node) === node.value) return undefined;
+        differs = true;
+        return visit.BREAK;
+      },
+    });
+    if (!differs) return doc.toJS();
     const read = doc.clone();
     visit(read, {
       Scalar(_, node) {
-        if (node.type === 'PLAIN' && !node.tag && typeof node.source === 'string')
-          node.value = plainScalarValue(node.source);
+        node.value = goValue(node);
       },
     });
     return read.toJS();
   } catch (err) {
     throw new MeshError(`${source}: ${describeError(err)}`, { exitCode: ExitCode.DATA });
   }
+}
+
+/** A scalar's value as Go's reader has it: a plain, untagged one read again (see docValue). */
+function goValue(node: Scalar): unknown {
+  return node.type === 'PLAIN' && !node.tag && typeof node.source === 'string'
+    ? plainScalarValue(node.source)
+    : node.value;
 }
 
 /** YAML text as plain data, read as docValue reads it; a syntax error is thrown (the `yaml` package's). */
