@@ -151,13 +151,19 @@ export function jsonText(value: unknown, indent: number): string {
   return write(value, '') as string;
 }
 
+let exactSchema: JsYaml.Schema | undefined;
+
 /**
  * js-yaml's core schema reading numbers as the JSON reader does (`parseJsonExactly`): one JavaScript cannot
  * hold as written (`18446744073709551615`, `1e400`, `-0`) is an ExactNumber of its text as JSON writes it
  * (`0xFFFFFFFFFFFFFFFF` as its decimal digits). js-yaml alone rounds the first, reads `1e400` as a string
- * and `-0` as 0.
+ * and `-0` as 0. Made once.
  */
 export function exactYamlSchema(yaml: typeof JsYaml): JsYaml.Schema {
+  return (exactSchema ??= buildExactYamlSchema(yaml));
+}
+
+function buildExactYamlSchema(yaml: typeof JsYaml): JsYaml.Schema {
   // js-yaml exports its types (@types/js-yaml does not declare them)
   type Scalar = JsYaml.Type & { resolve(d: string): boolean; construct(d: string): unknown };
   const types = (yaml as unknown as { types: Record<'null' | 'bool' | 'int' | 'float', Scalar> }).types;
