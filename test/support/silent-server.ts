@@ -70,11 +70,17 @@ export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<Si
 }
 
 /**
- * A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token, the server's CA when it
- * speaks TLS); its path.
+ * A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token or the `user` given as
+ * YAML, the server's CA when it speaks TLS); its path (`file` in `dir`, `kubeconfig` unless given).
  */
-export function writeKubeconfig(dir: string, name: string, url: string, certFile?: string): string {
-  const kubeconfig = join(dir, 'kubeconfig');
+export function writeKubeconfig(
+  dir: string,
+  name: string,
+  url: string,
+  certFile?: string,
+  opts: { user?: string; file?: string } = {},
+): string {
+  const kubeconfig = join(dir, opts.file ?? 'kubeconfig');
   writeFileSync(
     kubeconfig,
     [
@@ -85,7 +91,7 @@ export function writeKubeconfig(dir: string, name: string, url: string, certFile
       `  cluster: {server: "${url}"${certFile ? `, certificate-authority: "${certFile}"` : ''}}`,
       'users:',
       `- name: ${name}`,
-      `  user: {token: ${name}-token}`,
+      `  user: ${opts.user ?? `{token: ${name}-token}`}`,
       'contexts:',
       `- name: ${name}`,
       `  context: {cluster: ${name}, user: ${name}, namespace: default}`,

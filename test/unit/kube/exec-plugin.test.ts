@@ -16,6 +16,7 @@ import { loadKubeContext } from '../../../src/kube/config.js';
 import { KubeRest } from '../../../src/kube/rest.js';
 import { runCli } from '../../support/cli.js';
 import { writeLoopbackServingCert } from '../../support/certs.js';
+import { writeKubeconfig } from '../../support/silent-server.js';
 
 /** Answers every request with an object named after the credentials it carried (token, else client certificate CN). */
 function whoami(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -78,19 +79,11 @@ afterAll(async () => {
 
 /** A kubeconfig whose user runs `sh -c script` as its credential plugin. */
 function withPlugin(script: string, opts: { server?: string; ca?: string; env?: string } = {}): string {
-  const file = join(dir, `kc-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'current-context: x',
-      `clusters: [{name: c, cluster: {server: "${opts.server ?? plainUrl}"${opts.ca ? `, certificate-authority: "${opts.ca}"` : ''}}}]`,
-      `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: sh, args: ["-c", ${JSON.stringify(script)}], interactiveMode: Never${opts.env ? `, env: ${opts.env}` : ''}}}}]`,
-      'contexts: [{name: x, context: {cluster: c, user: u}}]',
-    ].join('\n'),
-  );
-  return file;
+  const user = `{exec: {apiVersion: client.authentication.k8s.io/v1, command: sh, args: ["-c", ${JSON.stringify(script)}], interactiveMode: Never${opts.env ? `, env: ${opts.env}` : ''}}}`;
+  return writeKubeconfig(dir, 'x', opts.server ?? plainUrl, opts.ca, {
+    user,
+    file: `kc-${Math.random().toString(36).slice(2)}`,
+  });
 }
 
 /** Whether process `pid` still runs (a zombie, killed and not yet reaped, does not). */
