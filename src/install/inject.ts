@@ -116,7 +116,7 @@ function checkedValue(
   if (problem) throw syntaxError(problem, lines, text, source);
   const at = (offset: number) => `${source}:${lines.linePos(offset).line}`;
   checkNodes(doc, text, at);
-  const value = docValue(doc, where);
+  const value = docValue(doc, where, at);
   // aliases can nest a document deeper than its text does
   const deep = deeperThan(value, MAX_NESTING);
   if (deep)

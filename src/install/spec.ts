@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isDnsLabel } from '../util/names.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
@@ -35,7 +35,10 @@ export interface InstallSpec {
 
 /** Reads one `-f` file: exactly one IstioOperator document (comments and `---` around it are fine). */
 export function parseOperatorFile(name: string, text: string): JsonMap {
-  const docs = parseAllDocuments(text, YAML_READ).filter((d) => d.contents !== null);
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { ...YAML_READ, lineCounter: lines }).filter(
+    (d) => d.contents !== null,
+  );
   if (docs.length !== 1)
     throw new MeshError(`${name}: expected one IstioOperator document, found ${docs.length}`, {
       exitCode: ExitCode.DATA,
@@ -48,7 +51,7 @@ export function parseOperatorFile(name: string, text: string): JsonMap {
       exitCode: ExitCode.DATA,
     });
   }
-  const value = docValue(doc, name) as Json;
+  const value = docValue(doc, name, (offset) => `${name}:${lines.linePos(offset).line}`) as Json;
   if (!isMap(value)) throw new MeshError(`${name}: not a YAML map`, { exitCode: ExitCode.DATA });
   if (value.kind !== 'IstioOperator')
     throw new MeshError(

@@ -26,7 +26,7 @@ export function parseValuesFile(name: string, text: string): JsonMap {
     const headerLine = file.lines.linePos(node.range![0]).line;
     values = parseOne(block ? name : `${name} (data.values)`, node.value, block ? headerLine : 0);
   }
-  const value = docValue(values.doc, values.name);
+  const value = docValue(values.doc, values.name, (o) => `${values.name}:${values.lineAt(o)}`);
   if (value === null || value === undefined) throw dataError(NO_VALUES(values.name));
   if (typeof value !== 'object' || Array.isArray(value))
     throw dataError(`${values.name}:${values.lineOf([])}: the injector values must be a map`);
@@ -49,6 +49,8 @@ interface Parsed {
   lines: LineCounter;
   /** The line of the key (or list item) at `at`, or of the deepest part of it that exists. */
   lineOf(at: readonly string[]): number;
+  /** The line of a text offset. */
+  lineAt(offset: number): number;
 }
 
 /** One YAML/JSON document; `offset` lines are added to every line reported. */
@@ -69,12 +71,14 @@ function parseOne(name: string, text: string, offset: number): Parsed {
     name,
     doc,
     lines,
-    lineOf: (at) =>
-      lines.linePos(
+    lineAt: (o) => lines.linePos(o).line + offset,
+    lineOf(at) {
+      return this.lineAt(
         offsetInTree(
           doc.contents,
           at.map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
         ) ?? 0,
-      ).line + offset,
+      );
+    },
   };
 }

@@ -1,5 +1,5 @@
-import { parseDocument, visit, type Document, type Scalar } from 'yaml';
-import { plainScalarValue } from '../manifests/yaml-schema.js';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { firstNotJson, goValue } from '../manifests/json-form.js';
 import { describeError, ExitCode, MeshError } from '../util/errors.js';
 
 /**
@@ -20,9 +20,13 @@ export function yamlSyntaxError(
  * YAML 1.1 reader: `yes` and `on` are booleans, `017` is octal; see manifests/yaml-schema.ts), which the
  * `yaml` package's YAML 1.2 would read otherwise. The document itself is left as it was written. The
  * parser refuses aliases that would expand without bound (a "billion laughs" file): that is unusable input
- * naming the file (exit 65), not a runtime failure.
+ * naming the file (exit 65), not a runtime failure, and so is what has no JSON form (`.inf`, a null key:
+ * kubectl and istioctl refuse it), named by `at` (the source and line of a text offset) when given.
  */
-export function docValue(doc: Document.Parsed, source: string): unknown {
+export function docValue(doc: Document.Parsed, source: string, at?: (offset: number) => string): unknown {
+  const notJson = firstNotJson(doc);
+  if (notJson)
+    throw new MeshError(`${at?.(notJson.offset) ?? source}: ${notJson.message}`, { exitCode: ExitCode.DATA });
   try {
     // the copy only when some scalar reads otherwise: copying costs more than reading (a 39-document
     // manifest: ≈ 100 ms against ≈ 15 ms)
@@ -47,18 +51,12 @@ export function docValue(doc: Document.Parsed, source: string): unknown {
   }
 }
 
-/** A scalar's value as Go's reader has it: a plain, untagged one read again (see docValue). */
-function goValue(node: Scalar): unknown {
-  return node.type === 'PLAIN' && !node.tag && typeof node.source === 'string'
-    ? plainScalarValue(node.source)
-    : node.value;
-}
-
 /** YAML text as plain data, read as docValue reads it; a syntax error is thrown (the `yaml` package's). */
 export function yamlValue(text: string, source: string): unknown {
-  const doc = parseDocument(text, YAML_READ);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { ...YAML_READ, lineCounter: lines });
   if (doc.errors.length > 0) throw doc.errors[0];
-  return docValue(doc, source);
+  return docValue(doc, source, (offset) => `${source}:${lines.linePos(offset).line}`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { isYamlWord, KUBE_YAML_SCHEMA } from './yaml-schema.js';
  * js-yaml returns for it with the loader's schema (KUBE_YAML_SCHEMA: Go's YAML 1.1 scalars, as kubectl
  * reads them; an alias gives the anchored value itself, as js-yaml does).
  * Anything else (tags, anchors on keys, merge keys, multi-line plain or flow scalars, escapes, tabs,
- * non-ASCII text, duplicate keys, …) makes it return `UNSUPPORTED` and the caller parses the document
+ * non-ASCII text, duplicate keys, null keys, `.inf`/`.nan`, …) makes it return `UNSUPPORTED` and the caller parses the document
  * with js-yaml, which also produces the error messages. The equivalence is checked by a differential
  * test against js-yaml.
  */
@@ -61,6 +61,8 @@ function resolvePlain(s: string): string | number | boolean | null {
   } catch {
     throw BAIL;
   }
+  // infinity and NaN have no JSON form: js-yaml's reading, and json-form.ts's check, decide
+  if (typeof parsed === 'number' && !Number.isFinite(parsed)) throw BAIL;
   if (parsed === null || typeof parsed === 'number' || typeof parsed === 'boolean') v = parsed;
   else if (parsed === s) v = s;
   else throw BAIL;
@@ -521,6 +523,7 @@ class Parser {
     let e = colon;
     while (e > p && text.charCodeAt(e - 1) === SPACE) e--;
     const k = resolvePlain(text.slice(p, e));
+    if (k === null) throw BAIL; // a null key has no JSON form (json-form.ts)
     return typeof k === 'string' ? k : String(k);
   }
 
@@ -715,6 +718,7 @@ class Parser {
       after = e;
       while (e > p && text.charCodeAt(e - 1) === SPACE) e--;
       const key = resolvePlain(text.slice(p, e));
+      if (key === null) throw BAIL;
       this.flowKeyText = typeof key === 'string' ? key : String(key);
     }
     after = this.skipSpaces(after, end);

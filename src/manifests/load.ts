@@ -26,6 +26,7 @@ import {
   withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
+import { hugeJsonNumber, notJsonIn } from './json-form.js';
 import { KUBE_YAML_SCHEMA } from './yaml-schema.js';
 import { duplicateJsonKey, jsonSyntaxError } from './json-error.js';
 import {
@@ -351,6 +352,19 @@ export function parseManifestText(
       continue;
     }
     if (value === null || value === undefined) continue;
+    // what has no JSON form kubectl refuses (the fast parser leaves such documents to js-yaml)
+    const notJson = fast ? undefined : notJsonIn(chunk.text);
+    if (notJson) {
+      problems.push({
+        severity: 'error',
+        file,
+        docIndex,
+        line: notJson.line + chunk.lineOffset,
+        column: notJson.column,
+        message: notJson.message,
+      });
+      continue;
+    }
     // Documents with aliases are counted as expanded first (a few lines can stand for billions of nodes,
     // which the depth check below would walk).
     const expands = fast ? stats.aliases > 0 : chunk.text.includes('*') && chunk.text.includes('&');
@@ -437,6 +451,17 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
       docIndex: 0,
       ...lineColumnAt(text, offset),
       message: `JSON syntax error: ${kind}`,
+    });
+    return;
+  }
+  const huge = hugeJsonNumber(text);
+  if (huge) {
+    problems.push({
+      severity: 'error',
+      file,
+      docIndex: 0,
+      ...lineColumnAt(text, huge.offset),
+      message: huge.message,
     });
     return;
   }

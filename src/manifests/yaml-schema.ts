@@ -7,6 +7,8 @@ import jsYaml from 'js-yaml';
  *   label `enabled: yes` is the boolean true, which the API server refuses for a label;
  * - numbers in YAML 1.1's forms: `017` is octal (15), `0o17` and `0b101` and `0x1F` too, underscores are
  *   left out (`1_000` is 1000), and what reads as a decimal after that is a number (`08` is 8);
+ * - a number past float64's range (`1e400`) stays a string; `.inf` and `.nan` are infinity and NaN, which
+ *   have no JSON form (json-form.ts);
  * - a date stays a string, and `~`/`null` are null, as in YAML 1.2's core schema;
  * - YAML 1.1's merge key, `<<: *defaults` or `<<: [*a, *b]`: the mapping receives the anchored mappings'
  *   keys unless it sets them itself.
@@ -36,12 +38,16 @@ const NAN = /^\.(?:nan|NaN|NAN)$/;
 /** A 64-bit integer's largest magnitude: `-` reaches 2^63, an unsigned one 2^64 - 1, `+` 2^63 - 1. */
 const LIMIT = { '-': 2n ** 63n, '+': 2n ** 63n - 1n, '': 2n ** 64n - 1n } as const;
 
+/** A number past float64's range (`1e400`) is no number to Go's reader: it keeps the text, a string. */
+const finite = (n: number) => (Number.isFinite(n) ? n : undefined);
+
 /** An integer in Go's forms (underscores already left out), or undefined. */
 function integer(plain: string): number | undefined {
   const m = INTEGER.exec(plain);
   if (!m) return undefined;
   const sign = m[1] as '-' | '+' | '';
-  if (m[5] !== undefined) return Number(plain); // decimal: past 64 bits Go still reads it, as a float
+  // decimal: past 64 bits Go still reads it, as a float; past float64's range, as a string
+  if (m[5] !== undefined) return finite(Number(plain));
   const digits = m[2] ?? m[3] ?? m[4]!;
   const radix = m[2] !== undefined ? 16 : m[3] !== undefined ? 2 : 8;
   const magnitude = [...digits].reduce((n, d) => n * BigInt(radix) + BigInt(parseInt(d, radix)), 0n);
@@ -58,10 +64,10 @@ const startsLikeNumber = (s: string) => /^[-+0-9]/.test(s);
 function number(s: string): number | undefined {
   if (INFINITY.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
   if (NAN.test(s)) return NaN;
-  if (s.startsWith('.')) return DOT_DECIMAL.test(s) ? Number(s) : undefined;
+  if (s.startsWith('.')) return DOT_DECIMAL.test(s) ? finite(Number(s)) : undefined;
   if (!startsLikeNumber(s)) return undefined;
   const plain = plainNumber(s);
-  return integer(plain) ?? (DECIMAL.test(plain) ? Number(plain) : undefined);
+  return integer(plain) ?? (DECIMAL.test(plain) ? finite(Number(plain)) : undefined);
 }
 
 const isNull = (s: string) => s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL';

@@ -54,7 +54,7 @@ describe('fast YAML parser', () => {
       'k: |\n  line one\n\n  line three\n    indented\nnext: v # comment\n',
       'k: |-\n  stripped\n\n\nnext: v\n',
       'q: \'it\'\'s\'\n"quoted key": "v: #1"\n',
-      'n: null\nt: true\nf: False\nnum: 0x1F\nfl: 1.50\nneg: -3\ninf: .inf\ns: 10s\nv: 1.2.3\ntilde: ~\nempty:\n',
+      'n: null\nt: true\nf: False\nnum: 0x1F\nfl: 1.50\nneg: -3\nbig: 1e400\ns: 10s\nv: 1.2.3\ntilde: ~\nempty:\n',
       '80: port\n1.0: float key\ntrue: bool key\n',
       '# only a comment\nkey: value\n',
       '- 1\n- two\n- [a]\n',
@@ -130,6 +130,10 @@ describe('fast YAML parser', () => {
       '- - a\n', // nested inline sequence
       '<<: {}\n', // merge key
       'constructor: x\n', // a name Object.prototype has
+      'a: .inf\n', // no JSON form: json-form.ts names it
+      'a: [1, .NaN]\n',
+      '~: x\n', // null keys, no JSON form either
+      'a: {null: 1}\n',
       'a: |2\n   x\n', // indentation indicator
       'a: |\n\n  x\n', // leading blank line in a block scalar
       'a: |\n  x', // unterminated last line
