@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve as resolvePath, sep } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { load as loadYaml } from 'js-yaml';
 import { ExitCode, MeshError, describeError } from '../util/errors.js';
@@ -42,7 +42,29 @@ const noClusterHint = (offline: string | undefined) =>
  */
 const tokenFiles = new WeakMap<KubeConfig, Map<string, string>>();
 
-function loadFile(kc: KubeConfig, file: string): Map<string, string> {
+/**
+ * What a cluster's exec-plugin cluster info (`provideClusterInfo`) carries that client-node does not keep
+ * of a cluster read from a file.
+ */
+export interface ExecClusterExtras {
+  /** The `extension` of its `extensions` entry named client.authentication.k8s.io/exec. */
+  config?: unknown;
+  disableCompression: boolean;
+  /** insecure-skip-tls-verify as the kubeconfig says it (mesh sets it for a plain-HTTP server). */
+  insecureSkipTLSVerify: boolean;
+}
+
+const clusterExtras = new WeakMap<KubeConfig, Map<string, ExecClusterExtras>>();
+
+/** The exec-plugin extras of cluster `name` of a kubeconfig loaded from files (undefined otherwise). */
+export function execClusterExtras(kc: KubeConfig, name: string): ExecClusterExtras | undefined {
+  return clusterExtras.get(kc)?.get(name);
+}
+
+function loadFile(
+  kc: KubeConfig,
+  file: string,
+): { tokens: Map<string, string>; clusters: Map<string, ExecClusterExtras> } {
   const fail = (why: string) =>
     new MeshError(`cannot read kubeconfig ${file}: ${why}`, { exitCode: ExitCode.DATA });
   // Read once and parsed with js-yaml, the parser client-node reads it with (so the two agree on what the
@@ -64,6 +86,31 @@ function loadFile(kc: KubeConfig, file: string): Map<string, string> {
   } catch (err) {
     throw fail(describeError(err));
   }
+  // An exec plugin's command given as a path (./bin/get-token) is relative to the kubeconfig it is in, as
+  // kubectl resolves it; a bare name (aws) is looked up on PATH when it runs.
+  const base = resolvePath(dirname(file));
+  kc.users = kc.users.map((u) => {
+    const command: unknown = u.exec?.command;
+    return typeof command === 'string' && command.includes(sep) && !isAbsolute(command)
+      ? { ...u, exec: { ...u.exec, command: join(base, command) } }
+      : u;
+  });
+  const clusters = new Map<string, ExecClusterExtras>();
+  const rawClusters = (raw as { clusters?: unknown }).clusters;
+  for (const c of Array.isArray(rawClusters) ? rawClusters : []) {
+    const cluster = c?.cluster;
+    if (typeof c?.name !== 'string' || typeof cluster !== 'object' || !cluster || clusters.has(c.name))
+      continue;
+    const extensions: unknown = cluster.extensions;
+    const exec = Array.isArray(extensions)
+      ? extensions.find((e) => e?.name === 'client.authentication.k8s.io/exec')
+      : undefined;
+    clusters.set(c.name, {
+      ...(exec?.extension != null ? { config: exec.extension } : {}),
+      disableCompression: cluster['disable-compression'] === true,
+      insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
+    });
+  }
   const files = new Map<string, string>();
   const users = (raw as { users?: unknown }).users;
   for (const u of Array.isArray(users) ? users : []) {
@@ -71,18 +118,24 @@ function loadFile(kc: KubeConfig, file: string): Map<string, string> {
     if (typeof u?.name === 'string' && typeof tokenFile === 'string' && tokenFile !== '' && !u.user.token)
       files.set(u.name, resolvePath(dirname(file), tokenFile)); // relative to the kubeconfig, as kubectl
   }
-  return files;
+  return { tokens: files, clusters };
 }
 
 /** Merges `files` kubectl-style: the first file that sets a name (or current-context) wins. */
 function loadFiles(files: string[]): KubeConfig {
   const kc = new KubeConfig();
   const tokens = new Map<string, string>();
+  const extras = new Map<string, ExecClusterExtras>();
   for (const file of files) {
     const next = new KubeConfig();
-    const nextTokens = loadFile(next, file);
+    const { tokens: nextTokens, clusters: nextExtras } = loadFile(next, file);
     if (!kc.getCurrentContext() && next.getCurrentContext()) kc.setCurrentContext(next.getCurrentContext());
-    for (const c of next.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+    for (const c of next.getClusters())
+      if (!kc.getCluster(c.name)) {
+        kc.addCluster(c);
+        const extra = nextExtras.get(c.name);
+        if (extra) extras.set(c.name, extra);
+      }
     for (const u of next.getUsers())
       if (!kc.getUser(u.name)) {
         kc.addUser(u);
@@ -92,6 +145,7 @@ function loadFiles(files: string[]): KubeConfig {
     for (const x of next.getContexts()) if (!kc.getContextObject(x.name)) kc.addContext(x);
   }
   tokenFiles.set(kc, tokens);
+  clusterExtras.set(kc, extras);
   return kc;
 }
 

@@ -65,13 +65,42 @@ export function isDeadline(ms: number): boolean {
   return ms > 0 && ms <= 2 ** 31 - 1;
 }
 
+/** Time spent in pauses of every deadline (pauseDeadlines), ended ones and the one going on. */
+let pausedMs = 0;
+let pauses = 0;
+let pausedSince = 0;
+const pausedTotal = () => pausedMs + (pauses > 0 ? Date.now() - pausedSince : 0);
+
+/**
+ * Stops every deadline's clock until the returned function is called: while the user answers a login
+ * prompt (an interactive credential plugin), which kubectl does not time either.
+ */
+export function pauseDeadlines(): () => void {
+  if (pauses++ === 0) pausedSince = Date.now();
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    if (--pauses === 0) pausedMs += Date.now() - pausedSince;
+  };
+}
+
 /**
  * Calls `onTimeout` once `ms` milliseconds have passed since the call: one deadline for a whole operation
  * (connecting, TLS, waiting for the answer), unlike a socket's idle timeout, which restarts whenever a
- * byte moves. A timeout of 0 means none, as kubectl's `--request-timeout=0`. Returns the cancel function.
+ * byte moves. Time in pauseDeadlines does not count. A timeout of 0 means none, as kubectl's
+ * `--request-timeout=0`. Returns the cancel function.
  */
 export function deadline(ms: number, onTimeout: () => void): () => void {
   if (!isDeadline(ms)) return () => {};
-  const timer = setTimeout(onTimeout, ms);
+  // the time paused since the call is added when the timer fires (the clock is read only then)
+  let counted = pausedTotal();
+  const check = () => {
+    const owed = pausedTotal() - counted;
+    if (owed <= 0 && pauses === 0) return onTimeout();
+    counted += owed;
+    timer = setTimeout(check, Math.max(owed, 50));
+  };
+  let timer = setTimeout(check, ms);
   return () => clearTimeout(timer);
 }

@@ -1,5 +1,5 @@
 import type { Progress } from '../kube/installer.js';
-import { spinnerAllowed } from './spinner.js';
+import { spinnerAllowed, trackSpinner } from './spinner.js';
 import { ansi, colorEnabled } from './tty.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -39,6 +39,7 @@ export async function progressReporter(
   let ticker: NodeJS.Timeout | undefined;
   const end = (symbol: string, t: string) => {
     clearInterval(ticker);
+    if (spinner) trackSpinner(spinner, false);
     spinner?.stopAndPersist({ symbol, text: t });
     spinner = undefined;
   };
@@ -48,7 +49,7 @@ export async function progressReporter(
       [text, since] = [t, now()];
       // discardStdin off: ora's discarder puts the terminal in raw mode and listens with prependListener,
       // which never sets stdin flowing, so Ctrl+C was neither a signal nor read: it did nothing at all.
-      spinner = ora({ text: line(), stream, color: on ? 'cyan' : false, discardStdin: false }).start();
+      spinner = trackSpinner(ora({ text: line(), stream, color: on ? 'cyan' : false, discardStdin: false }));
       ticker = setInterval(() => spinner && (spinner.text = line()), 100);
     },
     update: (t) => {

@@ -12,6 +12,36 @@ export function spinnerAllowed(stream: NodeJS.WriteStream, env: NodeJS.ProcessEn
   return Boolean(stream.isTTY) && stream.columns !== 0 && env.TERM !== 'dumb' && !('CI' in env);
 }
 
+/** Spinners on the screen now, and how many steps have lent the terminal to another program. */
+const shown = new Set<Ora>();
+let lent = 0;
+
+/**
+ * Starts `spinner`, or (`on` false) forgets it as it ends. While the terminal is lent (lendTerminal) it
+ * starts when the terminal is back: even one frame would erase the line a prompt is on.
+ */
+export function trackSpinner(spinner: Ora, on = true): Ora {
+  if (!on) shown.delete(spinner);
+  else {
+    shown.add(spinner);
+    if (lent === 0) spinner.start();
+  }
+  return spinner;
+}
+
+/**
+ * Runs `work` while another program (a credential plugin asking for a login) writes to the terminal
+ * and reads from it: spinners stop drawing over its prompt, and start again after.
+ */
+export async function lendTerminal<T>(work: () => Promise<T>): Promise<T> {
+  if (lent++ === 0) for (const s of shown) s.stop();
+  try {
+    return await work();
+  } finally {
+    if (--lent === 0) for (const s of shown) s.start();
+  }
+}
+
 /**
  * Awaits `work`, showing a spinner with `text` on `stream` (stderr) once the wait has lasted `afterMs`
  * (one second): only where spinnerAllowed says. Short waits, pipes and files see nothing; stdout is never
@@ -32,8 +62,10 @@ export async function whileWaiting<T>(
     void import('ora').then(({ default: ora }) => {
       if (done) return;
       const color = colorEnabled(stream) ? 'cyan' : false;
-      const shown = (spinner = ora({ text: current(), stream, color }).start());
-      if (typeof text === 'function') frames = setInterval(() => (shown.text = current()), 100);
+      // discardStdin off: ora's discarder puts the terminal in raw mode and reads it, so Ctrl+C was
+      // neither a signal nor seen: mesh waited on to --timeout (and a plugin's prompt got no answer)
+      const s = (spinner = trackSpinner(ora({ text: current(), stream, color, discardStdin: false })));
+      if (typeof text === 'function') frames = setInterval(() => (s.text = current()), 100);
     });
   }, afterMs);
   try {
@@ -42,6 +74,7 @@ export async function whileWaiting<T>(
     done = true;
     clearTimeout(timer);
     clearInterval(frames);
+    if (spinner) trackSpinner(spinner, false);
     spinner?.stop();
   }
 }

@@ -71,14 +71,15 @@ export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<Si
 
 /**
  * A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token or the `user` given as
- * YAML, the server's CA when it speaks TLS); its path (`file` in `dir`, `kubeconfig` unless given).
+ * YAML, the server's CA when it speaks TLS, more of the cluster's fields in `cluster` as YAML flow
+ * entries); its path (`file` in `dir`, `kubeconfig` unless given).
  */
 export function writeKubeconfig(
   dir: string,
   name: string,
   url: string,
   certFile?: string,
-  opts: { user?: string; file?: string } = {},
+  opts: { user?: string; file?: string; cluster?: string } = {},
 ): string {
   const kubeconfig = join(dir, opts.file ?? 'kubeconfig');
   writeFileSync(
@@ -88,7 +89,7 @@ export function writeKubeconfig(
       'kind: Config',
       'clusters:',
       `- name: ${name}`,
-      `  cluster: {server: "${url}"${certFile ? `, certificate-authority: "${certFile}"` : ''}}`,
+      `  cluster: {server: "${url}"${certFile ? `, certificate-authority: "${certFile}"` : ''}${opts.cluster ? `, ${opts.cluster}` : ''}}`,
       'users:',
       `- name: ${name}`,
       `  user: ${opts.user ?? `{token: ${name}-token}`}`,
