@@ -109,16 +109,50 @@ function alwaysString(fullPath: string): boolean {
 }
 
 /**
- * Types a `--set` value by trial: integer, float, boolean, else string (with `\,` read as `,`). A value at
- * a path that takes only strings (`takesString`: labels, annotations, names …) stays the string it is.
+ * Types a `--set` value by trial, as istioctl does with Go's strconv: an integer (Atoi), else a float
+ * (ParseFloat: `1e3`, `1_000.5`, the hexadecimal `0x1p3`), else a boolean (ParseBool: `true`, `True`,
+ * `TRUE`, `t` and their false forms), else the string (with `\,` read as `,`). A float past float64's
+ * range (`1e400`) is the string, as there; `inf` and `nan`, which istioctl reads as floats and then fails
+ * on (JSON has no such numbers), are strings here. A value at a path that takes only strings
+ * (`takesString`: labels, annotations, names …) stays the string it is.
  */
 export function typedValue(text: string, path = '', takesString = false): Json {
   if (alwaysString(path)) return text;
   if (takesString) return text.replaceAll('\\,', ',');
   if (/^[+-]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
-  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
-  if (text === 'true' || text === 'false') return text === 'true';
+  const float = goFloat(text);
+  if (float !== undefined && Number.isFinite(float)) return float;
+  const bool = GO_BOOLEANS.get(text);
+  if (bool !== undefined) return bool;
   return text.replaceAll('\\,', ',');
+}
+
+const GO_BOOLEANS = new Map<string, boolean>([
+  ...['1', 't', 'T', 'TRUE', 'true', 'True'].map((w) => [w, true] as const),
+  ...['0', 'f', 'F', 'FALSE', 'false', 'False'].map((w) => [w, false] as const),
+]);
+
+// Go's float literals as ParseFloat reads them: an underscore only between digits (or after `0x`)
+const DIGITS = '\\d+(?:_\\d+)*';
+const HEX = '[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*';
+const DECIMAL_FLOAT = new RegExp(
+  `^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`,
+);
+const HEX_FLOAT = new RegExp(`^([+-]?)0[xX]_?(${HEX})?(?:\\.(${HEX})?)?[pP]([+-]?${DIGITS})$`);
+
+/** What Go's strconv.ParseFloat reads in `text` (undefined: not a float to it). */
+function goFloat(text: string): number | undefined {
+  if (DECIMAL_FLOAT.test(text)) return Number(text.replaceAll('_', ''));
+  const hex = HEX_FLOAT.exec(text);
+  if (hex && (hex[2] || hex[3])) {
+    const [whole, fraction] = [(hex[2] ?? '').replaceAll('_', ''), (hex[3] ?? '').replaceAll('_', '')];
+    const mantissa = parseInt(whole + fraction || '0', 16) / 16 ** fraction.length;
+    const value = mantissa * 2 ** Number(hex[4]!.replaceAll('_', ''));
+    return hex[1] === '-' ? -value : value;
+  }
+  if (/^[+-]?(?:inf|infinity)$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(text)) return NaN;
+  return undefined;
 }
 
 /**

@@ -36,6 +36,33 @@ describe('--set paths', () => {
     expect(typedValue('true', 'meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE')).toBe('true');
   });
 
+  it("types values with Go's strconv rules, as istioctl (checked against the testbed's istioctl manifest generate)", () => {
+    // before: True, TRUE, t, F, 1_000 and 0x1p3 stayed strings, and 1e400 was infinity (refused by the schema)
+    const istioctl: Array<[string, unknown]> = [
+      ['yes', 'yes'],
+      ['True', true],
+      ['TRUE', true],
+      ['t', true],
+      ['F', false],
+      ['017', 17],
+      ['1e3', 1000],
+      ['1_000', 1000],
+      ['1_0.5', 10.5],
+      ['0x10', '0x10'],
+      ['0x1p3', 8],
+      ['1.0', 1],
+      ['+5', 5],
+      ['_1', '_1'],
+      ['1__0', '1__0'],
+      ['1e400', '1e400'],
+      ['null', 'null'],
+      ['5s', '5s'],
+    ];
+    expect(istioctl.map(([text]) => [text, typedValue(text)])).toEqual(istioctl);
+    // istioctl panics on these (a float JSON cannot hold): strings here
+    expect(['inf', 'NaN', '-Infinity'].map((t) => typedValue(t))).toEqual(['inf', 'NaN', '-Infinity']);
+  });
+
   it('creates missing maps and lists, selects list elements, and names the path when a selector misses', () => {
     const root: JsonMap = { gws: [{ name: 'a', enabled: true }, { name: 'b' }] };
     setPath(root, 'gws[name:b].enabled', false);
