@@ -31,7 +31,8 @@ export function goValue(node: Scalar): unknown {
 }
 
 const REFUSED = 'kubectl and istioctl refuse the document';
-const TEMPLATE = ' (an unrendered template? render it first: helm template … | mesh analyze -)';
+/** Said of what looks like a Helm template's text. */
+export const TEMPLATE_HINT = ' (an unrendered template? render it first: helm template … | mesh analyze -)';
 
 /**
  * The first node of `doc` without a JSON form, or undefined. With the document's `text`, a collection key
@@ -45,7 +46,7 @@ export function firstNotJson(doc: Document, text?: string): NotJson | undefined 
       if (isCollection(key)) {
         const offset = key.range?.[0] ?? 0;
         const what = isMap(key) ? 'a mapping' : 'a list';
-        const hint = text?.startsWith('{{', offset) ? TEMPLATE : '';
+        const hint = text?.startsWith('{{', offset) ? TEMPLATE_HINT : '';
         found = { offset, message: `${what} used as a map key: ${REFUSED}${hint}` };
         return visit.BREAK;
       }
@@ -101,7 +102,7 @@ function templateKey(text: string): NotJson | undefined {
   if (!m) return undefined;
   return {
     offset: m.index + m[0].length - m[1]!.length,
-    message: `a mapping used as a map key: ${REFUSED}${TEMPLATE}`,
+    message: `a mapping used as a map key: ${REFUSED}${TEMPLATE_HINT}`,
   };
 }
 

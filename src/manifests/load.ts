@@ -26,7 +26,7 @@ import {
   withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
-import { hugeJsonNumber, notJsonIn } from './json-form.js';
+import { hugeJsonNumber, notJsonIn, TEMPLATE_HINT } from './json-form.js';
 import { KUBE_YAML_SCHEMA } from './yaml-schema.js';
 import { duplicateJsonKey, jsonSyntaxError } from './json-error.js';
 import {
@@ -347,7 +347,7 @@ export function parseManifestText(
         column: e.mark ? e.mark.column + 1 : 1,
         message: reason?.startsWith('nesting exceeded maxDepth')
           ? nestingMessage()
-          : `YAML syntax error: ${reason}`,
+          : `YAML syntax error: ${reason}${TEMPLATE_SYNTAX.test(chunk.text) ? TEMPLATE_HINT : ''}`,
       });
       continue;
     }
@@ -398,6 +398,9 @@ export function parseManifestText(
     );
   }
 }
+
+/** Go template actions (`{{ .Values.x }}`, `{{- if … }}`): a Helm chart's templates, not yet rendered. */
+const TEMPLATE_SYNTAX = /\{\{-?\s*[^}]*\}\}/;
 
 /**
  * js-yaml's reasons that quote the text (a tag or alias name: an unquoted `password: *hunter2` is an

@@ -237,6 +237,22 @@ describe('YAML without a JSON form', () => {
     );
   });
 
+  it("analyze: a chart's unrendered templates: the syntax error says what the file is", async () => {
+    const file = write('template.yaml', [
+      '{{- if .Values.enabled }}',
+      'apiVersion: networking.istio.io/v1',
+      'kind: VirtualService',
+      'metadata:',
+      '  name: {{ include "app.fullname" . }}',
+      '{{- end }}',
+    ]);
+    const r = await runCli(['analyze', file]);
+    expect(r.code).toBe(65);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `error: ${file}:1:3: YAML syntax error: missed comma between flow collection entries (an unrendered template? render it first: helm template … | mesh analyze -)`,
+    );
+  });
+
   it('analyze: a JSON number past float64 is refused at its line (JSON.parse reads it as infinity)', async () => {
     const file = join(dir, 'huge.json');
     writeFileSync(
