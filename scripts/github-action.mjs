@@ -37,16 +37,28 @@ function run(format) {
   return r;
 }
 
+/** The step outputs: `exit-code` always, `sarif-file` only when a report was written. */
+function setOutputs(code, written) {
+  if (process.env.GITHUB_OUTPUT)
+    appendFileSync(
+      process.env.GITHUB_OUTPUT,
+      `${written ? `sarif-file=${sarifFile}\n` : ''}exit-code=${code}\n`,
+    );
+}
+
 const sarif = run('sarif');
-// Usage errors and runtime failures: nothing was analyzed, the message is already on stderr.
-if (sarif.status === 64 || sarif.status === 1) process.exit(sarif.status);
+// Usage errors and runtime failures: nothing was analyzed, the message is already on stderr; no report
+// is written, and the outputs say so (`exit-code` set, `sarif-file` empty).
+if (sarif.status === 64 || sarif.status === 1) {
+  setOutputs(sarif.status, false);
+  process.exit(sarif.status);
+}
 writeFileSync(sarifFile, sarif.stdout);
 const annotations = run('github');
 if (annotations.stdout) process.stdout.write(annotations.stdout + '\n');
 
 const code = sarif.status ?? 1;
-if (process.env.GITHUB_OUTPUT)
-  appendFileSync(process.env.GITHUB_OUTPUT, `sarif-file=${sarifFile}\nexit-code=${code}\n`);
+setOutputs(code, true);
 if (process.env.GITHUB_STEP_SUMMARY) {
   const results = JSON.parse(sarif.stdout).runs[0].results;
   const count = (level) => results.filter((x) => x.level === level).length;

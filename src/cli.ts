@@ -110,6 +110,25 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const args = argv.slice(2);
   const first = args.find((a) => !a.startsWith('-'));
+  // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
+  // reports usage errors the same way and returns instead of exiting; those that read the cluster take
+  // the impersonation flags and --kubeclient-timeout.
+  // Every command's boolean flags also take pflag's `--flag=true|false`, as istioctl's do.
+  // (Each command once: `loadAll` registers more commands while completion runs, and they get the same,
+  // so completion offers every flag a command accepts.)
+  const treated = new WeakSet<Command>();
+  const sameErrors = (parent: Command) => {
+    for (const c of parent.commands) {
+      if (!treated.has(c)) {
+        treated.add(c);
+        c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
+        addClusterClientFlags(c);
+        const parseOptions = c.parseOptions.bind(c);
+        c.parseOptions = (argv: string[]) => parseOptions(pflagBoolArgs(c, argv));
+      }
+      sameErrors(c);
+    }
+  };
   const loaded = new Set<string>();
   const loadAll = async () => {
     for (const c of COMMANDS) {
@@ -117,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
       loaded.add(c.name);
       (await c.load()).register(program);
     }
+    sameErrors(program);
   };
   const wanted = COMMANDS.find((c) => c.name === first || c.aliases?.includes(first ?? ''));
   if (first === 'completion' || first === '__complete') {
@@ -141,19 +161,6 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.USAGE;
     }
   }
-  // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
-  // reports usage errors the same way and returns instead of exiting; those that read the cluster take
-  // the impersonation flags and --kubeclient-timeout.
-  // Every command's boolean flags also take pflag's `--flag=true|false`, as istioctl's do.
-  const sameErrors = (parent: Command) => {
-    for (const c of parent.commands) {
-      c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
-      addClusterClientFlags(c);
-      const parseOptions = c.parseOptions.bind(c);
-      c.parseOptions = (argv: string[]) => parseOptions(pflagBoolArgs(c, argv));
-      sameErrors(c);
-    }
-  };
   sameErrors(program);
   try {
     await program.parseAsync(argv);

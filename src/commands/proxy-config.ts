@@ -145,7 +145,7 @@ export function register(program: Command): void {
     .option('--level <levels>', 'level for all loggers and/or logger:level pairs, comma separated')
     .option('-r, --reset', "reset every logger to the mesh default (the injector's global.proxy.logLevel)")
     .option('-l, --selector <labels>', 'every proxy pod matching this label selector in the namespace')
-    .option('-i, --istio-namespace <ns>', 'namespace of the control plane (for --reset)', 'istio-system');
+    .option('-i, --istioNamespace <ns>', 'namespace of the control plane (for --reset)', 'istio-system');
   withAccess(
     log.option('--admin-url <url>', 'Envoy admin URL (e.g. http://127.0.0.1:15000) instead of a pod'),
   ).action((pod: string | undefined, opts: Opts) => run(() => runLog(pod, opts)));

@@ -124,21 +124,18 @@ export function parsedPositionOf(src: DocSource, segs: readonly PathSegment[]): 
  * deepest part of the path that exists (the root's when none does).
  */
 export function offsetInTree(root: unknown, segs: readonly PathSegment[]): number | undefined {
-  const { isMap, isSeq, isScalar, isPair } = yaml();
+  const { isMap, isSeq } = yaml();
   let node = root;
   let offset: number | undefined = rangeStart(node);
   for (const seg of segs) {
     if (isMap(node)) {
-      // a plain key is what the loader made of it (`yes:` is the key "true", as for kubectl)
-      const pair = node.items.find(
-        (p) =>
-          isPair(p) &&
-          isScalar(p.key) &&
-          String(
-            p.key.type === 'PLAIN' && !p.key.tag ? plainScalarValue(String(p.key.source)) : p.key.value,
-          ) === String(seg),
-      );
-      if (!pair) break;
+      const pair = ownPair(node, seg);
+      if (!pair) {
+        // a key merged in (`<<: *defaults`): the finding is on the line of the merge key that brings it
+        const merge = mergePairBringing(root, node, seg, 0);
+        if (merge) offset = rangeStart(merge.key) ?? offset;
+        break;
+      }
       offset = rangeStart(pair.key) ?? offset;
       node = pair.value;
     } else if (isSeq(node) && typeof seg === 'number') {
@@ -151,6 +148,69 @@ export function offsetInTree(root: unknown, segs: readonly PathSegment[]): numbe
     }
   }
   return offset;
+}
+
+type MapNode = { items: unknown[] };
+type PairNode = { key: unknown; value: unknown };
+
+/** YAML 1.1's merge key: a plain `<<` (a quoted "<<" is an ordinary key, as for kubectl). */
+function isMergeKey(key: unknown): boolean {
+  const { isScalar } = yaml();
+  return isScalar(key) && key.type === 'PLAIN' && !key.tag && key.source === '<<';
+}
+
+/** The mapping's own pair for `seg` (not a merge key). */
+function ownPair(map: MapNode, seg: PathSegment): PairNode | undefined {
+  const { isScalar, isPair } = yaml();
+  // a plain key is what the loader made of it (`yes:` is the key "true", as for kubectl)
+  return map.items.find(
+    (p): p is PairNode =>
+      isPair(p) &&
+      isScalar(p.key) &&
+      !isMergeKey(p.key) &&
+      String(p.key.type === 'PLAIN' && !p.key.tag ? plainScalarValue(String(p.key.source)) : p.key.value) ===
+        String(seg),
+  );
+}
+
+/**
+ * The merge pair of `map` (`<<: *a`, `<<: [*a, *b]`, `<<: {…}`) whose mappings hold `seg`, also through
+ * their own merge keys; aliases are resolved to the anchored node written before them in `root`.
+ */
+function mergePairBringing(
+  root: unknown,
+  map: MapNode,
+  seg: PathSegment,
+  depth: number,
+): PairNode | undefined {
+  const { isMap, isSeq, isPair, isAlias } = yaml();
+  if (depth > 32) return undefined;
+  for (const p of map.items) {
+    if (!isPair(p) || !isMergeKey(p.key)) continue;
+    const sources = isSeq(p.value) ? p.value.items : [p.value];
+    for (const source of sources) {
+      const target = isAlias(source) ? anchored(root, source.source, rangeStart(source)) : source;
+      if (isMap(target) && (ownPair(target, seg) || mergePairBringing(root, target, seg, depth + 1)))
+        return p as PairNode;
+    }
+  }
+  return undefined;
+}
+
+/** The node anchored `&name` last before `before` (as an alias refers to it). */
+function anchored(root: unknown, name: string, before: number | undefined): unknown {
+  const { visit, isNode } = yaml();
+  let found: unknown;
+  if (!isNode(root)) return undefined;
+  visit(root, (_key, node) => {
+    if (
+      isNode(node) &&
+      node.anchor === name &&
+      (before === undefined || (rangeStart(node) ?? Infinity) < before)
+    )
+      found = node;
+  });
+  return found;
 }
 
 function rangeStart(node: unknown): number | undefined {

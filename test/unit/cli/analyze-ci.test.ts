@@ -302,6 +302,19 @@ describe('GitHub Action', () => {
     expect(clean.code).toBe(0);
     expect(clean.stdout).toBe('');
   });
+
+  it('sets exit-code, and no sarif-file, when mesh stops on a usage error or a runtime failure', () => {
+    for (const [args, code] of [
+      ['--external Gateway', 64],
+      ['--use-kube --kubeconfig /nonexistent/kubeconfig', 1],
+    ] as const) {
+      const dir = sampleRepo();
+      const r = runStep(dir, { paths: 'k8s', args });
+      expect(r.code, args).toBe(code);
+      expect(existsSync(join(dir, 'mesh-analyze.sarif')), args).toBe(false);
+      expect(readFileSync(join(dir, 'github-output'), 'utf8'), args).toBe(`exit-code=${code}\n`);
+    }
+  });
 });
 
 describe('pre-commit hook', () => {
