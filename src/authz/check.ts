@@ -3,7 +3,18 @@
  * RBAC filters of its listeners, as istioctl's `x authz check` does (see docs/reference/proxy.md §13).
  */
 import { ConfigDump, DumpType } from '../envoy/dump.js';
-import { FieldTypeError, arr, field, fieldKey, has, isObj, str, typeUrl, type Obj } from '../envoy/fields.js';
+import {
+  FieldTypeError,
+  arr,
+  field,
+  fieldKey,
+  has,
+  isObj,
+  shownValue,
+  str,
+  typeUrl,
+  type Obj,
+} from '../envoy/fields.js';
 import { renderTable } from '../render/tabwriter.js';
 
 export const AUTHZ_ACTIONS = ['DENY', 'ALLOW', 'LOG', 'CUSTOM'] as const;
@@ -12,6 +23,13 @@ export type AuthzAction = (typeof AUTHZ_ACTIONS)[number];
 const HCM_NAMES = new Set(['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager']);
 const HTTP_RBAC = 'envoy.filters.http.rbac';
 const NETWORK_RBAC = 'envoy.filters.network.rbac';
+const HTTP_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
+const NETWORK_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
+/** The wrappers Envoy accepts in place of a typed config: the config as JSON in `value`, its type in `type_url`. */
+const TYPED_STRUCTS = new Set([
+  'type.googleapis.com/udpa.type.v1.TypedStruct',
+  'type.googleapis.com/xds.type.v3.TypedStruct',
+]);
 const RBAC_ACTIONS = ['ALLOW', 'DENY', 'LOG'] as const;
 const EXT_AUTHZ_PREFIX = 'istio-ext-authz-';
 /** Pseudo policy istioctl lists for an RBAC filter without policies (it matches nothing). */
@@ -24,15 +42,31 @@ export interface AuthzPolicyRow {
   name: string;
   namespace?: string;
   policy?: string;
-  /** Distinct rule indexes seen for this name (across all filters and actions). */
+  /** Distinct rule indexes of this name under this action (across all filters). */
   rules: number;
   ruleIndexes: string[];
-  /** Names of the listeners whose RBAC filters carry this policy. */
+  /** Names of the listeners whose RBAC filters carry this policy under this action. */
+  listeners: string[];
+}
+
+/** An RBAC filter whose config Envoy gets from ECDS (`config_discovery`): its policies are not in the listener. */
+export interface DiscoveredRbacFilter {
+  /** The filter's name, which is also the name of the ECDS resource it takes. */
+  filter: string;
   listeners: string[];
 }
 
 export interface AuthzCheckResult {
   policies: AuthzPolicyRow[];
+  /**
+   * istioctl's RULES column: the distinct rule indexes of a name counted across every action (a name with
+   * DENY rule 0 and ALLOW rule 1 shows 2 on both rows), where `policies[].rules` counts its row's only.
+   */
+  tableRules: Map<string, number>;
+  /** Dynamic listeners with an active state: with none, istioctl prints nothing, not even the header. */
+  activeListeners: number;
+  /** RBAC filters configured through ECDS, by filter name. */
+  discovered: DiscoveredRbacFilter[];
   /** RBAC policy keys that do not follow istiod's naming (listed under an empty name). */
   unrecognised: string[];
   /** Fields of the wrong type that left a listener, filter chain or RBAC filter out of `policies`. */
@@ -56,15 +90,76 @@ function message(o: unknown, name: string): Obj | undefined {
   throw new FieldTypeError(o as Obj, fieldKey(o, name), undefined, 'an object', v);
 }
 
-/** The RBAC filters of a filter chain: network RBAC filters and HTTP RBAC filters inside HCMs. */
-function rbacFilters(chain: unknown): unknown[] {
-  const out: unknown[] = [];
-  for (const f of arr(chain, 'filters')) {
+/**
+ * A FieldTypeError that shows the wrong value whole: a type URL, which the usual 40 characters would cut
+ * before the part that tells one type from another.
+ */
+class RbacConfigError extends FieldTypeError {
+  constructor(holder: Obj, key: string, index: number | undefined, expected: string, got: string) {
+    super(holder, key, index, expected, got);
+    Object.defineProperty(this, 'shown', { value: got });
+    this.message = `field ${key}${index === undefined ? '' : `[${index}]`} must be ${expected}, got ${got}`;
+  }
+}
+
+const isRbacType = (type: string) => type.endsWith('.rbac.v3.RBAC');
+
+/** The type of a filter's config, looking through a TypedStruct; '' when there is none. */
+function configType(filter: unknown): string {
+  const typed = field(filter, 'typed_config');
+  const type = typeUrl(typed);
+  return TYPED_STRUCTS.has(type) ? str(typed, 'type_url') : type;
+}
+
+/**
+ * Whether a filter is RBAC: by its well-known name (as istioctl reads it), or by the type of its config or
+ * the types its ECDS config may have, whatever the name: Envoy picks a filter's extension by that type
+ * (its `no_extension_lookup_by_name` runtime guard, on by default).
+ */
+function isRbacFilter(filter: unknown, wellKnownName: string): boolean {
+  if (str(filter, 'name') === wellKnownName || isRbacType(configType(filter))) return true;
+  const urls = field(field(filter, 'config_discovery'), 'type_urls');
+  return Array.isArray(urls) && urls.some((u) => typeof u === 'string' && isRbacType(u));
+}
+
+/** Where an RBAC filter is: the list holding it (for messages) and the config type expected there. */
+interface RbacFilterRef {
+  filter: unknown;
+  holder: Obj;
+  key: string;
+  index: number;
+  type: string;
+}
+
+/** The RBAC filters of a filter chain (see isRbacFilter): network ones, and HTTP ones inside HCMs. */
+function rbacFilters(chain: unknown): RbacFilterRef[] {
+  const out: RbacFilterRef[] = [];
+  const filters = arr(chain, 'filters');
+  for (let i = 0; i < filters.length; i++) {
+    const f = filters[i];
     const name = str(f, 'name');
-    if (name === NETWORK_RBAC) out.push(f);
-    else if (HCM_NAMES.has(name))
-      for (const hf of arr(message(f, 'typed_config'), 'http_filters'))
-        if (str(hf, 'name') === HTTP_RBAC) out.push(hf);
+    if (HCM_NAMES.has(name)) {
+      const hcm = message(f, 'typed_config');
+      const httpFilters = arr(hcm, 'http_filters');
+      for (let j = 0; j < httpFilters.length; j++) {
+        const hf = httpFilters[j];
+        if (isRbacFilter(hf, HTTP_RBAC))
+          out.push({
+            filter: hf,
+            holder: hcm!,
+            key: fieldKey(hcm, 'http_filters'),
+            index: j,
+            type: HTTP_RBAC_TYPE,
+          });
+      }
+    } else if (isRbacFilter(f, NETWORK_RBAC))
+      out.push({
+        filter: f,
+        holder: chain as Obj,
+        key: fieldKey(chain, 'filters'),
+        index: i,
+        type: NETWORK_RBAC_TYPE,
+      });
   }
   return out;
 }
@@ -77,12 +172,40 @@ interface RbacPolicies {
 }
 
 /**
- * Reads an RBAC filter; undefined when its typed config is of another type (istioctl skips it too). A
- * field of the wrong type is thrown before anything is noted, so a filter is listed whole or not at all.
+ * Reads an RBAC filter: its policies, or 'ecds' when Envoy takes its config from ECDS (the listener then
+ * holds only the filter's name). A config wrapped in a TypedStruct is read from its `value`, as Envoy reads
+ * it. What Envoy would not take for an RBAC filter (no config at all, a config of another type) is thrown,
+ * as is a field of the wrong type, before anything is noted: a filter is listed whole or not at all.
  */
-function readRbac(filter: unknown): RbacPolicies | undefined {
-  const cfg = message(filter, 'typed_config');
-  if (!cfg || (typeUrl(cfg) && !typeUrl(cfg).endsWith('.rbac.v3.RBAC'))) return undefined;
+function readRbac(ref: RbacFilterRef): RbacPolicies | 'ecds' {
+  const typed = message(ref.filter, 'typed_config');
+  if (!typed) {
+    if (has(ref.filter, 'config_discovery')) return 'ecds';
+    throw new RbacConfigError(
+      ref.holder,
+      ref.key,
+      ref.index,
+      'an RBAC filter with a typed_config or a config_discovery (Envoy accepts no filter without either)',
+      shownValue(ref.filter),
+    );
+  }
+  let cfg: Obj = typed;
+  const type = typeUrl(typed);
+  const expected = `${ref.type} (or a TypedStruct of it)`;
+  if (TYPED_STRUCTS.has(type)) {
+    const inner = field(typed, 'type_url');
+    if (typeof inner !== 'string' || !isRbacType(inner))
+      throw new RbacConfigError(
+        typed,
+        fieldKey(typed, 'type_url'),
+        undefined,
+        ref.type,
+        typeof inner === 'string' ? JSON.stringify(inner) : shownValue(inner),
+      );
+    cfg = message(typed, 'value') ?? {};
+  } else if (type !== '' && !isRbacType(type)) {
+    throw new RbacConfigError(typed, '@type', undefined, expected, JSON.stringify(type));
+  }
   const rules = message(cfg, 'rules');
   const action = rbacAction(rules);
   const keys = Object.keys(message(rules, 'policies') ?? {});
@@ -107,10 +230,14 @@ function rbacAction(rules: Obj | undefined): AuthzAction {
  * still reported; a section whose listener list cannot be read is thrown.
  */
 export function analyzeListenersDump(section: Obj): AuthzCheckResult {
-  const byAction = new Map<AuthzAction, Map<string, Set<string>>>(); // action -> name -> listeners
-  const ruleIndexes = new Map<string, Set<string>>();
+  const rows = new Map<
+    string,
+    { action: AuthzAction; name: string; rules: Set<string>; listeners: Set<string> }
+  >();
+  const tableRules = new Map<string, Set<string>>(); // name -> rule indexes under any action (istioctl)
   const parts = new Map<string, { namespace: string; policy: string }>();
   const unrecognised = new Set<string>();
+  const discovered = new Map<string, Set<string>>(); // ECDS filter name -> listeners
   const note = (action: AuthzAction, key: string, listener: string) => {
     let name: string;
     let rule: string;
@@ -124,12 +251,13 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
       if (p) parts.set(name, { namespace: p.namespace, policy: p.policy });
       else unrecognised.add(key);
     }
-    if (!byAction.has(action)) byAction.set(action, new Map());
-    const names = byAction.get(action)!;
-    if (!names.has(name)) names.set(name, new Set());
-    names.get(name)!.add(listener);
-    if (!ruleIndexes.has(name)) ruleIndexes.set(name, new Set());
-    ruleIndexes.get(name)!.add(rule);
+    const id = `${action} ${name}`;
+    let row = rows.get(id);
+    if (!row) rows.set(id, (row = { action, name, rules: new Set(), listeners: new Set() }));
+    row.rules.add(rule);
+    row.listeners.add(listener);
+    if (!tableRules.has(name)) tableRules.set(name, new Set());
+    tableRules.get(name)!.add(rule);
   };
 
   // what cannot be read (a listener, a filter chain, an RBAC filter) leaves out only itself
@@ -142,17 +270,24 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
       unreadable.push(err);
     }
   };
+  let activeListeners = 0;
   for (const d of arr(section, 'dynamic_listeners'))
     tolerant(() => {
       const listener = message(message(d, 'active_state'), 'listener');
       if (!listener) return;
+      activeListeners++;
       const listenerName = str(listener, 'name') || str(d, 'name');
       for (const chain of arr(listener, 'filter_chains'))
         tolerant(() => {
-          for (const filter of rbacFilters(chain))
+          for (const ref of rbacFilters(chain))
             tolerant(() => {
-              const rbac = readRbac(filter);
-              if (!rbac) return;
+              const rbac = readRbac(ref);
+              if (rbac === 'ecds') {
+                const name = str(ref.filter, 'name');
+                if (!discovered.has(name)) discovered.set(name, new Set());
+                discovered.get(name)!.add(listenerName);
+                return;
+              }
               for (const k of rbac.keys) note(rbac.action, k, listenerName);
               for (const k of rbac.custom) note('CUSTOM', k, listenerName);
               if (rbac.keys.length === 0) note(rbac.action, MATCH_NOTHING, listenerName);
@@ -162,21 +297,30 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
 
   const policies: AuthzPolicyRow[] = [];
   for (const action of AUTHZ_ACTIONS) {
-    const names = byAction.get(action);
-    if (!names) continue;
-    for (const name of [...names.keys()].sort(byteOrder)) {
-      const indexes = [...ruleIndexes.get(name)!].sort(byteOrder);
+    const names = [...rows.values()].filter((r) => r.action === action).map((r) => r.name);
+    for (const name of names.sort(byteOrder)) {
+      const row = rows.get(`${action} ${name}`)!;
+      const indexes = [...row.rules].sort(byteOrder);
       policies.push({
         action,
         name,
         ...parts.get(name),
         rules: indexes.length,
         ruleIndexes: indexes,
-        listeners: [...names.get(name)!].sort(byteOrder),
+        listeners: [...row.listeners].sort(byteOrder),
       });
     }
   }
-  return { policies, unrecognised: [...unrecognised].sort(byteOrder), unreadable };
+  return {
+    policies,
+    tableRules: new Map([...tableRules].map(([name, rules]) => [name, rules.size])),
+    activeListeners,
+    discovered: [...discovered.keys()]
+      .sort(byteOrder)
+      .map((filter) => ({ filter, listeners: [...discovered.get(filter)!].sort(byteOrder) })),
+    unrecognised: [...unrecognised].sort(byteOrder),
+    unreadable,
+  };
 }
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -193,9 +337,14 @@ export function analyzeDump(root: Obj, source?: string): AuthzCheckResult {
   );
 }
 
-/** istioctl's table: `ACTION  AuthorizationPolicy  RULES`, padding 3. */
+/**
+ * istioctl's table: `ACTION  AuthorizationPolicy  RULES`, padding 3, RULES counting a name's rules across
+ * actions as istioctl does; nothing at all (not even the header) when no listener is active, as istioctl.
+ */
 export function renderAuthzTable(result: AuthzCheckResult): string {
+  if (result.activeListeners === 0) return '';
   const rows = [['ACTION', 'AuthorizationPolicy', 'RULES']];
-  for (const p of result.policies) rows.push([p.action, p.name, String(p.rules)]);
+  for (const p of result.policies)
+    rows.push([p.action, p.name, String(result.tableRules.get(p.name) ?? p.rules)]);
   return renderTable(rows, 3);
 }

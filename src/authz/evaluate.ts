@@ -77,8 +77,22 @@ const label = (p: Policy) => `${p.namespace}/${p.name}`;
 export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]): Policy[] {
   const out: Policy[] = [];
   for (const r of resources) {
-    if (r.kind !== 'AuthorizationPolicy' || r.group !== 'security.istio.io') continue;
     const origin = `${r.origin.file}:${r.origin.line}`;
+    if (r.kind === 'RequestAuthentication' && r.group === 'security.istio.io') {
+      const extra: string[] = (Array.isArray(r.spec?.jwtRules) ? r.spec.jwtRules : []).flatMap((j: any) =>
+        Array.isArray(j?.spaceDelimitedClaims) ? j.spaceDelimitedClaims.map(String) : [],
+      );
+      const more = [...new Set(extra)].filter((c) => !SPACE_DELIMITED_CLAIMS.has(c));
+      if (more.length > 0)
+        notes.push({
+          origin,
+          message:
+            `${r.name}: spaceDelimitedClaims ${more.join(', ')} are not split here (only scope and permission ` +
+            'are); write such claims as lists in the cases',
+        });
+      continue;
+    }
+    if (r.kind !== 'AuthorizationPolicy' || r.group !== 'security.istio.io') continue;
     const spec = r.spec ?? {};
     const action = (spec.action ?? 'ALLOW') as PolicyAction;
     if (!ACTIONS.includes(action)) {
@@ -130,7 +144,26 @@ const matchPrincipal = (pattern: string, principal: string | undefined) =>
 const matchAny = (pattern: string, values: string[] | undefined) =>
   (values ?? []).some((v) => matchString(pattern, v));
 
-/** `request.auth.claims[a][b]` -> the claim's values as strings. */
+/**
+ * Top-level claims Envoy splits on spaces before matching. istiod sets the JWT filter's
+ * `normalize_payload_in_metadata.space_delimited_claims` of every provider to `scope` and `permission`,
+ * plus the claims a RequestAuthentication's jwtRules list in `spaceDelimitedClaims` (istio
+ * pilot/pkg/security/authn/policy_applier.go, buildSpaceDelimitedClaims).
+ */
+const SPACE_DELIMITED_CLAIMS = new Set(['scope', 'permission']);
+
+/**
+ * `request.auth.claims[a][b]` -> the strings Envoy's matcher can see there, or undefined when the claim is
+ * absent. Facts relied on:
+ * - Envoy's jwt_authn (authenticator.cc, setPayloadMetadata) turns each space-delimited claim that is a
+ *   top-level string into a list of its space-separated words, empty ones dropped; a string of spaces only
+ *   stays as it is, and nested claims are never split.
+ * - istiod matches a claim with a metadata matcher whose value is a string matcher on the claim, or on any
+ *   element of a list claim (istio pilot/pkg/security/authz/model/generator.go requestClaimGenerator,
+ *   matcher.MetadataListValueMatcher); Envoy's string matcher never matches a value that is not a string
+ *   (source/common/common/matchers.h), so a boolean, number or object claim, or such a list element, never
+ *   matches `values` (and always satisfies `notValues`).
+ */
 function claimValues(claims: Record<string, unknown> | undefined, path: string[]): string[] | undefined {
   let cur: unknown = claims;
   for (const k of path) {
@@ -138,7 +171,14 @@ function claimValues(claims: Record<string, unknown> | undefined, path: string[]
     cur = (cur as Record<string, unknown>)[k];
   }
   if (cur === undefined || cur === null) return undefined;
-  return Array.isArray(cur) ? cur.map(String) : [String(cur)];
+  if (typeof cur === 'string') {
+    if (path.length === 1 && SPACE_DELIMITED_CLAIMS.has(path[0]!)) {
+      const words = cur.split(' ').filter((w) => w !== '');
+      if (words.length > 0) return words;
+    }
+    return [cur];
+  }
+  return Array.isArray(cur) ? cur.filter((v): v is string => typeof v === 'string') : [];
 }
 
 const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals'];

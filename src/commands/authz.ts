@@ -4,6 +4,8 @@ import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
+import { escapeControl } from '../render/escape.js';
+import { intArg } from './control-plane-flags.js';
 
 const FORMATS = ['table', 'json', 'yaml'] as const;
 export function register(program: Command): void {
@@ -13,7 +15,7 @@ export function register(program: Command): void {
     .command('check')
     .description("List the AuthorizationPolicies a proxy enforces (from its listeners' RBAC filters)")
     .argument('[pod]', '<pod>[.<namespace>] or deployment/<name>[.<namespace>]')
-    .option('-f, --file <dump>', 'Envoy config dump (JSON) instead of a pod; - reads stdin')
+    .option('-f, --file <dump>', 'Envoy config dump (JSON or YAML) instead of a pod; - reads stdin')
     .option('--admin-url <url>', 'Envoy admin URL instead of a pod (no cluster access)')
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .option(
@@ -23,7 +25,7 @@ export function register(program: Command): void {
     )
     .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
-    .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', '15000')
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', intArg('--proxy-admin-port'), 15000)
     .option('--timeout <duration>', 'timeout for each cluster and proxy request (0: none)', '30s')
     .action(async (pod: string | undefined, opts: Record<string, any>) => {
       process.exitCode = await runAuthzCheck(pod, opts);
@@ -55,7 +57,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
   const sources = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
   if (sources !== 1) throw usageError('authz check requires exactly one of: pod name, --file, --admin-url');
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
-  const adminPort = Number(opts.proxyAdminPort);
+  const adminPort = opts.proxyAdminPort as number;
 
   const { explainIn, parseJsonText } = await import('../envoy/dump.js');
   const { isObj } = await import('../envoy/fields.js');
@@ -103,9 +105,23 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
   } catch (err) {
     throw located(err);
   }
+  // a key is text from the dump: its line breaks are escaped too, so none forges a line of its own
   for (const key of result.unrecognised)
-    warn(`warning: RBAC policy "${key}" does not follow istiod's naming; listed with an empty name`);
+    warn(
+      `warning: RBAC policy "${escapeControl(key)}" does not follow istiod's naming; listed with an empty name`,
+    );
+  for (const d of result.discovered)
+    warn(
+      `warning: RBAC filter "${escapeControl(d.filter)}" takes its config from ECDS (config_discovery), not from ` +
+        `the listener: its policies are not listed (listener${d.listeners.length > 1 ? 's' : ''} ` +
+        `${d.listeners.map(escapeControl).join(', ')})`,
+    );
   const unreadable = result.unreadable.map((err) => (located(err) as MeshError).message);
+  // istioctl prints nothing at all then; said, so that no output is not taken for "no policies"
+  if (result.activeListeners === 0 && unreadable.length === 0)
+    warn(
+      `note: ${source} has no active listener (warming, draining and static ones are not read): nothing to list`,
+    );
   if (format === 'table') {
     await writeStdout(renderAuthzTable(result));
   } else {
@@ -115,6 +131,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
       kind: 'AuthzCheck',
       proxy: source,
       policies: result.policies,
+      ...(result.discovered.length > 0 ? { ecdsFilters: result.discovered } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
     };
     await writeStdout(

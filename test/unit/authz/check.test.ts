@@ -158,6 +158,31 @@ describe('authz check analysis', () => {
     );
   });
 
+  it('reads an RBAC filter by the type of its config whatever its name, as Envoy picks extensions', () => {
+    const result = analyzeListenersDump({
+      dynamic_listeners: [
+        listener(
+          'l',
+          hcm(
+            { ...rbac({ rules: { action: 'DENY', policies: { [key('a', 'b', 0)]: {} } } }), name: 'my-rbac' },
+            { name: 'my-ecds-rbac', config_discovery: { type_urls: [RBAC_HTTP] } },
+          ),
+          {
+            name: 'custom-tcp-rbac',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC',
+              rules: { policies: { [key('a', 'c', 1)]: {} } },
+            },
+          },
+        ),
+      ],
+    });
+    expect(renderAuthzTable(result)).toBe(
+      'ACTION   AuthorizationPolicy   RULES\nDENY     b.a                   1\nALLOW    c.a                   1\n',
+    );
+    expect(result.discovered).toEqual([{ filter: 'my-ecds-rbac', listeners: ['l'] }]);
+  });
+
   it('parses istiod policy keys (greedy, as the Go regexp)', () => {
     expect(parsePolicyKey('ns[default]-policy[httpbin]-rule[0]')).toEqual({
       namespace: 'default',

@@ -199,6 +199,68 @@ describe('sources, operations and conditions', () => {
     expect(allowed(rule, req())).toBe(false);
   });
 
+  it('JWT claims: scope and permission are split on spaces (top level only), as istiod has Envoy do', () => {
+    const when = (claim: string, values: string) =>
+      `- when:\n  - key: request.auth.claims${claim}\n    values: ${values}`;
+    const auth = (claims: Record<string, unknown>) => req({ auth: { principal: 'iss/alice', claims } });
+    expect(allowed(when('[scope]', '["orders:read"]'), auth({ scope: 'orders:read orders:write' }))).toBe(
+      true,
+    );
+    expect(
+      allowed(when('[scope]', '["orders:write"]'), auth({ scope: '  orders:read  orders:write ' })),
+    ).toBe(true);
+    expect(allowed(when('[permission]', '["b"]'), auth({ permission: 'a b' }))).toBe(true);
+    // the whole string is no longer one of the values; other claims and nested ones are not split
+    expect(allowed(when('[scope]', '["a b"]'), auth({ scope: 'a b' }))).toBe(false);
+    expect(allowed(when('[roles]', '["a"]'), auth({ roles: 'a b' }))).toBe(false);
+    expect(allowed(when('[roles]', '["a b"]'), auth({ roles: 'a b' }))).toBe(true);
+    expect(allowed(when('[org][scope]', '["a"]'), auth({ org: { scope: 'a b' } }))).toBe(false);
+    // a scope of spaces only stays as it is (Envoy splits it into nothing and leaves the string)
+    expect(allowed(when('[scope]', '["*"]'), auth({ scope: '  ' }))).toBe(true);
+  });
+
+  it("JWT claims: only strings (or strings in a list) match, as in Envoy's string matcher", () => {
+    const values = (claim: string, v: string) =>
+      `- when:\n  - key: request.auth.claims[${claim}]\n    values: ${v}`;
+    const notValues = (claim: string, v: string) =>
+      `- when:\n  - key: request.auth.claims[${claim}]\n    notValues: ${v}`;
+    const auth = (claims: Record<string, unknown>) => req({ auth: { principal: 'iss/alice', claims } });
+    expect(allowed(values('email_verified', '["true"]'), auth({ email_verified: true }))).toBe(false);
+    expect(allowed(values('email_verified', '["true"]'), auth({ email_verified: 'true' }))).toBe(true);
+    expect(allowed(values('level', '["5"]'), auth({ level: 5 }))).toBe(false);
+    expect(allowed(values('level', '["*"]'), auth({ level: 5 }))).toBe(false);
+    expect(allowed(values('groups', '["true"]'), auth({ groups: [true, 'admin'] }))).toBe(false);
+    expect(allowed(values('groups', '["admin"]'), auth({ groups: [true, 'admin'] }))).toBe(true);
+    // notValues: a claim that cannot match is not one of them
+    expect(allowed(notValues('email_verified', '["true"]'), auth({ email_verified: true }))).toBe(true);
+    expect(allowed(notValues('email_verified', '["true"]'), auth({ email_verified: 'true' }))).toBe(false);
+  });
+
+  it('notes a RequestAuthentication that splits more claims than scope and permission', () => {
+    const notes: PolicyNote[] = [];
+    policies(
+      [
+        'apiVersion: security.istio.io/v1',
+        'kind: RequestAuthentication',
+        'metadata: {name: jwt, namespace: shop}',
+        'spec:',
+        '  jwtRules:',
+        '  - issuer: iss',
+        '    spaceDelimitedClaims: [roles, scope]',
+        '',
+      ].join('\n'),
+      notes,
+    );
+    expect(notes).toEqual([
+      {
+        origin: 'p.yaml:1',
+        message:
+          'jwt: spaceDelimitedClaims roles are not split here (only scope and permission are); write such ' +
+          'claims as lists in the cases',
+      },
+    ]);
+  });
+
   it('conditions on IPs, ports, SNI, namespaces and headers (case-insensitive names)', () => {
     const rule = [
       '- when:',

@@ -29,6 +29,8 @@ const SOURCE_LISTS = [
 const IP_LISTS: readonly string[] = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'];
 
 const SOURCE_FIELDS: ReadonlySet<string> = new Set(SOURCE_LISTS);
+/** Source fields matched on HTTP requests only (the JWT's principal). */
+const HTTP_SOURCE_LISTS: ReadonlySet<string> = new Set(['requestPrincipals', 'notRequestPrincipals']);
 const SERVICE_ACCOUNT_LISTS = ['serviceAccounts', 'notServiceAccounts'];
 const TRUST_DOMAIN_LISTS: ReadonlySet<string> = new Set(['trustDomains', 'notTrustDomains']);
 const IP_FIELDS: ReadonlySet<string> = new Set(IP_LISTS);
@@ -96,6 +98,8 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
   let tcpInFrom = false;
   let toExists = false;
   let tcpInTo = false;
+  /** Every `from` entry sets a TCP-level field (else, for TCP, one of them matches every peer). */
+  let everyFromTcp = true;
 
   if (isEmptyList(rule.from))
     issues.error(at(path, 'from'), '`from` is an empty list; remove it or add at least one source');
@@ -111,6 +115,7 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
     }
     fromExists = true;
     if (checkSource(issues, at(fromPath, 'source'), from.source, action)) tcpInFrom = true;
+    else everyFromTcp = false;
   });
 
   if (isEmptyList(rule.to))
@@ -133,12 +138,40 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
   list(rule.when).forEach((cond, j) => checkCondition(issues, at(path, 'when', j), cond, action));
 
   if (action === 'DENY' && ((fromExists && !toExists && !tcpInFrom) || (toExists && !tcpInTo)))
-    issues.warn(
-      path,
+    issues.warn(path, httpOnlyDenyMessage(rule, fromExists && everyFromTcp));
+}
+
+/**
+ * The warning for a DENY rule whose HTTP attributes plain TCP traffic cannot be checked against. For TCP,
+ * istiod drops those attributes from a DENY rule and keeps the rest (pilot/pkg/security/authz/model,
+ * rule.checkError): the rule then denies every TCP connection, or only those its TCP-level `from` fields
+ * and `when` conditions match, when it has any (`notPrincipals` of a `from`, a `source.ip` condition).
+ */
+function httpOnlyDenyMessage(rule: Record<string, any>, fromLimits: boolean): string {
+  const limits: string[] = [];
+  const fields = new Set<string>();
+  if (fromLimits)
+    for (const from of list(rule.from)) {
+      const source: Record<string, unknown> = isObject(from) && isObject(from.source) ? from.source : {};
+      for (const f of Object.keys(source))
+        if (SOURCE_FIELDS.has(f) && !HTTP_SOURCE_LISTS.has(f) && list(source[f]).length > 0) fields.add(f);
+    }
+  if (fields.size > 0) limits.push(`\`from\` ${[...fields].join(', ')}`);
+  const keys = list(rule.when)
+    .map((c) => (isObject(c) ? text(c.key) : ''))
+    .filter((k) => k !== '' && !k.startsWith('request.'));
+  if (keys.length > 0) limits.push(`\`when\` ${[...new Set(keys)].join(', ')}`);
+  const ports = 'Set `ports` in its operation to limit it to the HTTP ports';
+  if (limits.length === 0)
+    return (
       'this DENY rule matches on HTTP attributes only; plain TCP traffic cannot be checked against them, so the ' +
-        'rule denies every TCP connection to the selected workloads. Set `ports` in its operation to limit it ' +
-        'to the HTTP ports',
+      `rule denies every TCP connection to the selected workloads. ${ports}`
     );
+  return (
+    'this DENY rule matches on HTTP attributes that plain TCP traffic cannot be checked against; for TCP they ' +
+    'are ignored, so the rule denies every TCP connection to the selected workloads that its other ' +
+    `conditions (${limits.join('; ')}) match. ${ports}`
+  );
 }
 
 /**
