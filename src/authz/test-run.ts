@@ -1,13 +1,12 @@
 /** `mesh authz test`: load policies and cases, evaluate each case, report, pick the exit code. */
-import { readFileSync } from 'node:fs';
 import { loadManifests } from '../manifests/load.js';
 import { renderTable } from '../render/tabwriter.js';
-import { ExitCode } from '../util/errors.js';
+import { describeError, ExitCode, MeshError } from '../util/errors.js';
 import { warn, writeStderr, writeStdout } from '../util/output.js';
 import { ansi, colorEnabled } from '../util/tty.js';
 import { parseCases, type AuthzCase } from './cases.js';
 import { describeRule, evaluate, toPolicies, type Evaluation, type PolicyNote } from './evaluate.js';
-import { goPathError } from '../util/input.js';
+import { readNamedInput } from '../util/input.js';
 import { renderLog } from '../render/findings.js';
 import { validatePolicies } from './validate.js';
 
@@ -60,10 +59,12 @@ export function renderResultsTable(results: readonly CaseResult[], color: boolea
 export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
   let casesText: string;
   try {
-    casesText = readFileSync(opts.casesFile, 'utf8');
+    // bounded, and refused when binary (65); missing or unreadable is 66, as for every named input
+    casesText = await readNamedInput(opts.casesFile, 'cannot read cases file: ');
   } catch (err) {
-    warn(`Error: cannot read cases file: ${goPathError(err, opts.casesFile)}`);
-    return ExitCode.RUNTIME;
+    const e = err instanceof MeshError ? err : new MeshError(describeError(err));
+    warn(`Error: ${e.message}`);
+    return e.exitCode;
   }
   const load = await loadManifests(opts.policyPaths);
   for (const p of load.problems) {
