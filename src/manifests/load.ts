@@ -431,15 +431,12 @@ function yamlReason(reason: string): string {
 
 function parseJson(text: string, file: string, resources: Resource[], problems: LoadProblem[]): void {
   if (text.trim() === '') return;
+  /** The file refused, with an error at `offset`. */
+  const refuse = (offset: number, message: string) =>
+    problems.push({ severity: 'error', file, docIndex: 0, ...lineColumnAt(text, offset), message });
   const { deepAt, keys } = scanJson(text);
   if (deepAt >= 0) {
-    problems.push({
-      severity: 'error',
-      file,
-      docIndex: 0,
-      ...lineColumnAt(text, deepAt),
-      message: nestingMessage(),
-    });
+    refuse(deepAt, nestingMessage());
     return;
   }
   let value: unknown;
@@ -448,37 +445,19 @@ function parseJson(text: string, file: string, resources: Resource[], problems: 
   } catch (err) {
     // the kind and the place only: Node's message quotes the text around the error
     const { offset, kind } = jsonSyntaxError(text, (err as Error).message);
-    problems.push({
-      severity: 'error',
-      file,
-      docIndex: 0,
-      ...lineColumnAt(text, offset),
-      message: `JSON syntax error: ${kind}`,
-    });
+    refuse(offset, `JSON syntax error: ${kind}`);
     return;
   }
   const huge = hugeJsonNumber(text);
   if (huge) {
-    problems.push({
-      severity: 'error',
-      file,
-      docIndex: 0,
-      ...lineColumnAt(text, huge.offset),
-      message: huge.message,
-    });
+    refuse(huge.offset, huge.message);
     return;
   }
   // JSON.parse keeps the last of a repeated key and drops the others without a word (as kubectl and
   // istioctl do); mesh refuses such a document, as it does in YAML
   const repeated = countKeys(value) === keys ? undefined : duplicateJsonKey(text);
   if (repeated) {
-    problems.push({
-      severity: 'error',
-      file,
-      docIndex: 0,
-      ...lineColumnAt(text, repeated.offset),
-      message: `JSON syntax error: duplicated key ${JSON.stringify(repeated.key)} in an object`,
-    });
+    refuse(repeated.offset, `JSON syntax error: duplicated key ${JSON.stringify(repeated.key)} in an object`);
     return;
   }
   const startLine = text.slice(0, text.search(/\S/)).split('\n').length;
