@@ -2,15 +2,22 @@
  * Certificate facts of one proxy, from the SDS secrets of its config dump: every certificate of each
  * active secret's chain (leaf first, then the CA certificates sent with it) and every trusted root (the validation
  * context's CA bundle, or the per-trust-domain bundles of a SPIFFE validator), with an expiry status
- * relative to `now` and the warning window.
+ * relative to `now` and the warning window. A proxy without a usable workload certificate or without
+ * trusted roots gets a MISSING fact saying why; certificate data that cannot be read an INVALID one.
  */
-import { dataSourceText, describeCertificate, pemCertificates, rfc3339 } from '../envoy/certs.js';
-import type { ConfigDump } from '../envoy/dump.js';
-import { arr, obj, path, str, typeUrl } from '../envoy/fields.js';
+import { REDACTED_KEY, inspectCertificate, pemCertificates, rfc3339 } from '../envoy/certs.js';
+import type { ConfigDump, SecretResource } from '../envoy/dump.js';
+import { FieldTypeError } from '../envoy/fields.js';
+import { pathTo, renderPath } from '../envoy/locate.js';
+import { secretChain, secretRoots, type PemData } from '../envoy/secrets.js';
 
 /** `chain`: a CA certificate sent along with the leaf (intermediate, or the root appended to the chain). */
 export type CertKind = 'leaf' | 'chain' | 'root';
-export type CertStatus = 'OK' | 'EXPIRING' | 'EXPIRED' | 'NOT YET VALID' | 'INVALID';
+/**
+ * `INVALID`: certificate data that cannot be read (no certificate in it, a negative serial number, data
+ * given as a file on the proxy); `MISSING`: no active workload certificate, or no trusted root, at all.
+ */
+export type CertStatus = 'OK' | 'EXPIRING' | 'EXPIRED' | 'NOT YET VALID' | 'INVALID' | 'MISSING';
 
 export interface CertFact {
   /** SDS secret name (`default`, `ROOTCA`, `kubernetes://…`). */
@@ -31,10 +38,9 @@ export interface CertFact {
   /** SHA-256 fingerprint of the DER (colon-separated hex), to compare roots across proxies. */
   sha256: string;
   status: CertStatus;
+  /** Why it is INVALID or MISSING, in a few words (absent otherwise). */
+  reason?: string;
 }
-
-const SPIFFE_VALIDATOR =
-  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
 
 /** Expiry status of a certificate at `now` with a warning window of `warnMs`. */
 export function certStatus(notBefore: Date, notAfter: Date, now: Date, warnMs: number): CertStatus {
@@ -44,7 +50,13 @@ export function certStatus(notBefore: Date, notAfter: Date, now: Date, warnMs: n
   return 'OK';
 }
 
-function invalid(secret: string, kind: CertKind, trustDomain?: string): CertFact {
+function problem(
+  status: 'INVALID' | 'MISSING',
+  secret: string,
+  kind: CertKind,
+  reason: string,
+  trustDomain?: string,
+): CertFact {
   return {
     secret,
     kind,
@@ -57,23 +69,36 @@ function invalid(secret: string, kind: CertKind, trustDomain?: string): CertFact
     expiresInSeconds: 0,
     identities: [],
     sha256: '',
-    status: 'INVALID',
+    status,
+    reason,
   };
 }
 
+/** Why PEM text holds no certificate. */
+function noCertificate(pem: string): string {
+  if (/PRIVATE KEY/.test(pem) || pem.includes(REDACTED_KEY))
+    return 'a private key (not shown), no certificate';
+  if (/-----BEGIN /.test(pem)) return 'no CERTIFICATE block in the PEM data';
+  return 'no PEM certificate in the data';
+}
+
 function factsOf(
-  pem: string,
+  data: PemData,
   secret: string,
   kindOf: (index: number) => CertKind,
   now: Date,
   warnMs: number,
   trustDomain?: string,
 ): CertFact[] {
-  const ders = pemCertificates(pem);
-  if (ders.length === 0) return [invalid(secret, kindOf(0), trustDomain)];
+  if (!data.pem) {
+    const reason = data.elsewhere ? `read from ${data.elsewhere}, not in the dump` : 'no certificate data';
+    return [problem('INVALID', secret, kindOf(0), reason, trustDomain)];
+  }
+  const ders = pemCertificates(data.pem);
+  if (ders.length === 0) return [problem('INVALID', secret, kindOf(0), noCertificate(data.pem), trustDomain)];
   return ders.map((der, i): CertFact => {
-    const c = describeCertificate(der);
-    if (!c) return invalid(secret, kindOf(i), trustDomain);
+    const c = inspectCertificate(der);
+    if (typeof c === 'string') return problem('INVALID', secret, kindOf(i), c, trustDomain);
     return {
       secret,
       kind: kindOf(i),
@@ -91,29 +116,73 @@ function factsOf(
   });
 }
 
-/** Facts for the active secrets of a dump (its SecretsConfigDump section is required). */
+/**
+ * `read(secret)`, or the field of the wrong type it met as a reason (`tls_certificate must be an
+ * object`): one secret of the wrong shape is an INVALID row of its proxy, the other secrets still read.
+ */
+function shaped<T>(s: SecretResource, read: (secret: SecretResource['value']) => T): T | string {
+  try {
+    return read(s.value);
+  } catch (err) {
+    if (!(err instanceof FieldTypeError)) throw err;
+    const at = pathTo(s.value, err.holder) ?? [];
+    const tail = err.index === undefined ? [err.key] : [err.key, err.index];
+    return `${renderPath([...at, ...tail])} must be ${err.expected}`;
+  }
+}
+
+/**
+ * Facts for the active secrets of a dump (its SecretsConfigDump section is required), then a MISSING fact
+ * when no active secret gave a workload certificate (leaf) or a trusted root, each with the reason.
+ */
 export function certFacts(dump: ConfigDump, now: Date, warnMs: number): CertFact[] {
   const out: CertFact[] = [];
-  for (const s of dump.secrets()) {
-    if (s.state !== 'ACTIVE') continue;
-    const chain = dataSourceText(path(s.value, 'tls_certificate', 'certificate_chain'));
-    if (chain) out.push(...factsOf(chain, s.name, (i) => (i === 0 ? 'leaf' : 'chain'), now, warnMs));
-    const vc = obj(s.value, 'validation_context');
-    const ca = dataSourceText(obj(vc, 'trusted_ca'));
-    if (ca) out.push(...factsOf(ca, s.name, () => 'root', now, warnMs));
-    const validator = obj(obj(vc, 'custom_validator_config'), 'typed_config');
-    if (typeUrl(validator) === SPIFFE_VALIDATOR)
-      for (const td of arr(validator, 'trust_domains'))
-        out.push(
-          ...factsOf(
-            dataSourceText(obj(td, 'trust_bundle')),
-            s.name,
-            () => 'root',
-            now,
-            warnMs,
-            str(td, 'name'),
-          ),
-        );
+  const secrets = dump.secrets();
+  for (const s of secrets) {
+    if (s.state !== 'ACTIVE' || s.noSecret) continue;
+    const chain = shaped(s, secretChain);
+    if (typeof chain === 'string') out.push(problem('INVALID', s.name, 'leaf', chain));
+    else if (chain) out.push(...factsOf(chain, s.name, (i) => (i === 0 ? 'leaf' : 'chain'), now, warnMs));
+    const roots = shaped(s, secretRoots);
+    if (typeof roots === 'string') out.push(problem('INVALID', s.name, 'root', roots));
+    else
+      for (const r of roots)
+        out.push(...factsOf(r, s.name, () => 'root', now, warnMs, r.trustDomain || undefined));
   }
+  if (!out.some((f) => f.kind === 'leaf'))
+    out.push(
+      problem(
+        'MISSING',
+        'default',
+        'leaf',
+        missingReason(secrets, 'default', secretChain, 'workload certificate'),
+      ),
+    );
+  if (!out.some((f) => f.kind === 'root'))
+    out.push(
+      problem('MISSING', 'ROOTCA', 'root', missingReason(secrets, 'ROOTCA', secretRoots, 'trusted root')),
+    );
   return out;
+}
+
+/**
+ * Why a proxy has no active secret with a workload certificate (or trusted roots): the entry named
+ * `name` has no secret, a secret that would give one is still warming (Envoy does not use it yet), or
+ * there is none at all.
+ */
+function missingReason(
+  secrets: readonly SecretResource[],
+  name: string,
+  read: (secret: SecretResource['value']) => unknown,
+  what: string,
+): string {
+  const gives = (s: SecretResource) => {
+    const v = shaped(s, read);
+    return typeof v !== 'string' && v !== undefined && !(Array.isArray(v) && v.length === 0);
+  };
+  const empty = secrets.find((s) => s.state === 'ACTIVE' && s.noSecret && s.name === name);
+  if (empty) return `the active entry ${name} has no secret`;
+  const warming = secrets.find((s) => s.state === 'WARMING' && !s.noSecret && gives(s));
+  if (warming) return `secret ${warming.name} is still warming (not in use)`;
+  return `no active secret with a ${what}`;
 }

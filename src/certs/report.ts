@@ -19,7 +19,7 @@ export interface ProxyCerts {
   certificates: CertFact[];
   /** One line, when the proxy could not be read. */
   error?: string;
-  /** Index into `roots` of the root set this proxy trusts (absent when it has none or failed). */
+  /** The `id` of the root set (`roots[]`) this proxy trusts, 1-based as shown (absent when it has none or failed). */
   rootSet?: number;
 }
 
@@ -45,12 +45,13 @@ export interface CertReport {
     expiring: number;
     notYetValid: number;
     invalid: number;
+    missing: number;
     rootsDiffer: boolean;
     exitCode: number;
   };
 }
 
-const FINDING_STATUSES = new Set(['EXPIRED', 'EXPIRING', 'NOT YET VALID', 'INVALID']);
+const FINDING_STATUSES = new Set(['EXPIRED', 'EXPIRING', 'NOT YET VALID', 'INVALID', 'MISSING']);
 
 /** Reads one proxy; a failure becomes an error entry, never an exception. */
 export async function readProxy(source: CertSource, now: Date, warnMs: number): Promise<ProxyCerts> {
@@ -79,7 +80,7 @@ export function groupRoots(proxies: ProxyCerts[]): RootSet[] {
   }
   const sets = [...byKey.values()].sort((a, b) => b.proxies.length - a.proxies.length);
   sets.forEach((s, i) => (s.id = i + 1));
-  for (const [p, key] of keyOf) p.rootSet = byKey.get(key)!.id - 1;
+  for (const [p, key] of keyOf) p.rootSet = byKey.get(key)!.id;
   return sets;
 }
 
@@ -103,6 +104,7 @@ export function buildReport(proxies: ProxyCerts[], now: Date, warnMs: number): C
       expiring: count('EXPIRING'),
       notYetValid: count('NOT YET VALID'),
       invalid: count('INVALID'),
+      missing: count('MISSING'),
       rootsDiffer: roots.length > 1,
       exitCode: findings ? ExitCode.FINDINGS : failed > 0 ? ExitCode.RUNTIME : ExitCode.OK,
     },
@@ -143,7 +145,7 @@ export function renderCertTables(report: CertReport): string {
   for (const p of report.proxies) {
     for (const c of p.certificates.filter(inProxyTable))
       rows.push({
-        expiresInSeconds: c.status === 'INVALID' ? -Infinity : c.expiresInSeconds,
+        expiresInSeconds: c.status === 'INVALID' || c.status === 'MISSING' ? -Infinity : c.expiresInSeconds,
         cells: [
           p.proxy,
           c.secret,
@@ -153,7 +155,7 @@ export function renderCertTables(report: CertReport): string {
           c.notAfter ? formatRemaining(c.expiresInSeconds) : '-',
           c.issuer || '-',
           c.identities.join(',') || '-',
-          c.status,
+          c.reason ? `${c.status}: ${c.reason}` : c.status,
         ],
       });
   }

@@ -39,11 +39,12 @@ export function register(program: Command): void {
     });
 }
 
+/** The running proxy pods to read, and the namespaces listed (undefined: all). */
 async function podSources(
   opts: Record<string, any>,
   adminPort: number,
   timeoutMs: number,
-): Promise<CertSource[]> {
+): Promise<{ sources: CertSource[]; namespaces: Array<string | undefined> }> {
   const { loadKubeContext } = await import('../kube/config.js');
   const { KubeApi } = await import('../kube/api.js');
   const { isRunning, listProxyPods, podLabel } = await import('../kube/pods.js');
@@ -68,23 +69,27 @@ async function podSources(
   if (running.length < pods.length)
     warn(`note: ${pods.length - running.length} pod(s) with istio-proxy are not running and were skipped`);
   running.sort((a, b) => (podLabel(a) < podLabel(b) ? -1 : podLabel(a) > podLabel(b) ? 1 : 0));
-  return running.map((pod) => ({
+  const sources = running.map((pod) => ({
     label: podLabel(pod),
     fetch: async () => {
       const ep = await openPodEndpoint(api, pod, adminPort, timeoutMs);
       try {
-        return await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label }).request(
-          'GET',
-          'config_dump',
-          {
-            mask: SECRETS_MASK,
-          },
-        );
+        return await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label }).configDumpText({
+          mask: SECRETS_MASK,
+        });
       } finally {
         await ep.close();
       }
     },
   }));
+  return { sources, namespaces };
+}
+
+/** `No proxies found in namespace shop.` (kubectl: `No resources found in shop namespace.`). */
+function noProxies(namespaces: Array<string | undefined>): string {
+  const named = namespaces.filter((ns): ns is string => ns !== undefined);
+  if (named.length === 0) return 'No proxies found.';
+  return `No proxies found in namespace${named.length > 1 ? 's' : ''} ${named.join(', ')}.`;
 }
 
 export async function runCerts(opts: Record<string, any>): Promise<number> {
@@ -113,16 +118,22 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
     for (const baseUrl of urls)
       sources.push({
         label: redactPassword(baseUrl),
-        fetch: () =>
-          new AdminClient({ baseUrl, timeoutMs }).request('GET', 'config_dump', { mask: SECRETS_MASK }),
+        fetch: () => new AdminClient({ baseUrl, timeoutMs }).configDumpText({ mask: SECRETS_MASK }),
       });
   }
   if (opts.file.length > 0) {
-    const { readInputText } = await import('../util/input.js');
-    for (const file of opts.file as string[]) sources.push({ label: file, fetch: () => readInputText(file) });
+    const { readUtf8Input } = await import('../util/input.js');
+    const { UNMARSHAL } = await import('../envoy/dump.js');
+    for (const file of opts.file as string[])
+      sources.push({ label: file, fetch: () => readUtf8Input(file, '', `${UNMARSHAL}: `) });
   }
   const useCluster = sources.length === 0 || opts.allNamespaces || opts.namespace.length > 0;
-  if (useCluster) sources.push(...(await podSources(opts, adminPort, timeoutMs)));
+  let namespaces: Array<string | undefined> = [];
+  if (useCluster) {
+    const pods = await podSources(opts, adminPort, timeoutMs);
+    sources.push(...pods.sources);
+    namespaces = pods.namespaces;
+  }
 
   const { buildReport, readProxy, renderCertTables, rootWarnings } = await import('../certs/report.js');
   const { mapBounded } = await import('../util/bounded.js');
@@ -141,7 +152,7 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   const report = buildReport(proxies, now, warnMs);
 
   if (format === 'table') {
-    if (proxies.length === 0) warn('No proxies found.');
+    if (proxies.length === 0) warn(noProxies(namespaces));
     else await writeStdout(renderCertTables(report));
     for (const line of rootWarnings(report)) warn(line);
     const s = report.summary;
@@ -150,6 +161,7 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
       warn(
         `Found ${s.expired} expired and ${s.expiring} expiring (within ${opts.warn}) certificate(s)` +
           `${s.notYetValid ? `, ${s.notYetValid} not yet valid` : ''}${s.invalid ? `, ${s.invalid} unreadable` : ''}` +
+          `${s.missing ? `, ${s.missing} missing` : ''}` +
           `${s.rootsDiffer ? `; roots differ across proxies (${report.roots.length} root sets)` : ''}.`,
       );
   } else {

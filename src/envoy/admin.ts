@@ -7,6 +7,7 @@
 import { AnswerCutError, exchange, ExchangeTimeoutError, type HttpAnswer } from '../util/http.js';
 import { ExitCode, MeshError, firstLine } from '../util/errors.js';
 import { ConfigDump, describeJsonError } from './dump.js';
+import { invalidUtf8At } from '../util/input.js';
 import { redactPassword } from '../util/url.js';
 
 export interface ConfigDumpQuery {
@@ -52,7 +53,12 @@ export class AdminClient {
 
   /** The body of a GET (or POST) answered with 200, as text. */
   async request(method: 'GET' | 'POST', path: string, query: Query = {}): Promise<string> {
-    const what = `${method === 'POST' ? 'POST ' : ''}/${path.replace(/^\//, '')}`;
+    return (await this.requestBytes(method, path, query)).toString('utf8');
+  }
+
+  /** The body of a GET (or POST) answered with 200. */
+  private async requestBytes(method: 'GET' | 'POST', path: string, query: Query = {}): Promise<Buffer> {
+    const what = this.what(method, path);
     const fail = (msg: string) => new MeshError(`Envoy admin ${this.label}: ${what}: ${msg}`);
     let answer: HttpAnswer;
     try {
@@ -66,12 +72,15 @@ export class AdminClient {
     } catch (err) {
       throw fail(exchangeFailure(err));
     }
-    const body = answer.body.toString('utf8');
     if (answer.status !== 200) {
-      const first = firstLine(body);
+      const first = firstLine(answer.body.toString('utf8'));
       throw fail(`unexpected status code: ${answer.status}${first ? ` (${first})` : ''}`);
     }
-    return body;
+    return answer.body;
+  }
+
+  private what(method: 'GET' | 'POST', path: string): string {
+    return `${method === 'POST' ? 'POST ' : ''}/${path.replace(/^\//, '')}`;
   }
 
   /** A GET whose body must be JSON. */
@@ -91,13 +100,24 @@ export class AdminClient {
 
   /** `/config_dump`, parsed once into the dump model. */
   async configDump(q: ConfigDumpQuery = {}): Promise<ConfigDump> {
-    const raw = await this.request('GET', 'config_dump', {
+    return ConfigDump.parse(await this.configDumpText(q), `${this.label} /config_dump`);
+  }
+
+  /**
+   * The text of `/config_dump`; an answer that is not UTF-8 (Envoy writes UTF-8) is refused with its line
+   * and column (exit 65), as istioctl refuses it, rather than read with U+FFFD in place of the bytes.
+   */
+  async configDumpText(q: ConfigDumpQuery = {}): Promise<string> {
+    const body = await this.requestBytes('GET', 'config_dump', {
       include_eds: q.includeEds,
       resource: q.resource,
       mask: q.mask,
       name_regex: q.nameRegex,
     });
-    return ConfigDump.parse(raw, `${this.label} /config_dump`);
+    const bad = invalidUtf8At(body);
+    if (bad !== undefined)
+      throw new MeshError(`Envoy admin ${this.label}: /config_dump: ${bad}`, { exitCode: ExitCode.DATA });
+    return body.toString('utf8');
   }
 
   /** `/clusters?format=json` (admin.v3.Clusters). */

@@ -13,6 +13,7 @@ import { exactText } from './exact-numbers.js';
 import { isObj, str, typeUrl, type Obj } from './fields.js';
 import { listenerAddress, listenerPort } from './listeners.js';
 import { redactSecrets, toProtoJson } from './protojson.js';
+import { mayHoldPrivateKey, redactPrivateKeys } from './certs.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { escapeControl } from '../render/escape.js';
 
@@ -226,9 +227,24 @@ function diffValues(a: unknown, b: unknown, path: string, out: FieldDiff): void 
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;
   const change: FieldChange = { path: path || '.' };
-  if (a !== undefined) change.a = a;
-  if (b !== undefined) change.b = b;
+  if (a !== undefined) change.a = withoutKeys(a);
+  if (b !== undefined) change.b = withoutKeys(b);
   out.changes.push(change);
+}
+
+/**
+ * A differing value as it may be shown: private key PEM blocks (in a certificate chain, where Envoy does
+ * not redact them; in text or base64) read `[redacted]`. A dump read from text has them redacted already;
+ * one built in memory (istiod's side of `proxy-status`) may not. Copied only when it may hold a key.
+ */
+function withoutKeys(v: unknown): unknown {
+  if (typeof v === 'string') return redactPrivateKeys(v);
+  if (typeof v !== 'object' || v === null || !mayHoldPrivateKey(JSON.stringify(v) ?? '')) return v;
+  if (Array.isArray(v)) return v.map(withoutKeys);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) out[k] = withoutKeys(x);
+  return out;
 }
 
 export function diffDumps(

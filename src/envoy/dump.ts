@@ -7,6 +7,7 @@ import { jsonErrorOffset, stringEnd } from '../manifests/json-error.js';
 import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { withoutBom } from '../util/input.js';
+import { mayHoldPrivateKey, redactPrivateKeysIn } from './certs.js';
 import { warn } from '../util/output.js';
 import {
   FieldTypeError,
@@ -47,6 +48,11 @@ export interface Resource {
 export interface SecretResource extends Resource {
   name: string;
   state: 'ACTIVE' | 'WARMING';
+  /**
+   * An entry without its `secret` (`value` is then empty): the error to give where the secret is needed
+   * (`dump.json: line 5 column 5: SecretsConfigDump: dynamic_active_secrets[0] has no secret`, exit 65).
+   */
+  noSecret?: MeshError;
 }
 
 /**
@@ -103,7 +109,8 @@ export function describeJsonErrorAt(text: string, pos: number): string {
   return `${lineColumn(text, pos)}: unexpected ${JSON.stringify(text[pos])}`;
 }
 
-const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
+/** istioctl's first words when a config dump cannot be read. */
+export const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
 
 /**
  * A dump nested far deeper than any Envoy writes overflows the stack of the code that walks it (YAML
@@ -240,18 +247,35 @@ export class ConfigDump {
   readonly problems: DumpProblem[] = [];
 
   /**
+   * The text may hold a private key (`mayHoldPrivateKey`): every value parsed from it has its private key
+   * blocks redacted (`redactPrivateKeysIn`), and `raw` is not given out.
+   */
+  private readonly keyMaterial: boolean;
+
+  /**
    * @param root the parsed `{configs: [...]}`, or undefined with `refs` for a lazily parsed text;
-   * @param raw the bytes Envoy returned, for pass-through and for the line and column of errors;
+   * @param text the bytes Envoy returned, for pass-through and for the line and column of errors;
    * @param source names the input (a file, stdin, a proxy) in errors.
    */
   constructor(
     root: Obj | undefined,
-    readonly raw?: string,
+    private readonly text?: string,
     private readonly source?: string,
     refs?: SectionRef[],
   ) {
+    this.keyMaterial = text !== undefined && mayHoldPrivateKey(text);
+    if (root !== undefined && this.keyMaterial) redactPrivateKeysIn(root);
     this.parsedRoot = root;
     this.index(refs ?? this.configsOf(root));
+  }
+
+  /**
+   * The bytes Envoy returned, to pass through as they are (`proxy-config all -o json`); undefined when they
+   * may hold a private key (a PEM key block in a certificate chain, which Envoy does not redact): the
+   * dump is then printed from its values, where such blocks read `[redacted]`.
+   */
+  get raw(): string | undefined {
+    return this.keyMaterial ? undefined : this.text;
   }
 
   /** The `configs[]` entries of a parsed dump (entries that are not objects are no sections). */
@@ -305,9 +329,9 @@ export class ConfigDump {
    * a slower parse of a section that may hold such a number. One read already is read again.
    */
   keepExactNumbers(): this {
-    if (this.exact || this.raw === undefined) return this;
+    if (this.exact || this.text === undefined) return this;
     this.exact = true;
-    const raw = this.raw;
+    const raw = this.text;
     if (this.order.some((ref) => ref.start !== undefined)) {
       // sections of the text: those parsed already are parsed again when they may hold such a number
       const stale = this.order.filter(
@@ -320,7 +344,7 @@ export class ConfigDump {
       // parsed whole (not laid out as Envoy writes dumps); a YAML dump is read exactly already
       const text = withoutBom(raw);
       if (!/^\s*[{[]/.test(text) || !mayHoldInexactNumber(text)) return this;
-      this.parsedRoot = parseJsonExactly(text) as Obj;
+      this.parsedRoot = this.parseJson(text);
       this.index(this.configsOf(this.parsedRoot));
     }
     this.cache.clear();
@@ -328,7 +352,9 @@ export class ConfigDump {
   }
 
   private parseJson(text: string): Obj {
-    return (this.exact ? parseJsonExactly(text) : JSON.parse(text)) as Obj;
+    const value = (this.exact ? parseJsonExactly(text) : JSON.parse(text)) as Obj;
+    if (this.keyMaterial) redactPrivateKeysIn(value);
+    return value;
   }
 
   /** The whole dump as parsed JSON (parses any section not parsed yet). */
@@ -339,7 +365,7 @@ export class ConfigDump {
 
   private value(ref: SectionRef): Obj {
     if (ref.value === undefined) {
-      const slice = this.raw!.slice(ref.start, ref.end);
+      const slice = this.text!.slice(ref.start, ref.end);
       try {
         ref.value = this.parseJson(slice);
       } catch {
@@ -358,8 +384,8 @@ export class ConfigDump {
   private syntaxError(ref: SectionRef, pos: number): MeshError {
     const at =
       pos < this.wholeError!
-        ? describeJsonErrorAt(this.raw!, this.wholeError!)
-        : `${describeJsonErrorAt(this.raw!, pos)} in ${short(ref.type)}`;
+        ? describeJsonErrorAt(this.text!, this.wholeError!)
+        : `${describeJsonErrorAt(this.text!, pos)} in ${short(ref.type)}`;
     return new MeshError(`${UNMARSHAL}: ${this.source ?? 'config dump'}: ${at}`, { exitCode: ExitCode.DATA });
   }
 
@@ -371,12 +397,12 @@ export class ConfigDump {
    */
   private reindex(): boolean {
     if (this.wholeError !== undefined) return false;
-    const text = withoutBom(this.raw!);
+    const text = withoutBom(this.text!);
     try {
       // an object with `configs` first: indexSections saw its text start so
       this.parsedRoot = this.parseJson(text);
     } catch {
-      this.wholeError = this.raw!.length - text.length + jsonErrorOffset(text);
+      this.wholeError = this.text!.length - text.length + jsonErrorOffset(text);
       return false;
     }
     this.index(this.configsOf(this.parsedRoot));
@@ -458,7 +484,7 @@ export class ConfigDump {
   ): string {
     const parts: string[] = [];
     if (this.source !== undefined) parts.push(this.source);
-    if (pos !== undefined) parts.push(lineColumn(this.raw!, pos));
+    if (pos !== undefined) parts.push(lineColumn(this.text!, pos));
     if (ref) parts.push(short(ref.type));
     parts.push(`${renderPath(path)} ${what}`);
     return parts.join(': ');
@@ -466,17 +492,17 @@ export class ConfigDump {
 
   /** Where the value at `path` (inside the section, or from the root without one) starts in the text. */
   private offset(ref: SectionRef | undefined, path: JsonPath): number | undefined {
-    if (this.raw === undefined) return undefined;
-    if (!ref) return jsonValueOffset(this.raw, path);
-    if (ref.start !== undefined) return jsonValueOffset(this.raw, path, ref.start);
-    if (ref.index !== undefined) return jsonValueOffset(this.raw, ['configs', ref.index, ...path]);
+    if (this.text === undefined) return undefined;
+    if (!ref) return jsonValueOffset(this.text, path);
+    if (ref.start !== undefined) return jsonValueOffset(this.text, path, ref.start);
+    if (ref.index !== undefined) return jsonValueOffset(this.text, ['configs', ref.index, ...path]);
     return undefined;
   }
 
   /** `<path> must be <expected>, got <shown>`, located; a number as the text writes it. */
   private fieldError(ref: SectionRef | undefined, path: JsonPath, expected: string, shown: string) {
     const pos = this.offset(ref, path);
-    const got = (pos !== undefined && numberAt(this.raw!, pos)) || shown;
+    const got = (pos !== undefined && numberAt(this.text!, pos)) || shown;
     return new MeshError(this.describe(ref, path, `must be ${expected}, got ${got}`, pos), {
       exitCode: ExitCode.DATA,
     });
@@ -488,7 +514,7 @@ export class ConfigDump {
    * input and where (`nestingError`); any other error as it is.
    */
   explain(err: unknown): unknown {
-    if (!(err instanceof FieldTypeError)) return nestingError(err, this.source, this.raw);
+    if (!(err instanceof FieldTypeError)) return nestingError(err, this.source, this.text);
     const tail = err.index === undefined ? [err.key] : [err.key, err.index];
     for (const ref of this.order) {
       if (ref.value === undefined) continue;
@@ -671,16 +697,19 @@ export class ConfigDump {
           this.entries(ref, key).list.flatMap((d, i) => {
             const secret = this.wrapped(ref, d, () => [key, i], 'secret');
             if (secret === null) return [];
-            return [
-              {
-                name: str(d, 'name'),
-                state,
-                value: secret ?? {},
-                versionInfo: str(d, 'version_info'),
-                lastUpdated: str(d, 'last_updated'),
-                dynamic: true,
-              },
-            ];
+            const entry: SecretResource = {
+              name: str(d, 'name'),
+              state,
+              value: secret ?? {},
+              versionInfo: str(d, 'version_info'),
+              lastUpdated: str(d, 'last_updated'),
+              dynamic: true,
+            };
+            if (secret === undefined)
+              entry.noSecret = new MeshError(this.describe(ref, [key, i], 'has no secret'), {
+                exitCode: ExitCode.DATA,
+              });
+            return [entry];
           }),
         );
       return [...list('dynamic_warming_secrets', 'WARMING'), ...list('dynamic_active_secrets', 'ACTIVE')];

@@ -1,8 +1,8 @@
 /** `proxy-config rootca-compare`: do two proxies trust a common root certificate? */
 import { MeshError } from '../util/errors.js';
-import { dataSourceText, pemCertificates } from './certs.js';
+import { pemCertificates, REDACTED_KEY } from './certs.js';
 import type { ConfigDump } from './dump.js';
-import { arr, obj, path } from './fields.js';
+import { secretRoots } from './secrets.js';
 
 /**
  * The root certificates (DER) of the active `ROOTCA` secret: its trusted CA bundle, or the SPIFFE
@@ -11,13 +11,12 @@ import { arr, obj, path } from './fields.js';
 export function rootCaCertificates(dump: ConfigDump): Buffer[] {
   const secret = dump.secrets().find((s) => s.state === 'ACTIVE' && s.name === 'ROOTCA');
   if (!secret) throw new MeshError('the proxy has no active ROOTCA secret');
-  const vc = obj(secret.value, 'validation_context');
-  let pem = dataSourceText(obj(vc, 'trusted_ca'));
-  if (!pem) {
-    const domains = arr(path(vc, 'custom_validator_config', 'typed_config'), 'trust_domains');
-    pem = domains.map((d) => dataSourceText(obj(d, 'trust_bundle'))).join('\n');
-  }
-  return parseRoots(pem);
+  if (secret.noSecret) throw secret.noSecret;
+  return parseRoots(
+    secretRoots(secret.value)
+      .map((r) => r.pem)
+      .join('\n'),
+  );
 }
 
 /**
@@ -29,7 +28,7 @@ export function parseRoots(pem: string): Buffer[] {
   if (certs.length > 0) return certs;
   const data = pem.trim();
   throw new MeshError(
-    `failed to parse certificates: ${/PRIVATE KEY/.test(data) ? 'the ROOTCA secret holds a private key (not shown), not a certificate' : data.slice(0, 200)}`,
+    `failed to parse certificates: ${/PRIVATE KEY/.test(data) || data.includes(REDACTED_KEY) ? 'the ROOTCA secret holds a private key (not shown), not a certificate' : data.slice(0, 200)}`,
   );
 }
 

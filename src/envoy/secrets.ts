@@ -1,7 +1,14 @@
 /** `proxy-config secret` rows: one per secret (or per SPIFFE trust domain), with certificate facts. */
-import { certValidAt, dataSourceText, firstCertificate, rfc3339 } from './certs.js';
+import {
+  certValidAt,
+  dataSourceElsewhere,
+  dataSourceText,
+  firstCertificate,
+  objField,
+  rfc3339,
+} from './certs.js';
 import type { SecretResource } from './dump.js';
-import { arr, obj, path, str, typeUrl } from './fields.js';
+import { arr, str, typeUrl, type Obj } from './fields.js';
 
 export interface SecretRow {
   name: string;
@@ -17,6 +24,57 @@ export interface SecretRow {
 
 const SPIFFE_VALIDATOR =
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
+
+/**
+ * Certificate data of a DataSource: its PEM text, and where it is when it is not in the dump (a file or an
+ * environment variable of the proxy), for saying why no certificate could be read.
+ */
+export interface PemData {
+  pem: string;
+  elsewhere: string;
+}
+
+function pemData(ds: Obj | undefined): PemData {
+  return { pem: dataSourceText(ds), elsewhere: dataSourceElsewhere(ds) };
+}
+
+/**
+ * The workload chain of a secret (`tls_certificate.certificate_chain`), or undefined when the secret has
+ * no `tls_certificate`. A field of the wrong type (`tls_certificate` a string, `inline_bytes` a list) is a
+ * FieldTypeError (exit 65), which the dump locates: istioctl refuses such a dump too.
+ */
+export function secretChain(secret: Obj): PemData | undefined {
+  const tls = objField(secret, 'tls_certificate');
+  if (!tls) return undefined;
+  return pemData(objField(tls, 'certificate_chain'));
+}
+
+/** The SPIFFE validator of a validation context (roots per trust domain), or undefined. */
+function spiffeValidator(vc: Obj | undefined): Obj | undefined {
+  const custom = vc && objField(vc, 'custom_validator_config');
+  const validator = custom && objField(custom, 'typed_config');
+  return typeUrl(validator) === SPIFFE_VALIDATOR ? validator : undefined;
+}
+
+/**
+ * The trusted roots of a secret: the validation context's CA bundle (`trustDomain` empty), else one bundle
+ * per trust domain of a SPIFFE validator; empty when the secret has no validation context. Wrong types are
+ * FieldTypeErrors, as in `secretChain`.
+ */
+export function secretRoots(secret: Obj): Array<PemData & { trustDomain: string }> {
+  const vc = objField(secret, 'validation_context');
+  if (!vc) return [];
+  const ca = objField(vc, 'trusted_ca');
+  const bundle = pemData(ca);
+  if (bundle.pem) return [{ ...bundle, trustDomain: '' }];
+  const validator = spiffeValidator(vc);
+  if (validator)
+    return arr(validator, 'trust_domains').map((td) => ({
+      ...pemData(objField(td, 'trust_bundle')),
+      trustDomain: str(td, 'name'),
+    }));
+  return ca ? [{ ...bundle, trustDomain: '' }] : [];
+}
 
 function row(name: string, state: string, pem: string, trustDomain: string, now: Date): SecretRow {
   const c = pem ? firstCertificate(pem) : undefined;
@@ -43,28 +101,31 @@ function row(name: string, state: string, pem: string, trustDomain: string, now:
   };
 }
 
-/** Rows for warming then active secrets; `now` decides VALID CERT. */
+/**
+ * Rows for warming then active secrets; `now` decides VALID CERT. An entry without its secret, or a field
+ * of the wrong type, is an error (exit 65) as istioctl errors on it, not an empty row.
+ */
 export function secretRows(secrets: readonly SecretResource[], now: Date): SecretRow[] {
   const rows: SecretRow[] = [];
   for (const s of secrets) {
+    if (s.noSecret) throw s.noSecret;
     const secret = s.value;
-    const chain = dataSourceText(path(secret, 'tls_certificate', 'certificate_chain'));
-    if (chain) {
-      rows.push(row(s.name, s.state, chain, '', now));
+    const chain = secretChain(secret);
+    if (chain?.pem) {
+      rows.push(row(s.name, s.state, chain.pem, '', now));
       continue;
     }
-    const vc = obj(secret, 'validation_context');
-    const ca = dataSourceText(obj(vc, 'trusted_ca'));
+    const vc = objField(secret, 'validation_context');
+    const ca = dataSourceText(vc && objField(vc, 'trusted_ca'));
     if (ca) {
       rows.push(row(s.name, s.state, ca, '', now));
       continue;
     }
-    const validator = obj(obj(vc, 'custom_validator_config'), 'typed_config');
-    if (typeUrl(validator) === SPIFFE_VALIDATOR) {
+    const validator = spiffeValidator(vc);
+    if (validator) {
       for (const td of arr(validator, 'trust_domains')) {
-        rows.push(
-          row(str(secret, 'name'), s.state, dataSourceText(obj(td, 'trust_bundle')), str(td, 'name'), now),
-        );
+        const bundle = dataSourceText(objField(td, 'trust_bundle'));
+        rows.push(row(str(secret, 'name'), s.state, bundle, str(td, 'name'), now));
       }
       continue;
     }

@@ -27,14 +27,19 @@ export interface Source {
 /** How to reach a proxy (the flags every proxy command shares): a proxy target without the target. */
 export type AccessOptions = Omit<ProxyTargetOptions, 'target'>;
 
-/** The text of a file, or of stdin for `-`; one clear error when it cannot be read (exit 66). */
-export async function readSourceText(file: string): Promise<string> {
-  const { readNamedInput } = await import('../util/input.js');
-  return readNamedInput(file, `cannot read ${file}: `);
+/**
+ * The text of a file, or of stdin for `-`; one clear error when it cannot be read (exit 66), and one
+ * naming the line and column, after `what`, when it is not UTF-8 (exit 65: Envoy writes UTF-8, istioctl
+ * refuses anything else).
+ */
+export async function readSourceText(file: string, what = ''): Promise<string> {
+  const { readUtf8Input } = await import('../util/input.js');
+  return readUtf8Input(file, `cannot read ${file}: `, what);
 }
 
 export async function fileSource(file: string): Promise<Source> {
-  const text = await readSourceText(file);
+  const { UNMARSHAL } = await import('./dump.js');
+  const text = await readSourceText(file, `${UNMARSHAL}: `);
   const { ConfigDump } = await import('./dump.js');
   const dump = ConfigDump.parse(text, file === '-' ? 'stdin' : file);
   return { label: file, dump: async () => dump, close: async () => {} };

@@ -45,17 +45,23 @@ export function normalizeAdminUrl(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-/** One plain GET through the tunnel: any HTTP answer proves the admin port is reachable. */
+/** The probe had no HTTP answer in time (the tunnel may be up: the proxy may just be slow). */
+class ProbeTimeout extends Error {}
+
+/**
+ * One plain GET through the tunnel: any HTTP answer proves the admin port is reachable, so the status line
+ * is enough (the body, which a busy proxy may send slowly, is not waited for).
+ */
 function probe(baseUrl: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const cancel = deadline(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
+    const cancel = deadline(timeoutMs, () =>
+      req.destroy(new ProbeTimeout(`no answer within ${timeoutMs / 1000}s`)),
+    );
     const req = http.get(`${baseUrl}/ready`, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        cancel();
-        resolve();
-      });
-      res.on('error', reject);
+      cancel();
+      res.on('error', () => {});
+      res.destroy();
+      resolve();
     });
     req.on('error', (err) => {
       cancel();
@@ -89,9 +95,17 @@ export async function openPodEndpoint(
     await probe(baseUrl, timeoutMs);
   } catch (err) {
     await forward.close();
+    const portHint = '--proxy-admin-port must be the port Envoy admin listens on (15000 for Istio proxies)';
+    // the tunnel reported no error: the connection was taken and not answered in time, a busy or stuck
+    // proxy rather than nothing listening (the forward's error channel says that at once)
+    if (err instanceof ProbeTimeout && forward.lastError === undefined)
+      throw new MeshError(
+        `the Envoy admin API of pod ${label} on port ${adminPort} gave no answer within ${timeoutMs / 1000}s; the port-forward reported no error, so the proxy may just be busy`,
+        { hint: `a longer --timeout gives a busy proxy time to answer; else ${portHint}` },
+      );
     throw new MeshError(
       `cannot reach the Envoy admin API of pod ${label} on port ${adminPort}: ${forward.lastError ?? describeError(err)}`,
-      { hint: '--proxy-admin-port must be the port Envoy admin listens on (15000 for Istio proxies)' },
+      { hint: portHint },
     );
   }
   return { baseUrl, label, close: () => forward.close() };

@@ -208,3 +208,91 @@ export async function readNamedInput(file: string, prefix = ''): Promise<string>
     throw new MeshError(`${prefix}${(err as Error).message}`, { exitCode: ExitCode.NOINPUT });
   }
 }
+
+/**
+ * The byte offset of the first byte of `buf` that does not start a valid UTF-8 sequence (a stray
+ * continuation byte, a truncated or overlong sequence, a surrogate, a code point past U+10FFFF), or -1.
+ */
+export function invalidUtf8Offset(buf: Uint8Array): number {
+  if (isUtf8(buf)) return -1;
+  for (let i = 0; i < buf.length;) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > buf.length || !isUtf8(buf.subarray(i, i + n))) return i;
+    i += n;
+  }
+  return -1;
+}
+
+/**
+ * Where bytes are first not UTF-8, `line 8 column 23: invalid UTF-8 (byte 0xff)` (1-based; the column
+ * counts bytes), or undefined when they all are.
+ */
+export function invalidUtf8At(buf: Uint8Array): string | undefined {
+  const at = invalidUtf8Offset(buf);
+  if (at < 0) return undefined;
+  let line = 1;
+  for (let i = buf.indexOf(10); i >= 0 && i < at; i = buf.indexOf(10, i + 1)) line++;
+  const column = at - (buf.lastIndexOf(10, at) + 1) + 1;
+  return `line ${line} column ${column}: invalid UTF-8 (byte 0x${buf[at]!.toString(16).padStart(2, '0')})`;
+}
+
+/**
+ * The bytes of `file` (`-` = stdin), read as `readInputText` reads them, or undefined when there are more
+ * than `maxBytes`; a file that cannot be opened or read throws an Error worded like Go's.
+ */
+export async function readInputBytes(file: string, maxBytes = MAX_INPUT_BYTES): Promise<Buffer | undefined> {
+  if (file === '-') return readBounded(process.stdin, maxBytes);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new Error(goPathError(err, file));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st.isFile()) return st.size > maxBytes ? undefined : readFdBounded(fd, st.size, maxBytes);
+    return await readBounded(createReadStream('', { fd, autoClose: false }), maxBytes);
+  } catch (err) {
+    throw new Error(goPathError(err, file));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * `readNamedInput` for a config dump, which Envoy writes as UTF-8: bytes that are not UTF-8 are refused
+ * (exit 65) as istioctl refuses them (`proto: syntax error (line 8:22): invalid UTF-8 in string`), in one
+ * line of `what` (the error's first words), the input, the line and column (1-based, the column in bytes)
+ * and the byte, rather than read as U+FFFD, where a name holding one would match nothing. Binary content
+ * and inputs past MAX_INPUT_BYTES are refused, and UTF-16 text with a byte order mark read, as
+ * `readInputText` does; a file that does not exist or cannot be read is exit 66, its error after `prefix`.
+ */
+export async function readUtf8Input(file: string, prefix: string, what: string): Promise<string> {
+  const name = file === '-' ? '<stdin>' : file;
+  let buf: Buffer | undefined;
+  try {
+    buf = await readInputBytes(file);
+  } catch (err) {
+    throw new MeshError(`${prefix}${(err as Error).message}`, { exitCode: ExitCode.NOINPUT });
+  }
+  if (buf === undefined)
+    throw new MeshError(
+      `${name}: larger than ${MAX_INPUT_BYTES / 1048576} MiB, more than mesh reads of one input`,
+      {
+        exitCode: ExitCode.DATA,
+      },
+    );
+  const utf16 = utf16Text(buf);
+  if (utf16 !== undefined) return utf16;
+  if (looksBinary(buf))
+    throw new MeshError(`${name}: ${binaryMessage(buf, 'text')}`, { exitCode: ExitCode.DATA });
+  const bad = invalidUtf8At(buf);
+  if (bad !== undefined) throw new MeshError(`${what}${name}: ${bad}`, { exitCode: ExitCode.DATA });
+  return decodeUtf8(buf);
+}

@@ -109,6 +109,14 @@ describe('mesh certs through --admin-url', () => {
       [1, 2, '0a'],
       [2, 1, '0b'],
     ]);
+    // each proxy names its root set by the id the roots[] entry (and the table) shows
+    expect(report.proxies.map((p: any) => [p.proxy, p.rootSet])).toEqual([
+      [admin.urlOf('valid'), 1],
+      [admin.urlOf('expiring'), 1],
+      [admin.urlOf('otherRoot'), 2],
+    ]);
+    for (const p of report.proxies)
+      expect(report.roots.find((s: any) => s.id === p.rootSet).proxies).toContain(p.proxy);
     const table = await runCli(['certs', ...url('valid'), ...url('expiring'), ...url('otherRoot')]);
     expect(table.stdout).toMatch(/\n1\/2\s+2\s+O=cluster.local/);
     expect(table.stdout).toMatch(/\n2\/2\s+1\s+O=cluster.local/);
@@ -208,8 +216,28 @@ describe('mesh certs with certificates it cannot fully read', () => {
     const r = await runCli(['certs', '-f', garbage, '-f', key]);
     expect(r.code).toBe(79);
     const rows = r.stdout.split('\n').map(cells);
-    for (const file of [garbage, key])
-      expect(rows, file).toContainEqual([file, 'ROOTCA', 'root', '-', '-', '-', '-', '-', 'INVALID']);
+    expect(rows).toContainEqual([
+      garbage,
+      'ROOTCA',
+      'root',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      'INVALID: no PEM certificate in the data',
+    ]);
+    expect(rows).toContainEqual([
+      key,
+      'ROOTCA',
+      'root',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      'INVALID: a private key (not shown), no certificate',
+    ]);
     expect(r.stderr).toContain('2 unreadable');
     expect(r.stdout + r.stderr).not.toContain(PRIVATE_KEY.split('\n')[1]!);
     const json = JSON.parse((await runCli(['certs', '-f', garbage, '-o', 'json'])).stdout);

@@ -97,7 +97,8 @@ describe('grouping and exit code', () => {
       [1, ['p1', 'p2'], 1],
       [2, ['p3'], 2],
     ]);
-    expect(proxies.map((p) => p.rootSet)).toEqual([0, 0, 1]);
+    // 1-based, as roots[].id and the ROOT SET column
+    expect(proxies.map((p) => p.rootSet)).toEqual([1, 1, 2]);
   });
 
   it('exits 0 when all is well, 79 when roots differ, 1 when only failures', () => {

@@ -74,7 +74,7 @@ describe('private keys in odd places are not printed', () => {
     const pem = await runCli(['pc', 'secret', '-f', write('secret-string.json', dump)]);
     expect(pem.code).toBe(65);
     expect(pem.stderr).toMatch(
-      /dynamic_active_secrets\[0\]\.secret must be an object, got a private key or PEM data \(not shown\)\n$/,
+      /dynamic_active_secrets\[0\]\.secret must be an object, got "\[redacted\]\\n"\n$/,
     );
     const password = withPrivateKey({ inline_bytes: 'eA==' });
     password.configs[0].dynamic_active_secrets[0].secret.tls_certificate.password = 'hunter2-is-my-password';
