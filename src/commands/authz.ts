@@ -48,8 +48,9 @@ export function register(program: Command): void {
 }
 
 async function readDumpFile(file: string): Promise<string> {
-  const { readNamedInput } = await import('../util/input.js');
-  return readNamedInput(file, `failed to get config dump from file ${file}: `);
+  const { readUtf8Input } = await import('../util/input.js');
+  const { UNMARSHAL } = await import('../envoy/dump.js');
+  return readUtf8Input(file, `failed to get config dump from file ${file}: `, `${UNMARSHAL}: `);
 }
 
 export async function runAuthzCheck(pod: string | undefined, opts: Record<string, any>): Promise<number> {

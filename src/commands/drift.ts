@@ -252,10 +252,10 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
         if (side.warning) warn(`warning: ${id}: ${side.warning}`);
         dump = side.dump;
       } else {
-        const { readNamedInput } = await import('../util/input.js');
-        const { ConfigDump } = await import('../envoy/dump.js');
+        const { readUtf8Input } = await import('../util/input.js');
+        const { ConfigDump, UNMARSHAL } = await import('../envoy/dump.js');
         // what cannot be read is left out (and reported), the rest compared
-        const text = await readNamedInput(where, `cannot read ${where}: `);
+        const text = await readUtf8Input(where, `cannot read ${where}: `, `${UNMARSHAL}: `);
         const full = ConfigDump.parse(text, where).readLeniently();
         dump = dynamicConfig(full);
         problems = dynamicProblems(full);

@@ -40,8 +40,9 @@ async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<Con
   const { readSide, csdsSide } = await import('./compare.js');
   const { ConfigDump } = await import('../envoy/dump.js');
   if (opts.file !== undefined) {
-    const { readNamedInput } = await import('../util/input.js');
-    const text = await readNamedInput(opts.file, `cannot read ${opts.file}: `);
+    const { readUtf8Input } = await import('../util/input.js');
+    const { UNMARSHAL } = await import('../envoy/dump.js');
+    const text = await readUtf8Input(opts.file, `cannot read ${opts.file}: `, `${UNMARSHAL}: `);
     const source = opts.file === '-' ? 'stdin' : opts.file;
     return readSide(ConfigDump.parse(text, source), source);
   }

@@ -56,6 +56,15 @@ describe('a dump that is not UTF-8', () => {
     }
   });
 
+  it('authz check -f and drift -f refuse it too (ps <pod> -f: proxy-diff.test.ts) (they accepted it, exit 0)', async () => {
+    const at = `${bad}: line 8 column 23: invalid UTF-8 (byte 0xff)`;
+    const check = await runCli(['authz', 'check', '-f', bad]);
+    expect([check.code, check.stderr]).toEqual([65, `Error: ${UNMARSHAL}: ${at}\n`]);
+    const drift = await runCli(['drift', '-f', `a.default=${bad}`, '-f', `b.default=${good}`]);
+    expect(drift.stderr).toContain(`${UNMARSHAL}: ${at}`);
+    expect(drift.code).not.toBe(0);
+  });
+
   it('mesh certs -f: an ERROR row naming the file, line and column', async () => {
     const r = await runCli(['certs', '-f', bad, '-o', 'json']);
     expect(r.code).toBe(1);

@@ -4,7 +4,7 @@
  * cannot be read on either side is named and never taken for "no clusters"; a type mesh cannot decode
  * is never a difference.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -96,6 +96,21 @@ describe('proxy-status <pod>: an answer or dump that cannot be read is named (ex
       stdout: '',
       stderr: `Error: ${notDump}: not a config dump: it has no ClustersConfigDump, ListenersConfigDump, RoutesConfigDump section\n`,
     });
+  });
+
+  it('a -f file that is not UTF-8 is refused at its line and column, as istioctl refuses it (was read, U+FFFD)', async () => {
+    const s = await istiod([clustersSection(cluster())]);
+    const bad = file('not-utf8.json', dump(clustersSection(cluster())));
+    const bytes = readFileSync(bad);
+    bytes[bytes.indexOf('"version_info"') + 1] = 0xff;
+    writeFileSync(bad, bytes);
+    const r = await ps(s, '-f', bad);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^Error: error unmarshalling config dump response from Envoy: ${bad}: line \\d+ column \\d+: invalid UTF-8 \\(byte 0xff\\)\\n$`,
+      ),
+    );
   });
 
   it('a damaged cluster section: its clusters are not compared, the damage named', async () => {
