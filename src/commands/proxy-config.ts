@@ -226,7 +226,8 @@ async function printStructured(value: unknown, format: 'json' | 'yaml'): Promise
   const safe = redactSecrets(value);
   if (format === 'json') return writeStdout(goJson(safe));
   const { toGoYaml } = await import('../envoy/goyaml.js');
-  return writeStdout(toGoYaml(safe));
+  // istioctl prints the YAML with Println: a blank line ends it
+  return writeStdout(`${toGoYaml(safe)}\n`);
 }
 
 /** Resources as protobuf-JSON messages: camelCase, without the Any `@type` of the resource itself. */
@@ -460,13 +461,14 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
     // would change as written: a YAML dump or a byte order mark is no JSON
     const { redactSecrets } = await import('../envoy/protojson.js');
     const { jsonText } = await import('../envoy/exact-numbers.js');
+    // istioctl prints the dump with Println: a line break follows it (a blank line when it ends in one)
     if (format === 'json' && redactSecrets(dump.root) === dump.root && /^[ \t\r\n]*\{/.test(dump.raw ?? '')) {
-      await writeStdout(dump.raw!);
+      await writeStdout(`${dump.raw!}\n`);
       return ExitCode.OK;
     }
     const safe = redactSecrets(dump.keepExactNumbers().root);
-    if (format === 'json') await writeStdout(jsonText(safe, 1));
-    else await writeStdout((await import('../envoy/goyaml.js')).toGoYaml(safe));
+    if (format === 'json') await writeStdout(`${jsonText(safe, 1)}\n`);
+    else await writeStdout(`${(await import('../envoy/goyaml.js')).toGoYaml(safe)}\n`);
     return ExitCode.OK;
   });
 }

@@ -179,7 +179,16 @@ describe('structured output', () => {
 
   it("`all -o json` passes Envoy's bytes through when nothing needs redacting", async () => {
     const r = await runCli(['pc', 'all', '-f', SIDECAR, '-o', 'json']);
-    expect(r.stdout).toBe(readFileSync(SIDECAR, 'utf8').replace(/\n?$/, '\n'));
+    // followed by a line break, as istioctl prints it (Println): byte for byte istioctl's output
+    expect(r.stdout).toBe(`${readFileSync(SIDECAR, 'utf8')}\n`);
+  });
+
+  it('-o yaml ends with a blank line, byte for byte as istioctl prints it (istioctl 1.30 on the conformance dump)', async () => {
+    for (const sub of ['cluster', 'listener', 'route', 'bootstrap', 'all']) {
+      const r = await runCli(['pc', sub, '-f', SIDECAR, '-o', 'yaml']);
+      expect(r.code, sub).toBe(0);
+      expect(r.stdout.endsWith('\n\n') && !r.stdout.endsWith('\n\n\n'), sub).toBe(true);
+    }
   });
 
   it("`all -o json` prints JSON in Envoy's layout for a dump saved as YAML or with a byte order mark", async () => {
