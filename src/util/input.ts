@@ -160,39 +160,29 @@ export const MAX_INPUT_BYTES = 511 * 1024 * 1024;
  * never end, are read as a stream up to the limit.
  */
 export async function readInputText(file: string): Promise<string> {
-  const maxBytes = MAX_INPUT_BYTES;
+  return checkedText(await readInputBytes(file), file);
+}
+
+/**
+ * An input's text from its bytes (undefined: more than MAX_INPUT_BYTES, refused): UTF-16 with a byte order
+ * mark decoded, binary content refused, and with `invalidUtf8` (the error's first words) bytes that are
+ * not UTF-8 refused at their line and column; all exit 65.
+ */
+function checkedText(buf: Buffer | undefined, file: string, invalidUtf8?: string): string {
   const name = file === '-' ? '<stdin>' : file;
-  let buf: Buffer | undefined;
-  if (file === '-') buf = await readBounded(process.stdin, maxBytes);
-  else {
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (err) {
-      throw new Error(goPathError(err, file));
-    }
-    try {
-      const st = fstatSync(fd);
-      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      buf = st.isFile()
-        ? st.size > maxBytes
-          ? undefined
-          : readFdBounded(fd, st.size, maxBytes)
-        : await readBounded(createReadStream('', { fd, autoClose: false }), maxBytes);
-    } catch (err) {
-      throw new Error(goPathError(err, file));
-    } finally {
-      closeSync(fd);
-    }
-  }
   if (buf === undefined)
-    throw new MeshError(`${name}: larger than ${maxBytes / 1048576} MiB, more than mesh reads of one input`, {
-      exitCode: ExitCode.DATA,
-    });
+    throw new MeshError(
+      `${name}: larger than ${MAX_INPUT_BYTES / 1048576} MiB, more than mesh reads of one input`,
+      {
+        exitCode: ExitCode.DATA,
+      },
+    );
   const utf16 = utf16Text(buf);
   if (utf16 !== undefined) return utf16;
   if (looksBinary(buf))
     throw new MeshError(`${name}: ${binaryMessage(buf, 'text')}`, { exitCode: ExitCode.DATA });
+  const bad = invalidUtf8 === undefined ? undefined : invalidUtf8At(buf);
+  if (bad !== undefined) throw new MeshError(`${invalidUtf8}${name}: ${bad}`, { exitCode: ExitCode.DATA });
   return decodeUtf8(buf);
 }
 
@@ -242,8 +232,9 @@ export function invalidUtf8At(buf: Uint8Array): string | undefined {
 }
 
 /**
- * The bytes of `file` (`-` = stdin), read as `readInputText` reads them, or undefined when there are more
- * than `maxBytes`; a file that cannot be opened or read throws an Error worded like Go's.
+ * The bytes of `file` (`-` = stdin), or undefined when there are more than `maxBytes` (a regular file in
+ * one synchronous read, anything else streamed up to the limit; see readInputText); a file that cannot be
+ * opened or read throws an Error worded like Go's.
  */
 export async function readInputBytes(file: string, maxBytes = MAX_INPUT_BYTES): Promise<Buffer | undefined> {
   if (file === '-') return readBounded(process.stdin, maxBytes);
@@ -274,25 +265,11 @@ export async function readInputBytes(file: string, maxBytes = MAX_INPUT_BYTES): 
  * `readInputText` does; a file that does not exist or cannot be read is exit 66, its error after `prefix`.
  */
 export async function readUtf8Input(file: string, prefix: string, what: string): Promise<string> {
-  const name = file === '-' ? '<stdin>' : file;
   let buf: Buffer | undefined;
   try {
     buf = await readInputBytes(file);
   } catch (err) {
     throw new MeshError(`${prefix}${(err as Error).message}`, { exitCode: ExitCode.NOINPUT });
   }
-  if (buf === undefined)
-    throw new MeshError(
-      `${name}: larger than ${MAX_INPUT_BYTES / 1048576} MiB, more than mesh reads of one input`,
-      {
-        exitCode: ExitCode.DATA,
-      },
-    );
-  const utf16 = utf16Text(buf);
-  if (utf16 !== undefined) return utf16;
-  if (looksBinary(buf))
-    throw new MeshError(`${name}: ${binaryMessage(buf, 'text')}`, { exitCode: ExitCode.DATA });
-  const bad = invalidUtf8At(buf);
-  if (bad !== undefined) throw new MeshError(`${what}${name}: ${bad}`, { exitCode: ExitCode.DATA });
-  return decodeUtf8(buf);
+  return checkedText(buf, file, what);
 }
