@@ -111,9 +111,14 @@ const isGiven = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefin
 async function localTemplate(opts: Opts, api: () => Promise<Api>): Promise<InjectTemplate> {
   const template = await injectTemplate(opts, api);
   const mesh = await meshConfigFrom(opts, api);
-  if (!mesh) return template;
+  // without a mesh config, the defaults mesh installs (istiod's): metrics merging on, status port 15020
+  if (!mesh) return { ...template, statusPort: 15020, prometheusMergePort: 15020 };
   const { applyMeshConfig } = await import('../install/mesh-config.js');
-  return applyMeshConfig(template, mesh);
+  const applied = applyMeshConfig(template, mesh);
+  const given = mesh.defaultConfig?.statusPort;
+  const statusPort = typeof given === 'number' && given > 0 ? given : 15020;
+  if (mesh.enablePrometheusMerge === false) return { ...applied, statusPort };
+  return { ...applied, statusPort, prometheusMergePort: statusPort };
 }
 
 /** Every workload through the cluster's sidecar injector webhook (`--webhookConfig`). */

@@ -29,6 +29,14 @@ export interface InjectTemplate {
   /** The template's pod spec fragment: initContainers, containers, volumes. */
   spec: Obj;
   revision: string;
+  /**
+   * The proxy's status port when the mesh config merges the application's metrics into the proxy's
+   * (`enablePrometheusMerge`, istiod's default): pods then get the `prometheus.io/*` annotations pointing
+   * at it. Undefined: no merge (no mesh config given).
+   */
+  prometheusMergePort?: number;
+  /** The proxy's status port (the mesh config's `defaultConfig.statusPort`); undefined: 15020. */
+  statusPort?: number;
 }
 
 /** The workload a pod template belongs to, as the injector is told of it. */
@@ -283,15 +291,178 @@ function skipReason(pod: Obj): string | undefined {
   return undefined;
 }
 
+/**
+ * The list fields of a container that a strategic merge patch merges item by item (by this key), as
+ * Kubernetes' container schema says; other lists are replaced whole.
+ */
+const MERGE_KEYS: Record<string, string> = { env: 'name', volumeMounts: 'mountPath', ports: 'containerPort' };
+
+/**
+ * `mine` over `base` as a strategic merge patch does (istiod lays the pod's own container over the
+ * template's of the same name): mappings are merged key by key, `null` removes a key, the lists of
+ * MERGE_KEYS are merged by their key (the template's items first), anything else of `mine` wins.
+ */
+function overlay(base: unknown, mine: unknown, key?: string): unknown {
+  if (Array.isArray(base) && Array.isArray(mine) && key !== undefined && MERGE_KEYS[key]) {
+    const k = MERGE_KEYS[key];
+    const keyed = (e: unknown) => isObject(e) && e[k] !== undefined;
+    if (![...base, ...mine].every(keyed)) return mine;
+    const merged = (base as Obj[]).map((b) => {
+      const m = (mine as Obj[]).find((x) => x[k] === b[k]);
+      return m ? (overlay(b, m) as Obj) : b;
+    });
+    return [...merged, ...(mine as Obj[]).filter((m) => !(base as Obj[]).some((b) => b[k] === m[k]))];
+  }
+  if (!isObject(base) || !isObject(mine)) return mine;
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(mine)) {
+    if (v === null) delete out[k];
+    else out[k] = k in base ? overlay(base[k], v, k) : v;
+  }
+  return out;
+}
+
 function mergeByName(existing: Obj[] | undefined, added: Obj[], prepend: boolean): Obj[] {
   const mine = existing ?? [];
   const byName = new Map(mine.map((c) => [c.name, c]));
   const fresh = added.filter((a) => !byName.has(a.name));
   const merged = mine.map((c) => {
     const t = added.find((a) => a.name === c.name);
-    return t ? { ...t, ...c } : c;
+    return t ? (overlay(t, c) as Obj) : c;
   });
   return prepend ? [...fresh, ...merged] : [...merged, ...fresh];
+}
+
+/** `list` with the item named `name` (if any) moved to the front or the end. */
+function move(list: Obj[], name: string, where: 'first' | 'last'): Obj[] {
+  const i = list.findIndex((c) => c.name === name);
+  if (i < 0) return list;
+  const rest = [...list.slice(0, i), ...list.slice(i + 1)];
+  return where === 'first' ? [list[i]!, ...rest] : [...rest, list[i]!];
+}
+
+/**
+ * The init containers in istiod's order (its reorderPod): with the proxy as a native sidecar (an init
+ * container), `istio-init`, `istio-validation` and the proxy go first, so the pod's own init containers
+ * are in the mesh; else `istio-init` goes last, so its iptables rules do not cut the pod's own init
+ * containers off the network before any proxy runs (`istio-validation` first, `enable-core-dump` last but one).
+ */
+function orderInitContainers(list: Obj[]): Obj[] {
+  if (list.some((c) => c.name === 'istio-proxy')) {
+    let out = move(list, 'enable-core-dump', 'first');
+    for (const name of ['istio-proxy', 'istio-validation', 'istio-init']) out = move(out, name, 'first');
+    return out;
+  }
+  const out = move(move(list, 'enable-core-dump', 'last'), 'istio-validation', 'first');
+  return move(out, 'istio-init', 'last');
+}
+
+const PROMETHEUS = ['scrape', 'path', 'port'] as const;
+
+/**
+ * istiod's metrics merging (its applyPrometheusMerge), on an injected pod: unless the pod says
+ * `prometheus.io/scrape: "false"` or `prometheus.istio.io/merge-metrics: "false"` (or already points at
+ * the status port), its `prometheus.io/*` annotations point Prometheus at the proxy's merged endpoint, and
+ * the pod's own scrape settings (when it asked to be scraped) go to the proxy as
+ * `ISTIO_PROMETHEUS_ANNOTATIONS`, whose endpoint merges the application's metrics in.
+ */
+function mergePrometheus(pod: Obj, port: number): void {
+  const ann = (pod.metadata.annotations ?? {}) as Obj;
+  const read = (k: string) => (ann[k] === undefined || ann[k] === null ? undefined : textOf(ann[k]));
+  const own = (k: string) => read(`prometheus.io/${k}`);
+  const merge = read('prometheus.istio.io/merge-metrics');
+  if (own('scrape') === 'false' || merge === 'false' || own('port') === String(port)) return;
+  const proxy = [
+    ...((pod.spec.containers ?? []) as Obj[]),
+    ...((pod.spec.initContainers ?? []) as Obj[]),
+  ].find((c) => c.name === 'istio-proxy');
+  if (proxy && own('scrape') === 'true') {
+    const scrape = Object.fromEntries(PROMETHEUS.map((k) => [k, own(k) ?? '']));
+    proxy.env = [...list(proxy.env), { name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: JSON.stringify(scrape) }];
+  }
+  const rest = Object.fromEntries(Object.entries(ann).filter(([k]) => !k.startsWith('prometheus.io/')));
+  pod.metadata.annotations = {
+    ...rest,
+    'prometheus.io/port': String(port),
+    'prometheus.io/path': '/stats/prometheus',
+    'prometheus.io/scrape': 'true',
+  };
+}
+
+const PROBES = [
+  ['readinessProbe', 'readyz'],
+  ['livenessProbe', 'livez'],
+  ['startupProbe', 'startupz'],
+] as const;
+
+/** A Kubernetes object as Go's encoding/json writes it: these fields in this order, empty ones left out. */
+function goFields(o: Obj, fields: string[], keep: string[] = []): Obj {
+  const out: Obj = {};
+  for (const f of fields) if (o[f] !== undefined && o[f] !== null && o[f] !== '') out[f] = o[f];
+  for (const f of keep) out[f] ??= o[f] ?? null;
+  return out;
+}
+
+/**
+ * istiod's probe rewrite (its applyRewrite), for a pod that asks with
+ * `sidecar.istio.io/rewriteAppHTTPProbers: "true"`: each httpGet, tcpSocket and grpc probe of the pod's
+ * containers becomes an httpGet of the agent's `/app-health/<container>/<readyz|livez|startupz>` on the
+ * status port, and the original probes (named ports resolved) go to the proxy as `ISTIO_KUBE_APP_PROBERS`,
+ * whose agent runs them.
+ */
+function rewriteProbes(pod: Obj, statusPort: number): void {
+  if (textOf(pod.metadata.annotations?.['sidecar.istio.io/rewriteAppHTTPProbers']) !== 'true') return;
+  const all = [...list(pod.spec.initContainers), ...list(pod.spec.containers)] as Obj[];
+  const proxy = all.find((c) => c.name === 'istio-proxy');
+  if (!proxy) return;
+  const probers: Obj = {};
+  for (const c of all) {
+    if (c.name === 'istio-proxy') continue;
+    const named = new Map(
+      list(c.ports)
+        .filter((p) => isObject(p) && p.name)
+        .map((p) => [p.name, p.containerPort]),
+    );
+    for (const [field, kind] of PROBES) {
+      const probe = c[field];
+      if (!isObject(probe)) continue;
+      const url = `/app-health/${String(c.name)}/${kind}`;
+      const timeout = probe.timeoutSeconds ? { timeoutSeconds: probe.timeoutSeconds } : {};
+      const handler = ['httpGet', 'tcpSocket'].find((k) => isObject(probe[k]));
+      if (handler) {
+        const action = probe[handler] as Obj;
+        let port = action.port;
+        if (typeof port === 'string' && !/^\d+$/.test(port)) port = named.get(port);
+        if (port !== undefined && Number(port) !== statusPort) {
+          const fields =
+            handler === 'httpGet' ? ['path', 'port', 'host', 'scheme', 'httpHeaders'] : ['port', 'host'];
+          probers[url] = { [handler]: goFields({ ...action, port }, fields), ...timeout };
+        }
+        const get =
+          handler === 'httpGet'
+            ? {
+                ...action,
+                path: url,
+                port: statusPort,
+                ...(action.scheme === 'HTTPS' ? { scheme: 'HTTP' } : {}),
+              }
+            : { path: url, port: statusPort };
+        const { tcpSocket: _, ...rest } = probe;
+        c[field] = handler === 'httpGet' ? { ...probe, httpGet: get } : { ...rest, httpGet: get };
+      } else if (isObject(probe.grpc)) {
+        probers[url] = { grpc: goFields(probe.grpc, ['port'], ['service']), ...timeout };
+        const { grpc: _, ...rest } = probe;
+        c[field] = { ...rest, httpGet: { path: url, port: statusPort } };
+      }
+    }
+  }
+  if (Object.keys(probers).length === 0) return;
+  const sorted = Object.fromEntries(
+    Object.keys(probers)
+      .sort()
+      .map((k) => [k, probers[k]]),
+  );
+  proxy.env = [...list(proxy.env), { name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(sorted) }];
 }
 
 /** A pod template with the sidecar merged in (a new object), or the same object when skipped. */
@@ -304,13 +475,15 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   const init = (t.spec.initContainers ?? []) as Obj[];
   const containers = (t.spec.containers ?? []) as Obj[];
   const volumes = (t.spec.volumes ?? []) as Obj[];
-  if (init.length > 0) out.spec.initContainers = mergeByName(out.spec.initContainers, init, true);
+  if (init.length > 0)
+    out.spec.initContainers = orderInitContainers(mergeByName(out.spec.initContainers, init, false));
   // as istiod: the proxy goes first when the application waits for it, else last
   const waits = containers.some(
     (c) => list(c.lifecycle?.postStart?.exec?.command).join(' ') === 'pilot-agent wait',
   );
   out.spec.containers = mergeByName(appContainers, containers, waits);
-  if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, false);
+  // as istiod: the template's volumes first (a strategic merge puts the patch's list items first)
+  if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, true);
   const defaultContainer = appContainers.find((c) => !containers.some((s) => s.name === c.name))?.name;
   out.metadata.annotations = {
     ...(out.metadata.annotations ?? {}),
@@ -325,6 +498,8 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
       revision: t.revision,
     }),
   };
+  if (t.prometheusMergePort !== undefined) mergePrometheus(out, t.prometheusMergePort);
+  rewriteProbes(out, t.statusPort ?? 15020);
   return out;
 }
 

@@ -1,0 +1,114 @@
+// Differences from `istioctl kube-inject` (the testbed's, offline on mesh's own injector ConfigMap, mesh
+// config and values) that were mesh bugs: what istiod's injector does after its template and mesh did not.
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runCli } from '../../support/cli.js';
+import { env, proxyOf, scratch } from './kube-inject-run.js';
+
+const FIX = 'test/fixtures/kube-inject';
+const MESH = `${FIX}/mesh.yaml`;
+
+async function inject(file: string, ...extra: string[]): Promise<Array<Record<string, any>>> {
+  const r = await runCli(['kube-inject', '-f', `${FIX}/${file}`, ...extra]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return parseAllDocuments(r.stdout).map((d) => {
+    const o = d.toJS() as Record<string, any>;
+    return o.kind === 'Pod' ? o : o.spec.template;
+  });
+}
+const names = (list: Array<{ name: string }> | undefined) => (list ?? []).map((c) => c.name);
+
+describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
+  it("puts istio-init after the pod's own init containers, so they are not cut off the network", async () => {
+    const [pod] = await inject('init-containers.yaml');
+    expect(names(pod!.spec.initContainers)).toEqual(['setup', 'istio-init']);
+  });
+
+  it('with the proxy as a native sidecar, istio-init and the proxy go first', async () => {
+    const [pod] = await inject('init-containers.yaml', '--injectConfigFile', `${FIX}/native-init.yaml`);
+    expect(names(pod!.spec.initContainers)).toEqual(['istio-init', 'istio-proxy', 'setup']);
+  });
+
+  it("merges the pod's own istio-proxy over the template's field by field, as a strategic merge", async () => {
+    const [pod] = await inject('existing-proxy.yaml');
+    const proxy = proxyOf(pod!.spec);
+    expect(proxy.image).toBe('my/proxy:debug');
+    // the template's requests and cpu limit stay, the pod's memory limit wins
+    expect(proxy.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '2000m', memory: '2Gi' },
+    });
+    // env is merged by name: the template's variables stay, the pod's override or add
+    const vars = env(proxy);
+    expect(vars).toMatchObject({ PILOT_CERT_PROVIDER: 'istiod', TRUST_DOMAIN: 'example.org', EXTRA: '1' });
+    expect(names(proxy.env).filter((n: string) => n === 'TRUST_DOMAIN')).toHaveLength(1);
+    expect(proxy.args[0]).toBe('proxy');
+    expect(names(pod!.spec.containers)).toEqual(['app', 'istio-proxy']);
+  });
+
+  it("puts the template's volumes before the pod's, as istiod's strategic merge does", async () => {
+    const [pod] = await inject('volumes.yaml');
+    const vols = names(pod!.spec.volumes);
+    expect(vols.slice(-2)).toEqual(['config', 'cache']);
+    expect(vols[0]).toBe('workload-socket');
+  });
+
+  it('with a mesh config, merges metrics as istiod does (enablePrometheusMerge, its default)', async () => {
+    const [pod] = await inject('prometheus.yaml', '--meshConfigFile', MESH);
+    expect(pod!.metadata.annotations).toMatchObject({
+      'prometheus.io/port': '15020',
+      'prometheus.io/path': '/stats/prometheus',
+      'prometheus.io/scrape': 'true',
+    });
+    expect(env(proxyOf(pod!.spec)).ISTIO_PROMETHEUS_ANNOTATIONS).toBe(
+      '{"scrape":"true","path":"/metrics","port":"9102"}',
+    );
+    // a pod that did not ask to be scraped gets the annotations, the proxy no scrape settings
+    const [plain] = await inject('init-containers.yaml', '--meshConfigFile', MESH);
+    expect(plain!.metadata.annotations['prometheus.io/port']).toBe('15020');
+    expect(env(proxyOf(plain!.spec)).ISTIO_PROMETHEUS_ANNOTATIONS).toBeUndefined();
+  });
+
+  it('no metrics merge for a pod that opts out or a mesh config that turns it off; without a mesh config, the default (on)', async () => {
+    const offOnPod = await inject('prometheus-off.yaml', '--meshConfigFile', MESH);
+    expect(offOnPod.map((p) => p.metadata.annotations['prometheus.io/port'])).toEqual([undefined, undefined]);
+    expect(offOnPod[0]!.metadata.annotations['prometheus.io/scrape']).toBe('false');
+    const off = scratch('mesh-prom-').file('mesh.yaml', 'enablePrometheusMerge: false\n');
+    const [a] = await inject('prometheus.yaml', '--meshConfigFile', off);
+    expect(a!.metadata.annotations['prometheus.io/port']).toBe('9102');
+    expect(env(proxyOf(a!.spec)).ISTIO_PROMETHEUS_ANNOTATIONS).toBeUndefined();
+    // no mesh config: the one mesh installs, istiod's defaults (as the cluster's ConfigMaps give)
+    const [b] = await inject('prometheus.yaml');
+    expect(b!.metadata.annotations['prometheus.io/port']).toBe('15020');
+    expect(env(proxyOf(b!.spec)).ISTIO_PROMETHEUS_ANNOTATIONS).toBeDefined();
+  });
+
+  it('rewrites the probes of a pod asking for it to the agent, as istiod (same ISTIO_KUBE_APP_PROBERS)', async () => {
+    const [pod] = await inject('rewrite-probes.yaml');
+    const [web, side] = pod!.spec.containers;
+    expect(web.readinessProbe).toEqual({
+      httpGet: {
+        path: '/app-health/web/readyz',
+        port: 15020,
+        scheme: 'HTTP',
+        httpHeaders: [{ name: 'X-Probe', value: '1' }],
+      },
+      timeoutSeconds: 5,
+      periodSeconds: 7,
+    });
+    expect(web.livenessProbe).toEqual({
+      httpGet: { path: '/app-health/web/livez', port: 15020 },
+      initialDelaySeconds: 3,
+    });
+    expect(side.startupProbe).toEqual({ httpGet: { path: '/app-health/side/startupz', port: 15020 } });
+    expect(side.livenessProbe).toEqual({ exec: { command: ['true'] } });
+    // istioctl's value, byte for byte (a probe already on the status port is not run by the agent)
+    expect(env(proxyOf(pod!.spec)).ISTIO_KUBE_APP_PROBERS).toBe(
+      '{"/app-health/side/startupz":{"grpc":{"port":9000,"service":"health"}},"/app-health/web/livez":{"tcpSocket":{"port":9901}},"/app-health/web/readyz":{"httpGet":{"path":"/ready","port":8080,"scheme":"HTTPS","httpHeaders":[{"name":"X-Probe","value":"1"}]},"timeoutSeconds":5}}',
+    );
+    // without the annotation (mesh's values have rewriteAppHTTPProbe off) the probes stay
+    const [plain] = await inject('init-containers.yaml');
+    expect(env(proxyOf(plain!.spec)).ISTIO_KUBE_APP_PROBERS).toBeUndefined();
+  });
+});
