@@ -201,7 +201,16 @@ function injectorValues(s: InstallSpec): JsonMap {
       hub: s.hub,
       tag: s.tag,
       istioNamespace: s.namespace,
-      proxy: { image: g.proxy.image, clusterDomain: g.proxy.clusterDomain, autoInject: g.proxy.autoInject },
+      proxy: {
+        image: g.proxy.image,
+        clusterDomain: g.proxy.clusterDomain,
+        autoInject: g.proxy.autoInject,
+        // istiod puts the proxy first (so that the template's wait hook holds the application) only when
+        // its values say so: without it the hook waited on a proxy started after the application
+        ...(g.proxy.holdApplicationUntilProxyStarts === true
+          ? { holdApplicationUntilProxyStarts: true }
+          : {}),
+      },
     },
     revision: s.revision,
     sidecarInjectorWebhook: { rewriteAppHTTPProbe: false },

@@ -121,6 +121,23 @@ describe('objects', () => {
     });
     expect(injector.data.config).not.toContain('{{');
   });
+
+  it("holdApplicationUntilProxyStarts reaches the injector's values, from which istiod puts the proxy first", () => {
+    const valuesOf = (sets: string[]) => {
+      const objs = render(sets).flatMap((c) => c.objects);
+      const injector = objs.find(
+        (o) => o.metadata.name === 'istio-sidecar-injector' && o.kind === 'ConfigMap',
+      ) as any;
+      return JSON.parse(injector.data.values).global.proxy;
+    };
+    // before: only the template's wait hook had it, and istiod, reading its values, put the proxy last:
+    // the hook then held nothing (istioctl kube-inject with these values moves the proxy first)
+    expect(valuesOf(['values.global.proxy.holdApplicationUntilProxyStarts=true'])).toMatchObject({
+      holdApplicationUntilProxyStarts: true,
+    });
+    // without it the ConfigMap stays as it was (no upgrade diff for every install)
+    expect(valuesOf([])).not.toHaveProperty('holdApplicationUntilProxyStarts');
+  });
 });
 
 describe('manifest YAML', () => {
