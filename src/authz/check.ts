@@ -58,11 +58,6 @@ export interface DiscoveredRbacFilter {
 
 export interface AuthzCheckResult {
   policies: AuthzPolicyRow[];
-  /**
-   * istioctl's RULES column: the distinct rule indexes of a name counted across every action (a name with
-   * DENY rule 0 and ALLOW rule 1 shows 2 on both rows), where `policies[].rules` counts its row's only.
-   */
-  tableRules: Map<string, number>;
   /** Dynamic listeners with an active state: with none, istioctl prints nothing, not even the header. */
   activeListeners: number;
   /** RBAC filters configured through ECDS, by filter name. */
@@ -234,7 +229,6 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
     string,
     { action: AuthzAction; name: string; rules: Set<string>; listeners: Set<string> }
   >();
-  const tableRules = new Map<string, Set<string>>(); // name -> rule indexes under any action (istioctl)
   const parts = new Map<string, { namespace: string; policy: string }>();
   const unrecognised = new Set<string>();
   const discovered = new Map<string, Set<string>>(); // ECDS filter name -> listeners
@@ -256,8 +250,6 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
     if (!row) rows.set(id, (row = { action, name, rules: new Set(), listeners: new Set() }));
     row.rules.add(rule);
     row.listeners.add(listener);
-    if (!tableRules.has(name)) tableRules.set(name, new Set());
-    tableRules.get(name)!.add(rule);
   };
 
   // what cannot be read (a listener, a filter chain, an RBAC filter) leaves out only itself
@@ -313,7 +305,6 @@ export function analyzeListenersDump(section: Obj): AuthzCheckResult {
   }
   return {
     policies,
-    tableRules: new Map([...tableRules].map(([name, rules]) => [name, rules.size])),
     activeListeners,
     discovered: [...discovered.keys()]
       .sort(byteOrder)
@@ -343,8 +334,12 @@ export function analyzeDump(root: Obj, source?: string): AuthzCheckResult {
  */
 export function renderAuthzTable(result: AuthzCheckResult): string {
   if (result.activeListeners === 0) return '';
-  const rows = [['ACTION', 'AuthorizationPolicy', 'RULES']];
+  // istioctl's RULES column counts a name's distinct rule indexes across every action (a name with DENY
+  // rule 0 and ALLOW rule 1 shows 2 on both rows), where `policies[].rules` counts its row's only
+  const indexes = new Map<string, Set<string>>();
   for (const p of result.policies)
-    rows.push([p.action, p.name, String(result.tableRules.get(p.name) ?? p.rules)]);
+    for (const i of p.ruleIndexes) indexes.set(p.name, (indexes.get(p.name) ?? new Set()).add(i));
+  const rows = [['ACTION', 'AuthorizationPolicy', 'RULES']];
+  for (const p of result.policies) rows.push([p.action, p.name, String(indexes.get(p.name)?.size ?? 0)]);
   return renderTable(rows, 3);
 }
