@@ -225,21 +225,22 @@ function diffValues(a: unknown, b: unknown, path: string, out: FieldDiff): void 
     for (const k of Object.keys(b)) if (!(k in a)) diffValues(undefined, b[k], join(path, segment(k)), out);
     return;
   }
-  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  const [textA, textB] = [JSON.stringify(a), JSON.stringify(b)];
+  if (textA === textB) return;
   const change: FieldChange = { path: path || '.' };
-  if (a !== undefined) change.a = withoutKeys(a);
-  if (b !== undefined) change.b = withoutKeys(b);
+  // copied only when its text may hold a key
+  if (a !== undefined) change.a = mayHoldPrivateKey(textA ?? '') ? withoutKeys(a) : a;
+  if (b !== undefined) change.b = mayHoldPrivateKey(textB ?? '') ? withoutKeys(b) : b;
   out.changes.push(change);
 }
 
 /**
  * A differing value as it may be shown: private key PEM blocks (in a certificate chain, where Envoy does
  * not redact them; in text or base64) read `[redacted]`. A dump read from text has them redacted already;
- * one built in memory (istiod's side of `proxy-status`) may not. Copied only when it may hold a key.
+ * one built in memory (istiod's side of `proxy-status`) may not.
  */
 function withoutKeys(v: unknown): unknown {
   if (typeof v === 'string') return redactPrivateKeys(v);
-  if (typeof v !== 'object' || v === null || !mayHoldPrivateKey(JSON.stringify(v) ?? '')) return v;
   if (Array.isArray(v)) return v.map(withoutKeys);
   if (!isObj(v)) return v;
   const out: Obj = {};
