@@ -5,7 +5,8 @@
  * relative to `now` and the warning window. A proxy without a usable workload certificate or without
  * trusted roots gets a MISSING fact saying why; certificate data that cannot be read an INVALID one.
  */
-import { REDACTED_KEY, inspectCertificate, pemCertificates, rfc3339 } from '../envoy/certs.js';
+import { inspectCertificate, pemCertificates, rfc3339 } from '../envoy/certs.js';
+import { REDACTED } from '../envoy/protojson.js';
 import type { ConfigDump, SecretResource } from '../envoy/dump.js';
 import { FieldTypeError } from '../envoy/fields.js';
 import { pathTo, renderPath } from '../envoy/locate.js';
@@ -76,8 +77,7 @@ function problem(
 
 /** Why PEM text holds no certificate. */
 function noCertificate(pem: string): string {
-  if (/PRIVATE KEY/.test(pem) || pem.includes(REDACTED_KEY))
-    return 'a private key (not shown), no certificate';
+  if (/PRIVATE KEY/.test(pem) || pem.includes(REDACTED)) return 'a private key (not shown), no certificate';
   if (/-----BEGIN /.test(pem)) return 'no CERTIFICATE block in the PEM data';
   return 'no PEM certificate in the data';
 }

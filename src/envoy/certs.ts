@@ -1,6 +1,7 @@
 /** Certificates inside Envoy secrets: PEM extraction and the facts istioctl shows (via Node's X509). */
 import { X509Certificate } from 'node:crypto';
 import { FieldTypeError, field, fieldKey, isObj, str, type Obj } from './fields.js';
+import { REDACTED } from './protojson.js';
 
 export interface CertInfo {
   /** `CA` when basicConstraints says so, else `Cert Chain`. */
@@ -166,9 +167,6 @@ export function certValidAt(c: CertInfo, now: Date): boolean {
  */
 const PRIVATE_KEY_BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
 
-/** What a private key block reads as once redacted (Envoy's word for the `private_key` it redacts). */
-export const REDACTED_KEY = '[redacted]';
-
 /**
  * `PRIVATE KEY` as text, or `PRIVATE KEY-----` base64-encoded at any of the three byte alignments: the
  * cheap test (one regular expression over the dump text, a few ms for 50 MB) that tells whether a dump
@@ -199,12 +197,12 @@ export function redactPrivateKeys(text: string): string {
   if (!MAY_HOLD_KEY.test(text)) return text;
   if (text.includes('PRIVATE KEY')) {
     PRIVATE_KEY_BLOCK.lastIndex = 0;
-    return text.replace(PRIVATE_KEY_BLOCK, REDACTED_KEY);
+    return text.replace(PRIVATE_KEY_BLOCK, REDACTED);
   }
   if (!BASE64.test(text.replace(/[\r\n]/g, ''))) return text;
   const decoded = Buffer.from(text, 'base64').toString('latin1');
   if (!decoded.includes('PRIVATE KEY')) return text;
-  return Buffer.from(decoded.replace(PRIVATE_KEY_BLOCK, REDACTED_KEY), 'latin1').toString('base64');
+  return Buffer.from(decoded.replace(PRIVATE_KEY_BLOCK, REDACTED), 'latin1').toString('base64');
 }
 
 /**

@@ -71,7 +71,8 @@ export function toProtoJson(value: unknown, parent = ''): unknown {
   return out;
 }
 
-const REDACTED = '[redacted]';
+/** What a secret reads as once redacted (Envoy's word for the `private_key` it redacts). */
+export const REDACTED = '[redacted]';
 const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
 
 /**

@@ -1,6 +1,7 @@
 /** `proxy-config rootca-compare`: do two proxies trust a common root certificate? */
 import { MeshError } from '../util/errors.js';
-import { pemCertificates, REDACTED_KEY } from './certs.js';
+import { pemCertificates } from './certs.js';
+import { REDACTED } from './protojson.js';
 import type { ConfigDump } from './dump.js';
 import { secretRoots } from './secrets.js';
 
@@ -28,7 +29,7 @@ export function parseRoots(pem: string): Buffer[] {
   if (certs.length > 0) return certs;
   const data = pem.trim();
   throw new MeshError(
-    `failed to parse certificates: ${/PRIVATE KEY/.test(data) || data.includes(REDACTED_KEY) ? 'the ROOTCA secret holds a private key (not shown), not a certificate' : data.slice(0, 200)}`,
+    `failed to parse certificates: ${/PRIVATE KEY/.test(data) || data.includes(REDACTED) ? 'the ROOTCA secret holds a private key (not shown), not a certificate' : data.slice(0, 200)}`,
   );
 }
 
