@@ -50,9 +50,19 @@ export interface TerminalRun {
 }
 
 /**
- * Runs `node mesh args` in a pseudo-terminal. `keys`: when the screen first shows `when`, `type` is typed
- * (`\x03` is Ctrl+C), after `delayMs`. `columns`: the terminal's width (0, script's default without a
- * terminal of its own, is one on which mesh draws no spinner).
+ * The environment of a user at a terminal: the test runner's, with a TERM that can draw and without `CI`
+ * (under `CI`, or with TERM=dumb, mesh rightly draws no spinner, whatever the terminal).
+ */
+function atATerminal(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+  delete env.CI;
+  return env;
+}
+
+/**
+ * Runs `node mesh args` in a pseudo-terminal, in the environment of a user at a terminal. `keys`: when the
+ * screen first shows `when`, `type` is typed (`\x03` is Ctrl+C), after `delayMs`. `columns`: the terminal's
+ * width (0, script's default without a terminal of its own, is one on which mesh draws no spinner).
  */
 export function inTerminal(
   mesh: string,
@@ -62,7 +72,10 @@ export function inTerminal(
   const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
   const run = [process.execPath, mesh, ...args].map(quote).join(' ');
   const command = opts.columns ? `stty cols ${opts.columns} rows 40; exec ${run}` : run;
-  const child = spawn('script', ['-qefc', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: atATerminal(),
+  });
   const keys = [...(opts.keys ?? [])];
   const typedAt: number[] = [];
   const t0 = Date.now();
