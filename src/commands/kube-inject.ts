@@ -4,7 +4,7 @@ import { writeOutput } from '../util/write-output.js';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
-import type { InjectTemplate } from '../install/inject.js';
+import type { InjectTemplate, PodInjector } from '../install/inject.js';
 import { parseDuration } from '../util/duration.js';
 import { lazyKubeApi } from '../kube/lazy-api.js';
 import type { KubeApi as Api } from '../kube/api.js';
@@ -54,7 +54,7 @@ export function register(program: Command): void {
       .option('--timeout <duration>', 'timeout for each Kubernetes API call (0: none)', '30s'),
     '--operatorFileName <file>',
   ).action(async (opts: Opts) => {
-    const { injectYaml, templateInjector } = await import('../install/inject.js');
+    const { injectYaml } = await import('../install/inject.js');
     if (opts.injectConfigFile && opts.injectConfigMapName)
       throw usageError('--injectConfigFile and --injectConfigMapName cannot be used together');
     if (opts.meshConfigFile && opts.meshConfigMapName)
@@ -88,7 +88,7 @@ export function register(program: Command): void {
     const injected =
       opts.webhookConfig !== undefined
         ? await injectWithWebhook(opts, await api(), workloads, source)
-        : await injectYaml(workloads, templateInjector(await localTemplate(opts, api)), source);
+        : await injectYaml(workloads, await localInjector(opts, api), source);
     if (opts.output === undefined) await writeStdout(injected);
     else await writeOutput(opts.output, injected);
   });
@@ -107,18 +107,16 @@ const LOCAL_CONFIG_FLAGS: Record<string, string> = {
 
 const isGiven = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined);
 
-/** The template mesh injects with: the injector config given, or mesh's own render, with the mesh config applied. */
-async function localTemplate(opts: Opts, api: () => Promise<Api>): Promise<InjectTemplate> {
+/**
+ * mesh's own injector: the injector config given, or mesh's own render, with the mesh config applied
+ * (without one, the defaults mesh installs, istiod's: metrics merging on, status port 15020), and each
+ * pod's `proxy.istio.io/config` over it.
+ */
+async function localInjector(opts: Opts, api: () => Promise<Api>): Promise<PodInjector> {
   const template = await injectTemplate(opts, api);
   const mesh = await meshConfigFrom(opts, api);
-  // without a mesh config, the defaults mesh installs (istiod's): metrics merging on, status port 15020
-  if (!mesh) return { ...template, statusPort: 15020, prometheusMergePort: 15020 };
-  const { applyMeshConfig } = await import('../install/mesh-config.js');
-  const applied = applyMeshConfig(template, mesh);
-  const given = mesh.defaultConfig?.statusPort;
-  const statusPort = typeof given === 'number' && given > 0 ? given : 15020;
-  if (mesh.enablePrometheusMerge === false) return { ...applied, statusPort };
-  return { ...applied, statusPort, prometheusMergePort: statusPort };
+  const { meshInjector } = await import('../install/mesh-config.js');
+  return meshInjector(template, mesh ?? {});
 }
 
 /** Every workload through the cluster's sidecar injector webhook (`--webhookConfig`). */

@@ -53,12 +53,6 @@ export interface PodOwner {
  */
 export type PodInjector = (pod: Obj, owner: PodOwner) => Obj | Promise<Obj>;
 
-/** The offline injector: mesh's template (or a rendered injector ConfigMap's) merged into the pod. */
-export const templateInjector =
-  (t: InjectTemplate): PodInjector =>
-  (pod) =>
-    injectPodTemplate(pod, t);
-
 /** Reads `templates.sidecar` from an injector `config` (or a whole injector ConfigMap). */
 export function templateFromInjectorConfig(text: string, source: string, revision: string): InjectTemplate {
   let doc = parseOne(text, source);
@@ -80,7 +74,7 @@ export function templateFromInjectorConfig(text: string, source: string, revisio
       },
     );
   const tpl = parseOne(sidecar, `${source} (templates.sidecar)`);
-  const problem = isObject(tpl) ? podProblem({ spec: tpl.spec }) : { at: [], expected: 'a mapping' };
+  const problem = isObject(tpl) ? podProblem({ spec: tpl.spec }) : { at: [], says: 'must be a mapping' };
   if (problem)
     throw new MeshError(`${source}: templates.sidecar: ${describeProblem(problem)}`, {
       exitCode: ExitCode.DATA,
@@ -225,10 +219,13 @@ function collectionKey(
   return new MeshError(`${where}: ${message}`, { exitCode: ExitCode.DATA });
 }
 
-/** A field of a pod template whose type would make the merge drop or mangle it: where, and what it should be. */
+/**
+ * A field of a pod template that cannot be injected as written (a type that would make the merge drop or
+ * mangle it, an annotation that does not read): where, and what is wrong (`must be a mapping`).
+ */
 interface ShapeProblem {
   at: Array<string | number>;
-  expected: string;
+  says: string;
 }
 
 function describeProblem(p: ShapeProblem): string {
@@ -236,7 +233,7 @@ function describeProblem(p: ShapeProblem): string {
     (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k),
     '',
   );
-  return `${at || 'the document'} must be ${p.expected}`;
+  return `${at || 'the document'} ${p.says}`;
 }
 
 /**
@@ -246,24 +243,30 @@ function describeProblem(p: ShapeProblem): string {
  */
 function podProblem(pod: Obj): ShapeProblem | undefined {
   const mapping = (v: unknown) => v === undefined || v === null || isObject(v);
-  if (!mapping(pod.metadata)) return { at: ['metadata'], expected: 'a mapping' };
+  if (!mapping(pod.metadata)) return { at: ['metadata'], says: 'must be a mapping' };
   for (const k of ['annotations', 'labels'])
-    if (!mapping(pod.metadata?.[k])) return { at: ['metadata', k], expected: 'a mapping' };
-  if (!mapping(pod.spec)) return { at: ['spec'], expected: 'a mapping' };
+    if (!mapping(pod.metadata?.[k])) return { at: ['metadata', k], says: 'must be a mapping' };
+  if (!mapping(pod.spec)) return { at: ['spec'], says: 'must be a mapping' };
   for (const k of ['initContainers', 'containers', 'volumes']) {
     const v = pod.spec?.[k];
     if (v === undefined || v === null) continue;
-    if (!Array.isArray(v)) return { at: ['spec', k], expected: 'a list' };
+    if (!Array.isArray(v)) return { at: ['spec', k], says: 'must be a list' };
     const i = v.findIndex((e) => !isObject(e));
-    if (i >= 0) return { at: ['spec', k, i], expected: 'a mapping' };
+    if (i >= 0) return { at: ['spec', k, i], says: 'must be a mapping' };
   }
   return undefined;
 }
 
-/** A workload whose pod template cannot be injected as written; `at` is the path from the document root. */
-class ShapeError extends Error {
-  constructor(readonly problem: ShapeProblem) {
+/**
+ * A workload whose pod template cannot be injected as written. `at` is the path from the document root
+ * (from the pod template when a PodInjector throws it: injectObject puts the template's path before it).
+ */
+export class PodFieldError extends Error {
+  readonly problem: ShapeProblem;
+  constructor(at: Array<string | number>, says: string) {
+    const problem = { at, says };
     super(describeProblem(problem));
+    this.problem = problem;
   }
 }
 
@@ -506,14 +509,14 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
 /** A workload with its pod template injected; other kinds (and a List's other items) are returned as they are. */
 export async function injectObject(o: Obj, inject: PodInjector): Promise<Obj> {
   if (o?.kind === 'List' && o.items !== undefined && o.items !== null) {
-    if (!Array.isArray(o.items)) throw new ShapeError({ at: ['items'], expected: 'a list' });
+    if (!Array.isArray(o.items)) throw new PodFieldError(['items'], 'must be a list');
     const items: Obj[] = [];
     for (const [i, item] of (o.items as Obj[]).entries()) {
       try {
         items.push(await injectObject(item, inject));
       } catch (err) {
-        if (err instanceof ShapeError)
-          throw new ShapeError({ ...err.problem, at: ['items', i, ...err.problem.at] });
+        if (err instanceof PodFieldError)
+          throw new PodFieldError(['items', i, ...err.problem.at], err.problem.says);
         throw err;
       }
     }
@@ -524,17 +527,23 @@ export async function injectObject(o: Obj, inject: PodInjector): Promise<Obj> {
   // an absent pod template is left alone; one of the wrong type is an error, not a silent pass-through
   let pod: unknown = o;
   for (let i = 0; i < path.length; i++) {
-    if (!isObject(pod)) throw new ShapeError({ at: path.slice(0, i), expected: 'a mapping' });
+    if (!isObject(pod)) throw new PodFieldError(path.slice(0, i), 'must be a mapping');
     pod = pod[path[i]!];
     if (pod === undefined || pod === null) return o;
   }
-  if (!isObject(pod)) throw new ShapeError({ at: path, expected: 'a mapping' });
+  if (!isObject(pod)) throw new PodFieldError(path, 'must be a mapping');
   const problem = podProblem(pod);
-  if (problem) throw new ShapeError({ ...problem, at: [...path, ...problem.at] });
+  if (problem) throw new PodFieldError([...path, ...problem.at], problem.says);
   // as istioctl: a pod on the host's network is never given to the injector (its iptables rules would
   // redirect the node's traffic)
   if (pod.spec?.hostNetwork === true) return o;
-  const injected = await inject(pod, ownerOf(o, pod));
+  let injected: Obj;
+  try {
+    injected = await inject(pod, ownerOf(o, pod));
+  } catch (err) {
+    if (err instanceof PodFieldError) throw new PodFieldError([...path, ...err.problem.at], err.problem.says);
+    throw err;
+  }
   if (injected === pod) return o;
   if (path.length === 0) return injected;
   const out = structuredClone(o);
@@ -566,7 +575,7 @@ export async function injectYaml(text: string, inject: PodInjector, source: stri
     try {
       injected = await injectObject(value, inject);
     } catch (err) {
-      if (!(err instanceof ShapeError)) throw err;
+      if (!(err instanceof PodFieldError)) throw err;
       const line = lineOf(doc, lines, err.problem.at);
       throw new MeshError(`${source}:${line}: ${workloadName(value, err.problem.at)}${err.message}`, {
         exitCode: ExitCode.DATA,

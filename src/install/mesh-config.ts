@@ -1,5 +1,6 @@
 import { ExitCode, MeshError } from '../util/errors.js';
-import type { InjectTemplate } from './inject.js';
+import { isObject } from '../util/values.js';
+import { injectPodTemplate, PodFieldError, type InjectTemplate, type PodInjector } from './inject.js';
 import { yamlSyntaxError, yamlValue } from './yaml-doc.js';
 
 /**
@@ -27,28 +28,98 @@ export function parseMeshConfig(text: string, source: string): Obj {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc))
     throw new MeshError(`${source}: a mesh config must be a YAML map`, { exitCode: ExitCode.DATA });
-  const d = (doc as Obj).defaultConfig;
-  if (d !== undefined && (typeof d !== 'object' || d === null || Array.isArray(d)))
-    throw new MeshError(`${source}: defaultConfig must be a map`, { exitCode: ExitCode.DATA });
-  const md = d?.proxyMetadata;
-  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  if (
-    md !== undefined &&
-    (typeof md !== 'object' || md === null || Array.isArray(md) || !Object.values(md).every(scalar))
-  )
-    throw new MeshError(`${source}: defaultConfig.proxyMetadata must be a map of strings`, {
-      exitCode: ExitCode.DATA,
-    });
-  // the fields kube-inject applies: one of another type would be skipped in silence
-  const hold = d?.holdApplicationUntilProxyStarts;
-  if (hold !== undefined && typeof hold !== 'boolean')
-    throw new MeshError(`${source}: defaultConfig.holdApplicationUntilProxyStarts must be true or false`, {
-      exitCode: ExitCode.DATA,
-    });
+  const problem = proxyConfigProblem((doc as Obj).defaultConfig);
+  if (problem)
+    throw new MeshError(
+      `${source}: defaultConfig${problem.field ? `.${problem.field}` : ''} must be ${problem.mustBe}`,
+      { exitCode: ExitCode.DATA },
+    );
   const trustDomain = (doc as Obj).trustDomain;
   if (trustDomain !== undefined && typeof trustDomain !== 'string')
     throw new MeshError(`${source}: trustDomain must be a string`, { exitCode: ExitCode.DATA });
   return doc as Obj;
+}
+
+/**
+ * What is wrong with a proxy config (a mesh config's `defaultConfig`, a pod's `proxy.istio.io/config`)
+ * in the fields kube-inject applies: the field (none: the config itself) and what it must be; undefined
+ * when nothing is. A field of another type would be skipped in silence; istiod refuses it too.
+ */
+function proxyConfigProblem(d: unknown): { field?: string; mustBe: string } | undefined {
+  if (d === undefined || d === null) return undefined;
+  if (!isObject(d)) return { mustBe: 'a map' };
+  const md = d.proxyMetadata;
+  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
+  if (md !== undefined && (!isObject(md) || !Object.values(md).every(scalar)))
+    return { field: 'proxyMetadata', mustBe: 'a map of strings' };
+  const hold = d.holdApplicationUntilProxyStarts;
+  if (hold !== undefined && typeof hold !== 'boolean')
+    return { field: 'holdApplicationUntilProxyStarts', mustBe: 'true or false' };
+  if (d.statusPort !== undefined && statusPortOf(d) === undefined)
+    return { field: 'statusPort', mustBe: 'a port number (1-65535)' };
+  return undefined;
+}
+
+/** `statusPort` as a number (protobuf's JSON reads an int32 from a number or a decimal string), else undefined. */
+function statusPortOf(d: Obj): number | undefined {
+  const v = d.statusPort;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/** The pod annotation whose proxy config istiod merges over the mesh config's `defaultConfig` for that pod. */
+export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+
+/**
+ * A pod's `proxy.istio.io/config` annotation (YAML or JSON text) as a proxy config, or what is wrong with
+ * it, as words to follow the annotation's name (`must be YAML text…`, `statusPort must be…`). Empty text
+ * is no change, as for istiod.
+ */
+export function parseProxyConfigAnnotation(value: unknown): { config: Obj } | { problem: string } {
+  if (typeof value !== 'string') {
+    const what = Array.isArray(value)
+      ? 'a list'
+      : isObject(value)
+        ? 'a mapping'
+        : `${typeof value} ${String(value)}`;
+    return { problem: `must be YAML text (an annotation is a string), not ${what}` };
+  }
+  let config: unknown;
+  try {
+    config = yamlValue(value, PROXY_CONFIG_ANNOTATION);
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0]!.replace(/:$/, '');
+    const inDoc = /^proxy\.istio\.io\/config:(\d+): (.*)$/.exec(first);
+    const message = inDoc ? `${inDoc[2]} (line ${inDoc[1]} of the annotation)` : first;
+    return { problem: `is not a proxy config: ${message}` };
+  }
+  const problem = proxyConfigProblem(config);
+  if (problem)
+    return {
+      problem: problem.field
+        ? `has a ${problem.field} that is not ${problem.mustBe}`
+        : 'must be a proxy config (a YAML map)',
+    };
+  return { config: (config ?? {}) as Obj };
+}
+
+/**
+ * The mesh config a pod with a `proxy.istio.io/config` annotation is injected with, as istiod merges it:
+ * the annotation's fields replace `defaultConfig`'s, except `proxyMetadata`, merged key by key, and
+ * `proxyHeaders`, whose fields the annotation leaves empty keep the mesh config's.
+ */
+export function withProxyConfig(mesh: Obj, config: Obj): Obj {
+  const defaults: Obj = mesh.defaultConfig ?? {};
+  const merged: Obj = { ...defaults, ...config };
+  if (defaults.proxyMetadata || config.proxyMetadata)
+    merged.proxyMetadata = { ...(defaults.proxyMetadata ?? {}), ...(config.proxyMetadata ?? {}) };
+  if (isObject(config.proxyHeaders) && isObject(defaults.proxyHeaders)) {
+    const headers: Obj = { ...config.proxyHeaders };
+    for (const [k, v] of Object.entries(defaults.proxyHeaders as Obj))
+      if (headers[k] === undefined || headers[k] === null || headers[k] === '') headers[k] = v;
+    merged.proxyHeaders = headers;
+  }
+  return { ...mesh, defaultConfig: merged };
 }
 
 const PROXY = 'istio-proxy';
@@ -92,5 +163,38 @@ export function applyMeshConfig(t: InjectTemplate, mesh: Obj): InjectTemplate {
   return {
     ...t,
     spec: { ...t.spec, containers: containers.map((c) => (c.name === PROXY ? proxy(c) : c)) },
+  };
+}
+
+/**
+ * The template a pod is injected with under `mesh` (a mesh config; `{}`: the defaults mesh installs,
+ * istiod's): `applyMeshConfig`'s sidecar, the status port (`defaultConfig.statusPort`, else 15020) for
+ * rewritten probes, and metrics merged on that port unless `enablePrometheusMerge: false`.
+ */
+export function meshTemplate(t: InjectTemplate, mesh: Obj): InjectTemplate {
+  const applied = applyMeshConfig(t, mesh);
+  const statusPort = statusPortOf(mesh.defaultConfig ?? {}) ?? 15020;
+  if (mesh.enablePrometheusMerge === false) return { ...applied, statusPort };
+  return { ...applied, statusPort, prometheusMergePort: statusPort };
+}
+
+/**
+ * The offline injector under a mesh config: each pod injected with `meshTemplate`, a pod annotated
+ * `proxy.istio.io/config` with that proxy config merged over the mesh config's (`withProxyConfig`), as
+ * istiod and istioctl do: it can make the application wait for the proxy (the proxy goes first), move the
+ * status port the probes and metrics use, and add proxy metadata. An annotation that is not a proxy
+ * config is an error naming it (a PodFieldError).
+ */
+export function meshInjector(t: InjectTemplate, mesh: Obj): PodInjector {
+  const plain = meshTemplate(t, mesh);
+  return (pod) => {
+    const annotation = isObject(pod.metadata?.annotations)
+      ? pod.metadata.annotations[PROXY_CONFIG_ANNOTATION]
+      : undefined;
+    if (annotation === undefined || annotation === null) return injectPodTemplate(pod, plain);
+    const read = parseProxyConfigAnnotation(annotation);
+    if ('problem' in read)
+      throw new PodFieldError(['metadata', 'annotations', PROXY_CONFIG_ANNOTATION], read.problem);
+    return injectPodTemplate(pod, meshTemplate(t, withProxyConfig(mesh, read.config)));
   };
 }

@@ -180,4 +180,41 @@ describe('istiod on the ConfigMaps mesh installed', () => {
     expect(shape(patched).containers.map((x: any) => x.name)).toEqual(['web', 'istio-proxy']);
     expect(patched.spec.containers[1].image).toBe('docker.io/istio/proxyv2:1.30.0');
   });
+
+  it("reads a pod's proxy.istio.io/config as mesh kube-inject does: the proxy first, metrics on its status port", async () => {
+    const annotated = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        annotations: {
+          'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts": true, "statusPort": 15030}',
+        },
+      },
+    };
+    const review = await postInject({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'e2e-2',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        namespace: 'shop',
+        operation: 'CREATE',
+        object: annotated,
+      },
+    });
+    const patched = applyPatch(
+      annotated,
+      JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')),
+    );
+    const offline = await mesh(['kube-inject', '-f', '-', '--set', 'profile=minimal'], stringify(annotated));
+    expect(offline.code, offline.stderr).toBe(0);
+    const injected = parse(offline.stdout);
+    const names = (p: any) => p.spec.containers.map((x: any) => x.name);
+    expect(names(patched)).toEqual(['istio-proxy', 'web']);
+    expect(names(injected)).toEqual(names(patched));
+    const metrics = (p: any) => p.metadata.annotations['prometheus.io/port'];
+    expect(metrics(patched)).toBe('15030');
+    expect(metrics(injected)).toBe(metrics(patched));
+  });
 });

@@ -4,8 +4,9 @@ import {
   injectObject,
   injectYaml,
   templateFromInjectorConfig,
-  templateInjector,
+  injectPodTemplate,
   type InjectTemplate,
+  type PodInjector,
   type PodOwner,
 } from '../../../src/install/inject.js';
 import { istiodName, renderComponents } from '../../../src/install/render.js';
@@ -17,6 +18,11 @@ const template: InjectTemplate = {
   spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
   revision: 'default',
 };
+/** The template merged into each pod as it is (no mesh config: what meshInjector adds is tested in mesh-config.test.ts). */
+const templateInjector =
+  (t: InjectTemplate): PodInjector =>
+  (pod) =>
+    injectPodTemplate(pod, t);
 const viaTemplate = templateInjector(template);
 const podSpec = { containers: [{ name: 'app', image: 'app:1' }] };
 const names = (list: Array<{ name: string }> | undefined) => (list ?? []).map((c) => c.name);

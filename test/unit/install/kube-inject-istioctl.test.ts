@@ -111,4 +111,31 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     const [plain] = await inject('init-containers.yaml');
     expect(env(proxyOf(plain!.spec)).ISTIO_KUBE_APP_PROBERS).toBeUndefined();
   });
+
+  it("reads each pod's proxy.istio.io/config over the mesh config: the proxy's place, status port and metadata", async () => {
+    const [hold, port, strport] = await inject('proxy-config.yaml', '--meshConfigFile', MESH);
+    // holdApplicationUntilProxyStarts: the application waits for the proxy, which goes first
+    expect(names(hold!.spec.containers)).toEqual(['istio-proxy', 'app']);
+    expect(proxyOf(hold!.spec).lifecycle).toEqual({
+      postStart: { exec: { command: ['pilot-agent', 'wait'] } },
+    });
+    // statusPort: metrics and the rewritten probes go to the agent's port the annotation names
+    expect(port!.metadata.annotations['prometheus.io/port']).toBe('15030');
+    expect(port!.spec.containers[0].readinessProbe).toEqual({
+      httpGet: { path: '/app-health/app/readyz', port: 15030 },
+    });
+    expect(env(proxyOf(port!.spec)).ISTIO_KUBE_APP_PROBERS).toBe(
+      '{"/app-health/app/readyz":{"httpGet":{"path":"/ready","port":8080}}}',
+    );
+    // merged over the mesh config's defaultConfig, proxyMetadata key by key
+    expect(JSON.parse(env(proxyOf(port!.spec)).PROXY_CONFIG)).toEqual({
+      discoveryAddress: 'istiod.istio-system.svc:15012',
+      statusPort: 15030,
+      proxyMetadata: { FOO: 'bar' },
+    });
+    expect(env(proxyOf(port!.spec)).FOO).toBe('bar');
+    // an int32 written as a string, as protobuf's JSON reads it
+    expect(strport!.metadata.annotations['prometheus.io/port']).toBe('15031');
+    expect(names(strport!.spec.containers)).toEqual(['app', 'istio-proxy']);
+  });
 });

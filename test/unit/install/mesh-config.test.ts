@@ -123,6 +123,7 @@ describe('kube-inject --meshConfigFile', () => {
         'defaultConfig:\n  holdApplicationUntilProxyStarts: "yes"\n',
         'defaultConfig.holdApplicationUntilProxyStarts must be true or false',
       ],
+      ['defaultConfig:\n  statusPort: abc\n', 'defaultConfig.statusPort must be a port number (1-65535)'],
       ['trustDomain: {a: 1}\n', 'trustDomain must be a string'],
     ]) {
       const path = file('typed.yaml', text!);
@@ -151,5 +152,42 @@ describe('kube-inject --meshConfigFile', () => {
     expect(proxyOf(pod).image).toBe('docker.io/istio/proxyv2:1.29.9');
     expect(env(proxyOf(pod)).X).toBe('1');
     expect(parse(stringify(pod)).initContainers[0].image).toBe('docker.io/istio/proxyv2:1.29.9');
+  });
+
+  it("a pod's proxy.istio.io/config that is not a proxy config: exit 65 naming the file, line and pod, nothing written", async () => {
+    const pod = (annotation: string) =>
+      file(
+        'annotated.yaml',
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n      annotations:\n        proxy.istio.io/config: ${annotation}\n    spec:\n      containers: [{name: app, image: app:1}]\n`,
+      );
+    const where = 'Deployment web: spec.template.metadata.annotations.proxy.istio.io/config';
+    for (const [annotation, says] of [
+      ['"statusPort: abc"', 'has a statusPort that is not a port number (1-65535)'],
+      [
+        '"holdApplicationUntilProxyStarts: \\"true\\""',
+        'has a holdApplicationUntilProxyStarts that is not true or false',
+      ],
+      ['"proxyMetadata: {A: [1]}"', 'has a proxyMetadata that is not a map of strings'],
+      ['"[1, 2]"', 'must be a proxy config (a YAML map)'],
+      ['{statusPort: 15030}', 'must be YAML text (an annotation is a string), not a mapping'],
+      [
+        '"foo: [bar"',
+        'is not a proxy config: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 10',
+      ],
+    ]) {
+      const path = pod(annotation!);
+      const r = await runCli(['kube-inject', '-f', path]);
+      expect(r, annotation).toEqual({ code: 65, stdout: '', stderr: `Error: ${path}:8: ${where} ${says}\n` });
+    }
+    // what istiod reads without complaint: empty text, a field it does not know, YAML 1.1's `yes`
+    for (const annotation of ['""', '"unknownField: 3"', '"holdApplicationUntilProxyStarts: yes"']) {
+      const r = await runCli(['kube-inject', '-f', pod(annotation)]);
+      expect(r.code, annotation).toBe(0);
+      expect(r.stderr).toBe('');
+    }
+    const [waits] = pods(
+      (await runCli(['kube-inject', '-f', pod('"holdApplicationUntilProxyStarts: yes"')])).stdout,
+    );
+    expect(waits!.containers.map((c: any) => c.name)).toEqual(['istio-proxy', 'app']);
   });
 });
