@@ -27,6 +27,7 @@ import { AnswerCutError } from '../util/http.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
 import { kindKey, type Resource } from '../manifests/types.js';
+import { isServedIstioKind } from '../manifests/kinds.js';
 
 /** One kind to list: where it is served and whether it is namespaced. */
 export interface ListTarget {
@@ -44,7 +45,8 @@ export interface ListTarget {
 
 /**
  * A kind the user may not list, or an API group version the user may not discover (`get` of
- * `/apis/<group>/<version>`): its kinds are unknown, so it stands for every kind of the group.
+ * `/apis/<group>/<version>`) or the server failed to serve (an aggregated API whose backend is down): its
+ * kinds are unknown, so it stands for every kind of the group.
  */
 export interface DeniedKind {
   /** `${group || 'core'}/${kind}`, as analyzers declare inputs; `${group}/*` for a group version. */
@@ -313,7 +315,8 @@ function bodyOf(err: ApiException<unknown>): string {
 
 /**
  * The one-line error for a request of the read that the server answered with a failure (but those the
- * read takes in its stride: 403 and 404 of a group version or a list), naming what it was for (`purpose`)
+ * read takes in its stride: a failed group version's discovery, 403 and 404 of a list, 410 of a list's
+ * continue token), naming what it was for (`purpose`)
  * and the request. Anything else (unreachable, timed out) is left to `fatal`.
  */
 function requestFailed(kube: KubeContext, err: unknown, purpose: string, request: string): unknown {
@@ -331,12 +334,17 @@ function requestFailed(kube: KubeContext, err: unknown, purpose: string, request
 }
 
 /**
- * Kinds of the discovered groups: each kind once, from the group's preferred version first. A group
- * version the user may not discover (403) is recorded in `denied`; one that is gone (404: removed since
- * GET /apis) serves nothing. The answers are read as client-go (kubectl) decodes them: a missing or null
- * `versions` or `verbs` is empty (the group serves nothing, the resource cannot be listed), while a field
- * of another type, a name that is not a string, or an entry that is not an object fails the decoding: a
- * malformed answer ends the read.
+ * Kinds of the discovered groups, each kind once, at one version: of the versions that serve it (the
+ * group's preferred first), the first one Istio serves the kind at as mesh knows it (ISTIO_KINDS: its
+ * schemas and analyzers), else the preferred one. istioctl reads each kind at the version it was built
+ * for: a CRD that adds a newer version (and prefers it) must not turn the kind's schema checks off.
+ * A group version the user may not discover (403), or that the server fails to serve (another HTTP
+ * status: an aggregated API whose backend is down answers 503), is recorded in `denied` and the rest is
+ * read, as kubectl reads the groups it can; one that is gone (404: removed since GET /apis) serves
+ * nothing. The answers are read as client-go (kubectl) decodes them: a missing or null `versions` or
+ * `verbs` is empty (the group serves nothing, the resource cannot be listed), while a field of another
+ * type, a name that is not a string, or an entry that is not an object fails the decoding: a malformed
+ * answer ends the read.
  */
 async function discover(kube: KubeContext, get: Get, denied: DeniedKind[]): Promise<ListTarget[]> {
   let groupList: Record<string, unknown>;
@@ -365,23 +373,26 @@ async function discover(kube: KubeContext, get: Get, denied: DeniedKind[]): Prom
   });
   const targets: ListTarget[] = [];
   await pool(groups, 4, async (g) => {
-    const seen = new Set<string>();
+    // per kind, where each version serves it (versions in the group's order)
+    const served = new Map<string, ListTarget[]>();
     for (const version of g.versions) {
       const path = `/apis/${g.name}/${version}`;
       let resourceList: Record<string, unknown>;
       try {
         resourceList = await get(path);
       } catch (err) {
-        if (err instanceof ApiException && err.code === 403)
+        if (!(err instanceof ApiException) || err.code === 401)
+          throw requestFailed(kube, err, `discover ${g.name}/${version}`, `GET ${path}`);
+        if (err.code !== 404)
           denied.push({
             key: `${g.name}/*`,
             kind: 'API discovery',
             resource: `${g.name}/${version}`,
             verb: 'get',
-            message: statusMessage(bodyOf(err)) ?? 'forbidden',
+            message:
+              statusMessage(bodyOf(err)) ??
+              (err.code === 403 ? 'forbidden' : `unexpected status code ${err.code}`),
           });
-        else if (!(err instanceof ApiException && err.code === 404))
-          throw requestFailed(kube, err, `discover ${g.name}/${version}`, `GET ${path}`);
         continue;
       }
       const fields = fieldsOf(kube, `GET ${path}`, 'API resource list');
@@ -390,11 +401,14 @@ async function discover(kube: KubeContext, get: Get, denied: DeniedKind[]): Prom
         const name = fields.string(r.name, `resources[${i}].name`);
         const kind = fields.string(r.kind, `resources[${i}].kind`);
         const verbs = fields.array(r.verbs, `resources[${i}].verbs`);
-        if (name.includes('/') || !verbs.includes('list') || seen.has(kind)) return;
-        seen.add(kind);
-        targets.push({ group: g.name, version, kind, resource: name, namespaced: r.namespaced === true });
+        if (name.includes('/') || !verbs.includes('list')) return;
+        const at = served.get(kind) ?? [];
+        at.push({ group: g.name, version, kind, resource: name, namespaced: r.namespaced === true });
+        served.set(kind, at);
       });
     }
+    for (const [kind, at] of served)
+      targets.push(at.find((t) => isServedIstioKind(g.name, t.version, kind)) ?? at[0]!);
   });
   return targets.sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
 }
@@ -499,13 +513,27 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
       const apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
       const fields = fieldsOf(kube, request, 'list');
       const tokens = new Set<string>();
-      const out: Resource[] = [];
+      // what the list gives, kept only once it is whole (a 410 starts it again)
+      let out: Resource[] = [];
+      let secrets: RemoteSecret[] = [];
+      let skipped = 0;
       let cont: string | undefined;
-      do {
+      // after a 410: the whole list in one answer, as client-go's pager falls back to
+      let whole = false;
+      for (;;) {
         let page: Record<string, unknown>;
         try {
-          page = await get(path, cont ? { limit: pageSize, continue: cont } : { limit: pageSize });
+          page = await get(path, {
+            ...(whole ? {} : { limit: pageSize }),
+            ...(cont ? { continue: cont } : {}),
+          });
         } catch (err) {
+          // the continue token outlived etcd's compaction (410 Expired): the pages read so far are of a
+          // version that is gone, so the list starts again, whole
+          if (err instanceof ApiException && err.code === 410 && cont !== undefined && !whole) {
+            [out, secrets, skipped, cont, whole] = [[], [], 0, undefined, true];
+            continue;
+          }
           if (err instanceof ApiException && err.code === 403) {
             denied.push({
               key: `${t.group || 'core'}/${t.kind}`,
@@ -526,26 +554,27 @@ export async function readCluster(kube: KubeContext, opts: ClusterReadOptions): 
           const labels = fields.optionalObject(item.metadata, `items[${i}].metadata`).labels;
           if (t.kind === 'Secret') {
             if (opts.remoteSecrets)
-              for (const secret of remoteSecretsOf(item, opts.istioNamespace)) remoteSecrets.push(secret);
+              for (const secret of remoteSecretsOf(item, opts.istioNamespace)) secrets.push(secret);
             redactSecret(item);
           }
           if (t.keep && !t.keep(item)) continue;
           if (!inRevision(kindKey(t.group, t.kind), labels, opts.revision)) {
-            otherRevisions++;
+            skipped++;
             continue;
           }
           out.push(clusterResource(item, apiVersion, t.kind, opts.remoteCluster));
         }
         const metadata = fields.optionalObject(page.metadata, 'metadata');
         cont = fields.optionalString(metadata.continue, 'metadata.continue') || undefined;
-        if (cont !== undefined) {
-          if (tokens.has(cont))
-            throw new MeshError(
-              `the Kubernetes API server ${kube.server} returned the same continue token twice for ${request}: its pagination is broken`,
-            );
-          tokens.add(cont);
-        }
-      } while (cont);
+        if (cont === undefined) break;
+        if (tokens.has(cont))
+          throw new MeshError(
+            `the Kubernetes API server ${kube.server} returned the same continue token twice for ${request}: its pagination is broken`,
+          );
+        tokens.add(cont);
+      }
+      for (const secret of secrets) remoteSecrets.push(secret);
+      otherRevisions += skipped;
       results.set(t, out);
     });
     // one push per object: spreading a kind's list into one call overflows the stack from ~125,000
