@@ -1,10 +1,38 @@
 import { isIstioGroup, KNOWN_K8S_GROUPS } from '../manifests/kinds.js';
 import type { AnalyzeOutcome } from './pipeline.js';
 
-/** The --verbose block: what was read, which analyzers ran or were skipped, unknown kinds. */
-export function verboseReport(o: AnalyzeOutcome): string {
+/** What was read from the clusters of a cluster analysis (`mesh analyze` without paths, or --use-kube). */
+export interface ClusterCounts {
+  /** Objects read from the cluster (the primary, the kubeconfig's context). */
+  objects: number;
+  /** Objects read from the remote clusters of a multi-cluster analysis, and from how many clusters. */
+  remoteObjects: number;
+  remoteClusters: number;
+  /** Paths were given: their objects are overlaid on the cluster's (--use-kube). */
+  overlaid: boolean;
+}
+
+/** The first line: what was analyzed, from the files, the cluster (and its remote clusters) or both. */
+function analyzedLine(o: AnalyzeOutcome, cluster: ClusterCounts | undefined): string {
+  const files = `${o.load.resources.length} resources in ${o.load.files.length} files`;
+  if (!cluster) return `Analyzed ${files}.`;
+  const remotes =
+    cluster.remoteClusters > 0
+      ? ` and ${cluster.remoteObjects} from ${cluster.remoteClusters} remote cluster(s)`
+      : '';
+  // files over the cluster: theirs replace the cluster's objects of the same kind, namespace and name
+  return cluster.overlaid
+    ? `Analyzed ${files} over ${cluster.objects} from the cluster${remotes}.`
+    : `Analyzed ${cluster.objects} resources from the cluster${remotes}.`;
+}
+
+/**
+ * The --verbose block: what was analyzed, which analyzers ran or were skipped, unknown kinds. `cluster`:
+ * what was read from the cluster, when it was analyzed.
+ */
+export function verboseReport(o: AnalyzeOutcome, cluster?: ClusterCounts): string {
   const lines: string[] = [];
-  lines.push(`Analyzed ${o.load.resources.length} resources in ${o.load.files.length} files.`);
+  lines.push(analyzedLine(o, cluster));
   lines.push('Executed analyzers:');
   o.run.executed.forEach((n, i) => lines.push(`\t${n} (${(o.run.timings[i] ?? 0).toFixed(1)} ms)`));
   if (o.run.skipped.length > 0) {

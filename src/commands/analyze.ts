@@ -176,10 +176,11 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
           remoteSecrets: opts.remoteSecrets !== false,
         })
       : undefined;
+  const { escapeControl } = await import('../render/escape.js');
   if (cluster) {
     for (const d of cluster.denied)
       warn(
-        `warning: cannot ${d.verb} ${d.resource} (${d.kind}) on ${cluster.server}: analyzers that read it are skipped`,
+        `warning: cannot ${d.verb} ${d.resource} (${d.kind}) on ${cluster.server}${d.failedWith ? ` (it answered ${d.failedWith}: ${escapeControl(d.message)})` : ''}: analyzers that read it are skipped`,
       );
     for (const r of cluster.remotes) {
       if (r.error)
@@ -233,10 +234,30 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     ignoreParseErrors: Boolean(opts.ignoreUnknown),
   });
 
+  // A -n namespace the cluster (and the files over it) do not have: a mistyped one would end in a success
+  // line about nothing. istioctl says `namespace "NS" not found` and analyzes nothing (exit 0); here the
+  // analysis goes on, as before. Unsaid when the Namespaces could not be listed.
+  if (
+    cluster &&
+    opts.namespace &&
+    !cluster.denied.some((d) => d.key === 'core/Namespace') &&
+    !hasNamespace(
+      [
+        ...cluster.resources,
+        ...cluster.remotes.flatMap((r) => r.read?.resources ?? []),
+        ...outcome.load.resources,
+      ],
+      opts.namespace,
+    )
+  )
+    warn(
+      escapeControl(
+        `warning: namespace "${opts.namespace}" (-n) not found in ${cluster.remotes.length > 0 ? 'any cluster analyzed' : `the cluster at ${cluster.server}`}${paths.length > 0 ? ' or the files' : ''}`,
+      ),
+    );
   // Input problems always go to stderr, one line each (notes only with --verbose). What comes from the
-  // inputs (file and object names) is shown with its control characters escaped, as in the findings: a
-  // name holding a line break would start a line of its own (a forged `::error` workflow command).
-  const { escapeControl } = await import('../render/escape.js');
+  // inputs (file and object names) is shown with its control characters escaped (escapeControl), as in the
+  // findings: a name holding a line break would start a line of its own (a forged `::error` workflow command).
   for (const p of outcome.load.problems) {
     if (p.severity === 'note' && !opts.verbose) continue;
     const loc = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
@@ -272,7 +293,18 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     );
   if (opts.verbose) {
     const { verboseReport } = await import('../analyzers/verbose.js');
-    warn(verboseReport(outcome));
+    const remotesRead = cluster?.remotes.filter((r) => r.read) ?? [];
+    warn(
+      verboseReport(
+        outcome,
+        cluster && {
+          objects: cluster.resources.length,
+          remoteObjects: remotesRead.reduce((n, r) => n + r.read!.resources.length, 0),
+          remoteClusters: remotesRead.length,
+          overlaid: paths.length > 0,
+        },
+      ),
+    );
   }
 
   if (opts.writeBaseline) {
@@ -375,9 +407,10 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   }
 
   if (format === 'log') {
+    // (against the cluster, a run without -n reports on the context's namespace: only -A shows them all)
     if (outcome.run.hiddenByNamespace > 0)
       warn(
-        `note: ${outcome.run.hiddenByNamespace} finding(s) on objects outside namespace ${reportNamespace} not shown (${opts.namespace ? 'drop -n to see them' : '-A shows them'})`,
+        `note: ${outcome.run.hiddenByNamespace} finding(s) on objects outside namespace ${reportNamespace} not shown (${opts.namespace && !cluster ? 'drop -n to see them' : '-A shows them'})`,
       );
     if (outcome.inBaseline.length > 0)
       warn(`note: ${outcome.inBaseline.length} finding(s) matched the baseline and do not fail the run`);
@@ -423,6 +456,11 @@ function remoteSummary(r: RemoteCluster): Record<string, unknown> {
         }
       : { error: r.error }),
   };
+}
+
+/** Whether `resources` hold the Namespace `name`. */
+function hasNamespace(resources: readonly { key: string; name: string }[], name: string): boolean {
+  return resources.some((r) => r.key === 'core/Namespace' && r.name === name);
 }
 
 /** Objects read from the cluster per kind key (`core/Pod`: 12). */

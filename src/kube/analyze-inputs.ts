@@ -1,6 +1,7 @@
 // `mesh analyze` against a live cluster: the kubeconfig's context, the cluster's objects, and the mesh
 // config and mesh networks its control plane runs with.
 import { embeddedYamlMap } from '../analyzers/meshconfig.js';
+import { unreadableInjectorValues } from '../analyzers/injection/image.js';
 import { PRIMARY_CLUSTER, type Resource } from '../manifests/types.js';
 import { describeError } from '../util/errors.js';
 
@@ -136,8 +137,24 @@ export async function readClusterInputs(opts: ClusterInputOptions): Promise<Clus
       configProblems,
       'no mesh networks are analyzed',
     ),
-    configProblems,
+    configProblems: [...configProblems, ...injectorProblems(read.resources, opts.istioNamespace)],
   };
+}
+
+/**
+ * The sidecar injector ConfigMaps (of every revision) whose `data.values` give no proxy image: IST0158
+ * does not check the pods they inject.
+ */
+function injectorProblems(resources: readonly Resource[], istioNamespace: string): string[] {
+  const problems: string[] = [];
+  for (const r of resources) {
+    const why = unreadableInjectorValues(r, istioNamespace);
+    if (why)
+      problems.push(
+        `ConfigMap ${r.namespace}/${r.name} data.values ${why}: the proxy image checks (IST0158) of the pods it injects are skipped`,
+      );
+  }
+  return problems;
 }
 
 /**

@@ -57,6 +57,8 @@ export interface DeniedKind {
   resource: string;
   verb: 'list' | 'get';
   message: string;
+  /** The server's failure other than a refusal (403): its HTTP status (a group version's discovery only). */
+  failedWith?: number;
 }
 
 export interface ClusterRead {
@@ -391,7 +393,8 @@ async function discover(kube: KubeContext, get: Get, denied: DeniedKind[]): Prom
             verb: 'get',
             message:
               statusMessage(bodyOf(err)) ??
-              (err.code === 403 ? 'forbidden' : `unexpected status code ${err.code}`),
+              (firstLine(bodyOf(err)) || (err.code === 403 ? 'forbidden' : `status ${err.code}`)),
+            ...(err.code === 403 ? {} : { failedWith: err.code }),
           });
         continue;
       }

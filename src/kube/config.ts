@@ -249,6 +249,17 @@ function resolveContext(
   }
   kc.setCurrentContext(contextName);
   if (context.user) applyTokenFile(kc, context.user, source);
+  // A context whose user the kubeconfig does not define, or that names none, is one without credentials
+  // for kubectl and istioctl (client-go's clientcmd merges an empty user in its place): its requests go
+  // anonymously, with the cluster's TLS settings. client-node applies a cluster's certificate-authority
+  // only along with a user it finds: the CA was dropped, and every request refused the server's
+  // certificate. Such a context gets an empty user (named "" when the context names none: no user of a
+  // kubeconfig has an empty name).
+  if (!kc.getCurrentUser()) {
+    const user = context.user ?? '';
+    kc.users = [...kc.users, { name: user }];
+    if (context.user !== user) kc.contexts = kc.contexts.map((c) => (c === context ? { ...c, user } : c));
+  }
   const cluster = kc.getCluster(context.cluster);
   if (!cluster || !cluster.server)
     throw new MeshError(

@@ -3,7 +3,7 @@ import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import { allContainers, INJECTION_LABEL, ISTIO_PROXY, REVISION_LABEL } from '../util/labels.js';
 import { isEmptyLabels, labelMap, labelsMatch } from '../../kube/labels.js';
-import { injectedProxyImage, injectorConfigMap, injectorValues } from './injector.js';
+import { injectedProxyImage, injectorConfigMap, injectorConfigMapName, injectorValues } from './injector.js';
 import { text } from '../../util/values.js';
 import { KUBE_YAML_SCHEMA } from '../../manifests/yaml-schema.js';
 
@@ -41,6 +41,32 @@ function imageVariant(ctx: AnalysisContext, pod: Workload): string {
     }
   }
   return variant === 'default' ? '' : variant;
+}
+
+/**
+ * Why the sidecar injector ConfigMap `cm` (of any revision) gives no proxy image to compare pods with (its
+ * `data.values` missing, or not a JSON object): the pods of its revision are not checked (istioctl takes
+ * the image for empty then, and reports IST0158 on every namespace running proxies). Undefined when
+ * `cm` is not an injector ConfigMap of `istioNamespace`, or its values are read.
+ */
+export function unreadableInjectorValues(cm: Resource, istioNamespace: string): string | undefined {
+  const base = injectorConfigMapName('');
+  if (
+    cm.key !== K.ConfigMap ||
+    cm.namespace !== istioNamespace ||
+    (cm.name !== base && !cm.name.startsWith(`${base}-`)) ||
+    injectorValues(cm)
+  )
+    return undefined;
+  const raw: unknown = cm.body.data?.values;
+  if (raw === undefined || raw === null) return 'is missing';
+  if (typeof raw !== 'string') return 'is not a string';
+  try {
+    JSON.parse(raw);
+  } catch {
+    return 'is not JSON';
+  }
+  return 'is not a JSON object';
 }
 
 export default defineAnalyzer({

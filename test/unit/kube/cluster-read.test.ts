@@ -244,12 +244,20 @@ describe('readCluster', () => {
         kind: 'API discovery',
         resource: 'ext.istio.io/v1alpha1',
         verb: 'get',
-        message: 'unexpected status code 503',
+        message: 'service unavailable',
+        failedWith: 503,
       },
     ]);
     expect(cluster.resources.map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual([
       'VirtualService shop/reviews',
     ]);
+    // the run goes on (to its findings on the VirtualService), with one warning that says what the server answered
+    const r = await runCli(['analyze', '-A', '--kubeconfig', api.kubeconfig, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(79);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      `warning: cannot get ext.istio.io/v1alpha1 (API discovery) on ${api.url} (it answered 503: service unavailable): analyzers that read it are skipped`,
+    ]);
+    expect(JSON.parse(r.stdout).summary.cluster.objects).toBe(1);
   });
 
   // A CRD that added a newer version and preferred it had its objects read at that version, which mesh
