@@ -70,6 +70,24 @@ function applyPatch(doc: any, ops: Array<{ op: string; path: string; value?: unk
   return out;
 }
 
+/** `object` (a Pod in namespace shop) as istiod's /inject patches it, admitted. */
+async function istiodInjects(object: any): Promise<any> {
+  const review = await postInject({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: `e2e-${object.metadata.name}-${Date.now()}`,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'shop',
+      operation: 'CREATE',
+      object,
+    },
+  });
+  expect(review.response.allowed).toBe(true);
+  return applyPatch(object, JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')));
+}
+
 const pod = {
   apiVersion: 'v1',
   kind: 'Pod',
@@ -141,23 +159,7 @@ describe('istiod on the ConfigMaps mesh installed', () => {
   });
 
   it("its /inject patches a pod with mesh's template, and mesh kube-inject adds the same containers", async () => {
-    const review = await postInject({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: 'e2e-1',
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        namespace: 'shop',
-        operation: 'CREATE',
-        object: pod,
-      },
-    });
-    expect(review.response.allowed).toBe(true);
-    const patched = applyPatch(
-      pod,
-      JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')),
-    );
+    const patched = await istiodInjects(pod);
     const offline = await mesh(['kube-inject', '-f', '-', '--set', 'profile=minimal'], stringify(pod));
     expect(offline.code, offline.stderr).toBe(0);
     const injected = parse(offline.stdout);
@@ -194,22 +196,7 @@ describe('istiod on the ConfigMaps mesh installed', () => {
       },
       spec: { containers: [{ ...pod.spec.containers[0], resources: {} }] },
     };
-    const review = await postInject({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: 'e2e-2',
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        namespace: 'shop',
-        operation: 'CREATE',
-        object: annotated,
-      },
-    });
-    const patched = applyPatch(
-      annotated,
-      JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')),
-    );
+    const patched = await istiodInjects(annotated);
     const offline = await mesh(['kube-inject', '-f', '-', '--set', 'profile=minimal'], stringify(annotated));
     expect(offline.code, offline.stderr).toBe(0);
     const injected = parse(offline.stdout);

@@ -263,16 +263,14 @@ describe('readCluster', () => {
   // A CRD that added a newer version and preferred it had its objects read at that version, which mesh
   // has no schema for: the kind's schema checks were off, without a word.
   it('reads each Istio kind at a version mesh knows, though the group prefers a newer one', async () => {
+    const version = (v: string) => ({ groupVersion: `networking.istio.io/${v}`, version: v });
     const api = await startFakeApi((path) => {
       if (path === '/apis')
         return groupList([
           {
             name: 'networking.istio.io',
-            versions: [
-              { groupVersion: 'networking.istio.io/v2', version: 'v2' },
-              { groupVersion: 'networking.istio.io/v1', version: 'v1' },
-            ],
-            preferredVersion: { groupVersion: 'networking.istio.io/v2', version: 'v2' },
+            versions: [version('v2'), version('v1')],
+            preferredVersion: version('v2'),
           },
         ]);
       if (path === '/apis/networking.istio.io/v2')
@@ -281,30 +279,6 @@ describe('readCluster', () => {
           { name: 'meshpolicies', kind: 'MeshPolicy', namespaced: true, verbs: ['list'] },
         ]);
       if (path === '/apis/networking.istio.io/v1') return NETWORKING_V1;
-      return undefined;
-    });
-    const cluster = await read(api);
-    expect(
-      cluster.listed.filter((t) => t.group === 'networking.istio.io').map((t) => `${t.kind} ${t.version}`),
-    ).toEqual(['DestinationRule v1', 'MeshPolicy v2', 'VirtualService v1']);
-    // and through the CLI: a VirtualService without routes gets its schema finding again
-    await api.close();
-    const cli = await startFakeApi((path) => {
-      if (path === '/apis')
-        return groupList([
-          {
-            name: 'networking.istio.io',
-            versions: [
-              { groupVersion: 'networking.istio.io/v2', version: 'v2' },
-              { groupVersion: 'networking.istio.io/v1', version: 'v1' },
-            ],
-            preferredVersion: { groupVersion: 'networking.istio.io/v2', version: 'v2' },
-          },
-        ]);
-      if (path === '/apis/networking.istio.io/v2' || path === '/apis/networking.istio.io/v1')
-        return resourceList(path.slice(6), [
-          { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['list'] },
-        ]);
       if (path === '/apis/networking.istio.io/v1/virtualservices')
         return {
           body: list([
@@ -313,12 +287,17 @@ describe('readCluster', () => {
         };
       return undefined;
     });
-    const r = await runCli(['analyze', '-A', '--kubeconfig', cli.kubeconfig, '-o', 'json']);
+    const cluster = await read(api);
+    expect(
+      cluster.listed.filter((t) => t.group === 'networking.istio.io').map((t) => `${t.kind} ${t.version}`),
+    ).toEqual(['DestinationRule v1', 'MeshPolicy v2', 'VirtualService v1']);
+    // and through the CLI: a VirtualService without routes gets its schema finding again
+    const r = await runCli(['analyze', '-A', '--kubeconfig', api.kubeconfig, '-o', 'json']);
     const codes = (JSON.parse(r.stdout).findings as Array<Record<string, string>>).map(
       (f) => `${f.code} ${f.kind} ${f.namespace}/${f.name}`,
     );
     expect(codes).toContain('IST0106 VirtualService shop/noroutes');
-    expect(cli.requests).not.toContain('GET /apis/networking.istio.io/v2/virtualservices');
+    expect(api.requests).not.toContain('GET /apis/networking.istio.io/v2/virtualservices');
   });
 
   // An expired continue token (410: the list took longer than etcd keeps its version) ended the read;
