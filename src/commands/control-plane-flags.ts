@@ -1,10 +1,13 @@
 /**
  * Flags shared by the commands that ask the control plane (proxy-status, version), with istioctl's names.
- * Declaring them loads nothing: gRPC and the Kubernetes client come with the code that connects.
+ * Declaring them loads nothing: gRPC and the Kubernetes client come with the code that connects. Values
+ * no control plane can have (`-i Bad_NS`, `-r 'bad rev!'`, `--xds-label 'bad label!'`) are usage errors
+ * (64) as they are parsed, before anything connects.
  */
 import type { Command } from 'commander';
 import { usageError } from '../util/errors.js';
 import type { ControlPlaneOptions } from '../xds-client/control-plane.js';
+import { checkIstioNamespace, checkLabelSelector, checkRevision } from '../xds-client/flag-checks.js';
 
 type Opts = Record<string, any>;
 
@@ -16,8 +19,17 @@ export const intArg = (flag: string) => (v: string) => {
 /** The flags every command that asks istiod shares (proxy-status, drift, version). */
 export function withControlPlaneFlags(cmd: Command): Command {
   return withXdsFlags(cmd)
-    .option('-i, --istioNamespace <ns>', 'namespace of the control plane', 'istio-system')
-    .option('-r, --revision <rev>', 'control plane revision (istiod pods labelled istio.io/rev=<rev>)')
+    .option(
+      '-i, --istioNamespace <ns>',
+      'namespace of the control plane',
+      checkIstioNamespace,
+      'istio-system',
+    )
+    .option(
+      '-r, --revision <rev>',
+      'control plane revision (istiod pods labelled istio.io/rev=<rev>)',
+      checkRevision,
+    )
     .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--timeout <duration>', 'timeout for each request', '30s');
@@ -40,7 +52,7 @@ export function withXdsFlags(cmd: Command): Command {
       'istiod xDS port to port-forward to (default 15012; 15010 with --plaintext)',
       intArg('--xds-port'),
     )
-    .option('--xds-label <selector>', 'label selector of istiod pods', 'app=istiod');
+    .option('--xds-label <selector>', 'label selector of istiod pods', checkLabelSelector, 'app=istiod');
 }
 
 /** --xds-port, else $ISTIOCTL_XDS_PORT (as istioctl), else istiod's TLS or plaintext xDS port. */

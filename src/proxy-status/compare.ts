@@ -9,6 +9,7 @@ import { diffDumps, problemKind, type DumpDiff, type ResourceDiff } from '../env
 import { ConfigDump, DumpType, short as sectionName, type DumpProblem } from '../envoy/dump.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { csdsVersions } from './connected-replica.js';
 import { TYPE } from './status.js';
 
 const AT = '@type';
@@ -173,18 +174,20 @@ function csdsDump(clients: Obj[], id: string, endpoint: string): ConfigDump {
 /**
  * Proxy `id`'s config from the ClientConfigs its CSDS endpoint reports (see `clientConfigsOf`). Several
  * xDS clients of the proxy (gRPC keeps one per data-plane target) are compared as one config, and
- * `warning` says so.
+ * `warning` says so. `versions`: those of what the clients hold.
  */
 export function csdsSide(
   configs: Obj[],
   id: string,
   endpoint: string,
-): { dump: ConfigDump; warning?: string } {
+): { dump: ConfigDump; warning?: string; versions: Set<string> } {
   const clients = clientConfigsOf(configs, id, endpoint);
   const dump = csdsDump(clients, id, endpoint);
-  if (clients.length < 2) return { dump };
+  // the versions the proxy holds say which control-plane replica sent them (see connected-replica.ts)
+  const versions = csdsVersions(clients);
+  if (clients.length < 2) return { dump, versions };
   const warning = `${endpoint} reported ${clients.length} xDS clients of ${id}${scopes(clients)}: comparing what they hold together`;
-  return { dump, warning };
+  return { dump, warning, versions };
 }
 
 const SECTIONS = [

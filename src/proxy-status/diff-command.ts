@@ -1,13 +1,15 @@
 /**
  * `mesh proxy-status <pod>`: istiod's intended config for the proxy against the proxy's own (its Envoy
  * config dump through the admin port, `--file`, or for proxyless gRPC clients `--csds-address`).
- * Every replica is asked until one knows the proxy (istioctl stops at the first answer, empty or not).
+ * Every replica is asked (istioctl stops at the first answer, empty or not); of several that know the
+ * proxy, the one it is connected to is compared (see connectedHolder).
  */
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { warn, writeStdout } from '../util/output.js';
 import { checkRefNamespace, isDnsSubdomain } from '../util/names.js';
 import { checkHostPort, type ControlPlaneOptions } from '../xds-client/control-plane.js';
 import type { ConfigSide } from './compare.js';
+import type { ReplicaAnswer } from './status.js';
 
 type Opts = Record<string, any>;
 
@@ -36,15 +38,24 @@ async function proxyId(pod: string, opts: Opts): Promise<string> {
   return `${pod}.${ns ?? 'default'}`;
 }
 
-async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ConfigSide> {
+/** The proxy's side of the comparison, and the versions of what it holds (see connected-replica.ts). */
+interface ProxySide {
+  side: ConfigSide;
+  versions: Set<string>;
+}
+
+async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ProxySide> {
   const { readSide, csdsSide } = await import('./compare.js');
+  const { dumpVersions } = await import('./connected-replica.js');
   const { ConfigDump } = await import('../envoy/dump.js');
   if (opts.file !== undefined) {
     const { readUtf8Input } = await import('../util/input.js');
     const { UNMARSHAL } = await import('../envoy/dump.js');
     const text = await readUtf8Input(opts.file, `cannot read ${opts.file}: `, `${UNMARSHAL}: `);
     const source = opts.file === '-' ? 'stdin' : opts.file;
-    return readSide(ConfigDump.parse(text, source), source);
+    const dump = ConfigDump.parse(text, source);
+    const side = readSide(dump, source);
+    return { side, versions: dumpVersions(dump) };
   }
   if (opts.csdsAddress !== undefined) {
     const { fetchClientStatus } = await import('../xds-client/client.js');
@@ -53,9 +64,9 @@ async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<Con
       { address: opts.csdsAddress, name: endpoint, security: { mode: 'plaintext' } },
       { timeoutMs },
     );
-    const { dump, warning } = csdsSide(configs, id, endpoint);
+    const { dump, warning, versions } = csdsSide(configs, id, endpoint);
     if (warning) warn(`warning: ${warning}`);
-    return { dump, problems: [] };
+    return { side: { dump, problems: [] }, versions };
   }
   const { openProxyEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
@@ -68,10 +79,65 @@ async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<Con
   });
   try {
     const dump = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label }).configDump();
-    return readSide(dump, `${ep.label} /config_dump`);
+    const side = readSide(dump, `${ep.label} /config_dump`);
+    return { side, versions: dumpVersions(dump) };
   } finally {
     await ep.close();
   }
+}
+
+const resourcesOf = (a: ReplicaAnswer) => (a.response?.resources as unknown[] | undefined) ?? [];
+
+/**
+ * Of the replicas that have config for the proxy (`holders`, more than one), the one it is connected to:
+ * the replica that sent a version the proxy holds. When that cannot be told, the first, and a warning
+ * when the replicas' configs for it differ (the comparison may then show their difference, not the
+ * proxy's).
+ */
+async function connectedHolder(
+  id: string,
+  holders: ReplicaAnswer[],
+  pages: ReplicaAnswer[],
+  proxy: ProxySide,
+): Promise<{ found: ReplicaAnswer; warning?: string }> {
+  const { dumpVersions, listed, replicasOfProxy, synczPageVersions } = await import('./connected-replica.js');
+  const { ConfigDump } = await import('../envoy/dump.js');
+  const { compareConfigs, istiodSide } = await import('./compare.js');
+  const sent = holders.map((h) => {
+    const versions = dumpVersions(new ConfigDump({ configs: resourcesOf(h) }).readLeniently());
+    const page = pages.find((p) => p.replica === h.replica)?.response;
+    for (const v of synczPageVersions(page, id)) versions.add(v);
+    return { replica: h.replica, versions };
+  });
+  const connected = replicasOfProxy(sent, proxy.versions);
+  if (connected.length === 1) return { found: holders.find((h) => h.replica === connected[0])! };
+  const found = holders[0]!;
+  const side = (h: ReplicaAnswer) => {
+    try {
+      return istiodSide(resourcesOf(h), `istiod ${h.replica}`);
+    } catch {
+      return undefined; // not a config dump: not the same config (compared, it is an error of its own)
+    }
+  };
+  const first = side(found);
+  const agree = holders.slice(1).every((h) => {
+    const other = side(h);
+    return first && other && compareConfigs(first, other, { a: found.replica, b: h.replica }).same;
+  });
+  if (agree) return { found };
+  const names = holders.map((h) => h.replica);
+  const why =
+    proxy.versions.size === 0
+      ? "the proxy's config carries no versions"
+      : connected.length === 0
+        ? 'none of them sent a version the proxy holds'
+        : `${listed(connected)} each sent a version the proxy holds`;
+  return {
+    found,
+    warning:
+      `replicas ${listed(names)} have different config for ${id}, and which one the proxy is connected to ` +
+      `cannot be told (${why}): compared with ${found.replica}'s; a difference may be between the replicas, not the proxy`,
+  };
 }
 
 export async function runProxyDiff(
@@ -88,30 +154,49 @@ export async function runProxyDiff(
   const id = await proxyId(pod, opts);
   const { withEveryReplica } = await import('../xds-client/replicas.js');
   const { CONFIG_DUMP_TYPE, SYNCZ_TYPE } = await import('../xds-client/client.js');
-  const { answers, found, syncz } = await withEveryReplica(cp, timeoutMs, async (ask) => {
+  const { DEBUG_TYPE } = await import('./connected-replica.js');
+  const { answers, holders, synczs, pages } = await withEveryReplica(cp, timeoutMs, async (ask) => {
     const answers = await ask(CONFIG_DUMP_TYPE, [id]);
-    const found = answers.find((a) => ((a.response?.resources as unknown[] | undefined) ?? []).length > 0);
-    // istiod answers for the first of its connections with that node id: the proxies connected to the
-    // replica say whether there are several
-    const syncz = found ? (await ask(SYNCZ_TYPE, [], [found.replica]))[0] : undefined;
-    return { answers, found, syncz };
+    const holders = answers.filter((a) => resourcesOf(a).length > 0);
+    const names = holders.map((h) => h.replica);
+    // istiod answers for the first of its connections with that node id: the proxies connected to a
+    // replica say whether there are several. Several replicas with config for the proxy: their syncz
+    // debug pages say which versions each sent it (see connectedHolder)
+    const [synczs, pages] = await Promise.all([
+      holders.length > 0 ? ask(SYNCZ_TYPE, [], names) : [],
+      holders.length > 1 ? ask(DEBUG_TYPE, ['syncz'], names) : [],
+    ]);
+    return { answers, holders, synczs, pages };
   });
   for (const a of answers) if (a.error) warn(`error: ${a.error.message}`);
-  if (!found) {
+  if (holders.length === 0) {
     throw new MeshError(`no control-plane replica has config for proxy ${id} (asked ${answers.length})`, {
       hint: 'is the proxy connected? `mesh proxy-status` lists the proxies each replica knows',
     });
   }
   const { istiodSide, compareConfigs, renderComparison, unreadableParts } = await import('./compare.js');
   const { renderDiffText } = await import('../envoy/diff.js');
-  const intended = istiodSide(found.response!.resources as unknown[], `istiod ${found.replica}`);
-  const actual = await proxySide(id, opts, timeoutMs);
+  let found = holders[0]!;
+  let intended: ConfigSide;
+  let actual: ConfigSide;
+  if (holders.length === 1) {
+    intended = istiodSide(resourcesOf(found), `istiod ${found.replica}`);
+    actual = (await proxySide(id, opts, timeoutMs)).side;
+  } else {
+    const proxy = await proxySide(id, opts, timeoutMs);
+    const choice = await connectedHolder(id, holders, pages, proxy);
+    found = choice.found;
+    if (choice.warning) warn(`warning: ${choice.warning}`);
+    actual = proxy.side;
+    intended = istiodSide(resourcesOf(found), `istiod ${found.replica}`);
+  }
   const d = compareConfigs(intended, actual, { a: `istiod ${found.replica}`, b: `proxy ${id}` });
   await writeStdout(renderComparison(d, renderDiffText));
   // what could not be read was left out of the comparison: named, exit 65 unless a difference was found
   const unreadable = unreadableParts(intended, actual, d);
   for (const line of unreadable) warn(`error: ${line}`);
   const { sharedNodeIds } = await import('./status.js');
+  const syncz = synczs.find((a) => a.replica === found.replica);
   const shared = sharedNodeIds(syncz?.response).get(id);
   if (syncz?.error)
     warn(`warning: cannot tell whether other proxies share node id ${id}: ${syncz.error.message}`);

@@ -278,13 +278,20 @@ export function renderStatusTable(rows: ProxyRow[], layout: Layout, nowMs: numbe
   return renderTable(lines, PADDING);
 }
 
-/** `-o json|yaml`: each replica's response, its ClientConfigs only (outside `-n` removed), protobuf-JSON. */
+/**
+ * `-o json|yaml`: each replica's response, its ClientConfigs only (outside `-n` removed), protobuf-JSON.
+ * A replica left with none has no `resources` field, as protobuf JSON (and istioctl) omits an empty list.
+ */
 export function responsesForOutput(answers: ReplicaAnswer[], namespace?: string): Obj[] {
   const out: Obj[] = [];
   for (const a of answers) {
     if (!a.response) continue;
-    const r: Obj = { ...a.response };
-    if ('resources' in r) r.resources = clientConfigs(a.response, namespace);
+    const resources = clientConfigs(a.response, namespace);
+    const r: Obj = {};
+    for (const [k, v] of Object.entries(a.response)) {
+      if (k !== 'resources') r[k] = v;
+      else if (resources.length > 0) r[k] = resources;
+    }
     out.push(toProtoJson(r) as Obj);
   }
   return out;

@@ -2,6 +2,7 @@
  * `mesh version`'s remote half: every istiod replica's version and build info (from the control-plane
  * identifier of its syncz answer) and how many proxies run which Istio version (their ISTIO_VERSION).
  */
+import { escapeControl } from '../render/escape.js';
 import { SYNCZ_TYPE } from '../xds-client/client.js';
 import type { ControlPlaneOptions } from '../xds-client/control-plane.js';
 import { askEveryReplica } from '../xds-client/replicas.js';
@@ -10,7 +11,7 @@ import { controlPlaneOf, rowsOf, type ReplicaAnswer } from './status.js';
 export interface MeshVersions {
   /** One entry per replica that answered: istiod's own identifier ({Component, ID, Info}). */
   meshVersion: Array<Record<string, unknown>>;
-  /** One entry per proxy. */
+  /** One entry per connected proxy (a row of `proxy-status`: a proxy connected to two replicas is two). */
   dataPlaneVersion: Array<{ ID: string; IstioVersion: string }>;
   /** Replicas that did not answer. */
   failedReplicas?: Array<{ replica: string; error: string }>;
@@ -23,13 +24,10 @@ export function versionsOf(answers: ReplicaAnswer[]): MeshVersions {
       const cp = controlPlaneOf(a.response!);
       return cp.raw ?? { Component: 'istiod', ID: cp.id === 'MISSING' ? a.replica : cp.id, Info: {} };
     });
-  const seen = new Set<string>();
-  const dataPlaneVersion: MeshVersions['dataPlaneVersion'] = [];
-  for (const r of rowsOf(answers)) {
-    if (seen.has(r.name)) continue;
-    seen.add(r.name);
-    dataPlaneVersion.push({ ID: r.name, IstioVersion: r.version });
-  }
+  // one per connected proxy, as `proxy-status` lists them (and istioctl counts its entries): a proxy
+  // connected to two replicas counts twice, and proxies that share a node id (pods of one name in two
+  // clusters, a proxy of each version during an upgrade) each count
+  const dataPlaneVersion = rowsOf(answers).map((r) => ({ ID: r.name, IstioVersion: r.version }));
   const failed = answers.filter((a) => a.error).map((a) => ({ replica: a.replica, error: a.error!.message }));
   return { meshVersion, dataPlaneVersion, ...(failed.length > 0 ? { failedReplicas: failed } : {}) };
 }
@@ -40,12 +38,16 @@ export async function meshVersions(cp: ControlPlaneOptions, timeoutMs: number): 
   return versionsOf(answers);
 }
 
-function counted(values: string[], unit: string): string {
+/**
+ * `1.31.0 (12 proxies), 1.30.2 (3 proxies)`. The versions come from the control plane and the proxies'
+ * metadata: control characters in them are written as escapes, as `proxy-status` shows them.
+ */
+function counted(values: string[], unit: string, units = `${unit}s`): string {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([v, n]) => `${v || 'unknown'} (${n} ${unit}${n === 1 ? '' : 's'})`)
+    .map(([v, n]) => `${v ? escapeControl(v) : 'unknown'} (${n} ${n === 1 ? unit : units})`)
     .join(', ');
 }
 
@@ -55,12 +57,13 @@ export function renderVersionsShort(info: Record<string, any>): string {
   const mv = info.meshVersion as MeshVersions['meshVersion'] | undefined;
   if (mv) {
     // Info.revision is istiod's build (git) revision, not the control plane revision: not shown here
-    const cps = mv.map((m) => ((m.Info ?? {}) as Record<string, string>).version || 'unknown');
+    const cps = mv.map((m) => {
+      const v = ((m.Info ?? {}) as Record<string, unknown>).version;
+      return typeof v === 'string' ? v : '';
+    });
     lines.push(`control plane version: ${cps.length ? counted(cps, 'replica') : 'none'}`);
     const dp = (info.dataPlaneVersion as MeshVersions['dataPlaneVersion']).map((d) => d.IstioVersion);
-    lines.push(
-      `data plane version: ${dp.length ? counted(dp, 'proxy').replace(/proxys/g, 'proxies') : 'none'}`,
-    );
+    lines.push(`data plane version: ${dp.length ? counted(dp, 'proxy', 'proxies') : 'none'}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  * come from the real Envoy protos (./protos.ts), decoded to their JSON shape.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import { ExitCode, MeshError } from '../util/errors.js';
@@ -134,6 +135,13 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
     case 14: // UNAVAILABLE
       // grpc-js's words for a server that does not speak HTTP/2 (istiod's HTTP/1.1 port 15014, a web server)
       if (/Protocol error/.test(details)) return notGrpc(where, `answered HTTP/1, not gRPC: ${details}`);
+      if (target.security.mode === 'tls' && NOT_TLS.test(details)) return notTls(where, 'unknown');
+      if (details === STREAM_CLOSED) return new MeshError(`${where}: ${details}`);
+      // a connection that was made and then lost (a replica ending mid-answer): the port was right
+      if (!NEVER_CONNECTED.test(details))
+        return new MeshError(`${where}: connection lost: ${details}`, {
+          hint: 'the server ended the connection after it was made (a replica restarting or overloaded?): try again',
+        });
       return new MeshError(`${where}: unreachable: ${details}`, {
         hint:
           target.security.mode === 'plaintext'
@@ -158,6 +166,91 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
         return notGrpc(where, `answered HTTP, not gRPC: ${details}`);
       return new MeshError(`${where}: ${details}`);
   }
+}
+
+/**
+ * grpc-js's words when no connection was ever made (refused, no such host, a TLS or HTTP/2 handshake
+ * that failed): only then is the address or port in question.
+ */
+const NEVER_CONNECTED = /^No connection established|^Name resolution failed|^Failed to connect/;
+
+/** A stream the server ended without answering the request (no fault of the connection). */
+const STREAM_CLOSED = 'stream closed before a response arrived';
+
+/** OpenSSL's words when the server answered the TLS handshake with bytes that are not TLS. */
+const NOT_TLS = /wrong version number/i;
+
+/** What a server that does not speak TLS speaks instead, as far as `plaintextProtocol` can tell. */
+export type Plaintext = 'HTTP/1' | 'HTTP/2' | 'unknown';
+
+function notTls(where: string, spoken: Plaintext): MeshError {
+  if (spoken === 'HTTP/1')
+    return new MeshError(
+      `${where}: unreachable: it answers plaintext HTTP/1, not TLS (a web or monitoring port, such as istiod's 15014?)`,
+      { hint: 'istiod serves xDS on 15012 (TLS) and 15010 (plaintext, with --plaintext)' },
+    );
+  const what =
+    spoken === 'HTTP/2'
+      ? "it answers plaintext HTTP/2, not TLS (gRPC without TLS, as on istiod's xDS port 15010)"
+      : 'it answered the TLS handshake with something that is not TLS';
+  return new MeshError(`${where}: unreachable: ${what}`, {
+    hint: "for a plaintext xDS port (istiod: 15010) add --plaintext; istiod's TLS xDS port is 15012",
+  });
+}
+
+/**
+ * What the server at `address` speaks without TLS, found by sending it HTTP/2's connection preface: an
+ * HTTP/2 server answers with its SETTINGS frame, an HTTP/1 server with `HTTP/1.x 400` or `505`. One
+ * short-lived connection, within `ms`; `unknown` when the answer is neither or does not come.
+ */
+export function plaintextProtocol(address: string, ms: number): Promise<Plaintext> {
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(address);
+  if (!m) return Promise.resolve('unknown');
+  return new Promise<Plaintext>((resolve) => {
+    const socket = net.connect({ host: m[1]!, port: Number(m[2]) });
+    const done = (p: Plaintext) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(p);
+    };
+    const timer = setTimeout(() => done('unknown'), ms);
+    socket.on('error', () => done('unknown'));
+    socket.on('connect', () =>
+      // the client preface, then an empty SETTINGS frame (length 0, type 4, no flags, stream 0)
+      socket.write(
+        Buffer.concat([
+          Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+          Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+        ]),
+      ),
+    );
+    let got = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.subarray(0, 5).toString('latin1') === 'HTTP/') done('HTTP/1');
+      else if (got.length >= 9) done(got[3] === 4 ? 'HTTP/2' : 'unknown');
+    });
+    socket.on('end', () => done('unknown'));
+  });
+}
+
+/**
+ * describeCallError, and for a TLS handshake that the server answered with something that is not TLS,
+ * what it speaks instead (`plaintextProtocol`, within 2 s).
+ */
+export async function describeCallFailure(
+  target: XdsTarget,
+  err: unknown,
+  timeoutMs: number,
+): Promise<MeshError> {
+  const e = err as { code?: number; details?: string; message?: string };
+  const details = e.details ?? e.message ?? '';
+  if (e.code === 14 && target.security.mode === 'tls' && NOT_TLS.test(details)) {
+    const where = target.name === target.address ? target.address : `${target.name} (${target.address})`;
+    const ms = isDeadline(timeoutMs) ? Math.min(timeoutMs, 2000) : 2000;
+    return notTls(where, await plaintextProtocol(target.address, ms));
+  }
+  return describeCallError(target, err, timeoutMs);
 }
 
 function notGrpc(where: string, what: string): MeshError {
@@ -204,7 +297,7 @@ export function adsRequest(
       settled = true;
       call.cancel();
       client.close();
-      if (err) reject(describeCallError(target, err, opts.timeoutMs));
+      if (err) void describeCallFailure(target, err, opts.timeoutMs).then(reject);
       else resolve(value!);
     };
     call.on('data', (res: DiscoveryResponse) => {
@@ -214,9 +307,7 @@ export function adsRequest(
     call.on('error', (err: { code?: number }) => {
       if (err.code !== grpc.status.CANCELLED || !settled) finish(err);
     });
-    call.on('end', () =>
-      finish({ code: grpc.status.UNAVAILABLE, details: 'stream closed before a response arrived' }),
-    );
+    call.on('end', () => finish({ code: grpc.status.UNAVAILABLE, details: STREAM_CLOSED }));
     call.write({
       node: debugNode(opts.namespace),
       type_url: typeUrl,
@@ -244,7 +335,7 @@ export function fetchClientStatus(target: XdsTarget, opts: CallOptions): Promise
       { deadline },
       (err: unknown, res: { config?: ClientConfig[] } | undefined) => {
         client.close();
-        if (err) reject(describeCallError(target, err, opts.timeoutMs));
+        if (err) void describeCallFailure(target, err, opts.timeoutMs).then(reject);
         else resolve(res?.config ?? []);
       },
     );

@@ -8,6 +8,7 @@ import type { KubeApi } from '../kube/api.js';
 import { KubeRest } from '../kube/rest.js';
 import { lazyKubeApi } from '../kube/lazy-api.js';
 import { readCertDir, type XdsSecurity, type XdsTarget } from './client.js';
+import { checkIstioNamespace, checkLabelSelector, checkRevision } from './flag-checks.js';
 
 export interface ControlPlaneOptions {
   xdsAddress?: string;
@@ -43,6 +44,9 @@ export function checkHostPort(flag: string, value: string, example: string): voi
 }
 
 export function validateControlPlaneOptions(o: ControlPlaneOptions): void {
+  checkIstioNamespace(o.istioNamespace);
+  if (o.revision !== undefined) checkRevision(o.revision);
+  checkLabelSelector(o.xdsLabel);
   if (o.xdsAddress !== undefined) checkHostPort('--xds-address', o.xdsAddress, 'istiod.istio-system:15012');
   if (o.plaintext && o.certDir !== undefined)
     throw usageError('--plaintext and --cert-dir cannot be used together');
@@ -105,7 +109,9 @@ export async function openControlPlane(o: ControlPlaneOptions): Promise<ControlP
   }
   const kube = await api();
   const selector =
-    o.revision && o.revision !== 'default' ? `${o.xdsLabel},istio.io/rev=${o.revision}` : o.xdsLabel;
+    o.revision && o.revision !== 'default'
+      ? [o.xdsLabel, `istio.io/rev=${o.revision}`].filter((s) => s.trim() !== '').join(',')
+      : o.xdsLabel;
   const { isRunning, listPods } = await import('../kube/pods.js');
   const pods = (await listPods(kube, o.istioNamespace, selector))
     .filter(isRunning)

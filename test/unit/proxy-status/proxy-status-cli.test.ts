@@ -5,8 +5,9 @@
  * The real istiod and real xDS clients are in test/e2e/proxy-status.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -163,6 +164,33 @@ describe('mesh proxy-status --xds-address', () => {
     expect(yaml.stdout).toContain('id: a-0.one');
   });
 
+  it('-o json|yaml: a replica left with no proxies has no resources field, as istioctl (protobuf JSON) prints it', async () => {
+    // was: "resources": [] (and "resources: []" in YAML)
+    const s = await serve(() =>
+      syncz('istiod-1', [clientConfig('a-0', 'one', [{ type_url: CDS, config_status: 'SYNCED' }])]),
+    );
+    const base = ['proxy-status', '--xds-address', s.address, '--plaintext', '-n', 'two', '-o'];
+    const json = await runCli([...base, 'json']);
+    expect(json).toEqual({
+      code: 0,
+      stdout: [
+        '{',
+        '    "versionInfo": "2026-12-04T21:00:00Z/7",',
+        '    "typeUrl": "istio.io/debug/syncz",',
+        '    "controlPlane": {',
+        `        "identifier": ${JSON.stringify(identifier('istiod-1'))}`,
+        '    }',
+        '}',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+    const yaml = await runCli([...base, 'yaml']);
+    expect(yaml.code).toBe(0);
+    expect(yaml.stdout).not.toContain('resources');
+    expect(yaml.stdout).toContain('typeUrl: istio.io/debug/syncz');
+  });
+
   it('an empty mesh prints the header only and exits 0', async () => {
     const s = await serve(() => syncz('istiod-1', []));
     const r = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext']);
@@ -278,8 +306,8 @@ describe('proxy-status faults', () => {
     expect(r.stderr).toMatch(/^Error: 127\.0\.0\.1:1: unreachable: /);
   });
 
-  it('TLS against a plaintext server (--cert-dir): exit 1, says which port speaks TLS', async () => {
-    const s = await serve(() => syncz('istiod-1', []));
+  /** A --cert-dir with a workload certificate (TLS without a token). */
+  function certDir(): string {
     const ca = makeCa('cluster.local');
     const leaf = makeWorkloadCert(ca, 'spiffe://cluster.local/ns/istio-system/sa/default', {
       fromDays: -1,
@@ -289,23 +317,57 @@ describe('proxy-status faults', () => {
     writeFileSync(join(dir, 'root-cert.pem'), ca.certPem);
     writeFileSync(join(dir, 'cert-chain.pem'), leaf.certPem);
     writeFileSync(join(dir, 'key.pem'), leaf.keyPem);
-    try {
-      const r = await runCli([
-        'proxy-status',
-        '--xds-address',
-        s.address,
-        '--cert-dir',
-        dir,
-        '--timeout',
-        '5s',
-      ]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^Error: ${s.address}: unreachable: `));
-      expect(r.stderr).toContain('add --plaintext');
-      expect(s.requests).toHaveLength(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    servers.push({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+    return dir;
+  }
+
+  it('TLS against a plaintext gRPC server (--cert-dir): exit 1, says it answers plaintext HTTP/2 and to add --plaintext', async () => {
+    const s = await serve(() => syncz('istiod-1', []));
+    const r = await runCli([
+      'proxy-status',
+      '--xds-address',
+      s.address,
+      '--cert-dir',
+      certDir(),
+      '--timeout',
+      '5s',
+    ]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: ${s.address}: unreachable: it answers plaintext HTTP/2, not TLS (gRPC without TLS, as on istiod's xDS port 15010)\n` +
+        "Hint: for a plaintext xDS port (istiod: 15010) add --plaintext; istiod's TLS xDS port is 15012\n",
+    });
+    expect(s.requests).toHaveLength(0);
+  });
+
+  it("TLS against an HTTP/1 port (istiod's 15014, a web server): said to answer plaintext HTTP/1, with the xDS ports", async () => {
+    // was: "unreachable: No connection established. Last error: … ssl3_get_record:wrong version number",
+    // and the hint to add --plaintext
+    const web = http.createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => new Promise<void>((resolve) => web.close(() => resolve())) });
+    const address = `127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const r = await runCli([
+      'proxy-status',
+      '--xds-address',
+      address,
+      '--cert-dir',
+      certDir(),
+      '--timeout',
+      '5s',
+    ]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: ${address}: unreachable: it answers plaintext HTTP/1, not TLS (a web or monitoring port, such as istiod's 15014?)\n` +
+        'Hint: istiod serves xDS on 15012 (TLS) and 15010 (plaintext, with --plaintext)\n',
+    });
   });
 
   it('an unreadable --cert-dir is a usage error', async () => {
@@ -320,6 +382,32 @@ describe('proxy-status faults', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Error: ${s.address}: authentication rejected: authentication failure`);
     expect(r.stderr).toContain('Hint: istiod accepts a Kubernetes token');
+  });
+
+  it('a connection lost mid-answer (ECONNRESET: a replica that died) is said to be, without the port hint', async () => {
+    // was: "unreachable: read ECONNRESET" and "Hint: is it a plaintext xDS port (istiod: 15010)? …": the
+    // port was right, the connection had been made
+    const dying = http2.createServer();
+    dying.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(1_000_000, 1);
+      stream.write(Buffer.concat([header, Buffer.alloc(100)]), () =>
+        setTimeout(() => (stream.session!.socket as Socket).resetAndDestroy(), 10),
+      );
+    });
+    await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => new Promise<void>((resolve) => dying.close(() => resolve())) });
+    const address = `127.0.0.1:${(dying.address() as AddressInfo).port}`;
+    const r = await runCli(['proxy-status', '--xds-address', address, '--plaintext', '--timeout', '5s']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: ${address}: connection lost: read ECONNRESET\n` +
+        'Hint: the server ended the connection after it was made (a replica restarting or overloaded?): try again\n',
+    });
   });
 
   it('a stream reset mid-response: exit 1 naming the server', async () => {

@@ -1,13 +1,16 @@
 /** `mesh version`: client, control plane (per replica) and data plane versions from istiod's syncz. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
+import { fakePod, startFakeKube, type FakeKube } from '../../support/port-forward-server.js';
 import { startXdsServer, type XdsStandIn } from '../../support/xds-server.js';
 
 const CC = 'type.googleapis.com/envoy.service.status.v3.ClientConfig';
 let server: XdsStandIn | undefined;
+const closers: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  await Promise.all(closers.splice(0).map((c) => c.close()));
 });
 
 const proxy = (id: string, version: string) => ({
@@ -54,5 +57,76 @@ describe('mesh version', () => {
     const local = await runCli(['version', '--remote=false', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(local.code).toBe(0);
     expect(local.stderr).toBe('');
+  });
+
+  it('counts every connected proxy as proxy-status lists it: a node id shared, or connected to two replicas', async () => {
+    // istiod-a: two proxies share catalog-0.shop (one of each version, mid-upgrade); istiod-b: catalog-0.shop
+    // connected to it as well
+    const answers: Record<string, Array<ReturnType<typeof proxy>>> = {
+      'istiod-a': [
+        proxy('catalog-0.shop', '1.31.0'),
+        proxy('catalog-0.shop', '1.30.2'),
+        proxy('cart-0.shop', '1.31.0'),
+      ],
+      'istiod-b': [proxy('catalog-0.shop', '1.31.0')],
+    };
+    const ports = new Map<string, number>();
+    for (const [pod, resources] of Object.entries(answers)) {
+      const identifier = JSON.stringify({ Component: 'istiod', ID: pod, Info: { version: '1.31.0' } });
+      const s = await startXdsServer(() => ({
+        kind: 'respond',
+        response: { type_url: 'istio.io/debug/syncz', resources, control_plane: { identifier } },
+      }));
+      closers.push(s);
+      ports.set(pod, Number(s.address.split(':')[1]));
+    }
+    const kube: FakeKube = await startFakeKube({
+      objects: [...ports.keys()].map((pod) =>
+        fakePod(pod, 'istio-system', { labels: { app: 'istiod' }, proxy: false }),
+      ),
+      forward: (_ns, pod) => ports.get(pod)!,
+    });
+    closers.push(kube);
+    const args = ['--plaintext', '--kubeconfig', kube.kubeconfig()];
+    const ps = await runCli(['proxy-status', ...args]);
+    expect(ps.stdout.trim().split('\n')).toHaveLength(1 + 4); // the header, a row per connected proxy
+    const r = await runCli(['version', ...args]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(1)).toEqual([
+      'control plane version: 1.31.0 (2 replicas)',
+      'data plane version: 1.31.0 (3 proxies), 1.30.2 (1 proxy)',
+      '',
+    ]);
+    const json = JSON.parse((await runCli(['version', ...args, '-o', 'json'])).stdout);
+    expect(json.dataPlaneVersion).toEqual([
+      { ID: 'cart-0.shop', IstioVersion: '1.31.0' },
+      { ID: 'catalog-0.shop', IstioVersion: '1.31.0' },
+      { ID: 'catalog-0.shop', IstioVersion: '1.30.2' },
+      { ID: 'catalog-0.shop', IstioVersion: '1.31.0' },
+    ]);
+  });
+
+  it('control characters in versions from the control plane or a proxy are written as escapes', async () => {
+    server = await startXdsServer(() => ({
+      kind: 'respond',
+      response: {
+        type_url: 'istio.io/debug/syncz',
+        resources: [proxy('evil-0.shop', '1.31.0\x1b]0;pwned\x07')],
+        control_plane: {
+          identifier: JSON.stringify({
+            Component: 'istiod',
+            ID: 'istiod-1',
+            Info: { version: '1.31\x1b[2J' },
+          }),
+        },
+      },
+    }));
+    const r = await runCli(['version', '--xds-address', server.address, '--plaintext']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(1)).toEqual([
+      'control plane version: 1.31\\x1b[2J (1 replica)',
+      'data plane version: 1.31.0\\x1b]0;pwned\\x07 (1 proxy)',
+      '',
+    ]);
   });
 });
