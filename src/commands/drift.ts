@@ -15,6 +15,15 @@ type Fail = (entry: { id: string; error: string }, exitCode: number) => void;
 const exitCodeOf = (err: unknown) => (err instanceof MeshError ? err.exitCode : ExitCode.RUNTIME);
 
 /**
+ * A live proxy (its admin endpoint, its CSDS endpoint) that could not be read is exit 1 whatever went
+ * wrong, an answer cut short or not a config dump included: 65 and 66 are for `-f` files.
+ */
+const liveExitCode = (err: unknown) => {
+  const code = exitCodeOf(err);
+  return code === ExitCode.DATA || code === ExitCode.NOINPUT ? ExitCode.RUNTIME : code;
+};
+
+/**
  * The exit code of the errors when nothing drifted: 1 when a proxy or replica could not be reached (or
  * failed otherwise), else 66 when a dump file is missing or unreadable, else 65 when some input could not
  * be parsed (a dump, or a part of one, that was left out of the comparison).
@@ -235,13 +244,15 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
 }
 
 async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
-  const { workloadFromName } = await import('../drift/drift.js');
-  const { dynamicConfig, dynamicProblems, csdsSide } = await import('../proxy-status/compare.js');
+  const { bootstrapIps, comparable, trustedRoots, workloadFromName } = await import('../drift/drift.js');
+  const { csdsSide } = await import('../proxy-status/compare.js');
   const specs = await offlineSpecs(opts);
   const read = async ([kind, id, where]: Spec): Promise<ProxyConfig | undefined> => {
     try {
       let dump;
       let problems;
+      let roots;
+      let ips: string[] = [];
       if (kind === 'csds') {
         const { fetchClientStatus } = await import('../xds-client/client.js');
         const configs = await fetchClientStatus(
@@ -256,14 +267,16 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
         const { ConfigDump, UNMARSHAL } = await import('../envoy/dump.js');
         // what cannot be read is left out (and reported), the rest compared
         const text = await readUtf8Input(where, `cannot read ${where}: `, `${UNMARSHAL}: `);
-        const full = ConfigDump.parse(text, where).readLeniently();
-        dump = dynamicConfig(full);
-        problems = dynamicProblems(full);
+        const full = ConfigDump.parse(text, where);
+        // the pod's IPs and trusted roots as a live read has them: from the dump's bootstrap and secrets
+        ({ dump, problems } = comparable(full));
+        roots = trustedRoots(full);
+        ips = bootstrapIps(full);
       }
       const podSpecific = [id.slice(0, id.lastIndexOf('.'))];
-      return { id, workload: workloadFromName(id), dump, podSpecific, problems };
+      return { id, workload: workloadFromName(id), dump, podSpecific, ips, roots, problems };
     } catch (err) {
-      fail({ id, error: describeError(err) }, exitCodeOf(err));
+      fail({ id, error: describeError(err) }, kind === 'file' ? exitCodeOf(err) : liveExitCode(err));
       return undefined;
     }
   };
@@ -276,10 +289,7 @@ async function clusterProxies(opts: Opts, timeoutMs: number, fail: Fail) {
   const { isRunning, listProxyPods, podLabel } = await import('../kube/pods.js');
   const { openPodEndpoint } = await import('../kube/proxy-target.js');
   const { AdminClient } = await import('../envoy/admin.js');
-  const { rootCaCertificates } = await import('../envoy/rootca.js');
-  const { workloadOf } = await import('../drift/drift.js');
-  const { dynamicConfig, dynamicProblems } = await import('../proxy-status/compare.js');
-  const { createHash } = await import('node:crypto');
+  const { bootstrapIps, comparable, trustedRoots, workloadOf } = await import('../drift/drift.js');
   const kube = loadKubeContext({
     kubeconfig: opts.kubeconfig,
     context: opts.context,
@@ -314,29 +324,30 @@ async function clusterProxies(opts: Opts, timeoutMs: number, fail: Fail) {
       const ep = await openPodEndpoint(api, pod, opts.proxyAdminPort, timeoutMs);
       try {
         const full = await new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: id }).configDump();
-        let roots: string[] | undefined;
-        try {
-          roots = rootCaCertificates(full).map((c) => createHash('sha256').update(c).digest('hex'));
-        } catch {
-          roots = undefined; // no secrets in the dump
-        }
-        const ips = [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((x: any) => x?.ip)].filter(Boolean);
         // what cannot be read is left out (and reported), the rest compared
-        full.readLeniently();
-        const dump = dynamicConfig(full);
+        const { dump, problems } = comparable(full);
+        const roots = trustedRoots(full);
+        const podIps = [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((x: any) => x?.ip)];
         return {
           id,
           workload: workloadOf(pod, rsOwners),
           dump,
-          podSpecific: [pod.metadata.name, ...ips],
+          podSpecific: [pod.metadata.name],
+          ips: [
+            ...new Set([
+              ...podIps.filter((ip) => typeof ip === 'string' && ip !== ''),
+              ...bootstrapIps(full),
+            ]),
+          ],
           roots,
-          problems: dynamicProblems(full),
+          problems,
         };
       } finally {
         await ep.close();
       }
     } catch (err) {
-      fail({ id, error: describeError(err) }, exitCodeOf(err));
+      // an answer cut short or not a config dump: the proxy could not be read (1), as when unreachable
+      fail({ id, error: describeError(err) }, liveExitCode(err));
       return undefined;
     }
   };

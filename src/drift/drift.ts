@@ -1,18 +1,22 @@
 /**
  * Drift between proxies that should be identical: replicas of one workload. Each proxy's config is
- * normalised (dynamic clusters, listeners and routes only; versions and timestamps dropped by the diff
- * engine; the pod's own name and IPs replaced by placeholders; certificates left out), the replicas of a
- * workload are grouped by identical config, the largest group is taken as the workload's config, and
- * every other replica is reported with a semantic diff against it. Root certificates are compared on
- * their own. Pure: the command gathers the dumps.
+ * normalised (dynamic clusters, listeners and routes and its extension configs (ECDS) only; versions and
+ * timestamps dropped by the diff engine; the pod's own name and IPs replaced by placeholders; listeners
+ * and clusters for another replica's IP left out; certificates left out), the replicas of a workload are
+ * grouped by equal config (equal as the diff engine compares: resources and named list elements in any
+ * order), the largest group is taken as the workload's config, and every other replica is reported with
+ * a semantic diff against it. Root certificates are compared on their own. Pure: the command gathers
+ * the dumps.
  */
 import { createHash } from 'node:crypto';
-import { diffDumps, type DumpDiff } from '../envoy/diff.js';
-import { ConfigDump, type DumpProblem } from '../envoy/dump.js';
-import { isObj, type Obj } from '../envoy/fields.js';
-import { toProtoJson } from '../envoy/protojson.js';
+import { isIP } from 'node:net';
+import { diffDumps, orderedList, problemKind, type DumpDiff } from '../envoy/diff.js';
+import { ConfigDump, DumpType, type DumpProblem, type Resource } from '../envoy/dump.js';
+import { isObj, obj, str, type Obj } from '../envoy/fields.js';
+import { listenerAddress, listenerPort } from '../envoy/listeners.js';
+import { redactSecrets, toProtoJson } from '../envoy/protojson.js';
+import { rootCaCertificates } from '../envoy/rootca.js';
 import { escapeControl } from '../render/escape.js';
-import { dynamicConfig } from '../proxy-status/compare.js';
 
 export interface ProxyConfig {
   /** `<pod>.<namespace>`. */
@@ -20,8 +24,14 @@ export interface ProxyConfig {
   /** What the proxy is a replica of, e.g. `shop/Deployment/catalog`. */
   workload: string;
   dump: ConfigDump;
-  /** Strings that are this pod's own (name, IPs), replaced before comparing. */
+  /** Names that are this pod's own (its pod name), replaced by a placeholder before comparing. */
   podSpecific: string[];
+  /**
+   * This pod's own IPs, replaced by a placeholder before comparing. Within a workload, the listeners and
+   * clusters for another replica's IP are left out: istiod builds none for a proxy's own IP, so each
+   * replica of a StatefulSet behind a headless Service has those of its siblings only.
+   */
+  ips?: string[];
   /** SHA-256 fingerprints of the root certificates the proxy trusts (when its dump shows them). */
   roots?: string[];
   /**
@@ -65,10 +75,25 @@ export interface DriftReport {
   errors: Array<{ id: string; error: string }>;
 }
 
-function replaceAll(v: unknown, subs: Array<[string, string]>): unknown {
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A pattern for one of a pod's own strings where it stands whole: an IP not inside a longer number
+ * (10.0.0.1 in 10.0.0.12, a sibling's IP), a name not inside a longer name (web-1 in web-10).
+ */
+function ownPattern(s: string, ip: boolean): RegExp {
+  const e = escapeRe(s);
+  if (!ip) return new RegExp(`(?<![A-Za-z0-9-])${e}(?![A-Za-z0-9-])`, 'g');
+  if (isIP(s) === 6) return new RegExp(`(?<![0-9A-Fa-f:])${e}(?![0-9A-Fa-f:])`, 'g');
+  return new RegExp(`(?<![0-9.])${e}(?![0-9]|\\.[0-9])`, 'g');
+}
+
+type Sub = { from: string; re: RegExp; to: string };
+
+function replaceAll(v: unknown, subs: Sub[]): unknown {
   if (typeof v === 'string') {
     let s = v;
-    for (const [from, to] of subs) if (from !== '' && s.includes(from)) s = s.split(from).join(to);
+    for (const { from, re, to } of subs) if (s.includes(from)) s = s.replace(re, to);
     return s;
   }
   if (Array.isArray(v)) return v.map((x) => replaceAll(x, subs));
@@ -78,30 +103,163 @@ function replaceAll(v: unknown, subs: Array<[string, string]>): unknown {
   return out;
 }
 
-/** The comparable form of a proxy's config: dynamic resources, placeholders for the pod's own strings. */
-export function normalise(p: ProxyConfig): ConfigDump {
-  const dynamic = dynamicConfig(p.dump);
-  // longest first, so an IP that contains another (10.0.0.1 / 10.0.0.12) is replaced whole
-  const subs = [...new Set(p.podSpecific)]
-    .sort((a, b) => b.length - a.length)
-    .map((s, i): [string, string] => [s, `<pod-${i}>`]);
-  return new ConfigDump(replaceAll(dynamic.root, subs) as Obj);
+/** A dump of the given dynamic resources (an ECDS section always: a dump without one has none). */
+function fromParts(clusters: Obj[], listeners: Obj[], routes: Obj[], ecds: Obj[]): ConfigDump {
+  return new ConfigDump({
+    configs: [
+      { '@type': DumpType.clusters, dynamic_active_clusters: clusters.map((cluster) => ({ cluster })) },
+      {
+        '@type': DumpType.listeners,
+        dynamic_listeners: listeners.map((listener) => ({
+          name: str(listener, 'name'),
+          active_state: { listener },
+        })),
+      },
+      { '@type': DumpType.routes, dynamic_route_configs: routes.map((route_config) => ({ route_config })) },
+      { '@type': DumpType.ecds, ecds_filters: ecds.map((ecds_filter) => ({ ecds_filter })) },
+    ],
+  });
 }
 
-const VOLATILE = new Set(['versionInfo', 'lastUpdated']);
-function stable(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stable);
+const values = (list: Resource[]) => list.filter((r) => r.dynamic).map((r) => r.value);
+const ecdsOf = (d: ConfigDump) => (d.section(DumpType.ecds) ? values(d.ecdsFilters()) : []);
+
+/**
+ * What drift compares of a proxy's Envoy config dump (read leniently): its dynamic clusters, active
+ * listeners, dynamic routes and extension configs (ECDS), and what of those could not be read.
+ */
+export function comparable(full: ConfigDump): { dump: ConfigDump; problems: DumpProblem[] } {
+  full.readLeniently();
+  const dump = fromParts(
+    values(full.clusters()),
+    values(full.listeners()),
+    values(full.routes()),
+    ecdsOf(full),
+  );
+  const kinds = ['cluster', 'listener', 'route', 'ecds'];
+  return { dump, problems: full.problems.filter((p) => kinds.includes(problemKind(p) ?? '')) };
+}
+
+/** SHA-256 fingerprints of the root certificates a dump's `ROOTCA` secret holds; undefined without one. */
+export function trustedRoots(full: ConfigDump): string[] | undefined {
+  try {
+    return rootCaCertificates(full).map((c) => createHash('sha256').update(c).digest('hex'));
+  } catch {
+    return undefined; // no (readable) ROOTCA secret in the dump
+  }
+}
+
+/** The IPs a node names: the `<ip>` of a sidecar id `sidecar~<ip>~<pod>.<ns>~…` and its `INSTANCE_IPS`. */
+export function nodeIps(node: unknown): string[] {
+  const id = str(node, 'id').split('~');
+  const instance = str(obj(node, 'metadata'), 'INSTANCE_IPS').split(',');
+  const all = [...(id.length === 4 ? [id[1]!] : []), ...instance].map((s) => s.trim());
+  return [...new Set(all.filter((s) => isIP(s) !== 0))];
+}
+
+/** The proxy's own IPs from a dump's bootstrap (its node); none without a readable one. */
+export function bootstrapIps(full: ConfigDump): string[] {
+  try {
+    return full.section(DumpType.bootstrap) ? nodeIps(obj(full.bootstrap(), 'node')) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** `10.244.1.5` of a listener name `10.244.1.5_9042` (`[fd00::5]_9042`), or the name. */
+const listenerHost = (name: string) => name.replace(/_\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+
+/** A listener or cluster for one of `ips`: by its address, or a name that is the IP (with a port). */
+function forIps(kind: 'cluster' | 'listener', v: Obj, ips: ReadonlySet<string>): boolean {
+  if (ips.size === 0) return false;
+  const name = str(v, 'name');
+  if (kind === 'listener') return ips.has(listenerAddress(v)) || ips.has(listenerHost(name));
+  // outbound|9042||10.244.1.5
+  const parts = name.split('|');
+  return ips.has(name) || (parts.length === 4 && ips.has(parts[3]!));
+}
+
+/**
+ * The comparable form of a proxy's config: its listeners and clusters for `siblings` (the other
+ * replicas' IPs) left out, placeholders for the pod's own name and IPs.
+ */
+export function normalise(p: ProxyConfig, siblings: ReadonlySet<string> = new Set()): ConfigDump {
+  const d = p.dump;
+  const dump = fromParts(
+    values(d.clusters()).filter((v) => !forIps('cluster', v, siblings)),
+    values(d.listeners()).filter((v) => !forIps('listener', v, siblings)),
+    values(d.routes()),
+    ecdsOf(d),
+  );
+  // longest first, so a string that contains another is replaced whole
+  const subs = [
+    ...[...new Set(p.podSpecific)].map((from) => ({ from, re: ownPattern(from, false), to: '<pod>' })),
+    ...[...new Set(p.ips ?? [])].map((from) => ({ from, re: ownPattern(from, true), to: '<pod-ip>' })),
+  ]
+    .filter((x) => x.from !== '')
+    .sort((a, b) => b.from.length - a.from.length);
+  return new ConfigDump(replaceAll(dump.root, subs) as Obj);
+}
+
+const IGNORED = new Set(['versionInfo', 'lastUpdated', 'nonce', 'responseNonce']);
+
+/** Whether every element of a list has a distinct string `name` (the diff then matches them by name). */
+function namedDistinct(list: unknown[]): boolean {
+  const seen = new Set<string>();
+  for (const e of list) {
+    const n = isObj(e) && typeof e.name === 'string' ? e.name : undefined;
+    if (n === undefined || seen.has(n)) return false;
+    seen.add(n);
+  }
+  return list.length > 0;
+}
+
+/**
+ * A value in a form that is equal exactly when the diff engine finds no difference: keys sorted,
+ * bookkeeping dropped, elements that are matched by name sorted by name (but for lists whose order the
+ * diff compares: filters).
+ */
+function canonical(v: unknown, key = ''): unknown {
+  if (Array.isArray(v)) {
+    const items = v.map((x) => canonical(x));
+    if (!namedDistinct(v) || orderedList(key)) return items;
+    const names = v.map((e) => (e as Obj).name as string);
+    return items
+      .map((x, i) => [names[i]!, x] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, x]) => x);
+  }
   if (!isObj(v)) return v;
   const out: Obj = {};
-  for (const k of Object.keys(v).sort()) if (!VOLATILE.has(k)) out[k] = stable(v[k]);
+  for (const k of Object.keys(v).sort()) if (!IGNORED.has(k)) out[k] = canonical(v[k], k);
   return out;
 }
 
-/** A fingerprint of the normalised config: equal fingerprints, equal config. */
+/** What names each kind of resource, as the diff engine names it. */
+const NAMED: Array<[string, (d: ConfigDump) => Resource[], (v: Obj) => string]> = [
+  ['cluster', (d) => d.clusters(), (v) => str(v, 'name')],
+  ['listener', (d) => d.listeners(), (v) => str(v, 'name') || `${listenerAddress(v)}:${listenerPort(v)}`],
+  ['route', (d) => d.routes(), (v) => str(v, 'name')],
+  ['ecds', (d) => ecdsOf(d).map((value) => ({ value }) as Resource), (v) => str(v, 'name')],
+];
+
+/**
+ * A fingerprint of the normalised config: equal fingerprints, no difference in the diff. Resources are
+ * keyed by name (in any order, as the diff matches them), values in their canonical form.
+ */
 function fingerprint(d: ConfigDump): string {
-  return createHash('sha256')
-    .update(JSON.stringify(stable(toProtoJson(d.root))))
-    .digest('hex');
+  const kinds: Obj = {};
+  for (const [kind, list, name] of NAMED) {
+    const keyed = new Map<string, unknown>();
+    for (const { value } of list(d)) {
+      const base = name(value);
+      let key = base;
+      for (let n = 2; keyed.has(key); n++) key = `${base} #${n}`;
+      keyed.set(key, canonical(toProtoJson(redactSecrets(value))));
+    }
+    kinds[kind] = [...keyed].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+  return createHash('sha256').update(JSON.stringify(kinds)).digest('hex');
 }
 
 /**
@@ -127,7 +285,11 @@ export function detectDrift(
           report(m.id, p.error.message);
           incomplete = true;
         }
-    const normalised = new Map(members.map((m) => [m.id, normalise(m)]));
+    // the listeners and clusters for a replica's own IP: on its siblings only (see `ips`)
+    const memberIps = new Set(members.flatMap((m) => m.ips ?? []));
+    const siblingsOf = (m: ProxyConfig) =>
+      new Set([...memberIps].filter((ip) => !(m.ips ?? []).includes(ip)));
+    const normalised = new Map(members.map((m) => [m.id, normalise(m, siblingsOf(m))]));
     const groups = new Map<string, ProxyConfig[]>();
     for (const m of members) {
       const f = fingerprint(normalised.get(m.id)!);
@@ -154,8 +316,9 @@ export function detectDrift(
         for (const u of diff.unreadable ?? [])
           if (u.missing) report(u.side === 'a' ? reference.id : m.id, u.error);
         if (diff.unreadable) incomplete = true;
-        // a difference in what both could read, not only a resource one side could not read
-        if (!diff.same || !diff.unreadable) d.configDiff = diff;
+        // a difference in what both could read: not a resource one side could not read, nor a config
+        // that differs only in what the diff does not compare (the order of resources)
+        if (!diff.same) d.configDiff = diff;
       }
       if (m.roots !== undefined && reference.roots !== undefined && rootsOf(m) !== rootsOf(reference))
         d.rootsDiffer = true;
@@ -278,11 +441,26 @@ export function workloadOf(pod: any, replicaSetOwners: Map<string, string>): str
   return `${ns}/Pod/${pod?.metadata?.name}`;
 }
 
-/** Without pod objects: the name with a StatefulSet ordinal or ReplicaSet hash suffix removed. */
+/** The characters of Kubernetes' generated name parts (a pod-template hash, a `generateName` suffix). */
+const K8S = '[bcdfghjklmnpqrstvwxz2456789]';
+/**
+ * A Deployment's pod: `<name>-<pod-template hash>-<5 random characters>`, the hash 6 to 10 of those
+ * characters (or of letters and digits, one a digit at least: never a word such as `exporter`).
+ */
+const REPLICASET_POD = new RegExp(`-(?:${K8S}{6,10}|(?=[a-z]*[0-9])[a-z0-9]{6,10})-[a-z0-9]{5}$`);
+/** A DaemonSet's or Job's pod: `<name>-<5 random characters>` (never a vowel, so never a word). */
+const GENERATED_POD = new RegExp(`-${K8S}{5}$`);
+
+/**
+ * Without pod objects, the workload of pod `<pod>.<ns>`: the pod name less one suffix, the first of its
+ * ReplicaSet hash and random suffix (`web-7d4b9c8f6d-x7k2p`), a DaemonSet's or Job's random suffix
+ * (`node-agent-x7k2p`), a StatefulSet ordinal (`redis-1`).
+ */
 export function workloadFromName(id: string): string {
   const dot = id.lastIndexOf('.');
   const name = dot > 0 ? id.slice(0, dot) : id;
   const ns = dot > 0 ? id.slice(dot + 1) : '';
-  const base = name.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '').replace(/-\d+$/, '');
+  const suffix = [REPLICASET_POD, GENERATED_POD, /-\d+$/].find((re) => re.test(name));
+  const base = suffix ? name.replace(suffix, '') : name;
   return `${ns}/${base}`;
 }

@@ -2,7 +2,9 @@
  * Semantic diff of two Envoy config dumps (two proxies, two points in time): which clusters, listeners,
  * routes, endpoints, secrets and extension configs exist on one side only or differ, and in which field
  * paths. xDS bookkeeping (version_info, last_updated, nonces) is ignored, snake_case and camelCase dumps
- * compare equal, and secret key material is redacted before comparing.
+ * compare equal, and secret key material is redacted before comparing. Resources, and list elements that
+ * all have distinct names, are matched by name whatever their order, except that the order of filters
+ * (which Envoy runs in list order) is a difference of its own.
  *
  * What one side cannot read (a damaged resource, list or section, or a missing section while the other
  * side has resources of that kind) is never a difference: a resource present only on the other side may
@@ -167,6 +169,38 @@ function join(path: string, seg: string): string {
   return path === '' && seg.startsWith('.') ? seg.slice(1) : path + seg;
 }
 
+/**
+ * Lists whose order is behaviour: Envoy runs filters in list order (an EnvoyFilter inserting before
+ * rather than after another filter changes what runs first), so beyond the filters matched by name, the
+ * order of those both sides have is compared: `http_filters`, network `filters` (a filter chain's, a
+ * cluster's) and `listener_filters`.
+ */
+const ORDERED_LISTS = /(?:^|\.)(?:httpFilters|filters|listenerFilters)$/;
+
+/** Whether a list at this path (as the diff writes paths) runs its named elements in order. */
+export function orderedList(path: string): boolean {
+  return ORDERED_LISTS.test(path);
+}
+
+/**
+ * The order of the elements both lists have, when it differs: the smallest stretch that differs, as the
+ * names in `a`'s order and in `b`'s (`…httpFilters (order): ["rbac","fault"] -> ["fault","rbac"]`).
+ */
+function orderChange(a: Map<string, unknown>, b: Map<string, unknown>, path: string, out: FieldDiff): void {
+  const inA = [...a.keys()].filter((n) => b.has(n));
+  const inB = [...b.keys()].filter((n) => a.has(n));
+  let first = 0;
+  while (first < inA.length && inA[first] === inB[first]) first++;
+  if (first === inA.length) return;
+  let last = inA.length - 1;
+  while (inA[last] === inB[last]) last--;
+  out.changes.push({
+    path: `${path || '.'} (order)`,
+    a: inA.slice(first, last + 1),
+    b: inB.slice(first, last + 1),
+  });
+}
+
 /** Elements are matched by `name` when every element on both sides has a distinct one. */
 function namedElements(list: unknown[]): Map<string, unknown> | undefined {
   const m = new Map<string, unknown>();
@@ -215,6 +249,7 @@ function diffValues(a: unknown, b: unknown, path: string, out: FieldDiff): void 
     if (an && bn && (an.size > 0 || bn.size > 0)) {
       for (const [n, x] of an) diffValues(x, bn.get(n), `${path}[name=${n}]`, out);
       for (const [n, y] of bn) if (!an.has(n)) diffValues(undefined, y, `${path}[name=${n}]`, out);
+      if (orderedList(path)) orderChange(an, bn, path, out);
       return;
     }
     for (let i = 0; i < Math.max(a.length, b.length); i++) diffValues(a[i], b[i], `${path}[${i}]`, out);

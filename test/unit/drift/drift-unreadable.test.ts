@@ -1,7 +1,8 @@
 /**
  * `mesh drift -f` with a replica's dump that is partly unreadable (a damaged resource, a missing section):
  * what can be read is compared, what cannot is named on stderr (exit 65 unless drift is found, 79), and
- * a resource the other replica may hold unreadable is never drift.
+ * a resource the other replica may hold unreadable is never drift. A live proxy whose answer cannot be
+ * read at all is a proxy not read (exit 1), as one that cannot be reached.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
 import { CONFORMANCE } from '../../support/envoy-admin-server.js';
+import { driftInCluster, replica } from './sidecars.js';
 
 const SIDECAR = join(CONFORMANCE, 'istioctl/pkg/proxyconfig/testdata/config_dump.json');
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -84,5 +86,27 @@ describe('mesh drift -f with a partly unreadable dump', () => {
     });
     const both = await runCli(['drift', '-f', `web-0.shop=${none}`, '-f', `web-1.shop=${none}`]);
     expect(both).toEqual({ code: 0, stdout: 'shop/web: 2 replicas, no drift\n', stderr: '' });
+  });
+});
+
+describe('mesh drift: a live proxy whose answer cannot be read', () => {
+  it('an answer cut short (content-length of half the body) is a proxy not read: named, exit 1 (was 65)', async () => {
+    const W: [string, string] = ['StatefulSet', 'web'];
+    const r = await driftInCluster([
+      { name: 'web-0', ip: '10.244.9.5', owner: W, dump: replica('web-0', '10.244.9.5') },
+      { name: 'web-1', ip: '10.244.9.7', owner: W, dump: replica('web-1', '10.244.9.7') },
+      {
+        name: 'web-2',
+        ip: '10.244.9.9',
+        owner: W,
+        dump: replica('web-2', '10.244.9.9'),
+        fault: { kind: 'truncate' },
+      },
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('shop/StatefulSet/web: 2 replicas, no drift\n');
+    expect(r.stderr).toMatch(
+      /^error: web-2\.shop: error unmarshalling config dump response from Envoy: web-2\.shop \/config_dump: unexpected end of JSON input \(truncated after \d+ bytes\)\n$/,
+    );
   });
 });
