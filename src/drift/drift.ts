@@ -10,7 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { diffDumps, orderedList, problemKind, type DumpDiff } from '../envoy/diff.js';
+import {
+  diffDumps,
+  IGNORED_KEYS,
+  namedElements,
+  orderedList,
+  problemKind,
+  type DumpDiff,
+} from '../envoy/diff.js';
 import { ConfigDump, DumpType, type DumpProblem, type Resource } from '../envoy/dump.js';
 import { isObj, obj, str, type Obj } from '../envoy/fields.js';
 import { listenerAddress, listenerPort } from '../envoy/listeners.js';
@@ -201,19 +208,6 @@ export function normalise(p: ProxyConfig, siblings: ReadonlySet<string> = new Se
   return new ConfigDump(replaceAll(dump.root, subs) as Obj);
 }
 
-const IGNORED = new Set(['versionInfo', 'lastUpdated', 'nonce', 'responseNonce']);
-
-/** Whether every element of a list has a distinct string `name` (the diff then matches them by name). */
-function namedDistinct(list: unknown[]): boolean {
-  const seen = new Set<string>();
-  for (const e of list) {
-    const n = isObj(e) && typeof e.name === 'string' ? e.name : undefined;
-    if (n === undefined || seen.has(n)) return false;
-    seen.add(n);
-  }
-  return list.length > 0;
-}
-
 /**
  * A value in a form that is equal exactly when the diff engine finds no difference: keys sorted,
  * bookkeeping dropped, elements that are matched by name sorted by name (but for lists whose order the
@@ -222,7 +216,7 @@ function namedDistinct(list: unknown[]): boolean {
 function canonical(v: unknown, key = ''): unknown {
   if (Array.isArray(v)) {
     const items = v.map((x) => canonical(x));
-    if (!namedDistinct(v) || orderedList(key)) return items;
+    if (v.length === 0 || !namedElements(v) || orderedList(key)) return items;
     const names = v.map((e) => (e as Obj).name as string);
     return items
       .map((x, i) => [names[i]!, x] as const)
@@ -231,7 +225,7 @@ function canonical(v: unknown, key = ''): unknown {
   }
   if (!isObj(v)) return v;
   const out: Obj = {};
-  for (const k of Object.keys(v).sort()) if (!IGNORED.has(k)) out[k] = canonical(v[k], k);
+  for (const k of Object.keys(v).sort()) if (!IGNORED_KEYS.has(k)) out[k] = canonical(v[k], k);
   return out;
 }
 

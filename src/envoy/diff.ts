@@ -89,7 +89,13 @@ export interface DiffOptions {
 }
 
 const KINDS: ResourceKind[] = ['cluster', 'listener', 'route', 'endpoint', 'secret', 'ecds'];
-const IGNORED_KEYS = new Set(['versionInfo', 'lastUpdated', 'nonce', 'responseNonce']);
+/** xDS bookkeeping fields, never a difference (drift's fingerprint leaves them out too). */
+export const IGNORED_KEYS: ReadonlySet<string> = new Set([
+  'versionInfo',
+  'lastUpdated',
+  'nonce',
+  'responseNonce',
+]);
 
 const TYPE_OF: Record<ResourceKind, string> = {
   cluster: DumpType.clusters,
@@ -202,7 +208,7 @@ function orderChange(a: Map<string, unknown>, b: Map<string, unknown>, path: str
 }
 
 /** Elements are matched by `name` when every element on both sides has a distinct one. */
-function namedElements(list: unknown[]): Map<string, unknown> | undefined {
+export function namedElements(list: unknown[]): Map<string, unknown> | undefined {
   const m = new Map<string, unknown>();
   for (const e of list) {
     const n = isObj(e) && typeof e.name === 'string' ? e.name : undefined;
