@@ -18,6 +18,37 @@ const intArg = (flag: string) => (v: string) => {
   return Number(v);
 };
 
+/**
+ * Go's strconv.ParseInt(s, 0, 64), which istioctl's int flags use: an optional sign, then decimal, `0x`
+ * hex, `0o` or `0` octal, or `0b` binary digits, `_` allowed between digits and after a prefix.
+ */
+const GO_INT =
+  /^([+-]?)(?:0[xX]((?:_?[0-9a-fA-F])+)|0[oO]((?:_?[0-7])+)|0[bB]((?:_?[01])+)|0((?:_?[0-7])*)|([1-9](?:_?[0-9])*))$/;
+
+/**
+ * `--port`, read as istioctl reads it (`0x50` is 80, `-1` is allowed and matches no port). A number past
+ * 2^53 is refused: it would no longer be the one given.
+ */
+const portArg = (flag: string) => (v: string) => {
+  const m = GO_INT.exec(v);
+  if (!m) throw usageError(`invalid ${flag} "${v}": expected a number`);
+  const [, sign, hex, oct, bin, leadingZeroOct, dec] = m;
+  const digits = (d: string) => d.replaceAll('_', '');
+  const magnitude =
+    hex !== undefined
+      ? BigInt(`0x${digits(hex)}`)
+      : oct !== undefined || leadingZeroOct !== undefined
+        ? BigInt(`0o${digits(oct ?? leadingZeroOct!) || '0'}`)
+        : bin !== undefined
+          ? BigInt(`0b${digits(bin)}`)
+          : BigInt(digits(dec!));
+  const n = sign === '-' ? -magnitude : magnitude;
+  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+    throw usageError(`invalid ${flag} "${v}": value out of range`);
+  // Go has no -0
+  return Number(n) + 0;
+};
+
 /** How to reach pods (shared by every subcommand). */
 function withAccess(cmd: Command, formats: readonly string[] = FORMATS, defaultFormat = 'short'): Command {
   return cmd
@@ -59,7 +90,7 @@ export function register(program: Command): void {
     )
     .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
     .option('--fqdn <fqdn>', 'only clusters whose name contains this FQDN')
-    .option('--port <port>', 'only clusters of this port', intArg('--port'))
+    .option('--port <port>', 'only clusters of this port', portArg('--port'))
     .option('--subset <subset>', 'only clusters whose name contains this subset')
     .option('--direction <dir>', 'only clusters whose name contains this direction (inbound|outbound)')
     .action((pod: string | undefined, opts: Opts) => run(() => runCluster(pod, opts)));
@@ -68,7 +99,7 @@ export function register(program: Command): void {
     .description('Listeners of a proxy: addresses, port, and per filter chain its match and destination')
     .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
     .option('--address <ip>', 'only listeners on this address')
-    .option('--port <port>', 'only listeners on this port', intArg('--port'))
+    .option('--port <port>', 'only listeners on this port', portArg('--port'))
     .option('--type <type>', 'only listeners of this type (HTTP, TCP, HTTP+TCP, UNKNOWN)')
     .option('--verbose', 'one row per filter chain with MATCH and DESTINATION (default)', true)
     .option('--no-verbose', 'one row per listener with its TYPE')
@@ -88,7 +119,7 @@ export function register(program: Command): void {
     )
     .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
     .option('--address <ip>', 'only endpoints with this IP')
-    .option('--port <port>', 'only endpoints on this port', intArg('--port'))
+    .option('--port <port>', 'only endpoints on this port', portArg('--port'))
     .option('--cluster <name>', 'only endpoints of this cluster')
     .option('--status <status>', 'only endpoints with this health status (e.g. HEALTHY, UNHEALTHY)')
     .action((pod: string | undefined, opts: Opts) => run(() => runEndpoint(pod, opts)));
@@ -98,7 +129,7 @@ export function register(program: Command): void {
       .description('Endpoints from the EDS section of the config dump (ip:port, status, locality)')
       .argument('[pod]', '<pod>[.<namespace>] or <kind>/<name>[.<namespace>]')
       .option('--address <ip:port>', 'only endpoints with this address (ip:port)')
-      .option('--port <port>', 'only endpoints on this port', intArg('--port'))
+      .option('--port <port>', 'only endpoints on this port', portArg('--port'))
       .option('--cluster <name>', 'only endpoints of this cluster')
       .option('--status <status>', 'only endpoints with this health status')
       .action((pod: string | undefined, opts: Opts) => run(() => runEds(pod, opts))),
@@ -128,7 +159,7 @@ export function register(program: Command): void {
     .option('--fqdn <fqdn>', 'clusters: FQDN substring')
     .option('--direction <dir>', 'clusters: direction substring')
     .option('--subset <subset>', 'clusters: subset substring')
-    .option('--port <port>', 'clusters, listeners and endpoints: port', intArg('--port'))
+    .option('--port <port>', 'clusters, listeners and endpoints: port', portArg('--port'))
     .option('--address <ip>', 'listeners and endpoints: address')
     .option('--type <type>', 'listeners: type')
     .option('--name <name>', 'routes: route configuration name')
@@ -245,6 +276,15 @@ async function printMessage(message: object, format: 'json' | 'yaml'): Promise<v
   return printStructured(toProtoJson(message), format);
 }
 
+/**
+ * The resources of a section, refused when there are none: istioctl answers `no clusters found` (listeners,
+ * routes) before it looks at the output format, as mesh's tables do.
+ */
+function someOf<T>(list: T[], what: string): T[] {
+  if (list.length === 0) throw new MeshError(`no ${what} found`);
+  return list;
+}
+
 function portFilter(opts: Opts): number | undefined {
   return opts.port === undefined ? undefined : Number(opts.port);
 }
@@ -261,7 +301,7 @@ async function runCluster(pod: string | undefined, opts: Opts): Promise<number> 
     } else {
       const { selectClusters } = await import('../envoy/clusters.js');
       await printResources(
-        selectClusters(dump.clusters(), filter).map((e) => e.cluster),
+        selectClusters(someOf(dump.clusters(), 'clusters'), filter).map((e) => e.cluster),
         format,
       );
     }
@@ -282,7 +322,7 @@ async function runListener(pod: string | undefined, opts: Opts): Promise<number>
         await writeStdout(listenerSummary(dump, filter, opts.verbose !== false));
       } else {
         const { filterListeners } = await import('../envoy/listeners.js');
-        await printResources(filterListeners(dump.listeners(), filter), format);
+        await printResources(filterListeners(someOf(dump.listeners(), 'listeners'), filter), format);
       }
       return ExitCode.OK;
     },
@@ -297,7 +337,7 @@ async function runRoute(pod: string | undefined, opts: Opts): Promise<number> {
       await writeStdout(routeSummary(dump, opts.name, opts.verbose !== false));
     } else {
       const { selectRoutes } = await import('../envoy/routes.js');
-      await printResources(selectRoutes(dump.routes(), opts.name), format);
+      await printResources(selectRoutes(someOf(dump.routes(), 'routes'), opts.name), format);
     }
     return ExitCode.OK;
   });
@@ -401,6 +441,9 @@ async function runSecret(pod: string | undefined, opts: Opts): Promise<number> {
       const { secretSummary } = await import('../envoy/summary.js');
       await writeStdout(secretSummary(dump, new Date()));
     } else {
+      // certificate data istioctl cannot read is refused as in the table
+      const { checkInlineBytes } = await import('../envoy/secrets.js');
+      for (const s of dump.secrets()) checkInlineBytes(s.value);
       await printMessage(dump.secretsDump(), format);
     }
     return ExitCode.OK;

@@ -1,6 +1,6 @@
 /** `proxy-config cluster`: filtering, ordering and table rows, as istioctl computes them. */
 import type { Resource } from './dump.js';
-import { enumName, str, type Obj } from './fields.js';
+import { enumName, field, str, type Obj } from './fields.js';
 import { goSortCompare } from './gosort.js';
 import { clusterKeyCompare, describeIstioConfig, parsedClusterName, type SubsetKey } from './istio.js';
 
@@ -11,7 +11,18 @@ export interface ClusterFilter {
   direction?: string;
 }
 
-const DISCOVERY_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const;
+const DISCOVERY_TYPES: readonly string[] = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'];
+
+/**
+ * The TYPE cell: the discovery type's name (a number no type has as the number). A name no type has reads
+ * as STATIC, as istioctl reads a dump (its reader drops enum names it does not know).
+ */
+function discoveryType(cluster: Obj): string {
+  const name = enumName(cluster, 'type', DISCOVERY_TYPES);
+  return typeof field(cluster, 'type') === 'string' && !DISCOVERY_TYPES.includes(name)
+    ? DISCOVERY_TYPES[0]!
+    : name;
+}
 
 /** Filters test substrings of the raw cluster name (so `--direction inbound` also matches `inbound-vip`). */
 export function clusterMatches(cluster: Obj, f: ClusterFilter): boolean {
@@ -55,7 +66,7 @@ export const CLUSTER_HEADER = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'T
  * NAME cell `cluster/<name>`, and unparsed names are qualified with `cluster/` in SERVICE FQDN too.
  */
 export function clusterRow(e: ClusterEntry, all = false): string[] {
-  const type = enumName(e.cluster, 'type', DISCOVERY_TYPES);
+  const type = discoveryType(e.cluster);
   const dr = describeIstioConfig(e.cluster);
   const k = e.parsed;
   if (all) {

@@ -4,9 +4,23 @@
  */
 import { ConfigDump, DumpType, type Resource } from './dump.js';
 import { ExitCode, MeshError } from '../util/errors.js';
-import { arr, bool, camel, enumName, field, isObj, num, obj, path, str, type Obj } from './fields.js';
+import {
+  FieldTypeError,
+  arr,
+  bool,
+  camel,
+  field,
+  fieldKey,
+  has,
+  isObj,
+  obj,
+  path,
+  str,
+  type Obj,
+} from './fields.js';
 import { goSortCompare, goSortSlice } from './gosort.js';
 import { clusterKeyCompare, clusterSortKey } from './istio.js';
+import { uint32 } from './listeners.js';
 
 export interface EndpointFilter {
   address?: string;
@@ -15,19 +29,54 @@ export interface EndpointFilter {
   status?: string;
 }
 
-const HEALTH = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const;
+const HEALTH: readonly string[] = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'];
+
+/**
+ * A HealthStatus: `name` is what `--status` compares with (empty for a number no status has), `shown` what
+ * the table prints. A number no status has is shown as the number in a config dump (`7`), as nothing in
+ * a `/clusters` answer (`blankNumbers`), as istioctl shows them.
+ */
+interface Health {
+  name: string;
+  shown: string;
+}
+
+function healthOf(v: unknown, blankNumbers: boolean): Health {
+  if (typeof v === 'number') {
+    const name = HEALTH[v] ?? '';
+    return { name, shown: name || (blankNumbers ? '' : String(v)) };
+  }
+  const name = typeof v === 'string' ? v : HEALTH[0]!;
+  return { name, shown: name };
+}
+
+/**
+ * An endpoint's `health_status` in a config dump: a name no status has reads as UNKNOWN, as istioctl reads
+ * a dump (its reader drops enum names it does not know).
+ */
+function dumpHealth(v: unknown): unknown {
+  return typeof v === 'string' && !HEALTH.includes(v) ? HEALTH[0] : v;
+}
 
 const eqFold = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * An internal address as `envoy://listener/id`; undefined when it names no server listener (its only kind
+ * of address today), which istioctl shows as `unknown`.
+ */
+function internalAddress(internal: Obj): string | undefined {
+  if (!has(internal, 'server_listener_name')) return undefined;
+  return `envoy://${str(internal, 'server_listener_name')}/${str(internal, 'endpoint_id')}`;
+}
 
 /** An Address rendered for EDS: `ip:port`, pipe path, `envoy://listener/id`, or `unknown`. */
 function edsAddress(address: unknown): string {
   const sock = obj(address, 'socket_address');
-  if (sock) return `${str(sock, 'address')}:${num(sock, 'port_value')}`;
+  if (sock) return `${str(sock, 'address')}:${uint32(sock, 'port_value')}`;
   const pipe = obj(address, 'pipe');
   if (pipe) return str(pipe, 'path');
   const internal = obj(address, 'envoy_internal_address');
-  if (internal) return `envoy://${str(internal, 'server_listener_name')}/${str(internal, 'endpoint_id')}`;
-  return 'unknown';
+  return (internal && internalAddress(internal)) ?? 'unknown';
 }
 
 function lbEndpointAddresses(ep: unknown): unknown[] {
@@ -48,16 +97,16 @@ function edsName(ep: unknown): string {
   return name ?? '';
 }
 
-function lbEndpointStatus(ep: unknown): string {
-  return enumName(ep, 'health_status', HEALTH);
+function lbEndpointStatus(ep: unknown): Health {
+  return healthOf(dumpHealth(field(ep, 'health_status')), false);
 }
 
 function edsEndpointMatches(ep: unknown, cluster: string, f: EndpointFilter): boolean {
   const addrs = lbEndpointAddresses(ep);
-  if (f.address && !addrs.some((a) => edsAddress(a) === f.address)) return false;
-  if (f.port && !addrs.some((a) => num(obj(a, 'socket_address'), 'port_value') === f.port)) return false;
+  if (f.address && !addrs.some((a) => eqFold(edsAddress(a), f.address!))) return false;
+  if (f.port && !addrs.some((a) => uint32(obj(a, 'socket_address'), 'port_value') === f.port)) return false;
   if (f.cluster && !eqFold(cluster, f.cluster)) return false;
-  if (f.status && !eqFold(lbEndpointStatus(ep), f.status)) return false;
+  if (f.status && !eqFold(lbEndpointStatus(ep).name, f.status)) return false;
   return true;
 }
 
@@ -122,7 +171,7 @@ export function edsRows(assignments: readonly Obj[], prefix = ''): string[][] {
     for (const g of arr(cla, 'endpoints')) {
       const locality = describeLocality(field(g, 'locality'));
       for (const ep of arr(g, 'lb_endpoints')) {
-        rows.push([prefix + edsName(ep), lbEndpointStatus(ep), locality, cluster]);
+        rows.push([prefix + edsName(ep), lbEndpointStatus(ep).shown, locality, cluster]);
       }
     }
   }
@@ -132,46 +181,63 @@ export function edsRows(assignments: readonly Obj[], prefix = ''): string[][] {
 // ---- /clusters?format=json (admin.v3.Clusters) ----
 
 interface HostRow {
+  /** The address as istioctl sorts and filters on it: the socket's IP, `unix://path`, `envoy://…`, `unknown`. */
   address: string;
   port: number;
   cluster: string;
-  endpoint: string;
-  status: string;
+  status: Health;
   outlier: string;
 }
 
-/** ENDPOINT cell: `ip[:port]`, `unix://path`, `envoy://listener/id`, else `unknown`. */
-function hostEndpoint(address: unknown): string {
+/** The address without its port: the socket's IP, `unix://path`, `envoy://listener/id`, else `unknown`. */
+function hostAddress(address: unknown): string {
   const sock = obj(address, 'socket_address');
-  if (sock) {
-    const port = num(sock, 'port_value');
-    return port ? `${str(sock, 'address')}:${port}` : str(sock, 'address');
-  }
+  if (sock) return str(sock, 'address');
   const pipe = obj(address, 'pipe');
   if (pipe) return `unix://${str(pipe, 'path')}`;
   const internal = obj(address, 'envoy_internal_address');
-  if (internal) return `envoy://${str(internal, 'server_listener_name')}/${str(internal, 'endpoint_id')}`;
-  return 'unknown';
+  return (internal && internalAddress(internal)) ?? 'unknown';
+}
+
+/**
+ * `eds_health_status` of a `/clusters` answer. A name no status has is refused (exit 65, located by the
+ * caller), as istioctl refuses such an answer.
+ */
+function hostHealth(health: Obj | undefined): Health {
+  const v = field(health, 'eds_health_status');
+  if (typeof v === 'string' && !HEALTH.includes(v))
+    throw new FieldTypeError(
+      health!,
+      fieldKey(health, 'eds_health_status'),
+      undefined,
+      `one of ${HEALTH.join(', ')}`,
+      v,
+    );
+  return healthOf(v, true);
 }
 
 function hostRow(host: unknown, cluster: string): HostRow {
   const address = field(host, 'address');
   const health = obj(host, 'health_status');
   return {
-    address: str(obj(address, 'socket_address'), 'address'),
-    port: num(path(address, 'socket_address'), 'port_value'),
+    address: hostAddress(address),
+    port: uint32(path(address, 'socket_address'), 'port_value'),
     cluster,
-    endpoint: hostEndpoint(address),
-    status: enumName(health, 'eds_health_status', HEALTH),
+    status: hostHealth(health),
     outlier: bool(health, 'failed_outlier_check') ? 'FAILED' : 'OK',
   };
+}
+
+/** ENDPOINT cell: the address, then `:port` when a socket address has a port. */
+function hostEndpoint(r: HostRow): string {
+  return r.port ? `${r.address}:${r.port}` : r.address;
 }
 
 function hostMatches(r: HostRow, f: EndpointFilter): boolean {
   if (f.address && !eqFold(r.address, f.address)) return false;
   if (f.port && r.port !== f.port) return false;
   if (f.cluster && !eqFold(r.cluster, f.cluster)) return false;
-  if (f.status && !eqFold(r.status, f.status)) return false;
+  if (f.status && !eqFold(r.status.name, f.status)) return false;
   return true;
 }
 
@@ -192,14 +258,18 @@ export function clusterStatusRows(clusters: unknown, f: EndpointFilter): string[
     if (a.port !== b.port) return a.port < b.port;
     return a.cluster < b.cluster;
   });
-  return rows.map((r) => [r.endpoint, r.status, r.outlier, r.cluster]);
+  return rows.map((r) => [hostEndpoint(r), r.status.shown, r.outlier, r.cluster]);
 }
 
 /** ClusterStatus objects with at least one matching host (their other hosts are kept). */
 export function selectClusterStatuses(clusters: unknown, f: EndpointFilter): Obj[] {
   return arr(clusters, 'cluster_statuses')
     .filter(isObj)
-    .filter((cs) => arr(cs, 'host_statuses').some((h) => hostMatches(hostRow(h, str(cs, 'name')), f)));
+    .filter((cs) => {
+      // every host is read, so that an answer istioctl refuses is refused whatever the filter
+      const rows = arr(cs, 'host_statuses').map((h) => hostRow(h, str(cs, 'name')));
+      return rows.some((r) => hostMatches(r, f));
+    });
 }
 
 // ---- `proxy-config endpoint --file`: which input is it? ----
@@ -225,7 +295,7 @@ export function clustersFromInput(value: unknown, source: string): Obj {
         host_statuses: arr(cla, 'endpoints').flatMap((g) =>
           arr(g, 'lb_endpoints').map((ep) => ({
             address: field(obj(ep, 'endpoint'), 'address'),
-            health_status: { eds_health_status: field(ep, 'health_status') ?? 'UNKNOWN' },
+            health_status: { eds_health_status: dumpHealth(field(ep, 'health_status') ?? 'UNKNOWN') },
           })),
         ),
       })),

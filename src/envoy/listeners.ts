@@ -1,6 +1,19 @@
 /** `proxy-config listener`: derived address/type/match/destination columns and ordering, as istioctl. */
 import type { Resource } from './dump.js';
-import { arr, field, has, isObj, num, obj, path, str, strs, type Obj } from './fields.js';
+import {
+  FieldTypeError,
+  arr,
+  field,
+  fieldKey,
+  has,
+  isObj,
+  num,
+  obj,
+  path,
+  str,
+  strs,
+  type Obj,
+} from './fields.js';
 import { cmp, goSortCompare, goSortSlice } from './gosort.js';
 
 export interface ListenerFilter {
@@ -23,8 +36,29 @@ export function listenerAddress(l: Obj): string {
   return '';
 }
 
+/**
+ * A uint32 field (a port, a prefix length). One that is negative, past 2^32 - 1 or fractional is refused
+ * (exit 65, located by the dump) as istioctl refuses it, rather than shown.
+ */
+export function uint32(o: unknown, name: string): number {
+  const n = num(o, name);
+  if (Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
+  throw new FieldTypeError(
+    o as Obj,
+    fieldKey(o, name),
+    undefined,
+    'an integer in 0..4294967295',
+    field(o, name),
+  );
+}
+
 export function listenerPort(l: Obj): number {
   return num(path(l, 'address', 'socket_address'), 'port_value');
+}
+
+/** The listener's port as `proxy-config` reads it: a port no listener can have is refused (see uint32). */
+function checkedPort(l: Obj): number {
+  return uint32(path(l, 'address', 'socket_address'), 'port_value');
 }
 
 function additionalAddresses(l: Obj): string[] {
@@ -89,12 +123,13 @@ export interface ListenerEntry {
   type: string;
 }
 
-/** Filtered listeners ordered by (port, address, type). */
+/** Filtered listeners ordered by (port, address, type); a port istioctl would refuse is refused. */
 export function selectListeners(resources: readonly Resource[], f: ListenerFilter): ListenerEntry[] {
   const entries: ListenerEntry[] = [];
   for (const { value: l } of resources) {
+    const port = checkedPort(l);
     if (!listenerMatches(l, f)) continue;
-    entries.push({ listener: l, port: listenerPort(l), address: listenerAddress(l), type: listenerType(l) });
+    entries.push({ listener: l, port, address: listenerAddress(l), type: listenerType(l) });
   }
   return goSortCompare(
     entries,
@@ -102,9 +137,17 @@ export function selectListeners(resources: readonly Resource[], f: ListenerFilte
   );
 }
 
-/** Listeners that pass the filter, in dump order (what `-o json|yaml` prints). */
+/**
+ * Listeners that pass the filter, in dump order (what `-o json|yaml` prints); a listener port istioctl
+ * would refuse is refused here too.
+ */
 export function filterListeners(resources: readonly Resource[], f: ListenerFilter): Obj[] {
-  return resources.map((r) => r.value).filter((l) => listenerMatches(l, f));
+  const out: Obj[] = [];
+  for (const { value: l } of resources) {
+    checkedPort(l);
+    if (listenerMatches(l, f)) out.push(l);
+  }
+  return out;
 }
 
 const APP_PROTOCOL_LABELS: Array<[string, string[]]> = [
@@ -131,10 +174,10 @@ export function describeChainMatch(chain: Obj): string {
     const known = APP_PROTOCOL_LABELS.find(([, list]) => sameList(apps, list));
     parts.push(`App: ${known ? known[0] : apps.join(',')}`);
   }
-  const port = has(m, 'destination_port') ? `:${num(m, 'destination_port')}` : '';
+  const port = has(m, 'destination_port') ? `:${uint32(m, 'destination_port')}` : '';
   const ranges = arr(m, 'prefix_ranges');
   if (ranges.length > 0) {
-    const cidrs = ranges.map((r) => `${str(r, 'address_prefix')}/${num(r, 'prefix_len')}`);
+    const cidrs = ranges.map((r) => `${str(r, 'address_prefix')}/${uint32(r, 'prefix_len')}`);
     parts.push(`Addr: ${cidrs.join(',')}${port}`);
   } else if (port) {
     parts.push(`Addr: *${port}`);

@@ -5,9 +5,10 @@ import { goSortSlice } from './gosort.js';
 import { describeIstioConfig, goAtoi } from './istio.js';
 import { describeRouteMatch } from './listeners.js';
 
-/** Route configurations passing `--name` (exact), in istioctl's order. */
+/** Route configurations passing `--name` (exact; empty or absent: all), in istioctl's order. */
 export function selectRoutes(resources: readonly Resource[], name?: string): Obj[] {
-  const list = resources.map((r) => r.value).filter((rc) => name === undefined || str(rc, 'name') === name);
+  // an empty name is no filter, as in istioctl
+  const list = resources.map((r) => r.value).filter((rc) => !name || str(rc, 'name') === name);
   // istioctl's comparator only orders integer names ("80" < "8080"); any other name never compares less,
   // so it acts as a barrier for the insertion sort (and ties are settled by Go's pdqsort).
   const keyed = list.map((rc) => ({ rc, n: goAtoi(str(rc, 'name')) }));
@@ -18,13 +19,22 @@ export function selectRoutes(resources: readonly Resource[], name?: string): Obj
 const EXPANDED_SUFFIXES = ['.svc.cluster.local', '.svc'];
 
 /**
- * The DOMAINS cell: host:port spellings dropped (bracketed IPv6 kept), `x.svc.cluster.local` and `x.svc`
+ * istioctl's test for a domain without a port: no `:` at all, or a bracketed IPv6 address written with
+ * more than two `:` (`[2001:db8::1]`; `[::1]`, `[fd00::1]` and `[::]` are dropped as host:port spellings).
+ */
+function withoutPortDomain(d: string): boolean {
+  const colons = d.split(':').length - 1;
+  return colons === 0 || (colons > 2 && d.endsWith(']'));
+}
+
+/**
+ * The DOMAINS cell: host:port spellings dropped (see `withoutPortDomain`), `x.svc.cluster.local` and `x.svc`
  * dropped when `x` is present, then `a, b + N more...` beyond two.
  */
 export function describeRouteDomains(domains: readonly string[]): string {
   if (domains.length === 0) return '';
   if (domains.length === 1) return domains[0]!;
-  const withoutPort = domains.filter((d) => !d.includes(':') || d.endsWith(']'));
+  const withoutPort = domains.filter(withoutPortDomain);
   const present = new Set(withoutPort);
   const redundant = (d: string) =>
     EXPANDED_SUFFIXES.some((sfx) => d.endsWith(sfx) && present.has(d.slice(0, -sfx.length)));

@@ -8,7 +8,36 @@ import {
   rfc3339,
 } from './certs.js';
 import type { SecretResource } from './dump.js';
-import { arr, str, typeUrl, type Obj } from './fields.js';
+import { FieldTypeError, SECRET_FIELDS, arr, isObj, str, typeUrl, type Obj } from './fields.js';
+
+/**
+ * Whether protojson (istioctl's reader) takes this as a `bytes` value: standard base64, or URL-safe when it
+ * has `-` or `_`; padded when its length is a multiple of 4, else unpadded; line breaks ignored.
+ */
+function goBase64(s: string): boolean {
+  const t = s.replace(/[\r\n]/g, '');
+  const a = /[-_]/.test(s) ? '[A-Za-z0-9_-]' : '[A-Za-z0-9+/]';
+  if (s.length % 4 !== 0) return new RegExp(`^${a}*$`).test(t) && t.length % 4 !== 1;
+  return new RegExp(`^(?:${a}{4})*(?:${a}{2}==|${a}{3}=)?$`).test(t);
+}
+
+/**
+ * Refuses an `inline_bytes` anywhere in a secret that is not base64: a FieldTypeError (exit 65) the dump
+ * locates, as istioctl refuses the dump, rather than a row read from whatever the text decodes to. Key
+ * material (`private_key`, `password`, …) is not looked at: the error would quote it.
+ */
+export function checkInlineBytes(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) checkInlineBytes(v);
+    return;
+  }
+  if (!isObj(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    if ((k === 'inline_bytes' || k === 'inlineBytes') && typeof v === 'string' && !goBase64(v))
+      throw new FieldTypeError(value, k, undefined, 'base64', v);
+    if (!SECRET_FIELDS.has(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) checkInlineBytes(v);
+  }
+}
 
 export interface SecretRow {
   name: string;
@@ -110,6 +139,7 @@ export function secretRows(secrets: readonly SecretResource[], now: Date): Secre
   for (const s of secrets) {
     if (s.noSecret) throw s.noSecret;
     const secret = s.value;
+    checkInlineBytes(secret);
     const chain = secretChain(secret);
     if (chain?.pem) {
       rows.push(row(s.name, s.state, chain.pem, '', now));

@@ -244,15 +244,15 @@ describe('endpoint (admin /clusters?format=json saved to a file)', () => {
     ],
   };
 
-  it('renders addresses, health and outlier status in istioctl order (address, port, cluster)', async () => {
+  it('renders addresses, health and outlier status in istioctl order (address as shown, port, cluster)', async () => {
     const r = await runCli(['pc', 'endpoints', '-f', writeTmp('clusters.json', clusters)]);
     expect(r.stdout).toBe(
       [
         'ENDPOINT                                                STATUS        OUTLIER CHECK     CLUSTER',
-        'envoy://connect_originate/1.2.3.4:80                    HEALTHY       OK                inbound-vip|8000|http|a',
-        'unix://./var/run/secrets/workload-spiffe-uds/socket     UNKNOWN       OK                sds-grpc',
         '10.0.0.1:80                                             UNHEALTHY     FAILED            outbound|80||b.default.svc.cluster.local',
         '10.0.0.2:80                                             HEALTHY       OK                outbound|80||b.default.svc.cluster.local',
+        'envoy://connect_originate/1.2.3.4:80                    HEALTHY       OK                inbound-vip|8000|http|a',
+        'unix://./var/run/secrets/workload-spiffe-uds/socket     UNKNOWN       OK                sds-grpc',
         '',
       ].join('\n'),
     );
