@@ -4,7 +4,7 @@
  * paths. xDS bookkeeping (version_info, last_updated, nonces) is ignored, snake_case and camelCase dumps
  * compare equal, and secret key material is redacted before comparing. Resources, and list elements that
  * all have distinct names, are matched by name whatever their order, except that the order of filters
- * (which Envoy runs in list order) is a difference of its own.
+ * and of a virtual host's routes (which Envoy runs and matches in list order) is a difference of its own.
  *
  * What one side cannot read (a damaged resource, list or section, or a missing section while the other
  * side has resources of that kind) is never a difference: a resource present only on the other side may
@@ -177,11 +177,12 @@ function join(path: string, seg: string): string {
 
 /**
  * Lists whose order is behaviour: Envoy runs filters in list order (an EnvoyFilter inserting before
- * rather than after another filter changes what runs first), so beyond the filters matched by name, the
- * order of those both sides have is compared: `http_filters`, network `filters` (a filter chain's, a
- * cluster's) and `listener_filters`.
+ * rather than after another filter changes what runs first) and takes a virtual host's first route that
+ * matches (a VirtualService's http routes in another order send requests elsewhere), so beyond the
+ * elements matched by name, the order of those both sides have is compared: `http_filters`, network
+ * `filters` (a filter chain's, a cluster's), `listener_filters` and `routes`.
  */
-const ORDERED_LISTS = /(?:^|\.)(?:httpFilters|filters|listenerFilters)$/;
+const ORDERED_LISTS = /(?:^|\.)(?:httpFilters|filters|listenerFilters|routes)$/;
 
 /** Whether a list at this path (as the diff writes paths) runs its named elements in order. */
 export function orderedList(path: string): boolean {

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
-import { dumpDir, inboundHttpFilters, listener, reordered, replica, weights } from './sidecars.js';
+import { dumpDir, inboundHttpFilters, listener, reordered, replica, section, weights } from './sidecars.js';
 
 const { dir, write } = dumpDir('mesh-drift-order-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,5 +124,32 @@ describe('mesh drift: filter order', () => {
       ].join('\n'),
       stderr: '',
     });
+  });
+
+  // Envoy takes a virtual host's first matching route: a VirtualService's http routes in another order
+  // (a canary match after the catch-all) send requests elsewhere.
+  it("a virtual host's routes in another order are drift, the order shown", async () => {
+    const withCanary = (d: any, canaryFirst: boolean) => {
+      const route = section(d, 'RoutesConfigDump').dynamic_route_configs[0].route_config;
+      const vh = route.virtual_hosts[0];
+      const canary = {
+        name: 'canary',
+        match: { prefix: '/', headers: [{ name: 'x-canary', exact_match: 'true' }] },
+        route: { cluster: 'outbound|8080|v2|catalog.shop.svc.cluster.local' },
+      };
+      vh.routes = canaryFirst ? [canary, ...vh.routes] : [...vh.routes, canary];
+      return d;
+    };
+    const args = ['drift'];
+    ['bcdfg', 'hjklm', 'npqrs'].forEach((s, i) => {
+      const d = withCanary(replica(POD(s), `10.244.9.${i + 1}`), i !== 2);
+      args.push(...f(POD(s), write(`routes-${s}.json`, d)));
+    });
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(79);
+    expect(r.stdout).toContain('shop/web: 1 of 3 replicas drifted');
+    expect(r.stdout).toContain(
+      'virtualHosts[name=catalog.shop.svc.cluster.local:8080].routes (order): ["canary","default"] -> ["default","canary"]',
+    );
   });
 });
