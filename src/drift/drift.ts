@@ -129,7 +129,9 @@ function fromParts(clusters: Obj[], listeners: Obj[], routes: Obj[], ecds: Obj[]
 }
 
 const values = (list: Resource[]) => list.filter((r) => r.dynamic).map((r) => r.value);
-const ecdsOf = (d: ConfigDump) => (d.section(DumpType.ecds) ? values(d.ecdsFilters()) : []);
+// a dump without an ECDS section has none; one that does not parse is, read leniently, a problem of its
+// own (the rest still compared): found without parsing it
+const ecdsOf = (d: ConfigDump) => (d.has(DumpType.ecds) ? values(d.ecdsFilters()) : []);
 
 /**
  * What drift compares of a proxy's Envoy config dump (read leniently): its dynamic clusters, active
@@ -229,10 +231,19 @@ function canonical(v: unknown, key = ''): unknown {
   return out;
 }
 
+/** An unnamed listener's `address:port`; a port that cannot be read is compared by the diff, not named here. */
+function unnamedListener(v: Obj): string {
+  try {
+    return `${listenerAddress(v)}:${listenerPort(v)}`;
+  } catch {
+    return '';
+  }
+}
+
 /** What names each kind of resource, as the diff engine names it. */
 const NAMED: Array<[string, (d: ConfigDump) => Resource[], (v: Obj) => string]> = [
   ['cluster', (d) => d.clusters(), (v) => str(v, 'name')],
-  ['listener', (d) => d.listeners(), (v) => str(v, 'name') || `${listenerAddress(v)}:${listenerPort(v)}`],
+  ['listener', (d) => d.listeners(), (v) => str(v, 'name') || unnamedListener(v)],
   ['route', (d) => d.routes(), (v) => str(v, 'name')],
   ['ecds', (d) => ecdsOf(d).map((value) => ({ value }) as Resource), (v) => str(v, 'name')],
 ];

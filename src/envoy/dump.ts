@@ -420,6 +420,11 @@ export class ConfigDump {
     }
   }
 
+  /** Whether the dump has a section of this type (found in its text, not parsed). */
+  has(type: string): boolean {
+    return (this.sections.get(type)?.length ?? 0) > 0;
+  }
+
   /** The section of a type (several merged: see `merged`), or undefined when the dump has none. */
   section(type: string): Obj | undefined {
     const values = this.reread(() => (this.sections.get(type) ?? []).map((ref) => this.value(ref)));

@@ -48,14 +48,16 @@ export function parseMeshConfig(text: string, source: string): Obj {
 function proxyConfigProblem(d: unknown): { field?: string; mustBe: string } | undefined {
   if (d === undefined || d === null) return undefined;
   if (!isObject(d)) return { mustBe: 'a map' };
+  // a field written empty (`statusPort:`) is not set, as protobuf's JSON reads null
+  const given = (v: unknown) => v !== undefined && v !== null;
   const md = d.proxyMetadata;
   const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  if (md !== undefined && (!isObject(md) || !Object.values(md).every(scalar)))
+  if (given(md) && (!isObject(md) || !Object.values(md).every(scalar)))
     return { field: 'proxyMetadata', mustBe: 'a map of strings' };
   const hold = d.holdApplicationUntilProxyStarts;
-  if (hold !== undefined && typeof hold !== 'boolean')
+  if (given(hold) && typeof hold !== 'boolean')
     return { field: 'holdApplicationUntilProxyStarts', mustBe: 'true or false' };
-  if (d.statusPort !== undefined && statusPortOf(d) === undefined)
+  if (given(d.statusPort) && statusPortOf(d) === undefined)
     return { field: 'statusPort', mustBe: 'a port number (1-65535)' };
   return undefined;
 }
@@ -110,7 +112,7 @@ export function parseProxyConfigAnnotation(value: unknown): { config: Obj } | { 
  */
 export function withProxyConfig(mesh: Obj, config: Obj): Obj {
   const defaults: Obj = mesh.defaultConfig ?? {};
-  const merged: Obj = { ...defaults, ...config };
+  const merged: Obj = { ...defaults, ...setFields(config) };
   if (defaults.proxyMetadata || config.proxyMetadata)
     merged.proxyMetadata = { ...(defaults.proxyMetadata ?? {}), ...(config.proxyMetadata ?? {}) };
   if (isObject(config.proxyHeaders) && isObject(defaults.proxyHeaders)) {
@@ -120,6 +122,11 @@ export function withProxyConfig(mesh: Obj, config: Obj): Obj {
     merged.proxyHeaders = headers;
   }
   return { ...mesh, defaultConfig: merged };
+}
+
+/** A proxy config's fields but those written empty (null: not set, as protobuf's JSON reads them). */
+function setFields(config: Obj): Obj {
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== null));
 }
 
 const PROXY = 'istio-proxy';
@@ -140,7 +147,7 @@ function setEnv(env: Obj[], name: string, value: string): Obj[] {
 export function applyMeshConfig(t: InjectTemplate, mesh: Obj): InjectTemplate {
   const containers = (t.spec.containers ?? []) as Obj[];
   if (!containers.some((c) => c.name === PROXY)) return t;
-  const defaults: Obj = mesh.defaultConfig ?? {};
+  const defaults: Obj = setFields(mesh.defaultConfig ?? {});
   const proxy = (c: Obj): Obj => {
     let env = [...((c.env ?? []) as Obj[])];
     const current = env.find((e) => e.name === 'PROXY_CONFIG')?.value;

@@ -130,6 +130,16 @@ describe('kube-inject --meshConfigFile', () => {
       const r = await runCli(['kube-inject', '-f', DEPLOYMENTS, '--meshConfigFile', path]);
       expect(r, text).toEqual({ code: 65, stdout: '', stderr: `Error: ${path}: ${message}\n` });
     }
+    // a field written empty is not set: the default status port (the annotation's null keeps it too)
+    const empty = await runCli([
+      'kube-inject',
+      '-f',
+      'test/fixtures/kube-inject/prometheus.yaml',
+      '--meshConfigFile',
+      file('empty.yaml', 'defaultConfig:\n  statusPort:\n  proxyMetadata:\n'),
+    ]);
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(parse(empty.stdout).spec.template.metadata.annotations['prometheus.io/port']).toBe('15020');
     // numbers and booleans in proxyMetadata are written as the strings an env var holds
     const [pod] = await inject(
       '--meshConfigFile',
@@ -179,8 +189,15 @@ describe('kube-inject --meshConfigFile', () => {
       const r = await runCli(['kube-inject', '-f', path]);
       expect(r, annotation).toEqual({ code: 65, stdout: '', stderr: `Error: ${path}:8: ${where} ${says}\n` });
     }
-    // what istiod reads without complaint: empty text, a field it does not know, YAML 1.1's `yes`
-    for (const annotation of ['""', '"unknownField: 3"', '"holdApplicationUntilProxyStarts: yes"']) {
+    // what istiod reads without complaint: empty text, a field it does not know, YAML 1.1's `yes`, a
+    // field written empty (not set)
+    for (const annotation of [
+      '""',
+      '"unknownField: 3"',
+      '"holdApplicationUntilProxyStarts: yes"',
+      '"statusPort: null"',
+      '"proxyMetadata:"',
+    ]) {
       const r = await runCli(['kube-inject', '-f', pod(annotation)]);
       expect(r.code, annotation).toBe(0);
       expect(r.stderr).toBe('');
