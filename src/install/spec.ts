@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
-import { isDnsLabel } from '../util/names.js';
+import { isDnsLabel, isLabelName } from '../util/names.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
 import { ISTIO_OPERATOR_SCHEMA, takesOnlyString } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
@@ -112,16 +112,13 @@ function validate(doc: JsonMap): string[] {
   return problems.length > 0 ? problems : [...nameProblems(doc), ...imageProblems(doc)];
 }
 
-/** A Kubernetes label value: up to 63 letters, digits, `-`, `_` and `.`, starting and ending alphanumeric. */
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
 /**
  * `metadata.name` is written into the `install.operator.istio.io/owning-resource` label of every object:
  * one that is no label value passed `manifest generate` and failed install at the API server, halfway.
  */
 function nameProblems(doc: JsonMap): string[] {
   const name = (doc.metadata as JsonMap | undefined)?.name;
-  if (typeof name !== 'string' || (name.length <= 63 && LABEL_VALUE.test(name))) return [];
+  if (typeof name !== 'string' || name === '' || isLabelName(name)) return [];
   return [
     `metadata.name: ${JSON.stringify(name)} is no Kubernetes label value (up to 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit): it labels every object installed`,
   ];

@@ -14,6 +14,22 @@ export function isDnsSubdomain(s: string): boolean {
   return s.length > 0 && s.length <= 253 && s.split('.').every(isDnsLabel);
 }
 
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * A Kubernetes label value that is not empty, or the name part of a label key: up to 63 letters, digits,
+ * `-`, `_` and `.`, starting and ending with a letter or digit.
+ */
+export function isLabelName(s: string): boolean {
+  return s.length <= 63 && LABEL_NAME.test(s);
+}
+
+/** A Kubernetes label key: `[prefix/]name`, the prefix a DNS subdomain, the name an `isLabelName`. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  return (slash < 0 || isDnsSubdomain(key.slice(0, slash))) && isLabelName(key.slice(slash + 1));
+}
+
 const LABEL_HINT =
   'a namespace is lower-case letters, digits and "-", starting and ending with a letter or digit';
 

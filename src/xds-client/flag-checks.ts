@@ -5,7 +5,7 @@
  * commands' flags are declared with these parsers.
  */
 import { MeshError, usageError } from '../util/errors.js';
-import { isDnsSubdomain, namespaceArg } from '../util/names.js';
+import { isLabelKey, isLabelName, namespaceArg } from '../util/names.js';
 
 /**
  * `-i/--istioNamespace`: a namespace name, checked as `-n` is (a name the API server could never hold is
@@ -19,23 +19,13 @@ export function checkIstioNamespace(value: string): string {
   }
 }
 
-/** A Kubernetes label value (the empty one aside): up to 63 alphanumerics, `-`, `_` and `.`, alphanumeric at both ends. */
-const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-
 /** `-r/--revision`: the value of istiod's `istio.io/rev` label (empty: no revision, as istioctl). */
 export function checkRevision(value: string): string {
-  if (value === '' || LABEL_VALUE.test(value)) return value;
+  if (value === '' || isLabelName(value)) return value;
   throw usageError(
     `invalid -r/--revision "${value}": not a revision name`,
     'a revision is a label value: up to 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
   );
-}
-
-/** A label key: `[prefix/]name`, the prefix a DNS subdomain, the name as a label value. */
-function isLabelKey(key: string): boolean {
-  const slash = key.indexOf('/');
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  return (slash < 0 || isDnsSubdomain(key.slice(0, slash))) && LABEL_VALUE.test(name);
 }
 
 const KEY = String.raw`([^\s!=<>(),]+)`;
@@ -52,10 +42,10 @@ function isRequirement(text: string): boolean {
   for (const [i, re] of REQUIREMENT.entries()) {
     const m = re.exec(text);
     if (!m || !isLabelKey(m[1]!)) continue;
-    if (i === 2) return m[2] === '' || LABEL_VALUE.test(m[2]!);
+    if (i === 2) return m[2] === '' || isLabelName(m[2]!);
     if (i === 3) {
       const values = m[2]!.split(',').map((v) => v.trim());
-      return m[2]!.trim() !== '' && values.every((v) => v === '' || LABEL_VALUE.test(v));
+      return m[2]!.trim() !== '' && values.every((v) => v === '' || isLabelName(v));
     }
     return true;
   }

@@ -6,7 +6,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
 import { parseGoDuration } from '../../../util/duration.js';
-import { isDnsLabel, isDnsSubdomain } from '../../../util/names.js';
+import { isDnsLabel, isDnsSubdomain, isLabelName } from '../../../util/names.js';
 import { isObject, keysOf, list } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
@@ -207,8 +207,6 @@ export function checkDuration(
 // Labels, selectors, exportTo
 // ---------------------------------------------------------------------------------------------------
 
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
-
 /** Why `key` is not a valid Kubernetes label key (`[prefix/]name`), or undefined. */
 export function labelKeyError(key: string): string | undefined {
   const slash = key.indexOf('/');
@@ -217,7 +215,7 @@ export function labelKeyError(key: string): string | undefined {
   if (prefix !== undefined && !isDnsSubdomain(prefix)) {
     return `label key "${key}" is invalid: prefix "${prefix}" must be a DNS subdomain of at most 253 characters`;
   }
-  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
+  if (!isLabelName(name)) {
     return `label key "${key}" is invalid: the name part must be 1-63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`;
   }
   return undefined;
@@ -227,7 +225,7 @@ export function labelKeyError(key: string): string | undefined {
 export function labelValueError(value: unknown): string | undefined {
   if (typeof value !== 'string') return `label value ${quote(value)} must be a string`;
   if (value === '') return undefined;
-  if (value.length > 63 || !LABEL_NAME.test(value)) {
+  if (!isLabelName(value)) {
     return `label value "${value}" is invalid: at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric`;
   }
   return undefined;
