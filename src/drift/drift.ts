@@ -18,8 +18,16 @@ import {
   problemKind,
   type DumpDiff,
 } from '../envoy/diff.js';
-import { ConfigDump, DumpType, type DumpProblem, type Resource } from '../envoy/dump.js';
+import {
+  ConfigDump,
+  DumpType,
+  dumpOfResources,
+  dynamicValues,
+  type DumpProblem,
+  type Resource,
+} from '../envoy/dump.js';
 import { isObj, obj, str, type Obj } from '../envoy/fields.js';
+import { istioNodeId } from '../envoy/istio.js';
 import { listenerAddress, listenerPort } from '../envoy/listeners.js';
 import { redactSecrets, toProtoJson } from '../envoy/protojson.js';
 import { rootCaCertificates } from '../envoy/rootca.js';
@@ -110,28 +118,9 @@ function replaceAll(v: unknown, subs: Sub[]): unknown {
   return out;
 }
 
-/** A dump of the given dynamic resources (an ECDS section always: a dump without one has none). */
-function fromParts(clusters: Obj[], listeners: Obj[], routes: Obj[], ecds: Obj[]): ConfigDump {
-  return new ConfigDump({
-    configs: [
-      { '@type': DumpType.clusters, dynamic_active_clusters: clusters.map((cluster) => ({ cluster })) },
-      {
-        '@type': DumpType.listeners,
-        dynamic_listeners: listeners.map((listener) => ({
-          name: str(listener, 'name'),
-          active_state: { listener },
-        })),
-      },
-      { '@type': DumpType.routes, dynamic_route_configs: routes.map((route_config) => ({ route_config })) },
-      { '@type': DumpType.ecds, ecds_filters: ecds.map((ecds_filter) => ({ ecds_filter })) },
-    ],
-  });
-}
-
-const values = (list: Resource[]) => list.filter((r) => r.dynamic).map((r) => r.value);
 // a dump without an ECDS section has none; one that does not parse is, read leniently, a problem of its
 // own (the rest still compared): found without parsing it
-const ecdsOf = (d: ConfigDump) => (d.has(DumpType.ecds) ? values(d.ecdsFilters()) : []);
+const ecdsOf = (d: ConfigDump) => (d.has(DumpType.ecds) ? dynamicValues(d.ecdsFilters()) : []);
 
 /**
  * What drift compares of a proxy's Envoy config dump (read leniently): its dynamic clusters, active
@@ -139,12 +128,13 @@ const ecdsOf = (d: ConfigDump) => (d.has(DumpType.ecds) ? values(d.ecdsFilters()
  */
 export function comparable(full: ConfigDump): { dump: ConfigDump; problems: DumpProblem[] } {
   full.readLeniently();
-  const dump = fromParts(
-    values(full.clusters()),
-    values(full.listeners()),
-    values(full.routes()),
-    ecdsOf(full),
-  );
+  // an ECDS section always: the replicas' dumps then compare extension configs, none being none
+  const dump = dumpOfResources({
+    clusters: dynamicValues(full.clusters()),
+    listeners: dynamicValues(full.listeners()),
+    routes: dynamicValues(full.routes()),
+    ecds: ecdsOf(full),
+  });
   const kinds = ['cluster', 'listener', 'route', 'ecds'];
   return { dump, problems: full.problems.filter((p) => kinds.includes(problemKind(p) ?? '')) };
 }
@@ -160,9 +150,9 @@ export function trustedRoots(full: ConfigDump): string[] | undefined {
 
 /** The IPs a node names: the `<ip>` of a sidecar id `sidecar~<ip>~<pod>.<ns>~…` and its `INSTANCE_IPS`. */
 export function nodeIps(node: unknown): string[] {
-  const id = str(node, 'id').split('~');
+  const id = istioNodeId(str(node, 'id'));
   const instance = str(obj(node, 'metadata'), 'INSTANCE_IPS').split(',');
-  const all = [...(id.length === 4 ? [id[1]!] : []), ...instance].map((s) => s.trim());
+  const all = [...(id ? [id.ip] : []), ...instance].map((s) => s.trim());
   return [...new Set(all.filter((s) => isIP(s) !== 0))];
 }
 
@@ -194,12 +184,12 @@ function forIps(kind: 'cluster' | 'listener', v: Obj, ips: ReadonlySet<string>):
  */
 export function normalise(p: ProxyConfig, siblings: ReadonlySet<string> = new Set()): ConfigDump {
   const d = p.dump;
-  const dump = fromParts(
-    values(d.clusters()).filter((v) => !forIps('cluster', v, siblings)),
-    values(d.listeners()).filter((v) => !forIps('listener', v, siblings)),
-    values(d.routes()),
-    ecdsOf(d),
-  );
+  const dump = dumpOfResources({
+    clusters: dynamicValues(d.clusters()).filter((v) => !forIps('cluster', v, siblings)),
+    listeners: dynamicValues(d.listeners()).filter((v) => !forIps('listener', v, siblings)),
+    routes: dynamicValues(d.routes()),
+    ecds: ecdsOf(d),
+  });
   // longest first, so a string that contains another is replaced whole
   const subs = [
     ...[...new Set(p.podSpecific)].map((from) => ({ from, re: ownPattern(from, false), to: '<pod>' })),

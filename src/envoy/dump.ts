@@ -750,6 +750,42 @@ function merged(sections: Obj[]): Obj {
   return out;
 }
 
+/** The values of the dynamic resources among `list` (what a comparison of proxies or replicas reads). */
+export function dynamicValues(list: Resource[]): Obj[] {
+  return list.filter((r) => r.dynamic).map((r) => r.value);
+}
+
+/**
+ * A dump holding these dynamic resources only: clusters, active listeners, route configurations and,
+ * when `ecds` is given (even empty: the dump then says it has none), extension configs.
+ */
+export function dumpOfResources(parts: {
+  clusters: Obj[];
+  listeners: Obj[];
+  routes: Obj[];
+  ecds?: Obj[];
+}): ConfigDump {
+  return new ConfigDump({
+    configs: [
+      { '@type': DumpType.clusters, dynamic_active_clusters: parts.clusters.map((cluster) => ({ cluster })) },
+      {
+        '@type': DumpType.listeners,
+        dynamic_listeners: parts.listeners.map((listener) => ({
+          name: str(listener, 'name'),
+          active_state: { listener },
+        })),
+      },
+      {
+        '@type': DumpType.routes,
+        dynamic_route_configs: parts.routes.map((route_config) => ({ route_config })),
+      },
+      ...(parts.ecds
+        ? [{ '@type': DumpType.ecds, ecds_filters: parts.ecds.map((ecds_filter) => ({ ecds_filter })) }]
+        : []),
+    ],
+  });
+}
+
 /**
  * A wrong-type error met while reading any parsed JSON input (Envoy's `/clusters?format=json` answer, a
  * config dump), said with the input, the line and column (JSON text), the section of a dump and the JSON

@@ -1,4 +1,7 @@
-/** Istio naming conventions found in Envoy config: cluster subset keys and config-origin metadata. */
+/**
+ * Istio naming conventions found in Envoy config: cluster subset keys, config-origin metadata and proxy
+ * node ids.
+ */
 import { field, mapValue } from './fields.js';
 import { cmp } from './gosort.js';
 
@@ -72,4 +75,17 @@ export function describeIstioConfig(resource: unknown): string {
     return m ? `${m[2]}.${m[1]}` : '';
   }
   return '<unknown>';
+}
+
+/**
+ * The parts of an Istio proxy's node id `<type>~<ip>~<pod>.<namespace>~<domain>` (`sidecar~10.0.0.7~web-0.shop~shop.svc.cluster.local`),
+ * or undefined for an id of another form (a proxyless client's may be anything).
+ */
+export function istioNodeId(
+  id: string,
+): { type: string; ip: string; proxy: string; domain: string } | undefined {
+  const parts = id.split('~');
+  if (parts.length !== 4) return undefined;
+  const [type, ip, proxy, domain] = parts as [string, string, string, string];
+  return { type, ip, proxy, domain };
 }

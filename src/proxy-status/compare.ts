@@ -6,13 +6,19 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { diffDumps, problemKind, type DumpDiff, type ResourceDiff } from '../envoy/diff.js';
-import { ConfigDump, DumpType, short as sectionName, type DumpProblem } from '../envoy/dump.js';
+import {
+  ConfigDump,
+  DumpType,
+  dumpOfResources,
+  dynamicValues,
+  short as sectionName,
+  type DumpProblem,
+} from '../envoy/dump.js';
 import { arr, field, isObj, obj, str, typeUrl, type Obj } from '../envoy/fields.js';
+import { istioNodeId } from '../envoy/istio.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { csdsVersions } from './connected-replica.js';
 import { TYPE } from './status.js';
-
-const AT = '@type';
 
 /** One side of a comparison: its dynamic config, and what of it could not be read (left out of `dump`). */
 export interface ConfigSide {
@@ -25,20 +31,11 @@ export interface ConfigSide {
  * strictly throws on the first part it cannot read; one read leniently leaves it out and notes it.
  */
 export function dynamicConfig(dump: ConfigDump): ConfigDump {
-  return fromResources(
-    dump
-      .clusters()
-      .filter((r) => r.dynamic)
-      .map((r) => r.value),
-    dump
-      .listeners()
-      .filter((r) => r.dynamic)
-      .map((r) => r.value),
-    dump
-      .routes()
-      .filter((r) => r.dynamic)
-      .map((r) => r.value),
-  );
+  return dumpOfResources({
+    clusters: dynamicValues(dump.clusters()),
+    listeners: dynamicValues(dump.listeners()),
+    routes: dynamicValues(dump.routes()),
+  });
 }
 
 /** The problems of a lenient read of a dump that a comparison cares about: its clusters, listeners and routes. */
@@ -69,22 +66,6 @@ export function readSide(dump: ConfigDump, source: string, holds = ''): ConfigSi
 /** A type's full name (the type URL less its prefix). */
 const short = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
-function fromResources(clusters: Obj[], listeners: Obj[], routes: Obj[]): ConfigDump {
-  return new ConfigDump({
-    configs: [
-      { [AT]: DumpType.clusters, dynamic_active_clusters: clusters.map((cluster) => ({ cluster })) },
-      {
-        [AT]: DumpType.listeners,
-        dynamic_listeners: listeners.map((listener) => ({
-          name: str(listener, 'name'),
-          active_state: { listener },
-        })),
-      },
-      { [AT]: DumpType.routes, dynamic_route_configs: routes.map((route_config) => ({ route_config })) },
-    ],
-  });
-}
-
 const isSection = (r: unknown) => typeUrl(r).startsWith('type.googleapis.com/envoy.admin.v3.');
 
 /** A resource's type: its `@type`, or the type URL of an Any mesh could not decode. */
@@ -112,8 +93,7 @@ export function istiodSide(resources: unknown[], source: string): ConfigSide {
 
 /** The proxy a node id names: `<pod>.<ns>` itself, or that part of a sidecar id (`sidecar~<ip>~<pod>.<ns>~<domain>`). */
 function proxyOfNode(node: string): string {
-  const parts = node.split('~');
-  return parts.length === 4 ? parts[2]! : node;
+  return istioNodeId(node)?.proxy ?? node;
 }
 
 /**
@@ -168,7 +148,11 @@ function csdsDump(clients: Obj[], id: string, endpoint: string): ConfigDump {
     }
     return out;
   };
-  return fromResources(of(TYPE.CDS, 'cluster'), of(TYPE.LDS, 'listener'), of(TYPE.RDS, 'route'));
+  return dumpOfResources({
+    clusters: of(TYPE.CDS, 'cluster'),
+    listeners: of(TYPE.LDS, 'listener'),
+    routes: of(TYPE.RDS, 'route'),
+  });
 }
 
 /**
