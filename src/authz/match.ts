@@ -5,6 +5,7 @@
  * the request's port.
  */
 import { BlockList, isIP } from 'node:net';
+import { escapeRegExp } from '../util/values.js';
 
 /** Istio's string match: `*` = present, `abc*` = prefix, `*abc` = suffix, otherwise exact. */
 export function matchString(pattern: string, value: string | undefined): boolean {
@@ -45,9 +46,7 @@ function templateRegex(pattern: string): RegExp {
   if (!re) {
     const body = pattern
       .split(/(\{\*\*\}|\{\*\})/)
-      .map((part) =>
-        part === '{**}' ? '[^?#]*' : part === '{*}' ? '[^/?#]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-      )
+      .map((part) => (part === '{**}' ? '[^?#]*' : part === '{*}' ? '[^/?#]+' : escapeRegExp(part)))
       .join('');
     re = new RegExp(`^${body}$`);
     templateCache.set(pattern, re);

@@ -32,6 +32,7 @@ import { listenerAddress, listenerPort } from '../envoy/listeners.js';
 import { redactSecrets, toProtoJson } from '../envoy/protojson.js';
 import { rootCaCertificates } from '../envoy/rootca.js';
 import { escapeControl } from '../render/escape.js';
+import { escapeRegExp } from '../util/values.js';
 
 export interface ProxyConfig {
   /** `<pod>.<namespace>`. */
@@ -90,14 +91,12 @@ export interface DriftReport {
   errors: Array<{ id: string; error: string }>;
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * A pattern for one of a pod's own strings where it stands whole: an IP not inside a longer number
  * (10.0.0.1 in 10.0.0.12, a sibling's IP), a name not inside a longer name (web-1 in web-10).
  */
 function ownPattern(s: string, ip: boolean): RegExp {
-  const e = escapeRe(s);
+  const e = escapeRegExp(s);
   if (!ip) return new RegExp(`(?<![A-Za-z0-9-])${e}(?![A-Za-z0-9-])`, 'g');
   if (isIP(s) === 6) return new RegExp(`(?<![0-9A-Fa-f:])${e}(?![0-9A-Fa-f:])`, 'g');
   return new RegExp(`(?<![0-9.])${e}(?![0-9]|\\.[0-9])`, 'g');

@@ -12,6 +12,11 @@ export type Obj = Record<string, unknown>;
 
 const camelCache = new Map<string, string>();
 
+/** A proto field name for its JSON name: `privateKey` -> `private_key` (a snake_case name as it is). */
+export function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /** protojson's JSON name for a proto field name: `foo_bar_1` -> `fooBar1`. */
 export function camel(name: string): string {
   let c = camelCache.get(name);
@@ -119,7 +124,7 @@ export class FieldTypeError extends MeshError {
     got: unknown,
   ) {
     // a secret field's wrong value may be the secret itself (a password written as a plain string)
-    const secret = SECRET_FIELDS.has(key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    const secret = SECRET_FIELDS.has(snake(key));
     const shown = secret
       ? `${Array.isArray(got) ? 'a list' : `a ${typeof got}`} (not shown)`
       : shownValue(got);

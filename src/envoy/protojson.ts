@@ -5,7 +5,7 @@
  */
 import { ownValue, setOwn } from '../util/values.js';
 import { jsonText } from './exact-numbers.js';
-import { camel, isObj, SECRET_FIELDS, typeUrl, type Obj } from './fields.js';
+import { camel, isObj, SECRET_FIELDS, snake as snakeName, typeUrl, type Obj } from './fields.js';
 
 /** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
 const VERBATIM_FIELDS = new Set(['filter_metadata', 'static_layer', 'default_subset']);
@@ -26,8 +26,6 @@ const VERBATIM_UNDER: Record<string, string[]> = {
 };
 const STRUCT_ANY =
   /\/(?:udpa\.type\.v1|xds\.type\.v3)\.TypedStruct$|\/google\.protobuf\.(?:Struct|Value|ListValue)$/;
-
-const snakeOf = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** A Struct (or map of Structs) as protojson prints it: keys sorted at every level, names untouched. */
 function sortedStruct(v: unknown): unknown {
@@ -52,7 +50,7 @@ export function toProtoJson(value: unknown, parent = ''): unknown {
       out[k] = v;
       continue;
     }
-    const snake = snakeOf(k);
+    const snake = snakeName(k);
     const key = camel(k);
     if (
       VERBATIM_FIELDS.has(snake) ||
@@ -101,7 +99,7 @@ function redactMetadata(list: unknown): unknown {
   const out = list.map((h) => {
     if (!isObj(h) || typeof h.key !== 'string' || !CREDENTIAL_HEADER.test(h.key)) return h;
     // `value` is text, `raw_value` (rawValue once converted) bytes
-    const valueKey = Object.keys(h).find((k) => k === 'value' || snakeOf(k) === 'raw_value');
+    const valueKey = Object.keys(h).find((k) => k === 'value' || snakeName(k) === 'raw_value');
     if (valueKey === undefined) return h;
     const redacted = valueKey === 'value' ? REDACTED : REDACTED_BYTES;
     if (h[valueKey] === redacted) return h;
@@ -121,7 +119,7 @@ function redactDataSource(ds: unknown): unknown {
   const out: Obj = { ...ds };
   let changed = false;
   for (const k of Object.keys(ds)) {
-    const snake = snakeOf(k);
+    const snake = snakeName(k);
     if (snake === 'inline_bytes' && ds[k] !== REDACTED_BYTES) {
       out[k] = REDACTED_BYTES;
       changed = true;
@@ -150,7 +148,7 @@ export function redactSecrets(value: unknown): unknown {
   if (!isObj(value)) return value;
   let out: Obj | undefined;
   for (const [k, v] of Object.entries(value)) {
-    const snake = snakeOf(k);
+    const snake = snakeName(k);
     // `secret` also names the Any inside SecretsConfigDump entries: redact inline data, then look inside
     const r =
       typeof v === 'string' && SECRET_STRINGS.has(snake)

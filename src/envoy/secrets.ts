@@ -8,7 +8,7 @@ import {
   rfc3339,
 } from './certs.js';
 import type { SecretResource } from './dump.js';
-import { FieldTypeError, SECRET_FIELDS, arr, isObj, str, typeUrl, type Obj } from './fields.js';
+import { FieldTypeError, SECRET_FIELDS, arr, isObj, snake, str, typeUrl, type Obj } from './fields.js';
 
 /**
  * Whether protojson (istioctl's reader) takes this as a `bytes` value: standard base64, or URL-safe when it
@@ -35,7 +35,7 @@ export function checkInlineBytes(value: unknown): void {
   for (const [k, v] of Object.entries(value)) {
     if ((k === 'inline_bytes' || k === 'inlineBytes') && typeof v === 'string' && !goBase64(v))
       throw new FieldTypeError(value, k, undefined, 'base64', v);
-    if (!SECRET_FIELDS.has(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) checkInlineBytes(v);
+    if (!SECRET_FIELDS.has(snake(k))) checkInlineBytes(v);
   }
 }
 

@@ -101,3 +101,8 @@ export function canonicalJson(v: unknown): string {
   }
   return `{${fields.join(',')}}`;
 }
+
+/** `s` as a regular expression that matches it literally. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

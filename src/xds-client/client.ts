@@ -121,9 +121,13 @@ export function callDeadline(timeoutMs: number): Date | number {
  */
 export const MAX_XDS_MESSAGE_BYTES = 256 * 1024 * 1024;
 
+/** How errors name a target: its address, after its name when it has one of its own. */
+const whereOf = (target: XdsTarget) =>
+  target.name === target.address ? target.address : `${target.name} (${target.address})`;
+
 export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: number): MeshError {
   const e = err as { code?: number; details?: string; message?: string };
-  const where = target.name === target.address ? target.address : `${target.name} (${target.address})`;
+  const where = whereOf(target);
   const details = (e.details ?? e.message ?? String(err))
     .split('\n')[0]!
     .replace(/\s*Resolution note:\s*$/, '');
@@ -246,7 +250,7 @@ export async function describeCallFailure(
   const e = err as { code?: number; details?: string; message?: string };
   const details = e.details ?? e.message ?? '';
   if (e.code === 14 && target.security.mode === 'tls' && NOT_TLS.test(details)) {
-    const where = target.name === target.address ? target.address : `${target.name} (${target.address})`;
+    const where = whereOf(target);
     const ms = isDeadline(timeoutMs) ? Math.min(timeoutMs, 2000) : 2000;
     return notTls(where, await plaintextProtocol(target.address, ms));
   }
