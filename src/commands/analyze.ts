@@ -8,6 +8,7 @@ import type { Level } from '../analyzers/types.js';
 import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
 import type { RemoteCluster } from '../kube/analyze-inputs.js';
+import type { DeniedKind } from '../kube/cluster.js';
 
 const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate'] as const;
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
@@ -180,7 +181,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   if (cluster) {
     for (const d of cluster.denied)
       warn(
-        `warning: cannot ${d.verb} ${d.resource} (${d.kind}) on ${cluster.server}${d.failedWith ? ` (it answered ${d.failedWith}: ${escapeControl(d.message)})` : ''}: analyzers that read it are skipped`,
+        `warning: ${unreadKind(d, `on ${cluster.server}`, escapeControl)}: analyzers that read it are skipped`,
       );
     for (const r of cluster.remotes) {
       if (r.error)
@@ -188,7 +189,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
           `warning: cannot read remote cluster ${r.id} (${r.from}${r.server ? `, ${r.server}` : ''}): ${r.error}: its objects are not analyzed`,
         );
       for (const d of r.read?.denied ?? [])
-        warn(`warning: cannot ${d.verb} ${d.resource} (${d.kind}) in remote cluster ${r.id} (${r.server})`);
+        warn(`warning: ${unreadKind(d, `in remote cluster ${r.id} (${r.server})`, escapeControl)}`);
     }
     for (const p of cluster.configProblems) warn(`warning: ${p}`);
     if (!opts.meshConfigFile && cluster.meshConfig)
@@ -419,13 +420,13 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     if (outcome.findings.length === 0) {
       if (outcome.missing.length > 0) return outcome.exitCode;
       // A success line says what the run did not look at: unparsable documents, analyzers skipped
-      // because the user may not list what they read.
+      // because kinds they read could not be read (refused, failed, or served only in unknown versions).
       const but = [
         ...(outcome.parseErrors.length > 0
           ? [`${outcome.parseErrors.length} document(s) could not be parsed`]
           : []),
         ...(deniedSkips.length > 0
-          ? [`${deniedSkips.length} analyzer(s) were skipped: the user may not list what they read`]
+          ? [`${deniedSkips.length} analyzer(s) were skipped: kinds they read could not be read`]
           : []),
         ...(remoteFailures.length > 0
           ? [`${remoteFailures.length} remote cluster(s) could not be read`]
@@ -438,6 +439,19 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     }
   }
   return outcome.exitCode;
+}
+
+/**
+ * What could not be read of a kind, and why beyond a refusal: the server's failure, or the versions it serves
+ * an Istio kind in when mesh knows none of them.
+ */
+function unreadKind(d: DeniedKind, where: string, escapeControl: (s: string) => string): string {
+  const why = d.servedOnly
+    ? ` (${escapeControl(d.message)})`
+    : d.failedWith
+      ? ` (it answered ${d.failedWith}: ${escapeControl(d.message)})`
+      : '';
+  return `cannot ${d.verb} ${d.resource} (${d.kind}) ${where}${why}`;
 }
 
 /** A remote cluster in the JSON summary: what was read from it, or why it was not. */

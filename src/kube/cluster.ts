@@ -27,7 +27,7 @@ import { AnswerCutError } from '../util/http.js';
 import type { KubeContext } from './config.js';
 import { clusterResource, redactSecret } from './cluster-objects.js';
 import { kindKey, type Resource } from '../manifests/types.js';
-import { isServedIstioKind } from '../manifests/kinds.js';
+import { istioKindVersions, isServedIstioKind } from '../manifests/kinds.js';
 
 /** One kind to list: where it is served and whether it is namespaced. */
 export interface ListTarget {
@@ -59,6 +59,12 @@ export interface DeniedKind {
   message: string;
   /** The server's failure other than a refusal (403): its HTTP status (a group version's discovery only). */
   failedWith?: number;
+  /**
+   * An Istio kind mesh knows that the server serves only in versions mesh does not know (a CRD of a newer
+   * release that dropped them): those versions. Its objects are not read: without their schema, analyzers
+   * would read fields of another shape.
+   */
+  servedOnly?: string[];
 }
 
 export interface ClusterRead {
@@ -410,8 +416,22 @@ async function discover(kube: KubeContext, get: Get, denied: DeniedKind[]): Prom
         served.set(kind, at);
       });
     }
-    for (const [kind, at] of served)
-      targets.push(at.find((t) => isServedIstioKind(g.name, t.version, kind)) ?? at[0]!);
+    for (const [kind, at] of served) {
+      const known = at.find((t) => isServedIstioKind(g.name, t.version, kind));
+      if (known || !istioKindVersions(g.name, kind)) {
+        // (a kind mesh does not know at all is read where the group prefers: no schema applies to it)
+        targets.push(known ?? at[0]!);
+        continue;
+      }
+      denied.push({
+        key: `${g.name}/${kind}`,
+        kind,
+        resource: `${at[0]!.resource}.${g.name}`,
+        verb: 'list',
+        message: `served only as ${at.map((t) => `${g.name}/${t.version}`).join(', ')}, which mesh does not know; it reads ${istioKindVersions(g.name, kind)!.join(', ')}`,
+        servedOnly: at.map((t) => t.version),
+      });
+    }
   });
   return targets.sort((a, b) => `${a.group}/${a.kind}`.localeCompare(`${b.group}/${b.kind}`));
 }

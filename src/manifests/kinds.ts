@@ -39,6 +39,11 @@ export function isServedIstioKind(group: string, version: string, kind: string):
   return SERVED.get(group)?.get(kind)?.includes(version) ?? false;
 }
 
+/** The versions Istio serves a kind in, as mesh knows them; undefined for a kind mesh does not know. */
+export function istioKindVersions(group: string, kind: string): readonly string[] | undefined {
+  return SERVED.get(group)?.get(kind);
+}
+
 /** Returns undefined when the kind/version is a served Istio kind, else a reason. */
 export function istioKindProblem(group: string, version: string, kind: string): string | undefined {
   const kinds = SERVED.get(group);

@@ -300,6 +300,47 @@ describe('readCluster', () => {
     expect(api.requests).not.toContain('GET /apis/networking.istio.io/v2/virtualservices');
   });
 
+  // A known Istio kind served only in a version mesh does not know was read as it came and never
+  // schema-checked, without a word, and analyzers read fields of another shape.
+  it('an Istio kind served only in versions mesh does not know is not read: one warning names them and its analyzers are skipped', async () => {
+    const version = (v: string) => ({ groupVersion: `networking.istio.io/${v}`, version: v });
+    const api = await startFakeApi((path) => {
+      if (path === '/apis')
+        return groupList([
+          {
+            name: 'networking.istio.io',
+            versions: [version('v2'), version('v1')],
+            preferredVersion: version('v2'),
+          },
+        ]);
+      if (path === '/apis/networking.istio.io/v2')
+        return resourceList('networking.istio.io/v2', [
+          { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['list'] },
+        ]);
+      if (path === '/apis/networking.istio.io/v1')
+        return resourceList('networking.istio.io/v1', [
+          { name: 'destinationrules', kind: 'DestinationRule', namespaced: true, verbs: ['list'] },
+        ]);
+      if (path === '/apis/networking.istio.io/v2/virtualservices') return { body: list([VS]) };
+      return undefined;
+    });
+    const cluster = await read(api);
+    expect(
+      cluster.listed.filter((t) => t.group === 'networking.istio.io').map((t) => `${t.kind} ${t.version}`),
+    ).toEqual(['DestinationRule v1']);
+    expect(api.requests).not.toContain('GET /apis/networking.istio.io/v2/virtualservices');
+    const r = await runCli(['analyze', '-A', '--kubeconfig', api.kubeconfig, '-v']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines.filter((l) => l.startsWith('warning:'))).toEqual([
+      `warning: cannot list virtualservices.networking.istio.io (VirtualService) on ${api.url} (served only as networking.istio.io/v2, which mesh does not know; it reads v1, v1beta1, v1alpha3): analyzers that read it are skipped`,
+      expect.stringMatching(/^warning: skipped \d+ analyzer\(s\) that read those kinds: .*VirtualService/),
+    ]);
+    expect(lines.at(-2)).toMatch(
+      /^✔ No validation issues found when analyzing the cluster at .* \(but \d+ analyzer\(s\) were skipped: kinds they read could not be read\)\.$/,
+    );
+  });
+
   // An expired continue token (410: the list took longer than etcd keeps its version) ended the read;
   // client-go's pager lists again, whole.
   it('a continue token the server no longer knows (410 Expired): the list is read again, whole, once', async () => {
