@@ -244,7 +244,8 @@ async function controlPlaneConfigs(opts: Opts, timeoutMs: number, fail: Fail) {
 }
 
 async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
-  const { bootstrapIps, comparable, trustedRoots, workloadFromName } = await import('../drift/drift.js');
+  const { bootstrapIps, comparable, nodeIps, trustedRoots, workloadFromName } =
+    await import('../drift/drift.js');
   const { csdsSide } = await import('../proxy-status/compare.js');
   const specs = await offlineSpecs(opts);
   const read = async ([kind, id, where]: Spec): Promise<ProxyConfig | undefined> => {
@@ -262,6 +263,8 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
         const side = csdsSide(configs, id, `CSDS ${where}`);
         if (side.warning) warn(`warning: ${id}: ${side.warning}`);
         dump = side.dump;
+        // the pod's IPs as a live read has them: from its clients' node ids and INSTANCE_IPS
+        ips = [...new Set(side.nodes.flatMap(nodeIps))];
       } else {
         const { readUtf8Input } = await import('../util/input.js');
         const { ConfigDump, UNMARSHAL } = await import('../envoy/dump.js');

@@ -164,14 +164,16 @@ export function csdsSide(
   configs: Obj[],
   id: string,
   endpoint: string,
-): { dump: ConfigDump; warning?: string; versions: Set<string> } {
+): { dump: ConfigDump; warning?: string; versions: Set<string>; nodes: unknown[] } {
   const clients = clientConfigsOf(configs, id, endpoint);
   const dump = csdsDump(clients, id, endpoint);
   // the versions the proxy holds say which control-plane replica sent them (see connected-replica.ts)
   const versions = csdsVersions(clients);
-  if (clients.length < 2) return { dump, versions };
+  // the clients' nodes (id, metadata): drift reads the pod's IPs from them
+  const nodes = clients.map((cc) => cc.node);
+  if (clients.length < 2) return { dump, versions, nodes };
   const warning = `${endpoint} reported ${clients.length} xDS clients of ${id}${scopes(clients)}: comparing what they hold together`;
-  return { dump, warning, versions };
+  return { dump, warning, versions, nodes };
 }
 
 const SECTIONS = [

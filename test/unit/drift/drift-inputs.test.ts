@@ -93,6 +93,31 @@ describe('mesh drift --csds', () => {
       stderr: `error: web-2.shop: CSDS ${empty.address} reported no xDS client\n`,
     });
   });
+  // The pod's own IPs were replaced for live proxies and -f dumps, not for CSDS: a gRPC server listening on
+  // its pod IP made every replica drift.
+  it("replaces the pod's own IPs (node id and INSTANCE_IPS) as for live proxies: a server listener on the pod IP is no drift", async () => {
+    const LDS = `${T}envoy.config.listener.v3.Listener`;
+    const withListener = (pod: string, ip: string, extra: string) => {
+      const listener = {
+        name: `xds.istio.io/grpc/lds/inbound/${ip}:8080`,
+        address: { socket_address: { address: extra, port_value: 8080 } },
+      };
+      return {
+        '@type': CC,
+        node: {
+          id: `sidecar~${ip}~${pod}.shop~shop.svc.cluster.local`,
+          metadata: { INSTANCE_IPS: `${ip},${extra}` },
+        },
+        generic_xds_configs: [
+          { type_url: LDS, name: listener.name, xds_config: { '@type': LDS, ...listener } },
+        ],
+      };
+    };
+    const a = await csds(withListener('web-0', '10.0.0.7', 'fd00::7'));
+    const b = await csds(withListener('web-1', '10.0.0.8', 'fd00::8'));
+    const args = ['drift', '--csds', `web-0.shop=${a.address}`, '--csds', `web-1.shop=${b.address}`];
+    expect(await runCli(args)).toEqual({ code: 0, stdout: 'shop/web: 2 replicas, no drift\n', stderr: '' });
+  });
 });
 
 describe('mesh drift -f: usage errors before anything is read (exit 64)', () => {
