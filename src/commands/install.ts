@@ -403,7 +403,12 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
         '1m',
       )
       .option('--cert-warn <duration>', 'warn about CA certificates expiring within this window', '30d')
-      .option('--skip-proxies', 'do not ask istiod about its proxies (no port-forward to istiod)', false);
+      .option('--skip-proxies', 'do not ask istiod about its proxies (no port-forward to istiod)', false)
+      .option(
+        '--wait <duration>',
+        'while a check fails, run the checks again (every 2s) for at most this long (0: once)',
+        '0s',
+      );
   cmd.action(async (opts) => {
     const { parseOutputFormat } = await import('../util/output.js');
     const format = parseOutputFormat(opts.output, ['text', 'json'] as const, 'text');
@@ -413,11 +418,17 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const { renderComponents } = await import('../install/render.js');
     const health = await import('../kube/health.js');
     const components = renderComponents(spec);
+    const startedAt = Date.now();
     const rest = await connect(opts);
-    const results =
+    const run = async () =>
       name === 'precheck'
         ? await health.precheck(rest, components, spec.namespace, spec.revision)
         : [...(await health.check(rest, components)), ...(await trustAndSync(rest, limits!))];
+    let results = await run();
+    if (limits && limits.waitMs > 0) {
+      const progress = await (await import('../util/progress.js')).progressReporter();
+      results = await health.waitForChecks(run, results, limits.waitMs, progress, startedAt);
+    }
     if (format === 'json')
       await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
     else {
@@ -439,6 +450,7 @@ async function checkLimits(opts: Record<string, any>, istioNamespace: string) {
     timeoutMs,
     warnMs: parseDuration(opts.certWarn, '--cert-warn'),
     staleAfterMs: parseDuration(opts.staleAfter, '--stale-after'),
+    waitMs: parseDuration(opts.wait, '--wait'),
     controlPlane: opts.skipProxies ? undefined : controlPlane,
   };
 }

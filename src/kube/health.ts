@@ -1,6 +1,8 @@
 import { objectRef, sortObjects } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { deletionState, listOwned, notReadyReason, ObjectDeletedError } from './installer.js';
+import { deletionState, listOwned, notReadyReason, ObjectDeletedError, type Progress } from './installer.js';
+import { escapeControl } from '../render/escape.js';
+import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
@@ -766,6 +768,43 @@ async function injectionHealth(rest: KubeRest, revision?: string): Promise<Check
 }
 
 /** Grouped ✓/‼/× lines with hints, the way `mesh check` and `mesh precheck` print them. */
+/**
+ * `check --wait`: while a check fails, the checks run again (every 2 s) until none fails or `waitMs` has
+ * passed since `startedAt` (linkerd's `check --wait`); what is awaited is shown on `progress` (stderr).
+ * The results are the last run's.
+ */
+export async function waitForChecks(
+  run: () => Promise<CheckResult[]>,
+  first: CheckResult[],
+  waitMs: number,
+  progress: Progress,
+  startedAt: number,
+  now: () => number = Date.now,
+): Promise<CheckResult[]> {
+  const failing = (rs: readonly CheckResult[]) => rs.filter((r) => r.status === 'fail');
+  const awaited = (rs: readonly CheckResult[]) => {
+    const f = failing(rs);
+    return `Waiting for: ${escapeControl(f[0]!.message)}${f.length > 1 ? ` (and ${f.length - 1} more)` : ''}`;
+  };
+  let results = first;
+  if (failing(results).length === 0) return results;
+  progress.start(awaited(results));
+  for (;;) {
+    const left = startedAt + waitMs - now();
+    if (left <= 0) {
+      progress.fail(`${failing(results).length} check(s) still failing after ${humanDuration(waitMs)}`);
+      return results;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, left)));
+    results = await run();
+    if (failing(results).length === 0) {
+      progress.succeed(`Every check passes (after ${humanDuration(now() - startedAt)})`);
+      return results;
+    }
+    progress.update(awaited(results));
+  }
+}
+
 export function formatChecks(results: readonly CheckResult[], color: boolean): string {
   const mark = {
     ok: color ? '\x1b[32m✓\x1b[0m' : '✓',

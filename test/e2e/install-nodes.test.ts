@@ -1,6 +1,7 @@
 // `mesh install` on a testbed that runs pods: kube-controller-manager (Deployments → ReplicaSets → Pods,
 // garbage collection), kube-scheduler and a kwok node (pods Running and Ready). No stand-in: the
 // Deployments mesh creates become ready the way they would in a cluster, and uninstall's deletes cascade.
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { runMesh } from './support/mesh-cli.js';
 import { eventually } from './support/kube.js';
@@ -64,5 +65,42 @@ describe('mesh install with real controllers, scheduler and a kwok node', () => 
         : undefined,
     );
     expect(await readyPods('istio-system', 'app=istiod,istio=pilot')).toHaveLength(1);
+  });
+
+  it('check --wait runs the checks again while one fails: gives up after the wait (exit 79), or ends when the Deployment is ready (exit 0)', async () => {
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const cordon = (unschedulable: boolean) =>
+      bed.c.core.patchNode({ name: bed.tb.node!, body: { spec: { unschedulable } } }, merge);
+    const scale = (replicas: number) =>
+      bed.c.apps.patchNamespacedDeployment(
+        { name: 'istiod', namespace: 'istio-system', body: { spec: { replicas } } },
+        merge,
+      );
+    const check = (wait: string, onStderr?: (soFar: string) => void) =>
+      runMesh(['check', '--kubeconfig', bed.tb.kubeconfig, '--skip-proxies', '--wait', wait], { onStderr });
+    // istiod's second replica cannot be scheduled while the node is cordoned
+    await cordon(true);
+    try {
+      await scale(2);
+      const gaveUp = await check('3s');
+      expect(gaveUp.code, gaveUp.stderr).toBe(79);
+      expect(gaveUp.stderr).toMatch(/^Waiting for: Deployment\/istio-system\/istiod is not ready: /m);
+      expect(gaveUp.stderr).toContain('✘ 1 check(s) still failing after 3s');
+      expect(gaveUp.stdout).toMatch(/^× Deployment\/istio-system\/istiod is not ready: /m);
+      // the node is uncordoned once the run has seen the failure and waits
+      let uncordoned: Promise<unknown> | undefined;
+      const passed = await check('60s', (soFar) => {
+        if (!uncordoned && soFar.includes('Waiting for: Deployment/istio-system/istiod'))
+          uncordoned = cordon(false);
+      });
+      await uncordoned;
+      expect(passed.code, passed.stderr).toBe(0);
+      expect(passed.stderr).toMatch(/^✔ Every check passes \(after \d+s\)$/m);
+      expect(passed.stdout).toContain('✓ Deployment/istio-system/istiod is ready');
+      expect(passed.stdout).toMatch(/Status: all good/);
+    } finally {
+      await cordon(false);
+      await scale(1);
+    }
   });
 });
