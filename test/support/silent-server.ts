@@ -72,14 +72,14 @@ export async function startSilentServer(mode: 'tls' | 'tcp' = 'tls'): Promise<Si
 /**
  * A kubeconfig in `dir` for a stand-in at `url` (context `name`, a bearer token or the `user` given as
  * YAML, the server's CA when it speaks TLS, more of the cluster's fields in `cluster` as YAML flow
- * entries); its path (`file` in `dir`, `kubeconfig` unless given).
+ * entries, the context's namespace, `default` unless given); its path (`file` in `dir`, `kubeconfig` unless given).
  */
 export function writeKubeconfig(
   dir: string,
   name: string,
   url: string,
   certFile?: string,
-  opts: { user?: string; file?: string; cluster?: string } = {},
+  opts: { user?: string; file?: string; cluster?: string; namespace?: string } = {},
 ): string {
   const kubeconfig = join(dir, opts.file ?? 'kubeconfig');
   writeFileSync(
@@ -95,7 +95,7 @@ export function writeKubeconfig(
       `  user: ${opts.user ?? `{token: ${name}-token}`}`,
       'contexts:',
       `- name: ${name}`,
-      `  context: {cluster: ${name}, user: ${name}, namespace: default}`,
+      `  context: {cluster: ${name}, user: ${name}, namespace: ${opts.namespace ?? 'default'}}`,
       `current-context: ${name}`,
       '',
     ].join('\n'),

@@ -2,13 +2,19 @@
 // not have, the hint for findings hidden by -n, the --verbose count of what was analyzed, and an injector
 // ConfigMap whose values cannot be read. Against a small API server answering discovery and lists as
 // kube-apiserver does on the wire (plain HTTP).
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
-import { writeKubeconfig } from '../../support/silent-server.js';
+import {
+  groupList,
+  list,
+  NETWORKING,
+  networkingV1,
+  startFakeKubeApi,
+  type FakeKubeApi,
+} from '../../support/fake-kube-api.js';
 
 /** A VirtualService naming a Gateway that does not exist: IST0101, an Error. */
 const VS = {
@@ -46,52 +52,22 @@ const injector = (values: string | undefined) => ({
 /** The lists the server answers (by path); any other list is empty. */
 let lists: Record<string, unknown[]> = {};
 
-function apiServer(): Server {
-  return createServer((req, res) => {
-    const path = new URL(req.url!, 'http://x').pathname;
-    const json = (body: unknown) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (path === '/apis')
-      return json({
-        kind: 'APIGroupList',
-        apiVersion: 'v1',
-        groups: [
-          {
-            name: 'networking.istio.io',
-            versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }],
-            preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' },
-          },
-        ],
-      });
-    if (path === '/apis/networking.istio.io/v1')
-      return json({
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: 'networking.istio.io/v1',
-        resources: [
-          { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['get', 'list'] },
-          { name: 'gateways', kind: 'Gateway', namespaced: true, verbs: ['get', 'list'] },
-        ],
-      });
-    json({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: lists[path] ?? [] });
-  });
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'mesh-cluster-notes-'));
-const server = apiServer();
+let api: FakeKubeApi;
 let url = '';
 let kubeconfig = '';
 
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  kubeconfig = writeKubeconfig(dir, 'ci', url);
+  api = await startFakeKubeApi((path) => {
+    if (path === '/apis') return groupList([NETWORKING]);
+    if (path === '/apis/networking.istio.io/v1')
+      return networkingV1(['virtualservices', 'VirtualService'], ['gateways', 'Gateway']);
+    return { body: list(lists[path] ?? []) };
+  });
+  ({ url, kubeconfig } = api);
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await api.close();
   rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => {

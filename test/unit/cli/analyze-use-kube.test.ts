@@ -1,12 +1,17 @@
 // `--use-kube` spelled the ways istioctl (a pflag bool flag) accepts it, through the CLI, against a small
 // API server that answers discovery and lists as kube-apiserver does on the wire (plain HTTP, one
 // VirtualService in the cluster).
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
+import {
+  groupList,
+  list,
+  NETWORKING,
+  networkingV1,
+  startFakeKubeApi,
+  type FakeKubeApi,
+} from '../../support/fake-kube-api.js';
 import { FIX } from './helpers.js';
 
 const file = join(FIX, 'vs-bad-subset.yaml');
@@ -19,71 +24,25 @@ const CLUSTER_VS = {
   },
 };
 
-/** Answers like kube-apiserver: discovery of networking.istio.io/v1, lists (one VirtualService). */
-function apiServer(requests: string[]): Server {
-  return createServer((req, res) => {
-    const path = new URL(req.url!, 'http://x').pathname;
-    requests.push(path);
-    const json = (body: unknown) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (path === '/apis' || path === '/apis/')
-      return json({
-        kind: 'APIGroupList',
-        apiVersion: 'v1',
-        groups: [
-          {
-            name: 'networking.istio.io',
-            versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }],
-            preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' },
-          },
-        ],
-      });
-    if (path === '/apis/networking.istio.io/v1')
-      return json({
-        kind: 'APIResourceList',
-        groupVersion: 'networking.istio.io/v1',
-        resources: [
-          { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['get', 'list'] },
-        ],
-      });
-    const items =
-      path === '/apis/networking.istio.io/v1/virtualservices'
-        ? [CLUSTER_VS]
-        : path === '/api/v1/namespaces'
-          ? [{ metadata: { name: 'shop' } }]
-          : [];
-    json({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items });
-  });
-}
-
-const requests: string[] = [];
-const server = apiServer(requests);
+let api: FakeKubeApi;
+let requests: string[] = [];
 let kubeconfig = '';
 
+// discovery of networking.istio.io/v1 and one VirtualService (context namespace shop)
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  kubeconfig = join(mkdtempSync(join(tmpdir(), 'mesh-use-kube-')), 'config');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      // (client-node speaks plain HTTP only to a cluster marked insecure.)
-      `- name: c\n  cluster: {server: 'http://127.0.0.1:${port}', insecure-skip-tls-verify: true}`,
-      'users:',
-      '- name: u\n  user: {}',
-      'contexts:',
-      '- name: ctx\n  context: {cluster: c, user: u, namespace: shop}',
-      'current-context: ctx',
-      '',
-    ].join('\n'),
+  api = await startFakeKubeApi(
+    (path) => {
+      if (path === '/apis') return groupList([NETWORKING]);
+      if (path === '/apis/networking.istio.io/v1') return networkingV1(['virtualservices', 'VirtualService']);
+      if (path === '/apis/networking.istio.io/v1/virtualservices') return { body: list([CLUSTER_VS]) };
+      if (path === '/api/v1/namespaces') return { body: list([{ metadata: { name: 'shop' } }]) };
+      return undefined;
+    },
+    { namespace: 'shop' },
   );
+  ({ requests, kubeconfig } = api);
 });
-afterAll(() => server.close());
+afterAll(() => api.close());
 
 async function analyze(...args: string[]) {
   requests.length = 0;

@@ -2,29 +2,23 @@
 // as kube-apiserver does on the wire, but for one fault each: a kind too big to spread into a call, a list
 // or a discovery document that fails, pagination that never ends, lists that never answer, and answers
 // that are JSON but not the shape Kubernetes gives.
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKubeContext } from '../../../src/kube/config.js';
 import { readCluster, type ClusterReadOptions } from '../../../src/kube/cluster.js';
 import { runAnalyzers } from '../../../src/analyzers/run.js';
 import { cliRunOptions } from '../../support/analyze.js';
 import { runCli } from '../../support/cli.js';
-import { writeKubeconfig } from '../../support/silent-server.js';
-
-/** What the fake server answers to one request: a body (JSON, or a string as it is) with a status, or nothing ever. */
-type Answer = { status?: number; body: unknown } | 'hang';
-
-interface FakeApi {
-  url: string;
-  kubeconfig: string;
-  /** Paths requested so far, in order (`GET /api/v1/pods`). */
-  requests: string[];
-  close(): Promise<void>;
-}
+import {
+  groupList,
+  list,
+  NETWORKING,
+  networkingV1,
+  resourceList,
+  startFakeKubeApi,
+  status,
+  type Answer,
+  type FakeKubeApi as FakeApi,
+} from '../../support/fake-kube-api.js';
 
 let fake: FakeApi | undefined;
 afterEach(async () => {
@@ -32,71 +26,16 @@ afterEach(async () => {
   fake = undefined;
 });
 
-const list = (items: unknown, cont?: string) => ({
-  kind: 'List',
-  apiVersion: 'v1',
-  metadata: cont ? { resourceVersion: '1', continue: cont } : { resourceVersion: '1' },
-  items,
-});
-
-const status = (code: number, reason: string, message: string): Answer => ({
-  status: code,
-  body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code },
-});
-
-const groupList = (groups: unknown[]): Answer => ({
-  body: { kind: 'APIGroupList', apiVersion: 'v1', groups },
-});
-
-/** The networking.istio.io group, served at v1. */
-const NETWORKING = {
-  name: 'networking.istio.io',
-  versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }],
-  preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' },
-};
-
-const resourceList = (groupVersion: string, resources: unknown[]): Answer => ({
-  body: { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources },
-});
-
-const NETWORKING_V1 = resourceList('networking.istio.io/v1', [
-  { name: 'destinationrules', kind: 'DestinationRule', namespaced: true, verbs: ['get', 'list'] },
-  { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['get', 'list'] },
-]);
+const NETWORKING_V1 = networkingV1(
+  ['destinationrules', 'DestinationRule'],
+  ['virtualservices', 'VirtualService'],
+);
 
 const VS = { metadata: { name: 'reviews', namespace: 'shop' }, spec: { hosts: ['reviews'] } };
 
-/**
- * An API server on 127.0.0.1 (plain HTTP, as kubectl proxy serves it): `answer` decides, else discovery
- * serves no group and every list is empty.
- */
+/** A fake API server, closed after the test: `answer` decides, else an empty cluster. */
 async function startFakeApi(answer: (path: string, query: URLSearchParams) => Answer | undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-cluster-read-'));
-  const requests: string[] = [];
-  const server = createServer((req, res: ServerResponse) => {
-    const url = new URL(req.url!, 'http://x');
-    requests.push(`${req.method} ${url.pathname}`);
-    const a =
-      answer(url.pathname, url.searchParams) ??
-      (url.pathname === '/apis' ? groupList([]) : { body: list([]) });
-    if (a === 'hang') return;
-    // a string is sent as it is (what a proxy in front of the server may answer)
-    const text = typeof a.body === 'string';
-    res.writeHead(a.status ?? 200, { 'content-type': text ? 'text/plain' : 'application/json' });
-    res.end(text ? a.body : JSON.stringify(a.body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake = {
-    url,
-    kubeconfig: writeKubeconfig(dir, 'fake', url),
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  fake = await startFakeKubeApi(answer);
   return fake;
 }
 
