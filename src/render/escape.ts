@@ -5,13 +5,21 @@
  * workflow command), so each is written as an escape instead.
  */
 
-/** C0 controls (newline and tab included), DEL, C1 controls, and the Unicode line and paragraph separators. */
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * Beyond C0 and C1: DEL, the Unicode line and paragraph separators, and the bidirectional formatting
+ * characters (marks, embeddings, overrides, isolates), which reorder what a terminal shows: a name
+ * holding U+202E is displayed as another name ("Trojan Source", CVE-2021-42574).
+ */
+const OTHER = '\\u007f-\\u009f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+const set = (c0: string, flags = '') => new RegExp(`[${c0}${OTHER}]`, flags);
+
+/** C0 controls (newline and tab included) and the characters above. */
+export const CONTROL = set('\\u0000-\\u001f');
+const CONTROLS = set('\\u0000-\\u001f', 'g');
+export const CONTROL_BUT_NEWLINE = set('\\u0000-\\u0009\\u000b-\\u001f');
 /** Controls but tab and newline: what a message of several (tab-indented) lines made by mesh keeps. */
-const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROLS_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL_BUT_LAYOUT = set('\\u0000-\\u0008\\u000b-\\u001f');
+const CONTROLS_BUT_LAYOUT = set('\\u0000-\\u0008\\u000b-\\u001f', 'g');
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 const escaped = (c: string) => {
@@ -22,8 +30,8 @@ const escaped = (c: string) => {
 export const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 
 /**
- * Each control character as an escape (`\n`, `\r`, `\t`, `\x1b`, `\x9b`, `\u2028`), everything else as it
- * is. A string without any is returned as it is (the same string).
+ * Each control character as an escape (`\n`, `\r`, `\t`, `\x1b`, `\x9b`, `\u2028`, `\u202e`), everything
+ * else as it is. A string without any is returned as it is (the same string).
  */
 export function escapeControl(s: string): string {
   return CONTROL.test(s) ? s.replace(CONTROLS, escaped) : s;

@@ -96,6 +96,24 @@ describe('-o log', () => {
     const plain = 'Referenced host not found: "ünïcødé ✓ \\n" (a backslash stays a backslash)';
     expect(escapeControl(plain)).toBe(plain);
   });
+
+  // A name holding a right-to-left override was printed as it is: a terminal shows `allow\u202Egnp.exe`
+  // as `allowexe.png` (Trojan Source).
+  it('escapeControl: the bidirectional formatting characters (marks, embeddings, overrides, isolates)', async () => {
+    expect(escapeControl('a\u061cb\u200ec\u200fd\u202ae\u202ef\u2066g\u2069h')).toBe(
+      'a\\u061cb\\u200ec\\u200fd\\u202ae\\u202ef\\u2066g\\u2069h',
+    );
+    // through the CLI: a finding on a VirtualService whose name holds U+202E
+    const file = join(mkdtempSync(join(tmpdir(), 'mesh-bidi-')), 'vs.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: "allow\\u202Egnp.exe"\n  namespace: shop\nspec:\n  hosts: [a]\n  gateways: [nogw]\n  http: [{route: [{destination: {host: a}}]}]\n',
+    );
+    const r = await runCli(['analyze', file]);
+    expect(r.stdout.split('\n')[0]).toBe(
+      `Error [IST0101] (VirtualService shop/allow\\u202egnp.exe ${file}:8) Referenced gateway not found: "nogw"`,
+    );
+  });
 });
 
 describe('report formats carry the characters as data', () => {
