@@ -71,6 +71,11 @@ const COMMANDS: Array<{
     load: () => import('./commands/proxy-status.js'),
   },
   {
+    name: 'tag',
+    description: 'Revision tags: create (set), list, remove or generate aliases of control-plane revisions',
+    load: () => import('./commands/tag.js'),
+  },
+  {
     name: 'uninstall',
     description: 'Remove the objects mesh installed (one revision, or all with --purge)',
     load: () => import('./commands/install.js').then((m) => ({ register: m.registerUninstall })),
