@@ -3,7 +3,7 @@
  * each should get. Every problem names the file and line of the case; unknown keys are errors, so a
  * typo cannot silently turn a test into one that passes.
  */
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { YAML_READ } from '../install/yaml-doc.js';
 import type { AuthzRequest, Decision } from './evaluate.js';
 import { withoutBom } from '../util/input.js';
@@ -133,11 +133,60 @@ function toCase(raw: unknown, index: number): { name: string; request: AuthzRequ
   };
 }
 
+/** Fields whose values are strings (header values, paths, principals, labels...); `*` = every entry of a mapping or list. */
+const STRING_FIELDS = [
+  ...SOURCE_KEYS.map((k) => ['source', k]),
+  ['destination', 'namespace'],
+  ['destination', 'ip'],
+  ['destination', 'labels', '*'],
+  ...['protocol', 'method', 'path', 'host', 'sni'].map((k) => ['request', k]),
+  ['request', 'headers', '*'],
+  ...['principal', 'presenter'].map((k) => ['request', 'auth', k]),
+  ['request', 'auth', 'audiences'],
+  ['request', 'auth', 'audiences', '*'],
+];
+
+/**
+ * The first string field written as a YAML number or boolean (`x-api-version: 1.10` reads as 1.1, `007` as
+ * 7): its line and the problem, so the case is refused rather than run with a rewritten value.
+ */
+function nonStringField(
+  item: unknown,
+  text: string,
+  lineAt: (offset: number) => number,
+): { line: number; message: string } | undefined {
+  const walk = (node: unknown, path: string[], shown: string[]): { node: Node; shown: string[] }[] => {
+    if (path.length === 0) return [{ node: node as Node, shown }];
+    const [head, ...rest] = path as [string, ...string[]];
+    if (head === '*') {
+      if (isMap(node))
+        return node.items.flatMap((pair) =>
+          walk(pair.value, rest, [...shown, String(isScalar(pair.key) ? pair.key.value : pair.key)]),
+        );
+      if (isSeq(node)) return node.items.flatMap((x, i) => walk(x, rest, [...shown, String(i)]));
+      return [];
+    }
+    return isMap(node) ? walk(node.get(head, true), rest, [...shown, head]) : [];
+  };
+  for (const path of STRING_FIELDS)
+    for (const { node, shown } of walk(item, path, [])) {
+      if (!isScalar(node) || node.value === null || typeof node.value === 'string') continue;
+      const source = node.range ? text.slice(node.range[0], node.range[1]) : String(node.value);
+      const kind = typeof node.value === 'boolean' ? 'boolean' : 'number';
+      return {
+        line: node.range ? lineAt(node.range[0]) : 1,
+        message: `${shown.join('.')} must be a string: quote it ("${source}"); unquoted, YAML reads the ${kind} ${String(node.value)}`,
+      };
+    }
+  return undefined;
+}
+
 /** Parses the cases file text; cases with problems are left out and reported. */
 export function parseCases(text: string, file: string): { cases: AuthzCase[]; problems: CasesProblem[] } {
   const lines = new LineCounter();
   // the yaml parser misreads a list right after a byte order mark ("Unexpected scalar at node end")
-  const doc = parseDocument(withoutBom(text), { ...YAML_READ, lineCounter: lines, prettyErrors: false });
+  const source = withoutBom(text);
+  const doc = parseDocument(source, { ...YAML_READ, lineCounter: lines, prettyErrors: false });
   const problems: CasesProblem[] = [];
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
   if (doc.errors.length > 0) {
@@ -158,16 +207,20 @@ export function parseCases(text: string, file: string): { cases: AuthzCase[]; pr
   const cases: AuthzCase[] = [];
   list.items.forEach((item, i) => {
     const line = lineOf(item as Node);
+    const label = () => {
+      const name = isMap(item) ? item.get('name') : undefined;
+      return `case ${name !== undefined ? `"${String(name)}"` : i + 1}`;
+    };
+    const typed = nonStringField(item, source, (o) => lines.linePos(o).line);
+    if (typed) {
+      problems.push({ file, line: typed.line, message: `${label()}: ${typed.message}` });
+      return;
+    }
     try {
       cases.push({ ...toCase((item as Node & { toJSON(): unknown }).toJSON(), i), line });
     } catch (err) {
       if (!(err instanceof CaseError)) throw err;
-      const name = isMap(item) ? item.get('name') : undefined;
-      problems.push({
-        file,
-        line,
-        message: `case ${name !== undefined ? `"${String(name)}"` : i + 1}: ${err.message}`,
-      });
+      problems.push({ file, line, message: `${label()}: ${err.message}` });
     }
   });
   if (cases.length === 0 && problems.length === 0)

@@ -21,6 +21,8 @@ export const AUTHZ_ACTIONS = ['DENY', 'ALLOW', 'LOG', 'CUSTOM'] as const;
 export type AuthzAction = (typeof AUTHZ_ACTIONS)[number];
 
 const HCM_NAMES = new Set(['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager']);
+const HCM_TYPE =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const HTTP_RBAC = 'envoy.filters.http.rbac';
 const NETWORK_RBAC = 'envoy.filters.network.rbac';
 const HTTP_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
@@ -126,22 +128,46 @@ interface RbacFilterRef {
   type: string;
 }
 
+/**
+ * The config of an HTTP connection manager, or undefined when the filter is not one. Envoy picks a filter's
+ * extension by its config type, so a filter is an HCM when its config is of the HCM type (or a TypedStruct
+ * of it, read from `value`), whatever its name; one with a well-known HCM name and no config, or a config of
+ * another type, is thrown (Envoy would refuse it), never read as a connection manager without filters.
+ */
+function hcmConfig(filter: unknown, holder: Obj, index: number): Obj | undefined {
+  const type = configType(filter);
+  const named = HCM_NAMES.has(str(filter, 'name'));
+  // a hand-written dump may leave out `@type`: the well-known name then says what it is, as for RBAC
+  const untyped = named && type === '' && message(filter, 'typed_config') !== undefined;
+  if (type !== HCM_TYPE && !untyped) {
+    if (!named || isRbacType(type)) return undefined;
+    throw new RbacConfigError(
+      holder,
+      fieldKey(holder, 'filters'),
+      index,
+      `an HTTP connection manager with a typed_config of ${HCM_TYPE} (or a TypedStruct of it)`,
+      type === '' ? shownValue(filter) : JSON.stringify(type),
+    );
+  }
+  const typed = message(filter, 'typed_config')!;
+  return TYPED_STRUCTS.has(typeUrl(typed)) ? (message(typed, 'value') ?? {}) : typed;
+}
+
 /** The RBAC filters of a filter chain (see isRbacFilter): network ones, and HTTP ones inside HCMs. */
 function rbacFilters(chain: unknown): RbacFilterRef[] {
   const out: RbacFilterRef[] = [];
   const filters = arr(chain, 'filters');
   for (let i = 0; i < filters.length; i++) {
     const f = filters[i];
-    const name = str(f, 'name');
-    if (HCM_NAMES.has(name)) {
-      const hcm = message(f, 'typed_config');
+    const hcm = hcmConfig(f, chain as Obj, i);
+    if (hcm) {
       const httpFilters = arr(hcm, 'http_filters');
       for (let j = 0; j < httpFilters.length; j++) {
         const hf = httpFilters[j];
         if (isRbacFilter(hf, HTTP_RBAC))
           out.push({
             filter: hf,
-            holder: hcm!,
+            holder: hcm,
             key: fieldKey(hcm, 'http_filters'),
             index: j,
             type: HTTP_RBAC_TYPE,

@@ -5,7 +5,21 @@
  */
 import { labelsMatch } from '../kube/labels.js';
 import type { Resource } from '../manifests/types.js';
-import { matchField, matchHost, matchIp, matchPath, matchString, pathTemplateError } from './match.js';
+import {
+  matchField,
+  matchHost,
+  matchIp,
+  matchPath,
+  matchPrincipal,
+  matchRequestPrincipal,
+  matchServiceAccount,
+  matchString,
+  matchTrustDomain,
+  normalizePath,
+  pathTemplateError,
+  type JwtIdentity,
+  type PathNormalization,
+} from './match.js';
 
 export type PolicyAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
 const ACTIONS: readonly PolicyAction[] = ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'];
@@ -56,6 +70,8 @@ export interface Evaluation {
   /** The rule that decided (absent when no policy did: default allow, or no ALLOW rule matched). */
   by?: RuleRef;
   reason: string;
+  /** The path the policies saw, when normalization changed the request's (query left out). */
+  normalizedPath?: string;
   /** The CUSTOM rule that sends the request to an external authorizer, if any. */
   custom?: RuleRef;
   audit: RuleRef[];
@@ -76,8 +92,24 @@ const label = (p: Policy) => `${p.namespace}/${p.name}`;
 /** AuthorizationPolicy resources -> policies; ones that cannot apply to workloads are noted and left out. */
 export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]): Policy[] {
   const out: Policy[] = [];
+  const isPolicy = (r: Resource) => r.kind === 'AuthorizationPolicy' && r.group === 'security.istio.io';
+  const where = (r: Resource) => `${r.origin.file}:${r.origin.line}`;
+  const key = (r: Resource) => `${r.namespace ?? 'default'}/${r.name}`;
+  // one object per namespace/name, as the API server stores it: the later definition replaces the earlier
+  const last = new Map<string, Resource>();
+  for (const r of resources) if (isPolicy(r)) last.set(key(r), r);
   for (const r of resources) {
-    const origin = `${r.origin.file}:${r.origin.line}`;
+    const origin = where(r);
+    if (isPolicy(r) && last.get(key(r)) !== r) {
+      const later = last.get(key(r))!;
+      notes.push({
+        origin: where(later),
+        message:
+          `AuthorizationPolicy ${key(r)} is also defined at ${origin}; only this later definition is ` +
+          'evaluated (applied in this order, the cluster would keep it)',
+      });
+      continue;
+    }
     if (r.kind === 'RequestAuthentication' && r.group === 'security.istio.io') {
       const extra: string[] = (Array.isArray(r.spec?.jwtRules) ? r.spec.jwtRules : []).flatMap((j: any) =>
         Array.isArray(j?.spaceDelimitedClaims) ? j.spaceDelimitedClaims.map(String) : [],
@@ -106,6 +138,7 @@ export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]):
       });
       continue;
     }
+    for (const n of spiffePrincipals(spec)) notes.push({ origin, message: `${r.name}: ${n}` });
     for (const [i, rule] of (Array.isArray(spec.rules) ? spec.rules : []).entries())
       for (const [j, op] of (Array.isArray(rule?.to) ? rule.to : []).entries())
         for (const p of [...(op?.operation?.paths ?? []), ...(op?.operation?.notPaths ?? [])]) {
@@ -130,15 +163,55 @@ export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]):
 const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.map(String) : v === undefined || v === null ? undefined : [String(v)];
 
-const stripSpiffe = (s: string) => s.replace(/^spiffe:\/\//, '');
+/**
+ * Principals written with `spiffe://`: istiod prefixes `spiffe://` to every principal value, so such a
+ * value never matches (a `notPrincipals` one never excludes).
+ */
+function spiffePrincipals(spec: any): string[] {
+  const out: string[] = [];
+  const check = (where: string, v: unknown) => {
+    if (typeof v === 'string' && /^spiffe:\/\//i.test(v))
+      out.push(
+        `${where} "${v}" never matches: Istio adds spiffe:// to principals itself (write ` +
+          `"${v.replace(/^spiffe:\/\//i, '')}")`,
+      );
+  };
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  list(spec?.rules).forEach((rule: any, i) => {
+    list(rule?.from).forEach((f: any, j) => {
+      for (const field of ['principals', 'notPrincipals'])
+        list(f?.source?.[field]).forEach((v, k) => check(`rules[${i}].from[${j}].source.${field}[${k}]`, v));
+    });
+    list(rule?.when).forEach((c: any, j) => {
+      if (c?.key !== 'source.principal') return;
+      for (const field of ['values', 'notValues'])
+        list(c?.[field]).forEach((v, k) => check(`rules[${i}].when[${j}].${field}[${k}]`, v));
+    });
+  });
+  return out;
+}
 
 function sourceNamespace(req: AuthzRequest): string | undefined {
   if (req.source.namespace !== undefined) return req.source.namespace;
   return req.source.principal ? /\/ns\/([^/]+)\//.exec(req.source.principal)?.[1] : undefined;
 }
 
-const matchPrincipal = (pattern: string, principal: string | undefined) =>
-  matchString(stripSpiffe(pattern), principal === undefined ? undefined : stripSpiffe(principal));
+/**
+ * The `iss` and `sub` claims of the request's JWT: the case's `claims.iss` / `claims.sub` when it gives
+ * them, else its principal (`<iss>/<sub>`, as Istio forms it) cut at the last `/`.
+ */
+function jwtIdentity(req: AuthzRequest): JwtIdentity | undefined {
+  const auth = req.auth;
+  if (!auth) return undefined;
+  const p = auth.principal;
+  const slash = p === undefined ? -1 : p.lastIndexOf('/');
+  const claim = (name: string) =>
+    typeof auth.claims?.[name] === 'string' ? (auth.claims[name] as string) : undefined;
+  return {
+    iss: claim('iss') ?? (p === undefined ? undefined : slash < 0 ? p : p.slice(0, slash)),
+    sub: claim('sub') ?? (p === undefined || slash < 0 ? undefined : p.slice(slash + 1)),
+  };
+}
 
 /** A value that may be a list (claims, audiences): any element matching counts. */
 const matchAny = (pattern: string, values: string[] | undefined) =>
@@ -189,7 +262,7 @@ const isHttpKey = (key: string) => key.startsWith('request.headers') || key.star
  * Whether `when` condition `key` holds, or undefined for a key mesh does not evaluate (such a condition
  * never matches, and is noted).
  */
-function matchCondition(cond: any, req: AuthzRequest): boolean | undefined {
+function matchCondition(cond: any, req: AuthzRequest, policyNamespace: string): boolean | undefined {
   const key = String(cond?.key ?? '');
   const values = strings(cond?.values);
   const notValues = strings(cond?.notValues);
@@ -217,8 +290,12 @@ function matchCondition(cond: any, req: AuthzRequest): boolean | undefined {
       return field(sourceNamespace(req), matchString);
     case 'source.principal':
       return field(req.source.principal, matchPrincipal);
+    case 'source.serviceAccount':
+      return field(req.source.principal, (v, p) => matchServiceAccount(policyNamespace, v, p));
+    case 'source.trustDomain':
+      return field(req.source.principal, matchTrustDomain);
     case 'request.auth.principal':
-      return field(req.auth?.principal, matchString);
+      return field(jwtIdentity(req), matchRequestPrincipal);
     case 'request.auth.audiences':
       return field(req.auth?.audiences, matchAny);
     case 'request.auth.presenter':
@@ -230,18 +307,24 @@ function matchCondition(cond: any, req: AuthzRequest): boolean | undefined {
   }
 }
 
-function matchSource(src: any, req: AuthzRequest, ignore: Set<string>): boolean {
+function matchSource(src: any, req: AuthzRequest, ignore: Set<string>, policyNamespace: string): boolean {
   const s = src?.source ?? {};
   const f = <T>(name: string, actual: T, m: (p: string, a: T) => boolean) =>
     ignore.has(name) || matchField(strings(s[name]), undefined, actual, m);
   const n = <T>(name: string, actual: T, m: (p: string, a: T) => boolean) =>
     ignore.has(name) || matchField(undefined, strings(s[name]), actual, m);
   const remote = req.source.remoteIp ?? req.source.ip;
+  const jwt = jwtIdentity(req);
+  const sa = (v: string, p: string | undefined) => matchServiceAccount(policyNamespace, v, p);
   return (
     f('principals', req.source.principal, matchPrincipal) &&
     n('notPrincipals', req.source.principal, matchPrincipal) &&
-    f('requestPrincipals', req.auth?.principal, matchString) &&
-    n('notRequestPrincipals', req.auth?.principal, matchString) &&
+    f('requestPrincipals', jwt, matchRequestPrincipal) &&
+    n('notRequestPrincipals', jwt, matchRequestPrincipal) &&
+    f('serviceAccounts', req.source.principal, sa) &&
+    n('notServiceAccounts', req.source.principal, sa) &&
+    f('trustDomains', req.source.principal, matchTrustDomain) &&
+    n('notTrustDomains', req.source.principal, matchTrustDomain) &&
     f('namespaces', sourceNamespace(req), matchString) &&
     n('notNamespaces', sourceNamespace(req), matchString) &&
     f('ipBlocks', req.source.ip, matchIp) &&
@@ -292,6 +375,7 @@ export function matchRule(
   action: PolicyAction,
   req: AuthzRequest,
   unknownKeys?: Set<string>,
+  policyNamespace = req.destination.namespace,
 ): boolean {
   if (rule === null || typeof rule !== 'object') return false;
   let ignore = new Set<string>();
@@ -302,11 +386,11 @@ export function matchRule(
   const from: any[] = Array.isArray(rule.from) ? rule.from : [];
   const to: any[] = Array.isArray(rule.to) ? rule.to : [];
   const when: any[] = Array.isArray(rule.when) ? rule.when : [];
-  if (from.length > 0 && !from.some((s) => matchSource(s, req, ignore))) return false;
+  if (from.length > 0 && !from.some((s) => matchSource(s, req, ignore, policyNamespace))) return false;
   if (to.length > 0 && !to.some((o) => matchOperation(o, req, ignore))) return false;
   for (const c of when) {
     if (ignore.size > 0 && isHttpKey(String(c?.key ?? ''))) continue;
-    const ok = matchCondition(c, req);
+    const ok = matchCondition(c, req, policyNamespace);
     if (ok === undefined) unknownKeys?.add(String(c?.key ?? ''));
     if (!ok) return false;
   }
@@ -339,7 +423,7 @@ function firstMatch(
   unknownKeys: Set<string>,
 ): RuleRef | undefined {
   for (const p of policies) {
-    const i = p.rules.findIndex((r) => matchRule(r, p.action, req, unknownKeys));
+    const i = p.rules.findIndex((r) => matchRule(r, p.action, req, unknownKeys, p.namespace));
     if (i >= 0) return ruleRef(p, i, req);
   }
   return undefined;
@@ -349,18 +433,44 @@ export const describeRule = (r: RuleRef) =>
   `${r.action} ${r.policy} rules[${r.rule}]${r.provider ? ` (provider ${r.provider})` : ''}` +
   `${r.httpFieldsIgnored ? ' (HTTP-only fields ignored for TCP)' : ''}`;
 
-/** Evaluates one request; `unknownKeys` collects `when` keys that could not be evaluated. */
+/**
+ * Evaluates one request; `unknownKeys` collects `when` keys that could not be evaluated. The path is first
+ * normalized as Envoy normalizes it under the mesh config's `pathNormalization` (default BASE).
+ */
 export function evaluate(
+  policies: readonly Policy[],
+  request: AuthzRequest,
+  rootNamespace: string,
+  unknownKeys: Set<string> = new Set(),
+  pathNormalization: PathNormalization = 'BASE',
+): Evaluation {
+  let req = request;
+  let normalizedPath: string | undefined;
+  if (req.protocol === 'http' && req.path !== undefined) {
+    const n = normalizePath(req.path, pathNormalization);
+    const applicable = applicablePolicies(policies, req, rootNamespace).map(label);
+    if (n.rejected) return { decision: 'DENY', reason: n.rejected, audit: [], dryRun: [], applicable };
+    if (n.path !== req.path.split('?')[0]) normalizedPath = n.path;
+    req = { ...req, path: n.path };
+  }
+  const withPath = (e: Evaluation): Evaluation =>
+    normalizedPath === undefined ? e : { ...e, normalizedPath };
+  return withPath(decide(policies, req, rootNamespace, unknownKeys));
+}
+
+function decide(
   policies: readonly Policy[],
   req: AuthzRequest,
   rootNamespace: string,
-  unknownKeys: Set<string> = new Set(),
+  unknownKeys: Set<string>,
 ): Evaluation {
   const applicable = applicablePolicies(policies, req, rootNamespace);
   const enforced = (a: PolicyAction) => applicable.filter((p) => p.action === a && !p.dryRun);
   const allRules = (ps: readonly Policy[]) =>
     ps.flatMap((p) =>
-      p.rules.flatMap((r, i) => (matchRule(r, p.action, req, unknownKeys) ? [ruleRef(p, i, req)] : [])),
+      p.rules.flatMap((r, i) =>
+        matchRule(r, p.action, req, unknownKeys, p.namespace) ? [ruleRef(p, i, req)] : [],
+      ),
     );
   const base = {
     audit: allRules(enforced('AUDIT')),

@@ -9,12 +9,15 @@ import { describeRule, evaluate, toPolicies, type Evaluation, type PolicyNote } 
 import { readNamedInput } from '../util/input.js';
 import { renderLog } from '../render/findings.js';
 import { validatePolicies } from './validate.js';
+import type { PathNormalization } from './match.js';
 
 export interface PolicyTestOptions {
   policyPaths: string[];
   casesFile: string;
   rootNamespace: string;
   format: 'table' | 'json' | 'yaml';
+  /** The mesh config's `pathNormalization.normalization` (Istio's default: BASE). */
+  pathNormalization?: PathNormalization;
 }
 
 export interface CaseResult {
@@ -30,10 +33,11 @@ export function runCases(
   cases: readonly AuthzCase[],
   policies: ReturnType<typeof toPolicies>,
   rootNamespace: string,
+  pathNormalization: PathNormalization = 'BASE',
 ) {
   const unknownKeys = new Set<string>();
   const results: CaseResult[] = cases.map((c) => {
-    const evaluation = evaluate(policies, c.request, rootNamespace, unknownKeys);
+    const evaluation = evaluate(policies, c.request, rootNamespace, unknownKeys, pathNormalization);
     return {
       name: c.name,
       line: c.line,
@@ -51,7 +55,14 @@ export function renderResultsTable(results: readonly CaseResult[], color: boolea
     const result =
       r.pass === undefined ? '-' : r.pass ? ansi.green('pass', color) : ansi.boldRed('FAIL', color);
     const by = r.evaluation.by ? describeRule(r.evaluation.by) : r.evaluation.reason;
-    rows.push([r.name, r.expect ?? '-', r.evaluation.decision, by, result]);
+    const path = r.evaluation.normalizedPath;
+    rows.push([
+      r.name,
+      r.expect ?? '-',
+      r.evaluation.decision,
+      path === undefined ? by : `${by} (path normalized to ${path})`,
+      result,
+    ]);
   }
   return renderTable(rows, 3);
 }
@@ -89,7 +100,12 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
 
   const parsed = parseCases(casesText, opts.casesFile);
   for (const p of parsed.problems) warn(`error: ${p.file}:${p.line}: ${p.message}`);
-  const { results, unknownKeys } = runCases(refuse ? [] : parsed.cases, policies, opts.rootNamespace);
+  const { results, unknownKeys } = runCases(
+    refuse ? [] : parsed.cases,
+    policies,
+    opts.rootNamespace,
+    opts.pathNormalization,
+  );
   for (const k of unknownKeys)
     warn(`warning: condition key "${k}" cannot be evaluated offline; it never matches here`);
 
@@ -125,6 +141,7 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
         expect: r.expect,
         decision: r.evaluation.decision,
         reason: r.evaluation.reason,
+        normalizedPath: r.evaluation.normalizedPath,
         by: r.evaluation.by,
         custom: r.evaluation.custom,
         audit: r.evaluation.audit,

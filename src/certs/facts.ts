@@ -16,7 +16,7 @@ import { secretChain, secretRoots, type PemData } from '../envoy/secrets.js';
 export type CertKind = 'leaf' | 'chain' | 'root';
 /**
  * `INVALID`: certificate data that cannot be read (no certificate in it, a negative serial number, data
- * given as a file on the proxy); `MISSING`: no active workload certificate, or no trusted root, at all.
+ * given as a file on the proxy) or a certificate valid at no time (notBefore after notAfter); `MISSING`: no active workload certificate, or no trusted root, at all.
  */
 export type CertStatus = 'OK' | 'EXPIRING' | 'EXPIRED' | 'NOT YET VALID' | 'INVALID' | 'MISSING';
 
@@ -99,6 +99,8 @@ function factsOf(
   return ders.map((der, i): CertFact => {
     const c = inspectCertificate(der);
     if (typeof c === 'string') return problem('INVALID', secret, kindOf(i), c, trustDomain);
+    // a validity period that ends before it starts: no TLS peer accepts the certificate at any time
+    const never = c.notBefore.getTime() > c.notAfter.getTime();
     return {
       secret,
       kind: kindOf(i),
@@ -111,7 +113,12 @@ function factsOf(
       expiresInSeconds: Math.floor((c.notAfter.getTime() - now.getTime()) / 1000),
       identities: c.sans.map((s) => s.replace(/^(URI|DNS|IP Address):/, '')),
       sha256: c.cert.fingerprint256,
-      status: certStatus(c.notBefore, c.notAfter, now, warnMs),
+      status: never ? 'INVALID' : certStatus(c.notBefore, c.notAfter, now, warnMs),
+      ...(never
+        ? {
+            reason: `notBefore ${rfc3339(c.notBefore)} is after notAfter ${rfc3339(c.notAfter)}: valid at no time`,
+          }
+        : {}),
     };
   });
 }

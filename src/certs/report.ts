@@ -127,6 +127,12 @@ export function formatRemaining(seconds: number): string {
   return `${sign}${s}s`;
 }
 
+/**
+ * The first 8 bytes of a SHA-256 fingerprint: tells apart roots that share subject and serial (a CA
+ * re-created with a new key), which the other columns show alike.
+ */
+const shortFingerprint = (sha256: string) => (sha256 ? `${sha256.split(':').slice(0, 8).join(':')}` : '-');
+
 const byExpiry = (a: { expiresInSeconds: number }, b: { expiresInSeconds: number }) =>
   a.expiresInSeconds - b.expiresInSeconds;
 
@@ -152,7 +158,7 @@ export function renderCertTables(report: CertReport): string {
           c.kind,
           c.serial || '-',
           c.notAfter || '-',
-          c.notAfter ? formatRemaining(c.expiresInSeconds) : '-',
+          c.notAfter && c.status !== 'INVALID' ? formatRemaining(c.expiresInSeconds) : '-',
           c.issuer || '-',
           c.identities.join(',') || '-',
           c.reason ? `${c.status}: ${c.reason}` : c.status,
@@ -184,10 +190,11 @@ export function renderCertTables(report: CertReport): string {
           String(set.proxies.length),
           c.subject || '-',
           c.serial || '-',
+          shortFingerprint(c.sha256),
           c.notAfter || '-',
-          c.notAfter ? formatRemaining(c.expiresInSeconds) : '-',
+          c.notAfter && c.status !== 'INVALID' ? formatRemaining(c.expiresInSeconds) : '-',
           c.trustDomain ?? '-',
-          c.status,
+          c.reason ? `${c.status}: ${c.reason}` : c.status,
         ]),
     );
     const rootHeader = [
@@ -195,6 +202,7 @@ export function renderCertTables(report: CertReport): string {
       'PROXIES',
       'SUBJECT',
       'SERIAL',
+      'SHA-256',
       'NOT AFTER',
       'EXPIRES IN',
       'TRUST DOMAIN',

@@ -16,7 +16,7 @@ const file = (name: string, text: string) => {
 describe('cases file', () => {
   it('accepts a bare list or cases:, with defaults and lower-cased header names', () => {
     const { cases, problems } = parseCases(
-      '- destination: { namespace: a }\n  request: { headers: { X-Id: 7 } }\n  expect: Allow\n',
+      '- destination: { namespace: a }\n  request: { headers: { X-Id: "7" } }\n  expect: Allow\n',
       'c.yaml',
     );
     expect(problems).toEqual([]);

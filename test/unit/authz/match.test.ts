@@ -41,10 +41,13 @@ describe('Istio value matching', () => {
     expect(matchPath('/a/x{*}', '/a/xy')).toBe(false);
   });
 
-  it('hosts: case-insensitive, with or without the port', () => {
+  it('hosts: case-insensitive against the whole :authority, its port included (Istio HostMatcher)', () => {
     expect(matchHost('Example.COM', 'example.com')).toBe(true);
-    expect(matchHost('example.com', 'example.com:8080')).toBe(true);
-    expect(matchHost('*.example.com', 'api.example.com:443')).toBe(true);
+    expect(matchHost('example.com', 'example.com:8080')).toBe(false);
+    expect(matchHost('*.example.com', 'api.example.com:443')).toBe(false);
+    expect(matchHost('*.example.com:443', 'API.example.com:443')).toBe(true);
+    expect(matchHost('example.com*', 'example.com:8080')).toBe(true);
+    expect(matchHost('*', 'anything:1')).toBe(true);
     expect(matchHost('example.com:8080', 'example.com:9090')).toBe(false);
     expect(matchHost('example.com', 'example.org')).toBe(false);
   });

@@ -69,7 +69,7 @@ describe('mesh certs through --admin-url', () => {
       ),
     );
     expect(r.stdout).toMatch(
-      /\nROOT SET\s+PROXIES\s+SUBJECT\s+SERIAL\s+NOT AFTER\s+EXPIRES IN\s+TRUST DOMAIN\s+STATUS\n1\s+1\s+O=cluster.local\s+0{30}0a\s/,
+      /\nROOT SET\s+PROXIES\s+SUBJECT\s+SERIAL\s+SHA-256\s+NOT AFTER\s+EXPIRES IN\s+TRUST DOMAIN\s+STATUS\n1\s+1\s+O=cluster.local\s+0{30}0a\s+(?:[0-9A-F]{2}:){7}[0-9A-F]{2}\s/,
     );
     expect(r.stderr).toBe('');
     expect(admin.requests).toContain(
