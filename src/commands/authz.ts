@@ -38,8 +38,11 @@ export function register(program: Command): void {
     .requiredOption('--cases <file>', 'YAML file of requests and expected decisions')
     .option(
       '--root-namespace <ns>',
-      'mesh root namespace (its policies apply to every namespace)',
-      'istio-system',
+      "mesh root namespace (its policies apply to every namespace; default: the mesh config's, istio-system)",
+    )
+    .option(
+      '--meshConfigFile <file>',
+      'mesh config (YAML, or the istio ConfigMap): its rootNamespace and pathNormalization apply',
     )
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .action(async (opts: Record<string, any>) => {
@@ -150,11 +153,14 @@ export async function runAuthzTest(opts: Record<string, any>): Promise<number> {
   const format = parseOutputFormat(opts.output, FORMATS, 'table');
   if ((opts.file as string[]).length === 0)
     throw usageError('authz test requires -f with AuthorizationPolicy manifests');
+  const { meshSettings } = await import('../authz/mesh-settings.js');
+  const mesh = meshSettings(opts.meshConfigFile);
   const { runPolicyTests } = await import('../authz/test-run.js');
   return runPolicyTests({
     policyPaths: opts.file,
     casesFile: opts.cases,
-    rootNamespace: opts.rootNamespace,
+    rootNamespace: opts.rootNamespace ?? mesh.rootNamespace,
+    pathNormalization: mesh.pathNormalization,
     format,
   });
 }

@@ -160,7 +160,7 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
     if (s.exitCode === ExitCode.FINDINGS)
       warn(
         `Found ${s.expired} expired and ${s.expiring} expiring (within ${opts.warn}) certificate(s)` +
-          `${s.notYetValid ? `, ${s.notYetValid} not yet valid` : ''}${s.invalid ? `, ${s.invalid} unreadable` : ''}` +
+          `${s.notYetValid ? `, ${s.notYetValid} not yet valid` : ''}${s.invalid ? `, ${s.invalid} invalid` : ''}` +
           `${s.missing ? `, ${s.missing} missing` : ''}` +
           `${s.rootsDiffer ? `; roots differ across proxies (${report.roots.length} root sets)` : ''}.`,
       );

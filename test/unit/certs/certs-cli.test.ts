@@ -238,7 +238,7 @@ describe('mesh certs with certificates it cannot fully read', () => {
       '-',
       'INVALID: a private key (not shown), no certificate',
     ]);
-    expect(r.stderr).toContain('2 unreadable');
+    expect(r.stderr).toContain('2 invalid');
     expect(r.stdout + r.stderr).not.toContain(PRIVATE_KEY.split('\n')[1]!);
     const json = JSON.parse((await runCli(['certs', '-f', garbage, '-o', 'json'])).stdout);
     expect(json.proxies[0].certificates.map((c: any) => [c.secret, c.kind, c.status])).toContainEqual([

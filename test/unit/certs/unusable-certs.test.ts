@@ -144,7 +144,7 @@ describe('mesh certs: a proxy without a usable workload certificate or roots', (
       ['chain', 'OK'],
     ]);
     expect(r.stderr).toBe(
-      'Found 0 expired and 0 expiring (within 7d) certificate(s), 4 unreadable, 7 missing.\n',
+      'Found 0 expired and 0 expiring (within 7d) certificate(s), 4 invalid, 7 missing.\n',
     );
   });
 
