@@ -1,6 +1,15 @@
 import { objectRef, sortObjects } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
-import { deletionState, listOwned, notReadyReason, ObjectDeletedError, type Progress } from './installer.js';
+import {
+  appliedByMesh,
+  deletionState,
+  listOwned,
+  notAppliedLines,
+  notReadyReason,
+  ObjectDeletedError,
+  type Progress,
+} from './installer.js';
+import { isInjectorWebhook, selectorText, selects } from './health-selectors.js';
 import { escapeControl } from '../render/escape.js';
 import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
@@ -202,15 +211,7 @@ async function injectorConflicts(
   for (const live of (res.items ?? []) as any[]) {
     if (ours.some((o) => o.metadata.name === live.metadata.name)) continue;
     for (const mine of ours) {
-      const names = new Set(((mine as any).webhooks as any[]).map((w) => w.name));
-      const clash = ((live.webhooks ?? []) as any[]).filter(
-        (w) =>
-          names.has(w.name) &&
-          sameRevision(
-            w,
-            (mine as any).webhooks.find((m: any) => m.name === w.name),
-          ),
-      );
+      const clash = clashingWebhooks(live, mine);
       if (clash.length > 0)
         out.push(
           fail(
@@ -485,19 +486,20 @@ export async function check(
         );
   const out: CheckResult[] = refusedLists(refused, 'Control plane');
   const webhooksRefused = refusedLists(refused, 'Webhooks');
-  const deployments = owned.filter((o) => o.kind === 'Deployment');
-  // Without the Deployment list, which ones are missing (or whether any are installed) is unknown.
-  const deploymentsListed = !refused.some((r) => r.type.kind === 'Deployment');
-  const missing = deploymentsListed ? missingDeployments(owned, components) : [];
-  for (const [ref, siblings] of missing)
-    out.push(
-      fail(
-        'Control plane',
-        `${ref} is missing, while ${siblings} other object(s) mesh installed with it are there`,
-        'someone deleted it: run mesh install with the same inputs to put it back',
-      ),
-    );
-  if (deploymentsListed && deployments.length === 0 && missing.length === 0)
+  const listedKind = (kind: string) => !refused.some((r) => r.type.kind === kind);
+  // Install namespaces deleted under what mesh installed there cluster-wide (webhooks, ClusterRoles).
+  const gone = await goneNamespaces(rest, owned);
+  out.push(...gone.results);
+  // Rendered objects that matter for a working control plane, not among those listed by mesh's label.
+  const absent = await absentObjects(rest, owned, components, listedKind, gone.names);
+  out.push(...absent.results);
+  const deployments = [...owned, ...absent.found].filter((o) => o.kind === 'Deployment');
+  if (
+    listedKind('Deployment') &&
+    deployments.length === 0 &&
+    absent.results.length === 0 &&
+    gone.results.length === 0
+  )
     return [
       ...out,
       fail(
@@ -538,10 +540,29 @@ export async function check(
     );
   });
   out.push(...webhooksRefused);
-  for (const wh of owned.filter((o) => o.kind.endsWith('WebhookConfiguration')))
-    out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh))));
+  for (const wh of [...owned, ...absent.found].filter((o) => o.kind.endsWith('WebhookConfiguration')))
+    out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh, gone.names))));
+  // Every injector in the cluster (mesh's or not): overlaps, and which one serves each namespace.
+  const injectors = await rest
+    .call('GET', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations')
+    .then(
+      (l) => ((l.items ?? []) as any[]).filter((c) => ((c.webhooks ?? []) as any[]).some(isInjectorWebhook)),
+      (err: unknown) => {
+        if (err instanceof ApiError) return err;
+        throw err;
+      },
+    );
+  if (injectors instanceof ApiError) {
+    // already reported when mesh's own list of them was refused
+    if (listedKind('MutatingWebhookConfiguration'))
+      out.push(cannotCheck('Webhooks', injectors, 'which injectors select the same pods'));
+  } else out.push(...injectorOverlaps(injectors, rev));
   out.push(...(await guarded('CRDs', () => crdHealth(rest, components))));
-  out.push(...(await guarded('Injection', () => injectionHealth(rest, rev))));
+  out.push(
+    ...(await guarded('Injection', () =>
+      injectionHealth(rest, rev, injectors instanceof ApiError ? undefined : injectors),
+    )),
+  );
   return out;
 }
 
@@ -596,38 +617,173 @@ function refusedLists(
   );
 }
 
+/** The kinds of rendered objects whose absence breaks the control plane, checked one by one. */
+const ESSENTIAL_KINDS = new Set([
+  'Deployment',
+  'Service',
+  'ConfigMap',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+]);
+
 /**
- * Deployments the checked inputs render that are not in the cluster although other objects of their
- * component and revision, installed by mesh in that namespace, are (a half-deleted install), with how many.
+ * The install namespace, component and revision an object was installed for (mesh labels every object
+ * with all three); undefined for an object that does not say.
  */
-function missingDeployments(
+const installKey = (o: K8sObject): string | undefined => {
+  const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+  const ns = labels[LABEL.ownerNamespace];
+  return ns ? `${ns}/${labels[LABEL.component]}/${labels[LABEL.revision]}` : undefined;
+};
+
+/**
+ * Install namespaces that are gone (or being deleted) while objects mesh installed for them elsewhere
+ * (cluster-scoped ones: ClusterRoles, webhook configurations) are still there, each named.
+ */
+async function goneNamespaces(
+  rest: KubeRest,
   owned: readonly K8sObject[],
-  components: readonly RenderedComponent[],
-): Array<[string, number]> {
-  const present = new Set(owned.map(objectRef));
-  const key = (o: K8sObject) => {
-    const labels = (o.metadata.labels ?? {}) as Record<string, string>;
-    return `${o.metadata.namespace}/${labels[LABEL.component]}/${labels[LABEL.revision]}`;
-  };
-  const out: Array<[string, number]> = [];
-  for (const d of components.flatMap((c) => c.objects).filter((o) => o.kind === 'Deployment')) {
-    if (present.has(objectRef(d))) continue;
-    const siblings = owned.filter((o) => key(o) === key(d)).length;
-    if (siblings > 0) out.push([objectRef(d), siblings]);
+): Promise<{ results: CheckResult[]; names: Set<string> }> {
+  const byNamespace = new Map<string, K8sObject[]>();
+  for (const o of owned) {
+    // CRDs are shared by every install: they carry the labels of whichever install applied them last
+    if (o.kind === 'CustomResourceDefinition') continue;
+    const ns = (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.ownerNamespace];
+    if (ns) byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
   }
-  return out;
+  const results: CheckResult[] = [];
+  const names = new Set<string>();
+  for (const [ns, objects] of byNamespace) {
+    // anything of mesh's listed in it (or the Namespace itself) says it is there
+    if (
+      objects.some((o) => o.metadata.namespace === ns || (o.kind === 'Namespace' && o.metadata.name === ns))
+    )
+      continue;
+    const res = await rest.request('GET', objectPath({ kind: 'Namespace', metadata: { name: ns } }));
+    const deleting = res.status >= 200 && res.status < 300 ? deletionState(res.body) : undefined;
+    if (res.status !== 404 && !deleting) {
+      if (res.status < 200 || res.status >= 300)
+        results.push(cannotCheck('Control plane', apiError(res, `GET Namespace/${ns}`)));
+      continue;
+    }
+    names.add(ns);
+    const left = objects.filter((o) => o.metadata.namespace !== ns);
+    results.push(
+      fail(
+        'Control plane',
+        `namespace ${ns} ${deleting ? `is being deleted (${deleting})` : 'does not exist'}, while ${left.length} object(s) mesh installed for it are still there: ${left.map(objectRef).join(', ')}`,
+        `run mesh install --set namespace=${ns} (with the same inputs) to put the control plane back, or mesh uninstall --set namespace=${ns} to remove what is left`,
+      ),
+    );
+  }
+  return { results, names };
 }
 
-async function webhookHealth(rest: KubeRest, wh: K8sObject): Promise<CheckResult[]> {
+/**
+ * Rendered objects of the essential kinds that are not among mesh's objects although other objects of
+ * their install (namespace, component, revision) are: each is read by name. Gone: `is missing`; there
+ * without mesh's label (or not applied by mesh): said so, and still checked (`found`).
+ */
+async function absentObjects(
+  rest: KubeRest,
+  owned: readonly K8sObject[],
+  components: readonly RenderedComponent[],
+  listedKind: (kind: string) => boolean,
+  goneNamespaces: ReadonlySet<string>,
+): Promise<{ results: CheckResult[]; found: K8sObject[] }> {
+  const present = new Set(owned.map(objectRef));
+  const candidates: Array<[K8sObject, number]> = [];
+  for (const o of components.flatMap((c) => c.objects)) {
+    if (!ESSENTIAL_KINDS.has(o.kind) || !listedKind(o.kind) || present.has(objectRef(o))) continue;
+    // a namespace that is gone is one line of its own
+    if (o.metadata.namespace && goneNamespaces.has(String(o.metadata.namespace))) continue;
+    const key = installKey(o);
+    const siblings = key === undefined ? 0 : owned.filter((x) => installKey(x) === key).length;
+    if (siblings > 0) candidates.push([o, siblings]);
+  }
+  const answers = await mapBounded(candidates, 8, ([o]) => rest.request('GET', objectPath(o)));
+  const results: CheckResult[] = [];
+  const found: K8sObject[] = [];
+  candidates.forEach(([o, siblings], i) => {
+    const res = answers[i]!;
+    const ref = objectRef(o);
+    if (res.status === 404) {
+      results.push(
+        fail(
+          'Control plane',
+          `${ref} is missing, while ${siblings} other object(s) mesh installed with it are there`,
+          'someone deleted it: run mesh install with the same inputs to put it back',
+        ),
+      );
+      return;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const err = apiError(res, `GET ${ref}`);
+      results.push(
+        cannotCheck(
+          'Control plane',
+          err.message.includes(String(o.metadata.name)) ? err : apiError(res, `GET ${ref}`, true),
+        ),
+      );
+      return;
+    }
+    const live = res.body as K8sObject;
+    found.push(live);
+    if ((live.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] !== MANAGED_BY)
+      results.push(
+        fail(
+          'Control plane',
+          `${ref} exists but no longer carries mesh's label ${LABEL.managedBy}=${MANAGED_BY}: uninstall will leave it`,
+          'run mesh install with the same inputs to label it again',
+        ),
+      );
+    else if (!appliedByMesh(live))
+      results.push(
+        fail(
+          'Control plane',
+          `${ref} exists but was not applied by mesh (${/\((written by [^)]*)\)$/.exec(notAppliedLines([live])[0]!)?.[1] ?? 'another writer'}): uninstall will leave it`,
+          'someone replaced it: run mesh install --force with the same inputs to take it over again',
+        ),
+      );
+    // else: mesh's, listed under another revision label; checked as it is
+  });
+  return { results, found };
+}
+
+/** What a webhook configuration's failurePolicy means while its Service is gone. */
+function failureEffect(wh: K8sObject, policies: ReadonlySet<string>): string {
+  const failing = policies.has('Fail');
+  const mutating = wh.kind === 'MutatingWebhookConfiguration';
+  return `failurePolicy ${failing ? 'Fail' : 'Ignore'}: ${
+    mutating
+      ? failing
+        ? 'the API server refuses to create the pods it selects'
+        : 'the pods it selects start without a proxy'
+      : failing
+        ? 'the API server refuses the Istio configuration it validates'
+        : 'Istio configuration goes unvalidated'
+  }`;
+}
+
+async function webhookHealth(
+  rest: KubeRest,
+  wh: K8sObject,
+  goneNamespaces: ReadonlySet<string> = new Set(),
+): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const services = new Map<string, any>();
+  const services = new Map<string, { s: any; policies: Set<string> }>();
   let noCa = 0;
   for (const w of ((wh as any).webhooks ?? []) as any[]) {
     if (!w.clientConfig?.caBundle) noCa++;
     const s = w.clientConfig?.service;
-    if (s) services.set(`${s.namespace}/${s.name}`, s);
+    if (!s) continue;
+    const key = `${s.namespace}/${s.name}`;
+    const entry = services.get(key) ?? { s, policies: new Set<string>() };
+    // admissionregistration.k8s.io/v1 defaults failurePolicy to Fail
+    entry.policies.add(w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail');
+    services.set(key, entry);
   }
-  for (const [key, s] of services) {
+  for (const [key, { s, policies }] of services) {
     const res = await rest.request(
       'GET',
       `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${s.name}`)}`,
@@ -650,15 +806,30 @@ async function webhookHealth(rest: KubeRest, wh: K8sObject): Promise<CheckResult
     const ready = ((res.body?.items ?? []) as any[])
       .flatMap((sl) => sl.endpoints ?? [])
       .filter((e: any) => e.conditions?.ready !== false);
-    out.push(
-      ready.length > 0
-        ? ok('Webhooks', `${objectRef(wh)} → Service ${key} has ${ready.length} ready endpoint(s)`)
-        : fail(
-            'Webhooks',
-            `${objectRef(wh)} → Service ${key} has no ready endpoints`,
-            'the API server cannot call the webhook: is istiod running?',
-          ),
-    );
+    if (ready.length > 0) {
+      out.push(ok('Webhooks', `${objectRef(wh)} → Service ${key} has ${ready.length} ready endpoint(s)`));
+      continue;
+    }
+    // No endpoints: a Service that is not there at all is not istiod's fault.
+    const svc = await rest.request('GET', `/api/v1/namespaces/${s.namespace}/services/${s.name}`);
+    if (svc.status === 404)
+      out.push(
+        fail(
+          'Webhooks',
+          `${objectRef(wh)} → Service ${key} does not exist (${failureEffect(wh, policies)})`,
+          goneNamespaces.has(String(s.namespace))
+            ? `its namespace ${s.namespace} is gone: run mesh install --set namespace=${s.namespace} to put the control plane back, or mesh uninstall --set namespace=${s.namespace} to remove this webhook configuration`
+            : 'someone deleted it: run mesh install with the same inputs to put it back',
+        ),
+      );
+    else
+      out.push(
+        fail(
+          'Webhooks',
+          `${objectRef(wh)} → Service ${key} has no ready endpoints`,
+          'the API server cannot call the webhook: is istiod running?',
+        ),
+      );
   }
   if (noCa > 0)
     out.push(
@@ -668,6 +839,48 @@ async function webhookHealth(rest: KubeRest, wh: K8sObject): Promise<CheckResult
         'istiod writes the CA bundle once it serves; check its logs if this stays',
       ),
     );
+  return out;
+}
+
+/** The webhooks of `live` that inject the same pods as one of `mine` (same name and revision selectors). */
+function clashingWebhooks(live: any, mine: any): any[] {
+  const theirs = (mine?.webhooks ?? []) as any[];
+  return ((live?.webhooks ?? []) as any[]).filter((w) =>
+    theirs.some((m) => m.name === w.name && sameRevision(w, m)),
+  );
+}
+
+/**
+ * Installed injector configurations that inject the same pods (precheck's test: a webhook of the same name
+ * and revision selectors), each pair named with the selectors; with `revision`, pairs involving it only.
+ */
+function injectorOverlaps(injectors: readonly any[], revision: string | undefined): CheckResult[] {
+  const revOf = (c: any) => c.metadata?.labels?.[LABEL.revision] ?? 'default';
+  const out: CheckResult[] = [];
+  const sorted = [...injectors].sort((a, b) =>
+    String(a.metadata.name).localeCompare(String(b.metadata.name)),
+  );
+  sorted.forEach((a, i) => {
+    for (const b of sorted.slice(i + 1)) {
+      if (revision !== undefined && revOf(a) !== revision && revOf(b) !== revision) continue;
+      const clash = clashingWebhooks(a, b);
+      if (clash.length === 0) continue;
+      const ns = ((b.webhooks ?? []) as any[]).find((w) => w.clientConfig?.service)?.clientConfig.service
+        .namespace;
+      out.push(
+        fail(
+          'Webhooks',
+          `MutatingWebhookConfiguration/${a.metadata.name} and MutatingWebhookConfiguration/${b.metadata.name} inject the same pods: ${clash
+            .map(
+              (w) =>
+                `${w.name} (namespaces ${selectorText(w.namespaceSelector)}; pods ${selectorText(w.objectSelector)})`,
+            )
+            .join(', ')}`,
+          `pods they select get two sidecars: uninstall one of them${ns ? ` (e.g. mesh uninstall --set namespace=${ns} -y)` : ''}, or install it with another --revision`,
+        ),
+      );
+    }
+  });
   return out;
 }
 
@@ -717,18 +930,66 @@ async function crdHealth(rest: KubeRest, components: readonly RenderedComponent[
     : [ok('CRDs', `${crds.length} CRDs present at the served versions`)];
 }
 
-/** Pods of the namespaces labelled for injection (by `revision` only, when given). */
-async function injectionHealth(rest: KubeRest, revision?: string): Promise<CheckResult[]> {
+/**
+ * Pods of the namespaces labelled for injection (by `revision` only, when given). With the cluster's
+ * injector configurations (`injectors`), the one that selects each namespace decides the revision its
+ * pods should run; a namespace no injector selects gets no proxy at all.
+ */
+async function injectionHealth(
+  rest: KubeRest,
+  revision?: string,
+  injectors?: readonly any[],
+): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, Record<string, string>>();
   for (const sel of ['istio-injection=enabled', LABEL.revision]) {
     const res = await rest.call('GET', `/api/v1/namespaces?labelSelector=${encodeURIComponent(sel)}`);
     for (const n of res.items ?? [])
-      if (!seen.has(n.metadata.name))
-        seen.set(n.metadata.name, n.metadata.labels?.[LABEL.revision] ?? 'default');
+      if (!seen.has(n.metadata.name)) seen.set(n.metadata.name, n.metadata.labels ?? {});
   }
-  for (const [ns, rev] of [...seen].sort()) {
-    if (revision !== undefined && rev !== revision) continue;
+  if (seen.size === 0) return out;
+  const revOf = (c: any): string => c.metadata?.labels?.[LABEL.revision] ?? 'default';
+  const injectorRevisions = [...new Set((injectors ?? []).map(revOf))].sort();
+  // the revisions an istiod runs for (any installer's); unknown when the list is refused
+  const istiods = await rest.request(
+    'GET',
+    `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent('app=istiod')}`,
+  );
+  const installed =
+    istiods.status >= 200 && istiods.status < 300
+      ? new Set(((istiods.body?.items ?? []) as any[]).map(revOf))
+      : undefined;
+  for (const [ns, labels] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
+    const labelRev = labels[LABEL.revision] ?? 'default';
+    if (revision !== undefined && labelRev !== revision) continue;
+    const injection = labels['istio-injection'] === 'enabled';
+    let rev = labelRev;
+    let selected = true;
+    if (injectors) {
+      // an ordinary pod (no labels) created there: which injector's webhooks would it go to?
+      const selecting = injectors.filter((c) =>
+        ((c.webhooks ?? []) as any[]).some(
+          (w) =>
+            isInjectorWebhook(w) && selects(w.namespaceSelector, labels) && selects(w.objectSelector, {}),
+        ),
+      );
+      if (selecting.length > 0) rev = revOf(selecting[0]);
+      else {
+        selected = false;
+        const other = injectorRevisions.find((r) => r !== 'default');
+        out.push(
+          fail(
+            'Injection',
+            `namespace ${ns} (${injection ? 'istio-injection=enabled' : `${LABEL.revision}=${labelRev}`}): no injector selects it; new pods get no proxy`,
+            injectorRevisions.length === 0
+              ? 'install a control plane (mesh install)'
+              : injection
+                ? `remove its istio-injection label and label it ${LABEL.revision}=${other ?? injectorRevisions[0]} (an installed revision), or install the default revision (mesh install)`
+                : `label it ${LABEL.revision}=${injectorRevisions[0]} (an installed revision), or install revision ${labelRev} (mesh install -r ${labelRev})`,
+          ),
+        );
+      }
+    }
     const pods = ((await rest.call('GET', `/api/v1/namespaces/${ns}/pods`)).items ?? []) as any[];
     const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const without = live.filter(
@@ -736,16 +997,27 @@ async function injectionHealth(rest: KubeRest, revision?: string): Promise<Check
         !(p.spec?.containers ?? []).some((c: any) => c.name === 'istio-proxy') &&
         p.metadata?.annotations?.['sidecar.istio.io/inject'] !== 'false',
     );
-    const old = live.filter((p) => {
+    const proxyRev = (p: any): string | undefined => {
       const st = p.metadata?.annotations?.['sidecar.istio.io/status'];
-      if (!st) return false;
+      if (!st) return undefined;
       try {
-        return (JSON.parse(st).revision ?? 'default') !== rev;
+        return String(JSON.parse(st).revision ?? 'default');
       } catch {
-        return false;
+        return undefined;
       }
+    };
+    const orphaned = installed
+      ? live.filter((p) => {
+          const r = proxyRev(p);
+          return r !== undefined && !installed.has(r);
+        })
+      : [];
+    const old = live.filter((p) => {
+      const r = proxyRev(p);
+      return r !== undefined && r !== rev && !orphaned.includes(p);
     });
-    if (without.length > 0)
+    // restarting helps only when an injector gives the new pods a proxy
+    if (without.length > 0 && selected)
       out.push(
         warnR(
           'Injection',
@@ -753,6 +1025,18 @@ async function injectionHealth(rest: KubeRest, revision?: string): Promise<Check
           `restart them: kubectl rollout restart deployment -n ${ns}`,
         ),
       );
+    if (orphaned.length > 0) {
+      const revs = [...new Set(orphaned.map((p) => proxyRev(p)!))].sort();
+      out.push(
+        fail(
+          'Injection',
+          `namespace ${ns}: ${orphaned.length} pod(s) run a proxy of revision ${revs.join(', ')}, which is not installed (e.g. ${orphaned[0].metadata.name})`,
+          selected
+            ? `their proxies have no istiod to connect to: restart them to get revision ${rev}'s proxy (kubectl rollout restart deployment -n ${ns})`
+            : 'their proxies have no istiod to connect to: point the namespace at an installed revision, then restart them',
+        ),
+      );
+    }
     if (old.length > 0)
       out.push(
         warnR(
@@ -761,7 +1045,7 @@ async function injectionHealth(rest: KubeRest, revision?: string): Promise<Check
           `restart them: kubectl rollout restart deployment -n ${ns}`,
         ),
       );
-    if (without.length === 0 && old.length === 0)
+    if (selected && without.length === 0 && old.length === 0 && orphaned.length === 0)
       out.push(ok('Injection', `namespace ${ns}: every pod has a proxy of revision ${rev}`));
   }
   return out;

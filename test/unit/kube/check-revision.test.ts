@@ -58,6 +58,33 @@ function validator(rev: string) {
   };
 }
 
+/** The revision's injector: new pods of namespaces labelled istio.io/rev=<rev> go to its istiod. */
+function injector(rev: string) {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: `istio-sidecar-injector-${rev}`, labels: labels(rev), managedFields },
+    webhooks: [
+      {
+        name: 'rev.namespace.sidecar-injector.istio.io',
+        clientConfig: { service: { namespace: 'istio-system', name: `istiod-${rev}` }, caBundle: 'Q0E=' },
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'istio.io/rev', operator: 'In', values: [rev] },
+            { key: 'istio-injection', operator: 'DoesNotExist' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+const service = (rev: string) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: `istiod-${rev}`, namespace: 'istio-system', labels: labels(rev) },
+});
+
 const namespace = (name: string, rev: string) => ({
   apiVersion: 'v1',
   kind: 'Namespace',
@@ -101,7 +128,11 @@ async function twoRevisions(): Promise<FakeApiServer> {
       const found = deployments.find((x) => x.metadata.name === d[1]);
       return found ? { status: 200, body: found } : undefined;
     }
+    const svc = /^\/api\/v1\/namespaces\/istio-system\/services\/istiod-(ra|rnr)$/.exec(path);
+    if (svc) return { status: 200, body: service(svc[1]!) };
     switch (path) {
+      case '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations':
+        return list([injector('ra'), injector('rnr')]);
       case '/apis/apps/v1/deployments':
         return list(deployments);
       case '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations':
@@ -133,7 +164,7 @@ describe('mesh check -r', () => {
     const res = await runCli(['check', '-r', 'ra', '--skip-proxies', '--kubeconfig', server.kubeconfig]);
     expect(res.stderr).toBe('');
     const lines = res.stdout.trimEnd().split('\n');
-    expect(lines.slice(0, 14)).toEqual([
+    expect(lines.slice(0, 15)).toEqual([
       'Control plane',
       '-------------',
       '✓ Deployment/istio-system/istiod-ra is ready',
@@ -141,6 +172,7 @@ describe('mesh check -r', () => {
       'Webhooks',
       '--------',
       '✓ ValidatingWebhookConfiguration/istio-validator-ra-istio-system → Service istio-system/istiod-ra has 1 ready endpoint(s)',
+      '✓ MutatingWebhookConfiguration/istio-sidecar-injector-ra → Service istio-system/istiod-ra has 1 ready endpoint(s)',
       '',
       'CRDs',
       '----',
@@ -149,7 +181,7 @@ describe('mesh check -r', () => {
       'Injection',
       '---------',
     ]);
-    expect(lines[14]).toBe('✓ namespace web: every pod has a proxy of revision ra');
+    expect(lines[15]).toBe('✓ namespace web: every pod has a proxy of revision ra');
     expect(res.stdout).not.toContain('rnr');
     expect(res.stdout).not.toContain('×');
     expect(lines.at(-1)).toBe('Status: all good (1 warning(s))');
