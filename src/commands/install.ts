@@ -191,10 +191,20 @@ export async function runInstall(
   }
   warn(formatPlan(plan));
   const first = refused[0];
+  if (first?.action === 'missing')
+    throw new MeshError(
+      `${first.ref} ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more refusal(s) in the plan)` : ''}; nothing was changed`,
+      { hint: first.hint },
+    );
   if (first?.action === 'conflict')
-    throw new MeshError(`${first.ref}: conflict: ${first.message}`, {
-      hint: 're-run with --force to take over the fields (nothing was changed)',
-    });
+    throw new MeshError(
+      `${first.ref}: ${first.takeOver ? `${first.takeOver}; ` : ''}conflict: ${first.message}`,
+      {
+        hint: first.takeOver
+          ? 'mesh takes over only objects it created: re-run with --force to take it over whole (its fields too), and uninstall then deletes it (nothing was changed)'
+          : 're-run with --force to take over the fields (nothing was changed)',
+      },
+    );
   if (first)
     throw new MeshError(
       `${first.ref}: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`,
@@ -287,9 +297,16 @@ async function uninstallTarget(
 
 export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const { DeleteFailed, DeleteInterrupted, deleteObjects, listOwned, notAppliedLines, replacedWarning } =
-    await import('../kube/installer.js');
-  const { findRevisionUsers, waitGone } = await import('../kube/uninstall.js');
+  const {
+    DeleteFailed,
+    DeleteInterrupted,
+    deleteObjects,
+    listForUninstall,
+    notAppliedLines,
+    replacedWarning,
+  } = await import('../kube/installer.js');
+  const { customResourcesWarning, findRevisionUsers, sharedGatewaysWarning, waitGone } =
+    await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
   const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
@@ -297,7 +314,9 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const rest = await connectGuarded(opts, 'uninstall');
   // The owning-namespace label names the install an object belongs to: the namespaced objects in that
   // namespace, its cluster-scoped ones, and gateways it put into other namespaces.
-  const ofInstall = `${LABEL.managedBy}=${MANAGED_BY}${namespace ? `,${LABEL.ownerNamespace}=${namespace}` : ''}`;
+  // Selected by the owner label rather than managed-by=mesh, so that an object of mesh's whose managed-by
+  // label someone removed is found and named (listForUninstall), not passed over in silence.
+  const ofInstall = `${LABEL.owner}${namespace ? `,${LABEL.ownerNamespace}=${namespace}` : ''}`;
   const where = namespace ? ` in ${namespace}` : '';
   const selector = opts.purge
     ? ofInstall
@@ -305,7 +324,17 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const kinds = (await import('../kube/resources.js')).RESOURCE_TYPES.map((t) => t.kind).filter(
     (k) => k !== 'Namespace',
   );
-  const { owned: objects, notApplied } = await listOwned(rest, selector, kinds);
+  const { owned: objects, notApplied, unlabelled } = await listForUninstall(rest, selector, kinds);
+  if (unlabelled.length > 0)
+    warn(
+      [
+        ...unlabelled.map(
+          (o) =>
+            `Left alone: ${objectRef(o)} has mesh's fields (managedFields manager mesh) but not its managed-by label`,
+        ),
+        `  uninstall deletes only objects labelled ${LABEL.managedBy}=${MANAGED_BY}: label ${unlabelled.length > 1 ? 'them' : 'it'} again to have ${unlabelled.length > 1 ? 'them' : 'it'} deleted, or delete ${unlabelled.length > 1 ? 'them' : 'it'} yourself`,
+      ].join('\n'),
+    );
   if (notApplied.length > 0)
     warn(
       `Left alone: ${notApplied.length} object(s) carry mesh's labels but mesh never applied them:\n${notAppliedLines(
@@ -324,12 +353,21 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   }
   // A warning, not a refusal (as istioctl's); a user who may not list every namespace and pod still gets
   // to uninstall. With --purge every revision goes; the warning is about -r (default `default`).
-  const users = await findRevisionUsers(rest, revision, objects).then(
+  const users = await findRevisionUsers(rest, revision, objects, unlabelled).then(
     (u) => formatRevisionUsers(u, revision),
     (err) =>
       `Warning: cannot tell which workloads still point at revision ${revision}: ${describeError(err)}`,
   );
   if (users) warn(users);
+  if (!opts.purge) {
+    const gateways = await sharedGatewaysWarning(rest, revision, objects);
+    if (gateways) warn(gateways);
+  }
+  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  if (crds.length > 0) {
+    const crs = await customResourcesWarning(rest, crds);
+    if (crs) warn(crs);
+  }
   const refs = objects.map(objectRef);
   if (opts.dryRun) {
     await writeStdout(refs.map((r) => `- ${r}`).join('\n'));

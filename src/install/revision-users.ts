@@ -18,6 +18,30 @@ interface Meta {
   };
 }
 
+interface PodSpec {
+  spec?: { containers?: Array<{ name?: string; env?: Array<{ name?: string; value?: string }> }> };
+}
+
+/**
+ * The istiod Service (`namespace/name`) an injected pod's proxy connects to: the `discoveryAddress` of
+ * its `PROXY_CONFIG` (`istiod-canary.istio-system.svc:15012`), else its `CA_ADDR`; undefined when the pod
+ * has no proxy or names no in-cluster Service.
+ */
+export function proxyControlPlane(pod: PodSpec): string | undefined {
+  const proxy = pod.spec?.containers?.find((c) => c.name === 'istio-proxy');
+  const env = new Map((proxy?.env ?? []).map((e) => [e.name, e.value]));
+  let address: unknown;
+  try {
+    address = (JSON.parse(env.get('PROXY_CONFIG') ?? '{}') as { discoveryAddress?: unknown })
+      .discoveryAddress;
+  } catch {
+    address = undefined;
+  }
+  if (typeof address !== 'string') address = env.get('CA_ADDR');
+  const m = typeof address === 'string' ? /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\b/.exec(address) : null;
+  return m ? `${m[2]}/${m[1]}` : undefined;
+}
+
 export interface NamespaceUser {
   namespace: string;
   /** The label that selects the revision, as `key=value`. */
@@ -73,15 +97,28 @@ export interface RevisionUsersInput {
   /** Revision tags pointing at the revision (`istio.io/rev=<tag>` selects it too). */
   tags?: readonly string[];
   namespaces: readonly Meta[];
-  pods: readonly (Meta & { status?: { phase?: string } })[];
+  pods: readonly (Meta & PodSpec & { status?: { phase?: string } })[];
   /**
    * Workloads the uninstall removes itself (the revision's istiod and gateways): their pods are not
    * users, they go with it.
    */
   removed?: readonly { kind: string; metadata: { name?: unknown; namespace?: unknown }; spec?: unknown }[];
+  /**
+   * What of the revision stays (another control plane of it, in another namespace, say): its injector
+   * webhooks that keep serving (their namespace and object selectors), and the istiod Services
+   * (`namespace/name`) the uninstall deletes. A namespace one of those webhooks still serves loses no
+   * injector, and a pod whose proxy connects to an istiod that is not deleted loses no control plane:
+   * neither is listed. Absent: everything of the revision goes.
+   */
+  staying?: {
+    injectors: ReadonlyArray<{ namespaceSelector?: unknown; objectSelector?: unknown }>;
+    deletedServices: ReadonlySet<string>;
+  };
 }
 
 const SHOWN_NAMES = 3;
+/** istiod's pods (`app: istiod`) are a control plane, never a workload on a revision. */
+const isControlPlane = (labels: Record<string, string>) => labels.app === 'istiod';
 const WORKLOAD_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 
 export function revisionUsers(input: RevisionUsersInput): RevisionUsers {
@@ -89,8 +126,12 @@ export function revisionUsers(input: RevisionUsersInput): RevisionUsers {
   const nsLabel = new Map<string, string>();
   for (const n of input.namespaces) {
     const label = namespaceSelects(n.metadata?.labels, input.revision, aliases);
-    if (label && n.metadata?.name) nsLabel.set(n.metadata.name, label);
+    const served = input.staying?.injectors.some((w) =>
+      selectorMatches(w.namespaceSelector, n.metadata?.labels ?? {}),
+    );
+    if (label && n.metadata?.name && !served) nsLabel.set(n.metadata.name, label);
   }
+  const injectorStays = (input.staying?.injectors.length ?? 0) > 0;
   const removedSelectors = (input.removed ?? []).flatMap((w) => {
     // Only workloads own pods (a Service's selector is a plain map, not a LabelSelector).
     if (!WORKLOAD_KINDS.has(w.kind)) return [];
@@ -103,9 +144,15 @@ export function revisionUsers(input: RevisionUsersInput): RevisionUsers {
     const labels = p.metadata?.labels ?? {};
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
     if (removedSelectors.some((r) => r.namespace === ns && selectorMatches(r.selector, labels))) continue;
+    if (isControlPlane(labels)) continue;
     const labelled = labels[REV] !== undefined && aliases.has(labels[REV]);
     const injected = injectedRevision(p);
     if (!labelled && !(injected !== undefined && aliases.has(injected))) continue;
+    if (input.staying) {
+      // Its proxy's istiod decides; a pod whose istiod is unknown loses the revision when no injector stays.
+      const istiod = injected !== undefined ? proxyControlPlane(p) : undefined;
+      if (istiod !== undefined ? !input.staying.deletedServices.has(istiod) : injectorStays) continue;
+    }
     const list = byNs.get(ns) ?? [];
     list.push(p.metadata?.name ?? '');
     byNs.set(ns, list);

@@ -46,15 +46,24 @@ export function ownerSelector(o: Owner): string {
  * appliedByMesh): applying takes it over, and uninstall would then delete it with whatever the user put
  * in it. Install refuses that without `--force`.
  */
-export type PlanAction = 'create' | 'change' | 'unchanged' | 'prune' | 'conflict' | 'adopt';
+export type PlanAction = 'create' | 'change' | 'unchanged' | 'prune' | 'conflict' | 'adopt' | 'missing';
 
 export interface PlanEntry {
   ref: string;
   component?: ComponentName;
   action: PlanAction;
   changes?: FieldChange[];
-  /** For conflicts: the server's message (which manager owns which field); for adopt: who wrote it. */
+  /**
+   * For conflicts: the server's message (which manager owns which field); for adopt: who wrote it; for
+   * missing: what is missing and why mesh does not create it.
+   */
   message?: string;
+  /** A conflict on an object mesh did not create: `exists, not created by mesh (written by …)`. */
+  takeOver?: string;
+  /** Said on the object's line: `moves from revision default to r3` (a gateway a new revision takes over). */
+  note?: string;
+  /** For missing: what to do about it. */
+  hint?: string;
 }
 
 export interface Plan {
@@ -71,6 +80,7 @@ export const planIsEmpty = (p: Plan) => p.entries.every((e) => e.action === 'unc
  */
 export function planRefusals(p: Plan, force: boolean | undefined): PlanEntry[] {
   return [
+    ...p.entries.filter((e) => e.action === 'missing'),
     ...p.entries.filter((e) => e.action === 'conflict'),
     ...(force ? [] : p.entries.filter((e) => e.action === 'adopt')),
   ];
@@ -197,6 +207,27 @@ export async function listOwned(
   return { owned: all.filter(appliedByMesh), notApplied: all.filter((o) => !appliedByMesh(o)) };
 }
 
+/**
+ * What uninstall finds with `selector` (which must not require the managed-by label): `owned` and
+ * `notApplied` as listOwned splits them, and `unlabelled`: objects mesh applied (their managedFields say
+ * so) whose `app.kubernetes.io/managed-by=mesh` label someone removed. Uninstall deletes only objects that
+ * carry it (a user may have removed it to keep the object), and names those as left alone.
+ */
+export async function listForUninstall(
+  rest: KubeRest,
+  selector: string,
+  kinds?: readonly string[],
+): Promise<Labelled & { unlabelled: K8sObject[] }> {
+  const all = await listLabelled(rest, selector, kinds);
+  const labelled = (o: K8sObject) =>
+    (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] === MANAGED_BY;
+  return {
+    owned: all.filter((o) => labelled(o) && appliedByMesh(o)),
+    notApplied: all.filter((o) => labelled(o) && !appliedByMesh(o)),
+    unlabelled: all.filter((o) => !labelled(o) && appliedByMesh(o)),
+  };
+}
+
 /** `written by kubectl-create, …`: the field managers of an object. */
 function writtenBy(o: K8sObject): string {
   const managers = [
@@ -258,10 +289,74 @@ export async function pruneCandidates(
   return { owned: live.owned.filter(gone), notApplied: live.notApplied.filter(gone) };
 }
 
+/** The ownership labels of an object shared by every revision and install namespace (component Base). */
+const SHARED_OWNER_LABELS = [LABEL.revision, LABEL.owner, LABEL.ownerNamespace] as const;
+
+/**
+ * Component Base (the CRDs, the reader ServiceAccount, …) is shared by every revision and every control
+ * plane: once mesh applied it, a plan for another revision or namespace leaves its ownership labels as
+ * they are (`istio.io/rev`, `owning-resource[-namespace]`), so that two revisions do not flip them on
+ * each run and a re-run with the same inputs has nothing to change. The rendered object is changed in
+ * place, so that the apply sends what the plan showed.
+ */
+function keepSharedOwner(o: K8sObject, live: any): void {
+  const liveLabels = (live?.metadata?.labels ?? {}) as Record<string, unknown>;
+  const labels = (o.metadata.labels ?? {}) as Record<string, unknown>;
+  for (const key of SHARED_OWNER_LABELS)
+    if (typeof liveLabels[key] === 'string' && key in labels) labels[key] = liveLabels[key];
+}
+
+/** `moves from revision default to r3`: a live object of mesh's that this rendering gives another revision. */
+function revisionMove(o: K8sObject, live: any): string | undefined {
+  const from: unknown = live?.metadata?.labels?.[LABEL.revision];
+  const to = (o.metadata.labels as Record<string, unknown> | undefined)?.[LABEL.revision];
+  return typeof from === 'string' && typeof to === 'string' && from !== to
+    ? `moves from revision ${from} to ${to}`
+    : undefined;
+}
+
+/**
+ * The namespaces rendered objects go into that do not exist and that the rendering does not create (a
+ * gateway's `namespace`): mesh creates only the install namespace, as istioctl, whose install then fails
+ * halfway with `namespaces "…" not found`. One `missing` entry each, refused whatever `--force` says.
+ */
+async function missingNamespaces(
+  rest: KubeRest,
+  items: ReadonlyArray<{ o: K8sObject; component: ComponentName }>,
+): Promise<PlanEntry[]> {
+  const rendered = new Set(items.filter((i) => i.o.kind === 'Namespace').map((i) => i.o.metadata.name));
+  const used = new Map<string, Set<string>>();
+  for (const { o } of items) {
+    const ns = o.metadata.namespace;
+    if (typeof ns !== 'string' || rendered.has(ns)) continue;
+    const refs = used.get(ns) ?? new Set<string>();
+    refs.add(objectRef(o));
+    used.set(ns, refs);
+  }
+  const entries = await mapBounded([...used], 8, async ([ns, refs]): Promise<PlanEntry | undefined> => {
+    const ref = `Namespace/${ns}`;
+    const live = await getObject(rest, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    if (live !== undefined) {
+      const deleting = deletionState(live);
+      if (deleting) throw beingDeleted(ref, deleting, true);
+      return undefined;
+    }
+    const first = [...refs][0]!;
+    return {
+      ref,
+      action: 'missing',
+      message: `does not exist, and mesh creates only the install namespace (${refs.size} object(s) go into it: ${first}${refs.size > 1 ? ', …' : ''})`,
+      hint: `create it first (kubectl create namespace ${ns}), or set the gateway's namespace to one that exists, then re-run`,
+    };
+  });
+  return entries.filter((e): e is PlanEntry => e !== undefined);
+}
+
 /**
  * The plan: for each rendered object, whether applying it creates it, changes it (the changed fields, from
  * a server-side dry-run apply compared with the live object), leaves it as it is, or conflicts with
- * another field manager; plus the owned objects that would be pruned.
+ * another field manager; plus the owned objects that would be pruned, and the namespaces objects go
+ * into that do not exist (see missingNamespaces). Shared objects keep their owner (see keepSharedOwner).
  */
 export async function computePlan(
   rest: KubeRest,
@@ -270,6 +365,7 @@ export async function computePlan(
   opts: { force?: boolean; concurrency?: number } = {},
 ): Promise<Plan> {
   const items = components.flatMap((c) => sortObjects(c.objects).map((o) => ({ o, component: c.component })));
+  const missing = await missingNamespaces(rest, items);
   const entries = await mapBounded(
     items,
     opts.concurrency ?? 8,
@@ -283,7 +379,11 @@ export async function computePlan(
       // labels: labels are copied with an object, and an object mesh applied once (even taken over with
       // --force) keeps that entry. The Namespace is exempt: it is often made before installing, and
       // neither prune nor uninstall ever deletes it.
-      const adopt = o.kind !== 'Namespace' && !appliedByMesh(live);
+      const mine = appliedByMesh(live);
+      const adopt = o.kind !== 'Namespace' && !mine;
+      if (mine && component === 'Base') keepSharedOwner(o, live);
+      const note = mine ? revisionMove(o, live) : undefined;
+      const takeOver = adopt ? `exists, not created by mesh (${writtenBy(live)})` : undefined;
       try {
         const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
         const changes = fieldDiff(live, after);
@@ -292,18 +392,30 @@ export async function computePlan(
           component,
           action: adopt ? 'adopt' : changes.length > 0 ? 'change' : 'unchanged',
           ...(changes.length ? { changes } : {}),
-          ...(adopt ? { message: `exists, not created by mesh (${writtenBy(live)})` } : {}),
+          ...(takeOver ? { message: takeOver } : {}),
+          ...(note && changes.length ? { note } : {}),
         };
       } catch (err) {
+        // A conflict on an object mesh did not create says that too: --force would take it over whole.
         if (err instanceof ApiError && err.status === 409)
-          return { ref, component, action: 'conflict', message: err.message };
+          return {
+            ref,
+            component,
+            action: 'conflict',
+            message: err.message,
+            ...(takeOver ? { takeOver } : {}),
+          };
         throw withObject(err, ref);
       }
     },
   );
   const prune = await pruneCandidates(rest, components, owner);
   return {
-    entries: [...entries, ...prune.owned.map((o) => ({ ref: objectRef(o), action: 'prune' as const }))],
+    entries: [
+      ...missing,
+      ...entries,
+      ...prune.owned.map((o) => ({ ref: objectRef(o), action: 'prune' as const })),
+    ],
     ...(prune.notApplied.length ? { leftAlone: notAppliedLines(prune.notApplied) } : {}),
   };
 }
@@ -476,11 +588,24 @@ function halfway(
         ? 'another field manager owns these fields: re-run with --force to take them over'
         : status === 422 || status === 400
           ? 'the API server rejects the object as mesh rendered it, and re-running sends the same: change the input that sets the field it names (-f, --set), then re-run'
-          : 're-running the same command completes the install (applying is idempotent)',
+          : status === 404
+            ? notFoundHint(message)
+            : 're-running the same command completes the install (applying is idempotent)',
     err instanceof DeleteStopped
       ? [...err.deleted.map(objectRef), ...maybe(err.lost.map(objectRef), 'deleted')]
       : [],
   );
+}
+
+/**
+ * The hint for a 404 halfway (`namespaces "gw" not found`: its namespace deleted since the plan): the same
+ * command re-run fails the same way until what is missing is there again.
+ */
+function notFoundHint(message: string): string {
+  const ns = /namespaces "([^"]+)" not found/.exec(message)?.[1];
+  return ns
+    ? `namespace ${ns} does not exist (any more): re-running fails the same way until it does; create it (kubectl create namespace ${ns}), then re-run`
+    : 'something the object needs is not there: re-running fails the same way until it is; see the message';
 }
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;

@@ -1,6 +1,6 @@
 import type https from 'node:https';
 import { AnswerCutError, ExchangeTimeoutError, exchange } from '../util/http.js';
-import { later, pause } from '../util/interrupt.js';
+import { later, linkedSignal, pause } from '../util/interrupt.js';
 import { apiRequestTimeout } from './client-timeout.js';
 import { withCredentials } from './credentials.js';
 import { MeshError, describeError, firstLine } from '../util/errors.js';
@@ -122,11 +122,30 @@ export class KubeRest {
     contentType = 'application/json',
   ): Promise<RestResponse<T>> {
     this.signal?.throwIfAborted();
-    const base = await this.requestOptions();
     const url = new URL(this.kube.url + path);
     const what = `${method} ${url.pathname}`;
     const write = method !== 'GET' && !/[?&]dryRun=All\b/.test(path);
-    const signal = write ? this.writeSignal : this.signal;
+    // one listener on the run's signal for all requests in flight, not one each (see linkedSignal)
+    const shared = write ? this.writeSignal : this.signal;
+    const link = shared && linkedSignal(shared);
+    try {
+      return await this.send(method, path, url, what, write, link?.signal, body, contentType);
+    } finally {
+      link?.dispose();
+    }
+  }
+
+  private async send<T>(
+    method: string,
+    path: string,
+    url: URL,
+    what: string,
+    write: boolean,
+    signal: AbortSignal | undefined,
+    body: unknown,
+    contentType: string,
+  ): Promise<RestResponse<T>> {
+    const base = await this.requestOptions();
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     // One deadline for the request, its retries and the waits between them (a timeout of 0 is none),
     // and not past the end of the wait the request belongs to.

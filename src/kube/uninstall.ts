@@ -16,30 +16,159 @@ import { objectPath } from './resources.js';
  * revision, and waiting until the deleted objects are really gone.
  */
 
-/** Namespaces and pods that still point at `revision` (the `removed` workloads' own pods excepted). */
+/**
+ * Namespaces and pods that still point at `revision` and lose it with the `removed` objects: the
+ * `removed` workloads' own pods (and `own`'s, objects of the revision left in place) are never listed;
+ * nor, when another control plane of the revision stays (one in another namespace), the namespaces its
+ * injector still serves and the pods whose proxy connects to it.
+ */
 export async function findRevisionUsers(
   rest: KubeRest,
   revision: string,
   removed: readonly K8sObject[],
+  own: readonly K8sObject[] = [],
 ): Promise<RevisionUsers> {
   const [namespaces, pods, hooks] = await Promise.all([
     rest.call('GET', '/api/v1/namespaces'),
     rest.call('GET', '/api/v1/pods'),
     rest.call(
       'GET',
-      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=${encodeURIComponent(`istio.io/tag,istio.io/rev=${revision}`)}`,
+      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=${encodeURIComponent(`istio.io/rev=${revision}`)}`,
     ),
   ]);
-  const tags = ((hooks.items ?? []) as Array<{ metadata?: { labels?: Record<string, string> } }>)
+  type Hook = {
+    metadata?: { name?: string; labels?: Record<string, string> };
+    webhooks?: Array<{
+      namespaceSelector?: unknown;
+      objectSelector?: unknown;
+      clientConfig?: { service?: { name?: string; namespace?: string } };
+    }>;
+  };
+  const all = (hooks.items ?? []) as Hook[];
+  const tags = all
     .map((h) => h.metadata?.labels?.['istio.io/tag'])
     .filter((t): t is string => typeof t === 'string');
+  const deletedHooks = new Set(
+    removed.filter((o) => o.kind === 'MutatingWebhookConfiguration').map((o) => String(o.metadata.name)),
+  );
+  const deletedServices = new Set(
+    removed.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+  );
+  // the injectors of the revision that stay, and whose istiod stays too
+  const injectors = all
+    .filter((h) => !deletedHooks.has(h.metadata?.name ?? ''))
+    .flatMap((h) => h.webhooks ?? [])
+    .filter((w) => {
+      const svc = w.clientConfig?.service;
+      return !svc || !deletedServices.has(`${svc.namespace}/${svc.name}`);
+    });
   return revisionUsers({
     revision,
     tags,
     namespaces: namespaces.items ?? [],
     pods: pods.items ?? [],
-    removed,
+    removed: [...removed, ...own],
+    staying: { injectors, deletedServices },
   });
+}
+
+const SHOWN_PER_NAMESPACE = 3;
+
+/**
+ * The warning `uninstall --purge` gives before deleting the CRDs: the custom resources (users' Istio
+ * configuration: VirtualServices, …) the API server deletes with them, per kind with a count and the
+ * first names per namespace; '' when there are none. A user who may not list them is told it cannot
+ * tell.
+ */
+export async function customResourcesWarning(rest: KubeRest, crds: readonly K8sObject[]): Promise<string> {
+  const kinds = await mapBounded(crds, 8, async (crd) => {
+    const spec = (crd.spec ?? {}) as {
+      group?: string;
+      names?: { plural?: string; kind?: string };
+      versions?: Array<{ name?: string; served?: boolean; storage?: boolean }>;
+    };
+    const version = spec.versions?.find((v) => v.storage && v.served) ?? spec.versions?.find((v) => v.served);
+    if (!spec.group || !spec.names?.plural || !version?.name) return { kind: '', names: [] as string[] };
+    const list = await rest.call('GET', `/apis/${spec.group}/${version.name}/${spec.names.plural}`);
+    const names = ((list.items ?? []) as Array<{ metadata?: { name?: string; namespace?: string } }>).map(
+      (i) =>
+        i.metadata?.namespace ? `${i.metadata.namespace}/${i.metadata.name}` : String(i.metadata?.name),
+    );
+    return { kind: spec.names.kind ?? spec.names.plural, names: names.sort() };
+  }).catch(
+    (err: unknown) =>
+      `Warning: cannot tell which Istio configuration objects (VirtualServices, …) deleting the CRDs deletes with them: ${describeError(err)}`,
+  );
+  if (typeof kinds === 'string') return kinds;
+  const found = kinds.filter((k) => k.names.length > 0).sort((a, b) => a.kind.localeCompare(b.kind));
+  if (found.length === 0) return '';
+  const total = found.reduce((n, k) => n + k.names.length, 0);
+  const lines = found.map((k) => {
+    const byNs = new Map<string, string[]>();
+    for (const n of k.names) {
+      const ns = n.includes('/') ? n.slice(0, n.indexOf('/')) : '';
+      byNs.set(ns, [...(byNs.get(ns) ?? []), n]);
+    }
+    const shown = [...byNs.values()].flatMap((names) =>
+      names.length > SHOWN_PER_NAMESPACE ? [...names.slice(0, SHOWN_PER_NAMESPACE), '…'] : names,
+    );
+    return `  ${k.kind} (${k.names.length}): ${shown.join(', ')}`;
+  });
+  return [
+    `Warning: deleting the CRDs deletes ${total} Istio configuration object(s) with them, for good:`,
+    ...lines,
+    '  Back them up first (kubectl get <kind> -A -o yaml), or uninstall without --purge to keep the CRDs and what they hold.',
+  ].join('\n');
+}
+
+const GATEWAY_COMPONENTS = new Set(['IngressGateways', 'EgressGateways']);
+const LABEL_OWNER_NAMESPACE = 'install.operator.istio.io/owning-resource-namespace';
+
+/**
+ * The warning `uninstall` gives when the revision it removes has the gateways while other revisions
+ * stay: a new revision takes the gateways over in place (as Istio upgrades them), so removing it removes
+ * the gateways the other revisions' workloads may route through. '' when no other revision stays or the
+ * revision has no gateway.
+ */
+export async function sharedGatewaysWarning(
+  rest: KubeRest,
+  revision: string,
+  removed: readonly K8sObject[],
+): Promise<string> {
+  const label = (o: K8sObject, key: string) =>
+    (o.metadata.labels as Record<string, string> | undefined)?.[key];
+  const gateways = removed.filter(
+    (o) => o.kind === 'Deployment' && GATEWAY_COMPONENTS.has(label(o, 'operator.istio.io/component') ?? ''),
+  );
+  if (gateways.length === 0) return '';
+  const gone = new Set(removed.map(objectRef));
+  const installs = new Set(gateways.map((g) => label(g, LABEL_OWNER_NAMESPACE) ?? ''));
+  let others: string[];
+  try {
+    const list = await rest.call(
+      'GET',
+      `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=mesh,operator.istio.io/component=Pilot')}`,
+    );
+    const istiods = ((list.items ?? []) as K8sObject[]).map(
+      (d) => ({ ...d, apiVersion: 'apps/v1', kind: 'Deployment' }) as K8sObject,
+    );
+    others = [
+      ...new Set(
+        istiods
+          // control planes of the same install namespace: a revision takes over only the gateways there
+          .filter((d) => !gone.has(objectRef(d)) && installs.has(label(d, LABEL_OWNER_NAMESPACE) ?? ''))
+          .map((d) => `${label(d, 'istio.io/rev') ?? 'default'} (${objectRef(d)})`),
+      ),
+    ].sort();
+  } catch (err) {
+    return `Warning: cannot tell whether other revisions use the gateways this removes (${gateways.map(objectRef).join(', ')}): ${describeError(err)}`;
+  }
+  if (others.length === 0) return '';
+  return [
+    `Warning: this removes the gateways, which workloads of other revisions may use (a new revision takes the gateways over in place, as Istio upgrades them, so they belong to revision ${revision}):`,
+    ...gateways.map((g) => `  ${objectRef(g)}`),
+    `  Staying without them: revision ${others.join(', revision ')}. Install the gateways again with the revision that should own them (mesh install -r …), or move them first.`,
+  ].join('\n');
 }
 
 /** Why a deleted object is still there, or undefined when it is gone (or replaced by a new one). */

@@ -52,13 +52,52 @@ export function eitherSignal(...signals: AbortSignal[]): AbortSignal {
   const controller = new AbortController();
   const aborted = signals.find((s) => s.aborted);
   if (aborted) controller.abort(aborted.reason);
-  else
-    for (const s of signals)
-      s.addEventListener('abort', () => controller.abort(s.reason), {
-        once: true,
-        signal: controller.signal,
-      });
+  else {
+    // Removed by hand once one fires: the `signal` option of addEventListener would put a listener of
+    // its own on the result for each source, next to those of every request that uses it.
+    const listeners = signals.map((s) => {
+      const onAbort = () => {
+        signals.forEach((o, i) => o.removeEventListener('abort', listeners[i]!));
+        controller.abort(s.reason);
+      };
+      s.addEventListener('abort', onAbort, { once: true });
+      return onAbort;
+    });
+  }
   return controller.signal;
+}
+
+/** The requests linked to each signal (see linkedSignal), and its one listener. */
+const links = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/**
+ * A signal aborted (with its reason) when `signal` aborts, for one request: `dispose` unlinks it when the
+ * request ends. However many requests run at once on `signal` (`--concurrency`, a readiness poll of 16
+ * CRDs), `signal` gets one listener, not one per request: with one each, 11 requests in flight made Node
+ * print `MaxListenersExceededWarning: Possible EventTarget memory leak detected` on every install.
+ */
+export function linkedSignal(signal: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  let linked = links.get(signal);
+  if (!linked) {
+    const set = new Set<AbortController>();
+    links.set(signal, (linked = set));
+    signal.addEventListener(
+      'abort',
+      () => {
+        links.delete(signal);
+        for (const c of set) c.abort(signal.reason);
+      },
+      { once: true },
+    );
+  }
+  linked.add(controller);
+  const own = linked;
+  return { signal: controller.signal, dispose: () => void own.delete(controller) };
 }
 
 /** A signal that aborts `ms` after `signal` does, with its reason. */

@@ -149,3 +149,39 @@ describe('appliedSummary: what a halfway install had applied', () => {
     );
   });
 });
+
+describe('revisionUsers with another control plane of the revision staying', () => {
+  const proxied = (namespace: string, name: string, istiod: string) => ({
+    ...pod(namespace, name, { injected: status() }),
+    spec: {
+      containers: [
+        {
+          name: 'istio-proxy',
+          env: [{ name: 'PROXY_CONFIG', value: JSON.stringify({ discoveryAddress: `${istiod}.svc:15012` }) }],
+        },
+      ],
+    },
+  });
+  const injector = {
+    namespaceSelector: {
+      matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }],
+    },
+  };
+
+  it("lists only what loses its injector or control plane; istiod's pods are never users", () => {
+    const u = revisionUsers({
+      revision: 'default',
+      namespaces: [ns('shop', { 'istio-injection': 'enabled' }), ns('tools', { 'istio.io/rev': 'default' })],
+      pods: [
+        pod('istio-system', 'istiod-abc', { labels: { app: 'istiod', 'istio.io/rev': 'default' } }),
+        proxied('shop', 'web-1', 'istiod.istio-system'),
+        proxied('shop', 'web-2', 'istiod.istio-two'),
+      ],
+      staying: { injectors: [injector], deletedServices: new Set(['istio-two/istiod']) },
+    });
+    expect(u).toEqual({
+      namespaces: [{ namespace: 'tools', label: 'istio.io/rev=default' }],
+      pods: [{ namespace: 'shop', count: 1, names: ['web-2'] }],
+    });
+  });
+});
