@@ -182,6 +182,16 @@ export async function runInstall(
       `No control plane${spec.revision ? ` of revision ${spec.revision}` : ''} found in ${spec.namespace}: upgrade installs ${spec.tag}`,
     );
   const plan = await computePlan(rest, components, owner, { force: opts.force, concurrency });
+  // The default revision while a `default` revision tag exists: its injector would be switched on next to
+  // the tag's (or conflicts with the tag's switching it off).
+  const injector = components
+    .flatMap((c) => c.objects)
+    .find((o) => o.kind === 'MutatingWebhookConfiguration');
+  if (injector) {
+    const { defaultTagWarning } = await import('../kube/tags.js');
+    const tagWarning = await defaultTagWarning(rest, spec.revision, String(injector.metadata.name));
+    if (tagWarning) warn(tagWarning);
+  }
   // Conflicts, and objects mesh did not create (without --force): install would refuse the plan.
   const refused = planRefusals(plan, opts.force);
   if (opts.dryRun) {
@@ -368,6 +378,14 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
     const crs = await customResourcesWarning(rest, crds);
     if (crs) warn(crs);
   }
+  // The `default` revision tag goes with its revision: the default revision's injector it switched off is
+  // switched on again first (else istio-injection=enabled namespaces would be left without an injector).
+  const { holdsDefaultTag, restoreDefaultInjector } = await import('../kube/tags.js');
+  const restoresDefault = !opts.purge && holdsDefaultTag(objects);
+  if (restoresDefault)
+    warn(
+      `Note: the "default" revision tag goes with revision ${revision}: the default revision's injector it switched off is switched on again first`,
+    );
   const refs = objects.map(objectRef);
   if (opts.dryRun) {
     await writeStdout(refs.map((r) => `- ${r}`).join('\n'));
@@ -384,7 +402,9 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
     const { deleted, replaced } = await withInstallLock(
       rest,
       `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}${where}`,
-      (lost) => {
+      async (lost) => {
+        // refused, it ends the uninstall before anything is deleted
+        if (restoresDefault) for (const line of await restoreDefaultInjector(rest)) warn(`- ${line}`);
         interrupt.during('deleting');
         return deleteObjects(rest, objects, 8, eitherSignal(interrupt.signal, lost));
       },

@@ -15,11 +15,12 @@ export function register(program: Command): void {
       'istio-system',
     );
   const tagFlags = (c: Command) =>
-    withNs(c)
+    addClusterOptions(c)
+      .option('-i, --istioNamespace <namespace>', "the control plane namespace (default: the revision's)")
       .requiredOption('-r, --revision <name>', 'the control-plane revision the tag points at')
       .option(
         '--webhook-name <name>',
-        "name of the tag's MutatingWebhookConfiguration (default istio-revision-tag-<tag>)",
+        "name of the tag's MutatingWebhookConfiguration (default istio-revision-tag-<tag>, -<namespace> appended outside istio-system)",
       );
   tagFlags(
     tag
@@ -53,29 +54,36 @@ export function register(program: Command): void {
     .action(async (opts) => {
       process.exitCode = await runList(opts);
     });
-  withNs(
+  addClusterOptions(
     tag
       .command('remove')
       .alias('delete')
       .argument('<tag>', 'the revision tag')
       .description('Remove a revision tag (asks first when namespaces still use it)'),
   )
+    .option('-i, --istioNamespace <namespace>', "ignored: the tag's Services are found in every namespace")
     .option('-y, --skip-confirmation', 'do not ask when namespaces still use the tag')
     .action(async (name: string, opts) => {
       process.exitCode = await runRemove(name, opts);
     });
 }
 
-async function validated(name: string, opts: Record<string, any>) {
+/** Set and generate hold a tag to the naming rules; remove and list take any tag they find (`anyLength`). */
+async function validated(name: string, opts: Record<string, any>, anyLength = false) {
   const { invalidTag } = await import('../install/tags.js');
-  const problem = invalidTag(name);
+  const { DNS_LABEL } = await import('../util/names.js');
+  const problem = anyLength
+    ? DNS_LABEL.test(name) && name.length <= 63
+      ? undefined
+      : 'a tag is a label value: a DNS-1123 label'
+    : invalidTag(name);
   if (problem) throw usageError(`invalid revision tag "${name}": ${problem}`);
   const { isDnsLabel, isDnsSubdomain } = await import('../util/names.js');
   if (opts.revision !== undefined && !isDnsLabel(opts.revision))
     throw usageError(`invalid --revision "${opts.revision}": a revision is a DNS-1123 label`);
   if (opts.webhookName !== undefined && !isDnsSubdomain(opts.webhookName))
     throw usageError(`invalid --webhook-name "${opts.webhookName}": a name is a DNS-1123 subdomain`);
-  if (!isDnsLabel(opts.istioNamespace))
+  if (opts.istioNamespace !== undefined && !isDnsLabel(opts.istioNamespace))
     throw usageError(`invalid --istioNamespace "${opts.istioNamespace}": a namespace is a DNS-1123 label`);
 }
 
@@ -132,15 +140,16 @@ async function runSet(name: string, opts: Record<string, any>): Promise<number> 
     overwrite: Boolean(opts.overwrite),
     generate: false,
   });
-  if (plan.moving.length > 0) {
-    const from = plan.current.filter((r) => r !== opts.revision);
+  for (const note of plan.notes) warn(`Note: ${note}`);
+  for (const m of plan.moves)
     warn(
-      `Warning: new pods of ${plan.moving.length} namespace(s) (${list(plan.moving)}) will be injected by revision ${opts.revision}` +
-        `${from.length ? ` instead of ${from.join(', ')}` : name === 'default' ? ' instead of the default revision' : ''}; ` +
-        'running pods keep their proxies until restarted (kubectl rollout restart).',
+      m.from !== undefined
+        ? `Warning: new pods of ${m.namespaces.length} namespace(s) (${list(m.namespaces)}) will be injected by revision ${opts.revision} instead of ${m.from}; ` +
+            'running pods keep their proxies until restarted (kubectl rollout restart).'
+        : `Warning: new pods of ${m.namespaces.length} namespace(s) (${list(m.namespaces)}) will be injected by revision ${opts.revision}: ` +
+            'no injector served them until now; running pods get a proxy when restarted (kubectl rollout restart).',
     );
-    await confirm(opts, `Point tag "${name}" at revision ${opts.revision}?`);
-  }
+  if (plan.moves.length > 0) await confirm(opts, `Point tag "${name}" at revision ${opts.revision}?`);
   const applied = await applyTag(rest, plan);
   warn(applied.map((r) => `- ${r}`).join('\n'));
   warn(
@@ -169,7 +178,7 @@ async function runGenerate(name: string, opts: Record<string, any>): Promise<num
 async function runList(opts: Record<string, any>): Promise<number> {
   const { parseOutputFormat } = await import('../util/output.js');
   const format = parseOutputFormat(opts.output, ['table', 'json', 'yaml'] as const, 'table');
-  await validated('x', { istioNamespace: opts.istioNamespace });
+  await validated('x', { istioNamespace: opts.istioNamespace }, true);
   const rest = await connect(opts);
   const { readTagState } = await import('../kube/tags.js');
   const { formatTagData, formatTagTable, tagRows } = await import('../install/tags.js');
@@ -180,25 +189,73 @@ async function runList(opts: Record<string, any>): Promise<number> {
 }
 
 async function runRemove(name: string, opts: Record<string, any>): Promise<number> {
-  await validated(name, opts);
+  await validated(name, { ...opts, istioNamespace: undefined }, true);
   const rest = await connectGuarded(opts, 'tag remove');
-  const { deleteTag, findTag, namespacesUsing, tagObjectsFound } = await import('../kube/tags.js');
-  const found = await findTag(rest, name, opts.istioNamespace);
-  if (found.webhooks.length === 0 && found.services.length === 0)
-    throw new MeshError(
-      `revision tag "${name}" not found: no MutatingWebhookConfiguration, or Service in ${opts.istioNamespace}, labelled istio.io/tag=${name}`,
-      { hint: 'mesh tag list shows the tags' },
-    );
+  const {
+    defaultInjectors,
+    findTag,
+    injectionEnabled,
+    namespacesUsing,
+    removeTag,
+    restoreDefaultInjector,
+    tagObjectsFound,
+  } = await import('../kube/tags.js');
+  const { DEFAULT_TAG, deactivatedByMesh, isDeactivated } = await import('../install/tags.js');
+  const isDefault = name === DEFAULT_TAG;
+  const [found, injectors] = await Promise.all([
+    findTag(rest, name),
+    isDefault ? defaultInjectors(rest) : Promise.resolve([]),
+  ]);
   const objects = tagObjectsFound(found);
-  const users = await namespacesUsing(rest, name);
-  if (users.length > 0) {
+  const ref = (w: { metadata?: { name?: string } }) => `MutatingWebhookConfiguration/${w.metadata?.name}`;
+  const meshOff = injectors.filter((w) => isDeactivated(w) && deactivatedByMesh(w));
+  const otherOff = injectors.filter((w) => isDeactivated(w) && !deactivatedByMesh(w));
+  const on = injectors.filter((w) => !isDeactivated(w));
+  const offNote = otherOff.length
+    ? `${otherOff.map(ref).join(', ')} stay${otherOff.length > 1 ? '' : 's'} switched off: switched off by another tool (istioctl), mesh has no record of its selectors; installing the default revision again with the same inputs (mesh install --force) puts them back`
+    : '';
+  if (objects.length === 0) {
+    if (meshOff.length === 0)
+      throw new MeshError(
+        `revision tag "${name}" not found: no MutatingWebhookConfiguration, ValidatingWebhookConfiguration or Service labelled istio.io/tag=${name}`,
+        { hint: offNote || 'mesh tag list shows the tags' },
+      );
+    // only the deactivation is left (the tag's objects deleted otherwise, e.g. with its revision)
     warn(
-      `Warning: ${users.length} namespace(s) still use tag "${name}" (istio.io/rev=${name}): ${list(users)}. Once it is removed their new pods get no sidecar.`,
+      `Revision tag "default" has no objects left, but the default revision's injector is still switched off by it: ${meshOff.map(ref).join(', ')}`,
+    );
+    const done = await restoreDefaultInjector(rest);
+    warn(done.map((r) => `- ${r}`).join('\n'));
+    warn('✔ The default revision injects istio-injection=enabled and istio.io/rev=default namespaces again.');
+    return ExitCode.OK;
+  }
+  const users = await namespacesUsing(rest, name);
+  const enabled = isDefault ? (await injectionEnabled(rest)).filter((n) => !users.includes(n)) : [];
+  const affected = [...users, ...enabled];
+  if (affected.length > 0) {
+    const served = meshOff.length > 0 || on.length > 0;
+    const fate = !isDefault
+      ? 'get no sidecar'
+      : served
+        ? `go to the default revision's injector (${[...meshOff, ...on].map(ref).join(', ')}${meshOff.length ? ', switched on again' : ''})`
+        : otherOff.length
+          ? `get no sidecar: ${offNote}`
+          : 'get no sidecar (no default revision is installed)';
+    warn(
+      isDefault
+        ? `Warning: ${affected.length} namespace(s) use tag "default" (${[
+            users.length ? `istio.io/rev=default: ${list(users)}` : '',
+            enabled.length ? `istio-injection=enabled: ${list(enabled)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}). Once it is removed their new pods ${fate}.`
+        : `Warning: ${users.length} namespace(s) still use tag "${name}" (istio.io/rev=${name}): ${list(users)}. Once it is removed their new pods ${fate}.`,
     );
     await confirm(opts, `Remove tag "${name}" anyway?`);
   }
-  const deleted = await deleteTag(rest, name, objects);
+  const deleted = await removeTag(rest, name, objects);
   warn(deleted.map((r) => `- ${r}`).join('\n'));
+  if (offNote && (affected.length === 0 || meshOff.length > 0 || on.length > 0)) warn(`Note: ${offNote}`);
   warn(`✔ Revision tag "${name}" removed.`);
   return ExitCode.OK;
 }

@@ -35,7 +35,14 @@ export interface Meta {
 }
 export type Webhook = Meta & { webhooks?: JsonMap[] };
 
-export const tagWebhookName = (tag: string) => `istio-revision-tag-${tag}`;
+/**
+ * The tag's MutatingWebhookConfiguration, named as istioctl's chart names it: `istio-revision-tag-<tag>`
+ * for a control plane in istio-system, `istio-revision-tag-<tag>-<namespace>` for one elsewhere.
+ */
+export const tagWebhookName = (tag: string, istioNamespace = 'istio-system') =>
+  istioNamespace === 'istio-system'
+    ? `istio-revision-tag-${tag}`
+    : `istio-revision-tag-${tag}-${istioNamespace}`;
 export const tagServiceName = (tag: string) => `istiod-revision-tag-${tag}`;
 
 /** The longest tag whose Service name (`istiod-revision-tag-<tag>`) is still a DNS-1035 label. */
@@ -57,6 +64,19 @@ export const revisionOf = (o: Meta) => labelsOf(o)[LABEL.revision];
 /** A revision's own injector configurations: labelled with the revision, not with a tag. */
 export const revisionInjectors = (webhooks: readonly Webhook[], revision: string) =>
   webhooks.filter((w) => revisionOf(w) === revision && tagOf(w) === undefined);
+
+/**
+ * The control plane namespace of a revision's injector configuration: the namespace of the Service its
+ * injector webhook calls, else its owning-resource-namespace label (undefined when it has neither).
+ */
+export function controlPlaneNamespace(mwc: Webhook): string | undefined {
+  const hook = (mwc.webhooks ?? []).find(
+    (w) => typeof w.name === 'string' && w.name.endsWith(INJECTOR_SUFFIX),
+  );
+  const svc = ((hook?.clientConfig ?? {}) as JsonMap).service as JsonMap | undefined;
+  if (svc && typeof svc.namespace === 'string' && svc.namespace !== '') return svc.namespace;
+  return labelsOf(mwc)[LABEL.ownerNamespace] || undefined;
+}
 
 /** The injector endpoint of a revision: what its injector webhook calls. */
 export interface InjectorEndpoint {
@@ -210,7 +230,7 @@ export function tagWebhook(t: TagInput): K8sObject {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
     metadata: {
-      name: t.webhookName || tagWebhookName(t.tag),
+      name: t.webhookName || tagWebhookName(t.tag, t.istioNamespace),
       labels: tagLabels(t, { app: 'sidecar-injector' }),
       ...(t.endpoint.annotations ? { annotations: t.endpoint.annotations } : {}),
     },
@@ -346,13 +366,44 @@ export function reactivation(mwc: Webhook): K8sObject | undefined {
   };
 }
 
+const off = (sel: unknown) =>
+  (sel as { matchLabels?: Record<string, string> } | undefined)?.matchLabels?.['istio.io/deactivated'] ===
+  DEACTIVATED['istio.io/deactivated'];
+
+/** Whether one webhook is switched off (a selector no object matches, as mesh's and istioctl's deactivation). */
+export const isWebhookDeactivated = (w: JsonMap): boolean =>
+  off(w.namespaceSelector) || off(w.objectSelector);
+
 /** Whether a webhook configuration's webhooks are all switched off (see deactivation). */
 export function isDeactivated(mwc: Webhook): boolean {
-  const off = (sel: unknown) =>
-    (sel as { matchLabels?: Record<string, string> } | undefined)?.matchLabels?.['istio.io/deactivated'] ===
-    DEACTIVATED['istio.io/deactivated'];
   const hooks = mwc.webhooks ?? [];
-  return hooks.length > 0 && hooks.every((w) => off(w.namespaceSelector) || off(w.objectSelector));
+  return hooks.length > 0 && hooks.every(isWebhookDeactivated);
+}
+
+/** Whether mesh switched it off (it keeps the selectors to put back): `tag remove default` can switch it on. */
+export const deactivatedByMesh = (mwc: Webhook): boolean =>
+  mwc.metadata?.annotations?.[SAVED_SELECTORS] !== undefined;
+
+/**
+ * What installing the default revision does while a `default` tag exists (`tag`, its configuration):
+ * with the default revision's injector switched off by mesh (`injector`), install conflicts on its
+ * selectors (field manager mesh-tag) and `--force` switches it on next to the tag; without one, install
+ * creates it switched on next to the tag. Either way both would inject the same pods.
+ */
+export function defaultTagInstallNotice(tag: Webhook, injector?: Webhook): { message: string; hint: string } {
+  const head = `revision tag "default" exists (MutatingWebhookConfiguration/${tag.metadata?.name} → revision ${revisionOf(tag) ?? '?'})`;
+  const ref = injector ? `MutatingWebhookConfiguration/${injector.metadata?.name}` : undefined;
+  const message = !injector
+    ? `${head}: install of the default revision creates its injector switched on next to the tag`
+    : !isDeactivated(injector)
+      ? `${head} next to the default revision's injector ${ref}, switched on`
+      : deactivatedByMesh(injector)
+        ? `${head} and switched the default revision's injector ${ref} off: install of the default revision conflicts on its selectors (field manager mesh-tag); --force switches it on next to the tag`
+        : `${head} and the default revision's injector ${ref} is switched off (not by mesh): install of the default revision may switch it on next to the tag`;
+  return {
+    message,
+    hint: 'both would inject the same pods (istio-injection=enabled and istio.io/rev=default namespaces): remove the tag first (mesh tag remove default), or after installing point it at the default revision (mesh tag set default -r default --overwrite)',
+  };
 }
 
 export interface TagRow {

@@ -10,6 +10,13 @@ import {
   type Progress,
 } from './installer.js';
 import { isInjectorWebhook, selectorText, selects } from './health-selectors.js';
+import {
+  deactivatedByMesh,
+  defaultTagInstallNotice,
+  isDeactivated,
+  isWebhookDeactivated,
+  TAG_LABEL,
+} from '../install/tags.js';
 import { escapeControl } from '../render/escape.js';
 import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
@@ -207,19 +214,31 @@ async function injectorConflicts(
   const ours = components.flatMap((c) => c.objects).filter((o) => o.kind === 'MutatingWebhookConfiguration');
   if (ours.length === 0) return [];
   const res = await rest.call('GET', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
+  const items = (res.items ?? []) as any[];
   const out: CheckResult[] = [];
-  for (const live of (res.items ?? []) as any[]) {
+  for (const live of items) {
     if (ours.some((o) => o.metadata.name === live.metadata.name)) continue;
     for (const mine of ours) {
       const clash = clashingWebhooks(live, mine);
-      if (clash.length > 0)
-        out.push(
-          fail(
-            'Injection webhooks',
-            `MutatingWebhookConfiguration ${live.metadata.name} already injects the same pods (${clash.map((w) => w.name).join(', ')})`,
-            'pods would get two sidecars: remove it, or install with a different --revision',
-          ),
+      if (clash.length === 0) continue;
+      // the `default` tag takes the default revision's pods in place of its injector (which it switches
+      // off): no overlap yet, but install of the default revision runs into it
+      const mineRev = (mine.metadata as any).labels?.[LABEL.revision] ?? 'default';
+      if (live.metadata?.labels?.[TAG_LABEL] === 'default' && mineRev === 'default') {
+        const n = defaultTagInstallNotice(
+          live,
+          items.find((i) => i.metadata?.name === mine.metadata.name),
         );
+        out.push(warnR('Injection webhooks', n.message, n.hint));
+        continue;
+      }
+      out.push(
+        fail(
+          'Injection webhooks',
+          `MutatingWebhookConfiguration ${live.metadata.name} already injects the same pods (${clash.map((w) => w.name).join(', ')})`,
+          'pods would get two sidecars: remove it, or install with a different --revision',
+        ),
+      );
     }
   }
   return out.length > 0 ? out : [ok('Injection webhooks', 'no other injector selects the same pods')];
@@ -842,11 +861,15 @@ async function webhookHealth(
   return out;
 }
 
-/** The webhooks of `live` that inject the same pods as one of `mine` (same name and revision selectors). */
+/**
+ * The webhooks of `live` that inject the same pods as one of `mine` (same name and revision selectors);
+ * a webhook switched off (selectors no object matches, as a `default` tag leaves the default revision's
+ * injector) injects nothing.
+ */
 function clashingWebhooks(live: any, mine: any): any[] {
-  const theirs = (mine?.webhooks ?? []) as any[];
-  return ((live?.webhooks ?? []) as any[]).filter((w) =>
-    theirs.some((m) => m.name === w.name && sameRevision(w, m)),
+  const theirs = ((mine?.webhooks ?? []) as any[]).filter((m) => !isWebhookDeactivated(m));
+  return ((live?.webhooks ?? []) as any[]).filter(
+    (w) => !isWebhookDeactivated(w) && theirs.some((m) => m.name === w.name && sameRevision(w, m)),
   );
 }
 
@@ -959,36 +982,43 @@ async function injectionHealth(
     istiods.status >= 200 && istiods.status < 300
       ? new Set(((istiods.body?.items ?? []) as any[]).map(revOf))
       : undefined;
+  // the default revision's own injectors that a `default` tag switched off (none selects anything)
+  const switchedOff = (injectors ?? []).filter(
+    (c) => revOf(c) === 'default' && c.metadata?.labels?.[TAG_LABEL] === undefined && isDeactivated(c),
+  );
   for (const [ns, labels] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
     const labelRev = labels[LABEL.revision] ?? 'default';
-    if (revision !== undefined && labelRev !== revision) continue;
     const injection = labels['istio-injection'] === 'enabled';
     let rev = labelRev;
     let selected = true;
-    if (injectors) {
-      // an ordinary pod (no labels) created there: which injector's webhooks would it go to?
-      const selecting = injectors.filter((c) =>
-        ((c.webhooks ?? []) as any[]).some(
-          (w) =>
-            isInjectorWebhook(w) && selects(w.namespaceSelector, labels) && selects(w.objectSelector, {}),
-        ),
-      );
-      if (selecting.length > 0) rev = revOf(selecting[0]);
-      else {
-        selected = false;
-        const other = injectorRevisions.find((r) => r !== 'default');
-        out.push(
-          fail(
-            'Injection',
-            `namespace ${ns} (${injection ? 'istio-injection=enabled' : `${LABEL.revision}=${labelRev}`}): no injector selects it; new pods get no proxy`,
-            injectorRevisions.length === 0
+    // an ordinary pod (no labels) created there: which injector's webhooks would it go to? A tag's
+    // configuration (istio.io/tag=<tag>, istio.io/rev=<revision>) resolves the tag to its revision.
+    const selecting = (injectors ?? []).filter((c) =>
+      ((c.webhooks ?? []) as any[]).some(
+        (w) => isInjectorWebhook(w) && selects(w.namespaceSelector, labels) && selects(w.objectSelector, {}),
+      ),
+    );
+    if (selecting.length > 0) rev = revOf(selecting[0]);
+    const tag = selecting[0]?.metadata?.labels?.[TAG_LABEL] as string | undefined;
+    if (revision !== undefined && labelRev !== revision && (selecting.length === 0 || rev !== revision))
+      continue;
+    if (injectors && selecting.length === 0) {
+      selected = false;
+      const other = injectorRevisions.find((r) => r !== 'default');
+      const off = labelRev === 'default' ? switchedOff : [];
+      out.push(
+        fail(
+          'Injection',
+          `namespace ${ns} (${injection ? 'istio-injection=enabled' : `${LABEL.revision}=${labelRev}`}): no injector selects it; new pods get no proxy`,
+          off.length > 0
+            ? `the default revision's injector ${off.map((c) => `MutatingWebhookConfiguration/${c.metadata.name}`).join(', ')} is switched off, as a default revision tag leaves it, and no default tag takes its place: ${off.some(deactivatedByMesh) ? 'mesh tag remove default switches it on again' : 'mesh install of the default revision with --force switches it on again'}, or point the default tag at a revision (mesh tag set default -r <revision>)`
+            : injectorRevisions.length === 0
               ? 'install a control plane (mesh install)'
               : injection
                 ? `remove its istio-injection label and label it ${LABEL.revision}=${other ?? injectorRevisions[0]} (an installed revision), or install the default revision (mesh install)`
                 : `label it ${LABEL.revision}=${injectorRevisions[0]} (an installed revision), or install revision ${labelRev} (mesh install -r ${labelRev})`,
-          ),
-        );
-      }
+        ),
+      );
     }
     const pods = ((await rest.call('GET', `/api/v1/namespaces/${ns}/pods`)).items ?? []) as any[];
     const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
@@ -1041,12 +1071,17 @@ async function injectionHealth(
       out.push(
         warnR(
           'Injection',
-          `namespace ${ns}: ${old.length} pod(s) run a proxy of another revision than ${rev} (e.g. ${old[0].metadata.name})`,
+          `namespace ${ns}: ${old.length} pod(s) run a proxy of another revision than ${rev}${tag !== undefined && tag !== rev ? ` (tag ${tag})` : ''} (e.g. ${old[0].metadata.name})`,
           `restart them: kubectl rollout restart deployment -n ${ns}`,
         ),
       );
     if (selected && without.length === 0 && old.length === 0 && orphaned.length === 0)
-      out.push(ok('Injection', `namespace ${ns}: every pod has a proxy of revision ${rev}`));
+      out.push(
+        ok(
+          'Injection',
+          `namespace ${ns}: every pod has a proxy of revision ${rev}${tag !== undefined && tag !== rev ? ` (tag ${tag})` : ''}`,
+        ),
+      );
   }
   return out;
 }

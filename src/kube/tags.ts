@@ -3,13 +3,15 @@
  * (server-side apply, field manager `mesh`, so that uninstall of the revision removes them) or deleting a
  * tag's objects.
  */
-import { MeshError } from '../util/errors.js';
+import { MeshError, usageError } from '../util/errors.js';
 import { objectRef } from '../install/manifest.js';
 import { LABEL, type K8sObject } from '../install/render.js';
 import {
   DEFAULT_TAG,
   DEFAULT_VALIDATOR,
+  controlPlaneNamespace,
   deactivation,
+  defaultTagInstallNotice,
   injectorEndpoint,
   isDeactivated,
   reactivation,
@@ -17,6 +19,9 @@ import {
   revisionOf,
   TAG_LABEL,
   tagObjects,
+  tagOf,
+  tagServiceName,
+  tagWebhookName,
   type Meta,
   type TagInput,
   type Webhook,
@@ -51,6 +56,9 @@ const validating = (rest: KubeRest, selector: string) =>
   );
 const services = (rest: KubeRest, ns: string, selector: string) =>
   list(rest, `/api/v1/namespaces/${encodeURIComponent(ns)}/services?${q(selector)}`, `Services in ${ns}`);
+/** Services in every namespace: a tag's Service is in its revision's control plane namespace, whichever. */
+const allServices = (rest: KubeRest, selector: string) =>
+  list(rest, `/api/v1/services?${q(selector)}`, 'Services');
 
 /** Names of the namespaces labelled `istio.io/rev=<tag>` (list order). */
 export async function namespacesUsing(rest: KubeRest, tag: string): Promise<string[]> {
@@ -59,7 +67,7 @@ export async function namespacesUsing(rest: KubeRest, tag: string): Promise<stri
 }
 
 /** Namespaces whose new pods the `default` tag takes (`istio-injection=enabled`). */
-async function injectionEnabled(rest: KubeRest): Promise<string[]> {
+export async function injectionEnabled(rest: KubeRest): Promise<string[]> {
   const items = await list(rest, `/api/v1/namespaces?${q('istio-injection=enabled')}`, 'namespaces');
   return items.map((n) => n.metadata?.name ?? '');
 }
@@ -74,38 +82,74 @@ export async function readTagState(rest: KubeRest, istioNamespace: string) {
   return { webhooks, services: svcs, namespaces };
 }
 
+/** A group of namespaces whose new pods change injector, and what injected them until now (undefined: none did). */
+export interface NamespaceMove {
+  namespaces: string[];
+  from?: string;
+}
+
 export interface TagPlan {
   objects: K8sObject[];
+  /** The control plane namespace the tag belongs to: the revision's (its injector's), or `-i`. */
+  istioNamespace: string;
   /** The tag's current revision(s), when it exists. */
   current: string[];
-  /** Namespaces whose new pods change injector when the plan is applied (with the label that selects them). */
-  moving: string[];
-  /** The default revision's own injector, switched off by a `default` tag (undefined when none or already off). */
-  deactivate?: Webhook;
+  /** Namespaces whose new pods change injector when the plan is applied. */
+  moves: NamespaceMove[];
+  /** Every default-revision injector still switched on: a `default` tag switches them off. */
+  deactivate: Webhook[];
+  /** The tag's configurations and Services under another name or in another namespace: replaced, deleted. */
+  stale: K8sObject[];
+  /** What set leaves alone, and why. */
+  notes: string[];
+}
+
+const withKind = (o: Meta, apiVersion: string, kind: string) =>
+  ({ ...o, apiVersion, kind }) as unknown as K8sObject;
+const asMwc = (o: Meta) => withKind(o, 'admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration');
+const asVwc = (o: Meta) => withKind(o, 'admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration');
+const asService = (o: Meta) => withKind(o, 'v1', 'Service');
+const mwcRef = (o: Meta) => `MutatingWebhookConfiguration/${o.metadata?.name}`;
+
+/** Whom a configuration that is not a tag's belongs to, for messages. */
+function ownerText(o: Meta): string {
+  const labels = o.metadata?.labels ?? {};
+  const tag = tagOf(o);
+  if (tag !== undefined) return `it is tag "${tag}"'s`;
+  const rev = revisionOf(o);
+  if (rev !== undefined)
+    return `it belongs to revision ${rev}${labels[LABEL.managedBy] === 'mesh' ? ' (mesh install)' : ''}, not to a tag`;
+  return `it is not labelled ${TAG_LABEL}`;
 }
 
 /**
  * Everything `tag set` and `tag generate` check and render: the revision is installed (one injector
- * configuration of its own), the tag is not a revision's name, and (for set, without overwrite) the tag
- * does not point at another revision already.
+ * configuration of its own, in `-i`'s namespace when given), the tag is not a revision's name, and (for
+ * set, without overwrite) the tag does not point at another revision already. The control plane
+ * namespace is the revision's (the Service its injector calls, else its owning-resource-namespace
+ * label): an `-i` naming another one is refused.
  */
 export async function planTag(
   rest: KubeRest,
   opts: {
     tag: string;
     revision: string;
-    istioNamespace: string;
-    webhookName?: string;
+    /** `-i`, when given. */
+    istioNamespace?: string | undefined;
+    webhookName?: string | undefined;
     overwrite: boolean;
     generate: boolean;
   },
 ): Promise<TagPlan> {
-  const { tag, revision, istioNamespace } = opts;
-  const [injectors, tagHooks, tagServices, validators] = await Promise.all([
+  const { tag, revision } = opts;
+  const sel = `${TAG_LABEL}=${tag}`;
+  const none = Promise.resolve([] as Webhook[]);
+  const [injectors, tagHooks, tagServices, tagValidators, validators] = await Promise.all([
     mutating(rest, LABEL.revision),
-    mutating(rest, `${TAG_LABEL}=${tag}`),
-    services(rest, istioNamespace, `${TAG_LABEL}=${tag}`),
-    tag === DEFAULT_TAG ? validating(rest, '') : Promise.resolve([] as Webhook[]),
+    mutating(rest, sel),
+    allServices(rest, sel),
+    tag === DEFAULT_TAG ? validating(rest, sel) : none,
+    tag === DEFAULT_TAG ? validating(rest, '') : none,
   ]);
   if (tag !== DEFAULT_TAG) {
     const clash = revisionInjectors(injectors, tag);
@@ -128,15 +172,51 @@ export async function planTag(
         hint: `install it first (mesh install -r ${revision}), or name an installed revision: mesh tag list`,
       },
     );
-  if (own.length > 1)
+  const where = (w: Webhook) => `${mwcRef(w)} in ${controlPlaneNamespace(w) ?? '?'}`;
+  let candidates = own;
+  if (own.length > 1 && opts.istioNamespace !== undefined) {
+    candidates = own.filter((w) => controlPlaneNamespace(w) === opts.istioNamespace);
+    if (candidates.length === 0)
+      throw usageError(
+        `revision "${revision}" has no injector configuration in -i ${opts.istioNamespace}: ${own.map(where).join(', ')}`,
+        'give -i one of their namespaces',
+      );
+  }
+  if (candidates.length > 1)
     throw new MeshError(
-      `revision "${revision}" has ${own.length} injector configurations (${own.map((w) => `MutatingWebhookConfiguration/${w.metadata?.name}`).join(', ')}): mesh cannot tell which one the tag should call`,
+      `revision "${revision}" has ${candidates.length} injector configurations (${candidates.map(where).join(', ')}): mesh cannot tell which one the tag should call`,
+      { hint: 'name its control plane namespace with -i' },
     );
-  const endpoint = injectorEndpoint(own[0]!);
+  const injector = candidates[0]!;
+  const endpoint = injectorEndpoint(injector);
   if (!endpoint || (!endpoint.service && endpoint.url === undefined))
     throw new MeshError(
-      `MutatingWebhookConfiguration/${own[0]!.metadata?.name} has no *sidecar-injector.istio.io webhook with a client config: it is not revision ${revision}'s injector`,
+      `MutatingWebhookConfiguration/${injector.metadata?.name} has no *sidecar-injector.istio.io webhook with a client config: it is not revision ${revision}'s injector`,
     );
+  const derived = controlPlaneNamespace(injector);
+  if (opts.istioNamespace !== undefined && derived !== undefined && derived !== opts.istioNamespace)
+    throw usageError(
+      `-i/--istioNamespace ${opts.istioNamespace} is not revision ${revision}'s control plane namespace: its injector ${mwcRef(injector)} belongs to ${derived}`,
+      `leave -i out (the tag goes to ${derived}), or give -i ${derived}`,
+    );
+  const istioNamespace = opts.istioNamespace ?? derived ?? 'istio-system';
+  const webhookName = opts.webhookName || tagWebhookName(tag, istioNamespace);
+  if (!opts.generate) {
+    // never take over a configuration that is not this tag's (a revision's own injector, another tag's)
+    const res = await rest.request(
+      'GET',
+      `${ADMISSION}/mutatingwebhookconfigurations/${encodeURIComponent(webhookName)}`,
+    );
+    if (res.status >= 200 && res.status < 300 && tagOf(res.body as Meta) !== tag)
+      throw new MeshError(
+        `MutatingWebhookConfiguration/${webhookName} exists and is not revision tag "${tag}"'s (${ownerText(res.body as Meta)}): mesh does not take it over`,
+        {
+          hint: `nothing was changed; ${opts.webhookName ? 'choose another --webhook-name' : 'give the tag another --webhook-name'}`,
+        },
+      );
+    if (res.status !== 404 && (res.status < 200 || res.status >= 300))
+      throw apiError(res, `GET MutatingWebhookConfiguration/${webhookName}`, true);
+  }
   const current = [...new Set([...tagHooks, ...tagServices].map(revisionOf).filter((r): r is string => !!r))];
   const elsewhere = current.filter((r) => r !== revision);
   if (elsewhere.length > 0 && !opts.overwrite && !opts.generate)
@@ -150,7 +230,7 @@ export async function planTag(
     revision,
     istioNamespace,
     endpoint,
-    ...(opts.webhookName ? { webhookName: opts.webhookName } : {}),
+    webhookName,
     ...(existingValidator
       ? {
           validatorFailurePolicy: (existingValidator.webhooks ?? []).some((w) => w.failurePolicy === 'Fail')
@@ -159,56 +239,119 @@ export async function planTag(
         }
       : {}),
   };
-  const plan: TagPlan = { objects: tagObjects(input), current, moving: [] };
+  let objects = tagObjects(input);
+  const plan: TagPlan = {
+    objects,
+    istioNamespace,
+    current,
+    moves: [],
+    deactivate: [],
+    stale: [],
+    notes: [],
+  };
   if (opts.generate) return plan;
-  // Whose new pods get another injector: namespaces on the tag when it moves; for `default`, also the
-  // namespaces the default revision's own injector served until now.
-  const moving = elsewhere.length > 0 ? await namespacesUsing(rest, tag) : [];
-  if (tag === DEFAULT_TAG) {
-    const defaults = revisionInjectors(injectors, 'default');
-    const active = defaults.find((w) => !isDeactivated(w));
-    if (active) plan.deactivate = active;
-    if ((active && revision !== 'default') || elsewhere.length > 0)
-      for (const ns of await injectionEnabled(rest)) if (!moving.includes(ns)) moving.push(ns);
-    if (active && revision !== 'default')
-      for (const ns of await namespacesUsing(rest, 'default')) if (!moving.includes(ns)) moving.push(ns);
+  if (existingValidator && tagOf(existingValidator) === undefined) {
+    // an install's own default validator (Base, values.defaultRevision) is left to that install
+    objects = objects.filter((o) => o.kind !== 'ValidatingWebhookConfiguration');
+    const cc = (existingValidator.webhooks?.[0]?.clientConfig ?? {}) as {
+      service?: { name?: string; namespace?: string };
+      url?: string;
+    };
+    const to = cc.service ? `Service ${cc.service.namespace}/${cc.service.name}` : (cc.url ?? '?');
+    plan.notes.push(
+      `ValidatingWebhookConfiguration/${DEFAULT_VALIDATOR} is left as it is: ${ownerText(existingValidator)}; config without ${LABEL.revision} stays validated by ${to}`,
+    );
   }
-  plan.moving = moving;
+  plan.objects = objects;
+  // the tag's configurations and Services under another name or namespace: replaced, never left beside
+  plan.stale = [
+    ...tagHooks.filter((w) => w.metadata?.name !== webhookName).map(asMwc),
+    ...tagValidators.filter((v) => v.metadata?.name !== DEFAULT_VALIDATOR).map(asVwc),
+    ...tagServices
+      .filter((s) => s.metadata?.namespace !== istioNamespace || s.metadata?.name !== tagServiceName(tag))
+      .map(asService),
+  ];
+  // Whose new pods get another injector: namespaces on the tag when it moves; for `default`, also the
+  // istio-injection=enabled namespaces, and when it is new those the default revision's injector served.
+  const taken = new Set<string>();
+  const add = (namespaces: readonly string[], from?: string) => {
+    const fresh = namespaces.filter((n) => !taken.has(n));
+    fresh.forEach((n) => taken.add(n));
+    if (fresh.length > 0) plan.moves.push({ namespaces: fresh, ...(from !== undefined ? { from } : {}) });
+  };
+  if (elsewhere.length > 0) add(await namespacesUsing(rest, tag), elsewhere.join(', '));
+  if (tag === DEFAULT_TAG) {
+    plan.deactivate = revisionInjectors(injectors, 'default').filter((w) => !isDeactivated(w));
+    const enabled = await injectionEnabled(rest);
+    if (elsewhere.length > 0) add(enabled, elsewhere.join(', '));
+    else if (current.length === 0) {
+      const served = [...enabled, ...(await namespacesUsing(rest, DEFAULT_TAG))];
+      if (plan.deactivate.length === 0) add(served);
+      else if (revision !== 'default') add(served, 'the default revision');
+    }
+  }
   return plan;
 }
 
 const refOf = (o: Meta & { kind?: string }) =>
   `${o.kind ?? (o.metadata?.namespace ? 'Service' : 'MutatingWebhookConfiguration')}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
 
-/** Applies a tag's objects (taking over the fields of an earlier istioctl or mesh tag), then switches the default revision's injector off. */
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Deletes an object with its UID as a precondition (one replaced meanwhile is left alone); false when gone. */
+async function deleteOne(rest: KubeRest, o: K8sObject): Promise<boolean> {
+  const uid = (o.metadata as { uid?: string }).uid;
+  const res = await rest.request(
+    'DELETE',
+    objectPath(o),
+    uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } : undefined,
+  );
+  if (res.status === 404 || res.status === 409) return false;
+  if (res.status < 200 || res.status >= 300) throw apiError(res, 'DELETE');
+  return true;
+}
+
+const applyDeactivation = (rest: KubeRest, body: K8sObject) =>
+  rest.call(
+    'PATCH',
+    `${objectPath(body)}?fieldManager=${DEACTIVATION_MANAGER}&force=true`,
+    body,
+    'application/apply-patch+yaml',
+  );
+
+const doneHint = (done: readonly string[]) =>
+  done.length > 0 ? `already done: ${done.join('; ')}` : 'nothing was changed';
+
+/**
+ * Applies a tag's objects (taking over the fields of an earlier istioctl or mesh tag), switches every
+ * default-revision injector still on off (a `default` tag), then deletes the tag's stale objects (under
+ * another name or namespace). A failure names what was already done.
+ */
 export async function applyTag(rest: KubeRest, plan: TagPlan): Promise<string[]> {
-  const applied: string[] = [];
+  const done: string[] = [];
   for (const o of plan.objects) {
     await applyObject(rest, o, { force: true }).catch((err: unknown) => {
-      throw new MeshError(`${objectRef(o)}: ${err instanceof Error ? err.message : String(err)}`, {
-        hint: applied.length ? `already applied: ${applied.join(', ')}` : 'nothing was changed',
-      });
+      throw new MeshError(`${objectRef(o)}: ${message(err)}`, { hint: doneHint(done) });
     });
-    applied.push(objectRef(o));
+    done.push(objectRef(o));
   }
-  if (plan.deactivate) {
-    const body = deactivation(plan.deactivate);
-    await rest
-      .call(
-        'PATCH',
-        `${objectPath(body)}?fieldManager=${DEACTIVATION_MANAGER}&force=true`,
-        body,
-        'application/apply-patch+yaml',
-      )
-      .catch((err: unknown) => {
-        throw new MeshError(
-          `${objectRef(body)}: cannot switch the default revision's injector off: ${err instanceof Error ? err.message : String(err)}`,
-          { hint: `already applied: ${applied.join(', ')}` },
-        );
-      });
-    applied.push(`${objectRef(body)} (default revision's injector switched off)`);
+  for (const w of plan.deactivate) {
+    const body = deactivation(w);
+    await applyDeactivation(rest, body).catch((err: unknown) => {
+      throw new MeshError(
+        `${objectRef(body)}: cannot switch the default revision's injector off: ${message(err)}`,
+        { hint: doneHint(done) },
+      );
+    });
+    done.push(`${objectRef(body)} (default revision's injector switched off)`);
   }
-  return applied;
+  for (const o of plan.stale) {
+    const gone = await deleteOne(rest, o).catch((err: unknown) => {
+      throw new MeshError(`${objectRef(o)}: ${message(err)}`, { hint: doneHint(done) });
+    });
+    if (gone) done.push(`${objectRef(o)} (the tag's earlier object: deleted)`);
+  }
+  return done;
 }
 
 export interface TagObjects {
@@ -217,66 +360,105 @@ export interface TagObjects {
   services: Meta[];
 }
 
-/** The objects of a tag, whoever made them (istioctl's or mesh's). */
-export async function findTag(rest: KubeRest, tag: string, istioNamespace: string): Promise<TagObjects> {
+/** The objects of a tag, whoever made them (istioctl's or mesh's): Services in every namespace. */
+export async function findTag(rest: KubeRest, tag: string): Promise<TagObjects> {
   const sel = `${TAG_LABEL}=${tag}`;
   const [webhooks, validators, svcs] = await Promise.all([
     mutating(rest, sel),
     validating(rest, sel),
-    services(rest, istioNamespace, sel),
+    allServices(rest, sel),
   ]);
   return { webhooks, validators, services: svcs };
 }
 
-const withKind = (o: Meta, apiVersion: string, kind: string) =>
-  ({ ...o, apiVersion, kind }) as unknown as K8sObject;
-
 export function tagObjectsFound(t: TagObjects): K8sObject[] {
-  return [
-    ...t.webhooks.map((o) => withKind(o, 'admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration')),
-    ...t.validators.map((o) =>
-      withKind(o, 'admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'),
-    ),
-    ...t.services.map((o) => withKind(o, 'v1', 'Service')),
-  ];
+  return [...t.webhooks.map(asMwc), ...t.validators.map(asVwc), ...t.services.map(asService)];
+}
+
+/** The default revision's own injector configurations (any namespace's), switched on or off. */
+export async function defaultInjectors(rest: KubeRest): Promise<Webhook[]> {
+  return revisionInjectors(await mutating(rest, `${LABEL.revision}=default`), 'default');
 }
 
 /**
- * Deletes a tag's objects (each with its UID as a precondition: one replaced meanwhile is left alone);
- * for `default`, takes away the requirement that switched the default revision's injector off.
+ * Switches back on every default-revision injector that a `default` tag switched off (mesh's
+ * deactivation: the selectors it kept); istioctl's deactivation (no kept selectors) is left. Returns what
+ * it switched on; a failure names what it already did.
  */
-export async function deleteTag(
+export async function restoreDefaultInjector(rest: KubeRest): Promise<string[]> {
+  const done: string[] = [];
+  for (const w of await defaultInjectors(rest)) {
+    const body = reactivation(w);
+    if (!body) continue;
+    await applyDeactivation(rest, body).catch((err: unknown) => {
+      throw new MeshError(
+        `${objectRef(body)}: cannot switch the default revision's injector on again: ${message(err)}`,
+        { hint: doneHint(done) },
+      );
+    });
+    done.push(`${objectRef(body)} (default revision's injector switched on again)`);
+  }
+  return done;
+}
+
+/**
+ * The tags (sorted) whose objects belong to `revision`'s control plane (in `namespace` when given: the
+ * owning-resource-namespace label, the Service's namespace, or the namespace the webhook calls).
+ */
+export async function tagsOfRevision(
+  rest: KubeRest,
+  revision: string,
+  namespace?: string,
+): Promise<string[]> {
+  const sel = `${LABEL.revision}=${revision},${TAG_LABEL}`;
+  const [hooks, svcs] = await Promise.all([mutating(rest, sel), allServices(rest, sel)]);
+  const ns = (o: Meta) =>
+    o.metadata?.labels?.[LABEL.ownerNamespace] ?? o.metadata?.namespace ?? controlPlaneNamespace(o);
+  const tags = [...hooks, ...svcs]
+    .filter((o) => namespace === undefined || ns(o) === namespace)
+    .map(tagOf)
+    .filter((t): t is string => !!t);
+  return [...new Set(tags)].sort();
+}
+
+/** Whether `objects` (what uninstall deletes) hold the `default` tag's injector configuration. */
+export const holdsDefaultTag = (objects: readonly K8sObject[]): boolean =>
+  objects.some((o) => o.kind === 'MutatingWebhookConfiguration' && tagOf(o as Meta) === DEFAULT_TAG);
+
+/**
+ * Install's warning (undefined when none) before it applies the default revision (`revision` '' or
+ * 'default') while a `default` tag exists: its injector (`injectorName`, as rendered) would be switched on
+ * next to the tag, or conflicts with the tag's deactivation.
+ */
+export async function defaultTagWarning(
+  rest: KubeRest,
+  revision: string,
+  injectorName = 'istio-sidecar-injector',
+): Promise<string | undefined> {
+  if ((revision || 'default') !== 'default') return undefined;
+  const tags = await mutating(rest, `${TAG_LABEL}=${DEFAULT_TAG}`);
+  if (tags.length === 0) return undefined;
+  const injector = (await defaultInjectors(rest)).find((w) => w.metadata?.name === injectorName);
+  const n = defaultTagInstallNotice(tags[0]!, injector);
+  return `Warning: ${n.message}\n  ${n.hint}`;
+}
+
+/**
+ * Deletes a tag's objects (each with its UID as a precondition). For `default`, first switches the
+ * default revision's injector back on (so that a refused switch changes nothing). A failure names what
+ * was already done.
+ */
+export async function removeTag(
   rest: KubeRest,
   tag: string,
   objects: readonly K8sObject[],
 ): Promise<string[]> {
-  const deleted: string[] = [];
+  const done = tag === DEFAULT_TAG ? await restoreDefaultInjector(rest) : [];
   for (const o of objects) {
-    const uid = (o.metadata as { uid?: string }).uid;
-    const res = await rest.request(
-      'DELETE',
-      objectPath(o),
-      uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } : undefined,
-    );
-    if (res.status === 404 || res.status === 409) continue;
-    if (res.status < 200 || res.status >= 300)
-      throw new MeshError(`${objectRef(o)}: ${apiError(res, 'DELETE').message}`, {
-        hint: deleted.length ? `already deleted: ${deleted.join(', ')}` : 'nothing was changed',
-      });
-    deleted.push(objectRef(o));
+    const gone = await deleteOne(rest, o).catch((err: unknown) => {
+      throw new MeshError(`${objectRef(o)}: ${message(err)}`, { hint: doneHint(done) });
+    });
+    if (gone) done.push(objectRef(o));
   }
-  if (tag === DEFAULT_TAG) {
-    for (const w of revisionInjectors(await mutating(rest, `${LABEL.revision}=default`), 'default')) {
-      const body = reactivation(w);
-      if (!body) continue;
-      await rest.call(
-        'PATCH',
-        `${objectPath(body)}?fieldManager=${DEACTIVATION_MANAGER}&force=true`,
-        body,
-        'application/apply-patch+yaml',
-      );
-      deleted.push(`${objectRef(body)} (default revision's injector switched on again)`);
-    }
-  }
-  return deleted;
+  return done;
 }

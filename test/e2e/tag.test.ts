@@ -207,11 +207,38 @@ describe('mesh tag', () => {
       name: 'istiod-canary',
       path: '/validate',
     });
+    // precheck of the default revision: the tag is a ‼ (what install does), not an overlap to remove
+    const pre = await mesh('precheck');
+    expect(pre.stdout).toContain(
+      '‼ revision tag "default" exists (MutatingWebhookConfiguration/istio-revision-tag-default → revision canary) and switched the default revision\'s injector MutatingWebhookConfiguration/istio-sidecar-injector off',
+    );
+    expect(pre.stdout).not.toContain('already injects the same pods');
+    // a --webhook-name naming the revision's own injector is refused, nothing changed
+    const takeover = await mesh(
+      'tag',
+      'set',
+      'x',
+      '-r',
+      'canary',
+      '--webhook-name',
+      'istio-sidecar-injector-canary',
+    );
+    expect(takeover.code).toBe(1);
+    expect(takeover.stderr).toContain(
+      'Error: MutatingWebhookConfiguration/istio-sidecar-injector-canary exists and is not revision tag "x"\'s',
+    );
+    expect(await injectorsFor('other', { 'istio.io/rev': 'canary' })).toEqual([
+      'istio-sidecar-injector-canary/rev.object.sidecar-injector.istio.io → istiod-canary',
+    ]);
     // installing the default revision again would switch its injector back on: a conflict naming mesh-tag
     const again = await mesh('install', '-y', '--set', 'profile=minimal');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(
       'Error: MutatingWebhookConfiguration/istio-sidecar-injector: conflict: Apply failed with 8 conflicts: conflicts with "mesh-tag":',
+    );
+    // said before the plan is refused: what installing the default revision does next to the tag
+    expect(again.stderr).toContain(
+      'Warning: revision tag "default" exists (MutatingWebhookConfiguration/istio-revision-tag-default → revision canary) and switched the default revision\'s injector MutatingWebhookConfiguration/istio-sidecar-injector off: install of the default revision conflicts on its selectors (field manager mesh-tag); --force switches it on next to the tag',
     );
     expect(await injectorsFor('legacy-ns')).toHaveLength(1);
     const rm = await mesh('tag', 'remove', 'default', '-y');
@@ -226,17 +253,81 @@ describe('mesh tag', () => {
     expect(after.stderr).toContain('Nothing to change');
   });
 
+  it('a revision in another namespace: the tag goes there, named as istioctl names it, and leaves with the revision', async () => {
+    const r = await mesh(
+      'install',
+      '-y',
+      '-r',
+      'two',
+      '--set',
+      'namespace=istio-two',
+      '--set',
+      'profile=minimal',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const wrong = await mesh('tag', 'set', 't2', '-r', 'two', '-i', 'istio-system');
+    expect(wrong.code).toBe(64);
+    expect(wrong.stderr).toContain(
+      "Error: -i/--istioNamespace istio-system is not revision two's control plane namespace",
+    );
+    // before the tag exists (istioctl's generate refuses an existing tag)
+    const ic = await istioctl('tag', 'generate', 't2', '-r', 'two', '-i', 'istio-two');
+    expect(ic.code, ic.stderr).toBe(0);
+    const theirs = docs(ic.stdout);
+    const ours = docs((await mesh('tag', 'generate', 't2', '-r', 'two')).stdout);
+    expect(ours.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual(
+      theirs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+    );
+    const set = await mesh('tag', 'set', 't2', '-r', 'two');
+    expect(set.code, set.stderr).toBe(0);
+    expect(await injectorsFor('other', { 'istio.io/rev': 't2' })).toEqual([
+      'istio-revision-tag-t2-istio-two/rev.object.sidecar-injector.istio.io → istiod-two',
+    ]);
+    const svc = await bed.c.core.readNamespacedService({
+      name: 'istiod-revision-tag-t2',
+      namespace: 'istio-two',
+    });
+    expect(svc.metadata?.labels?.['install.operator.istio.io/owning-resource-namespace']).toBe('istio-two');
+    // moved to canary: the istio-two configuration and Service are replaced, not left beside
+    const moved = await mesh('tag', 'set', 't2', '-r', 'canary', '--overwrite', '-y');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect((await mwcs()).map((c) => c.metadata.name)).not.toContain('istio-revision-tag-t2-istio-two');
+    const rows = JSON.parse((await mesh('tag', 'list', '-o', 'json')).stdout) as any[];
+    expect(rows.filter((row) => row.tag === 't2').map((row) => row.revision)).toEqual(['canary']);
+    expect((await mesh('tag', 'set', 't2', '-r', 'two', '--overwrite', '-y')).code).toBe(0);
+    const un = await mesh('uninstall', '-y', '-r', 'two', '--set', 'namespace=istio-two');
+    expect(un.code, un.stderr).toBe(0);
+    expect((await mwcs()).map((c) => c.metadata.name)).not.toContain('istio-revision-tag-t2-istio-two');
+    const left = await bed.c.core.listServiceForAllNamespaces({ labelSelector: 'istio.io/tag=t2' });
+    expect(left.items).toEqual([]);
+  });
+
   it('install of the revision keeps its tags; uninstall -r warns about the tag and removes it', async () => {
     const install = await mesh('install', '-y', '--set', 'profile=minimal', '-r', 'canary');
     expect(install.code, install.stderr).toBe(0);
     expect(install.stderr).not.toMatch(/^- .*revision-tag/m);
     expect(await injectorsFor('shop')).toHaveLength(1);
+    // the default tag goes with canary too: the default injector it switched off is switched on again
+    expect((await mesh('tag', 'set', 'default', '-r', 'canary', '-y')).code).toBe(0);
+    expect(await injectorsFor('legacy-ns')).toEqual([
+      'istio-revision-tag-default/namespace.sidecar-injector.istio.io → istiod-canary',
+    ]);
     const plan = await mesh('uninstall', '-r', 'canary', '--dry-run');
     expect(plan.stderr).toContain('namespace shop (istio.io/rev=prod)');
+    expect(plan.stderr).toContain(
+      `Note: the "default" revision tag goes with revision canary: the default revision's injector it switched off is switched on again first`,
+    );
+    expect(plan.stdout).toContain('- MutatingWebhookConfiguration/istio-revision-tag-default');
     expect(plan.stdout).toContain('- MutatingWebhookConfiguration/istio-revision-tag-prod');
     expect(plan.stdout).toContain('- Service/istio-system/istiod-revision-tag-prod');
     const un = await mesh('uninstall', '-r', 'canary', '-y');
     expect(un.code, un.stderr).toBe(0);
+    expect(un.stderr).toContain(
+      "- MutatingWebhookConfiguration/istio-sidecar-injector (default revision's injector switched on again)",
+    );
+    expect(await injectorsFor('legacy-ns')).toEqual([
+      'istio-sidecar-injector/namespace.sidecar-injector.istio.io → istiod',
+    ]);
     expect((await mwcs()).map((c) => c.metadata.name).sort()).toEqual(['istio-sidecar-injector']);
     expect((await mesh('tag', 'list')).stdout).toBe('TAG REVISION NAMESPACES\n    default  \n');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  controlPlaneNamespace,
   deactivation,
   formatTagData,
   formatTagTable,
@@ -10,6 +11,7 @@ import {
   tagObjects,
   tagRows,
   tagWebhook,
+  tagWebhookName,
 } from '../../../src/install/tags.js';
 
 const injector = {
@@ -85,6 +87,27 @@ describe('revision tag objects', () => {
       injector.webhooks[0]!.namespaceSelector,
     );
     expect(reactivation(injector)).toBeUndefined();
+  });
+
+  it("is named as istioctl's chart names it: -<namespace> appended for a control plane outside istio-system", () => {
+    expect(tagWebhookName('prod')).toBe('istio-revision-tag-prod');
+    expect(tagWebhookName('t2', 'istio-two')).toBe('istio-revision-tag-t2-istio-two');
+    expect((tagWebhook({ ...input, istioNamespace: 'istio-two' }) as any).metadata.name).toBe(
+      'istio-revision-tag-prod-istio-two',
+    );
+    expect((tagWebhook({ ...input, webhookName: 'mine' }) as any).metadata.name).toBe('mine');
+  });
+
+  it("takes the control plane namespace from the injector's Service, else its owning namespace label", () => {
+    expect(controlPlaneNamespace(injector)).toBe('istio-system');
+    const remote = {
+      metadata: { labels: { 'install.operator.istio.io/owning-resource-namespace': 'istio-two' } },
+      webhooks: [
+        { name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: { url: 'https://x/inject' } },
+      ],
+    };
+    expect(controlPlaneNamespace(remote)).toBe('istio-two');
+    expect(controlPlaneNamespace({ webhooks: [] })).toBeUndefined();
   });
 
   it('refuses tags that are no DNS-1123 label or too long for the Service name', () => {
