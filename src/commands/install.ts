@@ -7,6 +7,7 @@ import type { KubeRest } from '../kube/rest.js';
 import type { RenderedComponent } from '../install/render.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
+import { ask, confirm, interactive } from '../util/prompt.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -104,7 +105,7 @@ export async function connect(opts: Record<string, any>) {
  * Connects for a command that changes the cluster: prints the context and server it will change, and
  * (unless only planning) refuses a protected context that --context did not name.
  */
-async function connectGuarded(opts: Record<string, any>, verb: string) {
+export async function connectGuarded(opts: Record<string, any>, verb: string) {
   const rest = await connect(opts);
   warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
   if (!opts.dryRun) {
@@ -117,34 +118,6 @@ async function connectGuarded(opts: Record<string, any>, verb: string) {
     );
   }
   return rest;
-}
-
-/** One line from the terminal (the prompt on stderr). Ctrl+C or Ctrl+D aborts: nothing is changed. */
-async function ask(question: string): Promise<string> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } catch (err) {
-    if ((err as Error).name === 'AbortError')
-      throw new MeshError(
-        `aborted (${(err as Error).message.replace(/^Aborted with /, '')}): nothing was changed`,
-      );
-    throw err;
-  } finally {
-    rl.close();
-  }
-}
-
-const interactive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
-
-/** Asks before a destructive change: on a terminal unless -y; off a terminal -y is required. */
-async function confirm(opts: Record<string, any>, question: string): Promise<void> {
-  if (opts.skipConfirmation) return;
-  if (!interactive())
-    throw usageError(`${question.replace(/\?$/, '')}: refusing without -y (not a terminal)`);
-  const answer = (await ask(`${question} [y/N] `)).trim().toLowerCase();
-  if (answer !== 'y' && answer !== 'yes') throw new MeshError('aborted: nothing was changed');
 }
 
 function positiveInt(v: string, flag: string): number {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { warn, writeStdout } from '../util/output.js';
-import { addClusterOptions, connect } from './install.js';
+import { confirm } from '../util/prompt.js';
+import { addClusterOptions, connect, connectGuarded } from './install.js';
 
 /** `mesh tag set|list|remove|generate`: revision tags, as istioctl's `tag`. */
 export function register(program: Command): void {
@@ -85,44 +86,6 @@ async function validated(name: string, opts: Record<string, any>, anyLength = fa
     throw usageError(`invalid --webhook-name "${opts.webhookName}": a name is a DNS-1123 subdomain`);
   if (opts.istioNamespace !== undefined && !isDnsLabel(opts.istioNamespace))
     throw usageError(`invalid --istioNamespace "${opts.istioNamespace}": a namespace is a DNS-1123 label`);
-}
-
-const interactive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
-
-async function ask(question: string): Promise<string> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw new MeshError('aborted: nothing was changed');
-    throw err;
-  } finally {
-    rl.close();
-  }
-}
-
-/** Asks on a terminal unless -y; off a terminal -y is required (as install's prompt). */
-async function confirm(opts: Record<string, any>, question: string): Promise<void> {
-  if (opts.skipConfirmation) return;
-  if (!interactive())
-    throw usageError(`${question.replace(/\?$/, '')}: refusing without -y (not a terminal)`);
-  const answer = (await ask(`${question} [y/N] `)).trim().toLowerCase();
-  if (answer !== 'y' && answer !== 'yes') throw new MeshError('aborted: nothing was changed');
-}
-
-/** Connects for a change: names the context and server, refuses a protected context --context did not name. */
-async function connectGuarded(opts: Record<string, any>, verb: string) {
-  const rest = await connect(opts);
-  warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
-  const { guardContext } = await import('../kube/guard.js');
-  await guardContext(
-    rest.kube.contextName,
-    opts.context !== undefined,
-    verb,
-    interactive() ? ask : undefined,
-  );
-  return rest;
 }
 
 const list = (names: readonly string[]) =>

@@ -586,6 +586,47 @@ function renderRemote(s: InstallSpec): K8sObject[] {
   );
 }
 
+export interface InjectionSelectors {
+  name: string;
+  namespaceSelector: JsonMap;
+  objectSelector: JsonMap;
+}
+
+/**
+ * The injection webhooks of `rev` (a revision, or a revision tag), by name with their selectors: pods of
+ * namespaces labelled `istio.io/rev=<rev>` and pods so labelled; `withDefault` (the default revision, or
+ * the `default` tag) adds `istio-injection=enabled` namespaces and `sidecar.istio.io/inject=true` pods.
+ * Pods labelled `sidecar.istio.io/inject=false` are never selected.
+ */
+export function injectionSelectors(rev: string, withDefault: boolean): InjectionSelectors[] {
+  const notDisabled = { key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] };
+  const revIn = { key: LABEL.revision, operator: 'In', values: [rev] };
+  const absent = (key: string) => ({ key, operator: 'DoesNotExist' });
+  const selectors = (name: string, namespace: JsonMap[], object: JsonMap[]): InjectionSelectors => ({
+    name: `${name}.sidecar-injector.istio.io`,
+    namespaceSelector: { matchExpressions: namespace },
+    objectSelector: { matchExpressions: object },
+  });
+  return [
+    selectors('rev.namespace', [revIn, absent('istio-injection')], [notDisabled]),
+    selectors('rev.object', [absent(LABEL.revision), absent('istio-injection')], [notDisabled, revIn]),
+    ...(withDefault
+      ? [
+          selectors(
+            'namespace',
+            [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }],
+            [notDisabled],
+          ),
+          selectors(
+            'object',
+            [absent('istio-injection'), absent(LABEL.revision)],
+            [{ key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] }, absent(LABEL.revision)],
+          ),
+        ]
+      : []),
+  ];
+}
+
 /** The injector ConfigMap (with mesh's sidecar template) and the injection MutatingWebhookConfiguration. */
 function injectorObjects(s: InstallSpec, clientConfig: JsonMap, withConfigMap = true): K8sObject[] {
   const ns = s.namespace;
@@ -615,9 +656,7 @@ function injectorObjects(s: InstallSpec, clientConfig: JsonMap, withConfigMap = 
       ),
     );
   }
-  const notDisabled = { key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] };
-  const revIn = { key: LABEL.revision, operator: 'In', values: [rev] };
-  const hook = (name: string, namespaceSelector: JsonMap, objectSelector: JsonMap): JsonMap => ({
+  const hook = ({ name, namespaceSelector, objectSelector }: InjectionSelectors): JsonMap => ({
     name,
     admissionReviewVersions: ['v1'],
     clientConfig,
@@ -632,46 +671,7 @@ function injectorObjects(s: InstallSpec, clientConfig: JsonMap, withConfigMap = 
     sideEffects: 'None',
     timeoutSeconds: 10,
   });
-  const webhooks = [
-    hook(
-      'rev.namespace.sidecar-injector.istio.io',
-      { matchExpressions: [revIn, { key: 'istio-injection', operator: 'DoesNotExist' }] },
-      { matchExpressions: [notDisabled] },
-    ),
-    hook(
-      'rev.object.sidecar-injector.istio.io',
-      {
-        matchExpressions: [
-          { key: LABEL.revision, operator: 'DoesNotExist' },
-          { key: 'istio-injection', operator: 'DoesNotExist' },
-        ],
-      },
-      { matchExpressions: [notDisabled, revIn] },
-    ),
-  ];
-  if (!s.revision)
-    webhooks.push(
-      hook(
-        'namespace.sidecar-injector.istio.io',
-        { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
-        { matchExpressions: [notDisabled] },
-      ),
-      hook(
-        'object.sidecar-injector.istio.io',
-        {
-          matchExpressions: [
-            { key: 'istio-injection', operator: 'DoesNotExist' },
-            { key: LABEL.revision, operator: 'DoesNotExist' },
-          ],
-        },
-        {
-          matchExpressions: [
-            { key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] },
-            { key: LABEL.revision, operator: 'DoesNotExist' },
-          ],
-        },
-      ),
-    );
+  const webhooks = injectionSelectors(rev, !s.revision).map(hook);
   const whName = `istio-sidecar-injector${suffix(s)}${ns === 'istio-system' ? '' : `-${ns}`}`;
   objects.push(
     obj(

@@ -10,7 +10,7 @@
  * the mapping for istiod's tag watcher, as istioctl makes it.
  */
 import { stringify } from 'yaml';
-import { LABEL, MANAGED_BY, type K8sObject } from './render.js';
+import { injectionSelectors, LABEL, MANAGED_BY, type InjectionSelectors, type K8sObject } from './render.js';
 import type { JsonMap } from './values.js';
 import { escapeControl } from '../render/escape.js';
 import { DNS_LABEL } from '../util/names.js';
@@ -154,10 +154,6 @@ function tagLabels(t: TagInput, own: Record<string, string>): Record<string, str
   };
 }
 
-const notFalse = { key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] };
-const exists = (key: string, yes: boolean) => ({ key, operator: yes ? 'Exists' : 'DoesNotExist' });
-const isIn = (key: string, ...values: string[]) => ({ key, operator: 'In', values });
-
 function clientConfig(e: InjectorEndpoint, path?: string): JsonMap {
   const out: JsonMap = {};
   if (e.url !== undefined) {
@@ -189,8 +185,8 @@ function clientConfig(e: InjectorEndpoint, path?: string): JsonMap {
 
 /** The tag's MutatingWebhookConfiguration: its webhooks select what the tag names, and call the revision's injector. */
 export function tagWebhook(t: TagInput): K8sObject {
-  const hook = (prefix: string, namespaceSelector: JsonMap, objectSelector: JsonMap): JsonMap => ({
-    name: `${prefix}${INJECTOR_SUFFIX}`,
+  const hook = ({ name, namespaceSelector, objectSelector }: InjectionSelectors): JsonMap => ({
+    name,
     admissionReviewVersions: ['v1'],
     clientConfig: clientConfig(t.endpoint),
     failurePolicy: 'Fail',
@@ -200,32 +196,8 @@ export function tagWebhook(t: TagInput): K8sObject {
     rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
     sideEffects: 'None',
   });
-  const REV = LABEL.revision;
-  const webhooks = [
-    hook(
-      'rev.namespace.',
-      { matchExpressions: [isIn(REV, t.tag), exists('istio-injection', false)] },
-      { matchExpressions: [notFalse] },
-    ),
-    hook(
-      'rev.object.',
-      { matchExpressions: [exists(REV, false), exists('istio-injection', false)] },
-      { matchExpressions: [notFalse, isIn(REV, t.tag)] },
-    ),
-  ];
-  if (t.tag === DEFAULT_TAG)
-    webhooks.push(
-      hook(
-        'namespace.',
-        { matchExpressions: [isIn('istio-injection', 'enabled')] },
-        { matchExpressions: [notFalse] },
-      ),
-      hook(
-        'object.',
-        { matchExpressions: [exists('istio-injection', false), exists(REV, false)] },
-        { matchExpressions: [isIn('sidecar.istio.io/inject', 'true'), exists(REV, false)] },
-      ),
-    );
+  // the revision's own injection webhooks, selecting the tag where they select the revision
+  const webhooks = injectionSelectors(t.tag, t.tag === DEFAULT_TAG).map(hook);
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -251,7 +223,7 @@ export function defaultValidator(t: TagInput): K8sObject {
         clientConfig: clientConfig(t.endpoint, '/validate'),
         // istiod turns it to Fail once it serves; until then it fails open, as istioctl's
         failurePolicy: t.validatorFailurePolicy === 'Fail' ? 'Fail' : 'Ignore',
-        objectSelector: { matchExpressions: [exists(LABEL.revision, false)] },
+        objectSelector: { matchExpressions: [{ key: LABEL.revision, operator: 'DoesNotExist' }] },
         rules: [
           {
             apiGroups: [
