@@ -104,18 +104,21 @@ export function writeKubeconfig(
 }
 
 /**
- * `server` listening on a loopback port, with a kubeconfig (context `ci`) for it in a temporary folder:
- * what the test API server stand-ins share. `close` stops the server and removes the folder.
+ * `server` listening on a loopback port, with a kubeconfig (context `ci`, its namespace `namespace`, else
+ * `default`) for it in a temporary folder: what the test API server stand-ins share. `close` stops the
+ * server and removes the folder.
  */
 export async function serveWithKubeconfig(
   server: http.Server,
   prefix: string,
-): Promise<{ kubeconfig: string; close: () => Promise<void> }> {
+  namespace?: string,
+): Promise<{ url: string; kubeconfig: string; close: () => Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
-    kubeconfig: writeKubeconfig(dir, 'ci', url),
+    url,
+    kubeconfig: writeKubeconfig(dir, 'ci', url, undefined, { namespace }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

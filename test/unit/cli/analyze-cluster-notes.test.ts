@@ -12,9 +12,9 @@ import {
   list,
   NETWORKING,
   networkingV1,
-  startFakeKubeApi,
-  type FakeKubeApi,
-} from '../../support/fake-kube-api.js';
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../../support/fake-api-server.js';
 
 /** A VirtualService naming a Gateway that does not exist: IST0101, an Error. */
 const VS = {
@@ -53,16 +53,16 @@ const injector = (values: string | undefined) => ({
 let lists: Record<string, unknown[]> = {};
 
 const dir = mkdtempSync(join(tmpdir(), 'mesh-cluster-notes-'));
-let api: FakeKubeApi;
+let api: FakeApiServer;
 let url = '';
 let kubeconfig = '';
 
 beforeAll(async () => {
-  api = await startFakeKubeApi((path) => {
+  api = await startFakeApiServer((_method, path) => {
     if (path === '/apis') return groupList([NETWORKING]);
     if (path === '/apis/networking.istio.io/v1')
       return networkingV1(['virtualservices', 'VirtualService'], ['gateways', 'Gateway']);
-    return { body: list(lists[path] ?? []) };
+    return list(lists[path] ?? []);
   });
   ({ url, kubeconfig } = api);
 });

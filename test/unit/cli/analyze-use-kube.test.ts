@@ -9,9 +9,9 @@ import {
   list,
   NETWORKING,
   networkingV1,
-  startFakeKubeApi,
-  type FakeKubeApi,
-} from '../../support/fake-kube-api.js';
+  startFakeApiServer,
+  type FakeApiServer,
+} from '../../support/fake-api-server.js';
 import { FIX } from './helpers.js';
 
 const file = join(FIX, 'vs-bad-subset.yaml');
@@ -24,18 +24,18 @@ const CLUSTER_VS = {
   },
 };
 
-let api: FakeKubeApi;
+let api: FakeApiServer;
 let requests: string[] = [];
 let kubeconfig = '';
 
 // discovery of networking.istio.io/v1 and one VirtualService (context namespace shop)
 beforeAll(async () => {
-  api = await startFakeKubeApi(
-    (path) => {
+  api = await startFakeApiServer(
+    (_method, path) => {
       if (path === '/apis') return groupList([NETWORKING]);
       if (path === '/apis/networking.istio.io/v1') return networkingV1(['virtualservices', 'VirtualService']);
-      if (path === '/apis/networking.istio.io/v1/virtualservices') return { body: list([CLUSTER_VS]) };
-      if (path === '/api/v1/namespaces') return { body: list([{ metadata: { name: 'shop' } }]) };
+      if (path === '/apis/networking.istio.io/v1/virtualservices') return list([CLUSTER_VS]);
+      if (path === '/api/v1/namespaces') return list([{ metadata: { name: 'shop' } }]);
       return undefined;
     },
     { namespace: 'shop' },

@@ -18,7 +18,7 @@ import { DeleteFailed, deleteObjects, FIELD_MANAGER } from '../../../src/kube/in
 import { KubeRest, WRITE_GRACE_MS } from '../../../src/kube/rest.js';
 import type { K8sObject } from '../../../src/install/render.js';
 import { runCli } from '../../support/cli.js';
-import { status } from './fake-api-server.js';
+import { status } from '../../support/fake-api-server.js';
 import { startStoreApiServer, type Intercepted, type StoreApiServer } from './store-api-server.js';
 
 const ENV = { MESH_PROTECTED_CONTEXTS: undefined, MESH_CONFIG: '/nonexistent/mesh-config.yaml', CI: '1' };

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
-import { forbidden, list, startFakeApiServer, type FakeApiServer } from './fake-api-server.js';
+import { forbidden, list, startFakeApiServer, type FakeApiServer } from '../../support/fake-api-server.js';
 
 const RBAC_HINT = '    hint: the user lacks read access for this check';
 const SECRETS_FORBIDDEN =

@@ -14,11 +14,11 @@ import {
   NETWORKING,
   networkingV1,
   resourceList,
-  startFakeKubeApi,
+  startFakeApiServer,
   status,
   type Answer,
-  type FakeKubeApi as FakeApi,
-} from '../../support/fake-kube-api.js';
+  type FakeApiServer as FakeApi,
+} from '../../support/fake-api-server.js';
 
 let fake: FakeApi | undefined;
 afterEach(async () => {
@@ -35,7 +35,7 @@ const VS = { metadata: { name: 'reviews', namespace: 'shop' }, spec: { hosts: ['
 
 /** A fake API server, closed after the test: `answer` decides, else an empty cluster. */
 async function startFakeApi(answer: (path: string, query: URLSearchParams) => Answer | undefined) {
-  fake = await startFakeKubeApi(answer);
+  fake = await startFakeApiServer((_method, path, query) => answer(path, query));
   return fake;
 }
 
@@ -78,7 +78,7 @@ describe('readCluster', () => {
       const items = [];
       for (let i = start; i < end; i++)
         items.push({ metadata: { name: `s${i}`, namespace: 'shop' }, type: 'Opaque', data: { k: 'dg==' } });
-      return { body: list(items, end < total ? String(end) : undefined) };
+      return list(items, end < total ? String(end) : undefined);
     });
     const cluster = await read(api);
     expect(cluster.resources.filter((r) => r.kind === 'Secret')).toHaveLength(total);
@@ -92,7 +92,7 @@ describe('readCluster', () => {
         'NotFound',
         'the server could not find the requested resource',
       ),
-      '/apis/networking.istio.io/v1/virtualservices': { body: list([VS]) },
+      '/apis/networking.istio.io/v1/virtualservices': list([VS]),
     });
     const cluster = await read(api);
     expect(cluster.resources.map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual([
@@ -142,7 +142,7 @@ describe('readCluster', () => {
           'Forbidden',
           'forbidden: User "ci" cannot get path "/apis/networking.istio.io/v1"',
         );
-      if (path === '/api/v1/namespaces') return { body: list([{ metadata: { name: 'shop' } }]) };
+      if (path === '/api/v1/namespaces') return list([{ metadata: { name: 'shop' } }]);
       return undefined;
     });
     const cluster = await read(api);
@@ -173,7 +173,7 @@ describe('readCluster', () => {
         ]);
       if (path === '/apis/ext.istio.io/v1alpha1') return { status: 503, body: 'service unavailable' };
       if (path === '/apis/networking.istio.io/v1') return NETWORKING_V1;
-      if (path === '/apis/networking.istio.io/v1/virtualservices') return { body: list([VS]) };
+      if (path === '/apis/networking.istio.io/v1/virtualservices') return list([VS]);
       return undefined;
     });
     const cluster = await read(api);
@@ -219,11 +219,9 @@ describe('readCluster', () => {
         ]);
       if (path === '/apis/networking.istio.io/v1') return NETWORKING_V1;
       if (path === '/apis/networking.istio.io/v1/virtualservices')
-        return {
-          body: list([
-            { metadata: { name: 'noroutes', namespace: 'shop' }, spec: { hosts: ['x.example.com'] } },
-          ]),
-        };
+        return list([
+          { metadata: { name: 'noroutes', namespace: 'shop' }, spec: { hosts: ['x.example.com'] } },
+        ]);
       return undefined;
     });
     const cluster = await read(api);
@@ -260,7 +258,7 @@ describe('readCluster', () => {
         return resourceList('networking.istio.io/v1', [
           { name: 'destinationrules', kind: 'DestinationRule', namespaced: true, verbs: ['list'] },
         ]);
-      if (path === '/apis/networking.istio.io/v2/virtualservices') return { body: list([VS]) };
+      if (path === '/apis/networking.istio.io/v2/virtualservices') return list([VS]);
       return undefined;
     });
     const cluster = await read(api);
@@ -290,8 +288,8 @@ describe('readCluster', () => {
       const svc = (name: string) => ({ metadata: { name, namespace: 'shop' }, spec: {} });
       if (query.get('continue') === 'p2')
         return status(410, 'Expired', 'The provided continue parameter is too old');
-      if (query.get('limit')) return { body: list([svc('a'), svc('b')], 'p2') };
-      return { body: list([svc('a'), svc('b'), svc('c')]) };
+      if (query.get('limit')) return list([svc('a'), svc('b')], 'p2');
+      return list([svc('a'), svc('b'), svc('c')]);
     });
     const cluster = await read(api);
     expect(cluster.resources.filter((r) => r.kind === 'Service').map((r) => r.name)).toEqual(['a', 'b', 'c']);
@@ -321,9 +319,7 @@ describe('readCluster', () => {
   // A server that gives the same continue token again was asked for the same page thousands of times a
   // second until --timeout (forever with --timeout 0).
   it('a continue token given twice ends the read naming the server and the request', async () => {
-    const api = await startFakeApi((path) =>
-      path === '/api/v1/services' ? { body: list([], 'again') } : undefined,
-    );
+    const api = await startFakeApi((path) => (path === '/api/v1/services' ? list([], 'again') : undefined));
     expect(await failure(read(api, { timeoutMs: 0 }))).toBe(
       `the Kubernetes API server ${api.url} returned the same continue token twice for GET /api/v1/services: its pagination is broken`,
     );
@@ -351,7 +347,7 @@ describe('readCluster', () => {
     ['items: [VS, "x"]', [VS, 'x'], '"items[1]" is not an object'],
     ['items: [{metadata: 1}]', [{ metadata: 1 }], '"items[0].metadata" is not an object'],
   ])('a list answer with %s is one error naming the request', async (_, items, problem) => {
-    const api = await networking({ '/apis/networking.istio.io/v1/virtualservices': { body: list(items) } });
+    const api = await networking({ '/apis/networking.istio.io/v1/virtualservices': list(items) });
     expect(await failure(read(api))).toBe(
       `the Kubernetes API server ${api.url} answered GET /apis/networking.istio.io/v1/virtualservices with a malformed list: ${problem}`,
     );
@@ -360,7 +356,7 @@ describe('readCluster', () => {
   it('a list answer without items, or with items: null, is an empty list', async () => {
     const api = await networking({
       '/apis/networking.istio.io/v1/virtualservices': { body: { kind: 'List', metadata: {} } },
-      '/apis/networking.istio.io/v1/destinationrules': { body: list(null) },
+      '/apis/networking.istio.io/v1/destinationrules': list(null),
     });
     expect((await read(api)).resources).toEqual([]);
   });
@@ -415,7 +411,7 @@ describe('readCluster', () => {
           { name: 'destinationrules', kind: 'DestinationRule', namespaced: true },
           { name: 'virtualservices', kind: 'VirtualService', namespaced: true, verbs: ['list'] },
         ]);
-      if (path === '/apis/networking.istio.io/v1/virtualservices') return { body: list([VS]) };
+      if (path === '/apis/networking.istio.io/v1/virtualservices') return list([VS]);
       return undefined;
     });
     const cluster = await read(api);
@@ -456,14 +452,12 @@ describe("the control plane's istio ConfigMap", () => {
   it('a data.mesh or data.meshNetworks that is not a YAML map is a warning naming it, and the rest is analyzed', async () => {
     const api = await startFakeApi((path) =>
       path === '/api/v1/namespaces/istio-system/configmaps'
-        ? {
-            body: list([
-              {
-                metadata: { name: 'istio', namespace: 'istio-system' },
-                data: { mesh: 'defaultConfig: [unclosed', meshNetworks: '- a list' },
-              },
-            ]),
-          }
+        ? list([
+            {
+              metadata: { name: 'istio', namespace: 'istio-system' },
+              data: { mesh: 'defaultConfig: [unclosed', meshNetworks: '- a list' },
+            },
+          ])
         : undefined,
     );
     const r = await runCli(['analyze', '-A', '--kubeconfig', api.kubeconfig, '-o', 'json']);

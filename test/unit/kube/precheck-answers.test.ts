@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
-import { list, startFakeApiServer, status, type FakeApiServer } from './fake-api-server.js';
+import { list, startFakeApiServer, status, type FakeApiServer } from '../../support/fake-api-server.js';
 
 let server: FakeApiServer | undefined;
 afterEach(async () => {

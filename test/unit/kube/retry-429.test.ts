@@ -7,7 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
-import { startFakeApiServer, status, type Answer, type FakeApiServer } from './fake-api-server.js';
+import {
+  startFakeApiServer,
+  status,
+  type Answer,
+  type FakeApiServer,
+} from '../../support/fake-api-server.js';
 
 let server: FakeApiServer | undefined;
 afterEach(async () => {

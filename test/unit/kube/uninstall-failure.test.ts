@@ -11,7 +11,7 @@ import { KubeRest } from '../../../src/kube/rest.js';
 import { DeleteFailed, deleteObjects } from '../../../src/kube/installer.js';
 import type { K8sObject } from '../../../src/install/render.js';
 import { runCli } from '../../support/cli.js';
-import { list, startFakeApiServer, status, type FakeApiServer } from './fake-api-server.js';
+import { list, startFakeApiServer, status, type FakeApiServer } from '../../support/fake-api-server.js';
 
 const UNAVAILABLE = 'the server is currently unable to handle the request';
 
