@@ -148,7 +148,8 @@ export class AdminClient {
 function exchangeFailure(err: unknown): string {
   if (err instanceof AnswerCutError)
     return `connection closed after ${err.received} bytes of the answer (truncated)`;
-  if (err instanceof ExchangeTimeoutError) return `no answer within ${err.timeoutMs / 1000}s`;
+  // `no answer within 15s`, or `answer incomplete after 15s (700 of 5288 bytes received)`
+  if (err instanceof ExchangeTimeoutError) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ECONNRESET') return 'connection reset before an answer';

@@ -39,10 +39,21 @@ export class AnswerTooLargeError extends Error {
  */
 const MAX_ANSWER_BYTES = MAX_INPUT_BYTES;
 
-/** The deadline passed before the answer was complete. */
+/**
+ * The deadline passed before the answer was complete: before it began, or (`partial`) part-way, with the
+ * bytes received and, when the answer said it, its length. A server that stops sending, or that trickles,
+ * is then told apart from one that never answered.
+ */
 export class ExchangeTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`no answer within ${timeoutMs / 1000}s`);
+  constructor(
+    readonly timeoutMs: number,
+    readonly partial?: { received: number; length?: number },
+  ) {
+    super(
+      partial
+        ? `answer incomplete after ${timeoutMs / 1000}s (${partial.received}${partial.length !== undefined ? ` of ${partial.length}` : ''} bytes received)`
+        : `no answer within ${timeoutMs / 1000}s`,
+    );
   }
 }
 
@@ -61,6 +72,8 @@ export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnsw
   const transport = url.protocol === 'http:' ? http : https;
   return new Promise<HttpAnswer>((resolve, reject) => {
     let settled = false;
+    // once the answer began: what of it arrived (for a deadline that passes part-way)
+    let partial: { received: number; length?: number } | undefined;
     const finish = (err: unknown, answer?: HttpAnswer) => {
       if (settled) return;
       settled = true;
@@ -81,8 +94,12 @@ export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnsw
       (res) => {
         const chunks: Buffer[] = [];
         let received = 0;
+        const length = Number(res.headers['content-length']);
+        partial = { received: 0, ...(Number.isSafeInteger(length) ? { length } : {}) };
+        const progress = partial;
         res.on('data', (c: Buffer) => {
           received += c.length;
+          progress.received = received;
           if (received > MAX_ANSWER_BYTES) return finish(new AnswerTooLargeError(MAX_ANSWER_BYTES));
           chunks.push(c);
         });
@@ -111,7 +128,7 @@ export function exchange(url: URL, opts: ExchangeOptions = {}): Promise<HttpAnsw
         });
       },
     );
-    const cancel = deadline(timeoutMs, () => finish(new ExchangeTimeoutError(timeoutMs)));
+    const cancel = deadline(timeoutMs, () => finish(new ExchangeTimeoutError(timeoutMs, partial)));
     req.on('error', (err) => finish(err));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });

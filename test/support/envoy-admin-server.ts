@@ -22,7 +22,11 @@ import { join } from 'node:path';
 export const CONFORMANCE = join(import.meta.dirname, '../../../shared/conformance/istioctl-proxy');
 
 export interface Fault {
-  kind: 'close-mid-body' | 'truncate' | 'garbage' | 'status' | 'delay';
+  /**
+   * `stall-mid-body`: half the answer, then nothing, the connection left open (a proxy that hangs
+   * part-way, or a port-forward that never passes on the close of the connection behind it).
+   */
+  kind: 'close-mid-body' | 'stall-mid-body' | 'truncate' | 'garbage' | 'status' | 'delay';
   status?: number;
   delayMs?: number;
   /** Only requests whose path starts with one of these (default: all). */
@@ -320,6 +324,7 @@ function send(
     res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
     return;
   }
+  if (fault?.kind === 'stall-mid-body') return void res.write(body.subarray(0, Math.floor(body.length / 2)));
   res.end(body);
 }
 

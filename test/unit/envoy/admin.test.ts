@@ -105,6 +105,17 @@ describe('AdminClient', () => {
     );
   });
 
+  // An answer that stopped part-way (a port-forward that never passes on the close behind it) was
+  // reported as "no answer within 0.2s", as if the proxy had never answered.
+  it('an answer that stops part-way: the timeout says how much of it arrived', async () => {
+    const c = await client({ kind: 'stall-mid-body', paths: ['/server_info'] }, 200);
+    expect((await failure(c.serverInfo())).message).toMatch(
+      /^Envoy admin httpbin\.default: \/server_info: answer incomplete after 0\.2s \((\d+) of (\d+) bytes received\)$/,
+    );
+    const [, got, of] = /\((\d+) of (\d+)/.exec((await failure(c.serverInfo())).message)!;
+    expect(Number(got)).toBe(Math.floor(Number(of) / 2));
+  });
+
   it('waits for a slow answer with a timeout of 0 (no timeout, as --timeout 0 says)', async () => {
     const c = await client({ kind: 'delay', delayMs: 300 }, 0);
     expect(await c.serverInfo()).toMatchObject({ state: 'LIVE' });
