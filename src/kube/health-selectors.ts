@@ -1,6 +1,6 @@
 /**
- * Label selectors of admission webhooks (`namespaceSelector`, `objectSelector`), as the API server reads
- * them: whether one matches a set of labels, and how kubectl would write it.
+ * Label selectors of admission webhooks (`namespaceSelector`, `objectSelector`): how kubectl would write
+ * one (whether one matches is labels.ts's selectorMatches), and which webhooks are Istio injectors.
  */
 
 interface Requirement {
@@ -12,34 +12,6 @@ interface Requirement {
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: Requirement[];
-}
-
-/** Whether `selector` selects an object with `labels` (an empty or absent selector selects everything). */
-export function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector?.matchExpressions ?? []) {
-    const key = String(e.key ?? '');
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        // an operator the API server would have refused: select nothing rather than guess
-        return false;
-    }
-  }
-  return true;
 }
 
 /** A selector as kubectl writes it (`istio-injection in (enabled),!istio.io/rev`); `everything` when empty. */

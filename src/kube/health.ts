@@ -9,7 +9,8 @@ import {
   ObjectDeletedError,
   type Progress,
 } from './installer.js';
-import { isInjectorWebhook, selectorText, selects } from './health-selectors.js';
+import { isInjectorWebhook, selectorText } from './health-selectors.js';
+import { selectorMatches } from './labels.js';
 import {
   deactivatedByMesh,
   defaultTagInstallNotice,
@@ -995,7 +996,10 @@ async function injectionHealth(
     // configuration (istio.io/tag=<tag>, istio.io/rev=<revision>) resolves the tag to its revision.
     const selecting = (injectors ?? []).filter((c) =>
       ((c.webhooks ?? []) as any[]).some(
-        (w) => isInjectorWebhook(w) && selects(w.namespaceSelector, labels) && selects(w.objectSelector, {}),
+        (w) =>
+          isInjectorWebhook(w) &&
+          selectorMatches(w.namespaceSelector, labels) &&
+          selectorMatches(w.objectSelector, {}),
       ),
     );
     if (selecting.length > 0) rev = revOf(selecting[0]);

@@ -4,7 +4,8 @@
  * when two injectors select the same pods.
  */
 import { describe, expect, it } from 'vitest';
-import { isInjectorWebhook, selectorText, selects } from '../../../src/kube/health-selectors.js';
+import { isInjectorWebhook, selectorText } from '../../../src/kube/health-selectors.js';
+import { selectorMatches as selects } from '../../../src/kube/labels.js';
 
 const byNamespace = { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] };
 const byRevision = {
@@ -14,7 +15,7 @@ const byRevision = {
   ],
 };
 
-describe('selects', () => {
+describe('selectorMatches on injector webhooks', () => {
   it('In, NotIn, Exists, DoesNotExist and matchLabels, as the API server matches them', () => {
     expect(selects(byNamespace, { 'istio-injection': 'enabled' })).toBe(true);
     expect(selects(byNamespace, { 'istio-injection': 'disabled' })).toBe(false);
