@@ -401,26 +401,6 @@ export async function restoreDefaultInjector(rest: KubeRest): Promise<string[]> 
   return done;
 }
 
-/**
- * The tags (sorted) whose objects belong to `revision`'s control plane (in `namespace` when given: the
- * owning-resource-namespace label, the Service's namespace, or the namespace the webhook calls).
- */
-export async function tagsOfRevision(
-  rest: KubeRest,
-  revision: string,
-  namespace?: string,
-): Promise<string[]> {
-  const sel = `${LABEL.revision}=${revision},${TAG_LABEL}`;
-  const [hooks, svcs] = await Promise.all([mutating(rest, sel), allServices(rest, sel)]);
-  const ns = (o: Meta) =>
-    o.metadata?.labels?.[LABEL.ownerNamespace] ?? o.metadata?.namespace ?? controlPlaneNamespace(o);
-  const tags = [...hooks, ...svcs]
-    .filter((o) => namespace === undefined || ns(o) === namespace)
-    .map(tagOf)
-    .filter((t): t is string => !!t);
-  return [...new Set(tags)].sort();
-}
-
 /** Whether `objects` (what uninstall deletes) hold the `default` tag's injector configuration. */
 export const holdsDefaultTag = (objects: readonly K8sObject[]): boolean =>
   objects.some((o) => o.kind === 'MutatingWebhookConfiguration' && tagOf(o as Meta) === DEFAULT_TAG);

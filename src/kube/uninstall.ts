@@ -3,6 +3,7 @@ import { later, pause } from '../util/interrupt.js';
 import { isDeadline } from '../util/duration.js';
 import { objectRef } from '../install/manifest.js';
 import type { K8sObject } from '../install/render.js';
+import { TAG_LABEL } from '../install/tags.js';
 import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
 import { mapBounded } from '../util/bounded.js';
 import { apiError, isTransient, WaitDeadlineError, type KubeRest } from './rest.js';
@@ -46,7 +47,7 @@ export async function findRevisionUsers(
   };
   const all = (hooks.items ?? []) as Hook[];
   const tags = all
-    .map((h) => h.metadata?.labels?.['istio.io/tag'])
+    .map((h) => h.metadata?.labels?.[TAG_LABEL])
     .filter((t): t is string => typeof t === 'string');
   const deletedHooks = new Set(
     removed.filter((o) => o.kind === 'MutatingWebhookConfiguration').map((o) => String(o.metadata.name)),
