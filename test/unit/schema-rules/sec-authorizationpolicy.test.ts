@@ -204,6 +204,7 @@ describe('AuthorizationPolicy semantic rules', () => {
     - {key: destination.user, values: [x]}
     - {key: request.headers, values: [x]}
     - {key: "request.auth.claims[]", values: [x]}
+    - {key: "request.experimental.inline.headers[x-user]", values: [x]}
 `);
       const key = (i: number) => at(issues, `spec.rules[0].when[${i}].key`);
       expect(key(0).message).toBe('request.method is not a supported condition key');
@@ -215,6 +216,10 @@ describe('AuthorizationPolicy semantic rules', () => {
       expect(key(4).message).toContain('destination.user is no longer supported');
       expect(key(5).message).toContain('"request.headers" must have the form name[entry]');
       expect(key(6).message).toContain('"request.auth.claims[]" must have the form name[entry]');
+      // istiod's validation knows no such attribute (istioctl: IST0106 "unknown attribute")
+      expect(key(7).message).toBe(
+        'request.experimental.inline.headers[x-user] is not a supported condition key',
+      );
       expect(issues.every((i) => i.level === 'error')).toBe(true);
     });
 

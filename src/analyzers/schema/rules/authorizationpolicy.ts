@@ -310,7 +310,6 @@ function attributeOf(key: string): ValueKind | { error: string } {
       ? 'any'
       : { error: `condition key "${key}" must have the form name[entry], e.g. request.headers[x-user]` };
   if (key.startsWith('request.headers')) return mapKey();
-  if (key.startsWith('request.experimental.inline.headers')) return mapKey();
   switch (key) {
     case 'source.ip':
     case 'remote.ip':
