@@ -4,6 +4,7 @@
  * policies never decide; policies annotated `istio.io/dry-run: "true"` are evaluated but only reported.
  */
 import { labelsMatch } from '../kube/labels.js';
+import { rulesWithTrustDomains } from './trust-domain.js';
 import type { Resource } from '../manifests/types.js';
 import {
   matchField,
@@ -89,8 +90,15 @@ export interface PolicyNote {
 
 const label = (p: Policy) => `${p.namespace}/${p.name}`;
 
-/** AuthorizationPolicy resources -> policies; ones that cannot apply to workloads are noted and left out. */
-export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]): Policy[] {
+/**
+ * AuthorizationPolicy resources -> policies, their rules read under the mesh's trust domain and aliases
+ * as istiod reads them; ones that cannot apply to workloads are noted and left out.
+ */
+export function toPolicies(
+  resources: readonly Resource[],
+  notes: PolicyNote[],
+  trustDomains: readonly string[] = ['cluster.local'],
+): Policy[] {
   const out: Policy[] = [];
   const isPolicy = (r: Resource) => r.kind === 'AuthorizationPolicy' && r.group === 'security.istio.io';
   const where = (r: Resource) => `${r.origin.file}:${r.origin.line}`;
@@ -153,7 +161,7 @@ export function toPolicies(resources: readonly Resource[], notes: PolicyNote[]):
       provider: action === 'CUSTOM' ? String(spec.provider?.name ?? '') : undefined,
       selector: spec.selector?.matchLabels ?? undefined,
       dryRun: String(r.metadata?.annotations?.['istio.io/dry-run'] ?? '').toLowerCase() === 'true',
-      rules: Array.isArray(spec.rules) ? spec.rules : [],
+      rules: Array.isArray(spec.rules) ? rulesWithTrustDomains(spec.rules, trustDomains) : [],
       origin,
     });
   }

@@ -1,4 +1,7 @@
-/** What of the mesh config `authz test` applies: the root namespace and the path normalization. */
+/**
+ * What of the mesh config `authz test` applies: the root namespace, the path normalization, and the trust
+ * domain with its aliases.
+ */
 import { loadMeshConfig } from '../analyzers/meshconfig.js';
 import { usageError } from '../util/errors.js';
 import { PATH_NORMALIZATIONS, type PathNormalization } from './match.js';
@@ -6,11 +9,14 @@ import { PATH_NORMALIZATIONS, type PathNormalization } from './match.js';
 export interface MeshSettings {
   rootNamespace: string;
   pathNormalization: PathNormalization;
+  /** `trustDomain` (default cluster.local), then its `trustDomainAliases`. */
+  trustDomains: string[];
 }
 
 /**
- * The mesh config's `rootNamespace` and `pathNormalization.normalization` (`--meshConfigFile`; Istio's
- * defaults without one: istio-system, BASE). A normalization Istio does not define is a usage error.
+ * The mesh config's `rootNamespace`, `pathNormalization.normalization`, `trustDomain` and
+ * `trustDomainAliases` (`--meshConfigFile`; Istio's defaults without one: istio-system, BASE,
+ * cluster.local and none). A normalization Istio does not define is a usage error.
  */
 export function meshSettings(file: string | undefined): MeshSettings {
   const mesh = loadMeshConfig(file);
@@ -31,5 +37,9 @@ export function meshSettings(file: string | undefined): MeshSettings {
   return {
     rootNamespace: typeof root === 'string' && root !== '' ? root : 'istio-system',
     pathNormalization: mode as PathNormalization,
+    trustDomains: [
+      typeof mesh.trustDomain === 'string' && mesh.trustDomain !== '' ? mesh.trustDomain : 'cluster.local',
+      ...(Array.isArray(mesh.trustDomainAliases) ? mesh.trustDomainAliases.map(String) : []),
+    ],
   };
 }

@@ -18,6 +18,8 @@ export interface PolicyTestOptions {
   format: 'table' | 'json' | 'yaml';
   /** The mesh config's `pathNormalization.normalization` (Istio's default: BASE). */
   pathNormalization?: PathNormalization;
+  /** The mesh config's trust domain, then its aliases (Istio's default: cluster.local alone). */
+  trustDomains?: string[];
 }
 
 export interface CaseResult {
@@ -93,7 +95,7 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
       `error: ${checked.refused} AuthorizationPolicy(ies) have schema errors (as mesh analyze reports them above): no case is evaluated`,
     );
   const notes: PolicyNote[] = [];
-  const policies = refuse ? [] : toPolicies(checked.valid, notes);
+  const policies = refuse ? [] : toPolicies(checked.valid, notes, opts.trustDomains);
   for (const n of notes) warn(`warning: ${n.origin}: ${n.message}`);
   if (!refuse && policies.length === 0)
     warn('warning: no AuthorizationPolicy found: every request is allowed');

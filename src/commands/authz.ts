@@ -42,7 +42,7 @@ export function register(program: Command): void {
     )
     .option(
       '--meshConfigFile <file>',
-      'mesh config (YAML, or the istio ConfigMap): its rootNamespace and pathNormalization apply',
+      'mesh config (YAML, or the istio ConfigMap): its rootNamespace, pathNormalization, trustDomain and trustDomainAliases apply',
     )
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .action(async (opts: Record<string, any>) => {
@@ -161,6 +161,7 @@ export async function runAuthzTest(opts: Record<string, any>): Promise<number> {
     casesFile: opts.cases,
     rootNamespace: opts.rootNamespace ?? mesh.rootNamespace,
     pathNormalization: mesh.pathNormalization,
+    trustDomains: mesh.trustDomains,
     format,
   });
 }

@@ -1,6 +1,7 @@
 /**
- * `mesh authz test --meshConfigFile`: the mesh config's path normalization and root namespace apply, as
- * istiod applies them to every proxy; without one, Istio's defaults (BASE, istio-system).
+ * `mesh authz test --meshConfigFile`: the mesh config's path normalization, root namespace, trust domain
+ * and trust domain aliases apply, as istiod applies them to every proxy; without one, Istio's defaults
+ * (BASE, istio-system, cluster.local without aliases).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,65 @@ describe('authz test --meshConfigFile', () => {
       64,
       '',
       `Error: invalid --meshConfigFile ${bad}: pathNormalization.normalization "STRICT" is not one of DEFAULT, NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES`,
+    ]);
+  });
+
+  it("reads principals and trust domains under the mesh config's trustDomain and trustDomainAliases", async () => {
+    const tdPolicies = write(
+      'td-policies.yaml',
+      [
+        'apiVersion: security.istio.io/v1',
+        'kind: AuthorizationPolicy',
+        'metadata: {name: only-frontend, namespace: shop}',
+        'spec:',
+        '  rules:',
+        '  - from: [{source: {principals: ["cluster.local/ns/shop/sa/frontend"]}}]',
+        '  - from: [{source: {trustDomains: ["old.example"]}}]',
+        '    to: [{operation: {paths: ["/public"]}}]',
+        '',
+      ].join('\n'),
+    );
+    const tdCases = write(
+      'td-cases.yaml',
+      [
+        '- name: frontend, new domain',
+        '  source: {principal: new.example/ns/shop/sa/frontend}',
+        '  destination: {namespace: shop}',
+        '- name: frontend, old domain',
+        '  source: {principal: old.example/ns/shop/sa/frontend}',
+        '  destination: {namespace: shop}',
+        '- name: frontend, cluster.local',
+        '  source: {principal: cluster.local/ns/shop/sa/frontend}',
+        '  destination: {namespace: shop}',
+        '- name: public from new domain',
+        '  source: {principal: new.example/ns/other/sa/x}',
+        '  destination: {namespace: shop}',
+        '  request: {path: /public}',
+        '',
+      ].join('\n'),
+    );
+    const run = async (...flags: string[]) => {
+      const r = await runCli(['authz', 'test', '-f', tdPolicies, '--cases', tdCases, '-o', 'json', ...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout).results as Array<{ name: string; decision: string }>).map(
+        (x) => `${x.name}: ${x.decision}`,
+      );
+    };
+    // Istio's defaults: the policy's principal is taken as written
+    expect(await run()).toEqual([
+      'frontend, new domain: DENY',
+      'frontend, old domain: DENY',
+      'frontend, cluster.local: ALLOW',
+      'public from new domain: DENY',
+    ]);
+    // a cluster.local principal stands for the mesh's trust domain and each alias (and no longer for
+    // cluster.local itself); a trust domain value that is an alias stands for all of them
+    const migrated = write('td-mesh.yaml', 'trustDomain: new.example\ntrustDomainAliases: [old.example]\n');
+    expect(await run('--meshConfigFile', migrated)).toEqual([
+      'frontend, new domain: ALLOW',
+      'frontend, old domain: ALLOW',
+      'frontend, cluster.local: DENY',
+      'public from new domain: ALLOW',
     ]);
   });
 });
