@@ -207,8 +207,15 @@ export class ServiceRegistry {
       return;
     }
     const l = this.exact.get(e.host);
-    if (l) l.push(e);
-    else this.exact.set(e.host, [e]);
+    if (!l) this.exact.set(e.host, [e]);
+    else if (e.resource.kind !== 'Service') l.push(e);
+    else {
+      // A Kubernetes Service takes its host from a ServiceEntry of the same namespace (istiod's push
+      // context, against "domain squatting"): the ServiceEntry's ports are not served.
+      const kept = l.filter((x) => x.resource.kind === 'Service' || x.namespace !== e.namespace);
+      kept.push(e);
+      this.exact.set(e.host, kept);
+    }
   }
 
   /**

@@ -66,6 +66,52 @@ describe('virtualservice.DestinationHostAnalyzer', () => {
     expect(origins).not.toContain('VirtualService storefront/storefront');
   });
 
+  it("judges a port by the Kubernetes Service when a ServiceEntry of its namespace names the Service's host", async () => {
+    // istiod keeps the Kubernetes Service for the host (against domain squatting): 9090 is never served
+    const t = `apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: ns1}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: squat, namespace: ns1}
+spec:
+  hosts: [a.ns1.svc.cluster.local]
+  location: MESH_INTERNAL
+  ports: [{number: 9090, name: grpc, protocol: GRPC}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: elsewhere, namespace: ns2}
+spec:
+  hosts: [a.ns1.svc.cluster.local]
+  location: MESH_INTERNAL
+  ports: [{number: 7070, name: tcp, protocol: TCP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: v, namespace: ns1}
+spec:
+  hosts: [a]
+  http:
+  - route: [{destination: {host: a, port: {number: 9090}}}]
+  - route: [{destination: {host: a, port: {number: 7070}}}]
+`;
+    // a ServiceEntry of another namespace is another service for the same host: its port stays
+    expect(brief(await run(t))).toEqual([
+      [
+        'IST0101',
+        'VirtualService ns1/v',
+        lineOf(t, 'number: 9090}}}]'),
+        'Referenced host:port not found: "a:9090"',
+      ],
+    ]);
+  });
+
   it('says nothing about cluster hosts when the inputs define no Services of that namespace', async () => {
     const vs = `apiVersion: networking.istio.io/v1
 kind: VirtualService
