@@ -18,7 +18,9 @@ import {
   isWebhookDeactivated,
   TAG_LABEL,
 } from '../install/tags.js';
+import { describeCertificate, pemCertificates, type CertInfo } from '../envoy/certs.js';
 import { escapeControl } from '../render/escape.js';
+import { parseDocument } from 'yaml';
 import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
@@ -543,7 +545,7 @@ export async function check(
     const r = reasons[i];
     out.push(
       r === undefined
-        ? ok('Control plane', `${objectRef(d)} is ready`)
+        ? readyOrScaledDown(d)
         : r instanceof ObjectDeletedError
           ? fail(
               'Control plane',
@@ -559,6 +561,7 @@ export async function check(
               ),
     );
   });
+  out.push(...configMapsParse(components, [...owned, ...absent.found]));
   out.push(...webhooksRefused);
   for (const wh of [...owned, ...absent.found].filter((o) => o.kind.endsWith('WebhookConfiguration')))
     out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh, gone.names))));
@@ -584,6 +587,60 @@ export async function check(
     )),
   );
   return out;
+}
+
+/**
+ * The keys of the rendered ConfigMaps (`istio`: mesh, meshNetworks; `istio-sidecar-injector`: config,
+ * values) as they are in the cluster: each must parse (as YAML; JSON is YAML), or istiod fails to start or
+ * to inject with it.
+ */
+function configMapsParse(
+  components: readonly RenderedComponent[],
+  live: readonly K8sObject[],
+): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const o of components.flatMap((c) => c.objects)) {
+    if (o.kind !== 'ConfigMap') continue;
+    const l = live.find((x) => x.kind === 'ConfigMap' && objectRef(x) === objectRef(o)) as any;
+    if (!l) continue;
+    for (const key of Object.keys((o as any).data ?? {})) {
+      const text = l.data?.[key];
+      if (typeof text !== 'string') continue;
+      const err = parseDocument(text).errors[0];
+      if (!err) continue;
+      const at = err.linePos?.[0];
+      out.push(
+        fail(
+          'Control plane',
+          `${objectRef(o)}: key ${key} does not parse${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${escapeControl(err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''))}`,
+          'istiod fails to start or to inject sidecars with it: run mesh install with the same inputs to rewrite it',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * A Deployment that is ready as `kubectl rollout status` sees it, unless it is scaled to 0 replicas
+ * (`kubectl get` shows READY 0/0): istiod then does not run at all (×); a gateway serves nothing (‼, as
+ * its HorizontalPodAutoscaler does not scale up from 0).
+ */
+function readyOrScaledDown(d: K8sObject): CheckResult {
+  const ref = objectRef(d);
+  if ((d as any).spec?.replicas !== 0) return ok('Control plane', `${ref} is ready`);
+  const scale = `kubectl scale deployment ${d.metadata.name} -n ${d.metadata.namespace} --replicas=1`;
+  return (d.metadata.labels as Record<string, string> | undefined)?.app === 'istiod'
+    ? fail(
+        'Control plane',
+        `${ref} is scaled to 0 replicas (READY 0/0): the control plane does not run (no configuration pushed to proxies, no certificates signed, no sidecars injected)`,
+        `scale it up: ${scale}`,
+      )
+    : warnR(
+        'Control plane',
+        `${ref} is scaled to 0 replicas (READY 0/0): nothing serves the traffic it receives`,
+        `scale it up if it should serve (${scale}); a HorizontalPodAutoscaler does not scale up from 0`,
+      );
 }
 
 /**
@@ -791,19 +848,31 @@ async function webhookHealth(
   goneNamespaces: ReadonlySet<string> = new Set(),
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const services = new Map<string, { s: any; policies: Set<string> }>();
+  // per Service, the ports its webhooks call (admissionregistration.k8s.io/v1 defaults it to 443), each
+  // with those webhooks' names and failurePolicies (defaulted to Fail)
+  const services = new Map<
+    string,
+    { s: any; policies: Set<string>; ports: Map<number, { names: string[]; policies: Set<string> }> }
+  >();
   let noCa = 0;
+  const bundles: any[] = [];
   for (const w of ((wh as any).webhooks ?? []) as any[]) {
     if (!w.clientConfig?.caBundle) noCa++;
+    else bundles.push(w);
     const s = w.clientConfig?.service;
     if (!s) continue;
     const key = `${s.namespace}/${s.name}`;
-    const entry = services.get(key) ?? { s, policies: new Set<string>() };
-    // admissionregistration.k8s.io/v1 defaults failurePolicy to Fail
-    entry.policies.add(w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail');
+    const entry = services.get(key) ?? { s, policies: new Set<string>(), ports: new Map() };
+    const policy = w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail';
+    entry.policies.add(policy);
+    const port = typeof s.port === 'number' ? s.port : 443;
+    const p = entry.ports.get(port) ?? { names: [], policies: new Set<string>() };
+    p.names.push(String(w.name));
+    p.policies.add(policy);
+    entry.ports.set(port, p);
     services.set(key, entry);
   }
-  for (const [key, { s, policies }] of services) {
+  for (const [key, { s, policies, ports }] of services) {
     const res = await rest.request(
       'GET',
       `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${s.name}`)}`,
@@ -823,16 +892,12 @@ async function webhookHealth(
       );
       continue;
     }
-    const ready = ((res.body?.items ?? []) as any[])
-      .flatMap((sl) => sl.endpoints ?? [])
-      .filter((e: any) => e.conditions?.ready !== false);
-    if (ready.length > 0) {
-      out.push(ok('Webhooks', `${objectRef(wh)} → Service ${key} has ${ready.length} ready endpoint(s)`));
-      continue;
-    }
-    // No endpoints: a Service that is not there at all is not istiod's fault.
+    const slices = (res.body?.items ?? []) as any[];
+    const readyIn = (sls: readonly any[]) =>
+      sls.flatMap((sl) => sl.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false);
+    const ready = readyIn(slices);
     const svc = await rest.request('GET', `/api/v1/namespaces/${s.namespace}/services/${s.name}`);
-    if (svc.status === 404)
+    if (svc.status === 404) {
       out.push(
         fail(
           'Webhooks',
@@ -842,7 +907,19 @@ async function webhookHealth(
             : 'someone deleted it: run mesh install with the same inputs to put it back',
         ),
       );
-    else
+      continue;
+    }
+    if (svc.status < 200 || svc.status >= 300) {
+      const err = apiError(svc, `GET Service/${key}`);
+      out.push(
+        cannotCheck(
+          'Webhooks',
+          err.message.includes(String(s.name)) ? err : apiError(svc, `GET Service/${key}`, true),
+        ),
+      );
+      continue;
+    }
+    if (ready.length === 0) {
       out.push(
         fail(
           'Webhooks',
@@ -850,6 +927,45 @@ async function webhookHealth(
           'the API server cannot call the webhook: is istiod running?',
         ),
       );
+      continue;
+    }
+    const svcPorts = (svc.body?.spec?.ports ?? []) as any[];
+    let portsOk = true;
+    for (const [port, called] of ports) {
+      const sp = svcPorts.find((x) => x.port === port);
+      const which =
+        called.names.length === 1
+          ? `webhook ${called.names[0]} calls it`
+          : `${called.names.length} webhooks call it`;
+      if (!sp) {
+        portsOk = false;
+        out.push(
+          fail(
+            'Webhooks',
+            `${objectRef(wh)} → Service ${key} has no port ${port} (its ports: ${svcPorts.map((x) => x.port).join(', ') || 'none'}); ${which} (${failureEffect(wh, called.policies)})`,
+            'someone changed the Service: run mesh install with the same inputs to put its ports back',
+          ),
+        );
+        continue;
+      }
+      // an EndpointSlice lists the Service's ports by name, each at the targetPort the pods serve it on
+      const name = String(sp.name ?? '');
+      const serving = readyIn(
+        slices.filter((sl) => !sl.ports || (sl.ports as any[]).some((x) => String(x.name ?? '') === name)),
+      );
+      if (serving.length === 0) {
+        portsOk = false;
+        out.push(
+          fail(
+            'Webhooks',
+            `${objectRef(wh)} → Service ${key} has ${ready.length} ready endpoint(s), none serving port ${port} (targetPort ${sp.targetPort ?? port}), which ${which.replace(/ it$/, '')} (${failureEffect(wh, called.policies)})`,
+            `its pods do not serve targetPort ${sp.targetPort ?? port}: run mesh install with the same inputs to put the Service back`,
+          ),
+        );
+      }
+    }
+    if (portsOk)
+      out.push(ok('Webhooks', `${objectRef(wh)} → Service ${key} has ${ready.length} ready endpoint(s)`));
   }
   if (noCa > 0)
     out.push(
@@ -857,6 +973,70 @@ async function webhookHealth(
         'Webhooks',
         `${objectRef(wh)}: ${noCa} webhook(s) without a CA bundle`,
         'istiod writes the CA bundle once it serves; check its logs if this stays',
+      ),
+    );
+  out.push(
+    ...(await caBundleHealth(
+      rest,
+      wh,
+      bundles,
+      [...services.values()].map((e) => e.s),
+    )),
+  );
+  return out;
+}
+
+/**
+ * The webhooks' CA bundles: each must be PEM certificates, else the API server cannot verify the
+ * webhook's TLS (×). istiod rewrites the bundle of its webhooks with its CA's root whenever the
+ * configuration changes (pkg/webhooks/webhookpatch.go), so one that is not the root istiod publishes
+ * (ConfigMap istio-ca-root-cert in its namespace) is a ‼: istiod is not patching it (not running), or
+ * serves a certificate of another CA.
+ */
+async function caBundleHealth(
+  rest: KubeRest,
+  wh: K8sObject,
+  webhooks: readonly any[],
+  services: readonly any[],
+): Promise<CheckResult[]> {
+  if (webhooks.length === 0) return [];
+  const certsOf = (b64: string) =>
+    pemCertificates(Buffer.from(b64, 'base64').toString('utf8'))
+      .map(describeCertificate)
+      .filter((c): c is CertInfo => c !== undefined);
+  const bad = webhooks.filter((w) => certsOf(String(w.clientConfig.caBundle)).length === 0);
+  const out: CheckResult[] = [];
+  if (bad.length > 0)
+    out.push(
+      fail(
+        'Webhooks',
+        `${objectRef(wh)}: the caBundle of webhook(s) ${bad.map((w) => w.name).join(', ')} is not a PEM certificate: the API server cannot verify the webhook's TLS (${failureEffect(wh, new Set(bad.map((w) => (w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail'))))})`,
+        "istiod writes its CA's root there while it runs: is istiod running? check its logs if this stays",
+      ),
+    );
+  const ns = services[0]?.namespace;
+  const good = webhooks.filter((w) => !bad.includes(w));
+  if (!ns || good.length === 0) return out;
+  // the root istiod publishes; unknown (not compared) when it is absent or cannot be read
+  const cm = await rest.request('GET', `/api/v1/namespaces/${ns}/configmaps/istio-ca-root-cert`);
+  const rootPem = cm.status === 200 ? cm.body?.data?.['root-cert.pem'] : undefined;
+  if (typeof rootPem !== 'string') return out;
+  const roots = new Set(
+    pemCertificates(rootPem)
+      .map(describeCertificate)
+      .filter((c): c is CertInfo => c !== undefined)
+      .map((c) => c.cert.fingerprint256),
+  );
+  if (roots.size === 0) return out;
+  const other = good.filter(
+    (w) => !certsOf(String(w.clientConfig.caBundle)).some((c) => roots.has(c.cert.fingerprint256)),
+  );
+  if (other.length > 0)
+    out.push(
+      warnR(
+        'Webhooks',
+        `${objectRef(wh)}: the caBundle of webhook(s) ${other.map((w) => w.name).join(', ')} (${certsOf(String(other[0].clientConfig.caBundle))[0]!.cert.subject.replace(/\n/g, ', ')}) is not the root in ${ns}/istio-ca-root-cert: the API server refuses istiod's serving certificate unless that CA signed it`,
+        "istiod rewrites the caBundle with its CA's root while it runs: if this stays, istiod is not running or serves a certificate of another CA",
       ),
     );
   return out;
@@ -1083,7 +1263,9 @@ async function injectionHealth(
       out.push(
         ok(
           'Injection',
-          `namespace ${ns}: every pod has a proxy of revision ${rev}${tag !== undefined && tag !== rev ? ` (tag ${tag})` : ''}`,
+          live.length === 0
+            ? `namespace ${ns}: no pods yet; new pods get a proxy of revision ${rev}${tag !== undefined && tag !== rev ? ` (tag ${tag})` : ''}`
+            : `namespace ${ns}: every pod has a proxy of revision ${rev}${tag !== undefined && tag !== rev ? ` (tag ${tag})` : ''}`,
         ),
       );
   }

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
+import { makeCa } from '../../support/certs.js';
 import { forbidden, list, startFakeApiServer, type FakeApiServer } from '../../support/fake-api-server.js';
 
 const RBAC_HINT = '    hint: the user lacks read access for this check';
@@ -95,7 +96,10 @@ describe('mesh check with a forbidden cluster-wide list', () => {
       webhooks: [
         {
           name: 'rev.validation.istio.io',
-          clientConfig: { service: { namespace: 'istio-system', name: 'istiod' }, caBundle: 'Q0E=' },
+          clientConfig: {
+            service: { namespace: 'istio-system', name: 'istiod' },
+            caBundle: Buffer.from(makeCa('cluster.local').certPem).toString('base64'),
+          },
         },
       ],
     };

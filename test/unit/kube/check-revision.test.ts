@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
+import { makeCa } from '../../support/certs.js';
 import { list, startFakeApiServer, type Answer, type FakeApiServer } from '../../support/fake-api-server.js';
 
 let server: FakeApiServer | undefined;
@@ -16,6 +17,8 @@ afterEach(async () => {
 });
 
 const managedFields = [{ manager: 'mesh', operation: 'Apply' }];
+/** The webhooks' CA bundle: a certificate (check refuses one that is not). */
+const caBundle = Buffer.from(makeCa('cluster.local').certPem).toString('base64');
 const labels = (rev: string) => ({
   'app.kubernetes.io/managed-by': 'mesh',
   'operator.istio.io/component': 'Pilot',
@@ -52,7 +55,7 @@ function validator(rev: string) {
     webhooks: [
       {
         name: 'rev.validation.istio.io',
-        clientConfig: { service: { namespace: 'istio-system', name: `istiod-${rev}` }, caBundle: 'Q0E=' },
+        clientConfig: { service: { namespace: 'istio-system', name: `istiod-${rev}` }, caBundle },
       },
     ],
   };
@@ -67,7 +70,7 @@ function injector(rev: string) {
     webhooks: [
       {
         name: 'rev.namespace.sidecar-injector.istio.io',
-        clientConfig: { service: { namespace: 'istio-system', name: `istiod-${rev}` }, caBundle: 'Q0E=' },
+        clientConfig: { service: { namespace: 'istio-system', name: `istiod-${rev}` }, caBundle },
         namespaceSelector: {
           matchExpressions: [
             { key: 'istio.io/rev', operator: 'In', values: [rev] },
@@ -83,6 +86,7 @@ const service = (rev: string) => ({
   apiVersion: 'v1',
   kind: 'Service',
   metadata: { name: `istiod-${rev}`, namespace: 'istio-system', labels: labels(rev) },
+  spec: { ports: [{ name: 'https-webhook', port: 443, targetPort: 15017 }] },
 });
 
 const namespace = (name: string, rev: string) => ({
