@@ -5,10 +5,10 @@
  * whether every namespace's copy of the root is the same one. Only certificate keys of the Secrets are
  * used; private keys are never read into a result or printed.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { describeCertificate, pemCertificates, rfc3339, type CertInfo } from '../envoy/certs.js';
 import { fail, ok, warnR, type CheckResult } from '../kube/health.js';
-import { ApiError, type KubeRest } from '../kube/rest.js';
+import { ApiError, apiError, type KubeRest } from '../kube/rest.js';
 import { formatRemaining } from './report.js';
 
 const GROUP = 'Certificates';
@@ -74,7 +74,13 @@ async function signingCa(rest: KubeRest, o: TrustCheckOptions, roots: CertInfo[]
     out.push(validity(`signing CA ${subjectOf(ca)} (${where})`, ca, o));
     const rootText =
       s.root === s.cert ? certText : await readKey(rest, 'secrets', o.istioNamespace, s.name, s.root, out);
+    if (rootText === null) return out;
     const caRoots = rootText ? certificates(rootText) : [];
+    if (s.root !== s.cert && caRoots.length > 0) {
+      const chainText = await readKey(rest, 'secrets', o.istioNamespace, s.name, 'cert-chain.pem', out);
+      if (chainText === null) return out;
+      out.push(...pluggedChain(where, ca, caRoots, chainText ? certificates(chainText) : []));
+    }
     const trusted = new Set(roots.map(fingerprint));
     if (caRoots.length > 0 && !caRoots.some((r) => trusted.has(fingerprint(r))))
       out.push(
@@ -94,6 +100,63 @@ async function signingCa(rest: KubeRest, o: TrustCheckOptions, roots: CertInfo[]
     ),
   );
   return out;
+}
+
+/** `c` was issued and signed by `issuer` (its issuer name and signature match). */
+function signedBy(c: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return c.checkIssued(issuer) && c.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** `c` leads to one of `roots`, through the certificates of `chain` where needed. */
+function chainsTo(c: X509Certificate, chain: readonly X509Certificate[], roots: readonly X509Certificate[]) {
+  let at = c;
+  for (let i = 0; i <= chain.length; i++) {
+    if (roots.some((r) => signedBy(at, r))) return true;
+    const next = chain.find((x) => x.fingerprint256 !== at.fingerprint256 && signedBy(at, x));
+    if (!next) return false;
+    at = next;
+  }
+  return false;
+}
+
+/**
+ * A plugged-in CA (Istio's plug-in CA docs): ca-cert.pem signed by root-cert.pem (directly, or through the
+ * intermediates of cert-chain.pem), and every certificate of cert-chain.pem leading to root-cert.pem.
+ * istiod signs workload certificates with ca-cert.pem and sends cert-chain.pem with them: a break makes
+ * them fail verification against the root proxies trust.
+ */
+function pluggedChain(where: string, ca: CertInfo, roots: CertInfo[], chain: CertInfo[]): CheckResult[] {
+  const rootCerts = roots.map((r) => r.cert);
+  const chainCerts = chain.map((c) => c.cert);
+  const rootNames = roots.map(subjectOf).join('; ');
+  const hint =
+    'plug in a ca-cert.pem signed by root-cert.pem, with cert-chain.pem from ca-cert.pem up to that root (Istio plug-in CA), then restart istiod';
+  if (!chainsTo(ca.cert, chainCerts, rootCerts))
+    return [
+      fail(
+        GROUP,
+        `${where}: ca-cert.pem (${subjectOf(ca)}) is not signed by root-cert.pem (${rootNames}): workload certificates istiod signs do not verify against that root`,
+        hint,
+      ),
+    ];
+  const broken = chain.find(
+    (c) =>
+      !chainsTo(c.cert, chainCerts, rootCerts) &&
+      !rootCerts.some((r) => r.fingerprint256 === c.cert.fingerprint256),
+  );
+  if (broken)
+    return [
+      fail(
+        GROUP,
+        `${where}: cert-chain.pem does not lead to root-cert.pem (${rootNames}): ${subjectOf(broken)} is not signed by it or by the next certificate of the chain`,
+        hint,
+      ),
+    ];
+  return [];
 }
 
 /** Every namespace's copy of the root must be the control plane's: another root breaks mTLS there. */
@@ -122,8 +185,16 @@ async function rootCopies(rest: KubeRest, istioNamespace: string, rootText: stri
     .filter((cm) => rootSet(String(cm.data?.[ROOT_KEY] ?? '')) !== want)
     .map((cm) => String(cm.metadata.namespace))
     .sort();
+  const others = items.filter((cm) => cm.metadata?.namespace !== istioNamespace).length;
   if (differing.length === 0)
-    return [ok(GROUP, `all ${items.length} namespace(s) with ${ROOT_CONFIGMAP} trust the same root`)];
+    return [
+      ok(
+        GROUP,
+        others === 0
+          ? `no namespace but ${istioNamespace} has ${ROOT_CONFIGMAP} yet: no copy of the root to compare`
+          : `all ${others} other namespace(s) with ${ROOT_CONFIGMAP} trust the same root as ${istioNamespace}`,
+      ),
+    ];
   return differing.map((ns) =>
     fail(
       GROUP,
@@ -148,10 +219,16 @@ async function readKey(
   const res = await rest.request('GET', `/api/v1/namespaces/${namespace}/${plural}/${name}`);
   if (res.status === 404) return undefined;
   if (res.status >= 400) {
-    const kind = plural === 'secrets' ? 'Secret' : 'ConfigMap';
-    const reason = res.status === 403 ? 'forbidden' : `HTTP ${res.status}`;
+    // as every refused read of check (README): × cannot check …: <the server's message>
+    const ref = `${plural === 'secrets' ? 'Secret' : 'ConfigMap'}/${namespace}/${name}`;
+    const err = apiError(res, `GET ${ref}`);
+    const message = err.message.includes(name) ? err.message : apiError(res, `GET ${ref}`, true).message;
     out.push(
-      warnR(GROUP, `cannot read ${kind} ${namespace}/${name} (${reason})`, 'certificates are not checked'),
+      fail(
+        GROUP,
+        `cannot check the certificates in ${ref}: ${message}`,
+        res.status === 403 ? 'the user lacks read access for this check' : undefined,
+      ),
     );
     return null;
   }

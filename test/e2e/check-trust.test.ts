@@ -4,7 +4,7 @@
 // proxy-status.test.ts.) Private keys sit in the Secrets, as they do in a cluster, and are never printed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { makeCa } from '../support/certs.js';
+import { makeCa, makeWorkloadCert } from '../support/certs.js';
 import { clientsFor, type Clients } from './support/kube.js';
 import { startTestbed, type Testbed } from './support/testbed.js';
 
@@ -99,7 +99,53 @@ describe('mesh check: the CA and the roots namespaces trust', () => {
       '    hint: rotate the CA (plug in new cacerts, or delete istio-ca-secret and restart istiod), then restart the workloads',
       '‼ no CA Secret (cacerts or istio-ca-secret) in istio-system: the signing CA is not checked',
       '    hint: an external CA (e.g. cert-manager istio-csr) signs the workloads; check it with its own tools',
-      '✓ all 3 namespace(s) with istio-ca-root-cert trust the same root',
+      '✓ all 2 other namespace(s) with istio-ca-root-cert trust the same root as istio-system',
     ]);
+  });
+
+  it('a plugged-in CA whose ca-cert.pem or cert-chain.pem is not signed by its root-cert.pem is a failure', async () => {
+    await setRoot(NS, root.certPem);
+    for (const namespace of ['team-a', 'team-b'])
+      await c.core.deleteNamespacedConfigMap({ name: 'istio-ca-root-cert', namespace });
+    const intermediate = makeCa('intermediate.example', { fromDays: -1, toDays: 365 }, '44');
+    const cacerts = (ca: string, chain: string) =>
+      c.core.createNamespacedSecret({
+        namespace: NS,
+        body: {
+          metadata: { name: 'cacerts' },
+          data: {
+            'ca-cert.pem': b64(ca),
+            'ca-key.pem': b64(intermediate.keyPem),
+            'root-cert.pem': b64(root.certPem),
+            'cert-chain.pem': b64(chain),
+          },
+        },
+      });
+    // ca-cert.pem self-signed: only the root fingerprints were compared, and they match
+    await cacerts(intermediate.certPem, intermediate.certPem + root.certPem);
+    const r = await check();
+    // Before: "✓ signing CA …" and "✓ all 1 namespace(s) with istio-ca-root-cert trust the same root"
+    expect(r.certificates.slice(2)).toEqual([
+      expect.stringMatching(
+        /^✓ signing CA O=intermediate\.example \(Secret istio-system\/cacerts\) valid until /,
+      ),
+      '× Secret istio-system/cacerts: ca-cert.pem (O=intermediate.example) is not signed by root-cert.pem (O=cluster.local): workload certificates istiod signs do not verify against that root',
+      '    hint: plug in a ca-cert.pem signed by root-cert.pem, with cert-chain.pem from ca-cert.pem up to that root (Istio plug-in CA), then restart istiod',
+      '✓ no namespace but istio-system has istio-ca-root-cert yet: no copy of the root to compare',
+    ]);
+    expect(r.code).toBe(79);
+    // ca-cert.pem signed by the root, cert-chain.pem holding a certificate of another CA
+    await c.core.deleteNamespacedSecret({ name: 'cacerts', namespace: NS });
+    const signed = makeWorkloadCert(root, 'spiffe://cluster.local/ca', { fromDays: -1, toDays: 365 }, '45');
+    await cacerts(signed.certPem, signed.certPem + otherRoot.certPem);
+    const chain = await check();
+    expect(chain.certificates).toContain(
+      '× Secret istio-system/cacerts: cert-chain.pem does not lead to root-cert.pem (O=cluster.local): O=other.example is not signed by it or by the next certificate of the chain',
+    );
+    await c.core.deleteNamespacedSecret({ name: 'cacerts', namespace: NS });
+    await cacerts(signed.certPem, signed.certPem + root.certPem);
+    const good = await check();
+    expect(good.certificates.join('\n')).not.toContain('×');
+    expect(good.stdout + good.stderr).not.toContain('PRIVATE KEY');
   });
 });
