@@ -35,14 +35,17 @@ export default defineAnalyzer({
   },
 });
 
-/** `v1.4.1-rc.1` → core [1, 4, 1] and the canonical text `1.4.1-rc.1`; missing minor/patch count as 0. */
+/**
+ * `v1.4.1-rc.1+build.5` → core [1, 4, 1] and the canonical text `1.4.1-rc.1+build.5` (as istioctl prints
+ * it: no `v`, pre-release and build metadata kept); missing minor/patch count as 0.
+ */
 function parseVersion(v: string | undefined): { core: number[]; text: string } | undefined {
-  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(
+  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/.exec(
     v?.trim() ?? '',
   );
   if (!m) return undefined;
   const core = [m[1], m[2] ?? '0', m[3] ?? '0'].map(Number);
-  return { core, text: core.join('.') + (m[4] ? `-${m[4]}` : '') };
+  return { core, text: core.join('.') + (m[4] ? `-${m[4]}` : '') + (m[5] ? `+${m[5]}` : '') };
 }
 
 function compare(a: number[], b: number[]): number {

@@ -33,6 +33,12 @@ describe('k8sgateway.CRDVersionAnalyzer', () => {
     expect(brief(await analyzeText(text, ['k8sgateway.CRDVersionAnalyzer']))).toEqual([
       [
         'IST0176',
+        'CustomResourceDefinition grpcroutes.gateway.networking.k8s.io',
+        lineOf(text, 'bundle-version: v1.0.9+build.7'),
+        'Gateway API CRD "grpcroutes.gateway.networking.k8s.io" is at version "1.0.9+build.7" but Istio requires at least "1.1.0"; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
+      ],
+      [
+        'IST0176',
         'CustomResourceDefinition tlsroutes.gateway.networking.k8s.io',
         lineOf(text, 'bundle-version: v1.4.1'),
         'Gateway API CRD "tlsroutes.gateway.networking.k8s.io" is at version "1.4.1" but Istio requires at least "1.5.0"; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
