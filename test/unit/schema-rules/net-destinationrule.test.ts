@@ -13,7 +13,7 @@ describe('DestinationRule semantic rules', () => {
   - name: v1
     labels: {version: v1}
   - name: v1
-  - name: V2
+  - name: v_2
     labels: {"bad/key/x": v2}
   - null
 `);
@@ -22,7 +22,7 @@ describe('DestinationRule semantic rules', () => {
     expect(at(issues, 'spec.exportTo[2]').message).toContain('only allowed on ServiceEntry');
     expect(at(issues, 'spec.exportTo[3]').message).toContain('"Bad_NS"');
     expect(at(issues, 'spec.subsets[1].name').message).toBe('duplicate subset name "v1" (also subsets[0])');
-    expect(at(issues, 'spec.subsets[2].name').message).toContain('"V2"');
+    expect(at(issues, 'spec.subsets[2].name').message).toContain('"v_2"');
     expect(at(issues, 'spec.subsets[2].labels["bad/key/x"]').message).toContain('label key');
     expect(at(issues, 'spec.subsets[3]').message).toBe('subset must not be empty (null)');
   });

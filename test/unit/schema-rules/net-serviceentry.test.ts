@@ -50,7 +50,7 @@ describe('ServiceEntry semantic rules', () => {
   ports:
   - {number: 80, name: http, protocol: HTTP}
   - {number: 80, name: http, protocol: FTP, targetPort: 70000}
-  - {number: 70000, name: Web}
+  - {number: 70000, name: web_1}
   - null
 `);
     expect(issues.filter((i) => i.path === 'spec.ports[1].name').map((i) => i.message)).toEqual([
@@ -59,7 +59,7 @@ describe('ServiceEntry semantic rules', () => {
     expect(at(issues, 'spec.ports[1].number').message).toBe('duplicate port number 80 (also ports[0])');
     expect(at(issues, 'spec.ports[1].protocol').message).toContain('"FTP"');
     expect(at(issues, 'spec.ports[1].targetPort').level).toBe('error');
-    expect(at(issues, 'spec.ports[2].name').message).toContain('"Web"');
+    expect(at(issues, 'spec.ports[2].name').message).toContain('"web_1"');
     expect(at(issues, 'spec.ports[2].number').level).toBe('error');
     expect(at(issues, 'spec.ports[3]').message).toBe('port must not be empty (null)');
   });
@@ -107,7 +107,7 @@ describe('ServiceEntry semantic rules', () => {
       'spec.hosts[2] warning',
     ]);
     expect(at(dns, 'spec.hosts[1]').message).toBe(
-      'with resolution DNS_ROUND_ROBIN and no endpoints, hosts must be DNS names: "*.b.example.com" is not a valid DNS name: label "*" must be 1-63 lowercase letters, digits or \'-\', starting and ending with a letter or digit',
+      'with resolution DNS_ROUND_ROBIN and no endpoints, hosts must be DNS names: "*.b.example.com" is not a valid DNS name: label "*" must be 1-63 letters, digits or \'-\', starting and ending with a letter or digit',
     );
     const rr = se(`  hosts: [a.example.com]
   ports: [{number: 443, name: https, protocol: HTTPS}]

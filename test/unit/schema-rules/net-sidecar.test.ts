@@ -15,7 +15,7 @@ describe('Sidecar semantic rules', () => {
 
   it('checks ingress listeners', () => {
     const issues = sc(`  ingress:
-  - port: {number: 8080, name: Web, protocol: HTTP, targetPort: 9090}
+  - port: {number: 8080, name: web_1, protocol: HTTP, targetPort: 9090}
     defaultEndpoint: 10.1.1.1:8080
     bind: not-an-ip
   - port: {number: 8080, protocol: TCP}
@@ -23,7 +23,7 @@ describe('Sidecar semantic rules', () => {
     connectionPool: {http: {maxRetries: 3}}
   - defaultEndpoint: "unix://relative"
 `);
-    expect(at(issues, 'spec.ingress[0].port.name').message).toContain('"Web"');
+    expect(at(issues, 'spec.ingress[0].port.name').message).toContain('"web_1"');
     expect(at(issues, 'spec.ingress[0].port.targetPort').level).toBe('error');
     expect(at(issues, 'spec.ingress[0].defaultEndpoint').message).toContain(
       'host "10.1.1.1" must be 127.0.0.1',
@@ -83,11 +83,11 @@ describe('Sidecar semantic rules', () => {
 
   it('checks egress hosts', () => {
     const issues = sc(`  egress:
-  - hosts: ["foo.example.com", "*/nodot", "Bad/a.example.com", "./a.example.com", "./a.example.com", "*/*", "~/*", "./foo*.com"]
+  - hosts: ["foo.example.com", "*/nodot", "Bad_ns/a.example.com", "./a.example.com", "./a.example.com", "*/*", "~/*", "./foo*.com"]
 `);
     expect(at(issues, 'spec.egress[0].hosts[0]').message).toContain('namespace/dnsName');
     expect(at(issues, 'spec.egress[0].hosts[1]').message).toContain('with a dot');
-    expect(at(issues, 'spec.egress[0].hosts[2]').message).toContain('namespace "Bad" is invalid');
+    expect(at(issues, 'spec.egress[0].hosts[2]').message).toContain('namespace "Bad_ns" is invalid');
     expect(at(issues, 'spec.egress[0].hosts[4]')).toMatchObject({ level: 'warning' });
     expect(at(issues, 'spec.egress[0].hosts[5]').message).toContain('"*/*" already imports every host');
     expect(at(issues, 'spec.egress[0].hosts[7]').message).toContain('partial wildcard');
@@ -97,7 +97,7 @@ describe('Sidecar semantic rules', () => {
   it('checks the outbound traffic policy and egress proxy', () => {
     const issues = sc(`  outboundTrafficPolicy:
     mode: REGISTRY_ONLY
-    egressProxy: {host: "bad host", subset: V1}
+    egressProxy: {host: "bad host", subset: v_1}
 `);
     expect(at(issues, 'spec.outboundTrafficPolicy.egressProxy').message).toContain(
       'only applies with mode ALLOW_ANY',

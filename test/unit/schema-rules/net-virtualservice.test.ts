@@ -25,7 +25,7 @@ describe('VirtualService: hosts, gateways and delegates', () => {
 
   it('checks gateway references and warns about the legacy name.namespace form', () => {
     const issues = vs(`  hosts: [a.example.com]
-  gateways: [istio-system/Public, gw.istio-system, bad_name, a/b/c, mesh, ingress/gw]
+  gateways: [istio-system/Public_gw, gw.istio-system, bad_name, a/b/c, mesh, ingress/gw]
   http:
   - route: [{destination: {host: a}}]
 `);
@@ -35,7 +35,7 @@ describe('VirtualService: hosts, gateways and delegates', () => {
       'spec.gateways[2]',
       'spec.gateways[3]',
     ]);
-    expect(at(issues, 'spec.gateways[0]').message).toContain('istio-system/Public');
+    expect(at(issues, 'spec.gateways[0]').message).toContain('istio-system/Public_gw');
     const legacy = at(issues, 'spec.gateways[1]');
     expect(legacy.level).toBe('warning');
     expect(legacy.message).toContain('"istio-system/gw"');
@@ -372,14 +372,14 @@ describe('VirtualService: destinations, TCP and TLS routes', () => {
     const issues = vs(`  hosts: [a]
   http:
   - route:
-    - destination: {host: "*", subset: V1, port: {number: 0}}
+    - destination: {host: "*", subset: v_1, port: {number: 0}}
       weight: -5
     - destination: {subset: v2}
     - weight: 0
 `);
     const base = 'spec.http[0].route';
     expect(at(issues, `${base}[0].destination.host`).message).toContain('cannot be "*"');
-    expect(at(issues, `${base}[0].destination.subset`).message).toContain('"V1"');
+    expect(at(issues, `${base}[0].destination.subset`).message).toContain('"v_1"');
     expect(at(issues, `${base}[0].weight`).message).toContain('-5');
     expect(at(issues, `${base}[1].destination.host`).message).toBe('destination host is required');
     expect(at(issues, `${base}[2].destination`).message).toBe('destination is required');

@@ -21,8 +21,8 @@ describe('WorkloadEntry semantic rules', () => {
     const uds = we('  address: unix://var/run/x.sock\n  ports: {http: 8080}\n');
     expect(at(uds, 'spec.address').message).toContain('absolute path');
     expect(at(uds, 'spec.ports').message).toBe('ports cannot be set for a Unix domain socket address');
-    const issues = we('  address: 10.0.0.1\n  ports: {HTTP: 8080, grpc: 0}\n  labels: {"app": "-bad-"}\n');
-    expect(paths(issues)).toEqual(['spec.labels.app', 'spec.ports.HTTP', 'spec.ports.grpc']);
+    const issues = we('  address: 10.0.0.1\n  ports: {HTTP_1: 8080, grpc: 0}\n  labels: {"app": "-bad-"}\n');
+    expect(paths(issues)).toEqual(['spec.labels.app', 'spec.ports.HTTP_1', 'spec.ports.grpc']);
   });
 });
 

@@ -7,7 +7,7 @@ import {
   at,
   checkDuration,
   checkSelectorLabels,
-  isDnsLabel,
+  isIstioLabel,
   isIp,
   isPartialWildcard,
   isSet,
@@ -88,7 +88,7 @@ export function checkNamespacedHost(
   if (parts.length === 2) {
     const tilde = opts.allowTilde && parts[0]!.startsWith('~');
     const ns = tilde ? parts[0]!.slice(1) : parts[0]!;
-    if (!(tilde && ns === '') && ns !== '*' && ns !== '.' && !isDnsLabel(ns)) {
+    if (!(tilde && ns === '') && ns !== '*' && ns !== '.' && !isIstioLabel(ns)) {
       issues.error(
         path,
         `host "${host}": namespace "${parts[0]}" is invalid: use "*", ".", or a namespace name${opts.allowTilde ? ' (optionally prefixed by "~")' : ''}`,

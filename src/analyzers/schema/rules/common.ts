@@ -56,6 +56,16 @@ export function quote(v: unknown): string {
 
 export { isDnsLabel, isDnsSubdomain };
 
+const ISTIO_LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+
+/**
+ * A DNS label as Istio's validation reads one (host labels, subset, port, gateway and namespace names in
+ * Istio config): RFC 1123, but upper-case letters are allowed. Kubernetes object names stay `isDnsLabel`.
+ */
+export function isIstioLabel(s: string): boolean {
+  return s.length <= 63 && ISTIO_LABEL.test(s);
+}
+
 /**
  * The common case of `dnsLabelsError` in one pass without allocating: true when every label of `labels` (a
  * trailing dot allowed) is an RFC 1123 label and the last one is not all digits.
@@ -76,7 +86,7 @@ function validDnsLabels(labels: string): boolean {
       continue;
     }
     const digit = c >= 48 && c <= 57;
-    if (!digit && !(c >= 97 && c <= 122) && c !== 45) return false;
+    if (!digit && !(c >= 97 && c <= 122) && !(c >= 65 && c <= 90) && c !== 45) return false;
     if (!digit) allDigits = false;
   }
   return true;
@@ -86,8 +96,8 @@ function dnsLabelsError(name: string, labels: string): string | undefined {
   if (validDnsLabels(labels)) return undefined;
   const parts = labels.endsWith('.') ? labels.slice(0, -1).split('.') : labels.split('.');
   for (const label of parts) {
-    if (!isDnsLabel(label)) {
-      return `"${name}" is not a valid DNS name: label "${label}" must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit`;
+    if (!isIstioLabel(label)) {
+      return `"${name}" is not a valid DNS name: label "${label}" must be 1-63 letters, digits or '-', starting and ending with a letter or digit`;
     }
   }
   const top = parts[parts.length - 1]!;
@@ -119,9 +129,9 @@ export function wildcardDomainError(name: string): string | undefined {
   const rest = dot < 0 ? '' : name.slice(dot + 1);
   const firstOk =
     first === '*' ||
-    (first.startsWith('*') ? /^[-a-z0-9]*[a-z0-9]$/.test(first.slice(1)) : isDnsLabel(first));
+    (first.startsWith('*-') ? isIstioLabel(first.slice(2)) : isIstioLabel(first.replace(/^\*/, '')));
   if (!firstOk || first.length > 63) {
-    return `"${name}" is not a valid host: label "${first}" must be 1-63 lowercase letters, digits or '-', optionally starting with '*' (a wildcard is allowed only at the start of the first label)`;
+    return `"${name}" is not a valid host: label "${first}" must be 1-63 letters, digits or '-', optionally starting with '*' (a wildcard is allowed only at the start of the first label)`;
   }
   if (rest === '') {
     return dot < 0 ? undefined : `"${name}" is not a valid host: empty label after "${first}."`;
@@ -296,7 +306,7 @@ export function checkExportTo(
     }
     if (e === '~' && !allowTilde) {
       issues.error(p, 'exportTo "~" (visible to no namespace) is only allowed on ServiceEntry');
-    } else if (e !== '.' && e !== '*' && e !== '~' && !isDnsLabel(e)) {
+    } else if (e !== '.' && e !== '*' && e !== '~' && !isIstioLabel(e)) {
       issues.error(p, `exportTo entry "${e}" is invalid: use ".", "*" or a namespace name (DNS label)`);
     }
     const key = e === '.' && namespace ? namespace : e;
@@ -422,11 +432,8 @@ export function checkItemName(
   listName: string,
   index: number,
 ): void {
-  if (typeof name !== 'string' || !isDnsLabel(name)) {
-    issues.error(
-      path,
-      `${what} name ${quote(name)} is invalid: use a DNS label (lowercase letters, digits, '-')`,
-    );
+  if (typeof name !== 'string' || !isIstioLabel(name)) {
+    issues.error(path, `${what} name ${quote(name)} is invalid: use a DNS label (letters, digits, '-')`);
     return;
   }
   const first = seen.get(name);

@@ -3,7 +3,7 @@
  * listeners, their ports, binds, hosts and TLS, outbound traffic policy and connection pools.
  */
 import type { Resource } from '../../../manifests/types.js';
-import { at, fqdnError, isDnsLabel, isIp, isSet, Issues, portError, quote } from './common.js';
+import { at, fqdnError, isIstioLabel, isIp, isSet, Issues, portError, quote } from './common.js';
 import { isObject, list, str } from '../../../util/values.js';
 import {
   checkConnectionPool,
@@ -42,10 +42,10 @@ export function validateSidecar(resource: Resource): SemanticIssue[] {
 }
 
 function checkPortCommon(issues: Issues, path: string, port: Record<string, any>): void {
-  if (isSet(port.name) && !(typeof port.name === 'string' && isDnsLabel(port.name))) {
+  if (isSet(port.name) && !(typeof port.name === 'string' && isIstioLabel(port.name))) {
     issues.error(
       at(path, 'name'),
-      `port name ${quote(port.name)} is invalid: use a DNS label (lowercase letters, digits, '-')`,
+      `port name ${quote(port.name)} is invalid: use a DNS label (letters, digits, '-')`,
     );
   }
   checkProtocol(issues, at(path, 'protocol'), port.protocol);
@@ -238,7 +238,7 @@ function checkOutboundTrafficPolicy(issues: Issues, path: string, otp: unknown):
     const err = fqdnError(host);
     if (err) issues.error(at(pp, 'host'), err);
   }
-  if (isSet(proxy.subset) && !(typeof proxy.subset === 'string' && isDnsLabel(proxy.subset))) {
+  if (isSet(proxy.subset) && !(typeof proxy.subset === 'string' && isIstioLabel(proxy.subset))) {
     issues.error(at(pp, 'subset'), `subset ${quote(proxy.subset)} is not a valid subset name (DNS label)`);
   }
   if (!isObject(proxy.port) || !isSet(proxy.port.number))

@@ -12,6 +12,7 @@ import {
   fqdnError,
   ipOrCidrError,
   isDnsLabel,
+  isIstioLabel,
   isDnsSubdomain,
   isIp,
   isSet,
@@ -136,10 +137,10 @@ function checkGatewayName(issues: Issues, path: string, gw: unknown): void {
   if (gw === 'mesh') return;
   const parts = gw.split('/');
   if (parts.length === 2) {
-    if (!isDnsLabel(parts[0]!) || !isDnsLabel(parts[1]!)) {
+    if (!isIstioLabel(parts[0]!) || !isIstioLabel(parts[1]!)) {
       issues.error(
         path,
-        `gateway "${gw}" is invalid: namespace and name must both be DNS labels (lowercase letters, digits, '-')`,
+        `gateway "${gw}" is invalid: namespace and name must both be DNS labels (letters, digits, '-')`,
       );
     }
     return;
@@ -284,7 +285,10 @@ function checkL4Match(ctx: VsContext, path: string, m: Record<string, any>): voi
   }
   checkLabels(issues, at(path, 'sourceLabels'), m.sourceLabels);
   list(m.gateways).forEach((g, i) => checkGatewayName(issues, at(path, 'gateways', i), g));
-  if (isSet(m.sourceNamespace) && !(typeof m.sourceNamespace === 'string' && isDnsLabel(m.sourceNamespace))) {
+  if (
+    isSet(m.sourceNamespace) &&
+    !(typeof m.sourceNamespace === 'string' && isIstioLabel(m.sourceNamespace))
+  ) {
     issues.error(
       at(path, 'sourceNamespace'),
       `sourceNamespace ${quote(m.sourceNamespace)} is not a namespace name`,
@@ -333,10 +337,10 @@ function checkDestination(issues: Issues, path: string, d: unknown): void {
     const err = wildcardDomainError(host);
     if (err) issues.error(at(path, 'host'), err);
   }
-  if (isSet(d.subset) && !(typeof d.subset === 'string' && isDnsLabel(d.subset))) {
+  if (isSet(d.subset) && !(typeof d.subset === 'string' && isIstioLabel(d.subset))) {
     issues.error(
       at(path, 'subset'),
-      `subset ${quote(d.subset)} is not a valid subset name (DNS label: lowercase letters, digits, '-')`,
+      `subset ${quote(d.subset)} is not a valid subset name (DNS label: letters, digits, '-')`,
     );
   }
   if (isObject(d.port) && isSet(d.port.number)) {

@@ -3,7 +3,7 @@
  * apply to ServiceEntry endpoints.
  */
 import type { Resource } from '../../../manifests/types.js';
-import { at, checkLabels, fqdnError, isDnsLabel, isIp, Issues, portError, quote } from './common.js';
+import { at, checkLabels, fqdnError, isIstioLabel, isIp, Issues, portError, quote } from './common.js';
 import { isObject, keysOf } from '../../../util/values.js';
 import type { SemanticIssue } from './types.js';
 
@@ -55,8 +55,8 @@ export function checkWorkloadEntry(
   for (const name of keysOf(we.ports)) {
     const port = we.ports[name];
     const p = at(path, 'ports', name);
-    if (!isDnsLabel(name)) {
-      issues.error(p, `port name "${name}" is invalid: use a DNS label (lowercase letters, digits, '-')`);
+    if (!isIstioLabel(name)) {
+      issues.error(p, `port name "${name}" is invalid: use a DNS label (letters, digits, '-')`);
     }
     const err = portError(port);
     if (err) issues.error(p, err);
