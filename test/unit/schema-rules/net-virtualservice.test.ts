@@ -231,7 +231,23 @@ describe('VirtualService: HTTP route actions', () => {
     );
     expect(at(issues, `${base}.request.set.x-bad`).message).toContain('malformed "%" at position 2');
     expect(at(issues, `${base}.request.add.x-ctl`).message).toContain('control character U+0001');
-    expect(at(issues, `${base}.request.add.x-args`).message).toContain('JSON array of strings');
+    expect(at(issues, `${base}.request.add.x-args`).message).toBe(
+      'header value "%UPSTREAM_METADATA([\\"a\\", 1])%" is invalid: arguments of the substitution at position 0: expected \'"\' at position 25',
+    );
+  });
+
+  it('reads %…% substitutions as istiod does: any variable name, %% a literal %', () => {
+    const values = (set: string) => route(`    headers: {request: {set: {${set}}}}\n`);
+    // istiod does not check the variable's name; Envoy reads lower-case names as literal text
+    expect(values('x-a: "%hostname%", x-b: "%REQ(x-id)%", x-c: "100%%", x-d: "%A( [ \\"b\\" ] )%"')).toEqual(
+      [],
+    );
+    expect(values('x-a: "abc%123"').map((i) => i.message)).toEqual([
+      'header value "abc%123" is invalid: unterminated substitution at position 3: close it with \'%\' (or write %% for a literal %)',
+    ]);
+    expect(values('x-a: "%START_TIME%%"').map((i) => i.message)).toEqual([
+      'header value "%START_TIME%%" is invalid: malformed "%" at position 12: use %VARIABLE% or %VARIABLE(args)%, or %% for a literal %',
+    ]);
   });
 
   it('allows the authority to be rewritten only once', () => {
@@ -280,11 +296,11 @@ describe('VirtualService: HTTP route actions', () => {
     expect(
       at(route('    fault: {abort: {http2Error: x}}\n'), 'spec.http[0].fault.abort.http2Error').level,
     ).toBe('error');
-    const noType = at(route('    fault: {abort: {percentage: {value: 5}}}\n'), 'spec.http[0].fault.abort');
-    expect(noType).toMatchObject({ level: 'warning' });
-    expect(
-      at(route('    fault: {delay: {percentage: {value: 5}}}\n'), 'spec.http[0].fault.delay').level,
-    ).toBe('warning');
+    // istioctl reports none of these: istiod drops its warning for an abort without an error type, and
+    // does not check a delay without fixedDelay or the deprecated integer percent
+    expect(route('    fault: {abort: {percentage: {value: 5}}}\n')).toEqual([]);
+    expect(route('    fault: {delay: {percentage: {value: 5}}}\n')).toEqual([]);
+    expect(route('    fault: {delay: {fixedDelay: 1s, percent: 150}}\n')).toEqual([]);
   });
 
   it('checks mirroring', () => {
@@ -347,6 +363,17 @@ describe('VirtualService: HTTP route actions', () => {
     const bad = route('    retries: {attempts: 2, retryOn: "5xx,sometimes", perTryTimeout: 10us}\n');
     expect(at(bad, 'spec.http[0].retries.retryOn').message).toContain('"sometimes"');
     expect(at(bad, 'spec.http[0].retries.perTryTimeout').message).toContain('at least 1ms');
+    // as istiod: status codes Go's http.StatusText names, read by strconv.Atoi; items split on ',' untrimmed
+    expect(route('    retries: {attempts: 2, retryOn: "0503,+429,retriable-4xx"}\n')).toEqual([]);
+    const retryOn = (v: string) =>
+      route(`    retries: {attempts: 2, retryOn: "${v}"}\n`).map((i) => `${i.path}: ${i.message}`);
+    expect(retryOn('5xx,509,499')).toEqual([
+      'spec.http[0].retries.retryOn: retryOn "509" is not a retry condition or a known HTTP status code (e.g. 5xx, gateway-error, connect-failure, 503)',
+      'spec.http[0].retries.retryOn: retryOn "499" is not a retry condition or a known HTTP status code (e.g. 5xx, gateway-error, connect-failure, 503)',
+    ]);
+    expect(retryOn('5xx, connect-failure')).toEqual([
+      'spec.http[0].retries.retryOn: retryOn " connect-failure" is not a retry condition or a known HTTP status code (e.g. 5xx, gateway-error, connect-failure, 503); remove the spaces around it',
+    ]);
     expect(at(route('    rewrite: {}\n'), 'spec.http[0].rewrite').message).toBe(
       'rewrite must set uri, uriRegexRewrite or authority',
     );
@@ -384,6 +411,30 @@ describe('VirtualService: destinations, TCP and TLS routes', () => {
     expect(at(issues, `${base}[1].destination.host`).message).toBe('destination host is required');
     expect(at(issues, `${base}[2].destination`).message).toBe('destination is required');
     expect(at(issues, base).message).toContain('all 3 destinations have weight 0');
+    expect(at(issues, `${base}[0].destination.port.number`).message).toBe(
+      'port number 0 is invalid: must be an integer from 1 to 65535',
+    );
+    // port 0 (or a port without a number) in every kind of route and in mirrors, as istiod
+    const zero = vs(`  hosts: [a]
+  http:
+  - match: [{uri: {prefix: /a}}]
+    route: [{destination: {host: b, port: {}}}]
+    mirror: {host: c, port: {number: 0}}
+  - route: [{destination: {host: b}}]
+    mirrors: [{destination: {host: d, port: {number: 0}}}]
+  tcp:
+  - route: [{destination: {host: b, port: {number: 0}}}]
+  tls:
+  - match: [{sniHosts: [a]}]
+    route: [{destination: {host: b, port: {number: 0}}}]
+`);
+    expect(zero.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'spec.http[0].route[0].destination.port.number: port number 0 is invalid: must be an integer from 1 to 65535',
+      'spec.http[0].mirror.port.number: port number 0 is invalid: must be an integer from 1 to 65535',
+      'spec.http[1].mirrors[0].destination.port.number: port number 0 is invalid: must be an integer from 1 to 65535',
+      'spec.tcp[0].route[0].destination.port.number: port number 0 is invalid: must be an integer from 1 to 65535',
+      'spec.tls[0].route[0].destination.port.number: port number 0 is invalid: must be an integer from 1 to 65535',
+    ]);
   });
 
   it('does not require weights to sum to 100', () => {

@@ -49,6 +49,13 @@ const GRPC_CODES = [
   'DATA_LOSS',
   'UNAUTHENTICATED',
 ];
+/** The status codes Go's http.StatusText names: istiod accepts these (and only these) as retryOn codes. */
+const HTTP_STATUS_CODES = new Set([
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307,
+  308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421,
+  422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
 const RETRY_ON = new Set([
   '5xx',
   'gateway-error',
@@ -343,8 +350,9 @@ function checkDestination(issues: Issues, path: string, d: unknown): void {
       `subset ${quote(d.subset)} is not a valid subset name (DNS label: letters, digits, '-')`,
     );
   }
-  if (isObject(d.port) && isSet(d.port.number)) {
-    const err = portError(d.port.number);
+  if (isObject(d.port)) {
+    // a port selector without a number is port 0, which istiod rejects
+    const err = portError(d.port.number ?? 0);
     if (err) issues.error(at(path, 'port', 'number'), err);
   }
 }
@@ -381,7 +389,11 @@ function checkRouteDestinations(ctx: VsContext, path: string, routes: any[], htt
 // Header operations
 // ---------------------------------------------------------------------------------------------------
 
-/** Why an Envoy header value is malformed (control characters, bad `%` substitutions), or undefined. */
+/**
+ * Why an Envoy header value is malformed (control characters, bad `%` substitutions), or undefined. The
+ * `%…%` grammar is the one istiod checks (a port of Envoy's header parser): a variable name runs to the next
+ * `%` or `(`; arguments are a JSON-like array of strings, or anything up to `)`; `%%` is a literal `%`.
+ */
 export function headerValueError(value: string): string | undefined {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
@@ -389,38 +401,64 @@ export function headerValueError(value: string): string | undefined {
       return `value contains control character U+${code.toString(16).padStart(4, '0').toUpperCase()}`;
     }
   }
-  let i = 0;
-  while (i < value.length) {
-    const pct = value.indexOf('%', i);
-    if (pct < 0) break;
-    if (value[pct + 1] === '%') {
-      i = pct + 2;
-      continue;
-    }
-    const name = /^[A-Z0-9_]+/.exec(value.slice(pct + 1));
-    if (!name) {
-      return `malformed "%" at position ${pct}: use %VARIABLE% or %VARIABLE(args)%, or %% for a literal %`;
-    }
-    let next = pct + 1 + name[0].length;
-    if (value[next] === '(') {
-      const close = value.indexOf(')%', next);
-      if (close < 0) return `unterminated %${name[0]}(…)% substitution at position ${pct}`;
-      const args = value.slice(next + 1, close);
-      if (args.trimStart().startsWith('[')) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(args);
-        } catch {
-          parsed = undefined;
+  type State = 'literal' | 'name' | 'array' | 'string' | 'in-string' | 'delimiter' | 'args-end' | 'end';
+  let state: State = 'literal';
+  let start = 0;
+  for (let pos = 0; pos < value.length; pos++) {
+    const ch = value[pos];
+    const space = ch === ' ';
+    switch (state) {
+      case 'literal':
+        if (ch !== '%') break;
+        if (pos + 1 === value.length) {
+          return `malformed "%" at position ${pos}: use %VARIABLE% or %VARIABLE(args)%, or %% for a literal %`;
         }
-        if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) {
-          return `arguments of %${name[0]}(…)% must be a JSON array of strings`;
+        if (value[pos + 1] === '%') pos++;
+        else {
+          state = 'name';
+          start = pos;
         }
-      }
-      next = close + 1;
+        break;
+      case 'name':
+        if (ch === '%') state = 'literal';
+        else if (ch === '(') state = 'array';
+        break;
+      case 'array':
+        if (ch === '[') state = 'string';
+        else if (!space) state = 'in-string';
+        break;
+      case 'string':
+        if (ch === '"') state = 'in-string';
+        else if (!space)
+          return `arguments of the substitution at position ${start}: expected '"' at position ${pos}`;
+        break;
+      case 'in-string':
+        if (ch === '\\') {
+          if (pos + 1 === value.length) return `unterminated backslash escape at position ${pos}`;
+          pos++;
+        } else if (ch === ')') state = 'end';
+        else if (ch === '"') state = 'delimiter';
+        break;
+      case 'delimiter':
+        if (ch === ',') state = 'string';
+        else if (ch === ']') state = 'args-end';
+        else if (!space) {
+          return `arguments of the substitution at position ${start}: expected ',' or ']' at position ${pos}`;
+        }
+        break;
+      case 'args-end':
+        if (ch === ')') state = 'end';
+        else if (!space)
+          return `arguments of the substitution at position ${start}: expected ')' at position ${pos}`;
+        break;
+      case 'end':
+        if (ch === '%') state = 'literal';
+        else if (!space) return `substitution at position ${start}: expected '%' at position ${pos}`;
+        break;
     }
-    if (value[next] !== '%') return `unterminated %${name[0]} substitution at position ${pct}`;
-    i = next + 1;
+  }
+  if (state !== 'literal') {
+    return `unterminated substitution at position ${start}: close it with '%' (or write %% for a literal %)`;
   }
   return undefined;
 }
@@ -627,24 +665,21 @@ function checkFault(issues: Issues, path: string, fault: unknown): void {
           `httpStatus ${quote(a.httpStatus)} must be an HTTP status from 200 to 600`,
         );
       }
-    } else {
-      issues.warn(ap, 'abort sets no httpStatus or grpcStatus, so no request is aborted');
     }
+    // Without an error type istiod's validation makes a warning that it then drops (appendErrors keeps
+    // only errors), so istioctl reports nothing, and neither does mesh.
   }
   if (isObject(fault.delay)) {
     const d = fault.delay;
     const dp = at(path, 'delay');
     checkPercentage(issues, at(dp, 'percentage'), d.percentage, true);
-    if (isSet(d.percent)) {
-      const v = num(d.percent);
-      if (v === undefined || v < 0 || v > 100)
-        issues.error(at(dp, 'percent'), `percent ${quote(d.percent)} must be 0-100`);
-    }
+    // the deprecated integer `percent` istiod does not check (IST0002 reports it as deprecated), and a
+    // delay without fixedDelay it accepts
     if (isSet(d.exponentialDelay)) {
       issues.error(at(dp, 'exponentialDelay'), 'exponentialDelay is not supported; use fixedDelay');
-    } else if (d.fixedDelay === undefined || d.fixedDelay === null) {
-      issues.warn(dp, 'delay sets no fixedDelay, so no delay is injected');
-    } else checkDuration(issues, at(dp, 'fixedDelay'), d.fixedDelay);
+    } else if (d.fixedDelay !== undefined && d.fixedDelay !== null) {
+      checkDuration(issues, at(dp, 'fixedDelay'), d.fixedDelay);
+    }
   }
 }
 
@@ -747,11 +782,13 @@ function checkRetries(issues: Issues, path: string, r: unknown): void {
   checkDuration(issues, at(path, 'perTryTimeout'), r.perTryTimeout);
   checkDuration(issues, at(path, 'backoff'), r.backoff);
   if (typeof r.retryOn === 'string' && r.retryOn !== '') {
-    for (const item of r.retryOn.split(',').map((s: string) => s.trim())) {
-      if (!RETRY_ON.has(item) && !/^\d{3}$/.test(item)) {
+    // istiod splits on ',' without trimming, and reads a number as Go's strconv.Atoi does
+    for (const item of r.retryOn.split(',')) {
+      const code = /^[+-]?\d+$/.test(item) ? Number(item) : NaN;
+      if (!RETRY_ON.has(item) && !HTTP_STATUS_CODES.has(code)) {
         issues.error(
           at(path, 'retryOn'),
-          `retryOn "${item}" is not a retry condition or HTTP status code (e.g. 5xx, gateway-error, connect-failure, 503)`,
+          `retryOn ${JSON.stringify(item)} is not a retry condition or a known HTTP status code (e.g. 5xx, gateway-error, connect-failure, 503)${item.trim() !== item ? '; remove the spaces around it' : ''}`,
         );
       }
     }
