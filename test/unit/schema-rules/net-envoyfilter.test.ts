@@ -101,6 +101,22 @@ describe('EnvoyFilter semantic rules', () => {
     expect(at(issues, `${f(2)}.subFilter.name`).message).toBe('subFilter match needs a name');
   });
 
+  it('accepts a subFilter inside the deprecated envoy.http_connection_manager name, with its deprecation warning', () => {
+    const issues = ef(`  configPatches:
+  - applyTo: HTTP_FILTER
+    match: {listener: {filterChain: {filter: {name: envoy.http_connection_manager, subFilter: {name: envoy.filters.http.router}}}}}
+    patch: {operation: REMOVE}
+`);
+    expect(issues).toEqual([
+      {
+        level: 'warning',
+        path: 'spec.configPatches[0].match.listener.filterChain.filter.name',
+        message:
+          'filter name "envoy.http_connection_manager" is deprecated; use envoy.filters.network.http_connection_manager',
+      },
+    ]);
+  });
+
   it('checks what it can of patch values without Envoy descriptors', () => {
     const issues = ef(`  configPatches:
   - applyTo: HTTP_FILTER

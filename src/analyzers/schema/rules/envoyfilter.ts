@@ -171,7 +171,8 @@ function checkListenerMatch(
         sp,
         `subFilter selects an HTTP filter, so it needs applyTo HTTP_FILTER (found ${applyTo || 'unset'})`,
       );
-    } else if (filter.name !== HCM) {
+    } else if (filter.name !== HCM && filter.name !== 'envoy.http_connection_manager') {
+      // the deprecated name still matches the HTTP connection manager (checkFilterName warns about it)
       issues.error(sp, `subFilter selects an HTTP filter, so the filter around it must be ${HCM}`);
     }
     checkFilterName(issues, at(sp, 'name'), filter.subFilter.name, 'subFilter');
