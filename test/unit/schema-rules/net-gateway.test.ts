@@ -98,6 +98,25 @@ describe('Gateway semantic rules', () => {
       '    tls: {httpsRedirect: true, mode: SIMPLE, credentialName: c}\n',
     );
     expect(at(redirect, 'spec.servers[0].tls.httpsRedirect').level).toBe('warning');
+    // as istiod: no warning on the HTTP family (GRPC, HTTP2, GRPC-WEB, HTTP_PROXY)
+    for (const protocol of ['HTTP', 'GRPC', 'HTTP2', 'GRPC-WEB', 'grpc']) {
+      expect(
+        server(`{number: 80, name: p, protocol: ${protocol}}`, '    tls: {httpsRedirect: true}\n'),
+      ).toEqual([]);
+    }
+    // a TCP server: the error about its tls settings, and the warning istioctl prints too
+    expect(server('{number: 9000, name: tcp, protocol: TCP}', '    tls: {httpsRedirect: true}\n')).toEqual([
+      {
+        level: 'warning',
+        path: 'spec.servers[0].tls.httpsRedirect',
+        message: 'tls.httpsRedirect only has an effect on HTTP servers',
+      },
+      {
+        level: 'error',
+        path: 'spec.servers[0].tls',
+        message: 'tls settings are only allowed on HTTPS or TLS servers, not on TCP',
+      },
+    ]);
   });
 
   it('checks server TLS modes and certificate sources', () => {

@@ -93,13 +93,14 @@ function checkServer(issues: Issues, path: string, s: Record<string, any>): void
   const protocol = isObject(port) ? protocolOf(port.protocol) : '';
   const tls = s.tls;
   const tp = at(path, 'tls');
+  // as istiod: a warning on every server whose protocol is not HTTP, HTTP2, GRPC, GRPC-WEB or HTTP_PROXY
+  if (isObject(port) && isObject(tls) && tls.httpsRedirect === true && !isHttpFamily(protocol)) {
+    issues.warn(at(tp, 'httpsRedirect'), 'tls.httpsRedirect only has an effect on HTTP servers');
+  }
   if (isTlsFamily(protocol)) {
     if (!isObject(tls)) {
       issues.error(tp, `a server with protocol ${protocol} needs tls settings`);
       return;
-    }
-    if (tls.httpsRedirect === true) {
-      issues.warn(at(tp, 'httpsRedirect'), 'tls.httpsRedirect only has an effect on HTTP servers');
     }
     checkServerTls(issues, tp, tls);
   } else if (isObject(tls)) {
@@ -107,9 +108,6 @@ function checkServer(issues: Issues, path: string, s: Record<string, any>): void
       (k) => k !== 'httpsRedirect' && tls[k] !== null && tls[k] !== undefined,
     );
     if (isHttpFamily(protocol)) {
-      if (protocol !== 'HTTP' && tls.httpsRedirect === true) {
-        issues.warn(at(tp, 'httpsRedirect'), 'tls.httpsRedirect only has an effect on HTTP servers');
-      }
       if (extra.length > 0) {
         issues.error(
           tp,
