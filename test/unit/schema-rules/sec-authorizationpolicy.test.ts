@@ -78,8 +78,8 @@ describe('AuthorizationPolicy semantic rules', () => {
     - operation: {}
 `);
       expect(at(issues, 'spec.rules[0]').message).toContain('a rule cannot be null');
-      expect(at(issues, 'spec.rules[1].from').message).toContain('`from` is an empty list');
-      expect(at(issues, 'spec.rules[1].to').message).toContain('`to` is an empty list');
+      // istiod reads an empty list as an absent one: istioctl reports nothing for `from: []`, `to: []`
+      expect(issues.filter((i) => i.path?.startsWith('spec.rules[1]'))).toEqual([]);
       expect(at(issues, 'spec.rules[2].from[0].source').message).toBe('this `from` entry has no `source`');
       expect(at(issues, 'spec.rules[2].from[1].source').message).toContain(
         '`source` sets none of its fields',

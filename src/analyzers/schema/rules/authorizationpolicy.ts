@@ -1,7 +1,7 @@
 import type { Resource } from '../../../manifests/types.js';
 import { at, ipOrCidrError, Issues } from './common.js';
 import { isObject, list } from '../../../util/values.js';
-import { checkTargeting, isEmptyList, text } from './common-sec.js';
+import { checkTargeting, text } from './common-sec.js';
 import type { SemanticIssue } from './types.js';
 
 /**
@@ -101,8 +101,7 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
   /** Every `from` entry sets a TCP-level field (else, for TCP, one of them matches every peer). */
   let everyFromTcp = true;
 
-  if (isEmptyList(rule.from))
-    issues.error(at(path, 'from'), '`from` is an empty list; remove it or add at least one source');
+  // `from: []` and `to: []` are accepted, as istiod reads an empty list as an absent one
   list(rule.from).forEach((from, j) => {
     const fromPath = at(path, 'from', j);
     if (!isObject(from)) {
@@ -118,8 +117,6 @@ function checkRule(issues: Issues, path: string, rule: unknown, action: string):
     else everyFromTcp = false;
   });
 
-  if (isEmptyList(rule.to))
-    issues.error(at(path, 'to'), '`to` is an empty list; remove it or add at least one operation');
   list(rule.to).forEach((to, j) => {
     const toPath = at(path, 'to', j);
     if (!isObject(to)) {

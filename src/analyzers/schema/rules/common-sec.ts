@@ -13,11 +13,6 @@ export function text(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** Istio's "non-nil and empty" test for repeated fields: written as `[]`. */
-export function isEmptyList(v: unknown): boolean {
-  return Array.isArray(v) && v.length === 0;
-}
-
 /** Length in bytes, as Go's len() counts a string. */
 export function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
