@@ -86,12 +86,36 @@ describe('Sidecar semantic rules', () => {
   - hosts: ["foo.example.com", "*/nodot", "Bad_ns/a.example.com", "./a.example.com", "./a.example.com", "*/*", "~/*", "./foo*.com"]
 `);
     expect(at(issues, 'spec.egress[0].hosts[0]').message).toContain('namespace/dnsName');
-    expect(at(issues, 'spec.egress[0].hosts[1]').message).toContain('with a dot');
     expect(at(issues, 'spec.egress[0].hosts[2]').message).toContain('namespace "Bad_ns" is invalid');
     expect(at(issues, 'spec.egress[0].hosts[4]')).toMatchObject({ level: 'warning' });
-    expect(at(issues, 'spec.egress[0].hosts[5]').message).toContain('"*/*" already imports every host');
     expect(at(issues, 'spec.egress[0].hosts[7]').message).toContain('partial wildcard');
     expect(paths(issues)).not.toContain('spec.egress[0].hosts[6]');
+    // an IP is not a Sidecar host (a Gateway host may be one)
+    expect(sc('  egress: [{hosts: ["./10.0.0.1"]}]\n').map((i) => `${i.level} ${i.message}`)).toEqual([
+      'error host "./10.0.0.1": "10.0.0.1" is not a valid DNS name: the top-level label "1" is all digits',
+    ]);
+  });
+
+  it('reports duplicated egress hosts as istiod does: per namespace, "~" entries skipped', () => {
+    const warnings = (hosts: string) =>
+      sc(`  egress: [{hosts: [${hosts}]}]\n`).map((i) => `${i.level} ${i.path}: ${i.message}`);
+    expect(warnings('"~/*", "*/*"')).toEqual([]);
+    expect(warnings('"*/*", "./a.example.com"')).toEqual([
+      'warning spec.egress[0].hosts[0]: "*/*" already imports every host; the hosts of other namespaces in this listener are redundant',
+    ]);
+    expect(warnings('"./*", "./a.example.com"')).toEqual([
+      'warning spec.egress[0].hosts[1]: host "./a.example.com" is redundant: hosts[0] "./*" already imports every host of its namespace',
+    ]);
+    // "." is the Sidecar's own namespace
+    expect(warnings('"./a.example.com", "default/*"')).toEqual([
+      'warning spec.egress[0].hosts[1]: "default/*" imports every host of its namespace, so hosts[0] "./a.example.com" is redundant',
+    ]);
+    expect(warnings('"*/nodot.example.com", "*/*"')).toEqual([
+      'warning spec.egress[0].hosts[1]: "*/*" imports every host of its namespace, so hosts[0] "*/nodot.example.com" is redundant',
+    ]);
+    expect(
+      warnings('"./a.example.com", "./a.example.com", "foo/a.example.com", "~foo/a.example.com"'),
+    ).toEqual(['warning spec.egress[0].hosts[1]: duplicate host "./a.example.com" (also hosts[0])']);
   });
 
   it('checks the outbound traffic policy and egress proxy', () => {

@@ -67,13 +67,13 @@ export function isHeaderName(name: string): boolean {
 /**
  * Checks a `namespace/dnsName` host (Gateway server hosts, Sidecar egress hosts). The namespace part is `*`,
  * `.`, or a namespace name (with `allowTilde`, optionally prefixed by `~`); the DNS part must contain a dot
- * unless it is `*`, be a (prefix-)wildcard domain or an IP, and carry no partial wildcard.
+ * unless it is `*`, be a (prefix-)wildcard domain (or, with `allowIp`, an IP), and carry no partial wildcard.
  */
 export function checkNamespacedHost(
   issues: Issues,
   path: string,
   host: unknown,
-  opts: { requireNamespace: boolean; allowTilde: boolean },
+  opts: { requireNamespace: boolean; allowTilde: boolean; allowIp?: boolean },
 ): void {
   if (typeof host !== 'string' || host === '') {
     issues.error(path, 'host must be a non-empty string of the form namespace/dnsName');
@@ -104,7 +104,7 @@ export function checkNamespacedHost(
       path,
       `host "${host}": partial wildcard "${dns}" is not supported; use "*" or a "*." prefix`,
     );
-  } else if (!isIp(dns)) {
+  } else if (!(opts.allowIp && isIp(dns))) {
     const err = wildcardDomainError(dns);
     if (err) issues.error(path, `host "${host}": ${err}`);
   }

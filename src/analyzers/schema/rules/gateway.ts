@@ -54,7 +54,11 @@ function checkServer(issues: Issues, path: string, s: Record<string, any>): void
   const hosts = list(s.hosts);
   if (hosts.length === 0) issues.error(at(path, 'hosts'), 'server needs at least one host ("*" for all)');
   hosts.forEach((h, i) =>
-    checkNamespacedHost(issues, at(path, 'hosts', i), h, { requireNamespace: false, allowTilde: false }),
+    checkNamespacedHost(issues, at(path, 'hosts', i), h, {
+      requireNamespace: false,
+      allowTilde: false,
+      allowIp: true,
+    }),
   );
 
   const port = s.port;

@@ -35,7 +35,7 @@ export function validateSidecar(resource: Resource): SemanticIssue[] {
   }
   checkWorkloadSelector(issues, 'spec.workloadSelector', spec.workloadSelector, 'Sidecar');
   checkIngress(issues, list(spec.ingress));
-  checkEgress(issues, list(spec.egress));
+  checkEgress(issues, list(spec.egress), resource.namespace ?? 'default');
   checkOutboundTrafficPolicy(issues, 'spec.outboundTrafficPolicy', spec.outboundTrafficPolicy);
   checkConnectionPool(issues, 'spec.inboundConnectionPool', spec.inboundConnectionPool);
   return issues.list;
@@ -142,7 +142,7 @@ function checkIngressTls(issues: Issues, path: string, tls: Record<string, any>,
   } else checkServerTls(issues, path, tls);
 }
 
-function checkEgress(issues: Issues, egress: any[]): void {
+function checkEgress(issues: Issues, egress: any[], namespace: string): void {
   const ports = new Map<number, number>();
   const unixBinds = new Map<string, number>();
   let portless = -1;
@@ -194,26 +194,49 @@ function checkEgress(issues: Issues, egress: any[]): void {
     else if (!bind.slice('unix://'.length).startsWith('/')) {
       issues.error(at(p, 'bind'), `bind "${bind}" must be unix:// followed by an absolute path`);
     }
-    checkEgressHosts(issues, at(p, 'hosts'), list(l.hosts));
+    checkEgressHosts(issues, at(p, 'hosts'), list(l.hosts), namespace);
   });
 }
 
-function checkEgressHosts(issues: Issues, path: string, hosts: any[]): void {
+// Duplicates as istiod finds them, per namespace (`.` is the Sidecar's own; `*` is a namespace of its own
+// here, and `~` entries are skipped): a host already listed, a host after `ns/*`, or `ns/*` after any host of
+// `ns`; and `*/*` next to a host of another namespace.
+function checkEgressHosts(issues: Issues, path: string, hosts: any[], namespace: string): void {
   if (hosts.length === 0) issues.error(path, 'egress listener needs at least one host ("namespace/dnsName")');
-  const seen = new Map<string, number>();
+  const byNamespace = new Map<string, Map<string, number>>();
   hosts.forEach((h, i) => {
     const p = at(path, i);
     checkNamespacedHost(issues, p, h, { requireNamespace: true, allowTilde: true });
     if (typeof h !== 'string') return;
-    const first = seen.get(h);
-    if (first !== undefined) issues.warn(p, `duplicate host "${h}" (also hosts[${first}])`);
-    else seen.set(h, i);
+    const slash = h.indexOf('/');
+    if (slash < 0 || h.startsWith('~')) return;
+    const ns = h.slice(0, slash) === '.' ? namespace : h.slice(0, slash);
+    const dns = h.slice(slash + 1);
+    const seen = byNamespace.get(ns) ?? new Map<string, number>();
+    byNamespace.set(ns, seen);
+    const same = seen.get(dns);
+    const all = seen.get('*');
+    if (dns !== '*' && same !== undefined) {
+      issues.warn(p, `duplicate host "${h}" (also hosts[${same}])`);
+    } else if (dns !== '*' && all !== undefined) {
+      issues.warn(
+        p,
+        `host "${h}" is redundant: hosts[${all}] "${hosts[all]}" already imports every host of its namespace`,
+      );
+    } else if (dns === '*' && seen.size > 0) {
+      const first = seen.values().next().value!;
+      issues.warn(
+        p,
+        `"${h}" imports every host of its namespace, so hosts[${first}] "${hosts[first]}" is redundant`,
+      );
+    }
+    if (!seen.has(dns)) seen.set(dns, i);
   });
-  const all = hosts.indexOf('*/*');
-  if (all >= 0 && hosts.length > 1) {
+  const all = byNamespace.get('*')?.get('*');
+  if (all !== undefined && byNamespace.size > 1) {
     issues.warn(
       at(path, all),
-      '"*/*" already imports every host; the other hosts of this listener are redundant',
+      '"*/*" already imports every host; the hosts of other namespaces in this listener are redundant',
     );
   }
 }
