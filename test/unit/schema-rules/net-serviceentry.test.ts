@@ -33,6 +33,27 @@ describe('ServiceEntry semantic rules', () => {
     expect(at(issues, 'spec.hosts[2]').message).toContain('partial wildcard');
   });
 
+  it('warns about a partial wildcard host that is also invalid, as istiod does (error and warning)', () => {
+    const issues = se(
+      '  hosts: ["a*.example.com"]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: NONE\n',
+    );
+    expect(issues.map((i) => `${i.level} ${i.path}: ${i.message}`)).toEqual([
+      `error spec.hosts[0]: "a*.example.com" is not a valid host: label "a*" must be 1-63 letters, digits or '-', optionally starting with '*' (a wildcard is allowed only at the start of the first label)`,
+      'warning spec.hosts[0]: host "a*.example.com" is a partial wildcard, which only resolution DYNAMIC_DNS supports; use "*.domain"',
+    ]);
+  });
+
+  it('requires endpoint ports to name a ServiceEntry port with resolution DNS too', () => {
+    const issues = se(`  hosts: [a.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+  endpoints: [{address: b.example.com, ports: {web: 8080}}, {address: c.example.com, ports: {http: 8080}}]
+`);
+    expect(issues.map((i) => `${i.level} ${i.path}: ${i.message}`)).toEqual([
+      `error spec.endpoints[0].ports.web: endpoint port "web" does not name any of the ServiceEntry's ports`,
+    ]);
+  });
+
   it('checks addresses and where CIDRs are allowed', () => {
     const issues = se(`  hosts: [a.example.com]
   addresses: [10.0.0.0/16, 300.1.1.1, 192.168.0.1]

@@ -53,7 +53,8 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
     else {
       const err = wildcardDomainError(h);
       if (err) issues.error(p, err);
-      else if (isPartialWildcard(h) && resolution !== 'DYNAMIC_DNS') {
+      // istiod warns about a partial wildcard even when the host is invalid for it anyway (`a*.example.com`)
+      if (isPartialWildcard(h) && resolution !== 'DYNAMIC_DNS') {
         issues.warn(
           p,
           `host "${h}" is a partial wildcard, which only resolution DYNAMIC_DNS supports; use "*.domain"`,
@@ -93,14 +94,7 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
           return;
         }
         checkWorkloadEntry(issues, p, ep, { ipOnly: true });
-        for (const name of keysOf(ep.ports)) {
-          if (!portNames.has(name)) {
-            issues.error(
-              at(p, 'ports', name),
-              `endpoint port "${name}" does not name any of the ServiceEntry's ports`,
-            );
-          }
-        }
+        checkEndpointPortNames(issues, p, ep, portNames);
         if (typeof ep.address === 'string' && ep.address.startsWith('unix://') && ports.length !== 1) {
           issues.error(
             p,
@@ -133,8 +127,13 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
         );
       }
       endpoints.forEach((ep, i) => {
-        if (isObject(ep)) checkWorkloadEntry(issues, at('spec.endpoints', i), ep);
-        else issues.error(at('spec.endpoints', i), 'endpoint must not be empty (null)');
+        const p = at('spec.endpoints', i);
+        if (!isObject(ep)) {
+          issues.error(p, 'endpoint must not be empty (null)');
+          return;
+        }
+        checkWorkloadEntry(issues, p, ep);
+        checkEndpointPortNames(issues, p, ep, portNames);
       });
       if (
         addresses.length > 0 &&
@@ -238,4 +237,21 @@ function checkPorts(issues: Issues, ports: any[], hasAddresses: boolean, resolut
       );
     }
   });
+}
+
+/** Each endpoint port (STATIC, DNS, DNS_ROUND_ROBIN resolution) must name one of the ServiceEntry's ports. */
+function checkEndpointPortNames(
+  issues: Issues,
+  path: string,
+  ep: Record<string, any>,
+  portNames: Set<string>,
+): void {
+  for (const name of keysOf(ep.ports)) {
+    if (!portNames.has(name)) {
+      issues.error(
+        at(path, 'ports', name),
+        `endpoint port "${name}" does not name any of the ServiceEntry's ports`,
+      );
+    }
+  }
 }
