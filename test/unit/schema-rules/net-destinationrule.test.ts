@@ -111,9 +111,13 @@ describe('DestinationRule semantic rules', () => {
       'duplicate cookie attribute "SameSite"',
     );
     expect(at(issues, `${base}.httpCookie.attributes[2].name`).level).toBe('error');
-    expect(at(issues, `${base}.minimumRingSize`).message).toContain(
-      'cannot be combined with ringHash or maglev',
-    );
+    // as istiod: the deprecation warning, and the error for combining it with maglev
+    expect(
+      issues.filter((i) => i.path === `${base}.minimumRingSize`).map((i) => `${i.level} ${i.message}`),
+    ).toEqual([
+      'warning minimumRingSize is deprecated; use ringHash.minimumRingSize',
+      'error minimumRingSize cannot be combined with ringHash or maglev; use ringHash.minimumRingSize',
+    ]);
     expect(at(issues, `${base}.maglev.tableSize`).message).toContain('prime number below 5000011');
     expect(
       at(
@@ -121,6 +125,30 @@ describe('DestinationRule semantic rules', () => {
         `${base}.minimumRingSize`,
       ).level,
     ).toBe('warning');
+  });
+
+  it('checks what istiod checks of http2KeepAlive, portLevelSettings, warmupDurationSecs and configmap:// credentials', () => {
+    const found = (policy: string) => tp(policy).map((i) => `${i.level} ${i.path}: ${i.message}`);
+    expect(found('    connectionPool: {http: {http2KeepAlive: {interval: 10s}}}\n')).toEqual([
+      'error spec.trafficPolicy.connectionPool.http.http2KeepAlive: http2KeepAlive needs timeout',
+    ]);
+    expect(found('    connectionPool: {http: {http2KeepAlive: {interval: 10s, timeout: 0.5ms}}}\n')).toEqual([
+      'error spec.trafficPolicy.connectionPool.http.http2KeepAlive.timeout: duration "0.5ms" is too short: it must be at least 1ms',
+    ]);
+    // accepted by istiod: a port selector with number 0, a sub-millisecond warmupDurationSecs
+    expect(found('    portLevelSettings: [{port: {number: 0}, loadBalancer: {simple: RANDOM}}]\n')).toEqual(
+      [],
+    );
+    expect(found('    loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 0.5ms}\n')).toEqual([]);
+    expect(found('    loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: soon}\n')).toEqual([
+      'error spec.trafficPolicy.loadBalancer.warmupDurationSecs: "soon" is not a valid duration (examples: "5s", "250ms", "1m30s")',
+    ]);
+    for (const cred of ['configmap://ca', 'configmap:///ca', 'configmap://default/']) {
+      expect(found(`    tls: {mode: SIMPLE, credentialName: "${cred}"}\n`)).toEqual([
+        `error spec.trafficPolicy.tls.credentialName: credentialName "${cred}" is invalid: use configmap://namespace/name`,
+      ]);
+    }
+    expect(found('    tls: {mode: SIMPLE, credentialName: "configmap://default/ca"}\n')).toEqual([]);
   });
 
   it('checks locality load balancing', () => {

@@ -300,6 +300,14 @@ export function checkConnectionPool(issues: Issues, path: string, pool: unknown)
       if (h[f] != null) checkNonNegative(issues, at(hp, f), h[f], f);
     }
     if (h.idleTimeout != null) checkDuration(issues, at(hp, 'idleTimeout'), h.idleTimeout);
+    if (isObject(h.http2KeepAlive)) {
+      const kp = at(hp, 'http2KeepAlive');
+      for (const f of ['interval', 'timeout']) {
+        const v = h.http2KeepAlive[f];
+        if (v === undefined || v === null) issues.error(kp, `http2KeepAlive needs ${f}`);
+        else checkDuration(issues, at(kp, f), v);
+      }
+    }
     if (h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol === true) {
       issues.error(
         at(hp, 'useClientProtocol'),

@@ -8,6 +8,7 @@ import {
   at,
   checkItemName,
   checkDuration,
+  durationError,
   checkExportTo,
   checkLabels,
   checkSelectorLabels,
@@ -99,9 +100,10 @@ function checkTrafficPolicy(issues: Issues, ns: string | undefined, path: string
       issues.error(p, 'portLevelSettings entry must not be empty (null)');
       return;
     }
-    if (!isObject(pl.port) || !isSet(pl.port.number)) {
+    // istiod requires the port selector but does not check its number (`number: 0` is accepted)
+    if (!isObject(pl.port)) {
       issues.error(p, 'portLevelSettings entry needs port.number');
-    } else {
+    } else if (isSet(pl.port.number)) {
       const err = portError(pl.port.number);
       if (err) issues.error(at(p, 'port', 'number'), err);
     }
@@ -222,7 +224,11 @@ function checkLoadBalancer(issues: Issues, path: string, lb: unknown, hasOutlier
       issues.error(at(wp, 'aggression'), `aggression ${quote(w.aggression)} must be greater than 0`);
     }
   }
-  checkDuration(issues, at(path, 'warmupDurationSecs'), lb.warmupDurationSecs);
+  // warmupDurationSecs istiod does not check (a sub-millisecond "0.5ms" is accepted); only its syntax
+  if (lb.warmupDurationSecs != null) {
+    const err = durationError(lb.warmupDurationSecs, { allowZero: true });
+    if (err && !/too short|too precise/.test(err)) issues.error(at(path, 'warmupDurationSecs'), err);
+  }
 }
 
 function checkConsistentHash(issues: Issues, path: string, ch: Record<string, any>): void {
@@ -242,12 +248,13 @@ function checkConsistentHash(issues: Issues, path: string, ch: Record<string, an
   }
   if (isSet(ch.minimumRingSize)) {
     const mp = at(path, 'minimumRingSize');
+    issues.warn(mp, 'minimumRingSize is deprecated; use ringHash.minimumRingSize');
     if (isObject(ch.ringHash) || isObject(ch.maglev)) {
       issues.error(
         mp,
         'minimumRingSize cannot be combined with ringHash or maglev; use ringHash.minimumRingSize',
       );
-    } else issues.warn(mp, 'minimumRingSize is deprecated; use ringHash.minimumRingSize');
+    }
   }
   if (isObject(ch.maglev)) {
     const t = num(ch.maglev.tableSize);
@@ -366,7 +373,10 @@ function checkClientTls(issues: Issues, ns: string | undefined, path: string, tl
   const cred = str(tls.credentialName) ?? '';
   if (cred.startsWith('configmap://')) {
     const ref = cred.slice('configmap://'.length).split('/');
-    if (ref.length === 2 && ns !== undefined && ref[0] !== ns) {
+    const cp = at(path, 'credentialName');
+    if (ref.length < 2 || ref[0] === '' || ref[1] === '') {
+      issues.error(cp, `credentialName "${cred}" is invalid: use configmap://namespace/name`);
+    } else if (ns !== undefined && ref[0] !== ns) {
       issues.error(
         at(path, 'credentialName'),
         `credentialName "${cred}" refers to namespace "${ref[0]}"; a ConfigMap credential must be in the DestinationRule's namespace "${ns}"`,
