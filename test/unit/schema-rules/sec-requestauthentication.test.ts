@@ -74,6 +74,19 @@ describe('RequestAuthentication semantic rules', () => {
       expect(issues[0]!.message).toContain('private key material (keys[0] has "d")');
       expect(issues[0]!.message).not.toContain(jwk.d!);
     });
+    it('warns about a symmetric (oct) key as istiod does, without printing it', () => {
+      const k = 'AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow';
+      const issues = withJwks(JSON.stringify({ keys: [{ kty: 'oct', k }] }));
+      expect(issues).toEqual([
+        {
+          level: 'warning',
+          path: 'spec.jwtRules[0].jwks',
+          message:
+            'jwks contains private key material (keys[0] is a symmetric ("oct") key); publish only public keys and treat the included private keys as compromised',
+        },
+      ]);
+      expect(issues[0]!.message).not.toContain(k);
+    });
   });
 
   it('checks token locations and claim-to-header outputs', () => {

@@ -136,6 +136,8 @@ function jwkProblem(key: unknown, label: string, privateKeys: string[]): string 
   const present = members.private.filter((m) => m in key);
   if (present.length > 0)
     privateKeys.push(`${label} has ${present.map((m) => JSON.stringify(m)).join(', ')}`);
+  // a symmetric key is a shared secret: istiod warns about it as private key material
+  else if (key.kty === 'oct') privateKeys.push(`${label} is a symmetric ("oct") key`);
   if (key.kty === 'EC' && !EC_CURVES.has(text(key.crv)))
     return `${label} has unsupported or missing EC curve ${JSON.stringify(text(key.crv))}`;
   if (key.kty === 'OKP' && !OKP_CURVES.has(text(key.crv)))
