@@ -127,14 +127,15 @@ export function scopesIntersect(a: Scope, b: Scope): boolean {
  * the config's own namespace and is exported only to other namespaces is reachable, because those
  * namespaces see both the config and the service. Config exported to a list of namespaces needs one of
  * them to see the target (a VirtualService exported only to `bogus` cannot route to a Service that `bogus`
- * does not see).
+ * does not see). Config exported to no namespace (`~`, which only ServiceEntries may use) applies
+ * nowhere: it is judged from its own namespace too, as istioctl judges it.
  */
 export function reachable(
   target: { scope: Scope; namespace: string },
   namespace: string,
   consumers: Scope,
 ): boolean {
-  if (consumers !== '*') return scopesIntersect(target.scope, consumers);
+  if (consumers !== '*' && consumers.size > 0) return scopesIntersect(target.scope, consumers);
   if (inScope(target.scope, namespace)) return true;
   return target.namespace === namespace && scopesIntersect(target.scope, '*');
 }

@@ -1,0 +1,72 @@
+/**
+ * Cross-resource findings where mesh and istioctl differ on purpose (README, "Where an analyzer differs
+ * from istioctl on purpose"): mesh's exact output for each, through the CLI as a user runs it. istioctl's
+ * side, from the testbed's istioctl on the same files, is in the comment above each case.
+ */
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+
+const dir = join(import.meta.dirname, '../../fixtures/analyzers/differences');
+
+/** `mesh analyze -A FILE`: exit code and the finding lines. */
+async function analyze(name: string) {
+  const file = relative(process.cwd(), join(dir, name));
+  const r = await runCli(['analyze', '-A', file]);
+  return { code: r.code, lines: r.stdout.trim().split('\n'), file };
+}
+
+describe('mesh analyze where it differs from istioctl on purpose', () => {
+  // istioctl: nothing — it ignores the DestinationRule's exportTo. The rule in `other` is exported to
+  // `other` only, so the VirtualService's namespace never sees subset v1: requests to it fail there.
+  it('a subset defined only by a DestinationRule the VirtualService cannot see is missing', async () => {
+    const { code, lines, file } = await analyze('subset-dr-exported-elsewhere.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0101] (VirtualService bookinfo/reviews ${file}:27) Referenced host+subset in destinationrule not found: "reviews+v1"`,
+      ],
+    ]);
+  });
+
+  // istioctl, reading the Pods as on a cluster (offline it drops Pods and skips this analyzer): IST0173
+  // for v1 and v2 — it looks for Pods only. WorkloadEntry vm1 (version: v1) is an endpoint of the
+  // ServiceEntry's host, so only v2 selects nothing.
+  it('a subset whose workloads are WorkloadEntries selects them', async () => {
+    const { code, lines, file } = await analyze('subset-workloadentry.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0173] (DestinationRule ns1/vm ${file}:23) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).`,
+      ],
+    ]);
+  });
+
+  // istioctl, reading the Pods as on a cluster: gw1 "Conflict with gateways app/gw2,app/gw3", gw2 with
+  // istio-system/gw1 only, nothing on gw3: its duplicate check adds each checked server's hosts to a
+  // shared map, so the answer depends on the order and is not symmetric. *.example.com is another host
+  // than a.example.com for istiod (no duplicate), so gw3 conflicts with nobody; gw1 and gw2 with each other.
+  it('gateway conflicts are pairwise, and a wildcard host does not duplicate the hosts it covers', async () => {
+    const { code, lines, file } = await analyze('gateway-wildcard-conflict.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0145] (Gateway istio-system/gw1 ${file}:20) Conflict with gateways app/gw2 (workload selector istio=ingressgateway, port 80, hosts a.example.com).`,
+        `Error [IST0145] (Gateway app/gw2 ${file}:29) Conflict with gateways istio-system/gw1 (workload selector istio=ingressgateway, port 80, hosts a.example.com,b.example.com).`,
+      ],
+    ]);
+  });
+
+  // istioctl: IST0106 on v1 and IST0109 on v1 and v2 (same host ~/a.ns1.svc.cluster.local). A
+  // VirtualService exported to no namespace applies nowhere: it conflicts with nothing. Its routes are
+  // judged from its own namespace, as istioctl judges them (no IST0101 for the Service the inputs hold).
+  it('a VirtualService exported to no namespace gets its IST0106 only', async () => {
+    const { code, lines, file } = await analyze('vs-exported-nowhere.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0106] (VirtualService ns1/v1 ${file}:14) Schema validation error: exportTo "~" (visible to no namespace) is only allowed on ServiceEntry`,
+      ],
+    ]);
+  });
+});
