@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration, parseWindow } from '../util/duration.js';
 import type { CertSource } from '../certs/report.js';
 import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
@@ -94,11 +94,8 @@ function noProxies(namespaces: Array<string | undefined>): string {
 
 export async function runCerts(opts: Record<string, any>): Promise<number> {
   const format = parseOutputFormat(opts.output, FORMATS, 'table');
-  // A bare number would be seconds (as for --timeout), but an expiry window is counted in days: `--warn 7`
-  // read as 7 seconds would report nothing, so a unit is required here.
-  if (/^\d+$/.test(String(opts.warn).trim()) && Number(opts.warn) !== 0)
-    throw usageError(`invalid --warn "${opts.warn}": give a unit`, 'for example 7d, 36h or 30m');
-  const warnMs = parseDuration(opts.warn, '--warn');
+  // a unit required: a bare number would be seconds (see parseWindow)
+  const warnMs = parseWindow(opts.warn, '--warn');
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1)

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeError, ExitCode, MeshError, usageError } from '../util/errors.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration, parseWindow } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { KubeRest } from '../kube/rest.js';
@@ -479,7 +479,7 @@ async function checkLimits(opts: Record<string, any>, istioNamespace: string) {
   return {
     istioNamespace,
     timeoutMs,
-    warnMs: parseDuration(opts.certWarn, '--cert-warn'),
+    warnMs: parseWindow(opts.certWarn, '--cert-warn'),
     staleAfterMs: parseDuration(opts.staleAfter, '--stale-after'),
     waitMs: parseDuration(opts.wait, '--wait'),
     controlPlane: opts.skipProxies ? undefined : controlPlane,

@@ -58,6 +58,17 @@ export function parseDuration(text: string, flag = 'duration'): number {
 }
 
 /**
+ * Parses an expiry window flag (`certs --warn`, `check --cert-warn`): as parseDuration, but a bare
+ * non-zero number is refused. Elsewhere a bare number is seconds (as kubectl's --request-timeout), but a
+ * window is counted in days: `--warn 7` read as 7 seconds would report nothing, so a unit is required.
+ */
+export function parseWindow(text: string, flag: string): number {
+  if (/^\d+$/.test(String(text).trim()) && Number(text) !== 0)
+    throw usageError(`invalid ${flag} "${text}": give a unit`, 'for example 7d, 36h or 30m');
+  return parseDuration(text, flag);
+}
+
+/**
  * Whether a timeout of `ms` limits anything: 0 means none, and so does one longer than a timer can hold
  * (2^31 − 1 ms, ≈ 24.8 days), which Node would otherwise fire at once (`--timeout 30d` failed at once).
  */

@@ -42,6 +42,8 @@ describe('mesh check: proxy sync', () => {
   it("check's own flags are usage errors (exit 64) before anything connects", async () => {
     const cases: Array<[string[], string]> = [
       [['--cert-warn', 'abc'], 'Error: invalid --cert-warn "abc"'],
+      // an expiry window is counted in days: a bare number (seconds elsewhere) needs a unit, as certs --warn
+      [['--cert-warn', '30'], 'Error: invalid --cert-warn "30": give a unit'],
       [['--stale-after', '5x'], 'Error: invalid --stale-after "5x"'],
       [['--xds-address', 'nope'], 'Error: invalid --xds-address "nope"'],
     ];
@@ -50,6 +52,7 @@ describe('mesh check: proxy sync', () => {
       const r = await runCli(['check', ...flags, '--kubeconfig', '/nonexistent/kubeconfig']);
       expect(r.code, r.stderr).toBe(64);
       expect(r.stderr.split('\n')[0]).toBe(error);
+      if (flags[1] === '30') expect(r.stderr.split('\n')[1]).toBe('Hint: for example 7d, 36h or 30m');
     }
   });
 });
