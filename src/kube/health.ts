@@ -26,6 +26,7 @@ import { mapBounded } from '../util/bounded.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
+import { requestUser } from './impersonation.js';
 
 /** `mesh precheck` and `mesh check`: grouped results, each ok / warning / failure with a hint. */
 
@@ -152,7 +153,7 @@ async function permissions(rest: KubeRest, namespace: string): Promise<CheckResu
     fail(
       'Permissions',
       `cannot ${verbs.join('/')} ${res}`,
-      `ask a cluster admin for these RBAC permissions (the user of context "${rest.kube.contextName}" lacks them)`,
+      `ask a cluster admin for these RBAC permissions (${requestUser(rest.kube.contextName)} lacks them)`,
     ),
   );
 }

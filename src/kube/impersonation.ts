@@ -37,6 +37,21 @@ export function setImpersonation(i: Impersonation | undefined): void {
   current = i;
 }
 
+/** The `--as` flags of this run, if any. */
+export function currentImpersonation(): Impersonation | undefined {
+  return current;
+}
+
+/**
+ * Who the requests are made as, for a message: `the impersonated user "alice"` (`…, group "devs",`) with
+ * `--as` (and `--as-group`), named as the API server names the user in a refusal; else the user of
+ * `context`.
+ */
+export function requestUser(context: string): string {
+  if (!current) return `the user of context "${context}"`;
+  return `the impersonated user "${current.user}"${current.group !== undefined ? `, group "${current.group}",` : ''}`;
+}
+
 /**
  * Adds the impersonation headers to every request made with `kc` (typed clients, raw requests and the
  * port-forward WebSocket all take their headers from KubeConfig's per-request HTTPS options).

@@ -85,6 +85,34 @@ describe('mesh precheck: CRDs already in the cluster', () => {
     expect(r.text).toContain('Status: all good (1 warning(s))');
   });
 
+  it('--as: the Permissions hints name the impersonated user and group, not the context\'s user', async () => {
+    const run = await runMesh([
+      'precheck',
+      '--kubeconfig',
+      tb.kubeconfig,
+      '-o',
+      'json',
+      '--as',
+      'alice',
+      '--as-group',
+      'devs',
+    ]);
+    expect(run.code, run.stderr).toBe(79);
+    const denied = (JSON.parse(run.stdout).results as Result[]).filter(
+      (r) => r.group === 'Permissions' && r.status === 'fail',
+    );
+    expect(denied.length).toBeGreaterThan(0);
+    for (const r of denied)
+      expect(r.hint).toBe(
+        'ask a cluster admin for these RBAC permissions (the impersonated user "alice", group "devs", lacks them)',
+      );
+    const plain = await runMesh(['precheck', '--kubeconfig', tb.kubeconfig, '--as', 'alice']);
+    expect(plain.stdout).toContain(
+      'hint: ask a cluster admin for these RBAC permissions (the impersonated user "alice" lacks them)',
+    );
+    expect(plain.stdout).not.toContain('the user of context');
+  });
+
   it('Gateway API: an old release is named with the kinds istiod cannot read; an upgraded one is ok', async () => {
     await establishCrds(
       c,
