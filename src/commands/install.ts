@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { describeError, ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseDuration, parseWindow } from '../util/duration.js';
@@ -451,14 +452,29 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const components = renderComponents(spec);
     const startedAt = Date.now();
     const rest = await connect(opts);
-    const run = async () =>
-      name === 'precheck'
-        ? await health.precheck(rest, components, spec.namespace, spec.revision)
-        : [...(await health.check(rest, components)), ...(await trustAndSync(rest, limits!))];
+    // a run again of check --wait: its requests end at the wait's deadline, or at once on Ctrl+C
+    const run = async (within?: { deadline: number; signal?: AbortSignal }) => {
+      const r = within ? rest.until(within.deadline).abortable(within.signal) : rest;
+      return name === 'precheck'
+        ? await health.precheck(r, components, spec.namespace, spec.revision)
+        : [...(await health.check(r, components)), ...(await trustAndSync(r, limits!, within?.deadline))];
+    };
     let results = await run();
-    if (limits && limits.waitMs > 0) {
+    let interruptedBy: NodeJS.Signals | undefined;
+    if (limits && limits.waitMs > 0 && results.some((r) => r.status === 'fail')) {
       const progress = await (await import('../util/progress.js')).progressReporter();
-      results = await health.waitForChecks(run, results, limits.waitMs, progress, startedAt);
+      // Ctrl+C or a TERM while waiting: the last complete run is reported, then exit 130 (143)
+      const { interruptible } = await import('../util/interrupt.js');
+      const interrupt = interruptible('waiting for the checks to pass');
+      try {
+        const waited = await health.waitForChecks(run, results, limits.waitMs, progress, startedAt, {
+          signal: interrupt.signal,
+        });
+        results = waited.results;
+        if (waited.interrupted) interruptedBy = interrupt.received;
+      } finally {
+        interrupt.dispose();
+      }
     }
     if (format === 'json')
       await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
@@ -466,7 +482,11 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
       const { colorEnabled } = await import('../util/tty.js');
       await writeStdout(health.formatChecks(results, colorEnabled()));
     }
-    process.exitCode = results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK;
+    process.exitCode = interruptedBy
+      ? 128 + os.constants.signals[interruptedBy]
+      : results.some((r) => r.status === 'fail')
+        ? ExitCode.FINDINGS
+        : ExitCode.OK;
   });
 }
 
@@ -487,12 +507,23 @@ async function checkLimits(opts: Record<string, any>, istioNamespace: string) {
 }
 
 /** The certificate and proxy sync groups of `mesh check`. */
-async function trustAndSync(rest: KubeRest, limits: Awaited<ReturnType<typeof checkLimits>>) {
+async function trustAndSync(
+  rest: KubeRest,
+  limits: Awaited<ReturnType<typeof checkLimits>>,
+  deadline?: number,
+) {
   const { trustChecks } = await import('../certs/ca-health.js');
   const out = await trustChecks(rest, { ...limits, now: new Date() });
   if (limits.controlPlane) {
     const { proxySyncChecks } = await import('../proxy-status/health.js');
-    out.push(...(await proxySyncChecks(limits.controlPlane, limits.staleAfterMs, limits.timeoutMs)));
+    // within check --wait, not past the wait's deadline
+    const timeoutMs =
+      deadline === undefined
+        ? limits.timeoutMs
+        : Math.max(1, Math.min(limits.timeoutMs || Infinity, deadline - Date.now()));
+    out.push(
+      ...(await proxySyncChecks({ ...limits.controlPlane, timeoutMs }, limits.staleAfterMs, timeoutMs)),
+    );
   }
   return out;
 }

@@ -23,7 +23,8 @@ import { escapeControl } from '../render/escape.js';
 import { parseDocument } from 'yaml';
 import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
-import { ApiError, apiError, type KubeRest } from './rest.js';
+import { pause } from '../util/interrupt.js';
+import { ApiError, apiError, type KubeRest, WaitDeadlineError } from './rest.js';
 import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
 import { requestUser } from './impersonation.js';
@@ -1277,37 +1278,87 @@ async function injectionHealth(
 /**
  * `check --wait`: while a check fails, the checks run again (every 2 s) until none fails or `waitMs` has
  * passed since `startedAt` (linkerd's `check --wait`); what is awaited is shown on `progress` (stderr).
- * The results are the last run's.
+ * A run again is given the wait's deadline (its requests included: see KubeRest.until) and `signal` (the
+ * user's Ctrl+C or SIGTERM): one cut by either is dropped, and the results are the last complete run's.
+ * `interrupted` when `signal` ended the wait (its closing line on `progress` says so).
  */
 export async function waitForChecks(
-  run: () => Promise<CheckResult[]>,
+  run: (within: { deadline: number; signal?: AbortSignal }) => Promise<CheckResult[]>,
   first: CheckResult[],
   waitMs: number,
   progress: Progress,
   startedAt: number,
-  now: () => number = Date.now,
-): Promise<CheckResult[]> {
+  opts: { now?: () => number; signal?: AbortSignal } = {},
+): Promise<{ results: CheckResult[]; interrupted: boolean }> {
+  const now = opts.now ?? Date.now;
+  const { signal } = opts;
   const failing = (rs: readonly CheckResult[]) => rs.filter((r) => r.status === 'fail');
   const awaited = (rs: readonly CheckResult[]) => {
     const f = failing(rs);
     return `Waiting for: ${escapeControl(f[0]!.message)}${f.length > 1 ? ` (and ${f.length - 1} more)` : ''}`;
   };
   let results = first;
-  if (failing(results).length === 0) return results;
+  if (failing(results).length === 0) return { results, interrupted: false };
+  const deadline = startedAt + waitMs;
+  const timedOut = () => {
+    progress.fail(`${failing(results).length} check(s) still failing after ${humanDuration(waitMs)}`);
+    return { results, interrupted: false };
+  };
+  const interrupted = () => {
+    const why = signal?.reason instanceof Error ? signal.reason.message : 'interrupted';
+    progress.fail(
+      `${why}: ${failing(results).length} check(s) failing in the last complete run (after ${humanDuration(now() - startedAt)})`,
+    );
+    return { results, interrupted: true };
+  };
   progress.start(awaited(results));
   for (;;) {
-    const left = startedAt + waitMs - now();
-    if (left <= 0) {
-      progress.fail(`${failing(results).length} check(s) still failing after ${humanDuration(waitMs)}`);
-      return results;
+    if (signal?.aborted) return interrupted();
+    const left = deadline - now();
+    if (left <= 0) return timedOut();
+    let next: CheckResult[] | 'cut';
+    try {
+      await pause(Math.min(2000, left), signal);
+      next = await cutAt(run({ deadline, ...(signal ? { signal } : {}) }), deadline, now, signal);
+    } catch (err) {
+      if (signal?.aborted) return interrupted();
+      if (err instanceof WaitDeadlineError) return timedOut();
+      throw err;
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, left)));
-    results = await run();
+    if (next === 'cut') return signal?.aborted ? interrupted() : timedOut();
+    results = next;
     if (failing(results).length === 0) {
       progress.succeed(`Every check passes (after ${humanDuration(now() - startedAt)})`);
-      return results;
+      return { results, interrupted: false };
     }
     progress.update(awaited(results));
+  }
+}
+
+/**
+ * `run`, or 'cut' once `deadline` passes or `signal` aborts first: a check that waits on something
+ * else than the API server (istiod's proxies) does not hold the wait past its end either.
+ */
+async function cutAt<T>(
+  run: Promise<T>,
+  deadline: number,
+  now: () => number,
+  signal: AbortSignal | undefined,
+): Promise<T | 'cut'> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const cut = new Promise<'cut'>((resolve) => {
+    timer = setTimeout(() => resolve('cut'), Math.max(0, deadline - now()));
+    onAbort = () => resolve('cut');
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([run, cut]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    // a run cut short still settles later: its error is of no interest then
+    run.catch(() => undefined);
   }
 }
 

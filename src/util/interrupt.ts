@@ -7,6 +7,8 @@ export interface Interrupt {
   during(what: string): void;
   /** Stops listening (call when the interruptible part is over). */
   dispose(): void;
+  /** The signal received first (SIGINT for Ctrl+C), once one was. */
+  readonly received: NodeJS.Signals | undefined;
 }
 
 /**
@@ -18,8 +20,10 @@ export interface Interrupt {
 export function interruptible(what: string): Interrupt {
   const controller = new AbortController();
   let doing = what;
+  let received: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
+    received = sig;
     controller.abort(new MeshError(`interrupted (${sig === 'SIGINT' ? 'Ctrl+C' : sig}) while ${doing}`));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
@@ -27,6 +31,9 @@ export function interruptible(what: string): Interrupt {
     signal: controller.signal,
     during: (next) => void (doing = next),
     dispose: () => void process.off('SIGINT', onSignal).off('SIGTERM', onSignal),
+    get received() {
+      return received;
+    },
   };
 }
 
