@@ -427,6 +427,8 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     'output format: text|json',
     'text',
   );
+  if (name === 'precheck')
+    cmd.option('--force', "check install --force's plan (taking over what other field managers own)");
   if (name === 'check')
     withXdsFlags(cmd)
       .option(
@@ -456,7 +458,10 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const run = async (within?: { deadline: number; signal?: AbortSignal }) => {
       const r = within ? rest.until(within.deadline).abortable(within.signal) : rest;
       return name === 'precheck'
-        ? await health.precheck(r, components, spec.namespace, spec.revision)
+        ? await health.precheck(r, components, spec.namespace, spec.revision, {
+            owner: { name: spec.name, namespace: spec.namespace, revision: spec.revision },
+            force: opts.force,
+          })
         : [...(await health.check(r, components)), ...(await trustAndSync(r, limits!, within?.deadline))];
     };
     let results = await run();

@@ -2,11 +2,16 @@ import { objectRef, sortObjects } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
 import {
   appliedByMesh,
+  computePlan,
   deletionState,
   listOwned,
   notAppliedLines,
   notReadyReason,
   ObjectDeletedError,
+  type Owner,
+  type Plan,
+  type PlanEntry,
+  planRefusals,
   type Progress,
 } from './installer.js';
 import { isInjectorWebhook, selectorText } from './health-selectors.js';
@@ -196,7 +201,7 @@ async function existingControlPlanes(
       return warnR(
         'Control planes',
         `${what} was installed by another tool`,
-        'install a different --revision, or remove it first',
+        "mesh takes over only objects it created, and another --revision still shares the CRDs and base objects that tool made (see Install plan): remove it first (istioctl's: istioctl uninstall --purge -y)",
       );
     const deleting = deletionState(d);
     if (rev === (revision || 'default') && d.metadata.namespace === namespace)
@@ -325,7 +330,7 @@ async function crdVersions(
         warnR(
           'CRDs',
           `${crd.metadata.name} was installed by another tool`,
-          'install takes over its fields; use --force if it reports conflicts',
+          'mesh takes over only objects it created: install refuses it without --force (see Install plan)',
         ),
       );
   }
@@ -427,11 +432,16 @@ async function gatewayApi(crdList: CrdList): Promise<CheckResult[]> {
     : [ok(G, `Gateway API ${release}: ${served.join(', ')}`)];
 }
 
+/**
+ * `plan`: the install the inputs describe (its owner, and `--force`): precheck computes the plan install
+ * would (see installPlan).
+ */
 export async function precheck(
   rest: KubeRest,
   components: readonly RenderedComponent[],
   namespace: string,
   revision: string,
+  plan?: { owner: Owner; force?: boolean },
 ): Promise<CheckResult[]> {
   let crds: Promise<any[]> | undefined;
   const crdList: CrdList = () =>
@@ -448,7 +458,102 @@ export async function precheck(
     ...(await guarded('Injection webhooks', () => injectorConflicts(rest, components))),
     ...(await guarded('CRDs', () => crdVersions(crdList, components))),
     ...(await guarded('Gateway API', () => gatewayApi(crdList))),
+    ...(plan
+      ? await guarded('Install plan', () => installPlan(rest, components, plan.owner, plan.force))
+      : []),
   ];
+}
+
+const PLAN = 'Install plan';
+
+/** How to remove an install mesh did not make (istioctl's, the usual one), for hints. */
+const REMOVE_OTHER =
+  "remove the other tool's install first (istioctl's: istioctl uninstall --purge -y), then install";
+
+/**
+ * What install of these inputs would refuse, from the plan install computes (computePlan: its server-side
+ * dry runs) and the entries it refuses (planRefusals): a namespace it does not create, objects another
+ * tool created, fields other managers own; or the error the plan ends with. Without --force the plan of
+ * install --force is computed too when that is what install's refusal suggests, so that the hint says
+ * whether it works.
+ */
+async function installPlan(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+  owner: Owner,
+  force: boolean | undefined,
+): Promise<CheckResult[]> {
+  const install = force ? 'install --force' : 'install';
+  const plan = await planOrFailure(rest, components, owner, force);
+  if (!('entries' in plan)) return [fail(PLAN, `${install} would fail: ${plan.message}`, plan.hint)];
+  const refused = planRefusals(plan, force);
+  const count = (a: string) => plan.entries.filter((e) => e.action === a).length;
+  if (refused.length === 0)
+    return [
+      ok(
+        PLAN,
+        `${install} would apply its plan: ${count('create')} to create, ${count('change')} to change, ${count('prune')} to prune, ${count('unchanged')} unchanged${count('adopt') ? `, ${count('adopt')} to take over` : ''}`,
+      ),
+    ];
+  const out = refused
+    .filter((e) => e.action === 'missing')
+    .map((e) => fail(PLAN, `${install} would refuse: ${e.ref} ${e.message}`, e.hint));
+  const takeOver = refused.filter((e) => e.action === 'adopt' || (e.action === 'conflict' && e.takeOver));
+  const fields = refused.filter((e) => e.action === 'conflict' && !e.takeOver);
+  if (takeOver.length + fields.length === 0) return out;
+  // does --force get past them? (install's refusal suggests it)
+  const forced = force ? undefined : await planOrFailure(rest, components, owner, true);
+  const forceFails = forced && !('entries' in forced) ? forced.message : undefined;
+  const first = (es: readonly PlanEntry[]) =>
+    `${es
+      .slice(0, 3)
+      .map((e) => e.ref)
+      .join(', ')}${es.length > 3 ? ` and ${es.length - 3} more` : ''}`;
+  if (takeOver.length > 0) {
+    const writers = [
+      ...new Set(
+        takeOver.flatMap((e) =>
+          (/\(written by ([^)]*)\)/.exec(e.takeOver ?? e.message ?? '')?.[1] ?? '').split(', '),
+        ),
+      ),
+    ].filter((w) => w && !w.startsWith('kube-'));
+    out.push(
+      fail(
+        PLAN,
+        `${install} would refuse: ${takeOver.length} object(s) exist that mesh did not create${writers.length ? ` (written by ${writers.join(', ')})` : ''}: ${first(takeOver)}`,
+        forceFails
+          ? `mesh takes over only objects it created, and install --force would fail too (${forceFails}): ${REMOVE_OTHER}`
+          : `mesh takes over only objects it created: ${REMOVE_OTHER}; or install with --force to take them over whole, their fields too (uninstall then deletes them)`,
+      ),
+    );
+  }
+  if (fields.length > 0)
+    out.push(
+      fail(
+        PLAN,
+        `${install} would refuse: ${fields.length} object(s) have fields other field managers own (a conflict): ${first(fields)}`,
+        forceFails
+          ? `install --force would fail too (${forceFails})`
+          : 'install --force takes over those fields (nothing else changes hands)',
+      ),
+    );
+  return out;
+}
+
+/** The plan, or the error that ends it as install would end (a 403 is left to guarded: cannot check). */
+async function planOrFailure(
+  rest: KubeRest,
+  components: readonly RenderedComponent[],
+  owner: Owner,
+  force: boolean | undefined,
+): Promise<Plan | { message: string; hint?: string }> {
+  try {
+    return await computePlan(rest, components, owner, { force });
+  } catch (err) {
+    if (err instanceof ObjectDeletedError) return { message: err.message, hint: err.hint };
+    if (err instanceof ApiError && err.status !== 403) return { message: err.message };
+    throw err;
+  }
 }
 
 /**

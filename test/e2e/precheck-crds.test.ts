@@ -85,7 +85,7 @@ describe('mesh precheck: CRDs already in the cluster', () => {
     expect(r.text).toContain('Status: all good (1 warning(s))');
   });
 
-  it('--as: the Permissions hints name the impersonated user and group, not the context\'s user', async () => {
+  it("--as: the Permissions hints name the impersonated user and group, not the context's user", async () => {
     const run = await runMesh([
       'precheck',
       '--kubeconfig',
@@ -187,7 +187,21 @@ describe('mesh precheck: CRDs already in the cluster', () => {
       `warn virtualservices.${NET} was installed by another tool`,
     ]);
     expect(r.text).toContain('hint: rewrite those objects at a version mesh lists');
-    expect(r.text).toMatch(/Status: 1 problem\(s\) found, \d+ warning\(s\)/);
+    // install's plan: it refuses the CRDs another tool made, and --force fails on the stored version
+    expect(r.results.filter((x) => x.group === 'Install plan')).toEqual([
+      {
+        group: 'Install plan',
+        status: 'fail',
+        message: `install would refuse: 3 object(s) exist that mesh did not create (written by node-fetch): CustomResourceDefinition/destinationrules.${NET}, CustomResourceDefinition/gateways.${NET}, CustomResourceDefinition/virtualservices.${NET}`,
+        hint: expect.stringMatching(
+          /^mesh takes over only objects it created, and install --force would fail too \(CustomResourceDefinition\/virtualservices\.networking\.istio\.io: .*storedVersions.*\): remove the other tool's install first/,
+        ),
+      },
+    ]);
+    expect(r.text).toContain(
+      'hint: mesh takes over only objects it created: install refuses it without --force (see Install plan)',
+    );
+    expect(r.text).toMatch(/Status: 2 problem\(s\) found, \d+ warning\(s\)/);
 
     // The × is real: the server refuses the CRD install would write (the plan is its dry run).
     const plan = await runMesh(['install', '--dry-run', '--force', '--kubeconfig', tb.kubeconfig]);
