@@ -8,7 +8,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { describeCertificate, pemCertificates, rfc3339, type CertInfo } from '../envoy/certs.js';
 import { fail, ok, warnR, type CheckResult } from '../kube/health.js';
-import { ApiError, apiError, type KubeRest } from '../kube/rest.js';
+import { ApiError, apiErrorNaming, type KubeRest } from '../kube/rest.js';
 import { formatRemaining } from './report.js';
 
 const GROUP = 'Certificates';
@@ -221,8 +221,7 @@ async function readKey(
   if (res.status >= 400) {
     // as every refused read of check (README): × cannot check …: <the server's message>
     const ref = `${plural === 'secrets' ? 'Secret' : 'ConfigMap'}/${namespace}/${name}`;
-    const err = apiError(res, `GET ${ref}`);
-    const message = err.message.includes(name) ? err.message : apiError(res, `GET ${ref}`, true).message;
+    const message = apiErrorNaming(res, `GET ${ref}`, name).message;
     out.push(
       fail(
         GROUP,

@@ -29,7 +29,7 @@ import { parseDocument } from 'yaml';
 import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
 import { pause } from '../util/interrupt.js';
-import { ApiError, apiError, type KubeRest, WaitDeadlineError } from './rest.js';
+import { ApiError, apiError, apiErrorNaming, type KubeRest, WaitDeadlineError } from './rest.js';
 import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
 import { requestUser } from './impersonation.js';
@@ -510,13 +510,9 @@ async function installPlan(
       .map((e) => e.ref)
       .join(', ')}${es.length > 3 ? ` and ${es.length - 3} more` : ''}`;
   if (takeOver.length > 0) {
-    const writers = [
-      ...new Set(
-        takeOver.flatMap((e) =>
-          (/\(written by ([^)]*)\)/.exec(e.takeOver ?? e.message ?? '')?.[1] ?? '').split(', '),
-        ),
-      ),
-    ].filter((w) => w && !w.startsWith('kube-'));
+    const writers = [...new Set(takeOver.flatMap((e) => e.writers ?? []))].filter(
+      (w) => !w.startsWith('kube-'),
+    );
     out.push(
       fail(
         PLAN,
@@ -1017,13 +1013,7 @@ async function webhookHealth(
       continue;
     }
     if (svc.status < 200 || svc.status >= 300) {
-      const err = apiError(svc, `GET Service/${key}`);
-      out.push(
-        cannotCheck(
-          'Webhooks',
-          err.message.includes(String(s.name)) ? err : apiError(svc, `GET Service/${key}`, true),
-        ),
-      );
+      out.push(cannotCheck('Webhooks', apiErrorNaming(svc, `GET Service/${key}`, String(s.name))));
       continue;
     }
     if (ready.length === 0) {
@@ -1142,7 +1132,7 @@ async function caBundleHealth(
     out.push(
       warnR(
         'Webhooks',
-        `${objectRef(wh)}: the caBundle of webhook(s) ${other.map((w) => w.name).join(', ')} (${certsOf(String(other[0].clientConfig.caBundle))[0]!.cert.subject.replace(/\n/g, ', ')}) is not the root in ${ns}/istio-ca-root-cert: the API server refuses istiod's serving certificate unless that CA signed it`,
+        `${objectRef(wh)}: the caBundle of webhook(s) ${other.map((w) => w.name).join(', ')} (${escapeControl(certsOf(String(other[0].clientConfig.caBundle))[0]!.cert.subject.replace(/\n/g, ', '))}) is not the root in ${ns}/istio-ca-root-cert: the API server refuses istiod's serving certificate unless that CA signed it`,
         "istiod rewrites the caBundle with its CA's root while it runs: if this stays, istiod is not running or serves a certificate of another CA",
       ),
     );

@@ -60,6 +60,8 @@ export interface PlanEntry {
   message?: string;
   /** A conflict on an object mesh did not create: `exists, not created by mesh (written by …)`. */
   takeOver?: string;
+  /** For adopt, and a conflict on an object mesh did not create: its field managers. */
+  writers?: string[];
   /** Said on the object's line: `moves from revision default to r3` (a gateway a new revision takes over). */
   note?: string;
   /** For missing: what to do about it. */
@@ -228,15 +230,20 @@ export async function listForUninstall(
   };
 }
 
-/** `written by kubectl-create, …`: the field managers of an object. */
-function writtenBy(o: K8sObject): string {
-  const managers = [
+/** The field managers of an object, each once. */
+function managersOf(o: K8sObject): string[] {
+  return [
     ...new Set(
       ((o.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
         (f) => f.manager ?? '?',
       ),
     ),
   ];
+}
+
+/** `written by kubectl-create, …`: the field managers of an object. */
+function writtenBy(o: K8sObject): string {
+  const managers = managersOf(o);
   return `written by ${managers.length ? managers.join(', ') : 'an unknown manager'}`;
 }
 
@@ -384,6 +391,7 @@ export async function computePlan(
       if (mine && component === 'Base') keepSharedOwner(o, live);
       const note = mine ? revisionMove(o, live) : undefined;
       const takeOver = adopt ? `exists, not created by mesh (${writtenBy(live)})` : undefined;
+      const writers = adopt ? { writers: managersOf(live) } : {};
       try {
         const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
         const changes = fieldDiff(live, after);
@@ -393,6 +401,7 @@ export async function computePlan(
           action: adopt ? 'adopt' : changes.length > 0 ? 'change' : 'unchanged',
           ...(changes.length ? { changes } : {}),
           ...(takeOver ? { message: takeOver } : {}),
+          ...writers,
           ...(note && changes.length ? { note } : {}),
         };
       } catch (err) {
@@ -404,6 +413,7 @@ export async function computePlan(
             action: 'conflict',
             message: err.message,
             ...(takeOver ? { takeOver } : {}),
+            ...writers,
           };
         throw withObject(err, ref);
       }

@@ -371,6 +371,12 @@ export function apiError(res: RestResponse, what: string, named = false): ApiErr
   return new ApiError(res.status, reason, message);
 }
 
+/** apiError, `what` prefixed unless the server's message already names the object (`name`). */
+export function apiErrorNaming(res: RestResponse, what: string, name: string): ApiError {
+  const err = apiError(res, what);
+  return err.message.includes(name) ? err : apiError(res, what, true);
+}
+
 /** OpenSSL's codes for a server certificate no CA the client trusts has signed. */
 const UNTRUSTED = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
