@@ -69,4 +69,55 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
       ],
     ]);
   });
+
+  // istioctl, reading the Pods as on a cluster: nothing — it takes a Service without a selector as
+  // selecting every pod. Such a Service sends no traffic to the gateway pod, so port 7000 is not reachable
+  // through a Service.
+  it('a Service without a selector does not expose a gateway port (IST0162)', async () => {
+    const { code, lines, file } = await analyze('gateway-port-selectorless-service.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0162] (Gateway istio-ingress/g ${file}:19) The gateway is listening on a target port (port 7000) that is not defined in the Service associated with its workload instances (Pod selector istio=ingressgateway). If you need to access the gateway port through the gateway Service, it will not be available.`,
+      ],
+    ]);
+  });
+
+  // istioctl, reading the Pods as on a cluster: nothing — it applies a ProxyConfig of every namespace whose
+  // name starts with the pod's (`pay-dev` to `pay`), so it expects the distroless image. Only ProxyConfigs
+  // of the pod's own namespace (and the root namespace) apply.
+  it("a ProxyConfig of another namespace does not set a pod's image type (IST0158)", async () => {
+    const { code, lines, file } = await analyze('proxyconfig-namespace-prefix.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0158] (Namespace pay ${file}:13) The Istio proxy images of the pods running in the namespace do not match the image defined in the injection configuration (pod names: [x]). This often happens after upgrading the Istio control-plane and can be fixed by redeploying the pods.`,
+      ],
+    ]);
+  });
+
+  // istioctl, reading the Namespaces as on a cluster: IST0148 "is enabled for Istio injection" on b — the
+  // canary injector's enableNamespacesByDefault, read for namespace a, is never reset. Only a default
+  // revision's injector takes unlabelled namespaces, and there is none.
+  it("enableNamespacesByDefault of a revision's injector does not enable unlabelled namespaces", async () => {
+    const { code, lines, file } = await analyze('injection-enabled-by-default-revision.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Info [IST0102] (Namespace b ${file}:19) The namespace is not enabled for Istio injection. Run 'kubectl label namespace b istio-injection=enabled' to enable it, or 'kubectl label namespace b istio-injection=disabled' to explicitly mark it as not needing injection.`,
+      ],
+    ]);
+  });
+
+  // istioctl, reading the ConfigMap as on a cluster: panics (interface conversion in
+  // GetEnableNamespacesByDefaultFromInjectedConfigMap) when the injector values lack sidecarInjectorWebhook.
+  it('injector values without sidecarInjectorWebhook are read as enableNamespacesByDefault false', async () => {
+    const { code, lines, file } = await analyze('injector-values-without-webhook.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Info [IST0102] (Namespace shop ${file}:14) The namespace is not enabled for Istio injection. Run 'kubectl label namespace shop istio-injection=enabled' to enable it, or 'kubectl label namespace shop istio-injection=disabled' to explicitly mark it as not needing injection.`,
+      ],
+    ]);
+  });
 });
