@@ -3,9 +3,7 @@
  * for a usable value, else a short reason (the `problem` of IST0125 InvalidAnnotation).
  */
 import { isIP } from 'node:net';
-import jsYaml from 'js-yaml';
-import { number, text } from '../../util/values.js';
-import { KUBE_YAML_SCHEMA } from '../../manifests/yaml-schema.js';
+import { proxyConfigProblem } from './proxy-config.js';
 
 type Validator = (value: string) => string | undefined;
 
@@ -75,50 +73,6 @@ function bool(value: string): string | undefined {
     : `"${value}" is not a boolean`;
 }
 
-const DURATION = /^(0|(\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+)$/; // \u00b5: MICRO SIGN
-
-/** The parts of `proxy.istio.io/config` (a ProxyConfig in YAML) that the injector rejects when wrong. */
-function proxyConfig(value: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = jsYaml.load(value, { schema: KUBE_YAML_SCHEMA });
-  } catch (err) {
-    return `not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`;
-  }
-  if (parsed === null || parsed === undefined) return undefined;
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) return 'must be a ProxyConfig mapping';
-  const pc = parsed as Record<string, unknown>;
-  for (const key of ['drainDuration', 'terminationDrainDuration', 'parentShutdownDuration']) {
-    const d = pc[key];
-    if (d !== undefined && (typeof d !== 'string' || !DURATION.test(d)))
-      return `${key}: "${text(d)}" is not a duration (e.g. 5s)`;
-  }
-  for (const key of ['proxyAdminPort', 'statusPort']) {
-    const p = pc[key];
-    if (p !== undefined && (uint(text(p), 65535) === undefined || number(p) === 0))
-      return `${key}: "${text(p)}" is not a port number (1-65535)`;
-  }
-  for (const key of ['concurrency', 'statNameLength']) {
-    const n = pc[key];
-    if (n !== undefined && uint(text(n), 2 ** 31 - 1) === undefined)
-      return `${key}: "${text(n)}" must be a non-negative integer`;
-  }
-  if (pc.discoveryAddress !== undefined) {
-    const addr = text(pc.discoveryAddress);
-    const colon = addr.lastIndexOf(':');
-    if (colon <= 0 || uint(addr.slice(colon + 1), 65535) === undefined)
-      return `discoveryAddress: "${addr}" must be host:port`;
-  }
-  if (pc.interceptionMode !== undefined && !INTERCEPTION_MODES.includes(text(pc.interceptionMode)))
-    return `interceptionMode: "${text(pc.interceptionMode)}" is not one of ${INTERCEPTION_MODES.join(', ')}`;
-  if (
-    pc.proxyMetadata !== undefined &&
-    (typeof pc.proxyMetadata !== 'object' || Array.isArray(pc.proxyMetadata))
-  )
-    return 'proxyMetadata must be a map of strings';
-  return undefined;
-}
-
 export const VALIDATORS: ReadonlyMap<string, Validator> = new Map<string, Validator>([
   [
     'sidecar.istio.io/interceptionMode',
@@ -139,7 +93,7 @@ export const VALIDATORS: ReadonlyMap<string, Validator> = new Map<string, Valida
   ['traffic.sidecar.istio.io/kubevirtInterfaces', interfaceList],
   ['istio.io/reroute-virtual-interfaces', interfaceList],
   ['prometheus.istio.io/merge-metrics', bool],
-  ['proxy.istio.io/config', proxyConfig],
+  ['proxy.istio.io/config', proxyConfigProblem],
   ['sidecar.istio.io/proxyCPU', quantity],
   ['sidecar.istio.io/proxyCPULimit', quantity],
   ['sidecar.istio.io/proxyMemory', quantity],

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeText } from '../../support/analyze.js';
 import { ANNOTATIONS, ALWAYS_IGNORED } from '../../../src/analyzers/annotations/catalogue.js';
 import { VALIDATORS } from '../../../src/analyzers/annotations/validators.js';
+import { messageType } from '../../../src/analyzers/messages.js';
 
 const fixture = (name: string) =>
   readFileSync(join(import.meta.dirname, '../../fixtures/analyzers/annotations', name), 'utf8');
@@ -72,6 +73,87 @@ describe('annotations.K8sAnalyzer', () => {
   });
 });
 
+describe('proxy.istio.io/config as the sidecar injector validates it', () => {
+  const pod = (config: string) =>
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: web',
+      '  namespace: shop',
+      '  annotations:',
+      `    proxy.istio.io/config: ${JSON.stringify(config)}`,
+      'spec:',
+      '  containers: [{name: web, image: web}]',
+    ].join('\n');
+  const problem = async (config: string) => {
+    const findings = await analyzeText(pod(config), ['annotations.K8sAnalyzer']);
+    return findings.map((f) => [f.code, messageType(f.code).level, f.origin, f.message]);
+  };
+  const finding = (problem: string) => [
+    ['IST0125', 'Warning', 'Pod shop/web', `Invalid annotation proxy.istio.io/config: ${problem}`],
+  ];
+
+  it('reports what istiod refuses, naming the field', async () => {
+    expect(await problem('tracing:\n  zipkin:\n    address: zipkin')).toEqual(
+      finding('tracing.zipkin.address: "zipkin" is not host:port (missing port in address)'),
+    );
+    expect(await problem('statsdUdpAddress: statsd')).toEqual(
+      finding('statsdUdpAddress: "statsd" is not host:port (missing port in address)'),
+    );
+    expect(await problem('envoyAccessLogService:\n  address: bad:port')).toEqual(
+      finding('envoyAccessLogService.address: port "port" of "bad:port" is not a number'),
+    );
+    expect(await problem('envoyMetricsService: {address: bad}')).toEqual(
+      finding('envoyMetricsService.address: "bad" is not host:port (missing port in address)'),
+    );
+    expect(await problem('controlPlaneAuthPolicy: FOO')).toEqual(
+      finding('controlPlaneAuthPolicy: "FOO" is not one of NONE, MUTUAL_TLS, INHERIT'),
+    );
+    expect(await problem('drainDuration: 0s')).toEqual(finding('drainDuration must be at least 1ms'));
+    expect(await problem('proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: true')).toEqual(
+      finding('proxyMetadata.ISTIO_META_DNS_CAPTURE: true is not a string'),
+    );
+    expect(await problem('tracing:\n  tlsSettings: {mode: MUTUAL}')).toEqual(
+      finding(
+        'tracing.tlsSettings: clientCertificate is required for mode MUTUAL; tracing.tlsSettings: privateKey is required for mode MUTUAL',
+      ),
+    );
+    expect(await problem('tracing:\n  lightstep: {address: x}')).toEqual(
+      finding(
+        'tracing.lightstep.address: "x" is not host:port (missing port in address); tracing.lightstep.accessToken is required',
+      ),
+    );
+    expect(await problem('privateKeyProvider:\n  cryptomb: {}')).toEqual(
+      finding('privateKeyProvider.cryptomb.pollDelay is required'),
+    );
+    expect(await problem('serviceCluster: ""')).toEqual(finding('serviceCluster must not be empty'));
+    expect(await problem('discoveryAddress: istiod.istio-system.svc:99999')).toEqual(
+      finding('discoveryAddress: port 99999 of "istiod.istio-system.svc:99999" is not in the range 1..65535'),
+    );
+    expect(await problem('connectionSettings: {httpMaxConcurrentStreams: 0}')).toEqual(
+      finding('connectionSettings.httpMaxConcurrentStreams: must be positive'),
+    );
+  });
+
+  it('accepts what istiod accepts: unknown fields, quoted numbers, negative statNameLength and concurrency', async () => {
+    for (const config of [
+      'statNameLength: -5',
+      'concurrency: -1',
+      'concurrency: "2"',
+      'foo: bar',
+      'holdApplicationUntilProxyStarts: yes',
+      'tracing:\n  zipkin:\n    address: $(HOST_IP):9411',
+      'tracing:\n  datadog: {address: "[::1]:8126"}',
+      'tracing_service_name: CANONICAL_NAME_ONLY',
+      'interceptionMode: 7',
+      'terminationDrainDuration: -5s',
+      'drainDuration: 2m',
+    ])
+      expect(await problem(config), config).toEqual([]);
+  });
+});
+
 describe('annotations.AlphaAnalyzer (opt-in)', () => {
   it('reports alpha annotations when asked for by name, and skips those istio-cni sets itself', async () => {
     const findings = await analyzeText(fixture('reviews.yaml'), ['annotations.AlphaAnalyzer']);
@@ -123,8 +205,9 @@ describe('annotation catalogue and value checks', () => {
     ['proxy.istio.io/config', '{}', true],
     ['proxy.istio.io/config', 'concurrency: 2\ndrainDuration: 45s', true],
     ['proxy.istio.io/config', 'drainDuration: soon', false],
-    ['proxy.istio.io/config', 'drainDuration: 500\u00b5s', true],
-    ['proxy.istio.io/config', 'drainDuration: 1m30.5s', true],
+    ['proxy.istio.io/config', 'drainDuration: 500\u00b5s', false],
+    ['proxy.istio.io/config', 'drainDuration: 1m30.5s', false],
+    ['proxy.istio.io/config', 'drainDuration: 1m30s', true],
     ['proxy.istio.io/config', 'discoveryAddress: istiod.istio-system.svc', false],
     ['proxy.istio.io/config', '[a, b]', false],
     ['sidecar.istio.io/proxyCPULimit', '1.5', true],

@@ -1,0 +1,88 @@
+/**
+ * Address parsing as Go's standard library does it, for checks that must accept and refuse exactly what
+ * istiod does: netip.ParseAddr / ParsePrefix, net.ParseIP and net.SplitHostPort. Node's isIP differs:
+ * it accepts IPv6 zones where Go's prefixes refuse them, and it knows no prefix syntax.
+ */
+import { isIPv6 } from 'node:net';
+
+const V4_OCTET = /^(0|[1-9]\d{0,2})$/;
+
+function isGoIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => V4_OCTET.test(p) && Number(p) <= 255);
+}
+
+/** IPv6 without zone: hex groups, `::` once, an IPv4 address as the last 32 bits (Go's rules). */
+function isGoIPv6(s: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(s)) return false;
+  const dot = s.lastIndexOf(':');
+  if (s.includes('.') && !isGoIPv4(s.slice(dot + 1))) return false;
+  return isIPv6(s);
+}
+
+export interface GoAddr {
+  bits: 32 | 128;
+  zone: string;
+}
+
+/** netip.ParseAddr: the address, or a reason it does not parse. */
+export function goParseAddr(s: string): GoAddr | string {
+  if (s === '') return 'empty address';
+  if (s.includes(':')) {
+    const pct = s.indexOf('%');
+    const zone = pct < 0 ? '' : s.slice(pct + 1);
+    if (pct >= 0 && zone === '') return `"${s}" has an empty zone`;
+    return isGoIPv6(pct < 0 ? s : s.slice(0, pct)) ? { bits: 128, zone } : `"${s}" is not an IPv6 address`;
+  }
+  if (/^[0-9.]+$/.test(s) && s.split('.').some((p) => /^0\d/.test(p)))
+    return `"${s}" has an IPv4 octet with a leading zero`;
+  return isGoIPv4(s) ? { bits: 32, zone: '' } : `"${s}" is not an IP address`;
+}
+
+/** netip.ParsePrefix: undefined for `address/bits`, else why not. */
+export function goParsePrefixError(s: string): string | undefined {
+  const slash = s.lastIndexOf('/');
+  if (slash < 0) return `"${s}" has no "/" (address/prefix length)`;
+  const addr = goParseAddr(s.slice(0, slash));
+  if (typeof addr === 'string') return addr;
+  if (addr.zone !== '') return `"${s}": an IPv6 zone cannot be part of a prefix`;
+  const bits = s.slice(slash + 1);
+  if (!/^(0|[1-9]\d*)$/.test(bits) || Number(bits) > addr.bits)
+    return `"${s}": bad prefix length "${bits}" (0-${addr.bits}, no sign or leading zero)`;
+  return undefined;
+}
+
+/** net.ParseIP: a dotted IPv4 or an IPv6 address without zone. */
+export function goParseIP(s: string): boolean {
+  return s.includes(':') ? isGoIPv6(s) : isGoIPv4(s);
+}
+
+/** net.SplitHostPort: [host, port], or why the text is not host:port. */
+export function goSplitHostPort(hostport: string): [string, string] | string {
+  const i = hostport.lastIndexOf(':');
+  if (i < 0) return 'missing port in address';
+  let host: string;
+  let j = 0;
+  let k = 0;
+  if (hostport.startsWith('[')) {
+    const end = hostport.indexOf(']');
+    if (end < 0) return "missing ']' in address";
+    if (end + 1 === hostport.length) return 'missing port in address';
+    if (end + 1 !== i)
+      return hostport[end + 1] === ':' ? 'too many colons in address' : 'missing port in address';
+    host = hostport.slice(1, end);
+    j = 1;
+    k = end + 1;
+  } else {
+    host = hostport.slice(0, i);
+    if (host.includes(':')) return 'too many colons in address';
+  }
+  if (hostport.indexOf('[', j) >= 0) return "unexpected '[' in address";
+  if (hostport.indexOf(']', k) >= 0) return "unexpected ']' in address";
+  return [host, hostport.slice(i + 1)];
+}
+
+/** strconv.Atoi: an optional sign and decimal digits, within int64. */
+export function goAtoi(s: string): number | undefined {
+  return /^[+-]?\d+$/.test(s) && Math.abs(Number(s)) < 2 ** 63 ? Number(s) : undefined;
+}
