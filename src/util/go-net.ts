@@ -42,7 +42,7 @@ export function goParseAddr(s: string): GoAddr | string {
 /** netip.ParsePrefix: undefined for `address/bits`, else why not. */
 export function goParsePrefixError(s: string): string | undefined {
   const slash = s.lastIndexOf('/');
-  if (slash < 0) return `"${s}" has no "/" (address/prefix length)`;
+  if (slash < 0) return `"${s}" is not a CIDR (address/prefix length)`;
   const addr = goParseAddr(s.slice(0, slash));
   if (typeof addr === 'string') return addr;
   if (addr.zone !== '') return `"${s}": an IPv6 zone cannot be part of a prefix`;

@@ -2,7 +2,7 @@
  * Value checks for the Istio annotations whose values the sidecar injector parses. Each returns undefined
  * for a usable value, else a short reason (the `problem` of IST0125 InvalidAnnotation).
  */
-import { isIP } from 'node:net';
+import { goParsePrefixError } from '../../util/go-net.js';
 import { proxyConfigProblem } from './proxy-config.js';
 
 type Validator = (value: string) => string | undefined;
@@ -30,39 +30,35 @@ function portList(value: string): string | undefined {
   return undefined;
 }
 
-function cidrProblem(cidr: string): string | undefined {
-  const slash = cidr.indexOf('/');
-  if (slash < 0) return `"${cidr}" is not a CIDR (address/prefix length)`;
-  const addr = cidr.slice(0, slash);
-  const family = isIP(addr);
-  const bits = uint(cidr.slice(slash + 1), family === 6 ? 128 : 32);
-  if (family === 0 || bits === undefined) return `"${cidr}" is not a CIDR (address/prefix length)`;
-  return undefined;
-}
-
 /** Comma-separated CIDRs; an empty list is fine. */
 function cidrList(value: string): string | undefined {
   if (value === '') return undefined;
   for (const c of value.split(',')) {
-    const problem = cidrProblem(c);
+    const problem = goParsePrefixError(c);
     if (problem) return problem;
   }
   return undefined;
 }
 
-/** Comma-separated network interface names (Linux: 1-15 characters, no spaces or slashes). */
+/**
+ * Comma-separated Linux interface names as istiod checks them: each (trimmed) 1-15 characters, a letter
+ * then letters, digits, `_`, `.` or `-`. An empty value is fine; an empty item is not.
+ */
 function interfaceList(value: string): string | undefined {
-  if (value.trim() === '') return undefined;
+  if (value === '') return undefined;
   for (const raw of value.split(',')) {
     const name = raw.trim();
-    if (!/^[^\s/]{1,15}$/.test(name)) return `"${raw}" is not a network interface name`;
+    if (name === '') return 'empty interface name';
+    if (name.length > 15) return `interface name "${name}" is too long (max 15 characters)`;
+    if (!/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(name))
+      return `interface name "${name}" contains invalid characters (a letter, then letters, digits, _ . -)`;
   }
   return undefined;
 }
 
-/** Kubernetes resource quantity: 100m, 0.5, 128Mi, 1G, 1e3. */
+/** Kubernetes resource quantity: 100m, 0.5, 128Mi, 1G, 1e3, with an optional sign (+100m, -1). */
 function quantity(value: string): string | undefined {
-  return /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/.test(value)
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/.test(value)
     ? undefined
     : `"${value}" is not a resource quantity (e.g. 100m, 128Mi)`;
 }

@@ -154,6 +154,61 @@ describe('proxy.istio.io/config as the sidecar injector validates it', () => {
   });
 });
 
+describe('annotation values as the sidecar injector parses them', () => {
+  const pod = (key: string, value: string) =>
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: web',
+      '  namespace: shop',
+      '  annotations:',
+      `    ${key}: ${JSON.stringify(value)}`,
+      'spec:',
+      '  containers: [{name: web, image: web}]',
+    ].join('\n');
+  const findings = async (key: string, value: string) =>
+    (await analyzeText(pod(key, value), ['annotations.K8sAnalyzer'])).map((f) => [
+      f.code,
+      messageType(f.code).level,
+      f.origin,
+      f.message,
+    ]);
+  const invalid = (key: string, problem: string) => [
+    ['IST0125', 'Warning', 'Pod shop/web', `Invalid annotation ${key}: ${problem}`],
+  ];
+  const IFACES = 'traffic.sidecar.istio.io/excludeInterfaces';
+  const RANGES = 'traffic.sidecar.istio.io/excludeOutboundIPRanges';
+
+  it('refuses interface names istiod refuses (a letter, then letters, digits, _ . -)', async () => {
+    expect(await findings(IFACES, 'veth*')).toEqual(
+      invalid(
+        IFACES,
+        'interface name "veth*" contains invalid characters (a letter, then letters, digits, _ . -)',
+      ),
+    );
+    expect(await findings(IFACES, 'eth0:1')).toEqual(
+      invalid(
+        IFACES,
+        'interface name "eth0:1" contains invalid characters (a letter, then letters, digits, _ . -)',
+      ),
+    );
+  });
+
+  it('reads IP ranges as Go netip.ParsePrefix does', async () => {
+    expect(await findings(RANGES, '10.0.0.0/08')).toEqual(
+      invalid(RANGES, '"10.0.0.0/08": bad prefix length "08" (0-32, no sign or leading zero)'),
+    );
+    expect(await findings(RANGES, 'fe80::1%eth0/64')).toEqual(
+      invalid(RANGES, '"fe80::1%eth0/64": an IPv6 zone cannot be part of a prefix'),
+    );
+  });
+
+  it('accepts a signed resource quantity', async () => {
+    expect(await findings('sidecar.istio.io/proxyCPU', '+100m')).toEqual([]);
+  });
+});
+
 describe('annotations.AlphaAnalyzer (opt-in)', () => {
   it('reports alpha annotations when asked for by name, and skips those istio-cni sets itself', async () => {
     const findings = await analyzeText(fixture('reviews.yaml'), ['annotations.AlphaAnalyzer']);
@@ -210,6 +265,15 @@ describe('annotation catalogue and value checks', () => {
     ['proxy.istio.io/config', 'drainDuration: 1m30s', true],
     ['proxy.istio.io/config', 'discoveryAddress: istiod.istio-system.svc', false],
     ['proxy.istio.io/config', '[a, b]', false],
+    ['traffic.sidecar.istio.io/excludeOutboundIPRanges', '::ffff:10.0.0.0/104,10.0.0.1/8', true],
+    ['traffic.sidecar.istio.io/excludeOutboundIPRanges', '010.0.0.0/8', false],
+    ['traffic.sidecar.istio.io/excludeOutboundIPRanges', '10.0.0.0/+8', false],
+    ['traffic.sidecar.istio.io/excludeInterfaces', ' eth0 , net1 ', true],
+    ['traffic.sidecar.istio.io/excludeInterfaces', 'eth0,,eth1', false],
+    ['traffic.sidecar.istio.io/excludeInterfaces', '_eth0', false],
+    ['sidecar.istio.io/proxyCPU', '+100m', true],
+    ['sidecar.istio.io/proxyCPU', '-100m', true],
+    ['sidecar.istio.io/proxyCPU', ' 100m', false],
     ['sidecar.istio.io/proxyCPULimit', '1.5', true],
     ['sidecar.istio.io/proxyMemoryLimit', '1Gb', false],
   ])('%s: %j valid=%s', (key, value, valid) => {
