@@ -86,3 +86,79 @@ export function goSplitHostPort(hostport: string): [string, string] | string {
 export function goAtoi(s: string): number | undefined {
   return /^[+-]?\d+$/.test(s) && Math.abs(Number(s)) < 2 ** 63 ? Number(s) : undefined;
 }
+
+const HOST_CHAR = /^[a-zA-Z0-9!$&'()*+,;=:[\]<>"\-_.~]$/;
+
+/** Go's url.unescape check: every `%` starts a hex pair; in a host, also only allowed characters. */
+function validEscapes(s: string, host = false): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '%') {
+      const pair = s.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(pair)) return false;
+      if (host && parseInt(pair[0]!, 16) < 8 && pair !== '25') return false;
+      i += 2;
+    } else if (host && c.charCodeAt(0) < 0x80 && !HOST_CHAR.test(c)) return false;
+  }
+  return true;
+}
+
+const validOptionalPort = (port: string) => port === '' || /^:\d*$/.test(port);
+
+/**
+ * url.Parse(raw).Hostname() as Go computes it: the host name (without port or IPv6 brackets; '' for a URL
+ * without authority, such as `https:10.0.0.1/x` or `istiod:15017`), or undefined when Go refuses the URL.
+ */
+export function goURLHostname(raw: string): string | undefined {
+  if (/[\x00-\x1f\x7f]/.test(raw)) return undefined;
+  const hash = raw.indexOf('#');
+  if (hash >= 0 && !validEscapes(raw.slice(hash + 1))) return undefined;
+  const u = hash >= 0 ? raw.slice(0, hash) : raw;
+  if (u === '*') return '';
+  let scheme = '';
+  let rest = u;
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*(?=[^a-zA-Z0-9+.-]|$)/.exec(u);
+  if (u.startsWith(':')) return undefined; // missing protocol scheme
+  if (m && u[m[0].length] === ':') {
+    scheme = m[0];
+    rest = u.slice(m[0].length + 1);
+  }
+  const q = rest.indexOf('?');
+  if (q >= 0) rest = rest.slice(0, q);
+  if (!rest.startsWith('/')) {
+    if (scheme !== '') return ''; // opaque: no host
+    if (rest.split('/')[0]!.includes(':')) return undefined; // first path segment cannot contain a colon
+  }
+  let host = '';
+  if ((scheme !== '' || !rest.startsWith('///')) && rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    const authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+    const at = authority.lastIndexOf('@');
+    if (at >= 0 && !/^[a-zA-Z0-9\-._:~!$&'()*+,;=%@]*$/.test(authority.slice(0, at))) return undefined;
+    host = authority.slice(at + 1);
+    if (host.startsWith('[')) {
+      const close = host.lastIndexOf(']');
+      if (close < 0 || !validOptionalPort(host.slice(close + 1))) return undefined;
+      const zone = host.slice(0, close).indexOf('%25');
+      if (zone >= 0 ? !validEscapes(host.slice(0, zone), true) : !validEscapes(host, true)) return undefined;
+    } else {
+      const colon = host.lastIndexOf(':');
+      if (colon >= 0 && !validOptionalPort(host.slice(colon))) return undefined;
+      if (!validEscapes(host, true)) return undefined;
+    }
+  }
+  if (!validEscapes(rest)) return undefined;
+  host = decodeURIComponentSafe(host);
+  const colon = host.lastIndexOf(':');
+  if (colon >= 0 && validOptionalPort(host.slice(colon))) host = host.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,30 +1,26 @@
-import { isIP } from 'node:net';
 import type { Resource } from '../../manifests/types.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import { text } from '../../util/values.js';
+import { goParseIP, goURLHostname } from '../../util/go-net.js';
 
 /**
  * Checks where a webhook of an Istio webhook configuration sends its requests. A URL means istiod runs
- * outside this cluster (external control plane): it must be a well-formed URL, preferably naming a host.
- * Without URL and Service the webhook has nowhere to go. (istioctl also resolves the host name in DNS;
- * mesh stays offline and does not.)
+ * outside this cluster (external control plane): it must be a URL Go's url.Parse accepts, preferably
+ * naming a host rather than an IP address (as net.ParseIP reads it; `https://10.1/` names a host). Without
+ * URL and Service the webhook has nowhere to go. An empty URL parses and names no host, so, as in
+ * istioctl, it is not reported.
  */
 function checkWebhooks(ctx: AnalysisContext, r: Resource): void {
   const hooks = Array.isArray(r.body.webhooks) ? r.body.webhooks : [];
   hooks.forEach((hook: any, i: number) => {
     const name = text(hook?.name ?? '');
     const url = hook?.clientConfig?.url;
-    if (typeof url === 'string' && url !== '') {
+    if (typeof url === 'string') {
       const path = `webhooks[${i}].clientConfig.url`;
-      let host: string;
-      try {
-        host = new URL(url).hostname;
-      } catch {
-        host = '';
-      }
-      if (host === '')
-        ctx.report('IST0163', r, [url, name, 'cannot be read as a URL with a host name'], { path });
-      else if (isIP(host.replace(/^\[|\]$/g, ''))) ctx.report('IST0164', r, [url, name], { path });
+      const host = goURLHostname(url);
+      if (host === undefined)
+        ctx.report('IST0163', r, [url, name, 'was provided in an invalid format'], { path });
+      else if (goParseIP(host)) ctx.report('IST0164', r, [url, name], { path });
     } else if (!hook?.clientConfig?.service) {
       ctx.report('IST0163', r, ['', name, 'is blank'], { path: `webhooks[${i}].clientConfig` });
     }
