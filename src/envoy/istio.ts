@@ -4,22 +4,13 @@
  */
 import { field, mapValue } from './fields.js';
 import { cmp } from './gosort.js';
+import { goAtoi } from '../util/go-net.js';
 
 export interface SubsetKey {
   direction: string;
   port: number;
   subset: string;
   fqdn: string;
-}
-
-/** Go's strconv.Atoi: optional sign, decimal digits, int64 range; anything else is an error (null). */
-export function goAtoi(s: string): number | null {
-  if (!/^[+-]?\d+$/.test(s)) return null;
-  // Up to 15 digits is exact as a double (and Go has no -0).
-  if (s.length <= 15) return Number(s) + 0;
-  const v = BigInt(s);
-  if (v > 9223372036854775807n || v < -9223372036854775808n) return null;
-  return Number(v);
 }
 
 /**

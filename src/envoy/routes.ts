@@ -2,7 +2,8 @@
 import type { Resource } from './dump.js';
 import { arr, field, obj, str, strs, type Obj } from './fields.js';
 import { goSortSlice } from './gosort.js';
-import { describeIstioConfig, goAtoi } from './istio.js';
+import { describeIstioConfig } from './istio.js';
+import { goAtoi } from '../util/go-net.js';
 import { describeRouteMatch } from './listeners.js';
 
 /** Route configurations passing `--name` (exact; empty or absent: all), in istioctl's order. */

@@ -82,9 +82,14 @@ export function goSplitHostPort(hostport: string): [string, string] | string {
   return [host, hostport.slice(i + 1)];
 }
 
-/** strconv.Atoi: an optional sign and decimal digits, within int64. */
-export function goAtoi(s: string): number | undefined {
-  return /^[+-]?\d+$/.test(s) && Math.abs(Number(s)) < 2 ** 63 ? Number(s) : undefined;
+/** Go's strconv.Atoi: optional sign, decimal digits, int64 range; anything else is an error (null). */
+export function goAtoi(s: string): number | null {
+  if (!/^[+-]?\d+$/.test(s)) return null;
+  // Up to 15 digits is exact as a double (and Go has no -0).
+  if (s.length <= 15) return Number(s) + 0;
+  const v = BigInt(s);
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return null;
+  return Number(v);
 }
 
 const HOST_CHAR = /^[a-zA-Z0-9!$&'()*+,;=:[\]<>"\-_.~]$/;

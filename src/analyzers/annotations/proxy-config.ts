@@ -229,7 +229,7 @@ const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
 function fqdnProblem(host: string): boolean {
   if (host === '' || host.length > 255) return true;
   const labels = host.split('.');
-  if (goAtoi(labels[labels.length - 1]!) !== undefined) return true;
+  if (goAtoi(labels[labels.length - 1]!) !== null) return true;
   return labels.some(
     (l, i) =>
       !(i === labels.length - 1 && l === '') &&
@@ -243,7 +243,7 @@ function addressProblem(addr: string): string | undefined {
   if (typeof split === 'string') return `${JSON.stringify(addr)} is not host:port (${split})`;
   const [host, p] = split;
   const port = goAtoi(p);
-  if (port === undefined) return `port ${JSON.stringify(p)} of ${JSON.stringify(addr)} is not a number`;
+  if (port === null) return `port ${JSON.stringify(p)} of ${JSON.stringify(addr)} is not a number`;
   if (port < 1 || port > 65535) return `port ${port} of ${JSON.stringify(addr)} is not in the range 1..65535`;
   if (fqdnProblem(host) && typeof goParseAddr(host) === 'string')
     return `${JSON.stringify(host)} is not a valid host name or IP address`;

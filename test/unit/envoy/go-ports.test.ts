@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { goSortCompare, goSortSlice } from '../../../src/envoy/gosort.js';
 import { goYamlKeyLess, toGoYaml } from '../../../src/envoy/goyaml.js';
-import { clusterKeyCompare, describeIstioConfig, goAtoi, type SubsetKey } from '../../../src/envoy/istio.js';
+import { clusterKeyCompare, describeIstioConfig, type SubsetKey } from '../../../src/envoy/istio.js';
+import { goAtoi } from '../../../src/util/go-net.js';
 
 const reference = JSON.parse(readFileSync(join(import.meta.dirname, 'go-reference.json'), 'utf8'));
 const ints = (s: string) => (s === '' ? [] : s.split(',').map(Number));

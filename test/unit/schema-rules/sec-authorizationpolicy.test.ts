@@ -116,6 +116,24 @@ describe('AuthorizationPolicy semantic rules', () => {
       expect(issues).toHaveLength(5);
     });
 
+    it("reads IPs and CIDRs as istiod does (Go's netip): no leading zeros, no zone in a prefix", () => {
+      const issues = ap(`spec:
+  rules:
+  - from:
+    - source:
+        ipBlocks: ["10.0.0.0/08", "fe80::1%eth0/64", "fe80::1%eth0", "010.0.0.1", "10.0.0.0/8"]
+`);
+      const path = (i: number) => `spec.rules[0].from[0].source.ipBlocks[${i}]`;
+      expect(issues.map((i) => [i.path, i.message])).toEqual([
+        [
+          path(0),
+          '"10.0.0.0/08" is not a valid CIDR block: prefix length must be 0-32, without a leading zero',
+        ],
+        [path(1), '"fe80::1%eth0/64" is not a valid CIDR block: an IPv6 zone cannot be part of a prefix'],
+        [path(3), '"010.0.0.1" is not a valid IP address'],
+      ]);
+    });
+
     it('checks serviceAccounts: format, wildcard, length, count, and not mixed with principals/namespaces', () => {
       const many = Array.from({ length: 17 }, (_, i) => `sa${i}`).join(', ');
       const issues = ap(`spec:

@@ -3,11 +3,12 @@
  * value checks Istio applies everywhere (DNS names, wildcard hosts, ports, durations, IPs and CIDRs,
  * label maps, workload selectors, exportTo lists, RE2 regular expressions).
  */
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { joinPath, type PathSegment } from '../../../manifests/path.js';
 import { parseGoDuration } from '../../../util/duration.js';
 import { isDnsLabel, isDnsSubdomain, isLabelName } from '../../../util/names.js';
 import { isObject, keysOf, list } from '../../../util/values.js';
+import { goParseAddr } from '../../../util/go-net.js';
 import type { SemanticIssue } from './types.js';
 
 /** Collects the issues of one resource. */
@@ -164,17 +165,22 @@ export function isIp(s: string): boolean {
   return ((c >= 48 && c <= 57) || s.includes(':')) && isIP(s) !== 0;
 }
 
-/** Why `s` is not an IP address or (when it contains a `/`) a CIDR block, or undefined. */
+/**
+ * Why `s` is not an IP address or (when it contains a `/`) a CIDR block, or undefined: as Go's
+ * netip.ParseAddr / ParsePrefix read them (istiod's validation), so a zone is allowed on an address but
+ * not in a prefix, and neither an IPv4 octet nor a prefix length has a leading zero.
+ */
 export function ipOrCidrError(s: string): string | undefined {
   const parts = s.split('/');
-  if (parts.length === 1) return isIp(s) ? undefined : `"${s}" is not a valid IP address`;
+  if (parts.length === 1)
+    return typeof goParseAddr(s) === 'string' ? `"${s}" is not a valid IP address` : undefined;
   if (parts.length > 2) return `"${s}" is not a valid CIDR block`;
   const [ip, bits] = parts as [string, string];
-  const max = isIPv4(ip) ? 32 : isIPv6(ip) ? 128 : -1;
-  if (max < 0) return `"${s}" is not a valid CIDR block: "${ip}" is not an IP address`;
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) {
-    return `"${s}" is not a valid CIDR block: prefix length must be 0-${max}`;
-  }
+  const addr = goParseAddr(ip);
+  if (typeof addr === 'string') return `"${s}" is not a valid CIDR block: "${ip}" is not an IP address`;
+  if (addr.zone !== '') return `"${s}" is not a valid CIDR block: an IPv6 zone cannot be part of a prefix`;
+  if (!/^(0|[1-9]\d{0,2})$/.test(bits) || Number(bits) > addr.bits)
+    return `"${s}" is not a valid CIDR block: prefix length must be 0-${addr.bits}, without a leading zero`;
   return undefined;
 }
 
