@@ -153,8 +153,20 @@ const PROXY_CONFIG: Fields = {
 };
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v) ?? v));
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A value for a message: a string quoted (cut at 80 characters), a scalar as written, a list or mapping
+ * by what it is (its text can be huge: YAML aliases repeat a node, or refer to themselves).
+ */
+const show = (v: unknown) =>
+  typeof v === 'string'
+    ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)
+    : Array.isArray(v)
+      ? 'a list'
+      : isObj(v)
+        ? 'a mapping'
+        : String(v);
 
 const INT_RANGE = {
   int32: [-(2 ** 31), 2 ** 31 - 1],

@@ -136,6 +136,21 @@ describe('proxy.istio.io/config as the sidecar injector validates it', () => {
     );
   });
 
+  it('names a list or mapping where a value is wanted without printing it (YAML aliases can make it huge)', async () => {
+    const laughs = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+      'proxyMetadata: *h',
+    ].join('\n');
+    expect(await problem(laughs)).toEqual(finding('proxyMetadata: a list is not a mapping'));
+    expect(await problem('proxyMetadata: &m {a: *m}')).toEqual(
+      finding('proxyMetadata.a: a mapping is not a string'),
+    );
+    expect(await problem(`statsdUdpAddress: ${'x'.repeat(300)}`)).toEqual(
+      finding(`statsdUdpAddress: "${'x'.repeat(300)}" is not host:port (missing port in address)`),
+    );
+  });
+
   it('accepts what istiod accepts: unknown fields, quoted numbers, negative statNameLength and concurrency', async () => {
     for (const config of [
       'statNameLength: -5',

@@ -47,8 +47,10 @@ export function countSet(obj: Record<string, any>, fields: readonly string[]): n
 }
 
 export function quote(v: unknown): string {
-  // (a field that is absent reads "(none)", not "undefined")
-  return JSON.stringify(v) ?? '(none)';
+  // (a field that is absent reads "(none)", not "undefined"; a value's text is cut at 200 characters: YAML
+  // aliases can make a small document's value very long)
+  const s = JSON.stringify(v) ?? '(none)';
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
 // ---------------------------------------------------------------------------------------------------
