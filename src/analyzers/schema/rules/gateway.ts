@@ -3,7 +3,7 @@
  * object name, servers, hosts, ports, binds and server TLS.
  */
 import type { Resource } from '../../../manifests/types.js';
-import { at, isIstioLabel, isIp, isSet, Issues, portError, quote } from './common.js';
+import { at, isDnsLabel, isIp, isSet, Issues, portError, quote } from './common.js';
 import { isObject, list } from '../../../util/values.js';
 import {
   checkNamespacedHost,
@@ -20,10 +20,12 @@ export function validateGateway(resource: Resource): SemanticIssue[] {
   // The Gateway API kind of the same name is not schema-validated.
   if (resource.group !== 'networking.istio.io') return issues.list;
   const spec = isObject(resource.spec) ? resource.spec : {};
-  if (resource.name && !isIstioLabel(resource.name)) {
+  // Lowercase, although istiod's own validation allows upper case: the API server refuses such an object
+  // name, so no cluster holds it (a documented difference from istioctl, which says nothing offline)
+  if (resource.name && !isDnsLabel(resource.name)) {
     issues.error(
       'metadata.name',
-      `Gateway name "${resource.name}" must be a DNS label (letters, digits, '-'; no dots), because VirtualServices refer to gateways as namespace/name`,
+      `Gateway name "${resource.name}" must be a DNS label (lowercase letters, digits, '-'; no dots), because VirtualServices refer to gateways as namespace/name`,
     );
   }
   const servers = list(spec.servers);
