@@ -6,7 +6,7 @@
  * used; private keys are never read into a result or printed.
  */
 import { createHash, type X509Certificate } from 'node:crypto';
-import { describeCertificate, pemCertificates, rfc3339, type CertInfo } from '../envoy/certs.js';
+import { pemCertificateInfos, pemCertificates, rfc3339, type CertInfo } from '../envoy/certs.js';
 import { fail, ok, warnR, type CheckResult } from '../kube/health.js';
 import { ApiError, apiErrorNaming, type KubeRest } from '../kube/rest.js';
 import { formatRemaining } from './report.js';
@@ -42,7 +42,7 @@ export async function trustChecks(rest: KubeRest, o: TrustCheckOptions): Promise
     );
     return out;
   }
-  const roots = certificates(rootText);
+  const roots = pemCertificateInfos(rootText);
   if (roots.length === 0) {
     out.push(
       fail(GROUP, `${ns}/${ROOT_CONFIGMAP} holds no parsable certificate`, 'restart istiod to rewrite it'),
@@ -63,7 +63,7 @@ async function signingCa(rest: KubeRest, o: TrustCheckOptions, roots: CertInfo[]
     const certText = await readKey(rest, 'secrets', o.istioNamespace, s.name, s.cert, out);
     if (certText === null) return out;
     if (certText === undefined) continue;
-    const [ca] = certificates(certText);
+    const [ca] = pemCertificateInfos(certText);
     const where = `Secret ${o.istioNamespace}/${s.name}`;
     if (!ca) {
       out.push(
@@ -75,11 +75,11 @@ async function signingCa(rest: KubeRest, o: TrustCheckOptions, roots: CertInfo[]
     const rootText =
       s.root === s.cert ? certText : await readKey(rest, 'secrets', o.istioNamespace, s.name, s.root, out);
     if (rootText === null) return out;
-    const caRoots = rootText ? certificates(rootText) : [];
+    const caRoots = rootText ? pemCertificateInfos(rootText) : [];
     if (s.root !== s.cert && caRoots.length > 0) {
       const chainText = await readKey(rest, 'secrets', o.istioNamespace, s.name, 'cert-chain.pem', out);
       if (chainText === null) return out;
-      out.push(...pluggedChain(where, ca, caRoots, chainText ? certificates(chainText) : []));
+      out.push(...pluggedChain(where, ca, caRoots, chainText ? pemCertificateInfos(chainText) : []));
     }
     const trusted = new Set(roots.map(fingerprint));
     if (caRoots.length > 0 && !caRoots.some((r) => trusted.has(fingerprint(r))))
@@ -234,12 +234,6 @@ async function readKey(
   const value = res.body?.data?.[key];
   if (typeof value !== 'string') return undefined;
   return plural === 'secrets' ? Buffer.from(value, 'base64').toString('utf8') : value;
-}
-
-function certificates(pem: string): CertInfo[] {
-  return pemCertificates(pem)
-    .map(describeCertificate)
-    .filter((c): c is CertInfo => c !== undefined);
 }
 
 function validity(what: string, c: CertInfo, o: TrustCheckOptions): CheckResult {

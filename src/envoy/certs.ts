@@ -225,3 +225,10 @@ export function redactPrivateKeysIn(value: unknown): void {
     }
   }
 }
+
+/** The certificates of PEM text that parse, each described (blocks that do not parse are left out). */
+export function pemCertificateInfos(pem: string): CertInfo[] {
+  return pemCertificates(pem)
+    .map(describeCertificate)
+    .filter((c): c is CertInfo => c !== undefined);
+}

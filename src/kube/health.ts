@@ -23,7 +23,7 @@ import {
   isWebhookDeactivated,
   TAG_LABEL,
 } from '../install/tags.js';
-import { describeCertificate, pemCertificates, type CertInfo } from '../envoy/certs.js';
+import { pemCertificateInfos, type CertInfo } from '../envoy/certs.js';
 import { escapeControl } from '../render/escape.js';
 import { parseDocument } from 'yaml';
 import { humanDuration } from '../util/age.js';
@@ -1097,11 +1097,15 @@ async function caBundleHealth(
   services: readonly any[],
 ): Promise<CheckResult[]> {
   if (webhooks.length === 0) return [];
-  const certsOf = (b64: string) =>
-    pemCertificates(Buffer.from(b64, 'base64').toString('utf8'))
-      .map(describeCertificate)
-      .filter((c): c is CertInfo => c !== undefined);
-  const bad = webhooks.filter((w) => certsOf(String(w.clientConfig.caBundle)).length === 0);
+  // each bundle parsed once (an injector configuration's webhooks mostly share one)
+  const parsed = new Map<string, CertInfo[]>();
+  const certsOf = (w: any) => {
+    const b64 = String(w.clientConfig.caBundle);
+    let certs = parsed.get(b64);
+    if (!certs) parsed.set(b64, (certs = pemCertificateInfos(Buffer.from(b64, 'base64').toString('utf8'))));
+    return certs;
+  };
+  const bad = webhooks.filter((w) => certsOf(w).length === 0);
   const out: CheckResult[] = [];
   if (bad.length > 0)
     out.push(
@@ -1118,21 +1122,14 @@ async function caBundleHealth(
   const cm = await rest.request('GET', `/api/v1/namespaces/${ns}/configmaps/istio-ca-root-cert`);
   const rootPem = cm.status === 200 ? cm.body?.data?.['root-cert.pem'] : undefined;
   if (typeof rootPem !== 'string') return out;
-  const roots = new Set(
-    pemCertificates(rootPem)
-      .map(describeCertificate)
-      .filter((c): c is CertInfo => c !== undefined)
-      .map((c) => c.cert.fingerprint256),
-  );
+  const roots = new Set(pemCertificateInfos(rootPem).map((c) => c.cert.fingerprint256));
   if (roots.size === 0) return out;
-  const other = good.filter(
-    (w) => !certsOf(String(w.clientConfig.caBundle)).some((c) => roots.has(c.cert.fingerprint256)),
-  );
+  const other = good.filter((w) => !certsOf(w).some((c) => roots.has(c.cert.fingerprint256)));
   if (other.length > 0)
     out.push(
       warnR(
         'Webhooks',
-        `${objectRef(wh)}: the caBundle of webhook(s) ${other.map((w) => w.name).join(', ')} (${escapeControl(certsOf(String(other[0].clientConfig.caBundle))[0]!.cert.subject.replace(/\n/g, ', '))}) is not the root in ${ns}/istio-ca-root-cert: the API server refuses istiod's serving certificate unless that CA signed it`,
+        `${objectRef(wh)}: the caBundle of webhook(s) ${other.map((w) => w.name).join(', ')} (${escapeControl(certsOf(other[0])[0]!.cert.subject.replace(/\n/g, ', '))}) is not the root in ${ns}/istio-ca-root-cert: the API server refuses istiod's serving certificate unless that CA signed it`,
         "istiod rewrites the caBundle with its CA's root while it runs: if this stays, istiod is not running or serves a certificate of another CA",
       ),
     );

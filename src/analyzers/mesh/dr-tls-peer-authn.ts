@@ -1,17 +1,14 @@
 import type { Resource } from '../../manifests/types.js';
 import {
   allContainers,
-  INJECTION_LABEL,
   namespaceInAmbient,
   namespaceLookup,
-  REVISION_LABEL,
   workloadInAmbient,
-  workloadInjectionChoice,
   workloadInMesh,
   workloadsByLabel,
   type NamespaceLookup,
 } from '../util/labels.js';
-import { isEmptyLabels, labelMap, labelsMatch } from '../../kube/labels.js';
+import { isEmptyLabels, labelsMatch } from '../../kube/labels.js';
 import { defineAnalyzer, K, type AnalysisContext, type Workload, WORKLOAD_INPUTS } from '../types.js';
 import {
   isNamespaceWide,
@@ -115,18 +112,14 @@ class PolicyIndex {
 
 /**
  * Whether PeerAuthentication is enforced for a workload: it has or gets a sidecar (mesh's injection rules,
- * a Namespace missing from the inputs taken as injected), or ambient captures it. A namespace with an
- * `istio.io/rev` label is injected by that revision's webhook, which the shared rule does not see.
+ * a Namespace missing from the inputs taken as injected, an `istio.io/rev` namespace injected by its
+ * revision), or ambient captures it.
  */
 function enforces(w: Workload, namespaces: NamespaceLookup): boolean {
-  if (workloadInMesh(w, namespaces, { unknownNamespace: true }) || workloadInAmbient(w)) return true;
-  const ns = namespaces(w.namespace);
-  if (namespaceInAmbient(ns)) return true;
-  const labels = labelMap(ns?.metadata.labels);
   return (
-    workloadInjectionChoice(w) === undefined &&
-    labels[REVISION_LABEL] !== undefined &&
-    labels[INJECTION_LABEL] !== 'disabled'
+    workloadInMesh(w, namespaces, { unknownNamespace: true, revisionLabel: true }) ||
+    workloadInAmbient(w) ||
+    namespaceInAmbient(namespaces(w.namespace))
   );
 }
 

@@ -71,6 +71,12 @@ export interface InMeshOptions {
    * simply unknown.
    */
   unknownNamespace?: boolean;
+  /**
+   * A namespace labelled `istio.io/rev` (and not `istio-injection=disabled`) counts as injected: that
+   * revision's webhook injects it. Off by default (the analyzers that compare with istioctl read only
+   * `istio-injection`, as istioctl's do).
+   */
+  revisionLabel?: boolean;
 }
 
 /**
@@ -84,7 +90,13 @@ export function workloadInMesh(w: Workload, namespaces: NamespaceLookup, opts: I
   if (own !== undefined) return own;
   const ns = namespaces(w.namespace);
   if (!ns) return opts.unknownNamespace ?? false;
-  return labelValue(ns.metadata.labels, INJECTION_LABEL) === 'enabled';
+  const injection = labelValue(ns.metadata.labels, INJECTION_LABEL);
+  if (injection === 'enabled') return true;
+  return (
+    opts.revisionLabel === true &&
+    injection !== 'disabled' &&
+    labelValue(ns.metadata.labels, REVISION_LABEL) !== undefined
+  );
 }
 
 /** A pod the ambient data plane captures (the CNI marks it with `ambient.istio.io/redirection: enabled`). */
