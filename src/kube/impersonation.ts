@@ -37,11 +37,6 @@ export function setImpersonation(i: Impersonation | undefined): void {
   current = i;
 }
 
-/** The `--as` flags of this run, if any. */
-export function currentImpersonation(): Impersonation | undefined {
-  return current;
-}
-
 /**
  * Who the requests are made as, for a message: `the impersonated user "alice"` (`…, group "devs",`) with
  * `--as` (and `--as-group`), named as the API server names the user in a refusal; else the user of
