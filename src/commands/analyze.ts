@@ -5,6 +5,7 @@ import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
+import type { Chunks } from '../render/chunks.js';
 import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
 import type { RemoteCluster } from '../kube/analyze-inputs.js';
@@ -83,6 +84,12 @@ export function register(program: Command): void {
     )
     .option('--output-threshold <level>', 'lowest level that is printed (Error|Warning|Info)', 'Info')
     .option(
+      '--report <format:file>',
+      `also write the report in this format to a file, from the same run (repeatable; e.g. sarif:mesh.sarif; formats: ${FORMATS.join('|')})`,
+      collect,
+      [],
+    )
+    .option(
       '-S, --suppress <CODE=Kind ns/name>',
       'suppress findings; * is a wildcard (repeatable)',
       collect,
@@ -115,6 +122,12 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   const format = parseOutputFormat(opts.output, FORMATS, 'log');
   const failureThreshold = parseLevel(opts.failureThreshold, '--failure-threshold');
   const outputThreshold = parseLevel(opts.outputThreshold, '--output-threshold');
+  const reports = parseReports(opts.report ?? []);
+  if (reports.length > 0 && (opts.listAnalyzers || opts.writeBaseline))
+    throw usageError(
+      `--report cannot be combined with ${opts.listAnalyzers ? '--list-analyzers' : '--write-baseline'}`,
+      opts.listAnalyzers ? 'use -o for the analyzer list' : 'write the baseline and the reports in two runs',
+    );
   const { findAnalyzer } = await import('../analyzers/registry.js');
 
   if (opts.listAnalyzers) {
@@ -334,18 +347,17 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       ? `the cluster at ${cluster!.server}`
       : (paths.length === 1 ? paths[0] : `${paths.length} paths`) + (cluster ? ' over the cluster' : '');
   // Written in pieces: a large report is longer than the longest string V8 can make.
-  const { writeChunks, jsonChunks } = await import('../render/chunks.js');
-  if (format === 'log') {
-    const { logChunks } = await import('../render/findings.js');
-    const color = colorEnabled(process.stdout, opts.color);
-    await writeChunks(logChunks(shown, color));
-  } else if (format === 'github') {
-    const { githubChunks } = await import('../render/findings.js');
-    await writeChunks(githubChunks(shown, outcome.load.problems));
-  } else if (format === 'junit') {
-    const { junitChunks } = await import('../render/ci.js');
-    await writeChunks(
-      junitChunks({
+  const { writeChunks, jsonChunks, batched } = await import('../render/chunks.js');
+  const render = async (fmt: (typeof FORMATS)[number], color: boolean): Promise<Chunks> => {
+    if (fmt === 'log') {
+      const { logChunks } = await import('../render/findings.js');
+      return logChunks(shown, color);
+    } else if (fmt === 'github') {
+      const { githubChunks } = await import('../render/findings.js');
+      return githubChunks(shown, outcome.load.problems);
+    } else if (fmt === 'junit') {
+      const { junitChunks } = await import('../render/ci.js');
+      return junitChunks({
         findings: shown,
         problems: outcome.load.problems,
         executed: outcome.run.executed.map((name, i) => ({
@@ -355,15 +367,14 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         skipped: outcome.run.skipped,
         resources: outcome.run.snapshot.all(),
         failureThreshold,
-      }),
-    );
-  } else if (format === 'codeclimate') {
-    const { codeClimateChunks } = await import('../render/ci.js');
-    await writeChunks(codeClimateChunks(shown, outcome.load.problems));
-  } else if (format === 'sarif') {
-    const { sarifChunks } = await import('../render/sarif.js');
-    await writeChunks(sarifChunks(shown, outcome.load.problems, clientVersion()));
-  } else {
+      });
+    } else if (fmt === 'codeclimate') {
+      const { codeClimateChunks } = await import('../render/ci.js');
+      return codeClimateChunks(shown, outcome.load.problems);
+    } else if (fmt === 'sarif') {
+      const { sarifChunks } = await import('../render/sarif.js');
+      return sarifChunks(shown, outcome.load.problems, clientVersion());
+    }
     const { toReportFinding, countLevels, REPORT_VERSION } = await import('../render/report.js');
     const counts = countLevels(shown);
     const report = {
@@ -404,8 +415,23 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       },
     };
     const { yamlChunks } = await import('../render/findings.js');
-    await writeChunks(format === 'json' ? jsonChunks(report) : await yamlChunks(report));
+    return fmt === 'json' ? jsonChunks(report) : await yamlChunks(report);
+  };
+  // The files first (what CI uploads), each whole or not at all; one that cannot be written is said and
+  // fails the run (exit 1), after the rest is written.
+  let unwritten = 0;
+  if (reports.length > 0) {
+    const { writeOutput } = await import('../util/write-output.js');
+    for (const r of reports) {
+      try {
+        await writeOutput(r.file, batched(await render(r.format, false)));
+      } catch (err) {
+        unwritten++;
+        warn(`Error: --report ${r.format}: ${(err as Error).message}`);
+      }
+    }
   }
+  await writeChunks(await render(format, format === 'log' && colorEnabled(process.stdout, opts.color)));
 
   if (format === 'log') {
     // (against the cluster, a run without -n reports on the context's namespace: only -A shows them all)
@@ -438,7 +464,27 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       warn(`Error: Analyzers found issues when analyzing ${target}.`);
     }
   }
-  return outcome.exitCode;
+  return unwritten > 0 ? ExitCode.RUNTIME : outcome.exitCode;
+}
+
+/** `--report FORMAT:FILE` values (split at the first colon: formats have none, Windows paths do). */
+function parseReports(specs: string[]): Array<{ format: (typeof FORMATS)[number]; file: string }> {
+  const reports = specs.map((spec) => {
+    const colon = spec.indexOf(':');
+    const format = spec.slice(0, colon).toLowerCase() as (typeof FORMATS)[number];
+    const file = spec.slice(colon + 1);
+    if (colon < 0 || !FORMATS.includes(format) || file === '')
+      throw usageError(
+        `invalid --report "${spec}": FORMAT:FILE, with FORMAT one of ${FORMATS.join(', ')}`,
+        'e.g. --report sarif:mesh.sarif',
+      );
+    if (file === '-') throw usageError(`invalid --report "${spec}": - is stdout, whose format -o sets`);
+    return { format, file };
+  });
+  const files = reports.map((r) => r.file);
+  const twice = files.find((f, i) => files.indexOf(f) !== i);
+  if (twice !== undefined) throw usageError(`--report names ${twice} twice`);
+  return reports;
 }
 
 /**

@@ -12,38 +12,43 @@ export type Chunks = Iterable<string>;
 const FLUSH_AT = 1 << 18;
 
 /**
- * Writes the pieces to `out` as `writeStdout` writes one text: nothing when they are all empty, else the text
- * followed by a newline unless it ends with one. Resolves once the last write is flushed; waits for `drain`
- * whenever the stream's buffer is full, so a slow reader never makes the whole output pile up in memory.
+ * The pieces gathered into texts of about `flushAt` UTF-16 units (a larger piece is one text), whose
+ * concatenation is the pieces' followed by a newline unless they end with one; nothing when they are all
+ * empty. What `writeChunks` writes to a stream, and `--report` to a file.
+ */
+export function* batched(chunks: Chunks, flushAt = FLUSH_AT): Generator<string> {
+  let pending = '';
+  let last = '';
+  for (const piece of chunks) {
+    pending += piece;
+    if (pending.length >= flushAt) {
+      last = pending;
+      pending = '';
+      yield last;
+    }
+  }
+  if (pending !== '') yield pending.endsWith('\n') ? pending : pending + '\n';
+  else if (last !== '' && !last.endsWith('\n')) yield '\n';
+}
+
+/**
+ * Writes the pieces to `out` as `writeStdout` writes one text (see `batched`). Resolves once the last write
+ * is flushed; waits for `drain` whenever the stream's buffer is full, so a slow reader never makes the whole
+ * output pile up in memory.
  */
 export async function writeChunks(
   chunks: Chunks,
   out: NodeJS.WritableStream = process.stdout,
   flushAt = FLUSH_AT,
 ): Promise<void> {
-  let pending = '';
-  let endsWithNewline = false;
-  let wrote = false;
   let flushed: Promise<void> = Promise.resolve();
-  const write = async (text: string) => {
-    wrote = true;
-    endsWithNewline = text.charCodeAt(text.length - 1) === 10;
+  for (const text of batched(chunks, flushAt)) {
     let ok = true;
     flushed = new Promise((resolve) => {
       ok = out.write(text, () => resolve());
     });
     if (!ok) await drained(out);
-  };
-  for (const piece of chunks) {
-    pending += piece;
-    if (pending.length >= flushAt) {
-      const text = pending;
-      pending = '';
-      await write(text);
-    }
   }
-  if (pending !== '') await write(pending.endsWith('\n') ? pending : pending + '\n');
-  else if (wrote && !endsWithNewline) await write('\n');
   await flushed;
 }
 

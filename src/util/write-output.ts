@@ -15,8 +15,9 @@ import { errnoText } from './input.js';
  *   (/dev/stdout, /dev/fd/N, /proc/self/fd/N) is opened and written, appending: a rename would put a
  *   regular file in its place, and truncating would drop what a `>>` redirection keeps. A socket cannot
  *   be opened: an error, as for a directory.
+ * `text` may come in pieces (a report too large for one string), written in order.
  */
-export async function writeOutput(file: string, text: string): Promise<void> {
+export async function writeOutput(file: string, text: string | Iterable<string>): Promise<void> {
   try {
     const target = await outputTarget(file);
     if (target === 'direct') await writeFile(file, text, { flag: 'a' });
@@ -86,12 +87,17 @@ async function namesOpenFd(file: string): Promise<boolean> {
  * its directory, flushed to disk, given the mode and owner of the file it replaces (`was`), then
  * renamed over it.
  */
-async function replaceWhole(path: string, text: string, was: Stats | undefined): Promise<void> {
+async function replaceWhole(
+  path: string,
+  text: string | Iterable<string>,
+  was: Stats | undefined,
+): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.mesh-${process.pid}`);
   const handle = await open(tmp, 'wx', was ? 0o600 : 0o666);
   try {
     try {
-      await handle.writeFile(text);
+      // each piece from where the last one ended
+      for (const piece of typeof text === 'string' ? [text] : text) await handle.writeFile(piece);
       if (was) {
         // best effort: only root may give a file away (chown clears set-id bits, so the mode comes last)
         if (was.uid !== process.getuid?.() || was.gid !== process.getgid?.())

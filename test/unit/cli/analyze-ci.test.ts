@@ -241,6 +241,68 @@ describe('skipped analyzers and the analyzer list', () => {
   });
 });
 
+describe('mesh analyze --report FORMAT:FILE', () => {
+  it('writes each report from the same run, as -o would print it, beside the stdout output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-report-'));
+    const files = { sarif: 'a.sarif', junit: 'b.xml', json: 'c.json', codeclimate: 'd.json', log: 'e.txt' };
+    const reports = Object.entries(files).flatMap(([f, name]) => ['--report', `${f}:${join(dir, name)}`]);
+    const r = mesh(['analyze', REPO, '-o', 'github', ...reports]);
+    expect(r.code).toBe(79);
+    expect(r.stdout).toBe(mesh(['analyze', REPO, '-o', 'github']).stdout);
+    for (const [format, name] of Object.entries(files)) {
+      const written = readFileSync(join(dir, name), 'utf8');
+      const printed = mesh(['analyze', REPO, '-o', format]).stdout;
+      // (JUnit carries the run's timings)
+      const untimed = (x: string) => (format === 'junit' ? x.replace(/ time="[0-9.]+"/g, '') : x);
+      expect(untimed(written), format).toBe(untimed(printed));
+    }
+    // no colour in a file, even when the terminal gets colour
+    expect(readFileSync(join(dir, files.log), 'utf8')).not.toContain('\u001b[');
+  });
+
+  it('refuses a malformed value, a file named twice and flags with no report, before analyzing', () => {
+    for (const [args, message] of [
+      [
+        ['--report', 'sarif'],
+        'Error: invalid --report "sarif": FORMAT:FILE, with FORMAT one of log, json, yaml, sarif, github, junit, codeclimate',
+      ],
+      [['--report', 'xml:r.xml'], 'Error: invalid --report "xml:r.xml": FORMAT:FILE'],
+      [['--report', 'sarif:-'], 'Error: invalid --report "sarif:-": - is stdout, whose format -o sets'],
+      [['--report', 'sarif:r', '--report', 'json:r'], 'Error: --report names r twice'],
+      [
+        ['--report', 'json:r', '--write-baseline', 'b.json'],
+        'Error: --report cannot be combined with --write-baseline',
+      ],
+      [['-L', '--report', 'json:r'], 'Error: --report cannot be combined with --list-analyzers'],
+    ] as const) {
+      const r = mesh(['analyze', REPO, ...args]);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stderr, args.join(' ')).toContain(message);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+  });
+
+  it('names a report it cannot write, still writes the others and stdout, and fails the run (exit 1)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-report-'));
+    const r = mesh([
+      'analyze',
+      REPO,
+      '-o',
+      'json',
+      '--report',
+      `sarif:${join(dir, 'missing-dir', 'a.sarif')}`,
+      '--report',
+      `sarif:${join(dir, 'b.sarif')}`,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `Error: --report sarif: cannot write ${join(dir, 'missing-dir', 'a.sarif')}: no such file or directory`,
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'b.sarif'), 'utf8')).runs[0].results).toHaveLength(2);
+    expect(JSON.parse(r.stdout).summary.total).toBe(2);
+  });
+});
+
 describe('GitHub Action', () => {
   const action = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8'));
   const step = action.runs.steps.find((s: any) => s.id === 'analyze');
@@ -301,6 +363,15 @@ describe('GitHub Action', () => {
     const clean = runStep(dir, { paths: 'k8s/gateway.yaml' });
     expect(clean.code).toBe(0);
     expect(clean.stdout).toBe('');
+  });
+
+  it('analyzes once: each warning of the run is in the log once', () => {
+    const dir = sampleRepo();
+    writeFileSync(join(dir, 'k8s', 'broken.yaml'), 'kind: [\n');
+    const r = runStep(dir, { paths: 'k8s' });
+    expect(r.code).toBe(79);
+    expect(r.stderr.split('\n').filter((l) => l.includes('broken.yaml'))).toHaveLength(1);
+    expect(r.stdout).toContain('title=mesh.ParseError');
   });
 
   it('sets exit-code, and no sarif-file, when mesh stops on a usage error or a runtime failure', () => {
