@@ -1,7 +1,8 @@
 // `mesh analyze` on a corpus written the way real repositories are (bench/lib/corpus-real.mjs: flow
 // collections, comments, anchors, multi-line strings, JSON files, `helm template` output, > 2,000 findings),
 // at 8,000 and 40,000 documents. Per size: the js-yaml floor as a cold process, mesh (with and without the
-// V8 code cache), and `istioctl analyze --use-kube=false` when the testbed has built istioctl.
+// V8 code cache, and started as the GitHub Action starts it, `node --v8-pool-size=0`), and
+// `istioctl analyze --use-kube=false` when the testbed has built istioctl.
 // Cold processes run interleaved; median of BENCH_RUNS rounds (default 5; istioctl BENCH_ISTIOCTL_RUNS, 1). Wall time
 // and CPU time (user + system, by GNU time): on a shared machine CPU time is the steadier of the two.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,6 +68,8 @@ export function benchAnalyzeReal() {
         [process.execPath, [join(ROOT, 'bench/lib/floor-parse.mjs'), dir]],
         [process.execPath, [MESH, 'analyze', dir, '-o', 'json']],
         [process.execPath, [MESH, 'analyze', dir, '-o', 'json'], { MESH_NO_CODE_CACHE: '1' }],
+        // as the GitHub Action starts it: V8's helper threads sized to the cores (see README)
+        [process.execPath, ['--v8-pool-size=0', MESH, 'analyze', dir, '-o', 'json']],
       ];
       const times = commands.map(() => []);
       const cpu = commands.map(() => []);
@@ -78,7 +81,7 @@ export function benchAnalyzeReal() {
           cpu[k].push(r.cpuMs);
           if (k === 1) findings = JSON.parse(r.stdout).summary.total;
         });
-      const [floor, mesh, meshNoCache] = times.map(median);
+      const [floor, mesh, meshNoCache, meshPool] = times.map(median);
       const [floorCpu, meshCpu, meshNoCacheCpu] = cpu.map(median);
       const row = {
         docs: corpus.docs,
@@ -90,6 +93,8 @@ export function benchAnalyzeReal() {
         meshVsFloor: +(mesh / floor).toFixed(2),
         meshNoCodeCacheMs: +meshNoCache.toFixed(0),
         meshNoCodeCacheVsFloor: +(meshNoCache / floor).toFixed(2),
+        meshV8PoolSize0Ms: +meshPool.toFixed(0),
+        meshV8PoolSize0VsFloor: +(meshPool / floor).toFixed(2),
         cpu: {
           floorMs: +floorCpu.toFixed(0),
           meshMs: +meshCpu.toFixed(0),
