@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { describeError, ExitCode, MeshError, usageError } from '../util/errors.js';
 import { parseDuration, parseWindow } from '../util/duration.js';
@@ -465,18 +464,18 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
         : [...(await health.check(r, components)), ...(await trustAndSync(r, limits!, within?.deadline))];
     };
     let results = await run();
-    let interruptedBy: NodeJS.Signals | undefined;
+    let interruptedExit: number | undefined;
     if (limits && limits.waitMs > 0 && results.some((r) => r.status === 'fail')) {
       const progress = await (await import('../util/progress.js')).progressReporter();
       // Ctrl+C or a TERM while waiting: the last complete run is reported, then exit 130 (143)
-      const { interruptible } = await import('../util/interrupt.js');
+      const { interruptible, signalExitCode } = await import('../util/interrupt.js');
       const interrupt = interruptible('waiting for the checks to pass');
       try {
         const waited = await health.waitForChecks(run, results, limits.waitMs, progress, startedAt, {
           signal: interrupt.signal,
         });
         results = waited.results;
-        if (waited.interrupted) interruptedBy = interrupt.received;
+        if (waited.interrupted && interrupt.received) interruptedExit = signalExitCode(interrupt.received);
       } finally {
         interrupt.dispose();
       }
@@ -487,11 +486,8 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
       const { colorEnabled } = await import('../util/tty.js');
       await writeStdout(health.formatChecks(results, colorEnabled()));
     }
-    process.exitCode = interruptedBy
-      ? 128 + os.constants.signals[interruptedBy]
-      : results.some((r) => r.status === 'fail')
-        ? ExitCode.FINDINGS
-        : ExitCode.OK;
+    process.exitCode =
+      interruptedExit ?? (results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK);
   });
 }
 

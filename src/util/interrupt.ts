@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { MeshError } from './errors.js';
 
 export interface Interrupt {
@@ -14,7 +15,7 @@ export interface Interrupt {
 /**
  * Ctrl+C (or SIGTERM) while a command changes the cluster: the first one aborts `signal` with
  * `interrupted (Ctrl+C) while <what>`, so the command stops its writes and reports what it did instead of
- * dying silently halfway; a second one ends mesh at once (exit 130). (`on`, not `once`: signal-exit,
+ * dying silently halfway; a second one ends mesh at once (exit 130, 143 for SIGTERM). (`on`, not `once`: signal-exit,
  * which ora loads, re-raises the signal when it sees no other listener left.)
  */
 export function interruptible(what: string): Interrupt {
@@ -22,7 +23,7 @@ export function interruptible(what: string): Interrupt {
   let doing = what;
   let received: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(signalExitCode(sig));
     received = sig;
     controller.abort(new MeshError(`interrupted (${sig === 'SIGINT' ? 'Ctrl+C' : sig}) while ${doing}`));
   };
@@ -35,6 +36,11 @@ export function interruptible(what: string): Interrupt {
       return received;
     },
   };
+}
+
+/** A shell's exit status for a process the signal ended: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + constants.signals[sig];
 }
 
 /** Sleeps `ms`, or less when `signal` aborts meanwhile (then throws its reason). */
