@@ -2,6 +2,13 @@ import { MeshError } from '../util/errors.js';
 import { fieldDiff, type FieldChange } from '../install/diff.js';
 import { objectRef, sortObjects } from '../install/manifest.js';
 import {
+  collisionMessage,
+  nameCollisions,
+  removalPatch,
+  withoutTakenNames,
+  withRenderedEntries,
+} from '../install/name-collisions.js';
+import {
   LABEL,
   MANAGED_BY,
   type ComponentName,
@@ -98,6 +105,54 @@ export function applyObject(
   opts: { dryRun?: boolean; force?: boolean } = {},
 ): Promise<any> {
   return rest.call('PATCH', applyPath(o, opts), o, 'application/apply-patch+yaml');
+}
+
+/**
+ * applyObject, also where a list entry another manager keeps has a name mesh gives an entry of another key
+ * (see nameCollisions: a Service port renumbered with `kubectl edit`, which the server refuses as a
+ * duplicate name, 422). Without `force` that is a conflict (409) naming the entry and who wrote it, as a
+ * conflict on a field is. With `force` those entries are removed (a JSON patch that fails if the object
+ * changed since it was read) and `o` applied again: the object as rendered, still the same object (a
+ * Service keeps its clusterIP). A dry run cannot chain the two: it applies the rest of `o`, puts mesh's
+ * entries in place of the others, and sends that as a dry-run patch for what the server would store.
+ * `live`: the object as just read, if at hand.
+ */
+async function applyOwned(
+  rest: KubeRest,
+  o: K8sObject,
+  opts: { dryRun?: boolean; force?: boolean } = {},
+  live?: any,
+): Promise<any> {
+  try {
+    return await applyObject(rest, o, opts);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 422) throw err;
+    const current = live ?? (await getObject(rest, o));
+    const taken = current === undefined ? [] : nameCollisions(current, o, FIELD_MANAGER);
+    if (taken.length === 0) throw err;
+    if (!opts.force) throw new ApiError(409, 'Conflict', collisionMessage(taken));
+    const patch = (path: string, ops: object[]) =>
+      rest.call(
+        'PATCH',
+        `${objectPath(o)}?fieldManager=${FIELD_MANAGER}${path}`,
+        ops,
+        'application/json-patch+json',
+      );
+    if (opts.dryRun) {
+      const after = withRenderedEntries(await applyObject(rest, withoutTakenNames(o, taken), opts), o, taken);
+      const { managedFields: _, ...metadata } = after.metadata;
+      return patch('&dryRun=All', [
+        {
+          op: 'replace',
+          path: '/metadata',
+          value: { ...metadata, resourceVersion: current.metadata.resourceVersion },
+        },
+        { op: 'replace', path: '/spec', value: after.spec },
+      ]);
+    }
+    await patch('', removalPatch(current, taken));
+    return applyObject(rest, o, opts);
+  }
 }
 
 /**
@@ -393,7 +448,7 @@ export async function computePlan(
       const takeOver = adopt ? `exists, not created by mesh (${writtenBy(live)})` : undefined;
       const writers = adopt ? { writers: managersOf(live) } : {};
       try {
-        const after = await applyObject(rest, o, { dryRun: true, force: opts.force });
+        const after = await applyOwned(rest, o, { dryRun: true, force: opts.force }, live);
         const changes = fieldDiff(live, after);
         return {
           ref,
@@ -504,7 +559,7 @@ export async function applyComponents(
       await mapBounded(sortObjects(objects), opts.concurrency, async (o) => {
         opts.signal?.throwIfAborted();
         try {
-          await applyObject(r, o, { force: opts.force });
+          await applyOwned(r, o, { force: opts.force });
         } catch (err) {
           if (err instanceof AnswerLostError) lost.push(objectRef(o));
           // interrupted, the interruption is the error (an apply it cut short is among the lost ones)
