@@ -1,7 +1,8 @@
 // `mesh install`, `check` and `uninstall` against a real kube-apiserver (with the controller-manager,
 // scheduler and a kwok node) whose objects another client changes under them: a namespace being deleted
-// when install starts or while it waits, a Deployment held by a finalizer while check reads it, and a
-// user's object that carries mesh's ownership labels without mesh having applied it.
+// when install starts or while it waits, a Deployment held by a finalizer while check reads it, a
+// user's object that carries mesh's ownership labels without mesh having applied it, and a port of
+// mesh's Service renumbered by hand.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMesh, type MeshRun } from './support/mesh-cli.js';
@@ -432,6 +433,78 @@ describe('objects edited between the plan and the apply', () => {
     expect(screen).toContain('--force');
     const cm = await c.core.readNamespacedConfigMap({ name: 'istio-edit', namespace: ns });
     expect(cm.data?.mesh).toBe('accessLogFile: /var/log/by-hand\n');
+  });
+});
+
+describe("a port of mesh's renumbered by hand", () => {
+  it("install refuses naming the port and who changed it (exit 1, the edit kept), precheck says so, and install --force restores mesh's port on the same Service", async () => {
+    const ns = uniqueName('mesh-port');
+    const name = 'istiod-port';
+    expect((await install(ns, '-r', 'port')).code).toBe(0);
+    const before = await c.core.readNamespacedService({ name, namespace: ns });
+    const dns = before.spec!.ports!.findIndex((p) => p.name === 'https-dns');
+    // as `kubectl patch --type=json`: Service ports are keyed by port and protocol, so this is another entry
+    await c.core.patchNamespacedService(
+      {
+        name,
+        namespace: ns,
+        fieldManager: 'kubectl-patch',
+        body: [{ op: 'replace', path: `/spec/ports/${dns}/port`, value: 15013 }],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const taken = `name "https-dns" of .spec.ports is taken by port 15013/TCP, written by "kubectl-patch"; mesh gives it to port 15012/TCP (--force removes port 15013/TCP)`;
+
+    // Before: plan, install and install --force all ended with the server's
+    // `Service "istiod-port" is invalid: spec.ports[…].name: Duplicate value: "https-dns"`.
+    const refused = await install(ns, '-r', 'port');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `Error: Service/${ns}/${name}: conflict: ${taken}\nHint: re-run with --force to take over the fields (nothing was changed)\n`,
+    );
+    const kept = await c.core.readNamespacedService({ name, namespace: ns });
+    expect(kept.spec!.ports!.find((p) => p.name === 'https-dns')?.port).toBe(15013);
+
+    const dry = await mesh(['install', '--dry-run', ...inputs(ns, 'port')]);
+    expect(dry.code).toBe(79);
+    expect(dry.stdout).toContain(`! Service/${ns}/${name}: conflict: ${taken}\n`);
+    const pre = await mesh(['precheck', ...inputs(ns, 'port'), '-o', 'json']);
+    expectFail(
+      pre,
+      'Install plan',
+      new RegExp(
+        `^install would refuse: 1 object\\(s\\) have fields other field managers own \\(a conflict\\): Service/${ns}/${name}$`,
+      ),
+    );
+    expect(JSON.parse(pre.stdout).results).toContainEqual(
+      expect.objectContaining({
+        group: 'Install plan',
+        hint: expect.stringContaining('install --force takes over'),
+      }),
+    );
+    const forcedDry = await mesh(['install', '--dry-run', '--force', ...inputs(ns, 'port')]);
+    expect(forcedDry.code, forcedDry.stderr).toBe(0);
+    expect(forcedDry.stdout).toContain(
+      `~ Service/${ns}/${name}\n    spec.ports[name:https-dns].port: 15013 → 15012\nPlan: 0 to create, 1 to change,`,
+    );
+    const forcedPre = await mesh(['precheck', ...inputs(ns, 'port'), '--force', '-o', 'json']);
+    expect(JSON.parse(forcedPre.stdout).results).toContainEqual(
+      expect.objectContaining({
+        group: 'Install plan',
+        status: 'ok',
+        message: expect.stringMatching(/^install --force would apply its plan: 0 to create, 1 to change,/),
+      }),
+    );
+
+    const forced = await install(ns, '-r', 'port', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    const after = await c.core.readNamespacedService({ name, namespace: ns });
+    expect(after.spec!.ports).toEqual(before.spec!.ports);
+    expect(after.spec!.clusterIP).toBe(before.spec!.clusterIP);
+    expect(after.metadata!.uid).toBe(before.metadata!.uid);
+    expect(after.metadata!.managedFields!.map((f) => `${f.manager}/${f.operation}`)).toEqual(['mesh/Apply']);
+    const again = await mesh(['install', '--dry-run', ...inputs(ns, 'port')]);
+    expect(again.stdout).toMatch(/^Plan: 0 to create, 0 to change, 0 to prune, \d+ unchanged\.$/m);
   });
 });
 
