@@ -6,6 +6,8 @@
  * name, and the API server refuses the object (422 `Duplicate value`). Pure.
  */
 
+import { isObject, list } from '../util/values.js';
+
 /** A step into a list: a string is a field, `{ name }` the list entry of that name (containers). */
 type Step = string | { name: string };
 
@@ -27,37 +29,32 @@ interface ManagedFields {
   fieldsV1?: Record<string, unknown>;
 }
 
-const isObj = (v: unknown): v is Record<string, any> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
 /** The list at `path` in `o` (undefined when a step is missing). */
-export function listAt(o: unknown, path: readonly Step[]): unknown[] | undefined {
+function listAt(o: unknown, path: readonly Step[]): unknown[] | undefined {
   let at: unknown = o;
   for (const s of path)
     at =
       typeof s === 'string'
-        ? isObj(at)
+        ? isObject(at)
           ? at[s]
           : undefined
-        : asList(at).find((e) => isObj(e) && e.name === s.name);
+        : list(at).find((e) => isObject(e) && e.name === s.name);
   return Array.isArray(at) ? at : undefined;
 }
 
 /** `.spec.template.spec.containers[name:discovery].ports` */
-export const fieldPath = (path: readonly Step[]) =>
+const fieldPath = (path: readonly Step[]) =>
   path.map((s) => (typeof s === 'string' ? `.${s}` : `[name:${s.name}]`)).join('');
 
 /** The keyed lists of `rendered` that have named entries, and the fields of their keys. */
 function keyedLists(rendered: Record<string, any>): Array<{ path: Step[]; keys: [string, string] }> {
   const out: Array<{ path: Step[]; keys: [string, string] }> = [];
   if (rendered.kind === 'Service') out.push({ path: ['spec', 'ports'], keys: ['port', 'protocol'] });
-  for (const list of ['containers', 'initContainers'])
-    for (const c of asList(rendered.spec?.template?.spec?.[list]))
-      if (isObj(c) && typeof c.name === 'string' && Array.isArray(c.ports))
+  for (const field of ['containers', 'initContainers'])
+    for (const c of list(rendered.spec?.template?.spec?.[field]))
+      if (isObject(c) && typeof c.name === 'string' && Array.isArray(c.ports))
         out.push({
-          path: ['spec', 'template', 'spec', list, { name: c.name }, 'ports'],
+          path: ['spec', 'template', 'spec', field, { name: c.name }, 'ports'],
           keys: ['containerPort', 'protocol'],
         });
   return out;
@@ -74,12 +71,12 @@ const same = (a: Record<string, unknown>, b: Record<string, unknown>) =>
 
 /** The managedFields set below one `k:{…}` entry whose key equals `key`, if any. */
 function keyed(fields: unknown, key: Record<string, unknown>): unknown {
-  if (!isObj(fields)) return undefined;
+  if (!isObject(fields)) return undefined;
   for (const [k, v] of Object.entries(fields)) {
     if (!k.startsWith('k:')) continue;
     try {
       const parsed: unknown = JSON.parse(k.slice(2));
-      if (isObj(parsed) && same(parsed, key)) return v;
+      if (isObject(parsed) && same(parsed, key)) return v;
     } catch {
       // not a key of ours
     }
@@ -91,7 +88,7 @@ function keyed(fields: unknown, key: Record<string, unknown>): unknown {
 function owns(fieldsV1: unknown, path: readonly Step[], key: Record<string, unknown>): boolean {
   let at: unknown = fieldsV1;
   for (const s of path)
-    at = typeof s === 'string' ? (isObj(at) ? at[`f:${s}`] : undefined) : keyed(at, { name: s.name });
+    at = typeof s === 'string' ? (isObject(at) ? at[`f:${s}`] : undefined) : keyed(at, { name: s.name });
   return keyed(at, key) !== undefined;
 }
 
@@ -105,13 +102,13 @@ export function nameCollisions(
   rendered: Record<string, any>,
   manager: string,
 ): NameCollision[] {
-  if (!isObj(live)) return [];
-  const managed: ManagedFields[] = asList(live.metadata?.managedFields).filter(isObj);
+  if (!isObject(live)) return [];
+  const managed: ManagedFields[] = list(live.metadata?.managedFields).filter(isObject);
   const out: NameCollision[] = [];
   for (const { path, keys } of keyedLists(rendered)) {
-    const mine = asList(listAt(rendered, path)).filter(isObj);
+    const mine = list(listAt(rendered, path)).filter(isObject);
     const show = (e: Record<string, any>) => `${e[keys[0]]}/${e[keys[1]] ?? 'TCP'}`;
-    for (const e of asList(listAt(live, path)).filter(isObj)) {
+    for (const e of list(listAt(live, path)).filter(isObject)) {
       const twin = mine.find((m) => m.name !== undefined && m.name === e.name);
       const key = keyOf(e, keys);
       if (!twin || mine.some((m) => same(keyOf(m, keys), key))) continue;
@@ -144,18 +141,18 @@ export function collisionMessage(cs: readonly NameCollision[]): string {
 
 /** The index of the entry named like `c` in `list` (names are unique in a valid object). */
 const indexOf = (list: readonly unknown[], c: NameCollision) =>
-  list.findIndex((e) => isObj(e) && e.name === c.name);
+  list.findIndex((e) => isObject(e) && e.name === c.name);
 
 /** The JSON pointer steps of the list at `path` in `o` (containers by their index). */
 function pointerOf(o: unknown, path: readonly Step[]): Array<string | number> {
   let at: unknown = o;
   return path.map((s) => {
     if (typeof s === 'string') {
-      at = isObj(at) ? at[s] : undefined;
+      at = isObject(at) ? at[s] : undefined;
       return s;
     }
-    const i = asList(at).findIndex((e) => isObj(e) && e.name === s.name);
-    at = asList(at)[i];
+    const i = list(at).findIndex((e) => isObject(e) && e.name === s.name);
+    at = list(at)[i];
     return i;
   });
 }
@@ -166,7 +163,7 @@ function pointerOf(o: unknown, path: readonly Step[]): Array<string | number> {
  */
 export function removalPatch(live: Record<string, any>, cs: readonly NameCollision[]): object[] {
   const removals = cs
-    .map((c) => ({ list: pointerOf(live, c.path), index: indexOf(asList(listAt(live, c.path)), c) }))
+    .map((c) => ({ list: pointerOf(live, c.path), index: indexOf(list(listAt(live, c.path)), c) }))
     .filter((r) => r.index >= 0)
     // last index first, so that each removal leaves the indexes of the others as they were
     .sort((a, b) => b.index - a.index);
@@ -180,9 +177,9 @@ export function removalPatch(live: Record<string, any>, cs: readonly NameCollisi
 export function withoutTakenNames<T>(rendered: T, cs: readonly NameCollision[]): T {
   const copy = structuredClone(rendered);
   for (const c of cs) {
-    const list = listAt(copy, c.path) ?? [];
-    const i = indexOf(list, c);
-    if (i >= 0) list.splice(i, 1);
+    const entries = listAt(copy, c.path) ?? [];
+    const i = indexOf(entries, c);
+    if (i >= 0) entries.splice(i, 1);
   }
   return copy;
 }
@@ -191,10 +188,10 @@ export function withoutTakenNames<T>(rendered: T, cs: readonly NameCollision[]):
 export function withRenderedEntries<T>(stored: T, rendered: unknown, cs: readonly NameCollision[]): T {
   const copy = structuredClone(stored);
   for (const c of cs) {
-    const list = listAt(copy, c.path) ?? [];
-    const i = indexOf(list, c);
-    const mine = listAt(rendered, c.path)?.find((e) => isObj(e) && e.name === c.name);
-    if (i >= 0 && mine) list.splice(i, 1, structuredClone(mine));
+    const entries = listAt(copy, c.path) ?? [];
+    const i = indexOf(entries, c);
+    const mine = listAt(rendered, c.path)?.find((e) => isObject(e) && e.name === c.name);
+    if (i >= 0 && mine) entries.splice(i, 1, structuredClone(mine));
   }
   return copy;
 }
