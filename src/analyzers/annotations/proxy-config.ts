@@ -3,7 +3,10 @@
  * ProxyConfig on top of the defaults (a value of the wrong type, an unknown enum name or a malformed
  * duration fails; unknown fields are ignored), then the result goes through istiod's ProxyConfig
  * validation (addresses, ports, drain duration, tracing, TLS, private key provider, connection settings).
- * Each problem names the field it is about.
+ * Each problem names the field it is about. A oneof given more than one member (`tracing: {zipkin: …,
+ * lightstep: …}`) is no error: Istio's reader sets the members in the order the proto declares them, each
+ * replacing the one before, so the last one declared stays and only it is validated (the others must
+ * still read as their type).
  */
 import jsYaml from 'js-yaml';
 import { KUBE_YAML_SCHEMA } from '../../manifests/yaml-schema.js';
@@ -22,12 +25,14 @@ type T =
   | 'duration'
   | 'any'
   | { enum: readonly string[] }
-  | { msg: Fields }
+  | { msg: Fields; oneofs?: Oneofs }
   | { map: T }
   | { list: T };
 interface Fields {
   readonly [camelName: string]: T;
 }
+/** A message's oneof groups, each its members in the order the proto declares them. */
+type Oneofs = ReadonlyArray<readonly string[]>;
 
 const enumOf = (...names: string[]): T => ({ enum: names });
 const durations = (...names: string[]): Fields => Object.fromEntries(names.map((n) => [n, 'duration']));
@@ -54,6 +59,7 @@ const REMOTE_SERVICE: T = {
 };
 const HEADER_TAG: T = { msg: { name: 'string', defaultValue: 'string' } };
 const POLL: T = { msg: { pollDelay: 'duration', fallback: 'bool' } };
+const PROXY_CONFIG_ONEOFS: Oneofs = [['serviceCluster', 'tracingServiceName']];
 
 const PROXY_CONFIG: Fields = {
   configPath: 'string',
@@ -94,6 +100,7 @@ const PROXY_CONFIG: Fields = {
       customTags: {
         map: {
           msg: { literal: { msg: { value: 'string' } }, environment: HEADER_TAG, header: HEADER_TAG },
+          oneofs: [['literal', 'environment', 'header']],
         },
       },
       maxPathTagLength: 'uint32',
@@ -101,6 +108,7 @@ const PROXY_CONFIG: Fields = {
       tlsSettings: TLS,
       enableIstioTags: 'bool',
     },
+    oneofs: [['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent']],
   },
   sds: { msg: { enabled: 'bool', k8sSaJwtPath: 'string' } },
   envoyAccessLogService: REMOTE_SERVICE,
@@ -122,7 +130,7 @@ const PROXY_CONFIG: Fields = {
   holdApplicationUntilProxyStarts: 'bool',
   caCertificatesPem: { list: 'string' },
   image: { msg: { imageType: 'string' } },
-  privateKeyProvider: { msg: { cryptomb: POLL, qat: POLL } },
+  privateKeyProvider: { msg: { cryptomb: POLL, qat: POLL }, oneofs: [['cryptomb', 'qat']] },
   proxyHeaders: 'any',
   fileFlushMinSizeKb: 'uint32',
   statsCompression: 'bool',
@@ -182,8 +190,9 @@ function numeric(v: unknown): number | undefined {
 }
 
 /**
- * Reads `v` as type `t`: the value with message field names in camelCase and nulls dropped, or a thrown
- * string naming the first field whose value the protobuf JSON reader refuses.
+ * Reads `v` as type `t`: the value with message field names in camelCase, nulls dropped and of each oneof
+ * only the member that stays (the last one declared), or a thrown string naming the first field whose value
+ * the protobuf JSON reader refuses.
  */
 function read(v: unknown, t: T, path: string): unknown {
   if (v === null || v === undefined || t === 'any') return v;
@@ -230,6 +239,11 @@ function read(v: unknown, t: T, path: string): unknown {
     const item = read(value, ft, path === '' ? name : `${path}.${name}`);
     if (item !== null && item !== undefined) out[name] = item;
   }
+  if ('msg' in t)
+    for (const members of t.oneofs ?? []) {
+      const given = members.filter((name) => name in out);
+      for (const replaced of given.slice(0, -1)) delete out[replaced];
+    }
   return out;
 }
 
@@ -371,7 +385,7 @@ export function proxyConfigProblem(value: string): string | undefined {
   if (!isObj(parsed)) return 'must be a ProxyConfig mapping';
   let pc: Obj;
   try {
-    pc = read(parsed, { msg: PROXY_CONFIG }, '') as Obj;
+    pc = read(parsed, { msg: PROXY_CONFIG, oneofs: PROXY_CONFIG_ONEOFS }, '') as Obj;
   } catch (problem) {
     if (typeof problem === 'string') return problem;
     throw problem;
