@@ -120,4 +120,20 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
       ],
     ]);
   });
+
+  // istioctl: one IST0106 on the object, naming "*.a.example.com" only — its check stops at the first host
+  // that is not a DNS name. *.b.example.com is refused just the same; naming each host (at its line) lets
+  // the user fix them all at once.
+  it('a ServiceEntry without endpoints gets an IST0106 for each host that is not a DNS name', async () => {
+    const { code, lines, file } = await analyze('serviceentry-dns-hosts.yaml');
+    const problem = (host: string) =>
+      `Schema validation error: with resolution DNS and no endpoints, hosts must be DNS names: "${host}" is not a valid DNS name: label "*" must be 1-63 letters, digits or '-', starting and ending with a letter or digit`;
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0106] (ServiceEntry egress/partners ${file}:7) ${problem('*.a.example.com')}`,
+        `Error [IST0106] (ServiceEntry egress/partners ${file}:9) ${problem('*.b.example.com')}`,
+      ],
+    ]);
+  });
 });
