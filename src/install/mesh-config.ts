@@ -1,5 +1,6 @@
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
+import { proxyConfigProblem as annotationProblem } from '../analyzers/annotations/proxy-config.js';
 import { injectPodTemplate, PodFieldError, type InjectTemplate, type PodInjector } from './inject.js';
 import { yamlSyntaxError, yamlValue } from './yaml-doc.js';
 
@@ -102,6 +103,9 @@ export function parseProxyConfigAnnotation(value: unknown): { config: Obj } | { 
         ? `has a ${problem.field} that is not ${problem.mustBe}`
         : 'must be a proxy config (a YAML map)',
     };
+  // the rest of what istiod's injector refuses (addresses, durations, tracing, TLS…), as analyze reports it
+  const refused = annotationProblem(value);
+  if (refused) return { problem: `is not a proxy config istiod accepts: ${refused}` };
   return { config: (config ?? {}) as Obj };
 }
 

@@ -184,6 +184,16 @@ describe('kube-inject --meshConfigFile', () => {
         '"foo: [bar"',
         'is not a proxy config: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 10',
       ],
+      // the rest of istiod's validation, as analyze reports it (istioctl kube-inject refuses these too)
+      ['"serviceCluster: \\"\\""', 'is not a proxy config istiod accepts: serviceCluster must not be empty'],
+      [
+        '"tracing: {lightstep: {address: bad}}"',
+        'is not a proxy config istiod accepts: tracing.lightstep.address: "bad" is not host:port (missing port in address); tracing.lightstep.accessToken is required',
+      ],
+      [
+        '"tracing: {zipkin: {address: 5}}"',
+        'is not a proxy config istiod accepts: tracing.zipkin.address: 5 is not a string',
+      ],
     ]) {
       const path = pod(annotation!);
       const r = await runCli(['kube-inject', '-f', path]);
@@ -197,6 +207,8 @@ describe('kube-inject --meshConfigFile', () => {
       '"holdApplicationUntilProxyStarts: yes"',
       '"statusPort: null"',
       '"proxyMetadata:"',
+      // a oneof given twice: the member declared last stays (lightstep), the other is not validated
+      '"tracing: {zipkin: {address: bad}, lightstep: {address: \\"lightstep:443\\", accessToken: x}}"',
     ]) {
       const r = await runCli(['kube-inject', '-f', pod(annotation)]);
       expect(r.code, annotation).toBe(0);
