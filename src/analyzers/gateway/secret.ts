@@ -55,7 +55,8 @@ export default defineAnalyzer({
           const secretName = slash >= 0 ? cn.slice(slash + 1) : cn;
           const secret = ctx.get(K.Secret, secretNs, secretName);
           if (secret) {
-            if (!validCredential(secret)) ctx.report('IST0161', gw, [gw.name, nsOf(gw)], { path });
+            // istioctl names the namespace the Secret is looked up in by default: the gateway workload's
+            if (!validCredential(secret)) ctx.report('IST0161', gw, [gw.name, gwNs], { path });
           } else if (
             secretsInInputs &&
             !produced.has(`${secretNs}/${secretName}`) &&

@@ -42,6 +42,18 @@ describe('gateway.SecretAnalyzer, a missing Secret (IST0101)', () => {
     // present, so no IST0101; but it holds no certificate, which istioctl calls IST0161
     expect((await run(gateway('shop-cert', secret))).map((f) => f.code)).toEqual(['IST0161']);
   });
+  it('names the gateway workload namespace in IST0161, where the Secret is, as istioctl does', async () => {
+    const secret =
+      '---\napiVersion: v1\nkind: Secret\nmetadata: {name: shop-cert, namespace: istio-system}\ndata: {tls.crt: eA==, tls.key: eA==}\n';
+    expect(await run(gateway('shop-cert', secret))).toEqual([
+      expect.objectContaining({
+        code: 'IST0161',
+        origin: 'Gateway shop/web',
+        message:
+          'The credential referenced by the Gateway web in namespace istio-system is invalid, which can cause the traffic not to work as expected.',
+      }),
+    ]);
+  });
   it('says nothing when the inputs carry no Secrets at all', async () => {
     const noSecrets = gateway('shop-cert').split('---')[0]!;
     expect(await run(noSecrets)).toEqual([]);
