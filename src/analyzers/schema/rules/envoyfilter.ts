@@ -88,8 +88,8 @@ function checkPatch(issues: Issues, path: string, cp: unknown): void {
       issues.error(at(path, 'patch', 'value'), `patch value is required for operation ${op}`);
     } else if (isObject(patch.value)) {
       const valuePath = at(path, 'patch', 'value');
-      checkPatchValue(issues, valuePath, patch.value, applyTo, op);
       const problem = op === 'REMOVE' ? undefined : checkPatchFields(applyTo, patch.value);
+      checkPatchValue(issues, valuePath, patch.value, applyTo, op, problem === undefined);
       if (problem) {
         const where = at(valuePath, ...problem.path);
         // a field the checks above already explain (the untyped `config`) is not reported twice
@@ -179,13 +179,17 @@ function checkListenerMatch(
   }
 }
 
-/** Checks of the patch value that need no Envoy descriptors. */
+/**
+ * Checks of the patch value that need no Envoy descriptors. `read`: the value reads as its Envoy message
+ * (istiod checks the typed_config of a value it could read; one it cannot read has that problem only).
+ */
 function checkPatchValue(
   issues: Issues,
   path: string,
   value: Record<string, any>,
   applyTo: string,
   op: string,
+  read: boolean,
 ): void {
   const typed = isObject(value.typed_config)
     ? value.typed_config
@@ -219,15 +223,11 @@ function checkPatchValue(
         at(path, 'config'),
         'the untyped filter "config" field is no longer supported; use typed_config',
       );
-    } else if (!typed) {
+    } else if (!typed && read) {
       issues.warn(
         path,
         `the ${applyTo === 'HTTP_FILTER' ? 'HTTP' : applyTo === 'LISTENER_FILTER' ? 'listener' : 'network'} filter has no typed_config; Envoy may reject it or apply defaults`,
       );
     }
-    const replacement =
-      typeof value.name === 'string' ? ownValue(DEPRECATED_FILTER_NAMES, value.name) : undefined;
-    if (replacement)
-      issues.warn(at(path, 'name'), `filter name "${value.name}" is deprecated; use ${replacement}`);
   }
 }
