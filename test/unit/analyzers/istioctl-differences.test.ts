@@ -136,4 +136,16 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
       ],
     ]);
   });
+  // Istio's analyzers (the testbed's analyze-oracle; offline istioctl drops Pods): IST0125 "Invalid
+  // annotation readiness.status.sidecar.istio.io/initialDelaySeconds: strconv.ParseUint: parsing "bar":
+  // invalid syntax" — Go's parser error. The same finding, worded for the user.
+  it('IST0125 says what is wrong with an annotation value in words', async () => {
+    const { code, lines, file } = await analyze('annotation-value-words.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0125] (Pod shop/web ${file}:7) Invalid annotation readiness.status.sidecar.istio.io/initialDelaySeconds: "bar" is not a non-negative integer`,
+      ],
+    ]);
+  });
 });
