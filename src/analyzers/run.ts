@@ -125,6 +125,7 @@ function contextFor(
   sink: Finding[],
 ): AnalysisContext {
   const read = inputGuard(analyzer);
+  const emit = codeGuard(analyzer);
   const ctx: AnalysisContext = {
     each: (k) => (read(k), snapshot.each(k)),
     get: (k, ns, n) => (read(k), snapshot.get(k, ns, n)),
@@ -148,14 +149,21 @@ function contextFor(
     complete: Boolean(opts.complete),
     external: (kind, ns, name) => isExternal(opts.external ?? [], kind, ns, name),
     report(code, resource, args = [], ropts = {}) {
+      emit(code);
       sink.push(findingOf(analyzer, code, resource, args, ropts.path));
     },
   };
   return ctx;
 }
 
-/** An analyzer read a kind its `inputs` do not declare: a bug in the analyzer, not in any document. */
-class UndeclaredInput extends Error {}
+/** An analyzer broke its own metadata: a bug in the analyzer, not in any document. */
+class Undeclared extends Error {}
+
+/** An analyzer read a kind its `inputs` do not declare. */
+class UndeclaredInput extends Undeclared {}
+
+/** An analyzer reported a code its `codes` do not declare. */
+class UndeclaredCode extends Undeclared {}
 
 /**
  * A check that an analyzer reads only kinds its `inputs` declare (what the runner decides skips by). Reading
@@ -168,6 +176,22 @@ function inputGuard(analyzer: Analyzer): (key: string) => void {
     if (!declared.has(key))
       throw new UndeclaredInput(
         `it reads ${key}, which its inputs do not declare (a bug in mesh, please report it)`,
+      );
+  };
+}
+
+/**
+ * A check that an analyzer reports only codes its `codes` declare (what the docs pages and
+ * `--list-analyzers` say it reports). Reporting another throws, so the analyzer fails with IST0001 naming
+ * the code, as for an undeclared read. The runner's own IST0001 for a failed analyzer (`contain`) does not
+ * pass through here: no analyzer declares that it may fail.
+ */
+function codeGuard(analyzer: Analyzer): (code: string) => void {
+  const declared = new Set(analyzer.codes);
+  return (code) => {
+    if (!declared.has(code))
+      throw new UndeclaredCode(
+        `it reports ${code}, which its codes do not declare (a bug in mesh, please report it)`,
       );
   };
 }
@@ -213,8 +237,8 @@ function contain(
     sink.push(
       findingOf(analyzer, 'IST0001', undefined, [`analyzer ${analyzer.name} failed: ${failureText(e)}`]),
     );
-  // no document is to blame for an undeclared read
-  if (err instanceof UndeclaredInput) {
+  // no document is to blame for an undeclared read or code
+  if (err instanceof Undeclared) {
     failed(err);
     return;
   }

@@ -93,6 +93,14 @@ export interface Analyzer {
    * (`-v`, and the JSON summary).
    */
   requires?: string[];
+  /**
+   * Every message code the analyzer may report (`ctx.report`), by itself or through the helpers it calls.
+   * The runner holds analyzers to it as to `inputs`: reporting an undeclared code fails the analyzer. IST0001
+   * is left out: when an analyzer fails, the runner itself reports IST0001 for it (`contain` in run.ts, not
+   * through `ctx.report`), so declaring it would say nothing about the analyzer; one that reported IST0001
+   * itself would declare it. The docs pages ("Reported by") and `--list-analyzers -o json` read it.
+   */
+  codes: string[];
   analyze(ctx: AnalysisContext): void;
 }
 

@@ -18,6 +18,7 @@ const SET_BY_CNI = new Set([
 export default defineAnalyzer({
   name: 'annotations.AlphaAnalyzer',
   description: 'Reports alpha-stage Istio annotations on Kubernetes objects (opt-in: run it with --analyzer)',
+  codes: ['IST0136'],
   inputs: [...ANNOTATED_KINDS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {

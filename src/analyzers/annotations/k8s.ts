@@ -12,6 +12,7 @@ const DEPRECATION_HINTS: Record<string, string> = {
 export default defineAnalyzer({
   name: 'annotations.K8sAnalyzer',
   description: 'Reports unknown, misplaced, deprecated and malformed Istio annotations on Kubernetes objects',
+  codes: ['IST0107', 'IST0108', 'IST0125', 'IST0135'],
   inputs: [...ANNOTATED_KINDS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const obj of annotatedObjects(ctx)) {

@@ -15,6 +15,7 @@ export function namespaceMatches(expr: string, ns: string): boolean {
 export default defineAnalyzer({
   name: 'auth.AuthorizationPoliciesAnalyzer',
   description: 'Finds AuthorizationPolicies that select no workload or name namespaces that do not exist',
+  codes: ['IST0101', 'IST0127'],
   inputs: [K.MeshConfig, K.AuthorizationPolicy, K.Namespace, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);

@@ -8,6 +8,7 @@ export default defineAnalyzer({
   name: 'authn.BlockedCIDRsAnalyzer',
   description:
     'Warns when RequestAuthentications exist but istiod does not limit the addresses jwksUri may fetch (BLOCKED_CIDRS_IN_JWKS_URIS)',
+  codes: ['IST0175'],
   inputs: [K.RequestAuthentication, K.Deployment],
   analyze(ctx) {
     const ras = ctx

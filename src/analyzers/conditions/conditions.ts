@@ -35,6 +35,7 @@ function check(ctx: AnalysisContext, r: Resource, types: string[], conditions: u
 export default defineAnalyzer({
   name: 'conditions.ConditionAnalyzer',
   description: 'Reports status conditions that say the object is not working',
+  codes: ['IST0171'],
   inputs: WATCHED.map(([key]) => key),
   analyze(ctx) {
     for (const [key, types] of WATCHED) {

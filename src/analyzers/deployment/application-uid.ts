@@ -10,6 +10,7 @@ const EXEMPT_CONTAINERS = new Set([ISTIO_PROXY, 'istio-operator']);
 export default defineAnalyzer({
   name: 'applicationUID.Analyzer',
   description: 'Finds workloads that run as UID 1337, the UID of the sidecar proxy itself',
+  codes: ['IST0144'],
   inputs: [...WORKLOAD_INPUTS],
   analyze(ctx) {
     for (const w of ctx.workloads()) {

@@ -12,6 +12,7 @@ export default defineAnalyzer({
   name: 'deployment.MultiServiceAnalyzer',
   description:
     'Finds Services that select the same Deployment but disagree on a port: protocol or target port',
+  codes: ['IST0116', 'IST0137'],
   inputs: [K.Service, K.Namespace, ...WORKLOAD_INPUTS],
   requires: [K.Service],
   analyze(ctx) {

@@ -7,6 +7,7 @@ const REMOVED_KINDS = new Set(['ClusterRbacConfig', 'RbacConfig', 'ServiceRole',
 export default defineAnalyzer({
   name: 'deprecation.DeprecationAnalyzer',
   description: 'Reports deprecated or removed Istio fields and kinds still in use',
+  codes: ['IST0002'],
   inputs: [K.VirtualService, K.Sidecar, K.CustomResourceDefinition],
   analyze(ctx) {
     const at = (path: string) => ({ path });

@@ -16,6 +16,7 @@ export default defineAnalyzer({
   name: 'destinationrule.CaCertificateAnalyzer',
   description:
     'Finds DestinationRules using SIMPLE or MUTUAL TLS without caCertificates to verify the server',
+  codes: ['IST0128', 'IST0129'],
   inputs: [K.DestinationRule],
   analyze(ctx) {
     for (const dr of ctx.each(K.DestinationRule)) {

@@ -23,6 +23,7 @@ const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export default defineAnalyzer({
   name: 'destinationrule.SubsetSelectPodAnalyzer',
   description: 'Finds DestinationRule subsets that select no pod, and hosts that match no service',
+  codes: ['IST0173', 'IST0174'],
   inputs: [K.DestinationRule, K.Service, K.ServiceEntry, K.WorkloadEntry, K.Node, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const registry = serviceRegistry(ctx);

@@ -27,6 +27,7 @@ function isRelative(operation: string, applyTo: string): boolean {
 export default defineAnalyzer({
   name: 'envoyfilter.EnvoyPatchAnalyzer',
   description: 'Checks the patch operations of EnvoyFilters',
+  codes: ['IST0151', 'IST0152', 'IST0153', 'IST0154', 'IST0155'],
   inputs: [K.EnvoyFilter],
   analyze(ctx) {
     // Names patched by earlier patches that are restricted to a proxy version (across all EnvoyFilters).

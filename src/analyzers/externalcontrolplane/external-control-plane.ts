@@ -31,6 +31,7 @@ export default defineAnalyzer({
   name: 'externalcontrolplane.ExternalControlPlaneAnalyzer',
   description:
     'Checks the addresses the Istio webhooks of a remote cluster use to reach an external control plane',
+  codes: ['IST0163', 'IST0164'],
   inputs: [K.ValidatingWebhookConfiguration, K.MutatingWebhookConfiguration],
   analyze(ctx) {
     for (const r of ctx.each(K.ValidatingWebhookConfiguration))

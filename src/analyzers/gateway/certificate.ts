@@ -22,6 +22,7 @@ export default defineAnalyzer({
   name: 'gateway.CertificateAnalyzer',
   description:
     'Finds Gateways on the same workloads and port that serve one certificate (HTTP/2 reuse causes 404s)',
+  codes: ['IST0138'],
   inputs: [K.Gateway],
   analyze(ctx) {
     // Servers grouped by port and certificate: only servers of one group can share a connection.

@@ -24,6 +24,7 @@ interface Server {
 export default defineAnalyzer({
   name: 'gateway.ConflictingGatewayAnalyzer',
   description: 'Finds Gateways that select the same workloads and claim the same port and host',
+  codes: ['IST0145'],
   inputs: [K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const servers = ctx.each(K.Gateway).flatMap(serversOf);

@@ -17,6 +17,7 @@ export default defineAnalyzer({
   name: 'gateway.IngressGatewayPortAnalyzer',
   description:
     'Checks that each Gateway server port is a target port of the Service in front of the gateway pods',
+  codes: ['IST0101', 'IST0162'],
   inputs: [K.Gateway, K.Service, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     // Gateways mostly share a handful of selectors: work out the exposed ports once per selector.

@@ -29,6 +29,7 @@ export default defineAnalyzer({
   name: 'gateway.SecretAnalyzer',
   description:
     'Checks the credentialName Secrets of Gateway servers: present, usable as TLS credentials, valid',
+  codes: ['IST0101', 'IST0161'],
   inputs: [K.Gateway, K.Secret, ...Object.keys(SECRET_PRODUCERS), ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const produced = producedSecrets(ctx);

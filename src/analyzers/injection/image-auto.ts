@@ -11,6 +11,7 @@ function autoImageContainer(podSpec: any): number {
 export default defineAnalyzer({
   name: 'injection.ImageAutoAnalyzer',
   description: 'Finds workloads whose istio-proxy container says `image: auto` but that no injector selects',
+  codes: ['IST0146', 'IST0147'],
   inputs: [K.Namespace, K.MutatingWebhookConfiguration, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const webhooks = ctx

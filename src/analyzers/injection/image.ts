@@ -72,6 +72,7 @@ export function unreadableInjectorValues(cm: Resource, istioNamespace: string): 
 export default defineAnalyzer({
   name: 'injection.ImageAnalyzer',
   description: 'Compares the proxy image of running pods with the image the injector would use now',
+  codes: ['IST0158'],
   inputs: [K.Namespace, K.ConfigMap, K.MeshConfig, K.ProxyConfig, ...WORKLOAD_INPUTS],
   requires: [K.Namespace, K.Pod, K.ConfigMap],
   analyze(ctx) {

@@ -13,6 +13,7 @@ import { injectorConfigMap, injectorValues } from './injector.js';
 export default defineAnalyzer({
   name: 'injection.Analyzer',
   description: 'Checks namespace injection labels, and pods that should have a sidecar proxy but lack one',
+  codes: ['IST0102', 'IST0103', 'IST0123', 'IST0148'],
   inputs: [K.Namespace, K.Pod, K.ConfigMap],
   requires: [K.Namespace],
   analyze(ctx) {

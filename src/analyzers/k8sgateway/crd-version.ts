@@ -21,6 +21,7 @@ const MINIMUM_VERSIONS: Record<string, string> = {
 export default defineAnalyzer({
   name: 'k8sgateway.CRDVersionAnalyzer',
   description: 'Reports Gateway API CRDs from a bundle older than the one this Istio release needs',
+  codes: ['IST0176'],
   inputs: [K.CustomResourceDefinition],
   analyze(ctx) {
     for (const crd of ctx.each(K.CustomResourceDefinition)) {

@@ -27,6 +27,7 @@ export default defineAnalyzer({
   name: 'k8sgateway.SelectorAnalyzer',
   description:
     'Finds policies that pick Kubernetes Gateway pods by selector, which has no effect (use targetRefs)',
+  codes: ['IST0166'],
   inputs: [...POLICY_KINDS, K.GatewayAPIGateway, GATEWAY_CLASS, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const pods = gatewayPods(ctx);

@@ -12,6 +12,7 @@ function isEmptyList(v: unknown): boolean {
 export default defineAnalyzer({
   name: 'mesh.AllowAllRuleAnalyzer',
   description: 'Finds ALLOW AuthorizationPolicy rules that are empty and so allow every request',
+  codes: ['MSH1003'],
   inputs: [K.AuthorizationPolicy],
   analyze(ctx) {
     for (const ap of ctx.each(K.AuthorizationPolicy)) {

@@ -157,6 +157,7 @@ interface Conflict extends Decided {
 export default defineAnalyzer({
   name: 'mesh.DestinationRuleTlsConflictAnalyzer',
   description: 'Finds DestinationRule TLS modes that conflict with the PeerAuthentication of the destination',
+  codes: ['MSH1004'],
   inputs: [K.DestinationRule, K.PeerAuthentication, K.Service, K.Namespace, K.MeshConfig, ...WORKLOAD_INPUTS],
   requires: [K.PeerAuthentication],
   analyze(ctx) {

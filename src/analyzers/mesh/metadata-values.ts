@@ -29,6 +29,7 @@ export default defineAnalyzer({
   name: 'mesh.MetadataValueAnalyzer',
   description:
     'Reports labels, annotations, names and namespaces that are not strings (the API server rejects the object)',
+  codes: ['MSH1007'],
   inputs: [ANY_KIND],
   analyze(ctx) {
     for (const r of ctx.all()) {

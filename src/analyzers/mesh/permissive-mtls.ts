@@ -10,6 +10,7 @@ import { text } from '../../util/values.js';
 export default defineAnalyzer({
   name: 'mesh.PermissiveMtlsAnalyzer',
   description: 'Finds PERMISSIVE mTLS left behind where the mesh or the namespace is STRICT',
+  codes: ['MSH1002'],
   inputs: [K.PeerAuthentication, K.MeshConfig],
   analyze(ctx) {
     const pas = ctx.each(K.PeerAuthentication);

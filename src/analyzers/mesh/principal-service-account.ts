@@ -11,6 +11,7 @@ const PRINCIPAL = /^[^/*]+\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 export default defineAnalyzer({
   name: 'mesh.PrincipalServiceAccountAnalyzer',
   description: 'Checks that AuthorizationPolicy principals name ServiceAccounts that exist in the inputs',
+  codes: ['MSH1005'],
   inputs: [K.AuthorizationPolicy, K.ServiceAccount, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const known = new Set<string>();

@@ -8,6 +8,7 @@ import { ANY_KIND, defineAnalyzer } from '../types.js';
 export default defineAnalyzer({
   name: 'mesh.UnknownIstioKindAnalyzer',
   description: 'Reports documents in an Istio API group whose kind or version Istio does not serve',
+  codes: ['MSH1006'],
   inputs: [ANY_KIND],
   analyze(ctx) {
     for (const r of ctx.all()) {

@@ -11,6 +11,7 @@ const REMOTE_SECRET_LABEL = 'istio/multiCluster';
 export default defineAnalyzer({
   name: 'meshnetworks.MeshNetworksAnalyzer',
   description: 'Checks that MeshNetworks endpoints name service registries (clusters) istiod knows',
+  codes: ['IST0126'],
   inputs: [K.MeshNetworks, K.Secret],
   analyze(ctx) {
     const remoteSecrets = ctx

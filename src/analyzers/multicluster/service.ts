@@ -74,6 +74,7 @@ export function findInconsistentServices(clusters: readonly ClusterServices[]): 
 export default defineAnalyzer({
   name: 'services.MultiClusterServiceAnalyzer',
   description: 'Compares Services of the same name across clusters (headless or not, type, ports)',
+  codes: ['IST0170'],
   inputs: [K.Service],
   analyze(ctx) {
     // Services by cluster: the primary's (and the files') are cluster "default", as istioctl names it; the

@@ -2,7 +2,7 @@ import { ISTIO_KINDS, isServedIstioKind } from '../../manifests/kinds.js';
 import type { Resource } from '../../manifests/types.js';
 import { parsePath } from '../../manifests/path.js';
 import { defineAnalyzer, K, type AnalysisContext, type Analyzer } from '../types.js';
-import { SEMANTIC_VALIDATORS } from './rules/index.js';
+import { SEMANTIC_CODES, SEMANTIC_VALIDATORS } from './rules/index.js';
 import { schemaIssues, type SchemaIssue } from './validate.js';
 
 /**
@@ -17,6 +17,7 @@ function validationAnalyzer(group: string, kind: string): Analyzer {
   return defineAnalyzer({
     name: `schema.ValidationAnalyzer.${kind}`,
     description: `Checks ${kind} objects against the Istio API schema and admission rules`,
+    codes: ['IST0106', ...(SEMANTIC_CODES[kind] ?? [])],
     inputs: [key],
     analyze(ctx) {
       for (const r of ctx.each(key)) {
@@ -61,6 +62,7 @@ const meshAnalyzers = (['MeshConfig', 'MeshNetworks'] as const).map((kind) =>
   defineAnalyzer({
     name: `schema.ValidationAnalyzer.${kind}`,
     description: `Checks the ${kind} (nothing to check offline; kept for istioctl compatibility)`,
+    codes: [],
     inputs: [K[kind]],
     analyze() {},
   }),

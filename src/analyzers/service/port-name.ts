@@ -14,6 +14,7 @@ const GATEWAY_MANAGED = new Set([
 export default defineAnalyzer({
   name: 'service.PortNameAnalyzer',
   description: 'Checks that Service port names state their protocol (<protocol>[-<suffix>])',
+  codes: ['IST0118', 'IST0150'],
   inputs: [K.Service],
   analyze(ctx) {
     for (const svc of ctx.each(K.Service)) {

@@ -22,6 +22,7 @@ interface PortClaim {
 export default defineAnalyzer({
   name: 'serviceentry.ConflictingServiceEntryProtocolAnalyzer',
   description: 'Finds ServiceEntries that disagree on the protocol of a host:port they share',
+  codes: ['IST0177'],
   inputs: [K.ServiceEntry],
   analyze(ctx) {
     const claims = new Map<string, PortClaim[]>();

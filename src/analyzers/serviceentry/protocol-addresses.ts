@@ -13,6 +13,7 @@ export default defineAnalyzer({
   name: 'serviceentry.Analyzer',
   description:
     'Finds ServiceEntries with TCP or unset-protocol ports but no addresses, where none are auto-allocated',
+  codes: ['IST0134'],
   inputs: [K.ServiceEntry, K.MeshConfig],
   analyze(ctx) {
     const metadata = labelMap(ctx.meshConfig.defaultConfig?.proxyMetadata);

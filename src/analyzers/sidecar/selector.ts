@@ -14,6 +14,7 @@ export default defineAnalyzer({
   name: 'sidecar.SelectorAnalyzer',
   description:
     'Finds Sidecar selectors that match no pod, and pods or namespaces that more than one Sidecar applies to',
+  codes: ['IST0101', 'IST0110', 'IST0111', 'IST0167'],
   inputs: [K.Sidecar, K.Namespace, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const namespaces = namespaceLookup(ctx);

@@ -4,6 +4,7 @@ import { defineAnalyzer, K } from '../types.js';
 export default defineAnalyzer({
   name: 'telemetry.DefaultSelectorAnalyzer',
   description: 'Finds namespaces with several selector-less Telemetry resources, which then compete',
+  codes: ['IST0160'],
   inputs: [K.Telemetry],
   analyze(ctx) {
     const byNamespace = new Map<string, Resource[]>();

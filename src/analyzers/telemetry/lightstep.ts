@@ -4,6 +4,7 @@ import { text } from '../../util/values.js';
 export default defineAnalyzer({
   name: 'telemetry.LightstepAnalyzer',
   description: 'Reports Telemetry resources that still trace to the deprecated Lightstep provider',
+  codes: ['IST0002'],
   inputs: [K.Telemetry, K.MeshConfig],
   analyze(ctx) {
     const providers = Array.isArray(ctx.meshConfig.extensionProviders)

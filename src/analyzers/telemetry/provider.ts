@@ -3,6 +3,7 @@ import { defineAnalyzer, K } from '../types.js';
 export default defineAnalyzer({
   name: 'telemetry.ProviderAnalyzer',
   description: 'Validates that the access-logging providers of Telemetry resources are set',
+  codes: ['IST0157'],
   inputs: [K.Telemetry, K.MeshConfig],
   analyze(ctx) {
     const defaults = ctx.meshConfig.defaultProviders?.accessLogging;

@@ -7,6 +7,7 @@ export default defineAnalyzer({
   name: 'telemetry.SelectorAnalyzer',
   description:
     'Finds Telemetry selectors that match no pod, and pods that more than one Telemetry resource selects',
+  codes: ['IST0101', 'IST0159'],
   inputs: [K.Telemetry, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const withSelector = ctx.each(K.Telemetry).filter((t) => !isEmptyLabels(t.spec?.selector?.matchLabels));

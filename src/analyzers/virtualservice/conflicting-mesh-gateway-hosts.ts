@@ -17,6 +17,7 @@ interface Claim {
 export default defineAnalyzer({
   name: 'virtualservice.ConflictingMeshGatewayHostsAnalyzer',
   description: 'Finds VirtualServices applied to the mesh that claim the same host',
+  codes: ['IST0109'],
   inputs: [K.VirtualService],
   analyze(ctx) {
     const claims = new Map<string, Claim[]>();

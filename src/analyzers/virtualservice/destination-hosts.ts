@@ -32,6 +32,7 @@ export default defineAnalyzer({
   name: 'virtualservice.DestinationHostAnalyzer',
   description:
     'Checks that VirtualService destinations name known hosts, with a port when the service has several',
+  codes: ['IST0101', 'IST0112', 'IST0140'],
   inputs: [K.ServiceEntry, K.VirtualService, K.Service],
   analyze(ctx) {
     const registry = serviceRegistry(ctx);

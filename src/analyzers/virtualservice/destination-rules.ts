@@ -21,6 +21,7 @@ export default defineAnalyzer({
   name: 'virtualservice.DestinationRuleAnalyzer',
   description:
     'Checks that the subsets VirtualService routes and mirrors use are defined by a DestinationRule',
+  codes: ['IST0101'],
   inputs: [K.VirtualService, K.DestinationRule],
   requires: [K.DestinationRule],
   analyze(ctx) {

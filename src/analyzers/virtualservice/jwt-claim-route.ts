@@ -20,6 +20,7 @@ export default defineAnalyzer({
   name: 'virtualservice.JWTClaimRouteAnalyzer',
   description:
     'Checks that VirtualServices routing on JWT claims have a RequestAuthentication for the gateway pods',
+  codes: ['IST0149'],
   inputs: [K.VirtualService, K.RequestAuthentication, K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const rootNs = text(ctx.meshConfig.rootNamespace ?? ctx.istioNamespace);

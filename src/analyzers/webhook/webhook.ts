@@ -128,6 +128,7 @@ function othersOf(hooks: readonly Hook[], members: number[]): string[] {
 export default defineAnalyzer({
   name: 'webhook.Analyzer',
   description: 'Finds injector webhooks that overlap (double injection) or call a missing Service',
+  codes: ['IST0139'],
   inputs: [K.MutatingWebhookConfiguration, K.Service],
   analyze(ctx) {
     const hooks: Hook[] = [];

@@ -70,6 +70,7 @@ describe('a failing document is contained', () => {
     const fragile = defineAnalyzer({
       name: 'test.Fragile',
       description: 'reports every VirtualService, but cannot read some',
+      codes: ['IST0102'],
       inputs: ['networking.istio.io/VirtualService'],
       analyze(ctx) {
         const all = ctx.each('networking.istio.io/VirtualService');
@@ -98,6 +99,7 @@ describe('a failing document is contained', () => {
     const pairwise = defineAnalyzer({
       name: 'test.Pairwise',
       description: 'fails when it sees two VirtualServices',
+      codes: [],
       inputs: ['networking.istio.io/VirtualService'],
       analyze(ctx) {
         if (ctx.each('networking.istio.io/VirtualService').length > 1) throw new Error('two at once');

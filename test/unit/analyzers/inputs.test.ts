@@ -46,6 +46,7 @@ describe('analyzer inputs metadata', () => {
     const sloppy = defineAnalyzer({
       name: 'test.Sloppy',
       description: 'reads Services without declaring them',
+      codes: [],
       inputs: [K.VirtualService],
       analyze(ctx) {
         ctx.each(K.Service);
@@ -64,6 +65,7 @@ describe('analyzer inputs metadata', () => {
     const picky = defineAnalyzer({
       name: 'test.Picky',
       description: 'needs Services',
+      codes: [],
       inputs: [K.Service],
       requires: [K.Service],
       analyze: () => {},

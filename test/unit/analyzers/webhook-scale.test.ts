@@ -78,6 +78,7 @@ interface ReferenceHook {
 const referenceAnalyzer: Analyzer = defineAnalyzer({
   name: 'webhook.Analyzer',
   description: 'REFERENCE ONLY: the combination-by-combination webhook.Analyzer',
+  codes: ['IST0139'],
   inputs: [K.MutatingWebhookConfiguration, K.Service],
   analyze(ctx) {
     const hooks: ReferenceHook[] = [];

@@ -428,6 +428,7 @@ describe('analyzers skipped for kinds that could not be read', () => {
     const analyzer = {
       name: 'test.Twice',
       description: 'reads Pods twice over',
+      codes: [],
       inputs: ['core/Pod', 'core/Pod', 'apps/Deployment'],
       analyze: () => {},
     };

@@ -48,7 +48,7 @@ const CODES = ['IST0101', 'IST0106', 'IST0109', 'IST0132', 'IST0145', 'MSH1003']
 const LEVELS: Level[] = ['Error', 'Warning', 'Info'];
 
 function analyzer(name: string, inputs: string[]): Analyzer {
-  return { name, description: name, inputs, analyze: () => undefined };
+  return { name, description: name, codes: CODES, inputs, analyze: () => undefined };
 }
 
 /**
