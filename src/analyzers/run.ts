@@ -43,6 +43,12 @@ export interface RunResult {
   snapshot: Snapshot;
 }
 
+/**
+ * The code the runner reports an analyzer's failure with (istioctl's InternalError): no analyzer declares
+ * it in its `codes` for that, since any analyzer may fail.
+ */
+export const ANALYZER_FAILURE = 'IST0001';
+
 /** `Kind ns/name` for namespaced objects, `Kind name` otherwise (istioctl's origin string). */
 export function originOf(r: Resource): string {
   return r.namespace ? `${r.kind} ${r.namespace}/${r.name}` : `${r.kind} ${r.name}`;
@@ -235,7 +241,9 @@ function contain(
 ): void {
   const failed = (e: unknown) =>
     sink.push(
-      findingOf(analyzer, 'IST0001', undefined, [`analyzer ${analyzer.name} failed: ${failureText(e)}`]),
+      findingOf(analyzer, ANALYZER_FAILURE, undefined, [
+        `analyzer ${analyzer.name} failed: ${failureText(e)}`,
+      ]),
     );
   // no document is to blame for an undeclared read or code
   if (err instanceof Undeclared) {
@@ -254,7 +262,7 @@ function contain(
     } catch (alone) {
       culprits.add(r.origin);
       sink.push(
-        findingOf(analyzer, 'IST0001', r, [
+        findingOf(analyzer, ANALYZER_FAILURE, r, [
           `analyzer ${analyzer.name} failed on this resource and left it out: ${failureText(alone)}`,
         ]),
       );

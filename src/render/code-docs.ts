@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { MESSAGES } from '../analyzers/messages.js';
-import type { MessageType } from '../analyzers/types.js';
-/** Which analyzers can emit a code (code → analyzer names). */
+import { ALL_ANALYZERS, OPT_IN_ANALYZERS } from '../analyzers/registry.js';
+import { ANALYZER_FAILURE } from '../analyzers/run.js';
+import type { Analyzer, MessageType } from '../analyzers/types.js';
+
+/** Which analyzers can report a code (code → "Reported by" lines: analyzer names, each with a note or not). */
 export type Emitters = Map<string, string[]>;
 
 function template(m: MessageType): string {
@@ -26,7 +27,7 @@ export function renderCodeDoc(m: MessageType, emitters: string[]): string {
     '## Reported by',
     '',
     emitters.length > 0
-      ? emitters.map((e) => `- \`${e}\``).join('\n')
+      ? emitters.map((e) => `- ${e}`).join('\n')
       : '- no analyzer of `mesh analyze` (kept for compatibility: install precheck or unused upstream)',
     '',
     '## Suppressing it',
@@ -57,8 +58,8 @@ export function renderIndex(): string {
   ].join('\n');
 }
 
-/** All pages: file name → content. `emitters` maps a code to analyzer names. */
-export function renderAllDocs(emitters: Emitters): Map<string, string> {
+/** All pages: file name → content. `emitters` maps a code to its "Reported by" lines. */
+export function renderAllDocs(emitters: Emitters = emittersOf()): Map<string, string> {
   const out = new Map<string, string>();
   out.set('README.md', renderIndex());
   for (const m of MESSAGES.values())
@@ -67,24 +68,22 @@ export function renderAllDocs(emitters: Emitters): Map<string, string> {
 }
 
 /**
- * Which analyzer emits which code, read from the analyzer sources (one analyzer per file: its `name:` and
- * the codes the file mentions). Used only when generating docs.
+ * Which analyzer reports which code, from the `codes` every analyzer declares (the runner holds them to
+ * it). Opt-in analyzers say so; IST0001 is also the runner's, for any analyzer that fails.
  */
-export function scanEmitters(dir: string): Emitters {
-  const emitters: Emitters = new Map();
-  const walk = (d: string) => {
-    for (const f of readdirSync(d).sort()) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (f.endsWith('.ts')) {
-        const text = readFileSync(p, 'utf8');
-        const names = [...text.matchAll(/name: '([A-Za-z]+\.[A-Za-z.]+)'/g)].map((m) => m[1]!);
-        if (names.length === 0) continue;
-        const codes = new Set([...text.matchAll(/'((?:IST|MSH)\d{4})'/g)].map((m) => m[1]!));
-        for (const c of codes) emitters.set(c, [...new Set([...(emitters.get(c) ?? []), ...names])].sort());
-      }
-    }
-  };
-  walk(dir);
+export function emittersOf(
+  analyzers: readonly Analyzer[] = ALL_ANALYZERS,
+  optIn: readonly Analyzer[] = OPT_IN_ANALYZERS,
+): Emitters {
+  const names = new Map<string, Set<string>>();
+  const add = (code: string, line: string) => names.set(code, (names.get(code) ?? new Set()).add(line));
+  for (const a of analyzers) for (const c of a.codes) add(c, `\`${a.name}\``);
+  for (const a of optIn)
+    for (const c of a.codes) add(c, `\`${a.name}\` (opt-in: runs only when named with \`--analyzer\`)`);
+  const emitters: Emitters = new Map([...names].map(([code, lines]) => [code, [...lines].sort()]));
+  emitters.set(ANALYZER_FAILURE, [
+    ...(emitters.get(ANALYZER_FAILURE) ?? []),
+    'any analyzer that fails: `mesh analyze` reports the failure itself, on the document the analyzer fails on when one alone explains it',
+  ]);
   return emitters;
 }
