@@ -10,6 +10,8 @@ export interface AnalyzerListEntry {
   inputs: string[];
   /** Kind keys without which it is skipped. */
   requires: string[];
+  /** Message codes it may report (IST0001, for an analyzer that fails, is the runner's and not listed). */
+  codes: string[];
   /** Runs only when named with --analyzer (istioctl does not register it). */
   optIn: boolean;
 }
@@ -20,6 +22,7 @@ const entry = (a: Analyzer, optIn: boolean): AnalyzerListEntry => ({
   // Once each: an analyzer may declare a kind twice (a workload kind is also an annotated kind).
   inputs: [...new Set(a.inputs)],
   requires: [...(a.requires ?? [])],
+  codes: [...a.codes],
   optIn,
 });
 

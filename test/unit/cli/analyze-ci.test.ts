@@ -214,7 +214,7 @@ describe('skipped analyzers and the analyzer list', () => {
     expect(verbose).toContain('\tinjection.Analyzer (no Namespace in the inputs)\n');
   });
 
-  it('prints the analyzers with their inputs as JSON (and YAML); other formats are usage errors', () => {
+  it('prints the analyzers with their inputs and codes as JSON (and YAML); other formats are usage errors', () => {
     const r = mesh(['analyze', '--list-analyzers', '-o', 'json']);
     expect(r.code).toBe(0);
     const list = JSON.parse(r.stdout);
@@ -228,8 +228,12 @@ describe('skipped analyzers and the analyzer list', () => {
         'networking.istio.io/VirtualService',
       ],
       requires: [],
+      codes: ['IST0101', 'IST0132', 'IST0165'],
       optIn: false,
     });
+    expect(
+      list.analyzers.find((a: any) => a.name === 'schema.ValidationAnalyzer.VirtualService').codes,
+    ).toEqual(['IST0106', 'IST0130', 'IST0131', 'IST0133']);
     expect(list.analyzers.find((a: any) => a.name === 'annotations.AlphaAnalyzer').optIn).toBe(true);
     // each kind once (annotations.K8sAnalyzer listed Pod and Deployment twice)
     for (const a of list.analyzers) expect(a.inputs).toEqual([...new Set(a.inputs)]);
