@@ -36,7 +36,7 @@ function setOutputs(code, written) {
 // One run: the annotations on stdout (the runner reads them from the log), the SARIF report to its file.
 // V8's helper threads sized to the machine's cores (`--v8-pool-size=0`, a Node option) rather than Node's
 // fixed four: on the 2-core runners of private repositories four helpers take the analysis' own core in
-// turns (measured 15-18 % faster there; see README).
+// turns (measured 12-19 % faster there; see README).
 const r = spawnSync(
   process.execPath,
   ['--v8-pool-size=0', mesh, ...args, '-o', 'github', '--report', `sarif:${sarifFile}`],
