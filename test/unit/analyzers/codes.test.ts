@@ -12,24 +12,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifests, parseManifestText } from '../../../src/manifests/load.js';
 import { runAnalyzers, type RunOptions } from '../../../src/analyzers/run.js';
-import { ALL_ANALYZERS, OPT_IN_ANALYZERS } from '../../../src/analyzers/registry.js';
 import { MESSAGES } from '../../../src/analyzers/messages.js';
 import { loadMeshConfig, loadMeshNetworks } from '../../../src/analyzers/meshconfig.js';
 import { SEMANTIC_CODES, SEMANTIC_VALIDATORS } from '../../../src/analyzers/schema/rules/index.js';
 import { cliRunOptions } from '../../support/analyze.js';
 import { defineAnalyzer, K } from '../../../src/analyzers/types.js';
 import type { LoadProblem, Resource } from '../../../src/manifests/types.js';
+import { EVERY_ANALYZER as every, loadCorpus, REPO, UPSTREAM } from './corpus.js';
 
-const REPO = join(import.meta.dirname, '../../..');
-const UPSTREAM = join(REPO, '../shared/conformance/istio-analyze');
-const CORPUS = [
-  join(UPSTREAM, 'testdata'),
-  join(REPO, 'test/fixtures'),
-  join(REPO, 'test/conformance/fixtures'),
-  join(REPO, 'examples'),
-];
 const INGRESS = join(REPO, 'test/conformance/fixtures/istio-ingressgateway.yaml');
-const every = [...ALL_ANALYZERS, ...OPT_IN_ANALYZERS];
 const UNDECLARED = 'which its codes do not declare';
 
 /**
@@ -121,12 +112,9 @@ describe('analyzer codes metadata', () => {
       }
     };
 
-    const load = await loadManifests(CORPUS);
-    expect(load.resources.length).toBeGreaterThan(500);
-    // Each file on its own (as a user runs mesh on one file), then all of them together.
-    const byFile = new Map<string, Resource[]>();
-    for (const r of load.resources) byFile.set(r.origin.file, [...(byFile.get(r.origin.file) ?? []), r]);
-    for (const resources of [...byFile.values(), load.resources]) check(resources);
+    const corpus = await loadCorpus();
+    expect(corpus.resources.length).toBeGreaterThan(500);
+    for (const resources of corpus.inputs) check(resources);
 
     // Each upstream case with its mesh config and networks and the ingress gateway its harness adds; the
     // clusters of a multi-cluster case as `--remote-contexts` gives them (the first one is the primary).

@@ -4,23 +4,11 @@
  * fails (IST0001). These tests run every analyzer over every manifest the repository and the upstream
  * conformance corpus hold, so a read of an undeclared kind anywhere fails here.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadManifests } from '../../../src/manifests/load.js';
 import { runAnalyzers } from '../../../src/analyzers/run.js';
-import { ALL_ANALYZERS, OPT_IN_ANALYZERS } from '../../../src/analyzers/registry.js';
 import { cliRunOptions } from '../../support/analyze.js';
 import { defineAnalyzer, K } from '../../../src/analyzers/types.js';
-import type { Resource } from '../../../src/manifests/types.js';
-
-const REPO = join(import.meta.dirname, '../../..');
-const CORPUS = [
-  join(REPO, '../shared/conformance/istio-analyze/testdata'),
-  join(REPO, 'test/fixtures'),
-  join(REPO, 'test/conformance/fixtures'),
-  join(REPO, 'examples'),
-];
-const every = [...ALL_ANALYZERS, ...OPT_IN_ANALYZERS];
+import { EVERY_ANALYZER as every, loadCorpus } from './corpus.js';
 
 describe('analyzer inputs metadata', () => {
   it('every required kind is a declared input', () => {
@@ -29,13 +17,10 @@ describe('analyzer inputs metadata', () => {
   });
 
   it('no analyzer reads a kind it does not declare, over every manifest in the repository and corpus', async () => {
-    const load = await loadManifests(CORPUS);
-    expect(load.resources.length).toBeGreaterThan(500);
-    // Each file on its own (as a user runs mesh on one file), then all of them together.
-    const byFile = new Map<string, Resource[]>();
-    for (const r of load.resources) byFile.set(r.origin.file, [...(byFile.get(r.origin.file) ?? []), r]);
+    const corpus = await loadCorpus();
+    expect(corpus.resources.length).toBeGreaterThan(500);
     const failures = new Set<string>();
-    for (const resources of [...byFile.values(), load.resources]) {
+    for (const resources of corpus.inputs) {
       const run = runAnalyzers(resources, cliRunOptions({ analyzers: every }));
       for (const f of run.findings) if (f.code === 'IST0001') failures.add(f.message);
     }
