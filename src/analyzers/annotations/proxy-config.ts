@@ -12,6 +12,7 @@ import jsYaml from 'js-yaml';
 import { KUBE_YAML_SCHEMA } from '../../manifests/yaml-schema.js';
 import { parseGoDuration } from '../../util/duration.js';
 import { goAtoi, goParseAddr, goSplitHostPort } from '../../util/go-net.js';
+import { isObject } from '../../util/values.js';
 
 type Obj = Record<string, unknown>;
 /** A field's type as the protobuf JSON reader sees it; wrappers (Int32Value, BoolValue) read as their value. */
@@ -161,7 +162,6 @@ const PROXY_CONFIG: Fields = {
 };
 
 const camel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A value for a message: a string quoted (cut at 80 characters), a scalar as written, a list or mapping
@@ -172,7 +172,7 @@ const show = (v: unknown) =>
     ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)
     : Array.isArray(v)
       ? 'a list'
-      : isObj(v)
+      : isObject(v)
         ? 'a mapping'
         : String(v);
 
@@ -225,7 +225,7 @@ function read(v: unknown, t: T, path: string): unknown {
     if (!Array.isArray(v)) return fail('a list');
     return v.map((item, i) => read(item, t.list, `${path}[${i}]`));
   }
-  if (!isObj(v)) return fail('a mapping');
+  if (!isObject(v)) return fail('a mapping');
   const out: Obj = {};
   for (const [key, value] of Object.entries(v)) {
     if ('map' in t) {
@@ -249,7 +249,7 @@ function read(v: unknown, t: T, path: string): unknown {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
-const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
+const obj = (v: unknown): Obj | undefined => (isObject(v) ? v : undefined);
 
 /** Host names and IP addresses as istiod's FQDN check reads them. */
 function fqdnProblem(host: string): boolean {
@@ -382,7 +382,7 @@ export function proxyConfigProblem(value: string): string | undefined {
     return `not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`;
   }
   if (parsed === null || parsed === undefined) return undefined;
-  if (!isObj(parsed)) return 'must be a ProxyConfig mapping';
+  if (!isObject(parsed)) return 'must be a ProxyConfig mapping';
   let pc: Obj;
   try {
     pc = read(parsed, { msg: PROXY_CONFIG, oneofs: PROXY_CONFIG_ONEOFS }, '') as Obj;
