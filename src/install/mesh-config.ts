@@ -1,6 +1,9 @@
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
-import { proxyConfigProblem as annotationProblem } from '../analyzers/annotations/proxy-config.js';
+import {
+  proxyConfigProblem as annotationProblem,
+  proxyConfigValueProblem,
+} from '../analyzers/annotations/proxy-config.js';
 import { injectPodTemplate, PodFieldError, type InjectTemplate, type PodInjector } from './inject.js';
 import { yamlSyntaxError, yamlValue } from './yaml-doc.js';
 
@@ -29,38 +32,19 @@ export function parseMeshConfig(text: string, source: string): Obj {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc))
     throw new MeshError(`${source}: a mesh config must be a YAML map`, { exitCode: ExitCode.DATA });
-  const problem = proxyConfigProblem((doc as Obj).defaultConfig);
-  if (problem)
-    throw new MeshError(
-      `${source}: defaultConfig${problem.field ? `.${problem.field}` : ''} must be ${problem.mustBe}`,
-      { exitCode: ExitCode.DATA },
-    );
+  const defaults = (doc as Obj).defaultConfig;
+  if (defaults !== undefined && defaults !== null && !isObject(defaults))
+    throw new MeshError(`${source}: defaultConfig must be a map`, { exitCode: ExitCode.DATA });
+  // what istiod refuses in a mesh config's proxy config, as in a pod's annotation
+  const refused = proxyConfigValueProblem(defaults);
+  if (refused)
+    throw new MeshError(`${source}: defaultConfig is not a proxy config istiod accepts: ${refused}`, {
+      exitCode: ExitCode.DATA,
+    });
   const trustDomain = (doc as Obj).trustDomain;
   if (trustDomain !== undefined && typeof trustDomain !== 'string')
     throw new MeshError(`${source}: trustDomain must be a string`, { exitCode: ExitCode.DATA });
   return doc as Obj;
-}
-
-/**
- * What is wrong with a proxy config (a mesh config's `defaultConfig`, a pod's `proxy.istio.io/config`)
- * in the fields kube-inject applies: the field (none: the config itself) and what it must be; undefined
- * when nothing is. A field of another type would be skipped in silence; istiod refuses it too.
- */
-function proxyConfigProblem(d: unknown): { field?: string; mustBe: string } | undefined {
-  if (d === undefined || d === null) return undefined;
-  if (!isObject(d)) return { mustBe: 'a map' };
-  // a field written empty (`statusPort:`) is not set, as protobuf's JSON reads null
-  const given = (v: unknown) => v !== undefined && v !== null;
-  const md = d.proxyMetadata;
-  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  if (given(md) && (!isObject(md) || !Object.values(md).every(scalar)))
-    return { field: 'proxyMetadata', mustBe: 'a map of strings' };
-  const hold = d.holdApplicationUntilProxyStarts;
-  if (given(hold) && typeof hold !== 'boolean')
-    return { field: 'holdApplicationUntilProxyStarts', mustBe: 'true or false' };
-  if (given(d.statusPort) && statusPortOf(d) === undefined)
-    return { field: 'statusPort', mustBe: 'a port number (1-65535)' };
-  return undefined;
 }
 
 /** `statusPort` as a number (protobuf's JSON reads an int32 from a number or a decimal string), else undefined. */
@@ -75,7 +59,7 @@ export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 
 /**
  * A pod's `proxy.istio.io/config` annotation (YAML or JSON text) as a proxy config, or what is wrong with
- * it, as words to follow the annotation's name (`must be YAML text…`, `statusPort must be…`). Empty text
+ * it, as words to follow the annotation's name (`must be YAML text…`, `is not a proxy config istiod accepts: …`). Empty text
  * is no change, as for istiod.
  */
 export function parseProxyConfigAnnotation(value: unknown): { config: Obj } | { problem: string } {
@@ -96,14 +80,9 @@ export function parseProxyConfigAnnotation(value: unknown): { config: Obj } | { 
     const message = inDoc ? `${inDoc[2]} (line ${inDoc[1]} of the annotation)` : first;
     return { problem: `is not a proxy config: ${message}` };
   }
-  const problem = proxyConfigProblem(config);
-  if (problem)
-    return {
-      problem: problem.field
-        ? `has a ${problem.field} that is not ${problem.mustBe}`
-        : 'must be a proxy config (a YAML map)',
-    };
-  // the rest of what istiod's injector refuses (addresses, durations, tracing, TLS…), as analyze reports it
+  if (config !== undefined && config !== null && !isObject(config))
+    return { problem: 'must be a proxy config (a YAML map)' };
+  // what istiod's injector refuses (field types, addresses, durations, tracing, TLS…), as analyze reports it
   const refused = annotationProblem(value);
   if (refused) return { problem: `is not a proxy config istiod accepts: ${refused}` };
   return { config: (config ?? {}) as Obj };

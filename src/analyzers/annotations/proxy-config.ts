@@ -381,6 +381,14 @@ export function proxyConfigProblem(value: string): string | undefined {
   } catch (err) {
     return `not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`;
   }
+  return proxyConfigValueProblem(parsed);
+}
+
+/**
+ * Why a proxy config already read from YAML (the annotation's, or a mesh config's `defaultConfig`, which
+ * istiod validates the same way) is not one istiod accepts; undefined when it is.
+ */
+export function proxyConfigValueProblem(parsed: unknown): string | undefined {
   if (parsed === null || parsed === undefined) return undefined;
   if (!isObject(parsed)) return 'must be a ProxyConfig mapping';
   let pc: Obj;
