@@ -149,9 +149,9 @@ describe('EnvoyFilter semantic rules', () => {
     // there is no problem (istiod says nothing either; a match on an old name is, see above)
     expect(issues.some((i) => i.path === 'spec.configPatches[1].patch.value.name')).toBe(false);
     expect(at(issues, 'spec.configPatches[2].patch.value').message).toContain('has no typed_config');
-    expect(at(issues, 'spec.configPatches[3].patch.value.typed_config["@type"]').message).toContain(
-      'xds.type.v3.TypedStruct',
-    );
+    // the older udpa TypedStruct is still read by Envoy, and istiod does not warn about it (it warns only
+    // about types whose .proto is FROZEN): no issue
+    expect(issues.some((i) => i.path.startsWith('spec.configPatches[3]'))).toBe(false);
   });
 
   // Messages and levels as the testbed's istioctl gives them (see envoy-fields.ts).

@@ -198,18 +198,16 @@ function checkPatchValue(
       : undefined;
   const typedPath = at(path, isObject(value.typed_config) ? 'typed_config' : 'typedConfig');
   const typeUrl = typed ? str(typed['@type']) : undefined;
-  if (typeUrl !== undefined) {
-    if (/^type\.googleapis\.com\/envoy\.(api\.v2\.|config\.filter\.|.*\.v2(alpha)?\.)/.test(typeUrl)) {
-      issues.error(
-        at(typedPath, '@type'),
-        `"${typeUrl}" is an Envoy v2 API type, which Envoy no longer supports; use the v3 type`,
-      );
-    } else if (typeUrl.endsWith('udpa.type.v1.TypedStruct')) {
-      issues.warn(
-        at(typedPath, '@type'),
-        `"${typeUrl}" is deprecated; use type.googleapis.com/xds.type.v3.TypedStruct`,
-      );
-    }
+  // (an older but still read type such as udpa.type.v1.TypedStruct is no problem: istiod warns only
+  // about Any types whose .proto is marked FROZEN, which that one is not)
+  if (
+    typeUrl !== undefined &&
+    /^type\.googleapis\.com\/envoy\.(api\.v2\.|config\.filter\.|.*\.v2(alpha)?\.)/.test(typeUrl)
+  ) {
+    issues.error(
+      at(typedPath, '@type'),
+      `"${typeUrl}" is an Envoy v2 API type, which Envoy no longer supports; use the v3 type`,
+    );
   }
   const inserts =
     op === 'ADD' ||

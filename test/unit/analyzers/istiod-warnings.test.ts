@@ -1,0 +1,31 @@
+/**
+ * Schema warnings (IST0133) mesh gives only where istiod gives them: mesh's exact output, through the CLI
+ * as a user runs it. istioctl's side, from the testbed's analyze-oracle on the same files, is in the
+ * comment above each case. Found by running both over Istio's samples.
+ */
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+
+const dir = join(import.meta.dirname, '../../fixtures/analyzers/istiod-warnings');
+
+/** `mesh analyze -A FILE`: exit code and the finding lines. */
+async function analyze(name: string) {
+  const file = relative(process.cwd(), join(dir, name));
+  const r = await runCli(['analyze', '-A', file]);
+  return { code: r.code, lines: r.stdout.trim().split('\n'), file };
+}
+
+describe('mesh analyze warns about schema details where istiod does', () => {
+  // istioctl: the standing EnvoyFilter warning only. It warns about a typed_config type only when the
+  // type's .proto is marked FROZEN; udpa.type.v1.TypedStruct is not, and Envoy still reads it.
+  it('an EnvoyFilter value wrapped in the udpa TypedStruct gets no deprecation warning', async () => {
+    const { code, lines, file } = await analyze('envoyfilter-udpa-typed-struct.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0133] (EnvoyFilter shop/ratelimit ${file}:1) Schema validation warning: EnvoyFilter patches the generated Envoy configuration directly, and that configuration can change between Istio releases: use a higher-level Istio API when one covers the need, and re-test this filter on every upgrade`,
+      ],
+    ]);
+  });
+});
