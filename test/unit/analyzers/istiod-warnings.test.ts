@@ -28,4 +28,31 @@ describe('mesh analyze warns about schema details where istiod does', () => {
       ],
     ]);
   });
+
+  // istioctl: one IST0133, "consistent hash MinimumRingSize is deprecated", for the top-level policy
+  // (and IST0174: no Service of the host, which mesh claims only when the inputs hold Services of shop).
+  // The same deprecated fields, and failover without outlier detection, in a port-level setting or a
+  // subset's policy get no warning: istiod keeps only the errors of those.
+  it('a DestinationRule gets the warnings of its top-level traffic policy only', async () => {
+    const { code, lines, file } = await analyze('destinationrule-nested-policy-warnings.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0133] (DestinationRule shop/cart ${file}:14) Schema validation warning: minimumRingSize is deprecated; use ringHash.minimumRingSize`,
+      ],
+    ]);
+  });
+
+  // istioctl: IST0106 "only one of MinimumRingSize or Maglev/Ringhash can be specified" (one finding per
+  // object) and IST0174 as above.
+  it('still reports the errors of a subset policy and a port-level setting', async () => {
+    const { code, lines, file } = await analyze('destinationrule-nested-policy-errors.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0106] (DestinationRule shop/cart ${file}:28) Schema validation error: minimumRingSize cannot be combined with ringHash or maglev; use ringHash.minimumRingSize`,
+        `Error [IST0106] (DestinationRule shop/cart ${file}:17) Schema validation error: minimumRingSize cannot be combined with ringHash or maglev; use ringHash.minimumRingSize`,
+      ],
+    ]);
+  });
 });

@@ -73,9 +73,26 @@ export function validateDestinationRule(resource: Resource): SemanticIssue[] {
     }
     checkItemName(issues, at(p, 'name'), 'subset', s.name, names, 'subsets', i);
     checkLabels(issues, at(p, 'labels'), s.labels);
-    checkTrafficPolicy(issues, ns, at(p, 'trafficPolicy'), s.trafficPolicy);
+    checkTrafficPolicy(errorsOnly(issues), ns, at(p, 'trafficPolicy'), s.trafficPolicy);
   });
   return issues.list;
+}
+
+/**
+ * The issues of a subset's traffic policy and of a port-level setting, as istiod reports them: errors
+ * only. Its validation joins those two as plain errors, which drops their warnings (a deprecated
+ * `minimumRingSize` or `consecutiveErrors`, failover without outlier detection); the top-level policy's
+ * warnings are reported. (Both merge with the top-level policy, so "no outlierDetection in the same
+ * traffic policy" would not hold there anyway.)
+ */
+function errorsOnly(issues: Issues): Issues {
+  const sink = new Issues();
+  sink.error = (path, message) => issues.error(path, message);
+  sink.warn = () => {};
+  sink.add = (issue) => {
+    if (issue.level === 'error') issues.add(issue);
+  };
+  return sink;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -113,7 +130,7 @@ function checkTrafficPolicy(issues: Issues, ns: string | undefined, path: string
         'portLevelSettings entry must set outlierDetection, connectionPool, loadBalancer or tls',
       );
     }
-    checkPolicyParts(issues, ns, p, pl);
+    checkPolicyParts(errorsOnly(issues), ns, p, pl);
   });
 }
 
