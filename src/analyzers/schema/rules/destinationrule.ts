@@ -73,7 +73,7 @@ export function validateDestinationRule(resource: Resource): SemanticIssue[] {
     }
     checkItemName(issues, at(p, 'name'), 'subset', s.name, names, 'subsets', i);
     checkLabels(issues, at(p, 'labels'), s.labels);
-    checkTrafficPolicy(errorsOnly(issues), ns, at(p, 'trafficPolicy'), s.trafficPolicy);
+    errorsOnly(issues, (sink) => checkTrafficPolicy(sink, ns, at(p, 'trafficPolicy'), s.trafficPolicy));
   });
   return issues.list;
 }
@@ -85,14 +85,10 @@ export function validateDestinationRule(resource: Resource): SemanticIssue[] {
  * warnings are reported. (Both merge with the top-level policy, so "no outlierDetection in the same
  * traffic policy" would not hold there anyway.)
  */
-function errorsOnly(issues: Issues): Issues {
+function errorsOnly(issues: Issues, check: (sink: Issues) => void): void {
   const sink = new Issues();
-  sink.error = (path, message) => issues.error(path, message);
-  sink.warn = () => {};
-  sink.add = (issue) => {
-    if (issue.level === 'error') issues.add(issue);
-  };
-  return sink;
+  check(sink);
+  for (const issue of sink.list) if (issue.level === 'error') issues.add(issue);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -130,7 +126,7 @@ function checkTrafficPolicy(issues: Issues, ns: string | undefined, path: string
         'portLevelSettings entry must set outlierDetection, connectionPool, loadBalancer or tls',
       );
     }
-    checkPolicyParts(errorsOnly(issues), ns, p, pl);
+    errorsOnly(issues, (sink) => checkPolicyParts(sink, ns, p, pl));
   });
 }
 
