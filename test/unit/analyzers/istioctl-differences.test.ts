@@ -148,4 +148,20 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
       ],
     ]);
   });
+
+  // Istio's analyzers (the testbed's analyze-oracle): IST0140 four times — on `both` (against itself),
+  // `edge-plain` (against `edge-split`, bound to a gateway only), `ledger-alias` (bound to the mesh only,
+  // named an "ingress gateway") and `search-edge`. It pairs any VirtualService that lists `gateways:` and
+  // routes without subset with any that routes one of its hosts by subset, hosts compared as written.
+  // mesh warns where gateway traffic really misses subset routing the sidecars follow: a route of a
+  // VirtualService bound to a gateway, against another VirtualService bound to the mesh.
+  it('IST0140 only for a gateway route that bypasses the subsets of a mesh VirtualService', async () => {
+    const { code, lines, file } = await analyze('ingress-subset-bypass.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0140] (VirtualService shop/search-edge ${file}:80) Subset in virtual service shop/search has no effect on ingress gateway shop/search-edge requests`,
+      ],
+    ]);
+  });
 });
