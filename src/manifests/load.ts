@@ -39,6 +39,7 @@ import {
   shortPath,
 } from './limits.js';
 import { newResource, type LoadProblem, type LoadResult, type Resource, type DocSource } from './types.js';
+import { isObject } from '../util/values.js';
 
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -554,7 +555,11 @@ function addDocument(
   const hasKind = typeof obj.kind === 'string' && obj.kind !== '';
   if (!hasApi && !hasKind) {
     if (obj.apiVersion === undefined && obj.kind === undefined) {
-      problem('note', 'skipped a document that is not a Kubernetes object (no apiVersion or kind)');
+      // An item of a List, or a document with an object's `metadata`, was meant to be an object: to pass
+      // it over would leave it unanalyzed without a word (kubectl and istioctl refuse it too).
+      if (item !== '' || isObject(obj.metadata))
+        problem('error', `${item === '' ? 'object' : item} has no apiVersion or kind`);
+      else problem('note', 'skipped a document that is not a Kubernetes object (no apiVersion or kind)');
     } else {
       problem(
         'error',

@@ -88,6 +88,18 @@ describe('loading manifests', () => {
     ]);
   });
 
+  it('reports an object without apiVersion and kind (a document with metadata, a List item) and passes over other documents with a note', () => {
+    const { resources, problems } = parse(
+      `metadata: {name: reviews, namespace: shop}\nspec:\n  hosts: [reviews]\n---\nlogLevel: info\n---\napiVersion: v1\nkind: List\nitems:\n- {metadata: {name: a}}\n- {apiVersion: v1, kind: Service, metadata: {name: kept}}\n`,
+    );
+    expect(resources.map((r) => r.name)).toEqual(['kept']);
+    expect(problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
+      'error 1: object has no apiVersion or kind',
+      'note 5: skipped a document that is not a Kubernetes object (no apiVersion or kind)',
+      'error 7: List item 0 has no apiVersion or kind',
+    ]);
+  });
+
   it('says what kind and apiVersion are when they are not strings', () => {
     const { problems } = parse(
       'apiVersion: v1\nkind: 5\n---\napiVersion: 5\nkind: [a]\n---\napiVersion: v1\nkind: ""\n',
