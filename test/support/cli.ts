@@ -2,6 +2,7 @@
  * Runs `mesh` in-process (src/cli.ts `main`) with stdout and stderr captured, so tests that talk to
  * in-process stand-in servers need no build. Calls are serialised: the streams are process-wide.
  */
+import { join, relative } from 'node:path';
 import { main } from '../../src/cli.js';
 
 export interface CliResult {
@@ -49,4 +50,17 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   const next = queue.then(run, run);
   queue = next.catch(() => undefined);
   return next;
+}
+
+/**
+ * `mesh analyze -A` on one fixture of `dir`: the exit code, the finding lines (stdout) and the file's
+ * path as mesh names it (relative to the working directory).
+ */
+export async function analyzeFixture(
+  dir: string,
+  name: string,
+): Promise<{ code: number; lines: string[]; file: string }> {
+  const file = relative(process.cwd(), join(dir, name));
+  const r = await runCli(['analyze', '-A', file]);
+  return { code: r.code, lines: r.stdout.trim().split('\n'), file };
 }

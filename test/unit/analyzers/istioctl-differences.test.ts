@@ -3,18 +3,13 @@
  * from istioctl on purpose"): mesh's exact output for each, through the CLI as a user runs it. istioctl's
  * side, from the testbed's istioctl on the same files, is in the comment above each case.
  */
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.js';
+import { analyzeFixture } from '../../support/cli.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/analyzers/differences');
 
-/** `mesh analyze -A FILE`: exit code and the finding lines. */
-async function analyze(name: string) {
-  const file = relative(process.cwd(), join(dir, name));
-  const r = await runCli(['analyze', '-A', file]);
-  return { code: r.code, lines: r.stdout.trim().split('\n'), file };
-}
+const analyze = (name: string) => analyzeFixture(dir, name);
 
 describe('mesh analyze where it differs from istioctl on purpose', () => {
   // istioctl: nothing — it ignores the DestinationRule's exportTo. The rule in `other` is exported to

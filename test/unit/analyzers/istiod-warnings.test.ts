@@ -3,18 +3,13 @@
  * as a user runs it. istioctl's side, from the testbed's analyze-oracle on the same files, is in the
  * comment above each case. Found by running both over Istio's samples.
  */
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.js';
+import { analyzeFixture } from '../../support/cli.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/analyzers/istiod-warnings');
 
-/** `mesh analyze -A FILE`: exit code and the finding lines. */
-async function analyze(name: string) {
-  const file = relative(process.cwd(), join(dir, name));
-  const r = await runCli(['analyze', '-A', file]);
-  return { code: r.code, lines: r.stdout.trim().split('\n'), file };
-}
+const analyze = (name: string) => analyzeFixture(dir, name);
 
 describe('mesh analyze warns about schema details where istiod does', () => {
   // istioctl: the standing EnvoyFilter warning only. It warns about a typed_config type only when the
