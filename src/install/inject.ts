@@ -325,13 +325,28 @@ function overlay(base: unknown, mine: unknown, key?: string): unknown {
   return out;
 }
 
-function mergeByName(existing: Obj[] | undefined, added: Obj[], prepend: boolean): Obj[] {
+/**
+ * The pod's own version of a template container as istiod lays it over the template's: `image: auto`
+ * (the placeholder a pod writes because a container needs an image) is no image, so the template's stays.
+ */
+function ownContainer(c: Obj): Obj {
+  if (c.image !== 'auto') return c;
+  const { image: _, ...rest } = c;
+  return rest;
+}
+
+function mergeByName(
+  existing: Obj[] | undefined,
+  added: Obj[],
+  prepend: boolean,
+  own = (c: Obj) => c,
+): Obj[] {
   const mine = existing ?? [];
   const byName = new Map(mine.map((c) => [c.name, c]));
   const fresh = added.filter((a) => !byName.has(a.name));
   const merged = mine.map((c) => {
     const t = added.find((a) => a.name === c.name);
-    return t ? (overlay(t, c) as Obj) : c;
+    return t ? (overlay(t, own(c)) as Obj) : c;
   });
   return prepend ? [...fresh, ...merged] : [...merged, ...fresh];
 }
@@ -479,12 +494,14 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   const containers = (t.spec.containers ?? []) as Obj[];
   const volumes = (t.spec.volumes ?? []) as Obj[];
   if (init.length > 0)
-    out.spec.initContainers = orderInitContainers(mergeByName(out.spec.initContainers, init, false));
+    out.spec.initContainers = orderInitContainers(
+      mergeByName(out.spec.initContainers, init, false, ownContainer),
+    );
   // as istiod: the proxy goes first when the application waits for it, else last
   const waits = containers.some(
     (c) => list(c.lifecycle?.postStart?.exec?.command).join(' ') === 'pilot-agent wait',
   );
-  out.spec.containers = mergeByName(appContainers, containers, waits);
+  out.spec.containers = mergeByName(appContainers, containers, waits, ownContainer);
   // as istiod: the template's volumes first (a strategic merge puts the patch's list items first)
   if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, true);
   const defaultContainer = appContainers.find((c) => !containers.some((s) => s.name === c.name))?.name;

@@ -47,6 +47,18 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(names(pod!.spec.containers)).toEqual(['app', 'istio-proxy']);
   });
 
+  it("keeps the template's image for a container of the pod written with `image: auto`", async () => {
+    const [pod] = await inject('proxy-auto-image.yaml');
+    const proxy = proxyOf(pod!.spec);
+    const init = pod!.spec.initContainers.find((c: any) => c.name === 'istio-init');
+    // the image the template names, as for a pod that does not write the container
+    expect(proxy.image).toBe('docker.io/istio/proxyv2:1.30.0');
+    expect(init.image).toBe('docker.io/istio/proxyv2:1.30.0');
+    // the pod's other fields are still laid over the template's
+    expect(proxy.args).toEqual(['proxy', 'sidecar', '--concurrency', '4']);
+    expect(init.resources.limits.cpu).toBe('500m');
+  });
+
   it("puts the template's volumes before the pod's, as istiod's strategic merge does", async () => {
     const [pod] = await inject('volumes.yaml');
     const vols = names(pod!.spec.volumes);
