@@ -37,6 +37,8 @@ export interface InjectTemplate {
   prometheusMergePort?: number;
   /** The proxy's status port (the mesh config's `defaultConfig.statusPort`); undefined: 15020. */
   statusPort?: number;
+  /** The proxy config's `interceptionMode` (the mesh config's, or a pod's `proxy.istio.io/config`). */
+  interceptionMode?: string;
 }
 
 /** The workload a pod template belongs to, as the injector is told of it. */
@@ -483,6 +485,42 @@ function rewriteProbes(pod: Obj, statusPort: number): void {
   proxy.env = [...list(proxy.env), { name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(sorted) }];
 }
 
+/**
+ * istiod's adjustInitContainerUser: when the pod's own `istio-proxy` sets `securityContext.runAsUser` or
+ * `runAsGroup`, the traffic the iptables rules of `istio-init` let out unredirected is that user's (its
+ * `-u` argument; not for user 0), `istio-validation` runs as that user and group, and in TPROXY mode
+ * (the proxy config's or the pod's `sidecar.istio.io/interceptionMode`) the proxy stays user 0.
+ */
+function adjustInitContainerUser(pod: Obj, own: Obj | undefined, t: InjectTemplate): void {
+  const sc = isObject(own?.securityContext) ? (own!.securityContext as Obj) : undefined;
+  const uid = sc?.runAsUser ?? undefined;
+  const gid = sc?.runAsGroup ?? undefined;
+  if (uid === undefined && gid === undefined) return;
+  // the template's containers are shared by every pod: edit copies
+  pod.spec.containers = structuredClone(pod.spec.containers);
+  pod.spec.initContainers = structuredClone(pod.spec.initContainers);
+  const inits = list(pod.spec.initContainers) as Obj[];
+  const init = inits.find((c) => c.name === 'istio-init') ?? inits.find((c) => c.name === 'istio-validation');
+  if (!init) return;
+  const tproxy =
+    t.interceptionMode === 'TPROXY' ||
+    textOf(pod.metadata.annotations?.['sidecar.istio.io/interceptionMode']) === 'TPROXY';
+  if (tproxy && uid !== undefined) {
+    const proxy = [...list(pod.spec.containers), ...inits].find((c: Obj) => c.name === 'istio-proxy') as Obj;
+    proxy.securityContext = { ...proxy.securityContext, runAsUser: 0 };
+  }
+  if (!tproxy && init.name === 'istio-validation')
+    init.securityContext = {
+      ...init.securityContext,
+      ...(uid !== undefined ? { runAsUser: uid } : {}),
+      ...(gid !== undefined ? { runAsGroup: gid } : {}),
+    };
+  if (uid === undefined || uid === null || Number(uid) === 0) return;
+  const args = list(init.args);
+  const i = args.indexOf('-u');
+  if (i >= 0 && i + 1 < args.length) init.args = [...args.slice(0, i + 1), String(uid), ...args.slice(i + 2)];
+}
+
 /** A pod template with the sidecar merged in (a new object), or the same object when skipped. */
 export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   if (skipReason(pod)) return pod;
@@ -502,6 +540,10 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
     (c) => list(c.lifecycle?.postStart?.exec?.command).join(' ') === 'pilot-agent wait',
   );
   out.spec.containers = mergeByName(appContainers, containers, waits, ownContainer);
+  const ownProxy = [...list(pod.spec?.containers), ...list(pod.spec?.initContainers)].find(
+    (c) => isObject(c) && c.name === 'istio-proxy',
+  ) as Obj | undefined;
+  adjustInitContainerUser(out, ownProxy, t);
   // as istiod: the template's volumes first (a strategic merge puts the patch's list items first)
   if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, true);
   const defaultContainer = appContainers.find((c) => !containers.some((s) => s.name === c.name))?.name;

@@ -164,8 +164,14 @@ export function applyMeshConfig(t: InjectTemplate, mesh: Obj): InjectTemplate {
 export function meshTemplate(t: InjectTemplate, mesh: Obj): InjectTemplate {
   const applied = applyMeshConfig(t, mesh);
   const statusPort = statusPortOf(mesh.defaultConfig ?? {}) ?? 15020;
-  if (mesh.enablePrometheusMerge === false) return { ...applied, statusPort };
-  return { ...applied, statusPort, prometheusMergePort: statusPort };
+  const mode = mesh.defaultConfig?.interceptionMode;
+  const withPorts = {
+    ...applied,
+    statusPort,
+    ...(typeof mode === 'string' ? { interceptionMode: mode } : {}),
+  };
+  if (mesh.enablePrometheusMerge === false) return withPorts;
+  return { ...withPorts, prometheusMergePort: statusPort };
 }
 
 /**

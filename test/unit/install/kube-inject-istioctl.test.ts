@@ -59,6 +59,22 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(init.resources.limits.cpu).toBe('500m');
   });
 
+  it("runs istio-init's iptables rules for the user the pod's own istio-proxy runs as", async () => {
+    const [user, tproxy, groupOnly] = await inject('proxy-user.yaml');
+    const init = (pod: any) => pod.spec.initContainers.find((c: any) => c.name === 'istio-init');
+    const uidArg = (pod: any) => init(pod).args[init(pod).args.indexOf('-u') + 1];
+    // the proxy's traffic (that user's) is the traffic the rules let out unredirected
+    expect(uidArg(user)).toBe('2100');
+    expect(proxyOf(user!.spec).securityContext).toMatchObject({ runAsUser: 2100, runAsGroup: 2100 });
+    expect(init(user).securityContext).toMatchObject({ runAsUser: 0, runAsGroup: 0 });
+    // TPROXY needs the proxy to run as root: the user goes to the rules only
+    expect(uidArg(tproxy)).toBe('2100');
+    expect(proxyOf(tproxy!.spec).securityContext).toMatchObject({ runAsUser: 0, runAsGroup: 1337 });
+    // a group alone changes no rule; the other pods keep the template's user
+    expect(uidArg(groupOnly)).toBe('1337');
+    expect(proxyOf(groupOnly!.spec).securityContext).toMatchObject({ runAsUser: 1337, runAsGroup: 3000 });
+  });
+
   it("puts the template's volumes before the pod's, as istiod's strategic merge does", async () => {
     const [pod] = await inject('volumes.yaml');
     const vols = names(pod!.spec.volumes);
