@@ -496,9 +496,6 @@ function adjustInitContainerUser(pod: Obj, own: Obj | undefined, t: InjectTempla
   const uid = sc?.runAsUser ?? undefined;
   const gid = sc?.runAsGroup ?? undefined;
   if (uid === undefined && gid === undefined) return;
-  // the template's containers are shared by every pod: edit copies
-  pod.spec.containers = structuredClone(pod.spec.containers);
-  pod.spec.initContainers = structuredClone(pod.spec.initContainers);
   const inits = list(pod.spec.initContainers) as Obj[];
   const init = inits.find((c) => c.name === 'istio-init') ?? inits.find((c) => c.name === 'istio-validation');
   if (!init) return;
@@ -528,9 +525,12 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   out.metadata ??= {};
   out.spec ??= {};
   const appContainers = (out.spec.containers ?? []) as Obj[];
-  const init = (t.spec.initContainers ?? []) as Obj[];
-  const containers = (t.spec.containers ?? []) as Obj[];
-  const volumes = (t.spec.volumes ?? []) as Obj[];
+  // the template is shared by every pod: each pod gets its own copy of its containers, which the steps
+  // below (metrics merge, probe rewrite, the proxy's user) edit in place
+  const spec = structuredClone(t.spec);
+  const init = (spec.initContainers ?? []) as Obj[];
+  const containers = (spec.containers ?? []) as Obj[];
+  const volumes = (spec.volumes ?? []) as Obj[];
   if (init.length > 0)
     out.spec.initContainers = orderInitContainers(
       mergeByName(out.spec.initContainers, init, false, ownContainer),

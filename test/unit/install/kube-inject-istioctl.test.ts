@@ -140,6 +140,23 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(env(proxyOf(plain!.spec)).ISTIO_KUBE_APP_PROBERS).toBeUndefined();
   });
 
+  it("gives each pod of a file its own proxy: one pod's metrics and probes do not reach the next's", async () => {
+    const [first, second, third] = await inject('two-scraped-pods.yaml');
+    const added = (pod: any) =>
+      proxyOf(pod.spec).env.filter((e: any) => e.name.startsWith('ISTIO_P') || e.name.startsWith('ISTIO_K'));
+    expect(added(first)).toEqual([
+      { name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: '{"scrape":"true","path":"","port":"9100"}' },
+      {
+        name: 'ISTIO_KUBE_APP_PROBERS',
+        value: '{"/app-health/one/readyz":{"httpGet":{"path":"/healthz","port":8000}}}',
+      },
+    ]);
+    expect(added(second)).toEqual([
+      { name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: '{"scrape":"true","path":"","port":"9200"}' },
+    ]);
+    expect(added(third)).toEqual([]);
+  });
+
   it("reads each pod's proxy.istio.io/config over the mesh config: the proxy's place, status port and metadata", async () => {
     const [hold, port, strport] = await inject('proxy-config.yaml', '--meshConfigFile', MESH);
     // holdApplicationUntilProxyStarts: the application waits for the proxy, which goes first
