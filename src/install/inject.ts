@@ -287,7 +287,7 @@ const POD_TEMPLATE: Record<string, string[]> = {
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 
 /** Why a pod template is left alone, or undefined when it gets the sidecar (host network: see injectObject). */
-function skipReason(pod: Obj): string | undefined {
+export function skipReason(pod: Obj): string | undefined {
   const ann = pod.metadata?.annotations ?? {};
   const labels = pod.metadata?.labels ?? {};
   if (textOf(labels['sidecar.istio.io/inject'] ?? ann['sidecar.istio.io/inject']) === 'false')

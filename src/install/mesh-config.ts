@@ -4,7 +4,14 @@ import {
   proxyConfigProblem as annotationProblem,
   proxyConfigValueProblem,
 } from '../analyzers/annotations/proxy-config.js';
-import { injectPodTemplate, PodFieldError, type InjectTemplate, type PodInjector } from './inject.js';
+import { VALIDATORS } from '../analyzers/annotations/validators.js';
+import {
+  injectPodTemplate,
+  PodFieldError,
+  skipReason,
+  type InjectTemplate,
+  type PodInjector,
+} from './inject.js';
 import { yamlSyntaxError, yamlValue } from './yaml-doc.js';
 
 /**
@@ -175,6 +182,26 @@ export function meshTemplate(t: InjectTemplate, mesh: Obj): InjectTemplate {
 }
 
 /**
+ * istiod's injector refuses a pod (before any template runs) whose annotations it parses hold a value it
+ * cannot use: a port list with `99999`, a CIDR `10.0.0.0/33`, `interceptionMode: MAGIC`, a `proxyCPU`
+ * that is no quantity… (its validateAnnotations; the checks `mesh analyze` reports as IST0125). So does
+ * kube-inject, naming the annotation; `proxy.istio.io/config` has its own message (meshInjector).
+ */
+function refuseInvalidAnnotations(pod: Obj, annotations: Obj): void {
+  if (skipReason(pod)) return;
+  for (const [name, value] of Object.entries(annotations)) {
+    const check = VALIDATORS.get(name);
+    if (!check || name === PROXY_CONFIG_ANNOTATION || value === null || typeof value === 'object') continue;
+    const problem = check(String(value));
+    if (problem)
+      throw new PodFieldError(
+        ['metadata', 'annotations', name],
+        `is not a value istiod's injector accepts: ${problem}`,
+      );
+  }
+}
+
+/**
  * The offline injector under a mesh config: each pod injected with `meshTemplate`, a pod annotated
  * `proxy.istio.io/config` with that proxy config merged over the mesh config's (`withProxyConfig`), as
  * istiod and istioctl do: it can make the application wait for the proxy (the proxy goes first), move the
@@ -184,9 +211,9 @@ export function meshTemplate(t: InjectTemplate, mesh: Obj): InjectTemplate {
 export function meshInjector(t: InjectTemplate, mesh: Obj): PodInjector {
   const plain = meshTemplate(t, mesh);
   return (pod) => {
-    const annotation = isObject(pod.metadata?.annotations)
-      ? pod.metadata.annotations[PROXY_CONFIG_ANNOTATION]
-      : undefined;
+    const annotations = isObject(pod.metadata?.annotations) ? (pod.metadata.annotations as Obj) : {};
+    refuseInvalidAnnotations(pod, annotations);
+    const annotation = annotations[PROXY_CONFIG_ANNOTATION];
     if (annotation === undefined || annotation === null) return injectPodTemplate(pod, plain);
     const read = parseProxyConfigAnnotation(annotation);
     if ('problem' in read)

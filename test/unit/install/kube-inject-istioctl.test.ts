@@ -183,4 +183,42 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(strport!.metadata.annotations['prometheus.io/port']).toBe('15031');
     expect(names(strport!.spec.containers)).toEqual(['app', 'istio-proxy']);
   });
+
+  it('refuses a pod whose injector annotations istiod refuses, naming the annotation (exit 65)', async () => {
+    const dir = scratch('mesh-ann-');
+    const pod = (name: string, annotation: string) =>
+      dir.file(
+        `${name}.yaml`,
+        `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  annotations:\n    ${annotation}\nspec:\n  containers:\n    - name: a\n      image: a:1\n`,
+      );
+    const cases: Array<[string, string, string]> = [
+      [
+        'ports',
+        'traffic.sidecar.istio.io/excludeOutboundPorts: "5432,70000"',
+        'traffic.sidecar.istio.io/excludeOutboundPorts is not a value istiod\'s injector accepts: "70000" is not a port number (0-65535)',
+      ],
+      [
+        'mode',
+        'sidecar.istio.io/interceptionMode: tproxy',
+        'sidecar.istio.io/interceptionMode is not a value istiod\'s injector accepts: "tproxy" is not one of REDIRECT, TPROXY, NONE',
+      ],
+      [
+        'cpu',
+        'sidecar.istio.io/proxyCPU: half',
+        'sidecar.istio.io/proxyCPU is not a value istiod\'s injector accepts: "half" is not a resource quantity (e.g. 100m, 128Mi)',
+      ],
+    ];
+    for (const [name, annotation, says] of cases) {
+      const file = pod(name, annotation);
+      const r = await runCli(['kube-inject', '-f', file]);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`Error: ${file}:6: Pod ${name}: metadata.annotations.${says}\n`);
+      expect(r.code).toBe(65);
+    }
+    // a pod left alone is not read, as istiod does not validate what it does not inject
+    const off = pod('off', 'sidecar.istio.io/interceptionMode: tproxy\n    sidecar.istio.io/inject: "false"');
+    const r = await runCli(['kube-inject', '-f', off]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('interceptionMode: tproxy');
+  });
 });
