@@ -39,6 +39,11 @@ export interface InjectTemplate {
   statusPort?: number;
   /** The proxy config's `interceptionMode` (the mesh config's, or a pod's `proxy.istio.io/config`). */
   interceptionMode?: string;
+  /**
+   * The names of the injector config's templates and its `aliases` (a name for a list of templates), which
+   * a pod's `inject.istio.io/templates` is resolved against; undefined: mesh's own config (`sidecar`).
+   */
+  templates?: { names: string[]; aliases: Record<string, string[]> };
 }
 
 /** The workload a pod template belongs to, as the injector is told of it. */
@@ -81,7 +86,41 @@ export function templateFromInjectorConfig(text: string, source: string, revisio
     throw new MeshError(`${source}: templates.sidecar: ${describeProblem(problem)}`, {
       exitCode: ExitCode.DATA,
     });
-  return { spec: (tpl as Obj).spec ?? {}, revision };
+  const aliases = Object.fromEntries(
+    Object.entries(isObject(doc?.aliases) ? (doc!.aliases as Obj) : {})
+      .filter(([, v]) => Array.isArray(v))
+      .map(([k, v]) => [k, (v as unknown[]).map(String)]),
+  );
+  return {
+    spec: (tpl as Obj).spec ?? {},
+    revision,
+    templates: { names: Object.keys(doc!.templates), aliases },
+  };
+}
+
+export const TEMPLATES_ANNOTATION = 'inject.istio.io/templates';
+
+/**
+ * What is wrong with the templates a pod asks for with `inject.istio.io/templates` (comma-separated names,
+ * aliases resolved as istiod resolves them), or undefined when it asks for none or for `sidecar`: a name
+ * the injector config has no template for (istiod's own words, its injection failing), or a template
+ * other than `sidecar` (the one template mesh renders).
+ */
+export function templatesProblem(pod: Obj, t: InjectTemplate): string | undefined {
+  const value = pod.metadata?.annotations?.[TEMPLATES_ANNOTATION];
+  if (value === undefined || value === null || typeof value === 'object') return undefined;
+  const { names, aliases } = t.templates ?? { names: ['sidecar'], aliases: {} };
+  const asked = String(value)
+    .split(',')
+    .map((n) => n.trim())
+    .flatMap((n) => aliases[n] ?? [n]);
+  const missing = asked.find((n) => !names.includes(n));
+  if (missing !== undefined)
+    return `names template "${missing}", which the injector config does not have (it has ${[...names].sort().join(', ')}): istiod refuses the pod`;
+  const other = asked.find((n) => n !== 'sidecar');
+  if (other !== undefined)
+    return `names template "${other}": mesh kube-inject renders only the sidecar template (let istiod inject it: --webhookConfig)`;
+  return undefined;
 }
 
 /** One YAML document as plain data; a syntax error is unusable input naming the source and line. */

@@ -9,6 +9,8 @@ import {
   injectPodTemplate,
   PodFieldError,
   skipReason,
+  TEMPLATES_ANNOTATION,
+  templatesProblem,
   type InjectTemplate,
   type PodInjector,
 } from './inject.js';
@@ -213,6 +215,8 @@ export function meshInjector(t: InjectTemplate, mesh: Obj): PodInjector {
   return (pod) => {
     const annotations = isObject(pod.metadata?.annotations) ? (pod.metadata.annotations as Obj) : {};
     refuseInvalidAnnotations(pod, annotations);
+    const templates = skipReason(pod) ? undefined : templatesProblem(pod, t);
+    if (templates) throw new PodFieldError(['metadata', 'annotations', TEMPLATES_ANNOTATION], templates);
     const annotation = annotations[PROXY_CONFIG_ANNOTATION];
     if (annotation === undefined || annotation === null) return injectPodTemplate(pod, plain);
     const read = parseProxyConfigAnnotation(annotation);

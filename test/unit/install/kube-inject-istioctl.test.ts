@@ -221,4 +221,53 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('interceptionMode: tproxy');
   });
+
+  it('refuses a pod asking (inject.istio.io/templates) for a template the injector config does not have', async () => {
+    const dir = scratch('mesh-tpl-');
+    const file = dir.file(
+      'pod.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: rpc\n  annotations:\n    inject.istio.io/templates: sidecar, rpc-agent\nspec:\n  containers:\n    - name: a\n      image: a:1\n',
+    );
+    const r = await runCli(['kube-inject', '-f', file]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `Error: ${file}:6: Pod rpc: metadata.annotations.inject.istio.io/templates names template "rpc-agent", which the injector config does not have (it has sidecar): istiod refuses the pod\n`,
+    );
+    expect(r.code).toBe(65);
+    // names resolved through the config's aliases; a template the config has but mesh cannot render
+    const config = dir.file(
+      'config.yaml',
+      [
+        'aliases:',
+        '  plain: [sidecar]',
+        '  all: [sidecar, rpc-agent]',
+        'templates:',
+        '  sidecar: |',
+        '    spec:',
+        '      containers:',
+        '        - name: istio-proxy',
+        '          image: proxy:1',
+        '  rpc-agent: |',
+        '    spec: {}',
+        '',
+      ].join('\n'),
+    );
+    const ask = (name: string) =>
+      dir.file(
+        `${name}.yaml`,
+        `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  annotations:\n    inject.istio.io/templates: ${name}\nspec:\n  containers:\n    - name: a\n      image: a:1\n`,
+      );
+    const plain = await runCli(['kube-inject', '-f', ask('plain'), '--injectConfigFile', config]);
+    expect(plain.code).toBe(0);
+    expect(
+      parseAllDocuments(plain.stdout)[0]!
+        .toJS()
+        .spec.containers.map((c: any) => c.name),
+    ).toEqual(['a', 'istio-proxy']);
+    const all = await runCli(['kube-inject', '-f', ask('all'), '--injectConfigFile', config]);
+    expect(all.stderr).toContain(
+      'metadata.annotations.inject.istio.io/templates names template "rpc-agent": mesh kube-inject renders only the sidecar template (let istiod inject it: --webhookConfig)',
+    );
+    expect(all.code).toBe(65);
+  });
 });
