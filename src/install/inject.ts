@@ -416,33 +416,129 @@ function orderInitContainers(list: Obj[]): Obj[] {
   return move(out, 'istio-init', 'last');
 }
 
-const PROMETHEUS = ['scrape', 'path', 'port'] as const;
+/** Go's strconv.ParseBool: the booleans istiod reads from annotations; undefined for anything else. */
+export function goBool(v: unknown): boolean | undefined {
+  if (v === true || v === false) return v;
+  const t = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(t)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(t)) return false;
+  return undefined;
+}
+
+/** An annotation name as Prometheus sanitizes a label name (istiod matches the scrape annotations so). */
+const sanitized = (k: string) => k.replace(/[^a-zA-Z0-9_]/g, '_');
+
+/** The sanitized names of the annotations metrics merging reads and replaces. */
+const SCRAPE = 'prometheus_io_scrape';
+const PORT = 'prometheus_io_port';
+const PATH = 'prometheus_io_path';
+const TARGETS = 'prometheus_istio_io_scrape_targets';
+
+/** The proxy's ports a scrape target must not be (istiod's list, with its reasons). */
+const RESERVED_PORTS: Record<string, string> = {
+  '15000': 'Envoy admin',
+  '15001': 'outbound traffic capture',
+  '15004': 'pilot debug',
+  '15006': 'inbound traffic capture',
+  '15008': 'HBONE tunnel',
+  '15020': 'pilot-agent status / merged Prometheus',
+  '15021': 'Envoy health',
+  '15053': 'DNS proxy',
+  '15090': 'Envoy Prometheus (already merged)',
+};
+
+/** `prometheus.istio.io/scrape-targets`: comma-separated `port[:path]` (path `/metrics` by default). */
+function scrapeTargets(value: string): Array<{ port: string; path: string }> | undefined {
+  const out: Array<{ port: string; path: string }> = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const i = entry.indexOf(':');
+    const port = (i < 0 ? entry : entry.slice(0, i)).trim();
+    if (port === '') return undefined; // istiod ignores the annotation (a warning in its log)
+    const path = i < 0 ? '' : entry.slice(i + 1).trim();
+    out.push({ port, path: path || '/metrics' });
+  }
+  return out;
+}
+
+/** Why the application's metrics cannot be scraped on `port` through the agent listening on `agent`. */
+function scrapePortProblem(port: string, agent: string): string | undefined {
+  const n = /^[+-]?\d+$/.test(port) ? Number(port) : NaN;
+  if (!(n >= 1 && n <= 65535)) return `"${port}" is not a port number (1-65535)`;
+  const canon = String(n);
+  if (canon === agent) return `${port} is the port of the agent that merges the metrics`;
+  const reserved = RESERVED_PORTS[canon];
+  if (reserved) return `${port} is a port of the proxy (${reserved}), not the application's`;
+  return undefined;
+}
 
 /**
- * istiod's metrics merging (its applyPrometheusMerge), on an injected pod: unless the pod says
- * `prometheus.io/scrape: "false"` or `prometheus.istio.io/merge-metrics: "false"` (or already points at
- * the status port), its `prometheus.io/*` annotations point Prometheus at the proxy's merged endpoint, and
- * the pod's own scrape settings (when it asked to be scraped) go to the proxy as
- * `ISTIO_PROMETHEUS_ANNOTATIONS`, whose endpoint merges the application's metrics in.
+ * istiod's metrics merging (its applyPrometheusMerge), on an injected pod: unless the pod's
+ * `prometheus.io/scrape` is false (a Go boolean: `false`, `False`, `0`…), or merging is off
+ * (`prometheus.istio.io/merge-metrics`, else the mesh config's `enablePrometheusMerge`), or the pod already
+ * points at the status port, its `prometheus.io/*` annotations point Prometheus at the agent's merged
+ * endpoint, and whatever scrape settings the pod had (`prometheus.io/scrape`, `path`, `port`,
+ * `prometheus.istio.io/scrape-targets`) go to the proxy as `ISTIO_PROMETHEUS_ANNOTATIONS`, whose agent
+ * merges the application's metrics in. A port the agent cannot scrape (not a port, the agent's, one of the
+ * proxy's) is refused, as istiod refuses the pod.
  */
-function mergePrometheus(pod: Obj, port: number): void {
+function mergePrometheus(pod: Obj, t: InjectTemplate): void {
   const ann = (pod.metadata.annotations ?? {}) as Obj;
-  const read = (k: string) => (ann[k] === undefined || ann[k] === null ? undefined : textOf(ann[k]));
-  const own = (k: string) => read(`prometheus.io/${k}`);
-  const merge = read('prometheus.istio.io/merge-metrics');
-  if (own('scrape') === 'false' || merge === 'false' || own('port') === String(port)) return;
+  const entries = Object.entries(ann).filter(
+    ([, v]) => v !== undefined && v !== null && typeof v !== 'object',
+  );
+  const find = (name: string) => entries.find(([k]) => sanitized(k) === name);
+  const valueOf = (name: string) => {
+    const e = find(name);
+    return e ? textOf(e[1]) : '';
+  };
+  const scrapeOn = entries
+    .filter(([k]) => sanitized(k) === SCRAPE)
+    .map(([, v]) => goBool(textOf(v)))
+    .find((b) => b !== undefined);
+  if (scrapeOn === false) return;
+  const merge =
+    goBool(textOf(ann['prometheus.istio.io/merge-metrics'])) ?? t.prometheusMergePort !== undefined;
+  if (!merge) return;
+  const agent = String(t.statusPort ?? t.prometheusMergePort ?? 15020);
+  const port = find(PORT);
+  if (port && textOf(port[1]) === agent) return;
+  const scrape: Obj = { scrape: valueOf(SCRAPE), path: valueOf(PATH), port: valueOf(PORT) };
+  const targetsAt = find(TARGETS);
+  const targets = targetsAt ? scrapeTargets(textOf(targetsAt[1])) : undefined;
+  if (targets && targets.length > 0) {
+    scrape.port = targets[0]!.port;
+    scrape.path = targets[0]!.path;
+    scrape.targets = targets;
+    for (const target of targets) {
+      const problem = scrapePortProblem(target.port, agent);
+      if (problem)
+        throw new PodFieldError(
+          ['metadata', 'annotations', targetsAt![0]],
+          `is not a list of targets the agent can scrape: ${problem}`,
+        );
+    }
+  } else if (scrape.port !== '') {
+    const problem = scrapePortProblem(scrape.port, agent);
+    if (problem)
+      throw new PodFieldError(
+        ['metadata', 'annotations', port![0]],
+        `is not a port the agent can scrape: ${problem}`,
+      );
+  }
   const proxy = [
     ...((pod.spec.containers ?? []) as Obj[]),
     ...((pod.spec.initContainers ?? []) as Obj[]),
   ].find((c) => c.name === 'istio-proxy');
-  if (proxy && own('scrape') === 'true') {
-    const scrape = Object.fromEntries(PROMETHEUS.map((k) => [k, own(k) ?? '']));
+  const empty = scrape.scrape === '' && scrape.path === '' && scrape.port === '' && !scrape.targets;
+  if (proxy && !empty)
     proxy.env = [...list(proxy.env), { name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: JSON.stringify(scrape) }];
-  }
-  const rest = Object.fromEntries(Object.entries(ann).filter(([k]) => !k.startsWith('prometheus.io/')));
+  const cleared = new Set([SCRAPE, PORT, PATH, TARGETS]);
+  const rest = Object.fromEntries(Object.entries(ann).filter(([k]) => !cleared.has(sanitized(k))));
   pod.metadata.annotations = {
     ...rest,
-    'prometheus.io/port': String(port),
+    'prometheus.io/port': agent,
     'prometheus.io/path': '/stats/prometheus',
     'prometheus.io/scrape': 'true',
   };
@@ -470,7 +566,7 @@ function goFields(o: Obj, fields: string[], keep: string[] = []): Obj {
  * whose agent runs them.
  */
 function rewriteProbes(pod: Obj, statusPort: number): void {
-  if (textOf(pod.metadata.annotations?.['sidecar.istio.io/rewriteAppHTTPProbers']) !== 'true') return;
+  if (goBool(textOf(pod.metadata.annotations?.['sidecar.istio.io/rewriteAppHTTPProbers'])) !== true) return;
   const all = [...list(pod.spec.initContainers), ...list(pod.spec.containers)] as Obj[];
   const proxy = all.find((c) => c.name === 'istio-proxy');
   if (!proxy) return;
@@ -599,7 +695,7 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
       revision: t.revision,
     }),
   };
-  if (t.prometheusMergePort !== undefined) mergePrometheus(out, t.prometheusMergePort);
+  mergePrometheus(out, t);
   rewriteProbes(out, t.statusPort ?? 15020);
   return out;
 }

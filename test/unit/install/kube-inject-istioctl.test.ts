@@ -270,4 +270,63 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     );
     expect(all.code).toBe(65);
   });
+
+  it('reads the metrics and probe annotations as istiod does: Go booleans, sanitized names, scrape targets', async () => {
+    const [off, notBool, portOnly, targets, rewrite] = await inject('prometheus-go-bools.yaml');
+    const prom = (pod: any) =>
+      Object.fromEntries(
+        Object.entries(pod.metadata.annotations).filter(([k]) => k.startsWith('prometheus')),
+      );
+    const scrapeEnv = (pod: any) => env(proxyOf(pod.spec)).ISTIO_PROMETHEUS_ANNOTATIONS;
+    const merged = {
+      'prometheus.io/port': '15020',
+      'prometheus.io/path': '/stats/prometheus',
+      'prometheus.io/scrape': 'true',
+    };
+    // "False" is false: no merge
+    expect(prom(off)).toEqual({ 'prometheus.io/scrape': 'False', 'prometheus.io/port': '9300' });
+    expect(scrapeEnv(off)).toBeUndefined();
+    // "no" is no boolean: merged, the pod's value passed on as written
+    expect(prom(notBool)).toEqual(merged);
+    expect(scrapeEnv(notBool)).toBe('{"scrape":"no","path":"","port":"9300"}');
+    // a port alone is a scrape setting too (prometheus_io/port sanitizes to prometheus.io/port's name)
+    expect(prom(portOnly)).toEqual(merged);
+    expect(scrapeEnv(portOnly)).toBe('{"scrape":"","path":"","port":"9300"}');
+    // prometheus.istio.io/scrape-targets: the first target is also the legacy port and path
+    expect(prom(targets)).toEqual(merged);
+    expect(scrapeEnv(targets)).toBe(
+      '{"scrape":"","path":"/app-metrics","port":"9300","targets":[{"port":"9300","path":"/app-metrics"},{"port":"9400","path":"/metrics"}]}',
+    );
+    // rewriteAppHTTPProbers: "1" is true
+    expect(rewrite!.spec.containers[0].livenessProbe).toEqual({
+      httpGet: { path: '/app-health/m/livez', port: 15020 },
+    });
+  });
+
+  it('refuses a scrape port the agent cannot merge from (not a port, its own, one of the proxy), as istiod', async () => {
+    const dir = scratch('mesh-prom-port-');
+    const cases: Array<[string, string]> = [
+      [
+        'prometheus.io/port: "metrics"',
+        'prometheus.io/port is not a port the agent can scrape: "metrics" is not a port number (1-65535)',
+      ],
+      [
+        'prometheus.io/port: "15090"',
+        "prometheus.io/port is not a port the agent can scrape: 15090 is a port of the proxy (Envoy Prometheus (already merged)), not the application's",
+      ],
+      [
+        'prometheus.istio.io/scrape-targets: "9300,15020"',
+        'prometheus.istio.io/scrape-targets is not a list of targets the agent can scrape: 15020 is the port of the agent that merges the metrics',
+      ],
+    ];
+    for (const [i, [annotation, says]] of cases.entries()) {
+      const file = dir.file(
+        `p${i}.yaml`,
+        `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    ${annotation}\nspec:\n  containers:\n    - name: a\n      image: a:1\n`,
+      );
+      const r = await runCli(['kube-inject', '-f', file]);
+      expect(r.stderr).toBe(`Error: ${file}:6: Pod p: metadata.annotations.${says}\n`);
+      expect(r.code).toBe(65);
+    }
+  });
 });
