@@ -653,6 +653,25 @@ function adjustInitContainerUser(pod: Obj, own: Obj | undefined, t: InjectTempla
   if (i >= 0 && i + 1 < args.length) init.args = [...args.slice(0, i + 1), String(uid), ...args.slice(i + 2)];
 }
 
+/**
+ * istiod's network for a pod labelled `topology.istio.io/network` (its extractClusterAndNetwork and
+ * overwriteClusterInfo): the proxy's `ISTIO_META_NETWORK`, last among its env vars, so the proxy tells
+ * istiod which network it is on (whatever the template says).
+ */
+function setNetwork(pod: Obj): void {
+  const label = pod.metadata.labels?.['topology.istio.io/network'];
+  const network = label === undefined || label === null ? '' : textOf(label);
+  if (network === '') return;
+  const proxy = [...list(pod.spec.containers), ...list(pod.spec.initContainers)].find(
+    (c) => isObject(c) && c.name === 'istio-proxy',
+  ) as Obj | undefined;
+  if (!proxy) return;
+  proxy.env = [
+    ...(list(proxy.env) as Obj[]).filter((e) => e?.name !== 'ISTIO_META_NETWORK'),
+    { name: 'ISTIO_META_NETWORK', value: network },
+  ];
+}
+
 /** A pod template with the sidecar merged in (a new object), or the same object when skipped. */
 export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   if (skipReason(pod)) return pod;
@@ -695,6 +714,7 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
       revision: t.revision,
     }),
   };
+  setNetwork(out);
   mergePrometheus(out, t);
   rewriteProbes(out, t.statusPort ?? 15020);
   return out;

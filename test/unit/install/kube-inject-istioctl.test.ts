@@ -329,4 +329,15 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
       expect(r.code).toBe(65);
     }
   });
+
+  it("tells the proxy the network its pod's topology.istio.io/network label names (ISTIO_META_NETWORK, last)", async () => {
+    const [pod] = await inject('network-label.yaml');
+    const vars = proxyOf(pod!.spec).env;
+    expect(vars.at(-1)).toEqual({ name: 'ISTIO_META_NETWORK', value: 'west-net' });
+    expect(vars.filter((e: any) => e.name === 'ISTIO_META_NETWORK')).toHaveLength(1);
+    expect(pod!.metadata.labels['topology.istio.io/network']).toBe('west-net');
+    // no label, no network
+    const [plain] = await inject('init-containers.yaml');
+    expect(env(proxyOf(plain!.spec)).ISTIO_META_NETWORK).toBeUndefined();
+  });
 });
