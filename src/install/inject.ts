@@ -672,6 +672,22 @@ function setNetwork(pod: Obj): void {
   ];
 }
 
+/**
+ * istiod's applySecurePrometheusAnnotation: a proxy serving its merged metrics over TLS too
+ * (`ENVOY_SECURE_MERGED_METRICS_PORT`, not empty or 0) has the pod say where, `prometheus.istio.io/secure-port`,
+ * unless the pod already names one.
+ */
+function securePrometheusPort(pod: Obj): void {
+  const ann = (pod.metadata.annotations ?? {}) as Obj;
+  if (Object.keys(ann).some((k) => sanitized(k) === 'prometheus_istio_io_secure_port')) return;
+  const proxy = [...list(pod.spec.containers), ...list(pod.spec.initContainers)].find(
+    (c) => isObject(c) && c.name === 'istio-proxy',
+  ) as Obj | undefined;
+  const port = (list(proxy?.env) as Obj[]).find((e) => e?.name === 'ENVOY_SECURE_MERGED_METRICS_PORT')?.value;
+  if (typeof port !== 'string' || port === '' || port === '0') return;
+  pod.metadata.annotations = { ...ann, 'prometheus.istio.io/secure-port': port };
+}
+
 /** A pod template with the sidecar merged in (a new object), or the same object when skipped. */
 export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   if (skipReason(pod)) return pod;
@@ -716,6 +732,7 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   };
   setNetwork(out);
   mergePrometheus(out, t);
+  securePrometheusPort(out);
   rewriteProbes(out, t.statusPort ?? 15020);
   return out;
 }

@@ -340,4 +340,12 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     const [plain] = await inject('init-containers.yaml');
     expect(env(proxyOf(plain!.spec)).ISTIO_META_NETWORK).toBeUndefined();
   });
+
+  it('says where a proxy serves its merged metrics over TLS (prometheus.istio.io/secure-port), as istiod', async () => {
+    const [tls, own] = await inject('secure-metrics.yaml');
+    expect(tls!.metadata.annotations['prometheus.istio.io/secure-port']).toBe('15443');
+    expect(own!.metadata.annotations['prometheus.istio.io/secure-port']).toBe('16000');
+    const [plain] = await inject('init-containers.yaml');
+    expect(plain!.metadata.annotations['prometheus.istio.io/secure-port']).toBeUndefined();
+  });
 });
