@@ -348,4 +348,18 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     const [plain] = await inject('init-containers.yaml');
     expect(plain!.metadata.annotations['prometheus.istio.io/secure-port']).toBeUndefined();
   });
+
+  it("(deliberate) a pod's status.sidecar.istio.io/port does not move its rewritten probes: the agent stays on 15020", async () => {
+    const file = scratch('mesh-status-port-').file(
+      'pod.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: sp\n  annotations:\n    status.sidecar.istio.io/port: "15555"\n    sidecar.istio.io/rewriteAppHTTPProbers: "true"\nspec:\n  containers:\n    - name: a\n      image: a:1\n      readinessProbe:\n        httpGet: {path: /r, port: 8080}\n',
+    );
+    const r = await runCli(['kube-inject', '-f', file]);
+    expect(r.code).toBe(0);
+    const pod = parseAllDocuments(r.stdout)[0]!.toJS();
+    // istioctl says 15555, where mesh's template starts no agent
+    expect(pod.spec.containers[0].readinessProbe).toEqual({
+      httpGet: { path: '/app-health/a/readyz', port: 15020 },
+    });
+  });
 });
