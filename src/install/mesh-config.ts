@@ -204,6 +204,12 @@ function refuseInvalidAnnotations(pod: Obj, annotations: Obj): void {
 }
 
 /**
+ * The namespaces whose pods istiod's injector never injects (its IgnoredNamespaces: Kubernetes' own and
+ * kind's local storage), whatever their annotations say.
+ */
+const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
+
+/**
  * The offline injector under a mesh config: each pod injected with `meshTemplate`, a pod annotated
  * `proxy.istio.io/config` with that proxy config merged over the mesh config's (`withProxyConfig`), as
  * istiod and istioctl do: it can make the application wait for the proxy (the proxy goes first), move the
@@ -212,7 +218,8 @@ function refuseInvalidAnnotations(pod: Obj, annotations: Obj): void {
  */
 export function meshInjector(t: InjectTemplate, mesh: Obj): PodInjector {
   const plain = meshTemplate(t, mesh);
-  return (pod) => {
+  return (pod, owner) => {
+    if (owner.namespace !== undefined && SYSTEM_NAMESPACES.has(owner.namespace)) return pod;
     const annotations = isObject(pod.metadata?.annotations) ? (pod.metadata.annotations as Obj) : {};
     refuseInvalidAnnotations(pod, annotations);
     const templates = skipReason(pod) ? undefined : templatesProblem(pod, t);

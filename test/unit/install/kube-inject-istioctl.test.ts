@@ -1,5 +1,6 @@
 // Differences from `istioctl kube-inject` (the testbed's, offline on mesh's own injector ConfigMap, mesh
 // config and values) that were mesh bugs: what istiod's injector does after its template and mesh did not.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../support/cli.js';
@@ -361,5 +362,17 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(pod.spec.containers[0].readinessProbe).toEqual({
       httpGet: { path: '/app-health/a/readyz', port: 15020 },
     });
+  });
+
+  it("leaves alone the pods of Kubernetes' own namespaces, as istiod never injects there", async () => {
+    const file = `${FIX}/system-namespaces.yaml`;
+    const r = await runCli(['kube-inject', '-f', file]);
+    expect(r.code).toBe(0);
+    const [daemon, announcer, app] = r.stdout.split(/^---\n/m);
+    const source = readFileSync(file, 'utf8').split(/^---\n/m);
+    // byte for byte, even with sidecar.istio.io/inject: "true"
+    expect(daemon).toBe(source[0]);
+    expect(announcer).toBe(source[1]);
+    expect(app).toContain('name: istio-proxy');
   });
 });
