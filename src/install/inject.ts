@@ -688,6 +688,8 @@ function securePrometheusPort(pod: Obj): void {
   pod.metadata.annotations = { ...ann, 'prometheus.istio.io/secure-port': port };
 }
 
+const namesOrNull = (items: Obj[]) => (items.length > 0 ? items.map((c) => c?.name) : null);
+
 /** A pod template with the sidecar merged in (a new object), or the same object when skipped. */
 export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   if (skipReason(pod)) return pod;
@@ -722,11 +724,12 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
     ...(defaultContainer && !out.metadata.annotations?.['kubectl.kubernetes.io/default-container']
       ? { 'kubectl.kubernetes.io/default-container': defaultContainer }
       : {}),
+    // as Go writes istiod's status: an empty list is null
     [STATUS_ANNOTATION]: JSON.stringify({
-      initContainers: init.map((c) => c.name),
-      containers: containers.map((c) => c.name),
-      volumes: volumes.map((v) => v.name),
-      imagePullSecrets: null,
+      initContainers: namesOrNull(init),
+      containers: namesOrNull(containers),
+      volumes: namesOrNull(volumes),
+      imagePullSecrets: namesOrNull(list(spec.imagePullSecrets) as Obj[]),
       revision: t.revision,
     }),
   };

@@ -375,4 +375,11 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
     expect(announcer).toBe(source[1]);
     expect(app).toContain('name: istio-proxy');
   });
+
+  it('writes the status of a template without containers as istiod does: null for an empty list', async () => {
+    const [pod] = await inject('init-containers.yaml', '--injectConfigFile', `${FIX}/native-init.yaml`);
+    expect(pod!.metadata.annotations['sidecar.istio.io/status']).toBe(
+      '{"initContainers":["istio-init","istio-proxy"],"containers":null,"volumes":["istio-envoy"],"imagePullSecrets":null,"revision":"default"}',
+    );
+  });
 });
