@@ -696,11 +696,24 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
   const out = structuredClone(pod);
   out.metadata ??= {};
   out.spec ??= {};
-  const appContainers = (out.spec.containers ?? []) as Obj[];
+  let appContainers = (out.spec.containers ?? []) as Obj[];
   // the template is shared by every pod: each pod gets its own copy of its containers, which the steps
   // below (metrics merge, probe rewrite, the proxy's user) edit in place
   const spec = structuredClone(t.spec);
   const init = (spec.initContainers ?? []) as Obj[];
+  // as istiod: when the template makes the proxy a native sidecar (an init container), the pod's own
+  // istio-proxy, written among its containers as for a classic sidecar, moves to its init containers to be
+  // merged there (unless the pod says `sidecar.istio.io/nativeSidecar: "false"`), not left a second proxy
+  const ownInContainers = appContainers.find((c) => c.name === 'istio-proxy');
+  if (
+    ownInContainers &&
+    init.some((c) => c.name === 'istio-proxy') &&
+    textOf(out.metadata.annotations?.['sidecar.istio.io/nativeSidecar']) !== 'false'
+  ) {
+    appContainers = appContainers.filter((c) => c !== ownInContainers);
+    out.spec.containers = appContainers;
+    out.spec.initContainers = [...list(out.spec.initContainers), ownInContainers];
+  }
   const containers = (spec.containers ?? []) as Obj[];
   const volumes = (spec.volumes ?? []) as Obj[];
   if (init.length > 0)

@@ -382,4 +382,17 @@ describe('kube-inject as istiod injects (istioctl as the oracle)', () => {
       '{"initContainers":["istio-init","istio-proxy"],"containers":null,"volumes":["istio-envoy"],"imagePullSecrets":null,"revision":"default"}',
     );
   });
+
+  it("with the proxy as a native sidecar, the pod's own istio-proxy moves to the init containers to be merged", async () => {
+    const [pod] = await inject('native-own-proxy.yaml', '--injectConfigFile', `${FIX}/native-init.yaml`);
+    expect(names(pod!.spec.containers)).toEqual(['api']);
+    expect(names(pod!.spec.initContainers)).toEqual(['istio-init', 'istio-proxy']);
+    const proxy = pod!.spec.initContainers[1];
+    expect(proxy).toEqual({
+      name: 'istio-proxy',
+      image: 'proxyv2',
+      restartPolicy: 'Always',
+      resources: { limits: { memory: '3Gi' } },
+    });
+  });
 });
