@@ -172,9 +172,12 @@ async function injectTemplate(opts: Opts, api: () => Promise<Api>): Promise<Inje
   const { sidecarPatch, sidecarSettings } = await import('../install/sidecar.js');
   const { istiodName } = await import('../install/render.js');
   const spec = await specFromOptions(opts as any, await valuesFrom(opts));
+  const settings = sidecarSettings(spec, istiodName(spec));
   return {
-    spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
+    spec: sidecarPatch(settings),
     revision: spec.revision || 'default',
+    // the injector values mesh installs carry a cluster name that is not the default (render.ts)
+    ...(settings.clusterId && settings.clusterId !== 'Kubernetes' ? { clusterId: settings.clusterId } : {}),
   };
 }
 

@@ -37,6 +37,11 @@ export interface InjectTemplate {
   prometheusMergePort?: number;
   /** The proxy's status port (the mesh config's `defaultConfig.statusPort`); undefined: 15020. */
   statusPort?: number;
+  /**
+   * The cluster name of the injector's values when they carry one (`global.multiCluster.clusterName`):
+   * istiod then sets the proxy's `ISTIO_META_CLUSTER_ID` itself, last of its env vars.
+   */
+  clusterId?: string;
   /** The proxy config's `interceptionMode` (the mesh config's, or a pod's `proxy.istio.io/config`). */
   interceptionMode?: string;
   /**
@@ -654,22 +659,24 @@ function adjustInitContainerUser(pod: Obj, own: Obj | undefined, t: InjectTempla
 }
 
 /**
- * istiod's network for a pod labelled `topology.istio.io/network` (its extractClusterAndNetwork and
- * overwriteClusterInfo): the proxy's `ISTIO_META_NETWORK`, last among its env vars, so the proxy tells
- * istiod which network it is on (whatever the template says).
+ * istiod's cluster and network env vars (its extractClusterAndNetwork and overwriteClusterInfo): for a pod
+ * labelled `topology.istio.io/network`, the proxy's `ISTIO_META_NETWORK`, so the proxy tells istiod which
+ * network it is on, and the values' cluster name as `ISTIO_META_CLUSTER_ID`; both last among its env vars,
+ * whatever the template says.
  */
-function setNetwork(pod: Obj): void {
+function setClusterEnvs(pod: Obj, t: InjectTemplate): void {
   const label = pod.metadata.labels?.['topology.istio.io/network'];
   const network = label === undefined || label === null ? '' : textOf(label);
-  if (network === '') return;
+  const envs: Obj[] = [
+    ...(t.clusterId ? [{ name: 'ISTIO_META_CLUSTER_ID', value: t.clusterId }] : []),
+    ...(network !== '' ? [{ name: 'ISTIO_META_NETWORK', value: network }] : []),
+  ];
+  if (envs.length === 0) return;
   const proxy = [...list(pod.spec.containers), ...list(pod.spec.initContainers)].find(
     (c) => isObject(c) && c.name === 'istio-proxy',
   ) as Obj | undefined;
   if (!proxy) return;
-  proxy.env = [
-    ...(list(proxy.env) as Obj[]).filter((e) => e?.name !== 'ISTIO_META_NETWORK'),
-    { name: 'ISTIO_META_NETWORK', value: network },
-  ];
+  proxy.env = [...(list(proxy.env) as Obj[]).filter((e) => !envs.some((x) => x.name === e?.name)), ...envs];
 }
 
 /**
@@ -746,7 +753,7 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
       revision: t.revision,
     }),
   };
-  setNetwork(out);
+  setClusterEnvs(out, t);
   mergePrometheus(out, t);
   securePrometheusPort(out);
   rewriteProbes(out, t.statusPort ?? 15020);

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { istioCrds } from './crds.js';
+import { defaultProfile } from './profiles.js';
 import { injectorConfig, sidecarSettings } from './sidecar.js';
 import type { InstallSpec } from './spec.js';
 import { mergeTree, type Json, type JsonMap } from './values.js';
@@ -193,18 +194,44 @@ export function meshConfig(s: InstallSpec): JsonMap {
   return mergeTree(mergeTree(defaults, s.spec.meshConfig as Json), values.meshConfig as Json) as JsonMap;
 }
 
+const DEFAULT_PROXY = (defaultProfile() as any).values.global.proxy;
+
+/** Resources with each quantity a string, as istiod's Values type has them (`cpu: 3` is `"3"`). */
+function quantitiesAsText(resources: any): JsonMap {
+  const out: JsonMap = {};
+  for (const [k, v] of Object.entries(resources ?? {}))
+    out[k] =
+      v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([q, n]) => [q, String(n)]))
+        : (v as Json);
+  return out;
+}
+
 /** What `values` holds in the injector ConfigMap: only fields istiod's Values type knows. */
 function injectorValues(s: InstallSpec): JsonMap {
   const g = (s.spec.values as any).global;
+  // every value the sidecar template is rendered from, so that these values (`kube-inject --valuesFile`)
+  // render the template installed with them
   return {
     global: {
       hub: s.hub,
       tag: s.tag,
       istioNamespace: s.namespace,
+      ...(g.imagePullPolicy ? { imagePullPolicy: g.imagePullPolicy } : {}),
+      ...(g.meshID ? { meshID: g.meshID } : {}),
+      // not the default: istiod would then also set ISTIO_META_CLUSTER_ID itself (moving it last)
+      ...(g.multiCluster.clusterName && g.multiCluster.clusterName !== 'Kubernetes'
+        ? { multiCluster: { clusterName: g.multiCluster.clusterName } }
+        : {}),
       proxy: {
         image: g.proxy.image,
         clusterDomain: g.proxy.clusterDomain,
         autoInject: g.proxy.autoInject,
+        // (only when not the default profile's: the ConfigMap of an install that does not set them is unchanged)
+        ...(g.proxy.logLevel !== DEFAULT_PROXY.logLevel ? { logLevel: g.proxy.logLevel } : {}),
+        ...(JSON.stringify(g.proxy.resources) !== JSON.stringify(DEFAULT_PROXY.resources)
+          ? { resources: quantitiesAsText(g.proxy.resources) }
+          : {}),
         // istiod puts the proxy first (so that the template's wait hook holds the application) only when
         // its values say so: without it the hook waited on a proxy started after the application
         ...(g.proxy.holdApplicationUntilProxyStarts === true

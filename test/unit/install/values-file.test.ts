@@ -27,6 +27,42 @@ describe('kube-inject --valuesFile', () => {
     expect(proxyOf(out[0]).image).toBe('reg.example/istio/proxyv2:1.29.2');
   });
 
+  it('the `values` of an install with its own settings render the template that install has (ids, log level, resources, pull policy)', async () => {
+    const sets = [
+      'values.global.meshID=mesh-b',
+      'values.global.multiCluster.clusterName=west',
+      'values.global.proxy.logLevel=debug',
+      'values.global.imagePullPolicy=IfNotPresent',
+      'values.global.proxy.resources.limits.memory=3Gi',
+    ];
+    const cm = injectorConfigMap(sets);
+    const fromValues = pods(await inject('--valuesFile', file('set.json', cm.data.values)));
+    const fromConfig = pods(await inject('--injectConfigFile', file('set-config.yaml', cm.data.config)));
+    const proxy = proxyOf(fromValues[0]);
+    expect(env(proxy)).toMatchObject({ ISTIO_META_MESH_ID: 'mesh-b', ISTIO_META_CLUSTER_ID: 'west' });
+    expect(proxy.args).toContain('--proxyLogLevel=debug');
+    expect(proxy.imagePullPolicy).toBe('IfNotPresent');
+    expect(proxy.resources.limits.memory).toBe('3Gi');
+    // as istiod (and istioctl) with these values: a cluster name of the values goes last
+    expect(proxy.env.at(-1)).toEqual({ name: 'ISTIO_META_CLUSTER_ID', value: 'west' });
+    expect(fromValues.map((p) => proxyOf(p).env)).toEqual(
+      fromConfig.map((p) => [
+        ...proxyOf(p).env.filter((e: any) => e.name !== 'ISTIO_META_CLUSTER_ID'),
+        { name: 'ISTIO_META_CLUSTER_ID', value: 'west' },
+      ]),
+    );
+    expect(fromValues.map((p) => ({ ...proxyOf(p), env: [] }))).toEqual(
+      fromConfig.map((p) => ({ ...proxyOf(p), env: [] })),
+    );
+    // a default install's values stay as they were
+    expect(JSON.parse(injectorConfigMap().data.values).global).toEqual({
+      hub: 'docker.io/istio',
+      tag: '1.30.0',
+      istioNamespace: 'istio-system',
+      proxy: { image: 'proxyv2', clusterDomain: 'cluster.local', autoInject: 'enabled' },
+    });
+  });
+
   it('honours the values the template reads: images, log level, resources, pull policy, hold, mesh and cluster ids, domain, namespace, revision', async () => {
     const values = {
       revision: 'canary',
