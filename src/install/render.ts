@@ -219,6 +219,7 @@ function injectorValues(s: InstallSpec): JsonMap {
       istioNamespace: s.namespace,
       ...(g.imagePullPolicy ? { imagePullPolicy: g.imagePullPolicy } : {}),
       ...(g.meshID ? { meshID: g.meshID } : {}),
+      ...(g.network ? { network: g.network } : {}),
       // not the default: istiod would then also set ISTIO_META_CLUSTER_ID itself (moving it last)
       ...(g.multiCluster.clusterName && g.multiCluster.clusterName !== 'Kubernetes'
         ? { multiCluster: { clusterName: g.multiCluster.clusterName } }
@@ -848,6 +849,11 @@ function renderGateway(
                     { name: 'ISTIO_META_MESH_ID', value: values.global.meshID || 'cluster.local' },
                     { name: 'TRUST_DOMAIN', value: 'cluster.local' },
                     { name: 'ISTIO_META_UNPRIVILEGED_POD', value: 'true' },
+                    // the gateway's network, unless its own env names one (as Istio's gateway chart)
+                    ...(values.global.network &&
+                    !((k8s.env ?? []) as JsonMap[]).some((e) => e?.name === 'ISTIO_META_NETWORK')
+                      ? [{ name: 'ISTIO_META_NETWORK', value: values.global.network }]
+                      : []),
                     { name: 'ISTIO_META_CLUSTER_ID', value: values.global.multiCluster.clusterName },
                     { name: 'PROXY_CONFIG', value: JSON.stringify({ discoveryAddress: address }) },
                     ...((k8s.env ?? []) as JsonMap[]),

@@ -23,6 +23,8 @@ export interface SidecarSettings {
   resources: Obj;
   revision: string;
   imagePullPolicy?: string;
+  /** `values.global.network`: the network the proxies say they are on (ISTIO_META_NETWORK). */
+  network?: string;
 }
 
 export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarSettings {
@@ -41,6 +43,7 @@ export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarS
     resources: g.proxy.resources,
     revision: s.revision || 'default',
     ...(g.imagePullPolicy ? { imagePullPolicy: g.imagePullPolicy } : {}),
+    ...(g.network ? { network: g.network } : {}),
   };
 }
 
@@ -113,6 +116,7 @@ export function sidecarPatch(c: SidecarSettings): {
       { name: 'PROXY_CONFIG', value: JSON.stringify({ discoveryAddress: c.discoveryAddress }) },
       { name: 'ISTIO_META_CLUSTER_ID', value: c.clusterId },
       { name: 'ISTIO_META_MESH_ID', value: c.meshId },
+      ...(c.network ? [{ name: 'ISTIO_META_NETWORK', value: c.network }] : []),
       { name: 'TRUST_DOMAIN', value: 'cluster.local' },
       { name: 'ISTIO_META_POD_PORTS', value: '[]' },
     ],

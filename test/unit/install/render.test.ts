@@ -138,6 +138,37 @@ describe('objects', () => {
     // without it the ConfigMap stays as it was (no upgrade diff for every install)
     expect(valuesOf([])).not.toHaveProperty('holdApplicationUntilProxyStarts');
   });
+
+  it("values.global.network reaches the gateways' proxies and the injector's values (it was accepted and ignored)", () => {
+    const objects = (sets: string[]) => render(sets).flatMap((c) => c.objects) as any[];
+    const gatewayEnv = (objs: any[]) =>
+      objs
+        .find((o) => o.kind === 'Deployment' && o.metadata.name === 'istio-ingressgateway')
+        .spec.template.spec.containers[0].env.map((e: any) => `${e.name}=${e.value ?? ''}`);
+    const injector = (objs: any[]) =>
+      objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-sidecar-injector').data;
+    const net = objects(['values.global.network=net-b']);
+    // as istioctl manifest generate --set values.global.network=net-b: before ISTIO_META_CLUSTER_ID
+    const env = gatewayEnv(net);
+    expect(env.indexOf('ISTIO_META_NETWORK=net-b')).toBe(env.indexOf('ISTIO_META_CLUSTER_ID=Kubernetes') - 1);
+    expect(JSON.parse(injector(net).values).global.network).toBe('net-b');
+    expect(injector(net).config).toContain('ISTIO_META_NETWORK');
+    // a gateway whose own env names its network keeps that one only
+    const own = gatewayEnv(
+      objects([
+        'values.global.network=net-b',
+        'components.ingressGateways[0].k8s.env[0].name=ISTIO_META_NETWORK',
+        'components.ingressGateways[0].k8s.env[0].value=edge',
+      ]),
+    );
+    expect(own.filter((e: string) => e.startsWith('ISTIO_META_NETWORK='))).toEqual([
+      'ISTIO_META_NETWORK=edge',
+    ]);
+    // without it nothing changes
+    const plain = objects([]);
+    expect(gatewayEnv(plain).some((e: string) => e.startsWith('ISTIO_META_NETWORK'))).toBe(false);
+    expect(injector(plain).config).not.toContain('ISTIO_META_NETWORK');
+  });
 });
 
 describe('manifest YAML', () => {

@@ -27,19 +27,24 @@ describe('kube-inject --valuesFile', () => {
     expect(proxyOf(out[0]).image).toBe('reg.example/istio/proxyv2:1.29.2');
   });
 
-  it('the `values` of an install with its own settings render the template that install has (ids, log level, resources, pull policy)', async () => {
+  it('the `values` of an install with its own settings render the template that install has (ids, network, log level, resources, pull policy)', async () => {
     const sets = [
       'values.global.meshID=mesh-b',
       'values.global.multiCluster.clusterName=west',
       'values.global.proxy.logLevel=debug',
       'values.global.imagePullPolicy=IfNotPresent',
       'values.global.proxy.resources.limits.memory=3Gi',
+      'values.global.network=net-b',
     ];
     const cm = injectorConfigMap(sets);
     const fromValues = pods(await inject('--valuesFile', file('set.json', cm.data.values)));
     const fromConfig = pods(await inject('--injectConfigFile', file('set-config.yaml', cm.data.config)));
     const proxy = proxyOf(fromValues[0]);
-    expect(env(proxy)).toMatchObject({ ISTIO_META_MESH_ID: 'mesh-b', ISTIO_META_CLUSTER_ID: 'west' });
+    expect(env(proxy)).toMatchObject({
+      ISTIO_META_MESH_ID: 'mesh-b',
+      ISTIO_META_CLUSTER_ID: 'west',
+      ISTIO_META_NETWORK: 'net-b',
+    });
     expect(proxy.args).toContain('--proxyLogLevel=debug');
     expect(proxy.imagePullPolicy).toBe('IfNotPresent');
     expect(proxy.resources.limits.memory).toBe('3Gi');
