@@ -532,10 +532,7 @@ function mergePrometheus(pod: Obj, t: InjectTemplate): void {
         `is not a port the agent can scrape: ${problem}`,
       );
   }
-  const proxy = [
-    ...((pod.spec.containers ?? []) as Obj[]),
-    ...((pod.spec.initContainers ?? []) as Obj[]),
-  ].find((c) => c.name === 'istio-proxy');
+  const proxy = proxyContainer(pod);
   const empty = scrape.scrape === '' && scrape.path === '' && scrape.port === '' && !scrape.targets;
   if (proxy && !empty)
     proxy.env = [...list(proxy.env), { name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: JSON.stringify(scrape) }];
@@ -573,7 +570,7 @@ function goFields(o: Obj, fields: string[], keep: string[] = []): Obj {
 function rewriteProbes(pod: Obj, statusPort: number): void {
   if (goBool(textOf(pod.metadata.annotations?.['sidecar.istio.io/rewriteAppHTTPProbers'])) !== true) return;
   const all = [...list(pod.spec.initContainers), ...list(pod.spec.containers)] as Obj[];
-  const proxy = all.find((c) => c.name === 'istio-proxy');
+  const proxy = proxyContainer(pod);
   if (!proxy) return;
   const probers: Obj = {};
   for (const c of all) {
@@ -625,6 +622,13 @@ function rewriteProbes(pod: Obj, statusPort: number): void {
   proxy.env = [...list(proxy.env), { name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(sorted) }];
 }
 
+/** The pod's `istio-proxy` container (among its containers, else its init containers, as a native sidecar). */
+function proxyContainer(pod: Obj): Obj | undefined {
+  return [...list(pod.spec.containers), ...list(pod.spec.initContainers)].find(
+    (c): c is Obj => isObject(c) && c.name === 'istio-proxy',
+  );
+}
+
 /**
  * istiod's adjustInitContainerUser: when the pod's own `istio-proxy` sets `securityContext.runAsUser` or
  * `runAsGroup`, the traffic the iptables rules of `istio-init` let out unredirected is that user's (its
@@ -643,8 +647,8 @@ function adjustInitContainerUser(pod: Obj, own: Obj | undefined, t: InjectTempla
     t.interceptionMode === 'TPROXY' ||
     textOf(pod.metadata.annotations?.['sidecar.istio.io/interceptionMode']) === 'TPROXY';
   if (tproxy && uid !== undefined) {
-    const proxy = [...list(pod.spec.containers), ...inits].find((c: Obj) => c.name === 'istio-proxy') as Obj;
-    proxy.securityContext = { ...proxy.securityContext, runAsUser: 0 };
+    const proxy = proxyContainer(pod);
+    if (proxy) proxy.securityContext = { ...proxy.securityContext, runAsUser: 0 };
   }
   if (!tproxy && init.name === 'istio-validation')
     init.securityContext = {
@@ -672,9 +676,7 @@ function setClusterEnvs(pod: Obj, t: InjectTemplate): void {
     ...(network !== '' ? [{ name: 'ISTIO_META_NETWORK', value: network }] : []),
   ];
   if (envs.length === 0) return;
-  const proxy = [...list(pod.spec.containers), ...list(pod.spec.initContainers)].find(
-    (c) => isObject(c) && c.name === 'istio-proxy',
-  ) as Obj | undefined;
+  const proxy = proxyContainer(pod);
   if (!proxy) return;
   proxy.env = [...(list(proxy.env) as Obj[]).filter((e) => !envs.some((x) => x.name === e?.name)), ...envs];
 }
@@ -687,10 +689,9 @@ function setClusterEnvs(pod: Obj, t: InjectTemplate): void {
 function securePrometheusPort(pod: Obj): void {
   const ann = (pod.metadata.annotations ?? {}) as Obj;
   if (Object.keys(ann).some((k) => sanitized(k) === 'prometheus_istio_io_secure_port')) return;
-  const proxy = [...list(pod.spec.containers), ...list(pod.spec.initContainers)].find(
-    (c) => isObject(c) && c.name === 'istio-proxy',
-  ) as Obj | undefined;
-  const port = (list(proxy?.env) as Obj[]).find((e) => e?.name === 'ENVOY_SECURE_MERGED_METRICS_PORT')?.value;
+  const port = (list(proxyContainer(pod)?.env) as Obj[]).find(
+    (e) => e?.name === 'ENVOY_SECURE_MERGED_METRICS_PORT',
+  )?.value;
   if (typeof port !== 'string' || port === '' || port === '0') return;
   pod.metadata.annotations = { ...ann, 'prometheus.istio.io/secure-port': port };
 }
@@ -732,10 +733,7 @@ export function injectPodTemplate(pod: Obj, t: InjectTemplate): Obj {
     (c) => list(c.lifecycle?.postStart?.exec?.command).join(' ') === 'pilot-agent wait',
   );
   out.spec.containers = mergeByName(appContainers, containers, waits, ownContainer);
-  const ownProxy = [...list(pod.spec?.containers), ...list(pod.spec?.initContainers)].find(
-    (c) => isObject(c) && c.name === 'istio-proxy',
-  ) as Obj | undefined;
-  adjustInitContainerUser(out, ownProxy, t);
+  adjustInitContainerUser(out, isObject(pod.spec) ? proxyContainer(pod) : undefined, t);
   // as istiod: the template's volumes first (a strategic merge puts the patch's list items first)
   if (volumes.length > 0) out.spec.volumes = mergeByName(out.spec.volumes, volumes, true);
   const defaultContainer = appContainers.find((c) => !containers.some((s) => s.name === c.name))?.name;
