@@ -12,6 +12,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { goBool } from '../util/flags.js';
 import { isObject, list, ownValue, str, text as textOf } from '../util/values.js';
 import { deeperThan, MAX_NESTING, nestingMessage, shortPath } from '../manifests/limits.js';
 import { formatPath, type PathSegment } from '../manifests/path.js';
@@ -419,15 +420,6 @@ function orderInitContainers(list: Obj[]): Obj[] {
   }
   const out = move(move(list, 'enable-core-dump', 'last'), 'istio-validation', 'first');
   return move(out, 'istio-init', 'last');
-}
-
-/** Go's strconv.ParseBool: the booleans istiod reads from annotations; undefined for anything else. */
-export function goBool(v: unknown): boolean | undefined {
-  if (v === true || v === false) return v;
-  const t = typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(t)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(t)) return false;
-  return undefined;
 }
 
 /** An annotation name as Prometheus sanitizes a label name (istiod matches the scrape annotations so). */

@@ -4,6 +4,7 @@
  */
 
 import { ownValue, setOwn } from '../util/values.js';
+import { goBool } from '../util/flags.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonMap = { [key: string]: Json };
@@ -122,15 +123,10 @@ export function typedValue(text: string, path = '', takesString = false): Json {
   if (/^[+-]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
   const float = goFloat(text);
   if (float !== undefined && Number.isFinite(float)) return float;
-  const bool = GO_BOOLEANS.get(text);
+  const bool = goBool(text);
   if (bool !== undefined) return bool;
   return text.replaceAll('\\,', ',');
 }
-
-const GO_BOOLEANS = new Map<string, boolean>([
-  ...['1', 't', 'T', 'TRUE', 'true', 'True'].map((w) => [w, true] as const),
-  ...['0', 'f', 'F', 'FALSE', 'false', 'False'].map((w) => [w, false] as const),
-]);
 
 // Go's float literals as ParseFloat reads them: an underscore only between digits (or after `0x`)
 const DIGITS = '\\d+(?:_\\d+)*';

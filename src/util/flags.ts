@@ -10,8 +10,8 @@ const GO_BOOLS = new Map<string, boolean>([
 ]);
 
 /**
- * A boolean flag value as Go's strconv.ParseBool (and so istioctl's flags) reads it; undefined for any
- * other spelling.
+ * A boolean as Go's strconv.ParseBool reads it (istioctl's flags and `--set` values, the annotations
+ * istiod reads); undefined for any other spelling.
  */
 export function goBool(text: string): boolean | undefined {
   return GO_BOOLS.get(text);

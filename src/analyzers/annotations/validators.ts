@@ -3,6 +3,7 @@
  * for a usable value, else a short reason (the `problem` of IST0125 InvalidAnnotation).
  */
 import { goParsePrefixError } from '../../util/go-net.js';
+import { goBool } from '../../util/flags.js';
 import { proxyConfigProblem } from './proxy-config.js';
 
 type Validator = (value: string) => string | undefined;
@@ -64,9 +65,7 @@ function quantity(value: string): string | undefined {
 }
 
 function bool(value: string): string | undefined {
-  return ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)
-    ? undefined
-    : `"${value}" is not a boolean`;
+  return goBool(value) !== undefined ? undefined : `"${value}" is not a boolean`;
 }
 
 export const VALIDATORS: ReadonlyMap<string, Validator> = new Map<string, Validator>([
