@@ -210,6 +210,7 @@ function quantitiesAsText(resources: any): JsonMap {
 /** What `values` holds in the injector ConfigMap: only fields istiod's Values type knows. */
 function injectorValues(s: InstallSpec): JsonMap {
   const g = (s.spec.values as any).global;
+  const webhook = (s.spec.values as any).sidecarInjectorWebhook ?? {};
   // every value the sidecar template is rendered from, so that these values (`kube-inject --valuesFile`)
   // render the template installed with them
   return {
@@ -241,7 +242,11 @@ function injectorValues(s: InstallSpec): JsonMap {
       },
     },
     revision: s.revision,
-    sidecarInjectorWebhook: { rewriteAppHTTPProbe: false },
+    sidecarInjectorWebhook: {
+      // (only when set: what `analyze` reads to tell an unlabelled namespace is injected, IST0148)
+      ...(webhook.enableNamespacesByDefault === true ? { enableNamespacesByDefault: true } : {}),
+      rewriteAppHTTPProbe: false,
+    },
   };
 }
 
@@ -624,9 +629,15 @@ export interface InjectionSelectors {
  * The injection webhooks of `rev` (a revision, or a revision tag), by name with their selectors: pods of
  * namespaces labelled `istio.io/rev=<rev>` and pods so labelled; `withDefault` (the default revision, or
  * the `default` tag) adds `istio-injection=enabled` namespaces and `sidecar.istio.io/inject=true` pods.
- * Pods labelled `sidecar.istio.io/inject=false` are never selected.
+ * Pods labelled `sidecar.istio.io/inject=false` are never selected. `byDefault`
+ * (`values.sidecarInjectorWebhook.enableNamespacesByDefault`, only with `withDefault`) adds pods of
+ * namespaces with neither label, but those of Kubernetes' own namespaces, unless a pod's label says.
  */
-export function injectionSelectors(rev: string, withDefault: boolean): InjectionSelectors[] {
+export function injectionSelectors(
+  rev: string,
+  withDefault: boolean,
+  byDefault = false,
+): InjectionSelectors[] {
   const notDisabled = { key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] };
   const revIn = { key: LABEL.revision, operator: 'In', values: [rev] };
   const absent = (key: string) => ({ key, operator: 'DoesNotExist' });
@@ -652,8 +663,26 @@ export function injectionSelectors(rev: string, withDefault: boolean): Injection
           ),
         ]
       : []),
+    // as istioctl manifest generate --set values.sidecarInjectorWebhook.enableNamespacesByDefault=true
+    // renders it: a fifth webhook, last, for the default revision only
+    ...(withDefault && byDefault
+      ? [
+          selectors(
+            'auto',
+            [
+              absent('istio-injection'),
+              absent(LABEL.revision),
+              { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...NEVER_INJECTED] },
+            ],
+            [absent('sidecar.istio.io/inject'), absent(LABEL.revision)],
+          ),
+        ]
+      : []),
   ];
 }
+
+/** The namespaces Istio's charts keep out of `enableNamespacesByDefault`. */
+const NEVER_INJECTED = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
 
 /** The injector ConfigMap (with mesh's sidecar template) and the injection MutatingWebhookConfiguration. */
 function injectorObjects(s: InstallSpec, clientConfig: JsonMap, withConfigMap = true): K8sObject[] {
@@ -699,7 +728,11 @@ function injectorObjects(s: InstallSpec, clientConfig: JsonMap, withConfigMap = 
     sideEffects: 'None',
     timeoutSeconds: 10,
   });
-  const webhooks = injectionSelectors(rev, !s.revision).map(hook);
+  const webhooks = injectionSelectors(
+    rev,
+    !s.revision,
+    values.sidecarInjectorWebhook.enableNamespacesByDefault === true,
+  ).map(hook);
   const whName = `istio-sidecar-injector${suffix(s)}${ns === 'istio-system' ? '' : `-${ns}`}`;
   objects.push(
     obj(

@@ -171,6 +171,58 @@ describe('objects', () => {
   });
 });
 
+describe('values accepted and once ignored', () => {
+  const objects = (sets: string[], revision?: string) =>
+    render(sets, revision).flatMap((c) => c.objects) as any[];
+  const find = (objs: any[], kind: string, name: string) =>
+    objs.find((o) => o.kind === kind && o.metadata.name === name);
+
+  it('sidecarInjectorWebhook.enableNamespacesByDefault adds the auto webhook for unlabelled namespaces', () => {
+    const on = objects(['values.sidecarInjectorWebhook.enableNamespacesByDefault=true']);
+    const hooks = find(on, 'MutatingWebhookConfiguration', 'istio-sidecar-injector').webhooks;
+    // as istioctl manifest generate --set values.sidecarInjectorWebhook.enableNamespacesByDefault=true:
+    // a fifth webhook, after the four, and the injector's values say so (what analyze reads, IST0148)
+    expect(hooks.map((h: any) => h.name)).toEqual([
+      'rev.namespace.sidecar-injector.istio.io',
+      'rev.object.sidecar-injector.istio.io',
+      'namespace.sidecar-injector.istio.io',
+      'object.sidecar-injector.istio.io',
+      'auto.sidecar-injector.istio.io',
+    ]);
+    expect(hooks[4].namespaceSelector).toEqual({
+      matchExpressions: [
+        { key: 'istio-injection', operator: 'DoesNotExist' },
+        { key: 'istio.io/rev', operator: 'DoesNotExist' },
+        {
+          key: 'kubernetes.io/metadata.name',
+          operator: 'NotIn',
+          values: ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'],
+        },
+      ],
+    });
+    expect(hooks[4].objectSelector).toEqual({
+      matchExpressions: [
+        { key: 'sidecar.istio.io/inject', operator: 'DoesNotExist' },
+        { key: 'istio.io/rev', operator: 'DoesNotExist' },
+      ],
+    });
+    const values = (objs: any[], name = 'istio-sidecar-injector') =>
+      JSON.parse(find(objs, 'ConfigMap', name).data.values);
+    expect(values(on).sidecarInjectorWebhook.enableNamespacesByDefault).toBe(true);
+    // a revision has no default webhooks, so no auto one either (as istioctl with --revision)
+    const rev = objects(['values.sidecarInjectorWebhook.enableNamespacesByDefault=true'], 'canary');
+    expect(
+      find(rev, 'MutatingWebhookConfiguration', 'istio-sidecar-injector-canary').webhooks.map(
+        (h: any) => h.name,
+      ),
+    ).toEqual(['rev.namespace.sidecar-injector.istio.io', 'rev.object.sidecar-injector.istio.io']);
+    // without it nothing changes
+    const off = objects([]);
+    expect(find(off, 'MutatingWebhookConfiguration', 'istio-sidecar-injector').webhooks).toHaveLength(4);
+    expect(values(off).sidecarInjectorWebhook).toEqual({ rewriteAppHTTPProbe: false });
+  });
+});
+
 describe('manifest YAML', () => {
   it('is byte-identical for the same input, CRDs first, Services last', () => {
     const a = toYaml(render().flatMap((c) => c.objects));
