@@ -225,6 +225,10 @@ function injectorValues(s: InstallSpec): JsonMap {
       ...(g.multiCluster.clusterName && g.multiCluster.clusterName !== 'Kubernetes'
         ? { multiCluster: { clusterName: g.multiCluster.clusterName } }
         : {}),
+      // (only when not the default: the ConfigMap of an install that does not set it is unchanged)
+      ...(g.proxy_init?.image && g.proxy_init.image !== 'proxyv2'
+        ? { proxy_init: { image: g.proxy_init.image } }
+        : {}),
       proxy: {
         image: g.proxy.image,
         clusterDomain: g.proxy.clusterDomain,

@@ -13,6 +13,8 @@ type Obj = Record<string, unknown>;
 
 export interface SidecarSettings {
   proxyImage: string;
+  /** `istio-init`'s image: `values.global.proxy_init.image` (not the proxy's), as istiod renders it. */
+  initImage: string;
   discoveryAddress: string;
   caAddress: string;
   clusterDomain: string;
@@ -33,6 +35,7 @@ export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarS
   const address = `${istiodService}.${s.namespace}.svc:15012`;
   return {
     proxyImage: `${s.hub}/${g.proxy.image}:${s.tag}`,
+    initImage: initImage(s.hub, g.proxy_init?.image || 'proxyv2', s.tag),
     discoveryAddress: address,
     caAddress: address,
     clusterDomain: g.proxy.clusterDomain,
@@ -47,6 +50,15 @@ export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarS
   };
 }
 
+/**
+ * `istio-init`'s image as istiod's injector makes it (istioctl kube-inject with
+ * `values.global.proxy_init.image` set is the oracle): `<hub>/<image>:<tag>`, or the image as it is when
+ * it names its own repository (has a `/`).
+ */
+function initImage(hub: string, image: string, tag: string): string {
+  return image.includes('/') ? image : `${hub}/${image}:${tag}`;
+}
+
 const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
 /** The pod fragment the injector merges into a pod: init container, proxy container, volumes. */
@@ -58,7 +70,7 @@ export function sidecarPatch(c: SidecarSettings): {
   const pull = c.imagePullPolicy ? { imagePullPolicy: c.imagePullPolicy } : {};
   const init: Obj = {
     name: 'istio-init',
-    image: c.proxyImage,
+    image: c.initImage,
     ...pull,
     args: [
       'istio-iptables',

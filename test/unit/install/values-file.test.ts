@@ -90,7 +90,8 @@ describe('kube-inject --valuesFile', () => {
     const [pod] = pods(await inject('--valuesFile', file('all.yaml', stringify(values))));
     const proxy = proxyOf(pod);
     expect(proxy.image).toBe('reg.example/istio/proxy-distroless:1.29.2');
-    expect(initOf(pod).image).toBe('reg.example/istio/proxy-distroless:1.29.2');
+    // istio-init's image is global.proxy_init.image's (default proxyv2), not the proxy's, as istiod makes it
+    expect(initOf(pod).image).toBe('reg.example/istio/proxyv2:1.29.2');
     expect(proxy.imagePullPolicy).toBe('Always');
     expect(proxy.args).toContain('--proxyLogLevel=debug');
     expect(proxy.args).toContain('$(POD_NAMESPACE).svc.corp.local');
@@ -101,6 +102,32 @@ describe('kube-inject --valuesFile', () => {
     expect(e.ISTIO_META_MESH_ID).toBe('mesh-a');
     expect(e.ISTIO_META_CLUSTER_ID).toBe('east');
     expect(e.CA_ADDR).toBe('istiod-canary.mesh-cp.svc:15012');
+  });
+
+  it("global.proxy_init.image is istio-init's image (it was accepted and ignored: the proxy's image was used)", async () => {
+    // as istiod's injector (ProxyInitImage; istioctl manifest generate carries it into the injector's
+    // values): <hub>/<image>:<tag>, or the image as given when it has a "/"
+    const initWith = async (image: string) =>
+      initOf(
+        pods(
+          await inject(
+            '--valuesFile',
+            file(
+              'init.yaml',
+              stringify({ global: { hub: 'reg.example/istio', tag: '1.29.2', proxy_init: { image } } }),
+            ),
+          ),
+        )[0],
+      ).image;
+    expect(await initWith('init-only')).toBe('reg.example/istio/init-only:1.29.2');
+    expect(await initWith('other.example/net/init:7')).toBe('other.example/net/init:7');
+    // the install's values carry it, so --valuesFile with them gives the template installed
+    const cm = injectorConfigMap(['values.global.proxy_init.image=init-only']);
+    expect(JSON.parse(cm.data.values).global.proxy_init).toEqual({ image: 'init-only' });
+    expect(cm.data.config).toContain('image: docker.io/istio/init-only:1.30.0');
+    const [pod] = pods(await inject('--valuesFile', file('cm-init.json', cm.data.values)));
+    expect(initOf(pod).image).toBe('docker.io/istio/init-only:1.30.0');
+    expect(proxyOf(pod).image).toBe('docker.io/istio/proxyv2:1.30.0');
   });
 
   it('merges over --operatorFileName and under --set', async () => {
