@@ -843,7 +843,8 @@ function renderGateway(
                     'router',
                     '--domain',
                     `$(POD_NAMESPACE).svc.${values.global.proxy.clusterDomain}`,
-                    '--proxyLogLevel=warning',
+                    // the proxies' log level, as istioctl renders the gateway's args
+                    `--proxyLogLevel=${values.global.proxy.logLevel}`,
                     '--proxyComponentLogLevel=misc:error',
                     '--log_output_level=default:info',
                   ],

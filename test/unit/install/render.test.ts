@@ -177,6 +177,16 @@ describe('values accepted and once ignored', () => {
   const find = (objs: any[], kind: string, name: string) =>
     objs.find((o) => o.kind === kind && o.metadata.name === name);
 
+  const gateway = (objs: any[]) => find(objs, 'Deployment', 'istio-ingressgateway').spec.template.spec;
+
+  it("global.proxy.logLevel is the gateways' proxy log level too", () => {
+    // as istioctl manifest generate --set values.global.proxy.logLevel=debug: the gateway's args change
+    expect(gateway(objects(['values.global.proxy.logLevel=debug'])).containers[0].args).toContain(
+      '--proxyLogLevel=debug',
+    );
+    expect(gateway(objects([])).containers[0].args).toContain('--proxyLogLevel=warning');
+  });
+
   it('sidecarInjectorWebhook.enableNamespacesByDefault adds the auto webhook for unlabelled namespaces', () => {
     const on = objects(['values.sidecarInjectorWebhook.enableNamespacesByDefault=true']);
     const hooks = find(on, 'MutatingWebhookConfiguration', 'istio-sidecar-injector').webhooks;
