@@ -221,6 +221,7 @@ function injectorValues(s: InstallSpec): JsonMap {
       ...(g.imagePullPolicy ? { imagePullPolicy: g.imagePullPolicy } : {}),
       ...(g.meshID ? { meshID: g.meshID } : {}),
       ...(g.network ? { network: g.network } : {}),
+      ...(g.logAsJson === true ? { logAsJson: true } : {}),
       // not the default: istiod would then also set ISTIO_META_CLUSTER_ID itself (moving it last)
       ...(g.multiCluster.clusterName && g.multiCluster.clusterName !== 'Kubernetes'
         ? { multiCluster: { clusterName: g.multiCluster.clusterName } }
@@ -847,6 +848,7 @@ function renderGateway(
                     `--proxyLogLevel=${values.global.proxy.logLevel}`,
                     '--proxyComponentLogLevel=misc:error',
                     '--log_output_level=default:info',
+                    ...(values.global.logAsJson ? ['--log_as_json'] : []),
                   ],
                   ports: [
                     ...ports.map((p) => ({

@@ -25,6 +25,8 @@ export interface SidecarSettings {
   resources: Obj;
   revision: string;
   imagePullPolicy?: string;
+  /** `values.global.logAsJson`: istio-init and the proxy agent log JSON (`--log_as_json`). */
+  logAsJson?: boolean;
   /** `values.global.network`: the network the proxies say they are on (ISTIO_META_NETWORK). */
   network?: string;
 }
@@ -47,6 +49,7 @@ export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarS
     revision: s.revision || 'default',
     ...(g.imagePullPolicy ? { imagePullPolicy: g.imagePullPolicy } : {}),
     ...(g.network ? { network: g.network } : {}),
+    ...(g.logAsJson === true ? { logAsJson: true } : {}),
   };
 }
 
@@ -91,6 +94,8 @@ export function sidecarPatch(c: SidecarSettings): {
       '-d',
       '15090,15021,15020',
       '--log_output_level=default:info',
+      // as istiod's injector renders it with global.logAsJson (istioctl carries it into its values)
+      ...(c.logAsJson ? ['--log_as_json'] : []),
     ],
     resources: { requests: { cpu: '10m', memory: '40Mi' }, limits: { cpu: '2000m', memory: '1024Mi' } },
     securityContext: {
@@ -115,6 +120,7 @@ export function sidecarPatch(c: SidecarSettings): {
       `--proxyLogLevel=${c.logLevel}`,
       '--proxyComponentLogLevel=misc:error',
       '--log_output_level=default:info',
+      ...(c.logAsJson ? ['--log_as_json'] : []),
     ],
     env: [
       { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },

@@ -187,6 +187,21 @@ describe('values accepted and once ignored', () => {
     expect(gateway(objects([])).containers[0].args).toContain('--proxyLogLevel=warning');
   });
 
+  it('global.logAsJson: the gateways, istio-init and the injected proxies log JSON too, not only istiod', () => {
+    // as istioctl manifest generate --set values.global.logAsJson=true: the gateway's args end with
+    // --log_as_json, and the injector's values carry it (its template adds it to istio-init and the proxy)
+    const on = objects(['values.global.logAsJson=true']);
+    expect(gateway(on).containers[0].args.at(-1)).toBe('--log_as_json');
+    const cm = find(on, 'ConfigMap', 'istio-sidecar-injector').data;
+    expect(JSON.parse(cm.values).global.logAsJson).toBe(true);
+    const template = parse(parse(cm.config).templates.sidecar).spec;
+    expect(template.initContainers[0].args.at(-1)).toBe('--log_as_json');
+    expect(template.containers[0].args.at(-1)).toBe('--log_as_json');
+    const off = objects([]);
+    expect(gateway(off).containers[0].args).not.toContain('--log_as_json');
+    expect(find(off, 'ConfigMap', 'istio-sidecar-injector').data.config).not.toContain('--log_as_json');
+  });
+
   it('sidecarInjectorWebhook.enableNamespacesByDefault adds the auto webhook for unlabelled namespaces', () => {
     const on = objects(['values.sidecarInjectorWebhook.enableNamespacesByDefault=true']);
     const hooks = find(on, 'MutatingWebhookConfiguration', 'istio-sidecar-injector').webhooks;

@@ -35,6 +35,7 @@ describe('kube-inject --valuesFile', () => {
       'values.global.imagePullPolicy=IfNotPresent',
       'values.global.proxy.resources.limits.memory=3Gi',
       'values.global.network=net-b',
+      'values.global.logAsJson=true',
     ];
     const cm = injectorConfigMap(sets);
     const fromValues = pods(await inject('--valuesFile', file('set.json', cm.data.values)));
@@ -46,6 +47,8 @@ describe('kube-inject --valuesFile', () => {
       ISTIO_META_NETWORK: 'net-b',
     });
     expect(proxy.args).toContain('--proxyLogLevel=debug');
+    expect(proxy.args).toContain('--log_as_json');
+    expect(initOf(fromValues[0]).args).toContain('--log_as_json');
     expect(proxy.imagePullPolicy).toBe('IfNotPresent');
     expect(proxy.resources.limits.memory).toBe('3Gi');
     // as istiod (and istioctl) with these values: a cluster name of the values goes last
