@@ -516,7 +516,10 @@ function renderPilot(s: InstallSpec): K8sObject[] {
                 {
                   name: 'discovery',
                   image: `${(s.spec.components as any)?.pilot?.hub ?? s.hub}/${pilot.image}:${(s.spec.components as any)?.pilot?.tag ?? s.tag}`,
-                  ...(k8s.imagePullPolicy ? { imagePullPolicy: k8s.imagePullPolicy } : {}),
+                  // the component's own, else values.global.imagePullPolicy (as istioctl renders both)
+                  ...(k8s.imagePullPolicy || values.global.imagePullPolicy
+                    ? { imagePullPolicy: k8s.imagePullPolicy || values.global.imagePullPolicy }
+                    : {}),
                   args: [
                     'discovery',
                     '--monitoringAddr=:15014',
@@ -838,7 +841,10 @@ function renderGateway(
                 {
                   name: 'istio-proxy',
                   image: `${hub}/${values.global.proxy.image}:${tag}`,
-                  ...(k8s.imagePullPolicy ? { imagePullPolicy: k8s.imagePullPolicy } : {}),
+                  // the component's own, else values.global.imagePullPolicy (as istioctl renders both)
+                  ...(k8s.imagePullPolicy || values.global.imagePullPolicy
+                    ? { imagePullPolicy: k8s.imagePullPolicy || values.global.imagePullPolicy }
+                    : {}),
                   args: [
                     'proxy',
                     'router',

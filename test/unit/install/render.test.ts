@@ -202,6 +202,19 @@ describe('values accepted and once ignored', () => {
     expect(find(off, 'ConfigMap', 'istio-sidecar-injector').data.config).not.toContain('--log_as_json');
   });
 
+  it("global.imagePullPolicy is istiod's and the gateways' pull policy too (a component's k8s.imagePullPolicy wins)", () => {
+    // as istioctl manifest generate --set values.global.imagePullPolicy=Always: both Deployments get it
+    const on = objects(['values.global.imagePullPolicy=Always']);
+    expect(gateway(on).containers[0].imagePullPolicy).toBe('Always');
+    expect(find(on, 'Deployment', 'istiod').spec.template.spec.containers[0].imagePullPolicy).toBe('Always');
+    const own = objects([
+      'values.global.imagePullPolicy=Always',
+      'components.pilot.k8s.imagePullPolicy=Never',
+    ]);
+    expect(find(own, 'Deployment', 'istiod').spec.template.spec.containers[0].imagePullPolicy).toBe('Never');
+    expect(gateway(objects([])).containers[0]).not.toHaveProperty('imagePullPolicy');
+  });
+
   it('sidecarInjectorWebhook.enableNamespacesByDefault adds the auto webhook for unlabelled namespaces', () => {
     const on = objects(['values.sidecarInjectorWebhook.enableNamespacesByDefault=true']);
     const hooks = find(on, 'MutatingWebhookConfiguration', 'istio-sidecar-injector').webhooks;
