@@ -836,6 +836,8 @@ function renderGateway(
               ...(k8s.nodeSelector ? { nodeSelector: k8s.nodeSelector } : {}),
               ...(k8s.tolerations ? { tolerations: k8s.tolerations } : {}),
               ...(k8s.affinity ? { affinity: k8s.affinity } : {}),
+              // as istioctl renders a gateway's k8s.priorityClassName
+              ...(k8s.priorityClassName ? { priorityClassName: k8s.priorityClassName } : {}),
               securityContext: { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, fsGroup: 1337 },
               containers: [
                 {

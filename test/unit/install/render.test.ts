@@ -215,6 +215,13 @@ describe('values accepted and once ignored', () => {
     expect(gateway(objects([])).containers[0]).not.toHaveProperty('imagePullPolicy');
   });
 
+  it("a gateway's k8s.priorityClassName reaches its pods", () => {
+    // as istioctl manifest generate -f with ingressGateways[istio-ingressgateway].k8s.priorityClassName: pc
+    const on = objects(['components.ingressGateways[name:istio-ingressgateway].k8s.priorityClassName=pc']);
+    expect(gateway(on).priorityClassName).toBe('pc');
+    expect(gateway(objects([]))).not.toHaveProperty('priorityClassName');
+  });
+
   it('sidecarInjectorWebhook.enableNamespacesByDefault adds the auto webhook for unlabelled namespaces', () => {
     const on = objects(['values.sidecarInjectorWebhook.enableNamespacesByDefault=true']);
     const hooks = find(on, 'MutatingWebhookConfiguration', 'istio-sidecar-injector').webhooks;
