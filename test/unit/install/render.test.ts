@@ -268,6 +268,19 @@ describe('values accepted and once ignored', () => {
   });
 });
 
+describe('values that change nothing, as in istioctl', () => {
+  // istioctl manifest generate renders the same objects with each (only its echo in the values changes)
+  it('global.multiCluster.enabled, base.enableIstioConfigCRDs and pilot.enabled', () => {
+    const yaml = (sets: string[]) => toYaml(render(sets).flatMap((c) => c.objects));
+    for (const set of [
+      'values.global.multiCluster.enabled=true',
+      'values.base.enableIstioConfigCRDs=false',
+      'values.pilot.enabled=false',
+    ])
+      expect(yaml([set]), set).toBe(yaml([]));
+  });
+});
+
 describe('manifest YAML', () => {
   it('is byte-identical for the same input, CRDs first, Services last', () => {
     const a = toYaml(render().flatMap((c) => c.objects));
