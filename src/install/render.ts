@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { istioCrds } from './crds.js';
 import { defaultProfile } from './profiles.js';
-import { injectorConfig, sidecarSettings } from './sidecar.js';
+import { imageRef, injectorConfig, sidecarSettings } from './sidecar.js';
 import type { InstallSpec } from './spec.js';
 import { mergeTree, type Json, type JsonMap } from './values.js';
 
@@ -515,7 +515,11 @@ function renderPilot(s: InstallSpec): K8sObject[] {
               containers: [
                 {
                   name: 'discovery',
-                  image: `${(s.spec.components as any)?.pilot?.hub ?? s.hub}/${pilot.image}:${(s.spec.components as any)?.pilot?.tag ?? s.tag}`,
+                  image: imageRef(
+                    (s.spec.components as any)?.pilot?.hub ?? s.hub,
+                    pilot.image,
+                    (s.spec.components as any)?.pilot?.tag ?? s.tag,
+                  ),
                   // the component's own, else values.global.imagePullPolicy (as istioctl renders both)
                   ...(k8s.imagePullPolicy || values.global.imagePullPolicy
                     ? { imagePullPolicy: k8s.imagePullPolicy || values.global.imagePullPolicy }
@@ -842,7 +846,7 @@ function renderGateway(
               containers: [
                 {
                   name: 'istio-proxy',
-                  image: `${hub}/${values.global.proxy.image}:${tag}`,
+                  image: imageRef(hub, values.global.proxy.image, tag),
                   // the component's own, else values.global.imagePullPolicy (as istioctl renders both)
                   ...(k8s.imagePullPolicy || values.global.imagePullPolicy
                     ? { imagePullPolicy: k8s.imagePullPolicy || values.global.imagePullPolicy }

@@ -36,8 +36,8 @@ export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarS
   const g = values.global;
   const address = `${istiodService}.${s.namespace}.svc:15012`;
   return {
-    proxyImage: `${s.hub}/${g.proxy.image}:${s.tag}`,
-    initImage: initImage(s.hub, g.proxy_init?.image || 'proxyv2', s.tag),
+    proxyImage: imageRef(s.hub, g.proxy.image, s.tag),
+    initImage: imageRef(s.hub, g.proxy_init?.image || 'proxyv2', s.tag),
     discoveryAddress: address,
     caAddress: address,
     clusterDomain: g.proxy.clusterDomain,
@@ -54,11 +54,11 @@ export function sidecarSettings(s: InstallSpec, istiodService: string): SidecarS
 }
 
 /**
- * `istio-init`'s image as istiod's injector makes it (istioctl kube-inject with
- * `values.global.proxy_init.image` set is the oracle): `<hub>/<image>:<tag>`, or the image as it is when
- * it names its own repository (has a `/`).
+ * An image reference as Istio's charts and injector make one from a values image (`global.proxy.image`,
+ * `global.proxy_init.image`, `pilot.image`; istioctl manifest generate and kube-inject are the oracle):
+ * `<hub>/<image>:<tag>`, or the image as it is when it names its own repository (has a `/`).
  */
-function initImage(hub: string, image: string, tag: string): string {
+export function imageRef(hub: string, image: string, tag: string): string {
   return image.includes('/') ? image : `${hub}/${image}:${tag}`;
 }
 

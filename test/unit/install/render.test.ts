@@ -268,6 +268,32 @@ describe('values accepted and once ignored', () => {
   });
 });
 
+describe('images', () => {
+  // istioctl manifest generate --set values.global.proxy.image=reg.example/y/p:2 --set
+  // values.pilot.image=reg.example/y/pilot:3: both used as given (they name their own repository)
+  it('a values image with a "/" is used as it is; a plain name gets the hub and tag', () => {
+    const images = (sets: string[]) =>
+      render(sets)
+        .flatMap((c) => c.objects as any[])
+        .filter((o) => o.kind === 'Deployment')
+        .map((o) => `${o.metadata.name} ${o.spec.template.spec.containers[0].image}`);
+    expect(
+      images(['values.global.proxy.image=reg.example/y/p:2', 'values.pilot.image=reg.example/y/pilot:3']),
+    ).toEqual(['istiod reg.example/y/pilot:3', 'istio-ingressgateway reg.example/y/p:2']);
+    // and the sidecar template's proxy (istio-init keeps proxy_init.image's default, proxyv2)
+    const config = render(['values.global.proxy.image=reg.example/y/p:2'])
+      .flatMap((c) => c.objects as any[])
+      .find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-sidecar-injector').data
+      .config as string;
+    expect(config).toContain('image: reg.example/y/p:2');
+    expect(config).not.toContain('docker.io/istio/reg.example');
+    expect(images([])).toEqual([
+      'istiod docker.io/istio/pilot:1.30.0',
+      'istio-ingressgateway docker.io/istio/proxyv2:1.30.0',
+    ]);
+  });
+});
+
 describe('values that change nothing, as in istioctl', () => {
   // istioctl manifest generate renders the same objects with each (only its echo in the values changes)
   it('global.multiCluster.enabled, base.enableIstioConfigCRDs and pilot.enabled', () => {
