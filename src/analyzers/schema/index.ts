@@ -3,7 +3,7 @@ import type { Resource } from '../../manifests/types.js';
 import { parsePath } from '../../manifests/path.js';
 import { defineAnalyzer, K, type AnalysisContext, type Analyzer } from '../types.js';
 import { SEMANTIC_CODES, SEMANTIC_VALIDATORS } from './rules/index.js';
-import { schemaIssues, type SchemaIssue } from './validate.js';
+import { schemaIssues } from './validate.js';
 
 /**
  * The 17 `schema.ValidationAnalyzer.<Kind>` analyzers (istioctl's names). They share one shape, so this
@@ -40,20 +40,23 @@ function validate(ctx: AnalysisContext, r: Resource): void {
     if (structural.length > 0) return;
     throw err;
   }
+  // The fields whose structure is reported, each once: a document with many errors has many of both
+  // kinds, and comparing every rule issue with every structural one grew with the square of that.
+  const reported = new Set(structural.map((s) => JSON.stringify(parsePath(s.path))));
   for (const issue of issues) {
     // A rule's complaint about a field whose structure is already reported would only repeat it.
-    if (issue.path !== undefined && structural.some((s) => within(issue.path!, s))) continue;
+    if (issue.path !== undefined && reported.size > 0 && within(issue.path, reported)) continue;
     const opts = { path: issue.path };
     if (issue.code) ctx.report(issue.code, r, issue.args ?? [], opts);
     else ctx.report(issue.level === 'error' ? 'IST0106' : 'IST0133', r, [issue.message], opts);
   }
 }
 
-/** True when `path` is the structural issue's field or inside it. */
-function within(path: string, issue: SchemaIssue): boolean {
+/** True when `path` is one of the `reported` fields (parsed paths as JSON) or inside one. */
+function within(path: string, reported: ReadonlySet<string>): boolean {
   const inner = parsePath(path);
-  const outer = parsePath(issue.path);
-  return outer.length <= inner.length && outer.every((seg, i) => seg === inner[i]);
+  for (let n = 0; n <= inner.length; n++) if (reported.has(JSON.stringify(inner.slice(0, n)))) return true;
+  return false;
 }
 
 // istioctl lists validators for the mesh config and mesh networks too; neither has anything to check
