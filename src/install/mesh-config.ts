@@ -5,6 +5,7 @@ import {
   proxyConfigValueProblem,
 } from '../analyzers/annotations/proxy-config.js';
 import { VALIDATORS } from '../analyzers/annotations/validators.js';
+import { IGNORED_NAMESPACES } from '../manifests/kinds.js';
 import {
   injectPodTemplate,
   PodFieldError,
@@ -204,12 +205,6 @@ function refuseInvalidAnnotations(pod: Obj, annotations: Obj): void {
 }
 
 /**
- * The namespaces whose pods istiod's injector never injects (its IgnoredNamespaces: Kubernetes' own and
- * kind's local storage), whatever their annotations say.
- */
-const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
-
-/**
  * The offline injector under a mesh config: each pod injected with `meshTemplate`, a pod annotated
  * `proxy.istio.io/config` with that proxy config merged over the mesh config's (`withProxyConfig`), as
  * istiod and istioctl do: it can make the application wait for the proxy (the proxy goes first), move the
@@ -219,7 +214,8 @@ const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-leas
 export function meshInjector(t: InjectTemplate, mesh: Obj): PodInjector {
   const plain = meshTemplate(t, mesh);
   return (pod, owner) => {
-    if (owner.namespace !== undefined && SYSTEM_NAMESPACES.has(owner.namespace)) return pod;
+    // istiod never injects the pods of Kubernetes' own namespaces, whatever their annotations say
+    if (owner.namespace !== undefined && IGNORED_NAMESPACES.has(owner.namespace)) return pod;
     const annotations = isObject(pod.metadata?.annotations) ? (pod.metadata.annotations as Obj) : {};
     refuseInvalidAnnotations(pod, annotations);
     const templates = skipReason(pod) ? undefined : templatesProblem(pod, t);

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { IGNORED_NAMESPACES } from '../manifests/kinds.js';
 import { istioCrds } from './crds.js';
 import { defaultProfile } from './profiles.js';
 import { imageRef, injectorConfig, sidecarSettings } from './sidecar.js';
@@ -684,7 +685,7 @@ export function injectionSelectors(
             [
               absent('istio-injection'),
               absent(LABEL.revision),
-              { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...NEVER_INJECTED] },
+              { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...IGNORED_NAMESPACES] },
             ],
             [absent('sidecar.istio.io/inject'), absent(LABEL.revision)],
           ),
@@ -692,9 +693,6 @@ export function injectionSelectors(
       : []),
   ];
 }
-
-/** The namespaces Istio's charts keep out of `enableNamespacesByDefault`. */
-const NEVER_INJECTED = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
 
 /** The injector ConfigMap (with mesh's sidecar template) and the injection MutatingWebhookConfiguration. */
 function injectorObjects(s: InstallSpec, clientConfig: JsonMap, withConfigMap = true): K8sObject[] {

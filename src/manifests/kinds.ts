@@ -94,7 +94,10 @@ export const KNOWN_K8S_GROUPS = new Set([
   'apiregistration.k8s.io',
 ]);
 
-/** Namespaces whose objects are never analyzed (as istioctl). */
+/**
+ * Kubernetes' own namespaces (and kind's local storage), which Istio never analyzes, never injects and
+ * keeps out of `enableNamespacesByDefault` (its IgnoredNamespaces).
+ */
 export const IGNORED_NAMESPACES = new Set([
   'kube-system',
   'kube-public',
