@@ -170,14 +170,14 @@ async function injectTemplate(opts: Opts, api: () => Promise<Api>): Promise<Inje
     return templateFromInjectorConfig(text, where, revision);
   }
   const { sidecarPatch, sidecarSettings } = await import('../install/sidecar.js');
-  const { istiodName } = await import('../install/render.js');
+  const { injectorClusterName, istiodName } = await import('../install/render.js');
   const spec = await specFromOptions(opts as any, await valuesFrom(opts));
-  const settings = sidecarSettings(spec, istiodName(spec));
+  const clusterId = injectorClusterName(spec);
   return {
-    spec: sidecarPatch(settings),
+    spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
     revision: spec.revision || 'default',
-    // the injector values mesh installs carry a cluster name that is not the default (render.ts)
-    ...(settings.clusterId && settings.clusterId !== 'Kubernetes' ? { clusterId: settings.clusterId } : {}),
+    // as istiod with the injector values mesh installs: they carry a cluster name that is not the default
+    ...(clusterId ? { clusterId } : {}),
   };
 }
 

@@ -648,7 +648,7 @@ function adjustInitContainerUser(pod: Obj, own: Obj | undefined, t: InjectTempla
       ...(uid !== undefined ? { runAsUser: uid } : {}),
       ...(gid !== undefined ? { runAsGroup: gid } : {}),
     };
-  if (uid === undefined || uid === null || Number(uid) === 0) return;
+  if (uid === undefined || Number(uid) === 0) return;
   const args = list(init.args);
   const i = args.indexOf('-u');
   if (i >= 0 && i + 1 < args.length) init.args = [...args.slice(0, i + 1), String(uid), ...args.slice(i + 2)];

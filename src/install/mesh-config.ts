@@ -190,8 +190,7 @@ export function meshTemplate(t: InjectTemplate, mesh: Obj): InjectTemplate {
  * that is no quantity… (its validateAnnotations; the checks `mesh analyze` reports as IST0125). So does
  * kube-inject, naming the annotation; `proxy.istio.io/config` has its own message (meshInjector).
  */
-function refuseInvalidAnnotations(pod: Obj, annotations: Obj): void {
-  if (skipReason(pod)) return;
+function refuseInvalidAnnotations(annotations: Obj): void {
   for (const [name, value] of Object.entries(annotations)) {
     const check = VALIDATORS.get(name);
     if (!check || name === PROXY_CONFIG_ANNOTATION || value === null || typeof value === 'object') continue;
@@ -217,9 +216,12 @@ export function meshInjector(t: InjectTemplate, mesh: Obj): PodInjector {
     // istiod never injects the pods of Kubernetes' own namespaces, whatever their annotations say
     if (owner.namespace !== undefined && IGNORED_NAMESPACES.has(owner.namespace)) return pod;
     const annotations = isObject(pod.metadata?.annotations) ? (pod.metadata.annotations as Obj) : {};
-    refuseInvalidAnnotations(pod, annotations);
-    const templates = skipReason(pod) ? undefined : templatesProblem(pod, t);
-    if (templates) throw new PodFieldError(['metadata', 'annotations', TEMPLATES_ANNOTATION], templates);
+    // a pod left alone (`sidecar.istio.io/inject: "false"`…) is not checked
+    if (skipReason(pod) === undefined) {
+      refuseInvalidAnnotations(annotations);
+      const templates = templatesProblem(pod, t);
+      if (templates) throw new PodFieldError(['metadata', 'annotations', TEMPLATES_ANNOTATION], templates);
+    }
     const annotation = annotations[PROXY_CONFIG_ANNOTATION];
     if (annotation === undefined || annotation === null) return injectPodTemplate(pod, plain);
     const read = parseProxyConfigAnnotation(annotation);

@@ -195,8 +195,6 @@ export function meshConfig(s: InstallSpec): JsonMap {
   return mergeTree(mergeTree(defaults, s.spec.meshConfig as Json), values.meshConfig as Json) as JsonMap;
 }
 
-const DEFAULT_PROXY = (defaultProfile() as any).values.global.proxy;
-
 /** Resources with each quantity a string, as istiod's Values type has them (`cpu: 3` is `"3"`). */
 function quantitiesAsText(resources: any): JsonMap {
   const out: JsonMap = {};
@@ -208,9 +206,32 @@ function quantitiesAsText(resources: any): JsonMap {
   return out;
 }
 
+/**
+ * A Deployment's container pull policy: the component's own `k8s.imagePullPolicy`, else
+ * `values.global.imagePullPolicy` (as istioctl renders both for istiod and the gateways); none when neither.
+ */
+function pullPolicy(k8s: any, values: any): { imagePullPolicy?: string } {
+  const policy = k8s.imagePullPolicy || values.global.imagePullPolicy;
+  return policy ? { imagePullPolicy: policy } : {};
+}
+
+/**
+ * The cluster name the injector's values carry: only one that is not the default, as istiod then sets the
+ * proxy's `ISTIO_META_CLUSTER_ID` itself (moving it last); undefined for the default.
+ */
+export function injectorClusterName(s: InstallSpec): string | undefined {
+  const name = (s.spec.values as any).global.multiCluster.clusterName;
+  const byDefault = (defaultProfile() as any).values.global.multiCluster.clusterName;
+  return name && name !== byDefault ? name : undefined;
+}
+
 /** What `values` holds in the injector ConfigMap: only fields istiod's Values type knows. */
 function injectorValues(s: InstallSpec): JsonMap {
   const g = (s.spec.values as any).global;
+  // the default profile's values: those a spec leaves as they are stay out, so that the ConfigMap of an
+  // install that does not set them is unchanged
+  const d = (defaultProfile() as any).values.global;
+  const clusterName = injectorClusterName(s);
   const webhook = (s.spec.values as any).sidecarInjectorWebhook ?? {};
   // every value the sidecar template is rendered from, so that these values (`kube-inject --valuesFile`)
   // render the template installed with them
@@ -223,21 +244,16 @@ function injectorValues(s: InstallSpec): JsonMap {
       ...(g.meshID ? { meshID: g.meshID } : {}),
       ...(g.network ? { network: g.network } : {}),
       ...(g.logAsJson === true ? { logAsJson: true } : {}),
-      // not the default: istiod would then also set ISTIO_META_CLUSTER_ID itself (moving it last)
-      ...(g.multiCluster.clusterName && g.multiCluster.clusterName !== 'Kubernetes'
-        ? { multiCluster: { clusterName: g.multiCluster.clusterName } }
-        : {}),
-      // (only when not the default: the ConfigMap of an install that does not set it is unchanged)
-      ...(g.proxy_init?.image && g.proxy_init.image !== 'proxyv2'
+      ...(clusterName ? { multiCluster: { clusterName } } : {}),
+      ...(g.proxy_init?.image && g.proxy_init.image !== d.proxy_init.image
         ? { proxy_init: { image: g.proxy_init.image } }
         : {}),
       proxy: {
         image: g.proxy.image,
         clusterDomain: g.proxy.clusterDomain,
         autoInject: g.proxy.autoInject,
-        // (only when not the default profile's: the ConfigMap of an install that does not set them is unchanged)
-        ...(g.proxy.logLevel !== DEFAULT_PROXY.logLevel ? { logLevel: g.proxy.logLevel } : {}),
-        ...(JSON.stringify(g.proxy.resources) !== JSON.stringify(DEFAULT_PROXY.resources)
+        ...(g.proxy.logLevel !== d.proxy.logLevel ? { logLevel: g.proxy.logLevel } : {}),
+        ...(JSON.stringify(g.proxy.resources) !== JSON.stringify(d.proxy.resources)
           ? { resources: quantitiesAsText(g.proxy.resources) }
           : {}),
         // istiod puts the proxy first (so that the template's wait hook holds the application) only when
@@ -521,10 +537,7 @@ function renderPilot(s: InstallSpec): K8sObject[] {
                     pilot.image,
                     (s.spec.components as any)?.pilot?.tag ?? s.tag,
                   ),
-                  // the component's own, else values.global.imagePullPolicy (as istioctl renders both)
-                  ...(k8s.imagePullPolicy || values.global.imagePullPolicy
-                    ? { imagePullPolicy: k8s.imagePullPolicy || values.global.imagePullPolicy }
-                    : {}),
+                  ...pullPolicy(k8s, values),
                   args: [
                     'discovery',
                     '--monitoringAddr=:15014',
@@ -845,10 +858,7 @@ function renderGateway(
                 {
                   name: 'istio-proxy',
                   image: imageRef(hub, values.global.proxy.image, tag),
-                  // the component's own, else values.global.imagePullPolicy (as istioctl renders both)
-                  ...(k8s.imagePullPolicy || values.global.imagePullPolicy
-                    ? { imagePullPolicy: k8s.imagePullPolicy || values.global.imagePullPolicy }
-                    : {}),
+                  ...pullPolicy(k8s, values),
                   args: [
                     'proxy',
                     'router',
