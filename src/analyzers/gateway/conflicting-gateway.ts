@@ -29,24 +29,33 @@ export default defineAnalyzer({
   analyze(ctx) {
     const servers = ctx.each(K.Gateway).flatMap(serversOf);
     // Servers by port, bind address and host: only servers of one bucket can conflict.
-    const buckets = new Map<string, Server[]>();
+    const buckets = new Map<string, Set<Server>>();
     const bucketKeys = (s: Server) => s.hosts.map((h) => `${s.port}\u0000${s.bind}\u0000${h}`);
     for (const s of servers) {
       for (const key of bucketKeys(s)) {
-        const bucket = buckets.get(key) ?? [];
-        if (!bucket.includes(s)) bucket.push(s);
-        buckets.set(key, bucket);
+        const bucket = buckets.get(key);
+        if (bucket) bucket.add(s);
+        else buckets.set(key, new Set([s]));
       }
     }
+    const share = sharedWorkloads(ctx);
+    // Gateways numbered in name order: a server's conflicts are sorted as numbers, not as strings.
+    const names = [...new Set(servers.map((s) => fullName(s.gw)))].sort();
+    const rank = new Map(names.map((name, i) => [name, i]));
+    const rankOf = new Map(servers.map((s) => [s.gw, rank.get(fullName(s.gw)) ?? 0]));
     for (const s of servers) {
-      const candidates = new Set(bucketKeys(s).flatMap((key) => buckets.get(key) ?? []));
-      const others = [...candidates].filter((o) => o.gw !== s.gw && shareWorkloads(ctx, s.gw, o.gw));
-      if (others.length === 0) continue;
-      const names = [...new Set(others.map((o) => fullName(o.gw)))].sort().join(',');
+      const others = new Set<number>();
+      for (const key of bucketKeys(s)) {
+        for (const o of buckets.get(key) ?? []) {
+          if (o.gw !== s.gw && share(s.gw, o.gw)) others.add(rankOf.get(o.gw) ?? 0);
+        }
+      }
+      if (others.size === 0) continue;
+      const conflicting = [...others].sort((a, b) => a - b).map((i) => names[i]);
       ctx.report(
         'IST0145',
         s.gw,
-        [names, selectorString(s.gw.spec?.selector), String(s.port), s.rawHosts.join(',')],
+        [conflicting.join(','), selectorString(s.gw.spec?.selector), String(s.port), s.rawHosts.join(',')],
         { path: joinPath('spec.servers', s.index, 'port', 'number') },
       );
     }
@@ -70,11 +79,38 @@ function serversOf(gw: Resource): Server[] {
   return out;
 }
 
-/** Whether two Gateways configure the same proxies. */
-function shareWorkloads(ctx: AnalysisContext, a: Resource, b: Resource): boolean {
-  const sa = labelMap(a.spec?.selector);
-  const sb = labelMap(b.spec?.selector);
-  if (selectorString(sa) === selectorString(sb)) return true;
+/**
+ * Whether two Gateways configure the same proxies. The answer depends on the two selectors only, so it is
+ * computed once per pair of selectors: many Gateways on one ingress share a selector.
+ */
+function sharedWorkloads(ctx: AnalysisContext): (a: Resource, b: Resource) => boolean {
+  const selectors = new Map<Resource, { labels: Record<string, string>; key: string }>();
+  const selectorOf = (gw: Resource) => {
+    let sel = selectors.get(gw);
+    if (!sel) {
+      const labels = labelMap(gw.spec?.selector);
+      sel = { labels, key: selectorString(labels) };
+      selectors.set(gw, sel);
+    }
+    return sel;
+  };
+  const answers = new Map<string, boolean>();
+  return (a, b) => {
+    const sa = selectorOf(a);
+    const sb = selectorOf(b);
+    if (sa.key === sb.key) return true;
+    const pair = sa.key < sb.key ? `${sa.key}\u0000${sb.key}` : `${sb.key}\u0000${sa.key}`;
+    let answer = answers.get(pair);
+    if (answer === undefined) {
+      answer = overlap(ctx, sa.labels, sb.labels);
+      answers.set(pair, answer);
+    }
+    return answer;
+  };
+}
+
+/** Whether one selector contains the other and some workload is picked by both. */
+function overlap(ctx: AnalysisContext, sa: Record<string, string>, sb: Record<string, string>): boolean {
   const within = (x: Record<string, string>, y: Record<string, string>) =>
     Object.keys(x).every((k) => y[k] === x[k]);
   if (!within(sa, sb) && !within(sb, sa)) return false;

@@ -112,4 +112,37 @@ describe('gateway.CertificateAnalyzer and gateway.ConflictingGatewayAnalyzer', (
       ],
     ]);
   });
+
+  it('lists every conflicting gateway once, in name order, including a narrower selector that picks the same pod', async () => {
+    const gateway = (name: string, selector: string, hosts: string) => `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: ${name}, namespace: edge}
+spec:
+  selector: {${selector}}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [${hosts}]
+    tls: {mode: SIMPLE, credentialName: c}
+`;
+    const text = [
+      gateway('gw-9', 'istio: ingress', 'a.example.com, b.example.com'),
+      gateway('gw-10', 'istio: ingress', 'a.example.com'),
+      gateway('gw-2', 'istio: ingress, zone: east', 'b.example.com'),
+      gateway('gw-1', 'istio: ingress, zone: west', 'a.example.com'),
+      `apiVersion: v1
+kind: Pod
+metadata: {name: ingress-east, namespace: edge, labels: {istio: ingress, zone: east}}
+spec: {containers: [{name: istio-proxy, image: proxyv2}]}
+`,
+    ].join('---\n');
+    const conflicts = (await analyzeText(text, ['gateway.ConflictingGatewayAnalyzer'])).map((f) => [
+      f.origin,
+      f.message.replace(/ \(workload.*/, ''),
+    ]);
+    expect(conflicts).toEqual([
+      ['Gateway edge/gw-10', 'Conflict with gateways edge/gw-9'],
+      ['Gateway edge/gw-2', 'Conflict with gateways edge/gw-9'],
+      ['Gateway edge/gw-9', 'Conflict with gateways edge/gw-10,edge/gw-2'],
+    ]);
+  });
 });
