@@ -13,6 +13,9 @@ interface Server {
   /** Hosts with the namespace part resolved (`*\/h` → `h`, `./h` → `<gateway ns>/h`). */
   hosts: string[];
   rawHosts: string[];
+  /** The Gateway's selector (`selectorString`): Gateways with equal ones configure the same proxies. */
+  selector: string;
+  labels: Record<string, string>;
 }
 
 /**
@@ -28,17 +31,19 @@ export default defineAnalyzer({
   inputs: [K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const servers = ctx.each(K.Gateway).flatMap(serversOf);
-    // Servers by port, bind address and host: only servers of one bucket can conflict.
-    const buckets = new Map<string, Set<Server>>();
-    const bucketKeys = (s: Server) => s.hosts.map((h) => `${s.port}\u0000${s.bind}\u0000${h}`);
+    const sharing = sharingSelectors(ctx, servers);
+    // Servers by port, bind address and host (only servers of one bucket can conflict), then by selector.
+    const buckets = new Map<string, Map<string, Server[]>>();
+    const bucketKeys = (s: Server) => [...new Set(s.hosts.map((h) => `${s.port}\u0000${s.bind}\u0000${h}`))];
     for (const s of servers) {
       for (const key of bucketKeys(s)) {
-        const bucket = buckets.get(key);
-        if (bucket) bucket.add(s);
-        else buckets.set(key, new Set([s]));
+        let bucket = buckets.get(key);
+        if (!bucket) buckets.set(key, (bucket = new Map()));
+        const group = bucket.get(s.selector);
+        if (group) group.push(s);
+        else bucket.set(s.selector, [s]);
       }
     }
-    const share = sharedWorkloads(ctx);
     // Gateways numbered in name order: a server's conflicts are sorted as numbers, not as strings.
     const names = [...new Set(servers.map((s) => fullName(s.gw)))].sort();
     const rank = new Map(names.map((name, i) => [name, i]));
@@ -46,8 +51,9 @@ export default defineAnalyzer({
     for (const s of servers) {
       const others = new Set<number>();
       for (const key of bucketKeys(s)) {
-        for (const o of buckets.get(key) ?? []) {
-          if (o.gw !== s.gw && share(s.gw, o.gw)) others.add(rankOf.get(o.gw) ?? 0);
+        const bucket = buckets.get(key)!;
+        for (const selector of sharing.get(s.selector) ?? []) {
+          for (const o of bucket.get(selector) ?? []) if (o.gw !== s.gw) others.add(rankOf.get(o.gw) ?? 0);
         }
       }
       if (others.size === 0) continue;
@@ -64,6 +70,8 @@ export default defineAnalyzer({
 
 function serversOf(gw: Resource): Server[] {
   const out: Server[] = [];
+  const labels = labelMap(gw.spec?.selector);
+  const selector = selectorString(labels);
   list(gw.spec?.servers).forEach((server, index) => {
     if (!isObject(server)) return;
     const port = num(server.port?.number);
@@ -74,45 +82,45 @@ function serversOf(gw: Resource): Server[] {
       if (h.startsWith('./')) return `${nsOf(gw)}/${h.slice(2)}`;
       return h;
     });
-    out.push({ gw, index, port, bind: str(server.bind) ?? '', hosts, rawHosts });
+    out.push({ gw, index, port, bind: str(server.bind) ?? '', hosts, rawHosts, selector, labels });
   });
   return out;
 }
 
 /**
- * Whether two Gateways configure the same proxies. The answer depends on the two selectors only, so it is
- * computed once per pair of selectors: many Gateways on one ingress share a selector.
+ * Selector → the selectors whose Gateways configure the same proxies (itself included): an equal one,
+ * or one containing it or contained in it with a workload that the larger one picks (and so both do).
+ * Containment is looked up in an index of the selectors' `key=value` pairs, so Gateways with as many
+ * different selectors as there are Gateways are not compared pair by pair.
  */
-function sharedWorkloads(ctx: AnalysisContext): (a: Resource, b: Resource) => boolean {
-  const selectors = new Map<Resource, { labels: Record<string, string>; key: string }>();
-  const selectorOf = (gw: Resource) => {
-    let sel = selectors.get(gw);
-    if (!sel) {
-      const labels = labelMap(gw.spec?.selector);
-      sel = { labels, key: selectorString(labels) };
-      selectors.set(gw, sel);
+function sharingSelectors(ctx: AnalysisContext, servers: readonly Server[]): Map<string, string[]> {
+  const labelsOf = new Map<string, Record<string, string>>();
+  for (const s of servers) if (!labelsOf.has(s.selector)) labelsOf.set(s.selector, s.labels);
+  const holding = new Map<string, string[]>(); // `key\0value` → the selectors with that pair
+  for (const [selector, labels] of labelsOf)
+    for (const k of Object.keys(labels)) {
+      const pair = `${k}\u0000${labels[k]}`;
+      const l = holding.get(pair);
+      if (l) l.push(selector);
+      else holding.set(pair, [selector]);
     }
-    return sel;
-  };
-  const answers = new Map<string, boolean>();
-  return (a, b) => {
-    const sa = selectorOf(a);
-    const sb = selectorOf(b);
-    if (sa.key === sb.key) return true;
-    const pair = sa.key < sb.key ? `${sa.key}\u0000${sb.key}` : `${sb.key}\u0000${sa.key}`;
-    let answer = answers.get(pair);
-    if (answer === undefined) {
-      answer = overlap(ctx, sa.labels, sb.labels);
-      answers.set(pair, answer);
+  const sharing = new Map([...labelsOf.keys()].map((selector) => [selector, [selector]]));
+  for (const [selector, labels] of labelsOf) {
+    // The selectors holding every pair of this one: those with its rarest pair, checked for the rest.
+    const pairs = Object.keys(labels).map((k) => `${k}\u0000${labels[k]}`);
+    let candidates = [...labelsOf.keys()];
+    for (const pair of pairs) {
+      const l = holding.get(pair)!;
+      if (l.length < candidates.length) candidates = l;
     }
-    return answer;
-  };
-}
-
-/** Whether one selector contains the other and some workload is picked by both. */
-function overlap(ctx: AnalysisContext, sa: Record<string, string>, sb: Record<string, string>): boolean {
-  const within = (x: Record<string, string>, y: Record<string, string>) =>
-    Object.keys(x).every((k) => y[k] === x[k]);
-  if (!within(sa, sb) && !within(sb, sa)) return false;
-  return ctx.selectable().some((w) => labelsMatch(sa, w.labels) && labelsMatch(sb, w.labels));
+    for (const larger of candidates) {
+      if (larger === selector) continue;
+      const wider = labelsOf.get(larger)!;
+      if (!Object.keys(labels).every((k) => wider[k] === labels[k])) continue;
+      if (!ctx.selectable().some((w) => labelsMatch(wider, w.labels))) continue;
+      sharing.get(selector)!.push(larger);
+      sharing.get(larger)!.push(selector);
+    }
+  }
+  return sharing;
 }
