@@ -118,6 +118,13 @@ class Parser {
   private locating = false;
   /** The end of the used part of `items`. */
   private top = 0;
+  /**
+   * Locating: where the items of the sequences looked into start (a block sequence's by its first item's
+   * line and column, a flow sequence's by its `[`), so that a document's findings on the items of one long
+   * sequence cost one pass over it, not one pass each.
+   */
+  private blockItems: Map<number, number[]> | undefined;
+  private flowItems: Map<number, { starts: number[]; bailed: boolean }> | undefined;
 
   constructor(readonly text: string) {
     const n = text.length;
@@ -170,11 +177,8 @@ class Parser {
       const seg = path[d];
       if (this.isDash(p, this.ends[li])) {
         if (typeof seg !== 'number') return found;
-        let line = li;
-        for (let i = 0; i < seg; i++) {
-          line = this.nextItem(line, col);
-          if (line < 0) return found;
-        }
+        const line = this.blockItem(li, col, seg);
+        if (line < 0) return found;
         const end = this.ends[line];
         const c = this.pastAnchor(this.skipSpaces(this.starts[line] + col + 1, end), end);
         at(d + 1, line, c);
@@ -243,6 +247,50 @@ class Parser {
     return -1;
   }
 
+  /** The line of item `index` of the block sequence whose first item is on `first` (at `col`), or -1. */
+  private blockItem(first: number, col: number, index: number): number {
+    const key = first * 65536 + col;
+    let lines = (this.blockItems ??= new Map()).get(key);
+    if (!lines) this.blockItems.set(key, (lines = [first]));
+    while (lines.length <= index) {
+      const next = this.nextItem(lines[lines.length - 1]!, col);
+      if (next < 0) return -1;
+      lines.push(next);
+    }
+    return lines[index]!;
+  }
+
+  /**
+   * Where item `index` of the one-line flow sequence whose `[` is at `open` starts, or -1 when it has no
+   * such item. The items are read once, up to the end (or up to one this parser leaves to js-yaml, which
+   * only a later item needs).
+   */
+  private flowItemStart(open: number, end: number, index: number): number {
+    let seq = (this.flowItems ??= new Map()).get(open);
+    if (!seq) {
+      const text = this.text;
+      seq = { starts: [], bailed: false };
+      let q = this.skipSpaces(open + 1, end);
+      try {
+        while (text.charCodeAt(q) !== RBRACKET) {
+          seq.starts.push(q);
+          this.flowNode(q, end, 0);
+          q = this.skipSpaces(this.flowEnd, end);
+          if (text.charCodeAt(q) !== COMMA) break;
+          q = this.skipSpaces(q + 1, end);
+        }
+      } catch (err) {
+        if (err !== BAIL) throw err;
+        seq.bailed = true;
+      }
+      this.flowItems.set(open, seq);
+    }
+    // an item that could not be read is still where a path to it leads: only the ones after it are unknown
+    if (index < seq.starts.length) return seq.starts[index]!;
+    if (seq.bailed) throw BAIL;
+    return -1;
+  }
+
   /**
    * An inline value at `v` holds no deeper node, except inside a one-line flow collection: there the path
    * goes on through its keys (located at the key) and items (located at the item).
@@ -262,16 +310,9 @@ class Parser {
       const open = text.charCodeAt(q);
       if (open === LBRACKET) {
         if (typeof seg !== 'number') return found;
-        q = this.skipSpaces(q + 1, end);
-        for (let i = 0; i < seg; i++) {
-          if (text.charCodeAt(q) === RBRACKET) return found;
-          this.flowNode(q, end, 0);
-          q = this.skipSpaces(this.flowEnd, end);
-          if (text.charCodeAt(q) !== COMMA) return found;
-          q = this.skipSpaces(q + 1, end);
-        }
-        if (text.charCodeAt(q) === RBRACKET) return found;
-        q = this.pastAnchor(q, end);
+        const item = this.flowItemStart(q, end, seg);
+        if (item < 0) return found;
+        q = this.pastAnchor(item, end);
       } else if (open === LBRACE) {
         q = this.skipSpaces(q + 1, end);
         for (;;) {

@@ -332,3 +332,49 @@ describe('fast YAML parser', () => {
     );
   });
 });
+
+describe('locating findings on the items of long sequences', () => {
+  const where = (text: string, path: Array<string | number>) => {
+    const hit = fastLocate(text, path);
+    return hit === UNSUPPORTED ? hit : { line: hit.line + 1, column: hit.column };
+  };
+  const reference = (text: string, path: Array<string | number>) =>
+    parsedPositionOf({ text, lineOffset: 0, prefix: [] }, path);
+
+  it('finds every item of a flow and a block sequence where the full parser does, in any order and past the end', () => {
+    const n = 400;
+    const names = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? `"gw-${i}"` : `gw-${i}`));
+    const text = [
+      'spec:',
+      `  gateways: [${names.join(', ')}]`,
+      '  http:',
+      ...Array.from({ length: n }, (_, i) => `  - name: r${i}\n    route:\n    - destination: {host: h${i}}`),
+      '',
+    ].join('\n');
+    expect(fastLoad(text)).not.toBe(UNSUPPORTED);
+    // a document's findings are located one after another, here from the last item back and then forward
+    const order = [
+      ...Array.from({ length: n + 2 }, (_, i) => n + 1 - i),
+      ...Array.from({ length: n }, (_, i) => i),
+    ];
+    for (const i of order) {
+      for (const path of [
+        ['spec', 'gateways', i],
+        ['spec', 'http', i, 'route', 0, 'destination', 'host'],
+      ]) {
+        expect(where(text, path), path.join('.')).toEqual(reference(text, path));
+      }
+    }
+  });
+
+  it('leaves to the full parser only the items after one it does not read', () => {
+    // `b: c` is a one-pair mapping inside a flow sequence: the fast parser leaves that to js-yaml
+    const text = 'spec:\n  hosts: [a, "x", b: c, d, e]\n';
+    for (const i of [0, 1, 2])
+      expect(where(text, ['spec', 'hosts', i])).toEqual(reference(text, ['spec', 'hosts', i]));
+    expect(where(text, ['spec', 'hosts', 3])).toBe(UNSUPPORTED);
+    expect(where(text, ['spec', 'hosts', 4])).toBe(UNSUPPORTED);
+    // and then again in any order: what was read of the sequence is kept
+    expect(where(text, ['spec', 'hosts', 1])).toEqual(reference(text, ['spec', 'hosts', 1]));
+  });
+});
