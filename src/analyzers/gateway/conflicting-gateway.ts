@@ -9,12 +9,17 @@ interface Server {
   gw: Resource;
   index: number;
   port: number;
-  bind: string;
-  /** Hosts with the namespace part resolved (`*\/h` → `h`, `./h` → `<gateway ns>/h`). */
-  hosts: string[];
   rawHosts: string[];
-  /** The Gateway's selector (`selectorString`): Gateways with equal ones configure the same proxies. */
-  selector: string;
+  /**
+   * Port, bind address and host (`*\/h` → `h`, `./h` → `<gateway ns>/h`), each once: servers that can
+   * conflict share one.
+   */
+  buckets: string[];
+}
+
+/** A Gateway's selector: `key` (`selectorString`) is equal for Gateways that configure the same proxies. */
+interface Selector {
+  key: string;
   labels: Record<string, string>;
 }
 
@@ -31,30 +36,51 @@ export default defineAnalyzer({
   inputs: [K.Gateway, ...WORKLOAD_INPUTS],
   analyze(ctx) {
     const servers = ctx.each(K.Gateway).flatMap(serversOf);
-    const sharing = sharingSelectors(ctx, servers);
-    // Servers by port, bind address and host (only servers of one bucket can conflict), then by selector.
-    const buckets = new Map<string, Map<string, Server[]>>();
-    const bucketKeys = (s: Server) => [...new Set(s.hosts.map((h) => `${s.port}\u0000${s.bind}\u0000${h}`))];
-    for (const s of servers) {
-      for (const key of bucketKeys(s)) {
-        let bucket = buckets.get(key);
-        if (!bucket) buckets.set(key, (bucket = new Map()));
-        const group = bucket.get(s.selector);
+    // Servers by port, bind address and host: only servers of one bucket can conflict.
+    const buckets = new Map<string, Server[]>();
+    for (const s of servers)
+      for (const key of s.buckets) {
+        const bucket = buckets.get(key);
+        if (bucket) bucket.push(s);
+        else buckets.set(key, [s]);
+      }
+    // The servers that share a bucket with another Gateway's (most share none): only their selectors matter.
+    const contested = servers.filter((s) =>
+      s.buckets.some((key) => buckets.get(key)!.some((o) => o.gw !== s.gw)),
+    );
+    if (contested.length === 0) return;
+    // Per contested Gateway: its selector, and its number in name order (conflicts are sorted as numbers).
+    const gateways = new Map<Resource, Selector & { rank: number }>();
+    for (const s of contested)
+      if (!gateways.has(s.gw)) {
+        const labels = labelMap(s.gw.spec?.selector);
+        gateways.set(s.gw, { key: selectorString(labels), labels, rank: 0 });
+      }
+    const names = [...new Set([...gateways.keys()].map(fullName))].sort();
+    const rank = new Map(names.map((name, i) => [name, i]));
+    for (const [gw, g] of gateways) g.rank = rank.get(fullName(gw))!;
+    const sharing = sharingSelectors(ctx, [...gateways.values()]);
+    // The contested servers of each bucket by selector: a server looks only at the groups it shares
+    // workloads with.
+    const groups = new Map<string, Map<string, Server[]>>();
+    for (const s of contested) {
+      const selector = gateways.get(s.gw)!.key;
+      for (const key of s.buckets) {
+        let bySelector = groups.get(key);
+        if (!bySelector) groups.set(key, (bySelector = new Map()));
+        const group = bySelector.get(selector);
         if (group) group.push(s);
-        else bucket.set(s.selector, [s]);
+        else bySelector.set(selector, [s]);
       }
     }
-    // Gateways numbered in name order: a server's conflicts are sorted as numbers, not as strings.
-    const names = [...new Set(servers.map((s) => fullName(s.gw)))].sort();
-    const rank = new Map(names.map((name, i) => [name, i]));
-    const rankOf = new Map(servers.map((s) => [s.gw, rank.get(fullName(s.gw)) ?? 0]));
-    for (const s of servers) {
+    for (const s of contested) {
+      const shares = sharing.get(gateways.get(s.gw)!.key)!;
       const others = new Set<number>();
-      for (const key of bucketKeys(s)) {
-        const bucket = buckets.get(key)!;
-        for (const selector of sharing.get(s.selector) ?? []) {
-          for (const o of bucket.get(selector) ?? []) if (o.gw !== s.gw) others.add(rankOf.get(o.gw) ?? 0);
-        }
+      for (const key of s.buckets) {
+        const bySelector = groups.get(key)!;
+        for (const selector of shares)
+          for (const o of bySelector.get(selector) ?? [])
+            if (o.gw !== s.gw) others.add(gateways.get(o.gw)!.rank);
       }
       if (others.size === 0) continue;
       const conflicting = [...others].sort((a, b) => a - b).map((i) => names[i]);
@@ -70,19 +96,19 @@ export default defineAnalyzer({
 
 function serversOf(gw: Resource): Server[] {
   const out: Server[] = [];
-  const labels = labelMap(gw.spec?.selector);
-  const selector = selectorString(labels);
   list(gw.spec?.servers).forEach((server, index) => {
     if (!isObject(server)) return;
     const port = num(server.port?.number);
     if (port === undefined) return;
+    const bind = str(server.bind) ?? '';
     const rawHosts = list(server.hosts).map(text);
     const hosts = rawHosts.map((h) => {
       if (h.startsWith('*/')) return h.slice(2);
       if (h.startsWith('./')) return `${nsOf(gw)}/${h.slice(2)}`;
       return h;
     });
-    out.push({ gw, index, port, bind: str(server.bind) ?? '', hosts, rawHosts, selector, labels });
+    const buckets = [...new Set(hosts.map((h) => `${port}\u0000${bind}\u0000${h}`))];
+    out.push({ gw, index, port, rawHosts, buckets });
   });
   return out;
 }
@@ -93,9 +119,9 @@ function serversOf(gw: Resource): Server[] {
  * Containment is looked up in an index of the selectors' `key=value` pairs, so Gateways with as many
  * different selectors as there are Gateways are not compared pair by pair.
  */
-function sharingSelectors(ctx: AnalysisContext, servers: readonly Server[]): Map<string, string[]> {
+function sharingSelectors(ctx: AnalysisContext, selectors: readonly Selector[]): Map<string, Set<string>> {
   const labelsOf = new Map<string, Record<string, string>>();
-  for (const s of servers) if (!labelsOf.has(s.selector)) labelsOf.set(s.selector, s.labels);
+  for (const s of selectors) if (!labelsOf.has(s.key)) labelsOf.set(s.key, s.labels);
   const holding = new Map<string, string[]>(); // `key\0value` → the selectors with that pair
   for (const [selector, labels] of labelsOf)
     for (const k of Object.keys(labels)) {
@@ -104,13 +130,12 @@ function sharingSelectors(ctx: AnalysisContext, servers: readonly Server[]): Map
       if (l) l.push(selector);
       else holding.set(pair, [selector]);
     }
-  const sharing = new Map([...labelsOf.keys()].map((selector) => [selector, [selector]]));
+  const sharing = new Map([...labelsOf.keys()].map((selector) => [selector, new Set([selector])]));
   for (const [selector, labels] of labelsOf) {
     // The selectors holding every pair of this one: those with its rarest pair, checked for the rest.
-    const pairs = Object.keys(labels).map((k) => `${k}\u0000${labels[k]}`);
     let candidates = [...labelsOf.keys()];
-    for (const pair of pairs) {
-      const l = holding.get(pair)!;
+    for (const k of Object.keys(labels)) {
+      const l = holding.get(`${k}\u0000${labels[k]}`)!;
       if (l.length < candidates.length) candidates = l;
     }
     for (const larger of candidates) {
@@ -118,8 +143,8 @@ function sharingSelectors(ctx: AnalysisContext, servers: readonly Server[]): Map
       const wider = labelsOf.get(larger)!;
       if (!Object.keys(labels).every((k) => wider[k] === labels[k])) continue;
       if (!ctx.selectable().some((w) => labelsMatch(wider, w.labels))) continue;
-      sharing.get(selector)!.push(larger);
-      sharing.get(larger)!.push(selector);
+      sharing.get(selector)!.add(larger);
+      sharing.get(larger)!.add(selector);
     }
   }
   return sharing;
