@@ -74,7 +74,8 @@ export default defineAnalyzer({
       }
     }
     for (const s of contested) {
-      const shares = sharing.get(gateways.get(s.gw)!.key)!;
+      const selector = gateways.get(s.gw)!.key;
+      const shares = sharing.get(selector)!;
       const others = new Set<number>();
       for (const key of s.buckets) {
         const bySelector = groups.get(key)!;
@@ -84,12 +85,9 @@ export default defineAnalyzer({
       }
       if (others.size === 0) continue;
       const conflicting = [...others].sort((a, b) => a - b).map((i) => names[i]);
-      ctx.report(
-        'IST0145',
-        s.gw,
-        [conflicting.join(','), selectorString(s.gw.spec?.selector), String(s.port), s.rawHosts.join(',')],
-        { path: joinPath('spec.servers', s.index, 'port', 'number') },
-      );
+      ctx.report('IST0145', s.gw, [conflicting.join(','), selector, String(s.port), s.rawHosts.join(',')], {
+        path: joinPath('spec.servers', s.index, 'port', 'number'),
+      });
     }
   },
 });
