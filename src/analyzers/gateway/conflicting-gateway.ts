@@ -15,6 +15,8 @@ interface Server {
    * conflict share one.
    */
   buckets: string[];
+  /** The Gateway's number in name order, once it is known to be contested. */
+  rank: number;
 }
 
 /** A Gateway's selector: `key` (`selectorString`) is equal for Gateways that configure the same proxies. */
@@ -59,6 +61,7 @@ export default defineAnalyzer({
     const names = [...new Set([...gateways.keys()].map(fullName))].sort();
     const rank = new Map(names.map((name, i) => [name, i]));
     for (const [gw, g] of gateways) g.rank = rank.get(fullName(gw))!;
+    for (const s of contested) s.rank = gateways.get(s.gw)!.rank;
     const sharing = sharingSelectors(ctx, [...gateways.values()]);
     // The contested servers of each bucket by selector: a server looks only at the groups it shares
     // workloads with.
@@ -73,22 +76,31 @@ export default defineAnalyzer({
         else bySelector.set(selector, [s]);
       }
     }
-    for (const s of contested) {
+    // Each server's conflicts are collected as name ranks, each once (`seen[rank]` holds the number of the
+    // server that last took it), and sorted as numbers: with thousands of Gateways on one host every
+    // server conflicts with every other, and a Set and a comparator per server cost more than the message.
+    const seen = new Int32Array(names.length).fill(-1);
+    const found = new Int32Array(names.length);
+    contested.forEach((s, n) => {
       const selector = gateways.get(s.gw)!.key;
       const shares = sharing.get(selector)!;
-      const others = new Set<number>();
+      let count = 0;
       for (const key of s.buckets) {
         const bySelector = groups.get(key)!;
         for (const selector of shares)
-          for (const o of bySelector.get(selector) ?? [])
-            if (o.gw !== s.gw) others.add(gateways.get(o.gw)!.rank);
+          for (const o of bySelector.get(selector) ?? []) {
+            const rank = o.rank;
+            if (o.gw === s.gw || seen[rank] === n) continue;
+            seen[rank] = n;
+            found[count++] = rank;
+          }
       }
-      if (others.size === 0) continue;
-      const conflicting = [...others].sort((a, b) => a - b).map((i) => names[i]);
+      if (count === 0) return;
+      const conflicting = Array.from(found.subarray(0, count).sort(), (i) => names[i]);
       ctx.report('IST0145', s.gw, [conflicting.join(','), selector, String(s.port), s.rawHosts.join(',')], {
         path: joinPath('spec.servers', s.index, 'port', 'number'),
       });
-    }
+    });
   },
 });
 
@@ -106,7 +118,7 @@ function serversOf(gw: Resource): Server[] {
       return h;
     });
     const buckets = [...new Set(hosts.map((h) => `${port}\u0000${bind}\u0000${h}`))];
-    out.push({ gw, index, port, rawHosts, buckets });
+    out.push({ gw, index, port, rawHosts, buckets, rank: -1 });
   });
   return out;
 }

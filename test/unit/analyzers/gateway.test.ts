@@ -77,6 +77,26 @@ describe('gateway.ConflictingGatewayAnalyzer names', () => {
       ['Gateway edge/zeta', 'edge/alpha,edge/mid'],
     ]);
   });
+
+  it('lists each of many Gateways on one host once, also one that claims the host on two servers', async () => {
+    const server = '  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [shop.example.com]\n';
+    const gw = (i: number) =>
+      `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw-${i}, namespace: edge}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n${server}${i === 7 ? server : ''}`;
+    const count = 25;
+    const text = Array.from({ length: count }, (_, i) => gw(count - 1 - i)).join('---\n');
+    const found = await analyzeText(text, ['gateway.ConflictingGatewayAnalyzer']);
+    const all = Array.from({ length: count }, (_, i) => `edge/gw-${i}`).sort();
+    const others = (name: string) => all.filter((n) => n !== name).join(',');
+    expect(found.map((f) => [f.origin, f.path, /gateways (\S+) /.exec(f.message)![1]])).toEqual(
+      all.flatMap((name) =>
+        (name === 'edge/gw-7' ? [0, 1] : [0]).map((i) => [
+          `Gateway ${name}`,
+          `spec.servers[${i}].port.number`,
+          others(name),
+        ]),
+      ),
+    );
+  });
 });
 
 describe('gateway.CertificateAnalyzer and gateway.ConflictingGatewayAnalyzer', () => {
