@@ -9,6 +9,9 @@ interface TlsServer {
   gw: Resource;
   selector: Record<string, string>;
   index: number;
+  /** `ns/name`, and the Gateway's number (one per name). */
+  name: string;
+  id: number;
 }
 
 /**
@@ -27,28 +30,38 @@ export default defineAnalyzer({
   analyze(ctx) {
     // Servers grouped by port and certificate: only servers of one group can share a connection.
     const groups = new Map<string, TlsServer[]>();
+    const ids = new Map<string, number>();
+    const servers: number[] = []; // Gateway number → its servers in any group
     for (const gw of ctx.each(K.Gateway)) {
       const selector = labelMap(gw.spec?.selector);
+      const name = fullName(gw);
       list(gw.spec?.servers).forEach((server, index) => {
         const cert = isObject(server) ? certificateOf(server.tls) : undefined;
         if (cert === undefined) return;
         const key = `${num(server.port?.number)}\u0000${cert}`;
         const group = groups.get(key) ?? [];
-        group.push({ gw, selector, index });
+        let id = ids.get(name);
+        if (id === undefined) ids.set(name, (id = ids.size));
+        servers[id] = (servers[id] ?? 0) + 1;
+        group.push({ gw, selector, index, name, id });
         groups.set(key, group);
       });
     }
-    const reported = new Set<string>();
+    // Each pair of Gateways is reported once. Only a pair with a Gateway that has several such servers can
+    // meet again (in another group, or in the same one twice), so only those pairs are remembered: many
+    // Gateways sharing one certificate are a million pairs, and remembering each cost more than reporting it.
+    const reported = new Set<number>();
     for (const group of groups.values()) {
       for (const a of group) {
         for (const b of group) {
           if (a.gw === b.gw || !Object.keys(a.selector).every((k) => b.selector[k] === a.selector[k]))
             continue;
-          const pair = [fullName(a.gw), fullName(b.gw)];
-          const id = `${a.gw.key}|${pair.join('|')}`;
-          if (reported.has(id)) continue;
-          reported.add(id);
-          ctx.report('IST0138', a.gw, [pair], {
+          if (servers[a.id]! > 1 || servers[b.id]! > 1) {
+            const pair = a.id * ids.size + b.id;
+            if (reported.has(pair)) continue;
+            reported.add(pair);
+          }
+          ctx.report('IST0138', a.gw, [[a.name, b.name]], {
             path: joinPath('spec.servers', a.index, 'tls', 'credentialName'),
           });
         }

@@ -116,6 +116,23 @@ describe('gateway.CertificateAnalyzer and gateway.ConflictingGatewayAnalyzer', (
     ]);
   });
 
+  it('reports each pair of gateways once, also when they share the certificate on two ports', async () => {
+    const server = (port: number) =>
+      `  - port: {number: ${port}, name: https, protocol: HTTPS}\n    hosts: [h${port}.example.com]\n    tls: {mode: SIMPLE, credentialName: c}\n`;
+    const gw = (name: string, ports: number[]) =>
+      `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: ${name}, namespace: edge}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n${ports.map(server).join('')}`;
+    const text = [gw('a', [443, 8443]), gw('b', [8443, 443, 443]), gw('d', [443])].join('---\n');
+    const found = await analyzeText(text, ['gateway.CertificateAnalyzer']);
+    expect(found.map((f) => [f.origin, f.path, /\[(.*)\]/.exec(f.message)![1]])).toEqual([
+      ['Gateway edge/a', 'spec.servers[0].tls.credentialName', 'edge/a edge/b'],
+      ['Gateway edge/a', 'spec.servers[0].tls.credentialName', 'edge/a edge/d'],
+      ['Gateway edge/b', 'spec.servers[1].tls.credentialName', 'edge/b edge/a'],
+      ['Gateway edge/b', 'spec.servers[1].tls.credentialName', 'edge/b edge/d'],
+      ['Gateway edge/d', 'spec.servers[0].tls.credentialName', 'edge/d edge/a'],
+      ['Gateway edge/d', 'spec.servers[0].tls.credentialName', 'edge/d edge/b'],
+    ]);
+  });
+
   it('reports servers of two gateways claiming the same host and port, not a wildcard beside a host', async () => {
     expect(brief(await analyzeText(text, ['gateway.ConflictingGatewayAnalyzer']))).toEqual([
       [
