@@ -51,8 +51,16 @@ export const ANALYZER_FAILURE = 'IST0001';
 
 /** `Kind ns/name` for namespaced objects, `Kind name` otherwise (istioctl's origin string). */
 export function originOf(r: Resource): string {
-  return r.namespace ? `${r.kind} ${r.namespace}/${r.name}` : `${r.kind} ${r.name}`;
+  let origin = origins.get(r);
+  if (origin === undefined) {
+    origin = r.namespace ? `${r.kind} ${r.namespace}/${r.name}` : `${r.kind} ${r.name}`;
+    origins.set(r, origin);
+  }
+  return origin;
 }
+
+/** Each object's origin is one string, however many findings name it (a million findings may name a few). */
+const origins = new WeakMap<Resource, string>();
 
 export function runAnalyzers(resources: readonly Resource[], opts: RunOptions): RunResult {
   const snapshot = new Snapshot(resources, opts);
@@ -218,6 +226,12 @@ function findingOf(
     resource,
     origin: resource ? originOf(resource) : undefined,
     path,
+    // set later (by a multi-cluster analysis, `locateFindings`): given a place now, a finding stays one
+    // compact object instead of growing a second store for them
+    cluster: undefined,
+    file: undefined,
+    line: undefined,
+    column: undefined,
   };
 }
 
@@ -284,8 +298,14 @@ function contain(
 }
 
 function resourceSortKey(r: Resource | undefined): string {
-  return r ? `${r.kind}/${r.name}/${r.namespace ?? ''}` : '';
+  if (!r) return '';
+  let key = sortKeys.get(r);
+  if (key === undefined) sortKeys.set(r, (key = `${r.kind}/${r.name}/${r.namespace ?? ''}`));
+  return key;
 }
+
+/** One sort key per object, not per finding. */
+const sortKeys = new WeakMap<Resource, string>();
 
 /** istioctl's order: level, code, resource-less first, Kind/name/namespace, then text; exact repeats collapse. */
 export function sortAndDedupe(findings: Finding[]): Finding[] {

@@ -347,7 +347,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       ? `the cluster at ${cluster!.server}`
       : (paths.length === 1 ? paths[0] : `${paths.length} paths`) + (cluster ? ' over the cluster' : '');
   // Written in pieces: a large report is longer than the longest string V8 can make.
-  const { writeChunks, jsonChunks, batched } = await import('../render/chunks.js');
+  const { writeChunks, jsonChunks, batched, lazyMap } = await import('../render/chunks.js');
   const render = async (fmt: (typeof FORMATS)[number], color: boolean): Promise<Chunks> => {
     if (fmt === 'log') {
       const { logChunks } = await import('../render/findings.js');
@@ -381,7 +381,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       apiVersion: 'mesh/v1' as const,
       kind: 'AnalysisReport' as const,
       version: REPORT_VERSION,
-      findings: shown.map((f) => toReportFinding(f)),
+      findings: lazyMap(shown, (f) => toReportFinding(f)),
       problems: outcome.load.problems,
       skippedAnalyzers: outcome.run.skipped.map((s) => ({ analyzer: s.name, reason: s.reason })),
       summary: {

@@ -41,15 +41,24 @@ export async function writeChunks(
   out: NodeJS.WritableStream = process.stdout,
   flushAt = FLUSH_AT,
 ): Promise<void> {
-  let flushed: Promise<void> = Promise.resolve();
+  let flushed: Promise<unknown> = Promise.resolve();
   for (const text of batched(chunks, flushAt)) {
-    let ok = true;
-    flushed = new Promise((resolve) => {
-      ok = out.write(text, () => resolve());
-    });
-    if (!ok) await drained(out);
+    const written = signal();
+    flushed = written.promise;
+    if (!out.write(text, written.resolve)) await drained(out);
   }
   await flushed;
+}
+
+/**
+ * A promise and the function that resolves it, made where no text is in scope. A write's callback runs
+ * after the code that wrote, and writes to a file never make that code wait: a callback that could reach
+ * its text (a closure over the loop) kept every text of the output alive until the end, twice the memory.
+ */
+function signal(): { promise: Promise<unknown>; resolve: (value?: unknown) => void } {
+  let resolve!: (value?: unknown) => void;
+  const promise = new Promise((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** Resolves when `out` can take more (or will never: it closed or failed, which its owner reports). */
@@ -192,4 +201,24 @@ function toJSON(v: unknown, key: string): unknown {
 
 function isBoxed(v: object): boolean {
   return v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt;
+}
+
+/**
+ * `items.map(f)` whose elements are made each time they are read: `jsonChunks`, `yamlChunks` and
+ * JSON.stringify read it as the array (`Array.isArray`, `length`, indexes, `slice`), a batch at a time, so
+ * a report of a million findings never holds a second copy of all of them.
+ */
+export function lazyMap<T, U>(items: readonly T[], f: (item: T) => U): readonly U[] {
+  return new Proxy(items as unknown as U[], {
+    get(target, key, receiver) {
+      if (typeof key === 'string') {
+        const c = key.charCodeAt(0);
+        if (c >= 48 && c <= 57) {
+          const i = Number(key);
+          if (Number.isInteger(i) && i < items.length && String(i) === key) return f(items[i]!);
+        }
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }

@@ -90,6 +90,7 @@ function logLiner(color: boolean): (f: Finding) => string | undefined {
   const error = `${ansi.boldRed('Error', color)} `;
   const warning = `${ansi.yellow('Warning', color)} `;
   return (f) => {
+    seen.group(f);
     const level = f.level === 'Error' ? error : f.level === 'Warning' ? warning : 'Info ';
     const loc = f.file ? ` ${f.file}${f.line ? `:${f.line}` : ''}` : '';
     const origin = f.origin ? `(${f.origin}${loc}) ` : '';
@@ -102,13 +103,32 @@ function logLiner(color: boolean): (f: Finding) => string | undefined {
 const LONG_MESSAGE = 4096;
 
 /**
- * The lines already printed. A line with a long message (one that lists thousands of objects) is remembered
- * as its head and the message, the finding's own string, rather than as one more string: a report of long
- * messages is not held twice.
+ * The lines already printed. Two findings print the same line only when they have the same level, code,
+ * object and message, and the analysis sorts findings by those (then by field): only the lines of the
+ * current group of such findings are remembered, so a report of millions of findings is not held a second
+ * time as lines. A line with a long message (one that lists thousands of objects) is remembered as its
+ * head and the message, the finding's own string, rather than as one more string.
  */
 class Distinct {
   private readonly lines = new Set<string>();
   private readonly long = new Map<string, Set<string>>();
+  private last: Finding | undefined;
+
+  /** Starts a new group when `f` cannot print a line of the previous finding's group. */
+  group(f: Finding): void {
+    const last = this.last;
+    this.last = f;
+    if (
+      last === undefined ||
+      (last.level === f.level &&
+        last.code === f.code &&
+        last.origin === f.origin &&
+        last.message === f.message)
+    )
+      return;
+    this.lines.clear();
+    this.long.clear();
+  }
 
   /** The line if it was not seen yet (it is now), else undefined. */
   line(line: string): string | undefined {
@@ -254,6 +274,7 @@ export function* githubChunks(
 function githubLiner(): (f: Finding) => string | undefined {
   const seen = new Distinct();
   return (f) => {
+    seen.group(f);
     const cmd = f.level === 'Error' ? 'error' : f.level === 'Warning' ? 'warning' : 'notice';
     const props: string[] = [];
     if (f.file && f.file !== '-') props.push(`file=${escapeProperty(f.file)}`);

@@ -8,7 +8,10 @@ import { labelMap } from '../../kube/labels.js';
 interface TlsServer {
   gw: Resource;
   selector: Record<string, string>;
-  index: number;
+  /** The selector's keys. */
+  keys: string[];
+  /** Where a finding on the server points (one string for all of them: there can be a finding per Gateway). */
+  path: string;
   /** `ns/name`, and the Gateway's number (one per name). */
   name: string;
   id: number;
@@ -34,6 +37,7 @@ export default defineAnalyzer({
     const servers: number[] = []; // Gateway number → its servers in any group
     for (const gw of ctx.each(K.Gateway)) {
       const selector = labelMap(gw.spec?.selector);
+      const keys = Object.keys(selector);
       const name = fullName(gw);
       list(gw.spec?.servers).forEach((server, index) => {
         const cert = isObject(server) ? certificateOf(server.tls) : undefined;
@@ -43,7 +47,14 @@ export default defineAnalyzer({
         let id = ids.get(name);
         if (id === undefined) ids.set(name, (id = ids.size));
         servers[id] = (servers[id] ?? 0) + 1;
-        group.push({ gw, selector, index, name, id });
+        group.push({
+          gw,
+          selector,
+          keys,
+          path: joinPath('spec.servers', index, 'tls', 'credentialName'),
+          name,
+          id,
+        });
         groups.set(key, group);
       });
     }
@@ -54,16 +65,13 @@ export default defineAnalyzer({
     for (const group of groups.values()) {
       for (const a of group) {
         for (const b of group) {
-          if (a.gw === b.gw || !Object.keys(a.selector).every((k) => b.selector[k] === a.selector[k]))
-            continue;
+          if (a.gw === b.gw || !a.keys.every((k) => b.selector[k] === a.selector[k])) continue;
           if (servers[a.id]! > 1 || servers[b.id]! > 1) {
             const pair = a.id * ids.size + b.id;
             if (reported.has(pair)) continue;
             reported.add(pair);
           }
-          ctx.report('IST0138', a.gw, [[a.name, b.name]], {
-            path: joinPath('spec.servers', a.index, 'tls', 'credentialName'),
-          });
+          ctx.report('IST0138', a.gw, [[a.name, b.name]], { path: a.path });
         }
       }
     }
