@@ -33,6 +33,8 @@ export interface AnalyzeOutcome {
   parseErrors: LoadProblem[];
   /** Paths named by the user that do not exist or cannot be read. */
   missing: LoadProblem[];
+  /** How many objects were analyzed: the files' (over the cluster's: one that replaces another counts once), and the remote clusters'. */
+  objects: number;
   exitCode: number;
 }
 
@@ -64,7 +66,7 @@ export async function analyzePaths(req: AnalyzeRequest): Promise<AnalyzeOutcome>
         : (req.remote?.unread ?? 0) > 0
           ? ExitCode.RUNTIME
           : ExitCode.OK;
-  return { load, run, findings, inBaseline, parseErrors, missing, exitCode };
+  return { load, run, findings, inBaseline, parseErrors, missing, objects: inputs.length, exitCode };
 }
 
 function emptyLoad(): LoadResult {

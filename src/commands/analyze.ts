@@ -388,10 +388,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         ...counts,
         total: shown.length,
         files: outcome.load.files.length,
-        resources:
-          outcome.load.resources.length +
-          (cluster?.resources.length ?? 0) +
-          (cluster?.remotes.reduce((n, r) => n + (r.read?.resources.length ?? 0), 0) ?? 0),
+        resources: outcome.objects,
         ...(cluster
           ? {
               cluster: {

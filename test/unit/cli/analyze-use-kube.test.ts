@@ -1,6 +1,8 @@
 // `--use-kube` spelled the ways istioctl (a pflag bool flag) accepts it, through the CLI, against a small
 // API server that answers discovery and lists as kube-apiserver does on the wire (plain HTTP, one
 // VirtualService in the cluster).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
@@ -125,5 +127,20 @@ describe('mesh analyze --use-kube, spelled as istioctl users type it', () => {
     const run = await analyze(file, '--', '--use-kube=false');
     expect(run.origins).toEqual(FILE_ONLY);
     expect(run.stderr).toMatch(/^error: --use-kube=false: /m);
+  });
+});
+
+describe('files over the cluster: summary', () => {
+  it('counts an object a file replaces once: summary.resources is what was analyzed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-use-kube-'));
+    const replacing = join(dir, 'cluster-vs.yaml');
+    writeFileSync(
+      replacing,
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: cluster-vs, namespace: shop}\nspec:\n  hosts: [a.example.com]\n  http:\n  - route:\n    - destination: {host: a.example.com}\n',
+    );
+    // the cluster's VirtualService and Namespace; the file's VirtualService takes the cluster's place
+    const run = await runCli(['analyze', '--kubeconfig', kubeconfig, '-o', 'json', '--use-kube', replacing]);
+    const summary = JSON.parse(run.stdout).summary;
+    expect([summary.files, summary.resources, summary.cluster.objects]).toEqual([1, 2, 2]);
   });
 });
