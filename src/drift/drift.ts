@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   diffDumps,
+  duplicateKeys,
   IGNORED_KEYS,
   namedElements,
   orderedList,
@@ -245,12 +246,9 @@ function fingerprint(d: ConfigDump): string {
   const kinds: Obj = {};
   for (const [kind, list, name] of NAMED) {
     const keyed = new Map<string, unknown>();
-    for (const { value } of list(d)) {
-      const base = name(value);
-      let key = base;
-      for (let n = 2; keyed.has(key); n++) key = `${base} #${n}`;
-      keyed.set(key, canonical(toProtoJson(redactSecrets(value))));
-    }
+    const key = duplicateKeys(keyed);
+    for (const { value } of list(d))
+      keyed.set(key(name(value)), canonical(toProtoJson(redactSecrets(value))));
     kinds[kind] = [...keyed].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
   return createHash('sha256').update(JSON.stringify(kinds)).digest('hex');

@@ -146,12 +146,26 @@ function keyed(kind: ResourceKind, dump: ConfigDump, problems: DumpProblem[]): M
     if (!(err instanceof MeshError && err.exitCode === ExitCode.DATA)) throw err;
     problems.push({ type: TYPE_OF[kind], missing: err instanceof MissingSectionError, error: err });
   }
-  for (const { name, value } of list) {
-    let key = name;
-    for (let n = 2; out.has(key); n++) key = `${name} #${n}`;
-    out.set(key, normalize(value));
-  }
+  const key = duplicateKeys(out);
+  for (const { name, value } of list) out.set(key(name), normalize(value));
   return out;
+}
+
+/**
+ * How resources that share a name are told apart: the first keeps its name, the next ones get the first
+ * of `<name> #2`, `<name> #3`, … not taken yet. Each name's count is kept, so 20,000 clusters of one
+ * name take linear time, not quadratic (keys are only added, so a suffix found taken stays taken).
+ */
+export function duplicateKeys(taken: { has(key: string): boolean }): (name: string) => string {
+  const next = new Map<string, number>();
+  return (name) => {
+    if (!taken.has(name)) return name;
+    let n = next.get(name) ?? 2;
+    let key = `${name} #${n}`;
+    while (taken.has(key)) key = `${name} #${++n}`;
+    next.set(name, n + 1);
+    return key;
+  };
 }
 
 /** camelCase field names, secrets redacted, bookkeeping keys dropped. */
