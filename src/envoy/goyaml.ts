@@ -141,7 +141,16 @@ function analyze(s: string): Analysis {
 
 type Style = 'plain' | 'single' | 'double' | 'literal';
 
+/**
+ * Text whose analysis is known without a pass over its characters: printable ASCII without spaces, line
+ * breaks or any character that is an indicator where it stands (`:`, `#`, and first characters such as
+ * `-`, `.`, `@`, `*`), so plain style is possible and its only question is how YAML 1.1 would read it.
+ * Most of a dump's scalars (names, addresses, type URLs, base64) are such text.
+ */
+const PLAIN_SAFE = /^[A-Za-z0-9_/][A-Za-z0-9_./|@=+~,;()$^<>?-]*$/;
+
 function chooseStyle(s: string, simpleKey: boolean): Style {
+  if (PLAIN_SAFE.test(s)) return resolvesToNonString(s) || BASE60_FLOAT.test(s) ? 'double' : 'plain';
   let style: Style;
   if (s.includes('\n')) style = 'literal';
   else if (!resolvesToNonString(s) && !BASE60_FLOAT.test(s)) style = 'plain';
@@ -157,17 +166,34 @@ function chooseStyle(s: string, simpleKey: boolean): Style {
 
 // ---- writer ----
 
+/** Text kept as one string until it is this long, then stored as bytes (see `Out`). */
+const CHUNK = 1 << 16;
+
+/**
+ * The YAML being written. Text is appended in small pieces; a string grown by `+=` is a tree of every
+ * piece appended (≈ 30 bytes each, many per output byte when scalars are written character by character),
+ * which the garbage collector walks again and again until the end: 4 GB and 57 s for a 150 MB document.
+ * So the text is kept as a string only up to `CHUNK` characters, then encoded into a Buffer, and the
+ * pieces left to the young generation.
+ */
 class Out {
-  text = '';
+  private chunks: Buffer[] = [];
+  private current = '';
+  /** The text ends with a line break. */
+  atLineStart = false;
   column = 0;
   /** True right after whitespace or an indicator (nothing needs separating). */
   whitespace = true;
   write(s: string): void {
-    this.text += s;
-    this.column += Array.from(s).length;
+    if (s === '') return;
+    this.current += s;
+    this.column += codePoints(s);
+    this.atLineStart = false;
+    if (this.current.length >= CHUNK) this.flush();
   }
   newline(): void {
-    this.text += '\n';
+    this.write('\n');
+    this.atLineStart = true;
     this.column = 0;
     this.whitespace = true;
   }
@@ -177,6 +203,34 @@ class Out {
     this.write(' '.repeat(n));
     this.whitespace = true;
   }
+  private flush(): void {
+    this.chunks.push(Buffer.from(this.current, 'utf8'));
+    this.current = '';
+  }
+  /** Everything written, as one string. */
+  text(): string {
+    if (this.chunks.length === 0) return this.current;
+    this.flush();
+    const bytes = Buffer.concat(this.chunks);
+    this.chunks = [];
+    return bytes.toString('utf8');
+  }
+}
+
+/** The number of code points of a string (a surrogate pair is one), as Go counts a column's runes. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 const ESCAPES: Record<number, string> = {
@@ -201,9 +255,62 @@ function hex(cp: number, digits: number): string {
   return cp.toString(16).toUpperCase().padStart(digits, '0');
 }
 
+/** How each simple key is written (it never folds, so its text is the same wherever it stands). */
+const KEYS = new Map<string, string>();
+const MAX_KEYS = 10_000;
+
+function writeKey(out: Out, k: string): void {
+  let text = KEYS.get(k);
+  if (text === undefined) {
+    const alone = new Out();
+    writeScalar(alone, k, 0, true);
+    text = alone.text();
+    if (KEYS.size < MAX_KEYS) KEYS.set(k, text);
+  }
+  out.write(text);
+  out.whitespace = false;
+}
+
+/** A double-quoted scalar's text between its quotes, when it has no space (so it never folds). */
+function doubleQuotedWithoutSpaces(s: string): string {
+  let text = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const cp = s.codePointAt(i)!;
+    const wide = cp > 0xffff;
+    if (
+      !isPrintable(cp) ||
+      cp === 0xfeff ||
+      cp === 0x0a ||
+      cp === 0x0d ||
+      cp === 0x85 ||
+      cp === 0x2028 ||
+      cp === 0x2029 ||
+      cp === 0x22 ||
+      cp === 0x5c
+    ) {
+      const e = ESCAPES[cp];
+      text += s.slice(from, i);
+      text +=
+        '\\' + (e ?? (cp <= 0xff ? `x${hex(cp, 2)}` : cp <= 0xffff ? `u${hex(cp, 4)}` : `U${hex(cp, 8)}`));
+      from = i + (wide ? 2 : 1);
+    }
+    if (wide) i++;
+  }
+  return text + s.slice(from);
+}
+
 function writeScalar(out: Out, s: string, indent: number, simpleKey: boolean): void {
   const style = chooseStyle(s, simpleKey);
   const allowBreaks = !simpleKey;
+  // only a space can fold a line: without one a quoted or plain scalar is written whole
+  if (style !== 'literal' && !s.includes(' ')) {
+    if (style === 'plain') out.write(s);
+    else if (style === 'single') out.write(`'${s.replaceAll("'", "''")}'`);
+    else out.write(`"${doubleQuotedWithoutSpaces(s)}"`);
+    out.whitespace = false;
+    return;
+  }
   const chars = Array.from(s);
   if (style === 'plain') {
     let spaces = false;
@@ -267,17 +374,11 @@ function writeScalar(out: Out, s: string, indent: number, simpleKey: boolean): v
     else if (s === '\n' || s.endsWith('\n\n')) hints += '+';
     out.write(hints);
     out.newline();
-    let breaks = true;
-    for (const ch of chars) {
-      if (ch === '\n') {
-        out.newline();
-        breaks = true;
-      } else {
-        if (breaks) out.write(' '.repeat(indent));
-        out.write(ch);
-        breaks = false;
-      }
-    }
+    // each line indented, empty ones left empty
+    s.split('\n').forEach((line, i) => {
+      if (i > 0) out.newline();
+      if (line !== '') out.write(' '.repeat(indent) + line);
+    });
     out.whitespace = true; // a literal block leaves the cursor at a fresh line or after content
     return;
   }
@@ -374,7 +475,7 @@ function writeBlock(out: Out, v: unknown, indent: number): void {
     startLine();
     const child = o[k];
     if (isSimpleKey(k)) {
-      writeScalar(out, k, indent + INDENT, true);
+      writeKey(out, k);
     } else {
       // long or multi-line keys use the explicit `? key` / `: value` form
       out.write('? ');
@@ -403,5 +504,6 @@ export function toGoYaml(value: unknown): string {
   if (isScalar(value)) writeAtom(out, value, INDENT);
   else writeBlock(out, value, 0);
   // like libyaml's document end: break only when the last line is not already terminated
-  return out.column === 0 && out.text.endsWith('\n') ? out.text : out.text + '\n';
+  if (!(out.column === 0 && out.atLineStart)) out.newline();
+  return out.text();
 }

@@ -96,3 +96,60 @@ describe('many resources sharing one name', () => {
     expect(r.stdout).toContain(`~ cluster ${NAME} #${N}: 1 field differs\n`);
   });
 });
+
+describe('-o yaml of a large dump', () => {
+  it('writes every resource: 4,000 clusters read back as -o json gives them', async () => {
+    const d = sidecar();
+    const clusters = section(d, 'ClustersConfigDump');
+    const template = clusters.dynamic_active_clusters[0];
+    clusters.dynamic_active_clusters = Array.from({ length: 4000 }, (_, i) => {
+      const c = structuredClone(template);
+      c.cluster.name = `outbound|${8000 + (i % 50)}||svc-${i}.team-${i % 60}.svc.cluster.local`;
+      c.cluster.metadata.filter_metadata.istio.note = `a note that is long enough to be folded past the eightieth column, number ${i}`;
+      return c;
+    });
+    const file = write('yaml-4000.json', d);
+    const yaml = await runCli(['pc', 'cluster', '-f', file, '-o', 'yaml']);
+    const json = await runCli(['pc', 'cluster', '-f', file, '-o', 'json']);
+    expect([yaml.code, yaml.stderr, json.code]).toEqual([0, '', 0]);
+    expect(yaml.stdout.endsWith('\n\n')).toBe(true);
+    const { load } = await import('js-yaml');
+    const read = load(yaml.stdout) as unknown[];
+    expect(read).toHaveLength(4002);
+    expect(read).toEqual(JSON.parse(json.stdout));
+  });
+
+  it('writes each kind of scalar as go-yaml does', async () => {
+    const { toGoYaml } = await import('../../../src/envoy/goyaml.js');
+    const value = {
+      'a key': 'tab\there',
+      'x:y': 'yes',
+      q: "it's",
+      u: 'é\u2028😀\u0007',
+      lit: 'line one\n\n  indented\nlast\n',
+      long: 'word '.repeat(30).trim(),
+      b64: 'QUJD'.repeat(40),
+      n: '0x1F',
+      e: '',
+    };
+    expect(toGoYaml(value)).toBe(
+      [
+        'a key: "tab\\there"',
+        `b64: ${'QUJD'.repeat(40)}`,
+        'e: ""',
+        'lit: |',
+        '  line one',
+        '',
+        '    indented',
+        '  last',
+        `long: ${'word '.repeat(16).trim()}`,
+        `  ${'word '.repeat(14).trim()}`,
+        '"n": "0x1F"',
+        "q: it's",
+        'u: "é\\L😀\\a"',
+        'x:y: "yes"',
+        '',
+      ].join('\n'),
+    );
+  });
+});
