@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
-import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
+import { parseOutputFormat, warn, writeStdout, writeStdoutPieces } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
@@ -252,13 +252,17 @@ async function withDump<T>(
 
 // ---- output ----
 
+/**
+ * A value as istioctl prints it (Go's JSON or YAML), written in pieces: the output of a large dump may be
+ * longer than a JavaScript string can be (≈ 512 MiB).
+ */
 async function printStructured(value: unknown, format: 'json' | 'yaml'): Promise<void> {
-  const { goJson, redactSecrets } = await import('../envoy/protojson.js');
+  const { goJsonPieces, redactSecrets } = await import('../envoy/protojson.js');
   const safe = redactSecrets(value);
-  if (format === 'json') return writeStdout(goJson(safe));
-  const { toGoYaml } = await import('../envoy/goyaml.js');
-  // istioctl prints the YAML with Println: a blank line ends it
-  return writeStdout(`${toGoYaml(safe)}\n`);
+  if (format === 'json') await writeStdoutPieces(goJsonPieces(safe));
+  else await writeStdoutPieces((await import('../envoy/goyaml.js')).toGoYamlBytes(safe));
+  // a line break ends the JSON; istioctl prints the YAML with Println: a blank line ends it
+  await writeStdout('\n');
 }
 
 /** Resources as protobuf-JSON messages: camelCase, without the Any `@type` of the resource itself. */
@@ -503,15 +507,17 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
     // redacted; else the dump re-serialised as Envoy writes it (one-space indent), numbers JSON.parse
     // would change as written: a YAML dump or a byte order mark is no JSON
     const { redactSecrets } = await import('../envoy/protojson.js');
-    const { jsonText } = await import('../envoy/exact-numbers.js');
+    const { jsonTextPieces } = await import('../envoy/exact-numbers.js');
     // istioctl prints the dump with Println: a line break follows it (a blank line when it ends in one)
     if (format === 'json' && redactSecrets(dump.root) === dump.root && /^[ \t\r\n]*\{/.test(dump.raw ?? '')) {
       await writeStdout(`${dump.raw!}\n`);
       return ExitCode.OK;
     }
+    // in pieces: the text may be longer than a JavaScript string can be
     const safe = redactSecrets(dump.keepExactNumbers().root);
-    if (format === 'json') await writeStdout(`${jsonText(safe, 1)}\n`);
-    else await writeStdout(`${(await import('../envoy/goyaml.js')).toGoYaml(safe)}\n`);
+    if (format === 'json') await writeStdoutPieces(jsonTextPieces(safe, 1));
+    else await writeStdoutPieces((await import('../envoy/goyaml.js')).toGoYamlBytes(safe));
+    await writeStdout('\n');
     return ExitCode.OK;
   });
 }

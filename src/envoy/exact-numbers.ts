@@ -194,3 +194,55 @@ function buildExactYamlSchema(yaml: typeof JsYaml): JsYaml.Schema {
   });
   return yaml.FAILSAFE_SCHEMA.extend({ implicit: [types.null, types.bool, int, float] });
 }
+
+/** Text pieces are joined up to this length before they are handed out (see `jsonTextPieces`). */
+const PIECE = 1 << 20;
+
+/**
+ * `jsonText(value, indent)` in pieces, for a value whose text may be longer than a JavaScript string can
+ * be (≈ 512 MiB: `-o json` of a 350 MB dump's listeners): the lists and objects of its first `levels`
+ * levels are written element by element, what lies below them whole (a dump's resources sit at level 4:
+ * configs, section, list, resource). Joined, the pieces are exactly `jsonText`'s text.
+ */
+export function* jsonTextPieces(value: unknown, indent: number, levels = 4): Generator<string> {
+  const step = ' '.repeat(indent);
+  // what JSON.stringify leaves out of an object, and writes as null in a list (an ExactNumber is a
+  // function that is written)
+  const absent = (v: unknown) =>
+    v === undefined || typeof v === 'symbol' || (typeof v === 'function' && exactText(v) === undefined);
+  let buffered = '';
+  function* put(text: string): Generator<string> {
+    buffered += text;
+    if (buffered.length >= PIECE) {
+      yield buffered;
+      buffered = '';
+    }
+  }
+  function* write(v: unknown, pad: string, level: number): Generator<string> {
+    if (level >= levels || exactText(v) !== undefined || v === null || typeof v !== 'object') {
+      const text = jsonText(v, indent);
+      // a JSON text has no line break but those between its elements: each is indented by `pad` more
+      yield* put(pad === '' ? text : text.replaceAll('\n', `\n${pad}`));
+      return;
+    }
+    const inner = pad + step;
+    const list = Array.isArray(v);
+    const entries: Array<[string | undefined, unknown]> = list
+      ? v.map((x) => [undefined, absent(x) ? null : x])
+      : Object.keys(v)
+          .filter((k) => !absent((v as Record<string, unknown>)[k]))
+          .map((k) => [k, (v as Record<string, unknown>)[k]]);
+    const [open, close] = list ? ['[', ']'] : ['{', '}'];
+    if (entries.length === 0) return yield* put(open + close);
+    yield* put(`${open}\n`);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, x] = entries[i]!;
+      yield* put(i === 0 ? inner : `,\n${inner}`);
+      if (k !== undefined) yield* put(`${JSON.stringify(k)}: `);
+      yield* write(x, inner, level + 1);
+    }
+    yield* put(`\n${pad}${close}`);
+  }
+  yield* write(value, '', 0);
+  if (buffered !== '') yield buffered;
+}

@@ -210,10 +210,14 @@ class Out {
   /** Everything written, as one string. */
   text(): string {
     if (this.chunks.length === 0) return this.current;
-    this.flush();
-    const bytes = Buffer.concat(this.chunks);
+    return Buffer.concat(this.bytes()).toString('utf8');
+  }
+  /** Everything written, as UTF-8 in pieces (for a text that may not fit in one string). */
+  bytes(): Buffer[] {
+    if (this.current !== '') this.flush();
+    const chunks = this.chunks;
     this.chunks = [];
-    return bytes.toString('utf8');
+    return chunks;
   }
 }
 
@@ -498,12 +502,24 @@ function isSimpleKey(k: string): boolean {
   return Buffer.byteLength(k) <= 128 && !Array.from(k).some(isBreak);
 }
 
-/** The YAML document for a JSON value, ending with a newline. */
-export function toGoYaml(value: unknown): string {
+function document(value: unknown): Out {
   const out = new Out();
   if (isScalar(value)) writeAtom(out, value, INDENT);
   else writeBlock(out, value, 0);
   // like libyaml's document end: break only when the last line is not already terminated
   if (!(out.column === 0 && out.atLineStart)) out.newline();
-  return out.text();
+  return out;
+}
+
+/** The YAML document for a JSON value, ending with a newline. */
+export function toGoYaml(value: unknown): string {
+  return document(value).text();
+}
+
+/**
+ * `toGoYaml(value)` as UTF-8 pieces, for a document that may be longer than a JavaScript string can be
+ * (≈ 512 MiB).
+ */
+export function toGoYamlBytes(value: unknown): Buffer[] {
+  return document(value).bytes();
 }

@@ -4,7 +4,7 @@
  * redaction of private key material before anything is printed.
  */
 import { ownValue, setOwn } from '../util/values.js';
-import { jsonText } from './exact-numbers.js';
+import { jsonText, jsonTextPieces } from './exact-numbers.js';
 import { camel, isObj, SECRET_FIELDS, snake as snakeName, typeUrl, type Obj } from './fields.js';
 
 /** Fields whose value is a Struct (or map of Structs): copied verbatim, keys and all. */
@@ -169,7 +169,16 @@ export function redactSecrets(value: unknown): unknown {
  * kept as its text (exact-numbers.ts) written as it was.
  */
 export function goJson(value: unknown): string {
-  return jsonText(value, 4).replace(/[<>&\u2028\u2029]/g, (c) => {
+  return goEscapes(jsonText(value, 4));
+}
+
+/** `goJson(value)` in pieces (see `jsonTextPieces`): for output that may not fit in one string. */
+export function* goJsonPieces(value: unknown): Generator<string> {
+  for (const piece of jsonTextPieces(value, 4)) yield goEscapes(piece);
+}
+
+function goEscapes(text: string): string {
+  return text.replace(/[<>&\u2028\u2029]/g, (c) => {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }

@@ -153,3 +153,44 @@ describe('-o yaml of a large dump', () => {
     );
   });
 });
+
+describe('output longer than one string can be', () => {
+  it('is written in pieces that join to exactly the JSON text', async () => {
+    const { jsonText, jsonTextPieces, parseJsonExactly } =
+      await import('../../../src/envoy/exact-numbers.js');
+    const values: unknown[] = [
+      [],
+      {},
+      'x',
+      null,
+      { a: [], b: {}, c: [1, { d: 'e' }], u: undefined, f: () => 1 },
+      [undefined, null, [[[[[[1]]]]]]],
+      parseJsonExactly('{"configs":[{"big":18446744073709551615,"e":1e400,"z":-0,"l":[1e-400,{"k":[]}]}]}'),
+    ];
+    for (const v of values)
+      for (const indent of [1, 4])
+        for (const levels of [0, 1, 2, 4, 9])
+          expect([...jsonTextPieces(v, indent, levels)].join('')).toBe(jsonText(v, indent));
+    // 3 MB of resources: more than one piece, none much longer than a resource past 1 MiB
+    const dump = {
+      configs: [
+        { resources: Array.from({ length: 3000 }, (_, i) => ({ name: `r${i}`, pad: 'x'.repeat(1000) })) },
+      ],
+    };
+    const pieces = [...jsonTextPieces(dump, 1)];
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan((1 << 20) + 2000);
+    expect(pieces.join('')).toBe(jsonText(dump, 1));
+  });
+
+  it('-o json and -o yaml of a dump print what they printed as one string', async () => {
+    const { goJson } = await import('../../../src/envoy/protojson.js');
+    const { toGoYaml, toGoYamlBytes } = await import('../../../src/envoy/goyaml.js');
+    const r = await runCli(['pc', 'route', '-f', SIDECAR, '-o', 'json']);
+    const value = JSON.parse(r.stdout);
+    expect(r.stdout).toBe(`${goJson(value)}\n`);
+    const y = await runCli(['pc', 'route', '-f', SIDECAR, '-o', 'yaml']);
+    expect(y.stdout).toBe(`${toGoYaml(value)}\n`);
+    expect(Buffer.concat(toGoYamlBytes(value)).toString()).toBe(toGoYaml(value));
+  });
+});
