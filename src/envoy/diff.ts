@@ -384,7 +384,11 @@ function whyNotCompared(d: DumpDiff, x: NotCompared): string {
  */
 function opaqueLines(d: DumpDiff): string[] {
   const byType = new Map<string, OpaqueField[]>();
-  for (const f of d.opaque ?? []) byType.set(f.type, [...(byType.get(f.type) ?? []), f]);
+  for (const f of d.opaque ?? []) {
+    const fields = byType.get(f.type);
+    if (fields) fields.push(f);
+    else byType.set(f.type, [f]);
+  }
   return [...byType].map(([type, fields]) => {
     const n = fields.length;
     const first = fields[0]!;

@@ -194,3 +194,28 @@ describe('output longer than one string can be', () => {
     expect(Buffer.concat(toGoYamlBytes(value)).toString()).toBe(toGoYaml(value));
   });
 });
+
+describe('many fields mesh cannot decode', () => {
+  it('pc diff counts them per type in one line', async () => {
+    const N = 3000;
+    const b = sidecar();
+    const clusters = section(b, 'ClustersConfigDump');
+    const template = clusters.dynamic_active_clusters[0];
+    clusters.dynamic_active_clusters = Array.from({ length: N }, (_, i) => {
+      const c = structuredClone(template);
+      c.cluster.name = `c${i}`;
+      return c;
+    });
+    const a = structuredClone(b);
+    // one side holds the Any as its type URL and bytes (as istiod sends a type mesh has no .proto for)
+    const type = template.cluster.transport_socket.typed_config['@type'];
+    for (const c of section(a, 'ClustersConfigDump').dynamic_active_clusters)
+      c.cluster.transport_socket.typed_config = { type_url: type, value: 'AAAA' };
+    const r = await runCli(['pc', 'diff', write('opaque-a.json', a), write('opaque-b.json', b)]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n').slice(1)).toEqual([
+      `? ${N} fields not compared (first: cluster c0: transportSocket.typedConfig): it holds ${type}, which mesh cannot decode`,
+      '',
+    ]);
+  });
+});
