@@ -36,52 +36,59 @@ export function jsonErrorOffset(text: string): number {
     if (!m || m[0] === '' || m[0] === '-') fail();
     i += m![0].length;
   };
-  const value = (): void => {
+  const key = () => {
     ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    } else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else number();
+    if (text[i] !== '"') fail();
+    string();
+    ws();
+    if (text[i] !== ':') fail();
+    i++;
   };
+  // the open objects and lists, innermost last: a loop rather than recursion, so a text nested a
+  // hundred thousand levels deep is scanned to its error too
+  const OBJECT = 1;
+  const LIST = 2;
+  const open: number[] = [];
   try {
-    value();
-    ws();
-    if (i < n) fail();
+    for (;;) {
+      // a value starts here
+      ws();
+      const c = text[i];
+      if (c === '{' || c === '[') {
+        i++;
+        ws();
+        if (text[i] !== (c === '{' ? '}' : ']')) {
+          open.push(c === '{' ? OBJECT : LIST);
+          if (c === '{') key();
+          continue;
+        }
+        i++;
+      } else if (c === '"') string();
+      else if (c === 't') literal('true');
+      else if (c === 'f') literal('false');
+      else if (c === 'n') literal('null');
+      else number();
+      // a value ended: a comma starts the next one in its container, a bracket closes it
+      for (;;) {
+        ws();
+        const inner = open[open.length - 1];
+        if (inner === undefined) {
+          if (i < n) fail();
+          return n;
+        }
+        if (text[i] === ',') {
+          i++;
+          if (inner === OBJECT) key();
+          break;
+        }
+        if (text[i] !== (inner === OBJECT ? '}' : ']')) fail();
+        i++;
+        open.pop();
+      }
+    }
   } catch (pos) {
-    // a number is where the grammar broke; anything else is a stack overflow on absurd nesting
     return typeof pos === 'number' ? Math.min(pos, n) : 0;
   }
-  return n;
 }
 
 /**

@@ -219,3 +219,25 @@ describe('many fields mesh cannot decode', () => {
     ]);
   });
 });
+
+describe('a damaged dump nested 100,000 levels deep', () => {
+  it('is named with the line and column where it breaks, not where the section starts', async () => {
+    const file = join(tmp, 'deep-damaged.json');
+    const head =
+      '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.ClustersConfigDump","static_clusters":[{"cluster":{"name":"x","metadata":';
+    // 100,000 lists opened, two closed, then a brace where a bracket belongs
+    writeFileSync(file, `${head}${'['.repeat(100_000)}]]}}]}]}`);
+    const column = head.length + 100_000 + 3;
+    const r = await runCli(['pc', 'cluster', '-f', file]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      65,
+      '',
+      `Error: error unmarshalling config dump response from Envoy: ${file}: line 1 column ${column}: unexpected "}" in ClustersConfigDump\n`,
+    ]);
+    const authz = await runCli(['authz', 'check', '-f', file]);
+    expect([authz.code, authz.stderr]).toEqual([
+      65,
+      `Error: cannot parse config dump: ${file}: line 1 column ${column}: unexpected "}"\n`,
+    ]);
+  });
+});
