@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { jsonErrorOffset, stringEnd } from '../manifests/json-error.js';
 import { exceedsNodes } from '../manifests/limits.js';
 import { ExitCode, MeshError } from '../util/errors.js';
+import { TableTooLongError } from '../render/tabwriter.js';
 import { withoutBom } from '../util/input.js';
 import { mayHoldPrivateKey, redactPrivateKeysIn } from './certs.js';
 import { warn } from '../util/output.js';
@@ -111,6 +112,12 @@ export function describeJsonErrorAt(text: string, pos: number): string {
 
 /** istioctl's first words when a config dump cannot be read. */
 export const UNMARSHAL = 'error unmarshalling config dump response from Envoy';
+
+/** An error about what the input holds, said with the input (when it has a name). */
+function withInput(err: MeshError, source: string | undefined): MeshError {
+  if (source === undefined) return err;
+  return new MeshError(`${source}: ${err.message}`, { exitCode: err.exitCode, hint: err.hint });
+}
 
 /**
  * A dump nested far deeper than any Envoy writes overflows the stack of the code that walks it (YAML
@@ -519,6 +526,7 @@ export class ConfigDump {
    * input and where (`nestingError`); any other error as it is.
    */
   explain(err: unknown): unknown {
+    if (err instanceof TableTooLongError) return withInput(err, this.source);
     if (!(err instanceof FieldTypeError)) return nestingError(err, this.source, this.text);
     const tail = err.index === undefined ? [err.key] : [err.key, err.index];
     for (const ref of this.order) {
@@ -792,6 +800,7 @@ export function dumpOfResources(parts: {
  * path; an input nested too deeply with the input and where (`nestingError`); any other error as it is.
  */
 export function explainIn(err: unknown, root: unknown, text: string | undefined, source: string): unknown {
+  if (err instanceof TableTooLongError) return withInput(err, source);
   if (!(err instanceof FieldTypeError)) return nestingError(err, source, text);
   const at = pathTo(root, err.holder);
   if (at === undefined) return new MeshError(`${source}: ${err.message}`, { exitCode: ExitCode.DATA });

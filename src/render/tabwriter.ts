@@ -11,6 +11,7 @@
  * DiscardEmptyColumns, TabIndent, Debug) nor the 0xff escape byte. Work happens on UTF-8 bytes, so widths
  * count runes as Go's do; `write` accepts strings or bytes and `flush` returns bytes.
  */
+import { ExitCode, MeshError } from '../util/errors.js';
 import { CONTROL, escapeControl } from './escape.js';
 
 export interface TabWriterOptions {
@@ -250,6 +251,41 @@ const NOT_PLAIN_EXCEPT_LF = /[^\x20-\x7e\n]/;
  * istioctl prints it as it is (an escape sequence then acts on the terminal, a line break forges a row).
  */
 export function renderTable(rows: readonly (readonly string[])[], padding: number): string {
+  try {
+    return renderRows(rows, padding);
+  } catch (err) {
+    if (!tooLong(err)) throw err;
+    throw new TableTooLongError(rows, padding);
+  }
+}
+
+/**
+ * A table longer than a JavaScript string can be (≈ 512 MiB): every row is padded to the widest cell of
+ * each column, so one value of 30,000 characters among 20,000 rows makes 600 MB of table. Said in one
+ * line (exit 65: the input's values make it); the caller names the input.
+ */
+export class TableTooLongError extends MeshError {
+  constructor(rows: readonly (readonly string[])[], padding: number) {
+    const widths: number[] = [];
+    for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+    const width = widths.reduce((sum, w) => sum + w + padding, -padding);
+    const mb = Math.round((rows.length * (width + 1)) / 1e6);
+    super(
+      `the table would be ${rows.length} rows of ${width} characters (${mb} MB: a value that long pads every row), more than mesh can print as one text`,
+      { exitCode: ExitCode.DATA, hint: '-o json and -o yaml print every value; a filter narrows the table' },
+    );
+  }
+}
+
+/** V8's refusal to make a string longer than it can hold, or Node's to decode such bytes. */
+function tooLong(err: unknown): boolean {
+  return (
+    (err instanceof RangeError && /Invalid string length/.test(err.message)) ||
+    (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG')
+  );
+}
+
+function renderRows(rows: readonly (readonly string[])[], padding: number): string {
   const n = rows[0]?.length ?? 0;
   // Most tables are plain ASCII: lay them out with widths = lengths, then check the result once (one
   // regex scan and a line count instead of a test per cell). Otherwise escape and measure cell by cell.

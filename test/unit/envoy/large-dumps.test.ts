@@ -241,3 +241,34 @@ describe('a damaged dump nested 100,000 levels deep', () => {
     ]);
   });
 });
+
+describe('a name so long that the padded table outgrows a string', () => {
+  it('is one error naming the input and what to do; -o json and the other sections of all still print', async () => {
+    const d = sidecar();
+    const clusters = section(d, 'ClustersConfigDump');
+    const template = clusters.dynamic_active_clusters[0];
+    const long = `outbound|80||${'a'.repeat(300_000)}.svc.cluster.local`;
+    clusters.dynamic_active_clusters = Array.from({ length: 2000 }, (_, i) => {
+      const c = structuredClone(template);
+      c.cluster.name = i === 5 ? long : `outbound|80||svc-${i}.default.svc.cluster.local`;
+      return c;
+    });
+    const file = write('long-name.json', d);
+    const r = await runCli(['pc', 'cluster', '-f', file]);
+    expect([r.code, r.stdout]).toEqual([65, '']);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^Error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the table would be 2003 rows of \\d+ characters \\(\\d+ MB: a value that long pads every row\\), more than mesh can print as one text\\nHint: -o json and -o yaml print every value; a filter narrows the table\\n$`,
+      ),
+    );
+    const json = await runCli(['pc', 'cluster', '-f', file, '-o', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).map((c: { name: string }) => c.name)).toContain(long);
+    const all = await runCli(['pc', 'all', '-f', file]);
+    expect(all.code).toBe(65);
+    expect(all.stdout).toContain('listener/main_internal');
+    expect(all.stderr).toMatch(/^Error: .*long-name\.json: the table would be 2003 rows of/);
+    const filtered = await runCli(['pc', 'cluster', '-f', file, '--fqdn', 'svc-7.default']);
+    expect([filtered.code, filtered.stdout.split('\n').length]).toEqual([0, 3]);
+  });
+});
