@@ -23,7 +23,15 @@ import {
   type Obj,
 } from './fields.js';
 import { exactYamlSchema, mayHoldInexactNumber, parseJsonExactly } from './exact-numbers.js';
-import { jsonValueOffset, lineColumn, numberAt, pathTo, renderPath, type JsonPath } from './locate.js';
+import {
+  jsonValueOffset,
+  lineColumn,
+  numberAt,
+  pathTo,
+  renderPath,
+  textMemo,
+  type JsonPath,
+} from './locate.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 export const DumpType = {
@@ -252,6 +260,10 @@ export class ConfigDump {
   private readonly warned = new Set<string>();
   /** What views left out since `readLeniently` (each once). */
   readonly problems: DumpProblem[] = [];
+  /** Their messages, to note each once. */
+  private readonly problemMessages = new Set<string>();
+  /** What locating values in the text has learnt (see `TextMemo`). */
+  private readonly located = textMemo();
 
   /**
    * The text may hold a private key (`mayHoldPrivateKey`): every value parsed from it has its private key
@@ -496,7 +508,7 @@ export class ConfigDump {
   ): string {
     const parts: string[] = [];
     if (this.source !== undefined) parts.push(this.source);
-    if (pos !== undefined) parts.push(lineColumn(this.text!, pos));
+    if (pos !== undefined) parts.push(lineColumn(this.text!, pos, this.located));
     if (ref) parts.push(short(ref.type));
     parts.push(`${renderPath(path)} ${what}`);
     return parts.join(': ');
@@ -505,9 +517,10 @@ export class ConfigDump {
   /** Where the value at `path` (inside the section, or from the root without one) starts in the text. */
   private offset(ref: SectionRef | undefined, path: JsonPath): number | undefined {
     if (this.text === undefined) return undefined;
-    if (!ref) return jsonValueOffset(this.text, path);
-    if (ref.start !== undefined) return jsonValueOffset(this.text, path, ref.start);
-    if (ref.index !== undefined) return jsonValueOffset(this.text, ['configs', ref.index, ...path]);
+    if (!ref) return jsonValueOffset(this.text, path, 0, this.located);
+    if (ref.start !== undefined) return jsonValueOffset(this.text, path, ref.start, this.located);
+    if (ref.index !== undefined)
+      return jsonValueOffset(this.text, ['configs', ref.index, ...path], 0, this.located);
     return undefined;
   }
 
@@ -541,8 +554,9 @@ export class ConfigDump {
   /** A problem: thrown, or noted when reading leniently. */
   private problem(type: string, error: MeshError, missing = false): void {
     if (!this.lenient) throw error;
-    if (!this.problems.some((p) => p.error.message === error.message))
-      this.problems.push({ type, missing, error });
+    if (this.problemMessages.has(error.message)) return;
+    this.problemMessages.add(error.message);
+    this.problems.push({ type, missing, error });
   }
 
   /**

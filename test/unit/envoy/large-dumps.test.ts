@@ -272,3 +272,40 @@ describe('a name so long that the padded table outgrows a string', () => {
     expect([filtered.code, filtered.stdout.split('\n').length]).toEqual([0, 3]);
   });
 });
+
+describe('thousands of damaged resources', () => {
+  it('each is named with its own line and column (pc diff and drift read the rest)', async () => {
+    const N = 2000;
+    const d = sidecar();
+    const clusters = section(d, 'ClustersConfigDump');
+    const template = clusters.dynamic_active_clusters[0];
+    clusters.dynamic_active_clusters = Array.from({ length: N }, () => {
+      const c = structuredClone(template);
+      c.cluster.name = 5;
+      return c;
+    });
+    const file = write('damaged-names.json', d);
+    const text = readFileSync(file, 'utf8');
+    // where each `"name": 5` value is
+    const at: string[] = [];
+    text.split('\n').forEach((line, i) => {
+      const col = line.indexOf('"name": 5');
+      if (col >= 0) at.push(`line ${i + 1} column ${col + 9}`);
+    });
+    expect(at).toHaveLength(N);
+    const r = await runCli(['pc', 'diff', file, SIDECAR]);
+    expect(r.code).toBe(65);
+    expect(r.stderr.split('\n').slice(0, -1)).toEqual(
+      at.map(
+        (where, i) =>
+          `Error: ${file}: ${where}: ClustersConfigDump: dynamic_active_clusters[${i}].cluster.name must be a string, got 5`,
+      ),
+    );
+    const drift = await runCli(['drift', '-f', `web-0.shop=${file}`, '-f', `web-1.shop=${SIDECAR}`]);
+    expect(drift.code).toBe(65);
+    expect(drift.stderr.split('\n')).toHaveLength(N + 1);
+    expect(drift.stderr.split('\n')[N - 1]).toBe(
+      `error: web-0.shop: ${file}: ${at[N - 1]}: ClustersConfigDump: dynamic_active_clusters[${N - 1}].cluster.name must be a string, got 5`,
+    );
+  });
+});
