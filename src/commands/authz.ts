@@ -63,7 +63,7 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   const adminPort = opts.proxyAdminPort as number;
 
-  const { explainIn, parseJsonText } = await import('../envoy/dump.js');
+  const { explainIn, inputMemo, parseJsonText } = await import('../envoy/dump.js');
   const { isObj } = await import('../envoy/fields.js');
   let text: string;
   let source: string;
@@ -102,7 +102,9 @@ export async function runAuthzCheck(pod: string | undefined, opts: Record<string
 
   const { analyzeDump, renderAuthzTable } = await import('../authz/check.js');
   // a field of the wrong type: said with the input, line and column, section and JSON path
-  const located = (err: unknown) => explainIn(err, root, text, source);
+  // (many errors of one dump are located in about one pass over it)
+  const memo = inputMemo(root);
+  const located = (err: unknown) => explainIn(err, root, text, source, memo);
   let result;
   try {
     result = analyzeDump(root, source);

@@ -27,10 +27,12 @@ import {
   jsonValueOffset,
   lineColumn,
   numberAt,
+  pathsIn,
   pathTo,
   renderPath,
   textMemo,
   type JsonPath,
+  type TextMemo,
 } from './locate.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
@@ -808,20 +810,37 @@ export function dumpOfResources(parts: {
   });
 }
 
+/** What `explainIn` learns about one input, for its next error (see `TextMemo`, `pathsIn`). */
+export interface InputMemo {
+  paths: (target: object) => JsonPath | undefined;
+  text: TextMemo;
+}
+
+/** For explaining many errors of one parsed input: each is then found without a walk over all of it. */
+export function inputMemo(root: unknown): InputMemo {
+  return { paths: pathsIn(root), text: textMemo() };
+}
+
 /**
  * A wrong-type error met while reading any parsed JSON input (Envoy's `/clusters?format=json` answer, a
  * config dump), said with the input, the line and column (JSON text), the section of a dump and the JSON
  * path; an input nested too deeply with the input and where (`nestingError`); any other error as it is.
  */
-export function explainIn(err: unknown, root: unknown, text: string | undefined, source: string): unknown {
+export function explainIn(
+  err: unknown,
+  root: unknown,
+  text: string | undefined,
+  source: string,
+  memo?: InputMemo,
+): unknown {
   if (err instanceof TableTooLongError) return withInput(err, source);
   if (!(err instanceof FieldTypeError)) return nestingError(err, source, text);
-  const at = pathTo(root, err.holder);
+  const at = memo ? memo.paths(err.holder) : pathTo(root, err.holder);
   if (at === undefined) return new MeshError(`${source}: ${err.message}`, { exitCode: ExitCode.DATA });
   const path = [...at, err.key, ...(err.index === undefined ? [] : [err.index])];
   const parts = [source];
-  const pos = text === undefined ? undefined : jsonValueOffset(text, path);
-  if (pos !== undefined) parts.push(lineColumn(text!, pos));
+  const pos = text === undefined ? undefined : jsonValueOffset(text, path, 0, memo?.text);
+  if (pos !== undefined) parts.push(lineColumn(text!, pos, memo?.text));
   const got = (pos !== undefined && numberAt(text!, pos)) || err.shown;
   const configs = field(root, 'configs');
   let inner: JsonPath = path;

@@ -51,6 +51,48 @@ export function pathTo(root: unknown, target: object): JsonPath | undefined {
   return undefined;
 }
 
+/**
+ * `pathTo(root, target)` for many targets of one root: the root is walked once, in the order `pathTo`
+ * walks it (so an object found in two places gets the path `pathTo` gives), on the first question.
+ */
+export function pathsIn(root: unknown): (target: object) => JsonPath | undefined {
+  let index: Map<object, number> | undefined;
+  const parents: number[] = [];
+  const segs: Array<string | number> = [];
+  const build = () => {
+    index = new Map();
+    const nodes: unknown[] = [];
+    const stack: number[] = [];
+    const push = (v: unknown, parent: number, seg: string | number) => {
+      nodes.push(v);
+      parents.push(parent);
+      segs.push(seg);
+      stack.push(nodes.length - 1);
+    };
+    push(root, -1, '');
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const v = nodes[n];
+      if (typeof v !== 'object' || v === null || index.has(v)) continue;
+      index.set(v, n);
+      if (Array.isArray(v)) {
+        for (let i = v.length - 1; i >= 0; i--)
+          if (typeof v[i] === 'object' && v[i] !== null) push(v[i], n, i);
+      } else if (isObj(v)) {
+        for (const [k, x] of Object.entries(v)) if (typeof x === 'object' && x !== null) push(x, n, k);
+      }
+    }
+  };
+  return (target) => {
+    if (!index) build();
+    const n = index!.get(target);
+    if (n === undefined) return undefined;
+    const path: Array<string | number> = [];
+    for (let i = n; parents[i]! >= 0; i = parents[i]!) path.unshift(segs[i]!);
+    return path;
+  };
+}
+
 const isWs = (c: string | undefined) => c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\ufeff';
 
 /**

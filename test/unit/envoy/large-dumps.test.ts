@@ -309,3 +309,35 @@ describe('thousands of damaged resources', () => {
     );
   });
 });
+
+describe('authz check of a dump with many damaged listeners', () => {
+  it('names each with its line and column and still prints the table', async () => {
+    const AUTHZ = join(CONFORMANCE, 'istioctl/pkg/authz/testdata/configdump.yaml');
+    const d: Dump = JSON.parse(readFileSync(AUTHZ, 'utf8'));
+    const listeners = section(d, 'ListenersConfigDump');
+    const template = listeners.dynamic_listeners.find((l: any) => l.active_state?.listener?.filter_chains);
+    const N = 300;
+    const damaged = Array.from({ length: N }, (_, i) => {
+      const l = structuredClone(template);
+      l.name = `damaged-${i}`;
+      l.active_state.listener.name = l.name;
+      l.active_state.listener.filter_chains[0].filters = 'x';
+      return l;
+    });
+    const index = listeners.dynamic_listeners.length;
+    listeners.dynamic_listeners.push(...damaged);
+    const file = write('authz-damaged.json', d);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.flatMap((line, i) => (line.endsWith('"filters": "x"') ? [i + 1] : []));
+    expect(at).toHaveLength(N);
+    const r = await runCli(['authz', 'check', '-f', file]);
+    expect(r.code).toBe(65);
+    expect(r.stdout.split('\n')[0]).toMatch(/^ACTION +AuthorizationPolicy +RULES$/);
+    expect(r.stderr.split('\n').slice(0, -1)).toEqual(
+      at.map(
+        (line, i) =>
+          `Error: ${file}: line ${line} column ${lines[line - 1]!.indexOf('"x"') + 1}: ListenersConfigDump: dynamic_listeners[${index + i}].active_state.listener.filter_chains[0].filters must be a list, got "x"`,
+      ),
+    );
+  });
+});
