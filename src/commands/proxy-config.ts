@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
-import { parseOutputFormat, warn, writeStdout, writeStdoutPieces } from '../util/output.js';
+import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
@@ -259,10 +259,20 @@ async function withDump<T>(
 async function printStructured(value: unknown, format: 'json' | 'yaml'): Promise<void> {
   const { goJsonPieces, redactSecrets } = await import('../envoy/protojson.js');
   const safe = redactSecrets(value);
-  if (format === 'json') await writeStdoutPieces(goJsonPieces(safe));
-  else await writeStdoutPieces((await import('../envoy/goyaml.js')).toGoYamlBytes(safe));
   // a line break ends the JSON; istioctl prints the YAML with Println: a blank line ends it
-  await writeStdout('\n');
+  if (format === 'json') await printPieces(goJsonPieces(safe));
+  else await printPieces((await import('../envoy/goyaml.js')).toGoYamlPieces(safe));
+}
+
+/** Text in pieces, then the line break Go's Println adds (a blank line after text that ends in one). */
+async function printPieces(pieces: Iterable<string>): Promise<void> {
+  const { writeChunks } = await import('../render/chunks.js');
+  await writeChunks(
+    (function* () {
+      yield* pieces;
+      yield '\n';
+    })(),
+  );
 }
 
 /** Resources as protobuf-JSON messages: camelCase, without the Any `@type` of the resource itself. */
@@ -515,9 +525,8 @@ async function runAll(pod: string | undefined, opts: Opts): Promise<number> {
     }
     // in pieces: the text may be longer than a JavaScript string can be
     const safe = redactSecrets(dump.keepExactNumbers().root);
-    if (format === 'json') await writeStdoutPieces(jsonTextPieces(safe, 1));
-    else await writeStdoutPieces((await import('../envoy/goyaml.js')).toGoYamlBytes(safe));
-    await writeStdout('\n');
+    if (format === 'json') await printPieces(jsonTextPieces(safe, 1));
+    else await printPieces((await import('../envoy/goyaml.js')).toGoYamlPieces(safe));
     return ExitCode.OK;
   });
 }

@@ -517,9 +517,16 @@ export function toGoYaml(value: unknown): string {
 }
 
 /**
- * `toGoYaml(value)` as UTF-8 pieces, for a document that may be longer than a JavaScript string can be
- * (≈ 512 MiB).
+ * `toGoYaml(value)` in pieces, for a document that may be longer than a JavaScript string can be
+ * (≈ 512 MiB): the text of each of the writer's chunks (each holds whole characters), let go once handed out.
  */
-export function toGoYamlBytes(value: unknown): Buffer[] {
-  return document(value).bytes();
+export function* toGoYamlPieces(value: unknown): Generator<string> {
+  const chunks = document(value).bytes();
+  for (let i = 0; i < chunks.length; i++) {
+    const text = chunks[i]!.toString('utf8');
+    chunks[i] = EMPTY;
+    yield text;
+  }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -23,17 +23,6 @@ export function writeStdout(text: string): Promise<void> {
 }
 
 /**
- * Writes text given in pieces to stdout, each once the one before is flushed, and resolves when the
- * last is: for output that may be longer than one string can be.
- */
-export async function writeStdoutPieces(pieces: Iterable<string | Uint8Array>): Promise<void> {
-  for (const piece of pieces) {
-    if (piece.length === 0) continue;
-    await new Promise<void>((resolve) => process.stdout.write(piece, () => resolve()));
-  }
-}
-
-/**
  * A message on stderr, its own line. Messages carry text from inputs (names, a server's answer): their
  * control characters are shown escaped (`\x1b`), so none acts on the terminal or forges a line; the line
  * breaks of a message of several lines stay. Text already rendered for a terminal (coloured, its input parts
