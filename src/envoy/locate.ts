@@ -19,12 +19,17 @@ export function renderPath(path: JsonPath): string {
 }
 
 /**
- * The path from `root` to the object `target` (found by identity), or undefined when it is not inside.
- * Walks with its own stack: a dump nested deeper than the call stack must not overflow here.
+ * Walks the objects and lists under `root` depth-first (elements and values in order), with its own stack:
+ * a dump nested deeper than the call stack must not overflow here. `visit` gets each with its number;
+ * `'skip'` leaves out what is under it, `'stop'` ends the walk. `parents` and `segs` are filled so that
+ * `pathOf` leads from a number back to the root.
  */
-export function pathTo(root: unknown, target: object): JsonPath | undefined {
-  const parents: number[] = [];
-  const segs: Array<string | number> = [];
+function walk(
+  root: unknown,
+  visit: (v: object, n: number) => 'skip' | 'stop' | undefined,
+  parents: number[],
+  segs: Array<string | number>,
+): void {
   const nodes: unknown[] = [];
   const stack: number[] = [];
   const push = (v: unknown, parent: number, seg: string | number) => {
@@ -37,18 +42,31 @@ export function pathTo(root: unknown, target: object): JsonPath | undefined {
   while (stack.length > 0) {
     const n = stack.pop()!;
     const v = nodes[n];
-    if (v === target) {
-      const path: Array<string | number> = [];
-      for (let i = n; parents[i]! >= 0; i = parents[i]!) path.unshift(segs[i]!);
-      return path;
-    }
+    if (typeof v !== 'object' || v === null) continue;
+    const next = visit(v, n);
+    if (next === 'stop') return;
+    if (next === 'skip') continue;
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) push(v[i], n, i);
     } else if (isObj(v)) {
       for (const [k, x] of Object.entries(v)) if (typeof x === 'object' && x !== null) push(x, n, k);
     }
   }
-  return undefined;
+}
+
+function pathOf(n: number, parents: readonly number[], segs: ReadonlyArray<string | number>): JsonPath {
+  const path: Array<string | number> = [];
+  for (let i = n; parents[i]! >= 0; i = parents[i]!) path.unshift(segs[i]!);
+  return path;
+}
+
+/** The path from `root` to the object `target` (found by identity), or undefined when it is not inside. */
+export function pathTo(root: unknown, target: object): JsonPath | undefined {
+  const parents: number[] = [];
+  const segs: Array<string | number> = [];
+  let found: number | undefined;
+  walk(root, (v, n) => (v === target ? ((found = n), 'stop') : undefined), parents, segs);
+  return found === undefined ? undefined : pathOf(found, parents, segs);
 }
 
 /**
@@ -59,37 +77,13 @@ export function pathsIn(root: unknown): (target: object) => JsonPath | undefined
   let index: Map<object, number> | undefined;
   const parents: number[] = [];
   const segs: Array<string | number> = [];
-  const build = () => {
-    index = new Map();
-    const nodes: unknown[] = [];
-    const stack: number[] = [];
-    const push = (v: unknown, parent: number, seg: string | number) => {
-      nodes.push(v);
-      parents.push(parent);
-      segs.push(seg);
-      stack.push(nodes.length - 1);
-    };
-    push(root, -1, '');
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      const v = nodes[n];
-      if (typeof v !== 'object' || v === null || index.has(v)) continue;
-      index.set(v, n);
-      if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--)
-          if (typeof v[i] === 'object' && v[i] !== null) push(v[i], n, i);
-      } else if (isObj(v)) {
-        for (const [k, x] of Object.entries(v)) if (typeof x === 'object' && x !== null) push(x, n, k);
-      }
-    }
-  };
   return (target) => {
-    if (!index) build();
-    const n = index!.get(target);
-    if (n === undefined) return undefined;
-    const path: Array<string | number> = [];
-    for (let i = n; parents[i]! >= 0; i = parents[i]!) path.unshift(segs[i]!);
-    return path;
+    if (!index) {
+      const seen = (index = new Map());
+      walk(root, (v, n) => (seen.has(v) ? 'skip' : (seen.set(v, n), undefined)), parents, segs);
+    }
+    const n = index.get(target);
+    return n === undefined ? undefined : pathOf(n, parents, segs);
   };
 }
 
