@@ -5,6 +5,7 @@ import { ansi } from '../util/tty.js';
 import { CONTROL, CONTROL_BUT_NEWLINE, escapeControl, escapeControlKeepLines, hex } from './escape.js';
 import type { Chunks } from './chunks.js';
 import type { AnalysisReport } from './report.js';
+import { flatItem } from './yaml-flat.js';
 
 /**
  * istioctl's line: `Level [CODE] (Kind ns/name file:line) text`, with `[cluster-ID]` before the origin in a
@@ -153,15 +154,19 @@ export function clusterTag(cluster: string | undefined): string {
   return cluster !== undefined ? `[cluster-${cluster}] ` : '';
 }
 
+/** Strings of the flat items of a list joined into one piece of the YAML report. */
+const ITEM_PIECES = 1 << 16;
+
 /** Elements of a long top-level list of the YAML report given to the yaml library at once. */
 const YAML_BATCH = 512;
 
 /**
- * `-o yaml`: the report as the yaml library prints it (`lineWidth: 0`), one top-level key at a time, a long
- * list (the findings) `batch` elements at a time, so that neither the text nor the library's document of a
- * million findings is ever whole. (Its elements must not share objects: the library would alias them.)
- * A string with a line break, DEL or a C1 control is printed as one double-quoted line with escapes
- * (`yamlSafeStrings`).
+ * `-o yaml`: the report as the yaml library prints it (`lineWidth: 0`), one top-level key at a time, so that
+ * neither the text nor the library's document of a million findings is ever whole. The elements of a list
+ * that are flat records of plain strings and numbers (nearly every finding) are written by `flatItem`, in
+ * pieces of many; the others are given to the library `batch` at a time (they must not share objects: the
+ * library would alias them). A string with a line break, DEL or a C1 control is printed as one
+ * double-quoted line with escapes (`yamlSafeStrings`).
  */
 export async function yamlChunks(
   report: AnalysisReport | Record<string, unknown>,
@@ -170,20 +175,43 @@ export async function yamlChunks(
   const { stringify } = await import('yaml');
   const options = { lineWidth: 0, customTags: yamlSafeStrings };
   const document = report as Record<string, unknown>;
-  /** Elements `from`…`to` of a long list, without its `key:` line but for the first; halved if too long. */
-  function* batches(key: string, list: unknown[], from: number, to: number): Generator<string> {
+  /** The library's items `from`…`to` of a list, without its `key:` line; halved if too long. */
+  function* library(key: string, list: unknown[], from: number, to: number): Generator<string> {
     let text: string | undefined;
     try {
       text = stringify({ [key]: list.slice(from, to) }, options);
     } catch (err) {
       if (!(err instanceof RangeError) || to - from === 1) throw err;
     }
-    if (text !== undefined) yield from === 0 ? text : text.slice(text.indexOf('\n') + 1);
+    if (text !== undefined) yield text.slice(text.indexOf('\n') + 1);
     else {
       const mid = from + Math.ceil((to - from) / 2);
-      yield* batches(key, list, from, mid);
-      yield* batches(key, list, mid, to);
+      yield* library(key, list, from, mid);
+      yield* library(key, list, mid, to);
     }
+  }
+  function* items(key: string, list: unknown[]): Generator<string> {
+    const head = stringify({ [key]: [0] }, options);
+    // joined once there are many: one flat string per piece, made of the items' strings as they are
+    let texts = [head.slice(0, head.indexOf('\n') + 1)];
+    for (let i = 0; i < list.length;) {
+      if (flatItem(list[i], texts)) {
+        i++;
+        if (texts.length >= ITEM_PIECES) {
+          yield texts.join('');
+          texts = [];
+        }
+        continue;
+      }
+      if (texts.length > 0) yield texts.join('');
+      texts = [];
+      let to = i + 1;
+      while (to < list.length && to - i < batch && !flatItem(list[to], texts)) to++;
+      texts.length = 0;
+      yield* library(key, list, i, to);
+      i = to;
+    }
+    if (texts.length > 0) yield texts.join('');
   }
   function* pieces(): Generator<string> {
     let any = false;
@@ -191,9 +219,7 @@ export async function yamlChunks(
       const value = document[key];
       if (value === undefined) continue;
       any = true;
-      if (Array.isArray(value) && value.length > batch)
-        for (let i = 0; i < value.length; i += batch)
-          yield* batches(key, value, i, Math.min(i + batch, value.length));
+      if (Array.isArray(value) && value.length > 0) yield* items(key, value);
       else yield stringify({ [key]: value }, options);
     }
     if (!any) yield stringify(document, options);
