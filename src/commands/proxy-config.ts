@@ -647,14 +647,16 @@ async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
       await source.close();
     }
   }
-  const { diffDumps, renderDiffText } = await import('../envoy/diff.js');
+  const { diffDumps, diffTextLines } = await import('../envoy/diff.js');
+  const { jsonChunks, writeChunks } = await import('../render/chunks.js');
   // what a side cannot read is left out of the comparison and reported, never a difference
   for (const dump of dumps) dump.readLeniently();
   const d = diffDumps(dumps[0]!, dumps[1]!, { a: labels[0]!, b: labels[1]! });
-  await writeStdout(
+  // in pieces: two large dumps that differ everywhere make more text than a JavaScript string holds
+  await writeChunks(
     format === 'json'
-      ? JSON.stringify({ apiVersion: 'mesh/v1', kind: 'ProxyConfigDiff', ...d }, null, 2)
-      : renderDiffText(d),
+      ? jsonChunks({ apiVersion: 'mesh/v1', kind: 'ProxyConfigDiff', ...d })
+      : diffTextLines(d),
   );
   for (const u of d.unreadable ?? []) warn(`Error: ${u.error}`);
   // a difference found (79) outranks a part that could not be read (65)

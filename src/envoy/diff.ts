@@ -404,6 +404,14 @@ function opaqueLines(d: DumpDiff): string[] {
  * written as an escape, so none acts on the terminal and no line break forges a line.
  */
 export function renderDiffText(d: DumpDiff): string {
+  return [...diffTextLines(d)].join('');
+}
+
+/**
+ * `renderDiffText`'s text line by line (each ending in a line break), for a report that may be longer than
+ * a JavaScript string can be (≈ 512 MiB: two dumps of 300 MB whose every route differs make 600 MB).
+ */
+export function* diffTextLines(d: DumpDiff): Generator<string> {
   const totals = KINDS.filter((k) => d.compared[k] > 0)
     .map((k) => count(d.compared[k], k))
     .join(', ');
@@ -411,33 +419,35 @@ export function renderDiffText(d: DumpDiff): string {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => count(n, k));
   const summary = `compared ${totals || 'no resources'}${skipped.length > 0 ? `; ${skipped.join(', ')} not compared` : ''}`;
-  const notCompared = [
-    ...(d.notCompared ?? []).map(
-      (x) =>
+  const line = (text: string) => `${escapeControl(text)}\n`;
+  function* notCompared(): Generator<string> {
+    for (const x of d.notCompared ?? [])
+      yield line(
         `? ${x.kind} ${x.name}: only in ${x.side === 'a' ? d.a : d.b}, not compared (${whyNotCompared(d, x)})`,
-    ),
-    ...opaqueLines(d),
-  ];
+      );
+    for (const text of opaqueLines(d)) yield line(text);
+  }
   if (d.same) {
     const partly = d.unreadable?.length
       ? ' in what both could read'
       : d.opaque
         ? ' in what mesh could decode'
         : '';
-    const lines = [`No differences between ${d.a} and ${d.b}${partly} (${summary}).`, ...notCompared];
-    return lines.map(escapeControl).join('\n') + '\n';
+    yield line(`No differences between ${d.a} and ${d.b}${partly} (${summary}).`);
+    yield* notCompared();
+    return;
   }
-  const lines: string[] = [`--- ${d.a}`, `+++ ${d.b}`];
+  yield line(`--- ${d.a}`);
+  yield line(`+++ ${d.b}`);
   for (const r of d.differences) {
-    if (r.status === 'only-in-a') lines.push(`- ${r.kind} ${r.name}: only in ${d.a}`);
-    else if (r.status === 'only-in-b') lines.push(`+ ${r.kind} ${r.name}: only in ${d.b}`);
+    if (r.status === 'only-in-a') yield line(`- ${r.kind} ${r.name}: only in ${d.a}`);
+    else if (r.status === 'only-in-b') yield line(`+ ${r.kind} ${r.name}: only in ${d.b}`);
     else {
       const n = r.fields!.length;
-      lines.push(`~ ${r.kind} ${r.name}: ${n} field${n === 1 ? ' differs' : 's differ'}`);
-      for (const f of r.fields!) lines.push(`    ${f.path}: ${show(f.a)} -> ${show(f.b)}`);
+      yield line(`~ ${r.kind} ${r.name}: ${n} field${n === 1 ? ' differs' : 's differ'}`);
+      for (const f of r.fields!) yield line(`    ${f.path}: ${show(f.a)} -> ${show(f.b)}`);
     }
   }
-  lines.push(...notCompared);
-  lines.push(`${d.differences.length} difference${d.differences.length === 1 ? '' : 's'} (${summary}).`);
-  return lines.map(escapeControl).join('\n') + '\n';
+  yield* notCompared();
+  yield line(`${d.differences.length} difference${d.differences.length === 1 ? '' : 's'} (${summary}).`);
 }

@@ -13,6 +13,11 @@ export interface CliResult {
 
 let queue: Promise<unknown> = Promise.resolve();
 
+const stdoutWrites = new WeakMap<CliResult, number>();
+
+/** How many writes made a run's stdout: a large output comes in several, none of them the whole text. */
+export const writesOf = (r: CliResult): number => stdoutWrites.get(r)!;
+
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   const run = async (): Promise<CliResult> => {
     const out: string[] = [];
@@ -36,7 +41,9 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     process.exitCode = undefined;
     try {
       const code = await main(['node', 'mesh', ...args]);
-      return { code, stdout: out.join(''), stderr: err.join('') };
+      const r = { code, stdout: out.join(''), stderr: err.join('') };
+      stdoutWrites.set(r, out.length);
+      return r;
     } finally {
       process.stdout.write = saved.out;
       process.stderr.write = saved.err;

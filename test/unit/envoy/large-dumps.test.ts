@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.js';
+import { runCli, writesOf } from '../../support/cli.js';
 import { CONFORMANCE } from '../../support/envoy-admin-server.js';
 
 const SIDECAR = join(CONFORMANCE, 'istioctl/pkg/proxyconfig/testdata/config_dump.json');
@@ -192,6 +192,52 @@ describe('output longer than one string can be', () => {
     const y = await runCli(['pc', 'route', '-f', SIDECAR, '-o', 'yaml']);
     expect(y.stdout).toBe(`${toGoYaml(value)}\n`);
     expect([...toGoYamlPieces(value)].join('')).toBe(toGoYaml(value));
+  });
+});
+
+describe('pc diff of dumps that differ everywhere', () => {
+  const N = 2000;
+  /** The sidecar dump with `n` clusters, three fields of each changed or not. */
+  function clustersDump(n: number, changed: boolean): Dump {
+    const d = sidecar();
+    const clusters = section(d, 'ClustersConfigDump');
+    const template = clusters.dynamic_active_clusters[0];
+    clusters.dynamic_active_clusters = Array.from({ length: n }, (_, i) => {
+      const c = structuredClone(template);
+      c.cluster.name = `outbound|8080||svc-${i}.team-${i % 60}.svc.cluster.local`;
+      c.cluster.connect_timeout = changed ? '5s' : '10s';
+      c.cluster.lb_policy = changed ? 'RANDOM' : 'LEAST_REQUEST';
+      c.cluster.metadata.filter_metadata.istio.note = `${changed ? 'after' : 'before'} the rollout of ${i}`;
+      return c;
+    });
+    return d;
+  }
+  const fields = (lines: string[]) => lines.filter((l) => /^ {4}\S/.test(l)).length;
+
+  // two dumps of 306 and 314 MB whose every route differs make 584 MB of text and 845 MB of JSON, more
+  // than a JavaScript string holds: written in pieces as they are made (here at a size a test can run)
+  it('pc diff prints every difference in pieces, text and -o json', async () => {
+    const a = write('every-a.json', clustersDump(N, false));
+    const b = write('every-b.json', clustersDump(N, true));
+    const text = await runCli(['pc', 'diff', a, b]);
+    expect([text.code, text.stderr]).toEqual([79, '']);
+    const lines = text.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('~ cluster outbound|8080||svc-'))).toHaveLength(N);
+    expect(fields(lines)).toBe(3 * N);
+    expect(lines.slice(-2)).toEqual([
+      `${N} differences (compared ${N + 2} clusters, 2 listeners, 1 route, 2 endpoints, 2 secrets).`,
+      '',
+    ]);
+    expect(writesOf(text)).toBeGreaterThan(1);
+
+    const json = await runCli(['pc', 'diff', a, b, '-o', 'json']);
+    expect([json.code, json.stderr]).toEqual([79, '']);
+    const d = JSON.parse(json.stdout);
+    expect(d.differences).toHaveLength(N);
+    expect(d.differences.every((x: any) => x.status === 'changed' && x.fields.length === 3)).toBe(true);
+    // as JSON.stringify printed the report when it was one string
+    expect(json.stdout).toBe(`${JSON.stringify(d, null, 2)}\n`);
+    expect(writesOf(json)).toBeGreaterThan(1);
   });
 });
 
