@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, MeshError, describeError, usageError } from '../util/errors.js';
-import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
+import { parseOutputFormat, warn } from '../util/output.js';
 import { parseDuration } from '../util/duration.js';
 import { controlPlaneOptions, intArg, withControlPlaneFlags } from './control-plane-flags.js';
 import type { ProxyConfig } from '../drift/drift.js';
@@ -162,13 +162,21 @@ export function register(program: Command): void {
           ),
           errors,
         };
-    if (format === 'json') await writeStdout(JSON.stringify(report, null, 2));
+    // in pieces: the diffs of many drifted replicas make more text than a JavaScript string holds
+    const { jsonChunks, writeChunks } = await import('../render/chunks.js');
+    if (format === 'json') await writeChunks(jsonChunks(report));
     else {
-      const { renderDiffText } = await import('../envoy/diff.js');
-      const text = drift.renderDriftText(report, renderDiffText);
-      await writeStdout(text);
+      let printed = false;
+      await writeChunks(
+        (function* () {
+          for (const line of drift.driftTextLines(report)) {
+            printed = true;
+            yield line;
+          }
+        })(),
+      );
       for (const e of report.errors) warn(`error: ${e.id}: ${e.error}`);
-      if (text === '' && report.errors.length === 0) warn('No proxies found.');
+      if (!printed && report.errors.length === 0) warn('No proxies found.');
     }
     const drifted =
       report.workloads.some((w) => w.drifted.length > 0) ||

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   diffDumps,
+  diffTextLines,
   duplicateKeys,
   IGNORED_KEYS,
   namedElements,
@@ -361,59 +362,59 @@ export function detectControlPlaneDrift(
   });
 }
 
-function indented(text: string): string[] {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((l) => `  ${l}`);
-}
-
-/** Human-readable: one line per workload, then each drifted replica with its semantic diff. */
-export function renderDriftText(r: DriftReport, renderDiff: (d: DumpDiff) => string): string {
-  const lines: string[] = [];
+/**
+ * Human-readable: one line per workload, then each drifted replica with its semantic diff; line by line
+ * (each ending in a line break), as a report of many drifted replicas may be longer than a JavaScript
+ * string can be (≈ 512 MiB). Nothing at all when nothing matched: proxies that could not be read are the
+ * command's errors (stderr), not lines of the report, and with none (an empty namespace, a context
+ * namespace that does not exist) the command says so on stderr, as certs (and kubectl's "No resources
+ * found") do. Names come from the cluster and the dumps: a control character in one would act on the
+ * terminal, a line break forge a line.
+ */
+export function* driftTextLines(r: DriftReport): Generator<string> {
+  const line = (text: string) => `${escapeControl(text)}\n`;
+  // a diff's lines indented under its replica (the diff of a replica that drifted ends in its summary)
+  function* indented(d: DumpDiff): Generator<string> {
+    for (const l of diffTextLines(d)) yield line(`  ${l.slice(0, -1)}`);
+  }
   for (const w of r.workloads) {
     const n = w.replicas.length;
     if (w.drifted.length === 0) {
       const partly = w.incomplete ? ' in what could be read' : '';
-      lines.push(`${w.workload}: ${n} replica${n === 1 ? '' : 's'}, no drift${partly}`);
+      yield line(`${w.workload}: ${n} replica${n === 1 ? '' : 's'}, no drift${partly}`);
       continue;
     }
-    lines.push(`${w.workload}: ${w.drifted.length} of ${n} replicas drifted`);
+    yield line(`${w.workload}: ${w.drifted.length} of ${n} replicas drifted`);
     for (const d of w.drifted) {
-      if (d.rootsDiffer) lines.push(`  ${d.id}: trusts other root certificates than ${d.comparedWith}`);
-      if (d.configDiff) lines.push(...indented(renderDiff(d.configDiff)));
+      if (d.rootsDiffer) yield line(`  ${d.id}: trusts other root certificates than ${d.comparedWith}`);
+      if (d.configDiff) yield* indented(d.configDiff);
     }
   }
-  if (r.controlPlane?.length === 0) lines.push('no proxy is connected to the control plane');
+  if (r.controlPlane?.length === 0) yield line('no proxy is connected to the control plane');
   for (const c of r.controlPlane ?? []) {
     const n = c.replicas.length;
     if (n < 2 && c.ambiguous) {
       const serve = c.ambiguous.length === 1 ? 'serves' : 'serve';
       const one = n === 1 ? `, ${c.replicas[0]} one` : '';
-      lines.push(
+      yield line(
         `${c.proxy}: ${c.ambiguous.join(', ')} ${serve} several proxies with this node id${one}: nothing to compare`,
       );
       continue;
     }
     if (n < 2) {
       const from = n === 0 ? 'no control-plane replica has config for it' : `only ${c.replicas[0]} serves it`;
-      lines.push(`${c.proxy}: ${from}, nothing to compare`);
+      yield line(`${c.proxy}: ${from}, nothing to compare`);
       continue;
     }
     if (c.drifted.length === 0) {
-      lines.push(`${c.proxy}: ${n} control-plane replicas agree (${c.replicas.join(', ')})`);
+      yield line(`${c.proxy}: ${n} control-plane replicas agree (${c.replicas.join(', ')})`);
       continue;
     }
     for (const d of c.drifted) {
-      lines.push(`${c.proxy}: ${d.replica} would send other config than ${d.comparedWith}`);
-      lines.push(...indented(renderDiff(d.configDiff)));
+      yield line(`${c.proxy}: ${d.replica} would send other config than ${d.comparedWith}`);
+      yield* indented(d.configDiff);
     }
   }
-  // Proxies that could not be read are the command's errors (stderr), not lines of the report. Nothing
-  // matched (an empty namespace, a context namespace that does not exist): no report at all; the command
-  // says so on stderr, as certs (and kubectl's "No resources found") do. Names come from the cluster and
-  // the dumps: a control character in one would act on the terminal, a line break forge a line.
-  return lines.length === 0 ? '' : lines.map(escapeControl).join('\n') + '\n';
 }
 
 /** Workload of a pod: its controller (ReplicaSet → its Deployment), else its `app`/`version` labels. */
