@@ -162,10 +162,14 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
           `${s.rootsDiffer ? `; roots differ across proxies (${report.roots.length} root sets)` : ''}.`,
       );
   } else {
-    await writeStdout(
+    // in pieces: thousands of gateways holding thousands of certificates each make more text than a
+    // JavaScript string holds; the YAML one proxy at a time (one may hold 20,000 certificates, another 2)
+    const { jsonChunks, writeChunks } = await import('../render/chunks.js');
+    const { yamlChunks } = await import('../render/findings.js');
+    await writeChunks(
       format === 'json'
-        ? JSON.stringify(report, null, 2)
-        : (await import('yaml')).stringify(report, { lineWidth: 0, aliasDuplicateObjects: false }),
+        ? jsonChunks(report)
+        : await yamlChunks(report, 1, { lineWidth: 0, aliasDuplicateObjects: false }),
     );
   }
   return report.summary.exitCode;

@@ -1,10 +1,16 @@
-import type { ScalarTag, Tags } from 'yaml';
+import type {
+  CreateNodeOptions,
+  DocumentOptions,
+  ScalarTag,
+  SchemaOptions,
+  Tags,
+  ToStringOptions,
+} from 'yaml';
 import type { Finding } from '../analyzers/types.js';
 import type { LoadProblem } from '../manifests/types.js';
 import { ansi } from '../util/tty.js';
 import { CONTROL, CONTROL_BUT_NEWLINE, escapeControl, escapeControlKeepLines, hex } from './escape.js';
 import type { Chunks } from './chunks.js';
-import type { AnalysisReport } from './report.js';
 import { flatItem } from './yaml-flat.js';
 
 /**
@@ -160,21 +166,30 @@ const ITEM_PIECES = 1 << 16;
 /** Elements of a long top-level list of the YAML report given to the yaml library at once. */
 const YAML_BATCH = 512;
 
+export type YamlOptions = DocumentOptions & SchemaOptions & CreateNodeOptions & ToStringOptions;
+
 /**
- * `-o yaml`: the report as the yaml library prints it (`lineWidth: 0`), one top-level key at a time, so that
- * neither the text nor the library's document of a million findings is ever whole. The elements of a list
- * that are flat records of plain strings and numbers (nearly every finding) are written by `flatItem`, in
- * pieces of many; the others are given to the library `batch` at a time (they must not share objects: the
- * library would alias them). A string with a line break, DEL or a C1 control is printed as one
+ * analyze's report: no line folded, and a string with a line break, DEL or a C1 control printed as one
  * double-quoted line with escapes (`yamlSafeStrings`).
  */
+const REPORT_YAML: YamlOptions = { lineWidth: 0, customTags: yamlSafeStrings };
+
+/**
+ * `-o yaml`: the report as the yaml library prints it with `options`, one top-level key at a time, so that
+ * neither the text nor the library's document of a million findings is ever whole. With analyze's options,
+ * the elements of a list that are flat records of plain strings and numbers (nearly every finding) are
+ * written by `flatItem`, in pieces of many; the others are given to the library `batch` at a time (they
+ * must not share objects, unless `aliasDuplicateObjects` is false: the library would alias them).
+ */
 export async function yamlChunks(
-  report: AnalysisReport | Record<string, unknown>,
+  report: object,
   batch = YAML_BATCH,
+  options: YamlOptions = REPORT_YAML,
 ): Promise<Chunks> {
   const { stringify } = await import('yaml');
-  const options = { lineWidth: 0, customTags: yamlSafeStrings };
   const document = report as Record<string, unknown>;
+  // the text `flatItem` writes is the library's with these options only
+  const flat = options === REPORT_YAML;
   /** The library's items `from`…`to` of a list, without its `key:` line; halved if too long. */
   function* library(key: string, list: unknown[], from: number, to: number): Generator<string> {
     let text: string | undefined;
@@ -195,7 +210,7 @@ export async function yamlChunks(
     // joined once there are many: one flat string per piece, made of the items' strings as they are
     let texts = [head.slice(0, head.indexOf('\n') + 1)];
     for (let i = 0; i < list.length;) {
-      if (flatItem(list[i], texts)) {
+      if (flat && flatItem(list[i], texts)) {
         i++;
         if (texts.length >= ITEM_PIECES) {
           yield texts.join('');
@@ -206,7 +221,7 @@ export async function yamlChunks(
       if (texts.length > 0) yield texts.join('');
       texts = [];
       let to = i + 1;
-      while (to < list.length && to - i < batch && !flatItem(list[to], texts)) to++;
+      while (to < list.length && to - i < batch && !(flat && flatItem(list[to], texts))) to++;
       texts.length = 0;
       yield* library(key, list, i, to);
       i = to;
