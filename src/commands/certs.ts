@@ -128,7 +128,8 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   let namespaces: Array<string | undefined> = [];
   if (useCluster) {
     const pods = await podSources(opts, adminPort, timeoutMs);
-    sources.push(...pods.sources);
+    // a loop, not push(...): a large cluster has more proxies than a call takes arguments (≈ 125,000)
+    for (const source of pods.sources) sources.push(source);
     namespaces = pods.namespaces;
   }
 

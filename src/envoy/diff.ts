@@ -350,7 +350,8 @@ export function diffDumps(
       diffValues(ka.get(name), kb.get(name), '', fields);
       if (fields.changes.length > 0)
         differences.push({ kind, name, status: 'changed', fields: fields.changes });
-      opaque.push(...fields.opaque.map((f) => ({ kind, name, ...f })));
+      // a loop, not push(...): a resource may have more such fields than a call takes arguments
+      for (const f of fields.opaque) opaque.push({ kind, name, ...f });
     }
   }
   const d: DumpDiff = { a: labels.a, b: labels.b, same: differences.length === 0, compared, differences };

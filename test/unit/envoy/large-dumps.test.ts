@@ -336,6 +336,43 @@ describe('many fields mesh cannot decode', () => {
       '',
     ]);
   });
+
+  it('pc diff counts more of them in one resource than a call takes arguments', async () => {
+    // 130,000: past the ≈ 125,000 arguments of push(...list), which ended pc diff in a stack overflow
+    const N = 130_000;
+    const type = 'type.googleapis.com/example.NotKnownToMesh';
+    const routes = (opaque: boolean): Dump => {
+      const d = sidecar();
+      const virtual_hosts = Array.from({ length: N }, (_, i) => ({
+        name: `h${i}`,
+        domains: [`h${i}`],
+        typed_per_filter_config: {
+          f: opaque ? { type_url: type, value: 'AAAA' } : { '@type': type },
+        },
+      }));
+      section(d, 'RoutesConfigDump').dynamic_route_configs = [
+        {
+          route_config: {
+            '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+            name: '80',
+            virtual_hosts,
+          },
+        },
+      ];
+      return d;
+    };
+    const r = await runCli([
+      'pc',
+      'diff',
+      write('vh-opaque-a.json', routes(true)),
+      write('vh-opaque-b.json', routes(false)),
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n').slice(1)).toEqual([
+      `? ${N} fields not compared (first: route 80: virtualHosts[name=h0].typedPerFilterConfig.f): it holds ${type}, which mesh cannot decode`,
+      '',
+    ]);
+  });
 });
 
 describe('a damaged dump nested 100,000 levels deep', () => {
