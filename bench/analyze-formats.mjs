@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sharedCertGateways } from './lib/shared-cert-gateways.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MESH = join(ROOT, 'bin/mesh.js');
@@ -14,25 +15,6 @@ const FORMATS = ['log', 'json', 'yaml', 'sarif', 'github', 'junit', 'codeclimate
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function gateways(n) {
-  return Array.from(
-    { length: n },
-    (_, i) => `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata:
-  name: gw-${i}
-  namespace: edge
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - port: {number: 443, name: https, protocol: HTTPS}
-    hosts: [h${i}.example.com]
-    tls: {mode: SIMPLE, credentialName: wildcard-cert}
-`,
-  ).join('---\n');
-}
 
 /** Wall time, peak RSS (GNU time) and output size of one run, its output written to a file. */
 function runOnce(file, format, dir) {
@@ -52,7 +34,7 @@ export function benchAnalyzeFormats() {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-formats-'));
   try {
     const file = join(dir, 'gateways.yaml');
-    writeFileSync(file, gateways(GATEWAYS));
+    writeFileSync(file, sharedCertGateways(GATEWAYS));
     const runs = Object.fromEntries(FORMATS.map((f) => [f, []]));
     for (let i = 0; i < RUNS; i++) for (const f of FORMATS) runs[f].push(runOnce(file, f, dir));
     const rows = FORMATS.map((format) => ({

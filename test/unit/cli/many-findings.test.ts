@@ -9,34 +9,17 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain JavaScript module of the benchmarks
+import { sharedCertGateways } from '../../../bench/lib/shared-cert-gateways.mjs';
 import { ROOT } from './helpers.js';
 
 const GATEWAYS = 300;
-
-function gateways(n: number): string {
-  return Array.from(
-    { length: n },
-    (_, i) => `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata:
-  name: gw-${i}
-  namespace: edge
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - port: {number: 443, name: https, protocol: HTTPS}
-    hosts: [h${i}.example.com]
-    tls: {mode: SIMPLE, credentialName: wildcard-cert}
-`,
-  ).join('---\n');
-}
 
 describe('many findings', () => {
   it('300 Gateways sharing a certificate: every pair reported, in a 72 MB heap', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mesh-many-findings-'));
     const file = join(dir, 'gateways.yaml');
-    writeFileSync(file, gateways(GATEWAYS));
+    writeFileSync(file, sharedCertGateways(GATEWAYS));
     // written to a file, as CI keeps a report (`> report.json`): the case that took the most memory
     const report = join(dir, 'report.json');
     const fd = openSync(report, 'w');

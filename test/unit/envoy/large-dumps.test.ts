@@ -23,6 +23,21 @@ function write(name: string, d: Dump): string {
   return file;
 }
 
+/** The sidecar dump with one route configuration, `name`, of these virtual hosts. */
+function routeDump(name: string, virtual_hosts: unknown[]): Dump {
+  const d = sidecar();
+  section(d, 'RoutesConfigDump').dynamic_route_configs = [
+    {
+      route_config: {
+        '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+        name,
+        virtual_hosts,
+      },
+    },
+  ];
+  return d;
+}
+
 /** The sidecar dump with `n` dynamic clusters all named `name`, the i-th with connect_timeout `timeout(i)`. */
 function sharedNameDump(n: number, name: string, timeout: (i: number) => string): Dump {
   const d = sidecar();
@@ -277,22 +292,12 @@ describe('a drifted replica whose diff is longer than a call can take', () => {
   it('is printed whole', async () => {
     const N = 15_000;
     const routes = (changed: boolean): Dump => {
-      const d = sidecar();
       const virtual_hosts = Array.from({ length: N }, (_, i) => ({
         name: `svc-${i}.shop.svc.cluster.local:8080`,
         domains: Array.from({ length: 10 }, (_, j) => `svc-${i}-${j}.shop${changed ? '.example' : ''}`),
         routes: [{ match: { prefix: '/' }, route: { cluster: 'outbound|8080||svc.shop.svc.cluster.local' } }],
       }));
-      section(d, 'RoutesConfigDump').dynamic_route_configs = [
-        {
-          route_config: {
-            '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-            name: '8080',
-            virtual_hosts,
-          },
-        },
-      ];
-      return d;
+      return routeDump('8080', virtual_hosts);
     };
     const before = write('vhosts-before.json', routes(false));
     const after = write('vhosts-after.json', routes(true));
@@ -342,7 +347,6 @@ describe('many fields mesh cannot decode', () => {
     const N = 130_000;
     const type = 'type.googleapis.com/example.NotKnownToMesh';
     const routes = (opaque: boolean): Dump => {
-      const d = sidecar();
       const virtual_hosts = Array.from({ length: N }, (_, i) => ({
         name: `h${i}`,
         domains: [`h${i}`],
@@ -350,16 +354,7 @@ describe('many fields mesh cannot decode', () => {
           f: opaque ? { type_url: type, value: 'AAAA' } : { '@type': type },
         },
       }));
-      section(d, 'RoutesConfigDump').dynamic_route_configs = [
-        {
-          route_config: {
-            '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-            name: '80',
-            virtual_hosts,
-          },
-        },
-      ];
-      return d;
+      return routeDump('80', virtual_hosts);
     };
     const r = await runCli([
       'pc',
