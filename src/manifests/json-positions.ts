@@ -20,7 +20,7 @@ const BETWEEN_BRACKETS = /(?:[^"[\]{}]+|"(?:[^"\\]|\\.)*")*/y;
 const isBlank = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
 class Scanner {
-  constructor(private readonly text: string) {}
+  constructor(readonly text: string) {}
 
   blanks(i: number): number {
     while (isBlank(this.text.charCodeAt(i))) i++;
@@ -110,40 +110,67 @@ class Scanner {
   }
 }
 
-/** The root of a JSON text's lazy position index. */
-export function jsonIndex(text: string): { root: JsonNode; scanner: Scanner } {
-  const scanner = new Scanner(text);
-  return { root: { at: scanner.blanks(0) }, scanner };
+/** A JSON text's lazy position index, from `jsonIndex`. */
+export interface JsonIndex {
+  root: JsonNode;
+  scanner: Scanner;
+  /** Values indexed from an offset of their own (`jsonValueAt`'s `start`), by that offset. */
+  from?: Map<number, JsonNode>;
 }
 
-/** The offset of the deepest node along `segs` (a key's quote for members, an item's start for items). */
-export function jsonOffset(index: ReturnType<typeof jsonIndex>, segs: readonly PathSegment[]): number {
-  const scanner = index.scanner;
-  let node = index.root;
+/**
+ * The root of a JSON text's lazy position index. A byte order mark before it is skipped (the text may
+ * be a file as read, which JSON.parse was given without it).
+ */
+export function jsonIndex(text: string): JsonIndex {
+  const scanner = new Scanner(text);
+  return { root: { at: scanner.blanks(text.charCodeAt(0) === 0xfeff ? 1 : 0) }, scanner };
+}
+
+/**
+ * Follows `segs` down from `node`: to where the deepest node along them is (a key's quote for members,
+ * an item's start for items), or with `values` to where the value at `segs` starts (-1 when there is
+ * none: a member missing, an item past the end, a number for a member or a name for an item).
+ */
+function follow(scanner: Scanner, node: JsonNode, segs: readonly PathSegment[], values: boolean): number {
   let offset = node.at;
   for (const seg of segs) {
     if (!node.children) scanner.expand(node);
-    const children = node.children!;
+    const children = node.children;
     const keys = node.keys;
     let found = -1;
     if (keys) {
-      const name = String(seg);
-      // the last of duplicate keys is the one JSON.parse keeps
-      for (let k = keys.length - 1; k >= 0; k--) {
-        if (scanner.keyIs(keys[k]!, name)) {
-          found = k;
-          break;
+      if (!values || typeof seg !== 'number') {
+        const name = String(seg);
+        // the last of duplicate keys is the one JSON.parse keeps
+        for (let k = keys.length - 1; k >= 0; k--) {
+          if (scanner.keyIs(keys[k]!, name)) {
+            found = k;
+            break;
+          }
         }
       }
-      if (found < 0) break;
-      offset = keys[found]!;
-    } else if (typeof seg === 'number' && seg < children.length) {
-      found = seg;
-      offset = children[seg]!.at;
-    } else {
-      break;
-    }
-    node = children[found]!;
+    } else if (children && typeof seg === 'number' && seg < children.length) found = seg;
+    if (found < 0) return values ? -1 : offset;
+    node = children![found]!;
+    offset = keys && !values ? keys[found]! : node.at;
   }
   return offset;
+}
+
+/** The offset of the deepest node along `segs` (a key's quote for members, an item's start for items). */
+export function jsonOffset(index: JsonIndex, segs: readonly PathSegment[]): number {
+  return follow(index.scanner, index.root, segs, false);
+}
+
+/**
+ * Where the value at `segs` starts, below the value that starts at `start` (or after blanks there; the
+ * root by default); undefined when the text holds no such value. Only the value at `start` is read (it
+ * must be JSON that JSON.parse accepted): the rest of the text need not be JSON.
+ */
+export function jsonValueAt(index: JsonIndex, segs: readonly PathSegment[], start = 0): number | undefined {
+  let node = start === 0 ? index.root : index.from?.get(start);
+  if (!node) (index.from ??= new Map()).set(start, (node = { at: index.scanner.blanks(start) }));
+  const at = follow(index.scanner, node, segs, true);
+  return at >= 0 && at < index.scanner.text.length ? at : undefined;
 }

@@ -4,7 +4,7 @@ import type { DocSource, Position, Resource } from './types.js';
 import { parsePath, type PathSegment } from './path.js';
 import { fastLocate, UNSUPPORTED } from './fast-yaml.js';
 import { plainScalarValue } from './yaml-schema.js';
-import { jsonIndex, jsonOffset } from './json-positions.js';
+import { jsonIndex, jsonOffset, type JsonIndex } from './json-positions.js';
 
 type YamlModule = typeof import('yaml');
 const requireHere = createRequire(import.meta.url);
@@ -18,7 +18,7 @@ function yaml(): YamlModule {
 interface Cached {
   doc?: Document.Parsed;
   lines?: LineCounter;
-  json?: ReturnType<typeof jsonIndex>;
+  json?: JsonIndex;
   /** Offsets where lines start (JSON texts). */
   lineStarts?: number[];
 }
