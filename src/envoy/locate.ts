@@ -3,6 +3,7 @@
  * and, when the dump is JSON text, its line and column. Only used on the error path: nothing here runs
  * while a dump that is fine is read.
  */
+import { jsonIndex, jsonValueAt, type JsonIndex } from '../manifests/json-positions.js';
 import { isObj } from './fields.js';
 
 export type JsonPath = ReadonlyArray<string | number>;
@@ -87,28 +88,26 @@ export function pathsIn(root: unknown): (target: object) => JsonPath | undefined
   };
 }
 
-const isWs = (c: string | undefined) => c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\ufeff';
-
 /**
- * What locating values in one text has learnt, to be reused for the next value of that text: where the
- * elements of each list start (by the offset of its `[`), the keys of each object read (by its `{`) and
- * the line of the last offset asked for. A dump with thousands of damaged resources is then located in
- * about one pass over its text instead of one pass per resource.
+ * What locating values in one text has learnt, to be reused for the next value of that text: its JSON
+ * position index (`jsonIndex`: where the members of each object and the items of each list read start)
+ * and the line of the last offset asked for. A dump with thousands of damaged resources is then located
+ * in about one pass over its text instead of one pass per resource.
  */
 export interface TextMemo {
-  lists: Map<number, number[]>;
-  objects: Map<number, Map<string, number> | null>;
+  json?: JsonIndex;
   line: { pos: number; line: number; lineStart: number };
 }
 
 export function textMemo(): TextMemo {
-  return { lists: new Map(), objects: new Map(), line: { pos: 0, line: 1, lineStart: 0 } };
+  return { line: { pos: 0, line: 1, lineStart: 0 } };
 }
 
 /**
- * The offset in JSON `text` of the value at `path`, starting from the value that begins at `start`;
- * undefined when the text does not hold that path (or is not JSON). A key given twice is found where
- * JSON.parse takes it from: its last occurrence.
+ * The offset in `text` of the value at `path`, starting from the value that begins at `start` (JSON that
+ * parsed: the whole text, or the slice of a dump's section); undefined when the text does not hold that
+ * path (a YAML dump holds none). A key given twice is found where JSON.parse takes it from: its last
+ * occurrence. No text outside the value at `start` is read, so the rest of a dump need not be JSON.
  */
 export function jsonValueOffset(
   text: string,
@@ -116,107 +115,7 @@ export function jsonValueOffset(
   start = 0,
   memo: TextMemo = textMemo(),
 ): number | undefined {
-  const n = text.length;
-  let i = start;
-  const ws = () => {
-    while (i < n && isWs(text[i])) i++;
-  };
-  /** Past a string that starts at i (its opening quote). */
-  const skipString = () => {
-    for (i++; i < n && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-    i++;
-  };
-  /** Past the value that starts at i. */
-  const skipValue = () => {
-    ws();
-    const c = text[i];
-    if (c === '"') return skipString();
-    if (c !== '{' && c !== '[') {
-      while (i < n && !isWs(text[i]) && text[i] !== ',' && text[i] !== '}' && text[i] !== ']') i++;
-      return;
-    }
-    let depth = 0;
-    while (i < n) {
-      const d = text[i];
-      if (d === '"') {
-        skipString();
-        continue;
-      }
-      if (d === '{' || d === '[') depth++;
-      else if (d === '}' || d === ']') depth--;
-      i++;
-      if (depth === 0) return;
-    }
-  };
-  /** The keys of the object that starts at i and where each value starts (the last of a key given twice). */
-  const readKeys = (): Map<string, number> | null => {
-    const keys = new Map<string, number>();
-    i++;
-    for (;;) {
-      ws();
-      if (text[i] === '}') return keys;
-      if (text[i] !== '"') return null;
-      const keyStart = i;
-      skipString();
-      let key: unknown;
-      try {
-        key = JSON.parse(text.slice(keyStart, i));
-      } catch {
-        return null;
-      }
-      ws();
-      if (text[i] !== ':') return null;
-      i++;
-      ws();
-      keys.set(key as string, i);
-      skipValue();
-      ws();
-      if (text[i] === ',') i++;
-      else if (text[i] === '}') return keys;
-      else return null;
-    }
-  };
-  for (const seg of path) {
-    ws();
-    if (typeof seg === 'number') {
-      if (text[i] !== '[') return undefined;
-      // where its elements start, as far as they were found before: carry on from the nearest one
-      let starts = memo.lists.get(i);
-      if (!starts) {
-        const open = i;
-        i++;
-        ws();
-        if (i >= n || text[i] === ']') return undefined;
-        starts = [i];
-        memo.lists.set(open, starts);
-      }
-      let k = Math.min(seg, starts.length - 1);
-      i = starts[k]!;
-      for (; k < seg; k++) {
-        skipValue();
-        ws();
-        if (text[i] !== ',') return undefined;
-        i++;
-        ws();
-        if (i >= n || text[i] === ']') return undefined;
-        starts.push(i);
-      }
-      continue;
-    }
-    if (text[i] !== '{') return undefined;
-    // its keys and where their values start, read once (null: not a readable object)
-    let keys = memo.objects.get(i);
-    if (keys === undefined) {
-      const open = i;
-      keys = readKeys();
-      memo.objects.set(open, keys);
-    }
-    const found = keys?.get(seg);
-    if (found === undefined) return undefined;
-    i = found;
-  }
-  ws();
-  return i < n ? i : undefined;
+  return jsonValueAt((memo.json ??= jsonIndex(text)), path, start);
 }
 
 /** The JSON number token at `pos` of `text` (as written, `1e400`), or undefined when none starts there. */
