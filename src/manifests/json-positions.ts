@@ -3,8 +3,9 @@ import type { PathSegment } from './path.js';
 /**
  * A JSON value's place in a text that `JSON.parse` has accepted. Containers are indexed lazily: the first
  * lookup into one scans it once, recording where its members or items start (values are skipped, not
- * built), so locating findings costs about one pass over the parts of the file that hold them. Nothing
- * is copied out of the text: member names are compared where they stand.
+ * built), so locating findings costs about one pass over the parts of the file that hold them. Member
+ * names are compared where they stand, but those of an object with many members, which are read into a
+ * Map on its first lookup.
  */
 export interface JsonNode {
   at: number;
@@ -12,7 +13,12 @@ export interface JsonNode {
   keys?: number[];
   /** The values of the members in `keys`, or the items of an array. */
   children?: JsonNode[];
+  /** Of an object with more than `WIDE` members, once looked into: each name's place in `keys`. */
+  names?: Map<string, number>;
 }
+
+/** Members are found by name through a Map beyond this many (a scan of them all per lookup is quadratic). */
+const WIDE = 32;
 
 /** Everything up to the next bracket outside a string (a sticky regex: it matches at `lastIndex`). */
 const BETWEEN_BRACKETS = /(?:[^"[\]{}]+|"(?:[^"\\]|\\.)*")*/y;
@@ -95,6 +101,19 @@ class Scanner {
     }
   }
 
+  /** Each key's name, to its place in `keys` (the last of duplicates). */
+  names(keys: readonly number[]): Map<string, number> {
+    const text = this.text;
+    const names = new Map<string, number>();
+    for (let k = 0; k < keys.length; k++) {
+      const at = keys[k]!;
+      const end = this.stringEnd(at);
+      const raw = text.slice(at + 1, end - 1);
+      names.set(raw.includes('\\') ? (JSON.parse(text.slice(at, end)) as string) : raw, k);
+    }
+    return names;
+  }
+
   /** True when the key whose opening quote is at `at` is `name`. */
   keyIs(at: number, name: string): boolean {
     const text = this.text;
@@ -143,12 +162,14 @@ function follow(scanner: Scanner, node: JsonNode, segs: readonly PathSegment[], 
       if (!values || typeof seg !== 'number') {
         const name = String(seg);
         // the last of duplicate keys is the one JSON.parse keeps
-        for (let k = keys.length - 1; k >= 0; k--) {
-          if (scanner.keyIs(keys[k]!, name)) {
-            found = k;
-            break;
+        if (keys.length > WIDE) found = (node.names ??= scanner.names(keys)).get(name) ?? -1;
+        else
+          for (let k = keys.length - 1; k >= 0; k--) {
+            if (scanner.keyIs(keys[k]!, name)) {
+              found = k;
+              break;
+            }
           }
-        }
       }
     } else if (children && typeof seg === 'number' && seg < children.length) found = seg;
     if (found < 0) return values ? -1 : offset;

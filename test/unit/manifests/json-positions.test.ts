@@ -68,6 +68,23 @@ describe('jsonValueAt', () => {
     expect(jsonOffset(index, ['a', 'c'])).toBe(text.indexOf('"c"'));
   });
 
+  it('finds the members of an object with many of them by name, escaped or given twice', () => {
+    const members = Array.from(
+      { length: 100 },
+      (_, i) => `${i % 7 === 0 ? `"k\\u0065y-${i}"` : `"key-${i}"`}: "v-${i}"`,
+    );
+    const text = `{"m": {${[...members, '"key-3": "again"'].join(', ')}}}`;
+    const index = jsonIndex(text);
+    for (let i = 0; i < 100; i++) {
+      const at = i === 3 ? text.indexOf('"again"') : text.indexOf(`"v-${i}"`);
+      expect(jsonValueAt(index, ['m', `key-${i}`])).toBe(at);
+      // the key's opening quote
+      expect(jsonOffset(index, ['m', `key-${i}`])).toBe(text.lastIndexOf('"', text.lastIndexOf(':', at) - 2));
+    }
+    expect(jsonValueAt(index, ['m', 'key-100'])).toBeUndefined();
+    expect(jsonOffset(index, ['m', 'key-100'])).toBe(text.indexOf('"m"'));
+  });
+
   it('from `start`, reads only the value there: the rest of the text need not be JSON', () => {
     const text = '{"configs": [{"broken": [1,, }, {"x": [1, {"y": "z"}]}]';
     const start = text.indexOf('{"x"');
