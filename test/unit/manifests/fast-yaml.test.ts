@@ -338,8 +338,13 @@ describe('locating findings on the items of long sequences', () => {
     const hit = fastLocate(text, path);
     return hit === UNSUPPORTED ? hit : { line: hit.line + 1, column: hit.column };
   };
-  const reference = (text: string, path: Array<string | number>) =>
-    parsedPositionOf({ text, lineOffset: 0, prefix: [] }, path);
+  // one source per text: the full parser's tree is kept with it, not built again for each path
+  const sources = new Map<string, { text: string; lineOffset: number; prefix: [] }>();
+  const reference = (text: string, path: Array<string | number>) => {
+    let src = sources.get(text);
+    if (!src) sources.set(text, (src = { text, lineOffset: 0, prefix: [] }));
+    return parsedPositionOf(src, path);
+  };
 
   it('finds every item of a flow and a block sequence where the full parser does, in any order and past the end', () => {
     const n = 400;
