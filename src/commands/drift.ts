@@ -166,17 +166,11 @@ export function register(program: Command): void {
     const { jsonChunks, writeChunks } = await import('../render/chunks.js');
     if (format === 'json') await writeChunks(jsonChunks(report));
     else {
-      let printed = false;
-      await writeChunks(
-        (function* () {
-          for (const line of drift.driftTextLines(report)) {
-            printed = true;
-            yield line;
-          }
-        })(),
-      );
+      await writeChunks(drift.driftTextLines(report));
       for (const e of report.errors) warn(`error: ${e.id}: ${e.error}`);
-      if (!printed && report.errors.length === 0) warn('No proxies found.');
+      // the report has a line for every workload and, when asked for, the control plane's
+      if (report.workloads.length === 0 && report.controlPlane === undefined && report.errors.length === 0)
+        warn('No proxies found.');
     }
     const drifted =
       report.workloads.some((w) => w.drifted.length > 0) ||

@@ -373,9 +373,10 @@ export function detectControlPlaneDrift(
  */
 export function* driftTextLines(r: DriftReport): Generator<string> {
   const line = (text: string) => `${escapeControl(text)}\n`;
-  // a diff's lines indented under its replica (the diff of a replica that drifted ends in its summary)
+  // a diff's lines (escaped already) indented under its replica (the diff of a replica that drifted ends
+  // in its summary)
   function* indented(d: DumpDiff): Generator<string> {
-    for (const l of diffTextLines(d)) yield line(`  ${l.slice(0, -1)}`);
+    for (const l of diffTextLines(d)) yield `  ${l}`;
   }
   for (const w of r.workloads) {
     const n = w.replicas.length;
