@@ -601,7 +601,7 @@ async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
 async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<number> {
   const { timeoutMs } = common(opts);
   const { openSide } = await import('../envoy/source.js');
-  const { rootCaCertificates, rootCasMatch } = await import('../envoy/rootca.js');
+  const { rootCaCertificates, rootCasMatch, RootsError } = await import('../envoy/rootca.js');
   const roots: Buffer[][] = [];
   const labels: string[] = [];
   for (const side of [a, b]) {
@@ -611,8 +611,8 @@ async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<numbe
       try {
         roots.push(rootCaCertificates(dump));
       } catch (err) {
-        // which of the two proxies holds no usable roots
-        if (err instanceof MeshError) throw new MeshError(`${source.label}: ${err.message}`, err);
+        // which of the two proxies holds no usable roots (the dump's own errors already name it)
+        if (err instanceof RootsError) throw new MeshError(`${source.label}: ${err.message}`, err);
         throw err;
       }
       labels.push(source.label);

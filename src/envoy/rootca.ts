@@ -6,12 +6,18 @@ import type { ConfigDump } from './dump.js';
 import { secretRoots } from './secrets.js';
 
 /**
+ * What only rootca-compare finds wrong with a dump (no `ROOTCA`, no certificate in it): unlike the dump's own
+ * errors, which name their input, it does not say which proxy it is about; the command adds that.
+ */
+export class RootsError extends MeshError {}
+
+/**
  * The root certificates (DER) of the active `ROOTCA` secret: its trusted CA bundle, or the SPIFFE
  * trust bundles when roots are given per trust domain. The inline bytes are decoded once.
  */
 export function rootCaCertificates(dump: ConfigDump): Buffer[] {
   const secret = dump.secrets().find((s) => s.state === 'ACTIVE' && s.name === 'ROOTCA');
-  if (!secret) throw new MeshError('the proxy has no active ROOTCA secret');
+  if (!secret) throw new RootsError('the proxy has no active ROOTCA secret');
   if (secret.noSecret) throw secret.noSecret;
   return parseRoots(
     secretRoots(secret.value)
@@ -28,7 +34,7 @@ export function parseRoots(pem: string): Buffer[] {
   const certs = pemCertificates(pem);
   if (certs.length > 0) return certs;
   const data = pem.trim();
-  throw new MeshError(
+  throw new RootsError(
     `failed to parse certificates: ${/PRIVATE KEY/.test(data) || data.includes(REDACTED) ? 'the ROOTCA secret holds a private key (not shown), not a certificate' : data.slice(0, 200)}`,
   );
 }

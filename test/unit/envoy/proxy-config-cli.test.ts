@@ -551,6 +551,35 @@ describe('rootca-compare and diff', () => {
     expect(diff.stderr).toContain('trust different root CAs (ROOTCA)');
   });
 
+  it('rootca-compare names the dump it cannot read once, as every pc command does', async () => {
+    const SECRETS_DUMP = 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump';
+    // no SecretsConfigDump section: the same line as `pc secret -f` (it read `Error: F: F: config dump …`)
+    const missing = await runCli(['pc', 'rootca-compare', AUTHZ, istio]);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([
+      65,
+      '',
+      `Error: ${AUTHZ}: config dump has no configuration type ${SECRETS_DUMP}\n`,
+    ]);
+    // a ROOTCA entry without its secret: the file, line and column, named once
+    const noSecret = writeTmp('rootca-no-secret.json', {
+      configs: [{ '@type': SECRETS_DUMP, dynamic_active_secrets: [{ name: 'ROOTCA' }] }],
+    });
+    const r = await runCli(['pc', 'rootca-compare', noSecret, istio]);
+    expect([r.code, r.stdout]).toEqual([65, '']);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^Error: ${noSecret}: line 1 column \\d+: SecretsConfigDump: dynamic_active_secrets\\[0\\] has no secret\\n$`,
+      ),
+    );
+    // what only rootca-compare finds wrong still says which of the two proxies it is
+    const noRoot = writeTmp('no-rootca.json', { configs: [{ '@type': SECRETS_DUMP }] });
+    const none = await runCli(['pc', 'rootca-compare', istio, noRoot]);
+    expect([none.code, none.stderr]).toEqual([
+      1,
+      `Error: ${noRoot}: the proxy has no active ROOTCA secret\n`,
+    ]);
+  });
+
   it('diff: exit 0 and a one-line summary when equal (snake_case vs camelCase dump)', async () => {
     const camel = writeTmp(
       'camel.json',
