@@ -130,7 +130,7 @@ export function register(program: Command): void {
     const timeoutMs = parseDuration(opts.timeout, '--timeout');
     if (opts.concurrency < 1) throw usageError('--concurrency must be at least 1');
     if (opts.allNamespaces && opts.namespace !== undefined)
-      throw usageError('-A and -n cannot be used together');
+      throw usageError('-n/--namespace and -A/--all-namespaces cannot be combined');
     const drift = await import('../drift/drift.js');
     const errors: Array<{ id: string; error: string }> = [];
     const codes: number[] = [];

@@ -64,7 +64,7 @@ async function runStatus(opts: Opts, timeoutMs: number): Promise<number> {
   if (opts.classic && opts.verbosity === '1')
     throw usageError('--classic and -v 1 are different layouts: pick one');
   if (opts.allNamespaces && opts.namespace !== undefined)
-    throw usageError('-A and -n cannot be used together');
+    throw usageError('-n/--namespace and -A/--all-namespaces cannot be combined');
   const staleAfterMs =
     opts.staleAfter !== undefined ? parseDuration(opts.staleAfter, '--stale-after') : undefined;
   const namespace: string | undefined = opts.allNamespaces ? undefined : opts.namespace;

@@ -84,3 +84,22 @@ describe('authz check -f', () => {
     );
   });
 });
+
+describe('-n with -A', () => {
+  it('is refused in the same words by analyze, certs, proxy-status and drift, before any cluster is read', async () => {
+    // proxy-status and drift said `-A and -n cannot be used together`, not the README's words
+    for (const args of [
+      ['analyze', 'examples/', '-n', 'shop', '-A'],
+      ['certs', '-n', 'shop', '-A'],
+      ['proxy-status', '-n', 'shop', '-A'],
+      ['drift', '-A', '-n', 'shop'],
+    ]) {
+      const r = await runCli(args, { KUBECONFIG: '/nonexistent/kubeconfig' });
+      expect([r.code, r.stdout, r.stderr], args.join(' ')).toEqual([
+        64,
+        '',
+        'Error: -n/--namespace and -A/--all-namespaces cannot be combined\n',
+      ]);
+    }
+  });
+});
