@@ -6,7 +6,6 @@ import {
   isScalar,
   LineCounter,
   parseAllDocuments,
-  stringify,
   type Document,
   type Node as YamlNode,
   type YAMLError,
@@ -18,6 +17,7 @@ import { deeperThan, MAX_NESTING, nestingMessage, shortPath } from '../manifests
 import { formatPath, type PathSegment } from '../manifests/path.js';
 import { offsetInTree } from '../manifests/positions.js';
 import { docValue, yamlSyntaxError } from './yaml-doc.js';
+import { stringifyForKube } from './kube-yaml.js';
 
 /**
  * Offline sidecar injection (`mesh kube-inject`): merges the injector template into the pod templates of
@@ -829,7 +829,7 @@ export async function injectYaml(text: string, inject: PodInjector, source: stri
       out += text.slice(start, end);
       continue;
     }
-    const body = stringify(injected, { lineWidth: 0 });
+    const body = stringifyForKube(injected, { lineWidth: 0 });
     const eol = text.slice(start, end).includes('\r\n') ? body.replaceAll('\n', '\r\n') : body;
     out += text.slice(start, doc.contents.range[0]) + eol + text.slice(doc.range[1], end);
   }

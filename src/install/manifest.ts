@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringifyForKube } from './kube-yaml.js';
 import type { K8sObject, RenderedComponent } from './render.js';
 
 /**
@@ -42,7 +42,7 @@ export function sortObjects(objects: readonly K8sObject[]): K8sObject[] {
 /** Multi-document YAML of `objects` in the order above; the same objects always give the same bytes. */
 export function toYaml(objects: readonly K8sObject[]): string {
   return sortObjects(objects)
-    .map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }))
+    .map((o) => stringifyForKube(o, { lineWidth: 0, aliasDuplicateObjects: false }))
     .join('---\n');
 }
 

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringifyForKube } from './kube-yaml.js';
 import { IGNORED_NAMESPACES } from '../manifests/kinds.js';
 import { istioCrds } from './crds.js';
 import { defaultProfile } from './profiles.js';
@@ -439,7 +439,7 @@ function renderPilot(s: InstallSpec): K8sObject[] {
         ns,
         {
           data: {
-            mesh: stringify(meshConfig(s), { lineWidth: 0, sortMapEntries: true }),
+            mesh: stringifyForKube(meshConfig(s), { lineWidth: 0, sortMapEntries: true }),
             meshNetworks: 'networks: {}\n',
           },
         },

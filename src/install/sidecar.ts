@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringifyForKube } from './kube-yaml.js';
 import type { InstallSpec } from './spec.js';
 import { WAIT_FOR_PROXY } from './mesh-config.js';
 type Obj = Record<string, unknown>;
@@ -205,8 +205,8 @@ export function sidecarPatch(c: SidecarSettings): {
 
 /** The `config` key of the injector ConfigMap (what istiod's injector reads). */
 export function injectorConfig(c: SidecarSettings, autoInject: string, injectedAnnotations: Obj): string {
-  const template = stringify({ spec: sidecarPatch(c) }, { lineWidth: 0 });
-  return stringify(
+  const template = stringifyForKube({ spec: sidecarPatch(c) }, { lineWidth: 0 });
+  return stringifyForKube(
     {
       policy: autoInject,
       alwaysInjectSelector: [],

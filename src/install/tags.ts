@@ -9,7 +9,7 @@
  * cluster's default validator (`istiod-default-validator`). A Service `istiod-revision-tag-<tag>` records
  * the mapping for istiod's tag watcher, as istioctl makes it.
  */
-import { stringify } from 'yaml';
+import { stringifyForKube } from './kube-yaml.js';
 import { injectionSelectors, LABEL, MANAGED_BY, type InjectionSelectors, type K8sObject } from './render.js';
 import type { JsonMap } from './values.js';
 import { escapeControl } from '../render/escape.js';
@@ -283,7 +283,7 @@ export function tagObjects(t: TagInput): K8sObject[] {
 export function tagYaml(objects: readonly K8sObject[]): string {
   // keys sorted and lists not indented, as istioctl (Go) writes them, so the two outputs compare line by line
   const opts = { lineWidth: 0, sortMapEntries: true, indentSeq: false, aliasDuplicateObjects: false };
-  return objects.map((o) => stringify(o, opts)).join('---\n');
+  return objects.map((o) => stringifyForKube(o, opts)).join('---\n');
 }
 
 /** Where the deactivation keeps the selectors it replaced, for `tag remove default` to put back. */
@@ -435,5 +435,5 @@ export function formatTagData(rows: readonly TagRow[], format: 'json' | 'yaml'):
   if (format === 'json') return JSON.stringify(data, null, '\t') + '\n';
   if (data.length === 0) return '[]\n\n';
   const sorted = data.map((r) => ({ namespaces: r.namespaces, revision: r.revision, tag: r.tag }));
-  return stringify(sorted, { indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false }) + '\n';
+  return stringifyForKube(sorted, { indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false }) + '\n';
 }
