@@ -1,17 +1,9 @@
-import type { Command } from 'commander';
-import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { Option, type Command } from 'commander';
+import { ExitCode, MeshError } from '../util/errors.js';
 import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
 import { clientVersion } from '../util/version.js';
 import { controlPlaneOptions, withControlPlaneFlags } from './control-plane-flags.js';
 import { parseDuration } from '../util/duration.js';
-import { goBool } from '../util/flags.js';
-
-const boolArg = (flag: string) => (v: string) => {
-  const value = goBool(v);
-  if (value === undefined)
-    throw usageError(`invalid argument "${v}" for "${flag}" flag: expected true or false`);
-  return value;
-};
 
 export function register(program: Command): void {
   const cmd = program
@@ -20,18 +12,19 @@ export function register(program: Command): void {
       'Client version, and the control plane and data plane versions of the mesh (--remote=false: client only)',
     )
     .option('-o, --output <format>', 'output format: short|json|yaml', 'short')
+    // boolean flags as every other (pflag's `--remote=false`, never the next argument as their value)
     .option(
-      '--remote [bool]',
-      'also ask the control plane (every istiod replica) for its and its proxies versions',
-      boolArg('--remote'),
+      '--remote',
+      'also ask the control plane (every istiod replica) for its and its proxies versions; =false: client only',
       true,
     )
+    .addOption(new Option('--no-remote').hideHelp())
     .option(
-      '-s, --short [bool]',
+      '-s, --short',
       "istioctl's: the short text (the default); --short=false prints everything, as -o yaml",
-      boolArg('--short'),
       true,
-    );
+    )
+    .addOption(new Option('--no-short').hideHelp());
   cmd.action(async (opts: Record<string, any>) => {
     let format = parseOutputFormat(opts.output, ['short', 'json', 'yaml'] as const, 'short');
     if (opts.short === false && format === 'short') format = 'yaml';

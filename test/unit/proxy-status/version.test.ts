@@ -59,6 +59,35 @@ describe('mesh version', () => {
     expect(local.stderr).toBe('');
   });
 
+  it('--remote and --short are boolean flags as every other: =true|false, never the next argument', async () => {
+    const noKube = ['--kubeconfig', '/nonexistent/kubeconfig'];
+    for (const spelling of ['--remote=false', '--remote=0', '--remote=F']) {
+      const r = await runCli(['version', spelling, ...noKube]);
+      expect([r.code, r.stdout, r.stderr], spelling).toEqual([
+        0,
+        expect.stringMatching(/^client version: /),
+        '',
+      ]);
+    }
+    const everything = await runCli(['version', '--remote=false', '--short=false']);
+    expect([everything.code, everything.stdout]).toEqual([0, expect.stringMatching(/^clientVersion:\n/)]);
+    const bad = await runCli(['version', '--remote=no', ...noKube]);
+    expect([bad.code, bad.stderr]).toEqual([
+      64,
+      'Error: invalid argument "no" for "--remote" flag: expected true or false\n',
+    ]);
+    // the README: "the next argument is never a boolean flag's value" (`--remote false` read `false` as
+    // --remote's value, `-s yaml` failed as a bad boolean)
+    for (const args of [
+      ['--remote', 'false'],
+      ['-s', 'yaml'],
+    ]) {
+      const r = await runCli(['version', ...args, ...noKube]);
+      expect([r.code, r.stdout], args.join(' ')).toEqual([64, '']);
+      expect(r.stderr, args.join(' ')).toMatch(/^Error: too many arguments for 'version'/);
+    }
+  });
+
   it('counts every connected proxy as proxy-status lists it: a node id shared, or connected to two replicas', async () => {
     // istiod-a: two proxies share catalog-0.shop (one of each version, mid-upgrade); istiod-b: catalog-0.shop
     // connected to it as well
