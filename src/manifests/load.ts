@@ -174,7 +174,9 @@ export function expandPaths(
           file: p,
           message: 'no .yaml, .yml or .json files in this folder',
         });
-    } else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase())) {
+    } else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase()) || isStream(st)) {
+      // a FIFO or device named on the command line is read whatever its name, as stdin is: bash's
+      // `<(helm template …)` names one /dev/fd/63
       if (firstVisit(st)) {
         out.push(p);
         if (!st.isFile()) streams.add(p);
@@ -189,6 +191,11 @@ export function expandPaths(
       });
   }
   return out;
+}
+
+/** A FIFO or a device: what is read as a stream, up to the size limit. */
+function isStream(st: BigIntStats): boolean {
+  return st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice();
 }
 
 function isLink(p: string): boolean {

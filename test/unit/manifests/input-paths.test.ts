@@ -119,6 +119,29 @@ describe.skipIf(!linux)('FIFOs, sockets and devices', () => {
     expect(r.code).toBe(79);
   });
 
+  it('a FIFO named on the command line is read whatever its name, as `<(helm template …)` names one', async () => {
+    // /dev/fd/63 has no .yaml extension: it was skipped with a warning and the run ended `✔ No validation
+    // issues found`, exit 0, its manifests never analyzed
+    const dir = tmp();
+    const fifo = mkfifo(join(dir, '63'));
+    children.push(spawn('sh', ['-c', 'cat "$1" > "$0"', fifo, '-'], { stdio: ['pipe', 'ignore', 'ignore'] }));
+    children.at(-1)!.stdin!.end(PLANTED);
+    const r = await runCli(['analyze', fifo]);
+    expect(r).toEqual({
+      code: 79,
+      stdout: `${plantedFinding(fifo)}\n`,
+      stderr: `Error: Analyzers found issues when analyzing ${fifo}.\n`,
+    });
+  });
+
+  it('a character device named on the command line is read as stdin is: up to the limit, then refused', async () => {
+    const r = await runCli(['analyze', '/dev/zero', '--max-file-size', '0.05']);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(
+      'error: /dev/zero: file is over the 0.05 MiB limit (--max-file-size); reading stopped there\n',
+    );
+  });
+
   it('stdin that never ends (as `< /dev/zero`) stops at the limit: an error naming stdin, the rest analyzed', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'planted.yaml'), PLANTED);
