@@ -48,7 +48,8 @@ export function register(program: Command): void {
       ),
   ).action(async (pod: string | undefined, opts: Opts) => {
     const timeoutMs = parseDuration(opts.timeout, '--timeout');
-    if (pod !== undefined || opts.file !== undefined) {
+    // the flags that read the proxy's own config need a pod: runProxyDiff refuses them without one
+    if (pod !== undefined || opts.file !== undefined || opts.csdsAddress !== undefined) {
       const { runProxyDiff } = await import('../proxy-status/diff-command.js');
       process.exitCode = await runProxyDiff(pod, opts, controlPlaneOptions(opts, timeoutMs), timeoutMs);
       return;

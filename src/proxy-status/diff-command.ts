@@ -147,7 +147,11 @@ export async function runProxyDiff(
   timeoutMs: number,
 ): Promise<number> {
   if (pod === undefined)
-    throw usageError('proxy-status --file needs a pod name: mesh proxy-status <pod> --file dump.json');
+    throw opts.file !== undefined
+      ? usageError('proxy-status --file needs a pod name: mesh proxy-status <pod> --file dump.json')
+      : usageError(
+          'proxy-status --csds-address needs a pod name: mesh proxy-status <pod> --csds-address host:port',
+        );
   if (opts.output !== 'table' && opts.output !== 'short')
     throw usageError(`output format "${opts.output}" not supported with a pod argument`);
   if (opts.csdsAddress !== undefined) checkHostPort('--csds-address', opts.csdsAddress, '10.0.0.7:15000');

@@ -233,6 +233,28 @@ describe('proxy-status <pod> --csds-address', () => {
     ]);
   });
 
+  it('without a pod it is refused before anything connects, as -f is (exit 64)', async () => {
+    // it was ignored: `mesh ps --csds-address x` listed every proxy (or failed on the cluster, exit 1)
+    const s = await istiod([clustersSection(cluster())]);
+    for (const address of ['10.0.0.7:15000', 'x']) {
+      const r = await runCli([
+        'proxy-status',
+        '--xds-address',
+        s.address,
+        '--plaintext',
+        '--csds-address',
+        address,
+      ]);
+      expect(r, address).toEqual({
+        code: 64,
+        stdout: '',
+        stderr:
+          'Error: proxy-status --csds-address needs a pod name: mesh proxy-status <pod> --csds-address host:port\n',
+      });
+    }
+    expect(s.requests).toHaveLength(0);
+  });
+
   it('several clients, none of them the proxy: an error naming the endpoint and what it reports', async () => {
     const s = await istiod([clustersSection(cluster())]);
     const csds = await startCsdsServer([clientOf('a-0.shop', 'x'), clientOf('b-0.shop', 'y')]);
