@@ -3,7 +3,7 @@ import { describeError, ExitCode, MeshError } from './util/errors.js';
 import { clientVersion } from './util/version.js';
 import { addClusterClientFlags } from './commands/kube-flags.js';
 import { setImpersonation } from './kube/impersonation.js';
-import { pflagBoolArgs } from './util/flags.js';
+import { pflagArgs } from './util/flags.js';
 import { escapeControlKeepLines } from './render/escape.js';
 
 /** Commands and the module that registers each; modules are imported only when needed. */
@@ -118,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
   // Commands built with `new Command()` (proxy-config's) inherit nothing: every command, at any depth,
   // reports usage errors the same way and returns instead of exiting; those that read the cluster take
   // the impersonation flags and --kubeclient-timeout.
-  // Every command's boolean flags also take pflag's `--flag=true|false`, as istioctl's do.
+  // Every command's flags also take pflag's `=` forms (`--flag=true|false`, `-n=ns`), as istioctl's do.
   // (Each command once: `loadAll` registers more commands while completion runs, and they get the same,
   // so completion offers every flag a command accepts.)
   const treated = new WeakSet<Command>();
@@ -129,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
         c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError(USAGE_HINT);
         addClusterClientFlags(c);
         const parseOptions = c.parseOptions.bind(c);
-        c.parseOptions = (argv: string[]) => parseOptions(pflagBoolArgs(c, argv));
+        c.parseOptions = (argv: string[]) => parseOptions(pflagArgs(c, argv));
       }
       sameErrors(c);
     }

@@ -18,19 +18,29 @@ export function goBool(text: string): boolean | undefined {
 }
 
 /**
- * pflag's bool syntax (istioctl's, kubectl's) for every boolean flag of `command`, i.e. one that takes no
- * value: `--flag=true|false` and `-f=…`, in Go's spellings. Commander takes no `=value` on such flags, so
- * before it parses, true becomes `--flag` and false `--no-flag` when the command has that, else nothing
- * (the flag stays unset); any other value is a usage error. The next argument is never a bool flag's
- * value (`--use-kube FILE` keeps FILE a path), and arguments after `--` are left alone.
+ * pflag's `=` syntax (istioctl's, kubectl's) for every flag of `command`, rewritten before commander parses:
+ * - a boolean flag, i.e. one that takes no value: `--flag=true|false` and `-f=…`, in Go's spellings.
+ *   Commander takes no `=value` on such flags, so true becomes `--flag` and false `--no-flag` when the
+ *   command has that, else nothing (the flag stays unset); any other value is a usage error. The next
+ *   argument is never a bool flag's value (`--use-kube FILE` keeps FILE a path).
+ * - a short flag that takes a value: `-n=istio-system` is `-n istio-system` (commander would read
+ *   `=istio-system`); `--namespace=…` commander already reads.
+ * Arguments after `--` are left alone.
  */
-export function pflagBoolArgs(command: Command, args: string[]): string[] {
+export function pflagArgs(command: Command, args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') return [...out, ...args.slice(i)];
     const m = /^(--[^=]+|-[^-=])=(.*)$/s.exec(arg);
     const flag = m?.[1];
+    const takesValue = m && command.options.find((o) => (o.required || o.optional) && o.short === flag);
+    if (takesValue) {
+      // attached, as commander reads `-nVALUE` whatever VALUE starts with; an empty value stands alone
+      if (m[2] === '') out.push(flag!, '');
+      else out.push(`${flag}${m[2]}`);
+      continue;
+    }
     const option = command.options.find(
       (o) => !o.negate && !o.required && !o.optional && (o.long === flag || o.short === flag),
     );

@@ -205,4 +205,27 @@ describe("pflag's --flag=true|false on every command's boolean flags", () => {
     const after = await runCli(['analyze', 'examples/', '--', '--color=false']);
     expect(after.stderr).toMatch(/^error: --color=false: /m);
   });
+
+  it("reads a short flag's value after = as pflag does: -n=default, -o=json, -f=dump.json", async () => {
+    const dump = '../shared/conformance/istioctl-proxy/istioctl/pkg/proxyconfig/testdata/config_dump.json';
+    for (const [eq, spaced] of [
+      [
+        ['analyze', '-n=default', 'examples/'],
+        ['analyze', '-n', 'default', 'examples/'],
+      ],
+      [
+        ['analyze', '-o=json', 'examples/'],
+        ['analyze', '-o', 'json', 'examples/'],
+      ],
+      [
+        ['pc', 'cluster', `-f=${dump}`],
+        ['pc', 'cluster', '-f', dump],
+      ],
+    ]) {
+      const [a, b] = await Promise.all([runCli(eq!), runCli(spaced!)]);
+      expect(a.stderr, eq!.join(' ')).toBe(b.stderr);
+      expect([a.code, a.stdout], eq!.join(' ')).toEqual([b.code, b.stdout]);
+      expect((a.stdout + a.stderr).length, eq!.join(' ')).toBeGreaterThan(40);
+    }
+  });
 });
