@@ -5,7 +5,7 @@ import { isDnsLabel, isLabelName } from '../util/names.js';
 import { defaultProfile, isProfileName, profileOverlay, PROFILE_NAMES } from './profiles.js';
 import { ISTIO_OPERATOR_SCHEMA, takesOnlyString } from './spec-schema.js';
 import { isMap, mergeTree, parseSetFlag, PathError, setPath, type Json, type JsonMap } from './values.js';
-import { docValue, YAML_READ } from './yaml-doc.js';
+import { docValue, YAML_READ, yamlSyntaxError } from './yaml-doc.js';
 
 /**
  * What the user gave: `-f` files (already read) in order, injector values (kube-inject's --valuesFile,
@@ -44,13 +44,7 @@ export function parseOperatorFile(name: string, text: string): JsonMap {
       exitCode: ExitCode.DATA,
     });
   const doc = docs[0]!;
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    throw new MeshError(`${name}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`, {
-      exitCode: ExitCode.DATA,
-    });
-  }
+  if (doc.errors.length > 0) throw yamlSyntaxError(name, doc.errors[0]!);
   const value = docValue(doc, name, (offset) => `${name}:${lines.linePos(offset).line}`) as Json;
   if (!isMap(value)) throw new MeshError(`${name}: not a YAML map`, { exitCode: ExitCode.DATA });
   if (value.kind !== 'IstioOperator')

@@ -2,7 +2,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from '
 import { offsetInTree } from '../manifests/positions.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { VALUES_SCHEMA } from './spec-schema.js';
-import { docValue, YAML_READ } from './yaml-doc.js';
+import { docValue, YAML_READ, yamlSyntaxError } from './yaml-doc.js';
 import { formatPath, schemaProblems } from './spec.js';
 import type { JsonMap } from './values.js';
 
@@ -62,11 +62,7 @@ function parseOne(name: string, text: string, offset: number): Parsed {
   const doc = found[0] ?? docs[0];
   if (!doc) throw dataError(NO_VALUES(name));
   const err = doc.errors[0];
-  if (err) {
-    const line = err.linePos?.[0]?.line;
-    const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw dataError(`${name}${line ? `:${line + offset}` : ''}: ${what}`);
-  }
+  if (err) throw yamlSyntaxError(name, err, offset);
   return {
     name,
     doc,

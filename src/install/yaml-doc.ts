@@ -4,13 +4,20 @@ import { describeError, ExitCode, MeshError } from '../util/errors.js';
 
 /**
  * The one-line error for a YAML syntax error (the `yaml` package's, thrown or in `doc.errors`): the
- * source, the line when the parser knows it (`?` otherwise) and the first line of the message; exit 65.
+ * source, the line when the parser knows it (plus `lineOffset`, for a document that starts further down)
+ * and the first line of the message, whose ` at line L, column C:` (an excerpt follows it) becomes
+ * ` at column C`; exit 65.
  */
 export function yamlSyntaxError(
   source: string,
   err: { message: string; linePos?: ReadonlyArray<{ line: number }> },
+  lineOffset = 0,
 ): MeshError {
-  return new MeshError(`${source}:${err.linePos?.[0]?.line ?? '?'}: ${err.message.split('\n')[0]}`, {
+  const first = err.message.split('\n')[0]!;
+  const at = / at line (\d+), column (\d+):?$/.exec(first);
+  const what = at ? `${first.slice(0, at.index)} at column ${at[2]}` : first;
+  const line = err.linePos?.[0]?.line ?? (at ? Number(at[1]) : undefined);
+  return new MeshError(`${source}${line !== undefined ? `:${line + lineOffset}` : ''}: ${what}`, {
     exitCode: ExitCode.DATA,
   });
 }

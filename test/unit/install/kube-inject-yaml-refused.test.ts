@@ -152,3 +152,24 @@ describe('kube-inject YAML syntax errors are one line that ends with what is wro
     );
   });
 });
+
+describe('the other YAML files kube-inject and manifest generate read: syntax errors end the same way', () => {
+  // an IstioOperator (-f), a values file and a mesh config file printed the parser's ` at line 2, column 1:`
+  // (its excerpt cut off after the colon), and a values file's error lost the column
+  const broken = 'a: b\nc: [1\n';
+  const message =
+    ':3: Flow sequence in block collection must be sufficiently indented and end with a ] at column 1';
+
+  it('manifest generate -f, kube-inject --valuesFile and --meshConfigFile', async () => {
+    const operator = file('operator.yaml', broken);
+    expect(await runCli(['manifest', 'generate', '-f', operator])).toEqual({
+      code: 65,
+      stdout: '',
+      stderr: `Error: ${operator}${message}\n`,
+    });
+    for (const flag of ['--valuesFile', '--meshConfigFile']) {
+      const path = file(`${flag.slice(2)}.yaml`, broken);
+      expect(await run(['-f', DEPLOYMENTS, flag, path]), flag).toEqual(refused(path, message));
+    }
+  });
+});
