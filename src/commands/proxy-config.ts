@@ -599,9 +599,9 @@ async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
 }
 
 async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<number> {
-  const { timeoutMs } = common(opts);
+  const { format, timeoutMs } = common(opts);
   const { openSide } = await import('../envoy/source.js');
-  const { rootCaCertificates, rootCasMatch, RootsError } = await import('../envoy/rootca.js');
+  const { rootCaCertificates, rootCasMatch, rootFacts, RootsError } = await import('../envoy/rootca.js');
   const roots: Buffer[][] = [];
   const labels: string[] = [];
   for (const side of [a, b]) {
@@ -620,7 +620,19 @@ async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<numbe
       await source.close();
     }
   }
-  if (rootCasMatch(roots[0]!, roots[1]!)) {
+  const same = rootCasMatch(roots[0]!, roots[1]!);
+  if (format !== 'short') {
+    // the same answer for scripts: each proxy's roots, and whether they share one (exit 79 when not)
+    const report = {
+      apiVersion: 'mesh/v1',
+      kind: 'RootCaComparison',
+      proxies: labels.map((proxy, i) => ({ proxy, roots: roots[i]!.map(rootFacts) })),
+      sameRoot: same,
+    };
+    await printStructured(report, format);
+    return same ? ExitCode.OK : ExitCode.FINDINGS;
+  }
+  if (same) {
     await writeStdout(
       `Both [${labels[0]}] and [${labels[1]}] trust the same root CA (ROOTCA): mTLS between them can work`,
     );

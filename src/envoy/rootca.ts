@@ -1,6 +1,7 @@
 /** `proxy-config rootca-compare`: do two proxies trust a common root certificate? */
+import { createHash } from 'node:crypto';
 import { MeshError } from '../util/errors.js';
-import { pemCertificates } from './certs.js';
+import { inspectCertificate, pemCertificates, rfc3339 } from './certs.js';
 import { REDACTED } from './protojson.js';
 import type { ConfigDump } from './dump.js';
 import { secretRoots } from './secrets.js';
@@ -42,4 +43,28 @@ export function parseRoots(pem: string): Buffer[] {
 /** True when any certificate of one bundle is byte-identical (DER) to one of the other. */
 export function rootCasMatch(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   return a.some((x) => b.some((y) => x.equals(y)));
+}
+
+/** A root certificate as `rootca-compare -o json|yaml` shows it (the fields `certs -o json` names so). */
+export interface RootFacts {
+  subject: string;
+  serial: string;
+  notAfter: string;
+  sha256: string;
+}
+
+/** The facts of a root (DER); its fingerprint and why not the rest when it does not parse. */
+export function rootFacts(der: Buffer): RootFacts | { sha256: string; error: string } {
+  const c = inspectCertificate(der);
+  if (typeof c === 'string') {
+    // as X509Certificate's fingerprint256 writes it
+    const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
+    return { sha256: hex.match(/../g)!.join(':'), error: c };
+  }
+  return {
+    subject: (c.cert.subject ?? '').replace(/\n/g, ', '),
+    serial: c.serial,
+    notAfter: rfc3339(c.notAfter),
+    sha256: c.cert.fingerprint256,
+  };
 }

@@ -551,6 +551,28 @@ describe('rootca-compare and diff', () => {
     expect(diff.stderr).toContain('trust different root CAs (ROOTCA)');
   });
 
+  it("rootca-compare -o json|yaml: each proxy's roots and whether they share one (exit 79 when not)", async () => {
+    const diff = await runCli(['pc', 'rc', istio, spire, '-o', 'json']);
+    expect([diff.code, diff.stderr]).toEqual([79, '']);
+    const report = JSON.parse(diff.stdout);
+    expect(report).toMatchObject({ apiVersion: 'mesh/v1', kind: 'RootCaComparison', sameRoot: false });
+    expect(report.proxies.map((p: any) => p.proxy)).toEqual([istio, spire]);
+    expect(report.proxies[1].roots.map((r: any) => r.subject)).toEqual([
+      'O=my-company.org, CN=East Root CA',
+      'O=my-company.org, CN=West Root CA',
+    ]);
+    for (const p of report.proxies)
+      for (const r of p.roots) {
+        expect(r.sha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+        expect(r.notAfter).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        expect(r.serial).toMatch(/^[0-9a-f]{32,}$/);
+      }
+    const same = await runCli(['pc', 'rc', istio, istio, '-o', 'yaml']);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/^apiVersion: mesh\/v1\nkind: RootCaComparison\n/);
+    expect(same.stdout).toMatch(/\nsameRoot: true\n/);
+  });
+
   it('rootca-compare names the dump it cannot read once, as every pc command does', async () => {
     const SECRETS_DUMP = 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump';
     // no SecretsConfigDump section: the same line as `pc secret -f` (it read `Error: F: F: config dump …`)
