@@ -177,7 +177,7 @@ describe('mesh (CLI basics)', () => {
   });
 });
 
-describe("pflag's --flag=true|false on every command's boolean flags", () => {
+describe("pflag's = forms: --flag=true|false on every boolean flag, -x=value on every short flag", () => {
   it('analyze --color=false (as istioctl documents it) and --color=true, -v=true and -v=false', async () => {
     const on = await runCli(['analyze', '--color=true', 'examples/']);
     const off = await runCli(['analyze', '--color=false', 'examples/']);
