@@ -41,6 +41,9 @@ import {
 import { newResource, type LoadProblem, type LoadResult, type Resource, type DocSource } from './types.js';
 import { isObject } from '../util/values.js';
 
+/** The apiVersion of mesh's own JSON and YAML reports (analyze, certs, authz, pc rootca-compare and diff). */
+const MESH_REPORT_API = 'mesh/v1';
+
 export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export interface LoadOptions {
@@ -573,6 +576,15 @@ function addDocument(
         `${item === '' ? '' : `${item}: `}apiVersion and kind must be non-empty strings${fieldTypes(obj)}`,
       );
     }
+    return;
+  }
+  if (obj.apiVersion === MESH_REPORT_API && item === '') {
+    // mesh's own report (`--report json:r.json` written into the folder analyzed): no Kubernetes object
+    // has this apiVersion (an API group other than the built-in ones has a dot)
+    problem(
+      'note',
+      `skipped mesh's own ${hasKind ? obj.kind : 'report'} (apiVersion ${MESH_REPORT_API}), not a Kubernetes object`,
+    );
     return;
   }
   if (!hasApi || !hasKind) {

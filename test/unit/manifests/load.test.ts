@@ -100,6 +100,17 @@ describe('loading manifests', () => {
     ]);
   });
 
+  it("passes over mesh's own reports with a note: a JSON or YAML report written into the folder analyzed", () => {
+    const { resources, problems } = parse(
+      `apiVersion: mesh/v1\nkind: AnalysisReport\nversion: 1\nfindings: []\n---\napiVersion: mesh/v1\nkind: CertReport\nproxies: []\n---\napiVersion: v1\nkind: Service\nmetadata: {name: kept}\n`,
+    );
+    expect(resources.map((r) => r.name)).toEqual(['kept']);
+    expect(problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
+      "note 1: skipped mesh's own AnalysisReport (apiVersion mesh/v1), not a Kubernetes object",
+      "note 6: skipped mesh's own CertReport (apiVersion mesh/v1), not a Kubernetes object",
+    ]);
+  });
+
   it('says what kind and apiVersion are when they are not strings', () => {
     const { problems } = parse(
       'apiVersion: v1\nkind: 5\n---\napiVersion: 5\nkind: [a]\n---\napiVersion: v1\nkind: ""\n',
