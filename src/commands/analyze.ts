@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
@@ -5,6 +7,7 @@ import { colorEnabled } from '../util/tty.js';
 import { clientVersion } from '../util/version.js';
 import { parseDuration } from '../util/duration.js';
 import type { Level } from '../analyzers/types.js';
+import type { Resource } from '../manifests/types.js';
 import type { Chunks } from '../render/chunks.js';
 import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
@@ -269,6 +272,24 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         `warning: namespace "${opts.namespace}" (-n) not found in ${cluster.remotes.length > 0 ? 'any cluster analyzed' : `the cluster at ${cluster.server}`}${paths.length > 0 ? ' or the files' : ''}`,
       ),
     );
+  // An output file that is one of the inputs holding Kubernetes objects (a typo in --report or
+  // --write-baseline) would replace the user's manifests with a report: refused before anything is written.
+  // An earlier report read as input holds none (it is skipped with a note) and is replaced.
+  const outputs = [
+    ...reports.map((r) => ({ flag: `--report ${r.format}`, file: r.file, what: 'report' })),
+    ...(opts.writeBaseline
+      ? [{ flag: '--write-baseline', file: opts.writeBaseline as string, what: 'baseline' }]
+      : []),
+  ];
+  if (outputs.length > 0) {
+    const inputs = filesHoldingObjects(outcome.load.resources);
+    const clobbered = outputs.find((o) => inputs.has(realPathOf(o.file)));
+    if (clobbered)
+      throw usageError(
+        `${clobbered.flag}: ${clobbered.file} is an input that holds Kubernetes objects: the ${clobbered.what} would replace it`,
+        `name another file for the ${clobbered.what}`,
+      );
+  }
   // Input problems always go to stderr, one line each (notes only with --verbose). What comes from the
   // inputs (file and object names) is shown with its control characters escaped (escapeControl), as in the
   // findings: a name holding a line break would start a line of its own (a forged `::error` workflow command).
@@ -462,6 +483,22 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
     }
   }
   return unwritten > 0 ? ExitCode.RUNTIME : outcome.exitCode;
+}
+
+/** The real paths of the files the objects were read from (not stdin, not the cluster). */
+function filesHoldingObjects(resources: readonly Resource[]): Set<string> {
+  const files = new Set<string>();
+  for (const r of resources) if (r.origin.file && r.origin.file !== '-') files.add(r.origin.file);
+  return new Set([...files].map(realPathOf));
+}
+
+/** A path as the file system resolves it (links followed), or as given when it does not exist. */
+function realPathOf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
 }
 
 /** `--report FORMAT:FILE` values (split at the first colon: formats have none, Windows paths do). */
