@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { MeshError, ExitCode } from '../util/errors.js';
 import { remoteClusterId } from '../manifests/types.js';
 import { jsonSyntaxError } from '../manifests/json-error.js';
@@ -17,7 +17,8 @@ function keyOf(f: { code: string; origin?: string; path?: string; cluster?: stri
   return `${f.code}|${f.origin ?? ''}|${f.path ?? ''}|${remoteClusterId(f.cluster) ?? ''}`;
 }
 
-export function writeBaseline(file: string, findings: readonly Finding[]): void {
+/** The baseline file's text for `findings` (written by `--write-baseline`, read by `--baseline`). */
+export function baselineText(findings: readonly Finding[]): string {
   const data: BaselineFile = {
     version: 1,
     generator: 'mesh',
@@ -29,7 +30,7 @@ export function writeBaseline(file: string, findings: readonly Finding[]): void 
       ...(remoteClusterId(f.cluster) !== undefined ? { cluster: f.cluster } : {}),
     })),
   };
-  writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+  return JSON.stringify(data, null, 2) + '\n';
 }
 
 export function readBaseline(file: string): BaselineFile {

@@ -354,7 +354,17 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
       warn(`Error: baseline ${opts.writeBaseline} not written: ${what}, and it would lack their findings`);
       return unread > 0 ? ExitCode.NOINPUT : ExitCode.DATA;
     }
-    baselineMod!.writeBaseline(opts.writeBaseline, [...outcome.findings, ...outcome.inBaseline]);
+    // replaced whole or not at all, as the reports are
+    const { writeOutput } = await import('../util/write-output.js');
+    try {
+      await writeOutput(
+        opts.writeBaseline,
+        baselineMod!.baselineText([...outcome.findings, ...outcome.inBaseline]),
+      );
+    } catch (err) {
+      warn(`Error: --write-baseline: ${(err as Error).message}`);
+      return ExitCode.RUNTIME;
+    }
     warn(
       `Wrote ${outcome.findings.length + outcome.inBaseline.length} findings to baseline ${opts.writeBaseline}.`,
     );

@@ -1,7 +1,8 @@
 /**
- * An analyze output (--report, --write-baseline) that names one of the files analyzed: a typo there would
- * replace the user's manifests with a report. Refused (exit 64) before anything is written; an earlier
- * report in the folder analyzed is no manifest and is replaced as usual.
+ * Where analyze writes files (--report, --write-baseline). One that names a file analyzed (a typo) would
+ * replace the user's manifests with a report: refused (exit 64) before anything is written, while an earlier
+ * report in the folder analyzed is no manifest and is replaced as usual. A baseline that cannot be written
+ * is one line, as a report is.
  */
 import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,5 +69,19 @@ describe('analyze refuses to write a report or baseline over a file it analyzes'
     expect(JSON.parse(readFileSync(report, 'utf8')).summary).toEqual(
       JSON.parse(mesh(['analyze', repo, '-o', 'json']).stdout).summary,
     );
+  });
+
+  it('a baseline that cannot be written is one line naming the flag and the file, exit 1', () => {
+    const repo = sampleRepo();
+    for (const [target, why] of [
+      [join(repo, 'no/such/dir/b.json'), 'no such file or directory'],
+      [repo, 'is a directory'],
+    ]) {
+      const r = mesh(['analyze', repo, '--write-baseline', target!]);
+      expect([r.code, r.stderr], target).toEqual([
+        1,
+        `Error: --write-baseline: cannot write ${target}: ${why}\n`,
+      ]);
+    }
   });
 });
