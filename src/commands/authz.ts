@@ -155,6 +155,12 @@ export async function runAuthzTest(opts: Record<string, any>): Promise<number> {
   const format = parseOutputFormat(opts.output, FORMATS, 'table');
   if ((opts.file as string[]).length === 0)
     throw usageError('authz test requires -f with AuthorizationPolicy manifests');
+  // -f - twice is one input (read once, as analyze reads it); -f - with --cases - would read two
+  const { stdinOnce } = await import('../util/input.js');
+  stdinOnce([
+    ...[...new Set(opts.file as string[])].map((f) => ['-f', f] as const),
+    ['--cases', opts.cases as string],
+  ]);
   const { meshSettings } = await import('../authz/mesh-settings.js');
   const mesh = meshSettings(opts.meshConfigFile);
   const { runPolicyTests } = await import('../authz/test-run.js');

@@ -119,7 +119,8 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
       });
   }
   if (opts.file.length > 0) {
-    const { readUtf8Input } = await import('../util/input.js');
+    const { readUtf8Input, stdinOnce } = await import('../util/input.js');
+    stdinOnce((opts.file as string[]).map((f) => ['-f', f] as const));
     const { UNMARSHAL } = await import('../envoy/dump.js');
     for (const file of opts.file as string[])
       sources.push({ label: file, fetch: () => readUtf8Input(file, '', `${UNMARSHAL}: `) });

@@ -63,6 +63,8 @@ async function offlineSpecs(opts: Opts): Promise<Spec[]> {
     ...((opts.csds ?? []) as string[]).map((t) => ['csds', ...pair('--csds', t)] as const),
     ...((opts.file ?? []) as string[]).map((t) => ['file', ...pair('--file', t)] as const),
   ];
+  const { stdinOnce } = await import('../util/input.js');
+  stdinOnce(specs.filter(([kind]) => kind === 'file').map(([, , where]) => ['-f', where] as const));
   const given = new Map<string, string>();
   for (const [kind, id, where] of specs) {
     const flag = `${kind === 'csds' ? '--csds' : '-f'} ${id}=${where}`;

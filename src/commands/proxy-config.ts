@@ -600,6 +600,7 @@ async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
 
 async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<number> {
   const { format, timeoutMs } = common(opts);
+  await bothSidesFromStdin(a, b);
   const { openSide } = await import('../envoy/source.js');
   const { rootCaCertificates, rootCasMatch, rootFacts, RootsError } = await import('../envoy/rootca.js');
   const roots: Buffer[][] = [];
@@ -647,6 +648,7 @@ async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<numbe
 async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
   const format = parseOutputFormat(opts.output, ['short', 'json'] as const, 'short');
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  await bothSidesFromStdin(a, b);
   const { openSide } = await import('../envoy/source.js');
   const dumps: ConfigDump[] = [];
   const labels: string[] = [];
@@ -673,4 +675,13 @@ async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
   for (const u of d.unreadable ?? []) warn(`Error: ${u.error}`);
   // a difference found (79) outranks a part that could not be read (65)
   return !d.same ? ExitCode.FINDINGS : d.unreadable ? ExitCode.DATA : ExitCode.OK;
+}
+
+/** `- -`: stdin is read once, so the second side would be an empty dump (exit 64 before reading). */
+async function bothSidesFromStdin(a: string, b: string): Promise<void> {
+  const { stdinOnce } = await import('../util/input.js');
+  stdinOnce([
+    ['<first>', a],
+    ['<second>', b],
+  ]);
 }

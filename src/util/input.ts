@@ -1,7 +1,7 @@
 /** Reading input files and stdin for commands that take `--file` (`-` = stdin). */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { describeError, ExitCode, MeshError } from './errors.js';
+import { describeError, ExitCode, MeshError, usageError } from './errors.js';
 
 const GO_ERRNO: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -272,4 +272,19 @@ export async function readUtf8Input(file: string, prefix: string, what: string):
     throw new MeshError(`${prefix}${(err as Error).message}`, { exitCode: ExitCode.NOINPUT });
   }
   return checkedText(buf, file, what);
+}
+
+/**
+ * Refuses `-` (stdin) named by more than one of a command's inputs (`[flag, value]` pairs), before
+ * anything is read: stdin can be read only once, and the second input would be read as empty (an empty
+ * dump, no policies). The same `-` given twice to one flag that reads a list of paths is one input.
+ */
+export function stdinOnce(inputs: ReadonlyArray<readonly [flag: string, value: string]>): void {
+  const flags = inputs.filter(([, value]) => value === '-').map(([flag]) => flag);
+  if (flags.length < 2) return;
+  const named = [...new Set(flags)];
+  throw usageError(
+    `${named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named.at(-1)}` : named[0]}: - (stdin) can be read only once`,
+    'save all but one of these inputs to a file',
+  );
 }
