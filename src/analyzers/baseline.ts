@@ -54,7 +54,33 @@ export function readBaseline(file: string): BaselineFile {
   if (!data || data.version !== 1 || !Array.isArray(data.findings)) {
     throw new MeshError(`${file} is not a mesh baseline (version 1)`, { exitCode: ExitCode.USAGE });
   }
+  // a hand-edited entry of another shape would match nothing (or stop the run), without a word
+  (data.findings as unknown[]).forEach((entry, i) => {
+    const why = entryProblem(entry);
+    if (why !== undefined)
+      throw new MeshError(
+        `${file}: findings[${i}] is not a baseline finding (${why}; code and origin must be strings)`,
+        { exitCode: ExitCode.USAGE },
+      );
+  });
   return data as BaselineFile;
+}
+
+/** What is wrong with a baseline entry, in words (`its code is the number 101`), or undefined. */
+function entryProblem(entry: unknown): string | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return valueWords(entry);
+  const e = entry as Record<string, unknown>;
+  for (const key of ['code', 'origin', 'path', 'message', 'cluster'])
+    if (typeof e[key] !== 'string' && (e[key] !== undefined || key === 'code' || key === 'origin'))
+      return e[key] === undefined ? `it has no ${key}` : `its ${key} is ${valueWords(e[key])}`;
+  return undefined;
+}
+
+function valueWords(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `the ${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** Splits findings into those already in the baseline and new ones (multiset: counts matter). */

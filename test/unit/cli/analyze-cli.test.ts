@@ -205,6 +205,31 @@ describe('mesh analyze (CLI)', () => {
     expect(r.code).toBe(79);
   });
 
+  // A hand-edited baseline whose findings held a null stopped the run with "Error: Cannot read properties
+  // of null (reading 'code')", exit 1; an entry of the wrong shape matched nothing without a word.
+  it('a baseline finding that is not an object of strings: exit 64 naming the entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-baseline-'));
+    const baseline = join(dir, 'baseline.json');
+    expect(mesh(['analyze', subset, '--write-baseline', baseline]).code).toBe(0);
+    const data = JSON.parse(readFileSync(baseline, 'utf8'));
+    for (const [entry, why] of [
+      [null, 'null'],
+      ['IST0101', 'the string "IST0101"'],
+      [{ ...data.findings[0], code: 101 }, 'its code is the number 101'],
+      [{ ...data.findings[0], origin: ['x'] }, 'its origin is a list'],
+      [{ ...data.findings[0], path: {} }, 'its path is a mapping'],
+    ]) {
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ ...data, findings: [...data.findings, entry] }));
+      const r = mesh(['analyze', subset, '--baseline', bad]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        64,
+        '',
+        `Error: ${bad}: findings[1] is not a baseline finding (${why}; code and origin must be strings)\n`,
+      ]);
+    }
+  });
+
   // It wrote a baseline without the findings of the inputs it could not read or parse, and exited 0.
   it('--write-baseline writes nothing when an input could not be read (66) or parsed (65)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mesh-wb-'));
