@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
@@ -525,9 +526,14 @@ function parseReports(specs: string[]): Array<{ format: (typeof FORMATS)[number]
     if (file === '-') throw usageError(`invalid --report "${spec}": - is stdout, whose format -o sets`);
     return { format, file };
   });
-  const files = reports.map((r) => r.file);
-  const twice = files.find((f, i) => files.indexOf(f) !== i);
-  if (twice !== undefined) throw usageError(`--report names ${twice} twice`);
+  // one file however it is spelled (`r`, `./r`, its absolute path): the later report would replace the other
+  const seen = new Map<string, string>();
+  for (const { file } of reports) {
+    const first = seen.get(resolve(file));
+    if (first !== undefined)
+      throw usageError(`--report names ${first} twice${first === file ? '' : ` (as ${first} and ${file})`}`);
+    seen.set(resolve(file), file);
+  }
   return reports;
 }
 

@@ -273,6 +273,12 @@ describe('mesh analyze --report FORMAT:FILE', () => {
       [['--report', 'xml:r.xml'], 'Error: invalid --report "xml:r.xml": FORMAT:FILE'],
       [['--report', 'sarif:-'], 'Error: invalid --report "sarif:-": - is stdout, whose format -o sets'],
       [['--report', 'sarif:r', '--report', 'json:r'], 'Error: --report names r twice'],
+      // one file spelled two ways: the second report silently replaced the first
+      [['--report', 'sarif:r', '--report', 'json:./r'], 'Error: --report names r twice (as r and ./r)'],
+      [
+        ['--report', `sarif:${join(ROOT, 'x.sarif')}`, '--report', 'junit:x.sarif'],
+        `Error: --report names ${join(ROOT, 'x.sarif')} twice (as ${join(ROOT, 'x.sarif')} and x.sarif)`,
+      ],
       [
         ['--report', 'json:r', '--write-baseline', 'b.json'],
         'Error: --report cannot be combined with --write-baseline',
