@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { MeshError, ExitCode } from '../util/errors.js';
 import { remoteClusterId } from '../manifests/types.js';
 import { jsonSyntaxError } from '../manifests/json-error.js';
-import { errnoText } from '../util/input.js';
+import { errnoText, readFlagFile } from '../util/input.js';
 import type { Finding } from './types.js';
 
 /** A baseline records accepted findings so CI fails only on new ones. */
@@ -37,8 +36,9 @@ export function readBaseline(file: string): BaselineFile {
   let data: any;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFlagFile(file, 'cannot read baseline ');
   } catch (err) {
+    if (err instanceof MeshError) throw err;
     throw new MeshError(`cannot read baseline ${file}: ${errnoText(err)}`, { exitCode: ExitCode.USAGE });
   }
   try {

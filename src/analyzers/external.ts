@@ -4,8 +4,8 @@
  * namespaced kinds or `Kind name` for cluster-scoped ones; `*` matches any run of characters in each part,
  * and the kind is the bare kind (`Gateway` covers the Istio and the Gateway API kind), compared ignoring case.
  */
-import { readFileSync } from 'node:fs';
-import { usageError } from '../util/errors.js';
+import { readFlagFile } from '../util/input.js';
+import { MeshError, usageError } from '../util/errors.js';
 import { glob } from './suppress.js';
 
 export interface ExternalPattern {
@@ -47,8 +47,9 @@ export function readExternalPatterns(values: readonly string[], files: readonly 
   for (const file of files) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readFlagFile(file, 'cannot read --external-file ');
     } catch (err) {
+      if (err instanceof MeshError) throw err;
       throw usageError(`cannot read --external-file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
     text.split(/\r?\n/).forEach((line, i) => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFlagFile } from '../util/input.js';
 import jsYaml from 'js-yaml';
 import { KUBE_YAML_SCHEMA } from '../manifests/yaml-schema.js';
 import { MeshError, ExitCode } from '../util/errors.js';
@@ -31,8 +31,9 @@ export function deepMerge(base: Record<string, any>, over: Record<string, any>):
 function readYamlFile(file: string, what: string): Record<string, any> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFlagFile(file, `cannot read ${what} `);
   } catch (err) {
+    if (err instanceof MeshError) throw err;
     throw new MeshError(
       `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       { exitCode: ExitCode.USAGE },

@@ -6,7 +6,7 @@ import { load as loadYaml } from 'js-yaml';
 import { ExitCode, MeshError, describeError } from '../util/errors.js';
 import { applyImpersonation } from './impersonation.js';
 import { redactPassword } from '../util/url.js';
-import { errnoText } from '../util/input.js';
+import { errnoText, readFlagFile } from '../util/input.js';
 
 export interface KubeConfigOptions {
   /** --kubeconfig: one file, used instead of $KUBECONFIG and ~/.kube/config. */
@@ -72,9 +72,10 @@ function loadFile(
   let text: string;
   let raw: unknown;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFlagFile(file, 'cannot read kubeconfig ');
     raw = loadYaml(text);
   } catch (err) {
+    if (err instanceof MeshError) throw err;
     throw fail(describeError(err).split('\n')[0]!);
   }
   // (client-node failed on these with "Cannot read properties of undefined (reading 'clusters')")

@@ -288,3 +288,26 @@ export function stdinOnce(inputs: ReadonlyArray<readonly [flag: string, value: s
     'save all but one of these inputs to a file',
   );
 }
+
+/**
+ * The UTF-8 text of a file a flag names (a mesh config, a baseline, a list of patterns), read synchronously
+ * and at most MAX_INPUT_BYTES: a device or FIFO that never ends (`/dev/zero`) is refused there, exit 65,
+ * naming it after `prefix` (`cannot read mesh config file `), rather than read until memory runs out. A file
+ * that cannot be opened or read throws Node's error, as readFileSync does.
+ */
+export function readFlagFile(file: string, prefix: string): string {
+  const fd = openSync(file, 'r');
+  let buf: Buffer | undefined;
+  try {
+    const st = fstatSync(fd);
+    buf = readFdBounded(fd, st.isFile() ? st.size : 0, MAX_INPUT_BYTES);
+  } finally {
+    closeSync(fd);
+  }
+  if (buf === undefined)
+    throw new MeshError(
+      `${prefix}${file}: larger than ${MAX_INPUT_BYTES / 1048576} MiB, more than mesh reads of one input`,
+      { exitCode: ExitCode.DATA },
+    );
+  return buf.toString('utf8');
+}

@@ -46,4 +46,38 @@ describe('an input that never ends', () => {
     expect(r.stderr).toBe('Error: /dev/zero: larger than 511 MiB, more than mesh reads of one input\n');
     expect(r.code).toBe(65);
   }, 60_000);
+
+  // These files were read whole with readFileSync: /dev/zero grew mesh to 16 GB in 40 s, and it then died
+  // of std::bad_alloc (exit 134, no line naming the flag).
+  it.each([
+    [['analyze', 'examples', '--meshConfigFile', '/dev/zero'], 'mesh config file'],
+    [['analyze', 'examples', '--meshNetworksFile', '/dev/zero'], 'mesh networks file'],
+    [['analyze', 'examples', '--baseline', '/dev/zero'], 'baseline'],
+    [['analyze', 'examples', '--external-file', '/dev/zero'], '--external-file'],
+    [['analyze', 'examples', '--use-kube', '--kubeconfig', '/dev/zero'], 'kubeconfig'],
+    [
+      [
+        'authz',
+        'test',
+        '-f',
+        'test/fixtures/authz/policies.yaml',
+        '--cases',
+        'test/fixtures/authz/cases.yaml',
+        '--meshConfigFile',
+        '/dev/zero',
+      ],
+      'mesh config file',
+    ],
+  ])(
+    'mesh %j: the flag file is refused at the limit, exit 65',
+    (args, what) => {
+      const r = mesh(args);
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        65,
+        '',
+        `Error: cannot read ${what} /dev/zero: larger than 511 MiB, more than mesh reads of one input\n`,
+      ]);
+    },
+    60_000,
+  );
 });
