@@ -4,7 +4,7 @@
  * namespaced kinds or `Kind name` for cluster-scoped ones; `*` matches any run of characters in each part,
  * and the kind is the bare kind (`Gateway` covers the Istio and the Gateway API kind), compared ignoring case.
  */
-import { readFlagFile } from '../util/input.js';
+import { errnoText, readFlagFile } from '../util/input.js';
 import { MeshError, usageError } from '../util/errors.js';
 import { glob } from './suppress.js';
 
@@ -50,7 +50,7 @@ export function readExternalPatterns(values: readonly string[], files: readonly 
       text = readFlagFile(file, 'cannot read --external-file ');
     } catch (err) {
       if (err instanceof MeshError) throw err;
-      throw usageError(`cannot read --external-file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw usageError(`cannot read --external-file ${file}: ${errnoText(err)}`);
     }
     text.split(/\r?\n/).forEach((line, i) => {
       const body = line.replace(/(^|\s)#.*$/, '').trim();

@@ -1,4 +1,4 @@
-import { readFlagFile } from '../util/input.js';
+import { errnoText, readFlagFile } from '../util/input.js';
 import jsYaml from 'js-yaml';
 import { KUBE_YAML_SCHEMA } from '../manifests/yaml-schema.js';
 import { MeshError, ExitCode } from '../util/errors.js';
@@ -34,10 +34,7 @@ function readYamlFile(file: string, what: string): Record<string, any> {
     text = readFlagFile(file, `cannot read ${what} `);
   } catch (err) {
     if (err instanceof MeshError) throw err;
-    throw new MeshError(
-      `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { exitCode: ExitCode.USAGE },
-    );
+    throw new MeshError(`cannot read ${what} ${file}: ${errnoText(err)}`, { exitCode: ExitCode.USAGE });
   }
   let value: unknown;
   try {

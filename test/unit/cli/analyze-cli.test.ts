@@ -258,6 +258,27 @@ describe('mesh analyze (CLI)', () => {
     expect(bad.stderr).toMatch(/^Error: cannot read mesh config file/m);
   });
 
+  // They said `ENOENT` and `EISDIR`, Node's error codes, where the baseline said "no such file or directory".
+  it('a flag file that cannot be read is named with the reason in words, exit 64', () => {
+    for (const [flag, what] of [
+      ['--meshConfigFile', 'mesh config file'],
+      ['--meshNetworksFile', 'mesh networks file'],
+      ['--external-file', '--external-file'],
+      ['--baseline', 'baseline'],
+    ]) {
+      for (const [file, why] of [
+        ['/nonexistent/mesh.yaml', 'no such file or directory'],
+        ['test/fixtures', 'is a directory'],
+      ]) {
+        const r = mesh(['analyze', subset, flag!, file!]);
+        expect([r.code, r.stderr], `${flag} ${file}`).toEqual([
+          64,
+          `Error: cannot read ${what} ${file}: ${why}\n`,
+        ]);
+      }
+    }
+  });
+
   // The istio ConfigMap as --meshConfigFile: a data.mesh that was not YAML failed with js-yaml's words
   // alone ("unexpected end of the stream …"), naming neither the file nor the key, exit 1.
   it('a --meshConfigFile ConfigMap whose data.mesh is not a YAML map: exit 65, naming the file and the key', () => {
