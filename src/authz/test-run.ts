@@ -1,5 +1,6 @@
 /** `mesh authz test`: load policies and cases, evaluate each case, report, pick the exit code. */
 import { loadManifests } from '../manifests/load.js';
+import type { LoadProblem } from '../manifests/types.js';
 import { renderTable } from '../render/tabwriter.js';
 import { describeError, ExitCode, MeshError } from '../util/errors.js';
 import { warn, writeStderr, writeStdout } from '../util/output.js';
@@ -80,9 +81,11 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
     return e.exitCode;
   }
   const load = await loadManifests(opts.policyPaths);
+  // a -f path passed over holds policies that are not evaluated: an error, as an unparsable one is
+  const unusable = (p: LoadProblem) => p.severity === 'error' || p.passedOver === true;
   for (const p of load.problems) {
     if (p.severity === 'note') continue;
-    warn(`${p.severity}: ${p.line ? `${p.file}:${p.line}` : p.file}: ${p.message}`);
+    warn(`${unusable(p) ? 'error' : p.severity}: ${p.line ? `${p.file}:${p.line}` : p.file}: ${p.message}`);
   }
   const checked = await validatePolicies(load.resources);
   if (checked.findings.length > 0) writeStderr(renderLog(checked.findings, colorEnabled(process.stderr)));
@@ -113,9 +116,7 @@ export async function runPolicyTests(opts: PolicyTestOptions): Promise<number> {
 
   const failed = results.filter((r) => r.pass === false).length;
   const inputErrors =
-    parsed.problems.length +
-    checked.refused +
-    load.problems.filter((p) => p.severity === 'error' && !p.noInput).length;
+    parsed.problems.length + checked.refused + load.problems.filter((p) => unusable(p) && !p.noInput).length;
   // As in analyze: a failing case (79), then a missing policy path (66), then unusable input (65).
   const exitCode =
     failed > 0

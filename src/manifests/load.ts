@@ -176,6 +176,7 @@ export function expandPaths(
           severity: 'warning',
           file: p,
           message: 'no .yaml, .yml or .json files in this folder',
+          passedOver: true,
         });
     } else if (MANIFEST_EXTENSIONS.has(extname(p).toLowerCase()) || isStream(st)) {
       // a FIFO or device named on the command line is read whatever its name, as stdin is: bash's
@@ -191,6 +192,7 @@ export function expandPaths(
         severity: 'warning',
         file: p,
         message: 'skipped: recognised file extensions are .yaml, .yml and .json',
+        passedOver: true,
       });
   }
   return out;

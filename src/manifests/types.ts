@@ -88,6 +88,11 @@ export interface LoadProblem {
    * be read: not a parse error (exit 66).
    */
   noInput?: boolean;
+  /**
+   * A path named by the user that was passed over: a file of another extension, a folder without
+   * manifests. analyze warns; authz test, whose decisions depend on every policy, fails (exit 65).
+   */
+  passedOver?: boolean;
 }
 
 export interface LoadResult {

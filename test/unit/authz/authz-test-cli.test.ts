@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -225,6 +225,30 @@ describe('mesh authz test', () => {
     const b = await runCli(['authz', 'test', '-f', FIX, '--cases', badCases]);
     expect(b.code).toBe(65);
     expect(b.stderr).toContain(`error: ${badCases}:1: case 1: expect "nope" must be allow, deny or custom`);
+  });
+
+  // A DENY policy saved as deny.txt was passed over with a warning, and a case expecting ALLOW passed:
+  // exit 0, the policy test green without its policy.
+  it('a -f path passed over (another extension, a folder without manifests) is an error: exit 65, not a pass', async () => {
+    const policy =
+      'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n' +
+      'metadata: { name: deny-all, namespace: shop }\nspec: { action: DENY, rules: [{}] }\n';
+    const cases = file(
+      'allow-cases.yaml',
+      '- destination: { namespace: shop }\n  request: { path: / }\n  expect: allow\n',
+    );
+    const txt = file('deny.txt', policy);
+    const r = await runCli(['authz', 'test', '-f', txt, '--cases', cases]);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `error: ${txt}: skipped: recognised file extensions are .yaml, .yml and .json`,
+    );
+    expect(r.code).toBe(65);
+    const folder = join(dir, 'no-manifests');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'deny.txt'), policy);
+    const f = await runCli(['authz', 'test', '-f', folder, '--cases', cases]);
+    expect(f.stderr.split('\n')[0]).toBe(`error: ${folder}: no .yaml, .yml or .json files in this folder`);
+    expect(f.code).toBe(65);
   });
 
   it('needs -f and --cases, and a readable cases file', async () => {

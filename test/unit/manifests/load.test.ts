@@ -410,6 +410,7 @@ describe('loading manifests', () => {
         severity: 'warning',
         file: join(dir, 'vs.txt'),
         message: 'skipped: recognised file extensions are .yaml, .yml and .json',
+        passedOver: true,
       },
     ]);
   });
