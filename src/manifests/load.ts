@@ -559,6 +559,14 @@ function addDocument(
       problem('error', `${item} is ${kindOfValue(value)}, not a Kubernetes object`);
       return;
     }
+    // a list of objects was meant to be objects: passed over, they would go unanalyzed without a word
+    if (Array.isArray(value) && value.some((v) => isObject(v) && ('apiVersion' in v || 'kind' in v))) {
+      problem(
+        'error',
+        'a sequence of Kubernetes objects, not an object: write each as a document of its own (---) or as the items of a kind: List',
+      );
+      return;
+    }
     problem('note', 'skipped a document that is not a Kubernetes object (not a mapping)');
     return;
   }

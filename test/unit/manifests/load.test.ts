@@ -111,6 +111,25 @@ describe('loading manifests', () => {
     ]);
   });
 
+  // `[{VirtualService…}, {VirtualService…}]` in a .json file (or a YAML document that is a list of objects)
+  // was passed over with a note: '✔ No validation issues found', exit 0, none of its objects analyzed.
+  it('reports a document that is a sequence of objects (kubectl and istioctl refuse it), not a note', () => {
+    const vs = '{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"a"}}';
+    const json = parse(`[${vs},${vs}]`, 'in.json');
+    const yaml = parse(`${VS}---\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a}\n`);
+    const message =
+      'a sequence of Kubernetes objects, not an object: write each as a document of its own (---) or as the items of a kind: List';
+    expect(json.problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
+      `error 1: ${message}`,
+    ]);
+    expect(yaml.problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
+      `error 15: ${message}`,
+    ]);
+    expect(yaml.resources.map((r) => r.name)).toEqual(['reviews']);
+    // a sequence that holds no object (a list of hooks, of strings) is still passed over with a note
+    expect(parse('- id: trailing-whitespace\n- [1, 2]\n').problems.map((p) => p.severity)).toEqual(['note']);
+  });
+
   it('says what kind and apiVersion are when they are not strings', () => {
     const { problems } = parse(
       'apiVersion: v1\nkind: 5\n---\napiVersion: 5\nkind: [a]\n---\napiVersion: v1\nkind: ""\n',
