@@ -13,7 +13,14 @@ import {
 import { ExitCode, MeshError } from '../util/errors.js';
 import { goBool } from '../util/flags.js';
 import { isObject, list, ownValue, str, text as textOf } from '../util/values.js';
-import { deeperThan, MAX_NESTING, nestingMessage, shortPath } from '../manifests/limits.js';
+import {
+  deeperThan,
+  isSequenceOfObjects,
+  MAX_NESTING,
+  nestingMessage,
+  SEQUENCE_OF_OBJECTS,
+  shortPath,
+} from '../manifests/limits.js';
 import { formatPath, type PathSegment } from '../manifests/path.js';
 import { offsetInTree } from '../manifests/positions.js';
 import { docValue, yamlSyntaxError } from './yaml-doc.js';
@@ -815,6 +822,11 @@ export async function injectYaml(text: string, inject: PodInjector, source: stri
       out += text.slice(start, end);
       continue;
     }
+    // Deployments in a list would come back uninjected without a word (istioctl refuses the document)
+    if (isSequenceOfObjects(value))
+      throw new MeshError(`${source}:${lines.linePos(doc.contents.range[0]).line}: ${SEQUENCE_OF_OBJECTS}`, {
+        exitCode: ExitCode.DATA,
+      });
     let injected: Obj;
     try {
       injected = await injectObject(value, inject);

@@ -130,3 +130,19 @@ export function exceedsNodes(root: unknown, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * Whether a document is a sequence holding Kubernetes objects (a mapping with `apiVersion` or `kind`):
+ * meant as objects, which kubectl and istioctl refuse, rather than some other file to pass over.
+ */
+export function isSequenceOfObjects(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.some(
+      (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && ('apiVersion' in v || 'kind' in v),
+    )
+  );
+}
+
+export const SEQUENCE_OF_OBJECTS =
+  'a sequence of Kubernetes objects, not an object: write each as a document of its own (---) or as the items of a kind: List';

@@ -35,7 +35,9 @@ import {
   JS_YAML_MAX_DEPTH,
   countKeys,
   scanJson,
+  isSequenceOfObjects,
   nestingMessage,
+  SEQUENCE_OF_OBJECTS,
   shortPath,
 } from './limits.js';
 import { newResource, type LoadProblem, type LoadResult, type Resource, type DocSource } from './types.js';
@@ -560,11 +562,8 @@ function addDocument(
       return;
     }
     // a list of objects was meant to be objects: passed over, they would go unanalyzed without a word
-    if (Array.isArray(value) && value.some((v) => isObject(v) && ('apiVersion' in v || 'kind' in v))) {
-      problem(
-        'error',
-        'a sequence of Kubernetes objects, not an object: write each as a document of its own (---) or as the items of a kind: List',
-      );
+    if (isSequenceOfObjects(value)) {
+      problem('error', SEQUENCE_OF_OBJECTS);
       return;
     }
     problem('note', 'skipped a document that is not a Kubernetes object (not a mapping)');

@@ -173,3 +173,30 @@ describe('the other YAML files kube-inject and manifest generate read: syntax er
     }
   });
 });
+
+// A document that was a list of Deployments came back as it was, uninjected, exit 0, without a word
+// (istioctl refuses it: a sequence is no object).
+describe('kube-inject refuses a document that is a list of objects', () => {
+  it('YAML or JSON: the file and line, exit 65; a list of anything else still passes through', async () => {
+    const deployment =
+      '{apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {selector: {matchLabels: {app: web}}, ' +
+      'template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}}}';
+    const message =
+      ': a sequence of Kubernetes objects, not an object: write each as a document of its own (---) or as the items of a kind: List';
+    const yaml = file(
+      'seq.yaml',
+      `apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n- ${deployment}\n`,
+    );
+    expect(await run(['-f', yaml])).toEqual(refused(yaml, `:5${message}`));
+    const json = file(
+      'seq.json',
+      `[${JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } })}]`,
+    );
+    expect(await run(['-f', json])).toEqual(refused(json, `:1${message}`));
+    const other = file('hooks.yaml', '- id: trailing-whitespace\n- [1, 2]\n');
+    expect(await run(['-f', other])).toMatchObject({
+      code: 0,
+      stdout: '- id: trailing-whitespace\n- [1, 2]\n',
+    });
+  });
+});
