@@ -1,7 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
 import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
 import { colorEnabled } from '../util/tty.js';
@@ -526,13 +525,14 @@ function parseReports(specs: string[]): Array<{ format: (typeof FORMATS)[number]
     if (file === '-') throw usageError(`invalid --report "${spec}": - is stdout, whose format -o sets`);
     return { format, file };
   });
-  // one file however it is spelled (`r`, `./r`, its absolute path): the later report would replace the other
+  // one file however it is spelled (`r`, `./r`, its absolute path, a symlink to it): the later report would
+  // replace the other
   const seen = new Map<string, string>();
   for (const { file } of reports) {
-    const first = seen.get(resolve(file));
+    const first = seen.get(realPathOf(file));
     if (first !== undefined)
       throw usageError(`--report names ${first} twice${first === file ? '' : ` (as ${first} and ${file})`}`);
-    seen.set(resolve(file), file);
+    seen.set(realPathOf(file), file);
   }
   return reports;
 }
