@@ -1,6 +1,8 @@
 import { errnoText, readFlagFile } from '../util/input.js';
 import jsYaml from 'js-yaml';
 import { KUBE_YAML_SCHEMA } from '../manifests/yaml-schema.js';
+import { DEFAULT_MAX_EXPANDED_NODES } from '../manifests/load.js';
+import { exceedsNodes } from '../manifests/limits.js';
 import { MeshError, ExitCode } from '../util/errors.js';
 import { isObject, setOwn } from '../util/values.js';
 
@@ -28,6 +30,17 @@ export function deepMerge(base: Record<string, any>, over: Record<string, any>):
   return out;
 }
 
+const EXPANDS = `expands to more than ${DEFAULT_MAX_EXPANDED_NODES} nodes through YAML aliases; refused`;
+
+/**
+ * Whether YAML aliases make a value larger than an input document may be: js-yaml shares the aliased
+ * value, and the analyzers that walk the mesh config would walk it expanded (a few lines can stand for
+ * billions of nodes).
+ */
+function expandsTooFar(text: string, value: unknown): boolean {
+  return text.includes('*') && text.includes('&') && exceedsNodes(value, DEFAULT_MAX_EXPANDED_NODES);
+}
+
 function readYamlFile(file: string, what: string): Record<string, any> {
   let text: string;
   try {
@@ -46,6 +59,8 @@ function readYamlFile(file: string, what: string): Record<string, any> {
       exitCode: ExitCode.DATA,
     });
   }
+  if (expandsTooFar(text, value))
+    throw new MeshError(`${what} ${file}: ${EXPANDS}`, { exitCode: ExitCode.DATA });
   if (value === null || value === undefined) return {};
   if (!isObject(value))
     throw new MeshError(`${what} ${file}: expected a mapping`, { exitCode: ExitCode.DATA });
@@ -76,6 +91,7 @@ export function embeddedYamlMap(text: string): { map?: Record<string, any>; prob
     const loc = e.mark ? ` (line ${e.mark.line + 1}, column ${e.mark.column + 1} of it)` : '';
     return { problem: `${loc}: YAML syntax error: ${e.reason ?? (err as Error).message}` };
   }
+  if (expandsTooFar(text, value)) return { problem: ` ${EXPANDS}` };
   if (value === null || value === undefined) return {};
   return isObject(value) ? { map: value } : { problem: ' is not a YAML map' };
 }

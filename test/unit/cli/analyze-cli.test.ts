@@ -279,6 +279,35 @@ describe('mesh analyze (CLI)', () => {
     }
   });
 
+  // Ten lines of aliases (9^10 strings once expanded): mesh analyze ran for minutes and grew past 2 GB,
+  // where an input document or kube-inject's mesh config is refused at once.
+  it('a mesh config whose YAML aliases expand past a million nodes: exit 65 at once, as in an input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-bomb-'));
+    const lines = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    const bare = join(dir, 'mesh.yaml');
+    writeFileSync(bare, `${lines.join('\n')}\ndefaultConfig: {proxyMetadata: {X: *a9}}\n`);
+    const cm = join(dir, 'istio.yaml');
+    writeFileSync(
+      cm,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: ${JSON.stringify(readFileSync(bare, 'utf8'))}\n`,
+    );
+    const refused = '1000000 nodes through YAML aliases; refused';
+    expect(mesh(['analyze', subset, '--meshConfigFile', bare])).toMatchObject({
+      code: 65,
+      stderr: `Error: mesh config file ${bare}: expands to more than ${refused}\n`,
+    });
+    expect(mesh(['analyze', subset, '--meshConfigFile', cm])).toMatchObject({
+      code: 65,
+      stderr: `Error: mesh config file ${cm}: data.mesh expands to more than ${refused}\n`,
+    });
+  }, 30_000);
+
   // The istio ConfigMap as --meshConfigFile: a data.mesh that was not YAML failed with js-yaml's words
   // alone ("unexpected end of the stream …"), naming neither the file nor the key, exit 1.
   it('a --meshConfigFile ConfigMap whose data.mesh is not a YAML map: exit 65, naming the file and the key', () => {
