@@ -197,11 +197,24 @@ export function parseCases(text: string, file: string): { cases: AuthzCase[]; pr
     };
   }
   let list: Node | null | undefined = doc.contents;
-  if (isMap(list)) list = list.get('cases', true) as Node | undefined;
+  if (isMap(list) && list.has('cases')) {
+    // a key beside cases (a typo such as casess) holds cases that would never run
+    for (const pair of list.items)
+      if (!isScalar(pair.key) || pair.key.value !== 'cases')
+        problems.push({
+          file,
+          line: lineOf(pair.key as Node),
+          message: `unknown key ${JSON.stringify(isScalar(pair.key) ? String(pair.key.value) : String(pair.key))}: the file holds cases: [...] only`,
+        });
+    list = list.get('cases', true) as Node | undefined;
+  }
   if (!isSeq(list)) {
     return {
       cases: [],
-      problems: [{ file, line: lineOf(doc.contents), message: 'expected a list of cases (or cases: [...])' }],
+      problems: [
+        ...problems,
+        { file, line: lineOf(doc.contents), message: 'expected a list of cases (or cases: [...])' },
+      ],
     };
   }
   const cases: AuthzCase[] = [];

@@ -46,6 +46,18 @@ describe('cases file', () => {
     expect(r.stdout).toContain('frontend reads   ALLOW      ALLOW');
   });
 
+  // `casess:` (a typo) beside `cases:` was ignored: its cases never ran, and the run passed (exit 0).
+  it('an unknown key beside cases: is an error at its line; the cases still run', () => {
+    const { cases, problems } = parseCases(
+      'cases:\n- destination: { namespace: a }\n  expect: allow\ncasess:\n- destination: { namespace: a }\n  expect: deny\n',
+      'c.yaml',
+    );
+    expect(cases).toHaveLength(1);
+    expect(problems).toEqual([
+      { file: 'c.yaml', line: 4, message: 'unknown key "casess": the file holds cases: [...] only' },
+    ]);
+  });
+
   it('names file and line for every bad case and keeps the good ones', () => {
     const text = [
       'cases:',
