@@ -1,7 +1,7 @@
 import { MeshError, ExitCode } from '../util/errors.js';
 import { remoteClusterId } from '../manifests/types.js';
 import { jsonSyntaxError } from '../manifests/json-error.js';
-import { errnoText, readFlagFile } from '../util/input.js';
+import { errnoText, readFlagFile, withoutBom } from '../util/input.js';
 import type { Finding } from './types.js';
 
 /** A baseline records accepted findings so CI fails only on new ones. */
@@ -36,7 +36,8 @@ export function readBaseline(file: string): BaselineFile {
   let data: any;
   let text: string;
   try {
-    text = readFlagFile(file, 'cannot read baseline ');
+    // a byte order mark (as some editors save JSON) is no syntax error
+    text = withoutBom(readFlagFile(file, 'cannot read baseline '));
   } catch (err) {
     if (err instanceof MeshError) throw err;
     throw new MeshError(`cannot read baseline ${file}: ${errnoText(err)}`, { exitCode: ExitCode.USAGE });

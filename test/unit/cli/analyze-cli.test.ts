@@ -205,6 +205,20 @@ describe('mesh analyze (CLI)', () => {
     expect(r.code).toBe(79);
   });
 
+  // Saved by an editor that writes a byte order mark (Windows Notepad), it was refused as "line 1: JSON
+  // syntax error: unexpected character", where every other input reads past the mark.
+  it('reads a baseline saved with a byte order mark', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-baseline-'));
+    const baseline = join(dir, 'baseline.json');
+    expect(mesh(['analyze', subset, '--write-baseline', baseline]).code).toBe(0);
+    writeFileSync(baseline, `\ufeff${readFileSync(baseline, 'utf8')}`);
+    const r = mesh(['analyze', subset, '--baseline', baseline]);
+    expect([r.code, r.stderr]).toEqual([
+      0,
+      `note: 1 finding(s) matched the baseline and do not fail the run\n✔ No validation issues found when analyzing ${subset}.\n`,
+    ]);
+  });
+
   // A hand-edited baseline whose findings held a null stopped the run with "Error: Cannot read properties
   // of null (reading 'code')", exit 1; an entry of the wrong shape matched nothing without a word.
   it('a baseline finding that is not an object of strings: exit 64 naming the entry', () => {
