@@ -332,3 +332,31 @@ describe('deep folder trees', () => {
     expect(ms).toBeLessThan(5000);
   });
 });
+
+describe('hidden files and folders, node_modules', () => {
+  it('are passed over inside a folder, and read when named on the command line', async () => {
+    const dir = tmp();
+    for (const sub of ['.github/workflows', 'node_modules/chart', 'k8s/.old'])
+      mkdirSync(join(dir, sub), { recursive: true });
+    for (const file of [
+      '.github/workflows/ci.yaml',
+      'node_modules/chart/vs.yaml',
+      'k8s/.old/vs.yaml',
+      'k8s/.vs.yaml',
+    ])
+      writeFileSync(join(dir, file), PLANTED);
+    writeFileSync(join(dir, 'k8s/vs.yaml'), PLANTED);
+    const walked = await loadManifests([dir]);
+    expect([walked.files, walked.problems]).toEqual([[join(dir, 'k8s/vs.yaml')], []]);
+    const named = await loadManifests([
+      join(dir, 'k8s/.old'),
+      join(dir, 'k8s/.vs.yaml'),
+      join(dir, 'node_modules'),
+    ]);
+    expect(named.files).toEqual([
+      join(dir, 'k8s/.old/vs.yaml'),
+      join(dir, 'k8s/.vs.yaml'),
+      join(dir, 'node_modules/chart/vs.yaml'),
+    ]);
+  });
+});
