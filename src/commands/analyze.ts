@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ExitCode, usageError } from '../util/errors.js';
 import { parseOutputFormat, writeStdout, warn } from '../util/output.js';
@@ -11,6 +9,7 @@ import type { Resource } from '../manifests/types.js';
 import type { Chunks } from '../render/chunks.js';
 import { namespaceArg } from '../util/names.js';
 import { collect } from '../util/flags.js';
+import { realPathOf } from '../util/paths.js';
 import type { RemoteCluster } from '../kube/analyze-inputs.js';
 import type { DeniedKind } from '../kube/cluster.js';
 
@@ -500,15 +499,6 @@ function filesHoldingObjects(resources: readonly Resource[]): Set<string> {
   const files = new Set<string>();
   for (const r of resources) if (r.origin.file && r.origin.file !== '-') files.add(r.origin.file);
   return new Set([...files].map(realPathOf));
-}
-
-/** A path as the file system resolves it (links followed), or as given when it does not exist. */
-function realPathOf(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return resolve(file);
-  }
 }
 
 /** `--report FORMAT:FILE` values (split at the first colon: formats have none, Windows paths do). */

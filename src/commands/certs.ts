@@ -112,17 +112,24 @@ export async function runCerts(opts: Record<string, any>): Promise<number> {
   if (urls.length > 0) {
     const { AdminClient } = await import('../envoy/admin.js');
     const { redactPassword } = await import('../util/url.js');
-    for (const baseUrl of urls)
+    // a proxy named twice is one proxy (its rows and its expired certificates counted once)
+    for (const baseUrl of new Set(urls))
       sources.push({
         label: redactPassword(baseUrl),
         fetch: () => new AdminClient({ baseUrl, timeoutMs }).configDumpText({ mask: SECRETS_MASK }),
       });
   }
   if (opts.file.length > 0) {
-    const { readUtf8Input, stdinOnce } = await import('../util/input.js');
-    stdinOnce((opts.file as string[]).map((f) => ['-f', f] as const));
+    const { readUtf8Input } = await import('../util/input.js');
+    const { realPathOf } = await import('../util/paths.js');
     const { UNMARSHAL } = await import('../envoy/dump.js');
-    for (const file of opts.file as string[])
+    // a dump named twice (`-f a.json -f ./a.json`, `-f - -f -`) is read once, as analyze reads its paths
+    const files = new Map<string, string>();
+    for (const file of opts.file as string[]) {
+      const id = file === '-' ? '-' : realPathOf(file);
+      if (!files.has(id)) files.set(id, file);
+    }
+    for (const file of files.values())
       sources.push({ label: file, fetch: () => readUtf8Input(file, '', `${UNMARSHAL}: `) });
   }
   const useCluster = sources.length === 0 || opts.allNamespaces || opts.namespace.length > 0;

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
@@ -18,5 +18,14 @@ export function packageRoot(): string {
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the mesh-cli package root');
     dir = up;
+  }
+}
+
+/** A path as the file system resolves it (links followed), or as given, made absolute, when it does not exist. */
+export function realPathOf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
   }
 }

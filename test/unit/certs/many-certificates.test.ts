@@ -32,12 +32,14 @@ describe('certs of many gateways holding many certificates', () => {
       s.name = s.secret.name = `kubernetes://tenant-${i}-credential`;
       secrets.push(s);
     }
-    const file = join(mkdtempSync(join(tmpdir(), 'mesh-many-certs-')), 'gateway.json');
-    writeFileSync(file, JSON.stringify(dump, null, 1));
+    // a dump per replica (a file named twice is one proxy)
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-many-certs-'));
+    const files = Array.from({ length: PROXIES }, (_, i) => join(dir, `gateway-${i}.json`));
+    for (const file of files) writeFileSync(file, JSON.stringify(dump, null, 1));
     // one time for both runs: the same seconds until expiry
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date());
-    const args = ['certs', ...Array.from({ length: PROXIES }, () => ['-f', file]).flat()];
+    const args = ['certs', ...files.flatMap((file) => ['-f', file])];
 
     const json = await runCli([...args, '-o', 'json']);
     expect([json.code, json.stderr]).toEqual([0, '']);
