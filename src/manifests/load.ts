@@ -240,7 +240,9 @@ export async function loadManifests(paths: string[], opts: LoadOptions = {}): Pr
 
 /** The size limit in a message: `64 MiB`, `0.5 MiB`. */
 function mib(bytes: number): string {
-  return `${Number((bytes / 1048576).toFixed(3))} MiB`;
+  const m = bytes / 1048576;
+  // three decimals, or three significant digits below 1 MiB (a limit of 0.0001 MiB is not "0 MiB")
+  return `${Number(m >= 1 ? m.toFixed(3) : m.toPrecision(3))} MiB`;
 }
 
 /** A file (or stdin, `-`) over the size limit: refused as unusable input. */
@@ -251,9 +253,7 @@ function tooLarge(file: string, maxBytes: number, size?: number): LoadProblem {
     severity: 'error',
     file,
     message:
-      size === undefined
-        ? `${what} is ${over}; reading stopped there`
-        : `${what} is ${(size / 1048576).toFixed(1)} MiB, ${over}`,
+      size === undefined ? `${what} is ${over}; reading stopped there` : `${what} is ${mib(size)}, ${over}`,
   };
 }
 

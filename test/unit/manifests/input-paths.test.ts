@@ -194,6 +194,16 @@ describe('--max-file-size', () => {
     }
     expect((await runCli(['analyze', dir, '--max-file-size', '511'])).code).toBe(0);
   });
+
+  it('a limit below a kilobyte names the sizes it compares, not "0.0 MiB, over the 0 MiB limit"', async () => {
+    const file = join(tmp(), 'ns.yaml');
+    writeFileSync(file, NAMESPACE); // 93 bytes
+    const r = await runCli(['analyze', file, '--max-file-size', '0.00005']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([
+      65,
+      `error: ${file}: file is 0.0000887 MiB, over the 0.00005 MiB limit (--max-file-size)`,
+    ]);
+  });
 });
 
 describe('files and folders that cannot be read', () => {
