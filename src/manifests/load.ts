@@ -238,7 +238,7 @@ export async function loadManifests(paths: string[], opts: LoadOptions = {}): Pr
   return { resources, problems, files };
 }
 
-/** The size limit in a message: `64 MiB`, `0.5 MiB`. */
+/** A size in a message (a file's, the limit's): `64 MiB`, `0.5 MiB`, `0.0000887 MiB`. */
 function mib(bytes: number): string {
   const m = bytes / 1048576;
   // three decimals, or three significant digits below 1 MiB (a limit of 0.0001 MiB is not "0 MiB")
