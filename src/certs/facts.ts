@@ -5,7 +5,7 @@
  * relative to `now` and the warning window. A proxy without a usable workload certificate or without
  * trusted roots gets a MISSING fact saying why; certificate data that cannot be read an INVALID one.
  */
-import { inspectCertificate, pemCertificates, rfc3339 } from '../envoy/certs.js';
+import { pemCertificates, readCertificate, rfc3339, type ReadCertificate } from '../envoy/certs.js';
 import { REDACTED } from '../envoy/protojson.js';
 import type { ConfigDump, SecretResource } from '../envoy/dump.js';
 import { FieldTypeError } from '../envoy/fields.js';
@@ -123,17 +123,6 @@ function factsOf(
   });
 }
 
-/** What a certificate says, whichever secret of whichever proxy holds it. */
-interface ReadCertificate {
-  subject: string;
-  issuer: string;
-  serial: string;
-  notBefore: Date;
-  notAfter: Date;
-  identities: string[];
-  sha256: string;
-}
-
 /**
  * The certificates of a PEM text, each read or why not, remembered by the text: the replicas of a gateway
  * hold the same certificates (a credential per tenant: 50 replicas of 10,000 each were 500,000 X.509
@@ -142,19 +131,7 @@ interface ReadCertificate {
 function certificatesOf(pem: string): ReadonlyArray<ReadCertificate | string> {
   let certs = readPems.get(pem);
   if (certs === undefined) {
-    certs = pemCertificates(pem).map((der) => {
-      const c = inspectCertificate(der);
-      if (typeof c === 'string') return c;
-      return {
-        subject: (c.cert.subject ?? '').replace(/\n/g, ', '),
-        issuer: (c.cert.issuer ?? '').replace(/\n/g, ', '),
-        serial: c.serial,
-        notBefore: c.notBefore,
-        notAfter: c.notAfter,
-        identities: c.sans.map((s) => s.replace(/^(URI|DNS|IP Address):/, '')),
-        sha256: c.cert.fingerprint256,
-      };
-    });
+    certs = pemCertificates(pem).map(readCertificate);
     if (readPems.size >= PEM_MEMO) readPems.clear();
     readPems.set(pem, certs);
   }

@@ -519,10 +519,11 @@ function parseReports(specs: string[]): Array<{ format: (typeof FORMATS)[number]
   // replace the other
   const seen = new Map<string, string>();
   for (const { file } of reports) {
-    const first = seen.get(realPathOf(file));
+    const real = realPathOf(file);
+    const first = seen.get(real);
     if (first !== undefined)
       throw usageError(`--report names ${first} twice${first === file ? '' : ` (as ${first} and ${file})`}`);
-    seen.set(realPathOf(file), file);
+    seen.set(real, file);
   }
   return reports;
 }

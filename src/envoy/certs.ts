@@ -129,6 +129,33 @@ export function inspectCertificate(der: Buffer): CertInfo | string {
   };
 }
 
+/** What a certificate says as mesh's reports name it (`certs -o json`, `pc rootca-compare -o json`). */
+export interface ReadCertificate {
+  subject: string;
+  issuer: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  identities: string[];
+  /** As X509Certificate's fingerprint256 writes it: upper-case hex pairs joined by colons. */
+  sha256: string;
+}
+
+/** `inspectCertificate(der)` in the words of mesh's reports, or why it cannot be read. */
+export function readCertificate(der: Buffer): ReadCertificate | string {
+  const c = inspectCertificate(der);
+  if (typeof c === 'string') return c;
+  return {
+    subject: (c.cert.subject ?? '').replace(/\n/g, ', '),
+    issuer: (c.cert.issuer ?? '').replace(/\n/g, ', '),
+    serial: c.serial,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    identities: c.sans.map((s) => s.replace(/^(URI|DNS|IP Address):/, '')),
+    sha256: c.cert.fingerprint256,
+  };
+}
+
 /**
  * The host of a SPIFFE URI, or empty when it does not parse as a URL (`spiffe://bad host/ns/x`): a SAN
  * holds whatever the CA wrote, and one odd certificate must not hide the others.

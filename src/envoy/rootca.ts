@@ -1,7 +1,7 @@
 /** `proxy-config rootca-compare`: do two proxies trust a common root certificate? */
 import { createHash } from 'node:crypto';
 import { MeshError } from '../util/errors.js';
-import { inspectCertificate, pemCertificates, rfc3339 } from './certs.js';
+import { pemCertificates, readCertificate, rfc3339 } from './certs.js';
 import { REDACTED } from './protojson.js';
 import type { ConfigDump } from './dump.js';
 import { secretRoots } from './secrets.js';
@@ -55,16 +55,11 @@ export interface RootFacts {
 
 /** The facts of a root (DER); its fingerprint and why not the rest when it does not parse. */
 export function rootFacts(der: Buffer): RootFacts | { sha256: string; error: string } {
-  const c = inspectCertificate(der);
+  const c = readCertificate(der);
   if (typeof c === 'string') {
     // as X509Certificate's fingerprint256 writes it
     const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
     return { sha256: hex.match(/../g)!.join(':'), error: c };
   }
-  return {
-    subject: (c.cert.subject ?? '').replace(/\n/g, ', '),
-    serial: c.serial,
-    notAfter: rfc3339(c.notAfter),
-    sha256: c.cert.fingerprint256,
-  };
+  return { subject: c.subject, serial: c.serial, notAfter: rfc3339(c.notAfter), sha256: c.sha256 };
 }
