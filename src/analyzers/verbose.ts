@@ -1,5 +1,6 @@
 import { isIstioGroup, KNOWN_K8S_GROUPS } from '../manifests/kinds.js';
 import type { AnalyzeOutcome } from './pipeline.js';
+import { lineOf } from '../manifests/positions.js';
 
 /** What was read from the clusters of a cluster analysis (`mesh analyze` without paths, or --use-kube). */
 export interface ClusterCounts {
@@ -54,7 +55,8 @@ export function verboseReport(o: AnalyzeOutcome, cluster?: ClusterCounts): strin
   const unknown = new Map<string, string>();
   for (const r of o.load.resources) {
     if (isIstioGroup(r.group) || KNOWN_K8S_GROUPS.has(r.group)) continue;
-    unknown.set(`${r.apiVersion} ${r.kind}`, `${r.origin.file}:${r.origin.line}`);
+    const key = `${r.apiVersion} ${r.kind}`;
+    if (!unknown.has(key)) unknown.set(key, `${r.origin.file}:${lineOf(r)}`);
   }
   if (unknown.size > 0) {
     lines.push('Kinds not analyzed (unknown to mesh):');

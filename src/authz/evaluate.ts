@@ -6,6 +6,7 @@
 import { labelsMatch } from '../kube/labels.js';
 import { rulesWithTrustDomains } from './trust-domain.js';
 import type { Resource } from '../manifests/types.js';
+import { lineOf } from '../manifests/positions.js';
 import {
   matchField,
   matchHost,
@@ -101,7 +102,7 @@ export function toPolicies(
 ): Policy[] {
   const out: Policy[] = [];
   const isPolicy = (r: Resource) => r.kind === 'AuthorizationPolicy' && r.group === 'security.istio.io';
-  const where = (r: Resource) => `${r.origin.file}:${r.origin.line}`;
+  const where = (r: Resource) => `${r.origin.file}:${lineOf(r)}`;
   const key = (r: Resource) => `${r.namespace ?? 'default'}/${r.name}`;
   // one object per namespace/name, as the API server stores it: the later definition replaces the earlier
   const last = new Map<string, Resource>();

@@ -193,6 +193,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
         })
       : undefined;
   const { escapeControl } = await import('../render/escape.js');
+  const { lineOf } = await import('../manifests/positions.js');
   if (cluster) {
     for (const d of cluster.denied)
       warn(
@@ -299,7 +300,7 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
   }
   // A file's object replacing the cluster's is the point of --use-kube, not a redefinition.
   for (const d of outcome.run.snapshot.duplicates.filter((x) => !x.replaced.origin.cluster)) {
-    const where = (r: typeof d.kept) => `${r.origin.file}:${r.origin.line}`;
+    const where = (r: typeof d.kept) => `${r.origin.file}:${lineOf(r)}`;
     warn(
       escapeControl(
         `warning: ${where(d.kept)}: ${d.kept.kind} ${d.kept.namespace ? `${d.kept.namespace}/` : ''}${d.kept.name} redefines the one at ${where(d.replaced)} (the later one is analyzed)`,

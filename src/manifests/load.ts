@@ -26,6 +26,7 @@ import {
   withoutBom,
 } from '../util/input.js';
 import { splitDocuments } from './split.js';
+import { forgetPositions, positionIn } from './positions.js';
 import { hugeJsonNumber, notJsonIn, TEMPLATE_HINT } from './json-form.js';
 import { KUBE_YAML_SCHEMA } from './yaml-schema.js';
 import { duplicateJsonKey, jsonSyntaxError } from './json-error.js';
@@ -551,10 +552,13 @@ function addDocument(
   problems: LoadProblem[],
   nullFree = false,
 ): void {
-  // every problem of the document is at its first line
-  const problem = (severity: 'error' | 'note', message: string) =>
-    docProblem(problems, severity, file, docIndex, startLine, message);
   const item = source.list === undefined ? '' : `List item ${String(source.prefix.at(-1))}`;
+  // every problem of a document is at its first line; of a List's item, at the item's
+  const problem = (severity: 'error' | 'note', message: string) => {
+    const at = item === '' ? undefined : positionIn(source, source.prefix);
+    if (at === undefined) docProblem(problems, severity, file, docIndex, startLine, message);
+    else problems.push({ severity, file, docIndex, line: at.line, column: at.column, message });
+  };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     if (item !== '') {
       // A List holds objects only: an item that is not one is a mistake, not a file to pass over.
@@ -622,6 +626,7 @@ function addDocument(
       return;
     }
     const items: unknown[] = obj.items ?? [];
+    const problemsBefore = problems.length;
     items.forEach((item: unknown, i: number) => {
       const itemSource: DocSource = {
         ...source,
@@ -632,6 +637,9 @@ function addDocument(
       addDocument(item, file, docIndex, startLine, itemSource, resources, problems, nullFree);
       for (let r = before; r < resources.length; r++) resources[r]!.origin.listIndex = i;
     });
+    // An item's problem was located now; its findings are located later (locateFindings), which builds
+    // the document's position index again if it needs one.
+    if (problems.length > problemsBefore) forgetPositions(source);
     // Items get their own line lazily (see analyzer origin resolution); keep the List's line for now.
     return;
   }
@@ -643,13 +651,13 @@ function addDocument(
     // `name: {{ .Values.name }}` is valid YAML: a mapping. Printing it would say `[object Object]`.
     problem(
       'error',
-      `${obj.kind} metadata.${field} is a ${Array.isArray(v) ? 'sequence' : 'mapping'}, not a string (an unrendered template such as {{ .Values.${field} }}? render it first: helm template … | mesh analyze -)`,
+      `${item === '' ? '' : `${item}: `}${obj.kind} metadata.${field} is a ${Array.isArray(v) ? 'sequence' : 'mapping'}, not a string (an unrendered template such as {{ .Values.${field} }}? render it first: helm template … | mesh analyze -)`,
     );
     return;
   }
   const name = typeof meta.name === 'string' ? meta.name : meta.name == null ? '' : String(meta.name);
   if (name === '' && typeof meta.generateName !== 'string') {
-    problem('error', `${obj.kind} has no metadata.name`);
+    problem('error', `${item === '' ? '' : `${item}: `}${obj.kind} has no metadata.name`);
     return;
   }
   const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : undefined;

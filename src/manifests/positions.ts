@@ -47,7 +47,23 @@ export function positionOf(resource: Resource, path: string | readonly PathSegme
   const src = resource.source;
   if (!src) return undefined;
   const rel = typeof path === 'string' ? parsedPath(path) : path;
-  const segs = src.prefix.length === 0 ? rel : [...src.prefix, ...rel];
+  return positionIn(src, src.prefix.length === 0 ? rel : [...src.prefix, ...rel]);
+}
+
+/**
+ * The line an object starts at: its document's first line, or for an item of a `kind: List`, the item's
+ * own line (looked up only when asked: a message names it).
+ */
+export function lineOf(resource: Resource): number {
+  if (resource.origin.listIndex === undefined) return resource.origin.line;
+  return positionOf(resource, '')?.line ?? resource.origin.line;
+}
+
+/**
+ * The line and column of a path from the top of a document's text (a `kind: List` item's own path starts
+ * `items, N`), or of its deepest existing ancestor.
+ */
+export function positionIn(src: DocSource, segs: readonly PathSegment[]): Position | undefined {
   if (src.fast) {
     const hit = fastLocate(src.text, segs, true);
     if (hit !== UNSUPPORTED) {

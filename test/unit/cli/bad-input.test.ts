@@ -39,6 +39,82 @@ describe('mesh analyze: one hostile document hides nothing else', () => {
   });
 });
 
+describe('mesh analyze: a kind: List names its items at their own lines', () => {
+  // the items' errors, the warning for an object defined twice and -v's unknown kinds all said the List's
+  // first line, however far down the item was
+  it('in block YAML, flow YAML and JSON', () => {
+    const dir = tmp();
+    const block = join(dir, 'block.yaml');
+    writeFileSync(
+      block,
+      [
+        '# kubectl get -o yaml',
+        'apiVersion: v1',
+        'kind: List',
+        'items:',
+        '- apiVersion: v1',
+        '  kind: Service',
+        '  metadata: {name: a, namespace: shop}',
+        '- metadata:',
+        '    name: noapi',
+        '- apiVersion: networking.istio.io/v1',
+        '  kind: VirtualService',
+        '  metadata:',
+        '    name: {bad: 1}',
+        '- apiVersion: foo.example/v1',
+        '  kind: Widget',
+        '  metadata: {name: w}',
+        '- 42',
+        '',
+      ].join('\n'),
+    );
+    const flow = join(dir, 'flow.yaml');
+    writeFileSync(
+      flow,
+      'apiVersion: v1\nkind: List\nitems: [\n  {kind: Service, metadata: {name: b}},\n  {apiVersion: v1, kind: Service, metadata: {name: a, namespace: shop}}]\n',
+    );
+    const json = join(dir, 'list.json');
+    writeFileSync(
+      json,
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ metadata: { name: 'x' } }, 7] }, null, 2),
+    );
+    const r = mesh(['analyze', '-v', block, flow, json]);
+    const lines = r.stderr.split('\n');
+    expect(lines.filter((l) => l.startsWith('error:') || l.startsWith('warning:'))).toEqual([
+      `error: ${block}:8:3: List item 1 has no apiVersion or kind`,
+      `error: ${block}:10:3: List item 2: VirtualService metadata.name is a mapping, not a string (an unrendered template such as {{ .Values.name }}? render it first: helm template … | mesh analyze -)`,
+      `error: ${block}:17:3: List item 4 is the number 42, not a Kubernetes object`,
+      `error: ${flow}:4:3: List item 0 of kind Service has no apiVersion`,
+      `error: ${json}:5:5: List item 0 has no apiVersion or kind`,
+      `error: ${json}:10:5: List item 1 is the number 7, not a Kubernetes object`,
+      `warning: ${flow}:5: Service shop/a redefines the one at ${block}:5 (the later one is analyzed)`,
+    ]);
+    expect(r.stderr).toContain(`foo.example/v1 Widget (first at ${block}:14)`);
+    expect(r.code).toBe(65);
+  });
+
+  it('authz test names both definitions of a policy defined twice in a List', () => {
+    const dir = tmp();
+    const policies = join(dir, 'policies.yaml');
+    const policy = (spec: string) =>
+      `- apiVersion: security.istio.io/v1\n  kind: AuthorizationPolicy\n  metadata: {name: twice, namespace: shop}\n  spec: ${spec}\n`;
+    writeFileSync(
+      policies,
+      `apiVersion: v1\nkind: List\nitems:\n${policy('{action: DENY, rules: [{}]}')}${policy('{}')}`,
+    );
+    const cases = join(dir, 'cases.yaml');
+    writeFileSync(
+      cases,
+      'cases:\n- name: x\n  destination: {namespace: shop, labels: {app: a}}\n  request: {path: /}\n  expect: DENY\n',
+    );
+    const r = mesh(['authz', 'test', '-f', policies, '--cases', cases]);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `warning: ${policies}:8: AuthorizationPolicy shop/twice is also defined at ${policies}:4; only this later definition is evaluated (applied in this order, the cluster would keep it)`,
+    );
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('mesh analyze: inputs that are missing, empty, looping, mis-encoded or unrendered', () => {
   it('a path that does not exist is exit 66, with no success line', () => {
     const r = mesh(['analyze', '/nonexistent/manifests']);

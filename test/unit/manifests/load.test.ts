@@ -81,10 +81,11 @@ describe('loading manifests', () => {
     expect(resources.map((r) => r.name)).toEqual(['kept']);
     expect(problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
       'error 1: List items must be a sequence of objects, not a string',
-      'error 5: List item 0 is the number 5, not a Kubernetes object',
-      'error 5: List item 1 of kind Service has no apiVersion',
-      'error 5: List item 2 has kind the number 7, not a string',
-      'error 5: List item 3: List items must be a sequence of objects, not a mapping',
+      // each item's problem at the item's own line
+      'error 8: List item 0 is the number 5, not a Kubernetes object',
+      'error 9: List item 1 of kind Service has no apiVersion',
+      'error 10: List item 2 has kind the number 7, not a string',
+      'error 11: List item 3: List items must be a sequence of objects, not a mapping',
     ]);
   });
 
@@ -96,7 +97,7 @@ describe('loading manifests', () => {
     expect(problems.map((p) => `${p.severity} ${p.line}: ${p.message}`)).toEqual([
       'error 1: object has no apiVersion or kind',
       'note 5: skipped a document that is not a Kubernetes object (no apiVersion or kind)',
-      'error 7: List item 0 has no apiVersion or kind',
+      'error 10: List item 0 has no apiVersion or kind',
     ]);
   });
 
