@@ -373,10 +373,13 @@ export async function runAnalyze(paths: string[], opts: Record<string, any>): Pr
 
   const { LEVEL_RANK } = await import('../analyzers/types.js');
   const shown = outcome.findings.filter((f) => LEVEL_RANK[f.level] <= LEVEL_RANK[outputThreshold]);
+  // a path named twice (`mesh analyze - -`, `a.yaml a.yaml`) is read once, and counted once
+  const named = [...new Set(paths)];
   const target =
-    paths.length === 0
+    named.length === 0
       ? `the cluster at ${cluster!.server}`
-      : (paths.length === 1 ? paths[0] : `${paths.length} paths`) + (cluster ? ' over the cluster' : '');
+      : (named.length > 1 ? `${named.length} paths` : named[0] === '-' ? 'standard input' : named[0]) +
+        (cluster ? ' over the cluster' : '');
   // Written in pieces: a large report is longer than the longest string V8 can make.
   const { writeChunks, jsonChunks, batched, lazyMap } = await import('../render/chunks.js');
   const render = async (fmt: (typeof FORMATS)[number], color: boolean): Promise<Chunks> => {

@@ -165,6 +165,21 @@ describe('mesh analyze (CLI)', () => {
     expect(r.stdout).toContain('(VirtualService shop/reviews -:14)');
   });
 
+  // stdin named twice is read once: it said "analyzing 2 paths", and one "-" said "analyzing -"
+  it('names stdin in words, once however often it is named; a file named twice is one path', () => {
+    const clean = 'apiVersion: v1\nkind: Service\nmetadata: {name: a}\n';
+    for (const args of [['-'], ['-', '-']])
+      expect(mesh(['analyze', ...args], { input: clean })).toMatchObject({
+        code: 0,
+        stderr: '✔ No validation issues found when analyzing standard input.\n',
+      });
+    const file = join(mkdtempSync(join(tmpdir(), 'mesh-twice-')), 'svc.yaml');
+    writeFileSync(file, clean);
+    expect(mesh(['analyze', file, file]).stderr).toBe(
+      `✔ No validation issues found when analyzing ${file}.\n`,
+    );
+  });
+
   it('keeps -A documents namespace-less and filters -n with a note about hidden findings', () => {
     const text = readFileSync(join(ROOT, subset), 'utf8').replace(/ {2}namespace: shop\n/g, '');
     expect(mesh(['analyze', '-', '-A'], { input: text }).stdout).toContain('(VirtualService reviews -:');
