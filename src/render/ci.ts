@@ -8,7 +8,7 @@ import { ANY_KIND, LEVEL_RANK, type Analyzer, type Finding, type Level } from '.
 import { clusterIdOf, remoteClusterId, type LoadProblem, type Resource } from '../manifests/types.js';
 import { isSynthetic } from '../analyzers/util/labels.js';
 import { jsonChunks, type Chunks } from './chunks.js';
-import { clusterTag, logLines } from './findings.js';
+import { clusterTag, logLines, problemName } from './findings.js';
 
 export interface CiReportInput {
   /** Findings to report (after suppression, baseline and --output-threshold). */
@@ -138,7 +138,7 @@ export function* junitChunks(input: CiReportInput): Generator<string> {
     yield `${separate()}  <testsuite name="mesh.Inputs" tests="${problems.length}" failures="0" errors="${problems.length}" skipped="0" time="0.000">\n`;
     for (const p of problems) {
       const at = p.line ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
-      yield `    <testcase name="${attr(at)}" classname="mesh.Inputs" file="${attr(p.file)}">\n      <error message="${attr(p.message)}" type="ParseError">${xml(`${at}: ${p.message}`)}</error>\n    </testcase>\n`;
+      yield `    <testcase name="${attr(at)}" classname="mesh.Inputs" file="${attr(p.file)}">\n      <error message="${attr(p.message)}" type="${problemName(p).slice('mesh.'.length)}">${xml(`${at}: ${p.message}`)}</error>\n    </testcase>\n`;
     }
     yield '  </testsuite>';
   }
@@ -216,7 +216,7 @@ export function codeClimateChunks(findings: readonly Finding[], problems: readon
     if (p.severity !== 'error') continue;
     issues.push({
       type: 'issue',
-      check_name: 'mesh.ParseError',
+      check_name: problemName(p),
       description: p.message,
       categories: ['Bug Risk'],
       fingerprint: unique(fingerprint(['parse', p.file, p.message])),

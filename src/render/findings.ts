@@ -304,7 +304,7 @@ export function* githubChunks(
         const props = p.file === '-' ? [] : [`file=${escapeProperty(p.file)}`];
         if (p.line && p.file !== '-') props.push(`line=${p.line}`);
         if (p.column && p.file !== '-') props.push(`col=${p.column}`);
-        props.push(`title=${p.noInput ? 'mesh.UnreadableInput' : 'mesh.ParseError'}`);
+        props.push(`title=${problemName(p)}`);
         const where = p.file === '-' ? `-${p.line ? `:${p.line}` : ''}: ` : '';
         return `::${p.severity} ${props.join(',')}::${escapeData(where + p.message)}\n`;
       })
@@ -328,4 +328,9 @@ function githubLiner(): (f: Finding) => string | undefined {
     if (f.message.length < LONG_MESSAGE) return seen.line(head + escapeData(`[${f.code}] ${f.message}`));
     return seen.longLine(head + escapeData(`[${f.code}] `), escapeData(f.message));
   };
+}
+
+/** What an input problem is called in every CI format: a path that could not be read, or a parse error. */
+export function problemName(p: LoadProblem): 'mesh.UnreadableInput' | 'mesh.ParseError' {
+  return p.noInput ? 'mesh.UnreadableInput' : 'mesh.ParseError';
 }

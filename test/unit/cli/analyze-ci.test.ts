@@ -87,6 +87,7 @@ describe('mesh analyze -o junit', () => {
     );
     expect(r.stdout).toMatch(/<testsuite name="mesh\.Inputs" tests="1" failures="0" errors="1"/);
     expect(r.stdout).toContain('classname="mesh.Inputs" file="test/fixtures/cli/broken.yaml"');
+    expect(r.stdout).toMatch(/<error message="YAML syntax error[^"]*" type="ParseError">/);
     expect(r.code).toBe(65);
     const result = await validateXML({
       xml: [{ fileName: 'report.xml', contents: r.stdout }],
@@ -146,6 +147,16 @@ describe('mesh analyze -o codeclimate', () => {
       severity: 'blocker',
       location: { path: 'test/fixtures/cli/broken.yaml' },
     });
+    // a path that does not exist has the name -o github gives it (it was one more mesh.ParseError)
+    const missing = mesh(['analyze', 'no/such.yaml', '-o', 'codeclimate']);
+    expect(missing.code).toBe(66);
+    expect(JSON.parse(missing.stdout)).toMatchObject([
+      { check_name: 'mesh.UnreadableInput', description: 'no such file or directory', severity: 'blocker' },
+    ]);
+    const junit = mesh(['analyze', 'no/such.yaml', '-o', 'junit']).stdout;
+    expect(junit).toContain(
+      '<error message="no such file or directory" type="UnreadableInput">no/such.yaml: no such file or directory</error>',
+    );
     const clean = mesh(['analyze', `${REPO}/k8s/gateway.yaml`, '-o', 'codeclimate']);
     expect(clean.code).toBe(0);
     expect(JSON.parse(clean.stdout)).toEqual([]);
