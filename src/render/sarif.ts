@@ -1,3 +1,5 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MESSAGES, docsUrl } from '../analyzers/messages.js';
 import type { Finding, Level } from '../analyzers/types.js';
 import type { LoadProblem } from '../manifests/types.js';
@@ -115,6 +117,10 @@ function sarifLog(findings: readonly Finding[], problems: readonly LoadProblem[]
 
 function toUri(file: string): string {
   if (file === '-') return 'stdin';
+  // An absolute path is a `file:` URI, as SARIF wants a file outside any base named: a bare `/home/…` is
+  // only a reference a reader resolves against a base of its choosing. A relative path stays relative to
+  // where mesh ran (the repository root in CI), each segment percent-encoded.
+  if (isAbsolute(file)) return pathToFileURL(file).href;
   return file
     .split(/[\\/]/)
     .map((s) => encodeURIComponent(s))

@@ -59,6 +59,30 @@ describe('mesh analyze (CLI)', () => {
     ).toBeGreaterThan(20);
   });
 
+  // an absolute path was written as it is ("/tmp/…"), a reference each reader resolves against its own base
+  it('names a file given by an absolute path with a file: URI in SARIF, a relative one relative', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesh sarif#'));
+    const file = join(dir, 'v s.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec: {hosts: [a], gateways: [nogw], http: [{route: [{destination: {host: a}}]}]}\n',
+    );
+    const uris = (paths: string[]) => {
+      const log = JSON.parse(mesh(['analyze', ...paths, '-o', 'sarif']).stdout);
+      expect(sarifErrors(log)).toEqual([]);
+      return [...log.runs[0].results, ...log.runs[0].invocations[0].toolExecutionNotifications].map(
+        (x: any) => x.locations[0].physicalLocation.artifactLocation.uri,
+      );
+    };
+    const url = `file://${dir.replace(/ /g, '%20').replace(/#/g, '%23')}`;
+    expect(uris([file, join(dir, 'missing.yaml')])).toEqual([
+      `${url}/v%20s.yaml`,
+      `${url}/v%20s.yaml`,
+      `${url}/missing.yaml`,
+    ]);
+    expect(uris([subset])).toEqual(['test/fixtures/cli/vs-bad-subset.yaml']);
+  });
+
   it('emits SARIF with an empty results array when there is nothing to say', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mesh-cli-'));
     writeFileSync(
