@@ -164,6 +164,8 @@ export interface PortForward {
   readonly localPort: number;
   /** The last error of a forwarded connection (e.g. the error channel's message), if any. */
   readonly lastError: string | undefined;
+  /** Whether that error came from the pod's side (the error channel: e.g. nothing listens on the port). */
+  readonly lastErrorFromPod: boolean;
   close(): Promise<void>;
 }
 
@@ -171,6 +173,11 @@ export interface PortForward {
 export async function startPortForward(target: PortForwardTarget): Promise<PortForward> {
   const sockets = new Set<net.Socket>();
   let lastError: string | undefined;
+  let lastErrorFromPod = false;
+  const failed = (err: unknown) => {
+    lastError = describeError(err);
+    lastErrorFromPod = err instanceof PortForwardError;
+  };
   const server = net.createServer({ pauseOnConnect: true }, (sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
@@ -179,7 +186,7 @@ export async function startPortForward(target: PortForwardTarget): Promise<PortF
       (stream) => {
         if (sock.destroyed) return void stream.destroy();
         stream.on('error', (err) => {
-          lastError = describeError(err);
+          failed(err);
           sock.destroy();
         });
         sock.on('close', () => stream.destroy());
@@ -188,7 +195,7 @@ export async function startPortForward(target: PortForwardTarget): Promise<PortF
         sock.resume();
       },
       (err) => {
-        lastError = describeError(err);
+        failed(err);
         sock.destroy();
       },
     );
@@ -202,6 +209,9 @@ export async function startPortForward(target: PortForwardTarget): Promise<PortF
     localPort,
     get lastError() {
       return lastError;
+    },
+    get lastErrorFromPod() {
+      return lastErrorFromPod;
     },
     close: () =>
       new Promise<void>((resolve) => {

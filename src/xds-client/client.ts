@@ -36,6 +36,12 @@ export interface XdsTarget {
   /** What the user knows it as (an istiod pod name, or the address). */
   name: string;
   security: XdsSecurity;
+  /**
+   * For a target reached through a Kubernetes port-forward: why the forward failed, if it did (nothing
+   * listens on the pod port, the tunnel was refused). gRPC sees only the local connection end
+   * (`read ECONNRESET`), so these words replace its own.
+   */
+  forwardFailure?: () => { message: string; hint?: string } | undefined;
 }
 
 export interface CallOptions {
@@ -249,6 +255,11 @@ export async function describeCallFailure(
 ): Promise<MeshError> {
   const e = err as { code?: number; details?: string; message?: string };
   const details = e.details ?? e.message ?? '';
+  const forward = e.code === 14 ? target.forwardFailure?.() : undefined;
+  if (forward) {
+    const hint = forward.hint === undefined ? {} : { hint: forward.hint };
+    return new MeshError(`${whereOf(target)}: ${forward.message}`, hint);
+  }
   if (e.code === 14 && target.security.mode === 'tls' && NOT_TLS.test(details)) {
     const where = whereOf(target);
     const ms = isDeadline(timeoutMs) ? Math.min(timeoutMs, 2000) : 2000;

@@ -124,12 +124,20 @@ export async function openControlPlane(o: ControlPlaneOptions): Promise<ControlP
       startPortForward({ api: kube, namespace: o.istioNamespace, pod: p.metadata.name, port: o.xdsPort }),
     ),
   );
+  const portHint = `nothing answers on port ${o.xdsPort} of the istiod pod: --xds-port must be the port istiod serves xDS on (15012, TLS; 15010, plaintext, with --plaintext)`;
   return {
-    targets: pods.map((p, i) => ({
-      address: `127.0.0.1:${forwards[i]!.localPort}`,
-      name: String(p.metadata.name),
-      security: sec,
-    })),
+    targets: pods.map((p, i) => {
+      const forward = forwards[i]!;
+      return {
+        address: `127.0.0.1:${forward.localPort}`,
+        name: String(p.metadata.name),
+        security: sec,
+        forwardFailure: () =>
+          forward.lastError === undefined
+            ? undefined
+            : { message: forward.lastError, ...(forward.lastErrorFromPod ? { hint: portHint } : {}) },
+      };
+    }),
     close: async () => {
       await Promise.all(forwards.map((f) => f.close()));
     },

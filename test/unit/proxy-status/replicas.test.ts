@@ -107,6 +107,26 @@ describe('proxy-status through port-forwards to every istiod pod', () => {
     expect(r.stderr).toMatch(/^error: istiod-b \(127\.0\.0\.1:\d+\): .*\(its proxies are missing above\)$/m);
   });
 
+  it('a pod port nothing listens on: the port-forward says so (not a bare ECONNRESET and a hint about TLS)', async () => {
+    const kube = await cluster([{ pod: 'istiod-b', answer: 'down' }]);
+    const r = await runCli([
+      'proxy-status',
+      '--plaintext',
+      '--kubeconfig',
+      kube.kubeconfig(),
+      '--timeout',
+      '5s',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^Error: istiod-b \(127\.0\.0\.1:\d+\): port-forward to pod istiod-b\.istio-system port 15010 failed: error forwarding port 15010 to pod fake, uid : connect ECONNREFUSED 127\.0\.0\.1:1$/,
+      ),
+      'Hint: nothing answers on port 15010 of the istiod pod: --xds-port must be the port istiod serves xDS on (15012, TLS; 15010, plaintext, with --plaintext)',
+    ]);
+  });
+
   it('-o yaml: one document per replica, separated by --- (a YAML reader kept only the last one); -o json as istioctl', async () => {
     const kube = await cluster([
       { pod: 'istiod-a', answer: syncz('istiod-a', ['x-0.shop']) },
