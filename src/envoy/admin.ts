@@ -154,5 +154,10 @@ function exchangeFailure(err: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ECONNRESET') return 'connection reset before an answer';
   if (code === 'ENOTFOUND') return 'host not found';
-  return err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
+  // OpenSSL's words (several lines, with its source file) when an https:// URL reaches a server that
+  // answers without TLS, such as Envoy's admin listener
+  if (code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(message))
+    return "TLS handshake failed: the endpoint answers without TLS (Envoy's admin API is plain HTTP: use http://)";
+  return message.trim().split('\n')[0]!;
 }

@@ -68,6 +68,20 @@ describe('AdminClient', () => {
     );
   });
 
+  it('an https:// URL of a plain HTTP admin port: one line saying so, not the multi-line words of OpenSSL', async () => {
+    server = await startEnvoyAdmin({ dump: conformanceDump(SIDECAR) });
+    const url = server.url.replace(/^http:/, 'https:');
+    const r = await runCli(['pc', 'cluster', '--admin-url', url, '--timeout', '5s']);
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe(
+      `Error: Envoy admin ${url}: /config_dump: TLS handshake failed: the endpoint answers without TLS (Envoy's admin API is plain HTTP: use http://)\n`,
+    );
+    const certs = await runCli(['certs', '--admin-url', url, '-o', 'json', '--timeout', '5s']);
+    expect(JSON.parse(certs.stdout).proxies[0].error).toBe(
+      `Envoy admin ${url}: /config_dump: TLS handshake failed: the endpoint answers without TLS (Envoy's admin API is plain HTTP: use http://)`,
+    );
+  });
+
   it('reports an answer cut off mid-body', async () => {
     const c = await client({ kind: 'close-mid-body' });
     expect((await failure(c.configDump())).message).toMatch(
