@@ -3,12 +3,14 @@
  * response of that type, and the Client Status Discovery Service. Transport is @grpc/grpc-js; messages
  * come from the real Envoy protos (./protos.ts), decoded to their JSON shape.
  */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { isDeadline } from '../util/duration.js';
+import { errnoText } from '../util/input.js';
 import { loadXdsProtos } from './protos.js';
 
 export const SYNCZ_TYPE = 'istio.io/debug/syncz';
@@ -61,19 +63,30 @@ export interface DiscoveryResponse {
 export function readCertDir(
   dir: string,
 ): Pick<Extract<XdsSecurity, { mode: 'tls' }>, 'rootCert' | 'clientCert' | 'clientKey'> {
-  const read = (f: string) => {
+  const read = (f: string, what: string, check: (pem: Buffer) => unknown) => {
+    const file = join(dir, f);
+    const usage = (msg: string) => new MeshError(`--cert-dir: ${msg}`, { exitCode: ExitCode.USAGE });
+    let pem: Buffer;
     try {
-      return readFileSync(join(dir, f));
+      pem = readFileSync(file);
     } catch (err) {
-      throw new MeshError(
-        `cannot read ${join(dir, f)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        {
-          exitCode: ExitCode.USAGE,
-        },
-      );
+      throw usage(`cannot read ${file}: ${errnoText(err)}`);
     }
+    // checked here, where the file can be named: TLS would only say `PEM routines::no start line` as the
+    // address's error once mesh connects (and never show what a key file holds)
+    try {
+      check(pem);
+    } catch {
+      throw usage(`${file} holds no PEM ${what}`);
+    }
+    return pem;
   };
-  return { rootCert: read('root-cert.pem'), clientCert: read('cert-chain.pem'), clientKey: read('key.pem') };
+  const certificate = (pem: Buffer) => new X509Certificate(pem);
+  return {
+    rootCert: read('root-cert.pem', 'certificate', certificate),
+    clientCert: read('cert-chain.pem', 'certificate', certificate),
+    clientKey: read('key.pem', 'private key', (pem) => createPrivateKey(pem)),
+  };
 }
 
 function channelCredentials(grpc: typeof grpcTypes, s: XdsSecurity): grpcTypes.ChannelCredentials {

@@ -321,6 +321,36 @@ describe('proxy-status faults', () => {
     return dir;
   }
 
+  it('a --cert-dir whose files are missing or not PEM: exit 64 naming the file, before any connection', async () => {
+    const missing = mkdtempSync(join(tmpdir(), 'mesh-certdir-'));
+    servers.push({ close: async () => rmSync(missing, { recursive: true, force: true }) });
+    const garbage = certDir();
+    writeFileSync(join(garbage, 'key.pem'), 'not a key\n');
+    const noRoot = certDir();
+    writeFileSync(join(noRoot, 'root-cert.pem'), 'garbage\n');
+    const run = (dir: string) =>
+      runCli(['proxy-status', '--xds-address', '127.0.0.1:1', '--cert-dir', dir, '--timeout', '5s']);
+    expect(await run(missing)).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: `Error: --cert-dir: cannot read ${join(missing, 'root-cert.pem')}: no such file or directory\n`,
+    });
+    expect(await run(join(noRoot, 'key.pem'))).toMatchObject({
+      code: 64,
+      stderr: `Error: --cert-dir: cannot read ${join(noRoot, 'key.pem', 'root-cert.pem')}: not a directory\n`,
+    });
+    expect(await run(noRoot)).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: `Error: --cert-dir: ${join(noRoot, 'root-cert.pem')} holds no PEM certificate\n`,
+    });
+    expect(await run(garbage)).toEqual({
+      code: 64,
+      stdout: '',
+      stderr: `Error: --cert-dir: ${join(garbage, 'key.pem')} holds no PEM private key\n`,
+    });
+  });
+
   it('TLS against a plaintext gRPC server (--cert-dir): exit 1, says it answers plaintext HTTP/2 and to add --plaintext', async () => {
     const s = await serve(() => syncz('istiod-1', []));
     const r = await runCli([
