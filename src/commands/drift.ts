@@ -261,7 +261,7 @@ async function offlineProxies(opts: Opts, timeoutMs: number, fail: Fail) {
       if (kind === 'csds') {
         const { fetchClientStatus } = await import('../xds-client/client.js');
         const configs = await fetchClientStatus(
-          { address: where, name: `${id} CSDS ${where}`, security: { mode: 'plaintext' } },
+          { address: where, name: `CSDS ${where}`, security: { mode: 'plaintext' } },
           { timeoutMs },
         );
         const side = csdsSide(configs, id, `CSDS ${where}`);

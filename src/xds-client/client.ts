@@ -142,7 +142,20 @@ export const MAX_XDS_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 /** How errors name a target: its address, after its name when it has one of its own. */
 const whereOf = (target: XdsTarget) =>
-  target.name === target.address ? target.address : `${target.name} (${target.address})`;
+  target.name.includes(target.address) ? target.name : `${target.name} (${target.address})`;
+
+/** A call's error, marked when the server had answered with gRPC response headers first. */
+type CallFailure = { grpcAnswer?: boolean };
+
+/** Marks `err` (a grpc-js status object) as coming after gRPC response headers, when they came. */
+function afterHeaders(err: unknown, grpcAnswer: boolean): unknown {
+  return grpcAnswer && typeof err === 'object' && err !== null ? { ...err, grpcAnswer } : err;
+}
+
+/** Whether response metadata (the server's headers) says the answer is gRPC. */
+function isGrpcAnswer(metadata: grpcTypes.Metadata): boolean {
+  return metadata.get('content-type').some((v) => String(v).startsWith('application/grpc'));
+}
 
 export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: number): MeshError {
   const e = err as { code?: number; details?: string; message?: string };
@@ -150,6 +163,12 @@ export function describeCallError(target: XdsTarget, err: unknown, timeoutMs: nu
   const details = (e.details ?? e.message ?? String(err))
     .split('\n')[0]!
     .replace(/\s*Resolution note:\s*$/, '');
+  // The server answered as gRPC (its headers said application/grpc), then ended the stream before the
+  // answer's end and status: a server restarting or crashing mid-answer, not a wrong port.
+  if ((err as CallFailure).grpcAnswer && /^Received RST_STREAM/.test(details))
+    return new MeshError(`${where}: connection lost mid-answer: ${details}`, {
+      hint: 'the server ended its answer before the end (a replica restarting or overloaded?): try again',
+    });
   switch (e.code) {
     case 4: // DEADLINE_EXCEEDED
       return new MeshError(`${where}: no answer within ${timeoutMs / 1000}s`, {
@@ -320,12 +339,14 @@ export function adsRequest(
       unknown,
       DiscoveryResponse
     >;
+    let grpcAnswer = false;
+    call.on('metadata', (m: grpcTypes.Metadata) => (grpcAnswer = isGrpcAnswer(m)));
     const finish = (err: unknown, value?: DiscoveryResponse) => {
       if (settled) return;
       settled = true;
       call.cancel();
       client.close();
-      if (err) void describeCallFailure(target, err, opts.timeoutMs).then(reject);
+      if (err) void describeCallFailure(target, afterHeaders(err, grpcAnswer), opts.timeoutMs).then(reject);
       else resolve(value!);
     };
     call.on('data', (res: DiscoveryResponse) => {
@@ -358,14 +379,16 @@ export function fetchClientStatus(target: XdsTarget, opts: CallOptions): Promise
   const { client } = makeClient(target, 'csds', 'config');
   return new Promise<ClientConfig[]>((resolve, reject) => {
     const deadline = callDeadline(opts.timeoutMs);
-    (client as any).FetchClientStatus(
+    let grpcAnswer = false;
+    const call = (client as any).FetchClientStatus(
       {},
       { deadline },
       (err: unknown, res: { config?: ClientConfig[] } | undefined) => {
         client.close();
-        if (err) void describeCallFailure(target, err, opts.timeoutMs).then(reject);
+        if (err) void describeCallFailure(target, afterHeaders(err, grpcAnswer), opts.timeoutMs).then(reject);
         else resolve(res?.config ?? []);
       },
-    );
+    ) as grpcTypes.ClientUnaryCall;
+    call.on('metadata', (m: grpcTypes.Metadata) => (grpcAnswer = isGrpcAnswer(m)));
   });
 }

@@ -449,6 +449,27 @@ describe('proxy-status faults', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a CSDS answer cut off by its server: said to be lost mid-answer, the endpoint named once (not "answered HTTP, not gRPC")', async () => {
+    const s = await startResettingServer();
+    servers.push(s);
+    const r = await runCli(['drift', '--csds', `web-0.shop=${s.address}`, '--timeout', '10s']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `error: web-0.shop: CSDS ${s.address}: connection lost mid-answer: ` +
+        'Received RST_STREAM with code 0 (Call ended without gRPC status)\n',
+    });
+    const ads = await runCli(['proxy-status', '--xds-address', s.address, '--plaintext', '--timeout', '10s']);
+    expect(ads).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: ${s.address}: connection lost mid-answer: Received RST_STREAM with code 2 (Internal server error)\n` +
+        'Hint: the server ended its answer before the end (a replica restarting or overloaded?): try again\n',
+    });
+  });
+
   it('a response over 50 MB is read whole', async () => {
     const many = Array.from({ length: 60_000 }, (_, i) =>
       clientConfig(`pod-${String(i).padStart(5, '0')}-${'x'.repeat(700)}`, 'big', [
