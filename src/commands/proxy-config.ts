@@ -573,7 +573,7 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
 
 /** `--reset`: the injector's `global.proxy.logLevel`, or `warning` when it cannot be read. */
 async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
-  const { DEFAULT_PROXY_LOG_LEVEL } = await import('../envoy/logging.js');
+  const { DEFAULT_PROXY_LOG_LEVEL, envoyLevel } = await import('../envoy/logging.js');
   if (opts.adminUrl !== undefined) {
     warn(
       `Warning: no cluster access with --admin-url; resetting to the default level "${DEFAULT_PROXY_LOG_LEVEL}"`,
@@ -586,10 +586,16 @@ async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
     const { injectorProxyLogLevel } = await import('../kube/injector.js');
     const api = new KubeApi(loadKubeContext(access(opts, timeoutMs)), timeoutMs);
     const level = await injectorProxyLogLevel(api, opts.istioNamespace);
-    if (level !== undefined) return level;
-    warn(
-      `Warning: global.proxy.logLevel is not set in istio-sidecar-injector; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
-    );
+    // one level for every logger (the cluster's data, not a --level the user typed: never a logger list)
+    if (level !== undefined && envoyLevel(level) !== undefined) return level;
+    if (level !== undefined)
+      warn(
+        `Warning: global.proxy.logLevel ${JSON.stringify(level)} in istio-sidecar-injector is not an Envoy log level; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+      );
+    else
+      warn(
+        `Warning: global.proxy.logLevel is not set in istio-sidecar-injector; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+      );
   } catch (err) {
     warn(
       `Warning: cannot read the istio-sidecar-injector ConfigMap (${(err as Error).message}); resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,

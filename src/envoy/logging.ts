@@ -21,8 +21,13 @@ export interface LogLevelRequest {
   loggers: Array<{ logger: string; level: string }>;
 }
 
+/** Envoy's name for a log level (`warn` is `warning`), or undefined when `text` names none. */
+export function envoyLevel(text: string): string | undefined {
+  return ownValue(LEVELS, text.trim().toLowerCase());
+}
+
 function level(text: string): string {
-  const l = ownValue(LEVELS, text.trim().toLowerCase());
+  const l = envoyLevel(text);
   if (!l)
     throw usageError(`unrecognized logging level: ${text}`, `use one of: ${Object.keys(LEVELS).join(', ')}`);
   return l;

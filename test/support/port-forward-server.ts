@@ -46,6 +46,7 @@ const PLURALS: Record<string, string> = {
   StatefulSet: 'statefulsets',
   DaemonSet: 'daemonsets',
   ReplicaSet: 'replicasets',
+  ConfigMap: 'configmaps',
 };
 
 function status(res: http.ServerResponse, code: number, message: string): void {

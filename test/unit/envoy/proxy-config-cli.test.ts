@@ -11,6 +11,7 @@ import {
   startEnvoyAdmin,
   type AdminServer,
 } from '../../support/envoy-admin-server.js';
+import { fakePod, startFakeKube } from '../../support/port-forward-server.js';
 
 const SIDECAR = join(CONFORMANCE, 'istioctl/pkg/proxyconfig/testdata/config_dump.json');
 const AUTHZ = join(CONFORMANCE, 'istioctl/pkg/authz/testdata/configdump.yaml');
@@ -533,6 +534,59 @@ describe('pc log with a logger name that is only part of one in the listing', ()
     }
     const listing = await runCli(['pc', 'log', '--admin-url', url]);
     expect(listing.stdout).toBe(`${url}:\nactive loggers:\n  admin: info\n  http: info\n`);
+  });
+});
+
+describe("pc log --reset with the injector's global.proxy.logLevel", () => {
+  let admin: AdminServer;
+  beforeAll(async () => {
+    admin = await startEnvoyAdmin({ logging: 'active loggers:\n  admin: info\n  rbac: info\n' });
+  });
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  async function reset(logLevel: unknown) {
+    const kube = await startFakeKube({
+      objects: [
+        fakePod('web-0', 'shop'),
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'istio-sidecar-injector', namespace: 'istio-system' },
+          data: { values: JSON.stringify({ global: { proxy: { logLevel } } }) },
+        },
+      ],
+      forward: () => Number(new URL(admin.url).port),
+    });
+    try {
+      const before = admin.requests.length;
+      const r = await runCli(['pc', 'log', 'web-0.shop', '--reset', '--kubeconfig', kube.kubeconfig()]);
+      return { ...r, sent: admin.requests.slice(before).filter((q) => q.includes('/logging')) };
+    } finally {
+      await kube.close();
+    }
+  }
+
+  it('sets every logger to it', async () => {
+    const r = await reset('debug');
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.sent).toEqual(['POST /logging', 'POST /logging?level=debug']);
+  });
+
+  it('one that is not a level (or a logger list) is not read as a --level of the user: a warning, and "warning" set', async () => {
+    for (const [value, shown] of [
+      ['bogus', '"bogus"'],
+      ['rbac:debug', '"rbac:debug"'],
+      ['x\u001b[2J', '"x\\u001b[2J"'],
+    ] as const) {
+      const r = await reset(value);
+      expect([r.code, r.stderr], value).toEqual([
+        0,
+        `Warning: global.proxy.logLevel ${shown} in istio-sidecar-injector is not an Envoy log level; resetting to "warning"\n`,
+      ]);
+      expect(r.sent, value).toEqual(['POST /logging', 'POST /logging?level=warning']);
+    }
   });
 });
 
