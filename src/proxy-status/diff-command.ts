@@ -172,11 +172,18 @@ export async function runProxyDiff(
     ]);
     return { answers, holders, synczs, pages };
   });
-  for (const a of answers) if (a.error) warn(`error: ${a.error.message}`);
+  const failed = answers.filter((a) => a.error);
+  // the only replica asked failed: its error (and hint) is the answer, not "no replica has config"
+  if (holders.length === 0 && failed.length === 1 && answers.length === 1) throw failed[0]!.error!;
+  for (const a of failed) warn(`error: ${a.error!.message}`);
   if (holders.length === 0) {
-    throw new MeshError(`no control-plane replica has config for proxy ${id} (asked ${answers.length})`, {
-      hint: 'is the proxy connected? `mesh proxy-status` lists the proxies each replica knows',
-    });
+    if (failed.length === answers.length)
+      throw new MeshError(`none of the ${answers.length} control-plane replicas answered (see above)`);
+    const unanswered = failed.length > 0 ? `; ${failed.length} did not answer` : '';
+    throw new MeshError(
+      `no control-plane replica has config for proxy ${id} (asked ${answers.length}${unanswered})`,
+      { hint: 'is the proxy connected? `mesh proxy-status` lists the proxies each replica knows' },
+    );
   }
   const { istiodSide, compareConfigs, renderComparison, unreadableParts } = await import('./compare.js');
   const { renderDiffText } = await import('../envoy/diff.js');

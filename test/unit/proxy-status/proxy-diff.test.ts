@@ -65,6 +65,41 @@ const dump = (...configs: unknown[]) => ({ configs });
 const ps = (s: XdsStandIn, ...args: string[]) =>
   runCli(['proxy-status', ID, '--xds-address', s.address, '--plaintext', ...args]);
 
+describe('proxy-status <pod> when no replica answers', () => {
+  it('the replica error is the error: not "no replica has config … is the proxy connected?"', async () => {
+    const down = await startXdsServer(() => ({ kind: 'fail', code: 16, details: 'authentication required' }));
+    closers.push(down);
+    const r = await ps(down, '-f', file('any.json', dump(clustersSection(cluster()))), '--timeout', '5s');
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: ${down.address}: authentication rejected: authentication required\n` +
+        'Hint: istiod accepts a Kubernetes token for audience istio-ca, or a client certificate (--cert-dir)\n',
+    });
+  });
+
+  it('a replica that answers without config for the proxy: said so, with the hint to check the proxy is connected', async () => {
+    const s = await istiod([]);
+    const r = await runCli([
+      'proxy-status',
+      ID,
+      '--xds-address',
+      s.address,
+      '--plaintext',
+      '-f',
+      file('any2.json', dump(clustersSection(cluster()))),
+    ]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error: no control-plane replica has config for proxy ${ID} (asked 1)\n` +
+        'Hint: is the proxy connected? `mesh proxy-status` lists the proxies each replica knows\n',
+    });
+  });
+});
+
 describe('proxy-status <pod>: an answer or dump that cannot be read is named (exit 65)', () => {
   it('an istiod answer with no config dump section is not "Clusters Match (0)"', async () => {
     const s = await istiod([cluster()]);

@@ -3,6 +3,9 @@
  * istio.io/rev) in the istio namespace, each through a Kubernetes port-forward (the API stand-in speaks
  * the real WebSocket protocol) to a stand-in xDS server; answers merged, a failed replica named.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../support/cli.js';
@@ -125,6 +128,55 @@ describe('proxy-status through port-forwards to every istiod pod', () => {
       ),
       'Hint: nothing answers on port 15010 of the istiod pod: --xds-port must be the port istiod serves xDS on (15012, TLS; 15010, plaintext, with --plaintext)',
     ]);
+  });
+
+  it('<pod>: replicas that fail are counted apart from those without config for the proxy', async () => {
+    const none: Answer = { kind: 'respond', response: { resources: [] } };
+    const dump = join(mkdtempSync(join(tmpdir(), 'mesh-ps-')), 'dump.json');
+    writeFileSync(dump, JSON.stringify({ configs: [] }));
+    const run = async (kube: FakeKube) => {
+      const r = await runCli([
+        'ps',
+        'x-0.shop',
+        '-f',
+        dump,
+        '--plaintext',
+        '--kubeconfig',
+        kube.kubeconfig(),
+      ]);
+      return { ...r, stderr: r.stderr.replace(/127\.0\.0\.1:\d+/g, 'ADDR') };
+    };
+    const fail = (pod: string) =>
+      `error: ${pod} (ADDR): port-forward to pod ${pod}.istio-system port 15010 failed: ` +
+      'error forwarding port 15010 to pod fake, uid : connect ECONNREFUSED ADDR\n';
+    const one = await run(
+      await cluster([
+        { pod: 'istiod-a', answer: none },
+        { pod: 'istiod-b', answer: 'down' },
+      ]),
+    );
+    expect(one).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        fail('istiod-b') +
+        'Error: no control-plane replica has config for proxy x-0.shop (asked 2; 1 did not answer)\n' +
+        'Hint: is the proxy connected? `mesh proxy-status` lists the proxies each replica knows\n',
+    });
+    const both = await run(
+      await cluster([
+        { pod: 'istiod-a', answer: 'down' },
+        { pod: 'istiod-b', answer: 'down' },
+      ]),
+    );
+    expect(both).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        fail('istiod-a') +
+        fail('istiod-b') +
+        'Error: none of the 2 control-plane replicas answered (see above)\n',
+    });
   });
 
   it('-o yaml: one document per replica, separated by --- (a YAML reader kept only the last one); -o json as istioctl', async () => {
