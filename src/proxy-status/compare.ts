@@ -99,17 +99,20 @@ function proxyOfNode(node: string): string {
 /**
  * The ClientConfigs of proxy `id` among those a CSDS endpoint (`endpoint`) reports: those whose node is
  * the proxy (a client with one xDS client per data-plane target or control plane reports several), else
- * the only one (a proxyless client's node id need not name its pod). Anything else would compare another
- * client's config, or none, as the proxy's.
+ * the only one (a proxyless client's node id need not name its pod) unless its node id is Istio's
+ * (`sidecar~<ip>~<pod>.<ns>~…`) and names another proxy. Anything else would compare another client's
+ * config, or none, as the proxy's.
  */
 function clientConfigsOf(configs: Obj[], id: string, endpoint: string): Obj[] {
   const node = (cc: Obj) => str(obj(cc, 'node'), 'id');
   const mine = configs.filter((cc) => proxyOfNode(node(cc)) === id);
   if (mine.length > 0) return mine;
-  if (configs.length === 1) return configs;
+  // the only client, unless its node id is Istio's and names another proxy (an endpoint of another pod)
+  if (configs.length === 1 && istioNodeId(node(configs[0]!)) === undefined) return configs;
   if (configs.length === 0) throw new MeshError(`${endpoint} reported no xDS client`);
   const nodes = configs.map((cc) => JSON.stringify(node(cc))).join(', ');
-  throw new MeshError(`${endpoint} reported ${configs.length} xDS clients, none of them ${id}: ${nodes}`);
+  const clients = configs.length === 1 ? '1 xDS client' : `${configs.length} xDS clients`;
+  throw new MeshError(`${endpoint} reported ${clients}, none of them ${id}: ${nodes}`);
 }
 
 /** ` (scopes "xds:///a", "xds:///b")`: the clients' `client_scope`s (gRPC: the data-plane target), if any. */

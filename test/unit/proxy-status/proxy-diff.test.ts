@@ -290,6 +290,30 @@ describe('proxy-status <pod> --csds-address', () => {
     expect(s.requests).toHaveLength(0);
   });
 
+  it('one client whose Istio node id names another pod: an error, not "Match" against that pod', async () => {
+    const s = await istiod([clustersSection(cluster())]);
+    const other = 'sidecar~10.0.0.9~catalog-1.shop~shop.svc.cluster.local';
+    const csds = await startCsdsServer([clientOf(other, NAME)]);
+    closers.push(csds);
+    expect(await ps(s, '--csds-address', csds.address)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: CSDS ${csds.address} reported 1 xDS client, none of them ${ID}: "${other}"\n`,
+    });
+    // drift --csds reads it the same way
+    const drift = await runCli(['drift', '--csds', `${ID}=${csds.address}`]);
+    expect([drift.code, drift.stdout, drift.stderr]).toEqual([
+      1,
+      '',
+      `error: ${ID}: CSDS ${csds.address} reported 1 xDS client, none of them ${ID}: "${other}"\n`,
+    ]);
+    // a node id that is not Istio's (a proxyless client named otherwise) is still the only one, compared
+    const plain = await startCsdsServer([clientOf('my-grpc-app', NAME)]);
+    closers.push(plain);
+    const r = await ps(s, '--csds-address', plain.address);
+    expect([r.code, r.stdout.split('\n')[0]]).toEqual([0, 'Clusters Match (1)']);
+  });
+
   it('several clients, none of them the proxy: an error naming the endpoint and what it reports', async () => {
     const s = await istiod([clustersSection(cluster())]);
     const csds = await startCsdsServer([clientOf('a-0.shop', 'x'), clientOf('b-0.shop', 'y')]);
