@@ -15,10 +15,24 @@ type Opts = Record<string, any>;
 
 /**
  * `<pod>.<ns>` as istiod names the proxy: the argument's namespace, else -n, else the context's. A name
- * no pod can have is a usage error here, not a question to every istiod replica.
+ * no pod can have is a usage error here, not a question to every istiod replica. A `<kind>/<name>[.<ns>]`
+ * (`deployment/reviews.bookinfo`) names the pod `proxy-config` would pick: its first running one.
  */
-async function proxyId(pod: string, opts: Opts): Promise<string> {
-  if (pod.includes('/')) throw usageError(`"${pod}": give a pod name (<pod>[.<namespace>])`);
+async function proxyId(pod: string, opts: Opts, timeoutMs: number): Promise<string> {
+  if (pod.includes('/')) {
+    const { parsePodRef, podLabel, resolvePod } = await import('../kube/pods.js');
+    const ref = parsePodRef(pod);
+    if (ref.kind === 'pod')
+      return proxyId(ref.namespace ? `${ref.name}.${ref.namespace}` : ref.name, opts, timeoutMs);
+    const { loadKubeContext } = await import('../kube/config.js');
+    const { KubeApi } = await import('../kube/api.js');
+    const kube = loadKubeContext({
+      kubeconfig: opts.kubeconfig,
+      context: opts.context,
+      namespace: opts.namespace,
+    });
+    return podLabel(await resolvePod(new KubeApi(kube, timeoutMs), ref, kube.namespace));
+  }
   const dot = pod.lastIndexOf('.');
   const name = dot >= 0 ? pod.slice(0, dot) : pod;
   if (!isDnsSubdomain(name))
@@ -155,7 +169,7 @@ export async function runProxyDiff(
   if (opts.output !== 'table' && opts.output !== 'short')
     throw usageError(`output format "${opts.output}" not supported with a pod argument`);
   if (opts.csdsAddress !== undefined) checkHostPort('--csds-address', opts.csdsAddress, '10.0.0.7:15000');
-  const id = await proxyId(pod, opts);
+  const id = await proxyId(pod, opts, timeoutMs);
   const { withEveryReplica } = await import('../xds-client/replicas.js');
   const { CONFIG_DUMP_TYPE, SYNCZ_TYPE } = await import('../xds-client/client.js');
   const { DEBUG_TYPE } = await import('./connected-replica.js');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
 import { startCsdsServer } from '../../support/csds-server.js';
+import { fakePod, startFakeKube } from '../../support/port-forward-server.js';
 import { startXdsServer, type XdsStandIn } from '../../support/xds-server.js';
 
 const T = 'type.googleapis.com/';
@@ -64,6 +65,53 @@ const cluster = (extra: Record<string, unknown> = {}) => ({
 const dump = (...configs: unknown[]) => ({ configs });
 const ps = (s: XdsStandIn, ...args: string[]) =>
   runCli(['proxy-status', ID, '--xds-address', s.address, '--plaintext', ...args]);
+
+describe('proxy-status <kind>/<name>', () => {
+  it('compares the pod a deployment/… names (its first running pod), as istioctl and pc accept it', async () => {
+    const s = await istiod([clustersSection(cluster())]);
+    const kube = await startFakeKube({
+      objects: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'catalog', namespace: 'shop' },
+          spec: { selector: { matchLabels: { app: 'catalog' } } },
+        },
+        fakePod('catalog-0', 'shop', { labels: { app: 'catalog' } }),
+      ],
+    });
+    closers.push(kube);
+    const same = file('deploy.json', dump(clustersSection(cluster())));
+    for (const target of ['deployment/catalog.shop', 'deploy/catalog']) {
+      const r = await runCli([
+        'proxy-status',
+        target,
+        ...(target.includes('.') ? [] : ['-n', 'shop']),
+        '--xds-address',
+        s.address,
+        '--plaintext',
+        '-f',
+        same,
+        '--kubeconfig',
+        kube.kubeconfig(),
+      ]);
+      expect([r.code, r.stdout.split('\n')[0], r.stderr], target).toEqual([0, 'Clusters Match (1)', '']);
+    }
+    const missing = await runCli([
+      'proxy-status',
+      'deployment/nope.shop',
+      '--xds-address',
+      s.address,
+      '--plaintext',
+      '-f',
+      same,
+      '--kubeconfig',
+      kube.kubeconfig(),
+    ]);
+    expect([missing.code, missing.stdout]).toEqual([1, '']);
+    expect(missing.stderr).toMatch(/^Error: .*deployments(\.apps)? "nope" not found/);
+  });
+});
 
 describe('proxy-status <pod> when no replica answers', () => {
   it('the replica error is the error: not "no replica has config … is the proxy connected?"', async () => {
