@@ -30,7 +30,7 @@ import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
 import { pause } from '../util/interrupt.js';
 import { ApiError, apiError, apiErrorNaming, type KubeRest, WaitDeadlineError } from './rest.js';
-import { objectPath, RESOURCE_TYPES, type ResourceType } from './resources.js';
+import { collectionPath, objectPath, RESOURCE_TYPES, resourceType, type ResourceType } from './resources.js';
 import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
 import { requestUser } from './impersonation.js';
 
@@ -600,7 +600,10 @@ export async function check(
   revision: string | undefined = checkedRevision(components),
 ): Promise<CheckResult[]> {
   const rev = revision === undefined ? undefined : revision || 'default';
-  const listed = await listOwnedByKind(rest, `${LABEL.managedBy}=${MANAGED_BY}`);
+  // Every MutatingWebhookConfiguration, read once: mesh's own are those among them with its label, and
+  // all of them (mesh's or not) are the injectors checked for overlaps and for each namespace.
+  const mutating = await listAll(rest, resourceType('MutatingWebhookConfiguration'));
+  const listed = await listOwnedByKind(rest, mutating);
   const { refused } = listed;
   // the revision label marks every object of a revision (the shared CRDs are checked from the inputs)
   const owned =
@@ -668,21 +671,13 @@ export async function check(
   out.push(...webhooksRefused);
   for (const wh of [...owned, ...absent.found].filter((o) => o.kind.endsWith('WebhookConfiguration')))
     out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh, gone.names))));
-  // Every injector in the cluster (mesh's or not): overlaps, and which one serves each namespace.
-  const injectors = await rest
-    .call('GET', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations')
-    .then(
-      (l) => ((l.items ?? []) as any[]).filter((c) => ((c.webhooks ?? []) as any[]).some(isInjectorWebhook)),
-      (err: unknown) => {
-        if (err instanceof ApiError) return err;
-        throw err;
-      },
-    );
-  if (injectors instanceof ApiError) {
-    // already reported when mesh's own list of them was refused
-    if (listedKind('MutatingWebhookConfiguration'))
-      out.push(cannotCheck('Webhooks', injectors, 'which injectors select the same pods'));
-  } else out.push(...injectorOverlaps(injectors, rev));
+  // Every injector in the cluster (mesh's or not): overlaps, and which one serves each namespace. A
+  // refused list is reported once, with mesh's own webhook configurations (webhooksRefused).
+  const injectors =
+    mutating instanceof ApiError
+      ? mutating
+      : mutating.filter((c) => (((c as any).webhooks ?? []) as any[]).some(isInjectorWebhook));
+  if (!(injectors instanceof ApiError)) out.push(...injectorOverlaps(injectors, rev));
   out.push(...(await guarded('CRDs', () => crdHealth(rest, components))));
   out.push(
     ...(await guarded('Injection', () =>
@@ -746,22 +741,48 @@ function readyOrScaledDown(d: K8sObject): CheckResult {
       );
 }
 
+/** Every object of a kind in the cluster (one list, all namespaces), or the server's refusal. */
+async function listAll(rest: KubeRest, t: ResourceType): Promise<K8sObject[] | ApiError> {
+  try {
+    const l = await rest.call('GET', collectionPath(t));
+    return ((l.items ?? []) as any[]).map(
+      (i) => ({ ...i, apiVersion: t.apiVersion, kind: t.kind }) as K8sObject,
+    );
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+}
+
 /**
- * The objects mesh applied, listed kind by kind: a list the server refuses (a user who may not list
+ * The objects mesh applied (labelled managed-by=mesh), listed kind by kind; the MutatingWebhookConfigurations
+ * are taken from `mutating`, the list of every one (check reads it once, for mesh's and every other
+ * injector): a list the server refuses (a user who may not list
  * Secrets cluster-wide) does not stop the others, and is reported by the checks that read that kind.
  */
 async function listOwnedByKind(
   rest: KubeRest,
-  selector: string,
+  mutating: K8sObject[] | ApiError,
 ): Promise<{ owned: K8sObject[]; refused: Array<{ type: ResourceType; err: ApiError }> }> {
+  const selector = `${LABEL.managedBy}=${MANAGED_BY}`;
   const lists = await mapBounded(RESOURCE_TYPES, 8, (t) =>
-    listOwned(rest, selector, [t.kind]).then(
-      (l) => l.owned,
-      (err: unknown) => {
-        if (err instanceof ApiError) return err;
-        throw err;
-      },
-    ),
+    t.kind === 'MutatingWebhookConfiguration'
+      ? Promise.resolve(
+          mutating instanceof ApiError
+            ? mutating
+            : mutating.filter(
+                (o) =>
+                  (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] ===
+                    MANAGED_BY && appliedByMesh(o),
+              ),
+        )
+      : listOwned(rest, selector, [t.kind]).then(
+          (l) => l.owned,
+          (err: unknown) => {
+            if (err instanceof ApiError) return err;
+            throw err;
+          },
+        ),
   );
   const owned: K8sObject[] = [];
   const refused: Array<{ type: ResourceType; err: ApiError }> = [];

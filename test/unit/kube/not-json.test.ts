@@ -32,7 +32,7 @@ const cases: Array<[string[], string]> = [
     'GET /api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector',
   ],
   [['precheck'], 'GET /version'],
-  [['check'], 'GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions'],
+  [['check'], 'GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations'],
   [['install', '--dry-run'], 'GET /apis/apps/v1/namespaces/istio-system/deployments/istiod'],
   [['uninstall', '--dry-run'], 'GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions'],
 ];
