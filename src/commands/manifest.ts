@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeStdout } from '../util/output.js';
-import { describeError, MeshError } from '../util/errors.js';
+import { MeshError } from '../util/errors.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import { registerManifestDiff } from './install.js';
 
@@ -12,22 +12,50 @@ export function register(program: Command): void {
     manifest
       .command('generate')
       .description('Print the Kubernetes objects `mesh install` would apply (offline, deterministic)')
-      .option('-o, --output <dir>', 'write one file per component into this directory instead of stdout'),
+      .option(
+        '-o, --output <path>',
+        'write the manifest to this file (an existing one, or a new *.yaml/*.yml), or one file per component into this directory',
+      ),
   ).action(async (opts: Record<string, any>) => {
     const { renderComponents } = await import('../install/render.js');
     const { componentFiles, toYaml } = await import('../install/manifest.js');
     const components = renderComponents(await specFromOptions(opts as any));
-    if (opts.output) {
+    const output = opts.output === undefined ? '' : String(opts.output);
+    if (output && (await writesOneFile(output))) {
+      const { writeOutput } = await import('../util/write-output.js');
+      await writeOutput(output, toYaml(components.flatMap((c) => c.objects)));
+    } else if (output) {
       const { writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
       const { makeDirs } = await import('../util/dirs.js');
+      const { errnoText } = await import('../util/input.js');
       try {
-        makeDirs(opts.output);
-        for (const f of componentFiles(components)) writeFileSync(join(opts.output, f.file), f.text);
+        makeDirs(output);
+        for (const f of componentFiles(components)) writeFileSync(join(output, f.file), f.text);
       } catch (err) {
-        throw new MeshError(`cannot write the manifest into ${opts.output}: ${describeError(err)}`);
+        const at = (err as NodeJS.ErrnoException).path;
+        throw new MeshError(
+          `cannot write the manifest into directory ${output}: ${at && at !== output ? `${at}: ` : ''}${errnoText(err)}`,
+        );
       }
     } else await writeStdout(toYaml(components.flatMap((c) => c.objects)));
   });
   registerManifestDiff(manifest);
+}
+
+/**
+ * Whether `-o PATH` is one file for the whole manifest, as istioctl's `-o` writes it: a path that exists
+ * and is not a directory (a regular file, replaced whole; a device such as /dev/stdout), or a new path
+ * named `*.yaml`/`*.yml`. Else (an existing directory, a path ending in `/`, another new path) mesh writes
+ * one file per component into that directory.
+ */
+async function writesOneFile(path: string): Promise<boolean> {
+  if (path.endsWith('/')) return false;
+  const { stat } = await import('node:fs/promises');
+  try {
+    return !(await stat(path)).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' && /\.ya?ml$/i.test(path);
+  }
 }

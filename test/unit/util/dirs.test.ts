@@ -42,8 +42,7 @@ describe('commands writing folders under /proc', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr:
-        "Error: cannot write the manifest into /proc/mesh-out: ENOENT: no such file or directory, mkdir '/proc/mesh-out'\n",
+      stderr: 'Error: cannot write the manifest into directory /proc/mesh-out: no such file or directory\n',
     });
   });
 

@@ -1,0 +1,73 @@
+/**
+ * `mesh manifest generate -o PATH`. Before, -o always meant a directory: naming an existing file (as one
+ * does with istioctl, whose -o writes the manifest to a file) failed with `Error: cannot write the
+ * manifest into f.yaml: EEXIST: file already exists, mkdir 'f.yaml'`, exit 1, and a new `out.yaml` became
+ * a directory. Now an existing file (or a device) and a new *.yaml/*.yml get the whole manifest, as
+ * istioctl writes it (the same text as stdout); a directory still gets one file per component; a path
+ * that cannot be either is one line naming it.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mesh-manifest-out-'));
+let manifest = '';
+
+beforeAll(async () => {
+  const r = await runCli(['manifest', 'generate']);
+  expect(r.code).toBe(0);
+  manifest = r.stdout;
+});
+
+describe('manifest generate -o', () => {
+  it('an existing regular file is replaced by the whole manifest (its mode kept), exit 0, nothing printed', async () => {
+    const file = join(tmp, 'existing.yaml');
+    writeFileSync(file, 'old: content\n', { mode: 0o640 });
+    const r = await runCli(['manifest', 'generate', '-o', file]);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(readFileSync(file, 'utf8')).toBe(manifest);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+  });
+
+  it('a new *.yaml or *.yml path is one file, as istioctl writes it', async () => {
+    for (const name of ['new.yaml', 'new.YML']) {
+      const file = join(tmp, name);
+      const r = await runCli(['manifest', 'generate', '-o', file]);
+      expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(statSync(file).isFile()).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(manifest);
+    }
+  });
+
+  it('a directory (existing, new, or a path ending in /) gets one file per component, as before', async () => {
+    mkdirSync(join(tmp, 'have'));
+    for (const dir of [join(tmp, 'have'), join(tmp, 'made', 'deep'), `${join(tmp, 'slash.yaml')}/`]) {
+      const r = await runCli(['manifest', 'generate', '-o', dir]);
+      expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(readdirSync(dir).sort()).toEqual(['Base.yaml', 'IngressGateways.yaml', 'Pilot.yaml']);
+    }
+  });
+
+  it('a file in the way of the directory: one line naming the path, exit 1', async () => {
+    const file = join(tmp, 'blocker');
+    writeFileSync(file, '');
+    const r = await runCli(['manifest', 'generate', '-o', join(file, 'sub')]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: cannot write the manifest into directory ${join(file, 'sub')}: not a directory\n`,
+    });
+  });
+
+  it('a new *.yaml in a directory that does not exist: one line naming the file, exit 1', async () => {
+    const file = join(tmp, 'no-such-dir', 'm.yaml');
+    const r = await runCli(['manifest', 'generate', '-o', file]);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `Error: cannot write ${file}: no such file or directory\n`,
+    });
+  });
+});
