@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { describeError, ExitCode, MeshError } from './util/errors.js';
+import { describeError, ExitCode, MeshError, ReaderGoneError } from './util/errors.js';
 import { clientVersion } from './util/version.js';
 import { addClusterClientFlags } from './commands/kube-flags.js';
 import { setImpersonation } from './kube/impersonation.js';
@@ -184,6 +184,7 @@ export async function main(argv: string[]): Promise<number> {
     // means more output for several commands, not stack traces). Anything else is a bug: its stack is
     // printed with --verbose or MESH_DEBUG=1, for the report.
     // (messages carry text from inputs and servers: their control characters are shown escaped)
+    if (err instanceof ReaderGoneError) return err.exitCode;
     if (err instanceof MeshError) {
       process.stderr.write(`Error: ${escapeControlKeepLines(err.message)}\n`);
       if (err.hint) process.stderr.write(`Hint: ${escapeControlKeepLines(err.hint)}\n`);

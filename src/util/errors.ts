@@ -22,6 +22,14 @@ export class MeshError extends Error {
   }
 }
 
+/**
+ * The reader of an output mesh writes went away first (EPIPE: `mesh … -o /dev/stdout | head`): mesh stops
+ * quietly with 141, as a Unix tool that SIGPIPE ended, and as it does when its own stdout is closed.
+ */
+export class ReaderGoneError extends Error {
+  readonly exitCode = 141;
+}
+
 export function usageError(message: string, hint?: string): MeshError {
   return new MeshError(message, { exitCode: ExitCode.USAGE, hint });
 }

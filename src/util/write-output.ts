@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MeshError } from './errors.js';
+import { MeshError, ReaderGoneError } from './errors.js';
 import { errnoText } from './input.js';
 
 /**
@@ -23,6 +23,8 @@ export async function writeOutput(file: string, text: string | Iterable<string>)
     if (target === 'direct') await writeFile(file, text, { flag: 'a' });
     else await replaceWhole(target.path, text, target.was);
   } catch (err) {
+    // a pipe whose reader went away (`-o /dev/stdout | head`): quiet, as for mesh's own stdout
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new ReaderGoneError(`${file}: reader gone`);
     throw new MeshError(`cannot write ${file}: ${writeErrnoText(err)}`);
   }
 }

@@ -6,11 +6,13 @@
  * istioctl writes it (the same text as stdout); a directory still gets one file per component; a path
  * that cannot be either is one line naming it.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
+import { ROOT } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mesh-manifest-out-'));
 let manifest = '';
@@ -69,5 +71,21 @@ describe('manifest generate -o', () => {
       stdout: '',
       stderr: `Error: cannot write ${file}: no such file or directory\n`,
     });
+  });
+
+  it('-o /dev/stdout into a pipe whose reader stops early (| head): quiet, exit 141, as without -o', () => {
+    // the built CLI in a shell pipeline (a pipe, as a shell makes it). Before: 'Error: cannot write
+    // /dev/stdout: EPIPE: broken pipe, write', exit 1
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'node "$1" manifest generate -o /dev/stdout 2>&1 | head -1; echo "exit ${PIPESTATUS[0]}"',
+        'sh',
+        join(ROOT, 'bin/mesh.js'),
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(r.stdout).toBe('apiVersion: apiextensions.k8s.io/v1\nexit 141\n');
   });
 });
