@@ -273,7 +273,12 @@ async function uninstallTarget(
       '--purge removes everything mesh installed: it takes no -f or --set',
       'to remove the revision a file names, drop --purge',
     );
-  if (!fromSpec) return { revision: opts.revision || 'default', namespace: undefined };
+  if (!fromSpec) {
+    // a name no install can have (`-r Canary`, `-r 'a b'`) is a typo, not "nothing to remove"
+    const { checkRevision } = await import('../install/spec.js');
+    checkRevision(String(opts.revision ?? ''));
+    return { revision: opts.revision || 'default', namespace: undefined };
+  }
   const spec = await specFromOptions(opts as any);
   return { revision: spec.revision || 'default', namespace: spec.namespace };
 }

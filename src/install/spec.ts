@@ -228,6 +228,15 @@ function usage(err: unknown): unknown {
   return err instanceof PathError ? new MeshError(err.message, { exitCode: ExitCode.USAGE }) : err;
 }
 
+/** A revision name ("" or `default` for the default revision) must be a DNS-1123 label: exit 64 if not. */
+export function checkRevision(revision: string): void {
+  if (revision !== '' && revision !== 'default' && !isDnsLabel(revision))
+    throw new MeshError(`revision "${revision}" is not a DNS-1123 label`, {
+      exitCode: ExitCode.USAGE,
+      hint: 'use lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. 1-30)',
+    });
+}
+
 function derive(operator: JsonMap, profile: string): InstallSpec {
   const spec = operator.spec as JsonMap;
   const values = spec.values as JsonMap;
@@ -236,11 +245,7 @@ function derive(operator: JsonMap, profile: string): InstallSpec {
   // Explicit values win over the spec's short forms, as in istioctl's translation (install.md §1.4).
   const revisionRaw = String(values.revision ?? spec.revision ?? '');
   const revision = revisionRaw === 'default' ? '' : revisionRaw;
-  if (revision !== '' && !isDnsLabel(revision))
-    throw new MeshError(`revision "${revision}" is not a DNS-1123 label`, {
-      exitCode: ExitCode.USAGE,
-      hint: 'use lower-case letters, digits and "-", starting and ending with a letter or digit (e.g. 1-30)',
-    });
+  checkRevision(revision);
   // (every source of the namespace is a DNS-1123 label already: the schema validated it)
   const namespace = String(global.istioNamespace ?? spec.namespace ?? meta.namespace ?? 'istio-system');
   return {
