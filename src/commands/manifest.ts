@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeStdout } from '../util/output.js';
+import { warn, writeStdout } from '../util/output.js';
 import { MeshError } from '../util/errors.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import { registerManifestDiff } from './install.js';
@@ -25,13 +25,23 @@ export function register(program: Command): void {
       const { writeOutput } = await import('../util/write-output.js');
       await writeOutput(output, toYaml(components.flatMap((c) => c.objects)));
     } else if (output) {
-      const { writeFileSync } = await import('node:fs');
+      const { lstatSync, unlinkSync, writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
       const { makeDirs } = await import('../util/dirs.js');
       const { errnoText } = await import('../util/input.js');
+      const { COMPONENT_ORDER } = await import('../install/render.js');
       try {
         makeDirs(output);
         for (const f of componentFiles(components)) writeFileSync(join(output, f.file), f.text);
+        // a component file of an earlier run that this manifest does not have (demo's EgressGateways.yaml
+        // after --set profile=minimal) would be applied with the rest (kubectl apply -f DIR): removed
+        for (const name of COMPONENT_ORDER) {
+          if (components.some((c) => c.component === name)) continue;
+          const stale = join(output, `${name}.yaml`);
+          if (!lstatSync(stale, { throwIfNoEntry: false })?.isFile()) continue;
+          unlinkSync(stale);
+          warn(`Removed ${stale}: left from an earlier run, this manifest has no ${name} component`);
+        }
       } catch (err) {
         const at = (err as NodeJS.ErrnoException).path;
         throw new MeshError(

@@ -52,6 +52,30 @@ describe('manifest generate -o', () => {
     }
   });
 
+  it('a directory of an earlier run: component files this manifest does not have are removed, and said so', async () => {
+    // Before: demo's EgressGateways.yaml and IngressGateways.yaml stayed after --set profile=minimal, and
+    // kubectl apply -f DIR installed the gateways again
+    const dir = join(tmp, 'gitops');
+    expect((await runCli(['manifest', 'generate', '--set', 'profile=demo', '-o', dir])).code).toBe(0);
+    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: []\n');
+    expect(readdirSync(dir).sort()).toEqual([
+      'Base.yaml',
+      'EgressGateways.yaml',
+      'IngressGateways.yaml',
+      'Pilot.yaml',
+      'kustomization.yaml',
+    ]);
+    const r = await runCli(['manifest', 'generate', '--set', 'profile=minimal', '-o', dir]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: '',
+      stderr:
+        `Removed ${join(dir, 'IngressGateways.yaml')}: left from an earlier run, this manifest has no IngressGateways component\n` +
+        `Removed ${join(dir, 'EgressGateways.yaml')}: left from an earlier run, this manifest has no EgressGateways component\n`,
+    });
+    expect(readdirSync(dir).sort()).toEqual(['Base.yaml', 'Pilot.yaml', 'kustomization.yaml']);
+  });
+
   it('a file in the way of the directory: one line naming the path, exit 1', async () => {
     const file = join(tmp, 'blocker');
     writeFileSync(file, '');
