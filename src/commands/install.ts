@@ -293,8 +293,13 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
     notAppliedLines,
     replacedWarning,
   } = await import('../kube/installer.js');
-  const { customResourcesWarning, findRevisionUsers, sharedGatewaysWarning, waitGone } =
-    await import('../kube/uninstall.js');
+  const {
+    customResourcesWarning,
+    findRevisionUsers,
+    orphanedWebhooksWarning,
+    sharedGatewaysWarning,
+    waitGone,
+  } = await import('../kube/uninstall.js');
   const { formatRevisionUsers } = await import('../install/revision-users.js');
   const { objectRef } = await import('../install/manifest.js');
   const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
@@ -351,6 +356,8 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
     const gateways = await sharedGatewaysWarning(rest, revision, objects);
     if (gateways) warn(gateways);
   }
+  const orphaned = await orphanedWebhooksWarning(rest, objects);
+  if (orphaned) warn(orphaned);
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   if (crds.length > 0) {
     const crs = await customResourcesWarning(rest, crds);

@@ -952,7 +952,7 @@ async function absentObjects(
 }
 
 /** What a webhook configuration's failurePolicy means while its Service is gone. */
-function failureEffect(wh: K8sObject, policies: ReadonlySet<string>): string {
+export function failureEffect(wh: K8sObject, policies: ReadonlySet<string>): string {
   const failing = policies.has('Fail');
   const mutating = wh.kind === 'MutatingWebhookConfiguration';
   return `failurePolicy ${failing ? 'Fail' : 'Ignore'}: ${

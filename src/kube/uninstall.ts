@@ -122,6 +122,78 @@ export async function customResourcesWarning(rest: KubeRest, crds: readonly K8sO
   ].join('\n');
 }
 
+/**
+ * The warning `uninstall` gives about webhook configurations it leaves (not mesh's: a revision tag
+ * `istioctl tag set` made, another tool's injector or validator) whose webhooks call a Service it
+ * deletes: once the Service is gone, the API server fails what they select (with failurePolicy Fail it
+ * refuses to create the pods, or the configuration). '' when there are none; a user who may not list
+ * them is told it cannot tell.
+ */
+export async function orphanedWebhooksWarning(
+  rest: KubeRest,
+  removed: readonly K8sObject[],
+): Promise<string> {
+  const services = new Set(
+    removed.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+  );
+  if (services.size === 0) return '';
+  const deleted = new Set(removed.map(objectRef));
+  const lists = await Promise.all(
+    (['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map(async (kind) => {
+      const l = await rest.call('GET', `/apis/admissionregistration.k8s.io/v1/${kind.toLowerCase()}s`);
+      return ((l.items ?? []) as K8sObject[]).map((i) => ({ ...i, kind }) as K8sObject);
+    }),
+  ).catch(
+    (err: unknown) =>
+      `Warning: cannot tell which other webhook configurations call the Services this uninstall deletes: ${describeError(err)}`,
+  );
+  if (typeof lists === 'string') return lists;
+  const { failureEffect } = await import('./health.js');
+  const lines: string[] = [];
+  const tags = new Set<string>();
+  for (const wh of lists.flat().sort((a, b) => objectRef(a).localeCompare(objectRef(b)))) {
+    if (deleted.has(objectRef(wh))) continue;
+    type Hook = {
+      failurePolicy?: string;
+      clientConfig?: { service?: { name?: string; namespace?: string } };
+    };
+    const calling = (((wh as { webhooks?: Hook[] }).webhooks ?? []) as Hook[]).filter((w) => {
+      const svc = w.clientConfig?.service;
+      return svc !== undefined && services.has(`${svc.namespace}/${svc.name}`);
+    });
+    if (calling.length === 0) continue;
+    const labels = (wh.metadata.labels ?? {}) as Record<string, string>;
+    const tag = labels[TAG_LABEL];
+    if (tag) tags.add(tag);
+    const called = [
+      ...new Set(
+        calling.map((w) => `${w.clientConfig!.service!.namespace}/${w.clientConfig!.service!.name}`),
+      ),
+    ];
+    const policies = new Set(calling.map((w) => (w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail')));
+    const managers = [
+      ...new Set(
+        ((wh.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
+          (f) => f.manager ?? '?',
+        ),
+      ),
+    ];
+    const about = [
+      ...(tag ? [`revision tag ${tag}`] : []),
+      ...(managers.length ? [`written by ${managers.join(', ')}`] : []),
+    ];
+    lines.push(
+      `  ${objectRef(wh)}${about.length ? ` (${about.join(', ')})` : ''} → Service ${called.join(', ')} (${failureEffect(wh, policies)})`,
+    );
+  }
+  if (lines.length === 0) return '';
+  return [
+    `Warning: ${lines.length} webhook configuration(s) this uninstall leaves call a Service it deletes:`,
+    ...lines,
+    `  Remove ${lines.length > 1 ? 'them' : 'it'} too${tags.size ? ` (${[...tags].map((t) => `mesh tag remove ${t}`).join(', ')} for a revision tag)` : ''}, or point ${lines.length > 1 ? 'them' : 'it'} at a control plane that stays.`,
+  ].join('\n');
+}
+
 const GATEWAY_COMPONENTS = new Set(['IngressGateways', 'EgressGateways']);
 const LABEL_OWNER_NAMESPACE = 'install.operator.istio.io/owning-resource-namespace';
 
