@@ -112,7 +112,8 @@ export async function connectGuarded(opts: Record<string, any>, verb: string) {
     const { guardContext } = await import('../kube/guard.js');
     await guardContext(
       rest.kube.contextName,
-      opts.context !== undefined,
+      // named with --context (an empty one is no flag: the current context)
+      Boolean(opts.context),
       verb,
       interactive() ? ask : undefined,
     );

@@ -181,7 +181,8 @@ function inClusterAvailable(): boolean {
 export function loadKubeContext(opts: KubeConfigOptions = {}): KubeContext {
   let kc: KubeConfig;
   let source: string;
-  if (opts.kubeconfig !== undefined) {
+  // an empty --kubeconfig or --context (`--context "$CTX"` with CTX unset) is no flag, as for kubectl
+  if (opts.kubeconfig) {
     if (!existsSync(opts.kubeconfig))
       throw new MeshError(`kubeconfig ${opts.kubeconfig} not found`, { hint: noClusterHint(opts.offline) });
     kc = loadFiles([opts.kubeconfig]);
@@ -236,7 +237,7 @@ function resolveContext(
   opts: KubeConfigOptions,
   impersonate: boolean,
 ): KubeContext {
-  const contextName = opts.context ?? kc.getCurrentContext();
+  const contextName = opts.context || kc.getCurrentContext();
   if (!contextName)
     throw new MeshError(`kubeconfig ${source} has no current context`, {
       hint: 'choose one with --context (see kubectl config get-contexts)',

@@ -111,6 +111,16 @@ describe('loadKubeContext', () => {
     expect(e.hint).toBe('known contexts: prod');
   });
 
+  it('an empty --kubeconfig or --context is no flag, as kubectl and istioctl read it', () => {
+    // Before: --context '' was 'kubeconfig F has no current context' (it has one), and --kubeconfig ''
+    // was 'kubeconfig  not found', exit 1, where kubectl and istioctl use KUBECONFIG and its context
+    const f = kubeconfig('e', config('prod', 'https://prod:6443'));
+    expect(loadKubeContext({ kubeconfig: f, context: '' }).contextName).toBe('prod');
+    process.env.KUBECONFIG = f;
+    const k = loadKubeContext({ kubeconfig: '', context: '' });
+    expect([k.contextName, k.server]).toEqual(['prod', 'https://prod:6443']);
+  });
+
   it('asks for --context when there is no current context', () => {
     const f = kubeconfig('d', config('prod', 'https://prod:6443').replace('current-context: prod\n', ''));
     expect(error(() => loadKubeContext({ kubeconfig: f })).message).toContain('has no current context');
