@@ -29,7 +29,14 @@ import { parseDocument } from 'yaml';
 import { humanDuration } from '../util/age.js';
 import { mapBounded } from '../util/bounded.js';
 import { pause } from '../util/interrupt.js';
-import { ApiError, apiError, apiErrorNaming, type KubeRest, WaitDeadlineError } from './rest.js';
+import {
+  ApiError,
+  apiError,
+  apiErrorNaming,
+  type KubeRest,
+  type RestResponse,
+  WaitDeadlineError,
+} from './rest.js';
 import { collectionPath, objectPath, RESOURCE_TYPES, resourceType, type ResourceType } from './resources.js';
 import { LOCK_NAME, LOCK_NAMESPACE } from './install-lock.js';
 import { requestUser } from './impersonation.js';
@@ -669,8 +676,10 @@ export async function check(
   });
   out.push(...configMapsParse(components, [...owned, ...absent.found]));
   out.push(...webhooksRefused);
+  // the Services, endpoints and root ConfigMap several webhook configurations name are read once a run
+  const get = readOnce(rest);
   for (const wh of [...owned, ...absent.found].filter((o) => o.kind.endsWith('WebhookConfiguration')))
-    out.push(...(await guarded('Webhooks', () => webhookHealth(rest, wh, gone.names))));
+    out.push(...(await guarded('Webhooks', () => webhookHealth(get, wh, gone.names))));
   // Every injector in the cluster (mesh's or not): overlaps, and which one serves each namespace. A
   // refused list is reported once, with mesh's own webhook configurations (webhooksRefused).
   const injectors =
@@ -739,6 +748,19 @@ function readyOrScaledDown(d: K8sObject): CheckResult {
         `${ref} is scaled to 0 replicas (READY 0/0): nothing serves the traffic it receives`,
         `scale it up if it should serve (${scale}); a HorizontalPodAutoscaler does not scale up from 0`,
       );
+}
+
+/** A GET whose answer is kept: the same path again gets the same answer (see readOnce). */
+type ReadOnce = (path: string) => Promise<RestResponse<any>>;
+
+/** GETs through `rest`, each path asked once for the life of the function (one check run). */
+function readOnce(rest: KubeRest): ReadOnce {
+  const answers = new Map<string, ReturnType<ReadOnce>>();
+  return (path) => {
+    let answer = answers.get(path);
+    if (!answer) answers.set(path, (answer = rest.request('GET', path)));
+    return answer;
+  };
 }
 
 /** Every object of a kind in the cluster (one list, all namespaces), or the server's refusal. */
@@ -967,7 +989,7 @@ export function failureEffect(wh: K8sObject, policies: ReadonlySet<string>): str
 }
 
 async function webhookHealth(
-  rest: KubeRest,
+  get: ReadOnce,
   wh: K8sObject,
   goneNamespaces: ReadonlySet<string> = new Set(),
 ): Promise<CheckResult[]> {
@@ -997,8 +1019,7 @@ async function webhookHealth(
     services.set(key, entry);
   }
   for (const [key, { s, policies, ports }] of services) {
-    const res = await rest.request(
-      'GET',
+    const res = await get(
       `/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${s.name}`)}`,
     );
     if (res.status < 200 || res.status >= 300) {
@@ -1020,7 +1041,7 @@ async function webhookHealth(
     const readyIn = (sls: readonly any[]) =>
       sls.flatMap((sl) => sl.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false);
     const ready = readyIn(slices);
-    const svc = await rest.request('GET', `/api/v1/namespaces/${s.namespace}/services/${s.name}`);
+    const svc = await get(`/api/v1/namespaces/${s.namespace}/services/${s.name}`);
     if (svc.status === 404) {
       out.push(
         fail(
@@ -1095,7 +1116,7 @@ async function webhookHealth(
     );
   out.push(
     ...(await caBundleHealth(
-      rest,
+      get,
       wh,
       bundles,
       [...services.values()].map((e) => e.s),
@@ -1112,7 +1133,7 @@ async function webhookHealth(
  * serves a certificate of another CA.
  */
 async function caBundleHealth(
-  rest: KubeRest,
+  get: ReadOnce,
   wh: K8sObject,
   webhooks: readonly any[],
   services: readonly any[],
@@ -1140,7 +1161,7 @@ async function caBundleHealth(
   const good = webhooks.filter((w) => !bad.includes(w));
   if (!ns || good.length === 0) return out;
   // the root istiod publishes; unknown (not compared) when it is absent or cannot be read
-  const cm = await rest.request('GET', `/api/v1/namespaces/${ns}/configmaps/istio-ca-root-cert`);
+  const cm = await get(`/api/v1/namespaces/${ns}/configmaps/istio-ca-root-cert`);
   const rootPem = cm.status === 200 ? cm.body?.data?.['root-cert.pem'] : undefined;
   if (typeof rootPem !== 'string') return out;
   const roots = new Set(pemCertificateInfos(rootPem).map((c) => c.cert.fingerprint256));
