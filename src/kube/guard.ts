@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { YAML_READ } from '../install/yaml-doc.js';
+import { YAML_READ, yamlSyntaxError } from '../install/yaml-doc.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -29,7 +29,8 @@ export function protectedContexts(): string[] {
     try {
       doc = parse(readFileSync(file, 'utf8'), YAML_READ);
     } catch (err) {
-      throw new MeshError(`${file}: ${(err as Error).message.split('\n')[0]}`, { exitCode: 65 });
+      // `FILE:LINE: what at column C`, as a -f file's syntax error reads (not the parser's line ending in ':')
+      throw yamlSyntaxError(file, err as Error & { linePos?: Array<{ line: number }> });
     }
     const list = doc?.protectedContexts ?? [];
     if (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))

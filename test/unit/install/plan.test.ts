@@ -84,4 +84,23 @@ describe('protected contexts', () => {
     writeFileSync(join(dir, 'config.yaml'), 'protectedContexts: prod\n');
     expect(() => protectedContexts()).toThrow('protectedContexts must be a list');
   });
+
+  it('a mesh config file that does not parse is one line naming the file, line and column (exit 65)', () => {
+    // Before: 'cfg.yaml: Flow sequence … end with a ] at line 2, column 1:', the parser's line cut before
+    // its excerpt, ending in ':'
+    const dir = mkdtempSync(join(tmpdir(), 'mesh-guard-'));
+    const file = join(dir, 'cfg.yaml');
+    writeFileSync(file, 'protectedContexts: [prod\n');
+    vi.stubEnv('MESH_CONFIG', file);
+    let err: any;
+    try {
+      protectedContexts();
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.message).toBe(
+      `${file}:2: Flow sequence in block collection must be sufficiently indented and end with a ] at column 1`,
+    );
+    expect(err?.exitCode).toBe(65);
+  });
 });
