@@ -166,14 +166,19 @@ export async function runInstall(
     const tagWarning = await defaultTagWarning(rest, spec.revision, String(injector.metadata.name));
     if (tagWarning) warn(tagWarning);
   }
+  // A revision named as an existing revision tag: two injectors for the same pods (--force or not).
+  const { revisionNamedAsTag } = await import('../kube/tags.js');
+  const tagClash = verb === 'diff' ? undefined : await revisionNamedAsTag(rest, spec.revision);
   // Conflicts, and objects mesh did not create (without --force): install would refuse the plan.
   const refused = planRefusals(plan, opts.force);
   if (opts.dryRun) {
     await writeStdout(formatPlan(plan));
     if (verb === 'diff') return planIsEmpty(plan) ? ExitCode.OK : ExitCode.FINDINGS;
-    return refused.length > 0 ? ExitCode.FINDINGS : ExitCode.OK;
+    if (tagClash) warn(`install would refuse: ${tagClash.message}\nHint: ${tagClash.hint}`);
+    return refused.length > 0 || tagClash ? ExitCode.FINDINGS : ExitCode.OK;
   }
   warn(formatPlan(plan));
+  if (tagClash) throw new MeshError(`${tagClash.message}; nothing was changed`, { hint: tagClash.hint });
   const first = refused[0];
   if (first?.action === 'missing')
     throw new MeshError(

@@ -27,7 +27,7 @@ import {
   type Webhook,
 } from '../install/tags.js';
 import { applyObject } from './installer.js';
-import { apiError, type KubeRest } from './rest.js';
+import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath } from './resources.js';
 
 const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
@@ -421,6 +421,30 @@ export async function defaultTagWarning(
   const injector = (await defaultInjectors(rest)).find((w) => w.metadata?.name === injectorName);
   const n = defaultTagInstallNotice(tags[0]!, injector);
   return `Warning: ${n.message}\n  ${n.hint}`;
+}
+
+/**
+ * Why installing `revision` would be refused because a revision tag of that name exists (`tag set`
+ * refuses the reverse): the tag's injector already takes namespaces and pods labelled
+ * `istio.io/rev=<revision>`, and the revision's own would inject them again. undefined when there is no
+ * such tag (or for the default revision, whose `default` tag is defaultTagWarning's).
+ */
+export async function revisionNamedAsTag(
+  rest: KubeRest,
+  revision: string,
+): Promise<{ message: string; hint: string } | undefined> {
+  if ((revision || 'default') === 'default') return undefined;
+  // a user who may not list webhook configurations installs as before (precheck says it cannot tell)
+  const tags = await mutating(rest, `${TAG_LABEL}=${revision}`).catch((err: unknown) => {
+    if (err instanceof ApiError && err.status === 403) return [];
+    throw err;
+  });
+  if (tags.length === 0) return undefined;
+  const to = [...new Set(tags.map((t) => t.metadata?.labels?.[LABEL.revision] ?? 'default'))].join(', ');
+  return {
+    message: `revision tag "${revision}" exists (${tags.map((t) => `MutatingWebhookConfiguration/${t.metadata?.name}`).join(', ')}, pointing at revision ${to}): a revision named ${revision} would inject the pods of istio.io/rev=${revision} namespaces a second time`,
+    hint: `a tag and a revision cannot share a name: remove the tag first (mesh tag remove ${revision}), or install with another --revision`,
+  };
 }
 
 /**
