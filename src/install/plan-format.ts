@@ -12,7 +12,6 @@ export function formatPlan(plan: Plan): string {
     missing: '!',
     unchanged: ' ',
   } as const;
-  const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v).slice(0, 120));
   for (const e of plan.entries) {
     if (e.action === 'unchanged') continue;
     const why =
@@ -23,7 +22,10 @@ export function formatPlan(plan: Plan): string {
           : '';
     lines.push(`${sym[e.action]} ${e.ref}${why}${e.note ? ` (${e.note})` : ''}`);
     if (e.hint) lines.push(`    Hint: ${e.hint}`);
-    for (const c of e.changes ?? []) lines.push(`    ${c.path}: ${show(c.from)} → ${show(c.to)}`);
+    for (const c of e.changes ?? []) {
+      const [from, to] = showChange(c.from, c.to);
+      lines.push(`    ${c.path}: ${from} → ${to}`);
+    }
   }
   if (plan.leftAlone?.length)
     lines.push(
@@ -38,4 +40,46 @@ export function formatPlan(plan: Plan): string {
       `${count('missing') ? `, ${count('missing')} namespace(s) missing` : ''}.`,
   );
   return lines.join('\n');
+}
+
+/** The most of a value a plan line shows (as JSON), and the text kept before a changed part of a string. */
+const SHOWN = 120;
+const CONTEXT = 30;
+
+/** A value as JSON, cut to SHOWN characters with "…" when longer. */
+function show(v: unknown): string {
+  if (v === undefined) return '(none)';
+  const text = JSON.stringify(v);
+  return text.length > SHOWN ? `${text.slice(0, SHOWN)}…` : text;
+}
+
+/**
+ * Both sides of a changed field. Two strings too long to show whole (a ConfigMap's data) are shown from a
+ * little before where they start to differ to a little after where they agree again, with "…" for what is
+ * left out: their first 120 characters are often the same, and the line showed no change at all.
+ */
+function showChange(from: unknown, to: unknown): [string, string] {
+  if (
+    typeof from !== 'string' ||
+    typeof to !== 'string' ||
+    (show(from) === JSON.stringify(from) && show(to) === JSON.stringify(to))
+  )
+    return [show(from), show(to)];
+  let head = 0;
+  while (head < from.length && head < to.length && from[head] === to[head]) head++;
+  let tail = 0;
+  while (
+    tail < from.length - head &&
+    tail < to.length - head &&
+    from[from.length - 1 - tail] === to[to.length - 1 - tail]
+  )
+    tail++;
+  const start = Math.max(0, head - CONTEXT);
+  const part = (v: string) => {
+    const end = Math.min(v.length, v.length - tail + CONTEXT);
+    const text = JSON.stringify(v.slice(start, end));
+    const cut = text.length > SHOWN ? `${text.slice(0, SHOWN)}…` : text;
+    return `${start > 0 ? '…' : ''}${cut}${end < v.length && text.length <= SHOWN ? '…' : ''}`;
+  };
+  return [part(from), part(to)];
 }

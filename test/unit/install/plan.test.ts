@@ -46,6 +46,33 @@ describe('fieldDiff', () => {
 });
 
 describe('formatPlan', () => {
+  it('a long string that changes further in (a ConfigMap key) shows where it changes, not its unchanged start', () => {
+    // Before: both sides were their first 120 characters, the same, so the line showed no change:
+    // `data.config: "policy: enabled\nalwaysInjectSelector: []\n… → "policy: enabled\nalwaysInjectSelector: []\n…`
+    const config = (level: string) =>
+      `policy: enabled\nalwaysInjectSelector: []\nneverInjectSelector: []\ninjectedAnnotations: {}\n${'x: 1\n'.repeat(40)}args:\n  - --proxyLogLevel=${level}\n  - --proxyComponentLogLevel=misc:error\n${'y: 2\n'.repeat(40)}`;
+    const text = formatPlan({
+      entries: [
+        {
+          ref: 'ConfigMap/istio-system/istio-sidecar-injector',
+          action: 'change',
+          changes: [
+            { path: 'data.config', from: config('warning'), to: config('debug') },
+            { path: 'data.short', from: 'a', to: 'b' },
+            { path: 'data.list', from: undefined, to: ['z'.repeat(200)] },
+          ],
+        },
+      ],
+    });
+    expect(text.split('\n')).toEqual([
+      '~ ConfigMap/istio-system/istio-sidecar-injector',
+      '    data.config: …": 1\\nargs:\\n  - --proxyLogLevel=warning\\n  - --proxyComponentLogLevel"… → …": 1\\nargs:\\n  - --proxyLogLevel=debug\\n  - --proxyComponentLogLevel"…',
+      '    data.short: "a" → "b"',
+      `    data.list: (none) → ${`["${'z'.repeat(200)}"]`.slice(0, 120)}…`,
+      'Plan: 0 to create, 1 to change, 0 to prune, 0 unchanged.',
+    ]);
+  });
+
   it('shows creates, changes with fields, prunes and conflicts, and counts', () => {
     const text = formatPlan({
       entries: [
