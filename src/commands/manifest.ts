@@ -25,22 +25,32 @@ export function register(program: Command): void {
       const { writeOutput } = await import('../util/write-output.js');
       await writeOutput(output, toYaml(components.flatMap((c) => c.objects)));
     } else if (output) {
-      const { lstatSync, unlinkSync, writeFileSync } = await import('node:fs');
+      const { lstatSync, readFileSync, unlinkSync, writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
       const { makeDirs } = await import('../util/dirs.js');
       const { errnoText } = await import('../util/input.js');
-      const { COMPONENT_ORDER } = await import('../install/render.js');
+      const { COMPONENT_ORDER, LABEL, MANAGED_BY } = await import('../install/render.js');
+      // the label line of every object mesh renders: how a component file mesh wrote is told from another
+      const MANAGED_BY_LINE = `${LABEL.managedBy}: ${MANAGED_BY}`;
       try {
         makeDirs(output);
         for (const f of componentFiles(components)) writeFileSync(join(output, f.file), f.text);
         // a component file of an earlier run that this manifest does not have (demo's EgressGateways.yaml
-        // after --set profile=minimal) would be applied with the rest (kubectl apply -f DIR): removed
+        // after --set profile=minimal) would be applied with the rest (kubectl apply -f DIR): removed when
+        // mesh wrote it (its objects carry mesh's managed-by label), else named and left alone
         for (const name of COMPONENT_ORDER) {
           if (components.some((c) => c.component === name)) continue;
           const stale = join(output, `${name}.yaml`);
-          if (!lstatSync(stale, { throwIfNoEntry: false })?.isFile()) continue;
-          unlinkSync(stale);
-          warn(`Removed ${stale}: left from an earlier run, this manifest has no ${name} component`);
+          const st = lstatSync(stale, { throwIfNoEntry: false });
+          if (!st?.isFile()) continue;
+          const ours = st.size <= MAX_COMPONENT_FILE && readFileSync(stale, 'utf8').includes(MANAGED_BY_LINE);
+          if (ours) {
+            unlinkSync(stale);
+            warn(`Removed ${stale}: left from an earlier run, this manifest has no ${name} component`);
+          } else
+            warn(
+              `Warning: ${stale} was not written by mesh (no ${MANAGED_BY_LINE} label) and is left as it is; this manifest has no ${name} component`,
+            );
         }
       } catch (err) {
         const at = (err as NodeJS.ErrnoException).path;
@@ -52,6 +62,9 @@ export function register(program: Command): void {
   });
   registerManifestDiff(manifest);
 }
+
+/** A component file mesh writes is a few MiB at most; a larger file of that name is not one. */
+const MAX_COMPONENT_FILE = 64 * 1024 * 1024;
 
 /**
  * Whether `-o PATH` is one file for the whole manifest, as istioctl's `-o` writes it: a path that exists

@@ -76,6 +76,20 @@ describe('manifest generate -o', () => {
     expect(readdirSync(dir).sort()).toEqual(['Base.yaml', 'Pilot.yaml', 'kustomization.yaml']);
   });
 
+  it("a file of a component's name that mesh did not write is named and left alone", async () => {
+    const dir = join(tmp, 'own');
+    mkdirSync(dir);
+    const mine = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: my-gateway-settings}\n';
+    writeFileSync(join(dir, 'EgressGateways.yaml'), mine);
+    const r = await runCli(['manifest', 'generate', '--set', 'profile=minimal', '-o', dir]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `Warning: ${join(dir, 'EgressGateways.yaml')} was not written by mesh (no app.kubernetes.io/managed-by: mesh label) and is left as it is; this manifest has no EgressGateways component\n`,
+    });
+    expect(readFileSync(join(dir, 'EgressGateways.yaml'), 'utf8')).toBe(mine);
+  });
+
   it('a file in the way of the directory: one line naming the path, exit 1', async () => {
     const file = join(tmp, 'blocker');
     writeFileSync(file, '');
