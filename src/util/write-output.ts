@@ -24,7 +24,8 @@ export async function writeOutput(file: string, text: string | Iterable<string>)
     else await replaceWhole(target.path, text, target.was);
   } catch (err) {
     // a pipe whose reader went away (`-o /dev/stdout | head`): quiet, as for mesh's own stdout
-    if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new ReaderGoneError(`${file}: reader gone`);
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE')
+      throw new ReaderGoneError(`cannot write ${file}: its reader went away (broken pipe)`);
     throw new MeshError(`cannot write ${file}: ${writeErrnoText(err)}`);
   }
 }
