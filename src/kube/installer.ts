@@ -286,7 +286,7 @@ export async function listForUninstall(
 }
 
 /** The field managers of an object, each once. */
-function managersOf(o: K8sObject): string[] {
+export function managersOf(o: K8sObject): string[] {
   return [
     ...new Set(
       ((o.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(

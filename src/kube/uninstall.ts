@@ -10,7 +10,8 @@ import { apiError, isTransient, WaitDeadlineError, type KubeRest } from './rest.
 
 /** How long the reads of a poll may still take once the wait is interrupted. */
 const POLL_GRACE_MS = 1000;
-import { objectPath } from './resources.js';
+import { collectionPath, objectPath, resourceType } from './resources.js';
+import { managersOf } from './installer.js';
 
 /**
  * The cluster side of `mesh uninstall` beyond listing and deleting owned objects: who still uses the
@@ -140,7 +141,7 @@ export async function orphanedWebhooksWarning(
   const deleted = new Set(removed.map(objectRef));
   const lists = await Promise.all(
     (['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map(async (kind) => {
-      const l = await rest.call('GET', `/apis/admissionregistration.k8s.io/v1/${kind.toLowerCase()}s`);
+      const l = await rest.call('GET', collectionPath(resourceType(kind)));
       return ((l.items ?? []) as K8sObject[]).map((i) => ({ ...i, kind }) as K8sObject);
     }),
   ).catch(
@@ -171,13 +172,7 @@ export async function orphanedWebhooksWarning(
       ),
     ];
     const policies = new Set(calling.map((w) => (w.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail')));
-    const managers = [
-      ...new Set(
-        ((wh.metadata as { managedFields?: Array<{ manager?: string }> }).managedFields ?? []).map(
-          (f) => f.manager ?? '?',
-        ),
-      ),
-    ];
+    const managers = managersOf(wh);
     const about = [
       ...(tag ? [`revision tag ${tag}`] : []),
       ...(managers.length ? [`written by ${managers.join(', ')}`] : []),
