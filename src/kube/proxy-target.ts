@@ -123,8 +123,20 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
     return { baseUrl, label: redactPassword(baseUrl), close: async () => {} };
   }
   if (!opts.target) throw usageError('a pod name or --admin-url is required');
+  const { api, pod } = await resolveTargetPod(opts.target, opts);
+  return openPodEndpoint(api, pod, opts.adminPort, opts.timeoutMs);
+}
+
+/**
+ * The pod a `<pod>[.<namespace>]` or `<kind>/<name>[.<namespace>]` target names (a workload's first running
+ * pod), read from the cluster of the kubeconfig and context given, with the API client that read it.
+ */
+export async function resolveTargetPod(
+  target: string,
+  opts: Pick<ProxyTargetOptions, 'kubeconfig' | 'context' | 'namespace' | 'timeoutMs' | 'offline'>,
+) {
   const { parsePodRef, resolvePod } = await import('./pods.js');
-  const ref = parsePodRef(opts.target);
+  const ref = parsePodRef(target);
   const { loadKubeContext } = await import('./config.js');
   const { KubeApi } = await import('./api.js');
   const kube = loadKubeContext({
@@ -134,8 +146,7 @@ export async function openProxyEndpoint(opts: ProxyTargetOptions): Promise<Proxy
     offline: opts.offline,
   });
   const api = new KubeApi(kube, opts.timeoutMs);
-  const pod = await resolvePod(api, ref, kube.namespace);
-  return openPodEndpoint(api, pod, opts.adminPort, opts.timeoutMs);
+  return { api, pod: await resolvePod(api, ref, kube.namespace) };
 }
 
 export interface SelectedTargetOptions {

@@ -20,18 +20,13 @@ type Opts = Record<string, any>;
  */
 async function proxyId(pod: string, opts: Opts, timeoutMs: number): Promise<string> {
   if (pod.includes('/')) {
-    const { parsePodRef, podLabel, resolvePod } = await import('../kube/pods.js');
+    const { parsePodRef, podLabel } = await import('../kube/pods.js');
     const ref = parsePodRef(pod);
     if (ref.kind === 'pod')
       return proxyId(ref.namespace ? `${ref.name}.${ref.namespace}` : ref.name, opts, timeoutMs);
-    const { loadKubeContext } = await import('../kube/config.js');
-    const { KubeApi } = await import('../kube/api.js');
-    const kube = loadKubeContext({
-      kubeconfig: opts.kubeconfig,
-      context: opts.context,
-      namespace: opts.namespace,
-    });
-    return podLabel(await resolvePod(new KubeApi(kube, timeoutMs), ref, kube.namespace));
+    const { resolveTargetPod } = await import('../kube/proxy-target.js');
+    const { kubeconfig, context, namespace } = opts;
+    return podLabel((await resolveTargetPod(pod, { kubeconfig, context, namespace, timeoutMs })).pod);
   }
   const dot = pod.lastIndexOf('.');
   const name = dot >= 0 ? pod.slice(0, dot) : pod;
