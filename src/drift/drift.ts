@@ -5,8 +5,8 @@
  * and clusters for another replica's IP left out; certificates left out), the replicas of a workload are
  * grouped by equal config (equal as the diff engine compares: resources and named list elements in any
  * order), the largest group is taken as the workload's config, and every other replica is reported with
- * a semantic diff against it. Root certificates are compared on their own. Pure: the command gathers
- * the dumps.
+ * a semantic diff against it. Root certificates are compared on their own. Pure: run.ts gathers the
+ * dumps.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
