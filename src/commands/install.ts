@@ -7,7 +7,8 @@ import type { KubeRest } from '../kube/rest.js';
 import type { RenderedComponent } from '../install/render.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
-import { ask, confirm, interactive } from '../util/prompt.js';
+import { confirm } from '../util/prompt.js';
+import { connect, connectGuarded, type ClusterOptions } from '../kube/connect.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -15,6 +16,11 @@ export function addClusterOptions(cmd: Command): Command {
     .option('-c, --kubeconfig <file>', 'kubeconfig file')
     .option('--context <name>', 'kubeconfig context')
     .option('--timeout <duration>', 'timeout of each Kubernetes API call', '30s');
+}
+
+/** The values of addClusterOptions's flags. */
+export function clusterOptions(opts: Record<string, any>): ClusterOptions {
+  return { kubeconfig: opts.kubeconfig, context: opts.context, timeout: opts.timeout };
 }
 
 function addApplyOptions(cmd: Command): Command {
@@ -94,33 +100,6 @@ export function registerManifestDiff(manifest: Command): void {
     });
 }
 
-export async function connect(opts: Record<string, any>) {
-  const { loadKubeContext } = await import('../kube/config.js');
-  const { KubeRest } = await import('../kube/rest.js');
-  const kube = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context });
-  return new KubeRest(kube, parseDuration(opts.timeout, '--timeout'));
-}
-
-/**
- * Connects for a command that changes the cluster: prints the context and server it will change, and
- * (unless only planning) refuses a protected context that --context did not name.
- */
-export async function connectGuarded(opts: Record<string, any>, verb: string) {
-  const rest = await connect(opts);
-  warn(`Context: ${rest.kube.contextName}  Server: ${rest.kube.server}`);
-  if (!opts.dryRun) {
-    const { guardContext } = await import('../kube/guard.js');
-    await guardContext(
-      rest.kube.contextName,
-      // named with --context (an empty one is no flag: the current context)
-      Boolean(opts.context),
-      verb,
-      interactive() ? ask : undefined,
-    );
-  }
-  return rest;
-}
-
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw usageError(`invalid ${flag} "${v}"`, 'use a positive integer');
@@ -146,7 +125,7 @@ export async function runInstall(
     await import('../kube/installer.js');
   const { formatPlan } = await import('../install/plan-format.js');
   const components = renderComponents(spec);
-  const rest = await connectGuarded(opts, verb);
+  const rest = await connectGuarded({ ...clusterOptions(opts), dryRun: opts.dryRun }, verb);
   const owner = { name: spec.name, namespace: spec.namespace, revision: spec.revision };
   const from = await installedVersion(rest, spec.namespace, spec.revision);
   if (from && from !== spec.tag)
@@ -310,7 +289,7 @@ export async function runUninstall(opts: Record<string, any>): Promise<number> {
   const { objectRef } = await import('../install/manifest.js');
   const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
   const { revision, namespace } = await uninstallTarget(opts);
-  const rest = await connectGuarded(opts, 'uninstall');
+  const rest = await connectGuarded({ ...clusterOptions(opts), dryRun: opts.dryRun }, 'uninstall');
   // The owning-namespace label names the install an object belongs to: the namespaced objects in that
   // namespace, its cluster-scoped ones, and gateways it put into other namespaces.
   // Selected by the owner label rather than managed-by=mesh, so that an object of mesh's whose managed-by
@@ -470,7 +449,7 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const health = await import('../kube/health.js');
     const components = renderComponents(spec);
     const startedAt = Date.now();
-    const rest = await connect(opts);
+    const rest = await connect(clusterOptions(opts));
     // a run again of check --wait: its requests end at the wait's deadline, or at once on Ctrl+C
     const run = async (within?: { deadline: number; signal?: AbortSignal }) => {
       const r = within ? rest.until(within.deadline).abortable(within.signal) : rest;

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { ExitCode, MeshError, usageError } from '../util/errors.js';
 import { warn, writeStdout } from '../util/output.js';
 import { confirm } from '../util/prompt.js';
-import { addClusterOptions, connect, connectGuarded } from './install.js';
+import { connect, connectGuarded } from '../kube/connect.js';
+import { addClusterOptions, clusterOptions } from './install.js';
 
 /** `mesh tag set|list|remove|generate`: revision tags, as istioctl's `tag`. */
 export function register(program: Command): void {
@@ -93,7 +94,7 @@ const list = (names: readonly string[]) =>
 
 async function runSet(name: string, opts: Record<string, any>): Promise<number> {
   await validated(name, opts);
-  const rest = await connectGuarded(opts, 'tag set');
+  const rest = await connectGuarded(clusterOptions(opts), 'tag set');
   const { applyTag, planTag } = await import('../kube/tags.js');
   const plan = await planTag(rest, {
     tag: name,
@@ -123,7 +124,7 @@ async function runSet(name: string, opts: Record<string, any>): Promise<number> 
 
 async function runGenerate(name: string, opts: Record<string, any>): Promise<number> {
   await validated(name, opts);
-  const rest = await connect(opts);
+  const rest = await connect(clusterOptions(opts));
   const { planTag } = await import('../kube/tags.js');
   const { tagYaml } = await import('../install/tags.js');
   const plan = await planTag(rest, {
@@ -142,7 +143,7 @@ async function runList(opts: Record<string, any>): Promise<number> {
   const { parseOutputFormat } = await import('../util/output.js');
   const format = parseOutputFormat(opts.output, ['table', 'json', 'yaml'] as const, 'table');
   await validated('x', { istioNamespace: opts.istioNamespace }, true);
-  const rest = await connect(opts);
+  const rest = await connect(clusterOptions(opts));
   const { readTagState } = await import('../kube/tags.js');
   const { formatTagData, formatTagTable, tagRows } = await import('../install/tags.js');
   const state = await readTagState(rest, opts.istioNamespace);
@@ -153,7 +154,7 @@ async function runList(opts: Record<string, any>): Promise<number> {
 
 async function runRemove(name: string, opts: Record<string, any>): Promise<number> {
   await validated(name, { ...opts, istioNamespace: undefined }, true);
-  const rest = await connectGuarded(opts, 'tag remove');
+  const rest = await connectGuarded(clusterOptions(opts), 'tag remove');
   const {
     defaultInjectors,
     findTag,
