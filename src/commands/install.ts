@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { describeError, ExitCode, MeshError, usageError } from '../util/errors.js';
+import { describeError, ExitCode, usageError } from '../util/errors.js';
 import { parseDuration, parseWindow } from '../util/duration.js';
 import { warn, writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { KubeRest } from '../kube/rest.js';
-import type { RenderedComponent } from '../install/render.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
 import { confirm } from '../util/prompt.js';
@@ -106,138 +105,25 @@ function positiveInt(v: string, flag: string): number {
   return n;
 }
 
-/** The version label of the control plane of this revision in the cluster, if one is installed. */
-async function installedVersion(rest: any, namespace: string, revision: string): Promise<string | undefined> {
-  const name = revision ? `istiod-${revision}` : 'istiod';
-  const res = await rest.request('GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
-  return res.status === 200 ? res.body.metadata?.labels?.['operator.istio.io/version'] : undefined;
-}
-
-export async function runInstall(
-  opts: Record<string, any>,
-  verb: 'install' | 'upgrade' | 'diff',
-): Promise<number> {
+/** install, upgrade and manifest diff: their flags parsed, then the run (src/install/run.ts). */
+async function runInstall(opts: Record<string, any>, verb: 'install' | 'upgrade' | 'diff'): Promise<number> {
   const readinessTimeoutMs = parseDuration(opts.readinessTimeout ?? '5m', '--readiness-timeout');
   const concurrency = positiveInt(opts.concurrency ?? '8', '--concurrency');
   const spec = await specFromOptions(opts as any);
-  const { renderComponents } = await import('../install/render.js');
-  const { applyComponents, computePlan, planIsEmpty, planRefusals, replacedWarning, InstallError } =
-    await import('../kube/installer.js');
-  const { formatPlan } = await import('../install/plan-format.js');
-  const components = renderComponents(spec);
-  const rest = await connectGuarded({ ...clusterOptions(opts), dryRun: opts.dryRun }, verb);
-  const owner = { name: spec.name, namespace: spec.namespace, revision: spec.revision };
-  const from = await installedVersion(rest, spec.namespace, spec.revision);
-  if (from && from !== spec.tag)
-    warn(`Control plane${spec.revision ? ` revision ${spec.revision}` : ''}: ${from} → ${spec.tag}`);
-  else if (!from && verb === 'upgrade')
-    warn(
-      `No control plane${spec.revision ? ` of revision ${spec.revision}` : ''} found in ${spec.namespace}: upgrade installs ${spec.tag}`,
-    );
-  const plan = await computePlan(rest, components, owner, { force: opts.force, concurrency });
-  // The default revision while a `default` revision tag exists: its injector would be switched on next to
-  // the tag's (or conflicts with the tag's switching it off).
-  const injector = components
-    .flatMap((c) => c.objects)
-    .find((o) => o.kind === 'MutatingWebhookConfiguration');
-  if (injector) {
-    const { defaultTagWarning } = await import('../kube/tags.js');
-    const tagWarning = await defaultTagWarning(rest, spec.revision, String(injector.metadata.name));
-    if (tagWarning) warn(tagWarning);
-  }
-  // A revision named as an existing revision tag: two injectors for the same pods (--force or not).
-  const { revisionNamedAsTag } = await import('../kube/tags.js');
-  const tagClash = verb === 'diff' ? undefined : await revisionNamedAsTag(rest, spec.revision);
-  // Conflicts, and objects mesh did not create (without --force): install would refuse the plan.
-  const refused = planRefusals(plan, opts.force);
-  if (opts.dryRun) {
-    await writeStdout(formatPlan(plan));
-    if (verb === 'diff') return planIsEmpty(plan) ? ExitCode.OK : ExitCode.FINDINGS;
-    if (tagClash) warn(`install would refuse: ${tagClash.message}\nHint: ${tagClash.hint}`);
-    return refused.length > 0 || tagClash ? ExitCode.FINDINGS : ExitCode.OK;
-  }
-  warn(formatPlan(plan));
-  if (tagClash) throw new MeshError(`${tagClash.message}; nothing was changed`, { hint: tagClash.hint });
-  const first = refused[0];
-  if (first?.action === 'missing')
-    throw new MeshError(
-      `${first.ref} ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more refusal(s) in the plan)` : ''}; nothing was changed`,
-      { hint: first.hint },
-    );
-  if (first?.action === 'conflict')
-    throw new MeshError(
-      `${first.ref}: ${first.takeOver ? `${first.takeOver}; ` : ''}conflict: ${first.message}`,
-      {
-        hint: first.takeOver
-          ? 'mesh takes over only objects it created: re-run with --force to take it over whole (its fields too), and uninstall then deletes it (nothing was changed)'
-          : 're-run with --force to take over the fields (nothing was changed)',
-      },
-    );
-  if (first)
-    throw new MeshError(
-      `${first.ref}: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`,
-      {
-        hint: 'mesh takes over only objects it created: re-run with --force to take it over, and uninstall then deletes it (nothing was changed)',
-      },
-    );
-  const { withInstallLock } = await import('../kube/install-lock.js');
-  const what = `${verb} of revision ${spec.revision || 'default'} in ${spec.namespace}`;
-  if (planIsEmpty(plan)) {
-    // Nothing to write, but a run holding the lock (an uninstall deleting, say) is changing what the plan
-    // read: reported as when there is something to change.
-    await withInstallLock(rest, what, async () => undefined);
-    warn('Nothing to change: the cluster already matches.');
-    return opts.verify ? verifyInstall(rest, components) : ExitCode.OK;
-  }
-  await confirm(opts, `Apply this plan to context "${rest.kube.contextName}"?`);
-  const progress = await (await import('../util/progress.js')).progressReporter();
-  // Ctrl+C or a TERM while applying, or the lock lost to another run: no further write, then the usual
-  // report of what was applied (and the lock released) instead of dying silently halfway.
-  const { eitherSignal, interruptible } = await import('../util/interrupt.js');
-  const interrupt = interruptible('waiting for the install lock');
-  let signal = interrupt.signal;
-  const result = await withInstallLock(
-    rest,
-    what,
-    (lost) => {
-      signal = eitherSignal(interrupt.signal, lost);
-      interrupt.during('applying');
-      return applyComponents(rest, components, owner, {
-        signal,
-        during: interrupt.during,
-        force: opts.force,
-        concurrency,
-        readinessTimeoutMs,
-        progress,
-      });
+  const run = await import('../install/run.js');
+  return run.runInstall(
+    {
+      ...clusterOptions(opts),
+      spec,
+      readinessTimeoutMs,
+      concurrency,
+      force: opts.force,
+      dryRun: opts.dryRun,
+      verify: opts.verify,
+      skipConfirmation: opts.skipConfirmation,
     },
-    { signal: interrupt.signal },
-  )
-    .catch((err) => {
-      if (err instanceof InstallError) {
-        const list = (refs: string[]) => refs.map((r) => `- ${r}`).join('\n');
-        if (err.applied.length > 0) warn(`Applied before the failure:\n${list(err.applied)}`);
-        if (err.pruned.length > 0)
-          warn(`Pruned before the ${signal.aborted ? 'interruption' : 'failure'}:\n${list(err.pruned)}`);
-      }
-      throw err;
-    })
-    .finally(() => interrupt.dispose());
-  if (result.replaced.length > 0) warn(replacedWarning(result.replaced));
-  warn(
-    `✔ ${verb === 'upgrade' ? 'Upgraded' : 'Installed'} ${spec.tag}${spec.revision ? ` (revision ${spec.revision})` : ''} in ${spec.namespace}: ` +
-      `${result.applied.length} object(s) applied${result.pruned.length ? `, ${result.pruned.length} pruned` : ''}.`,
+    verb,
   );
-  return opts.verify ? verifyInstall(rest, components) : ExitCode.OK;
-}
-
-/** `--verify`: check's control-plane group (workloads, webhooks, CRDs) on stdout; 79 when one fails. */
-async function verifyInstall(rest: KubeRest, components: readonly RenderedComponent[]): Promise<number> {
-  const health = await import('../kube/health.js');
-  const { colorEnabled } = await import('../util/tty.js');
-  const results = await health.check(rest, components);
-  await writeStdout(health.formatChecks(results, colorEnabled()));
-  return results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK;
 }
 
 /**
