@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { describeError, ExitCode, usageError } from '../util/errors.js';
+import { ExitCode, usageError } from '../util/errors.js';
 import { parseDuration, parseWindow } from '../util/duration.js';
-import { warn, writeStdout } from '../util/output.js';
+import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { KubeRest } from '../kube/rest.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
-import { confirm } from '../util/prompt.js';
-import { connect, connectGuarded, type ClusterOptions } from '../kube/connect.js';
+import { connect, type ClusterOptions } from '../kube/connect.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -154,153 +153,20 @@ async function uninstallTarget(
   return { revision: spec.revision || 'default', namespace: spec.namespace };
 }
 
-export async function runUninstall(opts: Record<string, any>): Promise<number> {
-  const { LABEL, MANAGED_BY } = await import('../install/render.js');
-  const {
-    DeleteFailed,
-    DeleteInterrupted,
-    deleteObjects,
-    listForUninstall,
-    notAppliedLines,
-    replacedWarning,
-  } = await import('../kube/installer.js');
-  const {
-    customResourcesWarning,
-    findRevisionUsers,
-    orphanedWebhooksWarning,
-    sharedGatewaysWarning,
-    waitGone,
-  } = await import('../kube/uninstall.js');
-  const { formatRevisionUsers } = await import('../install/revision-users.js');
-  const { objectRef } = await import('../install/manifest.js');
+/** uninstall: its flags parsed, then the run (src/kube/uninstall.ts). */
+async function runUninstall(opts: Record<string, any>): Promise<number> {
   const waitMs = opts.wait === false ? 0 : parseDuration(opts.wait ?? '5m', '--wait');
   const { revision, namespace } = await uninstallTarget(opts);
-  const rest = await connectGuarded({ ...clusterOptions(opts), dryRun: opts.dryRun }, 'uninstall');
-  // The owning-namespace label names the install an object belongs to: the namespaced objects in that
-  // namespace, its cluster-scoped ones, and gateways it put into other namespaces.
-  // Selected by the owner label rather than managed-by=mesh, so that an object of mesh's whose managed-by
-  // label someone removed is found and named (listForUninstall), not passed over in silence.
-  const ofInstall = `${LABEL.owner}${namespace ? `,${LABEL.ownerNamespace}=${namespace}` : ''}`;
-  const where = namespace ? ` in ${namespace}` : '';
-  const selector = opts.purge
-    ? ofInstall
-    : `${ofInstall},${LABEL.revision}=${revision},${LABEL.component} in (Pilot,IngressGateways,EgressGateways)`;
-  const kinds = (await import('../kube/resources.js')).RESOURCE_TYPES.map((t) => t.kind).filter(
-    (k) => k !== 'Namespace',
-  );
-  const { owned: objects, notApplied, unlabelled } = await listForUninstall(rest, selector, kinds);
-  if (unlabelled.length > 0)
-    warn(
-      [
-        ...unlabelled.map(
-          (o) =>
-            `Left alone: ${objectRef(o)} has mesh's fields (managedFields manager mesh) but not its managed-by label`,
-        ),
-        `  uninstall deletes only objects labelled ${LABEL.managedBy}=${MANAGED_BY}: label ${unlabelled.length > 1 ? 'them' : 'it'} again to have ${unlabelled.length > 1 ? 'them' : 'it'} deleted, or delete ${unlabelled.length > 1 ? 'them' : 'it'} yourself`,
-      ].join('\n'),
-    );
-  if (notApplied.length > 0)
-    warn(
-      `Left alone: ${notApplied.length} object(s) carry mesh's labels but mesh never applied them:\n${notAppliedLines(
-        notApplied,
-      )
-        .map((l) => `  ${l}`)
-        .join('\n')}`,
-    );
-  if (objects.length === 0) {
-    warn(
-      opts.purge
-        ? `Nothing to remove: no objects installed by mesh${where}.`
-        : `Nothing to remove: no objects of revision ${revision} installed by mesh${where}.`,
-    );
-    return ExitCode.OK;
-  }
-  // A warning, not a refusal (as istioctl's); a user who may not list every namespace and pod still gets
-  // to uninstall. With --purge every revision goes; the warning is about -r (default `default`).
-  const users = await findRevisionUsers(rest, revision, objects, unlabelled).then(
-    (u) => formatRevisionUsers(u, revision),
-    (err) =>
-      `Warning: cannot tell which workloads still point at revision ${revision}: ${describeError(err)}`,
-  );
-  if (users) warn(users);
-  if (!opts.purge) {
-    const gateways = await sharedGatewaysWarning(rest, revision, objects);
-    if (gateways) warn(gateways);
-  }
-  const orphaned = await orphanedWebhooksWarning(rest, objects);
-  if (orphaned) warn(orphaned);
-  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
-  if (crds.length > 0) {
-    const crs = await customResourcesWarning(rest, crds);
-    if (crs) warn(crs);
-  }
-  // The `default` revision tag goes with its revision: the default revision's injector it switched off is
-  // switched on again first (else istio-injection=enabled namespaces would be left without an injector).
-  const { holdsDefaultTag, restoreDefaultInjector } = await import('../kube/tags.js');
-  const restoresDefault = !opts.purge && holdsDefaultTag(objects);
-  if (restoresDefault)
-    warn(
-      `Note: the "default" revision tag goes with revision ${revision}: the default revision's injector it switched off is switched on again first`,
-    );
-  const refs = objects.map(objectRef);
-  if (opts.dryRun) {
-    await writeStdout(refs.map((r) => `- ${r}`).join('\n'));
-    return ExitCode.OK;
-  }
-  warn(refs.map((r) => `- ${r}`).join('\n'));
-  await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
-  const { withInstallLock } = await import('../kube/install-lock.js');
-  // Ctrl+C or a TERM, or the lock lost to another run: no further delete (what was deleted is listed),
-  // or no further waiting (what is still terminating is named), instead of dying without a word.
-  const { eitherSignal, interruptible } = await import('../util/interrupt.js');
-  const interrupt = interruptible('waiting for the install lock');
-  try {
-    const { deleted, replaced } = await withInstallLock(
-      rest,
-      `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}${where}`,
-      async (lost) => {
-        // refused, it ends the uninstall before anything is deleted
-        if (restoresDefault) for (const line of await restoreDefaultInjector(rest)) warn(`- ${line}`);
-        interrupt.during('deleting');
-        return deleteObjects(rest, objects, 8, eitherSignal(interrupt.signal, lost));
-      },
-      { signal: interrupt.signal },
-    ).catch((err) => {
-      if ((err instanceof DeleteInterrupted || err instanceof DeleteFailed) && err.deleted.length > 0)
-        warn(
-          `Deleted before the ${err instanceof DeleteFailed ? 'failure' : 'interruption'}:\n${err.deleted.map((o) => `- ${objectRef(o)}`).join('\n')}`,
-        );
-      throw err;
-    });
-    if (replaced.length > 0) warn(replacedWarning(replaced));
-    const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
-    if (waitMs > 0) {
-      interrupt.during(`waiting until the ${deleted.length} deleted object(s) are gone`);
-      const progress = await (await import('../util/progress.js')).progressReporter();
-      progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
-      try {
-        await waitGone(rest, deleted, {
-          timeoutMs: waitMs,
-          signal: interrupt.signal,
-          onWait: (pending) =>
-            progress.update(
-              `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}`,
-            ),
-        });
-      } catch (err) {
-        progress.fail(
-          interrupt.signal.aborted
-            ? `Deleted ${what}; stopped waiting for them to be gone`
-            : 'Deleted objects are still terminating',
-        );
-        throw err;
-      }
-      progress.succeed(`Removed ${what}.`);
-    } else warn(`✔ Deleted ${what} (not waiting until they are gone).`);
-    return ExitCode.OK;
-  } finally {
-    interrupt.dispose();
-  }
+  const uninstall = await import('../kube/uninstall.js');
+  return uninstall.runUninstall({
+    ...clusterOptions(opts),
+    revision,
+    namespace,
+    purge: opts.purge,
+    dryRun: opts.dryRun,
+    skipConfirmation: opts.skipConfirmation,
+    waitMs,
+  });
 }
 
 function registerHealth(program: Command, name: 'precheck' | 'check', description: string): void {

@@ -1,21 +1,32 @@
-import { MeshError, describeError } from '../util/errors.js';
-import { later, pause } from '../util/interrupt.js';
+import { ExitCode, MeshError, describeError } from '../util/errors.js';
+import { eitherSignal, interruptible, later, pause } from '../util/interrupt.js';
 import { isDeadline } from '../util/duration.js';
+import { warn, writeStdout } from '../util/output.js';
+import { confirm } from '../util/prompt.js';
 import { objectRef } from '../install/manifest.js';
-import type { K8sObject } from '../install/render.js';
+import { LABEL, MANAGED_BY, type K8sObject } from '../install/render.js';
 import { TAG_LABEL } from '../install/tags.js';
-import { revisionUsers, type RevisionUsers } from '../install/revision-users.js';
+import { formatRevisionUsers, revisionUsers, type RevisionUsers } from '../install/revision-users.js';
 import { mapBounded } from '../util/bounded.js';
 import { apiError, isTransient, WaitDeadlineError, type KubeRest } from './rest.js';
 
 /** How long the reads of a poll may still take once the wait is interrupted. */
 const POLL_GRACE_MS = 1000;
-import { collectionPath, objectPath, resourceType } from './resources.js';
-import { managersOf } from './installer.js';
+import { collectionPath, objectPath, RESOURCE_TYPES, resourceType } from './resources.js';
+import {
+  DeleteFailed,
+  DeleteInterrupted,
+  deleteObjects,
+  listForUninstall,
+  managersOf,
+  notAppliedLines,
+  replacedWarning,
+} from './installer.js';
+import { connectGuarded, type ClusterOptions } from './connect.js';
 
 /**
  * The cluster side of `mesh uninstall` beyond listing and deleting owned objects: who still uses the
- * revision, and waiting until the deleted objects are really gone.
+ * revision, waiting until the deleted objects are really gone, and the run itself (runUninstall).
  */
 
 /**
@@ -315,5 +326,150 @@ export async function waitGone(
       Promise.reject(interrupted()),
     );
     if (Date.now() >= deadline) throw stillThereError();
+  }
+}
+
+/** The flags of `mesh uninstall`, parsed. */
+export interface UninstallOptions extends ClusterOptions {
+  /** The revision to remove (with --purge: the one the warning about its workloads is about). */
+  revision: string;
+  /** The install namespace, when -f or --set describe the install; else wherever mesh installed it. */
+  namespace: string | undefined;
+  purge?: boolean;
+  dryRun?: boolean;
+  skipConfirmation?: boolean;
+  /** `--wait`: how long to wait until the deleted objects are gone (0: not at all). */
+  waitMs: number;
+}
+
+/**
+ * `mesh uninstall`: list what mesh installed for the revision (or everything, with --purge), warn about
+ * what still uses it, then (unless --dry-run) confirm, delete under the install lock and wait until the
+ * objects are gone. The exit code.
+ */
+export async function runUninstall(opts: UninstallOptions): Promise<number> {
+  const { revision, namespace, waitMs } = opts;
+  const rest = await connectGuarded(opts, 'uninstall');
+  // The owning-namespace label names the install an object belongs to: the namespaced objects in that
+  // namespace, its cluster-scoped ones, and gateways it put into other namespaces.
+  // Selected by the owner label rather than managed-by=mesh, so that an object of mesh's whose managed-by
+  // label someone removed is found and named (listForUninstall), not passed over in silence.
+  const ofInstall = `${LABEL.owner}${namespace ? `,${LABEL.ownerNamespace}=${namespace}` : ''}`;
+  const where = namespace ? ` in ${namespace}` : '';
+  const selector = opts.purge
+    ? ofInstall
+    : `${ofInstall},${LABEL.revision}=${revision},${LABEL.component} in (Pilot,IngressGateways,EgressGateways)`;
+  const kinds = RESOURCE_TYPES.map((t) => t.kind).filter((k) => k !== 'Namespace');
+  const { owned: objects, notApplied, unlabelled } = await listForUninstall(rest, selector, kinds);
+  if (unlabelled.length > 0)
+    warn(
+      [
+        ...unlabelled.map(
+          (o) =>
+            `Left alone: ${objectRef(o)} has mesh's fields (managedFields manager mesh) but not its managed-by label`,
+        ),
+        `  uninstall deletes only objects labelled ${LABEL.managedBy}=${MANAGED_BY}: label ${unlabelled.length > 1 ? 'them' : 'it'} again to have ${unlabelled.length > 1 ? 'them' : 'it'} deleted, or delete ${unlabelled.length > 1 ? 'them' : 'it'} yourself`,
+      ].join('\n'),
+    );
+  if (notApplied.length > 0)
+    warn(
+      `Left alone: ${notApplied.length} object(s) carry mesh's labels but mesh never applied them:\n${notAppliedLines(
+        notApplied,
+      )
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+    );
+  if (objects.length === 0) {
+    warn(
+      opts.purge
+        ? `Nothing to remove: no objects installed by mesh${where}.`
+        : `Nothing to remove: no objects of revision ${revision} installed by mesh${where}.`,
+    );
+    return ExitCode.OK;
+  }
+  // A warning, not a refusal (as istioctl's); a user who may not list every namespace and pod still gets
+  // to uninstall. With --purge every revision goes; the warning is about -r (default `default`).
+  const users = await findRevisionUsers(rest, revision, objects, unlabelled).then(
+    (u) => formatRevisionUsers(u, revision),
+    (err) =>
+      `Warning: cannot tell which workloads still point at revision ${revision}: ${describeError(err)}`,
+  );
+  if (users) warn(users);
+  if (!opts.purge) {
+    const gateways = await sharedGatewaysWarning(rest, revision, objects);
+    if (gateways) warn(gateways);
+  }
+  const orphaned = await orphanedWebhooksWarning(rest, objects);
+  if (orphaned) warn(orphaned);
+  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  if (crds.length > 0) {
+    const crs = await customResourcesWarning(rest, crds);
+    if (crs) warn(crs);
+  }
+  // The `default` revision tag goes with its revision: the default revision's injector it switched off is
+  // switched on again first (else istio-injection=enabled namespaces would be left without an injector).
+  const { holdsDefaultTag, restoreDefaultInjector } = await import('./tags.js');
+  const restoresDefault = !opts.purge && holdsDefaultTag(objects);
+  if (restoresDefault)
+    warn(
+      `Note: the "default" revision tag goes with revision ${revision}: the default revision's injector it switched off is switched on again first`,
+    );
+  const refs = objects.map(objectRef);
+  if (opts.dryRun) {
+    await writeStdout(refs.map((r) => `- ${r}`).join('\n'));
+    return ExitCode.OK;
+  }
+  warn(refs.map((r) => `- ${r}`).join('\n'));
+  await confirm(opts, `Delete these ${objects.length} object(s) from context "${rest.kube.contextName}"?`);
+  const { withInstallLock } = await import('./install-lock.js');
+  // Ctrl+C or a TERM, or the lock lost to another run: no further delete (what was deleted is listed),
+  // or no further waiting (what is still terminating is named), instead of dying without a word.
+  const interrupt = interruptible('waiting for the install lock');
+  try {
+    const { deleted, replaced } = await withInstallLock(
+      rest,
+      `uninstall of ${opts.purge ? 'everything mesh installed' : `revision ${revision}`}${where}`,
+      async (lost) => {
+        // refused, it ends the uninstall before anything is deleted
+        if (restoresDefault) for (const line of await restoreDefaultInjector(rest)) warn(`- ${line}`);
+        interrupt.during('deleting');
+        return deleteObjects(rest, objects, 8, eitherSignal(interrupt.signal, lost));
+      },
+      { signal: interrupt.signal },
+    ).catch((err) => {
+      if ((err instanceof DeleteInterrupted || err instanceof DeleteFailed) && err.deleted.length > 0)
+        warn(
+          `Deleted before the ${err instanceof DeleteFailed ? 'failure' : 'interruption'}:\n${err.deleted.map((o) => `- ${objectRef(o)}`).join('\n')}`,
+        );
+      throw err;
+    });
+    if (replaced.length > 0) warn(replacedWarning(replaced));
+    const what = `${deleted.length} object(s)${opts.purge ? '' : ` of revision ${revision}`}`;
+    if (waitMs > 0) {
+      interrupt.during(`waiting until the ${deleted.length} deleted object(s) are gone`);
+      const progress = await (await import('../util/progress.js')).progressReporter();
+      progress.start(`Waiting for ${deleted.length} deleted object(s) to be gone`);
+      try {
+        await waitGone(rest, deleted, {
+          timeoutMs: waitMs,
+          signal: interrupt.signal,
+          onWait: (pending) =>
+            progress.update(
+              `Waiting for ${pending.length} object(s) to be gone: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}`,
+            ),
+        });
+      } catch (err) {
+        progress.fail(
+          interrupt.signal.aborted
+            ? `Deleted ${what}; stopped waiting for them to be gone`
+            : 'Deleted objects are still terminating',
+        );
+        throw err;
+      }
+      progress.succeed(`Removed ${what}.`);
+    } else warn(`✔ Deleted ${what} (not waiting until they are gone).`);
+    return ExitCode.OK;
+  } finally {
+    interrupt.dispose();
   }
 }
