@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { ExitCode, usageError } from '../util/errors.js';
+import { usageError } from '../util/errors.js';
 import { parseDuration, parseWindow } from '../util/duration.js';
-import { writeStdout } from '../util/output.js';
 import { addSpecOptions, specFromOptions } from '../install/inputs.js';
-import type { KubeRest } from '../kube/rest.js';
+import type { CheckLimits } from '../kube/health-run.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
-import { connect, type ClusterOptions } from '../kube/connect.js';
+import type { ClusterOptions } from '../kube/connect.js';
 
 /** Cluster flags of the install family. */
 export function addClusterOptions(cmd: Command): Command {
@@ -197,51 +196,19 @@ function registerHealth(program: Command, name: 'precheck' | 'check', descriptio
     const spec = await specFromOptions(opts as any);
     // check's own flags are usage errors before anything connects
     const limits = name === 'check' ? await checkLimits(opts, spec.namespace) : undefined;
-    const { renderComponents } = await import('../install/render.js');
-    const health = await import('../kube/health.js');
-    const components = renderComponents(spec);
-    const startedAt = Date.now();
-    const rest = await connect(clusterOptions(opts));
-    // a run again of check --wait: its requests end at the wait's deadline, or at once on Ctrl+C
-    const run = async (within?: { deadline: number; signal?: AbortSignal }) => {
-      const r = within ? rest.until(within.deadline).abortable(within.signal) : rest;
-      return name === 'precheck'
-        ? await health.precheck(r, components, spec.namespace, spec.revision, {
-            owner: { name: spec.name, namespace: spec.namespace, revision: spec.revision },
-            force: opts.force,
-          })
-        : [...(await health.check(r, components)), ...(await trustAndSync(r, limits!, within?.deadline))];
-    };
-    let results = await run();
-    let interruptedExit: number | undefined;
-    if (limits && limits.waitMs > 0 && results.some((r) => r.status === 'fail')) {
-      const progress = await (await import('../util/progress.js')).progressReporter();
-      // Ctrl+C or a TERM while waiting: the last complete run is reported, then exit 130 (143)
-      const { interruptible, signalExitCode } = await import('../util/interrupt.js');
-      const interrupt = interruptible('waiting for the checks to pass');
-      try {
-        const waited = await health.waitForChecks(run, results, limits.waitMs, progress, startedAt, {
-          signal: interrupt.signal,
-        });
-        results = waited.results;
-        if (waited.interrupted && interrupt.received) interruptedExit = signalExitCode(interrupt.received);
-      } finally {
-        interrupt.dispose();
-      }
-    }
-    if (format === 'json')
-      await writeStdout(JSON.stringify({ context: rest.kube.contextName, results }, null, 2));
-    else {
-      const { colorEnabled } = await import('../util/tty.js');
-      await writeStdout(health.formatChecks(results, colorEnabled()));
-    }
-    process.exitCode =
-      interruptedExit ?? (results.some((r) => r.status === 'fail') ? ExitCode.FINDINGS : ExitCode.OK);
+    const { runHealth } = await import('../kube/health-run.js');
+    process.exitCode = await runHealth(name, {
+      ...clusterOptions(opts),
+      format,
+      spec,
+      limits,
+      force: opts.force,
+    });
   });
 }
 
 /** The flags of `mesh check`'s certificate and proxy sync groups, parsed and validated. */
-async function checkLimits(opts: Record<string, any>, istioNamespace: string) {
+async function checkLimits(opts: Record<string, any>, istioNamespace: string): Promise<CheckLimits> {
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   const { validateControlPlaneOptions } = await import('../xds-client/control-plane.js');
   const controlPlane = controlPlaneOptions({ ...opts, istioNamespace }, timeoutMs);
@@ -254,28 +221,6 @@ async function checkLimits(opts: Record<string, any>, istioNamespace: string) {
     waitMs: parseDuration(opts.wait, '--wait'),
     controlPlane: opts.skipProxies ? undefined : controlPlane,
   };
-}
-
-/** The certificate and proxy sync groups of `mesh check`. */
-async function trustAndSync(
-  rest: KubeRest,
-  limits: Awaited<ReturnType<typeof checkLimits>>,
-  deadline?: number,
-) {
-  const { trustChecks } = await import('../certs/ca-health.js');
-  const out = await trustChecks(rest, { ...limits, now: new Date() });
-  if (limits.controlPlane) {
-    const { proxySyncChecks } = await import('../proxy-status/health.js');
-    // within check --wait, not past the wait's deadline
-    const timeoutMs =
-      deadline === undefined
-        ? limits.timeoutMs
-        : Math.max(1, Math.min(limits.timeoutMs || Infinity, deadline - Date.now()));
-    out.push(
-      ...(await proxySyncChecks({ ...limits.controlPlane, timeoutMs }, limits.staleAfterMs, timeoutMs)),
-    );
-  }
-  return out;
 }
 
 export function registerPrecheck(program: Command): void {
