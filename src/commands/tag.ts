@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { ExitCode, MeshError, usageError } from '../util/errors.js';
-import { warn, writeStdout } from '../util/output.js';
-import { confirm } from '../util/prompt.js';
-import { connect, connectGuarded } from '../kube/connect.js';
+import { usageError } from '../util/errors.js';
+import type { TagOptions } from '../kube/tags.js';
 import { addClusterOptions, clusterOptions } from './install.js';
 
 /** `mesh tag set|list|remove|generate`: revision tags, as istioctl's `tag`. */
@@ -73,14 +71,13 @@ export function register(program: Command): void {
 /** Set and generate hold a tag to the naming rules; remove and list take any tag they find (`anyLength`). */
 async function validated(name: string, opts: Record<string, any>, anyLength = false) {
   const { invalidTag } = await import('../install/tags.js');
-  const { DNS_LABEL } = await import('../util/names.js');
+  const { DNS_LABEL, isDnsLabel, isDnsSubdomain } = await import('../util/names.js');
   const problem = anyLength
     ? DNS_LABEL.test(name) && name.length <= 63
       ? undefined
       : 'a tag is a label value: a DNS-1123 label'
     : invalidTag(name);
   if (problem) throw usageError(`invalid revision tag "${name}": ${problem}`);
-  const { isDnsLabel, isDnsSubdomain } = await import('../util/names.js');
   if (opts.revision !== undefined && !isDnsLabel(opts.revision))
     throw usageError(`invalid --revision "${opts.revision}": a revision is a DNS-1123 label`);
   if (opts.webhookName !== undefined && !isDnsSubdomain(opts.webhookName))
@@ -89,137 +86,42 @@ async function validated(name: string, opts: Record<string, any>, anyLength = fa
     throw usageError(`invalid --istioNamespace "${opts.istioNamespace}": a namespace is a DNS-1123 label`);
 }
 
-const list = (names: readonly string[]) =>
-  names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
-
 async function runSet(name: string, opts: Record<string, any>): Promise<number> {
   await validated(name, opts);
-  const rest = await connectGuarded(clusterOptions(opts), 'tag set');
-  const { applyTag, planTag } = await import('../kube/tags.js');
-  const plan = await planTag(rest, {
-    tag: name,
-    revision: opts.revision,
-    istioNamespace: opts.istioNamespace,
-    webhookName: opts.webhookName,
-    overwrite: Boolean(opts.overwrite),
-    generate: false,
+  const { runTagSet } = await import('../kube/tags.js');
+  return runTagSet(name, {
+    ...tagOptions(opts),
+    overwrite: opts.overwrite,
+    skipConfirmation: opts.skipConfirmation,
   });
-  for (const note of plan.notes) warn(`Note: ${note}`);
-  for (const m of plan.moves)
-    warn(
-      m.from !== undefined
-        ? `Warning: new pods of ${m.namespaces.length} namespace(s) (${list(m.namespaces)}) will be injected by revision ${opts.revision} instead of ${m.from}; ` +
-            'running pods keep their proxies until restarted (kubectl rollout restart).'
-        : `Warning: new pods of ${m.namespaces.length} namespace(s) (${list(m.namespaces)}) will be injected by revision ${opts.revision}: ` +
-            'no injector served them until now; running pods get a proxy when restarted (kubectl rollout restart).',
-    );
-  if (plan.moves.length > 0) await confirm(opts, `Point tag "${name}" at revision ${opts.revision}?`);
-  const applied = await applyTag(rest, plan);
-  warn(applied.map((r) => `- ${r}`).join('\n'));
-  warn(
-    `✔ Revision tag "${name}" points at revision ${opts.revision}. Namespaces use it with: kubectl label namespace <namespace> istio.io/rev=${name}`,
-  );
-  return ExitCode.OK;
 }
 
 async function runGenerate(name: string, opts: Record<string, any>): Promise<number> {
   await validated(name, opts);
-  const rest = await connect(clusterOptions(opts));
-  const { planTag } = await import('../kube/tags.js');
-  const { tagYaml } = await import('../install/tags.js');
-  const plan = await planTag(rest, {
-    tag: name,
-    revision: opts.revision,
-    istioNamespace: opts.istioNamespace,
-    webhookName: opts.webhookName,
-    overwrite: true,
-    generate: true,
-  });
-  await writeStdout(tagYaml(plan.objects));
-  return ExitCode.OK;
+  const { runTagGenerate } = await import('../kube/tags.js');
+  return runTagGenerate(name, tagOptions(opts));
 }
 
 async function runList(opts: Record<string, any>): Promise<number> {
   const { parseOutputFormat } = await import('../util/output.js');
   const format = parseOutputFormat(opts.output, ['table', 'json', 'yaml'] as const, 'table');
   await validated('x', { istioNamespace: opts.istioNamespace }, true);
-  const rest = await connect(clusterOptions(opts));
-  const { readTagState } = await import('../kube/tags.js');
-  const { formatTagData, formatTagTable, tagRows } = await import('../install/tags.js');
-  const state = await readTagState(rest, opts.istioNamespace);
-  const rows = tagRows(state.webhooks, state.services, state.namespaces);
-  await writeStdout(format === 'table' ? formatTagTable(rows) : formatTagData(rows, format));
-  return ExitCode.OK;
+  const { runTagList } = await import('../kube/tags.js');
+  return runTagList({ ...clusterOptions(opts), istioNamespace: opts.istioNamespace, format });
 }
 
 async function runRemove(name: string, opts: Record<string, any>): Promise<number> {
   await validated(name, { ...opts, istioNamespace: undefined }, true);
-  const rest = await connectGuarded(clusterOptions(opts), 'tag remove');
-  const {
-    defaultInjectors,
-    findTag,
-    injectionEnabled,
-    namespacesUsing,
-    removeTag,
-    restoreDefaultInjector,
-    tagObjectsFound,
-  } = await import('../kube/tags.js');
-  const { DEFAULT_TAG, deactivatedByMesh, isDeactivated } = await import('../install/tags.js');
-  const isDefault = name === DEFAULT_TAG;
-  const [found, injectors] = await Promise.all([
-    findTag(rest, name),
-    isDefault ? defaultInjectors(rest) : Promise.resolve([]),
-  ]);
-  const objects = tagObjectsFound(found);
-  const ref = (w: { metadata?: { name?: string } }) => `MutatingWebhookConfiguration/${w.metadata?.name}`;
-  const meshOff = injectors.filter((w) => isDeactivated(w) && deactivatedByMesh(w));
-  const otherOff = injectors.filter((w) => isDeactivated(w) && !deactivatedByMesh(w));
-  const on = injectors.filter((w) => !isDeactivated(w));
-  const offNote = otherOff.length
-    ? `${otherOff.map(ref).join(', ')} stay${otherOff.length > 1 ? '' : 's'} switched off: switched off by another tool (istioctl), mesh has no record of its selectors; installing the default revision again with the same inputs (mesh install --force) puts them back`
-    : '';
-  if (objects.length === 0) {
-    if (meshOff.length === 0)
-      throw new MeshError(
-        `revision tag "${name}" not found: no MutatingWebhookConfiguration, ValidatingWebhookConfiguration or Service labelled istio.io/tag=${name}`,
-        { hint: offNote || 'mesh tag list shows the tags' },
-      );
-    // only the deactivation is left (the tag's objects deleted otherwise, e.g. with its revision)
-    warn(
-      `Revision tag "default" has no objects left, but the default revision's injector is still switched off by it: ${meshOff.map(ref).join(', ')}`,
-    );
-    const done = await restoreDefaultInjector(rest);
-    warn(done.map((r) => `- ${r}`).join('\n'));
-    warn('✔ The default revision injects istio-injection=enabled and istio.io/rev=default namespaces again.');
-    return ExitCode.OK;
-  }
-  const users = await namespacesUsing(rest, name);
-  const enabled = isDefault ? (await injectionEnabled(rest)).filter((n) => !users.includes(n)) : [];
-  const affected = [...users, ...enabled];
-  if (affected.length > 0) {
-    const served = meshOff.length > 0 || on.length > 0;
-    const fate = !isDefault
-      ? 'get no sidecar'
-      : served
-        ? `go to the default revision's injector (${[...meshOff, ...on].map(ref).join(', ')}${meshOff.length ? ', switched on again' : ''})`
-        : otherOff.length
-          ? `get no sidecar: ${offNote}`
-          : 'get no sidecar (no default revision is installed)';
-    warn(
-      isDefault
-        ? `Warning: ${affected.length} namespace(s) use tag "default" (${[
-            users.length ? `istio.io/rev=default: ${list(users)}` : '',
-            enabled.length ? `istio-injection=enabled: ${list(enabled)}` : '',
-          ]
-            .filter(Boolean)
-            .join('; ')}). Once it is removed their new pods ${fate}.`
-        : `Warning: ${users.length} namespace(s) still use tag "${name}" (istio.io/rev=${name}): ${list(users)}. Once it is removed their new pods ${fate}.`,
-    );
-    await confirm(opts, `Remove tag "${name}" anyway?`);
-  }
-  const deleted = await removeTag(rest, name, objects);
-  warn(deleted.map((r) => `- ${r}`).join('\n'));
-  if (offNote && (affected.length === 0 || meshOff.length > 0 || on.length > 0)) warn(`Note: ${offNote}`);
-  warn(`✔ Revision tag "${name}" removed.`);
-  return ExitCode.OK;
+  const { runTagRemove } = await import('../kube/tags.js');
+  return runTagRemove(name, { ...clusterOptions(opts), skipConfirmation: opts.skipConfirmation });
+}
+
+/** The flags of set and generate, checked by validated(). */
+function tagOptions(opts: Record<string, any>): TagOptions {
+  return {
+    ...clusterOptions(opts),
+    revision: opts.revision,
+    istioNamespace: opts.istioNamespace,
+    webhookName: opts.webhookName,
+  };
 }

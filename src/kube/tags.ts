@@ -3,15 +3,20 @@
  * (server-side apply, field manager `mesh`, so that uninstall of the revision removes them) or deleting a
  * tag's objects.
  */
-import { MeshError, usageError } from '../util/errors.js';
+import { ExitCode, MeshError, usageError } from '../util/errors.js';
+import { warn, writeStdout } from '../util/output.js';
+import { confirm } from '../util/prompt.js';
 import { objectRef } from '../install/manifest.js';
 import { LABEL, type K8sObject } from '../install/render.js';
 import {
   DEFAULT_TAG,
   DEFAULT_VALIDATOR,
   controlPlaneNamespace,
+  deactivatedByMesh,
   deactivation,
   defaultTagInstallNotice,
+  formatTagData,
+  formatTagTable,
   injectorEndpoint,
   isDeactivated,
   reactivation,
@@ -20,13 +25,16 @@ import {
   TAG_LABEL,
   tagObjects,
   tagOf,
+  tagRows,
   tagServiceName,
   tagWebhookName,
+  tagYaml,
   type Meta,
   type TagInput,
   type Webhook,
 } from '../install/tags.js';
 import { applyObject } from './installer.js';
+import { connect, connectGuarded, type ClusterOptions } from './connect.js';
 import { ApiError, apiError, type KubeRest } from './rest.js';
 import { objectPath } from './resources.js';
 
@@ -465,4 +473,148 @@ export async function removeTag(
     if (gone) done.push(objectRef(o));
   }
   return done;
+}
+
+/** The flags of `mesh tag set` and `generate`, checked. */
+export interface TagOptions extends ClusterOptions {
+  revision: string;
+  istioNamespace?: string;
+  webhookName?: string;
+}
+
+export interface TagSetOptions extends TagOptions {
+  overwrite?: boolean;
+  skipConfirmation?: boolean;
+}
+
+export interface TagListOptions extends ClusterOptions {
+  istioNamespace: string;
+  format: 'table' | 'json' | 'yaml';
+}
+
+export interface TagRemoveOptions extends ClusterOptions {
+  skipConfirmation?: boolean;
+}
+
+/** Up to five names, then how many more. */
+const shortList = (names: readonly string[]) =>
+  names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+
+/** `mesh tag set`: plan the tag, warn about the namespaces whose injector changes and ask, then apply. */
+export async function runTagSet(name: string, opts: TagSetOptions): Promise<number> {
+  const rest = await connectGuarded(opts, 'tag set');
+  const plan = await planTag(rest, {
+    tag: name,
+    revision: opts.revision,
+    istioNamespace: opts.istioNamespace,
+    webhookName: opts.webhookName,
+    overwrite: Boolean(opts.overwrite),
+    generate: false,
+  });
+  for (const note of plan.notes) warn(`Note: ${note}`);
+  for (const m of plan.moves)
+    warn(
+      m.from !== undefined
+        ? `Warning: new pods of ${m.namespaces.length} namespace(s) (${shortList(m.namespaces)}) will be injected by revision ${opts.revision} instead of ${m.from}; ` +
+            'running pods keep their proxies until restarted (kubectl rollout restart).'
+        : `Warning: new pods of ${m.namespaces.length} namespace(s) (${shortList(m.namespaces)}) will be injected by revision ${opts.revision}: ` +
+            'no injector served them until now; running pods get a proxy when restarted (kubectl rollout restart).',
+    );
+  if (plan.moves.length > 0) await confirm(opts, `Point tag "${name}" at revision ${opts.revision}?`);
+  const applied = await applyTag(rest, plan);
+  warn(applied.map((r) => `- ${r}`).join('\n'));
+  warn(
+    `✔ Revision tag "${name}" points at revision ${opts.revision}. Namespaces use it with: kubectl label namespace <namespace> istio.io/rev=${name}`,
+  );
+  return ExitCode.OK;
+}
+
+/** `mesh tag generate`: the tag's objects as YAML on stdout; changes nothing. */
+export async function runTagGenerate(name: string, opts: TagOptions): Promise<number> {
+  const rest = await connect(opts);
+  const plan = await planTag(rest, {
+    tag: name,
+    revision: opts.revision,
+    istioNamespace: opts.istioNamespace,
+    webhookName: opts.webhookName,
+    overwrite: true,
+    generate: true,
+  });
+  await writeStdout(tagYaml(plan.objects));
+  return ExitCode.OK;
+}
+
+/** `mesh tag list`: the tags, their revisions and the namespaces using them. */
+export async function runTagList(opts: TagListOptions): Promise<number> {
+  const { format } = opts;
+  const rest = await connect(opts);
+  const state = await readTagState(rest, opts.istioNamespace);
+  const rows = tagRows(state.webhooks, state.services, state.namespaces);
+  await writeStdout(format === 'table' ? formatTagTable(rows) : formatTagData(rows, format));
+  return ExitCode.OK;
+}
+
+/**
+ * `mesh tag remove`: delete the tag's objects (asking first when namespaces still use it); the `default`
+ * tag also switches the default revision's injector on again.
+ */
+export async function runTagRemove(name: string, opts: TagRemoveOptions): Promise<number> {
+  const rest = await connectGuarded(opts, 'tag remove');
+  const isDefault = name === DEFAULT_TAG;
+  const [found, injectors] = await Promise.all([
+    findTag(rest, name),
+    isDefault ? defaultInjectors(rest) : Promise.resolve([]),
+  ]);
+  const objects = tagObjectsFound(found);
+  const ref = (w: { metadata?: { name?: string } }) => `MutatingWebhookConfiguration/${w.metadata?.name}`;
+  const meshOff = injectors.filter((w) => isDeactivated(w) && deactivatedByMesh(w));
+  const otherOff = injectors.filter((w) => isDeactivated(w) && !deactivatedByMesh(w));
+  const on = injectors.filter((w) => !isDeactivated(w));
+  const offNote = otherOff.length
+    ? `${otherOff.map(ref).join(', ')} stay${otherOff.length > 1 ? '' : 's'} switched off: switched off by another tool (istioctl), mesh has no record of its selectors; installing the default revision again with the same inputs (mesh install --force) puts them back`
+    : '';
+  if (objects.length === 0) {
+    if (meshOff.length === 0)
+      throw new MeshError(
+        `revision tag "${name}" not found: no MutatingWebhookConfiguration, ValidatingWebhookConfiguration or Service labelled istio.io/tag=${name}`,
+        { hint: offNote || 'mesh tag list shows the tags' },
+      );
+    // only the deactivation is left (the tag's objects deleted otherwise, e.g. with its revision)
+    warn(
+      `Revision tag "default" has no objects left, but the default revision's injector is still switched off by it: ${meshOff.map(ref).join(', ')}`,
+    );
+    const done = await restoreDefaultInjector(rest);
+    warn(done.map((r) => `- ${r}`).join('\n'));
+    warn('✔ The default revision injects istio-injection=enabled and istio.io/rev=default namespaces again.');
+    return ExitCode.OK;
+  }
+  const users = await namespacesUsing(rest, name);
+  const enabled = isDefault ? (await injectionEnabled(rest)).filter((n) => !users.includes(n)) : [];
+  const affected = [...users, ...enabled];
+  if (affected.length > 0) {
+    const served = meshOff.length > 0 || on.length > 0;
+    const fate = !isDefault
+      ? 'get no sidecar'
+      : served
+        ? `go to the default revision's injector (${[...meshOff, ...on].map(ref).join(', ')}${meshOff.length ? ', switched on again' : ''})`
+        : otherOff.length
+          ? `get no sidecar: ${offNote}`
+          : 'get no sidecar (no default revision is installed)';
+    warn(
+      isDefault
+        ? `Warning: ${affected.length} namespace(s) use tag "default" (${[
+            users.length ? `istio.io/rev=default: ${shortList(users)}` : '',
+            enabled.length ? `istio-injection=enabled: ${shortList(enabled)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}). Once it is removed their new pods ${fate}.`
+        : `Warning: ${users.length} namespace(s) still use tag "${name}" (istio.io/rev=${name}): ${shortList(users)}. Once it is removed their new pods ${fate}.`,
+    );
+    await confirm(opts, `Remove tag "${name}" anyway?`);
+  }
+  const deleted = await removeTag(rest, name, objects);
+  warn(deleted.map((r) => `- ${r}`).join('\n'));
+  if (offNote && (affected.length === 0 || meshOff.length > 0 || on.length > 0)) warn(`Note: ${offNote}`);
+  warn(`✔ Revision tag "${name}" removed.`);
+  return ExitCode.OK;
 }
