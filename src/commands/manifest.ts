@@ -12,12 +12,13 @@ export function register(program: Command): void {
       .description('Print the Kubernetes objects `mesh install` would apply (offline, deterministic)')
       .option(
         '-o, --output <path>',
-        'write the manifest to this file (an existing one, or a new *.yaml/*.yml), or one file per component into this directory',
+        'write the manifest to this file (an existing one, or a new *.yaml/*.yml), or one file per component into this directory (- for stdout)',
       ),
   ).action(async (opts: Record<string, any>) => {
     const spec = await specFromOptions(opts as any);
     const { writeManifest } = await import('../install/manifest.js');
-    await writeManifest(spec, opts.output === undefined ? '' : String(opts.output));
+    // `-o -` is stdout, as a Unix tool reads it (istioctl makes a directory named "-")
+    await writeManifest(spec, opts.output === undefined || opts.output === '-' ? '' : String(opts.output));
   });
   registerManifestDiff(manifest);
 }

@@ -43,6 +43,19 @@ describe('manifest generate -o', () => {
     }
   });
 
+  it('-o - is stdout, the same text, and makes no file or directory named "-"', () => {
+    // Before: a directory named "-" in the working directory, as istioctl makes it, and nothing printed
+    const cwd = mkdtempSync(join(tmpdir(), 'mesh-manifest-dash-'));
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/mesh.js'), 'manifest', 'generate', '-o', '-'], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(manifest);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('a directory (existing, new, or a path ending in /) gets one file per component, as before', async () => {
     mkdirSync(join(tmp, 'have'));
     for (const dir of [join(tmp, 'have'), join(tmp, 'made', 'deep'), `${join(tmp, 'slash.yaml')}/`]) {
