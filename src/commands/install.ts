@@ -5,20 +5,7 @@ import { addSpecOptions, specFromOptions } from '../install/inputs.js';
 import type { CheckLimits } from '../kube/health-run.js';
 import { controlPlaneOptions, withXdsFlags } from './control-plane-flags.js';
 import { collect } from '../util/flags.js';
-import type { ClusterOptions } from '../kube/connect.js';
-
-/** Cluster flags of the install family. */
-export function addClusterOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --kubeconfig <file>', 'kubeconfig file')
-    .option('--context <name>', 'kubeconfig context')
-    .option('--timeout <duration>', 'timeout of each Kubernetes API call', '30s');
-}
-
-/** The values of addClusterOptions's flags. */
-export function clusterOptions(opts: Record<string, any>): ClusterOptions {
-  return { kubeconfig: opts.kubeconfig, context: opts.context, timeout: opts.timeout };
-}
+import { addClusterOptions, clusterOptions } from './kube-flags.js';
 
 function addApplyOptions(cmd: Command): Command {
   return addClusterOptions(addSpecOptions(cmd))

@@ -3,6 +3,20 @@ import { setKubeClientTimeout } from '../kube/client-timeout.js';
 import { impersonationFrom, setImpersonation } from '../kube/impersonation.js';
 import { parseDuration } from '../util/duration.js';
 import { collect } from '../util/flags.js';
+import type { ClusterOptions } from '../kube/connect.js';
+
+/** Cluster flags of the install family. */
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --kubeconfig <file>', 'kubeconfig file')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--timeout <duration>', 'timeout of each Kubernetes API call', '30s');
+}
+
+/** The values of addClusterOptions's flags. */
+export function clusterOptions(opts: Record<string, any>): ClusterOptions {
+  return { kubeconfig: opts.kubeconfig, context: opts.context, timeout: opts.timeout };
+}
 
 /**
  * Every command that reads the cluster (it has `--kubeconfig`) also takes kubectl's impersonation flags

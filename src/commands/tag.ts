@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../util/errors.js';
 import type { TagOptions } from '../kube/tags.js';
-import { addClusterOptions, clusterOptions } from './install.js';
+import { addClusterOptions, clusterOptions } from './kube-flags.js';
 
 /** `mesh tag set|list|remove|generate`: revision tags, as istioctl's `tag`. */
 export function register(program: Command): void {
