@@ -25,10 +25,13 @@ import { formatPath, type PathSegment } from '../manifests/path.js';
 import { offsetInTree } from '../manifests/positions.js';
 import { docValue, yamlSyntaxError } from './yaml-doc.js';
 import { stringifyForKube } from './kube-yaml.js';
+import { readNamedInput } from '../util/input.js';
+import type { KubeApi } from '../kube/api.js';
 
 /**
  * Offline sidecar injection (`mesh kube-inject`): merges the injector template into the pod templates of
- * workloads, the way istiod's injector merges it into pods it admits. Pure.
+ * workloads, the way istiod's injector merges it into pods it admits. Pure, but for kubeInject at the end:
+ * `mesh kube-inject` past its flags, which reads the template, values and mesh config it is given.
  */
 
 type Obj = Record<string, any>;
@@ -866,4 +869,116 @@ function workloadName(value: Obj, at: ReadonlyArray<string | number>): string {
   const o = at[0] === 'items' && typeof at[1] === 'number' ? value.items[at[1]] : value;
   const name = o?.metadata?.name;
   return `${String(o.kind)}${typeof name === 'string' ? ` ${name}` : ''}: `;
+}
+
+// ---- mesh kube-inject ----
+
+/** What `mesh kube-inject` was asked, its flags checked. */
+export interface KubeInjectRequest {
+  /** --webhookConfig: inject with the cluster's webhook (this MutatingWebhookConfiguration, or the revision's). */
+  webhook: { config?: string } | undefined;
+  /** -r/--revision, as given. */
+  revision: string | undefined;
+  injectConfigFile: string | undefined;
+  injectConfigMapName: string | undefined;
+  valuesFile: string | undefined;
+  meshConfigFile: string | undefined;
+  meshConfigMapName: string | undefined;
+  /** --operatorFileName and --set: mesh's own render of the template. */
+  operatorFileName: string[];
+  set: string[];
+  istioNamespace: string;
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  timeoutMs: number;
+}
+
+/**
+ * `mesh kube-inject` past its flags: the workloads (YAML, named `source` in errors) injected by mesh's own
+ * injector, or by the cluster's sidecar injector webhook (`--webhookConfig`).
+ */
+export async function kubeInject(req: KubeInjectRequest, workloads: string, source: string): Promise<string> {
+  const { lazyKubeApi } = await import('../kube/lazy-api.js');
+  const api = lazyKubeApi(req, req.timeoutMs);
+  if (req.webhook === undefined) return injectYaml(workloads, await localInjector(req, api), source);
+  const cluster = await api();
+  const { injectWithWebhook } = await import('../kube/inject-webhook.js');
+  return injectWithWebhook(cluster, workloads, source, {
+    ...req.webhook,
+    revision: req.revision || 'default',
+  });
+}
+
+/**
+ * mesh's own injector: the injector config given, or mesh's own render, with the mesh config applied
+ * (without one, the defaults mesh installs, istiod's: metrics merging on, status port 15020), and each
+ * pod's `proxy.istio.io/config` over it.
+ */
+async function localInjector(req: KubeInjectRequest, api: () => Promise<KubeApi>): Promise<PodInjector> {
+  const template = await injectTemplate(req, api);
+  const mesh = await meshConfigFrom(req, api);
+  const { meshInjector } = await import('./mesh-config.js');
+  return meshInjector(template, mesh ?? {});
+}
+
+async function injectTemplate(req: KubeInjectRequest, api: () => Promise<KubeApi>): Promise<InjectTemplate> {
+  const revision = req.revision || 'default';
+  if (req.injectConfigFile)
+    return templateFromInjectorConfig(
+      await readNamedInput(req.injectConfigFile),
+      req.injectConfigFile,
+      revision,
+    );
+  if (req.injectConfigMapName) {
+    const { configMapKey } = await import('../kube/injector.js');
+    const [text, where] = await configMapKey(
+      api,
+      req.istioNamespace,
+      req.injectConfigMapName,
+      req.revision,
+      'config',
+    );
+    return templateFromInjectorConfig(text, where, revision);
+  }
+  const { sidecarPatch, sidecarSettings } = await import('./sidecar.js');
+  const { injectorClusterName, istiodName } = await import('./render.js');
+  const { specFromOptions } = await import('./inputs.js');
+  const spec = await specFromOptions(req, await valuesFrom(req));
+  const clusterId = injectorClusterName(spec);
+  return {
+    spec: sidecarPatch(sidecarSettings(spec, istiodName(spec))),
+    revision: spec.revision || 'default',
+    // as istiod with the injector values mesh installs: they carry a cluster name that is not the default
+    ...(clusterId ? { clusterId } : {}),
+  };
+}
+
+/** The injector values of --valuesFile (missing or unreadable: exit 66; invalid: exit 65, naming file and line). */
+async function valuesFrom(req: KubeInjectRequest) {
+  if (!req.valuesFile) return undefined;
+  const { parseValuesFile } = await import('./values-file.js');
+  const text = await readNamedInput(req.valuesFile);
+  return parseValuesFile(req.valuesFile === '-' ? '<stdin>' : req.valuesFile, text);
+}
+
+/** The mesh config of --meshConfigFile or --meshConfigMapName; undefined without either. */
+async function meshConfigFrom(req: KubeInjectRequest, api: () => Promise<KubeApi>): Promise<Obj | undefined> {
+  const { parseMeshConfig } = await import('./mesh-config.js');
+  if (req.meshConfigFile)
+    return parseMeshConfig(
+      await readNamedInput(req.meshConfigFile),
+      req.meshConfigFile === '-' ? '<stdin>' : req.meshConfigFile,
+    );
+  if (req.meshConfigMapName) {
+    const { configMapKey } = await import('../kube/injector.js');
+    const [text, where] = await configMapKey(
+      api,
+      req.istioNamespace,
+      req.meshConfigMapName,
+      req.revision,
+      'mesh',
+    );
+    return parseMeshConfig(text, where);
+  }
+  return undefined;
 }

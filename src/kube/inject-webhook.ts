@@ -37,6 +37,22 @@ export interface InjectorWebhook {
   close(): Promise<void>;
 }
 
+/** Every workload of `workloads` (YAML, named `source` in errors) through the cluster's injector webhook. */
+export async function injectWithWebhook(
+  api: KubeApi,
+  workloads: string,
+  source: string,
+  opts: InjectorWebhookOptions,
+): Promise<string> {
+  const { injectYaml } = await import('../install/inject.js');
+  const webhook = await openInjectorWebhook(api, opts);
+  try {
+    return await injectYaml(workloads, webhook.inject, source);
+  } finally {
+    await webhook.close();
+  }
+}
+
 interface Found {
   config: string;
   clientConfig: Obj;

@@ -1,5 +1,5 @@
 import { ApiException, type V1ConfigMap } from '@kubernetes/client-node';
-import { MeshError } from '../util/errors.js';
+import { ExitCode, MeshError } from '../util/errors.js';
 import type { KubeApi } from './api.js';
 
 /**
@@ -19,6 +19,31 @@ export async function readConfigMap(api: KubeApi, namespace: string, name: strin
       hint: 'check the name, -i/--istioNamespace and --revision (is the control plane installed?)',
     });
   return cm;
+}
+
+/** ConfigMap names as istioctl derives them: `<name>-<rev>` for a revision other than `default`. */
+export function revisioned(name: string, revision: string | undefined): string {
+  return revision && revision !== 'default' ? `${name}-${revision}` : name;
+}
+
+/**
+ * `data[key]` of the ConfigMap `name` (`-<rev>` added for a revision) of the control-plane namespace, and
+ * a name for it in messages. Without the key: exit 65.
+ */
+export async function configMapKey(
+  api: () => Promise<KubeApi>,
+  namespace: string,
+  name: string,
+  revision: string | undefined,
+  key: string,
+): Promise<[string, string]> {
+  const full = revisioned(name, revision);
+  const cm = await readConfigMap(await api(), namespace, full);
+  const where = `ConfigMap ${namespace}/${full}`;
+  const text = cm.data?.[key];
+  if (typeof text !== 'string')
+    throw new MeshError(`${where} has no \`${key}\` key`, { exitCode: ExitCode.DATA });
+  return [text, where];
 }
 
 /**
