@@ -5,6 +5,7 @@ import { parseDuration } from '../util/duration.js';
 import { whileWaiting } from '../util/spinner.js';
 import type { ConfigDump } from '../envoy/dump.js';
 import type { AccessOptions } from '../envoy/source.js';
+import type { ProxyRoots } from '../envoy/rootca.js';
 import { namespaceArg } from '../util/names.js';
 
 const FORMATS = ['short', 'json', 'yaml'] as const;
@@ -366,11 +367,11 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
   const given = [pod, opts.file, opts.adminUrl].filter((x) => x !== undefined).length;
   if (given !== 1)
     throw usageError('endpoints: give a pod name or --file (exactly one)', 'or --admin-url <url>');
+  const { clustersFromInput, endpointAnswer, endpointFile } = await import('../envoy/endpoints.js');
   const input =
     opts.file !== undefined
       ? await endpointFile(opts.file, format !== 'short')
-      : await endpointAnswer(pod, opts, timeoutMs);
-  const { clustersFromInput } = await import('../envoy/endpoints.js');
+      : await endpointAnswer(pod, access(opts, timeoutMs), timeoutMs);
   const { explainIn } = await import('../envoy/dump.js');
   try {
     // a file and a live answer get the same checks: an answer of another shape is no empty table
@@ -378,44 +379,6 @@ async function runEndpoint(pod: string | undefined, opts: Opts): Promise<number>
     return await printEndpoints(clusters, format, endpointFilter(opts));
   } catch (err) {
     throw explainIn(err, input.value, input.text, input.source);
-  }
-}
-
-/** What `endpoint` reads, parsed; `text` (a file's) gives errors their line and column. */
-interface EndpointInput {
-  value: unknown;
-  text?: string;
-  /** Names the input in errors. */
-  source: string;
-}
-
-async function endpointFile(file: string, exact: boolean): Promise<EndpointInput> {
-  const { parseJsonText } = await import('../envoy/dump.js');
-  const { readSourceText } = await import('../envoy/source.js');
-  const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
-  const text = await readSourceText(file);
-  return { value: parseJsonText(text, file, what, exact), text, source: file };
-}
-
-/**
- * A proxy's `/clusters?format=json` answer, named in errors as the admin client names its requests.
- * Envoy leaves an empty `cluster_statuses` out, so an object without it is a proxy without clusters
- * (istioctl prints the header alone); any other answer gets the checks of a file.
- */
-async function endpointAnswer(
-  pod: string | undefined,
-  opts: Opts,
-  timeoutMs: number,
-): Promise<EndpointInput> {
-  const { endpointSource, openEndpoint } = await import('../envoy/source.js');
-  const { has, isObj } = await import('../envoy/fields.js');
-  const source = await endpointSource(await openEndpoint(pod, access(opts, timeoutMs)), timeoutMs);
-  try {
-    const answer = await source.client!.clusters();
-    const value = isObj(answer) && !has(answer, 'cluster_statuses') ? { cluster_statuses: [] } : answer;
-    return { value, source: `Envoy admin ${source.label}: /clusters` };
-  } finally {
-    await source.close();
   }
 }
 
@@ -554,9 +517,9 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
           }),
         ];
   const { AdminClient } = await import('../envoy/admin.js');
-  const { applyLogLevels, parseLogLevels } = await import('../envoy/logging.js');
+  const { applyLogLevels, parseLogLevels, resetLogLevel } = await import('../envoy/logging.js');
   let spec: string | undefined = opts.level;
-  if (opts.reset) spec = await resetLevel(opts, timeoutMs);
+  if (opts.reset) spec = await resetLogLevel(access(opts, timeoutMs), opts.istioNamespace);
   try {
     for (const ep of endpoints) {
       const client = new AdminClient({ baseUrl: ep.baseUrl, timeoutMs, label: ep.label });
@@ -571,84 +534,32 @@ async function runLog(pod: string | undefined, opts: Opts): Promise<number> {
   return ExitCode.OK;
 }
 
-/** `--reset`: the injector's `global.proxy.logLevel`, or `warning` when it cannot be read. */
-async function resetLevel(opts: Opts, timeoutMs: number): Promise<string> {
-  const { DEFAULT_PROXY_LOG_LEVEL, envoyLevel } = await import('../envoy/logging.js');
-  if (opts.adminUrl !== undefined) {
-    warn(
-      `Warning: no cluster access with --admin-url; resetting to the default level "${DEFAULT_PROXY_LOG_LEVEL}"`,
-    );
-    return DEFAULT_PROXY_LOG_LEVEL;
-  }
-  try {
-    const { loadKubeContext } = await import('../kube/config.js');
-    const { KubeApi } = await import('../kube/api.js');
-    const { injectorProxyLogLevel } = await import('../kube/injector.js');
-    const api = new KubeApi(loadKubeContext(access(opts, timeoutMs)), timeoutMs);
-    const level = await injectorProxyLogLevel(api, opts.istioNamespace);
-    // one level for every logger (the cluster's data, not a --level the user typed: never a logger list)
-    if (level !== undefined && envoyLevel(level) !== undefined) return level;
-    if (level !== undefined)
-      warn(
-        `Warning: global.proxy.logLevel ${JSON.stringify(level)} in istio-sidecar-injector is not an Envoy log level; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
-      );
-    else
-      warn(
-        `Warning: global.proxy.logLevel is not set in istio-sidecar-injector; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
-      );
-  } catch (err) {
-    warn(
-      `Warning: cannot read the istio-sidecar-injector ConfigMap (${(err as Error).message}); resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
-    );
-  }
-  return DEFAULT_PROXY_LOG_LEVEL;
-}
-
 async function runRootCaCompare(a: string, b: string, opts: Opts): Promise<number> {
   const { format, timeoutMs } = common(opts);
   await bothSidesFromStdin(a, b);
   const { openSide } = await import('../envoy/source.js');
-  const { rootCaCertificates, rootCasMatch, rootFacts, RootsError } = await import('../envoy/rootca.js');
-  const roots: Buffer[][] = [];
-  const labels: string[] = [];
+  const { proxyRootCas, rootCaReport, rootCasMatch, rootCaVerdict } = await import('../envoy/rootca.js');
+  const proxies: ProxyRoots[] = [];
   for (const side of [a, b]) {
     const source = await openSide(side, access(opts, timeoutMs));
     try {
       const dump = await source.dump({ mask: SECRETS_MASK });
-      try {
-        roots.push(rootCaCertificates(dump));
-      } catch (err) {
-        // which of the two proxies holds no usable roots (the dump's own errors already name it)
-        if (err instanceof RootsError) throw new MeshError(`${source.label}: ${err.message}`, err);
-        throw err;
-      }
-      labels.push(source.label);
+      proxies.push({ label: source.label, roots: proxyRootCas(dump, source.label) });
     } finally {
       await source.close();
     }
   }
-  const same = rootCasMatch(roots[0]!, roots[1]!);
+  const same = rootCasMatch(proxies[0]!.roots, proxies[1]!.roots);
   if (format !== 'short') {
-    // the same answer for scripts: each proxy's roots, and whether they share one (exit 79 when not)
-    const report = {
-      apiVersion: 'mesh/v1',
-      kind: 'RootCaComparison',
-      proxies: labels.map((proxy, i) => ({ proxy, roots: roots[i]!.map(rootFacts) })),
-      sameRoot: same,
-    };
-    await printStructured(report, format);
+    // the same answer for scripts (exit 79 when the roots differ)
+    await printStructured(rootCaReport(proxies, same), format);
     return same ? ExitCode.OK : ExitCode.FINDINGS;
   }
   if (same) {
-    await writeStdout(
-      `Both [${labels[0]}] and [${labels[1]}] trust the same root CA (ROOTCA): mTLS between them can work`,
-    );
+    await writeStdout(rootCaVerdict(proxies, same));
     return ExitCode.OK;
   }
-  throw new MeshError(
-    `Both [${labels[0]}] and [${labels[1]}] trust different root CAs (ROOTCA): mTLS between them will fail`,
-    { exitCode: ExitCode.FINDINGS },
-  );
+  throw new MeshError(rootCaVerdict(proxies, same), { exitCode: ExitCode.FINDINGS });
 }
 
 async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
@@ -667,20 +578,8 @@ async function runDiff(a: string, b: string, opts: Opts): Promise<number> {
       await source.close();
     }
   }
-  const { diffDumps, diffTextLines } = await import('../envoy/diff.js');
-  const { jsonChunks, writeChunks } = await import('../render/chunks.js');
-  // what a side cannot read is left out of the comparison and reported, never a difference
-  for (const dump of dumps) dump.readLeniently();
-  const d = diffDumps(dumps[0]!, dumps[1]!, { a: labels[0]!, b: labels[1]! });
-  // in pieces: two large dumps that differ everywhere make more text than a JavaScript string holds
-  await writeChunks(
-    format === 'json'
-      ? jsonChunks({ apiVersion: 'mesh/v1', kind: 'ProxyConfigDiff', ...d })
-      : diffTextLines(d),
-  );
-  for (const u of d.unreadable ?? []) warn(`Error: ${u.error}`);
-  // a difference found (79) outranks a part that could not be read (65)
-  return !d.same ? ExitCode.FINDINGS : d.unreadable ? ExitCode.DATA : ExitCode.OK;
+  const { writeProxyConfigDiff } = await import('../envoy/diff.js');
+  return writeProxyConfigDiff(dumps, labels, format);
 }
 
 /** `- -`: stdin is read once, so the second side would be an empty dump (exit 64 before reading). */

@@ -18,6 +18,7 @@ import { redactSecrets, toProtoJson } from './protojson.js';
 import { mayHoldPrivateKey, redactPrivateKeys } from './certs.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import { escapeControl } from '../render/escape.js';
+import { warn } from '../util/output.js';
 
 export type ResourceKind = 'cluster' | 'listener' | 'route' | 'endpoint' | 'secret' | 'ecds';
 
@@ -451,4 +452,27 @@ export function* diffTextLines(d: DumpDiff): Generator<string> {
   }
   yield* notCompared();
   yield line(`${d.differences.length} difference${d.differences.length === 1 ? '' : 's'} (${summary}).`);
+}
+
+/**
+ * `proxy-config diff` past its sources: the two dumps compared (what a side cannot read is left out of the
+ * comparison and reported, never a difference), the report written to stdout, and the exit code.
+ */
+export async function writeProxyConfigDiff(
+  dumps: readonly ConfigDump[],
+  labels: readonly string[],
+  format: 'short' | 'json',
+): Promise<number> {
+  const { jsonChunks, writeChunks } = await import('../render/chunks.js');
+  for (const dump of dumps) dump.readLeniently();
+  const d = diffDumps(dumps[0]!, dumps[1]!, { a: labels[0]!, b: labels[1]! });
+  // in pieces: two large dumps that differ everywhere make more text than a JavaScript string holds
+  await writeChunks(
+    format === 'json'
+      ? jsonChunks({ apiVersion: 'mesh/v1', kind: 'ProxyConfigDiff', ...d })
+      : diffTextLines(d),
+  );
+  for (const u of d.unreadable ?? []) warn(`Error: ${u.error}`);
+  // a difference found (79) outranks a part that could not be read (65)
+  return !d.same ? ExitCode.FINDINGS : d.unreadable ? ExitCode.DATA : ExitCode.OK;
 }

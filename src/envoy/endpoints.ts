@@ -2,7 +2,7 @@
  * Endpoints two ways, as istioctl shows them: the EDS section of a config dump (`proxy-config eds`
  * and the ENDPOINTS part of `all`), and the admin `/clusters?format=json` answer (`proxy-config endpoint`).
  */
-import { ConfigDump, DumpType, type Resource } from './dump.js';
+import { ConfigDump, DumpType, parseJsonText, type Resource } from './dump.js';
 import { ExitCode, MeshError } from '../util/errors.js';
 import {
   FieldTypeError,
@@ -21,6 +21,7 @@ import {
 import { goSortCompare, goSortSlice } from './gosort.js';
 import { clusterKeyCompare, clusterSortKey } from './istio.js';
 import { uint32 } from './listeners.js';
+import type { AccessOptions } from './source.js';
 
 export interface EndpointFilter {
   address?: string;
@@ -305,4 +306,41 @@ export function clustersFromInput(value: unknown, source: string): Obj {
     `${source}: neither Envoy's /clusters?format=json output ("cluster_statuses") nor a config dump with endpoints ("configs")`,
     { exitCode: ExitCode.DATA },
   );
+}
+
+/** What `proxy-config endpoint` reads, parsed; `text` (a file's) gives errors their line and column. */
+export interface EndpointInput {
+  value: unknown;
+  text?: string;
+  /** Names the input in errors. */
+  source: string;
+}
+
+/** `endpoint --file`: its JSON, numbers kept as written when `exact` (-o json|yaml). */
+export async function endpointFile(file: string, exact: boolean): Promise<EndpointInput> {
+  const { readSourceText } = await import('./source.js');
+  const what = 'cannot parse clusters (/clusters?format=json or a config dump)';
+  const text = await readSourceText(file);
+  return { value: parseJsonText(text, file, what, exact), text, source: file };
+}
+
+/**
+ * A proxy's `/clusters?format=json` answer, named in errors as the admin client names its requests.
+ * Envoy leaves an empty `cluster_statuses` out, so an object without it is a proxy without clusters
+ * (istioctl prints the header alone); any other answer gets the checks of a file.
+ */
+export async function endpointAnswer(
+  pod: string | undefined,
+  access: AccessOptions,
+  timeoutMs: number,
+): Promise<EndpointInput> {
+  const { endpointSource, openEndpoint } = await import('./source.js');
+  const source = await endpointSource(await openEndpoint(pod, access), timeoutMs);
+  try {
+    const answer = await source.client!.clusters();
+    const value = isObj(answer) && !has(answer, 'cluster_statuses') ? { cluster_statuses: [] } : answer;
+    return { value, source: `Envoy admin ${source.label}: /clusters` };
+  } finally {
+    await source.close();
+  }
 }

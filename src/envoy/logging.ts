@@ -1,7 +1,12 @@
-/** Envoy log levels (`/logging`): parsing `--level` the way istioctl does and applying it. */
+/**
+ * Envoy log levels (`/logging`): parsing `--level` the way istioctl does and applying it, and the level
+ * `--reset` restores.
+ */
 import { usageError } from '../util/errors.js';
 import { ownValue } from '../util/values.js';
+import { warn } from '../util/output.js';
 import type { AdminClient } from './admin.js';
+import type { AccessOptions } from './source.js';
 
 const LEVELS: Record<string, string> = {
   trace: 'trace',
@@ -83,3 +88,38 @@ export async function applyLogLevels(
 
 /** The default level `--reset` restores when the injector's `global.proxy.logLevel` is unknown. */
 export const DEFAULT_PROXY_LOG_LEVEL = 'warning';
+
+/**
+ * `proxy-config log --reset`: the injector's `global.proxy.logLevel` (from the cluster of `access`), or
+ * `warning` when it cannot be read, with a warning saying why.
+ */
+export async function resetLogLevel(access: AccessOptions, istioNamespace: string): Promise<string> {
+  if (access.adminUrl !== undefined) {
+    warn(
+      `Warning: no cluster access with --admin-url; resetting to the default level "${DEFAULT_PROXY_LOG_LEVEL}"`,
+    );
+    return DEFAULT_PROXY_LOG_LEVEL;
+  }
+  try {
+    const { loadKubeContext } = await import('../kube/config.js');
+    const { KubeApi } = await import('../kube/api.js');
+    const { injectorProxyLogLevel } = await import('../kube/injector.js');
+    const api = new KubeApi(loadKubeContext(access), access.timeoutMs);
+    const level = await injectorProxyLogLevel(api, istioNamespace);
+    // one level for every logger (the cluster's data, not a --level the user typed: never a logger list)
+    if (level !== undefined && envoyLevel(level) !== undefined) return level;
+    if (level !== undefined)
+      warn(
+        `Warning: global.proxy.logLevel ${JSON.stringify(level)} in istio-sidecar-injector is not an Envoy log level; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+      );
+    else
+      warn(
+        `Warning: global.proxy.logLevel is not set in istio-sidecar-injector; resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+      );
+  } catch (err) {
+    warn(
+      `Warning: cannot read the istio-sidecar-injector ConfigMap (${(err as Error).message}); resetting to "${DEFAULT_PROXY_LOG_LEVEL}"`,
+    );
+  }
+  return DEFAULT_PROXY_LOG_LEVEL;
+}

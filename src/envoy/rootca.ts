@@ -8,7 +8,7 @@ import { secretRoots } from './secrets.js';
 
 /**
  * What only rootca-compare finds wrong with a dump (no `ROOTCA`, no certificate in it): unlike the dump's own
- * errors, which name their input, it does not say which proxy it is about; the command adds that.
+ * errors, which name their input, it does not say which proxy it is about; proxyRootCas adds that.
  */
 export class RootsError extends MeshError {}
 
@@ -62,4 +62,39 @@ export function rootFacts(der: Buffer): RootFacts | { sha256: string; error: str
     return { sha256: hex.match(/../g)!.join(':'), error: c };
   }
   return { subject: c.subject, serial: c.serial, notAfter: rfc3339(c.notAfter), sha256: c.sha256 };
+}
+
+/** One proxy's roots, and its name in messages (the source's label). */
+export interface ProxyRoots {
+  label: string;
+  roots: Buffer[];
+}
+
+/** The roots of a proxy's dump (rootCaCertificates); no usable roots is an error naming the proxy. */
+export function proxyRootCas(dump: ConfigDump, label: string): Buffer[] {
+  try {
+    return rootCaCertificates(dump);
+  } catch (err) {
+    // which of the two proxies holds no usable roots (the dump's own errors already name it)
+    if (err instanceof RootsError) throw new MeshError(`${label}: ${err.message}`, err);
+    throw err;
+  }
+}
+
+/** `rootca-compare -o json|yaml`: each proxy's roots, and whether they share one. */
+export function rootCaReport(proxies: readonly ProxyRoots[], same: boolean): object {
+  return {
+    apiVersion: 'mesh/v1',
+    kind: 'RootCaComparison',
+    proxies: proxies.map((p) => ({ proxy: p.label, roots: p.roots.map(rootFacts) })),
+    sameRoot: same,
+  };
+}
+
+/** `rootca-compare`'s answer in a line: whether mTLS between the two proxies can work. */
+export function rootCaVerdict(proxies: readonly ProxyRoots[], same: boolean): string {
+  const [a, b] = proxies.map((p) => p.label);
+  return same
+    ? `Both [${a}] and [${b}] trust the same root CA (ROOTCA): mTLS between them can work`
+    : `Both [${a}] and [${b}] trust different root CAs (ROOTCA): mTLS between them will fail`;
 }
