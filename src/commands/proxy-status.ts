@@ -51,7 +51,18 @@ export function register(program: Command): void {
     // the flags that read the proxy's own config need a pod: runProxyDiff refuses them without one
     if (pod !== undefined || opts.file !== undefined || opts.csdsAddress !== undefined) {
       const { runProxyDiff } = await import('../proxy-status/diff-command.js');
-      process.exitCode = await runProxyDiff(pod, opts, controlPlaneOptions(opts, timeoutMs), timeoutMs);
+      process.exitCode = await runProxyDiff({
+        pod,
+        output: opts.output,
+        namespace: opts.namespace,
+        file: opts.file,
+        csdsAddress: opts.csdsAddress,
+        proxyAdminPort: opts.proxyAdminPort,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        timeoutMs,
+        controlPlane: controlPlaneOptions(opts, timeoutMs),
+      });
       return;
     }
     process.exitCode = await runStatus(opts, timeoutMs);

@@ -11,21 +11,38 @@ import { checkHostPort, type ControlPlaneOptions } from '../xds-client/control-p
 import type { ConfigSide } from './compare.js';
 import type { ReplicaAnswer } from './status.js';
 
-type Opts = Record<string, any>;
+/** What `mesh proxy-status <pod>` was asked (its pod-less flags refused by runProxyDiff). */
+export interface ProxyDiffRequest {
+  /** The pod argument; undefined when only --file or --csds-address was given (refused). */
+  pod: string | undefined;
+  /** -o, as given: with a pod only `table` (the default) and `short` are taken. */
+  output: string;
+  /** -n: the pod's namespace when its argument has none. */
+  namespace: string | undefined;
+  /** -f: the proxy's config dump instead of reading it from the proxy. */
+  file: string | undefined;
+  /** --csds-address: the proxy's CSDS endpoint (proxyless gRPC). */
+  csdsAddress: string | undefined;
+  proxyAdminPort: number;
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  timeoutMs: number;
+  /** How to reach istiod (its --xds-address also spares reading the kubeconfig for the namespace). */
+  controlPlane: ControlPlaneOptions;
+}
 
 /**
  * `<pod>.<ns>` as istiod names the proxy: the argument's namespace, else -n, else the context's. A name
  * no pod can have is a usage error here, not a question to every istiod replica. A `<kind>/<name>[.<ns>]`
  * (`deployment/reviews.bookinfo`) names the pod `proxy-config` would pick: its first running one.
  */
-async function proxyId(pod: string, opts: Opts, timeoutMs: number): Promise<string> {
+async function proxyId(pod: string, req: ProxyDiffRequest): Promise<string> {
   if (pod.includes('/')) {
     const { parsePodRef, podLabel } = await import('../kube/pods.js');
     const ref = parsePodRef(pod);
-    if (ref.kind === 'pod')
-      return proxyId(ref.namespace ? `${ref.name}.${ref.namespace}` : ref.name, opts, timeoutMs);
+    if (ref.kind === 'pod') return proxyId(ref.namespace ? `${ref.name}.${ref.namespace}` : ref.name, req);
     const { resolveTargetPod } = await import('../kube/proxy-target.js');
-    const { kubeconfig, context, namespace } = opts;
+    const { kubeconfig, context, namespace, timeoutMs } = req;
     return podLabel((await resolveTargetPod(pod, { kubeconfig, context, namespace, timeoutMs })).pod);
   }
   const dot = pod.lastIndexOf('.');
@@ -39,10 +56,10 @@ async function proxyId(pod: string, opts: Opts, timeoutMs: number): Promise<stri
     checkRefNamespace(pod.slice(dot + 1), pod);
     return pod;
   }
-  let ns: string | undefined = opts.namespace;
-  if (ns === undefined && opts.xdsAddress === undefined) {
+  let ns: string | undefined = req.namespace;
+  if (ns === undefined && req.controlPlane.xdsAddress === undefined) {
     const { loadKubeContext } = await import('../kube/config.js');
-    ns = loadKubeContext({ kubeconfig: opts.kubeconfig, context: opts.context }).namespace;
+    ns = loadKubeContext({ kubeconfig: req.kubeconfig, context: req.context }).namespace;
   }
   return `${pod}.${ns ?? 'default'}`;
 }
@@ -53,24 +70,25 @@ interface ProxySide {
   versions: Set<string>;
 }
 
-async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<ProxySide> {
+async function proxySide(id: string, req: ProxyDiffRequest): Promise<ProxySide> {
+  const { timeoutMs } = req;
   const { readSide, csdsSide } = await import('./compare.js');
   const { dumpVersions } = await import('./connected-replica.js');
   const { ConfigDump } = await import('../envoy/dump.js');
-  if (opts.file !== undefined) {
+  if (req.file !== undefined) {
     const { readUtf8Input } = await import('../util/input.js');
     const { UNMARSHAL } = await import('../envoy/dump.js');
-    const text = await readUtf8Input(opts.file, `cannot read ${opts.file}: `, `${UNMARSHAL}: `);
-    const source = opts.file === '-' ? 'stdin' : opts.file;
+    const text = await readUtf8Input(req.file, `cannot read ${req.file}: `, `${UNMARSHAL}: `);
+    const source = req.file === '-' ? 'stdin' : req.file;
     const dump = ConfigDump.parse(text, source);
     const side = readSide(dump, source);
     return { side, versions: dumpVersions(dump) };
   }
-  if (opts.csdsAddress !== undefined) {
+  if (req.csdsAddress !== undefined) {
     const { fetchClientStatus } = await import('../xds-client/client.js');
-    const endpoint = `CSDS ${opts.csdsAddress}`;
+    const endpoint = `CSDS ${req.csdsAddress}`;
     const configs = await fetchClientStatus(
-      { address: opts.csdsAddress, name: endpoint, security: { mode: 'plaintext' } },
+      { address: req.csdsAddress, name: endpoint, security: { mode: 'plaintext' } },
       { timeoutMs },
     );
     const { dump, warning, versions } = csdsSide(configs, id, endpoint);
@@ -81,9 +99,9 @@ async function proxySide(id: string, opts: Opts, timeoutMs: number): Promise<Pro
   const { AdminClient } = await import('../envoy/admin.js');
   const ep = await openProxyEndpoint({
     target: id,
-    kubeconfig: opts.kubeconfig,
-    context: opts.context,
-    adminPort: opts.proxyAdminPort,
+    kubeconfig: req.kubeconfig,
+    context: req.context,
+    adminPort: req.proxyAdminPort,
     timeoutMs,
   });
   try {
@@ -149,22 +167,18 @@ async function connectedHolder(
   };
 }
 
-export async function runProxyDiff(
-  pod: string | undefined,
-  opts: Opts,
-  cp: ControlPlaneOptions,
-  timeoutMs: number,
-): Promise<number> {
+export async function runProxyDiff(req: ProxyDiffRequest): Promise<number> {
+  const { pod, timeoutMs, controlPlane: cp } = req;
   if (pod === undefined)
-    throw opts.file !== undefined
+    throw req.file !== undefined
       ? usageError('proxy-status --file needs a pod name: mesh proxy-status <pod> --file dump.json')
       : usageError(
           'proxy-status --csds-address needs a pod name: mesh proxy-status <pod> --csds-address host:port',
         );
-  if (opts.output !== 'table' && opts.output !== 'short')
-    throw usageError(`output format "${opts.output}" not supported with a pod argument`);
-  if (opts.csdsAddress !== undefined) checkHostPort('--csds-address', opts.csdsAddress, '10.0.0.7:15000');
-  const id = await proxyId(pod, opts, timeoutMs);
+  if (req.output !== 'table' && req.output !== 'short')
+    throw usageError(`output format "${req.output}" not supported with a pod argument`);
+  if (req.csdsAddress !== undefined) checkHostPort('--csds-address', req.csdsAddress, '10.0.0.7:15000');
+  const id = await proxyId(pod, req);
   const { withEveryReplica } = await import('../xds-client/replicas.js');
   const { CONFIG_DUMP_TYPE, SYNCZ_TYPE } = await import('../xds-client/client.js');
   const { DEBUG_TYPE } = await import('./connected-replica.js');
@@ -201,9 +215,9 @@ export async function runProxyDiff(
   let actual: ConfigSide;
   if (holders.length === 1) {
     intended = istiodSide(resourcesOf(found), `istiod ${found.replica}`);
-    actual = (await proxySide(id, opts, timeoutMs)).side;
+    actual = (await proxySide(id, req)).side;
   } else {
-    const proxy = await proxySide(id, opts, timeoutMs);
+    const proxy = await proxySide(id, req);
     const choice = await connectedHolder(id, holders, pages, proxy);
     found = choice.found;
     if (choice.warning) warn(`warning: ${choice.warning}`);
