@@ -16,7 +16,10 @@ export function register(program: Command): void {
         'Add the sidecar to workloads in a file, with the template `mesh install` installs (offline) or the injector ConfigMap of a cluster',
       )
       .requiredOption('-f, --filename <file>', 'workloads to inject (multi-document YAML; - = stdin)')
-      .option('-o, --output <file>', 'write the injected workloads to this file instead of stdout')
+      .option(
+        '-o, --output <file>',
+        'write the injected workloads to this file instead of stdout (-: stdout)',
+      )
       .option(
         '--injectConfigFile <file>',
         'injector config to use instead of rendering one from --operatorFileName/--set (the ConfigMap or its `config` key)',
@@ -105,7 +108,8 @@ export function register(program: Command): void {
       workloads,
       source,
     );
-    if (opts.output === undefined) await writeStdout(injected);
+    // `-o -` is stdout, as a Unix tool reads it (istioctl writes a file named "-")
+    if (opts.output === undefined || opts.output === '-') await writeStdout(injected);
     else await writeOutput(opts.output, injected);
   });
 }

@@ -20,6 +20,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.js';
+import { ROOT } from '../cli/helpers.js';
 import { DEPLOYMENTS, scratch } from './kube-inject-run.js';
 
 let expected = '';
@@ -31,6 +32,25 @@ beforeAll(async () => {
 const injectTo = (out: string) => runCli(['kube-inject', '-f', DEPLOYMENTS, '-o', out]);
 const ok = { code: 0, stdout: '', stderr: '' };
 const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('.mesh-'));
+
+describe('kube-inject -o -', () => {
+  it('is stdout, the same text, and makes no file named "-"', () => {
+    // Before: a file named "-" in the working directory (as istioctl writes it) and nothing printed
+    const { dir } = scratch('mesh-inject-dash-');
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/mesh.js'), 'kube-inject', '-f', join(ROOT, DEPLOYMENTS), '-o', '-'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(expected);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
 
 describe('kube-inject -o through a symlink', () => {
   it('writes the file the link names, keeps the link and the file mode', async () => {
