@@ -14,8 +14,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { requireBinary } from './support/testbed.js';
 
-const ORACLE = join(inject('testbed').binDir, 'analyze-oracle');
+// a clear line naming the setup command when the cache lacks it (spawn's ENOENT named only the path)
+const ORACLE = requireBinary(inject('testbed').binDir, 'analyze-oracle');
 const ROOT = join(import.meta.dirname, '../../../shared/conformance/istio-analyze');
 /** The default ingress gateway Pod and Service upstream's harness adds (as the conformance replay passes it). */
 const INGRESS = join(import.meta.dirname, '../conformance/fixtures/istio-ingressgateway.yaml');

@@ -109,7 +109,7 @@ export function testbedBinDir(): string {
   return execFileSync(join(repoRoot, 'scripts/testbed/setup'), ['--bin-dir'], { encoding: 'utf8' }).trim();
 }
 
-function requireBinary(binDir: string, name: string): string {
+export function requireBinary(binDir: string, name: string): string {
   const path = join(binDir, name);
   if (!existsSync(path)) {
     throw new Error(
