@@ -11,8 +11,11 @@ import { checkIstioNamespace, checkLabelSelector, checkRevision } from '../xds-c
 
 type Opts = Record<string, any>;
 
+/** A non-negative integer flag value (ports, counts); beyond 2^53 it is refused, as istioctl's int flags. */
 export const intArg = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw usageError(`invalid ${flag} "${v}": expected a number`);
+  // beyond 2^53 the number is no longer the one given
+  if (!Number.isSafeInteger(Number(v))) throw usageError(`invalid ${flag} "${v}": value out of range`);
   return Number(v);
 };
 

@@ -7,17 +7,11 @@ import type { ConfigDump } from '../envoy/dump.js';
 import type { AccessOptions } from '../envoy/source.js';
 import type { ProxyRoots } from '../envoy/rootca.js';
 import { namespaceArg } from '../util/names.js';
+import { intArg } from './control-plane-flags.js';
 
 const FORMATS = ['short', 'json', 'yaml'] as const;
 type Format = (typeof FORMATS)[number];
 type Opts = Record<string, any>;
-
-const intArg = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw usageError(`invalid ${flag} "${v}": expected a number`);
-  // beyond 2^53 the number is no longer the one given (as istioctl's int flag, refuse it)
-  if (!Number.isSafeInteger(Number(v))) throw usageError(`invalid ${flag} "${v}": value out of range`);
-  return Number(v);
-};
 
 /**
  * Go's strconv.ParseInt(s, 0, 64), which istioctl's int flags use: an optional sign, then decimal, `0x`

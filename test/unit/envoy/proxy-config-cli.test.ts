@@ -44,6 +44,23 @@ describe('aliases and flags', () => {
     expect(bad.stderr).toContain('invalid argument "maybe" for "--verbose" flag');
   });
 
+  it('refuses every integer flag past 2^53, in proxy-config and the commands that ask istiod alike (exit 64)', async () => {
+    // Before: ps, drift and authz took 99999999999999999999 as 1e20 (drift ran with it as its concurrency)
+    const big = '99999999999999999999';
+    for (const [args, flag] of [
+      [['pc', 'cluster', '-f', SIDECAR, '--proxy-admin-port', big], '--proxy-admin-port'],
+      [['ps', '--xds-port', big], '--xds-port'],
+      [['drift', '-f', `web-0.shop=${SIDECAR}`, '--concurrency', big], '--concurrency'],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], flag).toEqual([
+        64,
+        '',
+        `Error: invalid ${flag} "${big}": value out of range`,
+      ]);
+    }
+  });
+
   it('refuses a --port past 2^53, which would filter on another number (exit 64)', async () => {
     for (const cmd of ['cluster', 'listener', 'endpoint']) {
       const r = await runCli(['pc', cmd, '-f', SIDECAR, '--port', '99999999999999999999']);
