@@ -73,6 +73,8 @@ export async function runInstall(
   if (opts.dryRun) {
     await writeStdout(formatPlan(plan));
     if (verb === 'diff') return planIsEmpty(plan) ? ExitCode.OK : ExitCode.FINDINGS;
+    // (istioctl: "Control plane health check is not applicable in dry-run mode")
+    if (opts.verify) warn('note: --verify is not applicable with --dry-run: nothing was installed to check');
     if (tagClash) warn(`install would refuse: ${tagClash.message}\nHint: ${tagClash.hint}`);
     return refused.length > 0 || tagClash ? ExitCode.FINDINGS : ExitCode.OK;
   }

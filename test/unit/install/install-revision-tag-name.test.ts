@@ -70,3 +70,18 @@ describe('install -r NAME of an existing revision tag', () => {
     expect(s.get('deployments', 'istio-system', 'istiod-canary')).toBeDefined();
   }, 30_000);
 });
+
+// (the same fake API server, another install flag)
+describe('install --dry-run --verify', () => {
+  it('says that there is nothing to verify (the plan only, no check)', async () => {
+    // Before: --verify was passed over in silence, and a user could take the exit 0 for a verified install
+    server = await startStoreApiServer();
+    const r = await install(server, '--dry-run', '--verify');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('+ Deployment/istio-system/istiod\n');
+    expect(r.stdout).not.toContain('Control plane');
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(
+      'note: --verify is not applicable with --dry-run: nothing was installed to check',
+    );
+  }, 30_000);
+});
