@@ -3,6 +3,7 @@ import { checkRefNamespace, isDnsSubdomain } from '../util/names.js';
 import { text } from '../util/values.js';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import type { KubeApi, KubeClients } from './api.js';
+import type { KubeConfigOptions } from './config.js';
 
 /** A reference to a pod as users type it: `<pod>[.<ns>]` or `<kind>/<name>[.<ns>]`. */
 export interface PodRef {
@@ -211,4 +212,21 @@ export async function selectRunningProxyPods(
   selector: string,
 ): Promise<any[]> {
   return (await listPods(api, namespace, selector)).filter((p) => hasIstioProxy(p) && isRunning(p));
+}
+
+/**
+ * The names of the pods with a proxy in the namespace of `opts` or of the kubeconfig context, for shell
+ * completion: none on any failure.
+ */
+export async function proxyPodNames(opts: KubeConfigOptions, timeoutMs: number): Promise<string[]> {
+  try {
+    const { loadKubeContext } = await import('./config.js');
+    const { KubeApi } = await import('./api.js');
+    const kube = loadKubeContext(opts);
+    const pods = await listProxyPods(new KubeApi(kube, timeoutMs), kube.namespace);
+    return pods.map((p) => p.metadata?.name).filter((n): n is string => Boolean(n));
+  } catch {
+    // A completion that cannot reach the cluster offers no pod names; it never prints an error.
+    return [];
+  }
 }
