@@ -71,7 +71,7 @@ function authzCheckRequest(pod: string | undefined, opts: Record<string, any>): 
   };
 }
 
-export async function runAuthzTest(opts: Record<string, any>): Promise<number> {
+async function runAuthzTest(opts: Record<string, any>): Promise<number> {
   const format = parseOutputFormat(opts.output, FORMATS, 'table');
   if ((opts.file as string[]).length === 0)
     throw usageError('authz test requires -f with AuthorizationPolicy manifests');

@@ -1,7 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, MeshError } from '../util/errors.js';
-import { parseOutputFormat, warn, writeStdout } from '../util/output.js';
-import { clientVersion } from '../util/version.js';
+import { parseOutputFormat } from '../util/output.js';
 import { controlPlaneOptions, withControlPlaneFlags } from './control-plane-flags.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -28,40 +26,12 @@ export function register(program: Command): void {
   cmd.action(async (opts: Record<string, any>) => {
     let format = parseOutputFormat(opts.output, ['short', 'json', 'yaml'] as const, 'short');
     if (opts.short === false && format === 'short') format = 'yaml';
-    const info: Record<string, unknown> = {
-      clientVersion: {
-        version: clientVersion(),
-        nodeVersion: process.version,
-        platform: `${process.platform}/${process.arch}`,
-      },
-    };
-    let failure: MeshError | undefined;
-    if (opts.remote !== false) {
-      const { meshVersions } = await import('../proxy-status/versions.js');
-      try {
-        const timeoutMs = parseDuration(opts.timeout, '--timeout');
-        Object.assign(info, await meshVersions(controlPlaneOptions(opts, timeoutMs), timeoutMs));
-      } catch (err) {
-        failure = err instanceof MeshError ? err : new MeshError(String(err));
-      }
-    }
-    if (format === 'short') {
-      const { renderVersionsShort } = await import('../proxy-status/versions.js');
-      await writeStdout(renderVersionsShort(info));
-    } else if (format === 'json') await writeStdout(JSON.stringify(info, null, 2));
-    else {
-      const { stringify } = await import('yaml');
-      await writeStdout(stringify(info));
-    }
-    for (const f of (info.failedReplicas ?? []) as Array<{ error: string }>) {
-      warn(`error: ${f.error}`);
-      process.exitCode = ExitCode.RUNTIME;
-    }
-    if (failure) {
-      warn(`error: control plane: ${failure.message}`);
-      if (failure.hint) warn(`hint: ${failure.hint}`);
-      process.exitCode = ExitCode.RUNTIME;
-    }
+    // every flag is checked before anything is printed or asked (a bad value: 64), --remote=false or not
+    const timeoutMs = parseDuration(opts.timeout, '--timeout');
+    const controlPlane =
+      opts.remote !== false ? { options: controlPlaneOptions(opts, timeoutMs), timeoutMs } : undefined;
+    const { runVersion } = await import('../proxy-status/versions.js');
+    process.exitCode = await runVersion({ format, controlPlane });
   });
   withControlPlaneFlags(cmd);
 }

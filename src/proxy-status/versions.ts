@@ -3,6 +3,9 @@
  * identifier of its syncz answer) and how many proxies run which Istio version (their ISTIO_VERSION).
  */
 import { escapeControl } from '../render/escape.js';
+import { ExitCode, MeshError } from '../util/errors.js';
+import { warn, writeStdout } from '../util/output.js';
+import { clientVersion } from '../util/version.js';
 import { SYNCZ_TYPE } from '../xds-client/client.js';
 import type { ControlPlaneOptions } from '../xds-client/control-plane.js';
 import { askEveryReplica } from '../xds-client/replicas.js';
@@ -66,4 +69,49 @@ export function renderVersionsShort(info: Record<string, any>): string {
     lines.push(`data plane version: ${dp.length ? counted(dp, 'proxy', 'proxies') : 'none'}`);
   }
   return lines.join('\n') + '\n';
+}
+
+export interface VersionRequest {
+  format: 'short' | 'json' | 'yaml';
+  /** How to ask the control plane; undefined: the client only (`--remote=false`). */
+  controlPlane?: { options: ControlPlaneOptions; timeoutMs: number };
+}
+
+/**
+ * `mesh version`: the client's version, and with a control plane every replica's and its proxies'. The
+ * client part is printed even when the control plane cannot be asked (then exit 1, the reason on stderr).
+ */
+export async function runVersion(req: VersionRequest): Promise<number> {
+  const info: Record<string, unknown> = {
+    clientVersion: {
+      version: clientVersion(),
+      nodeVersion: process.version,
+      platform: `${process.platform}/${process.arch}`,
+    },
+  };
+  let failure: MeshError | undefined;
+  if (req.controlPlane) {
+    try {
+      Object.assign(info, await meshVersions(req.controlPlane.options, req.controlPlane.timeoutMs));
+    } catch (err) {
+      failure = err instanceof MeshError ? err : new MeshError(String(err));
+    }
+  }
+  if (req.format === 'short') await writeStdout(renderVersionsShort(info));
+  else if (req.format === 'json') await writeStdout(JSON.stringify(info, null, 2));
+  else {
+    const { stringify } = await import('yaml');
+    await writeStdout(stringify(info));
+  }
+  let code: number = ExitCode.OK;
+  for (const f of (info.failedReplicas ?? []) as Array<{ error: string }>) {
+    warn(`error: ${f.error}`);
+    code = ExitCode.RUNTIME;
+  }
+  if (failure) {
+    warn(`error: control plane: ${failure.message}`);
+    if (failure.hint) warn(`hint: ${failure.hint}`);
+    code = ExitCode.RUNTIME;
+  }
+  return code;
 }

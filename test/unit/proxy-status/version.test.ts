@@ -59,6 +59,22 @@ describe('mesh version', () => {
     expect(local.stderr).toBe('');
   });
 
+  it('a flag value no run can use is exit 64 before anything is printed, --remote=false or not', async () => {
+    // Before: 'version --timeout x' printed the client version, then 'error: control plane: invalid
+    // --timeout "x"…', exit 1; with --remote=false the value was never looked at (exit 0)
+    for (const args of [
+      ['--timeout', 'x'],
+      ['--remote=false', '--timeout', 'x'],
+    ]) {
+      const r = await runCli(['version', ...args, '--kubeconfig', '/nonexistent/kubeconfig']);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], args.join(' ')).toEqual([
+        64,
+        '',
+        expect.stringMatching(/^Error: invalid --timeout "x"/),
+      ]);
+    }
+  });
+
   it('--remote and --short are boolean flags as every other: =true|false, never the next argument', async () => {
     const noKube = ['--kubeconfig', '/nonexistent/kubeconfig'];
     for (const spelling of ['--remote=false', '--remote=0', '--remote=F']) {
