@@ -59,11 +59,8 @@ function show(v: unknown): string {
  * left out: their first 120 characters are often the same, and the line showed no change at all.
  */
 function showChange(from: unknown, to: unknown): [string, string] {
-  if (
-    typeof from !== 'string' ||
-    typeof to !== 'string' ||
-    (show(from) === JSON.stringify(from) && show(to) === JSON.stringify(to))
-  )
+  const fits = (v: string) => JSON.stringify(v).length <= SHOWN;
+  if (typeof from !== 'string' || typeof to !== 'string' || (fits(from) && fits(to)))
     return [show(from), show(to)];
   let head = 0;
   while (head < from.length && head < to.length && from[head] === to[head]) head++;

@@ -2,6 +2,7 @@ import { objectRef, sortObjects } from '../install/manifest.js';
 import { LABEL, MANAGED_BY, type K8sObject, type RenderedComponent } from '../install/render.js';
 import {
   appliedByMesh,
+  carriesMeshLabel,
   computePlan,
   deletionState,
   listOwned,
@@ -204,7 +205,7 @@ async function existingControlPlanes(
     const labels = d.metadata.labels ?? {};
     const rev = labels[LABEL.revision] ?? 'default';
     const what = `${d.metadata.namespace}/${d.metadata.name} (revision ${rev}, version ${labels[LABEL.version] ?? 'unknown'})`;
-    if (labels[LABEL.managedBy] !== MANAGED_BY)
+    if (!carriesMeshLabel(d))
       return warnR(
         'Control planes',
         `${what} was installed by another tool`,
@@ -792,11 +793,7 @@ async function listOwnedByKind(
       ? Promise.resolve(
           mutating instanceof ApiError
             ? mutating
-            : mutating.filter(
-                (o) =>
-                  (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] ===
-                    MANAGED_BY && appliedByMesh(o),
-              ),
+            : mutating.filter((o) => carriesMeshLabel(o) && appliedByMesh(o)),
         )
       : listOwned(rest, selector, [t.kind]).then(
           (l) => l.owned,
@@ -952,7 +949,7 @@ async function absentObjects(
     }
     const live = res.body as K8sObject;
     found.push(live);
-    if ((live.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] !== MANAGED_BY)
+    if (!carriesMeshLabel(live))
       results.push(
         fail(
           'Control plane',

@@ -245,6 +245,11 @@ export function appliedByMesh(o: K8sObject): boolean {
   return (fields ?? []).some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply');
 }
 
+/** Whether an object carries mesh's `app.kubernetes.io/managed-by=mesh` label. */
+export function carriesMeshLabel(o: K8sObject): boolean {
+  return (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] === MANAGED_BY;
+}
+
 /** Objects carrying mesh's labels: those mesh applied, and those it did not (left alone, and said so). */
 export interface Labelled {
   owned: K8sObject[];
@@ -276,12 +281,10 @@ export async function listForUninstall(
   kinds?: readonly string[],
 ): Promise<Labelled & { unlabelled: K8sObject[] }> {
   const all = await listLabelled(rest, selector, kinds);
-  const labelled = (o: K8sObject) =>
-    (o.metadata.labels as Record<string, string> | undefined)?.[LABEL.managedBy] === MANAGED_BY;
   return {
-    owned: all.filter((o) => labelled(o) && appliedByMesh(o)),
-    notApplied: all.filter((o) => labelled(o) && !appliedByMesh(o)),
-    unlabelled: all.filter((o) => !labelled(o) && appliedByMesh(o)),
+    owned: all.filter((o) => carriesMeshLabel(o) && appliedByMesh(o)),
+    notApplied: all.filter((o) => carriesMeshLabel(o) && !appliedByMesh(o)),
+    unlabelled: all.filter((o) => !carriesMeshLabel(o) && appliedByMesh(o)),
   };
 }
 
