@@ -875,10 +875,12 @@ function checkSniHost(ctx: VsContext, path: string, h: unknown): void {
     ctx.issues.error(path, err);
     return;
   }
+  // the SNI name must be one of the hosts or within one of their wildcards; a wildcard SNI host wider
+  // than every host (`*.example.com` for `api.example.com`) is refused, as istiod refuses it
   const lower = h.toLowerCase();
   const covered = ctx.hosts.some((vh) => {
     const v = vh.toLowerCase();
-    return v === '*' || v === lower || hostCovers(v, lower) || hostCovers(lower, v);
+    return v === '*' || v === lower || hostCovers(v, lower);
   });
   if (!covered) {
     ctx.issues.error(

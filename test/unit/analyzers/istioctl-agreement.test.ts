@@ -1,0 +1,39 @@
+/**
+ * Inputs where mesh analyze disagreed with the testbed's `istioctl analyze --use-kube=false` (found by
+ * differential fuzzing, each minimized; the same documents are in test/e2e/fixtures/analyze-oracle.yaml,
+ * which the e2e differential test compares with istioctl). istioctl's words are in the comment above each
+ * case; mesh's exact findings are asserted.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyzeText, lineOf } from '../../support/analyze.js';
+
+const brief = (findings: Awaited<ReturnType<typeof analyzeText>>) =>
+  findings.map((f) => [f.code, f.origin, f.line, f.message]);
+
+describe('mesh analyze where istioctl found what mesh did not', () => {
+  // istioctl: `SNI host "*.example.com" is not a compatible subset of any of the virtual service hosts:
+  // [api.example.com]`. An SNI host must be within one of the hosts; one wider than all of them is refused.
+  it('a wildcard sniHost wider than every VirtualService host is a schema error', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api-tls, namespace: edge}
+spec:
+  hosts: [api.example.com, "*.internal.example.com"]
+  gateways: [istio-system/istio-ingressgateway]
+  tls:
+  - match:
+    - port: 443
+      sniHosts: ["*.example.com", api.example.com, "*.b.internal.example.com"]
+    route:
+    - destination: {host: api.edge.svc.cluster.local}
+`;
+    expect(brief(await analyzeText(text, ['schema.ValidationAnalyzer.VirtualService']))).toEqual([
+      [
+        'IST0106',
+        'VirtualService edge/api-tls',
+        lineOf(text, 'sniHosts'),
+        'Schema validation error: sniHost "*.example.com" does not match any of the VirtualService hosts (api.example.com, *.internal.example.com)',
+      ],
+    ]);
+  });
+});
