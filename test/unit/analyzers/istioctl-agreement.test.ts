@@ -36,4 +36,41 @@ spec:
       ],
     ]);
   });
+
+  // istioctl: only `wildcard host * is not allowed for virtual services bound to the mesh gateway`. istiod
+  // looks for duplicate hosts only when every host is valid: "*" is one mistake, not also an overlap.
+  it('a refused host is not also reported as overlapping the others', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: catch-all, namespace: edge}
+spec:
+  hosts: [api.edge.svc.cluster.local, "*"]
+  http:
+  - route:
+    - destination: {host: api.edge.svc.cluster.local}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: twice, namespace: edge}
+spec:
+  hosts: ["*.example.com", api.example.com]
+  http:
+  - route:
+    - destination: {host: api.edge.svc.cluster.local}
+`;
+    expect(brief(await analyzeText(text, ['schema.ValidationAnalyzer.VirtualService']))).toEqual([
+      [
+        'IST0106',
+        'VirtualService edge/catch-all',
+        lineOf(text, '"*"]'),
+        'Schema validation error: host "*" is not allowed for a VirtualService that applies to the mesh (no gateways, or "mesh" among them); list the hosts explicitly',
+      ],
+      [
+        'IST0106',
+        'VirtualService edge/twice',
+        lineOf(text, 'api.example.com]'),
+        'Schema validation error: host "api.example.com" overlaps with hosts[0] "*.example.com"; list each host once',
+      ],
+    ]);
+  });
 });

@@ -176,11 +176,14 @@ function checkHosts(ctx: VsContext, spec: Record<string, any>): void {
     list(isObject(r) ? r.match : undefined).some((m) => isObject(m) && isSet(m.sniHosts)),
   );
   const gatewayBound = list(spec.gateways).some((g) => g !== 'mesh');
-  const seen: Array<{ host: string; index: number }> = [];
+  // duplicates are looked for only when every host is valid, as istiod does: a host that is refused
+  // (`*` on a VirtualService for the mesh) is one mistake, not also an overlap with the others
+  let allValid = true;
   list(spec.hosts).forEach((h, i) => {
     const p = at('spec.hosts', i);
     if (typeof h !== 'string') {
       issues.error(p, `host ${quote(h)} must be a string`);
+      allValid = false;
       return;
     }
     if (h === '*' && ctx.appliesToMesh) {
@@ -188,18 +191,26 @@ function checkHosts(ctx: VsContext, spec: Record<string, any>): void {
         p,
         'host "*" is not allowed for a VirtualService that applies to the mesh (no gateways, or "mesh" among them); list the hosts explicitly',
       );
+      allValid = false;
     } else if (!isIp(h)) {
       const autoSni = gatewayBound && hasSniMatch ? AUTO_SNI.exec(h) : null;
       const err = wildcardDomainError(autoSni ? autoSni[1]! : h);
-      if (err) issues.error(p, err);
+      if (err) {
+        issues.error(p, err);
+        allValid = false;
+      }
     }
-    const lower = h.toLowerCase();
+  });
+  if (!allValid) return;
+  const seen: Array<{ host: string; index: number }> = [];
+  list(spec.hosts).forEach((h, i) => {
+    const lower = (h as string).toLowerCase();
     const clash = seen.find(
       (s) => s.host === lower || hostCovers(s.host, lower) || hostCovers(lower, s.host),
     );
     if (clash) {
       issues.error(
-        p,
+        at('spec.hosts', i),
         clash.host === lower
           ? `duplicate host "${h}" (also hosts[${clash.index}])`
           : `host "${h}" overlaps with hosts[${clash.index}] "${clash.host}"; list each host once`,
