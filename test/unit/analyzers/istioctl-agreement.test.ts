@@ -73,4 +73,36 @@ spec:
       ],
     ]);
   });
+
+  // istioctl: `multiple hosts provided with non-HTTP, non-TLS ports` (once) and the IST0133 about the
+  // shared address. Addresses do not tell the hosts apart on a TCP port either.
+  it('several hosts with a TCP port are refused with addresses too, once', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: databases, namespace: edge}
+spec:
+  hosts: [pg.example.com, mysql.example.com]
+  addresses: [240.0.0.10]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports:
+  - {number: 443, name: https, protocol: HTTPS}
+  - {number: 5432, name: pg, protocol: TCP}
+  - {number: 3306, name: mysql, protocol: TCP}
+`;
+    expect(brief(await analyzeText(text, ['schema.ValidationAnalyzer.ServiceEntry']))).toEqual([
+      [
+        'IST0106',
+        'ServiceEntry edge/databases',
+        lineOf(text, 'number: 5432'),
+        'Schema validation error: with several hosts and resolution DNS, every port must be HTTP or TLS so traffic can be told apart by Host or SNI; port "pg" is TCP',
+      ],
+      [
+        'IST0133',
+        'ServiceEntry edge/databases',
+        lineOf(text, 'hosts:'),
+        'Schema validation warning: multiple hosts share the addresses of a TCP port; traffic to them cannot be told apart',
+      ],
+    ]);
+  });
 });

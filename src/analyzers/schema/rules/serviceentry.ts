@@ -176,16 +176,20 @@ export function validateServiceEntry(resource: Resource): SemanticIssue[] {
       break;
   }
 
-  if (resolution !== 'NONE' && addresses.length === 0 && hosts.length > 1) {
-    ports.forEach((p, i) => {
-      const proto = isObject(p) ? protocolOf(p.protocol) : '';
-      if (!isHttpFamily(proto) && !isTlsFamily(proto)) {
-        issues.error(
-          at('spec.ports', i),
-          `with several hosts and resolution ${resolution}, every port must be HTTP or TLS so traffic can be told apart by Host or SNI; port ${quote(isObject(p) ? (p.name ?? p.number) : p)} is ${proto || 'unset'}`,
-        );
-      }
-    });
+  // with addresses too (they do not tell the hosts apart either); one finding, at the first such port,
+  // as istiod refuses the ServiceEntry once
+  if (resolution !== 'NONE' && hosts.length > 1) {
+    // (a null port is reported by checkPorts)
+    const i = ports.findIndex(
+      (p) => isObject(p) && !isHttpFamily(protocolOf(p.protocol)) && !isTlsFamily(protocolOf(p.protocol)),
+    );
+    if (i >= 0) {
+      const p = ports[i];
+      issues.error(
+        at('spec.ports', i),
+        `with several hosts and resolution ${resolution}, every port must be HTTP or TLS so traffic can be told apart by Host or SNI; port ${quote(p.name ?? p.number)} is ${protocolOf(p.protocol) || 'unset'}`,
+      );
+    }
   }
 
   checkExportTo(issues, 'spec.exportTo', spec.exportTo, resource.namespace, true);
