@@ -16,7 +16,7 @@ interface PortClaim {
 
 /**
  * ServiceEntries that a namespace sees together (their exportTo scopes intersect) and that define the same
- * host (as FQDN) and port with different protocols: which protocol wins is undefined. Reported once per
+ * host (as FQDN) and port with different protocols (or one ServiceEntry that lists the port twice so): which protocol wins is undefined. Reported once per
  * ServiceEntry, at the conflicting port's protocol, naming all the ServiceEntries of that host:port.
  */
 export default defineAnalyzer({
@@ -48,8 +48,9 @@ export default defineAnalyzer({
     for (const sameHostPort of claims.values()) {
       for (const c of sameHostPort) {
         if (reported.has(c.se)) continue;
+        // (also another port of the same ServiceEntry: port 80 listed twice, HTTP and HTTP2)
         const conflicting = sameHostPort.filter(
-          (o) => o.se !== c.se && o.protocol !== c.protocol && scopesIntersect(o.scope, c.scope),
+          (o) => o.protocol !== c.protocol && scopesIntersect(o.scope, c.scope),
         );
         if (conflicting.length === 0) continue;
         // every ServiceEntry that shares the host:port with it (its own protocol or another), as istioctl

@@ -105,4 +105,39 @@ spec:
       ],
     ]);
   });
+
+  // istioctl: IST0106 `service entry port 80 already defined` and IST0177 `Multiple ServiceEntries
+  // (edge/web) define the same host "web.example.com" and port 80 with conflicting protocols (HTTP,
+  // HTTP2).` Which protocol port 80 gets is as undefined as between two ServiceEntries.
+  it('one ServiceEntry that lists a port twice with two protocols conflicts with itself (IST0177)', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: web, namespace: edge}
+spec:
+  hosts: [web.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports:
+  - {number: 80, name: http, protocol: HTTP}
+  - {number: 80, name: http2, protocol: HTTP2}
+`;
+    const analyzers = [
+      'schema.ValidationAnalyzer.ServiceEntry',
+      'serviceentry.ConflictingServiceEntryProtocolAnalyzer',
+    ];
+    expect(brief(await analyzeText(text, analyzers))).toEqual([
+      [
+        'IST0106',
+        'ServiceEntry edge/web',
+        lineOf(text, 'number: 80, name: http2'),
+        'Schema validation error: duplicate port number 80 (also ports[0])',
+      ],
+      [
+        'IST0177',
+        'ServiceEntry edge/web',
+        lineOf(text, 'protocol: HTTP}'),
+        'Multiple ServiceEntries (edge/web) define the same host "web.example.com" and port 80 with conflicting protocols (HTTP, HTTP2).',
+      ],
+    ]);
+  });
 });
