@@ -140,4 +140,27 @@ spec:
       ],
     ]);
   });
+
+  // istioctl: only `exportTo ~ (none) is not allowed for Istio configuration objects`. The refused "~"
+  // is not also an entry "combined with other entries".
+  it('a "~" in the exportTo of a VirtualService is one mistake', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hidden, namespace: edge}
+spec:
+  hosts: [api.edge.svc.cluster.local]
+  exportTo: [".", "~"]
+  http:
+  - route:
+    - destination: {host: api.edge.svc.cluster.local}
+`;
+    expect(brief(await analyzeText(text, ['schema.ValidationAnalyzer.VirtualService']))).toEqual([
+      [
+        'IST0106',
+        'VirtualService edge/hidden',
+        lineOf(text, 'exportTo'),
+        'Schema validation error: exportTo "~" (visible to no namespace) is only allowed on ServiceEntry',
+      ],
+    ]);
+  });
 });

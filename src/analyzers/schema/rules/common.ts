@@ -313,7 +313,9 @@ export function checkExportTo(
       return;
     }
     if (e === '~' && !allowTilde) {
+      // refused, so not also "combined with other entries" (istiod counts only the entries it accepts)
       issues.error(p, 'exportTo "~" (visible to no namespace) is only allowed on ServiceEntry');
+      return;
     } else if (e !== '.' && e !== '*' && e !== '~' && !isIstioLabel(e)) {
       issues.error(p, `exportTo entry "${e}" is invalid: use ".", "*" or a namespace name (DNS label)`);
     }
