@@ -163,4 +163,51 @@ spec:
       ],
     ]);
   });
+
+  // Istio's analyzers reading the Services too (the testbed's analyze-oracle; istioctl offline skips this
+  // analyzer): `Referenced host not found: "*.example.com"`. A wildcard destination is served only by a
+  // host that covers it; istiod has no service named *.example.com, only api.example.com.
+  it('a wildcard destination that no ServiceEntry host covers is not found', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: partners, namespace: shop}
+spec:
+  hosts: [api.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: cdn, namespace: shop}
+spec:
+  hosts: ["*.cdn.net"]
+  location: MESH_EXTERNAL
+  resolution: NONE
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: partners, namespace: shop}
+spec:
+  hosts: [partners.shop.svc.cluster.local]
+  http:
+  - match: [{uri: {prefix: /cdn}}]
+    route:
+    - destination: {host: "*.cdn.net"}
+  - match: [{uri: {prefix: /cluster}}]
+    route:
+    - destination: {host: "*.shop.svc.cluster.local"}
+  - route:
+    - destination: {host: "*.example.com"}
+`;
+    expect(brief(await analyzeText(text, ['virtualservice.DestinationHostAnalyzer']))).toEqual([
+      [
+        'IST0101',
+        'VirtualService shop/partners',
+        lineOf(text, 'host: "*.example.com"'),
+        'Referenced host not found: "*.example.com"',
+      ],
+    ]);
+  });
 });
