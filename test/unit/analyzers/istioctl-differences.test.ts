@@ -159,4 +159,62 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
       ],
     ]);
   });
+
+  // istioctl: IST0101 for api.example.com+v2 and pay.example.com+v2 — it matches DestinationRule hosts
+  // as written, so the rule for *.example.com defines no subset of api.example.com. istiod applies the most
+  // specific rule: *.example.com's (v1, v2) to api.example.com, pay's own (v1 only) to pay.example.com.
+  it('a subset is looked up in the DestinationRule istiod applies, wildcard hosts included', async () => {
+    const { code, lines, file } = await analyze('subset-wildcard-dr.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0101] (VirtualService shop/partners ${file}:41) Referenced host+subset in destinationrule not found: "pay.example.com+v2"`,
+      ],
+    ]);
+  });
+
+  // istioctl: IST0106 `duplicate hosts in virtual service: cart & cart`; IST0109 on shop/twice naming
+  // "shop/twice,shop/twice"; IST0109 on reviews/all and reviews/wide naming
+  // "reviews/all,reviews/all,reviews/wide" (once per host of reviews/all that *.reviews.svc.cluster.local
+  // covers). mesh names each VirtualService once, and a host listed twice in one VirtualService is that
+  // IST0106, not a conflict of the VirtualService with itself.
+  it('IST0109 names each VirtualService once and no VirtualService conflicts with itself', async () => {
+    const { code, lines, file } = await analyze('vs-host-twice.yaml');
+    const words =
+      'associated with mesh gateway define the same host reviews/*.reviews.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.';
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0106] (VirtualService shop/twice ${file}:27) Schema validation error: duplicate host "cart" (also hosts[0])`,
+        `Error [IST0109] (VirtualService reviews/all ${file}:8) The VirtualServices reviews/all,reviews/wide ${words}`,
+        `Error [IST0109] (VirtualService reviews/wide ${file}:17) The VirtualServices reviews/all,reviews/wide ${words}`,
+      ],
+    ]);
+  });
+
+  // Istio's analyzers (the testbed's analyze-oracle): IST0173 for nothing — it matches a subset against
+  // the Pods of every namespace, so ledger-v1 in `other` counts for v1. A ServiceEntry's workloadSelector
+  // picks workloads of its own namespace only: no endpoint of ledger.example.com has version v1.
+  it('a subset is judged by the workloads of the service namespace only (IST0173)', async () => {
+    const { code, lines, file } = await analyze('subset-other-namespace.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0173] (DestinationRule payments/ledger ${file}:21) The Subset v1 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).`,
+      ],
+    ]);
+  });
+
+  // istioctl: also IST0133 `using deprecated types by name without typed_config; envoy.filters.http.lua`,
+  // which it gives for every patch value of a filter without typed_config (a MERGE into `{}` too). A
+  // MERGE changes a filter that is there with its typed_config; mesh warns only about a filter a patch adds.
+  it('a MERGE patch value without typed_config is no filter "by name"', async () => {
+    const { code, lines, file } = await analyze('envoyfilter-merge-name.yaml');
+    expect([code, lines]).toEqual([
+      0,
+      [
+        `Warning [IST0133] (EnvoyFilter shop/lua-merge ${file}:1) Schema validation warning: EnvoyFilter patches the generated Envoy configuration directly, and that configuration can change between Istio releases: use a higher-level Istio API when one covers the need, and re-test this filter on every upgrade`,
+      ],
+    ]);
+  });
 });
