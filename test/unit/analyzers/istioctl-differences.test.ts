@@ -160,15 +160,17 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
     ]);
   });
 
-  // istioctl: IST0101 for api.example.com+v2 and pay.example.com+v2 — it matches DestinationRule hosts
-  // as written, so the rule for *.example.com defines no subset of api.example.com. istiod applies the most
-  // specific rule: *.example.com's (v1, v2) to api.example.com, pay's own (v1 only) to pay.example.com.
+  // istioctl: IST0101 for api.example.com+v2, ledger.example.org+v1 and pay.example.com+v2 — it matches
+  // DestinationRule hosts as written, so the rule for *.example.com defines no subset of api.example.com,
+  // and an external host's rules only in the VirtualService's namespace (ledger's is in partners-config).
+  // istiod applies the most specific rule it can see: *.example.com's (v1, v2) to api.example.com,
+  // ledger's (exported to all) to ledger.example.org, pay's own (v1 only) to pay.example.com.
   it('a subset is looked up in the DestinationRule istiod applies, wildcard hosts included', async () => {
     const { code, lines, file } = await analyze('subset-wildcard-dr.yaml');
     expect([code, lines]).toEqual([
       79,
       [
-        `Error [IST0101] (VirtualService shop/partners ${file}:41) Referenced host+subset in destinationrule not found: "pay.example.com+v2"`,
+        `Error [IST0101] (VirtualService shop/partners ${file}:54) Referenced host+subset in destinationrule not found: "pay.example.com+v2"`,
       ],
     ]);
   });
