@@ -44,8 +44,16 @@ function validate(ctx: AnalysisContext, r: Resource): void {
   // kinds, and comparing every rule issue with every structural one grew with the square of that.
   const reported = new Set(structural.map((s) => JSON.stringify(parsePath(s.path))));
   for (const issue of issues) {
-    // A rule's complaint about a field whose structure is already reported would only repeat it.
-    if (issue.path !== undefined && reported.size > 0 && within(issue.path, reported)) continue;
+    // A rule's error about a field whose structure is already reported would only repeat it; a warning
+    // says something else (`workloadSelector has no effect with resolution NONE` beside `endpoints and
+    // workloadSelector cannot be set together`), as istiod gives both.
+    if (
+      issue.level === 'error' &&
+      issue.path !== undefined &&
+      reported.size > 0 &&
+      within(issue.path, reported)
+    )
+      continue;
     const opts = { path: issue.path };
     if (issue.code) ctx.report(issue.code, r, issue.args ?? [], opts);
     else ctx.report(issue.level === 'error' ? 'IST0106' : 'IST0133', r, [issue.message], opts);

@@ -210,4 +210,42 @@ spec:
       ],
     ]);
   });
+
+  // istioctl: IST0106 `no endpoints should be provided for resolution type none`, IST0106 `only one of
+  // WorkloadSelector or Endpoints is allowed in Service Entry` and IST0133 `workloadSelector should not be
+  // set when resolution mode is NONE`. The warning is about another matter than the error at that field.
+  it('a warning at a field with a schema error is still given', async () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api, namespace: edge}
+spec:
+  hosts: [api.example.com]
+  location: MESH_EXTERNAL
+  resolution: NONE
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 1.2.3.4}]
+  workloadSelector:
+    labels: {app: api}
+`;
+    expect(brief(await analyzeText(text, ['schema.ValidationAnalyzer.ServiceEntry']))).toEqual([
+      [
+        'IST0106',
+        'ServiceEntry edge/api',
+        lineOf(text, 'endpoints:'),
+        'Schema validation error: endpoints are not allowed with resolution NONE (traffic goes to the address the client connected to)',
+      ],
+      [
+        'IST0106',
+        'ServiceEntry edge/api',
+        lineOf(text, 'workloadSelector:'),
+        'Schema validation error: spec: endpoints and workloadSelector cannot be set together',
+      ],
+      [
+        'IST0133',
+        'ServiceEntry edge/api',
+        lineOf(text, 'workloadSelector:'),
+        'Schema validation warning: workloadSelector has no effect with resolution NONE',
+      ],
+    ]);
+  });
 });
