@@ -207,6 +207,18 @@ describe('mesh analyze where it differs from istioctl on purpose', () => {
     ]);
   });
 
+  // Istio's analyzers (the testbed's analyze-oracle): nothing — for a Kubernetes Service it matches the
+  // subset's labels alone, so web-v2 (another app) counts for v2.
+  it("a Kubernetes Service's subset is judged by the Service's own pods (IST0173)", async () => {
+    const { code, lines, file } = await analyze('subset-other-app.yaml');
+    expect([code, lines]).toEqual([
+      79,
+      [
+        `Error [IST0173] (DestinationRule shop/ratings ${file}:16) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).`,
+      ],
+    ]);
+  });
+
   // istioctl: also IST0133 `using deprecated types by name without typed_config; envoy.filters.http.lua`,
   // which it gives for every patch value of a filter without typed_config (a MERGE into `{}` too). A
   // MERGE changes a filter that is there with its typed_config; mesh warns only about a filter a patch adds.
