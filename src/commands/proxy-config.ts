@@ -270,19 +270,25 @@ async function printPieces(pieces: Iterable<string>): Promise<void> {
   );
 }
 
-/** Resources as protobuf-JSON messages: camelCase, without the Any `@type` of the resource itself. */
-async function printResources(list: readonly object[], format: 'json' | 'yaml'): Promise<void> {
-  const { toProtoJson } = await import('../envoy/protojson.js');
+/**
+ * Resources of the Envoy message `type` as protobuf-JSON messages: camelCase, without the Any `@type` of
+ * the resource itself, and (JSON; YAML sorts its keys) with their fields in protojson's order.
+ */
+async function printResources(list: readonly object[], format: 'json' | 'yaml', type: string): Promise<void> {
   const { withoutType } = await import('../envoy/dump.js');
-  return printStructured(
-    list.map((r) => toProtoJson(withoutType(r as Record<string, unknown>))),
+  return printMessage(
+    list.map((r) => withoutType(r as Record<string, unknown>)),
     format,
+    type,
   );
 }
 
-async function printMessage(message: object, format: 'json' | 'yaml'): Promise<void> {
+async function printMessage(message: object, format: 'json' | 'yaml', type: string): Promise<void> {
   const { toProtoJson } = await import('../envoy/protojson.js');
-  return printStructured(toProtoJson(message), format);
+  const value = toProtoJson(message);
+  if (format === 'yaml') return printStructured(value, format);
+  const { inProtoOrder } = await import('../envoy/proto-order.js');
+  return printStructured(inProtoOrder(value, type), format);
 }
 
 /**
@@ -312,6 +318,7 @@ async function runCluster(pod: string | undefined, opts: Opts): Promise<number> 
       await printResources(
         selectClusters(someOf(dump.clusters(), 'clusters'), filter).map((e) => e.cluster),
         format,
+        'envoy.config.cluster.v3.Cluster',
       );
     }
     return ExitCode.OK;
@@ -331,7 +338,11 @@ async function runListener(pod: string | undefined, opts: Opts): Promise<number>
         await writeStdout(listenerSummary(dump, filter, opts.verbose !== false));
       } else {
         const { filterListeners } = await import('../envoy/listeners.js');
-        await printResources(filterListeners(someOf(dump.listeners(), 'listeners'), filter), format);
+        await printResources(
+          filterListeners(someOf(dump.listeners(), 'listeners'), filter),
+          format,
+          'envoy.config.listener.v3.Listener',
+        );
       }
       return ExitCode.OK;
     },
@@ -346,7 +357,11 @@ async function runRoute(pod: string | undefined, opts: Opts): Promise<number> {
       await writeStdout(routeSummary(dump, opts.name, opts.verbose !== false));
     } else {
       const { selectRoutes } = await import('../envoy/routes.js');
-      await printResources(selectRoutes(someOf(dump.routes(), 'routes'), opts.name), format);
+      await printResources(
+        selectRoutes(someOf(dump.routes(), 'routes'), opts.name),
+        format,
+        'envoy.config.route.v3.RouteConfiguration',
+      );
     }
     return ExitCode.OK;
   });
@@ -386,7 +401,7 @@ async function printEndpoints(
     await writeStdout(clusterStatusSummary(clusters, filter));
   } else {
     const { selectClusterStatuses } = await import('../envoy/endpoints.js');
-    await printResources(selectClusterStatuses(clusters, filter), format);
+    await printResources(selectClusterStatuses(clusters, filter), format, 'envoy.admin.v3.ClusterStatus');
   }
   return ExitCode.OK;
 }
@@ -398,7 +413,11 @@ async function runEds(pod: string | undefined, opts: Opts): Promise<number> {
       await writeStdout(edsSummary(dump, endpointFilter(opts)));
     } else {
       const { selectLoadAssignments } = await import('../envoy/endpoints.js');
-      await printResources(selectLoadAssignments(dump.endpoints(), endpointFilter(opts)), format);
+      await printResources(
+        selectLoadAssignments(dump.endpoints(), endpointFilter(opts)),
+        format,
+        'envoy.config.endpoint.v3.ClusterLoadAssignment',
+      );
     }
     return ExitCode.OK;
   });
@@ -415,7 +434,7 @@ async function runSecret(pod: string | undefined, opts: Opts): Promise<number> {
       // certificate data istioctl cannot read is refused as in the table
       const { checkInlineBytes } = await import('../envoy/secrets.js');
       for (const s of dump.secrets()) checkInlineBytes(s.value);
-      await printMessage(dump.secretsDump(), format);
+      await printMessage(dump.secretsDump(), format, 'envoy.admin.v3.SecretsConfigDump');
     }
     return ExitCode.OK;
   });
@@ -427,7 +446,7 @@ async function runBootstrap(pod: string | undefined, opts: Opts): Promise<number
       const { bootstrapSummary } = await import('../envoy/summary.js');
       await writeStdout(bootstrapSummary(dump));
     } else {
-      await printMessage(dump.bootstrapDump(), format);
+      await printMessage(dump.bootstrapDump(), format, 'envoy.admin.v3.BootstrapConfigDump');
     }
     return ExitCode.OK;
   });
@@ -439,7 +458,7 @@ async function runEcds(pod: string | undefined, opts: Opts): Promise<number> {
       const { ecdsSummary } = await import('../envoy/summary.js');
       await writeStdout(ecdsSummary(dump));
     } else {
-      await printMessage(dump.ecdsDump(), format);
+      await printMessage(dump.ecdsDump(), format, 'envoy.admin.v3.EcdsConfigDump');
     }
     return ExitCode.OK;
   });

@@ -22,9 +22,9 @@ import { packageRoot } from '../../../util/paths.js';
 import { isObject, ownValue } from '../../../util/values.js';
 
 /** kind (`s` scalar, `m` message, `e` enum), the message's or enum's full name, shape (`r` repeated, `k` map). */
-type Field = readonly [kind: 's' | 'm' | 'e', type: string, shape: '' | 'r' | 'k'];
+export type Field = readonly [kind: 's' | 'm' | 'e', type: string, shape: '' | 'r' | 'k'];
 
-interface EnvoyTypes {
+export interface EnvoyTypes {
   messages: Record<string, Record<string, Field>>;
   enums: Record<string, string[]>;
 }
@@ -52,7 +52,7 @@ export const ENVOY_TYPES_FILE = join(packageRoot(), 'dist', 'envoy-types.json');
 let loaded: EnvoyTypes | null | undefined;
 
 /** The type tables, read once; null when the build did not write them (nothing is checked then). */
-function envoyTypes(): EnvoyTypes | null {
+export function envoyTypes(): EnvoyTypes | null {
   if (loaded === undefined) {
     try {
       loaded = JSON.parse(readFileSync(ENVOY_TYPES_FILE, 'utf8')) as EnvoyTypes;

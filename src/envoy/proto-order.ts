@@ -1,0 +1,71 @@
+/**
+ * The field order of istioctl's `-o json`: istioctl decodes the dump into Envoy's messages and prints them
+ * with Go's protojson, which writes a message's fields in the order the .proto file declares them. Envoy
+ * writes its dump in field-number order, which differs wherever a field was added out of order (a
+ * Cluster's `common_lb_config` = 27 is declared before `transport_socket` = 24; `transport_socket_matches`
+ * comes first of all). The declaration order is read from dist/envoy-types.json (the .proto files that
+ * ship with @grpc/grpc-js-xds, see scripts/build-envoy-types.mjs). Fields of types it does not describe
+ * (Structs, other well-known types, an Any of an unknown type, fields it does not know) keep the dump's
+ * order; unknown fields follow the known ones.
+ */
+import { envoyTypes, type EnvoyTypes } from '../analyzers/schema/rules/envoy-fields.js';
+import { setOwn } from '../util/values.js';
+import { camel, isObj, type Obj } from './fields.js';
+
+const ANY = 'google.protobuf.Any';
+
+/** Per message: each field's name (proto and JSON) → its declaration index. */
+const ranks = new Map<string, Map<string, number>>();
+
+function rankOf(types: EnvoyTypes, type: string): Map<string, number> {
+  let rank = ranks.get(type);
+  if (!rank) {
+    rank = new Map();
+    // the table lists each field under its proto name, then under its JSON name when that differs
+    let index = -1;
+    let previous = '';
+    for (const name of Object.keys(types.messages[type]!)) {
+      if (name !== camel(previous)) index++;
+      rank.set(name, index);
+      previous = name;
+    }
+    ranks.set(type, rank);
+  }
+  return rank;
+}
+
+function ordered(types: EnvoyTypes, value: unknown, type: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => ordered(types, v, type));
+  if (!isObj(value)) return value;
+  let t = type;
+  if (t === ANY) {
+    const url = value['@type'];
+    if (typeof url !== 'string') return value;
+    t = url.slice(url.lastIndexOf('/') + 1);
+  }
+  if (!Object.hasOwn(types.messages, t)) return value;
+  const fields = types.messages[t]!;
+  const rank = rankOf(types, t);
+  const keys = Object.keys(value).filter((k) => k !== '@type');
+  const known = keys.filter((k) => rank.has(k)).sort((a, b) => rank.get(a)! - rank.get(b)!);
+  const out: Obj = {};
+  if (Object.hasOwn(value, '@type')) out['@type'] = value['@type'];
+  for (const k of known) {
+    const [kind, ft, shape] = fields[k]!;
+    const v = value[k];
+    if (kind !== 'm') setOwn(out, k, v);
+    else if (shape === 'k' && isObj(v)) {
+      const m: Obj = {};
+      for (const [mk, mv] of Object.entries(v)) setOwn(m, mk, ordered(types, mv, ft));
+      setOwn<unknown>(out, k, m);
+    } else setOwn(out, k, ordered(types, v, ft));
+  }
+  for (const k of keys) if (!rank.has(k)) setOwn(out, k, value[k]);
+  return out;
+}
+
+/** A protobuf-JSON value of the Envoy message `type` (full name) with its fields in protojson's order. */
+export function inProtoOrder(value: unknown, type: string): unknown {
+  const types = envoyTypes();
+  return types ? ordered(types, value, type) : value;
+}
