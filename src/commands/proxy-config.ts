@@ -283,12 +283,21 @@ async function printResources(list: readonly object[], format: 'json' | 'yaml', 
   );
 }
 
-async function printMessage(message: object, format: 'json' | 'yaml', type: string): Promise<void> {
-  const { toProtoJson } = await import('../envoy/protojson.js');
+async function printMessage(
+  message: object,
+  format: 'json' | 'yaml',
+  type: string,
+  layout: 'protojson' | 'jsonpb' = 'protojson',
+): Promise<void> {
+  const { toProtoJson, redactSecrets } = await import('../envoy/protojson.js');
   const value = toProtoJson(message);
   if (format === 'yaml') return printStructured(value, format);
   const { inProtoOrder } = await import('../envoy/proto-order.js');
-  return printStructured(inProtoOrder(value, type), format);
+  const ordered = inProtoOrder(value, type);
+  if (layout === 'protojson') return printStructured(ordered, format);
+  // bootstrap and secret: istioctl's legacy jsonpb layout (empty messages, Struct indentation)
+  const { legacyJsonpbPieces } = await import('../envoy/jsonpb.js');
+  await printPieces(legacyJsonpbPieces(redactSecrets(ordered), type));
 }
 
 /**
@@ -434,7 +443,7 @@ async function runSecret(pod: string | undefined, opts: Opts): Promise<number> {
       // certificate data istioctl cannot read is refused as in the table
       const { checkInlineBytes } = await import('../envoy/secrets.js');
       for (const s of dump.secrets()) checkInlineBytes(s.value);
-      await printMessage(dump.secretsDump(), format, 'envoy.admin.v3.SecretsConfigDump');
+      await printMessage(dump.secretsDump(), format, 'envoy.admin.v3.SecretsConfigDump', 'jsonpb');
     }
     return ExitCode.OK;
   });
@@ -446,7 +455,7 @@ async function runBootstrap(pod: string | undefined, opts: Opts): Promise<number
       const { bootstrapSummary } = await import('../envoy/summary.js');
       await writeStdout(bootstrapSummary(dump));
     } else {
-      await printMessage(dump.bootstrapDump(), format, 'envoy.admin.v3.BootstrapConfigDump');
+      await printMessage(dump.bootstrapDump(), format, 'envoy.admin.v3.BootstrapConfigDump', 'jsonpb');
     }
     return ExitCode.OK;
   });
