@@ -63,7 +63,8 @@ export const CLUSTER_HEADER = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'T
 
 /**
  * SERVICE FQDN, PORT, SUBSET, DIRECTION, TYPE, DESTINATION RULE; with `all` (`proxy-config all`), first a
- * NAME cell `cluster/<name>`, and unparsed names are qualified with `cluster/` in SERVICE FQDN too.
+ * NAME cell `cluster/<name>`, and unparsed names are qualified with `cluster/` in SERVICE FQDN too (a
+ * cluster without a name gets the plain row, one cell short, as istioctl prints it).
  */
 export function clusterRow(e: ClusterEntry, all = false): string[] {
   const type = discoveryType(e.cluster);
@@ -72,7 +73,8 @@ export function clusterRow(e: ClusterEntry, all = false): string[] {
   if (all) {
     const name = `cluster/${e.name}`;
     if (k) return [name, k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
-    return [name, name, '-', '-', '-', type, dr];
+    // a cluster without a name keeps the six cells of the plain table under the seven headers, as in istioctl
+    if (e.name !== '') return [name, name, '-', '-', '-', type, dr];
   }
   if (k) return [k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
   return [e.name, '-', '-', '-', type, dr];
