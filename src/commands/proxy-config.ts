@@ -272,7 +272,7 @@ async function printPieces(pieces: Iterable<string>): Promise<void> {
 
 /**
  * Resources of the Envoy message `type` as protobuf-JSON messages: camelCase, without the Any `@type` of
- * the resource itself, and (JSON; YAML sorts its keys) with their fields in protojson's order.
+ * the resource itself, with their fields in protojson's order (YAML then sorts them), empty lists left out.
  */
 async function printResources(list: readonly object[], format: 'json' | 'yaml', type: string): Promise<void> {
   const { withoutType } = await import('../envoy/dump.js');
@@ -290,11 +290,9 @@ async function printMessage(
   layout: 'protojson' | 'jsonpb' = 'protojson',
 ): Promise<void> {
   const { toProtoJson, redactSecrets } = await import('../envoy/protojson.js');
-  const value = toProtoJson(message);
-  if (format === 'yaml') return printStructured(value, format);
   const { inProtoOrder } = await import('../envoy/proto-order.js');
-  const ordered = inProtoOrder(value, type);
-  if (layout === 'protojson') return printStructured(ordered, format);
+  const ordered = inProtoOrder(toProtoJson(message), type);
+  if (layout === 'protojson' || format === 'yaml') return printStructured(ordered, format);
   // bootstrap and secret: istioctl's legacy jsonpb layout (empty messages, Struct indentation)
   const { legacyJsonpbPieces } = await import('../envoy/jsonpb.js');
   await printPieces(legacyJsonpbPieces(redactSecrets(ordered), type));

@@ -6,7 +6,8 @@
  * comes first of all). The declaration order is read from dist/envoy-types.json (the .proto files that
  * ship with @grpc/grpc-js-xds, see scripts/build-envoy-types.mjs). Fields of types it does not describe
  * (Structs, other well-known types, an Any of an unknown type, fields it does not know) keep the dump's
- * order; unknown fields follow the known ones.
+ * order; unknown fields follow the known ones. A repeated or map field that is empty is left out, as
+ * protojson leaves it out (Envoy never writes one; a hand-made dump may).
  */
 import { envoyTypes, type EnvoyTypes } from '../analyzers/schema/rules/envoy-fields.js';
 import { setOwn } from '../util/values.js';
@@ -53,6 +54,12 @@ function ordered(types: EnvoyTypes, value: unknown, type: string): unknown {
   for (const k of known) {
     const [kind, ft, shape] = fields[k]!;
     const v = value[k];
+    // an empty list or map is not set: protojson leaves it out
+    if (
+      (shape === 'r' && Array.isArray(v) && v.length === 0) ||
+      (shape === 'k' && isObj(v) && Object.keys(v).length === 0)
+    )
+      continue;
     if (kind !== 'm') setOwn(out, k, v);
     else if (shape === 'k' && isObj(v)) {
       const m: Obj = {};
@@ -64,7 +71,7 @@ function ordered(types: EnvoyTypes, value: unknown, type: string): unknown {
   return out;
 }
 
-/** A protobuf-JSON value of the Envoy message `type` (full name) with its fields in protojson's order. */
+/** A protobuf-JSON value of the Envoy message `type` (full name) with its fields as protojson writes them. */
 export function inProtoOrder(value: unknown, type: string): unknown {
   const types = envoyTypes();
   return types ? ordered(types, value, type) : value;
