@@ -52,7 +52,7 @@ root.resolveAll();
 /** protojson's name for a field: its json_name, else lowerCamelCase of its name. */
 const jsonName = (f) => f.options?.json_name ?? f.name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 
-// message full name → field name (proto and JSON) → [kind, type, shape]
+// message full name → field name (proto and JSON) → [kind, type, shape, presence]
 // kind: 's' scalar, 'm' message, 'e' enum; type: the message's or enum's full name; shape: 'r' repeated, 'k' map
 const messages = {};
 const enums = {};
@@ -64,8 +64,9 @@ const visit = (ns) => {
         const t = f.resolvedType;
         const entry = [
           t instanceof protobuf.Type ? 'm' : t instanceof protobuf.Enum ? 'e' : 's',
-          t ? t.fullName.slice(1) : '',
+          t ? t.fullName.slice(1) : f.type, // a scalar's proto type: int64, string, bool…
           f.map ? 'k' : f.repeated ? 'r' : '',
+          f.partOf ? 'p' : '', // has presence: in a oneof, or proto3 `optional` (a synthetic oneof)
         ];
         fields[f.name] = entry;
         fields[jsonName(f)] = entry;

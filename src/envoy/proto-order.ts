@@ -6,8 +6,9 @@
  * comes first of all). The declaration order is read from dist/envoy-types.json (the .proto files that
  * ship with @grpc/grpc-js-xds, see scripts/build-envoy-types.mjs). Fields of types it does not describe
  * (Structs, other well-known types, an Any of an unknown type, fields it does not know) keep the dump's
- * order; unknown fields follow the known ones. A repeated or map field that is empty is left out, as
- * protojson leaves it out (Envoy never writes one; a hand-made dump may).
+ * order; unknown fields follow the known ones. A repeated or map field that is empty, and a scalar or enum
+ * field at its default (`false`, 0, "", an enum's first value) that has no presence, are left out, as protojson
+ * leaves them out (Envoy's /clusters answer writes `added_via_api: false`; a hand-made dump may write others).
  */
 import { envoyTypes, type EnvoyTypes } from '../analyzers/schema/rules/envoy-fields.js';
 import { setOwn } from '../util/values.js';
@@ -35,6 +36,13 @@ function rankOf(types: EnvoyTypes, type: string): Map<string, number> {
   return rank;
 }
 
+/** Whether a scalar's or enum's value is its proto3 default (an enum's first value is its 0). */
+function isDefault(types: EnvoyTypes, kind: string, type: string, v: unknown): boolean {
+  if (kind === 's') return v === false || v === 0 || v === '' || (v === '0' && /64$/.test(type));
+  if (kind === 'e') return v === 0 || (Object.hasOwn(types.enums, type) && v === types.enums[type]![0]);
+  return false;
+}
+
 function ordered(types: EnvoyTypes, value: unknown, type: string): unknown {
   if (Array.isArray(value)) return value.map((v) => ordered(types, v, type));
   if (!isObj(value)) return value;
@@ -52,8 +60,10 @@ function ordered(types: EnvoyTypes, value: unknown, type: string): unknown {
   const out: Obj = {};
   if (Object.hasOwn(value, '@type')) out['@type'] = value['@type'];
   for (const k of known) {
-    const [kind, ft, shape] = fields[k]!;
+    const [kind, ft, shape, presence] = fields[k]!;
     const v = value[k];
+    // a scalar or enum at its default, without presence, is not set: protojson leaves it out
+    if (shape === '' && presence !== 'p' && isDefault(types, kind, ft, v)) continue;
     // an empty list or map is not set: protojson leaves it out
     if (
       (shape === 'r' && Array.isArray(v) && v.length === 0) ||

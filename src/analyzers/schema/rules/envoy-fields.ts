@@ -21,8 +21,16 @@ import type { PathSegment } from '../../../manifests/path.js';
 import { packageRoot } from '../../../util/paths.js';
 import { isObject, ownValue } from '../../../util/values.js';
 
-/** kind (`s` scalar, `m` message, `e` enum), the message's or enum's full name, shape (`r` repeated, `k` map). */
-export type Field = readonly [kind: 's' | 'm' | 'e', type: string, shape: '' | 'r' | 'k'];
+/**
+ * kind (`s` scalar, `m` message, `e` enum), the message's or enum's full name (a scalar's proto type), shape
+ * (`r` repeated, `k` map), and `p` when the field has presence (a oneof member or proto3 `optional`).
+ */
+export type Field = readonly [
+  kind: 's' | 'm' | 'e',
+  type: string,
+  shape: '' | 'r' | 'k',
+  presence?: '' | 'p',
+];
 
 export interface EnvoyTypes {
   messages: Record<string, Record<string, Field>>;
