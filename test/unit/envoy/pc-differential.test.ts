@@ -255,3 +255,37 @@ describe('documented deviation: secret reads certificates given as inline_string
     );
   });
 });
+
+describe('documented deviations found by the flag and damaged-dump differential', () => {
+  // istioctl: `Error: output format "SHORT" not supported`, exit 1
+  it('-o is read in any case', async () => {
+    const r = await pc('cluster', '-f', 'all.json', '-o', 'SHORT');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      [
+        'SERVICE FQDN                      PORT     SUBSET     DIRECTION     TYPE       DESTINATION RULE',
+        'agent                             -        -          -             STATIC     ',
+        'api.default.svc.cluster.local     8080     -          outbound      STATIC     ',
+        'db.default.svc.cluster.local      9090     -          outbound      7          ',
+        'web.default.svc.cluster.local     80       -          outbound      EDS        ',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  // istioctl copies the bytes out (`{"configs": {}}`), exit 0
+  it('all -o json refuses a file that is not a config dump', async () => {
+    const r = await pc('all', '-f', 'configs_not_list.json', '-o', 'json');
+    expect(r).toMatchObject({ code: 65, stdout: '' });
+    expect(r.stderr).toBe(
+      `Error: ${join(DIR, 'configs_not_list.json')}: line 1 column 13: configs must be a list, got {}\n`,
+    );
+  });
+
+  // istioctl reads the file as /clusters output: a bare header, exit 0
+  it('endpoint refuses a config dump without endpoints', async () => {
+    const r = await pc('endpoint', '-f', 'r1.json');
+    expect(r).toMatchObject({ code: 65, stdout: '' });
+    expect(r.stderr).toContain('the config dump has no endpoints (no EndpointsConfigDump section)');
+  });
+});
