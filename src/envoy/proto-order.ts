@@ -12,25 +12,19 @@
  */
 import { envoyTypes, type EnvoyTypes } from '../analyzers/schema/rules/envoy-fields.js';
 import { setOwn } from '../util/values.js';
-import { camel, isObj, type Obj } from './fields.js';
+import { isObj, type Obj } from './fields.js';
 
 const ANY = 'google.protobuf.Any';
 
-/** Per message: each field's name (proto and JSON) → its declaration index. */
+/** Per message: each field's name (proto and JSON) → its rank in declaration order. */
 const ranks = new Map<string, Map<string, number>>();
 
 function rankOf(types: EnvoyTypes, type: string): Map<string, number> {
   let rank = ranks.get(type);
   if (!rank) {
-    rank = new Map();
-    // the table lists each field under its proto name, then under its JSON name when that differs
-    let index = -1;
-    let previous = '';
-    for (const name of Object.keys(types.messages[type]!)) {
-      if (name !== camel(previous)) index++;
-      rank.set(name, index);
-      previous = name;
-    }
+    // the table lists the fields in declaration order, each under its proto name, then its JSON name: their
+    // positions in it order the fields as their declarations do
+    rank = new Map(Object.keys(types.messages[type]!).map((name, i) => [name, i]));
     ranks.set(type, rank);
   }
   return rank;

@@ -16,8 +16,9 @@ interface PortClaim {
 
 /**
  * ServiceEntries that a namespace sees together (their exportTo scopes intersect) and that define the same
- * host (as FQDN) and port with different protocols (or one ServiceEntry that lists the port twice so): which protocol wins is undefined. Reported once per
- * ServiceEntry, at the conflicting port's protocol, naming all the ServiceEntries of that host:port.
+ * host (as FQDN) and port with different protocols (or one ServiceEntry that lists the port twice so): which
+ * protocol wins is undefined. Reported once per ServiceEntry, at the conflicting port's protocol, naming all
+ * the ServiceEntries of that host:port.
  */
 export default defineAnalyzer({
   name: 'serviceentry.ConflictingServiceEntryProtocolAnalyzer',

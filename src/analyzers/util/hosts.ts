@@ -68,6 +68,14 @@ export function hostsOverlap(a: string, b: string): boolean {
   return a === b;
 }
 
+/** A wildcard that reaches into the cluster domain: `*.local`, `*.svc.cluster.local`, `*.shop.svc.cluster.local`. */
+export function wildcardIntoClusterDomain(fqdn: string): boolean {
+  if (!fqdn.startsWith('*')) return false;
+  const suffix = fqdn.slice(1);
+  const clusterSuffix = `.svc.${CLUSTER_DOMAIN}`;
+  return suffix.endsWith(clusterSuffix) || clusterSuffix.endsWith(suffix);
+}
+
 /** True when every name `inner` stands for is also covered by `outer` (Istio's host.Name.SubsetOf). */
 export function hostWithin(inner: string, outer: string): boolean {
   if (outer.startsWith('*')) return inner.slice(inner.startsWith('*') ? 1 : 0).endsWith(outer.slice(1));
@@ -259,10 +267,7 @@ export class ServiceRegistry {
     if (fqdn === '' || isIp(fqdn)) return true;
     const service = parseServiceFqdn(fqdn);
     if (service && this.ctx.external('Service', service.namespace, service.name)) return false;
-    const clusterSuffix = `.svc.${CLUSTER_DOMAIN}`;
-    const wildcard = fqdn.startsWith('*') ? fqdn.slice(1) : undefined;
-    if (wildcard !== undefined && (wildcard.endsWith(clusterSuffix) || clusterSuffix.endsWith(wildcard)))
-      return false;
+    if (wildcardIntoClusterDomain(fqdn)) return false;
     // a whole cluster: what it does not hold does not exist
     if (this.ctx.complete) return true;
     const ns = parseServiceFqdn(fqdn)?.namespace ?? /^[^.*]+\.([^.]+)(\.svc)?$/.exec(fqdn)?.[1];

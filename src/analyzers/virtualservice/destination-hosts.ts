@@ -2,13 +2,13 @@ import type { Resource } from '../../manifests/types.js';
 import { num } from '../../util/values.js';
 import { defineAnalyzer, K, type AnalysisContext } from '../types.js';
 import {
-  CLUSTER_DOMAIN,
   fullName,
   hostWithin,
   nsOf,
   scopeOf,
   serviceRegistry,
   toFqdn,
+  wildcardIntoClusterDomain,
   type RegistryEntry,
   type ServiceRegistry,
 } from '../util/hosts.js';
@@ -61,7 +61,10 @@ function checkHosts(
     // A wildcard destination outside the cluster domain is served only by a host that covers it
     // (`*.example.com` itself, or `*.com`): istiod routes to the service of that name, and a ServiceEntry
     // for api.example.com is not one.
-    const found = externalWildcard(fqdn) ? resolved.filter((e) => hostWithin(fqdn, e.host)) : resolved;
+    const found =
+      fqdn.startsWith('*') && !wildcardIntoClusterDomain(fqdn)
+        ? resolved.filter((e) => hostWithin(fqdn, e.host))
+        : resolved;
     const path = () => `${d.path}.host`;
     if (found.length === 0) {
       if (registry.absenceIsKnown(fqdn))
@@ -76,14 +79,6 @@ function checkHosts(
       ctx.report('IST0101', vs, ['host:port', `${d.host}:${port}`], { path: `${d.path}.port.number` });
     }
   }
-}
-
-/** `*.example.com`: a wildcard that does not reach into the cluster domain (`*.local`, `*.ns.svc.cluster.local`). */
-function externalWildcard(fqdn: string): boolean {
-  if (!fqdn.startsWith('*')) return false;
-  const suffix = fqdn.slice(1);
-  const clusterSuffix = `.svc.${CLUSTER_DOMAIN}`;
-  return !suffix.endsWith(clusterSuffix) && !clusterSuffix.endsWith(suffix);
 }
 
 /** The port numbers of several registry entries, each once. */
